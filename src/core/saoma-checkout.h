@@ -1,0 +1,121 @@
+/* saoma-checkout.h: one till's payment engine: the state machine of DESIGN.md. */
+#pragma once
+
+#include <gio/gio.h>
+#include "wxpay/wxpay.h"
+#include "ledger/saoma-ledger.h"
+#include "saoma-clock.h"
+
+G_BEGIN_DECLS
+
+/* The state the views bind to. NONE: idle, no attempt. The others mirror SaomaAttemptState. */
+typedef enum {
+  SAOMA_CHECKOUT_NONE,
+  SAOMA_CHECKOUT_CREATED,
+  SAOMA_CHECKOUT_SUBMITTED,
+  SAOMA_CHECKOUT_WAITING,
+  SAOMA_CHECKOUT_UNKNOWN,
+  SAOMA_CHECKOUT_CLOSING,
+  SAOMA_CHECKOUT_PAID,
+  SAOMA_CHECKOUT_CLOSED,
+  SAOMA_CHECKOUT_FAILED,
+} SaomaCheckoutState;
+
+/* Why the attempt is CLOSING/CLOSED (for the views' wording). */
+typedef enum {
+  SAOMA_CLOSE_REASON_NONE,
+  SAOMA_CLOSE_REASON_EXPIRED,
+  SAOMA_CLOSE_REASON_CANCELLED,
+} SaomaCloseReason;
+
+#define SAOMA_TYPE_CHECKOUT_CONFIG (saoma_checkout_config_get_type ())
+
+/* Engine settings, copied at construction; times in seconds / milliseconds. */
+typedef struct {
+  char   *till_id;          /* "T01" */
+  char   *notify_url;       /* sent as notify_url (required by WeChat even if unreachable) */
+  char   *spbill_create_ip; /* "127.0.0.1" by default */
+  char   *product_id;       /* NATIVE product_id, default "SAOMA" */
+  guint   validity_s;       /* QR / time_expire validity, default 300 (minimum for NATIVE) */
+  guint   poll_interval_ms; /* while the QR is shown, default 2000 */
+  guint   slow_poll_interval_ms; /* while CLOSING / UNKNOWN, default 10000 */
+  guint   close_delay_s;    /* closeorder not before creation + this, default 300 */
+  guint   retry_interval_ms;/* unifiedorder re-entry after an unknown outcome, default 2000 */
+  gint64  max_amount;       /* fen, default SAOMA_MONEY_DEFAULT_MAX_FEN */
+} SaomaCheckoutConfig;
+
+GType                saoma_checkout_config_get_type (void) G_GNUC_CONST;
+SaomaCheckoutConfig *saoma_checkout_config_new      (void);   /* with defaults */
+SaomaCheckoutConfig *saoma_checkout_config_copy     (const SaomaCheckoutConfig *config);
+void                 saoma_checkout_config_free     (SaomaCheckoutConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SaomaCheckoutConfig, saoma_checkout_config_free)
+
+#define SAOMA_TYPE_CHECKOUT (saoma_checkout_get_type ())
+G_DECLARE_FINAL_TYPE (SaomaCheckout, saoma_checkout, SAOMA, CHECKOUT, GObject)
+
+/*
+ * Properties (read-only, notified on change, always on the main context):
+ *   "state" (SaomaCheckoutState as int), "amount" (gint64 fen of the current attempt, 0 idle),
+ *   "description", "out-trade-no", "code-url" (NULL when the QR must not be shown: hidden at
+ *   once on expiry/cancel), "seconds-left" (int, countdown to time_expire, -1 idle),
+ *   "validity" (int seconds), "transaction-id", "close-reason", "error" (GError boxed, the
+ *   last error; NULL when none), "busy" (TRUE from charge() until the attempt is final).
+ * Signals:
+ *   "late-payment" (SaomaAttempt *attempt): an attempt the cashier gave up on got paid.
+ *   "paid" (SaomaAttempt *attempt): the current attempt is PAID.
+ *   "attempt-finished" (SaomaAttempt *attempt): any attempt this engine drives reached a
+ *   final state (current, resumed or background).
+ *
+ * One attempt is current at a time. Cancelled / expired attempts keep being watched in the
+ * background until closeorder + final query say CLOSED (or PAID: late payment).
+ */
+SaomaCheckout *saoma_checkout_new           (WxpayClient               *client,
+                                             SaomaLedger               *ledger,
+                                             SaomaClock                *clock,
+                                             const SaomaCheckoutConfig *config);
+WxpayClient   *saoma_checkout_get_client    (SaomaCheckout *self);
+SaomaLedger   *saoma_checkout_get_ledger    (SaomaCheckout *self);
+SaomaClock    *saoma_checkout_get_clock     (SaomaCheckout *self);
+SaomaCheckoutState saoma_checkout_get_state (SaomaCheckout *self);
+gint64         saoma_checkout_get_amount    (SaomaCheckout *self);
+const char    *saoma_checkout_get_description (SaomaCheckout *self);
+const char    *saoma_checkout_get_out_trade_no (SaomaCheckout *self);
+const char    *saoma_checkout_get_code_url  (SaomaCheckout *self);
+int            saoma_checkout_get_seconds_left (SaomaCheckout *self);
+const char    *saoma_checkout_get_transaction_id (SaomaCheckout *self);
+SaomaCloseReason saoma_checkout_get_close_reason (SaomaCheckout *self);
+const GError  *saoma_checkout_get_error     (SaomaCheckout *self);
+gboolean       saoma_checkout_get_busy      (SaomaCheckout *self);
+/* Replaces the client (new credentials from Preferences); in-flight attempts keep theirs. */
+void           saoma_checkout_set_client    (SaomaCheckout *self,
+                                             WxpayClient   *client);
+
+/* Starts a new attempt: FALSE (and nothing created) when one is active (busy) or @amount is
+ * out of range. The attempt is durably written before any request is sent. */
+gboolean       saoma_checkout_charge        (SaomaCheckout *self,
+                                             gint64         amount,
+                                             const char    *description,
+                                             GError       **error);
+/* Cashier gave up: hide the QR at once, keep watching (CLOSING). */
+void           saoma_checkout_cancel        (SaomaCheckout *self);
+/* Forget a final attempt: back to NONE (the views go idle). No-op while busy. */
+void           saoma_checkout_reset         (SaomaCheckout *self);
+/* Query now (the "query now" action), for the current or any non-final attempt. */
+void           saoma_checkout_query_now     (SaomaCheckout *self,
+                                             const char    *out_trade_no);
+/* Resume every non-final attempt in the ledger (recovery); completes when all are final or
+ * @cancellable fires. Returns the number resumed through _finish. */
+void           saoma_checkout_recover_async  (SaomaCheckout      *self,
+                                              GCancellable       *cancellable,
+                                              GAsyncReadyCallback callback,
+                                              gpointer            user_data);
+guint          saoma_checkout_recover_finish (SaomaCheckout *self,
+                                              GAsyncResult  *result,
+                                              GError       **error);
+/* Applies a verified payment notification (from the listener): idempotent, confirmed by a
+ * query. Returns FALSE with an error when out_trade_no is unknown or total_fee differs. */
+gboolean       saoma_checkout_apply_notification (SaomaCheckout     *self,
+                                                  const WxpayParams *notification,
+                                                  GError           **error);
+
+G_END_DECLS

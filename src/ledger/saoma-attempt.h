@@ -1,0 +1,78 @@
+/* saoma-attempt.h: one payment attempt as stored in the ledger (an immutable snapshot). */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+/* The ledger's own state enum (DESIGN.md, "The payment contract"); stored as its nick text. */
+typedef enum {
+  SAOMA_ATTEMPT_CREATED,
+  SAOMA_ATTEMPT_SUBMITTED,
+  SAOMA_ATTEMPT_WAITING,
+  SAOMA_ATTEMPT_UNKNOWN,
+  SAOMA_ATTEMPT_CLOSING,
+  SAOMA_ATTEMPT_PAID,
+  SAOMA_ATTEMPT_CLOSED,
+  SAOMA_ATTEMPT_FAILED,
+  SAOMA_ATTEMPT_PARTIALLY_REFUNDED,
+  SAOMA_ATTEMPT_REFUNDED,
+} SaomaAttemptState;
+
+#define SAOMA_ATTEMPT_STATE_LAST SAOMA_ATTEMPT_REFUNDED
+
+/* "CREATED", "PAID" … and back; FALSE for an unknown name. */
+const char *saoma_attempt_state_to_string   (SaomaAttemptState state);
+gboolean    saoma_attempt_state_from_string (const char        *str,
+                                             SaomaAttemptState *out_state);
+/* PAID, CLOSED, FAILED, PARTIALLY_REFUNDED, REFUNDED */
+gboolean    saoma_attempt_state_is_final    (SaomaAttemptState state);
+
+#define SAOMA_TYPE_ATTEMPT (saoma_attempt_get_type ())
+G_DECLARE_FINAL_TYPE (SaomaAttempt, saoma_attempt, SAOMA, ATTEMPT, GObject)
+
+/*
+ * Read-only properties mirroring the row: "id" (gint64 rowid), "out-trade-no", "amount"
+ * (gint64 fen), "description", "till-id", "created" / "updated" / "expires" (gint64 µs since
+ * the epoch, UTC), "state" (SaomaAttemptState as int), "transaction-id", "code-url",
+ * "refunded" (gint64 fen), "paid-at" (gint64 µs, 0 when unknown), "late" (gboolean: paid
+ * after the cashier gave up).
+ */
+SaomaAttempt      *saoma_attempt_new                (const char *out_trade_no,
+                                                     gint64      amount,
+                                                     const char *description,
+                                                     const char *till_id,
+                                                     gint64      created,
+                                                     gint64      expires);
+gint64             saoma_attempt_get_id             (SaomaAttempt *self);
+const char        *saoma_attempt_get_out_trade_no   (SaomaAttempt *self);
+gint64             saoma_attempt_get_amount         (SaomaAttempt *self);
+const char        *saoma_attempt_get_description    (SaomaAttempt *self);
+const char        *saoma_attempt_get_till_id        (SaomaAttempt *self);
+gint64             saoma_attempt_get_created        (SaomaAttempt *self);
+gint64             saoma_attempt_get_updated        (SaomaAttempt *self);
+gint64             saoma_attempt_get_expires        (SaomaAttempt *self);
+SaomaAttemptState  saoma_attempt_get_state          (SaomaAttempt *self);
+const char        *saoma_attempt_get_transaction_id (SaomaAttempt *self);
+const char        *saoma_attempt_get_code_url       (SaomaAttempt *self);
+gint64             saoma_attempt_get_refunded       (SaomaAttempt *self);
+gint64             saoma_attempt_get_paid_at        (SaomaAttempt *self);
+gboolean           saoma_attempt_get_late           (SaomaAttempt *self);
+
+/* Used by the ledger when materialising rows (not for general use). */
+SaomaAttempt      *saoma_attempt_new_full           (gint64             id,
+                                                     const char        *out_trade_no,
+                                                     gint64             amount,
+                                                     const char        *description,
+                                                     const char        *till_id,
+                                                     gint64             created,
+                                                     gint64             updated,
+                                                     gint64             expires,
+                                                     SaomaAttemptState  state,
+                                                     const char        *transaction_id,
+                                                     const char        *code_url,
+                                                     gint64             refunded,
+                                                     gint64             paid_at,
+                                                     gboolean           late);
+
+G_END_DECLS

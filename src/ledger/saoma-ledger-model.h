@@ -1,0 +1,34 @@
+/* saoma-ledger-model.h: a lazy GListModel of attempts, newest first. */
+#pragma once
+
+#include <gio/gio.h>
+#include "saoma-ledger.h"
+
+G_BEGIN_DECLS
+
+#define SAOMA_TYPE_LEDGER_MODEL (saoma_ledger_model_get_type ())
+G_DECLARE_FINAL_TYPE (SaomaLedgerModel, saoma_ledger_model, SAOMA, LEDGER_MODEL, GObject)
+
+/*
+ * A GListModel of SaomaAttempt, newest first, that materialises only the rows asked for: it
+ * keeps the filtered count and fetches pages of rows (keyset-paged SQL on an indexed column)
+ * into a small cache. Filters are applied in SQL. It listens to the ledger's
+ * "attempt-added" / "attempt-changed" and emits precise items-changed (an added attempt that
+ * matches the filter is position 0; a changed one is replaced where it is).
+ * Properties: "ledger", "day-start" / "day-end" (gint64 µs UTC, 0 = unbounded),
+ * "state-filter" (int: -1 = all, else a SaomaAttemptState), "search-text" (matches
+ * out_trade_no or transaction_id substrings).
+ */
+SaomaLedgerModel *saoma_ledger_model_new              (SaomaLedger *ledger);
+void              saoma_ledger_model_set_day_range    (SaomaLedgerModel *self,
+                                                       gint64            start_us,
+                                                       gint64            end_us);
+void              saoma_ledger_model_set_state_filter (SaomaLedgerModel *self,
+                                                       int               state);
+void              saoma_ledger_model_set_search_text  (SaomaLedgerModel *self,
+                                                       const char       *text);
+/* Sum of amounts of the filtered attempts in @state (for summaries). */
+gint64            saoma_ledger_model_sum_amount       (SaomaLedgerModel *self,
+                                                       SaomaAttemptState state);
+
+G_END_DECLS

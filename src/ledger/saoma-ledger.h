@@ -1,0 +1,235 @@
+/* saoma-ledger.h: durable storage of attempts, refunds and the audit log (SQLite, WAL). */
+#pragma once
+
+#include <gio/gio.h>
+#include "saoma-attempt.h"
+
+G_BEGIN_DECLS
+
+#define SAOMA_LEDGER_ERROR (saoma_ledger_error_quark ())
+
+typedef enum {
+  SAOMA_LEDGER_ERROR_FAILED,        /* SQLite error (message has sqlite3_errmsg) */
+  SAOMA_LEDGER_ERROR_EXISTS,        /* out_trade_no / out_refund_no already present */
+  SAOMA_LEDGER_ERROR_NOT_FOUND,
+  SAOMA_LEDGER_ERROR_INVALID,       /* bad argument (amount ≤ 0, refund over the paid amount …) */
+  SAOMA_LEDGER_ERROR_TOO_NEW,       /* user_version newer than this build knows */
+} SaomaLedgerError;
+
+GQuark saoma_ledger_error_quark (void);
+
+typedef enum {
+  SAOMA_REFUND_CREATED,     /* written, not yet sent */
+  SAOMA_REFUND_UNKNOWN,     /* sent, outcome unknown */
+  SAOMA_REFUND_PROCESSING,  /* accepted by WeChat */
+  SAOMA_REFUND_SUCCESS,
+  SAOMA_REFUND_REFUNDCLOSE,
+  SAOMA_REFUND_CHANGE,
+  SAOMA_REFUND_FAILED,      /* rejected, never processed */
+} SaomaRefundState;
+
+const char *saoma_refund_state_to_string   (SaomaRefundState state);
+gboolean    saoma_refund_state_from_string (const char       *str,
+                                            SaomaRefundState *out_state);
+gboolean    saoma_refund_state_is_final    (SaomaRefundState state);
+
+/* A refund row (plain struct, owned by the caller; free with saoma_ledger_refund_free). */
+typedef struct {
+  gint64            id;
+  char             *out_refund_no;
+  char             *out_trade_no;
+  gint64            amount;      /* fen */
+  char             *reason;
+  SaomaRefundState  state;
+  char             *refund_id;   /* WeChat's, nullable */
+  gint64            created;     /* µs UTC */
+  gint64            updated;
+  gint64            succeeded;   /* µs UTC, 0 until SUCCESS */
+} SaomaLedgerRefund;
+
+void saoma_ledger_refund_free (SaomaLedgerRefund *refund);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SaomaLedgerRefund, saoma_ledger_refund_free)
+
+/* An audit event (plain struct). Never holds a secret. */
+typedef struct {
+  gint64  id;
+  gint64  time;          /* µs UTC */
+  char   *out_trade_no;  /* nullable for till-wide events */
+  char   *kind;          /* "request", "response", "transition", "notification", "note" … */
+  char   *detail;        /* short English text, e.g. "unifiedorder → SUCCESS" */
+} SaomaLedgerEvent;
+
+void saoma_ledger_event_free (SaomaLedgerEvent *event);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SaomaLedgerEvent, saoma_ledger_event_free)
+
+/* A change to one attempt, applied atomically with one event (SaomaAttemptUpdate fields left
+ * at their zero value are not changed). */
+typedef struct {
+  SaomaAttemptState  state;
+  const char        *transaction_id;  /* nullable: unchanged */
+  const char        *code_url;        /* nullable: unchanged */
+  gint64             paid_at;         /* 0: unchanged */
+  gboolean           late;            /* TRUE sets the flag */
+  const char        *event_kind;      /* nullable: no event */
+  const char        *event_detail;
+} SaomaAttemptUpdate;
+
+#define SAOMA_TYPE_LEDGER (saoma_ledger_get_type ())
+G_DECLARE_FINAL_TYPE (SaomaLedger, saoma_ledger, SAOMA, LEDGER, GObject)
+
+/*
+ * Signals (always emitted on the thread-default main context of the thread that opened the
+ * ledger, after the write is durable):
+ *   "attempt-added"   (SaomaAttempt *attempt)
+ *   "attempt-changed" (SaomaAttempt *attempt)   new snapshot
+ *   "refund-changed"  (const char *out_refund_no)
+ * All writes run on one worker thread in submission order; reads for the model use a second
+ * connection. _sync variants are for the headless commands, tests and benchmarks only.
+ */
+
+/* Opens (creating and migrating) the ledger file at @path. */
+void         saoma_ledger_open_async   (const char         *path,
+                                        GCancellable       *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer            user_data);
+SaomaLedger *saoma_ledger_open_finish  (GAsyncResult *result,
+                                        GError      **error);
+SaomaLedger *saoma_ledger_open_sync    (const char   *path,
+                                        GCancellable *cancellable,
+                                        GError      **error);
+const char  *saoma_ledger_get_path     (SaomaLedger *self);
+/* $XDG_DATA_HOME/saoma/ledger.db */
+char        *saoma_ledger_default_path (void);
+
+/* Inserts a CREATED attempt (synchronous=FULL) with a "transition" event. Fails with
+ * SAOMA_LEDGER_ERROR_EXISTS when the out_trade_no is already there. */
+void          saoma_ledger_insert_attempt_async  (SaomaLedger        *self,
+                                                  SaomaAttempt       *attempt,
+                                                  GCancellable       *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer            user_data);
+SaomaAttempt *saoma_ledger_insert_attempt_finish (SaomaLedger  *self,
+                                                  GAsyncResult *result,
+                                                  GError      **error);
+/* Applies @update to the attempt and appends its event in one transaction; returns the new
+ * snapshot. A transition out of a final state other than PAID → (PARTIALLY_)REFUNDED is
+ * refused (SAOMA_LEDGER_ERROR_INVALID), except CLOSED/FAILED → PAID (a late payment). */
+void          saoma_ledger_update_attempt_async  (SaomaLedger              *self,
+                                                  const char               *out_trade_no,
+                                                  const SaomaAttemptUpdate *update,
+                                                  GCancellable             *cancellable,
+                                                  GAsyncReadyCallback       callback,
+                                                  gpointer                  user_data);
+SaomaAttempt *saoma_ledger_update_attempt_finish (SaomaLedger  *self,
+                                                  GAsyncResult *result,
+                                                  GError      **error);
+void          saoma_ledger_append_event_async    (SaomaLedger        *self,
+                                                  const char         *out_trade_no,
+                                                  const char         *kind,
+                                                  const char         *detail,
+                                                  GCancellable       *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer            user_data);
+gboolean      saoma_ledger_append_event_finish   (SaomaLedger  *self,
+                                                  GAsyncResult *result,
+                                                  GError      **error);
+/* Reads, on the worker thread. */
+void          saoma_ledger_get_attempt_async     (SaomaLedger        *self,
+                                                  const char         *out_trade_no,
+                                                  GCancellable       *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer            user_data);
+SaomaAttempt *saoma_ledger_get_attempt_finish    (SaomaLedger  *self,
+                                                  GAsyncResult *result,
+                                                  GError      **error);
+/* Every attempt not in a final state, oldest first (GPtrArray of SaomaAttempt). */
+void          saoma_ledger_list_unfinished_async  (SaomaLedger        *self,
+                                                   GCancellable       *cancellable,
+                                                   GAsyncReadyCallback callback,
+                                                   gpointer            user_data);
+GPtrArray    *saoma_ledger_list_unfinished_finish (SaomaLedger  *self,
+                                                   GAsyncResult *result,
+                                                   GError      **error);
+/* Attempts created in [@start_us, @end_us), oldest first (GPtrArray of SaomaAttempt). */
+void          saoma_ledger_list_range_async      (SaomaLedger        *self,
+                                                  gint64              start_us,
+                                                  gint64              end_us,
+                                                  GCancellable       *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer            user_data);
+GPtrArray    *saoma_ledger_list_range_finish     (SaomaLedger  *self,
+                                                  GAsyncResult *result,
+                                                  GError      **error);
+/* Events of one attempt, oldest first (GPtrArray of SaomaLedgerEvent). */
+void          saoma_ledger_list_events_async     (SaomaLedger        *self,
+                                                  const char         *out_trade_no,
+                                                  GCancellable       *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer            user_data);
+GPtrArray    *saoma_ledger_list_events_finish    (SaomaLedger  *self,
+                                                  GAsyncResult *result,
+                                                  GError      **error);
+
+/* Refunds. insert checks (in the same transaction) that the attempt is PAID or
+ * PARTIALLY_REFUNDED and that the sum of non-failed refunds stays ≤ its amount. update moves a
+ * refund's state (and refund_id); on SUCCESS it also recomputes the attempt's refunded amount
+ * and state (PARTIALLY_REFUNDED / REFUNDED). */
+void               saoma_ledger_insert_refund_async  (SaomaLedger        *self,
+                                                      const char         *out_trade_no,
+                                                      const char         *out_refund_no,
+                                                      gint64              amount,
+                                                      const char         *reason,
+                                                      GCancellable       *cancellable,
+                                                      GAsyncReadyCallback callback,
+                                                      gpointer            user_data);
+SaomaLedgerRefund *saoma_ledger_insert_refund_finish (SaomaLedger  *self,
+                                                      GAsyncResult *result,
+                                                      GError      **error);
+void               saoma_ledger_update_refund_async  (SaomaLedger        *self,
+                                                      const char         *out_refund_no,
+                                                      SaomaRefundState    state,
+                                                      const char         *refund_id,
+                                                      const char         *event_detail,
+                                                      GCancellable       *cancellable,
+                                                      GAsyncReadyCallback callback,
+                                                      gpointer            user_data);
+SaomaLedgerRefund *saoma_ledger_update_refund_finish (SaomaLedger  *self,
+                                                      GAsyncResult *result,
+                                                      GError      **error);
+/* GPtrArray of SaomaLedgerRefund: of one attempt (@out_trade_no non-NULL), or created in
+ * [@start_us, @end_us) when @out_trade_no is NULL. */
+void               saoma_ledger_list_refunds_async   (SaomaLedger        *self,
+                                                      const char         *out_trade_no,
+                                                      gint64              start_us,
+                                                      gint64              end_us,
+                                                      GCancellable       *cancellable,
+                                                      GAsyncReadyCallback callback,
+                                                      gpointer            user_data);
+GPtrArray         *saoma_ledger_list_refunds_finish  (SaomaLedger  *self,
+                                                      GAsyncResult *result,
+                                                      GError      **error);
+
+/* Synchronous counterparts for headless commands, tests and benchmarks (never on the UI's
+ * main thread). */
+SaomaAttempt *saoma_ledger_insert_attempt_sync  (SaomaLedger   *self,
+                                                 SaomaAttempt  *attempt,
+                                                 GError       **error);
+SaomaAttempt *saoma_ledger_update_attempt_sync  (SaomaLedger              *self,
+                                                 const char               *out_trade_no,
+                                                 const SaomaAttemptUpdate *update,
+                                                 GError                  **error);
+SaomaAttempt *saoma_ledger_get_attempt_sync     (SaomaLedger  *self,
+                                                 const char   *out_trade_no,
+                                                 GError      **error);
+GPtrArray    *saoma_ledger_list_unfinished_sync (SaomaLedger  *self,
+                                                 GError      **error);
+GPtrArray    *saoma_ledger_list_range_sync      (SaomaLedger  *self,
+                                                 gint64        start_us,
+                                                 gint64        end_us,
+                                                 GError      **error);
+/* Bulk insert in one transaction (benchmarks, fixtures). */
+gboolean      saoma_ledger_insert_many_sync     (SaomaLedger  *self,
+                                                 GPtrArray    *attempts,
+                                                 GError      **error);
+
+G_END_DECLS

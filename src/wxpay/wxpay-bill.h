@@ -1,0 +1,49 @@
+/* wxpay-bill.h: the downloadbill text format (reference §11). */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char   *trade_time;       /* "yyyy-MM-dd HH:mm:ss", Beijing time */
+  char   *appid;
+  char   *mch_id;
+  char   *device_info;
+  char   *transaction_id;
+  char   *out_trade_no;
+  char   *trade_type;
+  char   *trade_state;      /* SUCCESS / REFUND / REVOKED */
+  gint64  settlement_fee;   /* 应结订单金额 (or 总金额), fen */
+  gint64  total_fee;        /* 订单金额, fen (falls back to settlement_fee) */
+  char   *refund_id;
+  char   *out_refund_no;
+  gint64  refund_fee;       /* 退款金额, fen */
+  char   *refund_status;
+  char   *body;
+  char   *attach;
+} WxpayBillRow;
+
+typedef struct {
+  GPtrArray *columns;       /* header names (char *) */
+  GPtrArray *rows;          /* WxpayBillRow * */
+  gint64     summary_count; /* 总交易单数 */
+  gint64     summary_settlement_total; /* 应结订单总金额 / 总交易额, fen */
+  gint64     summary_refund_total;     /* 退款总金额, fen */
+  gint64     summary_order_total;      /* 订单总金额, fen (-1 when absent) */
+} WxpayBill;
+
+/* Yuan text ("0.01", "12.5", "3") to fen without floating point. */
+gboolean   wxpay_bill_yuan_to_fen (const char *text,
+                                   gint64     *out_fen);
+/* Parses the text of a bill (gunzip first if it starts with the gzip magic). Checks the summary
+ * line against the rows (count and sums) and fails with WXPAY_ERROR_MALFORMED_RESPONSE when
+ * they disagree. */
+WxpayBill *wxpay_bill_parse       (GBytes  *data,
+                                   GError **error);
+void       wxpay_bill_free        (WxpayBill *bill);
+/* The text format, for wxpay-sim: header, rows, summary header, summary line. */
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WxpayBill, wxpay_bill_free)
+
+G_END_DECLS

@@ -1,0 +1,10 @@
+/* wxpay.h: libwxpay, the WeChat Pay v2 protocol. GLib, GIO, libsoup 3, libxml2, GnuTLS. */
+#pragma once
+
+#include "wxpay-params.h"
+#include "wxpay-error.h"
+#include "wxpay-sign.h"
+#include "wxpay-xml.h"
+#include "wxpay-client.h"
+#include "wxpay-notify.h"
+#include "wxpay-bill.h"
