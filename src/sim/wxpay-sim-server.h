@@ -1,0 +1,48 @@
+/* wxpay-sim-server.h: a faithful WeChat Pay v2 gateway simulator (in-process or wxpay-sim). */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define WXPAY_SIM_DEFAULT_APPID  "wxd930ea5d5a258f4f"
+#define WXPAY_SIM_DEFAULT_MCH_ID "10000100"
+#define WXPAY_SIM_DEFAULT_KEY    "192006250b4c09247ec02edce69f6a2d"
+
+#define WXPAY_TYPE_SIM_SERVER (wxpay_sim_server_get_type ())
+G_DECLARE_FINAL_TYPE (WxpaySimServer, wxpay_sim_server, WXPAY, SIM_SERVER, GObject)
+
+/*
+ * Construct-only properties: "appid", "mch-id", "api-key", "seed" (guint64),
+ * "time-scale" (double: notification schedule and clock speed; 1.0 real time),
+ * "close-min-age" (guint seconds, default 300), "tls-certificate" (GTlsCertificate, nullable:
+ * HTTPS), "client-ca" (GTlsDatabase / CA file path, nullable: client certs on /secapi/),
+ * "state-file" (nullable path: persist orders across restarts).
+ */
+WxpaySimServer *wxpay_sim_server_new         (const char *appid,
+                                              const char *mch_id,
+                                              const char *api_key);
+/* Listens on @address (e.g. "127.0.0.1") and @port (0 picks a free one). */
+gboolean        wxpay_sim_server_listen      (WxpaySimServer *self,
+                                              const char     *address,
+                                              guint           port,
+                                              GError        **error);
+/* "http://127.0.0.1:PORT" (or https), no trailing slash; valid after listen. */
+const char     *wxpay_sim_server_get_base_uri (WxpaySimServer *self);
+void            wxpay_sim_server_shutdown    (WxpaySimServer *self);
+
+/* The same operations as the control API, for in-process tests. */
+gboolean        wxpay_sim_server_pay         (WxpaySimServer *self,
+                                              const char     *out_trade_no,
+                                              GError        **error);
+/* Sim clock: seconds added to the simulator's notion of now (expiry, close rule, bills). */
+void            wxpay_sim_server_advance_clock (WxpaySimServer *self,
+                                                gint64          seconds);
+/* @faults_json as accepted by POST /sim/faults; NULL clears. */
+gboolean        wxpay_sim_server_set_faults  (WxpaySimServer *self,
+                                              const char     *faults_json,
+                                              GError        **error);
+/* The JSON of GET /sim/orders. */
+char           *wxpay_sim_server_dup_orders_json (WxpaySimServer *self);
+
+G_END_DECLS
