@@ -1,0 +1,282 @@
+/* wxpay-params.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "wxpay-params"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "wxpay-params.h"
+
+struct _WxpayParams
+{
+  gatomicrefcount ref_count;
+  /* Parallel arrays keep insertion order; parameter sets are small (≤ ~60), so lookup is a
+   * linear scan, which beats hashing at this size. */
+  GPtrArray *names;
+  GPtrArray *values;
+};
+
+G_DEFINE_BOXED_TYPE (WxpayParams, wxpay_params, wxpay_params_ref, wxpay_params_unref)
+
+static int
+find_index (const WxpayParams *self,
+            const char        *name)
+{
+  g_assert (self != NULL);
+  g_assert (name != NULL);
+
+  for (guint i = 0; i < self->names->len; i++)
+    {
+      if (strcmp (g_ptr_array_index (self->names, i), name) == 0)
+        return (int)i;
+    }
+
+  return -1;
+}
+
+/**
+ * wxpay_params_new:
+ *
+ * Returns: (transfer full): an empty parameter set
+ */
+WxpayParams *
+wxpay_params_new (void)
+{
+  WxpayParams *self = g_new0 (WxpayParams, 1);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  self->names = g_ptr_array_new_with_free_func (g_free);
+  self->values = g_ptr_array_new_with_free_func (g_free);
+
+  return self;
+}
+
+WxpayParams *
+wxpay_params_ref (WxpayParams *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_atomic_ref_count_inc (&self->ref_count);
+
+  return self;
+}
+
+void
+wxpay_params_unref (WxpayParams *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (g_atomic_ref_count_dec (&self->ref_count))
+    {
+      g_ptr_array_unref (self->names);
+      /* Values may be secrets-adjacent (sign); clear them before freeing. */
+      for (guint i = 0; i < self->values->len; i++)
+        {
+          char *v = g_ptr_array_index (self->values, i);
+          memset (v, 0, strlen (v));
+        }
+      g_ptr_array_unref (self->values);
+      g_free (self);
+    }
+}
+
+/**
+ * wxpay_params_copy:
+ * @self: a #WxpayParams
+ *
+ * Returns: (transfer full): a deep copy of @self
+ */
+WxpayParams *
+wxpay_params_copy (const WxpayParams *self)
+{
+  WxpayParams *copy;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  copy = wxpay_params_new ();
+  for (guint i = 0; i < self->names->len; i++)
+    {
+      g_ptr_array_add (copy->names, g_strdup (g_ptr_array_index (self->names, i)));
+      g_ptr_array_add (copy->values, g_strdup (g_ptr_array_index (self->values, i)));
+    }
+
+  return copy;
+}
+
+/**
+ * wxpay_params_set:
+ * @self: a #WxpayParams
+ * @name: the parameter name
+ * @value: (nullable): the UTF-8 value; %NULL removes @name
+ *
+ * Replaces the value when @name exists (keeping its position), appends otherwise.
+ */
+void
+wxpay_params_set (WxpayParams *self,
+                  const char  *name,
+                  const char  *value)
+{
+  int idx;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (name != NULL && *name != '\0');
+
+  if (value == NULL)
+    {
+      wxpay_params_remove (self, name);
+      return;
+    }
+
+  idx = find_index (self, name);
+  if (idx >= 0)
+    {
+      char *old = g_ptr_array_index (self->values, idx);
+
+      if (old == value)
+        return;
+      g_ptr_array_index (self->values, idx) = g_strdup (value);
+      g_free (old);
+    }
+  else
+    {
+      g_ptr_array_add (self->names, g_strdup (name));
+      g_ptr_array_add (self->values, g_strdup (value));
+    }
+}
+
+void
+wxpay_params_set_int64 (WxpayParams *self,
+                        const char  *name,
+                        gint64       value)
+{
+  char buf[32];
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (name != NULL);
+
+  g_snprintf (buf, sizeof buf, "%" G_GINT64_FORMAT, value);
+  wxpay_params_set (self, name, buf);
+}
+
+gboolean
+wxpay_params_remove (WxpayParams *self,
+                     const char  *name)
+{
+  int idx;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  idx = find_index (self, name);
+  if (idx < 0)
+    return FALSE;
+
+  g_ptr_array_remove_index (self->names, idx);
+  g_ptr_array_remove_index (self->values, idx);
+
+  return TRUE;
+}
+
+/**
+ * wxpay_params_get:
+ * @self: a #WxpayParams
+ * @name: the parameter name
+ *
+ * Returns: (nullable): the value, or %NULL when absent
+ */
+const char *
+wxpay_params_get (const WxpayParams *self,
+                  const char        *name)
+{
+  int idx;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  idx = find_index (self, name);
+  if (idx < 0)
+    return NULL;
+
+  return g_ptr_array_index (self->values, idx);
+}
+
+/**
+ * wxpay_params_get_int64:
+ * @self: a #WxpayParams
+ * @name: the parameter name
+ * @out_value: (out) (optional): the value
+ *
+ * Returns: %TRUE when present and a plain unsigned base-10 integer that fits a gint64
+ */
+gboolean
+wxpay_params_get_int64 (const WxpayParams *self,
+                        const char        *name,
+                        gint64            *out_value)
+{
+  const char *text;
+  guint64 v = 0;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  text = wxpay_params_get (self, name);
+  if (text == NULL || *text == '\0' || strlen (text) > 19)
+    return FALSE;
+
+  for (const char *p = text; *p; p++)
+    {
+      if (*p < '0' || *p > '9')
+        return FALSE;
+      v = v * 10 + (guint64)(*p - '0');
+    }
+
+  if (v > G_MAXINT64)
+    return FALSE;
+
+  if (out_value != NULL)
+    *out_value = (gint64)v;
+
+  return TRUE;
+}
+
+gboolean
+wxpay_params_contains (const WxpayParams *self,
+                       const char        *name)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  return find_index (self, name) >= 0;
+}
+
+guint
+wxpay_params_get_size (const WxpayParams *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->names->len;
+}
+
+const char *
+wxpay_params_get_name (const WxpayParams *self,
+                       guint              index)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (index < self->names->len, NULL);
+
+  return g_ptr_array_index (self->names, index);
+}
+
+const char *
+wxpay_params_get_value (const WxpayParams *self,
+                        guint              index)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (index < self->values->len, NULL);
+
+  return g_ptr_array_index (self->values, index);
+}

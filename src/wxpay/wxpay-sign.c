@@ -1,0 +1,501 @@
+/* wxpay-sign.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "wxpay-sign"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+
+#include "wxpay-sign.h"
+
+static const char alnum[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+const char *
+wxpay_sign_type_to_string (WxpaySignType type)
+{
+  switch (type)
+    {
+    case WXPAY_SIGN_TYPE_HMAC_SHA256:
+      return "HMAC-SHA256";
+    case WXPAY_SIGN_TYPE_MD5:
+    default:
+      return "MD5";
+    }
+}
+
+gboolean
+wxpay_sign_type_from_string (const char    *str,
+                             WxpaySignType *out_type)
+{
+  WxpaySignType type;
+
+  if (str == NULL)
+    return FALSE;
+
+  if (strcmp (str, "MD5") == 0)
+    type = WXPAY_SIGN_TYPE_MD5;
+  else if (strcmp (str, "HMAC-SHA256") == 0)
+    type = WXPAY_SIGN_TYPE_HMAC_SHA256;
+  else
+    return FALSE;
+
+  if (out_type != NULL)
+    *out_type = type;
+
+  return TRUE;
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char * const *)a, *(const char * const *)b);
+}
+
+static GString *
+build_string_a (const WxpayParams *params)
+{
+  g_autoptr(GArray) order = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autofree const char **names = NULL;
+  guint n = wxpay_params_get_size (params);
+  guint kept = 0;
+  GString *str;
+
+  names = g_new0 (const char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    {
+      const char *name = wxpay_params_get_name (params, i);
+      const char *value = wxpay_params_get_value (params, i);
+
+      /* §2.1: "sign" itself and every empty value stay out of the signature. */
+      if (strcmp (name, "sign") == 0 || value[0] == '\0')
+        continue;
+      names[kept++] = name;
+    }
+
+  /* strcmp on UTF-8 is byte order, which is what §2.1 asks for. */
+  qsort (names, kept, sizeof (char *), compare_names);
+
+  str = g_string_sized_new (256);
+  for (guint i = 0; i < kept; i++)
+    {
+      if (i > 0)
+        g_string_append_c (str, '&');
+      g_string_append (str, names[i]);
+      g_string_append_c (str, '=');
+      g_string_append (str, wxpay_params_get (params, names[i]));
+    }
+
+  return str;
+}
+
+/**
+ * wxpay_sign_string:
+ * @params: the parameters
+ *
+ * Returns: (transfer full): stringA of §2, without "&key="
+ */
+char *
+wxpay_sign_string (const WxpayParams *params)
+{
+  g_return_val_if_fail (params != NULL, NULL);
+
+  return g_string_free (build_string_a (params), FALSE);
+}
+
+static void
+secure_string_free (GString *str)
+{
+  memset (str->str, 0, str->allocated_len);
+  g_string_free (str, TRUE);
+}
+
+static char *
+sign_internal (const WxpayParams *params,
+               WxpaySignType      type,
+               const char        *key)
+{
+  GString *str = build_string_a (params);
+  char *hex;
+
+  if (str->len > 0)
+    g_string_append_c (str, '&');
+  g_string_append (str, "key=");
+  g_string_append (str, key);
+
+  if (type == WXPAY_SIGN_TYPE_HMAC_SHA256)
+    {
+      g_autoptr(GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA256, (const guchar *)key, strlen (key));
+
+      g_hmac_update (hmac, (const guchar *)str->str, str->len);
+      hex = g_ascii_strup (g_hmac_get_string (hmac), -1);
+    }
+  else
+    {
+      g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
+
+      g_checksum_update (md5, (const guchar *)str->str, str->len);
+      hex = g_ascii_strup (g_checksum_get_string (md5), -1);
+    }
+
+  secure_string_free (str);
+
+  return hex;
+}
+
+/**
+ * wxpay_sign:
+ * @params: the parameters ("sign" is ignored)
+ * @type: the algorithm
+ * @key: the 32-byte API key
+ *
+ * Returns: (transfer full): the upper-case hex signature
+ */
+char *
+wxpay_sign (const WxpayParams *params,
+            WxpaySignType      type,
+            const char        *key)
+{
+  g_return_val_if_fail (params != NULL, NULL);
+  g_return_val_if_fail (key != NULL, NULL);
+
+  return sign_internal (params, type, key);
+}
+
+/**
+ * wxpay_params_sign:
+ * @params: the parameters to sign in place
+ * @type: the algorithm
+ * @key: the API key
+ *
+ * Stores "sign". For HMAC-SHA256 "sign_type" is set first (it is part of the signed set); for
+ * MD5 an existing "sign_type" is set to "MD5" so that it cannot contradict the signature.
+ */
+void
+wxpay_params_sign (WxpayParams  *params,
+                   WxpaySignType type,
+                   const char   *key)
+{
+  g_autofree char *sign = NULL;
+
+  g_return_if_fail (params != NULL);
+  g_return_if_fail (key != NULL);
+
+  if (type == WXPAY_SIGN_TYPE_HMAC_SHA256)
+    wxpay_params_set (params, "sign_type", "HMAC-SHA256");
+  else if (wxpay_params_contains (params, "sign_type"))
+    wxpay_params_set (params, "sign_type", "MD5");
+
+  sign = sign_internal (params, type, key);
+  wxpay_params_set (params, "sign", sign);
+}
+
+/* Compares two strings of equal length in time that depends only on the length. */
+static gboolean
+equal_constant_time (const char *a,
+                     const char *b,
+                     gsize       len)
+{
+  guint8 diff = 0;
+
+  for (gsize i = 0; i < len; i++)
+    diff |= (guint8)a[i] ^ (guint8)b[i];
+
+  return diff == 0;
+}
+
+/**
+ * wxpay_verify:
+ * @params: received parameters including "sign"
+ * @type: the expected algorithm
+ * @key: the API key
+ *
+ * Returns: %TRUE when "sign" is present and matches, compared in constant time
+ */
+gboolean
+wxpay_verify (const WxpayParams *params,
+              WxpaySignType      type,
+              const char        *key)
+{
+  g_autofree char *expected = NULL;
+  const char *received;
+  gsize len;
+
+  g_return_val_if_fail (params != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  received = wxpay_params_get (params, "sign");
+  if (received == NULL)
+    return FALSE;
+
+  len = type == WXPAY_SIGN_TYPE_HMAC_SHA256 ? 64 : 32;
+  if (strlen (received) != len)
+    return FALSE;
+
+  expected = sign_internal (params, type, key);
+
+  return equal_constant_time (expected, received, len);
+}
+
+/**
+ * wxpay_verify_auto:
+ * @params: received parameters including "sign"
+ * @key: the API key
+ * @out_type: (out) (optional): the algorithm that matched
+ *
+ * Picks the algorithm by the length of "sign" (32 → MD5, 64 → HMAC-SHA256).
+ *
+ * Returns: %TRUE when the signature is valid
+ */
+gboolean
+wxpay_verify_auto (const WxpayParams *params,
+                   const char        *key,
+                   WxpaySignType     *out_type)
+{
+  const char *received;
+  WxpaySignType type;
+
+  g_return_val_if_fail (params != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+
+  received = wxpay_params_get (params, "sign");
+  if (received == NULL)
+    return FALSE;
+
+  switch (strlen (received))
+    {
+    case 32:
+      type = WXPAY_SIGN_TYPE_MD5;
+      break;
+    case 64:
+      type = WXPAY_SIGN_TYPE_HMAC_SHA256;
+      break;
+    default:
+      return FALSE;
+    }
+
+  if (!wxpay_verify (params, type, key))
+    return FALSE;
+
+  if (out_type != NULL)
+    *out_type = type;
+
+  return TRUE;
+}
+
+/* Fills @out with @len characters of [0-9A-Za-z], uniformly (rejection sampling). */
+static void
+random_alnum (char  *out,
+              gsize  len)
+{
+  gsize filled = 0;
+
+  while (filled < len)
+    {
+      guint8 buf[64];
+
+      if (gnutls_rnd (GNUTLS_RND_NONCE, buf, sizeof buf) != 0)
+        g_error ("GnuTLS random number generator failed");
+
+      for (gsize i = 0; i < sizeof buf && filled < len; i++)
+        {
+          /* 248 = 4 × 62: drop the top bytes so every character is equally likely. */
+          if (buf[i] < 248)
+            out[filled++] = alnum[buf[i] % 62];
+        }
+    }
+}
+
+/**
+ * wxpay_nonce_new:
+ *
+ * Returns: (transfer full): 32 random alphanumerics
+ */
+char *
+wxpay_nonce_new (void)
+{
+  char *nonce = g_malloc (33);
+
+  random_alnum (nonce, 32);
+  nonce[32] = '\0';
+
+  return nonce;
+}
+
+static char *
+sanitise_till (const char *till_id)
+{
+  GString *str = g_string_new (NULL);
+
+  for (const char *p = till_id ? till_id : ""; *p && str->len < 8; p++)
+    {
+      if (g_ascii_isalnum (*p))
+        g_string_append_c (str, *p);
+    }
+
+  return g_string_free (str, FALSE);
+}
+
+static char *
+make_number (const char *prefix,
+             const char *till_id,
+             GDateTime  *now,
+             gsize       random_len)
+{
+  g_autoptr(GDateTime) utc = NULL;
+  g_autofree char *till = sanitise_till (till_id);
+  g_autofree char *stamp = NULL;
+  char rnd[32];
+
+  g_assert (random_len < sizeof rnd);
+
+  if (now != NULL)
+    utc = g_date_time_to_utc (now);
+  else
+    utc = g_date_time_new_now_utc ();
+  stamp = g_date_time_format (utc, "%Y%m%d%H%M%S");
+
+  random_alnum (rnd, random_len);
+  rnd[random_len] = '\0';
+
+  return g_strconcat (prefix, till, stamp, rnd, NULL);
+}
+
+/**
+ * wxpay_out_trade_no_new:
+ * @till_id: (nullable): the till id; only its first 8 alphanumerics are used
+ * @now: (nullable): the current time (from the injected clock); %NULL for the system clock
+ *
+ * Returns: (transfer full): till + UTC yyyyMMddHHmmss + random, 24–32 characters
+ */
+char *
+wxpay_out_trade_no_new (const char *till_id,
+                        GDateTime  *now)
+{
+  return make_number ("", till_id, now, 10);
+}
+
+/**
+ * wxpay_out_refund_no_new:
+ * @till_id: (nullable): the till id
+ * @now: (nullable): the current time; %NULL for the system clock
+ *
+ * Returns: (transfer full): "R" + till + UTC yyyyMMddHHmmss + random, ≤ 35 characters
+ */
+char *
+wxpay_out_refund_no_new (const char *till_id,
+                         GDateTime  *now)
+{
+  return make_number ("R", till_id, now, 12);
+}
+
+/**
+ * wxpay_out_trade_no_is_valid:
+ * @out_trade_no: (nullable): a candidate
+ *
+ * Returns: %TRUE for 6–32 characters of [0-9A-Za-z_-|*]
+ */
+gboolean
+wxpay_out_trade_no_is_valid (const char *out_trade_no)
+{
+  gsize len;
+
+  if (out_trade_no == NULL)
+    return FALSE;
+
+  len = strlen (out_trade_no);
+  if (len < 6 || len > 32)
+    return FALSE;
+
+  for (const char *p = out_trade_no; *p; p++)
+    {
+      if (!g_ascii_isalnum (*p) && *p != '_' && *p != '-' && *p != '|' && *p != '*')
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static GTimeZone *
+beijing_tz (void)
+{
+  return g_time_zone_new_offset (8 * 3600);
+}
+
+/**
+ * wxpay_time_format:
+ * @time: a time in any zone
+ *
+ * Returns: (transfer full): Beijing time as yyyyMMddHHmmss
+ */
+char *
+wxpay_time_format (GDateTime *time)
+{
+  g_autoptr(GTimeZone) tz = NULL;
+  g_autoptr(GDateTime) local = NULL;
+
+  g_return_val_if_fail (time != NULL, NULL);
+
+  tz = beijing_tz ();
+  local = g_date_time_to_timezone (time, tz);
+
+  return g_date_time_format (local, "%Y%m%d%H%M%S");
+}
+
+static int
+digits (const char *p,
+        guint       n)
+{
+  int v = 0;
+
+  for (guint i = 0; i < n; i++)
+    v = v * 10 + (p[i] - '0');
+
+  return v;
+}
+
+/**
+ * wxpay_time_parse:
+ * @text: Beijing time as exactly 14 digits yyyyMMddHHmmss
+ *
+ * Returns: (transfer full) (nullable): the time in UTC, or %NULL when @text is malformed
+ */
+GDateTime *
+wxpay_time_parse (const char *text)
+{
+  g_autoptr(GTimeZone) tz = NULL;
+  g_autoptr(GDateTime) local = NULL;
+
+  if (text == NULL || strlen (text) != 14)
+    return NULL;
+
+  for (guint i = 0; i < 14; i++)
+    {
+      if (!g_ascii_isdigit (text[i]))
+        return NULL;
+    }
+
+  tz = beijing_tz ();
+  local = g_date_time_new (tz,
+                           digits (text, 4), digits (text + 4, 2), digits (text + 6, 2),
+                           digits (text + 8, 2), digits (text + 10, 2), digits (text + 12, 2));
+  if (local == NULL)
+    return NULL;
+
+  /* g_date_time_new() accepts second 60 and normalises nothing else; reject anything that
+   * does not round-trip to the same text. */
+  {
+    g_autofree char *again = g_date_time_format (local, "%Y%m%d%H%M%S");
+
+    if (g_strcmp0 (again, text) != 0)
+      return NULL;
+  }
+
+  return g_date_time_to_utc (local);
+}
