@@ -53,6 +53,17 @@ WxpayParams *wxpay_client_parse_refund_notification  (WxpayClient *self,
                                                       gsize        length,
                                                       GError     **error);
 
+/* Loads the merchant client certificate (with its key) for "tls-certificate": a PEM file holding
+ * both, or a PKCS#12 file (apiclient_cert.p12; WeChat's default password is the mch_id).
+ * Errors are WXPAY_ERROR_CONFIG and never contain key material. */
+GTlsCertificate *wxpay_load_client_certificate     (const char *path,
+                                                    const char *password,
+                                                    GError    **error);
+/* apiclient_cert.pem + apiclient_key.pem. */
+GTlsCertificate *wxpay_load_client_certificate_pem (const char *cert_path,
+                                                    const char *key_path,
+                                                    GError    **error);
+
 /* Generic call on @path ("/pay/orderquery"); the named calls below are thin wrappers. */
 void         wxpay_client_call_async         (WxpayClient        *self,
                                               const char         *path,

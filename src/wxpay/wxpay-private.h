@@ -1,0 +1,20 @@
+/* wxpay-private.h: helpers shared inside libwxpay (not installed, not for other modules). */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* The largest bill we are willing to inflate: a day of a busy till is a few MiB. */
+#define WXPAY_GUNZIP_MAX_SIZE (256 * 1024 * 1024)
+
+gboolean  wxpay_bytes_is_gzip (GBytes  *data);
+/* Inflates a gzip stream held in memory; fails with WXPAY_ERROR_MALFORMED_RESPONSE on a
+ * corrupt/truncated stream or when the output would exceed @max_size. */
+GBytes   *wxpay_gunzip        (GBytes  *data,
+                               gsize    max_size,
+                               GError **error);
+/* The inverse, for wxpay-sim and tests. */
+GBytes   *wxpay_gzip          (GBytes  *data);
+
+G_END_DECLS
