@@ -43,6 +43,21 @@ WxpayBill *wxpay_bill_parse       (GBytes  *data,
                                    GError **error);
 void       wxpay_bill_free        (WxpayBill *bill);
 /* The text format, for wxpay-sim: header, rows, summary header, summary line. */
+/* Writes the current ("免充值券") format for @bill_type "ALL", "SUCCESS" or "REFUND": header,
+ * one backtick-prefixed line per row (WxpayBillRow *), summary header, summary line; amounts
+ * in yuan with two decimals; lines end in "\r\n". Columns not in WxpayBillRow get neutral
+ * values (特约商户号 0, 货币种类 CNY, 手续费 0.00000 …). */
+char         *wxpay_bill_format     (const char *bill_type,
+                                     GPtrArray  *rows);
+/* "0.01" for 1, "-12.50" for -1250. */
+char         *wxpay_bill_fen_to_yuan (gint64 fen);
+/* gzip of @text (tar_type=GZIP answers of wxpay-sim). */
+GBytes       *wxpay_bill_gzip       (GBytes *text);
+WxpayBillRow *wxpay_bill_row_new    (void);
+WxpayBillRow *wxpay_bill_row_copy   (const WxpayBillRow *row);
+void          wxpay_bill_row_free   (WxpayBillRow *row);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WxpayBillRow, wxpay_bill_row_free)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WxpayBill, wxpay_bill_free)
 
