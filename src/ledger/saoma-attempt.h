@@ -58,6 +58,9 @@ const char        *saoma_attempt_get_code_url       (SaomaAttempt *self);
 gint64             saoma_attempt_get_refunded       (SaomaAttempt *self);
 gint64             saoma_attempt_get_paid_at        (SaomaAttempt *self);
 gboolean           saoma_attempt_get_late           (SaomaAttempt *self);
+/* On the snapshot emitted with "attempt-changed": the snapshot from just before the change
+ * (NULL elsewhere). Lets observers such as SaomaLedgerModel know whether it matched before. */
+SaomaAttempt      *saoma_attempt_get_previous       (SaomaAttempt *self);
 
 /* Used by the ledger when materialising rows (not for general use). */
 SaomaAttempt      *saoma_attempt_new_full           (gint64             id,

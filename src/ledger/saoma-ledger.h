@@ -231,5 +231,46 @@ GPtrArray    *saoma_ledger_list_range_sync      (SaomaLedger  *self,
 gboolean      saoma_ledger_insert_many_sync     (SaomaLedger  *self,
                                                  GPtrArray    *attempts,
                                                  GError      **error);
+gboolean      saoma_ledger_append_event_sync    (SaomaLedger  *self,
+                                                 const char   *out_trade_no,
+                                                 const char   *kind,
+                                                 const char   *detail,
+                                                 GError      **error);
+/* @out_trade_no NULL: every event, oldest first. */
+GPtrArray    *saoma_ledger_list_events_sync     (SaomaLedger  *self,
+                                                 const char   *out_trade_no,
+                                                 GError      **error);
+SaomaLedgerRefund *saoma_ledger_insert_refund_sync (SaomaLedger  *self,
+                                                    const char   *out_trade_no,
+                                                    const char   *out_refund_no,
+                                                    gint64        amount,
+                                                    const char   *reason,
+                                                    GError      **error);
+SaomaLedgerRefund *saoma_ledger_update_refund_sync (SaomaLedger       *self,
+                                                    const char        *out_refund_no,
+                                                    SaomaRefundState   state,
+                                                    const char        *refund_id,
+                                                    const char        *event_detail,
+                                                    GError           **error);
+GPtrArray    *saoma_ledger_list_refunds_sync    (SaomaLedger  *self,
+                                                 const char   *out_trade_no,
+                                                 gint64        start_us,
+                                                 gint64        end_us,
+                                                 GError      **error);
+
+/* Streaming read for exports: calls @func for every attempt created in [@start_us, @end_us),
+ * oldest first, from one consistent snapshot on a private read-only connection (never blocks
+ * writes, never holds all rows). Any thread; meant for worker threads. Stops with FALSE when
+ * @func returns FALSE (and sets @error), on cancellation or on a read error. */
+typedef gboolean (*SaomaLedgerAttemptFunc) (SaomaAttempt *attempt,
+                                            gpointer      user_data,
+                                            GError      **error);
+gboolean      saoma_ledger_foreach_in_range_sync (SaomaLedger             *self,
+                                                  gint64                   start_us,
+                                                  gint64                   end_us,
+                                                  SaomaLedgerAttemptFunc   func,
+                                                  gpointer                 user_data,
+                                                  GCancellable            *cancellable,
+                                                  GError                 **error);
 
 G_END_DECLS

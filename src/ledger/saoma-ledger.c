@@ -1,0 +1,2363 @@
+/* saoma-ledger.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "saoma-ledger"
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+
+#include "saoma-ledger-private.h"
+
+/*
+ * Every write (and the reads that must see them, in order) runs as an "op" on one worker thread
+ * (a GThreadPool with a single thread), holding write_lock around the write connection, so
+ * writes are applied exactly in submission order. The _sync variants run the same op on the
+ * calling thread under the same lock. Signals are collected while the op runs and emitted once
+ * the transaction has committed, on the context of the thread that opened the ledger.
+ */
+struct _SaomaLedger
+{
+  GObject       parent_instance;
+
+  char         *path;
+  sqlite3      *db;
+  GMutex        write_lock;
+  GThreadPool  *pool;
+  GMainContext *context;
+  GThread      *owner;
+};
+
+enum {
+  PROP_0,
+  PROP_PATH,
+  N_PROPS
+};
+
+enum {
+  ATTEMPT_ADDED,
+  ATTEMPT_CHANGED,
+  REFUND_CHANGED,
+  N_SIGNALS
+};
+
+G_DEFINE_FINAL_TYPE (SaomaLedger, saoma_ledger, G_TYPE_OBJECT)
+G_DEFINE_QUARK (saoma-ledger-error-quark, saoma_ledger_error)
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+/* The schema, one step per user_version. Never edit a released step: add a new one. */
+static const char * const migrations[] = {
+  /* 1: the tables. */
+  "CREATE TABLE attempts ("
+  "  id INTEGER PRIMARY KEY,"
+  "  out_trade_no TEXT NOT NULL UNIQUE,"
+  "  amount INTEGER NOT NULL CHECK (amount > 0),"
+  "  description TEXT,"
+  "  till_id TEXT,"
+  "  created INTEGER NOT NULL,"
+  "  updated INTEGER NOT NULL,"
+  "  expires INTEGER NOT NULL DEFAULT 0,"
+  "  state TEXT NOT NULL CHECK (state IN ('CREATED', 'SUBMITTED', 'WAITING', 'UNKNOWN',"
+  "    'CLOSING', 'PAID', 'CLOSED', 'FAILED', 'PARTIALLY_REFUNDED', 'REFUNDED')),"
+  "  transaction_id TEXT,"
+  "  code_url TEXT,"
+  "  refunded INTEGER NOT NULL DEFAULT 0 CHECK (refunded >= 0 AND refunded <= amount),"
+  "  paid_at INTEGER NOT NULL DEFAULT 0,"
+  "  late INTEGER NOT NULL DEFAULT 0"
+  ") STRICT;"
+  "CREATE INDEX attempts_created ON attempts (created);"
+  "CREATE TABLE refunds ("
+  "  id INTEGER PRIMARY KEY,"
+  "  out_refund_no TEXT NOT NULL UNIQUE,"
+  "  out_trade_no TEXT NOT NULL REFERENCES attempts (out_trade_no),"
+  "  amount INTEGER NOT NULL CHECK (amount > 0),"
+  "  reason TEXT,"
+  "  state TEXT NOT NULL,"
+  "  refund_id TEXT,"
+  "  created INTEGER NOT NULL,"
+  "  updated INTEGER NOT NULL,"
+  "  succeeded INTEGER NOT NULL DEFAULT 0"
+  ") STRICT;"
+  "CREATE INDEX refunds_attempt ON refunds (out_trade_no);"
+  "CREATE TABLE events ("
+  "  id INTEGER PRIMARY KEY,"
+  "  time INTEGER NOT NULL,"
+  "  out_trade_no TEXT,"
+  "  kind TEXT NOT NULL,"
+  "  detail TEXT NOT NULL DEFAULT ''"
+  ") STRICT;"
+  "CREATE INDEX events_attempt ON events (out_trade_no, id);",
+
+  /* 2: indexes for the history filters and search, and an append-only audit log. An index on
+   * (state, created) also carries the rowid, so "state = ? ORDER BY created DESC, id DESC" is
+   * a backward index scan. */
+  "CREATE INDEX attempts_state_created ON attempts (state, created);"
+  "CREATE INDEX attempts_transaction_id ON attempts (transaction_id);"
+  "CREATE INDEX refunds_created ON refunds (created);"
+  "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+  "  BEGIN SELECT RAISE (ABORT, 'events are append-only'); END;"
+  "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+  "  BEGIN SELECT RAISE (ABORT, 'events are append-only'); END;",
+};
+
+#define UNFINISHED_STATES "('CREATED', 'SUBMITTED', 'WAITING', 'UNKNOWN', 'CLOSING')"
+
+/* Refunds that did not (and will not) move money do not count against the paid amount. */
+#define LIVE_REFUND "state NOT IN ('FAILED', 'REFUNDCLOSE')"
+
+static const char * const refund_state_names[] = {
+  [SAOMA_REFUND_CREATED] = "CREATED",
+  [SAOMA_REFUND_UNKNOWN] = "UNKNOWN",
+  [SAOMA_REFUND_PROCESSING] = "PROCESSING",
+  [SAOMA_REFUND_SUCCESS] = "SUCCESS",
+  [SAOMA_REFUND_REFUNDCLOSE] = "REFUNDCLOSE",
+  [SAOMA_REFUND_CHANGE] = "CHANGE",
+  [SAOMA_REFUND_FAILED] = "FAILED",
+};
+
+typedef gpointer (*LedgerOpFunc) (SaomaLedger *self,
+                                  gpointer     data,
+                                  GPtrArray   *emits,
+                                  GError     **error);
+
+typedef struct
+{
+  LedgerOpFunc   func;
+  gpointer       data;
+  GDestroyNotify data_free;
+  GDestroyNotify result_free;
+} LedgerOp;
+
+typedef struct
+{
+  guint    signal;
+  gpointer arg;   /* SaomaAttempt * or char * (refund-changed) */
+} Emission;
+
+typedef struct
+{
+  SaomaLedger *ledger;
+  GPtrArray   *emits;
+} EmitLater;
+
+/* Op payloads. */
+typedef struct
+{
+  char               *out_trade_no;
+  SaomaAttemptUpdate  update;
+} UpdateData;
+
+typedef struct
+{
+  char *out_trade_no;
+  char *kind;
+  char *detail;
+} EventData;
+
+typedef struct
+{
+  char   *out_trade_no;
+  gint64  start_us;
+  gint64  end_us;
+} RangeData;
+
+typedef struct
+{
+  char             *out_trade_no;
+  char             *out_refund_no;
+  gint64            amount;
+  char             *reason;
+  SaomaRefundState  state;
+  char             *refund_id;
+  char             *detail;
+} RefundData;
+
+const char *
+saoma_refund_state_to_string (SaomaRefundState state)
+{
+  if ((guint) state >= G_N_ELEMENTS (refund_state_names))
+    return NULL;
+
+  return refund_state_names[state];
+}
+
+gboolean
+saoma_refund_state_from_string (const char       *str,
+                                SaomaRefundState *out_state)
+{
+  g_return_val_if_fail (out_state != NULL, FALSE);
+
+  if (str == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (refund_state_names); i++)
+    {
+      if (g_str_equal (str, refund_state_names[i]))
+        {
+          *out_state = (SaomaRefundState) i;
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+gboolean
+saoma_refund_state_is_final (SaomaRefundState state)
+{
+  switch (state)
+    {
+    case SAOMA_REFUND_SUCCESS:
+    case SAOMA_REFUND_REFUNDCLOSE:
+    case SAOMA_REFUND_CHANGE:
+    case SAOMA_REFUND_FAILED:
+      return TRUE;
+
+    case SAOMA_REFUND_CREATED:
+    case SAOMA_REFUND_UNKNOWN:
+    case SAOMA_REFUND_PROCESSING:
+    default:
+      return FALSE;
+    }
+}
+
+void
+saoma_ledger_refund_free (SaomaLedgerRefund *refund)
+{
+  if (refund == NULL)
+    return;
+
+  g_free (refund->out_refund_no);
+  g_free (refund->out_trade_no);
+  g_free (refund->reason);
+  g_free (refund->refund_id);
+  g_free (refund);
+}
+
+void
+saoma_ledger_event_free (SaomaLedgerEvent *event)
+{
+  if (event == NULL)
+    return;
+
+  g_free (event->out_trade_no);
+  g_free (event->kind);
+  g_free (event->detail);
+  g_free (event);
+}
+
+const char *
+saoma_ledger_migration_sql (guint version)
+{
+  if (version == 0 || version > G_N_ELEMENTS (migrations))
+    return NULL;
+
+  return migrations[version - 1];
+}
+
+guint
+saoma_ledger_schema_version (void)
+{
+  return G_N_ELEMENTS (migrations);
+}
+
+void
+saoma_ledger_set_sqlite_error (GError    **error,
+                               sqlite3    *db,
+                               const char *what)
+{
+  int code = sqlite3_extended_errcode (db);
+  SaomaLedgerError ledger_code = SAOMA_LEDGER_ERROR_FAILED;
+
+  if (code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY)
+    ledger_code = SAOMA_LEDGER_ERROR_EXISTS;
+  else if (code == SQLITE_CONSTRAINT_CHECK || code == SQLITE_CONSTRAINT_FOREIGNKEY ||
+           code == SQLITE_CONSTRAINT_NOTNULL || code == SQLITE_CONSTRAINT_DATATYPE)
+    ledger_code = SAOMA_LEDGER_ERROR_INVALID;
+
+  g_set_error (error, SAOMA_LEDGER_ERROR, ledger_code,
+               "%s: %s", what, sqlite3_errmsg (db));
+}
+
+static gboolean
+exec_sql (sqlite3     *db,
+          const char  *sql,
+          GError     **error)
+{
+  if (sqlite3_exec (db, sql, NULL, NULL, NULL) != SQLITE_OK)
+    {
+      saoma_ledger_set_sqlite_error (error, db, sql);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static sqlite3_stmt *
+prepare (sqlite3     *db,
+         const char  *sql,
+         GError     **error)
+{
+  sqlite3_stmt *stmt = NULL;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    {
+      saoma_ledger_set_sqlite_error (error, db, "prepare");
+      return NULL;
+    }
+
+  return stmt;
+}
+
+static void
+bind_text (sqlite3_stmt *stmt,
+           int           col,
+           const char   *text)
+{
+  if (text == NULL)
+    sqlite3_bind_null (stmt, col);
+  else
+    sqlite3_bind_text (stmt, col, text, -1, SQLITE_TRANSIENT);
+}
+
+static char *
+column_dup (sqlite3_stmt *stmt,
+            int           col)
+{
+  return g_strdup ((const char *)sqlite3_column_text (stmt, col));
+}
+
+SaomaAttempt *
+saoma_ledger_attempt_from_stmt (sqlite3_stmt *stmt)
+{
+  SaomaAttemptState state = SAOMA_ATTEMPT_CREATED;
+
+  if (!saoma_attempt_state_from_string ((const char *)sqlite3_column_text (stmt, 8), &state))
+    g_warning ("Unknown attempt state “%s” in the ledger", sqlite3_column_text (stmt, 8));
+
+  return saoma_attempt_new_full (sqlite3_column_int64 (stmt, 0),
+                                 (const char *)sqlite3_column_text (stmt, 1),
+                                 sqlite3_column_int64 (stmt, 2),
+                                 (const char *)sqlite3_column_text (stmt, 3),
+                                 (const char *)sqlite3_column_text (stmt, 4),
+                                 sqlite3_column_int64 (stmt, 5),
+                                 sqlite3_column_int64 (stmt, 6),
+                                 sqlite3_column_int64 (stmt, 7),
+                                 state,
+                                 (const char *)sqlite3_column_text (stmt, 9),
+                                 (const char *)sqlite3_column_text (stmt, 10),
+                                 sqlite3_column_int64 (stmt, 11),
+                                 sqlite3_column_int64 (stmt, 12),
+                                 sqlite3_column_int (stmt, 13) != 0);
+}
+
+static SaomaLedgerRefund *
+refund_from_stmt (sqlite3_stmt *stmt)
+{
+  SaomaLedgerRefund *refund = g_new0 (SaomaLedgerRefund, 1);
+
+  refund->id = sqlite3_column_int64 (stmt, 0);
+  refund->out_refund_no = column_dup (stmt, 1);
+  refund->out_trade_no = column_dup (stmt, 2);
+  refund->amount = sqlite3_column_int64 (stmt, 3);
+  refund->reason = column_dup (stmt, 4);
+  if (!saoma_refund_state_from_string ((const char *)sqlite3_column_text (stmt, 5),
+                                       &refund->state))
+    g_warning ("Unknown refund state “%s” in the ledger", sqlite3_column_text (stmt, 5));
+  refund->refund_id = column_dup (stmt, 6);
+  refund->created = sqlite3_column_int64 (stmt, 7);
+  refund->updated = sqlite3_column_int64 (stmt, 8);
+  refund->succeeded = sqlite3_column_int64 (stmt, 9);
+
+  return refund;
+}
+
+#define REFUND_COLUMNS \
+  "id, out_refund_no, out_trade_no, amount, reason, state, refund_id, created, updated, succeeded"
+
+static void
+configure_connection (sqlite3 *db)
+{
+  sqlite3_busy_timeout (db, 10000);
+  sqlite3_extended_result_codes (db, 1);
+}
+
+sqlite3 *
+saoma_ledger_open_reader (SaomaLedger  *self,
+                          GError      **error)
+{
+  sqlite3 *db = NULL;
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+
+  if (sqlite3_open_v2 (self->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                       NULL) != SQLITE_OK)
+    {
+      saoma_ledger_set_sqlite_error (error, db, "Cannot open the ledger for reading");
+      sqlite3_close_v2 (db);
+      return NULL;
+    }
+
+  configure_connection (db);
+
+  return db;
+}
+
+/* Signals */
+
+static void
+emission_free (gpointer data)
+{
+  Emission *emission = data;
+
+  if (emission->signal == signals[REFUND_CHANGED])
+    g_free (emission->arg);
+  else
+    g_object_unref (emission->arg);
+
+  g_free (emission);
+}
+
+static void
+emits_add (GPtrArray *emits,
+           guint      signal,
+           gpointer   arg)
+{
+  Emission *emission = g_new0 (Emission, 1);
+
+  emission->signal = signals[signal];
+  emission->arg = arg;
+  g_ptr_array_add (emits, emission);
+}
+
+static void
+emit_all (SaomaLedger *self,
+          GPtrArray   *emits)
+{
+  for (guint i = 0; i < emits->len; i++)
+    {
+      Emission *emission = g_ptr_array_index (emits, i);
+
+      g_signal_emit (self, emission->signal, 0, emission->arg);
+    }
+}
+
+static gboolean
+emit_later_cb (gpointer data)
+{
+  EmitLater *later = data;
+
+  emit_all (later->ledger, later->emits);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+emit_later_free (gpointer data)
+{
+  EmitLater *later = data;
+
+  g_object_unref (later->ledger);
+  g_ptr_array_unref (later->emits);
+  g_free (later);
+}
+
+static void
+flush_emits (SaomaLedger *self,
+             GPtrArray   *emits)
+{
+  EmitLater *later;
+  GSource *source;
+
+  if (emits->len == 0)
+    return;
+
+  if (g_thread_self () == self->owner)
+    {
+      emit_all (self, emits);
+      return;
+    }
+
+  /* Same priority as GTask's completion idle, attached first: observers see the change
+   * before the caller's callback runs, and in commit order. */
+  later = g_new0 (EmitLater, 1);
+  later->ledger = g_object_ref (self);
+  later->emits = g_ptr_array_ref (emits);
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_static_name (source, "[saoma-ledger] emit");
+  g_source_set_callback (source, emit_later_cb, later, emit_later_free);
+  g_source_attach (source, self->context);
+  g_source_unref (source);
+}
+
+/* Ops */
+
+static gpointer
+run_op (SaomaLedger  *self,
+        LedgerOpFunc  func,
+        gpointer      data,
+        GError      **error)
+{
+  g_autoptr(GPtrArray) emits = g_ptr_array_new_with_free_func (emission_free);
+  gpointer result;
+
+  g_mutex_lock (&self->write_lock);
+  if (self->db == NULL)
+    {
+      g_set_error_literal (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_FAILED,
+                           "The ledger is not open");
+      result = NULL;
+    }
+  else
+    {
+      result = func (self, data, emits, error);
+    }
+  g_mutex_unlock (&self->write_lock);
+
+  if (result != NULL)
+    flush_emits (self, emits);
+
+  return result;
+}
+
+static void
+ledger_op_free (gpointer data)
+{
+  LedgerOp *op = data;
+
+  if (op->data_free != NULL)
+    op->data_free (op->data);
+  g_free (op);
+}
+
+static void
+write_worker (gpointer data,
+              gpointer user_data)
+{
+  g_autoptr(GTask) task = data;
+  SaomaLedger *self = g_task_get_source_object (task);
+  LedgerOp *op = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(GError) error = NULL;
+  gpointer result;
+
+  /* Cancellation is honoured only before the op starts: once begun, a durable write is
+   * reported as done, never as "cancelled" after it committed. */
+  if (g_cancellable_set_error_if_cancelled (cancellable, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  result = run_op (self, op->func, op->data, &error);
+  if (result == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, result, op->result_free);
+}
+
+static void
+queue_op (SaomaLedger         *self,
+          LedgerOpFunc         func,
+          gpointer             data,
+          GDestroyNotify       data_free,
+          GDestroyNotify       result_free,
+          gpointer             source_tag,
+          GCancellable        *cancellable,
+          GAsyncReadyCallback  callback,
+          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  LedgerOp *op;
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_check_cancellable (task, FALSE);
+
+  op = g_new0 (LedgerOp, 1);
+  op->func = func;
+  op->data = data;
+  op->data_free = data_free;
+  op->result_free = result_free;
+  g_task_set_task_data (task, op, ledger_op_free);
+
+  g_thread_pool_push (self->pool, g_steal_pointer (&task), NULL);
+}
+
+static gpointer
+finish_op (SaomaLedger  *self,
+           GAsyncResult *result,
+           gpointer      source_tag,
+           GError      **error)
+{
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+begin (SaomaLedger  *self,
+       GError      **error)
+{
+  return exec_sql (self->db, "BEGIN IMMEDIATE", error);
+}
+
+static gboolean
+commit (SaomaLedger  *self,
+        GError      **error)
+{
+  if (!exec_sql (self->db, "COMMIT", error))
+    {
+      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+rollback (SaomaLedger *self)
+{
+  if (!sqlite3_get_autocommit (self->db))
+    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static gboolean
+insert_event (SaomaLedger  *self,
+              gint64        time,
+              const char   *out_trade_no,
+              const char   *kind,
+              const char   *detail,
+              GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = prepare (self->db,
+                  "INSERT INTO events (time, out_trade_no, kind, detail) VALUES (?, ?, ?, ?)",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+
+  sqlite3_bind_int64 (stmt, 1, time);
+  bind_text (stmt, 2, out_trade_no);
+  bind_text (stmt, 3, kind);
+  bind_text (stmt, 4, detail != NULL ? detail : "");
+
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      saoma_ledger_set_sqlite_error (error, self->db, "Cannot append an event");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static SaomaAttempt *
+load_attempt (SaomaLedger  *self,
+              const char   *out_trade_no,
+              GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = prepare (self->db,
+                  "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts WHERE out_trade_no = ?",
+                  error);
+  if (stmt == NULL)
+    return NULL;
+
+  bind_text (stmt, 1, out_trade_no);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return saoma_ledger_attempt_from_stmt (stmt);
+
+  if (rc == SQLITE_DONE)
+    g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_FOUND,
+                 "No attempt “%s” in the ledger", out_trade_no);
+  else
+    saoma_ledger_set_sqlite_error (error, self->db, "Cannot read an attempt");
+
+  return NULL;
+}
+
+static SaomaLedgerRefund *
+load_refund (SaomaLedger  *self,
+             const char   *out_refund_no,
+             GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  stmt = prepare (self->db,
+                  "SELECT " REFUND_COLUMNS " FROM refunds WHERE out_refund_no = ?", error);
+  if (stmt == NULL)
+    return NULL;
+
+  bind_text (stmt, 1, out_refund_no);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return refund_from_stmt (stmt);
+
+  if (rc == SQLITE_DONE)
+    g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_FOUND,
+                 "No refund “%s” in the ledger", out_refund_no);
+  else
+    saoma_ledger_set_sqlite_error (error, self->db, "Cannot read a refund");
+
+  return NULL;
+}
+
+static gboolean
+insert_attempt_row (SaomaLedger   *self,
+                    sqlite3_stmt  *stmt,
+                    SaomaAttempt  *attempt,
+                    gint64         now,
+                    gint64        *out_id,
+                    GError       **error)
+{
+  g_autofree char *detail = NULL;
+  SaomaAttemptState state = saoma_attempt_get_state (attempt);
+  const char *out_trade_no = saoma_attempt_get_out_trade_no (attempt);
+
+  if (saoma_attempt_get_amount (attempt) <= 0)
+    {
+      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
+                   "Attempt “%s” has a non-positive amount", out_trade_no);
+      return FALSE;
+    }
+
+  if (out_trade_no[0] == '\0')
+    {
+      g_set_error_literal (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
+                           "An attempt needs an out_trade_no");
+      return FALSE;
+    }
+
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+  bind_text (stmt, 1, out_trade_no);
+  sqlite3_bind_int64 (stmt, 2, saoma_attempt_get_amount (attempt));
+  bind_text (stmt, 3, saoma_attempt_get_description (attempt));
+  bind_text (stmt, 4, saoma_attempt_get_till_id (attempt));
+  sqlite3_bind_int64 (stmt, 5, saoma_attempt_get_created (attempt));
+  sqlite3_bind_int64 (stmt, 6, saoma_attempt_get_updated (attempt));
+  sqlite3_bind_int64 (stmt, 7, saoma_attempt_get_expires (attempt));
+  bind_text (stmt, 8, saoma_attempt_state_to_string (state));
+  bind_text (stmt, 9, saoma_attempt_get_transaction_id (attempt));
+  bind_text (stmt, 10, saoma_attempt_get_code_url (attempt));
+  sqlite3_bind_int64 (stmt, 11, saoma_attempt_get_refunded (attempt));
+  sqlite3_bind_int64 (stmt, 12, saoma_attempt_get_paid_at (attempt));
+  sqlite3_bind_int (stmt, 13, saoma_attempt_get_late (attempt));
+
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_UNIQUE)
+        g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_EXISTS,
+                     "Attempt “%s” is already in the ledger", out_trade_no);
+      else
+        saoma_ledger_set_sqlite_error (error, self->db, "Cannot insert an attempt");
+      return FALSE;
+    }
+
+  *out_id = sqlite3_last_insert_rowid (self->db);
+
+  detail = g_strdup_printf ("%s, %" G_GINT64_FORMAT " fen",
+                            saoma_attempt_state_to_string (state),
+                            saoma_attempt_get_amount (attempt));
+
+  return insert_event (self, now, out_trade_no, "transition", detail, error);
+}
+
+#define INSERT_ATTEMPT_SQL \
+  "INSERT INTO attempts (out_trade_no, amount, description, till_id, created, updated, " \
+  "expires, state, transaction_id, code_url, refunded, paid_at, late) " \
+  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+static SaomaAttempt *
+snapshot_with_id (SaomaAttempt *attempt,
+                  gint64        id)
+{
+  return saoma_attempt_new_full (id,
+                                 saoma_attempt_get_out_trade_no (attempt),
+                                 saoma_attempt_get_amount (attempt),
+                                 saoma_attempt_get_description (attempt),
+                                 saoma_attempt_get_till_id (attempt),
+                                 saoma_attempt_get_created (attempt),
+                                 saoma_attempt_get_updated (attempt),
+                                 saoma_attempt_get_expires (attempt),
+                                 saoma_attempt_get_state (attempt),
+                                 saoma_attempt_get_transaction_id (attempt),
+                                 saoma_attempt_get_code_url (attempt),
+                                 saoma_attempt_get_refunded (attempt),
+                                 saoma_attempt_get_paid_at (attempt),
+                                 saoma_attempt_get_late (attempt));
+}
+
+static gpointer
+insert_attempt_op (SaomaLedger  *self,
+                   gpointer      data,
+                   GPtrArray    *emits,
+                   GError      **error)
+{
+  SaomaAttempt *attempt = data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  SaomaAttempt *snapshot;
+  gint64 id = 0;
+
+  if (!begin (self, error))
+    return NULL;
+
+  if (!(stmt = prepare (self->db, INSERT_ATTEMPT_SQL, error)) ||
+      !insert_attempt_row (self, stmt, attempt, g_get_real_time (), &id, error) ||
+      !commit (self, error))
+    {
+      rollback (self);
+      return NULL;
+    }
+
+  snapshot = snapshot_with_id (attempt, id);
+  emits_add (emits, ATTEMPT_ADDED, g_object_ref (snapshot));
+
+  return snapshot;
+}
+
+static gpointer
+insert_many_op (SaomaLedger  *self,
+                gpointer      data,
+                GPtrArray    *emits,
+                GError      **error)
+{
+  GPtrArray *attempts = data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  gboolean observed = g_signal_has_handler_pending (self, signals[ATTEMPT_ADDED], 0, TRUE);
+  gint64 now = g_get_real_time ();
+
+  if (!begin (self, error))
+    return NULL;
+
+  if (!(stmt = prepare (self->db, INSERT_ATTEMPT_SQL, error)))
+    goto failed;
+
+  for (guint i = 0; i < attempts->len; i++)
+    {
+      SaomaAttempt *attempt = g_ptr_array_index (attempts, i);
+      gint64 id;
+
+      if (!insert_attempt_row (self, stmt, attempt, now, &id, error))
+        goto failed;
+
+      /* Building snapshots for a million fixture rows is wasted work when nobody listens. */
+      if (observed)
+        emits_add (emits, ATTEMPT_ADDED, snapshot_with_id (attempt, id));
+    }
+
+  if (!commit (self, error))
+    goto failed;
+
+  return GINT_TO_POINTER (TRUE);
+
+failed:
+  rollback (self);
+  g_ptr_array_set_size (emits, 0);
+  return NULL;
+}
+
+static gboolean
+transition_allowed (SaomaAttemptState from,
+                    SaomaAttemptState to)
+{
+  if (from == to || !saoma_attempt_state_is_final (from))
+    return TRUE;
+
+  switch (from)
+    {
+    case SAOMA_ATTEMPT_PAID:
+      return to == SAOMA_ATTEMPT_PARTIALLY_REFUNDED || to == SAOMA_ATTEMPT_REFUNDED;
+
+    case SAOMA_ATTEMPT_PARTIALLY_REFUNDED:
+      return to == SAOMA_ATTEMPT_REFUNDED;
+
+    case SAOMA_ATTEMPT_CLOSED:
+    case SAOMA_ATTEMPT_FAILED:
+      /* A late payment: WeChat took the money after we gave up. */
+      return to == SAOMA_ATTEMPT_PAID;
+
+    case SAOMA_ATTEMPT_CREATED:
+    case SAOMA_ATTEMPT_SUBMITTED:
+    case SAOMA_ATTEMPT_WAITING:
+    case SAOMA_ATTEMPT_UNKNOWN:
+    case SAOMA_ATTEMPT_CLOSING:
+    case SAOMA_ATTEMPT_REFUNDED:
+    default:
+      return FALSE;
+    }
+}
+
+static void
+update_data_free (gpointer data)
+{
+  UpdateData *u = data;
+
+  g_free (u->out_trade_no);
+  g_free ((char *)u->update.transaction_id);
+  g_free ((char *)u->update.code_url);
+  g_free ((char *)u->update.event_kind);
+  g_free ((char *)u->update.event_detail);
+  g_free (u);
+}
+
+static UpdateData *
+update_data_new (const char               *out_trade_no,
+                 const SaomaAttemptUpdate *update)
+{
+  UpdateData *u = g_new0 (UpdateData, 1);
+
+  u->out_trade_no = g_strdup (out_trade_no);
+  u->update = *update;
+  u->update.transaction_id = g_strdup (update->transaction_id);
+  u->update.code_url = g_strdup (update->code_url);
+  u->update.event_kind = g_strdup (update->event_kind);
+  u->update.event_detail = g_strdup (update->event_detail);
+
+  return u;
+}
+
+/* Writes @state and @refunded of an attempt inside the current transaction. */
+static gboolean
+write_attempt_row (SaomaLedger       *self,
+                   SaomaAttempt      *old,
+                   SaomaAttemptState  state,
+                   const char        *transaction_id,
+                   const char        *code_url,
+                   gint64             refunded,
+                   gint64             paid_at,
+                   gboolean           late,
+                   gint64             now,
+                   GError           **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+
+  stmt = prepare (self->db,
+                  "UPDATE attempts SET state = ?, transaction_id = ?, code_url = ?, refunded = ?, "
+                  "paid_at = ?, late = ?, updated = ? WHERE id = ?",
+                  error);
+  if (stmt == NULL)
+    return FALSE;
+
+  bind_text (stmt, 1, saoma_attempt_state_to_string (state));
+  bind_text (stmt, 2, transaction_id);
+  bind_text (stmt, 3, code_url);
+  sqlite3_bind_int64 (stmt, 4, refunded);
+  sqlite3_bind_int64 (stmt, 5, paid_at);
+  sqlite3_bind_int (stmt, 6, late);
+  sqlite3_bind_int64 (stmt, 7, now);
+  sqlite3_bind_int64 (stmt, 8, saoma_attempt_get_id (old));
+
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      saoma_ledger_set_sqlite_error (error, self->db, "Cannot update an attempt");
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gpointer
+update_attempt_op (SaomaLedger  *self,
+                   gpointer      data,
+                   GPtrArray    *emits,
+                   GError      **error)
+{
+  UpdateData *u = data;
+  const SaomaAttemptUpdate *update = &u->update;
+  g_autoptr(SaomaAttempt) old = NULL;
+  g_autoptr(SaomaAttempt) snapshot = NULL;
+  g_autofree char *detail = NULL;
+  SaomaAttemptState from, to;
+  const char *kind;
+  gint64 now = g_get_real_time ();
+
+  if (!begin (self, error))
+    return NULL;
+
+  if (!(old = load_attempt (self, u->out_trade_no, error)))
+    goto failed;
+
+  from = saoma_attempt_get_state (old);
+  /* CREATED is the zero value: "state unchanged". */
+  to = update->state == SAOMA_ATTEMPT_CREATED ? from : update->state;
+
+  if (!transition_allowed (from, to))
+    {
+      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
+                   "Attempt “%s” cannot go from %s to %s", u->out_trade_no,
+                   saoma_attempt_state_to_string (from), saoma_attempt_state_to_string (to));
+      goto failed;
+    }
+
+  if (!write_attempt_row (self, old, to,
+                          update->transaction_id ? update->transaction_id
+                                                 : saoma_attempt_get_transaction_id (old),
+                          update->code_url ? update->code_url : saoma_attempt_get_code_url (old),
+                          saoma_attempt_get_refunded (old),
+                          update->paid_at ? update->paid_at : saoma_attempt_get_paid_at (old),
+                          update->late || saoma_attempt_get_late (old),
+                          now, error))
+    goto failed;
+
+  /* One event per transition: the caller's, or a plain "FROM → TO" when it gave none. */
+  kind = update->event_kind;
+  if (kind != NULL)
+    detail = g_strdup (update->event_detail);
+  else if (from != to)
+    {
+      kind = "transition";
+      detail = g_strdup_printf ("%s → %s", saoma_attempt_state_to_string (from),
+                                saoma_attempt_state_to_string (to));
+    }
+
+  if (kind != NULL && !insert_event (self, now, u->out_trade_no, kind, detail, error))
+    goto failed;
+
+  if (!(snapshot = load_attempt (self, u->out_trade_no, error)))
+    goto failed;
+
+  if (!commit (self, error))
+    goto failed;
+
+  saoma_attempt_set_previous (snapshot, old);
+  emits_add (emits, ATTEMPT_CHANGED, g_object_ref (snapshot));
+
+  return g_steal_pointer (&snapshot);
+
+failed:
+  rollback (self);
+  return NULL;
+}
+
+static void
+event_data_free (gpointer data)
+{
+  EventData *e = data;
+
+  g_free (e->out_trade_no);
+  g_free (e->kind);
+  g_free (e->detail);
+  g_free (e);
+}
+
+static gpointer
+append_event_op (SaomaLedger  *self,
+                 gpointer      data,
+                 GPtrArray    *emits,
+                 GError      **error)
+{
+  EventData *e = data;
+
+  if (!insert_event (self, g_get_real_time (), e->out_trade_no, e->kind, e->detail, error))
+    return NULL;
+
+  return GINT_TO_POINTER (TRUE);
+}
+
+static gpointer
+get_attempt_op (SaomaLedger  *self,
+                gpointer      data,
+                GPtrArray    *emits,
+                GError      **error)
+{
+  return load_attempt (self, data, error);
+}
+
+static GPtrArray *
+query_attempts (sqlite3      *db,
+                const char   *sql,
+                gint64        start_us,
+                gint64        end_us,
+                GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) ret = g_ptr_array_new_with_free_func (g_object_unref);
+  int rc;
+
+  if (!(stmt = prepare (db, sql, error)))
+    return NULL;
+
+  if (sqlite3_bind_parameter_count (stmt) == 2)
+    {
+      sqlite3_bind_int64 (stmt, 1, start_us);
+      sqlite3_bind_int64 (stmt, 2, end_us);
+    }
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (ret, saoma_ledger_attempt_from_stmt (stmt));
+
+  if (rc != SQLITE_DONE)
+    {
+      saoma_ledger_set_sqlite_error (error, db, "Cannot list attempts");
+      return NULL;
+    }
+
+  return g_steal_pointer (&ret);
+}
+
+static gpointer
+list_unfinished_op (SaomaLedger  *self,
+                    gpointer      data,
+                    GPtrArray    *emits,
+                    GError      **error)
+{
+  return query_attempts (self->db,
+                         "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
+                         " WHERE state IN " UNFINISHED_STATES " ORDER BY created, id",
+                         0, 0, error);
+}
+
+static void
+range_data_free (gpointer data)
+{
+  RangeData *r = data;
+
+  g_free (r->out_trade_no);
+  g_free (r);
+}
+
+static RangeData *
+range_data_new (const char *out_trade_no,
+                gint64      start_us,
+                gint64      end_us)
+{
+  RangeData *r = g_new0 (RangeData, 1);
+
+  r->out_trade_no = g_strdup (out_trade_no);
+  r->start_us = start_us;
+  r->end_us = end_us;
+
+  return r;
+}
+
+static gpointer
+list_range_op (SaomaLedger  *self,
+               gpointer      data,
+               GPtrArray    *emits,
+               GError      **error)
+{
+  RangeData *r = data;
+
+  return query_attempts (self->db,
+                         "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
+                         " WHERE created >= ? AND created < ? ORDER BY created, id",
+                         r->start_us, r->end_us, error);
+}
+
+static gpointer
+list_events_op (SaomaLedger  *self,
+                gpointer      data,
+                GPtrArray    *emits,
+                GError      **error)
+{
+  const char *out_trade_no = data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) ret = g_ptr_array_new_with_free_func ((GDestroyNotify)saoma_ledger_event_free);
+  int rc;
+
+  if (out_trade_no != NULL)
+    stmt = prepare (self->db,
+                    "SELECT id, time, out_trade_no, kind, detail FROM events"
+                    " WHERE out_trade_no = ? ORDER BY id", error);
+  else
+    stmt = prepare (self->db,
+                    "SELECT id, time, out_trade_no, kind, detail FROM events ORDER BY id", error);
+  if (stmt == NULL)
+    return NULL;
+
+  if (out_trade_no != NULL)
+    bind_text (stmt, 1, out_trade_no);
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      SaomaLedgerEvent *event = g_new0 (SaomaLedgerEvent, 1);
+
+      event->id = sqlite3_column_int64 (stmt, 0);
+      event->time = sqlite3_column_int64 (stmt, 1);
+      event->out_trade_no = column_dup (stmt, 2);
+      event->kind = column_dup (stmt, 3);
+      event->detail = column_dup (stmt, 4);
+      g_ptr_array_add (ret, event);
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      saoma_ledger_set_sqlite_error (error, self->db, "Cannot list events");
+      return NULL;
+    }
+
+  return g_steal_pointer (&ret);
+}
+
+static void
+refund_data_free (gpointer data)
+{
+  RefundData *r = data;
+
+  g_free (r->out_trade_no);
+  g_free (r->out_refund_no);
+  g_free (r->reason);
+  g_free (r->refund_id);
+  g_free (r->detail);
+  g_free (r);
+}
+
+static gboolean
+sum_live_refunds (SaomaLedger  *self,
+                  const char   *out_trade_no,
+                  const char   *state_clause,
+                  gint64       *out_sum,
+                  GError      **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *sql = NULL;
+
+  sql = g_strdup_printf ("SELECT COALESCE (SUM (amount), 0) FROM refunds"
+                         " WHERE out_trade_no = ? AND %s", state_clause);
+  if (!(stmt = prepare (self->db, sql, error)))
+    return FALSE;
+
+  bind_text (stmt, 1, out_trade_no);
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      saoma_ledger_set_sqlite_error (error, self->db, "Cannot sum refunds");
+      return FALSE;
+    }
+
+  *out_sum = sqlite3_column_int64 (stmt, 0);
+
+  return TRUE;
+}
+
+static gpointer
+insert_refund_op (SaomaLedger  *self,
+                  gpointer      data,
+                  GPtrArray    *emits,
+                  GError      **error)
+{
+  RefundData *r = data;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *detail = NULL;
+  SaomaAttemptState state;
+  SaomaLedgerRefund *refund;
+  gint64 now = g_get_real_time ();
+  gint64 sum = 0;
+
+  if (r->amount <= 0)
+    {
+      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
+                   "Refund “%s” has a non-positive amount", r->out_refund_no);
+      return NULL;
+    }
+
+  if (!begin (self, error))
+    return NULL;
+
+  if (!(attempt = load_attempt (self, r->out_trade_no, error)))
+    goto failed;
+
+  state = saoma_attempt_get_state (attempt);
+  if (state != SAOMA_ATTEMPT_PAID && state != SAOMA_ATTEMPT_PARTIALLY_REFUNDED)
+    {
+      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
+                   "Attempt “%s” is %s; only a paid attempt can be refunded",
+                   r->out_trade_no, saoma_attempt_state_to_string (state));
+      goto failed;
+    }
+
+  if (!sum_live_refunds (self, r->out_trade_no, LIVE_REFUND, &sum, error))
+    goto failed;
+
+  /* Both terms are ≤ the attempt's amount here, so the sum cannot overflow. */
+  if (r->amount > saoma_attempt_get_amount (attempt) ||
+      sum + r->amount > saoma_attempt_get_amount (attempt))
+    {
+      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
+                   "Refund of %" G_GINT64_FORMAT " fen on “%s” would exceed the paid %"
+                   G_GINT64_FORMAT " fen (%" G_GINT64_FORMAT " fen already refunded or pending)",
+                   r->amount, r->out_trade_no, saoma_attempt_get_amount (attempt), sum);
+      goto failed;
+    }
+
+  if (!(stmt = prepare (self->db,
+                        "INSERT INTO refunds (out_refund_no, out_trade_no, amount, reason, state,"
+                        " created, updated) VALUES (?, ?, ?, ?, 'CREATED', ?, ?)", error)))
+    goto failed;
+
+  bind_text (stmt, 1, r->out_refund_no);
+  bind_text (stmt, 2, r->out_trade_no);
+  sqlite3_bind_int64 (stmt, 3, r->amount);
+  bind_text (stmt, 4, r->reason);
+  sqlite3_bind_int64 (stmt, 5, now);
+  sqlite3_bind_int64 (stmt, 6, now);
+
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_UNIQUE)
+        g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_EXISTS,
+                     "Refund “%s” is already in the ledger", r->out_refund_no);
+      else
+        saoma_ledger_set_sqlite_error (error, self->db, "Cannot insert a refund");
+      goto failed;
+    }
+
+  detail = g_strdup_printf ("refund %s CREATED, %" G_GINT64_FORMAT " fen",
+                            r->out_refund_no, r->amount);
+  if (!insert_event (self, now, r->out_trade_no, "refund", detail, error))
+    goto failed;
+
+  if (!(refund = load_refund (self, r->out_refund_no, error)))
+    goto failed;
+
+  if (!commit (self, error))
+    {
+      saoma_ledger_refund_free (refund);
+      goto failed;
+    }
+
+  emits_add (emits, REFUND_CHANGED, g_strdup (r->out_refund_no));
+
+  return refund;
+
+failed:
+  rollback (self);
+  return NULL;
+}
+
+static gpointer
+update_refund_op (SaomaLedger  *self,
+                  gpointer      data,
+                  GPtrArray    *emits,
+                  GError      **error)
+{
+  RefundData *r = data;
+  g_autoptr(SaomaLedgerRefund) old = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(SaomaAttempt) snapshot = NULL;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autofree char *detail = NULL;
+  SaomaLedgerRefund *refund;
+  gint64 now = g_get_real_time ();
+
+  if (!begin (self, error))
+    return NULL;
+
+  if (!(old = load_refund (self, r->out_refund_no, error)))
+    goto failed;
+
+  if (old->state != r->state && saoma_refund_state_is_final (old->state))
+    {
+      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
+                   "Refund “%s” is already %s and cannot become %s", r->out_refund_no,
+                   saoma_refund_state_to_string (old->state),
+                   saoma_refund_state_to_string (r->state));
+      goto failed;
+    }
+
+  if (!(stmt = prepare (self->db,
+                        "UPDATE refunds SET state = ?, refund_id = COALESCE (?, refund_id),"
+                        " updated = ?, succeeded = ? WHERE id = ?", error)))
+    goto failed;
+
+  bind_text (stmt, 1, saoma_refund_state_to_string (r->state));
+  bind_text (stmt, 2, r->refund_id);
+  sqlite3_bind_int64 (stmt, 3, now);
+  sqlite3_bind_int64 (stmt, 4, r->state == SAOMA_REFUND_SUCCESS && old->succeeded == 0
+                                ? now : old->succeeded);
+  sqlite3_bind_int64 (stmt, 5, old->id);
+  if (sqlite3_step (stmt) != SQLITE_DONE)
+    {
+      saoma_ledger_set_sqlite_error (error, self->db, "Cannot update a refund");
+      goto failed;
+    }
+
+  if (r->detail != NULL)
+    detail = g_strdup (r->detail);
+  else
+    detail = g_strdup_printf ("refund %s %s → %s", r->out_refund_no,
+                              saoma_refund_state_to_string (old->state),
+                              saoma_refund_state_to_string (r->state));
+
+  if ((old->state != r->state || r->detail != NULL) &&
+      !insert_event (self, now, old->out_trade_no, "refund", detail, error))
+    goto failed;
+
+  if (r->state == SAOMA_REFUND_SUCCESS && old->state != SAOMA_REFUND_SUCCESS)
+    {
+      SaomaAttemptState from, to;
+      gint64 refunded = 0;
+
+      if (!(attempt = load_attempt (self, old->out_trade_no, error)) ||
+          !sum_live_refunds (self, old->out_trade_no, "state = 'SUCCESS'", &refunded, error))
+        goto failed;
+
+      from = saoma_attempt_get_state (attempt);
+      to = refunded >= saoma_attempt_get_amount (attempt) ? SAOMA_ATTEMPT_REFUNDED
+                                                          : SAOMA_ATTEMPT_PARTIALLY_REFUNDED;
+
+      if (!transition_allowed (from, to))
+        {
+          g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
+                       "Attempt “%s” cannot go from %s to %s", old->out_trade_no,
+                       saoma_attempt_state_to_string (from), saoma_attempt_state_to_string (to));
+          goto failed;
+        }
+
+      if (!write_attempt_row (self, attempt, to, saoma_attempt_get_transaction_id (attempt),
+                              saoma_attempt_get_code_url (attempt), refunded,
+                              saoma_attempt_get_paid_at (attempt),
+                              saoma_attempt_get_late (attempt), now, error))
+        goto failed;
+
+      g_clear_pointer (&detail, g_free);
+      detail = g_strdup_printf ("%s → %s, %" G_GINT64_FORMAT " fen refunded",
+                                saoma_attempt_state_to_string (from),
+                                saoma_attempt_state_to_string (to), refunded);
+      if (!insert_event (self, now, old->out_trade_no, "transition", detail, error))
+        goto failed;
+
+      if (!(snapshot = load_attempt (self, old->out_trade_no, error)))
+        goto failed;
+    }
+
+  if (!(refund = load_refund (self, r->out_refund_no, error)))
+    goto failed;
+
+  if (!commit (self, error))
+    {
+      saoma_ledger_refund_free (refund);
+      goto failed;
+    }
+
+  if (snapshot != NULL)
+    {
+      saoma_attempt_set_previous (snapshot, attempt);
+      emits_add (emits, ATTEMPT_CHANGED, g_steal_pointer (&snapshot));
+    }
+  emits_add (emits, REFUND_CHANGED, g_strdup (r->out_refund_no));
+
+  return refund;
+
+failed:
+  rollback (self);
+  return NULL;
+}
+
+static gpointer
+list_refunds_op (SaomaLedger  *self,
+                 gpointer      data,
+                 GPtrArray    *emits,
+                 GError      **error)
+{
+  RangeData *r = data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) ret = g_ptr_array_new_with_free_func ((GDestroyNotify)saoma_ledger_refund_free);
+  int rc;
+
+  if (r->out_trade_no != NULL)
+    {
+      stmt = prepare (self->db, "SELECT " REFUND_COLUMNS " FROM refunds"
+                      " WHERE out_trade_no = ? ORDER BY created, id", error);
+      if (stmt != NULL)
+        bind_text (stmt, 1, r->out_trade_no);
+    }
+  else
+    {
+      stmt = prepare (self->db, "SELECT " REFUND_COLUMNS " FROM refunds"
+                      " WHERE created >= ? AND created < ? ORDER BY created, id", error);
+      if (stmt != NULL)
+        {
+          sqlite3_bind_int64 (stmt, 1, r->start_us);
+          sqlite3_bind_int64 (stmt, 2, r->end_us);
+        }
+    }
+  if (stmt == NULL)
+    return NULL;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (ret, refund_from_stmt (stmt));
+
+  if (rc != SQLITE_DONE)
+    {
+      saoma_ledger_set_sqlite_error (error, self->db, "Cannot list refunds");
+      return NULL;
+    }
+
+  return g_steal_pointer (&ret);
+}
+
+/* Opening */
+
+static gboolean
+migrate (sqlite3  *db,
+         GError  **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  guint version;
+
+  if (!(stmt = prepare (db, "PRAGMA user_version", error)))
+    return FALSE;
+  if (sqlite3_step (stmt) != SQLITE_ROW)
+    {
+      saoma_ledger_set_sqlite_error (error, db, "Cannot read the ledger version");
+      return FALSE;
+    }
+  version = (guint) sqlite3_column_int (stmt, 0);
+  g_clear_pointer (&stmt, sqlite3_finalize);
+
+  if (version > G_N_ELEMENTS (migrations))
+    {
+      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_TOO_NEW,
+                   "The ledger has schema version %u; this build knows up to %u",
+                   version, (guint) G_N_ELEMENTS (migrations));
+      return FALSE;
+    }
+
+  for (guint v = version + 1; v <= G_N_ELEMENTS (migrations); v++)
+    {
+      g_autofree char *set_version = g_strdup_printf ("PRAGMA user_version = %u", v);
+
+      if (!exec_sql (db, "BEGIN IMMEDIATE", error))
+        return FALSE;
+
+      if (!exec_sql (db, migrations[v - 1], error) ||
+          !exec_sql (db, set_version, error) ||
+          !exec_sql (db, "COMMIT", error))
+        {
+          sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+          g_prefix_error (error, "Cannot migrate the ledger to version %u: ", v);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+ledger_open_db (SaomaLedger  *self,
+                GError      **error)
+{
+  g_autofree char *dir = g_path_get_dirname (self->path);
+  sqlite3 *db = NULL;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Cannot create %s: %s", dir, g_strerror (errsv));
+      return FALSE;
+    }
+
+  if (sqlite3_open_v2 (self->path, &db,
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                       NULL) != SQLITE_OK)
+    {
+      saoma_ledger_set_sqlite_error (error, db, "Cannot open the ledger");
+      sqlite3_close_v2 (db);
+      return FALSE;
+    }
+
+  configure_connection (db);
+
+  /* synchronous=FULL on every transaction of this connection: each one moves money or records
+   * why, so each commit is fsynced. */
+  if (!exec_sql (db, "PRAGMA journal_mode = WAL", error) ||
+      !exec_sql (db, "PRAGMA synchronous = FULL", error) ||
+      !exec_sql (db, "PRAGMA foreign_keys = ON", error) ||
+      !migrate (db, error))
+    {
+      g_prefix_error (error, "%s: ", self->path);
+      sqlite3_close_v2 (db);
+      return FALSE;
+    }
+
+  g_mutex_lock (&self->write_lock);
+  self->db = db;
+  g_mutex_unlock (&self->write_lock);
+
+  return TRUE;
+}
+
+static void
+saoma_ledger_finalize (GObject *object)
+{
+  SaomaLedger *self = (SaomaLedger *)object;
+
+  /* Queued ops hold a reference, so the pool is idle by now. */
+  g_thread_pool_free (self->pool, FALSE, TRUE);
+  if (self->db != NULL)
+    sqlite3_close_v2 (self->db);
+  g_mutex_clear (&self->write_lock);
+  g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->owner, g_thread_unref);
+
+  G_OBJECT_CLASS (saoma_ledger_parent_class)->finalize (object);
+}
+
+static void
+saoma_ledger_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  SaomaLedger *self = SAOMA_LEDGER (object);
+
+  switch (prop_id)
+    {
+    case PROP_PATH:
+      g_value_set_string (value, self->path);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+saoma_ledger_set_property (GObject      *object,
+                           guint         prop_id,
+                           const GValue *value,
+                           GParamSpec   *pspec)
+{
+  SaomaLedger *self = SAOMA_LEDGER (object);
+
+  switch (prop_id)
+    {
+    case PROP_PATH:
+      self->path = g_value_dup_string (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+saoma_ledger_class_init (SaomaLedgerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = saoma_ledger_finalize;
+  object_class->get_property = saoma_ledger_get_property;
+  object_class->set_property = saoma_ledger_set_property;
+
+  properties[PROP_PATH] =
+    g_param_spec_string ("path", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * SaomaLedger::attempt-added:
+   * @attempt: the stored snapshot (with its id)
+   *
+   * Emitted after an insert committed, on the context that opened the ledger.
+   */
+  signals[ATTEMPT_ADDED] =
+    g_signal_new ("attempt-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, SAOMA_TYPE_ATTEMPT);
+
+  /**
+   * SaomaLedger::attempt-changed:
+   * @attempt: the new snapshot; saoma_attempt_get_previous() gives the old one
+   */
+  signals[ATTEMPT_CHANGED] =
+    g_signal_new ("attempt-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, SAOMA_TYPE_ATTEMPT);
+
+  /**
+   * SaomaLedger::refund-changed:
+   * @out_refund_no: the refund that was inserted or updated
+   */
+  signals[REFUND_CHANGED] =
+    g_signal_new ("refund-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+}
+
+static void
+saoma_ledger_init (SaomaLedger *self)
+{
+  g_mutex_init (&self->write_lock);
+  self->context = g_main_context_ref_thread_default ();
+  self->owner = g_thread_ref (g_thread_self ());
+  /* One thread: writes apply in submission order. */
+  self->pool = g_thread_pool_new (write_worker, self, 1, FALSE, NULL);
+}
+
+static void
+open_worker (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  SaomaLedger *self = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!ledger_open_db (self, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, g_object_ref (self), g_object_unref);
+}
+
+/**
+ * saoma_ledger_open_async:
+ * @path: the ledger file; its directory is created when missing
+ *
+ * Opens, creating and migrating, the ledger at @path in a worker thread. The ledger's signals
+ * are emitted on the calling thread's thread-default main context.
+ */
+void
+saoma_ledger_open_async (const char          *path,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (path != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, saoma_ledger_open_async);
+  g_task_set_task_data (task, g_object_new (SAOMA_TYPE_LEDGER, "path", path, NULL),
+                        g_object_unref);
+  g_task_run_in_thread (task, open_worker);
+}
+
+/**
+ * saoma_ledger_open_finish:
+ *
+ * Returns: (transfer full): the ledger, or %NULL with @error set (%SAOMA_LEDGER_ERROR_TOO_NEW
+ *   for a file written by a newer Saoma)
+ */
+SaomaLedger *
+saoma_ledger_open_finish (GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * saoma_ledger_open_sync:
+ *
+ * Like saoma_ledger_open_async(), blocking. Signals are emitted on the calling thread's
+ * thread-default main context.
+ *
+ * Returns: (transfer full): the ledger, or %NULL with @error set
+ */
+SaomaLedger *
+saoma_ledger_open_sync (const char    *path,
+                        GCancellable  *cancellable,
+                        GError       **error)
+{
+  g_autoptr(SaomaLedger) self = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  self = g_object_new (SAOMA_TYPE_LEDGER, "path", path, NULL);
+  if (!ledger_open_db (self, error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+const char *
+saoma_ledger_get_path (SaomaLedger *self)
+{
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+
+  return self->path;
+}
+
+/**
+ * saoma_ledger_default_path:
+ *
+ * Returns: (transfer full): $XDG_DATA_HOME/saoma/ledger.db
+ */
+char *
+saoma_ledger_default_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "saoma", "ledger.db", NULL);
+}
+
+/* Public async API */
+
+void
+saoma_ledger_insert_attempt_async (SaomaLedger         *self,
+                                   SaomaAttempt        *attempt,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  g_return_if_fail (SAOMA_IS_LEDGER (self));
+  g_return_if_fail (SAOMA_IS_ATTEMPT (attempt));
+
+  queue_op (self, insert_attempt_op, g_object_ref (attempt), g_object_unref, g_object_unref,
+            saoma_ledger_insert_attempt_async, cancellable, callback, user_data);
+}
+
+/**
+ * saoma_ledger_insert_attempt_finish:
+ *
+ * Returns: (transfer full): the stored snapshot (with its id)
+ */
+SaomaAttempt *
+saoma_ledger_insert_attempt_finish (SaomaLedger   *self,
+                                    GAsyncResult  *result,
+                                    GError       **error)
+{
+  return finish_op (self, result, saoma_ledger_insert_attempt_async, error);
+}
+
+void
+saoma_ledger_update_attempt_async (SaomaLedger              *self,
+                                   const char               *out_trade_no,
+                                   const SaomaAttemptUpdate *update,
+                                   GCancellable             *cancellable,
+                                   GAsyncReadyCallback       callback,
+                                   gpointer                  user_data)
+{
+  g_return_if_fail (SAOMA_IS_LEDGER (self));
+  g_return_if_fail (out_trade_no != NULL);
+  g_return_if_fail (update != NULL);
+
+  queue_op (self, update_attempt_op, update_data_new (out_trade_no, update), update_data_free,
+            g_object_unref, saoma_ledger_update_attempt_async, cancellable, callback, user_data);
+}
+
+/**
+ * saoma_ledger_update_attempt_finish:
+ *
+ * Returns: (transfer full): the new snapshot
+ */
+SaomaAttempt *
+saoma_ledger_update_attempt_finish (SaomaLedger   *self,
+                                    GAsyncResult  *result,
+                                    GError       **error)
+{
+  return finish_op (self, result, saoma_ledger_update_attempt_async, error);
+}
+
+static EventData *
+event_data_new (const char *out_trade_no,
+                const char *kind,
+                const char *detail)
+{
+  EventData *e = g_new0 (EventData, 1);
+
+  e->out_trade_no = g_strdup (out_trade_no);
+  e->kind = g_strdup (kind);
+  e->detail = g_strdup (detail);
+
+  return e;
+}
+
+/**
+ * saoma_ledger_append_event_async:
+ * @out_trade_no: (nullable): the attempt, or %NULL for a till-wide event
+ * @kind: "request", "response", "notification", "note" …
+ * @detail: (nullable): short English text; never a secret
+ */
+void
+saoma_ledger_append_event_async (SaomaLedger         *self,
+                                 const char          *out_trade_no,
+                                 const char          *kind,
+                                 const char          *detail,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_return_if_fail (SAOMA_IS_LEDGER (self));
+  g_return_if_fail (kind != NULL);
+
+  queue_op (self, append_event_op, event_data_new (out_trade_no, kind, detail), event_data_free,
+            NULL, saoma_ledger_append_event_async, cancellable, callback, user_data);
+}
+
+gboolean
+saoma_ledger_append_event_finish (SaomaLedger   *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  return finish_op (self, result, saoma_ledger_append_event_async, error) != NULL;
+}
+
+void
+saoma_ledger_get_attempt_async (SaomaLedger         *self,
+                                const char          *out_trade_no,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_return_if_fail (SAOMA_IS_LEDGER (self));
+  g_return_if_fail (out_trade_no != NULL);
+
+  queue_op (self, get_attempt_op, g_strdup (out_trade_no), g_free, g_object_unref,
+            saoma_ledger_get_attempt_async, cancellable, callback, user_data);
+}
+
+/**
+ * saoma_ledger_get_attempt_finish:
+ *
+ * Returns: (transfer full): the attempt, or %NULL (%SAOMA_LEDGER_ERROR_NOT_FOUND)
+ */
+SaomaAttempt *
+saoma_ledger_get_attempt_finish (SaomaLedger   *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  return finish_op (self, result, saoma_ledger_get_attempt_async, error);
+}
+
+void
+saoma_ledger_list_unfinished_async (SaomaLedger         *self,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_return_if_fail (SAOMA_IS_LEDGER (self));
+
+  queue_op (self, list_unfinished_op, NULL, NULL, (GDestroyNotify)g_ptr_array_unref,
+            saoma_ledger_list_unfinished_async, cancellable, callback, user_data);
+}
+
+/**
+ * saoma_ledger_list_unfinished_finish:
+ *
+ * Returns: (transfer container) (element-type SaomaAttempt): the non-final attempts
+ */
+GPtrArray *
+saoma_ledger_list_unfinished_finish (SaomaLedger   *self,
+                                     GAsyncResult  *result,
+                                     GError       **error)
+{
+  return finish_op (self, result, saoma_ledger_list_unfinished_async, error);
+}
+
+void
+saoma_ledger_list_range_async (SaomaLedger         *self,
+                               gint64               start_us,
+                               gint64               end_us,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_return_if_fail (SAOMA_IS_LEDGER (self));
+
+  queue_op (self, list_range_op, range_data_new (NULL, start_us, end_us), range_data_free,
+            (GDestroyNotify)g_ptr_array_unref, saoma_ledger_list_range_async,
+            cancellable, callback, user_data);
+}
+
+/**
+ * saoma_ledger_list_range_finish:
+ *
+ * Returns: (transfer container) (element-type SaomaAttempt): the attempts, oldest first
+ */
+GPtrArray *
+saoma_ledger_list_range_finish (SaomaLedger   *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  return finish_op (self, result, saoma_ledger_list_range_async, error);
+}
+
+/**
+ * saoma_ledger_list_events_async:
+ * @out_trade_no: (nullable): one attempt's events, or %NULL for every event
+ */
+void
+saoma_ledger_list_events_async (SaomaLedger         *self,
+                                const char          *out_trade_no,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_return_if_fail (SAOMA_IS_LEDGER (self));
+
+  queue_op (self, list_events_op, g_strdup (out_trade_no), g_free,
+            (GDestroyNotify)g_ptr_array_unref, saoma_ledger_list_events_async,
+            cancellable, callback, user_data);
+}
+
+/**
+ * saoma_ledger_list_events_finish:
+ *
+ * Returns: (transfer container) (element-type SaomaLedgerEvent): the events, oldest first
+ */
+GPtrArray *
+saoma_ledger_list_events_finish (SaomaLedger   *self,
+                                 GAsyncResult  *result,
+                                 GError       **error)
+{
+  return finish_op (self, result, saoma_ledger_list_events_async, error);
+}
+
+void
+saoma_ledger_insert_refund_async (SaomaLedger         *self,
+                                  const char          *out_trade_no,
+                                  const char          *out_refund_no,
+                                  gint64               amount,
+                                  const char          *reason,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  RefundData *r;
+
+  g_return_if_fail (SAOMA_IS_LEDGER (self));
+  g_return_if_fail (out_trade_no != NULL);
+  g_return_if_fail (out_refund_no != NULL);
+
+  r = g_new0 (RefundData, 1);
+  r->out_trade_no = g_strdup (out_trade_no);
+  r->out_refund_no = g_strdup (out_refund_no);
+  r->amount = amount;
+  r->reason = g_strdup (reason);
+
+  queue_op (self, insert_refund_op, r, refund_data_free,
+            (GDestroyNotify)saoma_ledger_refund_free, saoma_ledger_insert_refund_async,
+            cancellable, callback, user_data);
+}
+
+/**
+ * saoma_ledger_insert_refund_finish:
+ *
+ * Returns: (transfer full): the stored refund (state CREATED)
+ */
+SaomaLedgerRefund *
+saoma_ledger_insert_refund_finish (SaomaLedger   *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  return finish_op (self, result, saoma_ledger_insert_refund_async, error);
+}
+
+static RefundData *
+refund_update_data_new (const char       *out_refund_no,
+                        SaomaRefundState  state,
+                        const char       *refund_id,
+                        const char       *event_detail)
+{
+  RefundData *r = g_new0 (RefundData, 1);
+
+  r->out_refund_no = g_strdup (out_refund_no);
+  r->state = state;
+  r->refund_id = g_strdup (refund_id);
+  r->detail = g_strdup (event_detail);
+
+  return r;
+}
+
+/**
+ * saoma_ledger_update_refund_async:
+ * @refund_id: (nullable): WeChat's refund id, or %NULL to keep it
+ * @event_detail: (nullable): the event text, or %NULL for "refund X FROM → TO"
+ */
+void
+saoma_ledger_update_refund_async (SaomaLedger         *self,
+                                  const char          *out_refund_no,
+                                  SaomaRefundState     state,
+                                  const char          *refund_id,
+                                  const char          *event_detail,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  g_return_if_fail (SAOMA_IS_LEDGER (self));
+  g_return_if_fail (out_refund_no != NULL);
+
+  queue_op (self, update_refund_op,
+            refund_update_data_new (out_refund_no, state, refund_id, event_detail),
+            refund_data_free, (GDestroyNotify)saoma_ledger_refund_free,
+            saoma_ledger_update_refund_async, cancellable, callback, user_data);
+}
+
+/**
+ * saoma_ledger_update_refund_finish:
+ *
+ * Returns: (transfer full): the refund as stored now
+ */
+SaomaLedgerRefund *
+saoma_ledger_update_refund_finish (SaomaLedger   *self,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  return finish_op (self, result, saoma_ledger_update_refund_async, error);
+}
+
+void
+saoma_ledger_list_refunds_async (SaomaLedger         *self,
+                                 const char          *out_trade_no,
+                                 gint64               start_us,
+                                 gint64               end_us,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_return_if_fail (SAOMA_IS_LEDGER (self));
+
+  queue_op (self, list_refunds_op, range_data_new (out_trade_no, start_us, end_us),
+            range_data_free, (GDestroyNotify)g_ptr_array_unref,
+            saoma_ledger_list_refunds_async, cancellable, callback, user_data);
+}
+
+/**
+ * saoma_ledger_list_refunds_finish:
+ *
+ * Returns: (transfer container) (element-type SaomaLedgerRefund): the refunds, oldest first
+ */
+GPtrArray *
+saoma_ledger_list_refunds_finish (SaomaLedger   *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  return finish_op (self, result, saoma_ledger_list_refunds_async, error);
+}
+
+/* Synchronous API: the same ops on the calling thread, under the same lock. */
+
+SaomaAttempt *
+saoma_ledger_insert_attempt_sync (SaomaLedger   *self,
+                                  SaomaAttempt  *attempt,
+                                  GError       **error)
+{
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (SAOMA_IS_ATTEMPT (attempt), NULL);
+
+  return run_op (self, insert_attempt_op, attempt, error);
+}
+
+SaomaAttempt *
+saoma_ledger_update_attempt_sync (SaomaLedger               *self,
+                                  const char                *out_trade_no,
+                                  const SaomaAttemptUpdate  *update,
+                                  GError                   **error)
+{
+  UpdateData u = { 0 };
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (out_trade_no != NULL, NULL);
+  g_return_val_if_fail (update != NULL, NULL);
+
+  u.out_trade_no = (char *)out_trade_no;
+  u.update = *update;
+
+  return run_op (self, update_attempt_op, &u, error);
+}
+
+SaomaAttempt *
+saoma_ledger_get_attempt_sync (SaomaLedger  *self,
+                               const char   *out_trade_no,
+                               GError      **error)
+{
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (out_trade_no != NULL, NULL);
+
+  return run_op (self, get_attempt_op, (gpointer)out_trade_no, error);
+}
+
+GPtrArray *
+saoma_ledger_list_unfinished_sync (SaomaLedger  *self,
+                                   GError      **error)
+{
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+
+  return run_op (self, list_unfinished_op, NULL, error);
+}
+
+GPtrArray *
+saoma_ledger_list_range_sync (SaomaLedger  *self,
+                              gint64        start_us,
+                              gint64        end_us,
+                              GError      **error)
+{
+  RangeData r = { NULL, start_us, end_us };
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+
+  return run_op (self, list_range_op, &r, error);
+}
+
+gboolean
+saoma_ledger_insert_many_sync (SaomaLedger  *self,
+                               GPtrArray    *attempts,
+                               GError      **error)
+{
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), FALSE);
+  g_return_val_if_fail (attempts != NULL, FALSE);
+
+  return run_op (self, insert_many_op, attempts, error) != NULL;
+}
+
+gboolean
+saoma_ledger_append_event_sync (SaomaLedger  *self,
+                                const char   *out_trade_no,
+                                const char   *kind,
+                                const char   *detail,
+                                GError      **error)
+{
+  EventData e = { (char *)out_trade_no, (char *)kind, (char *)detail };
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), FALSE);
+  g_return_val_if_fail (kind != NULL, FALSE);
+
+  return run_op (self, append_event_op, &e, error) != NULL;
+}
+
+GPtrArray *
+saoma_ledger_list_events_sync (SaomaLedger  *self,
+                               const char   *out_trade_no,
+                               GError      **error)
+{
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+
+  return run_op (self, list_events_op, (gpointer)out_trade_no, error);
+}
+
+SaomaLedgerRefund *
+saoma_ledger_insert_refund_sync (SaomaLedger  *self,
+                                 const char   *out_trade_no,
+                                 const char   *out_refund_no,
+                                 gint64        amount,
+                                 const char   *reason,
+                                 GError      **error)
+{
+  RefundData r = { 0 };
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (out_trade_no != NULL, NULL);
+  g_return_val_if_fail (out_refund_no != NULL, NULL);
+
+  r.out_trade_no = (char *)out_trade_no;
+  r.out_refund_no = (char *)out_refund_no;
+  r.amount = amount;
+  r.reason = (char *)reason;
+
+  return run_op (self, insert_refund_op, &r, error);
+}
+
+SaomaLedgerRefund *
+saoma_ledger_update_refund_sync (SaomaLedger       *self,
+                                 const char        *out_refund_no,
+                                 SaomaRefundState   state,
+                                 const char        *refund_id,
+                                 const char        *event_detail,
+                                 GError           **error)
+{
+  RefundData r = { 0 };
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (out_refund_no != NULL, NULL);
+
+  r.out_refund_no = (char *)out_refund_no;
+  r.state = state;
+  r.refund_id = (char *)refund_id;
+  r.detail = (char *)event_detail;
+
+  return run_op (self, update_refund_op, &r, error);
+}
+
+GPtrArray *
+saoma_ledger_list_refunds_sync (SaomaLedger  *self,
+                                const char   *out_trade_no,
+                                gint64        start_us,
+                                gint64        end_us,
+                                GError      **error)
+{
+  RangeData r = { (char *)out_trade_no, start_us, end_us };
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+
+  return run_op (self, list_refunds_op, &r, error);
+}
+
+/**
+ * saoma_ledger_foreach_in_range_sync:
+ * @start_us: inclusive, µs UTC
+ * @end_us: exclusive, µs UTC
+ * @func: (scope call): called for each attempt created in [@start_us, @end_us), oldest first
+ *
+ * Streams attempts to @func from a consistent snapshot on a private read-only connection, so
+ * exporting a large day neither holds every row in memory nor blocks writes. Safe on any
+ * thread (meant for worker threads).
+ *
+ * Returns: %FALSE with @error set when reading failed, @cancellable was cancelled or @func
+ *   returned %FALSE (then @func sets the error)
+ */
+gboolean
+saoma_ledger_foreach_in_range_sync (SaomaLedger             *self,
+                                    gint64                   start_us,
+                                    gint64                   end_us,
+                                    SaomaLedgerAttemptFunc   func,
+                                    gpointer                 user_data,
+                                    GCancellable            *cancellable,
+                                    GError                 **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  sqlite3 *db;
+  gboolean ret = FALSE;
+  guint n = 0;
+  int rc;
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), FALSE);
+  g_return_val_if_fail (func != NULL, FALSE);
+
+  if (!(db = saoma_ledger_open_reader (self, error)))
+    return FALSE;
+
+  if (!exec_sql (db, "BEGIN", error) ||
+      !(stmt = prepare (db, "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
+                        " WHERE created >= ? AND created < ? ORDER BY created, id", error)))
+    goto out;
+
+  sqlite3_bind_int64 (stmt, 1, start_us);
+  sqlite3_bind_int64 (stmt, 2, end_us);
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      g_autoptr(SaomaAttempt) attempt = saoma_ledger_attempt_from_stmt (stmt);
+
+      if ((++n % 1024) == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
+        goto out;
+
+      if (!func (attempt, user_data, error))
+        goto out;
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      saoma_ledger_set_sqlite_error (error, db, "Cannot read attempts");
+      goto out;
+    }
+
+  ret = !g_cancellable_set_error_if_cancelled (cancellable, error);
+
+out:
+  g_clear_pointer (&stmt, sqlite3_finalize);
+  sqlite3_close_v2 (db);
+
+  return ret;
+}

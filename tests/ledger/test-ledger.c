@@ -1,0 +1,869 @@
+/* test-ledger.c: the SQLite ledger on real files. */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "ledger/saoma-ledger.h"
+#include "ledger/saoma-ledger-private.h"
+
+#define T0 G_GINT64_CONSTANT (1790000000000000) /* a fixed instant, µs UTC */
+
+typedef struct
+{
+  char        *dir;
+  char        *path;
+  SaomaLedger *ledger;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("saoma-ledger-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->path = g_build_filename (f->dir, "sub", "ledger.db", NULL);
+  f->ledger = saoma_ledger_open_sync (f->path, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->ledger);
+}
+
+static void
+remove_dir (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  if (d == NULL)
+    return;
+
+  while ((name = g_dir_read_name (d)))
+    {
+      g_autofree char *child = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        remove_dir (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (dir);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_clear_object (&f->ledger);
+  remove_dir (f->dir);
+  g_free (f->dir);
+  g_free (f->path);
+}
+
+static SaomaAttempt *
+insert (SaomaLedger *ledger,
+        const char  *out_trade_no,
+        gint64       amount,
+        gint64       created)
+{
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(GError) error = NULL;
+  SaomaAttempt *stored;
+
+  attempt = saoma_attempt_new (out_trade_no, amount, "咖啡", "till-1", created,
+                               created + 300 * G_USEC_PER_SEC);
+  stored = saoma_ledger_insert_attempt_sync (ledger, attempt, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (stored);
+
+  return stored;
+}
+
+static SaomaAttempt *
+set_state (SaomaLedger       *ledger,
+           const char        *out_trade_no,
+           SaomaAttemptState  state,
+           GError           **error)
+{
+  SaomaAttemptUpdate update = { .state = state };
+
+  return saoma_ledger_update_attempt_sync (ledger, out_trade_no, &update, error);
+}
+
+static guint
+count_events (SaomaLedger *ledger,
+              const char  *out_trade_no)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) events = saoma_ledger_list_events_sync (ledger, out_trade_no, &error);
+
+  g_assert_no_error (error);
+  return events->len;
+}
+
+static void
+test_state_names (void)
+{
+  for (SaomaAttemptState s = 0; s <= SAOMA_ATTEMPT_STATE_LAST; s++)
+    {
+      SaomaAttemptState back = -1;
+
+      g_assert_true (saoma_attempt_state_from_string (saoma_attempt_state_to_string (s), &back));
+      g_assert_cmpint (back, ==, s);
+    }
+  g_assert_false (saoma_attempt_state_from_string ("paid", &(SaomaAttemptState) { 0 }));
+  g_assert_false (saoma_attempt_state_is_final (SAOMA_ATTEMPT_UNKNOWN));
+  g_assert_false (saoma_attempt_state_is_final (SAOMA_ATTEMPT_CLOSING));
+  g_assert_true (saoma_attempt_state_is_final (SAOMA_ATTEMPT_PAID));
+  g_assert_true (saoma_attempt_state_is_final (SAOMA_ATTEMPT_CLOSED));
+  g_assert_true (saoma_attempt_state_is_final (SAOMA_ATTEMPT_FAILED));
+
+  for (SaomaRefundState s = SAOMA_REFUND_CREATED; s <= SAOMA_REFUND_FAILED; s++)
+    {
+      SaomaRefundState back = -1;
+
+      g_assert_true (saoma_refund_state_from_string (saoma_refund_state_to_string (s), &back));
+      g_assert_cmpint (back, ==, s);
+    }
+  g_assert_false (saoma_refund_state_is_final (SAOMA_REFUND_PROCESSING));
+  g_assert_true (saoma_refund_state_is_final (SAOMA_REFUND_SUCCESS));
+}
+
+static char *
+sql_text (const char *path,
+          const char *sql)
+{
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  char *ret = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    ret = g_strdup ((const char *)sqlite3_column_text (stmt, 0));
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+
+  return ret;
+}
+
+static void
+sql_exec (const char *path,
+          const char *sql)
+{
+  sqlite3 *db = NULL;
+  char *msg = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  if (sqlite3_exec (db, sql, NULL, NULL, &msg) != SQLITE_OK)
+    g_error ("%s: %s", sql, msg);
+  sqlite3_close (db);
+}
+
+static void
+test_open_fresh (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *version = sql_text (f->path, "PRAGMA user_version");
+  g_autofree char *mode = sql_text (f->path, "PRAGMA journal_mode");
+  g_autofree char *expected = g_strdup_printf ("%u", saoma_ledger_schema_version ());
+
+  g_assert_cmpstr (version, ==, expected);
+  g_assert_cmpstr (mode, ==, "wal");
+  g_assert_cmpstr (saoma_ledger_get_path (f->ledger), ==, f->path);
+}
+
+static void
+test_migrate_from_v1 (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-ledger-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "old.db", NULL);
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autofree char *version = NULL;
+  g_autofree char *expected = g_strdup_printf ("%u", saoma_ledger_schema_version ());
+  g_autofree char *v1 = g_strconcat (saoma_ledger_migration_sql (1),
+                                     "PRAGMA user_version = 1;", NULL);
+  g_autofree char *index = NULL;
+
+  g_assert_cmpuint (saoma_ledger_schema_version (), >=, 2);
+
+  /* A file as the first release wrote it, with a paid attempt and its event. */
+  sql_exec (path, v1);
+  sql_exec (path,
+            "INSERT INTO attempts (out_trade_no, amount, description, till_id, created,"
+            " updated, expires, state, transaction_id) VALUES ('OLD1', 3850, '旧', 't',"
+            " 1000, 2000, 3000, 'PAID', 'wx42');"
+            "INSERT INTO events (time, out_trade_no, kind, detail) VALUES (1000, 'OLD1',"
+            " 'transition', 'CREATED');"
+            "UPDATE events SET detail = 'still mutable in v1';");
+
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_assert_no_error (error);
+
+  version = sql_text (path, "PRAGMA user_version");
+  g_assert_cmpstr (version, ==, expected);
+  index = sql_text (path, "SELECT name FROM sqlite_master WHERE name = 'attempts_state_created'");
+  g_assert_cmpstr (index, ==, "attempts_state_created");
+
+  attempt = saoma_ledger_get_attempt_sync (ledger, "OLD1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_amount (attempt), ==, 3850);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_cmpstr (saoma_attempt_get_transaction_id (attempt), ==, "wx42");
+  g_assert_cmpstr (saoma_attempt_get_description (attempt), ==, "旧");
+
+  /* v2 made the log append-only, for old rows too. */
+  g_clear_object (&ledger);
+  {
+    sqlite3 *db = NULL;
+
+    g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_exec (db, "UPDATE events SET detail = 'x'", NULL, NULL, NULL), !=,
+                     SQLITE_OK);
+    sqlite3_close (db);
+  }
+
+  remove_dir (dir);
+}
+
+static void
+test_too_new (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-ledger-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "new.db", NULL);
+  g_autofree char *sql = g_strdup_printf ("CREATE TABLE future (x); PRAGMA user_version = %u",
+                                          saoma_ledger_schema_version () + 1);
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autofree char *tables = NULL;
+
+  sql_exec (path, sql);
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_TOO_NEW);
+  g_assert_null (ledger);
+
+  /* Nothing was touched. */
+  tables = sql_text (path, "SELECT group_concat (name) FROM sqlite_master");
+  g_assert_cmpstr (tables, ==, "future");
+
+  remove_dir (dir);
+}
+
+static void
+test_unique (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(SaomaAttempt) a = insert (f->ledger, "T1", 100, T0);
+  g_autoptr(SaomaAttempt) dup = saoma_attempt_new ("T1", 200, NULL, NULL, T0 + 1, T0 + 2);
+  g_autoptr(SaomaAttempt) zero = saoma_attempt_new ("T2", 0, NULL, NULL, T0, T0);
+  g_autoptr(SaomaAttempt) stored = NULL;
+  g_autoptr(SaomaAttempt) got = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (saoma_attempt_get_id (a), >, 0);
+
+  stored = saoma_ledger_insert_attempt_sync (f->ledger, dup, &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_EXISTS);
+  g_assert_null (stored);
+  g_clear_error (&error);
+
+  stored = saoma_ledger_insert_attempt_sync (f->ledger, zero, &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* The original is untouched, with exactly its one creation event. */
+  got = saoma_ledger_get_attempt_sync (f->ledger, "T1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_amount (got), ==, 100);
+  g_assert_cmpuint (count_events (f->ledger, "T1"), ==, 1);
+  g_assert_cmpuint (count_events (f->ledger, "T2"), ==, 0);
+
+  g_clear_object (&got);
+  got = saoma_ledger_get_attempt_sync (f->ledger, "NOPE", &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_FOUND);
+  g_assert_null (got);
+}
+
+static void
+test_transitions (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(SaomaAttempt) a = insert (f->ledger, "T1", 3850, T0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  SaomaAttemptUpdate update = { 0 };
+  SaomaAttempt *snap;
+  SaomaLedgerEvent *ev;
+
+  g_assert_cmpint (saoma_attempt_get_state (a), ==, SAOMA_ATTEMPT_CREATED);
+  g_assert_cmpuint (count_events (f->ledger, "T1"), ==, 1);
+
+  snap = set_state (f->ledger, "T1", SAOMA_ATTEMPT_SUBMITTED, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_state (snap), ==, SAOMA_ATTEMPT_SUBMITTED);
+  g_assert_nonnull (saoma_attempt_get_previous (snap));
+  g_assert_cmpint (saoma_attempt_get_state (saoma_attempt_get_previous (snap)), ==,
+                   SAOMA_ATTEMPT_CREATED);
+  g_object_unref (snap);
+  g_assert_cmpuint (count_events (f->ledger, "T1"), ==, 2);
+
+  update.state = SAOMA_ATTEMPT_WAITING;
+  update.code_url = "weixin://wxpay/bizpayurl?pr=abc";
+  update.event_kind = "response";
+  update.event_detail = "unifiedorder → SUCCESS";
+  snap = saoma_ledger_update_attempt_sync (f->ledger, "T1", &update, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (saoma_attempt_get_code_url (snap), ==, "weixin://wxpay/bizpayurl?pr=abc");
+  g_object_unref (snap);
+  g_assert_cmpuint (count_events (f->ledger, "T1"), ==, 3);
+
+  update = (SaomaAttemptUpdate) { .state = SAOMA_ATTEMPT_PAID, .transaction_id = "4200001",
+                                  .paid_at = T0 + 5 };
+  snap = saoma_ledger_update_attempt_sync (f->ledger, "T1", &update, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_state (snap), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_cmpstr (saoma_attempt_get_transaction_id (snap), ==, "4200001");
+  /* Unchanged fields stay. */
+  g_assert_cmpstr (saoma_attempt_get_code_url (snap), ==, "weixin://wxpay/bizpayurl?pr=abc");
+  g_assert_cmpint (saoma_attempt_get_paid_at (snap), ==, T0 + 5);
+  g_assert_false (saoma_attempt_get_late (snap));
+  g_object_unref (snap);
+
+  /* Final: no way back, and the refusal writes nothing. */
+  snap = set_state (f->ledger, "T1", SAOMA_ATTEMPT_CLOSED, &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID);
+  g_assert_null (snap);
+  g_clear_error (&error);
+  snap = set_state (f->ledger, "T1", SAOMA_ATTEMPT_WAITING, &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID);
+  g_clear_error (&error);
+
+  events = saoma_ledger_list_events_sync (f->ledger, "T1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, ==, 4);
+  ev = g_ptr_array_index (events, 0);
+  g_assert_cmpstr (ev->kind, ==, "transition");
+  ev = g_ptr_array_index (events, 1);
+  g_assert_cmpstr (ev->detail, ==, "CREATED → SUBMITTED");
+  ev = g_ptr_array_index (events, 2);
+  g_assert_cmpstr (ev->kind, ==, "response");
+  g_assert_cmpstr (ev->detail, ==, "unifiedorder → SUCCESS");
+  ev = g_ptr_array_index (events, 3);
+  g_assert_cmpstr (ev->detail, ==, "WAITING → PAID");
+  for (guint i = 1; i < events->len; i++)
+    g_assert_cmpint (((SaomaLedgerEvent *)events->pdata[i])->id, >,
+                     ((SaomaLedgerEvent *)events->pdata[i - 1])->id);
+
+  /* An update of an unknown attempt. */
+  snap = set_state (f->ledger, "NOPE", SAOMA_ATTEMPT_PAID, &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_FOUND);
+}
+
+static void
+test_late_payment (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(SaomaAttempt) a = insert (f->ledger, "L1", 100, T0);
+  g_autoptr(SaomaAttempt) b = insert (f->ledger, "F1", 100, T0);
+  g_autoptr(GError) error = NULL;
+  SaomaAttemptUpdate late = { .state = SAOMA_ATTEMPT_PAID, .late = TRUE,
+                              .transaction_id = "wx-late", .event_kind = "notification",
+                              .event_detail = "paid after close" };
+  SaomaAttempt *snap;
+
+  g_object_unref (set_state (f->ledger, "L1", SAOMA_ATTEMPT_CLOSING, &error));
+  g_object_unref (set_state (f->ledger, "L1", SAOMA_ATTEMPT_CLOSED, &error));
+  g_assert_no_error (error);
+  snap = saoma_ledger_update_attempt_sync (f->ledger, "L1", &late, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_state (snap), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_true (saoma_attempt_get_late (snap));
+  g_object_unref (snap);
+  g_assert_cmpuint (count_events (f->ledger, "L1"), ==, 4);
+
+  g_object_unref (set_state (f->ledger, "F1", SAOMA_ATTEMPT_FAILED, &error));
+  g_assert_no_error (error);
+  snap = saoma_ledger_update_attempt_sync (f->ledger, "F1", &late, &error);
+  g_assert_no_error (error);
+  g_object_unref (snap);
+
+  /* A closed attempt cannot be refunded-into or reopened. */
+  g_object_unref (set_state (f->ledger, "F1", SAOMA_ATTEMPT_PAID, &error));
+  g_assert_no_error (error);
+  snap = set_state (f->ledger, "F1", SAOMA_ATTEMPT_CLOSED, &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID);
+  g_assert_null (snap);
+}
+
+static void
+test_events_immutable (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(SaomaAttempt) a = insert (f->ledger, "E1", 100, T0);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *n = NULL;
+  sqlite3 *db = NULL;
+
+  g_assert_true (saoma_ledger_append_event_sync (f->ledger, NULL, "note", "till opened", &error));
+  g_assert_no_error (error);
+  g_assert_true (saoma_ledger_append_event_sync (f->ledger, "E1", "request", "orderquery",
+                                                 &error));
+  g_assert_cmpuint (count_events (f->ledger, "E1"), ==, 2);
+  g_assert_cmpuint (count_events (f->ledger, NULL), ==, 3);
+
+  g_assert_cmpint (sqlite3_open (f->path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "UPDATE events SET detail = 'forged'", NULL, NULL, NULL),
+                   ==, SQLITE_CONSTRAINT);
+  g_assert_cmpstr (sqlite3_errmsg (db), ==, "events are append-only");
+  g_assert_cmpint (sqlite3_exec (db, "DELETE FROM events", NULL, NULL, NULL), ==,
+                   SQLITE_CONSTRAINT);
+  sqlite3_close (db);
+
+  n = sql_text (f->path, "SELECT count(*) FROM events WHERE detail = 'forged'");
+  g_assert_cmpstr (n, ==, "0");
+  g_assert_cmpuint (count_events (f->ledger, NULL), ==, 3);
+}
+
+static void
+test_refunds (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(SaomaAttempt) a = insert (f->ledger, "R1", 1000, T0);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) refunds = NULL;
+  SaomaLedgerRefund *refund;
+  SaomaAttempt *snap;
+  guint events_before;
+
+  /* Not paid yet. */
+  refund = saoma_ledger_insert_refund_sync (f->ledger, "R1", "RF1", 100, "x", &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID);
+  g_assert_null (refund);
+  g_clear_error (&error);
+  refund = saoma_ledger_insert_refund_sync (f->ledger, "NOPE", "RF1", 100, "x", &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_object_unref (set_state (f->ledger, "R1", SAOMA_ATTEMPT_PAID, &error));
+  g_assert_no_error (error);
+
+  refund = saoma_ledger_insert_refund_sync (f->ledger, "R1", "RF1", 300, "broken cup", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (refund->state, ==, SAOMA_REFUND_CREATED);
+  g_assert_cmpint (refund->amount, ==, 300);
+  g_assert_cmpstr (refund->out_trade_no, ==, "R1");
+  g_assert_cmpstr (refund->reason, ==, "broken cup");
+  saoma_ledger_refund_free (refund);
+
+  refund = saoma_ledger_insert_refund_sync (f->ledger, "R1", "RF1", 1, NULL, &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_EXISTS);
+  g_clear_error (&error);
+  refund = saoma_ledger_insert_refund_sync (f->ledger, "R1", "RF0", 0, NULL, &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* 300 pending + 701 > 1000: refused, even though nothing succeeded yet. */
+  events_before = count_events (f->ledger, "R1");
+  refund = saoma_ledger_insert_refund_sync (f->ledger, "R1", "RF2", 701, NULL, &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID);
+  g_assert_null (refund);
+  g_clear_error (&error);
+  g_assert_cmpuint (count_events (f->ledger, "R1"), ==, events_before);
+
+  refund = saoma_ledger_update_refund_sync (f->ledger, "RF1", SAOMA_REFUND_PROCESSING, "50001",
+                                            NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (refund->refund_id, ==, "50001");
+  g_assert_cmpint (refund->succeeded, ==, 0);
+  saoma_ledger_refund_free (refund);
+
+  /* Not refunded before WeChat says SUCCESS. */
+  snap = saoma_ledger_get_attempt_sync (f->ledger, "R1", &error);
+  g_assert_cmpint (saoma_attempt_get_state (snap), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_cmpint (saoma_attempt_get_refunded (snap), ==, 0);
+  g_object_unref (snap);
+
+  refund = saoma_ledger_update_refund_sync (f->ledger, "RF1", SAOMA_REFUND_SUCCESS, NULL, NULL,
+                                            &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (refund->refund_id, ==, "50001");
+  g_assert_cmpint (refund->succeeded, >, 0);
+  saoma_ledger_refund_free (refund);
+
+  snap = saoma_ledger_get_attempt_sync (f->ledger, "R1", &error);
+  g_assert_cmpint (saoma_attempt_get_state (snap), ==, SAOMA_ATTEMPT_PARTIALLY_REFUNDED);
+  g_assert_cmpint (saoma_attempt_get_refunded (snap), ==, 300);
+  g_object_unref (snap);
+
+  /* A final refund state is final. */
+  refund = saoma_ledger_update_refund_sync (f->ledger, "RF1", SAOMA_REFUND_FAILED, NULL, NULL,
+                                            &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* A failed refund frees its amount again. */
+  refund = saoma_ledger_insert_refund_sync (f->ledger, "R1", "RF2", 700, NULL, &error);
+  g_assert_no_error (error);
+  saoma_ledger_refund_free (refund);
+  refund = saoma_ledger_update_refund_sync (f->ledger, "RF2", SAOMA_REFUND_FAILED, NULL,
+                                            "refund → FAIL", &error);
+  g_assert_no_error (error);
+  saoma_ledger_refund_free (refund);
+  refund = saoma_ledger_insert_refund_sync (f->ledger, "R1", "RF3", 700, NULL, &error);
+  g_assert_no_error (error);
+  saoma_ledger_refund_free (refund);
+  refund = saoma_ledger_insert_refund_sync (f->ledger, "R1", "RF4", 1, NULL, &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID);
+  g_clear_error (&error);
+
+  refund = saoma_ledger_update_refund_sync (f->ledger, "RF3", SAOMA_REFUND_SUCCESS, "50003",
+                                            NULL, &error);
+  g_assert_no_error (error);
+  saoma_ledger_refund_free (refund);
+
+  snap = saoma_ledger_get_attempt_sync (f->ledger, "R1", &error);
+  g_assert_cmpint (saoma_attempt_get_state (snap), ==, SAOMA_ATTEMPT_REFUNDED);
+  g_assert_cmpint (saoma_attempt_get_refunded (snap), ==, 1000);
+  g_object_unref (snap);
+
+  refunds = saoma_ledger_list_refunds_sync (f->ledger, "R1", 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (refunds->len, ==, 3);
+  g_assert_cmpstr (((SaomaLedgerRefund *)refunds->pdata[0])->out_refund_no, ==, "RF1");
+  g_assert_cmpint (((SaomaLedgerRefund *)refunds->pdata[1])->state, ==, SAOMA_REFUND_FAILED);
+  g_clear_pointer (&refunds, g_ptr_array_unref);
+  refunds = saoma_ledger_list_refunds_sync (f->ledger, NULL, 0, G_MAXINT64, &error);
+  g_assert_cmpuint (refunds->len, ==, 3);
+
+  /* Created, PAID, RF1 created/processing/success + attempt transition, RF2 created/failed,
+   * RF3 created/success + attempt transition. */
+  g_assert_cmpuint (count_events (f->ledger, "R1"), ==, 2 + 4 + 2 + 3);
+}
+
+static void
+test_unfinished_and_range (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  const char *names[] = { "U0", "U1", "U2", "U3", "U4", "U5" };
+  SaomaAttemptState states[] = { SAOMA_ATTEMPT_CREATED, SAOMA_ATTEMPT_PAID,
+                                 SAOMA_ATTEMPT_UNKNOWN, SAOMA_ATTEMPT_FAILED,
+                                 SAOMA_ATTEMPT_CLOSING, SAOMA_ATTEMPT_WAITING };
+
+  /* Inserted newest first, so "oldest first" is not insertion order. */
+  for (int i = G_N_ELEMENTS (names) - 1; i >= 0; i--)
+    {
+      g_autoptr(SaomaAttempt) a = insert (f->ledger, names[i], 100 + i, T0 + i);
+
+      if (states[i] != SAOMA_ATTEMPT_CREATED)
+        g_object_unref (set_state (f->ledger, names[i], states[i], &error));
+      g_assert_no_error (error);
+    }
+
+  list = saoma_ledger_list_unfinished_sync (f->ledger, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 4);
+  g_assert_cmpstr (saoma_attempt_get_out_trade_no (list->pdata[0]), ==, "U0");
+  g_assert_cmpstr (saoma_attempt_get_out_trade_no (list->pdata[1]), ==, "U2");
+  g_assert_cmpstr (saoma_attempt_get_out_trade_no (list->pdata[2]), ==, "U4");
+  g_assert_cmpstr (saoma_attempt_get_out_trade_no (list->pdata[3]), ==, "U5");
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  list = saoma_ledger_list_range_sync (f->ledger, T0 + 1, T0 + 4, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 3);
+  g_assert_cmpstr (saoma_attempt_get_out_trade_no (list->pdata[0]), ==, "U1");
+  g_assert_cmpstr (saoma_attempt_get_out_trade_no (list->pdata[2]), ==, "U3");
+}
+
+typedef struct
+{
+  GMainLoop *loop;
+  GPtrArray *order;     /* out_trade_no of completed ops, in completion order */
+  GPtrArray *signals;   /* "added:X" / "changed:X" in emission order */
+  guint      pending;
+  GThread   *main_thread;
+} AsyncState;
+
+static void
+async_done (AsyncState *s,
+            const char *what)
+{
+  g_assert_true (g_thread_self () == s->main_thread);
+  g_ptr_array_add (s->order, g_strdup (what));
+  if (--s->pending == 0)
+    g_main_loop_quit (s->loop);
+}
+
+static void
+inserted_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  AsyncState *s = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaAttempt) a = saoma_ledger_insert_attempt_finish (SAOMA_LEDGER (object), result,
+                                                                 &error);
+  g_autofree char *what = NULL;
+
+  if (a == NULL)
+    what = g_strdup_printf ("insert-error:%d", error->code);
+  else
+    what = g_strdup_printf ("insert:%s", saoma_attempt_get_out_trade_no (a));
+  async_done (s, what);
+}
+
+static void
+updated_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  AsyncState *s = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaAttempt) a = saoma_ledger_update_attempt_finish (SAOMA_LEDGER (object), result,
+                                                                 &error);
+  g_autofree char *what = NULL;
+
+  g_assert_no_error (error);
+  what = g_strdup_printf ("update:%s:%s", saoma_attempt_get_out_trade_no (a),
+                          saoma_attempt_state_to_string (saoma_attempt_get_state (a)));
+  async_done (s, what);
+}
+
+static void
+got_cb (GObject      *object,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  AsyncState *s = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaAttempt) a = saoma_ledger_get_attempt_finish (SAOMA_LEDGER (object), result,
+                                                              &error);
+  g_autofree char *what = NULL;
+
+  g_assert_no_error (error);
+  what = g_strdup_printf ("get:%s:%s", saoma_attempt_get_out_trade_no (a),
+                          saoma_attempt_state_to_string (saoma_attempt_get_state (a)));
+  async_done (s, what);
+}
+
+static void
+signal_cb (SaomaLedger  *ledger,
+           SaomaAttempt *attempt,
+           gpointer      user_data)
+{
+  AsyncState *s = user_data;
+
+  g_assert_true (g_thread_self () == s->main_thread);
+  g_ptr_array_add (s->signals, g_strdup_printf ("%s:%s",
+                                                saoma_attempt_get_previous (attempt)
+                                                ? "changed" : "added",
+                                                saoma_attempt_get_out_trade_no (attempt)));
+}
+
+static void
+opened_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  SaomaLedger **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = saoma_ledger_open_finish (result, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_async_order (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("saoma-ledger-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "async.db", NULL);
+  g_autoptr(SaomaLedger) ledger = NULL;
+  AsyncState s = { 0 };
+  guint expected_len = 0;
+
+  saoma_ledger_open_async (path, NULL, opened_cb, &ledger);
+  while (ledger == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  s.loop = g_main_loop_new (NULL, FALSE);
+  s.order = g_ptr_array_new_with_free_func (g_free);
+  s.signals = g_ptr_array_new_with_free_func (g_free);
+  s.main_thread = g_thread_self ();
+  g_signal_connect (ledger, "attempt-added", G_CALLBACK (signal_cb), &s);
+  g_signal_connect (ledger, "attempt-changed", G_CALLBACK (signal_cb), &s);
+
+  /* Queued back to back without waiting: each op sees the effects of the ones before. */
+  for (guint i = 0; i < 50; i++)
+    {
+      g_autofree char *no = g_strdup_printf ("A%02u", i);
+      g_autoptr(SaomaAttempt) a = saoma_attempt_new (no, 100 + i, NULL, NULL, T0 + i, T0 + i);
+      SaomaAttemptUpdate waiting = { .state = SAOMA_ATTEMPT_WAITING };
+      SaomaAttemptUpdate paid = { .state = SAOMA_ATTEMPT_PAID };
+
+      saoma_ledger_insert_attempt_async (ledger, a, NULL, inserted_cb, &s);
+      saoma_ledger_update_attempt_async (ledger, no, &waiting, NULL, updated_cb, &s);
+      saoma_ledger_update_attempt_async (ledger, no, &paid, NULL, updated_cb, &s);
+      saoma_ledger_get_attempt_async (ledger, no, NULL, got_cb, &s);
+      s.pending += 4;
+    }
+  {
+    g_autoptr(SaomaAttempt) dup = saoma_attempt_new ("A00", 1, NULL, NULL, T0, T0);
+
+    saoma_ledger_insert_attempt_async (ledger, dup, NULL, inserted_cb, &s);
+    s.pending++;
+  }
+
+  g_main_loop_run (s.loop);
+
+  for (guint i = 0; i < 50; i++)
+    {
+      g_autofree char *ins = g_strdup_printf ("insert:A%02u", i);
+      g_autofree char *w = g_strdup_printf ("update:A%02u:WAITING", i);
+      g_autofree char *p = g_strdup_printf ("update:A%02u:PAID", i);
+      g_autofree char *g = g_strdup_printf ("get:A%02u:PAID", i);
+      g_autofree char *added = g_strdup_printf ("added:A%02u", i);
+      g_autofree char *changed = g_strdup_printf ("changed:A%02u", i);
+
+      g_assert_cmpstr (s.order->pdata[4 * i], ==, ins);
+      g_assert_cmpstr (s.order->pdata[4 * i + 1], ==, w);
+      g_assert_cmpstr (s.order->pdata[4 * i + 2], ==, p);
+      g_assert_cmpstr (s.order->pdata[4 * i + 3], ==, g);
+      g_assert_cmpstr (s.signals->pdata[3 * i], ==, added);
+      g_assert_cmpstr (s.signals->pdata[3 * i + 1], ==, changed);
+      g_assert_cmpstr (s.signals->pdata[3 * i + 2], ==, changed);
+      expected_len += 4;
+    }
+  g_assert_cmpstr (s.order->pdata[expected_len], ==, "insert-error:1"); /* EXISTS */
+  g_assert_cmpuint (s.order->len, ==, expected_len + 1);
+  g_assert_cmpuint (s.signals->len, ==, 150);
+
+  g_ptr_array_unref (s.order);
+  g_ptr_array_unref (s.signals);
+  g_main_loop_unref (s.loop);
+  g_clear_object (&ledger);
+  remove_dir (dir);
+}
+
+static gpointer
+thread_writer (gpointer data)
+{
+  SaomaLedger *ledger = data;
+
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *no = g_strdup_printf ("W%p-%u", (void *)g_thread_self (), i);
+      g_autoptr(SaomaAttempt) a = saoma_attempt_new (no, 1, NULL, NULL, T0, T0);
+      g_autoptr(SaomaAttempt) stored = NULL;
+      g_autoptr(GError) error = NULL;
+
+      stored = saoma_ledger_insert_attempt_sync (ledger, a, &error);
+      g_assert_no_error (error);
+    }
+
+  return NULL;
+}
+
+static void
+count_cb (guint *n)
+{
+  (*n)++;
+}
+
+static void
+test_threads_and_signals_context (Fixture       *f,
+                                  gconstpointer  data)
+{
+  GThread *threads[3];
+  guint added = 0;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_signal_connect_swapped (f->ledger, "attempt-added", G_CALLBACK (count_cb), &added);
+
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("writer", thread_writer, f->ledger);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+
+  /* Writes from other threads are signalled on the opener's context, not on the writers. */
+  g_assert_cmpuint (added, ==, 0);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (added, ==, 300);
+
+  list = saoma_ledger_list_range_sync (f->ledger, T0, T0 + 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 300);
+}
+
+static void
+test_reopen (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaAttempt) got = NULL;
+  g_autoptr(GPtrArray) many = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_object_unref (insert (f->ledger, "K1", 4200, T0));
+  for (guint i = 0; i < 1000; i++)
+    {
+      g_autofree char *no = g_strdup_printf ("M%u", i);
+
+      g_ptr_array_add (many, saoma_attempt_new (no, 1 + i, NULL, NULL, T0 + i, T0 + i));
+    }
+  g_assert_true (saoma_ledger_insert_many_sync (f->ledger, many, &error));
+  g_assert_no_error (error);
+  g_object_unref (set_state (f->ledger, "K1", SAOMA_ATTEMPT_PAID, &error));
+  g_clear_object (&f->ledger);
+
+  f->ledger = saoma_ledger_open_sync (f->path, NULL, &error);
+  g_assert_no_error (error);
+  got = saoma_ledger_get_attempt_sync (f->ledger, "K1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_state (got), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_cmpint (saoma_attempt_get_amount (got), ==, 4200);
+  g_assert_cmpuint (count_events (f->ledger, "K1"), ==, 2);
+  g_assert_cmpuint (count_events (f->ledger, "M999"), ==, 1);
+
+  /* A bulk insert with one duplicate inserts nothing. */
+  g_ptr_array_set_size (many, 0);
+  g_ptr_array_add (many, saoma_attempt_new ("N1", 1, NULL, NULL, T0, T0));
+  g_ptr_array_add (many, saoma_attempt_new ("M5", 1, NULL, NULL, T0, T0));
+  g_assert_false (saoma_ledger_insert_many_sync (f->ledger, many, &error));
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_EXISTS);
+  g_clear_error (&error);
+  g_clear_object (&got);
+  got = saoma_ledger_get_attempt_sync (f->ledger, "N1", &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_FOUND);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(name, fn) g_test_add (name, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
+  g_test_add_func ("/ledger/state-names", test_state_names);
+  ADD ("/ledger/open-fresh", test_open_fresh);
+  g_test_add_func ("/ledger/migrate-from-v1", test_migrate_from_v1);
+  g_test_add_func ("/ledger/too-new", test_too_new);
+  ADD ("/ledger/unique", test_unique);
+  ADD ("/ledger/transitions", test_transitions);
+  ADD ("/ledger/late-payment", test_late_payment);
+  ADD ("/ledger/events-immutable", test_events_immutable);
+  ADD ("/ledger/refunds", test_refunds);
+  ADD ("/ledger/unfinished-and-range", test_unfinished_and_range);
+  g_test_add_func ("/ledger/async-order", test_async_order);
+  ADD ("/ledger/threads", test_threads_and_signals_context);
+  ADD ("/ledger/reopen", test_reopen);
+#undef ADD
+
+  return g_test_run ();
+}
