@@ -21,18 +21,24 @@ static void
 append_cdata (GString    *out,
               const char *value)
 {
-  const char *p = value;
-  const char *end;
-
   g_string_append (out, "<![CDATA[");
-  /* "]]>" cannot appear inside one CDATA section: close after "]]", reopen before ">". */
-  while ((end = strstr (p, "]]>")) != NULL)
+  for (const char *p = value; *p; p++)
     {
-      g_string_append_len (out, p, end - p + 2);
-      g_string_append (out, "]]><![CDATA[");
-      p = end + 2;
+      if (*p == ']' && p[1] == ']' && p[2] == '>')
+        {
+          /* "]]>" cannot appear inside one CDATA section: close after "]]", reopen before ">". */
+          g_string_append (out, "]]]]><![CDATA[>");
+          p += 2;
+        }
+      else if (*p == '\r')
+        {
+          /* XML parsers turn a literal CR (even in CDATA) into LF; a character reference
+           * survives, and the signature is over the value, so it must survive. */
+          g_string_append (out, "]]>&#13;<![CDATA[");
+        }
+      else
+        g_string_append_c (out, *p);
     }
-  g_string_append (out, p);
   g_string_append (out, "]]>");
 }
 
