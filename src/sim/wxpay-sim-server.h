@@ -16,7 +16,7 @@ G_DECLARE_FINAL_TYPE (WxpaySimServer, wxpay_sim_server, WXPAY, SIM_SERVER, GObje
  * Construct-only properties: "appid", "mch-id", "api-key", "seed" (guint64),
  * "time-scale" (double: notification schedule and clock speed; 1.0 real time),
  * "close-min-age" (guint seconds, default 300), "tls-certificate" (GTlsCertificate, nullable:
- * HTTPS), "client-ca" (GTlsDatabase / CA file path, nullable: client certs on /secapi/),
+ * HTTPS), "client-ca" (GTlsDatabase, nullable: client certs required on /secapi/),
  * "state-file" (nullable path: persist orders across restarts).
  */
 WxpaySimServer *wxpay_sim_server_new         (const char *appid,
@@ -35,6 +35,15 @@ void            wxpay_sim_server_shutdown    (WxpaySimServer *self);
 gboolean        wxpay_sim_server_pay         (WxpaySimServer *self,
                                               const char     *out_trade_no,
                                               GError        **error);
+/* POST /sim/orders/{out_trade_no}/userpaying and …/fail. */
+gboolean        wxpay_sim_server_set_user_paying (WxpaySimServer *self,
+                                                  const char     *out_trade_no,
+                                                  GError        **error);
+gboolean        wxpay_sim_server_fail        (WxpaySimServer *self,
+                                              const char     *out_trade_no,
+                                              GError        **error);
+/* The simulator's now, µs since the epoch (UTC): real time × time-scale + advances. */
+gint64          wxpay_sim_server_get_now     (WxpaySimServer *self);
 /* Sim clock: seconds added to the simulator's notion of now (expiry, close rule, bills). */
 void            wxpay_sim_server_advance_clock (WxpaySimServer *self,
                                                 gint64          seconds);

@@ -1,0 +1,293 @@
+/* wxpay-sim-faults.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "wxpay-sim"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "wxpay-sim-private.h"
+
+typedef struct {
+  const char *name;
+  gsize       offset;
+} RateField;
+
+static const RateField rate_fields[] = {
+  { "drop_before", G_STRUCT_OFFSET (WxpaySimFault, drop_before) },
+  { "drop_after", G_STRUCT_OFFSET (WxpaySimFault, drop_after) },
+  { "http_500", G_STRUCT_OFFSET (WxpaySimFault, http_500) },
+  { "http_502", G_STRUCT_OFFSET (WxpaySimFault, http_502) },
+  { "systemerror", G_STRUCT_OFFSET (WxpaySimFault, systemerror) },
+  { "bad_sign", G_STRUCT_OFFSET (WxpaySimFault, bad_sign) },
+  { "dup_notify", G_STRUCT_OFFSET (WxpaySimFault, dup_notify) },
+  { "wrong_amount_notify", G_STRUCT_OFFSET (WxpaySimFault, wrong_amount_notify) },
+};
+
+#define RATE(fault, field) (*(double *)((char *)(fault) + (field)->offset))
+
+void
+wxpay_sim_fault_free (WxpaySimFault *fault)
+{
+  if (fault == NULL)
+    return;
+  g_free (fault->path);
+  g_free (fault);
+}
+
+static gboolean
+number_of (GVariant   *value,
+           const char *name,
+           double     *out,
+           GError    **error)
+{
+  if (!g_variant_is_of_type (value, G_VARIANT_TYPE_DOUBLE))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "\"%s\" must be a number", name);
+      return FALSE;
+    }
+  *out = g_variant_get_double (value);
+  return TRUE;
+}
+
+static WxpaySimFault *
+fault_from_variant (GVariant *dict,
+                    GError  **error)
+{
+  g_autoptr(WxpaySimFault) fault = g_new0 (WxpaySimFault, 1);
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  if (!g_variant_is_of_type (dict, G_VARIANT_TYPE_VARDICT))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "a fault selection is a JSON object");
+      return NULL;
+    }
+
+  g_variant_iter_init (&iter, dict);
+  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+    {
+      gboolean known = FALSE;
+      double number;
+
+      if (strcmp (key, "path") == 0)
+        {
+          known = TRUE;
+          if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+            {
+              g_free (fault->path);
+              fault->path = g_variant_dup_string (value, NULL);
+              if (fault->path[0] != '/')
+                {
+                  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                               "\"path\" must start with '/'");
+                  g_variant_unref (value);
+                  return NULL;
+                }
+            }
+          else if (!g_variant_is_of_type (value, G_VARIANT_TYPE ("mv")))
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "\"path\" must be a string or null");
+              g_variant_unref (value);
+              return NULL;
+            }
+        }
+      else if (strcmp (key, "latency_ms") == 0)
+        {
+          known = TRUE;
+          if (!number_of (value, key, &number, error))
+            {
+              g_variant_unref (value);
+              return NULL;
+            }
+          if (number < 0 || number > 600000)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "\"latency_ms\" must be between 0 and 600000");
+              g_variant_unref (value);
+              return NULL;
+            }
+          fault->latency_ms = (guint)number;
+        }
+      else
+        {
+          for (guint i = 0; i < G_N_ELEMENTS (rate_fields); i++)
+            {
+              if (strcmp (key, rate_fields[i].name) != 0)
+                continue;
+              known = TRUE;
+              if (!number_of (value, key, &number, error))
+                {
+                  g_variant_unref (value);
+                  return NULL;
+                }
+              if (!(number >= 0.0 && number <= 1.0))
+                {
+                  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                               "\"%s\" is a rate between 0 and 1", key);
+                  g_variant_unref (value);
+                  return NULL;
+                }
+              RATE (fault, &rate_fields[i]) = number;
+            }
+        }
+
+      if (!known)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "unknown fault \"%s\"", key);
+          g_variant_unref (value);
+          return NULL;
+        }
+    }
+
+  return g_steal_pointer (&fault);
+}
+
+GPtrArray *
+wxpay_sim_faults_parse (const char *json,
+                        GError    **error)
+{
+  g_autoptr(GPtrArray) faults = g_ptr_array_new_with_free_func ((GDestroyNotify)wxpay_sim_fault_free);
+  g_autoptr(GVariant) root = NULL;
+
+  if (json == NULL)
+    return g_steal_pointer (&faults);
+
+  {
+    g_autofree char *copy = g_strstrip (g_strdup (json));
+
+    if (copy[0] == '\0')
+      return g_steal_pointer (&faults);
+  }
+
+  root = wxpay_sim_json_parse (json, -1, error);
+  if (root == NULL)
+    return NULL;
+
+  if (g_variant_is_of_type (root, G_VARIANT_TYPE ("av")))
+    {
+      GVariantIter iter;
+      GVariant *item;
+
+      g_variant_iter_init (&iter, root);
+      while (g_variant_iter_loop (&iter, "v", &item))
+        {
+          WxpaySimFault *fault = fault_from_variant (item, error);
+
+          if (fault == NULL)
+            {
+              g_variant_unref (item);
+              return NULL;
+            }
+          g_ptr_array_add (faults, fault);
+        }
+    }
+  else
+    {
+      WxpaySimFault *fault = fault_from_variant (root, error);
+
+      if (fault == NULL)
+        return NULL;
+      g_ptr_array_add (faults, fault);
+    }
+
+  return g_steal_pointer (&faults);
+}
+
+char *
+wxpay_sim_faults_to_json (GPtrArray *faults)
+{
+  GString *out = g_string_new ("[");
+
+  for (guint i = 0; faults != NULL && i < faults->len; i++)
+    {
+      const WxpaySimFault *fault = g_ptr_array_index (faults, i);
+
+      if (i > 0)
+        g_string_append_c (out, ',');
+      g_string_append (out, "{\"path\":");
+      wxpay_sim_json_append_string (out, fault->path);
+      g_string_append_printf (out, ",\"latency_ms\":%u", fault->latency_ms);
+      for (guint j = 0; j < G_N_ELEMENTS (rate_fields); j++)
+        {
+          char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+          g_string_append_printf (out, ",\"%s\":%s", rate_fields[j].name,
+                                  g_ascii_dtostr (buf, sizeof buf, RATE (fault, &rate_fields[j])));
+        }
+      g_string_append_c (out, '}');
+    }
+  g_string_append_c (out, ']');
+
+  return g_string_free (out, FALSE);
+}
+
+/* Rolls only for non-zero rates, so a selection's random sequence depends only on the seed and
+ * the order of requests, and rate 1.0 never consumes luck. */
+static gboolean
+roll (GRand  *rand,
+      double  rate)
+{
+  if (rate <= 0.0)
+    return FALSE;
+  if (rate >= 1.0)
+    return TRUE;
+  return g_rand_double (rand) < rate;
+}
+
+void
+wxpay_sim_faults_decide (GPtrArray             *faults,
+                         GRand                 *rand,
+                         const char            *path,
+                         WxpaySimFaultDecision *out)
+{
+  memset (out, 0, sizeof *out);
+
+  for (guint i = 0; faults != NULL && i < faults->len; i++)
+    {
+      const WxpaySimFault *fault = g_ptr_array_index (faults, i);
+
+      if (fault->path != NULL && g_strcmp0 (fault->path, path) != 0)
+        continue;
+
+      out->latency_ms = MAX (out->latency_ms, fault->latency_ms);
+      if (roll (rand, fault->drop_before))
+        out->drop_before = TRUE;
+      if (out->http_status == 0 && roll (rand, fault->http_500))
+        out->http_status = 500;
+      if (out->http_status == 0 && roll (rand, fault->http_502))
+        out->http_status = 502;
+      if (roll (rand, fault->systemerror))
+        out->systemerror = TRUE;
+      if (roll (rand, fault->drop_after))
+        out->drop_after = TRUE;
+      if (roll (rand, fault->bad_sign))
+        out->bad_sign = TRUE;
+    }
+}
+
+void
+wxpay_sim_faults_decide_notify (GPtrArray *faults,
+                                GRand     *rand,
+                                gboolean  *out_duplicate,
+                                gboolean  *out_wrong_amount)
+{
+  *out_duplicate = FALSE;
+  *out_wrong_amount = FALSE;
+
+  for (guint i = 0; faults != NULL && i < faults->len; i++)
+    {
+      const WxpaySimFault *fault = g_ptr_array_index (faults, i);
+
+      if (roll (rand, fault->dup_notify))
+        *out_duplicate = TRUE;
+      if (roll (rand, fault->wrong_amount_notify))
+        *out_wrong_amount = TRUE;
+    }
+}
