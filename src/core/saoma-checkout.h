@@ -28,6 +28,25 @@ typedef enum {
   SAOMA_CLOSE_REASON_CANCELLED,
 } SaomaCloseReason;
 
+#define SAOMA_CHECKOUT_ERROR (saoma_checkout_error_quark ())
+
+/* Errors of the engine itself (gateway errors stay in WXPAY_ERROR, disk ones in
+ * SAOMA_LEDGER_ERROR). */
+typedef enum {
+  SAOMA_CHECKOUT_ERROR_BUSY,            /* charge() while an attempt is active */
+  SAOMA_CHECKOUT_ERROR_INVALID_AMOUNT,  /* ≤ 0 or over the configured maximum */
+  SAOMA_CHECKOUT_ERROR_UNKNOWN_ORDER,   /* a notification for an out_trade_no we do not drive */
+  SAOMA_CHECKOUT_ERROR_AMOUNT_MISMATCH, /* total_fee differs from the attempt's amount */
+  SAOMA_CHECKOUT_ERROR_INVALID,         /* a notification/answer missing required fields */
+  SAOMA_CHECKOUT_ERROR_NEVER_SENT,      /* FAILED: WeChat provably never created the order */
+  SAOMA_CHECKOUT_ERROR_CANCELLED,       /* FAILED: cancelled before anything was sent */
+} SaomaCheckoutError;
+
+GQuark saoma_checkout_error_quark (void);
+
+/* "NONE", "CREATED" … "FAILED" */
+const char *saoma_checkout_state_to_string (SaomaCheckoutState state);
+
 #define SAOMA_TYPE_CHECKOUT_CONFIG (saoma_checkout_config_get_type ())
 
 /* Engine settings, copied at construction; times in seconds / milliseconds. */
@@ -59,10 +78,13 @@ G_DECLARE_FINAL_TYPE (SaomaCheckout, saoma_checkout, SAOMA, CHECKOUT, GObject)
  *   "description", "out-trade-no", "code-url" (NULL when the QR must not be shown: hidden at
  *   once on expiry/cancel), "seconds-left" (int, countdown to time_expire, -1 idle),
  *   "validity" (int seconds), "transaction-id", "close-reason", "error" (GError boxed, the
- *   last error; NULL when none), "busy" (TRUE from charge() until the attempt is final).
+ *   last error; NULL when none), "busy" (TRUE from charge() until the attempt is final or
+ *   given up: after cancel()/expiry the attempt is CLOSING and watched in the background, and
+ *   a new charge() may start).
  * Signals:
  *   "late-payment" (SaomaAttempt *attempt): an attempt the cashier gave up on got paid.
- *   "paid" (SaomaAttempt *attempt): the current attempt is PAID.
+ *   "paid" (SaomaAttempt *attempt): the current attempt is PAID (not emitted for a late
+ *   payment, which has "late-payment" instead).
  *   "attempt-finished" (SaomaAttempt *attempt): any attempt this engine drives reached a
  *   final state (current, resumed or background).
  *
@@ -77,6 +99,8 @@ WxpayClient   *saoma_checkout_get_client    (SaomaCheckout *self);
 SaomaLedger   *saoma_checkout_get_ledger    (SaomaCheckout *self);
 SaomaClock    *saoma_checkout_get_clock     (SaomaCheckout *self);
 SaomaCheckoutState saoma_checkout_get_state (SaomaCheckout *self);
+/* The current attempt's last durable snapshot (NULL when idle or not yet written). */
+SaomaAttempt  *saoma_checkout_get_attempt   (SaomaCheckout *self);
 gint64         saoma_checkout_get_amount    (SaomaCheckout *self);
 const char    *saoma_checkout_get_description (SaomaCheckout *self);
 const char    *saoma_checkout_get_out_trade_no (SaomaCheckout *self);
