@@ -189,9 +189,9 @@ wxpay_bill_yuan_to_fen (const char *text,
 
   for (; g_ascii_isdigit (*p); p++)
     {
-      if (yuan > (G_MAXINT64 / 100 - 9) / 10)
-        return FALSE;
       yuan = yuan * 10 + (guint64)(*p - '0');
+      if (yuan > G_MAXINT64 / 100)
+        return FALSE;
       int_digits++;
     }
 
@@ -220,6 +220,8 @@ wxpay_bill_yuan_to_fen (const char *text,
     return FALSE;
 
   total = yuan * 100 + fen;
+  if (total > G_MAXINT64)
+    return FALSE;
   if (out_fen != NULL)
     *out_fen = negative ? -(gint64)total : (gint64)total;
 
