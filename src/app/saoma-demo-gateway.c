@@ -1,0 +1,394 @@
+/* saoma-demo-gateway.c: the wxpay-sim process behind the demo mode. */
+#define G_LOG_DOMAIN "saoma-demo-gateway"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <libsoup/soup.h>
+#include <signal.h>
+#include <sys/prctl.h>
+
+#include "saoma-demo-gateway.h"
+
+struct _SaomaDemoGateway
+{
+  GObject           parent_instance;
+
+  char             *state_file;
+  char             *base_uri;
+  GSubprocess      *process;
+  GDataInputStream *stdout_stream;
+  GCancellable     *cancellable;
+  SoupSession      *session;
+};
+
+enum {
+  PROP_0,
+  PROP_BASE_URI,
+  N_PROPS
+};
+
+G_DEFINE_FINAL_TYPE (SaomaDemoGateway, saoma_demo_gateway, G_TYPE_OBJECT)
+
+static GParamSpec *properties[N_PROPS];
+
+static void
+child_setup (gpointer user_data)
+{
+  /* A simulator outliving a crashed till would hold demo orders nobody watches. */
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+char *
+saoma_demo_gateway_find_program (void)
+{
+  const char *env = g_getenv ("SAOMA_WXPAY_SIM");
+  g_autofree char *in_build = NULL;
+  g_autofree char *in_libexec = NULL;
+  char *in_path;
+
+  if (env != NULL && *env != '\0')
+    return g_strdup (env);
+
+  /* Running from the build tree: use the simulator built with this binary. */
+  in_build = g_build_filename (BUILD_DIR, "src", "sim", "wxpay-sim", NULL);
+  if (g_file_test (in_build, G_FILE_TEST_IS_EXECUTABLE))
+    return g_steal_pointer (&in_build);
+
+  in_path = g_find_program_in_path ("wxpay-sim");
+  if (in_path != NULL)
+    return in_path;
+
+  in_libexec = g_build_filename (SAOMA_LIBEXECDIR, "wxpay-sim", NULL);
+  if (g_file_test (in_libexec, G_FILE_TEST_IS_EXECUTABLE))
+    return g_steal_pointer (&in_libexec);
+
+  return NULL;
+}
+
+/* Anything the simulator prints after its URL is only logged, but must be read so its
+ * stdout pipe never fills up and blocks it. */
+static void
+drain_line_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(SaomaDemoGateway) self = user_data;
+  g_autofree char *line = NULL;
+  g_autoptr(GError) error = NULL;
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object), result,
+                                                    NULL, &error);
+  if (line == NULL)
+    return;
+
+  g_debug ("wxpay-sim: %s", line);
+  g_data_input_stream_read_line_async (G_DATA_INPUT_STREAM (object), G_PRIORITY_LOW,
+                                       self->cancellable, drain_line_cb, g_object_ref (self));
+}
+
+static void
+first_line_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SaomaDemoGateway *self = g_task_get_source_object (task);
+  g_autofree char *line = NULL;
+  g_autoptr(GError) error = NULL;
+
+  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object), result,
+                                                    NULL, &error);
+  if (error != NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (line != NULL)
+    g_strstrip (line);
+
+  if (line == NULL ||
+      !(g_str_has_prefix (line, "http://127.0.0.1:") || g_str_has_prefix (line, "https://")))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
+                               "wxpay-sim did not print its address (got “%s”)",
+                               line ? line : "end of output");
+      saoma_demo_gateway_stop (self);
+      return;
+    }
+
+  while (g_str_has_suffix (line, "/"))
+    line[strlen (line) - 1] = '\0';
+
+  g_free (self->base_uri);
+  self->base_uri = g_steal_pointer (&line);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BASE_URI]);
+
+  g_data_input_stream_read_line_async (self->stdout_stream, G_PRIORITY_LOW, self->cancellable,
+                                       drain_line_cb, g_object_ref (self));
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+saoma_demo_gateway_start_async (SaomaDemoGateway   *self,
+                                GCancellable       *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = NULL;
+  g_autofree char *program = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (SAOMA_IS_DEMO_GATEWAY (self));
+  g_return_if_fail (self->process == NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, saoma_demo_gateway_start_async);
+
+  program = saoma_demo_gateway_find_program ();
+  if (program == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                               "the wxpay-sim program was not found");
+      return;
+    }
+
+  argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, program);
+  g_ptr_array_add (argv, (char *) "--bind");
+  g_ptr_array_add (argv, (char *) "127.0.0.1");
+  g_ptr_array_add (argv, (char *) "--port");
+  g_ptr_array_add (argv, (char *) "0");
+  if (self->state_file != NULL)
+    {
+      g_ptr_array_add (argv, (char *) "--state");
+      g_ptr_array_add (argv, self->state_file);
+    }
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  self->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
+                                                &error);
+  if (self->process == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  g_debug ("started %s (pid %s)", program, g_subprocess_get_identifier (self->process));
+  self->stdout_stream = g_data_input_stream_new (g_subprocess_get_stdout_pipe (self->process));
+  g_data_input_stream_read_line_async (self->stdout_stream, G_PRIORITY_DEFAULT, cancellable,
+                                       first_line_cb, g_steal_pointer (&task));
+}
+
+gboolean
+saoma_demo_gateway_start_finish (SaomaDemoGateway *self,
+                                 GAsyncResult     *result,
+                                 GError          **error)
+{
+  g_return_val_if_fail (SAOMA_IS_DEMO_GATEWAY (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+saoma_demo_gateway_stop (SaomaDemoGateway *self)
+{
+  g_return_if_fail (SAOMA_IS_DEMO_GATEWAY (self));
+
+  g_cancellable_cancel (self->cancellable);
+  if (self->process != NULL)
+    {
+      g_subprocess_force_exit (self->process);
+      g_clear_object (&self->process);
+    }
+  g_clear_object (&self->stdout_stream);
+}
+
+static void
+pay_cb (GObject      *object,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SoupMessage *message = g_task_get_task_data (task);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  guint status;
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
+  if (body == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  status = soup_message_get_status (message);
+  if (status < 200 || status >= 300)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
+                               "the simulator answered HTTP %u: %.*s", status,
+                               (int) MIN (g_bytes_get_size (body), 200),
+                               (const char *) g_bytes_get_data (body, NULL));
+      return;
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+saoma_demo_gateway_pay_async (SaomaDemoGateway   *self,
+                              const char         *out_trade_no,
+                              GCancellable       *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(SoupMessage) message = NULL;
+  g_autofree char *escaped = NULL;
+  g_autofree char *uri = NULL;
+
+  g_return_if_fail (SAOMA_IS_DEMO_GATEWAY (self));
+  g_return_if_fail (out_trade_no != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, saoma_demo_gateway_pay_async);
+
+  if (self->base_uri == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
+                               "the simulator is not running");
+      return;
+    }
+
+  escaped = g_uri_escape_string (out_trade_no, NULL, FALSE);
+  uri = g_strdup_printf ("%s/sim/orders/%s/pay", self->base_uri, escaped);
+  message = soup_message_new (SOUP_METHOD_POST, uri);
+  g_task_set_task_data (task, g_object_ref (message), g_object_unref);
+  soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT, cancellable,
+                                    pay_cb, g_steal_pointer (&task));
+}
+
+gboolean
+saoma_demo_gateway_pay_finish (SaomaDemoGateway *self,
+                               GAsyncResult     *result,
+                               GError          **error)
+{
+  g_return_val_if_fail (SAOMA_IS_DEMO_GATEWAY (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+char *
+saoma_demo_gateway_dup_pay_page_uri (SaomaDemoGateway *self,
+                                     const char       *code_url)
+{
+  const char *pr;
+  g_autofree char *token = NULL;
+  gsize len;
+
+  g_return_val_if_fail (SAOMA_IS_DEMO_GATEWAY (self), NULL);
+
+  if (self->base_uri == NULL || code_url == NULL)
+    return NULL;
+
+  pr = strstr (code_url, "pr=");
+  if (pr == NULL)
+    return NULL;
+  pr += 3;
+  len = strcspn (pr, "&#");
+  if (len == 0)
+    return NULL;
+  token = g_strndup (pr, len);
+
+  return g_strdup_printf ("%s/sim/pay/%s", self->base_uri, token);
+}
+
+const char *
+saoma_demo_gateway_get_base_uri (SaomaDemoGateway *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DEMO_GATEWAY (self), NULL);
+
+  return self->base_uri;
+}
+
+static void
+saoma_demo_gateway_dispose (GObject *object)
+{
+  SaomaDemoGateway *self = (SaomaDemoGateway *) object;
+
+  saoma_demo_gateway_stop (self);
+  g_clear_object (&self->session);
+
+  G_OBJECT_CLASS (saoma_demo_gateway_parent_class)->dispose (object);
+}
+
+static void
+saoma_demo_gateway_finalize (GObject *object)
+{
+  SaomaDemoGateway *self = (SaomaDemoGateway *) object;
+
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->base_uri, g_free);
+  g_clear_pointer (&self->state_file, g_free);
+
+  G_OBJECT_CLASS (saoma_demo_gateway_parent_class)->finalize (object);
+}
+
+static void
+saoma_demo_gateway_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  SaomaDemoGateway *self = SAOMA_DEMO_GATEWAY (object);
+
+  switch (prop_id)
+    {
+    case PROP_BASE_URI:
+      g_value_set_string (value, self->base_uri);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+saoma_demo_gateway_class_init (SaomaDemoGatewayClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = saoma_demo_gateway_dispose;
+  object_class->finalize = saoma_demo_gateway_finalize;
+  object_class->get_property = saoma_demo_gateway_get_property;
+
+  properties[PROP_BASE_URI] =
+    g_param_spec_string ("base-uri", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+saoma_demo_gateway_init (SaomaDemoGateway *self)
+{
+  self->cancellable = g_cancellable_new ();
+  self->session = soup_session_new_with_options ("timeout", 10, NULL);
+}
+
+SaomaDemoGateway *
+saoma_demo_gateway_new (const char *state_file)
+{
+  SaomaDemoGateway *self = g_object_new (SAOMA_TYPE_DEMO_GATEWAY, NULL);
+
+  self->state_file = g_strdup (state_file);
+
+  return self;
+}

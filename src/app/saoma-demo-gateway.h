@@ -1,0 +1,44 @@
+/* saoma-demo-gateway.h: the wxpay-sim process behind the demo mode. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define SAOMA_TYPE_DEMO_GATEWAY (saoma_demo_gateway_get_type ())
+G_DECLARE_FINAL_TYPE (SaomaDemoGateway, saoma_demo_gateway, SAOMA, DEMO_GATEWAY, GObject)
+
+/*
+ * Runs `wxpay-sim --bind 127.0.0.1 --port 0` as a child process (found next to saoma in the
+ * build directory, in PATH, or in libexecdir; SAOMA_WXPAY_SIM overrides), reads the base URL
+ * from the first line of its stdout, and stops it in saoma_demo_gateway_stop() or when this
+ * process dies. The simulator uses its built-in demo merchant (WXPAY_SIM_DEFAULT_*).
+ *
+ * Property "base-uri" (string, NULL until started).
+ */
+SaomaDemoGateway *saoma_demo_gateway_new          (const char *state_file);
+const char       *saoma_demo_gateway_get_base_uri (SaomaDemoGateway *self);
+/* The path of the simulator executable that would be started, or NULL. Owned. */
+char             *saoma_demo_gateway_find_program (void);
+void              saoma_demo_gateway_start_async  (SaomaDemoGateway   *self,
+                                                   GCancellable       *cancellable,
+                                                   GAsyncReadyCallback callback,
+                                                   gpointer            user_data);
+gboolean          saoma_demo_gateway_start_finish (SaomaDemoGateway *self,
+                                                   GAsyncResult     *result,
+                                                   GError          **error);
+void              saoma_demo_gateway_stop         (SaomaDemoGateway *self);
+/* POST {base}/sim/orders/{out_trade_no}/pay: the customer pays. */
+void              saoma_demo_gateway_pay_async    (SaomaDemoGateway   *self,
+                                                   const char         *out_trade_no,
+                                                   GCancellable       *cancellable,
+                                                   GAsyncReadyCallback callback,
+                                                   gpointer            user_data);
+gboolean          saoma_demo_gateway_pay_finish   (SaomaDemoGateway *self,
+                                                   GAsyncResult     *result,
+                                                   GError          **error);
+/* {base}/sim/pay/{token} for a weixin://wxpay/bizpayurl?pr={token} code_url. Owned. */
+char             *saoma_demo_gateway_dup_pay_page_uri (SaomaDemoGateway *self,
+                                                       const char       *code_url);
+
+G_END_DECLS

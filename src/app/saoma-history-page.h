@@ -1,0 +1,27 @@
+/* saoma-history-page.h: every payment attempt of a day, with filters and search. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "core/saoma-checkout.h"
+#include "ledger/saoma-ledger.h"
+
+G_BEGIN_DECLS
+
+#define SAOMA_TYPE_HISTORY_PAGE (saoma_history_page_get_type ())
+G_DECLARE_FINAL_TYPE (SaomaHistoryPage, saoma_history_page, SAOMA, HISTORY_PAGE, AdwBin)
+
+GtkWidget  *saoma_history_page_new          (void);
+void        saoma_history_page_set_ledger   (SaomaHistoryPage *self,
+                                             SaomaLedger      *ledger);
+void        saoma_history_page_set_checkout (SaomaHistoryPage *self,
+                                             SaomaCheckout    *checkout);
+void        saoma_history_page_focus_search (SaomaHistoryPage *self);
+/* @day: a local date, or NULL for every day. */
+void        saoma_history_page_set_day      (SaomaHistoryPage *self,
+                                             GDateTime        *day);
+/* The SaomaLedgerModel shown (NULL before the ledger is open); for tests and benchmarks. */
+GListModel *saoma_history_page_get_model    (SaomaHistoryPage *self);
+GtkWidget  *saoma_history_page_get_column_view (SaomaHistoryPage *self);
+
+G_END_DECLS

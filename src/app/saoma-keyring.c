@@ -1,0 +1,173 @@
+/* saoma-keyring.c: the merchant API key in the Secret Service. */
+#define G_LOG_DOMAIN "saoma-keyring"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <libsecret/secret.h>
+
+#include "saoma-keyring.h"
+
+static const SecretSchema *
+saoma_keyring_get_schema (void)
+{
+  static const SecretSchema schema = {
+    SAOMA_KEYRING_SCHEMA_NAME, SECRET_SCHEMA_NONE,
+    {
+      { "mch_id", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { NULL, 0 },
+    }
+  };
+
+  return &schema;
+}
+
+static void
+lookup_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  char *key;
+
+  key = secret_password_lookup_finish (result, &error);
+  if (error != NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, key, (GDestroyNotify) secret_password_free);
+}
+
+void
+saoma_keyring_lookup_async (const char         *mch_id,
+                            GCancellable       *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (mch_id != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, saoma_keyring_lookup_async);
+  secret_password_lookup (saoma_keyring_get_schema (), cancellable, lookup_cb,
+                          g_steal_pointer (&task),
+                          "mch_id", mch_id,
+                          NULL);
+}
+
+char *
+saoma_keyring_lookup_finish (GAsyncResult *result,
+                             GError      **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+store_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!secret_password_store_finish (result, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+saoma_keyring_store_async (const char         *mch_id,
+                           const char         *api_key,
+                           GCancellable       *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *label = NULL;
+
+  g_return_if_fail (mch_id != NULL);
+  g_return_if_fail (api_key != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, saoma_keyring_store_async);
+  /* Translators: the label of the keyring item; %s is the merchant number */
+  label = g_strdup_printf (_("Saoma WeChat Pay API key for merchant %s"), mch_id);
+  secret_password_store (saoma_keyring_get_schema (), SECRET_COLLECTION_DEFAULT, label,
+                         api_key, cancellable, store_cb, g_steal_pointer (&task),
+                         "mch_id", mch_id,
+                         NULL);
+}
+
+gboolean
+saoma_keyring_store_finish (GAsyncResult *result,
+                            GError      **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+clear_cb (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  secret_password_clear_finish (result, &error);
+  if (error != NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+saoma_keyring_clear_async (const char         *mch_id,
+                           GCancellable       *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (mch_id != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, saoma_keyring_clear_async);
+  secret_password_clear (saoma_keyring_get_schema (), cancellable, clear_cb,
+                         g_steal_pointer (&task),
+                         "mch_id", mch_id,
+                         NULL);
+}
+
+gboolean
+saoma_keyring_clear_finish (GAsyncResult *result,
+                            GError      **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+saoma_keyring_free_key (char *api_key)
+{
+  if (api_key != NULL)
+    secret_password_free (api_key);
+}
+
+gboolean
+saoma_keyring_error_is_unavailable (const GError *error)
+{
+  if (error == NULL)
+    return FALSE;
+
+  /* No Secret Service on the session bus, no bus at all, or a keyring that refuses us. */
+  return error->domain == G_DBUS_ERROR ||
+         error->domain == G_IO_ERROR ||
+         error->domain == SECRET_ERROR;
+}

@@ -1,0 +1,20 @@
+/* saoma-messages.h: engine states and errors in words a cashier understands. */
+#pragma once
+
+#include <glib.h>
+
+#include "ledger/saoma-attempt.h"
+
+G_BEGIN_DECLS
+
+/* A translated sentence for @error (WXPAY_ERROR, SAOMA_LEDGER_ERROR, SAOMA_MONEY_ERROR, G_IO_ERROR
+ * …), without technical detail: that goes in saoma_messages_dup_error_detail(). */
+char       *saoma_messages_describe_error    (const GError *error);
+/* "WXPAY_ERROR 23 (ORDERNOTEXIST): <technical message>" — shown one click away. */
+char       *saoma_messages_dup_error_detail  (const GError *error);
+/* A short translated label for a ledger state ("Paid", "Waiting for scan" …). */
+const char *saoma_messages_state_label       (SaomaAttemptState state);
+/* The style class of a state badge: "success", "warning", "error", "accent" or "dim". */
+const char *saoma_messages_state_style       (SaomaAttemptState state);
+
+G_END_DECLS

@@ -1,0 +1,16 @@
+/* saoma-preferences-window.h: merchant credentials, gateway and till settings. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "saoma-application.h"
+
+G_BEGIN_DECLS
+
+#define SAOMA_TYPE_PREFERENCES_WINDOW (saoma_preferences_window_get_type ())
+G_DECLARE_FINAL_TYPE (SaomaPreferencesWindow, saoma_preferences_window, SAOMA,
+                      PREFERENCES_WINDOW, AdwPreferencesWindow)
+
+SaomaPreferencesWindow *saoma_preferences_window_new (SaomaApplication *application);
+
+G_END_DECLS

@@ -1,0 +1,923 @@
+/* saoma-window.c: the cashier window: amount, QR, countdown, status and history. */
+#define G_LOG_DOMAIN "saoma-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "core/saoma-money.h"
+
+#include "saoma-attempt-dialog.h"
+#include "saoma-history-page.h"
+#include "saoma-messages.h"
+#include "saoma-qr-view.h"
+#include "saoma-window.h"
+
+struct _SaomaWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  SaomaApplication     *application;
+  SaomaCheckout        *checkout;
+  GCancellable         *cancellable;
+  char                 *late_out_trade_no;
+  gboolean              resetting;
+  gboolean              bench;
+  gulong                bench_paint_handler;
+
+  /* Template widgets */
+  AdwToastOverlay      *toast_overlay;
+  AdwViewStack         *view_stack;
+  GtkRevealer          *setup_error_revealer;
+  GtkLabel             *setup_error_label;
+  GtkRevealer          *demo_revealer;
+  GtkRevealer          *late_revealer;
+  GtkLabel             *late_label;
+  GtkEntry             *amount_entry;
+  GtkLabel             *amount_error_label;
+  GtkEntry             *description_entry;
+  GtkWidget            *status_card;
+  GtkStack             *status_icon_stack;
+  GtkSpinner           *status_spinner;
+  GtkImage             *status_icon;
+  GtkLabel             *status_title;
+  GtkLabel             *status_amount;
+  GtkLabel             *status_detail;
+  GtkLabel             *status_reference;
+  GtkMenuButton        *details_button;
+  GtkLabel             *details_label;
+  GtkStack             *qr_stack;
+  SaomaQrView          *qr_view;
+  GtkLabel             *countdown_label;
+  GtkProgressBar       *countdown_bar;
+  GtkWidget            *demo_box;
+  SaomaHistoryPage     *history_page;
+};
+
+G_DEFINE_FINAL_TYPE (SaomaWindow, saoma_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static const char *status_classes[] = { "paid", "failed", "checking", NULL };
+
+static SaomaCheckoutState
+get_state (SaomaWindow *self)
+{
+  return self->checkout ? saoma_checkout_get_state (self->checkout) : SAOMA_CHECKOUT_NONE;
+}
+
+static gboolean
+get_busy (SaomaWindow *self)
+{
+  return self->checkout != NULL && saoma_checkout_get_busy (self->checkout);
+}
+
+/* Can a new sale start now? A cancelled or expired sale is still watched in the background
+ * (CLOSING), but the cashier may move on. */
+static gboolean
+can_charge (SaomaWindow *self)
+{
+  if (self->checkout == NULL || saoma_checkout_get_busy (self->checkout))
+    return FALSE;
+
+  switch (get_state (self))
+    {
+    case SAOMA_CHECKOUT_CREATED:
+    case SAOMA_CHECKOUT_SUBMITTED:
+    case SAOMA_CHECKOUT_WAITING:
+    case SAOMA_CHECKOUT_UNKNOWN:
+      return FALSE;
+    case SAOMA_CHECKOUT_NONE:
+    case SAOMA_CHECKOUT_CLOSING:
+    case SAOMA_CHECKOUT_PAID:
+    case SAOMA_CHECKOUT_CLOSED:
+    case SAOMA_CHECKOUT_FAILED:
+    default:
+      return TRUE;
+    }
+}
+
+static void
+update_actions (SaomaWindow *self)
+{
+  gboolean demo = self->application && saoma_application_get_demo (self->application);
+  gboolean active = get_busy (self);
+  const char *code_url = self->checkout ? saoma_checkout_get_code_url (self->checkout) : NULL;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.charge", can_charge (self));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", active);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.simulate-payment",
+                                 demo && active && code_url != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-pay-page",
+                                 demo && code_url != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-late-payment",
+                                 self->late_out_trade_no != NULL);
+}
+
+static void
+show_amount_error (SaomaWindow *self,
+                   const char  *message)
+{
+  if (message != NULL)
+    {
+      gtk_label_set_text (self->amount_error_label, message);
+      gtk_widget_set_visible (GTK_WIDGET (self->amount_error_label), TRUE);
+      gtk_widget_add_css_class (GTK_WIDGET (self->amount_entry), "error");
+      gtk_accessible_update_state (GTK_ACCESSIBLE (self->amount_entry),
+                                   GTK_ACCESSIBLE_STATE_INVALID, GTK_ACCESSIBLE_INVALID_TRUE,
+                                   -1);
+    }
+  else
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->amount_error_label), FALSE);
+      gtk_widget_remove_css_class (GTK_WIDGET (self->amount_entry), "error");
+      gtk_accessible_reset_state (GTK_ACCESSIBLE (self->amount_entry),
+                                  GTK_ACCESSIBLE_STATE_INVALID);
+    }
+}
+
+static void
+set_status (SaomaWindow *self,
+            const char  *icon_name,
+            const char  *title,
+            const char  *detail,
+            const char  *style)
+{
+  if (icon_name == NULL)
+    {
+      gtk_stack_set_visible_child_name (self->status_icon_stack, "spinner");
+      gtk_spinner_start (self->status_spinner);
+    }
+  else
+    {
+      gtk_stack_set_visible_child_name (self->status_icon_stack, "icon");
+      gtk_spinner_stop (self->status_spinner);
+      gtk_image_set_from_icon_name (self->status_icon, icon_name);
+    }
+
+  gtk_label_set_text (self->status_title, title);
+  gtk_label_set_text (self->status_detail, detail ? detail : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->status_detail), detail != NULL && *detail);
+
+  for (guint i = 0; status_classes[i]; i++)
+    gtk_widget_remove_css_class (self->status_card, status_classes[i]);
+  if (style != NULL)
+    gtk_widget_add_css_class (self->status_card, style);
+}
+
+static char *
+format_countdown (int seconds)
+{
+  if (seconds < 0)
+    return g_strdup ("--:--");
+
+  return g_strdup_printf ("%02d:%02d", seconds / 60, seconds % 60);
+}
+
+static void
+update_countdown (SaomaWindow *self)
+{
+  const char *code_url = self->checkout ? saoma_checkout_get_code_url (self->checkout) : NULL;
+  int left = self->checkout ? saoma_checkout_get_seconds_left (self->checkout) : -1;
+  int validity = 0;
+  g_autofree char *text = NULL;
+
+  if (self->checkout != NULL)
+    g_object_get (self->checkout, "validity", &validity, NULL);
+
+  if (code_url == NULL)
+    left = -1;
+
+  text = format_countdown (left);
+  gtk_label_set_text (self->countdown_label, text);
+  gtk_progress_bar_set_fraction (self->countdown_bar,
+                                 left > 0 && validity > 0 ? CLAMP ((double) left / validity,
+                                                                   0.0, 1.0) : 0.0);
+  if (left >= 0 && left <= 30)
+    gtk_widget_add_css_class (GTK_WIDGET (self->countdown_label), "warning");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->countdown_label), "warning");
+}
+
+static void
+bench_after_paint_cb (GdkFrameClock *frame_clock,
+                      SaomaWindow   *self)
+{
+  /* The frame that drew the new QR code has been painted. */
+  g_print ("SAOMA_QR_DRAWN %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
+  fflush (stdout);
+  g_clear_signal_handler (&self->bench_paint_handler, frame_clock);
+}
+
+static void
+update_qr (SaomaWindow *self)
+{
+  SaomaCheckoutState state = get_state (self);
+  const char *code_url = self->checkout ? saoma_checkout_get_code_url (self->checkout) : NULL;
+  const char *current = saoma_qr_view_get_text (self->qr_view);
+  gboolean demo = self->application && saoma_application_get_demo (self->application);
+
+  if (code_url != NULL)
+    {
+      if (g_strcmp0 (current, code_url) != 0)
+        {
+          saoma_qr_view_set_text (self->qr_view, code_url);
+          if (self->bench && self->bench_paint_handler == 0 &&
+              gtk_widget_get_frame_clock (GTK_WIDGET (self)) != NULL)
+            self->bench_paint_handler =
+              g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (self)), "after-paint",
+                                G_CALLBACK (bench_after_paint_cb), self);
+        }
+      gtk_stack_set_visible_child_name (self->qr_stack, "qr");
+    }
+  else
+    {
+      /* Expired or cancelled: the code must vanish at once, not fade. */
+      saoma_qr_view_set_text (self->qr_view, NULL);
+      gtk_stack_set_visible_child_full (self->qr_stack,
+                                        state == SAOMA_CHECKOUT_PAID ? "paid" : "empty",
+                                        GTK_STACK_TRANSITION_TYPE_NONE);
+    }
+
+  gtk_widget_set_visible (self->demo_box, demo && code_url != NULL);
+}
+
+static void
+update_status (SaomaWindow *self)
+{
+  SaomaCheckoutState state = get_state (self);
+  const GError *error = self->checkout ? saoma_checkout_get_error (self->checkout) : NULL;
+  g_autofree char *amount = NULL;
+  g_autofree char *reference = NULL;
+  g_autofree char *described = NULL;
+  const char *next_sale = _("Type a new amount to start the next sale.");
+  gboolean show_amount = TRUE;
+
+  gtk_widget_remove_css_class (GTK_WIDGET (self->status_title), "success");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->status_amount), "success");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->status_title), "title-1");
+  gtk_widget_add_css_class (GTK_WIDGET (self->status_title), "title-2");
+
+  if (self->checkout == NULL)
+    {
+      const GError *setup_error = self->application ?
+        saoma_application_get_setup_error (self->application) : NULL;
+
+      if (setup_error != NULL)
+        set_status (self, "dialog-error-symbolic", _("The till cannot start"),
+                    _("Saoma could not open its records or reach the payment gateway."),
+                    "failed");
+      else
+        set_status (self, NULL, _("Starting…"),
+                    _("Opening the records and connecting to the payment gateway."), NULL);
+      show_amount = FALSE;
+      error = setup_error;
+    }
+  else
+    {
+      switch (state)
+        {
+        case SAOMA_CHECKOUT_NONE:
+          if (get_busy (self))
+            {
+              /* Written to the ledger first, before anything is sent. */
+              set_status (self, NULL, _("Creating the payment…"),
+                          _("Asking WeChat Pay for a QR code."), NULL);
+              break;
+            }
+          set_status (self, "io.github.saoma.Cashier-symbolic", _("Ready"),
+                      _("Type the amount and press Enter."), NULL);
+          show_amount = FALSE;
+          break;
+
+        case SAOMA_CHECKOUT_CREATED:
+        case SAOMA_CHECKOUT_SUBMITTED:
+          set_status (self, NULL, _("Creating the payment…"),
+                      _("Asking WeChat Pay for a QR code."), NULL);
+          break;
+
+        case SAOMA_CHECKOUT_WAITING:
+          set_status (self, NULL, _("Waiting for the customer to scan"),
+                      _("Ask the customer to scan the QR code with WeChat."), NULL);
+          break;
+
+        case SAOMA_CHECKOUT_UNKNOWN:
+          set_status (self, NULL, _("Checking the payment…"),
+                      _("The answer from WeChat Pay was interrupted. Saoma is confirming whether the customer paid — do not charge again."),
+                      "checking");
+          break;
+
+        case SAOMA_CHECKOUT_CLOSING:
+        case SAOMA_CHECKOUT_CLOSED:
+          if (saoma_checkout_get_close_reason (self->checkout) == SAOMA_CLOSE_REASON_EXPIRED)
+            {
+              g_autofree char *detail =
+                g_strdup_printf ("%s %s", _("The QR code expired before it was paid. No money was taken."),
+                                 next_sale);
+              set_status (self, "alarm-symbolic", _("Expired"), detail, NULL);
+            }
+          else
+            {
+              g_autofree char *detail =
+                g_strdup_printf ("%s %s", _("The sale was cancelled. No money was taken."),
+                                 next_sale);
+              set_status (self, "process-stop-symbolic", _("Cancelled"), detail, NULL);
+            }
+          break;
+
+        case SAOMA_CHECKOUT_PAID:
+          set_status (self, "object-select-symbolic", _("Paid"), next_sale, "paid");
+          gtk_widget_remove_css_class (GTK_WIDGET (self->status_title), "title-2");
+          gtk_widget_add_css_class (GTK_WIDGET (self->status_title), "title-1");
+          gtk_widget_add_css_class (GTK_WIDGET (self->status_title), "success");
+          gtk_widget_add_css_class (GTK_WIDGET (self->status_amount), "success");
+          break;
+
+        case SAOMA_CHECKOUT_FAILED:
+          {
+            g_autofree char *detail = NULL;
+
+            described = error ? saoma_messages_describe_error (error)
+                              : g_strdup (_("WeChat Pay could not complete the request."));
+            detail = g_strdup_printf ("%s %s", described, _("No money was taken."));
+            set_status (self, "dialog-error-symbolic", _("The payment could not be created"),
+                        detail, "failed");
+          }
+          break;
+
+        default:
+          g_assert_not_reached ();
+        }
+    }
+
+  if (show_amount)
+    amount = saoma_money_format (saoma_checkout_get_amount (self->checkout));
+  gtk_label_set_text (self->status_amount, amount ? amount : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->status_amount), amount != NULL);
+
+  if (state == SAOMA_CHECKOUT_PAID && saoma_checkout_get_transaction_id (self->checkout))
+    reference = g_strdup_printf (_("Transaction %s\nOrder %s"),
+                                 saoma_checkout_get_transaction_id (self->checkout),
+                                 saoma_checkout_get_out_trade_no (self->checkout));
+  else if (show_amount && saoma_checkout_get_out_trade_no (self->checkout) != NULL)
+    reference = g_strdup_printf (_("Order %s"), saoma_checkout_get_out_trade_no (self->checkout));
+  gtk_label_set_text (self->status_reference, reference ? reference : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->status_reference), reference != NULL);
+
+  /* The technical detail stays one click away, also while an unknown outcome is checked. */
+  if (error != NULL && state != SAOMA_CHECKOUT_PAID)
+    {
+      g_autofree char *detail = saoma_messages_dup_error_detail (error);
+
+      gtk_label_set_text (self->details_label, detail);
+      gtk_widget_set_visible (GTK_WIDGET (self->details_button), TRUE);
+    }
+  else
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->details_button), FALSE);
+    }
+}
+
+static void
+update_view (SaomaWindow *self)
+{
+  update_status (self);
+  update_qr (self);
+  update_countdown (self);
+  update_actions (self);
+}
+
+static void
+checkout_notify_cb (SaomaWindow *self,
+                    GParamSpec  *pspec,
+                    GObject     *checkout)
+{
+  if (g_strcmp0 (pspec->name, "seconds-left") == 0 || g_strcmp0 (pspec->name, "validity") == 0)
+    update_countdown (self);
+  else
+    update_view (self);
+}
+
+static void
+late_payment_cb (SaomaWindow  *self,
+                 SaomaAttempt *attempt,
+                 GObject      *checkout)
+{
+  g_autofree char *amount = saoma_money_format (saoma_attempt_get_amount (attempt));
+  g_autofree char *text = NULL;
+  g_autofree char *toast_text = NULL;
+  AdwToast *toast;
+
+  g_free (self->late_out_trade_no);
+  self->late_out_trade_no = g_strdup (saoma_attempt_get_out_trade_no (attempt));
+
+  text = g_strdup_printf (_("Late payment received: %s for order %s, after the sale was given up. Honour the sale or refund it."),
+                          amount, self->late_out_trade_no);
+  gtk_label_set_text (self->late_label, text);
+  gtk_revealer_set_reveal_child (self->late_revealer, TRUE);
+
+  /* Translators: %s is an amount such as ¥38.50 */
+  toast_text = g_strdup_printf (_("Late payment: %s received"), amount);
+  toast = adw_toast_new (toast_text);
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  adw_toast_set_timeout (toast, 0);
+  adw_toast_set_button_label (toast, _("_Details"));
+  adw_toast_set_action_name (toast, "win.show-late-payment");
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+
+  gtk_widget_error_bell (GTK_WIDGET (self));
+  update_actions (self);
+}
+
+static void
+set_checkout (SaomaWindow   *self,
+              SaomaCheckout *checkout)
+{
+  if (self->checkout == checkout)
+    return;
+
+  if (self->checkout != NULL)
+    g_signal_handlers_disconnect_by_data (self->checkout, self);
+
+  g_set_object (&self->checkout, checkout);
+
+  if (checkout != NULL)
+    {
+      g_signal_connect_object (checkout, "notify", G_CALLBACK (checkout_notify_cb), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (checkout, "late-payment", G_CALLBACK (late_payment_cb), self,
+                               G_CONNECT_SWAPPED);
+    }
+
+  saoma_history_page_set_checkout (self->history_page, checkout);
+  update_view (self);
+}
+
+static void
+app_notify_cb (SaomaWindow *self,
+               GParamSpec  *pspec,
+               GObject     *application)
+{
+  const GError *setup_error = saoma_application_get_setup_error (self->application);
+
+  gtk_revealer_set_reveal_child (self->demo_revealer,
+                                 saoma_application_get_demo (self->application));
+
+  if (setup_error != NULL)
+    {
+      g_autofree char *text = g_strdup_printf ("%s\n%s",
+                                               _("Saoma could not start the till."),
+                                               setup_error->message);
+      gtk_label_set_text (self->setup_error_label, text);
+    }
+  gtk_revealer_set_reveal_child (self->setup_error_revealer, setup_error != NULL);
+
+  saoma_history_page_set_ledger (self->history_page,
+                                 saoma_application_get_ledger (self->application));
+  set_checkout (self, saoma_application_get_checkout (self->application));
+
+  if (self->application != NULL)
+    {
+      g_autofree char *store = saoma_application_dup_store_name (self->application);
+
+      gtk_entry_set_placeholder_text (self->description_entry, store);
+    }
+
+  update_view (self);
+}
+
+static void
+charge (SaomaWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *description = NULL;
+  const char *text;
+  gint64 max_fen = SAOMA_MONEY_DEFAULT_MAX_FEN;
+  gint64 fen = 0;
+
+  /* A second Enter or a double click while a sale is active creates nothing. */
+  if (!can_charge (self))
+    return;
+
+  if (self->bench)
+    {
+      g_print ("SAOMA_CHARGE %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
+      fflush (stdout);
+    }
+
+  if (self->application != NULL && saoma_application_get_settings (self->application) != NULL)
+    max_fen = g_settings_get_int64 (saoma_application_get_settings (self->application),
+                                    "max-amount");
+
+  text = gtk_editable_get_text (GTK_EDITABLE (self->amount_entry));
+  if (!saoma_money_parse (text, max_fen, &fen, &error))
+    {
+      g_autofree char *message = saoma_messages_describe_error (error);
+
+      show_amount_error (self, message);
+      gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));
+      return;
+    }
+
+  description = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->description_entry)));
+  g_strstrip (description);
+  if (description[0] == '\0')
+    {
+      g_free (description);
+      description = g_strdup (gtk_entry_get_placeholder_text (self->description_entry));
+    }
+
+  /* A previous result stays on screen until the next sale starts. */
+  if (!saoma_checkout_get_busy (self->checkout) && get_state (self) != SAOMA_CHECKOUT_NONE)
+    {
+      self->resetting = TRUE;
+      saoma_checkout_reset (self->checkout);
+      self->resetting = FALSE;
+    }
+
+  if (!saoma_checkout_charge (self->checkout, fen, description, &error))
+    {
+      g_autofree char *message = saoma_messages_describe_error (error);
+
+      show_amount_error (self, message);
+      return;
+    }
+
+  show_amount_error (self, NULL);
+
+  /* Show the amount as charged; the next key press replaces it and starts the next sale. */
+  {
+    g_autofree char *plain = saoma_money_format_plain (fen);
+
+    self->resetting = TRUE;
+    gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), plain);
+    self->resetting = FALSE;
+  }
+  gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));
+  gtk_editable_select_region (GTK_EDITABLE (self->amount_entry), 0, -1);
+}
+
+static void
+amount_activate_cb (SaomaWindow *self,
+                    GtkEntry    *entry)
+{
+  charge (self);
+}
+
+static void
+amount_changed_cb (SaomaWindow *self,
+                   GtkEditable *editable)
+{
+  if (self->resetting)
+    return;
+
+  show_amount_error (self, NULL);
+
+  /* After a result, typing starts the next sale. */
+  if (self->checkout != NULL && can_charge (self) && get_state (self) != SAOMA_CHECKOUT_NONE)
+    {
+      self->resetting = TRUE;
+      saoma_checkout_reset (self->checkout);
+      self->resetting = FALSE;
+    }
+}
+
+static void
+charge_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  charge (SAOMA_WINDOW (widget));
+}
+
+static void
+cancel_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  SaomaWindow *self = SAOMA_WINDOW (widget);
+
+  if (self->checkout != NULL)
+    saoma_checkout_cancel (self->checkout);
+  gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));
+}
+
+static void
+simulate_payment_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(SaomaWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!saoma_application_simulate_payment_finish (SAOMA_APPLICATION (object), result, &error))
+    {
+      g_autofree char *text = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+
+      /* Translators: %s is a technical error message */
+      text = g_strdup_printf (_("The simulator did not take the payment: %s"), error->message);
+      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+    }
+}
+
+static void
+simulate_payment_action (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *parameter)
+{
+  SaomaWindow *self = SAOMA_WINDOW (widget);
+  const char *out_trade_no;
+
+  if (self->checkout == NULL)
+    return;
+
+  out_trade_no = saoma_checkout_get_out_trade_no (self->checkout);
+  if (out_trade_no == NULL)
+    return;
+
+  saoma_application_simulate_payment_async (self->application, out_trade_no,
+                                            self->cancellable, simulate_payment_cb,
+                                            g_object_ref (self));
+}
+
+static void
+open_pay_page_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  SaomaWindow *self = SAOMA_WINDOW (widget);
+  g_autofree char *uri = NULL;
+
+  if (self->checkout == NULL)
+    return;
+
+  uri = saoma_application_dup_pay_page_uri (self->application,
+                                            saoma_checkout_get_code_url (self->checkout));
+  if (uri != NULL)
+    gtk_show_uri (GTK_WINDOW (self), uri, GDK_CURRENT_TIME);
+}
+
+static void
+show_late_payment_action (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  SaomaWindow *self = SAOMA_WINDOW (widget);
+  SaomaLedger *ledger = saoma_application_get_ledger (self->application);
+  GtkWindow *dialog;
+
+  if (self->late_out_trade_no == NULL || ledger == NULL)
+    return;
+
+  dialog = saoma_attempt_dialog_new (GTK_WINDOW (self), ledger, self->checkout,
+                                     self->late_out_trade_no);
+  gtk_window_present (dialog);
+}
+
+static void
+dismiss_late_payment_action (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *parameter)
+{
+  SaomaWindow *self = SAOMA_WINDOW (widget);
+
+  gtk_revealer_set_reveal_child (self->late_revealer, FALSE);
+  g_clear_pointer (&self->late_out_trade_no, g_free);
+  update_actions (self);
+}
+
+static void
+show_page_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  saoma_window_show_page (SAOMA_WINDOW (widget), g_variant_get_string (parameter, NULL));
+}
+
+static void
+focus_amount_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  saoma_window_show_page (SAOMA_WINDOW (widget), "checkout");
+}
+
+static void
+find_action (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  SaomaWindow *self = SAOMA_WINDOW (widget);
+
+  saoma_window_show_page (self, "history");
+  saoma_history_page_focus_search (self->history_page);
+}
+
+static gboolean
+saoma_window_close_request (GtkWindow *window)
+{
+  SaomaWindow *self = SAOMA_WINDOW (window);
+  GSettings *settings = self->application ? saoma_application_get_settings (self->application)
+                                          : NULL;
+
+  if (settings != NULL)
+    {
+      int width, height;
+
+      gtk_window_get_default_size (window, &width, &height);
+      g_settings_set_boolean (settings, "window-maximized", gtk_window_is_maximized (window));
+      if (!gtk_window_is_maximized (window))
+        {
+          g_settings_set_int (settings, "window-width", width);
+          g_settings_set_int (settings, "window-height", height);
+        }
+    }
+
+  return GTK_WINDOW_CLASS (saoma_window_parent_class)->close_request (window);
+}
+
+static void
+saoma_window_dispose (GObject *object)
+{
+  SaomaWindow *self = (SaomaWindow *) object;
+
+  g_cancellable_cancel (self->cancellable);
+  if (self->checkout != NULL)
+    g_signal_handlers_disconnect_by_data (self->checkout, self);
+  g_clear_object (&self->checkout);
+  if (self->application != NULL)
+    g_signal_handlers_disconnect_by_data (self->application, self);
+  g_clear_object (&self->application);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), SAOMA_TYPE_WINDOW);
+
+  G_OBJECT_CLASS (saoma_window_parent_class)->dispose (object);
+}
+
+static void
+saoma_window_finalize (GObject *object)
+{
+  SaomaWindow *self = (SaomaWindow *) object;
+
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->late_out_trade_no, g_free);
+
+  G_OBJECT_CLASS (saoma_window_parent_class)->finalize (object);
+}
+
+static void
+saoma_window_class_init (SaomaWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = saoma_window_dispose;
+  object_class->finalize = saoma_window_finalize;
+  window_class->close_request = saoma_window_close_request;
+
+  g_type_ensure (SAOMA_TYPE_QR_VIEW);
+  g_type_ensure (SAOMA_TYPE_HISTORY_PAGE);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/saoma/Cashier/saoma-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, view_stack);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, setup_error_revealer);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, setup_error_label);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, demo_revealer);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, late_revealer);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, late_label);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, amount_entry);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, amount_error_label);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, description_entry);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, status_card);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, status_icon_stack);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, status_spinner);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, status_icon);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, status_title);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, status_amount);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, status_detail);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, status_reference);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, details_button);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, details_label);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_stack);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_view);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, countdown_label);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, countdown_bar);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, demo_box);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, history_page);
+  gtk_widget_class_bind_template_callback (widget_class, amount_activate_cb);
+  gtk_widget_class_bind_template_callback (widget_class, amount_changed_cb);
+
+  gtk_widget_class_install_action (widget_class, "win.charge", NULL, charge_action);
+  gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "win.simulate-payment", NULL,
+                                   simulate_payment_action);
+  gtk_widget_class_install_action (widget_class, "win.open-pay-page", NULL,
+                                   open_pay_page_action);
+  gtk_widget_class_install_action (widget_class, "win.show-late-payment", NULL,
+                                   show_late_payment_action);
+  gtk_widget_class_install_action (widget_class, "win.dismiss-late-payment", NULL,
+                                   dismiss_late_payment_action);
+  gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
+  gtk_widget_class_install_action (widget_class, "win.focus-amount", NULL, focus_amount_action);
+  gtk_widget_class_install_action (widget_class, "win.find", NULL, find_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK,
+                                       "win.show-page", "s", "checkout");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK,
+                                       "win.show-page", "s", "history");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK,
+                                       "win.focus-amount", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK,
+                                       "win.find", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_p, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.simulate-payment", NULL);
+}
+
+static void
+saoma_window_init (SaomaWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->cancellable = g_cancellable_new ();
+  self->bench = g_strcmp0 (g_getenv ("SAOMA_BENCH"), "1") == 0;
+
+  update_view (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));
+}
+
+SaomaWindow *
+saoma_window_new (SaomaApplication *application)
+{
+  SaomaWindow *self;
+  GSettings *settings;
+
+  g_return_val_if_fail (SAOMA_IS_APPLICATION (application), NULL);
+
+  self = g_object_new (SAOMA_TYPE_WINDOW, "application", application, NULL);
+  self->application = g_object_ref (application);
+
+  settings = saoma_application_get_settings (application);
+  if (settings != NULL)
+    {
+      gtk_window_set_default_size (GTK_WINDOW (self),
+                                   g_settings_get_int (settings, "window-width"),
+                                   g_settings_get_int (settings, "window-height"));
+      if (g_settings_get_boolean (settings, "window-maximized"))
+        gtk_window_maximize (GTK_WINDOW (self));
+    }
+
+  g_signal_connect_object (application, "notify", G_CALLBACK (app_notify_cb), self,
+                           G_CONNECT_SWAPPED);
+  app_notify_cb (self, NULL, G_OBJECT (application));
+  gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));
+
+  return self;
+}
+
+GtkWidget *
+saoma_window_get_amount_entry (SaomaWindow *self)
+{
+  g_return_val_if_fail (SAOMA_IS_WINDOW (self), NULL);
+
+  return GTK_WIDGET (self->amount_entry);
+}
+
+GtkWidget *
+saoma_window_get_qr_view (SaomaWindow *self)
+{
+  g_return_val_if_fail (SAOMA_IS_WINDOW (self), NULL);
+
+  return GTK_WIDGET (self->qr_view);
+}
+
+GtkWidget *
+saoma_window_get_status_label (SaomaWindow *self)
+{
+  g_return_val_if_fail (SAOMA_IS_WINDOW (self), NULL);
+
+  return GTK_WIDGET (self->status_title);
+}
+
+GtkWidget *
+saoma_window_get_history_page (SaomaWindow *self)
+{
+  g_return_val_if_fail (SAOMA_IS_WINDOW (self), NULL);
+
+  return GTK_WIDGET (self->history_page);
+}
+
+void
+saoma_window_show_page (SaomaWindow *self,
+                        const char  *name)
+{
+  g_return_if_fail (SAOMA_IS_WINDOW (self));
+
+  adw_view_stack_set_visible_child_name (self->view_stack, name);
+  if (g_strcmp0 (name, "checkout") == 0)
+    gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));
+}
