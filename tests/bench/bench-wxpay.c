@@ -1,0 +1,147 @@
+/* bench-wxpay.c: throughput of signing, verification and the XML codec on typical bodies.
+ * Prints one plain line per measurement: "<name>: <ops>/s".
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "wxpay/wxpay.h"
+
+#define KEY "192006250b4c09247ec02edce69f6a2d"
+#define RUN_USEC (1500 * 1000)
+
+static WxpayParams *
+unifiedorder_request (void)
+{
+  WxpayParams *p = wxpay_params_new ();
+
+  wxpay_params_set (p, "appid", "wxd930ea5d5a258f4f");
+  wxpay_params_set (p, "mch_id", "10000100");
+  wxpay_params_set (p, "device_info", "till1");
+  wxpay_params_set (p, "nonce_str", "5K8264ILTKCH16CQ2502SI8ZNMTM67VS");
+  wxpay_params_set (p, "sign_type", "MD5");
+  wxpay_params_set (p, "body", "收银台-测试商品");
+  wxpay_params_set (p, "attach", "");
+  wxpay_params_set (p, "out_trade_no", "till120260101040000abcdefghij");
+  wxpay_params_set (p, "fee_type", "CNY");
+  wxpay_params_set (p, "total_fee", "1250");
+  wxpay_params_set (p, "spbill_create_ip", "127.0.0.1");
+  wxpay_params_set (p, "time_start", "20260101120000");
+  wxpay_params_set (p, "time_expire", "20260101121000");
+  wxpay_params_set (p, "notify_url", "https://example.com/wxpay/notify");
+  wxpay_params_set (p, "trade_type", "NATIVE");
+  wxpay_params_set (p, "product_id", "SKU001");
+
+  return p;
+}
+
+static WxpayParams *
+unifiedorder_response (void)
+{
+  WxpayParams *p = wxpay_params_new ();
+
+  wxpay_params_set (p, "return_code", "SUCCESS");
+  wxpay_params_set (p, "return_msg", "OK");
+  wxpay_params_set (p, "appid", "wxd930ea5d5a258f4f");
+  wxpay_params_set (p, "mch_id", "10000100");
+  wxpay_params_set (p, "device_info", "till1");
+  wxpay_params_set (p, "nonce_str", "IITRi8Iabbblz1Jc");
+  wxpay_params_set (p, "result_code", "SUCCESS");
+  wxpay_params_set (p, "prepay_id", "wx201410272009395522657a690389285100");
+  wxpay_params_set (p, "trade_type", "NATIVE");
+  wxpay_params_set (p, "code_url", "weixin://wxpay/bizpayurl?pr=WcQWsdlzz");
+  wxpay_params_sign (p, WXPAY_SIGN_TYPE_MD5, KEY);
+
+  return p;
+}
+
+typedef void (*BenchFunc) (gpointer data);
+
+static void
+bench (const char *name,
+       BenchFunc   func,
+       gpointer    data)
+{
+  gint64 start = g_get_monotonic_time ();
+  gint64 elapsed;
+  guint64 ops = 0;
+
+  do
+    {
+      for (guint i = 0; i < 64; i++)
+        func (data);
+      ops += 64;
+      elapsed = g_get_monotonic_time () - start;
+    }
+  while (elapsed < RUN_USEC);
+
+  g_print ("%s: %.0f ops/s (%" G_GUINT64_FORMAT " ops in %.2f s)\n", name,
+           (double)ops * G_USEC_PER_SEC / (double)elapsed, ops, (double)elapsed / G_USEC_PER_SEC);
+}
+
+static void
+sign_verify_md5 (gpointer data)
+{
+  WxpayParams *p = data;
+
+  wxpay_params_sign (p, WXPAY_SIGN_TYPE_MD5, KEY);
+  if (!wxpay_verify (p, WXPAY_SIGN_TYPE_MD5, KEY))
+    g_error ("MD5 verification failed");
+}
+
+static void
+sign_verify_hmac (gpointer data)
+{
+  WxpayParams *p = data;
+
+  wxpay_params_sign (p, WXPAY_SIGN_TYPE_HMAC_SHA256, KEY);
+  if (!wxpay_verify (p, WXPAY_SIGN_TYPE_HMAC_SHA256, KEY))
+    g_error ("HMAC verification failed");
+}
+
+static void
+xml_round_trip (gpointer data)
+{
+  WxpayParams *p = data;
+  g_autofree char *xml = wxpay_xml_encode_string (p);
+  g_autoptr(WxpayParams) back = wxpay_xml_decode (xml, strlen (xml), NULL);
+
+  if (back == NULL || wxpay_params_get_size (back) != wxpay_params_get_size (p))
+    g_error ("XML round trip failed");
+}
+
+static void
+decode_verify_response (gpointer data)
+{
+  const char *xml = data;
+  g_autoptr(WxpayParams) p = wxpay_xml_decode (xml, strlen (xml), NULL);
+
+  if (p == NULL || !wxpay_verify (p, WXPAY_SIGN_TYPE_MD5, KEY))
+    g_error ("response check failed");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(WxpayParams) req_md5 = unifiedorder_request ();
+  g_autoptr(WxpayParams) req_hmac = unifiedorder_request ();
+  g_autoptr(WxpayParams) resp = unifiedorder_response ();
+  g_autoptr(WxpayParams) signed_req = unifiedorder_request ();
+  g_autofree char *resp_xml = wxpay_xml_encode_string (resp);
+
+  wxpay_params_sign (signed_req, WXPAY_SIGN_TYPE_MD5, KEY);
+
+  g_print ("bench-wxpay: unifiedorder request %u fields, response %u fields (%zu bytes XML)\n",
+           wxpay_params_get_size (signed_req), wxpay_params_get_size (resp), strlen (resp_xml));
+  bench ("sign+verify MD5 (unifiedorder request)", sign_verify_md5, req_md5);
+  bench ("sign+verify HMAC-SHA256 (unifiedorder request)", sign_verify_hmac, req_hmac);
+  bench ("XML encode+decode (unifiedorder request)", xml_round_trip, signed_req);
+  bench ("XML encode+decode (unifiedorder response)", xml_round_trip, resp);
+  bench ("XML decode+verify MD5 (unifiedorder response)", decode_verify_response, resp_xml);
+
+  return 0;
+}
