@@ -27,6 +27,13 @@ G_DECLARE_FINAL_TYPE (WxpayClient, wxpay_client, WXPAY, CLIENT, GObject)
  * appid/mch_id echo, result_code. On success _finish returns the verified answer's fields.
  * Each error is in WXPAY_ERROR (or G_IO_ERROR_CANCELLED) and wxpay_error_is_outcome_unknown()
  * tells whether WeChat may have acted.
+ *
+ * Cancellation: G_IO_ERROR_CANCELLED (known) only when nothing was written yet; once the request
+ * headers went out, cancelling yields WXPAY_ERROR_CONNECTION_LOST (unknown), because WeChat may
+ * process what it received. Failover to "backup-base-uri" happens once, only on
+ * WXPAY_ERROR_CONNECT before anything was written, and reuses the same signed body (same nonce).
+ * A TLS 1.3 server that rejects our client certificate after the handshake shows up as
+ * WXPAY_ERROR_CONNECTION_LOST (unknown; resolve by querying).
  */
 
 WxpayClient *wxpay_client_new                (const char *base_uri,

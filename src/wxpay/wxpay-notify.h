@@ -8,7 +8,7 @@ G_BEGIN_DECLS
 
 /* Parses and verifies a payment notification: XML, return_code, signature (algorithm chosen by
  * the length of sign), appid and mch_id. The caller still checks out_trade_no and total_fee
- * against its own order. Errors: WXPAY_ERROR_MALFORMED_XML, _RETURN_FAIL, _BAD_SIGNATURE,
+ * against its own order, and result_code (a FAIL notification must still be acknowledged). Errors: WXPAY_ERROR_MALFORMED_XML, _RETURN_FAIL, _BAD_SIGNATURE,
  * _MISMATCH. */
 WxpayParams *wxpay_notify_parse_payment (const char *body,
                                          gsize       length,
@@ -17,7 +17,9 @@ WxpayParams *wxpay_notify_parse_payment (const char *body,
                                          const char *api_key,
                                          GError    **error);
 /* Parses a refund notification and decrypts req_info (AES-256-ECB, key = MD5 hex of the API
- * key, PKCS#7); returns the fields of the decrypted <root>. */
+ * key, PKCS#7); returns the fields of the decrypted <root>. A req_info that does not decrypt
+ * (wrong key, bad padding, not a <root> document) is WXPAY_ERROR_BAD_SIGNATURE: there is no
+ * sign, the decryption is the authentication. */
 WxpayParams *wxpay_notify_parse_refund  (const char *body,
                                          gsize       length,
                                          const char *appid,

@@ -20,7 +20,8 @@ WxpayParams *wxpay_params_new       (void);
 WxpayParams *wxpay_params_ref       (WxpayParams *self);
 void         wxpay_params_unref     (WxpayParams *self);
 WxpayParams *wxpay_params_copy      (const WxpayParams *self);
-/* Replaces the value when @name exists (keeping its position), appends otherwise. */
+/* Replaces the value when @name exists (keeping its position), appends otherwise; a %NULL
+ * @value removes @name. */
 void         wxpay_params_set       (WxpayParams *self,
                                      const char  *name,
                                      const char  *value);
