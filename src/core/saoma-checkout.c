@@ -564,7 +564,7 @@ update_attempt_cb (GObject      *object,
     {
       if (late)
         {
-          g_warning ("LATE PAYMENT: %s (%" G_GINT64_FORMAT " fen) was paid after the cashier "
+          g_message ("LATE PAYMENT: %s (%" G_GINT64_FORMAT " fen) was paid after the cashier "
                      "gave up", d->out_trade_no, d->amount);
           g_signal_emit (self, signals[LATE_PAYMENT], 0, attempt);
         }
@@ -878,7 +878,10 @@ driver_mark_paid (Driver            *d,
 {
   const char *transaction_id = wxpay_params_get (answer, "transaction_id");
   gint64 paid_at = parse_time_end (wxpay_params_get (answer, "time_end"), now_us (d));
-  gboolean late = driver_giving_up (d) || d->reopened;
+  /* Late: the cashier gave up (CLOSING on record, or cancelled/expired in this run). An
+   * attempt resumed by recovery and found paid at once was not given up by anyone. */
+  gboolean late = d->state == SAOMA_ATTEMPT_CLOSING || d->reopened ||
+                  (driver_giving_up (d) && !d->resumed);
   g_autofree char *detail = NULL;
 
   crash_point ("after-paid-query");
@@ -966,10 +969,11 @@ orderquery_cb (GObject      *object,
           g_autoptr(GError) mismatch = NULL;
 
           /* Never mark money as paid on an answer that does not match the sale. */
-          g_critical ("%s: WeChat reports a payment of %s fen for an attempt of %"
-                      G_GINT64_FORMAT " fen — NOT marked paid, needs attention",
-                      d->out_trade_no,
-                      wxpay_params_get (answer, "total_fee") ?: "(missing)", d->amount);
+          if (!d->amount_mismatch)
+            g_critical ("%s: WeChat reports a payment of %s fen for an attempt of %"
+                        G_GINT64_FORMAT " fen — NOT marked paid, needs attention",
+                        d->out_trade_no,
+                        wxpay_params_get (answer, "total_fee") ?: "(missing)", d->amount);
           mismatch = g_error_new (SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_AMOUNT_MISMATCH,
                                   "WeChat reports total_fee %s, the attempt is %"
                                   G_GINT64_FORMAT " fen",
@@ -1811,6 +1815,28 @@ saoma_checkout_get_busy (SaomaCheckout *self)
   return self->pub_busy;
 }
 
+guint
+saoma_checkout_get_pending_operations (SaomaCheckout *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint count = 0;
+
+  g_return_val_if_fail (SAOMA_IS_CHECKOUT (self), 0);
+
+  g_hash_table_iter_init (&iter, self->drivers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Driver *d = value;
+
+      count += d->net_busy + d->writing + g_queue_get_length (&d->writes);
+      if (!d->inserted && !d->insert_failed)
+        count++;
+    }
+
+  return count;
+}
+
 void
 saoma_checkout_set_client (SaomaCheckout *self,
                            WxpayClient   *client)
@@ -2164,7 +2190,7 @@ saoma_checkout_apply_notification (SaomaCheckout     *self,
 
   if (!wxpay_params_get_int64 (notification, "total_fee", &total_fee) || total_fee != d->amount)
     {
-      g_warning ("%s: notification with total_fee %s for an attempt of %" G_GINT64_FORMAT
+      g_message ("%s: notification with total_fee %s for an attempt of %" G_GINT64_FORMAT
                  " fen rejected", out_trade_no,
                  wxpay_params_get (notification, "total_fee") ?: "(missing)", d->amount);
       driver_event (d, "notification", "rejected: total_fee %s differs from the amount",

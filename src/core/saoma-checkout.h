@@ -110,6 +110,9 @@ const char    *saoma_checkout_get_transaction_id (SaomaCheckout *self);
 SaomaCloseReason saoma_checkout_get_close_reason (SaomaCheckout *self);
 const GError  *saoma_checkout_get_error     (SaomaCheckout *self);
 gboolean       saoma_checkout_get_busy      (SaomaCheckout *self);
+/* Requests, ledger writes and inserts in flight across all attempts (0 when the engine only
+ * waits on timers): lets tests and the headless commands wait for quiescence. */
+guint          saoma_checkout_get_pending_operations (SaomaCheckout *self);
 /* Replaces the client (new credentials from Preferences); in-flight attempts keep theirs. */
 void           saoma_checkout_set_client    (SaomaCheckout *self,
                                              WxpayClient   *client);

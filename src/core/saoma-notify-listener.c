@@ -1,0 +1,439 @@
+/* saoma-notify-listener.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Notifications are hints (DESIGN.md rule 6): the listener only verifies and forwards them;
+ * the checkout confirms each one with an orderquery before anything is marked paid.
+ */
+
+#define G_LOG_DOMAIN "saoma-notify-listener"
+
+#include "config.h"
+
+#include <libsoup/soup.h>
+
+#include "saoma-notify-listener.h"
+
+struct _SaomaNotifyListener
+{
+  GObject        parent_instance;
+
+  SaomaCheckout *checkout;
+  char          *path;
+  char          *uri;
+  SoupServer    *server;
+  GCancellable  *cancellable;
+};
+
+enum {
+  PROP_0,
+  PROP_CHECKOUT,
+  PROP_PATH,
+  PROP_URI,
+  N_PROPS
+};
+
+enum {
+  HANDLED,
+  N_SIGNALS
+};
+
+G_DEFINE_FINAL_TYPE (SaomaNotifyListener, saoma_notify_listener, G_TYPE_OBJECT)
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+typedef struct {
+  SaomaNotifyListener *self;
+  SoupServerMessage   *msg;
+  WxpayParams         *params;
+} LookupData;
+
+static void
+lookup_data_free (LookupData *data)
+{
+  g_clear_object (&data->self);
+  g_clear_object (&data->msg);
+  g_clear_pointer (&data->params, wxpay_params_unref);
+  g_free (data);
+}
+
+static void
+reply (SaomaNotifyListener *self,
+       SoupServerMessage   *msg,
+       guint                status,
+       gboolean             success,
+       const char          *message,
+       const char          *out_trade_no)
+{
+  g_autoptr(GBytes) body = wxpay_notify_reply (success, message);
+  gsize len = 0;
+  const char *data = g_bytes_get_data (body, &len);
+
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "text/xml; charset=utf-8", SOUP_MEMORY_COPY, data, len);
+
+  if (success)
+    g_debug ("Notification for %s acknowledged", out_trade_no ? out_trade_no : "?");
+  else
+    g_message ("Notification for %s refused: %s", out_trade_no ? out_trade_no : "?", message);
+
+  g_signal_emit (self, signals[HANDLED], 0, out_trade_no, success);
+}
+
+/* An order this engine does not drive: answer from the ledger so that duplicates of an
+ * already-recorded payment stop, and anything else is retried by WeChat later. */
+static void
+get_attempt_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  LookupData *data = user_data;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *out_trade_no = wxpay_params_get (data->params, "out_trade_no");
+  gint64 total_fee = 0;
+
+  attempt = saoma_ledger_get_attempt_finish (SAOMA_LEDGER (object), result, &error);
+
+  soup_server_message_unpause (data->msg);
+
+  if (attempt == NULL)
+    {
+      reply (data->self, data->msg, SOUP_STATUS_OK, FALSE, "unknown out_trade_no", out_trade_no);
+    }
+  else if (!wxpay_params_get_int64 (data->params, "total_fee", &total_fee) ||
+           total_fee != saoma_attempt_get_amount (attempt))
+    {
+      g_message ("Notification for %s with a total_fee that differs from the ledger",
+                 out_trade_no);
+      reply (data->self, data->msg, SOUP_STATUS_OK, FALSE, "total_fee mismatch", out_trade_no);
+    }
+  else
+    {
+      SaomaAttemptState state = saoma_attempt_get_state (attempt);
+
+      if (state == SAOMA_ATTEMPT_PAID || state == SAOMA_ATTEMPT_PARTIALLY_REFUNDED ||
+          state == SAOMA_ATTEMPT_REFUNDED)
+        reply (data->self, data->msg, SOUP_STATUS_OK, TRUE, "OK", out_trade_no);
+      else
+        {
+          /* Recorded but not driven here (not yet recovered, or already given up): let WeChat
+           * retry; recovery or reconciliation will settle it. */
+          g_message ("Notification for %s, %s in the ledger and not driven by this till",
+                     out_trade_no, saoma_attempt_state_to_string (state));
+          reply (data->self, data->msg, SOUP_STATUS_OK, FALSE, "order not active on this till",
+                 out_trade_no);
+        }
+    }
+
+  lookup_data_free (data);
+}
+
+static void
+server_callback (SoupServer        *server,
+                 SoupServerMessage *msg,
+                 const char        *path,
+                 GHashTable        *query,
+                 gpointer           user_data)
+{
+  SaomaNotifyListener *self = user_data;
+  SoupMessageBody *request_body;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(WxpayParams) params = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *method = soup_server_message_get_method (msg);
+  const char *out_trade_no;
+  gsize len = 0;
+  const char *text;
+
+  if (g_strcmp0 (path, self->path) != 0)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+
+  if (g_strcmp0 (method, SOUP_METHOD_POST) != 0)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Allow", "POST");
+      soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+      return;
+    }
+
+  if (self->checkout == NULL)
+    {
+      reply (self, msg, SOUP_STATUS_OK, FALSE, "not ready", NULL);
+      return;
+    }
+
+  request_body = soup_server_message_get_request_body (msg);
+  body = soup_message_body_flatten (request_body);
+  text = g_bytes_get_data (body, &len);
+
+  if (len > WXPAY_XML_MAX_SIZE)
+    {
+      reply (self, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, FALSE, "body too large", NULL);
+      return;
+    }
+
+  params = wxpay_client_parse_payment_notification (saoma_checkout_get_client (self->checkout),
+                                                    text ? text : "", len, &error);
+  if (params == NULL)
+    {
+      /* The message names the check that failed, never the sign or the key. */
+      g_message ("Rejected a payment notification: %s", error->message);
+      reply (self, msg, SOUP_STATUS_OK, FALSE, error->message, NULL);
+      return;
+    }
+
+  out_trade_no = wxpay_params_get (params, "out_trade_no");
+
+  if (!saoma_checkout_apply_notification (self->checkout, params, &error))
+    {
+      if (g_error_matches (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_UNKNOWN_ORDER))
+        {
+          LookupData *data = g_new0 (LookupData, 1);
+
+          data->self = g_object_ref (self);
+          data->msg = g_object_ref (msg);
+          data->params = g_steal_pointer (&params);
+          soup_server_message_pause (msg);
+          saoma_ledger_get_attempt_async (saoma_checkout_get_ledger (self->checkout),
+                                          out_trade_no, self->cancellable, get_attempt_cb, data);
+          return;
+        }
+
+      reply (self, msg, SOUP_STATUS_OK, FALSE, error->message, out_trade_no);
+      return;
+    }
+
+  reply (self, msg, SOUP_STATUS_OK, TRUE, "OK", out_trade_no);
+}
+
+static void
+saoma_notify_listener_dispose (GObject *object)
+{
+  SaomaNotifyListener *self = (SaomaNotifyListener *)object;
+
+  saoma_notify_listener_shutdown (self);
+  g_clear_object (&self->checkout);
+
+  G_OBJECT_CLASS (saoma_notify_listener_parent_class)->dispose (object);
+}
+
+static void
+saoma_notify_listener_finalize (GObject *object)
+{
+  SaomaNotifyListener *self = (SaomaNotifyListener *)object;
+
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->uri, g_free);
+
+  G_OBJECT_CLASS (saoma_notify_listener_parent_class)->finalize (object);
+}
+
+static void
+saoma_notify_listener_get_property (GObject    *object,
+                                    guint       prop_id,
+                                    GValue     *value,
+                                    GParamSpec *pspec)
+{
+  SaomaNotifyListener *self = SAOMA_NOTIFY_LISTENER (object);
+
+  switch (prop_id)
+    {
+    case PROP_CHECKOUT:
+      g_value_set_object (value, self->checkout);
+      break;
+    case PROP_PATH:
+      g_value_set_string (value, self->path);
+      break;
+    case PROP_URI:
+      g_value_set_string (value, self->uri);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+saoma_notify_listener_set_property (GObject      *object,
+                                    guint         prop_id,
+                                    const GValue *value,
+                                    GParamSpec   *pspec)
+{
+  SaomaNotifyListener *self = SAOMA_NOTIFY_LISTENER (object);
+
+  switch (prop_id)
+    {
+    case PROP_CHECKOUT:
+      saoma_notify_listener_set_checkout (self, g_value_get_object (value));
+      break;
+    case PROP_PATH:
+      g_free (self->path);
+      self->path = g_value_dup_string (value);
+      if (self->path == NULL || self->path[0] != '/')
+        {
+          g_free (self->path);
+          self->path = g_strdup (SAOMA_NOTIFY_LISTENER_DEFAULT_PATH);
+        }
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+saoma_notify_listener_class_init (SaomaNotifyListenerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = saoma_notify_listener_dispose;
+  object_class->finalize = saoma_notify_listener_finalize;
+  object_class->get_property = saoma_notify_listener_get_property;
+  object_class->set_property = saoma_notify_listener_set_property;
+
+  properties[PROP_CHECKOUT] =
+    g_param_spec_object ("checkout", NULL, NULL, SAOMA_TYPE_CHECKOUT,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_PATH] =
+    g_param_spec_string ("path", NULL, NULL, SAOMA_NOTIFY_LISTENER_DEFAULT_PATH,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_URI] =
+    g_param_spec_string ("uri", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[HANDLED] =
+    g_signal_new ("handled", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_BOOLEAN);
+}
+
+static void
+saoma_notify_listener_init (SaomaNotifyListener *self)
+{
+  self->path = g_strdup (SAOMA_NOTIFY_LISTENER_DEFAULT_PATH);
+  self->cancellable = g_cancellable_new ();
+}
+
+/**
+ * saoma_notify_listener_new:
+ * @checkout: (nullable): the engine notifications are applied to
+ * @path: (nullable): the URL path, default SAOMA_NOTIFY_LISTENER_DEFAULT_PATH
+ *
+ * Returns: (transfer full): a listener; call saoma_notify_listener_listen().
+ */
+SaomaNotifyListener *
+saoma_notify_listener_new (SaomaCheckout *checkout,
+                           const char    *path)
+{
+  g_return_val_if_fail (checkout == NULL || SAOMA_IS_CHECKOUT (checkout), NULL);
+
+  return g_object_new (SAOMA_TYPE_NOTIFY_LISTENER,
+                       "checkout", checkout,
+                       "path", path ? path : SAOMA_NOTIFY_LISTENER_DEFAULT_PATH,
+                       NULL);
+}
+
+SaomaCheckout *
+saoma_notify_listener_get_checkout (SaomaNotifyListener *self)
+{
+  g_return_val_if_fail (SAOMA_IS_NOTIFY_LISTENER (self), NULL);
+  return self->checkout;
+}
+
+void
+saoma_notify_listener_set_checkout (SaomaNotifyListener *self,
+                                    SaomaCheckout       *checkout)
+{
+  g_return_if_fail (SAOMA_IS_NOTIFY_LISTENER (self));
+  g_return_if_fail (checkout == NULL || SAOMA_IS_CHECKOUT (checkout));
+
+  if (g_set_object (&self->checkout, checkout))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHECKOUT]);
+}
+
+gboolean
+saoma_notify_listener_listen (SaomaNotifyListener *self,
+                              const char          *address,
+                              guint                port,
+                              GError             **error)
+{
+  g_autoptr(GInetAddress) inet = NULL;
+  g_autoptr(GSocketAddress) sockaddr = NULL;
+  g_autoptr(SoupServer) server = NULL;
+  GSList *uris;
+
+  g_return_val_if_fail (SAOMA_IS_NOTIFY_LISTENER (self), FALSE);
+  g_return_val_if_fail (self->server == NULL, FALSE);
+  g_return_val_if_fail (port <= G_MAXUINT16, FALSE);
+
+  inet = g_inet_address_new_from_string (address ? address : "127.0.0.1");
+  if (inet == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "“%s” is not an IP address", address);
+      return FALSE;
+    }
+
+  server = soup_server_new ("server-header", "saoma-notify ", NULL);
+  soup_server_add_handler (server, NULL, server_callback, self, NULL);
+
+  sockaddr = g_inet_socket_address_new (inet, (guint16)port);
+  if (!soup_server_listen (server, sockaddr, 0, error))
+    return FALSE;
+
+  uris = soup_server_get_uris (server);
+  if (uris != NULL)
+    {
+      GUri *bound = uris->data;
+      g_autofree char *host = g_inet_address_to_string (inet);
+
+      self->uri = g_strdup_printf (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6
+                                     ? "http://[%s]:%d%s" : "http://%s:%d%s",
+                                   host, g_uri_get_port (bound), self->path);
+    }
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+
+  self->server = g_steal_pointer (&server);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_URI]);
+
+  return TRUE;
+}
+
+guint
+saoma_notify_listener_get_port (SaomaNotifyListener *self)
+{
+  g_autoptr(GUri) uri = NULL;
+
+  g_return_val_if_fail (SAOMA_IS_NOTIFY_LISTENER (self), 0);
+
+  if (self->uri == NULL)
+    return 0;
+
+  uri = g_uri_parse (self->uri, G_URI_FLAGS_NONE, NULL);
+  return uri ? (guint)g_uri_get_port (uri) : 0;
+}
+
+const char *
+saoma_notify_listener_get_uri (SaomaNotifyListener *self)
+{
+  g_return_val_if_fail (SAOMA_IS_NOTIFY_LISTENER (self), NULL);
+  return self->uri;
+}
+
+void
+saoma_notify_listener_shutdown (SaomaNotifyListener *self)
+{
+  g_return_if_fail (SAOMA_IS_NOTIFY_LISTENER (self));
+
+  g_cancellable_cancel (self->cancellable);
+  if (self->server != NULL)
+    {
+      soup_server_disconnect (self->server);
+      g_clear_object (&self->server);
+    }
+}

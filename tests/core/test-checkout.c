@@ -1,0 +1,1035 @@
+/* test-checkout.c: the payment contract against an in-process wxpay-sim, a real ledger file
+ * and a manual clock (the sim's clock is advanced in step). */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "core/saoma-checkout.h"
+#include "ledger/saoma-ledger.h"
+#include "sim/wxpay-sim-server.h"
+#include "wxpay/wxpay.h"
+
+typedef struct {
+  char           *dir;
+  char           *ledger_path;
+  SaomaLedger    *ledger;
+  WxpaySimServer *sim;
+  WxpayClient    *client;
+  SaomaClock     *clock;
+  SaomaCheckout  *checkout;
+  gint64          start;
+  GPtrArray      *late;      /* SaomaAttempt from "late-payment" */
+  GPtrArray      *paid;      /* SaomaAttempt from "paid" */
+  GPtrArray      *finished;  /* SaomaAttempt from "attempt-finished" */
+} Fixture;
+
+static void
+record_cb (SaomaCheckout *checkout,
+           SaomaAttempt  *attempt,
+           GPtrArray     *into)
+{
+  g_ptr_array_add (into, g_object_ref (attempt));
+}
+
+static SaomaCheckoutConfig *
+test_config (void)
+{
+  SaomaCheckoutConfig *config = saoma_checkout_config_new ();
+
+  g_free (config->notify_url);
+  /* Nothing listens there: the sim's notifications fail and are retried later. */
+  config->notify_url = g_strdup ("http://127.0.0.1:9/notify");
+  return config;
+}
+
+static SaomaCheckout *
+make_checkout (Fixture *f)
+{
+  g_autoptr(SaomaCheckoutConfig) config = test_config ();
+  SaomaCheckout *checkout = saoma_checkout_new (f->client, f->ledger, f->clock, config);
+
+  g_signal_connect (checkout, "late-payment", G_CALLBACK (record_cb), f->late);
+  g_signal_connect (checkout, "paid", G_CALLBACK (record_cb), f->paid);
+  g_signal_connect (checkout, "attempt-finished", G_CALLBACK (record_cb), f->finished);
+  return checkout;
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("saoma-checkout-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->ledger_path = g_build_filename (f->dir, "ledger.db", NULL);
+  f->ledger = saoma_ledger_open_sync (f->ledger_path, NULL, &error);
+  g_assert_no_error (error);
+
+  /* The sim's own clock nearly stands still; both clocks move only when the test says so. */
+  f->sim = g_object_new (WXPAY_TYPE_SIM_SERVER, "time-scale", 0.001, "seed", (guint64)42, NULL);
+  wxpay_sim_server_listen (f->sim, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+
+  f->client = wxpay_client_new (wxpay_sim_server_get_base_uri (f->sim), WXPAY_SIM_DEFAULT_APPID,
+                                WXPAY_SIM_DEFAULT_MCH_ID, WXPAY_SIM_DEFAULT_KEY);
+  g_object_set (f->client, "timeout", 1u, NULL);
+
+  /* A whole second at or just behind the sim's now, so the sim never runs behind us. */
+  f->start = wxpay_sim_server_get_now (f->sim) / G_USEC_PER_SEC * G_USEC_PER_SEC;
+  f->clock = saoma_clock_new_manual (f->start);
+
+  f->late = g_ptr_array_new_with_free_func (g_object_unref);
+  f->paid = g_ptr_array_new_with_free_func (g_object_unref);
+  f->finished = g_ptr_array_new_with_free_func (g_object_unref);
+  f->checkout = make_checkout (f);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_clear_object (&f->checkout);
+  g_clear_object (&f->client);
+  wxpay_sim_server_shutdown (f->sim);
+  g_clear_object (&f->sim);
+  g_clear_object (&f->ledger);
+  g_clear_object (&f->clock);
+  g_clear_pointer (&f->late, g_ptr_array_unref);
+  g_clear_pointer (&f->paid, g_ptr_array_unref);
+  g_clear_pointer (&f->finished, g_ptr_array_unref);
+
+  /* Let the ledger's worker threads finish before the files go. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  {
+    g_autofree char *wal = g_strconcat (f->ledger_path, "-wal", NULL);
+    g_autofree char *shm = g_strconcat (f->ledger_path, "-shm", NULL);
+
+    g_unlink (wal);
+    g_unlink (shm);
+    g_unlink (f->ledger_path);
+    g_rmdir (f->dir);
+  }
+  g_free (f->ledger_path);
+  g_free (f->dir);
+}
+
+static gboolean
+guard_cb (gpointer data)
+{
+  *(gboolean *)data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop until the engines have nothing in flight (real time bounded). */
+static void
+settle_engines (SaomaCheckout *a,
+                SaomaCheckout *b)
+{
+  gboolean timed_out = FALSE;
+  guint guard = g_timeout_add_seconds (20, guard_cb, &timed_out);
+
+  for (;;)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      if ((a == NULL || saoma_checkout_get_pending_operations (a) == 0) &&
+          (b == NULL || saoma_checkout_get_pending_operations (b) == 0))
+        break;
+      g_main_context_iteration (NULL, TRUE);
+      g_assert_false (timed_out);
+    }
+
+  if (!timed_out)
+    g_source_remove (guard);
+}
+
+static void
+settle (Fixture *f)
+{
+  settle_engines (f->checkout, NULL);
+}
+
+/* Moves both clocks by @seconds, one @step at a time, settling after each step. */
+static void
+advance_by (Fixture       *f,
+            SaomaCheckout *other,
+            int            seconds,
+            int            step)
+{
+  for (int done = 0; done < seconds; done += step)
+    {
+      int s = MIN (step, seconds - done);
+
+      wxpay_sim_server_advance_clock (f->sim, s);
+      saoma_clock_advance (f->clock, (gint64)s * G_USEC_PER_SEC);
+      settle_engines (f->checkout, other);
+    }
+}
+
+static void
+advance (Fixture *f,
+         int      seconds)
+{
+  advance_by (f, NULL, seconds, 1);
+}
+
+static void
+set_faults (Fixture    *f,
+            const char *json)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (wxpay_sim_server_set_faults (f->sim, json, &error));
+  g_assert_no_error (error);
+}
+
+/* How many orders the sim has, and the state of @out_trade_no ("" when absent). */
+static guint
+sim_orders (Fixture    *f,
+            const char *out_trade_no,
+            char      **out_state)
+{
+  g_autofree char *json = wxpay_sim_server_dup_orders_json (f->sim);
+  const char *p = json;
+  guint count = 0;
+
+  while ((p = strstr (p, "\"out_trade_no\":")) != NULL)
+    {
+      count++;
+      p++;
+    }
+
+  if (out_state != NULL)
+    {
+      g_autofree char *needle = g_strdup_printf ("\"out_trade_no\":\"%s\"", out_trade_no);
+      const char *at = strstr (json, needle);
+
+      *out_state = g_strdup ("");
+      if (at != NULL)
+        {
+          const char *state = strstr (at, "\"state\":\"");
+
+          if (state != NULL)
+            {
+              state += strlen ("\"state\":\"");
+              g_free (*out_state);
+              *out_state = g_strndup (state, strchr (state, '"') - state);
+            }
+        }
+    }
+
+  return count;
+}
+
+static SaomaAttempt *
+ledger_get (Fixture    *f,
+            const char *out_trade_no)
+{
+  g_autoptr(GError) error = NULL;
+  SaomaAttempt *attempt = saoma_ledger_get_attempt_sync (f->ledger, out_trade_no, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (attempt);
+  return attempt;
+}
+
+static void
+events_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  GPtrArray **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = saoma_ledger_list_events_finish (SAOMA_LEDGER (object), result, &error);
+  g_assert_no_error (error);
+}
+
+/* The attempt's audit log as one "kind:detail\n" text. */
+static char *
+ledger_events (Fixture    *f,
+               const char *out_trade_no)
+{
+  GPtrArray *events = NULL;
+  GString *text = g_string_new (NULL);
+
+  saoma_ledger_list_events_async (f->ledger, out_trade_no, NULL, events_cb, &events);
+  while (events == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      SaomaLedgerEvent *event = g_ptr_array_index (events, i);
+
+      g_string_append_printf (text, "%s:%s\n", event->kind, event->detail);
+    }
+  g_ptr_array_unref (events);
+
+  return g_string_free (text, FALSE);
+}
+
+static guint
+count_substr (const char *haystack,
+              const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (haystack, needle); p; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+static char *
+charge (Fixture *f,
+        gint64   amount)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (saoma_checkout_charge (f->checkout, amount, "Test sale", &error));
+  g_assert_no_error (error);
+  g_assert_true (saoma_checkout_get_busy (f->checkout));
+  return g_strdup (saoma_checkout_get_out_trade_no (f->checkout));
+}
+
+static void
+pay (Fixture    *f,
+     const char *out_trade_no)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (wxpay_sim_server_pay (f->sim, out_trade_no, &error));
+  g_assert_no_error (error);
+}
+
+static void
+assert_state (Fixture           *f,
+              const char        *out_trade_no,
+              SaomaAttemptState  expected)
+{
+  g_autoptr(SaomaAttempt) attempt = ledger_get (f, out_trade_no);
+
+  g_assert_cmpstr (saoma_attempt_state_to_string (saoma_attempt_get_state (attempt)), ==,
+                   saoma_attempt_state_to_string (expected));
+}
+
+/* CREATED → SUBMITTED → WAITING → PAID, with the QR and countdown the views bind to. */
+static void
+test_paid (Fixture       *f,
+           gconstpointer  data)
+{
+  g_autofree char *otn = NULL;
+  g_autofree char *sim_state = NULL;
+  g_autofree char *events = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_NONE);
+  g_assert_cmpint (saoma_checkout_get_seconds_left (f->checkout), ==, -1);
+
+  otn = charge (f, 1250);
+  g_assert_cmpint (saoma_checkout_get_amount (f->checkout), ==, 1250);
+  g_assert_cmpint (saoma_checkout_get_seconds_left (f->checkout), ==, 300);
+  settle (f);
+
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+  g_assert_true (g_str_has_prefix (saoma_checkout_get_code_url (f->checkout),
+                                   "weixin://wxpay/bizpayurl?pr="));
+  assert_state (f, otn, SAOMA_ATTEMPT_WAITING);
+  g_assert_cmpuint (sim_orders (f, otn, &sim_state), ==, 1);
+  g_assert_cmpstr (sim_state, ==, "NOTPAY");
+
+  advance (f, 5);
+  g_assert_cmpint (saoma_checkout_get_seconds_left (f->checkout), ==, 295);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+
+  pay (f, otn);
+  advance (f, 2);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_PAID);
+  g_assert_false (saoma_checkout_get_busy (f->checkout));
+  g_assert_nonnull (saoma_checkout_get_transaction_id (f->checkout));
+  g_assert_null (saoma_checkout_get_code_url (f->checkout));
+  g_assert_cmpuint (f->paid->len, ==, 1);
+  g_assert_cmpuint (f->late->len, ==, 0);
+  g_assert_cmpuint (f->finished->len, ==, 1);
+
+  attempt = ledger_get (f, otn);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_cmpstr (saoma_attempt_get_transaction_id (attempt), ==,
+                   saoma_checkout_get_transaction_id (f->checkout));
+  g_assert_false (saoma_attempt_get_late (attempt));
+  g_assert_cmpint (saoma_attempt_get_paid_at (attempt), >, 0);
+  g_assert_cmpint (saoma_attempt_get_expires (attempt) - saoma_attempt_get_created (attempt),
+                   ==, 300 * G_USEC_PER_SEC);
+
+  /* One transition event per transition, written before the request it announces. */
+  events = ledger_events (f, otn);
+  g_assert_cmpuint (count_substr (events, "transition:SUBMITTED"), ==, 1);
+  g_assert_cmpuint (count_substr (events, "transition:WAITING"), ==, 1);
+  g_assert_cmpuint (count_substr (events, "transition:PAID"), ==, 1);
+  g_assert_true (strstr (events, "transition:SUBMITTED") < strstr (events, "request:unifiedorder"));
+  g_assert_null (strstr (events, WXPAY_SIM_DEFAULT_KEY));
+
+  /* Idle again after reset; a new charge is allowed. */
+  saoma_checkout_reset (f->checkout);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_NONE);
+  g_assert_null (saoma_checkout_get_out_trade_no (f->checkout));
+}
+
+static void
+test_refuse (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = NULL;
+
+  g_assert_false (saoma_checkout_charge (f->checkout, 0, NULL, &error));
+  g_assert_error (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_INVALID_AMOUNT);
+  g_clear_error (&error);
+  g_assert_false (saoma_checkout_charge (f->checkout, -5, NULL, &error));
+  g_assert_error (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_INVALID_AMOUNT);
+  g_clear_error (&error);
+  g_assert_false (saoma_checkout_charge (f->checkout, 10000001, NULL, &error));
+  g_assert_error (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_INVALID_AMOUNT);
+  g_clear_error (&error);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_NONE);
+
+  otn = charge (f, 100);
+  g_assert_false (saoma_checkout_charge (f->checkout, 200, NULL, &error));
+  g_assert_error (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_BUSY);
+  g_clear_error (&error);
+  settle (f);
+  g_assert_false (saoma_checkout_charge (f->checkout, 200, NULL, &error));
+  g_assert_error (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_BUSY);
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 1);
+}
+
+/* A definite rejection (wrong key: return_code=FAIL) is FAILED at once; nothing at the sim. */
+static void
+test_known_failure (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(WxpayClient) bad = wxpay_client_new (wxpay_sim_server_get_base_uri (f->sim),
+                                                 WXPAY_SIM_DEFAULT_APPID,
+                                                 WXPAY_SIM_DEFAULT_MCH_ID,
+                                                 "00000000000000000000000000000000");
+  g_autofree char *otn = NULL;
+  const GError *error;
+
+  saoma_checkout_set_client (f->checkout, bad);
+  otn = charge (f, 500);
+  settle (f);
+
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_FAILED);
+  error = saoma_checkout_get_error (f->checkout);
+  g_assert_error ((GError *)error, WXPAY_ERROR, WXPAY_ERROR_RETURN_FAIL);
+  g_assert_false (saoma_checkout_get_busy (f->checkout));
+  assert_state (f, otn, SAOMA_ATTEMPT_FAILED);
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 0);
+  g_assert_cmpuint (f->finished->len, ==, 1);
+}
+
+/* Could not connect: nothing was sent, so FAILED is safe. */
+static void
+test_connect_failure (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(WxpayClient) nowhere = wxpay_client_new ("http://127.0.0.1:9",
+                                                     WXPAY_SIM_DEFAULT_APPID,
+                                                     WXPAY_SIM_DEFAULT_MCH_ID,
+                                                     WXPAY_SIM_DEFAULT_KEY);
+  g_autofree char *otn = NULL;
+
+  saoma_checkout_set_client (f->checkout, nowhere);
+  otn = charge (f, 500);
+  settle (f);
+
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_FAILED);
+  g_assert_error ((GError *)saoma_checkout_get_error (f->checkout), WXPAY_ERROR,
+                  WXPAY_ERROR_CONNECT);
+  assert_state (f, otn, SAOMA_ATTEMPT_FAILED);
+}
+
+/* Unknown outcomes: UNKNOWN ("checking…"), never FAILED; resolved by re-entry with the same
+ * out_trade_no and identical parameters; exactly one order at the sim. */
+static void
+test_unknown (Fixture       *f,
+              gconstpointer  data)
+{
+  const char *faults = data;
+  g_autofree char *otn = NULL;
+  g_autofree char *events = NULL;
+  g_autofree char *code_url = NULL;
+  g_autofree char *sim_state = NULL;
+
+  set_faults (f, faults);
+  otn = charge (f, 3850);
+  settle (f);
+
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_UNKNOWN);
+  g_assert_true (saoma_checkout_get_busy (f->checkout));
+  g_assert_null (saoma_checkout_get_code_url (f->checkout));
+  g_assert_nonnull (saoma_checkout_get_error (f->checkout));
+  assert_state (f, otn, SAOMA_ATTEMPT_UNKNOWN);
+
+  /* Still failing: it keeps re-entering, never fails. */
+  advance (f, 4);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_UNKNOWN);
+
+  set_faults (f, NULL);
+  advance (f, 2);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+  code_url = g_strdup (saoma_checkout_get_code_url (f->checkout));
+  g_assert_nonnull (code_url);
+  g_assert_cmpuint (sim_orders (f, otn, &sim_state), ==, 1);
+  g_assert_cmpstr (sim_state, ==, "NOTPAY");
+
+  events = ledger_events (f, otn);
+  g_assert_cmpuint (count_substr (events, "transition:UNKNOWN"), ==, 1);
+  g_assert_cmpuint (count_substr (events, "request:unifiedorder"), >=, 3);
+
+  pay (f, otn);
+  advance (f, 2);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_PAID);
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 1);
+}
+
+/* The answer arrives after the client's timeout: re-entry after the timeout finds the order. */
+static void
+test_reentry_after_timeout (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autofree char *otn = NULL;
+  g_autofree char *events = NULL;
+
+  set_faults (f, "{\"latency_ms\":1500,\"path\":\"/pay/unifiedorder\"}");
+  otn = charge (f, 990);
+  settle (f);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_UNKNOWN);
+  g_assert_error ((GError *)saoma_checkout_get_error (f->checkout), WXPAY_ERROR,
+                  WXPAY_ERROR_TIMEOUT);
+
+  /* Let the sim finish the late request before re-entry. */
+  {
+    gboolean done = FALSE;
+
+    g_timeout_add (1700, guard_cb, &done);
+    while (!done)
+      g_main_context_iteration (NULL, TRUE);
+  }
+
+  set_faults (f, NULL);
+  advance (f, 2);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 1);
+  events = ledger_events (f, otn);
+  g_assert_nonnull (strstr (events, "TIMEOUT"));
+}
+
+/* The order never reached WeChat: FAILED only once ORDERNOTEXIST comes after time_expire. */
+static void
+test_never_created (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *otn = NULL;
+
+  set_faults (f, "{\"drop_before\":1.0,\"path\":\"/pay/unifiedorder\"}");
+  otn = charge (f, 700);
+  settle (f);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_UNKNOWN);
+
+  advance_by (f, NULL, 290, 5);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_UNKNOWN);
+  advance_by (f, NULL, 9, 1);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), !=, SAOMA_CHECKOUT_FAILED);
+
+  /* Expiry: the QR is gone, it is CLOSING, and ORDERNOTEXIST after time_expire is proof. */
+  advance_by (f, NULL, 30, 1);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_FAILED);
+  g_assert_error ((GError *)saoma_checkout_get_error (f->checkout), SAOMA_CHECKOUT_ERROR,
+                  SAOMA_CHECKOUT_ERROR_NEVER_SENT);
+  g_assert_cmpint (saoma_checkout_get_close_reason (f->checkout), ==,
+                   SAOMA_CLOSE_REASON_EXPIRED);
+  assert_state (f, otn, SAOMA_ATTEMPT_FAILED);
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 0);
+}
+
+/* Expiry: QR hidden at once, CLOSING, closeorder at created + 300 s, final query → CLOSED. */
+static void
+test_expire (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autofree char *otn = NULL;
+  g_autofree char *events = NULL;
+  g_autofree char *sim_state = NULL;
+
+  otn = charge (f, 1000);
+  settle (f);
+  g_assert_nonnull (saoma_checkout_get_code_url (f->checkout));
+
+  advance_by (f, NULL, 299, 1);
+  g_assert_cmpint (saoma_checkout_get_seconds_left (f->checkout), ==, 1);
+  g_assert_nonnull (saoma_checkout_get_code_url (f->checkout));
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+
+  advance (f, 1);
+  g_assert_null (saoma_checkout_get_code_url (f->checkout));
+  g_assert_cmpint (saoma_checkout_get_close_reason (f->checkout), ==,
+                   SAOMA_CLOSE_REASON_EXPIRED);
+  g_assert_false (saoma_checkout_get_busy (f->checkout));
+  advance (f, 2);
+
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_CLOSED);
+  assert_state (f, otn, SAOMA_ATTEMPT_CLOSED);
+  /* WeChat itself closes an order at time_expire: the query at expiry may see CLOSED before
+   * our closeorder is due; either way it is CLOSED only on WeChat's word. */
+  events = ledger_events (f, otn);
+  g_assert_true (strstr (events, "request:closeorder") != NULL ||
+                 strstr (events, "transition:CLOSED: orderquery trade_state=CLOSED") != NULL);
+  sim_orders (f, otn, &sim_state);
+  g_assert_cmpstr (sim_state, ==, "CLOSED");
+}
+
+static void
+assert_no_close_request (Fixture    *f,
+                         const char *otn)
+{
+  g_autofree char *events = ledger_events (f, otn);
+
+  g_assert_null (strstr (events, "request:closeorder"));
+}
+
+/* Cancel before the close delay: no closeorder until created + 300 s, then CLOSED. */
+static void
+test_cancel_close_delay (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *otn = NULL;
+  g_autofree char *sim_state = NULL;
+  g_autofree char *otn2 = NULL;
+
+  otn = charge (f, 2000);
+  settle (f);
+  advance (f, 10);
+
+  saoma_checkout_cancel (f->checkout);
+  /* Hidden at once, before any disk or network work. */
+  g_assert_null (saoma_checkout_get_code_url (f->checkout));
+  g_assert_cmpint (saoma_checkout_get_close_reason (f->checkout), ==,
+                   SAOMA_CLOSE_REASON_CANCELLED);
+  g_assert_false (saoma_checkout_get_busy (f->checkout));
+  settle (f);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_CLOSING);
+  assert_state (f, otn, SAOMA_ATTEMPT_CLOSING);
+
+  advance_by (f, NULL, 280, 10);
+  advance_by (f, NULL, 9, 1);
+  g_assert_cmpint (saoma_clock_now (f->clock) - f->start, ==, 299 * G_USEC_PER_SEC);
+  assert_no_close_request (f, otn);
+  sim_orders (f, otn, &sim_state);
+  g_assert_cmpstr (sim_state, ==, "NOTPAY");
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_CLOSING);
+
+  /* A new sale may start while the old one is watched in the background. */
+  saoma_checkout_reset (f->checkout);
+  otn2 = charge (f, 2000);
+  settle (f);
+  g_assert_cmpstr (otn, !=, otn2);
+
+  advance (f, 2);
+  assert_state (f, otn, SAOMA_ATTEMPT_CLOSED);
+  g_free (sim_state);
+  sim_orders (f, otn, &sim_state);
+  g_assert_cmpstr (sim_state, ==, "CLOSED");
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+  g_assert_cmpstr (saoma_checkout_get_out_trade_no (f->checkout), ==, otn2);
+}
+
+/* Paid after the cashier gave up: PAID, late, and loud. */
+static void
+test_late_payment (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *otn = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+
+  otn = charge (f, 4200);
+  settle (f);
+  saoma_checkout_cancel (f->checkout);
+  settle (f);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_CLOSING);
+
+  pay (f, otn);
+  advance_by (f, NULL, 20, 2);
+
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_PAID);
+  g_assert_cmpuint (f->late->len, ==, 1);
+  g_assert_cmpstr (saoma_attempt_get_out_trade_no (g_ptr_array_index (f->late, 0)), ==, otn);
+  g_assert_cmpuint (f->paid->len, ==, 0);
+  attempt = ledger_get (f, otn);
+  g_assert_true (saoma_attempt_get_late (attempt));
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+}
+
+/* Paid between the last query and closeorder: ORDERPAID → query → PAID (late). */
+static void
+test_orderpaid_on_close (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autofree char *otn = NULL;
+  g_autofree char *events = NULL;
+
+  otn = charge (f, 600);
+  settle (f);
+  saoma_checkout_cancel (f->checkout);
+  settle (f);
+
+  advance_by (f, NULL, 299, 1);
+  assert_no_close_request (f, otn);
+  pay (f, otn);
+  advance (f, 1);
+
+  events = ledger_events (f, otn);
+  g_assert_nonnull (strstr (events, "response:closeorder → ORDERPAID"));
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_PAID);
+  g_assert_cmpuint (f->late->len, ==, 1);
+  assert_state (f, otn, SAOMA_ATTEMPT_PAID);
+}
+
+static WxpayParams *
+notification_for (const char *otn,
+                  gint64      total_fee)
+{
+  WxpayParams *params = wxpay_params_new ();
+
+  wxpay_params_set (params, "return_code", "SUCCESS");
+  wxpay_params_set (params, "result_code", "SUCCESS");
+  wxpay_params_set (params, "out_trade_no", otn);
+  wxpay_params_set_int64 (params, "total_fee", total_fee);
+  wxpay_params_set (params, "transaction_id", "4200000000000000000000000001");
+  return params;
+}
+
+/* Notifications are hints: checked, applied once, confirmed by a query. */
+static void
+test_notification (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *otn = NULL;
+  g_autofree char *events = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WxpayParams) unknown = notification_for ("T01NOSUCHORDER000", 800);
+  g_autoptr(WxpayParams) wrong = NULL;
+  g_autoptr(WxpayParams) good = NULL;
+
+  otn = charge (f, 800);
+  settle (f);
+  wrong = notification_for (otn, 1);
+  good = notification_for (otn, 800);
+
+  g_assert_false (saoma_checkout_apply_notification (f->checkout, unknown, &error));
+  g_assert_error (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_UNKNOWN_ORDER);
+  g_clear_error (&error);
+  g_assert_false (saoma_checkout_apply_notification (f->checkout, wrong, &error));
+  g_assert_error (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_AMOUNT_MISMATCH);
+  g_clear_error (&error);
+
+  /* A notification WeChat does not back up (not paid yet) changes nothing. */
+  g_assert_true (saoma_checkout_apply_notification (f->checkout, good, &error));
+  g_assert_no_error (error);
+  settle (f);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+
+  pay (f, otn);
+  g_assert_true (saoma_checkout_apply_notification (f->checkout, good, &error));
+  settle (f);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_PAID);
+
+  /* Duplicates are normal and applied once. */
+  g_assert_true (saoma_checkout_apply_notification (f->checkout, good, &error));
+  g_assert_true (saoma_checkout_apply_notification (f->checkout, good, &error));
+  settle (f);
+  g_assert_no_error (error);
+  events = ledger_events (f, otn);
+  g_assert_cmpuint (count_substr (events, "transition:PAID"), ==, 1);
+  g_assert_cmpuint (count_substr (events, "already PAID"), ==, 2);
+  g_assert_cmpuint (f->paid->len, ==, 1);
+}
+
+/* g_test_expect_message() does not see structured logging on GLib 2.74: count by hand. */
+static guint mismatch_criticals;
+
+static GLogWriterOutput
+log_writer (GLogLevelFlags   log_level,
+            const GLogField *fields,
+            gsize            n_fields,
+            gpointer         user_data)
+{
+  if (log_level & G_LOG_LEVEL_CRITICAL)
+    {
+      for (gsize i = 0; i < n_fields; i++)
+        if (g_strcmp0 (fields[i].key, "MESSAGE") == 0 && fields[i].length < 0 &&
+            strstr (fields[i].value, "NOT marked paid") != NULL)
+          {
+            mismatch_criticals++;
+            return G_LOG_WRITER_HANDLED;
+          }
+    }
+
+  return g_log_writer_default (log_level, fields, n_fields, user_data);
+}
+
+static void
+store_result_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  *(GAsyncResult **)user_data = g_object_ref (result);
+}
+
+/* The amount WeChat reports must match, or the money is not marked paid. */
+static void
+test_amount_mismatch (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(SaomaAttempt) inserted = NULL;
+  SaomaAttemptUpdate update = { .state = SAOMA_ATTEMPT_WAITING, .event_kind = "transition",
+                                .event_detail = "test fixture" };
+  g_autoptr(WxpayParams) request = wxpay_params_new ();
+  GAsyncResult *result = NULL;
+  g_autoptr(WxpayParams) answer = NULL;
+  gint64 now = saoma_clock_now (f->clock);
+  g_autoptr(GDateTime) start = g_date_time_new_from_unix_utc (now / G_USEC_PER_SEC);
+  g_autoptr(GDateTime) end = g_date_time_add_seconds (start, 300);
+  g_autofree char *time_start = wxpay_time_format (start);
+  g_autofree char *time_expire = wxpay_time_format (end);
+
+  /* The order at WeChat is for 100 fen; the ledger says 1 fen. */
+  wxpay_params_set (request, "body", "x");
+  wxpay_params_set (request, "out_trade_no", "T01MISMATCH0001");
+  wxpay_params_set (request, "total_fee", "100");
+  wxpay_params_set (request, "spbill_create_ip", "127.0.0.1");
+  wxpay_params_set (request, "notify_url", "http://127.0.0.1:9/notify");
+  wxpay_params_set (request, "trade_type", "NATIVE");
+  wxpay_params_set (request, "product_id", "SAOMA");
+  wxpay_params_set (request, "time_start", time_start);
+  wxpay_params_set (request, "time_expire", time_expire);
+  wxpay_client_unifiedorder_async (f->client, request, NULL, store_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  answer = wxpay_client_unifiedorder_finish (f->client, result, &error);
+  g_assert_no_error (error);
+  g_object_unref (result);
+  pay (f, "T01MISMATCH0001");
+
+  attempt = saoma_attempt_new ("T01MISMATCH0001", 1, "x", "T01", now, now + 300 * G_USEC_PER_SEC);
+  inserted = saoma_ledger_insert_attempt_sync (f->ledger, attempt, &error);
+  g_assert_no_error (error);
+  g_clear_object (&inserted);
+  inserted = saoma_ledger_update_attempt_sync (f->ledger, "T01MISMATCH0001", &update, &error);
+  g_assert_no_error (error);
+
+  mismatch_criticals = 0;
+  saoma_checkout_recover_async (f->checkout, NULL, NULL, NULL);
+  advance_by (f, NULL, 30, 10);
+  /* Said loudly, once. */
+  g_assert_cmpuint (mismatch_criticals, ==, 1);
+
+  assert_state (f, "T01MISMATCH0001", SAOMA_ATTEMPT_WAITING);
+  g_assert_cmpuint (f->finished->len, ==, 0);
+}
+
+static void
+recover_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  int *out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = (int)saoma_checkout_recover_finish (SAOMA_CHECKOUT (object), result, &error);
+  g_assert_no_error (error);
+}
+
+/* Leaves an attempt in the ledger in the state a crash would: the first engine is dropped
+ * without further ado. */
+static char *
+crash_in_state (Fixture          *f,
+                SaomaCheckoutState state,
+                const char        *faults)
+{
+  g_autofree char *otn = NULL;
+
+  if (faults != NULL)
+    set_faults (f, faults);
+  otn = charge (f, 1500);
+  settle (f);
+  if (state == SAOMA_CHECKOUT_CLOSING)
+    {
+      saoma_checkout_cancel (f->checkout);
+      settle (f);
+    }
+  g_assert_cmpstr (saoma_checkout_state_to_string (saoma_checkout_get_state (f->checkout)), ==,
+                   saoma_checkout_state_to_string (state));
+  set_faults (f, NULL);
+
+  g_clear_object (&f->checkout);
+  f->checkout = make_checkout (f);
+  return g_steal_pointer (&otn);
+}
+
+static SaomaAttempt *
+insert_raw (Fixture           *f,
+            const char        *otn,
+            SaomaAttemptState  state)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(SaomaAttempt) inserted = NULL;
+  gint64 now = saoma_clock_now (f->clock);
+  SaomaAttemptUpdate update = { .state = state, .event_kind = "transition",
+                                .event_detail = "test fixture" };
+
+  attempt = saoma_attempt_new (otn, 321, "raw", "T01", now, now + 300 * G_USEC_PER_SEC);
+  inserted = saoma_ledger_insert_attempt_sync (f->ledger, attempt, &error);
+  g_assert_no_error (error);
+  if (state == SAOMA_ATTEMPT_CREATED)
+    return g_steal_pointer (&inserted);
+  return saoma_ledger_update_attempt_sync (f->ledger, otn, &update, &error);
+}
+
+/* Every non-final state is driven to a final one on start, agreeing with the sim. */
+static void
+test_recover (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autofree char *waiting_paid = NULL;
+  g_autofree char *waiting_unpaid = NULL;
+  g_autofree char *unknown_created = NULL;
+  g_autofree char *closing = NULL;
+  g_autofree char *state = NULL;
+  g_autoptr(SaomaAttempt) created = NULL;
+  g_autoptr(SaomaAttempt) submitted = NULL;
+  g_autoptr(SaomaAttempt) created_old = NULL;
+  int count = -1;
+
+  waiting_paid = crash_in_state (f, SAOMA_CHECKOUT_WAITING, NULL);
+  pay (f, waiting_paid);
+  waiting_unpaid = crash_in_state (f, SAOMA_CHECKOUT_WAITING, NULL);
+  unknown_created = crash_in_state (f, SAOMA_CHECKOUT_UNKNOWN,
+                                    "{\"drop_after\":1.0,\"path\":\"/pay/unifiedorder\"}");
+  closing = crash_in_state (f, SAOMA_CHECKOUT_CLOSING, NULL);
+  /* Written, never sent (CREATED), or sent with no trace at WeChat (SUBMITTED). */
+  created = insert_raw (f, "T01RAWCREATED01", SAOMA_ATTEMPT_CREATED);
+  submitted = insert_raw (f, "T01RAWSUBMITTED1", SAOMA_ATTEMPT_SUBMITTED);
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 4);
+
+  /* One that expired long ago without reaching WeChat. */
+  advance (f, 1);
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(SaomaAttempt) attempt = NULL;
+    gint64 long_ago = saoma_clock_now (f->clock) - (gint64)3600 * G_USEC_PER_SEC;
+
+    attempt = saoma_attempt_new ("T01RAWEXPIRED01", 999, "raw", "T01", long_ago,
+                                 long_ago + 300 * G_USEC_PER_SEC);
+    created_old = saoma_ledger_insert_attempt_sync (f->ledger, attempt, &error);
+    g_assert_no_error (error);
+  }
+
+  saoma_checkout_recover_async (f->checkout, NULL, recover_cb, &count);
+  settle (f);
+  /* Paid is found at once; the rest wait for the close delay. */
+  assert_state (f, waiting_paid, SAOMA_ATTEMPT_PAID);
+  assert_state (f, "T01RAWEXPIRED01", SAOMA_ATTEMPT_FAILED);
+  assert_state (f, waiting_unpaid, SAOMA_ATTEMPT_CLOSING);
+  g_assert_cmpint (count, ==, -1);
+
+  advance_by (f, NULL, 310, 10);
+  g_assert_cmpint (count, ==, 7);
+
+  assert_state (f, waiting_unpaid, SAOMA_ATTEMPT_CLOSED);
+  assert_state (f, unknown_created, SAOMA_ATTEMPT_CLOSED);
+  assert_state (f, closing, SAOMA_ATTEMPT_CLOSED);
+  /* Recovery re-entered them with identical parameters so that they could be closed. */
+  assert_state (f, "T01RAWCREATED01", SAOMA_ATTEMPT_CLOSED);
+  assert_state (f, "T01RAWSUBMITTED1", SAOMA_ATTEMPT_CLOSED);
+
+  sim_orders (f, waiting_paid, &state);
+  g_assert_cmpstr (state, ==, "SUCCESS");
+  g_free (state);
+  sim_orders (f, unknown_created, &state);
+  g_assert_cmpstr (state, ==, "CLOSED");
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 6);
+  g_assert_cmpuint (f->finished->len, ==, 7);
+  g_assert_cmpuint (f->late->len, ==, 0);
+
+  /* Nothing left: a second recovery resumes none. */
+  count = -1;
+  saoma_checkout_recover_async (f->checkout, NULL, recover_cb, &count);
+  settle (f);
+  while (count < 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (count, ==, 0);
+}
+
+/* Recovery of an attempt whose order never came to exist, after its expiry. */
+static void
+test_recover_expired_unknown (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autofree char *otn = NULL;
+  int count = -1;
+
+  otn = crash_in_state (f, SAOMA_CHECKOUT_UNKNOWN,
+                        "{\"drop_before\":1.0,\"path\":\"/pay/unifiedorder\"}");
+  advance_by (f, NULL, 400, 50);
+
+  saoma_checkout_recover_async (f->checkout, NULL, recover_cb, &count);
+  settle (f);
+  while (count < 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (count, ==, 1);
+  assert_state (f, otn, SAOMA_ATTEMPT_FAILED);
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 0);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  /* GIO's socket chatter would drown the TAP log; G_MESSAGES_DEBUG still turns it on. */
+  g_log_set_debug_enabled (g_getenv ("G_MESSAGES_DEBUG") != NULL);
+  g_log_set_writer_func (log_writer, NULL, NULL);
+
+#define ADD(path, func, data) \
+  g_test_add ("/checkout/" path, Fixture, data, fixture_setup, func, fixture_teardown)
+
+  ADD ("paid", test_paid, NULL);
+  ADD ("refuse", test_refuse, NULL);
+  ADD ("known-failure", test_known_failure, NULL);
+  ADD ("connect-failure", test_connect_failure, NULL);
+  ADD ("unknown/systemerror", test_unknown,
+       "{\"systemerror\":1.0,\"path\":\"/pay/unifiedorder\"}");
+  ADD ("unknown/drop-after", test_unknown, "{\"drop_after\":1.0,\"path\":\"/pay/unifiedorder\"}");
+  ADD ("unknown/http-500", test_unknown, "{\"http_500\":1.0,\"path\":\"/pay/unifiedorder\"}");
+  ADD ("unknown/bad-sign", test_unknown, "{\"bad_sign\":1.0,\"path\":\"/pay/unifiedorder\"}");
+  ADD ("reentry-after-timeout", test_reentry_after_timeout, NULL);
+  ADD ("never-created", test_never_created, NULL);
+  ADD ("expire", test_expire, NULL);
+  ADD ("cancel-close-delay", test_cancel_close_delay, NULL);
+  ADD ("late-payment", test_late_payment, NULL);
+  ADD ("orderpaid-on-close", test_orderpaid_on_close, NULL);
+  ADD ("notification", test_notification, NULL);
+  ADD ("amount-mismatch", test_amount_mismatch, NULL);
+  ADD ("recover", test_recover, NULL);
+  ADD ("recover-expired-unknown", test_recover_expired_unknown, NULL);
+
+#undef ADD
+
+  return g_test_run ();
+}
