@@ -1,0 +1,334 @@
+/* saoma-export.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "saoma-export"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "saoma-export.h"
+#include "saoma-money.h"
+
+/* Rows are gathered up to this size, then written: few syscalls, bounded memory. */
+#define CHUNK_SIZE (64 * 1024)
+
+typedef struct
+{
+  GTimeZone     *tz;
+  GOutputStream *out;
+  GCancellable  *cancellable;
+  GString       *buf;
+  guint          rows;
+} ExportState;
+
+typedef struct
+{
+  GDate          date;
+  GTimeZone     *tz;
+  GOutputStream *out;
+} ExportTask;
+
+static void
+export_task_free (gpointer data)
+{
+  ExportTask *t = data;
+
+  g_clear_pointer (&t->tz, g_time_zone_unref);
+  g_clear_object (&t->out);
+  g_free (t);
+}
+
+/**
+ * saoma_export_parse_date:
+ * @text: a date such as "2026-11-27"
+ * @out_date: (out caller-allocates): the date
+ *
+ * Returns: %TRUE when @text is exactly a valid YYYY-MM-DD date
+ */
+gboolean
+saoma_export_parse_date (const char  *text,
+                         GDate       *out_date,
+                         GError     **error)
+{
+  guint y, m, d;
+
+  g_return_val_if_fail (out_date != NULL, FALSE);
+
+  if (text == NULL || strlen (text) != 10 || text[4] != '-' || text[7] != '-')
+    goto invalid;
+
+  for (guint i = 0; i < 10; i++)
+    if (i != 4 && i != 7 && !g_ascii_isdigit (text[i]))
+      goto invalid;
+
+  y = (text[0] - '0') * 1000 + (text[1] - '0') * 100 + (text[2] - '0') * 10 + (text[3] - '0');
+  m = (text[5] - '0') * 10 + (text[6] - '0');
+  d = (text[8] - '0') * 10 + (text[9] - '0');
+
+  if (!g_date_valid_dmy (d, m, y))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "“%s” is not a date in the calendar", text);
+      return FALSE;
+    }
+
+  g_date_clear (out_date, 1);
+  g_date_set_dmy (out_date, d, m, y);
+
+  return TRUE;
+
+invalid:
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+               "“%s” is not a date; use YYYY-MM-DD, like 2026-11-27", text ? text : "");
+  return FALSE;
+}
+
+static gint64
+to_us (GDateTime *dt)
+{
+  return g_date_time_to_unix (dt) * G_USEC_PER_SEC + g_date_time_get_microsecond (dt);
+}
+
+/**
+ * saoma_export_day_range:
+ * @date: a valid date
+ * @tz: (nullable): the time zone of the day, or %NULL for the local one
+ * @out_start_us: (out): the first µs (UTC) of the day
+ * @out_end_us: (out): the first µs (UTC) of the next day
+ */
+void
+saoma_export_day_range (const GDate *date,
+                        GTimeZone   *tz,
+                        gint64      *out_start_us,
+                        gint64      *out_end_us)
+{
+  g_autoptr(GTimeZone) local = NULL;
+  g_autoptr(GDateTime) start = NULL;
+  g_autoptr(GDateTime) end = NULL;
+  GDate next;
+
+  g_return_if_fail (date != NULL && g_date_valid (date));
+  g_return_if_fail (out_start_us != NULL && out_end_us != NULL);
+
+  if (tz == NULL)
+    tz = local = g_time_zone_new_local ();
+
+  /* Midnight of the next calendar day, not start + 24 h: days are 23 or 25 h across DST. */
+  next = *date;
+  g_date_add_days (&next, 1);
+
+  start = g_date_time_new (tz, g_date_get_year (date), g_date_get_month (date),
+                           g_date_get_day (date), 0, 0, 0);
+  end = g_date_time_new (tz, g_date_get_year (&next), g_date_get_month (&next),
+                         g_date_get_day (&next), 0, 0, 0);
+
+  *out_start_us = to_us (start);
+  *out_end_us = to_us (end);
+}
+
+static void
+append_field (GString    *buf,
+              const char *value)
+{
+  if (value == NULL)
+    return;
+
+  if (strpbrk (value, ",\"\r\n") == NULL)
+    {
+      g_string_append (buf, value);
+      return;
+    }
+
+  g_string_append_c (buf, '"');
+  for (const char *p = value; *p; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (buf, '"');
+      g_string_append_c (buf, *p);
+    }
+  g_string_append_c (buf, '"');
+}
+
+static gboolean
+flush (ExportState  *state,
+       GError      **error)
+{
+  if (state->buf->len == 0)
+    return TRUE;
+
+  if (!g_output_stream_write_all (state->out, state->buf->str, state->buf->len, NULL,
+                                  state->cancellable, error))
+    return FALSE;
+
+  g_string_truncate (state->buf, 0);
+
+  return TRUE;
+}
+
+static gboolean
+write_row_cb (SaomaAttempt  *attempt,
+              gpointer       user_data,
+              GError       **error)
+{
+  ExportState *state = user_data;
+  GString *buf = state->buf;
+  gint64 created = saoma_attempt_get_created (attempt);
+  g_autoptr(GDateTime) utc = NULL;
+  g_autoptr(GDateTime) local = NULL;
+  g_autofree char *amount = NULL;
+  g_autofree char *refunded = NULL;
+  int y, mo, d;
+
+  /* Whole seconds, rounded down also before 1970. */
+  utc = g_date_time_new_from_unix_utc (created / G_USEC_PER_SEC -
+                                       (created % G_USEC_PER_SEC < 0 ? 1 : 0));
+  local = g_date_time_to_timezone (utc, state->tz);
+  g_date_time_get_ymd (local, &y, &mo, &d);
+  g_string_append_printf (buf, "%04d-%02d-%02d %02d:%02d:%02d,", y, mo, d,
+                          g_date_time_get_hour (local), g_date_time_get_minute (local),
+                          g_date_time_get_second (local));
+
+  append_field (buf, saoma_attempt_get_till_id (attempt));
+  g_string_append_c (buf, ',');
+  append_field (buf, saoma_attempt_get_out_trade_no (attempt));
+  g_string_append_c (buf, ',');
+  append_field (buf, saoma_attempt_get_transaction_id (attempt));
+  g_string_append_c (buf, ',');
+
+  amount = saoma_money_format_plain (saoma_attempt_get_amount (attempt));
+  refunded = saoma_money_format_plain (saoma_attempt_get_refunded (attempt));
+  g_string_append (buf, amount);
+  g_string_append_c (buf, ',');
+  g_string_append (buf, refunded);
+  g_string_append_c (buf, ',');
+  g_string_append (buf, saoma_attempt_state_to_string (saoma_attempt_get_state (attempt)));
+  g_string_append_c (buf, ',');
+  append_field (buf, saoma_attempt_get_description (attempt));
+  g_string_append (buf, "\r\n");
+
+  state->rows++;
+
+  if (buf->len >= CHUNK_SIZE)
+    return flush (state, error);
+
+  return TRUE;
+}
+
+/**
+ * saoma_export_day_to_stream:
+ * @ledger: the ledger
+ * @date: the local day
+ * @tz: (nullable): its time zone, or %NULL for the local one
+ * @out: where the CSV goes (not closed)
+ * @out_rows: (out) (optional): the number of attempt rows written
+ *
+ * Writes the CSV described in saoma-export.h. Blocking (runs the query and writes on the
+ * calling thread).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+saoma_export_day_to_stream (SaomaLedger    *ledger,
+                            const GDate    *date,
+                            GTimeZone      *tz,
+                            GOutputStream  *out,
+                            guint          *out_rows,
+                            GCancellable   *cancellable,
+                            GError        **error)
+{
+  g_autoptr(GTimeZone) local = NULL;
+  g_autoptr(GString) buf = NULL;
+  ExportState state = { 0 };
+  gint64 start, end;
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), FALSE);
+  g_return_val_if_fail (date != NULL && g_date_valid (date), FALSE);
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (out), FALSE);
+
+  if (tz == NULL)
+    tz = local = g_time_zone_new_local ();
+
+  saoma_export_day_range (date, tz, &start, &end);
+
+  buf = g_string_sized_new (CHUNK_SIZE + 1024);
+  g_string_append (buf, "\xEF\xBB\xBF" SAOMA_EXPORT_CSV_HEADER "\r\n");
+
+  state.tz = tz;
+  state.out = out;
+  state.cancellable = cancellable;
+  state.buf = buf;
+
+  if (!saoma_ledger_foreach_in_range_sync (ledger, start, end, write_row_cb, &state,
+                                           cancellable, error) ||
+      !flush (&state, error) ||
+      !g_output_stream_flush (out, cancellable, error))
+    return FALSE;
+
+  if (out_rows != NULL)
+    *out_rows = state.rows;
+
+  return TRUE;
+}
+
+static void
+export_worker (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  ExportTask *t = task_data;
+  g_autoptr(GError) error = NULL;
+  guint rows = 0;
+
+  if (!saoma_export_day_to_stream (source_object, &t->date, t->tz, t->out, &rows,
+                                   cancellable, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_int (task, rows);
+}
+
+/**
+ * saoma_export_day_async:
+ *
+ * Runs saoma_export_day_to_stream() in a worker thread.
+ */
+void
+saoma_export_day_async (SaomaLedger         *ledger,
+                        const GDate         *date,
+                        GTimeZone           *tz,
+                        GOutputStream       *out,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  ExportTask *t;
+
+  g_return_if_fail (SAOMA_IS_LEDGER (ledger));
+  g_return_if_fail (date != NULL && g_date_valid (date));
+  g_return_if_fail (G_IS_OUTPUT_STREAM (out));
+
+  t = g_new0 (ExportTask, 1);
+  t->date = *date;
+  t->tz = tz != NULL ? g_time_zone_ref (tz) : g_time_zone_new_local ();
+  t->out = g_object_ref (out);
+
+  task = g_task_new (ledger, cancellable, callback, user_data);
+  g_task_set_source_tag (task, saoma_export_day_async);
+  g_task_set_task_data (task, t, export_task_free);
+  g_task_run_in_thread (task, export_worker);
+}
+
+gint64
+saoma_export_day_finish (SaomaLedger   *ledger,
+                         GAsyncResult  *result,
+                         GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, ledger), -1);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == saoma_export_day_async, -1);
+
+  return g_task_propagate_int (G_TASK (result), error);
+}

@@ -1,0 +1,70 @@
+/* saoma-export.h: one local day of attempts as CSV, for the manager and for reconciliation. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ledger/saoma-ledger.h"
+
+G_BEGIN_DECLS
+
+/*
+ * The CSV format (stable; scripts rely on it):
+ *  - RFC 4180: fields separated by ",", records ended by CRLF; a field containing a comma, a
+ *    double quote, CR or LF is enclosed in double quotes, with inner quotes doubled. Fields are
+ *    written as stored: a description starting with "=" is not altered, so open untrusted
+ *    files in a spreadsheet with care.
+ *  - UTF-8 with a byte order mark (EF BB BF), so spreadsheet programs show Chinese text.
+ *  - One header row, then one row per attempt created in the day, oldest first
+ *    (created, then id), whatever its state. The columns, in this order:
+ *      local_time      creation time in the export's time zone, "yyyy-MM-dd HH:mm:ss"
+ *      till            the till id ("" when none)
+ *      out_trade_no    the merchant order number
+ *      transaction_id  WeChat's transaction id ("" until paid)
+ *      amount          yuan with exactly two decimals, e.g. "38.50" (computed from fen with
+ *                      integer arithmetic)
+ *      refunded        refunded yuan, two decimals ("0.00" when none)
+ *      state           the ledger state name: CREATED, SUBMITTED, WAITING, UNKNOWN, CLOSING,
+ *                      PAID, CLOSED, FAILED, PARTIALLY_REFUNDED, REFUNDED
+ *      description     the order description ("" when none)
+ *  - The day is [local midnight, next local midnight) in the given time zone, so it is 23 or
+ *    25 hours long across a DST change.
+ */
+#define SAOMA_EXPORT_CSV_HEADER \
+  "local_time,till,out_trade_no,transaction_id,amount,refunded,state,description"
+
+/* Strict "YYYY-MM-DD" (e.g. for --export-day); FALSE with a G_IO_ERROR_INVALID_ARGUMENT
+ * naming the problem otherwise. */
+gboolean saoma_export_parse_date   (const char    *text,
+                                    GDate         *out_date,
+                                    GError       **error);
+/* [*@out_start_us, *@out_end_us): the µs UTC range of @date's local day in @tz (NULL: the
+ * local time zone). */
+void     saoma_export_day_range    (const GDate   *date,
+                                    GTimeZone     *tz,
+                                    gint64        *out_start_us,
+                                    gint64        *out_end_us);
+
+/* Writes the day's CSV to @out, streaming (rows are read and written in chunks, never all
+ * held in memory). Does not close @out. Blocking: call it from a worker thread or a headless
+ * command. @out_rows (nullable) receives the number of attempt rows written. */
+gboolean saoma_export_day_to_stream (SaomaLedger   *ledger,
+                                     const GDate   *date,
+                                     GTimeZone     *tz,
+                                     GOutputStream *out,
+                                     guint         *out_rows,
+                                     GCancellable  *cancellable,
+                                     GError       **error);
+/* The same in a worker thread; @out must not be used until the callback runs. */
+void     saoma_export_day_async     (SaomaLedger         *ledger,
+                                     const GDate         *date,
+                                     GTimeZone           *tz,
+                                     GOutputStream       *out,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data);
+/* Returns the number of attempt rows written, or -1 with @error set. */
+gint64   saoma_export_day_finish    (SaomaLedger   *ledger,
+                                     GAsyncResult  *result,
+                                     GError       **error);
+
+G_END_DECLS
