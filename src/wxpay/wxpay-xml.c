@@ -21,23 +21,38 @@ static void
 append_cdata (GString    *out,
               const char *value)
 {
+  const char *p = value;
+
   g_string_append (out, "<![CDATA[");
-  for (const char *p = value; *p; p++)
+  for (;;)
     {
-      if (*p == ']' && p[1] == ']' && p[2] == '>')
+      const char *special = strpbrk (p, "]\r");
+
+      if (special == NULL)
         {
-          /* "]]>" cannot appear inside one CDATA section: close after "]]", reopen before ">". */
-          g_string_append (out, "]]]]><![CDATA[>");
-          p += 2;
+          g_string_append (out, p);
+          break;
         }
-      else if (*p == '\r')
+      g_string_append_len (out, p, special - p);
+
+      if (*special == '\r')
         {
           /* XML parsers turn a literal CR (even in CDATA) into LF; a character reference
            * survives, and the signature is over the value, so it must survive. */
           g_string_append (out, "]]>&#13;<![CDATA[");
+          p = special + 1;
+        }
+      else if (special[1] == ']' && special[2] == '>')
+        {
+          /* "]]>" cannot appear inside one CDATA section: close after "]]", reopen before ">". */
+          g_string_append (out, "]]]]><![CDATA[>");
+          p = special + 3;
         }
       else
-        g_string_append_c (out, *p);
+        {
+          g_string_append_c (out, ']');
+          p = special + 1;
+        }
     }
   g_string_append (out, "]]>");
 }
