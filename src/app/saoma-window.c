@@ -153,6 +153,11 @@ set_status (SaomaWindow *self,
       gtk_image_set_from_icon_name (self->status_icon, icon_name);
     }
 
+  if (g_strcmp0 (style, "paid") == 0)
+    gtk_widget_add_css_class (GTK_WIDGET (self->status_icon), "success");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->status_icon), "success");
+
   gtk_label_set_text (self->status_title, title);
   gtk_label_set_text (self->status_detail, detail ? detail : "");
   gtk_widget_set_visible (GTK_WIDGET (self->status_detail), detail != NULL && *detail);
