@@ -6,23 +6,49 @@
 #include <glib/gi18n.h>
 #include <locale.h>
 
-#include "core/saoma-cli.h"
+#ifdef HAVE_SAOMA_CLI
+# include "core/saoma-cli.h"
+#endif
 #include "saoma-application.h"
+
+/* Run from the build tree, use the catalogues built there (po/<lang>/LC_MESSAGES). */
+static const char *
+find_localedir (void)
+{
+  static char *dir;
+  g_autofree char *exe = NULL;
+
+  if (dir != NULL)
+    return dir;
+
+  if (g_getenv ("SAOMA_LOCALEDIR") != NULL)
+    return dir = g_strdup (g_getenv ("SAOMA_LOCALEDIR"));
+
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  if (exe != NULL && g_str_has_prefix (exe, BUILD_DIR "/"))
+    return dir = g_build_filename (BUILD_DIR, "po", NULL);
+
+  return dir = g_strdup (LOCALEDIR);
+}
 
 int
 main (int   argc,
       char *argv[])
 {
-  int status;
-
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, find_localedir ());
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  /* --charge, --recover, --export-day … never need a display. */
-  if (saoma_cli_run (argc, argv, &status))
-    return status;
+#ifdef HAVE_SAOMA_CLI
+  {
+    int status;
+
+    /* --charge, --recover, --export-day … never need a display. */
+    if (saoma_cli_run (argc, argv, &status))
+      return status;
+  }
+#endif
 
   return saoma_application_run (argc, argv);
 }
