@@ -187,8 +187,12 @@ static void
 waiter_cancelled_cb (GCancellable *cancellable,
                      Waiter       *waiter)
 {
-  /* Not from inside the handler: g_cancellable_disconnect() would deadlock there. */
-  g_main_context_invoke (g_task_get_context (waiter->task), waiter_cancelled_idle, waiter);
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  /* Never from inside the handler (g_cancellable_disconnect() would deadlock there), so not
+   * g_main_context_invoke() either: it runs the function at once on the owning thread. */
+  g_source_set_callback (source, waiter_cancelled_idle, waiter, NULL);
+  g_source_attach (source, g_task_get_context (waiter->task));
 }
 
 static void

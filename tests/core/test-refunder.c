@@ -1,0 +1,853 @@
+/* test-refunder.c: refunds against an in-process wxpay-sim and a real SQLite ledger. */
+#include "config.h"
+
+#include <string.h>
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+
+#include "core/saoma-clock.h"
+#include "core/saoma-pin.h"
+#include "core/saoma-refunder.h"
+#include "ledger/saoma-ledger.h"
+#include "wxpay-sim-server.h"
+#include "wxpay/wxpay.h"
+
+#define PIN "7391"
+#define T0 G_GINT64_CONSTANT (1795000000000000) /* 2026-11-19 UTC, any fixed instant */
+
+static char *cert_dir;
+static char *pin_hash;
+
+typedef struct {
+  char           *dir;
+  WxpaySimServer *sim;
+  WxpayClient    *client;
+  SaomaLedger    *ledger;
+  SaomaClock     *clock;
+  SaomaRefunder  *refunder;
+  guint           n_updates;
+  GPtrArray      *states;   /* SaomaRefundState of every "refund-updated", as pointers */
+} Fixture;
+
+static GTlsCertificate *
+test_certificate (void)
+{
+  g_autofree char *cert = g_build_filename (cert_dir, "cert.pem", NULL);
+  g_autofree char *key = g_build_filename (cert_dir, "key.pem", NULL);
+  g_autoptr(GError) error = NULL;
+  GTlsCertificate *certificate;
+
+  certificate = g_tls_certificate_new_from_files (cert, key, &error);
+  g_assert_no_error (error);
+  return certificate;
+}
+
+/* A throwaway merchant client certificate, made with GnuTLS's certtool. */
+static void
+make_certificate (void)
+{
+  g_autofree char *key = NULL;
+  g_autofree char *cert = NULL;
+  g_autofree char *tmpl = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  cert_dir = g_dir_make_tmp ("saoma-refunder-cert-XXXXXX", &error);
+  g_assert_no_error (error);
+  key = g_build_filename (cert_dir, "key.pem", NULL);
+  cert = g_build_filename (cert_dir, "cert.pem", NULL);
+  tmpl = g_build_filename (cert_dir, "cert.tmpl", NULL);
+  g_file_set_contents (tmpl, "cn = \"10000100\"\nexpiration_days = 2\ntls_www_client\n", -1,
+                       &error);
+  g_assert_no_error (error);
+
+  {
+    const char *argv[] = { "certtool", "--generate-privkey", "--key-type=ecdsa",
+                           "--outfile", key, NULL };
+
+    g_spawn_sync (NULL, (char **) argv, NULL,
+                  G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                  NULL, NULL, NULL, NULL, &status, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+  {
+    const char *argv[] = { "certtool", "--generate-self-signed", "--load-privkey", key,
+                           "--template", tmpl, "--outfile", cert, NULL };
+
+    g_spawn_sync (NULL, (char **) argv, NULL,
+                  G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                  NULL, NULL, NULL, NULL, &status, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_spawn_check_wait_status (status, NULL));
+  }
+}
+
+static void
+rm_rf (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      g_remove (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+refund_updated_cb (SaomaRefunder     *refunder,
+                   SaomaLedgerRefund *row,
+                   Fixture           *fixture)
+{
+  fixture->n_updates++;
+  g_ptr_array_add (fixture->states, GINT_TO_POINTER (row->state));
+
+  /* The lost-answer test: once the refund is UNKNOWN, the network heals. */
+  if (row->state == SAOMA_REFUND_UNKNOWN)
+    g_assert_true (wxpay_sim_server_set_faults (fixture->sim, NULL, NULL));
+}
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTlsCertificate) certificate = test_certificate ();
+  g_autofree char *path = NULL;
+
+  fixture->dir = g_dir_make_tmp ("saoma-refunder-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  fixture->sim = wxpay_sim_server_new (WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                                       WXPAY_SIM_DEFAULT_KEY);
+  g_assert_true (wxpay_sim_server_listen (fixture->sim, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+
+  fixture->client = wxpay_client_new (wxpay_sim_server_get_base_uri (fixture->sim),
+                                      WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                                      WXPAY_SIM_DEFAULT_KEY);
+  g_object_set (fixture->client, "tls-certificate", certificate, NULL);
+
+  path = g_build_filename (fixture->dir, "ledger.db", NULL);
+  fixture->ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_assert_no_error (error);
+
+  fixture->clock = saoma_clock_new_manual (T0);
+  fixture->refunder = saoma_refunder_new (fixture->client, fixture->ledger, fixture->clock,
+                                          "T01");
+  saoma_refunder_set_pin_hash (fixture->refunder, pin_hash);
+  saoma_refunder_set_retry_interval (fixture->refunder, 2000);
+  saoma_refunder_set_query_interval (fixture->refunder, 3000);
+  fixture->states = g_ptr_array_new ();
+  g_signal_connect (fixture->refunder, "refund-updated", G_CALLBACK (refund_updated_cb),
+                    fixture);
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_clear_object (&fixture->refunder);
+  /* Let the ledger's worker finish queued writes before it goes. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_object (&fixture->ledger);
+  g_clear_object (&fixture->client);
+  wxpay_sim_server_shutdown (fixture->sim);
+  g_clear_object (&fixture->sim);
+  g_clear_object (&fixture->clock);
+  g_ptr_array_unref (fixture->states);
+  rm_rf (fixture->dir);
+  g_free (fixture->dir);
+}
+
+typedef struct {
+  GAsyncResult *result;
+} Wait;
+
+static void
+wait_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Wait *wait = user_data;
+
+  wait->result = g_object_ref (result);
+}
+
+/* Runs the loop; when nothing is pending, time passes (both the till's manual clock and the
+ * simulator's clock, which decides when a refund is done). Never depends on wall-clock luck:
+ * the only real waiting is for loopback I/O. */
+static void
+drive_until (Fixture *fixture,
+             Wait    *wait)
+{
+  guint steps = 0;
+
+  while (wait->result == NULL)
+    {
+      if (g_main_context_iteration (NULL, FALSE))
+        continue;
+
+      /* Nothing ready: maybe I/O is in flight. Block briefly for it, then advance time. */
+      if (g_main_context_iteration (NULL, FALSE))
+        continue;
+      g_usleep (1000);
+      if (g_main_context_pending (NULL))
+        continue;
+
+      if (++steps % 3 == 0)
+        {
+          saoma_clock_advance (fixture->clock, 1 * G_USEC_PER_SEC);
+          wxpay_sim_server_advance_clock (fixture->sim, 1);
+        }
+      g_assert_cmpuint (steps, <, 3 * 3600);
+    }
+}
+
+static WxpayParams *
+call_sync (Fixture           *fixture,
+           const char        *path,
+           const WxpayParams *request,
+           GError           **error)
+{
+  Wait wait = { NULL };
+  WxpayParams *answer;
+
+  wxpay_client_call_async (fixture->client, path, request, NULL, wait_cb, &wait);
+  while (wait.result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  answer = wxpay_client_call_finish (fixture->client, wait.result, error);
+  g_object_unref (wait.result);
+  return answer;
+}
+
+/* An order paid at the simulator, and the same order PAID in the ledger (what the checkout
+ * engine would have written). */
+static char *
+paid_order (Fixture *fixture,
+            gint64   amount)
+{
+  static guint serial;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WxpayParams) request = wxpay_params_new ();
+  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(WxpayParams) query = wxpay_params_new ();
+  g_autoptr(WxpayParams) queried = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(SaomaAttempt) inserted = NULL;
+  g_autoptr(SaomaAttempt) paid = NULL;
+  g_autofree char *out_trade_no = g_strdup_printf ("T01REF%08u%04u", g_random_int_range (0, 99999999),
+                                                   ++serial);
+  SaomaAttemptUpdate update = { 0 };
+  gint64 now = g_get_real_time ();
+
+  wxpay_params_set (request, "body", "退款测试");
+  wxpay_params_set (request, "out_trade_no", out_trade_no);
+  wxpay_params_set_int64 (request, "total_fee", amount);
+  wxpay_params_set (request, "spbill_create_ip", "127.0.0.1");
+  wxpay_params_set (request, "notify_url", "http://127.0.0.1:9/notify");
+  wxpay_params_set (request, "trade_type", "NATIVE");
+  wxpay_params_set (request, "product_id", "SAOMA");
+  answer = call_sync (fixture, "/pay/unifiedorder", request, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (wxpay_sim_server_pay (fixture->sim, out_trade_no, &error));
+  g_assert_no_error (error);
+
+  wxpay_params_set (query, "out_trade_no", out_trade_no);
+  queried = call_sync (fixture, "/pay/orderquery", query, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (wxpay_params_get (queried, "trade_state"), ==, "SUCCESS");
+
+  attempt = saoma_attempt_new (out_trade_no, amount, "退款测试", "T01", now,
+                               now + 300 * G_USEC_PER_SEC);
+  inserted = saoma_ledger_insert_attempt_sync (fixture->ledger, attempt, &error);
+  g_assert_no_error (error);
+  update.state = SAOMA_ATTEMPT_PAID;
+  update.transaction_id = wxpay_params_get (queried, "transaction_id");
+  update.paid_at = now;
+  update.event_kind = "transition";
+  update.event_detail = "test fixture: paid at the simulator";
+  paid = saoma_ledger_update_attempt_sync (fixture->ledger, out_trade_no, &update, &error);
+  g_assert_no_error (error);
+
+  return g_steal_pointer (&out_trade_no);
+}
+
+static SaomaLedgerRefund *
+refund (Fixture     *fixture,
+        const char  *out_trade_no,
+        gint64       amount,
+        const char  *pin,
+        GError     **error)
+{
+  Wait wait = { NULL };
+  SaomaLedgerRefund *row;
+
+  saoma_refunder_refund_async (fixture->refunder, out_trade_no, amount, "测试退款", pin, NULL,
+                               wait_cb, &wait);
+  drive_until (fixture, &wait);
+  row = saoma_refunder_refund_finish (fixture->refunder, wait.result, error);
+  g_object_unref (wait.result);
+  return row;
+}
+
+static GPtrArray *
+ledger_refunds (Fixture    *fixture,
+                const char *out_trade_no)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *rows = saoma_ledger_list_refunds_sync (fixture->ledger, out_trade_no, 0, 0, &error);
+
+  g_assert_no_error (error);
+  return rows;
+}
+
+static SaomaAttempt *
+ledger_attempt (Fixture    *fixture,
+                const char *out_trade_no)
+{
+  g_autoptr(GError) error = NULL;
+  SaomaAttempt *attempt = saoma_ledger_get_attempt_sync (fixture->ledger, out_trade_no, &error);
+
+  g_assert_no_error (error);
+  return attempt;
+}
+
+/* refundquery by out_trade_no at the simulator: how many refunds does WeChat know? */
+static gint64
+sim_refund_count (Fixture    *fixture,
+                  const char *out_trade_no,
+                  gint64     *out_total)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WxpayParams) request = wxpay_params_new ();
+  g_autoptr(WxpayParams) answer = NULL;
+  gint64 count = 0, total = 0;
+
+  wxpay_params_set (request, "out_trade_no", out_trade_no);
+  answer = call_sync (fixture, "/pay/refundquery", request, &error);
+  if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_REFUNDNOTEXIST))
+    return 0;
+  g_assert_no_error (error);
+  g_assert_true (wxpay_params_get_int64 (answer, "total_refund_count", &count)
+                 || wxpay_params_get_int64 (answer, "refund_count", &count));
+  for (gint64 i = 0; i < MIN (count, 10); i++)
+    {
+      g_autofree char *key = g_strdup_printf ("refund_fee_%" G_GINT64_FORMAT, i);
+      gint64 fee = 0;
+
+      g_assert_true (wxpay_params_get_int64 (answer, key, &fee));
+      total += fee;
+    }
+  if (out_total != NULL)
+    *out_total = total;
+  return count;
+}
+
+static void
+test_partial_then_full (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 1000);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedgerRefund) first = NULL;
+  g_autoptr(SaomaLedgerRefund) second = NULL;
+  g_autoptr(SaomaAttempt) after_first = NULL;
+  g_autoptr(SaomaAttempt) after_second = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  gint64 total = 0;
+
+  first = refund (fixture, out_trade_no, 300, PIN, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (first->state, ==, SAOMA_REFUND_SUCCESS);
+  g_assert_cmpint (first->amount, ==, 300);
+  g_assert_nonnull (first->refund_id);
+  g_assert_cmpint (first->succeeded, >, 0);
+  g_assert_true (g_str_has_prefix (first->out_refund_no, "R"));
+
+  /* Never "done" before WeChat said SUCCESS: PROCESSING came first. */
+  g_assert_cmpuint (fixture->states->len, >=, 3);
+  g_assert_cmpint (GPOINTER_TO_INT (g_ptr_array_index (fixture->states, 0)), ==,
+                   SAOMA_REFUND_CREATED);
+  g_assert_cmpint (GPOINTER_TO_INT (g_ptr_array_index (fixture->states, 1)), ==,
+                   SAOMA_REFUND_PROCESSING);
+
+  after_first = ledger_attempt (fixture, out_trade_no);
+  g_assert_cmpint (saoma_attempt_get_state (after_first), ==, SAOMA_ATTEMPT_PARTIALLY_REFUNDED);
+  g_assert_cmpint (saoma_attempt_get_refunded (after_first), ==, 300);
+
+  second = refund (fixture, out_trade_no, 700, PIN, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (second->state, ==, SAOMA_REFUND_SUCCESS);
+  g_assert_cmpstr (second->out_refund_no, !=, first->out_refund_no);
+
+  after_second = ledger_attempt (fixture, out_trade_no);
+  g_assert_cmpint (saoma_attempt_get_state (after_second), ==, SAOMA_ATTEMPT_REFUNDED);
+  g_assert_cmpint (saoma_attempt_get_refunded (after_second), ==, 1000);
+
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 2);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, &total), ==, 2);
+  g_assert_cmpint (total, ==, 1000);
+  g_assert_cmpuint (saoma_refunder_get_n_active (fixture->refunder), ==, 0);
+}
+
+static void
+test_over_refund (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 500);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) error2 = NULL;
+  g_autoptr(GError) error3 = NULL;
+  g_autoptr(GError) error4 = NULL;
+  g_autoptr(SaomaLedgerRefund) ok = NULL;
+  g_autoptr(SaomaLedgerRefund) ok2 = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  SaomaLedgerRefund *none;
+
+  none = refund (fixture, out_trade_no, 501, PIN, &error);
+  g_assert_null (none);
+  g_assert_error (error, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_OVER_REFUND);
+  g_assert_nonnull (strstr (error->message, "¥5.00"));
+
+  ok = refund (fixture, out_trade_no, 200, PIN, &error2);
+  g_assert_no_error (error2);
+
+  none = refund (fixture, out_trade_no, 301, PIN, &error3);
+  g_assert_null (none);
+  g_assert_error (error3, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_OVER_REFUND);
+  g_assert_nonnull (strstr (error3->message, "¥3.00"));
+
+  none = refund (fixture, out_trade_no, 0, PIN, &error4);
+  g_assert_null (none);
+  g_assert_error (error4, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_INVALID_AMOUNT);
+
+  /* Nothing was written for the refused ones, and WeChat saw only the good one. */
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
+
+  /* The rest is still refundable, exactly. */
+  g_clear_error (&error);
+  ok2 = refund (fixture, out_trade_no, 300, PIN, &error);
+  g_assert_no_error (error);
+  g_assert_null (refund (fixture, out_trade_no, 1, PIN, &error));
+  g_assert_error (error, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_OVER_REFUND);
+}
+
+/* The simulator refuses an over-refund on its own too (a second till, or a refund made in
+ * the merchant platform, can make the local view stale). */
+static void
+test_over_refund_at_sim (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 400);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WxpayParams) request = wxpay_params_new ();
+  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  SaomaLedgerRefund *none;
+
+  /* Someone else refunded ¥3.00 of it directly at WeChat. */
+  wxpay_params_set (request, "out_trade_no", out_trade_no);
+  wxpay_params_set (request, "out_refund_no", "ROTHERTILL0001");
+  wxpay_params_set_int64 (request, "total_fee", 400);
+  wxpay_params_set_int64 (request, "refund_fee", 300);
+  answer = call_sync (fixture, "/secapi/pay/refund", request, &error);
+  g_assert_no_error (error);
+
+  none = refund (fixture, out_trade_no, 200, PIN, &error);
+  g_assert_null (none);
+  g_assert_error (error, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_REJECTED);
+
+  /* The rejected refund is on record as FAILED and moved no money. */
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpint (((SaomaLedgerRefund *) rows->pdata[0])->state, ==, SAOMA_REFUND_FAILED);
+  attempt = ledger_attempt (fixture, out_trade_no);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_cmpint (saoma_attempt_get_refunded (attempt), ==, 0);
+}
+
+static void
+test_fifty_refunds (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 100);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  SaomaLedgerRefund *row;
+
+  for (guint i = 0; i < SAOMA_REFUNDER_MAX_REFUNDS; i++)
+    {
+      row = refund (fixture, out_trade_no, 1, PIN, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (row->state, ==, SAOMA_REFUND_SUCCESS);
+      saoma_ledger_refund_free (row);
+    }
+
+  row = refund (fixture, out_trade_no, 1, PIN, &error);
+  g_assert_null (row);
+  g_assert_error (error, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_TOO_MANY);
+
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 50);
+  attempt = ledger_attempt (fixture, out_trade_no);
+  g_assert_cmpint (saoma_attempt_get_refunded (attempt), ==, 50);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PARTIALLY_REFUNDED);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 50);
+}
+
+static guint
+count_sends (Fixture    *fixture,
+             const char *out_trade_no,
+             const char *out_refund_no)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) events = saoma_ledger_list_events_sync (fixture->ledger, out_trade_no,
+                                                               &error);
+  guint sends = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < events->len; i++)
+    {
+      SaomaLedgerEvent *event = g_ptr_array_index (events, i);
+
+      if (g_strcmp0 (event->kind, "request") == 0 && strstr (event->detail, out_refund_no))
+        sends++;
+    }
+  return sends;
+}
+
+static void
+test_lost_answer (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 880);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedgerRefund) row = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  gint64 total = 0;
+
+  /* WeChat processes the refund, then the answer is lost on the way back. */
+  g_assert_true (wxpay_sim_server_set_faults (fixture->sim,
+                                              "{\"path\":\"/secapi/pay/refund\","
+                                              "\"drop_after\":1.0}", &error));
+  g_assert_no_error (error);
+
+  row = refund (fixture, out_trade_no, 380, PIN, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (row->state, ==, SAOMA_REFUND_SUCCESS);
+
+  /* UNKNOWN was recorded, then the identical request went out again. */
+  g_assert_true (g_ptr_array_find (fixture->states, GINT_TO_POINTER (SAOMA_REFUND_UNKNOWN),
+                                   NULL));
+  g_assert_cmpuint (count_sends (fixture, out_trade_no, row->out_refund_no), >=, 2);
+
+  /* One refund at WeChat and in the ledger, with the one out_refund_no. */
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpstr (((SaomaLedgerRefund *) rows->pdata[0])->out_refund_no, ==, row->out_refund_no);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, &total), ==, 1);
+  g_assert_cmpint (total, ==, 380);
+}
+
+static void
+test_systemerror_retry (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 990);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedgerRefund) row = NULL;
+
+  g_assert_true (wxpay_sim_server_set_faults (fixture->sim,
+                                              "{\"path\":\"/secapi/pay/refund\","
+                                              "\"systemerror\":1.0}", &error));
+  row = refund (fixture, out_trade_no, 990, PIN, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (row->state, ==, SAOMA_REFUND_SUCCESS);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
+  g_assert_cmpuint (count_sends (fixture, out_trade_no, row->out_refund_no), >=, 2);
+}
+
+static void
+test_wrong_pin (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 600);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) error2 = NULL;
+  g_autoptr(GError) error3 = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+
+  g_assert_null (refund (fixture, out_trade_no, 100, "7392", &error));
+  g_assert_error (error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_WRONG);
+  g_assert_null (refund (fixture, out_trade_no, 100, "", &error2));
+  g_assert_error (error2, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_WRONG);
+
+  /* No PIN configured: no refunds at all. */
+  saoma_refunder_set_pin_hash (fixture->refunder, NULL);
+  g_assert_null (refund (fixture, out_trade_no, 100, PIN, &error3));
+  g_assert_error (error3, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_NOT_SET);
+
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 0);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 0);
+  attempt = ledger_attempt (fixture, out_trade_no);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_cmpuint (fixture->n_updates, ==, 0);
+}
+
+static void
+test_no_certificate (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 600);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WxpayClient) bare = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+
+  bare = wxpay_client_new (wxpay_sim_server_get_base_uri (fixture->sim),
+                           WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                           WXPAY_SIM_DEFAULT_KEY);
+  g_assert_false (saoma_refunder_client_has_certificate (bare));
+  g_assert_true (saoma_refunder_client_has_certificate (fixture->client));
+  saoma_refunder_set_client (fixture->refunder, bare);
+
+  g_assert_null (refund (fixture, out_trade_no, 100, PIN, &error));
+  g_assert_error (error, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_NO_CERTIFICATE);
+  g_assert_nonnull (strstr (error->message, "certificate"));
+
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 0);
+  g_assert_cmpuint (fixture->n_updates, ==, 0);
+}
+
+static void
+test_not_refundable (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) error2 = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(SaomaAttempt) inserted = NULL;
+
+  attempt = saoma_attempt_new ("T01WAITING0001", 500, "x", "T01", T0, T0 + 1);
+  inserted = saoma_ledger_insert_attempt_sync (fixture->ledger, attempt, &error);
+  g_assert_no_error (error);
+
+  g_assert_null (refund (fixture, "T01WAITING0001", 100, PIN, &error));
+  g_assert_error (error, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_NOT_REFUNDABLE);
+  g_assert_null (refund (fixture, "T01NOSUCHORDER", 100, PIN, &error2));
+  g_assert_error (error2, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_NOT_FOUND);
+}
+
+/* A gateway that answers every refund with a correctly signed NOTENOUGH (the simulator has no
+ * merchant balance to run out of). Everything else is the real client and ledger. */
+static void
+notenough_cb (SoupServer        *server,
+              SoupServerMessage *msg,
+              const char        *path,
+              GHashTable        *query,
+              gpointer           user_data)
+{
+  g_autoptr(WxpayParams) answer = wxpay_params_new ();
+  g_autofree char *nonce = wxpay_nonce_new ();
+  g_autofree char *xml = NULL;
+
+  wxpay_params_set (answer, "return_code", "SUCCESS");
+  wxpay_params_set (answer, "return_msg", "OK");
+  wxpay_params_set (answer, "appid", WXPAY_SIM_DEFAULT_APPID);
+  wxpay_params_set (answer, "mch_id", WXPAY_SIM_DEFAULT_MCH_ID);
+  wxpay_params_set (answer, "nonce_str", nonce);
+  wxpay_params_set (answer, "result_code", "FAIL");
+  wxpay_params_set (answer, "err_code", "NOTENOUGH");
+  wxpay_params_set (answer, "err_code_des", "基本账户余额不足，请充值后重新发起");
+  wxpay_params_sign (answer, WXPAY_SIGN_TYPE_MD5, WXPAY_SIM_DEFAULT_KEY);
+  xml = wxpay_xml_encode_string (answer);
+
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg, "text/xml", SOUP_MEMORY_COPY, xml, strlen (xml));
+}
+
+static void
+test_notenough (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 700);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(GTlsCertificate) certificate = test_certificate ();
+  g_autoptr(GSList) uris = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autofree char *base = NULL;
+
+  soup_server_add_handler (server, "/secapi/pay/refund", notenough_cb, NULL, NULL);
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  uris = soup_server_get_uris (server);
+  base = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+
+  client = wxpay_client_new (base, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                             WXPAY_SIM_DEFAULT_KEY);
+  g_object_set (client, "tls-certificate", certificate, NULL);
+  saoma_refunder_set_client (fixture->refunder, client);
+
+  g_assert_null (refund (fixture, out_trade_no, 700, PIN, &error));
+  g_assert_error (error, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_NOTENOUGH);
+  g_assert_nonnull (strstr (error->message, "NOTENOUGH"));
+
+  /* Recorded as a FAILED refund; the order is still paid in full and refundable later. */
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpint (((SaomaLedgerRefund *) rows->pdata[0])->state, ==, SAOMA_REFUND_FAILED);
+  attempt = ledger_attempt (fixture, out_trade_no);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_cmpint (saoma_attempt_get_refunded (attempt), ==, 0);
+
+  /* With the balance topped up (the real simulator), the whole amount goes through. */
+  g_clear_error (&error);
+  saoma_refunder_set_client (fixture->refunder, fixture->client);
+  {
+    g_autoptr(SaomaLedgerRefund) row = refund (fixture, out_trade_no, 700, PIN, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (row->state, ==, SAOMA_REFUND_SUCCESS);
+  }
+}
+
+static void
+resume_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Wait *wait = user_data;
+
+  wait->result = g_object_ref (result);
+}
+
+/* Crash after writing, before sending: the next start sends it, once. */
+static void
+test_resume_created (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 450);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedgerRefund) created = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  Wait wait = { NULL };
+  guint resumed;
+
+  created = saoma_ledger_insert_refund_sync (fixture->ledger, out_trade_no, "RT01CRASHED000001",
+                                             150, "crash", &error);
+  g_assert_no_error (error);
+
+  saoma_refunder_resume_async (fixture->refunder, NULL, resume_done_cb, &wait);
+  drive_until (fixture, &wait);
+  resumed = saoma_refunder_resume_finish (fixture->refunder, wait.result, &error);
+  g_object_unref (wait.result);
+  g_assert_no_error (error);
+  g_assert_cmpuint (resumed, ==, 1);
+
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpint (((SaomaLedgerRefund *) rows->pdata[0])->state, ==, SAOMA_REFUND_SUCCESS);
+  attempt = ledger_attempt (fixture, out_trade_no);
+  g_assert_cmpint (saoma_attempt_get_refunded (attempt), ==, 150);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
+}
+
+/* The app quits while WeChat is still processing; the next start only queries. */
+static void
+test_resume_processing (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 450);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(SaomaLedgerRefund) row = NULL;
+  Wait wait = { NULL };
+  Wait wait2 = { NULL };
+  char *out_refund_no;
+
+  saoma_refunder_refund_async (fixture->refunder, out_trade_no, 450, "整单退款", PIN, cancellable,
+                               wait_cb, &wait);
+  /* Until WeChat accepted it. */
+  while (!g_ptr_array_find (fixture->states, GINT_TO_POINTER (SAOMA_REFUND_PROCESSING), NULL))
+    g_main_context_iteration (NULL, TRUE);
+  g_cancellable_cancel (cancellable);
+  while (wait.result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_null (saoma_refunder_refund_finish (fixture->refunder, wait.result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_object_unref (wait.result);
+
+  /* "Quit": a new refunder over the same ledger. */
+  g_clear_object (&fixture->refunder);
+  fixture->refunder = saoma_refunder_new (fixture->client, fixture->ledger, fixture->clock, "T01");
+  saoma_refunder_set_query_interval (fixture->refunder, 3000);
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpint (((SaomaLedgerRefund *) rows->pdata[0])->state, ==, SAOMA_REFUND_PROCESSING);
+  out_refund_no = ((SaomaLedgerRefund *) rows->pdata[0])->out_refund_no;
+
+  saoma_refunder_follow_async (fixture->refunder, out_refund_no, NULL, wait_cb, &wait2);
+  drive_until (fixture, &wait2);
+  row = saoma_refunder_follow_finish (fixture->refunder, wait2.result, &error);
+  g_object_unref (wait2.result);
+  g_assert_no_error (error);
+  g_assert_cmpint (row->state, ==, SAOMA_REFUND_SUCCESS);
+  g_assert_cmpuint (count_sends (fixture, out_trade_no, out_refund_no), ==, 1);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  int ret;
+
+  g_test_init (&argc, &argv, NULL);
+
+  make_certificate ();
+  pin_hash = saoma_pin_hash_sync (PIN, SAOMA_PIN_MIN_ITERATIONS, &error);
+  g_assert_no_error (error);
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
+  ADD ("/refunder/partial-then-full", test_partial_then_full);
+  ADD ("/refunder/over-refund", test_over_refund);
+  ADD ("/refunder/over-refund-at-sim", test_over_refund_at_sim);
+  ADD ("/refunder/fifty-refunds", test_fifty_refunds);
+  ADD ("/refunder/lost-answer", test_lost_answer);
+  ADD ("/refunder/systemerror-retry", test_systemerror_retry);
+  ADD ("/refunder/wrong-pin", test_wrong_pin);
+  ADD ("/refunder/no-certificate", test_no_certificate);
+  ADD ("/refunder/not-refundable", test_not_refundable);
+  ADD ("/refunder/notenough", test_notenough);
+  ADD ("/refunder/resume-created", test_resume_created);
+  ADD ("/refunder/resume-processing", test_resume_processing);
+
+  ret = g_test_run ();
+  rm_rf (cert_dir);
+  g_free (cert_dir);
+  g_free (pin_hash);
+  return ret;
+}
