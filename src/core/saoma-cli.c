@@ -23,8 +23,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <gio/gunixoutputstream.h>
+#include <unistd.h>
+
 #include "saoma-checkout.h"
 #include "saoma-cli.h"
+#include "saoma-export.h"
 #include "saoma-money.h"
 #include "saoma-notify-listener.h"
 
@@ -630,28 +634,6 @@ run_recover (Cli        *cli,
 
 /* --- --export-day -------------------------------------------------------------------------- */
 
-static gboolean
-parse_day (const char *text,
-           GDate      *out)
-{
-  guint64 y, m, d;
-  g_auto(GStrv) parts = NULL;
-
-  if (text == NULL || strlen (text) != 10 || text[4] != '-' || text[7] != '-')
-    return FALSE;
-  parts = g_strsplit (text, "-", 3);
-  if (g_strv_length (parts) != 3 ||
-      !g_ascii_string_to_unsigned (parts[0], 10, 1, 9999, &y, NULL) ||
-      !g_ascii_string_to_unsigned (parts[1], 10, 1, 12, &m, NULL) ||
-      !g_ascii_string_to_unsigned (parts[2], 10, 1, 31, &d, NULL) ||
-      !g_date_valid_dmy ((GDateDay)d, (GDateMonth)m, (GDateYear)y))
-    return FALSE;
-
-  g_date_clear (out, 1);
-  g_date_set_dmy (out, (GDateDay)d, (GDateMonth)m, (GDateYear)y);
-  return TRUE;
-}
-
 static int
 run_export_day (Cli        *cli,
                 const char *value)
@@ -659,16 +641,40 @@ run_export_day (Cli        *cli,
   GDate day;
   g_autoptr(GError) error = NULL;
   g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(GOutputStream) stream = NULL;
+  g_autoptr(GFile) file = NULL;
+  guint rows = 0;
 
-  if (!parse_day (value, &day))
-    return fail (EXIT_USAGE, "“%s” is not a date: use YYYY-MM-DD", value);
+  if (!saoma_export_parse_date (value, &day, &error))
+    return fail (EXIT_USAGE, "%s", error->message);
+
+  /* Never create a ledger just to export an empty day from a mistyped path. */
+  if (cli->ledger_path != NULL && !g_file_test (cli->ledger_path, G_FILE_TEST_EXISTS))
+    return fail (1, "no ledger at %s", cli->ledger_path);
 
   ledger = open_ledger (cli, &error);
   if (ledger == NULL)
     return fail (1, "cannot open the ledger: %s", error->message);
 
-  /* The CSV writer lands with saoma-export.{c,h} (another part of this issue). */
-  return fail (1, "CSV export is not part of this build yet");
+  if (cli->output != NULL)
+    {
+      file = g_file_new_for_commandline_arg (cli->output);
+      stream = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL,
+                                                &error));
+      if (stream == NULL)
+        return fail (1, "cannot write %s: %s", cli->output, error->message);
+    }
+  else
+    stream = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
+
+  if (!saoma_export_day_to_stream (ledger, &day, NULL, stream, &rows, NULL, &error) ||
+      !g_output_stream_close (stream, NULL, &error))
+    return fail (1, "export failed: %s", error->message);
+
+  if (cli->output != NULL)
+    fprintf (stderr, "saoma: wrote %u attempts to %s\n", rows, cli->output);
+
+  return 0;
 }
 
 /* --- Entry point --------------------------------------------------------------------------- */
