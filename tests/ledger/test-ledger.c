@@ -162,6 +162,22 @@ sql_exec (const char *path,
   sqlite3_close (db);
 }
 
+/* The trigger-kept per-state counts agree with the table. */
+static void
+assert_counts_consistent (const char *path)
+{
+  g_autofree char *bad = sql_text (path,
+                                   "SELECT count(*) FROM ("
+                                   " SELECT state, count(*) AS n FROM attempts GROUP BY state"
+                                   " EXCEPT SELECT state, n FROM attempt_counts WHERE n > 0)");
+  g_autofree char *stale = sql_text (path,
+                                     "SELECT count(*) FROM attempt_counts c WHERE n !="
+                                     " (SELECT count(*) FROM attempts a WHERE a.state = c.state)");
+
+  g_assert_cmpstr (bad, ==, "0");
+  g_assert_cmpstr (stale, ==, "0");
+}
+
 static void
 test_open_fresh (Fixture       *f,
                  gconstpointer  data)
@@ -209,6 +225,7 @@ test_migrate_from_v1 (void)
   index = sql_text (path, "SELECT name FROM sqlite_master WHERE name = 'attempts_state_created'");
   g_assert_cmpstr (index, ==, "attempts_state_created");
 
+  assert_counts_consistent (path);
   attempt = saoma_ledger_get_attempt_sync (ledger, "OLD1", &error);
   g_assert_no_error (error);
   g_assert_cmpint (saoma_attempt_get_amount (attempt), ==, 3850);
@@ -539,6 +556,8 @@ test_refunds (Fixture       *f,
   refunds = saoma_ledger_list_refunds_sync (f->ledger, NULL, 0, G_MAXINT64, &error);
   g_assert_cmpuint (refunds->len, ==, 3);
 
+  assert_counts_consistent (f->path);
+
   /* Created, PAID, RF1 created/processing/success + attempt transition, RF2 created/failed,
    * RF3 created/success + attempt transition. */
   g_assert_cmpuint (count_events (f->ledger, "R1"), ==, 2 + 4 + 2 + 3);
@@ -573,6 +592,17 @@ test_unfinished_and_range (Fixture       *f,
   g_assert_cmpstr (saoma_attempt_get_out_trade_no (list->pdata[2]), ==, "U4");
   g_assert_cmpstr (saoma_attempt_get_out_trade_no (list->pdata[3]), ==, "U5");
   g_clear_pointer (&list, g_ptr_array_unref);
+
+  assert_counts_consistent (f->path);
+  {
+    g_autofree char *paid = sql_text (f->path,
+                                      "SELECT n FROM attempt_counts WHERE state = 'PAID'");
+    g_autofree char *created = sql_text (f->path,
+                                         "SELECT n FROM attempt_counts WHERE state = 'CREATED'");
+
+    g_assert_cmpstr (paid, ==, "1");
+    g_assert_cmpstr (created, ==, "1");
+  }
 
   list = saoma_ledger_list_range_sync (f->ledger, T0 + 1, T0 + 4, &error);
   g_assert_no_error (error);
