@@ -182,7 +182,6 @@ server_callback (SoupServer        *server,
   if (params == NULL)
     {
       /* The message names the check that failed, never the sign or the key. */
-      g_message ("Rejected a payment notification: %s", error->message);
       reply (self, msg, SOUP_STATUS_OK, FALSE, error->message, NULL);
       return;
     }

@@ -1,0 +1,429 @@
+/* test-listener.c: real HTTP POSTs to SaomaNotifyListener, from wxpay-sim and by hand. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "core/saoma-checkout.h"
+#include "core/saoma-notify-listener.h"
+#include "ledger/saoma-ledger.h"
+#include "sim/wxpay-sim-server.h"
+#include "wxpay/wxpay.h"
+
+typedef struct {
+  char                *dir;
+  char                *ledger_path;
+  SaomaLedger         *ledger;
+  WxpaySimServer      *sim;
+  WxpayClient         *client;
+  SaomaClock          *clock;
+  SaomaCheckout       *checkout;
+  SaomaNotifyListener *listener;
+  SoupSession         *session;
+  guint                accepted;
+  guint                refused;
+} Fixture;
+
+static void
+handled_cb (SaomaNotifyListener *listener,
+            const char          *out_trade_no,
+            gboolean             accepted,
+            Fixture             *f)
+{
+  if (accepted)
+    f->accepted++;
+  else
+    f->refused++;
+}
+
+static SaomaCheckout *
+make_checkout (Fixture *f)
+{
+  g_autoptr(SaomaCheckoutConfig) config = saoma_checkout_config_new ();
+
+  g_free (config->notify_url);
+  config->notify_url = g_strdup (saoma_notify_listener_get_uri (f->listener));
+  return saoma_checkout_new (f->client, f->ledger, f->clock, config);
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("saoma-listener-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->ledger_path = g_build_filename (f->dir, "ledger.db", NULL);
+  f->ledger = saoma_ledger_open_sync (f->ledger_path, NULL, &error);
+  g_assert_no_error (error);
+
+  f->sim = g_object_new (WXPAY_TYPE_SIM_SERVER, "time-scale", 0.001, NULL);
+  wxpay_sim_server_listen (f->sim, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  f->client = wxpay_client_new (wxpay_sim_server_get_base_uri (f->sim), WXPAY_SIM_DEFAULT_APPID,
+                                WXPAY_SIM_DEFAULT_MCH_ID, WXPAY_SIM_DEFAULT_KEY);
+  f->clock = saoma_clock_new_manual (wxpay_sim_server_get_now (f->sim) / G_USEC_PER_SEC *
+                                     G_USEC_PER_SEC);
+
+  /* The listener first: its URI is the engine's notify_url. */
+  f->listener = saoma_notify_listener_new (NULL, NULL);
+  g_signal_connect (f->listener, "handled", G_CALLBACK (handled_cb), f);
+  g_assert_true (saoma_notify_listener_listen (f->listener, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (saoma_notify_listener_get_port (f->listener), >, 0);
+  g_assert_true (g_str_has_prefix (saoma_notify_listener_get_uri (f->listener),
+                                   "http://127.0.0.1:"));
+  g_assert_true (g_str_has_suffix (saoma_notify_listener_get_uri (f->listener),
+                                   SAOMA_NOTIFY_LISTENER_DEFAULT_PATH));
+
+  f->checkout = make_checkout (f);
+  saoma_notify_listener_set_checkout (f->listener, f->checkout);
+  f->session = soup_session_new ();
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  saoma_notify_listener_shutdown (f->listener);
+  g_clear_object (&f->listener);
+  g_clear_object (&f->session);
+  g_clear_object (&f->checkout);
+  g_clear_object (&f->client);
+  wxpay_sim_server_shutdown (f->sim);
+  g_clear_object (&f->sim);
+  g_clear_object (&f->ledger);
+  g_clear_object (&f->clock);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  {
+    g_autofree char *wal = g_strconcat (f->ledger_path, "-wal", NULL);
+    g_autofree char *shm = g_strconcat (f->ledger_path, "-shm", NULL);
+
+    g_unlink (wal);
+    g_unlink (shm);
+    g_unlink (f->ledger_path);
+    g_rmdir (f->dir);
+  }
+  g_free (f->ledger_path);
+  g_free (f->dir);
+}
+
+static gboolean
+guard_cb (gpointer data)
+{
+  *(gboolean *)data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Spins the main loop until @done says so (bounded in real time). */
+#define WAIT_UNTIL(cond)                                                   \
+  G_STMT_START {                                                           \
+    gboolean timed_out_ = FALSE;                                           \
+    guint guard_ = g_timeout_add_seconds (20, guard_cb, &timed_out_);      \
+    while (!(cond))                                                        \
+      {                                                                    \
+        g_main_context_iteration (NULL, TRUE);                             \
+        g_assert_false (timed_out_);                                       \
+      }                                                                    \
+    g_source_remove (guard_);                                              \
+  } G_STMT_END
+
+typedef struct {
+  gboolean  done;
+  guint     status;
+  GBytes   *body;
+} Post;
+
+static void
+post_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Post *post = user_data;
+  g_autoptr(GError) error = NULL;
+
+  post->body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
+  g_assert_no_error (error);
+  post->status = soup_message_get_status (soup_session_get_async_result_message (
+                                            SOUP_SESSION (object), result));
+  post->done = TRUE;
+}
+
+/* POSTs @body (or sends @method) to the listener; returns the answer's fields (NULL when the
+ * answer is not XML) and the HTTP status. */
+static WxpayParams *
+request (Fixture    *f,
+         const char *method,
+         const char *path,
+         const char *body,
+         guint      *out_status)
+{
+  g_autofree char *uri = g_strdup_printf ("http://127.0.0.1:%u%s",
+                                          saoma_notify_listener_get_port (f->listener), path);
+  g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
+  Post post = { 0 };
+  WxpayParams *answer = NULL;
+
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (msg, "text/xml", bytes);
+    }
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, post_cb, &post);
+  WAIT_UNTIL (post.done);
+
+  *out_status = post.status;
+  if (g_bytes_get_size (post.body) > 0)
+    answer = wxpay_xml_decode (g_bytes_get_data (post.body, NULL), g_bytes_get_size (post.body),
+                               NULL);
+  g_bytes_unref (post.body);
+  return answer;
+}
+
+static WxpayParams *
+post_notification (Fixture    *f,
+                   const char *body,
+                   guint      *out_status)
+{
+  return request (f, "POST", SAOMA_NOTIFY_LISTENER_DEFAULT_PATH, body, out_status);
+}
+
+static char *
+notification_body (const char *out_trade_no,
+                   gint64      total_fee,
+                   const char *key,
+                   const char *appid)
+{
+  g_autoptr(WxpayParams) params = wxpay_params_new ();
+  g_autofree char *nonce = wxpay_nonce_new ();
+
+  wxpay_params_set (params, "return_code", "SUCCESS");
+  wxpay_params_set (params, "appid", appid);
+  wxpay_params_set (params, "mch_id", WXPAY_SIM_DEFAULT_MCH_ID);
+  wxpay_params_set (params, "nonce_str", nonce);
+  wxpay_params_set (params, "result_code", "SUCCESS");
+  wxpay_params_set (params, "openid", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o");
+  wxpay_params_set (params, "trade_type", "NATIVE");
+  wxpay_params_set (params, "bank_type", "OTHERS");
+  wxpay_params_set_int64 (params, "total_fee", total_fee);
+  wxpay_params_set_int64 (params, "cash_fee", total_fee);
+  wxpay_params_set (params, "fee_type", "CNY");
+  wxpay_params_set (params, "transaction_id", "4200000000000000000000000042");
+  wxpay_params_set (params, "out_trade_no", out_trade_no);
+  wxpay_params_set (params, "time_end", "20261127093000");
+  wxpay_params_sign (params, WXPAY_SIGN_TYPE_MD5, key);
+
+  return wxpay_xml_encode_string (params);
+}
+
+static void
+settle (Fixture *f)
+{
+  WAIT_UNTIL (saoma_checkout_get_pending_operations (f->checkout) == 0);
+}
+
+static char *
+charge (Fixture *f,
+        gint64   amount)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (saoma_checkout_charge (f->checkout, amount, "Listener test", &error));
+  g_assert_no_error (error);
+  settle (f);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+  return g_strdup (saoma_checkout_get_out_trade_no (f->checkout));
+}
+
+static void
+assert_reply (WxpayParams *answer,
+              const char  *return_code)
+{
+  g_assert_nonnull (answer);
+  g_assert_cmpstr (wxpay_params_get (answer, "return_code"), ==, return_code);
+  g_assert_nonnull (wxpay_params_get (answer, "return_msg"));
+}
+
+/* The sim pays and notifies: the listener answers SUCCESS, the engine confirms by a query and
+ * the attempt is PAID without waiting for the next poll (the manual clock never moves). */
+static void
+test_from_sim (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = charge (f, 1888);
+  g_autofree char *json = NULL;
+
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+
+  WAIT_UNTIL (saoma_checkout_get_state (f->checkout) == SAOMA_CHECKOUT_PAID);
+  g_assert_cmpuint (f->accepted, ==, 1);
+  g_assert_cmpuint (f->refused, ==, 0);
+
+  /* The sim saw our SUCCESS and stops retrying. */
+  WAIT_UNTIL ((g_free (json), json = wxpay_sim_server_dup_orders_json (f->sim),
+               strstr (json, "\"acked\":true") != NULL));
+}
+
+/* Forged or malformed bodies are refused with FAIL and change nothing. */
+static void
+test_forged (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autofree char *otn = charge (f, 500);
+  g_autofree char *wrong_key = notification_body (otn, 500, "00000000000000000000000000000000",
+                                                  WXPAY_SIM_DEFAULT_APPID);
+  g_autofree char *wrong_appid = notification_body (otn, 500, WXPAY_SIM_DEFAULT_KEY,
+                                                    "wx0000000000000000");
+  g_autofree char *tampered = notification_body (otn, 500, WXPAY_SIM_DEFAULT_KEY,
+                                                 WXPAY_SIM_DEFAULT_APPID);
+  g_autoptr(WxpayParams) answer = NULL;
+  guint status = 0;
+  char *fee;
+
+  /* Change the amount after signing. */
+  fee = strstr (tampered, "<total_fee><![CDATA[500]]>");
+  g_assert_nonnull (fee);
+  memcpy (fee + strlen ("<total_fee><![CDATA["), "900", 3);
+
+  answer = post_notification (f, wrong_key, &status);
+  g_assert_cmpuint (status, ==, 200);
+  assert_reply (answer, "FAIL");
+  g_clear_pointer (&answer, wxpay_params_unref);
+
+  answer = post_notification (f, wrong_appid, &status);
+  assert_reply (answer, "FAIL");
+  g_clear_pointer (&answer, wxpay_params_unref);
+
+  answer = post_notification (f, tampered, &status);
+  assert_reply (answer, "FAIL");
+  g_clear_pointer (&answer, wxpay_params_unref);
+
+  answer = post_notification (f, "<xml><return_code>SUCCESS", &status);
+  assert_reply (answer, "FAIL");
+  g_clear_pointer (&answer, wxpay_params_unref);
+
+  answer = post_notification (f, "<!DOCTYPE x [<!ENTITY e \"boom\">]><xml><a>&e;</a></xml>",
+                              &status);
+  assert_reply (answer, "FAIL");
+  g_clear_pointer (&answer, wxpay_params_unref);
+
+  answer = post_notification (f, "", &status);
+  assert_reply (answer, "FAIL");
+  g_clear_pointer (&answer, wxpay_params_unref);
+
+  settle (f);
+  g_assert_cmpuint (f->refused, ==, 6);
+  g_assert_cmpuint (f->accepted, ==, 0);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+}
+
+/* Genuine signature but not our order, or not our amount: FAIL. */
+static void
+test_mismatch (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autofree char *otn = charge (f, 700);
+  g_autofree char *unknown = notification_body ("T01UNKNOWN00000001", 700,
+                                                WXPAY_SIM_DEFAULT_KEY, WXPAY_SIM_DEFAULT_APPID);
+  g_autofree char *wrong_fee = notification_body (otn, 1, WXPAY_SIM_DEFAULT_KEY,
+                                                  WXPAY_SIM_DEFAULT_APPID);
+  g_autoptr(WxpayParams) answer = NULL;
+  guint status = 0;
+
+  answer = post_notification (f, unknown, &status);
+  assert_reply (answer, "FAIL");
+  g_assert_cmpstr (wxpay_params_get (answer, "return_msg"), ==, "unknown out_trade_no");
+  g_clear_pointer (&answer, wxpay_params_unref);
+
+  answer = post_notification (f, wrong_fee, &status);
+  assert_reply (answer, "FAIL");
+  g_clear_pointer (&answer, wxpay_params_unref);
+
+  g_assert_cmpuint (f->refused, ==, 2);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+}
+
+/* A valid notification is a hint: SUCCESS, but PAID only when the query agrees; duplicates
+ * are answered SUCCESS and applied once. */
+static void
+test_duplicates (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = charge (f, 1234);
+  g_autofree char *body = notification_body (otn, 1234, WXPAY_SIM_DEFAULT_KEY,
+                                             WXPAY_SIM_DEFAULT_APPID);
+  g_autoptr(WxpayParams) answer = NULL;
+  guint status = 0;
+
+  /* Before WeChat has the payment: accepted as a hint, not believed. */
+  answer = post_notification (f, body, &status);
+  assert_reply (answer, "SUCCESS");
+  g_clear_pointer (&answer, wxpay_params_unref);
+  settle (f);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+
+  /* The sim's own notification comes too: one more duplicate. */
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+
+  for (int i = 0; i < 3; i++)
+    {
+      answer = post_notification (f, body, &status);
+      g_assert_cmpuint (status, ==, 200);
+      assert_reply (answer, "SUCCESS");
+      g_clear_pointer (&answer, wxpay_params_unref);
+      settle (f);
+      g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_PAID);
+    }
+
+  /* A fresh engine does not drive the attempt: the ledger says PAID, so still SUCCESS. */
+  g_clear_object (&f->checkout);
+  f->checkout = make_checkout (f);
+  saoma_notify_listener_set_checkout (f->listener, f->checkout);
+  answer = post_notification (f, body, &status);
+  assert_reply (answer, "SUCCESS");
+}
+
+static void
+test_http (Fixture       *f,
+           gconstpointer  data)
+{
+  g_autoptr(WxpayParams) answer = NULL;
+  guint status = 0;
+
+  answer = request (f, "GET", SAOMA_NOTIFY_LISTENER_DEFAULT_PATH, NULL, &status);
+  g_assert_cmpuint (status, ==, 405);
+  g_clear_pointer (&answer, wxpay_params_unref);
+
+  answer = request (f, "POST", "/elsewhere", "<xml></xml>", &status);
+  g_assert_cmpuint (status, ==, 404);
+  g_assert_cmpuint (f->accepted + f->refused, ==, 0);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  g_log_set_debug_enabled (g_getenv ("G_MESSAGES_DEBUG") != NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/listener/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
+  ADD ("from-sim", test_from_sim);
+  ADD ("forged", test_forged);
+  ADD ("mismatch", test_mismatch);
+  ADD ("duplicates", test_duplicates);
+  ADD ("http", test_http);
+
+#undef ADD
+
+  return g_test_run ();
+}
