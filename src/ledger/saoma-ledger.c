@@ -897,7 +897,15 @@ static gboolean
 transition_allowed (SaomaAttemptState from,
                     SaomaAttemptState to)
 {
-  if (from == to || !saoma_attempt_state_is_final (from))
+  if (from == to)
+    return TRUE;
+
+  /* Only money that was taken can be given back. */
+  if ((to == SAOMA_ATTEMPT_PARTIALLY_REFUNDED || to == SAOMA_ATTEMPT_REFUNDED) &&
+      from != SAOMA_ATTEMPT_PAID && from != SAOMA_ATTEMPT_PARTIALLY_REFUNDED)
+    return FALSE;
+
+  if (!saoma_attempt_state_is_final (from))
     return TRUE;
 
   switch (from)
@@ -1622,8 +1630,10 @@ saoma_ledger_finalize (GObject *object)
 {
   SaomaLedger *self = (SaomaLedger *)object;
 
-  /* Queued ops hold a reference, so the pool is idle by now. */
-  g_thread_pool_free (self->pool, FALSE, TRUE);
+  /* Queued ops hold a reference, so nothing is queued now. Do not wait: the last reference
+   * may be dropped by the pool's own thread (the tail of an op after its GTask returned),
+   * and waiting there for that thread would deadlock. */
+  g_thread_pool_free (self->pool, TRUE, FALSE);
   if (self->db != NULL)
     sqlite3_close_v2 (self->db);
   g_mutex_clear (&self->write_lock);
@@ -2383,4 +2393,171 @@ out:
   sqlite3_close_v2 (db);
 
   return ret;
+}
+
+/* Reports and refund recovery (added for the day close and the refunder, issue 7). Read-only
+ * queries run as ops so they see every write submitted before them. */
+
+typedef struct
+{
+  int          kind;      /* 0: refunds succeeded in range, 1: unfinished refunds, 2: events */
+  gint64       start_us;
+  gint64       end_us;
+  const char  *event_kind;
+} ReportQuery;
+
+static gpointer
+report_query_op (SaomaLedger  *self,
+                 gpointer      data,
+                 GPtrArray    *emits,
+                 GError      **error)
+{
+  ReportQuery *q = data;
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) ret = NULL;
+  int rc;
+
+  switch (q->kind)
+    {
+    case 0:
+      stmt = prepare (self->db, "SELECT " REFUND_COLUMNS " FROM refunds WHERE state = 'SUCCESS'"
+                      " AND succeeded >= ? AND succeeded < ? ORDER BY succeeded, id", error);
+      if (stmt != NULL)
+        {
+          sqlite3_bind_int64 (stmt, 1, q->start_us);
+          sqlite3_bind_int64 (stmt, 2, q->end_us);
+        }
+      break;
+    case 1:
+      stmt = prepare (self->db, "SELECT " REFUND_COLUMNS " FROM refunds"
+                      " WHERE state IN ('CREATED', 'UNKNOWN', 'PROCESSING') ORDER BY created, id",
+                      error);
+      break;
+    default:
+      stmt = prepare (self->db, "SELECT id, time, out_trade_no, kind, detail FROM events"
+                      " WHERE out_trade_no IS NULL AND kind = ? ORDER BY id", error);
+      if (stmt != NULL)
+        bind_text (stmt, 1, q->event_kind);
+      break;
+    }
+  if (stmt == NULL)
+    return NULL;
+
+  if (q->kind == 2)
+    ret = g_ptr_array_new_with_free_func ((GDestroyNotify)saoma_ledger_event_free);
+  else
+    ret = g_ptr_array_new_with_free_func ((GDestroyNotify)saoma_ledger_refund_free);
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      if (q->kind == 2)
+        {
+          SaomaLedgerEvent *event = g_new0 (SaomaLedgerEvent, 1);
+
+          event->id = sqlite3_column_int64 (stmt, 0);
+          event->time = sqlite3_column_int64 (stmt, 1);
+          event->out_trade_no = column_dup (stmt, 2);
+          event->kind = column_dup (stmt, 3);
+          event->detail = column_dup (stmt, 4);
+          g_ptr_array_add (ret, event);
+        }
+      else
+        g_ptr_array_add (ret, refund_from_stmt (stmt));
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      saoma_ledger_set_sqlite_error (error, self->db, "Cannot run a report query");
+      return NULL;
+    }
+
+  return g_steal_pointer (&ret);
+}
+
+/**
+ * saoma_ledger_list_refunds_succeeded_sync:
+ *
+ * Returns: (transfer full) (element-type SaomaLedgerRefund): refunds in state SUCCESS whose
+ *   success time is in [@start_us, @end_us), oldest first
+ */
+GPtrArray *
+saoma_ledger_list_refunds_succeeded_sync (SaomaLedger  *self,
+                                          gint64        start_us,
+                                          gint64        end_us,
+                                          GError      **error)
+{
+  ReportQuery q = { 0, start_us, end_us, NULL };
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+
+  return run_op (self, report_query_op, &q, error);
+}
+
+/**
+ * saoma_ledger_list_unfinished_refunds_sync:
+ *
+ * Returns: (transfer full) (element-type SaomaLedgerRefund): refunds not final yet (CREATED,
+ *   UNKNOWN, PROCESSING), oldest first
+ */
+GPtrArray *
+saoma_ledger_list_unfinished_refunds_sync (SaomaLedger  *self,
+                                           GError      **error)
+{
+  ReportQuery q = { 1, 0, 0, NULL };
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+
+  return run_op (self, report_query_op, &q, error);
+}
+
+static void
+report_query_free (gpointer data)
+{
+  g_free (data);
+}
+
+void
+saoma_ledger_list_unfinished_refunds_async (SaomaLedger         *self,
+                                            GCancellable        *cancellable,
+                                            GAsyncReadyCallback  callback,
+                                            gpointer             user_data)
+{
+  ReportQuery *q = g_new0 (ReportQuery, 1);
+
+  g_return_if_fail (SAOMA_IS_LEDGER (self));
+
+  q->kind = 1;
+  queue_op (self, report_query_op, q, report_query_free, (GDestroyNotify)g_ptr_array_unref,
+            saoma_ledger_list_unfinished_refunds_async, cancellable, callback, user_data);
+}
+
+GPtrArray *
+saoma_ledger_list_unfinished_refunds_finish (SaomaLedger   *self,
+                                             GAsyncResult  *result,
+                                             GError       **error)
+{
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * saoma_ledger_list_till_events_sync:
+ * @kind: the event kind, e.g. "day-close"
+ *
+ * Returns: (transfer full) (element-type SaomaLedgerEvent): till-wide events (no
+ *   out_trade_no) of @kind, oldest first
+ */
+GPtrArray *
+saoma_ledger_list_till_events_sync (SaomaLedger  *self,
+                                    const char   *kind,
+                                    GError      **error)
+{
+  ReportQuery q = { 2, 0, 0, kind };
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (kind != NULL, NULL);
+
+  return run_op (self, report_query_op, &q, error);
 }

@@ -351,6 +351,16 @@ test_transitions (Fixture       *f,
   g_object_unref (snap);
 
   /* Final: no way back, and the refusal writes nothing. */
+  {
+    g_autoptr(SaomaAttempt) other = insert (f->ledger, "T2", 100, T0);
+    SaomaAttempt *refused = set_state (f->ledger, "T2", SAOMA_ATTEMPT_REFUNDED, &error);
+
+    /* Nor can unpaid money be refunded. */
+    g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID);
+    g_assert_null (refused);
+    g_clear_error (&error);
+    g_assert_cmpuint (count_events (f->ledger, "T2"), ==, 1);
+  }
   snap = set_state (f->ledger, "T1", SAOMA_ATTEMPT_CLOSED, &error);
   g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID);
   g_assert_null (snap);
