@@ -38,8 +38,8 @@ static const Phrase scan_phrase = { N_("Scan with WeChat to pay"), "请使用微
 static const Phrase checking_phrase = { N_("Confirming your payment…"), "正在确认您的付款…" };
 static const Phrase thanks_phrase = { N_("Thank you!"), "谢谢惠顾！" };
 static const Phrase expired_phrase = { N_("This code has expired"), "二维码已过期" };
-static const Phrase cancelled_phrase = { N_("Payment cancelled"), "支付已取消" };
-static const Phrase failed_phrase = { N_("Payment not completed"), "支付未完成" };
+static const Phrase cancelled_phrase = { N_("Payment cancelled"), "付款已取消" };
+static const Phrase failed_phrase = { N_("Payment not completed"), "付款未完成" };
 
 struct _SaomaCustomerDisplay
 {
@@ -74,6 +74,8 @@ struct _SaomaCustomerDisplay
   int             amount_width;
   guint           rescale_idle_id;
   GdkSurface     *surface;           /* weak, ours while realized */
+  gulong          surface_layout_id;
+  gulong          cashier_enter_id;
 
   /* Template children. */
   GtkStack       *stack;
@@ -368,9 +370,12 @@ update (SaomaCustomerDisplay *self)
               }
             page = "ended";
             set_phrase (self, self->ended_title, self->ended_secondary, phrase);
-            gtk_image_set_from_icon_name (self->ended_icon,
-                                          phrase == &expired_phrase ? "alarm-symbolic"
-                                                                    : "dialog-information-symbolic");
+            if (phrase == &expired_phrase)
+              gtk_image_set_from_icon_name (self->ended_icon, "alarm-symbolic");
+            else if (phrase == &cancelled_phrase)
+              gtk_image_set_from_icon_name (self->ended_icon, "window-close-symbolic");
+            else
+              gtk_image_set_from_icon_name (self->ended_icon, "dialog-warning-symbolic");
             schedule_dismiss (self, out_trade_no);
           }
           break;
@@ -733,7 +738,8 @@ cashier_unrealize_cb (SaomaCustomerDisplay *self,
                       GtkWidget            *cashier)
 {
   if (self->cashier_surface != NULL)
-    g_signal_handlers_disconnect_by_data (self->cashier_surface, self);
+    g_clear_signal_handler (&self->cashier_enter_id, self->cashier_surface);
+  self->cashier_enter_id = 0;
   g_clear_weak_pointer (&self->cashier_surface);
 }
 
@@ -745,8 +751,9 @@ cashier_realize_cb (SaomaCustomerDisplay *self,
 
   cashier_unrealize_cb (self, cashier);
   g_set_weak_pointer (&self->cashier_surface, surface);
-  g_signal_connect_object (surface, "enter-monitor",
-                           G_CALLBACK (cashier_enter_monitor_cb), self, G_CONNECT_SWAPPED);
+  self->cashier_enter_id =
+    g_signal_connect_object (surface, "enter-monitor",
+                             G_CALLBACK (cashier_enter_monitor_cb), self, G_CONNECT_SWAPPED);
   queue_place (self);
 }
 
@@ -758,8 +765,9 @@ saoma_customer_display_realize (GtkWidget *widget)
   GTK_WIDGET_CLASS (saoma_customer_display_parent_class)->realize (widget);
 
   g_set_weak_pointer (&self->surface, gtk_native_get_surface (GTK_NATIVE (self)));
-  g_signal_connect_object (self->surface, "layout",
-                           G_CALLBACK (surface_layout_cb), self, G_CONNECT_SWAPPED);
+  self->surface_layout_id =
+    g_signal_connect_object (self->surface, "layout",
+                             G_CALLBACK (surface_layout_cb), self, G_CONNECT_SWAPPED);
 }
 
 static void
@@ -767,8 +775,10 @@ saoma_customer_display_unrealize (GtkWidget *widget)
 {
   SaomaCustomerDisplay *self = SAOMA_CUSTOMER_DISPLAY (widget);
 
+  /* Only our handler: GtkNative's own handlers on the surface carry the same data. */
   if (self->surface != NULL)
-    g_signal_handlers_disconnect_by_data (self->surface, self);
+    g_clear_signal_handler (&self->surface_layout_id, self->surface);
+  self->surface_layout_id = 0;
   g_clear_weak_pointer (&self->surface);
 
   GTK_WIDGET_CLASS (saoma_customer_display_parent_class)->unrealize (widget);
@@ -797,7 +807,8 @@ saoma_customer_display_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_clear_object (&self->monitors);
 
-  gtk_widget_dispose_template (GTK_WIDGET (self), SAOMA_TYPE_CUSTOMER_DISPLAY);
+  /* No gtk_widget_dispose_template(): on GTK 4.8 it unparents the window's child behind
+   * GtkWindow's back, which then unparents it again. GtkWindow disposes the child itself. */
 
   G_OBJECT_CLASS (saoma_customer_display_parent_class)->dispose (object);
 }
