@@ -1,0 +1,438 @@
+/* test-cli.c: the built saoma binary's headless commands, as real processes, against an
+ * in-process wxpay-sim. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+
+#include "ledger/saoma-ledger.h"
+#include "sim/wxpay-sim-server.h"
+
+typedef struct {
+  char           *dir;
+  char           *ledger;
+  WxpaySimServer *sim;
+  const char     *gateway;
+} Fixture;
+
+static char *
+saoma_path (void)
+{
+  const char *build = g_getenv ("SAOMA_BUILD_DIR");
+
+  return g_build_filename (build ? build : BUILD_DIR, "src", "app", "saoma", NULL);
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("saoma-cli-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->ledger = g_build_filename (f->dir, "ledger.db", NULL);
+
+  f->sim = g_object_new (WXPAY_TYPE_SIM_SERVER, "close-min-age", 0u, NULL);
+  wxpay_sim_server_listen (f->sim, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  f->gateway = wxpay_sim_server_get_base_uri (f->sim);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  wxpay_sim_server_shutdown (f->sim);
+  g_clear_object (&f->sim);
+  remove_tree (f->dir);
+  g_free (f->ledger);
+  g_free (f->dir);
+}
+
+typedef struct {
+  GSubprocess *process;
+  gboolean     exited;
+  char        *out;
+  char        *err;
+} Run;
+
+static void
+communicate_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (object), result, &run->out, &run->err,
+                                        &error);
+  g_assert_no_error (error);
+  run->exited = TRUE;
+}
+
+static gboolean
+guard_cb (gpointer data)
+{
+  *(gboolean *)data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+#define WAIT_UNTIL(cond)                                                   \
+  G_STMT_START {                                                           \
+    gboolean timed_out_ = FALSE;                                           \
+    guint guard_ = g_timeout_add_seconds (30, guard_cb, &timed_out_);      \
+    while (!(cond))                                                        \
+      {                                                                    \
+        g_main_context_iteration (NULL, TRUE);                             \
+        g_assert_false (timed_out_);                                       \
+      }                                                                    \
+    g_source_remove (guard_);                                              \
+  } G_STMT_END
+
+/* Starts saoma with @args (NULL-terminated) and the given environment tweak. */
+static Run *
+start (const char *crash_at,
+       const char *first,
+       ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  Run *run = g_new0 (Run, 1);
+  va_list args;
+
+  g_ptr_array_add (argv, saoma_path ());
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "en", TRUE);
+  if (crash_at != NULL)
+    g_subprocess_launcher_setenv (launcher, "SAOMA_CRASH_AT", crash_at, TRUE);
+  run->process = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv->pdata,
+                                               &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (run->process, NULL, NULL, communicate_cb, run);
+  return run;
+}
+
+static int
+finish (Run *run)
+{
+  WAIT_UNTIL (run->exited);
+  g_subprocess_wait (run->process, NULL, NULL);
+  if (g_subprocess_get_if_signaled (run->process))
+    return -g_subprocess_get_term_sig (run->process);
+  return g_subprocess_get_exit_status (run->process);
+}
+
+static void
+run_free (Run *run)
+{
+  g_clear_object (&run->process);
+  g_free (run->out);
+  g_free (run->err);
+  g_free (run);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
+
+static guint
+count_lines (const char *text)
+{
+  guint n = 0;
+
+  for (const char *p = text; p && *p; p++)
+    if (*p == '\n')
+      n++;
+  return n;
+}
+
+/* Bad input: one clear line on stderr, nothing on stdout, the usage status. */
+static void
+assert_usage_error (Run        *run,
+                    int         expected_status,
+                    const char *expected_text)
+{
+  int status = finish (run);
+
+  g_test_message ("stderr: %s", run->err);
+  g_assert_cmpint (status, ==, expected_status);
+  g_assert_cmpstr (run->out, ==, "");
+  g_assert_cmpuint (count_lines (run->err), ==, 1);
+  g_assert_true (g_str_has_prefix (run->err, "saoma: "));
+  if (expected_text != NULL)
+    g_assert_nonnull (strstr (run->err, expected_text));
+}
+
+static void
+test_bad_input (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *empty_key = g_build_filename (f->dir, "empty.key", NULL);
+  g_autofree char *missing_key = g_build_filename (f->dir, "missing.key", NULL);
+  g_autofree char *no_ledger = g_build_filename (f->dir, "nope.db", NULL);
+  struct {
+    int         status;
+    const char *text;
+    const char *args[8];
+  } cases[] = {
+    { 2, "amount", { "--charge", "abc", "--gateway", f->gateway, "--ledger", f->ledger } },
+    { 2, "zero", { "--charge", "0", "--gateway", f->gateway, "--ledger", f->ledger } },
+    { 2, "decimal", { "--charge", "1.234", "--gateway", f->gateway, "--ledger", f->ledger } },
+    { 2, NULL, { "--charge", "-1", "--gateway", f->gateway, "--ledger", f->ledger } },
+    { 2, NULL, { "--charge", "1e3", "--gateway", f->gateway, "--ledger", f->ledger } },
+    { 2, "--gateway", { "--charge", "12", "--ledger", f->ledger } },
+    { 2, "http(s)", { "--charge", "12", "--gateway", "ftp://x", "--ledger", f->ledger } },
+    { 2, "key file", { "--charge", "12", "--gateway", f->gateway, "--key-file", missing_key,
+                       "--ledger", f->ledger } },
+    { 2, "empty", { "--charge", "12", "--gateway", f->gateway, "--key-file", empty_key,
+                    "--ledger", f->ledger } },
+    { 2, "--key-file", { "--recover", "--gateway", "https://api.mch.weixin.qq.com",
+                         "--ledger", f->ledger } },
+    { 2, "date", { "--export-day", "2024-13-01", "--ledger", f->ledger } },
+    { 2, NULL, { "--export-day", "yesterday", "--ledger", f->ledger } },
+    { 1, "no ledger", { "--export-day", "2024-01-01", "--ledger", no_ledger } },
+    { 2, "cannot be combined", { "--charge", "1", "--recover", "--ledger", f->ledger } },
+    { 2, "--bogus", { "--charge", "1", "--bogus", "--ledger", f->ledger } },
+    { 2, "--validity", { "--charge", "1", "--gateway", f->gateway, "--validity", "5",
+                         "--ledger", f->ledger } },
+  };
+
+  g_assert_true (g_file_set_contents (empty_key, "  \n", -1, NULL));
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char **a = cases[i].args;
+      g_autoptr(Run) run = start (NULL, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL);
+
+      g_test_message ("case %u: %s %s", i, a[0], a[1]);
+      assert_usage_error (run, cases[i].status, cases[i].text);
+    }
+
+  /* Nothing was charged by any of them. */
+  {
+    g_autofree char *json = wxpay_sim_server_dup_orders_json (f->sim);
+
+    g_assert_null (strstr (json, "out_trade_no"));
+  }
+}
+
+/* An unreachable gateway: the attempt is FAILED (nothing was sent), exit 1, one stderr line. */
+static void
+test_unreachable (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(Run) run = start (NULL, "--charge", "12.50", "--gateway", "http://127.0.0.1:9",
+                              "--ledger", f->ledger, NULL);
+  g_auto(GStrv) lines = NULL;
+
+  g_assert_cmpint (finish (run), ==, 1);
+  lines = g_strsplit (run->out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  g_assert_true (g_str_has_prefix (lines[0], "T01"));
+  g_assert_cmpstr (lines[1], ==, "");
+  g_assert_true (g_str_has_prefix (lines[2], "FAILED: "));
+  g_assert_cmpuint (count_lines (run->err), ==, 1);
+}
+
+/* communicate() collects the output only at exit: the sim tells the out_trade_no first.
+ * Waits until the sim knows an order (the charge's), returns its out_trade_no. */
+static char *
+wait_for_order (Fixture *f)
+{
+  char *otn = NULL;
+
+  WAIT_UNTIL (({
+    g_autofree char *json = wxpay_sim_server_dup_orders_json (f->sim);
+    const char *p = strstr (json, "\"out_trade_no\":\"");
+
+    if (p != NULL)
+      {
+        p += strlen ("\"out_trade_no\":\"");
+        otn = g_strndup (p, strchr (p, '"') - p);
+      }
+    otn != NULL;
+  }));
+
+  return otn;
+}
+
+static SaomaAttemptState
+ledger_state (Fixture    *f,
+              const char *otn)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(SaomaAttempt) attempt = NULL;
+
+  g_assert_no_error (error);
+  attempt = saoma_ledger_get_attempt_sync (ledger, otn, &error);
+  g_assert_no_error (error);
+  return saoma_attempt_get_state (attempt);
+}
+
+/* --charge, paid through the sim's control operation: prints out_trade_no, code_url, PAID. */
+static void
+test_charge_paid (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *key_file = g_build_filename (f->dir, "api.key", NULL);
+  g_autofree char *otn = NULL;
+  g_autofree char *csv_path = g_build_filename (f->dir, "day.csv", NULL);
+  g_autofree char *csv = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autoptr(Run) export = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+  g_auto(GStrv) lines = NULL;
+
+  /* The key from a file, with the whitespace editors leave. */
+  g_assert_true (g_file_set_contents (key_file, WXPAY_SIM_DEFAULT_KEY "\n", -1, NULL));
+
+  run = start (NULL, "--charge", "38.50", "--body", "Noodles", "--gateway", f->gateway,
+               "--key-file", key_file, "--appid", WXPAY_SIM_DEFAULT_APPID,
+               "--mch-id", WXPAY_SIM_DEFAULT_MCH_ID, "--ledger", f->ledger,
+               "--poll-interval", "200", NULL);
+  otn = wait_for_order (f);
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (finish (run), ==, 0);
+  lines = g_strsplit (run->out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  g_assert_cmpstr (lines[0], ==, otn);
+  g_assert_true (g_str_has_prefix (lines[1], "weixin://wxpay/bizpayurl?pr="));
+  g_assert_cmpstr (lines[2], ==, "PAID");
+  g_assert_cmpstr (run->err, ==, "");
+  g_assert_cmpint (ledger_state (f, otn), ==, SAOMA_ATTEMPT_PAID);
+
+  /* The key never shows up on disk next to the ledger. */
+  {
+    g_autofree char *db = NULL;
+    gsize len = 0;
+
+    g_assert_true (g_file_get_contents (f->ledger, &db, &len, NULL));
+    g_assert_null (g_strstr_len (db, len, WXPAY_SIM_DEFAULT_KEY));
+  }
+
+  export = start (NULL, "--export-day", today, "--ledger", f->ledger, "--output", csv_path, NULL);
+  g_assert_cmpint (finish (export), ==, 0);
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  g_assert_nonnull (strstr (csv, otn));
+  g_assert_nonnull (strstr (csv, ",38.50,0.00,PAID,Noodles"));
+}
+
+/* SIGTERM is the cashier's cancel: the order is closed at WeChat, exit 1, CLOSED. */
+static void
+test_charge_cancelled (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autofree char *otn = NULL;
+  g_autoptr(Run) run = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autofree char *json = NULL;
+
+  run = start (NULL, "--charge", "5", "--gateway", f->gateway, "--ledger", f->ledger,
+               "--close-delay", "0", "--poll-interval", "200", NULL);
+  otn = wait_for_order (f);
+  g_subprocess_send_signal (run->process, SIGTERM);
+
+  g_assert_cmpint (finish (run), ==, 1);
+  lines = g_strsplit (run->out, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, otn);
+  g_assert_cmpstr (lines[2], ==, "CLOSED");
+  g_assert_cmpint (ledger_state (f, otn), ==, SAOMA_ATTEMPT_CLOSED);
+  json = wxpay_sim_server_dup_orders_json (f->sim);
+  g_assert_nonnull (strstr (json, "\"state\":\"CLOSED\""));
+}
+
+/* Killed after WAITING was written, paid meanwhile: --recover finds it PAID. */
+static void
+test_crash_recover (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *otn = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autoptr(Run) recover = NULL;
+  g_autoptr(Run) unpaid = NULL;
+  g_autoptr(Run) recover2 = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  run = start ("after-waiting", "--charge", "7.77", "--gateway", f->gateway,
+               "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (run), ==, -SIGKILL);
+  lines = g_strsplit (run->out, "\n", -1);
+  otn = g_strdup (lines[0]);
+  g_assert_cmpint (ledger_state (f, otn), ==, SAOMA_ATTEMPT_WAITING);
+
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+
+  recover = start (NULL, "--recover", "--gateway", f->gateway, "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (recover), ==, 0);
+  g_assert_cmpstr (recover->out, ==, "recovered 1: 1 PAID\n");
+  g_assert_cmpint (ledger_state (f, otn), ==, SAOMA_ATTEMPT_PAID);
+
+  /* Killed before anything was sent: recovery closes what re-entry creates, or fails it. */
+  unpaid = start ("after-insert", "--charge", "1", "--gateway", f->gateway,
+                  "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (unpaid), ==, -SIGKILL);
+  recover2 = start (NULL, "--recover", "--gateway", f->gateway, "--ledger", f->ledger,
+                    "--close-delay", "0", "--poll-interval", "200", NULL);
+  g_assert_cmpint (finish (recover2), ==, 0);
+  g_assert_cmpstr (recover2->out, ==, "recovered 1: 1 CLOSED\n");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *saoma = saoma_path ();
+
+  g_test_init (&argc, &argv, NULL);
+  g_log_set_debug_enabled (g_getenv ("G_MESSAGES_DEBUG") != NULL);
+
+  if (!g_file_test (saoma, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_print ("1..0 # SKIP %s is not built\n", saoma);
+      return 0;
+    }
+
+#define ADD(path, func) \
+  g_test_add ("/cli/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
+  ADD ("bad-input", test_bad_input);
+  ADD ("unreachable", test_unreachable);
+  ADD ("charge-paid", test_charge_paid);
+  ADD ("charge-cancelled", test_charge_cancelled);
+  ADD ("crash-recover", test_crash_recover);
+
+#undef ADD
+
+  return g_test_run ();
+}
