@@ -1484,7 +1484,7 @@ resume_list_cb (GObject      *source,
   g_autoptr(GPtrArray) refunds = NULL;
   g_autoptr(GError) error = NULL;
 
-  refunds = saoma_ledger_list_refunds_finish (SAOMA_LEDGER (source), result, &error);
+  refunds = saoma_ledger_list_unfinished_refunds_finish (SAOMA_LEDGER (source), result, &error);
   if (refunds == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -1534,9 +1534,8 @@ saoma_refunder_resume_async (SaomaRefunder       *self,
   g_task_set_source_tag (task, saoma_refunder_resume_async);
   g_task_set_task_data (task, g_new0 (ResumeData, 1), (GDestroyNotify) resume_data_free);
 
-  /* Refunds are few next to attempts; every refund ever created is a small read. */
-  saoma_ledger_list_refunds_async (self->ledger, NULL, 0, G_MAXINT64, NULL, resume_list_cb,
-                                   g_object_ref (task));
+  saoma_ledger_list_unfinished_refunds_async (self->ledger, NULL, resume_list_cb,
+                                              g_object_ref (task));
 }
 
 guint

@@ -273,4 +273,26 @@ gboolean      saoma_ledger_foreach_in_range_sync (SaomaLedger             *self,
                                                   GCancellable            *cancellable,
                                                   GError                 **error);
 
+/* Reports and refund recovery (added for the day close and the refunder, issue 7). */
+/* Refunds in state SUCCESS whose success time is in [@start_us, @end_us), oldest first. */
+GPtrArray    *saoma_ledger_list_refunds_succeeded_sync    (SaomaLedger  *self,
+                                                           gint64        start_us,
+                                                           gint64        end_us,
+                                                           GError      **error);
+/* Refunds not final yet (CREATED, UNKNOWN, PROCESSING), oldest first. */
+GPtrArray    *saoma_ledger_list_unfinished_refunds_sync   (SaomaLedger  *self,
+                                                           GError      **error);
+void          saoma_ledger_list_unfinished_refunds_async  (SaomaLedger        *self,
+                                                           GCancellable       *cancellable,
+                                                           GAsyncReadyCallback callback,
+                                                           gpointer            user_data);
+GPtrArray    *saoma_ledger_list_unfinished_refunds_finish (SaomaLedger  *self,
+                                                           GAsyncResult *result,
+                                                           GError      **error);
+/* Till-wide events (out_trade_no NULL) of @kind, oldest first (GPtrArray of
+ * SaomaLedgerEvent), e.g. the "day-close" records. */
+GPtrArray    *saoma_ledger_list_till_events_sync          (SaomaLedger  *self,
+                                                           const char   *kind,
+                                                           GError      **error);
+
 G_END_DECLS

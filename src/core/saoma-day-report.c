@@ -1,0 +1,868 @@
+/* saoma-day-report.c: counts and sums of one local day, hour by hour, and the Z close.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "saoma-day-report"
+
+#include "config.h"
+
+#include <string.h>
+#include <glib/gi18n-lib.h>
+
+#include "saoma-day-report.h"
+#include "saoma-export.h"
+#include "saoma-money.h"
+
+#define CLOSE_EVENT_KIND "day-close"
+
+struct _SaomaDayReport
+{
+  GObject     parent_instance;
+
+  GDate       date;
+  char       *day_text;
+  GTimeZone  *tz;
+  gint64      start_us;
+  gint64      end_us;
+  gint64      generated_us;
+
+  guint       n_payments;
+  gint64      payments_total;
+  guint       n_refunds;
+  gint64      refunds_total;
+  guint       n_late;
+  guint       hour_count[24];
+  gint64      hour_total[24];
+
+  GPtrArray  *payments;    /* SaomaAttempt * */
+  GPtrArray  *refunds;     /* SaomaLedgerRefund * */
+  GPtrArray  *unfinished;  /* SaomaAttempt * */
+};
+
+G_DEFINE_FINAL_TYPE (SaomaDayReport, saoma_day_report, G_TYPE_OBJECT)
+G_DEFINE_QUARK (saoma-day-report-error-quark, saoma_day_report_error)
+
+static void
+saoma_day_report_finalize (GObject *object)
+{
+  SaomaDayReport *self = SAOMA_DAY_REPORT (object);
+
+  g_free (self->day_text);
+  g_clear_pointer (&self->tz, g_time_zone_unref);
+  g_clear_pointer (&self->payments, g_ptr_array_unref);
+  g_clear_pointer (&self->refunds, g_ptr_array_unref);
+  g_clear_pointer (&self->unfinished, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (saoma_day_report_parent_class)->finalize (object);
+}
+
+static void
+saoma_day_report_class_init (SaomaDayReportClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = saoma_day_report_finalize;
+}
+
+static void
+saoma_day_report_init (SaomaDayReport *self)
+{
+  g_date_clear (&self->date, 1);
+  self->payments = g_ptr_array_new_with_free_func (g_object_unref);
+  self->refunds = g_ptr_array_new_with_free_func ((GDestroyNotify) saoma_ledger_refund_free);
+  self->unfinished = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+static SaomaLedgerRefund *
+refund_copy (const SaomaLedgerRefund *refund)
+{
+  SaomaLedgerRefund *copy = g_new0 (SaomaLedgerRefund, 1);
+
+  *copy = *refund;
+  copy->out_refund_no = g_strdup (refund->out_refund_no);
+  copy->out_trade_no = g_strdup (refund->out_trade_no);
+  copy->reason = g_strdup (refund->reason);
+  copy->refund_id = g_strdup (refund->refund_id);
+  return copy;
+}
+
+gint64
+saoma_day_report_payment_time (SaomaAttempt *attempt)
+{
+  gint64 paid_at;
+
+  g_return_val_if_fail (SAOMA_IS_ATTEMPT (attempt), 0);
+
+  paid_at = saoma_attempt_get_paid_at (attempt);
+  return paid_at > 0 ? paid_at : saoma_attempt_get_created (attempt);
+}
+
+static gboolean
+is_paid_state (SaomaAttemptState state)
+{
+  return state == SAOMA_ATTEMPT_PAID || state == SAOMA_ATTEMPT_PARTIALLY_REFUNDED
+         || state == SAOMA_ATTEMPT_REFUNDED;
+}
+
+static int
+compare_payments (gconstpointer a,
+                  gconstpointer b)
+{
+  SaomaAttempt *x = *(SaomaAttempt **) a;
+  SaomaAttempt *y = *(SaomaAttempt **) b;
+  gint64 tx = saoma_day_report_payment_time (x);
+  gint64 ty = saoma_day_report_payment_time (y);
+
+  if (tx != ty)
+    return tx < ty ? -1 : 1;
+  return saoma_attempt_get_id (x) < saoma_attempt_get_id (y) ? -1
+         : saoma_attempt_get_id (x) > saoma_attempt_get_id (y);
+}
+
+static int
+compare_refunds (gconstpointer a,
+                 gconstpointer b)
+{
+  const SaomaLedgerRefund *x = *(SaomaLedgerRefund **) a;
+  const SaomaLedgerRefund *y = *(SaomaLedgerRefund **) b;
+
+  if (x->succeeded != y->succeeded)
+    return x->succeeded < y->succeeded ? -1 : 1;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int
+compare_created (gconstpointer a,
+                 gconstpointer b)
+{
+  SaomaAttempt *x = *(SaomaAttempt **) a;
+  SaomaAttempt *y = *(SaomaAttempt **) b;
+
+  if (saoma_attempt_get_created (x) != saoma_attempt_get_created (y))
+    return saoma_attempt_get_created (x) < saoma_attempt_get_created (y) ? -1 : 1;
+  return saoma_attempt_get_id (x) < saoma_attempt_get_id (y) ? -1
+         : saoma_attempt_get_id (x) > saoma_attempt_get_id (y);
+}
+
+static guint
+local_hour (GTimeZone *tz,
+            gint64     time_us)
+{
+  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (time_us / G_USEC_PER_SEC);
+  g_autoptr(GDateTime) local = g_date_time_to_timezone (utc, tz);
+
+  return g_date_time_get_hour (local);
+}
+
+/**
+ * saoma_day_report_compute:
+ * @date: the local day
+ * @tz: (nullable): its time zone; %NULL for the local one
+ * @attempts: (element-type SaomaAttempt): candidate attempts
+ * @refunds: (element-type SaomaLedgerRefund) (nullable): candidate refunds
+ * @unfinished: (element-type SaomaAttempt) (nullable): non-final attempts
+ * @generated_us: when the report is made
+ *
+ * Returns: (transfer full): the report
+ */
+SaomaDayReport *
+saoma_day_report_compute (const GDate *date,
+                          GTimeZone   *tz,
+                          GPtrArray   *attempts,
+                          GPtrArray   *refunds,
+                          GPtrArray   *unfinished,
+                          gint64       generated_us)
+{
+  SaomaDayReport *self;
+  GHashTable *seen;
+
+  g_return_val_if_fail (date != NULL && g_date_valid (date), NULL);
+
+  self = g_object_new (SAOMA_TYPE_DAY_REPORT, NULL);
+  self->date = *date;
+  self->tz = tz ? g_time_zone_ref (tz) : g_time_zone_new_local ();
+  self->day_text = g_strdup_printf ("%04u-%02u-%02u", g_date_get_year (date),
+                                    g_date_get_month (date), g_date_get_day (date));
+  saoma_export_day_range (date, self->tz, &self->start_us, &self->end_us);
+  self->generated_us = generated_us;
+
+  /* The same attempt may come from several queries (e.g. a candidate that is also still
+   * unfinished); count each out_trade_no once. */
+  seen = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; attempts != NULL && i < attempts->len; i++)
+    {
+      SaomaAttempt *attempt = g_ptr_array_index (attempts, i);
+      gint64 when = saoma_day_report_payment_time (attempt);
+      guint hour;
+
+      if (!is_paid_state (saoma_attempt_get_state (attempt)))
+        continue;
+      if (when < self->start_us || when >= self->end_us)
+        continue;
+      if (!g_hash_table_add (seen, (gpointer) saoma_attempt_get_out_trade_no (attempt)))
+        continue;
+
+      g_ptr_array_add (self->payments, g_object_ref (attempt));
+      self->n_payments++;
+      self->payments_total += saoma_attempt_get_amount (attempt);
+      if (saoma_attempt_get_late (attempt))
+        self->n_late++;
+      hour = local_hour (self->tz, when);
+      self->hour_count[hour]++;
+      self->hour_total[hour] += saoma_attempt_get_amount (attempt);
+    }
+  g_hash_table_unref (seen);
+
+  seen = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; refunds != NULL && i < refunds->len; i++)
+    {
+      SaomaLedgerRefund *refund = g_ptr_array_index (refunds, i);
+
+      if (refund->state != SAOMA_REFUND_SUCCESS)
+        continue;
+      if (refund->succeeded < self->start_us || refund->succeeded >= self->end_us)
+        continue;
+      if (!g_hash_table_add (seen, refund->out_refund_no))
+        continue;
+
+      g_ptr_array_add (self->refunds, refund_copy (refund));
+      self->n_refunds++;
+      self->refunds_total += refund->amount;
+    }
+  g_hash_table_unref (seen);
+
+  seen = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; unfinished != NULL && i < unfinished->len; i++)
+    {
+      SaomaAttempt *attempt = g_ptr_array_index (unfinished, i);
+
+      if (saoma_attempt_state_is_final (saoma_attempt_get_state (attempt)))
+        continue;
+      if (saoma_attempt_get_created (attempt) >= self->end_us)
+        continue;
+      if (!g_hash_table_add (seen, (gpointer) saoma_attempt_get_out_trade_no (attempt)))
+        continue;
+      g_ptr_array_add (self->unfinished, g_object_ref (attempt));
+    }
+  g_hash_table_unref (seen);
+
+  g_ptr_array_sort (self->payments, compare_payments);
+  g_ptr_array_sort (self->refunds, compare_refunds);
+  g_ptr_array_sort (self->unfinished, compare_created);
+
+  return self;
+}
+
+/**
+ * saoma_day_report_load_sync:
+ * @ledger: the ledger
+ * @date: the local day
+ * @tz: (nullable): the store's time zone; %NULL for the local one
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): the report, or %NULL
+ */
+SaomaDayReport *
+saoma_day_report_load_sync (SaomaLedger  *ledger,
+                            const GDate  *date,
+                            GTimeZone    *tz,
+                            GError      **error)
+{
+  g_autoptr(GTimeZone) zone = tz ? g_time_zone_ref (tz) : g_time_zone_new_local ();
+  g_autoptr(GPtrArray) attempts = NULL;
+  g_autoptr(GPtrArray) refunds = NULL;
+  g_autoptr(GPtrArray) unfinished = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gint64 start_us, end_us;
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
+  g_return_val_if_fail (date != NULL && g_date_valid (date), NULL);
+
+  saoma_export_day_range (date, zone, &start_us, &end_us);
+
+  if (!(attempts = saoma_ledger_list_range_sync (ledger, start_us - G_GINT64_CONSTANT (86400) * G_USEC_PER_SEC,
+                                                 end_us, &local_error)) ||
+      !(refunds = saoma_ledger_list_refunds_succeeded_sync (ledger, start_us, end_us,
+                                                            &local_error)) ||
+      !(unfinished = saoma_ledger_list_unfinished_sync (ledger, &local_error)))
+    {
+      g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
+                   _("The ledger could not be read: %s"), local_error->message);
+      return NULL;
+    }
+
+  return saoma_day_report_compute (date, zone, attempts, refunds, unfinished,
+                                   g_get_real_time ());
+}
+
+typedef struct {
+  SaomaLedger *ledger;
+  GDate        date;
+  GTimeZone   *tz;
+} LoadData;
+
+static void
+load_data_free (LoadData *data)
+{
+  g_clear_object (&data->ledger);
+  g_clear_pointer (&data->tz, g_time_zone_unref);
+  g_free (data);
+}
+
+static void
+load_worker (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  LoadData *data = task_data;
+  GError *error = NULL;
+  SaomaDayReport *report;
+
+  report = saoma_day_report_load_sync (data->ledger, &data->date, data->tz, &error);
+  if (report == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, report, g_object_unref);
+}
+
+void
+saoma_day_report_load_async (SaomaLedger         *ledger,
+                             const GDate         *date,
+                             GTimeZone           *tz,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  LoadData *data;
+
+  g_return_if_fail (SAOMA_IS_LEDGER (ledger));
+  g_return_if_fail (date != NULL && g_date_valid (date));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, saoma_day_report_load_async);
+  data = g_new0 (LoadData, 1);
+  data->ledger = g_object_ref (ledger);
+  data->date = *date;
+  data->tz = tz ? g_time_zone_ref (tz) : NULL;
+  g_task_set_task_data (task, data, (GDestroyNotify) load_data_free);
+  g_task_run_in_thread (task, load_worker);
+}
+
+/**
+ * saoma_day_report_load_finish:
+ *
+ * Returns: (transfer full): the report, or %NULL
+ */
+SaomaDayReport *
+saoma_day_report_load_finish (GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+const char *
+saoma_day_report_get_day_text (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), NULL);
+  return self->day_text;
+}
+
+void
+saoma_day_report_get_date (SaomaDayReport *self,
+                           GDate          *out_date)
+{
+  g_return_if_fail (SAOMA_IS_DAY_REPORT (self));
+  *out_date = self->date;
+}
+
+GTimeZone *
+saoma_day_report_get_timezone (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), NULL);
+  return self->tz;
+}
+
+gint64
+saoma_day_report_get_start (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
+  return self->start_us;
+}
+
+gint64
+saoma_day_report_get_end (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
+  return self->end_us;
+}
+
+gint64
+saoma_day_report_get_generated (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
+  return self->generated_us;
+}
+
+guint
+saoma_day_report_get_n_payments (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
+  return self->n_payments;
+}
+
+gint64
+saoma_day_report_get_payments_total (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
+  return self->payments_total;
+}
+
+guint
+saoma_day_report_get_n_refunds (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
+  return self->n_refunds;
+}
+
+gint64
+saoma_day_report_get_refunds_total (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
+  return self->refunds_total;
+}
+
+gint64
+saoma_day_report_get_net (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
+  return self->payments_total - self->refunds_total;
+}
+
+guint
+saoma_day_report_get_n_late (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
+  return self->n_late;
+}
+
+guint
+saoma_day_report_get_hour_count (SaomaDayReport *self,
+                                 guint           hour)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
+  g_return_val_if_fail (hour < 24, 0);
+  return self->hour_count[hour];
+}
+
+gint64
+saoma_day_report_get_hour_total (SaomaDayReport *self,
+                                 guint           hour)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
+  g_return_val_if_fail (hour < 24, 0);
+  return self->hour_total[hour];
+}
+
+gint64
+saoma_day_report_get_max_hour_total (SaomaDayReport *self)
+{
+  gint64 max = 0;
+
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
+  for (guint h = 0; h < 24; h++)
+    max = MAX (max, self->hour_total[h]);
+  return max;
+}
+
+/**
+ * saoma_day_report_get_payments:
+ *
+ * Returns: (transfer none) (element-type SaomaAttempt): payments of the day, oldest first
+ */
+GPtrArray *
+saoma_day_report_get_payments (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), NULL);
+  return self->payments;
+}
+
+/**
+ * saoma_day_report_get_refunds:
+ *
+ * Returns: (transfer none) (element-type SaomaLedgerRefund): refunds of the day
+ */
+GPtrArray *
+saoma_day_report_get_refunds (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), NULL);
+  return self->refunds;
+}
+
+/**
+ * saoma_day_report_get_unfinished:
+ *
+ * Returns: (transfer none) (element-type SaomaAttempt): attempts not final
+ */
+GPtrArray *
+saoma_day_report_get_unfinished (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), NULL);
+  return self->unfinished;
+}
+
+char *
+saoma_day_report_format_time (SaomaDayReport *self,
+                              gint64          time_us)
+{
+  g_autoptr(GDateTime) utc = NULL;
+  g_autoptr(GDateTime) local = NULL;
+
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), NULL);
+
+  utc = g_date_time_new_from_unix_utc (time_us / G_USEC_PER_SEC);
+  local = g_date_time_to_timezone (utc, self->tz);
+  return g_date_time_format (local, "%Y-%m-%d %H:%M:%S");
+}
+
+/* CSV ------------------------------------------------------------------------------------ */
+
+static void
+csv_field (GString    *out,
+           const char *value,
+           gboolean    first)
+{
+  if (!first)
+    g_string_append_c (out, ',');
+  if (value == NULL)
+    return;
+
+  if (strpbrk (value, ",\"\r\n") == NULL)
+    {
+      g_string_append (out, value);
+      return;
+    }
+
+  g_string_append_c (out, '"');
+  for (const char *p = value; *p; p++)
+    {
+      if (*p == '"')
+        g_string_append_c (out, '"');
+      g_string_append_c (out, *p);
+    }
+  g_string_append_c (out, '"');
+}
+
+/* One record from a NULL-terminated list of fields. */
+static void
+csv_record (GString    *out,
+            const char *first,
+            ...)
+{
+  va_list args;
+  const char *field;
+
+  csv_field (out, first, TRUE);
+  va_start (args, first);
+  while ((field = va_arg (args, const char *)) != NULL)
+    csv_field (out, field, FALSE);
+  va_end (args);
+  g_string_append (out, "\r\n");
+}
+
+static char *
+time_zone_text (SaomaDayReport *self)
+{
+  g_autoptr(GDateTime) start = NULL;
+  gint64 offset;
+  gint64 minutes;
+
+  start = g_date_time_new_from_unix_utc (self->start_us / G_USEC_PER_SEC);
+  offset = g_time_zone_get_offset (self->tz,
+                                   g_time_zone_find_interval (self->tz, G_TIME_TYPE_UNIVERSAL,
+                                                              self->start_us / G_USEC_PER_SEC));
+  minutes = ABS (offset) / 60;
+  return g_strdup_printf ("%c%02" G_GINT64_FORMAT ":%02" G_GINT64_FORMAT,
+                          offset < 0 ? '-' : '+', minutes / 60, minutes % 60);
+}
+
+char *
+saoma_day_report_to_csv (SaomaDayReport *self)
+{
+  GString *out;
+  g_autofree char *tz_text = NULL;
+  g_autofree char *generated = NULL;
+  g_autofree char *n_pay = NULL, *pay_total = NULL, *n_ref = NULL, *ref_total = NULL;
+  g_autofree char *net = NULL, *n_late = NULL, *n_unfinished = NULL;
+
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), NULL);
+
+  out = g_string_new ("\xEF\xBB\xBF");
+  tz_text = time_zone_text (self);
+  generated = saoma_day_report_format_time (self, self->generated_us);
+
+  csv_record (out, "report", "field", "value", NULL);
+  csv_record (out, "report", "day", self->day_text, NULL);
+  csv_record (out, "report", "time_zone", tz_text, NULL);
+  csv_record (out, "report", "generated", generated, NULL);
+  g_string_append (out, "\r\n");
+
+  n_pay = g_strdup_printf ("%u", self->n_payments);
+  pay_total = saoma_money_format_plain (self->payments_total);
+  n_ref = g_strdup_printf ("%u", self->n_refunds);
+  ref_total = saoma_money_format_plain (self->refunds_total);
+  net = saoma_money_format_plain (saoma_day_report_get_net (self));
+  n_late = g_strdup_printf ("%u", self->n_late);
+  n_unfinished = g_strdup_printf ("%u", self->unfinished->len);
+  csv_record (out, "summary", "item", "count", "amount", NULL);
+  csv_record (out, "summary", "payments", n_pay, pay_total, NULL);
+  csv_record (out, "summary", "refunds", n_ref, ref_total, NULL);
+  csv_record (out, "summary", "net", "", net, NULL);
+  csv_record (out, "summary", "late_payments", n_late, NULL);
+  csv_record (out, "summary", "not_final", n_unfinished, NULL);
+  g_string_append (out, "\r\n");
+
+  csv_record (out, "hour", "hour", "count", "amount", NULL);
+  for (guint h = 0; h < 24; h++)
+    {
+      g_autofree char *hour = g_strdup_printf ("%02u", h);
+      g_autofree char *count = g_strdup_printf ("%u", self->hour_count[h]);
+      g_autofree char *total = saoma_money_format_plain (self->hour_total[h]);
+
+      csv_record (out, "hour", hour, count, total, NULL);
+    }
+  g_string_append (out, "\r\n");
+
+  csv_record (out, "payment", "paid_time", "till", "out_trade_no", "transaction_id", "amount",
+              "refunded", "state", "description", NULL);
+  for (guint i = 0; i < self->payments->len; i++)
+    {
+      SaomaAttempt *a = g_ptr_array_index (self->payments, i);
+      g_autofree char *when = saoma_day_report_format_time (self,
+                                                            saoma_day_report_payment_time (a));
+      g_autofree char *amount = saoma_money_format_plain (saoma_attempt_get_amount (a));
+      g_autofree char *refunded = saoma_money_format_plain (saoma_attempt_get_refunded (a));
+      const char *till = saoma_attempt_get_till_id (a);
+      const char *txid = saoma_attempt_get_transaction_id (a);
+      const char *desc = saoma_attempt_get_description (a);
+
+      csv_record (out, "payment", when, till ? till : "", saoma_attempt_get_out_trade_no (a),
+                  txid ? txid : "", amount, refunded,
+                  saoma_attempt_state_to_string (saoma_attempt_get_state (a)),
+                  desc ? desc : "", NULL);
+    }
+  g_string_append (out, "\r\n");
+
+  csv_record (out, "refund", "success_time", "out_refund_no", "out_trade_no", "refund_id",
+              "amount", "reason", NULL);
+  for (guint i = 0; i < self->refunds->len; i++)
+    {
+      SaomaLedgerRefund *r = g_ptr_array_index (self->refunds, i);
+      g_autofree char *when = saoma_day_report_format_time (self, r->succeeded);
+      g_autofree char *amount = saoma_money_format_plain (r->amount);
+
+      csv_record (out, "refund", when, r->out_refund_no, r->out_trade_no,
+                  r->refund_id ? r->refund_id : "", amount, r->reason ? r->reason : "", NULL);
+    }
+  g_string_append (out, "\r\n");
+
+  csv_record (out, "not_final", "created_time", "till", "out_trade_no", "amount", "state", NULL);
+  for (guint i = 0; i < self->unfinished->len; i++)
+    {
+      SaomaAttempt *a = g_ptr_array_index (self->unfinished, i);
+      g_autofree char *when = saoma_day_report_format_time (self, saoma_attempt_get_created (a));
+      g_autofree char *amount = saoma_money_format_plain (saoma_attempt_get_amount (a));
+      const char *till = saoma_attempt_get_till_id (a);
+
+      csv_record (out, "not_final", when, till ? till : "", saoma_attempt_get_out_trade_no (a),
+                  amount, saoma_attempt_state_to_string (saoma_attempt_get_state (a)), NULL);
+    }
+
+  return g_string_free (out, FALSE);
+}
+
+gboolean
+saoma_day_report_write_csv (SaomaDayReport  *self,
+                            const char      *path,
+                            GError         **error)
+{
+  g_autofree char *csv = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  csv = saoma_day_report_to_csv (self);
+  if (!g_file_set_contents (path, csv, -1, &local_error))
+    {
+      g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
+                   _("The report could not be saved: %s"), local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Z close ----------------------------------------------------------------------------------- */
+
+static char *
+close_prefix (SaomaDayReport *self)
+{
+  return g_strdup_printf ("Z close %s ", self->day_text);
+}
+
+char *
+saoma_day_report_find_close_sync (SaomaDayReport  *self,
+                                  SaomaLedger     *ledger,
+                                  GError         **error)
+{
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *prefix = NULL;
+
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), NULL);
+  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
+
+  events = saoma_ledger_list_till_events_sync (ledger, CLOSE_EVENT_KIND, &local_error);
+  if (events == NULL)
+    {
+      g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
+                   _("The ledger could not be read: %s"), local_error->message);
+      return NULL;
+    }
+
+  prefix = close_prefix (self);
+  for (guint i = 0; i < events->len; i++)
+    {
+      SaomaLedgerEvent *event = g_ptr_array_index (events, i);
+
+      if (g_str_has_prefix (event->detail, prefix))
+        return g_strdup (event->detail);
+    }
+
+  return NULL;
+}
+
+gboolean
+saoma_day_report_close_sync (SaomaDayReport  *self,
+                             SaomaLedger     *ledger,
+                             gboolean         acknowledge_unfinished,
+                             GError         **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *earlier = NULL;
+  g_autofree char *prefix = NULL;
+  g_autofree char *detail = NULL;
+  g_autofree char *tz_text = NULL;
+
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), FALSE);
+  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), FALSE);
+
+  if (self->unfinished->len > 0 && !acknowledge_unfinished)
+    {
+      g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_UNFINISHED,
+                   g_dngettext (GETTEXT_PACKAGE,
+                                "The day cannot be closed: %u payment is not final yet. Wait "
+                                "for it to finish, or confirm the close as manager.",
+                                "The day cannot be closed: %u payments are not final yet. Wait "
+                                "for them to finish, or confirm the close as manager.",
+                                self->unfinished->len),
+                   self->unfinished->len);
+      return FALSE;
+    }
+
+  earlier = saoma_day_report_find_close_sync (self, ledger, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  if (earlier != NULL)
+    {
+      g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_ALREADY_CLOSED,
+                   _("The day %s has already been closed."), self->day_text);
+      return FALSE;
+    }
+
+  prefix = close_prefix (self);
+  tz_text = time_zone_text (self);
+  detail = g_strdup_printf ("%s(%s): payments %u, %" G_GINT64_FORMAT " fen; refunds %u, %"
+                            G_GINT64_FORMAT " fen; net %" G_GINT64_FORMAT " fen; not final %u%s",
+                            prefix, tz_text, self->n_payments, self->payments_total,
+                            self->n_refunds, self->refunds_total,
+                            saoma_day_report_get_net (self), self->unfinished->len,
+                            self->unfinished->len > 0 ? " (acknowledged by the manager)" : "");
+
+  if (!saoma_ledger_append_event_sync (ledger, NULL, CLOSE_EVENT_KIND, detail, &local_error))
+    {
+      g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
+                   _("The day close could not be recorded: %s"), local_error->message);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+typedef struct {
+  SaomaLedger *ledger;
+  gboolean     acknowledge;
+} CloseData;
+
+static void
+close_data_free (CloseData *data)
+{
+  g_clear_object (&data->ledger);
+  g_free (data);
+}
+
+static void
+close_worker (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  CloseData *data = task_data;
+  GError *error = NULL;
+
+  if (saoma_day_report_close_sync (source_object, data->ledger, data->acknowledge, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+saoma_day_report_close_async (SaomaDayReport      *self,
+                              SaomaLedger         *ledger,
+                              gboolean             acknowledge_unfinished,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  CloseData *data;
+
+  g_return_if_fail (SAOMA_IS_DAY_REPORT (self));
+  g_return_if_fail (SAOMA_IS_LEDGER (ledger));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, saoma_day_report_close_async);
+  data = g_new0 (CloseData, 1);
+  data->ledger = g_object_ref (ledger);
+  data->acknowledge = acknowledge_unfinished;
+  g_task_set_task_data (task, data, (GDestroyNotify) close_data_free);
+  g_task_run_in_thread (task, close_worker);
+}
+
+gboolean
+saoma_day_report_close_finish (SaomaDayReport  *self,
+                               GAsyncResult    *result,
+                               GError         **error)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,136 @@
+/* saoma-day-report.h: the day close (日结): X report any time, Z close once the day is settled. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ledger/saoma-ledger.h"
+
+G_BEGIN_DECLS
+
+#define SAOMA_DAY_REPORT_ERROR (saoma_day_report_error_quark ())
+
+typedef enum {
+  SAOMA_DAY_REPORT_ERROR_UNFINISHED,     /* Z close refused: attempts are not final */
+  SAOMA_DAY_REPORT_ERROR_ALREADY_CLOSED, /* a Z close of this day is already recorded */
+  SAOMA_DAY_REPORT_ERROR_FAILED,         /* ledger or file error (message says which) */
+} SaomaDayReportError;
+
+GQuark saoma_day_report_error_quark (void);
+
+#define SAOMA_TYPE_DAY_REPORT (saoma_day_report_get_type ())
+G_DECLARE_FINAL_TYPE (SaomaDayReport, saoma_day_report, SAOMA, DAY_REPORT, GObject)
+
+/*
+ * What counts, for a local day [midnight, next midnight) in the report's time zone:
+ *  - Payments: attempts now PAID, PARTIALLY_REFUNDED or REFUNDED whose payment time is in the
+ *    day. The payment time is the attempt's paid_at (WeChat's time_end as the engine recorded
+ *    it); an attempt without one (paid_at 0, e.g. written by an old version) falls back to its
+ *    creation time. A payment is counted at its full amount on the day it was paid, whatever
+ *    was refunded later: refunds are their own line. Candidates are attempts created from one
+ *    day before the day up to its end (a Native order lives at most two hours).
+ *  - Refunds: refunds in state SUCCESS whose success time (when the ledger learnt WeChat's
+ *    SUCCESS) is in the day, whichever day the payment was. Pending ones are not money yet.
+ *  - Net = payments total − refunds total (fen; may be negative).
+ *  - Hourly buckets: payments by the local hour (0–23) of their payment time.
+ *  - Not final: every attempt in the ledger not yet in a final state and created before the
+ *    day's end (CREATED, SUBMITTED, WAITING, UNKNOWN, CLOSING): any of them may still become
+ *    money of this day. A Z close is refused while there is one, unless the manager
+ *    explicitly acknowledges them.
+ * The lists are snapshots (SaomaAttempt / SaomaLedgerRefund), oldest first.
+ */
+
+/* Computes a report from candidate rows (the pure part, used by the loader and the tests):
+ * @attempts (SaomaAttempt *), @refunds (SaomaLedgerRefund *), @unfinished (SaomaAttempt *) may
+ * hold rows outside the day; they are filtered as described above. @generated_us: the time the
+ * report is made (shown in the header). */
+SaomaDayReport *saoma_day_report_compute      (const GDate *date,
+                                               GTimeZone   *tz,
+                                               GPtrArray   *attempts,
+                                               GPtrArray   *refunds,
+                                               GPtrArray   *unfinished,
+                                               gint64       generated_us);
+/* Reads the ledger (blocking: worker threads and headless commands only). @tz NULL: local. */
+SaomaDayReport *saoma_day_report_load_sync    (SaomaLedger  *ledger,
+                                               const GDate  *date,
+                                               GTimeZone    *tz,
+                                               GError      **error);
+void            saoma_day_report_load_async   (SaomaLedger         *ledger,
+                                               const GDate         *date,
+                                               GTimeZone           *tz,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data);
+SaomaDayReport *saoma_day_report_load_finish  (GAsyncResult  *result,
+                                               GError       **error);
+
+/* "2026-11-27" */
+const char *saoma_day_report_get_day_text      (SaomaDayReport *self);
+void        saoma_day_report_get_date          (SaomaDayReport *self,
+                                                GDate          *out_date);
+GTimeZone  *saoma_day_report_get_timezone      (SaomaDayReport *self);
+gint64      saoma_day_report_get_start         (SaomaDayReport *self);
+gint64      saoma_day_report_get_end           (SaomaDayReport *self);
+gint64      saoma_day_report_get_generated     (SaomaDayReport *self);
+guint       saoma_day_report_get_n_payments    (SaomaDayReport *self);
+gint64      saoma_day_report_get_payments_total (SaomaDayReport *self);
+guint       saoma_day_report_get_n_refunds     (SaomaDayReport *self);
+gint64      saoma_day_report_get_refunds_total (SaomaDayReport *self);
+gint64      saoma_day_report_get_net           (SaomaDayReport *self);
+/* Payments paid after the cashier had given up on them (late payments). */
+guint       saoma_day_report_get_n_late        (SaomaDayReport *self);
+/* @hour 0–23 (local). */
+guint       saoma_day_report_get_hour_count    (SaomaDayReport *self,
+                                                guint           hour);
+gint64      saoma_day_report_get_hour_total    (SaomaDayReport *self,
+                                                guint           hour);
+gint64      saoma_day_report_get_max_hour_total (SaomaDayReport *self);
+/* Borrowed arrays. */
+GPtrArray  *saoma_day_report_get_payments      (SaomaDayReport *self);
+GPtrArray  *saoma_day_report_get_refunds       (SaomaDayReport *self);
+GPtrArray  *saoma_day_report_get_unfinished    (SaomaDayReport *self);
+/* The payment time used for @attempt (paid_at, or created when unknown). */
+gint64      saoma_day_report_payment_time      (SaomaAttempt   *attempt);
+/* "yyyy-MM-dd HH:mm:ss" of @time_us in the report's time zone. */
+char       *saoma_day_report_format_time       (SaomaDayReport *self,
+                                                gint64          time_us);
+
+/*
+ * CSV (RFC 4180, CRLF, UTF-8 with BOM, like saoma-export), in sections separated by an empty
+ * record; every record starts with its section name so a spreadsheet filter works:
+ *   report,day,<yyyy-MM-dd>          report,time_zone,<+08:00>     report,generated,<local time>
+ *   summary,payments,<count>,<yuan>  summary,refunds,<count>,<yuan> summary,net,,<yuan>
+ *   summary,late_payments,<count>    summary,not_final,<count>
+ *   hour,<00..23>,<count>,<yuan>
+ *   payment,<paid local time>,<till>,<out_trade_no>,<transaction_id>,<yuan>,<refunded yuan>,
+ *           <state>,<description>
+ *   refund,<success local time>,<out_refund_no>,<out_trade_no>,<refund_id>,<yuan>,<reason>
+ *   not_final,<created local time>,<till>,<out_trade_no>,<yuan>,<state>
+ * each section preceded by its header record (e.g. "payment,paid_time,till,…").
+ */
+char       *saoma_day_report_to_csv            (SaomaDayReport *self);
+gboolean    saoma_day_report_write_csv         (SaomaDayReport *self,
+                                                const char     *path,
+                                                GError        **error);
+
+/* Z close: refused with SAOMA_DAY_REPORT_ERROR_UNFINISHED while attempts are not final and
+ * @acknowledge_unfinished is FALSE, and with _ALREADY_CLOSED when the ledger already records a
+ * Z close of the day. Records a "day-close" event (till-wide) with the totals. Blocking. */
+gboolean    saoma_day_report_close_sync        (SaomaDayReport *self,
+                                                SaomaLedger    *ledger,
+                                                gboolean        acknowledge_unfinished,
+                                                GError        **error);
+void        saoma_day_report_close_async       (SaomaDayReport      *self,
+                                                SaomaLedger         *ledger,
+                                                gboolean             acknowledge_unfinished,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+gboolean    saoma_day_report_close_finish      (SaomaDayReport  *self,
+                                                GAsyncResult    *result,
+                                                GError         **error);
+/* The "day-close" event detail of an earlier Z close of this day, or NULL (blocking). */
+char       *saoma_day_report_find_close_sync   (SaomaDayReport *self,
+                                                SaomaLedger    *ledger,
+                                                GError        **error);
+
+G_END_DECLS
