@@ -15,6 +15,7 @@
 #include "saoma-money.h"
 
 #define CLOSE_EVENT_KIND "day-close"
+#define ONE_DAY_US (G_GINT64_CONSTANT (86400) * G_USEC_PER_SEC)
 
 struct _SaomaDayReport
 {
@@ -281,8 +282,8 @@ saoma_day_report_load_sync (SaomaLedger  *ledger,
 
   saoma_export_day_range (date, zone, &start_us, &end_us);
 
-  if (!(attempts = saoma_ledger_list_range_sync (ledger, start_us - G_GINT64_CONSTANT (86400) * G_USEC_PER_SEC,
-                                                 end_us, &local_error)) ||
+  if (!(attempts = saoma_ledger_list_range_sync (ledger, start_us - ONE_DAY_US, end_us,
+                                                 &local_error)) ||
       !(refunds = saoma_ledger_list_refunds_succeeded_sync (ledger, start_us, end_us,
                                                             &local_error)) ||
       !(unfinished = saoma_ledger_list_unfinished_sync (ledger, &local_error)))
