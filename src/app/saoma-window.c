@@ -127,6 +127,7 @@ show_amount_error (SaomaWindow *self,
     }
   else
     {
+      gtk_label_set_text (self->amount_error_label, "");
       gtk_widget_set_visible (GTK_WIDGET (self->amount_error_label), FALSE);
       gtk_widget_remove_css_class (GTK_WIDGET (self->amount_entry), "error");
       gtk_accessible_reset_state (GTK_ACCESSIBLE (self->amount_entry),
@@ -190,6 +191,10 @@ update_countdown (SaomaWindow *self)
 
   if (code_url == NULL)
     left = -1;
+
+  /* Hidden, not removed, so the card keeps its size when a code comes and goes. */
+  gtk_widget_set_opacity (GTK_WIDGET (self->countdown_label), code_url != NULL ? 1.0 : 0.0);
+  gtk_widget_set_opacity (GTK_WIDGET (self->countdown_bar), code_url != NULL ? 1.0 : 0.0);
 
   text = format_countdown (left);
   gtk_label_set_text (self->countdown_label, text);
