@@ -31,6 +31,7 @@
 #include "saoma-export.h"
 #include "saoma-money.h"
 #include "saoma-notify-listener.h"
+#include "saoma-reconcile.h"
 
 
 #define EXIT_USAGE 2
@@ -86,6 +87,7 @@ struct _Cli
 static int run_charge     (Cli *cli, const char *value);
 static int run_recover    (Cli *cli, const char *value);
 static int run_export_day (Cli *cli, const char *value);
+static int run_reconcile  (Cli *cli, const char *value);
 
 static const CliCommand commands[] = {
   { "charge", G_OPTION_ARG_STRING, "AMOUNT",
@@ -98,6 +100,10 @@ static const CliCommand commands[] = {
   { "export-day", G_OPTION_ARG_STRING, "YYYY-MM-DD",
     "Write the attempts of a local day as CSV (to --output, or stdout)",
     FALSE, run_export_day },
+  { "reconcile", G_OPTION_ARG_STRING, "YYYY-MM-DD",
+    "Download WeChat's bill of a Beijing day, compare it with the ledger and print every "
+    "discrepancy (CSV of all lines to --output); exit 0 only when everything matches",
+    TRUE, run_reconcile },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (commands) <= G_N_ELEMENTS (((Cli *)0)->values));
@@ -675,6 +681,93 @@ run_export_day (Cli        *cli,
     fprintf (stderr, "saoma: wrote %u attempts to %s\n", rows, cli->output);
 
   return 0;
+}
+
+/* --- --reconcile (issue 7; the work is in saoma-reconcile.c) ------------------------------ */
+
+static void
+reconcile_done_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static int
+run_reconcile (Cli        *cli,
+               const char *value)
+{
+  GDate day;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SaomaReconcile) reconcile = NULL;
+  g_autofree char *bill_total = NULL;
+  g_autofree char *local_total = NULL;
+  guint n_items;
+  int status;
+
+  if (!saoma_export_parse_date (value, &day, &error))
+    return fail (EXIT_USAGE, "%s", error->message);
+  if ((status = check_numbers (cli)) != 0 || (status = load_credentials (cli)) != 0)
+    return status;
+  if (cli->ledger_path != NULL && !g_file_test (cli->ledger_path, G_FILE_TEST_EXISTS))
+    return fail (1, "no ledger at %s", cli->ledger_path);
+
+  ledger = open_ledger (cli, &error);
+  if (ledger == NULL)
+    return fail (1, "cannot open the ledger: %s", error->message);
+  client = wxpay_client_new (cli->gateway, cli->appid, cli->mch_id, cli->api_key);
+  if (cli->timeout > 0)
+    g_object_set (client, "timeout", (guint)cli->timeout, NULL);
+
+  saoma_reconcile_run_async (client, ledger, &day, NULL, reconcile_done_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  reconcile = saoma_reconcile_run_finish (result, &error);
+  if (reconcile == NULL)
+    return fail (1, "reconciliation failed: %s", error->message);
+
+  n_items = g_list_model_get_n_items (G_LIST_MODEL (reconcile));
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(SaomaReconcileItem) item = g_list_model_get_item (G_LIST_MODEL (reconcile), i);
+      SaomaReconcileKind kind = saoma_reconcile_item_get_kind (item);
+      gint64 w = saoma_reconcile_item_get_wechat_amount (item);
+      gint64 l = saoma_reconcile_item_get_local_amount (item);
+      g_autofree char *wechat = w >= 0 ? saoma_money_format_plain (w) : g_strdup ("-");
+      g_autofree char *local = l >= 0 ? saoma_money_format_plain (l) : g_strdup ("-");
+
+      if (!saoma_reconcile_kind_is_problem (kind))
+        continue;
+      printf ("%s %s%s%s wechat=%s local=%s: %s\n", saoma_reconcile_kind_to_string (kind),
+              saoma_reconcile_item_get_out_trade_no (item),
+              saoma_reconcile_kind_is_refund (kind) ? " " : "",
+              saoma_reconcile_kind_is_refund (kind)
+                ? saoma_reconcile_item_get_out_refund_no (item) : "",
+              wechat, local, saoma_reconcile_item_get_detail (item));
+    }
+
+  bill_total = saoma_money_format_plain (saoma_reconcile_get_bill_total (reconcile));
+  local_total = saoma_money_format_plain (saoma_reconcile_get_local_total (reconcile));
+  printf ("reconciled %s: bill %s (%" G_GINT64_FORMAT " rows, %s), ledger %u payments %s, "
+          "%u matched, %u discrepancies\n",
+          saoma_reconcile_get_day_text (reconcile),
+          saoma_reconcile_get_has_bill (reconcile) ? "present" : "none",
+          saoma_reconcile_get_bill_count (reconcile), bill_total,
+          saoma_reconcile_get_local_count (reconcile), local_total,
+          saoma_reconcile_count_kind (reconcile, SAOMA_RECONCILE_MATCHED)
+          + saoma_reconcile_count_kind (reconcile, SAOMA_RECONCILE_REFUND_MATCHED),
+          saoma_reconcile_get_n_problems (reconcile));
+  fflush (stdout);
+
+  if (cli->output != NULL && !saoma_reconcile_write_csv (reconcile, cli->output, &error))
+    return fail (1, "cannot write %s: %s", cli->output, error->message);
+
+  return saoma_reconcile_get_n_problems (reconcile) == 0 ? 0 : 1;
 }
 
 /* --- Entry point --------------------------------------------------------------------------- */
