@@ -1513,8 +1513,15 @@ process_call (Call        *call,
   if (g_str_has_prefix (call->path, "/secapi/") && self->client_ca != NULL)
     {
       GTlsCertificate *peer = soup_server_message_get_tls_peer_certificate (call->msg);
+      GTlsCertificateFlags flags = G_TLS_CERTIFICATE_GENERIC_ERROR;
 
-      if (peer == NULL || soup_server_message_get_tls_peer_certificate_errors (call->msg) != 0)
+      /* The handshake accepted any certificate (accept_certificate_cb); judge it here, against
+       * the merchant CA, for the paths that need it. */
+      if (peer != NULL)
+        flags = g_tls_database_verify_chain (self->client_ca, peer,
+                                             G_TLS_DATABASE_PURPOSE_AUTHENTICATE_CLIENT,
+                                             NULL, NULL, G_TLS_DATABASE_VERIFY_NONE, NULL, NULL);
+      if (flags != 0)
         return fail_bytes ("证书验证失败");
     }
 
@@ -2657,6 +2664,25 @@ bad_method:
                       "wrong HTTP method for this control path");
 }
 
+static gboolean
+accept_certificate_cb (SoupServerMessage   *msg,
+                       GTlsCertificate     *certificate,
+                       GTlsCertificateFlags errors,
+                       gpointer             user_data)
+{
+  /* Let every client certificate through the handshake: /pay/ paths do not need one, and
+   * /secapi/ paths answer 证书验证失败 like the real gateway instead of a bare TLS error. */
+  return TRUE;
+}
+
+static void
+request_started_cb (SoupServer        *server,
+                    SoupServerMessage *msg,
+                    gpointer           user_data)
+{
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate_cb), NULL);
+}
+
 static void
 server_cb (SoupServer        *server,
            SoupServerMessage *msg,
@@ -2715,6 +2741,7 @@ wxpay_sim_server_constructed (GObject *object)
       /* Requested, not required: only /secapi/ needs the certificate (checked per request). */
       soup_server_set_tls_database (self->server, self->client_ca);
       soup_server_set_tls_auth_mode (self->server, G_TLS_AUTHENTICATION_REQUESTED);
+      g_signal_connect (self->server, "request-started", G_CALLBACK (request_started_cb), NULL);
     }
   soup_server_add_handler (self->server, NULL, server_cb, self, NULL);
 
