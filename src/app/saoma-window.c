@@ -334,7 +334,18 @@ update_status (SaomaWindow *self)
           break;
 
         case SAOMA_CHECKOUT_PAID:
-          set_status (self, "object-select-symbolic", _("Paid"), next_sale, "paid");
+          if (saoma_checkout_get_attempt (self->checkout) != NULL &&
+              saoma_attempt_get_late (saoma_checkout_get_attempt (self->checkout)))
+            {
+              g_autofree char *detail =
+                g_strdup_printf ("%s %s", _("The customer paid after the sale was given up. Honour the sale or refund it."),
+                                 next_sale);
+              set_status (self, "object-select-symbolic", _("Paid late"), detail, "paid");
+            }
+          else
+            {
+              set_status (self, "object-select-symbolic", _("Paid"), next_sale, "paid");
+            }
           gtk_widget_remove_css_class (GTK_WIDGET (self->status_title), "title-2");
           gtk_widget_add_css_class (GTK_WIDGET (self->status_title), "title-1");
           gtk_widget_add_css_class (GTK_WIDGET (self->status_title), "success");
