@@ -508,6 +508,8 @@ recover_driver_done (Driver *d)
 }
 
 static void driver_write_next (Driver *d);
+static void driver_arm        (Driver *d,
+                               gint64  at);
 
 static void
 update_attempt_cb (GObject      *object,
@@ -539,8 +541,15 @@ update_attempt_cb (GObject      *object,
       if (d->attempt != NULL)
         d->state = saoma_attempt_get_state (d->attempt);
       g_queue_clear_full (&d->writes, (GDestroyNotify)pending_write_free);
+      /* SUBMITTED is not on record: nothing may be sent until it is. */
+      if (!d->requested)
+        {
+          d->sent = FALSE;
+          d->want_send = FALSE;
+        }
       sync_properties (self);
-      driver_step (d);
+      /* Try again later rather than hammer a failing disk. */
+      driver_arm (d, now_us (d) + (gint64)self->config->slow_poll_interval_ms * 1000);
       driver_unref (d);
       return;
     }
@@ -1867,12 +1876,24 @@ insert_attempt_cb (GObject      *object,
   if (attempt == NULL)
     {
       /* Nothing was sent and nothing is on record: the attempt failed before it began. */
+      g_autoptr(SaomaAttempt) unrecorded = NULL;
+      SaomaCheckout *self = d->checkout;
+
       g_warning ("Could not record attempt %s: %s", d->out_trade_no, error->message);
       d->insert_failed = TRUE;
       d->state = SAOMA_ATTEMPT_FAILED;
       driver_set_error (d, error);
       driver_stop_timers (d);
-      sync_properties (d->checkout);
+      sync_properties (self);
+
+      /* Observers waiting for the end of this attempt hear of it; the snapshot has id 0
+       * because it never reached the ledger. */
+      unrecorded = saoma_attempt_new_full (0, d->out_trade_no, d->amount, d->description,
+                                           d->till_id, d->created, d->created, d->expires,
+                                           SAOMA_ATTEMPT_FAILED, NULL, NULL, 0, 0, FALSE);
+      g_object_ref (self);
+      g_signal_emit (self, signals[ATTEMPT_FINISHED], 0, unrecorded);
+      g_object_unref (self);
       driver_unref (d);
       return;
     }
