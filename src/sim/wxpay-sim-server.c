@@ -2972,6 +2972,7 @@ wxpay_sim_server_listen (WxpaySimServer *self,
 {
   g_autoptr(GInetAddress) inet = NULL;
   g_autoptr(GSocketAddress) socket_address = NULL;
+  g_autoptr(GSocket) listener = NULL;
   GSList *uris;
   GUri *uri;
   g_autofree char *host = NULL;
@@ -2989,8 +2990,18 @@ wxpay_sim_server_listen (WxpaySimServer *self,
     }
   socket_address = g_inet_socket_address_new (inet, port);
 
-  if (!soup_server_listen (self->server, socket_address,
-                           self->tls_certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
+  /* Our own socket for a deep accept queue: GSocket's default backlog of 10 makes a burst of
+   * new connections (a benchmark, many tills) see resets, which a client must read as "outcome
+   * unknown". Faults are the simulator's to inject, not the kernel's. */
+  listener = g_socket_new (g_inet_address_get_family (inet), G_SOCKET_TYPE_STREAM,
+                           G_SOCKET_PROTOCOL_TCP, error);
+  if (listener == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (listener, 1024);
+  if (!g_socket_bind (listener, socket_address, TRUE, error) || !g_socket_listen (listener, error))
+    return FALSE;
+  if (!soup_server_listen_socket (self->server, listener,
+                                  self->tls_certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
     return FALSE;
 
   uris = soup_server_get_uris (self->server);

@@ -1,0 +1,215 @@
+/* bench-sim.c: unifiedorder + orderquery round trips per second against the wxpay-sim
+ * executable on loopback, through libwxpay's WxpayClient.
+ *
+ * usage: bench-sim [PATH-TO-wxpay-sim] [SECONDS] [IN-FLIGHT]
+ * (the path defaults to $SAOMA_BUILD_DIR/src/sim/wxpay-sim)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wxpay/wxpay.h"
+#include "sim/wxpay-sim-server.h"
+
+typedef struct {
+  GPtrArray *clients;
+  gint64     deadline;
+  guint      in_flight;
+  guint      next;
+  guint64    pairs;
+  guint64    errors;
+  GArray    *latencies;     /* gint64 µs per pair */
+  GMainLoop *loop;
+} Bench;
+
+typedef struct {
+  Bench       *bench;
+  WxpayClient *client;
+  char        *out_trade_no;
+  gint64       started;
+} Pair;
+
+static void start_pair (Bench *bench);
+
+static void
+pair_finish (Pair    *pair,
+             gboolean ok)
+{
+  Bench *bench = pair->bench;
+
+  if (ok)
+    {
+      gint64 took = g_get_monotonic_time () - pair->started;
+
+      bench->pairs++;
+      g_array_append_val (bench->latencies, took);
+    }
+  else
+    bench->errors++;
+
+  g_free (pair->out_trade_no);
+  g_free (pair);
+  bench->in_flight--;
+
+  if (g_get_monotonic_time () < bench->deadline)
+    start_pair (bench);
+  else if (bench->in_flight == 0)
+    g_main_loop_quit (bench->loop);
+}
+
+static void
+query_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Pair *pair = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WxpayParams) answer = wxpay_client_orderquery_finish (WXPAY_CLIENT (source), result, &error);
+
+  if (answer == NULL)
+    g_printerr ("orderquery: %s\n", error->message);
+  pair_finish (pair, answer != NULL && g_strcmp0 (wxpay_params_get (answer, "trade_state"), "NOTPAY") == 0);
+}
+
+static void
+order_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  Pair *pair = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WxpayParams) answer = wxpay_client_unifiedorder_finish (WXPAY_CLIENT (source), result, &error);
+  g_autoptr(WxpayParams) query = NULL;
+
+  if (answer == NULL)
+    {
+      g_printerr ("unifiedorder: %s\n", error->message);
+      pair_finish (pair, FALSE);
+      return;
+    }
+
+  query = wxpay_params_new ();
+  wxpay_params_set (query, "out_trade_no", pair->out_trade_no);
+  wxpay_client_orderquery_async (pair->client, query, NULL, query_cb, pair);
+}
+
+static void
+start_pair (Bench *bench)
+{
+  Pair *pair = g_new0 (Pair, 1);
+  g_autoptr(WxpayParams) req = wxpay_params_new ();
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GDateTime) later = g_date_time_add_minutes (now, 10);
+  g_autofree char *start = wxpay_time_format (now);
+  g_autofree char *expire = wxpay_time_format (later);
+
+  pair->bench = bench;
+  pair->client = g_ptr_array_index (bench->clients, bench->next++ % bench->clients->len);
+  pair->out_trade_no = wxpay_out_trade_no_new ("BENCH", now);
+  pair->started = g_get_monotonic_time ();
+
+  wxpay_params_set (req, "body", "收银台-压测");
+  wxpay_params_set (req, "out_trade_no", pair->out_trade_no);
+  wxpay_params_set (req, "total_fee", "1");
+  wxpay_params_set (req, "spbill_create_ip", "127.0.0.1");
+  wxpay_params_set (req, "notify_url", "http://127.0.0.1:9/notify");
+  wxpay_params_set (req, "trade_type", "NATIVE");
+  wxpay_params_set (req, "product_id", "BENCH");
+  wxpay_params_set (req, "time_start", start);
+  wxpay_params_set (req, "time_expire", expire);
+
+  bench->in_flight++;
+  wxpay_client_unifiedorder_async (pair->client, req, NULL, order_cb, pair);
+}
+
+static gint
+compare_int64 (gconstpointer a,
+               gconstpointer b)
+{
+  gint64 x = *(const gint64 *)a;
+  gint64 y = *(const gint64 *)b;
+
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *path = NULL;
+  g_autoptr(GSubprocess) sim = NULL;
+  g_autoptr(GDataInputStream) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  double seconds = argc > 2 ? g_ascii_strtod (argv[2], NULL) : 3.0;
+  guint concurrency = argc > 3 ? (guint)atoi (argv[3]) : 16;
+  Bench bench = { 0 };
+  gint64 t0;
+  double elapsed;
+
+  if (argc > 1)
+    path = g_strdup (argv[1]);
+  else
+    path = g_build_filename (g_getenv ("SAOMA_BUILD_DIR") ? g_getenv ("SAOMA_BUILD_DIR") : BUILD_DIR,
+                             "src", "sim", "wxpay-sim", NULL);
+  if (concurrency == 0 || seconds <= 0)
+    {
+      g_printerr ("usage: bench-sim [PATH-TO-wxpay-sim] [SECONDS] [IN-FLIGHT]\n");
+      return 2;
+    }
+
+  sim = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, path, "--port", "0", NULL);
+  if (sim == NULL)
+    {
+      g_printerr ("bench-sim: cannot start %s: %s\n", path, error->message);
+      return 1;
+    }
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (sim));
+  url = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, &error);
+  if (url == NULL)
+    {
+      g_printerr ("bench-sim: no URL from wxpay-sim\n");
+      return 1;
+    }
+
+  /* libsoup keeps at most two connections per host per session: one client (session) per two
+   * requests in flight gives the requested concurrency on the wire. */
+  bench.clients = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < (concurrency + 1) / 2; i++)
+    g_ptr_array_add (bench.clients, wxpay_client_new (url, WXPAY_SIM_DEFAULT_APPID,
+                                                      WXPAY_SIM_DEFAULT_MCH_ID, WXPAY_SIM_DEFAULT_KEY));
+  bench.latencies = g_array_new (FALSE, FALSE, sizeof (gint64));
+  bench.loop = g_main_loop_new (NULL, FALSE);
+
+  t0 = g_get_monotonic_time ();
+  bench.deadline = t0 + (gint64)(seconds * G_USEC_PER_SEC);
+  for (guint i = 0; i < concurrency; i++)
+    start_pair (&bench);
+  g_main_loop_run (bench.loop);
+  elapsed = (double)(g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
+
+  g_array_sort (bench.latencies, compare_int64);
+  printf ("bench-sim: %s, %u in flight, %.2f s\n", url, concurrency, elapsed);
+  printf ("bench-sim: %" G_GUINT64_FORMAT " unifiedorder+orderquery round trips, %" G_GUINT64_FORMAT
+          " errors\n", bench.pairs, bench.errors);
+  printf ("bench-sim: %.0f round trips/s (%.0f requests/s)\n", bench.pairs / elapsed,
+          2 * bench.pairs / elapsed);
+  if (bench.latencies->len > 0)
+    printf ("bench-sim: pair latency p50 %.2f ms, p99 %.2f ms\n",
+            g_array_index (bench.latencies, gint64, bench.latencies->len / 2) / 1000.0,
+            g_array_index (bench.latencies, gint64, bench.latencies->len * 99 / 100) / 1000.0);
+
+  g_subprocess_send_signal (sim, SIGTERM);
+  g_subprocess_wait (sim, NULL, NULL);
+  g_ptr_array_unref (bench.clients);
+  g_array_unref (bench.latencies);
+  g_main_loop_unref (bench.loop);
+
+  return bench.errors == 0 ? 0 : 1;
+}
