@@ -959,6 +959,11 @@ test_faults (Fixture       *fx,
     { "[{\"path\":\"/pay/orderquery\",\"systemerror\":1},{\"path\":\"/pay/unifiedorder\",\"drop_after\":1}]",
       WXPAY_ERROR_CONNECTION_LOST, TRUE, TRUE },
     { "{\"path\":\"/pay/orderquery\",\"http_500\":1}", 0, TRUE, FALSE },
+    /* Faults after a delay: the message was paused meanwhile. */
+    { "{\"latency_ms\":50,\"drop_after\":1}", WXPAY_ERROR_CONNECTION_LOST, TRUE, TRUE },
+    { "{\"latency_ms\":50,\"drop_before\":1}", WXPAY_ERROR_CONNECTION_LOST, FALSE, TRUE },
+    { "{\"latency_ms\":50,\"http_500\":1}", WXPAY_ERROR_HTTP_SERVER, FALSE, TRUE },
+    { "{\"latency_ms\":50,\"systemerror\":1}", WXPAY_ERROR_SYSTEMERROR, FALSE, TRUE },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
