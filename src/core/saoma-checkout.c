@@ -43,6 +43,7 @@ struct _SaomaCheckout
   GHashTable          *drivers;   /* out_trade_no → Driver* (one ref), final ones included */
   Driver              *current;   /* borrowed from drivers */
   GCancellable        *cancellable;
+  guint                listing;   /* recoveries reading the ledger */
 
   /* What the views last saw, to notify only on change. */
   SaomaCheckoutState   pub_state;
@@ -1833,6 +1834,7 @@ saoma_checkout_get_pending_operations (SaomaCheckout *self)
 
   g_return_val_if_fail (SAOMA_IS_CHECKOUT (self), 0);
 
+  count = self->listing;
   g_hash_table_iter_init (&iter, self->drivers);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
@@ -2046,17 +2048,24 @@ list_unfinished_cb (GObject      *object,
   GPtrArray *started;
 
   attempts = saoma_ledger_list_unfinished_finish (SAOMA_LEDGER (object), result, &error);
+  self->listing--;
+
+  /* Cancelled meanwhile: the task has already returned. */
+  if (data->returned)
+    return;
+
   if (attempts == NULL)
     {
+      data->returned = TRUE;
+      g_cancellable_disconnect (g_task_get_cancellable (task), data->cancelled_id);
+      data->cancelled_id = 0;
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  if (g_task_return_error_if_cancelled (task))
-    return;
-
   if (self->drivers == NULL)
     {
+      data->returned = TRUE;
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                "The checkout engine was destroyed");
       return;
@@ -2152,6 +2161,7 @@ saoma_checkout_recover_async (SaomaCheckout      *self,
   if (data->returned)
     return;
 
+  self->listing++;
   saoma_ledger_list_unfinished_async (self->ledger, NULL, list_unfinished_cb,
                                       g_steal_pointer (&task));
 }

@@ -74,7 +74,6 @@ fixture_setup (Fixture       *f,
 
   f->client = wxpay_client_new (wxpay_sim_server_get_base_uri (f->sim), WXPAY_SIM_DEFAULT_APPID,
                                 WXPAY_SIM_DEFAULT_MCH_ID, WXPAY_SIM_DEFAULT_KEY);
-  g_object_set (f->client, "timeout", 1u, NULL);
 
   /* A whole second at or just behind the sim's now, so the sim never runs behind us. */
   f->start = wxpay_sim_server_get_now (f->sim) / G_USEC_PER_SEC * G_USEC_PER_SEC;
@@ -503,6 +502,8 @@ test_reentry_after_timeout (Fixture       *f,
   g_autofree char *otn = NULL;
   g_autofree char *events = NULL;
 
+  /* A 1 s client timeout (the engine's attempts keep the client they started with). */
+  g_object_set (f->client, "timeout", 1u, NULL);
   set_faults (f, "{\"latency_ms\":1500,\"path\":\"/pay/unifiedorder\"}");
   otn = charge (f, 990);
   settle (f);
@@ -997,6 +998,56 @@ test_recover_expired_unknown (Fixture       *f,
   g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 0);
 }
 
+typedef struct {
+  guint   calls;
+  GError *error;
+} RecoverResult;
+
+static void
+recover_result_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  RecoverResult *r = user_data;
+
+  r->calls++;
+  saoma_checkout_recover_finish (SAOMA_CHECKOUT (object), result, &r->error);
+}
+
+/* A cancelled recovery completes once, with G_IO_ERROR_CANCELLED; the attempts it resumed are
+ * still driven to their end. */
+static void
+test_recover_cancel (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *otn = crash_in_state (f, SAOMA_CHECKOUT_WAITING, NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  RecoverResult r = { 0 };
+
+  saoma_checkout_recover_async (f->checkout, cancellable, recover_result_cb, &r);
+  settle (f);
+  assert_state (f, otn, SAOMA_ATTEMPT_CLOSING);
+  g_assert_cmpuint (r.calls, ==, 0);
+
+  g_cancellable_cancel (cancellable);
+  while (r.calls == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  advance_by (f, NULL, 310, 10);
+  assert_state (f, otn, SAOMA_ATTEMPT_CLOSED);
+  g_assert_cmpuint (r.calls, ==, 1);
+  g_clear_error (&r.error);
+
+  /* Cancelled before it starts: returns at once, resumes nothing. */
+  r.calls = 0;
+  saoma_checkout_recover_async (f->checkout, cancellable, recover_result_cb, &r);
+  while (r.calls == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&r.error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1028,6 +1079,7 @@ main (int   argc,
   ADD ("amount-mismatch", test_amount_mismatch, NULL);
   ADD ("recover", test_recover, NULL);
   ADD ("recover-expired-unknown", test_recover_expired_unknown, NULL);
+  ADD ("recover-cancel", test_recover_cancel, NULL);
 
 #undef ADD
 
