@@ -15,6 +15,7 @@
 #endif
 
 #include "saoma-application.h"
+#include "saoma-customer-display.h"
 #include "saoma-demo-gateway.h"
 #include "saoma-keyring.h"
 #include "saoma-preferences-window.h"
@@ -30,6 +31,7 @@ struct _SaomaApplication
   SaomaCheckout    *checkout;
   WxpayClient      *client;
   SaomaDemoGateway *demo_gateway;
+  SaomaCustomerDisplay *customer_display;
 #ifdef HAVE_NOTIFY_LISTENER
   SaomaNotifyListener *listener;
 #endif
@@ -489,10 +491,50 @@ about_activated (GSimpleAction *action,
                          NULL);
 }
 
+static void
+test_customer_display_activated (GSimpleAction *action,
+                                 GVariant      *parameter,
+                                 gpointer       user_data)
+{
+  SaomaApplication *self = user_data;
+
+  /* Refused (FALSE) while a real sale is on the customer's screen. */
+  if (self->customer_display != NULL)
+    saoma_customer_display_show_sample (self->customer_display, 10);
+}
+
+/* The customer-facing screen: one per till, mirroring the checkout, placed on the monitor that
+ * does not hold the cashier window. app.customer-display (F8) shows and hides it. */
+static void
+ensure_customer_display (SaomaApplication *self,
+                         GtkWindow        *cashier)
+{
+  static const char *display_accels[] = { "F8", NULL };
+  g_autoptr(GPropertyAction) toggle = NULL;
+
+  if (self->customer_display != NULL)
+    {
+      saoma_customer_display_set_cashier_window (self->customer_display, cashier);
+      return;
+    }
+
+  /* GTK owns toplevels; this reference keeps the pointer valid until shutdown. */
+  self->customer_display = g_object_ref (saoma_customer_display_new (NULL));
+  saoma_customer_display_set_cashier_window (self->customer_display, cashier);
+  g_object_bind_property (self, "checkout", self->customer_display, "checkout",
+                          G_BINDING_SYNC_CREATE);
+
+  toggle = g_property_action_new ("customer-display", self->customer_display, "active");
+  g_action_map_add_action (G_ACTION_MAP (self), G_ACTION (toggle));
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.customer-display",
+                                         display_accels);
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", quit_activated },
   { "preferences", preferences_activated },
   { "about", about_activated },
+  { "test-customer-display", test_customer_display_activated },
 };
 
 static void
@@ -561,6 +603,7 @@ saoma_application_activate (GApplication *application)
     }
 
   gtk_window_present (window);
+  ensure_customer_display (self, window);
   start_backend (self);
 }
 
@@ -578,6 +621,9 @@ saoma_application_shutdown (GApplication *application)
 #endif
   if (self->demo_gateway != NULL)
     saoma_demo_gateway_stop (self->demo_gateway);
+  if (self->customer_display != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->customer_display));
+  g_clear_object (&self->customer_display);
 
   G_APPLICATION_CLASS (saoma_application_parent_class)->shutdown (application);
 }

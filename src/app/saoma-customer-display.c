@@ -76,6 +76,10 @@ struct _SaomaCustomerDisplay
   GdkSurface     *surface;           /* weak, ours while realized */
   gulong          surface_layout_id;
   gulong          cashier_enter_id;
+  GdkMonitor     *last_cashier_monitor; /* weak: where the cashier window was last seen */
+  GtkWindow      *focus_return;      /* weak: the window that had the keyboard before us */
+  guint           focus_return_id;
+  guint           cashier_watch_id;
 
   /* Template children. */
   GtkStack       *stack;
@@ -602,12 +606,65 @@ set_monitor (SaomaCustomerDisplay *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MONITOR]);
 }
 
+/* Which of our other windows has the keyboard now (the cashier window at start-up, before the
+ * window manager gave it the focus). */
+static void
+remember_focus (SaomaCustomerDisplay *self)
+{
+  g_autoptr(GList) toplevels = gtk_window_list_toplevels ();
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (l->data != (gpointer) self && gtk_window_is_active (l->data))
+      {
+        g_set_weak_pointer (&self->focus_return, l->data);
+        return;
+      }
+
+  if (self->focus_return == NULL && self->cashier_window != NULL)
+    g_set_weak_pointer (&self->focus_return, self->cashier_window);
+}
+
+static gboolean
+return_focus_cb (gpointer data)
+{
+  SaomaCustomerDisplay *self = data;
+
+  self->focus_return_id = 0;
+  if (self->focus_return != NULL && gtk_widget_get_visible (GTK_WIDGET (self->focus_return)))
+    gtk_window_present (self->focus_return);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The customer display has nothing to type into, but the cashier types all day: GTK 4 cannot
+ * map, move or fullscreen a window without the window manager focusing it, so whenever the
+ * display gets the keyboard, it goes straight back. */
+static void
+is_active_cb (SaomaCustomerDisplay *self)
+{
+  if (gtk_window_is_active (GTK_WINDOW (self)) && self->focus_return_id == 0)
+    self->focus_return_id = g_idle_add (return_focus_cb, self);
+}
+
+static void
+show_keeping_focus (SaomaCustomerDisplay *self)
+{
+  if (gtk_widget_get_visible (GTK_WIDGET (self)))
+    return;
+
+  gtk_widget_set_visible (GTK_WIDGET (self), TRUE);
+  if (self->focus_return != NULL && gtk_widget_get_visible (GTK_WIDGET (self->focus_return)))
+    gtk_window_present (self->focus_return);
+}
+
 static void
 place (SaomaCustomerDisplay *self)
 {
   GtkWindow *window = GTK_WINDOW (self);
   GdkMonitor *target;
   gboolean was_fullscreen;
+
+  remember_focus (self);
 
   if (!self->active && !self->sample)
     {
@@ -636,7 +693,7 @@ place (SaomaCustomerDisplay *self)
           gtk_window_set_default_size (window, geometry.width, geometry.height);
           apply_scale (self, geometry.width, geometry.height);
           gtk_window_fullscreen_on_monitor (window, target);
-          gtk_window_present (window);
+          show_keeping_focus (self);
         }
       set_monitor (self, target);
       return;
@@ -666,7 +723,7 @@ place (SaomaCustomerDisplay *self)
       gtk_window_set_default_size (window, 800, 600);
       apply_scale (self, 800, 600);
     }
-  gtk_window_present (window);
+  show_keeping_focus (self);
 }
 
 static gboolean
@@ -733,6 +790,23 @@ cashier_enter_monitor_cb (SaomaCustomerDisplay *self,
   queue_place (self);
 }
 
+/* GDK 4.8 on X11 does not tell when a window moves to another monitor (enter-monitor comes
+ * with later versions), so look where the cashier window is, once a second. */
+static gboolean
+cashier_watch_cb (gpointer data)
+{
+  SaomaCustomerDisplay *self = data;
+  GdkMonitor *now = cashier_monitor (self);
+
+  if (now != self->last_cashier_monitor)
+    {
+      g_set_weak_pointer (&self->last_cashier_monitor, now);
+      queue_place (self);
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 cashier_unrealize_cb (SaomaCustomerDisplay *self,
                       GtkWidget            *cashier)
@@ -789,7 +863,14 @@ saoma_customer_display_dispose (GObject *object)
 {
   SaomaCustomerDisplay *self = SAOMA_CUSTOMER_DISPLAY (object);
 
+  /* GTK 4.8 connects the window to its fullscreen monitor's "invalidate" without a weak
+   * reference: unfullscreen drops that handler, or unplugging the monitor after the window is
+   * gone would call into freed memory. */
+  gtk_window_unfullscreen (GTK_WINDOW (self));
   saoma_customer_display_set_cashier_window (self, NULL);
+  g_clear_weak_pointer (&self->focus_return);
+  g_clear_handle_id (&self->focus_return_id, g_source_remove);
+  g_clear_handle_id (&self->cashier_watch_id, g_source_remove);
   g_clear_handle_id (&self->place_idle_id, g_source_remove);
   g_clear_handle_id (&self->rescale_idle_id, g_source_remove);
   cancel_dismiss (self);
@@ -976,6 +1057,8 @@ saoma_customer_display_init (SaomaCustomerDisplay *self)
   g_signal_connect_object (self->monitors, "items-changed",
                            G_CALLBACK (monitors_changed_cb), self, G_CONNECT_SWAPPED);
 
+  g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_cb), NULL);
+
   update (self);
 }
 
@@ -983,8 +1066,8 @@ saoma_customer_display_init (SaomaCustomerDisplay *self)
  * saoma_customer_display_new:
  * @checkout: (nullable): the engine to mirror
  *
- * Returns: (transfer full): a new display; it places and shows itself (per the settings) from
- *   the main loop
+ * Returns: (transfer none): a new display, owned by GTK like every toplevel (destroy it with
+ *   gtk_window_destroy()); it places and shows itself, per the settings, from the main loop
  */
 SaomaCustomerDisplay *
 saoma_customer_display_new (SaomaCheckout *checkout)
@@ -1051,9 +1134,12 @@ saoma_customer_display_set_cashier_window (SaomaCustomerDisplay *self,
     }
 
   g_set_weak_pointer (&self->cashier_window, window);
+  g_clear_weak_pointer (&self->last_cashier_monitor);
+  g_clear_handle_id (&self->cashier_watch_id, g_source_remove);
 
   if (window != NULL)
     {
+      self->cashier_watch_id = g_timeout_add_seconds (1, cashier_watch_cb, self);
       g_signal_connect_object (window, "realize",
                                G_CALLBACK (cashier_realize_cb), self, G_CONNECT_SWAPPED);
       g_signal_connect_object (window, "unrealize",

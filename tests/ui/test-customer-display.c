@@ -274,6 +274,43 @@ advance (gint64 seconds)
   wait_until (checkout_quiet, NULL, "the engine to settle");
 }
 
+static void
+move_cashier (int x,
+              int y)
+{
+  GdkSurface *surface = gtk_native_get_surface (GTK_NATIVE (cashier));
+  g_autofree char *line = g_strdup_printf ("xdotool windowmove %lu %d %d",
+                                           (gulong) gdk_x11_surface_get_xid (surface), x, y);
+
+  g_free (run (line, NULL));
+}
+
+static gboolean
+display_on_connector (gpointer data)
+{
+  GList *toplevels = gtk_window_list_toplevels ();
+  gboolean found = FALSE;
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    {
+      GdkMonitor *monitor;
+
+      if (!SAOMA_IS_CUSTOMER_DISPLAY (l->data))
+        continue;
+      monitor = saoma_customer_display_get_monitor (l->data);
+      found = monitor != NULL && g_strcmp0 (gdk_monitor_get_connector (monitor), data) == 0;
+    }
+  g_list_free (toplevels);
+
+  return found;
+}
+
+static gboolean
+cashier_active (gpointer data)
+{
+  return gtk_window_is_active (cashier);
+}
+
 static gboolean
 display_on_monitor (gpointer data)
 {
@@ -370,7 +407,8 @@ run_flow (const char *language,
 
   display = display_new ();
   assert_fullscreen_on_second (display, 1920, 1080);
-  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (cashier)));
+  /* The cashier keeps the keyboard: the display took no focus. */
+  wait_until (cashier_active, NULL, "the cashier window to keep the focus");
 
   /* Idle: a welcome, no code, no amount. */
   wait_page (display, "idle");
@@ -533,6 +571,19 @@ test_hotplug (void)
   iterate_for (300);
   assert_fullscreen_on_second (display, 1920, 1080);
 
+  /* The cashier window moves to the second monitor: the display swaps to the first. */
+  move_cashier (2400, 200);
+  wait_until (display_on_connector, (gpointer) "DUMMY0", "the display to move to DUMMY0");
+  wait_until (display_on_monitor, display, "the display to fill DUMMY0");
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (display));
+  iterate_for (200);
+  rect = x_geometry (GTK_WINDOW (display));
+  g_assert_cmpint (rect.x, ==, 0);
+  g_assert_cmpint (rect.width, ==, 1920);
+  move_cashier (200, 200);
+  wait_until (display_on_connector, (gpointer) "DUMMY1", "the display to move back to DUMMY1");
+  assert_fullscreen_on_second (display, 1920, 1080);
+
   /* "window": a normal window on the remaining monitor. */
   xrandr ("--output DUMMY1 --off");
   wait_until (n_monitors_is, GUINT_TO_POINTER (1), "GTK to see one monitor");
@@ -548,6 +599,7 @@ test_hotplug (void)
   xrandr ("--output DUMMY1 --auto --right-of DUMMY0");
   wait_until (n_monitors_is, GUINT_TO_POINTER (2), "GTK to see two monitors");
   assert_fullscreen_on_second (display, 1920, 1080);
+  wait_until (cashier_active, NULL, "the cashier window to keep the focus");
   path = screenshot ("1920x1080+1920+0", "replugged");
   g_clear_pointer (&path, g_free);
 
