@@ -280,6 +280,7 @@ test_unifiedorder_validation (Fixture       *fx,
     { "time_expire", "2026-01-01", "time_expire参数格式错误", NULL },
     { "time_start", "20261340000000", "time_start参数格式错误", NULL },
     { "fee_type", "USD", "fee_type参数格式错误", NULL },
+    { "trade_type", "JSAPI", NULL, "PARAM_ERROR" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -382,6 +383,27 @@ test_unifiedorder_expiry (Fixture       *fx,
 
   close = raw (fx, "/pay/closeorder", NULL);
   assert_err (close, "LACK_PARAMS");
+
+  /* Without time_expire the code_url still dies after two hours. */
+  {
+    g_autofree char *open_no = sim_test_unique_no ("O");
+    g_autoptr(WxpayParams) open_req = sim_test_native_order (open_no, 1, NULL,
+                                                             wxpay_sim_server_get_now (fx->sim));
+    g_autoptr(WxpayParams) open_created = NULL;
+    g_autoptr(WxpayParams) before = NULL;
+    g_autoptr(WxpayParams) after = NULL;
+
+    wxpay_params_remove (open_req, "time_start");
+    wxpay_params_remove (open_req, "time_expire");
+    open_created = raw (fx, "/pay/unifiedorder", open_req);
+    assert_ok (open_created);
+    wxpay_sim_server_advance_clock (fx->sim, 2 * 3600 - 10);
+    before = query (fx, open_no);
+    g_assert_cmpstr (wxpay_params_get (before, "trade_state"), ==, "NOTPAY");
+    wxpay_sim_server_advance_clock (fx->sim, 11);
+    after = query (fx, open_no);
+    g_assert_cmpstr (wxpay_params_get (after, "trade_state"), ==, "CLOSED");
+  }
 }
 
 /* --- closeorder --------------------------------------------------------------------------- */
@@ -712,6 +734,18 @@ test_bills (Fixture       *fx,
       g_assert_true (saw_b || strcmp (cases[i].type, "REFUND") == 0);
     }
 
+  /* A SYSTEMERROR answer is a failure, not a bill. */
+  {
+    g_autoptr(GBytes) failed = NULL;
+
+    g_assert_true (wxpay_sim_server_set_faults (fx->sim, "{\"systemerror\":1,\"path\":\"/pay/downloadbill\"}", &error));
+    failed = sim_test_client_bill (fx->client, day, "ALL", FALSE, &error);
+    g_assert_null (failed);
+    g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_BILL_FAILED);
+    g_clear_error (&error);
+    g_assert_true (wxpay_sim_server_set_faults (fx->sim, NULL, &error));
+  }
+
   /* A day without payments. */
   {
     g_autoptr(GBytes) none = sim_test_client_bill (fx->client, "20200101", "ALL", FALSE, &error);
@@ -1012,6 +1046,29 @@ test_faults (Fixture       *fx,
     set_faults (fx, NULL);
   }
 
+  /* A client that gives up during the latency: the late answer must not upset the server. */
+  {
+    g_autofree char *no = sim_test_unique_no ("K");
+    g_autoptr(WxpayParams) req = sim_test_native_order (no, 1, NULL, now);
+    g_autoptr(WxpayClient) impatient = sim_test_client_new (fx->base);
+    g_autoptr(WxpayParams) answer = NULL;
+    g_autoptr(WxpayParams) later = NULL;
+    g_autoptr(GError) error = NULL;
+
+    g_object_set (impatient, "timeout", 1, NULL);
+    set_faults (fx, "{\"latency_ms\":1500,\"path\":\"/pay/unifiedorder\"}");
+    answer = sim_test_client_call (impatient, "/pay/unifiedorder", req, &error);
+    g_assert_null (answer);
+    g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_TIMEOUT);
+    g_clear_error (&error);
+    sim_test_spin (800);
+    set_faults (fx, NULL);
+    /* The delayed request was processed after all: re-entry finds the order. */
+    later = sim_test_client_call (fx->client, "/pay/unifiedorder", req, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (count_orders (fx, no), ==, 1);
+  }
+
   /* Bad selections are refused and keep the old one. */
   {
     g_autoptr(GError) error = NULL;
@@ -1169,6 +1226,19 @@ test_control_api (Fixture       *fx,
 
   wrong_method = control (fx, "GET", "/sim/clock/advance?seconds=1", NULL, &status);
   g_assert_cmpuint (status, ==, 405);
+
+  {
+    g_autofree char *unknown_page = control (fx, "GET", "/sim/pay/NOSUCHTOKEN", NULL, &status);
+    g_autofree char *one_path = g_strdup_printf ("/sim/orders/%s", no);
+    g_autofree char *one = NULL;
+
+    g_assert_cmpuint (status, ==, 404);
+    g_assert_nonnull (strstr (unknown_page, "Unknown QR code"));
+    one = control (fx, "GET", one_path, NULL, &status);
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_true (g_str_has_prefix (one, "{\"out_trade_no\":"));
+    g_assert_nonnull (strstr (one, code_url));
+  }
 }
 
 int
