@@ -8,6 +8,7 @@
 #include "sim/wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
 
+#include "saoma-customer-display-preferences.h"
 #include "saoma-keyring.h"
 #include "saoma-messages.h"
 #include "saoma-preferences-window.h"
@@ -460,6 +461,7 @@ saoma_preferences_window_class_init (SaomaPreferencesWindowClass *klass)
   object_class->dispose = saoma_preferences_window_dispose;
   object_class->finalize = saoma_preferences_window_finalize;
 
+  g_type_ensure (SAOMA_TYPE_CUSTOMER_DISPLAY_PREFERENCES);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/saoma/Cashier/saoma-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, gateway_row);

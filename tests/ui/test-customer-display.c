@@ -21,6 +21,7 @@
 #include "wxpay-sim-server.h"
 
 #include "saoma-customer-display.h"
+#include "saoma-customer-display-preferences.h"
 #include "saoma-qr-view.h"
 #include "saoma-resources.h"
 
@@ -667,6 +668,153 @@ test_small_screen (void)
   display_destroy (display);
 }
 
+/* A widget of @type under @widget whose title (a preferences row) or action is @name. */
+static GtkWidget *
+find_widget (GtkWidget  *widget,
+             GType       type,
+             const char *name)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    {
+      if (ADW_IS_PREFERENCES_ROW (widget) &&
+          g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), name) == 0)
+        return widget;
+      if (GTK_IS_ACTIONABLE (widget) &&
+          g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), name) == 0)
+        return widget;
+    }
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type, name);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static char *
+combo_item (AdwComboRow *row,
+            guint        position)
+{
+  g_autoptr(GtkStringObject) item = g_list_model_get_item (adw_combo_row_get_model (row), position);
+
+  return item != NULL ? g_strdup (gtk_string_object_get_string (item)) : NULL;
+}
+
+static gboolean
+combo_has_n_items (gpointer data)
+{
+  AdwComboRow *row = ((gpointer *) data)[0];
+
+  return g_list_model_get_n_items (adw_combo_row_get_model (row)) ==
+         GPOINTER_TO_UINT (((gpointer *) data)[1]);
+}
+
+static void
+sample_activated (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  g_assert_true (saoma_customer_display_show_sample (user_data, 1));
+}
+
+/* Preferences: the monitors plugged in, by connector, bound to the settings; "Test display"
+ * shows the sample through app.test-customer-display. */
+static void
+test_preferences (void)
+{
+  SaomaCustomerDisplay *display;
+  GtkWindow *window;
+  GtkWidget *group;
+  AdwComboRow *monitor_row;
+  AdwComboRow *single_row;
+  GtkWidget *button;
+  g_autoptr(GSimpleActionGroup) actions = g_simple_action_group_new ();
+  g_autoptr(GSimpleAction) sample = g_simple_action_new ("test-customer-display", NULL);
+  g_autofree char *item = NULL;
+  gpointer wait[2];
+
+  set_language ("en");
+  display = display_new ();
+  assert_fullscreen_on_second (display, 1920, 1080);
+
+  window = GTK_WINDOW (gtk_window_new ());
+  group = saoma_customer_display_preferences_new ();
+  gtk_window_set_child (window, group);
+  g_signal_connect (sample, "activate", G_CALLBACK (sample_activated), display);
+  g_action_map_add_action (G_ACTION_MAP (actions), G_ACTION (sample));
+  gtk_widget_insert_action_group (GTK_WIDGET (window), "app", G_ACTION_GROUP (actions));
+  gtk_window_present (window);
+  gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
+
+  monitor_row = ADW_COMBO_ROW (find_widget (group, ADW_TYPE_COMBO_ROW, "_Monitor"));
+  single_row = ADW_COMBO_ROW (find_widget (group, ADW_TYPE_COMBO_ROW, "With _one monitor"));
+  button = find_widget (group, GTK_TYPE_BUTTON, "app.test-customer-display");
+  g_assert_nonnull (monitor_row);
+  g_assert_nonnull (single_row);
+  g_assert_nonnull (button);
+
+  /* Automatic, DUMMY0, DUMMY1. */
+  g_assert_cmpuint (g_list_model_get_n_items (adw_combo_row_get_model (monitor_row)), ==, 3);
+  g_assert_cmpuint (adw_combo_row_get_selected (monitor_row), ==, 0);
+  item = combo_item (monitor_row, 2);
+  g_assert_true (g_str_has_prefix (item, "DUMMY1"));
+  g_clear_pointer (&item, g_free);
+
+  adw_combo_row_set_selected (monitor_row, 2);
+  g_assert_cmpstr (g_settings_get_string (settings, "customer-display-monitor"), ==, "DUMMY1");
+  iterate_for (100);
+  assert_fullscreen_on_second (display, 1920, 1080);
+
+  /* A monitor configured earlier and unplugged now stays listed, and selected. */
+  g_settings_set_string (settings, "customer-display-monitor", "HDMI-9");
+  wait[0] = monitor_row;
+  wait[1] = GUINT_TO_POINTER (4);
+  wait_until (combo_has_n_items, wait, "the unplugged monitor in the list");
+  g_assert_cmpuint (adw_combo_row_get_selected (monitor_row), ==, 3);
+  item = combo_item (monitor_row, 3);
+  g_assert_cmpstr (item, ==, "HDMI-9 (not connected)");
+  g_clear_pointer (&item, g_free);
+  /* …and the display falls back to the automatic choice meanwhile. */
+  iterate_for (100);
+  assert_fullscreen_on_second (display, 1920, 1080);
+
+  adw_combo_row_set_selected (monitor_row, 0);
+  g_assert_cmpstr (g_settings_get_string (settings, "customer-display-monitor"), ==, "");
+
+  /* The single-monitor choice, both ways. */
+  adw_combo_row_set_selected (single_row, 1);
+  g_assert_cmpstr (g_settings_get_string (settings, "customer-display-single-monitor"), ==,
+                   "window");
+  g_settings_set_string (settings, "customer-display-single-monitor", "hidden");
+  g_assert_cmpuint (adw_combo_row_get_selected (single_row), ==, 0);
+
+  /* Unplugged, DUMMY1 leaves the list. */
+  xrandr ("--output DUMMY1 --off");
+  wait[1] = GUINT_TO_POINTER (2);
+  wait_until (combo_has_n_items, wait, "DUMMY1 to leave the list");
+  xrandr ("--output DUMMY1 --auto --right-of DUMMY0");
+  wait[1] = GUINT_TO_POINTER (3);
+  wait_until (combo_has_n_items, wait, "DUMMY1 to come back to the list");
+  assert_fullscreen_on_second (display, 1920, 1080);
+
+  /* "Test display". */
+  g_signal_emit_by_name (button, "clicked");
+  wait_page (display, "charging");
+  g_assert_true (any_label_contains (GTK_WIDGET (display), "8.88"));
+  wait_page (display, "idle");
+
+  gtk_window_destroy (window);
+  g_settings_reset (settings, "customer-display-monitor");
+  g_settings_reset (settings, "customer-display-single-monitor");
+  display_destroy (display);
+}
+
 static void
 global_set_up (void)
 {
@@ -750,6 +898,7 @@ main (int   argc,
   g_test_add_func ("/customer-display/flow-en", test_flow_en);
   g_test_add_func ("/customer-display/hotplug", test_hotplug);
   g_test_add_func ("/customer-display/small-screen", test_small_screen);
+  g_test_add_func ("/customer-display/preferences", test_preferences);
 
   status = g_test_run ();
 
