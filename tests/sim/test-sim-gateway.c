@@ -249,6 +249,60 @@ test_protocol_signature (Fixture       *fx,
   g_assert_true (g_str_has_prefix (wxpay_params_get (hmac, "code_url"), "weixin://wxpay/bizpayurl?pr="));
 }
 
+static void
+test_protocol_golden (Fixture       *fx,
+                      gconstpointer  data)
+{
+  const char *files[][2] = {
+    { "unifiedorder-vector-b-md5.xml", "MD5" },
+    { "unifiedorder-vector-b-hmac.xml", "HMAC-SHA256" },
+  };
+  g_autofree char *uri = g_strconcat (fx->base, "/pay/unifiedorder", NULL);
+  const char *data_dir = g_getenv ("SAOMA_TEST_DATA");
+
+  if (data_dir == NULL)
+    {
+      g_test_skip ("SAOMA_TEST_DATA is not set");
+      return;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *path = g_build_filename (data_dir, "sim", files[i][0], NULL);
+      g_autofree char *xml = NULL;
+      g_autofree char *tampered = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GBytes) body = NULL;
+      g_autoptr(GBytes) body2 = NULL;
+      g_autoptr(WxpayParams) answer = NULL;
+      g_autoptr(WxpayParams) answer2 = NULL;
+      WxpaySignType type;
+      gsize len;
+
+      g_assert_true (g_file_get_contents (path, &xml, &len, &error));
+      g_assert_no_error (error);
+      g_assert_true (wxpay_sign_type_from_string (files[i][1], &type));
+
+      /* Accepted: a signed business answer (its time_expire lies in the past, so PARAM_ERROR). */
+      body = sim_test_http (fx->session, "POST", uri, xml, len, NULL, &error);
+      g_assert_no_error (error);
+      answer = wxpay_xml_decode (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (wxpay_params_get (answer, "return_code"), ==, "SUCCESS");
+      g_assert_true (wxpay_verify (answer, type, SIM_KEY));
+      g_assert_cmpstr (wxpay_params_get (answer, "err_code"), ==, "PARAM_ERROR");
+
+      /* One fen more under the same signature: refused. */
+      tampered = g_strdup (xml);
+      memcpy (strstr (tampered, "<total_fee>1<"), "<total_fee>2<", 13);
+      body2 = sim_test_http (fx->session, "POST", uri, tampered, len, NULL, &error);
+      g_assert_no_error (error);
+      answer2 = wxpay_xml_decode (g_bytes_get_data (body2, NULL), g_bytes_get_size (body2), &error);
+      g_assert_no_error (error);
+      assert_return_fail (answer2, "签名错误");
+    }
+}
+
 /* --- unifiedorder ------------------------------------------------------------------------ */
 
 static void
@@ -1252,6 +1306,7 @@ main (int   argc,
 
   ADD ("/sim/gateway/protocol/bodies", test_protocol_bodies);
   ADD ("/sim/gateway/protocol/signature", test_protocol_signature);
+  ADD ("/sim/gateway/protocol/golden", test_protocol_golden);
   ADD ("/sim/gateway/unifiedorder/validation", test_unifiedorder_validation);
   ADD ("/sim/gateway/unifiedorder/reentry", test_unifiedorder_reentry);
   ADD ("/sim/gateway/unifiedorder/expiry", test_unifiedorder_expiry);
