@@ -96,6 +96,7 @@ struct _Driver
   gboolean           requested;        /* a unifiedorder may have reached WeChat */
   gboolean           exists;
   gboolean           not_exist;
+  gint64             not_exist_at;     /* when WeChat last said ORDERNOTEXIST */
   gboolean           unified_unknown;  /* some unifiedorder outcome was unknown */
   gboolean           unified_rejected; /* a later unifiedorder was rejected (known) */
   gboolean           closed_ok;        /* closeorder succeeded or said ORDERCLOSED */
@@ -943,6 +944,7 @@ orderquery_cb (GObject      *object,
           else
             {
               d->not_exist = TRUE;
+              d->not_exist_at = now;
               if (set_str (&d->last_response, "ORDERNOTEXIST"))
                 driver_event (d, "response", "orderquery → ORDERNOTEXIST");
             }
@@ -1103,6 +1105,8 @@ closeorder_cb (GObject      *object,
   crash_point ("after-close");
   now = now_us (d);
   driver_event (d, "response", "closeorder → %s", error_code_name (error));
+  /* Whatever happens next, never close again sooner than this. */
+  d->close_retry_at = now + (gint64)d->checkout->config->slow_poll_interval_ms * 1000;
 
   if (answer != NULL || g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_ORDERCLOSED))
     {
@@ -1118,18 +1122,17 @@ closeorder_cb (GObject      *object,
   else if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST))
     {
       if (!d->exists)
-        d->not_exist = TRUE;
+        {
+          d->not_exist = TRUE;
+          d->not_exist_at = now;
+        }
       else
         d->want_query = TRUE;
     }
-  else if (wxpay_error_is_outcome_unknown (error))
+  else if (!wxpay_error_is_outcome_unknown (error))
     {
-      d->close_retry_at = now + (gint64)d->checkout->config->slow_poll_interval_ms * 1000;
-    }
-  else
-    {
+      /* TRADE_STATE_ERROR and the like: ask what state the order is in. */
       d->want_query = TRUE;
-      d->close_retry_at = now + (gint64)d->checkout->config->slow_poll_interval_ms * 1000;
     }
 
   driver_step (d);
@@ -1250,7 +1253,9 @@ driver_step (Driver *d)
     {
       if (d->not_exist)
         {
-          if (now >= d->expires || d->unified_rejected)
+          /* Proof of non-existence must be observed after time_expire: an order cannot be
+           * created after it, whatever request may still be on its way. */
+          if (d->not_exist_at >= d->expires || d->unified_rejected)
             {
               g_autoptr(GError) error = NULL;
 
@@ -1270,7 +1275,7 @@ driver_step (Driver *d)
             {
               /* Too close to time_expire to re-enter: prove non-existence after it. */
               action = ACT_QUERY;
-              at = d->expires;
+              at = MAX (d->expires, query_due (d, config->retry_interval_ms));
             }
           else
             {
@@ -1312,8 +1317,9 @@ driver_step (Driver *d)
 
       if (d->closed_ok)
         {
+          /* The first query after the close is immediate (want_query); these are retries. */
           action = ACT_QUERY;
-          at = now;
+          at = query_due (d, config->retry_interval_ms);
         }
       else if (now >= close_allowed)
         {
