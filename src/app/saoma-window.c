@@ -71,28 +71,11 @@ get_busy (SaomaWindow *self)
 }
 
 /* Can a new sale start now? A cancelled or expired sale is still watched in the background
- * (CLOSING), but the cashier may move on. */
+ * (CLOSING), but the engine is no longer busy and the cashier may move on. */
 static gboolean
 can_charge (SaomaWindow *self)
 {
-  if (self->checkout == NULL || saoma_checkout_get_busy (self->checkout))
-    return FALSE;
-
-  switch (get_state (self))
-    {
-    case SAOMA_CHECKOUT_CREATED:
-    case SAOMA_CHECKOUT_SUBMITTED:
-    case SAOMA_CHECKOUT_WAITING:
-    case SAOMA_CHECKOUT_UNKNOWN:
-      return FALSE;
-    case SAOMA_CHECKOUT_NONE:
-    case SAOMA_CHECKOUT_CLOSING:
-    case SAOMA_CHECKOUT_PAID:
-    case SAOMA_CHECKOUT_CLOSED:
-    case SAOMA_CHECKOUT_FAILED:
-    default:
-      return TRUE;
-    }
+  return self->checkout != NULL && !saoma_checkout_get_busy (self->checkout);
 }
 
 static void
@@ -283,6 +266,12 @@ update_status (SaomaWindow *self)
     }
   else
     {
+      /* Given up (Esc or expiry) but not yet written as CLOSING: the cashier already moved on. */
+      if (!get_busy (self) &&
+          (state == SAOMA_CHECKOUT_CREATED || state == SAOMA_CHECKOUT_SUBMITTED ||
+           state == SAOMA_CHECKOUT_WAITING || state == SAOMA_CHECKOUT_UNKNOWN))
+        state = SAOMA_CHECKOUT_CLOSING;
+
       switch (state)
         {
         case SAOMA_CHECKOUT_NONE:

@@ -1,0 +1,140 @@
+/* test-demo-gateway.c: the demo mode's wxpay-sim child process, for real over loopback. */
+#include "config.h"
+
+#include <libsoup/soup.h>
+
+#include "sim/wxpay-sim-server.h"
+#include "wxpay/wxpay.h"
+#include "saoma-demo-gateway.h"
+
+static GMainLoop *loop;
+static GAsyncResult *result;
+
+static void
+done_cb (GObject      *object,
+         GAsyncResult *res,
+         gpointer      user_data)
+{
+  result = g_object_ref (res);
+  g_main_loop_quit (loop);
+}
+
+static GAsyncResult *
+wait_result (void)
+{
+  g_clear_object (&result);
+  g_main_loop_run (loop);
+  return result;
+}
+
+static guint
+http_status (const char *method,
+             const char *uri)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(SoupMessage) message = soup_message_new (method, uri);
+  g_autoptr(GBytes) body = soup_session_send_and_read (session, message, NULL, NULL);
+
+  return body ? soup_message_get_status (message) : 0;
+}
+
+static void
+test_start_pay_stop (void)
+{
+  g_autoptr(SaomaDemoGateway) gateway = saoma_demo_gateway_new (NULL);
+  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(WxpayParams) request = wxpay_params_new ();
+  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *out_trade_no = wxpay_out_trade_no_new ("TEST", now);
+  g_autofree char *program = saoma_demo_gateway_find_program ();
+  g_autofree char *page = NULL;
+  g_autofree char *base = NULL;
+  const char *code_url;
+
+  if (program == NULL)
+    {
+      g_test_skip ("wxpay-sim is not built");
+      return;
+    }
+
+  saoma_demo_gateway_start_async (gateway, NULL, done_cb, NULL);
+  g_assert_true (saoma_demo_gateway_start_finish (gateway, wait_result (), &error));
+  g_assert_no_error (error);
+  base = g_strdup (saoma_demo_gateway_get_base_uri (gateway));
+  g_assert_true (g_str_has_prefix (base, "http://127.0.0.1:"));
+
+  /* The demo merchant's credentials are the simulator's defaults. */
+  client = wxpay_client_new (base, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                             WXPAY_SIM_DEFAULT_KEY);
+  wxpay_params_set (request, "body", "demo");
+  wxpay_params_set (request, "out_trade_no", out_trade_no);
+  wxpay_params_set (request, "total_fee", "1250");
+  wxpay_params_set (request, "spbill_create_ip", "127.0.0.1");
+  wxpay_params_set (request, "notify_url", "http://127.0.0.1:9/notify");
+  wxpay_params_set (request, "trade_type", "NATIVE");
+  wxpay_params_set (request, "product_id", "SAOMA");
+  wxpay_client_unifiedorder_async (client, request, NULL, done_cb, NULL);
+  answer = wxpay_client_unifiedorder_finish (client, wait_result (), &error);
+  g_assert_no_error (error);
+  code_url = wxpay_params_get (answer, "code_url");
+  g_assert_true (g_str_has_prefix (code_url, "weixin://wxpay/bizpayurl?pr="));
+
+  /* The simulator's customer page for that code. */
+  page = saoma_demo_gateway_dup_pay_page_uri (gateway, code_url);
+  g_assert_cmpstr (page, ==, g_strconcat (base, "/sim/pay/", strstr (code_url, "pr=") + 3, NULL));
+  g_assert_cmpuint (http_status ("GET", page), ==, 200);
+  g_assert_null (saoma_demo_gateway_dup_pay_page_uri (gateway, "weixin://wxpay/bizpayurl"));
+
+  /* "Simulate customer payment", then the gateway says SUCCESS. */
+  saoma_demo_gateway_pay_async (gateway, out_trade_no, NULL, done_cb, NULL);
+  g_assert_true (saoma_demo_gateway_pay_finish (gateway, wait_result (), &error));
+  g_assert_no_error (error);
+
+  g_clear_pointer (&request, wxpay_params_unref);
+  g_clear_pointer (&answer, wxpay_params_unref);
+  request = wxpay_params_new ();
+  wxpay_params_set (request, "out_trade_no", out_trade_no);
+  wxpay_client_orderquery_async (client, request, NULL, done_cb, NULL);
+  answer = wxpay_client_orderquery_finish (client, wait_result (), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (wxpay_params_get (answer, "trade_state"), ==, "SUCCESS");
+
+  /* Paying an order the simulator does not know is an error, not a crash. */
+  saoma_demo_gateway_pay_async (gateway, "NOSUCHORDER123", NULL, done_cb, NULL);
+  g_assert_false (saoma_demo_gateway_pay_finish (gateway, wait_result (), &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  /* Stopped: nothing listens there any more. */
+  saoma_demo_gateway_stop (gateway);
+  g_assert_cmpuint (http_status ("GET", g_strconcat (base, "/sim/orders", NULL)), ==, 0);
+}
+
+static void
+test_missing_program (void)
+{
+  g_autoptr(SaomaDemoGateway) gateway = saoma_demo_gateway_new (NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_setenv ("SAOMA_WXPAY_SIM", "/nonexistent/wxpay-sim", TRUE);
+  saoma_demo_gateway_start_async (gateway, NULL, done_cb, NULL);
+  g_assert_false (saoma_demo_gateway_start_finish (gateway, wait_result (), &error));
+  g_assert_nonnull (error);
+  g_assert_null (saoma_demo_gateway_get_base_uri (gateway));
+  g_unsetenv ("SAOMA_WXPAY_SIM");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+  loop = g_main_loop_new (NULL, FALSE);
+
+  g_test_add_func ("/demo-gateway/start-pay-stop", test_start_pay_stop);
+  g_test_add_func ("/demo-gateway/missing-program", test_missing_program);
+
+  return g_test_run ();
+}

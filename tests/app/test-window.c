@@ -1,0 +1,201 @@
+/* test-window.c: the real application and window in-process, in demo mode (a real wxpay-sim
+ * child, a real ledger file): a bad amount creates nothing, Enter shows a QR that zbarimg
+ * decodes to the order's code_url, a second Enter creates nothing, Esc hides the QR at once,
+ * and the history page lists the attempts. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <locale.h>
+
+#include "core/saoma-checkout.h"
+#include "saoma-application.h"
+#include "saoma-history-page.h"
+#include "saoma-qr-view.h"
+#include "saoma-window.h"
+
+static SaomaApplication *app;
+static SaomaWindow *window;
+static char *tmp;
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  g_error ("timed out waiting for %s", (const char *) data);
+  return G_SOURCE_REMOVE;
+}
+
+#define WAIT_FOR(cond)                                                          \
+  G_STMT_START {                                                                \
+    guint _id = g_timeout_add_seconds (20, timeout_cb, (gpointer) #cond);       \
+    while (!(cond))                                                             \
+      g_main_context_iteration (NULL, TRUE);                                    \
+    g_source_remove (_id);                                                      \
+  } G_STMT_END
+
+static void
+spin (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+static void
+activate_entry (const char *text)
+{
+  GtkWidget *entry = saoma_window_get_amount_entry (window);
+
+  gtk_editable_set_text (GTK_EDITABLE (entry), text);
+  g_signal_emit_by_name (entry, "activate");
+}
+
+static char *
+decode_widget (GtkWidget *widget)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *png = g_build_filename (tmp, "qr.png", NULL);
+  g_autofree char *cmd = g_strdup_printf ("zbarimg -q --raw --nodbus %s", png);
+  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  char *out = NULL;
+  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  if (node == NULL)
+    return g_strdup ("");
+  texture = gsk_renderer_render_texture (renderer, node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_assert_true (gdk_texture_save_to_png (texture, png));
+  if (!g_spawn_command_line_sync (cmd, &out, NULL, NULL, NULL))
+    return g_strdup ("");
+  return g_strstrip (out);
+}
+
+static void
+test_checkout_flow (void)
+{
+  SaomaCheckout *checkout;
+  GtkWidget *qr = saoma_window_get_qr_view (window);
+  GtkWidget *status = saoma_window_get_status_label (window);
+  GListModel *history;
+  g_autofree char *decoded = NULL;
+  g_autofree char *code_url = NULL;
+  g_autofree char *first_order = NULL;
+
+  WAIT_FOR (saoma_application_get_checkout (app) != NULL);
+  checkout = saoma_application_get_checkout (app);
+  g_assert_true (saoma_application_get_demo (app));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (status)), ==, "Ready");
+
+  /* A bad amount: the parse error inline, nothing created. */
+  activate_entry ("12.345");
+  spin (200);
+  g_assert_true (gtk_widget_has_css_class (saoma_window_get_amount_entry (window), "error"));
+  g_assert_cmpint (saoma_checkout_get_state (checkout), ==, SAOMA_CHECKOUT_NONE);
+  g_assert_false (saoma_checkout_get_busy (checkout));
+  g_assert_null (saoma_checkout_get_out_trade_no (checkout));
+
+  /* Typing clears the error. */
+  gtk_editable_set_text (GTK_EDITABLE (saoma_window_get_amount_entry (window)), "1");
+  g_assert_false (gtk_widget_has_css_class (saoma_window_get_amount_entry (window), "error"));
+
+  /* Enter: a QR, and it is the order's code_url. */
+  activate_entry ("38.5");
+  g_assert_true (saoma_checkout_get_busy (checkout));
+  WAIT_FOR (saoma_checkout_get_code_url (checkout) != NULL);
+  code_url = g_strdup (saoma_checkout_get_code_url (checkout));
+  first_order = g_strdup (saoma_checkout_get_out_trade_no (checkout));
+  g_assert_cmpint (saoma_checkout_get_amount (checkout), ==, 3850);
+  gtk_test_widget_wait_for_draw (qr);
+  decoded = decode_widget (qr);
+  g_assert_cmpstr (decoded, ==, code_url);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (status)), ==,
+                   "Waiting for the customer to scan");
+
+  /* A second Enter (or a double click on Charge) while busy creates nothing. */
+  activate_entry ("99");
+  g_assert_false (gtk_widget_activate_action (GTK_WIDGET (window), "win.charge", NULL) &&
+                  g_strcmp0 (saoma_checkout_get_out_trade_no (checkout), first_order) != 0);
+  spin (200);
+  g_assert_cmpstr (saoma_checkout_get_out_trade_no (checkout), ==, first_order);
+  g_assert_cmpint (saoma_checkout_get_amount (checkout), ==, 3850);
+
+  /* Esc: the QR is gone at once, the sale is cancelled. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel", NULL));
+  g_assert_null (saoma_checkout_get_code_url (checkout));
+  g_assert_null (saoma_qr_view_get_text (SAOMA_QR_VIEW (qr)));
+  g_assert_false (saoma_checkout_get_busy (checkout));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (status)), ==, "Cancelled");
+
+  /* Typing starts the next sale; the history has both attempts. */
+  activate_entry ("2");
+  WAIT_FOR (saoma_checkout_get_code_url (checkout) != NULL);
+  g_assert_cmpstr (saoma_checkout_get_out_trade_no (checkout), !=, first_order);
+
+  history = saoma_history_page_get_model (SAOMA_HISTORY_PAGE (saoma_window_get_history_page (window)));
+  g_assert_nonnull (history);
+  WAIT_FOR (g_list_model_get_n_items (history) == 2);
+  {
+    g_autoptr(SaomaAttempt) newest = g_list_model_get_item (history, 0);
+    g_autoptr(SaomaAttempt) oldest = g_list_model_get_item (history, 1);
+
+    g_assert_cmpint (saoma_attempt_get_amount (newest), ==, 200);
+    g_assert_cmpstr (saoma_attempt_get_out_trade_no (oldest), ==, first_order);
+  }
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel", NULL);
+}
+
+static void
+activate_cb (GApplication *application)
+{
+  window = SAOMA_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (application)));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *data = NULL;
+  g_autoptr(GError) error = NULL;
+  int ret;
+
+  g_setenv ("LANGUAGE", "en", TRUE);
+  setlocale (LC_ALL, "C.UTF-8");
+  tmp = g_dir_make_tmp ("saoma-test-window-XXXXXX", NULL);
+  data = g_build_filename (tmp, "data", NULL);
+  g_setenv ("XDG_DATA_HOME", data, TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+
+  g_test_init (&argc, &argv, NULL);
+  if (!gtk_init_check ())
+    {
+      g_print ("1..0 # SKIP no display\n");
+      return 77;
+    }
+  if (!g_find_program_in_path ("zbarimg"))
+    {
+      g_print ("1..0 # SKIP zbarimg is not installed\n");
+      return 77;
+    }
+
+  app = saoma_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_signal_connect_after (app, "activate", G_CALLBACK (activate_cb), NULL);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  g_application_activate (G_APPLICATION (app));
+  g_assert_nonnull (window);
+
+  g_test_add_func ("/window/checkout-flow", test_checkout_flow);
+  ret = g_test_run ();
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  /* Disposing the application stops the demo simulator. */
+  g_clear_object (&app);
+  return ret;
+}
