@@ -2601,6 +2601,22 @@ handle_control (WxpaySimServer    *self,
             }
           wxpay_sim_server_advance_clock (self, seconds);
         }
+      else if (n == 3 && strcmp (parts[2], "set") == 0)
+        {
+          const char *unix_text = query != NULL ? g_hash_table_lookup (query, "unix") : NULL;
+          gint64 unix_seconds;
+
+          if (strcmp (method, "POST") != 0)
+            goto bad_method;
+          if (unix_text == NULL ||
+              !g_ascii_string_to_signed (unix_text, 10, 0, G_MAXINT64 / G_USEC_PER_SEC, &unix_seconds, NULL))
+            {
+              respond_json_error (msg, SOUP_STATUS_BAD_REQUEST, "PARAM_ERROR",
+                                  "unix must be seconds since the epoch");
+              return;
+            }
+          wxpay_sim_server_set_now (self, unix_seconds * G_USEC_PER_SEC);
+        }
       else if (n != 2 || strcmp (method, "GET") != 0)
         goto bad_method;
 
@@ -3169,6 +3185,26 @@ wxpay_sim_server_advance_clock (WxpaySimServer *self,
   g_return_if_fail (seconds >= 0);
 
   self->offset += USEC (seconds);
+  schedule_deliveries (self);
+  queue_save (self);
+}
+
+/**
+ * wxpay_sim_server_set_now:
+ * @self: a #WxpaySimServer
+ * @now_us: the simulator's new now, µs since the epoch (UTC)
+ *
+ * Puts the simulator's clock at @now_us (it keeps running from there at #WxpaySimServer:time-scale),
+ * for tests whose own clock is fake. Going backwards is allowed but leaves existing orders with
+ * times in the future.
+ */
+void
+wxpay_sim_server_set_now (WxpaySimServer *self,
+                          gint64          now_us)
+{
+  g_return_if_fail (WXPAY_IS_SIM_SERVER (self));
+
+  self->offset += now_us - sim_now (self);
   schedule_deliveries (self);
   queue_save (self);
 }

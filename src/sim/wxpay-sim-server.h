@@ -44,6 +44,9 @@ gboolean        wxpay_sim_server_fail        (WxpaySimServer *self,
                                               GError        **error);
 /* The simulator's now, µs since the epoch (UTC): real time × time-scale + advances. */
 gint64          wxpay_sim_server_get_now     (WxpaySimServer *self);
+/* POST /sim/clock/set?unix=SECONDS: align the sim's clock with a test's fake clock. */
+void            wxpay_sim_server_set_now     (WxpaySimServer *self,
+                                              gint64          now_us);
 /* Sim clock: seconds added to the simulator's notion of now (expiry, close rule, bills). */
 void            wxpay_sim_server_advance_clock (WxpaySimServer *self,
                                                 gint64          seconds);

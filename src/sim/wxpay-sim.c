@@ -34,6 +34,7 @@ static const char description[] =
   "  GET    /sim/orders                                  every order, refunds, notifications\n"
   "  GET    /sim/orders/{out_trade_no}                   one order\n"
   "  POST   /sim/clock/advance?seconds=N                 move the simulator's clock forward\n"
+  "  POST   /sim/clock/set?unix=SECONDS                  set the simulator's clock\n"
   "  GET    /sim/clock                                   the simulator's clock\n"
   "  POST   /sim/faults    (JSON body)  DELETE /sim/faults  GET /sim/faults\n"
   "  GET    /sim/pay/{token}  a page to pay the code_url weixin://wxpay/bizpayurl?pr={token}\n"

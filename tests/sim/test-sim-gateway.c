@@ -283,14 +283,17 @@ test_protocol_golden (Fixture       *fx,
       g_assert_no_error (error);
       g_assert_true (wxpay_sign_type_from_string (files[i][1], &type));
 
-      /* Accepted: a signed business answer (its time_expire lies in the past, so PARAM_ERROR). */
+      /* At the vector's own time (2026-01-01 12:00 Beijing) the order is valid and created;
+       * the second file re-enters it. */
+      wxpay_sim_server_set_now (fx->sim, G_GINT64_CONSTANT (1767240000) * G_USEC_PER_SEC);
       body = sim_test_http (fx->session, "POST", uri, xml, len, NULL, &error);
       g_assert_no_error (error);
       answer = wxpay_xml_decode (g_bytes_get_data (body, NULL), g_bytes_get_size (body), &error);
       g_assert_no_error (error);
       g_assert_cmpstr (wxpay_params_get (answer, "return_code"), ==, "SUCCESS");
       g_assert_true (wxpay_verify (answer, type, SIM_KEY));
-      g_assert_cmpstr (wxpay_params_get (answer, "err_code"), ==, "PARAM_ERROR");
+      g_assert_cmpstr (wxpay_params_get (answer, "result_code"), ==, "SUCCESS");
+      g_assert_true (g_str_has_prefix (wxpay_params_get (answer, "code_url"), "weixin://wxpay/bizpayurl?pr="));
 
       /* One fen more under the same signature: refused. */
       tampered = g_strdup (xml);
@@ -1268,6 +1271,17 @@ test_control_api (Fixture       *fx,
   clock = control (fx, "POST", "/sim/clock/advance?seconds=3600", "", &status);
   g_assert_cmpuint (status, ==, 200);
   g_assert_nonnull (strstr (clock, "\"offset_seconds\":3600"));
+
+  /* Set the clock to 2026-01-01 12:00:00 Beijing (04:00 UTC). */
+  {
+    g_autofree char *set = control (fx, "POST", "/sim/clock/set?unix=1767240000", "", &status);
+    gint64 now_s = wxpay_sim_server_get_now (fx->sim) / G_USEC_PER_SEC;
+
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_nonnull (strstr (set, "\"now\":\"2026-01-01T12:00:0"));
+    g_assert_cmpint (now_s, >=, 1767240000);
+    g_assert_cmpint (now_s, <=, 1767240005);
+  }
 
   faults = control (fx, "POST", "/sim/faults", "{\"bad_sign\":0.25,\"path\":\"/pay/orderquery\"}", &status);
   g_assert_cmpuint (status, ==, 200);
