@@ -10,6 +10,7 @@
 # include "core/saoma-cli.h"
 #endif
 #include "saoma-application.h"
+#include "saoma-report-cli.h"
 
 /* Run from the build tree, use the catalogues built there (po/<lang>/LC_MESSAGES). */
 static const char *
@@ -39,6 +40,14 @@ main (int   argc,
   bindtextdomain (GETTEXT_PACKAGE, find_localedir ());
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+
+  {
+    int status;
+
+    /* --close-day / --day-report: the day close with its PDF (cairo lives in the app). */
+    if (saoma_report_cli_run (argc, argv, &status))
+      return status;
+  }
 
 #ifdef HAVE_SAOMA_CLI
   {

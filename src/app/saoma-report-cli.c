@@ -1,0 +1,230 @@
+/* saoma-report-cli.c: the headless day close.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ *   saoma --close-day YYYY-MM-DD [--pdf FILE] [--csv FILE] [--acknowledge-unfinished]
+ *   saoma --day-report YYYY-MM-DD [--pdf FILE] [--csv FILE]
+ * with --ledger PATH, --store NAME, --till ID. The day is a local day (TZ decides).
+ * --close-day records the Z close in the ledger and is refused (exit 1, nothing written)
+ * while an attempt is not final, unless --acknowledge-unfinished; a day already closed is
+ * reprinted. --day-report is the X report: any time, nothing recorded.
+ * Exit status: 0 success, 1 failure or refusal, 2 usage error.
+ */
+#define G_LOG_DOMAIN "saoma-report-cli"
+
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <glib/gi18n.h>
+
+#include "core/saoma-day-report.h"
+#include "core/saoma-export.h"
+#include "core/saoma-money.h"
+#include "saoma-report-cli.h"
+#include "saoma-report-pdf.h"
+
+#define EXIT_USAGE 2
+
+static int
+fail (int         status,
+      const char *format,
+      ...) G_GNUC_PRINTF (2, 3);
+
+static int
+fail (int         status,
+      const char *format,
+      ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_strdelimit (message, "\r\n", ' ');
+  fprintf (stderr, "saoma: %s\n", message);
+  fflush (stderr);
+  return status;
+}
+
+static gboolean
+has_option (int         argc,
+            char      **argv,
+            const char *name)
+{
+  gsize len = strlen (name);
+
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--") == 0)
+        break;
+      if (strncmp (argv[i], name, len) == 0 && (argv[i][len] == '\0' || argv[i][len] == '='))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Store name and till from the app's settings when its schema is installed. */
+static char *
+setting (const char *key)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_autoptr(GSettings) settings = NULL;
+
+  if (source == NULL)
+    return NULL;
+  schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
+  if (schema == NULL || !g_settings_schema_has_key (schema, key))
+    return NULL;
+  settings = g_settings_new (APP_ID);
+  return g_settings_get_string (settings, key);
+}
+
+static int
+run (const char *close_day,
+     const char *x_day,
+     const char *ledger_path,
+     const char *pdf,
+     const char *csv,
+     const char *store,
+     const char *till,
+     gboolean    acknowledge)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(SaomaDayReport) report = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *store_setting = NULL;
+  g_autofree char *till_setting = NULL;
+  g_autofree char *payments = NULL, *refunds = NULL, *net = NULL;
+  g_autofree char *note = NULL;
+  SaomaReportHeader header = { 0 };
+  const char *day_text = close_day ? close_day : x_day;
+  gboolean reprint = FALSE;
+  GDate date;
+
+  if (!saoma_export_parse_date (day_text, &date, &error))
+    return fail (EXIT_USAGE, "%s", error->message);
+
+  path = ledger_path ? g_strdup (ledger_path) : saoma_ledger_default_path ();
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return fail (1, "no ledger at %s", path);
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  if (ledger == NULL)
+    return fail (1, "cannot open the ledger: %s", error->message);
+
+  report = saoma_day_report_load_sync (ledger, &date, NULL, &error);
+  if (report == NULL)
+    return fail (1, "%s", error->message);
+
+  if (close_day != NULL)
+    {
+      if (!saoma_day_report_close_sync (report, ledger, acknowledge, &error))
+        {
+          if (!g_error_matches (error, SAOMA_DAY_REPORT_ERROR,
+                                SAOMA_DAY_REPORT_ERROR_ALREADY_CLOSED))
+            return fail (1, "%s", error->message);
+          reprint = TRUE;
+          g_clear_error (&error);
+        }
+      if (saoma_day_report_get_unfinished (report)->len > 0 && !reprint)
+        note = g_strdup_printf (_("Closed with %u payments not final yet, confirmed by the "
+                                  "manager."),
+                                saoma_day_report_get_unfinished (report)->len);
+      else if (reprint)
+        note = g_strdup (_("Reprint of a day already closed."));
+    }
+
+  if (store == NULL)
+    store = store_setting = setting ("store-name");
+  if (till == NULL)
+    till = till_setting = setting ("till-id");
+  header.store_name = store;
+  header.till_id = till;
+  header.kind_label = close_day ? _("Z close") : _("X report");
+  header.note = note;
+
+  if (pdf != NULL && !saoma_report_pdf_write (report, &header, pdf, &error))
+    return fail (1, "%s", error->message);
+  if (csv != NULL && !saoma_day_report_write_csv (report, csv, &error))
+    return fail (1, "%s", error->message);
+
+  payments = saoma_money_format (saoma_day_report_get_payments_total (report));
+  refunds = saoma_money_format (saoma_day_report_get_refunds_total (report));
+  net = saoma_money_format (saoma_day_report_get_net (report));
+  printf ("%s %s: %u payments %s, %u refunds %s, net %s, %u not final%s\n",
+          close_day ? (reprint ? "already closed" : "closed") : "x-report",
+          saoma_day_report_get_day_text (report), saoma_day_report_get_n_payments (report),
+          payments, saoma_day_report_get_n_refunds (report), refunds, net,
+          saoma_day_report_get_unfinished (report)->len,
+          (close_day && !reprint && saoma_day_report_get_unfinished (report)->len > 0)
+            ? " (acknowledged)" : "");
+  fflush (stdout);
+
+  return 0;
+}
+
+/**
+ * saoma_report_cli_run:
+ * @argc: argument count
+ * @argv: the arguments (not modified)
+ * @out_status: (out): the exit status when a command ran
+ *
+ * Returns: %TRUE when --close-day or --day-report was given (it has run)
+ */
+gboolean
+saoma_report_cli_run (int    argc,
+                      char **argv,
+                      int   *out_status)
+{
+  g_autofree char *close_day = NULL;
+  g_autofree char *x_day = NULL;
+  g_autofree char *ledger = NULL;
+  g_autofree char *pdf = NULL;
+  g_autofree char *csv = NULL;
+  g_autofree char *store = NULL;
+  g_autofree char *till = NULL;
+  gboolean acknowledge = FALSE;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) args = NULL;
+  const GOptionEntry entries[] = {
+    { "close-day", 0, 0, G_OPTION_ARG_STRING, &close_day,
+      "Z close of a local day: record it in the ledger and print its report", "YYYY-MM-DD" },
+    { "day-report", 0, 0, G_OPTION_ARG_STRING, &x_day,
+      "X report of a local day (any time, nothing recorded)", "YYYY-MM-DD" },
+    { "pdf", 0, 0, G_OPTION_ARG_FILENAME, &pdf, "Write the report as PDF to FILE", "FILE" },
+    { "csv", 0, 0, G_OPTION_ARG_FILENAME, &csv, "Write the report as CSV to FILE", "FILE" },
+    { "ledger", 0, 0, G_OPTION_ARG_FILENAME, &ledger,
+      "The ledger file (default $XDG_DATA_HOME/saoma/ledger.db)", "PATH" },
+    { "store", 0, 0, G_OPTION_ARG_STRING, &store, "Store name in the header", "NAME" },
+    { "till", 0, 0, G_OPTION_ARG_STRING, &till, "Till id in the header", "ID" },
+    { "acknowledge-unfinished", 0, 0, G_OPTION_ARG_NONE, &acknowledge,
+      "Close the day even though some attempts are not final (manager's decision)", NULL },
+    { NULL }
+  };
+
+  g_return_val_if_fail (out_status != NULL, FALSE);
+
+  if (!has_option (argc, argv, "--close-day") && !has_option (argc, argv, "--day-report"))
+    return FALSE;
+
+  context = g_option_context_new ("- the day close of the Saoma cashier");
+  g_option_context_add_main_entries (context, entries, NULL);
+  args = g_new0 (char *, argc + 1);
+  for (int i = 0; i < argc; i++)
+    args[i] = g_strdup (argv[i]);
+
+  if (!g_option_context_parse_strv (context, &args, &error))
+    *out_status = fail (EXIT_USAGE, "%s", error->message);
+  else if (g_strv_length (args) > 1)
+    *out_status = fail (EXIT_USAGE, "unexpected argument “%s”", args[1]);
+  else if (close_day != NULL && x_day != NULL)
+    *out_status = fail (EXIT_USAGE, "--close-day and --day-report cannot be combined");
+  else
+    *out_status = run (close_day, x_day, ledger, pdf, csv, store, till, acknowledge);
+
+  return TRUE;
+}
