@@ -181,6 +181,15 @@ update_summary_cb (gpointer user_data)
   n = g_list_model_get_n_items (G_LIST_MODEL (self->model));
   gtk_stack_set_visible_child_name (self->content_stack, n > 0 ? "list" : "empty");
 
+  /* The sum is one indexed query over a day; over every day it would scan the whole ledger on
+   * the main thread, so only the count is shown then. */
+  if (self->day == NULL)
+    {
+      g_autofree char *text = g_strdup_printf (ngettext ("%u payment", "%u payments", n), n);
+
+      gtk_label_set_text (self->summary_label, text);
+    }
+  else
   {
     g_autofree char *paid = saoma_money_format (saoma_ledger_model_sum_amount (self->model,
                                                                                SAOMA_ATTEMPT_PAID));
@@ -223,6 +232,7 @@ apply_day (SaomaHistoryPage *self)
       gtk_label_set_text (self->day_label, _("All Days"));
       if (self->model != NULL)
         saoma_ledger_model_set_day_range (self->model, 0, 0);
+      queue_update_summary (self);
       return;
     }
 
