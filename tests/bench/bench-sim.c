@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "wxpay/wxpay.h"
 #include "sim/wxpay-sim-server.h"
@@ -128,6 +129,28 @@ start_pair (Bench *bench)
   wxpay_client_unifiedorder_async (pair->client, req, NULL, order_cb, pair);
 }
 
+/* CPU seconds (user + system) used so far by process @pid, from /proc; -1 when unknown. */
+static double
+process_cpu_seconds (const char *pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/stat", pid);
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *after_comm;
+
+  if (pid == NULL || !g_file_get_contents (path, &contents, NULL, NULL))
+    return -1;
+  /* The command name may contain spaces: count fields after its closing parenthesis. */
+  after_comm = strrchr (contents, ')');
+  if (after_comm == NULL)
+    return -1;
+  fields = g_strsplit (after_comm + 2, " ", -1);
+  if (g_strv_length (fields) < 13)
+    return -1;
+  /* utime and stime are fields 14 and 15 of stat(5), i.e. 11 and 12 after the state field. */
+  return (g_ascii_strtod (fields[11], NULL) + g_ascii_strtod (fields[12], NULL)) / sysconf (_SC_CLK_TCK);
+}
+
 static gint
 compare_int64 (gconstpointer a,
                gconstpointer b)
@@ -152,6 +175,8 @@ main (int   argc,
   Bench bench = { 0 };
   gint64 t0;
   double elapsed;
+  double cpu0;
+  double cpu1;
 
   if (argc > 1)
     path = g_strdup (argv[1]);
@@ -187,12 +212,14 @@ main (int   argc,
   bench.latencies = g_array_new (FALSE, FALSE, sizeof (gint64));
   bench.loop = g_main_loop_new (NULL, FALSE);
 
+  cpu0 = process_cpu_seconds (g_subprocess_get_identifier (sim));
   t0 = g_get_monotonic_time ();
   bench.deadline = t0 + (gint64)(seconds * G_USEC_PER_SEC);
   for (guint i = 0; i < concurrency; i++)
     start_pair (&bench);
   g_main_loop_run (bench.loop);
   elapsed = (double)(g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
+  cpu1 = process_cpu_seconds (g_subprocess_get_identifier (sim));
 
   g_array_sort (bench.latencies, compare_int64);
   printf ("bench-sim: %s, %u in flight, %.2f s\n", url, concurrency, elapsed);
@@ -200,6 +227,9 @@ main (int   argc,
           " errors\n", bench.pairs, bench.errors);
   printf ("bench-sim: %.0f round trips/s (%.0f requests/s)\n", bench.pairs / elapsed,
           2 * bench.pairs / elapsed);
+  if (cpu0 >= 0 && cpu1 > cpu0)
+    printf ("bench-sim: wxpay-sim used %.2f CPU s: %.0f requests per CPU second on its side\n",
+            cpu1 - cpu0, 2 * bench.pairs / (cpu1 - cpu0));
   if (bench.latencies->len > 0)
     printf ("bench-sim: pair latency p50 %.2f ms, p99 %.2f ms\n",
             g_array_index (bench.latencies, gint64, bench.latencies->len / 2) / 1000.0,
