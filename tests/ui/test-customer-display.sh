@@ -25,4 +25,7 @@ done
 
 # The display test must not inherit the outer (Xvfb) display or session bus.
 unset WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS
-exec "$run_dual_head" "$@"
+# Only the test speaks TAP on stdout: the session bus's services (the accessibility registry
+# prints a greeting) and the X server get stderr.
+exec 3>&1
+exec "$run_dual_head" sh -c 'exec "$@" 1>&3 3>&-' sh "$@" >&2
