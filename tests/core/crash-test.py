@@ -51,7 +51,9 @@ POINTS = [
 NEEDS_PAY = {"after-paid-query", "after-paid"}
 NEEDS_CANCEL = {"after-closing", "before-close", "after-close", "after-closed"}
 # Reached many times per run: also crash at a later occurrence.
-REPEATED = {"before-query", "after-query", "before-send", "after-send"}
+REPEATED = {"before-query", "after-query"}
+# Reached only after an unknown outcome: make those more likely for these runs.
+NEEDS_UNKNOWN = {"after-unknown"}
 
 FINAL = {"PAID", "CLOSED", "FAILED", "PARTIALLY_REFUNDED", "REFUNDED"}
 
@@ -60,6 +62,7 @@ FAULTS = [
     {"drop_before": 0.06, "drop_after": 0.10, "systemerror": 0.08, "http_500": 0.04,
      "bad_sign": 0.04},
 ]
+UNKNOWN_FAULTS = FAULTS + [{"path": "/pay/unifiedorder", "drop_after": 0.5, "systemerror": 0.3}]
 
 rng = random.Random(SEED)
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -159,7 +162,12 @@ def charge_run(sim, ledger, index, point, action, stats):
     otn = proc.stdout.readline().strip() or None
     we_killed = False
 
-    delay = rng.uniform(0.0, 0.25)
+    # A named point early in the attempt's life should be reached before the pay/cancel that
+    # ends the run; random-moment runs act at any time.
+    if point is not None and point not in NEEDS_PAY | NEEDS_CANCEL:
+        delay = rng.uniform(0.25, 0.45)
+    else:
+        delay = rng.uniform(0.0, 0.25)
     time.sleep(delay)
     if proc.poll() is None:
         if action == "pay" and otn:
@@ -280,6 +288,35 @@ def verify(sim, ledger, otns):
     return by_state, problems, details, len(orders)
 
 
+def audit_can_fail(sim, ledger, otns, workdir):
+    """The checks above must be able to fail: damage copies of the ledger and expect them to
+    be reported (a lost payment, an attempt missing while its order exists)."""
+    import shutil
+    ok = True
+    for damage, expected in (
+            ("UPDATE attempts SET state = 'CLOSED' WHERE id = "
+             "(SELECT min(id) FROM attempts WHERE state = 'PAID')", "LOSS"),
+            ("DELETE FROM attempts WHERE id = (SELECT min(id) FROM attempts WHERE state = 'CLOSED')",
+             "sent before written"),
+            ("UPDATE attempts SET state = 'UNKNOWN' WHERE id = (SELECT max(id) FROM attempts)",
+             "left non-final")):
+        copy = os.path.join(workdir, "damaged.db")
+        db = sqlite3.connect(ledger)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        shutil.copyfile(ledger, copy)
+        db = sqlite3.connect(copy)
+        db.execute(damage)
+        db.commit()
+        db.close()
+        _, problems, _, _ = verify(sim, copy, otns)
+        if problems[expected] == 0:
+            log("audit self-check: %r was not reported as %r" % (damage, expected))
+            ok = False
+        os.unlink(copy)
+    return ok
+
+
 def main():
     started = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="saoma-crash-")
@@ -299,7 +336,7 @@ def main():
 
         # Every point several times, then random moments; all in a shuffled order.
         plan = []
-        per_point = max(6, (RUNS // 2) // len(POINTS))
+        per_point = max(8, (RUNS // 2) // len(POINTS))
         for point in POINTS:
             for _ in range(per_point):
                 if point in NEEDS_PAY:
@@ -314,7 +351,11 @@ def main():
         rng.shuffle(plan)
 
         for index, (point, action) in enumerate(plan):
+            if point in NEEDS_UNKNOWN:
+                sim.set_faults(UNKNOWN_FAULTS)
             otns.append(charge_run(sim, ledger, index, point, action, stats))
+            if point in NEEDS_UNKNOWN:
+                sim.set_faults(FAULTS)
             stats["runs"] += 1
             if (index + 1) % 30 == 0:
                 summary = recover(sim, ledger, stats, may_kill=True)
@@ -329,6 +370,7 @@ def main():
         log("crash-test: final %s" % summary)
 
         by_state, problems, details, n_orders = verify(sim, ledger, otns)
+        audit_ok = audit_can_fail(sim, ledger, otns, workdir)
     finally:
         sim.stop()
 
@@ -359,7 +401,9 @@ def main():
     if untriggered:
         log("points never reached: %s" % ", ".join(untriggered))
 
-    ok = (losses == 0 and others == 0 and not untriggered and
+    if not audit_ok:
+        log("the audit did not notice a damaged copy of the ledger")
+    ok = (audit_ok and losses == 0 and others == 0 and not untriggered and
           stats["stuck (killed after 20 s)"] == 0 and stats["runs"] >= 200)
     log("crash-test: %s" % ("PASS" if ok else "FAIL"))
     return 0 if ok else 1
