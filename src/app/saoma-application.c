@@ -40,6 +40,7 @@ struct _SaomaApplication
   guint             reload_source;
   guint             gateway_generation;
   guint             demo : 1;
+  guint             demo_pending : 1;
   guint             backend_started : 1;
   guint             bench : 1;
 };
@@ -279,7 +280,17 @@ use_demo_gateway (SaomaApplication *self)
       return;
     }
 
-  self->demo_gateway = saoma_demo_gateway_new (NULL);
+  /* The simulator keeps its state next to the ledger, which creates that directory. */
+  if (self->ledger == NULL)
+    {
+      self->demo_pending = TRUE;
+      return;
+    }
+  self->demo_pending = FALSE;
+
+  /* The demo orders outlive a restart, so recovery finds them on the simulator too. */
+  state_file = g_build_filename (g_get_user_data_dir (), "saoma", "demo-simulator.state", NULL);
+  self->demo_gateway = saoma_demo_gateway_new (state_file);
   saoma_demo_gateway_start_async (self->demo_gateway, self->cancellable, demo_started_cb,
                                   g_object_ref (self));
 }
@@ -389,6 +400,8 @@ ledger_open_cb (GObject      *object,
     }
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LEDGER]);
+  if (self->demo_pending)
+    use_demo_gateway (self);
   maybe_create_checkout (self);
 }
 
@@ -436,6 +449,15 @@ merchant_setting_changed_cb (SaomaApplication *self,
                              GSettings        *settings)
 {
   saoma_application_reload_gateway (self);
+}
+
+static void
+store_name_changed_cb (SaomaApplication *self,
+                       const char       *key,
+                       GSettings        *settings)
+{
+  /* Windows show the store name as the default description. */
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SETTINGS]);
 }
 
 static void
@@ -566,6 +588,8 @@ saoma_application_startup (GApplication *application)
                            G_CALLBACK (merchant_setting_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::sign-type",
                            G_CALLBACK (merchant_setting_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::store-name",
+                           G_CALLBACK (store_name_changed_cb), self, G_CONNECT_SWAPPED);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SETTINGS]);
 }
 
