@@ -41,6 +41,12 @@ static char *shotdir;
 
 /* Helpers */
 
+#define assert_setting(key, expected)                                   \
+  G_STMT_START {                                                        \
+    g_autofree char *value_ = g_settings_get_string (settings, (key)); \
+    g_assert_cmpstr (value_, ==, (expected));                           \
+  } G_STMT_END
+
 static void
 iterate_for (guint ms)
 {
@@ -749,8 +755,16 @@ test_preferences (void)
   g_signal_connect (sample, "activate", G_CALLBACK (sample_activated), display);
   g_action_map_add_action (G_ACTION_MAP (actions), G_ACTION (sample));
   gtk_widget_insert_action_group (GTK_WIDGET (window), "app", G_ACTION_GROUP (actions));
+  gtk_window_set_default_size (window, 720, -1);
   gtk_window_present (window);
   gtk_test_widget_wait_for_draw (GTK_WIDGET (window));
+  iterate_for (300);
+  {
+    GdkRectangle rect = x_geometry (window);
+    g_autofree char *geometry = g_strdup_printf ("%dx%d+%d+%d", rect.width, rect.height,
+                                                 rect.x, rect.y);
+    g_autofree char *path = screenshot (geometry, "preferences-en");
+  }
 
   monitor_row = ADW_COMBO_ROW (find_widget (group, ADW_TYPE_COMBO_ROW, "_Monitor"));
   single_row = ADW_COMBO_ROW (find_widget (group, ADW_TYPE_COMBO_ROW, "With _one monitor"));
@@ -767,7 +781,7 @@ test_preferences (void)
   g_clear_pointer (&item, g_free);
 
   adw_combo_row_set_selected (monitor_row, 2);
-  g_assert_cmpstr (g_settings_get_string (settings, "customer-display-monitor"), ==, "DUMMY1");
+  assert_setting ("customer-display-monitor", "DUMMY1");
   iterate_for (100);
   assert_fullscreen_on_second (display, 1920, 1080);
 
@@ -785,12 +799,11 @@ test_preferences (void)
   assert_fullscreen_on_second (display, 1920, 1080);
 
   adw_combo_row_set_selected (monitor_row, 0);
-  g_assert_cmpstr (g_settings_get_string (settings, "customer-display-monitor"), ==, "");
+  assert_setting ("customer-display-monitor", "");
 
   /* The single-monitor choice, both ways. */
   adw_combo_row_set_selected (single_row, 1);
-  g_assert_cmpstr (g_settings_get_string (settings, "customer-display-single-monitor"), ==,
-                   "window");
+  assert_setting ("customer-display-single-monitor", "window");
   g_settings_set_string (settings, "customer-display-single-monitor", "hidden");
   g_assert_cmpuint (adw_combo_row_get_selected (single_row), ==, 0);
 
@@ -846,7 +859,7 @@ global_set_up (void)
 
   settings = g_settings_new (APP_ID);
   /* Long enough to photograph a result, short enough for a quick test. */
-  g_settings_set_uint (settings, "customer-display-paid-delay", 2);
+  g_settings_set_uint (settings, "customer-display-paid-delay", 3);
 
   /* The cashier works on the first monitor: put the pointer there so the window manager places
    * the cashier window on it. */
