@@ -156,9 +156,17 @@ bench_enter_to_qr (int sales)
   g_assert_no_error (error);
   pid = (GPid) g_ascii_strtoll (g_subprocess_get_identifier (app), NULL, 10);
   in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (app));
-  first = read_until (in, "SAOMA_FIRST_FRAME ");
-  sim = read_until (in, "SAOMA_SIM_URL=");
-  g_assert_nonnull (sim);
+  /* Both lines come, in either order. */
+  while (first == NULL || sim == NULL)
+    {
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (in, NULL, NULL, NULL);
+
+      g_assert_nonnull (line);
+      if (g_str_has_prefix (line, "SAOMA_FIRST_FRAME "))
+        first = g_strdup (line);
+      else if (g_str_has_prefix (line, "SAOMA_SIM_URL="))
+        sim = g_strdup (line);
+    }
 
   /* Let the ledger and the engine settle, then measure the idle process. */
   g_usleep (2 * G_USEC_PER_SEC);
