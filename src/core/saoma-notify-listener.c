@@ -130,6 +130,20 @@ get_attempt_cb (GObject      *object,
   lookup_data_free (data);
 }
 
+/* Refuse an announced oversized body before reading it. */
+static void
+early_callback (SoupServer        *server,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  if (soup_message_headers_get_content_length (headers) > WXPAY_XML_MAX_SIZE)
+    soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
+}
+
 static void
 server_callback (SoupServer        *server,
                  SoupServerMessage *msg,
@@ -379,6 +393,7 @@ saoma_notify_listener_listen (SaomaNotifyListener *self,
     }
 
   server = soup_server_new ("server-header", "saoma-notify ", NULL);
+  soup_server_add_early_handler (server, NULL, early_callback, self, NULL);
   soup_server_add_handler (server, NULL, server_callback, self, NULL);
 
   sockaddr = g_inet_socket_address_new (inet, (guint16)port);

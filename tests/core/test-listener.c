@@ -404,6 +404,19 @@ test_http (Fixture       *f,
 
   answer = request (f, "POST", "/elsewhere", "<xml></xml>", &status);
   g_assert_cmpuint (status, ==, 404);
+  g_clear_pointer (&answer, wxpay_params_unref);
+
+  /* Over the XML size limit: refused without parsing. */
+  {
+    gsize size = WXPAY_XML_MAX_SIZE + 16;
+    g_autofree char *big = g_malloc (size + 1);
+
+    memset (big, ' ', size);
+    big[size] = '\0';
+    memcpy (big, "<xml>", 5);
+    answer = post_notification (f, big, &status);
+    g_assert_cmpuint (status, ==, 413);
+  }
   g_assert_cmpuint (f->accepted + f->refused, ==, 0);
 }
 
