@@ -131,7 +131,10 @@ void           saoma_checkout_reset         (SaomaCheckout *self);
 void           saoma_checkout_query_now     (SaomaCheckout *self,
                                              const char    *out_trade_no);
 /* Resume every non-final attempt in the ledger (recovery); completes when all are final or
- * @cancellable fires. Returns the number resumed through _finish. */
+ * @cancellable fires. Returns the number resumed through _finish. Each is queried first:
+ * paid → PAID; unpaid → CLOSING, closeorder after the close delay, final query → CLOSED;
+ * ORDERNOTEXIST before time_expire → unifiedorder re-entered with identical parameters (the
+ * order then exists and is closed); ORDERNOTEXIST after time_expire → FAILED. */
 void           saoma_checkout_recover_async  (SaomaCheckout      *self,
                                               GCancellable       *cancellable,
                                               GAsyncReadyCallback callback,
