@@ -405,7 +405,10 @@ def main():
         log("the audit did not notice a damaged copy of the ledger")
     ok = (audit_ok and losses == 0 and others == 0 and not untriggered and
           stats["stuck (killed after 20 s)"] == 0 and stats["runs"] >= 200)
-    log("crash-test: %s" % ("PASS" if ok else "FAIL"))
+    log("crash-test: %s" % ("PASS" if ok else "FAIL (ledger and sim log kept in %s)" % workdir))
+    if ok:
+        import shutil
+        shutil.rmtree(workdir, ignore_errors=True)
     return 0 if ok else 1
 
 
