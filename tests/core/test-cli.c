@@ -346,6 +346,40 @@ test_charge_paid (Fixture       *f,
   g_assert_nonnull (strstr (csv, ",38.50,0.00,PAID,Noodles"));
 }
 
+/* With --notify-listen the sim's payment notification (confirmed by a query) ends the charge
+ * long before the next poll would. */
+static void
+test_charge_notified (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *otn = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autofree char *json = NULL;
+  gint64 paid_at;
+
+  run = start (NULL, "--charge", "2", "--gateway", f->gateway, "--ledger", f->ledger,
+               "--poll-interval", "600000", "--notify-listen", "127.0.0.1:0", NULL);
+  otn = wait_for_order (f);
+  /* The notify_url the till sent points at its own listener. */
+  json = wxpay_sim_server_dup_orders_json (f->sim);
+  g_assert_nonnull (strstr (json, "\"notify_url\":\"http://127.0.0.1:"));
+  g_assert_nonnull (strstr (json, "/wxpay/notify\""));
+
+  paid_at = g_get_monotonic_time ();
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (finish (run), ==, 0);
+  g_assert_cmpint (g_get_monotonic_time () - paid_at, <, 60 * G_USEC_PER_SEC);
+  lines = g_strsplit (run->out, "\n", -1);
+  g_assert_cmpstr (lines[2], ==, "PAID");
+  g_clear_pointer (&json, g_free);
+  json = wxpay_sim_server_dup_orders_json (f->sim);
+  g_assert_nonnull (strstr (json, "\"acked\":true"));
+}
+
 /* SIGTERM is the cashier's cancel: the order is closed at WeChat, exit 1, CLOSED. */
 static void
 test_charge_cancelled (Fixture       *f,
@@ -444,6 +478,7 @@ main (int   argc,
   ADD ("unreachable", test_unreachable);
   ADD ("charge-paid", test_charge_paid);
   ADD ("charge-cancelled", test_charge_cancelled);
+  ADD ("charge-notified", test_charge_notified);
   ADD ("crash-recover", test_crash_recover);
 
 #undef ADD
