@@ -1,0 +1,21 @@
+/* saoma-day-close-window.h: the day close (日结): totals, hourly chart, X report, Z close. */
+#pragma once
+
+#include <adwaita.h>
+
+#include "saoma-application.h"
+
+G_BEGIN_DECLS
+
+#define SAOMA_TYPE_DAY_CLOSE_WINDOW (saoma_day_close_window_get_type ())
+G_DECLARE_FINAL_TYPE (SaomaDayCloseWindow, saoma_day_close_window, SAOMA, DAY_CLOSE_WINDOW,
+                      AdwWindow)
+
+/* Opens on today (local); the day picker chooses another. Export PDF / CSV, print. */
+GtkWindow *saoma_day_close_window_new      (GtkWindow        *parent,
+                                            SaomaApplication *app);
+/* Shows @date (local day) and reloads. */
+void       saoma_day_close_window_set_date (SaomaDayCloseWindow *self,
+                                            const GDate         *date);
+
+G_END_DECLS
