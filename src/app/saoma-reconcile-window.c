@@ -485,9 +485,8 @@ show_result (SaomaReconcileWindow *self)
                             saoma_reconcile_get_day_text (self->result),
                             saoma_reconcile_get_local_count (self->result), local);
   else
-    text = g_strdup_printf (_("WeChat's bill: %s in %" G_GINT64_FORMAT " lines. The till: %u "
-                              "payments, %s."),
-                            bill, saoma_reconcile_get_bill_count (self->result),
+    text = g_strdup_printf (_("WeChat's bill: %s in %u lines. The till: %u payments, %s."),
+                            bill, (guint) saoma_reconcile_get_bill_count (self->result),
                             saoma_reconcile_get_local_count (self->result), local);
 
   {
