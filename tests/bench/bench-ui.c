@@ -105,10 +105,36 @@ xdotool (const char *args)
 }
 
 static void
-bench_cold_start (void)
+bench_cold_start (const char *self_path)
 {
   g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) floor_times = g_array_new (FALSE, FALSE, sizeof (gint64));
   gint64 med;
+
+  for (int i = 0; i < 10; i++)
+    {
+      g_autofree char *data_home = g_build_filename (tmp_root, "cold", NULL);
+      g_autoptr(GSubprocessLauncher) launcher = app_launcher (data_home);
+      g_autoptr(GSubprocess) bare = NULL;
+      g_autoptr(GDataInputStream) in = NULL;
+      g_autofree char *stamp = NULL;
+      g_autoptr(GError) error = NULL;
+      gint64 t0, dt;
+
+      t0 = g_get_monotonic_time ();
+      bare = g_subprocess_launcher_spawn (launcher, &error, self_path, "--hello", NULL);
+      g_assert_no_error (error);
+      in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bare));
+      stamp = read_until (in, "SAOMA_FIRST_FRAME ");
+      g_assert_nonnull (stamp);
+      dt = g_ascii_strtoll (stamp, NULL, 10) - t0;
+      g_array_append_val (floor_times, dt);
+      g_subprocess_wait (bare, NULL, NULL);
+    }
+  med = median (floor_times);
+  g_print ("bare GTK window (floor):    median %.1f ms of 10 (min %.1f, max %.1f)\n",
+           med / 1e3, g_array_index (floor_times, gint64, 0) / 1e3,
+           g_array_index (floor_times, gint64, floor_times->len - 1) / 1e3);
 
   for (int i = 0; i < 10; i++)
     {
@@ -282,7 +308,7 @@ scroll (const char *path)
   GtkWidget *window, *page, *view, *scrolled;
   GtkAdjustment *adj;
   GListModel *model;
-  gint64 t0, t_open, rss_open;
+  gint64 t0, t_open, rss_open, t_ledger, t_model;
   int steps = 1000;
 
   if (!gtk_init_check ())
@@ -297,12 +323,15 @@ scroll (const char *path)
   t0 = g_get_monotonic_time ();
   ledger = saoma_ledger_open_sync (path, NULL, &error);
   g_assert_no_error (error);
+  t_ledger = g_get_monotonic_time () - t0;
   window = gtk_window_new ();
   gtk_window_set_default_size (GTK_WINDOW (window), 1100, 720);
   page = saoma_history_page_new ();
   gtk_window_set_child (GTK_WINDOW (window), page);
-  saoma_history_page_set_ledger (SAOMA_HISTORY_PAGE (page), ledger);
+  t_model = g_get_monotonic_time ();
   saoma_history_page_set_day (SAOMA_HISTORY_PAGE (page), NULL);
+  saoma_history_page_set_ledger (SAOMA_HISTORY_PAGE (page), ledger);
+  t_model = g_get_monotonic_time () - t_model;
   gtk_window_present (GTK_WINDOW (window));
   while (gtk_widget_get_frame_clock (window) == NULL)
     g_main_context_iteration (NULL, TRUE);
@@ -330,12 +359,46 @@ scroll (const char *path)
       wait_for_paint (window);
     }
 
-  g_print ("history of %u attempts:  open to first frame %.1f ms, RSS %.1f MiB\n",
-           g_list_model_get_n_items (model), t_open / 1e3, rss_open / 1024.0);
+  g_print ("history of %u attempts:  open to first frame %.1f ms (ledger open %.1f ms, "
+           "model and count %.1f ms), RSS %.1f MiB\n",
+           g_list_model_get_n_items (model), t_open / 1e3, t_ledger / 1e3, t_model / 1e3,
+           rss_open / 1024.0);
   g_print ("scrolled end to end:        %d frames in %.1f s, RSS after %.1f MiB\n", steps + 5,
            (g_get_monotonic_time () - t0) / 1e6, rss_kib (getpid ()) / 1024.0);
 
   gtk_window_destroy (GTK_WINDOW (window));
+  return 0;
+}
+
+static void
+hello_painted_cb (GdkFrameClock *clock,
+                  gpointer       user_data)
+{
+  g_print ("SAOMA_FIRST_FRAME %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
+  exit (0);
+}
+
+static void
+hello_realize_cb (GtkWidget *widget)
+{
+  g_signal_connect (gtk_widget_get_frame_clock (widget), "after-paint",
+                    G_CALLBACK (hello_painted_cb), NULL);
+}
+
+/* --hello: a bare GtkWindow with a label, the floor for cold start on this machine. */
+static int
+hello (void)
+{
+  GtkWidget *window;
+
+  if (!gtk_init_check ())
+    return 77;
+  window = gtk_window_new ();
+  gtk_window_set_child (GTK_WINDOW (window), gtk_label_new ("Hello"));
+  g_signal_connect_after (window, "realize", G_CALLBACK (hello_realize_cb), NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  for (;;)
+    g_main_context_iteration (NULL, TRUE);
   return 0;
 }
 
@@ -363,6 +426,8 @@ main (int   argc,
     return generate (argv[2], g_ascii_strtoll (argv[3], NULL, 10));
   if (argc == 3 && strcmp (argv[1], "--scroll") == 0)
     return scroll (argv[2]);
+  if (argc == 2 && strcmp (argv[1], "--hello") == 0)
+    return hello ();
 
   for (int i = 1; i + 1 < argc; i++)
     {
@@ -382,7 +447,7 @@ main (int   argc,
   tmp_root = g_dir_make_tmp ("saoma-bench-ui-XXXXXX", NULL);
   g_assert_nonnull (tmp_root);
 
-  bench_cold_start ();
+  bench_cold_start (argv[0]);
   bench_enter_to_qr (sales);
 
   /* The 1M ledger is generated once per build tree (it takes a while) and reused. */
