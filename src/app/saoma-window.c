@@ -921,6 +921,22 @@ saoma_window_get_history_page (SaomaWindow *self)
   return GTK_WIDGET (self->history_page);
 }
 
+GtkWidget *
+saoma_window_get_late_banner (SaomaWindow *self)
+{
+  g_return_val_if_fail (SAOMA_IS_WINDOW (self), NULL);
+
+  return GTK_WIDGET (self->late_revealer);
+}
+
+const char *
+saoma_window_get_late_text (SaomaWindow *self)
+{
+  g_return_val_if_fail (SAOMA_IS_WINDOW (self), NULL);
+
+  return gtk_label_get_text (self->late_label);
+}
+
 void
 saoma_window_show_page (SaomaWindow *self,
                         const char  *name)

@@ -16,6 +16,9 @@ GtkWidget   *saoma_window_get_amount_entry (SaomaWindow *self);
 GtkWidget   *saoma_window_get_qr_view      (SaomaWindow *self);
 GtkWidget   *saoma_window_get_status_label (SaomaWindow *self);
 GtkWidget   *saoma_window_get_history_page (SaomaWindow *self);
+/* The late-payment banner (a GtkRevealer) and its text. */
+GtkWidget   *saoma_window_get_late_banner  (SaomaWindow *self);
+const char  *saoma_window_get_late_text    (SaomaWindow *self);
 /* Shows the "checkout" or "history" page. */
 void         saoma_window_show_page        (SaomaWindow *self,
                                             const char  *name);

@@ -75,6 +75,16 @@ decode_widget (GtkWidget *widget)
   return g_strstrip (out);
 }
 
+static gboolean
+item_is_late_paid (GListModel *model,
+                   guint       position)
+{
+  g_autoptr(SaomaAttempt) attempt = g_list_model_get_item (model, position);
+
+  return attempt != NULL && saoma_attempt_get_state (attempt) == SAOMA_ATTEMPT_PAID &&
+         saoma_attempt_get_late (attempt);
+}
+
 static void
 test_checkout_flow (void)
 {
@@ -147,7 +157,25 @@ test_checkout_flow (void)
     g_assert_cmpstr (saoma_attempt_get_out_trade_no (oldest), ==, first_order);
   }
 
-  gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel", NULL);
+  /* "Simulate customer payment": the window says paid, loud and green. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.simulate-payment", NULL));
+  WAIT_FOR (saoma_checkout_get_state (checkout) == SAOMA_CHECKOUT_PAID);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (status)), ==, "Paid");
+  g_assert_true (gtk_widget_has_css_class (status, "success"));
+  g_assert_null (saoma_qr_view_get_text (SAOMA_QR_VIEW (qr)));
+  g_assert_false (gtk_revealer_get_reveal_child (GTK_REVEALER (saoma_window_get_late_banner (window))));
+
+  /* The customer pays the cancelled sale after all: a late payment, announced loudly. */
+  saoma_application_simulate_payment_async (app, first_order, NULL, NULL, NULL);
+  WAIT_FOR (gtk_revealer_get_reveal_child (GTK_REVEALER (saoma_window_get_late_banner (window))));
+  g_assert_nonnull (strstr (saoma_window_get_late_text (window), first_order));
+  g_assert_nonnull (strstr (saoma_window_get_late_text (window), "¥38.50"));
+  WAIT_FOR (item_is_late_paid (history, 1));
+
+  /* After a result, typing starts the next sale. */
+  gtk_editable_set_text (GTK_EDITABLE (saoma_window_get_amount_entry (window)), "5");
+  g_assert_cmpint (saoma_checkout_get_state (checkout), ==, SAOMA_CHECKOUT_NONE);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (status)), ==, "Ready");
 }
 
 static void
