@@ -475,19 +475,26 @@ show_result (SaomaReconcileWindow *self)
   g_autofree char *local = saoma_money_format (saoma_reconcile_get_local_total (self->result));
   g_autofree char *text = NULL;
   guint problems = saoma_reconcile_get_n_problems (self->result);
+  guint local_count = saoma_reconcile_get_local_count (self->result);
 
   selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->result)));
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (selection));
 
   if (!saoma_reconcile_get_has_bill (self->result))
-    text = g_strdup_printf (_("WeChat has no bill for %s (no payment that day). The till has "
-                              "%u payments, %s."),
-                            saoma_reconcile_get_day_text (self->result),
-                            saoma_reconcile_get_local_count (self->result), local);
+    text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "WeChat has no bill for %s (no payment that day). The "
+                                         "till has %u payment, %s.",
+                                         "WeChat has no bill for %s (no payment that day). The "
+                                         "till has %u payments, %s.", local_count),
+                            saoma_reconcile_get_day_text (self->result), local_count, local);
   else
-    text = g_strdup_printf (_("WeChat's bill: %s in %u lines. The till: %u payments, %s."),
+    text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "WeChat's bill: %s in %u lines. The till: %u payment, "
+                                         "%s.",
+                                         "WeChat's bill: %s in %u lines. The till: %u payments, "
+                                         "%s.", local_count),
                             bill, (guint) saoma_reconcile_get_bill_count (self->result),
-                            saoma_reconcile_get_local_count (self->result), local);
+                            local_count, local);
 
   {
     g_autofree char *verdict = problems == 0

@@ -376,6 +376,8 @@ refund_done_cb (GObject      *source,
     }
 
   self->done = row;
+  self->left = MAX (0, self->left - row->amount);
+  update_summary (self);
   {
     g_autofree char *amount = saoma_money_format (row->amount);
     g_autofree char *text = g_strdup_printf (_("Refunded %s. WeChat Pay confirmed the refund."),
