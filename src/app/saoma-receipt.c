@@ -187,11 +187,27 @@ line (Pen        *pen,
   if (bold)
     pango_font_description_set_weight (font, PANGO_WEIGHT_BOLD);
   pango_layout_set_font_description (layout, font);
-  pango_layout_set_width (layout, (int) (pen->width * PANGO_SCALE));
-  pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
-  pango_layout_set_alignment (layout, align > 0.75 ? PANGO_ALIGN_RIGHT
-                                      : align > 0.25 ? PANGO_ALIGN_CENTER : PANGO_ALIGN_LEFT);
   pango_layout_set_text (layout, text, -1);
+
+  /* Order and transaction numbers stay on one line (they are read back and typed in): shrink
+   * the font until they fit the roll. */
+  if (monospace)
+    {
+      pango_layout_get_pixel_size (layout, &w, &h);
+      if (w > pen->width)
+        {
+          pango_font_description_set_absolute_size (font, size * (pen->width / w) * 0.98
+                                                          * PANGO_SCALE);
+          pango_layout_set_font_description (layout, font);
+        }
+    }
+  else
+    {
+      pango_layout_set_width (layout, (int) (pen->width * PANGO_SCALE));
+      pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
+      pango_layout_set_alignment (layout, align > 0.75 ? PANGO_ALIGN_RIGHT
+                                          : align > 0.25 ? PANGO_ALIGN_CENTER : PANGO_ALIGN_LEFT);
+    }
   pango_layout_get_pixel_size (layout, &w, &h);
 
   if (pen->draw)

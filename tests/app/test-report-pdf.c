@@ -12,6 +12,7 @@
 
 #include "core/saoma-day-report.h"
 #include "ledger/saoma-ledger.h"
+#include "saoma-receipt.h"
 #include "saoma-report-pdf.h"
 
 static GTimeZone *tz8;
@@ -318,6 +319,72 @@ headless (const char *language,
   g_rmdir (dir);
 }
 
+/* Receipts on 58 mm and 80 mm rolls: the page is the roll's width, and everything a customer
+ * or the manager needs is on it. */
+static void
+receipt (SaomaReceipt     *r,
+         SaomaReceiptRoll  roll,
+         const char       *name,
+         const char * const *expect)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pdf = g_strdup_printf ("%s/%s.pdf", out_dir, name);
+  g_autofree char *png = g_strdup_printf ("%s/%s", out_dir, name);
+  g_autofree char *text = NULL;
+  g_autofree char *info = NULL;
+  g_autoptr(GtkPageSetup) setup = saoma_receipt_page_setup_new (r, roll);
+  const char *pdfinfo[] = { "pdfinfo", pdf, NULL };
+  double mm = roll == SAOMA_RECEIPT_ROLL_58MM ? 58.0 : 80.0;
+  const char *size;
+
+  g_assert_cmpfloat_with_epsilon (gtk_paper_size_get_width (gtk_page_setup_get_paper_size (setup),
+                                                            GTK_UNIT_MM), mm, 0.01);
+  g_assert_cmpfloat (gtk_page_setup_get_paper_height (setup, GTK_UNIT_MM), >, 40.0);
+
+  g_assert_true (saoma_receipt_write_pdf (r, roll, pdf, &error));
+  g_assert_no_error (error);
+  text = render_and_read (pdf, png);
+  for (guint i = 0; expect[i] != NULL; i++)
+    if (strstr (text, expect[i]) == NULL)
+      g_error ("“%s” not on the receipt:\n%s", expect[i], text);
+
+  /* pdfinfo: "Page size:       164.409 x 253.346 pts" for 58 mm. */
+  info = run_tool (pdfinfo, NULL);
+  size = strstr (info, "Page size:");
+  g_assert_nonnull (size);
+  if (ABS (g_ascii_strtod (size + strlen ("Page size:"), NULL) - mm * 72.0 / 25.4) > 0.05)
+    g_error ("not a %g mm page:\n%s", mm, info);
+}
+
+static void
+test_receipts (void)
+{
+  g_autoptr(SaomaAttempt) paid = saoma_attempt_new_full (1, "T01RECEIPT000001", 3850, "奶茶 x2",
+                                                         "T01", at (2026, 11, 20, 14, 0, 0),
+                                                         at (2026, 11, 20, 14, 0, 40),
+                                                         at (2026, 11, 20, 14, 5, 0),
+                                                         SAOMA_ATTEMPT_PARTIALLY_REFUNDED,
+                                                         "4200000000202611200000012345", NULL,
+                                                         1000, at (2026, 11, 20, 14, 0, 40),
+                                                         FALSE);
+  SaomaLedgerRefund refund = { 1, "RT01RECEIPT00001", "T01RECEIPT000001", 1000, "少一杯",
+                               SAOMA_REFUND_SUCCESS, "50300000002026112000000054321",
+                               at (2026, 11, 20, 15, 0, 0), at (2026, 11, 20, 15, 0, 9),
+                               at (2026, 11, 20, 15, 0, 9) };
+  g_autoptr(SaomaReceipt) pay = saoma_receipt_new_for_payment (paid, "小张南山店", "T01");
+  g_autoptr(SaomaReceipt) back = saoma_receipt_new_for_refund (paid, &refund, "小张南山店", "T01");
+  const char *pay_expect[] = { "小张南山店", "收款小票", "¥38.50", "T01RECEIPT000001",
+                               "4200000000202611200000012345", NULL };
+  const char *back_expect[] = { "小张南山店", "退款小票", "-¥10.00", "RT01RECEIPT00001",
+                                "50300000002026112000000054321", "T01RECEIPT000001", "已退款",
+                                NULL };
+
+  receipt (pay, SAOMA_RECEIPT_ROLL_58MM, "receipt-payment-58mm", pay_expect);
+  receipt (pay, SAOMA_RECEIPT_ROLL_80MM, "receipt-payment-80mm", pay_expect);
+  receipt (back, SAOMA_RECEIPT_ROLL_58MM, "receipt-refund-58mm", back_expect);
+  receipt (back, SAOMA_RECEIPT_ROLL_80MM, "receipt-refund-80mm", back_expect);
+}
+
 static void
 test_headless_english (void)
 {
@@ -354,6 +421,7 @@ main (int   argc,
 
   g_test_add_func ("/report-pdf/chinese", test_pdf_chinese);
   g_test_add_func ("/report-pdf/pages", test_pdf_pages);
+  g_test_add_func ("/report-pdf/receipts", test_receipts);
   g_test_add_func ("/report-pdf/headless-english", test_headless_english);
   g_test_add_func ("/report-pdf/headless-chinese", test_headless_chinese);
 
