@@ -16,9 +16,12 @@
 
 #include "saoma-application.h"
 #include "saoma-customer-display.h"
+#include "saoma-day-close-window.h"
 #include "saoma-demo-gateway.h"
 #include "saoma-keyring.h"
 #include "saoma-preferences-window.h"
+#include "saoma-reconcile-window.h"
+#include "saoma-refund-dialog.h"
 #include "saoma-window.h"
 
 struct _SaomaApplication
@@ -217,6 +220,8 @@ maybe_create_checkout (SaomaApplication *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHECKOUT]);
 
   saoma_checkout_recover_async (self->checkout, self->cancellable, recover_cb, NULL);
+  /* Refunds left unfinished by the last run are followed to their end too. */
+  saoma_refund_dialog_ensure_refunder (self);
 }
 
 static void
@@ -552,7 +557,32 @@ ensure_customer_display (SaomaApplication *self,
                                          display_accels);
 }
 
+/* The manager's end of day (issue 7): day close and reconciliation windows. */
+static void
+day_close_activated (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  SaomaApplication *self = user_data;
+
+  gtk_window_present (saoma_day_close_window_new (
+    gtk_application_get_active_window (GTK_APPLICATION (self)), self));
+}
+
+static void
+reconcile_activated (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  SaomaApplication *self = user_data;
+
+  gtk_window_present (saoma_reconcile_window_new (
+    gtk_application_get_active_window (GTK_APPLICATION (self)), self));
+}
+
 static const GActionEntry app_actions[] = {
+  { "day-close", day_close_activated },
+  { "reconcile", reconcile_activated },
   { "quit", quit_activated },
   { "preferences", preferences_activated },
   { "about", about_activated },

@@ -9,6 +9,8 @@
 
 #include "saoma-attempt-dialog.h"
 #include "saoma-messages.h"
+#include "saoma-receipt.h"
+#include "saoma-refund-dialog.h"
 
 struct _SaomaAttemptDialog
 {
@@ -114,6 +116,55 @@ show_attempt (SaomaAttemptDialog *self)
   /* Only an attempt that is not final can be asked about. */
   gtk_widget_set_visible (GTK_WIDGET (self->query_button),
                           self->checkout != NULL && !saoma_attempt_state_is_final (state));
+
+  /* Refunds and receipts (issue 7): for money that was paid. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "attempt.refund",
+                                 state == SAOMA_ATTEMPT_PAID
+                                 || state == SAOMA_ATTEMPT_PARTIALLY_REFUNDED);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "attempt.print-receipt",
+                                 state == SAOMA_ATTEMPT_PAID
+                                 || state == SAOMA_ATTEMPT_PARTIALLY_REFUNDED
+                                 || state == SAOMA_ATTEMPT_REFUNDED);
+}
+
+static void
+refund_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  SaomaAttemptDialog *self = SAOMA_ATTEMPT_DIALOG (widget);
+  GApplication *app = g_application_get_default ();
+  GtkWindow *dialog;
+
+  if (!SAOMA_IS_APPLICATION (app))
+    return;
+  dialog = saoma_refund_dialog_new (GTK_WINDOW (self), SAOMA_APPLICATION (app),
+                                    self->out_trade_no);
+  if (dialog != NULL)
+    gtk_window_present (dialog);
+}
+
+static void
+print_receipt_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  SaomaAttemptDialog *self = SAOMA_ATTEMPT_DIALOG (widget);
+  GApplication *app = g_application_get_default ();
+  g_autofree char *store = NULL;
+  g_autofree char *till = NULL;
+  g_autoptr(SaomaReceipt) receipt = NULL;
+
+  if (self->attempt == NULL)
+    return;
+  if (SAOMA_IS_APPLICATION (app))
+    {
+      store = saoma_application_dup_store_name (SAOMA_APPLICATION (app));
+      till = g_settings_get_string (saoma_application_get_settings (SAOMA_APPLICATION (app)),
+                                    "till-id");
+    }
+  receipt = saoma_receipt_new_for_payment (self->attempt, store, till);
+  saoma_receipt_print (receipt, GTK_WINDOW (self), SAOMA_RECEIPT_ROLL_80MM);
 }
 
 static void
@@ -273,6 +324,9 @@ saoma_attempt_dialog_class_init (SaomaAttemptDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaAttemptDialog, fields_list);
   gtk_widget_class_bind_template_child (widget_class, SaomaAttemptDialog, events_list);
   gtk_widget_class_bind_template_callback (widget_class, query_clicked_cb);
+  gtk_widget_class_install_action (widget_class, "attempt.refund", NULL, refund_action);
+  gtk_widget_class_install_action (widget_class, "attempt.print-receipt", NULL,
+                                   print_receipt_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
@@ -282,6 +336,8 @@ saoma_attempt_dialog_init (SaomaAttemptDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "attempt.refund", FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "attempt.print-receipt", FALSE);
 }
 
 GtkWindow *

@@ -11,6 +11,7 @@
 #include "saoma-customer-display-preferences.h"
 #include "saoma-keyring.h"
 #include "saoma-messages.h"
+#include "saoma-pin-dialog.h"
 #include "saoma-preferences-window.h"
 
 struct _SaomaPreferencesWindow
@@ -74,8 +75,10 @@ key_status_cb (GObject      *object,
 
   if (key != NULL)
     adw_action_row_set_subtitle (self->key_status_row, _("An API key is stored in the keyring."));
-  else if (error != NULL)
+  else if (saoma_keyring_error_is_unavailable (error))
     adw_action_row_set_subtitle (self->key_status_row, keyring_unavailable_message ());
+  else if (error != NULL)
+    adw_action_row_set_subtitle (self->key_status_row, error->message);
   else
     adw_action_row_set_subtitle (self->key_status_row,
                                  _("No API key stored yet: type it above and press Enter."));
@@ -538,6 +541,11 @@ saoma_preferences_window_new (SaomaApplication *application)
                            G_CONNECT_SWAPPED);
   update_cert_row (self);
   update_key_status (self);
+
+  /* The manager PIN for refunds (issue 7), beside the certificate refunds need. */
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (gtk_widget_get_ancestor (
+                               GTK_WIDGET (self->cert_row), ADW_TYPE_PREFERENCES_GROUP)),
+                             saoma_pin_dialog_new_preferences_row (settings));
 
   return self;
 }

@@ -119,6 +119,22 @@ has_label_with (GtkWidget  *root,
   return find (root, label_contains, text) != NULL;
 }
 
+static GtkWindow *
+find_toplevel (GType type)
+{
+  g_autoptr(GListModel) toplevels = gtk_window_get_toplevels ();
+
+  g_object_ref (toplevels);
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
+        return window;
+    }
+  return NULL;
+}
+
 static void
 paid_cb (GObject      *source,
          GAsyncResult *result,
@@ -245,6 +261,14 @@ run_flow (void)
   gtk_test_widget_wait_for_draw (GTK_WIDGET (reconcile));
   screenshot (GTK_WIDGET (reconcile), "reconcile");
   gtk_window_destroy (reconcile);
+
+  /* The cashier window's menu opens both windows through app actions. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "day-close", NULL);
+  WAIT_FOR (find_toplevel (SAOMA_TYPE_DAY_CLOSE_WINDOW) != NULL);
+  gtk_window_destroy (find_toplevel (SAOMA_TYPE_DAY_CLOSE_WINDOW));
+  g_action_group_activate_action (G_ACTION_GROUP (app), "reconcile", NULL);
+  WAIT_FOR (find_toplevel (SAOMA_TYPE_RECONCILE_WINDOW) != NULL);
+  gtk_window_destroy (find_toplevel (SAOMA_TYPE_RECONCILE_WINDOW));
 
   gtk_window_destroy (parent);
   spin (200);
