@@ -184,11 +184,33 @@ run_flow (void)
   parent = gtk_application_get_active_window (GTK_APPLICATION (app));
   g_assert_true (saoma_application_get_demo (app));
 
-  /* The manager PIN, as Preferences stores it. */
-  hash = saoma_pin_hash_sync (PIN, SAOMA_PIN_MIN_ITERATIONS, &error);
-  g_assert_no_error (error);
-  g_settings_set_string (saoma_application_get_settings (app), SAOMA_PIN_SETTINGS_KEY, hash);
-  g_assert_true (saoma_pin_dialog_is_set (saoma_application_get_settings (app)));
+  /* The manager PIN, set through its dialog (as from Preferences): mismatched PINs are
+   * refused, then a hash — never the PIN — lands in the settings. */
+  {
+    GSettings *settings = saoma_application_get_settings (app);
+    GtkWindow *pin_dialog = saoma_pin_dialog_new (parent, settings);
+    GtkWidget *save;
+
+    g_assert_false (saoma_pin_dialog_is_set (settings));
+    gtk_window_present (pin_dialog);
+    save = find (GTK_WIDGET (pin_dialog), is_button_labelled, _("_Save"));
+    g_assert_nonnull (save);
+    set_entry_row (GTK_WIDGET (pin_dialog), _("New PIN"), PIN);
+    set_entry_row (GTK_WIDGET (pin_dialog), _("Repeat New PIN"), "2581");
+    g_signal_emit_by_name (save, "clicked");
+    WAIT_FOR (has_label_with (GTK_WIDGET (pin_dialog), _("The two new PINs are not the same.")));
+    gtk_test_widget_wait_for_draw (GTK_WIDGET (pin_dialog));
+    screenshot (GTK_WIDGET (pin_dialog), "pin-dialog");
+    set_entry_row (GTK_WIDGET (pin_dialog), _("Repeat New PIN"), PIN);
+    g_object_add_weak_pointer (G_OBJECT (pin_dialog), (gpointer *) &pin_dialog);
+    g_signal_emit_by_name (save, "clicked");
+    WAIT_FOR (saoma_pin_dialog_is_set (settings));
+    WAIT_FOR (pin_dialog == NULL);
+    hash = g_settings_get_string (settings, SAOMA_PIN_SETTINGS_KEY);
+    g_assert_null (strstr (hash, PIN));
+    g_assert_true (saoma_pin_verify_sync (PIN, hash, &error));
+    g_assert_no_error (error);
+  }
 
   /* A sale of ¥38.50, paid by the (simulated) customer. */
   g_assert_true (saoma_checkout_charge (checkout, 3850, "测试商品", &error));
