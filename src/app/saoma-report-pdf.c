@@ -219,8 +219,8 @@ draw_header (SaomaDayReport          *report,
              guint                    page,
              guint                    n_pages)
 {
-  g_autofree char *generated = saoma_day_report_format_time (report,
-                                                             saoma_day_report_get_generated (report));
+  gint64 generated_us = saoma_day_report_get_generated (report);
+  g_autofree char *generated = saoma_day_report_format_time (report, generated_us);
   g_autofree char *day_line = NULL;
   g_autofree char *page_text = g_strdup_printf (_("Page %u of %u"), page + 1, n_pages);
   GString *who = g_string_new (NULL);

@@ -1356,7 +1356,12 @@ saoma_refunder_refund_async (SaomaRefunder       *self,
 
   data = g_new0 (RefundData, 1);
   data->out_trade_no = g_strdup (out_trade_no);
-  data->reason = g_strdup (reason);
+  /* refund_desc is String(80) (reference §7); cut it before it is written, so every retry
+   * sends exactly what the ledger holds. */
+  if (reason != NULL && g_utf8_validate (reason, -1, NULL) && g_utf8_strlen (reason, -1) > 80)
+    data->reason = g_utf8_substring (reason, 0, 80);
+  else
+    data->reason = g_strdup (reason);
   data->pin = g_strdup (pin);
   data->amount = amount;
   data->client = self->client ? g_object_ref (self->client) : NULL;
@@ -1394,6 +1399,30 @@ saoma_refunder_refund_finish (SaomaRefunder  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+gboolean
+saoma_refunder_hint (SaomaRefunder *self,
+                     const char    *out_refund_no)
+{
+  Job *job;
+
+  g_return_val_if_fail (SAOMA_IS_REFUNDER (self), FALSE);
+  g_return_val_if_fail (out_refund_no != NULL, FALSE);
+
+  job = g_hash_table_lookup (self->jobs, out_refund_no);
+  if (job == NULL)
+    return FALSE;
+
+  /* Only a refund waiting for its next step is moved forward; one with a request in flight
+   * gets its answer anyway. */
+  if (job->timer_id != 0 && job->state == SAOMA_REFUND_PROCESSING)
+    {
+      saoma_clock_remove (self->clock, job->timer_id);
+      job->timer_id = 0;
+      job_query (job);
+    }
+  return TRUE;
 }
 
 /* resume / follow ----------------------------------------------------------------------- */

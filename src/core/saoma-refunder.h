@@ -72,8 +72,8 @@ guint          saoma_refunder_get_n_active       (SaomaRefunder *self);
 /* TRUE when @client has the merchant client certificate refunds need. */
 gboolean       saoma_refunder_client_has_certificate (WxpayClient *client);
 
-/* Refunds @amount fen of @out_trade_no after checking @pin against "pin-hash" (off the main
- * thread), the attempt's state, the amount left to refund, the 50-refund limit and the client
+/* Refunds @amount fen of @out_trade_no (@reason: at most 80 characters are kept) after
+ * checking @pin against "pin-hash" (off the main thread), the attempt's state, the amount left to refund, the 50-refund limit and the client
  * certificate; none of these failures writes anything. Completes when WeChat says SUCCESS
  * (the final row is returned), or with an error: rejected, REFUNDCLOSE, CHANGE, or
  * @cancellable (the refund itself keeps being followed in the background). */
@@ -100,6 +100,13 @@ void           saoma_refunder_resume_async  (SaomaRefunder      *self,
 guint          saoma_refunder_resume_finish (SaomaRefunder *self,
                                              GAsyncResult  *result,
                                              GError       **error);
+
+/* A hint that @out_refund_no changed (a refund notification, §10, after it was decrypted and
+ * its appid/mch_id checked): query it now instead of at the next scheduled time. Like payment
+ * notifications, it is never trusted by itself — only refundquery moves the state. Returns
+ * FALSE when this object is not driving that refund. */
+gboolean       saoma_refunder_hint          (SaomaRefunder *self,
+                                             const char    *out_refund_no);
 
 /* Waits for a refund this object is driving (or resumes it from the ledger) to be final:
  * same completion rules as saoma_refunder_refund_async(). */

@@ -248,7 +248,8 @@ run_flow (void)
   set_entry_row (GTK_WIDGET (dialog), _("Amount to refund (¥)"), "10");
   set_entry_row (GTK_WIDGET (dialog), _("Manager PIN"), PIN);
   g_signal_emit_by_name (refund_button, "clicked");
-  WAIT_FOR (has_label_with (GTK_WIDGET (dialog), "¥10.00") && !gtk_widget_get_visible (refund_button));
+  WAIT_FOR (has_label_with (GTK_WIDGET (dialog), "¥10.00")
+            && !gtk_widget_get_visible (refund_button));
   gtk_test_widget_wait_for_draw (GTK_WIDGET (dialog));
   screenshot (GTK_WIDGET (dialog), "refund-done");
   gtk_window_destroy (dialog);

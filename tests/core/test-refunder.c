@@ -241,8 +241,8 @@ paid_order (Fixture *fixture,
   g_autoptr(SaomaAttempt) attempt = NULL;
   g_autoptr(SaomaAttempt) inserted = NULL;
   g_autoptr(SaomaAttempt) paid = NULL;
-  g_autofree char *out_trade_no = g_strdup_printf ("T01REF%08u%04u", g_random_int_range (0, 99999999),
-                                                   ++serial);
+  g_autofree char *out_trade_no = g_strdup_printf ("T01REF%08u%04u",
+                                                   g_random_int_range (0, 99999999), ++serial);
   SaomaAttemptUpdate update = { 0 };
   gint64 now = g_get_real_time ();
 
@@ -816,6 +816,50 @@ test_resume_processing (Fixture       *fixture,
   g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
 }
 
+/* A refund notification is a hint: the refund is queried at once, not at the next tick. */
+static void
+test_hint (Fixture       *fixture,
+           gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 300);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(SaomaLedgerRefund) row = NULL;
+  g_autofree char *long_reason = NULL;
+  Wait wait = { NULL };
+  gint64 before;
+  GString *reason = g_string_new (NULL);
+
+  for (guint i = 0; i < 90; i++)
+    g_string_append (reason, "退");
+  long_reason = g_string_free (reason, FALSE);
+
+  saoma_refunder_set_query_interval (fixture->refunder, 3600 * 1000);
+  saoma_refunder_refund_async (fixture->refunder, out_trade_no, 300, long_reason, PIN, NULL,
+                               wait_cb, &wait);
+  while (!g_ptr_array_find (fixture->states, GINT_TO_POINTER (SAOMA_REFUND_PROCESSING), NULL))
+    g_main_context_iteration (NULL, TRUE);
+
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 1);
+  /* refund_desc is String(80): what is stored (and sent, every time) is cut to 80. */
+  g_assert_cmpint (g_utf8_strlen (((SaomaLedgerRefund *) rows->pdata[0])->reason, -1), ==, 80);
+
+  /* WeChat finishes the refund; without the hint the next query would be an hour away. */
+  wxpay_sim_server_advance_clock (fixture->sim, 10);
+  before = saoma_clock_now (fixture->clock);
+  g_assert_false (saoma_refunder_hint (fixture->refunder, "RNOSUCHREFUND"));
+  g_assert_true (saoma_refunder_hint (fixture->refunder,
+                                      ((SaomaLedgerRefund *) rows->pdata[0])->out_refund_no));
+  while (wait.result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  row = saoma_refunder_refund_finish (fixture->refunder, wait.result, &error);
+  g_object_unref (wait.result);
+  g_assert_no_error (error);
+  g_assert_cmpint (row->state, ==, SAOMA_REFUND_SUCCESS);
+  g_assert_cmpint (saoma_clock_now (fixture->clock), ==, before);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -844,6 +888,7 @@ main (int   argc,
   ADD ("/refunder/notenough", test_notenough);
   ADD ("/refunder/resume-created", test_resume_created);
   ADD ("/refunder/resume-processing", test_resume_processing);
+  ADD ("/refunder/hint", test_hint);
 
   ret = g_test_run ();
   rm_rf (cert_dir);
