@@ -82,6 +82,7 @@ typedef struct _Job {
   guint             timer_id;
   guint             n_sends;
   guint             n_queries;
+  gboolean          fresh;      /* inserted by this process: no earlier send can exist */
   GList            *waiters;    /* Waiter* */
   SaomaLedgerRefund *final_row;
   GError           *final_error;
@@ -576,6 +577,13 @@ job_send_cb (GObject      *source,
       else
         job_set_state (job, SAOMA_REFUND_UNKNOWN, NULL, detail, job_next_step);
     }
+  else if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG) && !job->fresh)
+    {
+      /* Resumed, and nothing can be sent now (no certificate or key in this process): an
+       * earlier run may have sent it, so it stays as it is for a run that can ask. */
+      job_event (job, "note", "refund %s not resumed: %s", job->out_refund_no, error->message);
+      job_end (job, NULL, rejection_error (error));
+    }
   else if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG) && job->n_sends == 1
            && job->state == SAOMA_REFUND_CREATED)
     {
@@ -589,10 +597,11 @@ job_send_cb (GObject      *source,
                                         "refund not sent: configuration", NULL,
                                         failed_written_cb, data);
     }
-  else if (job->state == SAOMA_REFUND_UNKNOWN || job->n_sends > 1)
+  else if (job->state == SAOMA_REFUND_UNKNOWN || job->n_sends > 1 || !job->fresh)
     {
       /* A definite "no" to a retry of a request that may already have been accepted (e.g.
-       * a parameter complaint after a lost answer): only refundquery can tell. */
+       * a parameter complaint after a lost answer, or a refund resumed after a crash that may
+       * have been sent before): only refundquery can tell. */
       job_event (job, "response", "refund %s retry → %s; querying", job->out_refund_no,
                  error->domain == WXPAY_ERROR ? wxpay_error_code_to_string (error->code)
                                               : error->message);
@@ -1185,6 +1194,7 @@ refund_inserted_cb (GObject      *source,
 
   /* Durable now: only from here may a request leave the machine. */
   job = job_new (self, row, data->total_fee);
+  job->fresh = TRUE;
   g_set_object (&job->client, data->client);
   job_add_waiter (job, task);
   job_send (job);

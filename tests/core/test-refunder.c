@@ -770,6 +770,51 @@ test_resume_created (Fixture       *fixture,
   g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
 }
 
+/* Resumed by a process that cannot send (no certificate): the refund stays CREATED — it may have
+ * left in the earlier run — until a run with the certificate finishes it. */
+static void
+test_resume_without_certificate (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 450);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedgerRefund) created = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) after = NULL;
+  g_autoptr(WxpayClient) bare = NULL;
+  Wait wait = { NULL };
+  Wait wait2 = { NULL };
+
+  created = saoma_ledger_insert_refund_sync (fixture->ledger, out_trade_no, "RT01NOCERT000001",
+                                             200, "crash", &error);
+  g_assert_no_error (error);
+
+  bare = wxpay_client_new (wxpay_sim_server_get_base_uri (fixture->sim),
+                           WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                           WXPAY_SIM_DEFAULT_KEY);
+  saoma_refunder_set_client (fixture->refunder, bare);
+  saoma_refunder_resume_async (fixture->refunder, NULL, resume_done_cb, &wait);
+  drive_until (fixture, &wait);
+  g_assert_cmpuint (saoma_refunder_resume_finish (fixture->refunder, wait.result, &error), ==, 1);
+  g_object_unref (wait.result);
+  g_assert_no_error (error);
+
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpint (((SaomaLedgerRefund *) rows->pdata[0])->state, ==, SAOMA_REFUND_CREATED);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 0);
+
+  saoma_refunder_set_client (fixture->refunder, fixture->client);
+  saoma_refunder_resume_async (fixture->refunder, NULL, resume_done_cb, &wait2);
+  drive_until (fixture, &wait2);
+  g_assert_cmpuint (saoma_refunder_resume_finish (fixture->refunder, wait2.result, &error), ==,
+                    1);
+  g_object_unref (wait2.result);
+  after = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpint (((SaomaLedgerRefund *) after->pdata[0])->state, ==, SAOMA_REFUND_SUCCESS);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
+}
+
 /* The app quits while WeChat is still processing; the next start only queries. */
 static void
 test_resume_processing (Fixture       *fixture,
@@ -889,6 +934,7 @@ main (int   argc,
   ADD ("/refunder/resume-created", test_resume_created);
   ADD ("/refunder/resume-processing", test_resume_processing);
   ADD ("/refunder/hint", test_hint);
+  ADD ("/refunder/resume-without-certificate", test_resume_without_certificate);
 
   ret = g_test_run ();
   rm_rf (cert_dir);
