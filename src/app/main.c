@@ -36,6 +36,8 @@ int
 main (int   argc,
       char *argv[])
 {
+  if (g_getenv ("SAOMA_BENCH") != NULL)
+    g_printerr ("SAOMA_STAGE main %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, find_localedir ());
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

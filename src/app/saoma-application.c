@@ -79,6 +79,14 @@ saoma_application_register_resources (void)
 }
 
 static void
+bench_stamp (SaomaApplication *self,
+             const char       *stage)
+{
+  if (self->bench)
+    g_printerr ("SAOMA_STAGE %s %" G_GINT64_FORMAT "\n", stage, g_get_monotonic_time ());
+}
+
+static void
 set_setup_error (SaomaApplication *self,
                  const GError     *error)
 {
@@ -597,7 +605,9 @@ saoma_application_startup (GApplication *application)
   static const char *prefs_accels[] = { "<Control>comma", NULL };
   static const char *help_accels[] = { "<Control>question", "<Control>slash", NULL };
 
+  bench_stamp (self, "startup");
   G_APPLICATION_CLASS (saoma_application_parent_class)->startup (application);
+  bench_stamp (self, "adw-startup-done");
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);
@@ -648,10 +658,12 @@ saoma_application_activate (GApplication *application)
   SaomaApplication *self = SAOMA_APPLICATION (application);
   GtkWindow *window;
 
+  bench_stamp (self, "activate");
   window = gtk_application_get_active_window (GTK_APPLICATION (self));
   if (window == NULL)
     {
       window = GTK_WINDOW (saoma_window_new (self));
+      bench_stamp (self, "window-built");
       if (self->bench)
         g_signal_connect_after (window, "realize", G_CALLBACK (window_realize_cb), NULL);
     }
