@@ -83,6 +83,36 @@ kind_label (SaomaReconcileKind kind)
     }
 }
 
+/* What a line means and what to do, in the manager's words (the technical detail from the
+ * engine is the tooltip). */
+static const char *
+kind_explanation (SaomaReconcileKind kind)
+{
+  switch (kind)
+    {
+    case SAOMA_RECONCILE_ONLY_WECHAT:
+      return _("Paid at WeChat, missing in the till: record it, then deliver or refund.");
+    case SAOMA_RECONCILE_ONLY_LOCAL:
+      return _("Paid in the till, not on WeChat's bill: query it.");
+    case SAOMA_RECONCILE_AMOUNT_MISMATCH:
+      return _("The amounts differ: check the payment.");
+    case SAOMA_RECONCILE_STATE_MISMATCH:
+      return _("WeChat and the till disagree on the state: query it.");
+    case SAOMA_RECONCILE_REFUND_ONLY_WECHAT:
+      return _("Refunded at WeChat, not recorded in the till.");
+    case SAOMA_RECONCILE_REFUND_ONLY_LOCAL:
+      return _("Refund in the till, not on WeChat's bill: follow it.");
+    case SAOMA_RECONCILE_REFUND_AMOUNT_MISMATCH:
+      return _("The refund amounts differ: check the refund.");
+    case SAOMA_RECONCILE_REFUND_STATE_MISMATCH:
+      return _("WeChat and the till disagree on the refund: follow it.");
+    case SAOMA_RECONCILE_MATCHED:
+    case SAOMA_RECONCILE_REFUND_MATCHED:
+    default:
+      return "";
+    }
+}
+
 /* What the button of a line does. */
 typedef enum {
   ACTION_NONE,
@@ -406,7 +436,7 @@ bind_cb (GtkSignalListItemFactory *factory,
       break;
 
     case COL_DETAIL:
-      gtk_label_set_text (GTK_LABEL (widget), saoma_reconcile_item_get_detail (item));
+      gtk_label_set_text (GTK_LABEL (widget), kind_explanation (kind));
       gtk_widget_set_tooltip_text (widget, saoma_reconcile_item_get_detail (item));
       break;
 

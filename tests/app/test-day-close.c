@@ -149,6 +149,14 @@ paid_cb (GObject      *source,
 }
 
 static void
+wait_result_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
 set_entry_row (GtkWidget  *dialog,
                const char *title,
                const char *text)
@@ -283,6 +291,43 @@ run_flow (void)
   spin (300);
   gtk_test_widget_wait_for_draw (GTK_WIDGET (reconcile));
   screenshot (GTK_WIDGET (reconcile), "reconcile");
+
+  /* An order paid at WeChat that the till never recorded: found, then recorded with "Record". */
+  {
+    g_autoptr(WxpayParams) request = wxpay_params_new ();
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(WxpayParams) answer = NULL;
+    GtkWidget *record;
+    gboolean paid_elsewhere = FALSE;
+
+    wxpay_params_set (request, "body", "另一台收银机");
+    wxpay_params_set (request, "out_trade_no", "T09ELSEWHERE0001");
+    wxpay_params_set_int64 (request, "total_fee", 1234);
+    wxpay_params_set (request, "spbill_create_ip", "127.0.0.1");
+    wxpay_params_set (request, "notify_url", "http://127.0.0.1:9/notify");
+    wxpay_params_set (request, "trade_type", "NATIVE");
+    wxpay_params_set (request, "product_id", "SAOMA");
+    wxpay_client_unifiedorder_async (saoma_checkout_get_client (checkout), request, NULL,
+                                     wait_result_cb, &result);
+    WAIT_FOR (result != NULL);
+    answer = wxpay_client_unifiedorder_finish (saoma_checkout_get_client (checkout), result,
+                                               &error);
+    g_assert_no_error (error);
+    saoma_application_simulate_payment_async (app, "T09ELSEWHERE0001", NULL, paid_cb,
+                                              &paid_elsewhere);
+    WAIT_FOR (paid_elsewhere);
+
+    saoma_reconcile_window_compare (SAOMA_RECONCILE_WINDOW (reconcile));
+    WAIT_FOR (has_label_with (GTK_WIDGET (reconcile), _("Only at WeChat")));
+    spin (300);
+    gtk_test_widget_wait_for_draw (GTK_WIDGET (reconcile));
+    screenshot (GTK_WIDGET (reconcile), "reconcile-only-wechat");
+
+    record = find (GTK_WIDGET (reconcile), is_button_labelled, _("Record"));
+    g_assert_nonnull (record);
+    g_signal_emit_by_name (record, "clicked");
+    WAIT_FOR (has_label_with (GTK_WIDGET (reconcile), _("Everything matches.")));
+  }
   gtk_window_destroy (reconcile);
 
   /* The cashier window's menu opens both windows through app actions. */
