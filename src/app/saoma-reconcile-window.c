@@ -373,8 +373,12 @@ setup_cb (GtkSignalListItemFactory *factory,
       widget = gtk_label_new (NULL);
       gtk_label_set_xalign (GTK_LABEL (widget),
                             column == COL_WECHAT || column == COL_LOCAL ? 1.0 : 0.0);
-      gtk_label_set_ellipsize (GTK_LABEL (widget), column == COL_DETAIL ? PANGO_ELLIPSIZE_END
-                                                                        : PANGO_ELLIPSIZE_NONE);
+      if (column == COL_DETAIL)
+        {
+          gtk_label_set_wrap (GTK_LABEL (widget), TRUE);
+          gtk_label_set_width_chars (GTK_LABEL (widget), 24);
+          gtk_label_set_max_width_chars (GTK_LABEL (widget), 48);
+        }
       if (column == COL_WECHAT || column == COL_LOCAL || column == COL_NUMBER
           || column == COL_TIME)
         gtk_widget_add_css_class (widget, "numeric");
