@@ -271,7 +271,31 @@ run_flow (void)
   spin (300);
   gtk_test_widget_wait_for_draw (GTK_WIDGET (day_close));
   screenshot (GTK_WIDGET (day_close), "day-close");
+
+  /* Z close from the window: confirmed in its dialog, then shown as closed. */
+  gtk_widget_activate_action (GTK_WIDGET (day_close), "day-close.z-close", NULL);
+  WAIT_FOR (find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL);
+  adw_message_dialog_response (ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG)),
+                               "close");
+  WAIT_FOR (has_label_with (GTK_WIDGET (day_close), _("This day is closed (Z). The figures "
+                                                      "below are counted again from the "
+                                                      "ledger.")));
+  spin (300);
+  screenshot (GTK_WIDGET (day_close), "day-close-closed");
   gtk_window_destroy (day_close);
+
+  /* Preferences have the manager PIN row, and it says a PIN is set. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
+  WAIT_FOR (find_toplevel (ADW_TYPE_PREFERENCES_WINDOW) != NULL);
+  {
+    GtkWindow *prefs = find_toplevel (ADW_TYPE_PREFERENCES_WINDOW);
+    GtkWidget *row = find (GTK_WIDGET (prefs), is_row_titled, _("Manager PIN"));
+
+    g_assert_nonnull (row);
+    g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==,
+                     _("Set — refunds ask for it"));
+    gtk_window_destroy (prefs);
+  }
 
   /* Reconciliation of today's (Beijing) bill: the payment and the refund match. */
   reconcile = saoma_reconcile_window_new (parent, app);
