@@ -553,6 +553,93 @@ test_live_no_bill (void)
   rm_rf (dir);
 }
 
+/* The headless command, as a real process against the in-process simulator. */
+static void
+communicate_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
+test_headless (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *saoma = g_build_filename (g_getenv ("SAOMA_BUILD_DIR"), "src", "app", "saoma",
+                                             NULL);
+  g_autofree char *dir = g_dir_make_tmp ("saoma-reconcile-cli-XXXXXX", &error);
+  g_autofree char *db = g_build_filename (dir, "ledger.db", NULL);
+  g_autofree char *csv = g_build_filename (dir, "out.csv", NULL);
+  g_autofree char *day = NULL;
+  g_autofree char *txid = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *written = NULL;
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GBytes) stdout_bytes = NULL;
+  Live live = { 0 };
+  gint64 paid;
+
+  if (!g_file_test (saoma, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("the saoma binary is not built");
+      return;
+    }
+
+  g_date_clear (&live.day, 1);
+  live.sim = wxpay_sim_server_new (WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                                   WXPAY_SIM_DEFAULT_KEY);
+  g_assert_true (wxpay_sim_server_listen (live.sim, "127.0.0.1", 0, &error));
+  live.client = wxpay_client_new (wxpay_sim_server_get_base_uri (live.sim),
+                                  WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                                  WXPAY_SIM_DEFAULT_KEY);
+  live.ledger = saoma_ledger_open_sync (db, NULL, &error);
+  g_assert_no_error (error);
+
+  paid = sim_pay (&live, "T01CLIMATCH01", 500, &txid);
+  add_attempt (live.ledger, "T01CLIMATCH01", 500, paid - G_USEC_PER_SEC, SAOMA_ATTEMPT_PAID,
+               paid, txid);
+  sim_pay (&live, "T01CLIONLYWX1", 777, NULL);
+  g_clear_object (&live.ledger);
+  if (live.crossed)
+    {
+      g_test_skip ("Beijing midnight passed during the test");
+      goto out;
+    }
+  day = g_strdup_printf ("%04u-%02u-%02u", g_date_get_year (&live.day),
+                         g_date_get_month (&live.day), g_date_get_day (&live.day));
+
+  child = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE,
+                            &error, saoma, "--reconcile", day, "--ledger", db,
+                            "--gateway", wxpay_sim_server_get_base_uri (live.sim),
+                            "--output", csv, NULL);
+  g_assert_no_error (error);
+  /* The simulator answers from this process's main loop: keep it running meanwhile. */
+  g_subprocess_communicate_async (child, NULL, NULL, communicate_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_subprocess_communicate_finish (child, result, &stdout_bytes, NULL, &error);
+  g_assert_no_error (error);
+  out = g_strndup (g_bytes_get_data (stdout_bytes, NULL), g_bytes_get_size (stdout_bytes));
+  g_test_message ("%s", out);
+
+  /* A discrepancy: exit status 1, one line for it, the summary, the CSV. */
+  g_assert_true (g_subprocess_get_if_exited (child));
+  g_assert_cmpint (g_subprocess_get_exit_status (child), ==, 1);
+  g_assert_nonnull (strstr (out, "only_wechat T01CLIONLYWX1 wechat=7.77 local=-"));
+  g_assert_nonnull (strstr (out, "1 matched, 1 discrepancies"));
+  g_file_get_contents (csv, &written, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (written, "matched,T01CLIMATCH01,"));
+
+out:
+  g_clear_object (&live.client);
+  wxpay_sim_server_shutdown (live.sim);
+  g_clear_object (&live.sim);
+  rm_rf (dir);
+}
+
 static void
 make_certificate (void)
 {
@@ -608,6 +695,7 @@ main (int   argc,
   g_test_add_func ("/reconcile/bad-bill", test_bad_bill);
   g_test_add_func ("/reconcile/live-sim", test_live_sim);
   g_test_add_func ("/reconcile/live-no-bill", test_live_no_bill);
+  g_test_add_func ("/reconcile/headless", test_headless);
 
   ret = g_test_run ();
   rm_rf (cert_dir);
