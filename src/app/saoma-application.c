@@ -202,6 +202,7 @@ static void
 maybe_create_checkout (SaomaApplication *self)
 {
   g_autoptr(SaomaCheckoutConfig) config = NULL;
+  SaomaRefunder *refunder;
 
   if (self->ledger == NULL || self->client == NULL)
     return;
@@ -229,7 +230,20 @@ maybe_create_checkout (SaomaApplication *self)
 
   saoma_checkout_recover_async (self->checkout, self->cancellable, recover_cb, NULL);
   /* Refunds left unfinished by the last run are followed to their end too. */
-  saoma_refund_dialog_ensure_refunder (self);
+  refunder = saoma_refund_dialog_ensure_refunder (self);
+#ifdef HAVE_NOTIFY_LISTENER
+  /* Refund notifications (§10) reach the same listener; in demo mode the simulator is told
+   * where through each refund's notify_url. */
+  if (self->listener != NULL && refunder != NULL)
+    {
+      saoma_notify_listener_set_refunder (self->listener, refunder);
+      if (self->demo)
+        saoma_refunder_set_notify_url (refunder,
+                                       saoma_notify_listener_get_refund_uri (self->listener));
+    }
+#else
+  (void) refunder;
+#endif
 }
 
 static void

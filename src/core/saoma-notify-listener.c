@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Notifications are hints (DESIGN.md rule 6): the listener only verifies and forwards them;
- * the checkout confirms each one with an orderquery before anything is marked paid.
+ * the checkout confirms each payment with an orderquery before anything is marked paid, and
+ * the refunder each refund with a refundquery before the money counts as returned.
  */
 
 #define G_LOG_DOMAIN "saoma-notify-listener"
@@ -19,8 +20,11 @@ struct _SaomaNotifyListener
   GObject        parent_instance;
 
   SaomaCheckout *checkout;
+  SaomaRefunder *refunder;
   char          *path;
+  char          *refund_path;
   char          *uri;
+  char          *refund_uri;
   SoupServer    *server;
   GCancellable  *cancellable;
 };
@@ -30,11 +34,15 @@ enum {
   PROP_CHECKOUT,
   PROP_PATH,
   PROP_URI,
+  PROP_REFUNDER,
+  PROP_REFUND_PATH,
+  PROP_REFUND_URI,
   N_PROPS
 };
 
 enum {
   HANDLED,
+  REFUND_HANDLED,
   N_SIGNALS
 };
 
@@ -59,12 +67,12 @@ lookup_data_free (LookupData *data)
 }
 
 static void
-reply (SaomaNotifyListener *self,
-       SoupServerMessage   *msg,
-       guint                status,
-       gboolean             success,
-       const char          *message,
-       const char          *out_trade_no)
+send_reply (SoupServerMessage *msg,
+            guint              status,
+            gboolean           success,
+            const char        *message,
+            const char        *what,
+            const char        *id)
 {
   g_autoptr(GBytes) body = wxpay_notify_reply (success, message);
   gsize len = 0;
@@ -74,11 +82,32 @@ reply (SaomaNotifyListener *self,
   soup_server_message_set_response (msg, "text/xml; charset=utf-8", SOUP_MEMORY_COPY, data, len);
 
   if (success)
-    g_debug ("Notification for %s acknowledged", out_trade_no ? out_trade_no : "?");
+    g_debug ("%s for %s acknowledged", what, id ? id : "?");
   else
-    g_message ("Notification for %s refused: %s", out_trade_no ? out_trade_no : "?", message);
+    g_message ("%s for %s refused: %s", what, id ? id : "?", message);
+}
 
+static void
+reply (SaomaNotifyListener *self,
+       SoupServerMessage   *msg,
+       guint                status,
+       gboolean             success,
+       const char          *message,
+       const char          *out_trade_no)
+{
+  send_reply (msg, status, success, message, "Notification", out_trade_no);
   g_signal_emit (self, signals[HANDLED], 0, out_trade_no, success);
+}
+
+static void
+refund_reply (SaomaNotifyListener *self,
+              SoupServerMessage   *msg,
+              gboolean             success,
+              const char          *message,
+              const char          *out_refund_no)
+{
+  send_reply (msg, SOUP_STATUS_OK, success, message, "Refund notification", out_refund_no);
+  g_signal_emit (self, signals[REFUND_HANDLED], 0, out_refund_no, success);
 }
 
 /* An order this engine does not drive: answer from the ledger so that duplicates of an
@@ -145,35 +174,131 @@ early_callback (SoupServer        *server,
 }
 
 static void
-server_callback (SoupServer        *server,
-                 SoupServerMessage *msg,
-                 const char        *path,
-                 GHashTable        *query,
-                 gpointer           user_data)
+follow_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
 {
-  SaomaNotifyListener *self = user_data;
-  SoupMessageBody *request_body;
-  g_autoptr(GBytes) body = NULL;
+  g_autofree char *out_refund_no = user_data;
+  g_autoptr(SaomaLedgerRefund) row = NULL;
+  g_autoptr(GError) error = NULL;
+
+  row = saoma_refunder_follow_finish (SAOMA_REFUNDER (object), result, &error);
+  if (row == NULL)
+    g_message ("Refund %s resumed after a notification: %s", out_refund_no, error->message);
+}
+
+/* A refund the refunder is not driving: the ledger decides whether it is ours. */
+static void
+list_refunds_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  LookupData *data = user_data;
+  g_autoptr(GPtrArray) refunds = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *out_refund_no = wxpay_params_get (data->params, "out_refund_no");
+  const SaomaLedgerRefund *found = NULL;
+
+  refunds = saoma_ledger_list_refunds_finish (SAOMA_LEDGER (object), result, &error);
+  soup_server_message_unpause (data->msg);
+
+  for (guint i = 0; refunds != NULL && i < refunds->len; i++)
+    {
+      const SaomaLedgerRefund *row = g_ptr_array_index (refunds, i);
+
+      if (g_strcmp0 (row->out_refund_no, out_refund_no) == 0)
+        found = row;
+    }
+
+  if (refunds == NULL)
+    refund_reply (data->self, data->msg, FALSE, "ledger unavailable", out_refund_no);
+  else if (found == NULL)
+    refund_reply (data->self, data->msg, FALSE, "unknown out_refund_no", out_refund_no);
+  else
+    {
+      /* Recorded but not followed (e.g. left by an earlier run): follow it now; the query,
+       * not this notification, will move it. A final one is simply acknowledged again. */
+      if (!saoma_refund_state_is_final (found->state) && data->self->refunder != NULL)
+        saoma_refunder_follow_async (data->self->refunder, out_refund_no, NULL, follow_cb,
+                                     g_strdup (out_refund_no));
+      refund_reply (data->self, data->msg, TRUE, "OK", out_refund_no);
+    }
+
+  lookup_data_free (data);
+}
+
+/* §10: no sign; decrypting req_info with our key is the authentication. */
+static void
+handle_refund (SaomaNotifyListener *self,
+               SoupServerMessage   *msg,
+               const char          *text,
+               gsize                len)
+{
   g_autoptr(WxpayParams) params = NULL;
   g_autoptr(GError) error = NULL;
-  const char *method = soup_server_message_get_method (msg);
+  const char *out_refund_no;
   const char *out_trade_no;
-  gsize len = 0;
-  const char *text;
+  LookupData *data;
 
-  if (g_strcmp0 (path, self->path) != 0)
+  if (self->refunder == NULL || saoma_refunder_get_client (self->refunder) == NULL)
     {
-      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      refund_reply (self, msg, FALSE, "not ready", NULL);
       return;
     }
 
-  if (g_strcmp0 (method, SOUP_METHOD_POST) != 0)
+  params = wxpay_client_parse_refund_notification (saoma_refunder_get_client (self->refunder),
+                                                   text, len, &error);
+  if (params == NULL)
     {
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "Allow", "POST");
-      soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+      /* Names the check that failed, never the key or the plaintext. */
+      refund_reply (self, msg, FALSE, error->message, NULL);
       return;
     }
+
+  out_refund_no = wxpay_params_get (params, "out_refund_no");
+  out_trade_no = wxpay_params_get (params, "out_trade_no");
+  if (out_refund_no == NULL || *out_refund_no == '\0' ||
+      out_trade_no == NULL || *out_trade_no == '\0')
+    {
+      refund_reply (self, msg, FALSE, "out_refund_no or out_trade_no missing", NULL);
+      return;
+    }
+
+  if (saoma_refunder_hint (self->refunder, out_refund_no))
+    {
+      refund_reply (self, msg, TRUE, "OK", out_refund_no);
+      return;
+    }
+
+  data = g_new0 (LookupData, 1);
+  data->self = g_object_ref (self);
+  data->msg = g_object_ref (msg);
+  data->params = g_steal_pointer (&params);
+  soup_server_message_pause (msg);
+  saoma_ledger_list_refunds_async (saoma_refunder_get_ledger (self->refunder), out_trade_no,
+                                   0, 0, self->cancellable, list_refunds_cb, data);
+}
+
+/* A refund notification posted to the payment path (one URL configured for both in the
+ * merchant platform): it is the only kind with a req_info. */
+static gboolean
+is_refund_notification (const char *text,
+                        gsize       len)
+{
+  g_autoptr(WxpayParams) outer = wxpay_xml_decode (text, len, NULL);
+
+  return outer != NULL && wxpay_params_contains (outer, "req_info");
+}
+
+static void
+handle_payment (SaomaNotifyListener *self,
+                SoupServerMessage   *msg,
+                const char          *text,
+                gsize                len)
+{
+  g_autoptr(WxpayParams) params = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *out_trade_no;
 
   if (self->checkout == NULL)
     {
@@ -181,18 +306,8 @@ server_callback (SoupServer        *server,
       return;
     }
 
-  request_body = soup_server_message_get_request_body (msg);
-  body = soup_message_body_flatten (request_body);
-  text = g_bytes_get_data (body, &len);
-
-  if (len > WXPAY_XML_MAX_SIZE)
-    {
-      reply (self, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, FALSE, "body too large", NULL);
-      return;
-    }
-
   params = wxpay_client_parse_payment_notification (saoma_checkout_get_client (self->checkout),
-                                                    text ? text : "", len, &error);
+                                                    text, len, &error);
   if (params == NULL)
     {
       /* The message names the check that failed, never the sign or the key. */
@@ -225,12 +340,59 @@ server_callback (SoupServer        *server,
 }
 
 static void
+server_callback (SoupServer        *server,
+                 SoupServerMessage *msg,
+                 const char        *path,
+                 GHashTable        *query,
+                 gpointer           user_data)
+{
+  SaomaNotifyListener *self = user_data;
+  g_autoptr(GBytes) body = NULL;
+  const char *method = soup_server_message_get_method (msg);
+  gboolean refund_path = g_strcmp0 (path, self->refund_path) == 0;
+  gsize len = 0;
+  const char *text;
+
+  if (!refund_path && g_strcmp0 (path, self->path) != 0)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+
+  if (g_strcmp0 (method, SOUP_METHOD_POST) != 0)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Allow", "POST");
+      soup_server_message_set_status (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, NULL);
+      return;
+    }
+
+  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  text = g_bytes_get_data (body, &len);
+  if (text == NULL)
+    text = "";
+
+  if (len > WXPAY_XML_MAX_SIZE)
+    {
+      send_reply (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, FALSE, "body too large",
+                  "Notification", NULL);
+      return;
+    }
+
+  if (refund_path || is_refund_notification (text, len))
+    handle_refund (self, msg, text, len);
+  else
+    handle_payment (self, msg, text, len);
+}
+
+static void
 saoma_notify_listener_dispose (GObject *object)
 {
   SaomaNotifyListener *self = (SaomaNotifyListener *)object;
 
   saoma_notify_listener_shutdown (self);
   g_clear_object (&self->checkout);
+  g_clear_object (&self->refunder);
 
   G_OBJECT_CLASS (saoma_notify_listener_parent_class)->dispose (object);
 }
@@ -242,7 +404,9 @@ saoma_notify_listener_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->refund_path, g_free);
   g_clear_pointer (&self->uri, g_free);
+  g_clear_pointer (&self->refund_uri, g_free);
 
   G_OBJECT_CLASS (saoma_notify_listener_parent_class)->finalize (object);
 }
@@ -265,6 +429,15 @@ saoma_notify_listener_get_property (GObject    *object,
       break;
     case PROP_URI:
       g_value_set_string (value, self->uri);
+      break;
+    case PROP_REFUNDER:
+      g_value_set_object (value, self->refunder);
+      break;
+    case PROP_REFUND_PATH:
+      g_value_set_string (value, self->refund_path);
+      break;
+    case PROP_REFUND_URI:
+      g_value_set_string (value, self->refund_uri);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -293,6 +466,18 @@ saoma_notify_listener_set_property (GObject      *object,
           self->path = g_strdup (SAOMA_NOTIFY_LISTENER_DEFAULT_PATH);
         }
       break;
+    case PROP_REFUNDER:
+      saoma_notify_listener_set_refunder (self, g_value_get_object (value));
+      break;
+    case PROP_REFUND_PATH:
+      g_free (self->refund_path);
+      self->refund_path = g_value_dup_string (value);
+      if (self->refund_path == NULL || self->refund_path[0] != '/')
+        {
+          g_free (self->refund_path);
+          self->refund_path = g_strdup (SAOMA_NOTIFY_LISTENER_REFUND_PATH);
+        }
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -317,11 +502,23 @@ saoma_notify_listener_class_init (SaomaNotifyListenerClass *klass)
   properties[PROP_URI] =
     g_param_spec_string ("uri", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_REFUNDER] =
+    g_param_spec_object ("refunder", NULL, NULL, SAOMA_TYPE_REFUNDER,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_REFUND_PATH] =
+    g_param_spec_string ("refund-path", NULL, NULL, SAOMA_NOTIFY_LISTENER_REFUND_PATH,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_REFUND_URI] =
+    g_param_spec_string ("refund-uri", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[HANDLED] =
     g_signal_new ("handled", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_BOOLEAN);
+  signals[REFUND_HANDLED] =
+    g_signal_new ("refund-handled", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_BOOLEAN);
 }
 
@@ -329,6 +526,7 @@ static void
 saoma_notify_listener_init (SaomaNotifyListener *self)
 {
   self->path = g_strdup (SAOMA_NOTIFY_LISTENER_DEFAULT_PATH);
+  self->refund_path = g_strdup (SAOMA_NOTIFY_LISTENER_REFUND_PATH);
   self->cancellable = g_cancellable_new ();
 }
 
@@ -369,6 +567,31 @@ saoma_notify_listener_set_checkout (SaomaNotifyListener *self,
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHECKOUT]);
 }
 
+SaomaRefunder *
+saoma_notify_listener_get_refunder (SaomaNotifyListener *self)
+{
+  g_return_val_if_fail (SAOMA_IS_NOTIFY_LISTENER (self), NULL);
+  return self->refunder;
+}
+
+/**
+ * saoma_notify_listener_set_refunder:
+ * @self: a #SaomaNotifyListener
+ * @refunder: (nullable): where refund notifications are sent as hints
+ *
+ * Until a refunder is set, refund notifications are answered FAIL (WeChat retries them).
+ */
+void
+saoma_notify_listener_set_refunder (SaomaNotifyListener *self,
+                                    SaomaRefunder       *refunder)
+{
+  g_return_if_fail (SAOMA_IS_NOTIFY_LISTENER (self));
+  g_return_if_fail (refunder == NULL || SAOMA_IS_REFUNDER (refunder));
+
+  if (g_set_object (&self->refunder, refunder))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REFUNDER]);
+}
+
 gboolean
 saoma_notify_listener_listen (SaomaNotifyListener *self,
                               const char          *address,
@@ -406,14 +629,19 @@ saoma_notify_listener_listen (SaomaNotifyListener *self,
       GUri *bound = uris->data;
       g_autofree char *host = g_inet_address_to_string (inet);
 
-      self->uri = g_strdup_printf (g_inet_address_get_family (inet) == G_SOCKET_FAMILY_IPV6
-                                     ? "http://[%s]:%d%s" : "http://%s:%d%s",
-                                   host, g_uri_get_port (bound), self->path);
+      g_autofree char *base = g_strdup_printf (g_inet_address_get_family (inet)
+                                                 == G_SOCKET_FAMILY_IPV6
+                                                 ? "http://[%s]:%d" : "http://%s:%d",
+                                               host, g_uri_get_port (bound));
+
+      self->uri = g_strconcat (base, self->path, NULL);
+      self->refund_uri = g_strconcat (base, self->refund_path, NULL);
     }
   g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
 
   self->server = g_steal_pointer (&server);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_URI]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REFUND_URI]);
 
   return TRUE;
 }
@@ -437,6 +665,13 @@ saoma_notify_listener_get_uri (SaomaNotifyListener *self)
 {
   g_return_val_if_fail (SAOMA_IS_NOTIFY_LISTENER (self), NULL);
   return self->uri;
+}
+
+const char *
+saoma_notify_listener_get_refund_uri (SaomaNotifyListener *self)
+{
+  g_return_val_if_fail (SAOMA_IS_NOTIFY_LISTENER (self), NULL);
+  return self->refund_uri;
 }
 
 void

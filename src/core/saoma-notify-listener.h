@@ -1,13 +1,15 @@
-/* saoma-notify-listener.h: receives WeChat Pay payment notifications for a checkout (§9). */
+/* saoma-notify-listener.h: receives WeChat Pay payment (§9) and refund (§10) notifications. */
 #pragma once
 
 #include <gio/gio.h>
 
 #include "saoma-checkout.h"
+#include "saoma-refunder.h"
 
 G_BEGIN_DECLS
 
 #define SAOMA_NOTIFY_LISTENER_DEFAULT_PATH "/wxpay/notify"
+#define SAOMA_NOTIFY_LISTENER_REFUND_PATH  "/wxpay/refund-notify"
 
 #define SAOMA_TYPE_NOTIFY_LISTENER (saoma_notify_listener_get_type ())
 G_DECLARE_FINAL_TYPE (SaomaNotifyListener, saoma_notify_listener, SAOMA, NOTIFY_LISTENER, GObject)
@@ -24,12 +26,24 @@ G_DECLARE_FINAL_TYPE (SaomaNotifyListener, saoma_notify_listener, SAOMA, NOTIFY_
  * SAOMA_NOTIFY_LISTENER_DEFAULT_PATH), "uri" (read-only: the notify_url to send, valid after
  * listen).
  * Signal "handled" (const char *out_trade_no (nullable), gboolean accepted): after each reply.
+ *
+ * Refund notifications (§10) are accepted on "refund-path" (default
+ * SAOMA_NOTIFY_LISTENER_REFUND_PATH; "refund-uri" is the refund request's notify_url) and, when
+ * they carry a req_info, on "path" too. req_info is decrypted with the "refunder"'s client
+ * (which also checks appid and mch_id): one that does not decrypt is answered FAIL and changes
+ * nothing. A genuine one is only a hint: saoma_refunder_hint() makes the refunder confirm it
+ * with refundquery; a refund it is not driving is looked up in the ledger (unknown: FAIL; not
+ * final: followed). Signal "refund-handled" (const char *out_refund_no (nullable),
+ * gboolean accepted) after each such reply.
  */
 SaomaNotifyListener *saoma_notify_listener_new      (SaomaCheckout *checkout,
                                                      const char    *path);
 SaomaCheckout       *saoma_notify_listener_get_checkout (SaomaNotifyListener *self);
 void                 saoma_notify_listener_set_checkout (SaomaNotifyListener *self,
                                                          SaomaCheckout       *checkout);
+SaomaRefunder       *saoma_notify_listener_get_refunder (SaomaNotifyListener *self);
+void                 saoma_notify_listener_set_refunder (SaomaNotifyListener *self,
+                                                         SaomaRefunder       *refunder);
 /* Listens on @address ("127.0.0.1", "0.0.0.0") and @port (0 picks a free one). */
 gboolean             saoma_notify_listener_listen   (SaomaNotifyListener *self,
                                                      const char          *address,
@@ -38,6 +52,8 @@ gboolean             saoma_notify_listener_listen   (SaomaNotifyListener *self,
 guint                saoma_notify_listener_get_port (SaomaNotifyListener *self);
 /* "http://ADDRESS:PORT/PATH", or NULL before listen. */
 const char          *saoma_notify_listener_get_uri  (SaomaNotifyListener *self);
+/* "http://ADDRESS:PORT/REFUND-PATH", or NULL before listen. */
+const char          *saoma_notify_listener_get_refund_uri (SaomaNotifyListener *self);
 void                 saoma_notify_listener_shutdown (SaomaNotifyListener *self);
 
 G_END_DECLS

@@ -31,6 +31,7 @@ struct _SaomaRefunder
   char         *pin_hash;
   guint         retry_interval_ms;
   guint         query_interval_ms;
+  char         *notify_url;
 
   GHashTable   *jobs;        /* out_refund_no → Job* */
   GCancellable *cancellable; /* cancelled on dispose */
@@ -45,6 +46,7 @@ enum {
   PROP_PIN_HASH,
   PROP_RETRY_INTERVAL,
   PROP_QUERY_INTERVAL,
+  PROP_NOTIFY_URL,
   N_PROPS
 };
 
@@ -76,6 +78,7 @@ typedef struct _Job {
   char             *out_refund_no;
   char             *out_trade_no;
   char             *reason;
+  char             *notify_url; /* nullable; fixed when the job starts */
   gint64            total_fee;
   gint64            refund_fee;
   SaomaRefundState  state;
@@ -110,6 +113,7 @@ job_unref (Job *job)
   g_free (job->out_refund_no);
   g_free (job->out_trade_no);
   g_free (job->reason);
+  g_free (job->notify_url);
   g_clear_pointer (&job->final_row, saoma_ledger_refund_free);
   g_clear_error (&job->final_error);
   g_clear_error (&job->pending_rejection);
@@ -639,6 +643,8 @@ job_send (Job *job)
   wxpay_params_set_int64 (request, "refund_fee", job->refund_fee);
   if (job->reason != NULL && *job->reason != '\0')
     wxpay_params_set (request, "refund_desc", job->reason);
+  if (job->notify_url != NULL)
+    wxpay_params_set (request, "notify_url", job->notify_url);
 
   job_event (job, "request", "refund %s, %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
              " fen (send %u)", job->out_refund_no, job->refund_fee, job->total_fee,
@@ -793,6 +799,7 @@ job_new (SaomaRefunder           *self,
   job->out_refund_no = g_strdup (row->out_refund_no);
   job->out_trade_no = g_strdup (row->out_trade_no);
   job->reason = g_strdup (row->reason);
+  job->notify_url = g_strdup (self->notify_url);
   job->refund_fee = row->amount;
   job->total_fee = total_fee;
   job->state = row->state;
@@ -890,6 +897,7 @@ saoma_refunder_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_free (self->till_id);
   g_free (self->pin_hash);
+  g_free (self->notify_url);
 
   G_OBJECT_CLASS (saoma_refunder_parent_class)->finalize (object);
 }
@@ -921,6 +929,9 @@ saoma_refunder_get_property (GObject    *object,
       break;
     case PROP_QUERY_INTERVAL:
       g_value_set_uint (value, self->query_interval_ms);
+      break;
+    case PROP_NOTIFY_URL:
+      g_value_set_string (value, self->notify_url);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -958,6 +969,9 @@ saoma_refunder_set_property (GObject      *object,
       break;
     case PROP_QUERY_INTERVAL:
       saoma_refunder_set_query_interval (self, g_value_get_uint (value));
+      break;
+    case PROP_NOTIFY_URL:
+      saoma_refunder_set_notify_url (self, g_value_get_string (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1010,6 +1024,9 @@ saoma_refunder_class_init (SaomaRefunderClass *klass)
   properties[PROP_QUERY_INTERVAL] =
     g_param_spec_uint ("query-interval", NULL, NULL, 1, G_MAXUINT, DEFAULT_QUERY_INTERVAL_MS,
                        G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_NOTIFY_URL] =
+    g_param_spec_string ("notify-url", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[REFUND_UPDATED] =
@@ -1053,6 +1070,37 @@ saoma_refunder_new (WxpayClient *client,
                        "clock", clock,
                        "till-id", till_id,
                        NULL);
+}
+
+SaomaLedger *
+saoma_refunder_get_ledger (SaomaRefunder *self)
+{
+  g_return_val_if_fail (SAOMA_IS_REFUNDER (self), NULL);
+  return self->ledger;
+}
+
+/**
+ * saoma_refunder_set_notify_url:
+ * @self: a #SaomaRefunder
+ * @notify_url: (nullable): where WeChat should post refund notifications (§10), or %NULL for
+ *   the merchant platform's setting
+ *
+ * Refunds started (or resumed) from now on send it as the request's notify_url.
+ */
+void
+saoma_refunder_set_notify_url (SaomaRefunder *self,
+                               const char    *notify_url)
+{
+  g_return_if_fail (SAOMA_IS_REFUNDER (self));
+
+  if (notify_url != NULL && *notify_url == '\0')
+    notify_url = NULL;
+  if (g_strcmp0 (self->notify_url, notify_url) == 0)
+    return;
+
+  g_free (self->notify_url);
+  self->notify_url = g_strdup (notify_url);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NOTIFY_URL]);
 }
 
 WxpayClient *
@@ -1426,7 +1474,8 @@ saoma_refunder_hint (SaomaRefunder *self,
 
   /* Only a refund waiting for its next step is moved forward; one with a request in flight
    * gets its answer anyway. */
-  if (job->timer_id != 0 && job->state == SAOMA_REFUND_PROCESSING)
+  if (job->timer_id != 0
+      && (job->state == SAOMA_REFUND_PROCESSING || job->state == SAOMA_REFUND_UNKNOWN))
     {
       saoma_clock_remove (self->clock, job->timer_id);
       job->timer_id = 0;

@@ -49,7 +49,8 @@ G_DECLARE_FINAL_TYPE (SaomaRefunder, saoma_refunder, SAOMA, REFUNDER, GObject)
  *
  * Properties: "client", "ledger", "clock" (construct-only except "client"), "till-id",
  * "pin-hash" (write-only: the stored "pbkdf2-sha256$…" string), "retry-interval" and
- * "query-interval" (guint ms, defaults 5000 and 10000).
+ * "query-interval" (guint ms, defaults 5000 and 10000), "notify-url" (nullable: sent as the
+ * refund request's notify_url, §7/§10).
  * Signals: "refund-updated" (SaomaLedgerRefund *row): after every durable state change of a
  * refund this object drives.
  */
@@ -58,6 +59,9 @@ SaomaRefunder *saoma_refunder_new                (WxpayClient *client,
                                                   SaomaClock  *clock,
                                                   const char  *till_id);
 WxpayClient   *saoma_refunder_get_client         (SaomaRefunder *self);
+SaomaLedger   *saoma_refunder_get_ledger         (SaomaRefunder *self);
+void           saoma_refunder_set_notify_url     (SaomaRefunder *self,
+                                                  const char    *notify_url);
 /* New credentials or certificate; refunds already in flight keep their client. */
 void           saoma_refunder_set_client         (SaomaRefunder *self,
                                                   WxpayClient   *client);

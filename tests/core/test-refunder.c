@@ -6,6 +6,7 @@
 #include <libsoup/soup.h>
 
 #include "core/saoma-clock.h"
+#include "core/saoma-notify-listener.h"
 #include "core/saoma-pin.h"
 #include "core/saoma-refunder.h"
 #include "ledger/saoma-ledger.h"
@@ -905,6 +906,225 @@ test_hint (Fixture       *fixture,
   g_assert_cmpint (saoma_clock_now (fixture->clock), ==, before);
 }
 
+/* Refund notifications (§10) through the listener ------------------------------------------ */
+
+typedef struct {
+  guint accepted;
+  guint refused;
+} Handled;
+
+static void
+refund_handled_cb (SaomaNotifyListener *listener,
+                   const char          *out_refund_no,
+                   gboolean             accepted,
+                   Handled             *handled)
+{
+  if (accepted)
+    handled->accepted++;
+  else
+    handled->refused++;
+}
+
+static guint
+count_refundqueries (Fixture    *fixture,
+                     const char *out_trade_no)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  guint n = 0;
+
+  /* Events are appended by the ledger's worker: let queued ones land first. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  events = saoma_ledger_list_events_sync (fixture->ledger, out_trade_no, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < events->len; i++)
+    {
+      SaomaLedgerEvent *event = g_ptr_array_index (events, i);
+
+      if (g_strcmp0 (event->kind, "response") == 0
+          && g_str_has_prefix (event->detail, "refundquery "))
+        n++;
+    }
+  return n;
+}
+
+/* What WeChat posts: the outer XML with req_info encrypted with @key (§10). */
+static char *
+refund_notification_body (const char *out_trade_no,
+                          const char *out_refund_no,
+                          gint64      refund_fee,
+                          const char *key,
+                          const char *mch_id)
+{
+  g_autoptr(WxpayParams) root = wxpay_params_new ();
+  g_autoptr(WxpayParams) outer = wxpay_params_new ();
+  g_autofree char *xml = NULL;
+  g_autofree char *plain = NULL;
+  g_autofree char *req_info = NULL;
+  g_autofree char *nonce = wxpay_nonce_new ();
+
+  wxpay_params_set (root, "transaction_id", "4200000000000000000000000042");
+  wxpay_params_set (root, "out_trade_no", out_trade_no);
+  wxpay_params_set (root, "refund_id", "50000000000000000000000000042");
+  wxpay_params_set (root, "out_refund_no", out_refund_no);
+  wxpay_params_set_int64 (root, "refund_fee", refund_fee);
+  wxpay_params_set (root, "refund_status", "SUCCESS");
+  wxpay_params_set (root, "success_time", "2026-11-27 09:30:00");
+  xml = wxpay_xml_encode_string (root);
+  g_assert_true (g_str_has_prefix (xml, "<xml>") && g_str_has_suffix (xml, "</xml>"));
+  plain = g_strdup_printf ("<root>%.*s</root>", (int) (strlen (xml) - 11), xml + 5);
+  req_info = wxpay_refund_req_info_encrypt (plain, key);
+
+  wxpay_params_set (outer, "return_code", "SUCCESS");
+  wxpay_params_set (outer, "appid", WXPAY_SIM_DEFAULT_APPID);
+  wxpay_params_set (outer, "mch_id", mch_id);
+  wxpay_params_set (outer, "nonce_str", nonce);
+  wxpay_params_set (outer, "req_info", req_info);
+  return wxpay_xml_encode_string (outer);
+}
+
+static void
+post_cb (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GBytes **body = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_assert_no_error (error);
+}
+
+/* POSTs @xml to @uri and checks the reply's return_code. */
+static void
+post_xml (SoupSession *session,
+          const char  *uri,
+          const char  *xml,
+          const char  *return_code)
+{
+  g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, uri);
+  g_autoptr(GBytes) request = g_bytes_new (xml, strlen (xml));
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(WxpayParams) reply = NULL;
+
+  soup_message_set_request_body_from_bytes (msg, "text/xml", request);
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, post_cb, &body);
+  while (body == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, 200);
+
+  reply = wxpay_xml_decode (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL);
+  g_assert_nonnull (reply);
+  g_assert_cmpstr (wxpay_params_get (reply, "return_code"), ==, return_code);
+}
+
+static gboolean
+guard_cb (gpointer data)
+{
+  g_error ("timed out waiting for the refund notification");
+  return G_SOURCE_REMOVE;
+}
+
+/* The refund's notify_url points to the listener: WeChat's notification, not the refunder's
+ * own (hour-long) polling, triggers the confirming refundquery. Forged notifications are
+ * refused and change nothing; duplicates are acknowledged and change nothing. */
+static void
+test_notification (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 300);
+  g_autoptr(SaomaNotifyListener) listener = saoma_notify_listener_new (NULL, NULL);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(SaomaLedgerRefund) row = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autofree char *wrong_key = NULL;
+  g_autofree char *wrong_mch = NULL;
+  g_autofree char *genuine = NULL;
+  g_autofree char *unknown = NULL;
+  g_autofree char *out_refund_no = NULL;
+  const char *refund_uri;
+  Handled handled = { 0 };
+  Wait wait = { NULL };
+  gint64 before;
+  guint guard;
+
+  saoma_notify_listener_set_refunder (listener, fixture->refunder);
+  g_signal_connect (listener, "refund-handled", G_CALLBACK (refund_handled_cb), &handled);
+  g_assert_true (saoma_notify_listener_listen (listener, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_suffix (saoma_notify_listener_get_refund_uri (listener),
+                                   SAOMA_NOTIFY_LISTENER_REFUND_PATH));
+  refund_uri = saoma_notify_listener_get_refund_uri (listener);
+  saoma_refunder_set_notify_url (fixture->refunder, refund_uri);
+  saoma_refunder_set_query_interval (fixture->refunder, 3600 * 1000);
+
+  saoma_refunder_refund_async (fixture->refunder, out_trade_no, 300, "通知测试", PIN, NULL,
+                               wait_cb, &wait);
+  while (!g_ptr_array_find (fixture->states, GINT_TO_POINTER (SAOMA_REFUND_PROCESSING), NULL))
+    g_main_context_iteration (NULL, TRUE);
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 1);
+  out_refund_no = g_strdup (((SaomaLedgerRefund *) rows->pdata[0])->out_refund_no);
+  g_assert_cmpuint (count_refundqueries (fixture, out_trade_no), ==, 0);
+
+  /* Forged: encrypted with another key, or for another merchant; on either path. */
+  wrong_key = refund_notification_body (out_trade_no, out_refund_no, 300,
+                                        "00000000000000000000000000000000",
+                                        WXPAY_SIM_DEFAULT_MCH_ID);
+  wrong_mch = refund_notification_body (out_trade_no, out_refund_no, 300,
+                                        WXPAY_SIM_DEFAULT_KEY, "19999999");
+  post_xml (session, refund_uri, wrong_key, "FAIL");
+  post_xml (session, saoma_notify_listener_get_uri (listener), wrong_key, "FAIL");
+  post_xml (session, refund_uri, wrong_mch, "FAIL");
+  post_xml (session, refund_uri, "<xml><return_code>SUCCESS</return_code></xml>", "FAIL");
+  g_assert_cmpuint (handled.refused, ==, 4);
+  g_assert_cmpuint (handled.accepted, ==, 0);
+  g_assert_null (wait.result);
+  g_assert_cmpuint (count_refundqueries (fixture, out_trade_no), ==, 0);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpint (((SaomaLedgerRefund *) rows->pdata[0])->state, ==, SAOMA_REFUND_PROCESSING);
+
+  /* WeChat finishes the refund and notifies; the till's clock does not move at all. */
+  before = saoma_clock_now (fixture->clock);
+  wxpay_sim_server_advance_clock (fixture->sim, 10);
+  guard = g_timeout_add_seconds (20, guard_cb, NULL);
+  while (wait.result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (guard);
+  row = saoma_refunder_refund_finish (fixture->refunder, wait.result, &error);
+  g_object_unref (wait.result);
+  g_assert_no_error (error);
+  g_assert_cmpint (row->state, ==, SAOMA_REFUND_SUCCESS);
+  g_assert_cmpint (saoma_clock_now (fixture->clock), ==, before);
+  g_assert_cmpuint (handled.accepted, >=, 1);
+  g_assert_cmpuint (count_refundqueries (fixture, out_trade_no), ==, 1);
+
+  /* Duplicates (also after the refund is final): SUCCESS, nothing else happens. */
+  genuine = refund_notification_body (out_trade_no, out_refund_no, 300, WXPAY_SIM_DEFAULT_KEY,
+                                      WXPAY_SIM_DEFAULT_MCH_ID);
+  for (guint i = 0; i < 3; i++)
+    post_xml (session, refund_uri, genuine, "SUCCESS");
+  /* Genuine but not a refund of this till: FAIL, so WeChat keeps it for its owner. */
+  unknown = refund_notification_body (out_trade_no, "T01R0000000000000000", 300,
+                                      WXPAY_SIM_DEFAULT_KEY, WXPAY_SIM_DEFAULT_MCH_ID);
+  post_xml (session, refund_uri, unknown, "FAIL");
+
+  g_assert_cmpuint (count_refundqueries (fixture, out_trade_no), ==, 1);
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpint (((SaomaLedgerRefund *) rows->pdata[0])->state, ==, SAOMA_REFUND_SUCCESS);
+  attempt = ledger_attempt (fixture, out_trade_no);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_REFUNDED);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
+
+  saoma_notify_listener_shutdown (listener);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -934,6 +1154,7 @@ main (int   argc,
   ADD ("/refunder/resume-created", test_resume_created);
   ADD ("/refunder/resume-processing", test_resume_processing);
   ADD ("/refunder/hint", test_hint);
+  ADD ("/refunder/notification", test_notification);
   ADD ("/refunder/resume-without-certificate", test_resume_without_certificate);
 
   ret = g_test_run ();
