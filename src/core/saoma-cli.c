@@ -32,6 +32,7 @@
 #include "saoma-money.h"
 #include "saoma-notify-listener.h"
 #include "saoma-reconcile.h"
+#include "saoma-refunder.h"
 
 
 #define EXIT_USAGE 2
@@ -63,6 +64,7 @@ struct _Cli
   char      *appid;
   char      *mch_id;
   char      *key_file;
+  char      *client_cert;
   char      *till;
   char      *notify_url;
   char      *notify_listen;
@@ -95,7 +97,8 @@ static const CliCommand commands[] = {
     "final and print PAID, CLOSED or FAILED: reason (exit 0 only when paid)",
     TRUE, run_charge },
   { "recover", G_OPTION_ARG_NONE, NULL,
-    "Drive every unfinished attempt in the ledger to a final state and print a summary",
+    "Drive every unfinished attempt and refund in the ledger to a final state and print a "
+    "summary (exit 1 when a refund cannot be resumed, e.g. without --client-cert)",
     TRUE, run_recover },
   { "export-day", G_OPTION_ARG_STRING, "YYYY-MM-DD",
     "Write the attempts of a local day as CSV (to --output, or stdout)",
@@ -118,6 +121,7 @@ cli_clear (Cli *cli)
   g_free (cli->appid);
   g_free (cli->mch_id);
   g_free (cli->key_file);
+  g_free (cli->client_cert);
   g_free (cli->till);
   g_free (cli->notify_url);
   g_free (cli->notify_listen);
@@ -533,10 +537,13 @@ run_charge (Cli        *cli,
 
 typedef struct {
   Cli        *cli;
-  GHashTable *finals;   /* out_trade_no → state name */
+  GHashTable *finals;          /* out_trade_no → attempt state name */
+  GHashTable *refund_finals;   /* out_refund_no → refund state name (final ones only) */
   guint       count;
+  guint       refund_count;
+  guint       pending;         /* attempts and refunds: 2 until both are done */
   GError     *error;
-  gboolean    done;
+  gboolean    interrupted;
 } RecoverRun;
 
 static void
@@ -549,6 +556,23 @@ recover_finished_cb (SaomaCheckout *checkout,
 }
 
 static void
+recover_refund_updated_cb (SaomaRefunder     *refunder,
+                           SaomaLedgerRefund *row,
+                           RecoverRun        *run)
+{
+  if (saoma_refund_state_is_final (row->state))
+    g_hash_table_replace (run->refund_finals, g_strdup (row->out_refund_no),
+                          (gpointer)saoma_refund_state_to_string (row->state));
+}
+
+static void
+recover_one_done (RecoverRun *run)
+{
+  if (--run->pending == 0)
+    g_main_loop_quit (run->cli->loop);
+}
+
+static void
 recover_done_cb (GObject      *object,
                  GAsyncResult *result,
                  gpointer      user_data)
@@ -556,8 +580,21 @@ recover_done_cb (GObject      *object,
   RecoverRun *run = user_data;
 
   run->count = saoma_checkout_recover_finish (SAOMA_CHECKOUT (object), result, &run->error);
-  run->done = TRUE;
-  g_main_loop_quit (run->cli->loop);
+  recover_one_done (run);
+}
+
+static void
+recover_refunds_done_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  RecoverRun *run = user_data;
+  g_autoptr(GError) error = NULL;
+
+  run->refund_count = saoma_refunder_resume_finish (SAOMA_REFUNDER (object), result, &error);
+  if (error != NULL && run->error == NULL)
+    run->error = g_steal_pointer (&error);
+  recover_one_done (run);
 }
 
 static gboolean
@@ -565,77 +602,130 @@ recover_signal_cb (gpointer user_data)
 {
   RecoverRun *run = user_data;
 
+  run->interrupted = TRUE;
   g_main_loop_quit (run->cli->loop);
   return G_SOURCE_CONTINUE;
+}
+
+/* ": 2 PAID, 1 CLOSED" in the order of @names, counting the values of @finals. */
+static void
+append_tally (GString     *summary,
+              GHashTable  *finals,
+              const char **names,
+              guint        n_names)
+{
+  for (guint i = 0, shown = 0; i < n_names; i++)
+    {
+      GHashTableIter iter;
+      gpointer state;
+      guint n = 0;
+
+      g_hash_table_iter_init (&iter, finals);
+      while (g_hash_table_iter_next (&iter, NULL, &state))
+        if (g_strcmp0 (state, names[i]) == 0)
+          n++;
+      if (n == 0)
+        continue;
+      g_string_append_printf (summary, "%s %u %s", shown++ == 0 ? ":" : ",", n, names[i]);
+    }
 }
 
 static int
 run_recover (Cli        *cli,
              const char *value)
 {
-  static const SaomaAttemptState order[] = {
-    SAOMA_ATTEMPT_PAID, SAOMA_ATTEMPT_CLOSED, SAOMA_ATTEMPT_FAILED,
-    SAOMA_ATTEMPT_PARTIALLY_REFUNDED, SAOMA_ATTEMPT_REFUNDED,
+  const char *attempt_states[] = {
+    saoma_attempt_state_to_string (SAOMA_ATTEMPT_PAID),
+    saoma_attempt_state_to_string (SAOMA_ATTEMPT_CLOSED),
+    saoma_attempt_state_to_string (SAOMA_ATTEMPT_FAILED),
+    saoma_attempt_state_to_string (SAOMA_ATTEMPT_PARTIALLY_REFUNDED),
+    saoma_attempt_state_to_string (SAOMA_ATTEMPT_REFUNDED),
+  };
+  const char *refund_states[] = {
+    saoma_refund_state_to_string (SAOMA_REFUND_SUCCESS),
+    saoma_refund_state_to_string (SAOMA_REFUND_REFUNDCLOSE),
+    saoma_refund_state_to_string (SAOMA_REFUND_CHANGE),
+    saoma_refund_state_to_string (SAOMA_REFUND_FAILED),
   };
   g_auto(Engine) engine = { 0 };
+  g_autoptr(SaomaRefunder) refunder = NULL;
   RecoverRun run = { 0 };
   g_autoptr(GString) summary = g_string_new (NULL);
   guint sigint_id, sigterm_id;
+  guint unfinished;
   int status;
 
   if ((status = engine_init (cli, &engine)) != 0)
     return status;
 
+  if (cli->client_cert != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GTlsCertificate) certificate = NULL;
+
+      certificate = wxpay_load_client_certificate (cli->client_cert, cli->mch_id, &error);
+      if (certificate == NULL)
+        return fail (EXIT_USAGE, "cannot load the client certificate: %s", error->message);
+      g_object_set (engine.client, "tls-certificate", certificate, NULL);
+    }
+
+  /* Refunds follow the same intervals as orders: --retry-interval, --poll-interval. */
+  refunder = saoma_refunder_new (engine.client, engine.ledger, NULL, cli->till);
+  if (cli->retry_interval > 0)
+    saoma_refunder_set_retry_interval (refunder, (guint)cli->retry_interval);
+  if (cli->poll_interval > 0)
+    saoma_refunder_set_query_interval (refunder, (guint)cli->poll_interval);
+
   run.cli = cli;
   run.finals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  run.refund_finals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  run.pending = 2;
   g_signal_connect (engine.checkout, "attempt-finished", G_CALLBACK (recover_finished_cb), &run);
+  g_signal_connect (refunder, "refund-updated", G_CALLBACK (recover_refund_updated_cb), &run);
 
   sigint_id = g_unix_signal_add (SIGINT, recover_signal_cb, &run);
   sigterm_id = g_unix_signal_add (SIGTERM, recover_signal_cb, &run);
 
   saoma_checkout_recover_async (engine.checkout, NULL, recover_done_cb, &run);
+  saoma_refunder_resume_async (refunder, NULL, recover_refunds_done_cb, &run);
   g_main_loop_run (cli->loop);
 
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
   g_signal_handlers_disconnect_by_data (engine.checkout, &run);
+  g_signal_handlers_disconnect_by_data (refunder, &run);
 
-  if (!run.done)
+  if (run.interrupted)
+    status = fail (1, "interrupted: %u attempts and %u refunds resolved so far",
+                   g_hash_table_size (run.finals), g_hash_table_size (run.refund_finals));
+  else if (run.error != NULL)
+    status = fail (1, "recovery failed: %s", run.error->message);
+  else
     {
-      g_hash_table_unref (run.finals);
-      return fail (1, "interrupted: %u attempts resolved so far",
-                   g_hash_table_size (run.finals));
+      g_string_append_printf (summary, "recovered %u", run.count);
+      append_tally (summary, run.finals, attempt_states, G_N_ELEMENTS (attempt_states));
+      g_string_append_printf (summary, "; refunds %u", run.refund_count);
+      append_tally (summary, run.refund_finals, refund_states, G_N_ELEMENTS (refund_states));
+
+      /* Resumed but not final: nothing could be sent (no certificate); still in the ledger
+       * for a run that can. */
+      unfinished = run.refund_count - MIN (run.refund_count,
+                                           g_hash_table_size (run.refund_finals));
+      if (unfinished > 0)
+        g_string_append_printf (summary, "%s %u unfinished",
+                                g_hash_table_size (run.refund_finals) > 0 ? "," : ":",
+                                unfinished);
+      printf ("%s\n", summary->str);
+      fflush (stdout);
+      if (unfinished > 0)
+        status = fail (1, "%u refunds could not be resumed (is --client-cert missing?)",
+                       unfinished);
     }
 
-  if (run.error != NULL)
-    {
-      status = fail (1, "recovery failed: %s", run.error->message);
-      g_clear_error (&run.error);
-      g_hash_table_unref (run.finals);
-      return status;
-    }
-
-  g_string_append_printf (summary, "recovered %u", run.count);
-  for (guint i = 0, shown = 0; i < G_N_ELEMENTS (order); i++)
-    {
-      const char *name = saoma_attempt_state_to_string (order[i]);
-      GHashTableIter iter;
-      gpointer state;
-      guint n = 0;
-
-      g_hash_table_iter_init (&iter, run.finals);
-      while (g_hash_table_iter_next (&iter, NULL, &state))
-        if (g_strcmp0 (state, name) == 0)
-          n++;
-      if (n == 0)
-        continue;
-      g_string_append_printf (summary, "%s %u %s", shown++ == 0 ? ":" : ",", n, name);
-    }
-
-  printf ("%s\n", summary->str);
-  fflush (stdout);
+  g_clear_error (&run.error);
   g_hash_table_unref (run.finals);
-  return 0;
+  g_hash_table_unref (run.refund_finals);
+  return status;
 }
 
 /* --- --export-day -------------------------------------------------------------------------- */
@@ -810,6 +900,9 @@ saoma_cli_run (int    argc,
       "Merchant id (default: the demo merchant, for a local gateway only)", "MCH_ID" },
     { "key-file", 0, 0, G_OPTION_ARG_FILENAME, &cli.key_file,
       "Read the 32-character API key from FILE (never give the key itself)", "FILE" },
+    { "client-cert", 0, 0, G_OPTION_ARG_FILENAME, &cli.client_cert,
+      "The merchant client certificate with its key (PEM, or PKCS#12 with the mch_id as "
+      "password), to resend unfinished refunds", "FILE" },
     { "till", 0, 0, G_OPTION_ARG_STRING, &cli.till,
       "Till id (device_info and out_trade_no prefix, default T01)", "ID" },
     { "close-delay", 0, 0, G_OPTION_ARG_INT, &cli.close_delay,

@@ -9,6 +9,8 @@
 #include "ledger/saoma-ledger.h"
 #include "sim/wxpay-sim-server.h"
 
+#include "test-util.h"
+
 typedef struct {
   char           *dir;
   char           *ledger;
@@ -41,27 +43,12 @@ fixture_setup (Fixture       *f,
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
   wxpay_sim_server_shutdown (f->sim);
   g_clear_object (&f->sim);
-  remove_tree (f->dir);
+  saoma_test_rm_rf (f->dir);
   g_free (f->ledger);
   g_free (f->dir);
 }
@@ -87,24 +74,7 @@ communicate_cb (GObject      *object,
   run->exited = TRUE;
 }
 
-static gboolean
-guard_cb (gpointer data)
-{
-  *(gboolean *)data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-#define WAIT_UNTIL(cond)                                                   \
-  G_STMT_START {                                                           \
-    gboolean timed_out_ = FALSE;                                           \
-    guint guard_ = g_timeout_add_seconds (30, guard_cb, &timed_out_);      \
-    while (!(cond))                                                        \
-      {                                                                    \
-        g_main_context_iteration (NULL, TRUE);                             \
-        g_assert_false (timed_out_);                                       \
-      }                                                                    \
-    g_source_remove (guard_);                                              \
-  } G_STMT_END
+#define WAIT_UNTIL(cond) SAOMA_TEST_WAIT_UNTIL (cond, 30)
 
 /* Starts saoma with @args (NULL-terminated) and the given environment tweak. */
 static Run *
@@ -404,6 +374,13 @@ test_charge_cancelled (Fixture       *f,
   g_assert_nonnull (strstr (json, "\"state\":\"CLOSED\""));
 }
 
+static gboolean
+advance_sim_cb (gpointer data)
+{
+  wxpay_sim_server_advance_clock (data, 1);
+  return G_SOURCE_CONTINUE;
+}
+
 /* Killed after WAITING was written, paid meanwhile: --recover finds it PAID. */
 static void
 test_crash_recover (Fixture       *f,
@@ -429,7 +406,7 @@ test_crash_recover (Fixture       *f,
 
   recover = start (NULL, "--recover", "--gateway", f->gateway, "--ledger", f->ledger, NULL);
   g_assert_cmpint (finish (recover), ==, 0);
-  g_assert_cmpstr (recover->out, ==, "recovered 1: 1 PAID\n");
+  g_assert_cmpstr (recover->out, ==, "recovered 1: 1 PAID; refunds 0\n");
   g_assert_cmpint (ledger_state (f, otn), ==, SAOMA_ATTEMPT_PAID);
 
   /* Killed before anything was sent: recovery closes what re-entry creates, or fails it. */
@@ -439,7 +416,83 @@ test_crash_recover (Fixture       *f,
   recover2 = start (NULL, "--recover", "--gateway", f->gateway, "--ledger", f->ledger,
                     "--close-delay", "0", "--poll-interval", "200", NULL);
   g_assert_cmpint (finish (recover2), ==, 0);
-  g_assert_cmpstr (recover2->out, ==, "recovered 1: 1 CLOSED\n");
+  g_assert_cmpstr (recover2->out, ==, "recovered 1: 1 CLOSED; refunds 0\n");
+}
+
+/* Refunds left unfinished by a killed run: --recover resends them with the same
+ * out_refund_no (only with the client certificate) and follows them to SUCCESS. */
+static void
+test_recover_refunds (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(SaomaLedgerRefund) inserted = NULL;
+  g_autoptr(GPtrArray) refunds = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(Run) without = NULL;
+  g_autoptr(Run) with = NULL;
+  g_autofree char *cert_dir = saoma_test_make_certificate ("cli");
+  g_autofree char *pem = g_build_filename (cert_dir, "client.pem", NULL);
+  g_autofree char *otn = NULL;
+  g_autofree char *cert_text = NULL;
+  g_autofree char *key_text = NULL;
+  g_autofree char *both = NULL;
+  g_autofree char *cert_path = g_build_filename (cert_dir, "cert.pem", NULL);
+  g_autofree char *key_path = g_build_filename (cert_dir, "key.pem", NULL);
+  g_autofree char *json = NULL;
+  guint advance;
+
+  g_assert_no_error (error);
+  g_file_get_contents (cert_path, &cert_text, NULL, &error);
+  g_assert_no_error (error);
+  g_file_get_contents (key_path, &key_text, NULL, &error);
+  g_assert_no_error (error);
+  both = g_strconcat (cert_text, key_text, NULL);
+  g_file_set_contents (pem, both, -1, &error);
+  g_assert_no_error (error);
+
+  /* A paid order, and a refund written (CREATED) by a run killed before it was sent. */
+  client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                             WXPAY_SIM_DEFAULT_KEY);
+  otn = saoma_test_paid_order (f->sim, client, ledger, 500);
+  inserted = saoma_ledger_insert_refund_sync (ledger, otn, "T01R20261127000000001", 200,
+                                              "退货", &error);
+  g_assert_no_error (error);
+  g_clear_object (&ledger);
+
+  /* Without the certificate nothing can be sent: reported, left for a run that can. */
+  without = start (NULL, "--recover", "--gateway", f->gateway, "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (without), ==, 1);
+  g_assert_cmpstr (without->out, ==, "recovered 0; refunds 1: 1 unfinished\n");
+  g_assert_nonnull (strstr (without->err, "--client-cert"));
+  json = wxpay_sim_server_dup_orders_json (f->sim);
+  g_assert_null (strstr (json, "T01R20261127000000001"));
+
+  /* With it: sent once with the same out_refund_no, queried until WeChat says SUCCESS (the
+   * simulator's clock is pushed past its processing time while we wait). */
+  with = start (NULL, "--recover", "--gateway", f->gateway, "--ledger", f->ledger,
+                "--client-cert", pem, "--poll-interval", "100", "--retry-interval", "100",
+                NULL);
+  advance = g_timeout_add (50, advance_sim_cb, f->sim);
+  g_assert_cmpint (finish (with), ==, 0);
+  g_source_remove (advance);
+  g_assert_cmpstr (with->out, ==, "recovered 0; refunds 1: 1 SUCCESS\n");
+
+  ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_assert_no_error (error);
+  refunds = saoma_ledger_list_refunds_sync (ledger, otn, 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (refunds->len, ==, 1);
+  g_assert_cmpint (((SaomaLedgerRefund *) refunds->pdata[0])->state, ==, SAOMA_REFUND_SUCCESS);
+  attempt = saoma_ledger_get_attempt_sync (ledger, otn, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PARTIALLY_REFUNDED);
+  g_clear_pointer (&json, g_free);
+  json = wxpay_sim_server_dup_orders_json (f->sim);
+  g_assert_nonnull (strstr (json, "T01R20261127000000001"));
+  saoma_test_rm_rf (cert_dir);
 }
 
 /* GIO's non-structured debug chatter reaches the TAP log in test mode: keep it for
@@ -480,6 +533,7 @@ main (int   argc,
   ADD ("charge-cancelled", test_charge_cancelled);
   ADD ("charge-notified", test_charge_notified);
   ADD ("crash-recover", test_crash_recover);
+  ADD ("recover-refunds", test_recover_refunds);
 
 #undef ADD
 

@@ -10,6 +10,7 @@
 #include "ledger/saoma-ledger.h"
 #include "sim/wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
+#include "test-util.h"
 
 typedef struct {
   char                *dir;
@@ -98,38 +99,13 @@ fixture_teardown (Fixture       *f,
   g_clear_object (&f->clock);
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  {
-    g_autofree char *wal = g_strconcat (f->ledger_path, "-wal", NULL);
-    g_autofree char *shm = g_strconcat (f->ledger_path, "-shm", NULL);
-
-    g_unlink (wal);
-    g_unlink (shm);
-    g_unlink (f->ledger_path);
-    g_rmdir (f->dir);
-  }
+  saoma_test_rm_rf (f->dir);
   g_free (f->ledger_path);
   g_free (f->dir);
 }
 
-static gboolean
-guard_cb (gpointer data)
-{
-  *(gboolean *)data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 /* Spins the main loop until @done says so (bounded in real time). */
-#define WAIT_UNTIL(cond)                                                   \
-  G_STMT_START {                                                           \
-    gboolean timed_out_ = FALSE;                                           \
-    guint guard_ = g_timeout_add_seconds (20, guard_cb, &timed_out_);      \
-    while (!(cond))                                                        \
-      {                                                                    \
-        g_main_context_iteration (NULL, TRUE);                             \
-        g_assert_false (timed_out_);                                       \
-      }                                                                    \
-    g_source_remove (guard_);                                              \
-  } G_STMT_END
+#define WAIT_UNTIL(cond) SAOMA_TEST_WAIT_UNTIL (cond, 20)
 
 typedef struct {
   gboolean  done;

@@ -8,6 +8,7 @@
 #include "ledger/saoma-ledger.h"
 #include "wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
+#include "test-util.h"
 
 static GTimeZone *tz8;
 static char *cert_dir;
@@ -18,21 +19,6 @@ at (int y, int mo, int d, int h, int mi, int s)
   g_autoptr(GDateTime) dt = g_date_time_new (tz8, y, mo, d, h, mi, s);
 
   return g_date_time_to_unix (dt) * G_USEC_PER_SEC;
-}
-
-static void
-rm_rf (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      g_remove (child);
-    }
-  g_rmdir (path);
 }
 
 static char *
@@ -260,7 +246,7 @@ test_fixture_bill (void)
   g_assert_cmpstr (csv, ==, expected_csv);
 
   g_clear_object (&ledger);
-  rm_rf (dir);
+  saoma_test_rm_rf (dir);
 }
 
 /* "No Bill Exist": WeChat had nothing that day, so every local payment is only local. */
@@ -282,7 +268,7 @@ test_no_bill (void)
   g_assert_cmpuint (saoma_reconcile_get_n_problems (result), ==, 4);
 
   g_clear_object (&ledger);
-  rm_rf (dir);
+  saoma_test_rm_rf (dir);
 }
 
 /* A bill whose summary does not add up is refused by the parser: nothing is classified. */
@@ -325,20 +311,6 @@ wait_cb (GObject      *source,
   *(GAsyncResult **) user_data = g_object_ref (result);
 }
 
-static WxpayParams *
-call_sync (Live              *live,
-           const char        *path,
-           const WxpayParams *request,
-           GError           **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  wxpay_client_call_async (live->client, path, request, NULL, wait_cb, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return wxpay_client_call_finish (live->client, result, error);
-}
-
 /* Creates and pays @out_trade_no at the simulator; returns its time_end (µs UTC). */
 static gint64
 sim_pay (Live       *live,
@@ -362,13 +334,13 @@ sim_pay (Live       *live,
   wxpay_params_set (request, "notify_url", "http://127.0.0.1:9/notify");
   wxpay_params_set (request, "trade_type", "NATIVE");
   wxpay_params_set (request, "product_id", "SAOMA");
-  answer = call_sync (live, "/pay/unifiedorder", request, &error);
+  answer = saoma_test_call_sync (live->client, "/pay/unifiedorder", request, &error);
   g_assert_no_error (error);
   g_assert_true (wxpay_sim_server_pay (live->sim, out_trade_no, &error));
   g_assert_no_error (error);
 
   wxpay_params_set (query, "out_trade_no", out_trade_no);
-  queried = call_sync (live, "/pay/orderquery", query, &error);
+  queried = saoma_test_call_sync (live->client, "/pay/orderquery", query, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (wxpay_params_get (queried, "trade_state"), ==, "SUCCESS");
   paid = wxpay_time_parse (wxpay_params_get (queried, "time_end"));
@@ -396,8 +368,6 @@ live_round (void)
   g_autofree char *txid_match = NULL;
   g_autofree char *txid_amount = NULL;
   g_autofree char *txid_refund = NULL;
-  g_autofree char *cert = g_build_filename (cert_dir, "cert.pem", NULL);
-  g_autofree char *key = g_build_filename (cert_dir, "key.pem", NULL);
   g_autoptr(GTlsCertificate) certificate = NULL;
   g_autoptr(WxpayParams) refund = wxpay_params_new ();
   g_autoptr(WxpayParams) refunded = NULL;
@@ -419,8 +389,7 @@ live_round (void)
   live.client = wxpay_client_new (wxpay_sim_server_get_base_uri (live.sim),
                                   WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
                                   WXPAY_SIM_DEFAULT_KEY);
-  certificate = g_tls_certificate_new_from_files (cert, key, &error);
-  g_assert_no_error (error);
+  certificate = saoma_test_load_certificate (cert_dir);
   g_object_set (live.client, "tls-certificate", certificate, NULL);
   path = g_build_filename (live.dir, "ledger.db", NULL);
   live.ledger = saoma_ledger_open_sync (path, NULL, &error);
@@ -452,7 +421,7 @@ live_round (void)
   wxpay_params_set (refund, "out_refund_no", "RLVREFUND001");
   wxpay_params_set_int64 (refund, "total_fee", 900);
   wxpay_params_set_int64 (refund, "refund_fee", 300);
-  refunded = call_sync (&live, "/secapi/pay/refund", refund, &error);
+  refunded = saoma_test_call_sync (live.client, "/secapi/pay/refund", refund, &error);
   g_assert_no_error (error);
   add_refund (live.ledger, "T01LVREFUND1", "RLVREFUND001", 300, SAOMA_REFUND_PROCESSING);
   add_refund (live.ledger, "T01LVREFUND1", "RLVNOTSENT01", 100, SAOMA_REFUND_CREATED);
@@ -501,7 +470,7 @@ live_round (void)
   g_clear_object (&live.client);
   wxpay_sim_server_shutdown (live.sim);
   g_clear_object (&live.sim);
-  rm_rf (live.dir);
+  saoma_test_rm_rf (live.dir);
   g_free (live.dir);
   return ok;
 }
@@ -550,7 +519,7 @@ test_live_no_bill (void)
 
   g_clear_object (&ledger);
   wxpay_sim_server_shutdown (sim);
-  rm_rf (dir);
+  saoma_test_rm_rf (dir);
 }
 
 /* The headless command, as a real process against the in-process simulator. */
@@ -637,46 +606,7 @@ out:
   g_clear_object (&live.client);
   wxpay_sim_server_shutdown (live.sim);
   g_clear_object (&live.sim);
-  rm_rf (dir);
-}
-
-static void
-make_certificate (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *key = NULL;
-  g_autofree char *cert = NULL;
-  g_autofree char *tmpl = NULL;
-  int status = 0;
-
-  cert_dir = g_dir_make_tmp ("saoma-reconcile-cert-XXXXXX", &error);
-  g_assert_no_error (error);
-  key = g_build_filename (cert_dir, "key.pem", NULL);
-  cert = g_build_filename (cert_dir, "cert.pem", NULL);
-  tmpl = g_build_filename (cert_dir, "cert.tmpl", NULL);
-  g_file_set_contents (tmpl, "cn = \"10000100\"\nexpiration_days = 2\ntls_www_client\n", -1,
-                       &error);
-  g_assert_no_error (error);
-  {
-    const char *argv[] = { "certtool", "--generate-privkey", "--key-type=ecdsa",
-                           "--outfile", key, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL,
-                  G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                  NULL, NULL, NULL, NULL, &status, &error);
-    g_assert_no_error (error);
-    g_assert_true (g_spawn_check_wait_status (status, NULL));
-  }
-  {
-    const char *argv[] = { "certtool", "--generate-self-signed", "--load-privkey", key,
-                           "--template", tmpl, "--outfile", cert, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL,
-                  G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                  NULL, NULL, NULL, NULL, &status, &error);
-    g_assert_no_error (error);
-    g_assert_true (g_spawn_check_wait_status (status, NULL));
-  }
+  saoma_test_rm_rf (dir);
 }
 
 int
@@ -688,7 +618,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   tz8 = g_time_zone_new_identifier ("+08:00");
-  make_certificate ();
+  cert_dir = saoma_test_make_certificate ("reconcile");
 
   g_test_add_func ("/reconcile/fixture-bill", test_fixture_bill);
   g_test_add_func ("/reconcile/no-bill", test_no_bill);
@@ -698,7 +628,7 @@ main (int   argc,
   g_test_add_func ("/reconcile/headless", test_headless);
 
   ret = g_test_run ();
-  rm_rf (cert_dir);
+  saoma_test_rm_rf (cert_dir);
   g_free (cert_dir);
   return ret;
 }

@@ -12,6 +12,7 @@
 #include "ledger/saoma-ledger.h"
 #include "wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
+#include "test-util.h"
 
 #define PIN "7391"
 #define T0 G_GINT64_CONSTANT (1795000000000000) /* 2026-11-19 UTC, any fixed instant */
@@ -29,75 +30,6 @@ typedef struct {
   guint           n_updates;
   GPtrArray      *states;   /* SaomaRefundState of every "refund-updated", as pointers */
 } Fixture;
-
-static GTlsCertificate *
-test_certificate (void)
-{
-  g_autofree char *cert = g_build_filename (cert_dir, "cert.pem", NULL);
-  g_autofree char *key = g_build_filename (cert_dir, "key.pem", NULL);
-  g_autoptr(GError) error = NULL;
-  GTlsCertificate *certificate;
-
-  certificate = g_tls_certificate_new_from_files (cert, key, &error);
-  g_assert_no_error (error);
-  return certificate;
-}
-
-/* A throwaway merchant client certificate, made with GnuTLS's certtool. */
-static void
-make_certificate (void)
-{
-  g_autofree char *key = NULL;
-  g_autofree char *cert = NULL;
-  g_autofree char *tmpl = NULL;
-  g_autoptr(GError) error = NULL;
-  int status = 0;
-
-  cert_dir = g_dir_make_tmp ("saoma-refunder-cert-XXXXXX", &error);
-  g_assert_no_error (error);
-  key = g_build_filename (cert_dir, "key.pem", NULL);
-  cert = g_build_filename (cert_dir, "cert.pem", NULL);
-  tmpl = g_build_filename (cert_dir, "cert.tmpl", NULL);
-  g_file_set_contents (tmpl, "cn = \"10000100\"\nexpiration_days = 2\ntls_www_client\n", -1,
-                       &error);
-  g_assert_no_error (error);
-
-  {
-    const char *argv[] = { "certtool", "--generate-privkey", "--key-type=ecdsa",
-                           "--outfile", key, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL,
-                  G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                  NULL, NULL, NULL, NULL, &status, &error);
-    g_assert_no_error (error);
-    g_assert_true (g_spawn_check_wait_status (status, NULL));
-  }
-  {
-    const char *argv[] = { "certtool", "--generate-self-signed", "--load-privkey", key,
-                           "--template", tmpl, "--outfile", cert, NULL };
-
-    g_spawn_sync (NULL, (char **) argv, NULL,
-                  G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                  NULL, NULL, NULL, NULL, &status, &error);
-    g_assert_no_error (error);
-    g_assert_true (g_spawn_check_wait_status (status, NULL));
-  }
-}
-
-static void
-rm_rf (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      g_remove (child);
-    }
-  g_rmdir (path);
-}
 
 static void
 refund_updated_cb (SaomaRefunder     *refunder,
@@ -117,7 +49,7 @@ fixture_setup (Fixture       *fixture,
                gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GTlsCertificate) certificate = test_certificate ();
+  g_autoptr(GTlsCertificate) certificate = saoma_test_load_certificate (cert_dir);
   g_autofree char *path = NULL;
 
   fixture->dir = g_dir_make_tmp ("saoma-refunder-XXXXXX", &error);
@@ -162,7 +94,7 @@ fixture_teardown (Fixture       *fixture,
   g_clear_object (&fixture->sim);
   g_clear_object (&fixture->clock);
   g_ptr_array_unref (fixture->states);
-  rm_rf (fixture->dir);
+  saoma_test_rm_rf (fixture->dir);
   g_free (fixture->dir);
 }
 
@@ -210,74 +142,11 @@ drive_until (Fixture *fixture,
     }
 }
 
-static WxpayParams *
-call_sync (Fixture           *fixture,
-           const char        *path,
-           const WxpayParams *request,
-           GError           **error)
-{
-  Wait wait = { NULL };
-  WxpayParams *answer;
-
-  wxpay_client_call_async (fixture->client, path, request, NULL, wait_cb, &wait);
-  while (wait.result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  answer = wxpay_client_call_finish (fixture->client, wait.result, error);
-  g_object_unref (wait.result);
-  return answer;
-}
-
-/* An order paid at the simulator, and the same order PAID in the ledger (what the checkout
- * engine would have written). */
 static char *
 paid_order (Fixture *fixture,
             gint64   amount)
 {
-  static guint serial;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(WxpayParams) request = wxpay_params_new ();
-  g_autoptr(WxpayParams) answer = NULL;
-  g_autoptr(WxpayParams) query = wxpay_params_new ();
-  g_autoptr(WxpayParams) queried = NULL;
-  g_autoptr(SaomaAttempt) attempt = NULL;
-  g_autoptr(SaomaAttempt) inserted = NULL;
-  g_autoptr(SaomaAttempt) paid = NULL;
-  g_autofree char *out_trade_no = g_strdup_printf ("T01REF%08u%04u",
-                                                   g_random_int_range (0, 99999999), ++serial);
-  SaomaAttemptUpdate update = { 0 };
-  gint64 now = g_get_real_time ();
-
-  wxpay_params_set (request, "body", "退款测试");
-  wxpay_params_set (request, "out_trade_no", out_trade_no);
-  wxpay_params_set_int64 (request, "total_fee", amount);
-  wxpay_params_set (request, "spbill_create_ip", "127.0.0.1");
-  wxpay_params_set (request, "notify_url", "http://127.0.0.1:9/notify");
-  wxpay_params_set (request, "trade_type", "NATIVE");
-  wxpay_params_set (request, "product_id", "SAOMA");
-  answer = call_sync (fixture, "/pay/unifiedorder", request, &error);
-  g_assert_no_error (error);
-
-  g_assert_true (wxpay_sim_server_pay (fixture->sim, out_trade_no, &error));
-  g_assert_no_error (error);
-
-  wxpay_params_set (query, "out_trade_no", out_trade_no);
-  queried = call_sync (fixture, "/pay/orderquery", query, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (wxpay_params_get (queried, "trade_state"), ==, "SUCCESS");
-
-  attempt = saoma_attempt_new (out_trade_no, amount, "退款测试", "T01", now,
-                               now + 300 * G_USEC_PER_SEC);
-  inserted = saoma_ledger_insert_attempt_sync (fixture->ledger, attempt, &error);
-  g_assert_no_error (error);
-  update.state = SAOMA_ATTEMPT_PAID;
-  update.transaction_id = wxpay_params_get (queried, "transaction_id");
-  update.paid_at = now;
-  update.event_kind = "transition";
-  update.event_detail = "test fixture: paid at the simulator";
-  paid = saoma_ledger_update_attempt_sync (fixture->ledger, out_trade_no, &update, &error);
-  g_assert_no_error (error);
-
-  return g_steal_pointer (&out_trade_no);
+  return saoma_test_paid_order (fixture->sim, fixture->client, fixture->ledger, amount);
 }
 
 static SaomaLedgerRefund *
@@ -332,7 +201,7 @@ sim_refund_count (Fixture    *fixture,
   gint64 count = 0, total = 0;
 
   wxpay_params_set (request, "out_trade_no", out_trade_no);
-  answer = call_sync (fixture, "/pay/refundquery", request, &error);
+  answer = saoma_test_call_sync (fixture->client, "/pay/refundquery", request, &error);
   if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_REFUNDNOTEXIST))
     return 0;
   g_assert_no_error (error);
@@ -462,7 +331,7 @@ test_over_refund_at_sim (Fixture       *fixture,
   wxpay_params_set (request, "out_refund_no", "ROTHERTILL0001");
   wxpay_params_set_int64 (request, "total_fee", 400);
   wxpay_params_set_int64 (request, "refund_fee", 300);
-  answer = call_sync (fixture, "/secapi/pay/refund", request, &error);
+  answer = saoma_test_call_sync (fixture->client, "/secapi/pay/refund", request, &error);
   g_assert_no_error (error);
 
   none = refund (fixture, out_trade_no, 200, PIN, &error);
@@ -689,7 +558,7 @@ test_notenough (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
   g_autoptr(WxpayClient) client = NULL;
-  g_autoptr(GTlsCertificate) certificate = test_certificate ();
+  g_autoptr(GTlsCertificate) certificate = saoma_test_load_certificate (cert_dir);
   g_autoptr(GSList) uris = NULL;
   g_autoptr(GPtrArray) rows = NULL;
   g_autoptr(SaomaAttempt) attempt = NULL;
@@ -1019,13 +888,6 @@ post_xml (SoupSession *session,
   g_assert_cmpstr (wxpay_params_get (reply, "return_code"), ==, return_code);
 }
 
-static gboolean
-guard_cb (gpointer data)
-{
-  g_error ("timed out waiting for the refund notification");
-  return G_SOURCE_REMOVE;
-}
-
 /* The refund's notify_url points to the listener: WeChat's notification, not the refunder's
  * own (hour-long) polling, triggers the confirming refundquery. Forged notifications are
  * refused and change nothing; duplicates are acknowledged and change nothing. */
@@ -1049,7 +911,6 @@ test_notification (Fixture       *fixture,
   Handled handled = { 0 };
   Wait wait = { NULL };
   gint64 before;
-  guint guard;
 
   saoma_notify_listener_set_refunder (listener, fixture->refunder);
   g_signal_connect (listener, "refund-handled", G_CALLBACK (refund_handled_cb), &handled);
@@ -1091,10 +952,7 @@ test_notification (Fixture       *fixture,
   /* WeChat finishes the refund and notifies; the till's clock does not move at all. */
   before = saoma_clock_now (fixture->clock);
   wxpay_sim_server_advance_clock (fixture->sim, 10);
-  guard = g_timeout_add_seconds (20, guard_cb, NULL);
-  while (wait.result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (guard);
+  SAOMA_TEST_WAIT_UNTIL (wait.result != NULL, 20);
   row = saoma_refunder_refund_finish (fixture->refunder, wait.result, &error);
   g_object_unref (wait.result);
   g_assert_no_error (error);
@@ -1134,7 +992,7 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
 
-  make_certificate ();
+  cert_dir = saoma_test_make_certificate ("refunder");
   pin_hash = saoma_pin_hash_sync (PIN, SAOMA_PIN_MIN_ITERATIONS, &error);
   g_assert_no_error (error);
 
@@ -1158,7 +1016,7 @@ main (int   argc,
   ADD ("/refunder/resume-without-certificate", test_resume_without_certificate);
 
   ret = g_test_run ();
-  rm_rf (cert_dir);
+  saoma_test_rm_rf (cert_dir);
   g_free (cert_dir);
   g_free (pin_hash);
   return ret;

@@ -1,0 +1,155 @@
+/* test-util.c: set-up shared by the core tests. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+
+#include "test-util.h"
+
+void
+saoma_test_rm_rf (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      g_remove (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+certtool (const char * const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_spawn_sync (NULL, (char **) argv, NULL,
+                G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                NULL, NULL, NULL, NULL, &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+}
+
+char *
+saoma_test_make_certificate (const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *template = g_strdup_printf ("saoma-%s-cert-XXXXXX", name);
+  g_autofree char *dir = g_dir_make_tmp (template, &error);
+  g_autofree char *key = NULL;
+  g_autofree char *cert = NULL;
+  g_autofree char *tmpl = NULL;
+
+  g_assert_no_error (error);
+  key = g_build_filename (dir, "key.pem", NULL);
+  cert = g_build_filename (dir, "cert.pem", NULL);
+  tmpl = g_build_filename (dir, "cert.tmpl", NULL);
+  g_file_set_contents (tmpl, "cn = \"" WXPAY_SIM_DEFAULT_MCH_ID "\"\nexpiration_days = 2\n"
+                       "tls_www_client\n", -1, &error);
+  g_assert_no_error (error);
+
+  certtool ((const char * const []) { "certtool", "--generate-privkey", "--key-type=ecdsa",
+                                      "--outfile", key, NULL });
+  certtool ((const char * const []) { "certtool", "--generate-self-signed", "--load-privkey",
+                                      key, "--template", tmpl, "--outfile", cert, NULL });
+
+  return g_steal_pointer (&dir);
+}
+
+GTlsCertificate *
+saoma_test_load_certificate (const char *dir)
+{
+  g_autofree char *cert = g_build_filename (dir, "cert.pem", NULL);
+  g_autofree char *key = g_build_filename (dir, "key.pem", NULL);
+  g_autoptr(GError) error = NULL;
+  GTlsCertificate *certificate;
+
+  certificate = g_tls_certificate_new_from_files (cert, key, &error);
+  g_assert_no_error (error);
+  return certificate;
+}
+
+static void
+result_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+WxpayParams *
+saoma_test_call_sync (WxpayClient       *client,
+                      const char        *path,
+                      const WxpayParams *request,
+                      GError           **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  wxpay_client_call_async (client, path, request, NULL, result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return wxpay_client_call_finish (client, result, error);
+}
+
+char *
+saoma_test_paid_order (WxpaySimServer *sim,
+                       WxpayClient    *client,
+                       SaomaLedger    *ledger,
+                       gint64          amount)
+{
+  static guint serial;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WxpayParams) request = wxpay_params_new ();
+  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(WxpayParams) query = wxpay_params_new ();
+  g_autoptr(WxpayParams) queried = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(SaomaAttempt) inserted = NULL;
+  g_autoptr(SaomaAttempt) paid = NULL;
+  g_autofree char *out_trade_no = g_strdup_printf ("T01REF%08u%04u",
+                                                   g_random_int_range (0, 99999999), ++serial);
+  SaomaAttemptUpdate update = { 0 };
+  gint64 now = g_get_real_time ();
+
+  wxpay_params_set (request, "body", "退款测试");
+  wxpay_params_set (request, "out_trade_no", out_trade_no);
+  wxpay_params_set_int64 (request, "total_fee", amount);
+  wxpay_params_set (request, "spbill_create_ip", "127.0.0.1");
+  wxpay_params_set (request, "notify_url", "http://127.0.0.1:9/notify");
+  wxpay_params_set (request, "trade_type", "NATIVE");
+  wxpay_params_set (request, "product_id", "SAOMA");
+  answer = saoma_test_call_sync (client, "/pay/unifiedorder", request, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (wxpay_sim_server_pay (sim, out_trade_no, &error));
+  g_assert_no_error (error);
+
+  wxpay_params_set (query, "out_trade_no", out_trade_no);
+  queried = saoma_test_call_sync (client, "/pay/orderquery", query, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (wxpay_params_get (queried, "trade_state"), ==, "SUCCESS");
+
+  attempt = saoma_attempt_new (out_trade_no, amount, "退款测试", "T01", now,
+                               now + 300 * G_USEC_PER_SEC);
+  inserted = saoma_ledger_insert_attempt_sync (ledger, attempt, &error);
+  g_assert_no_error (error);
+  update.state = SAOMA_ATTEMPT_PAID;
+  update.transaction_id = wxpay_params_get (queried, "transaction_id");
+  update.paid_at = now;
+  update.event_kind = "transition";
+  update.event_detail = "test fixture: paid at the simulator";
+  paid = saoma_ledger_update_attempt_sync (ledger, out_trade_no, &update, &error);
+  g_assert_no_error (error);
+
+  return g_steal_pointer (&out_trade_no);
+}
+
+gboolean
+saoma_test_guard_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}

@@ -1,0 +1,49 @@
+/* test-util.h: set-up shared by the core tests (linked into each of them). */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ledger/saoma-ledger.h"
+#include "wxpay/wxpay.h"
+#include "wxpay-sim-server.h"
+
+G_BEGIN_DECLS
+
+/* Removes @path and the files directly in it (test directories are flat). */
+void             saoma_test_rm_rf             (const char *path);
+
+/* A throwaway merchant client certificate (certtool, ECDSA, CN = the sim's mch_id): a new
+ * directory holding cert.pem and key.pem. */
+char            *saoma_test_make_certificate  (const char *name);
+GTlsCertificate *saoma_test_load_certificate  (const char *dir);
+
+/* wxpay_client_call_async() run to completion on the thread-default main context. */
+WxpayParams     *saoma_test_call_sync         (WxpayClient       *client,
+                                               const char        *path,
+                                               const WxpayParams *request,
+                                               GError           **error);
+
+/* An order created and paid at @sim through @client, and the same order PAID in @ledger (what
+ * the checkout engine would have written). Returns its out_trade_no. */
+char            *saoma_test_paid_order        (WxpaySimServer *sim,
+                                               WxpayClient    *client,
+                                               SaomaLedger    *ledger,
+                                               gint64          amount);
+
+gboolean         saoma_test_guard_cb          (gpointer data);
+
+/* Spins the default main context until @cond holds; fails the test after @seconds. */
+#define SAOMA_TEST_WAIT_UNTIL(cond, seconds)                                   \
+  G_STMT_START {                                                               \
+    gboolean timed_out_ = FALSE;                                               \
+    guint guard_ = g_timeout_add_seconds ((seconds), saoma_test_guard_cb,      \
+                                          &timed_out_);                        \
+    while (!(cond))                                                            \
+      {                                                                        \
+        g_main_context_iteration (NULL, TRUE);                                 \
+        g_assert_false (timed_out_);                                           \
+      }                                                                        \
+    g_source_remove (guard_);                                                  \
+  } G_STMT_END
+
+G_END_DECLS
