@@ -80,6 +80,7 @@ struct _Driver
   char              *till_id;
   gint64             created;
   gint64             expires;
+  WxpayParams       *request;       /* unifiedorder's business fields, fixed for good */
 
   SaomaAttempt      *attempt;       /* last durable snapshot, NULL until inserted */
   SaomaAttemptState  state;         /* decided; the durable one follows through writes */
@@ -346,6 +347,7 @@ driver_unref (Driver *d)
   g_clear_object (&d->client);
   g_clear_object (&d->attempt);
   g_clear_object (&d->recover_task);
+  g_clear_pointer (&d->request, wxpay_params_unref);
   g_clear_error (&d->error);
   g_free (d->out_trade_no);
   g_free (d->description);
@@ -708,8 +710,11 @@ make_body (const char *description)
   return g_strndup (text, end - text);
 }
 
-/* Derived only from the stored attempt and the engine's fixed settings, so every re-entry of
- * the same out_trade_no sends identical parameters. */
+/* The business fields of unifiedorder (everything but the envelope the client adds: appid,
+ * mch_id, nonce_str, sign_type, sign), from the attempt and the settings of the moment. Built
+ * once, when the attempt is created, and stored with it: a re-entry must repeat them to the
+ * letter, and the settings (the notification listener's port, the product id …) may differ in
+ * a later run. */
 static WxpayParams *
 build_unifiedorder (Driver *d)
 {
@@ -732,6 +737,56 @@ build_unifiedorder (Driver *d)
   wxpay_params_set (params, "product_id", config->product_id);
 
   return params;
+}
+
+/* The ledger keeps the request as opaque text: GVariant's text form of an a(ss), which keeps
+ * the order and escapes every character that could be ambiguous. */
+static char *
+request_to_text (const WxpayParams *params)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(ss)"));
+  g_autoptr(GVariant) variant = NULL;
+
+  for (guint i = 0; i < wxpay_params_get_size (params); i++)
+    g_variant_builder_add (&builder, "(ss)", wxpay_params_get_name (params, i),
+                           wxpay_params_get_value (params, i));
+  variant = g_variant_ref_sink (g_variant_builder_end (&builder));
+
+  return g_variant_print (variant, FALSE);
+}
+
+/* The stored request of @attempt when it is readable and belongs to it, else %NULL. */
+static WxpayParams *
+request_from_attempt (SaomaAttempt  *attempt,
+                      GError       **error)
+{
+  const char *text = saoma_attempt_get_request (attempt);
+  g_autoptr(GVariant) variant = NULL;
+  g_autoptr(WxpayParams) params = NULL;
+  GVariantIter iter;
+  const char *name, *value;
+  gint64 total_fee = 0;
+
+  variant = g_variant_parse (G_VARIANT_TYPE ("a(ss)"), text, NULL, NULL, error);
+  if (variant == NULL)
+    return NULL;
+
+  params = wxpay_params_new ();
+  g_variant_iter_init (&iter, variant);
+  while (g_variant_iter_next (&iter, "(&s&s)", &name, &value))
+    wxpay_params_set (params, name, value);
+
+  if (g_strcmp0 (wxpay_params_get (params, "out_trade_no"),
+                 saoma_attempt_get_out_trade_no (attempt)) != 0 ||
+      !wxpay_params_get_int64 (params, "total_fee", &total_fee) ||
+      total_fee != saoma_attempt_get_amount (attempt))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           "the stored request is for another order or amount");
+      return NULL;
+    }
+
+  return g_steal_pointer (&params);
 }
 
 static WxpayParams *
@@ -854,7 +909,7 @@ unifiedorder_cb (GObject      *object,
 static void
 driver_send_unifiedorder (Driver *d)
 {
-  g_autoptr(WxpayParams) request = build_unifiedorder (d);
+  const WxpayParams *request = d->request;
 
   d->want_send = FALSE;
   d->not_exist = FALSE;
@@ -1933,6 +1988,7 @@ saoma_checkout_charge (SaomaCheckout *self,
   g_autoptr(GDateTime) now_dt = NULL;
   g_autoptr(SaomaAttempt) attempt = NULL;
   g_autofree char *out_trade_no = NULL;
+  g_autofree char *request = NULL;
   gint64 created, expires;
   Driver *d;
 
@@ -1963,14 +2019,17 @@ saoma_checkout_charge (SaomaCheckout *self,
 
   d = driver_new (self, out_trade_no, amount, description, self->config->till_id, created,
                   expires);
+  d->request = build_unifiedorder (d);
   g_hash_table_replace (self->drivers, d->out_trade_no, d);
   self->current = d;
 
   tick_schedule (d);
   sync_properties (self);
 
+  request = request_to_text (d->request);
   attempt = saoma_attempt_new (out_trade_no, amount, d->description, d->till_id, created,
                                expires);
+  saoma_attempt_set_request (attempt, request);
   saoma_ledger_insert_attempt_async (self->ledger, attempt, NULL, insert_attempt_cb,
                                      driver_ref (d));
 
@@ -2041,6 +2100,28 @@ recover_cancelled_cb (GCancellable *cancellable,
     }
 }
 
+/* The request stored with the attempt. Attempts recorded before requests were stored get one
+ * derived from the settings of this run, as before: right only if those did not change. */
+static WxpayParams *
+driver_stored_request (Driver *d)
+{
+  g_autoptr(GError) error = NULL;
+  WxpayParams *request;
+
+  if (saoma_attempt_get_request (d->attempt) == NULL)
+    return build_unifiedorder (d);
+
+  request = request_from_attempt (d->attempt, &error);
+  if (request == NULL)
+    {
+      g_warning ("%s: cannot use the stored request (%s); deriving it from the settings",
+                 d->out_trade_no, error->message);
+      return build_unifiedorder (d);
+    }
+
+  return request;
+}
+
 static void
 list_unfinished_cb (GObject      *object,
                     GAsyncResult *result,
@@ -2097,6 +2178,7 @@ list_unfinished_cb (GObject      *object,
                       saoma_attempt_get_created (attempt),
                       saoma_attempt_get_expires (attempt));
       d->attempt = g_object_ref (attempt);
+      d->request = driver_stored_request (d);
       d->inserted = TRUE;
       d->resumed = TRUE;
       d->state = state;

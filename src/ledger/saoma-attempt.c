@@ -28,6 +28,7 @@ struct _SaomaAttempt
   gint64             refunded;
   gint64             paid_at;
   gboolean           late;
+  char              *request;
 
   /* Set by the ledger on the snapshot it emits with "attempt-changed". */
   SaomaAttempt      *previous;
@@ -49,6 +50,7 @@ enum {
   PROP_REFUNDED,
   PROP_PAID_AT,
   PROP_LATE,
+  PROP_REQUEST,
   N_PROPS
 };
 
@@ -152,6 +154,7 @@ saoma_attempt_finalize (GObject *object)
   g_clear_pointer (&self->till_id, g_free);
   g_clear_pointer (&self->transaction_id, g_free);
   g_clear_pointer (&self->code_url, g_free);
+  g_clear_pointer (&self->request, g_free);
   g_clear_object (&self->previous);
 
   G_OBJECT_CLASS (saoma_attempt_parent_class)->finalize (object);
@@ -223,6 +226,10 @@ saoma_attempt_get_property (GObject    *object,
       g_value_set_boolean (value, self->late);
       break;
 
+    case PROP_REQUEST:
+      g_value_set_string (value, self->request);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -265,6 +272,8 @@ saoma_attempt_class_init (SaomaAttemptClass *klass)
     g_param_spec_int64 ("paid-at", NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
   properties[PROP_LATE] =
     g_param_spec_boolean ("late", NULL, NULL, FALSE, flags);
+  properties[PROP_REQUEST] =
+    g_param_spec_string ("request", NULL, NULL, NULL, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -445,6 +454,45 @@ saoma_attempt_get_late (SaomaAttempt *self)
 {
   g_return_val_if_fail (SAOMA_IS_ATTEMPT (self), FALSE);
   return self->late;
+}
+
+/**
+ * saoma_attempt_get_request:
+ * @self: a #SaomaAttempt
+ *
+ * The exact request the engine sends for this attempt, every time (DESIGN.md, "One attempt,
+ * one key"), in the engine's own serialisation: the ledger only stores and returns it.
+ *
+ * Returns: (transfer none) (nullable): the stored request, or %NULL when none was recorded
+ */
+const char *
+saoma_attempt_get_request (SaomaAttempt *self)
+{
+  g_return_val_if_fail (SAOMA_IS_ATTEMPT (self), NULL);
+  return self->request;
+}
+
+/**
+ * saoma_attempt_set_request:
+ * @self: a #SaomaAttempt not yet inserted in a ledger
+ * @request: (nullable): the request text to store with it
+ *
+ * Attaches the request before saoma_ledger_insert_attempt_async(). Snapshots are immutable once
+ * shared, so this is only for a new attempt (and for the ledger building one from a row); it
+ * notifies nobody.
+ */
+void
+saoma_attempt_set_request (SaomaAttempt *self,
+                           const char   *request)
+{
+  char *copy;
+
+  g_return_if_fail (SAOMA_IS_ATTEMPT (self));
+
+  copy = g_strdup (request);
+
+  g_free (self->request);
+  self->request = copy;
 }
 
 /**

@@ -36,7 +36,9 @@ G_DECLARE_FINAL_TYPE (SaomaAttempt, saoma_attempt, SAOMA, ATTEMPT, GObject)
  * (gint64 fen), "description", "till-id", "created" / "updated" / "expires" (gint64 µs since
  * the epoch, UTC), "state" (SaomaAttemptState as int), "transaction-id", "code-url",
  * "refunded" (gint64 fen), "paid-at" (gint64 µs, 0 when unknown), "late" (gboolean: paid
- * after the cashier gave up).
+ * after the cashier gave up), "request" (the engine's exact gateway request for this attempt as
+ * an opaque text the ledger stores and returns unchanged; NULL for attempts written before
+ * it was recorded).
  */
 SaomaAttempt      *saoma_attempt_new                (const char *out_trade_no,
                                                      gint64      amount,
@@ -58,6 +60,10 @@ const char        *saoma_attempt_get_code_url       (SaomaAttempt *self);
 gint64             saoma_attempt_get_refunded       (SaomaAttempt *self);
 gint64             saoma_attempt_get_paid_at        (SaomaAttempt *self);
 gboolean           saoma_attempt_get_late           (SaomaAttempt *self);
+const char        *saoma_attempt_get_request        (SaomaAttempt *self);
+/* Only on an attempt not yet inserted nor shared (a snapshot is otherwise immutable). */
+void               saoma_attempt_set_request        (SaomaAttempt *self,
+                                                     const char   *request);
 /* On the snapshot emitted with "attempt-changed": the snapshot from just before the change
  * (NULL elsewhere). Lets observers such as SaomaLedgerModel know whether it matched before. */
 SaomaAttempt      *saoma_attempt_get_previous       (SaomaAttempt *self);

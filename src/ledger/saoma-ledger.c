@@ -124,6 +124,11 @@ static const char * const migrations[] = {
   "CREATE TRIGGER attempts_count_delete AFTER DELETE ON attempts BEGIN"
   "  UPDATE attempt_counts SET n = n - 1 WHERE state = OLD.state;"
   "END;",
+
+  /* 4: each attempt's exact gateway request, opaque text written by the engine with the
+   * attempt, so a retry or a recovery in another run repeats it to the letter. NULL on rows
+   * from before. */
+  "ALTER TABLE attempts ADD COLUMN request TEXT;",
 };
 
 #define UNFINISHED_STATES "('CREATED', 'SUBMITTED', 'WAITING', 'UNKNOWN', 'CLOSING')"
@@ -357,24 +362,28 @@ SaomaAttempt *
 saoma_ledger_attempt_from_stmt (sqlite3_stmt *stmt)
 {
   SaomaAttemptState state = SAOMA_ATTEMPT_CREATED;
+  SaomaAttempt *attempt;
 
   if (!saoma_attempt_state_from_string ((const char *)sqlite3_column_text (stmt, 8), &state))
     g_warning ("Unknown attempt state “%s” in the ledger", sqlite3_column_text (stmt, 8));
 
-  return saoma_attempt_new_full (sqlite3_column_int64 (stmt, 0),
-                                 (const char *)sqlite3_column_text (stmt, 1),
-                                 sqlite3_column_int64 (stmt, 2),
-                                 (const char *)sqlite3_column_text (stmt, 3),
-                                 (const char *)sqlite3_column_text (stmt, 4),
-                                 sqlite3_column_int64 (stmt, 5),
-                                 sqlite3_column_int64 (stmt, 6),
-                                 sqlite3_column_int64 (stmt, 7),
-                                 state,
-                                 (const char *)sqlite3_column_text (stmt, 9),
-                                 (const char *)sqlite3_column_text (stmt, 10),
-                                 sqlite3_column_int64 (stmt, 11),
-                                 sqlite3_column_int64 (stmt, 12),
-                                 sqlite3_column_int (stmt, 13) != 0);
+  attempt = saoma_attempt_new_full (sqlite3_column_int64 (stmt, 0),
+                                    (const char *)sqlite3_column_text (stmt, 1),
+                                    sqlite3_column_int64 (stmt, 2),
+                                    (const char *)sqlite3_column_text (stmt, 3),
+                                    (const char *)sqlite3_column_text (stmt, 4),
+                                    sqlite3_column_int64 (stmt, 5),
+                                    sqlite3_column_int64 (stmt, 6),
+                                    sqlite3_column_int64 (stmt, 7),
+                                    state,
+                                    (const char *)sqlite3_column_text (stmt, 9),
+                                    (const char *)sqlite3_column_text (stmt, 10),
+                                    sqlite3_column_int64 (stmt, 11),
+                                    sqlite3_column_int64 (stmt, 12),
+                                    sqlite3_column_int (stmt, 13) != 0);
+  saoma_attempt_set_request (attempt, (const char *)sqlite3_column_text (stmt, 14));
+
+  return attempt;
 }
 
 static SaomaLedgerRefund *
@@ -779,6 +788,7 @@ insert_attempt_row (SaomaLedger   *self,
   sqlite3_bind_int64 (stmt, 11, saoma_attempt_get_refunded (attempt));
   sqlite3_bind_int64 (stmt, 12, saoma_attempt_get_paid_at (attempt));
   sqlite3_bind_int (stmt, 13, saoma_attempt_get_late (attempt));
+  bind_text (stmt, 14, saoma_attempt_get_request (attempt));
 
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
@@ -801,27 +811,32 @@ insert_attempt_row (SaomaLedger   *self,
 
 #define INSERT_ATTEMPT_SQL \
   "INSERT INTO attempts (out_trade_no, amount, description, till_id, created, updated, " \
-  "expires, state, transaction_id, code_url, refunded, paid_at, late) " \
-  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+  "expires, state, transaction_id, code_url, refunded, paid_at, late, request) " \
+  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 static SaomaAttempt *
 snapshot_with_id (SaomaAttempt *attempt,
                   gint64        id)
 {
-  return saoma_attempt_new_full (id,
-                                 saoma_attempt_get_out_trade_no (attempt),
-                                 saoma_attempt_get_amount (attempt),
-                                 saoma_attempt_get_description (attempt),
-                                 saoma_attempt_get_till_id (attempt),
-                                 saoma_attempt_get_created (attempt),
-                                 saoma_attempt_get_updated (attempt),
-                                 saoma_attempt_get_expires (attempt),
-                                 saoma_attempt_get_state (attempt),
-                                 saoma_attempt_get_transaction_id (attempt),
-                                 saoma_attempt_get_code_url (attempt),
-                                 saoma_attempt_get_refunded (attempt),
-                                 saoma_attempt_get_paid_at (attempt),
-                                 saoma_attempt_get_late (attempt));
+  SaomaAttempt *snapshot;
+
+  snapshot = saoma_attempt_new_full (id,
+                                     saoma_attempt_get_out_trade_no (attempt),
+                                     saoma_attempt_get_amount (attempt),
+                                     saoma_attempt_get_description (attempt),
+                                     saoma_attempt_get_till_id (attempt),
+                                     saoma_attempt_get_created (attempt),
+                                     saoma_attempt_get_updated (attempt),
+                                     saoma_attempt_get_expires (attempt),
+                                     saoma_attempt_get_state (attempt),
+                                     saoma_attempt_get_transaction_id (attempt),
+                                     saoma_attempt_get_code_url (attempt),
+                                     saoma_attempt_get_refunded (attempt),
+                                     saoma_attempt_get_paid_at (attempt),
+                                     saoma_attempt_get_late (attempt));
+  saoma_attempt_set_request (snapshot, saoma_attempt_get_request (attempt));
+
+  return snapshot;
 }
 
 static gpointer

@@ -44,15 +44,24 @@ test_config (void)
 }
 
 static SaomaCheckout *
-make_checkout (Fixture *f)
+make_checkout_with (Fixture                   *f,
+                    WxpayClient               *client,
+                    const SaomaCheckoutConfig *config)
 {
-  g_autoptr(SaomaCheckoutConfig) config = test_config ();
-  SaomaCheckout *checkout = saoma_checkout_new (f->client, f->ledger, f->clock, config);
+  SaomaCheckout *checkout = saoma_checkout_new (client, f->ledger, f->clock, config);
 
   g_signal_connect (checkout, "late-payment", G_CALLBACK (record_cb), f->late);
   g_signal_connect (checkout, "paid", G_CALLBACK (record_cb), f->paid);
   g_signal_connect (checkout, "attempt-finished", G_CALLBACK (record_cb), f->finished);
   return checkout;
+}
+
+static SaomaCheckout *
+make_checkout (Fixture *f)
+{
+  g_autoptr(SaomaCheckoutConfig) config = test_config ();
+
+  return make_checkout_with (f, f->client, config);
 }
 
 static void
@@ -998,6 +1007,83 @@ test_recover_expired_unknown (Fixture       *f,
   g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 0);
 }
 
+/* A re-entry repeats the request stored with the attempt to the letter, even from another run
+ * whose settings differ (the listener's port, the product id, the till's address). Recovery
+ * re-enters an order only when WeChat says it does not exist, so run 1's request is held at the
+ * sim until run 2 has asked: run 2 then re-enters while run 1's request creates the order, and
+ * WeChat compares the two. */
+static void
+test_recover_reentry_other_settings (Fixture       *f,
+                                     gconstpointer  data)
+{
+  g_autoptr(SaomaCheckoutConfig) other = test_config ();
+  g_autoptr(WxpayClient) patient = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autofree char *otn = NULL;
+  g_autofree char *events = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *sim_state = NULL;
+  g_autofree char *request = NULL;
+  int count = -1;
+
+  /* Run 1 gives up waiting after 1 s; the sim acts on its request only after 3 s. */
+  g_object_set (f->client, "timeout", 1u, NULL);
+  set_faults (f, "{\"latency_ms\":3000,\"path\":\"/pay/unifiedorder\"}");
+  otn = charge (f, 1500);
+  settle (f);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_UNKNOWN);
+
+  attempt = ledger_get (f, otn);
+  request = g_strdup (saoma_attempt_get_request (attempt));
+  g_assert_nonnull (request);
+  g_assert_nonnull (strstr (request, "http://127.0.0.1:9/notify"));
+  g_assert_nonnull (strstr (request, otn));
+  g_assert_null (strstr (request, WXPAY_SIM_DEFAULT_KEY));
+  g_assert_null (strstr (request, "nonce_str"));
+  g_assert_null (strstr (request, "sign"));
+  g_clear_object (&f->checkout);
+
+  /* Run 2: other settings, a client that waits; its unifiedorder is held 3 s as well, so it
+   * reaches the sim after run 1's. */
+  g_free (other->notify_url);
+  other->notify_url = g_strdup ("http://127.0.0.1:10/saoma/notify");
+  g_free (other->product_id);
+  other->product_id = g_strdup ("OTHER");
+  g_free (other->spbill_create_ip);
+  other->spbill_create_ip = g_strdup ("127.0.0.2");
+  patient = wxpay_client_new (wxpay_sim_server_get_base_uri (f->sim), WXPAY_SIM_DEFAULT_APPID,
+                              WXPAY_SIM_DEFAULT_MCH_ID, WXPAY_SIM_DEFAULT_KEY);
+  f->checkout = make_checkout_with (f, patient, other);
+
+  saoma_checkout_recover_async (f->checkout, NULL, recover_cb, &count);
+  settle (f);
+  set_faults (f, NULL);
+
+  events = ledger_events (f, otn);
+  g_assert_nonnull (strstr (events, "orderquery → ORDERNOTEXIST"));
+  g_assert_cmpuint (count_substr (events, "request:unifiedorder"), ==, 2);
+  g_assert_null (strstr (events, "INVALID_REQUEST"));
+  g_assert_nonnull (strstr (events, "unifiedorder → SUCCESS"));
+  g_clear_object (&attempt);
+  attempt = ledger_get (f, otn);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_CLOSING);
+  g_assert_nonnull (saoma_attempt_get_code_url (attempt));
+  g_assert_cmpstr (saoma_attempt_get_request (attempt), ==, request);
+
+  /* One order, as run 1 asked for it. */
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 1);
+  json = wxpay_sim_server_dup_orders_json (f->sim);
+  g_assert_nonnull (strstr (json, "\"notify_url\":\"http://127.0.0.1:9/notify\""));
+  g_assert_null (strstr (json, "127.0.0.1:10"));
+
+  /* And it ends as any recovered order does. */
+  advance_by (f, NULL, 310, 10);
+  g_assert_cmpint (count, ==, 1);
+  assert_state (f, otn, SAOMA_ATTEMPT_CLOSED);
+  sim_orders (f, otn, &sim_state);
+  g_assert_cmpstr (sim_state, ==, "CLOSED");
+}
+
 typedef struct {
   guint   calls;
   GError *error;
@@ -1093,6 +1179,7 @@ main (int   argc,
   ADD ("recover", test_recover, NULL);
   ADD ("recover-expired-unknown", test_recover_expired_unknown, NULL);
   ADD ("recover-cancel", test_recover_cancel, NULL);
+  ADD ("recover-reentry-other-settings", test_recover_reentry_other_settings, NULL);
 
 #undef ADD
 

@@ -247,6 +247,80 @@ test_migrate_from_v1 (void)
   remove_dir (dir);
 }
 
+/* Version 4 added each attempt's request: a file from before gets the column, its rows keep
+ * NULL there (the engine derives their request as it used to), new rows store theirs. */
+static void
+test_migrate_request_column (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-ledger-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "v3.db", NULL);
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(SaomaAttempt) old = NULL;
+  g_autoptr(SaomaAttempt) fresh = NULL;
+  g_autoptr(SaomaAttempt) stored = NULL;
+  g_autoptr(SaomaAttempt) updated = NULL;
+  g_autoptr(GPtrArray) unfinished = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *column = NULL;
+  g_autofree char *version = NULL;
+  g_autofree char *expected = g_strdup_printf ("%u", saoma_ledger_schema_version ());
+  g_autofree char *null_requests = NULL;
+  SaomaAttemptUpdate update = { .state = SAOMA_ATTEMPT_WAITING, .code_url = "weixin://x" };
+
+  g_assert_cmpuint (saoma_ledger_schema_version (), >=, 4);
+
+  /* A file as version 3 wrote it, with an attempt still in flight. */
+  for (guint v = 1; v <= 3; v++)
+    sql_exec (path, saoma_ledger_migration_sql (v));
+  sql_exec (path,
+            "PRAGMA user_version = 3;"
+            "INSERT INTO attempts (out_trade_no, amount, description, till_id, created,"
+            " updated, expires, state) VALUES ('OLD3', 1200, 'old', 't', 1000, 1000, 3000,"
+            " 'UNKNOWN');");
+  before = sql_text (path, "SELECT count(*) FROM pragma_table_info ('attempts')"
+                           " WHERE name = 'request'");
+  g_assert_cmpstr (before, ==, "0");
+
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_assert_no_error (error);
+
+  version = sql_text (path, "PRAGMA user_version");
+  g_assert_cmpstr (version, ==, expected);
+  column = sql_text (path, "SELECT type FROM pragma_table_info ('attempts')"
+                           " WHERE name = 'request'");
+  g_assert_cmpstr (column, ==, "TEXT");
+  null_requests = sql_text (path, "SELECT count(*) FROM attempts WHERE request IS NULL");
+  g_assert_cmpstr (null_requests, ==, "1");
+  assert_counts_consistent (path);
+
+  old = saoma_ledger_get_attempt_sync (ledger, "OLD3", &error);
+  g_assert_no_error (error);
+  g_assert_null (saoma_attempt_get_request (old));
+  g_assert_cmpint (saoma_attempt_get_state (old), ==, SAOMA_ATTEMPT_UNKNOWN);
+
+  /* The ledger stores the engine's text as it is, and keeps it through updates. */
+  fresh = saoma_attempt_new ("NEW4", 800, "new", "t", T0, T0 + 300 * G_USEC_PER_SEC);
+  saoma_attempt_set_request (fresh, "[('body', 'a\\nb \\'q\\' ''), ('x', '=')]");
+  stored = saoma_ledger_insert_attempt_sync (ledger, fresh, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (saoma_attempt_get_request (stored), ==,
+                   saoma_attempt_get_request (fresh));
+  updated = saoma_ledger_update_attempt_sync (ledger, "NEW4", &update, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (saoma_attempt_get_request (updated), ==,
+                   saoma_attempt_get_request (fresh));
+  unfinished = saoma_ledger_list_unfinished_sync (ledger, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (unfinished->len, ==, 2);
+  g_assert_null (saoma_attempt_get_request (g_ptr_array_index (unfinished, 0)));
+  g_assert_cmpstr (saoma_attempt_get_request (g_ptr_array_index (unfinished, 1)), ==,
+                   saoma_attempt_get_request (fresh));
+
+  g_clear_object (&ledger);
+  remove_dir (dir);
+}
+
 static void
 test_too_new (void)
 {
@@ -893,6 +967,7 @@ main (int   argc,
   g_test_add_func ("/ledger/state-names", test_state_names);
   ADD ("/ledger/open-fresh", test_open_fresh);
   g_test_add_func ("/ledger/migrate-from-v1", test_migrate_from_v1);
+  g_test_add_func ("/ledger/migrate-request-column", test_migrate_request_column);
   g_test_add_func ("/ledger/too-new", test_too_new);
   ADD ("/ledger/unique", test_unique);
   ADD ("/ledger/transitions", test_transitions);
