@@ -10,6 +10,9 @@
 
 #include "saoma-demo-gateway.h"
 
+/* How long the simulator gets to save its state and exit before it is killed. */
+#define STOP_TIMEOUT_MS 3000
+
 struct _SaomaDemoGateway
 {
   GObject           parent_instance;
@@ -196,6 +199,57 @@ saoma_demo_gateway_start_finish (SaomaDemoGateway *self,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+static void
+child_exited_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+stop_deadline_cb (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* SIGTERM lets the simulator write its state file one last time; it is waited for (on a
+ * private context, bounded) so that when this returns the child is gone: its port is free and
+ * its state final before a new simulator may load it. */
+static void
+terminate_child (GSubprocess *process)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSource) deadline = g_timeout_source_new (STOP_TIMEOUT_MS);
+  gboolean exited = FALSE;
+  gboolean late = FALSE;
+
+  g_main_context_push_thread_default (context);
+  g_subprocess_send_signal (process, SIGTERM);
+  g_subprocess_wait_async (process, NULL, child_exited_cb, &exited);
+  g_source_set_callback (deadline, stop_deadline_cb, &late, NULL);
+  g_source_attach (deadline, context);
+  while (!exited && !late)
+    g_main_context_iteration (context, TRUE);
+  if (!exited)
+    {
+      g_warning ("wxpay-sim did not stop within %d ms; killing it", STOP_TIMEOUT_MS);
+      g_subprocess_force_exit (process);
+      while (!exited)
+        g_main_context_iteration (context, TRUE);
+    }
+  g_source_destroy (deadline);
+  g_main_context_pop_thread_default (context);
+}
+
+/**
+ * saoma_demo_gateway_stop:
+ * @self: a #SaomaDemoGateway
+ *
+ * Stops the simulator and waits (at most a few seconds) until it has exited. Afterwards
+ * "base-uri" is %NULL: the old address may already belong to another process.
+ */
 void
 saoma_demo_gateway_stop (SaomaDemoGateway *self)
 {
@@ -204,10 +258,16 @@ saoma_demo_gateway_stop (SaomaDemoGateway *self)
   g_cancellable_cancel (self->cancellable);
   if (self->process != NULL)
     {
-      g_subprocess_force_exit (self->process);
+      terminate_child (self->process);
       g_clear_object (&self->process);
     }
   g_clear_object (&self->stdout_stream);
+
+  if (self->base_uri != NULL)
+    {
+      g_clear_pointer (&self->base_uri, g_free);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BASE_URI]);
+    }
 }
 
 static void

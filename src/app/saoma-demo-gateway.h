@@ -11,10 +11,12 @@ G_DECLARE_FINAL_TYPE (SaomaDemoGateway, saoma_demo_gateway, SAOMA, DEMO_GATEWAY,
 /*
  * Runs `wxpay-sim --bind 127.0.0.1 --port 0` as a child process (found next to saoma in the
  * build directory, in PATH, or in libexecdir; SAOMA_WXPAY_SIM overrides), reads the base URL
- * from the first line of its stdout, and stops it in saoma_demo_gateway_stop() or when this
- * process dies. The simulator uses its built-in demo merchant (WXPAY_SIM_DEFAULT_*).
+ * from the first line of its stdout, and stops it in saoma_demo_gateway_stop() (SIGTERM, then
+ * waits for it to exit) or when this process dies. The simulator uses its built-in demo
+ * merchant (WXPAY_SIM_DEFAULT_*).
  *
- * Property "base-uri" (string, NULL until started).
+ * Property "base-uri" (string, NULL until started and again once stopped: a port the
+ * simulator gave up may be reused by anyone).
  */
 SaomaDemoGateway *saoma_demo_gateway_new          (const char *state_file);
 const char       *saoma_demo_gateway_get_base_uri (SaomaDemoGateway *self);
