@@ -423,7 +423,7 @@ z_close_action (GtkWidget  *widget,
                                                              "ledger as the Z close of this "
                                                              "day. A day is closed once.")));
       adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"),
-                                        "close", _("_Close Day"), NULL);
+                                        "close", _("Close _Day"), NULL);
       adw_message_dialog_set_response_appearance (dialog, "close", ADW_RESPONSE_SUGGESTED);
       adw_message_dialog_set_default_response (dialog, "close");
     }

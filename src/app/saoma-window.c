@@ -429,7 +429,7 @@ late_payment_cb (SaomaWindow  *self,
   toast = adw_toast_new (toast_text);
   adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
   adw_toast_set_timeout (toast, 0);
-  adw_toast_set_button_label (toast, _("_Details"));
+  adw_toast_set_button_label (toast, _("Detai_ls"));
   adw_toast_set_action_name (toast, "win.show-late-payment");
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
 
