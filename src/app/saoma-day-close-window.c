@@ -12,6 +12,7 @@
 #include "core/saoma-money.h"
 #include "saoma-attempt-dialog.h"
 #include "saoma-day-close-window.h"
+#include "saoma-day-picker.h"
 #include "saoma-hour-chart.h"
 #include "saoma-messages.h"
 #include "saoma-report-pdf.h"
@@ -258,12 +259,7 @@ reload (SaomaDayCloseWindow *self)
 {
   SaomaLedger *ledger = saoma_application_get_ledger (self->app);
   g_autoptr(GTask) task = NULL;
-  g_autofree char *label = NULL;
   LoadData *data;
-
-  label = g_strdup_printf ("%04u-%02u-%02u", g_date_get_year (&self->date),
-                           g_date_get_month (&self->date), g_date_get_day (&self->date));
-  gtk_menu_button_set_label (self->date_button, label);
 
   if (ledger == NULL)
     {
@@ -285,18 +281,11 @@ void
 saoma_day_close_window_set_date (SaomaDayCloseWindow *self,
                                  const GDate         *date)
 {
-  g_autoptr(GDateTime) dt = NULL;
-
   g_return_if_fail (SAOMA_IS_DAY_CLOSE_WINDOW (self));
   g_return_if_fail (date != NULL && g_date_valid (date));
 
   self->date = *date;
-  dt = g_date_time_new_local (g_date_get_year (date), g_date_get_month (date),
-                              g_date_get_day (date), 12, 0, 0);
-  g_signal_handlers_block_matched (self->calendar, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
-  gtk_calendar_select_day (self->calendar, dt);
-  g_signal_handlers_unblock_matched (self->calendar, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
-                                     self);
+  saoma_day_picker_show (self->date_button, self->calendar, date, self);
   reload (self);
 }
 
@@ -304,43 +293,17 @@ static void
 calendar_day_selected_cb (SaomaDayCloseWindow *self,
                           GtkCalendar         *calendar)
 {
-  g_autoptr(GDateTime) dt = gtk_calendar_get_date (calendar);
-  GDate date;
-
-  g_date_clear (&date, 1);
-  g_date_set_dmy (&date, g_date_time_get_day_of_month (dt), g_date_time_get_month (dt),
-                  g_date_time_get_year (dt));
-  gtk_menu_button_popdown (self->date_button);
-  saoma_day_close_window_set_date (self, &date);
+  saoma_day_picker_choose (self->date_button, calendar, self,
+                           (SaomaDaySetter) saoma_day_close_window_set_date);
 }
 
 static void
-move_day (SaomaDayCloseWindow *self,
-          int                  days)
-{
-  GDate date = self->date;
-
-  if (days > 0)
-    g_date_add_days (&date, days);
-  else
-    g_date_subtract_days (&date, -days);
-  saoma_day_close_window_set_date (self, &date);
-}
-
-static void
-previous_day_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
-{
-  move_day (SAOMA_DAY_CLOSE_WINDOW (widget), -1);
-}
-
-static void
-next_day_action (GtkWidget  *widget,
+step_day_action (GtkWidget  *widget,
                  const char *action_name,
                  GVariant   *parameter)
 {
-  move_day (SAOMA_DAY_CLOSE_WINDOW (widget), 1);
+  saoma_day_picker_step (&SAOMA_DAY_CLOSE_WINDOW (widget)->date, action_name, widget,
+                         (SaomaDaySetter) saoma_day_close_window_set_date);
 }
 
 static void
@@ -725,8 +688,8 @@ saoma_day_close_window_class_init (SaomaDayCloseWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, unfinished_activated_cb);
 
   gtk_widget_class_install_action (widget_class, "day-close.previous-day", NULL,
-                                   previous_day_action);
-  gtk_widget_class_install_action (widget_class, "day-close.next-day", NULL, next_day_action);
+                                   step_day_action);
+  gtk_widget_class_install_action (widget_class, "day-close.next-day", NULL, step_day_action);
   gtk_widget_class_install_action (widget_class, "day-close.x-report", NULL, x_report_action);
   gtk_widget_class_install_action (widget_class, "day-close.z-close", NULL, z_close_action);
   gtk_widget_class_install_action (widget_class, "day-close.export-pdf", NULL,

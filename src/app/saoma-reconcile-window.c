@@ -12,6 +12,7 @@
 #include "core/saoma-money.h"
 #include "core/saoma-reconcile.h"
 #include "saoma-attempt-dialog.h"
+#include "saoma-day-picker.h"
 #include "saoma-reconcile-window.h"
 #include "saoma-refund-dialog.h"
 
@@ -483,16 +484,6 @@ add_column (SaomaReconcileWindow *self,
 /* Comparing ---------------------------------------------------------------------------- */
 
 static void
-update_date_label (SaomaReconcileWindow *self)
-{
-  g_autofree char *label = g_strdup_printf ("%04u-%02u-%02u", g_date_get_year (&self->date),
-                                            g_date_get_month (&self->date),
-                                            g_date_get_day (&self->date));
-
-  gtk_menu_button_set_label (self->date_button, label);
-}
-
-static void
 update_actions (SaomaReconcileWindow *self)
 {
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "reconcile.compare", !self->running);
@@ -599,19 +590,11 @@ void
 saoma_reconcile_window_set_date (SaomaReconcileWindow *self,
                                  const GDate          *date)
 {
-  g_autoptr(GDateTime) dt = NULL;
-
   g_return_if_fail (SAOMA_IS_RECONCILE_WINDOW (self));
   g_return_if_fail (date != NULL && g_date_valid (date));
 
   self->date = *date;
-  dt = g_date_time_new_local (g_date_get_year (date), g_date_get_month (date),
-                              g_date_get_day (date), 12, 0, 0);
-  g_signal_handlers_block_matched (self->calendar, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL, self);
-  gtk_calendar_select_day (self->calendar, dt);
-  g_signal_handlers_unblock_matched (self->calendar, G_SIGNAL_MATCH_DATA, 0, 0, NULL, NULL,
-                                     self);
-  update_date_label (self);
+  saoma_day_picker_show (self->date_button, self->calendar, date, self);
 
   g_clear_object (&self->result);
   gtk_column_view_set_model (self->column_view, NULL);
@@ -625,43 +608,17 @@ static void
 calendar_day_selected_cb (SaomaReconcileWindow *self,
                           GtkCalendar          *calendar)
 {
-  g_autoptr(GDateTime) dt = gtk_calendar_get_date (calendar);
-  GDate date;
-
-  g_date_clear (&date, 1);
-  g_date_set_dmy (&date, g_date_time_get_day_of_month (dt), g_date_time_get_month (dt),
-                  g_date_time_get_year (dt));
-  gtk_menu_button_popdown (self->date_button);
-  saoma_reconcile_window_set_date (self, &date);
+  saoma_day_picker_choose (self->date_button, calendar, self,
+                           (SaomaDaySetter) saoma_reconcile_window_set_date);
 }
 
 static void
-move_day (SaomaReconcileWindow *self,
-          int                   days)
-{
-  GDate date = self->date;
-
-  if (days > 0)
-    g_date_add_days (&date, days);
-  else
-    g_date_subtract_days (&date, -days);
-  saoma_reconcile_window_set_date (self, &date);
-}
-
-static void
-previous_day_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
-{
-  move_day (SAOMA_RECONCILE_WINDOW (widget), -1);
-}
-
-static void
-next_day_action (GtkWidget  *widget,
+step_day_action (GtkWidget  *widget,
                  const char *action_name,
                  GVariant   *parameter)
 {
-  move_day (SAOMA_RECONCILE_WINDOW (widget), 1);
+  saoma_day_picker_step (&SAOMA_RECONCILE_WINDOW (widget)->date, action_name, widget,
+                         (SaomaDaySetter) saoma_reconcile_window_set_date);
 }
 
 static void
@@ -766,8 +723,8 @@ saoma_reconcile_window_class_init (SaomaReconcileWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, calendar_day_selected_cb);
 
   gtk_widget_class_install_action (widget_class, "reconcile.previous-day", NULL,
-                                   previous_day_action);
-  gtk_widget_class_install_action (widget_class, "reconcile.next-day", NULL, next_day_action);
+                                   step_day_action);
+  gtk_widget_class_install_action (widget_class, "reconcile.next-day", NULL, step_day_action);
   gtk_widget_class_install_action (widget_class, "reconcile.compare", NULL, compare_action);
   gtk_widget_class_install_action (widget_class, "reconcile.export-csv", NULL,
                                    export_csv_action);

@@ -282,6 +282,22 @@ run_flow (void)
                                                       "ledger.")));
   spin (300);
   screenshot (GTK_WIDGET (day_close), "day-close-closed");
+
+  /* The day picker: Alt+Page Down's action shows the next day (no sales), and back. */
+  {
+    g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+    g_autoptr(GDateTime) next = g_date_time_add_days (now, 1);
+    g_autofree char *today_text = g_date_time_format (now, "%Y-%m-%d");
+    g_autofree char *next_text = g_date_time_format (next, "%Y-%m-%d");
+
+    g_assert_true (has_label_with (GTK_WIDGET (day_close), today_text));
+    gtk_widget_activate_action (GTK_WIDGET (day_close), "day-close.next-day", NULL);
+    WAIT_FOR (has_label_with (GTK_WIDGET (day_close), next_text) &&
+              !has_label_with (GTK_WIDGET (day_close), "¥28.50"));
+    gtk_widget_activate_action (GTK_WIDGET (day_close), "day-close.previous-day", NULL);
+    WAIT_FOR (has_label_with (GTK_WIDGET (day_close), today_text) &&
+              has_label_with (GTK_WIDGET (day_close), "¥28.50"));
+  }
   gtk_window_destroy (day_close);
 
   /* Preferences have the manager PIN row, and it says a PIN is set. */
