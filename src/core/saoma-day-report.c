@@ -532,49 +532,6 @@ saoma_day_report_format_time (SaomaDayReport *self,
 
 /* CSV ------------------------------------------------------------------------------------ */
 
-static void
-csv_field (GString    *out,
-           const char *value,
-           gboolean    first)
-{
-  if (!first)
-    g_string_append_c (out, ',');
-  if (value == NULL)
-    return;
-
-  if (strpbrk (value, ",\"\r\n") == NULL)
-    {
-      g_string_append (out, value);
-      return;
-    }
-
-  g_string_append_c (out, '"');
-  for (const char *p = value; *p; p++)
-    {
-      if (*p == '"')
-        g_string_append_c (out, '"');
-      g_string_append_c (out, *p);
-    }
-  g_string_append_c (out, '"');
-}
-
-/* One record from a NULL-terminated list of fields. */
-static void
-csv_record (GString    *out,
-            const char *first,
-            ...)
-{
-  va_list args;
-  const char *field;
-
-  csv_field (out, first, TRUE);
-  va_start (args, first);
-  while ((field = va_arg (args, const char *)) != NULL)
-    csv_field (out, field, FALSE);
-  va_end (args);
-  g_string_append (out, "\r\n");
-}
-
 static char *
 time_zone_text (SaomaDayReport *self)
 {
@@ -606,10 +563,10 @@ saoma_day_report_to_csv (SaomaDayReport *self)
   tz_text = time_zone_text (self);
   generated = saoma_day_report_format_time (self, self->generated_us);
 
-  csv_record (out, "report", "field", "value", NULL);
-  csv_record (out, "report", "day", self->day_text, NULL);
-  csv_record (out, "report", "time_zone", tz_text, NULL);
-  csv_record (out, "report", "generated", generated, NULL);
+  saoma_export_append_csv_record (out, "report", "field", "value", NULL);
+  saoma_export_append_csv_record (out, "report", "day", self->day_text, NULL);
+  saoma_export_append_csv_record (out, "report", "time_zone", tz_text, NULL);
+  saoma_export_append_csv_record (out, "report", "generated", generated, NULL);
   g_string_append (out, "\r\n");
 
   n_pay = g_strdup_printf ("%u", self->n_payments);
@@ -619,26 +576,26 @@ saoma_day_report_to_csv (SaomaDayReport *self)
   net = saoma_money_format_plain (saoma_day_report_get_net (self));
   n_late = g_strdup_printf ("%u", self->n_late);
   n_unfinished = g_strdup_printf ("%u", self->unfinished->len);
-  csv_record (out, "summary", "item", "count", "amount", NULL);
-  csv_record (out, "summary", "payments", n_pay, pay_total, NULL);
-  csv_record (out, "summary", "refunds", n_ref, ref_total, NULL);
-  csv_record (out, "summary", "net", "", net, NULL);
-  csv_record (out, "summary", "late_payments", n_late, NULL);
-  csv_record (out, "summary", "not_final", n_unfinished, NULL);
+  saoma_export_append_csv_record (out, "summary", "item", "count", "amount", NULL);
+  saoma_export_append_csv_record (out, "summary", "payments", n_pay, pay_total, NULL);
+  saoma_export_append_csv_record (out, "summary", "refunds", n_ref, ref_total, NULL);
+  saoma_export_append_csv_record (out, "summary", "net", "", net, NULL);
+  saoma_export_append_csv_record (out, "summary", "late_payments", n_late, NULL);
+  saoma_export_append_csv_record (out, "summary", "not_final", n_unfinished, NULL);
   g_string_append (out, "\r\n");
 
-  csv_record (out, "hour", "hour", "count", "amount", NULL);
+  saoma_export_append_csv_record (out, "hour", "hour", "count", "amount", NULL);
   for (guint h = 0; h < 24; h++)
     {
       g_autofree char *hour = g_strdup_printf ("%02u", h);
       g_autofree char *count = g_strdup_printf ("%u", self->hour_count[h]);
       g_autofree char *total = saoma_money_format_plain (self->hour_total[h]);
 
-      csv_record (out, "hour", hour, count, total, NULL);
+      saoma_export_append_csv_record (out, "hour", hour, count, total, NULL);
     }
   g_string_append (out, "\r\n");
 
-  csv_record (out, "payment", "paid_time", "till", "out_trade_no", "transaction_id", "amount",
+  saoma_export_append_csv_record (out, "payment", "paid_time", "till", "out_trade_no", "transaction_id", "amount",
               "refunded", "state", "description", NULL);
   for (guint i = 0; i < self->payments->len; i++)
     {
@@ -651,14 +608,14 @@ saoma_day_report_to_csv (SaomaDayReport *self)
       const char *txid = saoma_attempt_get_transaction_id (a);
       const char *desc = saoma_attempt_get_description (a);
 
-      csv_record (out, "payment", when, till ? till : "", saoma_attempt_get_out_trade_no (a),
+      saoma_export_append_csv_record (out, "payment", when, till ? till : "", saoma_attempt_get_out_trade_no (a),
                   txid ? txid : "", amount, refunded,
                   saoma_attempt_state_to_string (saoma_attempt_get_state (a)),
                   desc ? desc : "", NULL);
     }
   g_string_append (out, "\r\n");
 
-  csv_record (out, "refund", "success_time", "out_refund_no", "out_trade_no", "refund_id",
+  saoma_export_append_csv_record (out, "refund", "success_time", "out_refund_no", "out_trade_no", "refund_id",
               "amount", "reason", NULL);
   for (guint i = 0; i < self->refunds->len; i++)
     {
@@ -666,12 +623,12 @@ saoma_day_report_to_csv (SaomaDayReport *self)
       g_autofree char *when = saoma_day_report_format_time (self, r->succeeded);
       g_autofree char *amount = saoma_money_format_plain (r->amount);
 
-      csv_record (out, "refund", when, r->out_refund_no, r->out_trade_no,
+      saoma_export_append_csv_record (out, "refund", when, r->out_refund_no, r->out_trade_no,
                   r->refund_id ? r->refund_id : "", amount, r->reason ? r->reason : "", NULL);
     }
   g_string_append (out, "\r\n");
 
-  csv_record (out, "not_final", "created_time", "till", "out_trade_no", "amount", "state", NULL);
+  saoma_export_append_csv_record (out, "not_final", "created_time", "till", "out_trade_no", "amount", "state", NULL);
   for (guint i = 0; i < self->unfinished->len; i++)
     {
       SaomaAttempt *a = g_ptr_array_index (self->unfinished, i);
@@ -679,7 +636,7 @@ saoma_day_report_to_csv (SaomaDayReport *self)
       g_autofree char *amount = saoma_money_format_plain (saoma_attempt_get_amount (a));
       const char *till = saoma_attempt_get_till_id (a);
 
-      csv_record (out, "not_final", when, till ? till : "", saoma_attempt_get_out_trade_no (a),
+      saoma_export_append_csv_record (out, "not_final", when, till ? till : "", saoma_attempt_get_out_trade_no (a),
                   amount, saoma_attempt_state_to_string (saoma_attempt_get_state (a)), NULL);
     }
 

@@ -129,9 +129,17 @@ saoma_export_day_range (const GDate *date,
   *out_end_us = to_us (end);
 }
 
-static void
-append_field (GString    *buf,
-              const char *value)
+/**
+ * saoma_export_append_csv_field:
+ * @buf: the CSV being written
+ * @value: (nullable): the field; %NULL writes an empty one
+ *
+ * Appends @value as one RFC 4180 field: as it is, or in double quotes (inner quotes doubled)
+ * when it holds a comma, a double quote, CR or LF.
+ */
+void
+saoma_export_append_csv_field (GString    *buf,
+                               const char *value)
 {
   if (value == NULL)
     return;
@@ -150,6 +158,33 @@ append_field (GString    *buf,
       g_string_append_c (buf, *p);
     }
   g_string_append_c (buf, '"');
+}
+
+/**
+ * saoma_export_append_csv_record:
+ * @buf: the CSV being written
+ * @first: the first field
+ * @...: more fields (none may be %NULL; use "" for an empty one), then %NULL
+ *
+ * Appends one record: the fields separated by commas, then CRLF.
+ */
+void
+saoma_export_append_csv_record (GString    *buf,
+                                const char *first,
+                                ...)
+{
+  va_list args;
+  const char *field;
+
+  saoma_export_append_csv_field (buf, first);
+  va_start (args, first);
+  while ((field = va_arg (args, const char *)) != NULL)
+    {
+      g_string_append_c (buf, ',');
+      saoma_export_append_csv_field (buf, field);
+    }
+  va_end (args);
+  g_string_append (buf, "\r\n");
 }
 
 static gboolean
@@ -191,11 +226,11 @@ write_row_cb (SaomaAttempt  *attempt,
                           g_date_time_get_hour (local), g_date_time_get_minute (local),
                           g_date_time_get_second (local));
 
-  append_field (buf, saoma_attempt_get_till_id (attempt));
+  saoma_export_append_csv_field (buf, saoma_attempt_get_till_id (attempt));
   g_string_append_c (buf, ',');
-  append_field (buf, saoma_attempt_get_out_trade_no (attempt));
+  saoma_export_append_csv_field (buf, saoma_attempt_get_out_trade_no (attempt));
   g_string_append_c (buf, ',');
-  append_field (buf, saoma_attempt_get_transaction_id (attempt));
+  saoma_export_append_csv_field (buf, saoma_attempt_get_transaction_id (attempt));
   g_string_append_c (buf, ',');
 
   amount = saoma_money_format_plain (saoma_attempt_get_amount (attempt));
@@ -206,7 +241,7 @@ write_row_cb (SaomaAttempt  *attempt,
   g_string_append_c (buf, ',');
   g_string_append (buf, saoma_attempt_state_to_string (saoma_attempt_get_state (attempt)));
   g_string_append_c (buf, ',');
-  append_field (buf, saoma_attempt_get_description (attempt));
+  saoma_export_append_csv_field (buf, saoma_attempt_get_description (attempt));
   g_string_append (buf, "\r\n");
 
   state->rows++;

@@ -32,6 +32,14 @@ G_BEGIN_DECLS
 #define SAOMA_EXPORT_CSV_HEADER \
   "local_time,till,out_trade_no,transaction_id,amount,refunded,state,description"
 
+/* The field quoting and record ending above, for the other CSV files of the till (day close,
+ * reconciliation). */
+void     saoma_export_append_csv_field  (GString    *buf,
+                                         const char *value);
+void     saoma_export_append_csv_record (GString    *buf,
+                                         const char *first,
+                                         ...) G_GNUC_NULL_TERMINATED;
+
 /* Strict "YYYY-MM-DD" (e.g. for --export-day); FALSE with a G_IO_ERROR_INVALID_ARGUMENT
  * naming the problem otherwise. */
 gboolean saoma_export_parse_date   (const char    *text,

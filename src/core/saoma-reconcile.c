@@ -680,28 +680,10 @@ saoma_reconcile_find (SaomaReconcile     *self,
 
 /* CSV ------------------------------------------------------------------------------------ */
 
-static void
-csv_field (GString    *out,
-           const char *value,
-           gboolean    first)
+static const char *
+or_empty (const char *text)
 {
-  if (!first)
-    g_string_append_c (out, ',');
-  if (value == NULL)
-    return;
-  if (strpbrk (value, ",\"\r\n") == NULL)
-    {
-      g_string_append (out, value);
-      return;
-    }
-  g_string_append_c (out, '"');
-  for (const char *p = value; *p; p++)
-    {
-      if (*p == '"')
-        g_string_append_c (out, '"');
-      g_string_append_c (out, *p);
-    }
-  g_string_append_c (out, '"');
+  return text != NULL ? text : "";
 }
 
 char *
@@ -724,17 +706,17 @@ saoma_reconcile_to_csv (SaomaReconcile *self)
       g_autofree char *wechat = w >= 0 ? saoma_money_format_plain (w) : NULL;
       g_autofree char *local = l >= 0 ? saoma_money_format_plain (l) : NULL;
 
-      csv_field (out, saoma_reconcile_kind_to_string (saoma_reconcile_item_get_kind (item)), TRUE);
-      csv_field (out, saoma_reconcile_item_get_out_trade_no (item), FALSE);
-      csv_field (out, saoma_reconcile_item_get_transaction_id (item), FALSE);
-      csv_field (out, saoma_reconcile_item_get_out_refund_no (item), FALSE);
-      csv_field (out, when, FALSE);
-      csv_field (out, wechat, FALSE);
-      csv_field (out, local, FALSE);
-      csv_field (out, saoma_reconcile_item_get_wechat_state (item), FALSE);
-      csv_field (out, saoma_reconcile_item_get_local_state (item), FALSE);
-      csv_field (out, saoma_reconcile_item_get_detail (item), FALSE);
-      g_string_append (out, "\r\n");
+      saoma_export_append_csv_record (out,
+                                      saoma_reconcile_kind_to_string (
+                                        saoma_reconcile_item_get_kind (item)),
+                                      or_empty (saoma_reconcile_item_get_out_trade_no (item)),
+                                      or_empty (saoma_reconcile_item_get_transaction_id (item)),
+                                      or_empty (saoma_reconcile_item_get_out_refund_no (item)),
+                                      or_empty (when), or_empty (wechat), or_empty (local),
+                                      or_empty (saoma_reconcile_item_get_wechat_state (item)),
+                                      or_empty (saoma_reconcile_item_get_local_state (item)),
+                                      or_empty (saoma_reconcile_item_get_detail (item)),
+                                      NULL);
     }
 
   return g_string_free (out, FALSE);
