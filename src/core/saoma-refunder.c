@@ -467,6 +467,43 @@ typedef struct {
   GError *error;
 } RejectData;
 
+static void failed_written_cb (GObject      *source,
+                               GAsyncResult *result,
+                               gpointer      user_data);
+
+/* For the audit log: WeChat's error code, or the transport's message. */
+static const char *
+error_name (const GError *error)
+{
+  return error->domain == WXPAY_ERROR ? wxpay_error_code_to_string (error->code)
+                                      : error->message;
+}
+
+/* WeChat said no, or nothing was sent: FAILED in the ledger, then the job ends with @error. */
+static void
+job_fail (Job        *job,
+          const char *detail,
+          GError     *error)
+{
+  RejectData *data = g_new0 (RejectData, 1);
+
+  data->job = job_ref (job);
+  data->error = error;
+  saoma_ledger_update_refund_async (job->self->ledger, job->out_refund_no,
+                                    SAOMA_REFUND_FAILED, NULL, detail, NULL,
+                                    failed_written_cb, data);
+}
+
+/* An UNKNOWN refund is sent again; a PROCESSING one queried again. */
+static void
+job_schedule_next (Job *job)
+{
+  if (job->state == SAOMA_REFUND_UNKNOWN)
+    job_schedule (job, job->self->retry_interval_ms);
+  else
+    job_schedule_query (job);
+}
+
 static GError *
 rejection_error (const GError *error)
 {
@@ -574,8 +611,7 @@ job_send_cb (GObject      *source,
                                                  wxpay_error_code_to_string (error->code));
 
       job_event (job, "response", "refund %s → %s (unknown, will retry)", job->out_refund_no,
-                 error->domain == WXPAY_ERROR ? wxpay_error_code_to_string (error->code)
-                                              : error->message);
+                 error_name (error));
       if (job->state == SAOMA_REFUND_UNKNOWN)
         job_schedule (job, job->self->retry_interval_ms);
       else
@@ -592,14 +628,7 @@ job_send_cb (GObject      *source,
            && job->state == SAOMA_REFUND_CREATED)
     {
       /* Nothing left the machine (no certificate, no key): the refund never existed. */
-      RejectData *data = g_new0 (RejectData, 1);
-
-      data->job = job_ref (job);
-      data->error = rejection_error (error);
-      saoma_ledger_update_refund_async (job->self->ledger, job->out_refund_no,
-                                        SAOMA_REFUND_FAILED, NULL,
-                                        "refund not sent: configuration", NULL,
-                                        failed_written_cb, data);
+      job_fail (job, "refund not sent: configuration", rejection_error (error));
     }
   else if (job->state == SAOMA_REFUND_UNKNOWN || job->n_sends > 1 || !job->fresh)
     {
@@ -607,26 +636,18 @@ job_send_cb (GObject      *source,
        * a parameter complaint after a lost answer, or a refund resumed after a crash that may
        * have been sent before): only refundquery can tell. */
       job_event (job, "response", "refund %s retry → %s; querying", job->out_refund_no,
-                 error->domain == WXPAY_ERROR ? wxpay_error_code_to_string (error->code)
-                                              : error->message);
+                 error_name (error));
       g_clear_error (&job->pending_rejection);
       job->pending_rejection = rejection_error (error);
       job_query (job);
     }
   else
     {
-      RejectData *data = g_new0 (RejectData, 1);
-      g_autofree char *detail = NULL;
+      g_autofree char *detail = g_strdup_printf ("refund %s rejected: %s", job->out_refund_no,
+                                                 error_name (error));
 
-      detail = g_strdup_printf ("refund %s rejected: %s", job->out_refund_no,
-                                error->domain == WXPAY_ERROR
-                                  ? wxpay_error_code_to_string (error->code) : error->message);
       job_event (job, "response", "%s", detail);
-      data->job = job_ref (job);
-      data->error = rejection_error (error);
-      saoma_ledger_update_refund_async (job->self->ledger, job->out_refund_no,
-                                        SAOMA_REFUND_FAILED, NULL, detail, NULL,
-                                        failed_written_cb, data);
+      job_fail (job, detail, rejection_error (error));
     }
 }
 
@@ -693,16 +714,10 @@ job_query_cb (GObject      *source,
           && job->state == SAOMA_REFUND_UNKNOWN && job->pending_rejection != NULL)
         {
           /* WeChat refused the request and has no such refund: it never happened. */
-          RejectData *data = g_new0 (RejectData, 1);
-
           job_event (job, "response", "refundquery %s → REFUNDNOTEXIST after a refusal",
                      job->out_refund_no);
-          data->job = job_ref (job);
-          data->error = g_steal_pointer (&job->pending_rejection);
-          saoma_ledger_update_refund_async (job->self->ledger, job->out_refund_no,
-                                            SAOMA_REFUND_FAILED, NULL,
-                                            "refund rejected on retry, unknown to WeChat", NULL,
-                                            failed_written_cb, data);
+          job_fail (job, "refund rejected on retry, unknown to WeChat",
+                    g_steal_pointer (&job->pending_rejection));
           return;
         }
 
@@ -717,12 +732,8 @@ job_query_cb (GObject      *source,
         }
 
       job_event (job, "response", "refundquery %s → %s", job->out_refund_no,
-                 error->domain == WXPAY_ERROR ? wxpay_error_code_to_string (error->code)
-                                              : error->message);
-      if (job->state == SAOMA_REFUND_UNKNOWN)
-        job_schedule (job, job->self->retry_interval_ms);
-      else
-        job_schedule_query (job);
+                 error_name (error));
+      job_schedule_next (job);
       return;
     }
 
@@ -767,10 +778,7 @@ job_query_cb (GObject      *source,
     }
 
   job_event (job, "response", "refundquery %s: refund not in the answer", job->out_refund_no);
-  if (job->state == SAOMA_REFUND_UNKNOWN)
-    job_schedule (job, job->self->retry_interval_ms);
-  else
-    job_schedule_query (job);
+  job_schedule_next (job);
 }
 
 static void
@@ -1132,18 +1140,27 @@ saoma_refunder_set_pin_hash (SaomaRefunder *self,
   self->pin_hash = g_strdup (pin_hash);
 }
 
+static void
+set_interval (SaomaRefunder *self,
+              guint         *field,
+              guint          interval_ms,
+              guint          prop_id)
+{
+  g_return_if_fail (interval_ms > 0);
+
+  if (*field != interval_ms)
+    {
+      *field = interval_ms;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+    }
+}
+
 void
 saoma_refunder_set_retry_interval (SaomaRefunder *self,
                                    guint          interval_ms)
 {
   g_return_if_fail (SAOMA_IS_REFUNDER (self));
-  g_return_if_fail (interval_ms > 0);
-
-  if (self->retry_interval_ms != interval_ms)
-    {
-      self->retry_interval_ms = interval_ms;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_INTERVAL]);
-    }
+  set_interval (self, &self->retry_interval_ms, interval_ms, PROP_RETRY_INTERVAL);
 }
 
 void
@@ -1151,13 +1168,7 @@ saoma_refunder_set_query_interval (SaomaRefunder *self,
                                    guint          interval_ms)
 {
   g_return_if_fail (SAOMA_IS_REFUNDER (self));
-  g_return_if_fail (interval_ms > 0);
-
-  if (self->query_interval_ms != interval_ms)
-    {
-      self->query_interval_ms = interval_ms;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_QUERY_INTERVAL]);
-    }
+  set_interval (self, &self->query_interval_ms, interval_ms, PROP_QUERY_INTERVAL);
 }
 
 guint
