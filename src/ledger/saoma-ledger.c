@@ -146,17 +146,38 @@ static const char * const refund_state_names[] = {
   [SAOMA_REFUND_FAILED] = "FAILED",
 };
 
-typedef gpointer (*LedgerOpFunc) (SaomaLedger *self,
-                                  gpointer     data,
-                                  GPtrArray   *emits,
-                                  GError     **error);
+typedef struct _ListQuery ListQuery;
+
+/* The arguments of every op; each op reads the fields it needs. A _sync variant points them at
+ * its caller's values; queue_op() gives a queued op its own copy. */
+typedef struct
+{
+  const char         *out_trade_no;
+  const char         *out_refund_no;
+  const char         *kind;        /* event kind */
+  const char         *detail;      /* event detail */
+  const char         *reason;      /* refund reason */
+  const char         *refund_id;
+  gint64              amount;
+  gint64              start_us;
+  gint64              end_us;
+  SaomaRefundState    refund_state;
+  SaomaAttemptUpdate  update;
+  SaomaAttempt       *attempt;
+  GPtrArray          *attempts;
+  const ListQuery    *list;
+} OpArgs;
+
+typedef gpointer (*LedgerOpFunc) (SaomaLedger  *self,
+                                  const OpArgs *args,
+                                  GPtrArray    *emits,
+                                  GError      **error);
 
 typedef struct
 {
-  LedgerOpFunc   func;
-  gpointer       data;
-  GDestroyNotify data_free;
-  GDestroyNotify result_free;
+  LedgerOpFunc    func;
+  OpArgs         *args;
+  GDestroyNotify  result_free;
 } LedgerOp;
 
 typedef struct
@@ -171,37 +192,17 @@ typedef struct
   GPtrArray   *emits;
 } EmitLater;
 
-/* Op payloads. */
-typedef struct
-{
-  char               *out_trade_no;
-  SaomaAttemptUpdate  update;
-} UpdateData;
+/* How to read one kind of row. */
+typedef gpointer (*RowReadFunc) (sqlite3_stmt *stmt);
 
 typedef struct
 {
-  char *out_trade_no;
-  char *kind;
-  char *detail;
-} EventData;
-
-typedef struct
-{
-  char   *out_trade_no;
-  gint64  start_us;
-  gint64  end_us;
-} RangeData;
-
-typedef struct
-{
-  char             *out_trade_no;
-  char             *out_refund_no;
-  gint64            amount;
-  char             *reason;
-  SaomaRefundState  state;
-  char             *refund_id;
-  char             *detail;
-} RefundData;
+  RowReadFunc     read;
+  GDestroyNotify  free;
+  const char     *noun;        /* "No attempt “…” in the ledger" */
+  const char     *read_error;
+  const char     *list_error;
+} RowType;
 
 const char *
 saoma_refund_state_to_string (SaomaRefundState state)
@@ -407,8 +408,233 @@ refund_from_stmt (sqlite3_stmt *stmt)
   return refund;
 }
 
+static SaomaLedgerEvent *
+event_from_stmt (sqlite3_stmt *stmt)
+{
+  SaomaLedgerEvent *event = g_new0 (SaomaLedgerEvent, 1);
+
+  event->id = sqlite3_column_int64 (stmt, 0);
+  event->time = sqlite3_column_int64 (stmt, 1);
+  event->out_trade_no = column_dup (stmt, 2);
+  event->kind = column_dup (stmt, 3);
+  event->detail = column_dup (stmt, 4);
+
+  return event;
+}
+
+static const RowType attempt_rows = {
+  (RowReadFunc) saoma_ledger_attempt_from_stmt, g_object_unref,
+  "attempt", "Cannot read an attempt", "Cannot list attempts",
+};
+
+static const RowType refund_rows = {
+  (RowReadFunc) refund_from_stmt, (GDestroyNotify) saoma_ledger_refund_free,
+  "refund", "Cannot read a refund", "Cannot list refunds",
+};
+
+static const RowType event_rows = {
+  (RowReadFunc) event_from_stmt, (GDestroyNotify) saoma_ledger_event_free,
+  "event", "Cannot read an event", "Cannot list events",
+};
+
 #define REFUND_COLUMNS \
   "id, out_refund_no, out_trade_no, amount, reason, state, refund_id, created, updated, succeeded"
+
+#define EVENT_COLUMNS "id, time, out_trade_no, kind, detail"
+
+/* The lists: one statement each, naming the arguments it uses (:out_trade_no, :kind, :start,
+ * :end), and what its rows are. */
+struct _ListQuery
+{
+  const char    *sql;
+  const RowType *rows;
+};
+
+static const ListQuery unfinished_attempts = {
+  "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
+  " WHERE state IN " UNFINISHED_STATES " ORDER BY created, id",
+  &attempt_rows,
+};
+
+static const ListQuery attempts_in_range = {
+  "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
+  " WHERE created >= :start AND created < :end ORDER BY created, id",
+  &attempt_rows,
+};
+
+static const ListQuery events_of_attempt = {
+  "SELECT " EVENT_COLUMNS " FROM events WHERE out_trade_no = :out_trade_no ORDER BY id",
+  &event_rows,
+};
+
+static const ListQuery all_events = {
+  "SELECT " EVENT_COLUMNS " FROM events ORDER BY id",
+  &event_rows,
+};
+
+static const ListQuery till_events = {
+  "SELECT " EVENT_COLUMNS " FROM events WHERE out_trade_no IS NULL AND kind = :kind ORDER BY id",
+  &event_rows,
+};
+
+static const ListQuery refunds_of_attempt = {
+  "SELECT " REFUND_COLUMNS " FROM refunds WHERE out_trade_no = :out_trade_no"
+  " ORDER BY created, id",
+  &refund_rows,
+};
+
+static const ListQuery refunds_in_range = {
+  "SELECT " REFUND_COLUMNS " FROM refunds WHERE created >= :start AND created < :end"
+  " ORDER BY created, id",
+  &refund_rows,
+};
+
+static const ListQuery refunds_succeeded_in_range = {
+  "SELECT " REFUND_COLUMNS " FROM refunds WHERE state = 'SUCCESS'"
+  " AND succeeded >= :start AND succeeded < :end ORDER BY succeeded, id",
+  &refund_rows,
+};
+
+static const ListQuery unfinished_refunds = {
+  "SELECT " REFUND_COLUMNS " FROM refunds WHERE state IN ('CREATED', 'UNKNOWN', 'PROCESSING')"
+  " ORDER BY created, id",
+  &refund_rows,
+};
+
+/* Binds the parameters of @stmt from @args, one per character of @types: 's' a string (NULL
+ * binds NULL), 'i' a gint64 (pass gint64 values: these are varargs). */
+static void
+bind_va (sqlite3_stmt *stmt,
+         const char   *types,
+         va_list       args)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+
+  for (int i = 0; types[i] != '\0'; i++)
+    {
+      if (types[i] == 's')
+        bind_text (stmt, i + 1, va_arg (args, const char *));
+      else
+        sqlite3_bind_int64 (stmt, i + 1, va_arg (args, gint64));
+    }
+}
+
+static void
+bind_all (sqlite3_stmt *stmt,
+          const char   *types,
+          ...)
+{
+  va_list args;
+
+  va_start (args, types);
+  bind_va (stmt, types, args);
+  va_end (args);
+}
+
+/* prepare(), then binds its parameters as bind_va() does. */
+static sqlite3_stmt *
+prepare_bind (sqlite3     *db,
+              GError     **error,
+              const char  *sql,
+              const char  *types,
+              ...)
+{
+  sqlite3_stmt *stmt;
+  va_list args;
+
+  if (!(stmt = prepare (db, sql, error)))
+    return NULL;
+
+  va_start (args, types);
+  bind_va (stmt, types, args);
+  va_end (args);
+
+  return stmt;
+}
+
+/* Runs a statement that returns no row. */
+static gboolean
+step_done (sqlite3       *db,
+           sqlite3_stmt  *stmt,
+           const char    *what,
+           GError       **error)
+{
+  if (sqlite3_step (stmt) == SQLITE_DONE)
+    return TRUE;
+
+  saoma_ledger_set_sqlite_error (error, db, what);
+  return FALSE;
+}
+
+/* Reads every row of @stmt (taken; NULL when preparing it failed) as @type. */
+static GPtrArray *
+read_rows (sqlite3        *db,
+           sqlite3_stmt   *stmt,
+           const RowType  *type,
+           GError        **error)
+{
+  g_autoptr(sqlite3_stmt) owned = stmt;
+  g_autoptr(GPtrArray) rows = NULL;
+  int rc;
+
+  if (owned == NULL)
+    return NULL;
+
+  rows = g_ptr_array_new_with_free_func (type->free);
+  while ((rc = sqlite3_step (owned)) == SQLITE_ROW)
+    g_ptr_array_add (rows, type->read (owned));
+
+  if (rc != SQLITE_DONE)
+    {
+      saoma_ledger_set_sqlite_error (error, db, type->list_error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&rows);
+}
+
+/* Reads the one row of @stmt (taken) as @type; NOT_FOUND naming @key when there is none. */
+static gpointer
+read_one (sqlite3        *db,
+          sqlite3_stmt   *stmt,
+          const RowType  *type,
+          const char     *key,
+          GError        **error)
+{
+  g_autoptr(sqlite3_stmt) owned = stmt;
+  int rc;
+
+  if (owned == NULL)
+    return NULL;
+
+  rc = sqlite3_step (owned);
+  if (rc == SQLITE_ROW)
+    return type->read (owned);
+
+  if (rc == SQLITE_DONE)
+    g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_FOUND,
+                 "No %s “%s” in the ledger", type->noun, key);
+  else
+    saoma_ledger_set_sqlite_error (error, db, type->read_error);
+
+  return NULL;
+}
+
+/* After a failed INSERT: EXISTS when its unique key (@key) is taken. */
+static void
+set_insert_error (sqlite3     *db,
+                  GError     **error,
+                  const char  *noun,
+                  const char  *key,
+                  const char  *what)
+{
+  if (sqlite3_extended_errcode (db) == SQLITE_CONSTRAINT_UNIQUE)
+    g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_EXISTS,
+                 "%s “%s” is already in the ledger", noun, key);
+  else
+    saoma_ledger_set_sqlite_error (error, db, what);
+}
 
 static void
 configure_connection (sqlite3 *db)
@@ -531,10 +757,10 @@ flush_emits (SaomaLedger *self,
 /* Ops */
 
 static gpointer
-run_op (SaomaLedger  *self,
-        LedgerOpFunc  func,
-        gpointer      data,
-        GError      **error)
+run_op (SaomaLedger   *self,
+        LedgerOpFunc   func,
+        const OpArgs  *args,
+        GError       **error)
 {
   g_autoptr(GPtrArray) emits = g_ptr_array_new_with_free_func (emission_free);
   gpointer result;
@@ -548,7 +774,7 @@ run_op (SaomaLedger  *self,
     }
   else
     {
-      result = func (self, data, emits, error);
+      result = func (self, args, emits, error);
     }
   g_mutex_unlock (&self->write_lock);
 
@@ -558,13 +784,54 @@ run_op (SaomaLedger  *self,
   return result;
 }
 
+static OpArgs *
+op_args_copy (const OpArgs *args)
+{
+  OpArgs *copy = g_new (OpArgs, 1);
+
+  *copy = *args;
+  copy->out_trade_no = g_strdup (args->out_trade_no);
+  copy->out_refund_no = g_strdup (args->out_refund_no);
+  copy->kind = g_strdup (args->kind);
+  copy->detail = g_strdup (args->detail);
+  copy->reason = g_strdup (args->reason);
+  copy->refund_id = g_strdup (args->refund_id);
+  copy->update.transaction_id = g_strdup (args->update.transaction_id);
+  copy->update.code_url = g_strdup (args->update.code_url);
+  copy->update.event_kind = g_strdup (args->update.event_kind);
+  copy->update.event_detail = g_strdup (args->update.event_detail);
+  if (args->attempt != NULL)
+    copy->attempt = g_object_ref (args->attempt);
+  if (args->attempts != NULL)
+    copy->attempts = g_ptr_array_ref (args->attempts);
+
+  return copy;
+}
+
+static void
+op_args_free (OpArgs *args)
+{
+  g_free ((char *)args->out_trade_no);
+  g_free ((char *)args->out_refund_no);
+  g_free ((char *)args->kind);
+  g_free ((char *)args->detail);
+  g_free ((char *)args->reason);
+  g_free ((char *)args->refund_id);
+  g_free ((char *)args->update.transaction_id);
+  g_free ((char *)args->update.code_url);
+  g_free ((char *)args->update.event_kind);
+  g_free ((char *)args->update.event_detail);
+  g_clear_object (&args->attempt);
+  g_clear_pointer (&args->attempts, g_ptr_array_unref);
+  g_free (args);
+}
+
 static void
 ledger_op_free (gpointer data)
 {
   LedgerOp *op = data;
 
-  if (op->data_free != NULL)
-    op->data_free (op->data);
+  op_args_free (op->args);
   g_free (op);
 }
 
@@ -587,18 +854,19 @@ write_worker (gpointer data,
       return;
     }
 
-  result = run_op (self, op->func, op->data, &error);
+  result = run_op (self, op->func, op->args, &error);
   if (result == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_pointer (task, result, op->result_free);
 }
 
+/* Runs @func on the worker thread with a copy of @args; its result (freed with @result_free
+ * when nobody takes it) completes a GTask tagged @source_tag. */
 static void
 queue_op (SaomaLedger         *self,
           LedgerOpFunc         func,
-          gpointer             data,
-          GDestroyNotify       data_free,
+          const OpArgs        *args,
           GDestroyNotify       result_free,
           gpointer             source_tag,
           GCancellable        *cancellable,
@@ -614,8 +882,7 @@ queue_op (SaomaLedger         *self,
 
   op = g_new0 (LedgerOp, 1);
   op->func = func;
-  op->data = data;
-  op->data_free = data_free;
+  op->args = op_args_copy (args);
   op->result_free = result_free;
   g_task_set_task_data (task, op, ledger_op_free);
 
@@ -672,24 +939,11 @@ insert_event (SaomaLedger  *self,
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
-  stmt = prepare (self->db,
-                  "INSERT INTO events (time, out_trade_no, kind, detail) VALUES (?, ?, ?, ?)",
-                  error);
-  if (stmt == NULL)
-    return FALSE;
+  stmt = prepare_bind (self->db, error,
+                       "INSERT INTO events (time, out_trade_no, kind, detail) VALUES (?, ?, ?, ?)",
+                       "isss", time, out_trade_no, kind, detail != NULL ? detail : "");
 
-  sqlite3_bind_int64 (stmt, 1, time);
-  bind_text (stmt, 2, out_trade_no);
-  bind_text (stmt, 3, kind);
-  bind_text (stmt, 4, detail != NULL ? detail : "");
-
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    {
-      saoma_ledger_set_sqlite_error (error, self->db, "Cannot append an event");
-      return FALSE;
-    }
-
-  return TRUE;
+  return stmt != NULL && step_done (self->db, stmt, "Cannot append an event", error);
 }
 
 static SaomaAttempt *
@@ -697,27 +951,11 @@ load_attempt (SaomaLedger  *self,
               const char   *out_trade_no,
               GError      **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int rc;
-
-  stmt = prepare (self->db,
-                  "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts WHERE out_trade_no = ?",
-                  error);
-  if (stmt == NULL)
-    return NULL;
-
-  bind_text (stmt, 1, out_trade_no);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    return saoma_ledger_attempt_from_stmt (stmt);
-
-  if (rc == SQLITE_DONE)
-    g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_FOUND,
-                 "No attempt “%s” in the ledger", out_trade_no);
-  else
-    saoma_ledger_set_sqlite_error (error, self->db, "Cannot read an attempt");
-
-  return NULL;
+  return read_one (self->db,
+                   prepare_bind (self->db, error,
+                                 "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
+                                 " WHERE out_trade_no = ?", "s", out_trade_no),
+                   &attempt_rows, out_trade_no, error);
 }
 
 static SaomaLedgerRefund *
@@ -725,26 +963,11 @@ load_refund (SaomaLedger  *self,
              const char   *out_refund_no,
              GError      **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int rc;
-
-  stmt = prepare (self->db,
-                  "SELECT " REFUND_COLUMNS " FROM refunds WHERE out_refund_no = ?", error);
-  if (stmt == NULL)
-    return NULL;
-
-  bind_text (stmt, 1, out_refund_no);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    return refund_from_stmt (stmt);
-
-  if (rc == SQLITE_DONE)
-    g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_FOUND,
-                 "No refund “%s” in the ledger", out_refund_no);
-  else
-    saoma_ledger_set_sqlite_error (error, self->db, "Cannot read a refund");
-
-  return NULL;
+  return read_one (self->db,
+                   prepare_bind (self->db, error,
+                                 "SELECT " REFUND_COLUMNS " FROM refunds WHERE out_refund_no = ?",
+                                 "s", out_refund_no),
+                   &refund_rows, out_refund_no, error);
 }
 
 static gboolean
@@ -773,30 +996,25 @@ insert_attempt_row (SaomaLedger   *self,
       return FALSE;
     }
 
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-  bind_text (stmt, 1, out_trade_no);
-  sqlite3_bind_int64 (stmt, 2, saoma_attempt_get_amount (attempt));
-  bind_text (stmt, 3, saoma_attempt_get_description (attempt));
-  bind_text (stmt, 4, saoma_attempt_get_till_id (attempt));
-  sqlite3_bind_int64 (stmt, 5, saoma_attempt_get_created (attempt));
-  sqlite3_bind_int64 (stmt, 6, saoma_attempt_get_updated (attempt));
-  sqlite3_bind_int64 (stmt, 7, saoma_attempt_get_expires (attempt));
-  bind_text (stmt, 8, saoma_attempt_state_to_string (state));
-  bind_text (stmt, 9, saoma_attempt_get_transaction_id (attempt));
-  bind_text (stmt, 10, saoma_attempt_get_code_url (attempt));
-  sqlite3_bind_int64 (stmt, 11, saoma_attempt_get_refunded (attempt));
-  sqlite3_bind_int64 (stmt, 12, saoma_attempt_get_paid_at (attempt));
-  sqlite3_bind_int (stmt, 13, saoma_attempt_get_late (attempt));
-  bind_text (stmt, 14, saoma_attempt_get_request (attempt));
+  bind_all (stmt, "sissiiisssiiis",
+            out_trade_no,
+            saoma_attempt_get_amount (attempt),
+            saoma_attempt_get_description (attempt),
+            saoma_attempt_get_till_id (attempt),
+            saoma_attempt_get_created (attempt),
+            saoma_attempt_get_updated (attempt),
+            saoma_attempt_get_expires (attempt),
+            saoma_attempt_state_to_string (state),
+            saoma_attempt_get_transaction_id (attempt),
+            saoma_attempt_get_code_url (attempt),
+            saoma_attempt_get_refunded (attempt),
+            saoma_attempt_get_paid_at (attempt),
+            (gint64) saoma_attempt_get_late (attempt),
+            saoma_attempt_get_request (attempt));
 
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
-      if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_UNIQUE)
-        g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_EXISTS,
-                     "Attempt “%s” is already in the ledger", out_trade_no);
-      else
-        saoma_ledger_set_sqlite_error (error, self->db, "Cannot insert an attempt");
+      set_insert_error (self->db, error, "Attempt", out_trade_no, "Cannot insert an attempt");
       return FALSE;
     }
 
@@ -840,12 +1058,12 @@ snapshot_with_id (SaomaAttempt *attempt,
 }
 
 static gpointer
-insert_attempt_op (SaomaLedger  *self,
-                   gpointer      data,
-                   GPtrArray    *emits,
-                   GError      **error)
+insert_attempt_op (SaomaLedger   *self,
+                   const OpArgs  *args,
+                   GPtrArray     *emits,
+                   GError       **error)
 {
-  SaomaAttempt *attempt = data;
+  SaomaAttempt *attempt = args->attempt;
   g_autoptr(sqlite3_stmt) stmt = NULL;
   SaomaAttempt *snapshot;
   gint64 id = 0;
@@ -868,12 +1086,12 @@ insert_attempt_op (SaomaLedger  *self,
 }
 
 static gpointer
-insert_many_op (SaomaLedger  *self,
-                gpointer      data,
-                GPtrArray    *emits,
-                GError      **error)
+insert_many_op (SaomaLedger   *self,
+                const OpArgs  *args,
+                GPtrArray     *emits,
+                GError       **error)
 {
-  GPtrArray *attempts = data;
+  GPtrArray *attempts = args->attempts;
   g_autoptr(sqlite3_stmt) stmt = NULL;
   gboolean observed = g_signal_has_handler_pending (self, signals[ATTEMPT_ADDED], 0, TRUE);
   gint64 now = g_get_real_time ();
@@ -947,33 +1165,19 @@ transition_allowed (SaomaAttemptState from,
     }
 }
 
-static void
-update_data_free (gpointer data)
+static gboolean
+check_transition (const char         *out_trade_no,
+                  SaomaAttemptState   from,
+                  SaomaAttemptState   to,
+                  GError            **error)
 {
-  UpdateData *u = data;
+  if (transition_allowed (from, to))
+    return TRUE;
 
-  g_free (u->out_trade_no);
-  g_free ((char *)u->update.transaction_id);
-  g_free ((char *)u->update.code_url);
-  g_free ((char *)u->update.event_kind);
-  g_free ((char *)u->update.event_detail);
-  g_free (u);
-}
-
-static UpdateData *
-update_data_new (const char               *out_trade_no,
-                 const SaomaAttemptUpdate *update)
-{
-  UpdateData *u = g_new0 (UpdateData, 1);
-
-  u->out_trade_no = g_strdup (out_trade_no);
-  u->update = *update;
-  u->update.transaction_id = g_strdup (update->transaction_id);
-  u->update.code_url = g_strdup (update->code_url);
-  u->update.event_kind = g_strdup (update->event_kind);
-  u->update.event_detail = g_strdup (update->event_detail);
-
-  return u;
+  g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
+               "Attempt “%s” cannot go from %s to %s", out_trade_no,
+               saoma_attempt_state_to_string (from), saoma_attempt_state_to_string (to));
+  return FALSE;
 }
 
 /* Writes @state and @refunded of an attempt inside the current transaction. */
@@ -991,39 +1195,23 @@ write_attempt_row (SaomaLedger       *self,
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
 
-  stmt = prepare (self->db,
-                  "UPDATE attempts SET state = ?, transaction_id = ?, code_url = ?, refunded = ?, "
-                  "paid_at = ?, late = ?, updated = ? WHERE id = ?",
-                  error);
-  if (stmt == NULL)
-    return FALSE;
+  stmt = prepare_bind (self->db, error,
+                       "UPDATE attempts SET state = ?, transaction_id = ?, code_url = ?,"
+                       " refunded = ?, paid_at = ?, late = ?, updated = ? WHERE id = ?",
+                       "sssiiiii", saoma_attempt_state_to_string (state), transaction_id,
+                       code_url, refunded, paid_at, (gint64) late, now,
+                       saoma_attempt_get_id (old));
 
-  bind_text (stmt, 1, saoma_attempt_state_to_string (state));
-  bind_text (stmt, 2, transaction_id);
-  bind_text (stmt, 3, code_url);
-  sqlite3_bind_int64 (stmt, 4, refunded);
-  sqlite3_bind_int64 (stmt, 5, paid_at);
-  sqlite3_bind_int (stmt, 6, late);
-  sqlite3_bind_int64 (stmt, 7, now);
-  sqlite3_bind_int64 (stmt, 8, saoma_attempt_get_id (old));
-
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    {
-      saoma_ledger_set_sqlite_error (error, self->db, "Cannot update an attempt");
-      return FALSE;
-    }
-
-  return TRUE;
+  return stmt != NULL && step_done (self->db, stmt, "Cannot update an attempt", error);
 }
 
 static gpointer
-update_attempt_op (SaomaLedger  *self,
-                   gpointer      data,
-                   GPtrArray    *emits,
-                   GError      **error)
+update_attempt_op (SaomaLedger   *self,
+                   const OpArgs  *args,
+                   GPtrArray     *emits,
+                   GError       **error)
 {
-  UpdateData *u = data;
-  const SaomaAttemptUpdate *update = &u->update;
+  const SaomaAttemptUpdate *update = &args->update;
   g_autoptr(SaomaAttempt) old = NULL;
   g_autoptr(SaomaAttempt) snapshot = NULL;
   g_autofree char *detail = NULL;
@@ -1034,20 +1222,15 @@ update_attempt_op (SaomaLedger  *self,
   if (!begin (self, error))
     return NULL;
 
-  if (!(old = load_attempt (self, u->out_trade_no, error)))
+  if (!(old = load_attempt (self, args->out_trade_no, error)))
     goto failed;
 
   from = saoma_attempt_get_state (old);
   /* CREATED is the zero value: "state unchanged". */
   to = update->state == SAOMA_ATTEMPT_CREATED ? from : update->state;
 
-  if (!transition_allowed (from, to))
-    {
-      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
-                   "Attempt “%s” cannot go from %s to %s", u->out_trade_no,
-                   saoma_attempt_state_to_string (from), saoma_attempt_state_to_string (to));
-      goto failed;
-    }
+  if (!check_transition (args->out_trade_no, from, to, error))
+    goto failed;
 
   if (!write_attempt_row (self, old, to,
                           update->transaction_id ? update->transaction_id
@@ -1070,10 +1253,10 @@ update_attempt_op (SaomaLedger  *self,
                                 saoma_attempt_state_to_string (to));
     }
 
-  if (kind != NULL && !insert_event (self, now, u->out_trade_no, kind, detail, error))
+  if (kind != NULL && !insert_event (self, now, args->out_trade_no, kind, detail, error))
     goto failed;
 
-  if (!(snapshot = load_attempt (self, u->out_trade_no, error)))
+  if (!(snapshot = load_attempt (self, args->out_trade_no, error)))
     goto failed;
 
   if (!commit (self, error))
@@ -1089,177 +1272,51 @@ failed:
   return NULL;
 }
 
-static void
-event_data_free (gpointer data)
-{
-  EventData *e = data;
-
-  g_free (e->out_trade_no);
-  g_free (e->kind);
-  g_free (e->detail);
-  g_free (e);
-}
-
 static gpointer
-append_event_op (SaomaLedger  *self,
-                 gpointer      data,
-                 GPtrArray    *emits,
-                 GError      **error)
+append_event_op (SaomaLedger   *self,
+                 const OpArgs  *args,
+                 GPtrArray     *emits,
+                 GError       **error)
 {
-  EventData *e = data;
-
-  if (!insert_event (self, g_get_real_time (), e->out_trade_no, e->kind, e->detail, error))
+  if (!insert_event (self, g_get_real_time (), args->out_trade_no, args->kind, args->detail,
+                     error))
     return NULL;
 
   return GINT_TO_POINTER (TRUE);
 }
 
 static gpointer
-get_attempt_op (SaomaLedger  *self,
-                gpointer      data,
-                GPtrArray    *emits,
-                GError      **error)
+get_attempt_op (SaomaLedger   *self,
+                const OpArgs  *args,
+                GPtrArray     *emits,
+                GError       **error)
 {
-  return load_attempt (self, data, error);
+  return load_attempt (self, args->out_trade_no, error);
 }
 
-static GPtrArray *
-query_attempts (sqlite3      *db,
-                const char   *sql,
-                gint64        start_us,
-                gint64        end_us,
-                GError      **error)
-{
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) ret = g_ptr_array_new_with_free_func (g_object_unref);
-  int rc;
-
-  if (!(stmt = prepare (db, sql, error)))
-    return NULL;
-
-  if (sqlite3_bind_parameter_count (stmt) == 2)
-    {
-      sqlite3_bind_int64 (stmt, 1, start_us);
-      sqlite3_bind_int64 (stmt, 2, end_us);
-    }
-
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (ret, saoma_ledger_attempt_from_stmt (stmt));
-
-  if (rc != SQLITE_DONE)
-    {
-      saoma_ledger_set_sqlite_error (error, db, "Cannot list attempts");
-      return NULL;
-    }
-
-  return g_steal_pointer (&ret);
-}
-
+/* Reads run as ops too, so they see every write submitted before them. */
 static gpointer
-list_unfinished_op (SaomaLedger  *self,
-                    gpointer      data,
-                    GPtrArray    *emits,
-                    GError      **error)
+list_op (SaomaLedger   *self,
+         const OpArgs  *args,
+         GPtrArray     *emits,
+         GError       **error)
 {
-  return query_attempts (self->db,
-                         "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
-                         " WHERE state IN " UNFINISHED_STATES " ORDER BY created, id",
-                         0, 0, error);
-}
+  sqlite3_stmt *stmt = prepare (self->db, args->list->sql, error);
+  int i;
 
-static void
-range_data_free (gpointer data)
-{
-  RangeData *r = data;
-
-  g_free (r->out_trade_no);
-  g_free (r);
-}
-
-static RangeData *
-range_data_new (const char *out_trade_no,
-                gint64      start_us,
-                gint64      end_us)
-{
-  RangeData *r = g_new0 (RangeData, 1);
-
-  r->out_trade_no = g_strdup (out_trade_no);
-  r->start_us = start_us;
-  r->end_us = end_us;
-
-  return r;
-}
-
-static gpointer
-list_range_op (SaomaLedger  *self,
-               gpointer      data,
-               GPtrArray    *emits,
-               GError      **error)
-{
-  RangeData *r = data;
-
-  return query_attempts (self->db,
-                         "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
-                         " WHERE created >= ? AND created < ? ORDER BY created, id",
-                         r->start_us, r->end_us, error);
-}
-
-static gpointer
-list_events_op (SaomaLedger  *self,
-                gpointer      data,
-                GPtrArray    *emits,
-                GError      **error)
-{
-  const char *out_trade_no = data;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) ret = g_ptr_array_new_with_free_func ((GDestroyNotify)saoma_ledger_event_free);
-  int rc;
-
-  if (out_trade_no != NULL)
-    stmt = prepare (self->db,
-                    "SELECT id, time, out_trade_no, kind, detail FROM events"
-                    " WHERE out_trade_no = ? ORDER BY id", error);
-  else
-    stmt = prepare (self->db,
-                    "SELECT id, time, out_trade_no, kind, detail FROM events ORDER BY id", error);
   if (stmt == NULL)
     return NULL;
 
-  if (out_trade_no != NULL)
-    bind_text (stmt, 1, out_trade_no);
+  if ((i = sqlite3_bind_parameter_index (stmt, ":out_trade_no")) > 0)
+    bind_text (stmt, i, args->out_trade_no);
+  if ((i = sqlite3_bind_parameter_index (stmt, ":kind")) > 0)
+    bind_text (stmt, i, args->kind);
+  if ((i = sqlite3_bind_parameter_index (stmt, ":start")) > 0)
+    sqlite3_bind_int64 (stmt, i, args->start_us);
+  if ((i = sqlite3_bind_parameter_index (stmt, ":end")) > 0)
+    sqlite3_bind_int64 (stmt, i, args->end_us);
 
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      SaomaLedgerEvent *event = g_new0 (SaomaLedgerEvent, 1);
-
-      event->id = sqlite3_column_int64 (stmt, 0);
-      event->time = sqlite3_column_int64 (stmt, 1);
-      event->out_trade_no = column_dup (stmt, 2);
-      event->kind = column_dup (stmt, 3);
-      event->detail = column_dup (stmt, 4);
-      g_ptr_array_add (ret, event);
-    }
-
-  if (rc != SQLITE_DONE)
-    {
-      saoma_ledger_set_sqlite_error (error, self->db, "Cannot list events");
-      return NULL;
-    }
-
-  return g_steal_pointer (&ret);
-}
-
-static void
-refund_data_free (gpointer data)
-{
-  RefundData *r = data;
-
-  g_free (r->out_trade_no);
-  g_free (r->out_refund_no);
-  g_free (r->reason);
-  g_free (r->refund_id);
-  g_free (r->detail);
-  g_free (r);
+  return read_rows (self->db, stmt, args->list->rows, error);
 }
 
 static gboolean
@@ -1274,10 +1331,9 @@ sum_live_refunds (SaomaLedger  *self,
 
   sql = g_strdup_printf ("SELECT COALESCE (SUM (amount), 0) FROM refunds"
                          " WHERE out_trade_no = ? AND %s", state_clause);
-  if (!(stmt = prepare (self->db, sql, error)))
+  if (!(stmt = prepare_bind (self->db, error, sql, "s", out_trade_no)))
     return FALSE;
 
-  bind_text (stmt, 1, out_trade_no);
   if (sqlite3_step (stmt) != SQLITE_ROW)
     {
       saoma_ledger_set_sqlite_error (error, self->db, "Cannot sum refunds");
@@ -1289,13 +1345,35 @@ sum_live_refunds (SaomaLedger  *self,
   return TRUE;
 }
 
-static gpointer
-insert_refund_op (SaomaLedger  *self,
-                  gpointer      data,
-                  GPtrArray    *emits,
-                  GError      **error)
+/* The end of a refund op: reads the refund back, commits, and announces it. */
+static SaomaLedgerRefund *
+commit_refund (SaomaLedger  *self,
+               const char   *out_refund_no,
+               GPtrArray    *emits,
+               GError      **error)
 {
-  RefundData *r = data;
+  SaomaLedgerRefund *refund;
+
+  if (!(refund = load_refund (self, out_refund_no, error)))
+    return NULL;
+
+  if (!commit (self, error))
+    {
+      saoma_ledger_refund_free (refund);
+      return NULL;
+    }
+
+  emits_add (emits, REFUND_CHANGED, g_strdup (out_refund_no));
+
+  return refund;
+}
+
+static gpointer
+insert_refund_op (SaomaLedger   *self,
+                  const OpArgs  *args,
+                  GPtrArray     *emits,
+                  GError       **error)
+{
   g_autoptr(SaomaAttempt) attempt = NULL;
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autofree char *detail = NULL;
@@ -1304,17 +1382,17 @@ insert_refund_op (SaomaLedger  *self,
   gint64 now = g_get_real_time ();
   gint64 sum = 0;
 
-  if (r->amount <= 0)
+  if (args->amount <= 0)
     {
       g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
-                   "Refund “%s” has a non-positive amount", r->out_refund_no);
+                   "Refund “%s” has a non-positive amount", args->out_refund_no);
       return NULL;
     }
 
   if (!begin (self, error))
     return NULL;
 
-  if (!(attempt = load_attempt (self, r->out_trade_no, error)))
+  if (!(attempt = load_attempt (self, args->out_trade_no, error)))
     goto failed;
 
   state = saoma_attempt_get_state (attempt);
@@ -1322,61 +1400,44 @@ insert_refund_op (SaomaLedger  *self,
     {
       g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
                    "Attempt “%s” is %s; only a paid attempt can be refunded",
-                   r->out_trade_no, saoma_attempt_state_to_string (state));
+                   args->out_trade_no, saoma_attempt_state_to_string (state));
       goto failed;
     }
 
-  if (!sum_live_refunds (self, r->out_trade_no, LIVE_REFUND, &sum, error))
+  if (!sum_live_refunds (self, args->out_trade_no, LIVE_REFUND, &sum, error))
     goto failed;
 
   /* Both terms are ≤ the attempt's amount here, so the sum cannot overflow. */
-  if (r->amount > saoma_attempt_get_amount (attempt) ||
-      sum + r->amount > saoma_attempt_get_amount (attempt))
+  if (args->amount > saoma_attempt_get_amount (attempt) ||
+      sum + args->amount > saoma_attempt_get_amount (attempt))
     {
       g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
                    "Refund of %" G_GINT64_FORMAT " fen on “%s” would exceed the paid %"
                    G_GINT64_FORMAT " fen (%" G_GINT64_FORMAT " fen already refunded or pending)",
-                   r->amount, r->out_trade_no, saoma_attempt_get_amount (attempt), sum);
+                   args->amount, args->out_trade_no, saoma_attempt_get_amount (attempt), sum);
       goto failed;
     }
 
-  if (!(stmt = prepare (self->db,
-                        "INSERT INTO refunds (out_refund_no, out_trade_no, amount, reason, state,"
-                        " created, updated) VALUES (?, ?, ?, ?, 'CREATED', ?, ?)", error)))
+  if (!(stmt = prepare_bind (self->db, error,
+                             "INSERT INTO refunds (out_refund_no, out_trade_no, amount, reason,"
+                             " state, created, updated) VALUES (?, ?, ?, ?, 'CREATED', ?, ?)",
+                             "ssisii", args->out_refund_no, args->out_trade_no, args->amount, args->reason,
+                             now, now)))
     goto failed;
-
-  bind_text (stmt, 1, r->out_refund_no);
-  bind_text (stmt, 2, r->out_trade_no);
-  sqlite3_bind_int64 (stmt, 3, r->amount);
-  bind_text (stmt, 4, r->reason);
-  sqlite3_bind_int64 (stmt, 5, now);
-  sqlite3_bind_int64 (stmt, 6, now);
 
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
-      if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_UNIQUE)
-        g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_EXISTS,
-                     "Refund “%s” is already in the ledger", r->out_refund_no);
-      else
-        saoma_ledger_set_sqlite_error (error, self->db, "Cannot insert a refund");
+      set_insert_error (self->db, error, "Refund", args->out_refund_no, "Cannot insert a refund");
       goto failed;
     }
 
   detail = g_strdup_printf ("refund %s CREATED, %" G_GINT64_FORMAT " fen",
-                            r->out_refund_no, r->amount);
-  if (!insert_event (self, now, r->out_trade_no, "refund", detail, error))
+                            args->out_refund_no, args->amount);
+  if (!insert_event (self, now, args->out_trade_no, "refund", detail, error))
     goto failed;
 
-  if (!(refund = load_refund (self, r->out_refund_no, error)))
+  if (!(refund = commit_refund (self, args->out_refund_no, emits, error)))
     goto failed;
-
-  if (!commit (self, error))
-    {
-      saoma_ledger_refund_free (refund);
-      goto failed;
-    }
-
-  emits_add (emits, REFUND_CHANGED, g_strdup (r->out_refund_no));
 
   return refund;
 
@@ -1386,12 +1447,11 @@ failed:
 }
 
 static gpointer
-update_refund_op (SaomaLedger  *self,
-                  gpointer      data,
-                  GPtrArray    *emits,
-                  GError      **error)
+update_refund_op (SaomaLedger   *self,
+                  const OpArgs  *args,
+                  GPtrArray     *emits,
+                  GError       **error)
 {
-  RefundData *r = data;
   g_autoptr(SaomaLedgerRefund) old = NULL;
   g_autoptr(SaomaAttempt) attempt = NULL;
   g_autoptr(SaomaAttempt) snapshot = NULL;
@@ -1403,47 +1463,41 @@ update_refund_op (SaomaLedger  *self,
   if (!begin (self, error))
     return NULL;
 
-  if (!(old = load_refund (self, r->out_refund_no, error)))
+  if (!(old = load_refund (self, args->out_refund_no, error)))
     goto failed;
 
-  if (old->state != r->state && saoma_refund_state_is_final (old->state))
+  if (old->state != args->refund_state && saoma_refund_state_is_final (old->state))
     {
       g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
-                   "Refund “%s” is already %s and cannot become %s", r->out_refund_no,
+                   "Refund “%s” is already %s and cannot become %s", args->out_refund_no,
                    saoma_refund_state_to_string (old->state),
-                   saoma_refund_state_to_string (r->state));
+                   saoma_refund_state_to_string (args->refund_state));
       goto failed;
     }
 
-  if (!(stmt = prepare (self->db,
-                        "UPDATE refunds SET state = ?, refund_id = COALESCE (?, refund_id),"
-                        " updated = ?, succeeded = ? WHERE id = ?", error)))
+  if (!(stmt = prepare_bind (self->db, error,
+                             "UPDATE refunds SET state = ?, refund_id = COALESCE (?, refund_id),"
+                             " updated = ?, succeeded = ? WHERE id = ?",
+                             "ssiii", saoma_refund_state_to_string (args->refund_state),
+                             args->refund_id, now,
+                             args->refund_state == SAOMA_REFUND_SUCCESS && old->succeeded == 0
+                               ? now : old->succeeded,
+                             old->id)) ||
+      !step_done (self->db, stmt, "Cannot update a refund", error))
     goto failed;
 
-  bind_text (stmt, 1, saoma_refund_state_to_string (r->state));
-  bind_text (stmt, 2, r->refund_id);
-  sqlite3_bind_int64 (stmt, 3, now);
-  sqlite3_bind_int64 (stmt, 4, r->state == SAOMA_REFUND_SUCCESS && old->succeeded == 0
-                                ? now : old->succeeded);
-  sqlite3_bind_int64 (stmt, 5, old->id);
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    {
-      saoma_ledger_set_sqlite_error (error, self->db, "Cannot update a refund");
-      goto failed;
-    }
-
-  if (r->detail != NULL)
-    detail = g_strdup (r->detail);
+  if (args->detail != NULL)
+    detail = g_strdup (args->detail);
   else
-    detail = g_strdup_printf ("refund %s %s → %s", r->out_refund_no,
+    detail = g_strdup_printf ("refund %s %s → %s", args->out_refund_no,
                               saoma_refund_state_to_string (old->state),
-                              saoma_refund_state_to_string (r->state));
+                              saoma_refund_state_to_string (args->refund_state));
 
-  if ((old->state != r->state || r->detail != NULL) &&
+  if ((old->state != args->refund_state || args->detail != NULL) &&
       !insert_event (self, now, old->out_trade_no, "refund", detail, error))
     goto failed;
 
-  if (r->state == SAOMA_REFUND_SUCCESS && old->state != SAOMA_REFUND_SUCCESS)
+  if (args->refund_state == SAOMA_REFUND_SUCCESS && old->state != SAOMA_REFUND_SUCCESS)
     {
       SaomaAttemptState from, to;
       gint64 refunded = 0;
@@ -1456,13 +1510,8 @@ update_refund_op (SaomaLedger  *self,
       to = refunded >= saoma_attempt_get_amount (attempt) ? SAOMA_ATTEMPT_REFUNDED
                                                           : SAOMA_ATTEMPT_PARTIALLY_REFUNDED;
 
-      if (!transition_allowed (from, to))
-        {
-          g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
-                       "Attempt “%s” cannot go from %s to %s", old->out_trade_no,
-                       saoma_attempt_state_to_string (from), saoma_attempt_state_to_string (to));
-          goto failed;
-        }
+      if (!check_transition (old->out_trade_no, from, to, error))
+        goto failed;
 
       if (!write_attempt_row (self, attempt, to, saoma_attempt_get_transaction_id (attempt),
                               saoma_attempt_get_code_url (attempt), refunded,
@@ -1481,70 +1530,21 @@ update_refund_op (SaomaLedger  *self,
         goto failed;
     }
 
-  if (!(refund = load_refund (self, r->out_refund_no, error)))
-    goto failed;
-
-  if (!commit (self, error))
-    {
-      saoma_ledger_refund_free (refund);
-      goto failed;
-    }
-
+  /* Announced only if the commit below succeeds (the op then returns non-NULL). */
   if (snapshot != NULL)
     {
       saoma_attempt_set_previous (snapshot, attempt);
       emits_add (emits, ATTEMPT_CHANGED, g_steal_pointer (&snapshot));
     }
-  emits_add (emits, REFUND_CHANGED, g_strdup (r->out_refund_no));
+
+  if (!(refund = commit_refund (self, args->out_refund_no, emits, error)))
+    goto failed;
 
   return refund;
 
 failed:
   rollback (self);
   return NULL;
-}
-
-static gpointer
-list_refunds_op (SaomaLedger  *self,
-                 gpointer      data,
-                 GPtrArray    *emits,
-                 GError      **error)
-{
-  RangeData *r = data;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) ret = g_ptr_array_new_with_free_func ((GDestroyNotify)saoma_ledger_refund_free);
-  int rc;
-
-  if (r->out_trade_no != NULL)
-    {
-      stmt = prepare (self->db, "SELECT " REFUND_COLUMNS " FROM refunds"
-                      " WHERE out_trade_no = ? ORDER BY created, id", error);
-      if (stmt != NULL)
-        bind_text (stmt, 1, r->out_trade_no);
-    }
-  else
-    {
-      stmt = prepare (self->db, "SELECT " REFUND_COLUMNS " FROM refunds"
-                      " WHERE created >= ? AND created < ? ORDER BY created, id", error);
-      if (stmt != NULL)
-        {
-          sqlite3_bind_int64 (stmt, 1, r->start_us);
-          sqlite3_bind_int64 (stmt, 2, r->end_us);
-        }
-    }
-  if (stmt == NULL)
-    return NULL;
-
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (ret, refund_from_stmt (stmt));
-
-  if (rc != SQLITE_DONE)
-    {
-      saoma_ledger_set_sqlite_error (error, self->db, "Cannot list refunds");
-      return NULL;
-    }
-
-  return g_steal_pointer (&ret);
 }
 
 /* Opening */
@@ -1850,7 +1850,30 @@ saoma_ledger_default_path (void)
   return g_build_filename (g_get_user_data_dir (), "saoma", "ledger.db", NULL);
 }
 
-/* Public async API */
+/* Every _finish returns what its op returned, for a task of its own _async. */
+#define LEDGER_DEFINE_FINISH(name, Type)                                    \
+  Type                                                                      \
+  saoma_ledger_##name##_finish (SaomaLedger   *self,                        \
+                                GAsyncResult  *result,                      \
+                                GError       **error)                       \
+  {                                                                         \
+    return finish_op (self, result, saoma_ledger_##name##_async, error);    \
+  }
+
+static void
+queue_list (SaomaLedger         *self,
+            const OpArgs        *args,
+            gpointer             source_tag,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data)
+{
+  queue_op (self, list_op, args, (GDestroyNotify)g_ptr_array_unref, source_tag, cancellable,
+            callback, user_data);
+}
+
+/* Public API: each _async queues its op on the worker thread; each _sync runs the same op on
+ * the calling thread, under the same lock. */
 
 void
 saoma_ledger_insert_attempt_async (SaomaLedger         *self,
@@ -1862,7 +1885,7 @@ saoma_ledger_insert_attempt_async (SaomaLedger         *self,
   g_return_if_fail (SAOMA_IS_LEDGER (self));
   g_return_if_fail (SAOMA_IS_ATTEMPT (attempt));
 
-  queue_op (self, insert_attempt_op, g_object_ref (attempt), g_object_unref, g_object_unref,
+  queue_op (self, insert_attempt_op, &(OpArgs) { .attempt = attempt }, g_object_unref,
             saoma_ledger_insert_attempt_async, cancellable, callback, user_data);
 }
 
@@ -1871,12 +1894,28 @@ saoma_ledger_insert_attempt_async (SaomaLedger         *self,
  *
  * Returns: (transfer full): the stored snapshot (with its id)
  */
+LEDGER_DEFINE_FINISH (insert_attempt, SaomaAttempt *)
+
 SaomaAttempt *
-saoma_ledger_insert_attempt_finish (SaomaLedger   *self,
-                                    GAsyncResult  *result,
-                                    GError       **error)
+saoma_ledger_insert_attempt_sync (SaomaLedger   *self,
+                                  SaomaAttempt  *attempt,
+                                  GError       **error)
 {
-  return finish_op (self, result, saoma_ledger_insert_attempt_async, error);
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (SAOMA_IS_ATTEMPT (attempt), NULL);
+
+  return run_op (self, insert_attempt_op, &(OpArgs) { .attempt = attempt }, error);
+}
+
+gboolean
+saoma_ledger_insert_many_sync (SaomaLedger  *self,
+                               GPtrArray    *attempts,
+                               GError      **error)
+{
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), FALSE);
+  g_return_val_if_fail (attempts != NULL, FALSE);
+
+  return run_op (self, insert_many_op, &(OpArgs) { .attempts = attempts }, error) != NULL;
 }
 
 void
@@ -1891,7 +1930,7 @@ saoma_ledger_update_attempt_async (SaomaLedger              *self,
   g_return_if_fail (out_trade_no != NULL);
   g_return_if_fail (update != NULL);
 
-  queue_op (self, update_attempt_op, update_data_new (out_trade_no, update), update_data_free,
+  queue_op (self, update_attempt_op, &(OpArgs) { .out_trade_no = out_trade_no, .update = *update },
             g_object_unref, saoma_ledger_update_attempt_async, cancellable, callback, user_data);
 }
 
@@ -1900,26 +1939,20 @@ saoma_ledger_update_attempt_async (SaomaLedger              *self,
  *
  * Returns: (transfer full): the new snapshot
  */
+LEDGER_DEFINE_FINISH (update_attempt, SaomaAttempt *)
+
 SaomaAttempt *
-saoma_ledger_update_attempt_finish (SaomaLedger   *self,
-                                    GAsyncResult  *result,
-                                    GError       **error)
+saoma_ledger_update_attempt_sync (SaomaLedger               *self,
+                                  const char                *out_trade_no,
+                                  const SaomaAttemptUpdate  *update,
+                                  GError                   **error)
 {
-  return finish_op (self, result, saoma_ledger_update_attempt_async, error);
-}
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (out_trade_no != NULL, NULL);
+  g_return_val_if_fail (update != NULL, NULL);
 
-static EventData *
-event_data_new (const char *out_trade_no,
-                const char *kind,
-                const char *detail)
-{
-  EventData *e = g_new0 (EventData, 1);
-
-  e->out_trade_no = g_strdup (out_trade_no);
-  e->kind = g_strdup (kind);
-  e->detail = g_strdup (detail);
-
-  return e;
+  return run_op (self, update_attempt_op,
+                 &(OpArgs) { .out_trade_no = out_trade_no, .update = *update }, error);
 }
 
 /**
@@ -1940,8 +1973,9 @@ saoma_ledger_append_event_async (SaomaLedger         *self,
   g_return_if_fail (SAOMA_IS_LEDGER (self));
   g_return_if_fail (kind != NULL);
 
-  queue_op (self, append_event_op, event_data_new (out_trade_no, kind, detail), event_data_free,
-            NULL, saoma_ledger_append_event_async, cancellable, callback, user_data);
+  queue_op (self, append_event_op,
+            &(OpArgs) { .out_trade_no = out_trade_no, .kind = kind, .detail = detail }, NULL,
+            saoma_ledger_append_event_async, cancellable, callback, user_data);
 }
 
 gboolean
@@ -1950,6 +1984,21 @@ saoma_ledger_append_event_finish (SaomaLedger   *self,
                                   GError       **error)
 {
   return finish_op (self, result, saoma_ledger_append_event_async, error) != NULL;
+}
+
+gboolean
+saoma_ledger_append_event_sync (SaomaLedger  *self,
+                                const char   *out_trade_no,
+                                const char   *kind,
+                                const char   *detail,
+                                GError      **error)
+{
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), FALSE);
+  g_return_val_if_fail (kind != NULL, FALSE);
+
+  return run_op (self, append_event_op,
+                 &(OpArgs) { .out_trade_no = out_trade_no, .kind = kind, .detail = detail },
+                 error) != NULL;
 }
 
 void
@@ -1962,7 +2011,7 @@ saoma_ledger_get_attempt_async (SaomaLedger         *self,
   g_return_if_fail (SAOMA_IS_LEDGER (self));
   g_return_if_fail (out_trade_no != NULL);
 
-  queue_op (self, get_attempt_op, g_strdup (out_trade_no), g_free, g_object_unref,
+  queue_op (self, get_attempt_op, &(OpArgs) { .out_trade_no = out_trade_no }, g_object_unref,
             saoma_ledger_get_attempt_async, cancellable, callback, user_data);
 }
 
@@ -1971,12 +2020,17 @@ saoma_ledger_get_attempt_async (SaomaLedger         *self,
  *
  * Returns: (transfer full): the attempt, or %NULL (%SAOMA_LEDGER_ERROR_NOT_FOUND)
  */
+LEDGER_DEFINE_FINISH (get_attempt, SaomaAttempt *)
+
 SaomaAttempt *
-saoma_ledger_get_attempt_finish (SaomaLedger   *self,
-                                 GAsyncResult  *result,
-                                 GError       **error)
+saoma_ledger_get_attempt_sync (SaomaLedger  *self,
+                               const char   *out_trade_no,
+                               GError      **error)
 {
-  return finish_op (self, result, saoma_ledger_get_attempt_async, error);
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (out_trade_no != NULL, NULL);
+
+  return run_op (self, get_attempt_op, &(OpArgs) { .out_trade_no = out_trade_no }, error);
 }
 
 void
@@ -1987,8 +2041,8 @@ saoma_ledger_list_unfinished_async (SaomaLedger         *self,
 {
   g_return_if_fail (SAOMA_IS_LEDGER (self));
 
-  queue_op (self, list_unfinished_op, NULL, NULL, (GDestroyNotify)g_ptr_array_unref,
-            saoma_ledger_list_unfinished_async, cancellable, callback, user_data);
+  queue_list (self, &(OpArgs) { .list = &unfinished_attempts },
+              saoma_ledger_list_unfinished_async, cancellable, callback, user_data);
 }
 
 /**
@@ -1996,12 +2050,15 @@ saoma_ledger_list_unfinished_async (SaomaLedger         *self,
  *
  * Returns: (transfer container) (element-type SaomaAttempt): the non-final attempts
  */
+LEDGER_DEFINE_FINISH (list_unfinished, GPtrArray *)
+
 GPtrArray *
-saoma_ledger_list_unfinished_finish (SaomaLedger   *self,
-                                     GAsyncResult  *result,
-                                     GError       **error)
+saoma_ledger_list_unfinished_sync (SaomaLedger  *self,
+                                   GError      **error)
 {
-  return finish_op (self, result, saoma_ledger_list_unfinished_async, error);
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+
+  return run_op (self, list_op, &(OpArgs) { .list = &unfinished_attempts }, error);
 }
 
 void
@@ -2014,9 +2071,9 @@ saoma_ledger_list_range_async (SaomaLedger         *self,
 {
   g_return_if_fail (SAOMA_IS_LEDGER (self));
 
-  queue_op (self, list_range_op, range_data_new (NULL, start_us, end_us), range_data_free,
-            (GDestroyNotify)g_ptr_array_unref, saoma_ledger_list_range_async,
-            cancellable, callback, user_data);
+  queue_list (self,
+              &(OpArgs) { .list = &attempts_in_range, .start_us = start_us, .end_us = end_us },
+              saoma_ledger_list_range_async, cancellable, callback, user_data);
 }
 
 /**
@@ -2024,12 +2081,19 @@ saoma_ledger_list_range_async (SaomaLedger         *self,
  *
  * Returns: (transfer container) (element-type SaomaAttempt): the attempts, oldest first
  */
+LEDGER_DEFINE_FINISH (list_range, GPtrArray *)
+
 GPtrArray *
-saoma_ledger_list_range_finish (SaomaLedger   *self,
-                                GAsyncResult  *result,
-                                GError       **error)
+saoma_ledger_list_range_sync (SaomaLedger  *self,
+                              gint64        start_us,
+                              gint64        end_us,
+                              GError      **error)
 {
-  return finish_op (self, result, saoma_ledger_list_range_async, error);
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+
+  return run_op (self, list_op,
+                 &(OpArgs) { .list = &attempts_in_range, .start_us = start_us, .end_us = end_us },
+                 error);
 }
 
 /**
@@ -2045,9 +2109,10 @@ saoma_ledger_list_events_async (SaomaLedger         *self,
 {
   g_return_if_fail (SAOMA_IS_LEDGER (self));
 
-  queue_op (self, list_events_op, g_strdup (out_trade_no), g_free,
-            (GDestroyNotify)g_ptr_array_unref, saoma_ledger_list_events_async,
-            cancellable, callback, user_data);
+  queue_list (self,
+              &(OpArgs) { .list = out_trade_no ? &events_of_attempt : &all_events,
+                          .out_trade_no = out_trade_no },
+              saoma_ledger_list_events_async, cancellable, callback, user_data);
 }
 
 /**
@@ -2055,12 +2120,19 @@ saoma_ledger_list_events_async (SaomaLedger         *self,
  *
  * Returns: (transfer container) (element-type SaomaLedgerEvent): the events, oldest first
  */
+LEDGER_DEFINE_FINISH (list_events, GPtrArray *)
+
 GPtrArray *
-saoma_ledger_list_events_finish (SaomaLedger   *self,
-                                 GAsyncResult  *result,
-                                 GError       **error)
+saoma_ledger_list_events_sync (SaomaLedger  *self,
+                               const char   *out_trade_no,
+                               GError      **error)
 {
-  return finish_op (self, result, saoma_ledger_list_events_async, error);
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+
+  return run_op (self, list_op,
+                 &(OpArgs) { .list = out_trade_no ? &events_of_attempt : &all_events,
+                             .out_trade_no = out_trade_no },
+                 error);
 }
 
 void
@@ -2073,19 +2145,13 @@ saoma_ledger_insert_refund_async (SaomaLedger         *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
-  RefundData *r;
-
   g_return_if_fail (SAOMA_IS_LEDGER (self));
   g_return_if_fail (out_trade_no != NULL);
   g_return_if_fail (out_refund_no != NULL);
 
-  r = g_new0 (RefundData, 1);
-  r->out_trade_no = g_strdup (out_trade_no);
-  r->out_refund_no = g_strdup (out_refund_no);
-  r->amount = amount;
-  r->reason = g_strdup (reason);
-
-  queue_op (self, insert_refund_op, r, refund_data_free,
+  queue_op (self, insert_refund_op,
+            &(OpArgs) { .out_trade_no = out_trade_no, .out_refund_no = out_refund_no,
+                        .amount = amount, .reason = reason },
             (GDestroyNotify)saoma_ledger_refund_free, saoma_ledger_insert_refund_async,
             cancellable, callback, user_data);
 }
@@ -2095,28 +2161,24 @@ saoma_ledger_insert_refund_async (SaomaLedger         *self,
  *
  * Returns: (transfer full): the stored refund (state CREATED)
  */
+LEDGER_DEFINE_FINISH (insert_refund, SaomaLedgerRefund *)
+
 SaomaLedgerRefund *
-saoma_ledger_insert_refund_finish (SaomaLedger   *self,
-                                   GAsyncResult  *result,
-                                   GError       **error)
+saoma_ledger_insert_refund_sync (SaomaLedger  *self,
+                                 const char   *out_trade_no,
+                                 const char   *out_refund_no,
+                                 gint64        amount,
+                                 const char   *reason,
+                                 GError      **error)
 {
-  return finish_op (self, result, saoma_ledger_insert_refund_async, error);
-}
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (out_trade_no != NULL, NULL);
+  g_return_val_if_fail (out_refund_no != NULL, NULL);
 
-static RefundData *
-refund_update_data_new (const char       *out_refund_no,
-                        SaomaRefundState  state,
-                        const char       *refund_id,
-                        const char       *event_detail)
-{
-  RefundData *r = g_new0 (RefundData, 1);
-
-  r->out_refund_no = g_strdup (out_refund_no);
-  r->state = state;
-  r->refund_id = g_strdup (refund_id);
-  r->detail = g_strdup (event_detail);
-
-  return r;
+  return run_op (self, insert_refund_op,
+                 &(OpArgs) { .out_trade_no = out_trade_no, .out_refund_no = out_refund_no,
+                             .amount = amount, .reason = reason },
+                 error);
 }
 
 /**
@@ -2138,9 +2200,10 @@ saoma_ledger_update_refund_async (SaomaLedger         *self,
   g_return_if_fail (out_refund_no != NULL);
 
   queue_op (self, update_refund_op,
-            refund_update_data_new (out_refund_no, state, refund_id, event_detail),
-            refund_data_free, (GDestroyNotify)saoma_ledger_refund_free,
-            saoma_ledger_update_refund_async, cancellable, callback, user_data);
+            &(OpArgs) { .out_refund_no = out_refund_no, .refund_state = state,
+                        .refund_id = refund_id, .detail = event_detail },
+            (GDestroyNotify)saoma_ledger_refund_free, saoma_ledger_update_refund_async,
+            cancellable, callback, user_data);
 }
 
 /**
@@ -2148,12 +2211,23 @@ saoma_ledger_update_refund_async (SaomaLedger         *self,
  *
  * Returns: (transfer full): the refund as stored now
  */
+LEDGER_DEFINE_FINISH (update_refund, SaomaLedgerRefund *)
+
 SaomaLedgerRefund *
-saoma_ledger_update_refund_finish (SaomaLedger   *self,
-                                   GAsyncResult  *result,
-                                   GError       **error)
+saoma_ledger_update_refund_sync (SaomaLedger       *self,
+                                 const char        *out_refund_no,
+                                 SaomaRefundState   state,
+                                 const char        *refund_id,
+                                 const char        *event_detail,
+                                 GError           **error)
 {
-  return finish_op (self, result, saoma_ledger_update_refund_async, error);
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+  g_return_val_if_fail (out_refund_no != NULL, NULL);
+
+  return run_op (self, update_refund_op,
+                 &(OpArgs) { .out_refund_no = out_refund_no, .refund_state = state,
+                             .refund_id = refund_id, .detail = event_detail },
+                 error);
 }
 
 void
@@ -2167,9 +2241,10 @@ saoma_ledger_list_refunds_async (SaomaLedger         *self,
 {
   g_return_if_fail (SAOMA_IS_LEDGER (self));
 
-  queue_op (self, list_refunds_op, range_data_new (out_trade_no, start_us, end_us),
-            range_data_free, (GDestroyNotify)g_ptr_array_unref,
-            saoma_ledger_list_refunds_async, cancellable, callback, user_data);
+  queue_list (self,
+              &(OpArgs) { .list = out_trade_no ? &refunds_of_attempt : &refunds_in_range,
+                          .out_trade_no = out_trade_no, .start_us = start_us, .end_us = end_us },
+              saoma_ledger_list_refunds_async, cancellable, callback, user_data);
 }
 
 /**
@@ -2177,156 +2252,7 @@ saoma_ledger_list_refunds_async (SaomaLedger         *self,
  *
  * Returns: (transfer container) (element-type SaomaLedgerRefund): the refunds, oldest first
  */
-GPtrArray *
-saoma_ledger_list_refunds_finish (SaomaLedger   *self,
-                                  GAsyncResult  *result,
-                                  GError       **error)
-{
-  return finish_op (self, result, saoma_ledger_list_refunds_async, error);
-}
-
-/* Synchronous API: the same ops on the calling thread, under the same lock. */
-
-SaomaAttempt *
-saoma_ledger_insert_attempt_sync (SaomaLedger   *self,
-                                  SaomaAttempt  *attempt,
-                                  GError       **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-  g_return_val_if_fail (SAOMA_IS_ATTEMPT (attempt), NULL);
-
-  return run_op (self, insert_attempt_op, attempt, error);
-}
-
-SaomaAttempt *
-saoma_ledger_update_attempt_sync (SaomaLedger               *self,
-                                  const char                *out_trade_no,
-                                  const SaomaAttemptUpdate  *update,
-                                  GError                   **error)
-{
-  UpdateData u = { 0 };
-
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-  g_return_val_if_fail (out_trade_no != NULL, NULL);
-  g_return_val_if_fail (update != NULL, NULL);
-
-  u.out_trade_no = (char *)out_trade_no;
-  u.update = *update;
-
-  return run_op (self, update_attempt_op, &u, error);
-}
-
-SaomaAttempt *
-saoma_ledger_get_attempt_sync (SaomaLedger  *self,
-                               const char   *out_trade_no,
-                               GError      **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-  g_return_val_if_fail (out_trade_no != NULL, NULL);
-
-  return run_op (self, get_attempt_op, (gpointer)out_trade_no, error);
-}
-
-GPtrArray *
-saoma_ledger_list_unfinished_sync (SaomaLedger  *self,
-                                   GError      **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-
-  return run_op (self, list_unfinished_op, NULL, error);
-}
-
-GPtrArray *
-saoma_ledger_list_range_sync (SaomaLedger  *self,
-                              gint64        start_us,
-                              gint64        end_us,
-                              GError      **error)
-{
-  RangeData r = { NULL, start_us, end_us };
-
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-
-  return run_op (self, list_range_op, &r, error);
-}
-
-gboolean
-saoma_ledger_insert_many_sync (SaomaLedger  *self,
-                               GPtrArray    *attempts,
-                               GError      **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), FALSE);
-  g_return_val_if_fail (attempts != NULL, FALSE);
-
-  return run_op (self, insert_many_op, attempts, error) != NULL;
-}
-
-gboolean
-saoma_ledger_append_event_sync (SaomaLedger  *self,
-                                const char   *out_trade_no,
-                                const char   *kind,
-                                const char   *detail,
-                                GError      **error)
-{
-  EventData e = { (char *)out_trade_no, (char *)kind, (char *)detail };
-
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), FALSE);
-  g_return_val_if_fail (kind != NULL, FALSE);
-
-  return run_op (self, append_event_op, &e, error) != NULL;
-}
-
-GPtrArray *
-saoma_ledger_list_events_sync (SaomaLedger  *self,
-                               const char   *out_trade_no,
-                               GError      **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-
-  return run_op (self, list_events_op, (gpointer)out_trade_no, error);
-}
-
-SaomaLedgerRefund *
-saoma_ledger_insert_refund_sync (SaomaLedger  *self,
-                                 const char   *out_trade_no,
-                                 const char   *out_refund_no,
-                                 gint64        amount,
-                                 const char   *reason,
-                                 GError      **error)
-{
-  RefundData r = { 0 };
-
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-  g_return_val_if_fail (out_trade_no != NULL, NULL);
-  g_return_val_if_fail (out_refund_no != NULL, NULL);
-
-  r.out_trade_no = (char *)out_trade_no;
-  r.out_refund_no = (char *)out_refund_no;
-  r.amount = amount;
-  r.reason = (char *)reason;
-
-  return run_op (self, insert_refund_op, &r, error);
-}
-
-SaomaLedgerRefund *
-saoma_ledger_update_refund_sync (SaomaLedger       *self,
-                                 const char        *out_refund_no,
-                                 SaomaRefundState   state,
-                                 const char        *refund_id,
-                                 const char        *event_detail,
-                                 GError           **error)
-{
-  RefundData r = { 0 };
-
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-  g_return_val_if_fail (out_refund_no != NULL, NULL);
-
-  r.out_refund_no = (char *)out_refund_no;
-  r.state = state;
-  r.refund_id = (char *)refund_id;
-  r.detail = (char *)event_detail;
-
-  return run_op (self, update_refund_op, &r, error);
-}
+LEDGER_DEFINE_FINISH (list_refunds, GPtrArray *)
 
 GPtrArray *
 saoma_ledger_list_refunds_sync (SaomaLedger  *self,
@@ -2335,11 +2261,13 @@ saoma_ledger_list_refunds_sync (SaomaLedger  *self,
                                 gint64        end_us,
                                 GError      **error)
 {
-  RangeData r = { (char *)out_trade_no, start_us, end_us };
-
   g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
 
-  return run_op (self, list_refunds_op, &r, error);
+  return run_op (self, list_op,
+                 &(OpArgs) { .list = out_trade_no ? &refunds_of_attempt : &refunds_in_range,
+                             .out_trade_no = out_trade_no, .start_us = start_us,
+                             .end_us = end_us },
+                 error);
 }
 
 /**
@@ -2377,12 +2305,10 @@ saoma_ledger_foreach_in_range_sync (SaomaLedger             *self,
     return FALSE;
 
   if (!exec_sql (db, "BEGIN", error) ||
-      !(stmt = prepare (db, "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
-                        " WHERE created >= ? AND created < ? ORDER BY created, id", error)))
+      !(stmt = prepare_bind (db, error, "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
+                             " WHERE created >= ? AND created < ? ORDER BY created, id",
+                             "ii", start_us, end_us)))
     goto out;
-
-  sqlite3_bind_int64 (stmt, 1, start_us);
-  sqlite3_bind_int64 (stmt, 2, end_us);
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
@@ -2410,84 +2336,6 @@ out:
   return ret;
 }
 
-/* Reports and refund recovery (added for the day close and the refunder, issue 7). Read-only
- * queries run as ops so they see every write submitted before them. */
-
-typedef struct
-{
-  int          kind;      /* 0: refunds succeeded in range, 1: unfinished refunds, 2: events */
-  gint64       start_us;
-  gint64       end_us;
-  const char  *event_kind;
-} ReportQuery;
-
-static gpointer
-report_query_op (SaomaLedger  *self,
-                 gpointer      data,
-                 GPtrArray    *emits,
-                 GError      **error)
-{
-  ReportQuery *q = data;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) ret = NULL;
-  int rc;
-
-  switch (q->kind)
-    {
-    case 0:
-      stmt = prepare (self->db, "SELECT " REFUND_COLUMNS " FROM refunds WHERE state = 'SUCCESS'"
-                      " AND succeeded >= ? AND succeeded < ? ORDER BY succeeded, id", error);
-      if (stmt != NULL)
-        {
-          sqlite3_bind_int64 (stmt, 1, q->start_us);
-          sqlite3_bind_int64 (stmt, 2, q->end_us);
-        }
-      break;
-    case 1:
-      stmt = prepare (self->db, "SELECT " REFUND_COLUMNS " FROM refunds"
-                      " WHERE state IN ('CREATED', 'UNKNOWN', 'PROCESSING') ORDER BY created, id",
-                      error);
-      break;
-    default:
-      stmt = prepare (self->db, "SELECT id, time, out_trade_no, kind, detail FROM events"
-                      " WHERE out_trade_no IS NULL AND kind = ? ORDER BY id", error);
-      if (stmt != NULL)
-        bind_text (stmt, 1, q->event_kind);
-      break;
-    }
-  if (stmt == NULL)
-    return NULL;
-
-  if (q->kind == 2)
-    ret = g_ptr_array_new_with_free_func ((GDestroyNotify)saoma_ledger_event_free);
-  else
-    ret = g_ptr_array_new_with_free_func ((GDestroyNotify)saoma_ledger_refund_free);
-
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      if (q->kind == 2)
-        {
-          SaomaLedgerEvent *event = g_new0 (SaomaLedgerEvent, 1);
-
-          event->id = sqlite3_column_int64 (stmt, 0);
-          event->time = sqlite3_column_int64 (stmt, 1);
-          event->out_trade_no = column_dup (stmt, 2);
-          event->kind = column_dup (stmt, 3);
-          event->detail = column_dup (stmt, 4);
-          g_ptr_array_add (ret, event);
-        }
-      else
-        g_ptr_array_add (ret, refund_from_stmt (stmt));
-    }
-
-  if (rc != SQLITE_DONE)
-    {
-      saoma_ledger_set_sqlite_error (error, self->db, "Cannot run a report query");
-      return NULL;
-    }
-
-  return g_steal_pointer (&ret);
-}
 
 /**
  * saoma_ledger_list_refunds_succeeded_sync:
@@ -2501,11 +2349,12 @@ saoma_ledger_list_refunds_succeeded_sync (SaomaLedger  *self,
                                           gint64        end_us,
                                           GError      **error)
 {
-  ReportQuery q = { 0, start_us, end_us, NULL };
-
   g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
 
-  return run_op (self, report_query_op, &q, error);
+  return run_op (self, list_op,
+                 &(OpArgs) { .list = &refunds_succeeded_in_range, .start_us = start_us,
+                             .end_us = end_us },
+                 error);
 }
 
 /**
@@ -2518,17 +2367,9 @@ GPtrArray *
 saoma_ledger_list_unfinished_refunds_sync (SaomaLedger  *self,
                                            GError      **error)
 {
-  ReportQuery q = { 1, 0, 0, NULL };
-
   g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
 
-  return run_op (self, report_query_op, &q, error);
-}
-
-static void
-report_query_free (gpointer data)
-{
-  g_free (data);
+  return run_op (self, list_op, &(OpArgs) { .list = &unfinished_refunds }, error);
 }
 
 void
@@ -2537,25 +2378,13 @@ saoma_ledger_list_unfinished_refunds_async (SaomaLedger         *self,
                                             GAsyncReadyCallback  callback,
                                             gpointer             user_data)
 {
-  ReportQuery *q = g_new0 (ReportQuery, 1);
-
   g_return_if_fail (SAOMA_IS_LEDGER (self));
 
-  q->kind = 1;
-  queue_op (self, report_query_op, q, report_query_free, (GDestroyNotify)g_ptr_array_unref,
-            saoma_ledger_list_unfinished_refunds_async, cancellable, callback, user_data);
+  queue_list (self, &(OpArgs) { .list = &unfinished_refunds },
+              saoma_ledger_list_unfinished_refunds_async, cancellable, callback, user_data);
 }
 
-GPtrArray *
-saoma_ledger_list_unfinished_refunds_finish (SaomaLedger   *self,
-                                             GAsyncResult  *result,
-                                             GError       **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
+LEDGER_DEFINE_FINISH (list_unfinished_refunds, GPtrArray *)
 
 /**
  * saoma_ledger_list_till_events_sync:
@@ -2569,10 +2398,8 @@ saoma_ledger_list_till_events_sync (SaomaLedger  *self,
                                     const char   *kind,
                                     GError      **error)
 {
-  ReportQuery q = { 2, 0, 0, kind };
-
   g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
   g_return_val_if_fail (kind != NULL, NULL);
 
-  return run_op (self, report_query_op, &q, error);
+  return run_op (self, list_op, &(OpArgs) { .list = &till_events, .kind = kind }, error);
 }
