@@ -18,6 +18,7 @@
 #include <string.h>
 #include <glib/gi18n.h>
 
+#include "core/saoma-cli.h"
 #include "core/saoma-day-report.h"
 #include "core/saoma-export.h"
 #include "core/saoma-money.h"
@@ -25,28 +26,6 @@
 #include "saoma-report-pdf.h"
 
 #define EXIT_USAGE 2
-
-static int
-fail (int         status,
-      const char *format,
-      ...) G_GNUC_PRINTF (2, 3);
-
-static int
-fail (int         status,
-      const char *format,
-      ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_strdelimit (message, "\r\n", ' ');
-  fprintf (stderr, "saoma: %s\n", message);
-  fflush (stderr);
-  return status;
-}
 
 static gboolean
 has_option (int         argc,
@@ -106,18 +85,18 @@ run (const char *close_day,
   GDate date;
 
   if (!saoma_export_parse_date (day_text, &date, &error))
-    return fail (EXIT_USAGE, "%s", error->message);
+    return saoma_cli_fail (EXIT_USAGE, "%s", error->message);
 
   path = ledger_path ? g_strdup (ledger_path) : saoma_ledger_default_path ();
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
-    return fail (1, "no ledger at %s", path);
+    return saoma_cli_fail (1, "no ledger at %s", path);
   ledger = saoma_ledger_open_sync (path, NULL, &error);
   if (ledger == NULL)
-    return fail (1, "cannot open the ledger: %s", error->message);
+    return saoma_cli_fail (1, "cannot open the ledger: %s", error->message);
 
   report = saoma_day_report_load_sync (ledger, &date, NULL, &error);
   if (report == NULL)
-    return fail (1, "%s", error->message);
+    return saoma_cli_fail (1, "%s", error->message);
 
   if (close_day != NULL)
     {
@@ -125,7 +104,7 @@ run (const char *close_day,
         {
           if (!g_error_matches (error, SAOMA_DAY_REPORT_ERROR,
                                 SAOMA_DAY_REPORT_ERROR_ALREADY_CLOSED))
-            return fail (1, "%s", error->message);
+            return saoma_cli_fail (1, "%s", error->message);
           reprint = TRUE;
           g_clear_error (&error);
         }
@@ -147,9 +126,9 @@ run (const char *close_day,
   header.note = note;
 
   if (pdf != NULL && !saoma_report_pdf_write (report, &header, pdf, &error))
-    return fail (1, "%s", error->message);
+    return saoma_cli_fail (1, "%s", error->message);
   if (csv != NULL && !saoma_day_report_write_csv (report, csv, &error))
-    return fail (1, "%s", error->message);
+    return saoma_cli_fail (1, "%s", error->message);
 
   payments = saoma_money_format (saoma_day_report_get_payments_total (report));
   refunds = saoma_money_format (saoma_day_report_get_refunds_total (report));
@@ -218,11 +197,11 @@ saoma_report_cli_run (int    argc,
     args[i] = g_strdup (argv[i]);
 
   if (!g_option_context_parse_strv (context, &args, &error))
-    *out_status = fail (EXIT_USAGE, "%s", error->message);
+    *out_status = saoma_cli_fail (EXIT_USAGE, "%s", error->message);
   else if (g_strv_length (args) > 1)
-    *out_status = fail (EXIT_USAGE, "unexpected argument “%s”", args[1]);
+    *out_status = saoma_cli_fail (EXIT_USAGE, "unexpected argument “%s”", args[1]);
   else if (close_day != NULL && x_day != NULL)
-    *out_status = fail (EXIT_USAGE, "--close-day and --day-report cannot be combined");
+    *out_status = saoma_cli_fail (EXIT_USAGE, "--close-day and --day-report cannot be combined");
   else
     *out_status = run (close_day, x_day, ledger, pdf, csv, store, till, acknowledge);
 

@@ -135,16 +135,17 @@ cli_clear (Cli *cli)
   g_clear_pointer (&cli->loop, g_main_loop_unref);
 }
 
-/* One line on stderr, the way every failure of a headless command is reported. */
-static int
-fail (int         status,
-      const char *format,
-      ...) G_GNUC_PRINTF (2, 3);
-
-static int
-fail (int         status,
-      const char *format,
-      ...)
+/**
+ * saoma_cli_fail:
+ * @status: the exit status to return
+ * @format: printf-style message
+ *
+ * Returns: @status
+ */
+int
+saoma_cli_fail (int         status,
+                const char *format,
+                ...)
 {
   g_autofree char *message = NULL;
   va_list args;
@@ -206,14 +207,14 @@ load_credentials (Cli *cli)
   gboolean loopback;
 
   if (cli->gateway == NULL)
-    return fail (EXIT_USAGE, "--gateway URL is required (e.g. http://127.0.0.1:8765)");
+    return saoma_cli_fail (EXIT_USAGE, "--gateway URL is required (e.g. http://127.0.0.1:8765)");
 
   uri = g_uri_parse (cli->gateway, G_URI_FLAGS_NONE, NULL);
   if (uri == NULL ||
       (g_strcmp0 (g_uri_get_scheme (uri), "http") != 0 &&
        g_strcmp0 (g_uri_get_scheme (uri), "https") != 0) ||
       g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
-    return fail (EXIT_USAGE, "--gateway “%s” is not an http(s) URL", cli->gateway);
+    return saoma_cli_fail (EXIT_USAGE, "--gateway “%s” is not an http(s) URL", cli->gateway);
 
   loopback = is_loopback_gateway (cli->gateway);
 
@@ -223,30 +224,31 @@ load_credentials (Cli *cli)
       g_autoptr(GError) error = NULL;
 
       if (!g_file_get_contents (cli->key_file, &contents, NULL, &error))
-        return fail (EXIT_USAGE, "cannot read the key file: %s", error->message);
+        return saoma_cli_fail (EXIT_USAGE, "cannot read the key file: %s", error->message);
       g_strstrip (contents);
       if (*contents == '\0')
         {
           memset (contents, 0, strlen (contents));
-          return fail (EXIT_USAGE, "the key file %s is empty", cli->key_file);
+          return saoma_cli_fail (EXIT_USAGE, "the key file %s is empty", cli->key_file);
         }
       if (strlen (contents) != 32)
         {
           memset (contents, 0, strlen (contents));
-          return fail (EXIT_USAGE, "the key file %s does not hold a 32-character API key",
-                       cli->key_file);
+          return saoma_cli_fail (EXIT_USAGE, "the key file %s does not hold a 32-character API key",
+                                 cli->key_file);
         }
       cli->api_key = g_steal_pointer (&contents);
     }
   else if (loopback)
     cli->api_key = g_strdup (DEMO_KEY);
   else
-    return fail (EXIT_USAGE, "--key-file FILE is required for a non-local gateway");
+    return saoma_cli_fail (EXIT_USAGE, "--key-file FILE is required for a non-local gateway");
 
   if (cli->appid == NULL || cli->mch_id == NULL)
     {
       if (!loopback)
-        return fail (EXIT_USAGE, "--appid and --mch-id are required for a non-local gateway");
+        return saoma_cli_fail (EXIT_USAGE,
+                               "--appid and --mch-id are required for a non-local gateway");
       if (cli->appid == NULL)
         cli->appid = g_strdup (DEMO_APPID);
       if (cli->mch_id == NULL)
@@ -315,14 +317,14 @@ static int
 check_numbers (Cli *cli)
 {
   if (cli->validity != 0 && cli->validity < 60)
-    return fail (EXIT_USAGE, "--validity must be at least 60 seconds (WeChat wants 300 for "
-                 "NATIVE)");
+    return saoma_cli_fail (EXIT_USAGE,
+                           "--validity must be at least 60 seconds (WeChat wants 300 for NATIVE)");
   if (cli->poll_interval < 0 || cli->slow_poll_interval < 0 || cli->retry_interval < 0)
-    return fail (EXIT_USAGE, "intervals must be positive");
+    return saoma_cli_fail (EXIT_USAGE, "intervals must be positive");
   if (cli->close_delay < -1)
-    return fail (EXIT_USAGE, "--close-delay must be 0 or more seconds");
+    return saoma_cli_fail (EXIT_USAGE, "--close-delay must be 0 or more seconds");
   if (cli->timeout < 0)
-    return fail (EXIT_USAGE, "--timeout must be positive");
+    return saoma_cli_fail (EXIT_USAGE, "--timeout must be positive");
   return 0;
 }
 
@@ -362,7 +364,7 @@ engine_init (Cli    *cli,
 
   engine->ledger = open_ledger (cli, &error);
   if (engine->ledger == NULL)
-    return fail (1, "cannot open the ledger: %s", error->message);
+    return saoma_cli_fail (1, "cannot open the ledger: %s", error->message);
 
   engine->client = wxpay_client_new (cli->gateway, cli->appid, cli->mch_id, cli->api_key);
   if (cli->timeout > 0)
@@ -380,11 +382,11 @@ engine_init (Cli    *cli,
         {
           *colon = '\0';
           if (!g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL))
-            return fail (EXIT_USAGE, "--notify-listen wants ADDRESS[:PORT]");
+            return saoma_cli_fail (EXIT_USAGE, "--notify-listen wants ADDRESS[:PORT]");
         }
       engine->listener = saoma_notify_listener_new (NULL, NULL);
       if (!saoma_notify_listener_listen (engine->listener, address, (guint)port, &error))
-        return fail (1, "cannot listen for notifications: %s", error->message);
+        return saoma_cli_fail (1, "cannot listen for notifications: %s", error->message);
       if (cli->notify_url == NULL)
         {
           g_free (config->notify_url);
@@ -477,7 +479,7 @@ run_charge (Cli        *cli,
   int status;
 
   if (!saoma_money_parse (value, SAOMA_MONEY_DEFAULT_MAX_FEN, &amount, &error))
-    return fail (EXIT_USAGE, "%s", error->message);
+    return saoma_cli_fail (EXIT_USAGE, "%s", error->message);
 
   if ((status = engine_init (cli, &engine)) != 0)
     return status;
@@ -488,7 +490,7 @@ run_charge (Cli        *cli,
   g_signal_connect (engine.checkout, "attempt-finished", G_CALLBACK (attempt_finished_cb), &run);
 
   if (!saoma_checkout_charge (engine.checkout, amount, cli->body, &error))
-    return fail (1, "%s", error->message);
+    return saoma_cli_fail (1, "%s", error->message);
 
   run.out_trade_no = g_strdup (saoma_checkout_get_out_trade_no (engine.checkout));
   printf ("%s\n", run.out_trade_no);
@@ -510,7 +512,7 @@ run_charge (Cli        *cli,
       printf ("%s\n", saoma_checkout_state_to_string (saoma_checkout_get_state (engine.checkout)));
       fflush (stdout);
       g_free (run.out_trade_no);
-      return fail (1, "stopped waiting; run saoma --recover to finish this attempt");
+      return saoma_cli_fail (1, "stopped waiting; run saoma --recover to finish this attempt");
     }
 
   if (run.final_state == SAOMA_ATTEMPT_FAILED)
@@ -520,7 +522,7 @@ run_charge (Cli        *cli,
 
       printf ("FAILED: %s\n", message);
       fflush (stdout);
-      status = fail (1, "payment failed: %s", message);
+      status = saoma_cli_fail (1, "payment failed: %s", message);
     }
   else
     {
@@ -552,7 +554,8 @@ recover_finished_cb (SaomaCheckout *checkout,
                      RecoverRun    *run)
 {
   g_hash_table_replace (run->finals, g_strdup (saoma_attempt_get_out_trade_no (attempt)),
-                        (gpointer)saoma_attempt_state_to_string (saoma_attempt_get_state (attempt)));
+                        (gpointer) saoma_attempt_state_to_string (
+                          saoma_attempt_get_state (attempt)));
 }
 
 static void
@@ -665,7 +668,8 @@ run_recover (Cli        *cli,
 
       certificate = wxpay_load_client_certificate (cli->client_cert, cli->mch_id, &error);
       if (certificate == NULL)
-        return fail (EXIT_USAGE, "cannot load the client certificate: %s", error->message);
+        return saoma_cli_fail (EXIT_USAGE, "cannot load the client certificate: %s",
+                               error->message);
       g_object_set (engine.client, "tls-certificate", certificate, NULL);
     }
 
@@ -696,10 +700,10 @@ run_recover (Cli        *cli,
   g_signal_handlers_disconnect_by_data (refunder, &run);
 
   if (run.interrupted)
-    status = fail (1, "interrupted: %u attempts and %u refunds resolved so far",
-                   g_hash_table_size (run.finals), g_hash_table_size (run.refund_finals));
+    status = saoma_cli_fail (1, "interrupted: %u attempts and %u refunds resolved so far",
+                             g_hash_table_size (run.finals), g_hash_table_size (run.refund_finals));
   else if (run.error != NULL)
-    status = fail (1, "recovery failed: %s", run.error->message);
+    status = saoma_cli_fail (1, "recovery failed: %s", run.error->message);
   else
     {
       g_string_append_printf (summary, "recovered %u", run.count);
@@ -718,8 +722,8 @@ run_recover (Cli        *cli,
       printf ("%s\n", summary->str);
       fflush (stdout);
       if (unfinished > 0)
-        status = fail (1, "%u refunds could not be resumed (is --client-cert missing?)",
-                       unfinished);
+        status = saoma_cli_fail (1, "%u refunds could not be resumed (is --client-cert missing?)",
+                                 unfinished);
     }
 
   g_clear_error (&run.error);
@@ -742,15 +746,15 @@ run_export_day (Cli        *cli,
   guint rows = 0;
 
   if (!saoma_export_parse_date (value, &day, &error))
-    return fail (EXIT_USAGE, "%s", error->message);
+    return saoma_cli_fail (EXIT_USAGE, "%s", error->message);
 
   /* Never create a ledger just to export an empty day from a mistyped path. */
   if (cli->ledger_path != NULL && !g_file_test (cli->ledger_path, G_FILE_TEST_EXISTS))
-    return fail (1, "no ledger at %s", cli->ledger_path);
+    return saoma_cli_fail (1, "no ledger at %s", cli->ledger_path);
 
   ledger = open_ledger (cli, &error);
   if (ledger == NULL)
-    return fail (1, "cannot open the ledger: %s", error->message);
+    return saoma_cli_fail (1, "cannot open the ledger: %s", error->message);
 
   if (cli->output != NULL)
     {
@@ -758,14 +762,14 @@ run_export_day (Cli        *cli,
       stream = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL,
                                                 &error));
       if (stream == NULL)
-        return fail (1, "cannot write %s: %s", cli->output, error->message);
+        return saoma_cli_fail (1, "cannot write %s: %s", cli->output, error->message);
     }
   else
     stream = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
 
   if (!saoma_export_day_to_stream (ledger, &day, NULL, stream, &rows, NULL, &error) ||
       !g_output_stream_close (stream, NULL, &error))
-    return fail (1, "export failed: %s", error->message);
+    return saoma_cli_fail (1, "export failed: %s", error->message);
 
   if (cli->output != NULL)
     fprintf (stderr, "saoma: wrote %u attempts to %s\n", rows, cli->output);
@@ -801,15 +805,15 @@ run_reconcile (Cli        *cli,
   int status;
 
   if (!saoma_export_parse_date (value, &day, &error))
-    return fail (EXIT_USAGE, "%s", error->message);
+    return saoma_cli_fail (EXIT_USAGE, "%s", error->message);
   if ((status = check_numbers (cli)) != 0 || (status = load_credentials (cli)) != 0)
     return status;
   if (cli->ledger_path != NULL && !g_file_test (cli->ledger_path, G_FILE_TEST_EXISTS))
-    return fail (1, "no ledger at %s", cli->ledger_path);
+    return saoma_cli_fail (1, "no ledger at %s", cli->ledger_path);
 
   ledger = open_ledger (cli, &error);
   if (ledger == NULL)
-    return fail (1, "cannot open the ledger: %s", error->message);
+    return saoma_cli_fail (1, "cannot open the ledger: %s", error->message);
   client = wxpay_client_new (cli->gateway, cli->appid, cli->mch_id, cli->api_key);
   if (cli->timeout > 0)
     g_object_set (client, "timeout", (guint)cli->timeout, NULL);
@@ -819,7 +823,7 @@ run_reconcile (Cli        *cli,
     g_main_context_iteration (NULL, TRUE);
   reconcile = saoma_reconcile_run_finish (result, &error);
   if (reconcile == NULL)
-    return fail (1, "reconciliation failed: %s", error->message);
+    return saoma_cli_fail (1, "reconciliation failed: %s", error->message);
 
   n_items = g_list_model_get_n_items (G_LIST_MODEL (reconcile));
   for (guint i = 0; i < n_items; i++)
@@ -855,7 +859,7 @@ run_reconcile (Cli        *cli,
   fflush (stdout);
 
   if (cli->output != NULL && !saoma_reconcile_write_csv (reconcile, cli->output, &error))
-    return fail (1, "cannot write %s: %s", cli->output, error->message);
+    return saoma_cli_fail (1, "cannot write %s: %s", cli->output, error->message);
 
   return saoma_reconcile_get_n_problems (reconcile) == 0 ? 0 : 1;
 }
@@ -974,14 +978,14 @@ saoma_cli_run (int    argc,
 
   if (!g_option_context_parse_strv (context, &args, &error))
     {
-      *out_status = fail (EXIT_USAGE, "%s", error->message);
+      *out_status = saoma_cli_fail (EXIT_USAGE, "%s", error->message);
       cli_clear (&cli);
       return TRUE;
     }
 
   if (g_strv_length (args) > 1)
     {
-      *out_status = fail (EXIT_USAGE, "unexpected argument “%s”", args[1]);
+      *out_status = saoma_cli_fail (EXIT_USAGE, "unexpected argument “%s”", args[1]);
       cli_clear (&cli);
       return TRUE;
     }
@@ -995,8 +999,8 @@ saoma_cli_run (int    argc,
         continue;
       if (selected != NULL)
         {
-          *out_status = fail (EXIT_USAGE, "--%s and --%s cannot be combined",
-                              selected->long_name, commands[c].long_name);
+          *out_status = saoma_cli_fail (EXIT_USAGE, "--%s and --%s cannot be combined",
+                                        selected->long_name, commands[c].long_name);
           cli_clear (&cli);
           return TRUE;
         }
@@ -1006,7 +1010,7 @@ saoma_cli_run (int    argc,
 
   if (selected == NULL)
     {
-      *out_status = fail (EXIT_USAGE, "no command given");
+      *out_status = saoma_cli_fail (EXIT_USAGE, "no command given");
       cli_clear (&cli);
       return TRUE;
     }

@@ -12,4 +12,10 @@ gboolean saoma_cli_run (int    argc,
                         char **argv,
                         int   *out_status);
 
+/* How every headless command reports a failure: one line "saoma: MESSAGE" on stderr (line
+ * breaks in the message become spaces). Returns @status, for `return saoma_cli_fail (…)`. */
+int      saoma_cli_fail (int         status,
+                         const char *format,
+                         ...) G_GNUC_PRINTF (2, 3);
+
 G_END_DECLS
