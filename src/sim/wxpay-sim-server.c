@@ -728,6 +728,21 @@ check_times (Call      *call,
 /* ------------------------------------------------------------------------------------------ */
 /* Gateway: the APIs                                                                           */
 
+/* The checks unifiedorder and micropay share (§4.1, §13.1). */
+static GBytes *
+check_order_fields (Call       *call,
+                    const char *out_trade_no,
+                    gint64     *out_total_fee)
+{
+  if (!wxpay_out_trade_no_is_valid (out_trade_no))
+    return format_error ("out_trade_no");
+  if (!is_positive_int (wxpay_params_get (call->req, "total_fee"), out_total_fee))
+    return fail_bytes ("invalid total_fee");
+  if (!max_length_ok (call->req, "body", 127))
+    return fail_bytes ("body参数长度有误");
+  return NULL;
+}
+
 static GBytes *
 api_unifiedorder (Call *call)
 {
@@ -751,12 +766,8 @@ api_unifiedorder (Call *call)
   if (missing != NULL)
     return finish_answer (call, lack_params (call, missing));
 
-  if (!wxpay_out_trade_no_is_valid (out_trade_no))
-    return format_error ("out_trade_no");
-  if (!is_positive_int (wxpay_params_get (call->req, "total_fee"), &total_fee))
-    return fail_bytes ("invalid total_fee");
-  if (!max_length_ok (call->req, "body", 127))
-    return fail_bytes ("body参数长度有误");
+  if ((bad = check_order_fields (call, out_trade_no, &total_fee)) != NULL)
+    return bad;
   if (!max_length_ok (call->req, "attach", 127))
     return fail_bytes ("attach参数长度有误");
   if (!max_length_ok (call->req, "device_info", 32))
@@ -1179,6 +1190,29 @@ same_day (gint64      time_us,
   return strcmp (day, bill_date) == 0;
 }
 
+/* A bill line with the order's fields (§11); the caller adds the payment's or refund's. */
+static WxpaySimBillRecord *
+bill_record_new (WxpaySimServer    *self,
+                 SimOrder          *order,
+                 WxpaySimBillKind   kind)
+{
+  WxpaySimBillRecord *r = g_new0 (WxpaySimBillRecord, 1);
+
+  r->kind = kind;
+  r->pay_time = order->paid_at;
+  r->appid = self->appid;
+  r->mch_id = self->mch_id;
+  r->device_info = order_get (order, "device_info");
+  r->transaction_id = order->transaction_id;
+  r->out_trade_no = order->out_trade_no;
+  r->openid = SIM_OPENID;
+  r->trade_type = order->trade_type;
+  r->total_fee = order->total_fee;
+  r->body = order_get (order, "body");
+  r->attach = order_get (order, "attach");
+  return r;
+}
+
 static GBytes *
 api_downloadbill (Call        *call,
                   const char **out_content_type)
@@ -1220,22 +1254,10 @@ api_downloadbill (Call        *call,
 
       if (same_day (order->paid_at, bill_date))
         {
-          WxpaySimBillRecord *r = g_new0 (WxpaySimBillRecord, 1);
+          WxpaySimBillRecord *r = bill_record_new (self, order, WXPAY_SIM_BILL_PAYMENT);
 
-          r->kind = WXPAY_SIM_BILL_PAYMENT;
           r->time = order->paid_at;
-          r->pay_time = order->paid_at;
-          r->appid = self->appid;
-          r->mch_id = self->mch_id;
-          r->device_info = order_get (order, "device_info");
-          r->transaction_id = order->transaction_id;
-          r->out_trade_no = order->out_trade_no;
-          r->openid = SIM_OPENID;
-          r->trade_type = order->trade_type;
           r->trade_state = order->state == TRADE_REVOKED ? "REVOKED" : "SUCCESS";
-          r->total_fee = order->total_fee;
-          r->body = order_get (order, "body");
-          r->attach = order_get (order, "attach");
           g_ptr_array_add (records, r);
           any = TRUE;
         }
@@ -1248,26 +1270,14 @@ api_downloadbill (Call        *call,
           /* §11: a refund is on the bill of the day it was requested. */
           if (!same_day (refund->created, bill_date))
             continue;
-          r = g_new0 (WxpaySimBillRecord, 1);
-          r->kind = WXPAY_SIM_BILL_REFUND;
+          r = bill_record_new (self, order, WXPAY_SIM_BILL_REFUND);
           r->time = refund->created;
-          r->pay_time = order->paid_at;
           r->refund_success_time = call->now >= refund->done_at ? refund->done_at : 0;
-          r->appid = self->appid;
-          r->mch_id = self->mch_id;
-          r->device_info = order_get (order, "device_info");
-          r->transaction_id = order->transaction_id;
-          r->out_trade_no = order->out_trade_no;
-          r->openid = SIM_OPENID;
-          r->trade_type = order->trade_type;
           r->trade_state = "REFUND";
-          r->total_fee = order->total_fee;
           r->refund_id = refund->refund_id;
           r->out_refund_no = refund->out_refund_no;
           r->refund_fee = refund->refund_fee;
           r->refund_status = refund_status (refund, call->now);
-          r->body = order_get (order, "body");
-          r->attach = order_get (order, "attach");
           g_ptr_array_add (records, r);
           any = TRUE;
         }
@@ -1368,12 +1378,8 @@ api_micropay (Call *call)
 
   if (missing != NULL)
     return finish_answer (call, lack_params (call, missing));
-  if (!wxpay_out_trade_no_is_valid (out_trade_no))
-    return format_error ("out_trade_no");
-  if (!is_positive_int (wxpay_params_get (call->req, "total_fee"), &total_fee))
-    return fail_bytes ("invalid total_fee");
-  if (!max_length_ok (call->req, "body", 127))
-    return fail_bytes ("body参数长度有误");
+  if ((bad = check_order_fields (call, out_trade_no, &total_fee)) != NULL)
+    return bad;
   ip = g_inet_address_new_from_string (wxpay_params_get (call->req, "spbill_create_ip"));
   if (ip == NULL)
     return format_error ("spbill_create_ip");
@@ -2350,6 +2356,23 @@ apply_action (WxpaySimServer *self,
   return TRUE;
 }
 
+/* The in-process control API: @action on the order @out_trade_no. */
+static gboolean
+apply_named_action (WxpaySimServer *self,
+                    const char     *out_trade_no,
+                    OrderAction     action,
+                    GError        **error)
+{
+  SimOrder *order = g_hash_table_lookup (self->orders, out_trade_no);
+
+  if (order == NULL)
+    {
+      g_set_error (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST, "no order %s", out_trade_no);
+      return FALSE;
+    }
+  return apply_action (self, order, action, error);
+}
+
 static guint
 status_for_error (const GError *error)
 {
@@ -3098,19 +3121,10 @@ wxpay_sim_server_pay (WxpaySimServer *self,
                       const char     *out_trade_no,
                       GError        **error)
 {
-  SimOrder *order;
-
   g_return_val_if_fail (WXPAY_IS_SIM_SERVER (self), FALSE);
   g_return_val_if_fail (out_trade_no != NULL, FALSE);
 
-  order = g_hash_table_lookup (self->orders, out_trade_no);
-  if (order == NULL)
-    {
-      g_set_error (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST, "no order %s", out_trade_no);
-      return FALSE;
-    }
-
-  return apply_action (self, order, ACTION_PAY, error);
+  return apply_named_action (self, out_trade_no, ACTION_PAY, error);
 }
 
 /**
@@ -3128,17 +3142,10 @@ wxpay_sim_server_set_user_paying (WxpaySimServer *self,
                                   const char     *out_trade_no,
                                   GError        **error)
 {
-  SimOrder *order;
-
   g_return_val_if_fail (WXPAY_IS_SIM_SERVER (self), FALSE);
+  g_return_val_if_fail (out_trade_no != NULL, FALSE);
 
-  order = g_hash_table_lookup (self->orders, out_trade_no);
-  if (order == NULL)
-    {
-      g_set_error (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST, "no order %s", out_trade_no);
-      return FALSE;
-    }
-  return apply_action (self, order, ACTION_USERPAYING, error);
+  return apply_named_action (self, out_trade_no, ACTION_USERPAYING, error);
 }
 
 /**
@@ -3156,17 +3163,10 @@ wxpay_sim_server_fail (WxpaySimServer *self,
                        const char     *out_trade_no,
                        GError        **error)
 {
-  SimOrder *order;
-
   g_return_val_if_fail (WXPAY_IS_SIM_SERVER (self), FALSE);
+  g_return_val_if_fail (out_trade_no != NULL, FALSE);
 
-  order = g_hash_table_lookup (self->orders, out_trade_no);
-  if (order == NULL)
-    {
-      g_set_error (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST, "no order %s", out_trade_no);
-      return FALSE;
-    }
-  return apply_action (self, order, ACTION_FAIL, error);
+  return apply_named_action (self, out_trade_no, ACTION_FAIL, error);
 }
 
 /**
