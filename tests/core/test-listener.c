@@ -396,26 +396,11 @@ test_http (Fixture       *f,
   g_assert_cmpuint (f->accepted + f->refused, ==, 0);
 }
 
-/* GIO's non-structured debug chatter reaches the TAP log in test mode: keep it for
- * G_MESSAGES_DEBUG only. */
-static void
-quiet_log_handler (const char     *domain,
-                   GLogLevelFlags  level,
-                   const char     *message,
-                   gpointer        user_data)
-{
-  if ((level & G_LOG_LEVEL_DEBUG) != 0 && g_getenv ("G_MESSAGES_DEBUG") == NULL)
-    return;
-  g_log_default_handler (domain, level, message, user_data);
-}
-
 int
 main (int   argc,
       char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
-  g_log_set_debug_enabled (g_getenv ("G_MESSAGES_DEBUG") != NULL);
-  g_log_set_default_handler (quiet_log_handler, NULL);
+  saoma_test_init (&argc, &argv);
 
 #define ADD(path, func) \
   g_test_add ("/listener/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)

@@ -303,14 +303,6 @@ typedef struct {
   gboolean        crossed;  /* a payment fell on another day (midnight during the run) */
 } Live;
 
-static void
-wait_cb (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
 /* Creates and pays @out_trade_no at the simulator; returns its time_end (µs UTC). */
 static gint64
 sim_pay (Live       *live,
@@ -436,7 +428,7 @@ live_round (void)
 
   if (!live.crossed)
     {
-      saoma_reconcile_run_async (live.client, live.ledger, &live.day, NULL, wait_cb, &result);
+      saoma_reconcile_run_async (live.client, live.ledger, &live.day, NULL, saoma_test_result_cb, &result);
       while (result == NULL)
         g_main_context_iteration (NULL, TRUE);
       reconcile = saoma_reconcile_run_finish (result, &error);
@@ -509,7 +501,7 @@ test_live_no_bill (void)
 
   g_date_clear (&date, 1);
   g_date_set_dmy (&date, 20, G_DATE_NOVEMBER, 2026);
-  saoma_reconcile_run_async (client, ledger, &date, NULL, wait_cb, &result);
+  saoma_reconcile_run_async (client, ledger, &date, NULL, saoma_test_result_cb, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   reconcile = saoma_reconcile_run_finish (result, &error);

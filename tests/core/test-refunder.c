@@ -598,16 +598,6 @@ test_notenough (Fixture       *fixture,
   }
 }
 
-static void
-resume_done_cb (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  Wait *wait = user_data;
-
-  wait->result = g_object_ref (result);
-}
-
 /* Crash after writing, before sending: the next start sends it, once. */
 static void
 test_resume_created (Fixture       *fixture,
@@ -625,7 +615,7 @@ test_resume_created (Fixture       *fixture,
                                              150, "crash", &error);
   g_assert_no_error (error);
 
-  saoma_refunder_resume_async (fixture->refunder, NULL, resume_done_cb, &wait);
+  saoma_refunder_resume_async (fixture->refunder, NULL, wait_cb, &wait);
   drive_until (fixture, &wait);
   resumed = saoma_refunder_resume_finish (fixture->refunder, wait.result, &error);
   g_object_unref (wait.result);
@@ -663,7 +653,7 @@ test_resume_without_certificate (Fixture       *fixture,
                            WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
                            WXPAY_SIM_DEFAULT_KEY);
   saoma_refunder_set_client (fixture->refunder, bare);
-  saoma_refunder_resume_async (fixture->refunder, NULL, resume_done_cb, &wait);
+  saoma_refunder_resume_async (fixture->refunder, NULL, wait_cb, &wait);
   drive_until (fixture, &wait);
   g_assert_cmpuint (saoma_refunder_resume_finish (fixture->refunder, wait.result, &error), ==, 1);
   g_object_unref (wait.result);
@@ -675,7 +665,7 @@ test_resume_without_certificate (Fixture       *fixture,
   g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 0);
 
   saoma_refunder_set_client (fixture->refunder, fixture->client);
-  saoma_refunder_resume_async (fixture->refunder, NULL, resume_done_cb, &wait2);
+  saoma_refunder_resume_async (fixture->refunder, NULL, wait_cb, &wait2);
   drive_until (fixture, &wait2);
   g_assert_cmpuint (saoma_refunder_resume_finish (fixture->refunder, wait2.result, &error), ==,
                     1);
@@ -777,21 +767,14 @@ test_hint (Fixture       *fixture,
 
 /* Refund notifications (§10) through the listener ------------------------------------------ */
 
-typedef struct {
-  guint accepted;
-  guint refused;
-} Handled;
-
+/* handled[TRUE] counts the notifications answered SUCCESS, handled[FALSE] the refused ones. */
 static void
 refund_handled_cb (SaomaNotifyListener *listener,
                    const char          *out_refund_no,
                    gboolean             accepted,
-                   Handled             *handled)
+                   guint               *handled)
 {
-  if (accepted)
-    handled->accepted++;
-  else
-    handled->refused++;
+  handled[accepted != FALSE]++;
 }
 
 static guint
@@ -908,12 +891,12 @@ test_notification (Fixture       *fixture,
   g_autofree char *unknown = NULL;
   g_autofree char *out_refund_no = NULL;
   const char *refund_uri;
-  Handled handled = { 0 };
+  guint handled[2] = { 0, 0 };
   Wait wait = { NULL };
   gint64 before;
 
   saoma_notify_listener_set_refunder (listener, fixture->refunder);
-  g_signal_connect (listener, "refund-handled", G_CALLBACK (refund_handled_cb), &handled);
+  g_signal_connect (listener, "refund-handled", G_CALLBACK (refund_handled_cb), handled);
   g_assert_true (saoma_notify_listener_listen (listener, "127.0.0.1", 0, &error));
   g_assert_no_error (error);
   g_assert_true (g_str_has_suffix (saoma_notify_listener_get_refund_uri (listener),
@@ -941,8 +924,8 @@ test_notification (Fixture       *fixture,
   post_xml (session, saoma_notify_listener_get_uri (listener), wrong_key, "FAIL");
   post_xml (session, refund_uri, wrong_mch, "FAIL");
   post_xml (session, refund_uri, "<xml><return_code>SUCCESS</return_code></xml>", "FAIL");
-  g_assert_cmpuint (handled.refused, ==, 4);
-  g_assert_cmpuint (handled.accepted, ==, 0);
+  g_assert_cmpuint (handled[FALSE], ==, 4);
+  g_assert_cmpuint (handled[TRUE], ==, 0);
   g_assert_null (wait.result);
   g_assert_cmpuint (count_refundqueries (fixture, out_trade_no), ==, 0);
   g_clear_pointer (&rows, g_ptr_array_unref);
@@ -958,7 +941,7 @@ test_notification (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_cmpint (row->state, ==, SAOMA_REFUND_SUCCESS);
   g_assert_cmpint (saoma_clock_now (fixture->clock), ==, before);
-  g_assert_cmpuint (handled.accepted, >=, 1);
+  g_assert_cmpuint (handled[TRUE], >=, 1);
   g_assert_cmpuint (count_refundqueries (fixture, out_trade_no), ==, 1);
 
   /* Duplicates (also after the refund is final): SUCCESS, nothing else happens. */

@@ -30,6 +30,15 @@ char            *saoma_test_paid_order        (WxpaySimServer *sim,
                                                SaomaLedger    *ledger,
                                                gint64          amount);
 
+/* g_test_init(), with GIO's debug chatter kept out of the TAP log unless G_MESSAGES_DEBUG. */
+void             saoma_test_init              (int           *argc,
+                                               char        ***argv);
+
+/* A GAsyncReadyCallback storing a reference to the result in *(GAsyncResult **) @user_data. */
+void             saoma_test_result_cb         (GObject      *source,
+                                               GAsyncResult *result,
+                                               gpointer      user_data);
+
 gboolean         saoma_test_guard_cb          (gpointer data);
 
 /* Spins the default main context until @cond holds; fails the test after @seconds. */
