@@ -30,6 +30,7 @@
 #define SEND_MARGIN_US (2 * G_USEC_PER_SEC)
 
 typedef struct _Driver Driver;
+typedef struct _GatewayCall GatewayCall;
 
 struct _SaomaCheckout
 {
@@ -115,6 +116,7 @@ struct _Driver
   GQueue             writes;           /* PendingWrite* not yet started */
   gboolean           writing;
   gboolean           net_busy;
+  const GatewayCall *call;             /* the request in flight when net_busy */
   guint              timer_id;
   guint              tick_id;
   GTask             *recover_task;     /* counts this driver until it is final */
@@ -489,6 +491,22 @@ error_code_name (const GError *error)
 
 /* --- Ledger writes ------------------------------------------------------------------------- */
 
+/* Completes a recovery (once): with @error, or with the count of attempts it resumed. */
+static void
+recover_return (GTask  *task,
+                GError *error)
+{
+  RecoverData *data = g_task_get_task_data (task);
+
+  data->returned = TRUE;
+  g_cancellable_disconnect (g_task_get_cancellable (task), data->cancelled_id);
+  data->cancelled_id = 0;
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_int (task, data->count);
+}
+
 static void
 recover_driver_done (Driver *d)
 {
@@ -503,12 +521,7 @@ recover_driver_done (Driver *d)
   data->pending--;
 
   if (data->pending == 0 && !data->returned)
-    {
-      data->returned = TRUE;
-      g_cancellable_disconnect (g_task_get_cancellable (task), data->cancelled_id);
-      data->cancelled_id = 0;
-      g_task_return_int (task, data->count);
-    }
+    recover_return (task, NULL);
 }
 
 static void driver_write_next (Driver *d);
@@ -798,35 +811,80 @@ build_by_out_trade_no (Driver *d)
   return params;
 }
 
+/* One kind of gateway request: how it is sent and answered, what the driver makes of the
+ * answer (@answer is NULL when @error is set), and its crash points. */
+struct _GatewayCall
+{
+  void          (*start)    (WxpayClient         *client,
+                             const WxpayParams   *request,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data);
+  WxpayParams * (*finish)   (WxpayClient   *client,
+                             GAsyncResult  *result,
+                             GError       **error);
+  void          (*answered) (Driver            *d,
+                             const WxpayParams *answer,
+                             const GError      *error,
+                             gint64             now);
+  const char    *before;
+  const char    *after;
+};
+
 static void
-unifiedorder_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+gateway_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
 {
   Driver *d = user_data;
+  const GatewayCall *call = d->call;
   g_autoptr(WxpayParams) answer = NULL;
   g_autoptr(GError) error = NULL;
-  const char *code_url;
-  gint64 now;
 
-  answer = wxpay_client_unifiedorder_finish (WXPAY_CLIENT (object), result, &error);
+  answer = call->finish (WXPAY_CLIENT (object), result, &error);
   d->net_busy = FALSE;
+  d->call = NULL;
 
-  if (d->checkout == NULL)
+  /* Once the engine is gone nobody decides anything for this attempt any more. */
+  if (d->checkout != NULL)
     {
-      driver_unref (d);
-      return;
+      crash_point (call->after);
+      call->answered (d, answer, error, now_us (d));
+      sync_properties (d->checkout);
+      driver_step (d);
     }
 
-  crash_point ("after-send");
-  now = now_us (d);
+  driver_unref (d);
+}
+
+/* At most one request per driver is in flight (driver_step() waits for net_busy). */
+static void
+driver_send (Driver            *d,
+             const GatewayCall *call,
+             const WxpayParams *request)
+{
+  d->net_busy = TRUE;
+  d->call = call;
+  crash_point (call->before);
+  call->start (d->client, request, d->checkout->cancellable, gateway_cb, driver_ref (d));
+}
+
+static void
+unifiedorder_answered (Driver            *d,
+                       const WxpayParams *answer,
+                       const GError      *gateway_error,
+                       gint64             now)
+{
+  g_autoptr(GError) malformed = NULL;
+  const GError *error = gateway_error;
+  const char *code_url;
 
   code_url = answer ? wxpay_params_get (answer, "code_url") : NULL;
   if (answer != NULL && (code_url == NULL || *code_url == '\0'))
     {
-      g_clear_pointer (&answer, wxpay_params_unref);
-      g_set_error_literal (&error, WXPAY_ERROR, WXPAY_ERROR_MALFORMED_RESPONSE,
-                           "unifiedorder answer has no code_url");
+      answer = NULL;
+      error = malformed = g_error_new_literal (WXPAY_ERROR, WXPAY_ERROR_MALFORMED_RESPONSE,
+                                               "unifiedorder answer has no code_url");
     }
 
   if (answer != NULL)
@@ -900,29 +958,25 @@ unifiedorder_cb (GObject      *object,
       driver_event (d, "response", "unifiedorder rejected (%s) after an unknown outcome, "
                     "querying", error_code_name (error));
     }
-
-  sync_properties (d->checkout);
-  driver_step (d);
-  driver_unref (d);
 }
+
+static const GatewayCall unifiedorder_call = {
+  wxpay_client_unifiedorder_async, wxpay_client_unifiedorder_finish, unifiedorder_answered,
+  "before-send", "after-send",
+};
 
 static void
 driver_send_unifiedorder (Driver *d)
 {
-  const WxpayParams *request = d->request;
-
   d->want_send = FALSE;
   d->not_exist = FALSE;
   d->sent = TRUE;
   d->requested = TRUE;
   d->last_send_at = now_us (d);
-  d->net_busy = TRUE;
 
   driver_event (d, "request", "unifiedorder total_fee=%" G_GINT64_FORMAT " time_expire=%s",
-                d->amount, wxpay_params_get (request, "time_expire"));
-  crash_point ("before-send");
-  wxpay_client_unifiedorder_async (d->client, request, d->checkout->cancellable,
-                                   unifiedorder_cb, driver_ref (d));
+                d->amount, wxpay_params_get (d->request, "time_expire"));
+  driver_send (d, &unifiedorder_call, d->request);
 }
 
 static gint64
@@ -962,27 +1016,13 @@ driver_mark_paid (Driver            *d,
 }
 
 static void
-orderquery_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
+orderquery_answered (Driver            *d,
+                     const WxpayParams *answer,
+                     const GError      *error,
+                     gint64             now)
 {
-  Driver *d = user_data;
-  g_autoptr(WxpayParams) answer = NULL;
-  g_autoptr(GError) error = NULL;
   const char *trade_state;
-  gint64 now;
 
-  answer = wxpay_client_orderquery_finish (WXPAY_CLIENT (object), result, &error);
-  d->net_busy = FALSE;
-
-  if (d->checkout == NULL)
-    {
-      driver_unref (d);
-      return;
-    }
-
-  crash_point ("after-query");
-  now = now_us (d);
   d->last_query_at = now;
 
   if (answer == NULL)
@@ -1011,7 +1051,7 @@ orderquery_cb (GObject      *object,
           if (d->reopened)
             d->reopened = FALSE;
         }
-      goto out;
+      return;
     }
 
   if (g_strcmp0 (wxpay_params_get (answer, "out_trade_no"), d->out_trade_no) != 0 &&
@@ -1019,7 +1059,7 @@ orderquery_cb (GObject      *object,
     {
       g_warning ("%s: orderquery answered for another out_trade_no", d->out_trade_no);
       driver_event (d, "response", "orderquery answer for another out_trade_no, ignored");
-      goto out;
+      return;
     }
 
   trade_state = wxpay_params_get (answer, "trade_state");
@@ -1049,19 +1089,19 @@ orderquery_cb (GObject      *object,
           driver_set_error (d, mismatch);
           d->amount_mismatch = TRUE;
           driver_event (d, "note", "amount mismatch in orderquery: not marked paid");
-          goto out;
+          return;
         }
 
       if (d->state != SAOMA_ATTEMPT_PAID)
         driver_mark_paid (d, answer, "orderquery trade_state=SUCCESS");
-      goto out;
+      return;
     }
 
   if (d->reopened)
     {
       /* A notification made us re-check a final attempt; WeChat does not confirm it. */
       d->reopened = FALSE;
-      goto out;
+      return;
     }
 
   if (g_strcmp0 (trade_state, "NOTPAY") == 0 || g_strcmp0 (trade_state, "USERPAYING") == 0 ||
@@ -1092,7 +1132,7 @@ orderquery_cb (GObject      *object,
           d->want_send = TRUE;
           d->send_at = now;
         }
-      goto out;
+      return;
     }
 
   if (g_strcmp0 (trade_state, "CLOSED") == 0 || g_strcmp0 (trade_state, "REVOKED") == 0)
@@ -1101,7 +1141,7 @@ orderquery_cb (GObject      *object,
 
       d->exists = TRUE;
       driver_transition (d, SAOMA_ATTEMPT_CLOSED, detail);
-      goto out;
+      return;
     }
 
   if (g_strcmp0 (trade_state, "PAYERROR") == 0)
@@ -1113,16 +1153,16 @@ orderquery_cb (GObject      *object,
 
       d->exists = TRUE;
       driver_fail (d, payerror, "orderquery trade_state=PAYERROR");
-      goto out;
+      return;
     }
 
   g_warning ("%s: unexpected trade_state %s", d->out_trade_no, trade_state ?: "(none)");
-
-out:
-  sync_properties (d->checkout);
-  driver_step (d);
-  driver_unref (d);
 }
+
+static const GatewayCall orderquery_call = {
+  wxpay_client_orderquery_async, wxpay_client_orderquery_finish, orderquery_answered,
+  "before-query", "after-query",
+};
 
 static void
 driver_send_orderquery (Driver *d)
@@ -1130,35 +1170,16 @@ driver_send_orderquery (Driver *d)
   g_autoptr(WxpayParams) request = build_by_out_trade_no (d);
 
   d->want_query = FALSE;
-  d->net_busy = TRUE;
   d->last_query_at = now_us (d);
-
-  crash_point ("before-query");
-  wxpay_client_orderquery_async (d->client, request, d->checkout->cancellable,
-                                 orderquery_cb, driver_ref (d));
+  driver_send (d, &orderquery_call, request);
 }
 
 static void
-closeorder_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
+closeorder_answered (Driver            *d,
+                     const WxpayParams *answer,
+                     const GError      *error,
+                     gint64             now)
 {
-  Driver *d = user_data;
-  g_autoptr(WxpayParams) answer = NULL;
-  g_autoptr(GError) error = NULL;
-  gint64 now;
-
-  answer = wxpay_client_closeorder_finish (WXPAY_CLIENT (object), result, &error);
-  d->net_busy = FALSE;
-
-  if (d->checkout == NULL)
-    {
-      driver_unref (d);
-      return;
-    }
-
-  crash_point ("after-close");
-  now = now_us (d);
   driver_event (d, "response", "closeorder → %s", error_code_name (error));
   /* Whatever happens next, never close again sooner than this. */
   d->close_retry_at = now + (gint64)d->checkout->config->slow_poll_interval_ms * 1000;
@@ -1189,21 +1210,20 @@ closeorder_cb (GObject      *object,
       /* TRADE_STATE_ERROR and the like: ask what state the order is in. */
       d->want_query = TRUE;
     }
-
-  driver_step (d);
-  driver_unref (d);
 }
+
+static const GatewayCall closeorder_call = {
+  wxpay_client_closeorder_async, wxpay_client_closeorder_finish, closeorder_answered,
+  "before-close", "after-close",
+};
 
 static void
 driver_send_closeorder (Driver *d)
 {
   g_autoptr(WxpayParams) request = build_by_out_trade_no (d);
 
-  d->net_busy = TRUE;
   driver_event (d, "request", "closeorder");
-  crash_point ("before-close");
-  wxpay_client_closeorder_async (d->client, request, d->checkout->cancellable,
-                                 closeorder_cb, driver_ref (d));
+  driver_send (d, &closeorder_call, request);
 }
 
 /* --- The decision ------------------------------------------------------------------------- */
@@ -1241,6 +1261,18 @@ query_due (Driver *d,
   return d->last_query_at + (gint64)interval_ms * 1000;
 }
 
+/* The cashier gave up before unifiedorder left: nothing can exist at WeChat. */
+static void
+driver_fail_unsent (Driver     *d,
+                    const char *detail)
+{
+  g_autoptr(GError) error = g_error_new_literal (SAOMA_CHECKOUT_ERROR,
+                                                 SAOMA_CHECKOUT_ERROR_CANCELLED,
+                                                 "Cancelled before it was sent");
+
+  driver_fail (d, error, detail);
+}
+
 typedef enum {
   ACT_NONE,
   ACT_SEND,
@@ -1274,11 +1306,7 @@ driver_step (Driver *d)
       /* A fresh attempt: SUBMITTED is durable before the request leaves. */
       if (driver_giving_up (d))
         {
-          g_autoptr(GError) error = g_error_new_literal (SAOMA_CHECKOUT_ERROR,
-                                                         SAOMA_CHECKOUT_ERROR_CANCELLED,
-                                                         "Cancelled before it was sent");
-
-          driver_fail (d, error, "cancelled before unifiedorder was sent");
+          driver_fail_unsent (d, "cancelled before unifiedorder was sent");
           return;
         }
       d->sent = TRUE;
@@ -1291,11 +1319,7 @@ driver_step (Driver *d)
   if (!d->requested && driver_giving_up (d))
     {
       /* SUBMITTED is on record but the cashier gave up before the request left. */
-      g_autoptr(GError) error = g_error_new_literal (SAOMA_CHECKOUT_ERROR,
-                                                     SAOMA_CHECKOUT_ERROR_CANCELLED,
-                                                     "Cancelled before it was sent");
-
-      driver_fail (d, error, "given up before unifiedorder was sent");
+      driver_fail_unsent (d, "given up before unifiedorder was sent");
       return;
     }
 
@@ -2143,10 +2167,7 @@ list_unfinished_cb (GObject      *object,
 
   if (attempts == NULL)
     {
-      data->returned = TRUE;
-      g_cancellable_disconnect (g_task_get_cancellable (task), data->cancelled_id);
-      data->cancelled_id = 0;
-      g_task_return_error (task, g_steal_pointer (&error));
+      recover_return (task, g_steal_pointer (&error));
       return;
     }
 
@@ -2203,12 +2224,7 @@ list_unfinished_cb (GObject      *object,
     }
 
   if (data->pending == 0)
-    {
-      data->returned = TRUE;
-      g_cancellable_disconnect (g_task_get_cancellable (task), data->cancelled_id);
-      data->cancelled_id = 0;
-      g_task_return_int (task, data->count);
-    }
+    recover_return (task, NULL);
   else
     {
       for (guint i = 0; i < started->len; i++)
