@@ -2336,6 +2336,7 @@ out:
   return ret;
 }
 
+/* Reports and refund recovery (added for the day close and the refunder, issue 7). */
 
 /**
  * saoma_ledger_list_refunds_succeeded_sync:

@@ -101,8 +101,9 @@ const char  *saoma_ledger_get_path     (SaomaLedger *self);
 /* $XDG_DATA_HOME/saoma/ledger.db */
 char        *saoma_ledger_default_path (void);
 
-/* Inserts a CREATED attempt (synchronous=FULL) with a "transition" event. Fails with
- * SAOMA_LEDGER_ERROR_EXISTS when the out_trade_no is already there. */
+/* Inserts a CREATED attempt (synchronous=FULL) with a "transition" event, and its request
+ * text (saoma_attempt_set_request()) stored as it is. Fails with SAOMA_LEDGER_ERROR_EXISTS
+ * when the out_trade_no is already there. */
 void          saoma_ledger_insert_attempt_async  (SaomaLedger        *self,
                                                   SaomaAttempt       *attempt,
                                                   GCancellable       *cancellable,
