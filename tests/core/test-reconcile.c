@@ -310,31 +310,12 @@ sim_pay (Live       *live,
          gint64      amount,
          char      **out_transaction_id)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(WxpayParams) request = wxpay_params_new ();
-  g_autoptr(WxpayParams) answer = NULL;
-  g_autoptr(WxpayParams) query = wxpay_params_new ();
   g_autoptr(WxpayParams) queried = NULL;
   g_autoptr(GDateTime) paid = NULL;
   g_autoptr(GDateTime) local = NULL;
   GDate day;
 
-  wxpay_params_set (request, "body", "对账测试");
-  wxpay_params_set (request, "out_trade_no", out_trade_no);
-  wxpay_params_set_int64 (request, "total_fee", amount);
-  wxpay_params_set (request, "spbill_create_ip", "127.0.0.1");
-  wxpay_params_set (request, "notify_url", "http://127.0.0.1:9/notify");
-  wxpay_params_set (request, "trade_type", "NATIVE");
-  wxpay_params_set (request, "product_id", "SAOMA");
-  answer = saoma_test_call_sync (live->client, "/pay/unifiedorder", request, &error);
-  g_assert_no_error (error);
-  g_assert_true (wxpay_sim_server_pay (live->sim, out_trade_no, &error));
-  g_assert_no_error (error);
-
-  wxpay_params_set (query, "out_trade_no", out_trade_no);
-  queried = saoma_test_call_sync (live->client, "/pay/orderquery", query, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (wxpay_params_get (queried, "trade_state"), ==, "SUCCESS");
+  queried = saoma_test_sim_pay (live->sim, live->client, out_trade_no, amount, "对账测试");
   paid = wxpay_time_parse (wxpay_params_get (queried, "time_end"));
   g_assert_nonnull (paid);
   if (out_transaction_id != NULL)

@@ -94,27 +94,20 @@ saoma_test_call_sync (WxpayClient       *client,
   return wxpay_client_call_finish (client, result, error);
 }
 
-char *
-saoma_test_paid_order (WxpaySimServer *sim,
-                       WxpayClient    *client,
-                       SaomaLedger    *ledger,
-                       gint64          amount)
+WxpayParams *
+saoma_test_sim_pay (WxpaySimServer *sim,
+                    WxpayClient    *client,
+                    const char     *out_trade_no,
+                    gint64          amount,
+                    const char     *body)
 {
-  static guint serial;
   g_autoptr(GError) error = NULL;
   g_autoptr(WxpayParams) request = wxpay_params_new ();
   g_autoptr(WxpayParams) answer = NULL;
   g_autoptr(WxpayParams) query = wxpay_params_new ();
-  g_autoptr(WxpayParams) queried = NULL;
-  g_autoptr(SaomaAttempt) attempt = NULL;
-  g_autoptr(SaomaAttempt) inserted = NULL;
-  g_autoptr(SaomaAttempt) paid = NULL;
-  g_autofree char *out_trade_no = g_strdup_printf ("T01REF%08u%04u",
-                                                   g_random_int_range (0, 99999999), ++serial);
-  SaomaAttemptUpdate update = { 0 };
-  gint64 now = g_get_real_time ();
+  WxpayParams *queried;
 
-  wxpay_params_set (request, "body", "退款测试");
+  wxpay_params_set (request, "body", body);
   wxpay_params_set (request, "out_trade_no", out_trade_no);
   wxpay_params_set_int64 (request, "total_fee", amount);
   wxpay_params_set (request, "spbill_create_ip", "127.0.0.1");
@@ -131,7 +124,27 @@ saoma_test_paid_order (WxpaySimServer *sim,
   queried = saoma_test_call_sync (client, "/pay/orderquery", query, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (wxpay_params_get (queried, "trade_state"), ==, "SUCCESS");
+  return queried;
+}
 
+char *
+saoma_test_paid_order (WxpaySimServer *sim,
+                       WxpayClient    *client,
+                       SaomaLedger    *ledger,
+                       gint64          amount)
+{
+  static guint serial;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WxpayParams) queried = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(SaomaAttempt) inserted = NULL;
+  g_autoptr(SaomaAttempt) paid = NULL;
+  g_autofree char *out_trade_no = g_strdup_printf ("T01REF%08u%04u",
+                                                   g_random_int_range (0, 99999999), ++serial);
+  SaomaAttemptUpdate update = { 0 };
+  gint64 now = g_get_real_time ();
+
+  queried = saoma_test_sim_pay (sim, client, out_trade_no, amount, "退款测试");
   attempt = saoma_attempt_new (out_trade_no, amount, "退款测试", "T01", now,
                                now + 300 * G_USEC_PER_SEC);
   inserted = saoma_ledger_insert_attempt_sync (ledger, attempt, &error);

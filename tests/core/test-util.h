@@ -23,6 +23,13 @@ WxpayParams     *saoma_test_call_sync         (WxpayClient       *client,
                                                const WxpayParams *request,
                                                GError           **error);
 
+/* An order created and paid at @sim through @client; returns the orderquery answer (SUCCESS). */
+WxpayParams     *saoma_test_sim_pay           (WxpaySimServer *sim,
+                                               WxpayClient    *client,
+                                               const char     *out_trade_no,
+                                               gint64          amount,
+                                               const char     *body);
+
 /* An order created and paid at @sim through @client, and the same order PAID in @ledger (what
  * the checkout engine would have written). Returns its out_trade_no. */
 char            *saoma_test_paid_order        (WxpaySimServer *sim,
