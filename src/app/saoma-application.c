@@ -839,6 +839,12 @@ saoma_application_run (int    argc,
   g_autoptr(SaomaApplication) app = NULL;
 
   app = saoma_application_new ();
+  /* The headless commands are parsed before GApplication sees argv (main.c); say they exist. */
+  g_application_set_option_context_description (
+    G_APPLICATION (app),
+    _("Without options, Saoma opens the cashier window. Headless commands that need no display: "
+      "--charge AMOUNT, --recover, --export-day DATE, --reconcile DATE, --close-day DATE, "
+      "--day-report DATE. Run “saoma --charge 1 --help” for their options."));
 
   return g_application_run (G_APPLICATION (app), argc, argv);
 }
