@@ -11,6 +11,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -151,6 +152,18 @@ process_cpu_seconds (const char *pid)
   return (g_ascii_strtod (fields[11], NULL) + g_ascii_strtod (fields[12], NULL)) / sysconf (_SC_CLK_TCK);
 }
 
+/* CPU seconds (user + system) used so far by this process: the client side. */
+static double
+self_cpu_seconds (void)
+{
+  struct rusage usage;
+
+  if (getrusage (RUSAGE_SELF, &usage) != 0)
+    return -1;
+  return usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 +
+         usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+}
+
 static gint
 compare_int64 (gconstpointer a,
                gconstpointer b)
@@ -177,6 +190,8 @@ main (int   argc,
   double elapsed;
   double cpu0;
   double cpu1;
+  double self0;
+  double self1;
 
   if (argc > 1)
     path = g_strdup (argv[1]);
@@ -213,6 +228,7 @@ main (int   argc,
   bench.loop = g_main_loop_new (NULL, FALSE);
 
   cpu0 = process_cpu_seconds (g_subprocess_get_identifier (sim));
+  self0 = self_cpu_seconds ();
   t0 = g_get_monotonic_time ();
   bench.deadline = t0 + (gint64)(seconds * G_USEC_PER_SEC);
   for (guint i = 0; i < concurrency; i++)
@@ -220,16 +236,26 @@ main (int   argc,
   g_main_loop_run (bench.loop);
   elapsed = (double)(g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
   cpu1 = process_cpu_seconds (g_subprocess_get_identifier (sim));
+  self1 = self_cpu_seconds ();
 
   g_array_sort (bench.latencies, compare_int64);
-  printf ("bench-sim: %s, %u in flight, %.2f s\n", url, concurrency, elapsed);
+  printf ("bench-sim: %s, %u in flight over %u clients, %.1f s asked, %.2f s run\n", url,
+          concurrency, bench.clients->len, seconds, elapsed);
   printf ("bench-sim: %" G_GUINT64_FORMAT " unifiedorder+orderquery round trips, %" G_GUINT64_FORMAT
           " errors\n", bench.pairs, bench.errors);
   printf ("bench-sim: %.0f round trips/s (%.0f requests/s)\n", bench.pairs / elapsed,
           2 * bench.pairs / elapsed);
   if (cpu0 >= 0 && cpu1 > cpu0)
-    printf ("bench-sim: wxpay-sim used %.2f CPU s: %.0f requests per CPU second on its side\n",
-            cpu1 - cpu0, 2 * bench.pairs / (cpu1 - cpu0));
+    printf ("bench-sim: wxpay-sim used %.2f CPU s (%.0f%% of one core): %.0f requests per CPU "
+            "second on its side\n", cpu1 - cpu0, 100 * (cpu1 - cpu0) / elapsed,
+            2 * bench.pairs / (cpu1 - cpu0));
+  if (self0 >= 0 && self1 > self0)
+    printf ("bench-sim: client used %.2f CPU s (%.0f%% of one core): %.0f requests per CPU "
+            "second on its side\n", self1 - self0, 100 * (self1 - self0) / elapsed,
+            2 * bench.pairs / (self1 - self0));
+  if (cpu0 >= 0 && cpu1 > cpu0 && self0 >= 0 && self1 > self0)
+    printf ("bench-sim: simulator share of the CPU used: %.0f%%\n",
+            100 * (cpu1 - cpu0) / ((cpu1 - cpu0) + (self1 - self0)));
   if (bench.latencies->len > 0)
     printf ("bench-sim: pair latency p50 %.2f ms, p99 %.2f ms\n",
             g_array_index (bench.latencies, gint64, bench.latencies->len / 2) / 1000.0,
