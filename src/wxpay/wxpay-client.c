@@ -807,6 +807,15 @@ send_request (GTask      *task,
 
   /* A redirect would turn the POST into a GET or repeat it somewhere else. */
   soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  /* libsoup opens a new connection (TCP, TLS handshake, proxy lookup) for every request whose
+   * method is not idempotent, i.e. for every POST, unless told otherwise. Every v2 call may be
+   * repeated with identical fields (re-entry, wxpay-v2.md §0 item 6; queries only read), so a
+   * kept-alive connection may carry it. libsoup still never re-sends a POST by itself: one lost
+   * on a connection the server closed meanwhile fails as CONNECTION_LOST (outcome unknown), as
+   * any lost answer does. /secapi/ calls keep a fresh connection: the client certificate is
+   * presented in the handshake, which a reused connection may have done without it. */
+  if (!data->secapi)
+    soup_message_add_flags (msg, SOUP_MESSAGE_IDEMPOTENT);
   soup_message_set_request_body_from_bytes (msg, "text/xml; charset=utf-8", data->body);
   if (data->secapi)
     soup_message_set_tls_client_certificate (msg, self->tls_certificate);

@@ -489,6 +489,18 @@ test_exe_tls (void)
     g_assert_nonnull (strstr (error->message, "证书验证失败"));
     g_clear_error (&error);
 
+    /* An ordinary call first leaves a kept-alive connection whose handshake carried no
+     * certificate: the refund must not travel on it. */
+    {
+      g_autoptr(WxpayParams) q = wxpay_params_new ();
+      g_autoptr(WxpayParams) queried = NULL;
+
+      wxpay_params_set (q, "out_trade_no", no);
+      queried = sim_test_client_call (client, "/pay/orderquery", q, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (wxpay_params_get (queried, "trade_state"), ==, "SUCCESS");
+    }
+
     refund = sim_test_client_call (client, "/secapi/pay/refund", refund_req, &error);
     g_assert_no_error (error);
     g_assert_cmpstr (wxpay_params_get (refund, "refund_fee"), ==, "100");

@@ -48,6 +48,8 @@ typedef struct {
   GBytes       *bill_text;
   WxpayParams  *last_request;
   guint         n_requests;
+  guint         n_connections;   /* distinct client ports seen in a row */
+  guint16       last_port;
   gboolean      request_sign_ok;
   GAsyncResult *result;
 } Fixture;
@@ -124,6 +126,14 @@ server_cb (SoupServer        *server,
   Mode mode = f->mode;
 
   f->n_requests++;
+  {
+    GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+    guint16 port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote));
+
+    if (port != f->last_port)
+      f->n_connections++;
+    f->last_port = port;
+  }
 
   if (g_str_has_prefix (path, "/hang/"))
     mode = MODE_HANG;
@@ -576,6 +586,43 @@ test_connection_dropped (Fixture       *f,
   g_assert_cmpuint (f->n_requests, ==, 1);
 }
 
+/* Sequential calls share one kept-alive connection; one the server dropped is not reused. */
+static void
+test_keep_alive (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *drop = g_strconcat (f->base, "/drop", NULL);
+  g_autofree char *base = g_strdup (f->base);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(WxpayParams) answer = run_orderquery (f, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (answer);
+    }
+  g_assert_cmpuint (f->n_requests, ==, 3);
+  g_assert_cmpuint (f->n_connections, ==, 1);
+
+  g_object_set (f->client, "base-uri", drop, NULL);
+  g_assert_null (run_orderquery (f, &error));
+  g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_CONNECTION_LOST);
+  g_clear_error (&error);
+  g_assert_cmpuint (f->n_connections, ==, 1);
+
+  g_object_set (f->client, "base-uri", base, NULL);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(WxpayParams) answer = run_orderquery (f, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (answer);
+    }
+  g_assert_cmpuint (f->n_requests, ==, 6);
+  g_assert_cmpuint (f->n_connections, ==, 2);
+}
+
 static char *
 refused_base (void)
 {
@@ -860,6 +907,7 @@ main (int   argc,
   ADD ("hmac-round-trip", test_hmac_round_trip);
   ADD ("timeout", test_timeout);
   ADD ("connection-dropped", test_connection_dropped);
+  ADD ("keep-alive", test_keep_alive);
   ADD ("connection-refused", test_connection_refused);
   ADD ("failover-to-backup", test_failover_to_backup);
   ADD ("config-errors", test_config_errors);
