@@ -1027,6 +1027,14 @@ orderquery_answered (Driver            *d,
 
   if (answer == NULL)
     {
+      if (d->reopened && g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST))
+        {
+          /* A notification made us re-check a final attempt; WeChat does not confirm it. */
+          d->reopened = FALSE;
+          driver_event (d, "response", "orderquery → ORDERNOTEXIST, notification not confirmed");
+          return;
+        }
+
       if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST))
         {
           if (d->exists)
@@ -1046,10 +1054,10 @@ orderquery_answered (Driver            *d,
         }
       else
         {
+          /* A re-check asked for by a notification stays asked for: the listener has
+           * acknowledged it, so WeChat will not send it again. */
           if (set_str (&d->last_response, error_code_name (error)))
             driver_event (d, "response", "orderquery failed (%s)", error_code_name (error));
-          if (d->reopened)
-            d->reopened = FALSE;
         }
       return;
     }
@@ -1285,6 +1293,7 @@ driver_step (Driver *d)
 {
   SaomaCheckoutConfig *config;
   Action action = ACT_NONE;
+  gboolean recheck = FALSE;
   gint64 now, at = 0;
 
   if (d->checkout == NULL || !d->inserted || d->net_busy || d->writing ||
@@ -1294,14 +1303,24 @@ driver_step (Driver *d)
   config = d->checkout->config;
   now = now_us (d);
 
-  if (saoma_attempt_state_is_final (d->state) && !(d->reopened && d->state != SAOMA_ATTEMPT_PAID))
+  if (saoma_attempt_state_is_final (d->state))
     {
-      d->reopened = FALSE;
-      driver_stop_timers (d);
-      return;
+      if (!d->reopened || d->state == SAOMA_ATTEMPT_PAID)
+        {
+          d->reopened = FALSE;
+          driver_stop_timers (d);
+          return;
+        }
+      /* A notification contradicts a final attempt: only queries, until one answers. */
+      recheck = TRUE;
     }
 
-  if (!d->sent)
+  if (recheck)
+    {
+      action = ACT_QUERY;
+      at = d->want_query ? now : query_due (d, config->slow_poll_interval_ms);
+    }
+  else if (!d->sent)
     {
       /* A fresh attempt: SUBMITTED is durable before the request leaves. */
       if (driver_giving_up (d))
@@ -1315,15 +1334,13 @@ driver_step (Driver *d)
       driver_transition (d, SAOMA_ATTEMPT_SUBMITTED, "sending unifiedorder");
       return;
     }
-
-  if (!d->requested && driver_giving_up (d))
+  else if (!d->requested && driver_giving_up (d))
     {
       /* SUBMITTED is on record but the cashier gave up before the request left. */
       driver_fail_unsent (d, "given up before unifiedorder was sent");
       return;
     }
-
-  if (d->want_query || d->reopened)
+  else if (d->want_query || d->reopened)
     {
       action = ACT_QUERY;
       at = now;

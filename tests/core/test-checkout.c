@@ -852,6 +852,96 @@ test_amount_mismatch (Fixture       *f,
   g_assert_cmpuint (f->finished->len, ==, 0);
 }
 
+/* Drives a fresh attempt to FAILED the way a sale that never reached WeChat ends. */
+static char *
+fail_never_created (Fixture *f,
+                    gint64   amount)
+{
+  g_autofree char *otn = NULL;
+
+  set_faults (f, "{\"drop_before\":1.0,\"path\":\"/pay/unifiedorder\"}");
+  otn = charge (f, amount);
+  settle (f);
+  advance_by (f, NULL, 330, 5);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_FAILED);
+  set_faults (f, NULL);
+  return g_steal_pointer (&otn);
+}
+
+/* A notification for a FAILED attempt that WeChat does not know: the confirming query says
+ * ORDERNOTEXIST, and that is the end of it (no query loop). */
+static void
+test_notification_final_not_confirmed (Fixture       *f,
+                                       gconstpointer  data)
+{
+  g_autofree char *otn = fail_never_created (f, 820);
+  g_autofree char *events = NULL;
+  g_autoptr(WxpayParams) good = notification_for (otn, 820);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (saoma_checkout_apply_notification (f->checkout, good, &error));
+  g_assert_no_error (error);
+  /* settle() fails on its guard if queries never stop. */
+  settle (f);
+  advance_by (f, NULL, 60, 10);
+
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_FAILED);
+  assert_state (f, otn, SAOMA_ATTEMPT_FAILED);
+  g_assert_cmpuint (f->late->len, ==, 0);
+}
+
+/* A notification for a final attempt whose confirming query fails for a moment: the payment is
+ * still confirmed (the listener has already said SUCCESS, WeChat will not send it again). */
+static void
+test_notification_final_query_fails (Fixture       *f,
+                                     gconstpointer  data)
+{
+  g_autofree char *otn = fail_never_created (f, 830);
+  g_autoptr(WxpayParams) good = notification_for (otn, 830);
+  g_autoptr(WxpayParams) request = wxpay_params_new ();
+  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  GAsyncResult *result = NULL;
+  gint64 now = wxpay_sim_server_get_now (f->sim);
+  g_autoptr(GDateTime) start = g_date_time_new_from_unix_utc (now / G_USEC_PER_SEC);
+  g_autoptr(GDateTime) end = g_date_time_add_seconds (start, 300);
+  g_autofree char *time_start = wxpay_time_format (start);
+  g_autofree char *time_expire = wxpay_time_format (end);
+
+  /* WeChat has the order after all, and it was paid. */
+  wxpay_params_set (request, "body", "x");
+  wxpay_params_set (request, "out_trade_no", otn);
+  wxpay_params_set (request, "total_fee", "830");
+  wxpay_params_set (request, "spbill_create_ip", "127.0.0.1");
+  wxpay_params_set (request, "notify_url", "http://127.0.0.1:9/notify");
+  wxpay_params_set (request, "trade_type", "NATIVE");
+  wxpay_params_set (request, "product_id", "SAOMA");
+  wxpay_params_set (request, "time_start", time_start);
+  wxpay_params_set (request, "time_expire", time_expire);
+  wxpay_client_unifiedorder_async (f->client, request, NULL, store_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  answer = wxpay_client_unifiedorder_finish (f->client, result, &error);
+  g_assert_no_error (error);
+  g_object_unref (result);
+  pay (f, otn);
+
+  set_faults (f, "{\"systemerror\":1.0,\"path\":\"/pay/orderquery\"}");
+  g_assert_true (saoma_checkout_apply_notification (f->checkout, good, &error));
+  g_assert_no_error (error);
+  settle (f);
+  assert_state (f, otn, SAOMA_ATTEMPT_FAILED);
+
+  set_faults (f, NULL);
+  advance_by (f, NULL, 30, 2);
+
+  attempt = ledger_get (f, otn);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_true (saoma_attempt_get_late (attempt));
+  g_assert_cmpuint (f->late->len, ==, 1);
+}
+
 static void
 recover_cb (GObject      *object,
             GAsyncResult *result,
@@ -1176,6 +1266,8 @@ main (int   argc,
   ADD ("orderpaid-on-close", test_orderpaid_on_close, NULL);
   ADD ("notification", test_notification, NULL);
   ADD ("amount-mismatch", test_amount_mismatch, NULL);
+  ADD ("notification-final-not-confirmed", test_notification_final_not_confirmed, NULL);
+  ADD ("notification-final-query-fails", test_notification_final_query_fails, NULL);
   ADD ("recover", test_recover, NULL);
   ADD ("recover-expired-unknown", test_recover_expired_unknown, NULL);
   ADD ("recover-cancel", test_recover_cancel, NULL);
