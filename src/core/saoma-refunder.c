@@ -66,6 +66,7 @@ typedef struct {
   GTask        *task;
   GCancellable *cancellable;
   gulong        handler;
+  GSource      *cancelled_source; /* queued by a cancellation; destroyed if the job ends first */
   struct _Job  *job;
 } Waiter;
 
@@ -150,6 +151,12 @@ waiter_complete (Waiter *waiter)
 
   if (waiter->handler != 0)
     g_cancellable_disconnect (waiter->cancellable, waiter->handler);
+  /* A cancellation that came in just before the end must not find the waiter later. */
+  if (waiter->cancelled_source != NULL)
+    {
+      g_source_destroy (waiter->cancelled_source);
+      g_clear_pointer (&waiter->cancelled_source, g_source_unref);
+    }
 
   if (job->final_row != NULL)
     g_task_return_pointer (waiter->task, refund_copy (job->final_row),
@@ -178,6 +185,7 @@ waiter_cancelled_idle (gpointer user_data)
 
   job->waiters = g_list_delete_link (job->waiters, link);
   g_cancellable_disconnect (waiter->cancellable, waiter->handler);
+  g_clear_pointer (&waiter->cancelled_source, g_source_unref);
   g_task_return_new_error (waiter->task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
                            "Stopped waiting; the refund is still followed");
   g_clear_object (&waiter->task);
@@ -197,6 +205,7 @@ waiter_cancelled_cb (GCancellable *cancellable,
   /* Never from inside the handler (g_cancellable_disconnect() would deadlock there), so not
    * g_main_context_invoke() either: it runs the function at once on the owning thread. */
   g_source_set_callback (source, waiter_cancelled_idle, waiter, NULL);
+  waiter->cancelled_source = g_source_ref (source);
   g_source_attach (source, g_task_get_context (waiter->task));
 }
 

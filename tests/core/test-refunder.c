@@ -432,6 +432,91 @@ test_lost_answer (Fixture       *fixture,
 }
 
 static void
+cancel_on_success_cb (SaomaRefunder     *refunder,
+                      SaomaLedgerRefund *row,
+                      GCancellable      *cancellable)
+{
+  if (row->state == SAOMA_REFUND_SUCCESS)
+    g_cancellable_cancel (cancellable);
+}
+
+/* The caller stops waiting in the very moment the refund succeeds: its callback runs once, and
+ * the pending cancellation does not touch the finished waiter afterwards (run under valgrind
+ * or ASan to see the difference). */
+static void
+test_cancel_at_success (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 640);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(SaomaLedgerRefund) row = NULL;
+  g_autoptr(GError) error = NULL;
+  Wait wait = { NULL };
+  gulong handler;
+
+  handler = g_signal_connect (fixture->refunder, "refund-updated",
+                              G_CALLBACK (cancel_on_success_cb), cancellable);
+  saoma_refunder_refund_async (fixture->refunder, out_trade_no, 640, NULL, PIN, cancellable,
+                               wait_cb, &wait);
+  drive_until (fixture, &wait);
+  g_signal_handler_disconnect (fixture->refunder, handler);
+  g_assert_true (g_cancellable_is_cancelled (cancellable));
+
+  /* Whatever the cancellation queued runs now. */
+  for (guint i = 0; i < 10; i++)
+    while (g_main_context_iteration (NULL, FALSE))
+      ;
+
+  row = saoma_refunder_refund_finish (fixture->refunder, wait.result, &error);
+  g_object_unref (wait.result);
+  g_assert_no_error (error);
+  g_assert_cmpint (row->state, ==, SAOMA_REFUND_SUCCESS);
+  g_assert_cmpuint (saoma_refunder_get_n_active (fixture->refunder), ==, 0);
+}
+
+/* Two refunds asked for at once cannot together exceed what was paid. */
+static void
+test_concurrent_refunds (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 1000);
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  Wait a = { NULL }, b = { NULL };
+  SaomaLedgerRefund *ra, *rb;
+  GError *ea = NULL, *eb = NULL, *refused;
+  gint64 total = 0;
+
+  saoma_refunder_refund_async (fixture->refunder, out_trade_no, 600, NULL, PIN, NULL,
+                               wait_cb, &a);
+  saoma_refunder_refund_async (fixture->refunder, out_trade_no, 600, NULL, PIN, NULL,
+                               wait_cb, &b);
+  drive_until (fixture, &a);
+  drive_until (fixture, &b);
+  ra = saoma_refunder_refund_finish (fixture->refunder, a.result, &ea);
+  rb = saoma_refunder_refund_finish (fixture->refunder, b.result, &eb);
+  g_object_unref (a.result);
+  g_object_unref (b.result);
+
+  /* Exactly one went through; the other was refused before anything was sent. */
+  g_assert_true ((ra == NULL) != (rb == NULL));
+  refused = ra == NULL ? ea : eb;
+  g_assert_error (refused, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_OVER_REFUND);
+  g_assert_cmpint ((ra ? ra : rb)->state, ==, SAOMA_REFUND_SUCCESS);
+  g_clear_error (&ea);
+  g_clear_error (&eb);
+  g_clear_pointer (&ra, saoma_ledger_refund_free);
+  g_clear_pointer (&rb, saoma_ledger_refund_free);
+
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, &total), ==, 1);
+  g_assert_cmpint (total, ==, 600);
+  attempt = ledger_attempt (fixture, out_trade_no);
+  g_assert_cmpint (saoma_attempt_get_refunded (attempt), ==, 600);
+}
+
+static void
 test_systemerror_retry (Fixture       *fixture,
                         gconstpointer  data)
 {
@@ -988,6 +1073,8 @@ main (int   argc,
   ADD ("/refunder/fifty-refunds", test_fifty_refunds);
   ADD ("/refunder/lost-answer", test_lost_answer);
   ADD ("/refunder/systemerror-retry", test_systemerror_retry);
+  ADD ("/refunder/cancel-at-success", test_cancel_at_success);
+  ADD ("/refunder/concurrent-refunds", test_concurrent_refunds);
   ADD ("/refunder/wrong-pin", test_wrong_pin);
   ADD ("/refunder/no-certificate", test_no_certificate);
   ADD ("/refunder/not-refundable", test_not_refundable);
