@@ -573,6 +573,9 @@ update_attempt_cb (GObject      *object,
 
   g_set_object (&d->attempt, attempt);
   durable = saoma_attempt_get_state (attempt);
+  /* The disk takes writes again: an earlier write's failure is no longer the news. */
+  if (d->error != NULL && d->error->domain == SAOMA_LEDGER_ERROR)
+    driver_set_error (d, NULL);
   late = saoma_attempt_get_late (attempt);
 
   {
@@ -1400,6 +1403,14 @@ driver_step (Driver *d)
           action = ACT_SEND;
           at = MAX (d->want_send ? d->send_at : now,
                     d->last_send_at + (gint64)config->retry_interval_ms * 1000);
+        }
+      else if (d->state != SAOMA_ATTEMPT_WAITING)
+        {
+          /* The code_url is known but WAITING did not become durable (the write failed):
+           * record it again, or the QR would never be shown. */
+          driver_write (d, SAOMA_ATTEMPT_WAITING, d->code_url, NULL, 0, FALSE, "transition",
+                        "WAITING: code_url recorded again, QR shown");
+          return;
         }
       else
         {

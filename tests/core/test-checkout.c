@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 #include <string.h>
 
 #include "core/saoma-checkout.h"
@@ -776,6 +777,15 @@ log_writer (GLogLevelFlags   log_level,
             gsize            n_fields,
             gpointer         user_data)
 {
+  /* The ledger failures test_ledger_write_fails() injects are expected to be warned about. */
+  if (log_level & G_LOG_LEVEL_WARNING)
+    {
+      for (gsize i = 0; i < n_fields; i++)
+        if (g_strcmp0 (fields[i].key, "MESSAGE") == 0 && fields[i].length < 0 &&
+            strstr (fields[i].value, "database or disk is full") != NULL)
+          return G_LOG_WRITER_HANDLED;
+    }
+
   if (log_level & G_LOG_LEVEL_CRITICAL)
     {
       for (gsize i = 0; i < n_fields; i++)
@@ -850,6 +860,103 @@ test_amount_mismatch (Fixture       *f,
 
   assert_state (f, "T01MISMATCH0001", SAOMA_ATTEMPT_WAITING);
   g_assert_cmpuint (f->finished->len, ==, 0);
+}
+
+/* Runs @sql on the ledger file through a connection of its own: a way to make the ledger's
+ * next writes fail as a full or broken disk would. */
+static void
+ledger_exec (Fixture    *f,
+             const char *sql)
+{
+  sqlite3 *db = NULL;
+  char *message = NULL;
+
+  g_assert_cmpint (sqlite3_open (f->ledger_path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
+    g_error ("%s: %s", sql, message);
+  sqlite3_close (db);
+}
+
+/* The ledger refuses to record the attempt, then to record SUBMITTED: nothing is sent while
+ * the write is not durable, the views get the error, and the attempt carries on once the disk
+ * takes writes again. */
+static void
+test_ledger_write_fails (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = NULL;
+  g_autofree char *events = NULL;
+
+  ledger_exec (f, "CREATE TRIGGER audit_no_insert BEFORE INSERT ON attempts"
+                  " BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END;");
+  g_assert_true (saoma_checkout_charge (f->checkout, 700, "Test sale", &error));
+  g_assert_no_error (error);
+  settle (f);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_FAILED);
+  g_assert_nonnull (saoma_checkout_get_error (f->checkout));
+  g_assert_false (saoma_checkout_get_busy (f->checkout));
+  g_assert_cmpuint (f->finished->len, ==, 1);
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 0);
+  ledger_exec (f, "DROP TRIGGER audit_no_insert");
+
+  saoma_checkout_reset (f->checkout);
+  ledger_exec (f, "CREATE TRIGGER audit_no_submit BEFORE UPDATE ON attempts"
+                  " WHEN NEW.state = 'SUBMITTED'"
+                  " BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END;");
+  otn = charge (f, 710);
+  settle (f);
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 0);
+  g_assert_nonnull (saoma_checkout_get_error (f->checkout));
+  g_assert_null (saoma_checkout_get_code_url (f->checkout));
+  assert_state (f, otn, SAOMA_ATTEMPT_CREATED);
+
+  /* It keeps trying to record SUBMITTED, never sending meanwhile. */
+  advance_by (f, NULL, 30, 5);
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 0);
+  assert_state (f, otn, SAOMA_ATTEMPT_CREATED);
+  events = ledger_events (f, otn);
+  g_assert_null (strstr (events, "request:unifiedorder"));
+
+  ledger_exec (f, "DROP TRIGGER audit_no_submit");
+  advance_by (f, NULL, 12, 2);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+  g_assert_null (saoma_checkout_get_error (f->checkout));
+  g_assert_nonnull (saoma_checkout_get_code_url (f->checkout));
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 1);
+}
+
+/* WAITING (the code_url) could not be recorded: no QR while it is not durable, and once the
+ * disk takes writes again the QR is shown rather than the sale left stuck until expiry. */
+static void
+test_ledger_write_fails_waiting (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autofree char *otn = NULL;
+
+  ledger_exec (f, "CREATE TRIGGER audit_no_waiting BEFORE UPDATE ON attempts"
+                  " WHEN NEW.state = 'WAITING'"
+                  " BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END;");
+  otn = charge (f, 720);
+  settle (f);
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 1);
+  g_assert_null (saoma_checkout_get_code_url (f->checkout));
+  g_assert_nonnull (saoma_checkout_get_error (f->checkout));
+  assert_state (f, otn, SAOMA_ATTEMPT_SUBMITTED);
+
+  ledger_exec (f, "DROP TRIGGER audit_no_waiting");
+  advance_by (f, NULL, 20, 2);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+  g_assert_nonnull (saoma_checkout_get_code_url (f->checkout));
+  g_assert_null (saoma_checkout_get_error (f->checkout));
+  assert_state (f, otn, SAOMA_ATTEMPT_WAITING);
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 1);
+
+  pay (f, otn);
+  advance (f, 3);
+  assert_state (f, otn, SAOMA_ATTEMPT_PAID);
+  g_assert_cmpuint (f->paid->len, ==, 1);
 }
 
 /* Drives a fresh attempt to FAILED the way a sale that never reached WeChat ends. */
@@ -1266,6 +1373,8 @@ main (int   argc,
   ADD ("orderpaid-on-close", test_orderpaid_on_close, NULL);
   ADD ("notification", test_notification, NULL);
   ADD ("amount-mismatch", test_amount_mismatch, NULL);
+  ADD ("ledger-write-fails", test_ledger_write_fails, NULL);
+  ADD ("ledger-write-fails-waiting", test_ledger_write_fails_waiting, NULL);
   ADD ("notification-final-not-confirmed", test_notification_final_not_confirmed, NULL);
   ADD ("notification-final-query-fails", test_notification_final_query_fails, NULL);
   ADD ("recover", test_recover, NULL);
