@@ -11,6 +11,9 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
+#include <nettle/hmac.h>
+#include <nettle/md5.h>
+#include <nettle/sha2.h>
 
 #include "wxpay-sign.h"
 
@@ -51,46 +54,77 @@ wxpay_sign_type_from_string (const char    *str,
   return TRUE;
 }
 
+typedef struct {
+  const char *name;
+  const char *value;
+} Field;
+
 static int
-compare_names (gconstpointer a,
-               gconstpointer b)
+compare_fields (gconstpointer a,
+                gconstpointer b)
 {
-  return strcmp (*(const char * const *)a, *(const char * const *)b);
+  return strcmp (((const Field *)a)->name, ((const Field *)b)->name);
 }
 
-static GString *
-build_string_a (const WxpayParams *params)
+/* The fields of stringA (§2.1: "sign" and every empty value stay out), sorted by name: strcmp
+ * on UTF-8 is byte order, which is what §2.1 asks for. */
+static Field *
+sorted_fields (const WxpayParams *params,
+               guint             *out_n)
 {
-  g_autoptr(GArray) order = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autofree const char **names = NULL;
   guint n = wxpay_params_get_size (params);
+  Field *fields = g_new (Field, MAX (n, 1));
   guint kept = 0;
-  GString *str;
 
-  names = g_new0 (const char *, n + 1);
   for (guint i = 0; i < n; i++)
     {
       const char *name = wxpay_params_get_name (params, i);
       const char *value = wxpay_params_get_value (params, i);
 
-      /* §2.1: "sign" itself and every empty value stay out of the signature. */
-      if (strcmp (name, "sign") == 0 || value[0] == '\0')
+      if (value[0] == '\0' || strcmp (name, "sign") == 0)
         continue;
-      names[kept++] = name;
+      fields[kept].name = name;
+      fields[kept].value = value;
+      kept++;
     }
+  qsort (fields, kept, sizeof (Field), compare_fields);
+  *out_n = kept;
 
-  /* strcmp on UTF-8 is byte order, which is what §2.1 asks for. */
-  qsort (names, kept, sizeof (char *), compare_names);
+  return fields;
+}
 
-  str = g_string_sized_new (256);
-  for (guint i = 0; i < kept; i++)
+/* stringA of §2: the sorted fields joined as name=value&…, in one allocation. */
+static char *
+build_string_a (const WxpayParams *params,
+                gsize             *out_len)
+{
+  g_autofree Field *fields = NULL;
+  gsize len = 0;
+  char *str;
+  char *p;
+  guint n;
+
+  fields = sorted_fields (params, &n);
+  for (guint i = 0; i < n; i++)
+    len += (i > 0) + strlen (fields[i].name) + 1 + strlen (fields[i].value);
+
+  p = str = g_malloc (len + 1);
+  for (guint i = 0; i < n; i++)
     {
+      gsize l;
+
       if (i > 0)
-        g_string_append_c (str, '&');
-      g_string_append (str, names[i]);
-      g_string_append_c (str, '=');
-      g_string_append (str, wxpay_params_get (params, names[i]));
+        *p++ = '&';
+      l = strlen (fields[i].name);
+      memcpy (p, fields[i].name, l);
+      p += l;
+      *p++ = '=';
+      l = strlen (fields[i].value);
+      memcpy (p, fields[i].value, l);
+      p += l;
     }
+  *p = '\0';
+  *out_len = len;
 
   return str;
 }
@@ -104,49 +138,82 @@ build_string_a (const WxpayParams *params)
 char *
 wxpay_sign_string (const WxpayParams *params)
 {
+  gsize len;
+
   g_return_val_if_fail (params != NULL, NULL);
 
-  return g_string_free (build_string_a (params), FALSE);
+  return build_string_a (params, &len);
 }
+
+typedef struct {
+  WxpaySignType type;
+  union {
+    struct md5_ctx         md5;
+    struct hmac_sha256_ctx hmac;
+  } u;
+} Digest;
 
 static void
-secure_string_free (GString *str)
+digest_update (Digest     *d,
+               const char *text,
+               gsize       len)
 {
-  memset (str->str, 0, str->allocated_len);
-  g_string_free (str, TRUE);
+  if (d->type == WXPAY_SIGN_TYPE_HMAC_SHA256)
+    hmac_sha256_update (&d->u.hmac, len, (const uint8_t *)text);
+  else
+    md5_update (&d->u.md5, len, (const uint8_t *)text);
 }
 
+/* stringSignTemp = stringA + "&key=" + key, fed to the hash in three pieces: no copy of the key
+ * is made, and nettle's contexts live on the stack (wiped afterwards). */
 static char *
 sign_internal (const WxpayParams *params,
                WxpaySignType      type,
                const char        *key)
 {
-  GString *str = build_string_a (params);
-  char *hex;
+  static const char hex[] = "0123456789ABCDEF";
+  g_autofree char *string_a = NULL;
+  guint8 raw[SHA256_DIGEST_SIZE];
+  gsize raw_len;
+  gsize len;
+  char *out;
+  Digest d;
 
-  if (str->len > 0)
-    g_string_append_c (str, '&');
-  g_string_append (str, "key=");
-  g_string_append (str, key);
-
+  d.type = type;
   if (type == WXPAY_SIGN_TYPE_HMAC_SHA256)
     {
-      g_autoptr(GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA256, (const guchar *)key, strlen (key));
-
-      g_hmac_update (hmac, (const guchar *)str->str, str->len);
-      hex = g_ascii_strup (g_hmac_get_string (hmac), -1);
+      hmac_sha256_set_key (&d.u.hmac, strlen (key), (const uint8_t *)key);
+      raw_len = SHA256_DIGEST_SIZE;
     }
   else
     {
-      g_autoptr(GChecksum) md5 = g_checksum_new (G_CHECKSUM_MD5);
-
-      g_checksum_update (md5, (const guchar *)str->str, str->len);
-      hex = g_ascii_strup (g_checksum_get_string (md5), -1);
+      md5_init (&d.u.md5);
+      raw_len = MD5_DIGEST_SIZE;
     }
 
-  secure_string_free (str);
+  string_a = build_string_a (params, &len);
+  digest_update (&d, string_a, len);
+  digest_update (&d, len > 0 ? "&key=" : "key=", len > 0 ? 5 : 4);
+  digest_update (&d, key, strlen (key));
 
-  return hex;
+  if (type == WXPAY_SIGN_TYPE_HMAC_SHA256)
+    hmac_sha256_digest (&d.u.hmac, raw_len, raw);
+  else
+    md5_digest (&d.u.md5, raw_len, raw);
+
+  out = g_malloc (2 * raw_len + 1);
+  for (gsize i = 0; i < raw_len; i++)
+    {
+      out[2 * i] = hex[raw[i] >> 4];
+      out[2 * i + 1] = hex[raw[i] & 0xf];
+    }
+  out[2 * raw_len] = '\0';
+
+  /* The contexts hold key material (HMAC pads; MD5's buffer may hold the key's tail);
+   * explicit_bzero() is not optimised away like a memset() before going out of scope. */
+  explicit_bzero (&d, sizeof d);
+
+  return out;
 }
 
 /**

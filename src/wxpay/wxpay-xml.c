@@ -271,6 +271,7 @@ wxpay_xml_decode_root (const char *data,
 {
   g_autoptr(xmlDoc) doc = NULL;
   g_autoptr(WxpayParams) params = NULL;
+  g_autoptr(GString) value = NULL;
   xmlNode *root;
 
   g_return_val_if_fail (root_name != NULL, NULL);
@@ -291,9 +292,13 @@ wxpay_xml_decode_root (const char *data,
 
   init_libxml_once ();
 
-  /* No XML_PARSE_NOENT (no entity substitution), no DTDLOAD/DTDATTR/DTDVALID, no network. */
-  doc = xmlReadMemory (data, (int)length, NULL, "UTF-8",
-                       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  /* No XML_PARSE_NOENT (no entity substitution), no DTDLOAD/DTDATTR/DTDVALID, no network.
+   * The text is UTF-8 (checked above) whatever an encoding declaration says: IGNORE_ENC keeps
+   * libxml2 from switching, and naming no encoding keeps it from routing every byte through
+   * a UTF-8 to UTF-8 converter, which cost a third of the parse. */
+  doc = xmlReadMemory (data, (int)length, NULL, NULL,
+                       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                       XML_PARSE_IGNORE_ENC);
   if (doc == NULL)
     return set_malformed (error, "XML body is not well-formed"), NULL;
 
@@ -308,10 +313,10 @@ wxpay_xml_decode_root (const char *data,
     return set_malformed (error, "XML root element has attributes"), NULL;
 
   params = wxpay_params_new ();
+  value = g_string_sized_new (64);
 
   for (xmlNode *node = root->children; node != NULL; node = node->next)
     {
-      g_autoptr(GString) value = NULL;
       const char *name;
 
       if (node->type == XML_COMMENT_NODE)
@@ -334,7 +339,7 @@ wxpay_xml_decode_root (const char *data,
       if (wxpay_params_contains (params, name))
         return set_malformed (error, "Duplicate field in the XML body"), NULL;
 
-      value = g_string_new (NULL);
+      g_string_truncate (value, 0);
       if (!leaf_value (node, value, error))
         return NULL;
 

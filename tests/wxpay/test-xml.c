@@ -218,7 +218,14 @@ test_encoding (void)
   const char bad_utf8[] = "<xml><a>\xC3\x28</a></xml>";
   const char gbk[] = "<?xml version=\"1.0\" encoding=\"GBK\"?><xml><a>\xCA\xD5\xD2\xF8</a></xml>";
   const char with_nul[] = "<xml><a>1\0</a></xml>";
+  const char latin1_decl[] = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><xml><a>收银</a></xml>";
   g_autoptr(GError) error = NULL;
+  g_autoptr(WxpayParams) p = NULL;
+
+  /* The bytes are UTF-8 whatever the declaration says: no reinterpretation as Latin-1. */
+  p = wxpay_xml_decode (latin1_decl, sizeof latin1_decl - 1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (wxpay_params_get (p, "a"), ==, "收银");
 
   g_assert_null (wxpay_xml_decode (bad_utf8, sizeof bad_utf8 - 1, &error));
   g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_MALFORMED_XML);
