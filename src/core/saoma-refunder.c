@@ -719,8 +719,11 @@ job_query_cb (GObject      *source,
 
   if (answer == NULL)
     {
+      /* UNKNOWN after a lost answer, or CREATED resumed from an earlier run that may have
+       * sent it: either way a refusal plus no refund at WeChat means it never happened. */
       if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_REFUNDNOTEXIST)
-          && job->state == SAOMA_REFUND_UNKNOWN && job->pending_rejection != NULL)
+          && (job->state == SAOMA_REFUND_UNKNOWN || job->state == SAOMA_REFUND_CREATED)
+          && job->pending_rejection != NULL)
         {
           /* WeChat refused the request and has no such refund: it never happened. */
           job_event (job, "response", "refundquery %s → REFUNDNOTEXIST after a refusal",

@@ -715,6 +715,51 @@ test_resume_created (Fixture       *fixture,
   g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
 }
 
+/* Crash after writing, before sending; meanwhile the order was refunded elsewhere (another
+ * till, the merchant platform), so WeChat refuses the resumed request and has no such refund:
+ * it ends FAILED instead of being sent again and again. */
+static void
+test_resume_created_refused (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 1000);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedgerRefund) created = NULL;
+  g_autoptr(WxpayParams) request = wxpay_params_new ();
+  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  Wait wait = { NULL };
+  gint64 total = 0;
+
+  created = saoma_ledger_insert_refund_sync (fixture->ledger, out_trade_no, "RT01CRASHED000002",
+                                             400, "crash", &error);
+  g_assert_no_error (error);
+
+  wxpay_params_set (request, "out_trade_no", out_trade_no);
+  wxpay_params_set (request, "out_refund_no", "RT02ELSEWHERE0001");
+  wxpay_params_set (request, "total_fee", "1000");
+  wxpay_params_set (request, "refund_fee", "700");
+  answer = saoma_test_call_sync (fixture->client, "/secapi/pay/refund", request, &error);
+  g_assert_no_error (error);
+
+  saoma_refunder_resume_async (fixture->refunder, NULL, wait_cb, &wait);
+  drive_until (fixture, &wait);
+  g_assert_cmpuint (saoma_refunder_resume_finish (fixture->refunder, wait.result, &error), ==, 1);
+  g_object_unref (wait.result);
+  g_assert_no_error (error);
+
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpint (((SaomaLedgerRefund *) rows->pdata[0])->state, ==, SAOMA_REFUND_FAILED);
+  attempt = ledger_attempt (fixture, out_trade_no);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_cmpint (saoma_attempt_get_refunded (attempt), ==, 0);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, &total), ==, 1);
+  g_assert_cmpint (total, ==, 700);
+  g_assert_cmpuint (saoma_refunder_get_n_active (fixture->refunder), ==, 0);
+}
+
 /* Resumed by a process that cannot send (no certificate): the refund stays CREATED — it may have
  * left in the earlier run — until a run with the certificate finishes it. */
 static void
@@ -1080,6 +1125,7 @@ main (int   argc,
   ADD ("/refunder/not-refundable", test_not_refundable);
   ADD ("/refunder/notenough", test_notenough);
   ADD ("/refunder/resume-created", test_resume_created);
+  ADD ("/refunder/resume-created-refused", test_resume_created_refused);
   ADD ("/refunder/resume-processing", test_resume_processing);
   ADD ("/refunder/hint", test_hint);
   ADD ("/refunder/notification", test_notification);
