@@ -67,6 +67,7 @@ typedef struct {
   gboolean      secapi;
   gboolean      tried_backup;
   gboolean      sent;
+  gulong        wrote_headers_id;
 } CallData;
 
 static void send_request (GTask      *task,
@@ -734,8 +735,9 @@ send_and_read_cb (GObject      *object,
 
   msg = soup_session_get_async_result_message (session, result);
   body = soup_session_send_and_read_finish (session, result, &error);
+  /* By id: a match by function walks every handler libsoup keeps on the message. */
   if (msg != NULL)
-    g_signal_handlers_disconnect_by_func (msg, wrote_headers_cb, data);
+    g_clear_signal_handler (&data->wrote_headers_id, msg);
 
   if (body == NULL)
     {
@@ -821,7 +823,8 @@ send_request (GTask      *task,
     soup_message_set_tls_client_certificate (msg, self->tls_certificate);
 
   data->sent = FALSE;
-  g_signal_connect (msg, "wrote-headers", G_CALLBACK (wrote_headers_cb), data);
+  data->wrote_headers_id = g_signal_connect (msg, "wrote-headers",
+                                             G_CALLBACK (wrote_headers_cb), data);
 
   soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT,
                                     g_task_get_cancellable (task),

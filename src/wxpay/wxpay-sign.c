@@ -489,11 +489,7 @@ wxpay_out_trade_no_is_valid (const char *out_trade_no)
   return TRUE;
 }
 
-static GTimeZone *
-beijing_tz (void)
-{
-  return g_time_zone_new_offset (8 * 3600);
-}
+#define BEIJING_OFFSET (8 * 3600)
 
 /**
  * wxpay_time_format:
@@ -504,15 +500,21 @@ beijing_tz (void)
 char *
 wxpay_time_format (GDateTime *time)
 {
-  g_autoptr(GTimeZone) tz = NULL;
   g_autoptr(GDateTime) local = NULL;
+  int year, month, day;
 
   g_return_val_if_fail (time != NULL, NULL);
 
-  tz = beijing_tz ();
-  local = g_date_time_to_timezone (time, tz);
+  /* Beijing has had no daylight saving time since 1991: a fixed offset, computed on the Unix
+   * time rather than through a GTimeZone and g_date_time_format() on every call. */
+  local = g_date_time_new_from_unix_utc (g_date_time_to_unix (time) + BEIJING_OFFSET);
+  if (local == NULL)
+    return g_strdup ("");
+  g_date_time_get_ymd (local, &year, &month, &day);
 
-  return g_date_time_format (local, "%Y%m%d%H%M%S");
+  return g_strdup_printf ("%d%02d%02d%02d%02d%02d", year, month, day,
+                          g_date_time_get_hour (local), g_date_time_get_minute (local),
+                          g_date_time_get_second (local));
 }
 
 static int
@@ -536,8 +538,8 @@ digits (const char *p,
 GDateTime *
 wxpay_time_parse (const char *text)
 {
-  g_autoptr(GTimeZone) tz = NULL;
-  g_autoptr(GDateTime) local = NULL;
+  g_autoptr(GDateTime) as_utc = NULL;
+  int year, month, day, hour, minute, second;
 
   if (text == NULL || strlen (text) != 14)
     return NULL;
@@ -548,21 +550,22 @@ wxpay_time_parse (const char *text)
         return NULL;
     }
 
-  tz = beijing_tz ();
-  local = g_date_time_new (tz,
-                           digits (text, 4), digits (text + 4, 2), digits (text + 6, 2),
-                           digits (text + 8, 2), digits (text + 10, 2), digits (text + 12, 2));
-  if (local == NULL)
+  year = digits (text, 4);
+  month = digits (text + 4, 2);
+  day = digits (text + 6, 2);
+  hour = digits (text + 8, 2);
+  minute = digits (text + 10, 2);
+  second = digits (text + 12, 2);
+
+  /* Every field in range, and no normalisation: second 60 and 31 April are malformed. */
+  if (year < 1 || month < 1 || month > 12 || day < 1 ||
+      day > g_date_get_days_in_month (month, year) ||
+      hour > 23 || minute > 59 || second > 59)
     return NULL;
 
-  /* g_date_time_new() accepts second 60 and normalises nothing else; reject anything that
-   * does not round-trip to the same text. */
-  {
-    g_autofree char *again = g_date_time_format (local, "%Y%m%d%H%M%S");
+  as_utc = g_date_time_new_utc (year, month, day, hour, minute, second);
+  if (as_utc == NULL)
+    return NULL;
 
-    if (g_strcmp0 (again, text) != 0)
-      return NULL;
-  }
-
-  return g_date_time_to_utc (local);
+  return g_date_time_new_from_unix_utc (g_date_time_to_unix (as_utc) - BEIJING_OFFSET);
 }

@@ -390,7 +390,36 @@ test_beijing_time (void)
   g_assert_null (wxpay_time_parse ("20260230120000"));
   g_assert_null (wxpay_time_parse ("20261301120000"));
   g_assert_null (wxpay_time_parse ("20260101246000"));
+  g_assert_null (wxpay_time_parse ("20260101235960"));
+  g_assert_null (wxpay_time_parse ("20260431120000"));
+  g_assert_null (wxpay_time_parse ("20250229120000"));
+  g_assert_null (wxpay_time_parse ("00000101120000"));
   g_assert_null (wxpay_time_parse (NULL));
+
+  {
+    g_autoptr(GDateTime) leap = wxpay_time_parse ("20240229235959");
+
+    g_assert_nonnull (leap);
+    g_assert_cmpint (g_date_time_to_unix (leap), ==, 1709222399);
+  }
+
+  /* Against GLib's own zone arithmetic, across years, month ends and the date line. */
+  {
+    g_autoptr(GTimeZone) beijing = g_time_zone_new_offset (8 * 3600);
+
+    for (gint64 t = 946684800; t < 2000000000; t += 7777777)
+      {
+        g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc (t);
+        g_autoptr(GDateTime) local = g_date_time_to_timezone (when, beijing);
+        g_autofree char *expected = g_date_time_format (local, "%Y%m%d%H%M%S");
+        g_autofree char *text = wxpay_time_format (when);
+        g_autoptr(GDateTime) again = wxpay_time_parse (text);
+
+        g_assert_cmpstr (text, ==, expected);
+        g_assert_nonnull (again);
+        g_assert_cmpint (g_date_time_to_unix (again), ==, t);
+      }
+  }
 }
 
 static void
