@@ -553,10 +553,16 @@ update_attempt_cb (GObject      *object,
     {
       /* The disk refused: the decided state cannot be trusted to be durable. Surface it; the
        * next decision re-tries from what the driver knows. */
+      gboolean lost_paid = d->state == SAOMA_ATTEMPT_PAID;
+
       g_warning ("Ledger update of %s failed: %s", d->out_trade_no, error->message);
       driver_set_error (d, error);
       if (d->attempt != NULL)
         d->state = saoma_attempt_get_state (d->attempt);
+      /* A payment found for a CLOSED/FAILED attempt is not forgotten behind that final
+       * state: query again, and record it then. */
+      if (lost_paid && saoma_attempt_state_is_final (d->state))
+        d->reopened = TRUE;
       g_queue_clear_full (&d->writes, (GDestroyNotify)pending_write_free);
       /* SUBMITTED is not on record: nothing may be sent until it is. */
       if (!d->requested)

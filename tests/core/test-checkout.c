@@ -997,18 +997,15 @@ test_notification_final_not_confirmed (Fixture       *f,
   g_assert_cmpuint (f->late->len, ==, 0);
 }
 
-/* A notification for a final attempt whose confirming query fails for a moment: the payment is
- * still confirmed (the listener has already said SUCCESS, WeChat will not send it again). */
+/* WeChat has the order after all (@otn, @total_fee), and it was paid. */
 static void
-test_notification_final_query_fails (Fixture       *f,
-                                     gconstpointer  data)
+create_and_pay_at_sim (Fixture    *f,
+                       const char *otn,
+                       gint64      total_fee)
 {
-  g_autofree char *otn = fail_never_created (f, 830);
-  g_autoptr(WxpayParams) good = notification_for (otn, 830);
   g_autoptr(WxpayParams) request = wxpay_params_new ();
   g_autoptr(WxpayParams) answer = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(SaomaAttempt) attempt = NULL;
   GAsyncResult *result = NULL;
   gint64 now = wxpay_sim_server_get_now (f->sim);
   g_autoptr(GDateTime) start = g_date_time_new_from_unix_utc (now / G_USEC_PER_SEC);
@@ -1016,10 +1013,9 @@ test_notification_final_query_fails (Fixture       *f,
   g_autofree char *time_start = wxpay_time_format (start);
   g_autofree char *time_expire = wxpay_time_format (end);
 
-  /* WeChat has the order after all, and it was paid. */
   wxpay_params_set (request, "body", "x");
   wxpay_params_set (request, "out_trade_no", otn);
-  wxpay_params_set (request, "total_fee", "830");
+  wxpay_params_set_int64 (request, "total_fee", total_fee);
   wxpay_params_set (request, "spbill_create_ip", "127.0.0.1");
   wxpay_params_set (request, "notify_url", "http://127.0.0.1:9/notify");
   wxpay_params_set (request, "trade_type", "NATIVE");
@@ -1033,6 +1029,20 @@ test_notification_final_query_fails (Fixture       *f,
   g_assert_no_error (error);
   g_object_unref (result);
   pay (f, otn);
+}
+
+/* A notification for a final attempt whose confirming query fails for a moment: the payment is
+ * still confirmed (the listener has already said SUCCESS, WeChat will not send it again). */
+static void
+test_notification_final_query_fails (Fixture       *f,
+                                     gconstpointer  data)
+{
+  g_autofree char *otn = fail_never_created (f, 830);
+  g_autoptr(WxpayParams) good = notification_for (otn, 830);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+
+  create_and_pay_at_sim (f, otn, 830);
 
   set_faults (f, "{\"systemerror\":1.0,\"path\":\"/pay/orderquery\"}");
   g_assert_true (saoma_checkout_apply_notification (f->checkout, good, &error));
@@ -1041,6 +1051,36 @@ test_notification_final_query_fails (Fixture       *f,
   assert_state (f, otn, SAOMA_ATTEMPT_FAILED);
 
   set_faults (f, NULL);
+  advance_by (f, NULL, 30, 2);
+
+  attempt = ledger_get (f, otn);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_true (saoma_attempt_get_late (attempt));
+  g_assert_cmpuint (f->late->len, ==, 1);
+}
+
+/* The late payment a notification revealed could not be recorded at first (disk full): it is
+ * confirmed and recorded again, not forgotten behind the final state. */
+static void
+test_notification_final_paid_write_fails (Fixture       *f,
+                                          gconstpointer  data)
+{
+  g_autofree char *otn = fail_never_created (f, 840);
+  g_autoptr(WxpayParams) good = notification_for (otn, 840);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+
+  create_and_pay_at_sim (f, otn, 840);
+  ledger_exec (f, "CREATE TRIGGER audit_no_paid BEFORE UPDATE ON attempts"
+                  " WHEN NEW.state = 'PAID'"
+                  " BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END;");
+  g_assert_true (saoma_checkout_apply_notification (f->checkout, good, &error));
+  g_assert_no_error (error);
+  settle (f);
+  assert_state (f, otn, SAOMA_ATTEMPT_FAILED);
+  g_assert_cmpuint (f->late->len, ==, 0);
+
+  ledger_exec (f, "DROP TRIGGER audit_no_paid");
   advance_by (f, NULL, 30, 2);
 
   attempt = ledger_get (f, otn);
@@ -1377,6 +1417,7 @@ main (int   argc,
   ADD ("ledger-write-fails-waiting", test_ledger_write_fails_waiting, NULL);
   ADD ("notification-final-not-confirmed", test_notification_final_not_confirmed, NULL);
   ADD ("notification-final-query-fails", test_notification_final_query_fails, NULL);
+  ADD ("notification-final-paid-write-fails", test_notification_final_paid_write_fails, NULL);
   ADD ("recover", test_recover, NULL);
   ADD ("recover-expired-unknown", test_recover_expired_unknown, NULL);
   ADD ("recover-cancel", test_recover_cancel, NULL);
