@@ -1544,12 +1544,15 @@ process_call (Call        *call,
     if (i == size)
       return fail_bytes ("post数据为空");
   }
-  if (!g_utf8_validate (bytes, size, NULL))
-    return fail_bytes ("编码格式错误，请使用UTF-8编码");
-
+  /* wxpay_xml_decode() refuses anything that is not UTF-8 itself: only a refused body is
+   * checked again, to tell an encoding error from an XML error. */
   call->req = wxpay_xml_decode (bytes, size, &error);
   if (call->req == NULL)
-    return fail_bytes ("XML格式错误");
+    {
+      if (!g_utf8_validate (bytes, size, NULL))
+        return fail_bytes ("编码格式错误，请使用UTF-8编码");
+      return fail_bytes ("XML格式错误");
+    }
 
   value = wxpay_params_get (call->req, "mch_id");
   if (is_empty (value))
