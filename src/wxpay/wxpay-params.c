@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "wxpay-params.h"
+#include "wxpay-private.h"
 
 struct _WxpayParams
 {
@@ -146,6 +147,24 @@ wxpay_params_set (WxpayParams *self,
       g_ptr_array_add (self->names, g_strdup (name));
       g_ptr_array_add (self->values, g_strdup (value));
     }
+}
+
+gboolean
+wxpay_params_add_unique (WxpayParams *self,
+                         const char  *name,
+                         const char  *value)
+{
+  g_assert (self != NULL);
+  g_assert (name != NULL && *name != '\0');
+  g_assert (value != NULL);
+
+  if (find_index (self, name) >= 0)
+    return FALSE;
+
+  g_ptr_array_add (self->names, g_strdup (name));
+  g_ptr_array_add (self->values, g_strdup (value));
+
+  return TRUE;
 }
 
 void

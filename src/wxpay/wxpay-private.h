@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 
+#include "wxpay-params.h"
+
 G_BEGIN_DECLS
 
 /* The largest bill we are willing to inflate: a day of a busy till is a few MiB. */
@@ -16,5 +18,11 @@ GBytes   *wxpay_gunzip        (GBytes  *data,
                                GError **error);
 /* The inverse, for wxpay-sim and tests. */
 GBytes   *wxpay_gzip          (GBytes  *data);
+
+/* Appends @name=@value unless @name is present (then returns FALSE and changes nothing): one
+ * scan where wxpay_params_contains() + wxpay_params_set() take two. */
+gboolean  wxpay_params_add_unique (WxpayParams *self,
+                                   const char  *name,
+                                   const char  *value);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include <libxml/tree.h>
 
 #include "wxpay-error.h"
+#include "wxpay-private.h"
 #include "wxpay-xml.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (xmlDoc, xmlFreeDoc)
@@ -336,14 +337,12 @@ wxpay_xml_decode_root (const char *data,
         return set_malformed (error, "Field element has attributes"), NULL;
 
       name = (const char *)node->name;
-      if (wxpay_params_contains (params, name))
-        return set_malformed (error, "Duplicate field in the XML body"), NULL;
-
       g_string_truncate (value, 0);
       if (!leaf_value (node, value, error))
         return NULL;
 
-      wxpay_params_set (params, name, value->str);
+      if (!wxpay_params_add_unique (params, name, value->str))
+        return set_malformed (error, "Duplicate field in the XML body"), NULL;
     }
 
   return g_steal_pointer (&params);
