@@ -878,6 +878,19 @@ driver_send (Driver            *d,
   call->start (d->client, request, d->checkout->cancellable, gateway_cb, driver_ref (d));
 }
 
+
+/* Known errors that are not WeChat's judgement of the request: it never arrived (could not
+ * connect, cancelled before sending, a proxy's 4xx) or was throttled. */
+static gboolean
+unifiedorder_not_judged (const GError *error)
+{
+  return g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_CONNECT) ||
+         g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_CANCELLED) ||
+         g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_HTTP_CLIENT) ||
+         g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_FREQUENCY_LIMITED) ||
+         g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_INVALID_REQ_TOO_MUCH);
+}
+
 static void
 unifiedorder_answered (Driver            *d,
                        const WxpayParams *answer,
@@ -948,6 +961,18 @@ unifiedorder_answered (Driver            *d,
         driver_transition (d, SAOMA_ATTEMPT_UNKNOWN, detail);
       else
         driver_event (d, "response", "%s", detail);
+    }
+  else if ((d->unified_unknown || d->resumed) && unifiedorder_not_judged (error))
+    {
+      /* This retry never got WeChat's verdict (not delivered, or throttled): it proves
+       * nothing about the earlier request, so keep re-entering as after an unknown outcome. */
+      g_autofree char *detail = g_strdup_printf ("unifiedorder not delivered (%s), retrying",
+                                                 error_code_name (error));
+
+      d->want_send = TRUE;
+      d->send_at = now + (gint64)d->checkout->config->retry_interval_ms * 1000;
+      driver_set_error (d, error);
+      driver_event (d, "response", "%s", detail);
     }
   else if (!d->unified_unknown && !d->resumed)
     {

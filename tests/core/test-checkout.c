@@ -504,6 +504,39 @@ test_unknown (Fixture       *f,
   g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 1);
 }
 
+/* After an unknown outcome, a re-entry that never reached WeChat (could not connect) proves
+ * nothing: a later ORDERNOTEXIST before time_expire must lead to another re-entry, not FAILED. */
+static void
+test_unknown_then_connect_failure (Fixture       *f,
+                                   gconstpointer  data)
+{
+  g_autofree char *otn = NULL;
+  g_autofree char *base_uri = NULL;
+
+  set_faults (f, "{\"http_500\":1.0,\"path\":\"/pay/unifiedorder\"}");
+  otn = charge (f, 1288);
+  settle (f);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_UNKNOWN);
+
+  /* The gateway becomes unreachable: the retry cannot be delivered. */
+  g_object_get (f->client, "base-uri", &base_uri, NULL);
+  g_object_set (f->client, "base-uri", "http://127.0.0.1:9", NULL);
+  set_faults (f, NULL);
+  advance (f, 3);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_UNKNOWN);
+
+  /* Reachable again: WeChat has no such order yet (ORDERNOTEXIST), time_expire is far away. */
+  g_object_set (f->client, "base-uri", base_uri, NULL);
+  advance (f, 12);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+  assert_state (f, otn, SAOMA_ATTEMPT_WAITING);
+  g_assert_cmpuint (sim_orders (f, otn, NULL), ==, 1);
+
+  pay (f, otn);
+  advance (f, 2);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_PAID);
+}
+
 /* The answer arrives after the client's timeout: re-entry after the timeout finds the order. */
 static void
 test_reentry_after_timeout (Fixture       *f,
@@ -1405,6 +1438,7 @@ main (int   argc,
   ADD ("unknown/drop-after", test_unknown, "{\"drop_after\":1.0,\"path\":\"/pay/unifiedorder\"}");
   ADD ("unknown/http-500", test_unknown, "{\"http_500\":1.0,\"path\":\"/pay/unifiedorder\"}");
   ADD ("unknown/bad-sign", test_unknown, "{\"bad_sign\":1.0,\"path\":\"/pay/unifiedorder\"}");
+  ADD ("unknown/then-connect-failure", test_unknown_then_connect_failure, NULL);
   ADD ("reentry-after-timeout", test_reentry_after_timeout, NULL);
   ADD ("never-created", test_never_created, NULL);
   ADD ("expire", test_expire, NULL);
