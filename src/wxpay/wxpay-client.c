@@ -1068,6 +1068,31 @@ looks_like_pem (GBytes *data)
   return FALSE;
 }
 
+/* The outcome of loading a client certificate as WXPAY_ERROR_CONFIG: @cert (owned, nullable)
+ * failed with @load_error, or must carry its private key to be of any use for mutual TLS. */
+static GTlsCertificate *
+checked_client_certificate (GTlsCertificate *cert,
+                            const GError    *load_error,
+                            GError         **error)
+{
+  if (cert == NULL)
+    {
+      g_set_error (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG,
+                   "Cannot load the client certificate: %s", load_error->message);
+      return NULL;
+    }
+
+  if (!certificate_has_key (cert))
+    {
+      g_object_unref (cert);
+      g_set_error_literal (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG,
+                           "The client certificate has no private key");
+      return NULL;
+    }
+
+  return cert;
+}
+
 /**
  * wxpay_load_client_certificate:
  * @path: a PEM file holding certificate and key, or a PKCS#12 file (apiclient_cert.p12)
@@ -1103,22 +1128,7 @@ wxpay_load_client_certificate (const char *path,
     cert = g_tls_certificate_new_from_pkcs12 (g_bytes_get_data (data, NULL), len, password,
                                               &local_error);
 
-  if (cert == NULL)
-    {
-      g_set_error (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG,
-                   "Cannot load the client certificate: %s", local_error->message);
-      return NULL;
-    }
-
-  if (!certificate_has_key (cert))
-    {
-      g_object_unref (cert);
-      g_set_error_literal (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG,
-                           "The client certificate has no private key");
-      return NULL;
-    }
-
-  return cert;
+  return checked_client_certificate (cert, local_error, error);
 }
 
 /**
@@ -1141,9 +1151,6 @@ wxpay_load_client_certificate_pem (const char *cert_path,
   g_return_val_if_fail (key_path != NULL, NULL);
 
   cert = g_tls_certificate_new_from_files (cert_path, key_path, &local_error);
-  if (cert == NULL)
-    g_set_error (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG,
-                 "Cannot load the client certificate: %s", local_error->message);
 
-  return cert;
+  return checked_client_certificate (cert, local_error, error);
 }
