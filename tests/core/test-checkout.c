@@ -11,6 +11,8 @@
 #include "sim/wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
 
+#include "test-util.h"
+
 typedef struct {
   char           *dir;
   char           *ledger_path;
@@ -112,24 +114,9 @@ fixture_teardown (Fixture       *f,
   /* Let the ledger's worker threads finish before the files go. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  {
-    g_autofree char *wal = g_strconcat (f->ledger_path, "-wal", NULL);
-    g_autofree char *shm = g_strconcat (f->ledger_path, "-shm", NULL);
-
-    g_unlink (wal);
-    g_unlink (shm);
-    g_unlink (f->ledger_path);
-    g_rmdir (f->dir);
-  }
+  saoma_test_rm_rf (f->dir);
   g_free (f->ledger_path);
   g_free (f->dir);
-}
-
-static gboolean
-guard_cb (gpointer data)
-{
-  *(gboolean *)data = TRUE;
-  return G_SOURCE_REMOVE;
 }
 
 /* Runs the main loop until the engines have nothing in flight (real time bounded). */
@@ -138,7 +125,7 @@ settle_engines (SaomaCheckout *a,
                 SaomaCheckout *b)
 {
   gboolean timed_out = FALSE;
-  guint guard = g_timeout_add_seconds (20, guard_cb, &timed_out);
+  guint guard = g_timeout_add_seconds (20, saoma_test_guard_cb, &timed_out);
 
   for (;;)
     {
@@ -558,7 +545,7 @@ test_reentry_after_timeout (Fixture       *f,
   {
     gboolean done = FALSE;
 
-    g_timeout_add (1700, guard_cb, &done);
+    g_timeout_add (1700, saoma_test_guard_cb, &done);
     while (!done)
       g_main_context_iteration (NULL, TRUE);
   }
@@ -833,14 +820,6 @@ log_writer (GLogLevelFlags   log_level,
   return g_log_writer_default (log_level, fields, n_fields, user_data);
 }
 
-static void
-store_result_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  *(GAsyncResult **)user_data = g_object_ref (result);
-}
-
 /* The amount WeChat reports must match, or the money is not marked paid. */
 static void
 test_amount_mismatch (Fixture       *f,
@@ -870,7 +849,7 @@ test_amount_mismatch (Fixture       *f,
   wxpay_params_set (request, "product_id", "SAOMA");
   wxpay_params_set (request, "time_start", time_start);
   wxpay_params_set (request, "time_expire", time_expire);
-  wxpay_client_unifiedorder_async (f->client, request, NULL, store_result_cb, &result);
+  wxpay_client_unifiedorder_async (f->client, request, NULL, saoma_test_result_cb, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   answer = wxpay_client_unifiedorder_finish (f->client, result, &error);
@@ -1055,7 +1034,7 @@ create_and_pay_at_sim (Fixture    *f,
   wxpay_params_set (request, "product_id", "SAOMA");
   wxpay_params_set (request, "time_start", time_start);
   wxpay_params_set (request, "time_expire", time_expire);
-  wxpay_client_unifiedorder_async (f->client, request, NULL, store_result_cb, &result);
+  wxpay_client_unifiedorder_async (f->client, request, NULL, saoma_test_result_cb, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   answer = wxpay_client_unifiedorder_finish (f->client, result, &error);
@@ -1404,26 +1383,11 @@ test_recover_cancel (Fixture       *f,
   g_clear_error (&r.error);
 }
 
-/* GIO's non-structured debug chatter reaches the TAP log in test mode: keep it for
- * G_MESSAGES_DEBUG only. */
-static void
-quiet_log_handler (const char     *domain,
-                   GLogLevelFlags  level,
-                   const char     *message,
-                   gpointer        user_data)
-{
-  if ((level & G_LOG_LEVEL_DEBUG) != 0 && g_getenv ("G_MESSAGES_DEBUG") == NULL)
-    return;
-  g_log_default_handler (domain, level, message, user_data);
-}
-
 int
 main (int   argc,
       char *argv[])
 {
-  g_test_init (&argc, &argv, NULL);
-  g_log_set_debug_enabled (g_getenv ("G_MESSAGES_DEBUG") != NULL);
-  g_log_set_default_handler (quiet_log_handler, NULL);
+  saoma_test_init (&argc, &argv);
   g_log_set_writer_func (log_writer, NULL, NULL);
 
 #define ADD(path, func, data) \
