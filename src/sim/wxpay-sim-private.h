@@ -224,17 +224,28 @@ struct _WxpaySimServer {
 };
 
 
-/* One gateway request being handled. */
+typedef struct _Call Call;
+
+/* One row of the routing table (wxpay-sim-server.c): a gateway path and the API that answers
+ * it. /sim/ paths go to the control API as a whole. */
 typedef struct {
+  const char *path;
+  GBytes   *(*api) (Call *call);
+  gboolean    needs_certificate;  /* /secapi/: a client certificate issued by client-ca */
+} WxpaySimRoute;
+
+/* One gateway request being handled. */
+struct _Call {
   WxpaySimServer        *self;
   SoupServerMessage     *msg;
-  char                  *path;
+  const WxpaySimRoute   *route;
+  const char            *content_type; /* of the answer; the API may change it */
   WxpaySimFaultDecision  fault;
   WxpayParams           *req;
   WxpaySignType          sign_type;
   gint64                 now;
   guint                  latency_id;
-} Call;
+};
 
 typedef enum {
   ACTION_PAY,
@@ -288,10 +299,9 @@ GBytes *wxpay_sim_check_times (Call      *call,
                                gboolean   reentry,
                                gint64    *out_expire,
                                WxpayParams **out_business_error);
-gboolean wxpay_sim_is_gateway_path (const char *path);
-void wxpay_sim_handle_gateway (WxpaySimServer    *self,
-                               SoupServerMessage *msg,
-                               const char        *path);
+void wxpay_sim_handle_gateway (WxpaySimServer      *self,
+                               SoupServerMessage   *msg,
+                               const WxpaySimRoute *route);
 
 /* wxpay-sim-server-orders.c */
 void wxpay_sim_start_payment_notification (WxpaySimServer *self,
@@ -325,8 +335,7 @@ GBytes *wxpay_sim_api_refund (Call *call);
 GBytes *wxpay_sim_api_refundquery (Call *call);
 
 /* wxpay-sim-server-bills.c */
-GBytes *wxpay_sim_api_downloadbill (Call        *call,
-                                    const char **out_content_type);
+GBytes *wxpay_sim_api_downloadbill (Call *call);
 
 /* wxpay-sim-server-notify.c */
 void wxpay_sim_schedule_deliveries (WxpaySimServer *self);

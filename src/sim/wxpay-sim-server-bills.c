@@ -56,8 +56,7 @@ bill_record_new (WxpaySimServer    *self,
 }
 
 GBytes *
-wxpay_sim_api_downloadbill (Call        *call,
-                  const char **out_content_type)
+wxpay_sim_api_downloadbill (Call *call)
 {
   WxpaySimServer *self = call->self;
   const char *bill_date = wxpay_params_get (call->req, "bill_date");
@@ -135,10 +134,10 @@ wxpay_sim_api_downloadbill (Call        *call,
 
   if (!wxpay_sim_is_empty (tar_type))
     {
-      *out_content_type = "application/x-gzip";
+      call->content_type = "application/x-gzip";
       return wxpay_sim_gzip (text);
     }
 
-  *out_content_type = "text/plain; charset=utf-8";
+  call->content_type = "text/plain; charset=utf-8";
   return g_steal_pointer (&text);
 }

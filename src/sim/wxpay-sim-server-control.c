@@ -154,9 +154,9 @@ wxpay_sim_orders_json (WxpaySimServer *self)
 
 gboolean
 wxpay_sim_apply_action (WxpaySimServer *self,
-              SimOrder       *order,
-              OrderAction     action,
-              GError        **error)
+                        SimOrder       *order,
+                        OrderAction     action,
+                        GError        **error)
 {
   gint64 now = wxpay_sim_now (self);
 
@@ -207,9 +207,9 @@ wxpay_sim_apply_action (WxpaySimServer *self,
 /* The in-process control API: @action on the order @out_trade_no. */
 gboolean
 wxpay_sim_apply_named_action (WxpaySimServer *self,
-                    const char     *out_trade_no,
-                    OrderAction     action,
-                    GError        **error)
+                              const char     *out_trade_no,
+                              OrderAction     action,
+                              GError        **error)
 {
   SimOrder *order = g_hash_table_lookup (self->orders, out_trade_no);
 
@@ -320,9 +320,9 @@ handle_order_action (WxpaySimServer    *self,
 
 void
 wxpay_sim_handle_control (WxpaySimServer    *self,
-                SoupServerMessage *msg,
-                const char        *path,
-                GHashTable        *query)
+                          SoupServerMessage *msg,
+                          const char        *path,
+                          GHashTable        *query)
 {
   const char *method = soup_server_message_get_method (msg);
   g_auto(GStrv) parts = g_strsplit (path + 1, "/", -1);

@@ -17,42 +17,11 @@
 /* Small helpers                                                                               */
 
 void
-wxpay_sim_refund_free (SimRefund *refund)
-{
-  g_free (refund->out_refund_no);
-  g_free (refund->refund_id);
-  g_free (refund->notify_url);
-  g_free (refund);
-}
-
-void
-wxpay_sim_order_free (SimOrder *order)
-{
-  g_free (order->out_trade_no);
-  g_free (order->trade_type);
-  g_free (order->token);
-  g_free (order->prepay_id);
-  g_free (order->transaction_id);
-  g_clear_pointer (&order->request, wxpay_params_unref);
-  g_clear_pointer (&order->refunds, g_ptr_array_unref);
-  g_free (order);
-}
-
-void
-wxpay_sim_delivery_free (Delivery *delivery)
-{
-  g_free (delivery->out_trade_no);
-  g_free (delivery->out_refund_no);
-  g_free (delivery);
-}
-
-void
 wxpay_sim_call_free (Call *call)
 {
   g_clear_handle_id (&call->latency_id, g_source_remove);
   g_clear_object (&call->msg);
   g_clear_pointer (&call->req, wxpay_params_unref);
-  g_free (call->path);
   g_free (call);
 }
 
@@ -66,7 +35,7 @@ wxpay_sim_now (WxpaySimServer *self)
 
 const char *
 wxpay_sim_order_get (SimOrder   *order,
-           const char *name)
+                     const char *name)
 {
   const char *value = wxpay_params_get (order->request, name);
 
@@ -114,7 +83,7 @@ wxpay_sim_today_digits (gint64 now)
 
 char *
 wxpay_sim_new_transaction_id (WxpaySimServer *self,
-                    gint64          now)
+                              gint64          now)
 {
   g_autofree char *day = wxpay_sim_today_digits (now);
 
@@ -124,7 +93,7 @@ wxpay_sim_new_transaction_id (WxpaySimServer *self,
 
 char *
 wxpay_sim_new_refund_id (WxpaySimServer *self,
-               gint64          now)
+                         gint64          now)
 {
   g_autofree char *day = wxpay_sim_today_digits (now);
 
@@ -134,7 +103,7 @@ wxpay_sim_new_refund_id (WxpaySimServer *self,
 
 gboolean
 wxpay_sim_is_positive_int (const char *text,
-                 gint64     *out)
+                           gint64     *out)
 {
   gint64 value;
 
@@ -200,7 +169,7 @@ wxpay_sim_business_fields (const WxpayParams *req)
 
 gboolean
 wxpay_sim_same_business_fields (const WxpayParams *stored,
-                      const WxpayParams *req)
+                                const WxpayParams *req)
 {
   g_autoptr(WxpayParams) other = wxpay_sim_business_fields (req);
 
@@ -233,7 +202,7 @@ wxpay_sim_fail_bytes (const char *return_msg)
 /* The error XML of downloadbill (§11): error_code, never signed. */
 GBytes *
 wxpay_sim_bill_error_bytes (const char *return_msg,
-                  const char *error_code)
+                            const char *error_code)
 {
   g_autoptr(WxpayParams) answer = wxpay_params_new ();
 
@@ -246,7 +215,7 @@ wxpay_sim_bill_error_bytes (const char *return_msg,
 
 WxpayParams *
 wxpay_sim_answer_new (Call       *call,
-            const char *result_code)
+                      const char *result_code)
 {
   WxpayParams *answer = wxpay_params_new ();
   g_autofree char *nonce = wxpay_nonce_new ();
@@ -263,8 +232,8 @@ wxpay_sim_answer_new (Call       *call,
 
 WxpayParams *
 wxpay_sim_answer_error (Call       *call,
-              const char *err_code,
-              const char *err_code_des)
+                        const char *err_code,
+                        const char *err_code_des)
 {
   WxpayParams *answer = wxpay_sim_answer_new (call, "FAIL");
 
@@ -289,7 +258,7 @@ corrupt_sign (WxpayParams *params)
  * element) and encodes; the bad_sign fault corrupts the signature here. */
 GBytes *
 wxpay_sim_finish_answer (Call        *call,
-               WxpayParams *answer)
+                         WxpayParams *answer)
 {
   g_autoptr(WxpayParams) owned = answer;
 
@@ -332,7 +301,7 @@ drop_connection (SoupServerMessage *msg)
 
 const char *
 wxpay_sim_check_required (const WxpayParams *req,
-                const char * const *names)
+                          const char * const *names)
 {
   for (guint i = 0; names[i] != NULL; i++)
     if (wxpay_sim_is_empty (wxpay_params_get (req, names[i])))
@@ -342,7 +311,7 @@ wxpay_sim_check_required (const WxpayParams *req,
 
 WxpayParams *
 wxpay_sim_lack_params (Call       *call,
-             const char *name)
+                       const char *name)
 {
   g_autofree char *des = g_strdup_printf ("缺少参数%s", name);
 
@@ -359,8 +328,8 @@ wxpay_sim_format_error (const char *name)
 
 gboolean
 wxpay_sim_max_length_ok (const WxpayParams *req,
-               const char        *name,
-               gsize              max)
+                         const char        *name,
+                         gsize              max)
 {
   const char *value = wxpay_params_get (req, name);
 
@@ -370,10 +339,10 @@ wxpay_sim_max_length_ok (const WxpayParams *req,
 /* time_start / time_expire: NULL when fine, else the failing answer. */
 GBytes *
 wxpay_sim_check_times (Call      *call,
-             gboolean   micropay,
-             gboolean   reentry,
-             gint64    *out_expire,
-             WxpayParams **out_business_error)
+                       gboolean   micropay,
+                       gboolean   reentry,
+                       gint64    *out_expire,
+                       WxpayParams **out_business_error)
 {
   const char *time_start = wxpay_params_get (call->req, "time_start");
   const char *time_expire = wxpay_params_get (call->req, "time_expire");
@@ -416,23 +385,8 @@ wxpay_sim_check_times (Call      *call,
 /* ------------------------------------------------------------------------------------------ */
 /* Gateway: the pipeline                                                                       */
 
-gboolean
-wxpay_sim_is_gateway_path (const char *path)
-{
-  static const char * const paths[] = {
-    "/pay/unifiedorder", "/pay/orderquery", "/pay/closeorder", "/secapi/pay/refund",
-    "/pay/refundquery", "/pay/downloadbill", "/pay/micropay", "/secapi/pay/reverse",
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
-    if (strcmp (path, paths[i]) == 0)
-      return TRUE;
-  return FALSE;
-}
-
 static GBytes *
-process_call (Call        *call,
-              const char **out_content_type)
+process_call (Call *call)
 {
   WxpaySimServer *self = call->self;
   SoupMessageBody *body = soup_server_message_get_request_body (call->msg);
@@ -444,10 +398,8 @@ process_call (Call        *call,
   gsize size;
   const char *bytes;
 
-  *out_content_type = "text/xml; charset=utf-8";
-
   /* §7/§14: the client certificate is checked before anything else. */
-  if (g_str_has_prefix (call->path, "/secapi/") && self->client_ca != NULL)
+  if (call->route->needs_certificate && self->client_ca != NULL)
     {
       GTlsCertificate *peer = soup_server_message_get_tls_peer_certificate (call->msg);
       GTlsCertificateFlags flags = G_TLS_CERTIFICATE_GENERIC_ERROR;
@@ -512,32 +464,17 @@ process_call (Call        *call,
 
   if (call->fault.systemerror)
     {
-      if (strcmp (call->path, "/pay/downloadbill") == 0)
+      if (call->route->api == wxpay_sim_api_downloadbill)
         return wxpay_sim_bill_error_bytes ("SYSTEMERROR", "20007");
       return wxpay_sim_finish_answer (call, wxpay_sim_answer_error (call, "SYSTEMERROR", "系统错误"));
     }
 
-  if (strcmp (call->path, "/pay/unifiedorder") == 0)
-    return wxpay_sim_api_unifiedorder (call);
-  if (strcmp (call->path, "/pay/orderquery") == 0)
-    return wxpay_sim_api_orderquery (call);
-  if (strcmp (call->path, "/pay/closeorder") == 0)
-    return wxpay_sim_api_closeorder (call);
-  if (strcmp (call->path, "/secapi/pay/refund") == 0)
-    return wxpay_sim_api_refund (call);
-  if (strcmp (call->path, "/pay/refundquery") == 0)
-    return wxpay_sim_api_refundquery (call);
-  if (strcmp (call->path, "/pay/downloadbill") == 0)
-    return wxpay_sim_api_downloadbill (call, out_content_type);
-  if (strcmp (call->path, "/pay/micropay") == 0)
-    return wxpay_sim_api_micropay (call);
-  return wxpay_sim_api_reverse (call);
+  return call->route->api (call);
 }
 
 static void
 run_call (Call *call)
 {
-  const char *content_type = NULL;
   g_autoptr(GBytes) body = NULL;
 
   if (call->fault.drop_before)
@@ -556,7 +493,8 @@ run_call (Call *call)
     }
 
   call->now = wxpay_sim_now (call->self);
-  body = process_call (call, &content_type);
+  call->content_type = "text/xml; charset=utf-8";
+  body = process_call (call);
 
   /* The dangerous one: the request took effect, the answer is lost. */
   if (call->fault.drop_after)
@@ -565,7 +503,7 @@ run_call (Call *call)
       return;
     }
 
-  respond_bytes (call->msg, SOUP_STATUS_OK, content_type, body);
+  respond_bytes (call->msg, SOUP_STATUS_OK, call->content_type, body);
 }
 
 static gboolean
@@ -584,16 +522,16 @@ latency_done_cb (gpointer user_data)
 }
 
 void
-wxpay_sim_handle_gateway (WxpaySimServer    *self,
-                SoupServerMessage *msg,
-                const char        *path)
+wxpay_sim_handle_gateway (WxpaySimServer      *self,
+                          SoupServerMessage   *msg,
+                          const WxpaySimRoute *route)
 {
   Call *call = g_new0 (Call, 1);
 
   call->self = self;
   call->msg = g_object_ref (msg);
-  call->path = g_strdup (path);
-  wxpay_sim_faults_decide (self->faults, self->rand, path, &call->fault);
+  call->route = route;
+  wxpay_sim_faults_decide (self->faults, self->rand, route->path, &call->fault);
 
   if (call->fault.latency_ms > 0)
     {

@@ -21,6 +21,14 @@ const guint wxpay_sim_notify_intervals[] = {
 /* ------------------------------------------------------------------------------------------ */
 /* Notifications                                                                               */
 
+void
+wxpay_sim_delivery_free (Delivery *delivery)
+{
+  g_free (delivery->out_trade_no);
+  g_free (delivery->out_refund_no);
+  g_free (delivery);
+}
+
 static void deliver (WxpaySimServer *self,
                      Delivery       *delivery);
 

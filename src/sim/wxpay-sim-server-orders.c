@@ -27,12 +27,34 @@ const char * const wxpay_sim_trade_state_descs[] = {
   "支付失败，请重新下单支付",
 };
 
+void
+wxpay_sim_refund_free (SimRefund *refund)
+{
+  g_free (refund->out_refund_no);
+  g_free (refund->refund_id);
+  g_free (refund->notify_url);
+  g_free (refund);
+}
+
+void
+wxpay_sim_order_free (SimOrder *order)
+{
+  g_free (order->out_trade_no);
+  g_free (order->trade_type);
+  g_free (order->token);
+  g_free (order->prepay_id);
+  g_free (order->transaction_id);
+  g_clear_pointer (&order->request, wxpay_params_unref);
+  g_clear_pointer (&order->refunds, g_ptr_array_unref);
+  g_free (order);
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Orders and their lazy transitions                                                           */
 
 void
 wxpay_sim_start_payment_notification (WxpaySimServer *self,
-                            SimOrder       *order)
+                                      SimOrder       *order)
 {
   Delivery *delivery;
 
@@ -48,8 +70,8 @@ wxpay_sim_start_payment_notification (WxpaySimServer *self,
 
 void
 wxpay_sim_mark_paid (WxpaySimServer *self,
-           SimOrder       *order,
-           gint64          when)
+                     SimOrder       *order,
+                     gint64          when)
 {
   order->state = TRADE_SUCCESS;
   order->pending = PENDING_NONE;
@@ -65,8 +87,8 @@ wxpay_sim_mark_paid (WxpaySimServer *self,
 
 void
 wxpay_sim_order_refresh (WxpaySimServer *self,
-               SimOrder       *order,
-               gint64          now)
+                         SimOrder       *order,
+                         gint64          now)
 {
   if (order->state == TRADE_USERPAYING && order->pending != PENDING_NONE &&
       now >= order->pending_until)
@@ -91,9 +113,9 @@ wxpay_sim_order_refresh (WxpaySimServer *self,
 
 SimOrder *
 wxpay_sim_lookup_order (WxpaySimServer *self,
-              const char     *transaction_id,
-              const char     *out_trade_no,
-              gint64          now)
+                        const char     *transaction_id,
+                        const char     *out_trade_no,
+                        gint64          now)
 {
   SimOrder *order = NULL;
 
@@ -121,7 +143,7 @@ wxpay_sim_order_refunded (SimOrder *order)
 
 const char *
 wxpay_sim_refund_status (SimRefund *refund,
-               gint64     now)
+                         gint64     now)
 {
   return now >= refund->done_at ? "SUCCESS" : "PROCESSING";
 }
@@ -302,8 +324,8 @@ wxpay_sim_api_unifiedorder (Call *call)
 
 void
 wxpay_sim_add_payment_fields (WxpayParams *answer,
-                    SimOrder    *order,
-                    gint64       total_fee)
+                              SimOrder    *order,
+                              gint64       total_fee)
 {
   g_autofree char *time_end = wxpay_sim_format_compact (order->paid_at);
 

@@ -24,8 +24,8 @@ html_escape_append (GString    *out,
 
 void
 wxpay_sim_handle_pay_page (WxpaySimServer    *self,
-                 SoupServerMessage *msg,
-                 const char        *token)
+                           SoupServerMessage *msg,
+                           const char        *token)
 {
   SimOrder *order = g_hash_table_lookup (self->by_token, token);
   const char *method = soup_server_message_get_method (msg);

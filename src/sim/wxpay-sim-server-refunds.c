@@ -15,7 +15,7 @@
 
 void
 wxpay_sim_refund_notify_start (WxpaySimServer *self,
-                     SimRefund      *refund)
+                               SimRefund      *refund)
 {
   Delivery *delivery;
 

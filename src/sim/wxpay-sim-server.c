@@ -35,6 +35,27 @@ enum {
 G_DEFINE_FINAL_TYPE (WxpaySimServer, wxpay_sim_server, G_TYPE_OBJECT)
 
 static GParamSpec *properties[N_PROPS];
+/* The routing table: every gateway path the simulator answers, and its API. */
+static const WxpaySimRoute routes[] = {
+  { "/pay/unifiedorder", wxpay_sim_api_unifiedorder, FALSE },
+  { "/pay/orderquery", wxpay_sim_api_orderquery, FALSE },
+  { "/pay/closeorder", wxpay_sim_api_closeorder, FALSE },
+  { "/pay/micropay", wxpay_sim_api_micropay, FALSE },
+  { "/secapi/pay/reverse", wxpay_sim_api_reverse, TRUE },
+  { "/secapi/pay/refund", wxpay_sim_api_refund, TRUE },
+  { "/pay/refundquery", wxpay_sim_api_refundquery, FALSE },
+  { "/pay/downloadbill", wxpay_sim_api_downloadbill, FALSE },
+};
+
+static const WxpaySimRoute *
+route_lookup (const char *path)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
+    if (strcmp (path, routes[i].path) == 0)
+      return &routes[i];
+  return NULL;
+}
+
 static gboolean
 accept_certificate_cb (SoupServerMessage   *msg,
                        GTlsCertificate     *certificate,
@@ -62,6 +83,7 @@ server_cb (SoupServer        *server,
            gpointer           user_data)
 {
   WxpaySimServer *self = user_data;
+  const WxpaySimRoute *route;
 
   if (self->shut_down)
     {
@@ -71,8 +93,8 @@ server_cb (SoupServer        *server,
 
   if (g_str_has_prefix (path, "/sim/"))
     wxpay_sim_handle_control (self, msg, path, query);
-  else if (wxpay_sim_is_gateway_path (path))
-    wxpay_sim_handle_gateway (self, msg, path);
+  else if ((route = route_lookup (path)) != NULL)
+    wxpay_sim_handle_gateway (self, msg, route);
   else
     {
       static const char text[] = "wxpay-sim: no such path\n";
