@@ -221,10 +221,22 @@ struct _WxpaySimServer {
   guint            timer_id;
   guint            save_id;
   gboolean         shut_down;
+
+  /* wxpay-sim-server-connections.c */
+  guint            header_timeout;  /* seconds, 0: none */
+  guint            idle_timeout;    /* seconds, 0: none */
+  guint            max_connections; /* 0: no cap */
+  GHashTable      *connections;     /* GSocket (unowned) → WxpaySimConnection (owned) */
+  guint            peak_connections;
+  guint64          closed_header_timeout;
+  guint64          closed_idle;
+  guint64          refused_connections;
+  guint64          refused_too_large;
 };
 
 
 typedef struct _Call Call;
+typedef struct _WxpaySimConnection WxpaySimConnection;
 
 /* One row of the routing table (wxpay-sim-server.c): a gateway path and the API that answers
  * it. /sim/ paths go to the control API as a whole. */
@@ -359,6 +371,12 @@ void wxpay_sim_handle_control (WxpaySimServer    *self,
                                SoupServerMessage *msg,
                                const char        *path,
                                GHashTable        *query);
+
+/* wxpay-sim-server-connections.c */
+void wxpay_sim_connection_free         (WxpaySimConnection *conn);
+void wxpay_sim_connections_attach      (WxpaySimServer     *self);
+void wxpay_sim_connections_append_json (WxpaySimServer     *self,
+                                        GString            *json);
 
 /* wxpay-sim-server-pay-page.c */
 void wxpay_sim_handle_pay_page (WxpaySimServer    *self,

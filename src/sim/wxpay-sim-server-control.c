@@ -425,6 +425,16 @@ wxpay_sim_handle_control (WxpaySimServer    *self,
       return;
     }
 
+  if (n == 2 && strcmp (parts[1], "connections") == 0)
+    {
+      if (strcmp (method, "GET") != 0)
+        goto bad_method;
+      json = g_string_new (NULL);
+      wxpay_sim_connections_append_json (self, json);
+      respond_json (msg, SOUP_STATUS_OK, json);
+      return;
+    }
+
   if (n == 2 && strcmp (parts[1], "faults") == 0)
     {
       g_autoptr(GError) error = NULL;

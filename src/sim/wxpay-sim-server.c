@@ -29,6 +29,9 @@ enum {
   PROP_TLS_CERTIFICATE,
   PROP_CLIENT_CA,
   PROP_STATE_FILE,
+  PROP_HEADER_TIMEOUT,
+  PROP_IDLE_TIMEOUT,
+  PROP_MAX_CONNECTIONS,
   N_PROPS
 };
 
@@ -54,25 +57,6 @@ route_lookup (const char *path)
     if (strcmp (path, routes[i].path) == 0)
       return &routes[i];
   return NULL;
-}
-
-static gboolean
-accept_certificate_cb (SoupServerMessage   *msg,
-                       GTlsCertificate     *certificate,
-                       GTlsCertificateFlags errors,
-                       gpointer             user_data)
-{
-  /* Let every client certificate through the handshake: /pay/ paths do not need one, and
-   * /secapi/ paths answer 证书验证失败 like the real gateway instead of a bare TLS error. */
-  return TRUE;
-}
-
-static void
-request_started_cb (SoupServer        *server,
-                    SoupServerMessage *msg,
-                    gpointer           user_data)
-{
-  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_certificate_cb), NULL);
 }
 
 static void
@@ -134,8 +118,8 @@ wxpay_sim_server_constructed (GObject *object)
       /* Requested, not required: only /secapi/ needs the certificate (checked per request). */
       soup_server_set_tls_database (self->server, self->client_ca);
       soup_server_set_tls_auth_mode (self->server, G_TLS_AUTHENTICATION_REQUESTED);
-      g_signal_connect (self->server, "request-started", G_CALLBACK (request_started_cb), NULL);
     }
+  wxpay_sim_connections_attach (self);
   soup_server_add_handler (self->server, NULL, server_cb, self, NULL);
 
   self->session = soup_session_new_with_options ("timeout", 10, "user-agent", "wxpay-sim", NULL);
@@ -160,6 +144,7 @@ wxpay_sim_server_finalize (GObject *object)
 {
   WxpaySimServer *self = (WxpaySimServer *)object;
 
+  g_clear_pointer (&self->connections, g_hash_table_unref);
   g_clear_pointer (&self->deliveries, g_ptr_array_unref);
   g_clear_pointer (&self->paused, g_ptr_array_unref);
   g_clear_pointer (&self->auth_codes, g_hash_table_unref);
@@ -219,6 +204,15 @@ wxpay_sim_server_get_property (GObject    *object,
     case PROP_STATE_FILE:
       g_value_set_string (value, self->state_file);
       break;
+    case PROP_HEADER_TIMEOUT:
+      g_value_set_uint (value, self->header_timeout);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      g_value_set_uint (value, self->idle_timeout);
+      break;
+    case PROP_MAX_CONNECTIONS:
+      g_value_set_uint (value, self->max_connections);
+      break;
     case PROP_API_KEY:
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -262,6 +256,15 @@ wxpay_sim_server_set_property (GObject      *object,
     case PROP_STATE_FILE:
       self->state_file = g_value_dup_string (value);
       break;
+    case PROP_HEADER_TIMEOUT:
+      self->header_timeout = g_value_get_uint (value);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      self->idle_timeout = g_value_get_uint (value);
+      break;
+    case PROP_MAX_CONNECTIONS:
+      self->max_connections = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -300,6 +303,14 @@ wxpay_sim_server_class_init (WxpaySimServerClass *klass)
     g_param_spec_object ("client-ca", NULL, NULL, G_TYPE_TLS_DATABASE, flags);
   properties[PROP_STATE_FILE] =
     g_param_spec_string ("state-file", NULL, NULL, NULL, flags);
+  properties[PROP_HEADER_TIMEOUT] =
+    g_param_spec_uint ("header-timeout", NULL, NULL, 0, 3600, WXPAY_SIM_DEFAULT_HEADER_TIMEOUT,
+                       flags);
+  properties[PROP_IDLE_TIMEOUT] =
+    g_param_spec_uint ("idle-timeout", NULL, NULL, 0, 86400, WXPAY_SIM_DEFAULT_IDLE_TIMEOUT, flags);
+  properties[PROP_MAX_CONNECTIONS] =
+    g_param_spec_uint ("max-connections", NULL, NULL, 0, 1000000,
+                       WXPAY_SIM_DEFAULT_MAX_CONNECTIONS, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -309,6 +320,11 @@ wxpay_sim_server_init (WxpaySimServer *self)
 {
   self->time_scale = 1.0;
   self->close_min_age = 300;
+  self->header_timeout = WXPAY_SIM_DEFAULT_HEADER_TIMEOUT;
+  self->idle_timeout = WXPAY_SIM_DEFAULT_IDLE_TIMEOUT;
+  self->max_connections = WXPAY_SIM_DEFAULT_MAX_CONNECTIONS;
+  self->connections = g_hash_table_new_full (NULL, NULL, NULL,
+                                             (GDestroyNotify)wxpay_sim_connection_free);
   self->cancellable = g_cancellable_new ();
   self->faults = g_ptr_array_new_with_free_func ((GDestroyNotify)wxpay_sim_fault_free);
   self->orders = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,

@@ -56,6 +56,10 @@ static const char description[] =
   "  3 AUTHCODEEXPIRE (no order)        4 NOTENOUGH (order ends PAYERROR)\n"
   "  any other shape: AUTH_CODE_ERROR; a code used twice: AUTH_CODE_INVALID\n"
   "\n"
+  "Limits: a request body over 1 MiB (Content-Length or counted as a chunked body arrives) is\n"
+  "  answered 413 and never stored; see --header-timeout, --idle-timeout, --max-connections.\n"
+  "  GET /sim/connections counts open connections and what the limits closed.\n"
+  "\n"
   "Notifications are POSTed to notify_url until acknowledged, 15s 15s 30s 3m 10m 20m 30m 30m\n"
   "30m 60m 3h 3h 3h 6h 6h apart, divided by --time-scale. Refunds stay PROCESSING 5 s.\n"
   "\n"
@@ -110,6 +114,9 @@ main (int   argc,
   int port = 0;
   double time_scale = 1.0;
   int close_min_age = 300;
+  int header_timeout = WXPAY_SIM_DEFAULT_HEADER_TIMEOUT;
+  int idle_timeout = WXPAY_SIM_DEFAULT_IDLE_TIMEOUT;
+  int max_connections = WXPAY_SIM_DEFAULT_MAX_CONNECTIONS;
   guint64 seed = 0;
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port,
@@ -138,6 +145,15 @@ main (int   argc,
       "Require a client certificate issued by this CA on /secapi/ paths (needs --tls-cert)", "FILE" },
     { "state", 0, 0, G_OPTION_ARG_FILENAME, &state_file,
       "Keep orders in FILE (written atomically) so a restarted simulator still knows them", "FILE" },
+    { "header-timeout", 0, 0, G_OPTION_ARG_INT, &header_timeout,
+      "Seconds a request (headers and body) may take to arrive before its connection is closed "
+      "(default " G_STRINGIFY (WXPAY_SIM_DEFAULT_HEADER_TIMEOUT) "; 0: no limit)", "SECONDS" },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
+      "Seconds a kept-alive connection may wait for its next request (default "
+      G_STRINGIFY (WXPAY_SIM_DEFAULT_IDLE_TIMEOUT) "; 0: no limit)", "SECONDS" },
+    { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_connections,
+      "Open connections at most; a new one beyond them is closed at once (default "
+      G_STRINGIFY (WXPAY_SIM_DEFAULT_MAX_CONNECTIONS) "; 0: no cap)", "N" },
     { NULL }
   };
 
@@ -162,6 +178,16 @@ main (int   argc,
   if (close_min_age < 0)
     {
       g_printerr ("wxpay-sim: --close-min-age must not be negative\n");
+      return 2;
+    }
+  if (header_timeout < 0 || header_timeout > 3600 || idle_timeout < 0 || idle_timeout > 86400)
+    {
+      g_printerr ("wxpay-sim: --header-timeout must be 0..3600 and --idle-timeout 0..86400\n");
+      return 2;
+    }
+  if (max_connections < 0 || max_connections > 1000000)
+    {
+      g_printerr ("wxpay-sim: --max-connections must be between 0 and 1000000\n");
       return 2;
     }
   if (!(time_scale >= 0.001 && time_scale <= 1000000.0))
@@ -228,6 +254,9 @@ main (int   argc,
                          "tls-certificate", certificate,
                          "client-ca", client_ca,
                          "state-file", state_file,
+                         "header-timeout", (guint)header_timeout,
+                         "idle-timeout", (guint)idle_timeout,
+                         "max-connections", (guint)max_connections,
                          NULL);
   if (key != NULL)
     memset (key, 0, strlen (key));

@@ -7,9 +7,14 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -117,7 +122,8 @@ test_exe_help (void)
     "--port", "--bind", "--appid", "--mch-id", "--key", "--key-file", "--seed", "--time-scale",
     "--close-min-age", "--tls-cert", "--tls-key", "--client-ca", "--state", "Examples:",
     "drop_after", "wrong_amount_notify", "AUTHCODEEXPIRE", "NOTENOUGH", "/sim/faults",
-    "/sim/clock/advance", "system error",
+    "/sim/clock/advance", "system error", "--header-timeout", "--idle-timeout",
+    "--max-connections", "/sim/connections",
   };
 
   g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, 0, NULL, NULL, &out, NULL, &status, &error));
@@ -529,6 +535,370 @@ test_exe_tls (void)
   remove_dir (dir);
 }
 
+/* --- Limits: bodies and connections ------------------------------------------------------- */
+
+static GPid
+sim_pid (Sim *sim)
+{
+  const char *id = g_subprocess_get_identifier (sim->process);
+
+  g_assert_nonnull (id);
+  return (GPid)g_ascii_strtoll (id, NULL, 10);
+}
+
+/* A /proc/PID/status field in KiB (VmRSS, VmHWM). */
+static gint64
+proc_status_kib (GPid        pid,
+                 const char *field)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int)pid);
+  g_autofree char *text = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  line = strstr (text, field);
+  g_assert_nonnull (line);
+  return g_ascii_strtoll (line + strlen (field) + 1, NULL, 10);
+}
+
+/* Sockets the process holds open, counted by the kernel. */
+static guint
+proc_socket_count (GPid pid)
+{
+  g_autofree char *dir_path = g_strdup_printf ("/proc/%d/fd", (int)pid);
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *name;
+  guint count = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *link_path = g_build_filename (dir_path, name, NULL);
+      g_autofree char *target = g_file_read_link (link_path, NULL);
+
+      if (target != NULL && g_str_has_prefix (target, "socket:"))
+        count++;
+    }
+  return count;
+}
+
+static guint
+url_port (const char *url)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+
+  g_assert_nonnull (uri);
+  return (guint)g_uri_get_port (uri);
+}
+
+/* A raw TCP connection to 127.0.0.1:@port, optionally non-blocking. */
+static int
+tcp_connect (guint    port,
+             gboolean nonblocking)
+{
+  struct sockaddr_in addr = { 0 };
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+  int rc;
+
+  g_assert_cmpint (fd, >=, 0);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons (port);
+  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  rc = connect (fd, (struct sockaddr *)&addr, sizeof addr);
+  g_assert_true (rc == 0 || (nonblocking && errno == EINPROGRESS));
+  return fd;
+}
+
+static void
+send_all (int         fd,
+          const char *text)
+{
+  gsize len = strlen (text);
+  gsize done = 0;
+
+  while (done < len)
+    {
+      gssize n = send (fd, text + done, len - done, MSG_NOSIGNAL);
+
+      g_assert_cmpint (n, >, 0);
+      done += n;
+    }
+}
+
+/* Reads until end-of-file or @timeout_ms; returns what came, *@out_eof whether the peer closed. */
+static GString *
+read_until_eof (int       fd,
+                guint     timeout_ms,
+                gboolean *out_eof)
+{
+  GString *out = g_string_new (NULL);
+  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
+
+  *out_eof = FALSE;
+  for (;;)
+    {
+      struct pollfd pfd = { fd, POLLIN, 0 };
+      gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+      char buf[4096];
+      gssize n;
+
+      if (left <= 0 || poll (&pfd, 1, (int)left) <= 0)
+        break;
+      n = recv (fd, buf, sizeof buf, 0);
+      if (n <= 0)
+        {
+          *out_eof = TRUE;
+          break;
+        }
+      g_string_append_len (out, buf, n);
+    }
+  return out;
+}
+
+static char *
+connections_json (Sim *sim)
+{
+  /* A session of its own, dropped at once: the query must not hold a connection itself. */
+  g_autoptr(SoupSession) session = soup_session_new ();
+  guint status = 0;
+  char *json = http_text (session, "GET", sim->url, "/sim/connections", NULL, &status);
+
+  g_assert_cmpuint (status, ==, 200);
+  return json;
+}
+
+static gint64
+json_int (const char *json,
+          const char *name)
+{
+  g_autofree char *key = g_strdup_printf ("\"%s\":", name);
+  const char *at = strstr (json, key);
+
+  g_assert_nonnull (at);
+  return g_ascii_strtoll (at + strlen (key), NULL, 10);
+}
+
+static void
+assert_gateway_answers (Sim *sim)
+{
+  g_autoptr(WxpayClient) client = sim_test_client_new (sim->url);
+  g_autoptr(WxpayParams) q = wxpay_params_new ();
+  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  wxpay_params_set (q, "out_trade_no", "NOTHING0001");
+  answer = sim_test_client_call (client, "/pay/orderquery", q, &error);
+  g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST);
+}
+
+static void
+test_exe_chunked_body (void)
+{
+  const gsize total = 200 * 1024 * 1024;
+  const gsize chunk = 64 * 1024;
+  g_autoptr(Sim) sim = sim_spawn (NULL);
+  GPid pid = sim_pid (sim);
+  g_autofree char *data = g_malloc (chunk);
+  g_autofree char *frame = NULL;
+  g_autoptr(GString) answer = g_string_new (NULL);
+  gint64 rss_before;
+  gint64 hwm_before;
+  gint64 hwm_after;
+  gsize sent = 0;
+  gboolean eof = FALSE;
+  int fd;
+
+  assert_gateway_answers (sim);
+  rss_before = proc_status_kib (pid, "VmRSS:");
+  hwm_before = proc_status_kib (pid, "VmHWM:");
+
+  memset (data, '<', chunk);
+  frame = g_strdup_printf ("%zx\r\n", chunk);
+  fd = tcp_connect (url_port (sim->url), FALSE);
+  send_all (fd, "POST /pay/unifiedorder HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n");
+
+  /* Send until the whole 200 MiB is out or the simulator answers or closes. */
+  while (sent < total)
+    {
+      struct pollfd pfd = { fd, POLLIN | POLLOUT, 0 };
+      gssize n;
+
+      g_assert_cmpint (poll (&pfd, 1, 10000), ==, 1);
+      if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+        break;
+      n = send (fd, frame, strlen (frame), MSG_NOSIGNAL);
+      if (n > 0)
+        n = send (fd, data, chunk, MSG_NOSIGNAL);
+      if (n > 0)
+        n = send (fd, "\r\n", 2, MSG_NOSIGNAL);
+      if (n <= 0)
+        break;
+      sent += chunk;
+    }
+  {
+    g_autoptr(GString) rest = read_until_eof (fd, 10000, &eof);
+
+    g_string_append (answer, rest->str);
+  }
+  close (fd);
+
+  hwm_after = proc_status_kib (pid, "VmHWM:");
+  g_test_message ("sent %zu MiB of a 200 MiB chunked body before the answer; simulator RSS %"
+                  G_GINT64_FORMAT " KiB before, peak grew by %" G_GINT64_FORMAT " KiB",
+                  sent / (1024 * 1024), rss_before, hwm_after - hwm_before);
+  g_print ("# RSS under a 200 MiB chunked POST: +%.1f MiB (peak)\n",
+           (hwm_after - hwm_before) / 1024.0);
+  g_assert_true (g_str_has_prefix (answer->str, "HTTP/1.1 413"));
+  g_assert_true (eof);
+  g_assert_cmpint (hwm_after - hwm_before, <, 20 * 1024);
+
+  /* A body announced too large is refused before a byte of it is read. */
+  fd = tcp_connect (url_port (sim->url), FALSE);
+  send_all (fd, "POST /pay/orderquery HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Content-Length: 300000000\r\n\r\n<xml>");
+  {
+    g_autoptr(GString) early = read_until_eof (fd, 10000, &eof);
+
+    g_assert_true (g_str_has_prefix (early->str, "HTTP/1.1 413"));
+  }
+  close (fd);
+
+  /* The simulator still serves, and counted both. */
+  assert_gateway_answers (sim);
+  {
+    g_autofree char *json = connections_json (sim);
+
+    g_assert_cmpint (json_int (json, "refused_too_large"), ==, 2);
+  }
+}
+
+static void
+test_exe_slow_connections (void)
+{
+  const char *args[] = { "--header-timeout", "1", "--idle-timeout", "2", NULL };
+  const guint n_slow = 300;
+  const guint n_idle = 50;
+  g_autoptr(Sim) sim = sim_spawn (args);
+  GPid pid = sim_pid (sim);
+  guint port = url_port (sim->url);
+  g_autofree int *slow = g_new (int, n_slow);
+  g_autofree int *idle = g_new (int, n_idle);
+  g_autofree char *json = NULL;
+  guint baseline;
+  gint64 start;
+  guint held = 0;
+
+  assert_gateway_answers (sim);
+  sim_test_spin (200);
+  baseline = proc_socket_count (pid);
+
+  /* 50 kept-alive connections that finished a request and then say nothing. */
+  for (guint i = 0; i < n_idle; i++)
+    {
+      struct pollfd pfd = { 0, POLLIN, 0 };
+      char buf[4096];
+      gssize n;
+
+      idle[i] = tcp_connect (port, FALSE);
+      send_all (idle[i], "GET /sim/clock HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      pfd.fd = idle[i];
+      g_assert_cmpint (poll (&pfd, 1, 5000), ==, 1);
+      n = recv (idle[i], buf, sizeof buf - 1, 0);
+      g_assert_cmpint (n, >, 0);
+      buf[n] = '\0';
+      g_assert_true (g_str_has_prefix (buf, "HTTP/1.1 200"));
+    }
+  /* 300 requests that stop in the middle of their headers. */
+  for (guint i = 0; i < n_slow; i++)
+    {
+      slow[i] = tcp_connect (port, FALSE);
+      send_all (slow[i], "POST /pay/orderquery HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le");
+    }
+  start = g_get_monotonic_time ();
+
+  json = connections_json (sim);
+  g_assert_cmpint (json_int (json, "open"), >=, n_slow + n_idle);
+  g_clear_pointer (&json, g_free);
+  /* The simulator answers throughout. */
+  assert_gateway_answers (sim);
+
+  /* Every slow request is closed by the header timeout, every idle connection by the idle
+   * timeout: each side reads end-of-file. */
+  for (guint i = 0; i < n_slow; i++)
+    {
+      gboolean eof = FALSE;
+      g_autoptr(GString) got = read_until_eof (slow[i], 5000, &eof);
+
+      g_assert_true (eof);
+      close (slow[i]);
+    }
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  assert_gateway_answers (sim);
+  for (guint i = 0; i < n_idle; i++)
+    {
+      gboolean eof = FALSE;
+      g_autoptr(GString) got = read_until_eof (idle[i], 5000, &eof);
+
+      g_assert_true (eof);
+      close (idle[i]);
+    }
+
+  /* None is held: the kernel's count of the simulator's sockets is back where it was. */
+  for (gint64 deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+       g_get_monotonic_time () < deadline;)
+    {
+      held = proc_socket_count (pid) > baseline ? proc_socket_count (pid) - baseline : 0;
+      if (held == 0)
+        break;
+      sim_test_spin (50);
+    }
+  g_print ("# connections held after the idle timeout: %u of %u\n", held, n_slow + n_idle);
+  g_assert_cmpuint (held, ==, 0);
+
+  json = connections_json (sim);
+  g_assert_cmpint (json_int (json, "closed_header_timeout"), >=, n_slow);
+  g_assert_cmpint (json_int (json, "closed_idle"), >=, n_idle);
+  g_assert_cmpint (json_int (json, "open"), <=, 1);
+}
+
+static void
+test_exe_connection_cap (void)
+{
+  const char *args[] = { "--max-connections", "20", NULL };
+  g_autoptr(Sim) sim = sim_spawn (args);
+  guint port = url_port (sim->url);
+  int held[20];
+  g_autofree char *json = NULL;
+  gboolean eof = FALSE;
+  int extra;
+
+  assert_gateway_answers (sim);
+  sim_test_spin (100);
+  for (guint i = 0; i < G_N_ELEMENTS (held); i++)
+    held[i] = tcp_connect (port, FALSE);
+  sim_test_spin (300);
+
+  /* Beyond the cap a new connection is closed at once. */
+  extra = tcp_connect (port, FALSE);
+  {
+    g_autoptr(GString) got = read_until_eof (extra, 3000, &eof);
+
+    g_assert_true (eof);
+    g_assert_cmpuint (got->len, ==, 0);
+  }
+  close (extra);
+
+  /* Room again once one goes. */
+  close (held[0]);
+  sim_test_spin (300);
+  json = connections_json (sim);
+  g_assert_cmpint (json_int (json, "refused_connections"), >=, 1);
+  g_assert_cmpint (json_int (json, "max_connections"), ==, 20);
+  for (guint i = 1; i < G_N_ELEMENTS (held); i++)
+    close (held[i]);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -550,6 +920,9 @@ main (int   argc,
   g_test_add_func ("/sim/exe/state", test_exe_state);
   g_test_add_func ("/sim/exe/credentials", test_exe_credentials);
   g_test_add_func ("/sim/exe/tls", test_exe_tls);
+  g_test_add_func ("/sim/exe/chunked-body", test_exe_chunked_body);
+  g_test_add_func ("/sim/exe/slow-connections", test_exe_slow_connections);
+  g_test_add_func ("/sim/exe/connection-cap", test_exe_connection_cap);
 
   return g_test_run ();
 }
