@@ -16,7 +16,8 @@
 typedef struct {
   const char *p;
   const char *end;
-  GError    **error;
+  GError    **error;     /* may be NULL: the caller does not want the message */
+  gboolean    failed;    /* the first failure wins; later ones are consequences */
 } Parser;
 
 static GVariant *parse_value (Parser *parser,
@@ -26,9 +27,10 @@ static gboolean
 fail (Parser     *parser,
       const char *what)
 {
-  if (*parser->error == NULL)
+  if (!parser->failed)
     g_set_error (parser->error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                  "invalid JSON: %s", what);
+  parser->failed = TRUE;
   return FALSE;
 }
 
@@ -321,7 +323,7 @@ wxpay_sim_json_parse (const char *text,
                       gssize      length,
                       GError    **error)
 {
-  Parser parser;
+  Parser parser = { 0 };
   g_autoptr(GVariant) value = NULL;
 
   g_return_val_if_fail (text != NULL, NULL);
