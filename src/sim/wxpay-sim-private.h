@@ -220,6 +220,16 @@ struct _WxpaySimServer {
   guint64          counter;
   guint            timer_id;
   guint            save_id;
+  guint            state_interval;  /* ms between two writes of the state file at most */
+  gboolean         save_in_flight;
+  gboolean         save_dirty;      /* changed while a write was in flight */
+  guint64          generation;      /* of the last state text made (main thread) */
+  GMutex           save_lock;       /* guards saved_generation and state_writes */
+  guint64          saved_generation;
+  guint64          state_writes;
+  guint64          order_retention; /* µs a finished order is kept, 0: forever */
+  guint            sweep_id;
+  guint64          orders_expired;
   gboolean         shut_down;
 
   /* wxpay-sim-server-connections.c */
@@ -339,6 +349,8 @@ GBytes *wxpay_sim_api_orderquery (Call *call);
 GBytes *wxpay_sim_api_closeorder (Call *call);
 GBytes *wxpay_sim_api_micropay (Call *call);
 GBytes *wxpay_sim_api_reverse (Call *call);
+
+guint wxpay_sim_orders_expire (WxpaySimServer *self);
 
 /* wxpay-sim-server-refunds.c */
 void wxpay_sim_refund_notify_start (WxpaySimServer *self,

@@ -425,6 +425,26 @@ wxpay_sim_handle_control (WxpaySimServer    *self,
       return;
     }
 
+  if (n == 2 && strcmp (parts[1], "state") == 0)
+    {
+      if (strcmp (method, "GET") != 0)
+        goto bad_method;
+      json = g_string_new (NULL);
+      g_mutex_lock (&self->save_lock);
+      g_string_append_printf (json,
+                              "{\"orders\":%u,\"orders_expired\":%" G_GUINT64_FORMAT
+                              ",\"order_retention\":%" G_GUINT64_FORMAT
+                              ",\"state_file\":%s,\"state_interval_ms\":%u"
+                              ",\"state_writes\":%" G_GUINT64_FORMAT "}",
+                              g_hash_table_size (self->orders), self->orders_expired,
+                              self->order_retention / G_USEC_PER_SEC,
+                              self->state_file != NULL ? "true" : "false", self->state_interval,
+                              self->state_writes);
+      g_mutex_unlock (&self->save_lock);
+      respond_json (msg, SOUP_STATUS_OK, json);
+      return;
+    }
+
   if (n == 2 && strcmp (parts[1], "connections") == 0)
     {
       if (strcmp (method, "GET") != 0)

@@ -600,3 +600,107 @@ wxpay_sim_api_reverse (Call *call)
   wxpay_params_set (answer, "recall", "N");
   return wxpay_sim_finish_answer (call, answer);
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Expiry                                                                                      */
+
+/* When a finished order last changed (paid, closed, failed, last refund done); 0 while it can
+ * still change on its own (NOTPAY, USERPAYING) or a refund is processing. */
+static gint64
+order_final_time (SimOrder *order,
+                  gint64    now)
+{
+  gint64 final = MAX (MAX (order->created, order->paid_at), MAX (order->closed_at, order->pending_until));
+
+  switch (order->state)
+    {
+    case TRADE_NOTPAY:
+    case TRADE_USERPAYING:
+      return 0;
+    case TRADE_SUCCESS:
+    case TRADE_REFUND:
+    case TRADE_CLOSED:
+    case TRADE_REVOKED:
+    case TRADE_PAYERROR:
+    default:
+      break;
+    }
+
+  for (guint i = 0; i < order->refunds->len; i++)
+    {
+      SimRefund *refund = g_ptr_array_index (order->refunds, i);
+
+      if (refund->done_at > now)
+        return 0;
+      final = MAX (final, refund->done_at);
+    }
+
+  return final;
+}
+
+static void
+order_forget (WxpaySimServer *self,
+              SimOrder       *order)
+{
+  const char *auth_code = wxpay_sim_order_get (order, "auth_code");
+
+  for (guint i = 0; i < order->refunds->len; i++)
+    {
+      SimRefund *refund = g_ptr_array_index (order->refunds, i);
+
+      g_hash_table_remove (self->refunds, refund->out_refund_no);
+      g_hash_table_remove (self->refunds_by_id, refund->refund_id);
+    }
+  if (!wxpay_sim_is_empty (auth_code))
+    g_hash_table_remove (self->auth_codes, auth_code);
+  if (order->transaction_id != NULL)
+    g_hash_table_remove (self->by_transaction, order->transaction_id);
+  g_hash_table_remove (self->by_token, order->token);
+  /* Last: the table owns the order. Deliveries left for it find no order and end. */
+  g_hash_table_remove (self->orders, order->out_trade_no);
+}
+
+/**
+ * wxpay_sim_orders_expire:
+ * @self: a #WxpaySimServer
+ *
+ * Forgets every finished order whose last change is older than #WxpaySimServer:order-retention
+ * on the simulator's clock. Unfinished orders are never forgotten.
+ *
+ * Returns: how many orders were forgotten
+ */
+guint
+wxpay_sim_orders_expire (WxpaySimServer *self)
+{
+  gint64 now = wxpay_sim_now (self);
+  guint kept = 0;
+  guint forgotten = 0;
+
+  if (self->order_retention == 0)
+    return 0;
+
+  for (guint i = 0; i < self->order_list->len; i++)
+    {
+      SimOrder *order = g_ptr_array_index (self->order_list, i);
+      gint64 final;
+
+      wxpay_sim_order_refresh (self, order, now);
+      final = order_final_time (order, now);
+      if (final > 0 && now - final > (gint64)self->order_retention)
+        {
+          order_forget (self, order);
+          forgotten++;
+          continue;
+        }
+      self->order_list->pdata[kept++] = order;
+    }
+  g_ptr_array_set_size (self->order_list, kept);
+
+  if (forgotten > 0)
+    {
+      self->orders_expired += forgotten;
+      wxpay_sim_queue_save (self);
+    }
+
+  return forgotten;
+}

@@ -3,6 +3,12 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The state file (--state): orders kept across restarts.
+ *
+ * The whole file is rewritten, at most once per state-interval milliseconds (a burst of requests
+ * costs one write) and once more at shutdown (SIGTERM/SIGINT in wxpay-sim). The text is made on
+ * the main loop; the write happens in a worker thread. Each text has a generation number and a
+ * write never replaces a newer one, so the synchronous write at shutdown cannot be overtaken by a
+ * slower background write.
  */
 
 #define G_LOG_DOMAIN "wxpay-sim"
@@ -16,14 +22,12 @@
 /* ------------------------------------------------------------------------------------------ */
 /* State file                                                                                  */
 
-void
-wxpay_sim_save_state (WxpaySimServer *self)
+static GBytes *
+state_serialize (WxpaySimServer *self)
 {
   g_autoptr(GKeyFile) file = g_key_file_new ();
-  g_autoptr(GError) error = NULL;
-
-  if (self->state_file == NULL)
-    return;
+  gsize length = 0;
+  char *data;
 
   g_key_file_set_int64 (file, "sim", "clock", wxpay_sim_now (self));
   g_key_file_set_uint64 (file, "sim", "counter", self->counter);
@@ -71,18 +75,110 @@ wxpay_sim_save_state (WxpaySimServer *self)
         }
     }
 
-  /* g_key_file_save_to_file() writes through g_file_set_contents(): atomic replace. */
-  if (!g_key_file_save_to_file (file, self->state_file, &error))
-    g_warning ("Cannot save the simulator state to %s: %s", self->state_file, error->message);
+  data = g_key_file_to_data (file, &length, NULL);
+  return g_bytes_new_take (data, length);
+}
+
+/* Writes @data unless a newer generation is already on disk. Any thread. */
+static void
+state_write (WxpaySimServer *self,
+             GBytes         *data,
+             guint64         generation)
+{
+  g_autoptr(GError) error = NULL;
+  gsize size = 0;
+  const char *bytes = g_bytes_get_data (data, &size);
+
+  g_mutex_lock (&self->save_lock);
+  if (generation > self->saved_generation)
+    {
+      /* Atomic replace (write to a temporary file, fsync, rename), owner-only. */
+      if (g_file_set_contents_full (self->state_file, bytes, size,
+                                    G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
+        {
+          self->saved_generation = generation;
+          self->state_writes++;
+        }
+      else
+        g_warning ("Cannot save the simulator state to %s: %s", self->state_file, error->message);
+    }
+  g_mutex_unlock (&self->save_lock);
+}
+
+typedef struct {
+  GBytes  *data;
+  guint64  generation;
+} SaveJob;
+
+static void
+save_job_free (SaveJob *job)
+{
+  g_bytes_unref (job->data);
+  g_free (job);
+}
+
+static void
+save_worker (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  SaveJob *job = task_data;
+
+  state_write (source_object, job->data, job->generation);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+save_done_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  WxpaySimServer *self = WXPAY_SIM_SERVER (source);
+
+  self->save_in_flight = FALSE;
+  if (self->save_dirty)
+    {
+      self->save_dirty = FALSE;
+      wxpay_sim_queue_save (self);
+    }
+}
+
+/* Synchronously, on the calling thread: for shutdown. */
+void
+wxpay_sim_save_state (WxpaySimServer *self)
+{
+  g_autoptr(GBytes) data = NULL;
+
+  if (self->state_file == NULL)
+    return;
+
+  data = state_serialize (self);
+  state_write (self, data, ++self->generation);
 }
 
 static gboolean
 save_cb (gpointer user_data)
 {
   WxpaySimServer *self = user_data;
+  g_autoptr(GTask) task = NULL;
+  SaveJob *job;
 
   self->save_id = 0;
-  wxpay_sim_save_state (self);
+  if (self->save_in_flight)
+    {
+      self->save_dirty = TRUE;
+      return G_SOURCE_REMOVE;
+    }
+
+  job = g_new0 (SaveJob, 1);
+  job->data = state_serialize (self);
+  job->generation = ++self->generation;
+  self->save_in_flight = TRUE;
+  task = g_task_new (self, NULL, save_done_cb, NULL);
+  g_task_set_source_tag (task, save_cb);
+  g_task_set_task_data (task, job, (GDestroyNotify)save_job_free);
+  g_task_run_in_thread (task, save_worker);
 
   return G_SOURCE_REMOVE;
 }
@@ -90,9 +186,16 @@ save_cb (gpointer user_data)
 void
 wxpay_sim_queue_save (WxpaySimServer *self)
 {
-  /* Coalesced so that a burst of requests costs one write. */
-  if (self->state_file != NULL && self->save_id == 0 && !self->shut_down)
-    self->save_id = g_timeout_add (50, save_cb, self);
+  if (self->state_file == NULL || self->shut_down)
+    return;
+  if (self->save_in_flight)
+    {
+      self->save_dirty = TRUE;
+      return;
+    }
+  /* Batched: the first change after a write schedules the next one, later changes join it. */
+  if (self->save_id == 0)
+    self->save_id = g_timeout_add (self->state_interval, save_cb, self);
 }
 
 static gboolean

@@ -32,6 +32,8 @@ enum {
   PROP_HEADER_TIMEOUT,
   PROP_IDLE_TIMEOUT,
   PROP_MAX_CONNECTIONS,
+  PROP_ORDER_RETENTION,
+  PROP_STATE_INTERVAL,
   N_PROPS
 };
 
@@ -57,6 +59,16 @@ route_lookup (const char *path)
     if (strcmp (path, routes[i].path) == 0)
       return &routes[i];
   return NULL;
+}
+
+/* How often (real seconds) finished orders are looked at for expiry. */
+#define SWEEP_INTERVAL 60
+
+static gboolean
+sweep_cb (gpointer user_data)
+{
+  wxpay_sim_orders_expire (user_data);
+  return G_SOURCE_CONTINUE;
 }
 
 static void
@@ -125,6 +137,11 @@ wxpay_sim_server_constructed (GObject *object)
   self->session = soup_session_new_with_options ("timeout", 10, "user-agent", "wxpay-sim", NULL);
 
   wxpay_sim_load_state (self);
+  if (self->order_retention > 0)
+    {
+      wxpay_sim_orders_expire (self);
+      self->sweep_id = g_timeout_add_seconds (SWEEP_INTERVAL, sweep_cb, self);
+    }
 }
 
 static void
@@ -145,6 +162,7 @@ wxpay_sim_server_finalize (GObject *object)
   WxpaySimServer *self = (WxpaySimServer *)object;
 
   g_clear_pointer (&self->connections, g_hash_table_unref);
+  g_mutex_clear (&self->save_lock);
   g_clear_pointer (&self->deliveries, g_ptr_array_unref);
   g_clear_pointer (&self->paused, g_ptr_array_unref);
   g_clear_pointer (&self->auth_codes, g_hash_table_unref);
@@ -213,6 +231,12 @@ wxpay_sim_server_get_property (GObject    *object,
     case PROP_MAX_CONNECTIONS:
       g_value_set_uint (value, self->max_connections);
       break;
+    case PROP_ORDER_RETENTION:
+      g_value_set_uint (value, (guint)(self->order_retention / G_USEC_PER_SEC));
+      break;
+    case PROP_STATE_INTERVAL:
+      g_value_set_uint (value, self->state_interval);
+      break;
     case PROP_API_KEY:
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -265,6 +289,12 @@ wxpay_sim_server_set_property (GObject      *object,
     case PROP_MAX_CONNECTIONS:
       self->max_connections = g_value_get_uint (value);
       break;
+    case PROP_ORDER_RETENTION:
+      self->order_retention = (guint64)g_value_get_uint (value) * G_USEC_PER_SEC;
+      break;
+    case PROP_STATE_INTERVAL:
+      self->state_interval = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -311,6 +341,12 @@ wxpay_sim_server_class_init (WxpaySimServerClass *klass)
   properties[PROP_MAX_CONNECTIONS] =
     g_param_spec_uint ("max-connections", NULL, NULL, 0, 1000000,
                        WXPAY_SIM_DEFAULT_MAX_CONNECTIONS, flags);
+  /* Seconds on the simulator's clock; 0 keeps every order (the default for in-process use). */
+  properties[PROP_ORDER_RETENTION] =
+    g_param_spec_uint ("order-retention", NULL, NULL, 0, G_MAXUINT, 0, flags);
+  properties[PROP_STATE_INTERVAL] =
+    g_param_spec_uint ("state-interval", NULL, NULL, 1, 3600000, WXPAY_SIM_DEFAULT_STATE_INTERVAL,
+                       flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -323,6 +359,8 @@ wxpay_sim_server_init (WxpaySimServer *self)
   self->header_timeout = WXPAY_SIM_DEFAULT_HEADER_TIMEOUT;
   self->idle_timeout = WXPAY_SIM_DEFAULT_IDLE_TIMEOUT;
   self->max_connections = WXPAY_SIM_DEFAULT_MAX_CONNECTIONS;
+  self->state_interval = WXPAY_SIM_DEFAULT_STATE_INTERVAL;
+  g_mutex_init (&self->save_lock);
   self->connections = g_hash_table_new_full (NULL, NULL, NULL,
                                              (GDestroyNotify)wxpay_sim_connection_free);
   self->cancellable = g_cancellable_new ();
@@ -462,6 +500,7 @@ wxpay_sim_server_shutdown (WxpaySimServer *self)
   self->shut_down = TRUE;
 
   g_clear_handle_id (&self->timer_id, g_source_remove);
+  g_clear_handle_id (&self->sweep_id, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   while (self->paused->len > 0)
     {
@@ -555,6 +594,7 @@ wxpay_sim_server_advance_clock (WxpaySimServer *self,
   g_return_if_fail (seconds >= 0);
 
   self->offset += USEC (seconds);
+  wxpay_sim_orders_expire (self);
   wxpay_sim_schedule_deliveries (self);
   wxpay_sim_queue_save (self);
 }
@@ -575,6 +615,7 @@ wxpay_sim_server_set_now (WxpaySimServer *self,
   g_return_if_fail (WXPAY_IS_SIM_SERVER (self));
 
   self->offset += now_us - wxpay_sim_now (self);
+  wxpay_sim_orders_expire (self);
   wxpay_sim_schedule_deliveries (self);
   wxpay_sim_queue_save (self);
 }

@@ -14,6 +14,8 @@ G_BEGIN_DECLS
 #define WXPAY_SIM_DEFAULT_HEADER_TIMEOUT  10
 #define WXPAY_SIM_DEFAULT_IDLE_TIMEOUT    60
 #define WXPAY_SIM_DEFAULT_MAX_CONNECTIONS 512
+/* At most one rewrite of the state file per this many milliseconds ("state-interval"). */
+#define WXPAY_SIM_DEFAULT_STATE_INTERVAL  1000
 
 #define WXPAY_TYPE_SIM_SERVER (wxpay_sim_server_get_type ())
 G_DECLARE_FINAL_TYPE (WxpaySimServer, wxpay_sim_server, WXPAY, SIM_SERVER, GObject)
@@ -25,7 +27,9 @@ G_DECLARE_FINAL_TYPE (WxpaySimServer, wxpay_sim_server, WXPAY, SIM_SERVER, GObje
  * HTTPS), "client-ca" (GTlsDatabase, nullable: client certs required on /secapi/),
  * "state-file" (nullable path: persist orders across restarts), "header-timeout" (seconds a
  * request may take to arrive), "idle-timeout" (seconds a kept-alive connection may wait for its
- * next request), "max-connections" (new connections beyond it are closed at once).
+ * next request), "max-connections" (new connections beyond it are closed at once),
+ * "order-retention" (seconds on the simulator's clock a finished order is kept; 0, the default,
+ * keeps every order), "state-interval" (ms between two rewrites of the state file at most).
  */
 WxpaySimServer *wxpay_sim_server_new         (const char *appid,
                                               const char *mch_id,

@@ -59,6 +59,8 @@ static const char description[] =
   "Limits: a request body over 1 MiB (Content-Length or counted as a chunked body arrives) is\n"
   "  answered 413 and never stored; see --header-timeout, --idle-timeout, --max-connections.\n"
   "  GET /sim/connections counts open connections and what the limits closed.\n"
+  "  A finished order (paid, refunded, closed, reversed, failed) is forgotten --order-retention\n"
+  "  hours after its last change; GET /sim/state counts orders, expiries and state writes.\n"
   "\n"
   "Notifications are POSTed to notify_url until acknowledged, 15s 15s 30s 3m 10m 20m 30m 30m\n"
   "30m 60m 3h 3h 3h 6h 6h apart, divided by --time-scale. Refunds stay PROCESSING 5 s.\n"
@@ -117,6 +119,8 @@ main (int   argc,
   int header_timeout = WXPAY_SIM_DEFAULT_HEADER_TIMEOUT;
   int idle_timeout = WXPAY_SIM_DEFAULT_IDLE_TIMEOUT;
   int max_connections = WXPAY_SIM_DEFAULT_MAX_CONNECTIONS;
+  int order_retention = 48;
+  int state_interval = WXPAY_SIM_DEFAULT_STATE_INTERVAL;
   guint64 seed = 0;
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port,
@@ -154,6 +158,12 @@ main (int   argc,
     { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_connections,
       "Open connections at most; a new one beyond them is closed at once (default "
       G_STRINGIFY (WXPAY_SIM_DEFAULT_MAX_CONNECTIONS) "; 0: no cap)", "N" },
+    { "order-retention", 0, 0, G_OPTION_ARG_INT, &order_retention,
+      "Hours (on the simulator's clock) a finished order is kept after its last change "
+      "(default 48: bills of today and yesterday stay complete; 0: keep every order)", "HOURS" },
+    { "state-interval", 0, 0, G_OPTION_ARG_INT, &state_interval,
+      "With --state: milliseconds between two rewrites of the state file at most (default "
+      G_STRINGIFY (WXPAY_SIM_DEFAULT_STATE_INTERVAL) ")", "MS" },
     { NULL }
   };
 
@@ -183,6 +193,16 @@ main (int   argc,
   if (header_timeout < 0 || header_timeout > 3600 || idle_timeout < 0 || idle_timeout > 86400)
     {
       g_printerr ("wxpay-sim: --header-timeout must be 0..3600 and --idle-timeout 0..86400\n");
+      return 2;
+    }
+  if (order_retention < 0 || order_retention > 24 * 366 * 10)
+    {
+      g_printerr ("wxpay-sim: --order-retention must be between 0 and 87840 hours\n");
+      return 2;
+    }
+  if (state_interval < 1 || state_interval > 3600000)
+    {
+      g_printerr ("wxpay-sim: --state-interval must be between 1 and 3600000 ms\n");
       return 2;
     }
   if (max_connections < 0 || max_connections > 1000000)
@@ -257,6 +277,8 @@ main (int   argc,
                          "header-timeout", (guint)header_timeout,
                          "idle-timeout", (guint)idle_timeout,
                          "max-connections", (guint)max_connections,
+                         "order-retention", (guint)order_retention * 3600,
+                         "state-interval", (guint)state_interval,
                          NULL);
   if (key != NULL)
     memset (key, 0, strlen (key));

@@ -123,7 +123,8 @@ test_exe_help (void)
     "--close-min-age", "--tls-cert", "--tls-key", "--client-ca", "--state", "Examples:",
     "drop_after", "wrong_amount_notify", "AUTHCODEEXPIRE", "NOTENOUGH", "/sim/faults",
     "/sim/clock/advance", "system error", "--header-timeout", "--idle-timeout",
-    "--max-connections", "/sim/connections",
+    "--max-connections", "/sim/connections", "--order-retention", "--state-interval",
+    "/sim/state",
   };
 
   g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, 0, NULL, NULL, &out, NULL, &status, &error));
@@ -899,6 +900,146 @@ test_exe_connection_cap (void)
     close (held[i]);
 }
 
+static char *
+order_create (WxpayClient *client,
+              const char  *prefix,
+              gint64       expire_minutes)
+{
+  g_autofree char *no = sim_test_unique_no (prefix);
+  g_autoptr(WxpayParams) req = sim_test_native_order (no, 100, NULL, g_get_real_time ());
+  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (expire_minutes != 10)
+    {
+      g_autoptr(GDateTime) later = g_date_time_new_from_unix_utc (g_get_real_time () / G_USEC_PER_SEC
+                                                                  + expire_minutes * 60);
+      g_autofree char *expire = wxpay_time_format (later);
+
+      wxpay_params_set (req, "time_expire", expire);
+    }
+  answer = sim_test_client_call (client, "/pay/unifiedorder", req, &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&no);
+}
+
+static const char *
+order_state (WxpayClient *client,
+             const char  *out_trade_no,
+             char       **out_owned)
+{
+  g_autoptr(WxpayParams) q = wxpay_params_new ();
+  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  wxpay_params_set (q, "out_trade_no", out_trade_no);
+  answer = sim_test_client_call (client, "/pay/orderquery", q, &error);
+  if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST))
+    return *out_owned = g_strdup ("ORDERNOTEXIST");
+  g_assert_no_error (error);
+  return *out_owned = g_strdup (wxpay_params_get (answer, "trade_state"));
+}
+
+static gint64
+state_field (Sim        *sim,
+             const char *name)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  guint status = 0;
+  g_autofree char *json = http_text (session, "GET", sim->url, "/sim/state", NULL, &status);
+
+  g_assert_cmpuint (status, ==, 200);
+  return json_int (json, name);
+}
+
+static void
+advance (Sim   *sim,
+         guint  seconds)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *path = g_strdup_printf ("/sim/clock/advance?seconds=%u", seconds);
+  guint status = 0;
+  g_autofree char *json = http_text (session, "POST", sim->url, path, "", &status);
+
+  g_assert_cmpuint (status, ==, 200);
+}
+
+static void
+test_exe_expiry_and_batched_state (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("wxpay-sim-expiry-XXXXXX", NULL);
+  g_autofree char *state = g_build_filename (dir, "sim.state", NULL);
+  const char *args[] = { "--state", state, "--order-retention", "1", "--state-interval", "1500",
+                         NULL };
+  g_autofree char *paid = NULL;
+  g_autofree char *closing = NULL;
+  g_autofree char *open = NULL;
+
+  {
+    g_autoptr(Sim) sim = sim_spawn (args);
+    g_autoptr(WxpayClient) client = sim_test_client_new (sim->url);
+    g_autoptr(SoupSession) session = soup_session_new ();
+    g_autofree char *pay_path = NULL;
+    g_autofree char *pay_answer = NULL;
+    g_autofree char *s1 = NULL, *s2 = NULL, *s3 = NULL, *s4 = NULL;
+    GStatBuf st;
+    guint status = 0;
+    gint64 writes;
+
+    /* A paid order, one that closes at its time_expire (10 min), one open for 2 h (the
+     * code_url lifetime), and a burst of 30 more that close after 10 minutes. */
+    paid = order_create (client, "EXPA", 10);
+    pay_path = g_strdup_printf ("/sim/orders/%s/pay", paid);
+    pay_answer = http_text (session, "POST", sim->url, pay_path, "", &status);
+    g_assert_cmpuint (status, ==, 200);
+    closing = order_create (client, "EXPB", 10);
+    open = order_create (client, "EXPC", 180);
+    for (guint i = 0; i < 30; i++)
+      g_free (order_create (client, "EXPD", 10));
+
+    /* Batched: the burst costs one or two rewrites, not one per change. */
+    sim_test_spin (3500);
+    writes = state_field (sim, "state_writes");
+    g_test_message ("state writes for 34 changes: %" G_GINT64_FORMAT, writes);
+    g_assert_cmpint (writes, >=, 1);
+    g_assert_cmpint (writes, <=, 2);
+    g_assert_cmpint (g_stat (state, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+    g_assert_cmpint (state_field (sim, "orders"), ==, 33);
+
+    /* 30 simulated minutes: everything is younger than the retention of one hour. */
+    advance (sim, 30 * 60);
+    g_assert_cmpint (state_field (sim, "orders"), ==, 33);
+    g_assert_cmpstr (order_state (client, closing, &s1), ==, "CLOSED");
+
+    /* 80 minutes: the finished ones are gone, the open one stays. */
+    advance (sim, 50 * 60);
+    g_assert_cmpint (state_field (sim, "orders"), ==, 1);
+    g_assert_cmpint (state_field (sim, "orders_expired"), ==, 32);
+    g_assert_cmpstr (order_state (client, paid, &s2), ==, "ORDERNOTEXIST");
+    g_assert_cmpstr (order_state (client, open, &s3), ==, "NOTPAY");
+
+    /* It closes at 2 h and is forgotten an hour later. */
+    advance (sim, 3 * 3600);
+    g_assert_cmpstr (order_state (client, open, &s4), ==, "ORDERNOTEXIST");
+    g_assert_cmpint (state_field (sim, "orders"), ==, 0);
+    /* SIGTERM writes the last state. */
+  }
+
+  {
+    g_autoptr(Sim) sim = sim_spawn (args);
+    g_autofree char *text = NULL;
+
+    g_assert_cmpint (state_field (sim, "orders"), ==, 0);
+    g_assert_true (g_file_get_contents (state, &text, NULL, NULL));
+    g_assert_null (strstr (text, paid));
+    g_assert_null (strstr (text, open));
+  }
+
+  g_unlink (state);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -923,6 +1064,7 @@ main (int   argc,
   g_test_add_func ("/sim/exe/chunked-body", test_exe_chunked_body);
   g_test_add_func ("/sim/exe/slow-connections", test_exe_slow_connections);
   g_test_add_func ("/sim/exe/connection-cap", test_exe_connection_cap);
+  g_test_add_func ("/sim/exe/expiry-and-batched-state", test_exe_expiry_and_batched_state);
 
   return g_test_run ();
 }
