@@ -103,6 +103,21 @@ char   *wxpay_sim_format_beijing (gint64 time_us);
 /* fen as yuan with two decimals ("0.01", "-3.20"), integer arithmetic only. */
 char   *wxpay_sim_format_yuan    (gint64 fen);
 
+/* --- Demo credentials (wxpay-sim-credentials.c) ------------------------------------------- */
+
+typedef struct {
+  char            *appid;
+  char            *mch_id;
+  char            *api_key;
+  GTlsCertificate *server_certificate;
+  GTlsDatabase    *client_ca;
+} WxpaySimCredentials;
+
+gboolean wxpay_sim_credentials_load  (const char          *dir,
+                                      WxpaySimCredentials *out,
+                                      GError             **error);
+void     wxpay_sim_credentials_clear (WxpaySimCredentials *credentials);
+
 /* --- The server (WxpaySimServer, split over wxpay-sim-server*.c) --------------------------- */
 
 #define USEC(seconds) ((gint64)(seconds) * G_USEC_PER_SEC)

@@ -124,7 +124,7 @@ test_exe_help (void)
     "drop_after", "wrong_amount_notify", "AUTHCODEEXPIRE", "NOTENOUGH", "/sim/faults",
     "/sim/clock/advance", "system error", "--header-timeout", "--idle-timeout",
     "--max-connections", "/sim/connections", "--order-retention", "--state-interval",
-    "/sim/state",
+    "/sim/state", "--credentials-dir",
   };
 
   g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, 0, NULL, NULL, &out, NULL, &status, &error));
@@ -1040,6 +1040,132 @@ test_exe_expiry_and_batched_state (void)
   g_rmdir (dir);
 }
 
+static void
+test_exe_credentials_dir (void)
+{
+  g_autofree char *top = g_dir_make_tmp ("wxpay-sim-creds-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (top, "demo", NULL);
+  g_autofree char *merchant_path = g_build_filename (dir, "merchant.ini", NULL);
+  g_autofree char *ca_path = g_build_filename (dir, "ca.pem", NULL);
+  g_autofree char *client_path = g_build_filename (dir, "client.pem", NULL);
+  const char *args[] = { "--credentials-dir", dir, NULL };
+  const char *files[] = { "merchant.ini", "ca.pem", "server.pem", "client.pem" };
+  g_autofree char *first_key = NULL;
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_autoptr(Sim) sim = sim_spawn (args);
+    g_autoptr(GKeyFile) merchant = g_key_file_new ();
+    g_autoptr(GTlsDatabase) db = NULL;
+    g_autoptr(GTlsCertificate) client_cert = NULL;
+    g_autoptr(WxpayClient) client = NULL;
+    g_autoptr(WxpayClient) example = sim_test_client_new (sim->url);
+    g_autoptr(SoupSession) session = NULL;
+    g_autofree char *appid = NULL;
+    g_autofree char *mch_id = NULL;
+    g_autofree char *no = sim_test_unique_no ("K");
+    g_autoptr(WxpayParams) req = sim_test_native_order (no, 300, NULL, g_get_real_time ());
+    g_autoptr(WxpayParams) created = NULL;
+    g_autoptr(WxpayParams) q = wxpay_params_new ();
+    g_autoptr(WxpayParams) answer = NULL;
+    g_autoptr(WxpayParams) refund_req = wxpay_params_new ();
+    g_autoptr(WxpayParams) refund = NULL;
+    g_autoptr(WxpayParams) nocert = NULL;
+    g_autofree char *pay_path = g_strdup_printf ("/sim/orders/%s/pay", no);
+    g_autofree char *paid = NULL;
+    GStatBuf st;
+    guint status = 0;
+
+    /* HTTPS, and every file private. */
+    g_assert_true (g_str_has_prefix (sim->url, "https://127.0.0.1:"));
+    g_assert_cmpint (g_stat (dir, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+    for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+      {
+        g_autofree char *path = g_build_filename (dir, files[i], NULL);
+
+        g_assert_cmpint (g_stat (path, &st), ==, 0);
+        g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+      }
+
+    /* A random key of its own, not the official example key. */
+    g_assert_true (g_key_file_load_from_file (merchant, merchant_path, G_KEY_FILE_NONE, &error));
+    g_assert_no_error (error);
+    appid = g_key_file_get_string (merchant, "merchant", "appid", &error);
+    g_assert_no_error (error);
+    mch_id = g_key_file_get_string (merchant, "merchant", "mch_id", &error);
+    g_assert_no_error (error);
+    first_key = g_key_file_get_string (merchant, "merchant", "key", &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (strlen (first_key), ==, 32);
+    g_assert_cmpstr (first_key, !=, SIM_KEY);
+
+    db = g_tls_file_database_new (ca_path, &error);
+    g_assert_no_error (error);
+    client_cert = g_tls_certificate_new_from_file (client_path, &error);
+    g_assert_no_error (error);
+    client = wxpay_client_new (sim->url, appid, mch_id, first_key);
+    g_object_set (client, "tls-database", db, "tls-certificate", client_cert, NULL);
+    g_object_set (example, "tls-database", db, NULL);
+    session = soup_session_new_with_options ("tls-database", db, NULL);
+
+    /* The example key no longer signs for this merchant. */
+    wxpay_params_set (q, "out_trade_no", no);
+    answer = sim_test_client_call (example, "/pay/orderquery", q, &error);
+    g_assert_null (answer);
+    g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_RETURN_FAIL);
+    g_clear_error (&error);
+
+    created = sim_test_client_call (client, "/pay/unifiedorder", req, &error);
+    g_assert_no_error (error);
+    paid = http_text (session, "POST", sim->url, pay_path, "", &status);
+    g_assert_cmpuint (status, ==, 200);
+
+    /* /secapi/ wants the client certificate the directory holds. */
+    wxpay_params_set (refund_req, "out_trade_no", no);
+    wxpay_params_set (refund_req, "out_refund_no", "CREDREF0001");
+    wxpay_params_set (refund_req, "total_fee", "300");
+    wxpay_params_set (refund_req, "refund_fee", "100");
+    nocert = sim_test_raw_call (session, sim->url, "/secapi/pay/refund", refund_req,
+                                WXPAY_SIGN_TYPE_MD5, first_key, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (wxpay_params_get (nocert, "return_msg"), ==, "证书验证失败");
+    refund = sim_test_client_call (client, "/secapi/pay/refund", refund_req, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (wxpay_params_get (refund, "refund_fee"), ==, "100");
+  }
+
+  /* A restart loads the same merchant instead of making a new one. */
+  {
+    g_autoptr(Sim) sim = sim_spawn (args);
+    g_autoptr(GKeyFile) merchant = g_key_file_new ();
+    g_autofree char *key = NULL;
+
+    g_assert_true (g_key_file_load_from_file (merchant, merchant_path, G_KEY_FILE_NONE, NULL));
+    key = g_key_file_get_string (merchant, "merchant", "key", NULL);
+    g_assert_cmpstr (key, ==, first_key);
+  }
+
+  /* It does not mix with explicit credentials. */
+  {
+    g_autofree char *path = sim_path ();
+    const char *argv[] = { path, "--credentials-dir", dir, "--key", SIM_KEY, NULL };
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    int wait_status = 0;
+
+    g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, 0, NULL, NULL, &out, &err,
+                                 &wait_status, NULL));
+    g_assert_false (g_spawn_check_wait_status (wait_status, NULL));
+    g_assert_cmpstr (out, ==, "");
+  }
+
+  g_unlink (merchant_path);
+  remove_dir (dir);
+  g_rmdir (top);
+  g_assert_false (g_file_test (top, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1065,6 +1191,7 @@ main (int   argc,
   g_test_add_func ("/sim/exe/slow-connections", test_exe_slow_connections);
   g_test_add_func ("/sim/exe/connection-cap", test_exe_connection_cap);
   g_test_add_func ("/sim/exe/expiry-and-batched-state", test_exe_expiry_and_batched_state);
+  g_test_add_func ("/sim/exe/credentials-dir", test_exe_credentials_dir);
 
   return g_test_run ();
 }
