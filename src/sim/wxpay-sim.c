@@ -317,13 +317,15 @@ main (int   argc,
       return 1;
     }
 
+  /* Before the URL: whoever reads it may stop us at once, and must find the state saved. */
+  main_loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGINT, quit_cb, NULL);
+  g_unix_signal_add (SIGTERM, quit_cb, NULL);
+
   /* The first line of stdout is the contract with whoever spawned us. */
   printf ("%s\n", wxpay_sim_server_get_base_uri (server));
   fflush (stdout);
 
-  main_loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGINT, quit_cb, NULL);
-  g_unix_signal_add (SIGTERM, quit_cb, NULL);
   g_main_loop_run (main_loop);
 
   /* Writes the state file one last time. */
