@@ -70,7 +70,7 @@ static const char description[] =
   "  wxpay-sim --port 0 --seed 42 --time-scale 60 --state /tmp/sim.state\n"
   "  wxpay-sim --key-file key.txt --appid wx0000000000000000 --mch-id 1230000109\n"
   "  wxpay-sim --tls-cert server.pem --tls-key server.key --client-ca ca.pem\n"
-  "  wxpay-sim --credentials-dir ~/.local/share/wxpay-sim/demo   (merchant.ini, ca.pem, client.pem)\n"
+  "  wxpay-sim --credentials-dir ~/.local/share/wxpay-sim/demo --https\n"
   "  curl -X POST http://127.0.0.1:8765/sim/orders/ORDER001/pay\n"
   "  curl -X POST -d '{\"drop_after\":1,\"path\":\"/pay/unifiedorder\"}' http://127.0.0.1:8765/sim/faults\n";
 
@@ -115,6 +115,7 @@ main (int   argc,
   g_autofree char *state_file = NULL;
   g_autofree char *credentials_dir = NULL;
   WxpaySimCredentials credentials = { 0 };
+  gboolean https = FALSE;
   g_autofree char *seed_text = NULL;
   int port = 0;
   double time_scale = 1.0;
@@ -163,7 +164,10 @@ main (int   argc,
       G_STRINGIFY (WXPAY_SIM_DEFAULT_MAX_CONNECTIONS) "; 0: no cap)", "N" },
     { "credentials-dir", 0, 0, G_OPTION_ARG_FILENAME, &credentials_dir,
       "A demo merchant of its own, kept in DIR (made on first use, files 0600): a random API key "
-      "and a throwaway CA; serves HTTPS and requires its client certificate on /secapi/", "DIR" },
+      "and a throwaway CA with a server and a client certificate", "DIR" },
+    { "https", 0, 0, G_OPTION_ARG_NONE, &https,
+      "With --credentials-dir: serve HTTPS with DIR/server.pem and require a client certificate "
+      "issued by DIR/ca.pem on /secapi/", NULL },
     { "order-retention", 0, 0, G_OPTION_ARG_INT, &order_retention,
       "Hours (on the simulator's clock) a finished order is kept after its last change "
       "(default 48: bills of today and yesterday stay complete; 0: keep every order)", "HOURS" },
@@ -234,6 +238,11 @@ main (int   argc,
                   "not go with --key, --key-file, --appid, --mch-id, --tls-cert or --client-ca\n");
       return 2;
     }
+  if (https && credentials_dir == NULL)
+    {
+      g_printerr ("wxpay-sim: --https needs --credentials-dir (or use --tls-cert and --tls-key)\n");
+      return 2;
+    }
   if (credentials_dir != NULL)
     {
       if (!wxpay_sim_credentials_load (credentials_dir, &credentials, &error))
@@ -244,8 +253,11 @@ main (int   argc,
       appid = g_strdup (credentials.appid);
       mch_id = g_strdup (credentials.mch_id);
       key = g_strdup (credentials.api_key);
-      certificate = g_object_ref (credentials.server_certificate);
-      client_ca = g_object_ref (credentials.client_ca);
+      if (https)
+        {
+          certificate = g_object_ref (credentials.server_certificate);
+          client_ca = g_object_ref (credentials.client_ca);
+        }
       wxpay_sim_credentials_clear (&credentials);
     }
   if (key_file != NULL)

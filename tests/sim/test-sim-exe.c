@@ -124,7 +124,7 @@ test_exe_help (void)
     "drop_after", "wrong_amount_notify", "AUTHCODEEXPIRE", "NOTENOUGH", "/sim/faults",
     "/sim/clock/advance", "system error", "--header-timeout", "--idle-timeout",
     "--max-connections", "/sim/connections", "--order-retention", "--state-interval",
-    "/sim/state", "--credentials-dir",
+    "/sim/state", "--credentials-dir", "--https",
   };
 
   g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, 0, NULL, NULL, &out, NULL, &status, &error));
@@ -1048,7 +1048,7 @@ test_exe_credentials_dir (void)
   g_autofree char *merchant_path = g_build_filename (dir, "merchant.ini", NULL);
   g_autofree char *ca_path = g_build_filename (dir, "ca.pem", NULL);
   g_autofree char *client_path = g_build_filename (dir, "client.pem", NULL);
-  const char *args[] = { "--credentials-dir", dir, NULL };
+  const char *args[] = { "--credentials-dir", dir, "--https", NULL };
   const char *files[] = { "merchant.ini", "ca.pem", "server.pem", "client.pem" };
   g_autofree char *first_key = NULL;
   g_autoptr(GError) error = NULL;
@@ -1135,15 +1135,26 @@ test_exe_credentials_dir (void)
     g_assert_cmpstr (wxpay_params_get (refund, "refund_fee"), ==, "100");
   }
 
-  /* A restart loads the same merchant instead of making a new one. */
+  /* A restart loads the same merchant instead of making a new one; without --https it serves
+   * plain HTTP with that merchant. */
   {
-    g_autoptr(Sim) sim = sim_spawn (args);
+    const char *plain[] = { "--credentials-dir", dir, NULL };
+    g_autoptr(Sim) sim = sim_spawn (plain);
     g_autoptr(GKeyFile) merchant = g_key_file_new ();
     g_autofree char *key = NULL;
+    g_autoptr(WxpayClient) client = NULL;
+    g_autoptr(WxpayParams) q = wxpay_params_new ();
+    g_autoptr(WxpayParams) answer = NULL;
 
+    g_assert_true (g_str_has_prefix (sim->url, "http://127.0.0.1:"));
     g_assert_true (g_key_file_load_from_file (merchant, merchant_path, G_KEY_FILE_NONE, NULL));
     key = g_key_file_get_string (merchant, "merchant", "key", NULL);
     g_assert_cmpstr (key, ==, first_key);
+    client = wxpay_client_new (sim->url, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID, key);
+    wxpay_params_set (q, "out_trade_no", "NOTHING0001");
+    answer = sim_test_client_call (client, "/pay/orderquery", q, &error);
+    g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST);
+    g_clear_error (&error);
   }
 
   /* It does not mix with explicit credentials. */
