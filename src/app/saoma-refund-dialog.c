@@ -15,7 +15,6 @@
 #include "saoma-refund-dialog.h"
 
 #define REFUNDER_KEY "saoma-refunder"
-#define DEMO_CERT_RESOURCE "/io/github/saoma/Cashier/demo-client-cert.pem"
 
 struct _SaomaRefundDialog
 {
@@ -87,16 +86,7 @@ load_certificate (SaomaApplication *app)
       return certificate;
     }
 
-  if (saoma_application_get_demo (app))
-    {
-      g_autoptr(GBytes) pem = g_resources_lookup_data (DEMO_CERT_RESOURCE, 0, NULL);
-
-      /* The simulator checks no client certificate; a throwaway one lets the demo refund. */
-      if (pem != NULL)
-        certificate = g_tls_certificate_new_from_pem (g_bytes_get_data (pem, NULL),
-                                                      g_bytes_get_size (pem), NULL);
-    }
-
+  /* In demo mode the client comes with the demo merchant's certificate already. */
   return certificate;
 }
 
