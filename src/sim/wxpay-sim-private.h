@@ -11,16 +11,11 @@
 G_BEGIN_DECLS
 
 /* --- JSON (wxpay-sim-json.c) -------------------------------------------------------------
- * The control API speaks JSON but the sim must build on a bare Debian 12 with the project's
- * package list, which has no json-glib: a tiny strict parser into GVariant is enough for the
- * fault selections, and answers are written with GString. */
+ * Answers of the control API are written with GString; fault selections are parsed with
+ * json-glib (wxpay-sim-faults.c). */
 
-/* Objects become a{sv}, arrays av, numbers d, strings s, true/false b, null mv. */
-GVariant *wxpay_sim_json_parse         (const char *text,
-                                        gssize      length,
-                                        GError    **error);
-void      wxpay_sim_json_append_string (GString    *out,
-                                        const char *value);
+void wxpay_sim_json_append_string (GString    *out,
+                                   const char *value);
 
 /* --- Faults (wxpay-sim-faults.c) ---------------------------------------------------------- */
 

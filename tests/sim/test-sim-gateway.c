@@ -1153,6 +1153,19 @@ test_faults_without_error (void)
   for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
     g_assert_false (wxpay_sim_server_set_faults (sim, bad[i], NULL));
   g_assert_true (wxpay_sim_server_set_faults (sim, "{\"systemerror\":0}", NULL));
+
+  /* Nesting a parser would recurse into without end is refused, not followed. */
+  {
+    g_autoptr(GString) deep = g_string_new (NULL);
+    g_autoptr(GError) error = NULL;
+
+    for (guint i = 0; i < 200000; i++)
+      g_string_append_c (deep, '[');
+    for (guint i = 0; i < 200000; i++)
+      g_string_append_c (deep, ']');
+    g_assert_false (wxpay_sim_server_set_faults (sim, deep->str, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  }
   wxpay_sim_server_shutdown (sim);
 }
 
