@@ -38,9 +38,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509Crt, gnutls_x509_crt_deinit)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509Key, gnutls_x509_privkey_deinit)
 
 static gboolean
-tls_check (int      rc,
+tls_check (int         rc,
            const char *what,
-           GError **error)
+           GError    **error)
 {
   if (rc >= 0)
     return TRUE;
@@ -54,8 +54,8 @@ static char *
 random_api_key (GError **error)
 {
   static const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  char *key = g_malloc0 (33);
-  guint n = 0;
+  char             *key = g_malloc0 (33);
+  guint             n = 0;
 
   while (n < 32)
     {
@@ -100,10 +100,10 @@ new_certificate (gnutls_x509_privkey_t key,
 {
   g_autoptr(X509Crt) crt = NULL;
   g_autofree char *dn = g_strdup_printf ("CN=%s,O=wxpay-sim demo", cn);
-  guchar serial[16];
-  guchar key_id[64];
-  size_t key_id_size = sizeof key_id;
-  time_t now = time (NULL);
+  guchar           serial[16];
+  guchar           key_id[64];
+  size_t           key_id_size = sizeof key_id;
+  time_t           now = time (NULL);
 
   if (!tls_check (gnutls_x509_crt_init (&crt), "certificate", error) ||
       !tls_check (gnutls_x509_crt_set_version (crt, 3), "version", error) ||
@@ -175,9 +175,9 @@ to_pem (gnutls_x509_crt_t     crt,
         gnutls_x509_privkey_t key,
         GError              **error)
 {
-  GString *pem = g_string_new (NULL);
+  GString       *pem = g_string_new (NULL);
   gnutls_datum_t datum = { NULL, 0 };
-  int rc;
+  int            rc;
 
   rc = gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_PEM, &datum);
   if (!tls_check (rc, "export", error))
@@ -206,8 +206,8 @@ write_private (const char *dir,
                GError    **error)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  gboolean ok = g_file_set_contents_full (path, contents->str, contents->len,
-                                          G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+  gboolean         ok = g_file_set_contents_full (path, contents->str, contents->len,
+                                                  G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 
   memset (contents->str, 0, contents->len);
   return ok;
@@ -230,8 +230,8 @@ create_all (const char *dir,
   g_autofree char *api_key = NULL;
   g_autofree char *merchant_text = NULL;
   g_autofree char *client_cn = g_strdup_printf ("%s demo merchant", WXPAY_SIM_DEFAULT_MCH_ID);
-  GString *text;
-  gsize length = 0;
+  GString         *text;
+  gsize            length = 0;
 
   if ((ca_key = new_key (error)) == NULL || (server_key = new_key (error)) == NULL ||
       (client_key = new_key (error)) == NULL)
@@ -279,9 +279,9 @@ create_all (const char *dir,
 }
 
 static gboolean
-load_all (const char              *dir,
-          WxpaySimCredentials     *out,
-          GError                 **error)
+load_all (const char          *dir,
+          WxpaySimCredentials *out,
+          GError             **error)
 {
   g_autofree char *merchant_path = g_build_filename (dir, "merchant.ini", NULL);
   g_autofree char *ca_path = g_build_filename (dir, "ca.pem", NULL);

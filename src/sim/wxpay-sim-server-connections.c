@@ -33,18 +33,20 @@
 #define DRAIN_TIME_MS 2000
 #define DRAIN_BUFFER  (64 * 1024)
 
-typedef enum {
-  CONN_READING,   /* a request is arriving: header-timeout runs */
-  CONN_BUSY,      /* the request is read; the simulator owes the answer */
-  CONN_IDLE,      /* kept alive, waiting for the next request: idle-timeout runs */
+typedef enum
+{
+  CONN_READING, /* a request is arriving: header-timeout runs */
+  CONN_BUSY,    /* the request is read; the simulator owes the answer */
+  CONN_IDLE,    /* kept alive, waiting for the next request: idle-timeout runs */
 } ConnPhase;
 
-struct _WxpaySimConnection {
-  WxpaySimServer *self;       /* unowned: the server outlives its table */
-  GSocket        *socket;     /* a reference, so that the key cannot be reused */
+struct _WxpaySimConnection
+{
+  WxpaySimServer *self;   /* unowned: the server outlives its table */
+  GSocket        *socket; /* a reference, so that the key cannot be reused */
   ConnPhase       phase;
   guint           timer_id;
-  GSource        *readable;   /* IDLE: the first byte of the next request */
+  GSource        *readable; /* IDLE: the first byte of the next request */
 };
 
 static const char body_bytes_key[] = "wxpay-sim-body-bytes";
@@ -135,15 +137,15 @@ connection_set_phase (WxpaySimConnection *conn,
                       ConnPhase           phase);
 
 static gboolean
-readable_cb (GSocket      *socket,
-             GIOCondition  condition,
-             gpointer      user_data)
+readable_cb (GSocket     *socket,
+             GIOCondition condition,
+             gpointer     user_data)
 {
   WxpaySimConnection *conn = user_data;
-  char byte;
-  GInputVector vector = { &byte, 1 };
-  gint flags = G_SOCKET_MSG_PEEK;
-  gssize n;
+  char                byte;
+  GInputVector        vector = { &byte, 1 };
+  gint                flags = G_SOCKET_MSG_PEEK;
+  gssize              n;
 
   g_clear_pointer (&conn->readable, g_source_unref);
   n = g_socket_receive_message (socket, NULL, &vector, 1, NULL, NULL, &flags, NULL, NULL);
@@ -200,7 +202,8 @@ connection_for (WxpaySimServer    *self,
 
 /* --- 413 -------------------------------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   GIOStream    *stream;
   GCancellable *cancellable;
   guint         deadline_id;
@@ -252,7 +255,7 @@ answer_written_cb (GObject      *source,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
-  Drain *drain = user_data;
+  Drain   *drain = user_data;
   GSocket *socket = g_object_get_data (G_OBJECT (drain->stream), "GSocket");
 
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL))
@@ -308,7 +311,7 @@ static void
 got_headers_cb (SoupServerMessage *msg,
                 gpointer           user_data)
 {
-  WxpaySimServer *self = user_data;
+  WxpaySimServer     *self = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
   if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
@@ -322,7 +325,7 @@ got_chunk_cb (SoupServerMessage *msg,
               gpointer           user_data)
 {
   WxpaySimServer *self = user_data;
-  gsize total = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), body_bytes_key));
+  gsize           total = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), body_bytes_key));
 
   /* Counted as the bytes arrive: a chunked body has no Content-Length to check up front. */
   total += g_bytes_get_size (chunk);
@@ -358,8 +361,8 @@ request_started_cb (SoupServer        *server,
                     SoupServerMessage *msg,
                     gpointer           user_data)
 {
-  WxpaySimServer *self = user_data;
-  GSocket *socket = soup_server_message_get_socket (msg);
+  WxpaySimServer     *self = user_data;
+  GSocket            *socket = soup_server_message_get_socket (msg);
   WxpaySimConnection *conn;
 
   if (self->client_ca != NULL)
@@ -434,9 +437,9 @@ void
 wxpay_sim_connections_append_json (WxpaySimServer *self,
                                    GString        *json)
 {
-  guint reading = 0, busy = 0, idle = 0;
+  guint          reading = 0, busy = 0, idle = 0;
   GHashTableIter iter;
-  gpointer value;
+  gpointer       value;
 
   connections_prune (self);
   g_hash_table_iter_init (&iter, self->connections);
