@@ -246,7 +246,8 @@ struct _WxpaySimServer {
   guint            header_timeout;  /* seconds, 0: none */
   guint            idle_timeout;    /* seconds, 0: none */
   guint            max_connections; /* 0: no cap */
-  GHashTable      *connections;     /* GSocket (unowned) → WxpaySimConnection (owned) */
+  GHashTable      *connections;     /* GSocket → WxpaySimConnection (owned) */
+  guint            connections_sweep_id;
   guint            peak_connections;
   guint64          closed_header_timeout;
   guint64          closed_idle;

@@ -13,8 +13,10 @@
  * which removes it from the table.
  *
  *   new connection ──► READING (header-timeout: the whole request must arrive) ──► BUSY
- *        ▲                                                                          │
- *        └── first byte ◄── IDLE (idle-timeout) ◄── the answer was written ◄────────┘
+ *                        ▲                                                          │
+ *                        └── next request ◄── IDLE (idle-timeout) ◄── answer sent ◄─┘
+ *
+ * The deadlines are checked once a second, so a limit of N seconds closes after N to N+1 s.
  *
  * A body over WXPAY_XML_MAX_SIZE is refused with 413 as soon as its bytes (or its
  * Content-Length) say so; the rest is read and discarded for a moment so that the client sees the
@@ -42,70 +44,28 @@ typedef enum
 
 struct _WxpaySimConnection
 {
-  WxpaySimServer *self;   /* unowned: the server outlives its table */
-  GSocket        *socket; /* a reference, so that the key cannot be reused */
+  WxpaySimServer *self;     /* unowned: the server outlives its table */
+  GSocket        *socket;   /* a reference, so that the key cannot be reused */
   ConnPhase       phase;
-  guint           timer_id;
-  GSource        *readable; /* IDLE: the first byte of the next request */
+  gint64          deadline; /* monotonic µs; 0: none (BUSY, or the limit is off) */
 };
 
 static const char body_bytes_key[] = "wxpay-sim-body-bytes";
 
-static void
-connection_stop_watching (WxpaySimConnection *conn)
-{
-  g_clear_handle_id (&conn->timer_id, g_source_remove);
-  if (conn->readable != NULL)
-    {
-      g_source_destroy (conn->readable);
-      g_clear_pointer (&conn->readable, g_source_unref);
-    }
-}
-
 void
 wxpay_sim_connection_free (WxpaySimConnection *conn)
 {
-  connection_stop_watching (conn);
   g_clear_object (&conn->socket);
   g_free (conn);
-}
-
-static gboolean
-is_closed_cb (gpointer key,
-              gpointer value,
-              gpointer user_data)
-{
-  return g_socket_is_closed (key);
-}
-
-/* libsoup closes a finished connection's socket but may keep the GSocket object alive for a
- * while, so a closed socket, not a finalized one, is what ends an entry. */
-static void
-connections_prune (WxpaySimServer *self)
-{
-  g_hash_table_foreach_remove (self->connections, is_closed_cb, NULL);
 }
 
 /* Both directions: libsoup's next read sees end-of-file and it drops the connection itself. */
 static void
 connection_shut (WxpaySimConnection *conn)
 {
-  connection_stop_watching (conn);
+  conn->deadline = 0;
   if (!g_socket_is_closed (conn->socket))
     g_socket_shutdown (conn->socket, TRUE, TRUE, NULL);
-}
-
-static gboolean
-header_timeout_cb (gpointer user_data)
-{
-  WxpaySimConnection *conn = user_data;
-
-  conn->timer_id = 0;
-  if (!g_socket_is_closed (conn->socket))
-    conn->self->closed_header_timeout++;
-  connection_shut (conn);
-
-  return G_SOURCE_REMOVE;
 }
 
 /* Between two requests libsoup 3.2 does not watch the connection at all (it notices neither a
@@ -116,48 +76,76 @@ connection_close_idle (WxpaySimConnection *conn)
 {
   connection_shut (conn);
   g_socket_close (conn->socket, NULL);
-  g_hash_table_remove (conn->self->connections, conn->socket);
 }
 
+/* An idle connection the client closed reads end-of-file; libsoup would not notice until the
+ * idle timeout, holding the descriptor meanwhile. */
 static gboolean
-idle_timeout_cb (gpointer user_data)
+client_left (GSocket *socket)
 {
-  WxpaySimConnection *conn = user_data;
+  char byte;
+  GInputVector vector = { &byte, 1 };
+  gint flags = G_SOCKET_MSG_PEEK;
 
-  conn->timer_id = 0;
-  if (!g_socket_is_closed (conn->socket))
-    conn->self->closed_idle++;
-  connection_close_idle (conn);
+  if (g_socket_is_closed (socket) ||
+      g_socket_condition_check (socket, G_IO_IN | G_IO_HUP | G_IO_ERR) == 0)
+    return FALSE;
+  return g_socket_receive_message (socket, NULL, &vector, 1, NULL, NULL, &flags, NULL, NULL) <= 0;
+}
 
-  return G_SOURCE_REMOVE;
+/* Once a second while connections are open: the deadlines cost a comparison per connection here
+ * instead of a timer per request. libsoup closes a finished connection's socket but may keep
+ * the GSocket object alive for a while, so a closed socket is what ends an entry. */
+static gboolean
+sweep_cb (gpointer user_data)
+{
+  WxpaySimServer *self = user_data;
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->connections);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      WxpaySimConnection *conn = value;
+
+      if (conn->phase == CONN_IDLE && client_left (conn->socket))
+        connection_close_idle (conn);
+      else if (!g_socket_is_closed (conn->socket) && conn->deadline != 0 && now >= conn->deadline)
+        {
+          if (conn->phase == CONN_IDLE)
+            {
+              self->closed_idle++;
+              connection_close_idle (conn);
+            }
+          else
+            {
+              self->closed_header_timeout++;
+              connection_shut (conn);
+            }
+        }
+      if (g_socket_is_closed (conn->socket))
+        g_hash_table_iter_remove (&iter);
+    }
+
+  if (g_hash_table_size (self->connections) == 0)
+    {
+      self->connections_sweep_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
 }
 
 static void
-connection_set_phase (WxpaySimConnection *conn,
-                      ConnPhase           phase);
-
-static gboolean
-readable_cb (GSocket     *socket,
-             GIOCondition condition,
-             gpointer     user_data)
+connections_prune (WxpaySimServer *self)
 {
-  WxpaySimConnection *conn = user_data;
-  char                byte;
-  GInputVector        vector = { &byte, 1 };
-  gint                flags = G_SOCKET_MSG_PEEK;
-  gssize              n;
+  GHashTableIter iter;
+  gpointer key;
 
-  g_clear_pointer (&conn->readable, g_source_unref);
-  n = g_socket_receive_message (socket, NULL, &vector, 1, NULL, NULL, &flags, NULL, NULL);
-  if (n <= 0)
-    {
-      /* The client left. */
-      connection_close_idle (conn);
-      return G_SOURCE_REMOVE;
-    }
-  connection_set_phase (conn, CONN_READING);
-
-  return G_SOURCE_REMOVE;
+  g_hash_table_iter_init (&iter, self->connections);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (g_socket_is_closed (key))
+      g_hash_table_iter_remove (&iter);
 }
 
 static void
@@ -165,30 +153,22 @@ connection_set_phase (WxpaySimConnection *conn,
                       ConnPhase           phase)
 {
   WxpaySimServer *self = conn->self;
+  guint limit = 0;
 
-  connection_stop_watching (conn);
   conn->phase = phase;
-
   switch (phase)
     {
     case CONN_READING:
-      if (self->header_timeout > 0)
-        conn->timer_id = g_timeout_add_seconds (self->header_timeout, header_timeout_cb, conn);
+      limit = self->header_timeout;
       break;
     case CONN_IDLE:
-      if (self->idle_timeout > 0)
-        conn->timer_id = g_timeout_add_seconds (self->idle_timeout, idle_timeout_cb, conn);
-      /* libsoup 3.2 does not watch a kept-alive connection closed by the client until it is
-       * shut down; the first byte of the next request (or the end of the stream) starts the
-       * header deadline. */
-      conn->readable = g_socket_create_source (conn->socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-      g_source_set_callback (conn->readable, G_SOURCE_FUNC (readable_cb), conn, NULL);
-      g_source_attach (conn->readable, NULL);
+      limit = self->idle_timeout;
       break;
     case CONN_BUSY:
     default:
       break;
     }
+  conn->deadline = limit > 0 ? g_get_monotonic_time () + (gint64)limit * G_USEC_PER_SEC : 0;
 }
 
 static WxpaySimConnection *
@@ -370,7 +350,7 @@ request_started_cb (SoupServer        *server,
   g_signal_connect_object (msg, "got-headers", G_CALLBACK (got_headers_cb), self, 0);
   g_signal_connect_object (msg, "got-chunk", G_CALLBACK (got_chunk_cb), self, 0);
 
-  if (socket == NULL)
+  if (socket == NULL || self->shut_down)
     return;
 
   connections_prune (self);
@@ -396,6 +376,8 @@ request_started_cb (SoupServer        *server,
   conn->self = self;
   conn->socket = g_object_ref (socket);
   g_hash_table_insert (self->connections, socket, conn);
+  if (self->connections_sweep_id == 0)
+    self->connections_sweep_id = g_timeout_add_seconds (1, sweep_cb, self);
   self->peak_connections = MAX (self->peak_connections, g_hash_table_size (self->connections));
   /* A new connection owes its first request at once: header-timeout from the accept. */
   connection_set_phase (conn, CONN_READING);

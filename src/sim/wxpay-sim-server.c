@@ -161,6 +161,7 @@ wxpay_sim_server_finalize (GObject *object)
 {
   WxpaySimServer *self = (WxpaySimServer *)object;
 
+  g_clear_handle_id (&self->connections_sweep_id, g_source_remove);
   g_clear_pointer (&self->connections, g_hash_table_unref);
   g_mutex_clear (&self->save_lock);
   g_clear_pointer (&self->deliveries, g_ptr_array_unref);
@@ -501,6 +502,7 @@ wxpay_sim_server_shutdown (WxpaySimServer *self)
 
   g_clear_handle_id (&self->timer_id, g_source_remove);
   g_clear_handle_id (&self->sweep_id, g_source_remove);
+  g_clear_handle_id (&self->connections_sweep_id, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   while (self->paused->len > 0)
     {
