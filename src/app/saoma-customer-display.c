@@ -16,15 +16,10 @@
 
 #include "saoma-customer-display.h"
 #include "saoma-qr-view.h"
+#include "saoma-settings-types.h"
 
 #define SAMPLE_AMOUNT   888
 #define SAMPLE_CODE_URL "weixin://wxpay/bizpayurl?pr=SAMPLE"
-
-/* Matches the schema's io.github.saoma.Cashier.SingleMonitor. */
-enum {
-  SINGLE_MONITOR_WINDOW,
-  SINGLE_MONITOR_HIDDEN,
-};
 
 /* A customer-facing message: the English source (translated for the UI language) and the
  * Chinese, so the bilingual mode can add "the other language" under whichever is shown. */
@@ -696,7 +691,7 @@ place (SaomaCustomerDisplay *self)
 
   if (!self->sample &&
       g_settings_get_enum (self->settings, "customer-display-single-monitor") ==
-      SINGLE_MONITOR_HIDDEN)
+      SAOMA_SINGLE_MONITOR_HIDDEN)
     {
       gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
       return;
