@@ -43,11 +43,11 @@ gboolean    saoma_reconcile_kind_is_problem (SaomaReconcileKind kind);
 G_DECLARE_FINAL_TYPE (SaomaReconcileItem, saoma_reconcile_item, SAOMA, RECONCILE_ITEM, GObject)
 
 /*
- * Read-only properties (for list views): "kind" (SaomaReconcileKind), "out-trade-no", "transaction-id",
- * "out-refund-no" (refund lines), "time" (gint64 µs UTC: WeChat's time when on the bill, the
- * local payment/refund time otherwise), "wechat-amount" / "local-amount" (gint64 fen, -1 when
- * that side has none), "wechat-state" / "local-state" (text, nullable), "detail" (English,
- * technical).
+ * Read-only properties (for list views): "kind" (SaomaReconcileKind), "out-trade-no",
+ * "transaction-id", "out-refund-no" (refund lines), "time" (gint64 µs UTC: WeChat's time when on
+ * the bill, the local payment/refund time otherwise), "wechat-amount" / "local-amount" (gint64
+ * fen, -1 when that side has none), "wechat-state" / "local-state" (text, nullable), "detail"
+ * (English, technical).
  */
 SaomaReconcileItem *saoma_reconcile_item_new (SaomaReconcileKind  kind,
                                               const char         *out_trade_no,
