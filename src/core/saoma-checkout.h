@@ -9,7 +9,8 @@
 
 G_BEGIN_DECLS
 
-/* The state the views bind to. NONE: idle, no attempt. The others mirror SaomaAttemptState. */
+/* The current attempt's durable state. NONE: no attempt, or its first write is still in
+ * flight. The others mirror SaomaAttemptState. The views show SaomaCheckoutPhase instead. */
 typedef enum {
   SAOMA_CHECKOUT_NONE,
   SAOMA_CHECKOUT_CREATED,
