@@ -22,6 +22,7 @@
 #include "saoma-preferences-window.h"
 #include "saoma-reconcile-window.h"
 #include "saoma-refund-dialog.h"
+#include "saoma-settings-types.h"
 #include "saoma-window.h"
 
 struct _SaomaApplication
@@ -329,11 +330,11 @@ create_merchant_client (SaomaApplication *self,
   g_autofree char *appid = g_settings_get_string (self->settings, "appid");
   g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
   g_autofree char *custom = g_settings_get_string (self->settings, "custom-gateway-url");
-  int mode = g_settings_get_enum (self->settings, "gateway-mode");
-  int sign_type = g_settings_get_enum (self->settings, "sign-type");
+  SaomaGatewayMode mode = g_settings_get_enum (self->settings, "gateway-mode");
+  WxpaySignType sign_type = g_settings_get_enum (self->settings, "sign-type");
   WxpayClient *client;
 
-  if (mode == 2 && custom[0] != '\0')
+  if (mode == SAOMA_GATEWAY_MODE_CUSTOM && custom[0] != '\0')
     {
       client = wxpay_client_new (custom, appid, mch_id, api_key);
     }
@@ -393,12 +394,12 @@ resolve_gateway (SaomaApplication *self)
 {
   g_autofree char *appid = g_settings_get_string (self->settings, "appid");
   g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
-  int mode = g_settings_get_enum (self->settings, "gateway-mode");
+  SaomaGatewayMode mode = g_settings_get_enum (self->settings, "gateway-mode");
   LookupData *data;
 
   self->gateway_generation++;
 
-  if (mode == 0 || appid[0] == '\0' || mch_id[0] == '\0')
+  if (mode == SAOMA_GATEWAY_MODE_DEMO || appid[0] == '\0' || mch_id[0] == '\0')
     {
       use_demo_gateway (self);
       return;

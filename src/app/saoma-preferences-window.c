@@ -13,6 +13,7 @@
 #include "saoma-messages.h"
 #include "saoma-pin-dialog.h"
 #include "saoma-preferences-window.h"
+#include "saoma-settings-types.h"
 
 struct _SaomaPreferencesWindow
 {
@@ -185,14 +186,16 @@ gateway_selected_cb (SaomaPreferencesWindow *self,
                      GParamSpec             *pspec,
                      AdwComboRow            *row)
 {
+  /* The rows are in the order of SaomaGatewayMode. */
   guint selected = adw_combo_row_get_selected (row);
 
-  if (self->settings == NULL || selected > 2)
+  if (self->settings == NULL || selected > SAOMA_GATEWAY_MODE_CUSTOM)
     return;
 
   if (g_settings_get_enum (self->settings, "gateway-mode") != (int) selected)
     g_settings_set_enum (self->settings, "gateway-mode", selected);
-  gtk_widget_set_visible (GTK_WIDGET (self->custom_url_row), selected == 2);
+  gtk_widget_set_visible (GTK_WIDGET (self->custom_url_row),
+                          selected == SAOMA_GATEWAY_MODE_CUSTOM);
 }
 
 static void
@@ -200,9 +203,10 @@ sign_type_selected_cb (SaomaPreferencesWindow *self,
                        GParamSpec             *pspec,
                        AdwComboRow            *row)
 {
+  /* The rows are in the order of WxpaySignType. */
   guint selected = adw_combo_row_get_selected (row);
 
-  if (self->settings == NULL || selected > 1)
+  if (self->settings == NULL || selected > WXPAY_SIGN_TYPE_HMAC_SHA256)
     return;
 
   if (g_settings_get_enum (self->settings, "sign-type") != (int) selected)
@@ -317,9 +321,9 @@ run_test (SaomaPreferencesWindow *self,
   g_autoptr(WxpayParams) request = wxpay_params_new ();
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *out_trade_no = wxpay_out_trade_no_new ("TEST", now);
-  int mode = g_settings_get_enum (self->settings, "gateway-mode");
+  SaomaGatewayMode mode = g_settings_get_enum (self->settings, "gateway-mode");
 
-  if (mode == 0)
+  if (mode == SAOMA_GATEWAY_MODE_DEMO)
     {
       const char *base = saoma_application_get_demo_base_uri (self->application);
 
@@ -337,7 +341,7 @@ run_test (SaomaPreferencesWindow *self,
       g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
       g_autofree char *custom = g_settings_get_string (self->settings, "custom-gateway-url");
 
-      if (mode == 2)
+      if (mode == SAOMA_GATEWAY_MODE_CUSTOM)
         {
           if (custom[0] == '\0')
             {
@@ -391,13 +395,13 @@ test_clicked_cb (SaomaPreferencesWindow *self,
   g_autofree char *appid = g_settings_get_string (self->settings, "appid");
   g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
   const char *typed_key = gtk_editable_get_text (GTK_EDITABLE (self->api_key_row));
-  int mode = g_settings_get_enum (self->settings, "gateway-mode");
+  SaomaGatewayMode mode = g_settings_get_enum (self->settings, "gateway-mode");
 
   gtk_spinner_start (self->test_spinner);
   gtk_widget_set_sensitive (GTK_WIDGET (self->test_button), FALSE);
   adw_action_row_set_subtitle (self->test_row, _("Asking WeChat Pay…"));
 
-  if (mode == 0)
+  if (mode == SAOMA_GATEWAY_MODE_DEMO)
     {
       run_test (self, NULL);
       return;
@@ -518,7 +522,8 @@ saoma_preferences_window_new (SaomaApplication *application)
 
   adw_combo_row_set_selected (self->gateway_row, g_settings_get_enum (settings, "gateway-mode"));
   gtk_widget_set_visible (GTK_WIDGET (self->custom_url_row),
-                          g_settings_get_enum (settings, "gateway-mode") == 2);
+                          g_settings_get_enum (settings, "gateway-mode") ==
+                            SAOMA_GATEWAY_MODE_CUSTOM);
   adw_combo_row_set_selected (self->sign_type_row, g_settings_get_enum (settings, "sign-type"));
 
   g_settings_bind (settings, "custom-gateway-url", self->custom_url_row, "text",

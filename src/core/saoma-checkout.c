@@ -47,6 +47,7 @@ struct _SaomaCheckout
   guint                listing;   /* recoveries reading the ledger */
 
   /* What the views last saw, to notify only on change. */
+  SaomaCheckoutPhase   pub_phase;
   SaomaCheckoutState   pub_state;
   gint64               pub_amount;
   char                *pub_description;
@@ -131,6 +132,7 @@ typedef struct {
 
 enum {
   PROP_0,
+  PROP_PHASE,
   PROP_STATE,
   PROP_AMOUNT,
   PROP_DESCRIPTION,
@@ -1577,6 +1579,70 @@ errors_equal (const GError *a,
   return a->domain == b->domain && a->code == b->code && g_strcmp0 (a->message, b->message) == 0;
 }
 
+/**
+ * saoma_checkout_phase_for:
+ * @state: the current attempt's durable state (%SAOMA_CHECKOUT_NONE before its first write)
+ * @busy: the "busy" property: not final and not given up
+ * @close_reason: why it was given up, if it was
+ * @late: the attempt's late flag (paid after it was given up)
+ *
+ * The one rule from the engine's facts to what the views show. A give-up shows at once, before
+ * its CLOSING write is durable: the QR is already hidden and the cashier may move on, so both
+ * views must already say "cancelled" or "expired" (not "creating", not "checking"). A final
+ * state on record wins over the give-up (FAILED, PAID late).
+ *
+ * Returns: the phase
+ */
+SaomaCheckoutPhase
+saoma_checkout_phase_for (SaomaCheckoutState state,
+                          gboolean           busy,
+                          SaomaCloseReason   close_reason,
+                          gboolean           late)
+{
+  SaomaCheckoutPhase given_up = close_reason == SAOMA_CLOSE_REASON_EXPIRED
+                                  ? SAOMA_CHECKOUT_PHASE_EXPIRED
+                                  : SAOMA_CHECKOUT_PHASE_CANCELLED;
+
+  switch (state)
+    {
+    case SAOMA_CHECKOUT_PAID:
+      return late ? SAOMA_CHECKOUT_PHASE_PAID_LATE : SAOMA_CHECKOUT_PHASE_PAID;
+    case SAOMA_CHECKOUT_FAILED:
+      return SAOMA_CHECKOUT_PHASE_FAILED;
+    case SAOMA_CHECKOUT_CLOSING:
+    case SAOMA_CHECKOUT_CLOSED:
+      return given_up;
+    case SAOMA_CHECKOUT_NONE:
+      /* No attempt at all, or one whose first write is still in flight. */
+      if (busy)
+        return SAOMA_CHECKOUT_PHASE_PREPARING;
+      return close_reason == SAOMA_CLOSE_REASON_NONE ? SAOMA_CHECKOUT_PHASE_IDLE : given_up;
+    case SAOMA_CHECKOUT_CREATED:
+    case SAOMA_CHECKOUT_SUBMITTED:
+      return busy ? SAOMA_CHECKOUT_PHASE_PREPARING : given_up;
+    case SAOMA_CHECKOUT_WAITING:
+      return busy ? SAOMA_CHECKOUT_PHASE_SHOW_QR : given_up;
+    case SAOMA_CHECKOUT_UNKNOWN:
+      return busy ? SAOMA_CHECKOUT_PHASE_CHECKING : given_up;
+    default:
+      g_return_val_if_reached (SAOMA_CHECKOUT_PHASE_IDLE);
+    }
+}
+
+gboolean
+saoma_checkout_phase_is_active (SaomaCheckoutPhase phase)
+{
+  return phase == SAOMA_CHECKOUT_PHASE_PREPARING || phase == SAOMA_CHECKOUT_PHASE_SHOW_QR ||
+         phase == SAOMA_CHECKOUT_PHASE_AWAITING_PASSWORD ||
+         phase == SAOMA_CHECKOUT_PHASE_CHECKING;
+}
+
+gboolean
+saoma_checkout_phase_is_result (SaomaCheckoutPhase phase)
+{
+  return phase != SAOMA_CHECKOUT_PHASE_IDLE && !saoma_checkout_phase_is_active (phase);
+}
+
 /* Recomputes what the views see from the current driver's durable state. */
 static void
 sync_properties (SaomaCheckout *self)
@@ -1590,6 +1656,8 @@ sync_properties (SaomaCheckout *self)
   SaomaCloseReason close_reason = SAOMA_CLOSE_REASON_NONE;
   const GError *error = NULL;
   gboolean busy = FALSE;
+  gboolean late = FALSE;
+  SaomaCheckoutPhase phase;
 
   if (d != NULL)
     {
@@ -1608,9 +1676,17 @@ sync_properties (SaomaCheckout *self)
       error = d->error;
       busy = !final && !driver_giving_up (d);
       seconds_left = busy ? d->seconds_left : 0;
+      late = d->attempt != NULL && saoma_attempt_get_late (d->attempt);
     }
+  phase = saoma_checkout_phase_for (state, busy, close_reason, late);
 
   g_object_freeze_notify (G_OBJECT (self));
+
+  if (self->pub_phase != phase)
+    {
+      self->pub_phase = phase;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PHASE]);
+    }
 
   if (self->pub_state != state)
     {
@@ -1725,8 +1801,11 @@ saoma_checkout_get_property (GObject    *object,
 
   switch (prop_id)
     {
+    case PROP_PHASE:
+      g_value_set_enum (value, self->pub_phase);
+      break;
     case PROP_STATE:
-      g_value_set_int (value, self->pub_state);
+      g_value_set_enum (value, self->pub_state);
       break;
     case PROP_AMOUNT:
       g_value_set_int64 (value, self->pub_amount);
@@ -1750,7 +1829,7 @@ saoma_checkout_get_property (GObject    *object,
       g_value_set_string (value, self->pub_transaction_id);
       break;
     case PROP_CLOSE_REASON:
-      g_value_set_int (value, self->pub_close_reason);
+      g_value_set_enum (value, self->pub_close_reason);
       break;
     case PROP_ERROR:
       g_value_set_boxed (value, self->pub_error);
@@ -1773,9 +1852,12 @@ saoma_checkout_class_init (SaomaCheckoutClass *klass)
   object_class->finalize = saoma_checkout_finalize;
   object_class->get_property = saoma_checkout_get_property;
 
+  properties[PROP_PHASE] =
+    g_param_spec_enum ("phase", NULL, NULL, SAOMA_TYPE_CHECKOUT_PHASE,
+                       SAOMA_CHECKOUT_PHASE_IDLE, flags);
   properties[PROP_STATE] =
-    g_param_spec_int ("state", NULL, NULL,
-                      SAOMA_CHECKOUT_NONE, SAOMA_CHECKOUT_FAILED, SAOMA_CHECKOUT_NONE, flags);
+    g_param_spec_enum ("state", NULL, NULL, SAOMA_TYPE_CHECKOUT_STATE, SAOMA_CHECKOUT_NONE,
+                       flags);
   properties[PROP_AMOUNT] =
     g_param_spec_int64 ("amount", NULL, NULL, 0, G_MAXINT64, 0, flags);
   properties[PROP_DESCRIPTION] =
@@ -1791,9 +1873,8 @@ saoma_checkout_class_init (SaomaCheckoutClass *klass)
   properties[PROP_TRANSACTION_ID] =
     g_param_spec_string ("transaction-id", NULL, NULL, NULL, flags);
   properties[PROP_CLOSE_REASON] =
-    g_param_spec_int ("close-reason", NULL, NULL,
-                      SAOMA_CLOSE_REASON_NONE, SAOMA_CLOSE_REASON_CANCELLED,
-                      SAOMA_CLOSE_REASON_NONE, flags);
+    g_param_spec_enum ("close-reason", NULL, NULL, SAOMA_TYPE_CLOSE_REASON,
+                       SAOMA_CLOSE_REASON_NONE, flags);
   properties[PROP_ERROR] =
     g_param_spec_boxed ("error", NULL, NULL, G_TYPE_ERROR, flags);
   properties[PROP_BUSY] =
@@ -1946,6 +2027,19 @@ saoma_checkout_get_transaction_id (SaomaCheckout *self)
 {
   g_return_val_if_fail (SAOMA_IS_CHECKOUT (self), NULL);
   return self->pub_transaction_id;
+}
+
+/**
+ * saoma_checkout_get_phase:
+ *
+ * Returns: what the views show now (see saoma_checkout_phase_for())
+ */
+SaomaCheckoutPhase
+saoma_checkout_get_phase (SaomaCheckout *self)
+{
+  g_return_val_if_fail (SAOMA_IS_CHECKOUT (self), SAOMA_CHECKOUT_PHASE_IDLE);
+
+  return self->pub_phase;
 }
 
 SaomaCloseReason

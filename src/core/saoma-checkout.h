@@ -5,10 +5,12 @@
 #include "wxpay/wxpay.h"
 #include "ledger/saoma-ledger.h"
 #include "saoma-clock.h"
+#include "saoma-core-enums.h"
 
 G_BEGIN_DECLS
 
-/* The state the views bind to. NONE: idle, no attempt. The others mirror SaomaAttemptState. */
+/* The current attempt's durable state. NONE: no attempt, or its first write is still in
+ * flight. The others mirror SaomaAttemptState. The views show SaomaCheckoutPhase instead. */
 typedef enum {
   SAOMA_CHECKOUT_NONE,
   SAOMA_CHECKOUT_CREATED,
@@ -28,6 +30,24 @@ typedef enum {
   SAOMA_CLOSE_REASON_CANCELLED,
 } SaomaCloseReason;
 
+/*
+ * What the views show, decided in one place (saoma_checkout_phase_for()) so the cashier window
+ * and the customer display cannot disagree. The result phases (PAID … FAILED) stay until the
+ * next reset() or charge(); the active ones (PREPARING … CHECKING) are exactly the "busy" ones.
+ */
+typedef enum {
+  SAOMA_CHECKOUT_PHASE_IDLE,              /* no attempt */
+  SAOMA_CHECKOUT_PHASE_PREPARING,         /* charge pressed: written, asking for a QR */
+  SAOMA_CHECKOUT_PHASE_SHOW_QR,           /* the QR is up (code-url) */
+  SAOMA_CHECKOUT_PHASE_AWAITING_PASSWORD, /* micropay USERPAYING (never in Native; reserved) */
+  SAOMA_CHECKOUT_PHASE_CHECKING,          /* outcome unknown, being resolved by queries */
+  SAOMA_CHECKOUT_PHASE_PAID,
+  SAOMA_CHECKOUT_PHASE_PAID_LATE,         /* paid after the cashier gave up */
+  SAOMA_CHECKOUT_PHASE_EXPIRED,           /* given up by the clock (QR hidden) */
+  SAOMA_CHECKOUT_PHASE_CANCELLED,         /* given up by the cashier (QR hidden) */
+  SAOMA_CHECKOUT_PHASE_FAILED,            /* WeChat provably has no order; nothing taken */
+} SaomaCheckoutPhase;
+
 #define SAOMA_CHECKOUT_ERROR (saoma_checkout_error_quark ())
 
 /* Errors of the engine itself (gateway errors stay in WXPAY_ERROR, disk ones in
@@ -46,6 +66,18 @@ GQuark saoma_checkout_error_quark (void);
 
 /* "NONE", "CREATED" … "FAILED" */
 const char *saoma_checkout_state_to_string (SaomaCheckoutState state);
+
+/* The one rule from the engine's facts to what the views show: @state is the durable one
+ * (NONE before the first write), @busy as the property, @late the attempt's late flag. */
+SaomaCheckoutPhase saoma_checkout_phase_for       (SaomaCheckoutState state,
+                                                   gboolean           busy,
+                                                   SaomaCloseReason   close_reason,
+                                                   gboolean           late);
+/* PREPARING, SHOW_QR, AWAITING_PASSWORD, CHECKING: a sale is under way (the cashier may
+ * cancel it, not start another). */
+gboolean           saoma_checkout_phase_is_active (SaomaCheckoutPhase phase);
+/* PAID … FAILED: a result the views keep on screen until the next sale. */
+gboolean           saoma_checkout_phase_is_result (SaomaCheckoutPhase phase);
 
 #define SAOMA_TYPE_CHECKOUT_CONFIG (saoma_checkout_config_get_type ())
 
@@ -74,13 +106,14 @@ G_DECLARE_FINAL_TYPE (SaomaCheckout, saoma_checkout, SAOMA, CHECKOUT, GObject)
 
 /*
  * Properties (read-only, notified on change, always on the main context):
- *   "state" (SaomaCheckoutState as int), "amount" (gint64 fen of the current attempt, 0 idle),
- *   "description", "out-trade-no", "code-url" (NULL when the QR must not be shown: hidden at
- *   once on expiry/cancel), "seconds-left" (int, countdown to time_expire, -1 idle),
- *   "validity" (int seconds), "transaction-id", "close-reason", "error" (GError boxed, the
- *   last error; NULL when none), "busy" (TRUE from charge() until the attempt is final or
- *   given up: after cancel()/expiry the attempt is CLOSING and watched in the background, and
- *   a new charge() may start).
+ *   "phase" (SaomaCheckoutPhase: what the views show; they bind to it and derive nothing from
+ *   "state" + "busy"), "state" (SaomaCheckoutState), "amount" (gint64 fen of the current
+ *   attempt, 0 idle), "description", "out-trade-no", "code-url" (NULL when the QR must not be
+ *   shown: hidden at once on expiry/cancel), "seconds-left" (int, countdown to time_expire, -1
+ *   idle), "validity" (int seconds), "transaction-id", "close-reason" (SaomaCloseReason),
+ *   "error" (GError boxed, the last error; NULL when none), "busy" (TRUE from charge() until
+ *   the attempt is final or given up: after cancel()/expiry the attempt is CLOSING and
+ *   watched in the background, and a new charge() may start).
  * Signals:
  *   "late-payment" (SaomaAttempt *attempt): an attempt the cashier gave up on got paid.
  *   "paid" (SaomaAttempt *attempt): the current attempt is PAID (not emitted for a late
@@ -99,6 +132,7 @@ WxpayClient   *saoma_checkout_get_client    (SaomaCheckout *self);
 SaomaLedger   *saoma_checkout_get_ledger    (SaomaCheckout *self);
 SaomaClock    *saoma_checkout_get_clock     (SaomaCheckout *self);
 SaomaCheckoutState saoma_checkout_get_state (SaomaCheckout *self);
+SaomaCheckoutPhase saoma_checkout_get_phase (SaomaCheckout *self);
 /* The current attempt's last durable snapshot (NULL when idle or not yet written). */
 SaomaAttempt  *saoma_checkout_get_attempt   (SaomaCheckout *self);
 gint64         saoma_checkout_get_amount    (SaomaCheckout *self);

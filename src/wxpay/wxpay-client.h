@@ -16,7 +16,7 @@ G_DECLARE_FINAL_TYPE (WxpayClient, wxpay_client, WXPAY, CLIENT, GObject)
 /*
  * Properties: "base-uri" (string), "backup-base-uri" (string, nullable: tried once on a
  * *connect* error, never after the request may have been sent), "appid", "mch-id",
- * "api-key" (write-only; never logged, never readable), "sign-type" (WxpaySignType as int),
+ * "api-key" (write-only; never logged, never readable), "sign-type" (WxpaySignType),
  * "tls-certificate" (GTlsCertificate, the merchant client certificate for /secapi/),
  * "tls-database" (GTlsDatabase, nullable: trust store override for tests),
  * "timeout" (guint seconds, default 10), "user-agent".
