@@ -722,11 +722,20 @@ SaomaGatewayEvent *
 saoma_gateway_parse_notification (SaomaGateway          *self,
                                   GBytes                *body,
                                   SaomaNotificationPath  path,
+                                  SaomaGatewayEventKind *out_kind,
                                   GError               **error)
 {
+  SaomaGatewayEventKind kind = path == SAOMA_NOTIFICATION_REFUND ? SAOMA_GATEWAY_EVENT_REFUND
+                                                                 : SAOMA_GATEWAY_EVENT_PAYMENT;
+  SaomaGatewayEvent *event;
+
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), NULL);
   g_return_val_if_fail (body != NULL, NULL);
-  return IFACE (self)->parse_notification (self, body, path, error);
+
+  event = IFACE (self)->parse_notification (self, body, path, &kind, error);
+  if (out_kind != NULL)
+    *out_kind = event != NULL ? event->kind : kind;
+  return event;
 }
 
 GBytes *

@@ -366,6 +366,7 @@ struct _SaomaGatewayInterface
   SaomaGatewayEvent *(*parse_notification) (SaomaGateway          *self,
                                             GBytes                *body,
                                             SaomaNotificationPath  path,
+                                            SaomaGatewayEventKind *out_kind,
                                             GError               **error);
   GBytes     *(*notification_reply)     (SaomaGateway *self,
                                          gboolean      success,
@@ -474,10 +475,13 @@ SaomaBill  *saoma_gateway_download_bill_finish (SaomaGateway *self,
                                                 GAsyncResult *result,
                                                 GError      **error);
 /* Decodes @body once, tells a payment from a refund notification, and verifies it fully
- * (signature or decryption, merchant ids). Errors never contain the key or the body. */
+ * (signature or decryption, merchant ids). *@out_kind (optional) is the kind even when the
+ * verification fails (PAYMENT for what cannot be decoded), so that the reply goes to the right
+ * handler. Errors never contain the key or the body. */
 SaomaGatewayEvent *saoma_gateway_parse_notification (SaomaGateway          *self,
                                                      GBytes                *body,
                                                      SaomaNotificationPath  path,
+                                                     SaomaGatewayEventKind *out_kind,
                                                      GError               **error);
 /* The body to answer a notification with. */
 GBytes     *saoma_gateway_notification_reply (SaomaGateway *self,

@@ -1010,6 +1010,7 @@ static SaomaGatewayEvent *
 wxpay2_parse_notification (SaomaGateway          *gateway,
                            GBytes                *body,
                            SaomaNotificationPath  path,
+                           SaomaGatewayEventKind *out_kind,
                            GError               **error)
 {
   SaomaWxpay2Gateway *self = SAOMA_WXPAY2_GATEWAY (gateway);
@@ -1024,6 +1025,7 @@ wxpay2_parse_notification (SaomaGateway          *gateway,
   params = wxpay_client_parse_notification (self->client, text ? text : "", len,
                                             path == SAOMA_NOTIFICATION_REFUND, &is_refund,
                                             &local_error);
+  *out_kind = is_refund ? SAOMA_GATEWAY_EVENT_REFUND : SAOMA_GATEWAY_EVENT_PAYMENT;
   if (params == NULL)
     {
       g_propagate_error (error, saoma_wxpay2_gateway_map_error (local_error));
