@@ -147,9 +147,9 @@ map_code (WxpayError code)
 }
 
 static GError *
-new_error (SaomaGatewayError  code,
-           const char        *protocol_code,
-           const char        *message)
+new_error (SaomaGatewayError code,
+           const char       *protocol_code,
+           const char       *message)
 {
   gsize n = strlen (protocol_code);
 
@@ -284,8 +284,8 @@ static Call *
 call_new (SaomaWxpay2Gateway *self,
           WxpayParams *(*finish) (WxpayClient *, GAsyncResult *, GError **),
           gpointer (*convert) (Call *, const WxpayParams *, GError **),
-          GDestroyNotify free_result,
-          gboolean secapi)
+          GDestroyNotify      free_result,
+          gboolean            secapi)
 {
   Call *call = g_new0 (Call, 1);
   g_autoptr(GTlsCertificate) certificate = NULL;
