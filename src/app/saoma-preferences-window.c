@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "sim/wxpay-sim-server.h"
+#include "core/saoma-wxpay2-gateway.h"
 #include "wxpay/wxpay.h"
 
 #include "saoma-customer-display-preferences.h"
@@ -290,14 +291,15 @@ orderquery_cb (GObject      *object,
                gpointer      user_data)
 {
   g_autoptr(SaomaPreferencesWindow) self = user_data;
-  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(SaomaOrderStatus) answer = NULL;
   g_autoptr(GError) error = NULL;
 
-  answer = wxpay_client_orderquery_finish (WXPAY_CLIENT (object), result, &error);
+  answer = saoma_gateway_query_order_finish (SAOMA_GATEWAY (object), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
-  if (answer != NULL || g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST))
+  if (answer != NULL
+      || g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_NOT_EXIST))
     {
       /* A signed, verified "no such order": the account, the key and the signature work. */
       test_done (self, _("Connected: WeChat Pay accepted the credentials."));
@@ -318,9 +320,9 @@ run_test (SaomaPreferencesWindow *self,
           const char             *api_key)
 {
   g_autoptr(WxpayClient) client = NULL;
-  g_autoptr(WxpayParams) request = wxpay_params_new ();
+  g_autoptr(SaomaWxpay2Gateway) gateway = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *out_trade_no = wxpay_out_trade_no_new ("TEST", now);
+  g_autofree char *out_trade_no = NULL;
   SaomaGatewayMode mode = g_settings_get_enum (self->settings, "gateway-mode");
 
   if (mode == SAOMA_GATEWAY_MODE_DEMO)
@@ -359,9 +361,11 @@ run_test (SaomaPreferencesWindow *self,
                     NULL);
     }
 
-  wxpay_params_set (request, "out_trade_no", out_trade_no);
-  wxpay_client_orderquery_async (client, request, self->cancellable, orderquery_cb,
-                                 g_object_ref (self));
+  /* A query for an order that cannot exist proves the account, the key and the signature. */
+  gateway = saoma_wxpay2_gateway_new (client);
+  out_trade_no = saoma_gateway_new_out_trade_no (SAOMA_GATEWAY (gateway), "TEST", now);
+  saoma_gateway_query_order_async (SAOMA_GATEWAY (gateway), out_trade_no, self->cancellable,
+                                   orderquery_cb, g_object_ref (self));
 }
 
 static void

@@ -2,10 +2,10 @@
 #pragma once
 
 #include <gio/gio.h>
-#include "wxpay/wxpay.h"
 #include "ledger/saoma-ledger.h"
 #include "saoma-clock.h"
 #include "saoma-core-enums.h"
+#include "saoma-gateway.h"
 
 G_BEGIN_DECLS
 
@@ -50,7 +50,7 @@ typedef enum {
 
 #define SAOMA_CHECKOUT_ERROR (saoma_checkout_error_quark ())
 
-/* Errors of the engine itself (gateway errors stay in WXPAY_ERROR, disk ones in
+/* Errors of the engine itself (gateway errors stay in SAOMA_GATEWAY_ERROR, disk ones in
  * SAOMA_LEDGER_ERROR). */
 typedef enum {
   SAOMA_CHECKOUT_ERROR_BUSY,            /* charge() while an attempt is active */
@@ -124,11 +124,11 @@ G_DECLARE_FINAL_TYPE (SaomaCheckout, saoma_checkout, SAOMA, CHECKOUT, GObject)
  * One attempt is current at a time. Cancelled / expired attempts keep being watched in the
  * background until closeorder + final query say CLOSED (or PAID: late payment).
  */
-SaomaCheckout *saoma_checkout_new           (WxpayClient               *client,
+SaomaCheckout *saoma_checkout_new           (SaomaGateway              *gateway,
                                              SaomaLedger               *ledger,
                                              SaomaClock                *clock,
                                              const SaomaCheckoutConfig *config);
-WxpayClient   *saoma_checkout_get_client    (SaomaCheckout *self);
+SaomaGateway  *saoma_checkout_get_gateway   (SaomaCheckout *self);
 SaomaLedger   *saoma_checkout_get_ledger    (SaomaCheckout *self);
 SaomaClock    *saoma_checkout_get_clock     (SaomaCheckout *self);
 SaomaCheckoutState saoma_checkout_get_state (SaomaCheckout *self);
@@ -147,9 +147,9 @@ gboolean       saoma_checkout_get_busy      (SaomaCheckout *self);
 /* Requests, ledger writes and inserts in flight across all attempts (0 when the engine only
  * waits on timers): lets tests and the headless commands wait for quiescence. */
 guint          saoma_checkout_get_pending_operations (SaomaCheckout *self);
-/* Replaces the client (new credentials from Preferences); in-flight attempts keep theirs. */
-void           saoma_checkout_set_client    (SaomaCheckout *self,
-                                             WxpayClient   *client);
+/* Replaces the gateway (new credentials from Preferences); in-flight attempts keep theirs. */
+void           saoma_checkout_set_gateway   (SaomaCheckout *self,
+                                             SaomaGateway  *gateway);
 
 /* Starts a new attempt: FALSE (and nothing created) when one is active (busy) or @amount is
  * out of range. The attempt is durably written before any request is sent. */
@@ -177,9 +177,9 @@ guint          saoma_checkout_recover_finish (SaomaCheckout *self,
                                               GAsyncResult  *result,
                                               GError       **error);
 /* Applies a verified payment notification (from the listener): idempotent, confirmed by a
- * query. Returns FALSE with an error when out_trade_no is unknown or total_fee differs. */
-gboolean       saoma_checkout_apply_notification (SaomaCheckout     *self,
-                                                  const WxpayParams *notification,
-                                                  GError           **error);
+ * query. Returns FALSE with an error when out_trade_no is unknown or the amount differs. */
+gboolean       saoma_checkout_apply_notification (SaomaCheckout           *self,
+                                                  const SaomaGatewayEvent *event,
+                                                  GError                 **error);
 
 G_END_DECLS

@@ -461,6 +461,36 @@ wxpay_client_parse_payment_notification (WxpayClient *self,
 }
 
 /**
+ * wxpay_client_parse_notification:
+ * @self: a #WxpayClient
+ * @body: the POSTed body
+ * @length: its length
+ * @refund_only: accept refund notifications only
+ * @out_is_refund: (out): whether it was a refund notification
+ * @error: return location for an error
+ *
+ * wxpay_notify_parse() with the client's appid, mch_id and key.
+ *
+ * Returns: (transfer full) (nullable): the verified fields
+ */
+WxpayParams *
+wxpay_client_parse_notification (WxpayClient *self,
+                                 const char  *body,
+                                 gsize        length,
+                                 gboolean     refund_only,
+                                 gboolean    *out_is_refund,
+                                 GError     **error)
+{
+  g_return_val_if_fail (WXPAY_IS_CLIENT (self), NULL);
+
+  if (!check_config (self, error))
+    return NULL;
+
+  return wxpay_notify_parse (body, length, self->appid, self->mch_id, self->api_key,
+                             refund_only, out_is_refund, error);
+}
+
+/**
  * wxpay_client_parse_refund_notification:
  * @self: a #WxpayClient
  * @body: the POSTed body

@@ -55,6 +55,13 @@ WxpayParams *wxpay_client_parse_payment_notification (WxpayClient *self,
                                                       const char  *body,
                                                       gsize        length,
                                                       GError     **error);
+/* Either kind with one decode (wxpay_notify_parse()). */
+WxpayParams *wxpay_client_parse_notification (WxpayClient *self,
+                                              const char  *body,
+                                              gsize        length,
+                                              gboolean     refund_only,
+                                              gboolean    *out_is_refund,
+                                              GError     **error);
 WxpayParams *wxpay_client_parse_refund_notification  (WxpayClient *self,
                                                       const char  *body,
                                                       gsize        length,

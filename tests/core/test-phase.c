@@ -8,6 +8,7 @@
 
 #include "core/saoma-checkout.h"
 #include "core/saoma-reconcile-item.h"
+#include "core/saoma-wxpay2-gateway.h"
 #include "ledger/saoma-ledger.h"
 #include "sim/wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
@@ -252,6 +253,7 @@ test_engine_cancel (void)
   g_autoptr(SaomaLedger) ledger = NULL;
   g_autoptr(WxpaySimServer) sim = NULL;
   g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(SaomaWxpay2Gateway) gateway = NULL;
   g_autoptr(SaomaCheckoutConfig) config = saoma_checkout_config_new ();
   g_autoptr(SaomaCheckout) checkout = NULL;
   Record record = { g_array_new (FALSE, FALSE, sizeof (SaomaCheckoutPhase)) };
@@ -271,7 +273,8 @@ test_engine_cancel (void)
                              WXPAY_SIM_DEFAULT_MCH_ID, WXPAY_SIM_DEFAULT_KEY);
   g_free (config->notify_url);
   config->notify_url = g_strdup ("http://127.0.0.1:9/notify");
-  checkout = saoma_checkout_new (client, ledger, NULL, config);
+  gateway = saoma_wxpay2_gateway_new (client);
+  checkout = saoma_checkout_new (SAOMA_GATEWAY (gateway), ledger, NULL, config);
   g_signal_connect (checkout, "notify::phase", G_CALLBACK (phase_notify_cb), &record);
   g_assert_cmpint (saoma_checkout_get_phase (checkout), ==, P (IDLE));
 
