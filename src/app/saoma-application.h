@@ -5,6 +5,7 @@
 
 #include "core/saoma-checkout.h"
 #include "ledger/saoma-ledger.h"
+#include "wxpay/wxpay-client.h"
 
 G_BEGIN_DECLS
 
