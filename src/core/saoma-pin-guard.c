@@ -292,7 +292,7 @@ static int
 lock_take (GError **error)
 {
   g_autofree char *path = g_build_filename (g_get_user_runtime_dir (), "saoma-pin.lock", NULL);
-  int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 
   if (fd < 0)
     {
