@@ -27,8 +27,9 @@
  *
  * What it cannot do: someone with the unlocked session can read the keyring item (the tag key
  * sits beside the tag, as the API key sits in the same keyring), so they can forge a tag,
- * restore an older item to clear the count, or call WeChat's refund API with the merchant key
- * and certificate without Saoma at all; setting the clock back needs root (and a clock that
+ * restore an older item to clear the count, try all 10⁶ six-digit PINs against the verifier
+ * offline (600,000 PBKDF2 iterations each: about a CPU-day, much less on a GPU; a longer PIN
+ * helps), or call WeChat's refund API with the merchant key and certificate without Saoma; setting the clock back needs root (and a clock that
  * moved back only restarts the wait). Keeping the PIN from the cashier's account needs another
  * account (a system service behind polkit), which is out of this till's reach. Upgrades: a hash
  * left in the old GSettings key is never accepted (it is exactly what could be forged); the
