@@ -356,10 +356,12 @@ status_error (SaomaPinStatus   status,
     }
 }
 
+/* "HH:MM", rounded up: at the minute shown the wait is surely over. */
 static char *
 format_local_time (gint64 usec)
 {
-  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+  gint64 minutes = (usec + G_TIME_SPAN_MINUTE - 1) / G_TIME_SPAN_MINUTE;
+  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (minutes * 60);
   g_autoptr(GDateTime) local = utc != NULL ? g_date_time_to_local (utc) : NULL;
 
   return local != NULL ? g_date_time_format (local, "%H:%M") : g_strdup ("?");
@@ -392,7 +394,7 @@ refuse_while_waiting (Record   *record,
 
   if (record->failures >= SAOMA_PIN_LOCKOUT_FAILURES)
     {
-      g_autofree char *until = format_local_time (now + remaining + G_USEC_PER_SEC - 1);
+      g_autofree char *until = format_local_time (now + remaining);
 
       g_set_error (error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_LOCKED,
                    _("Too many wrong manager PINs: locked until %s."), until);

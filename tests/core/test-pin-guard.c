@@ -197,7 +197,19 @@ test_delays (Fixture       *fixture,
   expect_check (fixture->guard, OTHER, SAOMA_PIN_ERROR_WRONG);
   g_assert_cmpuint (count_events (fixture, "locked for 15 min after 5 wrong PINs"), ==, 1);
   saoma_clock_advance (fixture->clock, 15 * 60 * SECOND - 1);
-  expect_check (fixture->guard, PIN, SAOMA_PIN_ERROR_LOCKED);
+  {
+    /* The message names the minute (local time, rounded up) from which the PIN works again. */
+    gint64 until = saoma_clock_now (fixture->clock) + 1;
+    g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc ((until + 60 * SECOND - 1)
+                                                              / (60 * SECOND) * 60);
+    g_autoptr(GDateTime) local = g_date_time_to_local (utc);
+    g_autofree char *hhmm = g_date_time_format (local, "%H:%M");
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false (saoma_pin_guard_check_sync (fixture->guard, PIN, &error));
+    g_assert_error (error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_LOCKED);
+    g_assert_nonnull (strstr (error->message, hhmm));
+  }
   saoma_clock_advance (fixture->clock, 1);
 
   /* The right PIN clears the count: the next slip costs one second again. */
