@@ -223,6 +223,7 @@ run_flow (void)
     WAIT_FOR (saoma_pin_guard_get_status (guard) != SAOMA_PIN_STATUS_UNKNOWN);
     g_assert_false (saoma_pin_guard_check_sync (guard, HASHLIB_PIN, &naive_error));
     g_assert_error (naive_error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_NOT_SET);
+    g_clear_error (&naive_error);
     g_assert_cmpstr (saoma_pin_dialog_get_problem (app), ==,
                      _("Saoma now keeps the manager PIN in the keyring. Set it again in "
                        "Preferences."));
@@ -255,6 +256,25 @@ run_flow (void)
     g_assert_no_error (error);
     /* The hand-written settings value is gone once the PIN is in the keyring. */
     WAIT_FOR (settings_key_empty (settings, SAOMA_PIN_SETTINGS_KEY));
+
+    /* Changing it asks for the current PIN, and a wrong one counts like any wrong PIN. */
+    pin_dialog = saoma_pin_dialog_new (parent, guard);
+    gtk_window_present (pin_dialog);
+    save = find (GTK_WIDGET (pin_dialog), is_button_labelled, _("_Save"));
+    set_entry_row (GTK_WIDGET (pin_dialog), _("Current PIN"), "999999");
+    set_entry_row (GTK_WIDGET (pin_dialog), _("New PIN"), "135791");
+    set_entry_row (GTK_WIDGET (pin_dialog), _("Repeat New PIN"), "135791");
+    g_signal_emit_by_name (save, "clicked");
+    WAIT_FOR (has_label_with (GTK_WIDGET (pin_dialog), _("Wrong manager PIN.")));
+    gtk_test_widget_wait_for_draw (GTK_WIDGET (pin_dialog));
+    screenshot (GTK_WIDGET (pin_dialog), "pin-dialog-wrong-current");
+    gtk_window_destroy (pin_dialog);
+    g_assert_false (saoma_pin_guard_check_sync (guard, PIN, &naive_error));
+    g_assert_true (g_error_matches (naive_error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_THROTTLED));
+    /* The PIN is unchanged once the one-second wait is over. */
+    g_usleep (G_USEC_PER_SEC);
+    g_assert_true (saoma_pin_guard_check_sync (guard, PIN, &error));
+    g_assert_no_error (error);
   }
 
   /* A sale of ¥38.50, paid by the (simulated) customer. */
