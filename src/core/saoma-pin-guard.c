@@ -58,13 +58,6 @@
 #define EVENT_KIND    "manager-pin"
 #define MAX_FAILURES  1000000
 
-G_DEFINE_ENUM_TYPE (SaomaPinStatus, saoma_pin_status,
-                    G_DEFINE_ENUM_VALUE (SAOMA_PIN_STATUS_UNKNOWN, "unknown"),
-                    G_DEFINE_ENUM_VALUE (SAOMA_PIN_STATUS_NOT_SET, "not-set"),
-                    G_DEFINE_ENUM_VALUE (SAOMA_PIN_STATUS_SET, "set"),
-                    G_DEFINE_ENUM_VALUE (SAOMA_PIN_STATUS_TAMPERED, "tampered"),
-                    G_DEFINE_ENUM_VALUE (SAOMA_PIN_STATUS_UNAVAILABLE, "unavailable"))
-
 struct _SaomaPinGuard
 {
   GObject         parent_instance;

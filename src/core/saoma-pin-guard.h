@@ -7,6 +7,7 @@
 
 #include "ledger/saoma-ledger.h"
 #include "saoma-clock.h"
+#include "saoma-core-enums.h"
 
 G_BEGIN_DECLS
 
@@ -20,9 +21,6 @@ typedef enum {
   SAOMA_PIN_STATUS_TAMPERED,    /* the keyring item was not written by Saoma: refused */
   SAOMA_PIN_STATUS_UNAVAILABLE, /* no keyring to read */
 } SaomaPinStatus;
-
-GType saoma_pin_status_get_type (void) G_GNUC_CONST;
-#define SAOMA_TYPE_PIN_STATUS (saoma_pin_status_get_type ())
 
 #define SAOMA_TYPE_PIN_GUARD (saoma_pin_guard_get_type ())
 G_DECLARE_FINAL_TYPE (SaomaPinGuard, saoma_pin_guard, SAOMA, PIN_GUARD, GObject)
