@@ -11,7 +11,7 @@ G_BEGIN_DECLS
 typedef enum {
   SAOMA_REPORT_CLI_X_REPORT,              /* --day-report */
   SAOMA_REPORT_CLI_Z_CLOSE,               /* --close-day, recorded now */
-  SAOMA_REPORT_CLI_Z_CLOSE_ACKNOWLEDGED,   /* recorded now with attempts not final */
+  SAOMA_REPORT_CLI_Z_CLOSE_ACKNOWLEDGED,  /* recorded now with attempts not final */
   SAOMA_REPORT_CLI_Z_REPRINT,             /* the day was already closed */
 } SaomaReportCliKind;
 
