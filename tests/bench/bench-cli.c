@@ -4,7 +4,9 @@
  *
  * usage: bench-cli [RUNS]   (default 60 of each)
  * The programs come from $SAOMA_CLI, $SAOMA_BUILD_DIR/src/app/saoma and $SAOMA_WXPAY_SIM
- * (build-aux/dev sets them), else from the build tree this bench was built in.
+ * (build-aux/dev sets them), else from the build tree this bench was built in. With
+ * SAOMA_BENCH_PRE_SAOMA=PATH, a saoma built before saoma-cli existed (its own headless path,
+ * GTK loaded) runs in the same interleaving as a third program.
  *
  * Two phases: charges that each create a fresh ledger (the first charge of a till: SQLite
  * creates the schema) and charges on a copy of an existing ledger of 200 attempts (a till's
@@ -253,11 +255,15 @@ main (int   argc,
   g_autofree char *gateway = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *template = NULL;
-  Program programs[2] = {
+  Program programs[3] = {
     { "saoma-cli --charge", "saoma-cli", NULL, NULL, NULL },
     { "saoma --charge (GUI binary, forwards to saoma-cli)", "saoma --charge (forwards)", NULL,
       NULL, NULL },
+    { "saoma --charge before saoma-cli (own headless path)", "saoma --charge (before)", NULL,
+      NULL, NULL },
   };
+  const char *pre = g_getenv ("SAOMA_BENCH_PRE_SAOMA");
+  guint n_programs = pre != NULL && *pre != '\0' ? 3 : 2;
   double cli, gui, cli_cpu, gui_cpu;
 
   if (runs < 1)
@@ -270,6 +276,7 @@ main (int   argc,
                        ? g_build_filename (g_getenv ("SAOMA_BUILD_DIR"), "src", "app", "saoma",
                                            NULL)
                        : g_build_filename (BUILD_DIR, "src", "app", "saoma", NULL);
+  programs[2].path = g_strdup (pre);
   /* The GUI binary must find saoma-cli even when the caller did not say where it is. */
   g_setenv ("SAOMA_CLI", programs[0].path, FALSE);
   for (guint p = 0; p < G_N_ELEMENTS (programs); p++)
@@ -295,18 +302,18 @@ main (int   argc,
   dir = g_dir_make_tmp ("bench-cli-XXXXXX", &error);
   g_assert_no_error (error);
 
-  if (!run_phase (programs, G_N_ELEMENTS (programs), gateway, dir, runs / 2 > 0 ? runs / 2 : 1,
+  if (!run_phase (programs, n_programs, gateway, dir, runs / 2 > 0 ? runs / 2 : 1,
                   NULL))
     return 1;
-  print_phase (programs, G_N_ELEMENTS (programs), runs / 2 > 0 ? runs / 2 : 1,
+  print_phase (programs, n_programs, runs / 2 > 0 ? runs / 2 : 1,
                "each run creating a fresh ledger (a till's first charge)");
 
   template = make_template (programs[0].path, gateway, dir);
   if (template == NULL)
     return 1;
-  if (!run_phase (programs, G_N_ELEMENTS (programs), gateway, dir, runs, template))
+  if (!run_phase (programs, n_programs, gateway, dir, runs, template))
     return 1;
-  print_phase (programs, G_N_ELEMENTS (programs), runs,
+  print_phase (programs, n_programs, runs,
                "on an existing ledger (200 attempts)");
   remove_ledger (template);
 
@@ -324,6 +331,12 @@ main (int   argc,
   printf ("TABLE\tsaoma-cli --charge, CPU time to code_url (median of %d)\t%.1f ms"
           "\tsaoma --charge (GUI binary, forwards): %.1f ms\t%.2f×\t-\n",
           runs, cli_cpu, gui_cpu, gui_cpu / cli_cpu);
+  if (n_programs == 3)
+    printf ("TABLE\tsaoma-cli --charge vs saoma --charge before saoma-cli, exec → code_url "
+            "(median of %d)\t%.1f ms\tsaoma --charge, own headless path (GTK loaded): %.1f ms"
+            "\t%.2f×\t≤ 8 ms\n",
+            runs, cli, percentile (programs[2].times, 0.5),
+            percentile (programs[2].times, 0.5) / cli);
 
   for (guint p = 0; p < G_N_ELEMENTS (programs); p++)
     {
