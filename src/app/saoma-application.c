@@ -7,6 +7,7 @@
 
 #include "core/saoma-checkout.h"
 #include "core/saoma-money.h"
+#include "core/saoma-wxpay2-gateway.h"
 #include "sim/wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
 #include "core/saoma-notify-listener.h"
@@ -19,6 +20,7 @@
 #include "saoma-preferences-window.h"
 #include "saoma-reconcile-window.h"
 #include "saoma-refund-dialog.h"
+#include "saoma-settings-types.h"
 #include "saoma-window.h"
 
 struct _SaomaApplication
@@ -29,7 +31,8 @@ struct _SaomaApplication
   GCancellable     *cancellable;
   SaomaLedger      *ledger;
   SaomaCheckout    *checkout;
-  WxpayClient      *client;
+  WxpayClient      *client;    /* the v2 client the gateway wraps (composition only) */
+  SaomaGateway     *gateway;
   SaomaDemoGateway *demo_gateway;
   SaomaCustomerDisplay *customer_display;
   SaomaNotifyListener *listener;
@@ -197,12 +200,12 @@ maybe_create_checkout (SaomaApplication *self)
   g_autoptr(SaomaCheckoutConfig) config = NULL;
   SaomaRefunder *refunder;
 
-  if (self->ledger == NULL || self->client == NULL)
+  if (self->ledger == NULL || self->gateway == NULL)
     return;
 
   if (self->checkout != NULL)
     {
-      saoma_checkout_set_client (self->checkout, self->client);
+      saoma_checkout_set_gateway (self->checkout, self->gateway);
       return;
     }
 
@@ -211,7 +214,7 @@ maybe_create_checkout (SaomaApplication *self)
   start_listener (self);
 
   config = create_config (self);
-  self->checkout = saoma_checkout_new (self->client, self->ledger, saoma_clock_get_default (),
+  self->checkout = saoma_checkout_new (self->gateway, self->ledger, saoma_clock_get_default (),
                                        config);
   if (self->listener != NULL)
     saoma_notify_listener_set_checkout (self->listener, self->checkout);
@@ -237,6 +240,9 @@ set_client (SaomaApplication *self,
 {
   if (!g_set_object (&self->client, client))
     return;
+
+  g_clear_object (&self->gateway);
+  self->gateway = SAOMA_GATEWAY (saoma_wxpay2_gateway_new (client));
 
   if (g_getenv ("SAOMA_DEBUG_PRINT_SIM_URL") != NULL && self->demo)
     {
@@ -314,11 +320,11 @@ create_merchant_client (SaomaApplication *self,
   g_autofree char *appid = g_settings_get_string (self->settings, "appid");
   g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
   g_autofree char *custom = g_settings_get_string (self->settings, "custom-gateway-url");
-  int mode = g_settings_get_enum (self->settings, "gateway-mode");
-  int sign_type = g_settings_get_enum (self->settings, "sign-type");
+  SaomaGatewayMode mode = g_settings_get_enum (self->settings, "gateway-mode");
+  WxpaySignType sign_type = g_settings_get_enum (self->settings, "sign-type");
   WxpayClient *client;
 
-  if (mode == 2 && custom[0] != '\0')
+  if (mode == SAOMA_GATEWAY_MODE_CUSTOM && custom[0] != '\0')
     {
       client = wxpay_client_new (custom, appid, mch_id, api_key);
     }
@@ -378,12 +384,12 @@ resolve_gateway (SaomaApplication *self)
 {
   g_autofree char *appid = g_settings_get_string (self->settings, "appid");
   g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
-  int mode = g_settings_get_enum (self->settings, "gateway-mode");
+  SaomaGatewayMode mode = g_settings_get_enum (self->settings, "gateway-mode");
   LookupData *data;
 
   self->gateway_generation++;
 
-  if (mode == 0 || appid[0] == '\0' || mch_id[0] == '\0')
+  if (mode == SAOMA_GATEWAY_MODE_DEMO || appid[0] == '\0' || mch_id[0] == '\0')
     {
       use_demo_gateway (self);
       return;
@@ -699,6 +705,7 @@ saoma_application_dispose (GObject *object)
   g_clear_handle_id (&self->reload_source, g_source_remove);
   g_clear_object (&self->listener);
   g_clear_object (&self->checkout);
+  g_clear_object (&self->gateway);
   g_clear_object (&self->client);
   g_clear_object (&self->demo_gateway);
   g_clear_object (&self->ledger);

@@ -58,37 +58,42 @@ G_DEFINE_FINAL_TYPE (SaomaWindow, saoma_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static const char *status_classes[] = { "paid", "failed", "checking", NULL };
 
-static SaomaCheckoutState
-get_state (SaomaWindow *self)
+/* Everything this window shows follows the engine's one "phase" (the customer display follows
+ * the same one), never its own reading of state + busy. */
+static SaomaCheckoutPhase
+get_phase (SaomaWindow *self)
 {
-  return self->checkout ? saoma_checkout_get_state (self->checkout) : SAOMA_CHECKOUT_NONE;
+  return self->checkout ? saoma_checkout_get_phase (self->checkout) : SAOMA_CHECKOUT_PHASE_IDLE;
 }
 
-static gboolean
-get_busy (SaomaWindow *self)
+/* The code on screen: only while the phase says so, and only once WeChat gave one. */
+static const char *
+get_shown_code_url (SaomaWindow *self)
 {
-  return self->checkout != NULL && saoma_checkout_get_busy (self->checkout);
+  if (get_phase (self) != SAOMA_CHECKOUT_PHASE_SHOW_QR)
+    return NULL;
+  return saoma_checkout_get_code_url (self->checkout);
 }
 
 /* Can a new sale start now? A cancelled or expired sale is still watched in the background
- * (CLOSING), but the engine is no longer busy and the cashier may move on. */
+ * (CLOSING), but its phase is a result and the cashier may move on. */
 static gboolean
 can_charge (SaomaWindow *self)
 {
-  return self->checkout != NULL && !saoma_checkout_get_busy (self->checkout);
+  return self->checkout != NULL && !saoma_checkout_phase_is_active (get_phase (self));
 }
 
 static void
 update_actions (SaomaWindow *self)
 {
   gboolean demo = self->application && saoma_application_get_demo (self->application);
-  gboolean active = get_busy (self);
-  const char *code_url = self->checkout ? saoma_checkout_get_code_url (self->checkout) : NULL;
+  gboolean active = saoma_checkout_phase_is_active (get_phase (self));
+  const char *code_url = get_shown_code_url (self);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.charge", can_charge (self));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", active);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.simulate-payment",
-                                 demo && active && code_url != NULL);
+                                 demo && code_url != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-pay-page",
                                  demo && code_url != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-late-payment",
@@ -164,7 +169,7 @@ format_countdown (int seconds)
 static void
 update_countdown (SaomaWindow *self)
 {
-  const char *code_url = self->checkout ? saoma_checkout_get_code_url (self->checkout) : NULL;
+  const char *code_url = get_shown_code_url (self);
   int left = self->checkout ? saoma_checkout_get_seconds_left (self->checkout) : -1;
   int validity = 0;
   g_autofree char *text = NULL;
@@ -203,9 +208,10 @@ bench_after_paint_cb (GdkFrameClock *frame_clock,
 static void
 update_qr (SaomaWindow *self)
 {
-  SaomaCheckoutState state = get_state (self);
-  const char *code_url = self->checkout ? saoma_checkout_get_code_url (self->checkout) : NULL;
+  SaomaCheckoutPhase phase = get_phase (self);
+  const char *code_url = get_shown_code_url (self);
   const char *current = saoma_qr_view_get_text (self->qr_view);
+  gboolean paid = phase == SAOMA_CHECKOUT_PHASE_PAID || phase == SAOMA_CHECKOUT_PHASE_PAID_LATE;
   gboolean demo = self->application && saoma_application_get_demo (self->application);
 
   if (code_url != NULL)
@@ -226,7 +232,7 @@ update_qr (SaomaWindow *self)
       /* Expired or cancelled: the code must vanish at once, not fade. */
       saoma_qr_view_set_text (self->qr_view, NULL);
       gtk_stack_set_visible_child_full (self->qr_stack,
-                                        state == SAOMA_CHECKOUT_PAID ? "paid" : "empty",
+                                        paid ? "paid" : "empty",
                                         GTK_STACK_TRANSITION_TYPE_NONE);
     }
 
@@ -236,7 +242,8 @@ update_qr (SaomaWindow *self)
 static void
 update_status (SaomaWindow *self)
 {
-  SaomaCheckoutState state = get_state (self);
+  SaomaCheckoutPhase phase = get_phase (self);
+  gboolean paid = phase == SAOMA_CHECKOUT_PHASE_PAID || phase == SAOMA_CHECKOUT_PHASE_PAID_LATE;
   const GError *error = self->checkout ? saoma_checkout_get_error (self->checkout) : NULL;
   g_autofree char *amount = NULL;
   g_autofree char *reference = NULL;
@@ -266,65 +273,58 @@ update_status (SaomaWindow *self)
     }
   else
     {
-      /* Given up (Esc or expiry) but not yet written as CLOSING: the cashier already moved on. */
-      if (!get_busy (self) &&
-          (state == SAOMA_CHECKOUT_CREATED || state == SAOMA_CHECKOUT_SUBMITTED ||
-           state == SAOMA_CHECKOUT_WAITING || state == SAOMA_CHECKOUT_UNKNOWN))
-        state = SAOMA_CHECKOUT_CLOSING;
-
-      switch (state)
+      switch (phase)
         {
-        case SAOMA_CHECKOUT_NONE:
-          if (get_busy (self))
-            {
-              /* Written to the ledger first, before anything is sent. */
-              set_status (self, NULL, _("Creating the payment…"),
-                          _("Asking WeChat Pay for a QR code."), NULL);
-              break;
-            }
+        case SAOMA_CHECKOUT_PHASE_IDLE:
           set_status (self, "io.github.saoma.Cashier-symbolic", _("Ready"),
                       _("Type the amount and press Enter."), NULL);
           show_amount = FALSE;
           break;
 
-        case SAOMA_CHECKOUT_CREATED:
-        case SAOMA_CHECKOUT_SUBMITTED:
+        case SAOMA_CHECKOUT_PHASE_PREPARING:
+          /* Written to the ledger first, before anything is sent. */
           set_status (self, NULL, _("Creating the payment…"),
                       _("Asking WeChat Pay for a QR code."), NULL);
           break;
 
-        case SAOMA_CHECKOUT_WAITING:
+        case SAOMA_CHECKOUT_PHASE_SHOW_QR:
           set_status (self, NULL, _("Waiting for the customer to scan"),
                       _("Ask the customer to scan the QR code with WeChat."), NULL);
           break;
 
-        case SAOMA_CHECKOUT_UNKNOWN:
+        case SAOMA_CHECKOUT_PHASE_AWAITING_PASSWORD:
+          set_status (self, NULL, _("Waiting for the customer’s password"),
+                      _("The customer is confirming the payment on their phone — do not charge again."),
+                      "checking");
+          break;
+
+        case SAOMA_CHECKOUT_PHASE_CHECKING:
           set_status (self, NULL, _("Checking the payment…"),
                       _("The answer from WeChat Pay was interrupted. Saoma is confirming whether the customer paid — do not charge again."),
                       "checking");
           break;
 
-        case SAOMA_CHECKOUT_CLOSING:
-        case SAOMA_CHECKOUT_CLOSED:
-          if (saoma_checkout_get_close_reason (self->checkout) == SAOMA_CLOSE_REASON_EXPIRED)
-            {
-              g_autofree char *detail =
-                g_strdup_printf ("%s %s", _("The QR code expired before it was paid. No money was taken."),
-                                 next_sale);
-              set_status (self, "alarm-symbolic", _("Expired"), detail, NULL);
-            }
-          else
-            {
-              g_autofree char *detail =
-                g_strdup_printf ("%s %s", _("The sale was cancelled. No money was taken."),
-                                 next_sale);
-              set_status (self, "process-stop-symbolic", _("Cancelled"), detail, NULL);
-            }
+        case SAOMA_CHECKOUT_PHASE_EXPIRED:
+          {
+            g_autofree char *detail =
+              g_strdup_printf ("%s %s", _("The QR code expired before it was paid. No money was taken."),
+                               next_sale);
+            set_status (self, "alarm-symbolic", _("Expired"), detail, NULL);
+          }
           break;
 
-        case SAOMA_CHECKOUT_PAID:
-          if (saoma_checkout_get_attempt (self->checkout) != NULL &&
-              saoma_attempt_get_late (saoma_checkout_get_attempt (self->checkout)))
+        case SAOMA_CHECKOUT_PHASE_CANCELLED:
+          {
+            g_autofree char *detail =
+              g_strdup_printf ("%s %s", _("The sale was cancelled. No money was taken."),
+                               next_sale);
+            set_status (self, "process-stop-symbolic", _("Cancelled"), detail, NULL);
+          }
+          break;
+
+        case SAOMA_CHECKOUT_PHASE_PAID_LATE:
+        case SAOMA_CHECKOUT_PHASE_PAID:
+          if (phase == SAOMA_CHECKOUT_PHASE_PAID_LATE)
             {
               g_autofree char *detail =
                 g_strdup_printf ("%s %s", _("The customer paid after the sale was given up. Honour the sale or refund it."),
@@ -341,7 +341,7 @@ update_status (SaomaWindow *self)
           gtk_widget_add_css_class (GTK_WIDGET (self->status_amount), "success");
           break;
 
-        case SAOMA_CHECKOUT_FAILED:
+        case SAOMA_CHECKOUT_PHASE_FAILED:
           {
             g_autofree char *detail = NULL;
 
@@ -363,7 +363,7 @@ update_status (SaomaWindow *self)
   gtk_label_set_text (self->status_amount, amount ? amount : "");
   gtk_widget_set_visible (GTK_WIDGET (self->status_amount), amount != NULL);
 
-  if (state == SAOMA_CHECKOUT_PAID && saoma_checkout_get_transaction_id (self->checkout))
+  if (paid && saoma_checkout_get_transaction_id (self->checkout))
     reference = g_strdup_printf (_("Transaction %s\nOrder %s"),
                                  saoma_checkout_get_transaction_id (self->checkout),
                                  saoma_checkout_get_out_trade_no (self->checkout));
@@ -373,7 +373,7 @@ update_status (SaomaWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->status_reference), reference != NULL);
 
   /* The technical detail stays one click away, also while an unknown outcome is checked. */
-  if (error != NULL && state != SAOMA_CHECKOUT_PAID)
+  if (error != NULL && !paid)
     {
       g_autofree char *detail = saoma_messages_dup_error_detail (error);
 
@@ -536,7 +536,7 @@ charge (SaomaWindow *self)
     }
 
   /* A previous result stays on screen until the next sale starts. */
-  if (!saoma_checkout_get_busy (self->checkout) && get_state (self) != SAOMA_CHECKOUT_NONE)
+  if (saoma_checkout_phase_is_result (get_phase (self)))
     {
       self->resetting = TRUE;
       saoma_checkout_reset (self->checkout);
@@ -582,7 +582,7 @@ amount_changed_cb (SaomaWindow *self,
   show_amount_error (self, NULL);
 
   /* After a result, typing starts the next sale. */
-  if (self->checkout != NULL && can_charge (self) && get_state (self) != SAOMA_CHECKOUT_NONE)
+  if (saoma_checkout_phase_is_result (get_phase (self)))
     {
       self->resetting = TRUE;
       saoma_checkout_reset (self->checkout);

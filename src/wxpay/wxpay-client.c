@@ -188,7 +188,7 @@ wxpay_client_get_property (GObject    *object,
       g_value_set_string (value, self->mch_id);
       break;
     case PROP_SIGN_TYPE:
-      g_value_set_int (value, self->sign_type);
+      g_value_set_enum (value, self->sign_type);
       break;
     case PROP_TLS_CERTIFICATE:
       g_value_set_object (value, self->tls_certificate);
@@ -244,8 +244,7 @@ wxpay_client_set_property (GObject      *object,
       break;
     case PROP_SIGN_TYPE:
       {
-        WxpaySignType type = g_value_get_int (value) == WXPAY_SIGN_TYPE_HMAC_SHA256
-                             ? WXPAY_SIGN_TYPE_HMAC_SHA256 : WXPAY_SIGN_TYPE_MD5;
+        WxpaySignType type = g_value_get_enum (value);
 
         if (type != self->sign_type)
           {
@@ -313,9 +312,8 @@ wxpay_client_class_init (WxpayClientClass *klass)
     g_param_spec_string ("api-key", NULL, NULL, NULL,
                          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_SIGN_TYPE] =
-    g_param_spec_int ("sign-type", NULL, NULL,
-                      WXPAY_SIGN_TYPE_MD5, WXPAY_SIGN_TYPE_HMAC_SHA256, WXPAY_SIGN_TYPE_MD5,
-                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+    g_param_spec_enum ("sign-type", NULL, NULL, WXPAY_TYPE_SIGN_TYPE, WXPAY_SIGN_TYPE_MD5,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_TLS_CERTIFICATE] =
     g_param_spec_object ("tls-certificate", NULL, NULL, G_TYPE_TLS_CERTIFICATE,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
@@ -498,6 +496,36 @@ wxpay_client_parse_payment_notification (WxpayClient *self,
 
   return wxpay_notify_parse_payment (body, length, self->appid, self->mch_id, self->api_key,
                                      error);
+}
+
+/**
+ * wxpay_client_parse_notification:
+ * @self: a #WxpayClient
+ * @body: the POSTed body
+ * @length: its length
+ * @refund_only: accept refund notifications only
+ * @out_is_refund: (out): whether it was a refund notification
+ * @error: return location for an error
+ *
+ * wxpay_notify_parse() with the client's appid, mch_id and key.
+ *
+ * Returns: (transfer full) (nullable): the verified fields
+ */
+WxpayParams *
+wxpay_client_parse_notification (WxpayClient *self,
+                                 const char  *body,
+                                 gsize        length,
+                                 gboolean     refund_only,
+                                 gboolean    *out_is_refund,
+                                 GError     **error)
+{
+  g_return_val_if_fail (WXPAY_IS_CLIENT (self), NULL);
+
+  if (!check_config (self, error))
+    return NULL;
+
+  return wxpay_notify_parse (body, length, self->appid, self->mch_id, self->api_key,
+                             refund_only, out_is_refund, error);
 }
 
 /**

@@ -12,6 +12,8 @@
 #include "core/saoma-checkout.h"
 #include "core/saoma-pin.h"
 #include "core/saoma-reconcile.h"
+#include "core/saoma-wxpay2-gateway.h"
+#include "wxpay/wxpay.h"
 #include "saoma-application.h"
 #include "saoma-day-close-window.h"
 #include "saoma-pin-dialog.h"
@@ -347,10 +349,12 @@ run_flow (void)
     wxpay_params_set (request, "notify_url", "http://127.0.0.1:9/notify");
     wxpay_params_set (request, "trade_type", "NATIVE");
     wxpay_params_set (request, "product_id", "SAOMA");
-    wxpay_client_unifiedorder_async (saoma_checkout_get_client (checkout), request, NULL,
+    wxpay_client_unifiedorder_async (saoma_wxpay2_gateway_get_client (
+                                       SAOMA_WXPAY2_GATEWAY (saoma_checkout_get_gateway (checkout))), request, NULL,
                                      wait_result_cb, &result);
     WAIT_FOR (result != NULL);
-    answer = wxpay_client_unifiedorder_finish (saoma_checkout_get_client (checkout), result,
+    answer = wxpay_client_unifiedorder_finish (saoma_wxpay2_gateway_get_client (
+                                       SAOMA_WXPAY2_GATEWAY (saoma_checkout_get_gateway (checkout))), result,
                                                &error);
     g_assert_no_error (error);
     saoma_application_simulate_payment_async (app, "T09ELSEWHERE0001", NULL, paid_cb,

@@ -9,6 +9,7 @@
 #include "core/saoma-notify-listener.h"
 #include "core/saoma-pin.h"
 #include "core/saoma-refunder.h"
+#include "core/saoma-wxpay2-gateway.h"
 #include "ledger/saoma-ledger.h"
 #include "wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
@@ -24,12 +25,31 @@ typedef struct {
   char           *dir;
   WxpaySimServer *sim;
   WxpayClient    *client;
+  SaomaGateway   *gateway;  /* the v2 gateway around client */
   SaomaLedger    *ledger;
   SaomaClock     *clock;
   SaomaRefunder  *refunder;
   guint           n_updates;
   GPtrArray      *states;   /* SaomaRefundState of every "refund-updated", as pointers */
 } Fixture;
+
+/* The refunder speaks to a gateway: the v2 one around @client. */
+static void
+set_client (Fixture     *fixture,
+            WxpayClient *client)
+{
+  g_autoptr(SaomaWxpay2Gateway) gateway = saoma_wxpay2_gateway_new (client);
+
+  saoma_refunder_set_gateway (fixture->refunder, SAOMA_GATEWAY (gateway));
+}
+
+static gboolean
+client_has_certificate (WxpayClient *client)
+{
+  g_autoptr(SaomaWxpay2Gateway) gateway = saoma_wxpay2_gateway_new (client);
+
+  return saoma_gateway_has_certificate (SAOMA_GATEWAY (gateway));
+}
 
 static void
 refund_updated_cb (SaomaRefunder     *refunder,
@@ -64,13 +84,14 @@ fixture_setup (Fixture       *fixture,
                                       WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
                                       WXPAY_SIM_DEFAULT_KEY);
   g_object_set (fixture->client, "tls-certificate", certificate, NULL);
+  fixture->gateway = SAOMA_GATEWAY (saoma_wxpay2_gateway_new (fixture->client));
 
   path = g_build_filename (fixture->dir, "ledger.db", NULL);
   fixture->ledger = saoma_ledger_open_sync (path, NULL, &error);
   g_assert_no_error (error);
 
   fixture->clock = saoma_clock_new_manual (T0);
-  fixture->refunder = saoma_refunder_new (fixture->client, fixture->ledger, fixture->clock,
+  fixture->refunder = saoma_refunder_new (fixture->gateway, fixture->ledger, fixture->clock,
                                           "T01");
   saoma_refunder_set_pin_hash (fixture->refunder, pin_hash);
   saoma_refunder_set_retry_interval (fixture->refunder, 2000);
@@ -89,6 +110,7 @@ fixture_teardown (Fixture       *fixture,
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_clear_object (&fixture->ledger);
+  g_clear_object (&fixture->gateway);
   g_clear_object (&fixture->client);
   wxpay_sim_server_shutdown (fixture->sim);
   g_clear_object (&fixture->sim);
@@ -575,9 +597,9 @@ test_no_certificate (Fixture       *fixture,
   bare = wxpay_client_new (wxpay_sim_server_get_base_uri (fixture->sim),
                            WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
                            WXPAY_SIM_DEFAULT_KEY);
-  g_assert_false (saoma_refunder_client_has_certificate (bare));
-  g_assert_true (saoma_refunder_client_has_certificate (fixture->client));
-  saoma_refunder_set_client (fixture->refunder, bare);
+  g_assert_false (client_has_certificate (bare));
+  g_assert_true (client_has_certificate (fixture->client));
+  set_client (fixture, bare);
 
   g_assert_null (refund (fixture, out_trade_no, 100, PIN, &error));
   g_assert_error (error, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_NO_CERTIFICATE);
@@ -658,7 +680,7 @@ test_notenough (Fixture       *fixture,
   client = wxpay_client_new (base, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
                              WXPAY_SIM_DEFAULT_KEY);
   g_object_set (client, "tls-certificate", certificate, NULL);
-  saoma_refunder_set_client (fixture->refunder, client);
+  set_client (fixture, client);
 
   g_assert_null (refund (fixture, out_trade_no, 700, PIN, &error));
   g_assert_error (error, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_NOTENOUGH);
@@ -674,7 +696,7 @@ test_notenough (Fixture       *fixture,
 
   /* With the balance topped up (the real simulator), the whole amount goes through. */
   g_clear_error (&error);
-  saoma_refunder_set_client (fixture->refunder, fixture->client);
+  set_client (fixture, fixture->client);
   {
     g_autoptr(SaomaLedgerRefund) row = refund (fixture, out_trade_no, 700, PIN, &error);
 
@@ -782,7 +804,7 @@ test_resume_without_certificate (Fixture       *fixture,
   bare = wxpay_client_new (wxpay_sim_server_get_base_uri (fixture->sim),
                            WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
                            WXPAY_SIM_DEFAULT_KEY);
-  saoma_refunder_set_client (fixture->refunder, bare);
+  set_client (fixture, bare);
   saoma_refunder_resume_async (fixture->refunder, NULL, wait_cb, &wait);
   drive_until (fixture, &wait);
   g_assert_cmpuint (saoma_refunder_resume_finish (fixture->refunder, wait.result, &error), ==, 1);
@@ -794,7 +816,7 @@ test_resume_without_certificate (Fixture       *fixture,
   g_assert_cmpint (((SaomaLedgerRefund *) rows->pdata[0])->state, ==, SAOMA_REFUND_CREATED);
   g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 0);
 
-  saoma_refunder_set_client (fixture->refunder, fixture->client);
+  set_client (fixture, fixture->client);
   saoma_refunder_resume_async (fixture->refunder, NULL, wait_cb, &wait2);
   drive_until (fixture, &wait2);
   g_assert_cmpuint (saoma_refunder_resume_finish (fixture->refunder, wait2.result, &error), ==,
@@ -834,7 +856,7 @@ test_resume_processing (Fixture       *fixture,
 
   /* "Quit": a new refunder over the same ledger. */
   g_clear_object (&fixture->refunder);
-  fixture->refunder = saoma_refunder_new (fixture->client, fixture->ledger, fixture->clock, "T01");
+  fixture->refunder = saoma_refunder_new (fixture->gateway, fixture->ledger, fixture->clock, "T01");
   saoma_refunder_set_query_interval (fixture->refunder, 3000);
   rows = ledger_refunds (fixture, out_trade_no);
   g_assert_cmpuint (rows->len, ==, 1);
