@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "core/saoma-bench-stamp.h"
 #include "core/saoma-money.h"
 
 #include "saoma-attempt-dialog.h"
@@ -24,6 +25,7 @@ struct _SaomaWindow
   gboolean              resetting;
   gboolean              bench;
   gulong                bench_paint_handler;
+  const char           *bench_paint_line;  /* SAOMA_QR_DRAWN or SAOMA_PAID_DRAWN */
 
   /* Template widgets */
   AdwToastOverlay      *toast_overlay;
@@ -199,10 +201,25 @@ static void
 bench_after_paint_cb (GdkFrameClock *frame_clock,
                       SaomaWindow   *self)
 {
-  /* The frame that drew the new QR code has been painted. */
-  g_print ("SAOMA_QR_DRAWN %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
+  /* The frame that drew the new QR code (or the paid page) has been painted. */
+  g_print ("%s %" G_GINT64_FORMAT "\n", self->bench_paint_line, g_get_monotonic_time ());
   fflush (stdout);
   g_clear_signal_handler (&self->bench_paint_handler, frame_clock);
+}
+
+/* SAOMA_BENCH=1: prints @line with the time of the next painted frame. */
+static void
+bench_watch_paint (SaomaWindow *self,
+                   const char  *line)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  if (!self->bench || clock == NULL)
+    return;
+  g_clear_signal_handler (&self->bench_paint_handler, clock);
+  self->bench_paint_line = line;
+  self->bench_paint_handler = g_signal_connect (clock, "after-paint",
+                                                G_CALLBACK (bench_after_paint_cb), self);
 }
 
 static void
@@ -219,11 +236,8 @@ update_qr (SaomaWindow *self)
       if (g_strcmp0 (current, code_url) != 0)
         {
           saoma_qr_view_set_text (self->qr_view, code_url);
-          if (self->bench && self->bench_paint_handler == 0 &&
-              gtk_widget_get_frame_clock (GTK_WIDGET (self)) != NULL)
-            self->bench_paint_handler =
-              g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (self)), "after-paint",
-                                G_CALLBACK (bench_after_paint_cb), self);
+          saoma_bench_stamp ("qr-set", NULL);
+          bench_watch_paint (self, "SAOMA_QR_DRAWN");
         }
       gtk_stack_set_visible_child_name (self->qr_stack, "qr");
     }
@@ -231,6 +245,12 @@ update_qr (SaomaWindow *self)
     {
       /* Expired or cancelled: the code must vanish at once, not fade. */
       saoma_qr_view_set_text (self->qr_view, NULL);
+      if (self->bench && paid &&
+          g_strcmp0 (gtk_stack_get_visible_child_name (self->qr_stack), "paid") != 0)
+        {
+          saoma_bench_stamp ("paid-shown", NULL);
+          bench_watch_paint (self, "SAOMA_PAID_DRAWN");
+        }
       gtk_stack_set_visible_child_full (self->qr_stack,
                                         paid ? "paid" : "empty",
                                         GTK_STACK_TRANSITION_TYPE_NONE);
