@@ -25,6 +25,7 @@ struct _SaomaWindow
   gboolean              resetting;
   gboolean              bench;
   gulong                bench_paint_handler;
+  gulong                bench_phase_handlers[2];
   const char           *bench_paint_line;  /* SAOMA_QR_DRAWN or SAOMA_PAID_DRAWN */
 
   /* Template widgets */
@@ -207,6 +208,24 @@ bench_after_paint_cb (GdkFrameClock *frame_clock,
   g_clear_signal_handler (&self->bench_paint_handler, frame_clock);
 }
 
+/* The frame that will draw it starts (the wait for the frame clock ends) and, after layout,
+ * starts painting: the two stamps that split "frame painted" into wait, layout and paint. */
+static void
+bench_frame_start_cb (GdkFrameClock *frame_clock,
+                      SaomaWindow   *self)
+{
+  saoma_bench_stamp ("frame-start", NULL);
+  g_clear_signal_handler (&self->bench_phase_handlers[0], frame_clock);
+}
+
+static void
+bench_paint_start_cb (GdkFrameClock *frame_clock,
+                      SaomaWindow   *self)
+{
+  saoma_bench_stamp ("paint-start", NULL);
+  g_clear_signal_handler (&self->bench_phase_handlers[1], frame_clock);
+}
+
 /* SAOMA_BENCH=1: prints @line with the time of the next painted frame. */
 static void
 bench_watch_paint (SaomaWindow *self,
@@ -217,7 +236,13 @@ bench_watch_paint (SaomaWindow *self,
   if (!self->bench || clock == NULL)
     return;
   g_clear_signal_handler (&self->bench_paint_handler, clock);
+  g_clear_signal_handler (&self->bench_phase_handlers[0], clock);
+  g_clear_signal_handler (&self->bench_phase_handlers[1], clock);
   self->bench_paint_line = line;
+  self->bench_phase_handlers[0] = g_signal_connect (clock, "before-paint",
+                                                    G_CALLBACK (bench_frame_start_cb), self);
+  self->bench_phase_handlers[1] = g_signal_connect (clock, "paint",
+                                                    G_CALLBACK (bench_paint_start_cb), self);
   self->bench_paint_handler = g_signal_connect (clock, "after-paint",
                                                 G_CALLBACK (bench_after_paint_cb), self);
 }
