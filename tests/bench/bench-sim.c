@@ -205,6 +205,23 @@ node_version (void)
   return version;
 }
 
+/* @value rounded, with thousands separators, for the table ("4,120"). */
+static char *
+grouped (double value)
+{
+  g_autofree char *digits = g_strdup_printf ("%.0f", value);
+  GString *out = g_string_new (NULL);
+  size_t n = strlen (digits);
+
+  for (size_t i = 0; i < n; i++)
+    {
+      if (i > 0 && (n - i) % 3 == 0)
+        g_string_append_c (out, ',');
+      g_string_append_c (out, digits[i]);
+    }
+  return g_string_free (out, FALSE);
+}
+
 /* One timed round of pairs through @clients; the round trips per second. */
 static double
 run_round (Bench     *bench,
@@ -410,13 +427,20 @@ main (int   argc,
     if (theirs->len > 0 && peer_why == NULL)
       {
         double peer = median_of (theirs);
+        g_autofree char *ours_text = grouped (med);
+        g_autofree char *theirs_text = grouped (peer);
 
-        printf ("TABLE\t%s\t%.0f round trips/s\twechatpay-axios-plugin (npm, Node %s): %.0f "
-                "round trips/s\t%.2f×\t-\n", measure, med, node_version (), peer, med / peer);
+        printf ("TABLE\t%s\t%s round trips/s\twechatpay-axios-plugin 0.9.6 (npm, Node %s): %s "
+                "round trips/s\t%.2f×\t-\n", measure, ours_text, node_version (), theirs_text,
+                med / peer);
       }
     else
-      printf ("TABLE\t%s\t%.0f round trips/s\twechatpay-axios-plugin (npm): %s\t-\t-\n",
-              measure, med, peer_why ? peer_why : "skipped");
+      {
+        g_autofree char *ours_text = grouped (med);
+
+        printf ("TABLE\t%s\t%s round trips/s\twechatpay-axios-plugin (npm): %s\t-\t-\n",
+                measure, ours_text, peer_why ? peer_why : "skipped");
+      }
   }
 
   g_subprocess_send_signal (sim, SIGTERM);

@@ -707,6 +707,9 @@ bench_history (const char *self,
   g_autoptr(GArray) floors = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autofree char *scrolled = NULL;
   gint64 rss_after, open_med, floor_med;
+  g_autofree char *rows_text = rows % 1000000 == 0
+                                 ? g_strdup_printf ("%" G_GINT64_FORMAT " M", rows / 1000000)
+                                 : g_strdup_printf ("%" G_GINT64_FORMAT, rows);
 
   /* Five fresh processes: the first frame of a history just opened, not of a warm one. */
   for (int i = 0; i < 5; i++)
@@ -722,8 +725,8 @@ bench_history (const char *self,
   floor_med = median (floors);
   g_print ("history first frame:        median %.1f ms of 5; ledger-level open + count median "
            "%.1f ms\n", open_med / 1e3, floor_med / 1e3);
-  g_print ("TABLE\thistory first frame, %" G_GINT64_FORMAT " attempts (median of 5)\t%.1f ms\t"
-           "ledger-level open + count: %.1f ms\t%.1f×\t< 50 ms\n", rows, open_med / 1e3,
+  g_print ("TABLE\thistory first frame, %s attempts (median of 5)\t%.1f ms\t"
+           "ledger-level open + count: %.1f ms\t%.0f×\t< 50 ms\n", rows_text, open_med / 1e3,
            floor_med / 1e3, (double) open_med / MAX (floor_med, 1));
 
   scrolled = run_self ((const char * const[]) { self, "--scroll", db, NULL });
