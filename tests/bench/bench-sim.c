@@ -224,11 +224,11 @@ grouped (double value)
 
 /* One timed round of pairs through @clients; the round trips per second. */
 static double
-run_round (Bench     *bench,
-           double     seconds,
-           guint      concurrency,
+run_round (Bench      *bench,
+           double      seconds,
+           guint       concurrency,
            const char *pid,
-           gboolean   verbose)
+           gboolean    verbose)
 {
   gint64 t0;
   double elapsed, cpu0, cpu1, self0, self1;
