@@ -13,7 +13,7 @@ saoma_bench_stamp (const char *stage,
                    const char *detail)
 {
   static gsize enabled;
-  gint64 now;
+  gint64       now;
 
   /* 1 = off, 2 = on: the environment is read once, then every call costs one load. */
   if (g_once_init_enter (&enabled))
