@@ -120,26 +120,58 @@ xdotool (const char *args)
     g_error ("cannot run %s", cmd);
 }
 
-/* Launches @program and returns the µs from spawn to its first painted frame. */
+/* Cold start by stage: the stamps of src/app/main.c and saoma-application.c. */
+static const char *const start_stages[] = {
+  "main", "startup", "adw-startup-done", "activate", "window-built", "first-frame",
+};
+static const char *const start_stage_names[] = {
+  "spawn → main()",
+  "→ GApplication startup",
+  "→ AdwApplication startup done",
+  "→ activate",
+  "→ window built",
+  "→ first frame painted",
+};
+
+static void read_stages     (GDataInputStream   *in,
+                             const char         *end_prefix,
+                             const char * const *stages,
+                             guint               n_stages,
+                             gint64             *at,
+                             const char         *want,
+                             char              **want_detail);
+static void print_stages    (const char * const *names,
+                             GArray            **per_stage,
+                             guint               n_stages);
+static void add_stage_times (GArray       **per_stage,
+                             const gint64  *at,
+                             guint          n_stages,
+                             gint64         start);
+
+/* Launches @program and returns the µs from spawn to its first painted frame; with @per_stage,
+ * also the time of each of start_stages. */
 static gint64
-time_first_frame (const char *program)
+time_first_frame (const char *program,
+                  GArray    **per_stage)
 {
   g_autofree char *data_home = g_build_filename (tmp_root, "cold", NULL);
   g_autoptr(GSubprocessLauncher) launcher = app_launcher (data_home);
   g_autoptr(GSubprocess) child = NULL;
   g_autoptr(GDataInputStream) in = NULL;
-  g_autofree char *stamp = NULL;
   g_autoptr(GError) error = NULL;
+  gint64 at[G_N_ELEMENTS (start_stages)];
   gint64 t0;
 
   t0 = g_get_monotonic_time ();
   child = g_subprocess_launcher_spawn (launcher, &error, program, NULL);
   g_assert_no_error (error);
   in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child));
-  stamp = read_until (in, "SAOMA_FIRST_FRAME ");
-  g_assert_nonnull (stamp);
+  read_stages (in, "SAOMA_FIRST_FRAME ", start_stages, G_N_ELEMENTS (start_stages), at, NULL,
+               NULL);
   stop_app (child);
-  return g_ascii_strtoll (stamp, NULL, 10) - t0;
+  if (per_stage != NULL)
+    add_stage_times (per_stage, at, G_N_ELEMENTS (start_stages), t0);
+  return at[G_N_ELEMENTS (start_stages) - 1] - t0;
 }
 
 static void
@@ -159,24 +191,31 @@ bench_cold_start (void)
   g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr(GArray) gtk_times = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr(GArray) adw_times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GArray *per_stage[G_N_ELEMENTS (start_stages)];
   gint64 med, gtk_med, adw_med;
+
+  for (guint i = 0; i < G_N_ELEMENTS (start_stages); i++)
+    per_stage[i] = g_array_new (FALSE, FALSE, sizeof (gint64));
 
   /* Interleaved: a busy spell of the shared machine hits the three alike. */
   for (int i = 0; i < 10; i++)
     {
       gint64 dt;
 
-      dt = time_first_frame (BUILD_DIR "/tests/bench/peer-gtk-window");
+      dt = time_first_frame (BUILD_DIR "/tests/bench/peer-gtk-window", NULL);
       g_array_append_val (gtk_times, dt);
-      dt = time_first_frame (BUILD_DIR "/tests/bench/peer-adw-window");
+      dt = time_first_frame (BUILD_DIR "/tests/bench/peer-adw-window", NULL);
       g_array_append_val (adw_times, dt);
-      dt = time_first_frame (BUILD_DIR "/src/app/saoma");
+      dt = time_first_frame (BUILD_DIR "/src/app/saoma", per_stage);
       g_array_append_val (times, dt);
     }
 
   print_spread ("bare GTK 4 window:", gtk_times);
   print_spread ("AdwApplication window:", adw_times);
   print_spread ("cold start to first frame:", times);
+  print_stages (start_stage_names, per_stage, G_N_ELEMENTS (start_stages));
+  for (guint i = 0; i < G_N_ELEMENTS (start_stages); i++)
+    g_array_unref (per_stage[i]);
   g_print ("  (renderer %s)\n", g_getenv ("GSK_RENDERER"));
   med = median (times);
   gtk_med = median (gtk_times);
