@@ -383,7 +383,7 @@ seed_peer (const char *sim_url,
   line = out ? strstr (out, "PEER_SEED_CREATE_QR ") : NULL;
   if (line == NULL)
     {
-      const char *missing = err ? strstr (err, "No module named ") : NULL;
+      const char *missing = err ? g_strrstr (err, "No module named ") : NULL;
 
       if (missing != NULL)
         {
