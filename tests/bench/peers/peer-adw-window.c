@@ -47,8 +47,8 @@ main (int   argc,
 {
   g_autoptr(AdwApplication) app = NULL;
 
-  /* NON_UNIQUE: no D-Bus name to wait for, as a launch without a session bus. */
-  app = adw_application_new ("io.github.saoma.BenchPeer", G_APPLICATION_NON_UNIQUE);
+  /* The same flags as Saoma's: with a session bus both pay for registering their name. */
+  app = adw_application_new ("io.github.saoma.BenchPeer", G_APPLICATION_DEFAULT_FLAGS);
   g_signal_connect (app, "activate", G_CALLBACK (activate_cb), NULL);
   return g_application_run (G_APPLICATION (app), argc, argv);
 }
