@@ -9,10 +9,7 @@
 #include "core/saoma-money.h"
 #include "core/saoma-wxpay2-gateway.h"
 #include "wxpay/wxpay.h"
-#if __has_include("core/saoma-notify-listener.h")
-# include "core/saoma-notify-listener.h"
-# define HAVE_NOTIFY_LISTENER 1
-#endif
+#include "core/saoma-notify-listener.h"
 
 #include "saoma-application.h"
 #include "saoma-customer-display.h"
@@ -37,9 +34,7 @@ struct _SaomaApplication
   SaomaGateway     *gateway;
   SaomaDemoGateway *demo_gateway;
   SaomaCustomerDisplay *customer_display;
-#ifdef HAVE_NOTIFY_LISTENER
   SaomaNotifyListener *listener;
-#endif
   char             *notify_url;
   GError           *setup_error;
   guint             reload_source;
@@ -168,7 +163,6 @@ recover_cb (GObject      *object,
   g_debug ("recovery resolved %u attempts", n);
 }
 
-#ifdef HAVE_NOTIFY_LISTENER
 static void
 start_listener (SaomaApplication *self)
 {
@@ -198,7 +192,6 @@ start_listener (SaomaApplication *self)
       self->notify_url = g_strdup (saoma_notify_listener_get_uri (self->listener));
     }
 }
-#endif
 
 static void
 maybe_create_checkout (SaomaApplication *self)
@@ -215,25 +208,20 @@ maybe_create_checkout (SaomaApplication *self)
       return;
     }
 
-#ifdef HAVE_NOTIFY_LISTENER
   /* The listener needs the checkout and the checkout the listener's URL: the listener takes
    * its checkout later. */
   start_listener (self);
-#endif
 
   config = create_config (self);
   self->checkout = saoma_checkout_new (self->gateway, self->ledger, saoma_clock_get_default (),
                                        config);
-#ifdef HAVE_NOTIFY_LISTENER
   if (self->listener != NULL)
     saoma_notify_listener_set_checkout (self->listener, self->checkout);
-#endif
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHECKOUT]);
 
   saoma_checkout_recover_async (self->checkout, self->cancellable, recover_cb, NULL);
   /* Refunds left unfinished by the last run are followed to their end too. */
   refunder = saoma_refund_dialog_ensure_refunder (self);
-#ifdef HAVE_NOTIFY_LISTENER
   /* Refund notifications (§10) reach the same listener; in demo mode the simulator is told
    * where through each refund's notify_url. */
   if (self->listener != NULL && refunder != NULL)
@@ -243,9 +231,6 @@ maybe_create_checkout (SaomaApplication *self)
         saoma_refunder_set_notify_url (refunder,
                                        saoma_notify_listener_get_refund_uri (self->listener));
     }
-#else
-  (void) refunder;
-#endif
 }
 
 static void
@@ -695,11 +680,9 @@ saoma_application_shutdown (GApplication *application)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->reload_source, g_source_remove);
-#ifdef HAVE_NOTIFY_LISTENER
   if (self->listener != NULL)
     saoma_notify_listener_shutdown (self->listener);
   g_clear_object (&self->listener);
-#endif
   if (self->demo_gateway != NULL)
     saoma_demo_gateway_stop (self->demo_gateway);
   if (self->customer_display != NULL)
@@ -715,9 +698,7 @@ saoma_application_dispose (GObject *object)
   SaomaApplication *self = (SaomaApplication *) object;
 
   g_clear_handle_id (&self->reload_source, g_source_remove);
-#ifdef HAVE_NOTIFY_LISTENER
   g_clear_object (&self->listener);
-#endif
   g_clear_object (&self->checkout);
   g_clear_object (&self->gateway);
   g_clear_object (&self->client);
