@@ -1550,48 +1550,130 @@ failed:
 /* Opening */
 
 static gboolean
-migrate (sqlite3  *db,
-         GError  **error)
+read_user_version (sqlite3  *db,
+                   guint    *out_version,
+                   GError  **error)
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
-  guint version;
 
   if (!(stmt = prepare (db, "PRAGMA user_version", error)))
     return FALSE;
+
   if (sqlite3_step (stmt) != SQLITE_ROW)
     {
       saoma_ledger_set_sqlite_error (error, db, "Cannot read the ledger version");
       return FALSE;
     }
-  version = (guint) sqlite3_column_int (stmt, 0);
-  g_clear_pointer (&stmt, sqlite3_finalize);
 
-  if (version > G_N_ELEMENTS (migrations))
+  *out_version = (guint) sqlite3_column_int (stmt, 0);
+
+  return TRUE;
+}
+
+static gboolean
+check_not_too_new (guint    version,
+                   GError **error)
+{
+  if (version <= G_N_ELEMENTS (migrations))
+    return TRUE;
+
+  g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_TOO_NEW,
+               "The ledger has schema version %u; this build knows up to %u",
+               version, (guint) G_N_ELEMENTS (migrations));
+  return FALSE;
+}
+
+/* Runs one step of the schema inside the caller's transaction. The error names the step and
+ * SQLite's reason, never the step's SQL (it is long, and the user sees this line). */
+static gboolean
+apply_migration (sqlite3  *db,
+                 guint     v,
+                 GError  **error)
+{
+  g_autofree char *set_version = g_strdup_printf ("PRAGMA user_version = %u", v);
+
+  if (sqlite3_exec (db, migrations[v - 1], NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_exec (db, set_version, NULL, NULL, NULL) != SQLITE_OK)
     {
-      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_TOO_NEW,
-                   "The ledger has schema version %u; this build knows up to %u",
-                   version, (guint) G_N_ELEMENTS (migrations));
+      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_FAILED,
+                   "Cannot migrate the ledger to version %u: %s", v, sqlite3_errmsg (db));
       return FALSE;
     }
 
-  for (guint v = version + 1; v <= G_N_ELEMENTS (migrations); v++)
+  return TRUE;
+}
+
+/* Brings the schema up to date. Several processes may open a new ledger at once (a till and
+ * its headless commands), so the version read outside a transaction is only a hint: each step
+ * re-reads it under BEGIN IMMEDIATE (which holds the write lock) and applies only what is
+ * still missing, so a step another process applied meanwhile is skipped, never repeated. */
+static gboolean
+migrate (sqlite3  *db,
+         GError  **error)
+{
+  guint version;
+
+  if (!read_user_version (db, &version, error) || !check_not_too_new (version, error))
+    return FALSE;
+
+  while (version < G_N_ELEMENTS (migrations))
     {
-      g_autofree char *set_version = g_strdup_printf ("PRAGMA user_version = %u", v);
-
-      if (!exec_sql (db, "BEGIN IMMEDIATE", error))
-        return FALSE;
-
-      if (!exec_sql (db, migrations[v - 1], error) ||
-          !exec_sql (db, set_version, error) ||
-          !exec_sql (db, "COMMIT", error))
+      if (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         {
-          sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
-          g_prefix_error (error, "Cannot migrate the ledger to version %u: ", v);
+          g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_FAILED,
+                       "Cannot lock the ledger to migrate it: %s", sqlite3_errmsg (db));
           return FALSE;
         }
+
+      if (!read_user_version (db, &version, error) || !check_not_too_new (version, error) ||
+          (version < G_N_ELEMENTS (migrations) && !apply_migration (db, version + 1, error)))
+        {
+          sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+          return FALSE;
+        }
+
+      if (sqlite3_exec (db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        {
+          g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_FAILED,
+                       "Cannot migrate the ledger to version %u: %s", version + 1,
+                       sqlite3_errmsg (db));
+          sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+          return FALSE;
+        }
+
+      if (!read_user_version (db, &version, error))
+        return FALSE;
     }
 
   return TRUE;
+}
+
+/* Switching a new file to WAL needs an exclusive lock, and SQLite answers BUSY at once, without
+ * its busy handler, when another process is opening the same new file: retry for as long as
+ * the busy timeout would have waited. */
+static gboolean
+set_wal_mode (sqlite3  *db,
+              GError  **error)
+{
+  for (guint i = 0;; i++)
+    {
+      int rc = sqlite3_exec (db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+
+      if (rc == SQLITE_OK)
+        return TRUE;
+
+      if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+        break;
+
+      if (i >= 1000)
+        break;
+
+      g_usleep (10 * 1000);
+    }
+
+  g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_FAILED,
+               "Cannot switch the ledger to WAL mode: %s", sqlite3_errmsg (db));
+  return FALSE;
 }
 
 static gboolean
@@ -1623,7 +1705,7 @@ ledger_open_db (SaomaLedger  *self,
 
   /* synchronous=FULL on every transaction of this connection: each one moves money or records
    * why, so each commit is fsynced. */
-  if (!exec_sql (db, "PRAGMA journal_mode = WAL", error) ||
+  if (!set_wal_mode (db, error) ||
       !exec_sql (db, "PRAGMA synchronous = FULL", error) ||
       !exec_sql (db, "PRAGMA foreign_keys = ON", error) ||
       !migrate (db, error))

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
 #include "ledger/saoma-ledger.h"
@@ -957,10 +958,113 @@ test_reopen (Fixture       *f,
   g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_FOUND);
 }
 
+/* Child mode of /ledger/race-open: waits until its stdin closes (so that the parent starts
+ * every child at the same instant), opens the ledger at @path and exits 0, or prints the
+ * error on one line and exits 1. */
+static int
+race_open_child (const char *path)
+{
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(GError) error = NULL;
+  char c;
+
+  while (read (STDIN_FILENO, &c, 1) > 0)
+    ;
+
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  if (ledger == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+
+  return 0;
+}
+
+/* Issue 11 point 4: three processes opening the same new ledger at once all succeed, and
+ * when one fails its error is a single line that does not quote the migration SQL. */
+static void
+test_race_open (void)
+{
+  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("saoma-ledger-XXXXXX", NULL);
+  guint failures = 0;
+  guint bad_messages = 0;
+  guint rounds = 30;
+
+  for (guint round = 0; round < rounds; round++)
+    {
+      g_autofree char *name = g_strdup_printf ("race-%u.db", round);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      GSubprocess *children[3];
+      gboolean failed = FALSE;
+
+      for (guint i = 0; i < G_N_ELEMENTS (children); i++)
+        {
+          g_autoptr(GError) error = NULL;
+
+          children[i] = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                          G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                                          self_exe, "--race-open", path, NULL);
+          g_assert_no_error (error);
+        }
+
+      /* Go. */
+      for (guint i = 0; i < G_N_ELEMENTS (children); i++)
+        g_output_stream_close (g_subprocess_get_stdin_pipe (children[i]), NULL, NULL);
+
+      for (guint i = 0; i < G_N_ELEMENTS (children); i++)
+        {
+          g_autoptr(GError) error = NULL;
+          char err[4096] = { 0 };
+          gsize len = 0;
+
+          /* An error is one short line: it fits in the pipe, so reading after the wait
+           * cannot deadlock. */
+          g_subprocess_wait (children[i], NULL, &error);
+          g_assert_no_error (error);
+          g_input_stream_read_all (g_subprocess_get_stderr_pipe (children[i]), err,
+                                   sizeof err - 1, &len, NULL, &error);
+          g_assert_no_error (error);
+          if (!g_subprocess_get_if_exited (children[i]) ||
+              g_subprocess_get_exit_status (children[i]) != 0)
+            {
+              g_test_message ("round %u, child %u: %s", round, i, err);
+              /* Whatever failed must say so in one line, without the schema's SQL. */
+              if (strstr (err, "CREATE") != NULL || strchr (g_strchomp (err), '\n') != NULL)
+                bad_messages++;
+              failed = TRUE;
+            }
+          g_object_unref (children[i]);
+        }
+
+      if (failed)
+        failures++;
+      else
+        {
+          g_autofree char *version = sql_text (path, "PRAGMA user_version");
+          g_autofree char *expected = g_strdup_printf ("%u", saoma_ledger_schema_version ());
+
+          g_assert_cmpstr (version, ==, expected);
+          assert_counts_consistent (path);
+        }
+    }
+
+  g_test_message ("race-open failures out of %u: %u (errors quoting SQL or over one line: %u)",
+                  rounds, failures, bad_messages);
+  g_assert_cmpuint (failures, ==, 0);
+  g_assert_cmpuint (bad_messages, ==, 0);
+
+  remove_dir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  if (argc == 3 && g_str_equal (argv[1], "--race-open"))
+    return race_open_child (argv[2]);
+
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(name, fn) g_test_add (name, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
@@ -969,6 +1073,7 @@ main (int   argc,
   g_test_add_func ("/ledger/migrate-from-v1", test_migrate_from_v1);
   g_test_add_func ("/ledger/migrate-request-column", test_migrate_request_column);
   g_test_add_func ("/ledger/too-new", test_too_new);
+  g_test_add_func ("/ledger/race-open", test_race_open);
   ADD ("/ledger/unique", test_unique);
   ADD ("/ledger/transitions", test_transitions);
   ADD ("/ledger/late-payment", test_late_payment);
