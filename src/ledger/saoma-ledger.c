@@ -12,6 +12,113 @@
 
 #include "saoma-ledger-private.h"
 
+#define REFUND_COLUMNS \
+  "id, out_refund_no, out_trade_no, amount, reason, state, refund_id, created, updated, succeeded"
+
+#define EVENT_COLUMNS "id, time, out_trade_no, kind, detail"
+
+#define UNFINISHED_STATES "('CREATED', 'SUBMITTED', 'WAITING', 'UNKNOWN', 'CLOSING')"
+
+/* Refunds that did not (and will not) move money do not count against the paid amount. */
+#define LIVE_REFUND "state NOT IN ('FAILED', 'REFUNDCLOSE')"
+
+/* Every statement the write connection runs. */
+typedef enum {
+  STMT_BEGIN,
+  STMT_COMMIT,
+  STMT_ROLLBACK,
+  STMT_INSERT_EVENT,
+  STMT_LOAD_ATTEMPT,
+  STMT_LOAD_REFUND,
+  STMT_INSERT_ATTEMPT,
+  STMT_COUNT_ATTEMPTS,
+  STMT_UPDATE_ATTEMPT,
+  STMT_SUM_LIVE_REFUNDS,
+  STMT_SUM_SUCCEEDED_REFUNDS,
+  STMT_INSERT_REFUND,
+  STMT_UPDATE_REFUND,
+  STMT_LIST_UNFINISHED_ATTEMPTS,
+  STMT_LIST_ATTEMPTS_IN_RANGE,
+  STMT_LIST_EVENTS_OF_ATTEMPT,
+  STMT_LIST_ALL_EVENTS,
+  STMT_LIST_TILL_EVENTS,
+  STMT_LIST_REFUNDS_OF_ATTEMPT,
+  STMT_LIST_REFUNDS_IN_RANGE,
+  STMT_LIST_REFUNDS_SUCCEEDED_IN_RANGE,
+  STMT_LIST_UNFINISHED_REFUNDS,
+  N_STMTS
+} StmtId;
+
+/* The lists name the arguments they use (:out_trade_no, :kind, :start, :end). */
+static const char * const stmt_sql[N_STMTS] = {
+  [STMT_BEGIN] = "BEGIN IMMEDIATE",
+  [STMT_COMMIT] = "COMMIT",
+  [STMT_ROLLBACK] = "ROLLBACK",
+  [STMT_INSERT_EVENT] =
+    "INSERT INTO events (time, out_trade_no, kind, detail) VALUES (?, ?, ?, ?)",
+  [STMT_LOAD_ATTEMPT] =
+    "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts WHERE out_trade_no = ?",
+  [STMT_LOAD_REFUND] = "SELECT " REFUND_COLUMNS " FROM refunds WHERE out_refund_no = ?",
+  [STMT_INSERT_ATTEMPT] =
+    "INSERT INTO attempts (out_trade_no, amount, description, till_id, created, updated,"
+    " expires, state, transaction_id, code_url, refunded, paid_at, late, request)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  [STMT_COUNT_ATTEMPTS] =
+    "INSERT INTO attempt_counts (state, n) VALUES (?, ?)"
+    " ON CONFLICT (state) DO UPDATE SET n = n + excluded.n",
+  [STMT_UPDATE_ATTEMPT] =
+    "UPDATE attempts SET state = ?, transaction_id = ?, code_url = ?,"
+    " refunded = ?, paid_at = ?, late = ?, updated = ? WHERE id = ?",
+  [STMT_SUM_LIVE_REFUNDS] =
+    "SELECT COALESCE (SUM (amount), 0) FROM refunds WHERE out_trade_no = ? AND " LIVE_REFUND,
+  [STMT_SUM_SUCCEEDED_REFUNDS] =
+    "SELECT COALESCE (SUM (amount), 0) FROM refunds WHERE out_trade_no = ?"
+    " AND state = 'SUCCESS'",
+  [STMT_INSERT_REFUND] =
+    "INSERT INTO refunds (out_refund_no, out_trade_no, amount, reason, state, created, updated)"
+    " VALUES (?, ?, ?, ?, 'CREATED', ?, ?)",
+  [STMT_UPDATE_REFUND] =
+    "UPDATE refunds SET state = ?, refund_id = COALESCE (?, refund_id),"
+    " updated = ?, succeeded = ? WHERE id = ?",
+  [STMT_LIST_UNFINISHED_ATTEMPTS] =
+    "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
+    " WHERE state IN " UNFINISHED_STATES " ORDER BY created, id",
+  [STMT_LIST_ATTEMPTS_IN_RANGE] =
+    "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
+    " WHERE created >= :start AND created < :end ORDER BY created, id",
+  [STMT_LIST_EVENTS_OF_ATTEMPT] =
+    "SELECT " EVENT_COLUMNS " FROM events WHERE out_trade_no = :out_trade_no ORDER BY id",
+  [STMT_LIST_ALL_EVENTS] = "SELECT " EVENT_COLUMNS " FROM events ORDER BY id",
+  [STMT_LIST_TILL_EVENTS] =
+    "SELECT " EVENT_COLUMNS " FROM events WHERE out_trade_no IS NULL AND kind = :kind"
+    " ORDER BY id",
+  [STMT_LIST_REFUNDS_OF_ATTEMPT] =
+    "SELECT " REFUND_COLUMNS " FROM refunds WHERE out_trade_no = :out_trade_no"
+    " ORDER BY created, id",
+  [STMT_LIST_REFUNDS_IN_RANGE] =
+    "SELECT " REFUND_COLUMNS " FROM refunds WHERE created >= :start AND created < :end"
+    " ORDER BY created, id",
+  [STMT_LIST_REFUNDS_SUCCEEDED_IN_RANGE] =
+    "SELECT " REFUND_COLUMNS " FROM refunds WHERE state = 'SUCCESS'"
+    " AND succeeded >= :start AND succeeded < :end ORDER BY succeeded, id",
+  [STMT_LIST_UNFINISHED_REFUNDS] =
+    "SELECT " REFUND_COLUMNS " FROM refunds WHERE state IN ('CREATED', 'UNKNOWN', 'PROCESSING')"
+    " ORDER BY created, id",
+};
+
+/* A cached statement borrowed for one use: g_autoptr resets it (and drops its bindings) at
+ * the end of the scope instead of finalizing it. */
+typedef sqlite3_stmt CachedStmt;
+
+static void
+cached_stmt_release (CachedStmt *stmt)
+{
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CachedStmt, cached_stmt_release)
+
 /*
  * Every write (and the reads that must see them, in order) runs as an "op" on one worker thread
  * (a GThreadPool with a single thread), holding write_lock around the write connection, so
@@ -29,6 +136,9 @@ struct _SaomaLedger
   GThreadPool  *pool;
   GMainContext *context;
   GThread      *owner;
+  /* The write connection's statements, prepared on first use and reused (under write_lock)
+   * for the connection's life: preparing costs more than running a one-row INSERT. */
+  sqlite3_stmt *stmts[N_STMTS];
 };
 
 enum {
@@ -129,12 +239,13 @@ static const char * const migrations[] = {
    * attempt, so a retry or a recovery in another run repeats it to the letter. NULL on rows
    * from before. */
   "ALTER TABLE attempts ADD COLUMN request TEXT;",
+
+  /* 5: the ledger counts the attempts it inserts itself, one statement per state for a whole
+   * batch, instead of a trigger that ran an upsert for every row (half the cost of a bulk
+   * insert). The ledger is the only writer of this table; state changes stay counted by the
+   * update trigger. */
+  "DROP TRIGGER attempts_count_insert;",
 };
-
-#define UNFINISHED_STATES "('CREATED', 'SUBMITTED', 'WAITING', 'UNKNOWN', 'CLOSING')"
-
-/* Refunds that did not (and will not) move money do not count against the paid amount. */
-#define LIVE_REFUND "state NOT IN ('FAILED', 'REFUNDCLOSE')"
 
 static const char * const refund_state_names[] = {
   [SAOMA_REFUND_CREATED] = "CREATED",
@@ -346,10 +457,12 @@ bind_text (sqlite3_stmt *stmt,
            int           col,
            const char   *text)
 {
+  /* STATIC, not a copy: every statement is stepped while its caller's strings are alive, and
+   * its bindings are cleared (cached_stmt_release()) before they go. */
   if (text == NULL)
     sqlite3_bind_null (stmt, col);
   else
-    sqlite3_bind_text (stmt, col, text, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text (stmt, col, text, -1, SQLITE_STATIC);
 }
 
 static char *
@@ -437,69 +550,24 @@ static const RowType event_rows = {
   "event", "Cannot read an event", "Cannot list events",
 };
 
-#define REFUND_COLUMNS \
-  "id, out_refund_no, out_trade_no, amount, reason, state, refund_id, created, updated, succeeded"
-
-#define EVENT_COLUMNS "id, time, out_trade_no, kind, detail"
-
-/* The lists: one statement each, naming the arguments it uses (:out_trade_no, :kind, :start,
- * :end), and what its rows are. */
+/* The lists: one cached statement each, and what its rows are. */
 struct _ListQuery
 {
-  const char    *sql;
+  StmtId         stmt;
   const RowType *rows;
 };
 
-static const ListQuery unfinished_attempts = {
-  "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
-  " WHERE state IN " UNFINISHED_STATES " ORDER BY created, id",
-  &attempt_rows,
-};
-
-static const ListQuery attempts_in_range = {
-  "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
-  " WHERE created >= :start AND created < :end ORDER BY created, id",
-  &attempt_rows,
-};
-
-static const ListQuery events_of_attempt = {
-  "SELECT " EVENT_COLUMNS " FROM events WHERE out_trade_no = :out_trade_no ORDER BY id",
-  &event_rows,
-};
-
-static const ListQuery all_events = {
-  "SELECT " EVENT_COLUMNS " FROM events ORDER BY id",
-  &event_rows,
-};
-
-static const ListQuery till_events = {
-  "SELECT " EVENT_COLUMNS " FROM events WHERE out_trade_no IS NULL AND kind = :kind ORDER BY id",
-  &event_rows,
-};
-
-static const ListQuery refunds_of_attempt = {
-  "SELECT " REFUND_COLUMNS " FROM refunds WHERE out_trade_no = :out_trade_no"
-  " ORDER BY created, id",
-  &refund_rows,
-};
-
-static const ListQuery refunds_in_range = {
-  "SELECT " REFUND_COLUMNS " FROM refunds WHERE created >= :start AND created < :end"
-  " ORDER BY created, id",
-  &refund_rows,
-};
-
+static const ListQuery unfinished_attempts = { STMT_LIST_UNFINISHED_ATTEMPTS, &attempt_rows };
+static const ListQuery attempts_in_range = { STMT_LIST_ATTEMPTS_IN_RANGE, &attempt_rows };
+static const ListQuery events_of_attempt = { STMT_LIST_EVENTS_OF_ATTEMPT, &event_rows };
+static const ListQuery all_events = { STMT_LIST_ALL_EVENTS, &event_rows };
+static const ListQuery till_events = { STMT_LIST_TILL_EVENTS, &event_rows };
+static const ListQuery refunds_of_attempt = { STMT_LIST_REFUNDS_OF_ATTEMPT, &refund_rows };
+static const ListQuery refunds_in_range = { STMT_LIST_REFUNDS_IN_RANGE, &refund_rows };
 static const ListQuery refunds_succeeded_in_range = {
-  "SELECT " REFUND_COLUMNS " FROM refunds WHERE state = 'SUCCESS'"
-  " AND succeeded >= :start AND succeeded < :end ORDER BY succeeded, id",
-  &refund_rows,
+  STMT_LIST_REFUNDS_SUCCEEDED_IN_RANGE, &refund_rows,
 };
-
-static const ListQuery unfinished_refunds = {
-  "SELECT " REFUND_COLUMNS " FROM refunds WHERE state IN ('CREATED', 'UNKNOWN', 'PROCESSING')"
-  " ORDER BY created, id",
-  &refund_rows,
-};
+static const ListQuery unfinished_refunds = { STMT_LIST_UNFINISHED_REFUNDS, &refund_rows };
 
 /* Binds the parameters of @stmt from @args, one per character of @types: 's' a string (NULL
  * binds NULL), 'i' a gint64 (pass gint64 values: these are varargs). */
@@ -553,6 +621,44 @@ prepare_bind (sqlite3     *db,
   return stmt;
 }
 
+/* The write connection's statement @id, prepared on its first use. Call under write_lock. */
+static CachedStmt *
+cached (SaomaLedger  *self,
+        StmtId        id,
+        GError      **error)
+{
+  if (self->stmts[id] == NULL &&
+      sqlite3_prepare_v3 (self->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                          &self->stmts[id], NULL) != SQLITE_OK)
+    {
+      saoma_ledger_set_sqlite_error (error, self->db, "prepare");
+      return NULL;
+    }
+
+  return self->stmts[id];
+}
+
+/* cached(), then binds its parameters as bind_va() does. */
+static CachedStmt *
+cached_bind (SaomaLedger  *self,
+             StmtId        id,
+             GError      **error,
+             const char   *types,
+             ...)
+{
+  CachedStmt *stmt;
+  va_list args;
+
+  if (!(stmt = cached (self, id, error)))
+    return NULL;
+
+  va_start (args, types);
+  bind_va (stmt, types, args);
+  va_end (args);
+
+  return stmt;
+}
+
 /* Runs a statement that returns no row. */
 static gboolean
 step_done (sqlite3       *db,
@@ -567,14 +673,14 @@ step_done (sqlite3       *db,
   return FALSE;
 }
 
-/* Reads every row of @stmt (taken; NULL when preparing it failed) as @type. */
+/* Reads every row of the cached @stmt (reset after; NULL when preparing it failed) as @type. */
 static GPtrArray *
 read_rows (sqlite3        *db,
-           sqlite3_stmt   *stmt,
+           CachedStmt     *stmt,
            const RowType  *type,
            GError        **error)
 {
-  g_autoptr(sqlite3_stmt) owned = stmt;
+  g_autoptr(CachedStmt) owned = stmt;
   g_autoptr(GPtrArray) rows = NULL;
   int rc;
 
@@ -594,15 +700,16 @@ read_rows (sqlite3        *db,
   return g_steal_pointer (&rows);
 }
 
-/* Reads the one row of @stmt (taken) as @type; NOT_FOUND naming @key when there is none. */
+/* Reads the one row of the cached @stmt (reset after) as @type; NOT_FOUND naming @key when
+ * there is none. */
 static gpointer
 read_one (sqlite3        *db,
-          sqlite3_stmt   *stmt,
+          CachedStmt     *stmt,
           const RowType  *type,
           const char     *key,
           GError        **error)
 {
-  g_autoptr(sqlite3_stmt) owned = stmt;
+  g_autoptr(CachedStmt) owned = stmt;
   int rc;
 
   if (owned == NULL)
@@ -903,30 +1010,41 @@ finish_op (SaomaLedger  *self,
 }
 
 static gboolean
-begin (SaomaLedger  *self,
-       GError      **error)
+run_cached (SaomaLedger  *self,
+            StmtId        id,
+            const char   *what,
+            GError      **error)
 {
-  return exec_sql (self->db, "BEGIN IMMEDIATE", error);
-}
+  g_autoptr(CachedStmt) stmt = cached (self, id, error);
 
-static gboolean
-commit (SaomaLedger  *self,
-        GError      **error)
-{
-  if (!exec_sql (self->db, "COMMIT", error))
-    {
-      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-      return FALSE;
-    }
-
-  return TRUE;
+  return stmt != NULL && step_done (self->db, stmt, what, error);
 }
 
 static void
 rollback (SaomaLedger *self)
 {
   if (!sqlite3_get_autocommit (self->db))
-    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+    run_cached (self, STMT_ROLLBACK, "Cannot roll back", NULL);
+}
+
+static gboolean
+begin (SaomaLedger  *self,
+       GError      **error)
+{
+  return run_cached (self, STMT_BEGIN, "Cannot begin a transaction", error);
+}
+
+static gboolean
+commit (SaomaLedger  *self,
+        GError      **error)
+{
+  if (!run_cached (self, STMT_COMMIT, "Cannot commit", error))
+    {
+      rollback (self);
+      return FALSE;
+    }
+
+  return TRUE;
 }
 
 static gboolean
@@ -937,11 +1055,10 @@ insert_event (SaomaLedger  *self,
               const char   *detail,
               GError      **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(CachedStmt) stmt = NULL;
 
-  stmt = prepare_bind (self->db, error,
-                       "INSERT INTO events (time, out_trade_no, kind, detail) VALUES (?, ?, ?, ?)",
-                       "isss", time, out_trade_no, kind, detail != NULL ? detail : "");
+  stmt = cached_bind (self, STMT_INSERT_EVENT, error, "isss", time, out_trade_no, kind,
+                      detail != NULL ? detail : "");
 
   return stmt != NULL && step_done (self->db, stmt, "Cannot append an event", error);
 }
@@ -951,10 +1068,7 @@ load_attempt (SaomaLedger  *self,
               const char   *out_trade_no,
               GError      **error)
 {
-  return read_one (self->db,
-                   prepare_bind (self->db, error,
-                                 "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
-                                 " WHERE out_trade_no = ?", "s", out_trade_no),
+  return read_one (self->db, cached_bind (self, STMT_LOAD_ATTEMPT, error, "s", out_trade_no),
                    &attempt_rows, out_trade_no, error);
 }
 
@@ -963,11 +1077,30 @@ load_refund (SaomaLedger  *self,
              const char   *out_refund_no,
              GError      **error)
 {
-  return read_one (self->db,
-                   prepare_bind (self->db, error,
-                                 "SELECT " REFUND_COLUMNS " FROM refunds WHERE out_refund_no = ?",
-                                 "s", out_refund_no),
+  return read_one (self->db, cached_bind (self, STMT_LOAD_REFUND, error, "s", out_refund_no),
                    &refund_rows, out_refund_no, error);
+}
+
+/* Adds @counts[state] new attempts to attempt_counts (see migration 5). */
+static gboolean
+count_inserted (SaomaLedger   *self,
+                const gint64  *counts,
+                GError       **error)
+{
+  for (SaomaAttemptState s = 0; s <= SAOMA_ATTEMPT_STATE_LAST; s++)
+    {
+      g_autoptr(CachedStmt) stmt = NULL;
+
+      if (counts[s] == 0)
+        continue;
+
+      if (!(stmt = cached_bind (self, STMT_COUNT_ATTEMPTS, error, "si",
+                                saoma_attempt_state_to_string (s), counts[s])) ||
+          !step_done (self->db, stmt, "Cannot count attempts", error))
+        return FALSE;
+    }
+
+  return TRUE;
 }
 
 static gboolean
@@ -978,7 +1111,7 @@ insert_attempt_row (SaomaLedger   *self,
                     gint64        *out_id,
                     GError       **error)
 {
-  g_autofree char *detail = NULL;
+  char detail[64];
   SaomaAttemptState state = saoma_attempt_get_state (attempt);
   const char *out_trade_no = saoma_attempt_get_out_trade_no (attempt);
 
@@ -1020,17 +1153,11 @@ insert_attempt_row (SaomaLedger   *self,
 
   *out_id = sqlite3_last_insert_rowid (self->db);
 
-  detail = g_strdup_printf ("%s, %" G_GINT64_FORMAT " fen",
-                            saoma_attempt_state_to_string (state),
-                            saoma_attempt_get_amount (attempt));
+  g_snprintf (detail, sizeof detail, "%s, %" G_GINT64_FORMAT " fen",
+              saoma_attempt_state_to_string (state), saoma_attempt_get_amount (attempt));
 
   return insert_event (self, now, out_trade_no, "transition", detail, error);
 }
-
-#define INSERT_ATTEMPT_SQL \
-  "INSERT INTO attempts (out_trade_no, amount, description, till_id, created, updated, " \
-  "expires, state, transaction_id, code_url, refunded, paid_at, late, request) " \
-  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 static SaomaAttempt *
 snapshot_with_id (SaomaAttempt *attempt,
@@ -1064,15 +1191,18 @@ insert_attempt_op (SaomaLedger   *self,
                    GError       **error)
 {
   SaomaAttempt *attempt = args->attempt;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(CachedStmt) stmt = NULL;
   SaomaAttempt *snapshot;
+  gint64 counts[SAOMA_ATTEMPT_STATE_LAST + 1] = { 0 };
   gint64 id = 0;
 
   if (!begin (self, error))
     return NULL;
 
-  if (!(stmt = prepare (self->db, INSERT_ATTEMPT_SQL, error)) ||
+  counts[saoma_attempt_get_state (attempt)] = 1;
+  if (!(stmt = cached (self, STMT_INSERT_ATTEMPT, error)) ||
       !insert_attempt_row (self, stmt, attempt, g_get_real_time (), &id, error) ||
+      !count_inserted (self, counts, error) ||
       !commit (self, error))
     {
       rollback (self);
@@ -1092,14 +1222,15 @@ insert_many_op (SaomaLedger   *self,
                 GError       **error)
 {
   GPtrArray *attempts = args->attempts;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(CachedStmt) stmt = NULL;
   gboolean observed = g_signal_has_handler_pending (self, signals[ATTEMPT_ADDED], 0, TRUE);
   gint64 now = g_get_real_time ();
+  gint64 counts[SAOMA_ATTEMPT_STATE_LAST + 1] = { 0 };
 
   if (!begin (self, error))
     return NULL;
 
-  if (!(stmt = prepare (self->db, INSERT_ATTEMPT_SQL, error)))
+  if (!(stmt = cached (self, STMT_INSERT_ATTEMPT, error)))
     goto failed;
 
   for (guint i = 0; i < attempts->len; i++)
@@ -1109,13 +1240,14 @@ insert_many_op (SaomaLedger   *self,
 
       if (!insert_attempt_row (self, stmt, attempt, now, &id, error))
         goto failed;
+      counts[saoma_attempt_get_state (attempt)]++;
 
       /* Building snapshots for a million fixture rows is wasted work when nobody listens. */
       if (observed)
         emits_add (emits, ATTEMPT_ADDED, snapshot_with_id (attempt, id));
     }
 
-  if (!commit (self, error))
+  if (!count_inserted (self, counts, error) || !commit (self, error))
     goto failed;
 
   return GINT_TO_POINTER (TRUE);
@@ -1193,12 +1325,9 @@ write_attempt_row (SaomaLedger       *self,
                    gint64             now,
                    GError           **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(CachedStmt) stmt = NULL;
 
-  stmt = prepare_bind (self->db, error,
-                       "UPDATE attempts SET state = ?, transaction_id = ?, code_url = ?,"
-                       " refunded = ?, paid_at = ?, late = ?, updated = ? WHERE id = ?",
-                       "sssiiiii", saoma_attempt_state_to_string (state), transaction_id,
+  stmt = cached_bind (self, STMT_UPDATE_ATTEMPT, error, "sssiiiii", saoma_attempt_state_to_string (state), transaction_id,
                        code_url, refunded, paid_at, (gint64) late, now,
                        saoma_attempt_get_id (old));
 
@@ -1301,12 +1430,14 @@ list_op (SaomaLedger   *self,
          GPtrArray     *emits,
          GError       **error)
 {
-  sqlite3_stmt *stmt = prepare (self->db, args->list->sql, error);
+  CachedStmt *stmt = cached (self, args->list->stmt, error);
   int i;
 
   if (stmt == NULL)
     return NULL;
 
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
   if ((i = sqlite3_bind_parameter_index (stmt, ":out_trade_no")) > 0)
     bind_text (stmt, i, args->out_trade_no);
   if ((i = sqlite3_bind_parameter_index (stmt, ":kind")) > 0)
@@ -1319,19 +1450,17 @@ list_op (SaomaLedger   *self,
   return read_rows (self->db, stmt, args->list->rows, error);
 }
 
+/* @sum_stmt: STMT_SUM_LIVE_REFUNDS or STMT_SUM_SUCCEEDED_REFUNDS */
 static gboolean
-sum_live_refunds (SaomaLedger  *self,
-                  const char   *out_trade_no,
-                  const char   *state_clause,
-                  gint64       *out_sum,
-                  GError      **error)
+sum_refunds (SaomaLedger  *self,
+             const char   *out_trade_no,
+             StmtId        sum_stmt,
+             gint64       *out_sum,
+             GError      **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autofree char *sql = NULL;
+  g_autoptr(CachedStmt) stmt = NULL;
 
-  sql = g_strdup_printf ("SELECT COALESCE (SUM (amount), 0) FROM refunds"
-                         " WHERE out_trade_no = ? AND %s", state_clause);
-  if (!(stmt = prepare_bind (self->db, error, sql, "s", out_trade_no)))
+  if (!(stmt = cached_bind (self, sum_stmt, error, "s", out_trade_no)))
     return FALSE;
 
   if (sqlite3_step (stmt) != SQLITE_ROW)
@@ -1375,7 +1504,7 @@ insert_refund_op (SaomaLedger   *self,
                   GError       **error)
 {
   g_autoptr(SaomaAttempt) attempt = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(CachedStmt) stmt = NULL;
   g_autofree char *detail = NULL;
   SaomaAttemptState state;
   SaomaLedgerRefund *refund;
@@ -1404,7 +1533,7 @@ insert_refund_op (SaomaLedger   *self,
       goto failed;
     }
 
-  if (!sum_live_refunds (self, args->out_trade_no, LIVE_REFUND, &sum, error))
+  if (!sum_refunds (self, args->out_trade_no, STMT_SUM_LIVE_REFUNDS, &sum, error))
     goto failed;
 
   /* Both terms are ≤ the attempt's amount here, so the sum cannot overflow. */
@@ -1418,11 +1547,8 @@ insert_refund_op (SaomaLedger   *self,
       goto failed;
     }
 
-  if (!(stmt = prepare_bind (self->db, error,
-                             "INSERT INTO refunds (out_refund_no, out_trade_no, amount, reason,"
-                             " state, created, updated) VALUES (?, ?, ?, ?, 'CREATED', ?, ?)",
-                             "ssisii", args->out_refund_no, args->out_trade_no, args->amount, args->reason,
-                             now, now)))
+  if (!(stmt = cached_bind (self, STMT_INSERT_REFUND, error, "ssisii", args->out_refund_no,
+                            args->out_trade_no, args->amount, args->reason, now, now)))
     goto failed;
 
   if (sqlite3_step (stmt) != SQLITE_DONE)
@@ -1455,7 +1581,7 @@ update_refund_op (SaomaLedger   *self,
   g_autoptr(SaomaLedgerRefund) old = NULL;
   g_autoptr(SaomaAttempt) attempt = NULL;
   g_autoptr(SaomaAttempt) snapshot = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(CachedStmt) stmt = NULL;
   g_autofree char *detail = NULL;
   SaomaLedgerRefund *refund;
   gint64 now = g_get_real_time ();
@@ -1475,10 +1601,7 @@ update_refund_op (SaomaLedger   *self,
       goto failed;
     }
 
-  if (!(stmt = prepare_bind (self->db, error,
-                             "UPDATE refunds SET state = ?, refund_id = COALESCE (?, refund_id),"
-                             " updated = ?, succeeded = ? WHERE id = ?",
-                             "ssiii", saoma_refund_state_to_string (args->refund_state),
+  if (!(stmt = cached_bind (self, STMT_UPDATE_REFUND, error, "ssiii", saoma_refund_state_to_string (args->refund_state),
                              args->refund_id, now,
                              args->refund_state == SAOMA_REFUND_SUCCESS && old->succeeded == 0
                                ? now : old->succeeded,
@@ -1503,7 +1626,8 @@ update_refund_op (SaomaLedger   *self,
       gint64 refunded = 0;
 
       if (!(attempt = load_attempt (self, old->out_trade_no, error)) ||
-          !sum_live_refunds (self, old->out_trade_no, "state = 'SUCCESS'", &refunded, error))
+          !sum_refunds (self, old->out_trade_no, STMT_SUM_SUCCEEDED_REFUNDS, &refunded,
+                       error))
         goto failed;
 
       from = saoma_attempt_get_state (attempt);
@@ -1731,6 +1855,8 @@ saoma_ledger_finalize (GObject *object)
    * may be dropped by the pool's own thread (the tail of an op after its GTask returned),
    * and waiting there for that thread would deadlock. */
   g_thread_pool_free (self->pool, TRUE, FALSE);
+  for (guint i = 0; i < N_STMTS; i++)
+    g_clear_pointer (&self->stmts[i], sqlite3_finalize);
   if (self->db != NULL)
     sqlite3_close_v2 (self->db);
   g_mutex_clear (&self->write_lock);
