@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 
+#include "saoma-flow.h"
 #include "saoma-ledger-private.h"
 
 #define REFUND_COLUMNS \
@@ -1258,57 +1259,21 @@ failed:
   return NULL;
 }
 
+/* The store's half of the payment machine: only the flow's table moves a state
+ * (saoma-flow.c). */
 static gboolean
-transition_allowed (SaomaAttemptState from,
-                    SaomaAttemptState to)
+check_transition (SaomaFlow    flow,
+                  const char  *key,
+                  int          from,
+                  int          to,
+                  GError     **error)
 {
-  if (from == to)
-    return TRUE;
-
-  /* Only money that was taken can be given back. */
-  if ((to == SAOMA_ATTEMPT_PARTIALLY_REFUNDED || to == SAOMA_ATTEMPT_REFUNDED) &&
-      from != SAOMA_ATTEMPT_PAID && from != SAOMA_ATTEMPT_PARTIALLY_REFUNDED)
-    return FALSE;
-
-  if (!saoma_attempt_state_is_final (from))
-    return TRUE;
-
-  switch (from)
-    {
-    case SAOMA_ATTEMPT_PAID:
-      return to == SAOMA_ATTEMPT_PARTIALLY_REFUNDED || to == SAOMA_ATTEMPT_REFUNDED;
-
-    case SAOMA_ATTEMPT_PARTIALLY_REFUNDED:
-      return to == SAOMA_ATTEMPT_REFUNDED;
-
-    case SAOMA_ATTEMPT_CLOSED:
-    case SAOMA_ATTEMPT_FAILED:
-      /* A late payment: WeChat took the money after we gave up. */
-      return to == SAOMA_ATTEMPT_PAID;
-
-    case SAOMA_ATTEMPT_CREATED:
-    case SAOMA_ATTEMPT_SUBMITTED:
-    case SAOMA_ATTEMPT_WAITING:
-    case SAOMA_ATTEMPT_UNKNOWN:
-    case SAOMA_ATTEMPT_CLOSING:
-    case SAOMA_ATTEMPT_REFUNDED:
-    default:
-      return FALSE;
-    }
-}
-
-static gboolean
-check_transition (const char         *out_trade_no,
-                  SaomaAttemptState   from,
-                  SaomaAttemptState   to,
-                  GError            **error)
-{
-  if (transition_allowed (from, to))
+  if (saoma_flow_transition_allowed (flow, from, to))
     return TRUE;
 
   g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
-               "Attempt “%s” cannot go from %s to %s", out_trade_no,
-               saoma_attempt_state_to_string (from), saoma_attempt_state_to_string (to));
+               "%s “%s” cannot go from %s to %s", flow == SAOMA_FLOW_REFUND ? "Refund" : "Attempt",
+               key, saoma_flow_state_to_string (flow, from), saoma_flow_state_to_string (flow, to));
   return FALSE;
 }
 
@@ -1358,7 +1323,9 @@ update_attempt_op (SaomaLedger   *self,
   /* CREATED is the zero value: "state unchanged". */
   to = update->state == SAOMA_ATTEMPT_CREATED ? from : update->state;
 
-  if (!check_transition (args->out_trade_no, from, to, error))
+  /* An update that leaves the state alone is not a transition. */
+  if (update->state != SAOMA_ATTEMPT_CREATED &&
+      !check_transition (SAOMA_FLOW_NATIVE, args->out_trade_no, from, to, error))
     goto failed;
 
   if (!write_attempt_row (self, old, to,
@@ -1592,14 +1559,9 @@ update_refund_op (SaomaLedger   *self,
   if (!(old = load_refund (self, args->out_refund_no, error)))
     goto failed;
 
-  if (old->state != args->refund_state && saoma_refund_state_is_final (old->state))
-    {
-      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
-                   "Refund “%s” is already %s and cannot become %s", args->out_refund_no,
-                   saoma_refund_state_to_string (old->state),
-                   saoma_refund_state_to_string (args->refund_state));
-      goto failed;
-    }
+  if (!check_transition (SAOMA_FLOW_REFUND, args->out_refund_no, old->state, args->refund_state,
+                         error))
+    goto failed;
 
   if (!(stmt = cached_bind (self, STMT_UPDATE_REFUND, error, "ssiii", saoma_refund_state_to_string (args->refund_state),
                              args->refund_id, now,
@@ -1634,7 +1596,7 @@ update_refund_op (SaomaLedger   *self,
       to = refunded >= saoma_attempt_get_amount (attempt) ? SAOMA_ATTEMPT_REFUNDED
                                                           : SAOMA_ATTEMPT_PARTIALLY_REFUNDED;
 
-      if (!check_transition (old->out_trade_no, from, to, error))
+      if (!check_transition (SAOMA_FLOW_NATIVE, old->out_trade_no, from, to, error))
         goto failed;
 
       if (!write_attempt_row (self, attempt, to, saoma_attempt_get_transaction_id (attempt),

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <sqlite3.h>
 
+#include "ledger/saoma-flow.h"
 #include "ledger/saoma-ledger.h"
 #include "ledger/saoma-ledger-private.h"
 
@@ -1058,6 +1059,184 @@ test_race_open (void)
   remove_dir (dir);
 }
 
+/* The table itself: valid states, no duplicate row, a reason on every row. */
+static void
+test_flow_table (void)
+{
+  for (SaomaFlow flow = 0; flow <= SAOMA_FLOW_LAST; flow++)
+    {
+      gsize n = 0;
+      const SaomaFlowTransition *rows = saoma_flow_get_transitions (flow, &n);
+      g_autofree char *text = saoma_flow_format_table (flow, SAOMA_FLOW_BY_ENGINE);
+
+      g_assert_cmpuint (n, >, 0);
+      for (gsize i = 0; i < n; i++)
+        {
+          g_assert_nonnull (saoma_flow_state_to_string (flow, rows[i].from));
+          g_assert_nonnull (saoma_flow_state_to_string (flow, rows[i].to));
+          g_assert_true (rows[i].why != NULL && rows[i].why[0] != '\0');
+          g_assert_true (rows[i].writer == SAOMA_FLOW_BY_ENGINE ||
+                         rows[i].writer == SAOMA_FLOW_BY_RECORD);
+          g_assert_true (saoma_flow_lookup (flow, rows[i].from, rows[i].to) == &rows[i]);
+        }
+      g_test_message ("%s flow:\n%s", saoma_flow_to_string (flow), text);
+    }
+
+  /* Refunds never leave a final state; a Native attempt leaves one only to be paid late or
+   * refunded. */
+  for (SaomaRefundState to = 0; to <= SAOMA_REFUND_FAILED; to++)
+    g_assert_false (saoma_flow_transition_allowed (SAOMA_FLOW_REFUND, SAOMA_REFUND_SUCCESS, to));
+  g_assert_true (saoma_flow_transition_allowed (SAOMA_FLOW_NATIVE, SAOMA_ATTEMPT_CLOSED,
+                                                SAOMA_ATTEMPT_PAID));
+  g_assert_false (saoma_flow_transition_allowed (SAOMA_FLOW_NATIVE, SAOMA_ATTEMPT_REFUNDED,
+                                                 SAOMA_ATTEMPT_PAID));
+}
+
+/* An attempt stored in @state (inserted as it is: the table governs updates, not inserts). */
+static void
+insert_in_state (SaomaLedger       *ledger,
+                 const char        *no,
+                 SaomaAttemptState  state)
+{
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(SaomaAttempt) stored = NULL;
+  g_autoptr(GError) error = NULL;
+
+  attempt = saoma_attempt_new_full (0, no, 1000, "flow", "T01", T0, T0, T0 + 300 * G_USEC_PER_SEC,
+                                    state, NULL, NULL, 0, 0, FALSE);
+  stored = saoma_ledger_insert_attempt_sync (ledger, attempt, &error);
+  g_assert_no_error (error);
+}
+
+/* A refund stored in @state, on a paid attempt of its own. */
+static void
+insert_refund_in_state (SaomaLedger      *ledger,
+                        const char       *no,
+                        SaomaRefundState  state)
+{
+  g_autoptr(SaomaLedgerRefund) refund = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *refund_no = g_strconcat ("R", no, NULL);
+
+  insert_in_state (ledger, no, SAOMA_ATTEMPT_PAID);
+  refund = saoma_ledger_insert_refund_sync (ledger, no, refund_no, 100, "flow", &error);
+  g_assert_no_error (error);
+  if (state != SAOMA_REFUND_CREATED)
+    {
+      g_clear_pointer (&refund, saoma_ledger_refund_free);
+      /* Every state is one step from CREATED in the table. */
+      refund = saoma_ledger_update_refund_sync (ledger, refund_no, state, NULL, NULL, &error);
+      g_assert_no_error (error);
+    }
+}
+
+/* Writes (@from → @to) in @flow on a fresh row; TRUE when the store accepted it. Refused
+ * writes leave the row and its events as they were, and say why in one line. */
+static gboolean
+try_transition (SaomaLedger *ledger,
+                SaomaFlow    flow,
+                int          from,
+                int          to)
+{
+  g_autofree char *no = g_strdup_printf ("F%d-%02d-%02d", flow, from, to);
+  g_autofree char *refund_no = g_strconcat ("R", no, NULL);
+  g_autoptr(GError) error = NULL;
+  guint events_before;
+  gboolean ok;
+
+  if (flow == SAOMA_FLOW_NATIVE)
+    {
+      SaomaAttemptUpdate update = { .state = to, .event_kind = "note", .event_detail = "flow" };
+      g_autoptr(SaomaAttempt) after = NULL;
+      g_autoptr(SaomaAttempt) now = NULL;
+
+      insert_in_state (ledger, no, from);
+      events_before = count_events (ledger, no);
+      after = saoma_ledger_update_attempt_sync (ledger, no, &update, &error);
+      ok = after != NULL;
+      now = saoma_ledger_get_attempt_sync (ledger, no, NULL);
+      g_assert_cmpint (saoma_attempt_get_state (now), ==, ok ? to : from);
+    }
+  else
+    {
+      g_autoptr(SaomaLedgerRefund) after = NULL;
+      g_autoptr(GPtrArray) refunds = NULL;
+
+      insert_refund_in_state (ledger, no, from);
+      events_before = count_events (ledger, no);
+      after = saoma_ledger_update_refund_sync (ledger, refund_no, to, NULL, "flow", &error);
+      ok = after != NULL;
+      refunds = saoma_ledger_list_refunds_sync (ledger, no, 0, 0, NULL);
+      g_assert_cmpuint (refunds->len, ==, 1);
+      g_assert_cmpint (((SaomaLedgerRefund *)refunds->pdata[0])->state, ==, ok ? to : from);
+    }
+
+  if (!ok)
+    {
+      g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID);
+      g_assert_null (strchr (error->message, '\n'));
+      g_assert_nonnull (strstr (error->message, saoma_flow_state_to_string (flow, from)));
+      g_assert_cmpuint (count_events (ledger, no), ==, events_before);
+    }
+  else
+    {
+      g_assert_no_error (error);
+    }
+
+  return ok;
+}
+
+/* Every row of every table is accepted by the store. */
+static void
+test_flow_rows_accepted (Fixture       *f,
+                         gconstpointer  data)
+{
+  for (SaomaFlow flow = 0; flow <= SAOMA_FLOW_LAST; flow++)
+    {
+      gsize n = 0;
+      const SaomaFlowTransition *rows = saoma_flow_get_transitions (flow, &n);
+
+      for (gsize i = 0; i < n; i++)
+        {
+          if (!try_transition (f->ledger, flow, rows[i].from, rows[i].to))
+            g_error ("%s %s → %s refused", saoma_flow_to_string (flow),
+                     saoma_flow_state_to_string (flow, rows[i].from),
+                     saoma_flow_state_to_string (flow, rows[i].to));
+        }
+    }
+}
+
+/* Every (from, to) pair that is not a row is refused. (A Native update naming CREATED means
+ * "state unchanged", so no write can ask for CREATED.) */
+static void
+test_flow_others_refused (Fixture       *f,
+                          gconstpointer  data)
+{
+  guint refused = 0;
+
+  for (SaomaFlow flow = 0; flow <= SAOMA_FLOW_LAST; flow++)
+    {
+      guint n_states = saoma_flow_get_n_states (flow);
+
+      for (guint from = 0; from < n_states; from++)
+        for (guint to = 0; to < n_states; to++)
+          {
+            if (saoma_flow_transition_allowed (flow, from, to) ||
+                (flow == SAOMA_FLOW_NATIVE && to == SAOMA_ATTEMPT_CREATED))
+              continue;
+
+            if (try_transition (f->ledger, flow, from, to))
+              g_error ("%s %s → %s accepted", saoma_flow_to_string (flow),
+                       saoma_flow_state_to_string (flow, from),
+                       saoma_flow_state_to_string (flow, to));
+            refused++;
+          }
+    }
+
+  g_test_message ("%u transitions outside the tables refused", refused);
+  g_assert_cmpuint (refused, >, 50);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1083,6 +1262,9 @@ main (int   argc,
   g_test_add_func ("/ledger/async-order", test_async_order);
   ADD ("/ledger/threads", test_threads_and_signals_context);
   ADD ("/ledger/reopen", test_reopen);
+  g_test_add_func ("/ledger/flow/table", test_flow_table);
+  ADD ("/ledger/flow/rows-accepted", test_flow_rows_accepted);
+  ADD ("/ledger/flow/others-refused", test_flow_others_refused);
 #undef ADD
 
   return g_test_run ();
