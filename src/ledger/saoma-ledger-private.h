@@ -12,7 +12,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 /* The columns saoma_ledger_attempt_from_stmt() expects, in order. */
 #define SAOMA_LEDGER_ATTEMPT_COLUMNS \
   "id, out_trade_no, amount, description, till_id, created, updated, expires, state, " \
-  "transaction_id, code_url, refunded, paid_at, late, request"
+  "transaction_id, code_url, refunded, paid_at, late, request, method"
 
 SaomaAttempt *saoma_ledger_attempt_from_stmt     (sqlite3_stmt *stmt);
 /* A new read-only connection to the ledger's file (WAL: reads never wait for the writer). */

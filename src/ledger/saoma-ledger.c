@@ -62,8 +62,8 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_LOAD_REFUND] = "SELECT " REFUND_COLUMNS " FROM refunds WHERE out_refund_no = ?",
   [STMT_INSERT_ATTEMPT] =
     "INSERT INTO attempts (out_trade_no, amount, description, till_id, created, updated,"
-    " expires, state, transaction_id, code_url, refunded, paid_at, late, request)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    " expires, state, transaction_id, code_url, refunded, paid_at, late, request, method)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   [STMT_COUNT_ATTEMPTS] =
     "INSERT INTO attempt_counts (state, n) VALUES (?, ?)"
     " ON CONFLICT (state) DO UPDATE SET n = n + excluded.n",
@@ -246,6 +246,10 @@ static const char * const migrations[] = {
    * insert). The ledger is the only writer of this table; state changes stay counted by the
    * update trigger. */
   "DROP TRIGGER attempts_count_insert;",
+
+  /* 6: how the payer pays; every attempt before this version was a Native (QR) one. */
+  "ALTER TABLE attempts ADD COLUMN method TEXT NOT NULL DEFAULT 'NATIVE'"
+  "  CHECK (method IN ('NATIVE', 'MICROPAY'));",
 };
 
 static const char * const refund_state_names[] = {
@@ -477,6 +481,7 @@ SaomaAttempt *
 saoma_ledger_attempt_from_stmt (sqlite3_stmt *stmt)
 {
   SaomaAttemptState state = SAOMA_ATTEMPT_CREATED;
+  SaomaPaymentMethod method = SAOMA_PAYMENT_METHOD_NATIVE;
   SaomaAttempt *attempt;
 
   if (!saoma_attempt_state_from_string ((const char *)sqlite3_column_text (stmt, 8), &state))
@@ -497,6 +502,9 @@ saoma_ledger_attempt_from_stmt (sqlite3_stmt *stmt)
                                     sqlite3_column_int64 (stmt, 12),
                                     sqlite3_column_int (stmt, 13) != 0);
   saoma_attempt_set_request (attempt, (const char *)sqlite3_column_text (stmt, 14));
+  if (!saoma_payment_method_from_string ((const char *)sqlite3_column_text (stmt, 15), &method))
+    g_warning ("Unknown payment method “%s” in the ledger", sqlite3_column_text (stmt, 15));
+  saoma_attempt_set_method (attempt, method);
 
   return attempt;
 }
@@ -1130,7 +1138,7 @@ insert_attempt_row (SaomaLedger   *self,
       return FALSE;
     }
 
-  bind_all (stmt, "sissiiisssiiis",
+  bind_all (stmt, "sissiiisssiiiss",
             out_trade_no,
             saoma_attempt_get_amount (attempt),
             saoma_attempt_get_description (attempt),
@@ -1144,7 +1152,8 @@ insert_attempt_row (SaomaLedger   *self,
             saoma_attempt_get_refunded (attempt),
             saoma_attempt_get_paid_at (attempt),
             (gint64) saoma_attempt_get_late (attempt),
-            saoma_attempt_get_request (attempt));
+            saoma_attempt_get_request (attempt),
+            saoma_payment_method_to_string (saoma_attempt_get_method (attempt)));
 
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
@@ -1181,6 +1190,7 @@ snapshot_with_id (SaomaAttempt *attempt,
                                      saoma_attempt_get_paid_at (attempt),
                                      saoma_attempt_get_late (attempt));
   saoma_attempt_set_request (snapshot, saoma_attempt_get_request (attempt));
+  saoma_attempt_set_method (snapshot, saoma_attempt_get_method (attempt));
 
   return snapshot;
 }
@@ -1323,7 +1333,8 @@ update_attempt_op (SaomaLedger   *self,
   /* CREATED is the zero value: "state unchanged". */
   to = update->state == SAOMA_ATTEMPT_CREATED ? from : update->state;
 
-  /* An update that leaves the state alone is not a transition. */
+  /* An update that leaves the state alone is not a transition. Every method follows the
+   * Native table until micropay brings its own (issue 13). */
   if (update->state != SAOMA_ATTEMPT_CREATED &&
       !check_transition (SAOMA_FLOW_NATIVE, args->out_trade_no, from, to, error))
     goto failed;

@@ -323,6 +323,91 @@ test_migrate_request_column (void)
   remove_dir (dir);
 }
 
+/* Version 6 added the payment method: a file from version 5 opens, its rows read back as
+ * NATIVE, and new rows keep the method they were given. */
+static void
+test_migrate_method_column (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-ledger-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "v5.db", NULL);
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(SaomaAttempt) old = NULL;
+  g_autoptr(SaomaAttempt) fresh = NULL;
+  g_autoptr(SaomaAttempt) stored = NULL;
+  g_autoptr(SaomaAttempt) got = NULL;
+  g_autoptr(GPtrArray) range = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *column = NULL;
+  g_autofree char *methods = NULL;
+  SaomaPaymentMethod method = -1;
+
+  g_assert_cmpuint (saoma_ledger_schema_version (), >=, 6);
+
+  /* A file exactly as version 5 left it, with a paid attempt. */
+  for (guint v = 1; v <= 5; v++)
+    sql_exec (path, saoma_ledger_migration_sql (v));
+  sql_exec (path,
+            "PRAGMA user_version = 5;"
+            "INSERT INTO attempts (out_trade_no, amount, description, till_id, created,"
+            " updated, expires, state, transaction_id) VALUES ('OLD5', 990, 'old', 't', 1000,"
+            " 1000, 3000, 'PAID', 'wx5');");
+  before = sql_text (path, "SELECT count(*) FROM pragma_table_info ('attempts')"
+                           " WHERE name = 'method'");
+  g_assert_cmpstr (before, ==, "0");
+
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_assert_no_error (error);
+
+  column = sql_text (path, "SELECT type || ' ' || \"notnull\" || ' ' || dflt_value"
+                           " FROM pragma_table_info ('attempts') WHERE name = 'method'");
+  g_assert_cmpstr (column, ==, "TEXT 1 'NATIVE'");
+
+  old = saoma_ledger_get_attempt_sync (ledger, "OLD5", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_method (old), ==, SAOMA_PAYMENT_METHOD_NATIVE);
+  g_assert_cmpint (saoma_attempt_get_amount (old), ==, 990);
+  g_assert_cmpstr (saoma_attempt_get_transaction_id (old), ==, "wx5");
+  g_object_get (old, "method", &method, NULL);
+  g_assert_cmpint (method, ==, SAOMA_PAYMENT_METHOD_NATIVE);
+
+  fresh = saoma_attempt_new ("NEW6", 500, "付款码", "t", T0, T0 + 60 * G_USEC_PER_SEC);
+  g_assert_cmpint (saoma_attempt_get_method (fresh), ==, SAOMA_PAYMENT_METHOD_NATIVE);
+  saoma_attempt_set_method (fresh, SAOMA_PAYMENT_METHOD_MICROPAY);
+  stored = saoma_ledger_insert_attempt_sync (ledger, fresh, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_method (stored), ==, SAOMA_PAYMENT_METHOD_MICROPAY);
+  got = saoma_ledger_get_attempt_sync (ledger, "NEW6", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_method (got), ==, SAOMA_PAYMENT_METHOD_MICROPAY);
+
+  range = saoma_ledger_list_range_sync (ledger, G_MININT64, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (range->len, ==, 2);
+  methods = sql_text (path, "SELECT group_concat (out_trade_no || '=' || method, ',')"
+                            " FROM (SELECT * FROM attempts ORDER BY id)");
+  g_assert_cmpstr (methods, ==, "OLD5=NATIVE,NEW6=MICROPAY");
+
+  /* The column refuses a method this build does not know. */
+  g_clear_object (&ledger);
+  {
+    sqlite3 *db = NULL;
+
+    g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_exec (db, "UPDATE attempts SET method = 'CASH'", NULL, NULL, NULL),
+                     !=, SQLITE_OK);
+    sqlite3_close (db);
+  }
+
+  g_assert_cmpstr (saoma_payment_method_to_string (SAOMA_PAYMENT_METHOD_MICROPAY), ==,
+                   "MICROPAY");
+  g_assert_true (saoma_payment_method_from_string ("NATIVE", &method));
+  g_assert_cmpint (method, ==, SAOMA_PAYMENT_METHOD_NATIVE);
+  g_assert_false (saoma_payment_method_from_string ("native", &method));
+
+  remove_dir (dir);
+}
+
 static void
 test_too_new (void)
 {
@@ -1251,6 +1336,7 @@ main (int   argc,
   ADD ("/ledger/open-fresh", test_open_fresh);
   g_test_add_func ("/ledger/migrate-from-v1", test_migrate_from_v1);
   g_test_add_func ("/ledger/migrate-request-column", test_migrate_request_column);
+  g_test_add_func ("/ledger/migrate-method-column", test_migrate_method_column);
   g_test_add_func ("/ledger/too-new", test_too_new);
   g_test_add_func ("/ledger/race-open", test_race_open);
   ADD ("/ledger/unique", test_unique);
