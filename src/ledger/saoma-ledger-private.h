@@ -14,7 +14,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
   "id, out_trade_no, amount, description, till_id, created, updated, expires, state, " \
   "transaction_id, code_url, refunded, paid_at, late, request, method"
 
-SaomaAttempt *saoma_ledger_attempt_from_stmt     (sqlite3_stmt *stmt);
+#define SAOMA_LEDGER_REFUND_COLUMNS \
+  "id, out_refund_no, out_trade_no, amount, reason, state, refund_id, created, updated, succeeded"
+#define SAOMA_LEDGER_EVENT_COLUMNS "id, time, out_trade_no, kind, detail"
+#define SAOMA_LEDGER_UNFINISHED_STATES "('CREATED', 'SUBMITTED', 'WAITING', 'UNKNOWN', 'CLOSING')"
+
+SaomaAttempt      *saoma_ledger_attempt_from_stmt (sqlite3_stmt *stmt);
+SaomaLedgerRefund *saoma_ledger_refund_from_stmt  (sqlite3_stmt *stmt);
+SaomaLedgerEvent  *saoma_ledger_event_from_stmt   (sqlite3_stmt *stmt);
 /* A new read-only connection to the ledger's file (WAL: reads never wait for the writer). */
 sqlite3      *saoma_ledger_open_reader           (SaomaLedger  *self,
                                                   GError      **error);
