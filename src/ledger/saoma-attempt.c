@@ -30,6 +30,7 @@ struct _SaomaAttempt
   gboolean           late;
   char              *request;
   SaomaPaymentMethod method;
+  gboolean           placeholder;
 
   /* Set by the ledger on the snapshot it emits with "attempt-changed". */
   SaomaAttempt      *previous;
@@ -539,6 +540,30 @@ saoma_attempt_set_request (SaomaAttempt *self,
 
   g_free (self->request);
   self->request = copy;
+}
+
+/**
+ * saoma_attempt_new_placeholder:
+ *
+ * Returns: (transfer full): a placeholder for a row that is still being read
+ */
+SaomaAttempt *
+saoma_attempt_new_placeholder (void)
+{
+  SaomaAttempt *self = saoma_attempt_new_full (0, "", 0, NULL, NULL, 0, 0, 0,
+                                               SAOMA_ATTEMPT_CREATED, NULL, NULL, 0, 0, FALSE);
+
+  self->placeholder = TRUE;
+
+  return self;
+}
+
+gboolean
+saoma_attempt_is_placeholder (SaomaAttempt *self)
+{
+  g_return_val_if_fail (SAOMA_IS_ATTEMPT (self), FALSE);
+
+  return self->placeholder;
 }
 
 /**

@@ -85,6 +85,11 @@ void               saoma_attempt_set_method         (SaomaAttempt       *self,
  * (NULL elsewhere). Lets observers such as SaomaLedgerModel know whether it matched before. */
 SaomaAttempt      *saoma_attempt_get_previous       (SaomaAttempt *self);
 
+/* A stand-in for a row not loaded yet (SaomaLedgerModel hands these out and replaces them
+ * through items-changed): id 0, empty out_trade_no, amount 0. */
+SaomaAttempt      *saoma_attempt_new_placeholder    (void);
+gboolean           saoma_attempt_is_placeholder     (SaomaAttempt *self);
+
 /* Used by the ledger when materialising rows (not for general use). */
 SaomaAttempt      *saoma_attempt_new_full           (gint64             id,
                                                      const char        *out_trade_no,
