@@ -263,7 +263,8 @@ saoma_store_insert_refund_async (SaomaStore          *self,
   g_return_if_fail (SAOMA_IS_STORE (self));
 
   iface = SAOMA_STORE_GET_IFACE (self);
-  iface->insert_refund_async (self, out_trade_no, out_refund_no, amount, reason, cancellable, callback, user_data);
+  iface->insert_refund_async (self, out_trade_no, out_refund_no, amount, reason, cancellable,
+                              callback, user_data);
 }
 
 SaomaLedgerRefund  *
@@ -294,7 +295,8 @@ saoma_store_update_refund_async (SaomaStore          *self,
   g_return_if_fail (SAOMA_IS_STORE (self));
 
   iface = SAOMA_STORE_GET_IFACE (self);
-  iface->update_refund_async (self, out_refund_no, state, refund_id, event_detail, cancellable, callback, user_data);
+  iface->update_refund_async (self, out_refund_no, state, refund_id, event_detail, cancellable,
+                              callback, user_data);
 }
 
 SaomaLedgerRefund  *
@@ -324,7 +326,8 @@ saoma_store_list_refunds_async (SaomaStore          *self,
   g_return_if_fail (SAOMA_IS_STORE (self));
 
   iface = SAOMA_STORE_GET_IFACE (self);
-  iface->list_refunds_async (self, out_trade_no, start_us, end_us, cancellable, callback, user_data);
+  iface->list_refunds_async (self, out_trade_no, start_us, end_us, cancellable, callback,
+                             user_data);
 }
 
 GPtrArray          *
