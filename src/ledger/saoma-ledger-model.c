@@ -292,10 +292,14 @@ fetch_cb (GObject      *source,
   if (page == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_warning ("Cannot read the history: %s", error->message);
 
-  if (page == NULL || data->generation != self->generation)
+  if (data->generation != self->generation)
     goto out;
 
+  /* A failed read may be asked for again by the next get_item(). */
   g_hash_table_remove (self->fetching, GUINT_TO_POINTER (data->start));
+  if (page == NULL)
+    goto out;
+
   for (guint i = 0; i < page->keys->len; i++)
     add_bound (self, &g_array_index (page->keys, SaomaStoreKey, i));
 
@@ -434,8 +438,15 @@ count_cb (GObject      *source,
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_warning ("Cannot count the history: %s", error->message);
 
-  if (error != NULL || data->generation != self->generation)
+  if (data->generation != self->generation)
     goto out;
+
+  if (error != NULL)
+    {
+      /* Keep showing what was there; changes flow again. */
+      self->counting = FALSE;
+      goto out;
+    }
 
   /* The new filter's list replaces the old one in one change. */
   new_generation (self);
