@@ -85,15 +85,9 @@ count_inserted (SaomaLedger   *self,
 }
 
 static gboolean
-insert_attempt_row (SaomaLedger   *self,
-                    sqlite3_stmt  *stmt,
-                    SaomaAttempt  *attempt,
-                    gint64         now,
-                    gint64        *out_id,
-                    GError       **error)
+check_new_attempt (SaomaAttempt  *attempt,
+                   GError       **error)
 {
-  char detail[64];
-  SaomaAttemptState state = saoma_attempt_get_state (attempt);
   const char *out_trade_no = saoma_attempt_get_out_trade_no (attempt);
 
   if (saoma_attempt_get_amount (attempt) <= 0)
@@ -110,22 +104,62 @@ insert_attempt_row (SaomaLedger   *self,
       return FALSE;
     }
 
-  ledger_bind_all (stmt, "sissiiisssiiiss",
-                   out_trade_no,
-                   saoma_attempt_get_amount (attempt),
-                   saoma_attempt_get_description (attempt),
-                   saoma_attempt_get_till_id (attempt),
-                   saoma_attempt_get_created (attempt),
-                   saoma_attempt_get_updated (attempt),
-                   saoma_attempt_get_expires (attempt),
-                   saoma_attempt_state_to_string (state),
-                   saoma_attempt_get_transaction_id (attempt),
-                   saoma_attempt_get_code_url (attempt),
-                   saoma_attempt_get_refunded (attempt),
-                   saoma_attempt_get_paid_at (attempt),
-                   (gint64) saoma_attempt_get_late (attempt),
-                   saoma_attempt_get_request (attempt),
-                   saoma_payment_method_to_string (saoma_attempt_get_method (attempt)));
+  return TRUE;
+}
+
+/* Binds the 15 columns of STMT_INSERT_ATTEMPT for @attempt from parameter @first on. */
+static void
+bind_attempt (sqlite3_stmt *stmt,
+              int           first,
+              SaomaAttempt *attempt)
+{
+  int i = first;
+
+  ledger_bind_text (stmt, i++, saoma_attempt_get_out_trade_no (attempt));
+  sqlite3_bind_int64 (stmt, i++, saoma_attempt_get_amount (attempt));
+  ledger_bind_text (stmt, i++, saoma_attempt_get_description (attempt));
+  ledger_bind_text (stmt, i++, saoma_attempt_get_till_id (attempt));
+  sqlite3_bind_int64 (stmt, i++, saoma_attempt_get_created (attempt));
+  sqlite3_bind_int64 (stmt, i++, saoma_attempt_get_updated (attempt));
+  sqlite3_bind_int64 (stmt, i++, saoma_attempt_get_expires (attempt));
+  ledger_bind_text (stmt, i++, saoma_attempt_state_to_string (saoma_attempt_get_state (attempt)));
+  ledger_bind_text (stmt, i++, saoma_attempt_get_transaction_id (attempt));
+  ledger_bind_text (stmt, i++, saoma_attempt_get_code_url (attempt));
+  sqlite3_bind_int64 (stmt, i++, saoma_attempt_get_refunded (attempt));
+  sqlite3_bind_int64 (stmt, i++, saoma_attempt_get_paid_at (attempt));
+  sqlite3_bind_int64 (stmt, i++, saoma_attempt_get_late (attempt));
+  ledger_bind_text (stmt, i++, saoma_attempt_get_request (attempt));
+  ledger_bind_text (stmt, i++,
+                    saoma_payment_method_to_string (saoma_attempt_get_method (attempt)));
+}
+
+/* The creation event's text: "PAID, 3850 fen". */
+static void
+format_created (char         *detail,
+                gsize         size,
+                SaomaAttempt *attempt)
+{
+  g_snprintf (detail, size, "%s, %" G_GINT64_FORMAT " fen",
+              saoma_attempt_state_to_string (saoma_attempt_get_state (attempt)),
+              saoma_attempt_get_amount (attempt));
+}
+
+static gboolean
+insert_attempt_row (SaomaLedger   *self,
+                    sqlite3_stmt  *stmt,
+                    SaomaAttempt  *attempt,
+                    gint64         now,
+                    gint64        *out_id,
+                    GError       **error)
+{
+  char detail[64];
+  const char *out_trade_no = saoma_attempt_get_out_trade_no (attempt);
+
+  if (!check_new_attempt (attempt, error))
+    return FALSE;
+
+  sqlite3_reset (stmt);
+  bind_attempt (stmt, 1, attempt);
 
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
@@ -135,9 +169,7 @@ insert_attempt_row (SaomaLedger   *self,
     }
 
   *out_id = sqlite3_last_insert_rowid (self->db);
-
-  g_snprintf (detail, sizeof detail, "%s, %" G_GINT64_FORMAT " fen",
-              saoma_attempt_state_to_string (state), saoma_attempt_get_amount (attempt));
+  format_created (detail, sizeof detail, attempt);
 
   return ledger_insert_event (self, now, out_trade_no, "transition", detail, error);
 }
@@ -199,6 +231,56 @@ insert_attempt_op (SaomaLedger   *self,
   return snapshot;
 }
 
+/* Inserts LEDGER_BULK_ROWS attempts from @attempts[@from] and their creation events with two
+ * statements: a statement's fixed cost (running its program, resetting it) is then paid once
+ * per 32 rows instead of twice per row, which is most of what a bulk insert costs beyond the
+ * b-tree work itself. */
+static gboolean
+insert_bulk (SaomaLedger  *self,
+             GPtrArray    *attempts,
+             guint         from,
+             gint64        now,
+             GError      **error)
+{
+  g_autoptr(CachedStmt) rows = NULL;
+  g_autoptr(CachedStmt) events = NULL;
+  char details[LEDGER_BULK_ROWS][64];
+
+  if (!(rows = ledger_cached (self, STMT_INSERT_ATTEMPTS_BULK, error)) ||
+      !(events = ledger_cached (self, STMT_INSERT_EVENTS_BULK, error)))
+    return FALSE;
+
+  for (guint r = 0; r < LEDGER_BULK_ROWS; r++)
+    {
+      SaomaAttempt *attempt = g_ptr_array_index (attempts, from + r);
+
+      if (!check_new_attempt (attempt, error))
+        return FALSE;
+
+      bind_attempt (rows, 1 + 15 * r, attempt);
+      format_created (details[r], sizeof details[r], attempt);
+      sqlite3_bind_int64 (events, 1 + 4 * r, now);
+      ledger_bind_text (events, 2 + 4 * r, saoma_attempt_get_out_trade_no (attempt));
+      ledger_bind_text (events, 3 + 4 * r, "transition");
+      ledger_bind_text (events, 4 + 4 * r, details[r]);
+    }
+
+  if (sqlite3_step (rows) != SQLITE_DONE)
+    {
+      /* One of 32 rows: name the range. */
+      g_autofree char *range = g_strdup_printf (
+        "%s … %s", saoma_attempt_get_out_trade_no (g_ptr_array_index (attempts, from)),
+        saoma_attempt_get_out_trade_no (g_ptr_array_index (attempts,
+                                                           from + LEDGER_BULK_ROWS - 1)));
+
+      ledger_set_insert_error (self->db, error, "One of the attempts", range,
+                               "Cannot insert attempts");
+      return FALSE;
+    }
+
+  return ledger_step_done (self->db, events, "Cannot append events", error);
+}
+
 static gpointer
 insert_many_op (SaomaLedger   *self,
                 const OpArgs  *args,
@@ -221,6 +303,17 @@ insert_many_op (SaomaLedger   *self,
     {
       SaomaAttempt *attempt = g_ptr_array_index (attempts, i);
       gint64 id;
+
+      /* Observers need each row's id, which only a one-row insert reports. */
+      if (!observed && attempts->len - i >= LEDGER_BULK_ROWS)
+        {
+          if (!insert_bulk (self, attempts, i, now, error))
+            goto failed;
+          for (guint r = 0; r < LEDGER_BULK_ROWS; r++)
+            counts[saoma_attempt_get_state (g_ptr_array_index (attempts, i + r))]++;
+          i += LEDGER_BULK_ROWS - 1;
+          continue;
+        }
 
       if (!insert_attempt_row (self, stmt, attempt, now, &id, error))
         goto failed;

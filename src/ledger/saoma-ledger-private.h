@@ -41,6 +41,9 @@ void          saoma_attempt_set_previous         (SaomaAttempt *self,
 #include "saoma-flow.h"
 #include "saoma-store.h"
 
+/* Rows per statement of a bulk insert (see saoma_ledger_insert_many_sync()). */
+#define LEDGER_BULK_ROWS 32
+
 /* Every statement the write connection runs. */
 typedef enum {
   STMT_BEGIN,
@@ -50,6 +53,8 @@ typedef enum {
   STMT_LOAD_ATTEMPT,
   STMT_LOAD_REFUND,
   STMT_INSERT_ATTEMPT,
+  STMT_INSERT_ATTEMPTS_BULK,
+  STMT_INSERT_EVENTS_BULK,
   STMT_COUNT_ATTEMPTS,
   STMT_UPDATE_ATTEMPT,
   STMT_SUM_LIVE_REFUNDS,

@@ -15,6 +15,14 @@
 /* Refunds that did not (and will not) move money do not count against the paid amount. */
 #define LIVE_REFUND "state NOT IN ('FAILED', 'REFUNDCLOSE')"
 
+/* "r, r, …" with LEDGER_BULK_ROWS copies of @r, for the bulk inserts' VALUES. */
+#define ROWS2(r)  r ", " r
+#define ROWS4(r)  ROWS2 (r) ", " ROWS2 (r)
+#define ROWS8(r)  ROWS4 (r) ", " ROWS4 (r)
+#define ROWS16(r) ROWS8 (r) ", " ROWS8 (r)
+#define ROWS32(r) ROWS16 (r) ", " ROWS16 (r)
+G_STATIC_ASSERT (LEDGER_BULK_ROWS == 32);
+
 /* The lists name the arguments they use (:out_trade_no, :kind, :start, :end). */
 static const char * const stmt_sql[N_STMTS] = {
   [STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -30,6 +38,12 @@ static const char * const stmt_sql[N_STMTS] = {
     "INSERT INTO attempts (out_trade_no, amount, description, till_id, created, updated,"
     " expires, state, transaction_id, code_url, refunded, paid_at, late, request, method)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  [STMT_INSERT_ATTEMPTS_BULK] =
+    "INSERT INTO attempts (out_trade_no, amount, description, till_id, created, updated,"
+    " expires, state, transaction_id, code_url, refunded, paid_at, late, request, method)"
+    " VALUES " ROWS32 ("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+  [STMT_INSERT_EVENTS_BULK] =
+    "INSERT INTO events (time, out_trade_no, kind, detail) VALUES " ROWS32 ("(?, ?, ?, ?)"),
   [STMT_COUNT_ATTEMPTS] =
     "INSERT INTO attempt_counts (state, n) VALUES (?, ?)"
     " ON CONFLICT (state) DO UPDATE SET n = n + excluded.n",

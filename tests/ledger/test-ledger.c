@@ -1322,6 +1322,98 @@ test_flow_others_refused (Fixture       *f,
   g_assert_cmpuint (refused, >, 50);
 }
 
+/* A bulk insert nobody observes writes 32 rows per statement: every row, its creation event
+ * and the per-state counts are exactly those of one-row inserts, and one bad row (a duplicate
+ * inside a 32-row chunk, a zero amount in another) writes nothing at all. */
+static void
+test_insert_many_bulk (Fixture       *f,
+                       gconstpointer  data)
+{
+  static const SaomaAttemptState states[] = { SAOMA_ATTEMPT_PAID, SAOMA_ATTEMPT_CLOSED,
+                                              SAOMA_ATTEMPT_WAITING };
+  g_autoptr(GPtrArray) many = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *n = NULL;
+
+  /* 3 chunks of 32 and 5 single rows. */
+  for (guint i = 0; i < 101; i++)
+    {
+      g_autofree char *no = g_strdup_printf ("B%03u", i);
+      SaomaAttempt *a = saoma_attempt_new_full (0, no, 100 + i, "批量", "T01", T0 + i, T0 + i,
+                                                T0 + i + 300, states[i % 3],
+                                                i % 3 == 0 ? "4200" : NULL, NULL, 0, 0, FALSE);
+
+      if (i == 40)
+        saoma_attempt_set_method (a, SAOMA_PAYMENT_METHOD_MICROPAY);
+      g_ptr_array_add (many, a);
+    }
+  g_assert_true (saoma_ledger_insert_many_sync (f->ledger, many, &error));
+  g_assert_no_error (error);
+
+  all = saoma_ledger_list_range_sync (f->ledger, G_MININT64, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, ==, 101);
+  for (guint i = 0; i < all->len; i++)
+    {
+      SaomaAttempt *got = all->pdata[i];
+      SaomaAttempt *want = many->pdata[i];
+
+      g_assert_cmpstr (saoma_attempt_get_out_trade_no (got), ==,
+                       saoma_attempt_get_out_trade_no (want));
+      g_assert_cmpint (saoma_attempt_get_id (got), ==, i + 1);
+      g_assert_cmpint (saoma_attempt_get_amount (got), ==, 100 + i);
+      g_assert_cmpint (saoma_attempt_get_state (got), ==, states[i % 3]);
+      g_assert_cmpint (saoma_attempt_get_expires (got), ==, T0 + i + 300);
+      g_assert_cmpstr (saoma_attempt_get_transaction_id (got), ==,
+                       i % 3 == 0 ? "4200" : NULL);
+      g_assert_cmpstr (saoma_attempt_get_description (got), ==, "批量");
+      g_assert_cmpint (saoma_attempt_get_method (got), ==,
+                       i == 40 ? SAOMA_PAYMENT_METHOD_MICROPAY : SAOMA_PAYMENT_METHOD_NATIVE);
+    }
+
+  events = saoma_ledger_list_events_sync (f->ledger, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, ==, 101);
+  for (guint i = 0; i < events->len; i++)
+    {
+      SaomaLedgerEvent *ev = events->pdata[i];
+      g_autofree char *no = g_strdup_printf ("B%03u", i);
+      g_autofree char *detail = g_strdup_printf ("%s, %u fen",
+                                                 saoma_attempt_state_to_string (states[i % 3]),
+                                                 100 + i);
+
+      g_assert_cmpstr (ev->out_trade_no, ==, no);
+      g_assert_cmpstr (ev->kind, ==, "transition");
+      g_assert_cmpstr (ev->detail, ==, detail);
+    }
+  assert_counts_consistent (f->path);
+
+  /* A duplicate in the middle of a chunk, then a zero amount: nothing of either batch. */
+  for (guint round = 0; round < 2; round++)
+    {
+      SaomaLedgerError expected = round == 0 ? SAOMA_LEDGER_ERROR_EXISTS
+                                             : SAOMA_LEDGER_ERROR_INVALID;
+
+      g_ptr_array_set_size (many, 0);
+      for (guint i = 0; i < 64; i++)
+        {
+          g_autofree char *no = g_strdup_printf ("C%u-%02u", round, i);
+
+          g_ptr_array_add (many, saoma_attempt_new (round == 0 && i == 45 ? "B050" : no,
+                                                    round == 1 && i == 10 ? 0 : 5, NULL, NULL,
+                                                    T0, T0));
+        }
+      g_assert_false (saoma_ledger_insert_many_sync (f->ledger, many, &error));
+      g_assert_error (error, SAOMA_LEDGER_ERROR, expected);
+      g_clear_error (&error);
+    }
+  n = sql_text (f->path, "SELECT count(*) FROM attempts");
+  g_assert_cmpstr (n, ==, "101");
+  assert_counts_consistent (f->path);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1348,6 +1440,7 @@ main (int   argc,
   g_test_add_func ("/ledger/async-order", test_async_order);
   ADD ("/ledger/threads", test_threads_and_signals_context);
   ADD ("/ledger/reopen", test_reopen);
+  ADD ("/ledger/insert-many-bulk", test_insert_many_bulk);
   g_test_add_func ("/ledger/flow/table", test_flow_table);
   ADD ("/ledger/flow/rows-accepted", test_flow_rows_accepted);
   ADD ("/ledger/flow/others-refused", test_flow_others_refused);
