@@ -53,8 +53,8 @@ void
 saoma_store_insert_attempt_async (SaomaStore          *self,
                                   SaomaAttempt        *attempt,
                                   GCancellable        *cancellable,
-                                  GAsyncReadyCallback callback,
-                                  gpointer            user_data)
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
 {
   SaomaStoreInterface *iface;
 
@@ -65,8 +65,8 @@ saoma_store_insert_attempt_async (SaomaStore          *self,
 }
 
 SaomaAttempt       *
-saoma_store_insert_attempt_finish (SaomaStore   *self,
-                                   GAsyncResult *result,
+saoma_store_insert_attempt_finish (SaomaStore    *self,
+                                   GAsyncResult  *result,
                                    GError       **error)
 {
   SaomaStoreInterface *iface;
@@ -82,8 +82,8 @@ saoma_store_update_attempt_async (SaomaStore               *self,
                                   const char               *out_trade_no,
                                   const SaomaAttemptUpdate *update,
                                   GCancellable             *cancellable,
-                                  GAsyncReadyCallback      callback,
-                                  gpointer                 user_data)
+                                  GAsyncReadyCallback       callback,
+                                  gpointer                  user_data)
 {
   SaomaStoreInterface *iface;
 
@@ -94,8 +94,8 @@ saoma_store_update_attempt_async (SaomaStore               *self,
 }
 
 SaomaAttempt       *
-saoma_store_update_attempt_finish (SaomaStore   *self,
-                                   GAsyncResult *result,
+saoma_store_update_attempt_finish (SaomaStore    *self,
+                                   GAsyncResult  *result,
                                    GError       **error)
 {
   SaomaStoreInterface *iface;
@@ -110,8 +110,8 @@ void
 saoma_store_get_attempt_async (SaomaStore          *self,
                                const char          *out_trade_no,
                                GCancellable        *cancellable,
-                               GAsyncReadyCallback callback,
-                               gpointer            user_data)
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
 {
   SaomaStoreInterface *iface;
 
@@ -122,8 +122,8 @@ saoma_store_get_attempt_async (SaomaStore          *self,
 }
 
 SaomaAttempt       *
-saoma_store_get_attempt_finish (SaomaStore   *self,
-                                GAsyncResult *result,
+saoma_store_get_attempt_finish (SaomaStore    *self,
+                                GAsyncResult  *result,
                                 GError       **error)
 {
   SaomaStoreInterface *iface;
@@ -140,8 +140,8 @@ saoma_store_append_event_async (SaomaStore          *self,
                                 const char          *kind,
                                 const char          *detail,
                                 GCancellable        *cancellable,
-                                GAsyncReadyCallback callback,
-                                gpointer            user_data)
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
 {
   SaomaStoreInterface *iface;
 
@@ -152,8 +152,8 @@ saoma_store_append_event_async (SaomaStore          *self,
 }
 
 gboolean
-saoma_store_append_event_finish (SaomaStore   *self,
-                                 GAsyncResult *result,
+saoma_store_append_event_finish (SaomaStore    *self,
+                                 GAsyncResult  *result,
                                  GError       **error)
 {
   SaomaStoreInterface *iface;
@@ -168,8 +168,8 @@ void
 saoma_store_list_events_async (SaomaStore          *self,
                                const char          *out_trade_no,
                                GCancellable        *cancellable,
-                               GAsyncReadyCallback callback,
-                               gpointer            user_data)
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
 {
   SaomaStoreInterface *iface;
 
@@ -180,8 +180,8 @@ saoma_store_list_events_async (SaomaStore          *self,
 }
 
 GPtrArray          *
-saoma_store_list_events_finish (SaomaStore   *self,
-                                GAsyncResult *result,
+saoma_store_list_events_finish (SaomaStore    *self,
+                                GAsyncResult  *result,
                                 GError       **error)
 {
   SaomaStoreInterface *iface;
@@ -195,8 +195,8 @@ saoma_store_list_events_finish (SaomaStore   *self,
 void
 saoma_store_list_unfinished_async (SaomaStore          *self,
                                    GCancellable        *cancellable,
-                                   GAsyncReadyCallback callback,
-                                   gpointer            user_data)
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
 {
   SaomaStoreInterface *iface;
 
@@ -207,8 +207,8 @@ saoma_store_list_unfinished_async (SaomaStore          *self,
 }
 
 GPtrArray          *
-saoma_store_list_unfinished_finish (SaomaStore   *self,
-                                    GAsyncResult *result,
+saoma_store_list_unfinished_finish (SaomaStore    *self,
+                                    GAsyncResult  *result,
                                     GError       **error)
 {
   SaomaStoreInterface *iface;
@@ -221,11 +221,11 @@ saoma_store_list_unfinished_finish (SaomaStore   *self,
 
 void
 saoma_store_list_range_async (SaomaStore          *self,
-                              gint64              start_us,
-                              gint64              end_us,
+                              gint64               start_us,
+                              gint64               end_us,
                               GCancellable        *cancellable,
-                              GAsyncReadyCallback callback,
-                              gpointer            user_data)
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
 {
   SaomaStoreInterface *iface;
 
@@ -236,8 +236,8 @@ saoma_store_list_range_async (SaomaStore          *self,
 }
 
 GPtrArray          *
-saoma_store_list_range_finish (SaomaStore   *self,
-                               GAsyncResult *result,
+saoma_store_list_range_finish (SaomaStore    *self,
+                               GAsyncResult  *result,
                                GError       **error)
 {
   SaomaStoreInterface *iface;
@@ -252,11 +252,11 @@ void
 saoma_store_insert_refund_async (SaomaStore          *self,
                                  const char          *out_trade_no,
                                  const char          *out_refund_no,
-                                 gint64              amount,
+                                 gint64               amount,
                                  const char          *reason,
                                  GCancellable        *cancellable,
-                                 GAsyncReadyCallback callback,
-                                 gpointer            user_data)
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
 {
   SaomaStoreInterface *iface;
 
@@ -268,8 +268,8 @@ saoma_store_insert_refund_async (SaomaStore          *self,
 }
 
 SaomaLedgerRefund  *
-saoma_store_insert_refund_finish (SaomaStore   *self,
-                                  GAsyncResult *result,
+saoma_store_insert_refund_finish (SaomaStore    *self,
+                                  GAsyncResult  *result,
                                   GError       **error)
 {
   SaomaStoreInterface *iface;
@@ -283,12 +283,12 @@ saoma_store_insert_refund_finish (SaomaStore   *self,
 void
 saoma_store_update_refund_async (SaomaStore          *self,
                                  const char          *out_refund_no,
-                                 SaomaRefundState    state,
+                                 SaomaRefundState     state,
                                  const char          *refund_id,
                                  const char          *event_detail,
                                  GCancellable        *cancellable,
-                                 GAsyncReadyCallback callback,
-                                 gpointer            user_data)
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
 {
   SaomaStoreInterface *iface;
 
@@ -300,8 +300,8 @@ saoma_store_update_refund_async (SaomaStore          *self,
 }
 
 SaomaLedgerRefund  *
-saoma_store_update_refund_finish (SaomaStore   *self,
-                                  GAsyncResult *result,
+saoma_store_update_refund_finish (SaomaStore    *self,
+                                  GAsyncResult  *result,
                                   GError       **error)
 {
   SaomaStoreInterface *iface;
@@ -315,11 +315,11 @@ saoma_store_update_refund_finish (SaomaStore   *self,
 void
 saoma_store_list_refunds_async (SaomaStore          *self,
                                 const char          *out_trade_no,
-                                gint64              start_us,
-                                gint64              end_us,
+                                gint64               start_us,
+                                gint64               end_us,
                                 GCancellable        *cancellable,
-                                GAsyncReadyCallback callback,
-                                gpointer            user_data)
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
 {
   SaomaStoreInterface *iface;
 
@@ -331,8 +331,8 @@ saoma_store_list_refunds_async (SaomaStore          *self,
 }
 
 GPtrArray          *
-saoma_store_list_refunds_finish (SaomaStore   *self,
-                                 GAsyncResult *result,
+saoma_store_list_refunds_finish (SaomaStore    *self,
+                                 GAsyncResult  *result,
                                  GError       **error)
 {
   SaomaStoreInterface *iface;
@@ -346,8 +346,8 @@ saoma_store_list_refunds_finish (SaomaStore   *self,
 void
 saoma_store_list_unfinished_refunds_async (SaomaStore          *self,
                                            GCancellable        *cancellable,
-                                           GAsyncReadyCallback callback,
-                                           gpointer            user_data)
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data)
 {
   SaomaStoreInterface *iface;
 
@@ -358,8 +358,8 @@ saoma_store_list_unfinished_refunds_async (SaomaStore          *self,
 }
 
 GPtrArray          *
-saoma_store_list_unfinished_refunds_finish (SaomaStore   *self,
-                                            GAsyncResult *result,
+saoma_store_list_unfinished_refunds_finish (SaomaStore    *self,
+                                            GAsyncResult  *result,
                                             GError       **error)
 {
   SaomaStoreInterface *iface;
@@ -370,11 +370,17 @@ saoma_store_list_unfinished_refunds_finish (SaomaStore   *self,
   return iface->list_unfinished_refunds_finish (self, result, error);
 }
 
+/**
+ * saoma_store_open_snapshot_async:
+ *
+ * Opens a read snapshot of the store as committed now, for a report to read in a worker
+ * (saoma_store_snapshot_list_attempts() and friends): every read of it sees the same state.
+ */
 void
 saoma_store_open_snapshot_async (SaomaStore          *self,
                                  GCancellable        *cancellable,
-                                 GAsyncReadyCallback callback,
-                                 gpointer            user_data)
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
 {
   SaomaStoreInterface *iface;
 
@@ -385,8 +391,8 @@ saoma_store_open_snapshot_async (SaomaStore          *self,
 }
 
 SaomaStoreSnapshot *
-saoma_store_open_snapshot_finish (SaomaStore   *self,
-                                  GAsyncResult *result,
+saoma_store_open_snapshot_finish (SaomaStore    *self,
+                                  GAsyncResult  *result,
                                   GError       **error)
 {
   SaomaStoreInterface *iface;
@@ -397,12 +403,20 @@ saoma_store_open_snapshot_finish (SaomaStore   *self,
   return iface->open_snapshot_finish (self, result, error);
 }
 
+/**
+ * saoma_store_count_attempts_async:
+ * @filter: which attempts
+ *
+ * Counts the attempts passing @filter, and gives the newest attempt id at that moment. Ordered
+ * with the writes: "attempt-added" of every attempt counted is emitted before the callback
+ * runs, and of none counted after it.
+ */
 void
 saoma_store_count_attempts_async (SaomaStore             *self,
                                   const SaomaStoreFilter *filter,
                                   GCancellable           *cancellable,
-                                  GAsyncReadyCallback    callback,
-                                  gpointer               user_data)
+                                  GAsyncReadyCallback     callback,
+                                  gpointer                user_data)
 {
   SaomaStoreInterface *iface;
 
@@ -413,10 +427,10 @@ saoma_store_count_attempts_async (SaomaStore             *self,
 }
 
 gboolean
-saoma_store_count_attempts_finish (SaomaStore   *self,
-                                   GAsyncResult *result,
-                                   guint        *out_n_items,
-                                   gint64       *out_newest_id,
+saoma_store_count_attempts_finish (SaomaStore    *self,
+                                   GAsyncResult  *result,
+                                   guint         *out_n_items,
+                                   gint64        *out_newest_id,
                                    GError       **error)
 {
   SaomaStoreInterface *iface;
@@ -427,15 +441,24 @@ saoma_store_count_attempts_finish (SaomaStore   *self,
   return iface->count_attempts_finish (self, result, out_n_items, out_newest_id, error);
 }
 
+/**
+ * saoma_store_fetch_attempts_async:
+ * @filter: which attempts
+ * @anchor: (nullable): a key known at or before @start (from an earlier page), or %NULL
+ * @start: the position of the page's first row, newest first
+ * @n: rows per page
+ *
+ * Reads one page of the history (a #SaomaStorePage), off the caller's thread.
+ */
 void
 saoma_store_fetch_attempts_async (SaomaStore             *self,
                                   const SaomaStoreFilter *filter,
                                   const SaomaStoreKey    *anchor,
-                                  guint                  start,
-                                  guint                  n,
+                                  guint                   start,
+                                  guint                   n,
                                   GCancellable           *cancellable,
-                                  GAsyncReadyCallback    callback,
-                                  gpointer               user_data)
+                                  GAsyncReadyCallback     callback,
+                                  gpointer                user_data)
 {
   SaomaStoreInterface *iface;
 
@@ -446,8 +469,8 @@ saoma_store_fetch_attempts_async (SaomaStore             *self,
 }
 
 SaomaStorePage     *
-saoma_store_fetch_attempts_finish (SaomaStore   *self,
-                                   GAsyncResult *result,
+saoma_store_fetch_attempts_finish (SaomaStore    *self,
+                                   GAsyncResult  *result,
                                    GError       **error)
 {
   SaomaStoreInterface *iface;
@@ -458,14 +481,22 @@ saoma_store_fetch_attempts_finish (SaomaStore   *self,
   return iface->fetch_attempts_finish (self, result, error);
 }
 
+/**
+ * saoma_store_locate_attempt_async:
+ * @attempt: a snapshot from "attempt-added" or "attempt-changed"
+ * @added: %TRUE for a new attempt (rows added after it are not counted yet)
+ *
+ * Gives the position @attempt has, or would have, under @filter: the number of matching
+ * attempts newer than it. Ordered with the writes, like saoma_store_count_attempts_async().
+ */
 void
 saoma_store_locate_attempt_async (SaomaStore             *self,
                                   const SaomaStoreFilter *filter,
                                   SaomaAttempt           *attempt,
-                                  gboolean               added,
+                                  gboolean                added,
                                   GCancellable           *cancellable,
-                                  GAsyncReadyCallback    callback,
-                                  gpointer               user_data)
+                                  GAsyncReadyCallback     callback,
+                                  gpointer                user_data)
 {
   SaomaStoreInterface *iface;
 
@@ -476,9 +507,9 @@ saoma_store_locate_attempt_async (SaomaStore             *self,
 }
 
 gboolean
-saoma_store_locate_attempt_finish (SaomaStore   *self,
-                                   GAsyncResult *result,
-                                   guint        *out_position,
+saoma_store_locate_attempt_finish (SaomaStore    *self,
+                                   GAsyncResult  *result,
+                                   guint         *out_position,
                                    GError       **error)
 {
   SaomaStoreInterface *iface;
@@ -489,13 +520,19 @@ saoma_store_locate_attempt_finish (SaomaStore   *self,
   return iface->locate_attempt_finish (self, result, out_position, error);
 }
 
+/**
+ * saoma_store_sum_amount_async:
+ *
+ * Sums, off the caller's thread, the amounts (fen) of the attempts passing @filter that are
+ * in @state.
+ */
 void
 saoma_store_sum_amount_async (SaomaStore             *self,
                               const SaomaStoreFilter *filter,
-                              SaomaAttemptState      state,
+                              SaomaAttemptState       state,
                               GCancellable           *cancellable,
-                              GAsyncReadyCallback    callback,
-                              gpointer               user_data)
+                              GAsyncReadyCallback     callback,
+                              gpointer                user_data)
 {
   SaomaStoreInterface *iface;
 
@@ -506,9 +543,9 @@ saoma_store_sum_amount_async (SaomaStore             *self,
 }
 
 gboolean
-saoma_store_sum_amount_finish (SaomaStore   *self,
-                               GAsyncResult *result,
-                               gint64       *out_sum,
+saoma_store_sum_amount_finish (SaomaStore    *self,
+                               GAsyncResult  *result,
+                               gint64        *out_sum,
                                GError       **error)
 {
   SaomaStoreInterface *iface;

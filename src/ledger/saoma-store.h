@@ -209,152 +209,152 @@ struct _SaomaStoreInterface
   gpointer padding[8];
 };
 
-void saoma_store_insert_attempt_async (SaomaStore          *self,
-                                       SaomaAttempt        *attempt,
-                                       GCancellable        *cancellable,
-                                       GAsyncReadyCallback callback,
-                                       gpointer            user_data);
-SaomaAttempt       *saoma_store_insert_attempt_finish (SaomaStore   *self,
-                                                       GAsyncResult *result,
+void                saoma_store_insert_attempt_async (SaomaStore          *self,
+                                                      SaomaAttempt        *attempt,
+                                                      GCancellable        *cancellable,
+                                                      GAsyncReadyCallback  callback,
+                                                      gpointer             user_data);
+SaomaAttempt       *saoma_store_insert_attempt_finish (SaomaStore    *self,
+                                                       GAsyncResult  *result,
                                                        GError       **error);
-void saoma_store_update_attempt_async (SaomaStore               *self,
-                                       const char               *out_trade_no,
-                                       const SaomaAttemptUpdate *update,
-                                       GCancellable             *cancellable,
-                                       GAsyncReadyCallback      callback,
-                                       gpointer                 user_data);
-SaomaAttempt       *saoma_store_update_attempt_finish (SaomaStore   *self,
-                                                       GAsyncResult *result,
+void                saoma_store_update_attempt_async (SaomaStore               *self,
+                                                      const char               *out_trade_no,
+                                                      const SaomaAttemptUpdate *update,
+                                                      GCancellable             *cancellable,
+                                                      GAsyncReadyCallback       callback,
+                                                      gpointer                  user_data);
+SaomaAttempt       *saoma_store_update_attempt_finish (SaomaStore    *self,
+                                                       GAsyncResult  *result,
                                                        GError       **error);
-void saoma_store_get_attempt_async (SaomaStore          *self,
-                                    const char          *out_trade_no,
-                                    GCancellable        *cancellable,
-                                    GAsyncReadyCallback callback,
-                                    gpointer            user_data);
-SaomaAttempt       *saoma_store_get_attempt_finish (SaomaStore   *self,
-                                                    GAsyncResult *result,
+void                saoma_store_get_attempt_async (SaomaStore          *self,
+                                                   const char          *out_trade_no,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+SaomaAttempt       *saoma_store_get_attempt_finish (SaomaStore    *self,
+                                                    GAsyncResult  *result,
                                                     GError       **error);
-void saoma_store_append_event_async (SaomaStore          *self,
-                                     const char          *out_trade_no,
-                                     const char          *kind,
-                                     const char          *detail,
-                                     GCancellable        *cancellable,
-                                     GAsyncReadyCallback callback,
-                                     gpointer            user_data);
-gboolean saoma_store_append_event_finish (SaomaStore   *self,
-                                          GAsyncResult *result,
-                                          GError       **error);
-void saoma_store_list_events_async (SaomaStore          *self,
-                                    const char          *out_trade_no,
-                                    GCancellable        *cancellable,
-                                    GAsyncReadyCallback callback,
-                                    gpointer            user_data);
-GPtrArray          *saoma_store_list_events_finish (SaomaStore   *self,
-                                                    GAsyncResult *result,
-                                                    GError       **error);
-void saoma_store_list_unfinished_async (SaomaStore          *self,
-                                        GCancellable        *cancellable,
-                                        GAsyncReadyCallback callback,
-                                        gpointer            user_data);
-GPtrArray          *saoma_store_list_unfinished_finish (SaomaStore   *self,
-                                                        GAsyncResult *result,
-                                                        GError       **error);
-void saoma_store_list_range_async (SaomaStore          *self,
-                                   gint64              start_us,
-                                   gint64              end_us,
-                                   GCancellable        *cancellable,
-                                   GAsyncReadyCallback callback,
-                                   gpointer            user_data);
-GPtrArray          *saoma_store_list_range_finish (SaomaStore   *self,
-                                                   GAsyncResult *result,
-                                                   GError       **error);
-void saoma_store_insert_refund_async (SaomaStore          *self,
-                                      const char          *out_trade_no,
-                                      const char          *out_refund_no,
-                                      gint64              amount,
-                                      const char          *reason,
-                                      GCancellable        *cancellable,
-                                      GAsyncReadyCallback callback,
-                                      gpointer            user_data);
-SaomaLedgerRefund  *saoma_store_insert_refund_finish (SaomaStore   *self,
-                                                      GAsyncResult *result,
-                                                      GError       **error);
-void saoma_store_update_refund_async (SaomaStore          *self,
-                                      const char          *out_refund_no,
-                                      SaomaRefundState    state,
-                                      const char          *refund_id,
-                                      const char          *event_detail,
-                                      GCancellable        *cancellable,
-                                      GAsyncReadyCallback callback,
-                                      gpointer            user_data);
-SaomaLedgerRefund  *saoma_store_update_refund_finish (SaomaStore   *self,
-                                                      GAsyncResult *result,
-                                                      GError       **error);
-void saoma_store_list_refunds_async (SaomaStore          *self,
-                                     const char          *out_trade_no,
-                                     gint64              start_us,
-                                     gint64              end_us,
-                                     GCancellable        *cancellable,
-                                     GAsyncReadyCallback callback,
-                                     gpointer            user_data);
-GPtrArray          *saoma_store_list_refunds_finish (SaomaStore   *self,
-                                                     GAsyncResult *result,
+void                saoma_store_append_event_async (SaomaStore          *self,
+                                                    const char          *out_trade_no,
+                                                    const char          *kind,
+                                                    const char          *detail,
+                                                    GCancellable        *cancellable,
+                                                    GAsyncReadyCallback  callback,
+                                                    gpointer             user_data);
+gboolean            saoma_store_append_event_finish (SaomaStore    *self,
+                                                     GAsyncResult  *result,
                                                      GError       **error);
-void saoma_store_list_unfinished_refunds_async (SaomaStore          *self,
-                                                GCancellable        *cancellable,
-                                                GAsyncReadyCallback callback,
-                                                gpointer            user_data);
-GPtrArray          *saoma_store_list_unfinished_refunds_finish (SaomaStore   *self,
-                                                                GAsyncResult *result,
-                                                                GError       **error);
-void saoma_store_open_snapshot_async (SaomaStore          *self,
-                                      GCancellable        *cancellable,
-                                      GAsyncReadyCallback callback,
-                                      gpointer            user_data);
-SaomaStoreSnapshot *saoma_store_open_snapshot_finish (SaomaStore   *self,
-                                                      GAsyncResult *result,
+void                saoma_store_list_events_async (SaomaStore          *self,
+                                                   const char          *out_trade_no,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+GPtrArray          *saoma_store_list_events_finish (SaomaStore    *self,
+                                                    GAsyncResult  *result,
+                                                    GError       **error);
+void                saoma_store_list_unfinished_async (SaomaStore          *self,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+GPtrArray          *saoma_store_list_unfinished_finish (SaomaStore    *self,
+                                                        GAsyncResult  *result,
+                                                        GError       **error);
+void                saoma_store_list_range_async (SaomaStore          *self,
+                                                  gint64               start_us,
+                                                  gint64               end_us,
+                                                  GCancellable        *cancellable,
+                                                  GAsyncReadyCallback  callback,
+                                                  gpointer             user_data);
+GPtrArray          *saoma_store_list_range_finish (SaomaStore    *self,
+                                                   GAsyncResult  *result,
+                                                   GError       **error);
+void                saoma_store_insert_refund_async (SaomaStore          *self,
+                                                     const char          *out_trade_no,
+                                                     const char          *out_refund_no,
+                                                     gint64               amount,
+                                                     const char          *reason,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+SaomaLedgerRefund  *saoma_store_insert_refund_finish (SaomaStore    *self,
+                                                      GAsyncResult  *result,
                                                       GError       **error);
-void saoma_store_count_attempts_async (SaomaStore             *self,
-                                       const SaomaStoreFilter *filter,
-                                       GCancellable           *cancellable,
-                                       GAsyncReadyCallback    callback,
-                                       gpointer               user_data);
-gboolean saoma_store_count_attempts_finish (SaomaStore   *self,
-                                            GAsyncResult *result,
-                                            guint        *out_n_items,
-                                            gint64       *out_newest_id,
-                                            GError       **error);
-void saoma_store_fetch_attempts_async (SaomaStore             *self,
-                                       const SaomaStoreFilter *filter,
-                                       const SaomaStoreKey    *anchor,
-                                       guint                  start,
-                                       guint                  n,
-                                       GCancellable           *cancellable,
-                                       GAsyncReadyCallback    callback,
-                                       gpointer               user_data);
-SaomaStorePage     *saoma_store_fetch_attempts_finish (SaomaStore   *self,
-                                                       GAsyncResult *result,
+void                saoma_store_update_refund_async (SaomaStore          *self,
+                                                     const char          *out_refund_no,
+                                                     SaomaRefundState     state,
+                                                     const char          *refund_id,
+                                                     const char          *event_detail,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+SaomaLedgerRefund  *saoma_store_update_refund_finish (SaomaStore    *self,
+                                                      GAsyncResult  *result,
+                                                      GError       **error);
+void                saoma_store_list_refunds_async (SaomaStore          *self,
+                                                    const char          *out_trade_no,
+                                                    gint64               start_us,
+                                                    gint64               end_us,
+                                                    GCancellable        *cancellable,
+                                                    GAsyncReadyCallback  callback,
+                                                    gpointer             user_data);
+GPtrArray          *saoma_store_list_refunds_finish (SaomaStore    *self,
+                                                     GAsyncResult  *result,
+                                                     GError       **error);
+void                saoma_store_list_unfinished_refunds_async (SaomaStore          *self,
+                                                               GCancellable        *cancellable,
+                                                               GAsyncReadyCallback  callback,
+                                                               gpointer             user_data);
+GPtrArray          *saoma_store_list_unfinished_refunds_finish (SaomaStore    *self,
+                                                                GAsyncResult  *result,
+                                                                GError       **error);
+void                saoma_store_open_snapshot_async (SaomaStore          *self,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+SaomaStoreSnapshot *saoma_store_open_snapshot_finish (SaomaStore    *self,
+                                                      GAsyncResult  *result,
+                                                      GError       **error);
+void                saoma_store_count_attempts_async (SaomaStore             *self,
+                                                      const SaomaStoreFilter *filter,
+                                                      GCancellable           *cancellable,
+                                                      GAsyncReadyCallback     callback,
+                                                      gpointer                user_data);
+gboolean            saoma_store_count_attempts_finish (SaomaStore    *self,
+                                                       GAsyncResult  *result,
+                                                       guint         *out_n_items,
+                                                       gint64        *out_newest_id,
                                                        GError       **error);
-void saoma_store_locate_attempt_async (SaomaStore             *self,
-                                       const SaomaStoreFilter *filter,
-                                       SaomaAttempt           *attempt,
-                                       gboolean               added,
-                                       GCancellable           *cancellable,
-                                       GAsyncReadyCallback    callback,
-                                       gpointer               user_data);
-gboolean saoma_store_locate_attempt_finish (SaomaStore   *self,
-                                            GAsyncResult *result,
-                                            guint        *out_position,
-                                            GError       **error);
-void saoma_store_sum_amount_async (SaomaStore             *self,
-                                   const SaomaStoreFilter *filter,
-                                   SaomaAttemptState      state,
-                                   GCancellable           *cancellable,
-                                   GAsyncReadyCallback    callback,
-                                   gpointer               user_data);
-gboolean saoma_store_sum_amount_finish (SaomaStore   *self,
-                                        GAsyncResult *result,
-                                        gint64       *out_sum,
-                                        GError       **error);
+void                saoma_store_fetch_attempts_async (SaomaStore             *self,
+                                                      const SaomaStoreFilter *filter,
+                                                      const SaomaStoreKey    *anchor,
+                                                      guint                   start,
+                                                      guint                   n,
+                                                      GCancellable           *cancellable,
+                                                      GAsyncReadyCallback     callback,
+                                                      gpointer                user_data);
+SaomaStorePage     *saoma_store_fetch_attempts_finish (SaomaStore    *self,
+                                                       GAsyncResult  *result,
+                                                       GError       **error);
+void                saoma_store_locate_attempt_async (SaomaStore             *self,
+                                                      const SaomaStoreFilter *filter,
+                                                      SaomaAttempt           *attempt,
+                                                      gboolean                added,
+                                                      GCancellable           *cancellable,
+                                                      GAsyncReadyCallback     callback,
+                                                      gpointer                user_data);
+gboolean            saoma_store_locate_attempt_finish (SaomaStore    *self,
+                                                       GAsyncResult  *result,
+                                                       guint         *out_position,
+                                                       GError       **error);
+void                saoma_store_sum_amount_async (SaomaStore             *self,
+                                                  const SaomaStoreFilter *filter,
+                                                  SaomaAttemptState       state,
+                                                  GCancellable           *cancellable,
+                                                  GAsyncReadyCallback     callback,
+                                                  gpointer                user_data);
+gboolean            saoma_store_sum_amount_finish (SaomaStore    *self,
+                                                   GAsyncResult  *result,
+                                                   gint64        *out_sum,
+                                                   GError       **error);
 
 G_END_DECLS
