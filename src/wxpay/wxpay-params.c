@@ -15,7 +15,7 @@
 struct _WxpayParams
 {
   gatomicrefcount ref_count;
-  /* Parallel arrays keep insertion order. Most sets are small (≤ ~60), where a linear scan
+  /* Parallel arrays keep insertion order. Most sets are small (≤ ~30), where a linear scan
    * beats hashing; a decoded body may hold up to WXPAY_XML_MAX_FIELDS, and a scan per added
    * field made decoding quadratic, so past INDEX_THRESHOLD names a hash index (name → position
    * + 1) is kept beside them. */
@@ -24,7 +24,7 @@ struct _WxpayParams
   GHashTable *index;
 };
 
-#define INDEX_THRESHOLD 16
+#define INDEX_THRESHOLD 32
 
 G_DEFINE_BOXED_TYPE (WxpayParams, wxpay_params, wxpay_params_ref, wxpay_params_unref)
 

@@ -248,6 +248,13 @@ typedef struct
   const char    *failure; /* set once, with the parser stopped */
 } Decoder;
 
+/* Callbacks receive the parser context (its default user data); the decode is its _private. */
+static Decoder *
+decoder_of (void *ctx)
+{
+  return ((xmlParserCtxt *)ctx)->_private;
+}
+
 static void
 decoder_fail (Decoder    *self,
               const char *message)
@@ -281,7 +288,7 @@ sax_start_element (void           *ctx,
                    int             nb_defaulted,
                    const xmlChar **attributes)
 {
-  Decoder *self = ctx;
+  Decoder *self = decoder_of (ctx);
 
   if (self->failure != NULL)
     return;
@@ -317,7 +324,7 @@ sax_end_element (void          *ctx,
                  const xmlChar *prefix,
                  const xmlChar *uri)
 {
-  Decoder *self = ctx;
+  Decoder *self = decoder_of (ctx);
 
   if (self->failure != NULL)
     return;
@@ -334,7 +341,7 @@ sax_characters (void          *ctx,
                 const xmlChar *text,
                 int            len)
 {
-  Decoder *self = ctx;
+  Decoder *self = decoder_of (ctx);
 
   if (self->failure != NULL)
     return;
@@ -352,7 +359,7 @@ static void
 sax_error (void        *ctx,
            xmlError    *err)
 {
-  Decoder *self = ctx;
+  Decoder *self = decoder_of (ctx);
 
   if (err != NULL && err->level >= XML_ERR_ERROR)
     decoder_fail (self, "XML body is not well-formed");
@@ -364,7 +371,7 @@ sax_refuse_subset (void          *ctx,
                    const xmlChar *external_id,
                    const xmlChar *system_id)
 {
-  decoder_fail (ctx, "XML body has a DTD");
+  decoder_fail (decoder_of (ctx), "XML body has a DTD");
 }
 
 static void
@@ -372,14 +379,14 @@ sax_refuse_pi (void          *ctx,
                const xmlChar *target,
                const xmlChar *data)
 {
-  decoder_fail (ctx, "Processing instruction in the XML body");
+  decoder_fail (decoder_of (ctx), "Processing instruction in the XML body");
 }
 
 static void
 sax_refuse_reference (void          *ctx,
                       const xmlChar *name)
 {
-  decoder_fail (ctx, "Entity reference in the XML body");
+  decoder_fail (decoder_of (ctx), "Entity reference in the XML body");
 }
 
 /* No entity exists but the five predefined ones, which libxml2 resolves before asking. */
@@ -398,7 +405,59 @@ sax_refuse_entity_decl (void          *ctx,
                         const xmlChar *system_id,
                         xmlChar       *content)
 {
-  decoder_fail (ctx, "XML body declares an entity");
+  decoder_fail (decoder_of (ctx), "XML body declares an entity");
+}
+
+static const xmlSAXHandler decoder_sax;
+
+static void
+free_parser (gpointer data)
+{
+  xmlFreeParserCtxt (data);
+}
+
+/* One parser context per thread, reused: creating one (its dictionary, stacks and input
+ * buffers) cost as much as parsing a typical body. */
+static GPrivate thread_ctxt = G_PRIVATE_INIT (free_parser);
+
+/* Interned names survive between bodies; hostile bodies full of fresh names would grow the
+ * dictionary without bound, so past this many the context is replaced. */
+#define MAX_DICT_NAMES 4096
+
+static xmlParserCtxt *
+thread_parser (void)
+{
+  xmlParserCtxt *ctxt = g_private_get (&thread_ctxt);
+
+  if (ctxt != NULL)
+    {
+      /* Taken while in use, so that a (theoretical) nested decode gets its own. */
+      g_private_set (&thread_ctxt, NULL);
+      return ctxt;
+    }
+
+  init_libxml_once ();
+  ctxt = xmlNewParserCtxt ();
+  if (ctxt == NULL)
+    g_error ("Out of memory creating an XML parser");
+  /* The context owns its handler block: ours is copied in (no tree, no entity table). */
+  memcpy (ctxt->sax, &decoder_sax, sizeof decoder_sax);
+  ctxt->userData = ctxt;
+
+  return ctxt;
+}
+
+static void
+release_parser (xmlParserCtxt *ctxt)
+{
+  if (g_private_get (&thread_ctxt) != NULL ||
+      (ctxt->dict != NULL && xmlDictSize (ctxt->dict) > MAX_DICT_NAMES))
+    {
+      xmlFreeParserCtxt (ctxt);
+      return;
+    }
+
+  g_private_set (&thread_ctxt, ctxt);
 }
 
 static const xmlSAXHandler decoder_sax = {
@@ -413,6 +472,7 @@ static const xmlSAXHandler decoder_sax = {
   .ignorableWhitespace = sax_characters,
   .processingInstruction = sax_refuse_pi,
   .initialized = XML_SAX2_MAGIC,
+  .serror = sax_error,
   .startElementNs = sax_start_element,
   .endElementNs = sax_end_element,
 };
@@ -439,6 +499,7 @@ wxpay_xml_decode_root (const char *data,
   g_autoptr(GString) value = NULL;
   Decoder decoder = { 0 };
   xmlParserCtxt *ctxt;
+  xmlDoc *doc;
   gboolean well_formed;
 
   g_return_val_if_fail (root_name != NULL, NULL);
@@ -457,40 +518,28 @@ wxpay_xml_decode_root (const char *data,
   if (!prelex (data, length, error))
     return NULL;
 
-  init_libxml_once ();
-
-  ctxt = xmlCreateMemoryParserCtxt (data, (int)length);
-  if (ctxt == NULL)
-    return set_malformed (error, "XML body is not well-formed"), NULL;
-
+  ctxt = thread_parser ();
   params = wxpay_params_new ();
   value = g_string_sized_new (128);
   decoder.ctxt = ctxt;
   decoder.root_name = root_name;
   decoder.params = params;
   decoder.value = value;
+  ctxt->_private = &decoder;
 
-  /* The context owns its handler block: ours is copied in, with the callbacks above only (no
-   * tree, no entity table). No XML_PARSE_NOENT (no entity substitution), no
-   * DTDLOAD/DTDATTR/DTDVALID, no network. The text is UTF-8 (checked above) whatever an
-   * encoding declaration says: IGNORE_ENC keeps libxml2 from switching. */
-  memcpy (ctxt->sax, &decoder_sax, sizeof decoder_sax);
-  ctxt->userData = &decoder;
-  xmlCtxtUseOptions (ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+  /* No XML_PARSE_NOENT (no entity substitution), no DTDLOAD/DTDATTR/DTDVALID, no network. The
+   * text is UTF-8 (checked above) whatever an encoding declaration says: IGNORE_ENC keeps
+   * libxml2 from switching, and naming no encoding keeps it from routing every byte through
+   * a UTF-8 to UTF-8 converter. The context is reset first: nothing of the previous body
+   * survives but interned names. */
+  doc = xmlCtxtReadMemory (ctxt, data, (int)length, NULL, NULL,
+                           XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
                            XML_PARSE_IGNORE_ENC);
-  /* Errors go to sax_error only: a hostile body must not fill the log. */
-  ctxt->sax->serror = sax_error;
-  ctxt->sax->error = NULL;
-  ctxt->sax->warning = NULL;
-  ctxt->vctxt.error = NULL;
-  ctxt->vctxt.warning = NULL;
-
-  xmlParseDocument (ctxt);
+  g_assert (doc == NULL); /* no startDocument handler: no tree */
+  ctxt->_private = NULL;
+  /* xmlCtxtReadMemory() clears these on the next call only. */
   well_formed = ctxt->wellFormed && ctxt->nsWellFormed;
-  if (ctxt->myDoc != NULL)
-    xmlFreeDoc (ctxt->myDoc);
-  ctxt->myDoc = NULL;
-  xmlFreeParserCtxt (ctxt);
+  release_parser (ctxt);
 
   if (decoder.failure != NULL)
     return set_malformed (error, decoder.failure), NULL;
