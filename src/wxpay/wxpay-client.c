@@ -784,6 +784,43 @@ send_and_read_cb (GObject      *object,
     }
 }
 
+/* Plain HTTP carries the signed fields, the answers and (for a simulator) the outcome of
+ * payments in the clear: it is allowed to loopback only (wxpay-sim, tests), where nothing
+ * leaves the machine. Everything else must be HTTPS. */
+static gboolean
+base_uri_allowed (const char  *uri,
+                  GError     **error)
+{
+  g_autoptr(GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GInetAddress) address = NULL;
+  const char *scheme;
+  const char *host;
+
+  if (parsed == NULL || g_uri_get_host (parsed) == NULL)
+    {
+      g_set_error (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG, "Invalid gateway URI “%s”", uri);
+      return FALSE;
+    }
+
+  scheme = g_uri_get_scheme (parsed);
+  host = g_uri_get_host (parsed);
+  if (g_ascii_strcasecmp (scheme, "https") == 0)
+    return TRUE;
+
+  if (g_ascii_strcasecmp (scheme, "http") == 0)
+    {
+      if (g_ascii_strcasecmp (host, "localhost") == 0)
+        return TRUE;
+      address = g_inet_address_new_from_string (host);
+      if (address != NULL && g_inet_address_get_is_loopback (address))
+        return TRUE;
+    }
+
+  g_set_error (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG,
+               "The gateway “%s” must use https:// (plain http:// is for loopback only)", uri);
+  return FALSE;
+}
+
 static void
 send_request (GTask      *task,
               const char *base_uri)
@@ -793,6 +830,14 @@ send_request (GTask      *task,
   g_autoptr(SoupMessage) msg = NULL;
   g_autofree char *uri = NULL;
   gsize base_len = strlen (base_uri);
+  GError *error = NULL;
+
+  if (!base_uri_allowed (base_uri, &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
 
   /* Tolerate a trailing slash in the configured base URI. */
   if (base_len > 0 && base_uri[base_len - 1] == '/')
