@@ -9,6 +9,7 @@
 #ifdef HAVE_SAOMA_CLI
 # include "core/saoma-cli.h"
 #endif
+#include "core/saoma-secure.h"
 #include "saoma-application.h"
 #include "saoma-report-cli.h"
 
@@ -36,6 +37,12 @@ int
 main (int   argc,
       char *argv[])
 {
+  g_autoptr(GError) error = NULL;
+
+  /* Before anything can load the API key or the PIN: no core file, no ptrace by others. */
+  if (!saoma_secure_process_init (&error))
+    g_warning ("%s", error->message);
+
   if (g_getenv ("SAOMA_BENCH") != NULL)
     g_printerr ("SAOMA_STAGE main %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
   setlocale (LC_ALL, "");

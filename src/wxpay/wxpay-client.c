@@ -86,7 +86,7 @@ secure_free (char *str)
 {
   if (str != NULL)
     {
-      memset (str, 0, strlen (str));
+      explicit_bzero (str, strlen (str));
       g_free (str);
     }
 }
@@ -1088,10 +1088,10 @@ certificate_has_key (GTlsCertificate *cert)
   g_object_get (cert, "private-key-pem", &key_pem, "private-key", &key_der, NULL);
   has_key = key_pem != NULL || key_der != NULL;
   if (key_pem != NULL)
-    memset (key_pem, 0, strlen (key_pem));
+    explicit_bzero (key_pem, strlen (key_pem));
   if (key_der != NULL)
     {
-      memset (key_der->data, 0, key_der->len);
+      explicit_bzero (key_der->data, key_der->len);
       g_byte_array_unref (key_der);
     }
 

@@ -116,7 +116,7 @@ wxpay_params_unref (WxpayParams *self)
       for (guint i = 0; i < self->values->len; i++)
         {
           char *v = g_ptr_array_index (self->values, i);
-          memset (v, 0, strlen (v));
+          explicit_bzero (v, strlen (v));
         }
       g_ptr_array_unref (self->values);
       g_free (self);
