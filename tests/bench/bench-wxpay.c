@@ -266,6 +266,69 @@ bench_round_trip (void)
            "wechatpy: not installable (skipped)\t-\t≥ 10×\n", saoma_text);
 }
 
+/* The decode time of hostile bodies of the size limit (the shapes that were quadratic: many
+ * fields, a comment full of "--", an unterminated CDATA section; and a valid body of
+ * many character references): the median of 5 decodes of each, and the worst of those. */
+static void
+bench_hostile_bodies (void)
+{
+  static const char * const names[] = {
+    "many fields", "comment of dashes", "unterminated CDATA", "character references",
+  };
+  double worst = 0;
+  const char *worst_name = NULL;
+
+  for (guint b = 0; b < G_N_ELEMENTS (names); b++)
+    {
+      g_autoptr(GString) doc = g_string_new ("<xml>");
+      double times[5];
+
+      switch (b)
+        {
+        case 0:
+          for (guint i = 0; doc->len + 32 < WXPAY_XML_MAX_SIZE; i++)
+            g_string_append_printf (doc, "<f%u/>", i);
+          break;
+        case 1:
+          g_string_append (doc, "<!--");
+          while (doc->len + 16 < WXPAY_XML_MAX_SIZE)
+            g_string_append (doc, "--");
+          g_string_append (doc, "-->");
+          break;
+        case 2:
+          g_string_append (doc, "<a><![CDATA[");
+          while (doc->len + 16 < WXPAY_XML_MAX_SIZE)
+            g_string_append (doc, "]]");
+          break;
+        default:
+          g_string_append (doc, "<a>");
+          while (doc->len + 32 < WXPAY_XML_MAX_SIZE)
+            g_string_append (doc, "&#20013;&lt;");
+          g_string_append (doc, "</a>");
+          break;
+        }
+      g_string_append (doc, "</xml>");
+
+      for (guint r = 0; r < G_N_ELEMENTS (times); r++)
+        {
+          gint64 start = g_get_monotonic_time ();
+          g_autoptr(WxpayParams) p = wxpay_xml_decode (doc->str, doc->len, NULL);
+
+          times[r] = (g_get_monotonic_time () - start) / 1000.0;
+        }
+      qsort (times, G_N_ELEMENTS (times), sizeof times[0], compare_double);
+      printf ("hostile 1 MiB body (%s): %.1f ms (median of 5)\n", names[b], times[2]);
+      if (times[2] > worst)
+        {
+          worst = times[2];
+          worst_name = names[b];
+        }
+    }
+
+  printf ("TABLE\tdecode of the worst 1 MiB hostile XML body (%s)\t%.1f ms\t-\t-\t< 50 ms\n",
+          worst_name, worst);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -286,6 +349,7 @@ main (int   argc,
   bench ("XML encode+decode (unifiedorder response)", xml_round_trip, resp);
   bench ("XML decode+verify MD5 (unifiedorder response)", decode_verify_response, resp_xml);
   bench_round_trip ();
+  bench_hostile_bodies ();
 
   return 0;
 }
