@@ -87,8 +87,9 @@ wxpay_params_new (void)
   WxpayParams *self = g_new0 (WxpayParams, 1);
 
   g_atomic_ref_count_init (&self->ref_count);
-  self->names = g_ptr_array_new_with_free_func (g_free);
-  self->values = g_ptr_array_new_with_free_func (g_free);
+  /* Room for a typical request or answer (17–30 fields) without growing. */
+  self->names = g_ptr_array_new_full (32, g_free);
+  self->values = g_ptr_array_new_full (32, g_free);
 
   return self;
 }
