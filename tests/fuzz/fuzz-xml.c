@@ -66,7 +66,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(WxpayParams) params = wxpay_xml_decode_root ((const char *)data, size, roots[r],
-                                                             &error);
+                                                              &error);
 
       if (params == NULL)
         {
