@@ -22,7 +22,7 @@ parse (GBytes *bytes)
   if (bill == NULL)
     {
       if (error == NULL)
-        g_error ("bill refused without an error");
+        fuzz_fail ("bill refused without an error");
       return;
     }
 
@@ -31,13 +31,13 @@ parse (GBytes *bytes)
       const WxpayBillRow *row = g_ptr_array_index (bill->rows, i);
 
       if (__builtin_add_overflow (settlement, row->settlement_fee, &settlement))
-        g_error ("an accepted bill's amounts overflow");
+        fuzz_fail ("an accepted bill's amounts overflow");
     }
   if ((gint64)bill->rows->len != bill->summary_count)
-    g_error ("an accepted bill has %u rows under a summary of %" G_GINT64_FORMAT,
+    fuzz_fail ("an accepted bill has %u rows under a summary of %" G_GINT64_FORMAT,
              bill->rows->len, bill->summary_count);
   if (settlement != bill->summary_settlement_total)
-    g_error ("an accepted bill's rows do not add up to its summary");
+    fuzz_fail ("an accepted bill's rows do not add up to its summary");
 }
 
 int

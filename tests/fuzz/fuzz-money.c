@@ -28,15 +28,15 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       if (!saoma_money_parse (text, maxima[m], &fen, &error))
         {
           if (error == NULL || error->domain != SAOMA_MONEY_ERROR)
-            g_error ("refused without a SAOMA_MONEY_ERROR");
+            fuzz_fail ("refused without a SAOMA_MONEY_ERROR");
           continue;
         }
 
       if (fen <= 0 || fen > maxima[m])
-        g_error ("accepted %" G_GINT64_FORMAT " fen out of (0, %" G_GINT64_FORMAT "]", fen,
+        fuzz_fail ("accepted %" G_GINT64_FORMAT " fen out of (0, %" G_GINT64_FORMAT "]", fen,
                  maxima[m]);
       if (!g_utf8_validate (text, -1, NULL))
-        g_error ("accepted text that is not UTF-8");
+        fuzz_fail ("accepted text that is not UTF-8");
 
       {
         g_autofree char *plain = saoma_money_format_plain (fen);
@@ -44,9 +44,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
         gint64 again = -1;
 
         if (!saoma_money_parse (plain, maxima[m], &again, NULL) || again != fen)
-          g_error ("%s does not parse back to %" G_GINT64_FORMAT " fen", plain, fen);
+          fuzz_fail ("%s does not parse back to %" G_GINT64_FORMAT " fen", plain, fen);
         if (!saoma_money_parse (sign, maxima[m], &again, NULL) || again != fen)
-          g_error ("%s does not parse back to %" G_GINT64_FORMAT " fen", sign, fen);
+          fuzz_fail ("%s does not parse back to %" G_GINT64_FORMAT " fen", sign, fen);
       }
     }
 

@@ -25,12 +25,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
                                                            FUZZ_KEY, &error);
 
     if (p == NULL && error == NULL)
-      g_error ("payment notification refused without an error");
+      fuzz_fail ("payment notification refused without an error");
     if (p != NULL &&
         (!wxpay_verify_auto (p, FUZZ_KEY, NULL) ||
          g_strcmp0 (wxpay_params_get (p, "appid"), FUZZ_APPID) != 0 ||
          g_strcmp0 (wxpay_params_get (p, "mch_id"), FUZZ_MCH_ID) != 0))
-      g_error ("an unverified payment notification was accepted");
+      fuzz_fail ("an unverified payment notification was accepted");
   }
 
   {
@@ -47,7 +47,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
                                                               &error);
 
         if (r == NULL && error == NULL)
-          g_error ("refund notification refused without an error");
+          fuzz_fail ("refund notification refused without an error");
       }
   }
 
