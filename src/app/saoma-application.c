@@ -7,12 +7,10 @@
 
 #include "core/saoma-checkout.h"
 #include "core/saoma-money.h"
+#include "core/saoma-wxpay2-gateway.h"
 #include "sim/wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
-#if __has_include("core/saoma-notify-listener.h")
-# include "core/saoma-notify-listener.h"
-# define HAVE_NOTIFY_LISTENER 1
-#endif
+#include "core/saoma-notify-listener.h"
 
 #include "saoma-application.h"
 #include "saoma-customer-display.h"
@@ -22,6 +20,7 @@
 #include "saoma-preferences-window.h"
 #include "saoma-reconcile-window.h"
 #include "saoma-refund-dialog.h"
+#include "saoma-settings-types.h"
 #include "saoma-window.h"
 
 struct _SaomaApplication
@@ -32,12 +31,11 @@ struct _SaomaApplication
   GCancellable     *cancellable;
   SaomaLedger      *ledger;
   SaomaCheckout    *checkout;
-  WxpayClient      *client;
+  WxpayClient      *client;    /* the v2 client the gateway wraps (composition only) */
+  SaomaGateway     *gateway;
   SaomaDemoGateway *demo_gateway;
   SaomaCustomerDisplay *customer_display;
-#ifdef HAVE_NOTIFY_LISTENER
   SaomaNotifyListener *listener;
-#endif
   char             *notify_url;
   GError           *setup_error;
   guint             reload_source;
@@ -166,7 +164,6 @@ recover_cb (GObject      *object,
   g_debug ("recovery resolved %u attempts", n);
 }
 
-#ifdef HAVE_NOTIFY_LISTENER
 static void
 start_listener (SaomaApplication *self)
 {
@@ -196,7 +193,6 @@ start_listener (SaomaApplication *self)
       self->notify_url = g_strdup (saoma_notify_listener_get_uri (self->listener));
     }
 }
-#endif
 
 static void
 maybe_create_checkout (SaomaApplication *self)
@@ -204,34 +200,29 @@ maybe_create_checkout (SaomaApplication *self)
   g_autoptr(SaomaCheckoutConfig) config = NULL;
   SaomaRefunder *refunder;
 
-  if (self->ledger == NULL || self->client == NULL)
+  if (self->ledger == NULL || self->gateway == NULL)
     return;
 
   if (self->checkout != NULL)
     {
-      saoma_checkout_set_client (self->checkout, self->client);
+      saoma_checkout_set_gateway (self->checkout, self->gateway);
       return;
     }
 
-#ifdef HAVE_NOTIFY_LISTENER
   /* The listener needs the checkout and the checkout the listener's URL: the listener takes
    * its checkout later. */
   start_listener (self);
-#endif
 
   config = create_config (self);
-  self->checkout = saoma_checkout_new (self->client, self->ledger, saoma_clock_get_default (),
+  self->checkout = saoma_checkout_new (self->gateway, self->ledger, saoma_clock_get_default (),
                                        config);
-#ifdef HAVE_NOTIFY_LISTENER
   if (self->listener != NULL)
     saoma_notify_listener_set_checkout (self->listener, self->checkout);
-#endif
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHECKOUT]);
 
   saoma_checkout_recover_async (self->checkout, self->cancellable, recover_cb, NULL);
   /* Refunds left unfinished by the last run are followed to their end too. */
   refunder = saoma_refund_dialog_ensure_refunder (self);
-#ifdef HAVE_NOTIFY_LISTENER
   /* Refund notifications (§10) reach the same listener; in demo mode the simulator is told
    * where through each refund's notify_url. */
   if (self->listener != NULL && refunder != NULL)
@@ -241,9 +232,6 @@ maybe_create_checkout (SaomaApplication *self)
         saoma_refunder_set_notify_url (refunder,
                                        saoma_notify_listener_get_refund_uri (self->listener));
     }
-#else
-  (void) refunder;
-#endif
 }
 
 static void
@@ -252,6 +240,9 @@ set_client (SaomaApplication *self,
 {
   if (!g_set_object (&self->client, client))
     return;
+
+  g_clear_object (&self->gateway);
+  self->gateway = SAOMA_GATEWAY (saoma_wxpay2_gateway_new (client));
 
   if (g_getenv ("SAOMA_DEBUG_PRINT_SIM_URL") != NULL && self->demo)
     {
@@ -329,11 +320,11 @@ create_merchant_client (SaomaApplication *self,
   g_autofree char *appid = g_settings_get_string (self->settings, "appid");
   g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
   g_autofree char *custom = g_settings_get_string (self->settings, "custom-gateway-url");
-  int mode = g_settings_get_enum (self->settings, "gateway-mode");
-  int sign_type = g_settings_get_enum (self->settings, "sign-type");
+  SaomaGatewayMode mode = g_settings_get_enum (self->settings, "gateway-mode");
+  WxpaySignType sign_type = g_settings_get_enum (self->settings, "sign-type");
   WxpayClient *client;
 
-  if (mode == 2 && custom[0] != '\0')
+  if (mode == SAOMA_GATEWAY_MODE_CUSTOM && custom[0] != '\0')
     {
       client = wxpay_client_new (custom, appid, mch_id, api_key);
     }
@@ -393,12 +384,12 @@ resolve_gateway (SaomaApplication *self)
 {
   g_autofree char *appid = g_settings_get_string (self->settings, "appid");
   g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
-  int mode = g_settings_get_enum (self->settings, "gateway-mode");
+  SaomaGatewayMode mode = g_settings_get_enum (self->settings, "gateway-mode");
   LookupData *data;
 
   self->gateway_generation++;
 
-  if (mode == 0 || appid[0] == '\0' || mch_id[0] == '\0')
+  if (mode == SAOMA_GATEWAY_MODE_DEMO || appid[0] == '\0' || mch_id[0] == '\0')
     {
       use_demo_gateway (self);
       return;
@@ -694,11 +685,9 @@ saoma_application_shutdown (GApplication *application)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->reload_source, g_source_remove);
-#ifdef HAVE_NOTIFY_LISTENER
   if (self->listener != NULL)
     saoma_notify_listener_shutdown (self->listener);
   g_clear_object (&self->listener);
-#endif
   if (self->demo_gateway != NULL)
     saoma_demo_gateway_stop (self->demo_gateway);
   if (self->customer_display != NULL)
@@ -714,10 +703,9 @@ saoma_application_dispose (GObject *object)
   SaomaApplication *self = (SaomaApplication *) object;
 
   g_clear_handle_id (&self->reload_source, g_source_remove);
-#ifdef HAVE_NOTIFY_LISTENER
   g_clear_object (&self->listener);
-#endif
   g_clear_object (&self->checkout);
+  g_clear_object (&self->gateway);
   g_clear_object (&self->client);
   g_clear_object (&self->demo_gateway);
   g_clear_object (&self->ledger);

@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "saoma-customer-display-preferences.h"
+#include "saoma-settings-types.h"
 
 struct _SaomaCustomerDisplayPreferences
 {
@@ -32,18 +33,22 @@ struct _SaomaCustomerDisplayPreferences
 G_DEFINE_FINAL_TYPE (SaomaCustomerDisplayPreferences, saoma_customer_display_preferences,
                      ADW_TYPE_PREFERENCES_GROUP)
 
-/* Rows of single_row, in the order of the .ui. */
-static const char * const single_monitor_nicks[] = { "hidden", "window" };
+/* Rows of single_row, in the order of the .ui (not the enum's). */
+static const SaomaSingleMonitor single_monitor_rows[] = {
+  SAOMA_SINGLE_MONITOR_HIDDEN,
+  SAOMA_SINGLE_MONITOR_WINDOW,
+};
 
 static gboolean
 single_get_mapping (GValue   *value,
                     GVariant *variant,
                     gpointer  user_data)
 {
-  const char *nick = g_variant_get_string (variant, NULL);
+  g_autoptr(GEnumClass) klass = g_type_class_ref (SAOMA_TYPE_SINGLE_MONITOR);
+  GEnumValue *chosen = g_enum_get_value_by_nick (klass, g_variant_get_string (variant, NULL));
 
-  for (guint i = 0; i < G_N_ELEMENTS (single_monitor_nicks); i++)
-    if (g_str_equal (nick, single_monitor_nicks[i]))
+  for (guint i = 0; chosen != NULL && i < G_N_ELEMENTS (single_monitor_rows); i++)
+    if (single_monitor_rows[i] == (SaomaSingleMonitor) chosen->value)
       {
         g_value_set_uint (value, i);
         return TRUE;
@@ -57,12 +62,13 @@ single_set_mapping (const GValue       *value,
                     const GVariantType *expected_type,
                     gpointer            user_data)
 {
+  g_autoptr(GEnumClass) klass = g_type_class_ref (SAOMA_TYPE_SINGLE_MONITOR);
   guint i = g_value_get_uint (value);
 
-  if (i >= G_N_ELEMENTS (single_monitor_nicks))
+  if (i >= G_N_ELEMENTS (single_monitor_rows))
     return NULL;
 
-  return g_variant_new_string (single_monitor_nicks[i]);
+  return g_variant_new_string (g_enum_get_value (klass, single_monitor_rows[i])->value_nick);
 }
 
 static char *

@@ -16,15 +16,10 @@
 
 #include "saoma-customer-display.h"
 #include "saoma-qr-view.h"
+#include "saoma-settings-types.h"
 
 #define SAMPLE_AMOUNT   888
 #define SAMPLE_CODE_URL "weixin://wxpay/bizpayurl?pr=SAMPLE"
-
-/* Matches the schema's io.github.saoma.Cashier.SingleMonitor. */
-enum {
-  SINGLE_MONITOR_WINDOW,
-  SINGLE_MONITOR_HIDDEN,
-};
 
 /* A customer-facing message: the English source (translated for the UI language) and the
  * Chinese, so the bilingual mode can add "the other language" under whichever is shown. */
@@ -36,6 +31,9 @@ typedef struct {
 static const Phrase welcome_phrase = { N_("Welcome"), "欢迎光临" };
 static const Phrase scan_phrase = { N_("Scan with WeChat to pay"), "请使用微信扫一扫" };
 static const Phrase checking_phrase = { N_("Confirming your payment…"), "正在确认您的付款…" };
+static const Phrase password_phrase = {
+  N_("Enter your payment password on your phone"), "请在手机上输入支付密码"
+};
 static const Phrase thanks_phrase = { N_("Thank you!"), "谢谢惠顾！" };
 static const Phrase expired_phrase = { N_("This code has expired"), "二维码已过期" };
 static const Phrase cancelled_phrase = { N_("Payment cancelled"), "付款已取消" };
@@ -152,21 +150,12 @@ set_phrase (SaomaCustomerDisplay *self,
   gtk_widget_set_visible (GTK_WIDGET (secondary), other != NULL);
 }
 
-static gboolean
-state_is_charging (SaomaCheckoutState state)
+/* What is shown follows the engine's one "phase" (the cashier window follows the same one),
+ * never this window's own reading of state + busy. */
+static SaomaCheckoutPhase
+get_phase (SaomaCustomerDisplay *self)
 {
-  return state == SAOMA_CHECKOUT_CREATED ||
-         state == SAOMA_CHECKOUT_SUBMITTED ||
-         state == SAOMA_CHECKOUT_WAITING;
-}
-
-static gboolean
-state_shows_result (SaomaCheckoutState state)
-{
-  return state == SAOMA_CHECKOUT_PAID ||
-         state == SAOMA_CHECKOUT_CLOSING ||
-         state == SAOMA_CHECKOUT_CLOSED ||
-         state == SAOMA_CHECKOUT_FAILED;
+  return self->checkout ? saoma_checkout_get_phase (self->checkout) : SAOMA_CHECKOUT_PHASE_IDLE;
 }
 
 /* Fits the amount into the column beside the code: large, but never wider than the room. */
@@ -274,28 +263,26 @@ show_charging (SaomaCustomerDisplay *self,
 static void
 update (SaomaCustomerDisplay *self)
 {
-  SaomaCheckoutState state = SAOMA_CHECKOUT_NONE;
+  SaomaCheckoutPhase phase = get_phase (self);
   const char *out_trade_no = NULL;
   const char *page = "idle";
   g_autofree char *store_name = g_settings_get_string (self->settings, "store-name");
   g_autofree char *paid_text = NULL;
   gboolean charging_shown = FALSE;
+  const Phrase *checking = NULL;
 
   g_strstrip (store_name);
 
   if (self->checkout != NULL)
-    {
-      state = saoma_checkout_get_state (self->checkout);
-      out_trade_no = saoma_checkout_get_out_trade_no (self->checkout);
-    }
+    out_trade_no = saoma_checkout_get_out_trade_no (self->checkout);
 
   /* A real sale always wins over the sample. */
-  if (self->sample && (state_is_charging (state) || state == SAOMA_CHECKOUT_UNKNOWN))
+  if (self->sample && saoma_checkout_phase_is_active (phase))
     end_sample (self);
 
-  if (!state_shows_result (state))
+  if (!saoma_checkout_phase_is_result (phase))
     cancel_dismiss (self);
-  if (state == SAOMA_CHECKOUT_NONE)
+  if (phase == SAOMA_CHECKOUT_PHASE_IDLE)
     g_clear_pointer (&self->dismissed_trade_no, g_free);
 
   set_label (self->idle_store_label, store_name);
@@ -315,76 +302,75 @@ update (SaomaCustomerDisplay *self)
       show_charging (self, SAMPLE_AMOUNT, SAMPLE_CODE_URL, (int) MAX (left, 0),
                      (int) self->sample_seconds);
     }
-  else if (state_shows_result (state) && out_trade_no != NULL &&
+  else if (saoma_checkout_phase_is_result (phase) && out_trade_no != NULL &&
            g_strcmp0 (out_trade_no, self->dismissed_trade_no) == 0)
     {
       page = "idle";
     }
   else
     {
-      switch (state)
+      switch (phase)
         {
-        case SAOMA_CHECKOUT_CREATED:
-        case SAOMA_CHECKOUT_SUBMITTED:
-        case SAOMA_CHECKOUT_WAITING:
+        case SAOMA_CHECKOUT_PHASE_PREPARING:
+        case SAOMA_CHECKOUT_PHASE_SHOW_QR:
           {
             int validity = 0;
 
             g_object_get (self->checkout, "validity", &validity, NULL);
             page = "charging";
             charging_shown = TRUE;
+            /* While preparing there is no code yet: the spinner holds its place. */
             show_charging (self,
                            saoma_checkout_get_amount (self->checkout),
-                           saoma_checkout_get_code_url (self->checkout),
+                           phase == SAOMA_CHECKOUT_PHASE_SHOW_QR
+                             ? saoma_checkout_get_code_url (self->checkout) : NULL,
                            saoma_checkout_get_seconds_left (self->checkout),
                            validity);
           }
           break;
 
-        case SAOMA_CHECKOUT_UNKNOWN:
+        case SAOMA_CHECKOUT_PHASE_AWAITING_PASSWORD:
           page = "checking";
+          checking = &password_phrase;
           break;
 
-        case SAOMA_CHECKOUT_PAID:
+        case SAOMA_CHECKOUT_PHASE_CHECKING:
+          page = "checking";
+          checking = &checking_phrase;
+          break;
+
+        case SAOMA_CHECKOUT_PHASE_PAID:
+        case SAOMA_CHECKOUT_PHASE_PAID_LATE:
           page = "paid";
           paid_text = saoma_money_format (saoma_checkout_get_amount (self->checkout));
           schedule_dismiss (self, out_trade_no);
           break;
 
-        case SAOMA_CHECKOUT_CLOSING:
-        case SAOMA_CHECKOUT_CLOSED:
-        case SAOMA_CHECKOUT_FAILED:
+        case SAOMA_CHECKOUT_PHASE_EXPIRED:
+        case SAOMA_CHECKOUT_PHASE_CANCELLED:
+        case SAOMA_CHECKOUT_PHASE_FAILED:
           {
             const Phrase *phrase = &failed_phrase;
+            const char *icon = "dialog-warning-symbolic";
 
-            if (state != SAOMA_CHECKOUT_FAILED)
+            if (phase == SAOMA_CHECKOUT_PHASE_EXPIRED)
               {
-                switch (saoma_checkout_get_close_reason (self->checkout))
-                  {
-                  case SAOMA_CLOSE_REASON_EXPIRED:
-                    phrase = &expired_phrase;
-                    break;
-
-                  case SAOMA_CLOSE_REASON_CANCELLED:
-                  case SAOMA_CLOSE_REASON_NONE:
-                  default:
-                    phrase = &cancelled_phrase;
-                    break;
-                  }
+                phrase = &expired_phrase;
+                icon = "alarm-symbolic";
+              }
+            else if (phase == SAOMA_CHECKOUT_PHASE_CANCELLED)
+              {
+                phrase = &cancelled_phrase;
+                icon = "window-close-symbolic";
               }
             page = "ended";
             set_phrase (self, self->ended_title, self->ended_secondary, phrase);
-            if (phrase == &expired_phrase)
-              gtk_image_set_from_icon_name (self->ended_icon, "alarm-symbolic");
-            else if (phrase == &cancelled_phrase)
-              gtk_image_set_from_icon_name (self->ended_icon, "window-close-symbolic");
-            else
-              gtk_image_set_from_icon_name (self->ended_icon, "dialog-warning-symbolic");
+            gtk_image_set_from_icon_name (self->ended_icon, icon);
             schedule_dismiss (self, out_trade_no);
           }
           break;
 
-        case SAOMA_CHECKOUT_NONE:
+        case SAOMA_CHECKOUT_PHASE_IDLE:
         default:
           page = "idle";
           break;
@@ -405,8 +391,8 @@ update (SaomaCustomerDisplay *self)
   else
     set_phrase (self, self->paid_thanks, self->paid_secondary, NULL);
 
-  if (g_str_equal (page, "checking"))
-    set_phrase (self, self->checking_label, self->checking_secondary, &checking_phrase);
+  if (checking != NULL)
+    set_phrase (self, self->checking_label, self->checking_secondary, checking);
   gtk_spinner_set_spinning (self->checking_spinner, g_str_equal (page, "checking"));
 
   if (!g_str_equal (page, "ended"))
@@ -705,7 +691,7 @@ place (SaomaCustomerDisplay *self)
 
   if (!self->sample &&
       g_settings_get_enum (self->settings, "customer-display-single-monitor") ==
-      SINGLE_MONITOR_HIDDEN)
+      SAOMA_SINGLE_MONITOR_HIDDEN)
     {
       gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
       return;
@@ -1271,14 +1257,11 @@ gboolean
 saoma_customer_display_show_sample (SaomaCustomerDisplay *self,
                                     guint                 seconds)
 {
-  SaomaCheckoutState state = SAOMA_CHECKOUT_NONE;
-
   g_return_val_if_fail (SAOMA_IS_CUSTOMER_DISPLAY (self), FALSE);
   g_return_val_if_fail (seconds > 0, FALSE);
 
-  if (self->checkout != NULL)
-    state = saoma_checkout_get_state (self->checkout);
-  if (state_is_charging (state) || state == SAOMA_CHECKOUT_UNKNOWN)
+  /* Never over a real sale. */
+  if (saoma_checkout_phase_is_active (get_phase (self)))
     return FALSE;
 
   end_sample (self);

@@ -6,91 +6,82 @@
 #include <glib/gi18n.h>
 
 #include "core/saoma-checkout.h"
+#include "core/saoma-gateway.h"
 #include "core/saoma-money.h"
 #include "ledger/saoma-ledger.h"
-#include "wxpay/wxpay.h"
 
 #include "saoma-messages.h"
 
 static char *
-describe_wxpay_error (const GError *error)
+describe_gateway_error (const GError *error)
 {
-  switch ((WxpayError) error->code)
+  switch ((SaomaGatewayError) error->code)
     {
-    case WXPAY_ERROR_CONFIG:
+    case SAOMA_GATEWAY_ERROR_CONFIG:
       return g_strdup (_("The merchant settings are incomplete. Check the appid, merchant number and API key in Preferences."));
-    case WXPAY_ERROR_CONNECT:
+    case SAOMA_GATEWAY_ERROR_NO_CERTIFICATE:
+      return g_strdup (_("Refunds need the merchant client certificate (apiclient_cert). "
+                         "Choose it in Preferences."));
+    case SAOMA_GATEWAY_ERROR_CONNECT:
       return g_strdup (_("Cannot reach WeChat Pay. Check the network connection; no money was taken."));
-    case WXPAY_ERROR_TIMEOUT:
-    case WXPAY_ERROR_CONNECTION_LOST:
-    case WXPAY_ERROR_HTTP_SERVER:
-    case WXPAY_ERROR_SYSTEMERROR:
-    case WXPAY_ERROR_BANKERROR:
-    case WXPAY_ERROR_UNKNOWN_ERR_CODE:
+    case SAOMA_GATEWAY_ERROR_TIMEOUT:
+    case SAOMA_GATEWAY_ERROR_CONNECTION_LOST:
+    case SAOMA_GATEWAY_ERROR_SERVER:
+    case SAOMA_GATEWAY_ERROR_SYSTEM_ERROR:
+    case SAOMA_GATEWAY_ERROR_UNKNOWN_ANSWER:
       return g_strdup (_("WeChat Pay did not answer clearly. Saoma is checking whether the payment went through — do not charge again."));
-    case WXPAY_ERROR_MALFORMED_RESPONSE:
-    case WXPAY_ERROR_BAD_SIGNATURE:
-    case WXPAY_ERROR_MISMATCH:
-    case WXPAY_ERROR_MALFORMED_XML:
+    case SAOMA_GATEWAY_ERROR_BAD_ANSWER:
+    case SAOMA_GATEWAY_ERROR_BAD_SIGNATURE:
+    case SAOMA_GATEWAY_ERROR_MISMATCH:
+    case SAOMA_GATEWAY_ERROR_INVALID_NOTIFICATION:
       return g_strdup (_("WeChat Pay’s answer could not be verified, so it was not trusted. Saoma keeps checking."));
-    case WXPAY_ERROR_USERPAYING:
+    case SAOMA_GATEWAY_ERROR_USER_PAYING:
       return g_strdup (_("The customer is still confirming the payment on their phone."));
-    case WXPAY_ERROR_SIGNERROR:
-    case WXPAY_ERROR_RETURN_FAIL:
+    case SAOMA_GATEWAY_ERROR_REFUSED:
       return g_strdup (_("WeChat Pay refused the request. The API key or the signature type in Preferences is probably wrong."));
-    case WXPAY_ERROR_APPID_NOT_EXIST:
+    case SAOMA_GATEWAY_ERROR_APPID_UNKNOWN:
       return g_strdup (_("WeChat Pay does not know this appid. Check it in Preferences."));
-    case WXPAY_ERROR_MCHID_NOT_EXIST:
+    case SAOMA_GATEWAY_ERROR_MCH_ID_UNKNOWN:
       return g_strdup (_("WeChat Pay does not know this merchant number. Check it in Preferences."));
-    case WXPAY_ERROR_APPID_MCHID_NOT_MATCH:
+    case SAOMA_GATEWAY_ERROR_APPID_MCH_ID_MISMATCH:
       return g_strdup (_("The appid and the merchant number do not belong together. Check them in Preferences."));
-    case WXPAY_ERROR_NOAUTH:
+    case SAOMA_GATEWAY_ERROR_NOT_AUTHORIZED:
       return g_strdup (_("This merchant account is not allowed to take QR code payments. Contact WeChat Pay."));
-    case WXPAY_ERROR_NOTENOUGH:
+    case SAOMA_GATEWAY_ERROR_NOT_ENOUGH:
       return g_strdup (_("The customer’s balance is not enough. Ask them to pay another way."));
-    case WXPAY_ERROR_ORDERPAID:
+    case SAOMA_GATEWAY_ERROR_ORDER_PAID:
       return g_strdup (_("This order is already paid."));
-    case WXPAY_ERROR_ORDERCLOSED:
+    case SAOMA_GATEWAY_ERROR_ORDER_CLOSED:
       return g_strdup (_("This order is already closed."));
-    case WXPAY_ERROR_ORDERNOTEXIST:
+    case SAOMA_GATEWAY_ERROR_ORDER_NOT_EXIST:
       return g_strdup (_("WeChat Pay has no such order."));
-    case WXPAY_ERROR_OUT_TRADE_NO_USED:
-    case WXPAY_ERROR_INVALID_REQUEST:
+    case SAOMA_GATEWAY_ERROR_DUPLICATE_ORDER:
       return g_strdup (_("WeChat Pay refused the order number. Start the sale again."));
-    case WXPAY_ERROR_FREQUENCY_LIMITED:
-    case WXPAY_ERROR_INVALID_REQ_TOO_MUCH:
+    case SAOMA_GATEWAY_ERROR_RATE_LIMITED:
       return g_strdup (_("Too many requests to WeChat Pay. Wait a moment and try again."));
-    case WXPAY_ERROR_USER_ACCOUNT_ABNORMAL:
+    case SAOMA_GATEWAY_ERROR_ACCOUNT_ABNORMAL:
       return g_strdup (_("The customer’s WeChat account cannot pay right now. Ask them to pay another way."));
-    case WXPAY_ERROR_HTTP_CLIENT:
+    case SAOMA_GATEWAY_ERROR_HTTP_CLIENT:
       return g_strdup (_("The payment gateway address looks wrong. Check the gateway in Preferences."));
-    case WXPAY_ERROR_INVALID_ARGUMENT:
-    case WXPAY_ERROR_LACK_PARAMS:
-    case WXPAY_ERROR_PARAM_ERROR:
-    case WXPAY_ERROR_XML_FORMAT_ERROR:
-    case WXPAY_ERROR_REQUIRE_POST_METHOD:
-    case WXPAY_ERROR_POST_DATA_EMPTY:
-    case WXPAY_ERROR_NOT_UTF8:
+    case SAOMA_GATEWAY_ERROR_INVALID_ARGUMENT:
       return g_strdup (_("WeChat Pay rejected the request as malformed. Please report this problem."));
-    case WXPAY_ERROR_CANCELLED:
+    case SAOMA_GATEWAY_ERROR_CANCELLED:
       return g_strdup (_("The request was cancelled before it was sent."));
-    case WXPAY_ERROR_TRADE_STATE_ERROR:
-    case WXPAY_ERROR_TRADE_OVERDUE:
-    case WXPAY_ERROR_ORDERREVERSED:
-    case WXPAY_ERROR_ERROR:
-    case WXPAY_ERROR_INVALID_TRANSACTIONID:
-    case WXPAY_ERROR_REFUNDNOTEXIST:
-    case WXPAY_ERROR_AUTHCODEEXPIRE:
-    case WXPAY_ERROR_AUTH_CODE_ERROR:
-    case WXPAY_ERROR_AUTH_CODE_INVALID:
-    case WXPAY_ERROR_NOTSUPORTCARD:
-    case WXPAY_ERROR_BUYER_MISMATCH:
-    case WXPAY_ERROR_TRADE_ERROR:
-    case WXPAY_ERROR_REVERSE_EXPIRE:
-    case WXPAY_ERROR_BIZERR_NEED_RETRY:
-    case WXPAY_ERROR_BILL_NOT_EXIST:
-    case WXPAY_ERROR_BILL_CREATING:
-    case WXPAY_ERROR_BILL_FAILED:
+    case SAOMA_GATEWAY_ERROR_ORDER_REVERSED:
+    case SAOMA_GATEWAY_ERROR_REFUND_NOT_EXIST:
+    case SAOMA_GATEWAY_ERROR_AUTH_CODE_EXPIRED:
+    case SAOMA_GATEWAY_ERROR_AUTH_CODE_INVALID:
+    case SAOMA_GATEWAY_ERROR_CARD_NOT_SUPPORTED:
+    case SAOMA_GATEWAY_ERROR_BUYER_MISMATCH:
+    case SAOMA_GATEWAY_ERROR_REVERSE_EXPIRED:
+    case SAOMA_GATEWAY_ERROR_TRADE_ERROR:
+    case SAOMA_GATEWAY_ERROR_REJECTED:
+    case SAOMA_GATEWAY_ERROR_RETRY_SAME:
+    case SAOMA_GATEWAY_ERROR_BILL_NOT_EXIST:
+    case SAOMA_GATEWAY_ERROR_BILL_CREATING:
+    case SAOMA_GATEWAY_ERROR_BILL_FAILED:
+    case SAOMA_GATEWAY_ERROR_BILL_INVALID:
+    case SAOMA_GATEWAY_ERROR_NOT_SUPPORTED:
     default:
       return g_strdup (_("WeChat Pay could not complete the request."));
     }
@@ -101,8 +92,8 @@ saoma_messages_describe_error (const GError *error)
 {
   g_return_val_if_fail (error != NULL, NULL);
 
-  if (error->domain == WXPAY_ERROR)
-    return describe_wxpay_error (error);
+  if (error->domain == SAOMA_GATEWAY_ERROR)
+    return describe_gateway_error (error);
 
   if (error->domain == SAOMA_CHECKOUT_ERROR)
     {
@@ -148,8 +139,9 @@ saoma_messages_dup_error_detail (const GError *error)
 
   g_return_val_if_fail (error != NULL, NULL);
 
-  if (error->domain == WXPAY_ERROR)
-    code = wxpay_error_code_to_string (error->code);
+  /* The message itself starts with the protocol's code ("ORDERNOTEXIST: …"). */
+  if (error->domain == SAOMA_GATEWAY_ERROR)
+    code = saoma_gateway_error_code_to_string (error->code);
 
   if (code != NULL)
     return g_strdup_printf ("%s %d (%s): %s", g_quark_to_string (error->domain),

@@ -7,10 +7,11 @@
 
 G_BEGIN_DECLS
 
-/* A translated sentence for @error (WXPAY_ERROR, SAOMA_LEDGER_ERROR, SAOMA_MONEY_ERROR, G_IO_ERROR
+/* A translated sentence for @error (SAOMA_GATEWAY_ERROR, SAOMA_LEDGER_ERROR, SAOMA_MONEY_ERROR, G_IO_ERROR
  * …), without technical detail: that goes in saoma_messages_dup_error_detail(). */
 char       *saoma_messages_describe_error    (const GError *error);
-/* "WXPAY_ERROR 23 (ORDERNOTEXIST): <technical message>" — shown one click away. */
+/* "saoma-gateway-error-quark 17 (ORDER_NOT_EXIST): ORDERNOTEXIST: <technical message>" — shown
+ * one click away. */
 char       *saoma_messages_dup_error_detail  (const GError *error);
 /* A short translated label for a ledger state ("Paid", "Waiting for scan" …). */
 const char *saoma_messages_state_label       (SaomaAttemptState state);

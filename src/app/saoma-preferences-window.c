@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "sim/wxpay-sim-server.h"
+#include "core/saoma-wxpay2-gateway.h"
 #include "wxpay/wxpay.h"
 
 #include "saoma-customer-display-preferences.h"
@@ -13,6 +14,7 @@
 #include "saoma-messages.h"
 #include "saoma-pin-dialog.h"
 #include "saoma-preferences-window.h"
+#include "saoma-settings-types.h"
 
 struct _SaomaPreferencesWindow
 {
@@ -185,14 +187,16 @@ gateway_selected_cb (SaomaPreferencesWindow *self,
                      GParamSpec             *pspec,
                      AdwComboRow            *row)
 {
+  /* The rows are in the order of SaomaGatewayMode. */
   guint selected = adw_combo_row_get_selected (row);
 
-  if (self->settings == NULL || selected > 2)
+  if (self->settings == NULL || selected > SAOMA_GATEWAY_MODE_CUSTOM)
     return;
 
   if (g_settings_get_enum (self->settings, "gateway-mode") != (int) selected)
     g_settings_set_enum (self->settings, "gateway-mode", selected);
-  gtk_widget_set_visible (GTK_WIDGET (self->custom_url_row), selected == 2);
+  gtk_widget_set_visible (GTK_WIDGET (self->custom_url_row),
+                          selected == SAOMA_GATEWAY_MODE_CUSTOM);
 }
 
 static void
@@ -200,9 +204,10 @@ sign_type_selected_cb (SaomaPreferencesWindow *self,
                        GParamSpec             *pspec,
                        AdwComboRow            *row)
 {
+  /* The rows are in the order of WxpaySignType. */
   guint selected = adw_combo_row_get_selected (row);
 
-  if (self->settings == NULL || selected > 1)
+  if (self->settings == NULL || selected > WXPAY_SIGN_TYPE_HMAC_SHA256)
     return;
 
   if (g_settings_get_enum (self->settings, "sign-type") != (int) selected)
@@ -286,14 +291,15 @@ orderquery_cb (GObject      *object,
                gpointer      user_data)
 {
   g_autoptr(SaomaPreferencesWindow) self = user_data;
-  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(SaomaOrderStatus) answer = NULL;
   g_autoptr(GError) error = NULL;
 
-  answer = wxpay_client_orderquery_finish (WXPAY_CLIENT (object), result, &error);
+  answer = saoma_gateway_query_order_finish (SAOMA_GATEWAY (object), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
-  if (answer != NULL || g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST))
+  if (answer != NULL
+      || g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_NOT_EXIST))
     {
       /* A signed, verified "no such order": the account, the key and the signature work. */
       test_done (self, _("Connected: WeChat Pay accepted the credentials."));
@@ -314,12 +320,12 @@ run_test (SaomaPreferencesWindow *self,
           const char             *api_key)
 {
   g_autoptr(WxpayClient) client = NULL;
-  g_autoptr(WxpayParams) request = wxpay_params_new ();
+  g_autoptr(SaomaWxpay2Gateway) gateway = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *out_trade_no = wxpay_out_trade_no_new ("TEST", now);
-  int mode = g_settings_get_enum (self->settings, "gateway-mode");
+  g_autofree char *out_trade_no = NULL;
+  SaomaGatewayMode mode = g_settings_get_enum (self->settings, "gateway-mode");
 
-  if (mode == 0)
+  if (mode == SAOMA_GATEWAY_MODE_DEMO)
     {
       const char *base = saoma_application_get_demo_base_uri (self->application);
 
@@ -337,7 +343,7 @@ run_test (SaomaPreferencesWindow *self,
       g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
       g_autofree char *custom = g_settings_get_string (self->settings, "custom-gateway-url");
 
-      if (mode == 2)
+      if (mode == SAOMA_GATEWAY_MODE_CUSTOM)
         {
           if (custom[0] == '\0')
             {
@@ -355,9 +361,11 @@ run_test (SaomaPreferencesWindow *self,
                     NULL);
     }
 
-  wxpay_params_set (request, "out_trade_no", out_trade_no);
-  wxpay_client_orderquery_async (client, request, self->cancellable, orderquery_cb,
-                                 g_object_ref (self));
+  /* A query for an order that cannot exist proves the account, the key and the signature. */
+  gateway = saoma_wxpay2_gateway_new (client);
+  out_trade_no = saoma_gateway_new_out_trade_no (SAOMA_GATEWAY (gateway), "TEST", now);
+  saoma_gateway_query_order_async (SAOMA_GATEWAY (gateway), out_trade_no, self->cancellable,
+                                   orderquery_cb, g_object_ref (self));
 }
 
 static void
@@ -391,13 +399,13 @@ test_clicked_cb (SaomaPreferencesWindow *self,
   g_autofree char *appid = g_settings_get_string (self->settings, "appid");
   g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
   const char *typed_key = gtk_editable_get_text (GTK_EDITABLE (self->api_key_row));
-  int mode = g_settings_get_enum (self->settings, "gateway-mode");
+  SaomaGatewayMode mode = g_settings_get_enum (self->settings, "gateway-mode");
 
   gtk_spinner_start (self->test_spinner);
   gtk_widget_set_sensitive (GTK_WIDGET (self->test_button), FALSE);
   adw_action_row_set_subtitle (self->test_row, _("Asking WeChat Pay…"));
 
-  if (mode == 0)
+  if (mode == SAOMA_GATEWAY_MODE_DEMO)
     {
       run_test (self, NULL);
       return;
@@ -518,7 +526,8 @@ saoma_preferences_window_new (SaomaApplication *application)
 
   adw_combo_row_set_selected (self->gateway_row, g_settings_get_enum (settings, "gateway-mode"));
   gtk_widget_set_visible (GTK_WIDGET (self->custom_url_row),
-                          g_settings_get_enum (settings, "gateway-mode") == 2);
+                          g_settings_get_enum (settings, "gateway-mode") ==
+                            SAOMA_GATEWAY_MODE_CUSTOM);
   adw_combo_row_set_selected (self->sign_type_row, g_settings_get_enum (settings, "sign-type"));
 
   g_settings_bind (settings, "custom-gateway-url", self->custom_url_row, "text",
@@ -545,7 +554,7 @@ saoma_preferences_window_new (SaomaApplication *application)
   /* The manager PIN for refunds (issue 7), beside the certificate refunds need. */
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (gtk_widget_get_ancestor (
                                GTK_WIDGET (self->cert_row), ADW_TYPE_PREFERENCES_GROUP)),
-                             saoma_pin_dialog_new_preferences_row (settings));
+                             saoma_pin_dialog_new_preferences_row (application));
 
   return self;
 }

@@ -582,7 +582,7 @@ saoma_reconcile_window_compare (SaomaReconcileWindow *self)
   self->running = TRUE;
   gtk_label_set_text (self->summary_label, _("Downloading WeChat's bill…"));
   update_actions (self);
-  saoma_reconcile_run_async (saoma_checkout_get_client (checkout), ledger, &self->date,
+  saoma_reconcile_run_async (saoma_checkout_get_gateway (checkout), ledger, &self->date,
                              self->cancellable, compared_cb, g_object_ref (self));
 }
 

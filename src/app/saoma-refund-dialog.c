@@ -10,6 +10,7 @@
 
 #include "core/saoma-money.h"
 #include "core/saoma-pin.h"
+#include "core/saoma-wxpay2-gateway.h"
 #include "saoma-pin-dialog.h"
 #include "saoma-receipt.h"
 #include "saoma-refund-dialog.h"
@@ -47,57 +48,40 @@ G_DEFINE_FINAL_TYPE (SaomaRefundDialog, saoma_refund_dialog, ADW_TYPE_WINDOW)
 
 /* The refunder ------------------------------------------------------------------------- */
 
-static gboolean
-settings_has_key (GSettings  *settings,
-                  const char *key)
-{
-  g_autoptr(GSettingsSchema) schema = NULL;
-
-  g_object_get (settings, "settings-schema", &schema, NULL);
-  return schema != NULL && g_settings_schema_has_key (schema, key);
-}
-
-static GTlsCertificate *
-load_certificate (SaomaApplication *app)
+/* The merchant client certificate v2 refunds need, into @gateway's client: the one chosen in
+ * Preferences, or in demo mode a throwaway one (the simulator checks none). */
+static void
+load_certificate (SaomaApplication *app,
+                  SaomaGateway     *gateway)
 {
   GSettings *settings = saoma_application_get_settings (app);
   g_autofree char *path = g_settings_get_string (settings, "client-cert-path");
   g_autofree char *mch_id = g_settings_get_string (settings, "mch-id");
   g_autoptr(GError) error = NULL;
-  GTlsCertificate *certificate = NULL;
+
+  if (!SAOMA_IS_WXPAY2_GATEWAY (gateway))
+    return;
 
   if (path[0] != '\0')
     {
       /* apiclient_cert.p12 (password: the mch_id), or a PEM with its key, or WeChat's
        * apiclient_cert.pem beside apiclient_key.pem. */
-      certificate = wxpay_load_client_certificate (path, mch_id, &error);
-      if (certificate == NULL)
-        {
-          g_autofree char *dir = g_path_get_dirname (path);
-          g_autofree char *key = g_build_filename (dir, "apiclient_key.pem", NULL);
-
-          if (g_file_test (key, G_FILE_TEST_EXISTS))
-            {
-              g_clear_error (&error);
-              certificate = wxpay_load_client_certificate_pem (path, key, &error);
-            }
-        }
-      if (certificate == NULL)
+      if (!saoma_wxpay2_gateway_load_certificate (gateway, path, mch_id, &error))
         g_warning ("The merchant client certificate cannot be used: %s", error->message);
-      return certificate;
+      return;
     }
 
   if (saoma_application_get_demo (app))
     {
       g_autoptr(GBytes) pem = g_resources_lookup_data (DEMO_CERT_RESOURCE, 0, NULL);
+      g_autoptr(GTlsCertificate) certificate = NULL;
 
-      /* The simulator checks no client certificate; a throwaway one lets the demo refund. */
       if (pem != NULL)
         certificate = g_tls_certificate_new_from_pem (g_bytes_get_data (pem, NULL),
                                                       g_bytes_get_size (pem), NULL);
+      if (certificate != NULL)
+        saoma_wxpay2_gateway_set_certificate (gateway, certificate);
     }
-
-  return certificate;
 }
 
 static void
@@ -105,27 +89,16 @@ sync_refunder (SaomaApplication *app,
                SaomaRefunder    *refunder)
 {
   SaomaCheckout *checkout = saoma_application_get_checkout (app);
-  GSettings *settings = saoma_application_get_settings (app);
-  WxpayClient *client;
+  SaomaGateway *gateway;
 
-  if (checkout != NULL && (client = saoma_checkout_get_client (checkout)) != NULL)
+  if (checkout != NULL && (gateway = saoma_checkout_get_gateway (checkout)) != NULL)
     {
-      if (!saoma_refunder_client_has_certificate (client))
-        {
-          g_autoptr(GTlsCertificate) certificate = load_certificate (app);
-
-          if (certificate != NULL)
-            g_object_set (client, "tls-certificate", certificate, NULL);
-        }
-      saoma_refunder_set_client (refunder, client);
+      if (!saoma_gateway_has_certificate (gateway))
+        load_certificate (app, gateway);
+      saoma_refunder_set_gateway (refunder, gateway);
     }
 
-  if (settings_has_key (settings, SAOMA_PIN_SETTINGS_KEY))
-    {
-      g_autofree char *hash = g_settings_get_string (settings, SAOMA_PIN_SETTINGS_KEY);
-
-      saoma_refunder_set_pin_hash (refunder, hash);
-    }
+  saoma_refunder_set_pin_guard (refunder, saoma_pin_dialog_get_guard (app));
 }
 
 static void
@@ -176,13 +149,11 @@ saoma_refund_dialog_ensure_refunder (SaomaApplication *app)
 
   settings = saoma_application_get_settings (app);
   till = g_settings_get_string (settings, "till-id");
-  refunder = saoma_refunder_new (saoma_checkout_get_client (checkout),
+  refunder = saoma_refunder_new (saoma_checkout_get_gateway (checkout),
                                  saoma_application_get_ledger (app), NULL,
                                  till[0] != '\0' ? till : NULL);
   g_object_set_data_full (G_OBJECT (app), REFUNDER_KEY, refunder, g_object_unref);
   sync_refunder (app, refunder);
-  g_signal_connect_object (settings, "changed::" SAOMA_PIN_SETTINGS_KEY,
-                           G_CALLBACK (pin_changed_cb), app, 0);
   g_signal_connect_object (settings, "changed::client-cert-path",
                            G_CALLBACK (pin_changed_cb), app, 0);
 
@@ -264,11 +235,12 @@ refunds_loaded_cb (GObject      *source,
 
   if (self->left <= 0)
     set_status (self, _("Nothing is left to refund on this order."), NULL);
-  else if (!saoma_refunder_client_has_certificate (saoma_refunder_get_client (self->refunder)))
+  else if (saoma_refunder_get_gateway (self->refunder) == NULL
+           || !saoma_gateway_has_certificate (saoma_refunder_get_gateway (self->refunder)))
     set_status (self, _("Refunds need the merchant client certificate (apiclient_cert). "
                         "Choose it in Preferences."), "error");
-  else if (!saoma_pin_dialog_is_set (saoma_application_get_settings (self->app)))
-    set_status (self, _("No manager PIN has been set. Set one in Preferences."), "error");
+  else if (saoma_pin_dialog_get_problem (self->app) != NULL)
+    set_status (self, saoma_pin_dialog_get_problem (self->app), "error");
 
   update_sensitivity (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->amount_row));
@@ -368,7 +340,8 @@ refund_done_cb (GObject      *source,
     {
       set_status (self, error->message, "error");
       update_sensitivity (self);
-      if (g_error_matches (error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_WRONG))
+      if (g_error_matches (error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_WRONG)
+          || g_error_matches (error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_THROTTLED))
         gtk_widget_grab_focus (GTK_WIDGET (self->pin_row));
       else
         gtk_widget_grab_focus (GTK_WIDGET (self->amount_row));

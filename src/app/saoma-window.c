@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "core/saoma-bench-stamp.h"
 #include "core/saoma-money.h"
 
 #include "saoma-attempt-dialog.h"
@@ -24,6 +25,11 @@ struct _SaomaWindow
   gboolean              resetting;
   gboolean              bench;
   gulong                bench_paint_handler;
+  gulong                bench_phase_handlers[2];
+  gulong                bench_layout_hook;
+  gboolean              bench_layout_pending;
+  gboolean              bench_settle_pending;
+  const char           *bench_paint_line;  /* SAOMA_QR_DRAWN or SAOMA_PAID_DRAWN */
 
   /* Template widgets */
   AdwToastOverlay      *toast_overlay;
@@ -58,37 +64,42 @@ G_DEFINE_FINAL_TYPE (SaomaWindow, saoma_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static const char *status_classes[] = { "paid", "failed", "checking", NULL };
 
-static SaomaCheckoutState
-get_state (SaomaWindow *self)
+/* Everything this window shows follows the engine's one "phase" (the customer display follows
+ * the same one), never its own reading of state + busy. */
+static SaomaCheckoutPhase
+get_phase (SaomaWindow *self)
 {
-  return self->checkout ? saoma_checkout_get_state (self->checkout) : SAOMA_CHECKOUT_NONE;
+  return self->checkout ? saoma_checkout_get_phase (self->checkout) : SAOMA_CHECKOUT_PHASE_IDLE;
 }
 
-static gboolean
-get_busy (SaomaWindow *self)
+/* The code on screen: only while the phase says so, and only once WeChat gave one. */
+static const char *
+get_shown_code_url (SaomaWindow *self)
 {
-  return self->checkout != NULL && saoma_checkout_get_busy (self->checkout);
+  if (get_phase (self) != SAOMA_CHECKOUT_PHASE_SHOW_QR)
+    return NULL;
+  return saoma_checkout_get_code_url (self->checkout);
 }
 
 /* Can a new sale start now? A cancelled or expired sale is still watched in the background
- * (CLOSING), but the engine is no longer busy and the cashier may move on. */
+ * (CLOSING), but its phase is a result and the cashier may move on. */
 static gboolean
 can_charge (SaomaWindow *self)
 {
-  return self->checkout != NULL && !saoma_checkout_get_busy (self->checkout);
+  return self->checkout != NULL && !saoma_checkout_phase_is_active (get_phase (self));
 }
 
 static void
 update_actions (SaomaWindow *self)
 {
   gboolean demo = self->application && saoma_application_get_demo (self->application);
-  gboolean active = get_busy (self);
-  const char *code_url = self->checkout ? saoma_checkout_get_code_url (self->checkout) : NULL;
+  gboolean active = saoma_checkout_phase_is_active (get_phase (self));
+  const char *code_url = get_shown_code_url (self);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.charge", can_charge (self));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", active);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.simulate-payment",
-                                 demo && active && code_url != NULL);
+                                 demo && code_url != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-pay-page",
                                  demo && code_url != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-late-payment",
@@ -164,7 +175,7 @@ format_countdown (int seconds)
 static void
 update_countdown (SaomaWindow *self)
 {
-  const char *code_url = self->checkout ? saoma_checkout_get_code_url (self->checkout) : NULL;
+  const char *code_url = get_shown_code_url (self);
   int left = self->checkout ? saoma_checkout_get_seconds_left (self->checkout) : -1;
   int validity = 0;
   g_autofree char *text = NULL;
@@ -194,18 +205,94 @@ static void
 bench_after_paint_cb (GdkFrameClock *frame_clock,
                       SaomaWindow   *self)
 {
-  /* The frame that drew the new QR code has been painted. */
-  g_print ("SAOMA_QR_DRAWN %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
+  /* The frame that drew the new QR code (or the paid page) has been painted. */
+  g_print ("%s %" G_GINT64_FORMAT "\n", self->bench_paint_line, g_get_monotonic_time ());
   fflush (stdout);
   g_clear_signal_handler (&self->bench_paint_handler, frame_clock);
+}
+
+/* The frame that will draw it starts (the wait for the frame clock ends), runs its tick
+ * callbacks (update), lays out and starts painting: the stamps that split "frame painted" into
+ * wait, update, layout and paint. */
+static void
+bench_frame_start_cb (GdkFrameClock *frame_clock,
+                      SaomaWindow   *self)
+{
+  saoma_bench_stamp ("frame-start", NULL);
+  g_clear_signal_handler (&self->bench_phase_handlers[0], frame_clock);
+}
+
+/* An emission hook, not a handler: GTK connected its own layout handler at realize, and hooks
+ * run before every handler, so this marks the start of the layout phase. */
+static gboolean
+bench_layout_hook_cb (GSignalInvocationHint *hint,
+                      guint                  n_params,
+                      const GValue          *params,
+                      gpointer               user_data)
+{
+  SaomaWindow *self = user_data;
+
+  if (self->bench_layout_pending &&
+      g_value_get_object (&params[0]) == (gpointer) gtk_widget_get_frame_clock (GTK_WIDGET (self)))
+    {
+      saoma_bench_stamp ("layout-start", NULL);
+      self->bench_layout_pending = FALSE;
+    }
+  return TRUE;
+}
+
+static void
+bench_paint_start_cb (GdkFrameClock *frame_clock,
+                      SaomaWindow   *self)
+{
+  saoma_bench_stamp ("paint-start", NULL);
+  g_clear_signal_handler (&self->bench_phase_handlers[1], frame_clock);
+}
+
+/* SAOMA_BENCH=1: prints @line with the time of the next painted frame. */
+static void
+bench_watch_paint (SaomaWindow *self,
+                   const char  *line)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  if (!self->bench || clock == NULL)
+    return;
+  g_clear_signal_handler (&self->bench_paint_handler, clock);
+  g_clear_signal_handler (&self->bench_phase_handlers[0], clock);
+  g_clear_signal_handler (&self->bench_phase_handlers[1], clock);
+  self->bench_paint_line = line;
+  self->bench_phase_handlers[0] = g_signal_connect (clock, "before-paint",
+                                                    G_CALLBACK (bench_frame_start_cb), self);
+  if (self->bench_layout_hook == 0)
+    self->bench_layout_hook =
+      g_signal_add_emission_hook (g_signal_lookup ("layout", GDK_TYPE_FRAME_CLOCK), 0,
+                                  bench_layout_hook_cb, self, NULL);
+  self->bench_layout_pending = TRUE;
+  self->bench_phase_handlers[1] = g_signal_connect (clock, "paint",
+                                                    G_CALLBACK (bench_paint_start_cb), self);
+  self->bench_paint_handler = g_signal_connect (clock, "after-paint",
+                                                G_CALLBACK (bench_after_paint_cb), self);
+}
+
+/* The QR page crossfades in: the first frame after it is set shows it faint. This stamp marks
+ * the frame that shows it fully (the transition ended in that frame's update phase). */
+static void
+bench_qr_settled (SaomaWindow *self)
+{
+  if (!self->bench_settle_pending || gtk_stack_get_transition_running (self->qr_stack))
+    return;
+  self->bench_settle_pending = FALSE;
+  saoma_bench_stamp ("qr-settled", NULL);
 }
 
 static void
 update_qr (SaomaWindow *self)
 {
-  SaomaCheckoutState state = get_state (self);
-  const char *code_url = self->checkout ? saoma_checkout_get_code_url (self->checkout) : NULL;
+  SaomaCheckoutPhase phase = get_phase (self);
+  const char *code_url = get_shown_code_url (self);
   const char *current = saoma_qr_view_get_text (self->qr_view);
+  gboolean paid = phase == SAOMA_CHECKOUT_PHASE_PAID || phase == SAOMA_CHECKOUT_PHASE_PAID_LATE;
   gboolean demo = self->application && saoma_application_get_demo (self->application);
 
   if (code_url != NULL)
@@ -213,20 +300,25 @@ update_qr (SaomaWindow *self)
       if (g_strcmp0 (current, code_url) != 0)
         {
           saoma_qr_view_set_text (self->qr_view, code_url);
-          if (self->bench && self->bench_paint_handler == 0 &&
-              gtk_widget_get_frame_clock (GTK_WIDGET (self)) != NULL)
-            self->bench_paint_handler =
-              g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (self)), "after-paint",
-                                G_CALLBACK (bench_after_paint_cb), self);
+          saoma_bench_stamp ("qr-set", NULL);
+          bench_watch_paint (self, "SAOMA_QR_DRAWN");
+          self->bench_settle_pending = self->bench;
         }
       gtk_stack_set_visible_child_name (self->qr_stack, "qr");
+      bench_qr_settled (self);
     }
   else
     {
       /* Expired or cancelled: the code must vanish at once, not fade. */
       saoma_qr_view_set_text (self->qr_view, NULL);
+      if (self->bench && paid &&
+          g_strcmp0 (gtk_stack_get_visible_child_name (self->qr_stack), "paid") != 0)
+        {
+          saoma_bench_stamp ("paid-shown", NULL);
+          bench_watch_paint (self, "SAOMA_PAID_DRAWN");
+        }
       gtk_stack_set_visible_child_full (self->qr_stack,
-                                        state == SAOMA_CHECKOUT_PAID ? "paid" : "empty",
+                                        paid ? "paid" : "empty",
                                         GTK_STACK_TRANSITION_TYPE_NONE);
     }
 
@@ -236,7 +328,8 @@ update_qr (SaomaWindow *self)
 static void
 update_status (SaomaWindow *self)
 {
-  SaomaCheckoutState state = get_state (self);
+  SaomaCheckoutPhase phase = get_phase (self);
+  gboolean paid = phase == SAOMA_CHECKOUT_PHASE_PAID || phase == SAOMA_CHECKOUT_PHASE_PAID_LATE;
   const GError *error = self->checkout ? saoma_checkout_get_error (self->checkout) : NULL;
   g_autofree char *amount = NULL;
   g_autofree char *reference = NULL;
@@ -266,65 +359,58 @@ update_status (SaomaWindow *self)
     }
   else
     {
-      /* Given up (Esc or expiry) but not yet written as CLOSING: the cashier already moved on. */
-      if (!get_busy (self) &&
-          (state == SAOMA_CHECKOUT_CREATED || state == SAOMA_CHECKOUT_SUBMITTED ||
-           state == SAOMA_CHECKOUT_WAITING || state == SAOMA_CHECKOUT_UNKNOWN))
-        state = SAOMA_CHECKOUT_CLOSING;
-
-      switch (state)
+      switch (phase)
         {
-        case SAOMA_CHECKOUT_NONE:
-          if (get_busy (self))
-            {
-              /* Written to the ledger first, before anything is sent. */
-              set_status (self, NULL, _("Creating the payment…"),
-                          _("Asking WeChat Pay for a QR code."), NULL);
-              break;
-            }
+        case SAOMA_CHECKOUT_PHASE_IDLE:
           set_status (self, "io.github.saoma.Cashier-symbolic", _("Ready"),
                       _("Type the amount and press Enter."), NULL);
           show_amount = FALSE;
           break;
 
-        case SAOMA_CHECKOUT_CREATED:
-        case SAOMA_CHECKOUT_SUBMITTED:
+        case SAOMA_CHECKOUT_PHASE_PREPARING:
+          /* Written to the ledger first, before anything is sent. */
           set_status (self, NULL, _("Creating the payment…"),
                       _("Asking WeChat Pay for a QR code."), NULL);
           break;
 
-        case SAOMA_CHECKOUT_WAITING:
+        case SAOMA_CHECKOUT_PHASE_SHOW_QR:
           set_status (self, NULL, _("Waiting for the customer to scan"),
                       _("Ask the customer to scan the QR code with WeChat."), NULL);
           break;
 
-        case SAOMA_CHECKOUT_UNKNOWN:
+        case SAOMA_CHECKOUT_PHASE_AWAITING_PASSWORD:
+          set_status (self, NULL, _("Waiting for the customer’s password"),
+                      _("The customer is confirming the payment on their phone — do not charge again."),
+                      "checking");
+          break;
+
+        case SAOMA_CHECKOUT_PHASE_CHECKING:
           set_status (self, NULL, _("Checking the payment…"),
                       _("The answer from WeChat Pay was interrupted. Saoma is confirming whether the customer paid — do not charge again."),
                       "checking");
           break;
 
-        case SAOMA_CHECKOUT_CLOSING:
-        case SAOMA_CHECKOUT_CLOSED:
-          if (saoma_checkout_get_close_reason (self->checkout) == SAOMA_CLOSE_REASON_EXPIRED)
-            {
-              g_autofree char *detail =
-                g_strdup_printf ("%s %s", _("The QR code expired before it was paid. No money was taken."),
-                                 next_sale);
-              set_status (self, "alarm-symbolic", _("Expired"), detail, NULL);
-            }
-          else
-            {
-              g_autofree char *detail =
-                g_strdup_printf ("%s %s", _("The sale was cancelled. No money was taken."),
-                                 next_sale);
-              set_status (self, "process-stop-symbolic", _("Cancelled"), detail, NULL);
-            }
+        case SAOMA_CHECKOUT_PHASE_EXPIRED:
+          {
+            g_autofree char *detail =
+              g_strdup_printf ("%s %s", _("The QR code expired before it was paid. No money was taken."),
+                               next_sale);
+            set_status (self, "alarm-symbolic", _("Expired"), detail, NULL);
+          }
           break;
 
-        case SAOMA_CHECKOUT_PAID:
-          if (saoma_checkout_get_attempt (self->checkout) != NULL &&
-              saoma_attempt_get_late (saoma_checkout_get_attempt (self->checkout)))
+        case SAOMA_CHECKOUT_PHASE_CANCELLED:
+          {
+            g_autofree char *detail =
+              g_strdup_printf ("%s %s", _("The sale was cancelled. No money was taken."),
+                               next_sale);
+            set_status (self, "process-stop-symbolic", _("Cancelled"), detail, NULL);
+          }
+          break;
+
+        case SAOMA_CHECKOUT_PHASE_PAID_LATE:
+        case SAOMA_CHECKOUT_PHASE_PAID:
+          if (phase == SAOMA_CHECKOUT_PHASE_PAID_LATE)
             {
               g_autofree char *detail =
                 g_strdup_printf ("%s %s", _("The customer paid after the sale was given up. Honour the sale or refund it."),
@@ -341,7 +427,7 @@ update_status (SaomaWindow *self)
           gtk_widget_add_css_class (GTK_WIDGET (self->status_amount), "success");
           break;
 
-        case SAOMA_CHECKOUT_FAILED:
+        case SAOMA_CHECKOUT_PHASE_FAILED:
           {
             g_autofree char *detail = NULL;
 
@@ -363,7 +449,7 @@ update_status (SaomaWindow *self)
   gtk_label_set_text (self->status_amount, amount ? amount : "");
   gtk_widget_set_visible (GTK_WIDGET (self->status_amount), amount != NULL);
 
-  if (state == SAOMA_CHECKOUT_PAID && saoma_checkout_get_transaction_id (self->checkout))
+  if (paid && saoma_checkout_get_transaction_id (self->checkout))
     reference = g_strdup_printf (_("Transaction %s\nOrder %s"),
                                  saoma_checkout_get_transaction_id (self->checkout),
                                  saoma_checkout_get_out_trade_no (self->checkout));
@@ -373,7 +459,7 @@ update_status (SaomaWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->status_reference), reference != NULL);
 
   /* The technical detail stays one click away, also while an unknown outcome is checked. */
-  if (error != NULL && state != SAOMA_CHECKOUT_PAID)
+  if (error != NULL && !paid)
     {
       g_autofree char *detail = saoma_messages_dup_error_detail (error);
 
@@ -536,7 +622,7 @@ charge (SaomaWindow *self)
     }
 
   /* A previous result stays on screen until the next sale starts. */
-  if (!saoma_checkout_get_busy (self->checkout) && get_state (self) != SAOMA_CHECKOUT_NONE)
+  if (saoma_checkout_phase_is_result (get_phase (self)))
     {
       self->resetting = TRUE;
       saoma_checkout_reset (self->checkout);
@@ -582,7 +668,7 @@ amount_changed_cb (SaomaWindow *self,
   show_amount_error (self, NULL);
 
   /* After a result, typing starts the next sale. */
-  if (self->checkout != NULL && can_charge (self) && get_state (self) != SAOMA_CHECKOUT_NONE)
+  if (saoma_checkout_phase_is_result (get_phase (self)))
     {
       self->resetting = TRUE;
       saoma_checkout_reset (self->checkout);
@@ -753,6 +839,10 @@ saoma_window_dispose (GObject *object)
   SaomaWindow *self = (SaomaWindow *) object;
 
   g_cancellable_cancel (self->cancellable);
+  if (self->bench_layout_hook != 0)
+    g_signal_remove_emission_hook (g_signal_lookup ("layout", GDK_TYPE_FRAME_CLOCK),
+                                   self->bench_layout_hook);
+  self->bench_layout_hook = 0;
   if (self->checkout != NULL)
     g_signal_handlers_disconnect_by_data (self->checkout, self);
   g_clear_object (&self->checkout);
@@ -855,6 +945,9 @@ saoma_window_init (SaomaWindow *self)
 
   self->cancellable = g_cancellable_new ();
   self->bench = g_strcmp0 (g_getenv ("SAOMA_BENCH"), "1") == 0;
+  if (self->bench)
+    g_signal_connect_object (self->qr_stack, "notify::transition-running",
+                             G_CALLBACK (bench_qr_settled), self, G_CONNECT_SWAPPED);
 
   update_view (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));

@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "saoma-bench-stamp.h"
 #include "saoma-checkout.h"
 #include "saoma-money.h"
 
@@ -36,7 +37,7 @@ struct _SaomaCheckout
 {
   GObject              parent_instance;
 
-  WxpayClient         *client;
+  SaomaGateway        *gateway;
   SaomaLedger         *ledger;
   SaomaClock          *clock;
   SaomaCheckoutConfig *config;
@@ -47,6 +48,7 @@ struct _SaomaCheckout
   guint                listing;   /* recoveries reading the ledger */
 
   /* What the views last saw, to notify only on change. */
+  SaomaCheckoutPhase   pub_phase;
   SaomaCheckoutState   pub_state;
   gint64               pub_amount;
   char                *pub_description;
@@ -73,7 +75,7 @@ struct _Driver
 {
   gatomicrefcount    ref_count;
   SaomaCheckout     *checkout;      /* unowned; NULL once the engine is gone */
-  WxpayClient       *client;
+  SaomaGateway      *gateway;       /* the gateway it was created with: identical retries */
 
   char              *out_trade_no;
   gint64             amount;
@@ -81,7 +83,7 @@ struct _Driver
   char              *till_id;
   gint64             created;
   gint64             expires;
-  WxpayParams       *request;       /* unifiedorder's business fields, fixed for good */
+  char              *request;       /* the gateway's request token, fixed for good */
 
   SaomaAttempt      *attempt;       /* last durable snapshot, NULL until inserted */
   SaomaAttemptState  state;         /* decided; the durable one follows through writes */
@@ -131,6 +133,7 @@ typedef struct {
 
 enum {
   PROP_0,
+  PROP_PHASE,
   PROP_STATE,
   PROP_AMOUNT,
   PROP_DESCRIPTION,
@@ -346,10 +349,10 @@ driver_unref (Driver *d)
 
   g_assert (d->timer_id == 0 && d->tick_id == 0);
   g_queue_clear_full (&d->writes, (GDestroyNotify)pending_write_free);
-  g_clear_object (&d->client);
+  g_clear_object (&d->gateway);
   g_clear_object (&d->attempt);
   g_clear_object (&d->recover_task);
-  g_clear_pointer (&d->request, wxpay_params_unref);
+  g_clear_pointer (&d->request, g_free);
   g_clear_error (&d->error);
   g_free (d->out_trade_no);
   g_free (d->description);
@@ -372,7 +375,7 @@ driver_new (SaomaCheckout *self,
 
   g_atomic_ref_count_init (&d->ref_count);
   d->checkout = self;
-  d->client = g_object_ref (self->client);
+  d->gateway = g_object_ref (self->gateway);
   d->out_trade_no = g_strdup (out_trade_no);
   d->amount = amount;
   d->description = g_strdup (description ? description : "");
@@ -477,16 +480,14 @@ driver_event (Driver     *d,
                                    append_event_cb, NULL);
 }
 
+/* The protocol's code for the audit log ("ORDERNOTEXIST"); interned, so the set of codes a
+ * gateway can produce is what it costs. */
 static const char *
 error_code_name (const GError *error)
 {
-  if (error == NULL)
-    return "OK";
-  if (error->domain == WXPAY_ERROR)
-    return wxpay_error_code_to_string (error->code);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return "CANCELLED";
-  return "ERROR";
+  g_autofree char *code = saoma_gateway_error_dup_protocol_code (error);
+
+  return g_intern_string (code);
 }
 
 /* --- Ledger writes ------------------------------------------------------------------------- */
@@ -579,6 +580,7 @@ update_attempt_cb (GObject      *object,
 
   g_set_object (&d->attempt, attempt);
   durable = saoma_attempt_get_state (attempt);
+  saoma_bench_stamp (saoma_attempt_state_to_string (durable), d->out_trade_no);
   /* The disk takes writes again: an earlier write's failure is no longer the news. */
   if (d->error != NULL && d->error->domain == SAOMA_LEDGER_ERROR)
     driver_set_error (d, NULL);
@@ -705,137 +707,46 @@ driver_fail (Driver       *d,
 
 /* --- Gateway requests ----------------------------------------------------------------------- */
 
+/* The Native order of this attempt, from the attempt and the settings of the moment, as the
+ * gateway's request token. Built once, when the attempt is created, and stored with it: a
+ * re-entry must repeat it to the letter, and the settings (the notification listener's port,
+ * the product id …) may differ in a later run. */
 static char *
-format_beijing (gint64 usec)
-{
-  g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
-
-  return wxpay_time_format (time);
-}
-
-/* The body field: the description, or a fixed word, cut to 127 bytes on a UTF-8 boundary. */
-static char *
-make_body (const char *description)
-{
-  const char *text = description != NULL && *description != '\0' ? description : "Saoma";
-  const char *end = text;
-
-  while (*end != '\0')
-    {
-      const char *next = g_utf8_next_char (end);
-
-      if (next - text > 127)
-        break;
-      end = next;
-    }
-
-  return g_strndup (text, end - text);
-}
-
-/* The business fields of unifiedorder (everything but the envelope the client adds: appid,
- * mch_id, nonce_str, sign_type, sign), from the attempt and the settings of the moment. Built
- * once, when the attempt is created, and stored with it: a re-entry must repeat them to the
- * letter, and the settings (the notification listener's port, the product id …) may differ in
- * a later run. */
-static WxpayParams *
-build_unifiedorder (Driver *d)
+build_request (Driver  *d,
+               GError **error)
 {
   SaomaCheckoutConfig *config = d->checkout->config;
-  WxpayParams *params = wxpay_params_new ();
-  g_autofree char *body = make_body (d->description);
-  g_autofree char *time_start = format_beijing (d->created);
-  g_autofree char *time_expire = format_beijing (d->expires);
+  SaomaNativeOrder order = {
+    .out_trade_no = d->out_trade_no,
+    .amount = d->amount,
+    .description = d->description,
+    .till_id = d->till_id,
+    .time_start = d->created,
+    .time_expire = d->expires,
+    .notify_url = config->notify_url,
+    .product_id = config->product_id,
+    .client_ip = config->spbill_create_ip,
+  };
 
-  if (d->till_id[0] != '\0')
-    wxpay_params_set (params, "device_info", d->till_id);
-  wxpay_params_set (params, "body", body);
-  wxpay_params_set (params, "out_trade_no", d->out_trade_no);
-  wxpay_params_set_int64 (params, "total_fee", d->amount);
-  wxpay_params_set (params, "spbill_create_ip", config->spbill_create_ip);
-  wxpay_params_set (params, "time_start", time_start);
-  wxpay_params_set (params, "time_expire", time_expire);
-  wxpay_params_set (params, "notify_url", config->notify_url);
-  wxpay_params_set (params, "trade_type", "NATIVE");
-  wxpay_params_set (params, "product_id", config->product_id);
-
-  return params;
-}
-
-/* The ledger keeps the request as opaque text: GVariant's text form of an a(ss), which keeps
- * the order and escapes every character that could be ambiguous. */
-static char *
-request_to_text (const WxpayParams *params)
-{
-  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(ss)"));
-  g_autoptr(GVariant) variant = NULL;
-
-  for (guint i = 0; i < wxpay_params_get_size (params); i++)
-    g_variant_builder_add (&builder, "(ss)", wxpay_params_get_name (params, i),
-                           wxpay_params_get_value (params, i));
-  variant = g_variant_ref_sink (g_variant_builder_end (&builder));
-
-  return g_variant_print (variant, FALSE);
-}
-
-/* The stored request of @attempt when it is readable and belongs to it, else %NULL. */
-static WxpayParams *
-request_from_attempt (SaomaAttempt  *attempt,
-                      GError       **error)
-{
-  const char *text = saoma_attempt_get_request (attempt);
-  g_autoptr(GVariant) variant = NULL;
-  g_autoptr(WxpayParams) params = NULL;
-  GVariantIter iter;
-  const char *name, *value;
-  gint64 total_fee = 0;
-
-  variant = g_variant_parse (G_VARIANT_TYPE ("a(ss)"), text, NULL, NULL, error);
-  if (variant == NULL)
-    return NULL;
-
-  params = wxpay_params_new ();
-  g_variant_iter_init (&iter, variant);
-  while (g_variant_iter_next (&iter, "(&s&s)", &name, &value))
-    wxpay_params_set (params, name, value);
-
-  if (g_strcmp0 (wxpay_params_get (params, "out_trade_no"),
-                 saoma_attempt_get_out_trade_no (attempt)) != 0 ||
-      !wxpay_params_get_int64 (params, "total_fee", &total_fee) ||
-      total_fee != saoma_attempt_get_amount (attempt))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "the stored request is for another order or amount");
-      return NULL;
-    }
-
-  return g_steal_pointer (&params);
-}
-
-static WxpayParams *
-build_by_out_trade_no (Driver *d)
-{
-  WxpayParams *params = wxpay_params_new ();
-
-  wxpay_params_set (params, "out_trade_no", d->out_trade_no);
-  return params;
+  return saoma_gateway_build_native_request (d->gateway, &order, error);
 }
 
 /* One kind of gateway request: how it is sent and answered, what the driver makes of the
  * answer (@answer is NULL when @error is set), and its crash points. */
 struct _GatewayCall
 {
-  void          (*start)    (WxpayClient         *client,
-                             const WxpayParams   *request,
-                             GCancellable        *cancellable,
-                             GAsyncReadyCallback  callback,
-                             gpointer             user_data);
-  WxpayParams * (*finish)   (WxpayClient   *client,
+  void          (*start)    (Driver             *d,
+                             GCancellable       *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer            user_data);
+  gpointer      (*finish)   (SaomaGateway  *gateway,
                              GAsyncResult  *result,
                              GError       **error);
-  void          (*answered) (Driver            *d,
-                             const WxpayParams *answer,
-                             const GError      *error,
-                             gint64             now);
+  void          (*answered) (Driver        *d,
+                             gconstpointer  answer,
+                             const GError  *error,
+                             gint64         now);
+  GDestroyNotify free_answer;
   const char    *before;
   const char    *after;
 };
@@ -847,10 +758,10 @@ gateway_cb (GObject      *object,
 {
   Driver *d = user_data;
   const GatewayCall *call = d->call;
-  g_autoptr(WxpayParams) answer = NULL;
+  gpointer answer = NULL;
   g_autoptr(GError) error = NULL;
 
-  answer = call->finish (WXPAY_CLIENT (object), result, &error);
+  answer = call->finish (SAOMA_GATEWAY (object), result, &error);
   d->net_busy = FALSE;
   d->call = NULL;
 
@@ -863,19 +774,20 @@ gateway_cb (GObject      *object,
       driver_step (d);
     }
 
+  if (answer != NULL && call->free_answer != NULL)
+    call->free_answer (answer);
   driver_unref (d);
 }
 
 /* At most one request per driver is in flight (driver_step() waits for net_busy). */
 static void
 driver_send (Driver            *d,
-             const GatewayCall *call,
-             const WxpayParams *request)
+             const GatewayCall *call)
 {
   d->net_busy = TRUE;
   d->call = call;
   crash_point (call->before);
-  call->start (d->client, request, d->checkout->cancellable, gateway_cb, driver_ref (d));
+  call->start (d, d->checkout->cancellable, gateway_cb, driver_ref (d));
 }
 
 
@@ -884,28 +796,29 @@ driver_send (Driver            *d,
 static gboolean
 unifiedorder_not_judged (const GError *error)
 {
-  return g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_CONNECT) ||
-         g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_CANCELLED) ||
-         g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_HTTP_CLIENT) ||
-         g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_FREQUENCY_LIMITED) ||
-         g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_INVALID_REQ_TOO_MUCH);
+  return g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CONNECT) ||
+         g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CANCELLED) ||
+         g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_HTTP_CLIENT) ||
+         g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_RATE_LIMITED);
 }
 
 static void
-unifiedorder_answered (Driver            *d,
-                       const WxpayParams *answer,
-                       const GError      *gateway_error,
-                       gint64             now)
+unifiedorder_answered (Driver        *d,
+                       gconstpointer  answer_data,
+                       const GError  *gateway_error,
+                       gint64         now)
 {
+  const SaomaNativeOrderResult *answer = answer_data;
   g_autoptr(GError) malformed = NULL;
   const GError *error = gateway_error;
   const char *code_url;
 
-  code_url = answer ? wxpay_params_get (answer, "code_url") : NULL;
+  saoma_bench_stamp ("verified", d->out_trade_no);
+  code_url = answer ? answer->code_url : NULL;
   if (answer != NULL && (code_url == NULL || *code_url == '\0'))
     {
       answer = NULL;
-      error = malformed = g_error_new_literal (WXPAY_ERROR, WXPAY_ERROR_MALFORMED_RESPONSE,
+      error = malformed = g_error_new_literal (SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_BAD_ANSWER,
                                                "unifiedorder answer has no code_url");
     }
 
@@ -936,8 +849,8 @@ unifiedorder_answered (Driver            *d,
                         "WAITING: unifiedorder → SUCCESS, QR shown");
         }
     }
-  else if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_ORDERPAID) ||
-           g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_ORDERCLOSED))
+  else if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_PAID) ||
+           g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_CLOSED))
     {
       /* The order exists and is final at WeChat: a query gives the details. */
       d->exists = TRUE;
@@ -946,7 +859,7 @@ unifiedorder_answered (Driver            *d,
       d->want_query = TRUE;
       driver_event (d, "response", "unifiedorder → %s, querying", error_code_name (error));
     }
-  else if (wxpay_error_is_outcome_unknown (error))
+  else if (saoma_gateway_error_is_outcome_unknown (error))
     {
       g_autofree char *detail = g_strdup_printf ("unifiedorder outcome unknown (%s)",
                                                  error_code_name (error));
@@ -994,9 +907,19 @@ unifiedorder_answered (Driver            *d,
     }
 }
 
+static void
+unifiedorder_start (Driver             *d,
+                    GCancellable       *cancellable,
+                    GAsyncReadyCallback callback,
+                    gpointer            user_data)
+{
+  saoma_gateway_create_native_order_async (d->gateway, d->request, cancellable, callback,
+                                           user_data);
+}
+
 static const GatewayCall unifiedorder_call = {
-  wxpay_client_unifiedorder_async, wxpay_client_unifiedorder_finish, unifiedorder_answered,
-  "before-send", "after-send",
+  unifiedorder_start, (gpointer)saoma_gateway_create_native_order_finish, unifiedorder_answered,
+  (GDestroyNotify)saoma_native_order_result_free, "before-send", "after-send",
 };
 
 static void
@@ -1008,30 +931,22 @@ driver_send_unifiedorder (Driver *d)
   d->requested = TRUE;
   d->last_send_at = now_us (d);
 
-  driver_event (d, "request", "unifiedorder total_fee=%" G_GINT64_FORMAT " time_expire=%s",
-                d->amount, wxpay_params_get (d->request, "time_expire"));
-  driver_send (d, &unifiedorder_call, d->request);
-}
+  {
+    g_autofree char *what = saoma_gateway_describe_native_request (d->gateway, d->request);
 
-static gint64
-parse_time_end (const char *text,
-                gint64      fallback)
-{
-  g_autoptr(GDateTime) time = text ? wxpay_time_parse (text) : NULL;
-
-  if (time == NULL)
-    return fallback;
-
-  return g_date_time_to_unix (time) * G_USEC_PER_SEC;
+    driver_event (d, "request", "unifiedorder %s", what);
+  }
+  saoma_bench_stamp ("sent", d->out_trade_no);
+  driver_send (d, &unifiedorder_call);
 }
 
 static void
-driver_mark_paid (Driver            *d,
-                  const WxpayParams *answer,
-                  const char        *how)
+driver_mark_paid (Driver                 *d,
+                  const SaomaOrderStatus *answer,
+                  const char             *how)
 {
-  const char *transaction_id = wxpay_params_get (answer, "transaction_id");
-  gint64 paid_at = parse_time_end (wxpay_params_get (answer, "time_end"), now_us (d));
+  const char *transaction_id = answer->transaction_id;
+  gint64 paid_at = answer->paid_at > 0 ? answer->paid_at : now_us (d);
   /* Late: the cashier gave up (CLOSING on record, or cancelled/expired in this run). An
    * attempt resumed by recovery and found paid at once was not given up by anyone. */
   gboolean late = d->state == SAOMA_ATTEMPT_CLOSING || d->reopened ||
@@ -1039,6 +954,7 @@ driver_mark_paid (Driver            *d,
   g_autofree char *detail = NULL;
 
   crash_point ("after-paid-query");
+  saoma_bench_stamp ("paid-verified", d->out_trade_no);
 
   detail = g_strdup_printf ("PAID: %s, transaction_id=%s%s", how,
                             transaction_id ? transaction_id : "?",
@@ -1050,18 +966,19 @@ driver_mark_paid (Driver            *d,
 }
 
 static void
-orderquery_answered (Driver            *d,
-                     const WxpayParams *answer,
-                     const GError      *error,
-                     gint64             now)
+orderquery_answered (Driver        *d,
+                     gconstpointer  answer_data,
+                     const GError  *error,
+                     gint64         now)
 {
+  const SaomaOrderStatus *answer = answer_data;
   const char *trade_state;
 
   d->last_query_at = now;
 
   if (answer == NULL)
     {
-      if (d->reopened && g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST))
+      if (d->reopened && g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_NOT_EXIST))
         {
           /* A notification made us re-check a final attempt; WeChat does not confirm it. */
           d->reopened = FALSE;
@@ -1069,7 +986,7 @@ orderquery_answered (Driver            *d,
           return;
         }
 
-      if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST))
+      if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_NOT_EXIST))
         {
           if (d->exists)
             {
@@ -1096,24 +1013,25 @@ orderquery_answered (Driver            *d,
       return;
     }
 
-  if (g_strcmp0 (wxpay_params_get (answer, "out_trade_no"), d->out_trade_no) != 0 &&
-      wxpay_params_contains (answer, "out_trade_no"))
+  if (answer->out_trade_no != NULL && g_strcmp0 (answer->out_trade_no, d->out_trade_no) != 0)
     {
       g_warning ("%s: orderquery answered for another out_trade_no", d->out_trade_no);
       driver_event (d, "response", "orderquery answer for another out_trade_no, ignored");
       return;
     }
 
-  trade_state = wxpay_params_get (answer, "trade_state");
+  trade_state = answer->state_text;
   if (set_str (&d->last_response, trade_state))
     driver_event (d, "response", "orderquery → %s", trade_state ? trade_state : "(none)");
 
-  if (g_strcmp0 (trade_state, "SUCCESS") == 0 || g_strcmp0 (trade_state, "REFUND") == 0)
+  if (answer->state == SAOMA_TRADE_STATE_SUCCESS || answer->state == SAOMA_TRADE_STATE_REFUND)
     {
-      gint64 total_fee = 0;
+      g_autofree char *reported = answer->amount >= 0
+                                  ? g_strdup_printf ("%" G_GINT64_FORMAT, answer->amount)
+                                  : g_strdup ("(missing)");
 
       d->exists = TRUE;
-      if (!wxpay_params_get_int64 (answer, "total_fee", &total_fee) || total_fee != d->amount)
+      if (answer->amount != d->amount)
         {
           g_autoptr(GError) mismatch = NULL;
 
@@ -1121,13 +1039,10 @@ orderquery_answered (Driver            *d,
           if (!d->amount_mismatch)
             g_critical ("%s: WeChat reports a payment of %s fen for an attempt of %"
                         G_GINT64_FORMAT " fen — NOT marked paid, needs attention",
-                        d->out_trade_no,
-                        wxpay_params_get (answer, "total_fee") ?: "(missing)", d->amount);
+                        d->out_trade_no, reported, d->amount);
           mismatch = g_error_new (SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_AMOUNT_MISMATCH,
-                                  "WeChat reports total_fee %s, the attempt is %"
-                                  G_GINT64_FORMAT " fen",
-                                  wxpay_params_get (answer, "total_fee") ?: "(missing)",
-                                  d->amount);
+                                  "WeChat reports an amount of %s fen, the attempt is %"
+                                  G_GINT64_FORMAT " fen", reported, d->amount);
           driver_set_error (d, mismatch);
           d->amount_mismatch = TRUE;
           driver_event (d, "note", "amount mismatch in orderquery: not marked paid");
@@ -1146,8 +1061,8 @@ orderquery_answered (Driver            *d,
       return;
     }
 
-  if (g_strcmp0 (trade_state, "NOTPAY") == 0 || g_strcmp0 (trade_state, "USERPAYING") == 0 ||
-      g_strcmp0 (trade_state, "ACCEPT") == 0)
+  if (answer->state == SAOMA_TRADE_STATE_NOTPAY || answer->state == SAOMA_TRADE_STATE_USERPAYING
+      || answer->state == SAOMA_TRADE_STATE_ACCEPT)
     {
       d->exists = TRUE;
       d->not_exist = FALSE;
@@ -1177,7 +1092,7 @@ orderquery_answered (Driver            *d,
       return;
     }
 
-  if (g_strcmp0 (trade_state, "CLOSED") == 0 || g_strcmp0 (trade_state, "REVOKED") == 0)
+  if (answer->state == SAOMA_TRADE_STATE_CLOSED || answer->state == SAOMA_TRADE_STATE_REVOKED)
     {
       g_autofree char *detail = g_strdup_printf ("orderquery trade_state=%s", trade_state);
 
@@ -1186,12 +1101,12 @@ orderquery_answered (Driver            *d,
       return;
     }
 
-  if (g_strcmp0 (trade_state, "PAYERROR") == 0)
+  if (answer->state == SAOMA_TRADE_STATE_PAYERROR)
     {
-      g_autoptr(GError) payerror = g_error_new (WXPAY_ERROR, WXPAY_ERROR_TRADE_ERROR,
+      g_autoptr(GError) payerror = g_error_new (SAOMA_GATEWAY_ERROR,
+                                                SAOMA_GATEWAY_ERROR_TRADE_ERROR,
                                                 "Payment failed: %s",
-                                                wxpay_params_get (answer, "trade_state_desc") ?:
-                                                "PAYERROR");
+                                                answer->state_desc ?: "PAYERROR");
 
       d->exists = TRUE;
       driver_fail (d, payerror, "orderquery trade_state=PAYERROR");
@@ -1201,43 +1116,52 @@ orderquery_answered (Driver            *d,
   g_warning ("%s: unexpected trade_state %s", d->out_trade_no, trade_state ?: "(none)");
 }
 
+static void
+orderquery_start (Driver             *d,
+                  GCancellable       *cancellable,
+                  GAsyncReadyCallback callback,
+                  gpointer            user_data)
+{
+  saoma_gateway_query_order_async (d->gateway, d->out_trade_no, cancellable, callback,
+                                   user_data);
+}
+
 static const GatewayCall orderquery_call = {
-  wxpay_client_orderquery_async, wxpay_client_orderquery_finish, orderquery_answered,
-  "before-query", "after-query",
+  orderquery_start, (gpointer)saoma_gateway_query_order_finish, orderquery_answered,
+  (GDestroyNotify)saoma_order_status_free, "before-query", "after-query",
 };
 
 static void
 driver_send_orderquery (Driver *d)
 {
-  g_autoptr(WxpayParams) request = build_by_out_trade_no (d);
-
   d->want_query = FALSE;
   d->last_query_at = now_us (d);
-  driver_send (d, &orderquery_call, request);
+  driver_send (d, &orderquery_call);
 }
 
 static void
-closeorder_answered (Driver            *d,
-                     const WxpayParams *answer,
-                     const GError      *error,
-                     gint64             now)
+closeorder_answered (Driver        *d,
+                     gconstpointer  answer,
+                     const GError  *error,
+                     gint64         now)
 {
   driver_event (d, "response", "closeorder → %s", error_code_name (error));
   /* Whatever happens next, never close again sooner than this. */
   d->close_retry_at = now + (gint64)d->checkout->config->slow_poll_interval_ms * 1000;
 
-  if (answer != NULL || g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_ORDERCLOSED))
+  if (answer != NULL || g_error_matches (error, SAOMA_GATEWAY_ERROR,
+                                         SAOMA_GATEWAY_ERROR_ORDER_CLOSED))
     {
       /* Closed: one more query decides between CLOSED and a payment that beat the close. */
       d->closed_ok = TRUE;
       d->want_query = TRUE;
     }
-  else if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_ORDERPAID))
+  else if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_PAID))
     {
       d->exists = TRUE;
       d->want_query = TRUE;
     }
-  else if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST))
+  else if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_NOT_EXIST))
     {
       if (!d->exists)
         {
@@ -1247,25 +1171,41 @@ closeorder_answered (Driver            *d,
       else
         d->want_query = TRUE;
     }
-  else if (!wxpay_error_is_outcome_unknown (error))
+  else if (!saoma_gateway_error_is_outcome_unknown (error))
     {
       /* TRADE_STATE_ERROR and the like: ask what state the order is in. */
       d->want_query = TRUE;
     }
 }
 
+static void
+closeorder_start (Driver             *d,
+                  GCancellable       *cancellable,
+                  GAsyncReadyCallback callback,
+                  gpointer            user_data)
+{
+  saoma_gateway_close_order_async (d->gateway, d->out_trade_no, cancellable, callback,
+                                   user_data);
+}
+
+/* The answer is non-NULL exactly when the order was closed. */
+static gpointer
+closeorder_finish (SaomaGateway  *gateway,
+                   GAsyncResult  *result,
+                   GError       **error)
+{
+  return saoma_gateway_close_order_finish (gateway, result, error) ? GINT_TO_POINTER (1) : NULL;
+}
+
 static const GatewayCall closeorder_call = {
-  wxpay_client_closeorder_async, wxpay_client_closeorder_finish, closeorder_answered,
-  "before-close", "after-close",
+  closeorder_start, closeorder_finish, closeorder_answered, NULL, "before-close", "after-close",
 };
 
 static void
 driver_send_closeorder (Driver *d)
 {
-  g_autoptr(WxpayParams) request = build_by_out_trade_no (d);
-
   driver_event (d, "request", "closeorder");
-  driver_send (d, &closeorder_call, request);
+  driver_send (d, &closeorder_call);
 }
 
 /* --- The decision ------------------------------------------------------------------------- */
@@ -1577,6 +1517,70 @@ errors_equal (const GError *a,
   return a->domain == b->domain && a->code == b->code && g_strcmp0 (a->message, b->message) == 0;
 }
 
+/**
+ * saoma_checkout_phase_for:
+ * @state: the current attempt's durable state (%SAOMA_CHECKOUT_NONE before its first write)
+ * @busy: the "busy" property: not final and not given up
+ * @close_reason: why it was given up, if it was
+ * @late: the attempt's late flag (paid after it was given up)
+ *
+ * The one rule from the engine's facts to what the views show. A give-up shows at once, before
+ * its CLOSING write is durable: the QR is already hidden and the cashier may move on, so both
+ * views must already say "cancelled" or "expired" (not "creating", not "checking"). A final
+ * state on record wins over the give-up (FAILED, PAID late).
+ *
+ * Returns: the phase
+ */
+SaomaCheckoutPhase
+saoma_checkout_phase_for (SaomaCheckoutState state,
+                          gboolean           busy,
+                          SaomaCloseReason   close_reason,
+                          gboolean           late)
+{
+  SaomaCheckoutPhase given_up = close_reason == SAOMA_CLOSE_REASON_EXPIRED
+                                  ? SAOMA_CHECKOUT_PHASE_EXPIRED
+                                  : SAOMA_CHECKOUT_PHASE_CANCELLED;
+
+  switch (state)
+    {
+    case SAOMA_CHECKOUT_PAID:
+      return late ? SAOMA_CHECKOUT_PHASE_PAID_LATE : SAOMA_CHECKOUT_PHASE_PAID;
+    case SAOMA_CHECKOUT_FAILED:
+      return SAOMA_CHECKOUT_PHASE_FAILED;
+    case SAOMA_CHECKOUT_CLOSING:
+    case SAOMA_CHECKOUT_CLOSED:
+      return given_up;
+    case SAOMA_CHECKOUT_NONE:
+      /* No attempt at all, or one whose first write is still in flight. */
+      if (busy)
+        return SAOMA_CHECKOUT_PHASE_PREPARING;
+      return close_reason == SAOMA_CLOSE_REASON_NONE ? SAOMA_CHECKOUT_PHASE_IDLE : given_up;
+    case SAOMA_CHECKOUT_CREATED:
+    case SAOMA_CHECKOUT_SUBMITTED:
+      return busy ? SAOMA_CHECKOUT_PHASE_PREPARING : given_up;
+    case SAOMA_CHECKOUT_WAITING:
+      return busy ? SAOMA_CHECKOUT_PHASE_SHOW_QR : given_up;
+    case SAOMA_CHECKOUT_UNKNOWN:
+      return busy ? SAOMA_CHECKOUT_PHASE_CHECKING : given_up;
+    default:
+      g_return_val_if_reached (SAOMA_CHECKOUT_PHASE_IDLE);
+    }
+}
+
+gboolean
+saoma_checkout_phase_is_active (SaomaCheckoutPhase phase)
+{
+  return phase == SAOMA_CHECKOUT_PHASE_PREPARING || phase == SAOMA_CHECKOUT_PHASE_SHOW_QR ||
+         phase == SAOMA_CHECKOUT_PHASE_AWAITING_PASSWORD ||
+         phase == SAOMA_CHECKOUT_PHASE_CHECKING;
+}
+
+gboolean
+saoma_checkout_phase_is_result (SaomaCheckoutPhase phase)
+{
+  return phase != SAOMA_CHECKOUT_PHASE_IDLE && !saoma_checkout_phase_is_active (phase);
+}
+
 /* Recomputes what the views see from the current driver's durable state. */
 static void
 sync_properties (SaomaCheckout *self)
@@ -1590,6 +1594,8 @@ sync_properties (SaomaCheckout *self)
   SaomaCloseReason close_reason = SAOMA_CLOSE_REASON_NONE;
   const GError *error = NULL;
   gboolean busy = FALSE;
+  gboolean late = FALSE;
+  SaomaCheckoutPhase phase;
 
   if (d != NULL)
     {
@@ -1608,9 +1614,17 @@ sync_properties (SaomaCheckout *self)
       error = d->error;
       busy = !final && !driver_giving_up (d);
       seconds_left = busy ? d->seconds_left : 0;
+      late = d->attempt != NULL && saoma_attempt_get_late (d->attempt);
     }
+  phase = saoma_checkout_phase_for (state, busy, close_reason, late);
 
   g_object_freeze_notify (G_OBJECT (self));
+
+  if (self->pub_phase != phase)
+    {
+      self->pub_phase = phase;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PHASE]);
+    }
 
   if (self->pub_state != state)
     {
@@ -1701,7 +1715,7 @@ saoma_checkout_finalize (GObject *object)
 {
   SaomaCheckout *self = (SaomaCheckout *)object;
 
-  g_clear_object (&self->client);
+  g_clear_object (&self->gateway);
   g_clear_object (&self->ledger);
   g_clear_object (&self->clock);
   g_clear_object (&self->cancellable);
@@ -1725,8 +1739,11 @@ saoma_checkout_get_property (GObject    *object,
 
   switch (prop_id)
     {
+    case PROP_PHASE:
+      g_value_set_enum (value, self->pub_phase);
+      break;
     case PROP_STATE:
-      g_value_set_int (value, self->pub_state);
+      g_value_set_enum (value, self->pub_state);
       break;
     case PROP_AMOUNT:
       g_value_set_int64 (value, self->pub_amount);
@@ -1750,7 +1767,7 @@ saoma_checkout_get_property (GObject    *object,
       g_value_set_string (value, self->pub_transaction_id);
       break;
     case PROP_CLOSE_REASON:
-      g_value_set_int (value, self->pub_close_reason);
+      g_value_set_enum (value, self->pub_close_reason);
       break;
     case PROP_ERROR:
       g_value_set_boxed (value, self->pub_error);
@@ -1773,9 +1790,12 @@ saoma_checkout_class_init (SaomaCheckoutClass *klass)
   object_class->finalize = saoma_checkout_finalize;
   object_class->get_property = saoma_checkout_get_property;
 
+  properties[PROP_PHASE] =
+    g_param_spec_enum ("phase", NULL, NULL, SAOMA_TYPE_CHECKOUT_PHASE,
+                       SAOMA_CHECKOUT_PHASE_IDLE, flags);
   properties[PROP_STATE] =
-    g_param_spec_int ("state", NULL, NULL,
-                      SAOMA_CHECKOUT_NONE, SAOMA_CHECKOUT_FAILED, SAOMA_CHECKOUT_NONE, flags);
+    g_param_spec_enum ("state", NULL, NULL, SAOMA_TYPE_CHECKOUT_STATE, SAOMA_CHECKOUT_NONE,
+                       flags);
   properties[PROP_AMOUNT] =
     g_param_spec_int64 ("amount", NULL, NULL, 0, G_MAXINT64, 0, flags);
   properties[PROP_DESCRIPTION] =
@@ -1791,9 +1811,8 @@ saoma_checkout_class_init (SaomaCheckoutClass *klass)
   properties[PROP_TRANSACTION_ID] =
     g_param_spec_string ("transaction-id", NULL, NULL, NULL, flags);
   properties[PROP_CLOSE_REASON] =
-    g_param_spec_int ("close-reason", NULL, NULL,
-                      SAOMA_CLOSE_REASON_NONE, SAOMA_CLOSE_REASON_CANCELLED,
-                      SAOMA_CLOSE_REASON_NONE, flags);
+    g_param_spec_enum ("close-reason", NULL, NULL, SAOMA_TYPE_CLOSE_REASON,
+                       SAOMA_CLOSE_REASON_NONE, flags);
   properties[PROP_ERROR] =
     g_param_spec_boxed ("error", NULL, NULL, G_TYPE_ERROR, flags);
   properties[PROP_BUSY] =
@@ -1824,7 +1843,7 @@ saoma_checkout_init (SaomaCheckout *self)
 
 /**
  * saoma_checkout_new:
- * @client: the gateway client (new attempts use it)
+ * @gateway: the payment gateway (new attempts use it)
  * @ledger: the open ledger
  * @clock: (nullable): the clock; %NULL for the real one
  * @config: (nullable): settings, copied; %NULL for the defaults
@@ -1832,19 +1851,19 @@ saoma_checkout_init (SaomaCheckout *self)
  * Returns: (transfer full): a new engine.
  */
 SaomaCheckout *
-saoma_checkout_new (WxpayClient               *client,
+saoma_checkout_new (SaomaGateway              *gateway,
                     SaomaLedger               *ledger,
                     SaomaClock                *clock,
                     const SaomaCheckoutConfig *config)
 {
   SaomaCheckout *self;
 
-  g_return_val_if_fail (WXPAY_IS_CLIENT (client), NULL);
+  g_return_val_if_fail (SAOMA_IS_GATEWAY (gateway), NULL);
   g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
   g_return_val_if_fail (clock == NULL || SAOMA_IS_CLOCK (clock), NULL);
 
   self = g_object_new (SAOMA_TYPE_CHECKOUT, NULL);
-  self->client = g_object_ref (client);
+  self->gateway = g_object_ref (gateway);
   self->ledger = g_object_ref (ledger);
   self->clock = g_object_ref (clock ? clock : saoma_clock_get_default ());
   self->config = config ? saoma_checkout_config_copy (config) : saoma_checkout_config_new ();
@@ -1871,11 +1890,11 @@ saoma_checkout_new (WxpayClient               *client,
   return self;
 }
 
-WxpayClient *
-saoma_checkout_get_client (SaomaCheckout *self)
+SaomaGateway *
+saoma_checkout_get_gateway (SaomaCheckout *self)
 {
   g_return_val_if_fail (SAOMA_IS_CHECKOUT (self), NULL);
-  return self->client;
+  return self->gateway;
 }
 
 SaomaLedger *
@@ -1948,6 +1967,19 @@ saoma_checkout_get_transaction_id (SaomaCheckout *self)
   return self->pub_transaction_id;
 }
 
+/**
+ * saoma_checkout_get_phase:
+ *
+ * Returns: what the views show now (see saoma_checkout_phase_for())
+ */
+SaomaCheckoutPhase
+saoma_checkout_get_phase (SaomaCheckout *self)
+{
+  g_return_val_if_fail (SAOMA_IS_CHECKOUT (self), SAOMA_CHECKOUT_PHASE_IDLE);
+
+  return self->pub_phase;
+}
+
 SaomaCloseReason
 saoma_checkout_get_close_reason (SaomaCheckout *self)
 {
@@ -1993,13 +2025,13 @@ saoma_checkout_get_pending_operations (SaomaCheckout *self)
 }
 
 void
-saoma_checkout_set_client (SaomaCheckout *self,
-                           WxpayClient   *client)
+saoma_checkout_set_gateway (SaomaCheckout *self,
+                            SaomaGateway  *gateway)
 {
   g_return_if_fail (SAOMA_IS_CHECKOUT (self));
-  g_return_if_fail (WXPAY_IS_CLIENT (client));
+  g_return_if_fail (SAOMA_IS_GATEWAY (gateway));
 
-  g_set_object (&self->client, client);
+  g_set_object (&self->gateway, gateway);
 }
 
 static void
@@ -2046,6 +2078,7 @@ insert_attempt_cb (GObject      *object,
 
   d->inserted = TRUE;
   g_set_object (&d->attempt, attempt);
+  saoma_bench_stamp ("inserted", d->out_trade_no);
   crash_point ("after-insert");
 
   sync_properties (d->checkout);
@@ -2071,7 +2104,6 @@ saoma_checkout_charge (SaomaCheckout *self,
   g_autoptr(GDateTime) now_dt = NULL;
   g_autoptr(SaomaAttempt) attempt = NULL;
   g_autofree char *out_trade_no = NULL;
-  g_autofree char *request = NULL;
   gint64 created, expires;
   Driver *d;
 
@@ -2098,21 +2130,25 @@ saoma_checkout_charge (SaomaCheckout *self,
   created = saoma_clock_now (self->clock) / G_USEC_PER_SEC * G_USEC_PER_SEC;
   expires = created + (gint64)self->config->validity_s * G_USEC_PER_SEC;
   now_dt = g_date_time_new_from_unix_utc (created / G_USEC_PER_SEC);
-  out_trade_no = wxpay_out_trade_no_new (self->config->till_id, now_dt);
+  out_trade_no = saoma_gateway_new_out_trade_no (self->gateway, self->config->till_id, now_dt);
 
   d = driver_new (self, out_trade_no, amount, description, self->config->till_id, created,
                   expires);
-  d->request = build_unifiedorder (d);
+  d->request = build_request (d, error);
+  if (d->request == NULL)
+    {
+      driver_unref (d);
+      return FALSE;
+    }
   g_hash_table_replace (self->drivers, d->out_trade_no, d);
   self->current = d;
 
   tick_schedule (d);
   sync_properties (self);
 
-  request = request_to_text (d->request);
   attempt = saoma_attempt_new (out_trade_no, amount, d->description, d->till_id, created,
                                expires);
-  saoma_attempt_set_request (attempt, request);
+  saoma_attempt_set_request (attempt, d->request);
   saoma_ledger_insert_attempt_async (self->ledger, attempt, NULL, insert_attempt_cb,
                                      driver_ref (d));
 
@@ -2185,24 +2221,24 @@ recover_cancelled_cb (GCancellable *cancellable,
 
 /* The request stored with the attempt. Attempts recorded before requests were stored get one
  * derived from the settings of this run, as before: right only if those did not change. */
-static WxpayParams *
+static char *
 driver_stored_request (Driver *d)
 {
   g_autoptr(GError) error = NULL;
-  WxpayParams *request;
+  const char *stored = saoma_attempt_get_request (d->attempt);
 
-  if (saoma_attempt_get_request (d->attempt) == NULL)
-    return build_unifiedorder (d);
+  if (stored == NULL)
+    return build_request (d, NULL);
 
-  request = request_from_attempt (d->attempt, &error);
-  if (request == NULL)
+  if (!saoma_gateway_check_native_request (d->gateway, stored, d->out_trade_no, d->amount,
+                                           &error))
     {
       g_warning ("%s: cannot use the stored request (%s); deriving it from the settings",
                  d->out_trade_no, error->message);
-      return build_unifiedorder (d);
+      return build_request (d, NULL);
     }
 
-  return request;
+  return g_strdup (stored);
 }
 
 static void
@@ -2345,29 +2381,28 @@ saoma_checkout_recover_finish (SaomaCheckout *self,
 
 /**
  * saoma_checkout_apply_notification:
- * @notification: fields of a notification whose signature, appid and mch_id were verified
+ * @event: a payment notification the gateway verified (signature, merchant ids)
  *
- * Checks that the out_trade_no is one this engine drives and that total_fee is its amount,
+ * Checks that the out_trade_no is one this engine drives and that the amount is its amount,
  * then confirms with an orderquery (notifications are hints). Idempotent: a notification for an
  * attempt already PAID is accepted and changes nothing.
  *
  * Returns: %FALSE with %SAOMA_CHECKOUT_ERROR_UNKNOWN_ORDER, _AMOUNT_MISMATCH or _INVALID.
  */
 gboolean
-saoma_checkout_apply_notification (SaomaCheckout     *self,
-                                   const WxpayParams *notification,
-                                   GError           **error)
+saoma_checkout_apply_notification (SaomaCheckout           *self,
+                                   const SaomaGatewayEvent *event,
+                                   GError                 **error)
 {
   const char *out_trade_no;
-  gint64 total_fee = 0;
+  g_autofree char *reported = NULL;
   Driver *d;
 
   g_return_val_if_fail (SAOMA_IS_CHECKOUT (self), FALSE);
-  g_return_val_if_fail (notification != NULL, FALSE);
+  g_return_val_if_fail (event != NULL, FALSE);
 
-  out_trade_no = wxpay_params_get (notification, "out_trade_no");
-  if (out_trade_no == NULL ||
-      g_strcmp0 (wxpay_params_get (notification, "result_code"), "SUCCESS") != 0)
+  out_trade_no = event->out_trade_no;
+  if (event->kind != SAOMA_GATEWAY_EVENT_PAYMENT || out_trade_no == NULL || !event->success)
     {
       g_set_error_literal (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_INVALID,
                            "Notification lacks out_trade_no or result_code=SUCCESS");
@@ -2382,16 +2417,17 @@ saoma_checkout_apply_notification (SaomaCheckout     *self,
       return FALSE;
     }
 
-  if (!wxpay_params_get_int64 (notification, "total_fee", &total_fee) || total_fee != d->amount)
+  reported = event->amount >= 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, event->amount)
+                                : g_strdup ("(missing)");
+  if (event->amount != d->amount)
     {
       g_message ("%s: notification with total_fee %s for an attempt of %" G_GINT64_FORMAT
-                 " fen rejected", out_trade_no,
-                 wxpay_params_get (notification, "total_fee") ?: "(missing)", d->amount);
+                 " fen rejected", out_trade_no, reported, d->amount);
       driver_event (d, "notification", "rejected: total_fee %s differs from the amount",
-                    wxpay_params_get (notification, "total_fee") ?: "(missing)");
+                    reported);
       g_set_error (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_AMOUNT_MISMATCH,
-                   "total_fee %" G_GINT64_FORMAT " differs from the attempt's %"
-                   G_GINT64_FORMAT " fen", total_fee, d->amount);
+                   "total_fee %s differs from the attempt's %" G_GINT64_FORMAT " fen",
+                   reported, d->amount);
       return FALSE;
     }
 
@@ -2401,6 +2437,7 @@ saoma_checkout_apply_notification (SaomaCheckout     *self,
       return TRUE;
     }
 
+  saoma_bench_stamp ("notified", out_trade_no);
   driver_event (d, "notification", "payment notification, confirming by orderquery");
   if (driver_is_final (d))
     d->reopened = TRUE;

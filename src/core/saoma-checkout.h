@@ -2,13 +2,15 @@
 #pragma once
 
 #include <gio/gio.h>
-#include "wxpay/wxpay.h"
 #include "ledger/saoma-ledger.h"
 #include "saoma-clock.h"
+#include "saoma-core-enums.h"
+#include "saoma-gateway.h"
 
 G_BEGIN_DECLS
 
-/* The state the views bind to. NONE: idle, no attempt. The others mirror SaomaAttemptState. */
+/* The current attempt's durable state. NONE: no attempt, or its first write is still in
+ * flight. The others mirror SaomaAttemptState. The views show SaomaCheckoutPhase instead. */
 typedef enum {
   SAOMA_CHECKOUT_NONE,
   SAOMA_CHECKOUT_CREATED,
@@ -28,9 +30,27 @@ typedef enum {
   SAOMA_CLOSE_REASON_CANCELLED,
 } SaomaCloseReason;
 
+/*
+ * What the views show, decided in one place (saoma_checkout_phase_for()) so the cashier window
+ * and the customer display cannot disagree. The result phases (PAID … FAILED) stay until the
+ * next reset() or charge(); the active ones (PREPARING … CHECKING) are exactly the "busy" ones.
+ */
+typedef enum {
+  SAOMA_CHECKOUT_PHASE_IDLE,              /* no attempt */
+  SAOMA_CHECKOUT_PHASE_PREPARING,         /* charge pressed: written, asking for a QR */
+  SAOMA_CHECKOUT_PHASE_SHOW_QR,           /* the QR is up (code-url) */
+  SAOMA_CHECKOUT_PHASE_AWAITING_PASSWORD, /* micropay USERPAYING (never in Native; reserved) */
+  SAOMA_CHECKOUT_PHASE_CHECKING,          /* outcome unknown, being resolved by queries */
+  SAOMA_CHECKOUT_PHASE_PAID,
+  SAOMA_CHECKOUT_PHASE_PAID_LATE,         /* paid after the cashier gave up */
+  SAOMA_CHECKOUT_PHASE_EXPIRED,           /* given up by the clock (QR hidden) */
+  SAOMA_CHECKOUT_PHASE_CANCELLED,         /* given up by the cashier (QR hidden) */
+  SAOMA_CHECKOUT_PHASE_FAILED,            /* WeChat provably has no order; nothing taken */
+} SaomaCheckoutPhase;
+
 #define SAOMA_CHECKOUT_ERROR (saoma_checkout_error_quark ())
 
-/* Errors of the engine itself (gateway errors stay in WXPAY_ERROR, disk ones in
+/* Errors of the engine itself (gateway errors stay in SAOMA_GATEWAY_ERROR, disk ones in
  * SAOMA_LEDGER_ERROR). */
 typedef enum {
   SAOMA_CHECKOUT_ERROR_BUSY,            /* charge() while an attempt is active */
@@ -46,6 +66,18 @@ GQuark saoma_checkout_error_quark (void);
 
 /* "NONE", "CREATED" … "FAILED" */
 const char *saoma_checkout_state_to_string (SaomaCheckoutState state);
+
+/* The one rule from the engine's facts to what the views show: @state is the durable one
+ * (NONE before the first write), @busy as the property, @late the attempt's late flag. */
+SaomaCheckoutPhase saoma_checkout_phase_for       (SaomaCheckoutState state,
+                                                   gboolean           busy,
+                                                   SaomaCloseReason   close_reason,
+                                                   gboolean           late);
+/* PREPARING, SHOW_QR, AWAITING_PASSWORD, CHECKING: a sale is under way (the cashier may
+ * cancel it, not start another). */
+gboolean           saoma_checkout_phase_is_active (SaomaCheckoutPhase phase);
+/* PAID … FAILED: a result the views keep on screen until the next sale. */
+gboolean           saoma_checkout_phase_is_result (SaomaCheckoutPhase phase);
 
 #define SAOMA_TYPE_CHECKOUT_CONFIG (saoma_checkout_config_get_type ())
 
@@ -74,13 +106,14 @@ G_DECLARE_FINAL_TYPE (SaomaCheckout, saoma_checkout, SAOMA, CHECKOUT, GObject)
 
 /*
  * Properties (read-only, notified on change, always on the main context):
- *   "state" (SaomaCheckoutState as int), "amount" (gint64 fen of the current attempt, 0 idle),
- *   "description", "out-trade-no", "code-url" (NULL when the QR must not be shown: hidden at
- *   once on expiry/cancel), "seconds-left" (int, countdown to time_expire, -1 idle),
- *   "validity" (int seconds), "transaction-id", "close-reason", "error" (GError boxed, the
- *   last error; NULL when none), "busy" (TRUE from charge() until the attempt is final or
- *   given up: after cancel()/expiry the attempt is CLOSING and watched in the background, and
- *   a new charge() may start).
+ *   "phase" (SaomaCheckoutPhase: what the views show; they bind to it and derive nothing from
+ *   "state" + "busy"), "state" (SaomaCheckoutState), "amount" (gint64 fen of the current
+ *   attempt, 0 idle), "description", "out-trade-no", "code-url" (NULL when the QR must not be
+ *   shown: hidden at once on expiry/cancel), "seconds-left" (int, countdown to time_expire, -1
+ *   idle), "validity" (int seconds), "transaction-id", "close-reason" (SaomaCloseReason),
+ *   "error" (GError boxed, the last error; NULL when none), "busy" (TRUE from charge() until
+ *   the attempt is final or given up: after cancel()/expiry the attempt is CLOSING and
+ *   watched in the background, and a new charge() may start).
  * Signals:
  *   "late-payment" (SaomaAttempt *attempt): an attempt the cashier gave up on got paid.
  *   "paid" (SaomaAttempt *attempt): the current attempt is PAID (not emitted for a late
@@ -91,14 +124,15 @@ G_DECLARE_FINAL_TYPE (SaomaCheckout, saoma_checkout, SAOMA, CHECKOUT, GObject)
  * One attempt is current at a time. Cancelled / expired attempts keep being watched in the
  * background until closeorder + final query say CLOSED (or PAID: late payment).
  */
-SaomaCheckout *saoma_checkout_new           (WxpayClient               *client,
+SaomaCheckout *saoma_checkout_new           (SaomaGateway              *gateway,
                                              SaomaLedger               *ledger,
                                              SaomaClock                *clock,
                                              const SaomaCheckoutConfig *config);
-WxpayClient   *saoma_checkout_get_client    (SaomaCheckout *self);
+SaomaGateway  *saoma_checkout_get_gateway   (SaomaCheckout *self);
 SaomaLedger   *saoma_checkout_get_ledger    (SaomaCheckout *self);
 SaomaClock    *saoma_checkout_get_clock     (SaomaCheckout *self);
 SaomaCheckoutState saoma_checkout_get_state (SaomaCheckout *self);
+SaomaCheckoutPhase saoma_checkout_get_phase (SaomaCheckout *self);
 /* The current attempt's last durable snapshot (NULL when idle or not yet written). */
 SaomaAttempt  *saoma_checkout_get_attempt   (SaomaCheckout *self);
 gint64         saoma_checkout_get_amount    (SaomaCheckout *self);
@@ -113,9 +147,9 @@ gboolean       saoma_checkout_get_busy      (SaomaCheckout *self);
 /* Requests, ledger writes and inserts in flight across all attempts (0 when the engine only
  * waits on timers): lets tests and the headless commands wait for quiescence. */
 guint          saoma_checkout_get_pending_operations (SaomaCheckout *self);
-/* Replaces the client (new credentials from Preferences); in-flight attempts keep theirs. */
-void           saoma_checkout_set_client    (SaomaCheckout *self,
-                                             WxpayClient   *client);
+/* Replaces the gateway (new credentials from Preferences); in-flight attempts keep theirs. */
+void           saoma_checkout_set_gateway   (SaomaCheckout *self,
+                                             SaomaGateway  *gateway);
 
 /* Starts a new attempt: FALSE (and nothing created) when one is active (busy) or @amount is
  * out of range. The attempt is durably written before any request is sent. */
@@ -143,9 +177,9 @@ guint          saoma_checkout_recover_finish (SaomaCheckout *self,
                                               GAsyncResult  *result,
                                               GError       **error);
 /* Applies a verified payment notification (from the listener): idempotent, confirmed by a
- * query. Returns FALSE with an error when out_trade_no is unknown or total_fee differs. */
-gboolean       saoma_checkout_apply_notification (SaomaCheckout     *self,
-                                                  const WxpayParams *notification,
-                                                  GError           **error);
+ * query. Returns FALSE with an error when out_trade_no is unknown or the amount differs. */
+gboolean       saoma_checkout_apply_notification (SaomaCheckout           *self,
+                                                  const SaomaGatewayEvent *event,
+                                                  GError                 **error);
 
 G_END_DECLS

@@ -33,6 +33,7 @@
 #include "saoma-notify-listener.h"
 #include "saoma-reconcile.h"
 #include "saoma-refunder.h"
+#include "saoma-wxpay2-gateway.h"
 
 
 #define EXIT_USAGE 2
@@ -331,7 +332,7 @@ check_numbers (Cli *cli)
 /* Everything a gateway command needs: credentials, ledger, client, engine. */
 typedef struct {
   SaomaLedger         *ledger;
-  WxpayClient         *client;
+  SaomaGateway        *gateway;
   SaomaCheckout       *checkout;
   SaomaNotifyListener *listener;
 } Engine;
@@ -343,7 +344,7 @@ engine_clear (Engine *engine)
     saoma_notify_listener_shutdown (engine->listener);
   g_clear_object (&engine->listener);
   g_clear_object (&engine->checkout);
-  g_clear_object (&engine->client);
+  g_clear_object (&engine->gateway);
   g_clear_object (&engine->ledger);
 }
 
@@ -366,9 +367,10 @@ engine_init (Cli    *cli,
   if (engine->ledger == NULL)
     return saoma_cli_fail (1, "cannot open the ledger: %s", error->message);
 
-  engine->client = wxpay_client_new (cli->gateway, cli->appid, cli->mch_id, cli->api_key);
-  if (cli->timeout > 0)
-    g_object_set (engine->client, "timeout", (guint)cli->timeout, NULL);
+  engine->gateway = saoma_wxpay2_gateway_new_for_merchant (cli->gateway, cli->appid, cli->mch_id,
+                                                           cli->api_key,
+                                                           cli->timeout > 0 ? (guint)cli->timeout
+                                                                            : 0);
 
   config = make_config (cli);
 
@@ -394,7 +396,7 @@ engine_init (Cli    *cli,
         }
     }
 
-  engine->checkout = saoma_checkout_new (engine->client, engine->ledger, NULL, config);
+  engine->checkout = saoma_checkout_new (engine->gateway, engine->ledger, NULL, config);
   if (engine->listener != NULL)
     saoma_notify_listener_set_checkout (engine->listener, engine->checkout);
 
@@ -664,17 +666,15 @@ run_recover (Cli        *cli,
   if (cli->client_cert != NULL)
     {
       g_autoptr(GError) error = NULL;
-      g_autoptr(GTlsCertificate) certificate = NULL;
 
-      certificate = wxpay_load_client_certificate (cli->client_cert, cli->mch_id, &error);
-      if (certificate == NULL)
+      if (!saoma_wxpay2_gateway_load_certificate (engine.gateway, cli->client_cert, cli->mch_id,
+                                                  &error))
         return saoma_cli_fail (EXIT_USAGE, "cannot load the client certificate: %s",
                                error->message);
-      g_object_set (engine.client, "tls-certificate", certificate, NULL);
     }
 
   /* Refunds follow the same intervals as orders: --retry-interval, --poll-interval. */
-  refunder = saoma_refunder_new (engine.client, engine.ledger, NULL, cli->till);
+  refunder = saoma_refunder_new (engine.gateway, engine.ledger, NULL, cli->till);
   if (cli->retry_interval > 0)
     saoma_refunder_set_retry_interval (refunder, (guint)cli->retry_interval);
   if (cli->poll_interval > 0)
@@ -796,7 +796,7 @@ run_reconcile (Cli        *cli,
   GDate day;
   g_autoptr(GError) error = NULL;
   g_autoptr(SaomaLedger) ledger = NULL;
-  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(SaomaGateway) gateway = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(SaomaReconcile) reconcile = NULL;
   g_autofree char *bill_total = NULL;
@@ -814,11 +814,11 @@ run_reconcile (Cli        *cli,
   ledger = open_ledger (cli, &error);
   if (ledger == NULL)
     return saoma_cli_fail (1, "cannot open the ledger: %s", error->message);
-  client = wxpay_client_new (cli->gateway, cli->appid, cli->mch_id, cli->api_key);
-  if (cli->timeout > 0)
-    g_object_set (client, "timeout", (guint)cli->timeout, NULL);
+  gateway = saoma_wxpay2_gateway_new_for_merchant (cli->gateway, cli->appid, cli->mch_id,
+                                                   cli->api_key,
+                                                   cli->timeout > 0 ? (guint)cli->timeout : 0);
 
-  saoma_reconcile_run_async (client, ledger, &day, NULL, reconcile_done_cb, &result);
+  saoma_reconcile_run_async (gateway, ledger, &day, NULL, reconcile_done_cb, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   reconcile = saoma_reconcile_run_finish (result, &error);
@@ -867,6 +867,29 @@ run_reconcile (Cli        *cli,
 /* --- Entry point --------------------------------------------------------------------------- */
 
 /**
+ * saoma_cli_wanted:
+ * @argc: argument count
+ * @argv: the arguments
+ *
+ * Returns: %TRUE when @argv selects a headless command of saoma_cli_run()
+ */
+gboolean
+saoma_cli_wanted (int    argc,
+                  char **argv)
+{
+  /* Only a command option makes this a headless run; anything else is the GUI's. */
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--") == 0)
+        break;
+      for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
+        if (is_command_arg (argv[i], commands[c].long_name))
+          return TRUE;
+    }
+  return FALSE;
+}
+
+/**
  * saoma_cli_run:
  * @argc: argument count
  * @argv: the arguments (not modified)
@@ -886,7 +909,6 @@ saoma_cli_run (int    argc,
   GOptionEntry entries[G_N_ELEMENTS (commands) + 1];
   const CliCommand *selected = NULL;
   guint selected_index = 0;
-  gboolean wanted = FALSE;
   int status;
 
   const GOptionEntry shared_entries[] = {
@@ -932,16 +954,7 @@ saoma_cli_run (int    argc,
 
   g_return_val_if_fail (out_status != NULL, FALSE);
 
-  /* Only a command option makes this a headless run; anything else is the GUI's. */
-  for (int i = 1; i < argc && !wanted; i++)
-    {
-      if (strcmp (argv[i], "--") == 0)
-        break;
-      for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
-        if (is_command_arg (argv[i], commands[c].long_name))
-          wanted = TRUE;
-    }
-  if (!wanted)
+  if (!saoma_cli_wanted (argc, argv))
     return FALSE;
 
   cli.close_delay = -1;

@@ -15,6 +15,9 @@
 
 #include "saoma-notify-listener.h"
 
+/* WeChat's notifications are small; anything bigger is refused before it is parsed. */
+#define MAX_BODY_SIZE (1024 * 1024)
+
 struct _SaomaNotifyListener
 {
   GObject        parent_instance;
@@ -54,7 +57,8 @@ static guint signals[N_SIGNALS];
 typedef struct {
   SaomaNotifyListener *self;
   SoupServerMessage   *msg;
-  WxpayParams         *params;
+  SaomaGateway        *gateway;
+  SaomaGatewayEvent   *event;
 } LookupData;
 
 static void
@@ -62,22 +66,35 @@ lookup_data_free (LookupData *data)
 {
   g_clear_object (&data->self);
   g_clear_object (&data->msg);
-  g_clear_pointer (&data->params, wxpay_params_unref);
+  g_clear_object (&data->gateway);
+  g_clear_pointer (&data->event, saoma_gateway_event_free);
   g_free (data);
 }
 
+/* The gateway words the reply (@gateway NULL: nobody can verify anything yet, so WeChat is
+ * told to come back later). */
 static void
-send_reply (SoupServerMessage *msg,
+send_reply (SaomaGateway      *gateway,
+            SoupServerMessage *msg,
             guint              status,
             gboolean           success,
             const char        *message,
             const char        *what,
             const char        *id)
 {
-  g_autoptr(GBytes) body = wxpay_notify_reply (success, message);
+  g_autoptr(GBytes) body = NULL;
   gsize len = 0;
-  const char *data = g_bytes_get_data (body, &len);
+  const char *data;
 
+  if (gateway == NULL)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, NULL);
+      g_message ("%s for %s refused: %s", what, id ? id : "?", message);
+      return;
+    }
+
+  body = saoma_gateway_notification_reply (gateway, success, message);
+  data = g_bytes_get_data (body, &len);
   soup_server_message_set_status (msg, status, NULL);
   soup_server_message_set_response (msg, "text/xml; charset=utf-8", SOUP_MEMORY_COPY, data, len);
 
@@ -89,24 +106,27 @@ send_reply (SoupServerMessage *msg,
 
 static void
 reply (SaomaNotifyListener *self,
+       SaomaGateway        *gateway,
        SoupServerMessage   *msg,
        guint                status,
        gboolean             success,
        const char          *message,
        const char          *out_trade_no)
 {
-  send_reply (msg, status, success, message, "Notification", out_trade_no);
+  send_reply (gateway, msg, status, success, message, "Notification", out_trade_no);
   g_signal_emit (self, signals[HANDLED], 0, out_trade_no, success);
 }
 
 static void
 refund_reply (SaomaNotifyListener *self,
+              SaomaGateway        *gateway,
               SoupServerMessage   *msg,
               gboolean             success,
               const char          *message,
               const char          *out_refund_no)
 {
-  send_reply (msg, SOUP_STATUS_OK, success, message, "Refund notification", out_refund_no);
+  send_reply (gateway, msg, SOUP_STATUS_OK, success, message, "Refund notification",
+              out_refund_no);
   g_signal_emit (self, signals[REFUND_HANDLED], 0, out_refund_no, success);
 }
 
@@ -120,8 +140,7 @@ get_attempt_cb (GObject      *object,
   LookupData *data = user_data;
   g_autoptr(SaomaAttempt) attempt = NULL;
   g_autoptr(GError) error = NULL;
-  const char *out_trade_no = wxpay_params_get (data->params, "out_trade_no");
-  gint64 total_fee = 0;
+  const char *out_trade_no = data->event->out_trade_no;
 
   attempt = saoma_ledger_get_attempt_finish (SAOMA_LEDGER (object), result, &error);
 
@@ -129,14 +148,15 @@ get_attempt_cb (GObject      *object,
 
   if (attempt == NULL)
     {
-      reply (data->self, data->msg, SOUP_STATUS_OK, FALSE, "unknown out_trade_no", out_trade_no);
+      reply (data->self, data->gateway, data->msg, SOUP_STATUS_OK, FALSE,
+             "unknown out_trade_no", out_trade_no);
     }
-  else if (!wxpay_params_get_int64 (data->params, "total_fee", &total_fee) ||
-           total_fee != saoma_attempt_get_amount (attempt))
+  else if (data->event->amount != saoma_attempt_get_amount (attempt))
     {
       g_message ("Notification for %s with a total_fee that differs from the ledger",
                  out_trade_no);
-      reply (data->self, data->msg, SOUP_STATUS_OK, FALSE, "total_fee mismatch", out_trade_no);
+      reply (data->self, data->gateway, data->msg, SOUP_STATUS_OK, FALSE, "total_fee mismatch",
+             out_trade_no);
     }
   else
     {
@@ -144,15 +164,16 @@ get_attempt_cb (GObject      *object,
 
       if (state == SAOMA_ATTEMPT_PAID || state == SAOMA_ATTEMPT_PARTIALLY_REFUNDED ||
           state == SAOMA_ATTEMPT_REFUNDED)
-        reply (data->self, data->msg, SOUP_STATUS_OK, TRUE, "OK", out_trade_no);
+        reply (data->self, data->gateway, data->msg, SOUP_STATUS_OK, TRUE, "OK",
+               out_trade_no);
       else
         {
           /* Recorded but not driven here (not yet recovered, or already given up): let WeChat
            * retry; recovery or reconciliation will settle it. */
           g_message ("Notification for %s, %s in the ledger and not driven by this till",
                      out_trade_no, saoma_attempt_state_to_string (state));
-          reply (data->self, data->msg, SOUP_STATUS_OK, FALSE, "order not active on this till",
-                 out_trade_no);
+          reply (data->self, data->gateway, data->msg, SOUP_STATUS_OK, FALSE,
+                 "order not active on this till", out_trade_no);
         }
     }
 
@@ -169,7 +190,7 @@ early_callback (SoupServer        *server,
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
-  if (soup_message_headers_get_content_length (headers) > WXPAY_XML_MAX_SIZE)
+  if (soup_message_headers_get_content_length (headers) > MAX_BODY_SIZE)
     soup_server_message_set_status (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, NULL);
 }
 
@@ -196,7 +217,7 @@ list_refunds_cb (GObject      *object,
   LookupData *data = user_data;
   g_autoptr(GPtrArray) refunds = NULL;
   g_autoptr(GError) error = NULL;
-  const char *out_refund_no = wxpay_params_get (data->params, "out_refund_no");
+  const char *out_refund_no = data->event->out_refund_no;
   const SaomaLedgerRefund *found = NULL;
 
   refunds = saoma_ledger_list_refunds_finish (SAOMA_LEDGER (object), result, &error);
@@ -211,9 +232,11 @@ list_refunds_cb (GObject      *object,
     }
 
   if (refunds == NULL)
-    refund_reply (data->self, data->msg, FALSE, "ledger unavailable", out_refund_no);
+    refund_reply (data->self, data->gateway, data->msg, FALSE, "ledger unavailable",
+                  out_refund_no);
   else if (found == NULL)
-    refund_reply (data->self, data->msg, FALSE, "unknown out_refund_no", out_refund_no);
+    refund_reply (data->self, data->gateway, data->msg, FALSE, "unknown out_refund_no",
+                  out_refund_no);
   else
     {
       /* Recorded but not followed (e.g. left by an earlier run): follow it now; the query,
@@ -221,103 +244,67 @@ list_refunds_cb (GObject      *object,
       if (!saoma_refund_state_is_final (found->state) && data->self->refunder != NULL)
         saoma_refunder_follow_async (data->self->refunder, out_refund_no, NULL, follow_cb,
                                      g_strdup (out_refund_no));
-      refund_reply (data->self, data->msg, TRUE, "OK", out_refund_no);
+      refund_reply (data->self, data->gateway, data->msg, TRUE, "OK", out_refund_no);
     }
 
   lookup_data_free (data);
 }
 
-/* §10: no sign; decrypting req_info with our key is the authentication. */
+/* A verified refund notification: only a hint for the refunder (§10). */
 static void
 handle_refund (SaomaNotifyListener *self,
+               SaomaGateway        *gateway,
                SoupServerMessage   *msg,
-               const char          *text,
-               gsize                len)
+               SaomaGatewayEvent   *event)
 {
-  g_autoptr(WxpayParams) params = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *out_refund_no;
-  const char *out_trade_no;
   LookupData *data;
 
-  if (self->refunder == NULL || saoma_refunder_get_client (self->refunder) == NULL)
+  if (self->refunder == NULL)
     {
-      refund_reply (self, msg, FALSE, "not ready", NULL);
+      refund_reply (self, gateway, msg, FALSE, "not ready", NULL);
       return;
     }
 
-  params = wxpay_client_parse_refund_notification (saoma_refunder_get_client (self->refunder),
-                                                   text, len, &error);
-  if (params == NULL)
+  if (event->out_refund_no == NULL || *event->out_refund_no == '\0' ||
+      event->out_trade_no == NULL || *event->out_trade_no == '\0')
     {
-      /* Names the check that failed, never the key or the plaintext. */
-      refund_reply (self, msg, FALSE, error->message, NULL);
+      refund_reply (self, gateway, msg, FALSE, "out_refund_no or out_trade_no missing", NULL);
       return;
     }
 
-  out_refund_no = wxpay_params_get (params, "out_refund_no");
-  out_trade_no = wxpay_params_get (params, "out_trade_no");
-  if (out_refund_no == NULL || *out_refund_no == '\0' ||
-      out_trade_no == NULL || *out_trade_no == '\0')
+  if (saoma_refunder_hint (self->refunder, event->out_refund_no))
     {
-      refund_reply (self, msg, FALSE, "out_refund_no or out_trade_no missing", NULL);
-      return;
-    }
-
-  if (saoma_refunder_hint (self->refunder, out_refund_no))
-    {
-      refund_reply (self, msg, TRUE, "OK", out_refund_no);
+      refund_reply (self, gateway, msg, TRUE, "OK", event->out_refund_no);
       return;
     }
 
   data = g_new0 (LookupData, 1);
   data->self = g_object_ref (self);
   data->msg = g_object_ref (msg);
-  data->params = g_steal_pointer (&params);
+  data->gateway = g_object_ref (gateway);
+  data->event = saoma_gateway_event_copy (event);
   soup_server_message_pause (msg);
-  saoma_ledger_list_refunds_async (saoma_refunder_get_ledger (self->refunder), out_trade_no,
-                                   0, 0, self->cancellable, list_refunds_cb, data);
-}
-
-/* A refund notification posted to the payment path (one URL configured for both in the
- * merchant platform): it is the only kind with a req_info. */
-static gboolean
-is_refund_notification (const char *text,
-                        gsize       len)
-{
-  g_autoptr(WxpayParams) outer = wxpay_xml_decode (text, len, NULL);
-
-  return outer != NULL && wxpay_params_contains (outer, "req_info");
+  saoma_ledger_list_refunds_async (saoma_refunder_get_ledger (self->refunder),
+                                   event->out_trade_no, 0, 0, self->cancellable,
+                                   list_refunds_cb, data);
 }
 
 static void
 handle_payment (SaomaNotifyListener *self,
+                SaomaGateway        *gateway,
                 SoupServerMessage   *msg,
-                const char          *text,
-                gsize                len)
+                SaomaGatewayEvent   *event)
 {
-  g_autoptr(WxpayParams) params = NULL;
   g_autoptr(GError) error = NULL;
-  const char *out_trade_no;
+  const char *out_trade_no = event->out_trade_no;
 
   if (self->checkout == NULL)
     {
-      reply (self, msg, SOUP_STATUS_OK, FALSE, "not ready", NULL);
+      reply (self, gateway, msg, SOUP_STATUS_OK, FALSE, "not ready", NULL);
       return;
     }
 
-  params = wxpay_client_parse_payment_notification (saoma_checkout_get_client (self->checkout),
-                                                    text, len, &error);
-  if (params == NULL)
-    {
-      /* The message names the check that failed, never the sign or the key. */
-      reply (self, msg, SOUP_STATUS_OK, FALSE, error->message, NULL);
-      return;
-    }
-
-  out_trade_no = wxpay_params_get (params, "out_trade_no");
-
-  if (!saoma_checkout_apply_notification (self->checkout, params, &error))
+  if (!saoma_checkout_apply_notification (self->checkout, event, &error))
     {
       if (g_error_matches (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_UNKNOWN_ORDER))
         {
@@ -325,18 +312,35 @@ handle_payment (SaomaNotifyListener *self,
 
           data->self = g_object_ref (self);
           data->msg = g_object_ref (msg);
-          data->params = g_steal_pointer (&params);
+          data->gateway = g_object_ref (gateway);
+          data->event = saoma_gateway_event_copy (event);
           soup_server_message_pause (msg);
           saoma_ledger_get_attempt_async (saoma_checkout_get_ledger (self->checkout),
                                           out_trade_no, self->cancellable, get_attempt_cb, data);
           return;
         }
 
-      reply (self, msg, SOUP_STATUS_OK, FALSE, error->message, out_trade_no);
+      reply (self, gateway, msg, SOUP_STATUS_OK, FALSE, error->message, out_trade_no);
       return;
     }
 
-  reply (self, msg, SOUP_STATUS_OK, TRUE, "OK", out_trade_no);
+  reply (self, gateway, msg, SOUP_STATUS_OK, TRUE, "OK", out_trade_no);
+}
+
+/* The gateway that verifies what arrives on a path: the refunder's for refunds, the checkout's
+ * for payments, either when only one is set (they share the merchant's credentials). */
+static SaomaGateway *
+pick_gateway (SaomaNotifyListener *self,
+              gboolean             refund_path)
+{
+  SaomaGateway *checkout_gateway = self->checkout ? saoma_checkout_get_gateway (self->checkout)
+                                                  : NULL;
+  SaomaGateway *refund_gateway = self->refunder ? saoma_refunder_get_gateway (self->refunder)
+                                                : NULL;
+
+  if (refund_path)
+    return refund_gateway ? refund_gateway : checkout_gateway;
+  return checkout_gateway ? checkout_gateway : refund_gateway;
 }
 
 static void
@@ -348,10 +352,12 @@ server_callback (SoupServer        *server,
 {
   SaomaNotifyListener *self = user_data;
   g_autoptr(GBytes) body = NULL;
+  g_autoptr(SaomaGatewayEvent) event = NULL;
+  g_autoptr(GError) error = NULL;
   const char *method = soup_server_message_get_method (msg);
   gboolean refund_path = g_strcmp0 (path, self->refund_path) == 0;
-  gsize len = 0;
-  const char *text;
+  SaomaGateway *gateway;
+  SaomaGatewayEventKind kind;
 
   if (!refund_path && g_strcmp0 (path, self->path) != 0)
     {
@@ -367,22 +373,42 @@ server_callback (SoupServer        *server,
       return;
     }
 
+  gateway = pick_gateway (self, refund_path);
   body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  text = g_bytes_get_data (body, &len);
-  if (text == NULL)
-    text = "";
 
-  if (len > WXPAY_XML_MAX_SIZE)
+  if (g_bytes_get_size (body) > MAX_BODY_SIZE)
     {
-      send_reply (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, FALSE, "body too large",
+      send_reply (gateway, msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, FALSE, "body too large",
                   "Notification", NULL);
       return;
     }
 
-  if (refund_path || is_refund_notification (text, len))
-    handle_refund (self, msg, text, len);
+  if (gateway == NULL)
+    {
+      send_reply (NULL, msg, SOUP_STATUS_SERVICE_UNAVAILABLE, FALSE, "not ready",
+                  "Notification", NULL);
+      return;
+    }
+
+  /* One parse tells a refund from a payment and verifies it. */
+  event = saoma_gateway_parse_notification (gateway, body,
+                                            refund_path ? SAOMA_NOTIFICATION_REFUND
+                                                        : SAOMA_NOTIFICATION_ANY,
+                                            &kind, &error);
+  if (event == NULL)
+    {
+      /* The message names the check that failed, never the sign or the key. */
+      if (kind == SAOMA_GATEWAY_EVENT_REFUND)
+        refund_reply (self, gateway, msg, FALSE, error->message, NULL);
+      else
+        reply (self, gateway, msg, SOUP_STATUS_OK, FALSE, error->message, NULL);
+      return;
+    }
+
+  if (event->kind == SAOMA_GATEWAY_EVENT_REFUND)
+    handle_refund (self, gateway, msg, event);
   else
-    handle_payment (self, msg, text, len);
+    handle_payment (self, gateway, msg, event);
 }
 
 static void

@@ -15,22 +15,23 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (SaomaNotifyListener, saoma_notify_listener, SAOMA, NOTIFY_LISTENER, GObject)
 
 /*
- * An HTTP server (libsoup) that accepts POSTs on "path", verifies each payment notification
- * with the checkout's client (signature, appid, mch_id), checks it against the attempt
+ * An HTTP server (libsoup) that accepts POSTs on "path", has the checkout's gateway verify each
+ * payment notification (signature, merchant ids) in one parse, checks it against the attempt
  * (known out_trade_no, total_fee) through saoma_checkout_apply_notification(), and answers
  * as §9 says: SUCCESS for an accepted one (duplicates included), FAIL with a reason otherwise.
  * Bodies are never logged (they carry a sign).
  *
  * Properties: "checkout" (may be set after listen, so the engine can be built with the
- * listener's URI as notify_url; until then notifications get FAIL), "path" (construct-only, default
+ * listener's URI as notify_url; until then notifications get FAIL, or HTTP 503 when neither a
+ * checkout nor a refunder gives a gateway to word the reply), "path" (construct-only, default
  * SAOMA_NOTIFY_LISTENER_DEFAULT_PATH), "uri" (read-only: the notify_url to send, valid after
  * listen).
  * Signal "handled" (const char *out_trade_no (nullable), gboolean accepted): after each reply.
  *
  * Refund notifications (§10) are accepted on "refund-path" (default
  * SAOMA_NOTIFY_LISTENER_REFUND_PATH; "refund-uri" is the refund request's notify_url) and, when
- * they carry a req_info, on "path" too. req_info is decrypted with the "refunder"'s client
- * (which also checks appid and mch_id): one that does not decrypt is answered FAIL and changes
+ * the gateway classifies them as refunds, on "path" too. The "refunder"'s gateway decrypts and
+ * verifies them (merchant ids too): one that does not verify is answered FAIL and changes
  * nothing. A genuine one is only a hint: saoma_refunder_hint() makes the refunder confirm it
  * with refundquery; a refund it is not driving is looked up in the ledger (unknown: FAIL; not
  * final: followed). Signal "refund-handled" (const char *out_refund_no (nullable),

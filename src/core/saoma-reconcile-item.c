@@ -103,7 +103,7 @@ saoma_reconcile_item_get_property (GObject    *object,
   switch (prop_id)
     {
     case PROP_KIND:
-      g_value_set_int (value, self->kind);
+      g_value_set_enum (value, self->kind);
       break;
     case PROP_OUT_TRADE_NO:
       g_value_set_string (value, self->out_trade_no);
@@ -147,7 +147,8 @@ saoma_reconcile_item_class_init (SaomaReconcileItemClass *klass)
   object_class->get_property = saoma_reconcile_item_get_property;
 
   properties[PROP_KIND] =
-    g_param_spec_int ("kind", NULL, NULL, 0, SAOMA_RECONCILE_KIND_LAST, 0, flags);
+    g_param_spec_enum ("kind", NULL, NULL, SAOMA_TYPE_RECONCILE_KIND, SAOMA_RECONCILE_MATCHED,
+                       flags);
   properties[PROP_OUT_TRADE_NO] = g_param_spec_string ("out-trade-no", NULL, NULL, NULL, flags);
   properties[PROP_TRANSACTION_ID] =
     g_param_spec_string ("transaction-id", NULL, NULL, NULL, flags);

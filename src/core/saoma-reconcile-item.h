@@ -27,6 +27,12 @@ typedef enum {
 
 #define SAOMA_RECONCILE_KIND_LAST SAOMA_RECONCILE_REFUND_STATE_MISMATCH
 
+G_END_DECLS
+
+#include "saoma-core-enums.h"
+
+G_BEGIN_DECLS
+
 /* "matched", "only_wechat", "only_local", "amount_mismatch", "state_mismatch",
  * "refund_matched", "refund_only_wechat", … (stable: CSV and the headless command use them). */
 const char *saoma_reconcile_kind_to_string (SaomaReconcileKind kind);
@@ -37,11 +43,11 @@ gboolean    saoma_reconcile_kind_is_problem (SaomaReconcileKind kind);
 G_DECLARE_FINAL_TYPE (SaomaReconcileItem, saoma_reconcile_item, SAOMA, RECONCILE_ITEM, GObject)
 
 /*
- * Read-only properties (for list views): "kind" (int), "out-trade-no", "transaction-id",
- * "out-refund-no" (refund lines), "time" (gint64 µs UTC: WeChat's time when on the bill, the
- * local payment/refund time otherwise), "wechat-amount" / "local-amount" (gint64 fen, -1 when
- * that side has none), "wechat-state" / "local-state" (text, nullable), "detail" (English,
- * technical).
+ * Read-only properties (for list views): "kind" (SaomaReconcileKind), "out-trade-no",
+ * "transaction-id", "out-refund-no" (refund lines), "time" (gint64 µs UTC: WeChat's time when on
+ * the bill, the local payment/refund time otherwise), "wechat-amount" / "local-amount" (gint64
+ * fen, -1 when that side has none), "wechat-state" / "local-state" (text, nullable), "detail"
+ * (English, technical).
  */
 SaomaReconcileItem *saoma_reconcile_item_new (SaomaReconcileKind  kind,
                                               const char         *out_trade_no,

@@ -119,18 +119,6 @@ saoma_reconcile_format_time (gint64 time_us)
 }
 
 /* "yyyy-MM-dd HH:mm:ss" (Beijing) → µs UTC; 0 when unreadable. */
-static gint64
-parse_bill_time (const char *text)
-{
-  int y, mo, d, h, mi, s;
-  g_autoptr(GDateTime) dt = NULL;
-
-  if (text == NULL || sscanf (text, "%d-%d-%d %d:%d:%d", &y, &mo, &d, &h, &mi, &s) != 6)
-    return 0;
-  dt = g_date_time_new (beijing (), y, mo, d, h, mi, s);
-  return dt ? g_date_time_to_unix (dt) * G_USEC_PER_SEC : 0;
-}
-
 static gboolean
 is_paid_state (SaomaAttemptState state)
 {
@@ -197,14 +185,14 @@ refund_state_name (const SaomaLedgerRefund *refund)
 static gboolean
 classify_payment (SaomaReconcile  *self,
                   SaomaLedger     *ledger,
-                  WxpayBillRow    *row,
+                  SaomaBillRow    *row,
                   GError         **error)
 {
   g_autoptr(SaomaAttempt) attempt = NULL;
   g_autoptr(GError) local_error = NULL;
-  gint64 when = parse_bill_time (row->trade_time);
-  gint64 wechat_amount = row->total_fee >= 0 ? row->total_fee : row->settlement_fee;
-  gboolean revoked = g_strcmp0 (row->trade_state, "REVOKED") == 0;
+  gint64 when = row->time;
+  gint64 wechat_amount = row->amount;
+  gboolean revoked = row->kind == SAOMA_BILL_ROW_REVOKED;
   const char *local_state;
   const char *local_txid;
 
@@ -218,7 +206,7 @@ classify_payment (SaomaReconcile  *self,
         }
       if (!revoked)
         add_item (self, SAOMA_RECONCILE_ONLY_WECHAT, row->out_trade_no, row->transaction_id,
-                  NULL, when, wechat_amount, -1, row->trade_state, NULL,
+                  NULL, when, wechat_amount, -1, row->state_text, NULL,
                   "paid at WeChat, not in the ledger");
       return TRUE;
     }
@@ -229,7 +217,7 @@ classify_payment (SaomaReconcile  *self,
   if (revoked != !is_paid_state (saoma_attempt_get_state (attempt)))
     {
       add_item (self, SAOMA_RECONCILE_STATE_MISMATCH, row->out_trade_no, row->transaction_id,
-                NULL, when, wechat_amount, saoma_attempt_get_amount (attempt), row->trade_state,
+                NULL, when, wechat_amount, saoma_attempt_get_amount (attempt), row->state_text,
                 local_state, revoked ? "revoked at WeChat, paid in the ledger"
                                      : "paid at WeChat, not paid in the ledger");
     }
@@ -237,7 +225,7 @@ classify_payment (SaomaReconcile  *self,
     {
       /* Reversed at WeChat and never paid here: nothing to settle. */
       add_item (self, SAOMA_RECONCILE_MATCHED, row->out_trade_no, row->transaction_id, NULL,
-                when, wechat_amount, saoma_attempt_get_amount (attempt), row->trade_state,
+                when, wechat_amount, saoma_attempt_get_amount (attempt), row->state_text,
                 local_state, "revoked");
     }
   else if (wechat_amount != saoma_attempt_get_amount (attempt))
@@ -248,20 +236,20 @@ classify_payment (SaomaReconcile  *self,
                                                  saoma_attempt_get_amount (attempt));
 
       add_item (self, SAOMA_RECONCILE_AMOUNT_MISMATCH, row->out_trade_no, row->transaction_id,
-                NULL, when, wechat_amount, saoma_attempt_get_amount (attempt), row->trade_state,
+                NULL, when, wechat_amount, saoma_attempt_get_amount (attempt), row->state_text,
                 local_state, detail);
     }
   else if (local_txid != NULL && *local_txid != '\0'
            && g_strcmp0 (local_txid, row->transaction_id) != 0)
     {
       add_item (self, SAOMA_RECONCILE_STATE_MISMATCH, row->out_trade_no, row->transaction_id,
-                NULL, when, wechat_amount, saoma_attempt_get_amount (attempt), row->trade_state,
+                NULL, when, wechat_amount, saoma_attempt_get_amount (attempt), row->state_text,
                 local_state, "transaction_id differs");
     }
   else
     {
       add_item (self, SAOMA_RECONCILE_MATCHED, row->out_trade_no, row->transaction_id, NULL,
-                when, wechat_amount, saoma_attempt_get_amount (attempt), row->trade_state,
+                when, wechat_amount, saoma_attempt_get_amount (attempt), row->state_text,
                 local_state, NULL);
     }
 
@@ -271,13 +259,13 @@ classify_payment (SaomaReconcile  *self,
 static gboolean
 classify_refund (SaomaReconcile  *self,
                  SaomaLedger     *ledger,
-                 WxpayBillRow    *row,
+                 SaomaBillRow    *row,
                  GError         **error)
 {
   g_autoptr(GPtrArray) refunds = NULL;
-  gint64 when = parse_bill_time (row->trade_time);
+  gint64 when = row->time;
   const SaomaLedgerRefund *local = NULL;
-  const char *status = row->refund_status;
+  const char *status = row->state_text;
 
   refunds = saoma_ledger_list_refunds_sync (ledger, row->out_trade_no, 0, 0, error);
   if (refunds == NULL)
@@ -294,32 +282,33 @@ classify_refund (SaomaReconcile  *self,
   if (local == NULL)
     {
       add_item (self, SAOMA_RECONCILE_REFUND_ONLY_WECHAT, row->out_trade_no, row->transaction_id,
-                row->out_refund_no, when, row->refund_fee, -1, status, NULL,
+                row->out_refund_no, when, row->refund_amount, -1, status, NULL,
                 "refund at WeChat, not in the ledger");
     }
-  else if (local->amount != row->refund_fee)
+  else if (local->amount != row->refund_amount)
     {
       g_autofree char *detail = g_strdup_printf ("refund %" G_GINT64_FORMAT " fen at WeChat, %"
                                                  G_GINT64_FORMAT " fen in the ledger",
-                                                 row->refund_fee, local->amount);
+                                                 row->refund_amount, local->amount);
 
       add_item (self, SAOMA_RECONCILE_REFUND_AMOUNT_MISMATCH, row->out_trade_no,
-                row->transaction_id, row->out_refund_no, when, row->refund_fee, local->amount,
+                row->transaction_id, row->out_refund_no, when, row->refund_amount, local->amount,
                 status, refund_state_name (local), detail);
     }
   else if (local->state == SAOMA_REFUND_FAILED || local->state == SAOMA_REFUND_REFUNDCLOSE
-           || (g_strcmp0 (status, "SUCCESS") == 0 && local->state != SAOMA_REFUND_SUCCESS))
+           || (row->refund_state == SAOMA_GATEWAY_REFUND_SUCCESS
+               && local->state != SAOMA_REFUND_SUCCESS))
     {
       /* The bill's status is frozen at download time, so PROCESSING there and SUCCESS here is
        * normal; the other way round, or a refund we think failed, needs a look. */
       add_item (self, SAOMA_RECONCILE_REFUND_STATE_MISMATCH, row->out_trade_no,
-                row->transaction_id, row->out_refund_no, when, row->refund_fee, local->amount,
+                row->transaction_id, row->out_refund_no, when, row->refund_amount, local->amount,
                 status, refund_state_name (local), "refund state differs");
     }
   else
     {
       add_item (self, SAOMA_RECONCILE_REFUND_MATCHED, row->out_trade_no, row->transaction_id,
-                row->out_refund_no, when, row->refund_fee, local->amount, status,
+                row->out_refund_no, when, row->refund_amount, local->amount, status,
                 refund_state_name (local), NULL);
     }
 
@@ -337,7 +326,7 @@ classify_refund (SaomaReconcile  *self,
  */
 SaomaReconcile *
 saoma_reconcile_classify_sync (const GDate  *date,
-                               WxpayBill    *bill,
+                               SaomaBill    *bill,
                                SaomaLedger  *ledger,
                                GError      **error)
 {
@@ -367,18 +356,18 @@ saoma_reconcile_classify_sync (const GDate  *date,
   if (bill != NULL)
     {
       self->bill_count = bill->summary_count;
-      self->bill_total = bill->summary_settlement_total;
+      self->bill_total = bill->summary_total;
       self->bill_refund_total = bill->summary_refund_total;
 
       for (guint i = 0; i < bill->rows->len; i++)
         {
-          WxpayBillRow *row = g_ptr_array_index (bill->rows, i);
+          SaomaBillRow *row = g_ptr_array_index (bill->rows, i);
           gboolean ok;
 
           if (row->out_trade_no == NULL || *row->out_trade_no == '\0')
             continue;
 
-          if (g_strcmp0 (row->trade_state, "REFUND") == 0)
+          if (row->kind == SAOMA_BILL_ROW_REFUND)
             {
               if (row->out_refund_no == NULL || *row->out_refund_no == '\0')
                 continue;
@@ -458,14 +447,14 @@ ledger_failed:
 typedef struct {
   SaomaLedger *ledger;
   GDate        date;
-  WxpayBill   *bill;
+  SaomaBill   *bill;
 } RunData;
 
 static void
 run_data_free (RunData *data)
 {
   g_clear_object (&data->ledger);
-  g_clear_pointer (&data->bill, wxpay_bill_free);
+  g_clear_pointer (&data->bill, saoma_bill_unref);
   g_free (data);
 }
 
@@ -493,13 +482,12 @@ downloaded_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   RunData *data = g_task_get_task_data (task);
-  g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
 
-  bytes = wxpay_client_downloadbill_finish (WXPAY_CLIENT (source), result, &error);
-  if (bytes == NULL)
+  data->bill = saoma_gateway_download_bill_finish (SAOMA_GATEWAY (source), result, &error);
+  if (data->bill == NULL)
     {
-      if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_BILL_NOT_EXIST))
+      if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_BILL_NOT_EXIST))
         {
           /* No transaction at WeChat that day: every local payment is "only local". */
           g_task_run_in_thread (task, classify_worker);
@@ -507,22 +495,17 @@ downloaded_cb (GObject      *source,
         }
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_task_return_error (task, g_steal_pointer (&error));
-      else if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_BILL_CREATING))
+      else if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_BILL_CREATING))
         g_task_return_new_error (task, SAOMA_RECONCILE_ERROR,
                                  SAOMA_RECONCILE_ERROR_BILL_NOT_READY,
                                  _("WeChat has not made the bill for this day yet. Bills are "
                                    "ready after 10:00 the next day."));
+      else if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_BILL_INVALID))
+        g_task_return_new_error (task, SAOMA_RECONCILE_ERROR, SAOMA_RECONCILE_ERROR_BILL,
+                                 _("The bill from WeChat is not valid: %s"), error->message);
       else
         g_task_return_new_error (task, SAOMA_RECONCILE_ERROR, SAOMA_RECONCILE_ERROR_BILL,
                                  _("The bill could not be downloaded: %s"), error->message);
-      return;
-    }
-
-  data->bill = wxpay_bill_parse (bytes, &error);
-  if (data->bill == NULL)
-    {
-      g_task_return_new_error (task, SAOMA_RECONCILE_ERROR, SAOMA_RECONCILE_ERROR_BILL,
-                               _("The bill from WeChat is not valid: %s"), error->message);
       return;
     }
 
@@ -530,7 +513,7 @@ downloaded_cb (GObject      *source,
 }
 
 void
-saoma_reconcile_run_async (WxpayClient         *client,
+saoma_reconcile_run_async (SaomaGateway        *gateway,
                            SaomaLedger         *ledger,
                            const GDate         *date,
                            GCancellable        *cancellable,
@@ -538,10 +521,9 @@ saoma_reconcile_run_async (WxpayClient         *client,
                            gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autofree char *bill_date = NULL;
   RunData *data;
 
-  g_return_if_fail (WXPAY_IS_CLIENT (client));
+  g_return_if_fail (SAOMA_IS_GATEWAY (gateway));
   g_return_if_fail (SAOMA_IS_LEDGER (ledger));
   g_return_if_fail (date != NULL && g_date_valid (date));
 
@@ -552,10 +534,8 @@ saoma_reconcile_run_async (WxpayClient         *client,
   data->date = *date;
   g_task_set_task_data (task, data, (GDestroyNotify) run_data_free);
 
-  bill_date = g_strdup_printf ("%04u%02u%02u", g_date_get_year (date), g_date_get_month (date),
-                               g_date_get_day (date));
-  wxpay_client_downloadbill_async (client, bill_date, "ALL", TRUE, cancellable, downloaded_cb,
-                                   g_steal_pointer (&task));
+  saoma_gateway_download_bill_async (gateway, date, cancellable, downloaded_cb,
+                                     g_steal_pointer (&task));
 }
 
 /**

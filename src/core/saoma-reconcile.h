@@ -3,8 +3,8 @@
 
 #include <gio/gio.h>
 
-#include "wxpay/wxpay.h"
 #include "ledger/saoma-ledger.h"
+#include "saoma-gateway.h"
 #include "saoma-reconcile-item.h"
 
 G_BEGIN_DECLS
@@ -35,7 +35,7 @@ G_DECLARE_FINAL_TYPE (SaomaReconcile, saoma_reconcile, SAOMA, RECONCILE, GObject
  *  - every local refund created in the bill day and not FAILED that the bill lacks → refund
  *    only local.
  * "No Bill Exist" is an empty bill (WeChat had no transaction that day). The bill's summary line
- * is checked against its rows by wxpay_bill_parse(); a bill that does not add up is an error.
+ * is checked against its rows by the gateway; a bill that does not add up is an error.
  *
  * The object is a GListModel of SaomaReconcileItem: discrepancies first (in the order of
  * SaomaReconcileKind), then the matched lines, each group by time.
@@ -44,11 +44,11 @@ G_DECLARE_FINAL_TYPE (SaomaReconcile, saoma_reconcile, SAOMA, RECONCILE, GObject
 /* The pure part: classifies @bill (NULL: no bill exists for the day) against the ledger.
  * Blocking: worker threads, headless commands and tests only. */
 SaomaReconcile *saoma_reconcile_classify_sync (const GDate  *date,
-                                               WxpayBill    *bill,
+                                               SaomaBill    *bill,
                                                SaomaLedger  *ledger,
                                                GError      **error);
 /* Downloads the day's ALL bill (gzip), parses it, classifies it in a worker thread. */
-void            saoma_reconcile_run_async     (WxpayClient         *client,
+void            saoma_reconcile_run_async     (SaomaGateway        *gateway,
                                                SaomaLedger         *ledger,
                                                const GDate         *date,
                                                GCancellable        *cancellable,

@@ -12,6 +12,7 @@
 
 #include "saoma-money.h"
 #include "saoma-pin.h"
+#include "saoma-pin-guard.h"
 #include "saoma-refunder.h"
 
 #define DEFAULT_RETRY_INTERVAL_MS 5000
@@ -24,11 +25,11 @@ struct _SaomaRefunder
 {
   GObject       parent_instance;
 
-  WxpayClient  *client;
+  SaomaGateway *gateway;
   SaomaLedger  *ledger;
   SaomaClock   *clock;
   char         *till_id;
-  char         *pin_hash;
+  SaomaPinGuard *pin_guard;
   guint         retry_interval_ms;
   guint         query_interval_ms;
   char         *notify_url;
@@ -39,11 +40,11 @@ struct _SaomaRefunder
 
 enum {
   PROP_0,
-  PROP_CLIENT,
+  PROP_GATEWAY,
   PROP_LEDGER,
   PROP_CLOCK,
   PROP_TILL_ID,
-  PROP_PIN_HASH,
+  PROP_PIN_GUARD,
   PROP_RETRY_INTERVAL,
   PROP_QUERY_INTERVAL,
   PROP_NOTIFY_URL,
@@ -75,7 +76,7 @@ typedef struct {
 typedef struct _Job {
   gatomicrefcount   ref_count;
   SaomaRefunder    *self;
-  WxpayClient      *client;     /* the client it was first sent with: identical retries */
+  SaomaGateway     *gateway;    /* the gateway it was first sent with: identical retries */
   char             *out_refund_no;
   char             *out_trade_no;
   char             *reason;
@@ -110,7 +111,7 @@ job_unref (Job *job)
     return;
 
   g_assert (job->waiters == NULL);
-  g_clear_object (&job->client);
+  g_clear_object (&job->gateway);
   g_free (job->out_refund_no);
   g_free (job->out_trade_no);
   g_free (job->reason);
@@ -484,8 +485,22 @@ static void failed_written_cb (GObject      *source,
 static const char *
 error_name (const GError *error)
 {
-  return error->domain == WXPAY_ERROR ? wxpay_error_code_to_string (error->code)
-                                      : error->message;
+  g_autofree char *code = NULL;
+
+  if (error->domain != SAOMA_GATEWAY_ERROR)
+    return error->message;
+
+  /* Interned: the gateway's codes are a small set. */
+  code = saoma_gateway_error_dup_protocol_code (error);
+  return g_intern_string (code);
+}
+
+/* Nothing can be sent from this process: no key, no certificate. */
+static gboolean
+is_config_error (const GError *error)
+{
+  return g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CONFIG)
+         || g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_NO_CERTIFICATE);
 }
 
 /* WeChat said no, or nothing was sent: FAILED in the ledger, then the job ends with @error. */
@@ -516,13 +531,13 @@ job_schedule_next (Job *job)
 static GError *
 rejection_error (const GError *error)
 {
-  if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_NOTENOUGH))
+  if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_NOT_ENOUGH))
     return g_error_new_literal (SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_NOTENOUGH,
                                 _("WeChat Pay refused the refund: the merchant account does "
                                   "not have enough refundable balance (NOTENOUGH). Top up the "
                                   "balance, then try again."));
 
-  if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG))
+  if (is_config_error (error))
     return g_error_new_literal (SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_NO_CERTIFICATE,
                                 _("Refunds need the merchant client certificate "
                                   "(apiclient_cert). Choose it in Preferences."));
@@ -563,18 +578,14 @@ failed_written_cb (GObject      *source,
   job_end (job, NULL, error);
 }
 
+/* The answer's refund number and amount, when it names them, must be the request's. */
 static gboolean
-answer_matches (Job               *job,
-                const WxpayParams *answer)
+answer_matches (Job                     *job,
+                const SaomaRefundStatus *answer)
 {
-  gint64 refund_fee = -1;
-  const char *out_refund_no = wxpay_params_get (answer, "out_refund_no");
-
-  if (out_refund_no != NULL && g_strcmp0 (out_refund_no, job->out_refund_no) != 0)
+  if (answer->out_refund_no != NULL && g_strcmp0 (answer->out_refund_no, job->out_refund_no) != 0)
     return FALSE;
-  if (wxpay_params_contains (answer, "refund_fee")
-      && (!wxpay_params_get_int64 (answer, "refund_fee", &refund_fee)
-          || refund_fee != job->refund_fee))
+  if (answer->amount >= 0 && answer->amount != job->refund_fee)
     return FALSE;
 
   return TRUE;
@@ -586,18 +597,18 @@ job_send_cb (GObject      *source,
              gpointer      user_data)
 {
   g_autoptr(Job) job = user_data;
-  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(SaomaRefundStatus) answer = NULL;
   g_autoptr(GError) error = NULL;
 
-  answer = wxpay_client_refund_finish (WXPAY_CLIENT (source), result, &error);
+  answer = saoma_gateway_refund_finish (SAOMA_GATEWAY (source), result, &error);
   if (!job_alive (job))
     return;
 
   if (answer != NULL && !answer_matches (job, answer))
     {
-      g_clear_pointer (&answer, wxpay_params_unref);
-      error = g_error_new_literal (WXPAY_ERROR, WXPAY_ERROR_MISMATCH,
-                                   "refund answer does not match the request");
+      g_clear_pointer (&answer, saoma_refund_status_free);
+      error = g_error_new_literal (SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_MISMATCH,
+                                   "MISMATCH: refund answer does not match the request");
     }
 
   if (answer != NULL)
@@ -606,18 +617,17 @@ job_send_cb (GObject      *source,
                                                  job->out_refund_no);
 
       job_event (job, "response", "refund %s → SUCCESS (accepted)", job->out_refund_no);
-      job_set_state (job, SAOMA_REFUND_PROCESSING, wxpay_params_get (answer, "refund_id"),
+      job_set_state (job, SAOMA_REFUND_PROCESSING, answer->refund_id,
                      detail, job_next_step);
     }
-  else if (wxpay_error_is_outcome_unknown (error)
-           || g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_FREQUENCY_LIMITED)
-           || g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_INVALID_REQ_TOO_MUCH))
+  else if (saoma_gateway_error_is_outcome_unknown (error)
+           || g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_RATE_LIMITED))
     {
       /* Maybe processed: keep the same out_refund_no and send the identical request again
        * (WeChat treats it as the same refund). Rate limits are retried the same way. */
       g_autofree char *detail = g_strdup_printf ("refund %s outcome unknown: %s",
                                                  job->out_refund_no,
-                                                 wxpay_error_code_to_string (error->code));
+                                                 error_name (error));
 
       job_event (job, "response", "refund %s → %s (unknown, will retry)", job->out_refund_no,
                  error_name (error));
@@ -626,14 +636,14 @@ job_send_cb (GObject      *source,
       else
         job_set_state (job, SAOMA_REFUND_UNKNOWN, NULL, detail, job_next_step);
     }
-  else if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG) && !job->fresh)
+  else if (is_config_error (error) && !job->fresh)
     {
       /* Resumed, and nothing can be sent now (no certificate or key in this process): an
        * earlier run may have sent it, so it stays as it is for a run that can ask. */
       job_event (job, "note", "refund %s not resumed: %s", job->out_refund_no, error->message);
       job_end (job, NULL, rejection_error (error));
     }
-  else if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG) && job->n_sends == 1
+  else if (is_config_error (error) && job->n_sends == 1
            && job->state == SAOMA_REFUND_CREATED)
     {
       /* Nothing left the machine (no certificate, no key): the refund never existed. */
@@ -663,44 +673,49 @@ job_send_cb (GObject      *source,
 static void
 job_send (Job *job)
 {
-  g_autoptr(WxpayParams) request = wxpay_params_new ();
+  /* Always the same values for one out_refund_no. */
+  SaomaRefundRequest request = {
+    .out_trade_no = job->out_trade_no,
+    .out_refund_no = job->out_refund_no,
+    .total = job->total_fee,
+    .amount = job->refund_fee,
+    .reason = job->reason,
+    .notify_url = job->notify_url,
+  };
 
   job->n_sends++;
-  /* Always the same fields and values for one out_refund_no. */
-  wxpay_params_set (request, "out_trade_no", job->out_trade_no);
-  wxpay_params_set (request, "out_refund_no", job->out_refund_no);
-  wxpay_params_set_int64 (request, "total_fee", job->total_fee);
-  wxpay_params_set_int64 (request, "refund_fee", job->refund_fee);
-  if (job->reason != NULL && *job->reason != '\0')
-    wxpay_params_set (request, "refund_desc", job->reason);
-  if (job->notify_url != NULL)
-    wxpay_params_set (request, "notify_url", job->notify_url);
 
   job_event (job, "request", "refund %s, %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
              " fen (send %u)", job->out_refund_no, job->refund_fee, job->total_fee,
              job->n_sends);
-  wxpay_client_refund_async (job->client, request, job->self->cancellable, job_send_cb,
+  saoma_gateway_refund_async (job->gateway, &request, job->self->cancellable, job_send_cb,
                              job_ref (job));
 }
 
 /* Following ----------------------------------------------------------------------------- */
 
 static gboolean
-parse_refund_status (const char       *text,
-                     SaomaRefundState *out_state)
+ledger_refund_state (SaomaGatewayRefundState  state,
+                     SaomaRefundState        *out_state)
 {
-  if (g_strcmp0 (text, "SUCCESS") == 0)
-    *out_state = SAOMA_REFUND_SUCCESS;
-  else if (g_strcmp0 (text, "PROCESSING") == 0)
-    *out_state = SAOMA_REFUND_PROCESSING;
-  else if (g_strcmp0 (text, "REFUNDCLOSE") == 0 || g_strcmp0 (text, "FAIL") == 0)
-    *out_state = SAOMA_REFUND_REFUNDCLOSE;
-  else if (g_strcmp0 (text, "CHANGE") == 0)
-    *out_state = SAOMA_REFUND_CHANGE;
-  else
-    return FALSE;
-
-  return TRUE;
+  switch (state)
+    {
+    case SAOMA_GATEWAY_REFUND_SUCCESS:
+      *out_state = SAOMA_REFUND_SUCCESS;
+      return TRUE;
+    case SAOMA_GATEWAY_REFUND_PROCESSING:
+      *out_state = SAOMA_REFUND_PROCESSING;
+      return TRUE;
+    case SAOMA_GATEWAY_REFUND_CLOSED:
+      *out_state = SAOMA_REFUND_REFUNDCLOSE;
+      return TRUE;
+    case SAOMA_GATEWAY_REFUND_CHANGE:
+      *out_state = SAOMA_REFUND_CHANGE;
+      return TRUE;
+    case SAOMA_GATEWAY_REFUND_UNKNOWN:
+    default:
+      return FALSE;
+    }
 }
 
 static void
@@ -709,11 +724,13 @@ job_query_cb (GObject      *source,
               gpointer      user_data)
 {
   g_autoptr(Job) job = user_data;
-  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(SaomaRefundStatus) answer = NULL;
   g_autoptr(GError) error = NULL;
-  gint64 count = 0;
+  g_autofree char *detail = NULL;
+  const char *status;
+  SaomaRefundState state;
 
-  answer = wxpay_client_refundquery_finish (WXPAY_CLIENT (source), result, &error);
+  answer = saoma_gateway_query_refund_finish (SAOMA_GATEWAY (source), result, &error);
   if (!job_alive (job))
     return;
 
@@ -721,7 +738,7 @@ job_query_cb (GObject      *source,
     {
       /* UNKNOWN after a lost answer, or CREATED resumed from an earlier run that may have
        * sent it: either way a refusal plus no refund at WeChat means it never happened. */
-      if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_REFUNDNOTEXIST)
+      if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_REFUND_NOT_EXIST)
           && (job->state == SAOMA_REFUND_UNKNOWN || job->state == SAOMA_REFUND_CREATED)
           && job->pending_rejection != NULL)
         {
@@ -733,7 +750,7 @@ job_query_cb (GObject      *source,
           return;
         }
 
-      if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_REFUNDNOTEXIST)
+      if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_REFUND_NOT_EXIST)
           && job->state == SAOMA_REFUND_UNKNOWN)
         {
           /* Our earlier request never arrived: send it again, same number. */
@@ -743,65 +760,41 @@ job_query_cb (GObject      *source,
           return;
         }
 
+      /* Also an answer that does not list this refund: ask again later. */
       job_event (job, "response", "refundquery %s → %s", job->out_refund_no,
                  error_name (error));
       job_schedule_next (job);
       return;
     }
 
-  if (!wxpay_params_get_int64 (answer, "refund_count", &count))
-    count = 0;
+  g_clear_error (&job->pending_rejection);
 
-  for (gint64 n = 0; n < MIN (count, 100); n++)
+  status = answer->state_text;
+  if (answer->amount != job->refund_fee || !ledger_refund_state (answer->state, &state))
     {
-      g_autofree char *k_no = g_strdup_printf ("out_refund_no_%" G_GINT64_FORMAT, n);
-      g_autofree char *k_status = g_strdup_printf ("refund_status_%" G_GINT64_FORMAT, n);
-      g_autofree char *k_fee = g_strdup_printf ("refund_fee_%" G_GINT64_FORMAT, n);
-      g_autofree char *k_id = g_strdup_printf ("refund_id_%" G_GINT64_FORMAT, n);
-      g_autofree char *detail = NULL;
-      const char *status;
-      SaomaRefundState state;
-      gint64 fee = -1;
-
-      if (g_strcmp0 (wxpay_params_get (answer, k_no), job->out_refund_no) != 0)
-        continue;
-      g_clear_error (&job->pending_rejection);
-
-      status = wxpay_params_get (answer, k_status);
-      if (!wxpay_params_get_int64 (answer, k_fee, &fee) || fee != job->refund_fee
-          || !parse_refund_status (status, &state))
-        {
-          job_event (job, "response", "refundquery %s: unexpected answer (status %s)",
-                     job->out_refund_no, status ? status : "(none)");
-          job_schedule_query (job);
-          return;
-        }
-
-      job_event (job, "response", "refundquery %s → %s", job->out_refund_no, status);
-      if (state == job->state)
-        {
-          job_schedule_query (job);
-          return;
-        }
-
-      detail = g_strdup_printf ("refund %s %s by refundquery", job->out_refund_no, status);
-      job_set_state (job, state, wxpay_params_get (answer, k_id), detail, job_next_step);
+      job_event (job, "response", "refundquery %s: unexpected answer (status %s)",
+                 job->out_refund_no, status ? status : "(none)");
+      job_schedule_query (job);
       return;
     }
 
-  job_event (job, "response", "refundquery %s: refund not in the answer", job->out_refund_no);
-  job_schedule_next (job);
+  job_event (job, "response", "refundquery %s → %s", job->out_refund_no, status);
+  if (state == job->state)
+    {
+      job_schedule_query (job);
+      return;
+    }
+
+  detail = g_strdup_printf ("refund %s %s by refundquery", job->out_refund_no, status);
+  job_set_state (job, state, answer->refund_id, detail, job_next_step);
 }
 
 static void
 job_query (Job *job)
 {
-  g_autoptr(WxpayParams) request = wxpay_params_new ();
-
   job->n_queries++;
-  wxpay_params_set (request, "out_refund_no", job->out_refund_no);
-  wxpay_client_refundquery_async (job->client, request, job->self->cancellable, job_query_cb,
-                                  job_ref (job));
+  saoma_gateway_query_refund_async (job->gateway, job->out_refund_no, job->self->cancellable,
+                                    job_query_cb, job_ref (job));
 }
 
 /* Starting jobs ------------------------------------------------------------------------- */
@@ -815,7 +808,7 @@ job_new (SaomaRefunder           *self,
 
   g_atomic_ref_count_init (&job->ref_count);
   job->self = self;
-  job->client = g_object_ref (self->client);
+  job->gateway = g_object_ref (self->gateway);
   job->out_refund_no = g_strdup (row->out_refund_no);
   job->out_trade_no = g_strdup (row->out_trade_no);
   job->reason = g_strdup (row->reason);
@@ -901,7 +894,7 @@ saoma_refunder_dispose (GObject *object)
     }
   g_hash_table_remove_all (self->jobs);
 
-  g_clear_object (&self->client);
+  g_clear_object (&self->gateway);
   g_clear_object (&self->ledger);
   g_clear_object (&self->clock);
 
@@ -916,7 +909,7 @@ saoma_refunder_finalize (GObject *object)
   g_clear_pointer (&self->jobs, g_hash_table_unref);
   g_clear_object (&self->cancellable);
   g_free (self->till_id);
-  g_free (self->pin_hash);
+  g_clear_object (&self->pin_guard);
   g_free (self->notify_url);
 
   G_OBJECT_CLASS (saoma_refunder_parent_class)->finalize (object);
@@ -932,8 +925,8 @@ saoma_refunder_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_CLIENT:
-      g_value_set_object (value, self->client);
+    case PROP_GATEWAY:
+      g_value_set_object (value, self->gateway);
       break;
     case PROP_LEDGER:
       g_value_set_object (value, self->ledger);
@@ -968,8 +961,8 @@ saoma_refunder_set_property (GObject      *object,
 
   switch (prop_id)
     {
-    case PROP_CLIENT:
-      saoma_refunder_set_client (self, g_value_get_object (value));
+    case PROP_GATEWAY:
+      saoma_refunder_set_gateway (self, g_value_get_object (value));
       break;
     case PROP_LEDGER:
       self->ledger = g_value_dup_object (value);
@@ -981,8 +974,8 @@ saoma_refunder_set_property (GObject      *object,
       g_free (self->till_id);
       self->till_id = g_value_dup_string (value);
       break;
-    case PROP_PIN_HASH:
-      saoma_refunder_set_pin_hash (self, g_value_get_string (value));
+    case PROP_PIN_GUARD:
+      saoma_refunder_set_pin_guard (self, g_value_get_object (value));
       break;
     case PROP_RETRY_INTERVAL:
       saoma_refunder_set_retry_interval (self, g_value_get_uint (value));
@@ -1022,8 +1015,8 @@ saoma_refunder_class_init (SaomaRefunderClass *klass)
   object_class->set_property = saoma_refunder_set_property;
   object_class->constructed = saoma_refunder_constructed;
 
-  properties[PROP_CLIENT] =
-    g_param_spec_object ("client", NULL, NULL, WXPAY_TYPE_CLIENT,
+  properties[PROP_GATEWAY] =
+    g_param_spec_object ("gateway", NULL, NULL, SAOMA_TYPE_GATEWAY,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS
                          | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_LEDGER] =
@@ -1035,8 +1028,8 @@ saoma_refunder_class_init (SaomaRefunderClass *klass)
   properties[PROP_TILL_ID] =
     g_param_spec_string ("till-id", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_PIN_HASH] =
-    g_param_spec_string ("pin-hash", NULL, NULL, NULL,
+  properties[PROP_PIN_GUARD] =
+    g_param_spec_object ("pin-guard", NULL, NULL, SAOMA_TYPE_PIN_GUARD,
                          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_RETRY_INTERVAL] =
     g_param_spec_uint ("retry-interval", NULL, NULL, 1, G_MAXUINT, DEFAULT_RETRY_INTERVAL_MS,
@@ -1067,7 +1060,7 @@ saoma_refunder_init (SaomaRefunder *self)
 
 /**
  * saoma_refunder_new:
- * @client: the gateway client (needs the merchant client certificate for refunds)
+ * @gateway: the payment gateway (v2 needs the merchant client certificate for refunds)
  * @ledger: the ledger refunds are written to
  * @clock: (nullable): time and timers; %NULL for the real clock
  * @till_id: (nullable): prefix of new out_refund_no values
@@ -1075,17 +1068,17 @@ saoma_refunder_init (SaomaRefunder *self)
  * Returns: (transfer full): a new refunder
  */
 SaomaRefunder *
-saoma_refunder_new (WxpayClient *client,
+saoma_refunder_new (SaomaGateway *gateway,
                     SaomaLedger *ledger,
                     SaomaClock  *clock,
                     const char  *till_id)
 {
-  g_return_val_if_fail (WXPAY_IS_CLIENT (client), NULL);
+  g_return_val_if_fail (SAOMA_IS_GATEWAY (gateway), NULL);
   g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
   g_return_val_if_fail (clock == NULL || SAOMA_IS_CLOCK (clock), NULL);
 
   return g_object_new (SAOMA_TYPE_REFUNDER,
-                       "client", client,
+                       "gateway", gateway,
                        "ledger", ledger,
                        "clock", clock,
                        "till-id", till_id,
@@ -1123,33 +1116,33 @@ saoma_refunder_set_notify_url (SaomaRefunder *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NOTIFY_URL]);
 }
 
-WxpayClient *
-saoma_refunder_get_client (SaomaRefunder *self)
+SaomaGateway *
+saoma_refunder_get_gateway (SaomaRefunder *self)
 {
   g_return_val_if_fail (SAOMA_IS_REFUNDER (self), NULL);
 
-  return self->client;
+  return self->gateway;
 }
 
 void
-saoma_refunder_set_client (SaomaRefunder *self,
-                           WxpayClient   *client)
+saoma_refunder_set_gateway (SaomaRefunder *self,
+                            SaomaGateway  *gateway)
 {
   g_return_if_fail (SAOMA_IS_REFUNDER (self));
-  g_return_if_fail (client == NULL || WXPAY_IS_CLIENT (client));
+  g_return_if_fail (gateway == NULL || SAOMA_IS_GATEWAY (gateway));
 
-  if (g_set_object (&self->client, client))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT]);
+  if (g_set_object (&self->gateway, gateway))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GATEWAY]);
 }
 
 void
-saoma_refunder_set_pin_hash (SaomaRefunder *self,
-                             const char    *pin_hash)
+saoma_refunder_set_pin_guard (SaomaRefunder *self,
+                              SaomaPinGuard *pin_guard)
 {
   g_return_if_fail (SAOMA_IS_REFUNDER (self));
+  g_return_if_fail (pin_guard == NULL || SAOMA_IS_PIN_GUARD (pin_guard));
 
-  g_free (self->pin_hash);
-  self->pin_hash = g_strdup (pin_hash);
+  g_set_object (&self->pin_guard, pin_guard);
 }
 
 static void
@@ -1191,17 +1184,6 @@ saoma_refunder_get_n_active (SaomaRefunder *self)
   return g_hash_table_size (self->jobs);
 }
 
-gboolean
-saoma_refunder_client_has_certificate (WxpayClient *client)
-{
-  g_autoptr(GTlsCertificate) certificate = NULL;
-
-  if (client == NULL)
-    return FALSE;
-
-  g_object_get (client, "tls-certificate", &certificate, NULL);
-  return certificate != NULL;
-}
 
 /* refund_async: checks, then insert, then a job --------------------------------------- */
 
@@ -1211,7 +1193,7 @@ typedef struct {
   char         *pin;
   gint64        amount;
   gint64        total_fee;
-  WxpayClient  *client;
+  SaomaGateway *gateway;
 } RefundData;
 
 static void
@@ -1224,7 +1206,7 @@ refund_data_free (RefundData *data)
       memset (data->pin, 0, strlen (data->pin));
       g_free (data->pin);
     }
-  g_clear_object (&data->client);
+  g_clear_object (&data->gateway);
   g_free (data);
 }
 
@@ -1266,7 +1248,7 @@ refund_inserted_cb (GObject      *source,
   /* Durable now: only from here may a request leave the machine. */
   job = job_new (self, row, data->total_fee);
   job->fresh = TRUE;
-  g_set_object (&job->client, data->client);
+  g_set_object (&job->gateway, data->gateway);
   job_add_waiter (job, task);
   job_send (job);
 }
@@ -1277,7 +1259,8 @@ refund_insert (GTask *task)
   SaomaRefunder *self = g_task_get_source_object (task);
   RefundData *data = g_task_get_task_data (task);
   g_autoptr(GDateTime) now = saoma_clock_now_datetime (self->clock);
-  g_autofree char *out_refund_no = wxpay_out_refund_no_new (self->till_id, now);
+  g_autofree char *out_refund_no = saoma_gateway_new_out_refund_no (data->gateway, self->till_id,
+                                                                   now);
 
   /* Nothing is written yet: a caller who gave up gets nothing done. */
   if (g_task_return_error_if_cancelled (task))
@@ -1393,7 +1376,7 @@ refund_pin_cb (GObject      *source,
   RefundData *data = g_task_get_task_data (task);
   GError *error = NULL;
 
-  if (!saoma_pin_verify_finish (result, &error))
+  if (!saoma_pin_guard_check_finish (SAOMA_PIN_GUARD (source), result, &error))
     {
       g_task_return_error (task, error);
       return;
@@ -1445,7 +1428,7 @@ saoma_refunder_refund_async (SaomaRefunder       *self,
     data->reason = g_strdup (reason);
   data->pin = g_strdup (pin);
   data->amount = amount;
-  data->client = self->client ? g_object_ref (self->client) : NULL;
+  data->gateway = self->gateway ? g_object_ref (self->gateway) : NULL;
   g_task_set_task_data (task, data, (GDestroyNotify) refund_data_free);
 
   if (amount <= 0)
@@ -1455,7 +1438,7 @@ saoma_refunder_refund_async (SaomaRefunder       *self,
       return;
     }
 
-  if (!saoma_refunder_client_has_certificate (data->client))
+  if (data->gateway == NULL || !saoma_gateway_has_certificate (data->gateway))
     {
       g_task_return_new_error (task, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_NO_CERTIFICATE,
                                _("Refunds need the merchant client certificate "
@@ -1463,7 +1446,14 @@ saoma_refunder_refund_async (SaomaRefunder       *self,
       return;
     }
 
-  saoma_pin_verify_async (pin, self->pin_hash, NULL, refund_pin_cb, g_object_ref (task));
+  /* Every PIN check goes through the guard: its delays and lockout hold here too. */
+  if (self->pin_guard == NULL)
+    {
+      g_task_return_new_error (task, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_NOT_SET,
+                               _("No manager PIN has been set. Set one in Preferences."));
+      return;
+    }
+  saoma_pin_guard_check_async (self->pin_guard, pin, NULL, refund_pin_cb, g_object_ref (task));
 }
 
 /**
@@ -1568,7 +1558,7 @@ resume_attempt_cb (GObject      *source,
   g_free (item);
 
   attempt = saoma_ledger_get_attempt_finish (SAOMA_LEDGER (source), result, &error);
-  if (attempt == NULL || g_cancellable_is_cancelled (self->cancellable) || self->client == NULL)
+  if (attempt == NULL || g_cancellable_is_cancelled (self->cancellable) || self->gateway == NULL)
     {
       if (error != NULL)
         g_warning ("Cannot resume refund %s: %s", row->out_refund_no, error->message);
@@ -1684,7 +1674,7 @@ follow_attempt_cb (GObject      *source,
                                _("The ledger could not be read: %s"), error->message);
       return;
     }
-  if (self->client == NULL || g_cancellable_is_cancelled (self->cancellable))
+  if (self->gateway == NULL || g_cancellable_is_cancelled (self->cancellable))
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                "The refunder was shut down");

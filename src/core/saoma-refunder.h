@@ -2,9 +2,10 @@
 #pragma once
 
 #include <gio/gio.h>
-#include "wxpay/wxpay.h"
 #include "ledger/saoma-ledger.h"
 #include "saoma-clock.h"
+#include "saoma-gateway.h"
+#include "saoma-pin-guard.h"
 
 G_BEGIN_DECLS
 
@@ -23,7 +24,7 @@ typedef enum {
   SAOMA_REFUNDER_ERROR_INVALID_AMOUNT,  /* amount ≤ 0 */
   SAOMA_REFUNDER_ERROR_OVER_REFUND,     /* more than what is left to refund */
   SAOMA_REFUNDER_ERROR_TOO_MANY,        /* the order already has 50 refunds */
-  SAOMA_REFUNDER_ERROR_NO_CERTIFICATE,  /* no merchant client certificate on the client */
+  SAOMA_REFUNDER_ERROR_NO_CERTIFICATE,  /* the gateway lacks the merchant client certificate */
   SAOMA_REFUNDER_ERROR_NOTENOUGH,       /* WeChat: not enough refundable balance */
   SAOMA_REFUNDER_ERROR_REJECTED,        /* WeChat refused the refund (message has err_code) */
   SAOMA_REFUNDER_ERROR_CLOSED,          /* WeChat: REFUNDCLOSE */
@@ -47,37 +48,37 @@ G_DECLARE_FINAL_TYPE (SaomaRefunder, saoma_refunder, SAOMA, REFUNDER, GObject)
  * "query-interval" until SUCCESS, REFUNDCLOSE or CHANGE; only SUCCESS makes the ledger count the
  * money as refunded (PARTIALLY_REFUNDED / REFUNDED).
  *
- * Properties: "client", "ledger", "clock" (construct-only except "client"), "till-id",
- * "pin-hash" (write-only: the stored "pbkdf2-sha256$…" string), "retry-interval" and
+ * Properties: "gateway", "ledger", "clock" (construct-only except "gateway"), "till-id",
+ * "pin-guard" (write-only: what checks the manager PIN), "retry-interval" and
  * "query-interval" (guint ms, defaults 5000 and 10000), "notify-url" (nullable: sent as the
  * refund request's notify_url, §7/§10).
  * Signals: "refund-updated" (SaomaLedgerRefund *row): after every durable state change of a
  * refund this object drives.
  */
-SaomaRefunder *saoma_refunder_new                (WxpayClient *client,
-                                                  SaomaLedger *ledger,
-                                                  SaomaClock  *clock,
-                                                  const char  *till_id);
-WxpayClient   *saoma_refunder_get_client         (SaomaRefunder *self);
+SaomaRefunder *saoma_refunder_new                (SaomaGateway *gateway,
+                                                  SaomaLedger  *ledger,
+                                                  SaomaClock   *clock,
+                                                  const char   *till_id);
+SaomaGateway  *saoma_refunder_get_gateway        (SaomaRefunder *self);
 SaomaLedger   *saoma_refunder_get_ledger         (SaomaRefunder *self);
 void           saoma_refunder_set_notify_url     (SaomaRefunder *self,
                                                   const char    *notify_url);
-/* New credentials or certificate; refunds already in flight keep their client. */
-void           saoma_refunder_set_client         (SaomaRefunder *self,
-                                                  WxpayClient   *client);
-void           saoma_refunder_set_pin_hash       (SaomaRefunder *self,
-                                                  const char    *pin_hash);
+/* New credentials or certificate; refunds already in flight keep their gateway. */
+void           saoma_refunder_set_gateway        (SaomaRefunder *self,
+                                                  SaomaGateway  *gateway);
+/* NULL: no PIN can be checked, every refund is refused with SAOMA_PIN_ERROR_NOT_SET. */
+void           saoma_refunder_set_pin_guard      (SaomaRefunder *self,
+                                                  SaomaPinGuard *pin_guard);
 void           saoma_refunder_set_retry_interval (SaomaRefunder *self,
                                                   guint          interval_ms);
 void           saoma_refunder_set_query_interval (SaomaRefunder *self,
                                                   guint          interval_ms);
 /* Number of refunds being driven right now. */
 guint          saoma_refunder_get_n_active       (SaomaRefunder *self);
-/* TRUE when @client has the merchant client certificate refunds need. */
-gboolean       saoma_refunder_client_has_certificate (WxpayClient *client);
 
 /* Refunds @amount fen of @out_trade_no (@reason: at most 80 characters are kept) after
- * checking @pin against "pin-hash" (off the main thread), the attempt's state, the amount left to refund, the 50-refund limit and the client
+ * checking @pin with "pin-guard" (off the main thread, with its delays and lockout), the
+ * attempt's state, the amount left to refund, the 50-refund limit and the client
  * certificate; none of these failures writes anything. Completes when WeChat says SUCCESS
  * (the final row is returned), or with an error: rejected, REFUNDCLOSE, CHANGE, or
  * @cancellable (the refund itself keeps being followed in the background). */

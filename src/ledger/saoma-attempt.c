@@ -203,7 +203,7 @@ saoma_attempt_get_property (GObject    *object,
       break;
 
     case PROP_STATE:
-      g_value_set_int (value, self->state);
+      g_value_set_enum (value, self->state);
       break;
 
     case PROP_TRANSACTION_ID:
@@ -261,7 +261,8 @@ saoma_attempt_class_init (SaomaAttemptClass *klass)
   properties[PROP_EXPIRES] =
     g_param_spec_int64 ("expires", NULL, NULL, G_MININT64, G_MAXINT64, 0, flags);
   properties[PROP_STATE] =
-    g_param_spec_int ("state", NULL, NULL, 0, SAOMA_ATTEMPT_STATE_LAST, 0, flags);
+    g_param_spec_enum ("state", NULL, NULL, SAOMA_TYPE_ATTEMPT_STATE, SAOMA_ATTEMPT_CREATED,
+                       flags);
   properties[PROP_TRANSACTION_ID] =
     g_param_spec_string ("transaction-id", NULL, NULL, NULL, flags);
   properties[PROP_CODE_URL] =

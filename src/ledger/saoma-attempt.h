@@ -21,6 +21,12 @@ typedef enum {
 
 #define SAOMA_ATTEMPT_STATE_LAST SAOMA_ATTEMPT_REFUNDED
 
+G_END_DECLS
+
+#include "saoma-ledger-enums.h"
+
+G_BEGIN_DECLS
+
 /* "CREATED", "PAID" … and back; FALSE for an unknown name. */
 const char *saoma_attempt_state_to_string   (SaomaAttemptState state);
 gboolean    saoma_attempt_state_from_string (const char        *str,
@@ -34,7 +40,7 @@ G_DECLARE_FINAL_TYPE (SaomaAttempt, saoma_attempt, SAOMA, ATTEMPT, GObject)
 /*
  * Read-only properties mirroring the row: "id" (gint64 rowid), "out-trade-no", "amount"
  * (gint64 fen), "description", "till-id", "created" / "updated" / "expires" (gint64 µs since
- * the epoch, UTC), "state" (SaomaAttemptState as int), "transaction-id", "code-url",
+ * the epoch, UTC), "state" (SaomaAttemptState), "transaction-id", "code-url",
  * "refunded" (gint64 fen), "paid-at" (gint64 µs, 0 when unknown), "late" (gboolean: paid
  * after the cashier gave up), "request" (the engine's exact gateway request for this attempt as
  * an opaque text the ledger stores and returns unchanged; NULL for attempts written before

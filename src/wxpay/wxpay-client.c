@@ -33,6 +33,8 @@ struct _WxpayClient
   GTlsDatabase    *tls_database;
   WxpaySignType    sign_type;
   guint            timeout;
+  gboolean         direct;       /* every gateway is on loopback: no proxy resolver */
+  gboolean         allow_remote_http;
 };
 
 enum {
@@ -47,6 +49,7 @@ enum {
   PROP_TLS_DATABASE,
   PROP_TIMEOUT,
   PROP_USER_AGENT,
+  PROP_ALLOW_REMOTE_HTTP,
   N_PROPS
 };
 
@@ -72,6 +75,37 @@ typedef struct {
 
 static void send_request (GTask      *task,
                           const char *base_uri);
+
+static gboolean
+is_loopback_uri (const char *uri)
+{
+  g_autoptr(GUri) parsed = uri ? g_uri_parse (uri, G_URI_FLAGS_NONE, NULL) : NULL;
+  g_autoptr(GInetAddress) address = NULL;
+  const char *host = parsed ? g_uri_get_host (parsed) : NULL;
+
+  if (host == NULL)
+    return FALSE;
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  address = g_inet_address_new_from_string (host);
+  return address != NULL && g_inet_address_get_is_loopback (address);
+}
+
+/* A gateway on this machine (wxpay-sim, a local relay) is reached directly: no proxy stands
+ * between a process and its own loopback interface, and asking the desktop's proxy resolver
+ * would load libproxy and the dconf settings backend (and their libraries) into a headless
+ * command that only talks to 127.0.0.1. Any other gateway keeps the system's proxy settings. */
+static void
+update_proxy_resolver (WxpayClient *self)
+{
+  gboolean direct = is_loopback_uri (self->base_uri) &&
+                    (self->backup_base_uri == NULL || is_loopback_uri (self->backup_base_uri));
+
+  if (direct == self->direct)
+    return;
+  self->direct = direct;
+  soup_session_set_proxy_resolver (self->session, direct ? NULL : g_proxy_resolver_get_default ());
+}
 
 static void
 call_data_free (CallData *data)
@@ -156,7 +190,7 @@ wxpay_client_get_property (GObject    *object,
       g_value_set_string (value, self->mch_id);
       break;
     case PROP_SIGN_TYPE:
-      g_value_set_int (value, self->sign_type);
+      g_value_set_enum (value, self->sign_type);
       break;
     case PROP_TLS_CERTIFICATE:
       g_value_set_object (value, self->tls_certificate);
@@ -169,6 +203,9 @@ wxpay_client_get_property (GObject    *object,
       break;
     case PROP_USER_AGENT:
       g_value_set_string (value, self->user_agent);
+      break;
+    case PROP_ALLOW_REMOTE_HTTP:
+      g_value_set_boolean (value, self->allow_remote_http);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -187,11 +224,17 @@ wxpay_client_set_property (GObject      *object,
     {
     case PROP_BASE_URI:
       if (set_string (&self->base_uri, g_value_get_string (value)))
-        g_object_notify_by_pspec (object, pspec);
+        {
+          update_proxy_resolver (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
       break;
     case PROP_BACKUP_BASE_URI:
       if (set_string (&self->backup_base_uri, g_value_get_string (value)))
-        g_object_notify_by_pspec (object, pspec);
+        {
+          update_proxy_resolver (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
       break;
     case PROP_APPID:
       if (set_string (&self->appid, g_value_get_string (value)))
@@ -206,8 +249,7 @@ wxpay_client_set_property (GObject      *object,
       break;
     case PROP_SIGN_TYPE:
       {
-        WxpaySignType type = g_value_get_int (value) == WXPAY_SIGN_TYPE_HMAC_SHA256
-                             ? WXPAY_SIGN_TYPE_HMAC_SHA256 : WXPAY_SIGN_TYPE_MD5;
+        WxpaySignType type = g_value_get_enum (value);
 
         if (type != self->sign_type)
           {
@@ -239,6 +281,13 @@ wxpay_client_set_property (GObject      *object,
       if (set_string (&self->user_agent, g_value_get_string (value)))
         {
           soup_session_set_user_agent (self->session, self->user_agent);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    case PROP_ALLOW_REMOTE_HTTP:
+      if (self->allow_remote_http != g_value_get_boolean (value))
+        {
+          self->allow_remote_http = g_value_get_boolean (value);
           g_object_notify_by_pspec (object, pspec);
         }
       break;
@@ -275,9 +324,8 @@ wxpay_client_class_init (WxpayClientClass *klass)
     g_param_spec_string ("api-key", NULL, NULL, NULL,
                          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_SIGN_TYPE] =
-    g_param_spec_int ("sign-type", NULL, NULL,
-                      WXPAY_SIGN_TYPE_MD5, WXPAY_SIGN_TYPE_HMAC_SHA256, WXPAY_SIGN_TYPE_MD5,
-                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+    g_param_spec_enum ("sign-type", NULL, NULL, WXPAY_TYPE_SIGN_TYPE, WXPAY_SIGN_TYPE_MD5,
+                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_TLS_CERTIFICATE] =
     g_param_spec_object ("tls-certificate", NULL, NULL, G_TYPE_TLS_CERTIFICATE,
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
@@ -292,6 +340,17 @@ wxpay_client_class_init (WxpayClientClass *klass)
     g_param_spec_string ("user-agent", NULL, NULL, "saoma/" PACKAGE_VERSION,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS |
                          G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * WxpayClient:allow-remote-http:
+   *
+   * Plain http:// is refused for any gateway but a loopback one (WXPAY_ERROR_CONFIG): it would
+   * carry the signed fields and the outcome of payments in the clear. Only a test that stands
+   * a local server in for a remote gateway (through a proxy) sets this; a till never does.
+   */
+  properties[PROP_ALLOW_REMOTE_HTTP] =
+    g_param_spec_boolean ("allow-remote-http", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -460,6 +519,36 @@ wxpay_client_parse_payment_notification (WxpayClient *self,
 
   return wxpay_notify_parse_payment (body, length, self->appid, self->mch_id, self->api_key,
                                      error);
+}
+
+/**
+ * wxpay_client_parse_notification:
+ * @self: a #WxpayClient
+ * @body: the POSTed body
+ * @length: its length
+ * @refund_only: accept refund notifications only
+ * @out_is_refund: (out): whether it was a refund notification
+ * @error: return location for an error
+ *
+ * wxpay_notify_parse() with the client's appid, mch_id and key.
+ *
+ * Returns: (transfer full) (nullable): the verified fields
+ */
+WxpayParams *
+wxpay_client_parse_notification (WxpayClient *self,
+                                 const char  *body,
+                                 gsize        length,
+                                 gboolean     refund_only,
+                                 gboolean    *out_is_refund,
+                                 GError     **error)
+{
+  g_return_val_if_fail (WXPAY_IS_CLIENT (self), NULL);
+
+  if (!check_config (self, error))
+    return NULL;
+
+  return wxpay_notify_parse (body, length, self->appid, self->mch_id, self->api_key,
+                             refund_only, out_is_refund, error);
 }
 
 /**
@@ -788,7 +877,8 @@ send_and_read_cb (GObject      *object,
  * payments in the clear: it is allowed to loopback only (wxpay-sim, tests), where nothing
  * leaves the machine. Everything else must be HTTPS. */
 static gboolean
-base_uri_allowed (const char  *uri,
+base_uri_allowed (WxpayClient *self,
+                  const char  *uri,
                   GError     **error)
 {
   g_autoptr(GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, NULL);
@@ -809,7 +899,7 @@ base_uri_allowed (const char  *uri,
 
   if (g_ascii_strcasecmp (scheme, "http") == 0)
     {
-      if (g_ascii_strcasecmp (host, "localhost") == 0)
+      if (self->allow_remote_http || g_ascii_strcasecmp (host, "localhost") == 0)
         return TRUE;
       address = g_inet_address_new_from_string (host);
       if (address != NULL && g_inet_address_get_is_loopback (address))
@@ -832,7 +922,7 @@ send_request (GTask      *task,
   gsize base_len = strlen (base_uri);
   GError *error = NULL;
 
-  if (!base_uri_allowed (base_uri, &error))
+  if (!base_uri_allowed (self, base_uri, &error))
     {
       g_task_return_error (task, error);
       g_object_unref (task);

@@ -16,7 +16,7 @@ G_DECLARE_FINAL_TYPE (WxpayClient, wxpay_client, WXPAY, CLIENT, GObject)
 /*
  * Properties: "base-uri" (string), "backup-base-uri" (string, nullable: tried once on a
  * *connect* error, never after the request may have been sent), "appid", "mch-id",
- * "api-key" (write-only; never logged, never readable), "sign-type" (WxpaySignType as int),
+ * "api-key" (write-only; never logged, never readable), "sign-type" (WxpaySignType),
  * "tls-certificate" (GTlsCertificate, the merchant client certificate for /secapi/),
  * "tls-database" (GTlsDatabase, nullable: trust store override for tests),
  * "timeout" (guint seconds, default 10), "user-agent".
@@ -55,6 +55,13 @@ WxpayParams *wxpay_client_parse_payment_notification (WxpayClient *self,
                                                       const char  *body,
                                                       gsize        length,
                                                       GError     **error);
+/* Either kind with one decode (wxpay_notify_parse()). */
+WxpayParams *wxpay_client_parse_notification (WxpayClient *self,
+                                              const char  *body,
+                                              gsize        length,
+                                              gboolean     refund_only,
+                                              gboolean    *out_is_refund,
+                                              GError     **error);
 WxpayParams *wxpay_client_parse_refund_notification  (WxpayClient *self,
                                                       const char  *body,
                                                       gsize        length,

@@ -83,6 +83,26 @@ check_ids (WxpayParams *params,
   return TRUE;
 }
 
+static gboolean
+verify_payment (WxpayParams *params,
+                const char  *appid,
+                const char  *mch_id,
+                const char  *api_key,
+                GError     **error)
+{
+  if (!check_common (params, appid, mch_id, error))
+    return FALSE;
+
+  if (!wxpay_verify_auto (params, api_key, NULL))
+    {
+      g_set_error_literal (error, WXPAY_ERROR, WXPAY_ERROR_BAD_SIGNATURE,
+                           "Notification signature missing or wrong");
+      return FALSE;
+    }
+
+  return check_ids (params, appid, mch_id, error);
+}
+
 /**
  * wxpay_notify_parse_payment:
  * @body: the POSTed body
@@ -114,17 +134,7 @@ wxpay_notify_parse_payment (const char *body,
   if (params == NULL)
     return NULL;
 
-  if (!check_common (params, appid, mch_id, error))
-    return NULL;
-
-  if (!wxpay_verify_auto (params, api_key, NULL))
-    {
-      g_set_error_literal (error, WXPAY_ERROR, WXPAY_ERROR_BAD_SIGNATURE,
-                           "Notification signature missing or wrong");
-      return NULL;
-    }
-
-  if (!check_ids (params, appid, mch_id, error))
+  if (!verify_payment (params, appid, mch_id, api_key, error))
     return NULL;
 
   return g_steal_pointer (&params);
@@ -254,38 +264,18 @@ bad_padding:
   return NULL;
 }
 
-/**
- * wxpay_notify_parse_refund:
- * @body: the POSTed body
- * @length: its length
- * @appid: our appid
- * @mch_id: our mch_id
- * @api_key: the API key
- * @error: return location for a %WXPAY_ERROR error
- *
- * Returns: (transfer full) (nullable): the fields of the decrypted `<root>`
- */
-WxpayParams *
-wxpay_notify_parse_refund (const char *body,
-                           gsize       length,
-                           const char *appid,
-                           const char *mch_id,
-                           const char *api_key,
-                           GError    **error)
+/* The decrypted <root> of a decoded refund notification (§10). */
+static WxpayParams *
+decrypt_refund (WxpayParams *outer,
+                const char  *appid,
+                const char  *mch_id,
+                const char  *api_key,
+                GError     **error)
 {
-  g_autoptr(WxpayParams) outer = NULL;
   g_autoptr(WxpayParams) inner = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree char *plain = NULL;
   const char *req_info;
-
-  g_return_val_if_fail (appid != NULL, NULL);
-  g_return_val_if_fail (mch_id != NULL, NULL);
-  g_return_val_if_fail (api_key != NULL, NULL);
-
-  outer = wxpay_xml_decode (body, length, error);
-  if (outer == NULL)
-    return NULL;
 
   if (!check_common (outer, appid, mch_id, error))
     return NULL;
@@ -317,6 +307,38 @@ wxpay_notify_parse_refund (const char *body,
 }
 
 /**
+ * wxpay_notify_parse_refund:
+ * @body: the POSTed body
+ * @length: its length
+ * @appid: our appid
+ * @mch_id: our mch_id
+ * @api_key: the API key
+ * @error: return location for a %WXPAY_ERROR error
+ *
+ * Returns: (transfer full) (nullable): the fields of the decrypted `<root>`
+ */
+WxpayParams *
+wxpay_notify_parse_refund (const char *body,
+                           gsize       length,
+                           const char *appid,
+                           const char *mch_id,
+                           const char *api_key,
+                           GError    **error)
+{
+  g_autoptr(WxpayParams) outer = NULL;
+
+  g_return_val_if_fail (appid != NULL, NULL);
+  g_return_val_if_fail (mch_id != NULL, NULL);
+  g_return_val_if_fail (api_key != NULL, NULL);
+
+  outer = wxpay_xml_decode (body, length, error);
+  if (outer == NULL)
+    return NULL;
+
+  return decrypt_refund (outer, appid, mch_id, api_key, error);
+}
+
+/**
  * wxpay_notify_reply:
  * @success: whether the notification was accepted
  * @message: (nullable): return_msg; "OK" when %NULL
@@ -333,4 +355,51 @@ wxpay_notify_reply (gboolean    success,
   wxpay_params_set (params, "return_msg", message ? message : "OK");
 
   return wxpay_xml_encode (params);
+}
+
+/**
+ * wxpay_notify_parse:
+ * @body: the POSTed body
+ * @length: its length
+ * @appid: our appid
+ * @mch_id: our mch_id
+ * @api_key: the API key
+ * @refund_only: accept refund notifications only (the refund path)
+ * @out_is_refund: (out): whether it was a refund notification
+ * @error: return location for a %WXPAY_ERROR error
+ *
+ * Decodes @body once and verifies it as a refund notification when it carries a req_info
+ * (the only kind that does) or @refund_only, else as a payment notification.
+ *
+ * Returns: (transfer full) (nullable): the verified payment fields or the decrypted refund's
+ */
+WxpayParams *
+wxpay_notify_parse (const char *body,
+                    gsize       length,
+                    const char *appid,
+                    const char *mch_id,
+                    const char *api_key,
+                    gboolean    refund_only,
+                    gboolean   *out_is_refund,
+                    GError    **error)
+{
+  g_autoptr(WxpayParams) params = NULL;
+
+  g_return_val_if_fail (appid != NULL, NULL);
+  g_return_val_if_fail (mch_id != NULL, NULL);
+  g_return_val_if_fail (api_key != NULL, NULL);
+  g_return_val_if_fail (out_is_refund != NULL, NULL);
+
+  params = wxpay_xml_decode (body, length, error);
+  if (params == NULL)
+    return NULL;
+
+  *out_is_refund = refund_only || wxpay_params_contains (params, "req_info");
+  if (*out_is_refund)
+    return decrypt_refund (params, appid, mch_id, api_key, error);
+
+  if (!verify_payment (params, appid, mch_id, api_key, error))
+    return NULL;
+
+  return g_steal_pointer (&params);
 }

@@ -26,6 +26,16 @@ WxpayParams *wxpay_notify_parse_refund  (const char *body,
                                          const char *mch_id,
                                          const char *api_key,
                                          GError    **error);
+/* One decode for either kind: a refund notification when it has a req_info or @refund_only,
+ * else a payment notification; verified as the two functions above do. */
+WxpayParams *wxpay_notify_parse         (const char *body,
+                                         gsize       length,
+                                         const char *appid,
+                                         const char *mch_id,
+                                         const char *api_key,
+                                         gboolean    refund_only,
+                                         gboolean   *out_is_refund,
+                                         GError    **error);
 /* The reply body: <xml><return_code>SUCCESS|FAIL</return_code><return_msg>…</return_msg></xml> */
 GBytes      *wxpay_notify_reply         (gboolean    success,
                                          const char *message);

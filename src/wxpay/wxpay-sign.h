@@ -5,10 +5,17 @@
 
 G_BEGIN_DECLS
 
+/* The nicks are the protocol's names (and the GSettings key "sign-type"'s). */
 typedef enum {
-  WXPAY_SIGN_TYPE_MD5,
-  WXPAY_SIGN_TYPE_HMAC_SHA256,
+  WXPAY_SIGN_TYPE_MD5,         /*< nick=MD5 >*/
+  WXPAY_SIGN_TYPE_HMAC_SHA256, /*< nick=HMAC-SHA256 >*/
 } WxpaySignType;
+
+G_END_DECLS
+
+#include "wxpay-enums.h"
+
+G_BEGIN_DECLS
 
 /* "MD5" / "HMAC-SHA256" */
 const char *wxpay_sign_type_to_string   (WxpaySignType  type);

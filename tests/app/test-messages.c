@@ -6,6 +6,7 @@
 
 #include "core/saoma-checkout.h"
 #include "core/saoma-money.h"
+#include "core/saoma-wxpay2-gateway.h"
 #include "wxpay/wxpay.h"
 #include "saoma-messages.h"
 
@@ -14,7 +15,9 @@ test_every_wxpay_error (void)
 {
   for (int code = WXPAY_ERROR_INVALID_ARGUMENT; code <= WXPAY_ERROR_BILL_FAILED; code++)
     {
-      g_autoptr(GError) error = g_error_new (WXPAY_ERROR, code, "technical %d", code);
+      g_autoptr(GError) wxpay_error = g_error_new (WXPAY_ERROR, code, "technical %d", code);
+      /* The app sees what the v2 gateway makes of each protocol error. */
+      g_autoptr(GError) error = saoma_wxpay2_gateway_map_error (wxpay_error);
       g_autofree char *words = saoma_messages_describe_error (error);
       g_autofree char *detail = saoma_messages_dup_error_detail (error);
 
@@ -33,10 +36,11 @@ test_unknown_outcome_never_says_failed (void)
 {
   for (int code = WXPAY_ERROR_INVALID_ARGUMENT; code <= WXPAY_ERROR_BILL_FAILED; code++)
     {
-      g_autoptr(GError) error = g_error_new (WXPAY_ERROR, code, "x");
+      g_autoptr(GError) wxpay_error = g_error_new (WXPAY_ERROR, code, "x");
+      g_autoptr(GError) error = saoma_wxpay2_gateway_map_error (wxpay_error);
       g_autofree char *words = NULL;
 
-      if (!wxpay_error_is_outcome_unknown (error))
+      if (!wxpay_error_is_outcome_unknown (wxpay_error))
         continue;
 
       /* Maybe paid: the cashier must be told not to charge again, never that it failed. */
@@ -92,7 +96,8 @@ static void
 test_zh_cn (void)
 {
   g_autofree char *localedir = g_build_filename (g_getenv ("SAOMA_BUILD_DIR"), "po", NULL);
-  g_autoptr(GError) error = g_error_new (WXPAY_ERROR, WXPAY_ERROR_NOTENOUGH, "x");
+  g_autoptr(GError) wxpay_error = g_error_new (WXPAY_ERROR, WXPAY_ERROR_NOTENOUGH, "x");
+  g_autoptr(GError) error = saoma_wxpay2_gateway_map_error (wxpay_error);
   g_autofree char *words = NULL;
 
   if (g_getenv ("SAOMA_BUILD_DIR") == NULL)

@@ -1,7 +1,7 @@
 /* bench-wxpay.c: throughput of signing, verification and the XML codec on typical bodies.
  * Prints one plain line per measurement: "<name>: <ops>/s", and TABLE rows for the headline
  * figure, a unifiedorder round trip (sign + encode + decode + verify), beside the same loop in
- * Python (tests/bench/peer-wxpay.py; wechatpy itself cannot be installed here).
+ * Python (tests/bench/peers/peer-wxpay.py; wechatpy itself cannot be installed here).
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -223,10 +223,8 @@ unifiedorder_round_trip (gpointer data)
 static double
 python_peer (void)
 {
-  const char *srcdir = g_getenv ("SAOMA_SOURCE_DIR");
-  g_autofree char *script = g_build_filename (srcdir ? srcdir : BUILD_SRCDIR, "tests", "bench",
-                                              "peer-wxpay.py", NULL);
-  const char *argv[] = { "/usr/bin/python3", script, "5", NULL };
+  const char *argv[] = { "/usr/bin/python3", BUILD_SRCDIR "/tests/bench/peers/peer-wxpay.py", "5",
+                         NULL };
   g_autofree char *out = NULL;
   int status = 0;
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/saoma-checkout.h"
+#include "core/saoma-wxpay2-gateway.h"
 #include "ledger/saoma-ledger.h"
 #include "sim/wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
@@ -51,7 +52,9 @@ make_checkout_with (Fixture                   *f,
                     WxpayClient               *client,
                     const SaomaCheckoutConfig *config)
 {
-  SaomaCheckout *checkout = saoma_checkout_new (client, f->ledger, f->clock, config);
+  g_autoptr(SaomaWxpay2Gateway) gateway = saoma_wxpay2_gateway_new (client);
+  SaomaCheckout *checkout = saoma_checkout_new (SAOMA_GATEWAY (gateway), f->ledger, f->clock,
+                                                config);
 
   g_signal_connect (checkout, "late-payment", G_CALLBACK (record_cb), f->late);
   g_signal_connect (checkout, "paid", G_CALLBACK (record_cb), f->paid);
@@ -411,15 +414,16 @@ test_known_failure (Fixture       *f,
                                                  WXPAY_SIM_DEFAULT_MCH_ID,
                                                  "00000000000000000000000000000000");
   g_autofree char *otn = NULL;
+  g_autoptr(SaomaWxpay2Gateway) bad_gateway = saoma_wxpay2_gateway_new (bad);
   const GError *error;
 
-  saoma_checkout_set_client (f->checkout, bad);
+  saoma_checkout_set_gateway (f->checkout, SAOMA_GATEWAY (bad_gateway));
   otn = charge (f, 500);
   settle (f);
 
   g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_FAILED);
   error = saoma_checkout_get_error (f->checkout);
-  g_assert_error ((GError *)error, WXPAY_ERROR, WXPAY_ERROR_RETURN_FAIL);
+  g_assert_error ((GError *)error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_REFUSED);
   g_assert_false (saoma_checkout_get_busy (f->checkout));
   assert_state (f, otn, SAOMA_ATTEMPT_FAILED);
   g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 0);
@@ -435,15 +439,16 @@ test_connect_failure (Fixture       *f,
                                                      WXPAY_SIM_DEFAULT_APPID,
                                                      WXPAY_SIM_DEFAULT_MCH_ID,
                                                      WXPAY_SIM_DEFAULT_KEY);
+  g_autoptr(SaomaWxpay2Gateway) nowhere_gateway = saoma_wxpay2_gateway_new (nowhere);
   g_autofree char *otn = NULL;
 
-  saoma_checkout_set_client (f->checkout, nowhere);
+  saoma_checkout_set_gateway (f->checkout, SAOMA_GATEWAY (nowhere_gateway));
   otn = charge (f, 500);
   settle (f);
 
   g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_FAILED);
-  g_assert_error ((GError *)saoma_checkout_get_error (f->checkout), WXPAY_ERROR,
-                  WXPAY_ERROR_CONNECT);
+  g_assert_error ((GError *)saoma_checkout_get_error (f->checkout), SAOMA_GATEWAY_ERROR,
+                  SAOMA_GATEWAY_ERROR_CONNECT);
   assert_state (f, otn, SAOMA_ATTEMPT_FAILED);
 }
 
@@ -538,8 +543,8 @@ test_reentry_after_timeout (Fixture       *f,
   otn = charge (f, 990);
   settle (f);
   g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_UNKNOWN);
-  g_assert_error ((GError *)saoma_checkout_get_error (f->checkout), WXPAY_ERROR,
-                  WXPAY_ERROR_TIMEOUT);
+  g_assert_error ((GError *)saoma_checkout_get_error (f->checkout), SAOMA_GATEWAY_ERROR,
+                  SAOMA_GATEWAY_ERROR_TIMEOUT);
 
   /* Let the sim finish the late request before re-entry. */
   {
@@ -728,18 +733,18 @@ test_orderpaid_on_close (Fixture       *f,
   assert_state (f, otn, SAOMA_ATTEMPT_PAID);
 }
 
-static WxpayParams *
+/* What the gateway hands the engine for a verified payment notification. */
+static SaomaGatewayEvent *
 notification_for (const char *otn,
                   gint64      total_fee)
 {
-  WxpayParams *params = wxpay_params_new ();
+  SaomaGatewayEvent *event = saoma_gateway_event_new (SAOMA_GATEWAY_EVENT_PAYMENT);
 
-  wxpay_params_set (params, "return_code", "SUCCESS");
-  wxpay_params_set (params, "result_code", "SUCCESS");
-  wxpay_params_set (params, "out_trade_no", otn);
-  wxpay_params_set_int64 (params, "total_fee", total_fee);
-  wxpay_params_set (params, "transaction_id", "4200000000000000000000000001");
-  return params;
+  event->success = TRUE;
+  event->out_trade_no = g_strdup (otn);
+  event->amount = total_fee;
+  event->transaction_id = g_strdup ("4200000000000000000000000001");
+  return event;
 }
 
 /* Notifications are hints: checked, applied once, confirmed by a query. */
@@ -750,9 +755,9 @@ test_notification (Fixture       *f,
   g_autofree char *otn = NULL;
   g_autofree char *events = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(WxpayParams) unknown = notification_for ("T01NOSUCHORDER000", 800);
-  g_autoptr(WxpayParams) wrong = NULL;
-  g_autoptr(WxpayParams) good = NULL;
+  g_autoptr(SaomaGatewayEvent) unknown = notification_for ("T01NOSUCHORDER000", 800);
+  g_autoptr(SaomaGatewayEvent) wrong = NULL;
+  g_autoptr(SaomaGatewayEvent) good = NULL;
 
   otn = charge (f, 800);
   settle (f);
@@ -995,7 +1000,7 @@ test_notification_final_not_confirmed (Fixture       *f,
 {
   g_autofree char *otn = fail_never_created (f, 820);
   g_autofree char *events = NULL;
-  g_autoptr(WxpayParams) good = notification_for (otn, 820);
+  g_autoptr(SaomaGatewayEvent) good = notification_for (otn, 820);
   g_autoptr(GError) error = NULL;
 
   g_assert_true (saoma_checkout_apply_notification (f->checkout, good, &error));
@@ -1050,7 +1055,7 @@ test_notification_final_query_fails (Fixture       *f,
                                      gconstpointer  data)
 {
   g_autofree char *otn = fail_never_created (f, 830);
-  g_autoptr(WxpayParams) good = notification_for (otn, 830);
+  g_autoptr(SaomaGatewayEvent) good = notification_for (otn, 830);
   g_autoptr(GError) error = NULL;
   g_autoptr(SaomaAttempt) attempt = NULL;
 
@@ -1078,7 +1083,7 @@ test_notification_final_paid_write_fails (Fixture       *f,
                                           gconstpointer  data)
 {
   g_autofree char *otn = fail_never_created (f, 840);
-  g_autoptr(WxpayParams) good = notification_for (otn, 840);
+  g_autoptr(SaomaGatewayEvent) good = notification_for (otn, 840);
   g_autoptr(GError) error = NULL;
   g_autoptr(SaomaAttempt) attempt = NULL;
 

@@ -7,6 +7,7 @@
 
 #include "core/saoma-checkout.h"
 #include "core/saoma-notify-listener.h"
+#include "core/saoma-wxpay2-gateway.h"
 #include "ledger/saoma-ledger.h"
 #include "sim/wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
@@ -42,10 +43,11 @@ static SaomaCheckout *
 make_checkout (Fixture *f)
 {
   g_autoptr(SaomaCheckoutConfig) config = saoma_checkout_config_new ();
+  g_autoptr(SaomaWxpay2Gateway) gateway = saoma_wxpay2_gateway_new (f->client);
 
   g_free (config->notify_url);
   config->notify_url = g_strdup (saoma_notify_listener_get_uri (f->listener));
-  return saoma_checkout_new (f->client, f->ledger, f->clock, config);
+  return saoma_checkout_new (SAOMA_GATEWAY (gateway), f->ledger, f->clock, config);
 }
 
 static void

@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 
 #include "core/saoma-reconcile.h"
+#include "core/saoma-wxpay2-gateway.h"
 #include "ledger/saoma-ledger.h"
 #include "wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
@@ -203,8 +204,8 @@ test_fixture_bill (void)
   g_autofree char *csv = NULL;
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GBytes) gz = NULL;
-  g_autoptr(WxpayBill) bill = NULL;
-  g_autoptr(WxpayBill) bill_gz = NULL;
+  g_autoptr(SaomaBill) bill = NULL;
+  g_autoptr(SaomaBill) bill_gz = NULL;
   g_autoptr(SaomaLedger) ledger = NULL;
   g_autoptr(SaomaReconcile) result = NULL;
   g_autoptr(SaomaReconcile) result_gz = NULL;
@@ -218,7 +219,7 @@ test_fixture_bill (void)
   g_file_get_contents (bill_path, &text, &len, &error);
   g_assert_no_error (error);
   bytes = g_bytes_new_take (g_steal_pointer (&text), len);
-  bill = wxpay_bill_parse (bytes, &error);
+  bill = saoma_wxpay2_gateway_parse_bill (bytes, &error);
   g_assert_no_error (error);
 
   g_date_clear (&date, 1);
@@ -229,7 +230,7 @@ test_fixture_bill (void)
 
   /* The same bill as WeChat sends it with tar_type=GZIP. */
   gz = gzip_bytes (bytes);
-  bill_gz = wxpay_bill_parse (gz, &error);
+  bill_gz = saoma_wxpay2_gateway_parse_bill (gz, &error);
   g_assert_no_error (error);
   result_gz = saoma_reconcile_classify_sync (&date, bill_gz, ledger, &error);
   g_assert_no_error (error);
@@ -409,7 +410,10 @@ live_round (void)
 
   if (!live.crossed)
     {
-      saoma_reconcile_run_async (live.client, live.ledger, &live.day, NULL, saoma_test_result_cb, &result);
+      g_autoptr(SaomaWxpay2Gateway) gateway = saoma_wxpay2_gateway_new (live.client);
+
+      saoma_reconcile_run_async (SAOMA_GATEWAY (gateway), live.ledger, &live.day, NULL,
+                                 saoma_test_result_cb, &result);
       while (result == NULL)
         g_main_context_iteration (NULL, TRUE);
       reconcile = saoma_reconcile_run_finish (result, &error);
@@ -468,6 +472,7 @@ test_live_no_bill (void)
                                                         WXPAY_SIM_DEFAULT_KEY);
   g_autoptr(WxpayClient) client = NULL;
   g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(SaomaWxpay2Gateway) gateway = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(SaomaReconcile) reconcile = NULL;
   GDate date;
@@ -482,7 +487,9 @@ test_live_no_bill (void)
 
   g_date_clear (&date, 1);
   g_date_set_dmy (&date, 20, G_DATE_NOVEMBER, 2026);
-  saoma_reconcile_run_async (client, ledger, &date, NULL, saoma_test_result_cb, &result);
+  gateway = saoma_wxpay2_gateway_new (client);
+  saoma_reconcile_run_async (SAOMA_GATEWAY (gateway), ledger, &date, NULL, saoma_test_result_cb,
+                             &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   reconcile = saoma_reconcile_run_finish (result, &error);

@@ -8,28 +8,50 @@
 #include "core/saoma-clock.h"
 #include "core/saoma-notify-listener.h"
 #include "core/saoma-pin.h"
+#include "core/saoma-pin-guard.h"
 #include "core/saoma-refunder.h"
+#include "core/saoma-wxpay2-gateway.h"
 #include "ledger/saoma-ledger.h"
 #include "wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
 #include "test-util.h"
 
-#define PIN "7391"
+#define PIN "739150"
 #define T0 G_GINT64_CONSTANT (1795000000000000) /* 2026-11-19 UTC, any fixed instant */
 
 static char *cert_dir;
-static char *pin_hash;
+static char *keyring_dir;
 
 typedef struct {
   char           *dir;
   WxpaySimServer *sim;
   WxpayClient    *client;
+  SaomaGateway   *gateway;  /* the v2 gateway around client */
   SaomaLedger    *ledger;
   SaomaClock     *clock;
   SaomaRefunder  *refunder;
+  SaomaPinGuard  *guard;
   guint           n_updates;
   GPtrArray      *states;   /* SaomaRefundState of every "refund-updated", as pointers */
 } Fixture;
+
+/* The refunder speaks to a gateway: the v2 one around @client. */
+static void
+set_client (Fixture     *fixture,
+            WxpayClient *client)
+{
+  g_autoptr(SaomaWxpay2Gateway) gateway = saoma_wxpay2_gateway_new (client);
+
+  saoma_refunder_set_gateway (fixture->refunder, SAOMA_GATEWAY (gateway));
+}
+
+static gboolean
+client_has_certificate (WxpayClient *client)
+{
+  g_autoptr(SaomaWxpay2Gateway) gateway = saoma_wxpay2_gateway_new (client);
+
+  return saoma_gateway_has_certificate (SAOMA_GATEWAY (gateway));
+}
 
 static void
 refund_updated_cb (SaomaRefunder     *refunder,
@@ -64,15 +86,21 @@ fixture_setup (Fixture       *fixture,
                                       WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
                                       WXPAY_SIM_DEFAULT_KEY);
   g_object_set (fixture->client, "tls-certificate", certificate, NULL);
+  fixture->gateway = SAOMA_GATEWAY (saoma_wxpay2_gateway_new (fixture->client));
 
   path = g_build_filename (fixture->dir, "ledger.db", NULL);
   fixture->ledger = saoma_ledger_open_sync (path, NULL, &error);
   g_assert_no_error (error);
 
   fixture->clock = saoma_clock_new_manual (T0);
-  fixture->refunder = saoma_refunder_new (fixture->client, fixture->ledger, fixture->clock,
+  fixture->refunder = saoma_refunder_new (fixture->gateway, fixture->ledger, fixture->clock,
                                           "T01");
-  saoma_refunder_set_pin_hash (fixture->refunder, pin_hash);
+  /* A fresh PIN per test: no wrong PIN of an earlier test makes this one wait. */
+  saoma_test_clear_pin ();
+  fixture->guard = saoma_pin_guard_new (fixture->clock, fixture->ledger);
+  g_assert_true (saoma_pin_guard_set_sync (fixture->guard, NULL, PIN, &error));
+  g_assert_no_error (error);
+  saoma_refunder_set_pin_guard (fixture->refunder, fixture->guard);
   saoma_refunder_set_retry_interval (fixture->refunder, 2000);
   saoma_refunder_set_query_interval (fixture->refunder, 3000);
   fixture->states = g_ptr_array_new ();
@@ -85,10 +113,12 @@ fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
 {
   g_clear_object (&fixture->refunder);
+  g_clear_object (&fixture->guard);
   /* Let the ledger's worker finish queued writes before it goes. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_clear_object (&fixture->ledger);
+  g_clear_object (&fixture->gateway);
   g_clear_object (&fixture->client);
   wxpay_sim_server_shutdown (fixture->sim);
   g_clear_object (&fixture->sim);
@@ -551,7 +581,7 @@ test_wrong_pin (Fixture       *fixture,
   g_assert_error (error2, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_WRONG);
 
   /* No PIN configured: no refunds at all. */
-  saoma_refunder_set_pin_hash (fixture->refunder, NULL);
+  saoma_refunder_set_pin_guard (fixture->refunder, NULL);
   g_assert_null (refund (fixture, out_trade_no, 100, PIN, &error3));
   g_assert_error (error3, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_NOT_SET);
 
@@ -575,9 +605,9 @@ test_no_certificate (Fixture       *fixture,
   bare = wxpay_client_new (wxpay_sim_server_get_base_uri (fixture->sim),
                            WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
                            WXPAY_SIM_DEFAULT_KEY);
-  g_assert_false (saoma_refunder_client_has_certificate (bare));
-  g_assert_true (saoma_refunder_client_has_certificate (fixture->client));
-  saoma_refunder_set_client (fixture->refunder, bare);
+  g_assert_false (client_has_certificate (bare));
+  g_assert_true (client_has_certificate (fixture->client));
+  set_client (fixture, bare);
 
   g_assert_null (refund (fixture, out_trade_no, 100, PIN, &error));
   g_assert_error (error, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_NO_CERTIFICATE);
@@ -658,7 +688,7 @@ test_notenough (Fixture       *fixture,
   client = wxpay_client_new (base, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
                              WXPAY_SIM_DEFAULT_KEY);
   g_object_set (client, "tls-certificate", certificate, NULL);
-  saoma_refunder_set_client (fixture->refunder, client);
+  set_client (fixture, client);
 
   g_assert_null (refund (fixture, out_trade_no, 700, PIN, &error));
   g_assert_error (error, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_NOTENOUGH);
@@ -674,7 +704,7 @@ test_notenough (Fixture       *fixture,
 
   /* With the balance topped up (the real simulator), the whole amount goes through. */
   g_clear_error (&error);
-  saoma_refunder_set_client (fixture->refunder, fixture->client);
+  set_client (fixture, fixture->client);
   {
     g_autoptr(SaomaLedgerRefund) row = refund (fixture, out_trade_no, 700, PIN, &error);
 
@@ -782,7 +812,7 @@ test_resume_without_certificate (Fixture       *fixture,
   bare = wxpay_client_new (wxpay_sim_server_get_base_uri (fixture->sim),
                            WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
                            WXPAY_SIM_DEFAULT_KEY);
-  saoma_refunder_set_client (fixture->refunder, bare);
+  set_client (fixture, bare);
   saoma_refunder_resume_async (fixture->refunder, NULL, wait_cb, &wait);
   drive_until (fixture, &wait);
   g_assert_cmpuint (saoma_refunder_resume_finish (fixture->refunder, wait.result, &error), ==, 1);
@@ -794,7 +824,7 @@ test_resume_without_certificate (Fixture       *fixture,
   g_assert_cmpint (((SaomaLedgerRefund *) rows->pdata[0])->state, ==, SAOMA_REFUND_CREATED);
   g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 0);
 
-  saoma_refunder_set_client (fixture->refunder, fixture->client);
+  set_client (fixture, fixture->client);
   saoma_refunder_resume_async (fixture->refunder, NULL, wait_cb, &wait2);
   drive_until (fixture, &wait2);
   g_assert_cmpuint (saoma_refunder_resume_finish (fixture->refunder, wait2.result, &error), ==,
@@ -834,7 +864,7 @@ test_resume_processing (Fixture       *fixture,
 
   /* "Quit": a new refunder over the same ledger. */
   g_clear_object (&fixture->refunder);
-  fixture->refunder = saoma_refunder_new (fixture->client, fixture->ledger, fixture->clock, "T01");
+  fixture->refunder = saoma_refunder_new (fixture->gateway, fixture->ledger, fixture->clock, "T01");
   saoma_refunder_set_query_interval (fixture->refunder, 3000);
   rows = ledger_refunds (fixture, out_trade_no);
   g_assert_cmpuint (rows->len, ==, 1);
@@ -1106,8 +1136,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   cert_dir = saoma_test_make_certificate ("refunder");
-  pin_hash = saoma_pin_hash_sync (PIN, SAOMA_PIN_MIN_ITERATIONS, &error);
-  g_assert_no_error (error);
+  keyring_dir = saoma_test_use_file_keyring ();
 
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
@@ -1134,6 +1163,7 @@ main (int   argc,
   ret = g_test_run ();
   saoma_test_rm_rf (cert_dir);
   g_free (cert_dir);
-  g_free (pin_hash);
+  saoma_test_rm_rf (keyring_dir);
+  g_free (keyring_dir);
   return ret;
 }

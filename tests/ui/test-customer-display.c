@@ -17,6 +17,7 @@
 
 #include "core/saoma-checkout.h"
 #include "core/saoma-money.h"
+#include "core/saoma-wxpay2-gateway.h"
 #include "ledger/saoma-ledger.h"
 #include "wxpay-sim-server.h"
 
@@ -833,6 +834,7 @@ global_set_up (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(SaomaWxpay2Gateway) gateway = NULL;
   g_autoptr(SaomaCheckoutConfig) config = saoma_checkout_config_new ();
   g_autofree char *ledger_path = NULL;
   g_autofree char *out = NULL;
@@ -855,7 +857,8 @@ global_set_up (void)
   g_assert_no_error (error);
 
   clock_ = saoma_clock_new_manual (g_get_real_time ());
-  checkout = saoma_checkout_new (client, ledger, clock_, config);
+  gateway = saoma_wxpay2_gateway_new (client);
+  checkout = saoma_checkout_new (SAOMA_GATEWAY (gateway), ledger, clock_, config);
 
   settings = g_settings_new (APP_ID);
   /* Long enough to photograph a result, short enough for a quick test. */

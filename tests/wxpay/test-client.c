@@ -759,6 +759,17 @@ test_remote_http_refused (Fixture       *f,
   }
   g_assert_cmpuint (f->n_requests, ==, 0);
 
+  /* Only the test-only property lets a remote http:// gateway through (to the network: the
+   * documentation address refuses or times out, which is not a configuration error). */
+  g_object_set (f->client, "base-uri", "http://127.0.0.1.example.invalid", "backup-base-uri",
+                NULL, "allow-remote-http", TRUE, "timeout", 2, NULL);
+  answer = run_orderquery (f, &error);
+  g_assert_null (answer);
+  g_assert_nonnull (error);
+  g_assert_false (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG));
+  g_clear_error (&error);
+  g_object_set (f->client, "allow-remote-http", FALSE, NULL);
+
   /* Loopback in any spelling is fine: the in-test server answers. */
   {
     g_autofree char *upper = g_strdup (f->base);
