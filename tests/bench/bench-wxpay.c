@@ -245,23 +245,23 @@ bench_round_trip (void)
   double peer = python_peer ();
   g_autofree char *saoma_text = format_thousands (saoma);
 
-  printf ("unifiedorder round trip (sign+encode+decode+verify, MD5): %.0f ops/s per CPU second (median of 5)\n",
-           saoma);
+  printf ("unifiedorder round trip (sign+encode+decode+verify, MD5): %.0f ops/s per CPU second"
+          " (median of 5)\n", saoma);
   if (peer > 0)
     {
       g_autofree char *peer_text = format_thousands (peer);
 
       printf ("Python hashlib+ElementTree loop: %.0f ops/s per CPU second (median of 5)\n", peer);
-      printf ("TABLE\tunifiedorder round trip (sign+encode+decode+verify)\t%s ops/s\t"
-               "Python hashlib+ElementTree loop: %s ops/s\t%.1f×\t-\n",
-               saoma_text, peer_text, saoma / peer);
+      printf ("TABLE\tunifiedorder round trip (sign+encode+decode+verify), per CPU second"
+              "\t%s ops/s\tPython hashlib+ElementTree loop: %s ops/s\t%.1f×\t-\n",
+              saoma_text, peer_text, saoma / peer);
     }
   else
-    printf ("TABLE\tunifiedorder round trip (sign+encode+decode+verify)\t%s ops/s\t"
-             "Python hashlib+ElementTree loop: not run (no /usr/bin/python3)\t-\t-\n",
-             saoma_text);
-  printf ("TABLE\tunifiedorder round trip vs wechatpy\t%s ops/s\t"
-           "wechatpy: not installable (skipped)\t-\t≥ 10×\n", saoma_text);
+    printf ("TABLE\tunifiedorder round trip (sign+encode+decode+verify), per CPU second"
+            "\t%s ops/s\tPython hashlib+ElementTree loop: not run (no /usr/bin/python3)\t-\t-\n",
+            saoma_text);
+  printf ("TABLE\tunifiedorder round trip vs wechatpy, per CPU second\t%s ops/s\t"
+          "wechatpy: not installable (skipped)\t-\t≥ 10×\n", saoma_text);
 }
 
 /* The decode time of hostile bodies of the size limit (the shapes that were quadratic: many
