@@ -8,7 +8,6 @@
 #include "core/saoma-checkout.h"
 #include "core/saoma-money.h"
 #include "core/saoma-wxpay2-gateway.h"
-#include "sim/wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
 #include "core/saoma-notify-listener.h"
 
@@ -272,9 +271,7 @@ demo_started_cb (GObject      *object,
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEMO_BASE_URI]);
 
-  client = wxpay_client_new (saoma_demo_gateway_get_base_uri (self->demo_gateway),
-                             WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
-                             WXPAY_SIM_DEFAULT_KEY);
+  client = saoma_demo_gateway_create_client (self->demo_gateway);
   set_client (self, client);
 }
 
@@ -291,9 +288,7 @@ use_demo_gateway (SaomaApplication *self)
       if (saoma_demo_gateway_get_base_uri (self->demo_gateway) == NULL)
         return; /* still starting */
 
-      client = wxpay_client_new (saoma_demo_gateway_get_base_uri (self->demo_gateway),
-                                 WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
-                                 WXPAY_SIM_DEFAULT_KEY);
+      client = saoma_demo_gateway_create_client (self->demo_gateway);
       set_client (self, client);
       return;
     }
@@ -867,6 +862,23 @@ saoma_application_get_demo (SaomaApplication *self)
   g_return_val_if_fail (SAOMA_IS_APPLICATION (self), FALSE);
 
   return self->demo;
+}
+
+/**
+ * saoma_application_create_demo_client:
+ * @self: a #SaomaApplication
+ *
+ * Returns: (transfer full) (nullable): a client for the demo merchant on the running demo
+ *   simulator, %NULL outside demo mode or while it starts
+ */
+WxpayClient *
+saoma_application_create_demo_client (SaomaApplication *self)
+{
+  g_return_val_if_fail (SAOMA_IS_APPLICATION (self), NULL);
+
+  if (!self->demo || self->demo_gateway == NULL)
+    return NULL;
+  return saoma_demo_gateway_create_client (self->demo_gateway);
 }
 
 const char *

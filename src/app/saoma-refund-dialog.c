@@ -16,7 +16,6 @@
 #include "saoma-refund-dialog.h"
 
 #define REFUNDER_KEY "saoma-refunder"
-#define DEMO_CERT_RESOURCE "/io/github/saoma/Cashier/demo-client-cert.pem"
 
 struct _SaomaRefundDialog
 {
@@ -49,7 +48,7 @@ G_DEFINE_FINAL_TYPE (SaomaRefundDialog, saoma_refund_dialog, ADW_TYPE_WINDOW)
 /* The refunder ------------------------------------------------------------------------- */
 
 /* The merchant client certificate v2 refunds need, into @gateway's client: the one chosen in
- * Preferences, or in demo mode a throwaway one (the simulator checks none). */
+ * Preferences (the demo merchant's comes with its client). */
 static void
 load_certificate (SaomaApplication *app,
                   SaomaGateway     *gateway)
@@ -71,17 +70,8 @@ load_certificate (SaomaApplication *app,
       return;
     }
 
-  if (saoma_application_get_demo (app))
-    {
-      g_autoptr(GBytes) pem = g_resources_lookup_data (DEMO_CERT_RESOURCE, 0, NULL);
-      g_autoptr(GTlsCertificate) certificate = NULL;
-
-      if (pem != NULL)
-        certificate = g_tls_certificate_new_from_pem (g_bytes_get_data (pem, NULL),
-                                                      g_bytes_get_size (pem), NULL);
-      if (certificate != NULL)
-        saoma_wxpay2_gateway_set_certificate (gateway, certificate);
-    }
+  /* In demo mode the gateway's client comes with the demo merchant's certificate already
+   * (SaomaDemoGateway reads it from the simulator's --credentials-dir). */
 }
 
 static void
