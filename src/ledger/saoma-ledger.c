@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 
 #include "saoma-ledger-private.h"
@@ -747,6 +748,28 @@ ledger_list_op (SaomaLedger   *self,
   return ledger_read_rows (self->db, stmt, args->list->rows, error);
 }
 
+/* Creates @path empty with mode 0600 when it does not exist yet; an existing file is left as
+ * it is (its owner chose its mode). */
+static gboolean
+ledger_create_private (const char  *path,
+                       GError     **error)
+{
+  int fd = g_open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    {
+      int errsv = errno;
+
+      if (errsv == EEXIST)
+        return TRUE;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Cannot create %s: %s", path, g_strerror (errsv));
+      return FALSE;
+    }
+  g_close (fd, NULL);
+  return TRUE;
+}
+
 static gboolean
 ledger_open_db (SaomaLedger  *self,
                 GError      **error)
@@ -762,6 +785,11 @@ ledger_open_db (SaomaLedger  *self,
                    "Cannot create %s: %s", dir, g_strerror (errsv));
       return FALSE;
     }
+
+  /* The ledger holds the shop's takings: only its owner may read it, wherever it is put
+   * (SQLite would create it 0644; its -wal and -shm files take the database file's mode). */
+  if (!ledger_create_private (self->path, error))
+    return FALSE;
 
   if (sqlite3_open_v2 (self->path, &db,
                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

@@ -1414,6 +1414,38 @@ test_insert_many_bulk (Fixture       *f,
   assert_counts_consistent (f->path);
 }
 
+
+/* A ledger anywhere (--ledger PATH) is created readable by its owner only, and so are its WAL
+ * files, whatever the umask. */
+static void
+test_private_mode (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-ledger-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "elsewhere.db", NULL);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(GPtrArray) attempts = g_ptr_array_new_with_free_func (g_object_unref);
+  GStatBuf st;
+  mode_t old_umask = umask (022);
+
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (attempts, saoma_attempt_new ("T01PRIVATE0001", 100, "x", "T01", T0,
+                                                T0 + 300 * G_USEC_PER_SEC));
+  g_assert_true (saoma_ledger_insert_many_sync (ledger, attempts, &error));
+  g_assert_no_error (error);
+  umask (old_umask);
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+
+  g_clear_object (&ledger);
+  remove_dir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1430,6 +1462,7 @@ main (int   argc,
   g_test_add_func ("/ledger/migrate-request-column", test_migrate_request_column);
   g_test_add_func ("/ledger/migrate-method-column", test_migrate_method_column);
   g_test_add_func ("/ledger/too-new", test_too_new);
+  g_test_add_func ("/ledger/private-mode", test_private_mode);
   g_test_add_func ("/ledger/race-open", test_race_open);
   ADD ("/ledger/unique", test_unique);
   ADD ("/ledger/transitions", test_transitions);
