@@ -2,18 +2,13 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The payment contract of DESIGN.md. Each attempt is driven by a Driver: a small sequential
- * machine that has at most one gateway request and one ledger write in flight, never sends
- * while a write is pending (write before send), and decides its next step from what it knows
- * about the order at WeChat:
- *
- *   exists      WeChat confirmed the order (code_url, a trade_state, ORDERPAID/ORDERCLOSED)
- *   not_exist   a query/close said ORDERNOTEXIST after the last unifiedorder completed
- *   giving_up   cancelled, expired or resumed by recovery: no QR, close after the delay
- *
- * The rule that keeps money safe: an attempt whose unifiedorder outcome was unknown is never
- * FAILED unless WeChat says ORDERNOTEXIST and the order can no longer come to exist (past its
- * time_expire, or our own re-entry with identical parameters was rejected).
+ * The payment contract of DESIGN.md. Each attempt is driven by a Driver: it has at most one
+ * gateway request and one ledger write in flight and never sends while a write is pending
+ * (write before send). What to do next is not decided here: the Driver keeps the attempt's
+ * SaomaNativeFacts, folds every answer into them, and carries out what the pure
+ * saoma_native_decide() of saoma-native-flow.c chooses (driver_step(): gather → decide →
+ * carry out). The state machine, its transitions and the rule that keeps money safe are
+ * described there.
  */
 
 #define G_LOG_DOMAIN "saoma-checkout"
@@ -25,6 +20,7 @@
 
 #include "saoma-checkout.h"
 #include "saoma-money.h"
+#include "saoma-native-flow.h"
 
 /* Do not re-send unifiedorder this close to time_expire: wait and prove non-existence. */
 #define SEND_MARGIN_US (2 * G_USEC_PER_SEC)
@@ -85,38 +81,20 @@ struct _Driver
   char              *request;       /* the gateway's request token, fixed for good */
 
   SaomaAttempt      *attempt;       /* last durable snapshot, NULL until inserted */
-  SaomaAttemptState  state;         /* decided; the durable one follows through writes */
-  gboolean           inserted;
+  SaomaNativeFacts   facts;         /* what the decision needs (saoma-native-flow.h) */
   gboolean           insert_failed;
   char              *code_url;
+  char              *paid_transaction_id; /* of the orderquery that found it paid */
+  gint64             paid_at;
   SaomaCloseReason   close_reason;
-  gboolean           resumed;
   GError            *error;
   int                seconds_left;
-
-  /* What we know about the order at WeChat. */
-  gboolean           sent;             /* SUBMITTED decided: the first send may happen */
-  gboolean           requested;        /* a unifiedorder may have reached WeChat */
-  gboolean           exists;
-  gboolean           not_exist;
-  gint64             not_exist_at;     /* when WeChat last said ORDERNOTEXIST */
-  gboolean           unified_unknown;  /* some unifiedorder outcome was unknown */
-  gboolean           unified_rejected; /* a later unifiedorder was rejected (known) */
-  gboolean           closed_ok;        /* closeorder succeeded or said ORDERCLOSED */
-  gboolean           want_query;
-  gboolean           want_send;
-  gboolean           reopened;         /* a final non-PAID attempt re-checked (notification) */
   gboolean           amount_mismatch;
-  gint64             send_at;
-  gint64             last_send_at;
-  gint64             last_query_at;
-  gint64             close_retry_at;
   char              *last_response;    /* to log repeated poll answers once */
 
   /* Machinery. */
   GQueue             writes;           /* PendingWrite* not yet started */
   gboolean           writing;
-  gboolean           net_busy;
   const GatewayCall *call;             /* the request in flight when net_busy */
   guint              timer_id;
   guint              tick_id;
@@ -358,6 +336,7 @@ driver_unref (Driver *d)
   g_free (d->till_id);
   g_free (d->code_url);
   g_free (d->last_response);
+  g_free (d->paid_transaction_id);
   g_free (d);
 }
 
@@ -381,7 +360,7 @@ driver_new (SaomaCheckout *self,
   d->till_id = g_strdup (till_id ? till_id : "");
   d->created = created;
   d->expires = expires;
-  d->state = SAOMA_ATTEMPT_CREATED;
+  saoma_native_facts_init (&d->facts, created, expires);
   d->seconds_left = -1;
   g_queue_init (&d->writes);
 
@@ -403,7 +382,7 @@ driver_giving_up (Driver *d)
 static gboolean
 driver_is_final (Driver *d)
 {
-  return saoma_attempt_state_is_final (d->state);
+  return saoma_attempt_state_is_final (d->facts.state);
 }
 
 static SaomaAttemptState
@@ -467,7 +446,7 @@ driver_event (Driver     *d,
   g_autofree char *detail = NULL;
   va_list args;
 
-  if (d->checkout == NULL || !d->inserted)
+  if (d->checkout == NULL || !d->facts.inserted)
     return;
 
   va_start (args, format);
@@ -552,24 +531,11 @@ update_attempt_cb (GObject      *object,
   if (attempt == NULL)
     {
       /* The disk refused: the decided state cannot be trusted to be durable. Surface it; the
-       * next decision re-tries from what the driver knows. */
-      gboolean lost_paid = d->state == SAOMA_ATTEMPT_PAID;
-
+       * next decision re-tries from the durable state and what the driver knows. */
       g_warning ("Ledger update of %s failed: %s", d->out_trade_no, error->message);
       driver_set_error (d, error);
-      if (d->attempt != NULL)
-        d->state = saoma_attempt_get_state (d->attempt);
-      /* A payment found for a CLOSED/FAILED attempt is not forgotten behind that final
-       * state: query again, and record it then. */
-      if (lost_paid && saoma_attempt_state_is_final (d->state))
-        d->reopened = TRUE;
       g_queue_clear_full (&d->writes, (GDestroyNotify)pending_write_free);
-      /* SUBMITTED is not on record: nothing may be sent until it is. */
-      if (!d->requested)
-        {
-          d->sent = FALSE;
-          d->want_send = FALSE;
-        }
+      saoma_native_write_failed (&d->facts, saoma_attempt_get_state (d->attempt));
       sync_properties (self);
       /* Try again later rather than hammer a failing disk. */
       driver_arm (d, now_us (d) + (gint64)self->config->slow_poll_interval_ms * 1000);
@@ -668,7 +634,7 @@ driver_write (Driver            *d,
 {
   PendingWrite *w = g_new0 (PendingWrite, 1);
 
-  g_assert (d->inserted);
+  g_assert (d->facts.inserted);
 
   w->state = state;
   w->code_url = g_strdup (code_url);
@@ -678,29 +644,9 @@ driver_write (Driver            *d,
   w->event_kind = g_strdup (event_kind ? event_kind : "transition");
   w->event_detail = g_strdup (detail);
 
-  d->state = state;
+  d->facts.state = state;
   g_queue_push_tail (&d->writes, w);
   driver_write_next (d);
-}
-
-static void
-driver_transition (Driver            *d,
-                   SaomaAttemptState  state,
-                   const char        *detail)
-{
-  g_autofree char *text = g_strdup_printf ("%s: %s", saoma_attempt_state_to_string (state),
-                                           detail);
-
-  driver_write (d, state, NULL, NULL, 0, FALSE, "transition", text);
-}
-
-static void
-driver_fail (Driver       *d,
-             const GError *error,
-             const char   *detail)
-{
-  driver_set_error (d, error);
-  driver_transition (d, SAOMA_ATTEMPT_FAILED, detail);
 }
 
 /* --- Gateway requests ----------------------------------------------------------------------- */
@@ -760,7 +706,7 @@ gateway_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
 
   answer = call->finish (SAOMA_GATEWAY (object), result, &error);
-  d->net_busy = FALSE;
+  d->facts.net_busy = FALSE;
   d->call = NULL;
 
   /* Once the engine is gone nobody decides anything for this attempt any more. */
@@ -782,22 +728,38 @@ static void
 driver_send (Driver            *d,
              const GatewayCall *call)
 {
-  d->net_busy = TRUE;
+  d->facts.net_busy = TRUE;
   d->call = call;
   crash_point (call->before);
   call->start (d, d->checkout->cancellable, gateway_cb, driver_ref (d));
 }
 
+/* --- Answers: folded into the facts ---------------------------------------------------------- */
 
-/* Known errors that are not WeChat's judgement of the request: it never arrived (could not
- * connect, cancelled before sending, a proxy's 4xx) or was throttled. */
-static gboolean
-unifiedorder_not_judged (const GError *error)
+static SaomaNativeTiming
+driver_timing (Driver *d)
 {
-  return g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CONNECT) ||
-         g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CANCELLED) ||
-         g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_HTTP_CLIENT) ||
-         g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_RATE_LIMITED);
+  SaomaCheckoutConfig *config = d->checkout->config;
+
+  return (SaomaNativeTiming) {
+    .poll = (gint64)config->poll_interval_ms * 1000,
+    .slow_poll = (gint64)config->slow_poll_interval_ms * 1000,
+    .retry = (gint64)config->retry_interval_ms * 1000,
+    .close_delay = (gint64)config->close_delay_s * G_USEC_PER_SEC,
+    .send_margin = SEND_MARGIN_US,
+  };
+}
+
+static void
+driver_absorb (Driver           *d,
+               SaomaNativeCall   call,
+               SaomaNativeAnswer answer,
+               const char       *code,
+               gint64            now)
+{
+  SaomaNativeTiming timing = driver_timing (d);
+
+  saoma_native_absorb (&d->facts, call, answer, code, now, &timing);
 }
 
 static void
@@ -809,9 +771,9 @@ unifiedorder_answered (Driver        *d,
   const SaomaNativeOrderResult *answer = answer_data;
   g_autoptr(GError) malformed = NULL;
   const GError *error = gateway_error;
-  const char *code_url;
+  const char *code_url = answer ? answer->code_url : NULL;
+  SaomaNativeAnswer kind;
 
-  code_url = answer ? answer->code_url : NULL;
   if (answer != NULL && (code_url == NULL || *code_url == '\0'))
     {
       answer = NULL;
@@ -819,88 +781,48 @@ unifiedorder_answered (Driver        *d,
                                                "unifiedorder answer has no code_url");
     }
 
-  if (answer != NULL)
-    {
-      g_autofree char *detail = NULL;
+  kind = saoma_native_answer_for_error (error);
+  driver_absorb (d, SAOMA_NATIVE_CALL_CREATE, kind, error_code_name (error), now);
 
-      d->exists = TRUE;
-      d->not_exist = FALSE;
-      d->unified_rejected = FALSE;
-      d->want_send = FALSE;
-      g_free (d->code_url);
-      d->code_url = g_strdup (code_url);
-      d->last_query_at = now;
+  switch (kind)
+    {
+    case SAOMA_NATIVE_ANSWER_OK:
+      set_str (&d->code_url, code_url);
       driver_set_error (d, NULL);
-
-      if (driver_giving_up (d))
-        {
-          /* Answer to a request sent before the cashier gave up: keep the code_url on record
-           * but never show it. */
-          detail = g_strdup ("CLOSING: unifiedorder → SUCCESS after the cashier gave up");
-          driver_write (d, SAOMA_ATTEMPT_CLOSING, code_url, NULL, 0, FALSE, "transition",
-                        detail);
-        }
-      else
-        {
-          driver_write (d, SAOMA_ATTEMPT_WAITING, code_url, NULL, 0, FALSE, "transition",
-                        "WAITING: unifiedorder → SUCCESS, QR shown");
-        }
-    }
-  else if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_PAID) ||
-           g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_CLOSED))
-    {
-      /* The order exists and is final at WeChat: a query gives the details. */
-      d->exists = TRUE;
-      d->not_exist = FALSE;
-      d->want_send = FALSE;
-      d->want_query = TRUE;
+      break;
+    case SAOMA_NATIVE_ANSWER_ORDER_PAID:
+    case SAOMA_NATIVE_ANSWER_ORDER_CLOSED:
       driver_event (d, "response", "unifiedorder → %s, querying", error_code_name (error));
-    }
-  else if (saoma_gateway_error_is_outcome_unknown (error))
-    {
-      g_autofree char *detail = g_strdup_printf ("unifiedorder outcome unknown (%s)",
-                                                 error_code_name (error));
-
-      d->unified_unknown = TRUE;
-      d->want_send = TRUE;
-      d->send_at = now + (gint64)d->checkout->config->retry_interval_ms * 1000;
+      break;
+    case SAOMA_NATIVE_ANSWER_UNKNOWN:
       driver_set_error (d, error);
-      g_message ("%s: %s: %s", d->out_trade_no, detail, error->message);
-
-      if (d->state == SAOMA_ATTEMPT_SUBMITTED || d->state == SAOMA_ATTEMPT_CREATED)
-        driver_transition (d, SAOMA_ATTEMPT_UNKNOWN, detail);
+      g_message ("%s: unifiedorder outcome unknown (%s): %s", d->out_trade_no,
+                 error_code_name (error), error->message);
+      if (d->facts.news != SAOMA_NATIVE_NEWS_CREATE_UNKNOWN)
+        driver_event (d, "response", "unifiedorder outcome unknown (%s)",
+                      error_code_name (error));
+      break;
+    case SAOMA_NATIVE_ANSWER_ORDER_NOT_EXIST:
+    case SAOMA_NATIVE_ANSWER_NOT_JUDGED:
+    case SAOMA_NATIVE_ANSWER_REJECTED:
+    case SAOMA_NATIVE_ANSWER_TRADE_PAID:
+    case SAOMA_NATIVE_ANSWER_TRADE_WRONG_AMOUNT:
+    case SAOMA_NATIVE_ANSWER_TRADE_NOT_PAID:
+    case SAOMA_NATIVE_ANSWER_TRADE_CLOSED:
+    case SAOMA_NATIVE_ANSWER_TRADE_PAY_ERROR:
+    case SAOMA_NATIVE_ANSWER_TRADE_OTHER:
+    case SAOMA_NATIVE_ANSWER_FOREIGN:
+    default:
+      driver_set_error (d, error);
+      if (d->facts.news == SAOMA_NATIVE_NEWS_CREATE_REJECTED)
+        break;
+      if (d->facts.want_send)
+        driver_event (d, "response", "unifiedorder not delivered (%s), retrying",
+                      error_code_name (error));
       else
-        driver_event (d, "response", "%s", detail);
-    }
-  else if ((d->unified_unknown || d->resumed) && unifiedorder_not_judged (error))
-    {
-      /* This retry never got WeChat's verdict (not delivered, or throttled): it proves
-       * nothing about the earlier request, so keep re-entering as after an unknown outcome. */
-      g_autofree char *detail = g_strdup_printf ("unifiedorder not delivered (%s), retrying",
-                                                 error_code_name (error));
-
-      d->want_send = TRUE;
-      d->send_at = now + (gint64)d->checkout->config->retry_interval_ms * 1000;
-      driver_set_error (d, error);
-      driver_event (d, "response", "%s", detail);
-    }
-  else if (!d->unified_unknown && !d->resumed)
-    {
-      /* A definite rejection and no earlier request that may have acted: nothing exists. */
-      g_autofree char *detail = g_strdup_printf ("unifiedorder rejected (%s)",
-                                                 error_code_name (error));
-
-      driver_fail (d, error, detail);
-    }
-  else
-    {
-      /* Rejected now, but an earlier request may have created it: ask WeChat. */
-      d->unified_rejected = TRUE;
-      d->want_send = FALSE;
-      d->want_query = TRUE;
-      driver_set_error (d, error);
-      driver_event (d, "response", "unifiedorder rejected (%s) after an unknown outcome, "
-                    "querying", error_code_name (error));
+        driver_event (d, "response", "unifiedorder rejected (%s) after an unknown outcome, "
+                      "querying", error_code_name (error));
+      break;
     }
 }
 
@@ -919,45 +841,36 @@ static const GatewayCall unifiedorder_call = {
   (GDestroyNotify)saoma_native_order_result_free, "before-send", "after-send",
 };
 
-static void
-driver_send_unifiedorder (Driver *d)
+static SaomaNativeAnswer
+orderquery_classify (Driver                 *d,
+                     const SaomaOrderStatus *answer,
+                     const GError           *error)
 {
-  d->want_send = FALSE;
-  d->not_exist = FALSE;
-  d->sent = TRUE;
-  d->requested = TRUE;
-  d->last_send_at = now_us (d);
+  if (answer == NULL)
+    return saoma_native_answer_for_error (error);
 
-  {
-    g_autofree char *what = saoma_gateway_describe_native_request (d->gateway, d->request);
+  if (answer->out_trade_no != NULL && g_strcmp0 (answer->out_trade_no, d->out_trade_no) != 0)
+    return SAOMA_NATIVE_ANSWER_FOREIGN;
 
-    driver_event (d, "request", "unifiedorder %s", what);
-  }
-  driver_send (d, &unifiedorder_call);
-}
-
-static void
-driver_mark_paid (Driver                 *d,
-                  const SaomaOrderStatus *answer,
-                  const char             *how)
-{
-  const char *transaction_id = answer->transaction_id;
-  gint64 paid_at = answer->paid_at > 0 ? answer->paid_at : now_us (d);
-  /* Late: the cashier gave up (CLOSING on record, or cancelled/expired in this run). An
-   * attempt resumed by recovery and found paid at once was not given up by anyone. */
-  gboolean late = d->state == SAOMA_ATTEMPT_CLOSING || d->reopened ||
-                  (driver_giving_up (d) && !d->resumed);
-  g_autofree char *detail = NULL;
-
-  crash_point ("after-paid-query");
-
-  detail = g_strdup_printf ("PAID: %s, transaction_id=%s%s", how,
-                            transaction_id ? transaction_id : "?",
-                            late ? " (late payment)" : "");
-  driver_set_error (d, NULL);
-  d->reopened = FALSE;
-  driver_write (d, SAOMA_ATTEMPT_PAID, NULL, transaction_id, paid_at, late, "transition",
-                detail);
+  switch (answer->state)
+    {
+    case SAOMA_TRADE_STATE_SUCCESS:
+    case SAOMA_TRADE_STATE_REFUND:
+      return answer->amount == d->amount ? SAOMA_NATIVE_ANSWER_TRADE_PAID
+                                         : SAOMA_NATIVE_ANSWER_TRADE_WRONG_AMOUNT;
+    case SAOMA_TRADE_STATE_NOTPAY:
+    case SAOMA_TRADE_STATE_USERPAYING:
+    case SAOMA_TRADE_STATE_ACCEPT:
+      return SAOMA_NATIVE_ANSWER_TRADE_NOT_PAID;
+    case SAOMA_TRADE_STATE_CLOSED:
+    case SAOMA_TRADE_STATE_REVOKED:
+      return SAOMA_NATIVE_ANSWER_TRADE_CLOSED;
+    case SAOMA_TRADE_STATE_PAYERROR:
+      return SAOMA_NATIVE_ANSWER_TRADE_PAY_ERROR;
+    case SAOMA_TRADE_STATE_UNKNOWN:
+    default:
+      return SAOMA_NATIVE_ANSWER_TRADE_OTHER;
+    }
 }
 
 static void
@@ -967,148 +880,93 @@ orderquery_answered (Driver        *d,
                      gint64         now)
 {
   const SaomaOrderStatus *answer = answer_data;
-  const char *trade_state;
+  SaomaNativeAnswer kind = orderquery_classify (d, answer, error);
+  gboolean reopened = d->facts.reopened;
+  gboolean existed = d->facts.exists;
+  const char *trade_state = answer ? answer->state_text : NULL;
+  const char *code = answer ? g_intern_string (trade_state) : error_code_name (error);
 
-  d->last_query_at = now;
+  driver_absorb (d, SAOMA_NATIVE_CALL_QUERY, kind, code, now);
 
-  if (answer == NULL)
+  /* The audit log and the views: what the answer was. */
+  switch (kind)
     {
-      if (d->reopened && g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_NOT_EXIST))
+    case SAOMA_NATIVE_ANSWER_ORDER_NOT_EXIST:
+      if (reopened)
+        driver_event (d, "response", "orderquery → ORDERNOTEXIST, notification not confirmed");
+      else if (existed)
         {
-          /* A notification made us re-check a final attempt; WeChat does not confirm it. */
-          d->reopened = FALSE;
-          driver_event (d, "response", "orderquery → ORDERNOTEXIST, notification not confirmed");
-          return;
+          g_warning ("%s: orderquery says ORDERNOTEXIST for an order WeChat created",
+                     d->out_trade_no);
+          driver_event (d, "response", "orderquery → ORDERNOTEXIST (order known to exist)");
         }
-
-      if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_NOT_EXIST))
-        {
-          if (d->exists)
-            {
-              /* WeChat answered for this order before: replication lag, ask again later. */
-              g_warning ("%s: orderquery says ORDERNOTEXIST for an order WeChat created",
-                         d->out_trade_no);
-              driver_event (d, "response", "orderquery → ORDERNOTEXIST (order known to exist)");
-            }
-          else
-            {
-              d->not_exist = TRUE;
-              d->not_exist_at = now;
-              if (set_str (&d->last_response, "ORDERNOTEXIST"))
-                driver_event (d, "response", "orderquery → ORDERNOTEXIST");
-            }
-        }
-      else
-        {
-          /* A re-check asked for by a notification stays asked for: the listener has
-           * acknowledged it, so WeChat will not send it again. */
-          if (set_str (&d->last_response, error_code_name (error)))
-            driver_event (d, "response", "orderquery failed (%s)", error_code_name (error));
-        }
+      else if (set_str (&d->last_response, "ORDERNOTEXIST"))
+        driver_event (d, "response", "orderquery → ORDERNOTEXIST");
       return;
-    }
 
-  if (answer->out_trade_no != NULL && g_strcmp0 (answer->out_trade_no, d->out_trade_no) != 0)
-    {
+    case SAOMA_NATIVE_ANSWER_OK:
+    case SAOMA_NATIVE_ANSWER_ORDER_PAID:
+    case SAOMA_NATIVE_ANSWER_ORDER_CLOSED:
+    case SAOMA_NATIVE_ANSWER_NOT_JUDGED:
+    case SAOMA_NATIVE_ANSWER_REJECTED:
+    case SAOMA_NATIVE_ANSWER_UNKNOWN:
+      if (set_str (&d->last_response, error_code_name (error)))
+        driver_event (d, "response", "orderquery failed (%s)", error_code_name (error));
+      return;
+
+    case SAOMA_NATIVE_ANSWER_FOREIGN:
       g_warning ("%s: orderquery answered for another out_trade_no", d->out_trade_no);
       driver_event (d, "response", "orderquery answer for another out_trade_no, ignored");
       return;
+
+    case SAOMA_NATIVE_ANSWER_TRADE_PAID:
+    case SAOMA_NATIVE_ANSWER_TRADE_WRONG_AMOUNT:
+    case SAOMA_NATIVE_ANSWER_TRADE_NOT_PAID:
+    case SAOMA_NATIVE_ANSWER_TRADE_CLOSED:
+    case SAOMA_NATIVE_ANSWER_TRADE_PAY_ERROR:
+    case SAOMA_NATIVE_ANSWER_TRADE_OTHER:
+    default:
+      break;
     }
 
-  trade_state = answer->state_text;
   if (set_str (&d->last_response, trade_state))
     driver_event (d, "response", "orderquery → %s", trade_state ? trade_state : "(none)");
 
-  if (answer->state == SAOMA_TRADE_STATE_SUCCESS || answer->state == SAOMA_TRADE_STATE_REFUND)
+  if (kind == SAOMA_NATIVE_ANSWER_TRADE_WRONG_AMOUNT)
     {
       g_autofree char *reported = answer->amount >= 0
                                   ? g_strdup_printf ("%" G_GINT64_FORMAT, answer->amount)
                                   : g_strdup ("(missing)");
+      g_autoptr(GError) mismatch = NULL;
 
-      d->exists = TRUE;
-      if (answer->amount != d->amount)
-        {
-          g_autoptr(GError) mismatch = NULL;
-
-          /* Never mark money as paid on an answer that does not match the sale. */
-          if (!d->amount_mismatch)
-            g_critical ("%s: WeChat reports a payment of %s fen for an attempt of %"
-                        G_GINT64_FORMAT " fen — NOT marked paid, needs attention",
-                        d->out_trade_no, reported, d->amount);
-          mismatch = g_error_new (SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_AMOUNT_MISMATCH,
-                                  "WeChat reports an amount of %s fen, the attempt is %"
-                                  G_GINT64_FORMAT " fen", reported, d->amount);
-          driver_set_error (d, mismatch);
-          d->amount_mismatch = TRUE;
-          driver_event (d, "note", "amount mismatch in orderquery: not marked paid");
-          return;
-        }
-
-      if (d->state != SAOMA_ATTEMPT_PAID)
-        driver_mark_paid (d, answer, "orderquery trade_state=SUCCESS");
-      return;
+      /* Never mark money as paid on an answer that does not match the sale. */
+      if (!d->amount_mismatch)
+        g_critical ("%s: WeChat reports a payment of %s fen for an attempt of %"
+                    G_GINT64_FORMAT " fen — NOT marked paid, needs attention",
+                    d->out_trade_no, reported, d->amount);
+      mismatch = g_error_new (SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_AMOUNT_MISMATCH,
+                              "WeChat reports an amount of %s fen, the attempt is %"
+                              G_GINT64_FORMAT " fen", reported, d->amount);
+      driver_set_error (d, mismatch);
+      d->amount_mismatch = TRUE;
+      driver_event (d, "note", "amount mismatch in orderquery: not marked paid");
     }
-
-  if (d->reopened)
+  else if (kind == SAOMA_NATIVE_ANSWER_TRADE_PAID)
     {
-      /* A notification made us re-check a final attempt; WeChat does not confirm it. */
-      d->reopened = FALSE;
-      return;
+      set_str (&d->paid_transaction_id, answer->transaction_id);
+      d->paid_at = answer->paid_at > 0 ? answer->paid_at : now;
     }
-
-  if (answer->state == SAOMA_TRADE_STATE_NOTPAY || answer->state == SAOMA_TRADE_STATE_USERPAYING
-      || answer->state == SAOMA_TRADE_STATE_ACCEPT)
-    {
-      d->exists = TRUE;
-      d->not_exist = FALSE;
-
-      if (d->closed_ok)
-        {
-          /* Seen right after a close: close again later rather than believe either. */
-          d->closed_ok = FALSE;
-          d->close_retry_at = now + (gint64)d->checkout->config->slow_poll_interval_ms * 1000;
-        }
-
-      if (driver_giving_up (d))
-        {
-          if (d->state != SAOMA_ATTEMPT_CLOSING)
-            {
-              g_autofree char *detail = g_strdup_printf ("order is %s, closing", trade_state);
-
-              driver_transition (d, SAOMA_ATTEMPT_CLOSING, detail);
-            }
-        }
-      else if (d->code_url == NULL)
-        {
-          /* It exists but we never got its code_url: re-enter to fetch it. */
-          d->want_send = TRUE;
-          d->send_at = now;
-        }
-      return;
-    }
-
-  if (answer->state == SAOMA_TRADE_STATE_CLOSED || answer->state == SAOMA_TRADE_STATE_REVOKED)
-    {
-      g_autofree char *detail = g_strdup_printf ("orderquery trade_state=%s", trade_state);
-
-      d->exists = TRUE;
-      driver_transition (d, SAOMA_ATTEMPT_CLOSED, detail);
-      return;
-    }
-
-  if (answer->state == SAOMA_TRADE_STATE_PAYERROR)
+  else if (kind == SAOMA_NATIVE_ANSWER_TRADE_PAY_ERROR && !reopened)
     {
       g_autoptr(GError) payerror = g_error_new (SAOMA_GATEWAY_ERROR,
                                                 SAOMA_GATEWAY_ERROR_TRADE_ERROR,
                                                 "Payment failed: %s",
                                                 answer->state_desc ?: "PAYERROR");
 
-      d->exists = TRUE;
-      driver_fail (d, payerror, "orderquery trade_state=PAYERROR");
-      return;
+      driver_set_error (d, payerror);
     }
-
-  g_warning ("%s: unexpected trade_state %s", d->out_trade_no, trade_state ?: "(none)");
+  else if (kind == SAOMA_NATIVE_ANSWER_TRADE_OTHER && !reopened)
+    g_warning ("%s: unexpected trade_state %s", d->out_trade_no, trade_state ?: "(none)");
 }
 
 static void
@@ -1127,50 +985,16 @@ static const GatewayCall orderquery_call = {
 };
 
 static void
-driver_send_orderquery (Driver *d)
-{
-  d->want_query = FALSE;
-  d->last_query_at = now_us (d);
-  driver_send (d, &orderquery_call);
-}
-
-static void
 closeorder_answered (Driver        *d,
                      gconstpointer  answer,
                      const GError  *error,
                      gint64         now)
 {
-  driver_event (d, "response", "closeorder → %s", error_code_name (error));
-  /* Whatever happens next, never close again sooner than this. */
-  d->close_retry_at = now + (gint64)d->checkout->config->slow_poll_interval_ms * 1000;
+  SaomaNativeAnswer kind = answer != NULL ? SAOMA_NATIVE_ANSWER_OK
+                                          : saoma_native_answer_for_error (error);
 
-  if (answer != NULL || g_error_matches (error, SAOMA_GATEWAY_ERROR,
-                                         SAOMA_GATEWAY_ERROR_ORDER_CLOSED))
-    {
-      /* Closed: one more query decides between CLOSED and a payment that beat the close. */
-      d->closed_ok = TRUE;
-      d->want_query = TRUE;
-    }
-  else if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_PAID))
-    {
-      d->exists = TRUE;
-      d->want_query = TRUE;
-    }
-  else if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_NOT_EXIST))
-    {
-      if (!d->exists)
-        {
-          d->not_exist = TRUE;
-          d->not_exist_at = now;
-        }
-      else
-        d->want_query = TRUE;
-    }
-  else if (!saoma_gateway_error_is_outcome_unknown (error))
-    {
-      /* TRADE_STATE_ERROR and the like: ask what state the order is in. */
-      d->want_query = TRUE;
-    }
+  driver_event (d, "response", "closeorder → %s", error_code_name (error));
+  driver_absorb (d, SAOMA_NATIVE_CALL_CLOSE, kind, error_code_name (error), now);
 }
 
 static void
@@ -1196,14 +1020,7 @@ static const GatewayCall closeorder_call = {
   closeorder_start, closeorder_finish, closeorder_answered, NULL, "before-close", "after-close",
 };
 
-static void
-driver_send_closeorder (Driver *d)
-{
-  driver_event (d, "request", "closeorder");
-  driver_send (d, &closeorder_call);
-}
-
-/* --- The decision ------------------------------------------------------------------------- */
+/* --- The decision, carried out ---------------------------------------------------------------- */
 
 static gboolean
 driver_timer_cb (gpointer user_data)
@@ -1229,209 +1046,117 @@ driver_arm (Driver *d,
                                          driver_ref (d), (GDestroyNotify)driver_unref);
 }
 
-static gint64
-query_due (Driver *d,
-           guint   interval_ms)
-{
-  if (d->last_query_at == 0)
-    return now_us (d);
-  return d->last_query_at + (gint64)interval_ms * 1000;
-}
-
-/* The cashier gave up before unifiedorder left: nothing can exist at WeChat. */
+/* The error the views show for a FAILED decision. */
 static void
-driver_fail_unsent (Driver     *d,
-                    const char *detail)
+driver_set_fail_error (Driver          *d,
+                       SaomaNativeFail  reason)
 {
-  g_autoptr(GError) error = g_error_new_literal (SAOMA_CHECKOUT_ERROR,
-                                                 SAOMA_CHECKOUT_ERROR_CANCELLED,
-                                                 "Cancelled before it was sent");
+  g_autoptr(GError) error = NULL;
 
-  driver_fail (d, error, detail);
+  switch (reason)
+    {
+    case SAOMA_NATIVE_FAIL_UNSENT:
+      error = g_error_new_literal (SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_CANCELLED,
+                                   "Cancelled before it was sent");
+      break;
+    case SAOMA_NATIVE_FAIL_GATEWAY:
+      /* WeChat's own refusal is the error already on show. */
+      if (d->error != NULL)
+        return;
+      G_GNUC_FALLTHROUGH;
+    case SAOMA_NATIVE_FAIL_NEVER_REACHED:
+      error = g_error_new_literal (SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_NEVER_SENT,
+                                   "The order never reached WeChat");
+      break;
+    case SAOMA_NATIVE_FAIL_NONE:
+    default:
+      return;
+    }
+  driver_set_error (d, error);
 }
 
-typedef enum {
-  ACT_NONE,
-  ACT_SEND,
-  ACT_QUERY,
-  ACT_CLOSE,
-} Action;
-
+/* Gather the facts, decide, carry the decision out. */
 static void
 driver_step (Driver *d)
 {
-  SaomaCheckoutConfig *config;
-  Action action = ACT_NONE;
-  gboolean recheck = FALSE;
-  gint64 now, at = 0;
+  SaomaNativeTiming timing;
+  SaomaNativeDecision decision;
+  gint64 now;
 
-  if (d->checkout == NULL || !d->inserted || d->net_busy || d->writing ||
-      !g_queue_is_empty (&d->writes))
+  if (d->checkout == NULL)
     return;
 
-  config = d->checkout->config;
+  timing = driver_timing (d);
   now = now_us (d);
+  d->facts.writing = d->writing || !g_queue_is_empty (&d->writes);
+  decision = saoma_native_decide (&d->facts, now, &timing);
 
-  if (saoma_attempt_state_is_final (d->state))
+  if (decision.action != SAOMA_NATIVE_ACTION_NONE && decision.action != SAOMA_NATIVE_ACTION_WAIT)
     {
-      if (!d->reopened || d->state == SAOMA_ATTEMPT_PAID)
-        {
-          d->reopened = FALSE;
-          driver_stop_timers (d);
-          return;
-        }
-      /* A notification contradicts a final attempt: only queries, until one answers. */
-      recheck = TRUE;
+      saoma_clock_remove (d->checkout->clock, d->timer_id);
+      d->timer_id = 0;
     }
 
-  if (recheck)
-    {
-      action = ACT_QUERY;
-      at = d->want_query ? now : query_due (d, config->slow_poll_interval_ms);
-    }
-  else if (!d->sent)
-    {
-      /* A fresh attempt: SUBMITTED is durable before the request leaves. */
-      if (driver_giving_up (d))
-        {
-          driver_fail_unsent (d, "cancelled before unifiedorder was sent");
-          return;
-        }
-      d->sent = TRUE;
-      d->want_send = TRUE;
-      d->send_at = now;
-      driver_transition (d, SAOMA_ATTEMPT_SUBMITTED, "sending unifiedorder");
-      return;
-    }
-  else if (!d->requested && driver_giving_up (d))
-    {
-      /* SUBMITTED is on record but the cashier gave up before the request left. */
-      driver_fail_unsent (d, "given up before unifiedorder was sent");
-      return;
-    }
-  else if (d->want_query || d->reopened)
-    {
-      action = ACT_QUERY;
-      at = now;
-    }
-  else if (!d->exists)
-    {
-      if (d->not_exist)
-        {
-          /* Proof of non-existence must be observed after time_expire: an order cannot be
-           * created after it, whatever request may still be on its way. */
-          if (d->not_exist_at >= d->expires || d->unified_rejected)
-            {
-              g_autoptr(GError) error = NULL;
+  saoma_native_carried_out (&d->facts, &decision, now);
 
-              if (d->unified_rejected && d->error != NULL)
-                error = g_error_copy (d->error);
-              else
-                error = g_error_new_literal (SAOMA_CHECKOUT_ERROR,
-                                             SAOMA_CHECKOUT_ERROR_NEVER_SENT,
-                                             "The order never reached WeChat");
-              driver_fail (d, error,
-                           d->unified_rejected
-                             ? "ORDERNOTEXIST after a rejected unifiedorder"
-                             : "ORDERNOTEXIST after time_expire: never reached WeChat");
-              return;
-            }
-          else if (now >= d->expires - SEND_MARGIN_US)
-            {
-              /* Too close to time_expire to re-enter: prove non-existence after it. */
-              action = ACT_QUERY;
-              at = MAX (d->expires, query_due (d, config->retry_interval_ms));
-            }
-          else
-            {
-              /* Re-entry with identical parameters either finds the order or creates it;
-               * either way it then exists and can be closed or shown. */
-              action = ACT_SEND;
-              at = MAX (now, d->last_send_at + (gint64)config->retry_interval_ms * 1000);
-            }
-        }
-      else if (d->want_send && !driver_giving_up (d))
-        {
-          action = ACT_SEND;
-          at = d->send_at;
-        }
-      else
-        {
-          action = ACT_QUERY;
-          at = query_due (d, driver_giving_up (d) ? config->slow_poll_interval_ms
-                                                  : config->retry_interval_ms);
-        }
-    }
-  else if (!driver_giving_up (d))
+  switch (decision.action)
     {
-      if (d->want_send || d->code_url == NULL)
-        {
-          action = ACT_SEND;
-          at = MAX (d->want_send ? d->send_at : now,
-                    d->last_send_at + (gint64)config->retry_interval_ms * 1000);
-        }
-      else if (d->state != SAOMA_ATTEMPT_WAITING)
-        {
-          /* The code_url is known but WAITING did not become durable (the write failed):
-           * record it again, or the QR would never be shown. */
-          driver_write (d, SAOMA_ATTEMPT_WAITING, d->code_url, NULL, 0, FALSE, "transition",
-                        "WAITING: code_url recorded again, QR shown");
-          return;
-        }
-      else
-        {
-          action = ACT_QUERY;
-          at = query_due (d, config->poll_interval_ms);
-        }
-    }
-  else
-    {
-      gint64 close_allowed = d->created + (gint64)config->close_delay_s * G_USEC_PER_SEC;
-
-      if (d->closed_ok)
-        {
-          /* The first query after the close is immediate (want_query); these are retries. */
-          action = ACT_QUERY;
-          at = query_due (d, config->retry_interval_ms);
-        }
-      else if (now >= close_allowed)
-        {
-          action = ACT_CLOSE;
-          at = MAX (now, d->close_retry_at);
-        }
-      else
-        {
-          action = ACT_QUERY;
-          at = MIN (query_due (d, config->slow_poll_interval_ms), close_allowed);
-          if (at == close_allowed)
-            {
-              /* Wake up at the close moment and decide again. */
-              action = ACT_NONE;
-            }
-        }
-    }
-
-  if (at > now || action == ACT_NONE)
-    {
-      driver_arm (d, MAX (at, now));
-      return;
-    }
-
-  saoma_clock_remove (d->checkout->clock, d->timer_id);
-  d->timer_id = 0;
-
-  switch (action)
-    {
-    case ACT_SEND:
-      driver_send_unifiedorder (d);
+    case SAOMA_NATIVE_ACTION_NONE:
       break;
-    case ACT_QUERY:
-      driver_send_orderquery (d);
+
+    case SAOMA_NATIVE_ACTION_DONE:
+      driver_stop_timers (d);
       break;
-    case ACT_CLOSE:
-      driver_send_closeorder (d);
+
+    case SAOMA_NATIVE_ACTION_WAIT:
+      driver_arm (d, MAX (decision.at, now));
       break;
-    case ACT_NONE:
+
+    case SAOMA_NATIVE_ACTION_WRITE:
+    case SAOMA_NATIVE_ACTION_FAIL:
+      {
+        g_autofree char *detail = NULL;
+        const char *code_url = NULL;
+        const char *transaction_id = NULL;
+        gint64 paid_at = 0;
+
+        if (decision.action == SAOMA_NATIVE_ACTION_FAIL)
+          driver_set_fail_error (d, decision.fail);
+        if (decision.to == SAOMA_ATTEMPT_PAID)
+          {
+            crash_point ("after-paid-query");
+            driver_set_error (d, NULL);
+            transaction_id = d->paid_transaction_id;
+            paid_at = d->paid_at;
+          }
+        if (decision.why == SAOMA_NATIVE_WHY_CREATED ||
+            decision.why == SAOMA_NATIVE_WHY_CREATED_AFTER_GIVE_UP ||
+            decision.why == SAOMA_NATIVE_WHY_CODE_URL_AGAIN)
+          code_url = d->code_url;
+        detail = saoma_native_decision_describe (&decision, transaction_id);
+        driver_write (d, decision.to, code_url, transaction_id, paid_at, decision.late,
+                      "transition", detail);
+      }
+      break;
+
+    case SAOMA_NATIVE_ACTION_CREATE:
+      {
+        g_autofree char *what = saoma_gateway_describe_native_request (d->gateway, d->request);
+
+        driver_event (d, "request", "unifiedorder %s", what);
+        driver_send (d, &unifiedorder_call);
+      }
+      break;
+
+    case SAOMA_NATIVE_ACTION_QUERY:
+      driver_send (d, &orderquery_call);
+      break;
+
+    case SAOMA_NATIVE_ACTION_CLOSE:
+      driver_event (d, "request", "closeorder");
+      driver_send (d, &closeorder_call);
+      break;
+
     default:
       g_assert_not_reached ();
     }
@@ -1443,22 +1168,12 @@ static void
 driver_give_up (Driver          *d,
                 SaomaCloseReason reason)
 {
-  const char *why = reason == SAOMA_CLOSE_REASON_EXPIRED ? "expired" : "cancelled";
-
-  if (driver_giving_up (d) || driver_is_final (d))
+  if (!saoma_native_give_up (&d->facts, reason == SAOMA_CLOSE_REASON_EXPIRED))
     return;
 
   d->close_reason = reason;
   saoma_clock_remove (d->checkout->clock, d->tick_id);
   d->tick_id = 0;
-
-  /* A fresh attempt that was never sent fails in driver_step() instead. */
-  if (d->inserted && d->sent && d->state != SAOMA_ATTEMPT_CLOSING)
-    {
-      g_autofree char *detail = g_strdup_printf ("%s, QR hidden, still watching", why);
-
-      driver_transition (d, SAOMA_ATTEMPT_CLOSING, detail);
-    }
 
   sync_properties (d->checkout);
   driver_step (d);
@@ -2011,8 +1726,8 @@ saoma_checkout_get_pending_operations (SaomaCheckout *self)
     {
       Driver *d = value;
 
-      count += d->net_busy + d->writing + g_queue_get_length (&d->writes);
-      if (!d->inserted && !d->insert_failed)
+      count += d->facts.net_busy + d->writing + g_queue_get_length (&d->writes);
+      if (!d->facts.inserted && !d->insert_failed)
         count++;
     }
 
@@ -2054,7 +1769,7 @@ insert_attempt_cb (GObject      *object,
 
       g_warning ("Could not record attempt %s: %s", d->out_trade_no, error->message);
       d->insert_failed = TRUE;
-      d->state = SAOMA_ATTEMPT_FAILED;
+      d->facts.state = SAOMA_ATTEMPT_FAILED;
       driver_set_error (d, error);
       driver_stop_timers (d);
       sync_properties (self);
@@ -2071,7 +1786,7 @@ insert_attempt_cb (GObject      *object,
       return;
     }
 
-  d->inserted = TRUE;
+  d->facts.inserted = TRUE;
   g_set_object (&d->attempt, attempt);
   crash_point ("after-insert");
 
@@ -2112,7 +1827,7 @@ saoma_checkout_charge (SaomaCheckout *self,
       return FALSE;
     }
 
-  if (self->pub_busy || (self->current != NULL && !self->current->inserted &&
+  if (self->pub_busy || (self->current != NULL && !self->current->facts.inserted &&
                          !self->current->insert_failed))
     {
       g_set_error_literal (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_BUSY,
@@ -2174,7 +1889,7 @@ saoma_checkout_reset (SaomaCheckout *self)
 
   if (self->pub_busy || self->current == NULL)
     return;
-  if (!self->current->inserted && !self->current->insert_failed)
+  if (!self->current->facts.inserted && !self->current->insert_failed)
     return;
 
   /* A CLOSING attempt stays in the hash table and keeps being driven in the background. */
@@ -2194,7 +1909,7 @@ saoma_checkout_query_now (SaomaCheckout *self,
   if (d == NULL || driver_is_final (d))
     return;
 
-  d->want_query = TRUE;
+  d->facts.want_query = TRUE;
   driver_step (d);
 }
 
@@ -2289,19 +2004,12 @@ list_unfinished_cb (GObject      *object,
                       saoma_attempt_get_expires (attempt));
       d->attempt = g_object_ref (attempt);
       d->request = driver_stored_request (d);
-      d->inserted = TRUE;
-      d->resumed = TRUE;
-      d->state = state;
       d->code_url = g_strdup (saoma_attempt_get_code_url (attempt));
-      /* Whatever the last run did, a request may have reached WeChat (even from CREATED). */
-      d->sent = TRUE;
-      d->requested = TRUE;
-      d->unified_unknown = TRUE;
-      d->exists = state == SAOMA_ATTEMPT_WAITING || d->code_url != NULL;
-      d->want_query = TRUE;
-      /* Nobody shows its QR any more: watch it, and close it after the close delay. */
-      d->close_reason = now >= d->expires ? SAOMA_CLOSE_REASON_EXPIRED
-                                          : SAOMA_CLOSE_REASON_CANCELLED;
+      /* Whatever the last run did, a request may have reached WeChat (even from CREATED).
+       * Nobody shows its QR any more: watch it, and close it after the close delay. */
+      saoma_native_facts_resume (&d->facts, state, d->code_url != NULL, now);
+      d->close_reason = d->facts.expired ? SAOMA_CLOSE_REASON_EXPIRED
+                                         : SAOMA_CLOSE_REASON_CANCELLED;
       d->recover_task = g_object_ref (task);
       g_hash_table_replace (self->drivers, d->out_trade_no, d);
       g_ptr_array_add (started, d);
@@ -2425,7 +2133,7 @@ saoma_checkout_apply_notification (SaomaCheckout           *self,
       return FALSE;
     }
 
-  if (d->state == SAOMA_ATTEMPT_PAID)
+  if (d->facts.state == SAOMA_ATTEMPT_PAID)
     {
       driver_event (d, "notification", "payment notification (already PAID)");
       return TRUE;
@@ -2433,8 +2141,8 @@ saoma_checkout_apply_notification (SaomaCheckout           *self,
 
   driver_event (d, "notification", "payment notification, confirming by orderquery");
   if (driver_is_final (d))
-    d->reopened = TRUE;
-  d->want_query = TRUE;
+    d->facts.reopened = TRUE;
+  d->facts.want_query = TRUE;
   driver_step (d);
 
   return TRUE;
