@@ -15,18 +15,17 @@
 
 #include "config.h"
 
-#include <signal.h>
 #include <string.h>
 
 #include "saoma-checkout.h"
 #include "saoma-money.h"
 #include "saoma-native-flow.h"
+#include "saoma-operation.h"
 
 /* Do not re-send unifiedorder this close to time_expire: wait and prove non-existence. */
 #define SEND_MARGIN_US (2 * G_USEC_PER_SEC)
 
 typedef struct _Driver Driver;
-typedef struct _GatewayCall GatewayCall;
 
 struct _SaomaCheckout
 {
@@ -66,9 +65,11 @@ typedef struct {
   char             *event_detail;
 } PendingWrite;
 
+/* A Native payment attempt being driven: a SaomaOperation (saoma-operation.c) whose step is
+ * gather facts → saoma_native_decide() → carry out. */
 struct _Driver
 {
-  gatomicrefcount    ref_count;
+  SaomaOperation     op;
   SaomaCheckout     *checkout;      /* unowned; NULL once the engine is gone */
   SaomaGateway      *gateway;       /* the gateway it was created with: identical retries */
 
@@ -92,12 +93,7 @@ struct _Driver
   gboolean           amount_mismatch;
   char              *last_response;    /* to log repeated poll answers once */
 
-  /* Machinery. */
-  GQueue             writes;           /* PendingWrite* not yet started */
-  gboolean           writing;
-  const GatewayCall *call;             /* the request in flight when net_busy */
-  guint              timer_id;
-  guint              tick_id;
+  guint              tick_id;          /* the countdown */
   GTask             *recover_task;     /* counts this driver until it is final */
 };
 
@@ -151,48 +147,6 @@ static void driver_write     (Driver            *d,
                               const char        *detail);
 static void sync_properties  (SaomaCheckout *self);
 static void tick_schedule    (Driver *d);
-
-/* --- Crash points (SAOMA_CRASH_AT, for the crash test only) ------------------------------ */
-
-/*
- * SAOMA_CRASH_AT=<point>[:<n>] kills the process with SIGKILL the n-th time (default: the first)
- * the engine reaches <point>. Points: after-insert, after-submitted, before-send, after-send,
- * after-unknown, after-waiting, before-query, after-query, after-paid-query, after-paid,
- * after-closing, before-close, after-close, after-closed, after-failed. Unset in production.
- */
-static void
-crash_point (const char *point)
-{
-  static gsize initialised;
-  static char *crash_name;
-  static guint crash_nth = 1;
-  static guint hits;
-
-  if (g_once_init_enter (&initialised))
-    {
-      const char *env = g_getenv ("SAOMA_CRASH_AT");
-
-      if (env != NULL && *env != '\0')
-        {
-          const char *colon = strchr (env, ':');
-
-          if (colon != NULL)
-            {
-              crash_name = g_strndup (env, colon - env);
-              crash_nth = MAX (1, (guint)g_ascii_strtoull (colon + 1, NULL, 10));
-            }
-          else
-            crash_name = g_strdup (env);
-        }
-      g_once_init_leave (&initialised, 1);
-    }
-
-  if (crash_name == NULL || strcmp (crash_name, point) != 0)
-    return;
-
-  if (++hits >= crash_nth)
-    raise (SIGKILL);
-}
 
 /* --- Config -------------------------------------------------------------------------------- */
 
@@ -311,21 +265,52 @@ pending_write_free (PendingWrite *w)
   g_free (w);
 }
 
-static Driver *
-driver_ref (Driver *d)
-{
-  g_atomic_ref_count_inc (&d->ref_count);
-  return d;
-}
-
 static void
 driver_unref (Driver *d)
 {
-  if (!g_atomic_ref_count_dec (&d->ref_count))
-    return;
+  saoma_operation_unref (d);
+}
 
-  g_assert (d->timer_id == 0 && d->tick_id == 0);
-  g_queue_clear_full (&d->writes, (GDestroyNotify)pending_write_free);
+static Driver *
+driver_ref (Driver *d)
+{
+  return saoma_operation_ref (d);
+}
+
+static void driver_op_step     (SaomaOperation *op);
+static void driver_op_finalize (SaomaOperation *op);
+static void driver_write_start (SaomaOperation     *op,
+                                gpointer            write,
+                                GAsyncReadyCallback callback,
+                                gpointer            user_data);
+static gpointer driver_write_finish (SaomaOperation *op,
+                                     GAsyncResult   *result,
+                                     GError        **error);
+static void driver_written      (SaomaOperation *op,
+                                 gpointer        write,
+                                 gpointer        row);
+static void driver_write_failed (SaomaOperation *op,
+                                 gpointer        write,
+                                 const GError   *error);
+
+static const SaomaOperationClass driver_class = {
+  .name = "payment",
+  .step = driver_op_step,
+  .write_start = driver_write_start,
+  .write_finish = driver_write_finish,
+  .written = driver_written,
+  .write_failed = driver_write_failed,
+  .write_free = (GDestroyNotify)pending_write_free,
+  .row_free = g_object_unref,
+  .finalize = driver_op_finalize,
+};
+
+static void
+driver_op_finalize (SaomaOperation *op)
+{
+  Driver *d = (Driver *)op;
+
+  g_assert (d->tick_id == 0);
   g_clear_object (&d->gateway);
   g_clear_object (&d->attempt);
   g_clear_object (&d->recover_task);
@@ -337,7 +322,6 @@ driver_unref (Driver *d)
   g_free (d->code_url);
   g_free (d->last_response);
   g_free (d->paid_transaction_id);
-  g_free (d);
 }
 
 static Driver *
@@ -349,9 +333,11 @@ driver_new (SaomaCheckout *self,
             gint64         created,
             gint64         expires)
 {
-  Driver *d = g_new0 (Driver, 1);
+  Driver *d = saoma_operation_new (&driver_class, sizeof (Driver), self->clock, self->ledger,
+                                   self->cancellable, out_trade_no);
 
-  g_atomic_ref_count_init (&d->ref_count);
+  /* Retry a refused write as slowly as a given-up attempt is watched. */
+  d->op.write_backoff = (gint64)self->config->slow_poll_interval_ms * 1000;
   d->checkout = self;
   d->gateway = g_object_ref (self->gateway);
   d->out_trade_no = g_strdup (out_trade_no);
@@ -362,7 +348,6 @@ driver_new (SaomaCheckout *self,
   d->expires = expires;
   saoma_native_facts_init (&d->facts, created, expires);
   d->seconds_left = -1;
-  g_queue_init (&d->writes);
 
   return d;
 }
@@ -407,56 +392,15 @@ driver_set_error (Driver       *d,
 static void
 driver_stop_timers (Driver *d)
 {
-  SaomaClock *clock = d->checkout ? d->checkout->clock : NULL;
-
-  if (clock != NULL)
-    {
-      saoma_clock_remove (clock, d->timer_id);
-      saoma_clock_remove (clock, d->tick_id);
-    }
-  d->timer_id = 0;
+  saoma_operation_disarm (&d->op);
+  saoma_clock_remove (d->op.clock, d->tick_id);
   d->tick_id = 0;
 }
 
 /* --- Ledger events ------------------------------------------------------------------------- */
 
-static void
-append_event_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!saoma_ledger_append_event_finish (SAOMA_LEDGER (object), result, &error))
-    g_warning ("Could not append an audit event: %s", error->message);
-}
-
-static void
-driver_event (Driver     *d,
-              const char *kind,
-              const char *format,
-              ...) G_GNUC_PRINTF (3, 4);
-
-static void
-driver_event (Driver     *d,
-              const char *kind,
-              const char *format,
-              ...)
-{
-  g_autofree char *detail = NULL;
-  va_list args;
-
-  if (d->checkout == NULL || !d->facts.inserted)
-    return;
-
-  va_start (args, format);
-  detail = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  g_debug ("%s: %s: %s", d->out_trade_no, kind, detail);
-  saoma_ledger_append_event_async (d->checkout->ledger, d->out_trade_no, kind, detail, NULL,
-                                   append_event_cb, NULL);
-}
+/* Audit events are appended once the attempt is on record. */
+#define driver_event(d, ...) saoma_operation_event (&(d)->op, __VA_ARGS__)
 
 /* The protocol's code for the audit log ("ORDERNOTEXIST"); interned, so the set of codes a
  * gateway can produce is what it costs. */
@@ -503,45 +447,63 @@ recover_driver_done (Driver *d)
     recover_return (task, NULL);
 }
 
-static void driver_write_next (Driver *d);
-static void driver_arm        (Driver *d,
-                               gint64  at);
+static void
+driver_write_start (SaomaOperation     *op,
+                    gpointer            write,
+                    GAsyncReadyCallback callback,
+                    gpointer            user_data)
+{
+  Driver *d = (Driver *)op;
+  PendingWrite *w = write;
+  SaomaAttemptUpdate update = {
+    .state = w->state,
+    .transaction_id = w->transaction_id,
+    .code_url = w->code_url,
+    .paid_at = w->paid_at,
+    .late = w->late,
+    .event_kind = w->event_kind,
+    .event_detail = w->event_detail,
+  };
+
+  g_debug ("%s: → %s (%s)", d->out_trade_no, saoma_attempt_state_to_string (w->state),
+           w->event_detail);
+  saoma_ledger_update_attempt_async (op->ledger, d->out_trade_no, &update, NULL, callback,
+                                     user_data);
+}
+
+static gpointer
+driver_write_finish (SaomaOperation *op,
+                     GAsyncResult   *result,
+                     GError        **error)
+{
+  return saoma_ledger_update_attempt_finish (op->ledger, result, error);
+}
+
+/* The disk refused: the decided state cannot be trusted to be durable. Surface it; the next
+ * decision (after the back-off) starts again from the durable state. */
+static void
+driver_write_failed (SaomaOperation *op,
+                     gpointer        write,
+                     const GError   *error)
+{
+  Driver *d = (Driver *)op;
+
+  driver_set_error (d, error);
+  saoma_native_write_failed (&d->facts, saoma_attempt_get_state (d->attempt));
+  sync_properties (d->checkout);
+}
 
 static void
-update_attempt_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
+driver_written (SaomaOperation *op,
+                gpointer        write,
+                gpointer        row)
 {
-  Driver *d = user_data;
+  Driver *d = (Driver *)op;
   SaomaCheckout *self = d->checkout;
-  g_autoptr(SaomaAttempt) attempt = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaAttempt) attempt = row;
   SaomaAttemptState durable;
+  gboolean last = g_queue_is_empty (&op->writes);
   gboolean late;
-
-  attempt = saoma_ledger_update_attempt_finish (SAOMA_LEDGER (object), result, &error);
-  d->writing = FALSE;
-
-  if (self == NULL)
-    {
-      driver_unref (d);
-      return;
-    }
-
-  if (attempt == NULL)
-    {
-      /* The disk refused: the decided state cannot be trusted to be durable. Surface it; the
-       * next decision re-tries from the durable state and what the driver knows. */
-      g_warning ("Ledger update of %s failed: %s", d->out_trade_no, error->message);
-      driver_set_error (d, error);
-      g_queue_clear_full (&d->writes, (GDestroyNotify)pending_write_free);
-      saoma_native_write_failed (&d->facts, saoma_attempt_get_state (d->attempt));
-      sync_properties (self);
-      /* Try again later rather than hammer a failing disk. */
-      driver_arm (d, now_us (d) + (gint64)self->config->slow_poll_interval_ms * 1000);
-      driver_unref (d);
-      return;
-    }
 
   g_set_object (&d->attempt, attempt);
   durable = saoma_attempt_get_state (attempt);
@@ -555,13 +517,13 @@ update_attempt_cb (GObject      *object,
 
     for (char *p = point; *p; p++)
       *p = g_ascii_tolower (*p);
-    crash_point (point);
+    saoma_operation_crash_point (point);
   }
 
   g_object_ref (self);
   sync_properties (self);
 
-  if (durable == SAOMA_ATTEMPT_PAID && g_queue_is_empty (&d->writes))
+  if (durable == SAOMA_ATTEMPT_PAID && last)
     {
       if (late)
         {
@@ -573,52 +535,13 @@ update_attempt_cb (GObject      *object,
         g_signal_emit (self, signals[PAID], 0, attempt);
     }
 
-  if (saoma_attempt_state_is_final (durable) && g_queue_is_empty (&d->writes))
+  if (saoma_attempt_state_is_final (durable) && last)
     {
       g_signal_emit (self, signals[ATTEMPT_FINISHED], 0, attempt);
       recover_driver_done (d);
     }
 
-  if (d->checkout != NULL)
-    {
-      if (!g_queue_is_empty (&d->writes))
-        driver_write_next (d);
-      else
-        driver_step (d);
-    }
-
   g_object_unref (self);
-  driver_unref (d);
-}
-
-static void
-driver_write_next (Driver *d)
-{
-  PendingWrite *w;
-  SaomaAttemptUpdate update = { 0 };
-
-  if (d->writing || d->checkout == NULL)
-    return;
-
-  w = g_queue_pop_head (&d->writes);
-  if (w == NULL)
-    return;
-
-  update.state = w->state;
-  update.transaction_id = w->transaction_id;
-  update.code_url = w->code_url;
-  update.paid_at = w->paid_at;
-  update.late = w->late;
-  update.event_kind = w->event_kind;
-  update.event_detail = w->event_detail;
-
-  d->writing = TRUE;
-  g_debug ("%s: → %s (%s)", d->out_trade_no, saoma_attempt_state_to_string (w->state),
-           w->event_detail);
-  /* No cancellable: a money write, once asked for, is let to complete. */
-  saoma_ledger_update_attempt_async (d->checkout->ledger, d->out_trade_no, &update, NULL,
-                                     update_attempt_cb, driver_ref (d));
-  pending_write_free (w);
 }
 
 /* One transition = one ledger update with its event; views hear of it when it is durable. */
@@ -645,8 +568,7 @@ driver_write (Driver            *d,
   w->event_detail = g_strdup (detail);
 
   d->facts.state = state;
-  g_queue_push_tail (&d->writes, w);
-  driver_write_next (d);
+  saoma_operation_write (&d->op, w);
 }
 
 /* --- Gateway requests ----------------------------------------------------------------------- */
@@ -675,63 +597,13 @@ build_request (Driver  *d,
   return saoma_gateway_build_native_request (d->gateway, &order, error);
 }
 
-/* One kind of gateway request: how it is sent and answered, what the driver makes of the
- * answer (@answer is NULL when @error is set), and its crash points. */
-struct _GatewayCall
-{
-  void          (*start)    (Driver             *d,
-                             GCancellable       *cancellable,
-                             GAsyncReadyCallback callback,
-                             gpointer            user_data);
-  gpointer      (*finish)   (SaomaGateway  *gateway,
-                             GAsyncResult  *result,
-                             GError       **error);
-  void          (*answered) (Driver        *d,
-                             gconstpointer  answer,
-                             const GError  *error,
-                             gint64         now);
-  GDestroyNotify free_answer;
-  const char    *before;
-  const char    *after;
-};
-
+/* One request per driver is in flight (saoma-operation.c); its answer goes to the call's
+ * answered function, then the decision runs again. */
 static void
-gateway_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
+driver_send (Driver                   *d,
+             const SaomaOperationCall *call)
 {
-  Driver *d = user_data;
-  const GatewayCall *call = d->call;
-  gpointer answer = NULL;
-  g_autoptr(GError) error = NULL;
-
-  answer = call->finish (SAOMA_GATEWAY (object), result, &error);
-  d->facts.net_busy = FALSE;
-  d->call = NULL;
-
-  /* Once the engine is gone nobody decides anything for this attempt any more. */
-  if (d->checkout != NULL)
-    {
-      crash_point (call->after);
-      call->answered (d, answer, error, now_us (d));
-      sync_properties (d->checkout);
-      driver_step (d);
-    }
-
-  if (answer != NULL && call->free_answer != NULL)
-    call->free_answer (answer);
-  driver_unref (d);
-}
-
-/* At most one request per driver is in flight (driver_step() waits for net_busy). */
-static void
-driver_send (Driver            *d,
-             const GatewayCall *call)
-{
-  d->facts.net_busy = TRUE;
-  d->call = call;
-  crash_point (call->before);
-  call->start (d, d->checkout->cancellable, gateway_cb, driver_ref (d));
+  saoma_operation_send (&d->op, call);
 }
 
 /* --- Answers: folded into the facts ---------------------------------------------------------- */
@@ -763,11 +635,12 @@ driver_absorb (Driver           *d,
 }
 
 static void
-unifiedorder_answered (Driver        *d,
-                       gconstpointer  answer_data,
-                       const GError  *gateway_error,
-                       gint64         now)
+unifiedorder_answered (SaomaOperation *op,
+                       gconstpointer   answer_data,
+                       const GError   *gateway_error)
 {
+  Driver *d = (Driver *)op;
+  gint64 now = saoma_operation_now (op);
   const SaomaNativeOrderResult *answer = answer_data;
   g_autoptr(GError) malformed = NULL;
   const GError *error = gateway_error;
@@ -827,16 +700,18 @@ unifiedorder_answered (Driver        *d,
 }
 
 static void
-unifiedorder_start (Driver             *d,
+unifiedorder_start (SaomaOperation     *op,
                     GCancellable       *cancellable,
                     GAsyncReadyCallback callback,
                     gpointer            user_data)
 {
+  Driver *d = (Driver *)op;
+
   saoma_gateway_create_native_order_async (d->gateway, d->request, cancellable, callback,
                                            user_data);
 }
 
-static const GatewayCall unifiedorder_call = {
+static const SaomaOperationCall unifiedorder_call = {
   unifiedorder_start, (gpointer)saoma_gateway_create_native_order_finish, unifiedorder_answered,
   (GDestroyNotify)saoma_native_order_result_free, "before-send", "after-send",
 };
@@ -874,11 +749,12 @@ orderquery_classify (Driver                 *d,
 }
 
 static void
-orderquery_answered (Driver        *d,
-                     gconstpointer  answer_data,
-                     const GError  *error,
-                     gint64         now)
+orderquery_answered (SaomaOperation *op,
+                     gconstpointer   answer_data,
+                     const GError   *error)
 {
+  Driver *d = (Driver *)op;
+  gint64 now = saoma_operation_now (op);
   const SaomaOrderStatus *answer = answer_data;
   SaomaNativeAnswer kind = orderquery_classify (d, answer, error);
   gboolean reopened = d->facts.reopened;
@@ -970,26 +846,29 @@ orderquery_answered (Driver        *d,
 }
 
 static void
-orderquery_start (Driver             *d,
+orderquery_start (SaomaOperation     *op,
                   GCancellable       *cancellable,
                   GAsyncReadyCallback callback,
                   gpointer            user_data)
 {
+  Driver *d = (Driver *)op;
+
   saoma_gateway_query_order_async (d->gateway, d->out_trade_no, cancellable, callback,
                                    user_data);
 }
 
-static const GatewayCall orderquery_call = {
+static const SaomaOperationCall orderquery_call = {
   orderquery_start, (gpointer)saoma_gateway_query_order_finish, orderquery_answered,
   (GDestroyNotify)saoma_order_status_free, "before-query", "after-query",
 };
 
 static void
-closeorder_answered (Driver        *d,
-                     gconstpointer  answer,
-                     const GError  *error,
-                     gint64         now)
+closeorder_answered (SaomaOperation *op,
+                     gconstpointer   answer,
+                     const GError   *error)
 {
+  Driver *d = (Driver *)op;
+  gint64 now = saoma_operation_now (op);
   SaomaNativeAnswer kind = answer != NULL ? SAOMA_NATIVE_ANSWER_OK
                                           : saoma_native_answer_for_error (error);
 
@@ -998,52 +877,38 @@ closeorder_answered (Driver        *d,
 }
 
 static void
-closeorder_start (Driver             *d,
+closeorder_start (SaomaOperation     *op,
                   GCancellable       *cancellable,
                   GAsyncReadyCallback callback,
                   gpointer            user_data)
 {
+  Driver *d = (Driver *)op;
+
   saoma_gateway_close_order_async (d->gateway, d->out_trade_no, cancellable, callback,
                                    user_data);
 }
 
 /* The answer is non-NULL exactly when the order was closed. */
 static gpointer
-closeorder_finish (SaomaGateway  *gateway,
+closeorder_finish (GObject       *source,
                    GAsyncResult  *result,
                    GError       **error)
 {
-  return saoma_gateway_close_order_finish (gateway, result, error) ? GINT_TO_POINTER (1) : NULL;
+  return saoma_gateway_close_order_finish (SAOMA_GATEWAY (source), result, error)
+           ? GINT_TO_POINTER (1) : NULL;
 }
 
-static const GatewayCall closeorder_call = {
+static const SaomaOperationCall closeorder_call = {
   closeorder_start, closeorder_finish, closeorder_answered, NULL, "before-close", "after-close",
 };
 
 /* --- The decision, carried out ---------------------------------------------------------------- */
 
-static gboolean
-driver_timer_cb (gpointer user_data)
-{
-  Driver *d = user_data;
-
-  d->timer_id = 0;
-  if (d->checkout != NULL)
-    driver_step (d);
-
-  return G_SOURCE_REMOVE;
-}
-
 static void
 driver_arm (Driver *d,
             gint64  at)
 {
-  gint64 delay_us = at - now_us (d);
-  guint delay_ms = delay_us <= 0 ? 0 : (guint)MIN ((delay_us + 999) / 1000, G_MAXUINT);
-
-  saoma_clock_remove (d->checkout->clock, d->timer_id);
-  d->timer_id = saoma_clock_add_timeout (d->checkout->clock, delay_ms, driver_timer_cb,
-                                         driver_ref (d), (GDestroyNotify)driver_unref);
+  saoma_operation_arm (&d->op, at);
 }
 
 /* The error the views show for a FAILED decision. */
@@ -1088,14 +953,12 @@ driver_step (Driver *d)
 
   timing = driver_timing (d);
   now = now_us (d);
-  d->facts.writing = d->writing || !g_queue_is_empty (&d->writes);
+  d->facts.writing = saoma_operation_is_writing (&d->op);
+  d->facts.net_busy = saoma_operation_is_sending (&d->op);
   decision = saoma_native_decide (&d->facts, now, &timing);
 
   if (decision.action != SAOMA_NATIVE_ACTION_NONE && decision.action != SAOMA_NATIVE_ACTION_WAIT)
-    {
-      saoma_clock_remove (d->checkout->clock, d->timer_id);
-      d->timer_id = 0;
-    }
+    saoma_operation_disarm (&d->op);
 
   saoma_native_carried_out (&d->facts, &decision, now);
 
@@ -1124,7 +987,7 @@ driver_step (Driver *d)
           driver_set_fail_error (d, decision.fail);
         if (decision.to == SAOMA_ATTEMPT_PAID)
           {
-            crash_point ("after-paid-query");
+            saoma_operation_crash_point ("after-paid-query");
             driver_set_error (d, NULL);
             transaction_id = d->paid_transaction_id;
             paid_at = d->paid_at;
@@ -1160,6 +1023,15 @@ driver_step (Driver *d)
     default:
       g_assert_not_reached ();
     }
+}
+
+static void
+driver_op_step (SaomaOperation *op)
+{
+  Driver *d = (Driver *)op;
+
+  sync_properties (d->checkout);
+  driver_step (d);
 }
 
 /* --- Giving up: cancel and expiry ------------------------------------------------------------ */
@@ -1403,6 +1275,7 @@ detach_driver (gpointer data)
         }
     }
   d->checkout = NULL;
+  saoma_operation_detach (&d->op);
   driver_unref (d);
 }
 
@@ -1726,7 +1599,7 @@ saoma_checkout_get_pending_operations (SaomaCheckout *self)
     {
       Driver *d = value;
 
-      count += d->facts.net_busy + d->writing + g_queue_get_length (&d->writes);
+      count += saoma_operation_is_sending (&d->op) + saoma_operation_get_n_writes (&d->op);
       if (!d->facts.inserted && !d->insert_failed)
         count++;
     }
@@ -1787,8 +1660,9 @@ insert_attempt_cb (GObject      *object,
     }
 
   d->facts.inserted = TRUE;
+  d->op.recorded = TRUE;
   g_set_object (&d->attempt, attempt);
-  crash_point ("after-insert");
+  saoma_operation_crash_point ("after-insert");
 
   sync_properties (d->checkout);
   driver_step (d);
@@ -2008,6 +1882,7 @@ list_unfinished_cb (GObject      *object,
       /* Whatever the last run did, a request may have reached WeChat (even from CREATED).
        * Nobody shows its QR any more: watch it, and close it after the close delay. */
       saoma_native_facts_resume (&d->facts, state, d->code_url != NULL, now);
+      d->op.recorded = TRUE;
       d->close_reason = d->facts.expired ? SAOMA_CLOSE_REASON_EXPIRED
                                          : SAOMA_CLOSE_REASON_CANCELLED;
       d->recover_task = g_object_ref (task);
