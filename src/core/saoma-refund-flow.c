@@ -105,7 +105,12 @@ saoma_refund_carried_out (SaomaRefundFacts          *facts,
                           const SaomaRefundDecision *decision)
 {
   if (decision->action == SAOMA_REFUND_ACTION_NONE)
-    return;
+    {
+      /* A hint that cannot act now is dropped: the step in progress asks WeChat anyway. */
+      if (facts->news == SAOMA_REFUND_NEWS_HINT)
+        facts->news = SAOMA_REFUND_NEWS_NONE;
+      return;
+    }
 
   facts->news = SAOMA_REFUND_NEWS_NONE;
   facts->waiting = decision->action == SAOMA_REFUND_ACTION_WAIT;
