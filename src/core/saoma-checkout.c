@@ -94,15 +94,7 @@ struct _Driver
   char              *last_response;    /* to log repeated poll answers once */
 
   guint              tick_id;          /* the countdown */
-  GTask             *recover_task;     /* counts this driver until it is final */
 };
-
-typedef struct {
-  guint    count;
-  guint    pending;
-  gboolean returned;
-  gulong   cancelled_id;
-} RecoverData;
 
 enum {
   PROP_0,
@@ -313,7 +305,6 @@ driver_op_finalize (SaomaOperation *op)
   g_assert (d->tick_id == 0);
   g_clear_object (&d->gateway);
   g_clear_object (&d->attempt);
-  g_clear_object (&d->recover_task);
   g_clear_pointer (&d->request, g_free);
   g_clear_error (&d->error);
   g_free (d->out_trade_no);
@@ -414,39 +405,6 @@ error_code_name (const GError *error)
 
 /* --- Ledger writes ------------------------------------------------------------------------- */
 
-/* Completes a recovery (once): with @error, or with the count of attempts it resumed. */
-static void
-recover_return (GTask  *task,
-                GError *error)
-{
-  RecoverData *data = g_task_get_task_data (task);
-
-  data->returned = TRUE;
-  g_cancellable_disconnect (g_task_get_cancellable (task), data->cancelled_id);
-  data->cancelled_id = 0;
-  if (error != NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_int (task, data->count);
-}
-
-static void
-recover_driver_done (Driver *d)
-{
-  g_autoptr(GTask) task = g_steal_pointer (&d->recover_task);
-  RecoverData *data;
-
-  if (task == NULL)
-    return;
-
-  data = g_task_get_task_data (task);
-  g_assert (data->pending > 0);
-  data->pending--;
-
-  if (data->pending == 0 && !data->returned)
-    recover_return (task, NULL);
-}
-
 static void
 driver_write_start (SaomaOperation     *op,
                     gpointer            write,
@@ -538,7 +496,7 @@ driver_written (SaomaOperation *op,
   if (saoma_attempt_state_is_final (durable) && last)
     {
       g_signal_emit (self, signals[ATTEMPT_FINISHED], 0, attempt);
-      recover_driver_done (d);
+      saoma_operation_done (&d->op);
     }
 
   g_object_unref (self);
@@ -1260,20 +1218,6 @@ detach_driver (gpointer data)
   Driver *d = data;
 
   driver_stop_timers (d);
-  if (d->recover_task != NULL)
-    {
-      g_autoptr(GTask) task = g_steal_pointer (&d->recover_task);
-      RecoverData *rd = g_task_get_task_data (task);
-
-      if (!rd->returned)
-        {
-          rd->returned = TRUE;
-          g_cancellable_disconnect (g_task_get_cancellable (task), rd->cancelled_id);
-          rd->cancelled_id = 0;
-          g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                   "The checkout engine was destroyed");
-        }
-    }
   d->checkout = NULL;
   saoma_operation_detach (&d->op);
   driver_unref (d);
@@ -1787,21 +1731,6 @@ saoma_checkout_query_now (SaomaCheckout *self,
   driver_step (d);
 }
 
-static void
-recover_cancelled_cb (GCancellable *cancellable,
-                      gpointer      user_data)
-{
-  GTask *task = user_data;
-  RecoverData *data = g_task_get_task_data (task);
-
-  if (!data->returned)
-    {
-      data->returned = TRUE;
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                               "Recovery was cancelled");
-    }
-}
-
 /* The request stored with the attempt. Attempts recorded before requests were stored get one
  * derived from the settings of this run, as before: right only if those did not change. */
 static char *
@@ -1831,7 +1760,6 @@ list_unfinished_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   SaomaCheckout *self = g_task_get_source_object (task);
-  RecoverData *data = g_task_get_task_data (task);
   g_autoptr(GPtrArray) attempts = NULL;
   g_autoptr(GError) error = NULL;
   GPtrArray *started;
@@ -1840,24 +1768,26 @@ list_unfinished_cb (GObject      *object,
   self->listing--;
 
   /* Cancelled meanwhile: the task has already returned. */
-  if (data->returned)
+  if (saoma_recovery_has_returned (task))
     return;
 
   if (attempts == NULL)
     {
-      recover_return (task, g_steal_pointer (&error));
+      saoma_recovery_return_error (task, g_steal_pointer (&error));
       return;
     }
 
   if (self->drivers == NULL)
     {
-      data->returned = TRUE;
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                               "The checkout engine was destroyed");
+      saoma_recovery_return_error (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                              "The checkout engine was "
+                                                              "destroyed"));
       return;
     }
 
   started = g_ptr_array_new ();
+  /* Not done before every resumed driver has been counted in and started. */
+  saoma_recovery_hold (task);
 
   for (guint i = 0; i < attempts->len; i++)
     {
@@ -1885,23 +1815,18 @@ list_unfinished_cb (GObject      *object,
       d->op.recorded = TRUE;
       d->close_reason = d->facts.expired ? SAOMA_CLOSE_REASON_EXPIRED
                                          : SAOMA_CLOSE_REASON_CANCELLED;
-      d->recover_task = g_object_ref (task);
+      saoma_recovery_count (task);
+      saoma_recovery_add (task, &d->op);
       g_hash_table_replace (self->drivers, d->out_trade_no, d);
       g_ptr_array_add (started, d);
-      data->count++;
-      data->pending++;
 
       driver_event (d, "note", "resumed by recovery from %s",
                     saoma_attempt_state_to_string (state));
     }
 
-  if (data->pending == 0)
-    recover_return (task, NULL);
-  else
-    {
-      for (guint i = 0; i < started->len; i++)
-        driver_step (g_ptr_array_index (started, i));
-    }
+  for (guint i = 0; i < started->len; i++)
+    driver_step (g_ptr_array_index (started, i));
+  saoma_recovery_release (task);
 
   g_ptr_array_unref (started);
 }
@@ -1920,21 +1845,13 @@ saoma_checkout_recover_async (SaomaCheckout      *self,
                               gpointer            user_data)
 {
   g_autoptr(GTask) task = NULL;
-  RecoverData *data;
 
   g_return_if_fail (SAOMA_IS_CHECKOUT (self));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, saoma_checkout_recover_async);
-  g_task_set_check_cancellable (task, FALSE);
-  data = g_new0 (RecoverData, 1);
-  g_task_set_task_data (task, data, g_free);
-
-  if (cancellable != NULL)
-    data->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (recover_cancelled_cb),
-                                                task, NULL);
-  if (data->returned)
+  task = saoma_recovery_new (self, cancellable, callback, user_data,
+                             saoma_checkout_recover_async);
+  if (saoma_recovery_has_returned (task))
     return;
 
   self->listing++;
@@ -1947,13 +1864,10 @@ saoma_checkout_recover_finish (SaomaCheckout *self,
                                GAsyncResult  *result,
                                GError       **error)
 {
-  gssize count;
-
   g_return_val_if_fail (SAOMA_IS_CHECKOUT (self), 0);
   g_return_val_if_fail (g_task_is_valid (result, self), 0);
 
-  count = g_task_propagate_int (G_TASK (result), error);
-  return count < 0 ? 0 : (guint)count;
+  return saoma_recovery_finish (result, error);
 }
 
 /**

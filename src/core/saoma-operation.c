@@ -6,7 +6,8 @@
  * re-implement: its reference count and detaching when the engine goes away, the ordered
  * durable writes (a queue, one at a time), one gateway request in flight with its crash
  * points, one timer on the engine's SaomaClock, audit events, and the one policy for a failed
- * write. The flow (saoma-checkout.c with saoma-native-flow.c, saoma-refunder.c with
+ * write, and counting it in the recovery that resumed it until it is done. The flow
+ * (saoma-checkout.c with saoma-native-flow.c, saoma-refunder.c with
  * saoma-refund-flow.c) supplies the step: gather facts, decide, carry out.
  *
  * The one policy for a failed write — a write is never taken as durable before the ledger
@@ -129,6 +130,7 @@ saoma_operation_unref (gpointer data)
     return;
 
   g_assert (op->timer_id == 0);
+  g_slist_free_full (op->recoveries, g_object_unref);
   if (op->klass->finalize != NULL)
     op->klass->finalize (op);
   g_queue_clear_full (&op->writes, op->klass->write_free);
@@ -148,8 +150,16 @@ saoma_operation_unref (gpointer data)
 void
 saoma_operation_detach (SaomaOperation *op)
 {
+  GSList *recoveries = g_steal_pointer (&op->recoveries);
+
   saoma_operation_disarm (op);
   op->attached = FALSE;
+
+  /* A recovery waiting for it will not see it done. */
+  for (GSList *l = recoveries; l != NULL; l = l->next)
+    saoma_recovery_return_error (l->data, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                               "The engine was destroyed"));
+  g_slist_free_full (recoveries, g_object_unref);
 }
 
 gboolean
@@ -406,4 +416,157 @@ gboolean
 saoma_operation_is_sending (SaomaOperation *op)
 {
   return op->net_busy;
+}
+
+/* --- Recovery: resumed operations, counted until each is done -------------------------- */
+
+typedef struct {
+  guint    count;        /* operations resumed */
+  guint    pending;      /* operations (and holds) not done yet */
+  gboolean returned;
+  gulong   cancelled_id;
+} Recovery;
+
+static void
+recovery_return (GTask  *task,
+                 GError *error)
+{
+  Recovery *data = g_task_get_task_data (task);
+
+  if (data->returned)
+    {
+      g_clear_error (&error);
+      return;
+    }
+
+  data->returned = TRUE;
+  g_cancellable_disconnect (g_task_get_cancellable (task), data->cancelled_id);
+  data->cancelled_id = 0;
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_int (task, data->count);
+}
+
+static void
+recovery_cancelled_cb (GCancellable *cancellable,
+                       gpointer      user_data)
+{
+  GTask *task = user_data;
+  Recovery *data = g_task_get_task_data (task);
+
+  /* Not recovery_return(): g_cancellable_disconnect() would deadlock in here. The operations
+   * carry on; only the waiting stops. */
+  if (!data->returned)
+    {
+      data->returned = TRUE;
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Recovery was cancelled");
+    }
+}
+
+/**
+ * saoma_recovery_new:
+ * @cancellable: (nullable): stops waiting (not the operations)
+ *
+ * Returns: (transfer full): a recovery: add the operations it resumes, then release it
+ */
+GTask *
+saoma_recovery_new (gpointer             source_object,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data,
+                    gpointer             source_tag)
+{
+  GTask *task = g_task_new (source_object, cancellable, callback, user_data);
+  Recovery *data = g_new0 (Recovery, 1);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_set_task_data (task, data, g_free);
+  if (cancellable != NULL)
+    data->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (recovery_cancelled_cb),
+                                                task, NULL);
+  return task;
+}
+
+gboolean
+saoma_recovery_has_returned (GTask *recovery)
+{
+  Recovery *data = g_task_get_task_data (recovery);
+
+  return data->returned;
+}
+
+/* Keeps the recovery from completing (while it is still looking for operations). */
+void
+saoma_recovery_hold (GTask *recovery)
+{
+  Recovery *data = g_task_get_task_data (recovery);
+
+  data->pending++;
+}
+
+void
+saoma_recovery_release (GTask *recovery)
+{
+  Recovery *data = g_task_get_task_data (recovery);
+
+  g_assert (data->pending > 0);
+  if (--data->pending == 0)
+    recovery_return (recovery, NULL);
+}
+
+/* One more operation resumed: the number the recovery completes with. */
+void
+saoma_recovery_count (GTask *recovery)
+{
+  Recovery *data = g_task_get_task_data (recovery);
+
+  data->count++;
+}
+
+/**
+ * saoma_recovery_add:
+ *
+ * @recovery waits for @op until saoma_operation_done().
+ */
+void
+saoma_recovery_add (GTask          *recovery,
+                    SaomaOperation *op)
+{
+  Recovery *data = g_task_get_task_data (recovery);
+
+  data->pending++;
+  op->recoveries = g_slist_prepend (op->recoveries, g_object_ref (recovery));
+}
+
+void
+saoma_recovery_return_error (GTask  *recovery,
+                             GError *error)
+{
+  recovery_return (recovery, error);
+}
+
+guint
+saoma_recovery_finish (GAsyncResult *result,
+                       GError      **error)
+{
+  gssize count = g_task_propagate_int (G_TASK (result), error);
+
+  return count < 0 ? 0 : (guint)count;
+}
+
+/**
+ * saoma_operation_done:
+ *
+ * @op reached its end: the recoveries that resumed it count it out.
+ */
+void
+saoma_operation_done (SaomaOperation *op)
+{
+  GSList *recoveries = g_steal_pointer (&op->recoveries);
+
+  for (GSList *l = recoveries; l != NULL; l = l->next)
+    saoma_recovery_release (l->data);
+  g_slist_free_full (recoveries, g_object_unref);
 }

@@ -95,6 +95,7 @@ struct _SaomaOperation
   gboolean                   net_busy;
   const SaomaOperationCall  *call;         /* in flight when net_busy */
   guint                      timer_id;
+  GSList                    *recoveries;   /* GTask*: recoveries counting it until it is done */
 };
 
 gpointer  saoma_operation_new            (const SaomaOperationClass *klass,
@@ -129,5 +130,24 @@ void      saoma_operation_event          (SaomaOperation *op,
                                           ...) G_GNUC_PRINTF (3, 4);
 
 void      saoma_operation_crash_point    (const char *point);
+
+void      saoma_operation_done           (SaomaOperation *op);
+
+/* Recovery: a GTask completed with the number of operations it resumed once each is done. */
+GTask    *saoma_recovery_new             (gpointer             source_object,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data,
+                                          gpointer             source_tag);
+gboolean  saoma_recovery_has_returned    (GTask *recovery);
+void      saoma_recovery_hold            (GTask *recovery);
+void      saoma_recovery_release         (GTask *recovery);
+void      saoma_recovery_count           (GTask *recovery);
+void      saoma_recovery_add             (GTask          *recovery,
+                                          SaomaOperation *op);
+void      saoma_recovery_return_error    (GTask  *recovery,
+                                          GError *error);
+guint     saoma_recovery_finish          (GAsyncResult *result,
+                                          GError      **error);
 
 G_END_DECLS

@@ -266,6 +266,9 @@ job_end (Job                     *job,
     job->final_error = error;
 
   saoma_operation_disarm (&job->op);
+  /* Done before it leaves the table: leaving detaches it, and a detached operation tells the
+   * recoveries still counting it that it never got done. */
+  saoma_operation_done (&job->op);
   if (job->self != NULL)
     g_hash_table_remove (job->self->jobs, job->out_refund_no);
 
@@ -1479,43 +1482,6 @@ saoma_refunder_hint (SaomaRefunder *self,
 /* resume / follow ----------------------------------------------------------------------- */
 
 typedef struct {
-  guint   resumed;
-  guint   pending;
-  GError *error;
-} ResumeData;
-
-static void
-resume_data_free (ResumeData *data)
-{
-  g_clear_error (&data->error);
-  g_free (data);
-}
-
-static void
-resume_one_done (GTask *task)
-{
-  ResumeData *data = g_task_get_task_data (task);
-
-  g_assert (data->pending > 0);
-  if (--data->pending == 0)
-    g_task_return_int (task, data->resumed);
-}
-
-static void
-resume_waiter_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(SaomaLedgerRefund) row = NULL;
-  g_autoptr(GError) error = NULL;
-
-  /* The outcome of each refund is in the ledger; resume only waits for them to be final. */
-  row = g_task_propagate_pointer (G_TASK (result), &error);
-  resume_one_done (task);
-}
-
-typedef struct {
   GTask             *task;
   SaomaLedgerRefund *row;
 } ResumeItem;
@@ -1531,26 +1497,22 @@ resume_attempt_cb (GObject      *source,
   SaomaRefunder *self = g_task_get_source_object (task);
   g_autoptr(SaomaAttempt) attempt = NULL;
   g_autoptr(GError) error = NULL;
-  GTask *waiter;
   Job *job;
 
   g_free (item);
 
   attempt = saoma_ledger_get_attempt_finish (SAOMA_LEDGER (source), result, &error);
-  if (attempt == NULL || g_cancellable_is_cancelled (self->cancellable) || self->gateway == NULL)
+  if (attempt != NULL && !g_cancellable_is_cancelled (self->cancellable) && self->gateway != NULL)
     {
-      if (error != NULL)
-        g_warning ("Cannot resume refund %s: %s", row->out_refund_no, error->message);
-      resume_one_done (task);
-      return;
+      /* Counted by the recovery until it ends (the outcome is in the ledger). */
+      job = job_start (self, row, saoma_attempt_get_amount (attempt));
+      if (job->final_row == NULL && job->final_error == NULL)
+        saoma_recovery_add (task, &job->op);
     }
+  else if (error != NULL)
+    g_warning ("Cannot resume refund %s: %s", row->out_refund_no, error->message);
 
-  /* Reuse the refund waiter machinery: a private task completed when the job ends. */
-  waiter = g_task_new (self, NULL, resume_waiter_cb, g_object_ref (task));
-  g_task_set_check_cancellable (waiter, FALSE);
-  job = job_start (self, row, saoma_attempt_get_amount (attempt));
-  job_add_waiter (job, waiter);
-  g_object_unref (waiter);
+  saoma_recovery_release (task);
 }
 
 static void
@@ -1560,19 +1522,19 @@ resume_list_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   SaomaRefunder *self = g_task_get_source_object (task);
-  ResumeData *data = g_task_get_task_data (task);
   g_autoptr(GPtrArray) refunds = NULL;
   g_autoptr(GError) error = NULL;
+  guint resumed = 0;
 
   refunds = saoma_ledger_list_unfinished_refunds_finish (SAOMA_LEDGER (source), result, &error);
   if (refunds == NULL)
     {
-      g_task_return_error (task, g_steal_pointer (&error));
+      saoma_recovery_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  /* One extra count so the task cannot complete while we are still dispatching. */
-  data->pending = 1;
+  /* Not done while we are still dispatching. */
+  saoma_recovery_hold (task);
   for (guint i = 0; i < refunds->len; i++)
     {
       SaomaLedgerRefund *refund = g_ptr_array_index (refunds, i);
@@ -1581,8 +1543,10 @@ resume_list_cb (GObject      *source,
       if (saoma_refund_state_is_final (refund->state))
         continue;
 
-      data->resumed++;
-      data->pending++;
+      /* Held until its job is counted in (or could not be started). */
+      resumed++;
+      saoma_recovery_count (task);
+      saoma_recovery_hold (task);
       item = g_new0 (ResumeItem, 1);
       item->task = g_object_ref (task);
       item->row = g_ptr_array_steal_index_fast (refunds, i);
@@ -1590,7 +1554,8 @@ resume_list_cb (GObject      *source,
       saoma_ledger_get_attempt_async (self->ledger, item->row->out_trade_no, NULL,
                                       resume_attempt_cb, item);
     }
-  resume_one_done (task);
+  g_debug ("Resuming %u refunds", resumed);
+  saoma_recovery_release (task);
 }
 
 /**
@@ -1610,9 +1575,10 @@ saoma_refunder_resume_async (SaomaRefunder       *self,
 
   g_return_if_fail (SAOMA_IS_REFUNDER (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, saoma_refunder_resume_async);
-  g_task_set_task_data (task, g_new0 (ResumeData, 1), (GDestroyNotify) resume_data_free);
+  task = saoma_recovery_new (self, cancellable, callback, user_data,
+                             saoma_refunder_resume_async);
+  if (saoma_recovery_has_returned (task))
+    return;
 
   saoma_ledger_list_unfinished_refunds_async (self->ledger, NULL, resume_list_cb,
                                               g_object_ref (task));
@@ -1623,13 +1589,10 @@ saoma_refunder_resume_finish (SaomaRefunder  *self,
                               GAsyncResult   *result,
                               GError        **error)
 {
-  gssize n;
-
   g_return_val_if_fail (SAOMA_IS_REFUNDER (self), 0);
   g_return_val_if_fail (g_task_is_valid (result, self), 0);
 
-  n = g_task_propagate_int (G_TASK (result), error);
-  return n < 0 ? 0 : (guint) n;
+  return saoma_recovery_finish (result, error);
 }
 
 static void
