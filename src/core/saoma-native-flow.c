@@ -2,12 +2,14 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- *   CREATED ──SUBMITTED (before the first send)──▶ SUBMITTED ──code_url──▶ WAITING ──SUCCESS──▶ PAID
- *      │                                              │  timeout/5xx           │ cancel/expiry     ▲
- *      │ given up before sending                      ▼                        ▼                   │
- *      └──────────────▶ FAILED ◀── rejected ──── UNKNOWN ──give-up/NOTPAY──▶ CLOSING ──SUCCESS────┘
- *                          ▲       ORDERNOTEXIST    │ code_url               │      (late payment)
- *                          │       after expiry     └──────▶ WAITING         └─ closeorder + query ─▶ CLOSED
+ *            write before send        code_url: QR shown
+ *   CREATED ──────────────────▶ SUBMITTED ─────────────────▶ WAITING ───SUCCESS───▶ PAID
+ *      │                         │     │ timeout/5xx       ▲     │                     ▲
+ *      │ cancelled before  rejec-│     ▼                   │     │ cancel/expiry       │ late
+ *      │ sending             ted │   UNKNOWN ──code_url────┘     ▼                     │ payment
+ *      ▼                         │     └──cancel/expiry/NOTPAY─▶ CLOSING ──SUCCESS─────┘
+ *    FAILED ◀────────────────────┘                               │
+ *      ▲     ORDERNOTEXIST after time_expire (UNKNOWN, CLOSING)   └─ closeorder + query ─▶ CLOSED
  *
  * The checkout keeps a SaomaNativeFacts per attempt. Every gateway answer is folded into the
  * facts (saoma_native_absorb()), every give-up, notification and failed write too; after each
@@ -21,30 +23,34 @@
  *
  *   CREATED   → SUBMITTED: about to send unifiedorder (write before send)
  *   CREATED   → FAILED:    cancelled before unifiedorder was sent
- *   CREATED   → UNKNOWN:   unifiedorder outcome unknown (resumed CREATED attempt)
- *   CREATED   → WAITING:   unifiedorder → code_url (resumed CREATED attempt)
- *   CREATED   → CLOSING:   resumed, order found unpaid (or code_url) after the give-up
- *   CREATED   → PAID / CLOSED / FAILED: resumed, orderquery SUCCESS / CLOSED / PAYERROR,
- *                          or ORDERNOTEXIST after time_expire or after a rejected re-entry
+ *   (a CREATED attempt resumed by recovery, which may have been sent by the last run:)
+ *   CREATED   → UNKNOWN:   unifiedorder outcome unknown
+ *   CREATED   → CLOSING:   found unpaid, or its code_url came, after the give-up
+ *   CREATED   → PAID / CLOSED / FAILED: orderquery SUCCESS / CLOSED / PAYERROR;
+ *                          ORDERNOTEXIST after time_expire or after a rejected re-entry
  *   SUBMITTED → UNKNOWN:   unifiedorder outcome unknown
  *   SUBMITTED → WAITING:   unifiedorder → code_url, QR shown
  *   SUBMITTED → CLOSING:   cancelled/expired after SUBMITTED; code_url after the give-up;
- *                          resumed and found unpaid
- *   SUBMITTED → FAILED:    unifiedorder rejected; ORDERNOTEXIST after time_expire / rejection
+ *                          found unpaid while giving up
+ *   SUBMITTED → FAILED:    unifiedorder rejected; PAYERROR; ORDERNOTEXIST after time_expire
+ *                          or after a rejected re-entry
  *   SUBMITTED → PAID / CLOSED: orderquery SUCCESS / CLOSED (after ORDERPAID/ORDERCLOSED)
  *   UNKNOWN   → WAITING:   a re-entry returned the code_url
- *   UNKNOWN   → CLOSING:   cancelled/expired; found unpaid while giving up
+ *   UNKNOWN   → CLOSING:   cancelled/expired; found unpaid, or its code_url came, after it
  *   UNKNOWN   → PAID / CLOSED / FAILED: orderquery SUCCESS / CLOSED / PAYERROR; ORDERNOTEXIST
  *                          after time_expire or after a rejected re-entry
- *   WAITING   → WAITING:   code_url recorded again (a re-entry after a query)
  *   WAITING   → CLOSING:   cancelled/expired (QR hidden, still watched)
  *   WAITING   → PAID / CLOSED / FAILED: orderquery SUCCESS / CLOSED / PAYERROR
  *   CLOSING   → CLOSING:   a code_url that came after the give-up is kept on record
- *   CLOSING   → PAID:      late payment (found by query or a closeorder ORDERPAID)
+ *   CLOSING   → PAID:      late payment (found by query, also after a closeorder ORDERPAID)
  *   CLOSING   → CLOSED:    closeorder + orderquery CLOSED
- *   CLOSING   → FAILED:    PAYERROR; ORDERNOTEXIST after time_expire; given up before sending
+ *   CLOSING   → FAILED:    PAYERROR; ORDERNOTEXIST after time_expire or after a rejected
+ *                          re-entry; given up after SUBMITTED but before the request left
  *   CLOSED    → PAID:      late payment a notification revealed (reopened)
  *   FAILED    → PAID:      late payment a notification revealed (reopened)
+ *
+ * A failed write is re-decided from the state on record (saoma_native_write_failed()), so the
+ * same transitions may be asked for again; none other.
  */
 
 #define G_LOG_DOMAIN "saoma-native-flow"
@@ -511,32 +517,35 @@ saoma_native_carried_out (SaomaNativeFacts          *facts,
 static SaomaNativeDecision
 act (SaomaNativeAction action)
 {
-  return (SaomaNativeDecision) { .action = action };
+  return (SaomaNativeDecision){ .action = action };
 }
 
 static SaomaNativeDecision
 to_write (SaomaAttemptState to,
-       SaomaNativeWhy    why)
+          SaomaNativeWhy    why)
 {
-  return (SaomaNativeDecision) { .action = SAOMA_NATIVE_ACTION_WRITE, .to = to, .why = why };
+  return (SaomaNativeDecision){ .action = SAOMA_NATIVE_ACTION_WRITE, .to = to, .why = why };
 }
 
 static SaomaNativeDecision
 to_fail (SaomaNativeWhy  why,
-      SaomaNativeFail reason)
+         SaomaNativeFail reason)
 {
-  return (SaomaNativeDecision) { .action = SAOMA_NATIVE_ACTION_FAIL, .to = SAOMA_ATTEMPT_FAILED,
-                                 .why = why, .fail = reason };
+  SaomaNativeDecision d = { .action = SAOMA_NATIVE_ACTION_FAIL, .to = SAOMA_ATTEMPT_FAILED };
+
+  d.why = why;
+  d.fail = reason;
+  return d;
 }
 
 /* @action once @at has come; a wait until then. */
 static SaomaNativeDecision
 when_due (SaomaNativeAction action,
-    gint64            when,
-    gint64            now)
+          gint64            when,
+          gint64            now)
 {
   if (when > now)
-    return (SaomaNativeDecision) { .action = SAOMA_NATIVE_ACTION_WAIT, .at = when };
+    return (SaomaNativeDecision){ .action = SAOMA_NATIVE_ACTION_WAIT, .at = when };
   return act (action);
 }
 
@@ -619,11 +628,12 @@ decide_watch (const SaomaNativeFacts  *f,
           if (f->create_rejected)
             return to_fail (SAOMA_NATIVE_WHY_NOT_EXIST_AFTER_REJECT, SAOMA_NATIVE_FAIL_GATEWAY);
           if (f->not_exist_at >= f->expires)
-            return to_fail (SAOMA_NATIVE_WHY_NOT_EXIST_AFTER_EXPIRE, SAOMA_NATIVE_FAIL_NEVER_REACHED);
+            return to_fail (SAOMA_NATIVE_WHY_NOT_EXIST_AFTER_EXPIRE,
+                            SAOMA_NATIVE_FAIL_NEVER_REACHED);
           if (now >= f->expires - t->send_margin)
             /* Too close to time_expire to re-enter: prove non-existence after it. */
             return when_due (SAOMA_NATIVE_ACTION_QUERY,
-                       MAX (f->expires, query_due (f, t->retry, now)), now);
+                             MAX (f->expires, query_due (f, t->retry, now)), now);
           /* Re-entry with identical parameters either finds the order or creates it; either
            * way it then exists and can be closed or shown. */
           return when_due (SAOMA_NATIVE_ACTION_CREATE, MAX (now, f->last_send_at + t->retry), now);
@@ -631,14 +641,14 @@ decide_watch (const SaomaNativeFacts  *f,
       if (f->want_send && !f->giving_up)
         return when_due (SAOMA_NATIVE_ACTION_CREATE, f->send_at, now);
       return when_due (SAOMA_NATIVE_ACTION_QUERY,
-                 query_due (f, f->giving_up ? t->slow_poll : t->retry, now), now);
+                       query_due (f, f->giving_up ? t->slow_poll : t->retry, now), now);
     }
 
   if (!f->giving_up)
     {
       if (f->want_send || !f->code_url_known)
         return when_due (SAOMA_NATIVE_ACTION_CREATE,
-                   MAX (f->want_send ? f->send_at : now, f->last_send_at + t->retry), now);
+                         MAX (f->want_send ? f->send_at : now, f->last_send_at + t->retry), now);
       if (f->state != SAOMA_ATTEMPT_WAITING)
         /* The code_url is known but WAITING did not become durable (the write failed):
          * record it again, or the QR would never be shown. */
@@ -695,7 +705,7 @@ saoma_native_decide (const SaomaNativeFacts  *facts,
   if (f->closing_owed && f->state != SAOMA_ATTEMPT_CLOSING &&
       !saoma_attempt_state_is_final (f->state))
     return to_write (SAOMA_ATTEMPT_CLOSING,
-                  f->expired ? SAOMA_NATIVE_WHY_EXPIRED : SAOMA_NATIVE_WHY_CANCELLED);
+                     f->expired ? SAOMA_NATIVE_WHY_EXPIRED : SAOMA_NATIVE_WHY_CANCELLED);
 
   /* One request at a time: its answer decides again. */
   if (f->net_busy)
@@ -714,7 +724,7 @@ saoma_native_decide (const SaomaNativeFacts  *facts,
         return act (SAOMA_NATIVE_ACTION_DONE);
       /* A notification contradicts a final attempt: only queries, until one answers. */
       return when_due (SAOMA_NATIVE_ACTION_QUERY,
-                 f->want_query ? now : query_due (f, timing->slow_poll, now), now);
+                       f->want_query ? now : query_due (f, timing->slow_poll, now), now);
 
     case SAOMA_ATTEMPT_CREATED:
     case SAOMA_ATTEMPT_SUBMITTED:

@@ -2,16 +2,15 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- *                 accepted                    refundquery
- *   CREATED ──────────────────▶ PROCESSING ─────────────────▶ SUCCESS
- *      │  ▲ (re-sent, same        ▲      │                 ├──▶ REFUNDCLOSE (no money moved)
- *      │  │  out_refund_no)       │      │                 └──▶ CHANGE (finish by hand)
- *      │  └─────────┐   accepted  │      │
- *      │ unknown    │ ┌───────────┘      │
- *      ├────────▶ UNKNOWN ──refundquery──┘
- *      │            │
- *      ▼            ▼ refused retry + REFUNDNOTEXIST
- *    FAILED ◀───────┘ (refused, never processed)
+ *               accepted                        refundquery
+ *   CREATED ─────────────────────▶ PROCESSING ──────────────▶ SUCCESS
+ *      │                               ▲              ├─────▶ REFUNDCLOSE (no money moved)
+ *      │ outcome unknown               │ accepted /   └─────▶ CHANGE (finish by hand)
+ *      ├──────────────────▶ UNKNOWN ───┘ refundquery
+ *      │ refused               │ ↺ sent again, the same out_refund_no
+ *      ▼                       │
+ *    FAILED ◀──────────────────┘ a refused retry, and WeChat has no such refund
+ *    (never processed)
  *
  * A refund is inserted as CREATED before the job exists, so nothing is sent unrecorded. Every
  * answer is folded into the facts (saoma_refund_absorb()); saoma_refund_decide() then
@@ -19,7 +18,7 @@
  *
  * Every transition this flow writes (from → to: why); the store's table must allow each:
  *
- *   CREATED    → PROCESSING:  refund accepted by WeChat
+ *   CREATED    → PROCESSING:  refund accepted by WeChat (or refundquery, resumed and refused)
  *   CREATED    → UNKNOWN:     refund outcome unknown (timeout, 5xx, rate limited)
  *   CREATED    → FAILED:      refused by WeChat at the first send; not sent (configuration);
  *                             resumed, refused, and unknown to WeChat (refundquery)
