@@ -8,12 +8,8 @@
 #include "core/saoma-checkout.h"
 #include "core/saoma-money.h"
 #include "core/saoma-wxpay2-gateway.h"
-#include "sim/wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
-#if __has_include("core/saoma-notify-listener.h")
-# include "core/saoma-notify-listener.h"
-# define HAVE_NOTIFY_LISTENER 1
-#endif
+#include "core/saoma-notify-listener.h"
 
 #include "saoma-application.h"
 #include "saoma-customer-display.h"
@@ -38,9 +34,7 @@ struct _SaomaApplication
   SaomaGateway     *gateway;
   SaomaDemoGateway *demo_gateway;
   SaomaCustomerDisplay *customer_display;
-#ifdef HAVE_NOTIFY_LISTENER
   SaomaNotifyListener *listener;
-#endif
   char             *notify_url;
   GError           *setup_error;
   guint             reload_source;
@@ -169,7 +163,6 @@ recover_cb (GObject      *object,
   g_debug ("recovery resolved %u attempts", n);
 }
 
-#ifdef HAVE_NOTIFY_LISTENER
 static void
 start_listener (SaomaApplication *self)
 {
@@ -199,7 +192,6 @@ start_listener (SaomaApplication *self)
       self->notify_url = g_strdup (saoma_notify_listener_get_uri (self->listener));
     }
 }
-#endif
 
 static void
 maybe_create_checkout (SaomaApplication *self)
@@ -216,25 +208,20 @@ maybe_create_checkout (SaomaApplication *self)
       return;
     }
 
-#ifdef HAVE_NOTIFY_LISTENER
   /* The listener needs the checkout and the checkout the listener's URL: the listener takes
    * its checkout later. */
   start_listener (self);
-#endif
 
   config = create_config (self);
   self->checkout = saoma_checkout_new (self->gateway, self->ledger, saoma_clock_get_default (),
                                        config);
-#ifdef HAVE_NOTIFY_LISTENER
   if (self->listener != NULL)
     saoma_notify_listener_set_checkout (self->listener, self->checkout);
-#endif
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHECKOUT]);
 
   saoma_checkout_recover_async (self->checkout, self->cancellable, recover_cb, NULL);
   /* Refunds left unfinished by the last run are followed to their end too. */
   refunder = saoma_refund_dialog_ensure_refunder (self);
-#ifdef HAVE_NOTIFY_LISTENER
   /* Refund notifications (§10) reach the same listener; in demo mode the simulator is told
    * where through each refund's notify_url. */
   if (self->listener != NULL && refunder != NULL)
@@ -244,9 +231,6 @@ maybe_create_checkout (SaomaApplication *self)
         saoma_refunder_set_notify_url (refunder,
                                        saoma_notify_listener_get_refund_uri (self->listener));
     }
-#else
-  (void) refunder;
-#endif
 }
 
 static void
@@ -287,9 +271,7 @@ demo_started_cb (GObject      *object,
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEMO_BASE_URI]);
 
-  client = wxpay_client_new (saoma_demo_gateway_get_base_uri (self->demo_gateway),
-                             WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
-                             WXPAY_SIM_DEFAULT_KEY);
+  client = saoma_demo_gateway_create_client (self->demo_gateway);
   set_client (self, client);
 }
 
@@ -306,9 +288,7 @@ use_demo_gateway (SaomaApplication *self)
       if (saoma_demo_gateway_get_base_uri (self->demo_gateway) == NULL)
         return; /* still starting */
 
-      client = wxpay_client_new (saoma_demo_gateway_get_base_uri (self->demo_gateway),
-                                 WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
-                                 WXPAY_SIM_DEFAULT_KEY);
+      client = saoma_demo_gateway_create_client (self->demo_gateway);
       set_client (self, client);
       return;
     }
@@ -700,11 +680,9 @@ saoma_application_shutdown (GApplication *application)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->reload_source, g_source_remove);
-#ifdef HAVE_NOTIFY_LISTENER
   if (self->listener != NULL)
     saoma_notify_listener_shutdown (self->listener);
   g_clear_object (&self->listener);
-#endif
   if (self->demo_gateway != NULL)
     saoma_demo_gateway_stop (self->demo_gateway);
   if (self->customer_display != NULL)
@@ -720,9 +698,7 @@ saoma_application_dispose (GObject *object)
   SaomaApplication *self = (SaomaApplication *) object;
 
   g_clear_handle_id (&self->reload_source, g_source_remove);
-#ifdef HAVE_NOTIFY_LISTENER
   g_clear_object (&self->listener);
-#endif
   g_clear_object (&self->checkout);
   g_clear_object (&self->gateway);
   g_clear_object (&self->client);
@@ -886,6 +862,23 @@ saoma_application_get_demo (SaomaApplication *self)
   g_return_val_if_fail (SAOMA_IS_APPLICATION (self), FALSE);
 
   return self->demo;
+}
+
+/**
+ * saoma_application_create_demo_client:
+ * @self: a #SaomaApplication
+ *
+ * Returns: (transfer full) (nullable): a client for the demo merchant on the running demo
+ *   simulator, %NULL outside demo mode or while it starts
+ */
+WxpayClient *
+saoma_application_create_demo_client (SaomaApplication *self)
+{
+  g_return_val_if_fail (SAOMA_IS_APPLICATION (self), NULL);
+
+  if (!self->demo || self->demo_gateway == NULL)
+    return NULL;
+  return saoma_demo_gateway_create_client (self->demo_gateway);
 }
 
 const char *

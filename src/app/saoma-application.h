@@ -5,6 +5,7 @@
 
 #include "core/saoma-checkout.h"
 #include "ledger/saoma-ledger.h"
+#include "wxpay/wxpay-client.h"
 
 G_BEGIN_DECLS
 
@@ -35,6 +36,7 @@ SaomaLedger      *saoma_application_get_ledger       (SaomaApplication *self);
 SaomaCheckout    *saoma_application_get_checkout     (SaomaApplication *self);
 gboolean          saoma_application_get_demo         (SaomaApplication *self);
 const char       *saoma_application_get_demo_base_uri (SaomaApplication *self);
+WxpayClient      *saoma_application_create_demo_client (SaomaApplication *self);
 const GError     *saoma_application_get_setup_error  (SaomaApplication *self);
 /* The store name to show: the setting, or a neutral translated default. Owned. */
 char             *saoma_application_dup_store_name   (SaomaApplication *self);

@@ -5,7 +5,6 @@
 
 #include <glib/gi18n.h>
 
-#include "sim/wxpay-sim-server.h"
 #include "core/saoma-wxpay2-gateway.h"
 #include "wxpay/wxpay.h"
 
@@ -334,8 +333,7 @@ run_test (SaomaPreferencesWindow *self,
           test_done (self, _("The demo simulator is not running."));
           return;
         }
-      client = wxpay_client_new (base, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
-                                 WXPAY_SIM_DEFAULT_KEY);
+      client = saoma_application_create_demo_client (self->application);
     }
   else
     {
@@ -554,7 +552,7 @@ saoma_preferences_window_new (SaomaApplication *application)
   /* The manager PIN for refunds (issue 7), beside the certificate refunds need. */
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (gtk_widget_get_ancestor (
                                GTK_WIDGET (self->cert_row), ADW_TYPE_PREFERENCES_GROUP)),
-                             saoma_pin_dialog_new_preferences_row (settings));
+                             saoma_pin_dialog_new_preferences_row (application));
 
   return self;
 }

@@ -16,7 +16,6 @@
 #include "saoma-refund-dialog.h"
 
 #define REFUNDER_KEY "saoma-refunder"
-#define DEMO_CERT_RESOURCE "/io/github/saoma/Cashier/demo-client-cert.pem"
 
 struct _SaomaRefundDialog
 {
@@ -48,18 +47,8 @@ G_DEFINE_FINAL_TYPE (SaomaRefundDialog, saoma_refund_dialog, ADW_TYPE_WINDOW)
 
 /* The refunder ------------------------------------------------------------------------- */
 
-static gboolean
-settings_has_key (GSettings  *settings,
-                  const char *key)
-{
-  g_autoptr(GSettingsSchema) schema = NULL;
-
-  g_object_get (settings, "settings-schema", &schema, NULL);
-  return schema != NULL && g_settings_schema_has_key (schema, key);
-}
-
 /* The merchant client certificate v2 refunds need, into @gateway's client: the one chosen in
- * Preferences, or in demo mode a throwaway one (the simulator checks none). */
+ * Preferences (the demo merchant's comes with its client). */
 static void
 load_certificate (SaomaApplication *app,
                   SaomaGateway     *gateway)
@@ -81,17 +70,8 @@ load_certificate (SaomaApplication *app,
       return;
     }
 
-  if (saoma_application_get_demo (app))
-    {
-      g_autoptr(GBytes) pem = g_resources_lookup_data (DEMO_CERT_RESOURCE, 0, NULL);
-      g_autoptr(GTlsCertificate) certificate = NULL;
-
-      if (pem != NULL)
-        certificate = g_tls_certificate_new_from_pem (g_bytes_get_data (pem, NULL),
-                                                      g_bytes_get_size (pem), NULL);
-      if (certificate != NULL)
-        saoma_wxpay2_gateway_set_certificate (gateway, certificate);
-    }
+  /* In demo mode the gateway's client comes with the demo merchant's certificate already
+   * (SaomaDemoGateway reads it from the simulator's --credentials-dir). */
 }
 
 static void
@@ -99,7 +79,6 @@ sync_refunder (SaomaApplication *app,
                SaomaRefunder    *refunder)
 {
   SaomaCheckout *checkout = saoma_application_get_checkout (app);
-  GSettings *settings = saoma_application_get_settings (app);
   SaomaGateway *gateway;
 
   if (checkout != NULL && (gateway = saoma_checkout_get_gateway (checkout)) != NULL)
@@ -109,12 +88,7 @@ sync_refunder (SaomaApplication *app,
       saoma_refunder_set_gateway (refunder, gateway);
     }
 
-  if (settings_has_key (settings, SAOMA_PIN_SETTINGS_KEY))
-    {
-      g_autofree char *hash = g_settings_get_string (settings, SAOMA_PIN_SETTINGS_KEY);
-
-      saoma_refunder_set_pin_hash (refunder, hash);
-    }
+  saoma_refunder_set_pin_guard (refunder, saoma_pin_dialog_get_guard (app));
 }
 
 static void
@@ -170,8 +144,6 @@ saoma_refund_dialog_ensure_refunder (SaomaApplication *app)
                                  till[0] != '\0' ? till : NULL);
   g_object_set_data_full (G_OBJECT (app), REFUNDER_KEY, refunder, g_object_unref);
   sync_refunder (app, refunder);
-  g_signal_connect_object (settings, "changed::" SAOMA_PIN_SETTINGS_KEY,
-                           G_CALLBACK (pin_changed_cb), app, 0);
   g_signal_connect_object (settings, "changed::client-cert-path",
                            G_CALLBACK (pin_changed_cb), app, 0);
 
@@ -257,8 +229,8 @@ refunds_loaded_cb (GObject      *source,
            || !saoma_gateway_has_certificate (saoma_refunder_get_gateway (self->refunder)))
     set_status (self, _("Refunds need the merchant client certificate (apiclient_cert). "
                         "Choose it in Preferences."), "error");
-  else if (!saoma_pin_dialog_is_set (saoma_application_get_settings (self->app)))
-    set_status (self, _("No manager PIN has been set. Set one in Preferences."), "error");
+  else if (saoma_pin_dialog_get_problem (self->app) != NULL)
+    set_status (self, saoma_pin_dialog_get_problem (self->app), "error");
 
   update_sensitivity (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->amount_row));
@@ -358,7 +330,8 @@ refund_done_cb (GObject      *source,
     {
       set_status (self, error->message, "error");
       update_sensitivity (self);
-      if (g_error_matches (error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_WRONG))
+      if (g_error_matches (error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_WRONG)
+          || g_error_matches (error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_THROTTLED))
         gtk_widget_grab_focus (GTK_WIDGET (self->pin_row));
       else
         gtk_widget_grab_focus (GTK_WIDGET (self->amount_row));

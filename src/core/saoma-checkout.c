@@ -17,6 +17,7 @@
 
 #include <string.h>
 
+#include "saoma-bench-stamp.h"
 #include "saoma-checkout.h"
 #include "saoma-money.h"
 #include "saoma-native-flow.h"
@@ -465,6 +466,7 @@ driver_written (SaomaOperation *op,
 
   g_set_object (&d->attempt, attempt);
   durable = saoma_attempt_get_state (attempt);
+  saoma_bench_stamp (saoma_attempt_state_to_string (durable), d->out_trade_no);
   /* The disk takes writes again: an earlier write's failure is no longer the news. */
   if (d->error != NULL && d->error->domain == SAOMA_LEDGER_ERROR)
     driver_set_error (d, NULL);
@@ -605,6 +607,7 @@ unifiedorder_answered (SaomaOperation *op,
   const char *code_url = answer ? answer->code_url : NULL;
   SaomaNativeAnswer kind;
 
+  saoma_bench_stamp ("verified", d->out_trade_no);
   if (answer != NULL && (code_url == NULL || *code_url == '\0'))
     {
       answer = NULL;
@@ -946,6 +949,7 @@ driver_step (Driver *d)
         if (decision.to == SAOMA_ATTEMPT_PAID)
           {
             saoma_operation_crash_point ("after-paid-query");
+            saoma_bench_stamp ("paid-verified", d->out_trade_no);
             driver_set_error (d, NULL);
             transaction_id = d->paid_transaction_id;
             paid_at = d->paid_at;
@@ -965,6 +969,7 @@ driver_step (Driver *d)
         g_autofree char *what = saoma_gateway_describe_native_request (d->gateway, d->request);
 
         driver_event (d, "request", "unifiedorder %s", what);
+        saoma_bench_stamp ("sent", d->out_trade_no);
         driver_send (d, &unifiedorder_call);
       }
       break;
@@ -1606,6 +1611,7 @@ insert_attempt_cb (GObject      *object,
   d->facts.inserted = TRUE;
   d->op.recorded = TRUE;
   g_set_object (&d->attempt, attempt);
+  saoma_bench_stamp ("inserted", d->out_trade_no);
   saoma_operation_crash_point ("after-insert");
 
   sync_properties (d->checkout);
@@ -1928,6 +1934,7 @@ saoma_checkout_apply_notification (SaomaCheckout           *self,
       return TRUE;
     }
 
+  saoma_bench_stamp ("notified", out_trade_no);
   driver_event (d, "notification", "payment notification, confirming by orderquery");
   if (driver_is_final (d))
     d->facts.reopened = TRUE;
