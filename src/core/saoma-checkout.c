@@ -350,10 +350,11 @@ now_us (Driver *d)
   return saoma_clock_now (d->checkout->clock);
 }
 
+/* Cancelled, expired or resumed by recovery: no QR (close_reason says which for the views). */
 static gboolean
 driver_giving_up (Driver *d)
 {
-  return d->close_reason != SAOMA_CLOSE_REASON_NONE;
+  return d->facts.giving_up;
 }
 
 static gboolean

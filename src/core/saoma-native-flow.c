@@ -414,8 +414,11 @@ saoma_native_absorb (SaomaNativeFacts        *facts,
                      gint64                   now,
                      const SaomaNativeTiming *timing)
 {
-  SaomaNativeNews before = facts->news;
+  SaomaNativeNews before;
 
+  g_return_if_fail (facts != NULL && timing != NULL);
+
+  before = facts->news;
   switch (call)
     {
     case SAOMA_NATIVE_CALL_CREATE:
@@ -692,6 +695,8 @@ saoma_native_decide (const SaomaNativeFacts  *facts,
                      const SaomaNativeTiming *timing)
 {
   const SaomaNativeFacts *f = facts;
+
+  g_return_val_if_fail (facts != NULL && timing != NULL, act (SAOMA_NATIVE_ACTION_NONE));
 
   /* One durable write at a time, and nothing before the attempt itself is on record. */
   if (!f->inserted || f->writing)

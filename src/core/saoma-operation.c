@@ -347,6 +347,8 @@ void
 saoma_operation_write (SaomaOperation *op,
                        gpointer        write)
 {
+  g_return_if_fail (op != NULL && write != NULL);
+
   g_queue_push_tail (&op->writes, write);
   write_next (op);
 }
@@ -404,7 +406,8 @@ void
 saoma_operation_send (SaomaOperation           *op,
                       const SaomaOperationCall *call)
 {
-  g_assert (!op->net_busy);
+  g_return_if_fail (op != NULL && call != NULL);
+  g_return_if_fail (!op->net_busy);
 
   op->net_busy = TRUE;
   op->call = call;

@@ -278,6 +278,9 @@ saoma_refund_decide (const SaomaRefundFacts  *facts,
 {
   const SaomaRefundFacts *f = facts;
 
+  g_return_val_if_fail (facts != NULL && timing != NULL,
+                        act (SAOMA_REFUND_ACTION_NONE, SAOMA_REFUND_WHY_NONE));
+
   /* One write and one request at a time: their completion decides again. */
   if (f->writing || f->net_busy)
     return act (SAOMA_REFUND_ACTION_NONE, SAOMA_REFUND_WHY_NONE);
