@@ -14,4 +14,6 @@ for d in wxpay ledger core sim; do check $d "$gtk" "GTK/cairo headers"; done
 for d in wxpay core sim app; do check $d "$sql" "SQLite headers"; done
 check ledger '#[[:space:]]*include[[:space:]]*[<"](libsoup/|libxml/|gnutls/|wxpay)' "protocol headers"
 check core "$soupxml" "libxml2/GnuTLS headers (core goes through libwxpay)"
+# The app speaks to SaomaTill and SaomaGateway; saoma_gateway_new_for_merchant() builds clients.
+check app '#[[:space:]]*include[[:space:]]*[<"](wxpay/|wxpay-)' "protocol (libwxpay) headers"
 exit $fail

@@ -7,6 +7,7 @@
 
 #include "core/saoma-money.h"
 
+#include "saoma-application.h"
 #include "saoma-attempt-dialog.h"
 #include "saoma-messages.h"
 #include "saoma-receipt.h"
@@ -136,10 +137,15 @@ refund_action (GtkWidget  *widget,
   GApplication *app = g_application_get_default ();
   GtkWindow *dialog;
 
-  if (!SAOMA_IS_APPLICATION (app))
+  g_autofree char *store = NULL;
+
+  if (!SAOMA_IS_APPLICATION (app) || saoma_application_get_till (SAOMA_APPLICATION (app)) == NULL)
     return;
-  dialog = saoma_refund_dialog_new (GTK_WINDOW (self), SAOMA_APPLICATION (app),
-                                    self->out_trade_no);
+  store = saoma_application_dup_store_name (SAOMA_APPLICATION (app));
+  dialog = saoma_refund_dialog_new (GTK_WINDOW (self),
+                                    saoma_application_get_till (SAOMA_APPLICATION (app)),
+                                    saoma_application_get_settings (SAOMA_APPLICATION (app)),
+                                    store, self->out_trade_no);
   if (dialog != NULL)
     gtk_window_present (dialog);
 }

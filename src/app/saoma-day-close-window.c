@@ -10,6 +10,7 @@
 
 #include "core/saoma-day-report.h"
 #include "core/saoma-money.h"
+#include "saoma-application.h"
 #include "saoma-attempt-dialog.h"
 #include "saoma-day-close-window.h"
 #include "saoma-day-picker.h"

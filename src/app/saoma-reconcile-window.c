@@ -11,10 +11,10 @@
 
 #include "core/saoma-money.h"
 #include "core/saoma-reconcile.h"
+#include "saoma-application.h"
 #include "saoma-attempt-dialog.h"
 #include "saoma-day-picker.h"
 #include "saoma-reconcile-window.h"
-#include "saoma-refund-dialog.h"
 
 struct _SaomaReconcileWindow
 {
@@ -329,7 +329,8 @@ action_clicked_cb (GtkButton            *button,
 
     case ACTION_FOLLOW:
       {
-        SaomaRefunder *refunder = saoma_refund_dialog_ensure_refunder (self->app);
+        SaomaTill *till = saoma_application_get_till (self->app);
+        SaomaRefunder *refunder = till ? saoma_till_get_refunder (till) : NULL;
 
         if (refunder != NULL)
           {

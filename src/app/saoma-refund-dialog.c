@@ -10,19 +10,17 @@
 
 #include "core/saoma-money.h"
 #include "core/saoma-pin.h"
-#include "core/saoma-wxpay2-gateway.h"
+#include "core/saoma-till.h"
 #include "saoma-pin-dialog.h"
 #include "saoma-receipt.h"
 #include "saoma-refund-dialog.h"
-
-#define REFUNDER_KEY "saoma-refunder"
-#define DEMO_CERT_RESOURCE "/io/github/saoma/Cashier/demo-client-cert.pem"
 
 struct _SaomaRefundDialog
 {
   AdwWindow          parent_instance;
 
-  SaomaApplication  *app;
+  GSettings         *settings;
+  char              *store_name;
   SaomaRefunder     *refunder;
   SaomaLedger       *ledger;
   GCancellable      *cancellable;
@@ -45,141 +43,6 @@ struct _SaomaRefundDialog
 };
 
 G_DEFINE_FINAL_TYPE (SaomaRefundDialog, saoma_refund_dialog, ADW_TYPE_WINDOW)
-
-/* The refunder ------------------------------------------------------------------------- */
-
-static gboolean
-settings_has_key (GSettings  *settings,
-                  const char *key)
-{
-  g_autoptr(GSettingsSchema) schema = NULL;
-
-  g_object_get (settings, "settings-schema", &schema, NULL);
-  return schema != NULL && g_settings_schema_has_key (schema, key);
-}
-
-/* The merchant client certificate v2 refunds need, into @gateway's client: the one chosen in
- * Preferences, or in demo mode a throwaway one (the simulator checks none). */
-static void
-load_certificate (SaomaApplication *app,
-                  SaomaGateway     *gateway)
-{
-  GSettings *settings = saoma_application_get_settings (app);
-  g_autofree char *path = g_settings_get_string (settings, "client-cert-path");
-  g_autofree char *mch_id = g_settings_get_string (settings, "mch-id");
-  g_autoptr(GError) error = NULL;
-
-  if (!SAOMA_IS_WXPAY2_GATEWAY (gateway))
-    return;
-
-  if (path[0] != '\0')
-    {
-      /* apiclient_cert.p12 (password: the mch_id), or a PEM with its key, or WeChat's
-       * apiclient_cert.pem beside apiclient_key.pem. */
-      if (!saoma_wxpay2_gateway_load_certificate (gateway, path, mch_id, &error))
-        g_warning ("The merchant client certificate cannot be used: %s", error->message);
-      return;
-    }
-
-  if (saoma_application_get_demo (app))
-    {
-      g_autoptr(GBytes) pem = g_resources_lookup_data (DEMO_CERT_RESOURCE, 0, NULL);
-      g_autoptr(GTlsCertificate) certificate = NULL;
-
-      if (pem != NULL)
-        certificate = g_tls_certificate_new_from_pem (g_bytes_get_data (pem, NULL),
-                                                      g_bytes_get_size (pem), NULL);
-      if (certificate != NULL)
-        saoma_wxpay2_gateway_set_certificate (gateway, certificate);
-    }
-}
-
-static void
-sync_refunder (SaomaApplication *app,
-               SaomaRefunder    *refunder)
-{
-  SaomaCheckout *checkout = saoma_application_get_checkout (app);
-  GSettings *settings = saoma_application_get_settings (app);
-  SaomaGateway *gateway;
-
-  if (checkout != NULL && (gateway = saoma_checkout_get_gateway (checkout)) != NULL)
-    {
-      if (!saoma_gateway_has_certificate (gateway))
-        load_certificate (app, gateway);
-      saoma_refunder_set_gateway (refunder, gateway);
-    }
-
-  if (settings_has_key (settings, SAOMA_PIN_SETTINGS_KEY))
-    {
-      g_autofree char *hash = g_settings_get_string (settings, SAOMA_PIN_SETTINGS_KEY);
-
-      saoma_refunder_set_pin_hash (refunder, hash);
-    }
-}
-
-static void
-pin_changed_cb (GSettings        *settings,
-                const char       *key,
-                SaomaApplication *app)
-{
-  SaomaRefunder *refunder = g_object_get_data (G_OBJECT (app), REFUNDER_KEY);
-
-  if (refunder != NULL)
-    sync_refunder (app, refunder);
-}
-
-static void
-resumed_cb (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-  guint n = saoma_refunder_resume_finish (SAOMA_REFUNDER (source), result, &error);
-
-  if (error != NULL)
-    g_warning ("Cannot resume refunds: %s", error->message);
-  else if (n > 0)
-    g_debug ("%u unfinished refunds resumed and now final", n);
-}
-
-SaomaRefunder *
-saoma_refund_dialog_ensure_refunder (SaomaApplication *app)
-{
-  SaomaRefunder *refunder;
-  SaomaCheckout *checkout;
-  GSettings *settings;
-  g_autofree char *till = NULL;
-
-  g_return_val_if_fail (SAOMA_IS_APPLICATION (app), NULL);
-
-  refunder = g_object_get_data (G_OBJECT (app), REFUNDER_KEY);
-  if (refunder != NULL)
-    {
-      sync_refunder (app, refunder);
-      return refunder;
-    }
-
-  checkout = saoma_application_get_checkout (app);
-  if (checkout == NULL || saoma_application_get_ledger (app) == NULL)
-    return NULL;
-
-  settings = saoma_application_get_settings (app);
-  till = g_settings_get_string (settings, "till-id");
-  refunder = saoma_refunder_new (saoma_checkout_get_gateway (checkout),
-                                 saoma_application_get_ledger (app), NULL,
-                                 till[0] != '\0' ? till : NULL);
-  g_object_set_data_full (G_OBJECT (app), REFUNDER_KEY, refunder, g_object_unref);
-  sync_refunder (app, refunder);
-  g_signal_connect_object (settings, "changed::" SAOMA_PIN_SETTINGS_KEY,
-                           G_CALLBACK (pin_changed_cb), app, 0);
-  g_signal_connect_object (settings, "changed::client-cert-path",
-                           G_CALLBACK (pin_changed_cb), app, 0);
-
-  /* Refunds the last run left unfinished are driven to their end now. */
-  saoma_refunder_resume_async (refunder, NULL, resumed_cb, NULL);
-
-  return refunder;
-}
 
 /* The dialog --------------------------------------------------------------------------- */
 
@@ -257,7 +120,7 @@ refunds_loaded_cb (GObject      *source,
            || !saoma_gateway_has_certificate (saoma_refunder_get_gateway (self->refunder)))
     set_status (self, _("Refunds need the merchant client certificate (apiclient_cert). "
                         "Choose it in Preferences."), "error");
-  else if (!saoma_pin_dialog_is_set (saoma_application_get_settings (self->app)))
+  else if (!saoma_pin_dialog_is_set (self->settings))
     set_status (self, _("No manager PIN has been set. Set one in Preferences."), "error");
 
   update_sensitivity (self);
@@ -431,15 +294,13 @@ full_clicked_cb (SaomaRefundDialog *self)
 static void
 receipt_clicked_cb (SaomaRefundDialog *self)
 {
-  GSettings *settings = saoma_application_get_settings (self->app);
-  g_autofree char *store = saoma_application_dup_store_name (self->app);
-  g_autofree char *till = g_settings_get_string (settings, "till-id");
+  g_autofree char *till = g_settings_get_string (self->settings, "till-id");
   g_autoptr(SaomaReceipt) receipt = NULL;
 
   if (self->done == NULL || self->attempt == NULL)
     return;
 
-  receipt = saoma_receipt_new_for_refund (self->attempt, self->done, store, till);
+  receipt = saoma_receipt_new_for_refund (self->attempt, self->done, self->store_name, till);
   saoma_receipt_print (receipt, GTK_WINDOW (self), SAOMA_RECEIPT_ROLL_80MM);
 }
 
@@ -460,7 +321,8 @@ saoma_refund_dialog_finalize (GObject *object)
 {
   SaomaRefundDialog *self = SAOMA_REFUND_DIALOG (object);
 
-  g_clear_object (&self->app);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->store_name, g_free);
   g_clear_object (&self->refunder);
   g_clear_object (&self->ledger);
   g_clear_object (&self->cancellable);
@@ -506,17 +368,20 @@ saoma_refund_dialog_init (SaomaRefundDialog *self)
 }
 
 GtkWindow *
-saoma_refund_dialog_new (GtkWindow        *parent,
-                         SaomaApplication *app,
-                         const char       *out_trade_no)
+saoma_refund_dialog_new (GtkWindow  *parent,
+                         SaomaTill  *till,
+                         GSettings  *settings,
+                         const char *store_name,
+                         const char *out_trade_no)
 {
   SaomaRefundDialog *self;
   SaomaRefunder *refunder;
 
-  g_return_val_if_fail (SAOMA_IS_APPLICATION (app), NULL);
+  g_return_val_if_fail (SAOMA_IS_TILL (till), NULL);
+  g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
   g_return_val_if_fail (out_trade_no != NULL, NULL);
 
-  refunder = saoma_refund_dialog_ensure_refunder (app);
+  refunder = saoma_till_get_refunder (till);
   if (refunder == NULL)
     {
       g_warning ("Refunds are not available before the till is ready");
@@ -524,9 +389,10 @@ saoma_refund_dialog_new (GtkWindow        *parent,
     }
 
   self = g_object_new (SAOMA_TYPE_REFUND_DIALOG, "transient-for", parent, NULL);
-  self->app = g_object_ref (app);
+  self->settings = g_object_ref (settings);
+  self->store_name = g_strdup (store_name);
   self->refunder = g_object_ref (refunder);
-  self->ledger = g_object_ref (saoma_application_get_ledger (app));
+  self->ledger = g_object_ref (saoma_till_get_ledger (till));
   self->out_trade_no = g_strdup (out_trade_no);
   gtk_label_set_text (self->summary_label, out_trade_no);
   g_signal_connect_object (refunder, "refund-updated", G_CALLBACK (refund_updated_cb), self, 0);

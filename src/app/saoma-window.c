@@ -7,6 +7,7 @@
 
 #include "core/saoma-money.h"
 
+#include "saoma-application.h"
 #include "saoma-attempt-dialog.h"
 #include "saoma-history-page.h"
 #include "saoma-messages.h"

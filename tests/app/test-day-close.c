@@ -232,10 +232,15 @@ run_flow (void)
   saoma_checkout_reset (checkout);
 
   /* The refund dialog: a wrong PIN is refused and writes nothing; the right one refunds. */
-  refunder = saoma_refund_dialog_ensure_refunder (app);
+  refunder = saoma_till_get_refunder (saoma_application_get_till (app));
   g_assert_nonnull (refunder);
   saoma_refunder_set_query_interval (refunder, 500);
-  dialog = saoma_refund_dialog_new (parent, app, out_trade_no);
+  {
+    g_autofree char *store = saoma_application_dup_store_name (app);
+
+    dialog = saoma_refund_dialog_new (parent, saoma_application_get_till (app),
+                                      saoma_application_get_settings (app), store, out_trade_no);
+  }
   gtk_window_present (dialog);
   refund_button = find (GTK_WIDGET (dialog), is_button_labelled, _("_Refund"));
   g_assert_nonnull (refund_button);
