@@ -591,8 +591,11 @@ reconcile_activated (GSimpleAction *action,
 {
   SaomaApplication *self = user_data;
 
+  /* Reconciling needs the gateway, hence the till. */
+  if (self->till == NULL)
+    return;
   gtk_window_present (saoma_reconcile_window_new (
-    gtk_application_get_active_window (GTK_APPLICATION (self)), self));
+    gtk_application_get_active_window (GTK_APPLICATION (self)), self->till));
 }
 
 static const GActionEntry app_actions[] = {

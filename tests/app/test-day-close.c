@@ -321,7 +321,7 @@ run_flow (void)
   }
 
   /* Reconciliation of today's (Beijing) bill: the payment and the refund match. */
-  reconcile = saoma_reconcile_window_new (parent, app);
+  reconcile = saoma_reconcile_window_new (parent, saoma_application_get_till (app));
   {
     g_autoptr(GTimeZone) beijing = g_time_zone_new_identifier ("+08:00");
     g_autoptr(GDateTime) now = g_date_time_new_now (beijing);
