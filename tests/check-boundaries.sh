@@ -10,8 +10,8 @@ check() { # dir pattern what
 gtk='#[[:space:]]*include[[:space:]]*[<"](gtk/|gdk/|adwaita|libadwaita|gsk/|qrencode|cairo)'
 sql='#[[:space:]]*include[[:space:]]*[<"]sqlite3'
 soupxml='#[[:space:]]*include[[:space:]]*[<"](libxml/|gnutls/)'
-for d in wxpay ledger core sim; do check $d "$gtk" "GTK/cairo headers"; done
-for d in wxpay core sim app; do check $d "$sql" "SQLite headers"; done
+for d in wxpay ledger core sim cli; do check $d "$gtk" "GTK/cairo headers"; done
+for d in wxpay core sim app cli; do check $d "$sql" "SQLite headers"; done
 check ledger '#[[:space:]]*include[[:space:]]*[<"](libsoup/|libxml/|gnutls/|wxpay)' "protocol headers"
 check core "$soupxml" "libxml2/GnuTLS headers (core goes through libwxpay)"
 # The app speaks to SaomaTill and SaomaGateway; saoma_gateway_new_for_merchant() builds clients.

@@ -1,4 +1,4 @@
-/* main.c: the saoma binary: headless commands first, otherwise the GTK application. */
+/* main.c: the saoma binary: the GTK application; headless commands are saoma-cli's. */
 #define G_LOG_DOMAIN "saoma"
 
 #include "config.h"
@@ -6,31 +6,10 @@
 #include <glib/gi18n.h>
 #include <locale.h>
 
-#ifdef HAVE_SAOMA_CLI
-# include "core/saoma-cli.h"
-#endif
+#include "core/saoma-cli.h"
+#include "core/saoma-paths.h"
+#include "core/saoma-report-cli.h"
 #include "saoma-application.h"
-#include "saoma-report-cli.h"
-
-/* Run from the build tree, use the catalogues built there (po/<lang>/LC_MESSAGES). */
-static const char *
-find_localedir (void)
-{
-  static char *dir;
-  g_autofree char *exe = NULL;
-
-  if (dir != NULL)
-    return dir;
-
-  if (g_getenv ("SAOMA_LOCALEDIR") != NULL)
-    return dir = g_strdup (g_getenv ("SAOMA_LOCALEDIR"));
-
-  exe = g_file_read_link ("/proc/self/exe", NULL);
-  if (exe != NULL && g_str_has_prefix (exe, BUILD_DIR "/"))
-    return dir = g_build_filename (BUILD_DIR, "po", NULL);
-
-  return dir = g_strdup (LOCALEDIR);
-}
 
 int
 main (int   argc,
@@ -38,28 +17,21 @@ main (int   argc,
 {
   if (g_getenv ("SAOMA_BENCH") != NULL)
     g_printerr ("SAOMA_STAGE main %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
+
+  /* `saoma --charge …` and the other headless commands keep working for scripts written
+   * before saoma-cli existed: the same process becomes saoma-cli (exec keeps the pid, so a
+   * supervisor's kill and the exit status reach the command itself). */
+  if (saoma_cli_wanted (argc, argv) || saoma_report_cli_wanted (argc, argv))
+    {
+      g_autofree char *cli = saoma_paths_program ("SAOMA_CLI", BINDIR, "saoma-cli");
+
+      return saoma_paths_exec (cli, argv);
+    }
+
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, find_localedir ());
+  bindtextdomain (GETTEXT_PACKAGE, saoma_paths_localedir ());
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
-
-  {
-    int status;
-
-    /* --close-day / --day-report: the day close with its PDF (cairo lives in the app). */
-    if (saoma_report_cli_run (argc, argv, &status))
-      return status;
-  }
-
-#ifdef HAVE_SAOMA_CLI
-  {
-    int status;
-
-    /* --charge, --recover, --export-day … never need a display. */
-    if (saoma_cli_run (argc, argv, &status))
-      return status;
-  }
-#endif
 
   return saoma_application_run (argc, argv);
 }

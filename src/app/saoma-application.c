@@ -142,28 +142,14 @@ create_config (SaomaApplication *self)
   return config;
 }
 
-static gboolean
-settings_has_key (GSettings  *settings,
-                  const char *key)
-{
-  g_autoptr(GSettingsSchema) schema = NULL;
-
-  g_object_get (settings, "settings-schema", &schema, NULL);
-  return schema != NULL && g_settings_schema_has_key (schema, key);
-}
-
-/* The manager PIN's hash, for the refunder to check PINs against. */
+/* The manager PIN's guard (the keyring's PIN, delays and lockout) checks refunds' PINs. */
 static void
-sync_pin_hash (SaomaApplication *self)
+sync_pin_guard (SaomaApplication *self)
 {
   SaomaRefunder *refunder = self->till ? saoma_till_get_refunder (self->till) : NULL;
-  g_autofree char *hash = NULL;
 
-  if (refunder == NULL || !settings_has_key (self->settings, SAOMA_PIN_SETTINGS_KEY))
-    return;
-
-  hash = g_settings_get_string (self->settings, SAOMA_PIN_SETTINGS_KEY);
-  saoma_refunder_set_pin_hash (refunder, hash);
+  if (refunder != NULL)
+    saoma_refunder_set_pin_guard (refunder, saoma_pin_dialog_get_guard (self));
 }
 
 static void
@@ -181,7 +167,7 @@ till_checkout_cb (SaomaApplication *self)
 static void
 till_refunder_cb (SaomaApplication *self)
 {
-  sync_pin_hash (self);
+  sync_pin_guard (self);
 }
 
 static void
@@ -641,9 +627,6 @@ saoma_application_startup (GApplication *application)
   /* The certificate is loaded into the gateway: a new one is a new gateway. */
   g_signal_connect_object (self->settings, "changed::client-cert-path",
                            G_CALLBACK (merchant_setting_changed_cb), self, G_CONNECT_SWAPPED);
-  if (settings_has_key (self->settings, SAOMA_PIN_SETTINGS_KEY))
-    g_signal_connect_object (self->settings, "changed::" SAOMA_PIN_SETTINGS_KEY,
-                             G_CALLBACK (sync_pin_hash), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::store-name",
                            G_CALLBACK (store_name_changed_cb), self, G_CONNECT_SWAPPED);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SETTINGS]);

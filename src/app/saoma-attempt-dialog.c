@@ -137,15 +137,11 @@ refund_action (GtkWidget  *widget,
   GApplication *app = g_application_get_default ();
   GtkWindow *dialog;
 
-  g_autofree char *store = NULL;
-
   if (!SAOMA_IS_APPLICATION (app) || saoma_application_get_till (SAOMA_APPLICATION (app)) == NULL)
     return;
-  store = saoma_application_dup_store_name (SAOMA_APPLICATION (app));
   dialog = saoma_refund_dialog_new (GTK_WINDOW (self),
                                     saoma_application_get_till (SAOMA_APPLICATION (app)),
-                                    saoma_application_get_settings (SAOMA_APPLICATION (app)),
-                                    store, self->out_trade_no);
+                                    SAOMA_APPLICATION (app), self->out_trade_no);
   if (dialog != NULL)
     gtk_window_present (dialog);
 }

@@ -46,27 +46,17 @@ char *
 saoma_demo_gateway_find_program (void)
 {
   const char *env = g_getenv ("SAOMA_WXPAY_SIM");
-  g_autofree char *in_build = NULL;
-  g_autofree char *in_libexec = NULL;
-  char *in_path;
+  g_autofree char *installed = NULL;
 
+  /* A run from the build tree names the simulator built with it (build-aux/dev, the tests). */
   if (env != NULL && *env != '\0')
     return g_strdup (env);
 
-  /* Running from the build tree: use the simulator built with this binary. */
-  in_build = g_build_filename (BUILD_DIR, "src", "sim", "wxpay-sim", NULL);
-  if (g_file_test (in_build, G_FILE_TEST_IS_EXECUTABLE))
-    return g_steal_pointer (&in_build);
+  installed = g_build_filename (BINDIR, "wxpay-sim", NULL);
+  if (g_file_test (installed, G_FILE_TEST_IS_EXECUTABLE))
+    return g_steal_pointer (&installed);
 
-  in_path = g_find_program_in_path ("wxpay-sim");
-  if (in_path != NULL)
-    return in_path;
-
-  in_libexec = g_build_filename (SAOMA_LIBEXECDIR, "wxpay-sim", NULL);
-  if (g_file_test (in_libexec, G_FILE_TEST_IS_EXECUTABLE))
-    return g_steal_pointer (&in_libexec);
-
-  return NULL;
+  return g_find_program_in_path ("wxpay-sim");
 }
 
 /* Anything the simulator prints after its URL is only logged, but must be read so its

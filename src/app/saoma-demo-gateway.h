@@ -9,8 +9,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (SaomaDemoGateway, saoma_demo_gateway, SAOMA, DEMO_GATEWAY, GObject)
 
 /*
- * Runs `wxpay-sim --bind 127.0.0.1 --port 0` as a child process (found next to saoma in the
- * build directory, in PATH, or in libexecdir; SAOMA_WXPAY_SIM overrides), reads the base URL
+ * Runs `wxpay-sim --bind 127.0.0.1 --port 0` as a child process (SAOMA_WXPAY_SIM when set, as
+ * build-aux/dev and the tests do for the build tree; else the installed one in bindir, else the
+ * first in PATH), reads the base URL
  * from the first line of its stdout, and stops it in saoma_demo_gateway_stop() (SIGTERM, then
  * waits for it to exit) or when this process dies. The simulator uses its built-in demo
  * merchant (WXPAY_SIM_DEFAULT_*).

@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <pango/pangocairo.h>
 
 #include "core/saoma-money.h"
 #include "saoma-hour-chart.h"
@@ -30,123 +29,24 @@ G_DEFINE_FINAL_TYPE (SaomaHourChart, saoma_hour_chart, GTK_TYPE_WIDGET)
 static GParamSpec *properties[N_PROPS];
 
 static void
-draw_text (cairo_t    *cr,
-           const char *text,
-           double      x,
-           double      y,
-           double      size_pt,
-           double      align)   /* 0 left, 0.5 centre, 1 right of x */
-{
-  g_autoptr(PangoLayout) layout = pango_cairo_create_layout (cr);
-  g_autoptr(PangoFontDescription) font = pango_font_description_from_string ("Sans");
-  int w, h;
-
-  pango_font_description_set_absolute_size (font, size_pt * PANGO_SCALE);
-  pango_layout_set_font_description (layout, font);
-  pango_layout_set_text (layout, text, -1);
-  pango_layout_get_pixel_size (layout, &w, &h);
-  cairo_move_to (cr, x - align * w, y);
-  pango_cairo_show_layout (cr, layout);
-}
-
-void
-saoma_hour_chart_draw (cairo_t        *cr,
-                       SaomaDayReport *report,
-                       double          width,
-                       double          height,
-                       const GdkRGBA  *fg,
-                       const GdkRGBA  *bar)
-{
-  double font = CLAMP (height / 14.0, 7.0, 12.0);
-  double left = font * 4.5;
-  double bottom = font * 1.8;
-  double top = font * 1.6;
-  double plot_w = MAX (1.0, width - left - 2);
-  double plot_h = MAX (1.0, height - bottom - top);
-  double slot = plot_w / 24.0;
-  gint64 max = report ? saoma_day_report_get_max_hour_total (report) : 0;
-  g_autofree char *max_text = saoma_money_format (max);
-
-  cairo_save (cr);
-
-  /* Bars, proportional to the hour's total; integer fen, so no rounding of money itself. */
-  gdk_cairo_set_source_rgba (cr, bar);
-  for (guint h = 0; report != NULL && h < 24; h++)
-    {
-      gint64 total = saoma_day_report_get_hour_total (report, h);
-      double bar_h;
-
-      if (total <= 0 || max <= 0)
-        continue;
-      bar_h = plot_h * (double) total / (double) max;
-      cairo_rectangle (cr, left + h * slot + slot * 0.15, top + plot_h - bar_h, slot * 0.7,
-                       bar_h);
-    }
-  cairo_fill (cr);
-
-  /* Counts above the bars. */
-  gdk_cairo_set_source_rgba (cr, fg);
-  for (guint h = 0; report != NULL && h < 24; h++)
-    {
-      guint count = saoma_day_report_get_hour_count (report, h);
-      gint64 total = saoma_day_report_get_hour_total (report, h);
-      g_autofree char *text = NULL;
-      double bar_h;
-
-      if (count == 0 || max <= 0)
-        continue;
-      bar_h = plot_h * (double) total / (double) max;
-      text = g_strdup_printf ("%u", count);
-      draw_text (cr, text, left + h * slot + slot / 2, top + plot_h - bar_h - font * 1.3,
-                 font * 0.8, 0.5);
-    }
-
-  /* Axes. */
-  cairo_set_line_width (cr, 1.0);
-  cairo_move_to (cr, left, top);
-  cairo_line_to (cr, left, top + plot_h);
-  cairo_line_to (cr, left + plot_w, top + plot_h);
-  cairo_stroke (cr);
-
-  /* The scale: the highest hour's total at the top, 0 at the bottom. */
-  cairo_set_dash (cr, (double[]) { 2.0, 2.0 }, 2, 0);
-  cairo_set_source_rgba (cr, fg->red, fg->green, fg->blue, fg->alpha * 0.4);
-  cairo_move_to (cr, left, top);
-  cairo_line_to (cr, left + plot_w, top);
-  cairo_stroke (cr);
-  cairo_set_dash (cr, NULL, 0, 0);
-  gdk_cairo_set_source_rgba (cr, fg);
-  draw_text (cr, max_text, left - font * 0.4, top - font * 0.7, font * 0.85, 1.0);
-  draw_text (cr, "0", left - font * 0.4, top + plot_h - font * 0.7, font * 0.85, 1.0);
-
-  for (guint h = 0; h < 24; h += 3)
-    {
-      g_autofree char *label = g_strdup_printf ("%02u", h);
-
-      draw_text (cr, label, left + h * slot + slot / 2, top + plot_h + font * 0.3, font * 0.85,
-                 0.5);
-    }
-
-  cairo_restore (cr);
-}
-
-static void
 saoma_hour_chart_snapshot (GtkWidget   *widget,
                            GtkSnapshot *snapshot)
 {
   SaomaHourChart *self = SAOMA_HOUR_CHART (widget);
   int width = gtk_widget_get_width (widget);
   int height = gtk_widget_get_height (widget);
-  GdkRGBA fg;
-  GdkRGBA bar = { 0.208f, 0.518f, 0.894f, 1.f };   /* GNOME blue 3 */
+  GdkRGBA color;
+  SaomaChartColor fg;
+  static const SaomaChartColor bar = { 0.208, 0.518, 0.894, 1.0 };   /* GNOME blue 3 */
   cairo_t *cr;
 
   if (width <= 0 || height <= 0)
     return;
 
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &fg);
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &color);
   G_GNUC_END_IGNORE_DEPRECATIONS
+  fg = (SaomaChartColor) { color.red, color.green, color.blue, color.alpha };
 
   cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
   saoma_hour_chart_draw (cr, self->report, width, height, &fg, &bar);

@@ -10,13 +10,14 @@
 #include <glib/gi18n.h>
 
 #include "core/saoma-pin.h"
+#include "saoma-application.h"
 #include "saoma-pin-dialog.h"
 
 struct _SaomaPinDialog
 {
   AdwWindow         parent_instance;
 
-  GSettings        *settings;
+  SaomaPinGuard    *guard;
   GCancellable     *cancellable;
 
   AdwEntryRow      *current_row;
@@ -29,8 +30,10 @@ struct _SaomaPinDialog
 
 G_DEFINE_FINAL_TYPE (SaomaPinDialog, saoma_pin_dialog, ADW_TYPE_WINDOW)
 
+#define GUARD_KEY "saoma-pin-guard"
+
 static gboolean
-has_key (GSettings *settings)
+has_legacy_key (GSettings *settings)
 {
   g_autoptr(GSettingsSchema) schema = NULL;
 
@@ -40,15 +43,91 @@ has_key (GSettings *settings)
   return schema != NULL && g_settings_schema_has_key (schema, SAOMA_PIN_SETTINGS_KEY);
 }
 
-gboolean
-saoma_pin_dialog_is_set (GSettings *settings)
+static gboolean
+has_legacy_hash (GSettings *settings)
 {
   g_autofree char *hash = NULL;
 
-  if (!has_key (settings))
+  if (!has_legacy_key (settings))
     return FALSE;
   hash = g_settings_get_string (settings, SAOMA_PIN_SETTINGS_KEY);
-  return saoma_pin_is_set (hash);
+  return hash[0] != '\0';
+}
+
+static void
+guard_refreshed_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (saoma_pin_guard_refresh_finish (SAOMA_PIN_GUARD (source), result, &error)
+      == SAOMA_PIN_STATUS_UNAVAILABLE)
+    g_warning ("Cannot read the manager PIN from the keyring: %s", error ? error->message : "?");
+}
+
+static void
+guard_status_cb (SaomaPinGuard    *guard,
+                 GParamSpec       *pspec,
+                 SaomaApplication *app)
+{
+  GSettings *settings = saoma_application_get_settings (app);
+
+  /* The PIN is in the keyring now: the old hash has done its last job (asking for this). */
+  if (saoma_pin_guard_get_status (guard) == SAOMA_PIN_STATUS_SET && has_legacy_hash (settings))
+    g_settings_reset (settings, SAOMA_PIN_SETTINGS_KEY);
+}
+
+SaomaPinGuard *
+saoma_pin_dialog_get_guard (SaomaApplication *app)
+{
+  SaomaPinGuard *guard;
+
+  g_return_val_if_fail (SAOMA_IS_APPLICATION (app), NULL);
+
+  guard = g_object_get_data (G_OBJECT (app), GUARD_KEY);
+  if (guard == NULL)
+    {
+      guard = saoma_pin_guard_new (NULL, saoma_application_get_ledger (app));
+      g_object_set_data_full (G_OBJECT (app), GUARD_KEY, guard, g_object_unref);
+      g_signal_connect_object (guard, "notify::status", G_CALLBACK (guard_status_cb), app, 0);
+      saoma_pin_guard_refresh_async (guard, NULL, guard_refreshed_cb, NULL);
+    }
+  else
+    saoma_pin_guard_set_ledger (guard, saoma_application_get_ledger (app));
+
+  return guard;
+}
+
+gboolean
+saoma_pin_dialog_is_set (SaomaPinGuard *guard)
+{
+  g_return_val_if_fail (SAOMA_IS_PIN_GUARD (guard), FALSE);
+
+  return saoma_pin_guard_get_status (guard) == SAOMA_PIN_STATUS_SET;
+}
+
+const char *
+saoma_pin_dialog_get_problem (SaomaApplication *app)
+{
+  SaomaPinGuard *guard = saoma_pin_dialog_get_guard (app);
+
+  switch (saoma_pin_guard_get_status (guard))
+    {
+    case SAOMA_PIN_STATUS_NOT_SET:
+      if (has_legacy_hash (saoma_application_get_settings (app)))
+        return _("Saoma now keeps the manager PIN in the keyring. Set it again in Preferences.");
+      return _("No manager PIN has been set. Set one in Preferences.");
+    case SAOMA_PIN_STATUS_TAMPERED:
+      return _("The manager PIN was changed outside Saoma, so it is not accepted. "
+               "Set it again in Preferences.");
+    case SAOMA_PIN_STATUS_UNAVAILABLE:
+      return _("The keyring cannot be read, so the manager PIN cannot be checked.");
+    case SAOMA_PIN_STATUS_UNKNOWN:
+    case SAOMA_PIN_STATUS_SET:
+    default:
+      return NULL;
+    }
 }
 
 static void
@@ -72,51 +151,52 @@ show_error (SaomaPinDialog *self,
 }
 
 static void
-hashed_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+update_rows (SaomaPinDialog *self)
+{
+  SaomaPinStatus status = saoma_pin_guard_get_status (self->guard);
+  gboolean ask_current = status == SAOMA_PIN_STATUS_SET || status == SAOMA_PIN_STATUS_UNKNOWN;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->current_row), ask_current);
+  if (status == SAOMA_PIN_STATUS_TAMPERED)
+    {
+      /* No old PIN can be asked for; say that this replacement is recorded. */
+      gtk_label_set_text (self->message_label,
+                          _("The stored manager PIN was changed outside Saoma and is not "
+                            "accepted. Set a new one; the change is recorded."));
+      gtk_widget_add_css_class (GTK_WIDGET (self->message_label), "error");
+    }
+}
+
+static void
+status_changed_cb (SaomaPinDialog *self)
+{
+  update_rows (self);
+}
+
+static void
+pin_set_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
 {
   g_autoptr(SaomaPinDialog) self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *encoded = saoma_pin_hash_finish (result, &error);
 
-  if (g_cancellable_is_cancelled (self->cancellable))
-    return;
-  if (encoded == NULL)
+  if (!saoma_pin_guard_set_finish (SAOMA_PIN_GUARD (source), result, &error))
     {
+      if (g_cancellable_is_cancelled (self->cancellable))
+        return;
       show_error (self, error->message);
+      if (error->domain == SAOMA_PIN_ERROR
+          && (error->code == SAOMA_PIN_ERROR_WRONG || error->code == SAOMA_PIN_ERROR_THROTTLED
+              || error->code == SAOMA_PIN_ERROR_LOCKED))
+        {
+          gtk_editable_set_text (GTK_EDITABLE (self->current_row), "");
+          gtk_widget_grab_focus (GTK_WIDGET (self->current_row));
+        }
       return;
     }
-
-  g_settings_set_string (self->settings, SAOMA_PIN_SETTINGS_KEY, encoded);
-  gtk_window_close (GTK_WINDOW (self));
-}
-
-static void
-store_new_pin (SaomaPinDialog *self)
-{
-  const char *pin = gtk_editable_get_text (GTK_EDITABLE (self->new_row));
-
-  gtk_label_set_text (self->message_label, _("Saving…"));
-  gtk_widget_remove_css_class (GTK_WIDGET (self->message_label), "error");
-  saoma_pin_hash_async (pin, self->cancellable, hashed_cb, g_object_ref (self));
-}
-
-static void
-verified_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  g_autoptr(SaomaPinDialog) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!saoma_pin_verify_finish (result, &error))
-    {
-      if (!g_cancellable_is_cancelled (self->cancellable))
-        show_error (self, error->message);
-      return;
-    }
-  store_new_pin (self);
+  if (!g_cancellable_is_cancelled (self->cancellable))
+    gtk_window_close (GTK_WINDOW (self));
 }
 
 static void
@@ -124,13 +204,9 @@ save_clicked_cb (SaomaPinDialog *self)
 {
   const char *new_pin = gtk_editable_get_text (GTK_EDITABLE (self->new_row));
   const char *repeat = gtk_editable_get_text (GTK_EDITABLE (self->repeat_row));
+  gboolean ask_current = gtk_widget_get_visible (GTK_WIDGET (self->current_row));
   g_autoptr(GError) error = NULL;
 
-  if (!has_key (self->settings))
-    {
-      show_error (self, _("This installation cannot store a PIN (settings schema too old)."));
-      return;
-    }
   if (!saoma_pin_check_rules (new_pin, &error))
     {
       show_error (self, error->message);
@@ -143,17 +219,13 @@ save_clicked_cb (SaomaPinDialog *self)
     }
 
   set_busy (self, TRUE);
-  if (saoma_pin_dialog_is_set (self->settings))
-    {
-      g_autofree char *hash = g_settings_get_string (self->settings, SAOMA_PIN_SETTINGS_KEY);
-
-      gtk_label_set_text (self->message_label, _("Checking the current PIN…"));
-      gtk_widget_remove_css_class (GTK_WIDGET (self->message_label), "error");
-      saoma_pin_verify_async (gtk_editable_get_text (GTK_EDITABLE (self->current_row)), hash,
-                              self->cancellable, verified_cb, g_object_ref (self));
-    }
-  else
-    store_new_pin (self);
+  gtk_label_set_text (self->message_label,
+                      ask_current ? _("Checking the current PIN…") : _("Saving…"));
+  gtk_widget_remove_css_class (GTK_WIDGET (self->message_label), "error");
+  /* The guard decides whether the current PIN is needed (it reads the keyring again). */
+  saoma_pin_guard_set_async (self->guard,
+                             gtk_editable_get_text (GTK_EDITABLE (self->current_row)), new_pin,
+                             self->cancellable, pin_set_cb, g_object_ref (self));
 }
 
 static void
@@ -172,7 +244,7 @@ saoma_pin_dialog_finalize (GObject *object)
 {
   SaomaPinDialog *self = SAOMA_PIN_DIALOG (object);
 
-  g_clear_object (&self->settings);
+  g_clear_object (&self->guard);
   g_clear_object (&self->cancellable);
 
   G_OBJECT_CLASS (saoma_pin_dialog_parent_class)->finalize (object);
@@ -207,17 +279,19 @@ saoma_pin_dialog_init (SaomaPinDialog *self)
 }
 
 GtkWindow *
-saoma_pin_dialog_new (GtkWindow *parent,
-                      GSettings *settings)
+saoma_pin_dialog_new (GtkWindow     *parent,
+                      SaomaPinGuard *guard)
 {
   SaomaPinDialog *self;
 
-  g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
+  g_return_val_if_fail (SAOMA_IS_PIN_GUARD (guard), NULL);
 
   self = g_object_new (SAOMA_TYPE_PIN_DIALOG, "transient-for", parent, NULL);
-  self->settings = g_object_ref (settings);
-  gtk_widget_set_visible (GTK_WIDGET (self->current_row), saoma_pin_dialog_is_set (settings));
-  if (saoma_pin_dialog_is_set (settings))
+  self->guard = g_object_ref (guard);
+  g_signal_connect_object (guard, "notify::status", G_CALLBACK (status_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  update_rows (self);
+  if (gtk_widget_get_visible (GTK_WIDGET (self->current_row)))
     gtk_widget_grab_focus (GTK_WIDGET (self->current_row));
   else
     gtk_widget_grab_focus (GTK_WIDGET (self->new_row));
@@ -226,53 +300,63 @@ saoma_pin_dialog_new (GtkWindow *parent,
 }
 
 static void
-update_row (AdwActionRow *row,
-            GSettings    *settings)
+update_row (AdwActionRow     *row,
+            SaomaApplication *app)
 {
   GtkButton *button = g_object_get_data (G_OBJECT (row), "button");
-  gboolean set = saoma_pin_dialog_is_set (settings);
+  SaomaPinGuard *guard = saoma_pin_dialog_get_guard (app);
+  const char *problem = saoma_pin_dialog_get_problem (app);
+  gboolean set = saoma_pin_dialog_is_set (guard);
 
-  adw_action_row_set_subtitle (row, set ? _("Set — refunds ask for it")
-                                        : _("Not set — refunds are not possible"));
+  if (set)
+    adw_action_row_set_subtitle (row, _("Set — refunds ask for it"));
+  else if (problem != NULL && saoma_pin_guard_get_status (guard) != SAOMA_PIN_STATUS_NOT_SET)
+    adw_action_row_set_subtitle (row, problem);
+  else if (has_legacy_hash (saoma_application_get_settings (app)))
+    adw_action_row_set_subtitle (row, _("Set it again — Saoma now keeps it in the keyring"));
+  else
+    adw_action_row_set_subtitle (row, _("Not set — refunds are not possible"));
   gtk_button_set_label (button, set ? _("Change…") : _("Set…"));
 }
 
 static void
-settings_changed_cb (GSettings    *settings,
-                     const char   *key,
-                     AdwActionRow *row)
+row_status_cb (SaomaPinGuard *guard,
+               GParamSpec    *pspec,
+               AdwActionRow  *row)
 {
-  update_row (row, settings);
+  update_row (row, g_object_get_data (G_OBJECT (row), "app"));
 }
 
 static void
-row_button_clicked_cb (GtkButton *button,
-                       GSettings *settings)
+row_button_clicked_cb (GtkButton        *button,
+                       SaomaApplication *app)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (button));
 
   gtk_window_present (saoma_pin_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                            settings));
+                                            saoma_pin_dialog_get_guard (app)));
 }
 
 GtkWidget *
-saoma_pin_dialog_new_preferences_row (GSettings *settings)
+saoma_pin_dialog_new_preferences_row (SaomaApplication *app)
 {
-  GtkWidget *row = adw_action_row_new ();
-  GtkWidget *button = gtk_button_new ();
+  GtkWidget *row;
+  GtkWidget *button;
 
-  g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
+  g_return_val_if_fail (SAOMA_IS_APPLICATION (app), NULL);
 
+  row = adw_action_row_new ();
+  button = gtk_button_new ();
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _("Manager PIN"));
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), button);
   g_object_set_data (G_OBJECT (row), "button", button);
+  g_object_set_data_full (G_OBJECT (row), "app", g_object_ref (app), g_object_unref);
   g_signal_connect_data (button, "clicked", G_CALLBACK (row_button_clicked_cb),
-                         g_object_ref (settings), (GClosureNotify) g_object_unref, 0);
-  g_signal_connect_object (settings, "changed::" SAOMA_PIN_SETTINGS_KEY,
-                           G_CALLBACK (settings_changed_cb), row, 0);
-  update_row (ADW_ACTION_ROW (row), settings);
-  gtk_widget_set_sensitive (button, has_key (settings));
+                         g_object_ref (app), (GClosureNotify) g_object_unref, 0);
+  g_signal_connect_object (saoma_pin_dialog_get_guard (app), "notify::status",
+                           G_CALLBACK (row_status_cb), row, 0);
+  update_row (ADW_ACTION_ROW (row), app);
 
   return row;
 }

@@ -567,7 +567,7 @@ saoma_preferences_window_new (SaomaApplication *application)
   /* The manager PIN for refunds (issue 7), beside the certificate refunds need. */
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (gtk_widget_get_ancestor (
                                GTK_WIDGET (self->cert_row), ADW_TYPE_PREFERENCES_GROUP)),
-                             saoma_pin_dialog_new_preferences_row (settings));
+                             saoma_pin_dialog_new_preferences_row (application));
 
   return self;
 }

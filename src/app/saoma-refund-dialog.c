@@ -11,6 +11,7 @@
 #include "core/saoma-money.h"
 #include "core/saoma-pin.h"
 #include "core/saoma-till.h"
+#include "saoma-application.h"
 #include "saoma-pin-dialog.h"
 #include "saoma-receipt.h"
 #include "saoma-refund-dialog.h"
@@ -19,8 +20,7 @@ struct _SaomaRefundDialog
 {
   AdwWindow          parent_instance;
 
-  GSettings         *settings;
-  char              *store_name;
+  SaomaApplication  *app;      /* the settings, the store name, the manager PIN's guard */
   SaomaRefunder     *refunder;
   SaomaLedger       *ledger;
   GCancellable      *cancellable;
@@ -120,8 +120,8 @@ refunds_loaded_cb (GObject      *source,
            || !saoma_gateway_has_certificate (saoma_refunder_get_gateway (self->refunder)))
     set_status (self, _("Refunds need the merchant client certificate (apiclient_cert). "
                         "Choose it in Preferences."), "error");
-  else if (!saoma_pin_dialog_is_set (self->settings))
-    set_status (self, _("No manager PIN has been set. Set one in Preferences."), "error");
+  else if (saoma_pin_dialog_get_problem (self->app) != NULL)
+    set_status (self, saoma_pin_dialog_get_problem (self->app), "error");
 
   update_sensitivity (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->amount_row));
@@ -221,7 +221,8 @@ refund_done_cb (GObject      *source,
     {
       set_status (self, error->message, "error");
       update_sensitivity (self);
-      if (g_error_matches (error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_WRONG))
+      if (g_error_matches (error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_WRONG)
+          || g_error_matches (error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_THROTTLED))
         gtk_widget_grab_focus (GTK_WIDGET (self->pin_row));
       else
         gtk_widget_grab_focus (GTK_WIDGET (self->amount_row));
@@ -294,13 +295,15 @@ full_clicked_cb (SaomaRefundDialog *self)
 static void
 receipt_clicked_cb (SaomaRefundDialog *self)
 {
-  g_autofree char *till = g_settings_get_string (self->settings, "till-id");
+  GSettings *settings = saoma_application_get_settings (self->app);
+  g_autofree char *store = saoma_application_dup_store_name (self->app);
+  g_autofree char *till = g_settings_get_string (settings, "till-id");
   g_autoptr(SaomaReceipt) receipt = NULL;
 
   if (self->done == NULL || self->attempt == NULL)
     return;
 
-  receipt = saoma_receipt_new_for_refund (self->attempt, self->done, self->store_name, till);
+  receipt = saoma_receipt_new_for_refund (self->attempt, self->done, store, till);
   saoma_receipt_print (receipt, GTK_WINDOW (self), SAOMA_RECEIPT_ROLL_80MM);
 }
 
@@ -321,8 +324,7 @@ saoma_refund_dialog_finalize (GObject *object)
 {
   SaomaRefundDialog *self = SAOMA_REFUND_DIALOG (object);
 
-  g_clear_object (&self->settings);
-  g_clear_pointer (&self->store_name, g_free);
+  g_clear_object (&self->app);
   g_clear_object (&self->refunder);
   g_clear_object (&self->ledger);
   g_clear_object (&self->cancellable);
@@ -368,17 +370,16 @@ saoma_refund_dialog_init (SaomaRefundDialog *self)
 }
 
 GtkWindow *
-saoma_refund_dialog_new (GtkWindow  *parent,
-                         SaomaTill  *till,
-                         GSettings  *settings,
-                         const char *store_name,
-                         const char *out_trade_no)
+saoma_refund_dialog_new (GtkWindow        *parent,
+                         SaomaTill        *till,
+                         SaomaApplication *app,
+                         const char       *out_trade_no)
 {
   SaomaRefundDialog *self;
   SaomaRefunder *refunder;
 
   g_return_val_if_fail (SAOMA_IS_TILL (till), NULL);
-  g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
+  g_return_val_if_fail (SAOMA_IS_APPLICATION (app), NULL);
   g_return_val_if_fail (out_trade_no != NULL, NULL);
 
   refunder = saoma_till_get_refunder (till);
@@ -389,8 +390,7 @@ saoma_refund_dialog_new (GtkWindow  *parent,
     }
 
   self = g_object_new (SAOMA_TYPE_REFUND_DIALOG, "transient-for", parent, NULL);
-  self->settings = g_object_ref (settings);
-  self->store_name = g_strdup (store_name);
+  self->app = g_object_ref (app);
   self->refunder = g_object_ref (refunder);
   self->ledger = g_object_ref (saoma_till_get_ledger (till));
   self->out_trade_no = g_strdup (out_trade_no);

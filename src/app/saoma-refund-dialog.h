@@ -11,13 +11,12 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (SaomaRefundDialog, saoma_refund_dialog, SAOMA, REFUND_DIALOG, AdwWindow)
 
 /* Loads @out_trade_no from @till's ledger; the amount starts at what is left to refund. The
- * refund runs on the till's refunder (which also resumed last run's refunds at start), so
- * closing the dialog does not stop it. @settings: the manager PIN and the till id for the
- * receipt; @store_name heads the receipt. NULL (and a warning) when the till is not up yet. */
-GtkWindow *saoma_refund_dialog_new (GtkWindow  *parent,
-                                    SaomaTill  *till,
-                                    GSettings  *settings,
-                                    const char *store_name,
-                                    const char *out_trade_no);
+ * refund runs on @till's refunder (which also resumed last run's refunds at start), so closing
+ * the dialog does not stop it. @app gives the settings, the store name for the receipt and the
+ * manager PIN's state. NULL (and a warning) when the till is not up yet. */
+GtkWindow *saoma_refund_dialog_new (GtkWindow        *parent,
+                                    SaomaTill        *till,
+                                    SaomaApplication *app,
+                                    const char       *out_trade_no);
 
 G_END_DECLS

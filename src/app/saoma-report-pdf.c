@@ -11,7 +11,7 @@
 #include <pango/pangocairo.h>
 
 #include "core/saoma-money.h"
-#include "saoma-hour-chart.h"
+#include "saoma-hour-chart-draw.h"
 #include "saoma-messages.h"
 #include "saoma-report-pdf.h"
 
@@ -338,8 +338,8 @@ draw_chart (SaomaDayReport *report,
             cairo_t        *cr,
             double          width)
 {
-  static const GdkRGBA fg = { 0.f, 0.f, 0.f, 1.f };
-  static const GdkRGBA bar = { 0.208f, 0.518f, 0.894f, 1.f };
+  static const SaomaChartColor fg = { 0.0, 0.0, 0.0, 1.0 };
+  static const SaomaChartColor bar = { 0.208, 0.518, 0.894, 1.0 };
 
   cairo_set_source_rgb (cr, 0, 0, 0);
   text (cr, _("Payments per hour"), MARGIN, 238, 11, TRUE, 0, 0);

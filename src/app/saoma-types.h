@@ -19,6 +19,7 @@ typedef struct _SaomaCustomerDisplay          SaomaCustomerDisplay;
 typedef struct _SaomaDayCloseWindow           SaomaDayCloseWindow;
 typedef struct _SaomaDemoGateway              SaomaDemoGateway;
 typedef struct _SaomaHistoryPage              SaomaHistoryPage;
+typedef struct _SaomaPinDialog                SaomaPinDialog;
 typedef struct _SaomaPreferencesWindow        SaomaPreferencesWindow;
 typedef struct _SaomaReconcileWindow          SaomaReconcileWindow;
 typedef struct _SaomaRefundDialog             SaomaRefundDialog;

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "core/saoma-bench-stamp.h"
 #include "core/saoma-money.h"
 
 #include "saoma-application.h"
@@ -25,6 +26,11 @@ struct _SaomaWindow
   gboolean              resetting;
   gboolean              bench;
   gulong                bench_paint_handler;
+  gulong                bench_phase_handlers[2];
+  gulong                bench_layout_hook;
+  gboolean              bench_layout_pending;
+  gboolean              bench_settle_pending;
+  const char           *bench_paint_line;  /* SAOMA_QR_DRAWN or SAOMA_PAID_DRAWN */
 
   /* Template widgets */
   AdwToastOverlay      *toast_overlay;
@@ -200,10 +206,85 @@ static void
 bench_after_paint_cb (GdkFrameClock *frame_clock,
                       SaomaWindow   *self)
 {
-  /* The frame that drew the new QR code has been painted. */
-  g_print ("SAOMA_QR_DRAWN %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
+  /* The frame that drew the new QR code (or the paid page) has been painted. */
+  g_print ("%s %" G_GINT64_FORMAT "\n", self->bench_paint_line, g_get_monotonic_time ());
   fflush (stdout);
   g_clear_signal_handler (&self->bench_paint_handler, frame_clock);
+}
+
+/* The frame that will draw it starts (the wait for the frame clock ends), runs its tick
+ * callbacks (update), lays out and starts painting: the stamps that split "frame painted" into
+ * wait, update, layout and paint. */
+static void
+bench_frame_start_cb (GdkFrameClock *frame_clock,
+                      SaomaWindow   *self)
+{
+  saoma_bench_stamp ("frame-start", NULL);
+  g_clear_signal_handler (&self->bench_phase_handlers[0], frame_clock);
+}
+
+/* An emission hook, not a handler: GTK connected its own layout handler at realize, and hooks
+ * run before every handler, so this marks the start of the layout phase. */
+static gboolean
+bench_layout_hook_cb (GSignalInvocationHint *hint,
+                      guint                  n_params,
+                      const GValue          *params,
+                      gpointer               user_data)
+{
+  SaomaWindow *self = user_data;
+
+  if (self->bench_layout_pending &&
+      g_value_get_object (&params[0]) == (gpointer) gtk_widget_get_frame_clock (GTK_WIDGET (self)))
+    {
+      saoma_bench_stamp ("layout-start", NULL);
+      self->bench_layout_pending = FALSE;
+    }
+  return TRUE;
+}
+
+static void
+bench_paint_start_cb (GdkFrameClock *frame_clock,
+                      SaomaWindow   *self)
+{
+  saoma_bench_stamp ("paint-start", NULL);
+  g_clear_signal_handler (&self->bench_phase_handlers[1], frame_clock);
+}
+
+/* SAOMA_BENCH=1: prints @line with the time of the next painted frame. */
+static void
+bench_watch_paint (SaomaWindow *self,
+                   const char  *line)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  if (!self->bench || clock == NULL)
+    return;
+  g_clear_signal_handler (&self->bench_paint_handler, clock);
+  g_clear_signal_handler (&self->bench_phase_handlers[0], clock);
+  g_clear_signal_handler (&self->bench_phase_handlers[1], clock);
+  self->bench_paint_line = line;
+  self->bench_phase_handlers[0] = g_signal_connect (clock, "before-paint",
+                                                    G_CALLBACK (bench_frame_start_cb), self);
+  if (self->bench_layout_hook == 0)
+    self->bench_layout_hook =
+      g_signal_add_emission_hook (g_signal_lookup ("layout", GDK_TYPE_FRAME_CLOCK), 0,
+                                  bench_layout_hook_cb, self, NULL);
+  self->bench_layout_pending = TRUE;
+  self->bench_phase_handlers[1] = g_signal_connect (clock, "paint",
+                                                    G_CALLBACK (bench_paint_start_cb), self);
+  self->bench_paint_handler = g_signal_connect (clock, "after-paint",
+                                                G_CALLBACK (bench_after_paint_cb), self);
+}
+
+/* The QR page crossfades in: the first frame after it is set shows it faint. This stamp marks
+ * the frame that shows it fully (the transition ended in that frame's update phase). */
+static void
+bench_qr_settled (SaomaWindow *self)
+{
+  if (!self->bench_settle_pending || gtk_stack_get_transition_running (self->qr_stack))
+    return;
+  self->bench_settle_pending = FALSE;
+  saoma_bench_stamp ("qr-settled", NULL);
 }
 
 static void
@@ -220,18 +301,23 @@ update_qr (SaomaWindow *self)
       if (g_strcmp0 (current, code_url) != 0)
         {
           saoma_qr_view_set_text (self->qr_view, code_url);
-          if (self->bench && self->bench_paint_handler == 0 &&
-              gtk_widget_get_frame_clock (GTK_WIDGET (self)) != NULL)
-            self->bench_paint_handler =
-              g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (self)), "after-paint",
-                                G_CALLBACK (bench_after_paint_cb), self);
+          saoma_bench_stamp ("qr-set", NULL);
+          bench_watch_paint (self, "SAOMA_QR_DRAWN");
+          self->bench_settle_pending = self->bench;
         }
       gtk_stack_set_visible_child_name (self->qr_stack, "qr");
+      bench_qr_settled (self);
     }
   else
     {
       /* Expired or cancelled: the code must vanish at once, not fade. */
       saoma_qr_view_set_text (self->qr_view, NULL);
+      if (self->bench && paid &&
+          g_strcmp0 (gtk_stack_get_visible_child_name (self->qr_stack), "paid") != 0)
+        {
+          saoma_bench_stamp ("paid-shown", NULL);
+          bench_watch_paint (self, "SAOMA_PAID_DRAWN");
+        }
       gtk_stack_set_visible_child_full (self->qr_stack,
                                         paid ? "paid" : "empty",
                                         GTK_STACK_TRANSITION_TYPE_NONE);
@@ -754,6 +840,10 @@ saoma_window_dispose (GObject *object)
   SaomaWindow *self = (SaomaWindow *) object;
 
   g_cancellable_cancel (self->cancellable);
+  if (self->bench_layout_hook != 0)
+    g_signal_remove_emission_hook (g_signal_lookup ("layout", GDK_TYPE_FRAME_CLOCK),
+                                   self->bench_layout_hook);
+  self->bench_layout_hook = 0;
   if (self->checkout != NULL)
     g_signal_handlers_disconnect_by_data (self->checkout, self);
   g_clear_object (&self->checkout);
@@ -856,6 +946,9 @@ saoma_window_init (SaomaWindow *self)
 
   self->cancellable = g_cancellable_new ();
   self->bench = g_strcmp0 (g_getenv ("SAOMA_BENCH"), "1") == 0;
+  if (self->bench)
+    g_signal_connect_object (self->qr_stack, "notify::transition-running",
+                             G_CALLBACK (bench_qr_settled), self, G_CONNECT_SWAPPED);
 
   update_view (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));

@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "saoma-bench-stamp.h"
 #include "saoma-checkout.h"
 #include "saoma-money.h"
 
@@ -579,6 +580,7 @@ update_attempt_cb (GObject      *object,
 
   g_set_object (&d->attempt, attempt);
   durable = saoma_attempt_get_state (attempt);
+  saoma_bench_stamp (saoma_attempt_state_to_string (durable), d->out_trade_no);
   /* The disk takes writes again: an earlier write's failure is no longer the news. */
   if (d->error != NULL && d->error->domain == SAOMA_LEDGER_ERROR)
     driver_set_error (d, NULL);
@@ -811,6 +813,7 @@ unifiedorder_answered (Driver        *d,
   const GError *error = gateway_error;
   const char *code_url;
 
+  saoma_bench_stamp ("verified", d->out_trade_no);
   code_url = answer ? answer->code_url : NULL;
   if (answer != NULL && (code_url == NULL || *code_url == '\0'))
     {
@@ -933,6 +936,7 @@ driver_send_unifiedorder (Driver *d)
 
     driver_event (d, "request", "unifiedorder %s", what);
   }
+  saoma_bench_stamp ("sent", d->out_trade_no);
   driver_send (d, &unifiedorder_call);
 }
 
@@ -950,6 +954,7 @@ driver_mark_paid (Driver                 *d,
   g_autofree char *detail = NULL;
 
   crash_point ("after-paid-query");
+  saoma_bench_stamp ("paid-verified", d->out_trade_no);
 
   detail = g_strdup_printf ("PAID: %s, transaction_id=%s%s", how,
                             transaction_id ? transaction_id : "?",
@@ -2073,6 +2078,7 @@ insert_attempt_cb (GObject      *object,
 
   d->inserted = TRUE;
   g_set_object (&d->attempt, attempt);
+  saoma_bench_stamp ("inserted", d->out_trade_no);
   crash_point ("after-insert");
 
   sync_properties (d->checkout);
@@ -2431,6 +2437,7 @@ saoma_checkout_apply_notification (SaomaCheckout           *self,
       return TRUE;
     }
 
+  saoma_bench_stamp ("notified", out_trade_no);
   driver_event (d, "notification", "payment notification, confirming by orderquery");
   if (driver_is_final (d))
     d->reopened = TRUE;

@@ -887,6 +887,29 @@ run_reconcile (Cli        *cli,
 /* --- Entry point --------------------------------------------------------------------------- */
 
 /**
+ * saoma_cli_wanted:
+ * @argc: argument count
+ * @argv: the arguments
+ *
+ * Returns: %TRUE when @argv selects a headless command of saoma_cli_run()
+ */
+gboolean
+saoma_cli_wanted (int    argc,
+                  char **argv)
+{
+  /* Only a command option makes this a headless run; anything else is the GUI's. */
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "--") == 0)
+        break;
+      for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
+        if (is_command_arg (argv[i], commands[c].long_name))
+          return TRUE;
+    }
+  return FALSE;
+}
+
+/**
  * saoma_cli_run:
  * @argc: argument count
  * @argv: the arguments (not modified)
@@ -906,7 +929,6 @@ saoma_cli_run (int    argc,
   GOptionEntry entries[G_N_ELEMENTS (commands) + 1];
   const CliCommand *selected = NULL;
   guint selected_index = 0;
-  gboolean wanted = FALSE;
   int status;
 
   const GOptionEntry shared_entries[] = {
@@ -952,16 +974,7 @@ saoma_cli_run (int    argc,
 
   g_return_val_if_fail (out_status != NULL, FALSE);
 
-  /* Only a command option makes this a headless run; anything else is the GUI's. */
-  for (int i = 1; i < argc && !wanted; i++)
-    {
-      if (strcmp (argv[i], "--") == 0)
-        break;
-      for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
-        if (is_command_arg (argv[i], commands[c].long_name))
-          wanted = TRUE;
-    }
-  if (!wanted)
+  if (!saoma_cli_wanted (argc, argv))
     return FALSE;
 
   cli.close_delay = -1;

@@ -12,6 +12,11 @@ gboolean saoma_cli_run (int    argc,
                         char **argv,
                         int   *out_status);
 
+/* TRUE when @argv holds one of saoma_cli_run()'s commands (the GUI forwards those to
+ * saoma-cli). */
+gboolean saoma_cli_wanted (int    argc,
+                           char **argv);
+
 /* How every headless command reports a failure: one line "saoma: MESSAGE" on stderr (line
  * breaks in the message become spaces). Returns @status, for `return saoma_cli_fail (…)`. */
 int      saoma_cli_fail (int         status,

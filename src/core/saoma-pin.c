@@ -1,4 +1,4 @@
-/* saoma-pin.c: the manager PIN as a salted PBKDF2-HMAC-SHA256 hash. */
+/* saoma-pin.c: the manager PIN as a salted PBKDF2-HMAC-SHA256 hash (nettle's PBKDF2). */
 #define G_LOG_DOMAIN "saoma-pin"
 
 #include "config.h"
@@ -7,12 +7,31 @@
 #include <string.h>
 #include <sys/random.h>
 #include <glib/gi18n-lib.h>
+#include <nettle/pbkdf2.h>
 
 #include "saoma-pin.h"
 
 #define PIN_SCHEME "pbkdf2-sha256"
 
 G_DEFINE_QUARK (saoma-pin-error-quark, saoma_pin_error)
+
+static gboolean
+is_digits (const char *pin,
+           gsize       min,
+           gsize       max)
+{
+  gsize len;
+
+  if (pin == NULL)
+    return FALSE;
+  len = strlen (pin);
+  if (len < min || len > max)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (pin[i] < '0' || pin[i] > '9')
+      return FALSE;
+  return TRUE;
+}
 
 gboolean
 saoma_pin_check_rules (const char  *pin,
@@ -49,72 +68,21 @@ saoma_pin_check_rules (const char  *pin,
   return TRUE;
 }
 
-void
-saoma_pbkdf2_hmac_sha256 (const guint8 *password,
-                          gsize         password_len,
-                          const guint8 *salt,
-                          gsize         salt_len,
-                          guint         iterations,
-                          guint8       *out,
-                          gsize         out_len)
+gint64
+saoma_pin_retry_delay (guint failures)
 {
-  g_autoptr(GHmac) keyed = NULL;
-  guint32 block = 0;
-
-  g_return_if_fail (iterations > 0);
-  g_return_if_fail (out != NULL);
-
-  /* Keying an HMAC hashes the key; do it once and copy the keyed state for each of the
-   * (many) iterations. */
-  keyed = g_hmac_new (G_CHECKSUM_SHA256, password, password_len);
-
-  while (out_len > 0)
-    {
-      guint8 u[SAOMA_PIN_HASH_SIZE];
-      guint8 t[SAOMA_PIN_HASH_SIZE];
-      guint8 be[4];
-      gsize digest_len = sizeof u;
-      gsize chunk;
-      GHmac *mac;
-
-      block++;
-      be[0] = (block >> 24) & 0xff;
-      be[1] = (block >> 16) & 0xff;
-      be[2] = (block >> 8) & 0xff;
-      be[3] = block & 0xff;
-
-      mac = g_hmac_copy (keyed);
-      g_hmac_update (mac, salt, salt_len);
-      g_hmac_update (mac, be, sizeof be);
-      g_hmac_get_digest (mac, u, &digest_len);
-      g_hmac_unref (mac);
-      memcpy (t, u, sizeof t);
-
-      for (guint i = 1; i < iterations; i++)
-        {
-          mac = g_hmac_copy (keyed);
-          g_hmac_update (mac, u, sizeof u);
-          digest_len = sizeof u;
-          g_hmac_get_digest (mac, u, &digest_len);
-          g_hmac_unref (mac);
-          for (guint j = 0; j < sizeof t; j++)
-            t[j] ^= u[j];
-        }
-
-      chunk = MIN (out_len, sizeof t);
-      memcpy (out, t, chunk);
-      out += chunk;
-      out_len -= chunk;
-
-      memset (u, 0, sizeof u);
-      memset (t, 0, sizeof t);
-    }
+  if (failures == 0)
+    return 0;
+  if (failures >= SAOMA_PIN_LOCKOUT_FAILURES)
+    return SAOMA_PIN_LOCKOUT_US;
+  /* 1, 2, 4, 8 s: a slip of the finger costs nothing, a guessing run a lot. */
+  return (G_GINT64_CONSTANT (1) << (failures - 1)) * G_TIME_SPAN_SECOND;
 }
 
-static gboolean
-random_bytes (guint8  *buf,
-              gsize    len,
-              GError **error)
+gboolean
+saoma_pin_random_bytes (guint8  *buf,
+                        gsize    len,
+                        GError **error)
 {
   gsize done = 0;
 
@@ -161,11 +129,11 @@ saoma_pin_hash_sync (const char  *pin,
       return NULL;
     }
 
-  if (!random_bytes (salt, sizeof salt, error))
+  if (!saoma_pin_random_bytes (salt, sizeof salt, error))
     return NULL;
 
-  saoma_pbkdf2_hmac_sha256 ((const guint8 *) pin, strlen (pin), salt, sizeof salt,
-                            iterations, hash, sizeof hash);
+  pbkdf2_hmac_sha256 (strlen (pin), (const guint8 *) pin, iterations, sizeof salt, salt,
+                      sizeof hash, hash);
 
   salt_b64 = g_base64_encode (salt, sizeof salt);
   hash_b64 = g_base64_encode (hash, sizeof hash);
@@ -263,13 +231,17 @@ saoma_pin_verify_sync (const char  *pin,
   if (!parse_encoded (encoded, &parsed, error))
     return FALSE;
 
-  /* A PIN that breaks the rules can never match; still spend the same time on it so the
-   * answer's delay does not tell which check failed. */
-  if (!saoma_pin_check_rules (pin, &rules_error))
-    pin = "";
+  /* A PIN that is not 4–12 digits can never match (4 and 5 were allowed before issue 11: the
+   * hash format stays readable, though the keyring only ever holds 6+); still spend the same
+   * time on it so the answer's delay does not tell which check failed. */
+  if (!is_digits (pin, SAOMA_PIN_MIN_OLD_DIGITS, SAOMA_PIN_MAX_DIGITS))
+    {
+      g_set_error_literal (&rules_error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_INVALID, "");
+      pin = "";
+    }
 
-  saoma_pbkdf2_hmac_sha256 ((const guint8 *) pin, strlen (pin), parsed.salt, parsed.salt_len,
-                            parsed.iterations, computed, sizeof computed);
+  pbkdf2_hmac_sha256 (strlen (pin), (const guint8 *) pin, parsed.iterations, parsed.salt_len,
+                      parsed.salt, sizeof computed, computed);
 
   for (gsize i = 0; i < sizeof computed; i++)
     diff |= computed[i] ^ parsed.hash[i];

@@ -12,6 +12,7 @@
 
 #include "saoma-money.h"
 #include "saoma-pin.h"
+#include "saoma-pin-guard.h"
 #include "saoma-refunder.h"
 
 #define DEFAULT_RETRY_INTERVAL_MS 5000
@@ -28,7 +29,7 @@ struct _SaomaRefunder
   SaomaLedger  *ledger;
   SaomaClock   *clock;
   char         *till_id;
-  char         *pin_hash;
+  SaomaPinGuard *pin_guard;
   guint         retry_interval_ms;
   guint         query_interval_ms;
   char         *notify_url;
@@ -43,7 +44,7 @@ enum {
   PROP_LEDGER,
   PROP_CLOCK,
   PROP_TILL_ID,
-  PROP_PIN_HASH,
+  PROP_PIN_GUARD,
   PROP_RETRY_INTERVAL,
   PROP_QUERY_INTERVAL,
   PROP_NOTIFY_URL,
@@ -908,7 +909,7 @@ saoma_refunder_finalize (GObject *object)
   g_clear_pointer (&self->jobs, g_hash_table_unref);
   g_clear_object (&self->cancellable);
   g_free (self->till_id);
-  g_free (self->pin_hash);
+  g_clear_object (&self->pin_guard);
   g_free (self->notify_url);
 
   G_OBJECT_CLASS (saoma_refunder_parent_class)->finalize (object);
@@ -973,8 +974,8 @@ saoma_refunder_set_property (GObject      *object,
       g_free (self->till_id);
       self->till_id = g_value_dup_string (value);
       break;
-    case PROP_PIN_HASH:
-      saoma_refunder_set_pin_hash (self, g_value_get_string (value));
+    case PROP_PIN_GUARD:
+      saoma_refunder_set_pin_guard (self, g_value_get_object (value));
       break;
     case PROP_RETRY_INTERVAL:
       saoma_refunder_set_retry_interval (self, g_value_get_uint (value));
@@ -1027,8 +1028,8 @@ saoma_refunder_class_init (SaomaRefunderClass *klass)
   properties[PROP_TILL_ID] =
     g_param_spec_string ("till-id", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_PIN_HASH] =
-    g_param_spec_string ("pin-hash", NULL, NULL, NULL,
+  properties[PROP_PIN_GUARD] =
+    g_param_spec_object ("pin-guard", NULL, NULL, SAOMA_TYPE_PIN_GUARD,
                          G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS);
   properties[PROP_RETRY_INTERVAL] =
     g_param_spec_uint ("retry-interval", NULL, NULL, 1, G_MAXUINT, DEFAULT_RETRY_INTERVAL_MS,
@@ -1135,13 +1136,13 @@ saoma_refunder_set_gateway (SaomaRefunder *self,
 }
 
 void
-saoma_refunder_set_pin_hash (SaomaRefunder *self,
-                             const char    *pin_hash)
+saoma_refunder_set_pin_guard (SaomaRefunder *self,
+                              SaomaPinGuard *pin_guard)
 {
   g_return_if_fail (SAOMA_IS_REFUNDER (self));
+  g_return_if_fail (pin_guard == NULL || SAOMA_IS_PIN_GUARD (pin_guard));
 
-  g_free (self->pin_hash);
-  self->pin_hash = g_strdup (pin_hash);
+  g_set_object (&self->pin_guard, pin_guard);
 }
 
 static void
@@ -1375,7 +1376,7 @@ refund_pin_cb (GObject      *source,
   RefundData *data = g_task_get_task_data (task);
   GError *error = NULL;
 
-  if (!saoma_pin_verify_finish (result, &error))
+  if (!saoma_pin_guard_check_finish (SAOMA_PIN_GUARD (source), result, &error))
     {
       g_task_return_error (task, error);
       return;
@@ -1445,7 +1446,14 @@ saoma_refunder_refund_async (SaomaRefunder       *self,
       return;
     }
 
-  saoma_pin_verify_async (pin, self->pin_hash, NULL, refund_pin_cb, g_object_ref (task));
+  /* Every PIN check goes through the guard: its delays and lockout hold here too. */
+  if (self->pin_guard == NULL)
+    {
+      g_task_return_new_error (task, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_NOT_SET,
+                               _("No manager PIN has been set. Set one in Preferences."));
+      return;
+    }
+  saoma_pin_guard_check_async (self->pin_guard, pin, NULL, refund_pin_cb, g_object_ref (task));
 }
 
 /**

@@ -5,6 +5,7 @@
 #include "ledger/saoma-ledger.h"
 #include "saoma-clock.h"
 #include "saoma-gateway.h"
+#include "saoma-pin-guard.h"
 
 G_BEGIN_DECLS
 
@@ -48,7 +49,7 @@ G_DECLARE_FINAL_TYPE (SaomaRefunder, saoma_refunder, SAOMA, REFUNDER, GObject)
  * money as refunded (PARTIALLY_REFUNDED / REFUNDED).
  *
  * Properties: "gateway", "ledger", "clock" (construct-only except "gateway"), "till-id",
- * "pin-hash" (write-only: the stored "pbkdf2-sha256$…" string), "retry-interval" and
+ * "pin-guard" (write-only: what checks the manager PIN), "retry-interval" and
  * "query-interval" (guint ms, defaults 5000 and 10000), "notify-url" (nullable: sent as the
  * refund request's notify_url, §7/§10).
  * Signals: "refund-updated" (SaomaLedgerRefund *row): after every durable state change of a
@@ -65,8 +66,9 @@ void           saoma_refunder_set_notify_url     (SaomaRefunder *self,
 /* New credentials or certificate; refunds already in flight keep their gateway. */
 void           saoma_refunder_set_gateway        (SaomaRefunder *self,
                                                   SaomaGateway  *gateway);
-void           saoma_refunder_set_pin_hash       (SaomaRefunder *self,
-                                                  const char    *pin_hash);
+/* NULL: no PIN can be checked, every refund is refused with SAOMA_PIN_ERROR_NOT_SET. */
+void           saoma_refunder_set_pin_guard      (SaomaRefunder *self,
+                                                  SaomaPinGuard *pin_guard);
 void           saoma_refunder_set_retry_interval (SaomaRefunder *self,
                                                   guint          interval_ms);
 void           saoma_refunder_set_query_interval (SaomaRefunder *self,
@@ -75,7 +77,8 @@ void           saoma_refunder_set_query_interval (SaomaRefunder *self,
 guint          saoma_refunder_get_n_active       (SaomaRefunder *self);
 
 /* Refunds @amount fen of @out_trade_no (@reason: at most 80 characters are kept) after
- * checking @pin against "pin-hash" (off the main thread), the attempt's state, the amount left to refund, the 50-refund limit and the client
+ * checking @pin with "pin-guard" (off the main thread, with its delays and lockout), the
+ * attempt's state, the amount left to refund, the 50-refund limit and the client
  * certificate; none of these failures writes anything. Completes when WeChat says SUCCESS
  * (the final row is returned), or with an error: rejected, REFUNDCLOSE, CHANGE, or
  * @cancellable (the refund itself keeps being followed in the background). */

@@ -33,6 +33,7 @@ struct _WxpayClient
   GTlsDatabase    *tls_database;
   WxpaySignType    sign_type;
   guint            timeout;
+  gboolean         direct;       /* every gateway is on loopback: no proxy resolver */
 };
 
 enum {
@@ -72,6 +73,37 @@ typedef struct {
 
 static void send_request (GTask      *task,
                           const char *base_uri);
+
+static gboolean
+is_loopback_uri (const char *uri)
+{
+  g_autoptr(GUri) parsed = uri ? g_uri_parse (uri, G_URI_FLAGS_NONE, NULL) : NULL;
+  g_autoptr(GInetAddress) address = NULL;
+  const char *host = parsed ? g_uri_get_host (parsed) : NULL;
+
+  if (host == NULL)
+    return FALSE;
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+  address = g_inet_address_new_from_string (host);
+  return address != NULL && g_inet_address_get_is_loopback (address);
+}
+
+/* A gateway on this machine (wxpay-sim, a local relay) is reached directly: no proxy stands
+ * between a process and its own loopback interface, and asking the desktop's proxy resolver
+ * would load libproxy and the dconf settings backend (and their libraries) into a headless
+ * command that only talks to 127.0.0.1. Any other gateway keeps the system's proxy settings. */
+static void
+update_proxy_resolver (WxpayClient *self)
+{
+  gboolean direct = is_loopback_uri (self->base_uri) &&
+                    (self->backup_base_uri == NULL || is_loopback_uri (self->backup_base_uri));
+
+  if (direct == self->direct)
+    return;
+  self->direct = direct;
+  soup_session_set_proxy_resolver (self->session, direct ? NULL : g_proxy_resolver_get_default ());
+}
 
 static void
 call_data_free (CallData *data)
@@ -187,11 +219,17 @@ wxpay_client_set_property (GObject      *object,
     {
     case PROP_BASE_URI:
       if (set_string (&self->base_uri, g_value_get_string (value)))
-        g_object_notify_by_pspec (object, pspec);
+        {
+          update_proxy_resolver (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
       break;
     case PROP_BACKUP_BASE_URI:
       if (set_string (&self->backup_base_uri, g_value_get_string (value)))
-        g_object_notify_by_pspec (object, pspec);
+        {
+          update_proxy_resolver (self);
+          g_object_notify_by_pspec (object, pspec);
+        }
       break;
     case PROP_APPID:
       if (set_string (&self->appid, g_value_get_string (value)))

@@ -11,6 +11,7 @@
 
 #include "core/saoma-checkout.h"
 #include "core/saoma-pin.h"
+#include "core/saoma-pin-guard.h"
 #include "core/saoma-reconcile.h"
 #include "core/saoma-wxpay2-gateway.h"
 #include "wxpay/wxpay.h"
@@ -20,7 +21,11 @@
 #include "saoma-reconcile-window.h"
 #include "saoma-refund-dialog.h"
 
-#define PIN "2580"
+#define PIN "258046"
+/* hashlib.pbkdf2_hmac('sha256', b'432100', bytes(range(16)), 100000), in Saoma's format. */
+#define HASHLIB_VERIFIER "pbkdf2-sha256$100000$AAECAwQFBgcICQoLDA0ODw==$" \
+                         "/LjDCErR1Iyc7zZ27x677SEFkK7Ool61C9yPkQsu35c="
+#define HASHLIB_PIN      "432100"
 
 static char *shots;
 
@@ -169,6 +174,15 @@ set_entry_row (GtkWidget  *dialog,
   gtk_editable_set_text (GTK_EDITABLE (row), text);
 }
 
+static gboolean
+settings_key_empty (GSettings  *settings,
+                    const char *key)
+{
+  g_autofree char *value = g_settings_get_string (settings, key);
+
+  return value[0] == '\0';
+}
+
 static void
 run_flow (void)
 {
@@ -195,18 +209,34 @@ run_flow (void)
   g_assert_true (saoma_application_get_demo (app));
 
   /* The manager PIN, set through its dialog (as from Preferences): mismatched PINs are
-   * refused, then a hash — never the PIN — lands in the settings. */
+   * refused, then a hash — never the PIN — lands in the keyring. */
   {
     GSettings *settings = saoma_application_get_settings (app);
-    GtkWindow *pin_dialog = saoma_pin_dialog_new (parent, settings);
+    SaomaPinGuard *guard = saoma_pin_dialog_get_guard (app);
+    GtkWindow *pin_dialog;
     GtkWidget *save;
+    g_autoptr(GError) naive_error = NULL;
+    g_autofree char *verifier = NULL;
+    char *secret;
 
-    g_assert_false (saoma_pin_dialog_is_set (settings));
+    /* A hash written into the settings by hand (made with hashlib, the naive way) is no PIN:
+     * refunds stay refused, and Saoma asks for the PIN to be set again. */
+    g_settings_set_string (settings, SAOMA_PIN_SETTINGS_KEY, HASHLIB_VERIFIER);
+    WAIT_FOR (saoma_pin_guard_get_status (guard) != SAOMA_PIN_STATUS_UNKNOWN);
+    g_assert_false (saoma_pin_guard_check_sync (guard, HASHLIB_PIN, &naive_error));
+    g_assert_error (naive_error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_NOT_SET);
+    g_clear_error (&naive_error);
+    g_assert_cmpstr (saoma_pin_dialog_get_problem (app), ==,
+                     _("Saoma now keeps the manager PIN in the keyring. Set it again in "
+                       "Preferences."));
+
+    pin_dialog = saoma_pin_dialog_new (parent, guard);
+    g_assert_false (saoma_pin_dialog_is_set (guard));
     gtk_window_present (pin_dialog);
     save = find (GTK_WIDGET (pin_dialog), is_button_labelled, _("_Save"));
     g_assert_nonnull (save);
     set_entry_row (GTK_WIDGET (pin_dialog), _("New PIN"), PIN);
-    set_entry_row (GTK_WIDGET (pin_dialog), _("Repeat New PIN"), "2581");
+    set_entry_row (GTK_WIDGET (pin_dialog), _("Repeat New PIN"), "258147");
     g_signal_emit_by_name (save, "clicked");
     WAIT_FOR (has_label_with (GTK_WIDGET (pin_dialog), _("The two new PINs are not the same.")));
     gtk_test_widget_wait_for_draw (GTK_WIDGET (pin_dialog));
@@ -214,11 +244,38 @@ run_flow (void)
     set_entry_row (GTK_WIDGET (pin_dialog), _("Repeat New PIN"), PIN);
     g_object_add_weak_pointer (G_OBJECT (pin_dialog), (gpointer *) &pin_dialog);
     g_signal_emit_by_name (save, "clicked");
-    WAIT_FOR (saoma_pin_dialog_is_set (settings));
+    WAIT_FOR (saoma_pin_dialog_is_set (guard));
     WAIT_FOR (pin_dialog == NULL);
-    hash = g_settings_get_string (settings, SAOMA_PIN_SETTINGS_KEY);
+    secret = secret_password_lookup_sync (saoma_pin_guard_get_schema (), NULL, &error,
+                                          "purpose", "manager-pin", NULL);
+    g_assert_no_error (error);
+    hash = g_strdup (secret);
+    secret_password_free (secret);
     g_assert_null (strstr (hash, PIN));
-    g_assert_true (saoma_pin_verify_sync (PIN, hash, &error));
+    verifier = g_strndup (strstr (hash, "\nverifier ") + strlen ("\nverifier "),
+                          strcspn (strstr (hash, "\nverifier ") + 1, "\n") - strlen ("verifier "));
+    g_assert_true (saoma_pin_verify_sync (PIN, verifier, &error));
+    g_assert_no_error (error);
+    /* The hand-written settings value is gone once the PIN is in the keyring. */
+    WAIT_FOR (settings_key_empty (settings, SAOMA_PIN_SETTINGS_KEY));
+
+    /* Changing it asks for the current PIN, and a wrong one counts like any wrong PIN. */
+    pin_dialog = saoma_pin_dialog_new (parent, guard);
+    gtk_window_present (pin_dialog);
+    save = find (GTK_WIDGET (pin_dialog), is_button_labelled, _("_Save"));
+    set_entry_row (GTK_WIDGET (pin_dialog), _("Current PIN"), "999999");
+    set_entry_row (GTK_WIDGET (pin_dialog), _("New PIN"), "135791");
+    set_entry_row (GTK_WIDGET (pin_dialog), _("Repeat New PIN"), "135791");
+    g_signal_emit_by_name (save, "clicked");
+    WAIT_FOR (has_label_with (GTK_WIDGET (pin_dialog), _("Wrong manager PIN.")));
+    gtk_test_widget_wait_for_draw (GTK_WIDGET (pin_dialog));
+    screenshot (GTK_WIDGET (pin_dialog), "pin-dialog-wrong-current");
+    gtk_window_destroy (pin_dialog);
+    g_assert_false (saoma_pin_guard_check_sync (guard, PIN, &naive_error));
+    g_assert_true (g_error_matches (naive_error, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_THROTTLED));
+    /* The PIN is unchanged once the one-second wait is over. */
+    g_usleep (G_USEC_PER_SEC);
+    g_assert_true (saoma_pin_guard_check_sync (guard, PIN, &error));
     g_assert_no_error (error);
   }
 
@@ -235,12 +292,8 @@ run_flow (void)
   refunder = saoma_till_get_refunder (saoma_application_get_till (app));
   g_assert_nonnull (refunder);
   saoma_refunder_set_query_interval (refunder, 500);
-  {
-    g_autofree char *store = saoma_application_dup_store_name (app);
-
-    dialog = saoma_refund_dialog_new (parent, saoma_application_get_till (app),
-                                      saoma_application_get_settings (app), store, out_trade_no);
-  }
+  dialog = saoma_refund_dialog_new (parent, saoma_application_get_till (app), app,
+                                    out_trade_no);
   gtk_window_present (dialog);
   refund_button = find (GTK_WIDGET (dialog), is_button_labelled, _("_Refund"));
   g_assert_nonnull (refund_button);
@@ -248,11 +301,23 @@ run_flow (void)
 
   set_entry_row (GTK_WIDGET (dialog), _("Amount to refund (¥)"), "10");
   set_entry_row (GTK_WIDGET (dialog), _("Reason (shown to the customer)"), "尺码不合适");
-  set_entry_row (GTK_WIDGET (dialog), _("Manager PIN"), "1111");
+  set_entry_row (GTK_WIDGET (dialog), _("Manager PIN"), "111111");
   g_signal_emit_by_name (refund_button, "clicked");
   WAIT_FOR (has_label_with (GTK_WIDGET (dialog), _("Wrong manager PIN.")));
   gtk_test_widget_wait_for_draw (GTK_WIDGET (dialog));
   screenshot (GTK_WIDGET (dialog), "refund-wrong-pin");
+
+  /* Right after a wrong PIN even the right one waits (a second here), unchecked. */
+  set_entry_row (GTK_WIDGET (dialog), _("Manager PIN"), PIN);
+  g_signal_emit_by_name (refund_button, "clicked");
+  {
+    g_autofree char *wait_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+      "Wait %d second before trying the manager PIN again.",
+      "Wait %d seconds before trying the manager PIN again.", 1), 1);
+
+    WAIT_FOR (has_label_with (GTK_WIDGET (dialog), wait_text));
+  }
+  g_usleep (G_USEC_PER_SEC);
 
   /* Over-refund: more than the ¥38.50 paid. */
   set_entry_row (GTK_WIDGET (dialog), _("Amount to refund (¥)"), "40");
@@ -441,6 +506,7 @@ main (int   argc,
   g_autofree char *tmp = NULL;
   g_autofree char *data = NULL;
   g_autofree char *podir = NULL;
+  g_autofree char *keyring = NULL;
 
   g_setenv ("LANG", "C.UTF-8", TRUE);
   g_unsetenv ("LC_ALL");
@@ -454,6 +520,12 @@ main (int   argc,
   data = g_build_filename (tmp, "data", NULL);
   g_setenv ("XDG_DATA_HOME", data, TRUE);
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  /* A keyring of this process's own (each language runs in a new subprocess). */
+  keyring = g_build_filename (tmp, "keyring", NULL);
+  g_setenv ("SECRET_BACKEND", "file", TRUE);
+  g_setenv ("SECRET_FILE_TEST_PATH", keyring, TRUE);
+  g_setenv ("SECRET_FILE_TEST_PASSWORD", "test", TRUE);
+  g_setenv ("XDG_RUNTIME_DIR", tmp, TRUE);
   shots = g_build_filename (g_getenv ("SAOMA_BUILD_DIR"), "tests", "app", "screenshots", NULL);
   g_mkdir_with_parents (shots, 0755);
 

@@ -397,6 +397,62 @@ test_headless_chinese (void)
   headless ("zh_CN", "日结报表");
 }
 
+/* saoma-cli draws nothing: a report with --pdf is the renderer's (found through
+ * $SAOMA_REPORT_RENDERER here), one without runs in saoma-cli even when no renderer exists. */
+static void
+test_renderer_split (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-report-split-XXXXXX", &error);
+  g_autofree char *db = g_build_filename (dir, "ledger.db", NULL);
+  g_autofree char *pdf = g_build_filename (dir, "x.pdf", NULL);
+  g_autofree char *csv = g_build_filename (dir, "x.csv", NULL);
+  g_autofree char *cli = g_strdup (g_getenv ("SAOMA_CLI"));
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_auto(GStrv) env = g_get_environ ();
+  int status = 0;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (cli);
+  {
+    g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (db, NULL, &error);
+
+    g_assert_no_error (error);
+  }
+  env = g_environ_setenv (env, "SAOMA_REPORT_RENDERER", "/nonexistent/saoma-report-renderer",
+                          TRUE);
+  env = g_environ_setenv (env, "LANGUAGE", "en", TRUE);
+
+  {
+    const char *argv[] = { cli, "--day-report", "2026-11-20", "--ledger", db, "--csv", csv,
+                           NULL };
+
+    g_spawn_sync (NULL, (char **) argv, env, 0, NULL, NULL, &out, &err, &status, &error);
+    g_assert_no_error (error);
+    if (!g_spawn_check_wait_status (status, NULL))
+      g_error ("--day-report --csv failed: %s", err);
+    g_assert_true (g_str_has_prefix (out, "x-report 2026-11-20: 0 payments"));
+    g_assert_true (g_file_test (csv, G_FILE_TEST_EXISTS));
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  {
+    const char *argv[] = { cli, "--day-report", "2026-11-20", "--ledger", db, "--pdf", pdf,
+                           NULL };
+
+    g_spawn_sync (NULL, (char **) argv, env, 0, NULL, NULL, &out, &err, &status, &error);
+    g_assert_no_error (error);
+    g_assert_false (g_spawn_check_wait_status (status, NULL));
+    g_assert_cmpstr (out, ==, "");
+    g_assert_nonnull (strstr (err, "saoma: cannot run /nonexistent/saoma-report-renderer"));
+    g_assert_false (g_file_test (pdf, G_FILE_TEST_EXISTS));
+  }
+  g_remove (csv);
+  g_remove (db);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -424,6 +480,7 @@ main (int   argc,
   g_test_add_func ("/report-pdf/receipts", test_receipts);
   g_test_add_func ("/report-pdf/headless-english", test_headless_english);
   g_test_add_func ("/report-pdf/headless-chinese", test_headless_chinese);
+  g_test_add_func ("/report-pdf/renderer-split", test_renderer_split);
 
   return g_test_run ();
 }

@@ -1,13 +1,23 @@
 /* bench-ui.c: the cashier window's numbers (prints them; not a pass/fail test).
  *
  * 1. Cold start to first frame: the real saoma binary (SAOMA_BENCH=1 prints the
- *    CLOCK_MONOTONIC time of its first GdkFrameClock::after-paint), median of 10 launches.
+ *    CLOCK_MONOTONIC time of its first GdkFrameClock::after-paint), median of 10 launches,
+ *    interleaved with its floors: a bare GTK 4 window and a minimal AdwApplication window
+ *    (peers/peer-gtk-window.c, peers/peer-adw-window.c).
  * 2. Enter-to-QR-drawn: 50 sales typed with xdotool into the real binary in demo mode (local
- *    wxpay-sim); the app stamps the Enter handler and the first frame painted with the new QR.
- * 3. RSS of the idle application.
- * 4. RSS with a 1,000,000-attempt history (generated with saoma_ledger_insert_many_sync in a
- *    child process) shown in the real history page and scrolled end to end.
+ *    wxpay-sim); the app stamps the Enter handler, every stage of the path (SAOMA_STAGE lines,
+ *    src/core/saoma-bench-stamp.c) and the first frame painted with the new QR. Beside it, the
+ *    seed tutorial's Python create + QR PNG path (peers/seed-create-qr.py) against the same
+ *    simulator.
+ * 3. Paid-to-shown on the notification path: each of those sales is paid through the
+ *    simulator's control API; from the verified orderquery answer to the frame painted with the
+ *    paid page.
+ * 4. RSS of the idle application.
+ * 5. A 1,000,000-attempt history (generated with saoma_ledger_insert_many_sync in a child
+ *    process): the real history page's first frame (median of 5 processes) beside the
+ *    ledger-level open + count, then scrolled end to end with its RSS.
  *
+ * Every headline figure is also printed as a TABLE line for `build-aux/dev bench`.
  * Needs an X display (run under xvfb-run); GSK_RENDERER=cairo unless set.
  * usage: bench-ui [--rows N] [--sales N]
  */
@@ -15,15 +25,19 @@
 
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
+#include <libsoup/soup.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ledger/saoma-ledger.h"
+#include "ledger/saoma-ledger-model.h"
 #include "saoma-application.h"
 #include "saoma-history-page.h"
 
 static char *tmp_root;
+static gint64 idle_rss_kib;
 
 static int
 cmp_int64 (gconstpointer a,
@@ -57,7 +71,9 @@ rss_kib (GPid pid)
 static GSubprocessLauncher *
 app_launcher (const char *data_home)
 {
-  GSubprocessLauncher *launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  /* Stage stamps go to stderr, unbuffered: one pipe keeps them in order with stdout's lines. */
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                             G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autofree char *config = g_build_filename (tmp_root, "config", NULL);
 
   g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", data_home, TRUE);
@@ -104,64 +120,292 @@ xdotool (const char *args)
     g_error ("cannot run %s", cmd);
 }
 
+/* Cold start by stage: the stamps of src/app/main.c and saoma-application.c. */
+static const char *const start_stages[] = {
+  "main", "startup", "adw-startup-done", "activate", "window-built", "first-frame",
+};
+static const char *const start_stage_names[] = {
+  "spawn → main()",
+  "→ GApplication startup",
+  "→ AdwApplication startup done",
+  "→ activate",
+  "→ window built",
+  "→ first frame painted",
+};
+
+static void read_stages     (GDataInputStream   *in,
+                             const char         *end_prefix,
+                             const char * const *stages,
+                             guint               n_stages,
+                             gint64             *at,
+                             const char         *want,
+                             char              **want_detail);
+static void print_stages    (const char * const *names,
+                             GArray            **per_stage,
+                             guint               n_stages);
+static void add_stage_times (GArray       **per_stage,
+                             const gint64  *at,
+                             guint          n_stages,
+                             gint64         start);
+
+/* Launches @program and returns the µs from spawn to its first painted frame; with @per_stage,
+ * also the time of each of start_stages. */
+static gint64
+time_first_frame (const char *program,
+                  GArray    **per_stage)
+{
+  g_autofree char *data_home = g_build_filename (tmp_root, "cold", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = app_launcher (data_home);
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GDataInputStream) in = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 at[G_N_ELEMENTS (start_stages)];
+  gint64 t0;
+
+  t0 = g_get_monotonic_time ();
+  child = g_subprocess_launcher_spawn (launcher, &error, program, NULL);
+  g_assert_no_error (error);
+  in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child));
+  read_stages (in, "SAOMA_FIRST_FRAME ", start_stages, G_N_ELEMENTS (start_stages), at, NULL,
+               NULL);
+  stop_app (child);
+  if (per_stage != NULL)
+    add_stage_times (per_stage, at, G_N_ELEMENTS (start_stages), t0);
+  return at[G_N_ELEMENTS (start_stages) - 1] - t0;
+}
+
 static void
-bench_cold_start (const char *self_path)
+print_spread (const char *what,
+              GArray     *times)
+{
+  gint64 med = median (times);
+
+  g_print ("%-28s median %.1f ms of %u (min %.1f, max %.1f)\n", what, med / 1e3, times->len,
+           g_array_index (times, gint64, 0) / 1e3,
+           g_array_index (times, gint64, times->len - 1) / 1e3);
+}
+
+static void
+bench_cold_start (void)
 {
   g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (gint64));
-  g_autoptr(GArray) floor_times = g_array_new (FALSE, FALSE, sizeof (gint64));
-  gint64 med;
+  g_autoptr(GArray) gtk_times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) adw_times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  GArray *per_stage[G_N_ELEMENTS (start_stages)];
+  gint64 med, gtk_med, adw_med;
 
+  for (guint i = 0; i < G_N_ELEMENTS (start_stages); i++)
+    per_stage[i] = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  /* Interleaved: a busy spell of the shared machine hits the three alike. */
   for (int i = 0; i < 10; i++)
     {
-      g_autofree char *data_home = g_build_filename (tmp_root, "cold", NULL);
-      g_autoptr(GSubprocessLauncher) launcher = app_launcher (data_home);
-      g_autoptr(GSubprocess) bare = NULL;
-      g_autoptr(GDataInputStream) in = NULL;
-      g_autofree char *stamp = NULL;
-      g_autoptr(GError) error = NULL;
-      gint64 t0, dt;
+      gint64 dt;
 
-      t0 = g_get_monotonic_time ();
-      bare = g_subprocess_launcher_spawn (launcher, &error, self_path, "--hello", NULL);
-      g_assert_no_error (error);
-      in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (bare));
-      stamp = read_until (in, "SAOMA_FIRST_FRAME ");
-      g_assert_nonnull (stamp);
-      dt = g_ascii_strtoll (stamp, NULL, 10) - t0;
-      g_array_append_val (floor_times, dt);
-      g_subprocess_wait (bare, NULL, NULL);
-    }
-  med = median (floor_times);
-  g_print ("bare GTK window (floor):    median %.1f ms of 10 (min %.1f, max %.1f)\n",
-           med / 1e3, g_array_index (floor_times, gint64, 0) / 1e3,
-           g_array_index (floor_times, gint64, floor_times->len - 1) / 1e3);
-
-  for (int i = 0; i < 10; i++)
-    {
-      g_autofree char *data_home = g_build_filename (tmp_root, "cold", NULL);
-      g_autoptr(GSubprocessLauncher) launcher = app_launcher (data_home);
-      g_autoptr(GSubprocess) app = NULL;
-      g_autoptr(GDataInputStream) in = NULL;
-      g_autofree char *stamp = NULL;
-      g_autoptr(GError) error = NULL;
-      gint64 t0, dt;
-
-      t0 = g_get_monotonic_time ();
-      app = g_subprocess_launcher_spawn (launcher, &error, BUILD_DIR "/src/app/saoma", NULL);
-      g_assert_no_error (error);
-      in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (app));
-      stamp = read_until (in, "SAOMA_FIRST_FRAME ");
-      g_assert_nonnull (stamp);
-      dt = g_ascii_strtoll (stamp, NULL, 10) - t0;
+      dt = time_first_frame (BUILD_DIR "/tests/bench/peer-gtk-window", NULL);
+      g_array_append_val (gtk_times, dt);
+      dt = time_first_frame (BUILD_DIR "/tests/bench/peer-adw-window", NULL);
+      g_array_append_val (adw_times, dt);
+      dt = time_first_frame (BUILD_DIR "/src/app/saoma", per_stage);
       g_array_append_val (times, dt);
-      stop_app (app);
     }
 
+  print_spread ("bare GTK 4 window:", gtk_times);
+  print_spread ("AdwApplication window:", adw_times);
+  print_spread ("cold start to first frame:", times);
+  print_stages (start_stage_names, per_stage, G_N_ELEMENTS (start_stages));
+  for (guint i = 0; i < G_N_ELEMENTS (start_stages); i++)
+    g_array_unref (per_stage[i]);
+  g_print ("  (renderer %s)\n", g_getenv ("GSK_RENDERER"));
   med = median (times);
-  g_print ("cold start to first frame:  median %.1f ms of 10 (min %.1f, max %.1f; renderer %s)\n",
-           med / 1e3, g_array_index (times, gint64, 0) / 1e3,
-           g_array_index (times, gint64, times->len - 1) / 1e3,
-           g_getenv ("GSK_RENDERER") ? g_getenv ("GSK_RENDERER") : "default");
+  gtk_med = median (gtk_times);
+  adw_med = median (adw_times);
+  g_print ("TABLE\tcold start to first frame (median of 10)\t%.0f ms\tbare GTK 4 window: %.0f ms"
+           "\t%.2f×\t≤ 1.5×\n", med / 1e3, gtk_med / 1e3, (double) med / gtk_med);
+  g_print ("TABLE\tcold start to first frame (median of 10)\t%.0f ms\tminimal AdwApplication "
+           "window: %.0f ms\t%.2f×\t-\n", med / 1e3, adw_med / 1e3, (double) med / adw_med);
+}
+
+/* The stages of Enter → QR drawn, in the order they happen; each is timed from the one before.
+ * "SUBMITTED" and "WAITING" are the ledger writes of those states becoming durable. */
+static const char *const qr_stages[] = {
+  "inserted", "SUBMITTED", "sent", "verified", "WAITING", "qr-set", "frame-start",
+  "layout-start", "paint-start", "drawn",
+};
+static const char *const qr_stage_names[] = {
+  "Enter → attempt inserted (durable)",
+  "→ SUBMITTED written (durable)",
+  "→ unifiedorder handed to libsoup",
+  "→ answer received and verified",
+  "→ WAITING written (durable)",
+  "→ QR set on the view",
+  "→ next frame starts (frame clock wait)",
+  "→ update phase done (tick callbacks)",
+  "→ layout done, paint starts",
+  "→ frame with the QR painted",
+};
+
+/* Paid → shown: from the verified orderquery answer to the painted paid page. */
+static const char *const paid_stages[] = {
+  "paid-verified", "PAID", "paid-shown", "frame-start", "layout-start", "paint-start", "drawn",
+};
+static const char *const paid_stage_names[] = {
+  "answer verified (paid)",
+  "→ PAID written (durable)",
+  "→ paid page set",
+  "→ next frame starts (frame clock wait)",
+  "→ update phase done (tick callbacks)",
+  "→ layout done, paint starts",
+  "→ frame with it painted",
+};
+
+/* Reads lines until @end_prefix; stores the time of each of @stages (SAOMA_STAGE lines, first
+ * occurrence; the last stage is @end_prefix itself) in @at. Returns the detail of @want (the
+ * out_trade_no a stage carries) when asked. */
+static void
+read_stages (GDataInputStream   *in,
+             const char         *end_prefix,
+             const char * const *stages,
+             guint               n_stages,
+             gint64             *at,
+             const char         *want,
+             char              **want_detail)
+{
+  for (guint i = 0; i < n_stages; i++)
+    at[i] = 0;
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (in, NULL, NULL, NULL);
+      g_auto(GStrv) f = NULL;
+
+      g_assert_nonnull (line);
+      if (g_str_has_prefix (line, end_prefix))
+        {
+          at[n_stages - 1] = g_ascii_strtoll (line + strlen (end_prefix), NULL, 10);
+          return;
+        }
+      if (!g_str_has_prefix (line, "SAOMA_STAGE "))
+        continue;
+      f = g_strsplit (line + strlen ("SAOMA_STAGE "), " ", 3);
+      if (g_strv_length (f) < 2)
+        continue;
+      for (guint i = 0; i + 1 < n_stages; i++)
+        if (at[i] == 0 && strcmp (f[0], stages[i]) == 0)
+          at[i] = g_ascii_strtoll (f[1], NULL, 10);
+      if (want != NULL && want_detail != NULL && *want_detail == NULL &&
+          strcmp (f[0], want) == 0 && f[2] != NULL)
+        *want_detail = g_strdup (f[2]);
+    }
+}
+
+/* Adds each stage's time since the previous one (the first: since @start) to @per_stage. A
+ * stage that did not print (0) gets no sample and its time goes to the next one. */
+static void
+add_stage_times (GArray       **per_stage,
+                 const gint64  *at,
+                 guint          n_stages,
+                 gint64         start)
+{
+  gint64 prev = start;
+
+  for (guint i = 0; i < n_stages; i++)
+    {
+      if (at[i] == 0)
+        continue;
+      {
+        gint64 dt = at[i] - prev;
+
+        g_array_append_val (per_stage[i], dt);
+        prev = at[i];
+      }
+    }
+}
+
+static void
+print_stages (const char * const *names,
+              GArray            **per_stage,
+              guint               n_stages)
+{
+  for (guint i = 0; i < n_stages; i++)
+    {
+      if (per_stage[i]->len == 0)
+        {
+          g_print ("    %-40s (no stamp)\n", names[i]);
+          continue;
+        }
+      g_print ("    %-40s median %6.2f ms  (%u samples)\n", names[i],
+               median (per_stage[i]) / 1e3, per_stage[i]->len);
+    }
+}
+
+static void
+sim_pay (SoupSession *session,
+         const char  *sim_url,
+         const char  *out_trade_no)
+{
+  g_autofree char *uri = g_strdup_printf ("%s/sim/orders/%s/pay", sim_url, out_trade_no);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  if (soup_message_get_status (msg) != SOUP_STATUS_OK)
+    g_error ("%s: HTTP %u", uri, soup_message_get_status (msg));
+}
+
+/* The seed tutorial's create + QR PNG (peers/seed-create-qr.py) against @sim_url: the median
+ * in µs, or -1 with *@why. */
+static gint64
+seed_peer (const char *sim_url,
+           int         sales,
+           gint64     *worst,
+           char      **why)
+{
+  g_autofree char *dir = g_build_filename (tmp_root, "seed", NULL);
+  g_autofree char *count = g_strdup_printf ("%d", sales);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GSubprocess) peer = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *line;
+
+  g_mkdir_with_parents (dir, 0700);
+  peer = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                           &error, "/usr/bin/python3",
+                           BUILD_SRCDIR "/tests/bench/peers/seed-create-qr.py", sim_url, count,
+                           dir, NULL);
+  if (peer == NULL || !g_subprocess_communicate_utf8 (peer, NULL, NULL, &out, &err, &error))
+    {
+      *why = g_strdup_printf ("skipped: %s", error->message);
+      return -1;
+    }
+  line = out ? strstr (out, "PEER_SEED_CREATE_QR ") : NULL;
+  if (line == NULL)
+    {
+      const char *missing = err ? g_strrstr (err, "No module named ") : NULL;
+
+      if (missing != NULL)
+        {
+          g_autofree char *module = g_strndup (missing + strlen ("No module named "),
+                                               strcspn (missing + strlen ("No module named "),
+                                                        "\n"));
+          *why = g_strdup_printf ("skipped: Python module %s missing (Debian python3-requests "
+                                  "python3-bs4 python3-lxml python3-qrcode python3-pil)", module);
+        }
+      else
+        *why = g_strdup_printf ("skipped: the seed's code failed (%s)",
+                                err && *err ? g_strstrip (err) : "no output");
+      return -1;
+    }
+  line += strlen ("PEER_SEED_CREATE_QR ");
+  {
+    char *end = NULL;
+    double med = g_ascii_strtod (line, &end);
+
+    *worst = (gint64) (g_ascii_strtod (end, NULL) * 1e3);
+    return (gint64) (med * 1e3);
+  }
 }
 
 static void
@@ -172,11 +416,24 @@ bench_enter_to_qr (int sales)
   g_autoptr(GSubprocess) app = NULL;
   g_autoptr(GDataInputStream) in = NULL;
   g_autoptr(GArray) latencies = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) paid_latencies = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) settled = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(SoupSession) session = soup_session_new ();
   g_autoptr(GError) error = NULL;
+  GArray *qr_per_stage[G_N_ELEMENTS (qr_stages)];
+  GArray *paid_per_stage[G_N_ELEMENTS (paid_stages)];
   g_autofree char *sim = NULL;
   g_autofree char *first = NULL;
-  gint64 worst = 0, idle_rss, busy_rss, med;
+  g_autofree char *seed_why = NULL;
+  gint64 worst = 0, paid_worst = 0, idle_rss, busy_rss, med, paid_med, seed_med, seed_worst = 0;
+  const char *sim_url;
+  int n_notified = 0;
   GPid pid;
+
+  for (guint i = 0; i < G_N_ELEMENTS (qr_stages); i++)
+    qr_per_stage[i] = g_array_new (FALSE, FALSE, sizeof (gint64));
+  for (guint i = 0; i < G_N_ELEMENTS (paid_stages); i++)
+    paid_per_stage[i] = g_array_new (FALSE, FALSE, sizeof (gint64));
 
   app = g_subprocess_launcher_spawn (launcher, &error, BUILD_DIR "/src/app/saoma", NULL);
   g_assert_no_error (error);
@@ -193,6 +450,7 @@ bench_enter_to_qr (int sales)
       else if (g_str_has_prefix (line, "SAOMA_SIM_URL="))
         sim = g_strdup (line);
     }
+  sim_url = sim + strlen ("SAOMA_SIM_URL=");
 
   /* Let the ledger and the engine settle, then measure the idle process. */
   g_usleep (2 * G_USEC_PER_SEC);
@@ -204,29 +462,90 @@ bench_enter_to_qr (int sales)
   for (int i = 0; i < sales; i++)
     {
       g_autofree char *charge = NULL;
-      g_autofree char *drawn = NULL;
+      g_autofree char *out_trade_no = NULL;
       g_autofree char *amount = g_strdup_printf ("key ctrl+a type %d.%02d", 1 + i, i % 100);
-      gint64 dt;
+      gint64 qr_at[G_N_ELEMENTS (qr_stages)];
+      gint64 paid_at[G_N_ELEMENTS (paid_stages)];
+      gint64 enter, dt;
 
       xdotool (amount);
       xdotool ("key Return");
       charge = read_until (in, "SAOMA_CHARGE ");
-      drawn = read_until (in, "SAOMA_QR_DRAWN ");
       g_assert_nonnull (charge);
-      g_assert_nonnull (drawn);
-      dt = g_ascii_strtoll (drawn, NULL, 10) - g_ascii_strtoll (charge, NULL, 10);
+      enter = g_ascii_strtoll (charge, NULL, 10);
+      read_stages (in, "SAOMA_QR_DRAWN ", qr_stages, G_N_ELEMENTS (qr_stages), qr_at, "sent",
+                   &out_trade_no);
+      g_assert_nonnull (out_trade_no);
+      add_stage_times (qr_per_stage, qr_at, G_N_ELEMENTS (qr_stages), enter);
+      dt = qr_at[G_N_ELEMENTS (qr_stages) - 1] - enter;
       g_array_append_val (latencies, dt);
       worst = MAX (worst, dt);
-      /* Cancel: the attempt is watched in the background and the next sale may start. */
-      xdotool ("key Escape");
+      /* The QR page crossfades in: when it shows the code fully. */
+      {
+        g_autofree char *stamp = read_until (in, "SAOMA_STAGE qr-settled ");
+
+        g_assert_nonnull (stamp);
+        dt = g_ascii_strtoll (stamp, NULL, 10) - enter;
+        g_array_append_val (settled, dt);
+      }
+
+      /* The customer pays: the simulator notifies the till, which confirms with orderquery
+       * and shows the paid page; then the next sale starts from that page, as at a counter. */
+      sim_pay (session, sim_url, out_trade_no);
+      {
+        g_autofree char *notified = NULL;
+
+        read_stages (in, "SAOMA_PAID_DRAWN ", paid_stages, G_N_ELEMENTS (paid_stages), paid_at,
+                     "notified", &notified);
+        n_notified += notified != NULL;
+      }
+      g_assert_cmpint (paid_at[0], >, 0);
+      add_stage_times (paid_per_stage, paid_at, G_N_ELEMENTS (paid_stages), paid_at[0]);
+      dt = paid_at[G_N_ELEMENTS (paid_stages) - 1] - paid_at[0];
+      g_array_append_val (paid_latencies, dt);
+      paid_worst = MAX (paid_worst, dt);
     }
 
   busy_rss = rss_kib (pid);
   med = median (latencies);
+  paid_med = median (paid_latencies);
   g_print ("Enter to QR drawn:          median %.1f ms, worst %.1f ms (%d sales, local wxpay-sim)\n",
            med / 1e3, worst / 1e3, sales);
+  g_print ("  by stage (median of each stage's own time; medians do not add up exactly):\n");
+  print_stages (qr_stage_names, qr_per_stage, G_N_ELEMENTS (qr_stages));
+  g_print ("Enter to QR fully shown:    median %.1f ms (the QR page's crossfade ended; the first "
+           "frame above shows it faint)\n", median (settled) / 1e3);
+  g_print ("Paid to shown:              median %.1f ms, worst %.1f ms (%d payments; %d of them "
+           "announced by the notification, the others found by polling first)\n",
+           paid_med / 1e3, paid_worst / 1e3, sales, n_notified);
+  print_stages (paid_stage_names + 1, paid_per_stage + 1, G_N_ELEMENTS (paid_stages) - 1);
   g_print ("RSS after %d sales:         %.1f MiB\n", sales, busy_rss / 1024.0);
+
+  /* The seed's path against the same simulator, while the till sits idle. */
+  seed_med = seed_peer (sim_url, sales, &seed_worst, &seed_why);
+  if (seed_med > 0)
+    {
+      g_print ("seed Python create + QR PNG: median %.1f ms, worst %.1f ms (%d sales)\n",
+               seed_med / 1e3, seed_worst / 1e3, sales);
+      g_print ("TABLE\tEnter → QR drawn (median of %d sales)\t%.1f ms\tseed's Python create + "
+               "QR PNG (requests, bs4, qrcode): %.1f ms\t%.2f×\t≤ 12 ms, ≤ 1× the seed\n", sales,
+               med / 1e3, seed_med / 1e3, (double) med / seed_med);
+    }
+  else
+    g_print ("TABLE\tEnter → QR drawn (median of %d sales)\t%.1f ms\tseed's Python create + QR "
+             "PNG: %s\t-\t≤ 12 ms, ≤ 1× the seed\n", sales, med / 1e3, seed_why);
+  g_print ("TABLE\tEnter → QR fully shown (crossfade ended, median of %d sales)\t%.1f ms\t-\t-"
+           "\t-\n", sales, median (settled) / 1e3);
+  g_print ("TABLE\tpaid → shown, notification path (median of %d payments)\t%.1f ms (worst "
+           "%.1f)\t-\t-\t≤ one frame (16.7 ms)\n", sales, paid_med / 1e3, paid_worst / 1e3);
+  g_print ("TABLE\tRSS idle (demo mode)\t%.1f MiB\t-\t-\t-\n", idle_rss / 1024.0);
+  idle_rss_kib = idle_rss;
+
   stop_app (app);
+  for (guint i = 0; i < G_N_ELEMENTS (qr_stages); i++)
+    g_array_unref (qr_per_stage[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (paid_stages); i++)
+    g_array_unref (paid_per_stage[i]);
 }
 
 /* --generate PATH ROWS: a ledger of ROWS attempts on today's local date. */
@@ -299,16 +618,37 @@ wait_for_paint (GtkWidget *widget)
     g_main_context_iteration (NULL, TRUE);
 }
 
-/* --scroll PATH: the real history page over PATH, scrolled from top to bottom. */
+/* The ledger-level floor of the history's first frame: open the ledger, make the model the
+ * page uses and read its count, without any widget. */
+static gint64
+ledger_open_count (const char *path,
+                   guint      *n_items)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(SaomaLedgerModel) model = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_assert_no_error (error);
+  model = saoma_ledger_model_new (ledger);
+  *n_items = g_list_model_get_n_items (G_LIST_MODEL (model));
+  return g_get_monotonic_time () - t0;
+}
+
+/* --open PATH / --scroll PATH: the real history page over PATH to its first frame (a
+ * HISTORY_OPEN line for the parent), and with --scroll, scrolled from top to bottom. */
 static int
-scroll (const char *path)
+scroll (const char *path,
+        gboolean    do_scroll)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SaomaLedger) ledger = NULL;
   GtkWidget *window, *page, *view, *scrolled;
   GtkAdjustment *adj;
   GListModel *model;
-  gint64 t0, t_open, rss_open, t_ledger, t_model;
+  gint64 t0, t_open, rss_open, t_ledger, t_model, t_floor;
+  guint floor_items;
   int steps = 1000;
 
   if (!gtk_init_check ())
@@ -319,6 +659,10 @@ scroll (const char *path)
     GtkCssProvider *css = gtk_css_provider_new ();
     gtk_css_provider_load_from_resource (css, "/io/github/saoma/Cashier/style.css");
     GTK_STYLE_PROVIDER (css); }), GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+
+  /* The floor first, in the same process state the page will find (libraries loaded, the
+   * file in the page cache after the first of the repeated runs). */
+  t_floor = ledger_open_count (path, &floor_items);
 
   t0 = g_get_monotonic_time ();
   ledger = saoma_ledger_open_sync (path, NULL, &error);
@@ -339,6 +683,14 @@ scroll (const char *path)
   t_open = g_get_monotonic_time () - t0;
   model = saoma_history_page_get_model (SAOMA_HISTORY_PAGE (page));
   rss_open = rss_kib (getpid ());
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, floor_items);
+  g_print ("HISTORY_OPEN %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %"
+           G_GINT64_FORMAT "\n", t_open, t_ledger, t_model, t_floor);
+  if (!do_scroll)
+    {
+      gtk_window_destroy (GTK_WINDOW (window));
+      return 0;
+    }
 
   view = saoma_history_page_get_column_view (SAOMA_HISTORY_PAGE (page));
   scrolled = gtk_widget_get_parent (view);
@@ -365,52 +717,92 @@ scroll (const char *path)
            rss_open / 1024.0);
   g_print ("scrolled end to end:        %d frames in %.1f s, RSS after %.1f MiB\n", steps + 5,
            (g_get_monotonic_time () - t0) / 1e6, rss_kib (getpid ()) / 1024.0);
+  g_print ("SCROLL_RSS %" G_GINT64_FORMAT "\n", rss_kib (getpid ()));
 
   gtk_window_destroy (GTK_WINDOW (window));
   return 0;
 }
 
-static void
-hello_painted_cb (GdkFrameClock *clock,
-                  gpointer       user_data)
-{
-  g_print ("SAOMA_FIRST_FRAME %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
-  exit (0);
-}
-
-static void
-hello_realize_cb (GtkWidget *widget)
-{
-  g_signal_connect (gtk_widget_get_frame_clock (widget), "after-paint",
-                    G_CALLBACK (hello_painted_cb), NULL);
-}
-
-/* --hello: a bare GtkWindow with a label, the floor for cold start on this machine. */
-static int
-hello (void)
-{
-  GtkWidget *window;
-
-  if (!gtk_init_check ())
-    return 77;
-  window = gtk_window_new ();
-  gtk_window_set_child (GTK_WINDOW (window), gtk_label_new ("Hello"));
-  g_signal_connect_after (window, "realize", G_CALLBACK (hello_realize_cb), NULL);
-  gtk_window_present (GTK_WINDOW (window));
-  for (;;)
-    g_main_context_iteration (NULL, TRUE);
-  return 0;
-}
-
-static void
+/* Runs this program with @argv, passes its output on, and returns it. */
+static char *
 run_self (const char * const *argv)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocess) child = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_NONE, &error);
+  g_autoptr(GSubprocess) child = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  char *out = NULL;
 
   g_assert_no_error (error);
-  g_subprocess_wait_check (child, NULL, &error);
+  g_subprocess_communicate_utf8 (child, NULL, NULL, &out, NULL, &error);
   g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (child) && g_subprocess_get_exit_status (child) == 0);
+  g_print ("%s", out);
+  return out;
+}
+
+/* The numbers after @prefix in @text (at most @n of them). */
+static void
+parse_numbers (const char *text,
+               const char *prefix,
+               gint64     *values,
+               guint       n)
+{
+  const char *p = strstr (text, prefix);
+
+  g_assert_nonnull (p);
+  p += strlen (prefix);
+  for (guint i = 0; i < n; i++)
+    {
+      char *end = NULL;
+
+      values[i] = g_ascii_strtoll (p, &end, 10);
+      p = end;
+    }
+}
+
+static void
+bench_history (const char *self,
+               const char *db,
+               gint64      rows)
+{
+  g_autoptr(GArray) opens = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) floors = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autofree char *scrolled = NULL;
+  gint64 rss_after, open_med, floor_med;
+  g_autofree char *rows_text = rows % 1000000 == 0
+                                 ? g_strdup_printf ("%" G_GINT64_FORMAT " M", rows / 1000000)
+                                 : g_strdup_printf ("%" G_GINT64_FORMAT, rows);
+
+  /* Five fresh processes: the first frame of a history just opened, not of a warm one. */
+  for (int i = 0; i < 5; i++)
+    {
+      g_autofree char *out = run_self ((const char * const[]) { self, "--open", db, NULL });
+      gint64 v[4];
+
+      parse_numbers (out, "HISTORY_OPEN ", v, 4);
+      g_array_append_val (opens, v[0]);
+      g_array_append_val (floors, v[3]);
+    }
+  open_med = median (opens);
+  floor_med = median (floors);
+  g_print ("history first frame:        median %.1f ms of 5; ledger-level open + count median "
+           "%.1f ms\n", open_med / 1e3, floor_med / 1e3);
+  g_print ("TABLE\thistory first frame, %s attempts (median of 5)\t%.1f ms\t"
+           "ledger-level open + count: %.1f ms\t%.0f×\t< 50 ms\n", rows_text, open_med / 1e3,
+           floor_med / 1e3, (double) open_med / MAX (floor_med, 1));
+
+  scrolled = run_self ((const char * const[]) { self, "--scroll", db, NULL });
+  parse_numbers (scrolled, "SCROLL_RSS ", &rss_after, 1);
+  g_print ("TABLE\thistory scrolled end to end, RSS\t%.1f MiB (%+.1f over idle)\t-\t-\t"
+           "≤ +20 MiB over idle\n", rss_after / 1024.0, (rss_after - idle_rss_kib) / 1024.0);
+}
+
+/* The figures are UTF-8 ("→", "×", "≤") whatever the locale: g_print would turn them into "?"
+ * under LANG=C. */
+static void
+print_raw (const char *text)
+{
+  fputs (text, stdout);
+  fflush (stdout);
 }
 
 int
@@ -422,12 +814,14 @@ main (int   argc,
   gint64 rows = 1000000;
   int sales = 50;
 
+  g_set_print_handler (print_raw);
+
   if (argc == 4 && strcmp (argv[1], "--generate") == 0)
     return generate (argv[2], g_ascii_strtoll (argv[3], NULL, 10));
   if (argc == 3 && strcmp (argv[1], "--scroll") == 0)
-    return scroll (argv[2]);
-  if (argc == 2 && strcmp (argv[1], "--hello") == 0)
-    return hello ();
+    return scroll (argv[2], TRUE);
+  if (argc == 3 && strcmp (argv[1], "--open") == 0)
+    return scroll (argv[2], FALSE);
 
   for (int i = 1; i + 1 < argc; i++)
     {
@@ -447,15 +841,15 @@ main (int   argc,
   tmp_root = g_dir_make_tmp ("saoma-bench-ui-XXXXXX", NULL);
   g_assert_nonnull (tmp_root);
 
-  bench_cold_start (argv[0]);
+  bench_cold_start ();
   bench_enter_to_qr (sales);
 
   /* The 1M ledger is generated once per build tree (it takes a while) and reused. */
   db = g_strdup_printf ("%s/tests/bench/bench-ui-%" G_GINT64_FORMAT ".db", BUILD_DIR, rows);
   rows_text = g_strdup_printf ("%" G_GINT64_FORMAT, rows);
   if (!g_file_test (db, G_FILE_TEST_EXISTS))
-    run_self ((const char * const[]) { argv[0], "--generate", db, rows_text, NULL });
-  run_self ((const char * const[]) { argv[0], "--scroll", db, NULL });
+    g_free (run_self ((const char * const[]) { argv[0], "--generate", db, rows_text, NULL }));
+  bench_history (argv[0], db, rows);
 
   {
     g_autofree char *cmd = g_strdup_printf ("rm -rf %s", tmp_root);

@@ -58,6 +58,7 @@ typedef struct {
   gboolean     exited;
   char        *out;
   char        *err;
+  char        *pid;   /* the process id, as a string (GSubprocess forgets it at exit) */
 } Run;
 
 static void
@@ -76,23 +77,22 @@ communicate_cb (GObject      *object,
 
 #define WAIT_UNTIL(cond) SAOMA_TEST_WAIT_UNTIL (cond, 30)
 
-/* Starts saoma with @args (NULL-terminated) and the given environment tweak. */
+/* Starts @program with @args and @env ("NAME=VALUE" strings, NULL-terminated, nullable). */
 static Run *
-start (const char *crash_at,
-       const char *first,
-       ...)
+start_program_v (const char  *program,
+                 const char  *crash_at,
+                 const char **env,
+                 const char  *first,
+                 va_list      args)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   Run *run = g_new0 (Run, 1);
-  va_list args;
 
-  g_ptr_array_add (argv, saoma_path ());
-  va_start (args, first);
+  g_ptr_array_add (argv, g_strdup (program));
   for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
     g_ptr_array_add (argv, g_strdup (arg));
-  va_end (args);
   g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
@@ -101,10 +101,49 @@ start (const char *crash_at,
   g_subprocess_launcher_setenv (launcher, "LANGUAGE", "en", TRUE);
   if (crash_at != NULL)
     g_subprocess_launcher_setenv (launcher, "SAOMA_CRASH_AT", crash_at, TRUE);
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    {
+      g_auto(GStrv) pair = g_strsplit (env[i], "=", 2);
+
+      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+    }
   run->process = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv->pdata,
                                                &error);
   g_assert_no_error (error);
+  run->pid = g_strdup (g_subprocess_get_identifier (run->process));
   g_subprocess_communicate_utf8_async (run->process, NULL, NULL, communicate_cb, run);
+  return run;
+}
+
+/* Starts saoma with @args (NULL-terminated) and the given environment tweak. */
+static Run *
+start (const char *crash_at,
+       const char *first,
+       ...)
+{
+  g_autofree char *saoma = saoma_path ();
+  Run *run;
+  va_list args;
+
+  va_start (args, first);
+  run = start_program_v (saoma, crash_at, NULL, first, args);
+  va_end (args);
+  return run;
+}
+
+/* Starts @program (a path) with @env and @args. */
+static Run *
+start_program (const char  *program,
+               const char **env,
+               const char  *first,
+               ...)
+{
+  Run *run;
+  va_list args;
+
+  va_start (args, first);
+  run = start_program_v (program, NULL, env, first, args);
+  va_end (args);
   return run;
 }
 
@@ -124,6 +163,7 @@ run_free (Run *run)
   g_clear_object (&run->process);
   g_free (run->out);
   g_free (run->err);
+  g_free (run->pid);
   g_free (run);
 }
 
@@ -248,6 +288,15 @@ wait_for_order (Fixture *f)
   }));
 
   return otn;
+}
+
+static char *
+cli_path (void)
+{
+  const char *cli = g_getenv ("SAOMA_CLI");
+
+  return cli != NULL ? g_strdup (cli) : g_build_filename (BUILD_DIR, "src", "cli", "saoma-cli",
+                                                          NULL);
 }
 
 static SaomaAttemptState
@@ -564,6 +613,85 @@ test_recover_refund_notified (Fixture       *f,
   saoma_test_rm_rf (cert_dir);
 }
 
+/* saoma-cli itself: the same --charge as saoma's, without the GUI binary in between. */
+static void
+test_headless_binary (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *cli = cli_path ();
+  g_autofree char *otn = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autoptr(Run) help = NULL;
+  g_autoptr(Run) nothing = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  run = start_program (cli, NULL, "--charge", "0.01", "--gateway", f->gateway,
+                       "--ledger", f->ledger, "--poll-interval", "200", NULL);
+  otn = wait_for_order (f);
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (finish (run), ==, 0);
+  lines = g_strsplit (run->out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  g_assert_cmpstr (lines[0], ==, otn);
+  g_assert_true (g_str_has_prefix (lines[1], "weixin://wxpay/bizpayurl?pr="));
+  g_assert_cmpstr (lines[2], ==, "PAID");
+  g_assert_cmpint (ledger_state (f, otn), ==, SAOMA_ATTEMPT_PAID);
+
+  /* Without a command: what it can do, on stdout for --help, else on stderr with status 2. */
+  help = start_program (cli, NULL, "--help", NULL);
+  g_assert_cmpint (finish (help), ==, 0);
+  g_assert_nonnull (strstr (help->out, "--charge"));
+  g_assert_nonnull (strstr (help->out, "--close-day"));
+  nothing = start_program (cli, NULL, NULL);
+  g_assert_cmpint (finish (nothing), ==, 2);
+  g_assert_cmpstr (nothing->out, ==, "");
+  g_assert_nonnull (strstr (nothing->err, "--recover"));
+}
+
+/* saoma hands every headless command to $SAOMA_CLI by exec: same process, same arguments. */
+static void
+test_forwarding (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *fake = g_build_filename (f->dir, "fake-cli", NULL);
+  g_autofree char *fake_env = g_strconcat ("SAOMA_CLI=", fake, NULL);
+  const char *env_fake[] = { fake_env, NULL };
+  const char *env_missing[] = { "SAOMA_CLI=/nonexistent/saoma-cli", NULL };
+  g_autofree char *saoma = saoma_path ();
+  const char *commands[][2] = {
+    { "--charge", "1" }, { "--recover", NULL }, { "--export-day", "2026-11-27" },
+    { "--reconcile", "2026-11-27" }, { "--close-day", "2026-11-27" },
+    { "--day-report=2026-11-27", NULL },
+  };
+  g_autoptr(Run) missing = NULL;
+
+  g_assert_true (g_file_set_contents (fake, "#!/bin/sh\necho \"$$ $*\"\nexit 7\n", -1, NULL));
+  g_assert_cmpint (g_chmod (fake, 0700), ==, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      const char *value = commands[i][1];
+      g_autoptr(Run) run = NULL;
+      g_autofree char *expected = NULL;
+
+      if (value != NULL)
+        run = start_program (saoma, env_fake, commands[i][0], value, "--ledger", f->ledger, NULL);
+      else
+        run = start_program (saoma, env_fake, commands[i][0], "--ledger", f->ledger, NULL);
+      g_assert_cmpint (finish (run), ==, 7);
+      expected = g_strdup_printf ("%s %s%s%s --ledger %s\n", run->pid, commands[i][0],
+                                  value ? " " : "", value ? value : "", f->ledger);
+      g_assert_cmpstr (run->out, ==, expected);
+    }
+
+  /* An installation without saoma-cli: one clear line, not the cashier window. */
+  missing = start_program (saoma, env_missing, "--export-day", "2026-11-27",
+                           "--ledger", f->ledger, NULL);
+  assert_usage_error (missing, 1, "cannot run /nonexistent/saoma-cli");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -589,6 +717,8 @@ main (int   argc,
   ADD ("crash-recover", test_crash_recover);
   ADD ("recover-refunds", test_recover_refunds);
   ADD ("recover-refund-notified", test_recover_refund_notified);
+  ADD ("headless-binary", test_headless_binary);
+  ADD ("forwarding", test_forwarding);
 
 #undef ADD
 

@@ -8,6 +8,7 @@
 #include "core/saoma-clock.h"
 #include "core/saoma-notify-listener.h"
 #include "core/saoma-pin.h"
+#include "core/saoma-pin-guard.h"
 #include "core/saoma-refunder.h"
 #include "core/saoma-wxpay2-gateway.h"
 #include "ledger/saoma-ledger.h"
@@ -15,11 +16,11 @@
 #include "wxpay/wxpay.h"
 #include "test-util.h"
 
-#define PIN "7391"
+#define PIN "739150"
 #define T0 G_GINT64_CONSTANT (1795000000000000) /* 2026-11-19 UTC, any fixed instant */
 
 static char *cert_dir;
-static char *pin_hash;
+static char *keyring_dir;
 
 typedef struct {
   char           *dir;
@@ -29,6 +30,7 @@ typedef struct {
   SaomaLedger    *ledger;
   SaomaClock     *clock;
   SaomaRefunder  *refunder;
+  SaomaPinGuard  *guard;
   guint           n_updates;
   GPtrArray      *states;   /* SaomaRefundState of every "refund-updated", as pointers */
 } Fixture;
@@ -93,7 +95,12 @@ fixture_setup (Fixture       *fixture,
   fixture->clock = saoma_clock_new_manual (T0);
   fixture->refunder = saoma_refunder_new (fixture->gateway, fixture->ledger, fixture->clock,
                                           "T01");
-  saoma_refunder_set_pin_hash (fixture->refunder, pin_hash);
+  /* A fresh PIN per test: no wrong PIN of an earlier test makes this one wait. */
+  saoma_test_clear_pin ();
+  fixture->guard = saoma_pin_guard_new (fixture->clock, fixture->ledger);
+  g_assert_true (saoma_pin_guard_set_sync (fixture->guard, NULL, PIN, &error));
+  g_assert_no_error (error);
+  saoma_refunder_set_pin_guard (fixture->refunder, fixture->guard);
   saoma_refunder_set_retry_interval (fixture->refunder, 2000);
   saoma_refunder_set_query_interval (fixture->refunder, 3000);
   fixture->states = g_ptr_array_new ();
@@ -106,6 +113,7 @@ fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
 {
   g_clear_object (&fixture->refunder);
+  g_clear_object (&fixture->guard);
   /* Let the ledger's worker finish queued writes before it goes. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
@@ -573,7 +581,7 @@ test_wrong_pin (Fixture       *fixture,
   g_assert_error (error2, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_WRONG);
 
   /* No PIN configured: no refunds at all. */
-  saoma_refunder_set_pin_hash (fixture->refunder, NULL);
+  saoma_refunder_set_pin_guard (fixture->refunder, NULL);
   g_assert_null (refund (fixture, out_trade_no, 100, PIN, &error3));
   g_assert_error (error3, SAOMA_PIN_ERROR, SAOMA_PIN_ERROR_NOT_SET);
 
@@ -1128,8 +1136,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   cert_dir = saoma_test_make_certificate ("refunder");
-  pin_hash = saoma_pin_hash_sync (PIN, SAOMA_PIN_MIN_ITERATIONS, &error);
-  g_assert_no_error (error);
+  keyring_dir = saoma_test_use_file_keyring ();
 
 #define ADD(path, func) \
   g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
@@ -1156,6 +1163,7 @@ main (int   argc,
   ret = g_test_run ();
   saoma_test_rm_rf (cert_dir);
   g_free (cert_dir);
-  g_free (pin_hash);
+  saoma_test_rm_rf (keyring_dir);
+  g_free (keyring_dir);
   return ret;
 }

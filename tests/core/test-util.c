@@ -3,6 +3,7 @@
 
 #include <glib/gstdio.h>
 
+#include "core/saoma-pin-guard.h"
 #include "test-util.h"
 
 void
@@ -187,4 +188,31 @@ saoma_test_guard_cb (gpointer data)
 {
   *(gboolean *) data = TRUE;
   return G_SOURCE_REMOVE;
+}
+
+char *
+saoma_test_use_file_keyring (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("saoma-keyring-XXXXXX", &error);
+  g_autofree char *keyring = NULL;
+
+  g_assert_no_error (error);
+  keyring = g_build_filename (dir, "keyring", NULL);
+  g_setenv ("SECRET_BACKEND", "file", TRUE);
+  g_setenv ("SECRET_FILE_TEST_PATH", keyring, TRUE);
+  g_setenv ("SECRET_FILE_TEST_PASSWORD", "test", TRUE);
+  /* The PIN's lock file too. */
+  g_setenv ("XDG_RUNTIME_DIR", dir, TRUE);
+  return dir;
+}
+
+void
+saoma_test_clear_pin (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  secret_password_clear_sync (saoma_pin_guard_get_schema (), NULL, &error,
+                              "purpose", "manager-pin", NULL);
+  g_assert_no_error (error);
 }

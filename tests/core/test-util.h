@@ -37,6 +37,12 @@ char            *saoma_test_paid_order        (WxpaySimServer *sim,
                                                SaomaLedger    *ledger,
                                                gint64          amount);
 
+/* Points libsecret at its file backend in a new directory (hermetic: never the developer's
+ * keyring; call before any libsecret use). Returns the directory, for saoma_test_rm_rf(). */
+char            *saoma_test_use_file_keyring  (void);
+/* Deletes the manager PIN's keyring item (as someone with the session could). */
+void             saoma_test_clear_pin         (void);
+
 /* g_test_init(), with GIO's debug chatter kept out of the TAP log unless G_MESSAGES_DEBUG. */
 void             saoma_test_init              (int           *argc,
                                                char        ***argv);

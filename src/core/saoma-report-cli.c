@@ -9,6 +9,10 @@
  * while an attempt is not final, unless --acknowledge-unfinished; a day already closed is
  * reprinted. --day-report is the X report: any time, nothing recorded.
  * Exit status: 0 success, 1 failure or refusal, 2 usage error.
+ *
+ * The engine links no cairo, so the PDF is written through the caller's SaomaReportCliPdfFunc:
+ * saoma-cli has none and hands a command with --pdf to the renderer executable, which runs this
+ * same code with its cairo writer (see src/cli/saoma-cli-main.c).
  */
 #define G_LOG_DOMAIN "saoma-report-cli"
 
@@ -16,14 +20,12 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <glib/gi18n.h>
 
-#include "core/saoma-cli.h"
-#include "core/saoma-day-report.h"
-#include "core/saoma-export.h"
-#include "core/saoma-money.h"
+#include "saoma-cli.h"
+#include "saoma-day-report.h"
+#include "saoma-export.h"
+#include "saoma-money.h"
 #include "saoma-report-cli.h"
-#include "saoma-report-pdf.h"
 
 #define EXIT_USAGE 2
 
@@ -69,7 +71,8 @@ run (const char *close_day,
      const char *csv,
      const char *store,
      const char *till,
-     gboolean    acknowledge)
+     gboolean    acknowledge,
+     SaomaReportCliPdfFunc write_pdf)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SaomaLedger) ledger = NULL;
@@ -78,14 +81,17 @@ run (const char *close_day,
   g_autofree char *store_setting = NULL;
   g_autofree char *till_setting = NULL;
   g_autofree char *payments = NULL, *refunds = NULL, *net = NULL;
-  g_autofree char *note = NULL;
-  SaomaReportHeader header = { 0 };
+  SaomaReportCliKind kind;
   const char *day_text = close_day ? close_day : x_day;
   gboolean reprint = FALSE;
   GDate date;
 
   if (!saoma_export_parse_date (day_text, &date, &error))
     return saoma_cli_fail (EXIT_USAGE, "%s", error->message);
+  /* Refused before anything is recorded: a Z close without the PDF asked for is a half done
+   * command. */
+  if (pdf != NULL && write_pdf == NULL)
+    return saoma_cli_fail (1, "this program cannot write PDF files");
 
   path = ledger_path ? g_strdup (ledger_path) : saoma_ledger_default_path ();
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
@@ -108,24 +114,22 @@ run (const char *close_day,
           reprint = TRUE;
           g_clear_error (&error);
         }
-      if (saoma_day_report_get_unfinished (report)->len > 0 && !reprint)
-        note = g_strdup_printf (_("Closed with %u payments not final yet, confirmed by the "
-                                  "manager."),
-                                saoma_day_report_get_unfinished (report)->len);
-      else if (reprint)
-        note = g_strdup (_("Reprint of a day already closed."));
     }
+
+  if (close_day == NULL)
+    kind = SAOMA_REPORT_CLI_X_REPORT;
+  else if (reprint)
+    kind = SAOMA_REPORT_CLI_Z_REPRINT;
+  else if (saoma_day_report_get_unfinished (report)->len > 0)
+    kind = SAOMA_REPORT_CLI_Z_CLOSE_ACKNOWLEDGED;
+  else
+    kind = SAOMA_REPORT_CLI_Z_CLOSE;
 
   if (store == NULL)
     store = store_setting = setting ("store-name");
   if (till == NULL)
     till = till_setting = setting ("till-id");
-  header.store_name = store;
-  header.till_id = till;
-  header.kind_label = close_day ? _("Z close") : _("X report");
-  header.note = note;
-
-  if (pdf != NULL && !saoma_report_pdf_write (report, &header, pdf, &error))
+  if (pdf != NULL && !write_pdf (report, store, till, kind, pdf, &error))
     return saoma_cli_fail (1, "%s", error->message);
   if (csv != NULL && !saoma_day_report_write_csv (report, csv, &error))
     return saoma_cli_fail (1, "%s", error->message);
@@ -146,17 +150,47 @@ run (const char *close_day,
 }
 
 /**
+ * saoma_report_cli_wanted:
+ * @argc: argument count
+ * @argv: the arguments
+ *
+ * Returns: %TRUE when @argv holds --close-day or --day-report
+ */
+gboolean
+saoma_report_cli_wanted (int    argc,
+                         char **argv)
+{
+  return has_option (argc, argv, "--close-day") || has_option (argc, argv, "--day-report");
+}
+
+/**
+ * saoma_report_cli_wants_pdf:
+ * @argc: argument count
+ * @argv: the arguments
+ *
+ * Returns: %TRUE when @argv is a day close or report that asks for --pdf
+ */
+gboolean
+saoma_report_cli_wants_pdf (int    argc,
+                            char **argv)
+{
+  return saoma_report_cli_wanted (argc, argv) && has_option (argc, argv, "--pdf");
+}
+
+/**
  * saoma_report_cli_run:
  * @argc: argument count
  * @argv: the arguments (not modified)
+ * @write_pdf: (nullable): writes the PDF of --pdf; %NULL refuses --pdf
  * @out_status: (out): the exit status when a command ran
  *
  * Returns: %TRUE when --close-day or --day-report was given (it has run)
  */
 gboolean
-saoma_report_cli_run (int    argc,
-                      char **argv,
-                      int   *out_status)
+saoma_report_cli_run (int                   argc,
+                      char                **argv,
+                      SaomaReportCliPdfFunc write_pdf,
+                      int                  *out_status)
 {
   g_autofree char *close_day = NULL;
   g_autofree char *x_day = NULL;
@@ -187,7 +221,7 @@ saoma_report_cli_run (int    argc,
 
   g_return_val_if_fail (out_status != NULL, FALSE);
 
-  if (!has_option (argc, argv, "--close-day") && !has_option (argc, argv, "--day-report"))
+  if (!saoma_report_cli_wanted (argc, argv))
     return FALSE;
 
   context = g_option_context_new ("- the day close of the Saoma cashier");
@@ -203,7 +237,8 @@ saoma_report_cli_run (int    argc,
   else if (close_day != NULL && x_day != NULL)
     *out_status = saoma_cli_fail (EXIT_USAGE, "--close-day and --day-report cannot be combined");
   else
-    *out_status = run (close_day, x_day, ledger, pdf, csv, store, till, acknowledge);
+    *out_status = run (close_day, x_day, ledger, pdf, csv, store, till, acknowledge,
+                       write_pdf);
 
   return TRUE;
 }

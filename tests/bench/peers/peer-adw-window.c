@@ -1,0 +1,54 @@
+/* peer-adw-window.c: bench-ui's second floor for cold start: the smallest AdwApplication with
+ * an AdwApplicationWindow (header bar and a status page), what every libadwaita application
+ * pays before its own code runs. Prints "SAOMA_FIRST_FRAME <CLOCK_MONOTONIC µs>" after its first
+ * painted frame and exits.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <adwaita.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static void
+painted_cb (GdkFrameClock *clock,
+            gpointer       user_data)
+{
+  printf ("SAOMA_FIRST_FRAME %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
+  fflush (stdout);
+  exit (0);
+}
+
+static void
+realize_cb (GtkWidget *widget)
+{
+  g_signal_connect (gtk_widget_get_frame_clock (widget), "after-paint", G_CALLBACK (painted_cb),
+                    NULL);
+}
+
+static void
+activate_cb (GApplication *app)
+{
+  GtkWidget *window = adw_application_window_new (GTK_APPLICATION (app));
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *page = adw_status_page_new ();
+
+  adw_status_page_set_title (ADW_STATUS_PAGE (page), "Hello");
+  gtk_widget_set_vexpand (page, TRUE);
+  gtk_box_append (GTK_BOX (box), adw_header_bar_new ());
+  gtk_box_append (GTK_BOX (box), page);
+  adw_application_window_set_content (ADW_APPLICATION_WINDOW (window), box);
+  g_signal_connect_after (window, "realize", G_CALLBACK (realize_cb), NULL);
+  gtk_window_present (GTK_WINDOW (window));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(AdwApplication) app = NULL;
+
+  /* The same flags as Saoma's: with a session bus both pay for registering their name. */
+  app = adw_application_new ("io.github.saoma.BenchPeer", G_APPLICATION_DEFAULT_FLAGS);
+  g_signal_connect (app, "activate", G_CALLBACK (activate_cb), NULL);
+  return g_application_run (G_APPLICATION (app), argc, argv);
+}

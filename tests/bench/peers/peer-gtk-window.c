@@ -1,0 +1,40 @@
+/* peer-gtk-window.c: bench-ui's floor for cold start: a bare GtkWindow with a label, nothing
+ * else. Prints "SAOMA_FIRST_FRAME <CLOCK_MONOTONIC µs>" after its first painted frame and exits.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <gtk/gtk.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static void
+painted_cb (GdkFrameClock *clock,
+            gpointer       user_data)
+{
+  printf ("SAOMA_FIRST_FRAME %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
+  fflush (stdout);
+  exit (0);
+}
+
+static void
+realize_cb (GtkWidget *widget)
+{
+  g_signal_connect (gtk_widget_get_frame_clock (widget), "after-paint", G_CALLBACK (painted_cb),
+                    NULL);
+}
+
+int
+main (void)
+{
+  GtkWidget *window;
+
+  if (!gtk_init_check ())
+    return 77;
+  window = gtk_window_new ();
+  gtk_window_set_child (GTK_WINDOW (window), gtk_label_new ("Hello"));
+  g_signal_connect_after (window, "realize", G_CALLBACK (realize_cb), NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  for (;;)
+    g_main_context_iteration (NULL, TRUE);
+  return 0;
+}

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Fails when saoma-cli (argument 1) links, directly or through another library, GTK, libadwaita,
+# cairo, Pango, graphene or gdk-pixbuf: the headless commands must not load the display stack.
+set -eu
+cli="$1"
+libs=$(ldd "$cli")
+echo "$libs" | sed 's/^/# /'
+# Sanity: ldd must have listed the engine's libraries, or matching nothing proves nothing.
+for need in libglib-2.0 libsoup-3.0 libsqlite3; do
+  if ! echo "$libs" | grep -q "$need"; then echo "not ok: ldd did not list $need"; exit 1; fi
+done
+hits=$(echo "$libs" | grep -E 'lib(gtk-4|gtk-3|gdk|adwaita|cairo|pango|graphene|gdk_pixbuf|gsk)' || true)
+if [ -n "$hits" ]; then
+  echo "not ok: $cli links the display stack:"; echo "$hits"; exit 1
+fi
+echo "ok: $cli links no GTK, libadwaita, cairo, Pango, graphene or gdk-pixbuf"
