@@ -566,8 +566,11 @@ day_close_activated (GSimpleAction *action,
 {
   SaomaApplication *self = user_data;
 
+  /* The day close reads the till's ledger. */
+  if (self->till == NULL)
+    return;
   gtk_window_present (saoma_day_close_window_new (
-    gtk_application_get_active_window (GTK_APPLICATION (self)), self));
+    gtk_application_get_active_window (GTK_APPLICATION (self)), self->till, self));
 }
 
 static void

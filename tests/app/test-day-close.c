@@ -335,7 +335,7 @@ run_flow (void)
   gtk_window_destroy (dialog);
 
   /* The day close: ¥38.50 paid, ¥10.00 refunded, net ¥28.50, nothing open. */
-  day_close = saoma_day_close_window_new (parent, app);
+  day_close = saoma_day_close_window_new (parent, saoma_application_get_till (app), app);
   gtk_window_present (day_close);
   WAIT_FOR (has_label_with (GTK_WIDGET (day_close), "¥28.50"));
   g_assert_true (has_label_with (GTK_WIDGET (day_close), "¥38.50"));
