@@ -16,4 +16,7 @@ check ledger '#[[:space:]]*include[[:space:]]*[<"](libsoup/|libxml/|gnutls/|wxpa
 check core "$soupxml" "libxml2/GnuTLS headers (core goes through libwxpay)"
 # The app speaks to SaomaTill and SaomaGateway; saoma_gateway_new_for_merchant() builds clients.
 check app '#[[:space:]]*include[[:space:]]*[<"](wxpay/|wxpay-)' "protocol (libwxpay) headers"
+# The app talks to the demo simulator as a process; the demo merchant's credentials come from
+# the simulator's --credentials-dir, never from simulator headers.
+check app '#[[:space:]]*include[[:space:]]*[<"](sim/|wxpay-sim)' "simulator headers"
 exit $fail

@@ -9,7 +9,6 @@
 #include "core/saoma-merchant.h"
 #include "core/saoma-money.h"
 #include "core/saoma-till.h"
-#include "sim/wxpay-sim-server.h"
 
 #include "saoma-application.h"
 #include "saoma-customer-display.h"
@@ -214,10 +213,7 @@ set_gateway (SaomaApplication *self,
   saoma_till_start_async (self->till, self->cancellable, till_started_cb, g_object_ref (self));
 }
 
-#define DEMO_CERT_RESOURCE "/io/github/saoma/Cashier/demo-client-cert.pem"
-
-/* The merchant client certificate refunds need: the one chosen in Preferences, or in demo
- * mode a throwaway one (the simulator checks none). */
+/* The merchant client certificate refunds need, as chosen in Preferences. */
 static void
 set_certificate (SaomaApplication *self,
                  SaomaMerchant    *merchant)
@@ -230,14 +226,6 @@ set_certificate (SaomaApplication *self,
        * apiclient_cert.pem beside apiclient_key.pem. */
       merchant->certificate_path = g_steal_pointer (&path);
       merchant->certificate_password = g_strdup (merchant->mch_id);
-    }
-  else if (self->demo)
-    {
-      g_autoptr(GBytes) pem = g_resources_lookup_data (DEMO_CERT_RESOURCE, 0, NULL);
-
-      if (pem != NULL)
-        merchant->certificate = g_tls_certificate_new_from_pem (g_bytes_get_data (pem, NULL),
-                                                                g_bytes_get_size (pem), NULL);
     }
 }
 
@@ -261,18 +249,15 @@ new_gateway (SaomaMerchant *merchant)
   return gateway;
 }
 
+/* The simulator's own demo merchant (credentials from its --credentials-dir). */
 static void
 use_demo_merchant (SaomaApplication *self)
 {
-  g_autoptr(SaomaMerchant) merchant = saoma_merchant_new ();
+  g_autoptr(SaomaMerchant) merchant = saoma_demo_gateway_dup_merchant (self->demo_gateway);
   g_autoptr(SaomaGateway) gateway = NULL;
 
-  merchant->base_uri = g_strdup (saoma_demo_gateway_get_base_uri (self->demo_gateway));
-  merchant->appid = g_strdup (WXPAY_SIM_DEFAULT_APPID);
-  merchant->mch_id = g_strdup (WXPAY_SIM_DEFAULT_MCH_ID);
-  merchant->api_key = g_strdup (WXPAY_SIM_DEFAULT_KEY);
-  set_certificate (self, merchant);
-
+  if (merchant == NULL)
+    return;
   gateway = new_gateway (merchant);
   if (gateway != NULL)
     set_gateway (self, gateway);
@@ -873,6 +858,23 @@ saoma_application_get_demo (SaomaApplication *self)
   g_return_val_if_fail (SAOMA_IS_APPLICATION (self), FALSE);
 
   return self->demo;
+}
+
+/**
+ * saoma_application_dup_demo_merchant:
+ * @self: a #SaomaApplication
+ *
+ * Returns: (transfer full) (nullable): the demo merchant on the running demo simulator, %NULL
+ *   outside demo mode or while it starts
+ */
+SaomaMerchant *
+saoma_application_dup_demo_merchant (SaomaApplication *self)
+{
+  g_return_val_if_fail (SAOMA_IS_APPLICATION (self), NULL);
+
+  if (!self->demo || self->demo_gateway == NULL)
+    return NULL;
+  return saoma_demo_gateway_dup_merchant (self->demo_gateway);
 }
 
 const char *

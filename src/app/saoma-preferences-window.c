@@ -5,7 +5,6 @@
 
 #include <glib/gi18n.h>
 
-#include "sim/wxpay-sim-server.h"
 #include "core/saoma-merchant.h"
 
 #include "saoma-application.h"
@@ -328,17 +327,13 @@ run_test (SaomaPreferencesWindow *self,
 
   if (mode == SAOMA_GATEWAY_MODE_DEMO)
     {
-      const char *base = saoma_application_get_demo_base_uri (self->application);
-
-      if (base == NULL)
+      g_clear_pointer (&merchant, saoma_merchant_free);
+      merchant = saoma_application_dup_demo_merchant (self->application);
+      if (merchant == NULL)
         {
           test_done (self, _("The demo simulator is not running."));
           return;
         }
-      merchant->base_uri = g_strdup (base);
-      merchant->appid = g_strdup (WXPAY_SIM_DEFAULT_APPID);
-      merchant->mch_id = g_strdup (WXPAY_SIM_DEFAULT_MCH_ID);
-      merchant->api_key = g_strdup (WXPAY_SIM_DEFAULT_KEY);
     }
   else
     {
