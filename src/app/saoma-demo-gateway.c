@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 
-#include "wxpay/wxpay.h"
 
 #include "saoma-demo-gateway.h"
 
@@ -593,23 +592,28 @@ saoma_demo_gateway_get_certificate_path (SaomaDemoGateway *self)
 }
 
 /**
- * saoma_demo_gateway_create_client:
+ * saoma_demo_gateway_dup_merchant:
  * @self: a #SaomaDemoGateway
  *
- * Returns: (transfer full) (nullable): a client for the demo merchant on the running simulator,
- *   its client certificate set (refunds), or %NULL when the simulator does not run
+ * Returns: (transfer full) (nullable): the demo merchant on the running simulator, its client
+ *   certificate loaded (refunds), for saoma_gateway_new_for_merchant(); %NULL when the
+ *   simulator does not run
  */
-WxpayClient *
-saoma_demo_gateway_create_client (SaomaDemoGateway *self)
+SaomaMerchant *
+saoma_demo_gateway_dup_merchant (SaomaDemoGateway *self)
 {
-  WxpayClient *client;
+  SaomaMerchant *merchant;
 
   g_return_val_if_fail (SAOMA_IS_DEMO_GATEWAY (self), NULL);
 
   if (self->base_uri == NULL)
     return NULL;
 
-  client = wxpay_client_new (self->base_uri, self->appid, self->mch_id, self->api_key);
-  g_object_set (client, "tls-certificate", self->certificate, NULL);
-  return client;
+  merchant = saoma_merchant_new ();
+  merchant->base_uri = g_strdup (self->base_uri);
+  merchant->appid = g_strdup (self->appid);
+  merchant->mch_id = g_strdup (self->mch_id);
+  merchant->api_key = g_strdup (self->api_key);
+  merchant->certificate = self->certificate ? g_object_ref (self->certificate) : NULL;
+  return merchant;
 }

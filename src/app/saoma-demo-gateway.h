@@ -3,7 +3,7 @@
 
 #include <gio/gio.h>
 
-#include "wxpay/wxpay-client.h"
+#include "core/saoma-merchant.h"
 
 G_BEGIN_DECLS
 
@@ -47,7 +47,8 @@ const char       *saoma_demo_gateway_get_appid    (SaomaDemoGateway *self);
 const char       *saoma_demo_gateway_get_mch_id   (SaomaDemoGateway *self);
 const char       *saoma_demo_gateway_get_api_key  (SaomaDemoGateway *self);
 const char       *saoma_demo_gateway_get_certificate_path (SaomaDemoGateway *self);
-WxpayClient      *saoma_demo_gateway_create_client (SaomaDemoGateway *self);
+/* The demo merchant for the gateway factory (its certificate loaded); NULL unless it runs. */
+SaomaMerchant    *saoma_demo_gateway_dup_merchant (SaomaDemoGateway *self);
 /* {base}/sim/pay/{token} for a weixin://wxpay/bizpayurl?pr={token} code_url. Owned. */
 char             *saoma_demo_gateway_dup_pay_page_uri (SaomaDemoGateway *self,
                                                        const char       *code_url);

@@ -6,6 +6,7 @@
 
 #include <glib/gstdio.h>
 
+#include "core/saoma-wxpay2-gateway.h"
 #include "wxpay/wxpay.h"
 #include "saoma-application.h"
 #include "saoma-demo-gateway.h"
@@ -13,6 +14,21 @@
 /* The application's compiled resources (glib-compile-resources, --manual-register), valid
  * once saoma_application_register_resources() ran. */
 GResource *saoma_get_resource (void);
+
+/* The demo merchant's client as the application gets it: through the gateway factory. */
+static WxpayClient *
+demo_client (SaomaDemoGateway *gateway)
+{
+  g_autoptr(SaomaMerchant) merchant = saoma_demo_gateway_dup_merchant (gateway);
+  g_autoptr(SaomaGateway) v2 = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (merchant == NULL)
+    return NULL;
+  v2 = saoma_gateway_new_for_merchant (merchant, &error);
+  g_assert_no_error (error);
+  return g_object_ref (saoma_wxpay2_gateway_get_client (SAOMA_WXPAY2_GATEWAY (v2)));
+}
 
 static GMainLoop *loop;
 static GAsyncResult *result;
@@ -108,7 +124,7 @@ test_start_pay_stop (void)
   g_assert_true (g_str_has_prefix (base, "http://127.0.0.1:"));
 
   /* The demo merchant's credentials come from the simulator's directory. */
-  client = saoma_demo_gateway_create_client (gateway);
+  client = demo_client (gateway);
   g_assert_nonnull (client);
   wxpay_params_set (request, "body", "demo");
   wxpay_params_set (request, "out_trade_no", out_trade_no);
@@ -240,7 +256,7 @@ test_credentials (void)
     g_assert_cmpint (st.st_mode & 0777, ==, 0700);
   }
 
-  client = saoma_demo_gateway_create_client (gateway);
+  client = demo_client (gateway);
   g_object_get (client, "tls-certificate", &certificate, NULL);
   g_assert_nonnull (certificate);
   on_disk = g_tls_certificate_new_from_file (path, &error);
