@@ -344,8 +344,8 @@ check_numbers (Cli *cli)
     return saoma_cli_fail (EXIT_USAGE, "--close-delay must be 0 or more seconds");
   if (cli->timeout < 0)
     return saoma_cli_fail (EXIT_USAGE, "--timeout must be positive");
-  if (cli->micropay_give_up < 0 || (cli->micropay_give_up > 0 && cli->micropay_give_up < 3))
-    return saoma_cli_fail (EXIT_USAGE, "--micropay-give-up must be at least 3 seconds");
+  if (cli->micropay_give_up < 0)
+    return saoma_cli_fail (EXIT_USAGE, "--micropay-give-up must be positive");
   return 0;
 }
 
@@ -544,8 +544,9 @@ run_charge (Cli        *cli,
   if (!saoma_money_parse (value, SAOMA_MONEY_DEFAULT_MAX_FEN, &amount, &error))
     return saoma_cli_fail (EXIT_USAGE, "%s", error->message);
 
-  /* A charge drives its own attempt only: --recover finishes the others. */
-  if ((status = till_init (cli, FALSE, FALSE, NULL, NULL, &till)) != 0)
+  /* A charge drives its own attempt only: --recover finishes the others. A payment code may
+   * need a reverse, which needs the client certificate. */
+  if ((status = till_init (cli, FALSE, cli->auth_code != NULL, NULL, NULL, &till)) != 0)
     return status;
   checkout = saoma_till_get_checkout (till);
 
