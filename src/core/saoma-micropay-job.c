@@ -131,7 +131,7 @@ job_op_write_start (SaomaOperation     *op,
 
   g_debug ("%s: → %s (%s)", job->out_trade_no,
            saoma_flow_state_to_string (SAOMA_FLOW_MICROPAY, w->state), w->detail);
-  saoma_store_update_attempt_async (SAOMA_STORE (op->ledger), job->out_trade_no, &update, NULL,
+  saoma_store_update_attempt_async (op->store, job->out_trade_no, &update, NULL,
                                     callback, user_data);
 }
 
@@ -140,7 +140,7 @@ job_op_write_finish (SaomaOperation *op,
                      GAsyncResult   *result,
                      GError        **error)
 {
-  return saoma_store_update_attempt_finish (SAOMA_STORE (op->ledger), result, error);
+  return saoma_store_update_attempt_finish (op->store, result, error);
 }
 
 static void
@@ -557,7 +557,7 @@ job_step (SaomaMicropayJob *job)
  */
 SaomaMicropayJob *
 saoma_micropay_job_new (SaomaGateway              *gateway,
-                        SaomaLedger               *ledger,
+                        SaomaStore                *store,
                         SaomaClock                *clock,
                         GCancellable              *cancellable,
                         const SaomaMicropayTiming *timing,
@@ -572,7 +572,7 @@ saoma_micropay_job_new (SaomaGateway              *gateway,
   g_return_val_if_fail (SAOMA_IS_GATEWAY (gateway), NULL);
   g_return_val_if_fail (out_trade_no != NULL && amount > 0, NULL);
 
-  job = saoma_operation_new (&job_class, sizeof (SaomaMicropayJob), clock, ledger, cancellable,
+  job = saoma_operation_new (&job_class, sizeof (SaomaMicropayJob), clock, store, cancellable,
                              out_trade_no);
   job->gateway = g_object_ref (gateway);
   job->timing = timing ? *timing : saoma_micropay_default_timing;
@@ -679,7 +679,7 @@ saoma_micropay_job_start (SaomaMicropayJob *job,
   attempt = saoma_attempt_new (job->out_trade_no, job->amount, job->description, job->till_id,
                                job->created, job->created + job->timing.give_up);
   saoma_attempt_set_method (attempt, SAOMA_PAYMENT_METHOD_MICROPAY);
-  saoma_store_insert_attempt_async (SAOMA_STORE (job->op.ledger), attempt, NULL, insert_cb,
+  saoma_store_insert_attempt_async (job->op.store, attempt, NULL, insert_cb,
                                     saoma_micropay_job_ref (job));
 }
 

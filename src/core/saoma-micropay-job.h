@@ -10,7 +10,7 @@
 #pragma once
 
 #include <gio/gio.h>
-#include "ledger/saoma-ledger.h"
+#include "ledger/saoma-store.h"
 #include "saoma-clock.h"
 #include "saoma-gateway.h"
 #include "saoma-micropay-flow.h"
@@ -26,7 +26,7 @@ typedef void (*SaomaMicropayJobNotify) (SaomaMicropayJob *job,
                                         gpointer          user_data);
 
 SaomaMicropayJob  *saoma_micropay_job_new         (SaomaGateway              *gateway,
-                                                   SaomaLedger               *ledger,
+                                                   SaomaStore                *store,
                                                    SaomaClock                *clock,
                                                    GCancellable              *cancellable,
                                                    const SaomaMicropayTiming *timing,

@@ -67,7 +67,8 @@ make_checkout (Fixture  *f,
   gateway = saoma_wxpay2_gateway_new (client);
   config->micropay_give_up_s = give_up_s;
   config->micropay_poll_ms = poll_ms;
-  checkout = saoma_checkout_new (SAOMA_GATEWAY (gateway), f->ledger, f->clock, config);
+  checkout = saoma_checkout_new (SAOMA_GATEWAY (gateway), SAOMA_STORE (f->ledger), f->clock,
+                                 config);
   g_signal_connect (checkout, "notify::phase", G_CALLBACK (phase_cb), f);
   g_signal_connect (checkout, "attempt-finished", G_CALLBACK (finished_cb), f);
   return checkout;
