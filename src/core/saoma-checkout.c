@@ -1781,7 +1781,7 @@ saoma_checkout_charge (SaomaCheckout *self,
   return TRUE;
 }
 
-/* --- Micropay (付款码) ---------------------------------------------------------------------- */
+/* --- Micropay (付款码) ------------------------------------------------------------------ */
 
 static void
 job_notify_cb (SaomaMicropayJob *job,
@@ -1802,12 +1802,12 @@ job_notify_cb (SaomaMicropayJob *job,
           /* The insert failed: observers hear of it with a snapshot that has id 0. */
           gint64 created = saoma_clock_now (self->clock);
 
-          attempt = unrecorded = saoma_attempt_new_full (0, saoma_micropay_job_get_out_trade_no (job),
-                                                         saoma_micropay_job_get_amount (job),
-                                                         saoma_micropay_job_get_description (job),
-                                                         self->config->till_id, created, created,
-                                                         created, SAOMA_ATTEMPT_FAILED, NULL,
-                                                         NULL, 0, 0, FALSE);
+          unrecorded = saoma_attempt_new_full (0, saoma_micropay_job_get_out_trade_no (job),
+                                               saoma_micropay_job_get_amount (job),
+                                               saoma_micropay_job_get_description (job),
+                                               self->config->till_id, created, created, created,
+                                               SAOMA_ATTEMPT_FAILED, NULL, NULL, 0, 0, FALSE);
+          attempt = unrecorded;
         }
       if (saoma_attempt_get_state (attempt) == SAOMA_ATTEMPT_PAID && job == self->current_job)
         g_signal_emit (self, signals[PAID], 0, attempt);

@@ -158,7 +158,7 @@ SaomaMicropayDecision saoma_micropay_decide             (const SaomaMicropayFact
                                                          gint64                     now,
                                                          const SaomaMicropayTiming *timing);
 char                 *saoma_micropay_decision_describe  (const SaomaMicropayDecision *decision,
-                                                         const char                  *transaction_id);
+                                                         const char                  *txid);
 const char           *saoma_micropay_action_to_string   (SaomaMicropayAction action);
 
 /* What a scanned or typed code is (issue 13). */
