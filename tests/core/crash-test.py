@@ -76,7 +76,7 @@ MICROPAY_POINTS = [
 ]
 MICROPAY_DIGITS = {"after-waiting": "12", "before-query": "12", "after-query": "12",
                    "after-closing": "12", "before-reverse": "12", "after-reverse": "12",
-                   "after-closed": "12", "after-paid-query": "01", "after-paid": "0",
+                   "after-closed": "12", "after-paid-query": "0", "after-paid": "0",
                    "after-failed": "34"}
 MICROPAY_GIVE_UP_S = 2
 used_codes = set()
@@ -505,10 +505,14 @@ def main():
             mp_plan.append((None, rng.choice(["kill", "kill", "kill", "cancel"])))
         rng.shuffle(mp_plan)
         for index, (point, action) in enumerate(mp_plan):
+            # A named point is reached by the code's outcome, so only latency there (faults
+            # could end the attempt before it); the random moments and recovery get them all.
             if point == "after-unknown":
                 sim.set_faults(MICROPAY_UNKNOWN_FAULTS)
+            elif point is not None:
+                sim.set_faults(FAULTS[:1])
             otns.append(micropay_run(sim, ledger, point, action, stats))
-            if point == "after-unknown":
+            if point is not None:
                 sim.set_faults(FAULTS)
             stats["micropay runs"] += 1
             if (index + 1) % 20 == 0:
