@@ -17,12 +17,14 @@ struct _SaomaColumnsLayout
   GtkLayoutManager parent_instance;
 
   int              spacing;
+  int              max_column_width;
   gboolean         folded;
 };
 
 enum {
   PROP_0,
   PROP_SPACING,
+  PROP_MAX_COLUMN_WIDTH,
   PROP_FOLDED,
   N_PROPS
 };
@@ -78,22 +80,27 @@ measure_widths (GtkWidget *widget,
   return sizes;
 }
 
-/* Side by side: every column gets at least its minimum, then up to its natural width. */
+/* Side by side: every column gets its minimum, then an equal share of the rest up to
+ * max-column-width. Not its natural width: that follows the texts shown, and the columns would
+ * move each time the status changes. */
 static void
-column_widths (GtkRequestedSize *sizes,
-               guint             n,
-               int               width,
-               int               spacing,
-               int              *widths)
+column_widths (SaomaColumnsLayout *self,
+               GtkRequestedSize   *sizes,
+               guint               n,
+               int                 width,
+               int                *widths)
 {
-  int extra = width - spacing * (int) (n > 0 ? n - 1 : 0);
+  int extra = width - self->spacing * (int) (n > 0 ? n - 1 : 0);
 
   for (guint i = 0; i < n; i++)
     extra -= sizes[i].minimum_size;
-  extra = gtk_distribute_natural_allocation (MAX (extra, 0), n, sizes);
+  extra = MAX (extra, 0);
   for (guint i = 0; i < n; i++)
-    widths[i] = sizes[i].minimum_size;
-  (void) extra;
+    {
+      int cap = MAX (sizes[i].minimum_size, self->max_column_width);
+
+      widths[i] = MIN (sizes[i].minimum_size + extra / (int) n, cap);
+    }
 }
 
 static gboolean
@@ -136,18 +143,24 @@ saoma_columns_layout_measure (GtkLayoutManager *manager,
     {
       /* Narrow enough for one column; wide enough for all side by side. */
       *minimum = min_max;
-      *natural = nat_sum + spacing;
+      *natural = spacing;
+      for (guint i = 0; i < n; i++)
+        *natural += MAX (sizes[i].minimum_size, self->max_column_width);
       return;
     }
 
   *minimum = *natural = 0;
   widths = g_new0 (int, MAX (n, 1));
   if (for_size < 0)
-    for_size = nat_sum + spacing;
+    {
+      for_size = spacing;
+      for (guint i = 0; i < n; i++)
+        for_size += MAX (sizes[i].minimum_size, self->max_column_width);
+    }
 
   if (fits_side_by_side (self, n, min_sum, for_size))
     {
-      column_widths (sizes, n, for_size, self->spacing, widths);
+      column_widths (self, sizes, n, for_size, widths);
       for (guint i = 0; i < n; i++)
         {
           int child_min, child_nat;
@@ -165,7 +178,8 @@ saoma_columns_layout_measure (GtkLayoutManager *manager,
           int child_min, child_nat;
 
           gtk_widget_measure (sizes[i].data, GTK_ORIENTATION_VERTICAL,
-                              MIN (for_size, sizes[i].natural_size), &child_min, &child_nat,
+                              MIN (for_size, MAX (sizes[i].minimum_size, self->max_column_width)),
+                              &child_min, &child_nat,
                               NULL, NULL);
           *minimum += child_min;
           *natural += child_nat;
@@ -198,7 +212,7 @@ saoma_columns_layout_allocate (GtkLayoutManager *manager,
       int used = self->spacing * (int) (n > 0 ? n - 1 : 0);
       int x;
 
-      column_widths (sizes, n, width, self->spacing, widths);
+      column_widths (self, sizes, n, width, widths);
       for (guint i = 0; i < n; i++)
         used += widths[i];
       /* The columns stay together, centred, on a wide window. */
@@ -216,7 +230,7 @@ saoma_columns_layout_allocate (GtkLayoutManager *manager,
 
       for (guint i = 0; i < n; i++)
         {
-          int child_width = MIN (width, sizes[i].natural_size);
+          int child_width = MIN (width, MAX (sizes[i].minimum_size, self->max_column_width));
           int child_height;
 
           gtk_widget_measure (sizes[i].data, GTK_ORIENTATION_VERTICAL, child_width,
@@ -248,6 +262,9 @@ saoma_columns_layout_get_property (GObject    *object,
     case PROP_SPACING:
       g_value_set_int (value, self->spacing);
       break;
+    case PROP_MAX_COLUMN_WIDTH:
+      g_value_set_int (value, self->max_column_width);
+      break;
     case PROP_FOLDED:
       g_value_set_boolean (value, self->folded);
       break;
@@ -268,6 +285,14 @@ saoma_columns_layout_set_property (GObject      *object,
     {
     case PROP_SPACING:
       saoma_columns_layout_set_spacing (self, g_value_get_int (value));
+      break;
+    case PROP_MAX_COLUMN_WIDTH:
+      if (self->max_column_width != g_value_get_int (value))
+        {
+          self->max_column_width = g_value_get_int (value);
+          gtk_layout_manager_layout_changed (GTK_LAYOUT_MANAGER (self));
+          g_object_notify_by_pspec (object, pspec);
+        }
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -296,6 +321,15 @@ saoma_columns_layout_class_init (SaomaColumnsLayoutClass *klass)
                       G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   /**
+   * SaomaColumnsLayout:max-column-width:
+   *
+   * How wide a column grows side by side when there is room (never less than its minimum).
+   */
+  properties[PROP_MAX_COLUMN_WIDTH] =
+    g_param_spec_int ("max-column-width", NULL, NULL, 0, G_MAXINT16, 400,
+                      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
    * SaomaColumnsLayout:folded:
    *
    * Whether the last allocation stacked the children in one column.
@@ -310,6 +344,7 @@ saoma_columns_layout_class_init (SaomaColumnsLayoutClass *klass)
 static void
 saoma_columns_layout_init (SaomaColumnsLayout *self)
 {
+  self->max_column_width = 400;
 }
 
 /**
