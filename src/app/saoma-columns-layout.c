@@ -19,6 +19,7 @@ struct _SaomaColumnsLayout
   int              spacing;
   int              max_column_width;
   gboolean         folded;
+  gboolean         reversed;
 };
 
 enum {
@@ -26,6 +27,7 @@ enum {
   PROP_SPACING,
   PROP_MAX_COLUMN_WIDTH,
   PROP_FOLDED,
+  PROP_REVERSED,
   N_PROPS
 };
 
@@ -228,8 +230,9 @@ saoma_columns_layout_allocate (GtkLayoutManager *manager,
     {
       int y = 0;
 
-      for (guint i = 0; i < n; i++)
+      for (guint k = 0; k < n; k++)
         {
+          guint i = self->reversed ? n - 1 - k : k;
           int child_width = MIN (width, MAX (sizes[i].minimum_size, self->max_column_width));
           int child_height;
 
@@ -268,6 +271,9 @@ saoma_columns_layout_get_property (GObject    *object,
     case PROP_FOLDED:
       g_value_set_boolean (value, self->folded);
       break;
+    case PROP_REVERSED:
+      g_value_set_boolean (value, self->reversed);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -293,6 +299,9 @@ saoma_columns_layout_set_property (GObject      *object,
           gtk_layout_manager_layout_changed (GTK_LAYOUT_MANAGER (self));
           g_object_notify_by_pspec (object, pspec);
         }
+      break;
+    case PROP_REVERSED:
+      saoma_columns_layout_set_reversed (self, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -337,6 +346,16 @@ saoma_columns_layout_class_init (SaomaColumnsLayoutClass *klass)
   properties[PROP_FOLDED] =
     g_param_spec_boolean ("folded", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * SaomaColumnsLayout:reversed:
+   *
+   * Whether one column shows the last child first (on a narrow till the QR code goes above
+   * the amount while a sale is on, so it is on screen without scrolling).
+   */
+  properties[PROP_REVERSED] =
+    g_param_spec_boolean ("reversed", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -403,4 +422,24 @@ saoma_columns_layout_get_folded (SaomaColumnsLayout *self)
   g_return_val_if_fail (SAOMA_IS_COLUMNS_LAYOUT (self), FALSE);
 
   return self->folded;
+}
+
+/**
+ * saoma_columns_layout_set_reversed:
+ * @self: a #SaomaColumnsLayout
+ * @reversed: whether one column shows the last child first
+ */
+void
+saoma_columns_layout_set_reversed (SaomaColumnsLayout *self,
+                                   gboolean            reversed)
+{
+  g_return_if_fail (SAOMA_IS_COLUMNS_LAYOUT (self));
+
+  reversed = !!reversed;
+  if (self->reversed == reversed)
+    return;
+  self->reversed = reversed;
+  if (self->folded)
+    gtk_layout_manager_layout_changed (GTK_LAYOUT_MANAGER (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REVERSED]);
 }

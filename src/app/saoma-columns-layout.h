@@ -15,5 +15,7 @@ int               saoma_columns_layout_get_spacing (SaomaColumnsLayout *self);
 void              saoma_columns_layout_set_spacing (SaomaColumnsLayout *self,
                                                     int                 spacing);
 gboolean          saoma_columns_layout_get_folded  (SaomaColumnsLayout *self);
+void              saoma_columns_layout_set_reversed (SaomaColumnsLayout *self,
+                                                     gboolean            reversed);
 
 G_END_DECLS

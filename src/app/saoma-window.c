@@ -45,6 +45,7 @@ struct _SaomaWindow
   GtkEntry             *amount_entry;
   GtkLabel             *amount_error_label;
   GtkEntry             *description_entry;
+  SaomaColumnsLayout   *checkout_layout;
   GtkWidget            *status_card;
   GtkStack             *status_icon_stack;
   GtkSpinner           *status_spinner;
@@ -505,6 +506,8 @@ update_fields (SaomaWindow *self)
 
   gtk_editable_set_editable (GTK_EDITABLE (self->amount_entry), !active);
   gtk_editable_set_editable (GTK_EDITABLE (self->description_entry), !active);
+  /* One narrow column: the code goes first while a sale is on, so it needs no scrolling. */
+  saoma_columns_layout_set_reversed (self->checkout_layout, active);
 
   if (phase == self->shown_phase)
     return;
@@ -1052,6 +1055,7 @@ saoma_window_class_init (SaomaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, amount_entry);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, amount_error_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, description_entry);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, checkout_layout);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, status_card);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, status_icon_stack);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, status_spinner);
