@@ -444,7 +444,7 @@ try:
        "after the menu is opened and closed, digits land in the amount (%r)" % amount_text())
 
     # 7 + 10: a sale cancelled with Esc says the truth; Esc still cancels after a late payment.
-    xdo("key", "ctrl+a")
+    xdo("key", "ctrl+l", "ctrl+a")
     xdo("type", "--delay", "20", "12")
     xdo("key", "Return")
     second = wait_for(lambda: [o for o in orders() if o.get("total_fee") == 1200], 10)
