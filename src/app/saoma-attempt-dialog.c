@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "core/saoma-money.h"
+#include "ledger/saoma-store.h"
 
 #include "saoma-attempt-dialog.h"
 #include "saoma-messages.h"
@@ -16,7 +17,7 @@ struct _SaomaAttemptDialog
 {
   AdwWindow        parent_instance;
 
-  SaomaLedger     *ledger;
+  SaomaStore      *store;   /* the ledger, through the storage interface only */
   SaomaCheckout   *checkout;
   GCancellable    *cancellable;
   char            *out_trade_no;
@@ -176,7 +177,7 @@ events_cb (GObject      *object,
   g_autoptr(GPtrArray) events = NULL;
   g_autoptr(GError) error = NULL;
 
-  events = saoma_ledger_list_events_finish (SAOMA_LEDGER (object), result, &error);
+  events = saoma_store_list_events_finish (SAOMA_STORE (object), result, &error);
   if (events == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -216,7 +217,7 @@ attempt_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   SaomaAttempt *attempt;
 
-  attempt = saoma_ledger_get_attempt_finish (SAOMA_LEDGER (object), result, &error);
+  attempt = saoma_store_get_attempt_finish (SAOMA_STORE (object), result, &error);
   if (attempt == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -232,24 +233,24 @@ attempt_cb (GObject      *object,
 static void
 reload (SaomaAttemptDialog *self)
 {
-  saoma_ledger_get_attempt_async (self->ledger, self->out_trade_no, self->cancellable,
-                                  attempt_cb, g_object_ref (self));
-  saoma_ledger_list_events_async (self->ledger, self->out_trade_no, self->cancellable,
-                                  events_cb, g_object_ref (self));
+  saoma_store_get_attempt_async (self->store, self->out_trade_no, self->cancellable,
+                                 attempt_cb, g_object_ref (self));
+  saoma_store_list_events_async (self->store, self->out_trade_no, self->cancellable,
+                                 events_cb, g_object_ref (self));
 }
 
 static void
 attempt_changed_cb (SaomaAttemptDialog *self,
                     SaomaAttempt       *attempt,
-                    SaomaLedger        *ledger)
+                    SaomaStore         *store)
 {
   if (g_strcmp0 (saoma_attempt_get_out_trade_no (attempt), self->out_trade_no) != 0)
     return;
 
   g_set_object (&self->attempt, attempt);
   show_attempt (self);
-  saoma_ledger_list_events_async (self->ledger, self->out_trade_no, self->cancellable,
-                                  events_cb, g_object_ref (self));
+  saoma_store_list_events_async (self->store, self->out_trade_no, self->cancellable,
+                                 events_cb, g_object_ref (self));
 }
 
 static gboolean
@@ -284,9 +285,9 @@ saoma_attempt_dialog_dispose (GObject *object)
   SaomaAttemptDialog *self = (SaomaAttemptDialog *) object;
 
   g_cancellable_cancel (self->cancellable);
-  if (self->ledger != NULL)
-    g_signal_handlers_disconnect_by_data (self->ledger, self);
-  g_clear_object (&self->ledger);
+  if (self->store != NULL)
+    g_signal_handlers_disconnect_by_data (self->store, self);
+  g_clear_object (&self->store);
   g_clear_object (&self->checkout);
   g_clear_object (&self->attempt);
 
@@ -355,7 +356,7 @@ saoma_attempt_dialog_new (GtkWindow     *parent,
   self = g_object_new (SAOMA_TYPE_ATTEMPT_DIALOG,
                        "transient-for", parent,
                        NULL);
-  self->ledger = g_object_ref (ledger);
+  self->store = SAOMA_STORE (g_object_ref (ledger));
   self->checkout = checkout ? g_object_ref (checkout) : NULL;
   self->out_trade_no = g_strdup (out_trade_no);
   gtk_label_set_text (self->amount_label, "");
