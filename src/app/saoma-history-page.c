@@ -21,6 +21,7 @@ struct _SaomaHistoryPage
   SaomaCheckout      *checkout;
   GDateTime          *day;          /* local midnight, NULL = every day */
   guint               summary_source;
+  guint               spinner_source;   /* shows the spinner if still busy */
   GCancellable       *sum_cancellable;  /* the paid sum being read, or NULL */
   gboolean            sum_known;        /* paid_sum is that of the current filter */
   gint64              paid_sum;
@@ -204,13 +205,45 @@ model_loading (SaomaHistoryPage *self)
   return self->model != NULL && saoma_ledger_model_get_loading (self->model);
 }
 
+/* A page read takes a millisecond or so while scrolling: the spinner only shows when the store
+ * keeps the page waiting longer than that, so it does not flicker on every page. */
+#define SPINNER_DELAY_MS 300
+
+static gboolean
+page_busy (SaomaHistoryPage *self)
+{
+  return model_loading (self) || self->sum_cancellable != NULL;
+}
+
+static gboolean
+show_spinner_cb (gpointer user_data)
+{
+  SaomaHistoryPage *self = user_data;
+
+  self->spinner_source = 0;
+  if (page_busy (self))
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->summary_spinner), TRUE);
+      gtk_spinner_set_spinning (self->summary_spinner, TRUE);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
 static void
 update_spinner (SaomaHistoryPage *self)
 {
-  gboolean busy = model_loading (self) || self->sum_cancellable != NULL;
+  if (page_busy (self))
+    {
+      if (self->spinner_source == 0 &&
+          !gtk_widget_get_visible (GTK_WIDGET (self->summary_spinner)))
+        self->spinner_source = g_timeout_add (SPINNER_DELAY_MS, show_spinner_cb, self);
+      return;
+    }
 
-  gtk_widget_set_visible (GTK_WIDGET (self->summary_spinner), busy);
-  gtk_spinner_set_spinning (self->summary_spinner, busy);
+  g_clear_handle_id (&self->spinner_source, g_source_remove);
+  gtk_widget_set_visible (GTK_WIDGET (self->summary_spinner), FALSE);
+  gtk_spinner_set_spinning (self->summary_spinner, FALSE);
 }
 
 static gboolean
@@ -230,10 +263,10 @@ update_summary_cb (gpointer user_data)
     }
 
   n = g_list_model_get_n_items (G_LIST_MODEL (self->model));
-  /* While the first count is read the list is empty but not known to be: "No Payments" would
-   * flash before the rows. */
-  if (n > 0 || !model_loading (self))
-    gtk_stack_set_visible_child_name (self->content_stack, n > 0 ? "list" : "empty");
+  /* While a count is read an empty list is not known to be empty: "No Payments" would flash
+   * before the rows. */
+  gtk_stack_set_visible_child_name (self->content_stack,
+                                    n > 0 || model_loading (self) ? "list" : "empty");
 
   /* The paid sum is shown for one day (an indexed range read in the store's worker); over
    * every day it would read the whole ledger on each change, so only the count is shown. */
@@ -481,6 +514,7 @@ saoma_history_page_dispose (GObject *object)
   SaomaHistoryPage *self = (SaomaHistoryPage *) object;
 
   g_clear_handle_id (&self->summary_source, g_source_remove);
+  g_clear_handle_id (&self->spinner_source, g_source_remove);
   if (self->sum_cancellable != NULL)
     g_cancellable_cancel (self->sum_cancellable);
   g_clear_object (&self->sum_cancellable);
