@@ -365,6 +365,38 @@ request_finished_cb (SoupServer        *server,
     conn_set_phase (self, conn, CONN_IDLE);
 }
 
+/* The READING or IDLE connection whose deadline comes first (the longest waiting) is closed. */
+static gboolean
+evict_oldest (WxpayServerGuard *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  Conn *oldest = NULL;
+
+  g_hash_table_iter_init (&iter, self->connections);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Conn *conn = value;
+
+      if (conn->phase == CONN_BUSY || g_socket_is_closed (conn->socket))
+        continue;
+      /* Idle ones first: they are not even sending. */
+      if (oldest == NULL || (conn->phase == CONN_IDLE && oldest->phase != CONN_IDLE) ||
+          (conn->phase == oldest->phase && conn->deadline < oldest->deadline))
+        oldest = conn;
+    }
+  if (oldest == NULL)
+    return FALSE;
+
+  self->stats.evicted++;
+  if (oldest->phase == CONN_IDLE)
+    conn_close_idle (oldest);
+  else
+    conn_shut (oldest);
+  g_hash_table_remove (self->connections, oldest->socket);
+  return TRUE;
+}
+
 static void
 request_started_cb (SoupServer        *server,
                     SoupServerMessage *msg,
@@ -390,9 +422,12 @@ request_started_cb (SoupServer        *server,
       return;
     }
 
-  /* Beyond the cap a new connection is closed at once: queueing would hold a descriptor per
-   * waiting client, which is what the cap bounds. */
-  if (self->max_connections > 0 && g_hash_table_size (self->connections) >= self->max_connections)
+  /* At the cap the oldest connection that is not being answered makes room (a flood of slow
+   * clients then cannot lock a genuine one out); when every one is being answered, the new one
+   * is closed at once: queueing would hold a descriptor per waiting client, which is what the
+   * cap bounds. */
+  if (self->max_connections > 0 && g_hash_table_size (self->connections) >= self->max_connections &&
+      !evict_oldest (self))
     {
       self->stats.refused_connections++;
       g_socket_shutdown (socket, TRUE, TRUE, NULL);
@@ -550,6 +585,42 @@ wxpay_server_guard_attach (WxpayServerGuard *self,
   g_signal_connect_object (server, "request-read", G_CALLBACK (request_read_cb), self, 0);
   g_signal_connect_object (server, "request-finished", G_CALLBACK (request_finished_cb), self,
                            0);
+}
+
+/**
+ * wxpay_server_guard_listen:
+ * @self: a #WxpayServerGuard, attached to @server
+ * @server: the server
+ * @address: where to listen (port 0 picks a free one)
+ * @error: return location for a #GError
+ *
+ * soup_server_listen() with a listen backlog as deep as the connection cap: GSocket's default
+ * of 10 makes the kernel drop the SYN of any client that arrives while a flood of connections
+ * waits to be accepted, and that client retries only after a second.
+ *
+ * Returns: %TRUE when listening
+ */
+gboolean
+wxpay_server_guard_listen (WxpayServerGuard *self,
+                           SoupServer       *server,
+                           GSocketAddress   *address,
+                           GError          **error)
+{
+  g_autoptr(GSocket) socket = NULL;
+
+  g_return_val_if_fail (WXPAY_IS_SERVER_GUARD (self), FALSE);
+  g_return_val_if_fail (SOUP_IS_SERVER (server), FALSE);
+  g_return_val_if_fail (G_IS_SOCKET_ADDRESS (address), FALSE);
+
+  socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
+                         G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL)
+    return FALSE;
+  g_socket_set_listen_backlog (socket, MAX (128, (int)MIN (self->max_connections, 4096)));
+  if (!g_socket_bind (socket, address, TRUE, error) || !g_socket_listen (socket, error))
+    return FALSE;
+
+  return soup_server_listen_socket (server, socket, 0, error);
 }
 
 /**

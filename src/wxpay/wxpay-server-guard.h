@@ -22,7 +22,8 @@ typedef struct {
   guint   peak;                  /* most open at once */
   guint64 closed_header_timeout; /* closed because a request did not arrive in time */
   guint64 closed_idle;           /* closed after idle-timeout between requests */
-  guint64 refused_connections;   /* closed at accept: max-connections were open */
+  guint64 evicted;               /* closed to make room at the cap (the longest waiting) */
+  guint64 refused_connections;   /* closed at accept: max-connections were busy */
   guint64 refused_too_large;     /* bodies answered 413 */
 } WxpayServerGuardStats;
 
@@ -31,8 +32,10 @@ typedef struct {
  * body larger than "max-body" bytes is answered 413 as soon as its Content-Length or its
  * arriving chunks say so, and never buffered; a request must arrive whole within
  * "header-timeout" seconds of the accept (or of its first byte on a kept-alive connection); a
- * kept-alive connection is closed after "idle-timeout" seconds without a request; beyond
- * "max-connections" open connections a new one is closed at accept. 0 turns a limit off.
+ * kept-alive connection is closed after "idle-timeout" seconds without a request; at
+ * "max-connections" open connections a new one makes room by closing the longest-waiting idle
+ * or still-arriving one, or is closed at accept when all are being answered. 0 turns a limit
+ * off.
  * Deadlines are checked once a second, so a limit of N seconds closes after N to N+1 s.
  *
  * Attach one guard to a server before it listens; the limits may change at any time.
@@ -40,6 +43,10 @@ typedef struct {
 WxpayServerGuard *wxpay_server_guard_new        (void);
 void              wxpay_server_guard_attach     (WxpayServerGuard      *self,
                                                  SoupServer            *server);
+gboolean          wxpay_server_guard_listen     (WxpayServerGuard      *self,
+                                                 SoupServer            *server,
+                                                 GSocketAddress        *address,
+                                                 GError               **error);
 void              wxpay_server_guard_get_stats  (WxpayServerGuard      *self,
                                                  WxpayServerGuardStats *stats);
 /* Closes every connection it watches (a server shutting down). */
