@@ -930,7 +930,7 @@ saoma_notify_listener_listen (SaomaNotifyListener *self,
   soup_server_add_handler (server, NULL, server_callback, self, NULL);
 
   sockaddr = g_inet_socket_address_new (inet, (guint16)port);
-  if (!soup_server_listen (server, sockaddr, 0, error))
+  if (!wxpay_server_guard_listen (self->guard, server, sockaddr, error))
     return FALSE;
 
   uris = soup_server_get_uris (server);
