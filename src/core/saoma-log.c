@@ -29,10 +29,12 @@ is_layout_control (gunichar c)
  * @text: (nullable): untrusted text
  *
  * Escapes, on one line, every control character (C0, DEL, C1), the characters that reorder or
- * break a line (U+2028, U+2029, bidirectional controls), the backslash itself (so that an
- * escape cannot be faked) and any byte that is not UTF-8 (\xHH). \n, \r and \t read as such,
- * other characters as \xHH or \u{HHHH}. Printable text, Chinese included, is kept. At most
- * %SAOMA_LOG_ESCAPE_MAX bytes of @text are shown.
+ * break a line (U+2028, U+2029, bidirectional controls) and any byte that is not UTF-8. \n,
+ * \r and \t read as such, other characters as \xHH or \u{HHHH}. Printable text, Chinese
+ * included, is kept, and so is the backslash: text that was escaped once is not escaped again
+ * (the gateway's messages are escaped where they are made and may be printed by the CLI), and
+ * text that only looks escaped cannot break a line either. At most %SAOMA_LOG_ESCAPE_MAX bytes
+ * of @text are shown.
  *
  * Returns: (transfer full): the escaped text; "(null)" for %NULL
  */
@@ -68,9 +70,6 @@ saoma_log_escape (const char *text)
               break;
             case '\t':
               g_string_append (out, "\\t");
-              break;
-            case '\\':
-              g_string_append (out, "\\\\");
               break;
             default:
               if (byte < 0x20 || byte == 0x7f)
