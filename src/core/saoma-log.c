@@ -41,10 +41,10 @@ is_layout_control (gunichar c)
 char *
 saoma_log_escape (const char *text)
 {
-  GString *out;
+  GString    *out;
   const char *p;
   const char *end;
-  gsize len;
+  gsize       len;
 
   if (text == NULL)
     return g_strdup ("(null)");
@@ -55,7 +55,7 @@ saoma_log_escape (const char *text)
 
   for (p = text; p < end;)
     {
-      guchar byte = (guchar)*p;
+      guchar   byte = (guchar)*p;
       gunichar c;
 
       if (byte < 0x80)

@@ -30,33 +30,36 @@
 #define DRAIN_TIME_MS 2000
 #define DRAIN_BUFFER  (64 * 1024)
 
-typedef enum {
+typedef enum
+{
   CONN_READING,
   CONN_BUSY,
   CONN_IDLE,
 } ConnPhase;
 
-typedef struct {
-  GSocket   *socket;   /* a reference, so that the key cannot be reused while watched */
-  ConnPhase  phase;
-  gint64     deadline; /* monotonic µs; 0: none (BUSY, or the limit is off) */
+typedef struct
+{
+  GSocket  *socket; /* a reference, so that the key cannot be reused while watched */
+  ConnPhase phase;
+  gint64    deadline; /* monotonic µs; 0: none (BUSY, or the limit is off) */
 } Conn;
 
 struct _WxpayServerGuard
 {
-  GObject     parent_instance;
+  GObject parent_instance;
 
-  guint64     max_body;
-  guint       header_timeout;
-  guint       idle_timeout;
-  guint       max_connections;
+  guint64 max_body;
+  guint   header_timeout;
+  guint   idle_timeout;
+  guint   max_connections;
 
-  GHashTable *connections; /* GSocket → Conn (owned) */
-  guint       sweep_id;
+  GHashTable           *connections; /* GSocket → Conn (owned) */
+  guint                 sweep_id;
   WxpayServerGuardStats stats;
 };
 
-enum {
+enum
+{
   PROP_0,
   PROP_MAX_BODY,
   PROP_HEADER_TIMEOUT,
@@ -102,9 +105,9 @@ conn_close_idle (Conn *conn)
 static gboolean
 client_left (GSocket *socket)
 {
-  char byte;
+  char         byte;
   GInputVector vector = { &byte, 1 };
-  gint flags = G_SOCKET_MSG_PEEK;
+  gint         flags = G_SOCKET_MSG_PEEK;
 
   if (g_socket_is_closed (socket) ||
       g_socket_condition_check (socket, G_IO_IN | G_IO_HUP | G_IO_ERR) == 0)
@@ -119,9 +122,9 @@ static gboolean
 sweep_cb (gpointer user_data)
 {
   WxpayServerGuard *self = user_data;
-  gint64 now = g_get_monotonic_time ();
-  GHashTableIter iter;
-  gpointer value;
+  gint64            now = g_get_monotonic_time ();
+  GHashTableIter    iter;
+  gpointer          value;
 
   g_hash_table_iter_init (&iter, self->connections);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -159,7 +162,7 @@ static void
 prune (WxpayServerGuard *self)
 {
   GHashTableIter iter;
-  gpointer key;
+  gpointer       key;
 
   g_hash_table_iter_init (&iter, self->connections);
   while (g_hash_table_iter_next (&iter, &key, NULL))
@@ -202,7 +205,8 @@ conn_for (WxpayServerGuard  *self,
 
 /* --- 413 -------------------------------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   GIOStream    *stream;
   GSocket      *socket;
   GCancellable *cancellable;
@@ -284,7 +288,7 @@ refuse_too_large (WxpayServerGuard  *self,
     "Connection: close\r\n"
     "\r\n"
     "body too large\n";
-  Conn *conn = conn_for (self, msg);
+  Conn    *conn = conn_for (self, msg);
   GSocket *socket = soup_server_message_get_socket (msg);
   g_autoptr(GIOStream) stream = NULL;
   Drain *drain;
@@ -313,7 +317,7 @@ static void
 got_headers_cb (SoupServerMessage *msg,
                 gpointer           user_data)
 {
-  WxpayServerGuard *self = user_data;
+  WxpayServerGuard   *self = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
 
   if (self->max_body > 0 &&
@@ -328,7 +332,7 @@ got_chunk_cb (SoupServerMessage *msg,
               gpointer           user_data)
 {
   WxpayServerGuard *self = user_data;
-  guint64 *total = g_object_get_data (G_OBJECT (msg), body_bytes_key);
+  guint64          *total = g_object_get_data (G_OBJECT (msg), body_bytes_key);
 
   if (total == NULL)
     {
@@ -347,7 +351,7 @@ request_read_cb (SoupServer        *server,
                  gpointer           user_data)
 {
   WxpayServerGuard *self = user_data;
-  Conn *conn = conn_for (self, msg);
+  Conn             *conn = conn_for (self, msg);
 
   if (conn != NULL)
     conn_set_phase (self, conn, CONN_BUSY);
@@ -359,7 +363,7 @@ request_finished_cb (SoupServer        *server,
                      gpointer           user_data)
 {
   WxpayServerGuard *self = user_data;
-  Conn *conn = conn_for (self, msg);
+  Conn             *conn = conn_for (self, msg);
 
   if (conn != NULL && conn->phase != CONN_READING)
     conn_set_phase (self, conn, CONN_IDLE);
@@ -370,8 +374,8 @@ static gboolean
 evict_oldest (WxpayServerGuard *self)
 {
   GHashTableIter iter;
-  gpointer value;
-  Conn *oldest = NULL;
+  gpointer       value;
+  Conn          *oldest = NULL;
 
   g_hash_table_iter_init (&iter, self->connections);
   while (g_hash_table_iter_next (&iter, NULL, &value))
@@ -403,8 +407,8 @@ request_started_cb (SoupServer        *server,
                     gpointer           user_data)
 {
   WxpayServerGuard *self = user_data;
-  GSocket *socket = soup_server_message_get_socket (msg);
-  Conn *conn;
+  GSocket          *socket = soup_server_message_get_socket (msg);
+  Conn             *conn;
 
   g_signal_connect_object (msg, "got-headers", G_CALLBACK (got_headers_cb), self, 0);
   g_signal_connect_object (msg, "got-chunk", G_CALLBACK (got_chunk_cb), self, 0);
@@ -525,7 +529,7 @@ static void
 wxpay_server_guard_class_init (WxpayServerGuardClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS |
+  GParamFlags   flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS |
                       G_PARAM_EXPLICIT_NOTIFY;
 
   object_class->dispose = wxpay_server_guard_dispose;
@@ -633,7 +637,7 @@ wxpay_server_guard_get_stats (WxpayServerGuard      *self,
                               WxpayServerGuardStats *stats)
 {
   GHashTableIter iter;
-  gpointer value;
+  gpointer       value;
 
   g_return_if_fail (WXPAY_IS_SERVER_GUARD (self));
   g_return_if_fail (stats != NULL);
@@ -675,7 +679,7 @@ void
 wxpay_server_guard_close_all (WxpayServerGuard *self)
 {
   GHashTableIter iter;
-  gpointer value;
+  gpointer       value;
 
   g_return_if_fail (WXPAY_IS_SERVER_GUARD (self));
 

@@ -14,7 +14,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (WxpayServerGuard, wxpay_server_guard, WXPAY, SERVER_GUARD, GObject)
 
 /* Counters and the current connections by phase (wxpay_server_guard_get_stats()). */
-typedef struct {
+typedef struct
+{
   guint   open;                  /* connections watched now */
   guint   reading;               /* a request is arriving (header-timeout runs) */
   guint   busy;                  /* the request is read; the server owes the answer */
@@ -40,29 +41,29 @@ typedef struct {
  *
  * Attach one guard to a server before it listens; the limits may change at any time.
  */
-WxpayServerGuard *wxpay_server_guard_new        (void);
-void              wxpay_server_guard_attach     (WxpayServerGuard      *self,
-                                                 SoupServer            *server);
-gboolean          wxpay_server_guard_listen     (WxpayServerGuard      *self,
-                                                 SoupServer            *server,
-                                                 GSocketAddress        *address,
-                                                 GError               **error);
-void              wxpay_server_guard_get_stats  (WxpayServerGuard      *self,
-                                                 WxpayServerGuardStats *stats);
+WxpayServerGuard *wxpay_server_guard_new (void);
+void              wxpay_server_guard_attach (WxpayServerGuard *self,
+                                             SoupServer       *server);
+gboolean          wxpay_server_guard_listen (WxpayServerGuard *self,
+                                             SoupServer       *server,
+                                             GSocketAddress   *address,
+                                             GError          **error);
+void              wxpay_server_guard_get_stats (WxpayServerGuard      *self,
+                                                WxpayServerGuardStats *stats);
 /* Closes every connection it watches (a server shutting down). */
-void              wxpay_server_guard_close_all  (WxpayServerGuard      *self);
+void wxpay_server_guard_close_all (WxpayServerGuard *self);
 
-guint64           wxpay_server_guard_get_max_body        (WxpayServerGuard *self);
-void              wxpay_server_guard_set_max_body        (WxpayServerGuard *self,
-                                                          guint64           max_body);
-guint             wxpay_server_guard_get_header_timeout  (WxpayServerGuard *self);
-void              wxpay_server_guard_set_header_timeout  (WxpayServerGuard *self,
-                                                          guint             seconds);
-guint             wxpay_server_guard_get_idle_timeout    (WxpayServerGuard *self);
-void              wxpay_server_guard_set_idle_timeout    (WxpayServerGuard *self,
-                                                          guint             seconds);
-guint             wxpay_server_guard_get_max_connections (WxpayServerGuard *self);
-void              wxpay_server_guard_set_max_connections (WxpayServerGuard *self,
-                                                          guint             max_connections);
+guint64 wxpay_server_guard_get_max_body (WxpayServerGuard *self);
+void    wxpay_server_guard_set_max_body (WxpayServerGuard *self,
+                                         guint64           max_body);
+guint   wxpay_server_guard_get_header_timeout (WxpayServerGuard *self);
+void    wxpay_server_guard_set_header_timeout (WxpayServerGuard *self,
+                                               guint             seconds);
+guint   wxpay_server_guard_get_idle_timeout (WxpayServerGuard *self);
+void    wxpay_server_guard_set_idle_timeout (WxpayServerGuard *self,
+                                             guint             seconds);
+guint   wxpay_server_guard_get_max_connections (WxpayServerGuard *self);
+void    wxpay_server_guard_set_max_connections (WxpayServerGuard *self,
+                                                guint             max_connections);
 
 G_END_DECLS

@@ -19,11 +19,11 @@
 #include "core/saoma-wxpay2-gateway.h"
 #include "sim/wxpay-sim-server.h"
 
-static char *gateway_url;
-static char *ledger_path;
-static int header_timeout = -1;
-static int idle_timeout = -1;
-static int max_connections = -1;
+static char  *gateway_url;
+static char  *ledger_path;
+static int    header_timeout = -1;
+static int    idle_timeout = -1;
+static int    max_connections = -1;
 static gint64 charge_fen;
 
 static void
@@ -31,7 +31,7 @@ state_cb (SaomaCheckout *checkout,
           GParamSpec    *pspec,
           gpointer       user_data)
 {
-  static gboolean told_otn;
+  static gboolean    told_otn;
   SaomaCheckoutState state = saoma_checkout_get_state (checkout);
 
   if (state == SAOMA_CHECKOUT_WAITING && !told_otn)

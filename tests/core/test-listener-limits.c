@@ -15,12 +15,13 @@
 
 #define WAIT_UNTIL(cond) SAOMA_TEST_WAIT_UNTIL (cond, 30)
 
-typedef struct {
+typedef struct
+{
   char             *dir;
   WxpaySimServer   *sim;
   GSubprocess      *process;
   GDataInputStream *out;
-  GPtrArray        *lines;   /* what the helper printed, one line each */
+  GPtrArray        *lines; /* what the helper printed, one line each */
   gboolean          reading;
   GPid              pid;
   guint             port;
@@ -32,8 +33,8 @@ read_line_cb (GObject      *object,
               gpointer      user_data)
 {
   Fixture *f = user_data;
-  char *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object), result,
-                                                          NULL, NULL);
+  char    *line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (object), result,
+                                                             NULL, NULL);
 
   f->reading = FALSE;
   if (line == NULL)
@@ -95,7 +96,7 @@ start_helper (Fixture    *f,
   g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
   /* The measure is the listener's own memory, not glibc's debugging allocator. */
   g_subprocess_launcher_unsetenv (launcher, "MALLOC_CHECK_");
-  f->process = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv->pdata, &error);
+  f->process = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, &error);
   g_assert_no_error (error);
   f->pid = (GPid)g_ascii_strtoll (g_subprocess_get_identifier (f->process), NULL, 10);
   f->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (f->process));
@@ -107,8 +108,8 @@ start_helper (Fixture    *f,
 }
 
 static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
+fixture_setup (Fixture      *f,
+               gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
 
@@ -121,8 +122,8 @@ fixture_setup (Fixture       *f,
 }
 
 static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
+fixture_teardown (Fixture      *f,
+                  gconstpointer data)
 {
   if (f->process != NULL)
     {
@@ -149,7 +150,7 @@ proc_status_kib (GPid        pid,
 {
   g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int)pid);
   g_autofree char *text = NULL;
-  const char *line;
+  const char      *line;
 
   g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
   line = strstr (text, field);
@@ -168,7 +169,7 @@ held_connections (Fixture *f)
   g_autofree char *table = NULL;
   g_auto(GStrv) rows = NULL;
   const char *name;
-  guint count = 0;
+  guint       count = 0;
 
   g_assert_nonnull (dir);
   while ((name = g_dir_read_name (dir)) != NULL)
@@ -207,7 +208,7 @@ static int
 tcp_connect (guint port)
 {
   struct sockaddr_in addr = { 0 };
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int                fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
   g_assert_cmpint (fd, >=, 0);
   addr.sin_family = AF_INET;
@@ -240,15 +241,15 @@ read_until_eof (int       fd,
                 gboolean *out_eof)
 {
   GString *out = g_string_new (NULL);
-  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
+  gint64   deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
 
   *out_eof = FALSE;
   for (;;)
     {
       struct pollfd pfd = { fd, POLLIN, 0 };
-      gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
-      char buf[4096];
-      gssize n;
+      gint64        left = (deadline - g_get_monotonic_time ()) / 1000;
+      char          buf[4096];
+      gssize        n;
 
       if (left <= 0 || poll (&pfd, 1, (int)left) <= 0)
         break;
@@ -269,14 +270,14 @@ read_head (int   fd,
            guint timeout_ms)
 {
   GString *out = g_string_new (NULL);
-  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
+  gint64   deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
 
   while (strstr (out->str, "\r\n\r\n") == NULL)
     {
       struct pollfd pfd = { fd, POLLIN, 0 };
-      gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
-      char buf[4096];
-      gssize n;
+      gint64        left = (deadline - g_get_monotonic_time ()) / 1000;
+      char          buf[4096];
+      gssize        n;
 
       if (left <= 0 || poll (&pfd, 1, (int)left) <= 0)
         break;
@@ -292,7 +293,7 @@ read_head (int   fd,
 static void
 assert_listener_answers (Fixture *f)
 {
-  int fd = tcp_connect (f->port);
+  int      fd = tcp_connect (f->port);
   gboolean eof = FALSE;
   g_autoptr(GString) answer = NULL;
 
@@ -308,18 +309,18 @@ assert_listener_answers (Fixture *f)
 /* 11.2: a 200 MiB chunked body is refused with 413 after the first MiB, and the listener's
  * process does not grow by more than 20 MiB. */
 static void
-test_chunked_body (Fixture       *f,
-                   gconstpointer  data)
+test_chunked_body (Fixture      *f,
+                   gconstpointer data)
 {
-  const gsize total = 200 * 1024 * 1024;
-  const gsize chunk = 64 * 1024;
+  const gsize      total = 200 * 1024 * 1024;
+  const gsize      chunk = 64 * 1024;
   g_autofree char *payload = g_malloc (chunk);
   g_autofree char *frame = g_strdup_printf ("%zx\r\n", chunk);
   g_autoptr(GString) answer = NULL;
-  gint64 rss_before, hwm_before, hwm_after;
+  gint64   rss_before, hwm_before, hwm_after;
   gboolean eof = FALSE;
-  gsize sent = 0;
-  int fd;
+  gsize    sent = 0;
+  int      fd;
 
   start_helper (f, NULL);
   assert_listener_answers (f);
@@ -334,7 +335,7 @@ test_chunked_body (Fixture       *f,
   while (sent < total)
     {
       struct pollfd pfd = { fd, POLLIN | POLLOUT, 0 };
-      gssize n;
+      gssize        n;
 
       g_assert_cmpint (poll (&pfd, 1, 10000), ==, 1);
       if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
@@ -379,19 +380,19 @@ test_chunked_body (Fixture       *f,
 /* 11.3: 300 requests stopped in their headers and 20 idle kept-alive connections are all
  * closed by the timeouts, and a genuine notification is answered meanwhile. */
 static void
-test_slow_connections (Fixture       *f,
-                       gconstpointer  data)
+test_slow_connections (Fixture      *f,
+                       gconstpointer data)
 {
-  const guint n_slow = 300;
-  const guint n_idle = 20;
+  const guint     n_slow = 300;
+  const guint     n_idle = 20;
   g_autofree int *slow = g_new (int, n_slow);
   g_autofree int *idle = g_new (int, n_idle);
   g_autoptr(GError) error = NULL;
   g_autofree char *otn = NULL;
   g_autofree char *json = NULL;
-  guint held = G_MAXUINT;
-  gint64 start;
-  gint64 deadline;
+  guint            held = G_MAXUINT;
+  gint64           start;
+  gint64           deadline;
 
   start_helper (f, "--header-timeout", "2", "--idle-timeout", "2", "--charge", "100", NULL);
   otn = g_strdup (wait_line (f, "otn "));
@@ -431,8 +432,8 @@ test_slow_connections (Fixture       *f,
   deadline = start + 10 * G_USEC_PER_SEC;
   for (guint i = 0; i < n_slow + n_idle; i++)
     {
-      int fd = i < n_slow ? slow[i] : idle[i - n_slow];
-      gint64 left_ms = MAX (1, (deadline - g_get_monotonic_time ()) / 1000);
+      int      fd = i < n_slow ? slow[i] : idle[i - n_slow];
+      gint64   left_ms = MAX (1, (deadline - g_get_monotonic_time ()) / 1000);
       gboolean eof = FALSE;
       g_autoptr(GString) got = read_until_eof (fd, (guint)left_ms, &eof);
 

@@ -33,9 +33,15 @@ test_escape (void)
   assert_escape ("x\r\ty", "x\\r\\ty");
   assert_escape ("\x1b[2Kgone\x7f\x01", "\\x1b[2Kgone\\x7f\\x01");
   /* C1 (NEL), the line separator, a right-to-left override. */
-  assert_escape ("a\xc2\x85" "b", "a\\u{0085}b");
-  assert_escape ("a\xe2\x80\xa8" "b", "a\\u{2028}b");
-  assert_escape ("txt\xe2\x80\xae" "gpj.exe", "txt\\u{202e}gpj.exe");
+  assert_escape ("a\xc2\x85"
+                 "b",
+                 "a\\u{0085}b");
+  assert_escape ("a\xe2\x80\xa8"
+                 "b",
+                 "a\\u{2028}b");
+  assert_escape ("txt\xe2\x80\xae"
+                 "gpj.exe",
+                 "txt\\u{202e}gpj.exe");
   /* Not UTF-8: byte by byte (an overlong '1', a lone continuation byte). */
   assert_escape ("\xc0\xb1|\x80", "\\xc0\\xb1|\\x80");
   /* Escaped text is left as it is. */
