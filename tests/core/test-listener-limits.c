@@ -457,6 +457,40 @@ test_slow_connections (Fixture      *f,
   assert_listener_answers (f);
 }
 
+/* At the connection cap a new client is still served: the longest-waiting slow request makes
+ * room. */
+static void
+test_connection_cap (Fixture      *f,
+                     gconstpointer data)
+{
+  int      slow[20];
+  gboolean eof = FALSE;
+
+  start_helper (f, "--header-timeout", "60", "--max-connections", "20", NULL);
+  for (guint i = 0; i < G_N_ELEMENTS (slow); i++)
+    {
+      slow[i] = tcp_connect (f->port);
+      send_all (slow[i], "POST /wxpay/notify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le");
+      /* One at a time, so that the oldest is known. */
+      g_usleep (20 * 1000);
+    }
+
+  assert_listener_answers (f);
+  {
+    g_autoptr(GString) got = read_until_eof (slow[0], 5000, &eof);
+
+    g_assert_true (eof);
+  }
+  /* The newer ones are left alone (their header timeout is a minute away). */
+  {
+    g_autoptr(GString) got = read_until_eof (slow[G_N_ELEMENTS (slow) - 1], 200, &eof);
+
+    g_assert_false (eof);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (slow); i++)
+    close (slow[i]);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -467,6 +501,9 @@ main (int   argc,
               fixture_teardown);
   g_test_add ("/listener-limits/slow-connections", Fixture, NULL, fixture_setup,
               test_slow_connections, fixture_teardown);
+
+  g_test_add ("/listener-limits/connection-cap", Fixture, NULL, fixture_setup,
+              test_connection_cap, fixture_teardown);
 
   return g_test_run ();
 }
