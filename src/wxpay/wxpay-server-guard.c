@@ -73,6 +73,7 @@ G_DEFINE_FINAL_TYPE (WxpayServerGuard, wxpay_server_guard, G_TYPE_OBJECT)
 static GParamSpec *properties[N_PROPS];
 
 static const char body_bytes_key[] = "wxpay-server-guard-body-bytes";
+static const char refused_key[] = "wxpay-server-guard-refused";
 
 static void
 conn_free (Conn *conn)
@@ -292,6 +293,11 @@ refuse_too_large (WxpayServerGuard  *self,
   GSocket *socket = soup_server_message_get_socket (msg);
   g_autoptr(GIOStream) stream = NULL;
   Drain *drain;
+
+  /* Once per message: libsoup may still report a chunk it had read before the theft. */
+  if (g_object_get_data (G_OBJECT (msg), refused_key) != NULL)
+    return;
+  g_object_set_data (G_OBJECT (msg), refused_key, GINT_TO_POINTER (TRUE));
 
   if (conn != NULL)
     {
