@@ -9,12 +9,20 @@
 #include "core/saoma-cli.h"
 #include "core/saoma-paths.h"
 #include "core/saoma-report-cli.h"
+#include "core/saoma-secure.h"
 #include "saoma-application.h"
 
 int
 main (int   argc,
       char *argv[])
 {
+  g_autoptr(GError) error = NULL;
+
+  /* Before anything can load the API key or the PIN: no core file, no ptrace by others.
+   * saoma-cli, which the headless commands become below, does the same (exec resets it). */
+  if (!saoma_secure_process_init (&error))
+    g_warning ("%s", error->message);
+
   if (g_getenv ("SAOMA_BENCH") != NULL)
     g_printerr ("SAOMA_STAGE main %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
 

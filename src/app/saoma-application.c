@@ -3,23 +3,21 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
 
-#include "core/saoma-checkout.h"
+#include "core/saoma-merchant.h"
 #include "core/saoma-money.h"
-#include "core/saoma-wxpay2-gateway.h"
-#include "sim/wxpay-sim-server.h"
-#include "wxpay/wxpay.h"
-#include "core/saoma-notify-listener.h"
+#include "core/saoma-till.h"
 
 #include "saoma-application.h"
 #include "saoma-customer-display.h"
 #include "saoma-day-close-window.h"
 #include "saoma-demo-gateway.h"
 #include "saoma-keyring.h"
+#include "saoma-pin-dialog.h"
 #include "saoma-preferences-window.h"
 #include "saoma-reconcile-window.h"
-#include "saoma-refund-dialog.h"
 #include "saoma-settings-types.h"
 #include "saoma-window.h"
 
@@ -29,19 +27,13 @@ struct _SaomaApplication
 
   GSettings        *settings;
   GCancellable     *cancellable;
-  SaomaLedger      *ledger;
-  SaomaCheckout    *checkout;
-  WxpayClient      *client;    /* the v2 client the gateway wraps (composition only) */
-  SaomaGateway     *gateway;
+  SaomaTill        *till;      /* store, gateway, checkout, refunder, listener: all in here */
   SaomaDemoGateway *demo_gateway;
   SaomaCustomerDisplay *customer_display;
-  SaomaNotifyListener *listener;
-  char             *notify_url;
   GError           *setup_error;
   guint             reload_source;
   guint             gateway_generation;
   guint             demo : 1;
-  guint             demo_pending : 1;
   guint             backend_started : 1;
   guint             bench : 1;
 };
@@ -49,6 +41,7 @@ struct _SaomaApplication
 enum {
   PROP_0,
   PROP_SETTINGS,
+  PROP_TILL,
   PROP_LEDGER,
   PROP_CHECKOUT,
   PROP_DEMO,
@@ -112,12 +105,16 @@ set_demo (SaomaApplication *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEMO]);
 }
 
-static SaomaCheckoutConfig *
+/* The till's settings. Decided once, when the first gateway is known: in demo mode the
+ * simulator posts its notifications to our own listener on a free loopback port; otherwise a
+ * listener runs only on a configured port (the public notify-url is forwarded to it). */
+static SaomaTillConfig *
 create_config (SaomaApplication *self)
 {
-  SaomaCheckoutConfig *config = saoma_checkout_config_new ();
+  SaomaTillConfig *config = saoma_till_config_new ();
   g_autofree char *till_id = g_settings_get_string (self->settings, "till-id");
   g_autofree char *notify_url = g_settings_get_string (self->settings, "notify-url");
+  guint port = g_settings_get_uint (self->settings, "listener-port");
 
   if (till_id[0] != '\0')
     {
@@ -125,17 +122,16 @@ create_config (SaomaApplication *self)
       config->till_id = g_steal_pointer (&till_id);
     }
 
-  /* In demo mode the simulator posts its notifications to our own listener. */
-  if (self->notify_url != NULL)
+  if (self->demo || port != 0)
     {
-      g_free (config->notify_url);
-      config->notify_url = g_strdup (self->notify_url);
+      config->listen_address = g_strdup ("127.0.0.1");
+      config->listen_port = self->demo ? 0 : port;
+      config->listener_optional = TRUE;
     }
+  if (self->demo)
+    config->listener_is_notify_url = TRUE;
   else if (notify_url[0] != '\0')
-    {
-      g_free (config->notify_url);
-      config->notify_url = g_steal_pointer (&notify_url);
-    }
+    config->notify_url = g_steal_pointer (&notify_url);
 
   config->validity_s = g_settings_get_uint (self->settings, "qr-validity");
   config->poll_interval_ms = g_settings_get_uint (self->settings, "poll-interval-ms");
@@ -145,104 +141,53 @@ create_config (SaomaApplication *self)
   return config;
 }
 
+/* The manager PIN's guard (the keyring's PIN, delays and lockout) checks refunds' PINs. */
 static void
-recover_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
+sync_pin_guard (SaomaApplication *self)
 {
-  g_autoptr(GError) error = NULL;
-  guint n;
+  SaomaRefunder *refunder = self->till ? saoma_till_get_refunder (self->till) : NULL;
 
-  n = saoma_checkout_recover_finish (SAOMA_CHECKOUT (object), result, &error);
-  if (error != NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_warning ("Recovery did not finish: %s", error->message);
-      return;
-    }
-
-  g_debug ("recovery resolved %u attempts", n);
+  if (refunder != NULL)
+    saoma_refunder_set_pin_guard (refunder, saoma_pin_dialog_get_guard (self));
 }
 
 static void
-start_listener (SaomaApplication *self)
+till_ledger_cb (SaomaApplication *self)
 {
-  g_autoptr(GError) error = NULL;
-  guint port = g_settings_get_uint (self->settings, "listener-port");
-
-  if (self->listener != NULL)
-    return;
-
-  /* Demo: always, on a free loopback port. Production: only when a port is configured (the
-   * public notify-url must be forwarded to it). */
-  if (!self->demo && port == 0)
-    return;
-
-  self->listener = saoma_notify_listener_new (NULL, NULL);
-  if (!saoma_notify_listener_listen (self->listener, "127.0.0.1", self->demo ? 0 : port,
-                                     &error))
-    {
-      g_warning ("The notification listener could not start: %s", error->message);
-      g_clear_object (&self->listener);
-      return;
-    }
-
-  if (self->demo)
-    {
-      g_free (self->notify_url);
-      self->notify_url = g_strdup (saoma_notify_listener_get_uri (self->listener));
-    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LEDGER]);
 }
 
 static void
-maybe_create_checkout (SaomaApplication *self)
+till_checkout_cb (SaomaApplication *self)
 {
-  g_autoptr(SaomaCheckoutConfig) config = NULL;
-  SaomaRefunder *refunder;
-
-  if (self->ledger == NULL || self->gateway == NULL)
-    return;
-
-  if (self->checkout != NULL)
-    {
-      saoma_checkout_set_gateway (self->checkout, self->gateway);
-      return;
-    }
-
-  /* The listener needs the checkout and the checkout the listener's URL: the listener takes
-   * its checkout later. */
-  start_listener (self);
-
-  config = create_config (self);
-  self->checkout = saoma_checkout_new (self->gateway, self->ledger, saoma_clock_get_default (),
-                                       config);
-  if (self->listener != NULL)
-    saoma_notify_listener_set_checkout (self->listener, self->checkout);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHECKOUT]);
-
-  saoma_checkout_recover_async (self->checkout, self->cancellable, recover_cb, NULL);
-  /* Refunds left unfinished by the last run are followed to their end too. */
-  refunder = saoma_refund_dialog_ensure_refunder (self);
-  /* Refund notifications (§10) reach the same listener; in demo mode the simulator is told
-   * where through each refund's notify_url. */
-  if (self->listener != NULL && refunder != NULL)
-    {
-      saoma_notify_listener_set_refunder (self->listener, refunder);
-      if (self->demo)
-        saoma_refunder_set_notify_url (refunder,
-                                       saoma_notify_listener_get_refund_uri (self->listener));
-    }
 }
 
 static void
-set_client (SaomaApplication *self,
-            WxpayClient      *client)
+till_refunder_cb (SaomaApplication *self)
 {
-  if (!g_set_object (&self->client, client))
-    return;
+  sync_pin_guard (self);
+}
 
-  g_clear_object (&self->gateway);
-  self->gateway = SAOMA_GATEWAY (saoma_wxpay2_gateway_new (client));
+static void
+till_started_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(SaomaApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!saoma_till_start_finish (SAOMA_TILL (object), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    set_setup_error (self, error);
+}
+
+/* The first gateway creates and starts the till; later ones (Preferences) go through it. */
+static void
+set_gateway (SaomaApplication *self,
+             SaomaGateway     *gateway)
+{
+  g_autoptr(SaomaTillConfig) config = NULL;
 
   if (g_getenv ("SAOMA_DEBUG_PRINT_SIM_URL") != NULL && self->demo)
     {
@@ -250,7 +195,72 @@ set_client (SaomaApplication *self,
       fflush (stdout);
     }
 
-  maybe_create_checkout (self);
+  if (self->till != NULL)
+    {
+      saoma_till_set_gateway (self->till, gateway);
+      return;
+    }
+
+  config = create_config (self);
+  self->till = saoma_till_new (config, gateway, saoma_clock_get_default ());
+  g_signal_connect_object (self->till, "notify::ledger", G_CALLBACK (till_ledger_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->till, "notify::checkout", G_CALLBACK (till_checkout_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->till, "notify::refunder", G_CALLBACK (till_refunder_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TILL]);
+  saoma_till_start_async (self->till, self->cancellable, till_started_cb, g_object_ref (self));
+}
+
+/* The merchant client certificate refunds need, as chosen in Preferences. */
+static void
+set_certificate (SaomaApplication *self,
+                 SaomaMerchant    *merchant)
+{
+  g_autofree char *path = g_settings_get_string (self->settings, "client-cert-path");
+
+  if (path[0] != '\0')
+    {
+      /* apiclient_cert.p12 (password: the mch_id), or a PEM with its key, or WeChat's
+       * apiclient_cert.pem beside apiclient_key.pem. */
+      merchant->certificate_path = g_steal_pointer (&path);
+      merchant->certificate_password = g_strdup (merchant->mch_id);
+    }
+}
+
+/* A gateway for @merchant; a certificate that cannot be used costs refunds, not payments. */
+static SaomaGateway *
+new_gateway (SaomaMerchant *merchant)
+{
+  g_autoptr(GError) error = NULL;
+  SaomaGateway *gateway = saoma_gateway_new_for_merchant (merchant, &error);
+
+  if (gateway == NULL && merchant->certificate_path != NULL)
+    {
+      g_warning ("The merchant client certificate cannot be used: %s", error->message);
+      g_clear_pointer (&merchant->certificate_path, g_free);
+      g_clear_error (&error);
+      gateway = saoma_gateway_new_for_merchant (merchant, &error);
+    }
+  if (gateway == NULL)
+    g_warning ("Cannot use the gateway: %s", error->message);
+
+  return gateway;
+}
+
+/* The simulator's own demo merchant (credentials from its --credentials-dir). */
+static void
+use_demo_merchant (SaomaApplication *self)
+{
+  g_autoptr(SaomaMerchant) merchant = saoma_demo_gateway_dup_merchant (self->demo_gateway);
+  g_autoptr(SaomaGateway) gateway = NULL;
+
+  if (merchant == NULL)
+    return;
+  gateway = new_gateway (merchant);
+  if (gateway != NULL)
+    set_gateway (self, gateway);
 }
 
 static void
@@ -259,7 +269,6 @@ demo_started_cb (GObject      *object,
                  gpointer      user_data)
 {
   g_autoptr(SaomaApplication) self = user_data;
-  g_autoptr(WxpayClient) client = NULL;
   g_autoptr(GError) error = NULL;
 
   if (!saoma_demo_gateway_start_finish (SAOMA_DEMO_GATEWAY (object), result, &error))
@@ -271,17 +280,13 @@ demo_started_cb (GObject      *object,
     }
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEMO_BASE_URI]);
-
-  client = wxpay_client_new (saoma_demo_gateway_get_base_uri (self->demo_gateway),
-                             WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
-                             WXPAY_SIM_DEFAULT_KEY);
-  set_client (self, client);
+  use_demo_merchant (self);
 }
 
 static void
 use_demo_gateway (SaomaApplication *self)
 {
-  g_autoptr(WxpayClient) client = NULL;
+  g_autofree char *dir = NULL;
   g_autofree char *state_file = NULL;
 
   set_demo (self, TRUE);
@@ -291,51 +296,43 @@ use_demo_gateway (SaomaApplication *self)
       if (saoma_demo_gateway_get_base_uri (self->demo_gateway) == NULL)
         return; /* still starting */
 
-      client = wxpay_client_new (saoma_demo_gateway_get_base_uri (self->demo_gateway),
-                                 WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
-                                 WXPAY_SIM_DEFAULT_KEY);
-      set_client (self, client);
+      use_demo_merchant (self);
       return;
     }
 
-  /* The simulator keeps its state next to the ledger, which creates that directory. */
-  if (self->ledger == NULL)
-    {
-      self->demo_pending = TRUE;
-      return;
-    }
-  self->demo_pending = FALSE;
-
-  /* The demo orders outlive a restart, so recovery finds them on the simulator too. */
-  state_file = g_build_filename (g_get_user_data_dir (), "saoma", "demo-simulator.state", NULL);
+  /* The demo orders outlive a restart, so recovery finds them on the simulator too; the
+   * simulator keeps its state next to the ledger. */
+  dir = g_build_filename (g_get_user_data_dir (), "saoma", NULL);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    g_warning ("Cannot create %s: %s", dir, g_strerror (errno));
+  state_file = g_build_filename (dir, "demo-simulator.state", NULL);
   self->demo_gateway = saoma_demo_gateway_new (state_file);
   saoma_demo_gateway_start_async (self->demo_gateway, self->cancellable, demo_started_cb,
                                   g_object_ref (self));
 }
 
-static WxpayClient *
-create_merchant_client (SaomaApplication *self,
-                        const char       *api_key)
+static SaomaGateway *
+create_merchant_gateway (SaomaApplication *self,
+                         const char       *api_key)
 {
-  g_autofree char *appid = g_settings_get_string (self->settings, "appid");
-  g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
+  g_autoptr(SaomaMerchant) merchant = saoma_merchant_new ();
   g_autofree char *custom = g_settings_get_string (self->settings, "custom-gateway-url");
   SaomaGatewayMode mode = g_settings_get_enum (self->settings, "gateway-mode");
-  WxpaySignType sign_type = g_settings_get_enum (self->settings, "sign-type");
-  WxpayClient *client;
 
+  merchant->appid = g_settings_get_string (self->settings, "appid");
+  merchant->mch_id = g_settings_get_string (self->settings, "mch-id");
+  merchant->api_key = g_strdup (api_key);
+  merchant->sign = g_settings_get_enum (self->settings, "sign-type");
   if (mode == SAOMA_GATEWAY_MODE_CUSTOM && custom[0] != '\0')
-    {
-      client = wxpay_client_new (custom, appid, mch_id, api_key);
-    }
+    merchant->base_uri = g_steal_pointer (&custom);
   else
     {
-      client = wxpay_client_new (WXPAY_PRODUCTION_BASE_URI, appid, mch_id, api_key);
-      g_object_set (client, "backup-base-uri", WXPAY_BACKUP_BASE_URI, NULL);
+      merchant->base_uri = g_strdup (saoma_merchant_production_base_uri ());
+      merchant->backup_base_uri = g_strdup (saoma_merchant_backup_base_uri ());
     }
-  g_object_set (client, "sign-type", sign_type, NULL);
+  set_certificate (self, merchant);
 
-  return client;
+  return new_gateway (merchant);
 }
 
 typedef struct {
@@ -351,7 +348,7 @@ lookup_cb (GObject      *object,
   LookupData *data = user_data;
   g_autoptr(SaomaApplication) self = data->self;
   g_autoptr(GError) error = NULL;
-  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(SaomaGateway) gateway = NULL;
   char *key;
 
   key = saoma_keyring_lookup_finish (result, &error);
@@ -373,10 +370,11 @@ lookup_cb (GObject      *object,
       return;
     }
 
-  client = create_merchant_client (self, key);
-  saoma_keyring_free_key (key);
   set_demo (self, FALSE);
-  set_client (self, client);
+  gateway = create_merchant_gateway (self, key);
+  saoma_keyring_free_key (key);
+  if (gateway != NULL)
+    set_gateway (self, gateway);
 }
 
 static void
@@ -402,38 +400,13 @@ resolve_gateway (SaomaApplication *self)
 }
 
 static void
-ledger_open_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(SaomaApplication) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  self->ledger = saoma_ledger_open_finish (result, &error);
-  if (self->ledger == NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        set_setup_error (self, error);
-      return;
-    }
-
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LEDGER]);
-  if (self->demo_pending)
-    use_demo_gateway (self);
-  maybe_create_checkout (self);
-}
-
-static void
 start_backend (SaomaApplication *self)
 {
-  g_autofree char *path = NULL;
-
   if (self->backend_started)
     return;
   self->backend_started = TRUE;
 
-  path = saoma_ledger_default_path ();
-  saoma_ledger_open_async (path, self->cancellable, ledger_open_cb, g_object_ref (self));
+  /* The till is made once the gateway is known (demo or merchant: it decides the listener). */
   resolve_gateway (self);
 }
 
@@ -578,8 +551,11 @@ day_close_activated (GSimpleAction *action,
 {
   SaomaApplication *self = user_data;
 
+  /* The day close reads the till's ledger. */
+  if (self->till == NULL)
+    return;
   gtk_window_present (saoma_day_close_window_new (
-    gtk_application_get_active_window (GTK_APPLICATION (self)), self));
+    gtk_application_get_active_window (GTK_APPLICATION (self)), self->till, self));
 }
 
 static void
@@ -589,8 +565,11 @@ reconcile_activated (GSimpleAction *action,
 {
   SaomaApplication *self = user_data;
 
+  /* Reconciling needs the gateway, hence the till. */
+  if (self->till == NULL)
+    return;
   gtk_window_present (saoma_reconcile_window_new (
-    gtk_application_get_active_window (GTK_APPLICATION (self)), self));
+    gtk_application_get_active_window (GTK_APPLICATION (self)), self->till));
 }
 
 static const GActionEntry app_actions[] = {
@@ -632,6 +611,9 @@ saoma_application_startup (GApplication *application)
   g_signal_connect_object (self->settings, "changed::custom-gateway-url",
                            G_CALLBACK (merchant_setting_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::sign-type",
+                           G_CALLBACK (merchant_setting_changed_cb), self, G_CONNECT_SWAPPED);
+  /* The certificate is loaded into the gateway: a new one is a new gateway. */
+  g_signal_connect_object (self->settings, "changed::client-cert-path",
                            G_CALLBACK (merchant_setting_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::store-name",
                            G_CALLBACK (store_name_changed_cb), self, G_CONNECT_SWAPPED);
@@ -685,9 +667,8 @@ saoma_application_shutdown (GApplication *application)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->reload_source, g_source_remove);
-  if (self->listener != NULL)
-    saoma_notify_listener_shutdown (self->listener);
-  g_clear_object (&self->listener);
+  if (self->till != NULL)
+    saoma_till_shutdown (self->till);
   if (self->demo_gateway != NULL)
     saoma_demo_gateway_stop (self->demo_gateway);
   if (self->customer_display != NULL)
@@ -703,12 +684,8 @@ saoma_application_dispose (GObject *object)
   SaomaApplication *self = (SaomaApplication *) object;
 
   g_clear_handle_id (&self->reload_source, g_source_remove);
-  g_clear_object (&self->listener);
-  g_clear_object (&self->checkout);
-  g_clear_object (&self->gateway);
-  g_clear_object (&self->client);
+  g_clear_object (&self->till);
   g_clear_object (&self->demo_gateway);
-  g_clear_object (&self->ledger);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (saoma_application_parent_class)->dispose (object);
@@ -721,7 +698,6 @@ saoma_application_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_error (&self->setup_error);
-  g_clear_pointer (&self->notify_url, g_free);
 
   G_OBJECT_CLASS (saoma_application_parent_class)->finalize (object);
 }
@@ -740,12 +716,16 @@ saoma_application_get_property (GObject    *object,
       g_value_set_object (value, self->settings);
       break;
 
+    case PROP_TILL:
+      g_value_set_object (value, self->till);
+      break;
+
     case PROP_LEDGER:
-      g_value_set_object (value, self->ledger);
+      g_value_set_object (value, saoma_application_get_ledger (self));
       break;
 
     case PROP_CHECKOUT:
-      g_value_set_object (value, self->checkout);
+      g_value_set_object (value, saoma_application_get_checkout (self));
       break;
 
     case PROP_DEMO:
@@ -781,6 +761,9 @@ saoma_application_class_init (SaomaApplicationClass *klass)
 
   properties[PROP_SETTINGS] =
     g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_TILL] =
+    g_param_spec_object ("till", NULL, NULL, SAOMA_TYPE_TILL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_LEDGER] =
     g_param_spec_object ("ledger", NULL, NULL, SAOMA_TYPE_LEDGER,
@@ -850,7 +833,7 @@ saoma_application_get_ledger (SaomaApplication *self)
 {
   g_return_val_if_fail (SAOMA_IS_APPLICATION (self), NULL);
 
-  return self->ledger;
+  return self->till ? saoma_till_get_ledger (self->till) : NULL;
 }
 
 SaomaCheckout *
@@ -858,7 +841,15 @@ saoma_application_get_checkout (SaomaApplication *self)
 {
   g_return_val_if_fail (SAOMA_IS_APPLICATION (self), NULL);
 
-  return self->checkout;
+  return self->till ? saoma_till_get_checkout (self->till) : NULL;
+}
+
+SaomaTill *
+saoma_application_get_till (SaomaApplication *self)
+{
+  g_return_val_if_fail (SAOMA_IS_APPLICATION (self), NULL);
+
+  return self->till;
 }
 
 gboolean
@@ -867,6 +858,23 @@ saoma_application_get_demo (SaomaApplication *self)
   g_return_val_if_fail (SAOMA_IS_APPLICATION (self), FALSE);
 
   return self->demo;
+}
+
+/**
+ * saoma_application_dup_demo_merchant:
+ * @self: a #SaomaApplication
+ *
+ * Returns: (transfer full) (nullable): the demo merchant on the running demo simulator, %NULL
+ *   outside demo mode or while it starts
+ */
+SaomaMerchant *
+saoma_application_dup_demo_merchant (SaomaApplication *self)
+{
+  g_return_val_if_fail (SAOMA_IS_APPLICATION (self), NULL);
+
+  if (!self->demo || self->demo_gateway == NULL)
+    return NULL;
+  return saoma_demo_gateway_dup_merchant (self->demo_gateway);
 }
 
 const char *

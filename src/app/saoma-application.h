@@ -3,8 +3,8 @@
 
 #include <adwaita.h>
 
-#include "core/saoma-checkout.h"
-#include "ledger/saoma-ledger.h"
+#include "core/saoma-till.h"
+#include "saoma-types.h"
 
 G_BEGIN_DECLS
 
@@ -12,12 +12,14 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (SaomaApplication, saoma_application, SAOMA, APPLICATION, AdwApplication)
 
 /*
- * The application owns what every window shares: the settings, the ledger, the payment
- * gateway (the demo simulator when no merchant is configured) and the one SaomaCheckout of
- * this till. They come up asynchronously after the first window is shown.
+ * The application owns what every window shares: the settings, the demo simulator when no
+ * merchant is configured, and the one SaomaTill (ledger, gateway, checkout, refunder,
+ * listener, recovery), made once the gateway is known (after the first window is shown).
+ * Preferences swap the gateway through saoma_till_set_gateway().
  *
  * Properties (read-only, notified on change):
- *   "settings" (GSettings), "ledger" (SaomaLedger, NULL until opened),
+ *   "settings" (GSettings), "till" (SaomaTill, NULL until the gateway is known),
+ *   "ledger" (SaomaLedger, the till's, NULL until opened),
  *   "checkout" (SaomaCheckout, NULL until the ledger and the gateway are ready),
  *   "demo" (gboolean: the simulator is the gateway), "demo-base-uri" (string, nullable),
  *   "setup-error" (GError boxed, nullable: why the till could not start).
@@ -33,8 +35,11 @@ SaomaApplication *saoma_application_new              (void);
 GSettings        *saoma_application_get_settings     (SaomaApplication *self);
 SaomaLedger      *saoma_application_get_ledger       (SaomaApplication *self);
 SaomaCheckout    *saoma_application_get_checkout     (SaomaApplication *self);
+SaomaTill        *saoma_application_get_till         (SaomaApplication *self);
 gboolean          saoma_application_get_demo         (SaomaApplication *self);
 const char       *saoma_application_get_demo_base_uri (SaomaApplication *self);
+/* The demo merchant on the running simulator (for a temporary gateway); NULL otherwise. */
+SaomaMerchant    *saoma_application_dup_demo_merchant (SaomaApplication *self);
 const GError     *saoma_application_get_setup_error  (SaomaApplication *self);
 /* The store name to show: the setting, or a neutral translated default. Owned. */
 char             *saoma_application_dup_store_name   (SaomaApplication *self);

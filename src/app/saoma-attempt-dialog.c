@@ -7,6 +7,7 @@
 
 #include "core/saoma-money.h"
 
+#include "saoma-application.h"
 #include "saoma-attempt-dialog.h"
 #include "saoma-messages.h"
 #include "saoma-receipt.h"
@@ -136,10 +137,11 @@ refund_action (GtkWidget  *widget,
   GApplication *app = g_application_get_default ();
   GtkWindow *dialog;
 
-  if (!SAOMA_IS_APPLICATION (app))
+  if (!SAOMA_IS_APPLICATION (app) || saoma_application_get_till (SAOMA_APPLICATION (app)) == NULL)
     return;
-  dialog = saoma_refund_dialog_new (GTK_WINDOW (self), SAOMA_APPLICATION (app),
-                                    self->out_trade_no);
+  dialog = saoma_refund_dialog_new (GTK_WINDOW (self),
+                                    saoma_application_get_till (SAOMA_APPLICATION (app)),
+                                    SAOMA_APPLICATION (app), self->out_trade_no);
   if (dialog != NULL)
     gtk_window_present (dialog);
 }

@@ -10,6 +10,7 @@
 
 #include "core/saoma-day-report.h"
 #include "core/saoma-money.h"
+#include "saoma-application.h"
 #include "saoma-attempt-dialog.h"
 #include "saoma-day-close-window.h"
 #include "saoma-day-picker.h"
@@ -21,7 +22,8 @@ struct _SaomaDayCloseWindow
 {
   AdwWindow             parent_instance;
 
-  SaomaApplication     *app;
+  SaomaApplication     *app;     /* the store name and the till id for the report's header */
+  SaomaTill            *till;    /* the ledger it reports on, the checkout for "Query now" */
   SaomaDayReport       *report;
   char                 *closed_detail;
   GCancellable         *cancellable;
@@ -257,7 +259,7 @@ loaded_cb (GObject      *source,
 static void
 reload (SaomaDayCloseWindow *self)
 {
-  SaomaLedger *ledger = saoma_application_get_ledger (self->app);
+  SaomaLedger *ledger = saoma_till_get_ledger (self->till);
   g_autoptr(GTask) task = NULL;
   LoadData *data;
 
@@ -323,8 +325,8 @@ unfinished_activated_cb (SaomaDayCloseWindow *self,
   if (out_trade_no == NULL)
     return;
   gtk_window_present (saoma_attempt_dialog_new (GTK_WINDOW (self),
-                                                saoma_application_get_ledger (self->app),
-                                                saoma_application_get_checkout (self->app),
+                                                saoma_till_get_ledger (self->till),
+                                                saoma_till_get_checkout (self->till),
                                                 out_trade_no));
 }
 
@@ -360,7 +362,7 @@ confirm_response_cb (AdwMessageDialog    *dialog,
   if (self->report == NULL || (!acknowledge && g_strcmp0 (response, "close") != 0))
     return;
 
-  saoma_day_report_close_async (self->report, saoma_application_get_ledger (self->app),
+  saoma_day_report_close_async (self->report, saoma_till_get_ledger (self->till),
                                 acknowledge, self->cancellable, closed_cb, g_object_ref (self));
 }
 
@@ -651,6 +653,7 @@ saoma_day_close_window_finalize (GObject *object)
   SaomaDayCloseWindow *self = SAOMA_DAY_CLOSE_WINDOW (object);
 
   g_clear_object (&self->app);
+  g_clear_object (&self->till);
   g_clear_object (&self->report);
   g_clear_object (&self->cancellable);
   g_free (self->closed_detail);
@@ -718,17 +721,20 @@ saoma_day_close_window_init (SaomaDayCloseWindow *self)
 
 GtkWindow *
 saoma_day_close_window_new (GtkWindow        *parent,
+                            SaomaTill        *till,
                             SaomaApplication *app)
 {
   SaomaDayCloseWindow *self;
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   GDate today;
 
+  g_return_val_if_fail (SAOMA_IS_TILL (till), NULL);
   g_return_val_if_fail (SAOMA_IS_APPLICATION (app), NULL);
 
   self = g_object_new (SAOMA_TYPE_DAY_CLOSE_WINDOW, "transient-for", parent,
                        "application", app, NULL);
   self->app = g_object_ref (app);
+  self->till = g_object_ref (till);
   g_date_clear (&today, 1);
   g_date_set_dmy (&today, g_date_time_get_day_of_month (now), g_date_time_get_month (now),
                   g_date_time_get_year (now));

@@ -3,7 +3,7 @@
 
 #include <adwaita.h>
 
-#include "saoma-application.h"
+#include "saoma-types.h"
 
 G_BEGIN_DECLS
 
@@ -11,8 +11,10 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (SaomaDayCloseWindow, saoma_day_close_window, SAOMA, DAY_CLOSE_WINDOW,
                       AdwWindow)
 
-/* Opens on today (local); the day picker chooses another. Export PDF / CSV, print. */
+/* Opens on today (local); the day picker chooses another. Export PDF / CSV, print. Reports on
+ * @till's ledger; @app gives the store name and the till id of the header. */
 GtkWindow *saoma_day_close_window_new      (GtkWindow        *parent,
+                                            SaomaTill        *till,
                                             SaomaApplication *app);
 /* Shows @date (local day) and reloads. */
 void       saoma_day_close_window_set_date (SaomaDayCloseWindow *self,

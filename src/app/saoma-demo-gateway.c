@@ -6,7 +6,9 @@
 #include <glib/gi18n.h>
 #include <libsoup/soup.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
+
 
 #include "saoma-demo-gateway.h"
 
@@ -18,7 +20,14 @@ struct _SaomaDemoGateway
   GObject           parent_instance;
 
   char             *state_file;
+  char             *credentials_dir;
   char             *base_uri;
+  /* The demo merchant, read from credentials_dir once the simulator runs. */
+  char             *appid;
+  char             *mch_id;
+  char             *api_key;
+  char             *certificate_path;
+  GTlsCertificate  *certificate;
   GSubprocess      *process;
   GDataInputStream *stdout_stream;
   GCancellable     *cancellable;
@@ -80,6 +89,55 @@ drain_line_cb (GObject      *object,
                                        self->cancellable, drain_line_cb, g_object_ref (self));
 }
 
+typedef struct {
+  char            *appid;
+  char            *mch_id;
+  char            *api_key;
+  GTlsCertificate *certificate;
+} Credentials;
+
+static void
+credentials_free (Credentials *credentials)
+{
+  g_free (credentials->appid);
+  g_free (credentials->mch_id);
+  if (credentials->api_key != NULL)
+    memset (credentials->api_key, 0, strlen (credentials->api_key));
+  g_free (credentials->api_key);
+  g_clear_object (&credentials->certificate);
+  g_free (credentials);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Credentials, credentials_free)
+
+/* merchant.ini and client.pem of the simulator's --credentials-dir (see its README section). */
+static void
+load_credentials_worker (GTask        *task,
+                         gpointer      source_object,
+                         gpointer      task_data,
+                         GCancellable *cancellable)
+{
+  SaomaDemoGateway *self = source_object;
+  g_autofree char *merchant_path = g_build_filename (self->credentials_dir, "merchant.ini", NULL);
+  g_autoptr(GKeyFile) merchant = g_key_file_new ();
+  g_autoptr(Credentials) credentials = g_new0 (Credentials, 1);
+  GError *error = NULL;
+
+  if (!g_key_file_load_from_file (merchant, merchant_path, G_KEY_FILE_NONE, &error) ||
+      (credentials->appid = g_key_file_get_string (merchant, "merchant", "appid", &error)) == NULL ||
+      (credentials->mch_id = g_key_file_get_string (merchant, "merchant", "mch_id", &error)) == NULL ||
+      (credentials->api_key = g_key_file_get_string (merchant, "merchant", "key", &error)) == NULL ||
+      (credentials->certificate = g_tls_certificate_new_from_file (self->certificate_path,
+                                                                   &error)) == NULL)
+    {
+      g_prefix_error (&error, "the demo merchant in %s: ", self->credentials_dir);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&credentials), (GDestroyNotify)credentials_free);
+}
+
 static void
 first_line_cb (GObject      *object,
                GAsyncResult *result,
@@ -114,13 +172,9 @@ first_line_cb (GObject      *object,
   while (g_str_has_suffix (line, "/"))
     line[strlen (line) - 1] = '\0';
 
-  g_free (self->base_uri);
-  self->base_uri = g_steal_pointer (&line);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BASE_URI]);
-
-  g_data_input_stream_read_line_async (self->stdout_stream, G_PRIORITY_LOW, self->cancellable,
-                                       drain_line_cb, g_object_ref (self));
-  g_task_return_boolean (task, TRUE);
+  /* The simulator has written its credentials before printing its address. */
+  g_task_set_task_data (task, g_steal_pointer (&line), g_free);
+  g_task_run_in_thread (task, load_credentials_worker);
 }
 
 void
@@ -160,6 +214,10 @@ saoma_demo_gateway_start_async (SaomaDemoGateway   *self,
       g_ptr_array_add (argv, (char *) "--state");
       g_ptr_array_add (argv, self->state_file);
     }
+  /* The demo merchant's key and client certificate live in a directory of the demo's own,
+   * made by the simulator on first use (0600): nothing secret is compiled into Saoma. */
+  g_ptr_array_add (argv, (char *) "--credentials-dir");
+  g_ptr_array_add (argv, self->credentials_dir);
   g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
@@ -183,10 +241,31 @@ saoma_demo_gateway_start_finish (SaomaDemoGateway *self,
                                  GAsyncResult     *result,
                                  GError          **error)
 {
+  g_autoptr(Credentials) credentials = NULL;
+
   g_return_val_if_fail (SAOMA_IS_DEMO_GATEWAY (self), FALSE);
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
-  return g_task_propagate_boolean (G_TASK (result), error);
+  credentials = g_task_propagate_pointer (G_TASK (result), error);
+  if (credentials == NULL)
+    {
+      saoma_demo_gateway_stop (self);
+      return FALSE;
+    }
+
+  /* Taken here, on the caller's thread, so that the getters never race the worker. */
+  self->appid = g_steal_pointer (&credentials->appid);
+  self->mch_id = g_steal_pointer (&credentials->mch_id);
+  self->api_key = g_steal_pointer (&credentials->api_key);
+  g_set_object (&self->certificate, credentials->certificate);
+
+  g_free (self->base_uri);
+  self->base_uri = g_strdup (g_task_get_task_data (G_TASK (result)));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BASE_URI]);
+
+  g_data_input_stream_read_line_async (self->stdout_stream, G_PRIORITY_LOW, self->cancellable,
+                                       drain_line_cb, g_object_ref (self));
+  return TRUE;
 }
 
 static void
@@ -252,6 +331,13 @@ saoma_demo_gateway_stop (SaomaDemoGateway *self)
       g_clear_object (&self->process);
     }
   g_clear_object (&self->stdout_stream);
+
+  g_clear_pointer (&self->appid, g_free);
+  g_clear_pointer (&self->mch_id, g_free);
+  if (self->api_key != NULL)
+    memset (self->api_key, 0, strlen (self->api_key));
+  g_clear_pointer (&self->api_key, g_free);
+  g_clear_object (&self->certificate);
 
   if (self->base_uri != NULL)
     {
@@ -387,6 +473,8 @@ saoma_demo_gateway_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->base_uri, g_free);
   g_clear_pointer (&self->state_file, g_free);
+  g_clear_pointer (&self->credentials_dir, g_free);
+  g_clear_pointer (&self->certificate_path, g_free);
 
   G_OBJECT_CLASS (saoma_demo_gateway_parent_class)->finalize (object);
 }
@@ -439,6 +527,93 @@ saoma_demo_gateway_new (const char *state_file)
   SaomaDemoGateway *self = g_object_new (SAOMA_TYPE_DEMO_GATEWAY, NULL);
 
   self->state_file = g_strdup (state_file);
+  self->credentials_dir = g_build_filename (g_get_user_data_dir (), "saoma", "demo-merchant", NULL);
+  self->certificate_path = g_build_filename (self->credentials_dir, "client.pem", NULL);
 
   return self;
+}
+
+/**
+ * saoma_demo_gateway_get_appid:
+ * @self: a #SaomaDemoGateway
+ *
+ * Returns: (nullable): the demo merchant's appid, %NULL unless the simulator runs
+ */
+const char *
+saoma_demo_gateway_get_appid (SaomaDemoGateway *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DEMO_GATEWAY (self), NULL);
+
+  return self->base_uri != NULL ? self->appid : NULL;
+}
+
+/**
+ * saoma_demo_gateway_get_mch_id:
+ * @self: a #SaomaDemoGateway
+ *
+ * Returns: (nullable): the demo merchant's mch_id, %NULL unless the simulator runs
+ */
+const char *
+saoma_demo_gateway_get_mch_id (SaomaDemoGateway *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DEMO_GATEWAY (self), NULL);
+
+  return self->base_uri != NULL ? self->mch_id : NULL;
+}
+
+/**
+ * saoma_demo_gateway_get_api_key:
+ * @self: a #SaomaDemoGateway
+ *
+ * Returns: (nullable): the demo merchant's API key (random, made by the simulator), %NULL
+ *   unless the simulator runs. Never log it.
+ */
+const char *
+saoma_demo_gateway_get_api_key (SaomaDemoGateway *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DEMO_GATEWAY (self), NULL);
+
+  return self->base_uri != NULL ? self->api_key : NULL;
+}
+
+/**
+ * saoma_demo_gateway_get_certificate_path:
+ * @self: a #SaomaDemoGateway
+ *
+ * Returns: the PEM file of the demo merchant's client certificate and key (made by the
+ *   simulator on its first start)
+ */
+const char *
+saoma_demo_gateway_get_certificate_path (SaomaDemoGateway *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DEMO_GATEWAY (self), NULL);
+
+  return self->certificate_path;
+}
+
+/**
+ * saoma_demo_gateway_dup_merchant:
+ * @self: a #SaomaDemoGateway
+ *
+ * Returns: (transfer full) (nullable): the demo merchant on the running simulator, its client
+ *   certificate loaded (refunds), for saoma_gateway_new_for_merchant(); %NULL when the
+ *   simulator does not run
+ */
+SaomaMerchant *
+saoma_demo_gateway_dup_merchant (SaomaDemoGateway *self)
+{
+  SaomaMerchant *merchant;
+
+  g_return_val_if_fail (SAOMA_IS_DEMO_GATEWAY (self), NULL);
+
+  if (self->base_uri == NULL)
+    return NULL;
+
+  merchant = saoma_merchant_new ();
+  merchant->base_uri = g_strdup (self->base_uri);
+  merchant->appid = g_strdup (self->appid);
+  merchant->mch_id = g_strdup (self->mch_id);
+  merchant->api_key = g_strdup (self->api_key);
+  merchant->certificate = self->certificate ? g_object_ref (self->certificate) : NULL;
+  return merchant;
 }

@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 
+#include "core/saoma-merchant.h"
+
 G_BEGIN_DECLS
 
 #define SAOMA_TYPE_DEMO_GATEWAY (saoma_demo_gateway_get_type ())
@@ -13,8 +15,9 @@ G_DECLARE_FINAL_TYPE (SaomaDemoGateway, saoma_demo_gateway, SAOMA, DEMO_GATEWAY,
  * build-aux/dev and the tests do for the build tree; else the installed one in bindir, else the
  * first in PATH), reads the base URL
  * from the first line of its stdout, and stops it in saoma_demo_gateway_stop() (SIGTERM, then
- * waits for it to exit) or when this process dies. The simulator uses its built-in demo
- * merchant (WXPAY_SIM_DEFAULT_*).
+ * waits for it to exit) or when this process dies. The simulator runs with
+ * --credentials-dir ~/.local/share/saoma/demo-merchant: a demo merchant of its own (random API
+ * key, throwaway client certificate, files 0600), which the getters below read once it runs.
  *
  * Property "base-uri" (string, NULL until started and again once stopped: a port the
  * simulator gave up may be reused by anyone).
@@ -40,6 +43,12 @@ void              saoma_demo_gateway_pay_async    (SaomaDemoGateway   *self,
 gboolean          saoma_demo_gateway_pay_finish   (SaomaDemoGateway *self,
                                                    GAsyncResult     *result,
                                                    GError          **error);
+const char       *saoma_demo_gateway_get_appid    (SaomaDemoGateway *self);
+const char       *saoma_demo_gateway_get_mch_id   (SaomaDemoGateway *self);
+const char       *saoma_demo_gateway_get_api_key  (SaomaDemoGateway *self);
+const char       *saoma_demo_gateway_get_certificate_path (SaomaDemoGateway *self);
+/* The demo merchant for the gateway factory (its certificate loaded); NULL unless it runs. */
+SaomaMerchant    *saoma_demo_gateway_dup_merchant (SaomaDemoGateway *self);
 /* {base}/sim/pay/{token} for a weixin://wxpay/bizpayurl?pr={token} code_url. Owned. */
 char             *saoma_demo_gateway_dup_pay_page_uri (SaomaDemoGateway *self,
                                                        const char       *code_url);

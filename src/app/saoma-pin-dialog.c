@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "core/saoma-pin.h"
+#include "saoma-application.h"
 #include "saoma-pin-dialog.h"
 
 struct _SaomaPinDialog

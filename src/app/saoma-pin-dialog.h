@@ -4,7 +4,7 @@
 #include <adwaita.h>
 
 #include "core/saoma-pin-guard.h"
-#include "saoma-application.h"
+#include "saoma-types.h"
 
 G_BEGIN_DECLS
 

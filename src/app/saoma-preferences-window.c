@@ -5,10 +5,9 @@
 
 #include <glib/gi18n.h>
 
-#include "sim/wxpay-sim-server.h"
-#include "core/saoma-wxpay2-gateway.h"
-#include "wxpay/wxpay.h"
+#include "core/saoma-merchant.h"
 
+#include "saoma-application.h"
 #include "saoma-customer-display-preferences.h"
 #include "saoma-keyring.h"
 #include "saoma-messages.h"
@@ -204,10 +203,10 @@ sign_type_selected_cb (SaomaPreferencesWindow *self,
                        GParamSpec             *pspec,
                        AdwComboRow            *row)
 {
-  /* The rows are in the order of WxpaySignType. */
+  /* The rows are in the order of SaomaMerchantSign. */
   guint selected = adw_combo_row_get_selected (row);
 
-  if (self->settings == NULL || selected > WXPAY_SIGN_TYPE_HMAC_SHA256)
+  if (self->settings == NULL || selected > SAOMA_MERCHANT_SIGN_HMAC_SHA256)
     return;
 
   if (g_settings_get_enum (self->settings, "sign-type") != (int) selected)
@@ -319,28 +318,25 @@ static void
 run_test (SaomaPreferencesWindow *self,
           const char             *api_key)
 {
-  g_autoptr(WxpayClient) client = NULL;
-  g_autoptr(SaomaWxpay2Gateway) gateway = NULL;
+  g_autoptr(SaomaMerchant) merchant = saoma_merchant_new ();
+  g_autoptr(SaomaGateway) gateway = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GError) error = NULL;
   g_autofree char *out_trade_no = NULL;
   SaomaGatewayMode mode = g_settings_get_enum (self->settings, "gateway-mode");
 
   if (mode == SAOMA_GATEWAY_MODE_DEMO)
     {
-      const char *base = saoma_application_get_demo_base_uri (self->application);
-
-      if (base == NULL)
+      g_clear_pointer (&merchant, saoma_merchant_free);
+      merchant = saoma_application_dup_demo_merchant (self->application);
+      if (merchant == NULL)
         {
           test_done (self, _("The demo simulator is not running."));
           return;
         }
-      client = wxpay_client_new (base, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
-                                 WXPAY_SIM_DEFAULT_KEY);
     }
   else
     {
-      g_autofree char *appid = g_settings_get_string (self->settings, "appid");
-      g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
       g_autofree char *custom = g_settings_get_string (self->settings, "custom-gateway-url");
 
       if (mode == SAOMA_GATEWAY_MODE_CUSTOM)
@@ -350,22 +346,34 @@ run_test (SaomaPreferencesWindow *self,
               test_done (self, _("Enter the custom gateway URL first."));
               return;
             }
-          client = wxpay_client_new (custom, appid, mch_id, api_key);
+          merchant->base_uri = g_steal_pointer (&custom);
         }
       else
         {
-          client = wxpay_client_new (WXPAY_PRODUCTION_BASE_URI, appid, mch_id, api_key);
-          g_object_set (client, "backup-base-uri", WXPAY_BACKUP_BASE_URI, NULL);
+          merchant->base_uri = g_strdup (saoma_merchant_production_base_uri ());
+          merchant->backup_base_uri = g_strdup (saoma_merchant_backup_base_uri ());
         }
-      g_object_set (client, "sign-type", g_settings_get_enum (self->settings, "sign-type"),
-                    NULL);
+      merchant->appid = g_settings_get_string (self->settings, "appid");
+      merchant->mch_id = g_settings_get_string (self->settings, "mch-id");
+      merchant->api_key = g_strdup (api_key);
+      merchant->sign = g_settings_get_enum (self->settings, "sign-type");
+    }
+
+  /* A temporary gateway: the till's own is swapped only when the settings are saved. The
+   * certificate is not involved (orderquery does not use it). */
+  gateway = saoma_gateway_new_for_merchant (merchant, &error);
+  if (gateway == NULL)
+    {
+      g_autofree char *words = saoma_messages_describe_error (error);
+
+      test_done (self, words);
+      return;
     }
 
   /* A query for an order that cannot exist proves the account, the key and the signature. */
-  gateway = saoma_wxpay2_gateway_new (client);
-  out_trade_no = saoma_gateway_new_out_trade_no (SAOMA_GATEWAY (gateway), "TEST", now);
-  saoma_gateway_query_order_async (SAOMA_GATEWAY (gateway), out_trade_no, self->cancellable,
-                                   orderquery_cb, g_object_ref (self));
+  out_trade_no = saoma_gateway_new_out_trade_no (gateway, "TEST", now);
+  saoma_gateway_query_order_async (gateway, out_trade_no, self->cancellable, orderquery_cb,
+                                   g_object_ref (self));
 }
 
 static void

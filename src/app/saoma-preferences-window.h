@@ -3,7 +3,7 @@
 
 #include <adwaita.h>
 
-#include "saoma-application.h"
+#include "saoma-types.h"
 
 G_BEGIN_DECLS
 

@@ -11,16 +11,16 @@
 
 #include "core/saoma-money.h"
 #include "core/saoma-reconcile.h"
+#include "core/saoma-till.h"
 #include "saoma-attempt-dialog.h"
 #include "saoma-day-picker.h"
 #include "saoma-reconcile-window.h"
-#include "saoma-refund-dialog.h"
 
 struct _SaomaReconcileWindow
 {
   AdwWindow             parent_instance;
 
-  SaomaApplication     *app;
+  SaomaTill            *till;
   SaomaReconcile       *result;
   GCancellable         *cancellable;
   GtkFileChooserNative *chooser;
@@ -257,9 +257,8 @@ static void
 record_payment (SaomaReconcileWindow *self,
                 SaomaReconcileItem   *item)
 {
-  SaomaLedger *ledger = saoma_application_get_ledger (self->app);
-  GSettings *settings = saoma_application_get_settings (self->app);
-  g_autofree char *till = g_settings_get_string (settings, "till-id");
+  SaomaLedger *ledger = saoma_till_get_ledger (self->till);
+  const char *till = saoma_till_get_config (self->till)->till_id;
   g_autoptr(SaomaAttempt) attempt = NULL;
   gint64 when = saoma_reconcile_item_get_time (item);
   RecordData *data;
@@ -306,7 +305,7 @@ action_clicked_cb (GtkButton            *button,
 {
   GtkListItem *list_item = g_object_get_data (G_OBJECT (button), "list-item");
   SaomaReconcileItem *item = gtk_list_item_get_item (list_item);
-  SaomaCheckout *checkout = saoma_application_get_checkout (self->app);
+  SaomaCheckout *checkout = saoma_till_get_checkout (self->till);
   const char *out_trade_no;
 
   if (item == NULL)
@@ -329,7 +328,7 @@ action_clicked_cb (GtkButton            *button,
 
     case ACTION_FOLLOW:
       {
-        SaomaRefunder *refunder = saoma_refund_dialog_ensure_refunder (self->app);
+        SaomaRefunder *refunder = saoma_till_get_refunder (self->till);
 
         if (refunder != NULL)
           {
@@ -342,7 +341,7 @@ action_clicked_cb (GtkButton            *button,
 
     case ACTION_DETAILS:
       gtk_window_present (saoma_attempt_dialog_new (GTK_WINDOW (self),
-                                                    saoma_application_get_ledger (self->app),
+                                                    saoma_till_get_ledger (self->till),
                                                     checkout, out_trade_no));
       break;
 
@@ -574,15 +573,15 @@ saoma_reconcile_window_compare (SaomaReconcileWindow *self)
 
   g_return_if_fail (SAOMA_IS_RECONCILE_WINDOW (self));
 
-  checkout = saoma_application_get_checkout (self->app);
-  ledger = saoma_application_get_ledger (self->app);
+  checkout = saoma_till_get_checkout (self->till);
+  ledger = saoma_till_get_ledger (self->till);
   if (checkout == NULL || ledger == NULL || self->running)
     return;
 
   self->running = TRUE;
   gtk_label_set_text (self->summary_label, _("Downloading WeChat's bill…"));
   update_actions (self);
-  saoma_reconcile_run_async (saoma_checkout_get_gateway (checkout), ledger, &self->date,
+  saoma_reconcile_run_async (saoma_till_get_gateway (self->till), ledger, &self->date,
                              self->cancellable, compared_cb, g_object_ref (self));
 }
 
@@ -695,7 +694,7 @@ saoma_reconcile_window_finalize (GObject *object)
 {
   SaomaReconcileWindow *self = SAOMA_RECONCILE_WINDOW (object);
 
-  g_clear_object (&self->app);
+  g_clear_object (&self->till);
   g_clear_object (&self->result);
   g_clear_object (&self->cancellable);
 
@@ -749,19 +748,22 @@ saoma_reconcile_window_init (SaomaReconcileWindow *self)
 }
 
 GtkWindow *
-saoma_reconcile_window_new (GtkWindow        *parent,
-                            SaomaApplication *app)
+saoma_reconcile_window_new (GtkWindow *parent,
+                            SaomaTill *till)
 {
   SaomaReconcileWindow *self;
   g_autoptr(GTimeZone) beijing = g_time_zone_new_identifier ("+08:00");
   g_autoptr(GDateTime) now = g_date_time_new_now (beijing);
   GDate yesterday;
 
-  g_return_val_if_fail (SAOMA_IS_APPLICATION (app), NULL);
+  g_return_val_if_fail (parent == NULL || GTK_IS_WINDOW (parent), NULL);
+  g_return_val_if_fail (SAOMA_IS_TILL (till), NULL);
 
+  /* The parent's application keeps it alive and gives it the app's accelerators. */
   self = g_object_new (SAOMA_TYPE_RECONCILE_WINDOW, "transient-for", parent,
-                       "application", app, NULL);
-  self->app = g_object_ref (app);
+                       "application", parent ? gtk_window_get_application (parent) : NULL,
+                       NULL);
+  self->till = g_object_ref (till);
   g_date_clear (&yesterday, 1);
   g_date_set_dmy (&yesterday, g_date_time_get_day_of_month (now), g_date_time_get_month (now),
                   g_date_time_get_year (now));

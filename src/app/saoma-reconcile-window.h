@@ -3,7 +3,7 @@
 
 #include <adwaita.h>
 
-#include "saoma-application.h"
+#include "saoma-types.h"
 
 G_BEGIN_DECLS
 
@@ -11,9 +11,11 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (SaomaReconcileWindow, saoma_reconcile_window, SAOMA, RECONCILE_WINDOW,
                       AdwWindow)
 
-/* Opens on yesterday (Beijing): WeChat makes a day's bill the next morning. */
-GtkWindow *saoma_reconcile_window_new      (GtkWindow        *parent,
-                                            SaomaApplication *app);
+/* Opens on yesterday (Beijing): WeChat makes a day's bill the next morning. Compares @till's
+ * ledger with its gateway's bill; "Query now" and "Follow" act through @till's checkout and
+ * refunder. */
+GtkWindow *saoma_reconcile_window_new      (GtkWindow *parent,
+                                            SaomaTill *till);
 void       saoma_reconcile_window_set_date (SaomaReconcileWindow *self,
                                             const GDate          *date);
 /* Downloads the bill and compares (what the "Compare" button does). */

@@ -10,19 +10,17 @@
 
 #include "core/saoma-money.h"
 #include "core/saoma-pin.h"
-#include "core/saoma-wxpay2-gateway.h"
+#include "core/saoma-till.h"
+#include "saoma-application.h"
 #include "saoma-pin-dialog.h"
 #include "saoma-receipt.h"
 #include "saoma-refund-dialog.h"
-
-#define REFUNDER_KEY "saoma-refunder"
-#define DEMO_CERT_RESOURCE "/io/github/saoma/Cashier/demo-client-cert.pem"
 
 struct _SaomaRefundDialog
 {
   AdwWindow          parent_instance;
 
-  SaomaApplication  *app;
+  SaomaApplication  *app;      /* the settings, the store name, the manager PIN's guard */
   SaomaRefunder     *refunder;
   SaomaLedger       *ledger;
   GCancellable      *cancellable;
@@ -45,123 +43,6 @@ struct _SaomaRefundDialog
 };
 
 G_DEFINE_FINAL_TYPE (SaomaRefundDialog, saoma_refund_dialog, ADW_TYPE_WINDOW)
-
-/* The refunder ------------------------------------------------------------------------- */
-
-/* The merchant client certificate v2 refunds need, into @gateway's client: the one chosen in
- * Preferences, or in demo mode a throwaway one (the simulator checks none). */
-static void
-load_certificate (SaomaApplication *app,
-                  SaomaGateway     *gateway)
-{
-  GSettings *settings = saoma_application_get_settings (app);
-  g_autofree char *path = g_settings_get_string (settings, "client-cert-path");
-  g_autofree char *mch_id = g_settings_get_string (settings, "mch-id");
-  g_autoptr(GError) error = NULL;
-
-  if (!SAOMA_IS_WXPAY2_GATEWAY (gateway))
-    return;
-
-  if (path[0] != '\0')
-    {
-      /* apiclient_cert.p12 (password: the mch_id), or a PEM with its key, or WeChat's
-       * apiclient_cert.pem beside apiclient_key.pem. */
-      if (!saoma_wxpay2_gateway_load_certificate (gateway, path, mch_id, &error))
-        g_warning ("The merchant client certificate cannot be used: %s", error->message);
-      return;
-    }
-
-  if (saoma_application_get_demo (app))
-    {
-      g_autoptr(GBytes) pem = g_resources_lookup_data (DEMO_CERT_RESOURCE, 0, NULL);
-      g_autoptr(GTlsCertificate) certificate = NULL;
-
-      if (pem != NULL)
-        certificate = g_tls_certificate_new_from_pem (g_bytes_get_data (pem, NULL),
-                                                      g_bytes_get_size (pem), NULL);
-      if (certificate != NULL)
-        saoma_wxpay2_gateway_set_certificate (gateway, certificate);
-    }
-}
-
-static void
-sync_refunder (SaomaApplication *app,
-               SaomaRefunder    *refunder)
-{
-  SaomaCheckout *checkout = saoma_application_get_checkout (app);
-  SaomaGateway *gateway;
-
-  if (checkout != NULL && (gateway = saoma_checkout_get_gateway (checkout)) != NULL)
-    {
-      if (!saoma_gateway_has_certificate (gateway))
-        load_certificate (app, gateway);
-      saoma_refunder_set_gateway (refunder, gateway);
-    }
-
-  saoma_refunder_set_pin_guard (refunder, saoma_pin_dialog_get_guard (app));
-}
-
-static void
-pin_changed_cb (GSettings        *settings,
-                const char       *key,
-                SaomaApplication *app)
-{
-  SaomaRefunder *refunder = g_object_get_data (G_OBJECT (app), REFUNDER_KEY);
-
-  if (refunder != NULL)
-    sync_refunder (app, refunder);
-}
-
-static void
-resumed_cb (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-  guint n = saoma_refunder_resume_finish (SAOMA_REFUNDER (source), result, &error);
-
-  if (error != NULL)
-    g_warning ("Cannot resume refunds: %s", error->message);
-  else if (n > 0)
-    g_debug ("%u unfinished refunds resumed and now final", n);
-}
-
-SaomaRefunder *
-saoma_refund_dialog_ensure_refunder (SaomaApplication *app)
-{
-  SaomaRefunder *refunder;
-  SaomaCheckout *checkout;
-  GSettings *settings;
-  g_autofree char *till = NULL;
-
-  g_return_val_if_fail (SAOMA_IS_APPLICATION (app), NULL);
-
-  refunder = g_object_get_data (G_OBJECT (app), REFUNDER_KEY);
-  if (refunder != NULL)
-    {
-      sync_refunder (app, refunder);
-      return refunder;
-    }
-
-  checkout = saoma_application_get_checkout (app);
-  if (checkout == NULL || saoma_application_get_ledger (app) == NULL)
-    return NULL;
-
-  settings = saoma_application_get_settings (app);
-  till = g_settings_get_string (settings, "till-id");
-  refunder = saoma_refunder_new (saoma_checkout_get_gateway (checkout),
-                                 saoma_application_get_ledger (app), NULL,
-                                 till[0] != '\0' ? till : NULL);
-  g_object_set_data_full (G_OBJECT (app), REFUNDER_KEY, refunder, g_object_unref);
-  sync_refunder (app, refunder);
-  g_signal_connect_object (settings, "changed::client-cert-path",
-                           G_CALLBACK (pin_changed_cb), app, 0);
-
-  /* Refunds the last run left unfinished are driven to their end now. */
-  saoma_refunder_resume_async (refunder, NULL, resumed_cb, NULL);
-
-  return refunder;
-}
 
 /* The dialog --------------------------------------------------------------------------- */
 
@@ -490,16 +371,18 @@ saoma_refund_dialog_init (SaomaRefundDialog *self)
 
 GtkWindow *
 saoma_refund_dialog_new (GtkWindow        *parent,
+                         SaomaTill        *till,
                          SaomaApplication *app,
                          const char       *out_trade_no)
 {
   SaomaRefundDialog *self;
   SaomaRefunder *refunder;
 
+  g_return_val_if_fail (SAOMA_IS_TILL (till), NULL);
   g_return_val_if_fail (SAOMA_IS_APPLICATION (app), NULL);
   g_return_val_if_fail (out_trade_no != NULL, NULL);
 
-  refunder = saoma_refund_dialog_ensure_refunder (app);
+  refunder = saoma_till_get_refunder (till);
   if (refunder == NULL)
     {
       g_warning ("Refunds are not available before the till is ready");
@@ -509,7 +392,7 @@ saoma_refund_dialog_new (GtkWindow        *parent,
   self = g_object_new (SAOMA_TYPE_REFUND_DIALOG, "transient-for", parent, NULL);
   self->app = g_object_ref (app);
   self->refunder = g_object_ref (refunder);
-  self->ledger = g_object_ref (saoma_application_get_ledger (app));
+  self->ledger = g_object_ref (saoma_till_get_ledger (till));
   self->out_trade_no = g_strdup (out_trade_no);
   gtk_label_set_text (self->summary_label, out_trade_no);
   g_signal_connect_object (refunder, "refund-updated", G_CALLBACK (refund_updated_cb), self, 0);

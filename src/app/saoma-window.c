@@ -8,6 +8,7 @@
 #include "core/saoma-bench-stamp.h"
 #include "core/saoma-money.h"
 
+#include "saoma-application.h"
 #include "saoma-attempt-dialog.h"
 #include "saoma-history-page.h"
 #include "saoma-messages.h"

@@ -26,6 +26,7 @@
 #include "core/saoma-cli.h"
 #include "core/saoma-paths.h"
 #include "core/saoma-report-cli.h"
+#include "core/saoma-secure.h"
 
 static const char usage[] =
   "Usage: saoma-cli COMMAND [OPTION…]\n"
@@ -44,7 +45,12 @@ int
 main (int   argc,
       char *argv[])
 {
+  g_autoptr(GError) error = NULL;
   int status;
+
+  /* Before the API key is read (--key-file) or the PIN checked: no core file, no ptrace. */
+  if (!saoma_secure_process_init (&error))
+    g_warning ("%s", error->message);
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, saoma_paths_localedir ());

@@ -2,36 +2,31 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The payment contract of DESIGN.md. Each attempt is driven by a Driver: a small sequential
- * machine that has at most one gateway request and one ledger write in flight, never sends
- * while a write is pending (write before send), and decides its next step from what it knows
- * about the order at WeChat:
- *
- *   exists      WeChat confirmed the order (code_url, a trade_state, ORDERPAID/ORDERCLOSED)
- *   not_exist   a query/close said ORDERNOTEXIST after the last unifiedorder completed
- *   giving_up   cancelled, expired or resumed by recovery: no QR, close after the delay
- *
- * The rule that keeps money safe: an attempt whose unifiedorder outcome was unknown is never
- * FAILED unless WeChat says ORDERNOTEXIST and the order can no longer come to exist (past its
- * time_expire, or our own re-entry with identical parameters was rejected).
+ * The payment contract of DESIGN.md. Each attempt is driven by a Driver: it has at most one
+ * gateway request and one ledger write in flight and never sends while a write is pending
+ * (write before send). What to do next is not decided here: the Driver keeps the attempt's
+ * SaomaNativeFacts, folds every answer into them, and carries out what the pure
+ * saoma_native_decide() of saoma-native-flow.c chooses (driver_step(): gather → decide →
+ * carry out). The state machine, its transitions and the rule that keeps money safe are
+ * described there.
  */
 
 #define G_LOG_DOMAIN "saoma-checkout"
 
 #include "config.h"
 
-#include <signal.h>
 #include <string.h>
 
 #include "saoma-bench-stamp.h"
 #include "saoma-checkout.h"
 #include "saoma-money.h"
+#include "saoma-native-flow.h"
+#include "saoma-operation.h"
 
 /* Do not re-send unifiedorder this close to time_expire: wait and prove non-existence. */
 #define SEND_MARGIN_US (2 * G_USEC_PER_SEC)
 
 typedef struct _Driver Driver;
-typedef struct _GatewayCall GatewayCall;
 
 struct _SaomaCheckout
 {
@@ -71,9 +66,11 @@ typedef struct {
   char             *event_detail;
 } PendingWrite;
 
+/* A Native payment attempt being driven: a SaomaOperation (saoma-operation.c) whose step is
+ * gather facts → saoma_native_decide() → carry out. */
 struct _Driver
 {
-  gatomicrefcount    ref_count;
+  SaomaOperation     op;
   SaomaCheckout     *checkout;      /* unowned; NULL once the engine is gone */
   SaomaGateway      *gateway;       /* the gateway it was created with: identical retries */
 
@@ -86,50 +83,19 @@ struct _Driver
   char              *request;       /* the gateway's request token, fixed for good */
 
   SaomaAttempt      *attempt;       /* last durable snapshot, NULL until inserted */
-  SaomaAttemptState  state;         /* decided; the durable one follows through writes */
-  gboolean           inserted;
+  SaomaNativeFacts   facts;         /* what the decision needs (saoma-native-flow.h) */
   gboolean           insert_failed;
   char              *code_url;
+  char              *paid_transaction_id; /* of the orderquery that found it paid */
+  gint64             paid_at;
   SaomaCloseReason   close_reason;
-  gboolean           resumed;
   GError            *error;
   int                seconds_left;
-
-  /* What we know about the order at WeChat. */
-  gboolean           sent;             /* SUBMITTED decided: the first send may happen */
-  gboolean           requested;        /* a unifiedorder may have reached WeChat */
-  gboolean           exists;
-  gboolean           not_exist;
-  gint64             not_exist_at;     /* when WeChat last said ORDERNOTEXIST */
-  gboolean           unified_unknown;  /* some unifiedorder outcome was unknown */
-  gboolean           unified_rejected; /* a later unifiedorder was rejected (known) */
-  gboolean           closed_ok;        /* closeorder succeeded or said ORDERCLOSED */
-  gboolean           want_query;
-  gboolean           want_send;
-  gboolean           reopened;         /* a final non-PAID attempt re-checked (notification) */
   gboolean           amount_mismatch;
-  gint64             send_at;
-  gint64             last_send_at;
-  gint64             last_query_at;
-  gint64             close_retry_at;
   char              *last_response;    /* to log repeated poll answers once */
 
-  /* Machinery. */
-  GQueue             writes;           /* PendingWrite* not yet started */
-  gboolean           writing;
-  gboolean           net_busy;
-  const GatewayCall *call;             /* the request in flight when net_busy */
-  guint              timer_id;
-  guint              tick_id;
-  GTask             *recover_task;     /* counts this driver until it is final */
+  guint              tick_id;          /* the countdown */
 };
-
-typedef struct {
-  guint    count;
-  guint    pending;
-  gboolean returned;
-  gulong   cancelled_id;
-} RecoverData;
 
 enum {
   PROP_0,
@@ -174,48 +140,6 @@ static void driver_write     (Driver            *d,
                               const char        *detail);
 static void sync_properties  (SaomaCheckout *self);
 static void tick_schedule    (Driver *d);
-
-/* --- Crash points (SAOMA_CRASH_AT, for the crash test only) ------------------------------ */
-
-/*
- * SAOMA_CRASH_AT=<point>[:<n>] kills the process with SIGKILL the n-th time (default: the first)
- * the engine reaches <point>. Points: after-insert, after-submitted, before-send, after-send,
- * after-unknown, after-waiting, before-query, after-query, after-paid-query, after-paid,
- * after-closing, before-close, after-close, after-closed, after-failed. Unset in production.
- */
-static void
-crash_point (const char *point)
-{
-  static gsize initialised;
-  static char *crash_name;
-  static guint crash_nth = 1;
-  static guint hits;
-
-  if (g_once_init_enter (&initialised))
-    {
-      const char *env = g_getenv ("SAOMA_CRASH_AT");
-
-      if (env != NULL && *env != '\0')
-        {
-          const char *colon = strchr (env, ':');
-
-          if (colon != NULL)
-            {
-              crash_name = g_strndup (env, colon - env);
-              crash_nth = MAX (1, (guint)g_ascii_strtoull (colon + 1, NULL, 10));
-            }
-          else
-            crash_name = g_strdup (env);
-        }
-      g_once_init_leave (&initialised, 1);
-    }
-
-  if (crash_name == NULL || strcmp (crash_name, point) != 0)
-    return;
-
-  if (++hits >= crash_nth)
-    raise (SIGKILL);
-}
 
 /* --- Config -------------------------------------------------------------------------------- */
 
@@ -334,24 +258,54 @@ pending_write_free (PendingWrite *w)
   g_free (w);
 }
 
-static Driver *
-driver_ref (Driver *d)
-{
-  g_atomic_ref_count_inc (&d->ref_count);
-  return d;
-}
-
 static void
 driver_unref (Driver *d)
 {
-  if (!g_atomic_ref_count_dec (&d->ref_count))
-    return;
+  saoma_operation_unref (d);
+}
 
-  g_assert (d->timer_id == 0 && d->tick_id == 0);
-  g_queue_clear_full (&d->writes, (GDestroyNotify)pending_write_free);
+static Driver *
+driver_ref (Driver *d)
+{
+  return saoma_operation_ref (d);
+}
+
+static void driver_op_step     (SaomaOperation *op);
+static void driver_op_finalize (SaomaOperation *op);
+static void driver_write_start (SaomaOperation     *op,
+                                gpointer            write,
+                                GAsyncReadyCallback callback,
+                                gpointer            user_data);
+static gpointer driver_write_finish (SaomaOperation *op,
+                                     GAsyncResult   *result,
+                                     GError        **error);
+static void driver_written      (SaomaOperation *op,
+                                 gpointer        write,
+                                 gpointer        row);
+static void driver_write_failed (SaomaOperation *op,
+                                 gpointer        write,
+                                 const GError   *error);
+
+static const SaomaOperationClass driver_class = {
+  .name = "payment",
+  .step = driver_op_step,
+  .write_start = driver_write_start,
+  .write_finish = driver_write_finish,
+  .written = driver_written,
+  .write_failed = driver_write_failed,
+  .write_free = (GDestroyNotify)pending_write_free,
+  .row_free = g_object_unref,
+  .finalize = driver_op_finalize,
+};
+
+static void
+driver_op_finalize (SaomaOperation *op)
+{
+  Driver *d = (Driver *)op;
+
+  g_assert (d->tick_id == 0);
   g_clear_object (&d->gateway);
   g_clear_object (&d->attempt);
-  g_clear_object (&d->recover_task);
   g_clear_pointer (&d->request, g_free);
   g_clear_error (&d->error);
   g_free (d->out_trade_no);
@@ -359,7 +313,7 @@ driver_unref (Driver *d)
   g_free (d->till_id);
   g_free (d->code_url);
   g_free (d->last_response);
-  g_free (d);
+  g_free (d->paid_transaction_id);
 }
 
 static Driver *
@@ -371,9 +325,11 @@ driver_new (SaomaCheckout *self,
             gint64         created,
             gint64         expires)
 {
-  Driver *d = g_new0 (Driver, 1);
+  Driver *d = saoma_operation_new (&driver_class, sizeof (Driver), self->clock, self->ledger,
+                                   self->cancellable, out_trade_no);
 
-  g_atomic_ref_count_init (&d->ref_count);
+  /* Retry a refused write as slowly as a given-up attempt is watched. */
+  d->op.write_backoff = (gint64)self->config->slow_poll_interval_ms * 1000;
   d->checkout = self;
   d->gateway = g_object_ref (self->gateway);
   d->out_trade_no = g_strdup (out_trade_no);
@@ -382,9 +338,8 @@ driver_new (SaomaCheckout *self,
   d->till_id = g_strdup (till_id ? till_id : "");
   d->created = created;
   d->expires = expires;
-  d->state = SAOMA_ATTEMPT_CREATED;
+  saoma_native_facts_init (&d->facts, created, expires);
   d->seconds_left = -1;
-  g_queue_init (&d->writes);
 
   return d;
 }
@@ -395,16 +350,17 @@ now_us (Driver *d)
   return saoma_clock_now (d->checkout->clock);
 }
 
+/* Cancelled, expired or resumed by recovery: no QR (close_reason says which for the views). */
 static gboolean
 driver_giving_up (Driver *d)
 {
-  return d->close_reason != SAOMA_CLOSE_REASON_NONE;
+  return d->facts.giving_up;
 }
 
 static gboolean
 driver_is_final (Driver *d)
 {
-  return saoma_attempt_state_is_final (d->state);
+  return saoma_attempt_state_is_final (d->facts.state);
 }
 
 static SaomaAttemptState
@@ -429,56 +385,15 @@ driver_set_error (Driver       *d,
 static void
 driver_stop_timers (Driver *d)
 {
-  SaomaClock *clock = d->checkout ? d->checkout->clock : NULL;
-
-  if (clock != NULL)
-    {
-      saoma_clock_remove (clock, d->timer_id);
-      saoma_clock_remove (clock, d->tick_id);
-    }
-  d->timer_id = 0;
+  saoma_operation_disarm (&d->op);
+  saoma_clock_remove (d->op.clock, d->tick_id);
   d->tick_id = 0;
 }
 
 /* --- Ledger events ------------------------------------------------------------------------- */
 
-static void
-append_event_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!saoma_ledger_append_event_finish (SAOMA_LEDGER (object), result, &error))
-    g_warning ("Could not append an audit event: %s", error->message);
-}
-
-static void
-driver_event (Driver     *d,
-              const char *kind,
-              const char *format,
-              ...) G_GNUC_PRINTF (3, 4);
-
-static void
-driver_event (Driver     *d,
-              const char *kind,
-              const char *format,
-              ...)
-{
-  g_autofree char *detail = NULL;
-  va_list args;
-
-  if (d->checkout == NULL || !d->inserted)
-    return;
-
-  va_start (args, format);
-  detail = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  g_debug ("%s: %s: %s", d->out_trade_no, kind, detail);
-  saoma_ledger_append_event_async (d->checkout->ledger, d->out_trade_no, kind, detail, NULL,
-                                   append_event_cb, NULL);
-}
+/* Audit events are appended once the attempt is on record. */
+#define driver_event(d, ...) saoma_operation_event (&(d)->op, __VA_ARGS__)
 
 /* The protocol's code for the audit log ("ORDERNOTEXIST"); interned, so the set of codes a
  * gateway can produce is what it costs. */
@@ -492,91 +407,63 @@ error_code_name (const GError *error)
 
 /* --- Ledger writes ------------------------------------------------------------------------- */
 
-/* Completes a recovery (once): with @error, or with the count of attempts it resumed. */
 static void
-recover_return (GTask  *task,
-                GError *error)
+driver_write_start (SaomaOperation     *op,
+                    gpointer            write,
+                    GAsyncReadyCallback callback,
+                    gpointer            user_data)
 {
-  RecoverData *data = g_task_get_task_data (task);
+  Driver *d = (Driver *)op;
+  PendingWrite *w = write;
+  SaomaAttemptUpdate update = {
+    .state = w->state,
+    .transaction_id = w->transaction_id,
+    .code_url = w->code_url,
+    .paid_at = w->paid_at,
+    .late = w->late,
+    .event_kind = w->event_kind,
+    .event_detail = w->event_detail,
+  };
 
-  data->returned = TRUE;
-  g_cancellable_disconnect (g_task_get_cancellable (task), data->cancelled_id);
-  data->cancelled_id = 0;
-  if (error != NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_int (task, data->count);
+  g_debug ("%s: → %s (%s)", d->out_trade_no, saoma_attempt_state_to_string (w->state),
+           w->event_detail);
+  saoma_ledger_update_attempt_async (op->ledger, d->out_trade_no, &update, NULL, callback,
+                                     user_data);
+}
+
+static gpointer
+driver_write_finish (SaomaOperation *op,
+                     GAsyncResult   *result,
+                     GError        **error)
+{
+  return saoma_ledger_update_attempt_finish (op->ledger, result, error);
+}
+
+/* The disk refused: the decided state cannot be trusted to be durable. Surface it; the next
+ * decision (after the back-off) starts again from the durable state. */
+static void
+driver_write_failed (SaomaOperation *op,
+                     gpointer        write,
+                     const GError   *error)
+{
+  Driver *d = (Driver *)op;
+
+  driver_set_error (d, error);
+  saoma_native_write_failed (&d->facts, saoma_attempt_get_state (d->attempt));
+  sync_properties (d->checkout);
 }
 
 static void
-recover_driver_done (Driver *d)
+driver_written (SaomaOperation *op,
+                gpointer        write,
+                gpointer        row)
 {
-  g_autoptr(GTask) task = g_steal_pointer (&d->recover_task);
-  RecoverData *data;
-
-  if (task == NULL)
-    return;
-
-  data = g_task_get_task_data (task);
-  g_assert (data->pending > 0);
-  data->pending--;
-
-  if (data->pending == 0 && !data->returned)
-    recover_return (task, NULL);
-}
-
-static void driver_write_next (Driver *d);
-static void driver_arm        (Driver *d,
-                               gint64  at);
-
-static void
-update_attempt_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  Driver *d = user_data;
+  Driver *d = (Driver *)op;
   SaomaCheckout *self = d->checkout;
-  g_autoptr(SaomaAttempt) attempt = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaAttempt) attempt = row;
   SaomaAttemptState durable;
+  gboolean last = g_queue_is_empty (&op->writes);
   gboolean late;
-
-  attempt = saoma_ledger_update_attempt_finish (SAOMA_LEDGER (object), result, &error);
-  d->writing = FALSE;
-
-  if (self == NULL)
-    {
-      driver_unref (d);
-      return;
-    }
-
-  if (attempt == NULL)
-    {
-      /* The disk refused: the decided state cannot be trusted to be durable. Surface it; the
-       * next decision re-tries from what the driver knows. */
-      gboolean lost_paid = d->state == SAOMA_ATTEMPT_PAID;
-
-      g_warning ("Ledger update of %s failed: %s", d->out_trade_no, error->message);
-      driver_set_error (d, error);
-      if (d->attempt != NULL)
-        d->state = saoma_attempt_get_state (d->attempt);
-      /* A payment found for a CLOSED/FAILED attempt is not forgotten behind that final
-       * state: query again, and record it then. */
-      if (lost_paid && saoma_attempt_state_is_final (d->state))
-        d->reopened = TRUE;
-      g_queue_clear_full (&d->writes, (GDestroyNotify)pending_write_free);
-      /* SUBMITTED is not on record: nothing may be sent until it is. */
-      if (!d->requested)
-        {
-          d->sent = FALSE;
-          d->want_send = FALSE;
-        }
-      sync_properties (self);
-      /* Try again later rather than hammer a failing disk. */
-      driver_arm (d, now_us (d) + (gint64)self->config->slow_poll_interval_ms * 1000);
-      driver_unref (d);
-      return;
-    }
 
   g_set_object (&d->attempt, attempt);
   durable = saoma_attempt_get_state (attempt);
@@ -591,13 +478,13 @@ update_attempt_cb (GObject      *object,
 
     for (char *p = point; *p; p++)
       *p = g_ascii_tolower (*p);
-    crash_point (point);
+    saoma_operation_crash_point (point);
   }
 
   g_object_ref (self);
   sync_properties (self);
 
-  if (durable == SAOMA_ATTEMPT_PAID && g_queue_is_empty (&d->writes))
+  if (durable == SAOMA_ATTEMPT_PAID && last)
     {
       if (late)
         {
@@ -609,52 +496,13 @@ update_attempt_cb (GObject      *object,
         g_signal_emit (self, signals[PAID], 0, attempt);
     }
 
-  if (saoma_attempt_state_is_final (durable) && g_queue_is_empty (&d->writes))
+  if (saoma_attempt_state_is_final (durable) && last)
     {
       g_signal_emit (self, signals[ATTEMPT_FINISHED], 0, attempt);
-      recover_driver_done (d);
-    }
-
-  if (d->checkout != NULL)
-    {
-      if (!g_queue_is_empty (&d->writes))
-        driver_write_next (d);
-      else
-        driver_step (d);
+      saoma_operation_done (&d->op);
     }
 
   g_object_unref (self);
-  driver_unref (d);
-}
-
-static void
-driver_write_next (Driver *d)
-{
-  PendingWrite *w;
-  SaomaAttemptUpdate update = { 0 };
-
-  if (d->writing || d->checkout == NULL)
-    return;
-
-  w = g_queue_pop_head (&d->writes);
-  if (w == NULL)
-    return;
-
-  update.state = w->state;
-  update.transaction_id = w->transaction_id;
-  update.code_url = w->code_url;
-  update.paid_at = w->paid_at;
-  update.late = w->late;
-  update.event_kind = w->event_kind;
-  update.event_detail = w->event_detail;
-
-  d->writing = TRUE;
-  g_debug ("%s: → %s (%s)", d->out_trade_no, saoma_attempt_state_to_string (w->state),
-           w->event_detail);
-  /* No cancellable: a money write, once asked for, is let to complete. */
-  saoma_ledger_update_attempt_async (d->checkout->ledger, d->out_trade_no, &update, NULL,
-                                     update_attempt_cb, driver_ref (d));
-  pending_write_free (w);
 }
 
 /* One transition = one ledger update with its event; views hear of it when it is durable. */
@@ -670,7 +518,7 @@ driver_write (Driver            *d,
 {
   PendingWrite *w = g_new0 (PendingWrite, 1);
 
-  g_assert (d->inserted);
+  g_assert (d->facts.inserted);
 
   w->state = state;
   w->code_url = g_strdup (code_url);
@@ -680,29 +528,8 @@ driver_write (Driver            *d,
   w->event_kind = g_strdup (event_kind ? event_kind : "transition");
   w->event_detail = g_strdup (detail);
 
-  d->state = state;
-  g_queue_push_tail (&d->writes, w);
-  driver_write_next (d);
-}
-
-static void
-driver_transition (Driver            *d,
-                   SaomaAttemptState  state,
-                   const char        *detail)
-{
-  g_autofree char *text = g_strdup_printf ("%s: %s", saoma_attempt_state_to_string (state),
-                                           detail);
-
-  driver_write (d, state, NULL, NULL, 0, FALSE, "transition", text);
-}
-
-static void
-driver_fail (Driver       *d,
-             const GError *error,
-             const char   *detail)
-{
-  driver_set_error (d, error);
-  driver_transition (d, SAOMA_ATTEMPT_FAILED, detail);
+  d->facts.state = state;
+  saoma_operation_write (&d->op, w);
 }
 
 /* --- Gateway requests ----------------------------------------------------------------------- */
@@ -731,90 +558,57 @@ build_request (Driver  *d,
   return saoma_gateway_build_native_request (d->gateway, &order, error);
 }
 
-/* One kind of gateway request: how it is sent and answered, what the driver makes of the
- * answer (@answer is NULL when @error is set), and its crash points. */
-struct _GatewayCall
-{
-  void          (*start)    (Driver             *d,
-                             GCancellable       *cancellable,
-                             GAsyncReadyCallback callback,
-                             gpointer            user_data);
-  gpointer      (*finish)   (SaomaGateway  *gateway,
-                             GAsyncResult  *result,
-                             GError       **error);
-  void          (*answered) (Driver        *d,
-                             gconstpointer  answer,
-                             const GError  *error,
-                             gint64         now);
-  GDestroyNotify free_answer;
-  const char    *before;
-  const char    *after;
-};
-
+/* One request per driver is in flight (saoma-operation.c); its answer goes to the call's
+ * answered function, then the decision runs again. */
 static void
-gateway_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
+driver_send (Driver                   *d,
+             const SaomaOperationCall *call)
 {
-  Driver *d = user_data;
-  const GatewayCall *call = d->call;
-  gpointer answer = NULL;
-  g_autoptr(GError) error = NULL;
-
-  answer = call->finish (SAOMA_GATEWAY (object), result, &error);
-  d->net_busy = FALSE;
-  d->call = NULL;
-
-  /* Once the engine is gone nobody decides anything for this attempt any more. */
-  if (d->checkout != NULL)
-    {
-      crash_point (call->after);
-      call->answered (d, answer, error, now_us (d));
-      sync_properties (d->checkout);
-      driver_step (d);
-    }
-
-  if (answer != NULL && call->free_answer != NULL)
-    call->free_answer (answer);
-  driver_unref (d);
+  saoma_operation_send (&d->op, call);
 }
 
-/* At most one request per driver is in flight (driver_step() waits for net_busy). */
-static void
-driver_send (Driver            *d,
-             const GatewayCall *call)
-{
-  d->net_busy = TRUE;
-  d->call = call;
-  crash_point (call->before);
-  call->start (d, d->checkout->cancellable, gateway_cb, driver_ref (d));
-}
+/* --- Answers: folded into the facts ---------------------------------------------------------- */
 
-
-/* Known errors that are not WeChat's judgement of the request: it never arrived (could not
- * connect, cancelled before sending, a proxy's 4xx) or was throttled. */
-static gboolean
-unifiedorder_not_judged (const GError *error)
+static SaomaNativeTiming
+driver_timing (Driver *d)
 {
-  return g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CONNECT) ||
-         g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CANCELLED) ||
-         g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_HTTP_CLIENT) ||
-         g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_RATE_LIMITED);
+  SaomaCheckoutConfig *config = d->checkout->config;
+
+  return (SaomaNativeTiming) {
+    .poll = (gint64)config->poll_interval_ms * 1000,
+    .slow_poll = (gint64)config->slow_poll_interval_ms * 1000,
+    .retry = (gint64)config->retry_interval_ms * 1000,
+    .close_delay = (gint64)config->close_delay_s * G_USEC_PER_SEC,
+    .send_margin = SEND_MARGIN_US,
+  };
 }
 
 static void
-unifiedorder_answered (Driver        *d,
-                       gconstpointer  answer_data,
-                       const GError  *gateway_error,
-                       gint64         now)
+driver_absorb (Driver           *d,
+               SaomaNativeCall   call,
+               SaomaNativeAnswer answer,
+               const char       *code,
+               gint64            now)
 {
+  SaomaNativeTiming timing = driver_timing (d);
+
+  saoma_native_absorb (&d->facts, call, answer, code, now, &timing);
+}
+
+static void
+unifiedorder_answered (SaomaOperation *op,
+                       gconstpointer   answer_data,
+                       const GError   *gateway_error)
+{
+  Driver *d = (Driver *)op;
+  gint64 now = saoma_operation_now (op);
   const SaomaNativeOrderResult *answer = answer_data;
   g_autoptr(GError) malformed = NULL;
   const GError *error = gateway_error;
-  const char *code_url;
+  const char *code_url = answer ? answer->code_url : NULL;
+  SaomaNativeAnswer kind;
 
   saoma_bench_stamp ("verified", d->out_trade_no);
-  code_url = answer ? answer->code_url : NULL;
   if (answer != NULL && (code_url == NULL || *code_url == '\0'))
     {
       answer = NULL;
@@ -822,624 +616,386 @@ unifiedorder_answered (Driver        *d,
                                                "unifiedorder answer has no code_url");
     }
 
-  if (answer != NULL)
-    {
-      g_autofree char *detail = NULL;
+  kind = saoma_native_answer_for_error (error);
+  driver_absorb (d, SAOMA_NATIVE_CALL_CREATE, kind, error_code_name (error), now);
 
-      d->exists = TRUE;
-      d->not_exist = FALSE;
-      d->unified_rejected = FALSE;
-      d->want_send = FALSE;
-      g_free (d->code_url);
-      d->code_url = g_strdup (code_url);
-      d->last_query_at = now;
+  switch (kind)
+    {
+    case SAOMA_NATIVE_ANSWER_OK:
+      set_str (&d->code_url, code_url);
       driver_set_error (d, NULL);
-
-      if (driver_giving_up (d))
-        {
-          /* Answer to a request sent before the cashier gave up: keep the code_url on record
-           * but never show it. */
-          detail = g_strdup ("CLOSING: unifiedorder → SUCCESS after the cashier gave up");
-          driver_write (d, SAOMA_ATTEMPT_CLOSING, code_url, NULL, 0, FALSE, "transition",
-                        detail);
-        }
-      else
-        {
-          driver_write (d, SAOMA_ATTEMPT_WAITING, code_url, NULL, 0, FALSE, "transition",
-                        "WAITING: unifiedorder → SUCCESS, QR shown");
-        }
-    }
-  else if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_PAID) ||
-           g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_CLOSED))
-    {
-      /* The order exists and is final at WeChat: a query gives the details. */
-      d->exists = TRUE;
-      d->not_exist = FALSE;
-      d->want_send = FALSE;
-      d->want_query = TRUE;
+      break;
+    case SAOMA_NATIVE_ANSWER_ORDER_PAID:
+    case SAOMA_NATIVE_ANSWER_ORDER_CLOSED:
       driver_event (d, "response", "unifiedorder → %s, querying", error_code_name (error));
-    }
-  else if (saoma_gateway_error_is_outcome_unknown (error))
-    {
-      g_autofree char *detail = g_strdup_printf ("unifiedorder outcome unknown (%s)",
-                                                 error_code_name (error));
-
-      d->unified_unknown = TRUE;
-      d->want_send = TRUE;
-      d->send_at = now + (gint64)d->checkout->config->retry_interval_ms * 1000;
+      break;
+    case SAOMA_NATIVE_ANSWER_UNKNOWN:
       driver_set_error (d, error);
-      g_message ("%s: %s: %s", d->out_trade_no, detail, error->message);
-
-      if (d->state == SAOMA_ATTEMPT_SUBMITTED || d->state == SAOMA_ATTEMPT_CREATED)
-        driver_transition (d, SAOMA_ATTEMPT_UNKNOWN, detail);
+      g_message ("%s: unifiedorder outcome unknown (%s): %s", d->out_trade_no,
+                 error_code_name (error), error->message);
+      if (d->facts.news != SAOMA_NATIVE_NEWS_CREATE_UNKNOWN)
+        driver_event (d, "response", "unifiedorder outcome unknown (%s)",
+                      error_code_name (error));
+      break;
+    case SAOMA_NATIVE_ANSWER_ORDER_NOT_EXIST:
+    case SAOMA_NATIVE_ANSWER_NOT_JUDGED:
+    case SAOMA_NATIVE_ANSWER_REJECTED:
+    case SAOMA_NATIVE_ANSWER_TRADE_PAID:
+    case SAOMA_NATIVE_ANSWER_TRADE_WRONG_AMOUNT:
+    case SAOMA_NATIVE_ANSWER_TRADE_NOT_PAID:
+    case SAOMA_NATIVE_ANSWER_TRADE_CLOSED:
+    case SAOMA_NATIVE_ANSWER_TRADE_PAY_ERROR:
+    case SAOMA_NATIVE_ANSWER_TRADE_OTHER:
+    case SAOMA_NATIVE_ANSWER_FOREIGN:
+    default:
+      driver_set_error (d, error);
+      if (d->facts.news == SAOMA_NATIVE_NEWS_CREATE_REJECTED)
+        break;
+      if (d->facts.want_send)
+        driver_event (d, "response", "unifiedorder not delivered (%s), retrying",
+                      error_code_name (error));
       else
-        driver_event (d, "response", "%s", detail);
-    }
-  else if ((d->unified_unknown || d->resumed) && unifiedorder_not_judged (error))
-    {
-      /* This retry never got WeChat's verdict (not delivered, or throttled): it proves
-       * nothing about the earlier request, so keep re-entering as after an unknown outcome. */
-      g_autofree char *detail = g_strdup_printf ("unifiedorder not delivered (%s), retrying",
-                                                 error_code_name (error));
-
-      d->want_send = TRUE;
-      d->send_at = now + (gint64)d->checkout->config->retry_interval_ms * 1000;
-      driver_set_error (d, error);
-      driver_event (d, "response", "%s", detail);
-    }
-  else if (!d->unified_unknown && !d->resumed)
-    {
-      /* A definite rejection and no earlier request that may have acted: nothing exists. */
-      g_autofree char *detail = g_strdup_printf ("unifiedorder rejected (%s)",
-                                                 error_code_name (error));
-
-      driver_fail (d, error, detail);
-    }
-  else
-    {
-      /* Rejected now, but an earlier request may have created it: ask WeChat. */
-      d->unified_rejected = TRUE;
-      d->want_send = FALSE;
-      d->want_query = TRUE;
-      driver_set_error (d, error);
-      driver_event (d, "response", "unifiedorder rejected (%s) after an unknown outcome, "
-                    "querying", error_code_name (error));
+        driver_event (d, "response", "unifiedorder rejected (%s) after an unknown outcome, "
+                      "querying", error_code_name (error));
+      break;
     }
 }
 
 static void
-unifiedorder_start (Driver             *d,
+unifiedorder_start (SaomaOperation     *op,
                     GCancellable       *cancellable,
                     GAsyncReadyCallback callback,
                     gpointer            user_data)
 {
+  Driver *d = (Driver *)op;
+
   saoma_gateway_create_native_order_async (d->gateway, d->request, cancellable, callback,
                                            user_data);
 }
 
-static const GatewayCall unifiedorder_call = {
+static const SaomaOperationCall unifiedorder_call = {
   unifiedorder_start, (gpointer)saoma_gateway_create_native_order_finish, unifiedorder_answered,
   (GDestroyNotify)saoma_native_order_result_free, "before-send", "after-send",
 };
 
-static void
-driver_send_unifiedorder (Driver *d)
+static SaomaNativeAnswer
+orderquery_classify (Driver                 *d,
+                     const SaomaOrderStatus *answer,
+                     const GError           *error)
 {
-  d->want_send = FALSE;
-  d->not_exist = FALSE;
-  d->sent = TRUE;
-  d->requested = TRUE;
-  d->last_send_at = now_us (d);
-
-  {
-    g_autofree char *what = saoma_gateway_describe_native_request (d->gateway, d->request);
-
-    driver_event (d, "request", "unifiedorder %s", what);
-  }
-  saoma_bench_stamp ("sent", d->out_trade_no);
-  driver_send (d, &unifiedorder_call);
-}
-
-static void
-driver_mark_paid (Driver                 *d,
-                  const SaomaOrderStatus *answer,
-                  const char             *how)
-{
-  const char *transaction_id = answer->transaction_id;
-  gint64 paid_at = answer->paid_at > 0 ? answer->paid_at : now_us (d);
-  /* Late: the cashier gave up (CLOSING on record, or cancelled/expired in this run). An
-   * attempt resumed by recovery and found paid at once was not given up by anyone. */
-  gboolean late = d->state == SAOMA_ATTEMPT_CLOSING || d->reopened ||
-                  (driver_giving_up (d) && !d->resumed);
-  g_autofree char *detail = NULL;
-
-  crash_point ("after-paid-query");
-  saoma_bench_stamp ("paid-verified", d->out_trade_no);
-
-  detail = g_strdup_printf ("PAID: %s, transaction_id=%s%s", how,
-                            transaction_id ? transaction_id : "?",
-                            late ? " (late payment)" : "");
-  driver_set_error (d, NULL);
-  d->reopened = FALSE;
-  driver_write (d, SAOMA_ATTEMPT_PAID, NULL, transaction_id, paid_at, late, "transition",
-                detail);
-}
-
-static void
-orderquery_answered (Driver        *d,
-                     gconstpointer  answer_data,
-                     const GError  *error,
-                     gint64         now)
-{
-  const SaomaOrderStatus *answer = answer_data;
-  const char *trade_state;
-
-  d->last_query_at = now;
-
   if (answer == NULL)
-    {
-      if (d->reopened && g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_NOT_EXIST))
-        {
-          /* A notification made us re-check a final attempt; WeChat does not confirm it. */
-          d->reopened = FALSE;
-          driver_event (d, "response", "orderquery → ORDERNOTEXIST, notification not confirmed");
-          return;
-        }
-
-      if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_NOT_EXIST))
-        {
-          if (d->exists)
-            {
-              /* WeChat answered for this order before: replication lag, ask again later. */
-              g_warning ("%s: orderquery says ORDERNOTEXIST for an order WeChat created",
-                         d->out_trade_no);
-              driver_event (d, "response", "orderquery → ORDERNOTEXIST (order known to exist)");
-            }
-          else
-            {
-              d->not_exist = TRUE;
-              d->not_exist_at = now;
-              if (set_str (&d->last_response, "ORDERNOTEXIST"))
-                driver_event (d, "response", "orderquery → ORDERNOTEXIST");
-            }
-        }
-      else
-        {
-          /* A re-check asked for by a notification stays asked for: the listener has
-           * acknowledged it, so WeChat will not send it again. */
-          if (set_str (&d->last_response, error_code_name (error)))
-            driver_event (d, "response", "orderquery failed (%s)", error_code_name (error));
-        }
-      return;
-    }
+    return saoma_native_answer_for_error (error);
 
   if (answer->out_trade_no != NULL && g_strcmp0 (answer->out_trade_no, d->out_trade_no) != 0)
+    return SAOMA_NATIVE_ANSWER_FOREIGN;
+
+  switch (answer->state)
     {
+    case SAOMA_TRADE_STATE_SUCCESS:
+    case SAOMA_TRADE_STATE_REFUND:
+      return answer->amount == d->amount ? SAOMA_NATIVE_ANSWER_TRADE_PAID
+                                         : SAOMA_NATIVE_ANSWER_TRADE_WRONG_AMOUNT;
+    case SAOMA_TRADE_STATE_NOTPAY:
+    case SAOMA_TRADE_STATE_USERPAYING:
+    case SAOMA_TRADE_STATE_ACCEPT:
+      return SAOMA_NATIVE_ANSWER_TRADE_NOT_PAID;
+    case SAOMA_TRADE_STATE_CLOSED:
+    case SAOMA_TRADE_STATE_REVOKED:
+      return SAOMA_NATIVE_ANSWER_TRADE_CLOSED;
+    case SAOMA_TRADE_STATE_PAYERROR:
+      return SAOMA_NATIVE_ANSWER_TRADE_PAY_ERROR;
+    case SAOMA_TRADE_STATE_UNKNOWN:
+    default:
+      return SAOMA_NATIVE_ANSWER_TRADE_OTHER;
+    }
+}
+
+static void
+orderquery_answered (SaomaOperation *op,
+                     gconstpointer   answer_data,
+                     const GError   *error)
+{
+  Driver *d = (Driver *)op;
+  gint64 now = saoma_operation_now (op);
+  const SaomaOrderStatus *answer = answer_data;
+  SaomaNativeAnswer kind = orderquery_classify (d, answer, error);
+  gboolean reopened = d->facts.reopened;
+  gboolean existed = d->facts.exists;
+  const char *trade_state = answer ? answer->state_text : NULL;
+  const char *code = answer ? g_intern_string (trade_state) : error_code_name (error);
+
+  driver_absorb (d, SAOMA_NATIVE_CALL_QUERY, kind, code, now);
+
+  /* The audit log and the views: what the answer was. */
+  switch (kind)
+    {
+    case SAOMA_NATIVE_ANSWER_ORDER_NOT_EXIST:
+      if (reopened)
+        driver_event (d, "response", "orderquery → ORDERNOTEXIST, notification not confirmed");
+      else if (existed)
+        {
+          g_warning ("%s: orderquery says ORDERNOTEXIST for an order WeChat created",
+                     d->out_trade_no);
+          driver_event (d, "response", "orderquery → ORDERNOTEXIST (order known to exist)");
+        }
+      else if (set_str (&d->last_response, "ORDERNOTEXIST"))
+        driver_event (d, "response", "orderquery → ORDERNOTEXIST");
+      return;
+
+    case SAOMA_NATIVE_ANSWER_OK:
+    case SAOMA_NATIVE_ANSWER_ORDER_PAID:
+    case SAOMA_NATIVE_ANSWER_ORDER_CLOSED:
+    case SAOMA_NATIVE_ANSWER_NOT_JUDGED:
+    case SAOMA_NATIVE_ANSWER_REJECTED:
+    case SAOMA_NATIVE_ANSWER_UNKNOWN:
+      if (set_str (&d->last_response, error_code_name (error)))
+        driver_event (d, "response", "orderquery failed (%s)", error_code_name (error));
+      return;
+
+    case SAOMA_NATIVE_ANSWER_FOREIGN:
       g_warning ("%s: orderquery answered for another out_trade_no", d->out_trade_no);
       driver_event (d, "response", "orderquery answer for another out_trade_no, ignored");
       return;
+
+    case SAOMA_NATIVE_ANSWER_TRADE_PAID:
+    case SAOMA_NATIVE_ANSWER_TRADE_WRONG_AMOUNT:
+    case SAOMA_NATIVE_ANSWER_TRADE_NOT_PAID:
+    case SAOMA_NATIVE_ANSWER_TRADE_CLOSED:
+    case SAOMA_NATIVE_ANSWER_TRADE_PAY_ERROR:
+    case SAOMA_NATIVE_ANSWER_TRADE_OTHER:
+    default:
+      break;
     }
 
-  trade_state = answer->state_text;
   if (set_str (&d->last_response, trade_state))
     driver_event (d, "response", "orderquery → %s", trade_state ? trade_state : "(none)");
 
-  if (answer->state == SAOMA_TRADE_STATE_SUCCESS || answer->state == SAOMA_TRADE_STATE_REFUND)
+  if (kind == SAOMA_NATIVE_ANSWER_TRADE_WRONG_AMOUNT)
     {
       g_autofree char *reported = answer->amount >= 0
                                   ? g_strdup_printf ("%" G_GINT64_FORMAT, answer->amount)
                                   : g_strdup ("(missing)");
+      g_autoptr(GError) mismatch = NULL;
 
-      d->exists = TRUE;
-      if (answer->amount != d->amount)
-        {
-          g_autoptr(GError) mismatch = NULL;
-
-          /* Never mark money as paid on an answer that does not match the sale. */
-          if (!d->amount_mismatch)
-            g_critical ("%s: WeChat reports a payment of %s fen for an attempt of %"
-                        G_GINT64_FORMAT " fen — NOT marked paid, needs attention",
-                        d->out_trade_no, reported, d->amount);
-          mismatch = g_error_new (SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_AMOUNT_MISMATCH,
-                                  "WeChat reports an amount of %s fen, the attempt is %"
-                                  G_GINT64_FORMAT " fen", reported, d->amount);
-          driver_set_error (d, mismatch);
-          d->amount_mismatch = TRUE;
-          driver_event (d, "note", "amount mismatch in orderquery: not marked paid");
-          return;
-        }
-
-      if (d->state != SAOMA_ATTEMPT_PAID)
-        driver_mark_paid (d, answer, "orderquery trade_state=SUCCESS");
-      return;
+      /* Never mark money as paid on an answer that does not match the sale. */
+      if (!d->amount_mismatch)
+        g_critical ("%s: WeChat reports a payment of %s fen for an attempt of %"
+                    G_GINT64_FORMAT " fen — NOT marked paid, needs attention",
+                    d->out_trade_no, reported, d->amount);
+      mismatch = g_error_new (SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_AMOUNT_MISMATCH,
+                              "WeChat reports an amount of %s fen, the attempt is %"
+                              G_GINT64_FORMAT " fen", reported, d->amount);
+      driver_set_error (d, mismatch);
+      d->amount_mismatch = TRUE;
+      driver_event (d, "note", "amount mismatch in orderquery: not marked paid");
     }
-
-  if (d->reopened)
+  else if (kind == SAOMA_NATIVE_ANSWER_TRADE_PAID)
     {
-      /* A notification made us re-check a final attempt; WeChat does not confirm it. */
-      d->reopened = FALSE;
-      return;
+      set_str (&d->paid_transaction_id, answer->transaction_id);
+      d->paid_at = answer->paid_at > 0 ? answer->paid_at : now;
     }
-
-  if (answer->state == SAOMA_TRADE_STATE_NOTPAY || answer->state == SAOMA_TRADE_STATE_USERPAYING
-      || answer->state == SAOMA_TRADE_STATE_ACCEPT)
-    {
-      d->exists = TRUE;
-      d->not_exist = FALSE;
-
-      if (d->closed_ok)
-        {
-          /* Seen right after a close: close again later rather than believe either. */
-          d->closed_ok = FALSE;
-          d->close_retry_at = now + (gint64)d->checkout->config->slow_poll_interval_ms * 1000;
-        }
-
-      if (driver_giving_up (d))
-        {
-          if (d->state != SAOMA_ATTEMPT_CLOSING)
-            {
-              g_autofree char *detail = g_strdup_printf ("order is %s, closing", trade_state);
-
-              driver_transition (d, SAOMA_ATTEMPT_CLOSING, detail);
-            }
-        }
-      else if (d->code_url == NULL)
-        {
-          /* It exists but we never got its code_url: re-enter to fetch it. */
-          d->want_send = TRUE;
-          d->send_at = now;
-        }
-      return;
-    }
-
-  if (answer->state == SAOMA_TRADE_STATE_CLOSED || answer->state == SAOMA_TRADE_STATE_REVOKED)
-    {
-      g_autofree char *detail = g_strdup_printf ("orderquery trade_state=%s", trade_state);
-
-      d->exists = TRUE;
-      driver_transition (d, SAOMA_ATTEMPT_CLOSED, detail);
-      return;
-    }
-
-  if (answer->state == SAOMA_TRADE_STATE_PAYERROR)
+  else if (kind == SAOMA_NATIVE_ANSWER_TRADE_PAY_ERROR && !reopened)
     {
       g_autoptr(GError) payerror = g_error_new (SAOMA_GATEWAY_ERROR,
                                                 SAOMA_GATEWAY_ERROR_TRADE_ERROR,
                                                 "Payment failed: %s",
                                                 answer->state_desc ?: "PAYERROR");
 
-      d->exists = TRUE;
-      driver_fail (d, payerror, "orderquery trade_state=PAYERROR");
-      return;
+      driver_set_error (d, payerror);
     }
-
-  g_warning ("%s: unexpected trade_state %s", d->out_trade_no, trade_state ?: "(none)");
+  else if (kind == SAOMA_NATIVE_ANSWER_TRADE_OTHER && !reopened)
+    g_warning ("%s: unexpected trade_state %s", d->out_trade_no, trade_state ?: "(none)");
 }
 
 static void
-orderquery_start (Driver             *d,
+orderquery_start (SaomaOperation     *op,
                   GCancellable       *cancellable,
                   GAsyncReadyCallback callback,
                   gpointer            user_data)
 {
+  Driver *d = (Driver *)op;
+
   saoma_gateway_query_order_async (d->gateway, d->out_trade_no, cancellable, callback,
                                    user_data);
 }
 
-static const GatewayCall orderquery_call = {
+static const SaomaOperationCall orderquery_call = {
   orderquery_start, (gpointer)saoma_gateway_query_order_finish, orderquery_answered,
   (GDestroyNotify)saoma_order_status_free, "before-query", "after-query",
 };
 
 static void
-driver_send_orderquery (Driver *d)
+closeorder_answered (SaomaOperation *op,
+                     gconstpointer   answer,
+                     const GError   *error)
 {
-  d->want_query = FALSE;
-  d->last_query_at = now_us (d);
-  driver_send (d, &orderquery_call);
-}
+  Driver *d = (Driver *)op;
+  gint64 now = saoma_operation_now (op);
+  SaomaNativeAnswer kind = answer != NULL ? SAOMA_NATIVE_ANSWER_OK
+                                          : saoma_native_answer_for_error (error);
 
-static void
-closeorder_answered (Driver        *d,
-                     gconstpointer  answer,
-                     const GError  *error,
-                     gint64         now)
-{
   driver_event (d, "response", "closeorder → %s", error_code_name (error));
-  /* Whatever happens next, never close again sooner than this. */
-  d->close_retry_at = now + (gint64)d->checkout->config->slow_poll_interval_ms * 1000;
-
-  if (answer != NULL || g_error_matches (error, SAOMA_GATEWAY_ERROR,
-                                         SAOMA_GATEWAY_ERROR_ORDER_CLOSED))
-    {
-      /* Closed: one more query decides between CLOSED and a payment that beat the close. */
-      d->closed_ok = TRUE;
-      d->want_query = TRUE;
-    }
-  else if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_PAID))
-    {
-      d->exists = TRUE;
-      d->want_query = TRUE;
-    }
-  else if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_NOT_EXIST))
-    {
-      if (!d->exists)
-        {
-          d->not_exist = TRUE;
-          d->not_exist_at = now;
-        }
-      else
-        d->want_query = TRUE;
-    }
-  else if (!saoma_gateway_error_is_outcome_unknown (error))
-    {
-      /* TRADE_STATE_ERROR and the like: ask what state the order is in. */
-      d->want_query = TRUE;
-    }
+  driver_absorb (d, SAOMA_NATIVE_CALL_CLOSE, kind, error_code_name (error), now);
 }
 
 static void
-closeorder_start (Driver             *d,
+closeorder_start (SaomaOperation     *op,
                   GCancellable       *cancellable,
                   GAsyncReadyCallback callback,
                   gpointer            user_data)
 {
+  Driver *d = (Driver *)op;
+
   saoma_gateway_close_order_async (d->gateway, d->out_trade_no, cancellable, callback,
                                    user_data);
 }
 
 /* The answer is non-NULL exactly when the order was closed. */
 static gpointer
-closeorder_finish (SaomaGateway  *gateway,
+closeorder_finish (GObject       *source,
                    GAsyncResult  *result,
                    GError       **error)
 {
-  return saoma_gateway_close_order_finish (gateway, result, error) ? GINT_TO_POINTER (1) : NULL;
+  return saoma_gateway_close_order_finish (SAOMA_GATEWAY (source), result, error)
+           ? GINT_TO_POINTER (1) : NULL;
 }
 
-static const GatewayCall closeorder_call = {
+static const SaomaOperationCall closeorder_call = {
   closeorder_start, closeorder_finish, closeorder_answered, NULL, "before-close", "after-close",
 };
 
-static void
-driver_send_closeorder (Driver *d)
-{
-  driver_event (d, "request", "closeorder");
-  driver_send (d, &closeorder_call);
-}
-
-/* --- The decision ------------------------------------------------------------------------- */
-
-static gboolean
-driver_timer_cb (gpointer user_data)
-{
-  Driver *d = user_data;
-
-  d->timer_id = 0;
-  if (d->checkout != NULL)
-    driver_step (d);
-
-  return G_SOURCE_REMOVE;
-}
+/* --- The decision, carried out ---------------------------------------------------------------- */
 
 static void
 driver_arm (Driver *d,
             gint64  at)
 {
-  gint64 delay_us = at - now_us (d);
-  guint delay_ms = delay_us <= 0 ? 0 : (guint)MIN ((delay_us + 999) / 1000, G_MAXUINT);
-
-  saoma_clock_remove (d->checkout->clock, d->timer_id);
-  d->timer_id = saoma_clock_add_timeout (d->checkout->clock, delay_ms, driver_timer_cb,
-                                         driver_ref (d), (GDestroyNotify)driver_unref);
+  saoma_operation_arm (&d->op, at);
 }
 
-static gint64
-query_due (Driver *d,
-           guint   interval_ms)
-{
-  if (d->last_query_at == 0)
-    return now_us (d);
-  return d->last_query_at + (gint64)interval_ms * 1000;
-}
-
-/* The cashier gave up before unifiedorder left: nothing can exist at WeChat. */
+/* The error the views show for a FAILED decision. */
 static void
-driver_fail_unsent (Driver     *d,
-                    const char *detail)
+driver_set_fail_error (Driver          *d,
+                       SaomaNativeFail  reason)
 {
-  g_autoptr(GError) error = g_error_new_literal (SAOMA_CHECKOUT_ERROR,
-                                                 SAOMA_CHECKOUT_ERROR_CANCELLED,
-                                                 "Cancelled before it was sent");
+  g_autoptr(GError) error = NULL;
 
-  driver_fail (d, error, detail);
+  switch (reason)
+    {
+    case SAOMA_NATIVE_FAIL_UNSENT:
+      error = g_error_new_literal (SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_CANCELLED,
+                                   "Cancelled before it was sent");
+      break;
+    case SAOMA_NATIVE_FAIL_GATEWAY:
+      /* WeChat's own refusal is the error already on show. */
+      if (d->error != NULL)
+        return;
+      G_GNUC_FALLTHROUGH;
+    case SAOMA_NATIVE_FAIL_NEVER_REACHED:
+      error = g_error_new_literal (SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_NEVER_SENT,
+                                   "The order never reached WeChat");
+      break;
+    case SAOMA_NATIVE_FAIL_NONE:
+    default:
+      return;
+    }
+  driver_set_error (d, error);
 }
 
-typedef enum {
-  ACT_NONE,
-  ACT_SEND,
-  ACT_QUERY,
-  ACT_CLOSE,
-} Action;
-
+/* Gather the facts, decide, carry the decision out. */
 static void
 driver_step (Driver *d)
 {
-  SaomaCheckoutConfig *config;
-  Action action = ACT_NONE;
-  gboolean recheck = FALSE;
-  gint64 now, at = 0;
+  SaomaNativeTiming timing;
+  SaomaNativeDecision decision;
+  gint64 now;
 
-  if (d->checkout == NULL || !d->inserted || d->net_busy || d->writing ||
-      !g_queue_is_empty (&d->writes))
+  if (d->checkout == NULL)
     return;
 
-  config = d->checkout->config;
+  timing = driver_timing (d);
   now = now_us (d);
+  d->facts.writing = saoma_operation_is_writing (&d->op);
+  d->facts.net_busy = saoma_operation_is_sending (&d->op);
+  decision = saoma_native_decide (&d->facts, now, &timing);
 
-  if (saoma_attempt_state_is_final (d->state))
-    {
-      if (!d->reopened || d->state == SAOMA_ATTEMPT_PAID)
-        {
-          d->reopened = FALSE;
-          driver_stop_timers (d);
-          return;
-        }
-      /* A notification contradicts a final attempt: only queries, until one answers. */
-      recheck = TRUE;
-    }
+  if (decision.action != SAOMA_NATIVE_ACTION_NONE && decision.action != SAOMA_NATIVE_ACTION_WAIT)
+    saoma_operation_disarm (&d->op);
 
-  if (recheck)
-    {
-      action = ACT_QUERY;
-      at = d->want_query ? now : query_due (d, config->slow_poll_interval_ms);
-    }
-  else if (!d->sent)
-    {
-      /* A fresh attempt: SUBMITTED is durable before the request leaves. */
-      if (driver_giving_up (d))
-        {
-          driver_fail_unsent (d, "cancelled before unifiedorder was sent");
-          return;
-        }
-      d->sent = TRUE;
-      d->want_send = TRUE;
-      d->send_at = now;
-      driver_transition (d, SAOMA_ATTEMPT_SUBMITTED, "sending unifiedorder");
-      return;
-    }
-  else if (!d->requested && driver_giving_up (d))
-    {
-      /* SUBMITTED is on record but the cashier gave up before the request left. */
-      driver_fail_unsent (d, "given up before unifiedorder was sent");
-      return;
-    }
-  else if (d->want_query || d->reopened)
-    {
-      action = ACT_QUERY;
-      at = now;
-    }
-  else if (!d->exists)
-    {
-      if (d->not_exist)
-        {
-          /* Proof of non-existence must be observed after time_expire: an order cannot be
-           * created after it, whatever request may still be on its way. */
-          if (d->not_exist_at >= d->expires || d->unified_rejected)
-            {
-              g_autoptr(GError) error = NULL;
+  saoma_native_carried_out (&d->facts, &decision, now);
 
-              if (d->unified_rejected && d->error != NULL)
-                error = g_error_copy (d->error);
-              else
-                error = g_error_new_literal (SAOMA_CHECKOUT_ERROR,
-                                             SAOMA_CHECKOUT_ERROR_NEVER_SENT,
-                                             "The order never reached WeChat");
-              driver_fail (d, error,
-                           d->unified_rejected
-                             ? "ORDERNOTEXIST after a rejected unifiedorder"
-                             : "ORDERNOTEXIST after time_expire: never reached WeChat");
-              return;
-            }
-          else if (now >= d->expires - SEND_MARGIN_US)
-            {
-              /* Too close to time_expire to re-enter: prove non-existence after it. */
-              action = ACT_QUERY;
-              at = MAX (d->expires, query_due (d, config->retry_interval_ms));
-            }
-          else
-            {
-              /* Re-entry with identical parameters either finds the order or creates it;
-               * either way it then exists and can be closed or shown. */
-              action = ACT_SEND;
-              at = MAX (now, d->last_send_at + (gint64)config->retry_interval_ms * 1000);
-            }
-        }
-      else if (d->want_send && !driver_giving_up (d))
-        {
-          action = ACT_SEND;
-          at = d->send_at;
-        }
-      else
-        {
-          action = ACT_QUERY;
-          at = query_due (d, driver_giving_up (d) ? config->slow_poll_interval_ms
-                                                  : config->retry_interval_ms);
-        }
-    }
-  else if (!driver_giving_up (d))
+  switch (decision.action)
     {
-      if (d->want_send || d->code_url == NULL)
-        {
-          action = ACT_SEND;
-          at = MAX (d->want_send ? d->send_at : now,
-                    d->last_send_at + (gint64)config->retry_interval_ms * 1000);
-        }
-      else if (d->state != SAOMA_ATTEMPT_WAITING)
-        {
-          /* The code_url is known but WAITING did not become durable (the write failed):
-           * record it again, or the QR would never be shown. */
-          driver_write (d, SAOMA_ATTEMPT_WAITING, d->code_url, NULL, 0, FALSE, "transition",
-                        "WAITING: code_url recorded again, QR shown");
-          return;
-        }
-      else
-        {
-          action = ACT_QUERY;
-          at = query_due (d, config->poll_interval_ms);
-        }
-    }
-  else
-    {
-      gint64 close_allowed = d->created + (gint64)config->close_delay_s * G_USEC_PER_SEC;
-
-      if (d->closed_ok)
-        {
-          /* The first query after the close is immediate (want_query); these are retries. */
-          action = ACT_QUERY;
-          at = query_due (d, config->retry_interval_ms);
-        }
-      else if (now >= close_allowed)
-        {
-          action = ACT_CLOSE;
-          at = MAX (now, d->close_retry_at);
-        }
-      else
-        {
-          action = ACT_QUERY;
-          at = MIN (query_due (d, config->slow_poll_interval_ms), close_allowed);
-          if (at == close_allowed)
-            {
-              /* Wake up at the close moment and decide again. */
-              action = ACT_NONE;
-            }
-        }
-    }
-
-  if (at > now || action == ACT_NONE)
-    {
-      driver_arm (d, MAX (at, now));
-      return;
-    }
-
-  saoma_clock_remove (d->checkout->clock, d->timer_id);
-  d->timer_id = 0;
-
-  switch (action)
-    {
-    case ACT_SEND:
-      driver_send_unifiedorder (d);
+    case SAOMA_NATIVE_ACTION_NONE:
       break;
-    case ACT_QUERY:
-      driver_send_orderquery (d);
+
+    case SAOMA_NATIVE_ACTION_DONE:
+      driver_stop_timers (d);
       break;
-    case ACT_CLOSE:
-      driver_send_closeorder (d);
+
+    case SAOMA_NATIVE_ACTION_WAIT:
+      driver_arm (d, MAX (decision.at, now));
       break;
-    case ACT_NONE:
+
+    case SAOMA_NATIVE_ACTION_WRITE:
+    case SAOMA_NATIVE_ACTION_FAIL:
+      {
+        g_autofree char *detail = NULL;
+        const char *code_url = NULL;
+        const char *transaction_id = NULL;
+        gint64 paid_at = 0;
+
+        if (decision.action == SAOMA_NATIVE_ACTION_FAIL)
+          driver_set_fail_error (d, decision.fail);
+        if (decision.to == SAOMA_ATTEMPT_PAID)
+          {
+            saoma_operation_crash_point ("after-paid-query");
+            saoma_bench_stamp ("paid-verified", d->out_trade_no);
+            driver_set_error (d, NULL);
+            transaction_id = d->paid_transaction_id;
+            paid_at = d->paid_at;
+          }
+        if (decision.why == SAOMA_NATIVE_WHY_CREATED ||
+            decision.why == SAOMA_NATIVE_WHY_CREATED_AFTER_GIVE_UP ||
+            decision.why == SAOMA_NATIVE_WHY_CODE_URL_AGAIN)
+          code_url = d->code_url;
+        detail = saoma_native_decision_describe (&decision, transaction_id);
+        driver_write (d, decision.to, code_url, transaction_id, paid_at, decision.late,
+                      "transition", detail);
+      }
+      break;
+
+    case SAOMA_NATIVE_ACTION_CREATE:
+      {
+        g_autofree char *what = saoma_gateway_describe_native_request (d->gateway, d->request);
+
+        driver_event (d, "request", "unifiedorder %s", what);
+        saoma_bench_stamp ("sent", d->out_trade_no);
+        driver_send (d, &unifiedorder_call);
+      }
+      break;
+
+    case SAOMA_NATIVE_ACTION_QUERY:
+      driver_send (d, &orderquery_call);
+      break;
+
+    case SAOMA_NATIVE_ACTION_CLOSE:
+      driver_event (d, "request", "closeorder");
+      driver_send (d, &closeorder_call);
+      break;
+
     default:
       g_assert_not_reached ();
     }
+}
+
+static void
+driver_op_step (SaomaOperation *op)
+{
+  Driver *d = (Driver *)op;
+
+  sync_properties (d->checkout);
+  driver_step (d);
 }
 
 /* --- Giving up: cancel and expiry ------------------------------------------------------------ */
@@ -1448,22 +1004,12 @@ static void
 driver_give_up (Driver          *d,
                 SaomaCloseReason reason)
 {
-  const char *why = reason == SAOMA_CLOSE_REASON_EXPIRED ? "expired" : "cancelled";
-
-  if (driver_giving_up (d) || driver_is_final (d))
+  if (!saoma_native_give_up (&d->facts, reason == SAOMA_CLOSE_REASON_EXPIRED))
     return;
 
   d->close_reason = reason;
   saoma_clock_remove (d->checkout->clock, d->tick_id);
   d->tick_id = 0;
-
-  /* A fresh attempt that was never sent fails in driver_step() instead. */
-  if (d->inserted && d->sent && d->state != SAOMA_ATTEMPT_CLOSING)
-    {
-      g_autofree char *detail = g_strdup_printf ("%s, QR hidden, still watching", why);
-
-      driver_transition (d, SAOMA_ATTEMPT_CLOSING, detail);
-    }
 
   sync_properties (d->checkout);
   driver_step (d);
@@ -1678,21 +1224,8 @@ detach_driver (gpointer data)
   Driver *d = data;
 
   driver_stop_timers (d);
-  if (d->recover_task != NULL)
-    {
-      g_autoptr(GTask) task = g_steal_pointer (&d->recover_task);
-      RecoverData *rd = g_task_get_task_data (task);
-
-      if (!rd->returned)
-        {
-          rd->returned = TRUE;
-          g_cancellable_disconnect (g_task_get_cancellable (task), rd->cancelled_id);
-          rd->cancelled_id = 0;
-          g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                   "The checkout engine was destroyed");
-        }
-    }
   d->checkout = NULL;
+  saoma_operation_detach (&d->op);
   driver_unref (d);
 }
 
@@ -2016,8 +1549,8 @@ saoma_checkout_get_pending_operations (SaomaCheckout *self)
     {
       Driver *d = value;
 
-      count += d->net_busy + d->writing + g_queue_get_length (&d->writes);
-      if (!d->inserted && !d->insert_failed)
+      count += saoma_operation_is_sending (&d->op) + saoma_operation_get_n_writes (&d->op);
+      if (!d->facts.inserted && !d->insert_failed)
         count++;
     }
 
@@ -2059,7 +1592,7 @@ insert_attempt_cb (GObject      *object,
 
       g_warning ("Could not record attempt %s: %s", d->out_trade_no, error->message);
       d->insert_failed = TRUE;
-      d->state = SAOMA_ATTEMPT_FAILED;
+      d->facts.state = SAOMA_ATTEMPT_FAILED;
       driver_set_error (d, error);
       driver_stop_timers (d);
       sync_properties (self);
@@ -2076,10 +1609,11 @@ insert_attempt_cb (GObject      *object,
       return;
     }
 
-  d->inserted = TRUE;
+  d->facts.inserted = TRUE;
+  d->op.recorded = TRUE;
   g_set_object (&d->attempt, attempt);
   saoma_bench_stamp ("inserted", d->out_trade_no);
-  crash_point ("after-insert");
+  saoma_operation_crash_point ("after-insert");
 
   sync_properties (d->checkout);
   driver_step (d);
@@ -2118,7 +1652,7 @@ saoma_checkout_charge (SaomaCheckout *self,
       return FALSE;
     }
 
-  if (self->pub_busy || (self->current != NULL && !self->current->inserted &&
+  if (self->pub_busy || (self->current != NULL && !self->current->facts.inserted &&
                          !self->current->insert_failed))
     {
       g_set_error_literal (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_BUSY,
@@ -2180,7 +1714,7 @@ saoma_checkout_reset (SaomaCheckout *self)
 
   if (self->pub_busy || self->current == NULL)
     return;
-  if (!self->current->inserted && !self->current->insert_failed)
+  if (!self->current->facts.inserted && !self->current->insert_failed)
     return;
 
   /* A CLOSING attempt stays in the hash table and keeps being driven in the background. */
@@ -2200,23 +1734,8 @@ saoma_checkout_query_now (SaomaCheckout *self,
   if (d == NULL || driver_is_final (d))
     return;
 
-  d->want_query = TRUE;
+  d->facts.want_query = TRUE;
   driver_step (d);
-}
-
-static void
-recover_cancelled_cb (GCancellable *cancellable,
-                      gpointer      user_data)
-{
-  GTask *task = user_data;
-  RecoverData *data = g_task_get_task_data (task);
-
-  if (!data->returned)
-    {
-      data->returned = TRUE;
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                               "Recovery was cancelled");
-    }
 }
 
 /* The request stored with the attempt. Attempts recorded before requests were stored get one
@@ -2248,7 +1767,6 @@ list_unfinished_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   SaomaCheckout *self = g_task_get_source_object (task);
-  RecoverData *data = g_task_get_task_data (task);
   g_autoptr(GPtrArray) attempts = NULL;
   g_autoptr(GError) error = NULL;
   GPtrArray *started;
@@ -2257,24 +1775,26 @@ list_unfinished_cb (GObject      *object,
   self->listing--;
 
   /* Cancelled meanwhile: the task has already returned. */
-  if (data->returned)
+  if (saoma_recovery_has_returned (task))
     return;
 
   if (attempts == NULL)
     {
-      recover_return (task, g_steal_pointer (&error));
+      saoma_recovery_return_error (task, g_steal_pointer (&error));
       return;
     }
 
   if (self->drivers == NULL)
     {
-      data->returned = TRUE;
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                               "The checkout engine was destroyed");
+      saoma_recovery_return_error (task, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                                              "The checkout engine was "
+                                                              "destroyed"));
       return;
     }
 
   started = g_ptr_array_new ();
+  /* Not done before every resumed driver has been counted in and started. */
+  saoma_recovery_hold (task);
 
   for (guint i = 0; i < attempts->len; i++)
     {
@@ -2295,36 +1815,25 @@ list_unfinished_cb (GObject      *object,
                       saoma_attempt_get_expires (attempt));
       d->attempt = g_object_ref (attempt);
       d->request = driver_stored_request (d);
-      d->inserted = TRUE;
-      d->resumed = TRUE;
-      d->state = state;
       d->code_url = g_strdup (saoma_attempt_get_code_url (attempt));
-      /* Whatever the last run did, a request may have reached WeChat (even from CREATED). */
-      d->sent = TRUE;
-      d->requested = TRUE;
-      d->unified_unknown = TRUE;
-      d->exists = state == SAOMA_ATTEMPT_WAITING || d->code_url != NULL;
-      d->want_query = TRUE;
-      /* Nobody shows its QR any more: watch it, and close it after the close delay. */
-      d->close_reason = now >= d->expires ? SAOMA_CLOSE_REASON_EXPIRED
-                                          : SAOMA_CLOSE_REASON_CANCELLED;
-      d->recover_task = g_object_ref (task);
+      /* Whatever the last run did, a request may have reached WeChat (even from CREATED).
+       * Nobody shows its QR any more: watch it, and close it after the close delay. */
+      saoma_native_facts_resume (&d->facts, state, d->code_url != NULL, now);
+      d->op.recorded = TRUE;
+      d->close_reason = d->facts.expired ? SAOMA_CLOSE_REASON_EXPIRED
+                                         : SAOMA_CLOSE_REASON_CANCELLED;
+      saoma_recovery_count (task);
+      saoma_recovery_add (task, &d->op);
       g_hash_table_replace (self->drivers, d->out_trade_no, d);
       g_ptr_array_add (started, d);
-      data->count++;
-      data->pending++;
 
       driver_event (d, "note", "resumed by recovery from %s",
                     saoma_attempt_state_to_string (state));
     }
 
-  if (data->pending == 0)
-    recover_return (task, NULL);
-  else
-    {
-      for (guint i = 0; i < started->len; i++)
-        driver_step (g_ptr_array_index (started, i));
-    }
+  for (guint i = 0; i < started->len; i++)
+    driver_step (g_ptr_array_index (started, i));
+  saoma_recovery_release (task);
 
   g_ptr_array_unref (started);
 }
@@ -2343,21 +1852,13 @@ saoma_checkout_recover_async (SaomaCheckout      *self,
                               gpointer            user_data)
 {
   g_autoptr(GTask) task = NULL;
-  RecoverData *data;
 
   g_return_if_fail (SAOMA_IS_CHECKOUT (self));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, saoma_checkout_recover_async);
-  g_task_set_check_cancellable (task, FALSE);
-  data = g_new0 (RecoverData, 1);
-  g_task_set_task_data (task, data, g_free);
-
-  if (cancellable != NULL)
-    data->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (recover_cancelled_cb),
-                                                task, NULL);
-  if (data->returned)
+  task = saoma_recovery_new (self, cancellable, callback, user_data,
+                             saoma_checkout_recover_async);
+  if (saoma_recovery_has_returned (task))
     return;
 
   self->listing++;
@@ -2370,13 +1871,10 @@ saoma_checkout_recover_finish (SaomaCheckout *self,
                                GAsyncResult  *result,
                                GError       **error)
 {
-  gssize count;
-
   g_return_val_if_fail (SAOMA_IS_CHECKOUT (self), 0);
   g_return_val_if_fail (g_task_is_valid (result, self), 0);
 
-  count = g_task_propagate_int (G_TASK (result), error);
-  return count < 0 ? 0 : (guint)count;
+  return saoma_recovery_finish (result, error);
 }
 
 /**
@@ -2431,7 +1929,7 @@ saoma_checkout_apply_notification (SaomaCheckout           *self,
       return FALSE;
     }
 
-  if (d->state == SAOMA_ATTEMPT_PAID)
+  if (d->facts.state == SAOMA_ATTEMPT_PAID)
     {
       driver_event (d, "notification", "payment notification (already PAID)");
       return TRUE;
@@ -2440,8 +1938,8 @@ saoma_checkout_apply_notification (SaomaCheckout           *self,
   saoma_bench_stamp ("notified", out_trade_no);
   driver_event (d, "notification", "payment notification, confirming by orderquery");
   if (driver_is_final (d))
-    d->reopened = TRUE;
-  d->want_query = TRUE;
+    d->facts.reopened = TRUE;
+  d->facts.want_query = TRUE;
   driver_step (d);
 
   return TRUE;

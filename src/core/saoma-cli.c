@@ -26,15 +26,13 @@
 #include <gio/gunixoutputstream.h>
 #include <unistd.h>
 
-#include "saoma-checkout.h"
 #include "saoma-cli.h"
 #include "saoma-export.h"
 #include "saoma-log.h"
+#include "saoma-merchant.h"
 #include "saoma-money.h"
-#include "saoma-notify-listener.h"
 #include "saoma-reconcile.h"
-#include "saoma-refunder.h"
-#include "saoma-wxpay2-gateway.h"
+#include "saoma-till.h"
 
 
 #define EXIT_USAGE 2
@@ -210,6 +208,9 @@ load_credentials (Cli *cli)
   g_autoptr(GUri) uri = NULL;
   gboolean loopback;
 
+  if (cli->api_key != NULL)
+    return 0; /* already loaded */
+
   if (cli->gateway == NULL)
     return saoma_cli_fail (EXIT_USAGE, "--gateway URL is required (e.g. http://127.0.0.1:8765)");
 
@@ -282,21 +283,19 @@ open_ledger (Cli     *cli,
   return saoma_ledger_open_sync (path, NULL, error);
 }
 
-static SaomaCheckoutConfig *
+/* The till's settings from the shared options (the engine's defaults otherwise). */
+static SaomaTillConfig *
 make_config (Cli *cli)
 {
-  SaomaCheckoutConfig *config = saoma_checkout_config_new ();
+  SaomaTillConfig *config = saoma_till_config_new ();
 
+  config->store_path = g_strdup (cli->ledger_path);
   if (cli->till != NULL)
     {
       g_free (config->till_id);
       config->till_id = g_strdup (cli->till);
     }
-  if (cli->notify_url != NULL)
-    {
-      g_free (config->notify_url);
-      config->notify_url = g_strdup (cli->notify_url);
-    }
+  config->notify_url = g_strdup (cli->notify_url);
   if (cli->close_delay >= 0)
     config->close_delay_s = (guint)cli->close_delay;
   if (cli->poll_interval > 0)
@@ -304,7 +303,7 @@ make_config (Cli *cli)
   if (cli->slow_poll_interval > 0)
     config->slow_poll_interval_ms = (guint)cli->slow_poll_interval;
   else if (cli->poll_interval > 0)
-    config->slow_poll_interval_ms = MAX ((guint)cli->poll_interval, 
+    config->slow_poll_interval_ms = MAX ((guint)cli->poll_interval,
                                          MIN (config->slow_poll_interval_ms,
                                               (guint)cli->poll_interval * 5));
   if (cli->retry_interval > 0)
@@ -313,6 +312,12 @@ make_config (Cli *cli)
     config->retry_interval_ms = MIN (config->retry_interval_ms, (guint)cli->poll_interval);
   if (cli->validity > 0)
     config->validity_s = (guint)cli->validity;
+
+  /* Refunds follow the same intervals as orders: --retry-interval, --poll-interval. */
+  if (cli->retry_interval > 0)
+    config->refund_retry_interval_ms = (guint)cli->retry_interval;
+  if (cli->poll_interval > 0)
+    config->refund_query_interval_ms = (guint)cli->poll_interval;
 
   return config;
 }
@@ -332,33 +337,55 @@ check_numbers (Cli *cli)
   return 0;
 }
 
-/* Everything a gateway command needs: credentials, ledger, client, engine. */
-typedef struct {
-  SaomaLedger         *ledger;
-  SaomaGateway        *gateway;
-  SaomaCheckout       *checkout;
-  SaomaNotifyListener *listener;
-} Engine;
-
-static void
-engine_clear (Engine *engine)
+/* The merchant of the shared options; the client certificate only for @with_certificate. */
+static SaomaMerchant *
+make_merchant (Cli     *cli,
+               gboolean with_certificate)
 {
-  if (engine->listener != NULL)
-    saoma_notify_listener_shutdown (engine->listener);
-  g_clear_object (&engine->listener);
-  g_clear_object (&engine->checkout);
-  g_clear_object (&engine->gateway);
-  g_clear_object (&engine->ledger);
+  SaomaMerchant *merchant = saoma_merchant_new ();
+
+  merchant->base_uri = g_strdup (cli->gateway);
+  merchant->appid = g_strdup (cli->appid);
+  merchant->mch_id = g_strdup (cli->mch_id);
+  merchant->api_key = g_strdup (cli->api_key);
+  merchant->timeout_s = cli->timeout > 0 ? (guint)cli->timeout : 0;
+  if (with_certificate && cli->client_cert != NULL)
+    {
+      merchant->certificate_path = g_strdup (cli->client_cert);
+      /* WeChat's PKCS#12 password is the mch_id. */
+      merchant->certificate_password = g_strdup (cli->mch_id);
+    }
+
+  return merchant;
 }
 
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Engine, engine_clear)
+static void
+start_done_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
 
+  *out = g_object_ref (result);
+}
+
+/* Credentials, then the till (ledger, gateway, engine, listener), started; with @resume, the
+ * till also drives last run's unfinished attempts and refunds. @ready_cb (optional) runs as
+ * soon as the engine exists, before any recovery work can finish, to connect its signals. */
 static int
-engine_init (Cli    *cli,
-             Engine *engine)
+till_init (Cli        *cli,
+           gboolean    resume,
+           gboolean    with_certificate,
+           GCallback   ready_cb,
+           gpointer    ready_data,
+           SaomaTill **out_till)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SaomaCheckoutConfig) config = NULL;
+  g_autoptr(SaomaTillConfig) config = NULL;
+  g_autoptr(SaomaMerchant) merchant = NULL;
+  g_autoptr(SaomaGateway) gateway = NULL;
+  g_autoptr(SaomaTill) till = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
   int status;
 
   if ((status = check_numbers (cli)) != 0)
@@ -366,16 +393,8 @@ engine_init (Cli    *cli,
   if ((status = load_credentials (cli)) != 0)
     return status;
 
-  engine->ledger = open_ledger (cli, &error);
-  if (engine->ledger == NULL)
-    return saoma_cli_fail (1, "cannot open the ledger: %s", error->message);
-
-  engine->gateway = saoma_wxpay2_gateway_new_for_merchant (cli->gateway, cli->appid, cli->mch_id,
-                                                           cli->api_key,
-                                                           cli->timeout > 0 ? (guint)cli->timeout
-                                                                            : 0);
-
   config = make_config (cli);
+  config->resume_at_start = resume;
 
   if (cli->notify_listen != NULL)
     {
@@ -389,22 +408,47 @@ engine_init (Cli    *cli,
           if (!g_ascii_string_to_unsigned (colon + 1, 10, 0, 65535, &port, NULL))
             return saoma_cli_fail (EXIT_USAGE, "--notify-listen wants ADDRESS[:PORT]");
         }
-      engine->listener = saoma_notify_listener_new (NULL, NULL);
-      if (!saoma_notify_listener_listen (engine->listener, address, (guint)port, &error))
-        return saoma_cli_fail (1, "cannot listen for notifications: %s", error->message);
-      if (cli->notify_url == NULL)
-        {
-          g_free (config->notify_url);
-          config->notify_url = g_strdup (saoma_notify_listener_get_uri (engine->listener));
-        }
+      config->listen_address = g_steal_pointer (&address);
+      config->listen_port = (guint)port;
+      /* Without --notify-url, WeChat is told to post to the listener (payments and refunds). */
+      config->listener_is_notify_url = TRUE;
     }
 
-  engine->checkout = saoma_checkout_new (engine->gateway, engine->ledger, NULL, config);
-  if (engine->listener != NULL)
-    saoma_notify_listener_set_checkout (engine->listener, engine->checkout);
+  merchant = make_merchant (cli, with_certificate);
+  gateway = saoma_gateway_new_for_merchant (merchant, &error);
+  if (gateway == NULL)
+    return saoma_cli_fail (EXIT_USAGE, merchant->certificate_path != NULL
+                                         ? "cannot load the client certificate: %s" : "%s",
+                           error->message);
 
+  till = saoma_till_new (config, gateway, NULL);
+  if (ready_cb != NULL)
+    g_signal_connect (till, "notify::refunder", ready_cb, ready_data);
+  saoma_till_start_async (till, NULL, start_done_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  if (!saoma_till_start_finish (till, result, &error))
+    {
+      if (saoma_till_get_ledger (till) == NULL)
+        return saoma_cli_fail (1, "cannot open the ledger: %s", error->message);
+      return saoma_cli_fail (1, "%s", error->message);
+    }
+
+  *out_till = g_steal_pointer (&till);
   return 0;
 }
+
+/* A till that is shut down (listener stopped) when the command ends. */
+typedef SaomaTill CliTill;
+
+static void
+till_stop (CliTill *till)
+{
+  saoma_till_shutdown (till);
+  g_object_unref (till);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliTill, till_stop)
 
 /* --- --charge ------------------------------------------------------------------------------ */
 
@@ -476,8 +520,9 @@ static int
 run_charge (Cli        *cli,
             const char *value)
 {
-  g_auto(Engine) engine = { 0 };
+  g_autoptr(CliTill) till = NULL;
   g_autoptr(GError) error = NULL;
+  SaomaCheckout *checkout;
   ChargeRun run = { 0 };
   gint64 amount = 0;
   guint sigint_id, sigterm_id;
@@ -486,18 +531,20 @@ run_charge (Cli        *cli,
   if (!saoma_money_parse (value, SAOMA_MONEY_DEFAULT_MAX_FEN, &amount, &error))
     return saoma_cli_fail (EXIT_USAGE, "%s", error->message);
 
-  if ((status = engine_init (cli, &engine)) != 0)
+  /* A charge drives its own attempt only: --recover finishes the others. */
+  if ((status = till_init (cli, FALSE, FALSE, NULL, NULL, &till)) != 0)
     return status;
+  checkout = saoma_till_get_checkout (till);
 
   run.cli = cli;
-  run.checkout = engine.checkout;
-  g_signal_connect (engine.checkout, "notify::code-url", G_CALLBACK (code_url_changed_cb), &run);
-  g_signal_connect (engine.checkout, "attempt-finished", G_CALLBACK (attempt_finished_cb), &run);
+  run.checkout = checkout;
+  g_signal_connect (checkout, "notify::code-url", G_CALLBACK (code_url_changed_cb), &run);
+  g_signal_connect (checkout, "attempt-finished", G_CALLBACK (attempt_finished_cb), &run);
 
-  if (!saoma_checkout_charge (engine.checkout, amount, cli->body, &error))
+  if (!saoma_checkout_charge (checkout, amount, cli->body, &error))
     return saoma_cli_fail (1, "%s", error->message);
 
-  run.out_trade_no = g_strdup (saoma_checkout_get_out_trade_no (engine.checkout));
+  run.out_trade_no = g_strdup (saoma_checkout_get_out_trade_no (checkout));
   printf ("%s\n", run.out_trade_no);
   fflush (stdout);
 
@@ -508,13 +555,13 @@ run_charge (Cli        *cli,
 
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
-  g_signal_handlers_disconnect_by_data (engine.checkout, &run);
+  g_signal_handlers_disconnect_by_data (checkout, &run);
 
   print_code_url (&run, NULL);
 
   if (!run.finished)
     {
-      printf ("%s\n", saoma_checkout_state_to_string (saoma_checkout_get_state (engine.checkout)));
+      printf ("%s\n", saoma_checkout_state_to_string (saoma_checkout_get_state (checkout)));
       fflush (stdout);
       g_free (run.out_trade_no);
       return saoma_cli_fail (1, "stopped waiting; run saoma --recover to finish this attempt");
@@ -522,7 +569,7 @@ run_charge (Cli        *cli,
 
   if (run.final_state == SAOMA_ATTEMPT_FAILED)
     {
-      const GError *reason = saoma_checkout_get_error (engine.checkout);
+      const GError *reason = saoma_checkout_get_error (checkout);
       g_autofree char *message = saoma_log_escape (reason ? reason->message : "rejected");
 
       printf ("FAILED: %s\n", message);
@@ -548,7 +595,6 @@ typedef struct {
   GHashTable *refund_finals;   /* out_refund_no → refund state name (final ones only) */
   guint       count;
   guint       refund_count;
-  guint       pending;         /* attempts and refunds: 2 until both are done */
   GError     *error;
   gboolean    interrupted;
 } RecoverRun;
@@ -573,11 +619,16 @@ recover_refund_updated_cb (SaomaRefunder     *refunder,
                           (gpointer)saoma_refund_state_to_string (row->state));
 }
 
+/* The till's engine exists: follow what its recovery finishes. */
 static void
-recover_one_done (RecoverRun *run)
+recover_ready_cb (SaomaTill  *till,
+                  GParamSpec *pspec,
+                  RecoverRun *run)
 {
-  if (--run->pending == 0)
-    g_main_loop_quit (run->cli->loop);
+  g_signal_connect (saoma_till_get_checkout (till), "attempt-finished",
+                    G_CALLBACK (recover_finished_cb), run);
+  g_signal_connect (saoma_till_get_refunder (till), "refund-updated",
+                    G_CALLBACK (recover_refund_updated_cb), run);
 }
 
 static void
@@ -587,22 +638,9 @@ recover_done_cb (GObject      *object,
 {
   RecoverRun *run = user_data;
 
-  run->count = saoma_checkout_recover_finish (SAOMA_CHECKOUT (object), result, &run->error);
-  recover_one_done (run);
-}
-
-static void
-recover_refunds_done_cb (GObject      *object,
-                         GAsyncResult *result,
-                         gpointer      user_data)
-{
-  RecoverRun *run = user_data;
-  g_autoptr(GError) error = NULL;
-
-  run->refund_count = saoma_refunder_resume_finish (SAOMA_REFUNDER (object), result, &error);
-  if (error != NULL && run->error == NULL)
-    run->error = g_steal_pointer (&error);
-  recover_one_done (run);
+  saoma_till_wait_recovered_finish (SAOMA_TILL (object), result, &run->count,
+                                    &run->refund_count, &run->error);
+  g_main_loop_quit (run->cli->loop);
 }
 
 static gboolean
@@ -655,54 +693,39 @@ run_recover (Cli        *cli,
     saoma_refund_state_to_string (SAOMA_REFUND_CHANGE),
     saoma_refund_state_to_string (SAOMA_REFUND_FAILED),
   };
-  g_auto(Engine) engine = { 0 };
-  g_autoptr(SaomaRefunder) refunder = NULL;
+  g_autoptr(CliTill) till = NULL;
   RecoverRun run = { 0 };
   g_autoptr(GString) summary = g_string_new (NULL);
   guint sigint_id, sigterm_id;
   guint unfinished;
   int status;
 
-  if ((status = engine_init (cli, &engine)) != 0)
-    return status;
-
-  if (cli->client_cert != NULL)
-    {
-      g_autoptr(GError) error = NULL;
-
-      if (!saoma_wxpay2_gateway_load_certificate (engine.gateway, cli->client_cert, cli->mch_id,
-                                                  &error))
-        return saoma_cli_fail (EXIT_USAGE, "cannot load the client certificate: %s",
-                               error->message);
-    }
-
-  /* Refunds follow the same intervals as orders: --retry-interval, --poll-interval. */
-  refunder = saoma_refunder_new (engine.gateway, engine.ledger, NULL, cli->till);
-  if (cli->retry_interval > 0)
-    saoma_refunder_set_retry_interval (refunder, (guint)cli->retry_interval);
-  if (cli->poll_interval > 0)
-    saoma_refunder_set_query_interval (refunder, (guint)cli->poll_interval);
-
   run.cli = cli;
   run.finals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   run.refund_finals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  run.pending = 2;
-  g_signal_connect (engine.checkout, "attempt-finished", G_CALLBACK (recover_finished_cb), &run);
-  g_signal_connect (refunder, "refund-updated", G_CALLBACK (recover_refund_updated_cb), &run);
 
+  /* Before the till starts: its recovery begins as soon as the ledger is open. */
   sigint_id = g_unix_signal_add (SIGINT, recover_signal_cb, &run);
   sigterm_id = g_unix_signal_add (SIGTERM, recover_signal_cb, &run);
 
-  saoma_checkout_recover_async (engine.checkout, NULL, recover_done_cb, &run);
-  saoma_refunder_resume_async (refunder, NULL, recover_refunds_done_cb, &run);
-  g_main_loop_run (cli->loop);
+  /* The till resumes attempts and refunds; the client certificate lets refunds be resent. */
+  status = till_init (cli, TRUE, TRUE, G_CALLBACK (recover_ready_cb), &run, &till);
+  if (status == 0)
+    {
+      saoma_till_wait_recovered_async (till, NULL, recover_done_cb, &run);
+      if (!run.interrupted)
+        g_main_loop_run (cli->loop);
+      g_signal_handlers_disconnect_by_data (saoma_till_get_checkout (till), &run);
+      g_signal_handlers_disconnect_by_data (saoma_till_get_refunder (till), &run);
+      g_signal_handlers_disconnect_by_data (till, &run);
+    }
 
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);
-  g_signal_handlers_disconnect_by_data (engine.checkout, &run);
-  g_signal_handlers_disconnect_by_data (refunder, &run);
 
-  if (run.interrupted)
+  if (status != 0)
+    ; /* till_init said why */
+  else if (run.interrupted)
     status = saoma_cli_fail (1, "interrupted: %u attempts and %u refunds resolved so far",
                              g_hash_table_size (run.finals), g_hash_table_size (run.refund_finals));
   else if (run.error != NULL)
@@ -798,8 +821,7 @@ run_reconcile (Cli        *cli,
 {
   GDate day;
   g_autoptr(GError) error = NULL;
-  g_autoptr(SaomaLedger) ledger = NULL;
-  g_autoptr(SaomaGateway) gateway = NULL;
+  g_autoptr(CliTill) till = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(SaomaReconcile) reconcile = NULL;
   g_autofree char *bill_total = NULL;
@@ -814,14 +836,12 @@ run_reconcile (Cli        *cli,
   if (cli->ledger_path != NULL && !g_file_test (cli->ledger_path, G_FILE_TEST_EXISTS))
     return saoma_cli_fail (1, "no ledger at %s", cli->ledger_path);
 
-  ledger = open_ledger (cli, &error);
-  if (ledger == NULL)
-    return saoma_cli_fail (1, "cannot open the ledger: %s", error->message);
-  gateway = saoma_wxpay2_gateway_new_for_merchant (cli->gateway, cli->appid, cli->mch_id,
-                                                   cli->api_key,
-                                                   cli->timeout > 0 ? (guint)cli->timeout : 0);
+  /* Comparing is not driving: this till resumes nothing. */
+  if ((status = till_init (cli, FALSE, FALSE, NULL, NULL, &till)) != 0)
+    return status;
 
-  saoma_reconcile_run_async (gateway, ledger, &day, NULL, reconcile_done_cb, &result);
+  saoma_reconcile_run_async (saoma_till_get_gateway (till), saoma_till_get_ledger (till), &day,
+                             NULL, reconcile_done_cb, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   reconcile = saoma_reconcile_run_finish (result, &error);

@@ -655,7 +655,7 @@ saoma_day_report_write_csv (SaomaDayReport  *self,
   g_return_val_if_fail (path != NULL, FALSE);
 
   csv = saoma_day_report_to_csv (self);
-  if (!g_file_set_contents (path, csv, -1, &local_error))
+  if (!saoma_export_write_file (path, csv, -1, &local_error))
     {
       g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
                    _("The report could not be saved: %s"), local_error->message);

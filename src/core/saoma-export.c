@@ -42,6 +42,57 @@ export_task_free (gpointer data)
 }
 
 /**
+ * saoma_export_create_file:
+ * @file: where the export goes
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GIOError
+ *
+ * Opens @file for an export, mode 0600 whatever the umask and whatever mode a file it
+ * replaces had.
+ *
+ * Returns: (transfer full) (nullable): the stream; the file is in place once it is closed
+ */
+GFileOutputStream *
+saoma_export_create_file (GFile         *file,
+                          GCancellable  *cancellable,
+                          GError       **error)
+{
+  g_return_val_if_fail (G_IS_FILE (file), NULL);
+
+  /* REPLACE_DESTINATION: a new file is written and renamed over the old one, so its mode is
+   * the private one rather than the old file's. */
+  return g_file_replace (file, NULL, FALSE,
+                         G_FILE_CREATE_PRIVATE | G_FILE_CREATE_REPLACE_DESTINATION,
+                         cancellable, error);
+}
+
+/**
+ * saoma_export_write_file:
+ * @path: where the export goes
+ * @contents: the bytes
+ * @length: their length, or -1 when @contents is a string
+ * @error: return location for a #GFileError
+ *
+ * Writes @path atomically with mode 0600 (g_file_set_contents() uses 0666 less the umask).
+ *
+ * Returns: %TRUE when written
+ */
+gboolean
+saoma_export_write_file (const char  *path,
+                         const char  *contents,
+                         gssize       length,
+                         GError     **error)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (contents != NULL, FALSE);
+
+  return g_file_set_contents_full (path, contents, length,
+                                   G_FILE_SET_CONTENTS_CONSISTENT |
+                                   G_FILE_SET_CONTENTS_ONLY_EXISTING,
+                                   0600, error);
+}
+
+/**
  * saoma_export_parse_date:
  * @text: a date such as "2026-11-27"
  * @out_date: (out caller-allocates): the date
@@ -129,13 +180,76 @@ saoma_export_day_range (const GDate *date,
   *out_end_us = to_us (end);
 }
 
+/* Significant digits a spreadsheet keeps of a number: it reads cells as IEEE doubles. */
+#define MAX_NUMBER_DIGITS 15
+
+/* "12", "12.50": at most MAX_NUMBER_DIGITS digits, one optional decimal point inside. */
+static gboolean
+is_plain_number (const char *p)
+{
+  guint digits = 0;
+  gboolean point = FALSE;
+
+  for (; *p; p++)
+    {
+      if (g_ascii_isdigit (*p))
+        digits++;
+      else if (*p == '.' && !point && digits > 0 && g_ascii_isdigit (p[1]))
+        point = TRUE;
+      else
+        return FALSE;
+    }
+
+  return digits > 0 && digits <= MAX_NUMBER_DIGITS;
+}
+
+/* OWASP's rule against CSV (formula) injection: a cell that starts with "=", "+", "-", "@",
+ * tab or CR is a formula, or its start, to Excel and LibreOffice, so a description such as
+ * =HYPERLINK(…) typed at a till or sent by a customer would run on the manager's computer.
+ * Such a cell gets a leading apostrophe, which spreadsheets take as "text follows" and which
+ * no formula can start with. A plain negative amount ("-12.50") is no formula and is kept as a
+ * number. The same apostrophe keeps long digit strings (transaction ids have 28 digits, refund
+ * ids 29+) as text: as numbers they would show as 4.2E+27 and lose their last digits.
+ * "=\"…\"" is the other common way to force text, but it is itself a formula, and a tab
+ * before the value (WeChat's own bills use a backtick) is one of the very characters the rule
+ * is about; the apostrophe is OWASP's recommendation, and a script strips one leading "'". */
+static gboolean
+needs_text_guard (const char *value)
+{
+  switch (value[0])
+    {
+    case '=':
+    case '+':
+    case '@':
+    case '\t':
+    case '\r':
+      return TRUE;
+
+    case '-':
+      return !is_plain_number (value + 1);
+
+    default:
+      break;
+    }
+
+  for (const char *p = value; *p; p++)
+    {
+      if (!g_ascii_isdigit (*p))
+        return FALSE;
+    }
+
+  return strlen (value) > MAX_NUMBER_DIGITS;
+}
+
 /**
  * saoma_export_append_csv_field:
  * @buf: the CSV being written
  * @value: (nullable): the field; %NULL writes an empty one
  *
  * Appends @value as one RFC 4180 field: as it is, or in double quotes (inner quotes doubled)
- * when it holds a comma, a double quote, CR or LF.
+ * when it holds a comma, a double quote, CR or LF; with a leading apostrophe when a
+ * spreadsheet would otherwise run it as a formula or round it as a number (see
+ * saoma-export.h).
  */
 void
 saoma_export_append_csv_field (GString    *buf,
@@ -146,11 +260,15 @@ saoma_export_append_csv_field (GString    *buf,
 
   if (strpbrk (value, ",\"\r\n") == NULL)
     {
+      if (needs_text_guard (value))
+        g_string_append_c (buf, '\'');
       g_string_append (buf, value);
       return;
     }
 
   g_string_append_c (buf, '"');
+  if (needs_text_guard (value))
+    g_string_append_c (buf, '\'');
   for (const char *p = value; *p; p++)
     {
       if (*p == '"')

@@ -10,9 +10,11 @@ G_BEGIN_DECLS
 /*
  * The CSV format (stable; scripts rely on it):
  *  - RFC 4180: fields separated by ",", records ended by CRLF; a field containing a comma, a
- *    double quote, CR or LF is enclosed in double quotes, with inner quotes doubled. Fields are
- *    written as stored: a description starting with "=" is not altered, so open untrusted
- *    files in a spreadsheet with care.
+ *    double quote, CR or LF is enclosed in double quotes, with inner quotes doubled.
+ *  - Against formula injection (OWASP): a field starting with "=", "+", "-", "@", tab or CR
+ *    gets a leading apostrophe ("'=HYPERLINK(…)"), but a plain negative amount ("-12.50");
+ *    so does a field of more than 15 digits only (transaction and refund ids), so that
+ *    spreadsheets keep it as text instead of 4.2E+27. Scripts strip one leading "'".
  *  - UTF-8 with a byte order mark (EF BB BF), so spreadsheet programs show Chinese text.
  *  - One header row, then one row per attempt created in the day, oldest first
  *    (created, then id), whatever its state. The columns, in this order:
@@ -39,6 +41,19 @@ void     saoma_export_append_csv_field  (GString    *buf,
 void     saoma_export_append_csv_record (GString    *buf,
                                          const char *first,
                                          ...) G_GNUC_NULL_TERMINATED;
+
+/* Exports hold what the shop sold, to whom and when: every file the till writes for the
+ * manager (CSV, reports) is created readable by its owner only (0600), also when @file
+ * existed with wider permissions. saoma_export_create_file() opens @file for writing (replaced
+ * on close); saoma_export_write_file() writes @contents (length @length, or -1 for a string)
+ * atomically. */
+GFileOutputStream *saoma_export_create_file (GFile         *file,
+                                             GCancellable  *cancellable,
+                                             GError       **error);
+gboolean           saoma_export_write_file  (const char    *path,
+                                             const char    *contents,
+                                             gssize         length,
+                                             GError       **error);
 
 /* Strict "YYYY-MM-DD" (e.g. for --export-day); FALSE with a G_IO_ERROR_INVALID_ARGUMENT
  * naming the problem otherwise. */

@@ -175,6 +175,14 @@ saoma_money_parse (const char  *text,
   g_return_val_if_fail (max_fen > 0, FALSE);
   g_return_val_if_fail (out_fen != NULL, FALSE);
 
+  /* g_utf8_normalize() and the scans below expect valid UTF-8: given an overlong form such as
+   * "\xc0\xb1" they decode it as "1". A keyboard never types one; a paste or a file might. */
+  if (text != NULL && !g_utf8_validate (text, -1, NULL))
+    {
+      set_invalid (error, "?");
+      return FALSE;
+    }
+
   if (text == NULL || !(folded = g_utf8_normalize (text, -1, G_NORMALIZE_NFKC)))
     {
       if (text != NULL && *text != '\0')

@@ -12,7 +12,9 @@
 
 #include "saoma-money.h"
 #include "saoma-pin.h"
+#include "saoma-operation.h"
 #include "saoma-pin-guard.h"
+#include "saoma-refund-flow.h"
 #include "saoma-refunder.h"
 
 #define DEFAULT_RETRY_INTERVAL_MS 5000
@@ -71,55 +73,43 @@ typedef struct {
   struct _Job  *job;
 } Waiter;
 
-/* One refund being driven. Reference counted: callbacks in flight hold a reference; ->self is
- * cleared when the refunder goes away, so late callbacks just drop. */
+/* One refund being driven: a SaomaOperation (saoma-operation.c) whose step is gather facts →
+ * saoma_refund_decide() → carry out. The table holds one reference; callbacks in flight hold
+ * theirs; ->self is cleared (and the operation detached) when the job ends or the refunder
+ * goes away, so late callbacks just drop. */
 typedef struct _Job {
-  gatomicrefcount   ref_count;
-  SaomaRefunder    *self;
-  SaomaGateway     *gateway;    /* the gateway it was first sent with: identical retries */
-  char             *out_refund_no;
-  char             *out_trade_no;
-  char             *reason;
-  char             *notify_url; /* nullable; fixed when the job starts */
-  gint64            total_fee;
-  gint64            refund_fee;
-  SaomaRefundState  state;
-  guint             timer_id;
-  guint             n_sends;
-  guint             n_queries;
-  gboolean          fresh;      /* inserted by this process: no earlier send can exist */
-  GList            *waiters;    /* Waiter* */
+  SaomaOperation     op;
+  SaomaRefunder     *self;
+  SaomaGateway      *gateway;    /* the gateway it was first sent with: identical retries */
+  char              *out_refund_no;
+  char              *out_trade_no;
+  char              *reason;
+  char              *notify_url; /* nullable; fixed when the job starts */
+  gint64             total_fee;
+  gint64             refund_fee;
+  SaomaRefundFacts   facts;      /* what the decision needs (saoma-refund-flow.h) */
+  SaomaLedgerRefund *row;        /* the last durable row */
+  GList             *waiters;    /* Waiter* */
   SaomaLedgerRefund *final_row;
-  GError           *final_error;
-  GError           *pending_rejection; /* a retry was refused: FAILED if WeChat has no refund */
+  GError            *final_error;
+  GError            *rejection;  /* WeChat's refusal, the outcome if it comes to FAILED */
+  GError            *last_error; /* the last request's error, for the audit log */
+  char              *refund_id;  /* WeChat's, from the last answer that named it */
+  char              *status;     /* the last refundquery status, for the audit log */
 } Job;
 
-static void job_send (Job *job);
-static void job_query (Job *job);
+static void job_step (Job *job);
 
 static Job *
 job_ref (Job *job)
 {
-  g_atomic_ref_count_inc (&job->ref_count);
-  return job;
+  return saoma_operation_ref (job);
 }
 
 static void
 job_unref (Job *job)
 {
-  if (!g_atomic_ref_count_dec (&job->ref_count))
-    return;
-
-  g_assert (job->waiters == NULL);
-  g_clear_object (&job->gateway);
-  g_free (job->out_refund_no);
-  g_free (job->out_trade_no);
-  g_free (job->reason);
-  g_free (job->notify_url);
-  g_clear_pointer (&job->final_row, saoma_ledger_refund_free);
-  g_clear_error (&job->final_error);
-  g_clear_error (&job->pending_rejection);
-  g_free (job);
+  saoma_operation_unref (job);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Job, job_unref)
@@ -140,13 +130,15 @@ refund_copy (const SaomaLedgerRefund *refund)
 static gboolean
 job_alive (Job *job)
 {
-  return job->self != NULL && !g_cancellable_is_cancelled (job->self->cancellable);
+  return job->self != NULL && saoma_operation_is_attached (&job->op);
 }
 
 /* Waiters ------------------------------------------------------------------------------- */
 
+/* Completes @waiter with the job's outcome, or with @error when given. */
 static void
-waiter_complete (Waiter *waiter)
+waiter_complete (Waiter       *waiter,
+                 const GError *error)
 {
   Job *job = waiter->job;
 
@@ -159,7 +151,9 @@ waiter_complete (Waiter *waiter)
       g_clear_pointer (&waiter->cancelled_source, g_source_unref);
     }
 
-  if (job->final_row != NULL)
+  if (error != NULL)
+    g_task_return_error (waiter->task, g_error_copy (error));
+  else if (job->final_row != NULL)
     g_task_return_pointer (waiter->task, refund_copy (job->final_row),
                            (GDestroyNotify) saoma_ledger_refund_free);
   else if (job->final_error != NULL)
@@ -223,7 +217,7 @@ job_add_waiter (Job   *job,
   if (job->final_row != NULL || job->final_error != NULL)
     {
       job->waiters = g_list_remove (job->waiters, waiter);
-      waiter_complete (waiter);
+      waiter_complete (waiter, NULL);
       job_unref (job);
       return;
     }
@@ -236,8 +230,10 @@ job_add_waiter (Job   *job,
     }
 }
 
+/* Completes every waiter: with @error if given (the job goes on), else with the outcome. */
 static void
-job_finish_waiters (Job *job)
+job_tell_waiters (Job          *job,
+                  const GError *error)
 {
   GList *waiters = g_steal_pointer (&job->waiters);
 
@@ -245,10 +241,16 @@ job_finish_waiters (Job *job)
     {
       Waiter *waiter = l->data;
 
-      waiter_complete (waiter);
+      waiter_complete (waiter, error);
       job_unref (job);
     }
   g_list_free (waiters);
+}
+
+static void
+job_finish_waiters (Job *job)
+{
+  job_tell_waiters (job, NULL);
 }
 
 /* The job's end: the row (SUCCESS) or an error; then it leaves the table. */
@@ -264,146 +266,102 @@ job_end (Job                     *job,
   else
     job->final_error = error;
 
+  saoma_operation_disarm (&job->op);
+  /* Done before it leaves the table: leaving detaches it, and a detached operation tells the
+   * recoveries still counting it that it never got done. */
+  saoma_operation_done (&job->op);
   if (job->self != NULL)
-    {
-      saoma_clock_remove (job->self->clock, job->timer_id);
-      job->timer_id = 0;
-      g_hash_table_remove (job->self->jobs, job->out_refund_no);
-    }
+    g_hash_table_remove (job->self->jobs, job->out_refund_no);
 
   job_finish_waiters (job);
 }
 
 /* Ledger writes ------------------------------------------------------------------------- */
 
-typedef void (*JobStep) (Job                     *job,
-                         const SaomaLedgerRefund *row,
-                         GError                  *error);
-
 typedef struct {
-  Job     *job;
-  JobStep  step;
-} StepData;
+  SaomaRefundState  state;
+  char             *refund_id;
+  char             *detail;
+} RefundWrite;
 
 static void
-update_refund_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+refund_write_free (gpointer data)
 {
-  StepData *data = user_data;
-  g_autoptr(Job) job = data->job;
-  g_autoptr(SaomaLedgerRefund) row = NULL;
-  g_autoptr(GError) error = NULL;
-  JobStep step = data->step;
+  RefundWrite *w = data;
 
-  g_free (data);
-
-  row = saoma_ledger_update_refund_finish (SAOMA_LEDGER (source), result, &error);
-  if (!job_alive (job))
-    return;
-
-  if (row == NULL)
-    {
-      /* The ledger is the source of truth: without a durable write, stop driving this refund
-       * (it is resumed from its last durable state on the next start). */
-      g_warning ("Cannot record refund %s: %s", job->out_refund_no, error->message);
-      job_end (job, NULL, g_error_new (SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_FAILED,
-                                       _("The refund could not be recorded: %s"),
-                                       error->message));
-      return;
-    }
-
-  job->state = row->state;
-  g_signal_emit (job->self, signals[REFUND_UPDATED], 0, row);
-  step (job, row, NULL);
+  g_free (w->refund_id);
+  g_free (w->detail);
+  g_free (w);
 }
 
 static void
-job_set_state (Job              *job,
-               SaomaRefundState  state,
-               const char       *refund_id,
-               const char       *detail,
-               JobStep           step)
+job_write_start (SaomaOperation     *op,
+                 gpointer            write,
+                 GAsyncReadyCallback callback,
+                 gpointer            user_data)
 {
-  StepData *data = g_new0 (StepData, 1);
+  Job *job = (Job *)op;
+  RefundWrite *w = write;
 
-  data->job = job_ref (job);
-  data->step = step;
-  saoma_ledger_update_refund_async (job->self->ledger, job->out_refund_no, state, refund_id,
-                                    detail, NULL, update_refund_cb, data);
+  saoma_ledger_update_refund_async (op->ledger, job->out_refund_no, w->state, w->refund_id,
+                                    w->detail, NULL, callback, user_data);
+}
+
+static gpointer
+job_write_finish (SaomaOperation *op,
+                  GAsyncResult   *result,
+                  GError        **error)
+{
+  return saoma_ledger_update_refund_finish (op->ledger, result, error);
 }
 
 static void
-append_event_cb (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+job_written (SaomaOperation *op,
+             gpointer        write,
+             gpointer        row)
 {
-  g_autoptr(GError) error = NULL;
+  Job *job = (Job *)op;
 
-  if (!saoma_ledger_append_event_finish (SAOMA_LEDGER (source), result, &error))
-    g_warning ("Cannot append an audit event: %s", error->message);
+  g_clear_pointer (&job->row, saoma_ledger_refund_free);
+  job->row = row;
+  saoma_refund_written (&job->facts, job->row->state);
+  g_signal_emit (job->self, signals[REFUND_UPDATED], 0, job->row);
+}
+
+/* The ledger is the source of truth: the one policy for a failed write (saoma-operation.c).
+ * Whoever waits hears of it now; the refund itself carries on from its durable state. */
+static void
+job_write_failed (SaomaOperation *op,
+                  gpointer        write,
+                  const GError   *error)
+{
+  Job *job = (Job *)op;
+  g_autoptr(GError) told = g_error_new (SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_FAILED,
+                                        _("The refund could not be recorded: %s"),
+                                        error->message);
+
+  g_warning ("Cannot record refund %s: %s", job->out_refund_no, error->message);
+  saoma_refund_write_failed (&job->facts);
+  job_tell_waiters (job, told);
 }
 
 static void
-job_event (Job        *job,
-           const char *kind,
-           const char *format,
-           ...) G_GNUC_PRINTF (3, 4);
-
-static void
-job_event (Job        *job,
-           const char *kind,
-           const char *format,
-           ...)
+job_write (Job              *job,
+           SaomaRefundState  state,
+           const char       *refund_id,
+           const char       *detail)
 {
-  g_autofree char *detail = NULL;
-  va_list args;
+  RefundWrite *w = g_new0 (RefundWrite, 1);
 
-  va_start (args, format);
-  detail = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  saoma_ledger_append_event_async (job->self->ledger, job->out_trade_no, kind, detail, NULL,
-                                   append_event_cb, NULL);
+  w->state = state;
+  w->refund_id = g_strdup (refund_id);
+  w->detail = g_strdup (detail);
+  saoma_operation_write (&job->op, w);
 }
 
-/* Timers -------------------------------------------------------------------------------- */
+#define job_event(job, ...) saoma_operation_event (&(job)->op, __VA_ARGS__)
 
-static gboolean
-job_timer_cb (gpointer user_data)
-{
-  Job *job = user_data;
-
-  job->timer_id = 0;
-  if (!job_alive (job))
-    return G_SOURCE_REMOVE;
-
-  if (job->state == SAOMA_REFUND_CREATED || job->state == SAOMA_REFUND_UNKNOWN)
-    job_send (job);
-  else if (job->state == SAOMA_REFUND_PROCESSING)
-    job_query (job);
-
-  return G_SOURCE_REMOVE;
-}
-
-static void
-job_schedule (Job   *job,
-              guint  interval_ms)
-{
-  saoma_clock_remove (job->self->clock, job->timer_id);
-  job->timer_id = saoma_clock_add_timeout (job->self->clock, interval_ms, job_timer_cb,
-                                           job_ref (job), (GDestroyNotify) job_unref);
-}
-
-static void
-job_schedule_query (Job *job)
-{
-  guint interval = job->n_queries < FAST_QUERIES
-                   ? job->self->query_interval_ms
-                   : MAX (job->self->query_interval_ms, SLOW_QUERY_INTERVAL_MS);
-
-  job_schedule (job, interval);
-}
+/* Answers ------------------------------------------------------------------------------- */
 
 static GError *
 final_state_error (SaomaRefundState state)
@@ -431,56 +389,6 @@ final_state_error (SaomaRefundState state)
     }
 }
 
-/* After each durable transition: what to do next. */
-static void
-job_next_step (Job                     *job,
-               const SaomaLedgerRefund *row,
-               GError                  *error)
-{
-  switch (row->state)
-    {
-    case SAOMA_REFUND_CREATED:
-      job_send (job);
-      break;
-
-    case SAOMA_REFUND_UNKNOWN:
-      job_schedule (job, job->self->retry_interval_ms);
-      break;
-
-    case SAOMA_REFUND_PROCESSING:
-      job_schedule_query (job);
-      break;
-
-    case SAOMA_REFUND_SUCCESS:
-      job_end (job, row, NULL);
-      break;
-
-    case SAOMA_REFUND_REFUNDCLOSE:
-    case SAOMA_REFUND_CHANGE:
-      job_end (job, NULL, final_state_error (row->state));
-      break;
-
-    case SAOMA_REFUND_FAILED:
-      /* job_send_cb() ends the job with the rejection itself. */
-      g_assert_not_reached ();
-      break;
-
-    default:
-      g_assert_not_reached ();
-    }
-}
-
-/* Sending ------------------------------------------------------------------------------- */
-
-typedef struct {
-  Job    *job;
-  GError *error;
-} RejectData;
-
-static void failed_written_cb (GObject      *source,
-                               GAsyncResult *result,
-                               gpointer      user_data);
-
 /* For the audit log: WeChat's error code, or the transport's message. */
 static const char *
 error_name (const GError *error)
@@ -503,31 +411,6 @@ is_config_error (const GError *error)
          || g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_NO_CERTIFICATE);
 }
 
-/* WeChat said no, or nothing was sent: FAILED in the ledger, then the job ends with @error. */
-static void
-job_fail (Job        *job,
-          const char *detail,
-          GError     *error)
-{
-  RejectData *data = g_new0 (RejectData, 1);
-
-  data->job = job_ref (job);
-  data->error = error;
-  saoma_ledger_update_refund_async (job->self->ledger, job->out_refund_no,
-                                    SAOMA_REFUND_FAILED, NULL, detail, NULL,
-                                    failed_written_cb, data);
-}
-
-/* An UNKNOWN refund is sent again; a PROCESSING one queried again. */
-static void
-job_schedule_next (Job *job)
-{
-  if (job->state == SAOMA_REFUND_UNKNOWN)
-    job_schedule (job, job->self->retry_interval_ms);
-  else
-    job_schedule_query (job);
-}
-
 static GError *
 rejection_error (const GError *error)
 {
@@ -546,38 +429,6 @@ rejection_error (const GError *error)
                       _("WeChat Pay refused the refund: %s"), error->message);
 }
 
-static void
-failed_written_cb (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  RejectData *data = user_data;
-  g_autoptr(Job) job = data->job;
-  g_autoptr(SaomaLedgerRefund) row = NULL;
-  g_autoptr(GError) write_error = NULL;
-  GError *error = data->error;
-
-  g_free (data);
-
-  row = saoma_ledger_update_refund_finish (SAOMA_LEDGER (source), result, &write_error);
-  if (row == NULL)
-    g_warning ("Cannot record the rejected refund %s: %s", job->out_refund_no,
-               write_error->message);
-
-  if (!job_alive (job))
-    {
-      g_error_free (error);
-      return;
-    }
-
-  if (row != NULL)
-    {
-      job->state = row->state;
-      g_signal_emit (job->self, signals[REFUND_UPDATED], 0, row);
-    }
-  job_end (job, NULL, error);
-}
-
 /* The answer's refund number and amount, when it names them, must be the request's. */
 static gboolean
 answer_matches (Job                     *job,
@@ -590,109 +441,6 @@ answer_matches (Job                     *job,
 
   return TRUE;
 }
-
-static void
-job_send_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  g_autoptr(Job) job = user_data;
-  g_autoptr(SaomaRefundStatus) answer = NULL;
-  g_autoptr(GError) error = NULL;
-
-  answer = saoma_gateway_refund_finish (SAOMA_GATEWAY (source), result, &error);
-  if (!job_alive (job))
-    return;
-
-  if (answer != NULL && !answer_matches (job, answer))
-    {
-      g_clear_pointer (&answer, saoma_refund_status_free);
-      error = g_error_new_literal (SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_MISMATCH,
-                                   "MISMATCH: refund answer does not match the request");
-    }
-
-  if (answer != NULL)
-    {
-      g_autofree char *detail = g_strdup_printf ("refund %s accepted by WeChat",
-                                                 job->out_refund_no);
-
-      job_event (job, "response", "refund %s → SUCCESS (accepted)", job->out_refund_no);
-      job_set_state (job, SAOMA_REFUND_PROCESSING, answer->refund_id,
-                     detail, job_next_step);
-    }
-  else if (saoma_gateway_error_is_outcome_unknown (error)
-           || g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_RATE_LIMITED))
-    {
-      /* Maybe processed: keep the same out_refund_no and send the identical request again
-       * (WeChat treats it as the same refund). Rate limits are retried the same way. */
-      g_autofree char *detail = g_strdup_printf ("refund %s outcome unknown: %s",
-                                                 job->out_refund_no,
-                                                 error_name (error));
-
-      job_event (job, "response", "refund %s → %s (unknown, will retry)", job->out_refund_no,
-                 error_name (error));
-      if (job->state == SAOMA_REFUND_UNKNOWN)
-        job_schedule (job, job->self->retry_interval_ms);
-      else
-        job_set_state (job, SAOMA_REFUND_UNKNOWN, NULL, detail, job_next_step);
-    }
-  else if (is_config_error (error) && !job->fresh)
-    {
-      /* Resumed, and nothing can be sent now (no certificate or key in this process): an
-       * earlier run may have sent it, so it stays as it is for a run that can ask. */
-      job_event (job, "note", "refund %s not resumed: %s", job->out_refund_no, error->message);
-      job_end (job, NULL, rejection_error (error));
-    }
-  else if (is_config_error (error) && job->n_sends == 1
-           && job->state == SAOMA_REFUND_CREATED)
-    {
-      /* Nothing left the machine (no certificate, no key): the refund never existed. */
-      job_fail (job, "refund not sent: configuration", rejection_error (error));
-    }
-  else if (job->state == SAOMA_REFUND_UNKNOWN || job->n_sends > 1 || !job->fresh)
-    {
-      /* A definite "no" to a retry of a request that may already have been accepted (e.g.
-       * a parameter complaint after a lost answer, or a refund resumed after a crash that may
-       * have been sent before): only refundquery can tell. */
-      job_event (job, "response", "refund %s retry → %s; querying", job->out_refund_no,
-                 error_name (error));
-      g_clear_error (&job->pending_rejection);
-      job->pending_rejection = rejection_error (error);
-      job_query (job);
-    }
-  else
-    {
-      g_autofree char *detail = g_strdup_printf ("refund %s rejected: %s", job->out_refund_no,
-                                                 error_name (error));
-
-      job_event (job, "response", "%s", detail);
-      job_fail (job, detail, rejection_error (error));
-    }
-}
-
-static void
-job_send (Job *job)
-{
-  /* Always the same values for one out_refund_no. */
-  SaomaRefundRequest request = {
-    .out_trade_no = job->out_trade_no,
-    .out_refund_no = job->out_refund_no,
-    .total = job->total_fee,
-    .amount = job->refund_fee,
-    .reason = job->reason,
-    .notify_url = job->notify_url,
-  };
-
-  job->n_sends++;
-
-  job_event (job, "request", "refund %s, %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
-             " fen (send %u)", job->out_refund_no, job->refund_fee, job->total_fee,
-             job->n_sends);
-  saoma_gateway_refund_async (job->gateway, &request, job->self->cancellable, job_send_cb,
-                             job_ref (job));
-}
-
-/* Following ----------------------------------------------------------------------------- */
 
 static gboolean
 ledger_refund_state (SaomaGatewayRefundState  state,
@@ -718,95 +466,364 @@ ledger_refund_state (SaomaGatewayRefundState  state,
     }
 }
 
+
 static void
-job_query_cb (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+job_set_last_error (Job          *job,
+                    const GError *error)
 {
-  g_autoptr(Job) job = user_data;
-  g_autoptr(SaomaRefundStatus) answer = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *detail = NULL;
-  const char *status;
+  g_clear_error (&job->last_error);
+  job->last_error = error ? g_error_copy (error) : NULL;
+}
+
+static void
+job_send_answered (SaomaOperation *op,
+                   gconstpointer   answer_data,
+                   const GError   *gateway_error)
+{
+  Job *job = (Job *)op;
+  const SaomaRefundStatus *answer = answer_data;
+  g_autoptr(GError) mismatch = NULL;
+  const GError *error = gateway_error;
+
+  if (answer != NULL && !answer_matches (job, answer))
+    {
+      answer = NULL;
+      error = mismatch = g_error_new_literal (SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_MISMATCH,
+                                              "MISMATCH: refund answer does not match the "
+                                              "request");
+    }
+  job_set_last_error (job, error);
+
+  if (answer != NULL)
+    {
+      job_event (job, "response", "refund %s → SUCCESS (accepted)", job->out_refund_no);
+      g_free (job->refund_id);
+      job->refund_id = g_strdup (answer->refund_id);
+      saoma_refund_absorb (&job->facts, SAOMA_REFUND_NEWS_ACCEPTED, FALSE, job->facts.state);
+    }
+  else if (saoma_gateway_error_is_outcome_unknown (error)
+           || g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_RATE_LIMITED))
+    {
+      /* Rate limits are retried the same way as an unknown outcome. */
+      job_event (job, "response", "refund %s → %s (unknown, will retry)", job->out_refund_no,
+                 error_name (error));
+      saoma_refund_absorb (&job->facts, SAOMA_REFUND_NEWS_SEND_UNKNOWN, FALSE,
+                           job->facts.state);
+    }
+  else
+    {
+      g_clear_error (&job->rejection);
+      job->rejection = rejection_error (error);
+      saoma_refund_absorb (&job->facts, SAOMA_REFUND_NEWS_REFUSED, is_config_error (error),
+                           job->facts.state);
+    }
+}
+
+static void
+job_send_start (SaomaOperation     *op,
+                GCancellable       *cancellable,
+                GAsyncReadyCallback callback,
+                gpointer            user_data)
+{
+  Job *job = (Job *)op;
+  /* Always the same values for one out_refund_no. */
+  SaomaRefundRequest request = {
+    .out_trade_no = job->out_trade_no,
+    .out_refund_no = job->out_refund_no,
+    .total = job->total_fee,
+    .amount = job->refund_fee,
+    .reason = job->reason,
+    .notify_url = job->notify_url,
+  };
+
+  saoma_gateway_refund_async (job->gateway, &request, cancellable, callback, user_data);
+}
+
+static const SaomaOperationCall refund_call = {
+  job_send_start, (gpointer)saoma_gateway_refund_finish, job_send_answered,
+  (GDestroyNotify)saoma_refund_status_free, NULL, NULL,
+};
+
+static void
+job_query_answered (SaomaOperation *op,
+                    gconstpointer   answer_data,
+                    const GError   *error)
+{
+  Job *job = (Job *)op;
+  const SaomaRefundStatus *answer = answer_data;
   SaomaRefundState state;
 
-  answer = saoma_gateway_query_refund_finish (SAOMA_GATEWAY (source), result, &error);
-  if (!job_alive (job))
-    return;
+  job_set_last_error (job, error);
 
   if (answer == NULL)
     {
-      /* UNKNOWN after a lost answer, or CREATED resumed from an earlier run that may have
-       * sent it: either way a refusal plus no refund at WeChat means it never happened. */
-      if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_REFUND_NOT_EXIST)
-          && (job->state == SAOMA_REFUND_UNKNOWN || job->state == SAOMA_REFUND_CREATED)
-          && job->pending_rejection != NULL)
-        {
-          /* WeChat refused the request and has no such refund: it never happened. */
-          job_event (job, "response", "refundquery %s → REFUNDNOTEXIST after a refusal",
-                     job->out_refund_no);
-          job_fail (job, "refund rejected on retry, unknown to WeChat",
-                    g_steal_pointer (&job->pending_rejection));
-          return;
-        }
+      gboolean not_exist = g_error_matches (error, SAOMA_GATEWAY_ERROR,
+                                            SAOMA_GATEWAY_ERROR_REFUND_NOT_EXIST);
+      SaomaRefundState now = job->facts.state;
 
-      if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_REFUND_NOT_EXIST)
-          && job->state == SAOMA_REFUND_UNKNOWN)
-        {
-          /* Our earlier request never arrived: send it again, same number. */
-          job_event (job, "response", "refundquery %s → REFUNDNOTEXIST; resending",
-                     job->out_refund_no);
-          job_schedule (job, job->self->retry_interval_ms);
-          return;
-        }
-
-      /* Also an answer that does not list this refund: ask again later. */
-      job_event (job, "response", "refundquery %s → %s", job->out_refund_no,
-                 error_name (error));
-      job_schedule_next (job);
+      if (not_exist && (now == SAOMA_REFUND_UNKNOWN || now == SAOMA_REFUND_CREATED)
+          && job->facts.rejected_retry)
+        /* WeChat refused the request and has no such refund: it never happened. */
+        job_event (job, "response", "refundquery %s → REFUNDNOTEXIST after a refusal",
+                   job->out_refund_no);
+      else if (not_exist && now == SAOMA_REFUND_UNKNOWN)
+        /* Our earlier request never arrived: send it again, same number. */
+        job_event (job, "response", "refundquery %s → REFUNDNOTEXIST; resending",
+                   job->out_refund_no);
+      else
+        /* Also an answer that does not list this refund: ask again later. */
+        job_event (job, "response", "refundquery %s → %s", job->out_refund_no,
+                   error_name (error));
+      saoma_refund_absorb (&job->facts, not_exist ? SAOMA_REFUND_NEWS_NOT_EXIST
+                                                  : SAOMA_REFUND_NEWS_QUERY_FAILED,
+                           FALSE, job->facts.state);
       return;
     }
 
-  g_clear_error (&job->pending_rejection);
+  /* WeChat knows this refund: a refused retry's question is answered. */
+  g_clear_error (&job->rejection);
+  g_free (job->status);
+  job->status = g_strdup (answer->state_text);
 
-  status = answer->state_text;
   if (answer->amount != job->refund_fee || !ledger_refund_state (answer->state, &state))
     {
       job_event (job, "response", "refundquery %s: unexpected answer (status %s)",
-                 job->out_refund_no, status ? status : "(none)");
-      job_schedule_query (job);
+                 job->out_refund_no, job->status ? job->status : "(none)");
+      saoma_refund_absorb (&job->facts, SAOMA_REFUND_NEWS_CONTRADICTING, FALSE,
+                           job->facts.state);
       return;
     }
 
-  job_event (job, "response", "refundquery %s → %s", job->out_refund_no, status);
-  if (state == job->state)
-    {
-      job_schedule_query (job);
-      return;
-    }
-
-  detail = g_strdup_printf ("refund %s %s by refundquery", job->out_refund_no, status);
-  job_set_state (job, state, answer->refund_id, detail, job_next_step);
+  job_event (job, "response", "refundquery %s → %s", job->out_refund_no, job->status);
+  g_free (job->refund_id);
+  job->refund_id = g_strdup (answer->refund_id);
+  saoma_refund_absorb (&job->facts, SAOMA_REFUND_NEWS_STATUS, FALSE, state);
 }
 
 static void
-job_query (Job *job)
+job_query_start (SaomaOperation     *op,
+                 GCancellable       *cancellable,
+                 GAsyncReadyCallback callback,
+                 gpointer            user_data)
 {
-  job->n_queries++;
-  saoma_gateway_query_refund_async (job->gateway, job->out_refund_no, job->self->cancellable,
-                                    job_query_cb, job_ref (job));
+  Job *job = (Job *)op;
+
+  saoma_gateway_query_refund_async (job->gateway, job->out_refund_no, cancellable, callback,
+                                    user_data);
 }
+
+static const SaomaOperationCall refundquery_call = {
+  job_query_start, (gpointer)saoma_gateway_query_refund_finish, job_query_answered,
+  (GDestroyNotify)saoma_refund_status_free, NULL, NULL,
+};
+
+/* The decision, carried out ------------------------------------------------------------- */
+
+static SaomaRefundTiming
+job_timing (Job *job)
+{
+  return (SaomaRefundTiming) {
+    .retry = (gint64)job->self->retry_interval_ms * 1000,
+    .query = (gint64)job->self->query_interval_ms * 1000,
+    .slow_query = (gint64)SLOW_QUERY_INTERVAL_MS * 1000,
+    .fast_queries = FAST_QUERIES,
+  };
+}
+
+static GError *
+job_take_rejection (Job *job)
+{
+  if (job->rejection != NULL)
+    return g_steal_pointer (&job->rejection);
+  return final_state_error (SAOMA_REFUND_FAILED);
+}
+
+static void
+job_carry_out_end (Job                       *job,
+                   const SaomaRefundDecision *decision)
+{
+  switch (decision->end)
+    {
+    case SAOMA_REFUND_END_SUCCESS:
+      job_end (job, job->row, NULL);
+      break;
+    case SAOMA_REFUND_END_FINAL_STATE:
+      job_end (job, NULL, final_state_error (job->facts.state));
+      break;
+    case SAOMA_REFUND_END_REJECTED:
+      job_end (job, NULL, job_take_rejection (job));
+      break;
+    case SAOMA_REFUND_END_NOT_RESUMED:
+      job_event (job, "note", "refund %s not resumed: %s", job->out_refund_no,
+                 job->last_error ? job->last_error->message : "?");
+      job_end (job, NULL, job_take_rejection (job));
+      break;
+    case SAOMA_REFUND_END_NONE:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+job_carry_out_fail (Job                       *job,
+                    const SaomaRefundDecision *decision)
+{
+  g_autofree char *detail = NULL;
+
+  switch (decision->why)
+    {
+    case SAOMA_REFUND_WHY_NOT_SENT_CONFIG:
+      detail = g_strdup ("refund not sent: configuration");
+      break;
+    case SAOMA_REFUND_WHY_UNKNOWN_TO_WECHAT:
+      detail = g_strdup ("refund rejected on retry, unknown to WeChat");
+      break;
+    case SAOMA_REFUND_WHY_REJECTED:
+    case SAOMA_REFUND_WHY_NONE:
+    case SAOMA_REFUND_WHY_ACCEPTED:
+    case SAOMA_REFUND_WHY_SEND_UNKNOWN:
+    case SAOMA_REFUND_WHY_BY_QUERY:
+    case SAOMA_REFUND_WHY_RETRY_REFUSED:
+    default:
+      detail = g_strdup_printf ("refund %s rejected: %s", job->out_refund_no,
+                                job->last_error ? error_name (job->last_error) : "?");
+      job_event (job, "response", "%s", detail);
+      break;
+    }
+  job_write (job, SAOMA_REFUND_FAILED, NULL, detail);
+}
+
+/* Gather the facts, decide, carry the decision out. */
+static void
+job_step (Job *job)
+{
+  SaomaRefundTiming timing;
+  SaomaRefundDecision decision;
+  g_autoptr(Job) hold = NULL;
+  gint64 now;
+
+  if (!job_alive (job))
+    return;
+
+  hold = job_ref (job);
+  timing = job_timing (job);
+  now = saoma_operation_now (&job->op);
+  job->facts.writing = saoma_operation_is_writing (&job->op);
+  job->facts.net_busy = saoma_operation_is_sending (&job->op);
+  job->facts.waiting = saoma_operation_is_armed (&job->op);
+  decision = saoma_refund_decide (&job->facts, now, &timing);
+
+  if (decision.action != SAOMA_REFUND_ACTION_NONE)
+    saoma_operation_disarm (&job->op);
+  saoma_refund_carried_out (&job->facts, &decision);
+
+  switch (decision.action)
+    {
+    case SAOMA_REFUND_ACTION_NONE:
+      break;
+
+    case SAOMA_REFUND_ACTION_WAIT:
+      saoma_operation_arm (&job->op, decision.at);
+      break;
+
+    case SAOMA_REFUND_ACTION_SEND:
+      job_event (job, "request", "refund %s, %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+                 " fen (send %u)", job->out_refund_no, job->refund_fee, job->total_fee,
+                 job->facts.n_sends);
+      saoma_operation_send (&job->op, &refund_call);
+      break;
+
+    case SAOMA_REFUND_ACTION_QUERY:
+      if (decision.why == SAOMA_REFUND_WHY_RETRY_REFUSED)
+        job_event (job, "response", "refund %s retry → %s; querying", job->out_refund_no,
+                   job->last_error ? error_name (job->last_error) : "?");
+      saoma_operation_send (&job->op, &refundquery_call);
+      break;
+
+    case SAOMA_REFUND_ACTION_WRITE:
+      {
+        g_autofree char *detail = NULL;
+        const char *refund_id = job->refund_id;
+
+        if (decision.why == SAOMA_REFUND_WHY_ACCEPTED)
+          detail = g_strdup_printf ("refund %s accepted by WeChat", job->out_refund_no);
+        else if (decision.why == SAOMA_REFUND_WHY_SEND_UNKNOWN)
+          {
+            detail = g_strdup_printf ("refund %s outcome unknown: %s", job->out_refund_no,
+                                      job->last_error ? error_name (job->last_error) : "?");
+            refund_id = NULL;
+          }
+        else
+          detail = g_strdup_printf ("refund %s %s by refundquery", job->out_refund_no,
+                                    job->status ? job->status : "?");
+        job_write (job, decision.to, refund_id, detail);
+      }
+      break;
+
+    case SAOMA_REFUND_ACTION_FAIL:
+      job_carry_out_fail (job, &decision);
+      break;
+
+    case SAOMA_REFUND_ACTION_END:
+      job_carry_out_end (job, &decision);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+job_op_step (SaomaOperation *op)
+{
+  job_step ((Job *)op);
+}
+
+static void
+job_op_finalize (SaomaOperation *op)
+{
+  Job *job = (Job *)op;
+
+  g_assert (job->waiters == NULL);
+  g_clear_object (&job->gateway);
+  g_free (job->out_refund_no);
+  g_free (job->out_trade_no);
+  g_free (job->reason);
+  g_free (job->notify_url);
+  g_free (job->refund_id);
+  g_free (job->status);
+  g_clear_pointer (&job->row, saoma_ledger_refund_free);
+  g_clear_pointer (&job->final_row, saoma_ledger_refund_free);
+  g_clear_error (&job->final_error);
+  g_clear_error (&job->rejection);
+  g_clear_error (&job->last_error);
+}
+
+static const SaomaOperationClass job_class = {
+  .name = "refund",
+  .step = job_op_step,
+  .write_start = job_write_start,
+  .write_finish = job_write_finish,
+  .written = job_written,
+  .write_failed = job_write_failed,
+  .write_free = refund_write_free,
+  .row_free = (GDestroyNotify)saoma_ledger_refund_free,
+  .finalize = job_op_finalize,
+};
 
 /* Starting jobs ------------------------------------------------------------------------- */
 
 static Job *
 job_new (SaomaRefunder           *self,
          const SaomaLedgerRefund *row,
-         gint64                   total_fee)
+         gint64                   total_fee,
+         gboolean                 fresh)
 {
-  Job *job = g_new0 (Job, 1);
+  Job *job = saoma_operation_new (&job_class, sizeof (Job), self->clock, self->ledger,
+                                  self->cancellable, row->out_trade_no);
 
-  g_atomic_ref_count_init (&job->ref_count);
+  job->op.recorded = TRUE;
+  job->op.write_backoff = (gint64)self->retry_interval_ms * 1000;
   job->self = self;
   job->gateway = g_object_ref (self->gateway);
   job->out_refund_no = g_strdup (row->out_refund_no);
@@ -815,7 +832,8 @@ job_new (SaomaRefunder           *self,
   job->notify_url = g_strdup (self->notify_url);
   job->refund_fee = row->amount;
   job->total_fee = total_fee;
-  job->state = row->state;
+  job->row = refund_copy (row);
+  saoma_refund_facts_init (&job->facts, row->state, fresh);
 
   /* The table owns the job's initial reference. */
   g_hash_table_insert (self->jobs, job->out_refund_no, job);
@@ -834,25 +852,8 @@ job_start (SaomaRefunder           *self,
   if (job != NULL)
     return job;
 
-  job = job_new (self, row, total_fee);
-
-  switch (row->state)
-    {
-    case SAOMA_REFUND_CREATED:
-    case SAOMA_REFUND_UNKNOWN:
-      job_send (job);
-      break;
-    case SAOMA_REFUND_PROCESSING:
-      job_query (job);
-      break;
-    case SAOMA_REFUND_SUCCESS:
-    case SAOMA_REFUND_REFUNDCLOSE:
-    case SAOMA_REFUND_CHANGE:
-    case SAOMA_REFUND_FAILED:
-    default:
-      job_next_step (job, row, NULL);
-      break;
-    }
+  job = job_new (self, row, total_fee, FALSE);
+  job_step (job);
 
   return job;
 }
@@ -864,11 +865,7 @@ job_detach (gpointer data)
 {
   Job *job = data;
 
-  if (job->self != NULL)
-    {
-      saoma_clock_remove (job->self->clock, job->timer_id);
-      job->timer_id = 0;
-    }
+  saoma_operation_detach (&job->op);
   job->self = NULL;
   job_unref (job);
 }
@@ -888,8 +885,7 @@ saoma_refunder_dispose (GObject *object)
     {
       Job *job = value;
 
-      saoma_clock_remove (self->clock, job->timer_id);
-      job->timer_id = 0;
+      saoma_operation_detach (&job->op);
       job->self = NULL;
     }
   g_hash_table_remove_all (self->jobs);
@@ -1246,11 +1242,10 @@ refund_inserted_cb (GObject      *source,
   g_signal_emit (self, signals[REFUND_UPDATED], 0, row);
 
   /* Durable now: only from here may a request leave the machine. */
-  job = job_new (self, row, data->total_fee);
-  job->fresh = TRUE;
+  job = job_new (self, row, data->total_fee, TRUE);
   g_set_object (&job->gateway, data->gateway);
   job_add_waiter (job, task);
-  job_send (job);
+  job_step (job);
 }
 
 static void
@@ -1487,54 +1482,12 @@ saoma_refunder_hint (SaomaRefunder *self,
 
   /* Only a refund waiting for its next step is moved forward; one with a request in flight
    * gets its answer anyway. */
-  if (job->timer_id != 0
-      && (job->state == SAOMA_REFUND_PROCESSING || job->state == SAOMA_REFUND_UNKNOWN))
-    {
-      saoma_clock_remove (self->clock, job->timer_id);
-      job->timer_id = 0;
-      job_query (job);
-    }
+  job->facts.news = SAOMA_REFUND_NEWS_HINT;
+  job_step (job);
   return TRUE;
 }
 
 /* resume / follow ----------------------------------------------------------------------- */
-
-typedef struct {
-  guint   resumed;
-  guint   pending;
-  GError *error;
-} ResumeData;
-
-static void
-resume_data_free (ResumeData *data)
-{
-  g_clear_error (&data->error);
-  g_free (data);
-}
-
-static void
-resume_one_done (GTask *task)
-{
-  ResumeData *data = g_task_get_task_data (task);
-
-  g_assert (data->pending > 0);
-  if (--data->pending == 0)
-    g_task_return_int (task, data->resumed);
-}
-
-static void
-resume_waiter_cb (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(SaomaLedgerRefund) row = NULL;
-  g_autoptr(GError) error = NULL;
-
-  /* The outcome of each refund is in the ledger; resume only waits for them to be final. */
-  row = g_task_propagate_pointer (G_TASK (result), &error);
-  resume_one_done (task);
-}
 
 typedef struct {
   GTask             *task;
@@ -1552,26 +1505,22 @@ resume_attempt_cb (GObject      *source,
   SaomaRefunder *self = g_task_get_source_object (task);
   g_autoptr(SaomaAttempt) attempt = NULL;
   g_autoptr(GError) error = NULL;
-  GTask *waiter;
   Job *job;
 
   g_free (item);
 
   attempt = saoma_ledger_get_attempt_finish (SAOMA_LEDGER (source), result, &error);
-  if (attempt == NULL || g_cancellable_is_cancelled (self->cancellable) || self->gateway == NULL)
+  if (attempt != NULL && !g_cancellable_is_cancelled (self->cancellable) && self->gateway != NULL)
     {
-      if (error != NULL)
-        g_warning ("Cannot resume refund %s: %s", row->out_refund_no, error->message);
-      resume_one_done (task);
-      return;
+      /* Counted by the recovery until it ends (the outcome is in the ledger). */
+      job = job_start (self, row, saoma_attempt_get_amount (attempt));
+      if (job->final_row == NULL && job->final_error == NULL)
+        saoma_recovery_add (task, &job->op);
     }
+  else if (error != NULL)
+    g_warning ("Cannot resume refund %s: %s", row->out_refund_no, error->message);
 
-  /* Reuse the refund waiter machinery: a private task completed when the job ends. */
-  waiter = g_task_new (self, NULL, resume_waiter_cb, g_object_ref (task));
-  g_task_set_check_cancellable (waiter, FALSE);
-  job = job_start (self, row, saoma_attempt_get_amount (attempt));
-  job_add_waiter (job, waiter);
-  g_object_unref (waiter);
+  saoma_recovery_release (task);
 }
 
 static void
@@ -1581,19 +1530,19 @@ resume_list_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   SaomaRefunder *self = g_task_get_source_object (task);
-  ResumeData *data = g_task_get_task_data (task);
   g_autoptr(GPtrArray) refunds = NULL;
   g_autoptr(GError) error = NULL;
+  guint resumed = 0;
 
   refunds = saoma_ledger_list_unfinished_refunds_finish (SAOMA_LEDGER (source), result, &error);
   if (refunds == NULL)
     {
-      g_task_return_error (task, g_steal_pointer (&error));
+      saoma_recovery_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  /* One extra count so the task cannot complete while we are still dispatching. */
-  data->pending = 1;
+  /* Not done while we are still dispatching. */
+  saoma_recovery_hold (task);
   for (guint i = 0; i < refunds->len; i++)
     {
       SaomaLedgerRefund *refund = g_ptr_array_index (refunds, i);
@@ -1602,8 +1551,10 @@ resume_list_cb (GObject      *source,
       if (saoma_refund_state_is_final (refund->state))
         continue;
 
-      data->resumed++;
-      data->pending++;
+      /* Held until its job is counted in (or could not be started). */
+      resumed++;
+      saoma_recovery_count (task);
+      saoma_recovery_hold (task);
       item = g_new0 (ResumeItem, 1);
       item->task = g_object_ref (task);
       item->row = g_ptr_array_steal_index_fast (refunds, i);
@@ -1611,7 +1562,8 @@ resume_list_cb (GObject      *source,
       saoma_ledger_get_attempt_async (self->ledger, item->row->out_trade_no, NULL,
                                       resume_attempt_cb, item);
     }
-  resume_one_done (task);
+  g_debug ("Resuming %u refunds", resumed);
+  saoma_recovery_release (task);
 }
 
 /**
@@ -1631,9 +1583,10 @@ saoma_refunder_resume_async (SaomaRefunder       *self,
 
   g_return_if_fail (SAOMA_IS_REFUNDER (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, saoma_refunder_resume_async);
-  g_task_set_task_data (task, g_new0 (ResumeData, 1), (GDestroyNotify) resume_data_free);
+  task = saoma_recovery_new (self, cancellable, callback, user_data,
+                             saoma_refunder_resume_async);
+  if (saoma_recovery_has_returned (task))
+    return;
 
   saoma_ledger_list_unfinished_refunds_async (self->ledger, NULL, resume_list_cb,
                                               g_object_ref (task));
@@ -1644,13 +1597,10 @@ saoma_refunder_resume_finish (SaomaRefunder  *self,
                               GAsyncResult   *result,
                               GError        **error)
 {
-  gssize n;
-
   g_return_val_if_fail (SAOMA_IS_REFUNDER (self), 0);
   g_return_val_if_fail (g_task_is_valid (result, self), 0);
 
-  n = g_task_propagate_int (G_TASK (result), error);
-  return n < 0 ? 0 : (guint) n;
+  return saoma_recovery_finish (result, error);
 }
 
 static void

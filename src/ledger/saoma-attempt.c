@@ -29,6 +29,8 @@ struct _SaomaAttempt
   gint64             paid_at;
   gboolean           late;
   char              *request;
+  SaomaPaymentMethod method;
+  gboolean           placeholder;
 
   /* Set by the ledger on the snapshot it emits with "attempt-changed". */
   SaomaAttempt      *previous;
@@ -51,6 +53,7 @@ enum {
   PROP_PAID_AT,
   PROP_LATE,
   PROP_REQUEST,
+  PROP_METHOD,
   N_PROPS
 };
 
@@ -72,6 +75,43 @@ static const char * const state_names[] = {
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (state_names) == SAOMA_ATTEMPT_STATE_LAST + 1);
+
+static const char * const method_names[] = {
+  [SAOMA_PAYMENT_METHOD_NATIVE] = "NATIVE",
+  [SAOMA_PAYMENT_METHOD_MICROPAY] = "MICROPAY",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (method_names) == SAOMA_PAYMENT_METHOD_LAST + 1);
+
+const char *
+saoma_payment_method_to_string (SaomaPaymentMethod method)
+{
+  if ((guint) method > SAOMA_PAYMENT_METHOD_LAST)
+    return NULL;
+
+  return method_names[method];
+}
+
+gboolean
+saoma_payment_method_from_string (const char         *str,
+                                  SaomaPaymentMethod *out_method)
+{
+  g_return_val_if_fail (out_method != NULL, FALSE);
+
+  if (str == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (method_names); i++)
+    {
+      if (g_str_equal (str, method_names[i]))
+        {
+          *out_method = (SaomaPaymentMethod) i;
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
 
 /**
  * saoma_attempt_state_to_string:
@@ -230,6 +270,10 @@ saoma_attempt_get_property (GObject    *object,
       g_value_set_string (value, self->request);
       break;
 
+    case PROP_METHOD:
+      g_value_set_enum (value, self->method);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -275,6 +319,9 @@ saoma_attempt_class_init (SaomaAttemptClass *klass)
     g_param_spec_boolean ("late", NULL, NULL, FALSE, flags);
   properties[PROP_REQUEST] =
     g_param_spec_string ("request", NULL, NULL, NULL, flags);
+  properties[PROP_METHOD] =
+    g_param_spec_enum ("method", NULL, NULL, SAOMA_TYPE_PAYMENT_METHOD,
+                       SAOMA_PAYMENT_METHOD_NATIVE, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -494,6 +541,60 @@ saoma_attempt_set_request (SaomaAttempt *self,
 
   g_free (self->request);
   self->request = copy;
+}
+
+/**
+ * saoma_attempt_new_placeholder:
+ *
+ * Returns: (transfer full): a placeholder for a row that is still being read
+ */
+SaomaAttempt *
+saoma_attempt_new_placeholder (void)
+{
+  SaomaAttempt *self = saoma_attempt_new_full (0, "", 0, NULL, NULL, 0, 0, 0,
+                                               SAOMA_ATTEMPT_CREATED, NULL, NULL, 0, 0, FALSE);
+
+  self->placeholder = TRUE;
+
+  return self;
+}
+
+gboolean
+saoma_attempt_is_placeholder (SaomaAttempt *self)
+{
+  g_return_val_if_fail (SAOMA_IS_ATTEMPT (self), FALSE);
+
+  return self->placeholder;
+}
+
+/**
+ * saoma_attempt_get_method:
+ *
+ * Returns: how the payer pays this attempt (NATIVE for every attempt before micropay)
+ */
+SaomaPaymentMethod
+saoma_attempt_get_method (SaomaAttempt *self)
+{
+  g_return_val_if_fail (SAOMA_IS_ATTEMPT (self), SAOMA_PAYMENT_METHOD_NATIVE);
+
+  return self->method;
+}
+
+/**
+ * saoma_attempt_set_method:
+ * @self: a #SaomaAttempt not yet inserted in a ledger
+ *
+ * Chooses the payment method before saoma_ledger_insert_attempt_async(); like
+ * saoma_attempt_set_request(), only for a new attempt, and it notifies nobody.
+ */
+void
+saoma_attempt_set_method (SaomaAttempt       *self,
+                          SaomaPaymentMethod  method)
+{
+  g_return_if_fail (SAOMA_IS_ATTEMPT (self));
+  g_return_if_fail ((guint) method <= SAOMA_PAYMENT_METHOD_LAST);
+
+  self->method = method;
 }
 
 /**

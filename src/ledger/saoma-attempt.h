@@ -21,6 +21,19 @@ typedef enum {
 
 #define SAOMA_ATTEMPT_STATE_LAST SAOMA_ATTEMPT_REFUNDED
 
+/* How the payer pays; stored as its nick text in the attempts' "method" column. */
+typedef enum {
+  SAOMA_PAYMENT_METHOD_NATIVE,    /* the till shows a QR code the payer scans (扫码支付) */
+  SAOMA_PAYMENT_METHOD_MICROPAY,  /* the till scans the payer's payment code (付款码) */
+} SaomaPaymentMethod;
+
+#define SAOMA_PAYMENT_METHOD_LAST SAOMA_PAYMENT_METHOD_MICROPAY
+
+/* "NATIVE", "MICROPAY" and back; FALSE for an unknown name. */
+const char *saoma_payment_method_to_string   (SaomaPaymentMethod  method);
+gboolean    saoma_payment_method_from_string (const char         *str,
+                                              SaomaPaymentMethod *out_method);
+
 G_END_DECLS
 
 #include "saoma-ledger-enums.h"
@@ -44,7 +57,7 @@ G_DECLARE_FINAL_TYPE (SaomaAttempt, saoma_attempt, SAOMA, ATTEMPT, GObject)
  * "refunded" (gint64 fen), "paid-at" (gint64 µs, 0 when unknown), "late" (gboolean: paid
  * after the cashier gave up), "request" (the engine's exact gateway request for this attempt as
  * an opaque text the ledger stores and returns unchanged; NULL for attempts written before
- * it was recorded).
+ * it was recorded), "method" (SaomaPaymentMethod; NATIVE unless set before insert).
  */
 SaomaAttempt      *saoma_attempt_new                (const char *out_trade_no,
                                                      gint64      amount,
@@ -70,9 +83,18 @@ const char        *saoma_attempt_get_request        (SaomaAttempt *self);
 /* Only on an attempt not yet inserted nor shared (a snapshot is otherwise immutable). */
 void               saoma_attempt_set_request        (SaomaAttempt *self,
                                                      const char   *request);
+SaomaPaymentMethod saoma_attempt_get_method         (SaomaAttempt *self);
+/* Only on an attempt not yet inserted nor shared, like saoma_attempt_set_request(). */
+void               saoma_attempt_set_method         (SaomaAttempt       *self,
+                                                     SaomaPaymentMethod  method);
 /* On the snapshot emitted with "attempt-changed": the snapshot from just before the change
  * (NULL elsewhere). Lets observers such as SaomaLedgerModel know whether it matched before. */
 SaomaAttempt      *saoma_attempt_get_previous       (SaomaAttempt *self);
+
+/* A stand-in for a row not loaded yet (SaomaLedgerModel hands these out and replaces them
+ * through items-changed): id 0, empty out_trade_no, amount 0. */
+SaomaAttempt      *saoma_attempt_new_placeholder    (void);
+gboolean           saoma_attempt_is_placeholder     (SaomaAttempt *self);
 
 /* Used by the ledger when materialising rows (not for general use). */
 SaomaAttempt      *saoma_attempt_new_full           (gint64             id,

@@ -10,35 +10,32 @@
 #include <string.h>
 
 #include "saoma-ledger-model.h"
-#include "saoma-ledger-private.h"
+#include "saoma-store.h"
 
 /*
  * Rows are ordered newest first by the key (created DESC, id DESC); both parts never change, so
  * a row's position only moves when rows newer than it start or stop matching the filter.
  *
- * The model keeps the filtered count, a few cached pages of PAGE_SIZE snapshots, and "bounds":
- * keys of rows whose position is known, each with the number of matching rows strictly newer
- * than it. A page is read with an indexed range query starting at the nearest bound at or
- * before it (OFFSET < a page or so), so random access is not O(position). When no bound is
- * near, one pass over the covering index from the nearest bound records a bound every
- * PAGE_SIZE rows on the way, once. Adding or removing a row shifts the bounds older than it by
- * one, so bounds stay exact without re-reading.
+ * The model never reads the database itself: it asks the store (SaomaStore's page source)
+ * for the filtered count, for pages of PAGE_SIZE rows and for the position of a changed row,
+ * asynchronously. get_item() answers from a few cached pages; a row whose page is not there
+ * yet is a placeholder (saoma_attempt_is_placeholder()), and the page is requested; when it
+ * arrives, items-changed replaces the placeholders in place.
  *
- * get_item() runs on the caller's (UI) thread and does at most one such bounded, indexed read
- * of PAGE_SIZE rows on a private read-only connection (WAL: never waits for the writer).
+ * The model keeps "bounds": keys of rows whose position is known (from pages read, and from
+ * the keys the store walked past), passed back as anchors so a page far down the list is an
+ * indexed range read, not an OFFSET scan. Adding or removing a row shifts the bounds older
+ * than it by one.
+ *
+ * Ordering: the count and the positions are read on the store's write queue, so a count
+ * includes exactly the writes whose signals were delivered before its answer; signals that
+ * arrive while a count is pending are therefore already in it and are skipped. Changes are
+ * applied one at a time, in signal order. Every change of the list (a row moving, a new
+ * filter) starts a new generation; pages asked for in an older one are dropped on arrival.
  */
 
 #define PAGE_SIZE  64
 #define N_PAGES    8
-/* Up to this many rows past a bound are skipped with OFFSET instead of walking the index. */
-#define MAX_OFFSET (4 * PAGE_SIZE)
-
-typedef struct
-{
-  gint64 created;
-  gint64 id;
-  guint  pos;
-} Bound;
 
 typedef struct
 {
@@ -47,28 +44,41 @@ typedef struct
   guint64    used;
 } Page;
 
+typedef struct
+{
+  SaomaAttempt *attempt;
+  gboolean      added;
+  gboolean      was;
+  gboolean      is;
+} PendingChange;
+
 struct _SaomaLedgerModel
 {
-  GObject      parent_instance;
+  GObject           parent_instance;
 
-  SaomaLedger *ledger;
-  sqlite3     *db;
+  SaomaLedger      *ledger;
+  SaomaStore       *store;
+  GCancellable     *cancellable;
 
-  gint64       day_start;
-  gint64       day_end;
-  int          state_filter;
-  char        *search_text;
-  char        *search_folded;   /* ASCII-lowercased, for matching snapshots in C */
-  char        *like_pattern;    /* %…% with %, _ and \ escaped */
-  char        *where;           /* SQL for the filter, with named parameters */
+  gint64            day_start;
+  gint64            day_end;
+  int               state_filter;
+  char             *search_text;
+  char             *search_folded;  /* ASCII-lowercased, for matching snapshots in C */
 
-  guint        n_items;
-  /* The newest row id when n_items was counted: "attempt-added" for rows up to it was
-   * queued before the count and is already in it. */
-  gint64       counted_id;
-  GArray      *bounds;          /* Bound, ascending pos (= descending key) */
-  Page         pages[N_PAGES];
-  guint64      page_clock;
+  guint             n_items;
+  /* The newest row id when n_items was counted. */
+  gint64            counted_id;
+  gboolean          counting;
+  guint             generation;
+  GArray           *bounds;         /* SaomaStoreKey, ascending pos (= descending key) */
+  Page              pages[N_PAGES];
+  guint64           page_clock;
+  GHashTable       *fetching;       /* page start → TRUE, this generation */
+  guint             n_requests;     /* count, fetch and locate requests in flight */
+  GQueue            changes;        /* PendingChange, the head's position being read */
+  gboolean          locating;
+  gboolean          loading;
 };
 
 enum {
@@ -79,10 +89,12 @@ enum {
   PROP_STATE_FILTER,
   PROP_SEARCH_TEXT,
   PROP_N_ITEMS,
+  PROP_LOADING,
   N_PROPS
 };
 
 static void list_model_iface_init (GListModelInterface *iface);
+static void next_change (SaomaLedgerModel *self);
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (SaomaLedgerModel, saoma_ledger_model, G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, list_model_iface_init))
@@ -99,153 +111,48 @@ key_newer (gint64 c1,
   return c1 > c2 || (c1 == c2 && i1 > i2);
 }
 
-static void
-drop_pages (SaomaLedgerModel *self)
+static SaomaStoreFilter
+current_filter (SaomaLedgerModel *self)
 {
-  for (guint i = 0; i < N_PAGES; i++)
-    g_clear_pointer (&self->pages[i].items, g_ptr_array_unref);
+  return (SaomaStoreFilter) { self->day_start, self->day_end, self->state_filter,
+                              self->search_text };
 }
 
 static void
-build_where (SaomaLedgerModel *self)
+update_loading (SaomaLedgerModel *self)
 {
-  GString *s = g_string_new ("1");
+  gboolean loading = self->n_requests > 0 || !g_queue_is_empty (&self->changes);
 
-  if (self->day_start != 0)
-    g_string_append (s, " AND created >= :start");
-  if (self->day_end != 0)
-    g_string_append (s, " AND created < :end");
-  if (self->state_filter >= 0)
-    g_string_append (s, " AND state = :state");
-  if (self->like_pattern != NULL)
-    g_string_append (s, " AND (out_trade_no LIKE :like ESCAPE '\\'"
-                        " OR transaction_id LIKE :like ESCAPE '\\')");
-
-  g_free (self->where);
-  self->where = g_string_free (s, FALSE);
-}
-
-static void
-bind_named_int64 (sqlite3_stmt *stmt,
-                  const char   *name,
-                  gint64        value)
-{
-  int idx = sqlite3_bind_parameter_index (stmt, name);
-
-  if (idx > 0)
-    sqlite3_bind_int64 (stmt, idx, value);
-}
-
-static void
-bind_filter (SaomaLedgerModel *self,
-             sqlite3_stmt     *stmt)
-{
-  int idx;
-
-  bind_named_int64 (stmt, ":start", self->day_start);
-  bind_named_int64 (stmt, ":end", self->day_end);
-  if ((idx = sqlite3_bind_parameter_index (stmt, ":state")) > 0)
-    sqlite3_bind_text (stmt, idx, saoma_attempt_state_to_string (self->state_filter), -1,
-                       SQLITE_STATIC);
-  if ((idx = sqlite3_bind_parameter_index (stmt, ":like")) > 0)
-    sqlite3_bind_text (stmt, idx, self->like_pattern, -1, SQLITE_STATIC);
-}
-
-static sqlite3_stmt *
-prepare_filtered (SaomaLedgerModel *self,
-                  const char       *format,
-                  ...) G_GNUC_PRINTF (2, 3);
-
-/* Prepares @format (printf-style) and binds the filter's parameters. */
-static sqlite3_stmt *
-prepare_filtered (SaomaLedgerModel *self,
-                  const char       *format,
-                  ...)
-{
-  g_autofree char *sql = NULL;
-  sqlite3_stmt *stmt = NULL;
-  va_list args;
-
-  if (self->db == NULL)
-    return NULL;
-
-  va_start (args, format);
-  sql = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-    {
-      g_warning ("Cannot query the ledger: %s", sqlite3_errmsg (self->db));
-      return NULL;
-    }
-
-  bind_filter (self, stmt);
-
-  return stmt;
-}
-
-static gint64
-query_int64 (sqlite3_stmt *stmt)
-{
-  gint64 ret = 0;
-
-  if (stmt == NULL)
-    return 0;
-
-  if (sqlite3_step (stmt) == SQLITE_ROW)
-    ret = sqlite3_column_int64 (stmt, 0);
-  else
-    g_warning ("Cannot query the ledger: %s", sqlite3_errmsg (sqlite3_db_handle (stmt)));
-
-  return ret;
-}
-
-/* Counts the filtered rows and notes the newest id, in one read transaction. */
-static void
-recount (SaomaLedgerModel *self)
-{
-  g_autoptr(sqlite3_stmt) count = NULL;
-  g_autoptr(sqlite3_stmt) max_id = NULL;
-
-  self->n_items = 0;
-  if (self->db == NULL)
+  if (loading == self->loading)
     return;
 
-  sqlite3_exec (self->db, "BEGIN", NULL, NULL, NULL);
-  /* Without a day range or search, the per-state counts kept by triggers answer at once;
-   * a day range is an index range, a search is a scan (bounded by the data, not the UI). */
-  if (self->day_start == 0 && self->day_end == 0 && self->like_pattern == NULL)
-    count = prepare_filtered (self, "SELECT COALESCE (SUM (n), 0) FROM attempt_counts%s",
-                              self->state_filter >= 0 ? " WHERE state = :state" : "");
-  else
-    count = prepare_filtered (self, "SELECT count(*) FROM attempts WHERE %s", self->where);
-  max_id = prepare_filtered (self, "SELECT COALESCE (MAX (id), 0) FROM attempts%s", "");
-  self->n_items = (guint) query_int64 (count);
-  self->counted_id = query_int64 (max_id);
-  sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL);
+  self->loading = loading;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
 }
 
-/* The position @attempt has (or would have) under the filter: matching rows newer than it. */
-static guint
-position_of (SaomaLedgerModel *self,
-             SaomaAttempt     *attempt,
-             gboolean          added)
+static void
+request_started (SaomaLedgerModel *self)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
+  self->n_requests++;
+  update_loading (self);
+}
 
-  /* For a new row, rows with a higher id were inserted after it: their "attempt-added" is
-   * still queued, so they are not in the model yet. */
-  stmt = prepare_filtered (self,
-                           "SELECT count(*) FROM attempts WHERE %s"
-                           " AND created >= :c AND (created > :c OR id > :i)%s", self->where,
-                           added ? " AND id < :i" : "");
-  if (stmt == NULL)
-    return 0;
+static void
+request_done (SaomaLedgerModel *self)
+{
+  g_assert (self->n_requests > 0);
+  self->n_requests--;
+  update_loading (self);
+}
 
-  bind_named_int64 (stmt, ":c", saoma_attempt_get_created (attempt));
-  bind_named_int64 (stmt, ":i", saoma_attempt_get_id (attempt));
-
-  return (guint) query_int64 (stmt);
+/* Forgets every page and every request of the generation that ends. */
+static void
+new_generation (SaomaLedgerModel *self)
+{
+  self->generation++;
+  for (guint i = 0; i < N_PAGES; i++)
+    g_clear_pointer (&self->pages[i].items, g_ptr_array_unref);
+  g_hash_table_remove_all (self->fetching);
 }
 
 static gboolean
@@ -295,7 +202,7 @@ find_bound (SaomaLedgerModel *self,
     {
       int mid = (lo + hi) / 2;
 
-      if (g_array_index (self->bounds, Bound, mid).pos <= pos)
+      if (g_array_index (self->bounds, SaomaStoreKey, mid).pos <= pos)
         {
           found = mid;
           lo = mid + 1;
@@ -308,18 +215,15 @@ find_bound (SaomaLedgerModel *self,
 }
 
 static void
-add_bound (SaomaLedgerModel *self,
-           gint64            created,
-           gint64            id,
-           guint             pos)
+add_bound (SaomaLedgerModel    *self,
+           const SaomaStoreKey *key)
 {
-  int i = find_bound (self, pos);
-  Bound b = { created, id, pos };
+  int i = find_bound (self, key->pos);
 
-  if (i >= 0 && g_array_index (self->bounds, Bound, i).pos == pos)
+  if (i >= 0 && g_array_index (self->bounds, SaomaStoreKey, i).pos == key->pos)
     return;
 
-  g_array_insert_val (self->bounds, i + 1, b);
+  g_array_insert_val (self->bounds, i + 1, *key);
 }
 
 /* A row with key (@created, @id) starts (@delta = 1) or stops (-1) matching. */
@@ -331,7 +235,7 @@ shift_bounds (SaomaLedgerModel *self,
 {
   for (guint i = self->bounds->len; i > 0; i--)
     {
-      Bound *b = &g_array_index (self->bounds, Bound, i - 1);
+      SaomaStoreKey *b = &g_array_index (self->bounds, SaomaStoreKey, i - 1);
 
       if (b->created == created && b->id == id)
         {
@@ -350,95 +254,105 @@ shift_bounds (SaomaLedgerModel *self,
 }
 
 static void
-bind_key (sqlite3_stmt *stmt,
-          const Bound  *b)
+items_changed (SaomaLedgerModel *self,
+               guint             position,
+               guint             removed,
+               guint             added)
 {
-  bind_named_int64 (stmt, ":c", b->created);
-  bind_named_int64 (stmt, ":i", b->id);
+  guint old = self->n_items;
+
+  self->n_items = self->n_items - removed + added;
+  g_list_model_items_changed (G_LIST_MODEL (self), position, removed, added);
+  if (old != self->n_items)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
 }
 
-#define KEY_AT_OR_AFTER " AND created <= :c AND (created < :c OR id <= :i)"
+/* Pages */
 
-/* Walks the index from @from, recording a bound at each page start up to @target. */
-static const Bound *
-walk_to (SaomaLedgerModel *self,
-         const Bound      *from,
-         guint             target)
+typedef struct
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  guint pos = from != NULL ? from->pos : 0;
-  Bound start = from != NULL ? *from : (Bound) { 0 };
-  int i;
+  SaomaLedgerModel *self;
+  guint             generation;
+  guint             start;
+} FetchData;
 
-  stmt = prepare_filtered (self, "SELECT created, id FROM attempts WHERE %s%s"
-                           " ORDER BY created DESC, id DESC",
-                           self->where, from != NULL ? KEY_AT_OR_AFTER : "");
-  if (stmt == NULL)
-    return NULL;
-  if (from != NULL)
-    bind_key (stmt, &start);
+static void
+fetch_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  FetchData *data = user_data;
+  g_autoptr(SaomaLedgerModel) self = data->self;
+  g_autoptr(SaomaStorePage) page = NULL;
+  g_autoptr(GError) error = NULL;
+  Page *victim;
+  guint n;
 
-  while (pos <= target && sqlite3_step (stmt) == SQLITE_ROW)
+  page = saoma_store_fetch_attempts_finish (SAOMA_STORE (source), result, &error);
+  if (page == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Cannot read the history: %s", error->message);
+
+  if (data->generation != self->generation)
+    goto out;
+
+  /* A failed read may be asked for again by the next get_item(). */
+  g_hash_table_remove (self->fetching, GUINT_TO_POINTER (data->start));
+  if (page == NULL)
+    goto out;
+
+  for (guint i = 0; i < page->keys->len; i++)
+    add_bound (self, &g_array_index (page->keys, SaomaStoreKey, i));
+
+  victim = &self->pages[0];
+  for (guint i = 0; i < N_PAGES; i++)
     {
-      if (pos % PAGE_SIZE == 0 || pos == target)
-        add_bound (self, sqlite3_column_int64 (stmt, 0), sqlite3_column_int64 (stmt, 1), pos);
-      pos++;
+      if (self->pages[i].items == NULL)
+        {
+          victim = &self->pages[i];
+          break;
+        }
+      if (self->pages[i].used < victim->used)
+        victim = &self->pages[i];
     }
 
-  i = find_bound (self, target);
-  if (i < 0)
-    return NULL;
+  g_clear_pointer (&victim->items, g_ptr_array_unref);
+  victim->items = g_steal_pointer (&page->items);
+  victim->start = data->start;
+  victim->used = ++self->page_clock;
 
-  return &g_array_index (self->bounds, Bound, i);
+  /* The placeholders handed out for this page become the rows. */
+  n = MIN (PAGE_SIZE, self->n_items - MIN (data->start, self->n_items));
+  if (n > 0)
+    g_list_model_items_changed (G_LIST_MODEL (self), data->start, n, n);
+
+out:
+  request_done (self);
+  g_free (data);
 }
 
-static GPtrArray *
-fetch_page (SaomaLedgerModel *self,
-            guint             start)
+static void
+request_page (SaomaLedgerModel *self,
+              guint             start)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
-  const Bound *from = NULL;
-  Bound key;
-  guint offset;
+  SaomaStoreFilter filter = current_filter (self);
+  FetchData *data;
   int i;
+
+  if (g_hash_table_contains (self->fetching, GUINT_TO_POINTER (start)))
+    return;
+
+  g_hash_table_add (self->fetching, GUINT_TO_POINTER (start));
+  data = g_new0 (FetchData, 1);
+  data->self = g_object_ref (self);
+  data->generation = self->generation;
+  data->start = start;
+  request_started (self);
 
   i = find_bound (self, start);
-  if (i >= 0)
-    from = &g_array_index (self->bounds, Bound, i);
-
-  offset = start - (from != NULL ? from->pos : 0);
-  if (offset > MAX_OFFSET)
-    {
-      from = walk_to (self, from, start);
-      offset = start - (from != NULL ? from->pos : 0);
-    }
-
-  /* add_bound() below may move the array. */
-  if (from != NULL)
-    key = *from;
-
-  stmt = prepare_filtered (self, "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
-                           " WHERE %s%s ORDER BY created DESC, id DESC LIMIT :n OFFSET :o",
-                           self->where, from != NULL ? KEY_AT_OR_AFTER : "");
-  if (stmt == NULL)
-    return NULL;
-  if (from != NULL)
-    bind_key (stmt, &key);
-  bind_named_int64 (stmt, ":n", PAGE_SIZE);
-  bind_named_int64 (stmt, ":o", offset);
-
-  while (sqlite3_step (stmt) == SQLITE_ROW)
-    g_ptr_array_add (items, saoma_ledger_attempt_from_stmt (stmt));
-
-  if (items->len > 0 && start % PAGE_SIZE == 0)
-    {
-      SaomaAttempt *first = g_ptr_array_index (items, 0);
-
-      add_bound (self, saoma_attempt_get_created (first), saoma_attempt_get_id (first), start);
-    }
-
-  return g_steal_pointer (&items);
+  saoma_store_fetch_attempts_async (self->store, &filter,
+                                    i >= 0 ? &g_array_index (self->bounds, SaomaStoreKey, i)
+                                           : NULL,
+                                    start, PAGE_SIZE, self->cancellable, fetch_cb, data);
 }
 
 static GType
@@ -459,7 +373,6 @@ saoma_ledger_model_get_item (GListModel *model,
 {
   SaomaLedgerModel *self = SAOMA_LEDGER_MODEL (model);
   guint start = position - position % PAGE_SIZE;
-  Page *victim = &self->pages[0];
 
   if (position >= self->n_items)
     return NULL;
@@ -473,25 +386,16 @@ saoma_ledger_model_get_item (GListModel *model,
           page->used = ++self->page_clock;
           if (position - start < page->items->len)
             return g_object_ref (g_ptr_array_index (page->items, position - start));
-          /* The file has fewer rows than our count (a change not yet signalled). */
-          return NULL;
+          /* The store has fewer rows than our count (a change not yet signalled). */
+          return saoma_attempt_new_placeholder ();
         }
-
-      if (page->items == NULL)
-        victim = page;
-      else if (victim->items != NULL && page->used < victim->used)
-        victim = page;
     }
 
-  g_clear_pointer (&victim->items, g_ptr_array_unref);
-  victim->items = fetch_page (self, start);
-  victim->start = start;
-  victim->used = ++self->page_clock;
+  /* While a new filter is being counted, positions belong to the old one: wait for it. */
+  if (!self->counting)
+    request_page (self, start);
 
-  if (victim->items == NULL || position - start >= victim->items->len)
-    return NULL;
-
-  return g_object_ref (g_ptr_array_index (victim->items, position - start));
+  return saoma_attempt_new_placeholder ();
 }
 
 static void
@@ -502,60 +406,106 @@ list_model_iface_init (GListModelInterface *iface)
   iface->get_item = saoma_ledger_model_get_item;
 }
 
-static void
-items_changed (SaomaLedgerModel *self,
-               guint             position,
-               guint             removed,
-               guint             added)
-{
-  guint old = self->n_items;
+/* Counting */
 
-  self->n_items = self->n_items - removed + added;
-  g_list_model_items_changed (G_LIST_MODEL (self), position, removed, added);
-  if (old != self->n_items)
+typedef struct
+{
+  SaomaLedgerModel *self;
+  guint             generation;
+} CountData;
+
+static void
+pending_change_free (gpointer data)
+{
+  PendingChange *change = data;
+
+  g_object_unref (change->attempt);
+  g_free (change);
+}
+
+static void
+count_cb (GObject      *source,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  CountData *data = user_data;
+  g_autoptr(SaomaLedgerModel) self = data->self;
+  g_autoptr(GError) error = NULL;
+  guint n = 0, old;
+  gint64 newest = 0;
+
+  if (!saoma_store_count_attempts_finish (SAOMA_STORE (source), result, &n, &newest, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Cannot count the history: %s", error->message);
+
+  if (data->generation != self->generation)
+    goto out;
+
+  if (error != NULL)
+    {
+      /* Keep showing what was there; changes flow again. */
+      self->counting = FALSE;
+      goto out;
+    }
+
+  /* The new filter's list replaces the old one in one change. */
+  new_generation (self);
+  g_array_set_size (self->bounds, 0);
+  old = self->n_items;
+  self->n_items = n;
+  self->counted_id = newest;
+  self->counting = FALSE;
+  if (old != 0 || n != 0)
+    g_list_model_items_changed (G_LIST_MODEL (self), 0, old, n);
+  if (old != n)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
+
+out:
+  request_done (self);
+  g_free (data);
 }
 
 static void
-attempt_added_cb (SaomaLedgerModel *self,
-                  SaomaAttempt     *attempt,
-                  SaomaLedger      *ledger)
+recount (SaomaLedgerModel *self)
 {
-  guint pos;
+  SaomaStoreFilter filter = current_filter (self);
+  CountData *data = g_new0 (CountData, 1);
 
-  if (saoma_attempt_get_id (attempt) <= self->counted_id || !matches (self, attempt))
-    return;
+  /* Whatever was queued is in the new count. */
+  g_queue_clear_full (&self->changes, pending_change_free);
+  self->generation++;
+  self->counting = TRUE;
 
-  pos = position_of (self, attempt, TRUE);
-  drop_pages (self);
-  shift_bounds (self, saoma_attempt_get_created (attempt), saoma_attempt_get_id (attempt), 1);
-  items_changed (self, MIN (pos, self->n_items), 0, 1);
+  data->self = g_object_ref (self);
+  data->generation = self->generation;
+  request_started (self);
+  saoma_store_count_attempts_async (self->store, &filter, self->cancellable, count_cb, data);
 }
 
+/* Changes */
+
 static void
-attempt_changed_cb (SaomaLedgerModel *self,
-                    SaomaAttempt     *attempt,
-                    SaomaLedger      *ledger)
+apply_change (SaomaLedgerModel *self,
+              PendingChange    *change,
+              guint             pos)
 {
-  SaomaAttempt *previous = saoma_attempt_get_previous (attempt);
-  gboolean is = matches (self, attempt);
-  gboolean was = previous != NULL ? matches (self, previous) : is;
-  gint64 created = saoma_attempt_get_created (attempt);
-  gint64 id = saoma_attempt_get_id (attempt);
-  guint pos;
+  gint64 created = saoma_attempt_get_created (change->attempt);
+  gint64 id = saoma_attempt_get_id (change->attempt);
 
-  if (!was && !is)
-    return;
+  /* Positions move: pages and page requests of before are stale. */
+  new_generation (self);
 
-  pos = position_of (self, attempt, FALSE);
-  drop_pages (self);
-
-  if (was && is)
+  if (change->added)
+    {
+      shift_bounds (self, created, id, 1);
+      items_changed (self, MIN (pos, self->n_items), 0, 1);
+    }
+  else if (change->was && change->is)
     {
       if (pos < self->n_items)
         items_changed (self, pos, 1, 1);
     }
-  else if (was)
+  else if (change->was)
     {
       shift_bounds (self, created, id, -1);
       if (pos < self->n_items)
@@ -568,42 +518,138 @@ attempt_changed_cb (SaomaLedgerModel *self,
     }
 }
 
+typedef struct
+{
+  SaomaLedgerModel *self;
+  guint             generation;
+} LocateData;
+
+static void
+locate_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  LocateData *data = user_data;
+  g_autoptr(SaomaLedgerModel) self = data->self;
+  g_autoptr(GError) error = NULL;
+  PendingChange *change;
+  guint pos = 0;
+
+  if (!saoma_store_locate_attempt_finish (SAOMA_STORE (source), result, &pos, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Cannot place a changed row in the history: %s", error->message);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    goto out;
+
+  self->locating = FALSE;
+  /* A recount since then replaced the queue (and counted this change). */
+  if (data->generation == self->generation && (change = g_queue_pop_head (&self->changes)))
+    {
+      if (error == NULL)
+        apply_change (self, change, pos);
+      pending_change_free (change);
+    }
+
+  next_change (self);
+
+out:
+  request_done (self);
+  g_free (data);
+}
+
+static void
+next_change (SaomaLedgerModel *self)
+{
+  PendingChange *change = g_queue_peek_head (&self->changes);
+  SaomaStoreFilter filter = current_filter (self);
+  LocateData *data;
+
+  if (change == NULL || self->locating)
+    {
+      update_loading (self);
+      return;
+    }
+
+  self->locating = TRUE;
+  data = g_new0 (LocateData, 1);
+  data->self = g_object_ref (self);
+  data->generation = self->generation;
+  request_started (self);
+  saoma_store_locate_attempt_async (self->store, &filter, change->attempt, change->added,
+                                    self->cancellable, locate_cb, data);
+}
+
+static void
+queue_change (SaomaLedgerModel *self,
+              SaomaAttempt     *attempt,
+              gboolean          added,
+              gboolean          was,
+              gboolean          is)
+{
+  PendingChange *change = g_new0 (PendingChange, 1);
+
+  change->attempt = g_object_ref (attempt);
+  change->added = added;
+  change->was = was;
+  change->is = is;
+  g_queue_push_tail (&self->changes, change);
+  next_change (self);
+}
+
+static void
+attempt_added_cb (SaomaLedgerModel *self,
+                  SaomaAttempt     *attempt,
+                  SaomaLedger      *ledger)
+{
+  /* While counting, a delivered signal is a write the count includes. */
+  if (self->counting || saoma_attempt_get_id (attempt) <= self->counted_id ||
+      !matches (self, attempt))
+    return;
+
+  queue_change (self, attempt, TRUE, FALSE, TRUE);
+}
+
+static void
+attempt_changed_cb (SaomaLedgerModel *self,
+                    SaomaAttempt     *attempt,
+                    SaomaLedger      *ledger)
+{
+  SaomaAttempt *previous = saoma_attempt_get_previous (attempt);
+  gboolean is, was;
+
+  if (self->counting)
+    return;
+
+  is = matches (self, attempt);
+  was = previous != NULL ? matches (self, previous) : is;
+  if (!was && !is)
+    return;
+
+  queue_change (self, attempt, FALSE, was, is);
+}
+
 static void
 refilter (SaomaLedgerModel *self)
 {
-  guint old = self->n_items;
-
-  build_where (self);
-  drop_pages (self);
-  g_array_set_size (self->bounds, 0);
   recount (self);
-
-  if (old != 0 || self->n_items != 0)
-    g_list_model_items_changed (G_LIST_MODEL (self), 0, old, self->n_items);
-  if (old != self->n_items)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
 }
 
 static void
 saoma_ledger_model_constructed (GObject *object)
 {
   SaomaLedgerModel *self = (SaomaLedgerModel *)object;
-  g_autoptr(GError) error = NULL;
 
   G_OBJECT_CLASS (saoma_ledger_model_parent_class)->constructed (object);
 
   g_return_if_fail (SAOMA_IS_LEDGER (self->ledger));
 
-  self->db = saoma_ledger_open_reader (self->ledger, &error);
-  if (self->db == NULL)
-    g_warning ("%s", error->message);
-
+  self->store = SAOMA_STORE (self->ledger);
   g_signal_connect_object (self->ledger, "attempt-added",
                            G_CALLBACK (attempt_added_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->ledger, "attempt-changed",
                            G_CALLBACK (attempt_changed_cb), self, G_CONNECT_SWAPPED);
 
-  build_where (self);
   recount (self);
 }
 
@@ -612,8 +658,12 @@ saoma_ledger_model_dispose (GObject *object)
 {
   SaomaLedgerModel *self = (SaomaLedgerModel *)object;
 
-  drop_pages (self);
+  g_cancellable_cancel (self->cancellable);
+  for (guint i = 0; i < N_PAGES; i++)
+    g_clear_pointer (&self->pages[i].items, g_ptr_array_unref);
+  g_queue_clear_full (&self->changes, pending_change_free);
   g_clear_object (&self->ledger);
+  self->store = NULL;
 
   G_OBJECT_CLASS (saoma_ledger_model_parent_class)->dispose (object);
 }
@@ -623,14 +673,23 @@ saoma_ledger_model_finalize (GObject *object)
 {
   SaomaLedgerModel *self = (SaomaLedgerModel *)object;
 
-  g_clear_pointer (&self->db, sqlite3_close_v2);
+  g_clear_object (&self->cancellable);
   g_clear_pointer (&self->bounds, g_array_unref);
+  g_clear_pointer (&self->fetching, g_hash_table_unref);
   g_clear_pointer (&self->search_text, g_free);
   g_clear_pointer (&self->search_folded, g_free);
-  g_clear_pointer (&self->like_pattern, g_free);
-  g_clear_pointer (&self->where, g_free);
 
   G_OBJECT_CLASS (saoma_ledger_model_parent_class)->finalize (object);
+}
+
+static void
+sum_ready_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
 }
 
 static void
@@ -665,6 +724,10 @@ saoma_ledger_model_get_property (GObject    *object,
 
     case PROP_N_ITEMS:
       g_value_set_uint (value, self->n_items);
+      break;
+
+    case PROP_LOADING:
+      g_value_set_boolean (value, self->loading);
       break;
 
     default:
@@ -734,6 +797,10 @@ saoma_ledger_model_class_init (SaomaLedgerModelClass *klass)
   properties[PROP_N_ITEMS] =
     g_param_spec_uint ("n-items", NULL, NULL, 0, G_MAXUINT, 0,
                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /* TRUE while the count, a page or a changed row's position is being read. */
+  properties[PROP_LOADING] =
+    g_param_spec_boolean ("loading", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -742,7 +809,10 @@ static void
 saoma_ledger_model_init (SaomaLedgerModel *self)
 {
   self->state_filter = -1;
-  self->bounds = g_array_new (FALSE, FALSE, sizeof (Bound));
+  self->bounds = g_array_new (FALSE, FALSE, sizeof (SaomaStoreKey));
+  self->fetching = g_hash_table_new (NULL, NULL);
+  self->cancellable = g_cancellable_new ();
+  g_queue_init (&self->changes);
 }
 
 /**
@@ -809,22 +879,6 @@ saoma_ledger_model_set_state_filter (SaomaLedgerModel *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE_FILTER]);
 }
 
-static char *
-like_escape (const char *text)
-{
-  GString *s = g_string_new ("%");
-
-  for (const char *p = text; *p; p++)
-    {
-      if (*p == '%' || *p == '_' || *p == '\\')
-        g_string_append_c (s, '\\');
-      g_string_append_c (s, *p);
-    }
-  g_string_append_c (s, '%');
-
-  return g_string_free (s, FALSE);
-}
-
 /**
  * saoma_ledger_model_set_search_text:
  * @text: (nullable): a substring of out_trade_no or transaction_id (ASCII case-insensitive;
@@ -851,12 +905,8 @@ saoma_ledger_model_set_search_text (SaomaLedgerModel *self,
   g_free (self->search_text);
   self->search_text = g_steal_pointer (&stripped);
   g_clear_pointer (&self->search_folded, g_free);
-  g_clear_pointer (&self->like_pattern, g_free);
   if (self->search_text != NULL)
-    {
-      self->search_folded = g_ascii_strdown (self->search_text, -1);
-      self->like_pattern = like_escape (self->search_text);
-    }
+    self->search_folded = g_ascii_strdown (self->search_text, -1);
 
   refilter (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEARCH_TEXT]);
@@ -866,6 +916,8 @@ saoma_ledger_model_set_search_text (SaomaLedgerModel *self,
  * saoma_ledger_model_sum_amount:
  * @state: the state to sum
  *
+ * Blocks on a read of the ledger; prefer saoma_ledger_model_sum_amount_async().
+ *
  * Returns: the sum in fen of the amounts of the attempts that pass the filter and are in
  *   @state
  */
@@ -873,17 +925,67 @@ gint64
 saoma_ledger_model_sum_amount (SaomaLedgerModel  *self,
                                SaomaAttemptState  state)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int idx;
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  gint64 sum = 0;
 
   g_return_val_if_fail (SAOMA_IS_LEDGER_MODEL (self), 0);
 
-  stmt = prepare_filtered (self, "SELECT COALESCE (SUM (amount), 0) FROM attempts"
-                           " WHERE %s AND state = :sum_state", self->where);
-  if (stmt == NULL)
-    return 0;
-  if ((idx = sqlite3_bind_parameter_index (stmt, ":sum_state")) > 0)
-    sqlite3_bind_text (stmt, idx, saoma_attempt_state_to_string (state), -1, SQLITE_STATIC);
+  /* The store's async read, waited for on a private context: the caller asked to block. */
+  g_main_context_push_thread_default (context);
+  saoma_ledger_model_sum_amount_async (self, state, NULL, sum_ready_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
 
-  return query_int64 (stmt);
+  saoma_ledger_model_sum_amount_finish (self, result, &sum, NULL);
+
+  return sum;
+}
+
+/**
+ * saoma_ledger_model_sum_amount_async:
+ * @state: the state to sum
+ *
+ * Sums, in a worker, the amounts of the attempts that pass the current filter and are in
+ * @state.
+ */
+void
+saoma_ledger_model_sum_amount_async (SaomaLedgerModel    *self,
+                                     SaomaAttemptState    state,
+                                     GCancellable        *cancellable,
+                                     GAsyncReadyCallback  callback,
+                                     gpointer             user_data)
+{
+  SaomaStoreFilter filter;
+
+  g_return_if_fail (SAOMA_IS_LEDGER_MODEL (self));
+
+  filter = current_filter (self);
+  saoma_store_sum_amount_async (self->store, &filter, state, cancellable, callback, user_data);
+}
+
+gboolean
+saoma_ledger_model_sum_amount_finish (SaomaLedgerModel  *self,
+                                      GAsyncResult      *result,
+                                      gint64            *out_sum,
+                                      GError           **error)
+{
+  g_return_val_if_fail (SAOMA_IS_LEDGER_MODEL (self), FALSE);
+
+  return saoma_store_sum_amount_finish (self->store, result, out_sum, error);
+}
+
+/**
+ * saoma_ledger_model_get_loading:
+ *
+ * Returns: %TRUE while the model waits for the store (a count, a page, a changed row's
+ *   position); placeholders may be showing
+ */
+gboolean
+saoma_ledger_model_get_loading (SaomaLedgerModel *self)
+{
+  g_return_val_if_fail (SAOMA_IS_LEDGER_MODEL (self), FALSE);
+
+  return self->loading;
 }

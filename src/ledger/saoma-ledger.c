@@ -8,27 +8,85 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 
 #include "saoma-ledger-private.h"
 
-/*
- * Every write (and the reads that must see them, in order) runs as an "op" on one worker thread
- * (a GThreadPool with a single thread), holding write_lock around the write connection, so
- * writes are applied exactly in submission order. The _sync variants run the same op on the
- * calling thread under the same lock. Signals are collected while the op runs and emitted once
- * the transaction has committed, on the context of the thread that opened the ledger.
- */
-struct _SaomaLedger
-{
-  GObject       parent_instance;
+/* Refunds that did not (and will not) move money do not count against the paid amount. */
+#define LIVE_REFUND "state NOT IN ('FAILED', 'REFUNDCLOSE')"
 
-  char         *path;
-  sqlite3      *db;
-  GMutex        write_lock;
-  GThreadPool  *pool;
-  GMainContext *context;
-  GThread      *owner;
+/* "r, r, …" with LEDGER_BULK_ROWS copies of @r, for the bulk inserts' VALUES. */
+#define ROWS2(r)  r ", " r
+#define ROWS4(r)  ROWS2 (r) ", " ROWS2 (r)
+#define ROWS8(r)  ROWS4 (r) ", " ROWS4 (r)
+#define ROWS16(r) ROWS8 (r) ", " ROWS8 (r)
+#define ROWS32(r) ROWS16 (r) ", " ROWS16 (r)
+G_STATIC_ASSERT (LEDGER_BULK_ROWS == 32);
+
+/* The lists name the arguments they use (:out_trade_no, :kind, :start, :end). */
+static const char * const stmt_sql[N_STMTS] = {
+  [STMT_BEGIN] = "BEGIN IMMEDIATE",
+  [STMT_COMMIT] = "COMMIT",
+  [STMT_ROLLBACK] = "ROLLBACK",
+  [STMT_INSERT_EVENT] =
+    "INSERT INTO events (time, out_trade_no, kind, detail) VALUES (?, ?, ?, ?)",
+  [STMT_LOAD_ATTEMPT] =
+    "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts WHERE out_trade_no = ?",
+  [STMT_LOAD_REFUND] =
+    "SELECT " SAOMA_LEDGER_REFUND_COLUMNS " FROM refunds WHERE out_refund_no = ?",
+  [STMT_INSERT_ATTEMPT] =
+    "INSERT INTO attempts (out_trade_no, amount, description, till_id, created, updated,"
+    " expires, state, transaction_id, code_url, refunded, paid_at, late, request, method)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  [STMT_INSERT_ATTEMPTS_BULK] =
+    "INSERT INTO attempts (out_trade_no, amount, description, till_id, created, updated,"
+    " expires, state, transaction_id, code_url, refunded, paid_at, late, request, method)"
+    " VALUES " ROWS32 ("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+  [STMT_INSERT_EVENTS_BULK] =
+    "INSERT INTO events (time, out_trade_no, kind, detail) VALUES " ROWS32 ("(?, ?, ?, ?)"),
+  [STMT_COUNT_ATTEMPTS] =
+    "INSERT INTO attempt_counts (state, n) VALUES (?, ?)"
+    " ON CONFLICT (state) DO UPDATE SET n = n + excluded.n",
+  [STMT_UPDATE_ATTEMPT] =
+    "UPDATE attempts SET state = ?, transaction_id = ?, code_url = ?,"
+    " refunded = ?, paid_at = ?, late = ?, updated = ? WHERE id = ?",
+  [STMT_SUM_LIVE_REFUNDS] =
+    "SELECT COALESCE (SUM (amount), 0) FROM refunds WHERE out_trade_no = ? AND " LIVE_REFUND,
+  [STMT_SUM_SUCCEEDED_REFUNDS] =
+    "SELECT COALESCE (SUM (amount), 0) FROM refunds WHERE out_trade_no = ?"
+    " AND state = 'SUCCESS'",
+  [STMT_INSERT_REFUND] =
+    "INSERT INTO refunds (out_refund_no, out_trade_no, amount, reason, state, created, updated)"
+    " VALUES (?, ?, ?, ?, 'CREATED', ?, ?)",
+  [STMT_UPDATE_REFUND] =
+    "UPDATE refunds SET state = ?, refund_id = COALESCE (?, refund_id),"
+    " updated = ?, succeeded = ? WHERE id = ?",
+  [STMT_LIST_UNFINISHED_ATTEMPTS] =
+    "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
+    " WHERE state IN " SAOMA_LEDGER_UNFINISHED_STATES " ORDER BY created, id",
+  [STMT_LIST_ATTEMPTS_IN_RANGE] =
+    "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
+    " WHERE created >= :start AND created < :end ORDER BY created, id",
+  [STMT_LIST_EVENTS_OF_ATTEMPT] =
+    "SELECT " SAOMA_LEDGER_EVENT_COLUMNS " FROM events WHERE out_trade_no = :out_trade_no"
+    " ORDER BY id",
+  [STMT_LIST_ALL_EVENTS] = "SELECT " SAOMA_LEDGER_EVENT_COLUMNS " FROM events ORDER BY id",
+  [STMT_LIST_TILL_EVENTS] =
+    "SELECT " SAOMA_LEDGER_EVENT_COLUMNS " FROM events WHERE out_trade_no IS NULL AND kind = :kind"
+    " ORDER BY id",
+  [STMT_LIST_REFUNDS_OF_ATTEMPT] =
+    "SELECT " SAOMA_LEDGER_REFUND_COLUMNS " FROM refunds WHERE out_trade_no = :out_trade_no"
+    " ORDER BY created, id",
+  [STMT_LIST_REFUNDS_IN_RANGE] =
+    "SELECT " SAOMA_LEDGER_REFUND_COLUMNS " FROM refunds WHERE created >= :start AND created < :end"
+    " ORDER BY created, id",
+  [STMT_LIST_REFUNDS_SUCCEEDED_IN_RANGE] =
+    "SELECT " SAOMA_LEDGER_REFUND_COLUMNS " FROM refunds WHERE state = 'SUCCESS'"
+    " AND succeeded >= :start AND succeeded < :end ORDER BY succeeded, id",
+  [STMT_LIST_UNFINISHED_REFUNDS] =
+    "SELECT " SAOMA_LEDGER_REFUND_COLUMNS " FROM refunds"
+    " WHERE state IN ('CREATED', 'UNKNOWN', 'PROCESSING') ORDER BY created, id",
 };
 
 enum {
@@ -37,141 +95,13 @@ enum {
   N_PROPS
 };
 
-enum {
-  ATTEMPT_ADDED,
-  ATTEMPT_CHANGED,
-  REFUND_CHANGED,
-  N_SIGNALS
-};
-
-G_DEFINE_FINAL_TYPE (SaomaLedger, saoma_ledger, G_TYPE_OBJECT)
+G_DEFINE_FINAL_TYPE_WITH_CODE (SaomaLedger, saoma_ledger, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (SAOMA_TYPE_STORE,
+                                                      saoma_ledger_store_iface_init))
 G_DEFINE_QUARK (saoma-ledger-error-quark, saoma_ledger_error)
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
-
-/* The schema, one step per user_version. Never edit a released step: add a new one. */
-static const char * const migrations[] = {
-  /* 1: the tables. */
-  "CREATE TABLE attempts ("
-  "  id INTEGER PRIMARY KEY,"
-  "  out_trade_no TEXT NOT NULL UNIQUE,"
-  "  amount INTEGER NOT NULL CHECK (amount > 0),"
-  "  description TEXT,"
-  "  till_id TEXT,"
-  "  created INTEGER NOT NULL,"
-  "  updated INTEGER NOT NULL,"
-  "  expires INTEGER NOT NULL DEFAULT 0,"
-  "  state TEXT NOT NULL CHECK (state IN ('CREATED', 'SUBMITTED', 'WAITING', 'UNKNOWN',"
-  "    'CLOSING', 'PAID', 'CLOSED', 'FAILED', 'PARTIALLY_REFUNDED', 'REFUNDED')),"
-  "  transaction_id TEXT,"
-  "  code_url TEXT,"
-  "  refunded INTEGER NOT NULL DEFAULT 0 CHECK (refunded >= 0 AND refunded <= amount),"
-  "  paid_at INTEGER NOT NULL DEFAULT 0,"
-  "  late INTEGER NOT NULL DEFAULT 0"
-  ") STRICT;"
-  "CREATE INDEX attempts_created ON attempts (created);"
-  "CREATE TABLE refunds ("
-  "  id INTEGER PRIMARY KEY,"
-  "  out_refund_no TEXT NOT NULL UNIQUE,"
-  "  out_trade_no TEXT NOT NULL REFERENCES attempts (out_trade_no),"
-  "  amount INTEGER NOT NULL CHECK (amount > 0),"
-  "  reason TEXT,"
-  "  state TEXT NOT NULL,"
-  "  refund_id TEXT,"
-  "  created INTEGER NOT NULL,"
-  "  updated INTEGER NOT NULL,"
-  "  succeeded INTEGER NOT NULL DEFAULT 0"
-  ") STRICT;"
-  "CREATE INDEX refunds_attempt ON refunds (out_trade_no);"
-  "CREATE TABLE events ("
-  "  id INTEGER PRIMARY KEY,"
-  "  time INTEGER NOT NULL,"
-  "  out_trade_no TEXT,"
-  "  kind TEXT NOT NULL,"
-  "  detail TEXT NOT NULL DEFAULT ''"
-  ") STRICT;"
-  "CREATE INDEX events_attempt ON events (out_trade_no, id);",
-
-  /* 2: indexes for the history filters and search, and an append-only audit log. An index on
-   * (state, created) also carries the rowid, so "state = ? ORDER BY created DESC, id DESC" is
-   * a backward index scan. */
-  "CREATE INDEX attempts_state_created ON attempts (state, created);"
-  "CREATE INDEX attempts_transaction_id ON attempts (transaction_id);"
-  "CREATE INDEX refunds_created ON refunds (created);"
-  "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
-  "  BEGIN SELECT RAISE (ABORT, 'events are append-only'); END;"
-  "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
-  "  BEGIN SELECT RAISE (ABORT, 'events are append-only'); END;",
-
-  /* 3: attempts per state, kept by triggers, so the history model's unfiltered and
-   * per-state counts are O(1) instead of an index scan of the whole table. */
-  "CREATE TABLE attempt_counts ("
-  "  state TEXT PRIMARY KEY,"
-  "  n INTEGER NOT NULL"
-  ") STRICT, WITHOUT ROWID;"
-  "INSERT INTO attempt_counts (state, n) SELECT state, count(*) FROM attempts GROUP BY state;"
-  "CREATE TRIGGER attempts_count_insert AFTER INSERT ON attempts BEGIN"
-  "  INSERT INTO attempt_counts (state, n) VALUES (NEW.state, 1)"
-  "    ON CONFLICT (state) DO UPDATE SET n = n + 1;"
-  "END;"
-  "CREATE TRIGGER attempts_count_update AFTER UPDATE OF state ON attempts"
-  "  WHEN OLD.state IS NOT NEW.state BEGIN"
-  "  UPDATE attempt_counts SET n = n - 1 WHERE state = OLD.state;"
-  "  INSERT INTO attempt_counts (state, n) VALUES (NEW.state, 1)"
-  "    ON CONFLICT (state) DO UPDATE SET n = n + 1;"
-  "END;"
-  "CREATE TRIGGER attempts_count_delete AFTER DELETE ON attempts BEGIN"
-  "  UPDATE attempt_counts SET n = n - 1 WHERE state = OLD.state;"
-  "END;",
-
-  /* 4: each attempt's exact gateway request, opaque text written by the engine with the
-   * attempt, so a retry or a recovery in another run repeats it to the letter. NULL on rows
-   * from before. */
-  "ALTER TABLE attempts ADD COLUMN request TEXT;",
-};
-
-#define UNFINISHED_STATES "('CREATED', 'SUBMITTED', 'WAITING', 'UNKNOWN', 'CLOSING')"
-
-/* Refunds that did not (and will not) move money do not count against the paid amount. */
-#define LIVE_REFUND "state NOT IN ('FAILED', 'REFUNDCLOSE')"
-
-static const char * const refund_state_names[] = {
-  [SAOMA_REFUND_CREATED] = "CREATED",
-  [SAOMA_REFUND_UNKNOWN] = "UNKNOWN",
-  [SAOMA_REFUND_PROCESSING] = "PROCESSING",
-  [SAOMA_REFUND_SUCCESS] = "SUCCESS",
-  [SAOMA_REFUND_REFUNDCLOSE] = "REFUNDCLOSE",
-  [SAOMA_REFUND_CHANGE] = "CHANGE",
-  [SAOMA_REFUND_FAILED] = "FAILED",
-};
-
-typedef struct _ListQuery ListQuery;
-
-/* The arguments of every op; each op reads the fields it needs. A _sync variant points them at
- * its caller's values; queue_op() gives a queued op its own copy. */
-typedef struct
-{
-  const char         *out_trade_no;
-  const char         *out_refund_no;
-  const char         *kind;        /* event kind */
-  const char         *detail;      /* event detail */
-  const char         *reason;      /* refund reason */
-  const char         *refund_id;
-  gint64              amount;
-  gint64              start_us;
-  gint64              end_us;
-  SaomaRefundState    refund_state;
-  SaomaAttemptUpdate  update;
-  SaomaAttempt       *attempt;
-  GPtrArray          *attempts;
-  const ListQuery    *list;
-} OpArgs;
-
-typedef gpointer (*LedgerOpFunc) (SaomaLedger  *self,
-                                  const OpArgs *args,
-                                  GPtrArray    *emits,
-                                  GError      **error);
 
 typedef struct
 {
@@ -192,107 +122,6 @@ typedef struct
   GPtrArray   *emits;
 } EmitLater;
 
-/* How to read one kind of row. */
-typedef gpointer (*RowReadFunc) (sqlite3_stmt *stmt);
-
-typedef struct
-{
-  RowReadFunc     read;
-  GDestroyNotify  free;
-  const char     *noun;        /* "No attempt “…” in the ledger" */
-  const char     *read_error;
-  const char     *list_error;
-} RowType;
-
-const char *
-saoma_refund_state_to_string (SaomaRefundState state)
-{
-  if ((guint) state >= G_N_ELEMENTS (refund_state_names))
-    return NULL;
-
-  return refund_state_names[state];
-}
-
-gboolean
-saoma_refund_state_from_string (const char       *str,
-                                SaomaRefundState *out_state)
-{
-  g_return_val_if_fail (out_state != NULL, FALSE);
-
-  if (str == NULL)
-    return FALSE;
-
-  for (guint i = 0; i < G_N_ELEMENTS (refund_state_names); i++)
-    {
-      if (g_str_equal (str, refund_state_names[i]))
-        {
-          *out_state = (SaomaRefundState) i;
-          return TRUE;
-        }
-    }
-
-  return FALSE;
-}
-
-gboolean
-saoma_refund_state_is_final (SaomaRefundState state)
-{
-  switch (state)
-    {
-    case SAOMA_REFUND_SUCCESS:
-    case SAOMA_REFUND_REFUNDCLOSE:
-    case SAOMA_REFUND_CHANGE:
-    case SAOMA_REFUND_FAILED:
-      return TRUE;
-
-    case SAOMA_REFUND_CREATED:
-    case SAOMA_REFUND_UNKNOWN:
-    case SAOMA_REFUND_PROCESSING:
-    default:
-      return FALSE;
-    }
-}
-
-void
-saoma_ledger_refund_free (SaomaLedgerRefund *refund)
-{
-  if (refund == NULL)
-    return;
-
-  g_free (refund->out_refund_no);
-  g_free (refund->out_trade_no);
-  g_free (refund->reason);
-  g_free (refund->refund_id);
-  g_free (refund);
-}
-
-void
-saoma_ledger_event_free (SaomaLedgerEvent *event)
-{
-  if (event == NULL)
-    return;
-
-  g_free (event->out_trade_no);
-  g_free (event->kind);
-  g_free (event->detail);
-  g_free (event);
-}
-
-const char *
-saoma_ledger_migration_sql (guint version)
-{
-  if (version == 0 || version > G_N_ELEMENTS (migrations))
-    return NULL;
-
-  return migrations[version - 1];
-}
-
-guint
-saoma_ledger_schema_version (void)
-{
-  return G_N_ELEMENTS (migrations);
-}
-
 void
 saoma_ledger_set_sqlite_error (GError    **error,
                                sqlite3    *db,
@@ -311,10 +140,10 @@ saoma_ledger_set_sqlite_error (GError    **error,
                "%s: %s", what, sqlite3_errmsg (db));
 }
 
-static gboolean
-exec_sql (sqlite3     *db,
-          const char  *sql,
-          GError     **error)
+gboolean
+ledger_exec_sql (sqlite3     *db,
+                 const char  *sql,
+                 GError     **error)
 {
   if (sqlite3_exec (db, sql, NULL, NULL, NULL) != SQLITE_OK)
     {
@@ -325,10 +154,10 @@ exec_sql (sqlite3     *db,
   return TRUE;
 }
 
-static sqlite3_stmt *
-prepare (sqlite3     *db,
-         const char  *sql,
-         GError     **error)
+sqlite3_stmt *
+ledger_prepare (sqlite3     *db,
+                const char  *sql,
+                GError     **error)
 {
   sqlite3_stmt *stmt = NULL;
 
@@ -341,165 +170,25 @@ prepare (sqlite3     *db,
   return stmt;
 }
 
-static void
-bind_text (sqlite3_stmt *stmt,
-           int           col,
-           const char   *text)
+void
+ledger_bind_text (sqlite3_stmt *stmt,
+                  int           col,
+                  const char   *text)
 {
+  /* STATIC, not a copy: every statement is stepped while its caller's strings are alive, and
+   * its bindings are cleared (cached_stmt_release()) before they go. */
   if (text == NULL)
     sqlite3_bind_null (stmt, col);
   else
-    sqlite3_bind_text (stmt, col, text, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text (stmt, col, text, -1, SQLITE_STATIC);
 }
 
-static char *
-column_dup (sqlite3_stmt *stmt,
-            int           col)
+char *
+ledger_column_dup (sqlite3_stmt *stmt,
+                   int           col)
 {
   return g_strdup ((const char *)sqlite3_column_text (stmt, col));
 }
-
-SaomaAttempt *
-saoma_ledger_attempt_from_stmt (sqlite3_stmt *stmt)
-{
-  SaomaAttemptState state = SAOMA_ATTEMPT_CREATED;
-  SaomaAttempt *attempt;
-
-  if (!saoma_attempt_state_from_string ((const char *)sqlite3_column_text (stmt, 8), &state))
-    g_warning ("Unknown attempt state “%s” in the ledger", sqlite3_column_text (stmt, 8));
-
-  attempt = saoma_attempt_new_full (sqlite3_column_int64 (stmt, 0),
-                                    (const char *)sqlite3_column_text (stmt, 1),
-                                    sqlite3_column_int64 (stmt, 2),
-                                    (const char *)sqlite3_column_text (stmt, 3),
-                                    (const char *)sqlite3_column_text (stmt, 4),
-                                    sqlite3_column_int64 (stmt, 5),
-                                    sqlite3_column_int64 (stmt, 6),
-                                    sqlite3_column_int64 (stmt, 7),
-                                    state,
-                                    (const char *)sqlite3_column_text (stmt, 9),
-                                    (const char *)sqlite3_column_text (stmt, 10),
-                                    sqlite3_column_int64 (stmt, 11),
-                                    sqlite3_column_int64 (stmt, 12),
-                                    sqlite3_column_int (stmt, 13) != 0);
-  saoma_attempt_set_request (attempt, (const char *)sqlite3_column_text (stmt, 14));
-
-  return attempt;
-}
-
-static SaomaLedgerRefund *
-refund_from_stmt (sqlite3_stmt *stmt)
-{
-  SaomaLedgerRefund *refund = g_new0 (SaomaLedgerRefund, 1);
-
-  refund->id = sqlite3_column_int64 (stmt, 0);
-  refund->out_refund_no = column_dup (stmt, 1);
-  refund->out_trade_no = column_dup (stmt, 2);
-  refund->amount = sqlite3_column_int64 (stmt, 3);
-  refund->reason = column_dup (stmt, 4);
-  if (!saoma_refund_state_from_string ((const char *)sqlite3_column_text (stmt, 5),
-                                       &refund->state))
-    g_warning ("Unknown refund state “%s” in the ledger", sqlite3_column_text (stmt, 5));
-  refund->refund_id = column_dup (stmt, 6);
-  refund->created = sqlite3_column_int64 (stmt, 7);
-  refund->updated = sqlite3_column_int64 (stmt, 8);
-  refund->succeeded = sqlite3_column_int64 (stmt, 9);
-
-  return refund;
-}
-
-static SaomaLedgerEvent *
-event_from_stmt (sqlite3_stmt *stmt)
-{
-  SaomaLedgerEvent *event = g_new0 (SaomaLedgerEvent, 1);
-
-  event->id = sqlite3_column_int64 (stmt, 0);
-  event->time = sqlite3_column_int64 (stmt, 1);
-  event->out_trade_no = column_dup (stmt, 2);
-  event->kind = column_dup (stmt, 3);
-  event->detail = column_dup (stmt, 4);
-
-  return event;
-}
-
-static const RowType attempt_rows = {
-  (RowReadFunc) saoma_ledger_attempt_from_stmt, g_object_unref,
-  "attempt", "Cannot read an attempt", "Cannot list attempts",
-};
-
-static const RowType refund_rows = {
-  (RowReadFunc) refund_from_stmt, (GDestroyNotify) saoma_ledger_refund_free,
-  "refund", "Cannot read a refund", "Cannot list refunds",
-};
-
-static const RowType event_rows = {
-  (RowReadFunc) event_from_stmt, (GDestroyNotify) saoma_ledger_event_free,
-  "event", "Cannot read an event", "Cannot list events",
-};
-
-#define REFUND_COLUMNS \
-  "id, out_refund_no, out_trade_no, amount, reason, state, refund_id, created, updated, succeeded"
-
-#define EVENT_COLUMNS "id, time, out_trade_no, kind, detail"
-
-/* The lists: one statement each, naming the arguments it uses (:out_trade_no, :kind, :start,
- * :end), and what its rows are. */
-struct _ListQuery
-{
-  const char    *sql;
-  const RowType *rows;
-};
-
-static const ListQuery unfinished_attempts = {
-  "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
-  " WHERE state IN " UNFINISHED_STATES " ORDER BY created, id",
-  &attempt_rows,
-};
-
-static const ListQuery attempts_in_range = {
-  "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
-  " WHERE created >= :start AND created < :end ORDER BY created, id",
-  &attempt_rows,
-};
-
-static const ListQuery events_of_attempt = {
-  "SELECT " EVENT_COLUMNS " FROM events WHERE out_trade_no = :out_trade_no ORDER BY id",
-  &event_rows,
-};
-
-static const ListQuery all_events = {
-  "SELECT " EVENT_COLUMNS " FROM events ORDER BY id",
-  &event_rows,
-};
-
-static const ListQuery till_events = {
-  "SELECT " EVENT_COLUMNS " FROM events WHERE out_trade_no IS NULL AND kind = :kind ORDER BY id",
-  &event_rows,
-};
-
-static const ListQuery refunds_of_attempt = {
-  "SELECT " REFUND_COLUMNS " FROM refunds WHERE out_trade_no = :out_trade_no"
-  " ORDER BY created, id",
-  &refund_rows,
-};
-
-static const ListQuery refunds_in_range = {
-  "SELECT " REFUND_COLUMNS " FROM refunds WHERE created >= :start AND created < :end"
-  " ORDER BY created, id",
-  &refund_rows,
-};
-
-static const ListQuery refunds_succeeded_in_range = {
-  "SELECT " REFUND_COLUMNS " FROM refunds WHERE state = 'SUCCESS'"
-  " AND succeeded >= :start AND succeeded < :end ORDER BY succeeded, id",
-  &refund_rows,
-};
-
-static const ListQuery unfinished_refunds = {
-  "SELECT " REFUND_COLUMNS " FROM refunds WHERE state IN ('CREATED', 'UNKNOWN', 'PROCESSING')"
-  " ORDER BY created, id",
-  &refund_rows,
-};
 
 /* Binds the parameters of @stmt from @args, one per character of @types: 's' a string (NULL
  * binds NULL), 'i' a gint64 (pass gint64 values: these are varargs). */
@@ -514,16 +203,16 @@ bind_va (sqlite3_stmt *stmt,
   for (int i = 0; types[i] != '\0'; i++)
     {
       if (types[i] == 's')
-        bind_text (stmt, i + 1, va_arg (args, const char *));
+        ledger_bind_text (stmt, i + 1, va_arg (args, const char *));
       else
         sqlite3_bind_int64 (stmt, i + 1, va_arg (args, gint64));
     }
 }
 
-static void
-bind_all (sqlite3_stmt *stmt,
-          const char   *types,
-          ...)
+void
+ledger_bind_all (sqlite3_stmt *stmt,
+                 const char   *types,
+                 ...)
 {
   va_list args;
 
@@ -533,17 +222,55 @@ bind_all (sqlite3_stmt *stmt,
 }
 
 /* prepare(), then binds its parameters as bind_va() does. */
-static sqlite3_stmt *
-prepare_bind (sqlite3     *db,
-              GError     **error,
-              const char  *sql,
-              const char  *types,
-              ...)
+sqlite3_stmt *
+ledger_prepare_bind (sqlite3     *db,
+                     GError     **error,
+                     const char  *sql,
+                     const char  *types,
+                     ...)
 {
   sqlite3_stmt *stmt;
   va_list args;
 
-  if (!(stmt = prepare (db, sql, error)))
+  if (!(stmt = ledger_prepare (db, sql, error)))
+    return NULL;
+
+  va_start (args, types);
+  bind_va (stmt, types, args);
+  va_end (args);
+
+  return stmt;
+}
+
+/* The write connection's statement @id, prepared on its first use. Call under write_lock. */
+CachedStmt *
+ledger_cached (SaomaLedger  *self,
+               StmtId        id,
+               GError      **error)
+{
+  if (self->stmts[id] == NULL &&
+      sqlite3_prepare_v3 (self->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                          &self->stmts[id], NULL) != SQLITE_OK)
+    {
+      saoma_ledger_set_sqlite_error (error, self->db, "prepare");
+      return NULL;
+    }
+
+  return self->stmts[id];
+}
+
+/* cached(), then binds its parameters as bind_va() does. */
+CachedStmt *
+ledger_cached_bind (SaomaLedger  *self,
+                    StmtId        id,
+                    GError      **error,
+                    const char   *types,
+                    ...)
+{
+  CachedStmt *stmt;
+  va_list args;
+
+  if (!(stmt = ledger_cached (self, id, error)))
     return NULL;
 
   va_start (args, types);
@@ -554,11 +281,11 @@ prepare_bind (sqlite3     *db,
 }
 
 /* Runs a statement that returns no row. */
-static gboolean
-step_done (sqlite3       *db,
-           sqlite3_stmt  *stmt,
-           const char    *what,
-           GError       **error)
+gboolean
+ledger_step_done (sqlite3       *db,
+                  sqlite3_stmt  *stmt,
+                  const char    *what,
+                  GError       **error)
 {
   if (sqlite3_step (stmt) == SQLITE_DONE)
     return TRUE;
@@ -567,14 +294,14 @@ step_done (sqlite3       *db,
   return FALSE;
 }
 
-/* Reads every row of @stmt (taken; NULL when preparing it failed) as @type. */
-static GPtrArray *
-read_rows (sqlite3        *db,
-           sqlite3_stmt   *stmt,
-           const RowType  *type,
-           GError        **error)
+/* Reads every row of the cached @stmt (reset after; NULL when preparing it failed) as @type. */
+GPtrArray *
+ledger_read_rows (sqlite3        *db,
+                  CachedStmt     *stmt,
+                  const RowType  *type,
+                  GError        **error)
 {
-  g_autoptr(sqlite3_stmt) owned = stmt;
+  g_autoptr(CachedStmt) owned = stmt;
   g_autoptr(GPtrArray) rows = NULL;
   int rc;
 
@@ -594,15 +321,16 @@ read_rows (sqlite3        *db,
   return g_steal_pointer (&rows);
 }
 
-/* Reads the one row of @stmt (taken) as @type; NOT_FOUND naming @key when there is none. */
-static gpointer
-read_one (sqlite3        *db,
-          sqlite3_stmt   *stmt,
-          const RowType  *type,
-          const char     *key,
-          GError        **error)
+/* Reads the one row of the cached @stmt (reset after) as @type; NOT_FOUND naming @key when
+ * there is none. */
+gpointer
+ledger_read_one (sqlite3        *db,
+                 CachedStmt     *stmt,
+                 const RowType  *type,
+                 const char     *key,
+                 GError        **error)
 {
-  g_autoptr(sqlite3_stmt) owned = stmt;
+  g_autoptr(CachedStmt) owned = stmt;
   int rc;
 
   if (owned == NULL)
@@ -622,12 +350,12 @@ read_one (sqlite3        *db,
 }
 
 /* After a failed INSERT: EXISTS when its unique key (@key) is taken. */
-static void
-set_insert_error (sqlite3     *db,
-                  GError     **error,
-                  const char  *noun,
-                  const char  *key,
-                  const char  *what)
+void
+ledger_set_insert_error (sqlite3     *db,
+                         GError     **error,
+                         const char  *noun,
+                         const char  *key,
+                         const char  *what)
 {
   if (sqlite3_extended_errcode (db) == SQLITE_CONSTRAINT_UNIQUE)
     g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_EXISTS,
@@ -681,16 +409,25 @@ emission_free (gpointer data)
   g_free (emission);
 }
 
-static void
-emits_add (GPtrArray *emits,
-           guint      signal,
-           gpointer   arg)
+void
+ledger_emits_add (GPtrArray *emits,
+                  guint      signal,
+                  gpointer   arg)
 {
   Emission *emission = g_new0 (Emission, 1);
 
   emission->signal = signals[signal];
   emission->arg = arg;
   g_ptr_array_add (emits, emission);
+}
+
+/* TRUE when someone listens to @signal (ATTEMPT_ADDED …): bulk inserts skip building
+ * snapshots nobody will see. */
+gboolean
+ledger_has_observers (SaomaLedger *self,
+                      guint        signal)
+{
+  return g_signal_has_handler_pending (self, signals[signal], 0, TRUE);
 }
 
 static void
@@ -756,11 +493,11 @@ flush_emits (SaomaLedger *self,
 
 /* Ops */
 
-static gpointer
-run_op (SaomaLedger   *self,
-        LedgerOpFunc   func,
-        const OpArgs  *args,
-        GError       **error)
+gpointer
+ledger_run_op (SaomaLedger   *self,
+               LedgerOpFunc   func,
+               const OpArgs  *args,
+               GError       **error)
 {
   g_autoptr(GPtrArray) emits = g_ptr_array_new_with_free_func (emission_free);
   gpointer result;
@@ -800,6 +537,7 @@ op_args_copy (const OpArgs *args)
   copy->update.code_url = g_strdup (args->update.code_url);
   copy->update.event_kind = g_strdup (args->update.event_kind);
   copy->update.event_detail = g_strdup (args->update.event_detail);
+  copy->filter.search = g_strdup (args->filter.search);
   if (args->attempt != NULL)
     copy->attempt = g_object_ref (args->attempt);
   if (args->attempts != NULL)
@@ -821,6 +559,7 @@ op_args_free (OpArgs *args)
   g_free ((char *)args->update.code_url);
   g_free ((char *)args->update.event_kind);
   g_free ((char *)args->update.event_detail);
+  g_free ((char *)args->filter.search);
   g_clear_object (&args->attempt);
   g_clear_pointer (&args->attempts, g_ptr_array_unref);
   g_free (args);
@@ -854,7 +593,33 @@ write_worker (gpointer data,
       return;
     }
 
-  result = run_op (self, op->func, op->args, &error);
+  result = ledger_run_op (self, op->func, op->args, &error);
+  if (result == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, result, op->result_free);
+}
+
+static void
+read_worker (gpointer data,
+             gpointer user_data)
+{
+  g_autoptr(GTask) task = data;
+  SaomaLedger *self = g_task_get_source_object (task);
+  LedgerOp *op = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  gpointer result;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  if (self->reader == NULL && !(self->reader = saoma_ledger_open_reader (self, &error)))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  result = op->func (self, op->args, NULL, &error);
   if (result == NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
@@ -863,15 +628,31 @@ write_worker (gpointer data,
 
 /* Runs @func on the worker thread with a copy of @args; its result (freed with @result_free
  * when nobody takes it) completes a GTask tagged @source_tag. */
-static void
-queue_op (SaomaLedger         *self,
-          LedgerOpFunc         func,
-          const OpArgs        *args,
-          GDestroyNotify       result_free,
-          gpointer             source_tag,
-          GCancellable        *cancellable,
-          GAsyncReadyCallback  callback,
-          gpointer             user_data)
+void
+ledger_queue_op (SaomaLedger         *self,
+                 LedgerOpFunc         func,
+                 const OpArgs        *args,
+                 GDestroyNotify       result_free,
+                 gpointer             source_tag,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  ledger_queue_op_on (self, self->pool, func, args, result_free, source_tag, cancellable, callback,
+                      user_data);
+}
+
+/* queue_op() on @pool: self->pool (ordered with writes) or self->read_pool. */
+void
+ledger_queue_op_on (SaomaLedger         *self,
+                    GThreadPool         *pool,
+                    LedgerOpFunc         func,
+                    const OpArgs        *args,
+                    GDestroyNotify       result_free,
+                    gpointer             source_tag,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
   LedgerOp *op;
@@ -886,14 +667,14 @@ queue_op (SaomaLedger         *self,
   op->result_free = result_free;
   g_task_set_task_data (task, op, ledger_op_free);
 
-  g_thread_pool_push (self->pool, g_steal_pointer (&task), NULL);
+  g_thread_pool_push (pool, g_steal_pointer (&task), NULL);
 }
 
-static gpointer
-finish_op (SaomaLedger  *self,
-           GAsyncResult *result,
-           gpointer      source_tag,
-           GError      **error)
+gpointer
+ledger_finish_op (SaomaLedger  *self,
+                  GAsyncResult *result,
+                  gpointer      source_tag,
+                  GError      **error)
 {
   g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
@@ -903,694 +684,89 @@ finish_op (SaomaLedger  *self,
 }
 
 static gboolean
-begin (SaomaLedger  *self,
-       GError      **error)
+run_cached (SaomaLedger  *self,
+            StmtId        id,
+            const char   *what,
+            GError      **error)
 {
-  return exec_sql (self->db, "BEGIN IMMEDIATE", error);
+  g_autoptr(CachedStmt) stmt = ledger_cached (self, id, error);
+
+  return stmt != NULL && ledger_step_done (self->db, stmt, what, error);
 }
 
-static gboolean
-commit (SaomaLedger  *self,
-        GError      **error)
+void
+ledger_rollback (SaomaLedger *self)
 {
-  if (!exec_sql (self->db, "COMMIT", error))
+  if (!sqlite3_get_autocommit (self->db))
+    run_cached (self, STMT_ROLLBACK, "Cannot roll back", NULL);
+}
+
+gboolean
+ledger_begin (SaomaLedger  *self,
+              GError      **error)
+{
+  return run_cached (self, STMT_BEGIN, "Cannot begin a transaction", error);
+}
+
+gboolean
+ledger_commit (SaomaLedger  *self,
+               GError      **error)
+{
+  if (!run_cached (self, STMT_COMMIT, "Cannot commit", error))
     {
-      sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      ledger_rollback (self);
       return FALSE;
     }
 
   return TRUE;
 }
 
-static void
-rollback (SaomaLedger *self)
-{
-  if (!sqlite3_get_autocommit (self->db))
-    sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-static gboolean
-insert_event (SaomaLedger  *self,
-              gint64        time,
-              const char   *out_trade_no,
-              const char   *kind,
-              const char   *detail,
-              GError      **error)
-{
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-
-  stmt = prepare_bind (self->db, error,
-                       "INSERT INTO events (time, out_trade_no, kind, detail) VALUES (?, ?, ?, ?)",
-                       "isss", time, out_trade_no, kind, detail != NULL ? detail : "");
-
-  return stmt != NULL && step_done (self->db, stmt, "Cannot append an event", error);
-}
-
-static SaomaAttempt *
-load_attempt (SaomaLedger  *self,
-              const char   *out_trade_no,
-              GError      **error)
-{
-  return read_one (self->db,
-                   prepare_bind (self->db, error,
-                                 "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
-                                 " WHERE out_trade_no = ?", "s", out_trade_no),
-                   &attempt_rows, out_trade_no, error);
-}
-
-static SaomaLedgerRefund *
-load_refund (SaomaLedger  *self,
-             const char   *out_refund_no,
-             GError      **error)
-{
-  return read_one (self->db,
-                   prepare_bind (self->db, error,
-                                 "SELECT " REFUND_COLUMNS " FROM refunds WHERE out_refund_no = ?",
-                                 "s", out_refund_no),
-                   &refund_rows, out_refund_no, error);
-}
-
-static gboolean
-insert_attempt_row (SaomaLedger   *self,
-                    sqlite3_stmt  *stmt,
-                    SaomaAttempt  *attempt,
-                    gint64         now,
-                    gint64        *out_id,
-                    GError       **error)
-{
-  g_autofree char *detail = NULL;
-  SaomaAttemptState state = saoma_attempt_get_state (attempt);
-  const char *out_trade_no = saoma_attempt_get_out_trade_no (attempt);
-
-  if (saoma_attempt_get_amount (attempt) <= 0)
-    {
-      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
-                   "Attempt “%s” has a non-positive amount", out_trade_no);
-      return FALSE;
-    }
-
-  if (out_trade_no[0] == '\0')
-    {
-      g_set_error_literal (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
-                           "An attempt needs an out_trade_no");
-      return FALSE;
-    }
-
-  bind_all (stmt, "sissiiisssiiis",
-            out_trade_no,
-            saoma_attempt_get_amount (attempt),
-            saoma_attempt_get_description (attempt),
-            saoma_attempt_get_till_id (attempt),
-            saoma_attempt_get_created (attempt),
-            saoma_attempt_get_updated (attempt),
-            saoma_attempt_get_expires (attempt),
-            saoma_attempt_state_to_string (state),
-            saoma_attempt_get_transaction_id (attempt),
-            saoma_attempt_get_code_url (attempt),
-            saoma_attempt_get_refunded (attempt),
-            saoma_attempt_get_paid_at (attempt),
-            (gint64) saoma_attempt_get_late (attempt),
-            saoma_attempt_get_request (attempt));
-
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    {
-      set_insert_error (self->db, error, "Attempt", out_trade_no, "Cannot insert an attempt");
-      return FALSE;
-    }
-
-  *out_id = sqlite3_last_insert_rowid (self->db);
-
-  detail = g_strdup_printf ("%s, %" G_GINT64_FORMAT " fen",
-                            saoma_attempt_state_to_string (state),
-                            saoma_attempt_get_amount (attempt));
-
-  return insert_event (self, now, out_trade_no, "transition", detail, error);
-}
-
-#define INSERT_ATTEMPT_SQL \
-  "INSERT INTO attempts (out_trade_no, amount, description, till_id, created, updated, " \
-  "expires, state, transaction_id, code_url, refunded, paid_at, late, request) " \
-  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-
-static SaomaAttempt *
-snapshot_with_id (SaomaAttempt *attempt,
-                  gint64        id)
-{
-  SaomaAttempt *snapshot;
-
-  snapshot = saoma_attempt_new_full (id,
-                                     saoma_attempt_get_out_trade_no (attempt),
-                                     saoma_attempt_get_amount (attempt),
-                                     saoma_attempt_get_description (attempt),
-                                     saoma_attempt_get_till_id (attempt),
-                                     saoma_attempt_get_created (attempt),
-                                     saoma_attempt_get_updated (attempt),
-                                     saoma_attempt_get_expires (attempt),
-                                     saoma_attempt_get_state (attempt),
-                                     saoma_attempt_get_transaction_id (attempt),
-                                     saoma_attempt_get_code_url (attempt),
-                                     saoma_attempt_get_refunded (attempt),
-                                     saoma_attempt_get_paid_at (attempt),
-                                     saoma_attempt_get_late (attempt));
-  saoma_attempt_set_request (snapshot, saoma_attempt_get_request (attempt));
-
-  return snapshot;
-}
-
-static gpointer
-insert_attempt_op (SaomaLedger   *self,
-                   const OpArgs  *args,
-                   GPtrArray     *emits,
-                   GError       **error)
-{
-  SaomaAttempt *attempt = args->attempt;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  SaomaAttempt *snapshot;
-  gint64 id = 0;
-
-  if (!begin (self, error))
-    return NULL;
-
-  if (!(stmt = prepare (self->db, INSERT_ATTEMPT_SQL, error)) ||
-      !insert_attempt_row (self, stmt, attempt, g_get_real_time (), &id, error) ||
-      !commit (self, error))
-    {
-      rollback (self);
-      return NULL;
-    }
-
-  snapshot = snapshot_with_id (attempt, id);
-  emits_add (emits, ATTEMPT_ADDED, g_object_ref (snapshot));
-
-  return snapshot;
-}
-
-static gpointer
-insert_many_op (SaomaLedger   *self,
-                const OpArgs  *args,
-                GPtrArray     *emits,
-                GError       **error)
-{
-  GPtrArray *attempts = args->attempts;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  gboolean observed = g_signal_has_handler_pending (self, signals[ATTEMPT_ADDED], 0, TRUE);
-  gint64 now = g_get_real_time ();
-
-  if (!begin (self, error))
-    return NULL;
-
-  if (!(stmt = prepare (self->db, INSERT_ATTEMPT_SQL, error)))
-    goto failed;
-
-  for (guint i = 0; i < attempts->len; i++)
-    {
-      SaomaAttempt *attempt = g_ptr_array_index (attempts, i);
-      gint64 id;
-
-      if (!insert_attempt_row (self, stmt, attempt, now, &id, error))
-        goto failed;
-
-      /* Building snapshots for a million fixture rows is wasted work when nobody listens. */
-      if (observed)
-        emits_add (emits, ATTEMPT_ADDED, snapshot_with_id (attempt, id));
-    }
-
-  if (!commit (self, error))
-    goto failed;
-
-  return GINT_TO_POINTER (TRUE);
-
-failed:
-  rollback (self);
-  g_ptr_array_set_size (emits, 0);
-  return NULL;
-}
-
-static gboolean
-transition_allowed (SaomaAttemptState from,
-                    SaomaAttemptState to)
-{
-  if (from == to)
-    return TRUE;
-
-  /* Only money that was taken can be given back. */
-  if ((to == SAOMA_ATTEMPT_PARTIALLY_REFUNDED || to == SAOMA_ATTEMPT_REFUNDED) &&
-      from != SAOMA_ATTEMPT_PAID && from != SAOMA_ATTEMPT_PARTIALLY_REFUNDED)
-    return FALSE;
-
-  if (!saoma_attempt_state_is_final (from))
-    return TRUE;
-
-  switch (from)
-    {
-    case SAOMA_ATTEMPT_PAID:
-      return to == SAOMA_ATTEMPT_PARTIALLY_REFUNDED || to == SAOMA_ATTEMPT_REFUNDED;
-
-    case SAOMA_ATTEMPT_PARTIALLY_REFUNDED:
-      return to == SAOMA_ATTEMPT_REFUNDED;
-
-    case SAOMA_ATTEMPT_CLOSED:
-    case SAOMA_ATTEMPT_FAILED:
-      /* A late payment: WeChat took the money after we gave up. */
-      return to == SAOMA_ATTEMPT_PAID;
-
-    case SAOMA_ATTEMPT_CREATED:
-    case SAOMA_ATTEMPT_SUBMITTED:
-    case SAOMA_ATTEMPT_WAITING:
-    case SAOMA_ATTEMPT_UNKNOWN:
-    case SAOMA_ATTEMPT_CLOSING:
-    case SAOMA_ATTEMPT_REFUNDED:
-    default:
-      return FALSE;
-    }
-}
-
-static gboolean
-check_transition (const char         *out_trade_no,
-                  SaomaAttemptState   from,
-                  SaomaAttemptState   to,
-                  GError            **error)
-{
-  if (transition_allowed (from, to))
-    return TRUE;
-
-  g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
-               "Attempt “%s” cannot go from %s to %s", out_trade_no,
-               saoma_attempt_state_to_string (from), saoma_attempt_state_to_string (to));
-  return FALSE;
-}
-
-/* Writes @state and @refunded of an attempt inside the current transaction. */
-static gboolean
-write_attempt_row (SaomaLedger       *self,
-                   SaomaAttempt      *old,
-                   SaomaAttemptState  state,
-                   const char        *transaction_id,
-                   const char        *code_url,
-                   gint64             refunded,
-                   gint64             paid_at,
-                   gboolean           late,
-                   gint64             now,
-                   GError           **error)
-{
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-
-  stmt = prepare_bind (self->db, error,
-                       "UPDATE attempts SET state = ?, transaction_id = ?, code_url = ?,"
-                       " refunded = ?, paid_at = ?, late = ?, updated = ? WHERE id = ?",
-                       "sssiiiii", saoma_attempt_state_to_string (state), transaction_id,
-                       code_url, refunded, paid_at, (gint64) late, now,
-                       saoma_attempt_get_id (old));
-
-  return stmt != NULL && step_done (self->db, stmt, "Cannot update an attempt", error);
-}
-
-static gpointer
-update_attempt_op (SaomaLedger   *self,
-                   const OpArgs  *args,
-                   GPtrArray     *emits,
-                   GError       **error)
-{
-  const SaomaAttemptUpdate *update = &args->update;
-  g_autoptr(SaomaAttempt) old = NULL;
-  g_autoptr(SaomaAttempt) snapshot = NULL;
-  g_autofree char *detail = NULL;
-  SaomaAttemptState from, to;
-  const char *kind;
-  gint64 now = g_get_real_time ();
-
-  if (!begin (self, error))
-    return NULL;
-
-  if (!(old = load_attempt (self, args->out_trade_no, error)))
-    goto failed;
-
-  from = saoma_attempt_get_state (old);
-  /* CREATED is the zero value: "state unchanged". */
-  to = update->state == SAOMA_ATTEMPT_CREATED ? from : update->state;
-
-  if (!check_transition (args->out_trade_no, from, to, error))
-    goto failed;
-
-  if (!write_attempt_row (self, old, to,
-                          update->transaction_id ? update->transaction_id
-                                                 : saoma_attempt_get_transaction_id (old),
-                          update->code_url ? update->code_url : saoma_attempt_get_code_url (old),
-                          saoma_attempt_get_refunded (old),
-                          update->paid_at ? update->paid_at : saoma_attempt_get_paid_at (old),
-                          update->late || saoma_attempt_get_late (old),
-                          now, error))
-    goto failed;
-
-  /* One event per transition: the caller's, or a plain "FROM → TO" when it gave none. */
-  kind = update->event_kind;
-  if (kind != NULL)
-    detail = g_strdup (update->event_detail);
-  else if (from != to)
-    {
-      kind = "transition";
-      detail = g_strdup_printf ("%s → %s", saoma_attempt_state_to_string (from),
-                                saoma_attempt_state_to_string (to));
-    }
-
-  if (kind != NULL && !insert_event (self, now, args->out_trade_no, kind, detail, error))
-    goto failed;
-
-  if (!(snapshot = load_attempt (self, args->out_trade_no, error)))
-    goto failed;
-
-  if (!commit (self, error))
-    goto failed;
-
-  saoma_attempt_set_previous (snapshot, old);
-  emits_add (emits, ATTEMPT_CHANGED, g_object_ref (snapshot));
-
-  return g_steal_pointer (&snapshot);
-
-failed:
-  rollback (self);
-  return NULL;
-}
-
-static gpointer
-append_event_op (SaomaLedger   *self,
-                 const OpArgs  *args,
-                 GPtrArray     *emits,
-                 GError       **error)
-{
-  if (!insert_event (self, g_get_real_time (), args->out_trade_no, args->kind, args->detail,
-                     error))
-    return NULL;
-
-  return GINT_TO_POINTER (TRUE);
-}
-
-static gpointer
-get_attempt_op (SaomaLedger   *self,
-                const OpArgs  *args,
-                GPtrArray     *emits,
-                GError       **error)
-{
-  return load_attempt (self, args->out_trade_no, error);
-}
-
 /* Reads run as ops too, so they see every write submitted before them. */
-static gpointer
-list_op (SaomaLedger   *self,
-         const OpArgs  *args,
-         GPtrArray     *emits,
-         GError       **error)
+gpointer
+ledger_list_op (SaomaLedger   *self,
+                const OpArgs  *args,
+                GPtrArray     *emits,
+                GError       **error)
 {
-  sqlite3_stmt *stmt = prepare (self->db, args->list->sql, error);
+  CachedStmt *stmt = ledger_cached (self, args->list->stmt, error);
   int i;
 
   if (stmt == NULL)
     return NULL;
 
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
   if ((i = sqlite3_bind_parameter_index (stmt, ":out_trade_no")) > 0)
-    bind_text (stmt, i, args->out_trade_no);
+    ledger_bind_text (stmt, i, args->out_trade_no);
   if ((i = sqlite3_bind_parameter_index (stmt, ":kind")) > 0)
-    bind_text (stmt, i, args->kind);
+    ledger_bind_text (stmt, i, args->kind);
   if ((i = sqlite3_bind_parameter_index (stmt, ":start")) > 0)
     sqlite3_bind_int64 (stmt, i, args->start_us);
   if ((i = sqlite3_bind_parameter_index (stmt, ":end")) > 0)
     sqlite3_bind_int64 (stmt, i, args->end_us);
 
-  return read_rows (self->db, stmt, args->list->rows, error);
+  return ledger_read_rows (self->db, stmt, args->list->rows, error);
 }
 
+/* Creates @path empty with mode 0600 when it does not exist yet; an existing file is left as
+ * it is (its owner chose its mode). */
 static gboolean
-sum_live_refunds (SaomaLedger  *self,
-                  const char   *out_trade_no,
-                  const char   *state_clause,
-                  gint64       *out_sum,
-                  GError      **error)
+ledger_create_private (const char  *path,
+                       GError     **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autofree char *sql = NULL;
+  int fd = g_open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
-  sql = g_strdup_printf ("SELECT COALESCE (SUM (amount), 0) FROM refunds"
-                         " WHERE out_trade_no = ? AND %s", state_clause);
-  if (!(stmt = prepare_bind (self->db, error, sql, "s", out_trade_no)))
-    return FALSE;
-
-  if (sqlite3_step (stmt) != SQLITE_ROW)
+  if (fd < 0)
     {
-      saoma_ledger_set_sqlite_error (error, self->db, "Cannot sum refunds");
+      int errsv = errno;
+
+      if (errsv == EEXIST)
+        return TRUE;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
+                   "Cannot create %s: %s", path, g_strerror (errsv));
       return FALSE;
     }
-
-  *out_sum = sqlite3_column_int64 (stmt, 0);
-
-  return TRUE;
-}
-
-/* The end of a refund op: reads the refund back, commits, and announces it. */
-static SaomaLedgerRefund *
-commit_refund (SaomaLedger  *self,
-               const char   *out_refund_no,
-               GPtrArray    *emits,
-               GError      **error)
-{
-  SaomaLedgerRefund *refund;
-
-  if (!(refund = load_refund (self, out_refund_no, error)))
-    return NULL;
-
-  if (!commit (self, error))
-    {
-      saoma_ledger_refund_free (refund);
-      return NULL;
-    }
-
-  emits_add (emits, REFUND_CHANGED, g_strdup (out_refund_no));
-
-  return refund;
-}
-
-static gpointer
-insert_refund_op (SaomaLedger   *self,
-                  const OpArgs  *args,
-                  GPtrArray     *emits,
-                  GError       **error)
-{
-  g_autoptr(SaomaAttempt) attempt = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autofree char *detail = NULL;
-  SaomaAttemptState state;
-  SaomaLedgerRefund *refund;
-  gint64 now = g_get_real_time ();
-  gint64 sum = 0;
-
-  if (args->amount <= 0)
-    {
-      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
-                   "Refund “%s” has a non-positive amount", args->out_refund_no);
-      return NULL;
-    }
-
-  if (!begin (self, error))
-    return NULL;
-
-  if (!(attempt = load_attempt (self, args->out_trade_no, error)))
-    goto failed;
-
-  state = saoma_attempt_get_state (attempt);
-  if (state != SAOMA_ATTEMPT_PAID && state != SAOMA_ATTEMPT_PARTIALLY_REFUNDED)
-    {
-      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
-                   "Attempt “%s” is %s; only a paid attempt can be refunded",
-                   args->out_trade_no, saoma_attempt_state_to_string (state));
-      goto failed;
-    }
-
-  if (!sum_live_refunds (self, args->out_trade_no, LIVE_REFUND, &sum, error))
-    goto failed;
-
-  /* Both terms are ≤ the attempt's amount here, so the sum cannot overflow. */
-  if (args->amount > saoma_attempt_get_amount (attempt) ||
-      sum + args->amount > saoma_attempt_get_amount (attempt))
-    {
-      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
-                   "Refund of %" G_GINT64_FORMAT " fen on “%s” would exceed the paid %"
-                   G_GINT64_FORMAT " fen (%" G_GINT64_FORMAT " fen already refunded or pending)",
-                   args->amount, args->out_trade_no, saoma_attempt_get_amount (attempt), sum);
-      goto failed;
-    }
-
-  if (!(stmt = prepare_bind (self->db, error,
-                             "INSERT INTO refunds (out_refund_no, out_trade_no, amount, reason,"
-                             " state, created, updated) VALUES (?, ?, ?, ?, 'CREATED', ?, ?)",
-                             "ssisii", args->out_refund_no, args->out_trade_no, args->amount, args->reason,
-                             now, now)))
-    goto failed;
-
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    {
-      set_insert_error (self->db, error, "Refund", args->out_refund_no, "Cannot insert a refund");
-      goto failed;
-    }
-
-  detail = g_strdup_printf ("refund %s CREATED, %" G_GINT64_FORMAT " fen",
-                            args->out_refund_no, args->amount);
-  if (!insert_event (self, now, args->out_trade_no, "refund", detail, error))
-    goto failed;
-
-  if (!(refund = commit_refund (self, args->out_refund_no, emits, error)))
-    goto failed;
-
-  return refund;
-
-failed:
-  rollback (self);
-  return NULL;
-}
-
-static gpointer
-update_refund_op (SaomaLedger   *self,
-                  const OpArgs  *args,
-                  GPtrArray     *emits,
-                  GError       **error)
-{
-  g_autoptr(SaomaLedgerRefund) old = NULL;
-  g_autoptr(SaomaAttempt) attempt = NULL;
-  g_autoptr(SaomaAttempt) snapshot = NULL;
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autofree char *detail = NULL;
-  SaomaLedgerRefund *refund;
-  gint64 now = g_get_real_time ();
-
-  if (!begin (self, error))
-    return NULL;
-
-  if (!(old = load_refund (self, args->out_refund_no, error)))
-    goto failed;
-
-  if (old->state != args->refund_state && saoma_refund_state_is_final (old->state))
-    {
-      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID,
-                   "Refund “%s” is already %s and cannot become %s", args->out_refund_no,
-                   saoma_refund_state_to_string (old->state),
-                   saoma_refund_state_to_string (args->refund_state));
-      goto failed;
-    }
-
-  if (!(stmt = prepare_bind (self->db, error,
-                             "UPDATE refunds SET state = ?, refund_id = COALESCE (?, refund_id),"
-                             " updated = ?, succeeded = ? WHERE id = ?",
-                             "ssiii", saoma_refund_state_to_string (args->refund_state),
-                             args->refund_id, now,
-                             args->refund_state == SAOMA_REFUND_SUCCESS && old->succeeded == 0
-                               ? now : old->succeeded,
-                             old->id)) ||
-      !step_done (self->db, stmt, "Cannot update a refund", error))
-    goto failed;
-
-  if (args->detail != NULL)
-    detail = g_strdup (args->detail);
-  else
-    detail = g_strdup_printf ("refund %s %s → %s", args->out_refund_no,
-                              saoma_refund_state_to_string (old->state),
-                              saoma_refund_state_to_string (args->refund_state));
-
-  if ((old->state != args->refund_state || args->detail != NULL) &&
-      !insert_event (self, now, old->out_trade_no, "refund", detail, error))
-    goto failed;
-
-  if (args->refund_state == SAOMA_REFUND_SUCCESS && old->state != SAOMA_REFUND_SUCCESS)
-    {
-      SaomaAttemptState from, to;
-      gint64 refunded = 0;
-
-      if (!(attempt = load_attempt (self, old->out_trade_no, error)) ||
-          !sum_live_refunds (self, old->out_trade_no, "state = 'SUCCESS'", &refunded, error))
-        goto failed;
-
-      from = saoma_attempt_get_state (attempt);
-      to = refunded >= saoma_attempt_get_amount (attempt) ? SAOMA_ATTEMPT_REFUNDED
-                                                          : SAOMA_ATTEMPT_PARTIALLY_REFUNDED;
-
-      if (!check_transition (old->out_trade_no, from, to, error))
-        goto failed;
-
-      if (!write_attempt_row (self, attempt, to, saoma_attempt_get_transaction_id (attempt),
-                              saoma_attempt_get_code_url (attempt), refunded,
-                              saoma_attempt_get_paid_at (attempt),
-                              saoma_attempt_get_late (attempt), now, error))
-        goto failed;
-
-      g_clear_pointer (&detail, g_free);
-      detail = g_strdup_printf ("%s → %s, %" G_GINT64_FORMAT " fen refunded",
-                                saoma_attempt_state_to_string (from),
-                                saoma_attempt_state_to_string (to), refunded);
-      if (!insert_event (self, now, old->out_trade_no, "transition", detail, error))
-        goto failed;
-
-      if (!(snapshot = load_attempt (self, old->out_trade_no, error)))
-        goto failed;
-    }
-
-  /* Announced only if the commit below succeeds (the op then returns non-NULL). */
-  if (snapshot != NULL)
-    {
-      saoma_attempt_set_previous (snapshot, attempt);
-      emits_add (emits, ATTEMPT_CHANGED, g_steal_pointer (&snapshot));
-    }
-
-  if (!(refund = commit_refund (self, args->out_refund_no, emits, error)))
-    goto failed;
-
-  return refund;
-
-failed:
-  rollback (self);
-  return NULL;
-}
-
-/* Opening */
-
-static gboolean
-migrate (sqlite3  *db,
-         GError  **error)
-{
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  guint version;
-
-  if (!(stmt = prepare (db, "PRAGMA user_version", error)))
-    return FALSE;
-  if (sqlite3_step (stmt) != SQLITE_ROW)
-    {
-      saoma_ledger_set_sqlite_error (error, db, "Cannot read the ledger version");
-      return FALSE;
-    }
-  version = (guint) sqlite3_column_int (stmt, 0);
-  g_clear_pointer (&stmt, sqlite3_finalize);
-
-  if (version > G_N_ELEMENTS (migrations))
-    {
-      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_TOO_NEW,
-                   "The ledger has schema version %u; this build knows up to %u",
-                   version, (guint) G_N_ELEMENTS (migrations));
-      return FALSE;
-    }
-
-  for (guint v = version + 1; v <= G_N_ELEMENTS (migrations); v++)
-    {
-      g_autofree char *set_version = g_strdup_printf ("PRAGMA user_version = %u", v);
-
-      if (!exec_sql (db, "BEGIN IMMEDIATE", error))
-        return FALSE;
-
-      if (!exec_sql (db, migrations[v - 1], error) ||
-          !exec_sql (db, set_version, error) ||
-          !exec_sql (db, "COMMIT", error))
-        {
-          sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
-          g_prefix_error (error, "Cannot migrate the ledger to version %u: ", v);
-          return FALSE;
-        }
-    }
-
+  g_close (fd, NULL);
   return TRUE;
 }
 
@@ -1610,6 +786,11 @@ ledger_open_db (SaomaLedger  *self,
       return FALSE;
     }
 
+  /* The ledger holds the shop's takings: only its owner may read it, wherever it is put
+   * (SQLite would create it 0644; its -wal and -shm files take the database file's mode). */
+  if (!ledger_create_private (self->path, error))
+    return FALSE;
+
   if (sqlite3_open_v2 (self->path, &db,
                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                        NULL) != SQLITE_OK)
@@ -1623,10 +804,10 @@ ledger_open_db (SaomaLedger  *self,
 
   /* synchronous=FULL on every transaction of this connection: each one moves money or records
    * why, so each commit is fsynced. */
-  if (!exec_sql (db, "PRAGMA journal_mode = WAL", error) ||
-      !exec_sql (db, "PRAGMA synchronous = FULL", error) ||
-      !exec_sql (db, "PRAGMA foreign_keys = ON", error) ||
-      !migrate (db, error))
+  if (!saoma_ledger_set_wal_mode (db, error) ||
+      !ledger_exec_sql (db, "PRAGMA synchronous = FULL", error) ||
+      !ledger_exec_sql (db, "PRAGMA foreign_keys = ON", error) ||
+      !saoma_ledger_migrate (db, error))
     {
       g_prefix_error (error, "%s: ", self->path);
       sqlite3_close_v2 (db);
@@ -1649,6 +830,10 @@ saoma_ledger_finalize (GObject *object)
    * may be dropped by the pool's own thread (the tail of an op after its GTask returned),
    * and waiting there for that thread would deadlock. */
   g_thread_pool_free (self->pool, TRUE, FALSE);
+  g_thread_pool_free (self->read_pool, TRUE, FALSE);
+  g_clear_pointer (&self->reader, sqlite3_close_v2);
+  for (guint i = 0; i < N_STMTS; i++)
+    g_clear_pointer (&self->stmts[i], sqlite3_finalize);
   if (self->db != NULL)
     sqlite3_close_v2 (self->db);
   g_mutex_clear (&self->write_lock);
@@ -1712,31 +897,10 @@ saoma_ledger_class_init (SaomaLedgerClass *klass)
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  /**
-   * SaomaLedger::attempt-added:
-   * @attempt: the stored snapshot (with its id)
-   *
-   * Emitted after an insert committed, on the context that opened the ledger.
-   */
-  signals[ATTEMPT_ADDED] =
-    g_signal_new ("attempt-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, SAOMA_TYPE_ATTEMPT);
-
-  /**
-   * SaomaLedger::attempt-changed:
-   * @attempt: the new snapshot; saoma_attempt_get_previous() gives the old one
-   */
-  signals[ATTEMPT_CHANGED] =
-    g_signal_new ("attempt-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, SAOMA_TYPE_ATTEMPT);
-
-  /**
-   * SaomaLedger::refund-changed:
-   * @out_refund_no: the refund that was inserted or updated
-   */
-  signals[REFUND_CHANGED] =
-    g_signal_new ("refund-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  /* "attempt-added", "attempt-changed" and "refund-changed" are SaomaStore's. */
+  signals[ATTEMPT_ADDED] = g_signal_lookup ("attempt-added", SAOMA_TYPE_STORE);
+  signals[ATTEMPT_CHANGED] = g_signal_lookup ("attempt-changed", SAOMA_TYPE_STORE);
+  signals[REFUND_CHANGED] = g_signal_lookup ("refund-changed", SAOMA_TYPE_STORE);
 }
 
 static void
@@ -1747,6 +911,7 @@ saoma_ledger_init (SaomaLedger *self)
   self->owner = g_thread_ref (g_thread_self ());
   /* One thread: writes apply in submission order. */
   self->pool = g_thread_pool_new (write_worker, self, 1, FALSE, NULL);
+  self->read_pool = g_thread_pool_new (read_worker, self, 1, FALSE, NULL);
 }
 
 static void
@@ -1850,557 +1015,15 @@ saoma_ledger_default_path (void)
   return g_build_filename (g_get_user_data_dir (), "saoma", "ledger.db", NULL);
 }
 
-/* Every _finish returns what its op returned, for a task of its own _async. */
-#define LEDGER_DEFINE_FINISH(name, Type)                                    \
-  Type                                                                      \
-  saoma_ledger_##name##_finish (SaomaLedger   *self,                        \
-                                GAsyncResult  *result,                      \
-                                GError       **error)                       \
-  {                                                                         \
-    return finish_op (self, result, saoma_ledger_##name##_async, error);    \
-  }
-
-static void
-queue_list (SaomaLedger         *self,
-            const OpArgs        *args,
-            gpointer             source_tag,
-            GCancellable        *cancellable,
-            GAsyncReadyCallback  callback,
-            gpointer             user_data)
-{
-  queue_op (self, list_op, args, (GDestroyNotify)g_ptr_array_unref, source_tag, cancellable,
-            callback, user_data);
-}
-
-/* Public API: each _async queues its op on the worker thread; each _sync runs the same op on
- * the calling thread, under the same lock. */
-
 void
-saoma_ledger_insert_attempt_async (SaomaLedger         *self,
-                                   SaomaAttempt        *attempt,
-                                   GCancellable        *cancellable,
-                                   GAsyncReadyCallback  callback,
-                                   gpointer             user_data)
+ledger_queue_list (SaomaLedger         *self,
+                   const OpArgs        *args,
+                   gpointer             source_tag,
+                   GCancellable        *cancellable,
+                   GAsyncReadyCallback  callback,
+                   gpointer             user_data)
 {
-  g_return_if_fail (SAOMA_IS_LEDGER (self));
-  g_return_if_fail (SAOMA_IS_ATTEMPT (attempt));
-
-  queue_op (self, insert_attempt_op, &(OpArgs) { .attempt = attempt }, g_object_unref,
-            saoma_ledger_insert_attempt_async, cancellable, callback, user_data);
-}
-
-/**
- * saoma_ledger_insert_attempt_finish:
- *
- * Returns: (transfer full): the stored snapshot (with its id)
- */
-LEDGER_DEFINE_FINISH (insert_attempt, SaomaAttempt *)
-
-SaomaAttempt *
-saoma_ledger_insert_attempt_sync (SaomaLedger   *self,
-                                  SaomaAttempt  *attempt,
-                                  GError       **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-  g_return_val_if_fail (SAOMA_IS_ATTEMPT (attempt), NULL);
-
-  return run_op (self, insert_attempt_op, &(OpArgs) { .attempt = attempt }, error);
-}
-
-gboolean
-saoma_ledger_insert_many_sync (SaomaLedger  *self,
-                               GPtrArray    *attempts,
-                               GError      **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), FALSE);
-  g_return_val_if_fail (attempts != NULL, FALSE);
-
-  return run_op (self, insert_many_op, &(OpArgs) { .attempts = attempts }, error) != NULL;
-}
-
-void
-saoma_ledger_update_attempt_async (SaomaLedger              *self,
-                                   const char               *out_trade_no,
-                                   const SaomaAttemptUpdate *update,
-                                   GCancellable             *cancellable,
-                                   GAsyncReadyCallback       callback,
-                                   gpointer                  user_data)
-{
-  g_return_if_fail (SAOMA_IS_LEDGER (self));
-  g_return_if_fail (out_trade_no != NULL);
-  g_return_if_fail (update != NULL);
-
-  queue_op (self, update_attempt_op, &(OpArgs) { .out_trade_no = out_trade_no, .update = *update },
-            g_object_unref, saoma_ledger_update_attempt_async, cancellable, callback, user_data);
-}
-
-/**
- * saoma_ledger_update_attempt_finish:
- *
- * Returns: (transfer full): the new snapshot
- */
-LEDGER_DEFINE_FINISH (update_attempt, SaomaAttempt *)
-
-SaomaAttempt *
-saoma_ledger_update_attempt_sync (SaomaLedger               *self,
-                                  const char                *out_trade_no,
-                                  const SaomaAttemptUpdate  *update,
-                                  GError                   **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-  g_return_val_if_fail (out_trade_no != NULL, NULL);
-  g_return_val_if_fail (update != NULL, NULL);
-
-  return run_op (self, update_attempt_op,
-                 &(OpArgs) { .out_trade_no = out_trade_no, .update = *update }, error);
-}
-
-/**
- * saoma_ledger_append_event_async:
- * @out_trade_no: (nullable): the attempt, or %NULL for a till-wide event
- * @kind: "request", "response", "notification", "note" …
- * @detail: (nullable): short English text; never a secret
- */
-void
-saoma_ledger_append_event_async (SaomaLedger         *self,
-                                 const char          *out_trade_no,
-                                 const char          *kind,
-                                 const char          *detail,
-                                 GCancellable        *cancellable,
-                                 GAsyncReadyCallback  callback,
-                                 gpointer             user_data)
-{
-  g_return_if_fail (SAOMA_IS_LEDGER (self));
-  g_return_if_fail (kind != NULL);
-
-  queue_op (self, append_event_op,
-            &(OpArgs) { .out_trade_no = out_trade_no, .kind = kind, .detail = detail }, NULL,
-            saoma_ledger_append_event_async, cancellable, callback, user_data);
-}
-
-gboolean
-saoma_ledger_append_event_finish (SaomaLedger   *self,
-                                  GAsyncResult  *result,
-                                  GError       **error)
-{
-  return finish_op (self, result, saoma_ledger_append_event_async, error) != NULL;
-}
-
-gboolean
-saoma_ledger_append_event_sync (SaomaLedger  *self,
-                                const char   *out_trade_no,
-                                const char   *kind,
-                                const char   *detail,
-                                GError      **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), FALSE);
-  g_return_val_if_fail (kind != NULL, FALSE);
-
-  return run_op (self, append_event_op,
-                 &(OpArgs) { .out_trade_no = out_trade_no, .kind = kind, .detail = detail },
-                 error) != NULL;
-}
-
-void
-saoma_ledger_get_attempt_async (SaomaLedger         *self,
-                                const char          *out_trade_no,
-                                GCancellable        *cancellable,
-                                GAsyncReadyCallback  callback,
-                                gpointer             user_data)
-{
-  g_return_if_fail (SAOMA_IS_LEDGER (self));
-  g_return_if_fail (out_trade_no != NULL);
-
-  queue_op (self, get_attempt_op, &(OpArgs) { .out_trade_no = out_trade_no }, g_object_unref,
-            saoma_ledger_get_attempt_async, cancellable, callback, user_data);
-}
-
-/**
- * saoma_ledger_get_attempt_finish:
- *
- * Returns: (transfer full): the attempt, or %NULL (%SAOMA_LEDGER_ERROR_NOT_FOUND)
- */
-LEDGER_DEFINE_FINISH (get_attempt, SaomaAttempt *)
-
-SaomaAttempt *
-saoma_ledger_get_attempt_sync (SaomaLedger  *self,
-                               const char   *out_trade_no,
-                               GError      **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-  g_return_val_if_fail (out_trade_no != NULL, NULL);
-
-  return run_op (self, get_attempt_op, &(OpArgs) { .out_trade_no = out_trade_no }, error);
-}
-
-void
-saoma_ledger_list_unfinished_async (SaomaLedger         *self,
-                                    GCancellable        *cancellable,
-                                    GAsyncReadyCallback  callback,
-                                    gpointer             user_data)
-{
-  g_return_if_fail (SAOMA_IS_LEDGER (self));
-
-  queue_list (self, &(OpArgs) { .list = &unfinished_attempts },
-              saoma_ledger_list_unfinished_async, cancellable, callback, user_data);
-}
-
-/**
- * saoma_ledger_list_unfinished_finish:
- *
- * Returns: (transfer container) (element-type SaomaAttempt): the non-final attempts
- */
-LEDGER_DEFINE_FINISH (list_unfinished, GPtrArray *)
-
-GPtrArray *
-saoma_ledger_list_unfinished_sync (SaomaLedger  *self,
-                                   GError      **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-
-  return run_op (self, list_op, &(OpArgs) { .list = &unfinished_attempts }, error);
-}
-
-void
-saoma_ledger_list_range_async (SaomaLedger         *self,
-                               gint64               start_us,
-                               gint64               end_us,
-                               GCancellable        *cancellable,
-                               GAsyncReadyCallback  callback,
-                               gpointer             user_data)
-{
-  g_return_if_fail (SAOMA_IS_LEDGER (self));
-
-  queue_list (self,
-              &(OpArgs) { .list = &attempts_in_range, .start_us = start_us, .end_us = end_us },
-              saoma_ledger_list_range_async, cancellable, callback, user_data);
-}
-
-/**
- * saoma_ledger_list_range_finish:
- *
- * Returns: (transfer container) (element-type SaomaAttempt): the attempts, oldest first
- */
-LEDGER_DEFINE_FINISH (list_range, GPtrArray *)
-
-GPtrArray *
-saoma_ledger_list_range_sync (SaomaLedger  *self,
-                              gint64        start_us,
-                              gint64        end_us,
-                              GError      **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-
-  return run_op (self, list_op,
-                 &(OpArgs) { .list = &attempts_in_range, .start_us = start_us, .end_us = end_us },
-                 error);
-}
-
-/**
- * saoma_ledger_list_events_async:
- * @out_trade_no: (nullable): one attempt's events, or %NULL for every event
- */
-void
-saoma_ledger_list_events_async (SaomaLedger         *self,
-                                const char          *out_trade_no,
-                                GCancellable        *cancellable,
-                                GAsyncReadyCallback  callback,
-                                gpointer             user_data)
-{
-  g_return_if_fail (SAOMA_IS_LEDGER (self));
-
-  queue_list (self,
-              &(OpArgs) { .list = out_trade_no ? &events_of_attempt : &all_events,
-                          .out_trade_no = out_trade_no },
-              saoma_ledger_list_events_async, cancellable, callback, user_data);
-}
-
-/**
- * saoma_ledger_list_events_finish:
- *
- * Returns: (transfer container) (element-type SaomaLedgerEvent): the events, oldest first
- */
-LEDGER_DEFINE_FINISH (list_events, GPtrArray *)
-
-GPtrArray *
-saoma_ledger_list_events_sync (SaomaLedger  *self,
-                               const char   *out_trade_no,
-                               GError      **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-
-  return run_op (self, list_op,
-                 &(OpArgs) { .list = out_trade_no ? &events_of_attempt : &all_events,
-                             .out_trade_no = out_trade_no },
-                 error);
-}
-
-void
-saoma_ledger_insert_refund_async (SaomaLedger         *self,
-                                  const char          *out_trade_no,
-                                  const char          *out_refund_no,
-                                  gint64               amount,
-                                  const char          *reason,
-                                  GCancellable        *cancellable,
-                                  GAsyncReadyCallback  callback,
-                                  gpointer             user_data)
-{
-  g_return_if_fail (SAOMA_IS_LEDGER (self));
-  g_return_if_fail (out_trade_no != NULL);
-  g_return_if_fail (out_refund_no != NULL);
-
-  queue_op (self, insert_refund_op,
-            &(OpArgs) { .out_trade_no = out_trade_no, .out_refund_no = out_refund_no,
-                        .amount = amount, .reason = reason },
-            (GDestroyNotify)saoma_ledger_refund_free, saoma_ledger_insert_refund_async,
-            cancellable, callback, user_data);
-}
-
-/**
- * saoma_ledger_insert_refund_finish:
- *
- * Returns: (transfer full): the stored refund (state CREATED)
- */
-LEDGER_DEFINE_FINISH (insert_refund, SaomaLedgerRefund *)
-
-SaomaLedgerRefund *
-saoma_ledger_insert_refund_sync (SaomaLedger  *self,
-                                 const char   *out_trade_no,
-                                 const char   *out_refund_no,
-                                 gint64        amount,
-                                 const char   *reason,
-                                 GError      **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-  g_return_val_if_fail (out_trade_no != NULL, NULL);
-  g_return_val_if_fail (out_refund_no != NULL, NULL);
-
-  return run_op (self, insert_refund_op,
-                 &(OpArgs) { .out_trade_no = out_trade_no, .out_refund_no = out_refund_no,
-                             .amount = amount, .reason = reason },
-                 error);
-}
-
-/**
- * saoma_ledger_update_refund_async:
- * @refund_id: (nullable): WeChat's refund id, or %NULL to keep it
- * @event_detail: (nullable): the event text, or %NULL for "refund X FROM → TO"
- */
-void
-saoma_ledger_update_refund_async (SaomaLedger         *self,
-                                  const char          *out_refund_no,
-                                  SaomaRefundState     state,
-                                  const char          *refund_id,
-                                  const char          *event_detail,
-                                  GCancellable        *cancellable,
-                                  GAsyncReadyCallback  callback,
-                                  gpointer             user_data)
-{
-  g_return_if_fail (SAOMA_IS_LEDGER (self));
-  g_return_if_fail (out_refund_no != NULL);
-
-  queue_op (self, update_refund_op,
-            &(OpArgs) { .out_refund_no = out_refund_no, .refund_state = state,
-                        .refund_id = refund_id, .detail = event_detail },
-            (GDestroyNotify)saoma_ledger_refund_free, saoma_ledger_update_refund_async,
-            cancellable, callback, user_data);
-}
-
-/**
- * saoma_ledger_update_refund_finish:
- *
- * Returns: (transfer full): the refund as stored now
- */
-LEDGER_DEFINE_FINISH (update_refund, SaomaLedgerRefund *)
-
-SaomaLedgerRefund *
-saoma_ledger_update_refund_sync (SaomaLedger       *self,
-                                 const char        *out_refund_no,
-                                 SaomaRefundState   state,
-                                 const char        *refund_id,
-                                 const char        *event_detail,
-                                 GError           **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-  g_return_val_if_fail (out_refund_no != NULL, NULL);
-
-  return run_op (self, update_refund_op,
-                 &(OpArgs) { .out_refund_no = out_refund_no, .refund_state = state,
-                             .refund_id = refund_id, .detail = event_detail },
-                 error);
-}
-
-void
-saoma_ledger_list_refunds_async (SaomaLedger         *self,
-                                 const char          *out_trade_no,
-                                 gint64               start_us,
-                                 gint64               end_us,
-                                 GCancellable        *cancellable,
-                                 GAsyncReadyCallback  callback,
-                                 gpointer             user_data)
-{
-  g_return_if_fail (SAOMA_IS_LEDGER (self));
-
-  queue_list (self,
-              &(OpArgs) { .list = out_trade_no ? &refunds_of_attempt : &refunds_in_range,
-                          .out_trade_no = out_trade_no, .start_us = start_us, .end_us = end_us },
-              saoma_ledger_list_refunds_async, cancellable, callback, user_data);
-}
-
-/**
- * saoma_ledger_list_refunds_finish:
- *
- * Returns: (transfer container) (element-type SaomaLedgerRefund): the refunds, oldest first
- */
-LEDGER_DEFINE_FINISH (list_refunds, GPtrArray *)
-
-GPtrArray *
-saoma_ledger_list_refunds_sync (SaomaLedger  *self,
-                                const char   *out_trade_no,
-                                gint64        start_us,
-                                gint64        end_us,
-                                GError      **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-
-  return run_op (self, list_op,
-                 &(OpArgs) { .list = out_trade_no ? &refunds_of_attempt : &refunds_in_range,
-                             .out_trade_no = out_trade_no, .start_us = start_us,
-                             .end_us = end_us },
-                 error);
-}
-
-/**
- * saoma_ledger_foreach_in_range_sync:
- * @start_us: inclusive, µs UTC
- * @end_us: exclusive, µs UTC
- * @func: (scope call): called for each attempt created in [@start_us, @end_us), oldest first
- *
- * Streams attempts to @func from a consistent snapshot on a private read-only connection, so
- * exporting a large day neither holds every row in memory nor blocks writes. Safe on any
- * thread (meant for worker threads).
- *
- * Returns: %FALSE with @error set when reading failed, @cancellable was cancelled or @func
- *   returned %FALSE (then @func sets the error)
- */
-gboolean
-saoma_ledger_foreach_in_range_sync (SaomaLedger             *self,
-                                    gint64                   start_us,
-                                    gint64                   end_us,
-                                    SaomaLedgerAttemptFunc   func,
-                                    gpointer                 user_data,
-                                    GCancellable            *cancellable,
-                                    GError                 **error)
-{
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  sqlite3 *db;
-  gboolean ret = FALSE;
-  guint n = 0;
-  int rc;
-
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), FALSE);
-  g_return_val_if_fail (func != NULL, FALSE);
-
-  if (!(db = saoma_ledger_open_reader (self, error)))
-    return FALSE;
-
-  if (!exec_sql (db, "BEGIN", error) ||
-      !(stmt = prepare_bind (db, error, "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
-                             " WHERE created >= ? AND created < ? ORDER BY created, id",
-                             "ii", start_us, end_us)))
-    goto out;
-
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      g_autoptr(SaomaAttempt) attempt = saoma_ledger_attempt_from_stmt (stmt);
-
-      if ((++n % 1024) == 0 && g_cancellable_set_error_if_cancelled (cancellable, error))
-        goto out;
-
-      if (!func (attempt, user_data, error))
-        goto out;
-    }
-
-  if (rc != SQLITE_DONE)
-    {
-      saoma_ledger_set_sqlite_error (error, db, "Cannot read attempts");
-      goto out;
-    }
-
-  ret = !g_cancellable_set_error_if_cancelled (cancellable, error);
-
-out:
-  g_clear_pointer (&stmt, sqlite3_finalize);
-  sqlite3_close_v2 (db);
-
-  return ret;
-}
-
-/* Reports and refund recovery (added for the day close and the refunder, issue 7). */
-
-/**
- * saoma_ledger_list_refunds_succeeded_sync:
- *
- * Returns: (transfer full) (element-type SaomaLedgerRefund): refunds in state SUCCESS whose
- *   success time is in [@start_us, @end_us), oldest first
- */
-GPtrArray *
-saoma_ledger_list_refunds_succeeded_sync (SaomaLedger  *self,
-                                          gint64        start_us,
-                                          gint64        end_us,
-                                          GError      **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-
-  return run_op (self, list_op,
-                 &(OpArgs) { .list = &refunds_succeeded_in_range, .start_us = start_us,
-                             .end_us = end_us },
-                 error);
-}
-
-/**
- * saoma_ledger_list_unfinished_refunds_sync:
- *
- * Returns: (transfer full) (element-type SaomaLedgerRefund): refunds not final yet (CREATED,
- *   UNKNOWN, PROCESSING), oldest first
- */
-GPtrArray *
-saoma_ledger_list_unfinished_refunds_sync (SaomaLedger  *self,
-                                           GError      **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-
-  return run_op (self, list_op, &(OpArgs) { .list = &unfinished_refunds }, error);
-}
-
-void
-saoma_ledger_list_unfinished_refunds_async (SaomaLedger         *self,
-                                            GCancellable        *cancellable,
-                                            GAsyncReadyCallback  callback,
-                                            gpointer             user_data)
-{
-  g_return_if_fail (SAOMA_IS_LEDGER (self));
-
-  queue_list (self, &(OpArgs) { .list = &unfinished_refunds },
-              saoma_ledger_list_unfinished_refunds_async, cancellable, callback, user_data);
-}
-
-LEDGER_DEFINE_FINISH (list_unfinished_refunds, GPtrArray *)
-
-/**
- * saoma_ledger_list_till_events_sync:
- * @kind: the event kind, e.g. "day-close"
- *
- * Returns: (transfer full) (element-type SaomaLedgerEvent): till-wide events (no
- *   out_trade_no) of @kind, oldest first
- */
-GPtrArray *
-saoma_ledger_list_till_events_sync (SaomaLedger  *self,
-                                    const char   *kind,
-                                    GError      **error)
-{
-  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
-  g_return_val_if_fail (kind != NULL, NULL);
-
-  return run_op (self, list_op, &(OpArgs) { .list = &till_events, .kind = kind }, error);
+  ledger_queue_op (self, ledger_list_op, args, (GDestroyNotify)g_ptr_array_unref, source_tag,
+                   cancellable,
+                   callback, user_data);
 }

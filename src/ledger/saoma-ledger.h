@@ -78,8 +78,10 @@ typedef struct {
 G_DECLARE_FINAL_TYPE (SaomaLedger, saoma_ledger, SAOMA, LEDGER, GObject)
 
 /*
- * Signals (always emitted on the thread-default main context of the thread that opened the
- * ledger, after the write is durable):
+ * SaomaLedger is the SQLite implementation of SaomaStore (saoma-store.h); the functions below
+ * are its own API, which the store interface forwards to.
+ * Signals (SaomaStore's; always emitted on the thread-default main context of the thread that
+ * opened the ledger, after the write is durable):
  *   "attempt-added"   (SaomaAttempt *attempt)
  *   "attempt-changed" (SaomaAttempt *attempt)   new snapshot
  *   "refund-changed"  (const char *out_refund_no)
@@ -113,8 +115,8 @@ SaomaAttempt *saoma_ledger_insert_attempt_finish (SaomaLedger  *self,
                                                   GAsyncResult *result,
                                                   GError      **error);
 /* Applies @update to the attempt and appends its event in one transaction; returns the new
- * snapshot. A transition out of a final state other than PAID → (PARTIALLY_)REFUNDED is
- * refused (SAOMA_LEDGER_ERROR_INVALID), except CLOSED/FAILED → PAID (a late payment). */
+ * snapshot. A change of state that the flow's table (saoma-flow.h) does not list is refused
+ * with SAOMA_LEDGER_ERROR_INVALID and nothing is written. */
 void          saoma_ledger_update_attempt_async  (SaomaLedger              *self,
                                                   const char               *out_trade_no,
                                                   const SaomaAttemptUpdate *update,
@@ -173,8 +175,8 @@ GPtrArray    *saoma_ledger_list_events_finish    (SaomaLedger  *self,
 
 /* Refunds. insert checks (in the same transaction) that the attempt is PAID or
  * PARTIALLY_REFUNDED and that the sum of non-failed refunds stays ≤ its amount. update moves a
- * refund's state (and refund_id); on SUCCESS it also recomputes the attempt's refunded amount
- * and state (PARTIALLY_REFUNDED / REFUNDED). */
+ * refund's state (and refund_id) as the refund flow's table allows; on SUCCESS it also
+ * recomputes the attempt's refunded amount and state (PARTIALLY_REFUNDED / REFUNDED). */
 void               saoma_ledger_insert_refund_async  (SaomaLedger        *self,
                                                       const char         *out_trade_no,
                                                       const char         *out_refund_no,
@@ -228,7 +230,8 @@ GPtrArray    *saoma_ledger_list_range_sync      (SaomaLedger  *self,
                                                  gint64        start_us,
                                                  gint64        end_us,
                                                  GError      **error);
-/* Bulk insert in one transaction (benchmarks, fixtures). */
+/* Bulk insert in one transaction (benchmarks, fixtures); without "attempt-added" handlers,
+ * 32 rows per statement. */
 gboolean      saoma_ledger_insert_many_sync     (SaomaLedger  *self,
                                                  GPtrArray    *attempts,
                                                  GError      **error);

@@ -9,7 +9,12 @@
 
 #include <string.h>
 
+#include <json-glib/json-glib.h>
+
 #include "wxpay-sim-private.h"
+
+/* A selection is a list of flat objects: two levels. */
+#define MAX_DEPTH 16
 
 typedef struct {
   const char *name;
@@ -39,38 +44,40 @@ wxpay_sim_fault_free (WxpaySimFault *fault)
 }
 
 static gboolean
-number_of (GVariant   *value,
+number_of (JsonNode   *value,
            const char *name,
            double     *out,
            GError    **error)
 {
-  if (!g_variant_is_of_type (value, G_VARIANT_TYPE_DOUBLE))
+  GType type = JSON_NODE_HOLDS_VALUE (value) ? json_node_get_value_type (value) : G_TYPE_INVALID;
+
+  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "\"%s\" must be a number", name);
       return FALSE;
     }
-  *out = g_variant_get_double (value);
+  *out = json_node_get_double (value);
   return TRUE;
 }
 
 static WxpaySimFault *
-fault_from_variant (GVariant *dict,
-                    GError  **error)
+fault_from_node (JsonNode *node,
+                 GError  **error)
 {
   g_autoptr(WxpaySimFault) fault = g_new0 (WxpaySimFault, 1);
-  GVariantIter iter;
+  JsonObjectIter iter;
   const char *key;
-  GVariant *value;
+  JsonNode *value;
 
-  if (!g_variant_is_of_type (dict, G_VARIANT_TYPE_VARDICT))
+  if (!JSON_NODE_HOLDS_OBJECT (node))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    "a fault selection is a JSON object");
       return NULL;
     }
 
-  g_variant_iter_init (&iter, dict);
-  while (g_variant_iter_loop (&iter, "{&sv}", &key, &value))
+  json_object_iter_init (&iter, json_node_get_object (node));
+  while (json_object_iter_next (&iter, &key, &value))
     {
       gboolean known = FALSE;
       double number;
@@ -78,23 +85,21 @@ fault_from_variant (GVariant *dict,
       if (strcmp (key, "path") == 0)
         {
           known = TRUE;
-          if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+          if (JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING)
             {
               g_free (fault->path);
-              fault->path = g_variant_dup_string (value, NULL);
+              fault->path = json_node_dup_string (value);
               if (fault->path[0] != '/')
                 {
                   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                                "\"path\" must start with '/'");
-                  g_variant_unref (value);
                   return NULL;
                 }
             }
-          else if (!g_variant_is_of_type (value, G_VARIANT_TYPE ("mv")))
+          else if (!JSON_NODE_HOLDS_NULL (value))
             {
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                            "\"path\" must be a string or null");
-              g_variant_unref (value);
               return NULL;
             }
         }
@@ -102,15 +107,11 @@ fault_from_variant (GVariant *dict,
         {
           known = TRUE;
           if (!number_of (value, key, &number, error))
-            {
-              g_variant_unref (value);
-              return NULL;
-            }
-          if (number < 0 || number > 600000)
+            return NULL;
+          if (!(number >= 0 && number <= 600000))
             {
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                            "\"latency_ms\" must be between 0 and 600000");
-              g_variant_unref (value);
               return NULL;
             }
           fault->latency_ms = (guint)number;
@@ -123,15 +124,11 @@ fault_from_variant (GVariant *dict,
                 continue;
               known = TRUE;
               if (!number_of (value, key, &number, error))
-                {
-                  g_variant_unref (value);
-                  return NULL;
-                }
+                return NULL;
               if (!(number >= 0.0 && number <= 1.0))
                 {
                   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                                "\"%s\" is a rate between 0 and 1", key);
-                  g_variant_unref (value);
                   return NULL;
                 }
               RATE (fault, &rate_fields[i]) = number;
@@ -141,7 +138,6 @@ fault_from_variant (GVariant *dict,
       if (!known)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "unknown fault \"%s\"", key);
-          g_variant_unref (value);
           return NULL;
         }
     }
@@ -149,12 +145,47 @@ fault_from_variant (GVariant *dict,
   return g_steal_pointer (&fault);
 }
 
+/* json-glib recurses once per nesting level and has no limit of its own: a selection is at most
+ * a list of flat objects, so anything nested deeper is refused before it is parsed. */
+static gboolean
+nesting_ok (const char *json,
+            gsize       length)
+{
+  guint depth = 0;
+  gboolean in_string = FALSE;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = json[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+        }
+      else if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > MAX_DEPTH)
+            return FALSE;
+        }
+      else if ((c == ']' || c == '}') && depth > 0)
+        depth--;
+    }
+  return TRUE;
+}
+
 GPtrArray *
 wxpay_sim_faults_parse (const char *json,
                         GError    **error)
 {
   g_autoptr(GPtrArray) faults = g_ptr_array_new_with_free_func ((GDestroyNotify)wxpay_sim_fault_free);
-  g_autoptr(GVariant) root = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) parse_error = NULL;
+  JsonNode *root;
 
   if (json == NULL)
     return g_steal_pointer (&faults);
@@ -166,31 +197,41 @@ wxpay_sim_faults_parse (const char *json,
       return g_steal_pointer (&faults);
   }
 
-  root = wxpay_sim_json_parse (json, -1, error);
-  if (root == NULL)
-    return NULL;
-
-  if (g_variant_is_of_type (root, G_VARIANT_TYPE ("av")))
+  if (!nesting_ok (json, strlen (json)))
     {
-      GVariantIter iter;
-      GVariant *item;
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "invalid JSON: nested too deeply");
+      return NULL;
+    }
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, json, -1, &parse_error))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "invalid JSON: %s",
+                   parse_error->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "invalid JSON: empty");
+      return NULL;
+    }
 
-      g_variant_iter_init (&iter, root);
-      while (g_variant_iter_loop (&iter, "v", &item))
+  if (JSON_NODE_HOLDS_ARRAY (root))
+    {
+      JsonArray *array = json_node_get_array (root);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
         {
-          WxpaySimFault *fault = fault_from_variant (item, error);
+          WxpaySimFault *fault = fault_from_node (json_array_get_element (array, i), error);
 
           if (fault == NULL)
-            {
-              g_variant_unref (item);
-              return NULL;
-            }
+            return NULL;
           g_ptr_array_add (faults, fault);
         }
     }
   else
     {
-      WxpaySimFault *fault = fault_from_variant (root, error);
+      WxpaySimFault *fault = fault_from_node (root, error);
 
       if (fault == NULL)
         return NULL;

@@ -9,6 +9,14 @@ G_BEGIN_DECLS
 #define WXPAY_SIM_DEFAULT_MCH_ID "10000100"
 #define WXPAY_SIM_DEFAULT_KEY    "192006250b4c09247ec02edce69f6a2d"
 
+/* Connection limits (properties "header-timeout", "idle-timeout" in seconds, "max-connections";
+ * 0 turns one off). */
+#define WXPAY_SIM_DEFAULT_HEADER_TIMEOUT  10
+#define WXPAY_SIM_DEFAULT_IDLE_TIMEOUT    60
+#define WXPAY_SIM_DEFAULT_MAX_CONNECTIONS 512
+/* At most one rewrite of the state file per this many milliseconds ("state-interval"). */
+#define WXPAY_SIM_DEFAULT_STATE_INTERVAL  1000
+
 #define WXPAY_TYPE_SIM_SERVER (wxpay_sim_server_get_type ())
 G_DECLARE_FINAL_TYPE (WxpaySimServer, wxpay_sim_server, WXPAY, SIM_SERVER, GObject)
 
@@ -17,7 +25,11 @@ G_DECLARE_FINAL_TYPE (WxpaySimServer, wxpay_sim_server, WXPAY, SIM_SERVER, GObje
  * "time-scale" (double: notification schedule and clock speed; 1.0 real time),
  * "close-min-age" (guint seconds, default 300), "tls-certificate" (GTlsCertificate, nullable:
  * HTTPS), "client-ca" (GTlsDatabase, nullable: client certs required on /secapi/),
- * "state-file" (nullable path: persist orders across restarts).
+ * "state-file" (nullable path: persist orders across restarts), "header-timeout" (seconds a
+ * request may take to arrive), "idle-timeout" (seconds a kept-alive connection may wait for its
+ * next request), "max-connections" (new connections beyond it are closed at once),
+ * "order-retention" (seconds on the simulator's clock a finished order is kept; 0, the default,
+ * keeps every order), "state-interval" (ms between two rewrites of the state file at most).
  */
 WxpaySimServer *wxpay_sim_server_new         (const char *appid,
                                               const char *mch_id,

@@ -13,7 +13,7 @@
 
 #include <glib-unix.h>
 
-#include "wxpay-sim-server.h"
+#include "wxpay-sim-private.h"
 
 static const char description[] =
   "wxpay-sim simulates the WeChat Pay API v2 gateway (XML, MD5/HMAC-SHA256 signatures) for\n"
@@ -56,6 +56,12 @@ static const char description[] =
   "  3 AUTHCODEEXPIRE (no order)        4 NOTENOUGH (order ends PAYERROR)\n"
   "  any other shape: AUTH_CODE_ERROR; a code used twice: AUTH_CODE_INVALID\n"
   "\n"
+  "Limits: a request body over 1 MiB (Content-Length or counted as a chunked body arrives) is\n"
+  "  answered 413 and never stored; see --header-timeout, --idle-timeout, --max-connections.\n"
+  "  GET /sim/connections counts open connections and what the limits closed.\n"
+  "  A finished order (paid, refunded, closed, reversed, failed) is forgotten --order-retention\n"
+  "  hours after its last change; GET /sim/state counts orders, expiries and state writes.\n"
+  "\n"
   "Notifications are POSTed to notify_url until acknowledged, 15s 15s 30s 3m 10m 20m 30m 30m\n"
   "30m 60m 3h 3h 3h 6h 6h apart, divided by --time-scale. Refunds stay PROCESSING 5 s.\n"
   "\n"
@@ -64,6 +70,7 @@ static const char description[] =
   "  wxpay-sim --port 0 --seed 42 --time-scale 60 --state /tmp/sim.state\n"
   "  wxpay-sim --key-file key.txt --appid wx0000000000000000 --mch-id 1230000109\n"
   "  wxpay-sim --tls-cert server.pem --tls-key server.key --client-ca ca.pem\n"
+  "  wxpay-sim --credentials-dir ~/.local/share/wxpay-sim/demo --https\n"
   "  curl -X POST http://127.0.0.1:8765/sim/orders/ORDER001/pay\n"
   "  curl -X POST -d '{\"drop_after\":1,\"path\":\"/pay/unifiedorder\"}' http://127.0.0.1:8765/sim/faults\n";
 
@@ -106,10 +113,18 @@ main (int   argc,
   g_autofree char *tls_key = NULL;
   g_autofree char *client_ca_file = NULL;
   g_autofree char *state_file = NULL;
+  g_autofree char *credentials_dir = NULL;
+  WxpaySimCredentials credentials = { 0 };
+  gboolean https = FALSE;
   g_autofree char *seed_text = NULL;
   int port = 0;
   double time_scale = 1.0;
   int close_min_age = 300;
+  int header_timeout = WXPAY_SIM_DEFAULT_HEADER_TIMEOUT;
+  int idle_timeout = WXPAY_SIM_DEFAULT_IDLE_TIMEOUT;
+  int max_connections = WXPAY_SIM_DEFAULT_MAX_CONNECTIONS;
+  int order_retention = 48;
+  int state_interval = WXPAY_SIM_DEFAULT_STATE_INTERVAL;
   guint64 seed = 0;
   GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port,
@@ -138,6 +153,27 @@ main (int   argc,
       "Require a client certificate issued by this CA on /secapi/ paths (needs --tls-cert)", "FILE" },
     { "state", 0, 0, G_OPTION_ARG_FILENAME, &state_file,
       "Keep orders in FILE (written atomically) so a restarted simulator still knows them", "FILE" },
+    { "header-timeout", 0, 0, G_OPTION_ARG_INT, &header_timeout,
+      "Seconds a request (headers and body) may take to arrive before its connection is closed "
+      "(default " G_STRINGIFY (WXPAY_SIM_DEFAULT_HEADER_TIMEOUT) "; 0: no limit)", "SECONDS" },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
+      "Seconds a kept-alive connection may wait for its next request (default "
+      G_STRINGIFY (WXPAY_SIM_DEFAULT_IDLE_TIMEOUT) "; 0: no limit)", "SECONDS" },
+    { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_connections,
+      "Open connections at most; a new one beyond them is closed at once (default "
+      G_STRINGIFY (WXPAY_SIM_DEFAULT_MAX_CONNECTIONS) "; 0: no cap)", "N" },
+    { "credentials-dir", 0, 0, G_OPTION_ARG_FILENAME, &credentials_dir,
+      "A demo merchant of its own, kept in DIR (made on first use, files 0600): a random API key "
+      "and a throwaway CA with a server and a client certificate", "DIR" },
+    { "https", 0, 0, G_OPTION_ARG_NONE, &https,
+      "With --credentials-dir: serve HTTPS with DIR/server.pem and require a client certificate "
+      "issued by DIR/ca.pem on /secapi/", NULL },
+    { "order-retention", 0, 0, G_OPTION_ARG_INT, &order_retention,
+      "Hours (on the simulator's clock) a finished order is kept after its last change "
+      "(default 48: bills of today and yesterday stay complete; 0: keep every order)", "HOURS" },
+    { "state-interval", 0, 0, G_OPTION_ARG_INT, &state_interval,
+      "With --state: milliseconds between two rewrites of the state file at most (default "
+      G_STRINGIFY (WXPAY_SIM_DEFAULT_STATE_INTERVAL) ")", "MS" },
     { NULL }
   };
 
@@ -164,6 +200,26 @@ main (int   argc,
       g_printerr ("wxpay-sim: --close-min-age must not be negative\n");
       return 2;
     }
+  if (header_timeout < 0 || header_timeout > 3600 || idle_timeout < 0 || idle_timeout > 86400)
+    {
+      g_printerr ("wxpay-sim: --header-timeout must be 0..3600 and --idle-timeout 0..86400\n");
+      return 2;
+    }
+  if (order_retention < 0 || order_retention > 24 * 366 * 10)
+    {
+      g_printerr ("wxpay-sim: --order-retention must be between 0 and 87840 hours\n");
+      return 2;
+    }
+  if (state_interval < 1 || state_interval > 3600000)
+    {
+      g_printerr ("wxpay-sim: --state-interval must be between 1 and 3600000 ms\n");
+      return 2;
+    }
+  if (max_connections < 0 || max_connections > 1000000)
+    {
+      g_printerr ("wxpay-sim: --max-connections must be between 0 and 1000000\n");
+      return 2;
+    }
   if (!(time_scale >= 0.001 && time_scale <= 1000000.0))
     {
       g_printerr ("wxpay-sim: --time-scale must be between 0.001 and 1000000\n");
@@ -173,6 +229,36 @@ main (int   argc,
     {
       g_printerr ("wxpay-sim: --seed: %s\n", error->message);
       return 2;
+    }
+  if (credentials_dir != NULL &&
+      (key != NULL || key_file != NULL || appid != NULL || mch_id != NULL || tls_cert != NULL ||
+       tls_key != NULL || client_ca_file != NULL))
+    {
+      g_printerr ("wxpay-sim: --credentials-dir sets the merchant and the certificates; it does "
+                  "not go with --key, --key-file, --appid, --mch-id, --tls-cert or --client-ca\n");
+      return 2;
+    }
+  if (https && credentials_dir == NULL)
+    {
+      g_printerr ("wxpay-sim: --https needs --credentials-dir (or use --tls-cert and --tls-key)\n");
+      return 2;
+    }
+  if (credentials_dir != NULL)
+    {
+      if (!wxpay_sim_credentials_load (credentials_dir, &credentials, &error))
+        {
+          g_printerr ("wxpay-sim: --credentials-dir: %s\n", error->message);
+          return 2;
+        }
+      appid = g_strdup (credentials.appid);
+      mch_id = g_strdup (credentials.mch_id);
+      key = g_strdup (credentials.api_key);
+      if (https)
+        {
+          certificate = g_object_ref (credentials.server_certificate);
+          client_ca = g_object_ref (credentials.client_ca);
+        }
+      wxpay_sim_credentials_clear (&credentials);
     }
   if (key_file != NULL)
     {
@@ -228,6 +314,11 @@ main (int   argc,
                          "tls-certificate", certificate,
                          "client-ca", client_ca,
                          "state-file", state_file,
+                         "header-timeout", (guint)header_timeout,
+                         "idle-timeout", (guint)idle_timeout,
+                         "max-connections", (guint)max_connections,
+                         "order-retention", (guint)order_retention * 3600,
+                         "state-interval", (guint)state_interval,
                          NULL);
   if (key != NULL)
     memset (key, 0, strlen (key));
@@ -238,13 +329,15 @@ main (int   argc,
       return 1;
     }
 
+  /* Before the URL: whoever reads it may stop us at once, and must find the state saved. */
+  main_loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGINT, quit_cb, NULL);
+  g_unix_signal_add (SIGTERM, quit_cb, NULL);
+
   /* The first line of stdout is the contract with whoever spawned us. */
   printf ("%s\n", wxpay_sim_server_get_base_uri (server));
   fflush (stdout);
 
-  main_loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGINT, quit_cb, NULL);
-  g_unix_signal_add (SIGTERM, quit_cb, NULL);
   g_main_loop_run (main_loop);
 
   /* Writes the state file one last time. */

@@ -371,6 +371,15 @@ field_fen (GPtrArray  *fields,
   return TRUE;
 }
 
+/* GLib has no signed overflow helpers; the compiler builtin is exact and defined. */
+static gboolean
+add_overflow_i64 (gint64  a,
+                    gint64  b,
+                    gint64 *out)
+{
+  return __builtin_add_overflow (a, b, out);
+}
+
 static gboolean
 check_sum (GPtrArray  *sum_columns,
            GPtrArray  *sum_fields,
@@ -532,9 +541,13 @@ wxpay_bill_parse (GBytes  *data,
       else
         row->total_fee = row->settlement_fee;
 
-      sum_settlement += row->settlement_fee;
-      sum_refund += row->refund_fee;
-      sum_total += row->total_fee;
+      /* Each amount fits a gint64; their sum need not (a hostile or corrupt bill): signed
+       * overflow is undefined, and a wrapped sum could match a forged summary. */
+      if (add_overflow_i64 (sum_settlement, row->settlement_fee, &sum_settlement) ||
+          add_overflow_i64 (sum_refund, row->refund_fee, &sum_refund) ||
+          add_overflow_i64 (sum_total, row->total_fee, &sum_total))
+        return set_malformed (error, "line %u: the amounts add up to more than a gint64 holds",
+                              i + 1), NULL;
 
       g_ptr_array_add (bill->rows, g_steal_pointer (&row));
     }

@@ -34,6 +34,7 @@ struct _WxpayClient
   WxpaySignType    sign_type;
   guint            timeout;
   gboolean         direct;       /* every gateway is on loopback: no proxy resolver */
+  gboolean         allow_remote_http;
 };
 
 enum {
@@ -48,6 +49,7 @@ enum {
   PROP_TLS_DATABASE,
   PROP_TIMEOUT,
   PROP_USER_AGENT,
+  PROP_ALLOW_REMOTE_HTTP,
   N_PROPS
 };
 
@@ -118,7 +120,7 @@ secure_free (char *str)
 {
   if (str != NULL)
     {
-      memset (str, 0, strlen (str));
+      explicit_bzero (str, strlen (str));
       g_free (str);
     }
 }
@@ -202,6 +204,9 @@ wxpay_client_get_property (GObject    *object,
     case PROP_USER_AGENT:
       g_value_set_string (value, self->user_agent);
       break;
+    case PROP_ALLOW_REMOTE_HTTP:
+      g_value_set_boolean (value, self->allow_remote_http);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -279,6 +284,13 @@ wxpay_client_set_property (GObject      *object,
           g_object_notify_by_pspec (object, pspec);
         }
       break;
+    case PROP_ALLOW_REMOTE_HTTP:
+      if (self->allow_remote_http != g_value_get_boolean (value))
+        {
+          self->allow_remote_http = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -328,6 +340,17 @@ wxpay_client_class_init (WxpayClientClass *klass)
     g_param_spec_string ("user-agent", NULL, NULL, "saoma/" PACKAGE_VERSION,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS |
                          G_PARAM_EXPLICIT_NOTIFY);
+
+  /**
+   * WxpayClient:allow-remote-http:
+   *
+   * Plain http:// is refused for any gateway but a loopback one (WXPAY_ERROR_CONFIG): it would
+   * carry the signed fields and the outcome of payments in the clear. Only a test that stands
+   * a local server in for a remote gateway (through a proxy) sets this; a till never does.
+   */
+  properties[PROP_ALLOW_REMOTE_HTTP] =
+    g_param_spec_boolean ("allow-remote-http", NULL, NULL, FALSE,
+                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -850,6 +873,44 @@ send_and_read_cb (GObject      *object,
     }
 }
 
+/* Plain HTTP carries the signed fields, the answers and (for a simulator) the outcome of
+ * payments in the clear: it is allowed to loopback only (wxpay-sim, tests), where nothing
+ * leaves the machine. Everything else must be HTTPS. */
+static gboolean
+base_uri_allowed (WxpayClient *self,
+                  const char  *uri,
+                  GError     **error)
+{
+  g_autoptr(GUri) parsed = g_uri_parse (uri, G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GInetAddress) address = NULL;
+  const char *scheme;
+  const char *host;
+
+  if (parsed == NULL || g_uri_get_host (parsed) == NULL)
+    {
+      g_set_error (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG, "Invalid gateway URI “%s”", uri);
+      return FALSE;
+    }
+
+  scheme = g_uri_get_scheme (parsed);
+  host = g_uri_get_host (parsed);
+  if (g_ascii_strcasecmp (scheme, "https") == 0)
+    return TRUE;
+
+  if (g_ascii_strcasecmp (scheme, "http") == 0)
+    {
+      if (self->allow_remote_http || g_ascii_strcasecmp (host, "localhost") == 0)
+        return TRUE;
+      address = g_inet_address_new_from_string (host);
+      if (address != NULL && g_inet_address_get_is_loopback (address))
+        return TRUE;
+    }
+
+  g_set_error (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG,
+               "The gateway “%s” must use https:// (plain http:// is for loopback only)", uri);
+  return FALSE;
+}
+
 static void
 send_request (GTask      *task,
               const char *base_uri)
@@ -859,6 +920,14 @@ send_request (GTask      *task,
   g_autoptr(SoupMessage) msg = NULL;
   g_autofree char *uri = NULL;
   gsize base_len = strlen (base_uri);
+  GError *error = NULL;
+
+  if (!base_uri_allowed (self, base_uri, &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
 
   /* Tolerate a trailing slash in the configured base URI. */
   if (base_len > 0 && base_uri[base_len - 1] == '/')
@@ -1109,10 +1178,10 @@ certificate_has_key (GTlsCertificate *cert)
   g_object_get (cert, "private-key-pem", &key_pem, "private-key", &key_der, NULL);
   has_key = key_pem != NULL || key_der != NULL;
   if (key_pem != NULL)
-    memset (key_pem, 0, strlen (key_pem));
+    explicit_bzero (key_pem, strlen (key_pem));
   if (key_der != NULL)
     {
-      memset (key_der->data, 0, key_der->len);
+      explicit_bzero (key_der->data, key_der->len);
       g_byte_array_unref (key_der);
     }
 

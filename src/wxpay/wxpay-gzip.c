@@ -26,10 +26,16 @@ run_converter (GConverter *converter,
                GError    **error)
 {
   g_autoptr(GByteArray) out = g_byte_array_new ();
+  static const guint8 nothing[1];
   gsize in_len = 0;
   const guint8 *in = g_bytes_get_data (data, &in_len);
   gsize in_pos = 0;
   guint8 buf[16384];
+
+  /* Empty GBytes have no data pointer, and NULL + 0 is undefined behaviour (UBSan; found by
+   * tests/fuzz/fuzz-bill, corpus entry "empty"). */
+  if (in == NULL)
+    in = nothing;
 
   for (;;)
     {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <nettle/aes.h>
+#include <nettle/md5.h>
 
 #include "wxpay-error.h"
 #include "wxpay-notify.h"
@@ -23,10 +24,21 @@ static void
 derive_key (const char *api_key,
             guint8      key[32])
 {
-  g_autofree char *hex = g_compute_checksum_for_string (G_CHECKSUM_MD5, api_key, -1);
+  static const char hex[] = "0123456789abcdef";
+  struct md5_ctx ctx;
+  guint8 digest[MD5_DIGEST_SIZE];
 
-  memcpy (key, hex, 32);
-  memset (hex, 0, 32);
+  /* nettle rather than GChecksum: its state holds the API key and is freed unwiped. */
+  md5_init (&ctx);
+  md5_update (&ctx, strlen (api_key), (const uint8_t *)api_key);
+  md5_digest (&ctx, sizeof digest, digest);
+  for (guint i = 0; i < MD5_DIGEST_SIZE; i++)
+    {
+      key[2 * i] = hex[digest[i] >> 4];
+      key[2 * i + 1] = hex[digest[i] & 0xf];
+    }
+  explicit_bzero (&ctx, sizeof ctx);
+  explicit_bzero (digest, sizeof digest);
 }
 
 static gboolean
@@ -160,8 +172,9 @@ wxpay_refund_req_info_encrypt (const char *plaintext_xml,
   aes256_set_encrypt_key (&ctx, key);
   /* nettle's aes256_encrypt on a multiple of the block size is exactly ECB. */
   aes256_encrypt (&ctx, padded, buf, buf);
-  memset (key, 0, sizeof key);
-  memset (&ctx, 0, sizeof ctx);
+  /* explicit_bzero(): a memset() of a buffer about to go out of scope may be optimised away. */
+  explicit_bzero (key, sizeof key);
+  explicit_bzero (&ctx, sizeof ctx);
 
   b64 = g_base64_encode (buf, padded);
 
@@ -221,8 +234,9 @@ wxpay_refund_req_info_decrypt (const char *req_info_b64,
   derive_key (api_key, key);
   aes256_set_decrypt_key (&ctx, key);
   aes256_decrypt (&ctx, len, buf, buf);
-  memset (key, 0, sizeof key);
-  memset (&ctx, 0, sizeof ctx);
+  /* explicit_bzero(): a memset() of a buffer about to go out of scope may be optimised away. */
+  explicit_bzero (key, sizeof key);
+  explicit_bzero (&ctx, sizeof ctx);
 
   /* Authenticity of a refund notification rests on this padding and the XML that follows. */
   pad = buf[len - 1];

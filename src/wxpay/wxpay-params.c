@@ -15,11 +15,16 @@
 struct _WxpayParams
 {
   gatomicrefcount ref_count;
-  /* Parallel arrays keep insertion order; parameter sets are small (≤ ~60), so lookup is a
-   * linear scan, which beats hashing at this size. */
+  /* Parallel arrays keep insertion order. Most sets are small (≤ ~30), where a linear scan
+   * beats hashing; a decoded body may hold up to WXPAY_XML_MAX_FIELDS, and a scan per added
+   * field made decoding quadratic, so past INDEX_THRESHOLD names a hash index (name → position
+   * + 1) is kept beside them. */
   GPtrArray *names;
   GPtrArray *values;
+  GHashTable *index;
 };
+
+#define INDEX_THRESHOLD 32
 
 G_DEFINE_BOXED_TYPE (WxpayParams, wxpay_params, wxpay_params_ref, wxpay_params_unref)
 
@@ -30,6 +35,9 @@ find_index (const WxpayParams *self,
   g_assert (self != NULL);
   g_assert (name != NULL);
 
+  if (self->index != NULL)
+    return (int)GPOINTER_TO_UINT (g_hash_table_lookup (self->index, name)) - 1;
+
   for (guint i = 0; i < self->names->len; i++)
     {
       if (strcmp (g_ptr_array_index (self->names, i), name) == 0)
@@ -37,6 +45,35 @@ find_index (const WxpayParams *self,
     }
 
   return -1;
+}
+
+/* Keys are the names the array owns, values their position + 1. */
+static void
+update_index (WxpayParams *self)
+{
+  g_clear_pointer (&self->index, g_hash_table_unref);
+  if (self->names->len <= INDEX_THRESHOLD)
+    return;
+
+  self->index = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < self->names->len; i++)
+    g_hash_table_insert (self->index, g_ptr_array_index (self->names, i),
+                         GUINT_TO_POINTER (i + 1));
+}
+
+static void
+append (WxpayParams *self,
+        const char  *name,
+        const char  *value)
+{
+  char *owned = g_strdup (name);
+
+  g_ptr_array_add (self->names, owned);
+  g_ptr_array_add (self->values, g_strdup (value));
+  if (self->index != NULL)
+    g_hash_table_insert (self->index, owned, GUINT_TO_POINTER (self->names->len));
+  else if (self->names->len > INDEX_THRESHOLD)
+    update_index (self);
 }
 
 /**
@@ -50,8 +87,9 @@ wxpay_params_new (void)
   WxpayParams *self = g_new0 (WxpayParams, 1);
 
   g_atomic_ref_count_init (&self->ref_count);
-  self->names = g_ptr_array_new_with_free_func (g_free);
-  self->values = g_ptr_array_new_with_free_func (g_free);
+  /* Room for a typical request or answer (17–30 fields) without growing. */
+  self->names = g_ptr_array_new_full (32, g_free);
+  self->values = g_ptr_array_new_full (32, g_free);
 
   return self;
 }
@@ -73,12 +111,13 @@ wxpay_params_unref (WxpayParams *self)
 
   if (g_atomic_ref_count_dec (&self->ref_count))
     {
+      g_clear_pointer (&self->index, g_hash_table_unref);
       g_ptr_array_unref (self->names);
       /* Values may be secrets-adjacent (sign); clear them before freeing. */
       for (guint i = 0; i < self->values->len; i++)
         {
           char *v = g_ptr_array_index (self->values, i);
-          memset (v, 0, strlen (v));
+          explicit_bzero (v, strlen (v));
         }
       g_ptr_array_unref (self->values);
       g_free (self);
@@ -100,10 +139,7 @@ wxpay_params_copy (const WxpayParams *self)
 
   copy = wxpay_params_new ();
   for (guint i = 0; i < self->names->len; i++)
-    {
-      g_ptr_array_add (copy->names, g_strdup (g_ptr_array_index (self->names, i)));
-      g_ptr_array_add (copy->values, g_strdup (g_ptr_array_index (self->values, i)));
-    }
+    append (copy, g_ptr_array_index (self->names, i), g_ptr_array_index (self->values, i));
 
   return copy;
 }
@@ -143,10 +179,7 @@ wxpay_params_set (WxpayParams *self,
       g_free (old);
     }
   else
-    {
-      g_ptr_array_add (self->names, g_strdup (name));
-      g_ptr_array_add (self->values, g_strdup (value));
-    }
+    append (self, name, value);
 }
 
 gboolean
@@ -161,8 +194,7 @@ wxpay_params_add_unique (WxpayParams *self,
   if (find_index (self, name) >= 0)
     return FALSE;
 
-  g_ptr_array_add (self->names, g_strdup (name));
-  g_ptr_array_add (self->values, g_strdup (value));
+  append (self, name, value);
 
   return TRUE;
 }
@@ -194,8 +226,12 @@ wxpay_params_remove (WxpayParams *self,
   if (idx < 0)
     return FALSE;
 
+  /* The index holds the removed name and positions that shift: it goes first, comes back
+   * after. Removal is rare (the client drops "sign" from small sets). */
+  g_clear_pointer (&self->index, g_hash_table_unref);
   g_ptr_array_remove_index (self->names, idx);
   g_ptr_array_remove_index (self->values, idx);
+  update_index (self);
 
   return TRUE;
 }

@@ -289,10 +289,11 @@ run_flow (void)
   saoma_checkout_reset (checkout);
 
   /* The refund dialog: a wrong PIN is refused and writes nothing; the right one refunds. */
-  refunder = saoma_refund_dialog_ensure_refunder (app);
+  refunder = saoma_till_get_refunder (saoma_application_get_till (app));
   g_assert_nonnull (refunder);
   saoma_refunder_set_query_interval (refunder, 500);
-  dialog = saoma_refund_dialog_new (parent, app, out_trade_no);
+  dialog = saoma_refund_dialog_new (parent, saoma_application_get_till (app), app,
+                                    out_trade_no);
   gtk_window_present (dialog);
   refund_button = find (GTK_WIDGET (dialog), is_button_labelled, _("_Refund"));
   g_assert_nonnull (refund_button);
@@ -334,7 +335,7 @@ run_flow (void)
   gtk_window_destroy (dialog);
 
   /* The day close: ¥38.50 paid, ¥10.00 refunded, net ¥28.50, nothing open. */
-  day_close = saoma_day_close_window_new (parent, app);
+  day_close = saoma_day_close_window_new (parent, saoma_application_get_till (app), app);
   gtk_window_present (day_close);
   WAIT_FOR (has_label_with (GTK_WIDGET (day_close), "¥28.50"));
   g_assert_true (has_label_with (GTK_WIDGET (day_close), "¥38.50"));
@@ -385,7 +386,7 @@ run_flow (void)
   }
 
   /* Reconciliation of today's (Beijing) bill: the payment and the refund match. */
-  reconcile = saoma_reconcile_window_new (parent, app);
+  reconcile = saoma_reconcile_window_new (parent, saoma_application_get_till (app));
   {
     g_autoptr(GTimeZone) beijing = g_time_zone_new_identifier ("+08:00");
     g_autoptr(GDateTime) now = g_date_time_new_now (beijing);

@@ -2,10 +2,33 @@
 #include "config.h"
 
 #include <libsoup/soup.h>
+#include <string.h>
 
-#include "sim/wxpay-sim-server.h"
+#include <glib/gstdio.h>
+
+#include "core/saoma-wxpay2-gateway.h"
 #include "wxpay/wxpay.h"
+#include "saoma-application.h"
 #include "saoma-demo-gateway.h"
+
+/* The application's compiled resources (glib-compile-resources, --manual-register), valid
+ * once saoma_application_register_resources() ran. */
+GResource *saoma_get_resource (void);
+
+/* The demo merchant's client as the application gets it: through the gateway factory. */
+static WxpayClient *
+demo_client (SaomaDemoGateway *gateway)
+{
+  g_autoptr(SaomaMerchant) merchant = saoma_demo_gateway_dup_merchant (gateway);
+  g_autoptr(SaomaGateway) v2 = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (merchant == NULL)
+    return NULL;
+  v2 = saoma_gateway_new_for_merchant (merchant, &error);
+  g_assert_no_error (error);
+  return g_object_ref (saoma_wxpay2_gateway_get_client (SAOMA_WXPAY2_GATEWAY (v2)));
+}
 
 static GMainLoop *loop;
 static GAsyncResult *result;
@@ -100,9 +123,9 @@ test_start_pay_stop (void)
   base = g_strdup (saoma_demo_gateway_get_base_uri (gateway));
   g_assert_true (g_str_has_prefix (base, "http://127.0.0.1:"));
 
-  /* The demo merchant's credentials are the simulator's defaults. */
-  client = wxpay_client_new (base, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
-                             WXPAY_SIM_DEFAULT_KEY);
+  /* The demo merchant's credentials come from the simulator's directory. */
+  client = demo_client (gateway);
+  g_assert_nonnull (client);
   wxpay_params_set (request, "body", "demo");
   wxpay_params_set (request, "out_trade_no", out_trade_no);
   wxpay_params_set (request, "total_fee", "1250");
@@ -155,6 +178,107 @@ test_start_pay_stop (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED);
 }
 
+/* Returns how many files it looked at. */
+static guint
+assert_no_private_key (GResource  *resource,
+                       const char *dir)
+{
+  g_auto(GStrv) names = g_resource_enumerate_children (resource, dir, 0, NULL);
+  guint files = 0;
+
+  g_assert_nonnull (names);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_autofree char *path = g_strconcat (dir, names[i], NULL);
+      g_autoptr(GBytes) data = NULL;
+
+      if (g_str_has_suffix (path, "/"))
+        {
+          files += assert_no_private_key (resource, path);
+          continue;
+        }
+      data = g_resource_lookup_data (resource, path, 0, NULL);
+      g_assert_nonnull (data);
+      files++;
+      g_assert_false (g_str_has_suffix (path, ".pem"));
+      g_assert_null (g_strstr_len (g_bytes_get_data (data, NULL), g_bytes_get_size (data),
+                                   "PRIVATE KEY-----"));
+    }
+  return files;
+}
+
+/* The demo merchant is the simulator's own, made at run time in the user's data directory:
+ * a random key (not the official example key) and a client certificate, in files only the
+ * user can read, and nothing secret in Saoma's resources. */
+static void
+test_credentials (void)
+{
+  g_autoptr(SaomaDemoGateway) gateway = saoma_demo_gateway_new (NULL);
+  g_autoptr(SaomaDemoGateway) again = saoma_demo_gateway_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *program = saoma_demo_gateway_find_program ();
+  g_autofree char *key = NULL;
+  g_autofree char *dir = NULL;
+  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GTlsCertificate) on_disk = NULL;
+  const char *path;
+  GStatBuf st;
+
+  if (program == NULL)
+    {
+      g_test_skip ("wxpay-sim is not built");
+      return;
+    }
+
+  g_assert_null (saoma_demo_gateway_get_api_key (gateway));
+  saoma_demo_gateway_start_async (gateway, NULL, done_cb, NULL);
+  g_assert_true (saoma_demo_gateway_start_finish (gateway, wait_result (), &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (strlen (saoma_demo_gateway_get_api_key (gateway)), ==, 32);
+  g_assert_cmpstr (saoma_demo_gateway_get_api_key (gateway), !=, "192006250b4c09247ec02edce69f6a2d");
+  g_assert_nonnull (saoma_demo_gateway_get_appid (gateway));
+  g_assert_nonnull (saoma_demo_gateway_get_mch_id (gateway));
+  key = g_strdup (saoma_demo_gateway_get_api_key (gateway));
+
+  path = saoma_demo_gateway_get_certificate_path (gateway);
+  g_assert_true (g_str_has_prefix (path, g_get_user_data_dir ()));
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  dir = g_path_get_dirname (path);
+  {
+    g_autofree char *merchant = g_build_filename (dir, "merchant.ini", NULL);
+
+    g_assert_cmpint (g_stat (merchant, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+    g_assert_cmpint (g_stat (dir, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+  }
+
+  client = demo_client (gateway);
+  g_object_get (client, "tls-certificate", &certificate, NULL);
+  g_assert_nonnull (certificate);
+  on_disk = g_tls_certificate_new_from_file (path, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_tls_certificate_is_same (certificate, on_disk));
+
+  /* No private key anywhere in the application's resources. */
+  saoma_application_register_resources ();
+  g_assert_nonnull (saoma_get_resource ());
+  g_assert_cmpuint (assert_no_private_key (saoma_get_resource (), "/io/github/saoma/Cashier/"), >,
+                    5);
+
+  /* The next start finds the same merchant. */
+  saoma_demo_gateway_stop (gateway);
+  g_assert_null (saoma_demo_gateway_get_api_key (gateway));
+  saoma_demo_gateway_start_async (again, NULL, done_cb, NULL);
+  g_assert_true (saoma_demo_gateway_start_finish (again, wait_result (), &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (saoma_demo_gateway_get_api_key (again), ==, key);
+  saoma_demo_gateway_stop (again);
+}
+
 static void
 test_missing_program (void)
 {
@@ -177,6 +301,7 @@ main (int   argc,
   loop = g_main_loop_new (NULL, FALSE);
 
   g_test_add_func ("/demo-gateway/start-pay-stop", test_start_pay_stop);
+  g_test_add_func ("/demo-gateway/credentials", test_credentials);
   g_test_add_func ("/demo-gateway/missing-program", test_missing_program);
 
   return g_test_run ();

@@ -608,6 +608,74 @@ test_recover_refunds (Fixture       *f,
   saoma_test_rm_rf (cert_dir);
 }
 
+/* The client certificate's PEM (certificate and key in one file) in a new directory. */
+static char *
+make_client_pem (char **out_dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = saoma_test_make_certificate ("cli");
+  g_autofree char *cert_path = g_build_filename (dir, "cert.pem", NULL);
+  g_autofree char *key_path = g_build_filename (dir, "key.pem", NULL);
+  g_autofree char *cert_text = NULL;
+  g_autofree char *key_text = NULL;
+  g_autofree char *both = NULL;
+  char *pem = g_build_filename (dir, "client.pem", NULL);
+
+  g_file_get_contents (cert_path, &cert_text, NULL, &error);
+  g_assert_no_error (error);
+  g_file_get_contents (key_path, &key_text, NULL, &error);
+  g_assert_no_error (error);
+  both = g_strconcat (cert_text, key_text, NULL);
+  g_file_set_contents (pem, both, -1, &error);
+  g_assert_no_error (error);
+
+  *out_dir = g_steal_pointer (&dir);
+  return pem;
+}
+
+/* --recover --notify-listen: a resumed refund carries the listener's refund URI as its
+ * notify_url, and WeChat's refund notification makes the refunder query at once. The query
+ * interval is ten minutes, so only the notification can finish it within the test's wait. */
+static void
+test_recover_refund_notified (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(SaomaLedgerRefund) inserted = NULL;
+  g_autoptr(GPtrArray) refunds = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autofree char *cert_dir = NULL;
+  g_autofree char *pem = make_client_pem (&cert_dir);
+  g_autofree char *otn = NULL;
+  guint advance;
+
+  g_assert_no_error (error);
+  client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                             WXPAY_SIM_DEFAULT_KEY);
+  otn = saoma_test_paid_order (f->sim, client, ledger, 500);
+  inserted = saoma_ledger_insert_refund_sync (ledger, otn, "T01R20261127000000002", 120,
+                                              "退货", &error);
+  g_assert_no_error (error);
+  g_clear_object (&ledger);
+
+  run = start (NULL, "--recover", "--gateway", f->gateway, "--ledger", f->ledger,
+               "--client-cert", pem, "--notify-listen", "127.0.0.1:0",
+               "--retry-interval", "100", "--poll-interval", "600000", NULL);
+  advance = g_timeout_add (50, advance_sim_cb, f->sim);
+  g_assert_cmpint (finish (run), ==, 0);
+  g_source_remove (advance);
+  g_assert_cmpstr (run->out, ==, "recovered 0; refunds 1: 1 SUCCESS\n");
+
+  ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_assert_no_error (error);
+  refunds = saoma_ledger_list_refunds_sync (ledger, otn, 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (refunds->len, ==, 1);
+  g_assert_cmpint (((SaomaLedgerRefund *) refunds->pdata[0])->state, ==, SAOMA_REFUND_SUCCESS);
+  saoma_test_rm_rf (cert_dir);
+}
 
 /* saoma-cli itself: the same --charge as saoma's, without the GUI binary in between. */
 static void
@@ -713,6 +781,7 @@ main (int   argc,
   ADD ("charge-notified", test_charge_notified);
   ADD ("crash-recover", test_crash_recover);
   ADD ("recover-refunds", test_recover_refunds);
+  ADD ("recover-refund-notified", test_recover_refund_notified);
   ADD ("headless-binary", test_headless_binary);
   ADD ("forwarding", test_forwarding);
 

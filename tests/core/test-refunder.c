@@ -1,6 +1,7 @@
 /* test-refunder.c: refunds against an in-process wxpay-sim and a real SQLite ledger. */
 #include "config.h"
 
+#include <sqlite3.h>
 #include <string.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
@@ -1126,6 +1127,85 @@ test_notification (Fixture       *fixture,
   saoma_notify_listener_shutdown (listener);
 }
 
+/* The ledger failures test_write_fails() injects are expected to be warned about (and
+ * g_test_expect_message() does not see structured logging on GLib 2.74). */
+static GLogWriterOutput
+log_writer (GLogLevelFlags   log_level,
+            const GLogField *fields,
+            gsize            n_fields,
+            gpointer         user_data)
+{
+  if (log_level & G_LOG_LEVEL_WARNING)
+    {
+      for (gsize i = 0; i < n_fields; i++)
+        if (g_strcmp0 (fields[i].key, "MESSAGE") == 0 && fields[i].length < 0 &&
+            strstr (fields[i].value, "database or disk is full") != NULL)
+          return G_LOG_WRITER_HANDLED;
+    }
+
+  return g_log_writer_default (log_level, fields, n_fields, user_data);
+}
+
+/* SQL straight on the ledger file, as a second connection (a disk that refuses writes). */
+static void
+ledger_exec (Fixture    *fixture,
+             const char *sql)
+{
+  g_autofree char *path = g_build_filename (fixture->dir, "ledger.db", NULL);
+  sqlite3 *db = NULL;
+  char *message = NULL;
+
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 10000);
+  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
+    g_error ("%s: %s", sql, message);
+  sqlite3_close (db);
+}
+
+/* The ledger refuses to record PROCESSING after WeChat accepted the refund: the manager hears
+ * of it at once, the refund is not shown as done, and it is not dropped either: it carries on
+ * from its durable state (the identical request again, same out_refund_no) and is recorded
+ * SUCCESS once the disk takes writes, without a restart and without a second refund. */
+static void
+test_write_fails (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 600);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedgerRefund) row = NULL;
+  g_autoptr(SaomaLedgerRefund) done = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autofree char *out_refund_no = NULL;
+  Wait wait = { NULL };
+
+  ledger_exec (fixture, "CREATE TRIGGER no_processing BEFORE UPDATE ON refunds"
+                        " WHEN NEW.state = 'PROCESSING'"
+                        " BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END;");
+  row = refund (fixture, out_trade_no, 250, PIN, &error);
+  g_assert_null (row);
+  g_assert_error (error, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "database or disk is full"));
+
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpint (((SaomaLedgerRefund *) rows->pdata[0])->state, ==, SAOMA_REFUND_CREATED);
+  out_refund_no = g_strdup (((SaomaLedgerRefund *) rows->pdata[0])->out_refund_no);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
+  /* Still followed. */
+  g_assert_cmpuint (saoma_refunder_get_n_active (fixture->refunder), ==, 1);
+
+  ledger_exec (fixture, "DROP TRIGGER no_processing");
+  g_clear_error (&error);
+  saoma_refunder_follow_async (fixture->refunder, out_refund_no, NULL, wait_cb, &wait);
+  drive_until (fixture, &wait);
+  done = saoma_refunder_follow_finish (fixture->refunder, wait.result, &error);
+  g_object_unref (wait.result);
+  g_assert_no_error (error);
+  g_assert_cmpint (done->state, ==, SAOMA_REFUND_SUCCESS);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
+  g_assert_cmpuint (count_sends (fixture, out_trade_no, out_refund_no), >=, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1134,6 +1214,7 @@ main (int   argc,
   int ret;
 
   g_test_init (&argc, &argv, NULL);
+  g_log_set_writer_func (log_writer, NULL, NULL);
 
   cert_dir = saoma_test_make_certificate ("refunder");
   keyring_dir = saoma_test_use_file_keyring ();
@@ -1159,6 +1240,7 @@ main (int   argc,
   ADD ("/refunder/hint", test_hint);
   ADD ("/refunder/notification", test_notification);
   ADD ("/refunder/resume-without-certificate", test_resume_without_certificate);
+  ADD ("/refunder/write-fails", test_write_fails);
 
   ret = g_test_run ();
   saoma_test_rm_rf (cert_dir);

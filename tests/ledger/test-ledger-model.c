@@ -69,11 +69,28 @@ items_changed_cb (GListModel *model,
   g_array_append_val (f->changes, c);
 }
 
+/* Waiting code: the model reads the store asynchronously; let every pending read land. */
+static void
+settle_model (SaomaLedgerModel *model)
+{
+  while (saoma_ledger_model_get_loading (model))
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+settle (Fixture *f)
+{
+  settle_model (f->model);
+}
+
 static void
 make_model (Fixture *f)
 {
   f->model = saoma_ledger_model_new (f->ledger);
+  /* The count arrives asynchronously, as one items-changed (0, 0, n) nobody here asserts. */
+  settle (f);
   g_signal_connect (f->model, "items-changed", G_CALLBACK (items_changed_cb), f);
+  g_object_set_data (G_OBJECT (f->model), "test-changes", f->changes);
 }
 
 static void
@@ -153,14 +170,38 @@ expected (Fixture      *f,
   return ret;
 }
 
+/* Waiting code: a row whose page is not loaded is a placeholder until the page arrives (with
+ * an items-changed that only replaces placeholders, which the tests do not count). */
+static SaomaAttempt *
+get_loaded_item (GListModel *model,
+                 guint       pos)
+{
+  SaomaAttempt *got = g_list_model_get_item (model, pos);
+
+  if (got != NULL && saoma_attempt_is_placeholder (got))
+    {
+      GArray *changes = g_object_get_data (G_OBJECT (model), "test-changes");
+      guint len = changes != NULL ? changes->len : 0;
+
+      g_object_unref (got);
+      settle_model (SAOMA_LEDGER_MODEL (model));
+      if (changes != NULL)
+        g_array_set_size (changes, len);
+      got = g_list_model_get_item (model, pos);
+    }
+
+  return got;
+}
+
 static void
 assert_item (GListModel   *model,
              guint         pos,
              SaomaAttempt *want)
 {
-  g_autoptr(SaomaAttempt) got = g_list_model_get_item (model, pos);
+  g_autoptr(SaomaAttempt) got = get_loaded_item (model, pos);
 
   g_assert_nonnull (got);
+  g_assert_false (saoma_attempt_is_placeholder (got));
   g_assert_cmpint (saoma_attempt_get_id (got), ==, saoma_attempt_get_id (want));
   g_assert_cmpstr (saoma_attempt_get_out_trade_no (got), ==,
                    saoma_attempt_get_out_trade_no (want));
@@ -193,6 +234,9 @@ add (Fixture    *f,
   g_autoptr(GError) error = NULL;
   SaomaAttempt *ret = saoma_ledger_insert_attempt_sync (f->ledger, a, &error);
 
+  if (f->model != NULL)
+    settle (f);
+
   g_assert_no_error (error);
   return ret;
 }
@@ -208,6 +252,8 @@ set_state (Fixture           *f,
   g_autoptr(SaomaAttempt) a = saoma_ledger_update_attempt_sync (f->ledger, no, &u, &error);
 
   g_assert_no_error (error);
+  if (f->model != NULL)
+    settle (f);
 }
 
 /* @n rows with shuffled and partly equal created times, a mix of states and ids. */
@@ -280,6 +326,7 @@ test_filters (Fixture       *f,
 
   before = g_list_model_get_n_items (G_LIST_MODEL (f->model));
   saoma_ledger_model_set_state_filter (f->model, SAOMA_ATTEMPT_PAID);
+  settle (f);
   flt.state = SAOMA_ATTEMPT_PAID;
   {
     g_autoptr(GPtrArray) want = expected (f, &flt);
@@ -292,9 +339,12 @@ test_filters (Fixture       *f,
 
   /* Setting the same filter again is not a change. */
   saoma_ledger_model_set_state_filter (f->model, SAOMA_ATTEMPT_PAID);
+  settle (f);
   g_assert_cmpuint (f->changes->len, ==, 0);
 
   saoma_ledger_model_set_day_range (f->model, T0 + 100 * SEC, T0 + 400 * SEC);
+
+  settle (f);
   flt.start = T0 + 100 * SEC;
   flt.end = T0 + 400 * SEC;
   assert_model_equals (f, &flt);
@@ -310,32 +360,41 @@ test_filters (Fixture       *f,
   }
 
   saoma_ledger_model_set_state_filter (f->model, -1);
+
+  settle (f);
   flt.state = -1;
   assert_model_equals (f, &flt);
 
   /* Search: a substring of out_trade_no or transaction_id, ASCII case-insensitive. */
   g_array_set_size (f->changes, 0);
   saoma_ledger_model_set_day_range (f->model, 0, 0);
+  settle (f);
   flt.start = flt.end = 0;
   saoma_ledger_model_set_search_text (f->model, "s0012");
+  settle (f);
   flt.search = "s0012";
   assert_model_equals (f, &flt);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, 10);
 
   /* "_" and "%" are literal, not LIKE wildcards. */
   saoma_ledger_model_set_search_text (f->model, "_");
+  settle (f);
   flt.search = "_";
   assert_model_equals (f, &flt);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, (3000 + 96) / 97);
   saoma_ledger_model_set_search_text (f->model, "%");
+  settle (f);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, 0);
 
   /* A transaction id (only PAID rows have one). */
   saoma_ledger_model_set_search_text (f->model, "420000000007");
+  settle (f);
   flt.search = "420000000007";
   assert_model_equals (f, &flt);
 
   saoma_ledger_model_set_search_text (f->model, "   ");
+
+  settle (f);
   flt.search = NULL;
   assert_model_equals (f, &flt);
 }
@@ -384,6 +443,7 @@ test_items_changed (Fixture       *f,
 
   /* Under a state filter: leaving it removes, entering it inserts, at the right place. */
   saoma_ledger_model_set_state_filter (f->model, SAOMA_ATTEMPT_SUBMITTED);
+  settle (f);
   flt.state = SAOMA_ATTEMPT_SUBMITTED;
   assert_changes (f, 1, 0, 2002, 1);
   g_object_unref (add (f, "NEW2", T0 + 20000 * SEC));     /* CREATED: not shown */
@@ -403,8 +463,10 @@ test_items_changed (Fixture       *f,
 
   /* Search matching on a transaction id that arrives with the payment. */
   saoma_ledger_model_set_state_filter (f->model, -1);
+  settle (f);
   g_array_set_size (f->changes, 0);
   saoma_ledger_model_set_search_text (f->model, "wx-special");
+  settle (f);
   flt = (Filter) { 0, 0, -1, "wx-special" };
   assert_changes (f, 1, 0, 2003, 0);
   set_state (f, "NEW1", SAOMA_ATTEMPT_PAID, "WX-SPECIAL-1");
@@ -425,6 +487,7 @@ test_bounds_follow_changes (Fixture       *f,
   fill (f, 6000, 4);
   make_model (f);
   saoma_ledger_model_set_state_filter (f->model, SAOMA_ATTEMPT_WAITING);
+  settle (f);
   assert_model_equals (f, &flt);
   g_array_set_size (f->changes, 0);
 
@@ -475,6 +538,50 @@ test_bounds_follow_changes (Fixture       *f,
     }
 
   assert_model_equals (f, &flt);
+}
+
+/* get_item() never reads the database: a row whose page is not loaded is a placeholder at
+ * once, replaced through items-changed when the page arrives from the store's thread. */
+static void
+test_never_blocks (Fixture       *f,
+                   gconstpointer  data)
+{
+  Filter all = { 0, 0, -1, NULL };
+  g_autoptr(GPtrArray) want = NULL;
+  g_autoptr(SaomaAttempt) first = NULL;
+  g_autoptr(SaomaAttempt) again = NULL;
+  g_autoptr(SaomaAttempt) loaded = NULL;
+  gboolean replaced = FALSE;
+
+  fill (f, 1000, 5);
+  make_model (f);
+  want = expected (f, &all);
+
+  first = g_list_model_get_item (G_LIST_MODEL (f->model), 500);
+  g_assert_nonnull (first);
+  g_assert_true (saoma_attempt_is_placeholder (first));
+  g_assert_cmpint (saoma_attempt_get_id (first), ==, 0);
+  g_assert_true (saoma_ledger_model_get_loading (f->model));
+  /* Asking again before the page arrives asks the store once. */
+  again = g_list_model_get_item (G_LIST_MODEL (f->model), 501);
+  g_assert_true (saoma_attempt_is_placeholder (again));
+
+  while (saoma_ledger_model_get_loading (f->model))
+    g_main_context_iteration (NULL, TRUE);
+
+  for (guint i = 0; i < f->changes->len; i++)
+    {
+      Change *c = &g_array_index (f->changes, Change, i);
+
+      if (c->pos <= 500 && 500 < c->pos + c->added && c->removed == c->added)
+        replaced = TRUE;
+    }
+  g_assert_true (replaced);
+  g_assert_cmpuint (f->changes->len, ==, 1);
+
+  loaded = g_list_model_get_item (G_LIST_MODEL (f->model), 500);
+  g_assert_false (saoma_attempt_is_placeholder (loaded));
+  g_assert_cmpint (saoma_attempt_get_id (loaded), ==, saoma_attempt_get_id (want->pdata[500]));
 }
 
 static void
@@ -528,6 +635,7 @@ test_async_writes (Fixture       *f,
         got = saoma_ledger_get_attempt_sync (f->ledger, "LATE", &error);
       }
     second = saoma_ledger_model_new (f->ledger);
+    settle_model (second);
     g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (second)), ==, 21);
     /* The signal reaches both models in the same dispatch; the old one counts it, the new
      * one already had it. */
@@ -550,6 +658,7 @@ main (int   argc,
   ADD ("/ledger-model/items-changed", test_items_changed);
   ADD ("/ledger-model/bounds-follow-changes", test_bounds_follow_changes);
   ADD ("/ledger-model/async-writes", test_async_writes);
+  ADD ("/ledger-model/never-blocks", test_never_blocks);
 #undef ADD
 
   return g_test_run ();

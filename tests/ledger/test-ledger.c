@@ -3,8 +3,10 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <unistd.h>
 #include <sqlite3.h>
 
+#include "ledger/saoma-flow.h"
 #include "ledger/saoma-ledger.h"
 #include "ledger/saoma-ledger-private.h"
 
@@ -318,6 +320,91 @@ test_migrate_request_column (void)
                    saoma_attempt_get_request (fresh));
 
   g_clear_object (&ledger);
+  remove_dir (dir);
+}
+
+/* Version 6 added the payment method: a file from version 5 opens, its rows read back as
+ * NATIVE, and new rows keep the method they were given. */
+static void
+test_migrate_method_column (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-ledger-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "v5.db", NULL);
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(SaomaAttempt) old = NULL;
+  g_autoptr(SaomaAttempt) fresh = NULL;
+  g_autoptr(SaomaAttempt) stored = NULL;
+  g_autoptr(SaomaAttempt) got = NULL;
+  g_autoptr(GPtrArray) range = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *column = NULL;
+  g_autofree char *methods = NULL;
+  SaomaPaymentMethod method = -1;
+
+  g_assert_cmpuint (saoma_ledger_schema_version (), >=, 6);
+
+  /* A file exactly as version 5 left it, with a paid attempt. */
+  for (guint v = 1; v <= 5; v++)
+    sql_exec (path, saoma_ledger_migration_sql (v));
+  sql_exec (path,
+            "PRAGMA user_version = 5;"
+            "INSERT INTO attempts (out_trade_no, amount, description, till_id, created,"
+            " updated, expires, state, transaction_id) VALUES ('OLD5', 990, 'old', 't', 1000,"
+            " 1000, 3000, 'PAID', 'wx5');");
+  before = sql_text (path, "SELECT count(*) FROM pragma_table_info ('attempts')"
+                           " WHERE name = 'method'");
+  g_assert_cmpstr (before, ==, "0");
+
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_assert_no_error (error);
+
+  column = sql_text (path, "SELECT type || ' ' || \"notnull\" || ' ' || dflt_value"
+                           " FROM pragma_table_info ('attempts') WHERE name = 'method'");
+  g_assert_cmpstr (column, ==, "TEXT 1 'NATIVE'");
+
+  old = saoma_ledger_get_attempt_sync (ledger, "OLD5", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_method (old), ==, SAOMA_PAYMENT_METHOD_NATIVE);
+  g_assert_cmpint (saoma_attempt_get_amount (old), ==, 990);
+  g_assert_cmpstr (saoma_attempt_get_transaction_id (old), ==, "wx5");
+  g_object_get (old, "method", &method, NULL);
+  g_assert_cmpint (method, ==, SAOMA_PAYMENT_METHOD_NATIVE);
+
+  fresh = saoma_attempt_new ("NEW6", 500, "付款码", "t", T0, T0 + 60 * G_USEC_PER_SEC);
+  g_assert_cmpint (saoma_attempt_get_method (fresh), ==, SAOMA_PAYMENT_METHOD_NATIVE);
+  saoma_attempt_set_method (fresh, SAOMA_PAYMENT_METHOD_MICROPAY);
+  stored = saoma_ledger_insert_attempt_sync (ledger, fresh, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_method (stored), ==, SAOMA_PAYMENT_METHOD_MICROPAY);
+  got = saoma_ledger_get_attempt_sync (ledger, "NEW6", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_method (got), ==, SAOMA_PAYMENT_METHOD_MICROPAY);
+
+  range = saoma_ledger_list_range_sync (ledger, G_MININT64, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (range->len, ==, 2);
+  methods = sql_text (path, "SELECT group_concat (out_trade_no || '=' || method, ',')"
+                            " FROM (SELECT * FROM attempts ORDER BY id)");
+  g_assert_cmpstr (methods, ==, "OLD5=NATIVE,NEW6=MICROPAY");
+
+  /* The column refuses a method this build does not know. */
+  g_clear_object (&ledger);
+  {
+    sqlite3 *db = NULL;
+
+    g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+    g_assert_cmpint (sqlite3_exec (db, "UPDATE attempts SET method = 'CASH'", NULL, NULL, NULL),
+                     !=, SQLITE_OK);
+    sqlite3_close (db);
+  }
+
+  g_assert_cmpstr (saoma_payment_method_to_string (SAOMA_PAYMENT_METHOD_MICROPAY), ==,
+                   "MICROPAY");
+  g_assert_true (saoma_payment_method_from_string ("NATIVE", &method));
+  g_assert_cmpint (method, ==, SAOMA_PAYMENT_METHOD_NATIVE);
+  g_assert_false (saoma_payment_method_from_string ("native", &method));
+
   remove_dir (dir);
 }
 
@@ -957,10 +1044,415 @@ test_reopen (Fixture       *f,
   g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_FOUND);
 }
 
+/* Child mode of /ledger/race-open: waits until its stdin closes (so that the parent starts
+ * every child at the same instant), opens the ledger at @path and exits 0, or prints the
+ * error on one line and exits 1. */
+static int
+race_open_child (const char *path)
+{
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(GError) error = NULL;
+  char c;
+
+  while (read (STDIN_FILENO, &c, 1) > 0)
+    ;
+
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  if (ledger == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+
+  return 0;
+}
+
+/* Issue 11 point 4: three processes opening the same new ledger at once all succeed, and
+ * when one fails its error is a single line that does not quote the migration SQL. */
+static void
+test_race_open (void)
+{
+  g_autofree char *self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *dir = g_dir_make_tmp ("saoma-ledger-XXXXXX", NULL);
+  guint failures = 0;
+  guint bad_messages = 0;
+  guint rounds = 30;
+
+  for (guint round = 0; round < rounds; round++)
+    {
+      g_autofree char *name = g_strdup_printf ("race-%u.db", round);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      GSubprocess *children[3];
+      gboolean failed = FALSE;
+
+      for (guint i = 0; i < G_N_ELEMENTS (children); i++)
+        {
+          g_autoptr(GError) error = NULL;
+
+          children[i] = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                          G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                                          self_exe, "--race-open", path, NULL);
+          g_assert_no_error (error);
+        }
+
+      /* Go. */
+      for (guint i = 0; i < G_N_ELEMENTS (children); i++)
+        g_output_stream_close (g_subprocess_get_stdin_pipe (children[i]), NULL, NULL);
+
+      for (guint i = 0; i < G_N_ELEMENTS (children); i++)
+        {
+          g_autoptr(GError) error = NULL;
+          char err[4096] = { 0 };
+          gsize len = 0;
+
+          /* An error is one short line: it fits in the pipe, so reading after the wait
+           * cannot deadlock. */
+          g_subprocess_wait (children[i], NULL, &error);
+          g_assert_no_error (error);
+          g_input_stream_read_all (g_subprocess_get_stderr_pipe (children[i]), err,
+                                   sizeof err - 1, &len, NULL, &error);
+          g_assert_no_error (error);
+          if (!g_subprocess_get_if_exited (children[i]) ||
+              g_subprocess_get_exit_status (children[i]) != 0)
+            {
+              g_test_message ("round %u, child %u: %s", round, i, err);
+              /* Whatever failed must say so in one line, without the schema's SQL. */
+              if (strstr (err, "CREATE") != NULL || strchr (g_strchomp (err), '\n') != NULL)
+                bad_messages++;
+              failed = TRUE;
+            }
+          g_object_unref (children[i]);
+        }
+
+      if (failed)
+        failures++;
+      else
+        {
+          g_autofree char *version = sql_text (path, "PRAGMA user_version");
+          g_autofree char *expected = g_strdup_printf ("%u", saoma_ledger_schema_version ());
+
+          g_assert_cmpstr (version, ==, expected);
+          assert_counts_consistent (path);
+        }
+    }
+
+  g_test_message ("race-open failures out of %u: %u (errors quoting SQL or over one line: %u)",
+                  rounds, failures, bad_messages);
+  g_assert_cmpuint (failures, ==, 0);
+  g_assert_cmpuint (bad_messages, ==, 0);
+
+  remove_dir (dir);
+}
+
+/* The table itself: valid states, no duplicate row, a reason on every row. */
+static void
+test_flow_table (void)
+{
+  for (SaomaFlow flow = 0; flow <= SAOMA_FLOW_LAST; flow++)
+    {
+      gsize n = 0;
+      const SaomaFlowTransition *rows = saoma_flow_get_transitions (flow, &n);
+      g_autofree char *text = saoma_flow_format_table (flow, SAOMA_FLOW_BY_ENGINE);
+
+      g_assert_cmpuint (n, >, 0);
+      for (gsize i = 0; i < n; i++)
+        {
+          g_assert_nonnull (saoma_flow_state_to_string (flow, rows[i].from));
+          g_assert_nonnull (saoma_flow_state_to_string (flow, rows[i].to));
+          g_assert_true (rows[i].why != NULL && rows[i].why[0] != '\0');
+          g_assert_true (rows[i].writer == SAOMA_FLOW_BY_ENGINE ||
+                         rows[i].writer == SAOMA_FLOW_BY_RECORD);
+          g_assert_true (saoma_flow_lookup (flow, rows[i].from, rows[i].to) == &rows[i]);
+        }
+      g_test_message ("%s flow:\n%s", saoma_flow_to_string (flow), text);
+    }
+
+  /* Refunds never leave a final state; a Native attempt leaves one only to be paid late or
+   * refunded. */
+  for (SaomaRefundState to = 0; to <= SAOMA_REFUND_FAILED; to++)
+    g_assert_false (saoma_flow_transition_allowed (SAOMA_FLOW_REFUND, SAOMA_REFUND_SUCCESS, to));
+  g_assert_true (saoma_flow_transition_allowed (SAOMA_FLOW_NATIVE, SAOMA_ATTEMPT_CLOSED,
+                                                SAOMA_ATTEMPT_PAID));
+  g_assert_false (saoma_flow_transition_allowed (SAOMA_FLOW_NATIVE, SAOMA_ATTEMPT_REFUNDED,
+                                                 SAOMA_ATTEMPT_PAID));
+}
+
+/* An attempt stored in @state (inserted as it is: the table governs updates, not inserts). */
+static void
+insert_in_state (SaomaLedger       *ledger,
+                 const char        *no,
+                 SaomaAttemptState  state)
+{
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(SaomaAttempt) stored = NULL;
+  g_autoptr(GError) error = NULL;
+
+  attempt = saoma_attempt_new_full (0, no, 1000, "flow", "T01", T0, T0, T0 + 300 * G_USEC_PER_SEC,
+                                    state, NULL, NULL, 0, 0, FALSE);
+  stored = saoma_ledger_insert_attempt_sync (ledger, attempt, &error);
+  g_assert_no_error (error);
+}
+
+/* A refund stored in @state, on a paid attempt of its own. */
+static void
+insert_refund_in_state (SaomaLedger      *ledger,
+                        const char       *no,
+                        SaomaRefundState  state)
+{
+  g_autoptr(SaomaLedgerRefund) refund = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *refund_no = g_strconcat ("R", no, NULL);
+
+  insert_in_state (ledger, no, SAOMA_ATTEMPT_PAID);
+  refund = saoma_ledger_insert_refund_sync (ledger, no, refund_no, 100, "flow", &error);
+  g_assert_no_error (error);
+  if (state != SAOMA_REFUND_CREATED)
+    {
+      g_clear_pointer (&refund, saoma_ledger_refund_free);
+      /* Every state is one step from CREATED in the table. */
+      refund = saoma_ledger_update_refund_sync (ledger, refund_no, state, NULL, NULL, &error);
+      g_assert_no_error (error);
+    }
+}
+
+/* Writes (@from → @to) in @flow on a fresh row; TRUE when the store accepted it. Refused
+ * writes leave the row and its events as they were, and say why in one line. */
+static gboolean
+try_transition (SaomaLedger *ledger,
+                SaomaFlow    flow,
+                int          from,
+                int          to)
+{
+  g_autofree char *no = g_strdup_printf ("F%d-%02d-%02d", flow, from, to);
+  g_autofree char *refund_no = g_strconcat ("R", no, NULL);
+  g_autoptr(GError) error = NULL;
+  guint events_before;
+  gboolean ok;
+
+  if (flow == SAOMA_FLOW_NATIVE)
+    {
+      SaomaAttemptUpdate update = { .state = to, .event_kind = "note", .event_detail = "flow" };
+      g_autoptr(SaomaAttempt) after = NULL;
+      g_autoptr(SaomaAttempt) now = NULL;
+
+      insert_in_state (ledger, no, from);
+      events_before = count_events (ledger, no);
+      after = saoma_ledger_update_attempt_sync (ledger, no, &update, &error);
+      ok = after != NULL;
+      now = saoma_ledger_get_attempt_sync (ledger, no, NULL);
+      g_assert_cmpint (saoma_attempt_get_state (now), ==, ok ? to : from);
+    }
+  else
+    {
+      g_autoptr(SaomaLedgerRefund) after = NULL;
+      g_autoptr(GPtrArray) refunds = NULL;
+
+      insert_refund_in_state (ledger, no, from);
+      events_before = count_events (ledger, no);
+      after = saoma_ledger_update_refund_sync (ledger, refund_no, to, NULL, "flow", &error);
+      ok = after != NULL;
+      refunds = saoma_ledger_list_refunds_sync (ledger, no, 0, 0, NULL);
+      g_assert_cmpuint (refunds->len, ==, 1);
+      g_assert_cmpint (((SaomaLedgerRefund *)refunds->pdata[0])->state, ==, ok ? to : from);
+    }
+
+  if (!ok)
+    {
+      g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID);
+      g_assert_null (strchr (error->message, '\n'));
+      g_assert_nonnull (strstr (error->message, saoma_flow_state_to_string (flow, from)));
+      g_assert_cmpuint (count_events (ledger, no), ==, events_before);
+    }
+  else
+    {
+      g_assert_no_error (error);
+    }
+
+  return ok;
+}
+
+/* Every row of every table is accepted by the store. */
+static void
+test_flow_rows_accepted (Fixture       *f,
+                         gconstpointer  data)
+{
+  for (SaomaFlow flow = 0; flow <= SAOMA_FLOW_LAST; flow++)
+    {
+      gsize n = 0;
+      const SaomaFlowTransition *rows = saoma_flow_get_transitions (flow, &n);
+
+      for (gsize i = 0; i < n; i++)
+        {
+          if (!try_transition (f->ledger, flow, rows[i].from, rows[i].to))
+            g_error ("%s %s → %s refused", saoma_flow_to_string (flow),
+                     saoma_flow_state_to_string (flow, rows[i].from),
+                     saoma_flow_state_to_string (flow, rows[i].to));
+        }
+    }
+}
+
+/* Every (from, to) pair that is not a row is refused. (A Native update naming CREATED means
+ * "state unchanged", so no write can ask for CREATED.) */
+static void
+test_flow_others_refused (Fixture       *f,
+                          gconstpointer  data)
+{
+  guint refused = 0;
+
+  for (SaomaFlow flow = 0; flow <= SAOMA_FLOW_LAST; flow++)
+    {
+      guint n_states = saoma_flow_get_n_states (flow);
+
+      for (guint from = 0; from < n_states; from++)
+        for (guint to = 0; to < n_states; to++)
+          {
+            if (saoma_flow_transition_allowed (flow, from, to) ||
+                (flow == SAOMA_FLOW_NATIVE && to == SAOMA_ATTEMPT_CREATED))
+              continue;
+
+            if (try_transition (f->ledger, flow, from, to))
+              g_error ("%s %s → %s accepted", saoma_flow_to_string (flow),
+                       saoma_flow_state_to_string (flow, from),
+                       saoma_flow_state_to_string (flow, to));
+            refused++;
+          }
+    }
+
+  g_test_message ("%u transitions outside the tables refused", refused);
+  g_assert_cmpuint (refused, >, 50);
+}
+
+/* A bulk insert nobody observes writes 32 rows per statement: every row, its creation event
+ * and the per-state counts are exactly those of one-row inserts, and one bad row (a duplicate
+ * inside a 32-row chunk, a zero amount in another) writes nothing at all. */
+static void
+test_insert_many_bulk (Fixture       *f,
+                       gconstpointer  data)
+{
+  static const SaomaAttemptState states[] = { SAOMA_ATTEMPT_PAID, SAOMA_ATTEMPT_CLOSED,
+                                              SAOMA_ATTEMPT_WAITING };
+  g_autoptr(GPtrArray) many = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *n = NULL;
+
+  /* 3 chunks of 32 and 5 single rows. */
+  for (guint i = 0; i < 101; i++)
+    {
+      g_autofree char *no = g_strdup_printf ("B%03u", i);
+      SaomaAttempt *a = saoma_attempt_new_full (0, no, 100 + i, "批量", "T01", T0 + i, T0 + i,
+                                                T0 + i + 300, states[i % 3],
+                                                i % 3 == 0 ? "4200" : NULL, NULL, 0, 0, FALSE);
+
+      if (i == 40)
+        saoma_attempt_set_method (a, SAOMA_PAYMENT_METHOD_MICROPAY);
+      g_ptr_array_add (many, a);
+    }
+  g_assert_true (saoma_ledger_insert_many_sync (f->ledger, many, &error));
+  g_assert_no_error (error);
+
+  all = saoma_ledger_list_range_sync (f->ledger, G_MININT64, G_MAXINT64, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (all->len, ==, 101);
+  for (guint i = 0; i < all->len; i++)
+    {
+      SaomaAttempt *got = all->pdata[i];
+      SaomaAttempt *want = many->pdata[i];
+
+      g_assert_cmpstr (saoma_attempt_get_out_trade_no (got), ==,
+                       saoma_attempt_get_out_trade_no (want));
+      g_assert_cmpint (saoma_attempt_get_id (got), ==, i + 1);
+      g_assert_cmpint (saoma_attempt_get_amount (got), ==, 100 + i);
+      g_assert_cmpint (saoma_attempt_get_state (got), ==, states[i % 3]);
+      g_assert_cmpint (saoma_attempt_get_expires (got), ==, T0 + i + 300);
+      g_assert_cmpstr (saoma_attempt_get_transaction_id (got), ==,
+                       i % 3 == 0 ? "4200" : NULL);
+      g_assert_cmpstr (saoma_attempt_get_description (got), ==, "批量");
+      g_assert_cmpint (saoma_attempt_get_method (got), ==,
+                       i == 40 ? SAOMA_PAYMENT_METHOD_MICROPAY : SAOMA_PAYMENT_METHOD_NATIVE);
+    }
+
+  events = saoma_ledger_list_events_sync (f->ledger, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, ==, 101);
+  for (guint i = 0; i < events->len; i++)
+    {
+      SaomaLedgerEvent *ev = events->pdata[i];
+      g_autofree char *no = g_strdup_printf ("B%03u", i);
+      g_autofree char *detail = g_strdup_printf ("%s, %u fen",
+                                                 saoma_attempt_state_to_string (states[i % 3]),
+                                                 100 + i);
+
+      g_assert_cmpstr (ev->out_trade_no, ==, no);
+      g_assert_cmpstr (ev->kind, ==, "transition");
+      g_assert_cmpstr (ev->detail, ==, detail);
+    }
+  assert_counts_consistent (f->path);
+
+  /* A duplicate in the middle of a chunk, then a zero amount: nothing of either batch. */
+  for (guint round = 0; round < 2; round++)
+    {
+      SaomaLedgerError expected = round == 0 ? SAOMA_LEDGER_ERROR_EXISTS
+                                             : SAOMA_LEDGER_ERROR_INVALID;
+
+      g_ptr_array_set_size (many, 0);
+      for (guint i = 0; i < 64; i++)
+        {
+          g_autofree char *no = g_strdup_printf ("C%u-%02u", round, i);
+
+          g_ptr_array_add (many, saoma_attempt_new (round == 0 && i == 45 ? "B050" : no,
+                                                    round == 1 && i == 10 ? 0 : 5, NULL, NULL,
+                                                    T0, T0));
+        }
+      g_assert_false (saoma_ledger_insert_many_sync (f->ledger, many, &error));
+      g_assert_error (error, SAOMA_LEDGER_ERROR, expected);
+      g_clear_error (&error);
+    }
+  n = sql_text (f->path, "SELECT count(*) FROM attempts");
+  g_assert_cmpstr (n, ==, "101");
+  assert_counts_consistent (f->path);
+}
+
+
+/* A ledger anywhere (--ledger PATH) is created readable by its owner only, and so are its WAL
+ * files, whatever the umask. */
+static void
+test_private_mode (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-ledger-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "elsewhere.db", NULL);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(GPtrArray) attempts = g_ptr_array_new_with_free_func (g_object_unref);
+  GStatBuf st;
+  mode_t old_umask = umask (022);
+
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (attempts, saoma_attempt_new ("T01PRIVATE0001", 100, "x", "T01", T0,
+                                                T0 + 300 * G_USEC_PER_SEC));
+  g_assert_true (saoma_ledger_insert_many_sync (ledger, attempts, &error));
+  g_assert_no_error (error);
+  umask (old_umask);
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+
+  g_clear_object (&ledger);
+  remove_dir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  if (argc == 3 && g_str_equal (argv[1], "--race-open"))
+    return race_open_child (argv[2]);
+
   g_test_init (&argc, &argv, NULL);
 
 #define ADD(name, fn) g_test_add (name, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
@@ -968,7 +1460,10 @@ main (int   argc,
   ADD ("/ledger/open-fresh", test_open_fresh);
   g_test_add_func ("/ledger/migrate-from-v1", test_migrate_from_v1);
   g_test_add_func ("/ledger/migrate-request-column", test_migrate_request_column);
+  g_test_add_func ("/ledger/migrate-method-column", test_migrate_method_column);
   g_test_add_func ("/ledger/too-new", test_too_new);
+  g_test_add_func ("/ledger/private-mode", test_private_mode);
+  g_test_add_func ("/ledger/race-open", test_race_open);
   ADD ("/ledger/unique", test_unique);
   ADD ("/ledger/transitions", test_transitions);
   ADD ("/ledger/late-payment", test_late_payment);
@@ -978,6 +1473,10 @@ main (int   argc,
   g_test_add_func ("/ledger/async-order", test_async_order);
   ADD ("/ledger/threads", test_threads_and_signals_context);
   ADD ("/ledger/reopen", test_reopen);
+  ADD ("/ledger/insert-many-bulk", test_insert_many_bulk);
+  g_test_add_func ("/ledger/flow/table", test_flow_table);
+  ADD ("/ledger/flow/rows-accepted", test_flow_rows_accepted);
+  ADD ("/ledger/flow/others-refused", test_flow_others_refused);
 #undef ADD
 
   return g_test_run ();

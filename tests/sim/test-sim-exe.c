@@ -7,9 +7,14 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -117,7 +122,9 @@ test_exe_help (void)
     "--port", "--bind", "--appid", "--mch-id", "--key", "--key-file", "--seed", "--time-scale",
     "--close-min-age", "--tls-cert", "--tls-key", "--client-ca", "--state", "Examples:",
     "drop_after", "wrong_amount_notify", "AUTHCODEEXPIRE", "NOTENOUGH", "/sim/faults",
-    "/sim/clock/advance", "system error",
+    "/sim/clock/advance", "system error", "--header-timeout", "--idle-timeout",
+    "--max-connections", "/sim/connections", "--order-retention", "--state-interval",
+    "/sim/state", "--credentials-dir", "--https",
   };
 
   g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, 0, NULL, NULL, &out, NULL, &status, &error));
@@ -529,6 +536,656 @@ test_exe_tls (void)
   remove_dir (dir);
 }
 
+/* --- Limits: bodies and connections ------------------------------------------------------- */
+
+static GPid
+sim_pid (Sim *sim)
+{
+  const char *id = g_subprocess_get_identifier (sim->process);
+
+  g_assert_nonnull (id);
+  return (GPid)g_ascii_strtoll (id, NULL, 10);
+}
+
+/* A /proc/PID/status field in KiB (VmRSS, VmHWM). */
+static gint64
+proc_status_kib (GPid        pid,
+                 const char *field)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int)pid);
+  g_autofree char *text = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  line = strstr (text, field);
+  g_assert_nonnull (line);
+  return g_ascii_strtoll (line + strlen (field) + 1, NULL, 10);
+}
+
+/* Sockets the process holds open, counted by the kernel. */
+static guint
+proc_socket_count (GPid pid)
+{
+  g_autofree char *dir_path = g_strdup_printf ("/proc/%d/fd", (int)pid);
+  g_autoptr(GDir) dir = g_dir_open (dir_path, 0, NULL);
+  const char *name;
+  guint count = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *link_path = g_build_filename (dir_path, name, NULL);
+      g_autofree char *target = g_file_read_link (link_path, NULL);
+
+      if (target != NULL && g_str_has_prefix (target, "socket:"))
+        count++;
+    }
+  return count;
+}
+
+static guint
+url_port (const char *url)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+
+  g_assert_nonnull (uri);
+  return (guint)g_uri_get_port (uri);
+}
+
+/* A raw TCP connection to 127.0.0.1:@port, optionally non-blocking. */
+static int
+tcp_connect (guint    port,
+             gboolean nonblocking)
+{
+  struct sockaddr_in addr = { 0 };
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonblocking ? SOCK_NONBLOCK : 0), 0);
+  int rc;
+
+  g_assert_cmpint (fd, >=, 0);
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons (port);
+  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  rc = connect (fd, (struct sockaddr *)&addr, sizeof addr);
+  g_assert_true (rc == 0 || (nonblocking && errno == EINPROGRESS));
+  return fd;
+}
+
+static void
+send_all (int         fd,
+          const char *text)
+{
+  gsize len = strlen (text);
+  gsize done = 0;
+
+  while (done < len)
+    {
+      gssize n = send (fd, text + done, len - done, MSG_NOSIGNAL);
+
+      g_assert_cmpint (n, >, 0);
+      done += n;
+    }
+}
+
+/* Reads until end-of-file or @timeout_ms; returns what came, *@out_eof whether the peer closed. */
+static GString *
+read_until_eof (int       fd,
+                guint     timeout_ms,
+                gboolean *out_eof)
+{
+  GString *out = g_string_new (NULL);
+  gint64 deadline = g_get_monotonic_time () + (gint64)timeout_ms * 1000;
+
+  *out_eof = FALSE;
+  for (;;)
+    {
+      struct pollfd pfd = { fd, POLLIN, 0 };
+      gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+      char buf[4096];
+      gssize n;
+
+      if (left <= 0 || poll (&pfd, 1, (int)left) <= 0)
+        break;
+      n = recv (fd, buf, sizeof buf, 0);
+      if (n <= 0)
+        {
+          *out_eof = TRUE;
+          break;
+        }
+      g_string_append_len (out, buf, n);
+    }
+  return out;
+}
+
+static char *
+connections_json (Sim *sim)
+{
+  /* A session of its own, dropped at once: the query must not hold a connection itself. */
+  g_autoptr(SoupSession) session = soup_session_new ();
+  guint status = 0;
+  char *json = http_text (session, "GET", sim->url, "/sim/connections", NULL, &status);
+
+  g_assert_cmpuint (status, ==, 200);
+  return json;
+}
+
+static gint64
+json_int (const char *json,
+          const char *name)
+{
+  g_autofree char *key = g_strdup_printf ("\"%s\":", name);
+  const char *at = strstr (json, key);
+
+  g_assert_nonnull (at);
+  return g_ascii_strtoll (at + strlen (key), NULL, 10);
+}
+
+static void
+assert_gateway_answers (Sim *sim)
+{
+  g_autoptr(WxpayClient) client = sim_test_client_new (sim->url);
+  g_autoptr(WxpayParams) q = wxpay_params_new ();
+  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  wxpay_params_set (q, "out_trade_no", "NOTHING0001");
+  answer = sim_test_client_call (client, "/pay/orderquery", q, &error);
+  g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST);
+}
+
+static void
+test_exe_chunked_body (void)
+{
+  const gsize total = 200 * 1024 * 1024;
+  const gsize chunk = 64 * 1024;
+  g_autoptr(Sim) sim = sim_spawn (NULL);
+  GPid pid = sim_pid (sim);
+  g_autofree char *data = g_malloc (chunk);
+  g_autofree char *frame = NULL;
+  g_autoptr(GString) answer = g_string_new (NULL);
+  gint64 rss_before;
+  gint64 hwm_before;
+  gint64 hwm_after;
+  gsize sent = 0;
+  gboolean eof = FALSE;
+  int fd;
+
+  assert_gateway_answers (sim);
+  rss_before = proc_status_kib (pid, "VmRSS:");
+  hwm_before = proc_status_kib (pid, "VmHWM:");
+
+  memset (data, '<', chunk);
+  frame = g_strdup_printf ("%zx\r\n", chunk);
+  fd = tcp_connect (url_port (sim->url), FALSE);
+  send_all (fd, "POST /pay/unifiedorder HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n");
+
+  /* Send until the whole 200 MiB is out or the simulator answers or closes. */
+  while (sent < total)
+    {
+      struct pollfd pfd = { fd, POLLIN | POLLOUT, 0 };
+      gssize n;
+
+      g_assert_cmpint (poll (&pfd, 1, 10000), ==, 1);
+      if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+        break;
+      n = send (fd, frame, strlen (frame), MSG_NOSIGNAL);
+      if (n > 0)
+        n = send (fd, data, chunk, MSG_NOSIGNAL);
+      if (n > 0)
+        n = send (fd, "\r\n", 2, MSG_NOSIGNAL);
+      if (n <= 0)
+        break;
+      sent += chunk;
+    }
+  {
+    g_autoptr(GString) rest = read_until_eof (fd, 10000, &eof);
+
+    g_string_append (answer, rest->str);
+  }
+  close (fd);
+
+  hwm_after = proc_status_kib (pid, "VmHWM:");
+  g_test_message ("sent %zu MiB of a 200 MiB chunked body before the answer; simulator RSS %"
+                  G_GINT64_FORMAT " KiB before, peak grew by %" G_GINT64_FORMAT " KiB",
+                  sent / (1024 * 1024), rss_before, hwm_after - hwm_before);
+  g_print ("# RSS under a 200 MiB chunked POST: +%.1f MiB (peak)\n",
+           (hwm_after - hwm_before) / 1024.0);
+  g_assert_true (g_str_has_prefix (answer->str, "HTTP/1.1 413"));
+  g_assert_true (eof);
+  g_assert_cmpint (hwm_after - hwm_before, <, 20 * 1024);
+
+  /* A body announced too large is refused before a byte of it is read. */
+  fd = tcp_connect (url_port (sim->url), FALSE);
+  send_all (fd, "POST /pay/orderquery HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Content-Length: 300000000\r\n\r\n<xml>");
+  {
+    g_autoptr(GString) early = read_until_eof (fd, 10000, &eof);
+
+    g_assert_true (g_str_has_prefix (early->str, "HTTP/1.1 413"));
+  }
+  close (fd);
+
+  /* The simulator still serves, and counted both. */
+  assert_gateway_answers (sim);
+  {
+    g_autofree char *json = connections_json (sim);
+
+    g_assert_cmpint (json_int (json, "refused_too_large"), ==, 2);
+  }
+}
+
+static void
+test_exe_slow_connections (void)
+{
+  const char *args[] = { "--header-timeout", "1", "--idle-timeout", "2", NULL };
+  const guint n_slow = 300;
+  const guint n_idle = 50;
+  g_autoptr(Sim) sim = sim_spawn (args);
+  GPid pid = sim_pid (sim);
+  guint port = url_port (sim->url);
+  g_autofree int *slow = g_new (int, n_slow);
+  g_autofree int *idle = g_new (int, n_idle);
+  g_autofree char *json = NULL;
+  guint baseline;
+  gint64 start;
+  guint held = 0;
+
+  assert_gateway_answers (sim);
+  sim_test_spin (200);
+  baseline = proc_socket_count (pid);
+
+  /* 50 kept-alive connections that finished a request and then say nothing. */
+  for (guint i = 0; i < n_idle; i++)
+    {
+      struct pollfd pfd = { 0, POLLIN, 0 };
+      char buf[4096];
+      gssize n;
+
+      idle[i] = tcp_connect (port, FALSE);
+      send_all (idle[i], "GET /sim/clock HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      pfd.fd = idle[i];
+      g_assert_cmpint (poll (&pfd, 1, 5000), ==, 1);
+      n = recv (idle[i], buf, sizeof buf - 1, 0);
+      g_assert_cmpint (n, >, 0);
+      buf[n] = '\0';
+      g_assert_true (g_str_has_prefix (buf, "HTTP/1.1 200"));
+    }
+  /* 300 requests that stop in the middle of their headers. */
+  for (guint i = 0; i < n_slow; i++)
+    {
+      slow[i] = tcp_connect (port, FALSE);
+      send_all (slow[i], "POST /pay/orderquery HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le");
+    }
+  start = g_get_monotonic_time ();
+
+  json = connections_json (sim);
+  g_assert_cmpint (json_int (json, "open"), >=, n_slow + n_idle);
+  g_clear_pointer (&json, g_free);
+  /* The simulator answers throughout. */
+  assert_gateway_answers (sim);
+
+  /* Every slow request is closed by the header timeout, every idle connection by the idle
+   * timeout: each side reads end-of-file. */
+  for (guint i = 0; i < n_slow; i++)
+    {
+      gboolean eof = FALSE;
+      g_autoptr(GString) got = read_until_eof (slow[i], 5000, &eof);
+
+      g_assert_true (eof);
+      close (slow[i]);
+    }
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  assert_gateway_answers (sim);
+  for (guint i = 0; i < n_idle; i++)
+    {
+      gboolean eof = FALSE;
+      g_autoptr(GString) got = read_until_eof (idle[i], 5000, &eof);
+
+      g_assert_true (eof);
+      close (idle[i]);
+    }
+
+  /* None is held: the kernel's count of the simulator's sockets is back where it was. */
+  for (gint64 deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+       g_get_monotonic_time () < deadline;)
+    {
+      held = proc_socket_count (pid) > baseline ? proc_socket_count (pid) - baseline : 0;
+      if (held == 0)
+        break;
+      sim_test_spin (50);
+    }
+  g_print ("# connections held after the idle timeout: %u of %u\n", held, n_slow + n_idle);
+  g_assert_cmpuint (held, ==, 0);
+
+  json = connections_json (sim);
+  g_assert_cmpint (json_int (json, "closed_header_timeout"), >=, n_slow);
+  g_assert_cmpint (json_int (json, "closed_idle"), >=, n_idle);
+  /* Its own count agrees once the last client's kept-alive connection has idled out too: only
+   * the query itself is open. */
+  for (gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+       json_int (json, "open") > 1 && g_get_monotonic_time () < deadline;)
+    {
+      sim_test_spin (200);
+      g_free (json);
+      json = connections_json (sim);
+    }
+  g_assert_cmpint (json_int (json, "open"), <=, 1);
+}
+
+static void
+test_exe_connection_cap (void)
+{
+  const char *args[] = { "--max-connections", "20", NULL };
+  g_autoptr(Sim) sim = sim_spawn (args);
+  guint port = url_port (sim->url);
+  int held[20];
+  g_autofree char *json = NULL;
+  gboolean eof = FALSE;
+  int extra;
+
+  assert_gateway_answers (sim);
+  sim_test_spin (100);
+  for (guint i = 0; i < G_N_ELEMENTS (held); i++)
+    held[i] = tcp_connect (port, FALSE);
+  sim_test_spin (300);
+
+  /* Beyond the cap a new connection is closed at once. */
+  extra = tcp_connect (port, FALSE);
+  {
+    g_autoptr(GString) got = read_until_eof (extra, 3000, &eof);
+
+    g_assert_true (eof);
+    g_assert_cmpuint (got->len, ==, 0);
+  }
+  close (extra);
+
+  /* Room again once one goes. */
+  close (held[0]);
+  sim_test_spin (300);
+  json = connections_json (sim);
+  g_assert_cmpint (json_int (json, "refused_connections"), >=, 1);
+  g_assert_cmpint (json_int (json, "max_connections"), ==, 20);
+  for (guint i = 1; i < G_N_ELEMENTS (held); i++)
+    close (held[i]);
+}
+
+static char *
+order_create (WxpayClient *client,
+              const char  *prefix,
+              gint64       expire_minutes)
+{
+  g_autofree char *no = sim_test_unique_no (prefix);
+  g_autoptr(WxpayParams) req = sim_test_native_order (no, 100, NULL, g_get_real_time ());
+  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (expire_minutes != 10)
+    {
+      g_autoptr(GDateTime) later = g_date_time_new_from_unix_utc (g_get_real_time () / G_USEC_PER_SEC
+                                                                  + expire_minutes * 60);
+      g_autofree char *expire = wxpay_time_format (later);
+
+      wxpay_params_set (req, "time_expire", expire);
+    }
+  answer = sim_test_client_call (client, "/pay/unifiedorder", req, &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&no);
+}
+
+static const char *
+order_state (WxpayClient *client,
+             const char  *out_trade_no,
+             char       **out_owned)
+{
+  g_autoptr(WxpayParams) q = wxpay_params_new ();
+  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  wxpay_params_set (q, "out_trade_no", out_trade_no);
+  answer = sim_test_client_call (client, "/pay/orderquery", q, &error);
+  if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST))
+    return *out_owned = g_strdup ("ORDERNOTEXIST");
+  g_assert_no_error (error);
+  return *out_owned = g_strdup (wxpay_params_get (answer, "trade_state"));
+}
+
+static gint64
+state_field (Sim        *sim,
+             const char *name)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  guint status = 0;
+  g_autofree char *json = http_text (session, "GET", sim->url, "/sim/state", NULL, &status);
+
+  g_assert_cmpuint (status, ==, 200);
+  return json_int (json, name);
+}
+
+static void
+advance (Sim   *sim,
+         guint  seconds)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *path = g_strdup_printf ("/sim/clock/advance?seconds=%u", seconds);
+  guint status = 0;
+  g_autofree char *json = http_text (session, "POST", sim->url, path, "", &status);
+
+  g_assert_cmpuint (status, ==, 200);
+}
+
+static void
+test_exe_expiry_and_batched_state (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("wxpay-sim-expiry-XXXXXX", NULL);
+  g_autofree char *state = g_build_filename (dir, "sim.state", NULL);
+  const char *args[] = { "--state", state, "--order-retention", "1", "--state-interval", "1500",
+                         NULL };
+  g_autofree char *paid = NULL;
+  g_autofree char *closing = NULL;
+  g_autofree char *open = NULL;
+
+  {
+    g_autoptr(Sim) sim = sim_spawn (args);
+    g_autoptr(WxpayClient) client = sim_test_client_new (sim->url);
+    g_autoptr(SoupSession) session = soup_session_new ();
+    g_autofree char *pay_path = NULL;
+    g_autofree char *pay_answer = NULL;
+    g_autofree char *s1 = NULL, *s2 = NULL, *s3 = NULL, *s4 = NULL;
+    GStatBuf st;
+    guint status = 0;
+    gint64 writes;
+
+    /* A paid order, one that closes at its time_expire (10 min), one open for 2 h (the
+     * code_url lifetime), and a burst of 30 more that close after 10 minutes. */
+    paid = order_create (client, "EXPA", 10);
+    pay_path = g_strdup_printf ("/sim/orders/%s/pay", paid);
+    pay_answer = http_text (session, "POST", sim->url, pay_path, "", &status);
+    g_assert_cmpuint (status, ==, 200);
+    closing = order_create (client, "EXPB", 10);
+    open = order_create (client, "EXPC", 180);
+    for (guint i = 0; i < 30; i++)
+      g_free (order_create (client, "EXPD", 10));
+
+    /* Batched: the burst costs one or two rewrites, not one per change. */
+    sim_test_spin (3500);
+    writes = state_field (sim, "state_writes");
+    g_test_message ("state writes for 34 changes: %" G_GINT64_FORMAT, writes);
+    g_assert_cmpint (writes, >=, 1);
+    g_assert_cmpint (writes, <=, 2);
+    g_assert_cmpint (g_stat (state, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+    g_assert_cmpint (state_field (sim, "orders"), ==, 33);
+
+    /* 30 simulated minutes: everything is younger than the retention of one hour. */
+    advance (sim, 30 * 60);
+    g_assert_cmpint (state_field (sim, "orders"), ==, 33);
+    g_assert_cmpstr (order_state (client, closing, &s1), ==, "CLOSED");
+
+    /* 80 minutes: the finished ones are gone, the open one stays. */
+    advance (sim, 50 * 60);
+    g_assert_cmpint (state_field (sim, "orders"), ==, 1);
+    g_assert_cmpint (state_field (sim, "orders_expired"), ==, 32);
+    g_assert_cmpstr (order_state (client, paid, &s2), ==, "ORDERNOTEXIST");
+    g_assert_cmpstr (order_state (client, open, &s3), ==, "NOTPAY");
+
+    /* It closes at 2 h and is forgotten an hour later. */
+    advance (sim, 3 * 3600);
+    g_assert_cmpstr (order_state (client, open, &s4), ==, "ORDERNOTEXIST");
+    g_assert_cmpint (state_field (sim, "orders"), ==, 0);
+    /* SIGTERM writes the last state. */
+  }
+
+  {
+    g_autoptr(Sim) sim = sim_spawn (args);
+    g_autofree char *text = NULL;
+
+    g_assert_cmpint (state_field (sim, "orders"), ==, 0);
+    g_assert_true (g_file_get_contents (state, &text, NULL, NULL));
+    g_assert_null (strstr (text, paid));
+    g_assert_null (strstr (text, open));
+  }
+
+  g_unlink (state);
+  g_rmdir (dir);
+}
+
+static void
+test_exe_credentials_dir (void)
+{
+  g_autofree char *top = g_dir_make_tmp ("wxpay-sim-creds-XXXXXX", NULL);
+  g_autofree char *dir = g_build_filename (top, "demo", NULL);
+  g_autofree char *merchant_path = g_build_filename (dir, "merchant.ini", NULL);
+  g_autofree char *ca_path = g_build_filename (dir, "ca.pem", NULL);
+  g_autofree char *client_path = g_build_filename (dir, "client.pem", NULL);
+  const char *args[] = { "--credentials-dir", dir, "--https", NULL };
+  const char *files[] = { "merchant.ini", "ca.pem", "server.pem", "client.pem" };
+  g_autofree char *first_key = NULL;
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_autoptr(Sim) sim = sim_spawn (args);
+    g_autoptr(GKeyFile) merchant = g_key_file_new ();
+    g_autoptr(GTlsDatabase) db = NULL;
+    g_autoptr(GTlsCertificate) client_cert = NULL;
+    g_autoptr(WxpayClient) client = NULL;
+    g_autoptr(WxpayClient) example = sim_test_client_new (sim->url);
+    g_autoptr(SoupSession) session = NULL;
+    g_autofree char *appid = NULL;
+    g_autofree char *mch_id = NULL;
+    g_autofree char *no = sim_test_unique_no ("K");
+    g_autoptr(WxpayParams) req = sim_test_native_order (no, 300, NULL, g_get_real_time ());
+    g_autoptr(WxpayParams) created = NULL;
+    g_autoptr(WxpayParams) q = wxpay_params_new ();
+    g_autoptr(WxpayParams) answer = NULL;
+    g_autoptr(WxpayParams) refund_req = wxpay_params_new ();
+    g_autoptr(WxpayParams) refund = NULL;
+    g_autoptr(WxpayParams) nocert = NULL;
+    g_autofree char *pay_path = g_strdup_printf ("/sim/orders/%s/pay", no);
+    g_autofree char *paid = NULL;
+    GStatBuf st;
+    guint status = 0;
+
+    /* HTTPS, and every file private. */
+    g_assert_true (g_str_has_prefix (sim->url, "https://127.0.0.1:"));
+    g_assert_cmpint (g_stat (dir, &st), ==, 0);
+    g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+    for (guint i = 0; i < G_N_ELEMENTS (files); i++)
+      {
+        g_autofree char *path = g_build_filename (dir, files[i], NULL);
+
+        g_assert_cmpint (g_stat (path, &st), ==, 0);
+        g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+      }
+
+    /* A random key of its own, not the official example key. */
+    g_assert_true (g_key_file_load_from_file (merchant, merchant_path, G_KEY_FILE_NONE, &error));
+    g_assert_no_error (error);
+    appid = g_key_file_get_string (merchant, "merchant", "appid", &error);
+    g_assert_no_error (error);
+    mch_id = g_key_file_get_string (merchant, "merchant", "mch_id", &error);
+    g_assert_no_error (error);
+    first_key = g_key_file_get_string (merchant, "merchant", "key", &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (strlen (first_key), ==, 32);
+    g_assert_cmpstr (first_key, !=, SIM_KEY);
+
+    db = g_tls_file_database_new (ca_path, &error);
+    g_assert_no_error (error);
+    client_cert = g_tls_certificate_new_from_file (client_path, &error);
+    g_assert_no_error (error);
+    client = wxpay_client_new (sim->url, appid, mch_id, first_key);
+    g_object_set (client, "tls-database", db, "tls-certificate", client_cert, NULL);
+    g_object_set (example, "tls-database", db, NULL);
+    session = soup_session_new_with_options ("tls-database", db, NULL);
+
+    /* The example key no longer signs for this merchant. */
+    wxpay_params_set (q, "out_trade_no", no);
+    answer = sim_test_client_call (example, "/pay/orderquery", q, &error);
+    g_assert_null (answer);
+    g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_RETURN_FAIL);
+    g_clear_error (&error);
+
+    created = sim_test_client_call (client, "/pay/unifiedorder", req, &error);
+    g_assert_no_error (error);
+    paid = http_text (session, "POST", sim->url, pay_path, "", &status);
+    g_assert_cmpuint (status, ==, 200);
+
+    /* /secapi/ wants the client certificate the directory holds. */
+    wxpay_params_set (refund_req, "out_trade_no", no);
+    wxpay_params_set (refund_req, "out_refund_no", "CREDREF0001");
+    wxpay_params_set (refund_req, "total_fee", "300");
+    wxpay_params_set (refund_req, "refund_fee", "100");
+    nocert = sim_test_raw_call (session, sim->url, "/secapi/pay/refund", refund_req,
+                                WXPAY_SIGN_TYPE_MD5, first_key, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (wxpay_params_get (nocert, "return_msg"), ==, "证书验证失败");
+    refund = sim_test_client_call (client, "/secapi/pay/refund", refund_req, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (wxpay_params_get (refund, "refund_fee"), ==, "100");
+  }
+
+  /* A restart loads the same merchant instead of making a new one; without --https it serves
+   * plain HTTP with that merchant. */
+  {
+    const char *plain[] = { "--credentials-dir", dir, NULL };
+    g_autoptr(Sim) sim = sim_spawn (plain);
+    g_autoptr(GKeyFile) merchant = g_key_file_new ();
+    g_autofree char *key = NULL;
+    g_autoptr(WxpayClient) client = NULL;
+    g_autoptr(WxpayParams) q = wxpay_params_new ();
+    g_autoptr(WxpayParams) answer = NULL;
+
+    g_assert_true (g_str_has_prefix (sim->url, "http://127.0.0.1:"));
+    g_assert_true (g_key_file_load_from_file (merchant, merchant_path, G_KEY_FILE_NONE, NULL));
+    key = g_key_file_get_string (merchant, "merchant", "key", NULL);
+    g_assert_cmpstr (key, ==, first_key);
+    client = wxpay_client_new (sim->url, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID, key);
+    wxpay_params_set (q, "out_trade_no", "NOTHING0001");
+    answer = sim_test_client_call (client, "/pay/orderquery", q, &error);
+    g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_ORDERNOTEXIST);
+    g_clear_error (&error);
+  }
+
+  /* It does not mix with explicit credentials. */
+  {
+    g_autofree char *path = sim_path ();
+    const char *argv[] = { path, "--credentials-dir", dir, "--key", SIM_KEY, NULL };
+    g_autofree char *out = NULL;
+    g_autofree char *err = NULL;
+    int wait_status = 0;
+
+    g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, 0, NULL, NULL, &out, &err,
+                                 &wait_status, NULL));
+    g_assert_false (g_spawn_check_wait_status (wait_status, NULL));
+    g_assert_cmpstr (out, ==, "");
+  }
+
+  g_unlink (merchant_path);
+  remove_dir (dir);
+  g_rmdir (top);
+  g_assert_false (g_file_test (top, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -550,6 +1207,11 @@ main (int   argc,
   g_test_add_func ("/sim/exe/state", test_exe_state);
   g_test_add_func ("/sim/exe/credentials", test_exe_credentials);
   g_test_add_func ("/sim/exe/tls", test_exe_tls);
+  g_test_add_func ("/sim/exe/chunked-body", test_exe_chunked_body);
+  g_test_add_func ("/sim/exe/slow-connections", test_exe_slow_connections);
+  g_test_add_func ("/sim/exe/connection-cap", test_exe_connection_cap);
+  g_test_add_func ("/sim/exe/expiry-and-batched-state", test_exe_expiry_and_batched_state);
+  g_test_add_func ("/sim/exe/credentials-dir", test_exe_credentials_dir);
 
   return g_test_run ();
 }

@@ -1143,6 +1143,32 @@ test_faults (Fixture       *fx,
   }
 }
 
+/* A caller that does not want the error (GError ** = NULL) gets FALSE, not a crash. */
+static void
+test_faults_without_error (void)
+{
+  g_autoptr(WxpaySimServer) sim = sim_test_server_new (0, 1.0);
+  const char *bad[] = { "{\"drop_after\":", "[1,", "{\"x\" 1}", "\"\\u12\"", "nul", "{}x" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    g_assert_false (wxpay_sim_server_set_faults (sim, bad[i], NULL));
+  g_assert_true (wxpay_sim_server_set_faults (sim, "{\"systemerror\":0}", NULL));
+
+  /* Nesting a parser would recurse into without end is refused, not followed. */
+  {
+    g_autoptr(GString) deep = g_string_new (NULL);
+    g_autoptr(GError) error = NULL;
+
+    for (guint i = 0; i < 200000; i++)
+      g_string_append_c (deep, '[');
+    for (guint i = 0; i < 200000; i++)
+      g_string_append_c (deep, ']');
+    g_assert_false (wxpay_sim_server_set_faults (sim, deep->str, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  }
+  wxpay_sim_server_shutdown (sim);
+}
+
 static char *
 fault_sequence (guint64 seed)
 {
@@ -1336,6 +1362,7 @@ main (int   argc,
   ADD ("/sim/gateway/faults", test_faults);
   ADD ("/sim/gateway/control", test_control_api);
   g_test_add_func ("/sim/gateway/faults/reproducible", test_faults_reproducible);
+  g_test_add_func ("/sim/gateway/faults/without-error", test_faults_without_error);
 
   return g_test_run ();
 }

@@ -300,6 +300,32 @@ test_malformed_text (void)
   }
 }
 
+/* Rows whose amounts each fit a gint64 but whose sum does not: refused, never summed with a
+ * wrap-around that a forged summary of 0.00 would match. */
+static void
+test_sum_overflow (void)
+{
+  const char *hdr = "交易时间,商户订单号,交易状态,应结订单金额\n";
+  const char *max_row = "`2026-01-01 00:00:00,`abcdef,`SUCCESS,`92233720368547758.07\n";
+  g_autofree char *wraps_to_zero = g_strconcat (hdr, max_row, max_row,
+                                                "`2026-01-01 00:00:00,`abcdeg,`SUCCESS,`0.02\n"
+                                                "总交易单数,应结订单总金额\n`3,`0.00\n", NULL);
+  g_autofree char *just_fits = g_strconcat (hdr, max_row,
+                                            "总交易单数,应结订单总金额\n`1,`92233720368547758.07\n",
+                                            NULL);
+
+  assert_text_malformed (wraps_to_zero);
+
+  {
+    g_autoptr(GBytes) data = g_bytes_new (just_fits, strlen (just_fits));
+    g_autoptr(GError) error = NULL;
+    g_autoptr(WxpayBill) bill = wxpay_bill_parse (data, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (bill->summary_settlement_total, ==, G_MAXINT64);
+  }
+}
+
 static WxpayBillRow *
 make_row (const char *otn,
           const char *state,
@@ -393,6 +419,7 @@ main (int   argc,
   g_test_add_func ("/wxpay/bill/summary-mismatch", test_summary_mismatch);
   g_test_add_func ("/wxpay/bill/empty-day", test_empty_day);
   g_test_add_func ("/wxpay/bill/malformed", test_malformed_text);
+  g_test_add_func ("/wxpay/bill/sum-overflow", test_sum_overflow);
   g_test_add_func ("/wxpay/bill/format-round-trip", test_format_round_trip);
 
   return g_test_run ();

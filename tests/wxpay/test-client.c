@@ -722,6 +722,67 @@ test_config_errors (Fixture       *f,
   g_assert_false (f->request_sign_ok);
 }
 
+/* Plain HTTP only to loopback: a remote http:// gateway (primary or backup) is a
+ * configuration error, raised before anything is sent. */
+static void
+test_remote_http_refused (Fixture       *f,
+                          gconstpointer  data)
+{
+  static const char * const refused[] = {
+    "http://192.0.2.1:8080", "http://api.mch.weixin.qq.com", "http://localhost.example.com",
+    "http://127.0.0.1.example.com", "http://[::2]:80", "http://0x7f000001", "ftp://127.0.0.1",
+    "http://10.0.0.1/", "not a uri",
+  };
+  g_autoptr(WxpayParams) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_test_message ("%s", refused[i]);
+      g_object_set (f->client, "base-uri", refused[i], NULL);
+      answer = run_orderquery (f, &error);
+      g_assert_null (answer);
+      g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG);
+      g_assert_false (wxpay_error_is_outcome_unknown (error));
+      g_clear_error (&error);
+    }
+
+  /* The backup is held to the same rule. */
+  {
+    g_autofree char *dead = refused_base ();
+
+    g_object_set (f->client, "base-uri", dead, "backup-base-uri", "http://192.0.2.1", NULL);
+    answer = run_orderquery (f, &error);
+    g_assert_null (answer);
+    g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG);
+    g_clear_error (&error);
+  }
+  g_assert_cmpuint (f->n_requests, ==, 0);
+
+  /* Only the test-only property lets a remote http:// gateway through (to the network: the
+   * documentation address refuses or times out, which is not a configuration error). */
+  g_object_set (f->client, "base-uri", "http://127.0.0.1.example.invalid", "backup-base-uri",
+                NULL, "allow-remote-http", TRUE, "timeout", 2, NULL);
+  answer = run_orderquery (f, &error);
+  g_assert_null (answer);
+  g_assert_nonnull (error);
+  g_assert_false (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG));
+  g_clear_error (&error);
+  g_object_set (f->client, "allow-remote-http", FALSE, NULL);
+
+  /* Loopback in any spelling is fine: the in-test server answers. */
+  {
+    g_autofree char *upper = g_strdup (f->base);
+
+    memcpy (upper, "HTTP", 4);
+    g_object_set (f->client, "base-uri", upper, "backup-base-uri", NULL, NULL);
+    answer = run_orderquery (f, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (answer);
+    g_assert_cmpuint (f->n_requests, ==, 1);
+  }
+}
+
 static void
 test_cancel_before_send (Fixture       *f,
                          gconstpointer  data)
@@ -911,6 +972,7 @@ main (int   argc,
   ADD ("connection-refused", test_connection_refused);
   ADD ("failover-to-backup", test_failover_to_backup);
   ADD ("config-errors", test_config_errors);
+  ADD ("remote-http-refused", test_remote_http_refused);
   ADD ("cancel-before-send", test_cancel_before_send);
   ADD ("cancel-after-send", test_cancel_after_send);
   ADD ("downloadbill", test_downloadbill);

@@ -260,6 +260,387 @@ test_empty (void)
   }
 }
 
+/* Hostile bodies up to the size limit: each is refused or decoded, never in quadratic time.
+ * The bound is generous (the decoder needs a few ms for any of them) so that only a return of
+ * quadratic behaviour (seconds to minutes per body) fails it, never a loaded machine. */
+typedef void (*BodyFill) (GString *doc, gsize budget);
+
+static void
+repeat_until (GString    *doc,
+              const char *unit,
+              gsize       budget)
+{
+  while (doc->len + strlen (unit) <= budget)
+    g_string_append (doc, unit);
+}
+
+static void
+fill_many_fields (GString *doc,
+                  gsize    budget)
+{
+  for (guint i = 0; doc->len + 32 <= budget; i++)
+    g_string_append_printf (doc, "<f%u/>", i);
+}
+
+static void
+fill_many_valued_fields (GString *doc,
+                         gsize    budget)
+{
+  for (guint i = 0; doc->len + 64 <= budget; i++)
+    g_string_append_printf (doc, "<f%u>%u</f%u>", i, i, i);
+}
+
+static void
+fill_same_field (GString *doc,
+                 gsize    budget)
+{
+  repeat_until (doc, "<a/>", budget);
+}
+
+static void
+fill_comment_dashes (GString *doc,
+                     gsize    budget)
+{
+  g_string_append (doc, "<!--");
+  repeat_until (doc, "--", budget - 3);
+  g_string_append (doc, "-->");
+}
+
+static void
+fill_comment_dash_pairs (GString *doc,
+                         gsize    budget)
+{
+  g_string_append (doc, "<!--");
+  repeat_until (doc, "a-", budget - 3);
+  g_string_append (doc, "-->");
+}
+
+static void
+fill_long_comment (GString *doc,
+                   gsize    budget)
+{
+  g_string_append (doc, "<!--");
+  repeat_until (doc, "comment ", budget - 3);
+  g_string_append (doc, "-->");
+}
+
+static void
+fill_many_comments (GString *doc,
+                    gsize    budget)
+{
+  repeat_until (doc, "<!---->", budget);
+}
+
+static void
+fill_unterminated_comment (GString *doc,
+                           gsize    budget)
+{
+  g_string_append (doc, "<a>");
+  repeat_until (doc, "<!--", budget);
+}
+
+static void
+fill_unterminated_cdata (GString *doc,
+                         gsize    budget)
+{
+  g_string_append (doc, "<a><![CDATA[");
+  repeat_until (doc, "]]", budget);
+}
+
+static void
+fill_many_cdata_openers (GString *doc,
+                         gsize    budget)
+{
+  g_string_append (doc, "<a>");
+  repeat_until (doc, "<![CDATA[", budget);
+}
+
+static void
+fill_many_cdata (GString *doc,
+                 gsize    budget)
+{
+  g_string_append (doc, "<a>");
+  repeat_until (doc, "<![CDATA[x]]>", budget - 4);
+  g_string_append (doc, "</a>");
+}
+
+static void
+fill_attributes (GString *doc,
+                 gsize    budget)
+{
+  g_string_append (doc, "<a");
+  for (guint i = 0; doc->len + 32 <= budget; i++)
+    g_string_append_printf (doc, " x%u=\"\"", i);
+  g_string_append (doc, "/>");
+}
+
+static void
+fill_namespaces (GString *doc,
+                 gsize    budget)
+{
+  g_string_append (doc, "<a");
+  for (guint i = 0; doc->len + 40 <= budget; i++)
+    g_string_append_printf (doc, " xmlns:n%u=\"u\"", i);
+  g_string_append (doc, "/>");
+}
+
+static void
+fill_char_refs (GString *doc,
+                gsize    budget)
+{
+  g_string_append (doc, "<a>");
+  repeat_until (doc, "&#20013;&#x4e2d;&lt;&amp;", budget - 4);
+  g_string_append (doc, "</a>");
+}
+
+static void
+fill_deep (GString *doc,
+           gsize    budget)
+{
+  repeat_until (doc, "<a>", budget);
+}
+
+static void
+fill_lt (GString *doc,
+         gsize    budget)
+{
+  repeat_until (doc, "<", budget);
+}
+
+static void
+fill_bang (GString *doc,
+           gsize    budget)
+{
+  repeat_until (doc, "<!-", budget);
+}
+
+static void
+fill_long_name (GString *doc,
+                gsize    budget)
+{
+  g_string_append_c (doc, '<');
+  repeat_until (doc, "n", budget - 2);
+  g_string_append (doc, "/>");
+}
+
+static void
+fill_pis (GString *doc,
+          gsize    budget)
+{
+  repeat_until (doc, "<?p?>", budget);
+}
+
+static void
+fill_split_values (GString *doc,
+                   gsize    budget)
+{
+  g_autoptr(WxpayParams) p = wxpay_params_new ();
+  g_autoptr(GString) value = g_string_new (NULL);
+  g_autofree char *xml = NULL;
+
+  /* Every "]]>" and CR makes the encoder close and reopen a CDATA section. */
+  while (value->len * 8 + 64 < budget)
+    g_string_append (value, "]]>\r");
+  wxpay_params_set (p, "a", value->str);
+  xml = wxpay_xml_encode_string (p);
+  /* Without the "<xml>" that the caller already wrote. */
+  g_string_append (doc, xml + 5);
+  g_string_truncate (doc, doc->len - 6);
+}
+
+static void
+test_worst_case_time (void)
+{
+  static const struct
+  {
+    const char *name;
+    BodyFill    fill;
+  } bodies[] = {
+    { "many empty fields", fill_many_fields },
+    { "many fields with values", fill_many_valued_fields },
+    { "one field repeated", fill_same_field },
+    { "comment of dashes", fill_comment_dashes },
+    { "comment of a- pairs", fill_comment_dash_pairs },
+    { "long comment", fill_long_comment },
+    { "many comments", fill_many_comments },
+    { "unterminated comments", fill_unterminated_comment },
+    { "unterminated CDATA", fill_unterminated_cdata },
+    { "many CDATA openers", fill_many_cdata_openers },
+    { "many CDATA sections", fill_many_cdata },
+    { "attribute list", fill_attributes },
+    { "namespace declarations", fill_namespaces },
+    { "character references", fill_char_refs },
+    { "deep nesting", fill_deep },
+    { "only <", fill_lt },
+    { "only <!-", fill_bang },
+    { "long element name", fill_long_name },
+    { "processing instructions", fill_pis },
+    { "split CDATA values", fill_split_values },
+  };
+  gint64 worst = 0;
+  const char *worst_name = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autoptr(GString) doc = g_string_new ("<xml>");
+      g_autoptr(GError) error = NULL;
+      g_autoptr(WxpayParams) p = NULL;
+      gint64 start, elapsed;
+
+      bodies[i].fill (doc, WXPAY_XML_MAX_SIZE - 6);
+      g_string_append (doc, "</xml>");
+      g_assert_cmpuint (doc->len, <=, WXPAY_XML_MAX_SIZE);
+      g_assert_cmpuint (doc->len, >, WXPAY_XML_MAX_SIZE - 64);
+
+      start = g_get_monotonic_time ();
+      p = wxpay_xml_decode (doc->str, doc->len, &error);
+      elapsed = g_get_monotonic_time () - start;
+
+      /* Refused with the codec's own error, or decoded: nothing else. */
+      if (p == NULL)
+        g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_MALFORMED_XML);
+      else
+        g_assert_no_error (error);
+      g_test_message ("%-26s %s in %.1f ms%s%s", bodies[i].name, p ? "decoded" : "refused",
+                      elapsed / 1000.0, error ? ": " : "", error ? error->message : "");
+      g_assert_cmpint (elapsed, <, 2 * G_USEC_PER_SEC);
+      if (elapsed > worst)
+        {
+          worst = elapsed;
+          worst_name = bodies[i].name;
+        }
+    }
+
+  g_test_message ("worst 1 MiB body: %s, %.1f ms", worst_name, worst / 1000.0);
+}
+
+/* A refundquery answer for 50 refunds with a coupon each is the largest real body: admitted.
+ * One field more than the cap is refused. */
+static void
+test_field_cap (void)
+{
+  g_autoptr(WxpayParams) p = wxpay_params_new ();
+  g_autoptr(WxpayParams) q = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *xml = NULL;
+  static const char * const per_refund[] = {
+    "out_refund_no", "refund_id", "refund_channel", "refund_fee", "settlement_refund_fee",
+    "coupon_refund_fee", "coupon_refund_count", "refund_status", "refund_account",
+    "refund_recv_accout", "refund_success_time",
+  };
+
+  wxpay_params_set (p, "return_code", "SUCCESS");
+  wxpay_params_set (p, "total_refund_count", "50");
+  wxpay_params_set (p, "refund_count", "50");
+  for (guint n = 0; n < 50; n++)
+    {
+      for (guint f = 0; f < G_N_ELEMENTS (per_refund); f++)
+        {
+          g_autofree char *name = g_strdup_printf ("%s_%u", per_refund[f], n);
+
+          wxpay_params_set (p, name, "1");
+        }
+      for (const char *const *c = (const char *const[]){ "coupon_type", "coupon_refund_id",
+                                                         "coupon_refund_fee", NULL }; *c; c++)
+        {
+          g_autofree char *name = g_strdup_printf ("%s_%u_0", *c, n);
+
+          wxpay_params_set (p, name, "1");
+        }
+    }
+  g_assert_cmpuint (wxpay_params_get_size (p), ==, 3 + 50 * 14);
+
+  xml = wxpay_xml_encode_string (p);
+  q = wxpay_xml_decode (xml, strlen (xml), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (wxpay_params_get_size (q), ==, wxpay_params_get_size (p));
+  g_assert_cmpstr (wxpay_params_get (q, "refund_success_time_49"), ==, "1");
+  g_clear_pointer (&q, wxpay_params_unref);
+  g_clear_pointer (&xml, g_free);
+
+  while (wxpay_params_get_size (p) < WXPAY_XML_MAX_FIELDS)
+    {
+      g_autofree char *name = g_strdup_printf ("extra_%u", wxpay_params_get_size (p));
+
+      wxpay_params_set (p, name, "x");
+    }
+  xml = wxpay_xml_encode_string (p);
+  q = wxpay_xml_decode (xml, strlen (xml), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (wxpay_params_get_size (q), ==, WXPAY_XML_MAX_FIELDS);
+  g_clear_pointer (&q, wxpay_params_unref);
+  g_clear_pointer (&xml, g_free);
+
+  wxpay_params_set (p, "one_too_many", "x");
+  xml = wxpay_xml_encode_string (p);
+  q = wxpay_xml_decode (xml, strlen (xml), &error);
+  g_assert_null (q);
+  g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_MALFORMED_XML);
+}
+
+/* Comments that XML itself forbids ("--" inside) are refused before libxml2, which is
+ * quadratic on them; well-formed ones stay harmless. */
+static void
+test_comments_and_cdata (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(WxpayParams) p = decode_str ("<xml><!-- a - b --><a><!--x-->1<!---->2</a></xml>",
+                                         &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (wxpay_params_get (p, "a"), ==, "12");
+
+  assert_rejected ("<xml><!-- a -- b --><a>1</a></xml>");
+  assert_rejected ("<xml><!-- a ---><a>1</a></xml>");
+  assert_rejected ("<xml><a>1</a><!-- never closed </xml>");
+  assert_rejected ("<xml><a><![CDATA[never closed</a></xml>");
+  assert_rejected ("<?xml version=\"1.0\"?><?other?><xml><a>1</a></xml>");
+  assert_rejected ("<xml><a >1</a ><b/ ></xml>x");
+  assert_rejected ("<xml><a xmlns=\"urn:x\">1</a></xml>");
+  assert_rejected ("<xml><n:a>1</n:a></xml>");
+  assert_rejected ("<xml><a>1</a><a/></xml>");
+}
+
+/* Lookups stay right across the switch to a hash index and removals. */
+static void
+test_params_index (void)
+{
+  g_autoptr(WxpayParams) p = wxpay_params_new ();
+
+  for (guint i = 0; i < 100; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("k%u", i);
+      g_autofree char *value = g_strdup_printf ("v%u", i);
+
+      wxpay_params_set (p, name, value);
+    }
+  g_assert_cmpstr (wxpay_params_get (p, "k0"), ==, "v0");
+  g_assert_cmpstr (wxpay_params_get (p, "k99"), ==, "v99");
+  g_assert_true (wxpay_params_remove (p, "k10"));
+  g_assert_null (wxpay_params_get (p, "k10"));
+  g_assert_cmpstr (wxpay_params_get (p, "k11"), ==, "v11");
+  g_assert_cmpstr (wxpay_params_get_name (p, 10), ==, "k11");
+  wxpay_params_set (p, "k50", "changed");
+  g_assert_cmpstr (wxpay_params_get_value (p, 49), ==, "changed");
+  wxpay_params_set (p, "k10", "back");
+  g_assert_cmpstr (wxpay_params_get_name (p, 99), ==, "k10");
+  g_assert_cmpstr (wxpay_params_get (p, "k10"), ==, "back");
+  for (guint i = 0; i < 90; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("k%u", i);
+
+      wxpay_params_remove (p, name);
+    }
+  g_assert_cmpuint (wxpay_params_get_size (p), ==, 10);
+  g_assert_cmpstr (wxpay_params_get (p, "k95"), ==, "v95");
+  g_assert_null (wxpay_params_get (p, "k10"));
+  {
+    g_autoptr(WxpayParams) copy = wxpay_params_copy (p);
+
+    g_assert_cmpstr (wxpay_params_get (copy, "k99"), ==, "v99");
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -278,6 +659,10 @@ main (int   argc,
   g_test_add_func ("/wxpay/xml/hostile/structure", test_structure);
   g_test_add_func ("/wxpay/xml/hostile/encoding", test_encoding);
   g_test_add_func ("/wxpay/xml/hostile/empty", test_empty);
+  g_test_add_func ("/wxpay/xml/hostile/worst-case-time", test_worst_case_time);
+  g_test_add_func ("/wxpay/xml/hostile/field-cap", test_field_cap);
+  g_test_add_func ("/wxpay/xml/hostile/comments-and-cdata", test_comments_and_cdata);
+  g_test_add_func ("/wxpay/xml/params-index", test_params_index);
 
   return g_test_run ();
 }

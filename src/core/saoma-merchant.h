@@ -1,0 +1,56 @@
+/* saoma-merchant.h: a merchant account in domain words, and the gateway factory. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "saoma-gateway.h"
+
+G_BEGIN_DECLS
+
+#define SAOMA_TYPE_MERCHANT (saoma_merchant_get_type ())
+
+/* v2's signature of requests; the rows of Preferences' sign type and the schema's values. */
+typedef enum {
+  SAOMA_MERCHANT_SIGN_MD5,
+  SAOMA_MERCHANT_SIGN_HMAC_SHA256,
+} SaomaMerchantSign;
+
+/**
+ * SaomaMerchant:
+ *
+ * Who the till charges for and where it asks: everything saoma_gateway_new_for_merchant()
+ * needs, in protocol-neutral words. @api_key is secret: never log a SaomaMerchant, and free it
+ * with saoma_merchant_free(), which wipes the key.
+ */
+typedef struct {
+  char              *protocol;         /* "v2" (NULL means "v2") */
+  char              *base_uri;         /* the gateway's base URI */
+  char              *backup_base_uri;  /* nullable: tried once when the first cannot be reached */
+  char              *appid;
+  char              *mch_id;
+  char              *api_key;          /* secret; nullable only for calls that sign nothing */
+  SaomaMerchantSign  sign;
+  char              *certificate_path; /* nullable: the merchant client certificate file */
+  char              *certificate_password; /* nullable: PKCS#12 password (WeChat's: mch_id) */
+  GTlsCertificate   *certificate;      /* nullable: a certificate already loaded (demo) */
+  guint              timeout_s;        /* 0: the protocol client's default */
+} SaomaMerchant;
+
+GType          saoma_merchant_get_type (void) G_GNUC_CONST;
+SaomaMerchant *saoma_merchant_new      (void);
+SaomaMerchant *saoma_merchant_copy     (const SaomaMerchant *merchant);
+void           saoma_merchant_free     (SaomaMerchant *merchant);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SaomaMerchant, saoma_merchant_free)
+
+/* WeChat Pay's production gateway and its backup, for SaomaMerchant.base_uri. */
+const char   *saoma_merchant_production_base_uri (void);
+const char   *saoma_merchant_backup_base_uri     (void);
+
+/* The gateway for @merchant's protocol ("v2": SaomaWxpay2Gateway), with the client certificate
+ * loaded when one is given. Fails with %SAOMA_GATEWAY_ERROR_CONFIG for an unknown protocol or a
+ * missing base URI, and with the loader's %SAOMA_GATEWAY_ERROR when the certificate cannot be
+ * loaded (callers may go on without one: only refunds and reverse need it). */
+SaomaGateway *saoma_gateway_new_for_merchant (const SaomaMerchant *merchant,
+                                              GError             **error);
+
+G_END_DECLS
