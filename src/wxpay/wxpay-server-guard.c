@@ -48,10 +48,11 @@ struct _WxpayServerGuard
 {
   GObject parent_instance;
 
-  guint64 max_body;
-  guint   header_timeout;
-  guint   idle_timeout;
-  guint   max_connections;
+  guint64  max_body;
+  guint    header_timeout;
+  guint    idle_timeout;
+  guint    max_connections;
+  gboolean make_room;
 
   GHashTable           *connections; /* GSocket → Conn (owned) */
   guint                 sweep_id;
@@ -65,6 +66,7 @@ enum
   PROP_HEADER_TIMEOUT,
   PROP_IDLE_TIMEOUT,
   PROP_MAX_CONNECTIONS,
+  PROP_MAKE_ROOM,
   N_PROPS
 };
 
@@ -437,7 +439,7 @@ request_started_cb (SoupServer        *server,
    * is closed at once: queueing would hold a descriptor per waiting client, which is what the
    * cap bounds. */
   if (self->max_connections > 0 && g_hash_table_size (self->connections) >= self->max_connections &&
-      !evict_oldest (self))
+      !(self->make_room && evict_oldest (self)))
     {
       self->stats.refused_connections++;
       g_socket_shutdown (socket, TRUE, TRUE, NULL);
@@ -499,6 +501,9 @@ wxpay_server_guard_get_property (GObject    *object,
     case PROP_MAX_CONNECTIONS:
       g_value_set_uint (value, self->max_connections);
       break;
+    case PROP_MAKE_ROOM:
+      g_value_set_boolean (value, self->make_room);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -525,6 +530,13 @@ wxpay_server_guard_set_property (GObject      *object,
       break;
     case PROP_MAX_CONNECTIONS:
       wxpay_server_guard_set_max_connections (self, g_value_get_uint (value));
+      break;
+    case PROP_MAKE_ROOM:
+      if (self->make_room != g_value_get_boolean (value))
+        {
+          self->make_room = g_value_get_boolean (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -555,6 +567,10 @@ wxpay_server_guard_class_init (WxpayServerGuardClass *klass)
   properties[PROP_MAX_CONNECTIONS] =
     g_param_spec_uint ("max-connections", NULL, NULL, 0, G_MAXUINT,
                        WXPAY_SERVER_GUARD_DEFAULT_MAX_CONNECTIONS, flags);
+
+  /* At the cap, close the longest-waiting idle or slow connection for the new one (TRUE), or
+   * close the new one (FALSE). */
+  properties[PROP_MAKE_ROOM] = g_param_spec_boolean ("make-room", NULL, NULL, TRUE, flags);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

@@ -35,8 +35,8 @@ typedef struct
  * "header-timeout" seconds of the accept (or of its first byte on a kept-alive connection); a
  * kept-alive connection is closed after "idle-timeout" seconds without a request; at
  * "max-connections" open connections a new one makes room by closing the longest-waiting idle
- * or still-arriving one, or is closed at accept when all are being answered. 0 turns a limit
- * off.
+ * or still-arriving one ("make-room", the default), or is closed at accept when all are being
+ * answered or "make-room" is FALSE. 0 turns a limit off.
  * Deadlines are checked once a second, so a limit of N seconds closes after N to N+1 s.
  *
  * Attach one guard to a server before it listens; the limits may change at any time.
