@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <libsoup/soup.h>
+#include <string.h>
 
 #include "saoma-log.h"
 #include "saoma-notify-listener.h"
@@ -582,6 +583,24 @@ pick_gateway (SaomaNotifyListener *self,
   return checkout_gateway ? checkout_gateway : refund_gateway;
 }
 
+/* NULL, empty, or 1 to 64 characters of WeChat's out_trade_no alphabet. */
+static gboolean
+plain_id (const char *id)
+{
+  gsize len;
+
+  /* Absent or empty: the checks that follow name what is missing. */
+  if (id == NULL || *id == '\0')
+    return TRUE;
+  len = strlen (id);
+  if (len > 64)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isalnum (id[i]) && strchr ("_-|*@", id[i]) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
 static void
 server_callback (SoupServer        *server,
                  SoupServerMessage *msg,
@@ -643,6 +662,17 @@ server_callback (SoupServer        *server,
         refund_reply (self, gateway, msg, FALSE, error->message, NULL);
       else
         reply (self, gateway, msg, SOUP_STATUS_OK, FALSE, error->message, NULL);
+      return;
+    }
+
+  /* Our numbers are short and plain (WeChat allows [0-9A-Za-z_-|*@], at most 32 or 64): any
+   * other is not ours, and is refused before it reaches a log line, the ledger or the memory. */
+  if (!plain_id (event->out_trade_no) || !plain_id (event->out_refund_no))
+    {
+      if (event->kind == SAOMA_GATEWAY_EVENT_REFUND)
+        refund_reply (self, gateway, msg, FALSE, "invalid out_refund_no or out_trade_no", NULL);
+      else
+        reply (self, gateway, msg, SOUP_STATUS_OK, FALSE, "invalid out_trade_no", NULL);
       return;
     }
 

@@ -571,6 +571,18 @@ test_log_injection (Fixture       *f,
                                   "</return_msg></xml>",
                               &status);
   assert_reply (answer, "FAIL");
+  g_clear_pointer (&answer, wxpay_params_unref);
+
+  /* Genuinely signed, but with a number that is not one of ours: refused before it is used. */
+  {
+    g_autofree char *body = notification_body ("T01\nsaoma-checkout-Message: T01FORGED PAID",
+                                               100, WXPAY_SIM_DEFAULT_KEY,
+                                               WXPAY_SIM_DEFAULT_APPID);
+
+    answer = post_notification (f, body, &status);
+    assert_reply (answer, "FAIL");
+    g_assert_cmpstr (wxpay_params_get (answer, "return_msg"), ==, "invalid out_trade_no");
+  }
 
   records = g_strsplit (captured_log->str, "\x1e", -1);
   g_string_free (g_steal_pointer (&captured_log), TRUE);
