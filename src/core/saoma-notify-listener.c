@@ -54,7 +54,7 @@ struct _SaomaNotifyListener
 typedef struct {
   char        *out_trade_no;
   char        *out_refund_no; /* refunds only */
-  SaomaLedger *ledger;        /* where the repeats are recorded (known orders only) */
+  SaomaStore  *store;         /* where the repeats are recorded (known orders only) */
   gint64       window_end;    /* monotonic µs */
   guint        forwarded;     /* took the whole path in this window */
   guint        repeats;       /* answered from memory in this window */
@@ -110,7 +110,7 @@ lookup_data_free (LookupData *data)
 static void
 seen_free (Seen *seen)
 {
-  g_clear_object (&seen->ledger);
+  g_clear_object (&seen->store);
   g_free (seen->out_trade_no);
   g_free (seen->out_refund_no);
   g_free (seen->message);
@@ -124,7 +124,7 @@ append_event_cb (GObject      *object,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!saoma_ledger_append_event_finish (SAOMA_LEDGER (object), result, &error))
+  if (!saoma_store_append_event_finish (SAOMA_STORE (object), result, &error))
     g_message ("Could not record repeated notifications: %s", error->message);
 }
 
@@ -144,9 +144,9 @@ seen_flush (Seen *seen)
                             seen->out_refund_no ? "refund notification" : "notification",
                             seen->repeats, seen->success ? "SUCCESS" : "FAIL");
   g_message ("%s: %s", otn, detail);
-  if (seen->ledger != NULL)
-    saoma_ledger_append_event_async (seen->ledger, seen->out_trade_no, "notification", detail,
-                                     NULL, append_event_cb, NULL);
+  if (seen->store != NULL)
+    saoma_store_append_event_async (seen->store, seen->out_trade_no, "notification", detail,
+                                    NULL, append_event_cb, NULL);
   seen->repeats = 0;
 }
 
@@ -237,7 +237,7 @@ seen_for_event (SaomaNotifyListener     *self,
   return seen;
 }
 
-/* Keeps the answer given to @id's notification for the repeats of its window. @ledger (when
+/* Keeps the answer given to @id's notification for the repeats of its window. @store (when
  * the order is ours) is where the repeats will be recorded. */
 static void
 seen_answer (SaomaNotifyListener  *self,
@@ -246,7 +246,7 @@ seen_answer (SaomaNotifyListener  *self,
              gboolean              success,
              const char           *message,
              gboolean              settled,
-             SaomaLedger          *ledger)
+             SaomaStore           *store)
 {
   g_autofree char *key = NULL;
   Seen *seen;
@@ -263,8 +263,8 @@ seen_answer (SaomaNotifyListener  *self,
   seen->settled = settled;
   g_free (seen->message);
   seen->message = g_strdup (message);
-  if (ledger != NULL && seen->ledger == NULL && seen->out_trade_no != NULL)
-    seen->ledger = g_object_ref (ledger);
+  if (store != NULL && seen->store == NULL && seen->out_trade_no != NULL)
+    seen->store = g_object_ref (store);
 }
 
 /* --- Replies ---------------------------------------------------------------------------------- */
@@ -374,7 +374,7 @@ get_attempt_cb (GObject      *object,
 
       g_message ("Notification for %s with a total_fee that differs from the ledger", safe_otn);
       seen_answer (data->self, SAOMA_GATEWAY_EVENT_PAYMENT, out_trade_no, FALSE,
-                   "total_fee mismatch", TRUE, SAOMA_LEDGER (object));
+                   "total_fee mismatch", TRUE, SAOMA_STORE (object));
       reply (data->self, data->gateway, data->msg, SOUP_STATUS_OK, FALSE, "total_fee mismatch",
              out_trade_no);
     }
@@ -386,7 +386,7 @@ get_attempt_cb (GObject      *object,
           state == SAOMA_ATTEMPT_REFUNDED)
         {
           seen_answer (data->self, SAOMA_GATEWAY_EVENT_PAYMENT, out_trade_no, TRUE, "OK", TRUE,
-                       SAOMA_LEDGER (object));
+                       SAOMA_STORE (object));
           reply (data->self, data->gateway, data->msg, SOUP_STATUS_OK, TRUE, "OK",
                  out_trade_no);
         }
@@ -399,7 +399,7 @@ get_attempt_cb (GObject      *object,
           g_message ("Notification for %s, %s in the ledger and not driven by this till",
                      safe_otn, saoma_attempt_state_to_string (state));
           seen_answer (data->self, SAOMA_GATEWAY_EVENT_PAYMENT, out_trade_no, FALSE,
-                       "order not active on this till", FALSE, SAOMA_LEDGER (object));
+                       "order not active on this till", FALSE, SAOMA_STORE (object));
           reply (data->self, data->gateway, data->msg, SOUP_STATUS_OK, FALSE,
                  "order not active on this till", out_trade_no);
         }
@@ -468,7 +468,7 @@ list_refunds_cb (GObject      *object,
         saoma_refunder_follow_async (data->self->refunder, out_refund_no, NULL, follow_cb,
                                      g_strdup (out_refund_no));
       seen_answer (data->self, SAOMA_GATEWAY_EVENT_REFUND, out_refund_no, TRUE, "OK",
-                   saoma_refund_state_is_final (found->state), SAOMA_LEDGER (object));
+                   saoma_refund_state_is_final (found->state), SAOMA_STORE (object));
       refund_reply (data->self, data->gateway, data->msg, TRUE, "OK", out_refund_no);
     }
 
@@ -501,7 +501,7 @@ handle_refund (SaomaNotifyListener *self,
     {
       /* The refunder confirms it with a refundquery: a repeat may still be worth a hint. */
       seen_answer (self, SAOMA_GATEWAY_EVENT_REFUND, event->out_refund_no, TRUE, "OK", FALSE,
-                   saoma_refunder_get_ledger (self->refunder));
+                   saoma_refunder_get_store (self->refunder));
       refund_reply (self, gateway, msg, TRUE, "OK", event->out_refund_no);
       return;
     }
@@ -553,7 +553,7 @@ handle_payment (SaomaNotifyListener *self,
                    g_error_matches (error, SAOMA_CHECKOUT_ERROR,
                                     SAOMA_CHECKOUT_ERROR_AMOUNT_MISMATCH) ||
                      g_error_matches (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_INVALID),
-                   saoma_checkout_get_ledger (self->checkout));
+                   saoma_checkout_get_store (self->checkout));
       reply (self, gateway, msg, SOUP_STATUS_OK, FALSE, error->message, out_trade_no);
       return;
     }
@@ -563,7 +563,7 @@ handle_payment (SaomaNotifyListener *self,
   seen_answer (self, SAOMA_GATEWAY_EVENT_PAYMENT, out_trade_no, TRUE, "OK",
                g_strcmp0 (saoma_checkout_get_out_trade_no (self->checkout), out_trade_no) == 0 &&
                  saoma_checkout_get_state (self->checkout) == SAOMA_CHECKOUT_PAID,
-               saoma_checkout_get_ledger (self->checkout));
+               saoma_checkout_get_store (self->checkout));
   reply (self, gateway, msg, SOUP_STATUS_OK, TRUE, "OK", out_trade_no);
 }
 

@@ -116,7 +116,7 @@ main (int   argc,
   config->notify_url = g_strdup (saoma_notify_listener_get_uri (listener));
   config->poll_interval_ms = 600000;
   config->slow_poll_interval_ms = 600000;
-  checkout = saoma_checkout_new (gateway, ledger, NULL, config);
+  checkout = saoma_checkout_new (gateway, SAOMA_STORE (ledger), NULL, config);
   saoma_notify_listener_set_checkout (listener, checkout);
   g_signal_connect (checkout, "notify::state", G_CALLBACK (state_cb), NULL);
 
