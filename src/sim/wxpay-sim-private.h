@@ -113,6 +113,21 @@ gboolean wxpay_sim_credentials_load  (const char          *dir,
                                       GError             **error);
 void     wxpay_sim_credentials_clear (WxpaySimCredentials *credentials);
 
+/* --- API v3 keys (wxpay-sim-v3-credentials.c) ------------------------------------------- */
+
+typedef struct {
+  Wxpay3Signer   *signer;          /* the simulator's "WeChat Pay" key, serial = pub_key_id */
+  Wxpay3Verifier *merchants;       /* merchant certificate serial → merchant public key */
+  char           *merchant_serial;
+  char           *pub_key_id;
+  char           *apiv3_key;       /* 32 bytes */
+} WxpaySimV3Credentials;
+
+gboolean wxpay_sim_v3_credentials_load  (const char            *dir,
+                                         WxpaySimV3Credentials *out,
+                                         GError               **error);
+void     wxpay_sim_v3_credentials_clear (WxpaySimV3Credentials *credentials);
+
 /* --- The server (WxpaySimServer, split over wxpay-sim-server*.c) --------------------------- */
 
 #define USEC(seconds) ((gint64)(seconds) * G_USEC_PER_SEC)
@@ -253,6 +268,11 @@ struct _WxpaySimServer {
   guint64          closed_idle;
   guint64          refused_connections;
   guint64          refused_too_large;
+
+  /* wxpay-sim-server-v3.c: API v3, off until wxpay_sim_server_setup_v3() */
+  gboolean              v3_enabled;
+  WxpaySimV3Credentials v3;
+  guint64               v3_signtest_sent;
 };
 
 
@@ -265,6 +285,8 @@ typedef struct {
   const char *path;
   GBytes   *(*api) (Call *call);
   gboolean    needs_certificate;  /* /secapi/: a client certificate issued by client-ca */
+  gboolean    v3;                 /* every path under this prefix: API v3, answered in full
+                                   * by wxpay_sim_v3_run() (the api is not called) */
 } WxpaySimRoute;
 
 /* One gateway request being handled. */
@@ -374,6 +396,29 @@ GBytes *wxpay_sim_api_downloadbill (Call *call);
 
 /* wxpay-sim-server-notify.c */
 void wxpay_sim_schedule_deliveries (WxpaySimServer *self);
+void wxpay_sim_post_v3_notification (WxpaySimServer *self,
+                                     const char     *url,
+                                     GBytes         *body,
+                                     const char     *signature_override,
+                                     Delivery       *delivery,
+                                     GTask          *probe);
+
+/* wxpay-sim-server-v3.c */
+gboolean wxpay_sim_order_is_v3 (SimOrder *order);
+void wxpay_sim_v3_run (Call *call);
+void wxpay_sim_v3_sign_headers (WxpaySimServer     *self,
+                                SoupMessageHeaders *headers,
+                                GBytes             *body,
+                                gboolean            corrupt);
+/* The encrypted TRANSACTION.SUCCESS / REFUND.SUCCESS callback body of @order (@refund NULL:
+ * the payment). */
+GBytes *wxpay_sim_v3_callback_body (WxpaySimServer *self,
+                                    SimOrder       *order,
+                                    SimRefund      *refund,
+                                    gboolean        wrong_amount);
+void wxpay_sim_v3_signtest (WxpaySimServer    *self,
+                            SoupServerMessage *msg,
+                            const char        *url);
 
 /* wxpay-sim-server-state.c */
 void wxpay_sim_save_state (WxpaySimServer *self);

@@ -175,6 +175,34 @@ wxpay3_signer_get_serial_no (Wxpay3Signer *signer)
 }
 
 /**
+ * wxpay3_signer_dup_public_key_pem:
+ * @signer: a #Wxpay3Signer
+ *
+ * Returns: (transfer full) (nullable): the public half of the signer's key as PEM
+ */
+char *
+wxpay3_signer_dup_public_key_pem (Wxpay3Signer *signer)
+{
+  gnutls_pubkey_t pub = NULL;
+  gnutls_datum_t pem = { NULL, 0 };
+  char *out = NULL;
+
+  g_return_val_if_fail (signer != NULL, NULL);
+
+  if (gnutls_pubkey_init (&pub) < 0)
+    return NULL;
+  if (gnutls_pubkey_import_privkey (pub, signer->key, 0, 0) >= 0
+      && gnutls_pubkey_export2 (pub, GNUTLS_X509_FMT_PEM, &pem) >= 0)
+    {
+      out = g_strndup ((const char *)pem.data, pem.size);
+      gnutls_free (pem.data);
+    }
+  gnutls_pubkey_deinit (pub);
+
+  return out;
+}
+
+/**
  * wxpay3_signer_sign:
  * @signer: a #Wxpay3Signer
  * @data: the message

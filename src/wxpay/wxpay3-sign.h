@@ -44,6 +44,8 @@ char         *wxpay3_signer_authorization (Wxpay3Signer *signer,
                                            gint64        timestamp,
                                            const char   *nonce,
                                            GError      **error);
+/* The `PUBLIC KEY` PEM of the signer's key (what the other side verifies with). */
+char         *wxpay3_signer_dup_public_key_pem (Wxpay3Signer *signer);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Wxpay3Signer, wxpay3_signer_unref)
 
 /* METHOD\nURL\nTIMESTAMP\nNONCE\nBODY\n (§1.1); @body NULL or empty gives an empty line. */
