@@ -763,6 +763,16 @@ drop_connection (SoupServerMessage *msg)
     g_io_stream_close (stream, NULL, NULL);
 }
 
+/* libsoup 3.2 writes a 204 without Content-Length (right: it has no body) but then reads those
+ * headers as "the body ends at EOF" and closes the connection, which a keep-alive client finds
+ * dead on its next request. Once the headers are on the wire, record that the body is empty. */
+static void
+no_content_wrote_headers_cb (SoupServerMessage *msg,
+                             gpointer           user_data)
+{
+  soup_message_headers_set_content_length (soup_server_message_get_response_headers (msg), 0);
+}
+
 /**
  * wxpay_sim_v3_run:
  * @call: a request under /v3/ (the transport faults already rolled and applied)
@@ -843,6 +853,8 @@ respond:
     wxpay_sim_v3_sign_headers (self, headers, answer.body, call->fault.bad_sign);
 
   soup_server_message_set_status (call->msg, answer.status, NULL);
+  if (answer.body == NULL)
+    g_signal_connect (call->msg, "wrote-headers", G_CALLBACK (no_content_wrote_headers_cb), NULL);
   if (answer.body != NULL)
     {
       data = g_bytes_get_data (answer.body, &len);
