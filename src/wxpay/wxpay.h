@@ -11,3 +11,4 @@
 #include "wxpay3-sign.h"
 #include "wxpay3-crypto.h"
 #include "wxpay3-error.h"
+#include "wxpay3-client.h"
