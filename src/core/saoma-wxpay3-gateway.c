@@ -26,12 +26,13 @@
 
 struct _SaomaWxpay3Gateway
 {
-  GObject       parent_instance;
+  GObject parent_instance;
 
   Wxpay3Client *client;
 };
 
-enum {
+enum
+{
   PROP_0,
   PROP_CLIENT,
   N_PROPS
@@ -41,9 +42,7 @@ static GParamSpec *properties[N_PROPS];
 
 static void saoma_wxpay3_gateway_iface_init (SaomaGatewayInterface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (SaomaWxpay3Gateway, saoma_wxpay3_gateway, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (SAOMA_TYPE_GATEWAY,
-                                                      saoma_wxpay3_gateway_iface_init))
+G_DEFINE_FINAL_TYPE_WITH_CODE (SaomaWxpay3Gateway, saoma_wxpay3_gateway, G_TYPE_OBJECT, G_IMPLEMENT_INTERFACE (SAOMA_TYPE_GATEWAY, saoma_wxpay3_gateway_iface_init))
 
 /* Helpers ------------------------------------------------------------------------------------- */
 
@@ -76,8 +75,7 @@ get_fen (JsonObject *object,
 {
   JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
 
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_INT64 || json_node_get_int (node) < 0)
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64 || json_node_get_int (node) < 0)
     return -1;
 
   return json_node_get_int (node);
@@ -98,8 +96,7 @@ get_string (JsonObject *object,
 {
   JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
 
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node)
-      || json_node_get_value_type (node) != G_TYPE_STRING)
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
     return NULL;
 
   return json_node_get_string (node);
@@ -108,14 +105,19 @@ get_string (JsonObject *object,
 static SaomaTradeState
 parse_trade_state (const char *text)
 {
-  static const struct {
+  static const struct
+  {
     const char     *name;
     SaomaTradeState state;
   } states[] = {
-    { "NOTPAY", SAOMA_TRADE_STATE_NOTPAY },       { "USERPAYING", SAOMA_TRADE_STATE_USERPAYING },
-    { "ACCEPT", SAOMA_TRADE_STATE_ACCEPT },       { "SUCCESS", SAOMA_TRADE_STATE_SUCCESS },
-    { "REFUND", SAOMA_TRADE_STATE_REFUND },       { "CLOSED", SAOMA_TRADE_STATE_CLOSED },
-    { "REVOKED", SAOMA_TRADE_STATE_REVOKED },     { "PAYERROR", SAOMA_TRADE_STATE_PAYERROR },
+    { "NOTPAY", SAOMA_TRADE_STATE_NOTPAY },
+    { "USERPAYING", SAOMA_TRADE_STATE_USERPAYING },
+    { "ACCEPT", SAOMA_TRADE_STATE_ACCEPT },
+    { "SUCCESS", SAOMA_TRADE_STATE_SUCCESS },
+    { "REFUND", SAOMA_TRADE_STATE_REFUND },
+    { "CLOSED", SAOMA_TRADE_STATE_CLOSED },
+    { "REVOKED", SAOMA_TRADE_STATE_REVOKED },
+    { "PAYERROR", SAOMA_TRADE_STATE_PAYERROR },
   };
 
   for (guint i = 0; text != NULL && i < G_N_ELEMENTS (states); i++)
@@ -285,8 +287,7 @@ request_from_token (const char *token,
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
 
-  if (token == NULL || !json_parser_load_from_data (parser, token, -1, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (token == NULL || !json_parser_load_from_data (parser, token, -1, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
       g_set_error_literal (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_INVALID_ARGUMENT,
                            "INVALID_ARGUMENT: unreadable request");
@@ -308,8 +309,7 @@ wxpay3_check_native_request (SaomaGateway *gateway,
   if (fields == NULL)
     return FALSE;
 
-  if (g_strcmp0 (get_string (fields, "out_trade_no"), out_trade_no) != 0
-      || get_fen (get_object (fields, "amount"), "total") != amount)
+  if (g_strcmp0 (get_string (fields, "out_trade_no"), out_trade_no) != 0 || get_fen (get_object (fields, "amount"), "total") != amount)
     {
       g_set_error_literal (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_INVALID_ARGUMENT,
                            "INVALID_ARGUMENT: the stored request is for another order or amount");
@@ -341,9 +341,9 @@ create_cb (GObject      *source,
            gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  GError *error = NULL;
-  g_autofree char *code_url = wxpay3_client_native_create_finish (WXPAY3_CLIENT (source), result,
-                                                                  &error);
+  GError                 *error = NULL;
+  g_autofree char        *code_url = wxpay3_client_native_create_finish (WXPAY3_CLIENT (source), result,
+                                                                         &error);
   SaomaNativeOrderResult *answer;
 
   if (code_url == NULL)
@@ -366,7 +366,7 @@ wxpay3_create_native_order_async (SaomaGateway       *gateway,
 {
   SaomaWxpay3Gateway *self = SAOMA_WXPAY3_GATEWAY (gateway);
   g_autoptr(GTask) task = start (self, wxpay3_create_native_order_async, cancellable, callback,
-                                 user_data);
+                                  user_data);
   g_autoptr(JsonObject) fields = NULL;
   GError *error = NULL;
 
@@ -501,9 +501,9 @@ query_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   GError *error = NULL;
   g_autoptr(JsonObject) transaction = wxpay3_client_query_finish (WXPAY3_CLIENT (source), result,
-                                                                  &error);
+                                                                   &error);
   SaomaOrderStatus *status;
-  JsonObject *amount;
+  JsonObject       *amount;
 
   if (transaction == NULL)
     {
@@ -533,7 +533,7 @@ wxpay3_query_order_async (SaomaGateway       *gateway,
                           gpointer            user_data)
 {
   SaomaWxpay3Gateway *self = SAOMA_WXPAY3_GATEWAY (gateway);
-  GTask *task = start (self, wxpay3_query_order_async, cancellable, callback, user_data);
+  GTask              *task = start (self, wxpay3_query_order_async, cancellable, callback, user_data);
 
   wxpay3_client_query_async (self->client, out_trade_no, NULL, cancellable, query_cb, task);
 }
@@ -569,7 +569,7 @@ wxpay3_close_order_async (SaomaGateway       *gateway,
                           gpointer            user_data)
 {
   SaomaWxpay3Gateway *self = SAOMA_WXPAY3_GATEWAY (gateway);
-  GTask *task = start (self, wxpay3_close_order_async, cancellable, callback, user_data);
+  GTask              *task = start (self, wxpay3_close_order_async, cancellable, callback, user_data);
 
   wxpay3_client_close_async (self->client, out_trade_no, cancellable, close_cb, task);
 }
@@ -623,7 +623,7 @@ wxpay3_refund_async (SaomaGateway             *gateway,
                      gpointer                  user_data)
 {
   SaomaWxpay3Gateway *self = SAOMA_WXPAY3_GATEWAY (gateway);
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  GTask              *task = g_task_new (self, cancellable, callback, user_data);
   g_autoptr(JsonObject) fields = json_object_new ();
   JsonObject *amount = json_object_new ();
 
@@ -662,7 +662,7 @@ wxpay3_query_refund_async (SaomaGateway       *gateway,
                            gpointer            user_data)
 {
   SaomaWxpay3Gateway *self = SAOMA_WXPAY3_GATEWAY (gateway);
-  GTask *task = start (self, wxpay3_query_refund_async, cancellable, callback, user_data);
+  GTask              *task = start (self, wxpay3_query_refund_async, cancellable, callback, user_data);
 
   wxpay3_client_refund_query_async (self->client, out_refund_no, cancellable, refund_status_cb,
                                     task);
@@ -767,8 +767,7 @@ saoma_wxpay3_gateway_class_init (SaomaWxpay3GatewayClass *klass)
 
   properties[PROP_CLIENT] =
     g_param_spec_object ("client", NULL, NULL, WXPAY3_TYPE_CLIENT,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS
-                           | G_PARAM_EXPLICIT_NOTIFY);
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

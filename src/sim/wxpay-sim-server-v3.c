@@ -25,9 +25,10 @@
 /* Bodies we parse: an order or a refund is well under this. */
 #define MAX_V3_BODY (64 * 1024)
 
-typedef struct {
+typedef struct
+{
   guint   status;
-  GBytes *body;      /* NULL: no body (204) */
+  GBytes *body; /* NULL: no body (204) */
 } V3Answer;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -96,7 +97,7 @@ get_fen (JsonObject *object,
          const char *name)
 {
   JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
-  gint64 value;
+  gint64    value;
 
   if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
     return -1;
@@ -182,9 +183,9 @@ add_refund (JsonBuilder *builder,
             SimRefund   *refund,
             gint64       now)
 {
-  SimOrder *order = refund->order;
+  SimOrder        *order = refund->order;
   g_autofree char *create_time = wxpay_sim_format_iso (refund->created);
-  const char *status = refund_status (refund, now);
+  const char      *status = refund_status (refund, now);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "refund_id");
@@ -238,21 +239,20 @@ native_create (Call       *call,
                V3Answer   *answer)
 {
   WxpaySimServer *self = call->self;
-  const char *appid = get_string (req, "appid");
-  const char *mchid = get_string (req, "mchid");
-  const char *description = get_string (req, "description");
-  const char *out_trade_no = get_string (req, "out_trade_no");
-  const char *notify_url = get_string (req, "notify_url");
-  const char *attach = get_string (req, "attach");
-  const char *time_expire = get_string (req, "time_expire");
-  JsonObject *amount = get_object (req, "amount");
-  const char *currency = get_string (amount, "currency");
-  gint64 total = get_fen (amount, "total");
-  gint64 expire = 0;
-  SimOrder *order;
+  const char     *appid = get_string (req, "appid");
+  const char     *mchid = get_string (req, "mchid");
+  const char     *description = get_string (req, "description");
+  const char     *out_trade_no = get_string (req, "out_trade_no");
+  const char     *notify_url = get_string (req, "notify_url");
+  const char     *attach = get_string (req, "attach");
+  const char     *time_expire = get_string (req, "time_expire");
+  JsonObject     *amount = get_object (req, "amount");
+  const char     *currency = get_string (amount, "currency");
+  gint64          total = get_fen (amount, "total");
+  gint64          expire = 0;
+  SimOrder       *order;
 
-  if (appid == NULL || mchid == NULL || description == NULL || out_trade_no == NULL
-      || notify_url == NULL || amount == NULL)
+  if (appid == NULL || mchid == NULL || description == NULL || out_trade_no == NULL || notify_url == NULL || amount == NULL)
     return answer_error (answer, 400, "PARAM_ERROR", "输入源“/body”映射到字段时缺少必填参数");
   if (strcmp (mchid, self->mch_id) != 0)
     return answer_error (answer, 400, "MCH_NOT_EXISTS", "商户号不存在");
@@ -262,8 +262,7 @@ native_create (Call       *call,
     return answer_error (answer, 400, "PARAM_ERROR", "description长度有误");
   if (!wxpay_out_trade_no_is_valid (out_trade_no))
     return answer_error (answer, 400, "PARAM_ERROR", "out_trade_no格式错误");
-  if ((!g_str_has_prefix (notify_url, "http://") && !g_str_has_prefix (notify_url, "https://"))
-      || strchr (notify_url, '?') != NULL || strlen (notify_url) > 255)
+  if ((!g_str_has_prefix (notify_url, "http://") && !g_str_has_prefix (notify_url, "https://")) || strchr (notify_url, '?') != NULL || strlen (notify_url) > 255)
     return answer_error (answer, 400, "PARAM_ERROR", "notify_url格式错误");
   if (total < 0)
     return answer_error (answer, 400, "PARAM_ERROR", "amount.total格式错误");
@@ -304,7 +303,7 @@ native_create (Call       *call,
   else
     {
       WxpayParams *business = wxpay_params_new ();
-      gint64 effective = call->now + CODE_URL_LIFETIME;
+      gint64       effective = call->now + CODE_URL_LIFETIME;
 
       if (expire > 0 && expire - call->now < USEC (300) - USEC (5))
         {
@@ -392,8 +391,8 @@ close_order (Call       *call,
              V3Answer   *answer)
 {
   WxpaySimServer *self = call->self;
-  const char *mchid = get_string (req, "mchid");
-  SimOrder *order;
+  const char     *mchid = get_string (req, "mchid");
+  SimOrder       *order;
 
   if (mchid == NULL)
     return answer_error (answer, 400, "PARAM_ERROR", "缺少参数mchid");
@@ -440,15 +439,15 @@ refund_create (Call       *call,
                V3Answer   *answer)
 {
   WxpaySimServer *self = call->self;
-  const char *transaction_id = get_string (req, "transaction_id");
-  const char *out_trade_no = get_string (req, "out_trade_no");
-  const char *out_refund_no = get_string (req, "out_refund_no");
-  const char *notify_url = get_string (req, "notify_url");
-  JsonObject *amount = get_object (req, "amount");
-  gint64 refund_fee = get_fen (amount, "refund");
-  gint64 total = get_fen (amount, "total");
+  const char     *transaction_id = get_string (req, "transaction_id");
+  const char     *out_trade_no = get_string (req, "out_trade_no");
+  const char     *out_refund_no = get_string (req, "out_refund_no");
+  const char     *notify_url = get_string (req, "notify_url");
+  JsonObject     *amount = get_object (req, "amount");
+  gint64          refund_fee = get_fen (amount, "refund");
+  gint64          total = get_fen (amount, "total");
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  SimOrder *order;
+  SimOrder  *order;
   SimRefund *refund;
 
   if ((transaction_id == NULL && out_trade_no == NULL) || out_refund_no == NULL || amount == NULL)
@@ -457,9 +456,7 @@ refund_create (Call       *call,
     return answer_error (answer, 400, "PARAM_ERROR", "out_refund_no格式错误");
   if (refund_fee < 0 || total < 0)
     return answer_error (answer, 400, "PARAM_ERROR", "amount格式错误");
-  if (notify_url != NULL
-      && ((!g_str_has_prefix (notify_url, "http://") && !g_str_has_prefix (notify_url, "https://"))
-          || strchr (notify_url, '?') != NULL || strlen (notify_url) > 255))
+  if (notify_url != NULL && ((!g_str_has_prefix (notify_url, "http://") && !g_str_has_prefix (notify_url, "https://")) || strchr (notify_url, '?') != NULL || strlen (notify_url) > 255))
     return answer_error (answer, 400, "PARAM_ERROR", "notify_url格式错误");
 
   order = wxpay_sim_lookup_order (self, transaction_id, out_trade_no, call->now);
@@ -544,9 +541,9 @@ wxpay_sim_v3_callback_body (WxpaySimServer *self,
   g_autofree char *id = g_uuid_string_random ();
   g_autofree char *create_time = wxpay_sim_format_iso (wxpay_sim_now (self));
   g_autofree char *ciphertext = NULL;
-  const char *associated_data = refund != NULL ? "refund" : "transaction";
-  gsize len;
-  const char *data;
+  const char      *associated_data = refund != NULL ? "refund" : "transaction";
+  gsize            len;
+  const char      *data;
 
   if (refund != NULL)
     add_refund (inner, refund, wxpay_sim_now (self));
@@ -602,10 +599,10 @@ wxpay_sim_v3_sign_headers (WxpaySimServer     *self,
   g_autofree char *nonce = wxpay_nonce_new ();
   g_autoptr(GBytes) message = NULL;
   g_autofree char *signature = NULL;
-  gsize len = 0;
-  const char *data = body != NULL ? g_bytes_get_data (body, &len) : NULL;
-  const char *message_data;
-  gsize message_len;
+  gsize            len = 0;
+  const char      *data = body != NULL ? g_bytes_get_data (body, &len) : NULL;
+  const char      *message_data;
+  gsize            message_len;
 
   /* Signatures use the real clock: the client checks them against its own (§1.2), whatever
    * the simulated clock says about orders. */
@@ -627,14 +624,14 @@ check_authorization (Call       *call,
                      GBytes     *body,
                      V3Answer   *answer)
 {
-  WxpaySimServer *self = call->self;
+  WxpaySimServer     *self = call->self;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (call->msg);
-  const char *value = soup_message_headers_get_one (headers, "Authorization");
+  const char         *value = soup_message_headers_get_one (headers, "Authorization");
   Wxpay3Authorization auth;
   g_autoptr(GBytes) message = NULL;
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  gint64 timestamp;
-  gsize len = 0;
+  gint64      now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64      timestamp;
+  gsize       len = 0;
   const char *data = g_bytes_get_data (body, &len);
 
   if (!wxpay3_authorization_parse (value, &auth, NULL))
@@ -654,8 +651,7 @@ check_authorization (Call       *call,
       answer_error (answer, 401, "SIGN_ERROR", "商户证书序列号有误");
       return FALSE;
     }
-  timestamp = strspn (auth.timestamp, "0123456789") == strlen (auth.timestamp)
-                && strlen (auth.timestamp) <= 12
+  timestamp = strspn (auth.timestamp, "0123456789") == strlen (auth.timestamp) && strlen (auth.timestamp) <= 12
                 ? g_ascii_strtoll (auth.timestamp, NULL, 10)
                 : -1;
   if (timestamp < 0 || timestamp - now >= WXPAY3_MAX_SKEW || now - timestamp >= WXPAY3_MAX_SKEW)
@@ -700,9 +696,9 @@ dispatch (Call       *call,
   static const char by_otn[] = "/v3/pay/transactions/out-trade-no/";
   static const char by_id[] = "/v3/pay/transactions/id/";
   static const char refunds[] = "/v3/refund/domestic/refunds";
-  gboolean post = strcmp (method, "POST") == 0;
-  gboolean get = strcmp (method, "GET") == 0;
-  const char *mchid = params != NULL ? g_hash_table_lookup (params, "mchid") : NULL;
+  gboolean          post = strcmp (method, "POST") == 0;
+  gboolean          get = strcmp (method, "GET") == 0;
+  const char       *mchid = params != NULL ? g_hash_table_lookup (params, "mchid") : NULL;
 
   if (post && strcmp (path, "/v3/pay/transactions/native") == 0)
     return native_create (call, req, normalized, answer);
@@ -782,22 +778,22 @@ no_content_wrote_headers_cb (SoupServerMessage *msg,
 void
 wxpay_sim_v3_run (Call *call)
 {
-  WxpaySimServer *self = call->self;
-  GUri *uri = soup_server_message_get_uri (call->msg);
-  const char *path = g_uri_get_path (uri);
-  const char *query_string = g_uri_get_query (uri);
-  const char *method = soup_server_message_get_method (call->msg);
+  WxpaySimServer  *self = call->self;
+  GUri            *uri = soup_server_message_get_uri (call->msg);
+  const char      *path = g_uri_get_path (uri);
+  const char      *query_string = g_uri_get_query (uri);
+  const char      *method = soup_server_message_get_method (call->msg);
   g_autofree char *canonical_url = NULL;
   g_autofree char *request_id = NULL;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GHashTable) params = NULL;
   g_autoptr(JsonParser) parser = NULL;
-  g_autofree char *normalized = NULL;
-  JsonObject *req = NULL;
+  g_autofree char    *normalized = NULL;
+  JsonObject         *req = NULL;
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (call->msg);
-  V3Answer answer = { 0, NULL };
-  gsize len;
-  const char *data;
+  V3Answer            answer = { 0, NULL };
+  gsize               len;
+  const char         *data;
 
   call->now = wxpay_sim_now (self);
   canonical_url = query_string != NULL ? g_strconcat (path, "?", query_string, NULL)
@@ -819,9 +815,7 @@ wxpay_sim_v3_run (Call *call)
           g_autoptr(JsonGenerator) generator = json_generator_new ();
 
           parser = json_parser_new_immutable ();
-          if (!g_utf8_validate (data, (gssize)len, NULL)
-              || !json_parser_load_from_data (parser, data, (gssize)len, NULL)
-              || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+          if (!g_utf8_validate (data, (gssize)len, NULL) || !json_parser_load_from_data (parser, data, (gssize)len, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
             {
               answer_error (&answer, 400, "PARAM_ERROR", "请求体不是合法的JSON对象");
               goto respond;
@@ -930,8 +924,7 @@ signtest_done_cb (GObject      *source,
       g_string_append_c (json, '}');
     }
   else
-    g_string_append_printf (json, "{\"delivered\":true,\"status\":%" G_GSSIZE_FORMAT
-                            ",\"rejected\":%s}", status,
+    g_string_append_printf (json, "{\"delivered\":true,\"status\":%" G_GSSIZE_FORMAT ",\"rejected\":%s}", status,
                             status >= 400 && status <= 599 ? "true" : "false");
 
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
@@ -959,7 +952,7 @@ wxpay_sim_v3_signtest (WxpaySimServer    *self,
   g_autofree char *random = wxpay_sim_random_alnum (43);
   g_autofree char *signature = g_strconcat (WXPAY3_SIGNTEST_PREFIX, random, "=", NULL);
   g_autofree char *out_trade_no = wxpay_sim_random_alnum (24);
-  GTask *task;
+  GTask           *task;
 
   probe_order.out_trade_no = out_trade_no;
   probe_order.trade_type = (char *)"NATIVE";

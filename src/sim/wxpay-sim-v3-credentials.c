@@ -76,7 +76,7 @@ read_file (const char *dir,
            const char *name)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  char *contents = NULL;
+  char            *contents = NULL;
 
   if (!g_file_get_contents (path, &contents, NULL, NULL))
     return NULL;
@@ -100,9 +100,8 @@ finish (WxpaySimV3Credentials *out,
   merchant_public = wxpay3_signer_dup_public_key_pem (merchant);
 
   out->merchants = wxpay3_verifier_new ();
-  if (merchant_public == NULL
-      || !wxpay3_verifier_add_public_key (out->merchants, out->merchant_serial, merchant_public,
-                                          strlen (merchant_public), error))
+  if (merchant_public == NULL || !wxpay3_verifier_add_public_key (out->merchants, out->merchant_serial, merchant_public,
+                                                                  strlen (merchant_public), error))
     {
       if (error != NULL && *error == NULL)
         g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no merchant public key");
@@ -121,16 +120,13 @@ load_all (const char            *dir,
 {
   g_autofree char *merchant_pem = read_file (dir, "apiclient_key.pem");
   g_autofree char *sim_pem = read_file (dir, "sim_private_key.pem");
-  gboolean ok;
+  gboolean         ok;
 
   out->merchant_serial = read_file (dir, "apiclient_serial.txt");
   out->pub_key_id = read_file (dir, "pub_key_id.txt");
   out->apiv3_key = read_file (dir, "apiv3_key.txt");
 
-  if (merchant_pem == NULL || sim_pem == NULL || out->merchant_serial == NULL
-      || out->pub_key_id == NULL || out->apiv3_key == NULL
-      || strlen (out->apiv3_key) != WXPAY3_APIV3_KEY_LEN
-      || !g_str_has_prefix (out->pub_key_id, "PUB_KEY_ID_"))
+  if (merchant_pem == NULL || sim_pem == NULL || out->merchant_serial == NULL || out->pub_key_id == NULL || out->apiv3_key == NULL || strlen (out->apiv3_key) != WXPAY3_APIV3_KEY_LEN || !g_str_has_prefix (out->pub_key_id, "PUB_KEY_ID_"))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "incomplete");
       ok = FALSE;
@@ -151,15 +147,14 @@ create_all (const char            *dir,
             WxpaySimV3Credentials *out,
             GError               **error)
 {
-  char *merchant_pem = NULL;
-  char *sim_pem = NULL;
+  char            *merchant_pem = NULL;
+  char            *sim_pem = NULL;
   g_autofree char *merchant_public = NULL;
   g_autofree char *sim_public = NULL;
   g_autofree char *digits = NULL;
-  gboolean ok = FALSE;
+  gboolean         ok = FALSE;
 
-  if (!wxpay3_generate_key_pair (&merchant_pem, &merchant_public, error)
-      || !wxpay3_generate_key_pair (&sim_pem, &sim_public, error))
+  if (!wxpay3_generate_key_pair (&merchant_pem, &merchant_public, error) || !wxpay3_generate_key_pair (&sim_pem, &sim_public, error))
     goto out;
 
   out->merchant_serial = random_from ("0123456789ABCDEF", 40, error);
@@ -189,12 +184,7 @@ create_all (const char            *dir,
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "%s: cannot chmod", dir);
           goto out;
         }
-      if (!write_file (dir, "apiclient_key.pem", merchant_pem, error)
-          || !write_file (dir, "apiclient_serial.txt", serial_line, error)
-          || !write_file (dir, "pub_key.pem", sim_public, error)
-          || !write_file (dir, "pub_key_id.txt", id_line, error)
-          || !write_file (dir, "apiv3_key.txt", out->apiv3_key, error)
-          || !write_file (dir, "sim_private_key.pem", sim_pem, error))
+      if (!write_file (dir, "apiclient_key.pem", merchant_pem, error) || !write_file (dir, "apiclient_serial.txt", serial_line, error) || !write_file (dir, "pub_key.pem", sim_public, error) || !write_file (dir, "pub_key_id.txt", id_line, error) || !write_file (dir, "apiv3_key.txt", out->apiv3_key, error) || !write_file (dir, "sim_private_key.pem", sim_pem, error))
         goto out;
     }
 

@@ -23,7 +23,7 @@
 
 struct _Wxpay3Client
 {
-  GObject         parent_instance;
+  GObject parent_instance;
 
   SoupSession    *session;
   char           *base_uri;
@@ -35,7 +35,8 @@ struct _Wxpay3Client
   Wxpay3Verifier *verifier;
 };
 
-enum {
+enum
+{
   PROP_0,
   PROP_BASE_URI,
   PROP_BACKUP_BASE_URI,
@@ -49,10 +50,11 @@ G_DEFINE_FINAL_TYPE (Wxpay3Client, wxpay3_client, G_TYPE_OBJECT)
 
 static GParamSpec *properties[N_PROPS];
 
-typedef struct {
+typedef struct
+{
   char    *method;
-  char    *path;          /* and query: what is signed */
-  GBytes  *body;          /* NULL for GET */
+  char    *path; /* and query: what is signed */
+  GBytes  *body; /* NULL for GET */
   char    *authorization;
   gboolean tried_backup;
   gboolean sent;
@@ -173,7 +175,7 @@ static void
 wxpay3_client_class_init (Wxpay3ClientClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
-  GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
+  GParamFlags   flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
 
   object_class->finalize = wxpay3_client_finalize;
   object_class->get_property = wxpay3_client_get_property;
@@ -257,22 +259,23 @@ check_answer (Wxpay3Client *self,
               GError      **error)
 {
   SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
-  const char *signature = soup_message_headers_get_one (headers, "Wechatpay-Signature");
-  const char *serial = soup_message_headers_get_one (headers, "Wechatpay-Serial");
-  guint status = soup_message_get_status (msg);
+  const char         *signature = soup_message_headers_get_one (headers, "Wechatpay-Signature");
+  const char         *serial = soup_message_headers_get_one (headers, "Wechatpay-Serial");
+  guint               status = soup_message_get_status (msg);
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) local = NULL;
-  JsonNode *root = NULL;
-  gsize len = 0;
+  JsonNode   *root = NULL;
+  gsize       len = 0;
   const char *data = g_bytes_get_data (body, &len);
   const char *code = NULL;
   const char *message = NULL;
-  gboolean parsed;
+  gboolean    parsed;
 
   if (signature == NULL && serial == NULL && status >= 400 && status < 500)
     {
       g_set_error (error, WXPAY_ERROR, WXPAY_ERROR_HTTP_CLIENT, "HTTP %u %s (unsigned: not "
-                   "WeChat Pay's answer)", status, soup_message_get_reason_phrase (msg));
+                                                                "WeChat Pay's answer)",
+                   status, soup_message_get_reason_phrase (msg));
       return NULL;
     }
   if (signature == NULL && serial == NULL && status >= 500)
@@ -296,9 +299,7 @@ check_answer (Wxpay3Client *self,
     }
 
   parser = json_parser_new_immutable ();
-  parsed = len > 0 && g_utf8_validate (data, (gssize)len, NULL)
-           && json_parser_load_from_data (parser, data, (gssize)len, &local)
-           && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser));
+  parsed = len > 0 && g_utf8_validate (data, (gssize)len, NULL) && json_parser_load_from_data (parser, data, (gssize)len, &local) && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser));
 
   if (status >= 200 && status < 300 && status != 202)
     {
@@ -335,11 +336,11 @@ send_and_read_cb (GObject      *object,
   SoupSession *session = SOUP_SESSION (object);
   g_autoptr(GTask) task = user_data;
   Wxpay3Client *self = g_task_get_source_object (task);
-  CallData *data = g_task_get_task_data (task);
+  CallData     *data = g_task_get_task_data (task);
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
   SoupMessage *msg = soup_session_get_async_result_message (session, result);
-  JsonNode *root;
+  JsonNode    *root;
 
   body = soup_session_send_and_read_finish (session, result, &error);
   if (msg != NULL)
@@ -349,9 +350,7 @@ send_and_read_cb (GObject      *object,
     {
       g_autoptr(GError) mapped = wxpay_map_transport_error (error, data->sent);
 
-      if (g_error_matches (mapped, WXPAY_ERROR, WXPAY_ERROR_CONNECT) && !data->tried_backup
-          && !data->sent && self->backup_base_uri != NULL && *self->backup_base_uri != '\0'
-          && !g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+      if (g_error_matches (mapped, WXPAY_ERROR, WXPAY_ERROR_CONNECT) && !data->tried_backup && !data->sent && self->backup_base_uri != NULL && *self->backup_base_uri != '\0' && !g_cancellable_is_cancelled (g_task_get_cancellable (task)))
         {
           g_debug ("%s %s: cannot connect, trying the backup domain", data->method, data->path);
           data->tried_backup = TRUE;
@@ -387,11 +386,11 @@ send_request (GTask      *task,
               const char *base_uri)
 {
   Wxpay3Client *self = g_task_get_source_object (task);
-  CallData *data = g_task_get_task_data (task);
+  CallData     *data = g_task_get_task_data (task);
   g_autoptr(SoupMessage) msg = NULL;
-  g_autofree char *uri = NULL;
+  g_autofree char    *uri = NULL;
   SoupMessageHeaders *headers;
-  gsize base_len = strlen (base_uri);
+  gsize               base_len = strlen (base_uri);
 
   if (base_len > 0 && base_uri[base_len - 1] == '/')
     base_len--;
@@ -437,15 +436,14 @@ start_request (Wxpay3Client       *self,
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   g_autofree char *nonce = wxpay_nonce_new ();
   g_autoptr(GError) error = NULL;
-  CallData *data;
-  gsize len = 0;
+  CallData   *data;
+  gsize       len = 0;
   const char *bytes = NULL;
 
   g_task_set_source_tag (task, source_tag);
   g_task_set_check_cancellable (task, FALSE);
 
-  if (self->base_uri == NULL || *self->base_uri == '\0' || self->appid == NULL
-      || *self->appid == '\0')
+  if (self->base_uri == NULL || *self->base_uri == '\0' || self->appid == NULL || *self->appid == '\0')
     {
       g_task_return_new_error (task, WXPAY_ERROR, WXPAY_ERROR_CONFIG,
                                "v3 client: base URI or appid missing");
@@ -525,10 +523,10 @@ wxpay3_client_request_async (Wxpay3Client       *self,
  * Returns: (transfer full) (nullable): the verified answer, %NULL for an empty 2xx answer
  */
 JsonNode *
-wxpay3_client_request_finish (Wxpay3Client  *self,
-                              GAsyncResult  *result,
-                              guint         *out_status,
-                              GError       **error)
+wxpay3_client_request_finish (Wxpay3Client *self,
+                              GAsyncResult *result,
+                              guint        *out_status,
+                              GError      **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
@@ -540,7 +538,8 @@ wxpay3_client_request_finish (Wxpay3Client  *self,
 
 /* Typed calls --------------------------------------------------------------------------------- */
 
-typedef enum {
+typedef enum
+{
   KIND_CREATE,
   KIND_QUERY,
   KIND_CLOSE,
@@ -548,9 +547,10 @@ typedef enum {
   KIND_REFUND_QUERY,
 } Kind;
 
-typedef struct {
+typedef struct
+{
   Kind  kind;
-  char *expected;     /* out_trade_no / out_refund_no the answer must echo (nullable) */
+  char *expected; /* out_trade_no / out_refund_no the answer must echo (nullable) */
 } Typed;
 
 static void
@@ -588,7 +588,7 @@ typed_done_cb (GObject      *source,
   Typed *typed = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) root = NULL;
-  guint status = 0;
+  guint       status = 0;
   JsonObject *object;
 
   root = wxpay3_client_request_finish (self, result, &status, &error);
@@ -632,9 +632,7 @@ typed_done_cb (GObject      *source,
       }
     case KIND_QUERY:
       /* The same echo checks as v2: another merchant's or another order's answer is never ours. */
-      if (!echo_ok (object, "mchid", wxpay3_signer_get_mchid (self->signer), &error)
-          || !echo_ok (object, "appid", self->appid, &error)
-          || !echo_ok (object, "out_trade_no", typed->expected, &error))
+      if (!echo_ok (object, "mchid", wxpay3_signer_get_mchid (self->signer), &error) || !echo_ok (object, "appid", self->appid, &error) || !echo_ok (object, "out_trade_no", typed->expected, &error))
         {
           g_task_return_error (task, g_steal_pointer (&error));
           return;
@@ -692,8 +690,8 @@ body_with (JsonObject *fields,
            const char *mchid)
 {
   JsonObject *object = json_object_new ();
-  JsonNode *node = json_node_new (JSON_NODE_OBJECT);
-  GList *members = fields != NULL ? json_object_get_members (fields) : NULL;
+  JsonNode   *node = json_node_new (JSON_NODE_OBJECT);
+  GList      *members = fields != NULL ? json_object_get_members (fields) : NULL;
 
   /* appid and mchid first, then the caller's fields in their order: the same fields give the
    * same bytes on every retry. */
@@ -751,9 +749,9 @@ wxpay3_client_native_create_async (Wxpay3Client       *self,
 }
 
 char *
-wxpay3_client_native_create_finish (Wxpay3Client  *self,
-                                    GAsyncResult  *result,
-                                    GError       **error)
+wxpay3_client_native_create_finish (Wxpay3Client *self,
+                                    GAsyncResult *result,
+                                    GError      **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
@@ -791,9 +789,9 @@ wxpay3_client_query_async (Wxpay3Client       *self,
 }
 
 JsonObject *
-wxpay3_client_query_finish (Wxpay3Client  *self,
-                            GAsyncResult  *result,
-                            GError       **error)
+wxpay3_client_query_finish (Wxpay3Client *self,
+                            GAsyncResult *result,
+                            GError      **error)
 {
   g_return_val_if_fail (G_IS_TASK (result), NULL);
 
@@ -825,9 +823,9 @@ wxpay3_client_close_async (Wxpay3Client       *self,
 }
 
 gboolean
-wxpay3_client_close_finish (Wxpay3Client  *self,
-                            GAsyncResult  *result,
-                            GError       **error)
+wxpay3_client_close_finish (Wxpay3Client *self,
+                            GAsyncResult *result,
+                            GError      **error)
 {
   g_return_val_if_fail (G_IS_TASK (result), FALSE);
 
@@ -854,9 +852,9 @@ wxpay3_client_refund_async (Wxpay3Client       *self,
 }
 
 JsonObject *
-wxpay3_client_refund_finish (Wxpay3Client  *self,
-                             GAsyncResult  *result,
-                             GError       **error)
+wxpay3_client_refund_finish (Wxpay3Client *self,
+                             GAsyncResult *result,
+                             GError      **error)
 {
   g_return_val_if_fail (G_IS_TASK (result), NULL);
 
@@ -886,9 +884,9 @@ wxpay3_client_refund_query_async (Wxpay3Client       *self,
 }
 
 JsonObject *
-wxpay3_client_refund_query_finish (Wxpay3Client  *self,
-                                   GAsyncResult  *result,
-                                   GError       **error)
+wxpay3_client_refund_query_finish (Wxpay3Client *self,
+                                   GAsyncResult *result,
+                                   GError      **error)
 {
   g_return_val_if_fail (G_IS_TASK (result), NULL);
 
@@ -931,7 +929,7 @@ wxpay3_callback_open (Wxpay3Verifier *verifier,
   g_autoptr(GBytes) plain = NULL;
   JsonObject *object;
   JsonObject *resource;
-  gsize len;
+  gsize       len;
   const char *data = g_bytes_get_data (body, &len);
   const char *algorithm;
 
@@ -939,17 +937,14 @@ wxpay3_callback_open (Wxpay3Verifier *verifier,
                                error))
     return NULL;
 
-  if (len > MAX_ANSWER || !g_utf8_validate (data, (gssize)len, NULL)
-      || !json_parser_load_from_data (outer, data, (gssize)len, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (outer)))
+  if (len > MAX_ANSWER || !g_utf8_validate (data, (gssize)len, NULL) || !json_parser_load_from_data (outer, data, (gssize)len, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (outer)))
     {
       g_set_error_literal (error, WXPAY_ERROR, WXPAY_ERROR_MALFORMED_RESPONSE,
                            "callback is not a JSON object");
       return NULL;
     }
   object = json_node_get_object (json_parser_get_root (outer));
-  resource = json_object_has_member (object, "resource")
-                 && JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "resource"))
+  resource = json_object_has_member (object, "resource") && JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "resource"))
                ? json_object_get_object_member (object, "resource")
                : NULL;
   algorithm = resource != NULL
@@ -973,9 +968,7 @@ wxpay3_callback_open (Wxpay3Verifier *verifier,
     return NULL;
 
   data = g_bytes_get_data (plain, &len);
-  if (!g_utf8_validate (data, (gssize)len, NULL)
-      || !json_parser_load_from_data (inner, data, (gssize)len, NULL)
-      || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (inner)))
+  if (!g_utf8_validate (data, (gssize)len, NULL) || !json_parser_load_from_data (inner, data, (gssize)len, NULL) || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (inner)))
     {
       g_set_error_literal (error, WXPAY_ERROR, WXPAY_ERROR_MALFORMED_RESPONSE,
                            "callback resource is not a JSON object");

@@ -40,66 +40,66 @@ const char   *wxpay3_client_get_appid (Wxpay3Client *self);
 /* Any call: @path_and_query as sent and signed (`/v3/…?mchid=…`), @body (nullable, borrowed)
  * serialised once. _finish returns the verified answer's JSON, %NULL without an error for an
  * empty 2xx answer (204); @out_status (nullable) the HTTP status. */
-void      wxpay3_client_request_async  (Wxpay3Client       *self,
-                                        const char         *method,
-                                        const char         *path_and_query,
-                                        JsonNode           *body,
-                                        GCancellable       *cancellable,
-                                        GAsyncReadyCallback callback,
-                                        gpointer            user_data);
-JsonNode *wxpay3_client_request_finish (Wxpay3Client  *self,
-                                        GAsyncResult  *result,
-                                        guint         *out_status,
-                                        GError       **error);
+void      wxpay3_client_request_async (Wxpay3Client       *self,
+                                       const char         *method,
+                                       const char         *path_and_query,
+                                       JsonNode           *body,
+                                       GCancellable       *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer            user_data);
+JsonNode *wxpay3_client_request_finish (Wxpay3Client *self,
+                                        GAsyncResult *result,
+                                        guint        *out_status,
+                                        GError      **error);
 
 /* POST /v3/pay/transactions/native with @fields (description, out_trade_no, notify_url,
  * amount, …; borrowed); appid and mchid are added. _finish: the code_url. */
-void      wxpay3_client_native_create_async  (Wxpay3Client       *self,
-                                              JsonObject         *fields,
-                                              GCancellable       *cancellable,
-                                              GAsyncReadyCallback callback,
-                                              gpointer            user_data);
-char     *wxpay3_client_native_create_finish (Wxpay3Client  *self,
-                                              GAsyncResult  *result,
-                                              GError       **error);
+void  wxpay3_client_native_create_async (Wxpay3Client       *self,
+                                         JsonObject         *fields,
+                                         GCancellable       *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer            user_data);
+char *wxpay3_client_native_create_finish (Wxpay3Client *self,
+                                          GAsyncResult *result,
+                                          GError      **error);
 /* The Transaction of @out_trade_no, or of @transaction_id when @out_trade_no is NULL. Its mchid,
  * appid (and out_trade_no when asked by it) must be ours: WXPAY_ERROR_MISMATCH otherwise. */
-void        wxpay3_client_query_async  (Wxpay3Client       *self,
-                                        const char         *out_trade_no,
-                                        const char         *transaction_id,
+void        wxpay3_client_query_async (Wxpay3Client       *self,
+                                       const char         *out_trade_no,
+                                       const char         *transaction_id,
+                                       GCancellable       *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer            user_data);
+JsonObject *wxpay3_client_query_finish (Wxpay3Client *self,
+                                        GAsyncResult *result,
+                                        GError      **error);
+/* POST …/out-trade-no/{out_trade_no}/close: TRUE on 204. */
+void     wxpay3_client_close_async (Wxpay3Client       *self,
+                                    const char         *out_trade_no,
+                                    GCancellable       *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer            user_data);
+gboolean wxpay3_client_close_finish (Wxpay3Client *self,
+                                     GAsyncResult *result,
+                                     GError      **error);
+/* POST /v3/refund/domestic/refunds with @fields (borrowed); the Refund. */
+void        wxpay3_client_refund_async (Wxpay3Client       *self,
+                                        JsonObject         *fields,
                                         GCancellable       *cancellable,
                                         GAsyncReadyCallback callback,
                                         gpointer            user_data);
-JsonObject *wxpay3_client_query_finish (Wxpay3Client  *self,
-                                        GAsyncResult  *result,
-                                        GError       **error);
-/* POST …/out-trade-no/{out_trade_no}/close: TRUE on 204. */
-void      wxpay3_client_close_async  (Wxpay3Client       *self,
-                                      const char         *out_trade_no,
-                                      GCancellable       *cancellable,
-                                      GAsyncReadyCallback callback,
-                                      gpointer            user_data);
-gboolean  wxpay3_client_close_finish (Wxpay3Client  *self,
-                                      GAsyncResult  *result,
-                                      GError       **error);
-/* POST /v3/refund/domestic/refunds with @fields (borrowed); the Refund. */
-void        wxpay3_client_refund_async        (Wxpay3Client       *self,
-                                               JsonObject         *fields,
-                                               GCancellable       *cancellable,
-                                               GAsyncReadyCallback callback,
-                                               gpointer            user_data);
-JsonObject *wxpay3_client_refund_finish       (Wxpay3Client  *self,
-                                               GAsyncResult  *result,
-                                               GError       **error);
+JsonObject *wxpay3_client_refund_finish (Wxpay3Client *self,
+                                         GAsyncResult *result,
+                                         GError      **error);
 /* GET /v3/refund/domestic/refunds/{out_refund_no}; its out_refund_no must be the one asked. */
-void        wxpay3_client_refund_query_async  (Wxpay3Client       *self,
-                                               const char         *out_refund_no,
-                                               GCancellable       *cancellable,
-                                               GAsyncReadyCallback callback,
-                                               gpointer            user_data);
-JsonObject *wxpay3_client_refund_query_finish (Wxpay3Client  *self,
-                                               GAsyncResult  *result,
-                                               GError       **error);
+void        wxpay3_client_refund_query_async (Wxpay3Client       *self,
+                                              const char         *out_refund_no,
+                                              GCancellable       *cancellable,
+                                              GAsyncReadyCallback callback,
+                                              gpointer            user_data);
+JsonObject *wxpay3_client_refund_query_finish (Wxpay3Client *self,
+                                               GAsyncResult *result,
+                                               GError      **error);
 
 /*
  * A callback (§4): verifies the signature over the raw @body (a WECHATPAY/SIGNTEST/ probe fails

@@ -19,7 +19,7 @@
 
 /* A callback resource is a Transaction or a Refund: a few KiB. Bound what we decode. */
 #define MAX_CIPHERTEXT_B64 (256 * 1024)
-#define MAX_AAD 1024
+#define MAX_AAD            1024
 
 static gboolean
 check_inputs (const char *key,
@@ -73,12 +73,12 @@ wxpay3_aead_decrypt (const char *key,
                      GError    **error)
 {
   struct gcm_aes256_ctx ctx;
-  g_autofree guint8 *input = NULL;
-  gsize input_len = 0;
-  guint8 tag[WXPAY3_AEAD_TAG_LEN];
-  guint8 *plain;
-  gsize plain_len;
-  gsize aad_len = associated_data != NULL ? strlen (associated_data) : 0;
+  g_autofree guint8    *input = NULL;
+  gsize                 input_len = 0;
+  guint8                tag[WXPAY3_AEAD_TAG_LEN];
+  guint8               *plain;
+  gsize                 plain_len;
+  gsize                 aad_len = associated_data != NULL ? strlen (associated_data) : 0;
 
   if (!check_inputs (key, key_len, nonce, associated_data, error))
     return NULL;
@@ -145,8 +145,8 @@ wxpay3_aead_encrypt (const char *key,
                      GError    **error)
 {
   struct gcm_aes256_ctx ctx;
-  g_autofree guint8 *out = NULL;
-  gsize aad_len = associated_data != NULL ? strlen (associated_data) : 0;
+  g_autofree guint8    *out = NULL;
+  gsize                 aad_len = associated_data != NULL ? strlen (associated_data) : 0;
 
   if (!check_inputs (key, key_len, nonce, associated_data, error))
     return NULL;

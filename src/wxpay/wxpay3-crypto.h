@@ -9,7 +9,7 @@ G_BEGIN_DECLS
 #define WXPAY3_APIV3_KEY_LEN 32
 /* WeChat's nonces are 12 ASCII bytes; GCM's tag is the last 16 bytes of the ciphertext. */
 #define WXPAY3_AEAD_NONCE_LEN 12
-#define WXPAY3_AEAD_TAG_LEN 16
+#define WXPAY3_AEAD_TAG_LEN   16
 
 /* Opens base64 @ciphertext (ciphertext then tag) with the 32-byte @key; a key of any other
  * length is WXPAY_ERROR_CONFIG, a tag that does not match WXPAY_ERROR_DECRYPT. */
@@ -20,12 +20,12 @@ GBytes *wxpay3_aead_decrypt (const char *key,
                              const char *ciphertext_b64,
                              GError    **error);
 /* The other direction (the simulator's callbacks): base64 of ciphertext then tag. */
-char   *wxpay3_aead_encrypt (const char *key,
-                             gsize       key_len,
-                             const char *nonce,
-                             const char *associated_data,
-                             const void *plaintext,
-                             gsize       plaintext_len,
-                             GError    **error);
+char *wxpay3_aead_encrypt (const char *key,
+                           gsize       key_len,
+                           const char *nonce,
+                           const char *associated_data,
+                           const void *plaintext,
+                           gsize       plaintext_len,
+                           GError    **error);
 
 G_END_DECLS

@@ -12,7 +12,8 @@
 #include "wxpay3-error.h"
 
 /* §1.4, with the spellings seen in the wild; v2 twins where the meaning is the same. */
-static const struct {
+static const struct
+{
   const char *code;
   WxpayError  error;
 } v3_codes[] = {

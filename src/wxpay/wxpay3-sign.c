@@ -20,29 +20,32 @@
 #include "wxpay3-sign.h"
 
 /* Bounds on what we accept from the other side (headers are attacker-controlled). */
-#define MAX_AUTH_HEADER 2048
-#define MAX_ITEM 1024
-#define MAX_PEM (64 * 1024)
+#define MAX_AUTH_HEADER   2048
+#define MAX_ITEM          1024
+#define MAX_PEM           (64 * 1024)
 #define MAX_SIGNATURE_B64 1024
-#define MAX_NONCE 64
-#define MAX_SERIAL 128
+#define MAX_NONCE         64
+#define MAX_SERIAL        128
 
-struct _Wxpay3Signer {
-  gatomicrefcount   ref_count;
-  char             *mchid;
-  char             *serial_no;
-  gnutls_privkey_t  key;
+struct _Wxpay3Signer
+{
+  gatomicrefcount  ref_count;
+  char            *mchid;
+  char            *serial_no;
+  gnutls_privkey_t key;
 };
 
-typedef struct {
+typedef struct
+{
   gnutls_pubkey_t key;
-  gint64          not_before;   /* Unix seconds; G_MININT64 for a bare public key */
-  gint64          not_after;    /* G_MAXINT64 for a bare public key */
+  gint64          not_before; /* Unix seconds; G_MININT64 for a bare public key */
+  gint64          not_after;  /* G_MAXINT64 for a bare public key */
 } VerifierKey;
 
-struct _Wxpay3Verifier {
-  gatomicrefcount  ref_count;
-  GHashTable      *keys;        /* serial → VerifierKey */
+struct _Wxpay3Verifier
+{
+  gatomicrefcount ref_count;
+  GHashTable     *keys; /* serial → VerifierKey */
 };
 
 static gboolean
@@ -73,16 +76,16 @@ is_printable_ascii (const char *text,
  * Returns: (transfer full): a new signer, or %NULL
  */
 Wxpay3Signer *
-wxpay3_signer_new (const char  *mchid,
-                   const char  *serial_no,
-                   const char  *private_key_pem,
-                   gsize        pem_len,
-                   GError     **error)
+wxpay3_signer_new (const char *mchid,
+                   const char *serial_no,
+                   const char *private_key_pem,
+                   gsize       pem_len,
+                   GError    **error)
 {
   g_autoptr(Wxpay3Signer) self = NULL;
   gnutls_datum_t datum;
-  unsigned int bits = 0;
-  int ret;
+  unsigned int   bits = 0;
+  int            ret;
 
   g_return_val_if_fail (private_key_pem != NULL, NULL);
 
@@ -184,15 +187,14 @@ char *
 wxpay3_signer_dup_public_key_pem (Wxpay3Signer *signer)
 {
   gnutls_pubkey_t pub = NULL;
-  gnutls_datum_t pem = { NULL, 0 };
-  char *out = NULL;
+  gnutls_datum_t  pem = { NULL, 0 };
+  char           *out = NULL;
 
   g_return_val_if_fail (signer != NULL, NULL);
 
   if (gnutls_pubkey_init (&pub) < 0)
     return NULL;
-  if (gnutls_pubkey_import_privkey (pub, signer->key, 0, 0) >= 0
-      && gnutls_pubkey_export2 (pub, GNUTLS_X509_FMT_PEM, &pem) >= 0)
+  if (gnutls_pubkey_import_privkey (pub, signer->key, 0, 0) >= 0 && gnutls_pubkey_export2 (pub, GNUTLS_X509_FMT_PEM, &pem) >= 0)
     {
       out = g_strndup ((const char *)pem.data, pem.size);
       gnutls_free (pem.data);
@@ -219,8 +221,8 @@ wxpay3_signer_sign (Wxpay3Signer *signer,
 {
   gnutls_datum_t in = { (unsigned char *)data, (unsigned int)len };
   gnutls_datum_t sig = { NULL, 0 };
-  char *out;
-  int ret;
+  char          *out;
+  int            ret;
 
   g_return_val_if_fail (signer != NULL, NULL);
   g_return_val_if_fail (data != NULL || len == 0, NULL);
@@ -316,14 +318,13 @@ wxpay3_signer_authorization (Wxpay3Signer *signer,
 {
   g_autoptr(GBytes) message = NULL;
   g_autofree char *signature = NULL;
-  gsize len;
-  const char *data;
+  gsize            len;
+  const char      *data;
 
   g_return_val_if_fail (signer != NULL, NULL);
   g_return_val_if_fail (method != NULL && canonical_url != NULL && nonce != NULL, NULL);
 
-  if (!is_printable_ascii (nonce, MAX_NONCE) || !is_printable_ascii (canonical_url, 4096)
-      || canonical_url[0] != '/')
+  if (!is_printable_ascii (nonce, MAX_NONCE) || !is_printable_ascii (canonical_url, 4096) || canonical_url[0] != '/')
     {
       g_set_error_literal (error, WXPAY_ERROR, WXPAY_ERROR_INVALID_ARGUMENT,
                            "v3: bad nonce or URL to sign");
@@ -337,7 +338,7 @@ wxpay3_signer_authorization (Wxpay3Signer *signer,
     return NULL;
 
   return g_strdup_printf (WXPAY3_AUTH_SCHEMA " mchid=\"%s\",nonce_str=\"%s\",timestamp=\""
-                          "%" G_GINT64_FORMAT "\",serial_no=\"%s\",signature=\"%s\"",
+                                             "%" G_GINT64_FORMAT "\",serial_no=\"%s\",signature=\"%s\"",
                           signer->mchid, nonce, timestamp, signer->serial_no, signature);
 }
 
@@ -377,7 +378,7 @@ wxpay3_authorization_parse (const char          *header,
                             GError             **error)
 {
   const char *p;
-  gsize schema_len = strlen (WXPAY3_AUTH_SCHEMA);
+  gsize       schema_len = strlen (WXPAY3_AUTH_SCHEMA);
 
   g_return_val_if_fail (out != NULL, FALSE);
   memset (out, 0, sizeof *out);
@@ -396,8 +397,8 @@ wxpay3_authorization_parse (const char          *header,
       const char *name = p;
       const char *value;
       const char *end;
-      gsize name_len;
-      char **slot;
+      gsize       name_len;
+      char      **slot;
 
       while (*p != '\0' && *p != '=')
         p++;
@@ -441,8 +442,7 @@ wxpay3_authorization_parse (const char          *header,
         return auth_fail (out, error, "items not separated by commas");
     }
 
-  if (out->mchid == NULL || out->nonce_str == NULL || out->timestamp == NULL
-      || out->serial_no == NULL || out->signature == NULL)
+  if (out->mchid == NULL || out->nonce_str == NULL || out->timestamp == NULL || out->serial_no == NULL || out->signature == NULL)
     return auth_fail (out, error, "an item is missing");
 
   return TRUE;
@@ -527,9 +527,9 @@ wxpay3_verifier_add_public_key (Wxpay3Verifier *verifier,
                                 GError        **error)
 {
   gnutls_pubkey_t key = NULL;
-  gnutls_datum_t datum = { (unsigned char *)pem, (unsigned int)pem_len };
-  VerifierKey *entry;
-  int ret;
+  gnutls_datum_t  datum = { (unsigned char *)pem, (unsigned int)pem_len };
+  VerifierKey    *entry;
+  int             ret;
 
   g_return_val_if_fail (verifier != NULL && pem != NULL, FALSE);
 
@@ -588,13 +588,13 @@ wxpay3_verifier_add_certificate (Wxpay3Verifier *verifier,
                                  GError        **error)
 {
   gnutls_x509_crt_t crt = NULL;
-  gnutls_pubkey_t key = NULL;
-  gnutls_datum_t datum = { (unsigned char *)pem, (unsigned int)pem_len };
-  guint8 serial[64];
-  size_t serial_len = sizeof serial;
-  GString *hex;
-  VerifierKey *entry;
-  int ret;
+  gnutls_pubkey_t   key = NULL;
+  gnutls_datum_t    datum = { (unsigned char *)pem, (unsigned int)pem_len };
+  guint8            serial[64];
+  size_t            serial_len = sizeof serial;
+  GString          *hex;
+  VerifierKey      *entry;
+  int               ret;
 
   g_return_val_if_fail (verifier != NULL && pem != NULL, FALSE);
 
@@ -674,8 +674,8 @@ gint64
 wxpay3_verifier_get_earliest_expiry (Wxpay3Verifier *verifier)
 {
   GHashTableIter iter;
-  VerifierKey *key;
-  gint64 earliest = G_MAXINT64;
+  VerifierKey   *key;
+  gint64         earliest = G_MAXINT64;
 
   g_return_val_if_fail (verifier != NULL, G_MAXINT64);
 
@@ -705,12 +705,12 @@ wxpay3_verifier_verify_message (Wxpay3Verifier *verifier,
                                 gint64          now,
                                 GError        **error)
 {
-  VerifierKey *key;
+  VerifierKey       *key;
   g_autofree guint8 *raw = NULL;
-  gsize raw_len = 0;
-  gsize len;
-  gnutls_datum_t data;
-  gnutls_datum_t sig;
+  gsize              raw_len = 0;
+  gsize              len;
+  gnutls_datum_t     data;
+  gnutls_datum_t     sig;
 
   g_return_val_if_fail (verifier != NULL && message != NULL, FALSE);
 
@@ -726,8 +726,7 @@ wxpay3_verifier_verify_message (Wxpay3Verifier *verifier,
                            "v3: WECHATPAY/SIGNTEST/ signature probe");
       return FALSE;
     }
-  if (serial == NULL || strlen (serial) > MAX_SERIAL
-      || (key = g_hash_table_lookup (verifier->keys, serial)) == NULL)
+  if (serial == NULL || strlen (serial) > MAX_SERIAL || (key = g_hash_table_lookup (verifier->keys, serial)) == NULL)
     {
       g_set_error (error, WXPAY_ERROR, WXPAY_ERROR_UNKNOWN_SERIAL,
                    "v3: signed by serial %.*s, which is not a key we hold", MAX_SERIAL,
@@ -762,8 +761,7 @@ wxpay3_verifier_verify_message (Wxpay3Verifier *verifier,
   sig.data = raw;
   sig.size = (unsigned int)raw_len;
 
-  if (raw_len == 0
-      || gnutls_pubkey_verify_data2 (key->key, GNUTLS_SIGN_RSA_SHA256, 0, &data, &sig) < 0)
+  if (raw_len == 0 || gnutls_pubkey_verify_data2 (key->key, GNUTLS_SIGN_RSA_SHA256, 0, &data, &sig) < 0)
     {
       g_set_error_literal (error, WXPAY_ERROR, WXPAY_ERROR_BAD_SIGNATURE,
                            "v3: signature does not verify");
@@ -809,9 +807,7 @@ wxpay3_verifier_verify (Wxpay3Verifier *verifier,
                            "v3: WECHATPAY/SIGNTEST/ signature probe");
       return FALSE;
     }
-  if (timestamp == NULL || *timestamp == '\0' || strlen (timestamp) > 12
-      || strspn (timestamp, "0123456789") != strlen (timestamp) || nonce == NULL
-      || !is_printable_ascii (nonce, MAX_NONCE))
+  if (timestamp == NULL || *timestamp == '\0' || strlen (timestamp) > 12 || strspn (timestamp, "0123456789") != strlen (timestamp) || nonce == NULL || !is_printable_ascii (nonce, MAX_NONCE))
     {
       g_set_error_literal (error, WXPAY_ERROR, WXPAY_ERROR_BAD_SIGNATURE,
                            "v3: timestamp or nonce missing or malformed");
@@ -858,11 +854,11 @@ wxpay3_generate_key_pair (char   **out_private_pem,
                           GError **error)
 {
   gnutls_x509_privkey_t x509 = NULL;
-  gnutls_privkey_t priv = NULL;
-  gnutls_pubkey_t pub = NULL;
-  gnutls_datum_t priv_pem = { NULL, 0 };
-  gnutls_datum_t pub_pem = { NULL, 0 };
-  int ret;
+  gnutls_privkey_t      priv = NULL;
+  gnutls_pubkey_t       pub = NULL;
+  gnutls_datum_t        priv_pem = { NULL, 0 };
+  gnutls_datum_t        pub_pem = { NULL, 0 };
+  int                   ret;
 
   g_return_val_if_fail (out_private_pem != NULL && out_public_pem != NULL, FALSE);
 

@@ -15,7 +15,8 @@
 #include "sim/wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
 
-typedef struct {
+typedef struct
+{
   WxpaySimServer *sim;
   SaomaGateway   *gateway;
   char           *dir;
@@ -26,15 +27,15 @@ read_text (const char *dir,
            const char *name)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  char *contents = NULL;
+  char            *contents = NULL;
 
   g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
   return g_strstrip (contents);
 }
 
 static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
+fixture_setup (Fixture      *f,
+               gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *key = NULL;
@@ -65,8 +66,8 @@ fixture_setup (Fixture       *f,
 }
 
 static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
+fixture_teardown (Fixture      *f,
+                  gconstpointer data)
 {
   const char *names[] = { "apiclient_key.pem", "apiclient_serial.txt", "pub_key.pem",
                           "pub_key_id.txt", "apiv3_key.txt", "sim_private_key.pem" };
@@ -84,7 +85,8 @@ fixture_teardown (Fixture       *f,
   g_free (f->dir);
 }
 
-typedef struct {
+typedef struct
+{
   gboolean      done;
   GAsyncResult *result;
 } Wait;
@@ -120,7 +122,7 @@ token_for (Fixture    *f,
   SaomaNativeOrder order = { 0 };
   g_autoptr(GError) error = NULL;
   gint64 now = g_get_real_time ();
-  char *token;
+  char  *token;
 
   order.out_trade_no = (char *)out_trade_no;
   order.amount = amount;
@@ -184,8 +186,8 @@ new_otn (Fixture *f)
 }
 
 static void
-test_identity (Fixture       *f,
-               gconstpointer  data)
+test_identity (Fixture      *f,
+               gconstpointer data)
 {
   g_autofree char *merchant = saoma_gateway_dup_merchant (f->gateway);
 
@@ -195,8 +197,8 @@ test_identity (Fixture       *f,
 }
 
 static void
-test_token (Fixture       *f,
-            gconstpointer  data)
+test_token (Fixture      *f,
+            gconstpointer data)
 {
   g_autofree char *otn = new_otn (f);
   g_autofree char *token = token_for (f, otn, 3850);
@@ -217,8 +219,8 @@ test_token (Fixture       *f,
 }
 
 static void
-test_native_life (Fixture       *f,
-                  gconstpointer  data)
+test_native_life (Fixture      *f,
+                  gconstpointer data)
 {
   g_autofree char *otn = new_otn (f);
   g_autofree char *token = token_for (f, otn, 3850);
@@ -259,8 +261,8 @@ test_native_life (Fixture       *f,
 }
 
 static void
-test_close (Fixture       *f,
-            gconstpointer  data)
+test_close (Fixture      *f,
+            gconstpointer data)
 {
   g_autofree char *otn = new_otn (f);
   g_autofree char *token = token_for (f, otn, 100);
@@ -293,8 +295,8 @@ test_close (Fixture       *f,
 }
 
 static void
-test_unknown_outcomes (Fixture       *f,
-                       gconstpointer  data)
+test_unknown_outcomes (Fixture      *f,
+                       gconstpointer data)
 {
   const char *faults[] = { "{\"systemerror\":1}", "{\"bad_sign\":1}", "{\"drop_after\":1}",
                            "{\"http_502\":1}" };
@@ -324,8 +326,8 @@ test_unknown_outcomes (Fixture       *f,
 }
 
 static void
-test_refunds (Fixture       *f,
-              gconstpointer  data)
+test_refunds (Fixture      *f,
+              gconstpointer data)
 {
   g_autofree char *otn = new_otn (f);
   g_autofree char *token = token_for (f, otn, 1000);
@@ -377,7 +379,7 @@ test_refunds (Fixture       *f,
     g_autoptr(GAsyncResult) result = NULL;
     g_autoptr(SaomaRefundStatus) too_much = NULL;
     g_autofree char *orn2 = g_strconcat (orn, "B", NULL);
-    Wait wait = { 0 };
+    Wait             wait = { 0 };
 
     request.out_refund_no = orn2;
     request.amount = 900;
@@ -391,15 +393,15 @@ test_refunds (Fixture       *f,
 }
 
 static void
-test_not_yet (Fixture       *f,
-              gconstpointer  data)
+test_not_yet (Fixture      *f,
+              gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) body = g_bytes_new_static ("{}", 2);
   g_autoptr(GBytes) ok = saoma_gateway_notification_reply (f->gateway, TRUE, NULL);
   g_autoptr(GBytes) fail = saoma_gateway_notification_reply (f->gateway, FALSE, "x");
   SaomaGatewayEventKind kind = SAOMA_GATEWAY_EVENT_REFUND;
-  SaomaGatewayEvent *event;
+  SaomaGatewayEvent    *event;
 
   /* Refused (so WeChat retries), never accepted unverified. */
   event = saoma_gateway_parse_notification (f->gateway, body, SAOMA_NOTIFICATION_ANY, &kind,

@@ -15,7 +15,8 @@
 
 #include "sim-test-util.h"
 
-typedef struct {
+typedef struct
+{
   WxpaySimServer *sim;
   SoupSession    *session;
   char           *dir;
@@ -41,8 +42,8 @@ read_text (const char *dir,
 }
 
 static void
-fixture_set_up (Fixture       *f,
-                gconstpointer  data)
+fixture_set_up (Fixture      *f,
+                gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *key = NULL;
@@ -73,8 +74,8 @@ fixture_set_up (Fixture       *f,
 }
 
 static void
-fixture_tear_down (Fixture       *f,
-                   gconstpointer  data)
+fixture_tear_down (Fixture      *f,
+                   gconstpointer data)
 {
   const char *names[] = { "apiclient_key.pem", "apiclient_serial.txt", "pub_key.pem",
                           "pub_key_id.txt", "apiv3_key.txt", "sim_private_key.pem" };
@@ -97,7 +98,8 @@ fixture_tear_down (Fixture       *f,
 }
 
 /* One answer as received. */
-typedef struct {
+typedef struct
+{
   guint   status;
   GBytes *body;
   char   *timestamp;
@@ -120,7 +122,8 @@ answer_clear (Answer *a)
   g_clear_error (&a->error);
 }
 
-typedef struct {
+typedef struct
+{
   gboolean done;
   GBytes  *body;
   GError  *error;
@@ -166,11 +169,11 @@ call_full (Fixture      *f,
 {
   g_autofree char *uri = g_strconcat (f->base, url_path, NULL);
   g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
-  g_autofree char *nonce = wxpay_nonce_new ();
-  g_autofree char *authorization = NULL;
+  g_autofree char    *nonce = wxpay_nonce_new ();
+  g_autofree char    *authorization = NULL;
   SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
   SoupMessageHeaders *answer_headers;
-  Wait wait = { 0 };
+  Wait                wait = { 0 };
 
   memset (out, 0, sizeof *out);
   if (timestamp == 0)
@@ -221,7 +224,7 @@ assert_signed (Fixture *f,
                Answer  *a)
 {
   g_autoptr(GError) error = NULL;
-  gsize len = 0;
+  gsize       len = 0;
   const char *data = a->body != NULL ? g_bytes_get_data (a->body, &len) : NULL;
 
   g_assert_no_error (a->error);
@@ -237,7 +240,7 @@ static JsonObject *
 answer_json (Answer     *a,
              JsonParser *parser)
 {
-  gsize len = 0;
+  gsize       len = 0;
   const char *data;
 
   g_assert_nonnull (a->body);
@@ -285,7 +288,7 @@ create_order (Fixture    *f,
   g_autofree char *body = native_body (out_trade_no, total, notify_url);
   g_autoptr(JsonParser) parser = json_parser_new ();
   Answer a;
-  char *code_url;
+  char  *code_url;
 
   call (f, "POST", "/v3/pay/transactions/native", body, &a);
   assert_signed (f, &a);
@@ -306,7 +309,7 @@ query_state (Fixture    *f,
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   JsonObject *object;
-  Answer a;
+  Answer      a;
 
   call (f, "GET", url_path, NULL, &a);
   assert_signed (f, &a);
@@ -316,18 +319,19 @@ query_state (Fixture    *f,
   g_assert_cmpstr (json_object_get_string_member (object, "mchid"), ==, SIM_MCH_ID);
   g_assert_cmpstr (json_object_get_string_member (object, "appid"), ==, SIM_APPID);
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (object, "amount"),
-                                               "total"), ==, expected_total);
+                                               "total"),
+                   ==, expected_total);
   if (out_transaction_id != NULL)
     *out_transaction_id = g_strdup (json_object_get_string_member_with_default (
-        object, "transaction_id", NULL));
+      object, "transaction_id", NULL));
   answer_clear (&a);
 }
 
 /* Keys ----------------------------------------------------------------------------------------- */
 
 static void
-test_v3_dir (Fixture       *f,
-             gconstpointer  data)
+test_v3_dir (Fixture      *f,
+             gconstpointer data)
 {
   const char *names[] = { "apiclient_key.pem", "apiclient_serial.txt", "pub_key.pem",
                           "pub_key_id.txt", "apiv3_key.txt", "sim_private_key.pem" };
@@ -354,7 +358,7 @@ test_v3_dir (Fixture       *f,
   g_assert_cmpstr (wxpay_sim_server_get_v3_pub_key_id (again), ==, f->pub_key_id);
   {
     WxpaySimServer *first = f->sim;
-    Answer a;
+    Answer          a;
 
     f->sim = again;
     f->base = wxpay_sim_server_get_base_uri (again);
@@ -371,8 +375,8 @@ test_v3_dir (Fixture       *f,
 /* Native --------------------------------------------------------------------------------------- */
 
 static void
-test_native_life (Fixture       *f,
-                  gconstpointer  data)
+test_native_life (Fixture      *f,
+                  gconstpointer data)
 {
   g_autofree char *otn = sim_test_unique_no ("V3L");
   g_autofree char *code_url = create_order (f, otn, 3850, NULL);
@@ -436,8 +440,8 @@ test_native_life (Fixture       *f,
 }
 
 static void
-test_native_close (Fixture       *f,
-                   gconstpointer  data)
+test_native_close (Fixture      *f,
+                   gconstpointer data)
 {
   g_autofree char *otn = sim_test_unique_no ("V3C");
   g_autofree char *code_url = create_order (f, otn, 100, NULL);
@@ -445,7 +449,7 @@ test_native_close (Fixture       *f,
                                                  otn);
   g_autofree char *by_otn = g_strdup_printf ("/v3/pay/transactions/out-trade-no/%s?mchid=%s",
                                              otn, SIM_MCH_ID);
-  Answer a;
+  Answer           a;
 
   /* The v2 close rule holds for v3 orders too: not before five minutes. */
   call (f, "POST", close_path, "{\"mchid\":\"" SIM_MCH_ID "\"}", &a);
@@ -473,14 +477,14 @@ test_native_close (Fixture       *f,
     assert_error (f, &a, 400, "ORDER_CLOSED");
     answer_clear (&a);
   }
-
 }
 
 static void
-test_params (Fixture       *f,
-             gconstpointer  data)
+test_params (Fixture      *f,
+             gconstpointer data)
 {
-  const struct {
+  const struct
+  {
     const char *body;
     guint       status;
     const char *code;
@@ -490,22 +494,28 @@ test_params (Fixture       *f,
     { "{\"appid\":\"" SIM_APPID "\",\"mchid\":\"" SIM_MCH_ID "\"}", 400, "PARAM_ERROR" },
     { "{\"appid\":\"" SIM_APPID "\",\"mchid\":\"1900000999\",\"description\":\"x\","
       "\"out_trade_no\":\"V3P00001\",\"notify_url\":\"https://e.com/n\","
-      "\"amount\":{\"total\":1}}", 400, "MCH_NOT_EXISTS" },
+      "\"amount\":{\"total\":1}}",
+      400, "MCH_NOT_EXISTS" },
     { "{\"appid\":\"wx0000000000000000\",\"mchid\":\"" SIM_MCH_ID "\",\"description\":\"x\","
       "\"out_trade_no\":\"V3P00001\",\"notify_url\":\"https://e.com/n\","
-      "\"amount\":{\"total\":1}}", 400, "APPID_MCHID_NOT_MATCH" },
+      "\"amount\":{\"total\":1}}",
+      400, "APPID_MCHID_NOT_MATCH" },
     { "{\"appid\":\"" SIM_APPID "\",\"mchid\":\"" SIM_MCH_ID "\",\"description\":\"x\","
       "\"out_trade_no\":\"V3P00001\",\"notify_url\":\"https://e.com/n\","
-      "\"amount\":{\"total\":0}}", 400, "PARAM_ERROR" },
+      "\"amount\":{\"total\":0}}",
+      400, "PARAM_ERROR" },
     { "{\"appid\":\"" SIM_APPID "\",\"mchid\":\"" SIM_MCH_ID "\",\"description\":\"x\","
       "\"out_trade_no\":\"V3P00001\",\"notify_url\":\"https://e.com/n\","
-      "\"amount\":{\"total\":1.5}}", 400, "PARAM_ERROR" },
+      "\"amount\":{\"total\":1.5}}",
+      400, "PARAM_ERROR" },
     { "{\"appid\":\"" SIM_APPID "\",\"mchid\":\"" SIM_MCH_ID "\",\"description\":\"x\","
       "\"out_trade_no\":\"bad no!\",\"notify_url\":\"https://e.com/n\","
-      "\"amount\":{\"total\":1}}", 400, "PARAM_ERROR" },
+      "\"amount\":{\"total\":1}}",
+      400, "PARAM_ERROR" },
     { "{\"appid\":\"" SIM_APPID "\",\"mchid\":\"" SIM_MCH_ID "\",\"description\":\"x\","
       "\"out_trade_no\":\"V3P00001\",\"notify_url\":\"https://e.com/n?a=b\","
-      "\"amount\":{\"total\":1}}", 400, "PARAM_ERROR" },
+      "\"amount\":{\"total\":1}}",
+      400, "PARAM_ERROR" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -531,8 +541,8 @@ test_params (Fixture       *f,
 /* Authorization -------------------------------------------------------------------------------- */
 
 static void
-test_authorization (Fixture       *f,
-                    gconstpointer  data)
+test_authorization (Fixture      *f,
+                    gconstpointer data)
 {
   g_autofree char *otn = sim_test_unique_no ("V3A");
   g_autofree char *body = native_body (otn, 100, NULL);
@@ -542,9 +552,9 @@ test_authorization (Fixture       *f,
   g_autoptr(Wxpay3Signer) rogue = NULL;
   g_autoptr(Wxpay3Signer) wrong_serial = NULL;
   g_autofree char *key = read_text (f->dir, "apiclient_key.pem");
-  char *rogue_pem = NULL;
-  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  Answer a;
+  char            *rogue_pem = NULL;
+  gint64           now = g_get_real_time () / G_USEC_PER_SEC;
+  Answer           a;
 
   g_assert_true (wxpay3_generate_key_pair (&rogue_pem, &rogue_public, NULL));
   rogue = wxpay3_signer_new (SIM_MCH_ID, serial, rogue_pem, strlen (rogue_pem), NULL);
@@ -618,7 +628,7 @@ test_v3_off (void)
   g_autoptr(SoupSession) session = soup_session_new ();
   g_autofree char *uri = g_strconcat (wxpay_sim_server_get_base_uri (sim),
                                       "/v3/pay/transactions/native", NULL);
-  guint status = 0;
+  guint            status = 0;
   g_autoptr(GBytes) answer = sim_test_http (session, "POST", uri, "{}", -1, &status, NULL);
 
   g_assert_cmpuint (status, ==, 401);
@@ -629,8 +639,8 @@ test_v3_off (void)
 /* Faults --------------------------------------------------------------------------------------- */
 
 static void
-test_faults (Fixture       *f,
-             gconstpointer  data)
+test_faults (Fixture      *f,
+             gconstpointer data)
 {
   g_autofree char *otn = sim_test_unique_no ("V3F");
   g_autofree char *body = native_body (otn, 100, NULL);
@@ -638,18 +648,18 @@ test_faults (Fixture       *f,
   Answer a;
 
   g_assert_true (wxpay_sim_server_set_faults (
-      f->sim, "{\"path\":\"/v3/pay/transactions/native\",\"systemerror\":1}", &error));
+    f->sim, "{\"path\":\"/v3/pay/transactions/native\",\"systemerror\":1}", &error));
   call (f, "POST", "/v3/pay/transactions/native", body, &a);
   assert_error (f, &a, 500, "SYSTEM_ERROR");
   answer_clear (&a);
 
   /* A bad signature on a good answer. */
   g_assert_true (wxpay_sim_server_set_faults (
-      f->sim, "{\"path\":\"/v3/pay/transactions/native\",\"bad_sign\":1}", &error));
+    f->sim, "{\"path\":\"/v3/pay/transactions/native\",\"bad_sign\":1}", &error));
   call (f, "POST", "/v3/pay/transactions/native", body, &a);
   g_assert_cmpuint (a.status, ==, 200);
   {
-    gsize len;
+    gsize       len;
     const char *data_ = g_bytes_get_data (a.body, &len);
 
     g_assert_false (wxpay3_verifier_verify (f->verifier, a.serial, a.signature, a.timestamp,
@@ -662,7 +672,7 @@ test_faults (Fixture       *f,
 
   /* The answer lost after the order was made: a query finds it. */
   g_assert_true (wxpay_sim_server_set_faults (
-      f->sim, "{\"path\":\"/v3/pay/transactions/native\",\"drop_after\":1}", &error));
+    f->sim, "{\"path\":\"/v3/pay/transactions/native\",\"drop_after\":1}", &error));
   {
     g_autofree char *lost = sim_test_unique_no ("V3D");
     g_autofree char *lost_body = native_body (lost, 200, NULL);
@@ -681,15 +691,16 @@ test_faults (Fixture       *f,
 /* Refunds -------------------------------------------------------------------------------------- */
 
 static void
-test_refunds (Fixture       *f,
-              gconstpointer  data)
+test_refunds (Fixture      *f,
+              gconstpointer data)
 {
   g_autofree char *otn = sim_test_unique_no ("V3R");
   g_autofree char *orn = sim_test_unique_no ("V3RR");
   g_autofree char *code_url = create_order (f, otn, 1000, NULL);
   g_autofree char *body = g_strdup_printf ("{\"out_trade_no\":\"%s\",\"out_refund_no\":\"%s\","
                                            "\"reason\":\"退货\",\"amount\":{\"refund\":400,"
-                                           "\"total\":1000,\"currency\":\"CNY\"}}", otn, orn);
+                                           "\"total\":1000,\"currency\":\"CNY\"}}",
+                                           otn, orn);
   g_autofree char *query_path = g_strdup_printf ("/v3/refund/domestic/refunds/%s", orn);
   g_autofree char *refund_id = NULL;
   g_autoptr(GError) error = NULL;
@@ -713,7 +724,8 @@ test_refunds (Fixture       *f,
       g_assert_cmpstr (json_object_get_string_member (object, "status"), ==, "PROCESSING");
       g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (object,
                                                                                   "amount"),
-                                                   "refund"), ==, 400);
+                                                   "refund"),
+                       ==, 400);
       /* The same out_refund_no is the same refund, however often it is sent. */
       if (refund_id == NULL)
         refund_id = g_strdup (json_object_get_string_member (object, "refund_id"));
@@ -725,8 +737,9 @@ test_refunds (Fixture       *f,
   {
     g_autofree char *orn2 = sim_test_unique_no ("V3RS");
     g_autofree char *too_much = g_strdup_printf (
-        "{\"out_trade_no\":\"%s\",\"out_refund_no\":\"%s\",\"amount\":{\"refund\":700,"
-        "\"total\":1000,\"currency\":\"CNY\"}}", otn, orn2);
+      "{\"out_trade_no\":\"%s\",\"out_refund_no\":\"%s\",\"amount\":{\"refund\":700,"
+      "\"total\":1000,\"currency\":\"CNY\"}}",
+      otn, orn2);
 
     call (f, "POST", "/v3/refund/domestic/refunds", too_much, &a);
     assert_error (f, &a, 403, "NOT_ENOUGH");
@@ -751,15 +764,16 @@ test_refunds (Fixture       *f,
 
 /* Callbacks ------------------------------------------------------------------------------------ */
 
-typedef struct {
-  Fixture  *f;
-  gboolean  verify;        /* FALSE: a careless merchant that answers 200 to anything */
-  guint     received;
-  guint     accepted;
-  guint     rejected;
-  char     *event_type;
-  char     *trade_state;
-  gint64    total;
+typedef struct
+{
+  Fixture *f;
+  gboolean verify; /* FALSE: a careless merchant that answers 200 to anything */
+  guint    received;
+  guint    accepted;
+  guint    rejected;
+  char    *event_type;
+  char    *trade_state;
+  gint64   total;
 } Listener;
 
 static void
@@ -769,7 +783,7 @@ listener_cb (SoupServer        *server,
              GHashTable        *query,
              gpointer           user_data)
 {
-  Listener *l = user_data;
+  Listener           *l = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   g_autoptr(JsonParser) parser = json_parser_new ();
@@ -778,19 +792,18 @@ listener_cb (SoupServer        *server,
   g_autoptr(GError) error = NULL;
   JsonObject *object;
   JsonObject *resource;
-  gsize len;
+  gsize       len;
   const char *data = g_bytes_get_data (body, &len);
 
   l->received++;
   g_assert_cmpstr (soup_message_headers_get_one (headers, "Wechatpay-Signature-Type"), ==,
                    "WECHATPAY2-SHA256-RSA2048");
-  if (l->verify
-      && !wxpay3_verifier_verify (l->f->verifier,
-                                  soup_message_headers_get_one (headers, "Wechatpay-Serial"),
-                                  soup_message_headers_get_one (headers, "Wechatpay-Signature"),
-                                  soup_message_headers_get_one (headers, "Wechatpay-Timestamp"),
-                                  soup_message_headers_get_one (headers, "Wechatpay-Nonce"), data,
-                                  len, g_get_real_time () / G_USEC_PER_SEC, &error))
+  if (l->verify && !wxpay3_verifier_verify (l->f->verifier,
+                                            soup_message_headers_get_one (headers, "Wechatpay-Serial"),
+                                            soup_message_headers_get_one (headers, "Wechatpay-Signature"),
+                                            soup_message_headers_get_one (headers, "Wechatpay-Timestamp"),
+                                            soup_message_headers_get_one (headers, "Wechatpay-Nonce"), data,
+                                            len, g_get_real_time () / G_USEC_PER_SEC, &error))
     {
       static const char fail[] = "{\"code\":\"FAIL\",\"message\":\"失败\"}";
 
@@ -836,8 +849,8 @@ listen_merchant (Listener    *l,
 {
   g_autoptr(GError) error = NULL;
   SoupServer *server = soup_server_new (NULL, NULL);
-  GSList *uris;
-  char *url;
+  GSList     *uris;
+  char       *url;
 
   soup_server_add_handler (server, "/notify", listener_cb, l, NULL);
   g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
@@ -856,14 +869,14 @@ is_acked (Fixture    *f,
 {
   g_autofree char *json = wxpay_sim_server_dup_orders_json (f->sim);
   g_autofree char *needle = g_strdup_printf ("\"%s\"", otn);
-  const char *at = strstr (json, needle);
+  const char      *at = strstr (json, needle);
 
   return at != NULL && strstr (at, "\"acked\":true") != NULL;
 }
 
 static void
-test_callbacks (Fixture       *f,
-                gconstpointer  data)
+test_callbacks (Fixture      *f,
+                gconstpointer data)
 {
   Listener l = { f, TRUE, 0 };
   g_autoptr(SoupServer) server = NULL;
@@ -889,8 +902,9 @@ test_callbacks (Fixture       *f,
   {
     g_autofree char *orn = sim_test_unique_no ("V3NR");
     g_autofree char *body = g_strdup_printf (
-        "{\"out_trade_no\":\"%s\",\"out_refund_no\":\"%s\",\"notify_url\":\"%s\","
-        "\"amount\":{\"refund\":4200,\"total\":4200,\"currency\":\"CNY\"}}", otn, orn, url);
+      "{\"out_trade_no\":\"%s\",\"out_refund_no\":\"%s\",\"notify_url\":\"%s\","
+      "\"amount\":{\"refund\":4200,\"total\":4200,\"currency\":\"CNY\"}}",
+      otn, orn, url);
     Answer a;
 
     call (f, "POST", "/v3/refund/domestic/refunds", body, &a);
@@ -919,7 +933,7 @@ signtest (Fixture    *f,
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
   JsonObject *object;
-  guint status = 0;
+  guint       status = 0;
 
   body = sim_test_http (f->session, "POST", uri, "", 0, &status, &error);
   g_assert_no_error (error);
@@ -934,8 +948,8 @@ signtest (Fixture    *f,
 }
 
 static void
-test_signtest (Fixture       *f,
-               gconstpointer  data)
+test_signtest (Fixture      *f,
+               gconstpointer data)
 {
   Listener careful = { f, TRUE, 0 };
   Listener careless = { f, FALSE, 0 };
@@ -943,7 +957,7 @@ test_signtest (Fixture       *f,
   g_autoptr(SoupServer) careless_server = NULL;
   g_autofree char *careful_url = listen_merchant (&careful, &careful_server);
   g_autofree char *careless_url = listen_merchant (&careless, &careless_server);
-  guint status = 0;
+  guint            status = 0;
 
   /* A merchant that verifies refuses the probe with a 4xx: not flagged. */
   g_assert_true (signtest (f, careful_url, &status));

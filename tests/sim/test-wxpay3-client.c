@@ -12,7 +12,8 @@
 
 #include "sim-test-util.h"
 
-typedef struct {
+typedef struct
+{
   WxpaySimServer *sim;
   char           *dir;
   Wxpay3Signer   *signer;
@@ -27,7 +28,7 @@ read_text (const char *dir,
            const char *name)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  char *contents = NULL;
+  char            *contents = NULL;
 
   g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
 
@@ -35,8 +36,8 @@ read_text (const char *dir,
 }
 
 static void
-fixture_set_up (Fixture       *f,
-                gconstpointer  data)
+fixture_set_up (Fixture      *f,
+                gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *key = NULL;
@@ -64,8 +65,8 @@ fixture_set_up (Fixture       *f,
 }
 
 static void
-fixture_tear_down (Fixture       *f,
-                   gconstpointer  data)
+fixture_tear_down (Fixture      *f,
+                   gconstpointer data)
 {
   const char *names[] = { "apiclient_key.pem", "apiclient_serial.txt", "pub_key.pem",
                           "pub_key_id.txt", "apiv3_key.txt", "sim_private_key.pem" };
@@ -87,7 +88,8 @@ fixture_tear_down (Fixture       *f,
   g_free (f->pub_key_id);
 }
 
-typedef struct {
+typedef struct
+{
   gboolean      done;
   GAsyncResult *result;
 } Wait;
@@ -130,11 +132,11 @@ native_fields (const char *out_trade_no,
 }
 
 static char *
-create (Fixture     *f,
+create (Fixture      *f,
         Wxpay3Client *client,
-        const char  *out_trade_no,
-        gint64       total,
-        GError     **error)
+        const char   *out_trade_no,
+        gint64        total,
+        GError      **error)
 {
   g_autoptr(JsonObject) fields = native_fields (out_trade_no, total, NULL);
   g_autoptr(GAsyncResult) result = NULL;
@@ -194,8 +196,8 @@ assert_known (const GError *error,
 /* Calls ---------------------------------------------------------------------------------------- */
 
 static void
-test_native (Fixture       *f,
-             gconstpointer  data)
+test_native (Fixture      *f,
+             gconstpointer data)
 {
   g_autofree char *otn = sim_test_unique_no ("C3N");
   g_autofree char *code_url = NULL;
@@ -224,7 +226,8 @@ test_native (Fixture       *f,
   g_assert_cmpstr (json_object_get_string_member (transaction, "trade_state"), ==, "SUCCESS");
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (transaction,
                                                                               "amount"),
-                                               "total"), ==, 3850);
+                                               "total"),
+                   ==, 3850);
   transaction_id = g_strdup (json_object_get_string_member (transaction, "transaction_id"));
 
   by_id = query (f, NULL, transaction_id, &error);
@@ -286,8 +289,8 @@ test_native (Fixture       *f,
 }
 
 static void
-test_refunds (Fixture       *f,
-              gconstpointer  data)
+test_refunds (Fixture      *f,
+              gconstpointer data)
 {
   g_autofree char *otn = sim_test_unique_no ("C3R");
   g_autofree char *orn = sim_test_unique_no ("C3RR");
@@ -341,10 +344,11 @@ test_refunds (Fixture       *f,
 /* Failures ------------------------------------------------------------------------------------- */
 
 static void
-test_faults (Fixture       *f,
-             gconstpointer  data)
+test_faults (Fixture      *f,
+             gconstpointer data)
 {
-  static const struct {
+  static const struct
+  {
     const char *fault;
     WxpayError  expected;
   } cases[] = {
@@ -373,12 +377,12 @@ test_faults (Fixture       *f,
 }
 
 static void
-test_keys (Fixture       *f,
-           gconstpointer  data)
+test_keys (Fixture      *f,
+           gconstpointer data)
 {
   g_autofree char *otn = sim_test_unique_no ("C3K");
   g_autoptr(GError) error = NULL;
-  char *other_private = NULL;
+  char            *other_private = NULL;
   g_autofree char *other_public = NULL;
   g_autofree char *serial = read_text (f->dir, "apiclient_serial.txt");
 
@@ -387,9 +391,9 @@ test_keys (Fixture       *f,
   /* Our signature refused: a configuration error, known (nothing was done). */
   {
     g_autoptr(Wxpay3Signer) wrong = wxpay3_signer_new (SIM_MCH_ID, serial, other_private,
-                                                       strlen (other_private), NULL);
+                                                        strlen (other_private), NULL);
     g_autoptr(Wxpay3Client) client = wxpay3_client_new (wxpay_sim_server_get_base_uri (f->sim),
-                                                        SIM_APPID, wrong, f->verifier);
+                                                         SIM_APPID, wrong, f->verifier);
     g_autofree char *code_url = create (f, client, otn, 100, &error);
 
     g_assert_null (code_url);
@@ -417,7 +421,7 @@ test_keys (Fixture       *f,
   {
     g_autoptr(Wxpay3Verifier) empty = wxpay3_verifier_new ();
     g_autoptr(Wxpay3Client) client = wxpay3_client_new (wxpay_sim_server_get_base_uri (f->sim),
-                                                        SIM_APPID, f->signer, empty);
+                                                         SIM_APPID, f->signer, empty);
     g_autofree char *code_url = create (f, client, otn, 100, &error);
 
     g_assert_null (code_url);
@@ -436,8 +440,8 @@ test_keys (Fixture       *f,
 }
 
 static void
-test_failover (Fixture       *f,
-               gconstpointer  data)
+test_failover (Fixture      *f,
+               gconstpointer data)
 {
   g_autoptr(GSocketService) placeholder = NULL;
   g_autofree char *dead = NULL;
@@ -483,8 +487,8 @@ test_failover (Fixture       *f,
 }
 
 static void
-test_cancel (Fixture       *f,
-             gconstpointer  data)
+test_cancel (Fixture      *f,
+             gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
 
@@ -494,7 +498,7 @@ test_cancel (Fixture       *f,
     g_autoptr(JsonObject) fields = native_fields ("C3CANCEL0001", 100, NULL);
     g_autoptr(GAsyncResult) result = NULL;
     g_autofree char *code_url = NULL;
-    Wait wait = { 0 };
+    Wait             wait = { 0 };
 
     g_cancellable_cancel (cancellable);
     wxpay3_client_native_create_async (f->client, fields, cancellable, done_cb, &wait);
@@ -511,7 +515,7 @@ test_cancel (Fixture       *f,
     g_autoptr(JsonObject) fields = native_fields ("C3CANCEL0002", 100, NULL);
     g_autoptr(GAsyncResult) result = NULL;
     g_autofree char *code_url = NULL;
-    Wait wait = { 0 };
+    Wait             wait = { 0 };
 
     g_assert_true (wxpay_sim_server_set_faults (f->sim, "{\"latency_ms\":2000}", NULL));
     wxpay3_client_native_create_async (f->client, fields, cancellable, done_cb, &wait);
@@ -527,7 +531,8 @@ test_cancel (Fixture       *f,
 
 /* Callbacks ------------------------------------------------------------------------------------ */
 
-typedef struct {
+typedef struct
+{
   Fixture *f;
   guint    opened;
   guint    refused;
@@ -543,7 +548,7 @@ listener_cb (SoupServer        *server,
              GHashTable        *query_params,
              gpointer           user_data)
 {
-  Listener *l = user_data;
+  Listener           *l = user_data;
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   g_autoptr(JsonObject) resource = NULL;
@@ -574,8 +579,8 @@ listener_cb (SoupServer        *server,
 }
 
 static void
-test_callbacks (Fixture       *f,
-                gconstpointer  data)
+test_callbacks (Fixture      *f,
+                gconstpointer data)
 {
   Listener l = { f, 0 };
   g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
@@ -585,8 +590,8 @@ test_callbacks (Fixture       *f,
   g_autofree char *otn = sim_test_unique_no ("C3W");
   g_autofree char *url = NULL;
   g_autofree char *code_url = NULL;
-  GSList *uris;
-  Wait wait = { 0 };
+  GSList          *uris;
+  Wait             wait = { 0 };
 
   soup_server_add_handler (server, "/notify", listener_cb, &l, NULL);
   g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));

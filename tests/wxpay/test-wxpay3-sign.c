@@ -15,14 +15,14 @@
 #include "wxpay/wxpay.h"
 
 #define VECTOR_SERIAL "D7CE59D1F522D701"
-#define VECTOR_TIME 1624523846
-#define AES_KEY "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb"
+#define VECTOR_TIME   1624523846
+#define AES_KEY       "a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb"
 
 static char *
 read_v3 (const char *name,
          gsize      *len)
 {
-  const char *dir = g_getenv ("SAOMA_TEST_DATA");
+  const char      *dir = g_getenv ("SAOMA_TEST_DATA");
   g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
   char *contents = NULL;
@@ -36,7 +36,8 @@ read_v3 (const char *name,
 }
 
 /* The callback vector: headers by name, and the raw body. */
-typedef struct {
+typedef struct
+{
   GHashTable *headers;
   char       *body;
   gsize       body_len;
@@ -84,7 +85,7 @@ vector_verifier (void)
   g_autofree char *pem = NULL;
   g_autofree char *serial = NULL;
   g_autoptr(GError) error = NULL;
-  gsize len;
+  gsize           len;
   Wxpay3Verifier *verifier = wxpay3_verifier_new ();
 
   pem = read_v3 ("notify-cert.pem", &len);
@@ -100,7 +101,7 @@ vector_signer (void)
 {
   g_autofree char *pem = NULL;
   g_autoptr(GError) error = NULL;
-  gsize len;
+  gsize         len;
   Wxpay3Signer *signer;
 
   pem = read_v3 ("rsa-test-key.pem", &len);
@@ -135,13 +136,13 @@ static void
 test_request_message (void)
 {
   g_autoptr(GBytes) official = wxpay3_request_message ("GET", "/v3/certificates", 1554208460,
-                                                       "593BEC0C930BF1AFEB40B4A08C8FB242", NULL,
-                                                       0);
+                                                        "593BEC0C930BF1AFEB40B4A08C8FB242", NULL,
+                                                        0);
   g_autoptr(GBytes) post = wxpay3_request_message ("POST", "/v3/pay/transactions/native", 7,
-                                                   "N", "{\"a\":1}", 7);
+                                                    "N", "{\"a\":1}", 7);
   g_autoptr(GBytes) answer = wxpay3_answer_message ("7", "N", NULL, 0);
   const char *expected = "GET\n/v3/certificates\n1554208460\n593BEC0C930BF1AFEB40B4A08C8FB242\n\n";
-  gsize len;
+  gsize       len;
   const char *data = g_bytes_get_data (official, &len);
 
   g_assert_cmpmem (data, len, expected, strlen (expected));
@@ -159,7 +160,7 @@ test_authorization_round_trip (void)
   g_autoptr(Wxpay3Signer) signer = vector_signer ();
   g_autoptr(Wxpay3Verifier) verifier = vector_verifier ();
   g_autoptr(GError) error = NULL;
-  const char *body = "{\"mchid\":\"1900000001\"}";
+  const char      *body = "{\"mchid\":\"1900000001\"}";
   g_autofree char *value = NULL;
   g_autoptr(GBytes) message = NULL;
   g_autoptr(GBytes) other = NULL;
@@ -195,9 +196,9 @@ test_authorization_round_trip (void)
 
   /* The order of the five items is free. */
   g_assert_true (wxpay3_authorization_parse (
-      "WECHATPAY2-SHA256-RSA2048 signature=\"c2ln\", serial_no=\"S\",timestamp=\"1\","
-      "nonce_str=\"n\",mchid=\"m\"",
-      &auth, NULL));
+    "WECHATPAY2-SHA256-RSA2048 signature=\"c2ln\", serial_no=\"S\",timestamp=\"1\","
+    "nonce_str=\"n\",mchid=\"m\"",
+    &auth, NULL));
   g_assert_cmpstr (auth.signature, ==, "c2ln");
   wxpay3_authorization_clear (&auth);
 }
@@ -207,8 +208,9 @@ test_authorization_parse_rejects (void)
 {
   g_autofree char *long_value = g_strnfill (3000, 'a');
   g_autofree char *too_long = g_strdup_printf (
-      "WECHATPAY2-SHA256-RSA2048 mchid=\"%s\",nonce_str=\"n\",timestamp=\"1\",serial_no=\"s\","
-      "signature=\"x\"", long_value);
+    "WECHATPAY2-SHA256-RSA2048 mchid=\"%s\",nonce_str=\"n\",timestamp=\"1\",serial_no=\"s\","
+    "signature=\"x\"",
+    long_value);
   const char *bad[] = {
     "",
     "Bearer x",
@@ -289,7 +291,7 @@ test_callback_vector (void)
 {
   g_autoptr(Wxpay3Verifier) verifier = vector_verifier ();
   g_autoptr(GError) error = NULL;
-  Callback cb;
+  Callback    cb;
   const char *serial;
   const char *sig;
 
@@ -348,8 +350,8 @@ test_callback_vector (void)
   /* The certificate expired in 2031: a signature checked after that is refused. */
   {
     g_autoptr(GBytes) message = wxpay3_answer_message (header (&cb, "Wechatpay-Timestamp"),
-                                                       header (&cb, "Wechatpay-Nonce"), cb.body,
-                                                       cb.body_len);
+                                                        header (&cb, "Wechatpay-Nonce"), cb.body,
+                                                        cb.body_len);
 
     g_assert_true (wxpay3_verifier_verify_message (verifier, serial, sig, message, VECTOR_TIME,
                                                    NULL));
@@ -367,7 +369,7 @@ static void
 test_skew (void)
 {
   g_autoptr(Wxpay3Verifier) verifier = vector_verifier ();
-  Callback cb;
+  Callback     cb;
   const gint64 ok[] = { VECTOR_TIME - 299, VECTOR_TIME, VECTOR_TIME + 299 };
   const gint64 stale[] = { VECTOR_TIME - 300, VECTOR_TIME + 300, VECTOR_TIME + 86400, 0 };
 
@@ -418,7 +420,7 @@ test_signtest (void)
   g_autoptr(Wxpay3Verifier) verifier = vector_verifier ();
   g_autoptr(GError) error = NULL;
   g_autofree char *probe = NULL;
-  Callback cb;
+  Callback         cb;
 
   callback_load (&cb);
 
@@ -446,13 +448,13 @@ test_serial_rotation (void)
   g_autoptr(Wxpay3Signer) new_signer = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) message = wxpay3_answer_message ("1700000000", "nonce", "{}", 2);
-  const char *key_id = "PUB_KEY_ID_0119000000012026120500000000000001";
-  char *private_pem = NULL;
+  const char      *key_id = "PUB_KEY_ID_0119000000012026120500000000000001";
+  char            *private_pem = NULL;
   g_autofree char *public_pem = NULL;
   g_autofree char *old_sig = NULL;
   g_autofree char *new_sig = NULL;
-  gsize len;
-  const char *data = g_bytes_get_data (message, &len);
+  gsize            len;
+  const char      *data = g_bytes_get_data (message, &len);
 
   g_assert_true (wxpay3_generate_key_pair (&private_pem, &public_pem, &error));
   g_assert_no_error (error);
@@ -509,8 +511,8 @@ test_aes_256_gcm_vector (void)
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) plain = NULL;
   g_autofree char *sealed = NULL;
-  gsize len;
-  const char *data;
+  gsize            len;
+  const char      *data;
 
   plain = wxpay3_aead_decrypt (AES_KEY, 32, "uluk4a9R25RW", "associatedData",
                                "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI=", &error);
@@ -557,15 +559,15 @@ test_sixteen_byte_key_caveat (void)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
-  g_autofree char *plaintext = read_v3 ("notify-plaintext.json", NULL);
-  g_autofree guint8 *input = NULL;
-  g_autofree guint8 *out = NULL;
-  gsize input_len;
-  guint8 tag[16];
+  g_autofree char      *plaintext = read_v3 ("notify-plaintext.json", NULL);
+  g_autofree guint8    *input = NULL;
+  g_autofree guint8    *out = NULL;
+  gsize                 input_len;
+  guint8                tag[16];
   struct gcm_aes128_ctx ctx;
-  JsonObject *resource;
-  const char *nonce, *aad, *ciphertext;
-  Callback cb;
+  JsonObject           *resource;
+  const char           *nonce, *aad, *ciphertext;
+  Callback              cb;
 
   callback_load (&cb);
   g_assert_true (json_parser_load_from_data (parser, cb.body, (gssize)cb.body_len, &error));
@@ -602,7 +604,8 @@ test_sixteen_byte_key_caveat (void)
 static void
 test_error_table (void)
 {
-  static const struct {
+  static const struct
+  {
     guint       status;
     const char *code;
     WxpayError  expected;
