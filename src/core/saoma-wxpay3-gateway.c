@@ -7,7 +7,7 @@
  * table already reads into SAOMA_GATEWAY_ERROR with the same known/unknown class
  * (saoma_wxpay2_gateway_map_error() covers the v3 codes too).
  *
- * Not yet through v3: payment by code, reverse, the trade bill, and notifications — a v3
+ * Not yet through v3: payment by code, reverse, and notifications — a v3
  * callback is verified over its headers, which SaomaGateway's parse_notification does not
  * receive; those calls fail with SAOMA_GATEWAY_ERROR_NOT_SUPPORTED (nothing sent), and the
  * engine's queries decide every order as they do when a notification is lost.
@@ -444,13 +444,44 @@ wxpay3_reverse_finish (SaomaGateway *gateway,
 }
 
 static void
+tradebill_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr(GBytes) text = wxpay3_client_tradebill_finish (WXPAY3_CLIENT (source), result,
+                                                            &error);
+  SaomaBill *bill;
+
+  if (text == NULL)
+    {
+      return_mapped (task, error);
+      return;
+    }
+
+  /* The v3 bill is v2's text (yuan, back-tick cells, the same columns and summary). */
+  bill = saoma_wxpay2_gateway_parse_bill (text, &error);
+  if (bill == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, bill, (GDestroyNotify)saoma_bill_unref);
+}
+
+static void
 wxpay3_download_bill_async (SaomaGateway       *gateway,
                             const GDate        *day,
                             GCancellable       *cancellable,
                             GAsyncReadyCallback callback,
                             gpointer            user_data)
 {
-  not_supported (gateway, "the trade bill", wxpay3_download_bill_async, callback, user_data);
+  SaomaWxpay3Gateway *self = SAOMA_WXPAY3_GATEWAY (gateway);
+  GTask              *task = start (self, wxpay3_download_bill_async, cancellable, callback, user_data);
+  char                date[16];
+
+  g_snprintf (date, sizeof date, "%04u-%02u-%02u", g_date_get_year (day),
+              (guint)g_date_get_month (day), g_date_get_day (day));
+  wxpay3_client_tradebill_async (self->client, date, "ALL", cancellable, tradebill_cb, task);
 }
 
 static SaomaBill *
@@ -458,6 +489,7 @@ wxpay3_download_bill_finish (SaomaGateway *gateway,
                              GAsyncResult *result,
                              GError      **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 

@@ -273,6 +273,7 @@ struct _WxpaySimServer {
   gboolean              v3_enabled;
   WxpaySimV3Credentials v3;
   guint64               v3_signtest_sent;
+  GHashTable           *v3_bills;       /* download token → V3Bill (5 minutes) */
 };
 
 
@@ -393,6 +394,11 @@ GBytes *wxpay_sim_api_refundquery (Call *call);
 
 /* wxpay-sim-server-bills.c */
 GBytes *wxpay_sim_api_downloadbill (Call *call);
+GBytes *wxpay_sim_bill_for_day (WxpaySimServer *self,
+                                const char     *bill_date,
+                                const char     *bill_type,
+                                const char     *device_info,
+                                gint64          now);
 
 /* wxpay-sim-server-notify.c */
 void wxpay_sim_schedule_deliveries (WxpaySimServer *self);

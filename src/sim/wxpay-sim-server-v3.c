@@ -27,9 +27,28 @@
 
 typedef struct
 {
-  guint   status;
-  GBytes *body; /* NULL: no body (204) */
+  guint       status;
+  GBytes     *body;          /* NULL: no body (204) */
+  const char *content_type;  /* NULL: application/json */
+  gboolean    unsigned_body; /* the bill download (§6): never signed */
 } V3Answer;
+
+/* A bill made by GET /v3/bill/tradebill, downloadable for five minutes. */
+typedef struct
+{
+  GBytes *text;
+  gint64  expires; /* real µs */
+} V3Bill;
+
+/* How long a download_url works (§6: "5 min on one page, 30 s on another"). */
+#define BILL_DOWNLOAD_LIFETIME USEC (300)
+
+static void
+v3_bill_free (V3Bill *bill)
+{
+  g_bytes_unref (bill->text);
+  g_free (bill);
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* JSON helpers                                                                                */
@@ -685,6 +704,87 @@ unescape_segment (const char *segment)
 }
 
 static gboolean
+tradebill (Call       *call,
+           GHashTable *params,
+           V3Answer   *answer)
+{
+  WxpaySimServer *self = call->self;
+  const char     *bill_date = params != NULL ? g_hash_table_lookup (params, "bill_date") : NULL;
+  const char     *bill_type = params != NULL ? g_hash_table_lookup (params, "bill_type") : NULL;
+  const char     *tar_type = params != NULL ? g_hash_table_lookup (params, "tar_type") : NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autofree char *digits = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *hash = NULL;
+  GBytes          *text;
+  V3Bill          *bill;
+
+  if (bill_type == NULL)
+    bill_type = "ALL";
+  if (bill_date == NULL || strlen (bill_date) != 10 || bill_date[4] != '-' || bill_date[7] != '-')
+    return answer_error (answer, 400, "PARAM_ERROR", "bill_date格式错误");
+  if (strcmp (bill_type, "ALL") != 0 && strcmp (bill_type, "SUCCESS") != 0 && strcmp (bill_type, "REFUND") != 0)
+    return answer_error (answer, 400, "PARAM_ERROR", "bill_type格式错误");
+  if (tar_type != NULL)
+    return answer_error (answer, 400, "PARAM_ERROR", "tar_type: this simulator serves plain bills");
+
+  digits = g_strdup_printf ("%.4s%.2s%.2s", bill_date, bill_date + 5, bill_date + 8);
+  for (const char *p = digits; *p; p++)
+    if (!g_ascii_isdigit (*p))
+      return answer_error (answer, 400, "PARAM_ERROR", "bill_date格式错误");
+
+  text = wxpay_sim_bill_for_day (self, digits, bill_type, NULL, call->now);
+  if (text == NULL)
+    return answer_error (answer, 400, "NO_STATEMENT_EXIST", "账单文件不存在");
+
+  if (self->v3_bills == NULL)
+    self->v3_bills = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify)v3_bill_free);
+  token = wxpay_sim_random_alnum (32);
+  bill = g_new0 (V3Bill, 1);
+  bill->text = text;
+  bill->expires = g_get_real_time () + BILL_DOWNLOAD_LIFETIME;
+  g_hash_table_replace (self->v3_bills, g_strdup (token), bill);
+  hash = g_compute_checksum_for_bytes (G_CHECKSUM_SHA1, text);
+  url = g_strdup_printf ("%s/v3/billdownload/file?token=%s", self->base_uri, token);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "hash_type");
+  json_builder_add_string_value (builder, "SHA1");
+  json_builder_set_member_name (builder, "hash_value");
+  json_builder_add_string_value (builder, hash);
+  json_builder_set_member_name (builder, "download_url");
+  json_builder_add_string_value (builder, url);
+  json_builder_end_object (builder);
+  answer->status = 200;
+  answer->body = builder_bytes (builder);
+
+  return TRUE;
+}
+
+static gboolean
+billdownload (Call       *call,
+              GHashTable *params,
+              V3Answer   *answer)
+{
+  const char *token = params != NULL ? g_hash_table_lookup (params, "token") : NULL;
+  V3Bill     *bill = token != NULL && call->self->v3_bills != NULL
+                       ? g_hash_table_lookup (call->self->v3_bills, token)
+                       : NULL;
+
+  if (bill == NULL || g_get_real_time () > bill->expires)
+    return answer_error (answer, 400, "INVALID_REQUEST", "下载链接无效或已过期");
+
+  answer->status = 200;
+  answer->body = g_bytes_ref (bill->text);
+  answer->content_type = "text/plain; charset=utf-8";
+  answer->unsigned_body = TRUE;
+
+  return TRUE;
+}
+
+static gboolean
 dispatch (Call       *call,
           const char *method,
           const char *path,
@@ -742,6 +842,11 @@ dispatch (Call       *call,
       if (orn != NULL)
         return refund_query (call, orn, answer);
     }
+
+  if (get && strcmp (path, "/v3/bill/tradebill") == 0)
+    return tradebill (call, params, answer);
+  if (get && strcmp (path, "/v3/billdownload/file") == 0)
+    return billdownload (call, params, answer);
 
   if (get && strcmp (path, "/v3/certificates") == 0)
     return answer_error (answer, 404, "RESOURCE_NOT_EXISTS",
@@ -843,7 +948,7 @@ respond:
   request_id = g_strdup_printf ("08%016" G_GINT64_MODIFIER "X%08X", g_get_real_time (),
                                 g_random_int ());
   soup_message_headers_replace (headers, "Request-ID", request_id);
-  if (self->v3_enabled)
+  if (self->v3_enabled && !answer.unsigned_body)
     wxpay_sim_v3_sign_headers (self, headers, answer.body, call->fault.bad_sign);
 
   soup_server_message_set_status (call->msg, answer.status, NULL);
@@ -852,7 +957,10 @@ respond:
   if (answer.body != NULL)
     {
       data = g_bytes_get_data (answer.body, &len);
-      soup_server_message_set_response (call->msg, "application/json", SOUP_MEMORY_COPY, data,
+      soup_server_message_set_response (call->msg,
+                                        answer.content_type != NULL ? answer.content_type
+                                                                    : "application/json",
+                                        SOUP_MEMORY_COPY, data,
                                         len);
     }
   g_clear_pointer (&answer.body, g_bytes_unref);

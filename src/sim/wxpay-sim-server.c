@@ -188,6 +188,7 @@ wxpay_sim_server_finalize (GObject *object)
     memset (self->api_key, 0, strlen (self->api_key));
   g_free (self->api_key);
   wxpay_sim_v3_credentials_clear (&self->v3);
+  g_clear_pointer (&self->v3_bills, g_hash_table_unref);
 
   G_OBJECT_CLASS (wxpay_sim_server_parent_class)->finalize (object);
 }

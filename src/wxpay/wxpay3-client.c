@@ -56,6 +56,7 @@ typedef struct
   char    *path; /* and query: what is signed */
   GBytes  *body; /* NULL for GET */
   char    *authorization;
+  gboolean raw; /* the bill download: unsigned, returned as bytes */
   gboolean tried_backup;
   gboolean sent;
   gulong   wrote_headers_id;
@@ -374,6 +375,16 @@ send_and_read_cb (GObject      *object,
 
   g_object_set_data (G_OBJECT (task), "wxpay3-status",
                      GUINT_TO_POINTER (soup_message_get_status (msg)));
+  /* §6: the file itself is not signed; its SHA1 from the signed tradebill answer vouches for it
+   * (checked by the caller). Errors still come as signed JSON. */
+  if (data->raw && soup_message_get_status (msg) == 200)
+    {
+      if (g_bytes_get_size (body) > WXPAY_GUNZIP_MAX_SIZE)
+        g_task_return_new_error (task, WXPAY_ERROR, WXPAY_ERROR_BILL_FAILED, "bill too large");
+      else
+        g_task_return_pointer (task, g_steal_pointer (&body), (GDestroyNotify)g_bytes_unref);
+      return;
+    }
   root = check_answer (self, msg, body, &error);
   if (error != NULL)
     g_task_return_error (task, g_steal_pointer (&error));
@@ -428,6 +439,7 @@ start_request (Wxpay3Client       *self,
                const char         *method,
                const char         *path_and_query,
                JsonNode           *body,
+               gboolean            raw,
                gpointer            source_tag,
                GCancellable       *cancellable,
                GAsyncReadyCallback callback,
@@ -459,6 +471,7 @@ start_request (Wxpay3Client       *self,
   data = g_new0 (CallData, 1);
   data->method = g_strdup (method);
   data->path = g_strdup (path_and_query);
+  data->raw = raw;
   if (body != NULL)
     {
       g_autoptr(JsonGenerator) generator = json_generator_new ();
@@ -509,8 +522,8 @@ wxpay3_client_request_async (Wxpay3Client       *self,
   g_return_if_fail (method != NULL);
   g_return_if_fail (path_and_query != NULL && g_str_has_prefix (path_and_query, "/v3/"));
 
-  start_request (self, method, path_and_query, body, wxpay3_client_request_async, cancellable,
-                 callback, user_data);
+  start_request (self, method, path_and_query, body, FALSE, wxpay3_client_request_async,
+                 cancellable, callback, user_data);
 }
 
 /**
@@ -889,6 +902,150 @@ wxpay3_client_refund_query_finish (Wxpay3Client *self,
                                    GError      **error)
 {
   g_return_val_if_fail (G_IS_TASK (result), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Trade bill ---------------------------------------------------------------------------------- */
+
+typedef struct
+{
+  char *hash;
+} BillData;
+
+static void
+bill_data_free (BillData *data)
+{
+  g_free (data->hash);
+  g_free (data);
+}
+
+static void
+bill_download_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  BillData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bill = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autofree char *hash = NULL;
+
+  if (bill == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  hash = g_compute_checksum_for_bytes (G_CHECKSUM_SHA1, bill);
+  if (g_ascii_strcasecmp (hash, data->hash) != 0)
+    {
+      g_task_return_new_error (task, WXPAY_ERROR, WXPAY_ERROR_BILL_FAILED,
+                               "the downloaded bill's SHA1 is not the one announced");
+      return;
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&bill), (GDestroyNotify)g_bytes_unref);
+}
+
+static void
+tradebill_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Wxpay3Client *self = WXPAY3_CLIENT (source);
+  g_autoptr(GTask) task = user_data;
+  BillData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = wxpay3_client_request_finish (self, result, NULL, &error);
+  g_autoptr(GUri) uri = NULL;
+  g_autofree char *path = NULL;
+  JsonObject      *object;
+  const char      *hash_type, *hash, *url;
+
+  if (error != NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  object = root != NULL ? json_node_get_object (root) : NULL;
+  hash_type = object ? json_object_get_string_member_with_default (object, "hash_type", NULL) : NULL;
+  hash = object ? json_object_get_string_member_with_default (object, "hash_value", NULL) : NULL;
+  url = object ? json_object_get_string_member_with_default (object, "download_url", NULL) : NULL;
+  uri = url != NULL ? g_uri_parse (url, G_URI_FLAGS_ENCODED, NULL) : NULL;
+  if (g_strcmp0 (hash_type, "SHA1") != 0 || hash == NULL || strlen (hash) != 40 || uri == NULL || !g_str_has_prefix (g_uri_get_path (uri), "/v3/billdownload/"))
+    {
+      g_task_return_new_error (task, WXPAY_ERROR, WXPAY_ERROR_BILL_FAILED,
+                               "tradebill answer without a SHA1 or a download_url");
+      return;
+    }
+
+  /* The download goes to our own gateway (the path and query of download_url, signed as
+   * usual): an answer can never send us, and our Authorization, to another host. */
+  data->hash = g_strdup (hash);
+  path = g_uri_get_query (uri) != NULL
+           ? g_strconcat (g_uri_get_path (uri), "?", g_uri_get_query (uri), NULL)
+           : g_strdup (g_uri_get_path (uri));
+  start_request (self, "GET", path, NULL, TRUE, wxpay3_client_tradebill_async,
+                 g_task_get_cancellable (task), bill_download_cb, g_object_ref (task));
+}
+
+/**
+ * wxpay3_client_tradebill_async:
+ * @self: a #Wxpay3Client
+ * @bill_date: YYYY-MM-DD (Beijing)
+ * @bill_type: (nullable): ALL (default), SUCCESS or REFUND
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once when done
+ * @user_data: data for @callback
+ *
+ * Asks for the day's trade bill, downloads it and checks its SHA1 (§6).
+ */
+void
+wxpay3_client_tradebill_async (Wxpay3Client       *self,
+                               const char         *bill_date,
+                               const char         *bill_type,
+                               GCancellable       *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer            user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *path = NULL;
+
+  g_return_if_fail (WXPAY3_IS_CLIENT (self));
+
+  if (bill_date == NULL || strlen (bill_date) != 10 || strspn (bill_date, "0123456789-") != 10)
+    {
+      g_task_report_new_error (self, callback, user_data, wxpay3_client_tradebill_async,
+                               WXPAY_ERROR, WXPAY_ERROR_INVALID_ARGUMENT,
+                               "bill_date must be YYYY-MM-DD");
+      return;
+    }
+  if (bill_type == NULL)
+    bill_type = "ALL";
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, wxpay3_client_tradebill_async);
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_set_task_data (task, g_new0 (BillData, 1), (GDestroyNotify)bill_data_free);
+  path = g_strdup_printf ("/v3/bill/tradebill?bill_date=%s&bill_type=%s", bill_date, bill_type);
+  wxpay3_client_request_async (self, "GET", path, NULL, cancellable, tradebill_cb,
+                               g_steal_pointer (&task));
+}
+
+/**
+ * wxpay3_client_tradebill_finish:
+ *
+ * Returns: (transfer full): the bill text (amounts in yuan, cells with a back-tick, as v2's);
+ *   WXPAY_ERROR_BILL_NOT_EXIST when nothing happened that day
+ */
+GBytes *
+wxpay3_client_tradebill_finish (Wxpay3Client *self,
+                                GAsyncResult *result,
+                                GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }

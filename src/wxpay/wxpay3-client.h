@@ -101,6 +101,18 @@ JsonObject *wxpay3_client_refund_query_finish (Wxpay3Client *self,
                                                GAsyncResult *result,
                                                GError      **error);
 
+/* The day's trade bill (@bill_date YYYY-MM-DD, @bill_type ALL/SUCCESS/REFUND, nullable: ALL):
+ * the signed tradebill answer, then the unsigned download checked against its SHA1. */
+void    wxpay3_client_tradebill_async (Wxpay3Client       *self,
+                                       const char         *bill_date,
+                                       const char         *bill_type,
+                                       GCancellable       *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer            user_data);
+GBytes *wxpay3_client_tradebill_finish (Wxpay3Client *self,
+                                        GAsyncResult *result,
+                                        GError      **error);
+
 /*
  * A callback (§4): verifies the signature over the raw @body (a WECHATPAY/SIGNTEST/ probe fails
  * with WXPAY_ERROR_SIGNATURE_PROBE: answer it 4xx), then opens its AES-256-GCM resource with the

@@ -413,18 +413,67 @@ test_not_yet (Fixture      *f,
   g_assert_cmpuint (g_bytes_get_size (ok), ==, 0);
   g_assert_nonnull (g_strstr_len (g_bytes_get_data (fail, NULL), g_bytes_get_size (fail),
                                   "\"FAIL\""));
+}
 
+/* The trade bill: the day's payments and refunds, through the unsigned, SHA1-checked download. */
+static void
+test_bill (Fixture      *f,
+           gconstpointer data)
+{
+  g_autofree char *otn = new_otn (f);
+  g_autofree char *token = token_for (f, otn, 1234);
+  g_autoptr(SaomaNativeOrderResult) created = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  g_autoptr(GDateTime) beijing = NULL;
+  g_autoptr(GTimeZone) tz = g_time_zone_new_offset (8 * 3600);
+  g_autoptr(GDate) day = NULL;
+  g_autoptr(SaomaBill) bill = NULL;
+  gboolean found = FALSE;
+
+  created = create (f, token, &error);
+  g_assert_no_error (error);
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+
+  now = g_date_time_new_from_unix_utc (wxpay_sim_server_get_now (f->sim) / G_USEC_PER_SEC);
+  beijing = g_date_time_to_timezone (now, tz);
+  day = g_date_new_dmy (g_date_time_get_day_of_month (beijing),
+                        g_date_time_get_month (beijing), g_date_time_get_year (beijing));
   {
     g_autoptr(GAsyncResult) result = NULL;
-    g_autoptr(GDate) day = g_date_new_dmy (1, 12, 2026);
-    g_autoptr(SaomaBill) bill = NULL;
     Wait wait = { 0 };
 
     saoma_gateway_download_bill_async (f->gateway, day, NULL, done_cb, &wait);
     result = wait_for (&wait);
     bill = saoma_gateway_download_bill_finish (f->gateway, result, &error);
-    g_assert_null (bill);
-    g_assert_error (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_NOT_SUPPORTED);
+    g_assert_no_error (error);
+  }
+  for (guint i = 0; i < bill->rows->len; i++)
+    {
+      SaomaBillRow *row = g_ptr_array_index (bill->rows, i);
+
+      if (g_strcmp0 (row->out_trade_no, otn) == 0)
+        {
+          g_assert_cmpint (row->kind, ==, SAOMA_BILL_ROW_PAYMENT);
+          g_assert_cmpint (row->amount, ==, 1234);
+          found = TRUE;
+        }
+    }
+  g_assert_true (found);
+  g_assert_cmpint (bill->summary_total, >=, 1234);
+
+  /* A day without anything: known, BILL_NOT_EXIST. */
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GDate) empty = g_date_new_dmy (1, 1, 2020);
+    g_autoptr(SaomaBill) none = NULL;
+    Wait wait = { 0 };
+
+    saoma_gateway_download_bill_async (f->gateway, empty, NULL, done_cb, &wait);
+    result = wait_for (&wait);
+    none = saoma_gateway_download_bill_finish (f->gateway, result, &error);
+    g_assert_null (none);
+    g_assert_error (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_BILL_NOT_EXIST);
     g_assert_false (saoma_gateway_error_is_outcome_unknown (error));
   }
 }
@@ -444,6 +493,7 @@ main (int   argc,
   ADD ("unknown-outcomes", test_unknown_outcomes);
   ADD ("refunds", test_refunds);
   ADD ("not-yet", test_not_yet);
+  ADD ("bill", test_bill);
 #undef ADD
 
   return g_test_run ();

@@ -762,6 +762,68 @@ test_refunds (Fixture      *f,
   answer_clear (&a);
 }
 
+/* Trade bill ----------------------------------------------------------------------------------- */
+
+static void
+test_tradebill (Fixture      *f,
+                gconstpointer data)
+{
+  g_autofree char *otn = sim_test_unique_no ("V3B");
+  g_autofree char *code_url = create_order (f, otn, 4321, NULL);
+  g_autoptr(GDateTime) now = NULL;
+  g_autoptr(GDateTime) beijing = NULL;
+  g_autoptr(GTimeZone) tz = g_time_zone_new_offset (8 * 3600);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUri) uri = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *download = NULL;
+  g_autofree char *hash = NULL;
+  g_autofree char *sha1 = NULL;
+  JsonObject      *object;
+  Answer           a;
+
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  now = g_date_time_new_from_unix_utc (wxpay_sim_server_get_now (f->sim) / G_USEC_PER_SEC);
+  beijing = g_date_time_to_timezone (now, tz);
+  path = g_date_time_format (beijing, "/v3/bill/tradebill?bill_date=%Y-%m-%d&bill_type=ALL");
+
+  call (f, "GET", path, NULL, &a);
+  assert_signed (f, &a);
+  g_assert_cmpuint (a.status, ==, 200);
+  object = answer_json (&a, parser);
+  g_assert_cmpstr (json_object_get_string_member (object, "hash_type"), ==, "SHA1");
+  hash = g_strdup (json_object_get_string_member (object, "hash_value"));
+  uri = g_uri_parse (json_object_get_string_member (object, "download_url"), G_URI_FLAGS_ENCODED,
+                     &error);
+  g_assert_no_error (error);
+  download = g_strconcat (g_uri_get_path (uri), "?", g_uri_get_query (uri), NULL);
+  answer_clear (&a);
+
+  /* The download is authorised like any call, but not signed: its SHA1 vouches for it. */
+  call (f, "GET", download, NULL, &a);
+  g_assert_cmpuint (a.status, ==, 200);
+  g_assert_null (a.signature);
+  sha1 = g_compute_checksum_for_bytes (G_CHECKSUM_SHA1, a.body);
+  g_assert_cmpstr (sha1, ==, hash);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (a.body, NULL), g_bytes_get_size (a.body),
+                                  otn));
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (a.body, NULL), g_bytes_get_size (a.body),
+                                  "43.21"));
+  answer_clear (&a);
+
+  /* An unknown token; a day without anything; a malformed date. */
+  call (f, "GET", "/v3/billdownload/file?token=nosuchtoken", NULL, &a);
+  assert_error (f, &a, 400, "INVALID_REQUEST");
+  answer_clear (&a);
+  call (f, "GET", "/v3/bill/tradebill?bill_date=2020-01-01&bill_type=ALL", NULL, &a);
+  assert_error (f, &a, 400, "NO_STATEMENT_EXIST");
+  answer_clear (&a);
+  call (f, "GET", "/v3/bill/tradebill?bill_date=20200101", NULL, &a);
+  assert_error (f, &a, 400, "PARAM_ERROR");
+  answer_clear (&a);
+}
+
 /* Callbacks ------------------------------------------------------------------------------------ */
 
 typedef struct
@@ -993,6 +1055,7 @@ main (int   argc,
   ADD ("authorization", test_authorization);
   ADD ("faults", test_faults);
   ADD ("refunds", test_refunds);
+  ADD ("tradebill", test_tradebill);
   ADD ("callbacks", test_callbacks);
   ADD ("signtest", test_signtest);
 #undef ADD

@@ -341,6 +341,49 @@ test_refunds (Fixture      *f,
   }
 }
 
+static void
+test_tradebill (Fixture      *f,
+                gconstpointer data)
+{
+  g_autofree char *otn = sim_test_unique_no ("C3T");
+  g_autofree char *code_url = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDateTime) now = NULL;
+  g_autoptr(GDateTime) beijing = NULL;
+  g_autoptr(GTimeZone) tz = g_time_zone_new_offset (8 * 3600);
+  g_autofree char *date = NULL;
+
+  code_url = create (f, f->client, otn, 777, &error);
+  g_assert_no_error (error);
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  now = g_date_time_new_from_unix_utc (wxpay_sim_server_get_now (f->sim) / G_USEC_PER_SEC);
+  beijing = g_date_time_to_timezone (now, tz);
+  date = g_date_time_format (beijing, "%Y-%m-%d");
+
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GBytes) bill = NULL;
+    Wait wait = { 0 };
+
+    wxpay3_client_tradebill_async (f->client, date, NULL, NULL, done_cb, &wait);
+    result = wait_result (&wait);
+    bill = wxpay3_client_tradebill_finish (f->client, result, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (g_strstr_len (g_bytes_get_data (bill, NULL), g_bytes_get_size (bill), otn));
+  }
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GBytes) bill = NULL;
+    Wait wait = { 0 };
+
+    wxpay3_client_tradebill_async (f->client, "2020-01-01", "ALL", NULL, done_cb, &wait);
+    result = wait_result (&wait);
+    bill = wxpay3_client_tradebill_finish (f->client, result, &error);
+    g_assert_null (bill);
+    assert_known (error, WXPAY_ERROR_BILL_NOT_EXIST);
+  }
+}
+
 /* Failures ------------------------------------------------------------------------------------- */
 
 static void
@@ -646,6 +689,7 @@ main (int   argc,
   g_test_add ("/wxpay3/client/" path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("native", test_native);
   ADD ("refunds", test_refunds);
+  ADD ("tradebill", test_tradebill);
   ADD ("faults", test_faults);
   ADD ("keys", test_keys);
   ADD ("failover", test_failover);
