@@ -7,9 +7,9 @@
  * table already reads into SAOMA_GATEWAY_ERROR with the same known/unknown class
  * (saoma_wxpay2_gateway_map_error() covers the v3 codes too).
  *
- * Not yet through v3: payment by code, reverse, and notifications — a v3
- * callback is verified over its headers, which SaomaGateway's parse_notification does not
- * receive; those calls fail with SAOMA_GATEWAY_ERROR_NOT_SUPPORTED (nothing sent), and the
+ * Not yet through v3: notifications. A v3 callback is verified over its headers, which
+ * SaomaGateway's parse_notification does not receive; it fails with
+ * SAOMA_GATEWAY_ERROR_NOT_SUPPORTED (the listener answers 4xx, WeChat retries) and the
  * engine's queries decide every order as they do when a notification is lost.
  */
 
@@ -390,18 +390,41 @@ wxpay3_create_native_order_finish (SaomaGateway *gateway,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-/* Not yet through v3 -------------------------------------------------------------------------- */
+/* Payment by code and reverse ------------------------------------------------------------------ */
+
+static SaomaOrderStatus *
+status_from_transaction (JsonObject *transaction)
+{
+  JsonObject       *amount = get_object (transaction, "amount");
+  SaomaOrderStatus *status = saoma_order_status_new ();
+
+  status->out_trade_no = g_strdup (get_string (transaction, "out_trade_no"));
+  status->state_text = g_strdup (get_string (transaction, "trade_state"));
+  status->state = parse_trade_state (status->state_text);
+  status->state_desc = g_strdup (get_string (transaction, "trade_state_desc"));
+  status->amount = get_fen (amount, "total");
+  status->payer_amount = get_fen (amount, "payer_total");
+  status->transaction_id = g_strdup (get_string (transaction, "transaction_id"));
+  status->paid_at = parse_time (get_string (transaction, "success_time"));
+
+  return status;
+}
 
 static void
-not_supported (SaomaGateway       *gateway,
-               const char         *what,
-               gpointer            source_tag,
-               GAsyncReadyCallback callback,
-               gpointer            user_data)
+codepay_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
 {
-  g_task_report_new_error (gateway, callback, user_data, source_tag, SAOMA_GATEWAY_ERROR,
-                           SAOMA_GATEWAY_ERROR_NOT_SUPPORTED,
-                           "NOT_SUPPORTED: %s is not implemented for API v3 yet", what);
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  g_autoptr(JsonObject) transaction = wxpay3_client_codepay_finish (WXPAY3_CLIENT (source),
+                                                                     result, &error);
+
+  if (transaction == NULL)
+    return_mapped (task, error);
+  else
+    g_task_return_pointer (task, status_from_transaction (transaction),
+                           (GDestroyNotify)saoma_order_status_free);
 }
 
 static void
@@ -411,7 +434,29 @@ wxpay3_pay_by_code_async (SaomaGateway           *gateway,
                           GAsyncReadyCallback     callback,
                           gpointer                user_data)
 {
-  not_supported (gateway, "payment by code", wxpay3_pay_by_code_async, callback, user_data);
+  SaomaWxpay3Gateway *self = SAOMA_WXPAY3_GATEWAY (gateway);
+  GTask              *task = start (self, wxpay3_pay_by_code_async, cancellable, callback, user_data);
+  g_autoptr(JsonObject) fields = json_object_new ();
+  g_autofree char *description = make_description (payment->description);
+  JsonObject      *payer = json_object_new ();
+  JsonObject      *amount = json_object_new ();
+  JsonObject      *scene = json_object_new ();
+
+  /* Always the same fields for one out_trade_no: a retry reads the order's state (§3). */
+  json_object_set_string_member (fields, "description", description);
+  json_object_set_string_member (fields, "out_trade_no", payment->out_trade_no);
+  json_object_set_string_member (payer, "auth_code", payment->auth_code);
+  json_object_set_object_member (fields, "payer", payer);
+  json_object_set_int_member (amount, "total", payment->amount);
+  json_object_set_string_member (amount, "currency", "CNY");
+  json_object_set_object_member (fields, "amount", amount);
+  json_object_set_string_member (scene, "device_ip",
+                                 payment->client_ip != NULL ? payment->client_ip : "127.0.0.1");
+  if (payment->till_id != NULL && *payment->till_id != '\0')
+    json_object_set_string_member (scene, "device_id", payment->till_id);
+  json_object_set_object_member (fields, "scene_info", scene);
+
+  wxpay3_client_codepay_async (self->client, fields, cancellable, codepay_cb, task);
 }
 
 static SaomaOrderStatus *
@@ -419,7 +464,22 @@ wxpay3_pay_by_code_finish (SaomaGateway *gateway,
                            GAsyncResult *result,
                            GError      **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+reverse_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!wxpay3_client_reverse_finish (WXPAY3_CLIENT (source), result, &error))
+    return_mapped (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
 }
 
 static void
@@ -429,7 +489,10 @@ wxpay3_reverse_async (SaomaGateway       *gateway,
                       GAsyncReadyCallback callback,
                       gpointer            user_data)
 {
-  not_supported (gateway, "reverse", wxpay3_reverse_async, callback, user_data);
+  SaomaWxpay3Gateway *self = SAOMA_WXPAY3_GATEWAY (gateway);
+  GTask              *task = start (self, wxpay3_reverse_async, cancellable, callback, user_data);
+
+  wxpay3_client_reverse_async (self->client, out_trade_no, cancellable, reverse_cb, task);
 }
 
 static gboolean
@@ -438,6 +501,9 @@ wxpay3_reverse_finish (SaomaGateway *gateway,
                        gboolean     *out_retry,
                        GError      **error)
 {
+  g_return_val_if_fail (g_task_is_valid (result, gateway), FALSE);
+
+  /* v3 has no recall flag: a reverse that answered is done. */
   if (out_retry != NULL)
     *out_retry = FALSE;
   return g_task_propagate_boolean (G_TASK (result), error);
@@ -535,7 +601,6 @@ query_cb (GObject      *source,
   g_autoptr(JsonObject) transaction = wxpay3_client_query_finish (WXPAY3_CLIENT (source), result,
                                                                    &error);
   SaomaOrderStatus *status;
-  JsonObject       *amount;
 
   if (transaction == NULL)
     {
@@ -543,16 +608,7 @@ query_cb (GObject      *source,
       return;
     }
 
-  amount = get_object (transaction, "amount");
-  status = saoma_order_status_new ();
-  status->out_trade_no = g_strdup (get_string (transaction, "out_trade_no"));
-  status->state_text = g_strdup (get_string (transaction, "trade_state"));
-  status->state = parse_trade_state (status->state_text);
-  status->state_desc = g_strdup (get_string (transaction, "trade_state_desc"));
-  status->amount = get_fen (amount, "total");
-  status->payer_amount = get_fen (amount, "payer_total");
-  status->transaction_id = g_strdup (get_string (transaction, "transaction_id"));
-  status->paid_at = parse_time (get_string (transaction, "success_time"));
+  status = status_from_transaction (transaction);
 
   g_task_return_pointer (task, status, (GDestroyNotify)saoma_order_status_free);
 }

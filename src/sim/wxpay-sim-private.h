@@ -360,6 +360,30 @@ void wxpay_sim_handle_gateway (WxpaySimServer      *self,
                                const WxpaySimRoute *route);
 
 /* wxpay-sim-server-orders.c */
+typedef enum {
+  MAGIC_SUCCESS,
+  MAGIC_USERPAYING_SUCCESS,
+  MAGIC_USERPAYING_FAILURE,
+  MAGIC_AUTHCODEEXPIRE,
+  MAGIC_NOTENOUGH,
+} MicropayMagic;
+
+/* §13: 18 digits starting with 10–15; the last digit selects the simulated outcome. */
+gboolean wxpay_sim_parse_auth_code (const char    *auth_code,
+                                    MicropayMagic *out);
+void wxpay_sim_micropay_settle (WxpaySimServer *self,
+                                SimOrder       *order,
+                                MicropayMagic   magic,
+                                gint64          total_fee,
+                                gint64          now);
+/* A new order (@business owned), indexed and saved; v3 orders (answers signed per call). */
+SimOrder *wxpay_sim_add_order (WxpaySimServer *self,
+                               const char     *out_trade_no,
+                               const char     *trade_type,
+                               WxpayParams    *business,
+                               gint64          total_fee,
+                               gint64          now,
+                               gint64          expire);
 void wxpay_sim_start_payment_notification (WxpaySimServer *self,
                                            SimOrder       *order);
 void wxpay_sim_mark_paid (WxpaySimServer *self,

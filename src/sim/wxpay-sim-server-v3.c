@@ -341,27 +341,8 @@ native_create (Call       *call,
       wxpay_params_set (business, "trade_type", "NATIVE");
       wxpay_params_set (business, "v3_request", normalized);
 
-      order = g_new0 (SimOrder, 1);
-      order->out_trade_no = g_strdup (out_trade_no);
-      order->trade_type = g_strdup ("NATIVE");
-      do
-        {
-          g_free (order->token);
-          order->token = wxpay_sim_random_alnum (12);
-        }
-      while (g_hash_table_contains (self->by_token, order->token));
-      order->prepay_id = g_strconcat ("wx", order->token, NULL);
-      order->request = business;
-      order->sign_type = WXPAY_SIGN_TYPE_HMAC_SHA256;
-      order->total_fee = total;
-      order->created = call->now;
-      order->expire = effective;
-      order->state = TRADE_NOTPAY;
-      order->refunds = g_ptr_array_new_with_free_func ((GDestroyNotify)wxpay_sim_refund_free);
-      g_hash_table_insert (self->orders, order->out_trade_no, order);
-      g_hash_table_insert (self->by_token, order->token, order);
-      g_ptr_array_add (self->order_list, order);
-      wxpay_sim_queue_save (self);
+      order = wxpay_sim_add_order (self, out_trade_no, "NATIVE", business, total, call->now,
+                                   effective);
     }
 
   {
@@ -703,6 +684,140 @@ unescape_segment (const char *segment)
   return g_uri_unescape_string (segment, "/");
 }
 
+/* The answer to a codepay call (new or repeated) by the order's state (§3). */
+static gboolean
+codepay_state_answer (Call     *call,
+                      SimOrder *order,
+                      V3Answer *answer)
+{
+  g_autoptr(JsonBuilder) builder = NULL;
+
+  switch (order->state)
+    {
+    case TRADE_SUCCESS:
+      builder = json_builder_new ();
+      add_transaction (builder, call->self, order, order->total_fee);
+      answer->status = 200;
+      answer->body = builder_bytes (builder);
+      return TRUE;
+    case TRADE_USERPAYING:
+      return answer_error (answer, 202, "USERPAYING", "需要用户输入支付密码");
+    case TRADE_PAYERROR:
+      return answer_error (answer, 403, "NOT_ENOUGH", "用户余额不足");
+    case TRADE_REFUND:
+      return answer_error (answer, 400, "ORDERPAID", "订单已支付");
+    case TRADE_REVOKED:
+    case TRADE_CLOSED:
+    case TRADE_NOTPAY:
+    default:
+      return answer_error (answer, 400, "ORDER_CLOSED", "订单已关闭");
+    }
+}
+
+static gboolean
+codepay (Call       *call,
+         JsonObject *req,
+         const char *normalized,
+         V3Answer   *answer)
+{
+  WxpaySimServer *self = call->self;
+  const char     *appid = get_string (req, "appid");
+  const char     *mchid = get_string (req, "mchid");
+  const char     *description = get_string (req, "description");
+  const char     *out_trade_no = get_string (req, "out_trade_no");
+  const char     *auth_code = get_string (get_object (req, "payer"), "auth_code");
+  JsonObject     *amount = get_object (req, "amount");
+  gint64          total = get_fen (amount, "total");
+  WxpayParams    *business;
+  MicropayMagic   magic;
+  SimOrder       *order;
+
+  if (appid == NULL || mchid == NULL || description == NULL || out_trade_no == NULL || auth_code == NULL || amount == NULL || get_object (req, "scene_info") == NULL)
+    return answer_error (answer, 400, "PARAM_ERROR", "输入源“/body”映射到字段时缺少必填参数");
+  if (strcmp (mchid, self->mch_id) != 0)
+    return answer_error (answer, 400, "MCH_NOT_EXISTS", "商户号不存在");
+  if (strcmp (appid, self->appid) != 0)
+    return answer_error (answer, 400, "APPID_MCHID_NOT_MATCH", "appid和mch_id不匹配");
+  if (!wxpay_out_trade_no_is_valid (out_trade_no) || total < 0 || strlen (description) > 127)
+    return answer_error (answer, 400, "PARAM_ERROR", "参数格式错误");
+
+  order = wxpay_sim_lookup_order (self, NULL, out_trade_no, call->now);
+  if (order != NULL)
+    {
+      /* The retry of §3 (same body) reads the state; anything else reuses the number. */
+      if (strcmp (order->trade_type, "MICROPAY") != 0 || g_strcmp0 (wxpay_params_get (order->request, "v3_request"), normalized) != 0)
+        return answer_error (answer, 403, "OUT_TRADE_NO_USED", "商户订单号重复");
+      return codepay_state_answer (call, order, answer);
+    }
+
+  if (!wxpay_sim_parse_auth_code (auth_code, &magic))
+    return answer_error (answer, 400, "PARAM_ERROR", "auth_code无效");
+  if (g_hash_table_contains (self->auth_codes, auth_code))
+    return answer_error (answer, 400, "INVALID_REQUEST", "每个二维码仅限使用一次，请刷新再试");
+  if (magic == MAGIC_AUTHCODEEXPIRE)
+    return answer_error (answer, 400, "INVALID_REQUEST", "二维码已过期，请用户在微信上刷新后再试");
+
+  g_hash_table_add (self->auth_codes, g_strdup (auth_code));
+  business = wxpay_params_new ();
+  wxpay_params_set (business, "body", description);
+  wxpay_params_set (business, "out_trade_no", out_trade_no);
+  wxpay_params_set_int64 (business, "total_fee", total);
+  wxpay_params_set (business, "auth_code", auth_code);
+  wxpay_params_set (business, "trade_type", "MICROPAY");
+  wxpay_params_set (business, "v3_request", normalized);
+  order = wxpay_sim_add_order (self, out_trade_no, "MICROPAY", business, total, call->now, 0);
+  wxpay_sim_micropay_settle (self, order, magic, total, call->now);
+
+  return codepay_state_answer (call, order, answer);
+}
+
+static gboolean
+reverse (Call       *call,
+         const char *out_trade_no,
+         JsonObject *req,
+         V3Answer   *answer)
+{
+  WxpaySimServer *self = call->self;
+  const char     *mchid = get_string (req, "mchid");
+  const char     *appid = get_string (req, "appid");
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  SimOrder *order;
+
+  if (mchid == NULL || appid == NULL)
+    return answer_error (answer, 400, "PARAM_ERROR", "缺少参数appid或mchid");
+  if (strcmp (mchid, self->mch_id) != 0 || strcmp (appid, self->appid) != 0)
+    return answer_error (answer, 400, "APPID_MCHID_NOT_MATCH", "appid和mch_id不匹配");
+
+  order = wxpay_sim_lookup_order (self, NULL, out_trade_no, call->now);
+  if (order == NULL)
+    return answer_error (answer, 404, "ORDER_NOT_EXIST", "订单不存在");
+  if (strcmp (order->trade_type, "MICROPAY") != 0)
+    return answer_error (answer, 403, "TRADE_ERROR", "非付款码支付订单不能撤销");
+  if (call->now - order->created > REVERSE_MAX_AGE)
+    return answer_error (answer, 403, "TRADE_ERROR", "订单已超过可撤销时间，请使用退款接口");
+  if (order->state == TRADE_REFUND)
+    return answer_error (answer, 403, "TRADE_ERROR", "订单已发生退款，不能撤销");
+
+  /* An unpaid order is closed, a paid one refunded to the user: both end REVOKED (as v2). */
+  order->state = TRADE_REVOKED;
+  order->pending = PENDING_NONE;
+  order->closed_at = call->now;
+  wxpay_sim_queue_save (self);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "appid");
+  json_builder_add_string_value (builder, self->appid);
+  json_builder_set_member_name (builder, "mchid");
+  json_builder_add_string_value (builder, self->mch_id);
+  json_builder_set_member_name (builder, "out_trade_no");
+  json_builder_add_string_value (builder, order->out_trade_no);
+  json_builder_end_object (builder);
+  answer->status = 200;
+  answer->body = builder_bytes (builder);
+
+  return TRUE;
+}
+
 static gboolean
 tradebill (Call       *call,
            GHashTable *params,
@@ -802,6 +917,8 @@ dispatch (Call       *call,
 
   if (post && strcmp (path, "/v3/pay/transactions/native") == 0)
     return native_create (call, req, normalized, answer);
+  if (post && strcmp (path, "/v3/pay/transactions/codepay") == 0)
+    return codepay (call, req, normalized, answer);
 
   if (g_str_has_prefix (path, by_otn))
     {
@@ -822,6 +939,14 @@ dispatch (Call       *call,
 
           if (otn != NULL)
             return close_order (call, otn, req, answer);
+        }
+      else if (post && slash != NULL && strcmp (slash, "/reverse") == 0)
+        {
+          g_autofree char *segment = g_strndup (rest, (gsize)(slash - rest));
+          g_autofree char *otn = unescape_segment (segment);
+
+          if (otn != NULL)
+            return reverse (call, otn, req, answer);
         }
     }
 

@@ -558,6 +558,8 @@ typedef enum
   KIND_CLOSE,
   KIND_REFUND,
   KIND_REFUND_QUERY,
+  KIND_CODEPAY,
+  KIND_REVERSE,
 } Kind;
 
 typedef struct
@@ -643,6 +645,13 @@ typed_done_cb (GObject      *source,
           g_task_return_pointer (task, g_strdup (code_url), g_free);
         return;
       }
+    case KIND_REVERSE:
+      if (!echo_ok (object, "mchid", wxpay3_signer_get_mchid (self->signer), &error) || !echo_ok (object, "out_trade_no", typed->expected, &error))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_boolean (task, TRUE);
+      return;
+    case KIND_CODEPAY:
     case KIND_QUERY:
       /* The same echo checks as v2: another merchant's or another order's answer is never ours. */
       if (!echo_ok (object, "mchid", wxpay3_signer_get_mchid (self->signer), &error) || !echo_ok (object, "appid", self->appid, &error) || !echo_ok (object, "out_trade_no", typed->expected, &error))
@@ -904,6 +913,92 @@ wxpay3_client_refund_query_finish (Wxpay3Client *self,
   g_return_val_if_fail (G_IS_TASK (result), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Payment by code ----------------------------------------------------------------------------- */
+
+/**
+ * wxpay3_client_codepay_async:
+ * @self: a #Wxpay3Client
+ * @fields: description, out_trade_no, payer.auth_code, amount, scene_info … (borrowed); appid
+ *   and mchid are added
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called once when done
+ * @user_data: data for @callback
+ *
+ * POST /v3/pay/transactions/codepay (§3). A 202 answer is WXPAY_ERROR_USERPAYING (unknown:
+ * query until it ends, as v2's micropay).
+ */
+void
+wxpay3_client_codepay_async (Wxpay3Client       *self,
+                             JsonObject         *fields,
+                             GCancellable       *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer            user_data)
+{
+  g_autoptr(JsonNode) body = NULL;
+
+  g_return_if_fail (WXPAY3_IS_CLIENT (self));
+  g_return_if_fail (fields != NULL);
+
+  body = body_with (fields, self->appid, wxpay3_signer_get_mchid (self->signer));
+  start_typed (self, KIND_CODEPAY, "POST", "/v3/pay/transactions/codepay", body,
+               json_object_get_string_member_with_default (fields, "out_trade_no", NULL),
+               wxpay3_client_codepay_async, cancellable, callback, user_data);
+}
+
+/**
+ * wxpay3_client_codepay_finish:
+ *
+ * Returns: (transfer full): the paid Transaction, or %NULL
+ */
+JsonObject *
+wxpay3_client_codepay_finish (Wxpay3Client *self,
+                              GAsyncResult *result,
+                              GError      **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * wxpay3_client_reverse_async:
+ *
+ * POST …/out-trade-no/{out_trade_no}/reverse with appid and mchid (§3; no client certificate).
+ */
+void
+wxpay3_client_reverse_async (Wxpay3Client       *self,
+                             const char         *out_trade_no,
+                             GCancellable       *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer            user_data)
+{
+  g_autofree char *segment = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(JsonNode) body = NULL;
+
+  g_return_if_fail (WXPAY3_IS_CLIENT (self));
+
+  if (!check_number (self, "out_trade_no", out_trade_no, 32, wxpay3_client_reverse_async,
+                     callback, user_data))
+    return;
+
+  segment = escape (out_trade_no);
+  path = g_strdup_printf ("/v3/pay/transactions/out-trade-no/%s/reverse", segment);
+  body = body_with (NULL, self->appid, wxpay3_signer_get_mchid (self->signer));
+  start_typed (self, KIND_REVERSE, "POST", path, body, out_trade_no, wxpay3_client_reverse_async,
+               cancellable, callback, user_data);
+}
+
+gboolean
+wxpay3_client_reverse_finish (Wxpay3Client *self,
+                              GAsyncResult *result,
+                              GError      **error)
+{
+  g_return_val_if_fail (G_IS_TASK (result), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* Trade bill ---------------------------------------------------------------------------------- */

@@ -101,6 +101,26 @@ JsonObject *wxpay3_client_refund_query_finish (Wxpay3Client *self,
                                                GAsyncResult *result,
                                                GError      **error);
 
+/* POST /v3/pay/transactions/codepay with @fields (borrowed; appid, mchid added): the paid
+ * Transaction; 202 is WXPAY_ERROR_USERPAYING (unknown: query). */
+void        wxpay3_client_codepay_async (Wxpay3Client       *self,
+                                         JsonObject         *fields,
+                                         GCancellable       *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer            user_data);
+JsonObject *wxpay3_client_codepay_finish (Wxpay3Client *self,
+                                          GAsyncResult *result,
+                                          GError      **error);
+/* POST …/out-trade-no/{out_trade_no}/reverse: TRUE once reversed. */
+void     wxpay3_client_reverse_async (Wxpay3Client       *self,
+                                      const char         *out_trade_no,
+                                      GCancellable       *cancellable,
+                                      GAsyncReadyCallback callback,
+                                      gpointer            user_data);
+gboolean wxpay3_client_reverse_finish (Wxpay3Client *self,
+                                       GAsyncResult *result,
+                                       GError      **error);
+
 /* The day's trade bill (@bill_date YYYY-MM-DD, @bill_type ALL/SUCCESS/REFUND, nullable: ALL):
  * the signed tradebill answer, then the unsigned download checked against its SHA1. */
 void    wxpay3_client_tradebill_async (Wxpay3Client       *self,

@@ -478,6 +478,63 @@ test_bill (Fixture      *f,
   }
 }
 
+/* Payment by code: paid at once, USERPAYING (unknown) then paid, reversed. */
+static void
+test_pay_by_code (Fixture      *f,
+                  gconstpointer data)
+{
+  const char *last_digits[] = { "0", "1" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (last_digits); i++)
+    {
+      g_autofree char *otn = new_otn (f);
+      g_autofree char *code = g_strdup_printf ("13%015u%s", g_random_int (), last_digits[i]);
+      g_autoptr(SaomaOrderStatus) status = NULL;
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+      SaomaCodePayment payment = { 0 };
+      Wait             wait = { 0 };
+
+      payment.out_trade_no = otn;
+      payment.amount = 880;
+      payment.description = (char *)"付款码";
+      payment.till_id = (char *)"T1";
+      payment.auth_code = code;
+      payment.client_ip = (char *)"127.0.0.1";
+      saoma_gateway_pay_by_code_async (f->gateway, &payment, NULL, done_cb, &wait);
+      result = wait_for (&wait);
+      status = saoma_gateway_pay_by_code_finish (f->gateway, result, &error);
+
+      if (i == 0)
+        {
+          g_assert_no_error (error);
+          g_assert_cmpint (status->state, ==, SAOMA_TRADE_STATE_SUCCESS);
+          g_assert_cmpint (status->amount, ==, 880);
+          g_assert_nonnull (status->transaction_id);
+        }
+      else
+        {
+          g_autoptr(GAsyncResult) reversed = NULL;
+          g_autoptr(SaomaOrderStatus) after = NULL;
+          gboolean retry = TRUE;
+          Wait     wait2 = { 0 };
+
+          g_assert_null (status);
+          g_assert_error (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_USER_PAYING);
+          g_assert_true (saoma_gateway_error_is_outcome_unknown (error));
+          g_clear_error (&error);
+
+          saoma_gateway_reverse_async (f->gateway, otn, NULL, done_cb, &wait2);
+          reversed = wait_for (&wait2);
+          g_assert_true (saoma_gateway_reverse_finish (f->gateway, reversed, &retry, &error));
+          g_assert_no_error (error);
+          g_assert_false (retry);
+          after = query (f, otn, &error);
+          g_assert_cmpint (after->state, ==, SAOMA_TRADE_STATE_REVOKED);
+        }
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -494,6 +551,7 @@ main (int   argc,
   ADD ("refunds", test_refunds);
   ADD ("not-yet", test_not_yet);
   ADD ("bill", test_bill);
+  ADD ("pay-by-code", test_pay_by_code);
 #undef ADD
 
   return g_test_run ();

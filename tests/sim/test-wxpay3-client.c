@@ -384,6 +384,124 @@ test_tradebill (Fixture      *f,
   }
 }
 
+static JsonObject *
+codepay (Fixture    *f,
+         const char *out_trade_no,
+         const char *auth_code,
+         gint64      total,
+         GError    **error)
+{
+  g_autoptr(JsonObject) fields = json_object_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  JsonObject *payer = json_object_new ();
+  JsonObject *amount = json_object_new ();
+  JsonObject *scene = json_object_new ();
+  Wait        wait = { 0 };
+
+  json_object_set_string_member (fields, "description", "Saoma 付款码");
+  json_object_set_string_member (fields, "out_trade_no", out_trade_no);
+  json_object_set_string_member (payer, "auth_code", auth_code);
+  json_object_set_object_member (fields, "payer", payer);
+  json_object_set_int_member (amount, "total", total);
+  json_object_set_string_member (amount, "currency", "CNY");
+  json_object_set_object_member (fields, "amount", amount);
+  json_object_set_string_member (scene, "device_ip", "127.0.0.1");
+  json_object_set_object_member (fields, "scene_info", scene);
+
+  wxpay3_client_codepay_async (f->client, fields, NULL, done_cb, &wait);
+  result = wait_result (&wait);
+
+  return wxpay3_client_codepay_finish (f->client, result, error);
+}
+
+static gboolean
+reverse (Fixture    *f,
+         const char *out_trade_no,
+         GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  Wait wait = { 0 };
+
+  wxpay3_client_reverse_async (f->client, out_trade_no, NULL, done_cb, &wait);
+  result = wait_result (&wait);
+
+  return wxpay3_client_reverse_finish (f->client, result, error);
+}
+
+static void
+test_codepay (Fixture      *f,
+              gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* Paid at once; the retry with the same body reads the same state. */
+  {
+    g_autofree char *otn = sim_test_unique_no ("C3P");
+    g_autofree char *code = g_strdup_printf ("13%015u0", g_random_int ());
+    g_autoptr(JsonObject) paid = codepay (f, otn, code, 500, &error);
+    g_autoptr(JsonObject) again = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_object_get_string_member (paid, "trade_state"), ==, "SUCCESS");
+    again = codepay (f, otn, code, 500, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_object_get_string_member (again, "transaction_id"), ==,
+                     json_object_get_string_member (paid, "transaction_id"));
+  }
+
+  /* 202 USERPAYING: unknown, resolved by querying. */
+  {
+    g_autofree char *otn = sim_test_unique_no ("C3U");
+    g_autofree char *code = g_strdup_printf ("13%015u1", g_random_int ());
+    g_autoptr(JsonObject) none = codepay (f, otn, code, 500, &error);
+    g_autoptr(JsonObject) later = NULL;
+
+    g_assert_null (none);
+    assert_unknown (error, WXPAY_ERROR_USERPAYING);
+    g_clear_error (&error);
+    wxpay_sim_server_advance_clock (f->sim, 11);
+    later = query (f, otn, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_object_get_string_member (later, "trade_state"), ==, "SUCCESS");
+  }
+
+  /* Not enough money: known. */
+  {
+    g_autofree char *otn = sim_test_unique_no ("C3E");
+    g_autofree char *code = g_strdup_printf ("13%015u4", g_random_int ());
+    g_autoptr(JsonObject) none = codepay (f, otn, code, 500, &error);
+
+    g_assert_null (none);
+    assert_known (error, WXPAY_ERROR_NOTENOUGH);
+    g_clear_error (&error);
+  }
+
+  /* Still waiting for the password: reversed, then REVOKED. */
+  {
+    g_autofree char *otn = sim_test_unique_no ("C3V");
+    g_autofree char *code = g_strdup_printf ("13%015u2", g_random_int ());
+    g_autoptr(JsonObject) none = codepay (f, otn, code, 500, &error);
+    g_autoptr(JsonObject) after = NULL;
+
+    g_assert_null (none);
+    g_clear_error (&error);
+    g_assert_true (reverse (f, otn, &error));
+    g_assert_no_error (error);
+    after = query (f, otn, NULL, &error);
+    g_assert_cmpstr (json_object_get_string_member (after, "trade_state"), ==, "REVOKED");
+  }
+
+  /* A Native order cannot be reversed. */
+  {
+    g_autofree char *otn = sim_test_unique_no ("C3X");
+    g_autofree char *code_url = create (f, f->client, otn, 100, &error);
+
+    g_assert_no_error (error);
+    g_assert_false (reverse (f, otn, &error));
+    assert_known (error, WXPAY_ERROR_TRADE_ERROR);
+  }
+}
+
 /* Failures ------------------------------------------------------------------------------------- */
 
 static void
@@ -690,6 +808,7 @@ main (int   argc,
   ADD ("native", test_native);
   ADD ("refunds", test_refunds);
   ADD ("tradebill", test_tradebill);
+  ADD ("codepay", test_codepay);
   ADD ("faults", test_faults);
   ADD ("keys", test_keys);
   ADD ("failover", test_failover);
