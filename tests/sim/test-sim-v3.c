@@ -984,6 +984,82 @@ test_callbacks (Fixture      *f,
   soup_server_disconnect (server);
 }
 
+/* A merchant that fails twice, then acknowledges: the callback comes again on v2's schedule
+ * (15 s, 15 s, … scaled here by a time scale of 100) until answered 200/204. */
+typedef struct
+{
+  Listener listener;
+  guint    failures_left;
+} Flaky;
+
+static void
+flaky_cb (SoupServer        *server,
+          SoupServerMessage *msg,
+          const char        *path,
+          GHashTable        *query,
+          gpointer           user_data)
+{
+  Flaky *flaky = user_data;
+
+  if (flaky->failures_left > 0)
+    {
+      flaky->failures_left--;
+      flaky->listener.received++;
+      soup_server_message_set_status (msg, 500, NULL);
+      return;
+    }
+  listener_cb (server, msg, path, query, &flaky->listener);
+}
+
+static void
+test_callback_retries (Fixture      *f,
+                       gconstpointer data)
+{
+  g_autoptr(WxpaySimServer) fast = sim_test_server_new (9, 100.0);
+  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = sim_test_unique_no ("V3T");
+  g_autofree char *url = NULL;
+  g_autofree char *code_url = NULL;
+  Flaky            flaky = { { f, TRUE, 0 }, 2 };
+  WxpaySimServer  *first = f->sim;
+  GSList          *uris;
+
+  g_assert_true (wxpay_sim_server_setup_v3 (fast, f->dir, &error));
+  g_assert_no_error (error);
+  soup_server_add_handler (server, "/notify", flaky_cb, &flaky, NULL);
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  uris = soup_server_get_uris (server);
+  url = g_strdup_printf ("http://127.0.0.1:%d/notify", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+
+  f->sim = fast;
+  f->base = wxpay_sim_server_get_base_uri (fast);
+  code_url = create_order (f, otn, 99, url);
+  g_assert_true (wxpay_sim_server_pay (fast, otn, &error));
+  for (guint i = 0; i < 400 && flaky.listener.accepted == 0; i++)
+    sim_test_spin (25);
+
+  /* Two refusals, then the third delivery (30 simulated seconds later) is accepted. */
+  g_assert_cmpuint (flaky.listener.received, ==, 3);
+  g_assert_cmpuint (flaky.listener.accepted, ==, 1);
+  g_assert_cmpstr (flaky.listener.trade_state, ==, "SUCCESS");
+  for (guint i = 0; i < 100 && !is_acked (f, otn); i++)
+    sim_test_spin (20);
+  g_assert_true (is_acked (f, otn));
+
+  /* Acknowledged: nothing more comes. */
+  sim_test_spin (400);
+  g_assert_cmpuint (flaky.listener.received, ==, 3);
+
+  f->sim = first;
+  f->base = wxpay_sim_server_get_base_uri (first);
+  wxpay_sim_server_shutdown (fast);
+  g_free (flaky.listener.event_type);
+  g_free (flaky.listener.trade_state);
+  soup_server_disconnect (server);
+}
+
 static gboolean
 signtest (Fixture    *f,
           const char *url,
@@ -1057,6 +1133,7 @@ main (int   argc,
   ADD ("refunds", test_refunds);
   ADD ("tradebill", test_tradebill);
   ADD ("callbacks", test_callbacks);
+  ADD ("callback-retries", test_callback_retries);
   ADD ("signtest", test_signtest);
 #undef ADD
   g_test_add_func ("/sim/v3/off", test_v3_off);
