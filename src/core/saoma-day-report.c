@@ -13,6 +13,7 @@
 #include "saoma-day-report.h"
 #include "saoma-export.h"
 #include "saoma-money.h"
+#include "ledger/saoma-ledger-snapshot.h"
 
 #define CLOSE_EVENT_KIND "day-close"
 #define ONE_DAY_US (G_GINT64_CONSTANT (86400) * G_USEC_PER_SEC)
@@ -255,6 +256,54 @@ saoma_day_report_compute (const GDate *date,
   return self;
 }
 
+static GError *
+read_error (GError *local_error)
+{
+  return g_error_new (SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
+                      _("The ledger could not be read: %s"), local_error->message);
+}
+
+/**
+ * saoma_day_report_load_from_snapshot:
+ * @snapshot: a snapshot of the store
+ * @date: the local day
+ * @tz: (nullable): the store's time zone; %NULL for the local one
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): the report, or %NULL
+ */
+SaomaDayReport *
+saoma_day_report_load_from_snapshot (SaomaStoreSnapshot  *snapshot,
+                                     const GDate         *date,
+                                     GTimeZone           *tz,
+                                     GError             **error)
+{
+  g_autoptr(GTimeZone) zone = tz ? g_time_zone_ref (tz) : g_time_zone_new_local ();
+  g_autoptr(GPtrArray) attempts = NULL;
+  g_autoptr(GPtrArray) refunds = NULL;
+  g_autoptr(GPtrArray) unfinished = NULL;
+  g_autoptr(GError) local_error = NULL;
+  gint64 start_us, end_us;
+
+  g_return_val_if_fail (SAOMA_IS_STORE_SNAPSHOT (snapshot), NULL);
+  g_return_val_if_fail (date != NULL && g_date_valid (date), NULL);
+
+  saoma_export_day_range (date, zone, &start_us, &end_us);
+
+  if (!(attempts = saoma_store_snapshot_list_attempts (snapshot, start_us - ONE_DAY_US, end_us,
+                                                       NULL, &local_error)) ||
+      !(refunds = saoma_store_snapshot_list_refunds_succeeded (snapshot, start_us, end_us,
+                                                               &local_error)) ||
+      !(unfinished = saoma_store_snapshot_list_unfinished (snapshot, &local_error)))
+    {
+      g_propagate_error (error, read_error (local_error));
+      return NULL;
+    }
+
+  return saoma_day_report_compute (date, zone, attempts, refunds, unfinished,
+                                   g_get_real_time ());
+}
+
 /**
  * saoma_day_report_load_sync:
  * @ledger: the ledger
@@ -270,43 +319,31 @@ saoma_day_report_load_sync (SaomaLedger  *ledger,
                             GTimeZone    *tz,
                             GError      **error)
 {
-  g_autoptr(GTimeZone) zone = tz ? g_time_zone_ref (tz) : g_time_zone_new_local ();
-  g_autoptr(GPtrArray) attempts = NULL;
-  g_autoptr(GPtrArray) refunds = NULL;
-  g_autoptr(GPtrArray) unfinished = NULL;
+  g_autoptr(SaomaStoreSnapshot) snapshot = NULL;
   g_autoptr(GError) local_error = NULL;
-  gint64 start_us, end_us;
 
   g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
   g_return_val_if_fail (date != NULL && g_date_valid (date), NULL);
 
-  saoma_export_day_range (date, zone, &start_us, &end_us);
-
-  if (!(attempts = saoma_ledger_list_range_sync (ledger, start_us - ONE_DAY_US, end_us,
-                                                 &local_error)) ||
-      !(refunds = saoma_ledger_list_refunds_succeeded_sync (ledger, start_us, end_us,
-                                                            &local_error)) ||
-      !(unfinished = saoma_ledger_list_unfinished_sync (ledger, &local_error)))
+  if (!(snapshot = saoma_ledger_snapshot_new (ledger, &local_error)))
     {
-      g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
-                   _("The ledger could not be read: %s"), local_error->message);
+      g_propagate_error (error, read_error (local_error));
       return NULL;
     }
 
-  return saoma_day_report_compute (date, zone, attempts, refunds, unfinished,
-                                   g_get_real_time ());
+  return saoma_day_report_load_from_snapshot (snapshot, date, tz, error);
 }
 
 typedef struct {
-  SaomaLedger *ledger;
-  GDate        date;
-  GTimeZone   *tz;
+  SaomaStoreSnapshot *snapshot;
+  GDate               date;
+  GTimeZone          *tz;
 } LoadData;
 
 static void
 load_data_free (LoadData *data)
 {
-  g_clear_object (&data->ledger);
+  g_clear_object (&data->snapshot);
   g_clear_pointer (&data->tz, g_time_zone_unref);
   g_free (data);
 }
@@ -321,35 +358,61 @@ load_worker (GTask        *task,
   GError *error = NULL;
   SaomaDayReport *report;
 
-  report = saoma_day_report_load_sync (data->ledger, &data->date, data->tz, &error);
+  report = saoma_day_report_load_from_snapshot (data->snapshot, &data->date, data->tz, &error);
   if (report == NULL)
     g_task_return_error (task, error);
   else
     g_task_return_pointer (task, report, g_object_unref);
 }
 
+static void
+load_snapshot_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LoadData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  data->snapshot = saoma_store_open_snapshot_finish (SAOMA_STORE (source), result, &error);
+  if (data->snapshot == NULL)
+    {
+      g_task_return_error (task, read_error (error));
+      return;
+    }
+
+  g_task_run_in_thread (task, load_worker);
+}
+
+/**
+ * saoma_day_report_load_async:
+ * @store: the store
+ * @date: the local day
+ * @tz: (nullable): the store's time zone; %NULL for the local one
+ *
+ * Opens one snapshot of @store and computes the report from it in a worker.
+ */
 void
-saoma_day_report_load_async (SaomaLedger         *ledger,
+saoma_day_report_load_async (SaomaStore          *store,
                              const GDate         *date,
                              GTimeZone           *tz,
                              GCancellable        *cancellable,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  GTask *task;
   LoadData *data;
 
-  g_return_if_fail (SAOMA_IS_LEDGER (ledger));
+  g_return_if_fail (SAOMA_IS_STORE (store));
   g_return_if_fail (date != NULL && g_date_valid (date));
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, saoma_day_report_load_async);
   data = g_new0 (LoadData, 1);
-  data->ledger = g_object_ref (ledger);
   data->date = *date;
   data->tz = tz ? g_time_zone_ref (tz) : NULL;
   g_task_set_task_data (task, data, (GDestroyNotify) load_data_free);
-  g_task_run_in_thread (task, load_worker);
+  saoma_store_open_snapshot_async (store, cancellable, load_snapshot_cb, task);
 }
 
 /**
@@ -672,23 +735,32 @@ close_prefix (SaomaDayReport *self)
   return g_strdup_printf ("Z close %s ", self->day_text);
 }
 
+/**
+ * saoma_day_report_find_close_in_snapshot:
+ * @snapshot: a snapshot of the store (the one the report was read from, so the answer agrees
+ *   with the figures)
+ *
+ * Blocking: worker threads only.
+ *
+ * Returns: (transfer full) (nullable): the detail of an earlier Z close of this day, or %NULL
+ *   (with @error set when the store could not be read)
+ */
 char *
-saoma_day_report_find_close_sync (SaomaDayReport  *self,
-                                  SaomaLedger     *ledger,
-                                  GError         **error)
+saoma_day_report_find_close_in_snapshot (SaomaDayReport      *self,
+                                         SaomaStoreSnapshot  *snapshot,
+                                         GError             **error)
 {
   g_autoptr(GPtrArray) events = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree char *prefix = NULL;
 
   g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), NULL);
-  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
+  g_return_val_if_fail (SAOMA_IS_STORE_SNAPSHOT (snapshot), NULL);
 
-  events = saoma_ledger_list_till_events_sync (ledger, CLOSE_EVENT_KIND, &local_error);
+  events = saoma_store_snapshot_list_till_events (snapshot, CLOSE_EVENT_KIND, &local_error);
   if (events == NULL)
     {
-      g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
-                   _("The ledger could not be read: %s"), local_error->message);
+      g_propagate_error (error, read_error (local_error));
       return NULL;
     }
 
@@ -702,6 +774,27 @@ saoma_day_report_find_close_sync (SaomaDayReport  *self,
     }
 
   return NULL;
+}
+
+char *
+saoma_day_report_find_close_sync (SaomaDayReport  *self,
+                                  SaomaLedger     *ledger,
+                                  GError         **error)
+{
+  g_autoptr(SaomaStoreSnapshot) snapshot = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), NULL);
+  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
+
+  /* The ledger as it is now (a close just written included). */
+  if (!(snapshot = saoma_ledger_snapshot_new (ledger, &local_error)))
+    {
+      g_propagate_error (error, read_error (local_error));
+      return NULL;
+    }
+
+  return saoma_day_report_find_close_in_snapshot (self, snapshot, error);
 }
 
 gboolean

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "ledger/saoma-ledger.h"
+#include "ledger/saoma-store.h"
 
 G_BEGIN_DECLS
 
@@ -49,12 +50,20 @@ SaomaDayReport *saoma_day_report_compute      (const GDate *date,
                                                GPtrArray   *refunds,
                                                GPtrArray   *unfinished,
                                                gint64       generated_us);
-/* Reads the ledger (blocking: worker threads and headless commands only). @tz NULL: local. */
+/* Reads one snapshot of the store (blocking: worker threads only), so the payments, refunds
+ * and unfinished attempts agree with each other. @tz NULL: local. */
+SaomaDayReport *saoma_day_report_load_from_snapshot (SaomaStoreSnapshot  *snapshot,
+                                                     const GDate         *date,
+                                                     GTimeZone           *tz,
+                                                     GError             **error);
+/* The same over a snapshot of @ledger opened here (blocking: worker threads and headless
+ * commands only). */
 SaomaDayReport *saoma_day_report_load_sync    (SaomaLedger  *ledger,
                                                const GDate  *date,
                                                GTimeZone    *tz,
                                                GError      **error);
-void            saoma_day_report_load_async   (SaomaLedger         *ledger,
+/* Opens a snapshot of @store and reads the report from it in a worker. */
+void            saoma_day_report_load_async   (SaomaStore          *store,
                                                const GDate         *date,
                                                GTimeZone           *tz,
                                                GCancellable        *cancellable,
@@ -132,5 +141,9 @@ gboolean    saoma_day_report_close_finish      (SaomaDayReport  *self,
 char       *saoma_day_report_find_close_sync   (SaomaDayReport *self,
                                                 SaomaLedger    *ledger,
                                                 GError        **error);
+/* The same, read from @snapshot (blocking: worker threads only). */
+char       *saoma_day_report_find_close_in_snapshot (SaomaDayReport      *self,
+                                                     SaomaStoreSnapshot  *snapshot,
+                                                     GError             **error);
 
 G_END_DECLS

@@ -50,13 +50,15 @@ static const WxpaySimRoute routes[] = {
   { "/secapi/pay/refund", wxpay_sim_api_refund, TRUE },
   { "/pay/refundquery", wxpay_sim_api_refundquery, FALSE },
   { "/pay/downloadbill", wxpay_sim_api_downloadbill, FALSE },
+  /* API v3: every path under the prefix, routed again inside wxpay-sim-server-v3.c. */
+  { "/v3/", NULL, FALSE, TRUE },
 };
 
 static const WxpaySimRoute *
 route_lookup (const char *path)
 {
   for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
-    if (strcmp (path, routes[i].path) == 0)
+    if (routes[i].v3 ? g_str_has_prefix (path, routes[i].path) : strcmp (path, routes[i].path) == 0)
       return &routes[i];
   return NULL;
 }
@@ -151,6 +153,7 @@ wxpay_sim_server_dispose (GObject *object)
 
   wxpay_sim_server_shutdown (self);
   g_clear_object (&self->server);
+  g_clear_object (&self->guard);
   g_clear_object (&self->session);
 
   G_OBJECT_CLASS (wxpay_sim_server_parent_class)->dispose (object);
@@ -161,8 +164,6 @@ wxpay_sim_server_finalize (GObject *object)
 {
   WxpaySimServer *self = (WxpaySimServer *)object;
 
-  g_clear_handle_id (&self->connections_sweep_id, g_source_remove);
-  g_clear_pointer (&self->connections, g_hash_table_unref);
   g_mutex_clear (&self->save_lock);
   g_clear_pointer (&self->deliveries, g_ptr_array_unref);
   g_clear_pointer (&self->paused, g_ptr_array_unref);
@@ -185,6 +186,8 @@ wxpay_sim_server_finalize (GObject *object)
   if (self->api_key != NULL)
     memset (self->api_key, 0, strlen (self->api_key));
   g_free (self->api_key);
+  wxpay_sim_v3_credentials_clear (&self->v3);
+  g_clear_pointer (&self->v3_bills, g_hash_table_unref);
 
   G_OBJECT_CLASS (wxpay_sim_server_parent_class)->finalize (object);
 }
@@ -362,8 +365,6 @@ wxpay_sim_server_init (WxpaySimServer *self)
   self->max_connections = WXPAY_SIM_DEFAULT_MAX_CONNECTIONS;
   self->state_interval = WXPAY_SIM_DEFAULT_STATE_INTERVAL;
   g_mutex_init (&self->save_lock);
-  self->connections = g_hash_table_new_full (NULL, NULL, NULL,
-                                             (GDestroyNotify)wxpay_sim_connection_free);
   self->cancellable = g_cancellable_new ();
   self->faults = g_ptr_array_new_with_free_func ((GDestroyNotify)wxpay_sim_fault_free);
   self->orders = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
@@ -502,7 +503,6 @@ wxpay_sim_server_shutdown (WxpaySimServer *self)
 
   g_clear_handle_id (&self->timer_id, g_source_remove);
   g_clear_handle_id (&self->sweep_id, g_source_remove);
-  g_clear_handle_id (&self->connections_sweep_id, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   while (self->paused->len > 0)
     {
