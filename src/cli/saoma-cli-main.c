@@ -36,6 +36,7 @@ static const char usage[] =
   "  --recover                   drive every unfinished attempt and refund to a final state\n"
   "  --export-day YYYY-MM-DD     the attempts of a local day as CSV\n"
   "  --reconcile YYYY-MM-DD      compare the ledger with WeChat's bill of a day\n"
+  "  --refund OUT_TRADE_NO       refund --amount YUAN of a paid order (--pin-file FILE)\n"
   "  --close-day YYYY-MM-DD      Z close of a local day (with --pdf FILE, --csv FILE)\n"
   "  --day-report YYYY-MM-DD     X report of a local day (with --pdf FILE, --csv FILE)\n"
   "\n"

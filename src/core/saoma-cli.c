@@ -23,14 +23,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <fcntl.h>
 #include <gio/gunixoutputstream.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "saoma-cli.h"
 #include "saoma-export.h"
 #include "saoma-merchant.h"
 #include "saoma-money.h"
+#include "saoma-pin-guard.h"
 #include "saoma-reconcile.h"
+#include "saoma-refunder.h"
 #include "saoma-till.h"
 
 
@@ -67,6 +71,9 @@ struct _Cli
   char      *till;
   char      *notify_url;
   char      *notify_listen;
+  char      *amount;
+  char      *reason;
+  char      *pin_file;
   int        close_delay;
   int        poll_interval;
   int        slow_poll_interval;
@@ -89,6 +96,7 @@ static int run_charge     (Cli *cli, const char *value);
 static int run_recover    (Cli *cli, const char *value);
 static int run_export_day (Cli *cli, const char *value);
 static int run_reconcile  (Cli *cli, const char *value);
+static int run_refund     (Cli *cli, const char *value);
 
 static const CliCommand commands[] = {
   { "charge", G_OPTION_ARG_STRING, "AMOUNT",
@@ -106,6 +114,11 @@ static const CliCommand commands[] = {
     "Download WeChat's bill of a Beijing day, compare it with the ledger and print every "
     "discrepancy (CSV of all lines to --output); exit 0 only when everything matches",
     TRUE, run_reconcile },
+  { "refund", G_OPTION_ARG_STRING, "OUT_TRADE_NO",
+    "Refund --amount YUAN of a paid order (with --reason TEXT) after checking the manager PIN "
+    "of --pin-file; needs --client-cert for a real merchant; prints the out_refund_no, then "
+    "SUCCESS (exit 0) or why not",
+    TRUE, run_refund },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (commands) <= G_N_ELEMENTS (((Cli *)0)->values));
@@ -124,6 +137,9 @@ cli_clear (Cli *cli)
   g_free (cli->till);
   g_free (cli->notify_url);
   g_free (cli->notify_listen);
+  g_free (cli->amount);
+  g_free (cli->reason);
+  g_free (cli->pin_file);
   for (guint i = 0; i < G_N_ELEMENTS (cli->values); i++)
     g_free (cli->values[i]);
   if (cli->api_key != NULL)
@@ -884,6 +900,173 @@ run_reconcile (Cli        *cli,
   return saoma_reconcile_get_n_problems (reconcile) == 0 ? 0 : 1;
 }
 
+/* --- --refund (issue 12.21) ---------------------------------------------------------------- */
+
+#define PIN_FILE_MAX 64
+
+/**
+ * saoma_cli_free_pin:
+ * @pin: (nullable): a PIN from saoma_cli_read_pin_file()
+ */
+void
+saoma_cli_free_pin (char *pin)
+{
+  if (pin == NULL)
+    return;
+  memset (pin, 0, strlen (pin));
+  g_free (pin);
+}
+
+/**
+ * saoma_cli_read_pin_file:
+ * @path: the file holding the manager PIN
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the PIN, to free with saoma_cli_free_pin()
+ */
+char *
+saoma_cli_read_pin_file (const char  *path,
+                         GError     **error)
+{
+  char buf[PIN_FILE_MAX + 1];
+  struct stat st;
+  ssize_t n;
+  int fd;
+  char *start;
+  gsize len;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "cannot read the PIN file %s: %s", path, g_strerror (saved));
+      return NULL;
+    }
+  /* A PIN others can read is a PIN others know: refused like ssh refuses such a key. */
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || (st.st_mode & 077) != 0)
+    {
+      close (fd);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   "the PIN file %s must be a regular file readable by its owner only "
+                   "(chmod 600)", path);
+      return NULL;
+    }
+  n = read (fd, buf, sizeof buf);
+  close (fd);
+  if (n < 0 || n > PIN_FILE_MAX)
+    {
+      explicit_bzero (buf, sizeof buf);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "the PIN file %s does not hold a PIN of 6 to 12 digits", path);
+      return NULL;
+    }
+  buf[n] = '\0';
+  start = g_strstrip (buf);
+  len = strlen (start);
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isdigit (start[i]))
+      len = 0;
+  if (len < 6 || len > 12)
+    {
+      explicit_bzero (buf, sizeof buf);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "the PIN file %s does not hold a PIN of 6 to 12 digits", path);
+      return NULL;
+    }
+
+  start = g_strndup (start, len);
+  explicit_bzero (buf, sizeof buf);
+  return start;
+}
+
+typedef char CliPin;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliPin, saoma_cli_free_pin)
+
+static void
+refund_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static void
+refund_updated_cb (SaomaRefunder     *refunder,
+                   SaomaLedgerRefund *row,
+                   gboolean          *printed)
+{
+  /* The number first, as soon as it is durable: a script that loses the rest still knows
+   * which refund to follow. */
+  if (*printed)
+    return;
+  *printed = TRUE;
+  printf ("%s\n", row->out_refund_no);
+  fflush (stdout);
+}
+
+static int
+run_refund (Cli        *cli,
+            const char *value)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CliTill) till = NULL;
+  g_autoptr(CliPin) pin = NULL;
+  g_autoptr(SaomaPinGuard) guard = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SaomaLedgerRefund) row = NULL;
+  SaomaRefunder *refunder;
+  gboolean printed = FALSE;
+  gint64 amount = 0;
+  int status;
+
+  if (*value == '\0' || strlen (value) > 32)
+    return saoma_cli_fail (EXIT_USAGE, "--refund wants the order's out_trade_no");
+  if (cli->amount == NULL)
+    return saoma_cli_fail (EXIT_USAGE, "--refund needs --amount YUAN");
+  if (!saoma_money_parse (cli->amount, SAOMA_MONEY_DEFAULT_MAX_FEN, &amount, &error))
+    return saoma_cli_fail (EXIT_USAGE, "--amount: %s", error->message);
+  if (cli->reason != NULL && g_utf8_strlen (cli->reason, -1) > 80)
+    return saoma_cli_fail (EXIT_USAGE, "--reason is longer than 80 characters");
+  if (cli->pin_file == NULL)
+    return saoma_cli_fail (EXIT_USAGE, "--refund needs --pin-file FILE (the manager PIN)");
+  pin = saoma_cli_read_pin_file (cli->pin_file, &error);
+  if (pin == NULL)
+    return saoma_cli_fail (EXIT_USAGE, "%s", error->message);
+  if (cli->ledger_path != NULL && !g_file_test (cli->ledger_path, G_FILE_TEST_EXISTS))
+    return saoma_cli_fail (1, "no ledger at %s", cli->ledger_path);
+
+  /* A refund drives its own refund only: --recover finishes the others. */
+  if ((status = till_init (cli, FALSE, TRUE, NULL, NULL, &till)) != 0)
+    return status;
+  refunder = saoma_till_get_refunder (till);
+  /* The same guard as the window's: its delays and lockout count across both. */
+  guard = saoma_pin_guard_new (NULL, saoma_till_get_ledger (till));
+  saoma_refunder_set_pin_guard (refunder, guard);
+  g_signal_connect (refunder, "refund-updated", G_CALLBACK (refund_updated_cb), &printed);
+
+  saoma_refunder_refund_async (refunder, value, amount, cli->reason, pin, NULL,
+                               refund_done_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handlers_disconnect_by_data (refunder, &printed);
+
+  row = saoma_refunder_refund_finish (refunder, result, &error);
+  if (row == NULL)
+    return saoma_cli_fail (1, "refund failed: %s", error->message);
+
+  if (!printed)
+    printf ("%s\n", row->out_refund_no);
+  printf ("%s\n", saoma_refund_state_to_string (row->state));
+  fflush (stdout);
+  return row->state == SAOMA_REFUND_SUCCESS ? 0 : 1;
+}
+
 /* --- Entry point --------------------------------------------------------------------------- */
 
 /**
@@ -967,6 +1150,13 @@ saoma_cli_run (int    argc,
       "notify_url sent with each order", "URL" },
     { "notify-listen", 0, 0, G_OPTION_ARG_STRING, &cli.notify_listen,
       "Receive payment notifications on ADDRESS[:PORT] (port 0: any)", "ADDRESS[:PORT]" },
+    { "amount", 0, 0, G_OPTION_ARG_STRING, &cli.amount,
+      "The amount in yuan, for --refund (e.g. 10.50)", "YUAN" },
+    { "reason", 0, 0, G_OPTION_ARG_STRING, &cli.reason,
+      "Why, for --refund (kept in the ledger and sent to WeChat, at most 80 characters)",
+      "TEXT" },
+    { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &cli.pin_file,
+      "Read the manager PIN from FILE (mode 0600; never give the PIN itself)", "FILE" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &cli.verbose,
       "Print the engine's progress on stderr", NULL },
     { NULL }

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "core/saoma-pin-guard.h"
 #include "ledger/saoma-ledger.h"
 #include "sim/wxpay-sim-server.h"
 
@@ -613,6 +614,121 @@ test_recover_refund_notified (Fixture       *f,
   saoma_test_rm_rf (cert_dir);
 }
 
+
+#define MANAGER_PIN "246813"
+
+/* The manager PIN in the (file) keyring, as Preferences stores it, and in a 0600 file. */
+static char *
+set_manager_pin (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaPinGuard) guard = saoma_pin_guard_new (NULL, NULL);
+  char *path = g_build_filename (f->dir, "pin", NULL);
+
+  saoma_test_clear_pin ();
+  g_assert_true (saoma_pin_guard_set_sync (guard, NULL, MANAGER_PIN, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (path, MANAGER_PIN "\n", -1, &error));
+  g_assert_cmpint (g_chmod (path, 0600), ==, 0);
+  return path;
+}
+
+static guint
+count_refunds (Fixture    *f,
+               const char *otn)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(GPtrArray) refunds = NULL;
+
+  g_assert_no_error (error);
+  refunds = saoma_ledger_list_refunds_sync (ledger, otn, 0, 0, &error);
+  g_assert_no_error (error);
+  return refunds->len;
+}
+
+/* --refund: the PIN from a private file only, checked by the same guard as the window's,
+ * then the refunder drives the refund to SUCCESS at the simulator. */
+static void
+test_refund (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(Run) ok = NULL;
+  g_autoptr(Run) no_pin = NULL;
+  g_autoptr(Run) open_pin = NULL;
+  g_autoptr(Run) wrong = NULL;
+  g_autoptr(Run) over = NULL;
+  g_autofree char *cert_dir = NULL;
+  g_autofree char *pem = make_client_pem (&cert_dir);
+  g_autofree char *pin_file = set_manager_pin (f);
+  g_autofree char *wrong_file = g_build_filename (f->dir, "wrong-pin", NULL);
+  g_autofree char *otn = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint advance;
+
+  g_assert_no_error (error);
+  client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                             WXPAY_SIM_DEFAULT_KEY);
+  otn = saoma_test_paid_order (f->sim, client, ledger, 3850);
+  g_clear_object (&ledger);
+
+  /* Usage errors write nothing: no PIN file, a PIN file others can read. */
+  no_pin = start (NULL, "--refund", otn, "--amount", "10", "--gateway", f->gateway,
+                  "--ledger", f->ledger, "--client-cert", pem, NULL);
+  assert_usage_error (no_pin, 2, "--pin-file");
+  g_assert_cmpint (g_chmod (pin_file, 0644), ==, 0);
+  open_pin = start (NULL, "--refund", otn, "--amount", "10", "--gateway", f->gateway,
+                    "--ledger", f->ledger, "--client-cert", pem, "--pin-file", pin_file, NULL);
+  assert_usage_error (open_pin, 2, "chmod 600");
+  g_assert_cmpint (g_chmod (pin_file, 0600), ==, 0);
+  g_assert_cmpuint (count_refunds (f, otn), ==, 0);
+
+  ok = start (NULL, "--refund", otn, "--amount", "10", "--reason", "退货", "--gateway",
+              f->gateway, "--ledger", f->ledger, "--client-cert", pem, "--pin-file", pin_file,
+              "--poll-interval", "100", "--retry-interval", "100", NULL);
+  advance = g_timeout_add (50, advance_sim_cb, f->sim);
+  g_assert_cmpint (finish (ok), ==, 0);
+  g_source_remove (advance);
+  g_test_message ("stderr: %s", ok->err);
+  lines = g_strsplit (ok->out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  g_test_message ("stdout: %s", ok->out);
+  g_assert_true (g_str_has_prefix (lines[0], "RT01"));
+  g_assert_cmpstr (lines[1], ==, "SUCCESS");
+  g_assert_null (strstr (ok->err, MANAGER_PIN));
+
+  ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_assert_no_error (error);
+  attempt = saoma_ledger_get_attempt_sync (ledger, otn, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PARTIALLY_REFUNDED);
+  g_assert_cmpint (saoma_attempt_get_refunded (attempt), ==, 1000);
+  g_clear_object (&ledger);
+
+  /* More than is left: refused before anything is written. */
+  over = start (NULL, "--refund", otn, "--amount", "28.51", "--gateway", f->gateway,
+                "--ledger", f->ledger, "--client-cert", pem, "--pin-file", pin_file, NULL);
+  g_assert_cmpint (finish (over), ==, 1);
+  g_assert_cmpuint (count_refunds (f, otn), ==, 1);
+
+  /* A wrong PIN: refused, nothing written, the PIN in no message. */
+  g_assert_true (g_file_set_contents (wrong_file, "999999", -1, &error));
+  g_assert_cmpint (g_chmod (wrong_file, 0600), ==, 0);
+  wrong = start (NULL, "--refund", otn, "--amount", "1", "--gateway", f->gateway,
+                 "--ledger", f->ledger, "--client-cert", pem, "--pin-file", wrong_file, NULL);
+  g_assert_cmpint (finish (wrong), ==, 1);
+  g_test_message ("stderr: %s", wrong->err);
+  g_assert_nonnull (strstr (wrong->err, "PIN"));
+  g_assert_null (strstr (wrong->err, "999999"));
+  g_assert_cmpstr (wrong->out, ==, "");
+  g_assert_cmpuint (count_refunds (f, otn), ==, 1);
+  saoma_test_rm_rf (cert_dir);
+}
+
 /* saoma-cli itself: the same --charge as saoma's, without the GUI binary in between. */
 static void
 test_headless_binary (Fixture       *f,
@@ -697,8 +813,13 @@ main (int   argc,
       char *argv[])
 {
   g_autofree char *saoma = saoma_path ();
+  g_autofree char *keyring_dir = NULL;
+  int status;
 
   saoma_test_init (&argc, &argv);
+  /* The manager PIN (--refund, --close-day) in a keyring of this run only, shared with the
+   * commands it starts through the environment. */
+  keyring_dir = saoma_test_use_file_keyring ();
 
   if (!g_file_test (saoma, G_FILE_TEST_IS_EXECUTABLE))
     {
@@ -717,10 +838,13 @@ main (int   argc,
   ADD ("crash-recover", test_crash_recover);
   ADD ("recover-refunds", test_recover_refunds);
   ADD ("recover-refund-notified", test_recover_refund_notified);
+  ADD ("refund", test_refund);
   ADD ("headless-binary", test_headless_binary);
   ADD ("forwarding", test_forwarding);
 
 #undef ADD
 
-  return g_test_run ();
+  status = g_test_run ();
+  saoma_test_rm_rf (keyring_dir);
+  return status;
 }
