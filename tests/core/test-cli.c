@@ -617,17 +617,26 @@ test_recover_refund_notified (Fixture       *f,
 
 #define MANAGER_PIN "246813"
 
-/* The manager PIN in the (file) keyring, as Preferences stores it, and in a 0600 file. */
+/* The manager PIN in the keyring of this run, as Preferences stores it; set once in main(),
+ * before any command runs: libsecret's file backend refuses to write a file another process
+ * changed (the commands count wrong PINs in it). */
+static void
+store_manager_pin (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaPinGuard) guard = saoma_pin_guard_new (NULL, NULL);
+
+  g_assert_true (saoma_pin_guard_set_sync (guard, NULL, MANAGER_PIN, &error));
+  g_assert_no_error (error);
+}
+
+/* The manager PIN in a 0600 file, for --pin-file. */
 static char *
 set_manager_pin (Fixture *f)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(SaomaPinGuard) guard = saoma_pin_guard_new (NULL, NULL);
   char *path = g_build_filename (f->dir, "pin", NULL);
 
-  saoma_test_clear_pin ();
-  g_assert_true (saoma_pin_guard_set_sync (guard, NULL, MANAGER_PIN, &error));
-  g_assert_no_error (error);
   g_assert_true (g_file_set_contents (path, MANAGER_PIN "\n", -1, &error));
   g_assert_cmpint (g_chmod (path, 0600), ==, 0);
   return path;
@@ -729,6 +738,147 @@ test_refund (Fixture       *f,
   saoma_test_rm_rf (cert_dir);
 }
 
+
+/* Today and tomorrow in +08:00 (the commands run with TZ=CST-8). */
+static void
+beijing_days (char **out_today,
+              char **out_tomorrow)
+{
+  g_autoptr(GTimeZone) tz = g_time_zone_new_identifier ("+08:00");
+  g_autoptr(GDateTime) now = g_date_time_new_now (tz);
+  g_autoptr(GDateTime) next = g_date_time_add_days (now, 1);
+
+  *out_today = g_date_time_format (now, "%Y-%m-%d");
+  *out_tomorrow = g_date_time_format (next, "%Y-%m-%d");
+}
+
+static char *
+read_text (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return text;
+}
+
+/* --close-day: the manager PIN from a file; a Z close is final: a sale after it is the next
+ * day's, the closed day reprints as it was (its stored CSV, byte for byte) until the manager
+ * reopens it (PIN, recorded, said in the report). */
+static void
+test_close_day (Fixture       *f,
+                gconstpointer  data)
+{
+  const char *env[] = { "TZ=CST-8", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(WxpayClient) client = NULL;
+  g_autofree char *cli = cli_path ();
+  g_autofree char *pin_file = set_manager_pin (f);
+  g_autofree char *wrong_file = g_build_filename (f->dir, "wrong-pin", NULL);
+  g_autofree char *csv1 = g_build_filename (f->dir, "z1.csv", NULL);
+  g_autofree char *csv2 = g_build_filename (f->dir, "z2.csv", NULL);
+  g_autofree char *today = NULL, *tomorrow = NULL;
+  g_autofree char *otn1 = NULL, *otn2 = NULL;
+  g_autofree char *text1 = NULL, *text2 = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(Run) no_pin = NULL;
+  g_autoptr(Run) wrong = NULL;
+  g_autoptr(Run) close1 = NULL;
+  g_autoptr(Run) reprint = NULL;
+  g_autoptr(Run) next_day = NULL;
+  g_autoptr(Run) reopen_wrong = NULL;
+  g_autoptr(Run) reopen = NULL;
+  g_autoptr(Run) x_report = NULL;
+  g_autoptr(Run) close2 = NULL;
+
+  g_assert_no_error (error);
+  beijing_days (&today, &tomorrow);
+  client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                             WXPAY_SIM_DEFAULT_KEY);
+  otn1 = saoma_test_paid_order (f->sim, client, ledger, 24131);
+
+  no_pin = start_program (cli, env, "--close-day", today, "--ledger", f->ledger, NULL);
+  assert_usage_error (no_pin, 2, "--pin-file");
+
+  g_assert_true (g_file_set_contents (wrong_file, "999999", -1, &error));
+  g_assert_cmpint (g_chmod (wrong_file, 0600), ==, 0);
+  /* Past the wait an earlier test's wrong PIN earns (1 s): this one is then checked. */
+  g_usleep (1100 * G_USEC_PER_SEC / 1000);
+  wrong = start_program (cli, env, "--close-day", today, "--ledger", f->ledger,
+                         "--pin-file", wrong_file, NULL);
+  g_assert_cmpint (finish (wrong), ==, 1);
+  g_assert_nonnull (strstr (wrong->err, "PIN"));
+  g_assert_cmpstr (wrong->out, ==, "");
+  g_assert_null (strstr (wrong->err, "999999"));
+  /* Past the wait two wrong PINs in a row earn (2 s). */
+  g_usleep (2100 * G_USEC_PER_SEC / 1000);
+
+  close1 = start_program (cli, env, "--close-day", today, "--ledger", f->ledger,
+                          "--pin-file", pin_file, "--csv", csv1, NULL);
+  g_assert_cmpint (finish (close1), ==, 0);
+  g_test_message ("%s%s", close1->out, close1->err);
+  expected = g_strdup_printf ("closed %s: 1 payments ¥241.31, 0 refunds ¥0.00, net ¥241.31, "
+                              "0 not final\n", today);
+  g_assert_cmpstr (close1->out, ==, expected);
+  text1 = read_text (csv1);
+  g_assert_nonnull (strstr (text1, "report,z_closed,"));
+
+  /* One more sale after the close: not the closed day's. */
+  otn2 = saoma_test_paid_order (f->sim, client, ledger, 1200);
+  reprint = start_program (cli, env, "--close-day", today, "--ledger", f->ledger,
+                           "--pin-file", pin_file, "--csv", csv2, NULL);
+  g_assert_cmpint (finish (reprint), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("already closed %s: 1 payments ¥241.31, 0 refunds ¥0.00, "
+                              "net ¥241.31, 0 not final\n", today);
+  g_assert_cmpstr (reprint->out, ==, expected);
+  text2 = read_text (csv2);
+  g_assert_cmpstr (text2, ==, text1);
+  g_assert_null (strstr (text2, otn2));
+
+  next_day = start_program (cli, env, "--day-report", tomorrow, "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (next_day), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("x-report %s: 1 payments ¥12.00, 0 refunds ¥0.00, net ¥12.00, "
+                              "0 not final\n", tomorrow);
+  g_assert_cmpstr (next_day->out, ==, expected);
+
+  /* Reopening: the manager's PIN and a reason, recorded. */
+  reopen_wrong = start_program (cli, env, "--reopen-day", today, "--ledger", f->ledger,
+                                "--pin-file", wrong_file, "--reason", "forgot a sale", NULL);
+  g_assert_cmpint (finish (reopen_wrong), ==, 1);
+  g_usleep (1100 * G_USEC_PER_SEC / 1000);
+  reopen = start_program (cli, env, "--reopen-day", today, "--ledger", f->ledger,
+                          "--pin-file", pin_file, "--reason", "forgot a sale", NULL);
+  g_assert_cmpint (finish (reopen), ==, 0);
+  g_test_message ("%s", reopen->err);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("reopened %s\n", today);
+  g_assert_cmpstr (reopen->out, ==, expected);
+
+  x_report = start_program (cli, env, "--day-report", today, "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (x_report), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("x-report %s: 2 payments ¥253.31, 0 refunds ¥0.00, net ¥253.31, "
+                              "0 not final (reopened by the manager)\n", today);
+  g_assert_cmpstr (x_report->out, ==, expected);
+
+  close2 = start_program (cli, env, "--close-day", today, "--ledger", f->ledger,
+                          "--pin-file", pin_file, "--csv", csv2, NULL);
+  g_assert_cmpint (finish (close2), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("closed %s: 2 payments ¥253.31, 0 refunds ¥0.00, net ¥253.31, "
+                              "0 not final (reopened by the manager)\n", today);
+  g_assert_cmpstr (close2->out, ==, expected);
+  g_clear_pointer (&text2, g_free);
+  text2 = read_text (csv2);
+  g_assert_nonnull (strstr (text2, "report,reopened,"));
+  g_assert_nonnull (strstr (text2, "forgot a sale"));
+  g_assert_nonnull (strstr (text2, otn2));
+}
+
 /* saoma-cli itself: the same --charge as saoma's, without the GUI binary in between. */
 static void
 test_headless_binary (Fixture       *f,
@@ -820,6 +970,7 @@ main (int   argc,
   /* The manager PIN (--refund, --close-day) in a keyring of this run only, shared with the
    * commands it starts through the environment. */
   keyring_dir = saoma_test_use_file_keyring ();
+  store_manager_pin ();
 
   if (!g_file_test (saoma, G_FILE_TEST_IS_EXECUTABLE))
     {
@@ -839,6 +990,7 @@ main (int   argc,
   ADD ("recover-refunds", test_recover_refunds);
   ADD ("recover-refund-notified", test_recover_refund_notified);
   ADD ("refund", test_refund);
+  ADD ("close-day", test_close_day);
   ADD ("headless-binary", test_headless_binary);
   ADD ("forwarding", test_forwarding);
 
