@@ -13,6 +13,7 @@
 #include "saoma-day-report.h"
 #include "saoma-export.h"
 #include "saoma-money.h"
+#include "saoma-totals.h"
 
 #define CLOSE_EVENT_KIND "day-close"
 /* The report of a Z close as it was made (its CSV), so that a reprint is that report. */
@@ -102,19 +103,7 @@ refund_copy (const SaomaLedgerRefund *refund)
 gint64
 saoma_day_report_payment_time (SaomaAttempt *attempt)
 {
-  gint64 paid_at;
-
-  g_return_val_if_fail (SAOMA_IS_ATTEMPT (attempt), 0);
-
-  paid_at = saoma_attempt_get_paid_at (attempt);
-  return paid_at > 0 ? paid_at : saoma_attempt_get_created (attempt);
-}
-
-static gboolean
-is_paid_state (SaomaAttemptState state)
-{
-  return state == SAOMA_ATTEMPT_PAID || state == SAOMA_ATTEMPT_PARTIALLY_REFUNDED
-         || state == SAOMA_ATTEMPT_REFUNDED;
+  return saoma_totals_payment_time (attempt);
 }
 
 static int
@@ -214,6 +203,7 @@ saoma_day_report_compute_in_range (const GDate *date,
                                    gint64       generated_us)
 {
   SaomaDayReport *self;
+  SaomaTotals totals = SAOMA_TOTALS_INIT;
   GHashTable *seen;
 
   g_return_val_if_fail (date != NULL && g_date_valid (date), NULL);
@@ -240,16 +230,14 @@ saoma_day_report_compute_in_range (const GDate *date,
       gint64 when = saoma_day_report_payment_time (attempt);
       guint hour;
 
-      if (!is_paid_state (saoma_attempt_get_state (attempt)))
+      if (g_hash_table_contains (seen, saoma_attempt_get_out_trade_no (attempt)))
         continue;
-      if (when < self->start_us || when >= self->end_us)
+      /* The one definition of a payment of the day (saoma-totals.h). */
+      if (!saoma_totals_add_payment (&totals, attempt, self->start_us, self->end_us))
         continue;
-      if (!g_hash_table_add (seen, (gpointer) saoma_attempt_get_out_trade_no (attempt)))
-        continue;
+      g_hash_table_add (seen, (gpointer) saoma_attempt_get_out_trade_no (attempt));
 
       g_ptr_array_add (self->payments, g_object_ref (attempt));
-      self->n_payments++;
-      self->payments_total += saoma_attempt_get_amount (attempt);
       if (saoma_attempt_get_late (attempt))
         self->n_late++;
       hour = local_hour (self->tz, when);
@@ -263,18 +251,19 @@ saoma_day_report_compute_in_range (const GDate *date,
     {
       SaomaLedgerRefund *refund = g_ptr_array_index (refunds, i);
 
-      if (refund->state != SAOMA_REFUND_SUCCESS)
+      if (g_hash_table_contains (seen, refund->out_refund_no))
         continue;
-      if (refund->succeeded < self->start_us || refund->succeeded >= self->end_us)
+      if (!saoma_totals_add_refund (&totals, refund, self->start_us, self->end_us))
         continue;
-      if (!g_hash_table_add (seen, refund->out_refund_no))
-        continue;
+      g_hash_table_add (seen, refund->out_refund_no);
 
       g_ptr_array_add (self->refunds, refund_copy (refund));
-      self->n_refunds++;
-      self->refunds_total += refund->amount;
     }
   g_hash_table_unref (seen);
+  self->n_payments = totals.n_payments;
+  self->payments_total = totals.paid;
+  self->n_refunds = totals.n_refunds;
+  self->refunds_total = totals.refunded;
 
   seen = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; unfinished != NULL && i < unfinished->len; i++)
@@ -604,6 +593,24 @@ saoma_day_report_get_refunds_total (SaomaDayReport *self)
 {
   g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
   return self->refunds_total;
+}
+
+/**
+ * saoma_day_report_get_totals:
+ * @self: a report
+ * @out_totals: (out caller-allocates): the day's totals, as every view counts them
+ */
+void
+saoma_day_report_get_totals (SaomaDayReport *self,
+                             SaomaTotals    *out_totals)
+{
+  g_return_if_fail (SAOMA_IS_DAY_REPORT (self));
+  g_return_if_fail (out_totals != NULL);
+
+  out_totals->n_payments = self->n_payments;
+  out_totals->paid = self->payments_total;
+  out_totals->n_refunds = self->n_refunds;
+  out_totals->refunded = self->refunds_total;
 }
 
 gint64

@@ -5,6 +5,7 @@
 
 #include "ledger/saoma-ledger.h"
 #include "saoma-pin-guard.h"
+#include "saoma-totals.h"
 
 G_BEGIN_DECLS
 
@@ -91,6 +92,9 @@ gint64      saoma_day_report_get_payments_total (SaomaDayReport *self);
 guint       saoma_day_report_get_n_refunds     (SaomaDayReport *self);
 gint64      saoma_day_report_get_refunds_total (SaomaDayReport *self);
 gint64      saoma_day_report_get_net           (SaomaDayReport *self);
+/* The four figures above as one SaomaTotals (the definition every view shares). */
+void        saoma_day_report_get_totals        (SaomaDayReport *self,
+                                                SaomaTotals    *out_totals);
 /* Payments paid after the cashier had given up on them (late payments). */
 guint       saoma_day_report_get_n_late        (SaomaDayReport *self);
 /* @hour 0–23 (local). */
