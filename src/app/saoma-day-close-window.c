@@ -149,8 +149,20 @@ show_report (SaomaDayCloseWindow *self)
     {
       GtkWidget *row = adw_action_row_new ();
 
+      guint late = saoma_day_report_get_n_late_undecided (self->report);
+      g_autofree char *late_text = NULL;
+
+      /* Not "final" while a late payment still waits for the manager's decision. */
+      if (late > 0)
+        late_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                  "%u late payment waits for a decision "
+                                                  "(honoured or refunded).",
+                                                  "%u late payments wait for a decision "
+                                                  "(honoured or refunded).", late),
+                                     late);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
-                                     _("Every payment of the day is final."));
+                                     late_text != NULL ? late_text
+                                                       : _("Every payment of the day is final."));
       gtk_list_box_append (self->unfinished_list, row);
     }
 

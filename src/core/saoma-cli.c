@@ -30,6 +30,7 @@
 
 #include "saoma-cli.h"
 #include "saoma-export.h"
+#include "saoma-late-payments.h"
 #include "saoma-merchant.h"
 #include "saoma-money.h"
 #include "saoma-pin-guard.h"
@@ -74,6 +75,7 @@ struct _Cli
   char      *amount;
   char      *reason;
   char      *pin_file;
+  char      *decision;
   int        close_delay;
   int        poll_interval;
   int        slow_poll_interval;
@@ -97,6 +99,8 @@ static int run_recover    (Cli *cli, const char *value);
 static int run_export_day (Cli *cli, const char *value);
 static int run_reconcile  (Cli *cli, const char *value);
 static int run_refund     (Cli *cli, const char *value);
+static int run_late       (Cli *cli, const char *value);
+static int run_decide     (Cli *cli, const char *value);
 
 static const CliCommand commands[] = {
   { "charge", G_OPTION_ARG_STRING, "AMOUNT",
@@ -119,6 +123,14 @@ static const CliCommand commands[] = {
     "of --pin-file; needs --client-cert for a real merchant; prints the out_refund_no, then "
     "SUCCESS (exit 0) or why not",
     TRUE, run_refund },
+  { "late-payments", G_OPTION_ARG_NONE, NULL,
+    "List the late payments still waiting for a decision (one per line: out_trade_no, yuan, "
+    "paid time, state); exit 0",
+    FALSE, run_late },
+  { "decide-late", G_OPTION_ARG_STRING, "OUT_TRADE_NO",
+    "Record the manager's --decision (honoured or refunded) on a late payment, with --reason "
+    "TEXT and the manager PIN of --pin-file",
+    FALSE, run_decide },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (commands) <= G_N_ELEMENTS (((Cli *)0)->values));
@@ -140,6 +152,7 @@ cli_clear (Cli *cli)
   g_free (cli->amount);
   g_free (cli->reason);
   g_free (cli->pin_file);
+  g_free (cli->decision);
   for (guint i = 0; i < G_N_ELEMENTS (cli->values); i++)
     g_free (cli->values[i]);
   if (cli->api_key != NULL)
@@ -1067,6 +1080,93 @@ run_refund (Cli        *cli,
   return row->state == SAOMA_REFUND_SUCCESS ? 0 : 1;
 }
 
+/* --- --late-payments, --decide-late (issue 12.6) -------------------------------------------- */
+
+static SaomaLedger *
+open_existing_ledger (Cli  *cli,
+                      int  *out_status)
+{
+  g_autoptr(GError) error = NULL;
+  SaomaLedger *ledger;
+
+  if (cli->ledger_path != NULL && !g_file_test (cli->ledger_path, G_FILE_TEST_EXISTS))
+    {
+      *out_status = saoma_cli_fail (1, "no ledger at %s", cli->ledger_path);
+      return NULL;
+    }
+  ledger = open_ledger (cli, &error);
+  if (ledger == NULL)
+    *out_status = saoma_cli_fail (1, "cannot open the ledger: %s", error->message);
+  return ledger;
+}
+
+static int
+run_late (Cli        *cli,
+          const char *value)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(GPtrArray) open = NULL;
+  int status = 0;
+
+  if ((ledger = open_existing_ledger (cli, &status)) == NULL)
+    return status;
+  open = saoma_late_payments_list_open_sync (ledger, &error);
+  if (open == NULL)
+    return saoma_cli_fail (1, "%s", error->message);
+
+  for (guint i = 0; i < open->len; i++)
+    {
+      SaomaAttempt *a = g_ptr_array_index (open, i);
+      g_autofree char *amount = saoma_money_format_plain (saoma_attempt_get_amount (a));
+      gint64 paid = saoma_attempt_get_paid_at (a);
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (
+        (paid > 0 ? paid : saoma_attempt_get_created (a)) / G_USEC_PER_SEC);
+      g_autofree char *when_text = g_date_time_format (when, "%Y-%m-%d %H:%M:%S");
+
+      printf ("%s %s %s %s\n", saoma_attempt_get_out_trade_no (a), amount, when_text,
+              saoma_attempt_state_to_string (saoma_attempt_get_state (a)));
+    }
+  fflush (stdout);
+  return 0;
+}
+
+static int
+run_decide (Cli        *cli,
+            const char *value)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(SaomaPinGuard) guard = NULL;
+  g_autoptr(CliPin) pin = NULL;
+  SaomaLateDecision decision;
+  int status = 0;
+
+  if (*value == '\0' || strlen (value) > 32)
+    return saoma_cli_fail (EXIT_USAGE, "--decide-late wants the order's out_trade_no");
+  if (!saoma_late_decision_from_string (cli->decision, &decision))
+    return saoma_cli_fail (EXIT_USAGE, "--decide-late needs --decision honoured or refunded");
+  if (cli->reason != NULL && g_utf8_strlen (cli->reason, -1) > 80)
+    return saoma_cli_fail (EXIT_USAGE, "--reason is longer than 80 characters");
+  if (cli->pin_file == NULL)
+    return saoma_cli_fail (EXIT_USAGE, "--decide-late needs --pin-file FILE (the manager PIN)");
+  pin = saoma_cli_read_pin_file (cli->pin_file, &error);
+  if (pin == NULL)
+    return saoma_cli_fail (EXIT_USAGE, "%s", error->message);
+
+  if ((ledger = open_existing_ledger (cli, &status)) == NULL)
+    return status;
+  guard = saoma_pin_guard_new (NULL, ledger);
+  if (!saoma_pin_guard_check_sync (guard, pin, &error))
+    return saoma_cli_fail (1, "%s", error->message);
+  if (!saoma_late_payments_decide_sync (ledger, value, decision, cli->reason, &error))
+    return saoma_cli_fail (1, "%s", error->message);
+
+  printf ("%s %s\n", value, saoma_late_decision_to_string (decision));
+  fflush (stdout);
+  return 0;
+}
+
 /* --- Entry point --------------------------------------------------------------------------- */
 
 /**
@@ -1155,6 +1255,9 @@ saoma_cli_run (int    argc,
     { "reason", 0, 0, G_OPTION_ARG_STRING, &cli.reason,
       "Why, for --refund (kept in the ledger and sent to WeChat, at most 80 characters)",
       "TEXT" },
+    { "decision", 0, 0, G_OPTION_ARG_STRING, &cli.decision,
+      "For --decide-late: honoured (the sale stands) or refunded (the money went back)",
+      "DECISION" },
     { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &cli.pin_file,
       "Read the manager PIN from FILE (mode 0600; never give the PIN itself)", "FILE" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &cli.verbose,

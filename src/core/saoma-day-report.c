@@ -12,6 +12,7 @@
 
 #include "saoma-day-report.h"
 #include "saoma-export.h"
+#include "saoma-late-payments.h"
 #include "saoma-money.h"
 #include "saoma-totals.h"
 
@@ -44,6 +45,7 @@ struct _SaomaDayReport
   guint       n_refunds;
   gint64      refunds_total;
   guint       n_late;
+  guint       n_late_undecided;
   guint       hour_count[24];
   gint64      hour_total[24];
 
@@ -393,6 +395,7 @@ saoma_day_report_load_sync (SaomaLedger  *ledger,
   g_autoptr(GPtrArray) unfinished = NULL;
   g_autoptr(GPtrArray) closes = NULL;
   g_autoptr(GPtrArray) reopens = NULL;
+  g_autoptr(GPtrArray) late = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree char *day_text = NULL;
   g_autofree char *prev_text = NULL;
@@ -441,8 +444,17 @@ saoma_day_report_load_sync (SaomaLedger  *ledger,
       return NULL;
     }
 
+  late = saoma_late_payments_list_open_sync (ledger, error);
+  if (late == NULL)
+    return NULL;
+
   report = saoma_day_report_compute_in_range (date, zone, start_us, end_us, attempts, refunds,
                                               unfinished, g_get_real_time ());
+  /* "Every payment is final" is not true while a late payment waits for a decision, whichever
+   * day it was paid. */
+  for (guint i = 0; i < late->len; i++)
+    if (saoma_attempt_get_created (g_ptr_array_index (late, i)) < end_us)
+      report->n_late_undecided++;
   if (day_state_is_closed (&state))
     report->closed_at = state.close->time;
   if (state.reopen != NULL)
@@ -628,6 +640,13 @@ saoma_day_report_get_n_late (SaomaDayReport *self)
 }
 
 guint
+saoma_day_report_get_n_late_undecided (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
+  return self->n_late_undecided;
+}
+
+guint
 saoma_day_report_get_hour_count (SaomaDayReport *self,
                                  guint           hour)
 {
@@ -779,6 +798,12 @@ saoma_day_report_to_csv (SaomaDayReport *self)
   saoma_export_append_csv_record (out, "summary", "net", "", net, NULL);
   saoma_export_append_csv_record (out, "summary", "late_payments", n_late, NULL);
   saoma_export_append_csv_record (out, "summary", "not_final", n_unfinished, NULL);
+  if (self->n_late_undecided > 0)
+    {
+      g_autofree char *n = g_strdup_printf ("%u", self->n_late_undecided);
+
+      saoma_export_append_csv_record (out, "summary", "late_undecided", n, NULL);
+    }
   g_string_append (out, "\r\n");
 
   saoma_export_append_csv_record (out, "hour", "hour", "count", "amount", NULL);

@@ -97,6 +97,10 @@ void        saoma_day_report_get_totals        (SaomaDayReport *self,
                                                 SaomaTotals    *out_totals);
 /* Payments paid after the cashier had given up on them (late payments). */
 guint       saoma_day_report_get_n_late        (SaomaDayReport *self);
+/* Late payments (of any day up to this one) still waiting for the manager's decision
+ * (saoma-late-payments.h); set by the loader, 0 from saoma_day_report_compute(). CSV
+ * "summary,late_undecided,<count>" when not 0. */
+guint       saoma_day_report_get_n_late_undecided (SaomaDayReport *self);
 /* @hour 0–23 (local). */
 guint       saoma_day_report_get_hour_count    (SaomaDayReport *self,
                                                 guint           hour);

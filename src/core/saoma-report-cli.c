@@ -129,6 +129,7 @@ run (const char *close_day,
 {
   g_autoptr(CliPin) pin = NULL;
   g_autofree char *stored_csv = NULL;
+  g_autofree char *late_text = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(SaomaLedger) ledger = NULL;
   g_autoptr(SaomaDayReport) report = NULL;
@@ -228,17 +229,21 @@ run (const char *close_day,
   else if (csv != NULL && !saoma_day_report_write_csv (report, csv, &error))
     return saoma_cli_fail (1, "%s", error->message);
 
+  if (saoma_day_report_get_n_late_undecided (report) > 0)
+    late_text = g_strdup_printf (", %u late payments to decide",
+                                 saoma_day_report_get_n_late_undecided (report));
   payments = saoma_money_format (saoma_day_report_get_payments_total (report));
   refunds = saoma_money_format (saoma_day_report_get_refunds_total (report));
   net = saoma_money_format (saoma_day_report_get_net (report));
-  printf ("%s %s: %u payments %s, %u refunds %s, net %s, %u not final%s%s\n",
+  printf ("%s %s: %u payments %s, %u refunds %s, net %s, %u not final%s%s%s\n",
           close_day ? (reprint ? "already closed" : "closed") : "x-report",
           saoma_day_report_get_day_text (report), saoma_day_report_get_n_payments (report),
           payments, saoma_day_report_get_n_refunds (report), refunds, net,
           saoma_day_report_get_unfinished (report)->len,
           (close_day && !reprint && saoma_day_report_get_unfinished (report)->len > 0)
             ? " (acknowledged)" : "",
-          saoma_day_report_get_reopened_at (report) != 0 ? " (reopened by the manager)" : "");
+          saoma_day_report_get_reopened_at (report) != 0 ? " (reopened by the manager)" : "",
+          late_text != NULL ? late_text : "");
   fflush (stdout);
 
   return 0;

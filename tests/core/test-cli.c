@@ -879,6 +879,109 @@ test_close_day (Fixture       *f,
   g_assert_nonnull (strstr (text2, otn2));
 }
 
+
+/* Late payments are a to-do list (issue 12.6): listed by every new process until the manager
+ * records a decision, counted in the day report meanwhile. */
+static void
+test_late_payments (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *env[] = { "TZ=CST-8", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(SaomaAttempt) late = NULL;
+  g_autofree char *cli = cli_path ();
+  g_autofree char *pin_file = set_manager_pin (f);
+  g_autofree char *today = NULL, *tomorrow = NULL;
+  g_autofree char *on_time = NULL, *otn = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(Run) list1 = NULL;
+  g_autoptr(Run) report1 = NULL;
+  g_autoptr(Run) not_late = NULL;
+  g_autoptr(Run) not_refunded = NULL;
+  g_autoptr(Run) no_pin = NULL;
+  g_autoptr(Run) decide = NULL;
+  g_autoptr(Run) again = NULL;
+  g_autoptr(Run) list2 = NULL;
+  g_autoptr(Run) report2 = NULL;
+  SaomaAttemptUpdate update = { 0 };
+
+  g_assert_no_error (error);
+  beijing_days (&today, &tomorrow);
+  client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                             WXPAY_SIM_DEFAULT_KEY);
+  on_time = saoma_test_paid_order (f->sim, client, ledger, 100);
+  otn = saoma_test_paid_order (f->sim, client, ledger, 3850);
+  /* Paid after the cashier gave up: what the engine flags. */
+  update.late = TRUE;
+  late = saoma_ledger_update_attempt_sync (ledger, otn, &update, &error);
+  g_assert_no_error (error);
+  g_assert_true (saoma_attempt_get_late (late));
+  g_clear_object (&ledger);
+
+  list1 = start_program (cli, env, "--late-payments", "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (list1), ==, 0);
+  g_assert_true (g_str_has_prefix (list1->out, otn));
+  g_assert_nonnull (strstr (list1->out, " 38.50 "));
+  g_assert_cmpuint (count_lines (list1->out), ==, 1);
+
+  report1 = start_program (cli, env, "--day-report", today, "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (report1), ==, 0);
+  expected = g_strdup_printf ("x-report %s: 2 payments ¥39.50, 0 refunds ¥0.00, net ¥39.50, "
+                              "0 not final, 1 late payments to decide\n", today);
+  g_assert_cmpstr (report1->out, ==, expected);
+
+  no_pin = start_program (cli, env, "--decide-late", otn, "--decision", "honoured",
+                          "--ledger", f->ledger, NULL);
+  assert_usage_error (no_pin, 2, "--pin-file");
+  not_late = start_program (cli, env, "--decide-late", on_time, "--decision", "honoured",
+                            "--ledger", f->ledger, "--pin-file", pin_file, NULL);
+  g_assert_cmpint (finish (not_late), ==, 1);
+  g_assert_nonnull (strstr (not_late->err, "not a late payment"));
+  not_refunded = start_program (cli, env, "--decide-late", otn, "--decision", "refunded",
+                                "--ledger", f->ledger, "--pin-file", pin_file, NULL);
+  g_assert_cmpint (finish (not_refunded), ==, 1);
+  g_assert_nonnull (strstr (not_refunded->err, "not been refunded"));
+
+  decide = start_program (cli, env, "--decide-late", otn, "--decision", "honoured",
+                          "--reason", "customer took the goods", "--ledger", f->ledger,
+                          "--pin-file", pin_file, NULL);
+  g_assert_cmpint (finish (decide), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("%s honoured\n", otn);
+  g_assert_cmpstr (decide->out, ==, expected);
+  again = start_program (cli, env, "--decide-late", otn, "--decision", "honoured",
+                         "--ledger", f->ledger, "--pin-file", pin_file, NULL);
+  g_assert_cmpint (finish (again), ==, 1);
+  g_assert_nonnull (strstr (again->err, "already recorded"));
+
+  list2 = start_program (cli, env, "--late-payments", "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (list2), ==, 0);
+  g_assert_cmpstr (list2->out, ==, "");
+  report2 = start_program (cli, env, "--day-report", today, "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (report2), ==, 0);
+  g_assert_null (strstr (report2->out, "late"));
+
+  /* The decision is in the attempt's audit trail. */
+  ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GPtrArray) events = saoma_ledger_list_events_sync (ledger, otn, &error);
+    gboolean found = FALSE;
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < events->len; i++)
+      {
+        SaomaLedgerEvent *event = g_ptr_array_index (events, i);
+
+        if (g_strcmp0 (event->kind, SAOMA_LEDGER_LATE_DECISION_KIND) == 0)
+          found = g_strcmp0 (event->detail, "honoured: customer took the goods") == 0;
+      }
+    g_assert_true (found);
+  }
+}
+
 /* saoma-cli itself: the same --charge as saoma's, without the GUI binary in between. */
 static void
 test_headless_binary (Fixture       *f,
@@ -991,6 +1094,7 @@ main (int   argc,
   ADD ("recover-refund-notified", test_recover_refund_notified);
   ADD ("refund", test_refund);
   ADD ("close-day", test_close_day);
+  ADD ("late-payments", test_late_payments);
   ADD ("headless-binary", test_headless_binary);
   ADD ("forwarding", test_forwarding);
 
