@@ -1,4 +1,4 @@
-/* saoma-application.c: the AdwApplication: settings, ledger, gateway, checkout, app actions. */
+/* saoma-application.c: the AdwApplication: settings, store, gateway, checkout, app actions. */
 #define G_LOG_DOMAIN "saoma-application"
 
 #include "config.h"
@@ -42,7 +42,7 @@ enum {
   PROP_0,
   PROP_SETTINGS,
   PROP_TILL,
-  PROP_LEDGER,
+  PROP_STORE,
   PROP_CHECKOUT,
   PROP_DEMO,
   PROP_DEMO_BASE_URI,
@@ -152,9 +152,9 @@ sync_pin_guard (SaomaApplication *self)
 }
 
 static void
-till_ledger_cb (SaomaApplication *self)
+till_store_cb (SaomaApplication *self)
 {
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LEDGER]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE]);
 }
 
 static void
@@ -203,7 +203,7 @@ set_gateway (SaomaApplication *self,
 
   config = create_config (self);
   self->till = saoma_till_new (config, gateway, saoma_clock_get_default ());
-  g_signal_connect_object (self->till, "notify::ledger", G_CALLBACK (till_ledger_cb), self,
+  g_signal_connect_object (self->till, "notify::store", G_CALLBACK (till_store_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->till, "notify::checkout", G_CALLBACK (till_checkout_cb), self,
                            G_CONNECT_SWAPPED);
@@ -720,8 +720,8 @@ saoma_application_get_property (GObject    *object,
       g_value_set_object (value, self->till);
       break;
 
-    case PROP_LEDGER:
-      g_value_set_object (value, saoma_application_get_ledger (self));
+    case PROP_STORE:
+      g_value_set_object (value, saoma_application_get_store (self));
       break;
 
     case PROP_CHECKOUT:
@@ -765,8 +765,8 @@ saoma_application_class_init (SaomaApplicationClass *klass)
   properties[PROP_TILL] =
     g_param_spec_object ("till", NULL, NULL, SAOMA_TYPE_TILL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
-  properties[PROP_LEDGER] =
-    g_param_spec_object ("ledger", NULL, NULL, SAOMA_TYPE_LEDGER,
+  properties[PROP_STORE] =
+    g_param_spec_object ("store", NULL, NULL, SAOMA_TYPE_STORE,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_CHECKOUT] =
     g_param_spec_object ("checkout", NULL, NULL, SAOMA_TYPE_CHECKOUT,
@@ -828,12 +828,12 @@ saoma_application_get_settings (SaomaApplication *self)
   return self->settings;
 }
 
-SaomaLedger *
-saoma_application_get_ledger (SaomaApplication *self)
+SaomaStore *
+saoma_application_get_store (SaomaApplication *self)
 {
   g_return_val_if_fail (SAOMA_IS_APPLICATION (self), NULL);
 
-  return self->till ? saoma_till_get_ledger (self->till) : NULL;
+  return self->till ? saoma_till_get_store (self->till) : NULL;
 }
 
 SaomaCheckout *

@@ -13,14 +13,14 @@ G_DECLARE_FINAL_TYPE (SaomaApplication, saoma_application, SAOMA, APPLICATION, A
 
 /*
  * The application owns what every window shares: the settings, the demo simulator when no
- * merchant is configured, and the one SaomaTill (ledger, gateway, checkout, refunder,
+ * merchant is configured, and the one SaomaTill (store, gateway, checkout, refunder,
  * listener, recovery), made once the gateway is known (after the first window is shown).
  * Preferences swap the gateway through saoma_till_set_gateway().
  *
  * Properties (read-only, notified on change):
  *   "settings" (GSettings), "till" (SaomaTill, NULL until the gateway is known),
- *   "ledger" (SaomaLedger, the till's, NULL until opened),
- *   "checkout" (SaomaCheckout, NULL until the ledger and the gateway are ready),
+ *   "store" (SaomaStore, the till's, NULL until opened),
+ *   "checkout" (SaomaCheckout, NULL until the store and the gateway are ready),
  *   "demo" (gboolean: the simulator is the gateway), "demo-base-uri" (string, nullable),
  *   "setup-error" (GError boxed, nullable: why the till could not start).
  */
@@ -33,7 +33,7 @@ void              saoma_application_register_resources (void);
 
 SaomaApplication *saoma_application_new              (void);
 GSettings        *saoma_application_get_settings     (SaomaApplication *self);
-SaomaLedger      *saoma_application_get_ledger       (SaomaApplication *self);
+SaomaStore       *saoma_application_get_store        (SaomaApplication *self);
 SaomaCheckout    *saoma_application_get_checkout     (SaomaApplication *self);
 SaomaTill        *saoma_application_get_till         (SaomaApplication *self);
 gboolean          saoma_application_get_demo         (SaomaApplication *self);

@@ -17,7 +17,7 @@ struct _SaomaAttemptDialog
 {
   AdwWindow        parent_instance;
 
-  SaomaLedger     *ledger;
+  SaomaStore      *store;
   SaomaCheckout   *checkout;
   GCancellable    *cancellable;
   char            *out_trade_no;
@@ -178,7 +178,7 @@ events_cb (GObject      *object,
   g_autoptr(GPtrArray) events = NULL;
   g_autoptr(GError) error = NULL;
 
-  events = saoma_ledger_list_events_finish (SAOMA_LEDGER (object), result, &error);
+  events = saoma_store_list_events_finish (SAOMA_STORE (object), result, &error);
   if (events == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -218,7 +218,7 @@ attempt_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   SaomaAttempt *attempt;
 
-  attempt = saoma_ledger_get_attempt_finish (SAOMA_LEDGER (object), result, &error);
+  attempt = saoma_store_get_attempt_finish (SAOMA_STORE (object), result, &error);
   if (attempt == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -234,24 +234,24 @@ attempt_cb (GObject      *object,
 static void
 reload (SaomaAttemptDialog *self)
 {
-  saoma_ledger_get_attempt_async (self->ledger, self->out_trade_no, self->cancellable,
-                                  attempt_cb, g_object_ref (self));
-  saoma_ledger_list_events_async (self->ledger, self->out_trade_no, self->cancellable,
-                                  events_cb, g_object_ref (self));
+  saoma_store_get_attempt_async (self->store, self->out_trade_no, self->cancellable,
+                                 attempt_cb, g_object_ref (self));
+  saoma_store_list_events_async (self->store, self->out_trade_no, self->cancellable,
+                                 events_cb, g_object_ref (self));
 }
 
 static void
 attempt_changed_cb (SaomaAttemptDialog *self,
                     SaomaAttempt       *attempt,
-                    SaomaLedger        *ledger)
+                    SaomaStore         *store)
 {
   if (g_strcmp0 (saoma_attempt_get_out_trade_no (attempt), self->out_trade_no) != 0)
     return;
 
   g_set_object (&self->attempt, attempt);
   show_attempt (self);
-  saoma_ledger_list_events_async (self->ledger, self->out_trade_no, self->cancellable,
-                                  events_cb, g_object_ref (self));
+  saoma_store_list_events_async (self->store, self->out_trade_no, self->cancellable,
+                                 events_cb, g_object_ref (self));
 }
 
 static gboolean
@@ -286,9 +286,9 @@ saoma_attempt_dialog_dispose (GObject *object)
   SaomaAttemptDialog *self = (SaomaAttemptDialog *) object;
 
   g_cancellable_cancel (self->cancellable);
-  if (self->ledger != NULL)
-    g_signal_handlers_disconnect_by_data (self->ledger, self);
-  g_clear_object (&self->ledger);
+  if (self->store != NULL)
+    g_signal_handlers_disconnect_by_data (self->store, self);
+  g_clear_object (&self->store);
   g_clear_object (&self->checkout);
   g_clear_object (&self->attempt);
 
@@ -342,27 +342,36 @@ saoma_attempt_dialog_init (SaomaAttemptDialog *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "attempt.print-receipt", FALSE);
 }
 
+/**
+ * saoma_attempt_dialog_new:
+ * @parent: (nullable): the window it is transient for
+ * @store: (type SaomaStore): the store the attempt is read from
+ * @checkout: (nullable): enables "Query now" for a non-final attempt
+ * @out_trade_no: the attempt to show
+ *
+ * Returns: (transfer none): the dialog, not yet shown, owned by GTK like every toplevel
+ */
 GtkWindow *
 saoma_attempt_dialog_new (GtkWindow     *parent,
-                          SaomaLedger   *ledger,
+                          gpointer       store,
                           SaomaCheckout *checkout,
                           const char    *out_trade_no)
 {
   SaomaAttemptDialog *self;
 
-  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
+  g_return_val_if_fail (SAOMA_IS_STORE (store), NULL);
   g_return_val_if_fail (!checkout || SAOMA_IS_CHECKOUT (checkout), NULL);
   g_return_val_if_fail (out_trade_no != NULL, NULL);
 
   self = g_object_new (SAOMA_TYPE_ATTEMPT_DIALOG,
                        "transient-for", parent,
                        NULL);
-  self->ledger = g_object_ref (ledger);
+  self->store = g_object_ref (store);
   self->checkout = checkout ? g_object_ref (checkout) : NULL;
   self->out_trade_no = g_strdup (out_trade_no);
   gtk_label_set_text (self->amount_label, "");
 
-  g_signal_connect_object (ledger, "attempt-changed", G_CALLBACK (attempt_changed_cb), self,
+  g_signal_connect_object (store, "attempt-changed", G_CALLBACK (attempt_changed_cb), self,
                            G_CONNECT_SWAPPED);
   reload (self);
 

@@ -88,13 +88,13 @@ saoma_pin_dialog_get_guard (SaomaApplication *app)
   guard = g_object_get_data (G_OBJECT (app), GUARD_KEY);
   if (guard == NULL)
     {
-      guard = saoma_pin_guard_new (NULL, saoma_application_get_ledger (app));
+      guard = saoma_pin_guard_new (NULL, saoma_application_get_store (app));
       g_object_set_data_full (G_OBJECT (app), GUARD_KEY, guard, g_object_unref);
       g_signal_connect_object (guard, "notify::status", G_CALLBACK (guard_status_cb), app, 0);
       saoma_pin_guard_refresh_async (guard, NULL, guard_refreshed_cb, NULL);
     }
   else
-    saoma_pin_guard_set_ledger (guard, saoma_application_get_ledger (app));
+    saoma_pin_guard_set_store (guard, saoma_application_get_store (app));
 
   return guard;
 }

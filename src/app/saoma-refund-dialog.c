@@ -22,7 +22,7 @@ struct _SaomaRefundDialog
 
   SaomaApplication  *app;      /* the settings, the store name, the manager PIN's guard */
   SaomaRefunder     *refunder;
-  SaomaLedger       *ledger;
+  SaomaStore        *store;
   GCancellable      *cancellable;
   char              *out_trade_no;
   SaomaAttempt      *attempt;
@@ -92,7 +92,7 @@ refunds_loaded_cb (GObject      *source,
   g_autofree char *left_text = NULL;
   gint64 committed = 0;
 
-  refunds = saoma_ledger_list_refunds_finish (SAOMA_LEDGER (source), result, &error);
+  refunds = saoma_store_list_refunds_finish (SAOMA_STORE (source), result, &error);
   if (g_cancellable_is_cancelled (self->cancellable))
     return;
   if (refunds == NULL)
@@ -137,7 +137,7 @@ attempt_loaded_cb (GObject      *source,
   SaomaAttempt *attempt;
   SaomaAttemptState state;
 
-  attempt = saoma_ledger_get_attempt_finish (SAOMA_LEDGER (source), result, &error);
+  attempt = saoma_store_get_attempt_finish (SAOMA_STORE (source), result, &error);
   if (g_cancellable_is_cancelled (self->cancellable))
     {
       g_clear_object (&attempt);
@@ -163,8 +163,8 @@ attempt_loaded_cb (GObject      *source,
       return;
     }
 
-  saoma_ledger_list_refunds_async (self->ledger, self->out_trade_no, 0, 0, self->cancellable,
-                                   refunds_loaded_cb, g_object_ref (self));
+  saoma_store_list_refunds_async (self->store, self->out_trade_no, 0, 0, self->cancellable,
+                                  refunds_loaded_cb, g_object_ref (self));
 }
 
 static void
@@ -210,7 +210,7 @@ refund_done_cb (GObject      *source,
   row = saoma_refunder_refund_finish (SAOMA_REFUNDER (source), result, &error);
   if (g_cancellable_is_cancelled (self->cancellable))
     {
-      g_clear_pointer (&row, saoma_ledger_refund_free);
+      g_clear_pointer (&row, saoma_store_refund_free);
       return;
     }
 
@@ -326,10 +326,10 @@ saoma_refund_dialog_finalize (GObject *object)
 
   g_clear_object (&self->app);
   g_clear_object (&self->refunder);
-  g_clear_object (&self->ledger);
+  g_clear_object (&self->store);
   g_clear_object (&self->cancellable);
   g_clear_object (&self->attempt);
-  g_clear_pointer (&self->done, saoma_ledger_refund_free);
+  g_clear_pointer (&self->done, saoma_store_refund_free);
   g_free (self->out_trade_no);
 
   G_OBJECT_CLASS (saoma_refund_dialog_parent_class)->finalize (object);
@@ -392,13 +392,13 @@ saoma_refund_dialog_new (GtkWindow        *parent,
   self = g_object_new (SAOMA_TYPE_REFUND_DIALOG, "transient-for", parent, NULL);
   self->app = g_object_ref (app);
   self->refunder = g_object_ref (refunder);
-  self->ledger = g_object_ref (saoma_till_get_ledger (till));
+  self->store = g_object_ref (saoma_till_get_store (till));
   self->out_trade_no = g_strdup (out_trade_no);
   gtk_label_set_text (self->summary_label, out_trade_no);
   g_signal_connect_object (refunder, "refund-updated", G_CALLBACK (refund_updated_cb), self, 0);
 
-  saoma_ledger_get_attempt_async (self->ledger, out_trade_no, self->cancellable,
-                                  attempt_loaded_cb, g_object_ref (self));
+  saoma_store_get_attempt_async (self->store, out_trade_no, self->cancellable,
+                                 attempt_loaded_cb, g_object_ref (self));
 
   return GTK_WINDOW (self);
 }

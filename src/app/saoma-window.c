@@ -554,6 +554,7 @@ app_notify_cb (SaomaWindow *self,
                GObject     *application)
 {
   const GError *setup_error = saoma_application_get_setup_error (self->application);
+  SaomaTill *till;
 
   gtk_revealer_set_reveal_child (self->demo_revealer,
                                  saoma_application_get_demo (self->application));
@@ -567,8 +568,9 @@ app_notify_cb (SaomaWindow *self,
     }
   gtk_revealer_set_reveal_child (self->setup_error_revealer, setup_error != NULL);
 
-  saoma_history_page_set_ledger (self->history_page,
-                                 saoma_application_get_ledger (self->application));
+  /* The history still reads SQLite directly until it moves onto the store's page source. */
+  till = saoma_application_get_till (self->application);
+  saoma_history_page_set_ledger (self->history_page, till ? saoma_till_get_ledger (till) : NULL);
   set_checkout (self, saoma_application_get_checkout (self->application));
 
   if (self->application != NULL)
@@ -761,13 +763,13 @@ show_late_payment_action (GtkWidget  *widget,
                           GVariant   *parameter)
 {
   SaomaWindow *self = SAOMA_WINDOW (widget);
-  SaomaLedger *ledger = saoma_application_get_ledger (self->application);
+  SaomaStore *store = saoma_application_get_store (self->application);
   GtkWindow *dialog;
 
-  if (self->late_out_trade_no == NULL || ledger == NULL)
+  if (self->late_out_trade_no == NULL || store == NULL)
     return;
 
-  dialog = saoma_attempt_dialog_new (GTK_WINDOW (self), ledger, self->checkout,
+  dialog = saoma_attempt_dialog_new (GTK_WINDOW (self), store, self->checkout,
                                      self->late_out_trade_no);
   gtk_window_present (dialog);
 }

@@ -33,7 +33,7 @@ struct _SaomaCheckout
   GObject              parent_instance;
 
   SaomaGateway        *gateway;
-  SaomaLedger         *ledger;
+  SaomaStore          *store;
   SaomaClock          *clock;
   SaomaCheckoutConfig *config;
 
@@ -325,7 +325,7 @@ driver_new (SaomaCheckout *self,
             gint64         created,
             gint64         expires)
 {
-  Driver *d = saoma_operation_new (&driver_class, sizeof (Driver), self->clock, self->ledger,
+  Driver *d = saoma_operation_new (&driver_class, sizeof (Driver), self->clock, self->store,
                                    self->cancellable, out_trade_no);
 
   /* Retry a refused write as slowly as a given-up attempt is watched. */
@@ -427,8 +427,8 @@ driver_write_start (SaomaOperation     *op,
 
   g_debug ("%s: → %s (%s)", d->out_trade_no, saoma_attempt_state_to_string (w->state),
            w->event_detail);
-  saoma_ledger_update_attempt_async (op->ledger, d->out_trade_no, &update, NULL, callback,
-                                     user_data);
+  saoma_store_update_attempt_async (op->store, d->out_trade_no, &update, NULL, callback,
+                                    user_data);
 }
 
 static gpointer
@@ -436,7 +436,7 @@ driver_write_finish (SaomaOperation *op,
                      GAsyncResult   *result,
                      GError        **error)
 {
-  return saoma_ledger_update_attempt_finish (op->ledger, result, error);
+  return saoma_store_update_attempt_finish (op->store, result, error);
 }
 
 /* The disk refused: the decided state cannot be trusted to be durable. Surface it; the next
@@ -1249,7 +1249,7 @@ saoma_checkout_finalize (GObject *object)
   SaomaCheckout *self = (SaomaCheckout *)object;
 
   g_clear_object (&self->gateway);
-  g_clear_object (&self->ledger);
+  g_clear_object (&self->store);
   g_clear_object (&self->clock);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->config, saoma_checkout_config_free);
@@ -1377,7 +1377,7 @@ saoma_checkout_init (SaomaCheckout *self)
 /**
  * saoma_checkout_new:
  * @gateway: the payment gateway (new attempts use it)
- * @ledger: the open ledger
+ * @store: the open store (attempts are written to it before any request)
  * @clock: (nullable): the clock; %NULL for the real one
  * @config: (nullable): settings, copied; %NULL for the defaults
  *
@@ -1385,19 +1385,19 @@ saoma_checkout_init (SaomaCheckout *self)
  */
 SaomaCheckout *
 saoma_checkout_new (SaomaGateway              *gateway,
-                    SaomaLedger               *ledger,
+                    SaomaStore                *store,
                     SaomaClock                *clock,
                     const SaomaCheckoutConfig *config)
 {
   SaomaCheckout *self;
 
   g_return_val_if_fail (SAOMA_IS_GATEWAY (gateway), NULL);
-  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
+  g_return_val_if_fail (SAOMA_IS_STORE (store), NULL);
   g_return_val_if_fail (clock == NULL || SAOMA_IS_CLOCK (clock), NULL);
 
   self = g_object_new (SAOMA_TYPE_CHECKOUT, NULL);
   self->gateway = g_object_ref (gateway);
-  self->ledger = g_object_ref (ledger);
+  self->store = g_object_ref (store);
   self->clock = g_object_ref (clock ? clock : saoma_clock_get_default ());
   self->config = config ? saoma_checkout_config_copy (config) : saoma_checkout_config_new ();
 
@@ -1430,11 +1430,11 @@ saoma_checkout_get_gateway (SaomaCheckout *self)
   return self->gateway;
 }
 
-SaomaLedger *
-saoma_checkout_get_ledger (SaomaCheckout *self)
+SaomaStore *
+saoma_checkout_get_store (SaomaCheckout *self)
 {
   g_return_val_if_fail (SAOMA_IS_CHECKOUT (self), NULL);
-  return self->ledger;
+  return self->store;
 }
 
 SaomaClock *
@@ -1576,7 +1576,7 @@ insert_attempt_cb (GObject      *object,
   g_autoptr(SaomaAttempt) attempt = NULL;
   g_autoptr(GError) error = NULL;
 
-  attempt = saoma_ledger_insert_attempt_finish (SAOMA_LEDGER (object), result, &error);
+  attempt = saoma_store_insert_attempt_finish (SAOMA_STORE (object), result, &error);
 
   if (d->checkout == NULL)
     {
@@ -1683,8 +1683,8 @@ saoma_checkout_charge (SaomaCheckout *self,
   attempt = saoma_attempt_new (out_trade_no, amount, d->description, d->till_id, created,
                                expires);
   saoma_attempt_set_request (attempt, d->request);
-  saoma_ledger_insert_attempt_async (self->ledger, attempt, NULL, insert_attempt_cb,
-                                     driver_ref (d));
+  saoma_store_insert_attempt_async (self->store, attempt, NULL, insert_attempt_cb,
+                                    driver_ref (d));
 
   return TRUE;
 }
@@ -1771,7 +1771,7 @@ list_unfinished_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   GPtrArray *started;
 
-  attempts = saoma_ledger_list_unfinished_finish (SAOMA_LEDGER (object), result, &error);
+  attempts = saoma_store_list_unfinished_finish (SAOMA_STORE (object), result, &error);
   self->listing--;
 
   /* Cancelled meanwhile: the task has already returned. */
@@ -1862,8 +1862,8 @@ saoma_checkout_recover_async (SaomaCheckout      *self,
     return;
 
   self->listing++;
-  saoma_ledger_list_unfinished_async (self->ledger, NULL, list_unfinished_cb,
-                                      g_steal_pointer (&task));
+  saoma_store_list_unfinished_async (self->store, NULL, list_unfinished_cb,
+                                     g_steal_pointer (&task));
 }
 
 guint

@@ -2,7 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
-#include "ledger/saoma-ledger.h"
+#include "ledger/saoma-store.h"
 #include "saoma-clock.h"
 #include "saoma-core-enums.h"
 #include "saoma-gateway.h"
@@ -125,11 +125,11 @@ G_DECLARE_FINAL_TYPE (SaomaCheckout, saoma_checkout, SAOMA, CHECKOUT, GObject)
  * background until closeorder + final query say CLOSED (or PAID: late payment).
  */
 SaomaCheckout *saoma_checkout_new           (SaomaGateway              *gateway,
-                                             SaomaLedger               *ledger,
+                                             SaomaStore                *store,
                                              SaomaClock                *clock,
                                              const SaomaCheckoutConfig *config);
 SaomaGateway  *saoma_checkout_get_gateway   (SaomaCheckout *self);
-SaomaLedger   *saoma_checkout_get_ledger    (SaomaCheckout *self);
+SaomaStore    *saoma_checkout_get_store     (SaomaCheckout *self);
 SaomaClock    *saoma_checkout_get_clock     (SaomaCheckout *self);
 SaomaCheckoutState saoma_checkout_get_state (SaomaCheckout *self);
 SaomaCheckoutPhase saoma_checkout_get_phase (SaomaCheckout *self);

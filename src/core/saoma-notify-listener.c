@@ -142,7 +142,7 @@ get_attempt_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   const char *out_trade_no = data->event->out_trade_no;
 
-  attempt = saoma_ledger_get_attempt_finish (SAOMA_LEDGER (object), result, &error);
+  attempt = saoma_store_get_attempt_finish (SAOMA_STORE (object), result, &error);
 
   soup_server_message_unpause (data->msg);
 
@@ -220,7 +220,7 @@ list_refunds_cb (GObject      *object,
   const char *out_refund_no = data->event->out_refund_no;
   const SaomaLedgerRefund *found = NULL;
 
-  refunds = saoma_ledger_list_refunds_finish (SAOMA_LEDGER (object), result, &error);
+  refunds = saoma_store_list_refunds_finish (SAOMA_STORE (object), result, &error);
   soup_server_message_unpause (data->msg);
 
   for (guint i = 0; refunds != NULL && i < refunds->len; i++)
@@ -284,9 +284,9 @@ handle_refund (SaomaNotifyListener *self,
   data->gateway = g_object_ref (gateway);
   data->event = saoma_gateway_event_copy (event);
   soup_server_message_pause (msg);
-  saoma_ledger_list_refunds_async (saoma_refunder_get_ledger (self->refunder),
-                                   event->out_trade_no, 0, 0, self->cancellable,
-                                   list_refunds_cb, data);
+  saoma_store_list_refunds_async (saoma_refunder_get_store (self->refunder),
+                                  event->out_trade_no, 0, 0, self->cancellable,
+                                  list_refunds_cb, data);
 }
 
 static void
@@ -315,8 +315,8 @@ handle_payment (SaomaNotifyListener *self,
           data->gateway = g_object_ref (gateway);
           data->event = saoma_gateway_event_copy (event);
           soup_server_message_pause (msg);
-          saoma_ledger_get_attempt_async (saoma_checkout_get_ledger (self->checkout),
-                                          out_trade_no, self->cancellable, get_attempt_cb, data);
+          saoma_store_get_attempt_async (saoma_checkout_get_store (self->checkout),
+                                         out_trade_no, self->cancellable, get_attempt_cb, data);
           return;
         }
 

@@ -89,7 +89,7 @@ gpointer
 saoma_operation_new (const SaomaOperationClass *klass,
                      gsize                      struct_size,
                      SaomaClock                *clock,
-                     SaomaLedger               *ledger,
+                     SaomaStore                *store,
                      GCancellable              *cancellable,
                      const char                *event_key)
 {
@@ -103,7 +103,7 @@ saoma_operation_new (const SaomaOperationClass *klass,
   g_atomic_ref_count_init (&op->ref_count);
   op->attached = TRUE;
   op->clock = g_object_ref (clock);
-  op->ledger = g_object_ref (ledger);
+  op->store = g_object_ref (store);
   op->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
   op->event_key = g_strdup (event_key);
   op->write_backoff = 10 * G_USEC_PER_SEC;
@@ -135,7 +135,7 @@ saoma_operation_unref (gpointer data)
     op->klass->finalize (op);
   g_queue_clear_full (&op->writes, op->klass->write_free);
   g_clear_object (&op->clock);
-  g_clear_object (&op->ledger);
+  g_clear_object (&op->store);
   g_clear_object (&op->cancellable);
   g_free (op->event_key);
   g_free (op);
@@ -232,7 +232,7 @@ append_event_cb (GObject      *object,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!saoma_ledger_append_event_finish (SAOMA_LEDGER (object), result, &error))
+  if (!saoma_store_append_event_finish (SAOMA_STORE (object), result, &error))
     g_warning ("Could not append an audit event: %s", error->message);
 }
 
@@ -259,8 +259,8 @@ saoma_operation_event (SaomaOperation *op,
   va_end (args);
 
   g_debug ("%s: %s: %s", op->event_key, kind, detail);
-  saoma_ledger_append_event_async (op->ledger, op->event_key, kind, detail, NULL,
-                                   append_event_cb, NULL);
+  saoma_store_append_event_async (op->store, op->event_key, kind, detail, NULL,
+                                  append_event_cb, NULL);
 }
 
 /* --- Durable writes -------------------------------------------------------------------------- */

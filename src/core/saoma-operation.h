@@ -5,7 +5,7 @@
 #pragma once
 
 #include <gio/gio.h>
-#include "ledger/saoma-ledger.h"
+#include "ledger/saoma-store.h"
 #include "saoma-clock.h"
 
 G_BEGIN_DECLS
@@ -85,7 +85,7 @@ struct _SaomaOperation
   gboolean                   attached;     /* FALSE once its engine went away */
   gboolean                   recorded;     /* on record: audit events may be appended */
   SaomaClock                *clock;
-  SaomaLedger               *ledger;
+  SaomaStore                *store;
   GCancellable              *cancellable;  /* the engine's: requests stop with it */
   char                      *event_key;    /* the out_trade_no audit events are filed under */
   gint64                     write_backoff; /* µs before deciding again after a failed write */
@@ -101,7 +101,7 @@ struct _SaomaOperation
 gpointer  saoma_operation_new            (const SaomaOperationClass *klass,
                                           gsize                      struct_size,
                                           SaomaClock                *clock,
-                                          SaomaLedger               *ledger,
+                                          SaomaStore                *store,
                                           GCancellable              *cancellable,
                                           const char                *event_key);
 gpointer  saoma_operation_ref            (gpointer op);

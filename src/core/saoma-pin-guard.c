@@ -63,14 +63,14 @@ struct _SaomaPinGuard
   GObject         parent_instance;
 
   SaomaClock     *clock;
-  SaomaLedger    *ledger;
+  SaomaStore     *store;
   SaomaPinStatus  status;
 };
 
 enum {
   PROP_0,
   PROP_CLOCK,
-  PROP_LEDGER,
+  PROP_STORE,
   PROP_STATUS,
   N_PROPS
 };
@@ -581,8 +581,48 @@ event_appended_cb (GObject      *source,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!saoma_ledger_append_event_finish (SAOMA_LEDGER (source), result, &error))
+  if (!saoma_store_append_event_finish (SAOMA_STORE (source), result, &error))
     g_warning ("Cannot record a manager PIN event: %s", error->message);
+}
+
+typedef struct
+{
+  gboolean  done;
+  gboolean  ok;
+  GError   *error;
+} AppendWait;
+
+static void
+event_appended_wait_cb (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  AppendWait *wait = user_data;
+
+  wait->ok = saoma_store_append_event_finish (SAOMA_STORE (source), result, &wait->error);
+  wait->done = TRUE;
+}
+
+/* The synchronous API records its event before returning, as it always has; the store only
+ * speaks async, so its answer is awaited on a private context that no other source runs on. */
+static gboolean
+append_event_wait (SaomaStore  *store,
+                   const char  *detail,
+                   GError     **error)
+{
+  g_autoptr(GMainContext) context = g_main_context_new ();
+  AppendWait wait = { FALSE, FALSE, NULL };
+
+  g_main_context_push_thread_default (context);
+  saoma_store_append_event_async (store, NULL, EVENT_KIND, detail, NULL, event_appended_wait_cb,
+                                  &wait);
+  while (!wait.done)
+    g_main_context_iteration (context, TRUE);
+  g_main_context_pop_thread_default (context);
+
+  if (!wait.ok)
+    g_propagate_error (error, wait.error);
+  return wait.ok;
 }
 
 static void
@@ -598,15 +638,14 @@ apply_outcome (SaomaPinGuard *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATUS]);
     }
 
-  if (outcome->event != NULL && self->ledger != NULL)
+  if (outcome->event != NULL && self->store != NULL)
     {
       g_autoptr(GError) error = NULL;
 
       if (!sync)
-        saoma_ledger_append_event_async (self->ledger, NULL, EVENT_KIND, outcome->event, NULL,
-                                         event_appended_cb, NULL);
-      else if (!saoma_ledger_append_event_sync (self->ledger, NULL, EVENT_KIND, outcome->event,
-                                                &error))
+        saoma_store_append_event_async (self->store, NULL, EVENT_KIND, outcome->event, NULL,
+                                        event_appended_cb, NULL);
+      else if (!append_event_wait (self->store, outcome->event, &error))
         g_warning ("Cannot record a manager PIN event: %s", error->message);
     }
   g_clear_pointer (&outcome->event, g_free);
@@ -865,14 +904,14 @@ saoma_pin_guard_set_sync (SaomaPinGuard *self,
 }
 
 void
-saoma_pin_guard_set_ledger (SaomaPinGuard *self,
-                            SaomaLedger   *ledger)
+saoma_pin_guard_set_store (SaomaPinGuard *self,
+                           SaomaStore    *store)
 {
   g_return_if_fail (SAOMA_IS_PIN_GUARD (self));
-  g_return_if_fail (ledger == NULL || SAOMA_IS_LEDGER (ledger));
+  g_return_if_fail (store == NULL || SAOMA_IS_STORE (store));
 
-  if (g_set_object (&self->ledger, ledger))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LEDGER]);
+  if (g_set_object (&self->store, store))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE]);
 }
 
 SaomaPinStatus
@@ -891,7 +930,7 @@ saoma_pin_guard_finalize (GObject *object)
   SaomaPinGuard *self = SAOMA_PIN_GUARD (object);
 
   g_clear_object (&self->clock);
-  g_clear_object (&self->ledger);
+  g_clear_object (&self->store);
 
   G_OBJECT_CLASS (saoma_pin_guard_parent_class)->finalize (object);
 }
@@ -909,8 +948,8 @@ saoma_pin_guard_get_property (GObject    *object,
     case PROP_CLOCK:
       g_value_set_object (value, self->clock);
       break;
-    case PROP_LEDGER:
-      g_value_set_object (value, self->ledger);
+    case PROP_STORE:
+      g_value_set_object (value, self->store);
       break;
     case PROP_STATUS:
       g_value_set_enum (value, self->status);
@@ -933,8 +972,8 @@ saoma_pin_guard_set_property (GObject      *object,
     case PROP_CLOCK:
       self->clock = g_value_dup_object (value);
       break;
-    case PROP_LEDGER:
-      saoma_pin_guard_set_ledger (self, g_value_get_object (value));
+    case PROP_STORE:
+      saoma_pin_guard_set_store (self, g_value_get_object (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -965,8 +1004,8 @@ saoma_pin_guard_class_init (SaomaPinGuardClass *klass)
   properties[PROP_CLOCK] =
     g_param_spec_object ("clock", NULL, NULL, SAOMA_TYPE_CLOCK,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_LEDGER] =
-    g_param_spec_object ("ledger", NULL, NULL, SAOMA_TYPE_LEDGER,
+  properties[PROP_STORE] =
+    g_param_spec_object ("store", NULL, NULL, SAOMA_TYPE_STORE,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_STATUS] =
     g_param_spec_enum ("status", NULL, NULL, SAOMA_TYPE_PIN_STATUS, SAOMA_PIN_STATUS_UNKNOWN,
@@ -982,7 +1021,7 @@ saoma_pin_guard_init (SaomaPinGuard *self)
 
 SaomaPinGuard *
 saoma_pin_guard_new (SaomaClock  *clock,
-                     SaomaLedger *ledger)
+                     SaomaStore  *store)
 {
-  return g_object_new (SAOMA_TYPE_PIN_GUARD, "clock", clock, "ledger", ledger, NULL);
+  return g_object_new (SAOMA_TYPE_PIN_GUARD, "clock", clock, "store", store, NULL);
 }

@@ -5,7 +5,7 @@
 #include <gio/gio.h>
 #include <libsecret/secret.h>
 
-#include "ledger/saoma-ledger.h"
+#include "ledger/saoma-store.h"
 #include "saoma-clock.h"
 #include "saoma-core-enums.h"
 
@@ -27,13 +27,13 @@ G_DECLARE_FINAL_TYPE (SaomaPinGuard, saoma_pin_guard, SAOMA, PIN_GUARD, GObject)
 
 const SecretSchema *saoma_pin_guard_get_schema (void);
 
-/* @clock: (nullable): the default clock when NULL; @ledger: (nullable): where setting the PIN
+/* @clock: (nullable): the default clock when NULL; @store: (nullable): where setting the PIN
  * and lockouts are recorded as till-wide "manager-pin" events. */
 SaomaPinGuard  *saoma_pin_guard_new              (SaomaClock  *clock,
-                                                  SaomaLedger *ledger);
-/* Where setting the PIN and lockouts are recorded from now on (the ledger may open later). */
-void            saoma_pin_guard_set_ledger       (SaomaPinGuard *self,
-                                                  SaomaLedger   *ledger);
+                                                  SaomaStore  *store);
+/* Where setting the PIN and lockouts are recorded from now on (the store may open later). */
+void            saoma_pin_guard_set_store        (SaomaPinGuard *self,
+                                                  SaomaStore    *store);
 /* The status of the last read of the keyring ("status" property, notified on change). */
 SaomaPinStatus  saoma_pin_guard_get_status       (SaomaPinGuard *self);
 

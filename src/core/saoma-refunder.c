@@ -28,7 +28,7 @@ struct _SaomaRefunder
   GObject       parent_instance;
 
   SaomaGateway *gateway;
-  SaomaLedger  *ledger;
+  SaomaStore   *store;
   SaomaClock   *clock;
   char         *till_id;
   SaomaPinGuard *pin_guard;
@@ -43,7 +43,7 @@ struct _SaomaRefunder
 enum {
   PROP_0,
   PROP_GATEWAY,
-  PROP_LEDGER,
+  PROP_STORE,
   PROP_CLOCK,
   PROP_TILL_ID,
   PROP_PIN_GUARD,
@@ -155,7 +155,7 @@ waiter_complete (Waiter       *waiter,
     g_task_return_error (waiter->task, g_error_copy (error));
   else if (job->final_row != NULL)
     g_task_return_pointer (waiter->task, refund_copy (job->final_row),
-                           (GDestroyNotify) saoma_ledger_refund_free);
+                           (GDestroyNotify) saoma_store_refund_free);
   else if (job->final_error != NULL)
     g_task_return_error (waiter->task, g_error_copy (job->final_error));
   else
@@ -303,8 +303,8 @@ job_write_start (SaomaOperation     *op,
   Job *job = (Job *)op;
   RefundWrite *w = write;
 
-  saoma_ledger_update_refund_async (op->ledger, job->out_refund_no, w->state, w->refund_id,
-                                    w->detail, NULL, callback, user_data);
+  saoma_store_update_refund_async (op->store, job->out_refund_no, w->state, w->refund_id,
+                                   w->detail, NULL, callback, user_data);
 }
 
 static gpointer
@@ -312,7 +312,7 @@ job_write_finish (SaomaOperation *op,
                   GAsyncResult   *result,
                   GError        **error)
 {
-  return saoma_ledger_update_refund_finish (op->ledger, result, error);
+  return saoma_store_update_refund_finish (op->store, result, error);
 }
 
 static void
@@ -322,7 +322,7 @@ job_written (SaomaOperation *op,
 {
   Job *job = (Job *)op;
 
-  g_clear_pointer (&job->row, saoma_ledger_refund_free);
+  g_clear_pointer (&job->row, saoma_store_refund_free);
   job->row = row;
   saoma_refund_written (&job->facts, job->row->state);
   g_signal_emit (job->self, signals[REFUND_UPDATED], 0, job->row);
@@ -792,8 +792,8 @@ job_op_finalize (SaomaOperation *op)
   g_free (job->notify_url);
   g_free (job->refund_id);
   g_free (job->status);
-  g_clear_pointer (&job->row, saoma_ledger_refund_free);
-  g_clear_pointer (&job->final_row, saoma_ledger_refund_free);
+  g_clear_pointer (&job->row, saoma_store_refund_free);
+  g_clear_pointer (&job->final_row, saoma_store_refund_free);
   g_clear_error (&job->final_error);
   g_clear_error (&job->rejection);
   g_clear_error (&job->last_error);
@@ -807,7 +807,7 @@ static const SaomaOperationClass job_class = {
   .written = job_written,
   .write_failed = job_write_failed,
   .write_free = refund_write_free,
-  .row_free = (GDestroyNotify)saoma_ledger_refund_free,
+  .row_free = (GDestroyNotify)saoma_store_refund_free,
   .finalize = job_op_finalize,
 };
 
@@ -819,7 +819,7 @@ job_new (SaomaRefunder           *self,
          gint64                   total_fee,
          gboolean                 fresh)
 {
-  Job *job = saoma_operation_new (&job_class, sizeof (Job), self->clock, self->ledger,
+  Job *job = saoma_operation_new (&job_class, sizeof (Job), self->clock, self->store,
                                   self->cancellable, row->out_trade_no);
 
   job->op.recorded = TRUE;
@@ -891,7 +891,7 @@ saoma_refunder_dispose (GObject *object)
   g_hash_table_remove_all (self->jobs);
 
   g_clear_object (&self->gateway);
-  g_clear_object (&self->ledger);
+  g_clear_object (&self->store);
   g_clear_object (&self->clock);
 
   G_OBJECT_CLASS (saoma_refunder_parent_class)->dispose (object);
@@ -924,8 +924,8 @@ saoma_refunder_get_property (GObject    *object,
     case PROP_GATEWAY:
       g_value_set_object (value, self->gateway);
       break;
-    case PROP_LEDGER:
-      g_value_set_object (value, self->ledger);
+    case PROP_STORE:
+      g_value_set_object (value, self->store);
       break;
     case PROP_CLOCK:
       g_value_set_object (value, self->clock);
@@ -960,8 +960,8 @@ saoma_refunder_set_property (GObject      *object,
     case PROP_GATEWAY:
       saoma_refunder_set_gateway (self, g_value_get_object (value));
       break;
-    case PROP_LEDGER:
-      self->ledger = g_value_dup_object (value);
+    case PROP_STORE:
+      self->store = g_value_dup_object (value);
       break;
     case PROP_CLOCK:
       self->clock = g_value_dup_object (value);
@@ -1015,8 +1015,8 @@ saoma_refunder_class_init (SaomaRefunderClass *klass)
     g_param_spec_object ("gateway", NULL, NULL, SAOMA_TYPE_GATEWAY,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_STATIC_STRINGS
                          | G_PARAM_EXPLICIT_NOTIFY);
-  properties[PROP_LEDGER] =
-    g_param_spec_object ("ledger", NULL, NULL, SAOMA_TYPE_LEDGER,
+  properties[PROP_STORE] =
+    g_param_spec_object ("store", NULL, NULL, SAOMA_TYPE_STORE,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_CLOCK] =
     g_param_spec_object ("clock", NULL, NULL, SAOMA_TYPE_CLOCK,
@@ -1057,7 +1057,7 @@ saoma_refunder_init (SaomaRefunder *self)
 /**
  * saoma_refunder_new:
  * @gateway: the payment gateway (v2 needs the merchant client certificate for refunds)
- * @ledger: the ledger refunds are written to
+ * @store: the store refunds are written to
  * @clock: (nullable): time and timers; %NULL for the real clock
  * @till_id: (nullable): prefix of new out_refund_no values
  *
@@ -1065,27 +1065,27 @@ saoma_refunder_init (SaomaRefunder *self)
  */
 SaomaRefunder *
 saoma_refunder_new (SaomaGateway *gateway,
-                    SaomaLedger *ledger,
+                    SaomaStore   *store,
                     SaomaClock  *clock,
                     const char  *till_id)
 {
   g_return_val_if_fail (SAOMA_IS_GATEWAY (gateway), NULL);
-  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
+  g_return_val_if_fail (SAOMA_IS_STORE (store), NULL);
   g_return_val_if_fail (clock == NULL || SAOMA_IS_CLOCK (clock), NULL);
 
   return g_object_new (SAOMA_TYPE_REFUNDER,
                        "gateway", gateway,
-                       "ledger", ledger,
+                       "store", store,
                        "clock", clock,
                        "till-id", till_id,
                        NULL);
 }
 
-SaomaLedger *
-saoma_refunder_get_ledger (SaomaRefunder *self)
+SaomaStore *
+saoma_refunder_get_store (SaomaRefunder *self)
 {
   g_return_val_if_fail (SAOMA_IS_REFUNDER (self), NULL);
-  return self->ledger;
+  return self->store;
 }
 
 /**
@@ -1218,7 +1218,7 @@ refund_inserted_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   Job *job;
 
-  row = saoma_ledger_insert_refund_finish (SAOMA_LEDGER (source), result, &error);
+  row = saoma_store_insert_refund_finish (SAOMA_STORE (source), result, &error);
   if (row == NULL)
     {
       if (g_error_matches (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID))
@@ -1261,9 +1261,9 @@ refund_insert (GTask *task)
   if (g_task_return_error_if_cancelled (task))
     return;
 
-  saoma_ledger_insert_refund_async (self->ledger, data->out_trade_no, out_refund_no,
-                                    data->amount, data->reason, NULL, refund_inserted_cb,
-                                    g_object_ref (task));
+  saoma_store_insert_refund_async (self->store, data->out_trade_no, out_refund_no,
+                                   data->amount, data->reason, NULL, refund_inserted_cb,
+                                   g_object_ref (task));
 }
 
 static void
@@ -1278,7 +1278,7 @@ refund_list_cb (GObject      *source,
   gint64 committed = 0;
   guint count = 0;
 
-  refunds = saoma_ledger_list_refunds_finish (SAOMA_LEDGER (source), result, &error);
+  refunds = saoma_store_list_refunds_finish (SAOMA_STORE (source), result, &error);
   if (refunds == NULL)
     {
       g_task_return_new_error (task, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_FAILED,
@@ -1331,7 +1331,7 @@ refund_attempt_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   SaomaAttemptState state;
 
-  attempt = saoma_ledger_get_attempt_finish (SAOMA_LEDGER (source), result, &error);
+  attempt = saoma_store_get_attempt_finish (SAOMA_STORE (source), result, &error);
   if (attempt == NULL)
     {
       if (g_error_matches (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_FOUND))
@@ -1357,8 +1357,8 @@ refund_attempt_cb (GObject      *source,
     }
 
   data->total_fee = saoma_attempt_get_amount (attempt);
-  saoma_ledger_list_refunds_async (self->ledger, data->out_trade_no, 0, 0, NULL,
-                                   refund_list_cb, g_object_ref (task));
+  saoma_store_list_refunds_async (self->store, data->out_trade_no, 0, 0, NULL,
+                                  refund_list_cb, g_object_ref (task));
 }
 
 static void
@@ -1377,8 +1377,8 @@ refund_pin_cb (GObject      *source,
       return;
     }
 
-  saoma_ledger_get_attempt_async (self->ledger, data->out_trade_no, NULL, refund_attempt_cb,
-                                  g_object_ref (task));
+  saoma_store_get_attempt_async (self->store, data->out_trade_no, NULL, refund_attempt_cb,
+                                 g_object_ref (task));
 }
 
 /**
@@ -1509,7 +1509,7 @@ resume_attempt_cb (GObject      *source,
 
   g_free (item);
 
-  attempt = saoma_ledger_get_attempt_finish (SAOMA_LEDGER (source), result, &error);
+  attempt = saoma_store_get_attempt_finish (SAOMA_STORE (source), result, &error);
   if (attempt != NULL && !g_cancellable_is_cancelled (self->cancellable) && self->gateway != NULL)
     {
       /* Counted by the recovery until it ends (the outcome is in the ledger). */
@@ -1534,7 +1534,7 @@ resume_list_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   guint resumed = 0;
 
-  refunds = saoma_ledger_list_unfinished_refunds_finish (SAOMA_LEDGER (source), result, &error);
+  refunds = saoma_store_list_unfinished_refunds_finish (SAOMA_STORE (source), result, &error);
   if (refunds == NULL)
     {
       saoma_recovery_return_error (task, g_steal_pointer (&error));
@@ -1559,8 +1559,8 @@ resume_list_cb (GObject      *source,
       item->task = g_object_ref (task);
       item->row = g_ptr_array_steal_index_fast (refunds, i);
       i--;
-      saoma_ledger_get_attempt_async (self->ledger, item->row->out_trade_no, NULL,
-                                      resume_attempt_cb, item);
+      saoma_store_get_attempt_async (self->store, item->row->out_trade_no, NULL,
+                                     resume_attempt_cb, item);
     }
   g_debug ("Resuming %u refunds", resumed);
   saoma_recovery_release (task);
@@ -1588,8 +1588,8 @@ saoma_refunder_resume_async (SaomaRefunder       *self,
   if (saoma_recovery_has_returned (task))
     return;
 
-  saoma_ledger_list_unfinished_refunds_async (self->ledger, NULL, resume_list_cb,
-                                              g_object_ref (task));
+  saoma_store_list_unfinished_refunds_async (self->store, NULL, resume_list_cb,
+                                             g_object_ref (task));
 }
 
 guint
@@ -1617,7 +1617,7 @@ follow_attempt_cb (GObject      *source,
 
   g_free (item);
 
-  attempt = saoma_ledger_get_attempt_finish (SAOMA_LEDGER (source), result, &error);
+  attempt = saoma_store_get_attempt_finish (SAOMA_STORE (source), result, &error);
   if (attempt == NULL)
     {
       g_task_return_new_error (task, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_FAILED,
@@ -1646,7 +1646,7 @@ follow_list_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   Job *job;
 
-  refunds = saoma_ledger_list_refunds_finish (SAOMA_LEDGER (source), result, &error);
+  refunds = saoma_store_list_refunds_finish (SAOMA_STORE (source), result, &error);
   if (refunds == NULL)
     {
       g_task_return_new_error (task, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_FAILED,
@@ -1671,7 +1671,7 @@ follow_list_cb (GObject      *source,
 
       if (refund->state == SAOMA_REFUND_SUCCESS)
         g_task_return_pointer (task, refund_copy (refund),
-                               (GDestroyNotify) saoma_ledger_refund_free);
+                               (GDestroyNotify) saoma_store_refund_free);
       else if (saoma_refund_state_is_final (refund->state))
         g_task_return_error (task, final_state_error (refund->state));
       else
@@ -1679,8 +1679,8 @@ follow_list_cb (GObject      *source,
           item = g_new0 (ResumeItem, 1);
           item->task = g_object_ref (task);
           item->row = refund_copy (refund);
-          saoma_ledger_get_attempt_async (self->ledger, refund->out_trade_no, NULL,
-                                          follow_attempt_cb, item);
+          saoma_store_get_attempt_async (self->store, refund->out_trade_no, NULL,
+                                         follow_attempt_cb, item);
         }
       return;
     }
@@ -1722,8 +1722,8 @@ saoma_refunder_follow_async (SaomaRefunder       *self,
       return;
     }
 
-  saoma_ledger_list_refunds_async (self->ledger, NULL, 0, G_MAXINT64, NULL, follow_list_cb,
-                                   g_object_ref (task));
+  saoma_store_list_refunds_async (self->store, NULL, 0, G_MAXINT64, NULL, follow_list_cb,
+                                  g_object_ref (task));
 }
 
 SaomaLedgerRefund *

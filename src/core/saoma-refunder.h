@@ -2,7 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
-#include "ledger/saoma-ledger.h"
+#include "ledger/saoma-store.h"
 #include "saoma-clock.h"
 #include "saoma-gateway.h"
 #include "saoma-pin-guard.h"
@@ -48,7 +48,7 @@ G_DECLARE_FINAL_TYPE (SaomaRefunder, saoma_refunder, SAOMA, REFUNDER, GObject)
  * "query-interval" until SUCCESS, REFUNDCLOSE or CHANGE; only SUCCESS makes the ledger count the
  * money as refunded (PARTIALLY_REFUNDED / REFUNDED).
  *
- * Properties: "gateway", "ledger", "clock" (construct-only except "gateway"), "till-id",
+ * Properties: "gateway", "store", "clock" (construct-only except "gateway"), "till-id",
  * "pin-guard" (write-only: what checks the manager PIN), "retry-interval" and
  * "query-interval" (guint ms, defaults 5000 and 10000), "notify-url" (nullable: sent as the
  * refund request's notify_url, §7/§10).
@@ -56,11 +56,11 @@ G_DECLARE_FINAL_TYPE (SaomaRefunder, saoma_refunder, SAOMA, REFUNDER, GObject)
  * refund this object drives.
  */
 SaomaRefunder *saoma_refunder_new                (SaomaGateway *gateway,
-                                                  SaomaLedger  *ledger,
+                                                  SaomaStore   *store,
                                                   SaomaClock   *clock,
                                                   const char   *till_id);
 SaomaGateway  *saoma_refunder_get_gateway        (SaomaRefunder *self);
-SaomaLedger   *saoma_refunder_get_ledger         (SaomaRefunder *self);
+SaomaStore    *saoma_refunder_get_store          (SaomaRefunder *self);
 void           saoma_refunder_set_notify_url     (SaomaRefunder *self,
                                                   const char    *notify_url);
 /* New credentials or certificate; refunds already in flight keep their gateway. */

@@ -16,7 +16,7 @@ struct _SaomaTill
   SaomaClock          *clock;
   GCancellable        *cancellable;   /* start-up work: the store's opening, recovery */
 
-  SaomaLedger         *ledger;
+  SaomaStore          *store;
   SaomaGateway        *gateway;
   SaomaCheckout       *checkout;
   SaomaRefunder       *refunder;
@@ -35,7 +35,7 @@ struct _SaomaTill
 
 enum {
   PROP_0,
-  PROP_LEDGER,
+  PROP_STORE,
   PROP_GATEWAY,
   PROP_CHECKOUT,
   PROP_REFUNDER,
@@ -265,15 +265,15 @@ bring_up (SaomaTill *self,
   g_autoptr(SaomaCheckoutConfig) engine = NULL;
   const SaomaTillConfig *config = self->config;
 
-  g_assert (self->ledger != NULL && self->gateway != NULL && self->checkout == NULL);
+  g_assert (self->store != NULL && self->gateway != NULL && self->checkout == NULL);
 
   if (!start_listener (self, error))
     return FALSE;
 
   engine = make_checkout_config (self);
-  self->checkout = saoma_checkout_new (self->gateway, self->ledger, self->clock, engine);
+  self->checkout = saoma_checkout_new (self->gateway, self->store, self->clock, engine);
 
-  self->refunder = saoma_refunder_new (self->gateway, self->ledger, self->clock,
+  self->refunder = saoma_refunder_new (self->gateway, self->store, self->clock,
                                        engine->till_id);
   if (config->refund_retry_interval_ms > 0)
     saoma_refunder_set_retry_interval (self->refunder, config->refund_retry_interval_ms);
@@ -317,7 +317,7 @@ saoma_till_dispose (GObject *object)
   g_clear_object (&self->checkout);
   g_clear_object (&self->refunder);
   g_clear_object (&self->gateway);
-  g_clear_object (&self->ledger);
+  g_clear_object (&self->store);
   g_clear_object (&self->clock);
 
   G_OBJECT_CLASS (saoma_till_parent_class)->dispose (object);
@@ -346,8 +346,8 @@ saoma_till_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_LEDGER:
-      g_value_set_object (value, self->ledger);
+    case PROP_STORE:
+      g_value_set_object (value, self->store);
       break;
 
     case PROP_GATEWAY:
@@ -384,8 +384,8 @@ saoma_till_class_init (SaomaTillClass *klass)
   object_class->finalize = saoma_till_finalize;
   object_class->get_property = saoma_till_get_property;
 
-  properties[PROP_LEDGER] =
-    g_param_spec_object ("ledger", NULL, NULL, SAOMA_TYPE_LEDGER,
+  properties[PROP_STORE] =
+    g_param_spec_object ("store", NULL, NULL, SAOMA_TYPE_STORE,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   properties[PROP_GATEWAY] =
     g_param_spec_object ("gateway", NULL, NULL, SAOMA_TYPE_GATEWAY,
@@ -457,17 +457,35 @@ saoma_till_get_config (SaomaTill *self)
 }
 
 /**
- * saoma_till_get_ledger:
+ * saoma_till_get_store:
  * @self: a #SaomaTill
  *
  * Returns: (transfer none) (nullable): the store, %NULL until it is open
+ */
+SaomaStore *
+saoma_till_get_store (SaomaTill *self)
+{
+  g_return_val_if_fail (SAOMA_IS_TILL (self), NULL);
+
+  return self->store;
+}
+
+/**
+ * saoma_till_get_ledger:
+ * @self: a #SaomaTill
+ *
+ * The store as the SQLite ledger, for the reports and windows that still read SQLite
+ * directly (they move onto SaomaStoreSnapshot); new code uses saoma_till_get_store().
+ *
+ * Returns: (transfer none) (nullable): the ledger, %NULL until it is open or when the store
+ *   is not SQLite
  */
 SaomaLedger *
 saoma_till_get_ledger (SaomaTill *self)
 {
   g_return_val_if_fail (SAOMA_IS_TILL (self), NULL);
 
-  return self->ledger;
+  return SAOMA_IS_LEDGER (self->store) ? SAOMA_LEDGER (self->store) : NULL;
 }
 
 /**
@@ -568,7 +586,7 @@ saoma_till_set_gateway (SaomaTill    *self,
       return;
     }
 
-  if (self->ledger != NULL && !bring_up (self, &error))
+  if (self->store != NULL && !bring_up (self, &error))
     g_warning ("Cannot start the till: %s", error->message);
 }
 
@@ -582,6 +600,7 @@ ledger_open_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   SaomaLedger *ledger;
 
+  /* The one place that knows the store is an SQLite file. */
   ledger = saoma_ledger_open_finish (result, &error);
   if (ledger == NULL)
     {
@@ -589,8 +608,8 @@ ledger_open_cb (GObject      *object,
       return;
     }
 
-  self->ledger = ledger;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LEDGER]);
+  self->store = SAOMA_STORE (ledger);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE]);
 
   if (self->gateway != NULL && !bring_up (self, &error))
     {

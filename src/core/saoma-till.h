@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "ledger/saoma-ledger.h"
+#include "ledger/saoma-store.h"
 #include "saoma-checkout.h"
 #include "saoma-clock.h"
 #include "saoma-gateway.h"
@@ -60,7 +61,7 @@ G_DECLARE_FINAL_TYPE (SaomaTill, saoma_till, SAOMA, TILL, GObject)
  * "resume-at-start" — the recovery of every attempt and every refund the last run left
  * unfinished, which goes on in the background (saoma_till_wait_recovered_async()).
  *
- * Properties (read-only, notified on change): "ledger" (NULL until open), "gateway",
+ * Properties (read-only, notified on change): "store" (NULL until open), "gateway",
  * "checkout", "refunder", "listener" (NULL until the engine is up, or without a listener),
  * "recovering" (gboolean: start-up recovery is under way).
  */
@@ -68,6 +69,8 @@ SaomaTill           *saoma_till_new           (const SaomaTillConfig *config,
                                                SaomaGateway          *gateway,
                                                SaomaClock            *clock);
 const SaomaTillConfig *saoma_till_get_config  (SaomaTill *self);
+SaomaStore          *saoma_till_get_store     (SaomaTill *self);
+/* Transitional: the store as SaomaLedger for the SQLite-only reports (NULL otherwise). */
 SaomaLedger         *saoma_till_get_ledger    (SaomaTill *self);
 SaomaGateway        *saoma_till_get_gateway   (SaomaTill *self);
 SaomaCheckout       *saoma_till_get_checkout  (SaomaTill *self);

@@ -47,6 +47,18 @@ saoma_store_page_free (SaomaStorePage *page)
   g_free (page);
 }
 
+/**
+ * saoma_store_refund_free:
+ * @refund: (nullable): a refund row a store returned
+ *
+ * Refund rows are plain structs whatever the store, so this is the one way to free them.
+ */
+void
+saoma_store_refund_free (SaomaLedgerRefund *refund)
+{
+  saoma_ledger_refund_free (refund);
+}
+
 /* Each call forwards to the implementation. */
 
 void

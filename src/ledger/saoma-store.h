@@ -39,6 +39,9 @@ typedef struct {
 } SaomaStorePage;
 
 void saoma_store_page_free (SaomaStorePage *page);
+
+/* Frees a refund row any store returned (insert_refund, update_refund, list_refunds …). */
+void saoma_store_refund_free (SaomaLedgerRefund *refund);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SaomaStorePage, saoma_store_page_free)
 
 /*

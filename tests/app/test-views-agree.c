@@ -147,6 +147,7 @@ test_cancel_during_closing_write (void)
   SaomaCheckout *checkout;
   SaomaCustomerDisplay *display;
   GtkWidget *entry = saoma_window_get_amount_entry (window);
+  SaomaLedger *ledger;
   sqlite3 *db = NULL;
   char *errmsg = NULL;
 
@@ -167,8 +168,8 @@ test_cancel_during_closing_write (void)
   assert_views_agree (checkout, display, &show_qr);
 
   /* Another connection takes the write lock: the engine's CLOSING write waits for it. */
-  g_assert_cmpint (sqlite3_open (saoma_ledger_get_path (saoma_application_get_ledger (app)), &db),
-                   ==, SQLITE_OK);
+  ledger = saoma_till_get_ledger (saoma_application_get_till (app));
+  g_assert_cmpint (sqlite3_open (saoma_ledger_get_path (ledger), &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg), ==, SQLITE_OK);
 
   /* Esc: the QR goes at once on both screens, and both say cancelled, while the ledger still

@@ -53,8 +53,8 @@ make_checkout_with (Fixture                   *f,
                     const SaomaCheckoutConfig *config)
 {
   g_autoptr(SaomaWxpay2Gateway) gateway = saoma_wxpay2_gateway_new (client);
-  SaomaCheckout *checkout = saoma_checkout_new (SAOMA_GATEWAY (gateway), f->ledger, f->clock,
-                                                config);
+  SaomaCheckout *checkout = saoma_checkout_new (SAOMA_GATEWAY (gateway), SAOMA_STORE (f->ledger),
+                                                f->clock, config);
 
   g_signal_connect (checkout, "late-payment", G_CALLBACK (record_cb), f->late);
   g_signal_connect (checkout, "paid", G_CALLBACK (record_cb), f->paid);

@@ -47,7 +47,7 @@ make_checkout (Fixture *f)
 
   g_free (config->notify_url);
   config->notify_url = g_strdup (saoma_notify_listener_get_uri (f->listener));
-  return saoma_checkout_new (SAOMA_GATEWAY (gateway), f->ledger, f->clock, config);
+  return saoma_checkout_new (SAOMA_GATEWAY (gateway), SAOMA_STORE (f->ledger), f->clock, config);
 }
 
 static void

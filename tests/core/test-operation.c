@@ -44,8 +44,8 @@ toy_write_start (SaomaOperation     *op,
 
   toy->in_flight++;
   toy->max_in_flight = MAX (toy->max_in_flight, toy->in_flight);
-  saoma_ledger_update_attempt_async (op->ledger, toy->out_trade_no, &update, NULL, callback,
-                                     user_data);
+  saoma_store_update_attempt_async (op->store, toy->out_trade_no, &update, NULL, callback,
+                                    user_data);
 }
 
 static gpointer
@@ -54,7 +54,7 @@ toy_write_finish (SaomaOperation *op,
                   GError        **error)
 {
   ((Toy *)op)->in_flight--;
-  return saoma_ledger_update_attempt_finish (op->ledger, result, error);
+  return saoma_store_update_attempt_finish (op->store, result, error);
 }
 
 static void
@@ -149,7 +149,8 @@ toy_new (Fixture    *f,
   Toy *toy;
 
   g_assert_no_error (error);
-  toy = saoma_operation_new (&toy_class, sizeof (Toy), f->clock, f->ledger, NULL, out_trade_no);
+  toy = saoma_operation_new (&toy_class, sizeof (Toy), f->clock, SAOMA_STORE (f->ledger), NULL,
+                             out_trade_no);
   toy->out_trade_no = g_strdup (out_trade_no);
   toy->written = g_array_new (FALSE, FALSE, sizeof (SaomaAttemptState));
   toy->op.recorded = TRUE;

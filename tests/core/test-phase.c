@@ -274,7 +274,7 @@ test_engine_cancel (void)
   g_free (config->notify_url);
   config->notify_url = g_strdup ("http://127.0.0.1:9/notify");
   gateway = saoma_wxpay2_gateway_new (client);
-  checkout = saoma_checkout_new (SAOMA_GATEWAY (gateway), ledger, NULL, config);
+  checkout = saoma_checkout_new (SAOMA_GATEWAY (gateway), SAOMA_STORE (ledger), NULL, config);
   g_signal_connect (checkout, "notify::phase", G_CALLBACK (phase_notify_cb), &record);
   g_assert_cmpint (saoma_checkout_get_phase (checkout), ==, P (IDLE));
 

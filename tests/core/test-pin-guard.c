@@ -44,7 +44,7 @@ fixture_setup (Fixture       *fixture,
   g_assert_no_error (error);
   fixture->clock = saoma_clock_new_manual (T0);
   saoma_test_clear_pin ();
-  fixture->guard = saoma_pin_guard_new (fixture->clock, fixture->ledger);
+  fixture->guard = saoma_pin_guard_new (fixture->clock, SAOMA_STORE (fixture->ledger));
 }
 
 static void
@@ -248,7 +248,7 @@ test_lockout_survives_restart (Fixture       *fixture,
 
   g_clear_object (&fixture->guard);
   later = saoma_clock_new_manual (saoma_clock_now (fixture->clock) + 60 * SECOND);
-  fixture->guard = saoma_pin_guard_new (later, fixture->ledger);
+  fixture->guard = saoma_pin_guard_new (later, SAOMA_STORE (fixture->ledger));
   g_assert_cmpint (saoma_pin_guard_refresh_sync (fixture->guard, NULL), ==,
                    SAOMA_PIN_STATUS_SET);
   expect_check (fixture->guard, PIN, SAOMA_PIN_ERROR_LOCKED);
@@ -281,7 +281,7 @@ test_clock_set_back (Fixture       *fixture,
   expect_check (fixture->guard, OTHER, SAOMA_PIN_ERROR_WRONG);
 
   g_clear_object (&fixture->guard);
-  fixture->guard = saoma_pin_guard_new (earlier, fixture->ledger);
+  fixture->guard = saoma_pin_guard_new (earlier, SAOMA_STORE (fixture->ledger));
   expect_check (fixture->guard, PIN, SAOMA_PIN_ERROR_LOCKED);
   saoma_clock_advance (earlier, 15 * 60 * SECOND - 1);
   expect_check (fixture->guard, PIN, SAOMA_PIN_ERROR_LOCKED);

@@ -94,11 +94,11 @@ fixture_setup (Fixture       *fixture,
   g_assert_no_error (error);
 
   fixture->clock = saoma_clock_new_manual (T0);
-  fixture->refunder = saoma_refunder_new (fixture->gateway, fixture->ledger, fixture->clock,
-                                          "T01");
+  fixture->refunder = saoma_refunder_new (fixture->gateway, SAOMA_STORE (fixture->ledger),
+                                          fixture->clock, "T01");
   /* A fresh PIN per test: no wrong PIN of an earlier test makes this one wait. */
   saoma_test_clear_pin ();
-  fixture->guard = saoma_pin_guard_new (fixture->clock, fixture->ledger);
+  fixture->guard = saoma_pin_guard_new (fixture->clock, SAOMA_STORE (fixture->ledger));
   g_assert_true (saoma_pin_guard_set_sync (fixture->guard, NULL, PIN, &error));
   g_assert_no_error (error);
   saoma_refunder_set_pin_guard (fixture->refunder, fixture->guard);
@@ -865,7 +865,8 @@ test_resume_processing (Fixture       *fixture,
 
   /* "Quit": a new refunder over the same ledger. */
   g_clear_object (&fixture->refunder);
-  fixture->refunder = saoma_refunder_new (fixture->gateway, fixture->ledger, fixture->clock, "T01");
+  fixture->refunder = saoma_refunder_new (fixture->gateway, SAOMA_STORE (fixture->ledger),
+                                          fixture->clock, "T01");
   saoma_refunder_set_query_interval (fixture->refunder, 3000);
   rows = ledger_refunds (fixture, out_trade_no);
   g_assert_cmpuint (rows->len, ==, 1);

@@ -858,7 +858,7 @@ global_set_up (void)
 
   clock_ = saoma_clock_new_manual (g_get_real_time ());
   gateway = saoma_wxpay2_gateway_new (client);
-  checkout = saoma_checkout_new (SAOMA_GATEWAY (gateway), ledger, clock_, config);
+  checkout = saoma_checkout_new (SAOMA_GATEWAY (gateway), SAOMA_STORE (ledger), clock_, config);
 
   settings = g_settings_new (APP_ID);
   /* Long enough to photograph a result, short enough for a quick test. */
