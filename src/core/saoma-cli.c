@@ -1059,7 +1059,7 @@ run_refund (Cli        *cli,
     return status;
   refunder = saoma_till_get_refunder (till);
   /* The same guard as the window's: its delays and lockout count across both. */
-  guard = saoma_pin_guard_new (NULL, saoma_till_get_ledger (till));
+  guard = saoma_pin_guard_new (NULL, saoma_till_get_store (till));
   saoma_refunder_set_pin_guard (refunder, guard);
   g_signal_connect (refunder, "refund-updated", G_CALLBACK (refund_updated_cb), &printed);
 
@@ -1156,7 +1156,7 @@ run_decide (Cli        *cli,
 
   if ((ledger = open_existing_ledger (cli, &status)) == NULL)
     return status;
-  guard = saoma_pin_guard_new (NULL, ledger);
+  guard = saoma_pin_guard_new (NULL, SAOMA_STORE (ledger));
   if (!saoma_pin_guard_check_sync (guard, pin, &error))
     return saoma_cli_fail (1, "%s", error->message);
   if (!saoma_late_payments_decide_sync (ledger, value, decision, cli->reason, &error))

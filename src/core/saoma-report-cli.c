@@ -106,7 +106,7 @@ run_reopen (const char *day_text,
   if (report == NULL)
     return saoma_cli_fail (1, "%s", error->message);
 
-  guard = saoma_pin_guard_new (NULL, ledger);
+  guard = saoma_pin_guard_new (NULL, SAOMA_STORE (ledger));
   if (!saoma_day_report_reopen_sync (report, ledger, guard, pin, reason, &error))
     return saoma_cli_fail (1, "%s", error->message);
 
@@ -179,7 +179,7 @@ run (const char *close_day,
     }
   if (close_day != NULL && !reprint)
     {
-      g_autoptr(SaomaPinGuard) guard = saoma_pin_guard_new (NULL, ledger);
+      g_autoptr(SaomaPinGuard) guard = saoma_pin_guard_new (NULL, SAOMA_STORE (ledger));
 
       /* Refused before the PIN is asked when it could not close anyway. */
       if (saoma_day_report_get_unfinished (report)->len > 0 && !acknowledge)
