@@ -10,6 +10,7 @@
 #include <string.h>
 #include <glib/gi18n-lib.h>
 
+#include "saoma-business-day.h"
 #include "saoma-day-report.h"
 #include "saoma-export.h"
 #include "saoma-late-payments.h"
@@ -289,15 +290,6 @@ saoma_day_report_compute_in_range (const GDate *date,
   return self;
 }
 
-/**
- * saoma_day_report_load_sync:
- * @ledger: the ledger
- * @date: the local day
- * @tz: (nullable): the store's time zone; %NULL for the local one
- * @error: return location for an error
- *
- * Returns: (transfer full): the report, or %NULL
- */
 /* Z close and reopen records of one day. Event ids grow with time, so the later record of
  * the two decides: a close after the last reopen ends the day. */
 typedef struct {
@@ -390,6 +382,27 @@ saoma_day_report_load_sync (SaomaLedger  *ledger,
                             GError      **error)
 {
   g_autoptr(GTimeZone) zone = tz ? g_time_zone_ref (tz) : g_time_zone_new_local ();
+  g_autoptr(SaomaBusinessDay) day = saoma_business_day_new (zone, 0);
+
+  return saoma_day_report_load_business_sync (ledger, date, day, error);
+}
+
+/**
+ * saoma_day_report_load_business_sync:
+ * @ledger: the ledger
+ * @date: the business day
+ * @business_day: the store's rule (zone and day start)
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): the report, or %NULL
+ */
+SaomaDayReport *
+saoma_day_report_load_business_sync (SaomaLedger            *ledger,
+                                     const GDate            *date,
+                                     const SaomaBusinessDay *business_day,
+                                     GError                **error)
+{
+  GTimeZone *zone = business_day->tz;
   g_autoptr(GPtrArray) attempts = NULL;
   g_autoptr(GPtrArray) refunds = NULL;
   g_autoptr(GPtrArray) unfinished = NULL;
@@ -401,16 +414,18 @@ saoma_day_report_load_sync (SaomaLedger  *ledger,
   g_autofree char *prev_text = NULL;
   SaomaDayReport *report;
   DayState state, prev_state;
-  gint64 start_us, end_us, prev_start_us, prev_end_us;
+  gint64 start_us, end_us, prev_start_us, prev_end_us, nominal_start_us;
   GDate prev;
 
   g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
   g_return_val_if_fail (date != NULL && g_date_valid (date), NULL);
+  g_return_val_if_fail (business_day != NULL, NULL);
 
-  saoma_export_day_range (date, zone, &start_us, &end_us);
+  saoma_business_day_range (business_day, date, &start_us, &end_us);
+  nominal_start_us = start_us;
   prev = *date;
   g_date_subtract_days (&prev, 1);
-  saoma_export_day_range (&prev, zone, &prev_start_us, &prev_end_us);
+  saoma_business_day_range (business_day, &prev, &prev_start_us, &prev_end_us);
 
   if (!list_day_events (ledger, &closes, &reopens, error))
     return NULL;
@@ -450,6 +465,7 @@ saoma_day_report_load_sync (SaomaLedger  *ledger,
 
   report = saoma_day_report_compute_in_range (date, zone, start_us, end_us, attempts, refunds,
                                               unfinished, g_get_real_time ());
+  report->nominal_start_us = nominal_start_us;
   /* "Every payment is final" is not true while a late payment waits for a decision, whichever
    * day it was paid. */
   for (guint i = 0; i < late->len; i++)

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "ledger/saoma-ledger.h"
+#include "saoma-business-day.h"
 #include "saoma-pin-guard.h"
 #include "saoma-totals.h"
 
@@ -70,6 +71,12 @@ SaomaDayReport *saoma_day_report_load_sync    (SaomaLedger  *ledger,
                                                const GDate  *date,
                                                GTimeZone    *tz,
                                                GError      **error);
+/* The same for the store's business day (zone and day start, e.g. 04:00; issue 12.5): the
+ * report covers [date at day start, next date at day start). */
+SaomaDayReport *saoma_day_report_load_business_sync (SaomaLedger            *ledger,
+                                                     const GDate            *date,
+                                                     const SaomaBusinessDay *business_day,
+                                                     GError                **error);
 void            saoma_day_report_load_async   (SaomaLedger         *ledger,
                                                const GDate         *date,
                                                GTimeZone           *tz,

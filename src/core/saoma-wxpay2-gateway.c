@@ -16,6 +16,7 @@
 
 #include "wxpay/wxpay.h"
 
+#include "saoma-business-day.h"
 #include "saoma-wxpay2-gateway.h"
 
 struct _SaomaWxpay2Gateway
@@ -392,12 +393,25 @@ wxpay2_has_certificate (SaomaGateway *gateway)
   return certificate != NULL;
 }
 
+/* Numbers carry the shop's wall time (Beijing, the business day's zone: issue 12.5), so that
+ * "T0120261203043248…" sits beside "2026-12-03 04:32:48", not eight hours off. */
+static GDateTime *
+shop_time (GDateTime *now)
+{
+  g_autoptr(GTimeZone) tz = saoma_business_day_default_tz ();
+  g_autoptr(GDateTime) utc = now != NULL ? g_date_time_ref (now) : g_date_time_new_now_utc ();
+
+  return g_date_time_to_timezone (utc, tz);
+}
+
 static char *
 wxpay2_new_out_trade_no (SaomaGateway *gateway,
                          const char   *till_id,
                          GDateTime    *now)
 {
-  return wxpay_out_trade_no_new (till_id, now);
+  g_autoptr(GDateTime) local = shop_time (now);
+
+  return wxpay_out_trade_no_new (till_id, local);
 }
 
 static char *
@@ -405,7 +419,9 @@ wxpay2_new_out_refund_no (SaomaGateway *gateway,
                           const char   *till_id,
                           GDateTime    *now)
 {
-  return wxpay_out_refund_no_new (till_id, now);
+  g_autoptr(GDateTime) local = shop_time (now);
+
+  return wxpay_out_refund_no_new (till_id, local);
 }
 
 /* Native orders: the request token -------------------------------------------------------------- */

@@ -4,12 +4,15 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include "core/saoma-business-day.h"
 #include "core/saoma-day-report.h"
 #include "core/saoma-export.h"
 #include "core/saoma-money.h"
 #include "core/saoma-reconcile.h"
 #include "core/saoma-totals.h"
 #include "ledger/saoma-ledger.h"
+
+#include "test-util.h"
 
 static GTimeZone *tz8;
 
@@ -668,6 +671,93 @@ test_one_definition (void)
   g_rmdir (dir);
 }
 
+
+/* Issue 12.5: the business day, Beijing time, with a day start: around midnight and 04:00. */
+static void
+test_business_day (void)
+{
+  g_autoptr(SaomaBusinessDay) midnight = saoma_business_day_new (NULL, 0);
+  g_autoptr(SaomaBusinessDay) late_shop = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-business-day-XXXXXX", &error);
+  g_autofree char *path = NULL;
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(SaomaDayReport) report = NULL;
+  guint start = 0;
+  gint64 start_us, end_us;
+  GDate date, day;
+  struct { const char *no; gint64 amount; gint64 paid; } rows[] = {
+    { "B1", 100, at (2026, 11, 20, 3, 59, 59) },   /* the 19th's late night */
+    { "B2", 200, at (2026, 11, 20, 4, 0, 0) },     /* the 20th's first second */
+    { "B3", 400, at (2026, 11, 20, 23, 59, 59) },
+    { "B4", 800, at (2026, 11, 21, 0, 0, 0) },     /* after midnight: still the 20th */
+    { "B5", 1600, at (2026, 11, 21, 3, 59, 59) },  /* the 20th's last second */
+    { "B6", 3200, at (2026, 11, 21, 4, 0, 0) },    /* the 21st */
+  };
+
+  g_assert_no_error (error);
+  g_assert_true (saoma_business_day_parse_start ("04:00", &start, &error));
+  g_assert_cmpuint (start, ==, 240);
+  g_assert_false (saoma_business_day_parse_start ("24:00", &start, NULL));
+  g_assert_false (saoma_business_day_parse_start ("4:00", &start, NULL));
+  late_shop = saoma_business_day_new (NULL, start);
+
+  g_date_clear (&date, 1);
+  g_date_set_dmy (&date, 20, G_DATE_NOVEMBER, 2026);
+
+  /* Beijing midnight, whatever TZ says: 16:00 UTC the day before. */
+  saoma_business_day_range (midnight, &date, &start_us, &end_us);
+  g_assert_cmpint (start_us, ==, at (2026, 11, 20, 0, 0, 0));
+  g_assert_cmpint (end_us, ==, at (2026, 11, 21, 0, 0, 0));
+  saoma_business_day_of (midnight, at (2026, 11, 20, 23, 59, 59), &day);
+  g_assert_cmpint (g_date_compare (&day, &date), ==, 0);
+  saoma_business_day_of (midnight, at (2026, 11, 21, 0, 0, 0), &day);
+  g_assert_cmpint (g_date_get_day (&day), ==, 21);
+
+  saoma_business_day_range (late_shop, &date, &start_us, &end_us);
+  g_assert_cmpint (start_us, ==, at (2026, 11, 20, 4, 0, 0));
+  g_assert_cmpint (end_us, ==, at (2026, 11, 21, 4, 0, 0));
+  saoma_business_day_of (late_shop, at (2026, 11, 21, 3, 59, 59), &day);
+  g_assert_cmpint (g_date_compare (&day, &date), ==, 0);
+  saoma_business_day_of (late_shop, at (2026, 11, 20, 3, 59, 59), &day);
+  g_assert_cmpint (g_date_get_day (&day), ==, 19);
+  saoma_business_day_of (late_shop, at (2026, 11, 21, 4, 0, 0), &day);
+  g_assert_cmpint (g_date_get_day (&day), ==, 21);
+
+  /* Day Close on a real ledger over that day. */
+  path = g_build_filename (dir, "ledger.db", NULL);
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    {
+      gint64 created = rows[i].paid - 30 * G_USEC_PER_SEC;
+      g_autoptr(SaomaAttempt) a = saoma_attempt_new (rows[i].no, rows[i].amount, "测试", "T01",
+                                                     created, created + 300 * G_USEC_PER_SEC);
+      g_autoptr(SaomaAttempt) inserted = saoma_ledger_insert_attempt_sync (ledger, a, &error);
+      g_autoptr(SaomaAttempt) updated = NULL;
+      SaomaAttemptUpdate update = { .state = SAOMA_ATTEMPT_PAID, .paid_at = rows[i].paid,
+                                    .transaction_id = "4200000000000000000000000009" };
+
+      g_assert_no_error (error);
+      updated = saoma_ledger_update_attempt_sync (ledger, rows[i].no, &update, &error);
+      g_assert_no_error (error);
+    }
+  report = saoma_day_report_load_business_sync (ledger, &date, late_shop, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (saoma_day_report_get_n_payments (report), ==, 4);
+  g_assert_cmpint (saoma_day_report_get_payments_total (report), ==, 200 + 400 + 800 + 1600);
+  g_assert_false (saoma_day_report_get_carries_previous (report));
+  g_clear_object (&report);
+  report = saoma_day_report_load_business_sync (ledger, &date, midnight, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (saoma_day_report_get_n_payments (report), ==, 3);
+  g_assert_cmpint (saoma_day_report_get_payments_total (report), ==, 100 + 200 + 400);
+
+  g_clear_object (&report);
+  g_clear_object (&ledger);
+  saoma_test_rm_rf (dir);
+}
+
 static void
 test_csv_file_mode (void)
 {
@@ -711,6 +801,7 @@ main (int   argc,
   g_test_add_func ("/day-report/ledger-x-and-z", test_ledger);
   g_test_add_func ("/day-report/async", test_async);
   g_test_add_func ("/day-report/one-definition", test_one_definition);
+  g_test_add_func ("/day-report/business-day", test_business_day);
 
   return g_test_run ();
 }
