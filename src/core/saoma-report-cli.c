@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "saoma-business-day.h"
 #include "saoma-cli.h"
 #include "saoma-day-report.h"
 #include "saoma-export.h"
@@ -125,8 +126,11 @@ run (const char *close_day,
      const char *till,
      gboolean    acknowledge,
      const char *pin_file,
+     const char *day_start,
      SaomaReportCliPdfFunc write_pdf)
 {
+  g_autoptr(SaomaBusinessDay) business_day = NULL;
+  guint start_minutes = 0;
   g_autoptr(CliPin) pin = NULL;
   g_autofree char *stored_csv = NULL;
   g_autofree char *late_text = NULL;
@@ -165,7 +169,15 @@ run (const char *close_day,
   if (ledger == NULL)
     return saoma_cli_fail (1, "cannot open the ledger: %s", error->message);
 
-  report = saoma_day_report_load_sync (ledger, &date, NULL, &error);
+  /* The business day: the local zone (TZ), from midnight or from --day-start. */
+  if (day_start != NULL && !saoma_business_day_parse_start (day_start, &start_minutes, &error))
+    return saoma_cli_fail (EXIT_USAGE, "--day-start: %s", error->message);
+  {
+    g_autoptr(GTimeZone) local = g_time_zone_new_local ();
+
+    business_day = saoma_business_day_new (local, start_minutes);
+  }
+  report = saoma_day_report_load_business_sync (ledger, &date, business_day, &error);
   if (report == NULL)
     return saoma_cli_fail (1, "%s", error->message);
 
@@ -303,6 +315,7 @@ saoma_report_cli_run (int                   argc,
   g_autofree char *reopen_day = NULL;
   g_autofree char *pin_file = NULL;
   g_autofree char *reason = NULL;
+  g_autofree char *day_start = NULL;
   gboolean acknowledge = FALSE;
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
@@ -326,6 +339,8 @@ saoma_report_cli_run (int                   argc,
     { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &pin_file,
       "Read the manager PIN from FILE (mode 0600; never give the PIN itself)", "FILE" },
     { "reason", 0, 0, G_OPTION_ARG_STRING, &reason, "Why the day is reopened", "TEXT" },
+    { "day-start", 0, 0, G_OPTION_ARG_STRING, &day_start,
+      "When the business day starts (default 00:00; e.g. 04:00 for a late shop)", "HH:MM" },
     { NULL }
   };
 
@@ -351,7 +366,7 @@ saoma_report_cli_run (int                   argc,
     *out_status = run_reopen (reopen_day, ledger, pin_file, reason);
   else
     *out_status = run (close_day, x_day, ledger, pdf, csv, store, till, acknowledge, pin_file,
-                       write_pdf);
+                       day_start, write_pdf);
 
   return TRUE;
 }

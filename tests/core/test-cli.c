@@ -780,10 +780,14 @@ test_close_day (Fixture       *f,
   g_autofree char *csv1 = g_build_filename (f->dir, "z1.csv", NULL);
   g_autofree char *csv2 = g_build_filename (f->dir, "z2.csv", NULL);
   g_autofree char *today = NULL, *tomorrow = NULL;
+  g_autofree char *yesterday = NULL;
   g_autofree char *otn1 = NULL, *otn2 = NULL;
   g_autofree char *text1 = NULL, *text2 = NULL;
   g_autofree char *expected = NULL;
   g_autoptr(Run) no_pin = NULL;
+  g_autoptr(Run) bad_start = NULL;
+  g_autoptr(Run) late_start = NULL;
+  g_autoptr(Run) yesterday_late = NULL;
   g_autoptr(Run) wrong = NULL;
   g_autoptr(Run) close1 = NULL;
   g_autoptr(Run) reprint = NULL;
@@ -795,12 +799,32 @@ test_close_day (Fixture       *f,
 
   g_assert_no_error (error);
   beijing_days (&today, &tomorrow);
+  {
+    g_autoptr(GTimeZone) tz = g_time_zone_new_identifier ("+08:00");
+    g_autoptr(GDateTime) now = g_date_time_new_now (tz);
+    g_autoptr(GDateTime) before = g_date_time_add_days (now, -1);
+
+    yesterday = g_date_time_format (before, "%Y-%m-%d");
+  }
   client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
                              WXPAY_SIM_DEFAULT_KEY);
   otn1 = saoma_test_paid_order (f->sim, client, ledger, 24131);
 
   no_pin = start_program (cli, env, "--close-day", today, "--ledger", f->ledger, NULL);
   assert_usage_error (no_pin, 2, "--pin-file");
+  bad_start = start_program (cli, env, "--day-report", today, "--day-start", "24:00",
+                             "--ledger", f->ledger, NULL);
+  assert_usage_error (bad_start, 2, "HH:MM");
+  /* With the day starting at 04:00, today's sale (after 04:00 or before) is in one of two
+   * business days: never lost, never in both. */
+  late_start = start_program (cli, env, "--day-report", today, "--day-start", "04:00",
+                              "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (late_start), ==, 0);
+  yesterday_late = start_program (cli, env, "--day-report", yesterday, "--day-start", "04:00",
+                                  "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (yesterday_late), ==, 0);
+  g_assert_true ((strstr (late_start->out, ": 1 payments ¥241.31") != NULL) !=
+                 (strstr (yesterday_late->out, ": 1 payments ¥241.31") != NULL));
 
   g_assert_true (g_file_set_contents (wrong_file, "999999", -1, &error));
   g_assert_cmpint (g_chmod (wrong_file, 0600), ==, 0);
