@@ -525,7 +525,8 @@ show_result (SaomaReconcileWindow *self)
       ? g_strdup (_("Everything matches."))
       : g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u line needs attention.",
                                       "%u lines need attention.", problems), problems);
-    g_autofree char *full = g_strdup_printf ("%s %s", text, verdict);
+    /* Translators: joins two sentences; in Chinese without a space between them. */
+    g_autofree char *full = g_strdup_printf (C_("sentence joiner", "%s %s"), text, verdict);
 
     gtk_label_set_text (self->summary_label, full);
   }

@@ -10,6 +10,7 @@
 
 #include "saoma-application.h"
 #include "saoma-attempt-dialog.h"
+#include "saoma-columns-layout.h"
 #include "saoma-history-page.h"
 #include "saoma-messages.h"
 #include "saoma-qr-view.h"
@@ -24,6 +25,8 @@ struct _SaomaWindow
   GCancellable         *cancellable;
   char                 *late_out_trade_no;
   gboolean              resetting;
+  SaomaCheckoutPhase    shown_phase;       /* the phase the fields were last set for */
+  guint                 refocus_source;
   gboolean              bench;
   gulong                bench_paint_handler;
   gulong                bench_phase_handlers[2];
@@ -43,6 +46,7 @@ struct _SaomaWindow
   GtkEntry             *amount_entry;
   GtkLabel             *amount_error_label;
   GtkEntry             *description_entry;
+  SaomaColumnsLayout   *checkout_layout;
   GtkWidget            *status_card;
   GtkStack             *status_icon_stack;
   GtkSpinner           *status_spinner;
@@ -58,12 +62,44 @@ struct _SaomaWindow
   GtkLabel             *countdown_label;
   GtkProgressBar       *countdown_bar;
   GtkWidget            *demo_box;
+  GtkLabel             *demo_error_label;
+  GtkMenuButton        *primary_menu_button;
   SaomaHistoryPage     *history_page;
 };
 
 G_DEFINE_FINAL_TYPE (SaomaWindow, saoma_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static const char *status_classes[] = { "paid", "failed", "checking", NULL };
+
+/* A state change sets only what changed: setting a label's text or a style class, even to the
+ * same value, makes GTK measure and lay out again (issue 19: 6.5 ms of layout per change). */
+static void
+set_label_text (GtkLabel   *label,
+                const char *text)
+{
+  if (g_strcmp0 (gtk_label_get_text (label), text ? text : "") != 0)
+    gtk_label_set_text (label, text ? text : "");
+}
+
+static void
+set_css_class (GtkWidget  *widget,
+               const char *name,
+               gboolean    on)
+{
+  if (on)
+    gtk_widget_add_css_class (widget, name);
+  else
+    gtk_widget_remove_css_class (widget, name);
+}
+
+/* Two translated sentences as one text: Chinese puts no space after "。". */
+static char *
+join_sentences (const char *first,
+                const char *second)
+{
+  /* Translators: joins two sentences; in Chinese without a space between them. */
+  return g_strdup_printf (C_("sentence joiner", "%s %s"), first, second);
+}
 
 /* Everything this window shows follows the engine's one "phase" (the customer display follows
  * the same one), never its own reading of state + busy. */
@@ -146,22 +182,18 @@ set_status (SaomaWindow *self,
     {
       gtk_stack_set_visible_child_name (self->status_icon_stack, "icon");
       gtk_spinner_stop (self->status_spinner);
-      gtk_image_set_from_icon_name (self->status_icon, icon_name);
+      if (g_strcmp0 (gtk_image_get_icon_name (self->status_icon), icon_name) != 0)
+        gtk_image_set_from_icon_name (self->status_icon, icon_name);
     }
 
-  if (g_strcmp0 (style, "paid") == 0)
-    gtk_widget_add_css_class (GTK_WIDGET (self->status_icon), "success");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (self->status_icon), "success");
+  set_css_class (GTK_WIDGET (self->status_icon), "success", g_strcmp0 (style, "paid") == 0);
 
-  gtk_label_set_text (self->status_title, title);
-  gtk_label_set_text (self->status_detail, detail ? detail : "");
+  set_label_text (self->status_title, title);
+  set_label_text (self->status_detail, detail);
   gtk_widget_set_visible (GTK_WIDGET (self->status_detail), detail != NULL && *detail);
 
   for (guint i = 0; status_classes[i]; i++)
-    gtk_widget_remove_css_class (self->status_card, status_classes[i]);
-  if (style != NULL)
-    gtk_widget_add_css_class (self->status_card, style);
+    set_css_class (self->status_card, status_classes[i], g_strcmp0 (style, status_classes[i]) == 0);
 }
 
 static char *
@@ -192,14 +224,23 @@ update_countdown (SaomaWindow *self)
   gtk_widget_set_opacity (GTK_WIDGET (self->countdown_bar), code_url != NULL ? 1.0 : 0.0);
 
   text = format_countdown (left);
-  gtk_label_set_text (self->countdown_label, text);
+  set_label_text (self->countdown_label, text);
   gtk_progress_bar_set_fraction (self->countdown_bar,
                                  left > 0 && validity > 0 ? CLAMP ((double) left / validity,
                                                                    0.0, 1.0) : 0.0);
-  if (left >= 0 && left <= 30)
-    gtk_widget_add_css_class (GTK_WIDGET (self->countdown_label), "warning");
-  else
-    gtk_widget_remove_css_class (GTK_WIDGET (self->countdown_label), "warning");
+  set_css_class (GTK_WIDGET (self->countdown_label), "warning", left >= 0 && left <= 30);
+}
+
+/* The frame that shows the QR code fully. The QR page used to crossfade in, its first frame
+ * showing the code faint; it switches at once now, so this is the frame that drew it (the stamp
+ * stays so the bench can show that both are one). */
+static void
+bench_qr_settled (SaomaWindow *self)
+{
+  if (!self->bench_settle_pending || gtk_stack_get_transition_running (self->qr_stack))
+    return;
+  self->bench_settle_pending = FALSE;
+  saoma_bench_stamp ("qr-settled", NULL);
 }
 
 static void
@@ -210,6 +251,7 @@ bench_after_paint_cb (GdkFrameClock *frame_clock,
   g_print ("%s %" G_GINT64_FORMAT "\n", self->bench_paint_line, g_get_monotonic_time ());
   fflush (stdout);
   g_clear_signal_handler (&self->bench_paint_handler, frame_clock);
+  bench_qr_settled (self);
 }
 
 /* The frame that will draw it starts (the wait for the frame clock ends), runs its tick
@@ -276,17 +318,6 @@ bench_watch_paint (SaomaWindow *self,
                                                 G_CALLBACK (bench_after_paint_cb), self);
 }
 
-/* The QR page crossfades in: the first frame after it is set shows it faint. This stamp marks
- * the frame that shows it fully (the transition ended in that frame's update phase). */
-static void
-bench_qr_settled (SaomaWindow *self)
-{
-  if (!self->bench_settle_pending || gtk_stack_get_transition_running (self->qr_stack))
-    return;
-  self->bench_settle_pending = FALSE;
-  saoma_bench_stamp ("qr-settled", NULL);
-}
-
 static void
 update_qr (SaomaWindow *self)
 {
@@ -305,13 +336,14 @@ update_qr (SaomaWindow *self)
           bench_watch_paint (self, "SAOMA_QR_DRAWN");
           self->bench_settle_pending = self->bench;
         }
-      gtk_stack_set_visible_child_name (self->qr_stack, "qr");
-      bench_qr_settled (self);
+      /* At once: a crossfade would show the code faint in its first frame. */
+      gtk_stack_set_visible_child_full (self->qr_stack, "qr", GTK_STACK_TRANSITION_TYPE_NONE);
     }
   else
     {
       /* Expired or cancelled: the code must vanish at once, not fade. */
-      saoma_qr_view_set_text (self->qr_view, NULL);
+      if (current != NULL)
+        saoma_qr_view_set_text (self->qr_view, NULL);
       if (self->bench && paid &&
           g_strcmp0 (gtk_stack_get_visible_child_name (self->qr_stack), "paid") != 0)
         {
@@ -334,14 +366,10 @@ update_status (SaomaWindow *self)
   const GError *error = self->checkout ? saoma_checkout_get_error (self->checkout) : NULL;
   g_autofree char *amount = NULL;
   g_autofree char *reference = NULL;
-  g_autofree char *described = NULL;
+  g_autofree char *detail = NULL;
   const char *next_sale = _("Type a new amount to start the next sale.");
   gboolean show_amount = TRUE;
-
-  gtk_widget_remove_css_class (GTK_WIDGET (self->status_title), "success");
-  gtk_widget_remove_css_class (GTK_WIDGET (self->status_amount), "success");
-  gtk_widget_remove_css_class (GTK_WIDGET (self->status_title), "title-1");
-  gtk_widget_add_css_class (GTK_WIDGET (self->status_title), "title-2");
+  gboolean loud = FALSE;
 
   if (self->checkout == NULL)
     {
@@ -392,49 +420,38 @@ update_status (SaomaWindow *self)
           break;
 
         case SAOMA_CHECKOUT_PHASE_EXPIRED:
-          {
-            g_autofree char *detail =
-              g_strdup_printf ("%s %s", _("The QR code expired before it was paid. No money was taken."),
-                               next_sale);
-            set_status (self, "alarm-symbolic", _("Expired"), detail, NULL);
-          }
+          detail = join_sentences (_("The QR code expired before it was paid. No money was taken."),
+                                   next_sale);
+          set_status (self, "alarm-symbolic", _("Expired"), detail, NULL);
           break;
 
         case SAOMA_CHECKOUT_PHASE_CANCELLED:
-          {
-            g_autofree char *detail =
-              g_strdup_printf ("%s %s", _("The sale was cancelled. No money was taken."),
-                               next_sale);
-            set_status (self, "process-stop-symbolic", _("Cancelled"), detail, NULL);
-          }
+          /* The order stays payable until WeChat confirms it closed (the 5-minute rule), so
+           * "no money was taken" would not be true yet (issue 12, point 7). */
+          detail = join_sentences (_("If the customer still pays, Saoma will tell you."),
+                                   next_sale);
+          set_status (self, "process-stop-symbolic", _("Cancelled"), detail, NULL);
           break;
 
         case SAOMA_CHECKOUT_PHASE_PAID_LATE:
+          detail = join_sentences (_("The customer paid after the sale was given up. Honour the sale or refund it."),
+                                   next_sale);
+          set_status (self, "object-select-symbolic", _("Paid late"), detail, "paid");
+          loud = TRUE;
+          break;
+
         case SAOMA_CHECKOUT_PHASE_PAID:
-          if (phase == SAOMA_CHECKOUT_PHASE_PAID_LATE)
-            {
-              g_autofree char *detail =
-                g_strdup_printf ("%s %s", _("The customer paid after the sale was given up. Honour the sale or refund it."),
-                                 next_sale);
-              set_status (self, "object-select-symbolic", _("Paid late"), detail, "paid");
-            }
-          else
-            {
-              set_status (self, "object-select-symbolic", _("Paid"), next_sale, "paid");
-            }
-          gtk_widget_remove_css_class (GTK_WIDGET (self->status_title), "title-2");
-          gtk_widget_add_css_class (GTK_WIDGET (self->status_title), "title-1");
-          gtk_widget_add_css_class (GTK_WIDGET (self->status_title), "success");
-          gtk_widget_add_css_class (GTK_WIDGET (self->status_amount), "success");
+          set_status (self, "object-select-symbolic", _("Paid"), next_sale, "paid");
+          loud = TRUE;
           break;
 
         case SAOMA_CHECKOUT_PHASE_FAILED:
           {
-            g_autofree char *detail = NULL;
+            g_autofree char *described = NULL;
 
             described = error ? saoma_messages_describe_error (error)
                               : g_strdup (_("WeChat Pay could not complete the request."));
-            detail = g_strdup_printf ("%s %s", described, _("No money was taken."));
+            detail = join_sentences (described, _("No money was taken."));
             set_status (self, "dialog-error-symbolic", _("The payment could not be created"),
                         detail, "failed");
           }
@@ -445,9 +462,15 @@ update_status (SaomaWindow *self)
         }
     }
 
+  /* Paid is loud: a big green title and amount. */
+  set_css_class (GTK_WIDGET (self->status_title), "title-1", loud);
+  set_css_class (GTK_WIDGET (self->status_title), "title-2", !loud);
+  set_css_class (GTK_WIDGET (self->status_title), "success", loud);
+  set_css_class (GTK_WIDGET (self->status_amount), "success", loud);
+
   if (show_amount)
     amount = saoma_money_format (saoma_checkout_get_amount (self->checkout));
-  gtk_label_set_text (self->status_amount, amount ? amount : "");
+  set_label_text (self->status_amount, amount);
   gtk_widget_set_visible (GTK_WIDGET (self->status_amount), amount != NULL);
 
   if (paid && saoma_checkout_get_transaction_id (self->checkout))
@@ -456,15 +479,15 @@ update_status (SaomaWindow *self)
                                  saoma_checkout_get_out_trade_no (self->checkout));
   else if (show_amount && saoma_checkout_get_out_trade_no (self->checkout) != NULL)
     reference = g_strdup_printf (_("Order %s"), saoma_checkout_get_out_trade_no (self->checkout));
-  gtk_label_set_text (self->status_reference, reference ? reference : "");
+  set_label_text (self->status_reference, reference);
   gtk_widget_set_visible (GTK_WIDGET (self->status_reference), reference != NULL);
 
   /* The technical detail stays one click away, also while an unknown outcome is checked. */
   if (error != NULL && !paid)
     {
-      g_autofree char *detail = saoma_messages_dup_error_detail (error);
+      g_autofree char *technical = saoma_messages_dup_error_detail (error);
 
-      gtk_label_set_text (self->details_label, detail);
+      set_label_text (self->details_label, technical);
       gtk_widget_set_visible (GTK_WIDGET (self->details_button), TRUE);
     }
   else
@@ -473,10 +496,45 @@ update_status (SaomaWindow *self)
     }
 }
 
+/* The amount and description fields follow the sale (issue 12, points 9 and 12): read-only while
+ * a sale is on, so they always show what is charged; emptied when it ends, so the next sale
+ * needs a newly typed amount and the next customer does not inherit the description. */
+static void
+update_fields (SaomaWindow *self)
+{
+  SaomaCheckoutPhase phase = get_phase (self);
+  gboolean active = saoma_checkout_phase_is_active (phase);
+  gboolean was_active = saoma_checkout_phase_is_active (self->shown_phase);
+
+  gtk_editable_set_editable (GTK_EDITABLE (self->amount_entry), !active);
+  gtk_editable_set_editable (GTK_EDITABLE (self->description_entry), !active);
+  /* One narrow column: the code goes first while a sale is on, so it needs no scrolling. */
+  saoma_columns_layout_set_reversed (self->checkout_layout, active);
+
+  if (phase == self->shown_phase)
+    return;
+  self->shown_phase = phase;
+
+  if (was_active && !active)
+    {
+      self->resetting = TRUE;
+      gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), "");
+      gtk_editable_set_text (GTK_EDITABLE (self->description_entry), "");
+      self->resetting = FALSE;
+      show_amount_error (self, NULL);
+    }
+  if (active)
+    {
+      gtk_label_set_text (self->demo_error_label, "");
+      gtk_widget_set_visible (GTK_WIDGET (self->demo_error_label), FALSE);
+    }
+}
+
 static void
 update_view (SaomaWindow *self)
 {
   update_status (self);
+  update_fields (self);
   update_qr (self);
   update_countdown (self);
   update_actions (self);
@@ -500,8 +558,6 @@ late_payment_cb (SaomaWindow  *self,
 {
   g_autofree char *amount = saoma_money_format (saoma_attempt_get_amount (attempt));
   g_autofree char *text = NULL;
-  g_autofree char *toast_text = NULL;
-  AdwToast *toast;
 
   g_free (self->late_out_trade_no);
   self->late_out_trade_no = g_strdup (saoma_attempt_get_out_trade_no (attempt));
@@ -509,16 +565,9 @@ late_payment_cb (SaomaWindow  *self,
   text = g_strdup_printf (_("Late payment received: %s for order %s, after the sale was given up. Honour the sale or refund it."),
                           amount, self->late_out_trade_no);
   gtk_label_set_text (self->late_label, text);
+  /* The banner stays until dismissed and has the Details button: no toast repeating it, which
+   * never timed out, covered the page and ate the first Esc (issue 12, points 10 and 13). */
   gtk_revealer_set_reveal_child (self->late_revealer, TRUE);
-
-  /* Translators: %s is an amount such as ¥38.50 */
-  toast_text = g_strdup_printf (_("Late payment: %s received"), amount);
-  toast = adw_toast_new (toast_text);
-  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
-  adw_toast_set_timeout (toast, 0);
-  adw_toast_set_button_label (toast, _("Detai_ls"));
-  adw_toast_set_action_name (toast, "win.show-late-payment");
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
 
   gtk_widget_error_bell (GTK_WIDGET (self));
   update_actions (self);
@@ -592,9 +641,15 @@ charge (SaomaWindow *self)
   gint64 max_fen = SAOMA_MONEY_DEFAULT_MAX_FEN;
   gint64 fen = 0;
 
-  /* A second Enter or a double click while a sale is active creates nothing. */
+  /* A second Enter or a double click while a sale is active creates nothing, but says why:
+   * a key that does nothing silently looks like a broken till. */
   if (!can_charge (self))
-    return;
+    {
+      if (self->checkout != NULL)
+        show_amount_error (self, _("This sale is still open. Wait for the payment, or press Esc to cancel it."));
+      gtk_widget_error_bell (GTK_WIDGET (self));
+      return;
+    }
 
   if (self->bench)
     {
@@ -642,7 +697,7 @@ charge (SaomaWindow *self)
 
   show_amount_error (self, NULL);
 
-  /* Show the amount as charged; the next key press replaces it and starts the next sale. */
+  /* Show the amount as charged (the field is read-only until the sale ends, then emptied). */
   {
     g_autofree char *plain = saoma_money_format_plain (fen);
 
@@ -651,7 +706,6 @@ charge (SaomaWindow *self)
     self->resetting = FALSE;
   }
   gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));
-  gtk_editable_select_region (GTK_EDITABLE (self->amount_entry), 0, -1);
 }
 
 static void
@@ -716,7 +770,8 @@ simulate_payment_cb (GObject      *object,
 
       /* Translators: %s is a technical error message */
       text = g_strdup_printf (_("The simulator did not take the payment: %s"), error->message);
-      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+      gtk_label_set_text (self->demo_error_label, text);
+      gtk_widget_set_visible (GTK_WIDGET (self->demo_error_label), TRUE);
     }
 }
 
@@ -814,6 +869,113 @@ find_action (GtkWidget  *widget,
 }
 
 static gboolean
+checkout_page_shown (SaomaWindow *self)
+{
+  return g_strcmp0 (adw_view_stack_get_visible_child_name (self->view_stack), "checkout") == 0;
+}
+
+/* On the checkout page the keyboard belongs to the amount (issue 12, point 11): after a dialog,
+ * a menu, a page switch or a click, digits typed must land in the amount field. A description
+ * being typed keeps its focus. */
+static void
+return_focus_to_amount (SaomaWindow *self)
+{
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+
+  if (!checkout_page_shown (self))
+    return;
+  if (focus != NULL && (gtk_widget_is_ancestor (focus, GTK_WIDGET (self->description_entry)) ||
+                        gtk_widget_is_ancestor (focus, GTK_WIDGET (self->amount_entry))))
+    return;
+  gtk_entry_grab_focus_without_selecting (self->amount_entry);
+}
+
+static void
+is_active_cb (SaomaWindow *self,
+              GParamSpec  *pspec,
+              gpointer     user_data)
+{
+  if (gtk_window_is_active (GTK_WINDOW (self)))
+    return_focus_to_amount (self);
+}
+
+static void
+visible_page_cb (SaomaWindow  *self,
+                 GParamSpec   *pspec,
+                 AdwViewStack *view_stack)
+{
+  return_focus_to_amount (self);
+}
+
+static gboolean
+refocus_idle_cb (gpointer user_data)
+{
+  SaomaWindow *self = user_data;
+
+  self->refocus_source = 0;
+  return_focus_to_amount (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* After GTK has given the focus back to the menu button. */
+static void
+menu_closed_cb (SaomaWindow *self,
+                GtkPopover  *popover)
+{
+  if (self->refocus_source == 0)
+    self->refocus_source = g_idle_add (refocus_idle_cb, self);
+}
+
+/* Esc always cancels the sale on screen (issue 12, point 10): it is caught before any widget
+ * inside the window (a toast, an entry) can take it for itself. An open menu closes first. */
+static gboolean
+escape_pressed_cb (SaomaWindow           *self,
+                   guint                  keyval,
+                   guint                  keycode,
+                   GdkModifierType        state,
+                   GtkEventControllerKey *controller)
+{
+  GtkWidget *focus;
+
+  if (keyval != GDK_KEY_Escape || (state & gtk_accelerator_get_default_mod_mask ()) != 0)
+    return FALSE;
+  if (!saoma_checkout_phase_is_active (get_phase (self)))
+    return FALSE;
+  focus = gtk_root_get_focus (GTK_ROOT (self));
+  if (focus != NULL && gtk_widget_get_native (focus) != GTK_NATIVE (self))
+    return FALSE;
+
+  return gtk_widget_activate_action (GTK_WIDGET (self), "win.cancel", NULL);
+}
+
+/* A printable key nobody took (the focus is on a button, a label, nothing) goes to the amount
+ * field, as if it had the focus. */
+static gboolean
+key_pressed_cb (SaomaWindow           *self,
+                guint                  keyval,
+                guint                  keycode,
+                GdkModifierType        state,
+                GtkEventControllerKey *controller)
+{
+  gunichar c = gdk_keyval_to_unicode (keyval);
+  GtkWidget *focus = gtk_root_get_focus (GTK_ROOT (self));
+
+  if ((state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK)) != 0 || c == 0 ||
+      !g_unichar_isprint (c))
+    return FALSE;
+  if (!checkout_page_shown (self) ||
+      !gtk_editable_get_editable (GTK_EDITABLE (self->amount_entry)))
+    return FALSE;
+  if (focus != NULL &&
+      (GTK_IS_EDITABLE (focus) || gtk_widget_get_native (focus) != GTK_NATIVE (self)))
+    return FALSE;
+
+  gtk_entry_grab_focus_without_selecting (self->amount_entry);
+  return gtk_event_controller_key_forward (
+    controller, GTK_WIDGET (gtk_editable_get_delegate (GTK_EDITABLE (self->amount_entry))));
+}
+
+static gboolean
 saoma_window_close_request (GtkWindow *window)
 {
   SaomaWindow *self = SAOMA_WINDOW (window);
@@ -842,6 +1004,7 @@ saoma_window_dispose (GObject *object)
   SaomaWindow *self = (SaomaWindow *) object;
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->refocus_source, g_source_remove);
   if (self->bench_layout_hook != 0)
     g_signal_remove_emission_hook (g_signal_lookup ("layout", GDK_TYPE_FRAME_CLOCK),
                                    self->bench_layout_hook);
@@ -881,6 +1044,7 @@ saoma_window_class_init (SaomaWindowClass *klass)
   window_class->close_request = saoma_window_close_request;
 
   g_type_ensure (SAOMA_TYPE_QR_VIEW);
+  g_type_ensure (SAOMA_TYPE_COLUMNS_LAYOUT);
   g_type_ensure (SAOMA_TYPE_HISTORY_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -895,6 +1059,7 @@ saoma_window_class_init (SaomaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, amount_entry);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, amount_error_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, description_entry);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, checkout_layout);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, status_card);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, status_icon_stack);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, status_spinner);
@@ -910,6 +1075,8 @@ saoma_window_class_init (SaomaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, countdown_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, countdown_bar);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, demo_box);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, demo_error_label);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, primary_menu_button);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, history_page);
   gtk_widget_class_bind_template_callback (widget_class, amount_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, amount_changed_cb);
@@ -944,13 +1111,29 @@ saoma_window_class_init (SaomaWindowClass *klass)
 static void
 saoma_window_init (SaomaWindow *self)
 {
+  GtkEventController *controller;
+
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
+
+  controller = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  g_signal_connect_object (controller, "key-pressed", G_CALLBACK (escape_pressed_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  controller = gtk_event_controller_key_new ();
+  g_signal_connect_object (controller, "key-pressed", G_CALLBACK (key_pressed_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_cb), NULL);
+  g_signal_connect_object (self->view_stack, "notify::visible-child-name",
+                           G_CALLBACK (visible_page_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (gtk_menu_button_get_popover (self->primary_menu_button), "closed",
+                           G_CALLBACK (menu_closed_cb), self, G_CONNECT_SWAPPED);
   self->bench = g_strcmp0 (g_getenv ("SAOMA_BENCH"), "1") == 0;
-  if (self->bench)
-    g_signal_connect_object (self->qr_stack, "notify::transition-running",
-                             G_CALLBACK (bench_qr_settled), self, G_CONNECT_SWAPPED);
 
   update_view (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));

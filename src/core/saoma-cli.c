@@ -811,8 +811,8 @@ run_export_day (Cli        *cli,
   if (cli->output != NULL)
     {
       file = g_file_new_for_commandline_arg (cli->output);
-      stream = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL,
-                                                &error));
+      /* 0600: a day's takings are the shop's business, not every local user's. */
+      stream = G_OUTPUT_STREAM (saoma_export_create_file (file, NULL, &error));
       if (stream == NULL)
         return saoma_cli_fail (1, "cannot write %s: %s", cli->output, error->message);
     }
@@ -1344,6 +1344,11 @@ saoma_cli_run (int    argc,
   if (g_getenv ("G_MESSAGES_DEBUG") != NULL)
     cli.verbose = TRUE;
   log_verbose = cli.verbose;
+  /* stdout is the commands' answer (out_trade_no, code_url, the outcome) that scripts read:
+   * every log line, --verbose ones included, goes to stderr. */
+  g_log_writer_default_set_use_stderr (TRUE);
+  if (cli.verbose)
+    g_log_set_debug_enabled (TRUE);
   g_log_set_writer_func (cli_log_writer, NULL, NULL);
 
   cli.loop = g_main_loop_new (NULL, FALSE);

@@ -77,8 +77,46 @@ set_too_large (GError **error,
   g_autofree char *max = saoma_money_format (max_fen);
 
   g_set_error (error, SAOMA_MONEY_ERROR, SAOMA_MONEY_ERROR_TOO_LARGE,
-               /* Translators: %s is an amount such as ¥100000.00. */
+               /* Translators: %s is an amount such as ¥100,000.00. */
                _("The amount is more than the maximum of %s for one payment."), max);
+}
+
+/* Removes thousands separators from @number when they stand where saoma_money_format() puts
+ * them ("1,000", "12,345.60"); FALSE for a comma anywhere else ("1,00", "1,000.0,0", ",5"). */
+static gboolean
+remove_group_separators (GString *number)
+{
+  const char *point = strchr (number->str, '.');
+  gsize int_len = point ? (gsize) (point - number->str) : number->len;
+  gsize first_comma = int_len;
+  GString *plain;
+
+  if (strchr (number->str, ',') == NULL)
+    return TRUE;
+  if (point != NULL && strchr (point, ',') != NULL)
+    return FALSE;
+
+  for (gsize i = 0; i < int_len; i++)
+    if (number->str[i] == ',')
+      {
+        first_comma = i;
+        break;
+      }
+  /* One to three digits, then groups of exactly ",ddd". */
+  if (first_comma == 0 || first_comma > 3 || (int_len - first_comma) % 4 != 0)
+    return FALSE;
+  for (gsize i = first_comma; i < int_len; i++)
+    if ((number->str[i] == ',') != ((i - first_comma) % 4 == 0))
+      return FALSE;
+
+  plain = g_string_new (NULL);
+  for (gsize i = 0; i < number->len; i++)
+    if (number->str[i] != ',')
+      g_string_append_c (plain, number->str[i]);
+  g_string_assign (number, plain->str);
+  g_string_free (plain, TRUE);
+
+  return TRUE;
 }
 
 /*
@@ -226,7 +264,11 @@ saoma_money_parse (const char  *text,
         g_string_append_unichar (number, g_utf8_get_char (p));
     }
 
-  code = parse_number (number->str, max_fen, &fen);
+  /* What saoma_money_format() shows ("¥1,000.00") reads back as the same amount. */
+  if (!remove_group_separators (number))
+    code = SAOMA_MONEY_ERROR_INVALID;
+  else
+    code = parse_number (number->str, max_fen, &fen);
 
   /* "-0" is zero; any other well-formed negative number is negative. */
   if (negative && code != SAOMA_MONEY_ERROR_INVALID && code != SAOMA_MONEY_ERROR_ZERO)
@@ -283,12 +325,31 @@ format_fen (gint64      fen,
  * saoma_money_format:
  * @fen: an amount in fen
  *
- * Returns: (transfer full): "¥12.50" for 1250, "-¥12.50" for -1250
+ * The amount as people read it, thousands grouped; saoma_money_format_plain() is the one for
+ * machines (CSV, bills, the amount field).
+ *
+ * Returns: (transfer full): "¥12.50" for 1250, "¥100,000.00" for 10000000, "-¥12.50" for -1250
  */
 char *
 saoma_money_format (gint64 fen)
 {
-  return format_fen (fen, "¥");
+  /* Magnitude as unsigned, so G_MININT64 has one too. */
+  guint64 abs_fen = fen < 0 ? (guint64) (-(fen + 1)) + 1 : (guint64) fen;
+  char digits[24];
+  GString *text = g_string_new (fen < 0 ? "-¥" : "¥");
+  gsize len;
+
+  g_snprintf (digits, sizeof digits, "%" G_GUINT64_FORMAT, abs_fen / 100);
+  len = strlen (digits);
+  for (gsize i = 0; i < len; i++)
+    {
+      if (i > 0 && (len - i) % 3 == 0)
+        g_string_append_c (text, ',');
+      g_string_append_c (text, digits[i]);
+    }
+  g_string_append_printf (text, ".%02u", (guint) (abs_fen % 100));
+
+  return g_string_free (text, FALSE);
 }
 
 /**

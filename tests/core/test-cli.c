@@ -366,6 +366,46 @@ test_charge_paid (Fixture       *f,
   g_assert_nonnull (strstr (csv, ",38.50,0.00,PAID,Noodles"));
 }
 
+/* --verbose adds log lines on stderr only: stdout stays the three lines scripts read. The
+ * export it is followed by is readable by its owner only. */
+static void
+test_verbose_stdout (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *key_file = g_build_filename (f->dir, "api.key", NULL);
+  g_autofree char *csv_path = g_build_filename (f->dir, "verbose-day.csv", NULL);
+  g_autofree char *otn = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autoptr(Run) export = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *today = g_date_time_format (now, "%Y-%m-%d");
+  g_auto(GStrv) lines = NULL;
+  GStatBuf st;
+
+  g_assert_true (g_file_set_contents (key_file, WXPAY_SIM_DEFAULT_KEY, -1, NULL));
+  run = start (NULL, "--charge", "1.25", "--verbose", "--gateway", f->gateway,
+               "--key-file", key_file, "--appid", WXPAY_SIM_DEFAULT_APPID,
+               "--mch-id", WXPAY_SIM_DEFAULT_MCH_ID, "--ledger", f->ledger,
+               "--poll-interval", "200", NULL);
+  otn = wait_for_order (f);
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (finish (run), ==, 0);
+  lines = g_strsplit (run->out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  g_assert_cmpstr (lines[0], ==, otn);
+  g_assert_true (g_str_has_prefix (lines[1], "weixin://wxpay/bizpayurl?pr="));
+  g_assert_cmpstr (lines[2], ==, "PAID");
+  g_assert_cmpstr (run->err, !=, "");
+
+  export = start (NULL, "--export-day", today, "--ledger", f->ledger, "--output", csv_path, NULL);
+  g_assert_cmpint (finish (export), ==, 0);
+  g_assert_cmpint (g_stat (csv_path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+}
+
 /* With --notify-listen the sim's payment notification (confirmed by a query) ends the charge
  * long before the next poll would. */
 static void
@@ -1111,6 +1151,7 @@ main (int   argc,
   ADD ("bad-input", test_bad_input);
   ADD ("unreachable", test_unreachable);
   ADD ("charge-paid", test_charge_paid);
+  ADD ("verbose-stdout", test_verbose_stdout);
   ADD ("charge-cancelled", test_charge_cancelled);
   ADD ("charge-notified", test_charge_notified);
   ADD ("crash-recover", test_crash_recover);

@@ -30,6 +30,9 @@ test_accepts (void)
     { "￥ 8", 800 },
     { "100000", 10000000 },                 /* exactly the default maximum */
     { "99999.99", 9999999 },
+    { "¥1,000.00", 100000 },                /* as saoma_money_format() shows it */
+    { "12,345.6", 1234560 },
+    { "100,000", 10000000 },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -67,6 +70,14 @@ test_rejects (void)
       "Amounts have at most two decimal places (fen)." },
     { "0.001", SAOMA_MONEY_ERROR_TOO_MANY_DECIMALS,
       "Amounts have at most two decimal places (fen)." },
+    { "1,00", SAOMA_MONEY_ERROR_INVALID,
+      "“1,00” is not an amount. Use digits and an optional decimal point, like 38.50." },
+    { ",500", SAOMA_MONEY_ERROR_INVALID,
+      "“,500” is not an amount. Use digits and an optional decimal point, like 38.50." },
+    { "1000,000", SAOMA_MONEY_ERROR_INVALID,
+      "“1000,000” is not an amount. Use digits and an optional decimal point, like 38.50." },
+    { "1,000.0,0", SAOMA_MONEY_ERROR_INVALID,
+      "“1,000.0,0” is not an amount. Use digits and an optional decimal point, like 38.50." },
     { "1e3", SAOMA_MONEY_ERROR_INVALID,
       "“1e3” is not an amount. Use digits and an optional decimal point, like 38.50." },
     { "12,5", SAOMA_MONEY_ERROR_INVALID,
@@ -95,17 +106,17 @@ test_rejects (void)
       "“12345678901234567890abcd…” is not an amount. Use digits and an optional decimal "
       "point, like 38.50." },
     { "100000.01", SAOMA_MONEY_ERROR_TOO_LARGE,
-      "The amount is more than the maximum of ¥100000.00 for one payment." },
+      "The amount is more than the maximum of ¥100,000.00 for one payment." },
     { "12345678901234567890", SAOMA_MONEY_ERROR_TOO_LARGE,     /* 20 digits */
-      "The amount is more than the maximum of ¥100000.00 for one payment." },
+      "The amount is more than the maximum of ¥100,000.00 for one payment." },
     { "92233720368547759", SAOMA_MONEY_ERROR_TOO_LARGE,        /* × 100 overflows gint64 */
-      "The amount is more than the maximum of ¥100000.00 for one payment." },
+      "The amount is more than the maximum of ¥100,000.00 for one payment." },
     { "92233720368547758.08", SAOMA_MONEY_ERROR_TOO_LARGE,
-      "The amount is more than the maximum of ¥100000.00 for one payment." },
+      "The amount is more than the maximum of ¥100,000.00 for one payment." },
     { "9223372036854775807", SAOMA_MONEY_ERROR_TOO_LARGE,      /* G_MAXINT64 yuan */
-      "The amount is more than the maximum of ¥100000.00 for one payment." },
+      "The amount is more than the maximum of ¥100,000.00 for one payment." },
     { "99999999999999999999999999999999999999.5", SAOMA_MONEY_ERROR_TOO_LARGE,
-      "The amount is more than the maximum of ¥100000.00 for one payment." },
+      "The amount is more than the maximum of ¥100,000.00 for one payment." },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -168,11 +179,14 @@ test_format (void)
     { 10, "¥0.10", "0.10" },
     { 0, "¥0.00", "0.00" },
     { 100, "¥1.00", "1.00" },
-    { 10000000, "¥100000.00", "100000.00" },
+    { 10000000, "¥100,000.00", "100000.00" },
+    { 100000, "¥1,000.00", "1000.00" },
+    { 99999, "¥999.99", "999.99" },
+    { -12345678, "-¥123,456.78", "-123456.78" },
     { -1250, "-¥12.50", "-12.50" },
     { -5, "-¥0.05", "-0.05" },
-    { G_MAXINT64, "¥92233720368547758.07", "92233720368547758.07" },
-    { G_MININT64, "-¥92233720368547758.08", "-92233720368547758.08" },
+    { G_MAXINT64, "¥92,233,720,368,547,758.07", "92233720368547758.07" },
+    { G_MININT64, "-¥92,233,720,368,547,758.08", "-92233720368547758.08" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

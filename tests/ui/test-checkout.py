@@ -30,7 +30,7 @@ WORDS = {
            "ready": "Ready", "paid": "Paid", "waiting": "Waiting for the customer to scan",
            "title": "Saoma Cashier"},
     "zh_CN": {"status": "收款状态", "amount_error": "金额错误", "time_left": "剩余时间",
-              "ready": "就绪", "paid": "已收款", "waiting": "等待顾客扫码",
+              "ready": "请输入金额", "paid": "已收款", "waiting": "等待顾客扫码",
               "title": "扫码收银台"},
 }[LANG]
 
