@@ -76,6 +76,7 @@ struct _Cli
   char      *reason;
   char      *pin_file;
   char      *decision;
+  gboolean   accounting;
   int        close_delay;
   int        poll_interval;
   int        slow_poll_interval;
@@ -786,6 +787,57 @@ run_recover (Cli        *cli,
 
 /* --- --export-day -------------------------------------------------------------------------- */
 
+/* The accountants' words in the user's language (core exports English keys). */
+static const char *
+accounting_word (const char *key,
+                 gpointer    user_data)
+{
+  static const struct {
+    const char *key;
+    const char *context;
+    const char *text;
+  } words[] = {
+    { "type", "export column", NC_("export column", "Type") },
+    { "time", "export column", NC_("export column", "Time") },
+    { "till", "export column", NC_("export column", "Till") },
+    { "out_trade_no", "export column", NC_("export column", "Order number") },
+    { "out_refund_no", "export column", NC_("export column", "Refund number") },
+    { "wechat_id", "export column", NC_("export column", "WeChat number") },
+    { "amount", "export column", NC_("export column", "Amount (yuan)") },
+    { "state", "export column", NC_("export column", "State") },
+    { "note", "export column", NC_("export column", "Note") },
+    { "order", "export row", NC_("export row", "Order") },
+    { "refund", "export row", NC_("export row", "Refund") },
+    { "CREATED", "attempt state", NC_("attempt state", "Creating") },
+    { "SUBMITTED", "attempt state", NC_("attempt state", "Sent") },
+    { "WAITING", "attempt state", NC_("attempt state", "Waiting for scan") },
+    { "UNKNOWN", "attempt state", NC_("attempt state", "Checking") },
+    { "CLOSING", "attempt state", NC_("attempt state", "Closing") },
+    { "PAID", "attempt state", NC_("attempt state", "Paid") },
+    { "CLOSED", "attempt state", NC_("attempt state", "Closed") },
+    { "FAILED", "attempt state", NC_("attempt state", "Failed") },
+    { "PARTIALLY_REFUNDED", "attempt state", NC_("attempt state", "Partly refunded") },
+    { "REFUNDED", "attempt state", NC_("attempt state", "Refunded") },
+  };
+  static const struct {
+    const char *key;
+    const char *text;
+  } refund_words[] = {
+    { "SUCCESS", NC_("refund state", "Refunded") },
+    { "PROCESSING", NC_("refund state", "Processing") },
+    { "REFUNDCLOSE", NC_("refund state", "Refund closed") },
+    { "CHANGE", NC_("refund state", "Needs manual handling") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (refund_words); i++)
+    if (strcmp (key, refund_words[i].key) == 0)
+      return g_dpgettext2 (GETTEXT_PACKAGE, "refund state", refund_words[i].text);
+  for (guint i = 0; i < G_N_ELEMENTS (words); i++)
+    if (strcmp (key, words[i].key) == 0)
+      return g_dpgettext2 (GETTEXT_PACKAGE, words[i].context, words[i].text);
+  return key;
+}
+
 static int
 run_export_day (Cli        *cli,
                 const char *value)
@@ -819,7 +871,10 @@ run_export_day (Cli        *cli,
   else
     stream = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
 
-  if (!saoma_export_day_to_stream (ledger, &day, NULL, stream, &rows, NULL, &error) ||
+  if (!(cli->accounting
+           ? saoma_export_flat_day_to_stream (ledger, &day, NULL, accounting_word, NULL, stream,
+                                              &rows, NULL, &error)
+           : saoma_export_day_to_stream (ledger, &day, NULL, stream, &rows, NULL, &error)) ||
       !g_output_stream_close (stream, NULL, &error))
     return saoma_cli_fail (1, "export failed: %s", error->message);
 
@@ -1255,6 +1310,9 @@ saoma_cli_run (int    argc,
     { "reason", 0, 0, G_OPTION_ARG_STRING, &cli.reason,
       "Why, for --refund (kept in the ledger and sent to WeChat, at most 80 characters)",
       "TEXT" },
+    { "accounting", 0, 0, G_OPTION_ARG_NONE, &cli.accounting,
+      "For --export-day: the accountants' table (orders and refunds, one flat table, headers "
+      "and states in the user's language)", NULL },
     { "decision", 0, 0, G_OPTION_ARG_STRING, &cli.decision,
       "For --decide-late: honoured (the sale stands) or refunded (the money went back)",
       "DECISION" },

@@ -1046,6 +1046,39 @@ test_late_payments (Fixture       *f,
   }
 }
 
+
+/* --export-day --accounting: the accountants' flat table, its words in the user's language. */
+static void
+test_export_accounting (Fixture       *f,
+                        gconstpointer  data)
+{
+  const char *env[] = { "TZ=CST-8", "LANG=C.UTF-8", "LC_ALL=", "LANGUAGE=zh_CN", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autofree char *cli = cli_path ();
+  g_autofree char *today = NULL, *tomorrow = NULL;
+  g_autofree char *otn = NULL;
+
+  g_assert_no_error (error);
+  beijing_days (&today, &tomorrow);
+  client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                             WXPAY_SIM_DEFAULT_KEY);
+  otn = saoma_test_paid_order (f->sim, client, ledger, 3850);
+  g_clear_object (&ledger);
+
+  run = start_program (cli, env, "--export-day", today, "--accounting", "--ledger", f->ledger,
+                       NULL);
+  g_assert_cmpint (finish (run), ==, 0);
+  g_test_message ("%s", run->out);
+  g_assert_true (g_str_has_prefix (run->out, "\xEF\xBB\xBF" "类型,时间,收银台,订单号,退款单号,"
+                                             "微信单号,金额（元）,状态,备注\r\n"));
+  g_assert_nonnull (strstr (run->out, "\r\n订单,"));
+  g_assert_nonnull (strstr (run->out, otn));
+  g_assert_nonnull (strstr (run->out, ",38.50,已收款"));
+}
+
 /* saoma-cli itself: the same --charge as saoma's, without the GUI binary in between. */
 static void
 test_headless_binary (Fixture       *f,
@@ -1160,6 +1193,7 @@ main (int   argc,
   ADD ("refund", test_refund);
   ADD ("close-day", test_close_day);
   ADD ("late-payments", test_late_payments);
+  ADD ("export-accounting", test_export_accounting);
   ADD ("headless-binary", test_headless_binary);
   ADD ("forwarding", test_forwarding);
 
