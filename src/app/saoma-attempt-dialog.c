@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "core/saoma-money.h"
+#include "ledger/saoma-store.h"
 
 #include "saoma-application.h"
 #include "saoma-attempt-dialog.h"
@@ -17,7 +18,7 @@ struct _SaomaAttemptDialog
 {
   AdwWindow        parent_instance;
 
-  SaomaStore      *store;
+  SaomaStore      *store;   /* the ledger, through the storage interface only */
   SaomaCheckout   *checkout;
   GCancellable    *cancellable;
   char            *out_trade_no;

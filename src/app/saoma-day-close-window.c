@@ -194,10 +194,11 @@ show_report (SaomaDayCloseWindow *self)
                                               "until you close the day."));
 }
 
-/* Loading: the report and whether the day was closed, in a worker thread. */
+/* Loading: the report and whether the day was closed, from one snapshot of the store (so the
+ * "closed" banner and the figures agree), read in a worker thread. */
 
 typedef struct {
-  SaomaLedger    *ledger;
+  SaomaStoreSnapshot *snapshot;
   GDate           date;
   SaomaDayReport *report;
   char           *closed;
@@ -206,7 +207,7 @@ typedef struct {
 static void
 load_data_free (LoadData *data)
 {
-  g_clear_object (&data->ledger);
+  g_clear_object (&data->snapshot);
   g_clear_object (&data->report);
   g_free (data->closed);
   g_free (data);
@@ -221,13 +222,14 @@ load_worker (GTask        *task,
   LoadData *data = task_data;
   GError *error = NULL;
 
-  data->report = saoma_day_report_load_sync (data->ledger, &data->date, NULL, &error);
+  data->report = saoma_day_report_load_from_snapshot (data->snapshot, &data->date, NULL,
+                                                      &error);
   if (data->report == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
-  data->closed = saoma_day_report_find_close_sync (data->report, data->ledger, &error);
+  data->closed = saoma_day_report_find_close_in_snapshot (data->report, data->snapshot, &error);
   if (error != NULL)
     {
       g_task_return_error (task, error);
@@ -269,13 +271,32 @@ loaded_cb (GObject      *source,
 }
 
 static void
+snapshot_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LoadData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  data->snapshot = saoma_store_open_snapshot_finish (SAOMA_STORE (source), result, &error);
+  if (data->snapshot == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_task_run_in_thread (task, load_worker);
+}
+
+static void
 reload (SaomaDayCloseWindow *self)
 {
-  SaomaLedger *ledger = saoma_till_get_ledger (self->till);
-  g_autoptr(GTask) task = NULL;
+  SaomaStore *store = saoma_till_get_store (self->till);
+  GTask *task;
   LoadData *data;
 
-  if (ledger == NULL)
+  if (store == NULL)
     {
       gtk_label_set_text (self->status_label, _("The ledger is not open yet."));
       return;
@@ -285,10 +306,9 @@ reload (SaomaDayCloseWindow *self)
   update_actions (self);
   task = g_task_new (self, self->cancellable, loaded_cb, NULL);
   data = g_new0 (LoadData, 1);
-  data->ledger = g_object_ref (ledger);
   data->date = self->date;
   g_task_set_task_data (task, data, (GDestroyNotify) load_data_free);
-  g_task_run_in_thread (task, load_worker);
+  saoma_store_open_snapshot_async (store, self->cancellable, snapshot_cb, task);
 }
 
 void

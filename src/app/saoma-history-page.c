@@ -21,6 +21,10 @@ struct _SaomaHistoryPage
   SaomaCheckout      *checkout;
   GDateTime          *day;          /* local midnight, NULL = every day */
   guint               summary_source;
+  guint               spinner_source;   /* shows the spinner if still busy */
+  GCancellable       *sum_cancellable;  /* the paid sum being read, or NULL */
+  gboolean            sum_known;        /* paid_sum is that of the current filter */
+  gint64              paid_sum;
 
   /* Template widgets */
   GtkMenuButton      *day_button;
@@ -30,6 +34,7 @@ struct _SaomaHistoryPage
   GtkDropDown        *state_dropdown;
   GtkSearchEntry     *search_entry;
   GtkLabel           *summary_label;
+  GtkSpinner         *summary_spinner;
   GtkStack           *content_stack;
   GtkColumnView      *column_view;
   GtkSingleSelection *selection;
@@ -94,6 +99,17 @@ item_attempt (GtkListItem *item)
   return SAOMA_ATTEMPT (gtk_list_item_get_item (item));
 }
 
+/* A row whose page the store has not answered yet is a placeholder: it has no time, amount or
+ * state, and showing its zeroes ("1970-01-01", "¥0.00", "Created") would be a lie. It stays
+ * blank until items-changed hands the row its attempt. */
+static gboolean
+item_is_placeholder (GtkListItem *item)
+{
+  SaomaAttempt *attempt = item_attempt (item);
+
+  return attempt == NULL || saoma_attempt_is_placeholder (attempt);
+}
+
 static void
 bind_time_cb (GtkSignalListItemFactory *factory,
               GtkListItem              *item,
@@ -103,6 +119,12 @@ bind_time_cb (GtkSignalListItemFactory *factory,
   g_autoptr(GDateTime) utc = NULL;
   g_autoptr(GDateTime) local = NULL;
   g_autofree char *text = NULL;
+
+  if (item_is_placeholder (item))
+    {
+      gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), "");
+      return;
+    }
 
   utc = g_date_time_new_from_unix_utc (saoma_attempt_get_created (attempt) / G_USEC_PER_SEC);
   local = utc ? g_date_time_to_local (utc) : NULL;
@@ -115,9 +137,11 @@ bind_amount_cb (GtkSignalListItemFactory *factory,
                 GtkListItem              *item,
                 gpointer                  user_data)
 {
-  g_autofree char *text = saoma_money_format (saoma_attempt_get_amount (item_attempt (item)));
+  g_autofree char *text = NULL;
 
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text);
+  if (!item_is_placeholder (item))
+    text = saoma_money_format (saoma_attempt_get_amount (item_attempt (item)));
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text ? text : "");
 }
 
 static void
@@ -130,6 +154,14 @@ bind_state_cb (GtkSignalListItemFactory *factory,
   GtkWidget *label = gtk_list_item_get_child (item);
   const char *classes[] = { "state-badge", saoma_messages_state_style (state),
                             saoma_attempt_get_late (attempt) ? "late" : NULL, NULL };
+
+  if (item_is_placeholder (item))
+    {
+      /* No badge at all: an empty coloured pill would still claim a state. */
+      gtk_label_set_text (GTK_LABEL (label), "");
+      gtk_widget_set_css_classes (label, (const char *[]) { NULL });
+      return;
+    }
 
   if (saoma_attempt_get_late (attempt) && state == SAOMA_ATTEMPT_PAID)
     {
@@ -149,8 +181,10 @@ bind_out_trade_no_cb (GtkSignalListItemFactory *factory,
                       GtkListItem              *item,
                       gpointer                  user_data)
 {
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)),
-                      saoma_attempt_get_out_trade_no (item_attempt (item)));
+  const char *no = item_is_placeholder (item)
+                     ? NULL : saoma_attempt_get_out_trade_no (item_attempt (item));
+
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), no ? no : "");
 }
 
 static void
@@ -160,7 +194,56 @@ bind_transaction_cb (GtkSignalListItemFactory *factory,
 {
   const char *id = saoma_attempt_get_transaction_id (item_attempt (item));
 
+  if (item_is_placeholder (item))
+    id = "";
   gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), id ? id : "—");
+}
+
+static gboolean
+model_loading (SaomaHistoryPage *self)
+{
+  return self->model != NULL && saoma_ledger_model_get_loading (self->model);
+}
+
+/* A page read takes a millisecond or so while scrolling: the spinner only shows when the store
+ * keeps the page waiting longer than that, so it does not flicker on every page. */
+#define SPINNER_DELAY_MS 300
+
+static gboolean
+page_busy (SaomaHistoryPage *self)
+{
+  return model_loading (self) || self->sum_cancellable != NULL;
+}
+
+static gboolean
+show_spinner_cb (gpointer user_data)
+{
+  SaomaHistoryPage *self = user_data;
+
+  self->spinner_source = 0;
+  if (page_busy (self))
+    {
+      gtk_widget_set_visible (GTK_WIDGET (self->summary_spinner), TRUE);
+      gtk_spinner_set_spinning (self->summary_spinner, TRUE);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+update_spinner (SaomaHistoryPage *self)
+{
+  if (page_busy (self))
+    {
+      if (self->spinner_source == 0 &&
+          !gtk_widget_get_visible (GTK_WIDGET (self->summary_spinner)))
+        self->spinner_source = g_timeout_add (SPINNER_DELAY_MS, show_spinner_cb, self);
+      return;
+    }
+
+  g_clear_handle_id (&self->spinner_source, g_source_remove);
+  gtk_widget_set_visible (GTK_WIDGET (self->summary_spinner), FALSE);
+  gtk_spinner_set_spinning (self->summary_spinner, FALSE);
 }
 
 static gboolean
@@ -170,6 +253,7 @@ update_summary_cb (gpointer user_data)
   guint n;
 
   self->summary_source = 0;
+  update_spinner (self);
 
   if (self->model == NULL)
     {
@@ -179,11 +263,14 @@ update_summary_cb (gpointer user_data)
     }
 
   n = g_list_model_get_n_items (G_LIST_MODEL (self->model));
-  gtk_stack_set_visible_child_name (self->content_stack, n > 0 ? "list" : "empty");
+  /* While a count is read an empty list is not known to be empty: "No Payments" would flash
+   * before the rows. */
+  gtk_stack_set_visible_child_name (self->content_stack,
+                                    n > 0 || model_loading (self) ? "list" : "empty");
 
-  /* The sum is one indexed query over a day; over every day it would scan the whole ledger on
-   * the main thread, so only the count is shown then. */
-  if (self->day == NULL)
+  /* The paid sum is shown for one day (an indexed range read in the store's worker); over
+   * every day it would read the whole ledger on each change, so only the count is shown. */
+  if (self->day == NULL || !self->sum_known)
     {
       g_autofree char *text = g_strdup_printf (ngettext ("%u payment", "%u payments", n), n);
 
@@ -191,8 +278,7 @@ update_summary_cb (gpointer user_data)
     }
   else
   {
-    g_autofree char *paid = saoma_money_format (saoma_ledger_model_sum_amount (self->model,
-                                                                               SAOMA_ATTEMPT_PAID));
+    g_autofree char *paid = saoma_money_format (self->paid_sum);
     g_autofree char *text = NULL;
 
     /* Translators: “12 payments · ¥1,234.00 paid”; the first %u is the number of rows */
@@ -212,6 +298,56 @@ queue_update_summary (SaomaHistoryPage *self)
 }
 
 static void
+sum_ready_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(SaomaHistoryPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  gint64 sum = 0;
+
+  if (!saoma_ledger_model_sum_amount_finish (SAOMA_LEDGER_MODEL (source), result, &sum,
+                                             &error))
+    {
+      /* Cancelled: a newer sum (or the page going away) replaced this one. */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      g_warning ("Cannot sum the day's payments: %s", error->message);
+    }
+  else
+    {
+      self->paid_sum = sum;
+      self->sum_known = TRUE;
+    }
+
+  g_clear_object (&self->sum_cancellable);
+  queue_update_summary (self);
+}
+
+/* Reads the paid sum again, in the store's worker: the filter or a row changed. Until it
+ * arrives the summary shows the count and the spinner turns. */
+static void
+refresh_sum (SaomaHistoryPage *self)
+{
+  if (self->sum_cancellable != NULL)
+    {
+      g_cancellable_cancel (self->sum_cancellable);
+      g_clear_object (&self->sum_cancellable);
+    }
+
+  self->sum_known = FALSE;
+  if (self->model != NULL && self->day != NULL)
+    {
+      self->sum_cancellable = g_cancellable_new ();
+      saoma_ledger_model_sum_amount_async (self->model, SAOMA_ATTEMPT_PAID,
+                                           self->sum_cancellable, sum_ready_cb,
+                                           g_object_ref (self));
+    }
+
+  queue_update_summary (self);
+}
+
+static void
 model_items_changed_cb (SaomaHistoryPage *self,
                         guint             position,
                         guint             removed,
@@ -219,6 +355,25 @@ model_items_changed_cb (SaomaHistoryPage *self,
                         GListModel       *model)
 {
   queue_update_summary (self);
+}
+
+static void
+model_loading_cb (SaomaHistoryPage *self,
+                  GParamSpec       *pspec,
+                  GObject          *model)
+{
+  update_spinner (self);
+  queue_update_summary (self);
+}
+
+/* A row was written: the sum may have changed (the count follows from items-changed). */
+static void
+ledger_attempt_cb (SaomaHistoryPage *self,
+                   SaomaAttempt     *attempt,
+                   SaomaLedger      *ledger)
+{
+  if (self->day != NULL)
+    refresh_sum (self);
 }
 
 static void
@@ -232,7 +387,7 @@ apply_day (SaomaHistoryPage *self)
       gtk_label_set_text (self->day_label, _("All Days"));
       if (self->model != NULL)
         saoma_ledger_model_set_day_range (self->model, 0, 0);
-      queue_update_summary (self);
+      refresh_sum (self);
       return;
     }
 
@@ -251,6 +406,7 @@ apply_day (SaomaHistoryPage *self)
                                         g_date_time_to_unix (self->day) * G_USEC_PER_SEC,
                                         g_date_time_to_unix (next) * G_USEC_PER_SEC);
     }
+  refresh_sum (self);
 }
 
 void
@@ -312,6 +468,7 @@ state_selected_cb (SaomaHistoryPage *self,
     return;
 
   saoma_ledger_model_set_state_filter (self->model, filter_states[selected]);
+  refresh_sum (self);
 }
 
 static void
@@ -324,6 +481,7 @@ search_changed_cb (SaomaHistoryPage *self,
     return;
 
   saoma_ledger_model_set_search_text (self->model, text[0] ? text : NULL);
+  refresh_sum (self);
 }
 
 static void
@@ -339,7 +497,8 @@ row_activated_cb (SaomaHistoryPage *self,
     return;
 
   attempt = g_list_model_get_item (G_LIST_MODEL (self->model), position);
-  if (attempt == NULL)
+  /* A row still loading has no order number to open. */
+  if (attempt == NULL || saoma_attempt_is_placeholder (attempt))
     return;
 
   root = gtk_widget_get_root (GTK_WIDGET (self));
@@ -355,8 +514,14 @@ saoma_history_page_dispose (GObject *object)
   SaomaHistoryPage *self = (SaomaHistoryPage *) object;
 
   g_clear_handle_id (&self->summary_source, g_source_remove);
+  g_clear_handle_id (&self->spinner_source, g_source_remove);
+  if (self->sum_cancellable != NULL)
+    g_cancellable_cancel (self->sum_cancellable);
+  g_clear_object (&self->sum_cancellable);
   if (self->model != NULL)
     g_signal_handlers_disconnect_by_data (self->model, self);
+  if (self->ledger != NULL)
+    g_signal_handlers_disconnect_by_data (self->ledger, self);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), SAOMA_TYPE_HISTORY_PAGE);
 
@@ -395,6 +560,7 @@ saoma_history_page_class_init (SaomaHistoryPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaHistoryPage, state_dropdown);
   gtk_widget_class_bind_template_child (widget_class, SaomaHistoryPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, SaomaHistoryPage, summary_label);
+  gtk_widget_class_bind_template_child (widget_class, SaomaHistoryPage, summary_spinner);
   gtk_widget_class_bind_template_child (widget_class, SaomaHistoryPage, content_stack);
   gtk_widget_class_bind_template_child (widget_class, SaomaHistoryPage, column_view);
   gtk_widget_class_bind_template_child (widget_class, SaomaHistoryPage, selection);
@@ -443,6 +609,8 @@ saoma_history_page_set_ledger (SaomaHistoryPage *self,
 
   if (self->model != NULL)
     g_signal_handlers_disconnect_by_data (self->model, self);
+  if (self->ledger != NULL)
+    g_signal_handlers_disconnect_by_data (self->ledger, self);
   gtk_single_selection_set_model (self->selection, NULL);
   g_clear_object (&self->model);
   g_set_object (&self->ledger, ledger);
@@ -455,10 +623,16 @@ saoma_history_page_set_ledger (SaomaHistoryPage *self,
       search_changed_cb (self, self->search_entry);
       g_signal_connect_object (self->model, "items-changed",
                                G_CALLBACK (model_items_changed_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (self->model, "notify::loading",
+                               G_CALLBACK (model_loading_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (ledger, "attempt-added",
+                               G_CALLBACK (ledger_attempt_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (ledger, "attempt-changed",
+                               G_CALLBACK (ledger_attempt_cb), self, G_CONNECT_SWAPPED);
       gtk_single_selection_set_model (self->selection, G_LIST_MODEL (self->model));
     }
 
-  queue_update_summary (self);
+  refresh_sum (self);
 }
 
 void

@@ -12,6 +12,7 @@
 #include "core/saoma-money.h"
 #include "core/saoma-reconcile.h"
 #include "core/saoma-till.h"
+#include "ledger/saoma-store.h"
 #include "saoma-attempt-dialog.h"
 #include "saoma-day-picker.h"
 #include "saoma-reconcile-window.h"
@@ -209,7 +210,7 @@ recorded_cb (GObject      *source,
   g_autoptr(SaomaAttempt) attempt = NULL;
   g_autoptr(GError) error = NULL;
 
-  attempt = saoma_ledger_update_attempt_finish (SAOMA_LEDGER (source), result, &error);
+  attempt = saoma_store_update_attempt_finish (SAOMA_STORE (source), result, &error);
   if (!g_cancellable_is_cancelled (data->self->cancellable))
     {
       if (attempt == NULL)
@@ -234,7 +235,7 @@ inserted_cb (GObject      *source,
   g_autoptr(GError) error = NULL;
   SaomaAttemptUpdate update = { 0 };
 
-  attempt = saoma_ledger_insert_attempt_finish (SAOMA_LEDGER (source), result, &error);
+  attempt = saoma_store_insert_attempt_finish (SAOMA_STORE (source), result, &error);
   if (attempt == NULL)
     {
       if (!g_cancellable_is_cancelled (data->self->cancellable))
@@ -248,22 +249,22 @@ inserted_cb (GObject      *source,
   update.paid_at = saoma_reconcile_item_get_time (data->item);
   update.event_kind = "transition";
   update.event_detail = "recorded from WeChat's bill (reconciliation: paid only at WeChat)";
-  saoma_ledger_update_attempt_async (SAOMA_LEDGER (source),
-                                     saoma_reconcile_item_get_out_trade_no (data->item), &update,
-                                     NULL, recorded_cb, data);
+  saoma_store_update_attempt_async (SAOMA_STORE (source),
+                                    saoma_reconcile_item_get_out_trade_no (data->item), &update,
+                                    NULL, recorded_cb, data);
 }
 
 static void
 record_payment (SaomaReconcileWindow *self,
                 SaomaReconcileItem   *item)
 {
-  SaomaLedger *ledger = saoma_till_get_ledger (self->till);
+  SaomaStore *store = saoma_till_get_store (self->till);
   const char *till = saoma_till_get_config (self->till)->till_id;
   g_autoptr(SaomaAttempt) attempt = NULL;
   gint64 when = saoma_reconcile_item_get_time (item);
   RecordData *data;
 
-  if (ledger == NULL || saoma_reconcile_item_get_wechat_amount (item) <= 0)
+  if (store == NULL || saoma_reconcile_item_get_wechat_amount (item) <= 0)
     return;
 
   attempt = saoma_attempt_new (saoma_reconcile_item_get_out_trade_no (item),
@@ -272,7 +273,7 @@ record_payment (SaomaReconcileWindow *self,
   data = g_new0 (RecordData, 1);
   data->self = g_object_ref (self);
   data->item = g_object_ref (item);
-  saoma_ledger_insert_attempt_async (ledger, attempt, NULL, inserted_cb, data);
+  saoma_store_insert_attempt_async (store, attempt, NULL, inserted_cb, data);
 }
 
 static void

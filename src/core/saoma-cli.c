@@ -31,6 +31,7 @@
 #include "saoma-cli.h"
 #include "saoma-export.h"
 #include "saoma-late-payments.h"
+#include "saoma-log.h"
 #include "saoma-merchant.h"
 #include "saoma-money.h"
 #include "saoma-pin-guard.h"
@@ -177,15 +178,17 @@ saoma_cli_fail (int         status,
                 ...)
 {
   g_autofree char *message = NULL;
+  g_autofree char *safe = NULL;
   va_list args;
 
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
 
-  /* Keep it one line whatever the message contains. */
-  g_strdelimit (message, "\r\n", ' ');
-  fprintf (stderr, "saoma: %s\n", message);
+  /* One line whatever the message quotes (a gateway's words, a file name): control characters
+   * are escaped, so that nothing read from the network can forge a line of our output. */
+  safe = saoma_log_escape (message);
+  fprintf (stderr, "saoma: %s\n", safe);
   fflush (stderr);
   return status;
 }
@@ -597,7 +600,7 @@ run_charge (Cli        *cli,
   if (run.final_state == SAOMA_ATTEMPT_FAILED)
     {
       const GError *reason = saoma_checkout_get_error (checkout);
-      const char *message = reason ? reason->message : "rejected";
+      g_autofree char *message = saoma_log_escape (reason ? reason->message : "rejected");
 
       printf ("FAILED: %s\n", message);
       fflush (stdout);
@@ -938,15 +941,19 @@ run_reconcile (Cli        *cli,
       gint64 l = saoma_reconcile_item_get_local_amount (item);
       g_autofree char *wechat = w >= 0 ? saoma_money_format_plain (w) : g_strdup ("-");
       g_autofree char *local = l >= 0 ? saoma_money_format_plain (l) : g_strdup ("-");
+      g_autofree char *otn = NULL;
+      g_autofree char *orn = NULL;
+      g_autofree char *detail = NULL;
 
       if (!saoma_reconcile_kind_is_problem (kind))
         continue;
-      printf ("%s %s%s%s wechat=%s local=%s: %s\n", saoma_reconcile_kind_to_string (kind),
-              saoma_reconcile_item_get_out_trade_no (item),
-              saoma_reconcile_kind_is_refund (kind) ? " " : "",
-              saoma_reconcile_kind_is_refund (kind)
-                ? saoma_reconcile_item_get_out_refund_no (item) : "",
-              wechat, local, saoma_reconcile_item_get_detail (item));
+      /* The bill's lines are WeChat's text, unsigned: one escaped line per item. */
+      otn = saoma_log_escape (saoma_reconcile_item_get_out_trade_no (item));
+      orn = saoma_reconcile_kind_is_refund (kind)
+              ? saoma_log_escape (saoma_reconcile_item_get_out_refund_no (item)) : g_strdup ("");
+      detail = saoma_log_escape (saoma_reconcile_item_get_detail (item));
+      printf ("%s %s%s%s wechat=%s local=%s: %s\n", saoma_reconcile_kind_to_string (kind), otn,
+              saoma_reconcile_kind_is_refund (kind) ? " " : "", orn, wechat, local, detail);
     }
 
   bill_total = saoma_money_format_plain (saoma_reconcile_get_bill_total (reconcile));

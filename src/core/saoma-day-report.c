@@ -10,6 +10,7 @@
 #include <string.h>
 #include <glib/gi18n-lib.h>
 
+#include "ledger/saoma-ledger-snapshot.h"
 #include "saoma-business-day.h"
 #include "saoma-day-report.h"
 #include "saoma-export.h"
@@ -344,18 +345,26 @@ close_cut (SaomaLedgerEvent *close)
   return close->time;
 }
 
+static GError *
+read_error (GError *local_error)
+{
+  return g_error_new (SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
+                      _("The ledger could not be read: %s"), local_error->message);
+}
+
 static gboolean
-list_day_events (SaomaLedger  *ledger,
-                 GPtrArray   **out_closes,
-                 GPtrArray   **out_reopens,
-                 GError      **error)
+list_day_events (SaomaStoreSnapshot  *snapshot,
+                 GPtrArray          **out_closes,
+                 GPtrArray          **out_reopens,
+                 GError             **error)
 {
   g_autoptr(GError) local_error = NULL;
 
-  *out_closes = saoma_ledger_list_till_events_sync (ledger, CLOSE_EVENT_KIND, &local_error);
-  if (*out_closes != NULL)
-    *out_reopens = saoma_ledger_list_till_events_sync (ledger, REOPEN_EVENT_KIND,
+  *out_closes = saoma_store_snapshot_list_till_events (snapshot, CLOSE_EVENT_KIND,
                                                        &local_error);
+  if (*out_closes != NULL)
+    *out_reopens = saoma_store_snapshot_list_till_events (snapshot, REOPEN_EVENT_KIND,
+                                                          &local_error);
   if (local_error != NULL)
     {
       g_clear_pointer (out_closes, g_ptr_array_unref);
@@ -388,11 +397,34 @@ saoma_day_report_load_sync (SaomaLedger  *ledger,
 }
 
 /**
+ * saoma_day_report_load_from_snapshot:
+ * @snapshot: a snapshot of the store
+ * @date: the local day
+ * @tz: (nullable): the store's time zone; %NULL for the local one
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): the report, or %NULL
+ */
+SaomaDayReport *
+saoma_day_report_load_from_snapshot (SaomaStoreSnapshot  *snapshot,
+                                     const GDate         *date,
+                                     GTimeZone           *tz,
+                                     GError             **error)
+{
+  g_autoptr(GTimeZone) zone = tz ? g_time_zone_ref (tz) : g_time_zone_new_local ();
+  g_autoptr(SaomaBusinessDay) day = saoma_business_day_new (zone, 0);
+
+  return saoma_day_report_load_business_from_snapshot (snapshot, date, day, error);
+}
+
+/**
  * saoma_day_report_load_business_sync:
  * @ledger: the ledger
  * @date: the business day
  * @business_day: the store's rule (zone and day start)
  * @error: return location for an error
+ *
+ * One snapshot of @ledger, plus the late payments still to decide (a query of the ledger).
  *
  * Returns: (transfer full): the report, or %NULL
  */
@@ -402,13 +434,57 @@ saoma_day_report_load_business_sync (SaomaLedger            *ledger,
                                      const SaomaBusinessDay *business_day,
                                      GError                **error)
 {
+  g_autoptr(SaomaStoreSnapshot) snapshot = NULL;
+  g_autoptr(GPtrArray) late = NULL;
+  g_autoptr(GError) local_error = NULL;
+  SaomaDayReport *report;
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
+
+  if (!(snapshot = saoma_ledger_snapshot_new (ledger, &local_error)))
+    {
+      g_propagate_error (error, read_error (local_error));
+      return NULL;
+    }
+  report = saoma_day_report_load_business_from_snapshot (snapshot, date, business_day, error);
+  if (report == NULL)
+    return NULL;
+
+  late = saoma_late_payments_list_open_sync (ledger, error);
+  if (late == NULL)
+    {
+      g_object_unref (report);
+      return NULL;
+    }
+  /* "Every payment is final" is not true while a late payment waits for a decision, whichever
+   * day it was paid. */
+  for (guint i = 0; i < late->len; i++)
+    if (saoma_attempt_get_created (g_ptr_array_index (late, i)) < report->end_us)
+      report->n_late_undecided++;
+  return report;
+}
+
+/**
+ * saoma_day_report_load_business_from_snapshot:
+ * @snapshot: a snapshot of the store
+ * @date: the business day
+ * @business_day: the store's rule (zone and day start)
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): the report, or %NULL
+ */
+SaomaDayReport *
+saoma_day_report_load_business_from_snapshot (SaomaStoreSnapshot     *snapshot,
+                                              const GDate            *date,
+                                              const SaomaBusinessDay *business_day,
+                                              GError                **error)
+{
   GTimeZone *zone = business_day->tz;
   g_autoptr(GPtrArray) attempts = NULL;
   g_autoptr(GPtrArray) refunds = NULL;
   g_autoptr(GPtrArray) unfinished = NULL;
   g_autoptr(GPtrArray) closes = NULL;
   g_autoptr(GPtrArray) reopens = NULL;
-  g_autoptr(GPtrArray) late = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree char *day_text = NULL;
   g_autofree char *prev_text = NULL;
@@ -417,7 +493,7 @@ saoma_day_report_load_business_sync (SaomaLedger            *ledger,
   gint64 start_us, end_us, prev_start_us, prev_end_us, nominal_start_us;
   GDate prev;
 
-  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
+  g_return_val_if_fail (SAOMA_IS_STORE_SNAPSHOT (snapshot), NULL);
   g_return_val_if_fail (date != NULL && g_date_valid (date), NULL);
   g_return_val_if_fail (business_day != NULL, NULL);
 
@@ -427,7 +503,7 @@ saoma_day_report_load_business_sync (SaomaLedger            *ledger,
   g_date_subtract_days (&prev, 1);
   saoma_business_day_range (business_day, &prev, &prev_start_us, &prev_end_us);
 
-  if (!list_day_events (ledger, &closes, &reopens, error))
+  if (!list_day_events (snapshot, &closes, &reopens, error))
     return NULL;
   day_text = g_strdup_printf ("%04u-%02u-%02u", g_date_get_year (date), g_date_get_month (date),
                               g_date_get_day (date));
@@ -448,29 +524,19 @@ saoma_day_report_load_business_sync (SaomaLedger            *ledger,
   if (day_state_is_closed (&state))
     end_us = CLAMP (close_cut (state.close), start_us, end_us);
 
-  if (!(attempts = saoma_ledger_list_range_sync (ledger, start_us - ONE_DAY_US, end_us,
-                                                 &local_error)) ||
-      !(refunds = saoma_ledger_list_refunds_succeeded_sync (ledger, start_us, end_us,
-                                                            &local_error)) ||
-      !(unfinished = saoma_ledger_list_unfinished_sync (ledger, &local_error)))
+  if (!(attempts = saoma_store_snapshot_list_attempts (snapshot, start_us - ONE_DAY_US, end_us,
+                                                       NULL, &local_error)) ||
+      !(refunds = saoma_store_snapshot_list_refunds_succeeded (snapshot, start_us, end_us,
+                                                               &local_error)) ||
+      !(unfinished = saoma_store_snapshot_list_unfinished (snapshot, &local_error)))
     {
-      g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
-                   _("The ledger could not be read: %s"), local_error->message);
+      g_propagate_error (error, read_error (local_error));
       return NULL;
     }
-
-  late = saoma_late_payments_list_open_sync (ledger, error);
-  if (late == NULL)
-    return NULL;
 
   report = saoma_day_report_compute_in_range (date, zone, start_us, end_us, attempts, refunds,
                                               unfinished, g_get_real_time ());
   report->nominal_start_us = nominal_start_us;
-  /* "Every payment is final" is not true while a late payment waits for a decision, whichever
-   * day it was paid. */
-  for (guint i = 0; i < late->len; i++)
-    if (saoma_attempt_get_created (g_ptr_array_index (late, i)) < end_us)
-      report->n_late_undecided++;
   if (day_state_is_closed (&state))
     report->closed_at = state.close->time;
   if (state.reopen != NULL)
@@ -484,15 +550,15 @@ saoma_day_report_load_business_sync (SaomaLedger            *ledger,
 }
 
 typedef struct {
-  SaomaLedger *ledger;
-  GDate        date;
-  GTimeZone   *tz;
+  SaomaStoreSnapshot *snapshot;
+  GDate               date;
+  GTimeZone          *tz;
 } LoadData;
 
 static void
 load_data_free (LoadData *data)
 {
-  g_clear_object (&data->ledger);
+  g_clear_object (&data->snapshot);
   g_clear_pointer (&data->tz, g_time_zone_unref);
   g_free (data);
 }
@@ -507,35 +573,61 @@ load_worker (GTask        *task,
   GError *error = NULL;
   SaomaDayReport *report;
 
-  report = saoma_day_report_load_sync (data->ledger, &data->date, data->tz, &error);
+  report = saoma_day_report_load_from_snapshot (data->snapshot, &data->date, data->tz, &error);
   if (report == NULL)
     g_task_return_error (task, error);
   else
     g_task_return_pointer (task, report, g_object_unref);
 }
 
+static void
+load_snapshot_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  LoadData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  data->snapshot = saoma_store_open_snapshot_finish (SAOMA_STORE (source), result, &error);
+  if (data->snapshot == NULL)
+    {
+      g_task_return_error (task, read_error (error));
+      return;
+    }
+
+  g_task_run_in_thread (task, load_worker);
+}
+
+/**
+ * saoma_day_report_load_async:
+ * @store: the store
+ * @date: the local day
+ * @tz: (nullable): the store's time zone; %NULL for the local one
+ *
+ * Opens one snapshot of @store and computes the report from it in a worker.
+ */
 void
-saoma_day_report_load_async (SaomaLedger         *ledger,
+saoma_day_report_load_async (SaomaStore          *store,
                              const GDate         *date,
                              GTimeZone           *tz,
                              GCancellable        *cancellable,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  GTask *task;
   LoadData *data;
 
-  g_return_if_fail (SAOMA_IS_LEDGER (ledger));
+  g_return_if_fail (SAOMA_IS_STORE (store));
   g_return_if_fail (date != NULL && g_date_valid (date));
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, saoma_day_report_load_async);
   data = g_new0 (LoadData, 1);
-  data->ledger = g_object_ref (ledger);
   data->date = *date;
   data->tz = tz ? g_time_zone_ref (tz) : NULL;
   g_task_set_task_data (task, data, (GDestroyNotify) load_data_free);
-  g_task_run_in_thread (task, load_worker);
+  saoma_store_open_snapshot_async (store, cancellable, load_snapshot_cb, task);
 }
 
 /**
@@ -904,23 +996,54 @@ saoma_day_report_write_csv (SaomaDayReport  *self,
 
 /* Z close ----------------------------------------------------------------------------------- */
 
+/**
+ * saoma_day_report_find_close_in_snapshot:
+ * @snapshot: a snapshot of the store (the one the report was read from, so the answer agrees
+ *   with the figures)
+ *
+ * Blocking: worker threads only.
+ *
+ * Returns: (transfer full) (nullable): the detail of the Z close that closes this day, or
+ *   %NULL (never closed, or reopened since; with @error set when the store could not be read)
+ */
 char *
-saoma_day_report_find_close_sync (SaomaDayReport  *self,
-                                  SaomaLedger     *ledger,
-                                  GError         **error)
+saoma_day_report_find_close_in_snapshot (SaomaDayReport      *self,
+                                         SaomaStoreSnapshot  *snapshot,
+                                         GError             **error)
 {
   g_autoptr(GPtrArray) closes = NULL;
   g_autoptr(GPtrArray) reopens = NULL;
   DayState state;
 
   g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), NULL);
-  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
+  g_return_val_if_fail (SAOMA_IS_STORE_SNAPSHOT (snapshot), NULL);
 
-  if (!list_day_events (ledger, &closes, &reopens, error))
+  if (!list_day_events (snapshot, &closes, &reopens, error))
     return NULL;
   find_day_state (closes, reopens, self->day_text, &state);
   /* A reopened day is not closed until it is closed again. */
   return day_state_is_closed (&state) ? g_strdup (state.close->detail) : NULL;
+}
+
+char *
+saoma_day_report_find_close_sync (SaomaDayReport  *self,
+                                  SaomaLedger     *ledger,
+                                  GError         **error)
+{
+  g_autoptr(SaomaStoreSnapshot) snapshot = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), NULL);
+  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
+
+  /* The ledger as it is now (a close just written included). */
+  if (!(snapshot = saoma_ledger_snapshot_new (ledger, &local_error)))
+    {
+      g_propagate_error (error, read_error (local_error));
+      return NULL;
+    }
+
+  return saoma_day_report_find_close_in_snapshot (self, snapshot, error);
 }
 
 /**
@@ -940,6 +1063,7 @@ saoma_day_report_find_close_csv_sync (SaomaDayReport  *self,
   g_autoptr(GPtrArray) closes = NULL;
   g_autoptr(GPtrArray) reopens = NULL;
   g_autoptr(GPtrArray) reports = NULL;
+  g_autoptr(SaomaStoreSnapshot) snapshot = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree char *prefix = NULL;
   DayState state;
@@ -947,13 +1071,19 @@ saoma_day_report_find_close_csv_sync (SaomaDayReport  *self,
   g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), NULL);
   g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
 
-  if (!list_day_events (ledger, &closes, &reopens, error))
+  if (!(snapshot = saoma_ledger_snapshot_new (ledger, &local_error)))
+    {
+      g_propagate_error (error, read_error (local_error));
+      return NULL;
+    }
+  if (!list_day_events (snapshot, &closes, &reopens, error))
     return NULL;
   find_day_state (closes, reopens, self->day_text, &state);
   if (!day_state_is_closed (&state))
     return NULL;
 
-  reports = saoma_ledger_list_till_events_sync (ledger, CLOSE_REPORT_EVENT_KIND, &local_error);
+  reports = saoma_store_snapshot_list_till_events (snapshot, CLOSE_REPORT_EVENT_KIND,
+                                                   &local_error);
   if (reports == NULL)
     {
       g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,

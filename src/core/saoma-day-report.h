@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "ledger/saoma-ledger.h"
+#include "ledger/saoma-store.h"
 #include "saoma-business-day.h"
 #include "saoma-pin-guard.h"
 #include "saoma-totals.h"
@@ -62,7 +63,15 @@ SaomaDayReport *saoma_day_report_compute_in_range (const GDate *date,
                                                    GPtrArray   *refunds,
                                                    GPtrArray   *unfinished,
                                                    gint64       generated_us);
-/* Reads the ledger (blocking: worker threads and headless commands only). @tz NULL: local.
+/* Reads one snapshot of the store (blocking: worker threads only), so the payments, refunds
+ * and unfinished attempts agree with each other. @tz NULL: local. */
+SaomaDayReport *saoma_day_report_load_from_snapshot (SaomaStoreSnapshot  *snapshot,
+                                                     const GDate         *date,
+                                                     GTimeZone           *tz,
+                                                     GError             **error);
+/* The same over a snapshot of @ledger opened here (blocking: worker threads and headless
+ * commands only); it also counts the late payments still to decide (a ledger query: the
+ * snapshot paths leave saoma_day_report_get_n_late_undecided() at 0).
  * A Z close is final (issue 12.2): a closed day ends where its close cut it (the time of the
  * report it closed), and what was paid after that, before midnight, is the next day's (its
  * report starts at that cut, saoma_day_report_get_carries_previous()). A day the manager
@@ -77,7 +86,12 @@ SaomaDayReport *saoma_day_report_load_business_sync (SaomaLedger            *led
                                                      const GDate            *date,
                                                      const SaomaBusinessDay *business_day,
                                                      GError                **error);
-void            saoma_day_report_load_async   (SaomaLedger         *ledger,
+SaomaDayReport *saoma_day_report_load_business_from_snapshot (SaomaStoreSnapshot     *snapshot,
+                                                              const GDate            *date,
+                                                              const SaomaBusinessDay *business_day,
+                                                              GError                **error);
+/* Opens a snapshot of @store and reads the report from it in a worker. */
+void            saoma_day_report_load_async   (SaomaStore          *store,
                                                const GDate         *date,
                                                GTimeZone           *tz,
                                                GCancellable        *cancellable,
@@ -166,6 +180,10 @@ gboolean    saoma_day_report_close_finish      (SaomaDayReport  *self,
 char       *saoma_day_report_find_close_sync   (SaomaDayReport *self,
                                                 SaomaLedger    *ledger,
                                                 GError        **error);
+/* The same, read from @snapshot (blocking: worker threads only). */
+char       *saoma_day_report_find_close_in_snapshot (SaomaDayReport      *self,
+                                                     SaomaStoreSnapshot  *snapshot,
+                                                     GError             **error);
 /* The CSV of the report that Z close recorded, byte for byte as it was written then, for a
  * reprint; NULL when the day is not closed (blocking). */
 char       *saoma_day_report_find_close_csv_sync (SaomaDayReport *self,

@@ -11,6 +11,7 @@
 
 #include "saoma-export.h"
 #include "saoma-money.h"
+#include "ledger/saoma-ledger-snapshot.h"
 
 /* Rows are gathered up to this size, then written: few syscalls, bounded memory. */
 #define CHUNK_SIZE (64 * 1024)
@@ -29,6 +30,7 @@ typedef struct
   GDate          date;
   GTimeZone     *tz;
   GOutputStream *out;
+  SaomaStoreSnapshot *snapshot;
 } ExportTask;
 
 static void
@@ -38,6 +40,7 @@ export_task_free (gpointer data)
 
   g_clear_pointer (&t->tz, g_time_zone_unref);
   g_clear_object (&t->out);
+  g_clear_object (&t->snapshot);
   g_free (t);
 }
 
@@ -392,12 +395,39 @@ saoma_export_day_to_stream (SaomaLedger    *ledger,
                             GCancellable   *cancellable,
                             GError        **error)
 {
+  g_autoptr(SaomaStoreSnapshot) snapshot = NULL;
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), FALSE);
+
+  if (!(snapshot = saoma_ledger_snapshot_new (ledger, error)))
+    return FALSE;
+
+  return saoma_export_day_from_snapshot (snapshot, date, tz, out, out_rows, cancellable, error);
+}
+
+/**
+ * saoma_export_day_from_snapshot:
+ * @snapshot: a snapshot of the store
+ *
+ * saoma_export_day_to_stream() over a snapshot already open (blocking: worker threads only).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+saoma_export_day_from_snapshot (SaomaStoreSnapshot  *snapshot,
+                                const GDate         *date,
+                                GTimeZone           *tz,
+                                GOutputStream       *out,
+                                guint               *out_rows,
+                                GCancellable        *cancellable,
+                                GError             **error)
+{
   g_autoptr(GTimeZone) local = NULL;
   g_autoptr(GString) buf = NULL;
   ExportState state = { 0 };
   gint64 start, end;
 
-  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), FALSE);
+  g_return_val_if_fail (SAOMA_IS_STORE_SNAPSHOT (snapshot), FALSE);
   g_return_val_if_fail (date != NULL && g_date_valid (date), FALSE);
   g_return_val_if_fail (G_IS_OUTPUT_STREAM (out), FALSE);
 
@@ -414,8 +444,8 @@ saoma_export_day_to_stream (SaomaLedger    *ledger,
   state.cancellable = cancellable;
   state.buf = buf;
 
-  if (!saoma_ledger_foreach_in_range_sync (ledger, start, end, write_row_cb, &state,
-                                           cancellable, error) ||
+  if (!saoma_store_snapshot_foreach_attempt (snapshot, start, end, write_row_cb, &state,
+                                             cancellable, error) ||
       !flush (&state, error) ||
       !g_output_stream_flush (out, cancellable, error))
     return FALSE;
@@ -436,20 +466,39 @@ export_worker (GTask        *task,
   g_autoptr(GError) error = NULL;
   guint rows = 0;
 
-  if (!saoma_export_day_to_stream (source_object, &t->date, t->tz, t->out, &rows,
-                                   cancellable, &error))
+  if (!saoma_export_day_from_snapshot (t->snapshot, &t->date, t->tz, t->out, &rows,
+                                       cancellable, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_int (task, rows);
 }
 
+static void
+export_snapshot_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ExportTask *t = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  t->snapshot = saoma_store_open_snapshot_finish (SAOMA_STORE (source), result, &error);
+  if (t->snapshot == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  g_task_run_in_thread (task, export_worker);
+}
+
 /**
  * saoma_export_day_async:
  *
- * Runs saoma_export_day_to_stream() in a worker thread.
+ * Opens a snapshot of @store and writes the day's CSV from it in a worker thread.
  */
 void
-saoma_export_day_async (SaomaLedger         *ledger,
+saoma_export_day_async (SaomaStore          *store,
                         const GDate         *date,
                         GTimeZone           *tz,
                         GOutputStream       *out,
@@ -457,10 +506,10 @@ saoma_export_day_async (SaomaLedger         *ledger,
                         GAsyncReadyCallback  callback,
                         gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
+  GTask *task;
   ExportTask *t;
 
-  g_return_if_fail (SAOMA_IS_LEDGER (ledger));
+  g_return_if_fail (SAOMA_IS_STORE (store));
   g_return_if_fail (date != NULL && g_date_valid (date));
   g_return_if_fail (G_IS_OUTPUT_STREAM (out));
 
@@ -469,18 +518,18 @@ saoma_export_day_async (SaomaLedger         *ledger,
   t->tz = tz != NULL ? g_time_zone_ref (tz) : g_time_zone_new_local ();
   t->out = g_object_ref (out);
 
-  task = g_task_new (ledger, cancellable, callback, user_data);
+  task = g_task_new (store, cancellable, callback, user_data);
   g_task_set_source_tag (task, saoma_export_day_async);
   g_task_set_task_data (task, t, export_task_free);
-  g_task_run_in_thread (task, export_worker);
+  saoma_store_open_snapshot_async (store, cancellable, export_snapshot_cb, task);
 }
 
 gint64
-saoma_export_day_finish (SaomaLedger   *ledger,
+saoma_export_day_finish (SaomaStore    *store,
                          GAsyncResult  *result,
                          GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, ledger), -1);
+  g_return_val_if_fail (g_task_is_valid (result, store), -1);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == saoma_export_day_async, -1);
 
   return g_task_propagate_int (G_TASK (result), error);

@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "ledger/saoma-ledger.h"
+#include "ledger/saoma-store.h"
 
 G_BEGIN_DECLS
 
@@ -77,8 +78,17 @@ gboolean saoma_export_day_to_stream (SaomaLedger   *ledger,
                                      guint         *out_rows,
                                      GCancellable  *cancellable,
                                      GError       **error);
-/* The same in a worker thread; @out must not be used until the callback runs. */
-void     saoma_export_day_async     (SaomaLedger         *ledger,
+/* The same, read from one snapshot of a store (blocking: worker threads only). */
+gboolean saoma_export_day_from_snapshot (SaomaStoreSnapshot  *snapshot,
+                                         const GDate         *date,
+                                         GTimeZone           *tz,
+                                         GOutputStream       *out,
+                                         guint               *out_rows,
+                                         GCancellable        *cancellable,
+                                         GError             **error);
+/* The same from a snapshot of @store, written in a worker thread; @out must not be used
+ * until the callback runs. */
+void     saoma_export_day_async     (SaomaStore          *store,
                                      const GDate         *date,
                                      GTimeZone           *tz,
                                      GOutputStream       *out,
@@ -86,7 +96,7 @@ void     saoma_export_day_async     (SaomaLedger         *ledger,
                                      GAsyncReadyCallback  callback,
                                      gpointer             user_data);
 /* Returns the number of attempt rows written, or -1 with @error set. */
-gint64   saoma_export_day_finish    (SaomaLedger   *ledger,
+gint64   saoma_export_day_finish    (SaomaStore    *store,
                                      GAsyncResult  *result,
                                      GError       **error);
 

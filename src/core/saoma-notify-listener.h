@@ -5,11 +5,13 @@
 
 #include "saoma-checkout.h"
 #include "saoma-refunder.h"
+#include "wxpay/wxpay-server-guard.h"
 
 G_BEGIN_DECLS
 
 #define SAOMA_NOTIFY_LISTENER_DEFAULT_PATH "/wxpay/notify"
 #define SAOMA_NOTIFY_LISTENER_REFUND_PATH  "/wxpay/refund-notify"
+#define SAOMA_NOTIFY_LISTENER_DEFAULT_REPLAY_WINDOW 60
 
 #define SAOMA_TYPE_NOTIFY_LISTENER (saoma_notify_listener_get_type ())
 G_DECLARE_FINAL_TYPE (SaomaNotifyListener, saoma_notify_listener, SAOMA, NOTIFY_LISTENER, GObject)
@@ -36,6 +38,14 @@ G_DECLARE_FINAL_TYPE (SaomaNotifyListener, saoma_notify_listener, SAOMA, NOTIFY_
  * with refundquery; a refund it is not driving is looked up in the ledger (unknown: FAIL; not
  * final: followed). Signal "refund-handled" (const char *out_refund_no (nullable),
  * gboolean accepted) after each such reply.
+ *
+ * Limits (issue 11): the SoupServer carries a WxpayServerGuard (saoma_notify_listener_get_guard():
+ * bodies over 1 MiB answered 413 as they arrive, header and idle timeouts, a connection cap).
+ * Replays: within "replay-window" seconds (default SAOMA_NOTIFY_LISTENER_DEFAULT_REPLAY_WINDOW,
+ * 0 off) a verified notification of an order that was already answered for good (PAID, not
+ * ours, wrong amount), or that already went through the whole path a few times, is answered
+ * again from memory: no ledger read, event, query or log line. The window's repeats are logged
+ * and, for an order of the ledger, recorded as one "notification" event when it ends.
  */
 SaomaNotifyListener *saoma_notify_listener_new      (SaomaCheckout *checkout,
                                                      const char    *path);
@@ -56,5 +66,9 @@ const char          *saoma_notify_listener_get_uri  (SaomaNotifyListener *self);
 /* "http://ADDRESS:PORT/REFUND-PATH", or NULL before listen. */
 const char          *saoma_notify_listener_get_refund_uri (SaomaNotifyListener *self);
 void                 saoma_notify_listener_shutdown (SaomaNotifyListener *self);
+WxpayServerGuard    *saoma_notify_listener_get_guard (SaomaNotifyListener *self);
+guint                saoma_notify_listener_get_replay_window (SaomaNotifyListener *self);
+void                 saoma_notify_listener_set_replay_window (SaomaNotifyListener *self,
+                                                              guint                seconds);
 
 G_END_DECLS

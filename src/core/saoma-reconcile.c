@@ -15,6 +15,7 @@
 #include "saoma-money.h"
 #include "saoma-reconcile.h"
 #include "saoma-totals.h"
+#include "ledger/saoma-ledger-snapshot.h"
 
 #define ONE_DAY_US (G_GINT64_CONSTANT (86400) * G_USEC_PER_SEC)
 /* A local payment this close to midnight may sit on the neighbouring day's bill. */
@@ -181,10 +182,10 @@ refund_state_name (const SaomaLedgerRefund *refund)
 }
 
 static gboolean
-classify_payment (SaomaReconcile  *self,
-                  SaomaLedger     *ledger,
-                  SaomaBillRow    *row,
-                  GError         **error)
+classify_payment (SaomaReconcile      *self,
+                  SaomaStoreSnapshot  *snapshot,
+                  SaomaBillRow        *row,
+                  GError             **error)
 {
   g_autoptr(SaomaAttempt) attempt = NULL;
   g_autoptr(GError) local_error = NULL;
@@ -194,10 +195,10 @@ classify_payment (SaomaReconcile  *self,
   const char *local_state;
   const char *local_txid;
 
-  attempt = saoma_ledger_get_attempt_sync (ledger, row->out_trade_no, &local_error);
+  attempt = saoma_store_snapshot_get_attempt (snapshot, row->out_trade_no, &local_error);
   if (attempt == NULL)
     {
-      if (!g_error_matches (local_error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_FOUND))
+      if (local_error != NULL)
         {
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
@@ -255,17 +256,17 @@ classify_payment (SaomaReconcile  *self,
 }
 
 static gboolean
-classify_refund (SaomaReconcile  *self,
-                 SaomaLedger     *ledger,
-                 SaomaBillRow    *row,
-                 GError         **error)
+classify_refund (SaomaReconcile      *self,
+                 SaomaStoreSnapshot  *snapshot,
+                 SaomaBillRow        *row,
+                 GError             **error)
 {
   g_autoptr(GPtrArray) refunds = NULL;
   gint64 when = row->time;
   const SaomaLedgerRefund *local = NULL;
   const char *status = row->state_text;
 
-  refunds = saoma_ledger_list_refunds_sync (ledger, row->out_trade_no, 0, 0, error);
+  refunds = saoma_store_snapshot_list_refunds_of (snapshot, row->out_trade_no, error);
   if (refunds == NULL)
     return FALSE;
 
@@ -320,6 +321,8 @@ classify_refund (SaomaReconcile  *self,
  * @ledger: the ledger
  * @error: return location for a %SAOMA_RECONCILE_ERROR_LEDGER error
  *
+ * saoma_reconcile_classify_snapshot() over a snapshot of @ledger taken now.
+ *
  * Returns: (transfer full): the result, or %NULL
  */
 SaomaReconcile *
@@ -327,6 +330,39 @@ saoma_reconcile_classify_sync (const GDate  *date,
                                SaomaBill    *bill,
                                SaomaLedger  *ledger,
                                GError      **error)
+{
+  g_autoptr(SaomaStoreSnapshot) snapshot = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
+
+  if (!(snapshot = saoma_ledger_snapshot_new (ledger, &local_error)))
+    {
+      g_set_error (error, SAOMA_RECONCILE_ERROR, SAOMA_RECONCILE_ERROR_LEDGER,
+                   _("The ledger could not be read: %s"), local_error->message);
+      return NULL;
+    }
+
+  return saoma_reconcile_classify_snapshot (date, bill, snapshot, error);
+}
+
+/**
+ * saoma_reconcile_classify_snapshot:
+ * @date: the bill day (Beijing)
+ * @bill: (nullable): the parsed ALL bill; %NULL when WeChat has none for the day
+ * @snapshot: a snapshot of the store: every row of the bill and every local row of the day
+ *   is read from it, so the result is one consistent comparison
+ * @error: return location for a %SAOMA_RECONCILE_ERROR_LEDGER error
+ *
+ * Blocking: worker threads only.
+ *
+ * Returns: (transfer full): the result, or %NULL
+ */
+SaomaReconcile *
+saoma_reconcile_classify_snapshot (const GDate         *date,
+                                   SaomaBill           *bill,
+                                   SaomaStoreSnapshot  *snapshot,
+                                   GError             **error)
 {
   g_autoptr(SaomaReconcile) self = NULL;
   g_autoptr(GHashTable) bill_payments = NULL;
@@ -338,7 +374,7 @@ saoma_reconcile_classify_sync (const GDate  *date,
   gint64 start_us, end_us;
 
   g_return_val_if_fail (date != NULL && g_date_valid (date), NULL);
-  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
+  g_return_val_if_fail (SAOMA_IS_STORE_SNAPSHOT (snapshot), NULL);
 
   self = g_object_new (SAOMA_TYPE_RECONCILE, NULL);
   self->date = *date;
@@ -371,12 +407,12 @@ saoma_reconcile_classify_sync (const GDate  *date,
               if (row->out_refund_no == NULL || *row->out_refund_no == '\0')
                 continue;
               g_hash_table_add (bill_refunds, row->out_refund_no);
-              ok = classify_refund (self, ledger, row, &local_error);
+              ok = classify_refund (self, snapshot, row, &local_error);
             }
           else
             {
               g_hash_table_add (bill_payments, row->out_trade_no);
-              ok = classify_payment (self, ledger, row, &local_error);
+              ok = classify_payment (self, snapshot, row, &local_error);
             }
 
           if (!ok)
@@ -387,7 +423,8 @@ saoma_reconcile_classify_sync (const GDate  *date,
   /* Local payments of the day the bill lacks. */
   self->local_count = 0;
   self->local_total = 0;
-  candidates = saoma_ledger_list_range_sync (ledger, start_us - ONE_DAY_US, end_us, &local_error);
+  candidates = saoma_store_snapshot_list_attempts (snapshot, start_us - ONE_DAY_US, end_us, NULL,
+                                                   &local_error);
   if (candidates == NULL)
     goto ledger_failed;
   for (guint i = 0; i < candidates->len; i++)
@@ -415,7 +452,7 @@ saoma_reconcile_classify_sync (const GDate  *date,
   self->local_total = local_totals.paid;
 
   /* Local refunds requested that day the bill lacks. */
-  local_refunds = saoma_ledger_list_refunds_sync (ledger, NULL, start_us, end_us, &local_error);
+  local_refunds = saoma_store_snapshot_list_refunds (snapshot, start_us, end_us, &local_error);
   if (local_refunds == NULL)
     goto ledger_failed;
   for (guint i = 0; i < local_refunds->len; i++)
@@ -444,15 +481,17 @@ ledger_failed:
 /* run_async -------------------------------------------------------------------------------- */
 
 typedef struct {
-  SaomaLedger *ledger;
-  GDate        date;
-  SaomaBill   *bill;
+  SaomaStore         *store;
+  SaomaStoreSnapshot *snapshot;
+  GDate               date;
+  SaomaBill          *bill;
 } RunData;
 
 static void
 run_data_free (RunData *data)
 {
-  g_clear_object (&data->ledger);
+  g_clear_object (&data->store);
+  g_clear_object (&data->snapshot);
   g_clear_pointer (&data->bill, saoma_bill_unref);
   g_free (data);
 }
@@ -467,11 +506,44 @@ classify_worker (GTask        *task,
   GError *error = NULL;
   SaomaReconcile *result;
 
-  result = saoma_reconcile_classify_sync (&data->date, data->bill, data->ledger, &error);
+  result = saoma_reconcile_classify_snapshot (&data->date, data->bill, data->snapshot, &error);
   if (result == NULL)
     g_task_return_error (task, error);
   else
     g_task_return_pointer (task, result, g_object_unref);
+}
+
+static void
+snapshot_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  RunData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  data->snapshot = saoma_store_open_snapshot_finish (SAOMA_STORE (source), result, &error);
+  if (data->snapshot == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_new_error (task, SAOMA_RECONCILE_ERROR, SAOMA_RECONCILE_ERROR_LEDGER,
+                                 _("The ledger could not be read: %s"), error->message);
+      return;
+    }
+
+  g_task_run_in_thread (task, classify_worker);
+}
+
+/* The bill is in (or known not to exist): the ledger is read as it is now, in one snapshot. */
+static void
+classify (GTask *task)
+{
+  RunData *data = g_task_get_task_data (task);
+
+  saoma_store_open_snapshot_async (data->store, g_task_get_cancellable (task), snapshot_cb,
+                                   task);
 }
 
 static void
@@ -489,7 +561,7 @@ downloaded_cb (GObject      *source,
       if (g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_BILL_NOT_EXIST))
         {
           /* No transaction at WeChat that day: every local payment is "only local". */
-          g_task_run_in_thread (task, classify_worker);
+          classify (g_steal_pointer (&task));
           return;
         }
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -508,7 +580,7 @@ downloaded_cb (GObject      *source,
       return;
     }
 
-  g_task_run_in_thread (task, classify_worker);
+  classify (g_steal_pointer (&task));
 }
 
 void
@@ -529,7 +601,7 @@ saoma_reconcile_run_async (SaomaGateway        *gateway,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, saoma_reconcile_run_async);
   data = g_new0 (RunData, 1);
-  data->ledger = g_object_ref (ledger);
+  data->store = SAOMA_STORE (g_object_ref (ledger));
   data->date = *date;
   g_task_set_task_data (task, data, (GDestroyNotify) run_data_free);
 

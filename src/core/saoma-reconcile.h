@@ -4,6 +4,7 @@
 #include <gio/gio.h>
 
 #include "ledger/saoma-ledger.h"
+#include "ledger/saoma-store.h"
 #include "saoma-gateway.h"
 #include "saoma-reconcile-item.h"
 
@@ -47,6 +48,11 @@ SaomaReconcile *saoma_reconcile_classify_sync (const GDate  *date,
                                                SaomaBill    *bill,
                                                SaomaLedger  *ledger,
                                                GError      **error);
+/* The same against one snapshot of a store (blocking: worker threads only). */
+SaomaReconcile *saoma_reconcile_classify_snapshot (const GDate         *date,
+                                                   SaomaBill           *bill,
+                                                   SaomaStoreSnapshot  *snapshot,
+                                                   GError             **error);
 /* Downloads the day's ALL bill (gzip), parses it, classifies it in a worker thread. */
 void            saoma_reconcile_run_async     (SaomaGateway        *gateway,
                                                SaomaLedger         *ledger,

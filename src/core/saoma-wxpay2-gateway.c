@@ -17,6 +17,8 @@
 #include "wxpay/wxpay.h"
 
 #include "saoma-business-day.h"
+#include "saoma-log.h"
+
 #include "saoma-wxpay2-gateway.h"
 
 struct _SaomaWxpay2Gateway
@@ -147,18 +149,22 @@ map_code (WxpayError code)
     }
 }
 
+/* libwxpay's messages quote the gateway's return_msg and err_code_des, which nothing
+ * authenticates (a FAIL answer carries no valid sign): escaped here, once, so that no log
+ * line, status text or CLI output built from a gateway error can be forged by them. */
 static GError *
 new_error (SaomaGatewayError code,
            const char       *protocol_code,
            const char       *message)
 {
   gsize n = strlen (protocol_code);
+  g_autofree char *safe = saoma_log_escape (message);
 
   /* err_code messages already read "ORDERNOTEXIST: …". */
-  if (strncmp (message, protocol_code, n) == 0 && message[n] == ':')
-    return g_error_new_literal (SAOMA_GATEWAY_ERROR, code, message);
+  if (strncmp (safe, protocol_code, n) == 0 && safe[n] == ':')
+    return g_error_new_literal (SAOMA_GATEWAY_ERROR, code, safe);
 
-  return g_error_new (SAOMA_GATEWAY_ERROR, code, "%s: %s", protocol_code, message);
+  return g_error_new (SAOMA_GATEWAY_ERROR, code, "%s: %s", protocol_code, safe);
 }
 
 /**
@@ -931,8 +937,10 @@ saoma_wxpay2_gateway_parse_bill (GBytes  *data,
   parsed = wxpay_bill_parse (data, &local_error);
   if (parsed == NULL)
     {
+      g_autofree char *safe = saoma_log_escape (local_error->message);
+
       g_set_error (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_BILL_INVALID, "%s: %s",
-                   wxpay_error_code_to_string (local_error->code), local_error->message);
+                   wxpay_error_code_to_string (local_error->code), safe);
       return NULL;
     }
 

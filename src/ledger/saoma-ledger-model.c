@@ -32,10 +32,18 @@
  * arrive while a count is pending are therefore already in it and are skipped. Changes are
  * applied one at a time, in signal order. Every change of the list (a row moving, a new
  * filter) starts a new generation; pages asked for in an older one are dropped on arrival.
+ *
+ * A new count is announced together with the first rows: the first N_PREFETCH pages are
+ * asked for right after the count, on the same ordered queue (so they read the same rows),
+ * and the one items-changed waits for them. A list view builds and binds row widgets for its
+ * first couple of hundred positions as soon as it learns the count; if those rows were
+ * placeholders, GTK 4.8 would throw every such widget away and build it again when its page
+ * replaced the placeholder (a different item), which was most of the history's first frame.
  */
 
 #define PAGE_SIZE  64
 #define N_PAGES    8
+#define N_PREFETCH 4
 
 typedef struct
 {
@@ -70,6 +78,11 @@ struct _SaomaLedgerModel
   /* The newest row id when n_items was counted. */
   gint64            counted_id;
   gboolean          counting;
+  /* The count read while counting, announced when the first pages are in too. */
+  gboolean          count_in;
+  guint             counted_n;
+  gint64            counted_newest;
+  guint             prefetching;    /* first pages of this count not arrived yet */
   guint             generation;
   GArray           *bounds;         /* SaomaStoreKey, ascending pos (= descending key) */
   Page              pages[N_PAGES];
@@ -274,7 +287,10 @@ typedef struct
   SaomaLedgerModel *self;
   guint             generation;
   guint             start;
+  gboolean          prefetch;
 } FetchData;
+
+static void announce_count (SaomaLedgerModel *self);
 
 static void
 fetch_cb (GObject      *source,
@@ -297,8 +313,13 @@ fetch_cb (GObject      *source,
 
   /* A failed read may be asked for again by the next get_item(). */
   g_hash_table_remove (self->fetching, GUINT_TO_POINTER (data->start));
+  if (data->prefetch)
+    {
+      g_assert (self->prefetching > 0);
+      self->prefetching--;
+    }
   if (page == NULL)
-    goto out;
+    goto announce;
 
   for (guint i = 0; i < page->keys->len; i++)
     add_bound (self, &g_array_index (page->keys, SaomaStoreKey, i));
@@ -320,10 +341,18 @@ fetch_cb (GObject      *source,
   victim->start = data->start;
   victim->used = ++self->page_clock;
 
-  /* The placeholders handed out for this page become the rows. */
-  n = MIN (PAGE_SIZE, self->n_items - MIN (data->start, self->n_items));
-  if (n > 0)
-    g_list_model_items_changed (G_LIST_MODEL (self), data->start, n, n);
+  /* The placeholders handed out for this page become the rows. (A first page of a count
+   * not announced yet replaced none: the count's items-changed brings it.) */
+  if (!data->prefetch)
+    {
+      n = MIN (PAGE_SIZE, self->n_items - MIN (data->start, self->n_items));
+      if (n > 0)
+        g_list_model_items_changed (G_LIST_MODEL (self), data->start, n, n);
+    }
+
+announce:
+  if (data->prefetch && self->count_in && self->prefetching == 0)
+    announce_count (self);
 
 out:
   request_done (self);
@@ -332,7 +361,8 @@ out:
 
 static void
 request_page (SaomaLedgerModel *self,
-              guint             start)
+              guint             start,
+              gboolean          prefetch)
 {
   SaomaStoreFilter filter = current_filter (self);
   FetchData *data;
@@ -346,6 +376,7 @@ request_page (SaomaLedgerModel *self,
   data->self = g_object_ref (self);
   data->generation = self->generation;
   data->start = start;
+  data->prefetch = prefetch;
   request_started (self);
 
   i = find_bound (self, start);
@@ -377,6 +408,11 @@ saoma_ledger_model_get_item (GListModel *model,
   if (position >= self->n_items)
     return NULL;
 
+  /* While a new filter is being counted, positions belong to the old one, and the pages
+   * kept are the new one's: wait for the count. */
+  if (self->counting)
+    return saoma_attempt_new_placeholder ();
+
   for (guint i = 0; i < N_PAGES; i++)
     {
       Page *page = &self->pages[i];
@@ -391,9 +427,7 @@ saoma_ledger_model_get_item (GListModel *model,
         }
     }
 
-  /* While a new filter is being counted, positions belong to the old one: wait for it. */
-  if (!self->counting)
-    request_page (self, start);
+  request_page (self, start, FALSE);
 
   return saoma_attempt_new_placeholder ();
 }
@@ -431,7 +465,7 @@ count_cb (GObject      *source,
   CountData *data = user_data;
   g_autoptr(SaomaLedgerModel) self = data->self;
   g_autoptr(GError) error = NULL;
-  guint n = 0, old;
+  guint n = 0;
   gint64 newest = 0;
 
   if (!saoma_store_count_attempts_finish (SAOMA_STORE (source), result, &n, &newest, &error) &&
@@ -443,26 +477,39 @@ count_cb (GObject      *source,
 
   if (error != NULL)
     {
-      /* Keep showing what was there; changes flow again. */
+      /* Keep showing what was there (its pages are gone: they load again); changes flow
+       * again. The new filter's first pages are dropped. */
+      new_generation (self);
+      self->prefetching = 0;
       self->counting = FALSE;
       goto out;
     }
 
-  /* The new filter's list replaces the old one in one change. */
-  new_generation (self);
-  g_array_set_size (self->bounds, 0);
-  old = self->n_items;
-  self->n_items = n;
-  self->counted_id = newest;
-  self->counting = FALSE;
-  if (old != 0 || n != 0)
-    g_list_model_items_changed (G_LIST_MODEL (self), 0, old, n);
-  if (old != n)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
+  self->count_in = TRUE;
+  self->counted_n = n;
+  self->counted_newest = newest;
+  if (self->prefetching == 0)
+    announce_count (self);
 
 out:
   request_done (self);
   g_free (data);
+}
+
+/* The new filter's list (count and first pages in) replaces the old one in one change. */
+static void
+announce_count (SaomaLedgerModel *self)
+{
+  guint old = self->n_items, n = self->counted_n;
+
+  self->n_items = n;
+  self->counted_id = self->counted_newest;
+  self->counting = FALSE;
+  self->count_in = FALSE;
+  if (old != 0 || n != 0)
+    g_list_model_items_changed (G_LIST_MODEL (self), 0, old, n);
+  if (old != n)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_ITEMS]);
 }
 
 static void
@@ -473,13 +520,21 @@ recount (SaomaLedgerModel *self)
 
   /* Whatever was queued is in the new count. */
   g_queue_clear_full (&self->changes, pending_change_free);
-  self->generation++;
+  new_generation (self);
+  g_array_set_size (self->bounds, 0);
   self->counting = TRUE;
+  self->count_in = FALSE;
 
   data->self = g_object_ref (self);
   data->generation = self->generation;
   request_started (self);
   saoma_store_count_attempts_async (self->store, &filter, self->cancellable, count_cb, data);
+
+  /* Queued right behind the count, from this thread, so no write comes between them: the
+   * pages read the rows the count counted. */
+  self->prefetching = N_PREFETCH;
+  for (guint i = 0; i < N_PREFETCH; i++)
+    request_page (self, i * PAGE_SIZE, TRUE);
 }
 
 /* Changes */
@@ -680,6 +735,21 @@ saoma_ledger_model_finalize (GObject *object)
   g_clear_pointer (&self->search_folded, g_free);
 
   G_OBJECT_CLASS (saoma_ledger_model_parent_class)->finalize (object);
+}
+
+static void
+sum_store_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  gint64 sum = 0;
+
+  if (saoma_store_sum_amount_finish (SAOMA_STORE (source), result, &sum, &error))
+    g_task_return_int (task, sum);
+  else
+    g_task_return_error (task, error);
 }
 
 static void
@@ -958,11 +1028,16 @@ saoma_ledger_model_sum_amount_async (SaomaLedgerModel    *self,
                                      gpointer             user_data)
 {
   SaomaStoreFilter filter;
+  GTask *task;
 
   g_return_if_fail (SAOMA_IS_LEDGER_MODEL (self));
 
+  /* The result's source is the model, as its _finish expects; the store's answer is passed
+   * on. */
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, saoma_ledger_model_sum_amount_async);
   filter = current_filter (self);
-  saoma_store_sum_amount_async (self->store, &filter, state, cancellable, callback, user_data);
+  saoma_store_sum_amount_async (self->store, &filter, state, cancellable, sum_store_cb, task);
 }
 
 gboolean
@@ -971,9 +1046,22 @@ saoma_ledger_model_sum_amount_finish (SaomaLedgerModel  *self,
                                       gint64            *out_sum,
                                       GError           **error)
 {
-  g_return_val_if_fail (SAOMA_IS_LEDGER_MODEL (self), FALSE);
+  g_autoptr(GError) local_error = NULL;
+  gint64 sum;
 
-  return saoma_store_sum_amount_finish (self->store, result, out_sum, error);
+  g_return_val_if_fail (SAOMA_IS_LEDGER_MODEL (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  sum = g_task_propagate_int (G_TASK (result), &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  if (out_sum != NULL)
+    *out_sum = sum;
+  return TRUE;
 }
 
 /**

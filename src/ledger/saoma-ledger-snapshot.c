@@ -180,6 +180,44 @@ saoma_ledger_snapshot_list_till_events (SaomaStoreSnapshot  *snapshot,
                    (GDestroyNotify) saoma_ledger_event_free, error);
 }
 
+static SaomaAttempt *
+saoma_ledger_snapshot_get_attempt (SaomaStoreSnapshot  *snapshot,
+                                   const char          *out_trade_no,
+                                   GError             **error)
+{
+  SaomaLedgerSnapshot *self = SAOMA_LEDGER_SNAPSHOT (snapshot);
+  g_autoptr(GPtrArray) rows = NULL;
+  sqlite3_stmt *stmt;
+
+  stmt = prepare_range (self, "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
+                        " WHERE out_trade_no = ?1", 0, 0, error);
+  if (stmt != NULL)
+    sqlite3_bind_text (stmt, 1, out_trade_no, -1, SQLITE_TRANSIENT);
+
+  rows = read_all (self, stmt, (ReadRow) saoma_ledger_attempt_from_stmt, g_object_unref, error);
+  if (rows == NULL || rows->len == 0)
+    return NULL;
+
+  return g_object_ref (g_ptr_array_index (rows, 0));
+}
+
+static GPtrArray *
+saoma_ledger_snapshot_list_refunds_of (SaomaStoreSnapshot  *snapshot,
+                                       const char          *out_trade_no,
+                                       GError             **error)
+{
+  SaomaLedgerSnapshot *self = SAOMA_LEDGER_SNAPSHOT (snapshot);
+  sqlite3_stmt *stmt;
+
+  stmt = prepare_range (self, "SELECT " SAOMA_LEDGER_REFUND_COLUMNS " FROM refunds"
+                        " WHERE out_trade_no = ?1 ORDER BY created, id", 0, 0, error);
+  if (stmt != NULL)
+    sqlite3_bind_text (stmt, 1, out_trade_no, -1, SQLITE_TRANSIENT);
+
+  return read_all (self, stmt, (ReadRow) saoma_ledger_refund_from_stmt,
+                   (GDestroyNotify) saoma_ledger_refund_free, error);
+}
+
 static void
 saoma_ledger_snapshot_finalize (GObject *object)
 {
@@ -206,6 +244,8 @@ saoma_ledger_snapshot_class_init (SaomaLedgerSnapshotClass *klass)
   snapshot_class->list_refunds = saoma_ledger_snapshot_list_refunds;
   snapshot_class->list_refunds_succeeded = saoma_ledger_snapshot_list_refunds_succeeded;
   snapshot_class->list_till_events = saoma_ledger_snapshot_list_till_events;
+  snapshot_class->get_attempt = saoma_ledger_snapshot_get_attempt;
+  snapshot_class->list_refunds_of = saoma_ledger_snapshot_list_refunds_of;
 }
 
 static void

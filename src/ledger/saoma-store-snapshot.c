@@ -140,3 +140,39 @@ saoma_store_snapshot_list_till_events (SaomaStoreSnapshot  *self,
 
   return SAOMA_STORE_SNAPSHOT_GET_CLASS (self)->list_till_events (self, kind, error);
 }
+
+/**
+ * saoma_store_snapshot_get_attempt:
+ * @out_trade_no: the attempt's out_trade_no
+ *
+ * Returns: (transfer full) (nullable): the attempt, or %NULL (with @error set only when the
+ *   store could not be read)
+ */
+SaomaAttempt *
+saoma_store_snapshot_get_attempt (SaomaStoreSnapshot  *self,
+                                  const char          *out_trade_no,
+                                  GError             **error)
+{
+  g_return_val_if_fail (SAOMA_IS_STORE_SNAPSHOT (self), NULL);
+  g_return_val_if_fail (out_trade_no != NULL, NULL);
+
+  return SAOMA_STORE_SNAPSHOT_GET_CLASS (self)->get_attempt (self, out_trade_no, error);
+}
+
+/**
+ * saoma_store_snapshot_list_refunds_of:
+ * @out_trade_no: the attempt's out_trade_no
+ *
+ * Returns: (transfer full) (element-type SaomaLedgerRefund): the attempt's refunds, oldest
+ *   first, or %NULL with @error set
+ */
+GPtrArray *
+saoma_store_snapshot_list_refunds_of (SaomaStoreSnapshot  *self,
+                                      const char          *out_trade_no,
+                                      GError             **error)
+{
+  g_return_val_if_fail (SAOMA_IS_STORE_SNAPSHOT (self), NULL);
+  g_return_val_if_fail (out_trade_no != NULL, NULL);
+
+  return SAOMA_STORE_SNAPSHOT_GET_CLASS (self)->list_refunds_of (self, out_trade_no, error);
+}

@@ -46,8 +46,14 @@ struct _SaomaStoreSnapshotClass
   GPtrArray *(*list_till_events)       (SaomaStoreSnapshot     *self,
                                         const char             *kind,
                                         GError                **error);
+  SaomaAttempt *(*get_attempt)         (SaomaStoreSnapshot     *self,
+                                        const char             *out_trade_no,
+                                        GError                **error);
+  GPtrArray *(*list_refunds_of)        (SaomaStoreSnapshot     *self,
+                                        const char             *out_trade_no,
+                                        GError                **error);
 
-  gpointer padding[8];
+  gpointer padding[6];
 };
 
 /* Attempts created in [@start_us, @end_us), oldest first, streamed (never all in memory). */
@@ -80,6 +86,16 @@ GPtrArray *saoma_store_snapshot_list_refunds_succeeded (SaomaStoreSnapshot  *sel
 /* Till-wide events of @kind (e.g. "day-close"), oldest first. */
 GPtrArray *saoma_store_snapshot_list_till_events       (SaomaStoreSnapshot  *self,
                                                         const char          *kind,
+                                                        GError             **error);
+
+/* The attempt @out_trade_no, or NULL: with @error set when the store could not be read,
+ * without when there is no such attempt. */
+SaomaAttempt *saoma_store_snapshot_get_attempt         (SaomaStoreSnapshot  *self,
+                                                        const char          *out_trade_no,
+                                                        GError             **error);
+/* The refunds of the attempt @out_trade_no, oldest first. */
+GPtrArray    *saoma_store_snapshot_list_refunds_of     (SaomaStoreSnapshot  *self,
+                                                        const char          *out_trade_no,
                                                         GError             **error);
 
 G_END_DECLS

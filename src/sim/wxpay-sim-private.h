@@ -246,18 +246,11 @@ struct _WxpaySimServer {
   guint            header_timeout;  /* seconds, 0: none */
   guint            idle_timeout;    /* seconds, 0: none */
   guint            max_connections; /* 0: no cap */
-  GHashTable      *connections;     /* GSocket → WxpaySimConnection (owned) */
-  guint            connections_sweep_id;
-  guint            peak_connections;
-  guint64          closed_header_timeout;
-  guint64          closed_idle;
-  guint64          refused_connections;
-  guint64          refused_too_large;
+  WxpayServerGuard *guard;          /* enforces them (and the body limit) on the server */
 };
 
 
 typedef struct _Call Call;
-typedef struct _WxpaySimConnection WxpaySimConnection;
 
 /* One row of the routing table (wxpay-sim-server.c): a gateway path and the API that answers
  * it. /sim/ paths go to the control API as a whole. */
@@ -396,7 +389,6 @@ void wxpay_sim_handle_control (WxpaySimServer    *self,
                                GHashTable        *query);
 
 /* wxpay-sim-server-connections.c */
-void wxpay_sim_connection_free         (WxpaySimConnection *conn);
 void wxpay_sim_connections_attach      (WxpaySimServer     *self);
 void wxpay_sim_connections_append_json (WxpaySimServer     *self,
                                         GString            *json);

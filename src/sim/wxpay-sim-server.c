@@ -151,6 +151,7 @@ wxpay_sim_server_dispose (GObject *object)
 
   wxpay_sim_server_shutdown (self);
   g_clear_object (&self->server);
+  g_clear_object (&self->guard);
   g_clear_object (&self->session);
 
   G_OBJECT_CLASS (wxpay_sim_server_parent_class)->dispose (object);
@@ -161,8 +162,6 @@ wxpay_sim_server_finalize (GObject *object)
 {
   WxpaySimServer *self = (WxpaySimServer *)object;
 
-  g_clear_handle_id (&self->connections_sweep_id, g_source_remove);
-  g_clear_pointer (&self->connections, g_hash_table_unref);
   g_mutex_clear (&self->save_lock);
   g_clear_pointer (&self->deliveries, g_ptr_array_unref);
   g_clear_pointer (&self->paused, g_ptr_array_unref);
@@ -362,8 +361,6 @@ wxpay_sim_server_init (WxpaySimServer *self)
   self->max_connections = WXPAY_SIM_DEFAULT_MAX_CONNECTIONS;
   self->state_interval = WXPAY_SIM_DEFAULT_STATE_INTERVAL;
   g_mutex_init (&self->save_lock);
-  self->connections = g_hash_table_new_full (NULL, NULL, NULL,
-                                             (GDestroyNotify)wxpay_sim_connection_free);
   self->cancellable = g_cancellable_new ();
   self->faults = g_ptr_array_new_with_free_func ((GDestroyNotify)wxpay_sim_fault_free);
   self->orders = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
@@ -502,7 +499,6 @@ wxpay_sim_server_shutdown (WxpaySimServer *self)
 
   g_clear_handle_id (&self->timer_id, g_source_remove);
   g_clear_handle_id (&self->sweep_id, g_source_remove);
-  g_clear_handle_id (&self->connections_sweep_id, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   while (self->paused->len > 0)
     {

@@ -8,3 +8,4 @@
 #include "wxpay-client.h"
 #include "wxpay-notify.h"
 #include "wxpay-bill.h"
+#include "wxpay-server-guard.h"

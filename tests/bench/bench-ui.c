@@ -358,6 +358,7 @@ sim_pay (SoupSession *session,
  * in µs, or -1 with *@why. */
 static gint64
 seed_peer (const char *sim_url,
+           const char *merchant_ini,
            int         sales,
            gint64     *worst,
            char      **why)
@@ -374,7 +375,7 @@ seed_peer (const char *sim_url,
   peer = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
                            &error, "/usr/bin/python3",
                            BUILD_SRCDIR "/tests/bench/peers/seed-create-qr.py", sim_url, count,
-                           dir, NULL);
+                           dir, merchant_ini, NULL);
   if (peer == NULL || !g_subprocess_communicate_utf8 (peer, NULL, NULL, &out, &err, &error))
     {
       *why = g_strdup_printf ("skipped: %s", error->message);
@@ -522,7 +523,13 @@ bench_enter_to_qr (int sales)
   g_print ("RSS after %d sales:         %.1f MiB\n", sales, busy_rss / 1024.0);
 
   /* The seed's path against the same simulator, while the till sits idle. */
-  seed_med = seed_peer (sim_url, sales, &seed_worst, &seed_why);
+  /* The demo merchant the app's simulator made for itself (wxpay-sim --credentials-dir). */
+  {
+    g_autofree char *merchant_ini = g_build_filename (data_home, "saoma", "demo-merchant",
+                                                      "merchant.ini", NULL);
+
+    seed_med = seed_peer (sim_url, merchant_ini, sales, &seed_worst, &seed_why);
+  }
   if (seed_med > 0)
     {
       g_print ("seed Python create + QR PNG: median %.1f ms, worst %.1f ms (%d sales)\n",
@@ -619,7 +626,7 @@ wait_for_paint (GtkWidget *widget)
 }
 
 /* The ledger-level floor of the history's first frame: open the ledger, make the model the
- * page uses and read its count, without any widget. */
+ * page uses and wait for its count (the store answers asynchronously), without any widget. */
 static gint64
 ledger_open_count (const char *path,
                    guint      *n_items)
@@ -632,8 +639,20 @@ ledger_open_count (const char *path,
   ledger = saoma_ledger_open_sync (path, NULL, &error);
   g_assert_no_error (error);
   model = saoma_ledger_model_new (ledger);
+  while (saoma_ledger_model_get_loading (model))
+    g_main_context_iteration (NULL, TRUE);
   *n_items = g_list_model_get_n_items (G_LIST_MODEL (model));
   return g_get_monotonic_time () - t0;
+}
+
+/* TRUE when the last frame painted showed the counted list with its rows (no placeholder
+ * left): the model has nothing in flight. */
+static gboolean
+history_shown (GListModel *model,
+               guint       n_items)
+{
+  return g_list_model_get_n_items (model) == n_items &&
+         !saoma_ledger_model_get_loading (SAOMA_LEDGER_MODEL (model));
 }
 
 /* --open PATH / --scroll PATH: the real history page over PATH to its first frame (a
@@ -647,7 +666,7 @@ scroll (const char *path,
   GtkWidget *window, *page, *view, *scrolled;
   GtkAdjustment *adj;
   GListModel *model;
-  gint64 t0, t_open, rss_open, t_ledger, t_model, t_floor;
+  gint64 t0, t_open, t_window, rss_open, t_ledger, t_model, t_floor;
   guint floor_items;
   int steps = 1000;
 
@@ -664,28 +683,39 @@ scroll (const char *path,
    * file in the page cache after the first of the repeated runs). */
   t_floor = ledger_open_count (path, &floor_items);
 
-  t0 = g_get_monotonic_time ();
-  ledger = saoma_ledger_open_sync (path, NULL, &error);
-  g_assert_no_error (error);
-  t_ledger = g_get_monotonic_time () - t0;
+  /* The window is on screen first, as the cashier window is when History is opened: what
+   * follows is the history's own cost, not the first frame of a process (theme, fonts, the
+   * X server mapping a window), which is printed beside it. */
+  t_window = g_get_monotonic_time ();
   window = gtk_window_new ();
   gtk_window_set_default_size (GTK_WINDOW (window), 1100, 720);
   page = saoma_history_page_new ();
   gtk_window_set_child (GTK_WINDOW (window), page);
-  t_model = g_get_monotonic_time ();
   saoma_history_page_set_day (SAOMA_HISTORY_PAGE (page), NULL);
-  saoma_history_page_set_ledger (SAOMA_HISTORY_PAGE (page), ledger);
-  t_model = g_get_monotonic_time () - t_model;
   gtk_window_present (GTK_WINDOW (window));
   while (gtk_widget_get_frame_clock (window) == NULL)
     g_main_context_iteration (NULL, TRUE);
   wait_for_paint (window);
-  t_open = g_get_monotonic_time () - t0;
+  t_window = g_get_monotonic_time () - t_window;
+
+  t0 = g_get_monotonic_time ();
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_assert_no_error (error);
+  t_ledger = g_get_monotonic_time () - t0;
+  t_model = g_get_monotonic_time ();
+  saoma_history_page_set_ledger (SAOMA_HISTORY_PAGE (page), ledger);
+  t_model = g_get_monotonic_time () - t_model;
   model = saoma_history_page_get_model (SAOMA_HISTORY_PAGE (page));
+  /* The first frame the cashier can read: the count in and the visible rows drawn from their
+   * pages (a frame before it shows an empty or blank list). */
+  do
+    wait_for_paint (window);
+  while (!history_shown (model, floor_items));
+  t_open = g_get_monotonic_time () - t0;
   rss_open = rss_kib (getpid ());
-  g_assert_cmpuint (g_list_model_get_n_items (model), ==, floor_items);
   g_print ("HISTORY_OPEN %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %"
-           G_GINT64_FORMAT "\n", t_open, t_ledger, t_model, t_floor);
+           G_GINT64_FORMAT " %" G_GINT64_FORMAT "\n", t_open, t_ledger, t_model, t_floor,
+           t_window);
   if (!do_scroll)
     {
       gtk_window_destroy (GTK_WINDOW (window));
@@ -766,6 +796,7 @@ bench_history (const char *self,
 {
   g_autoptr(GArray) opens = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autoptr(GArray) floors = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GArray) firsts = g_array_new (FALSE, FALSE, sizeof (gint64));
   g_autofree char *scrolled = NULL;
   gint64 rss_after, open_med, floor_med;
   g_autofree char *rows_text = rows % 1000000 == 0
@@ -776,16 +807,18 @@ bench_history (const char *self,
   for (int i = 0; i < 5; i++)
     {
       g_autofree char *out = run_self ((const char * const[]) { self, "--open", db, NULL });
-      gint64 v[4];
+      gint64 v[5];
 
-      parse_numbers (out, "HISTORY_OPEN ", v, 4);
+      parse_numbers (out, "HISTORY_OPEN ", v, 5);
       g_array_append_val (opens, v[0]);
       g_array_append_val (floors, v[3]);
+      g_array_append_val (firsts, v[4]);
     }
   open_med = median (opens);
   floor_med = median (floors);
-  g_print ("history first frame:        median %.1f ms of 5; ledger-level open + count median "
-           "%.1f ms\n", open_med / 1e3, floor_med / 1e3);
+  g_print ("history first frame:        median %.1f ms of 5 (ledger open to its rows drawn, in a "
+           "window on screen; that window's own first frame %.1f ms); ledger-level open + count "
+           "median %.1f ms\n", open_med / 1e3, median (firsts) / 1e3, floor_med / 1e3);
   g_print ("TABLE\thistory first frame, %s attempts (median of 5)\t%.1f ms\t"
            "ledger-level open + count: %.1f ms\t%.0f×\t< 50 ms\n", rows_text, open_med / 1e3,
            floor_med / 1e3, (double) open_med / MAX (floor_med, 1));

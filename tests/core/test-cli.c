@@ -6,7 +6,10 @@
 #include <signal.h>
 #include <string.h>
 
+#include <libsoup/soup.h>
+
 #include "core/saoma-pin-guard.h"
+
 #include "ledger/saoma-ledger.h"
 #include "sim/wxpay-sim-server.h"
 
@@ -462,6 +465,68 @@ test_charge_cancelled (Fixture       *f,
   g_assert_cmpint (ledger_state (f, otn), ==, SAOMA_ATTEMPT_CLOSED);
   json = wxpay_sim_server_dup_orders_json (f->sim);
   g_assert_nonnull (strstr (json, "\"state\":\"CLOSED\""));
+}
+
+static void
+hostile_gateway_cb (SoupServer        *server,
+                    SoupServerMessage *msg,
+                    const char        *path,
+                    GHashTable        *query,
+                    gpointer           user_data)
+{
+  g_autoptr(WxpayParams) answer = wxpay_params_new ();
+  g_autofree char *nonce = wxpay_nonce_new ();
+  g_autofree char *body = NULL;
+
+  /* A definite rejection whose err_code_des carries a newline and a tab (what XML lets
+   * through) that would forge a line of the till's output. */
+  wxpay_params_set (answer, "return_code", "SUCCESS");
+  wxpay_params_set (answer, "return_msg", "OK");
+  wxpay_params_set (answer, "appid", WXPAY_SIM_DEFAULT_APPID);
+  wxpay_params_set (answer, "mch_id", WXPAY_SIM_DEFAULT_MCH_ID);
+  wxpay_params_set (answer, "nonce_str", nonce);
+  wxpay_params_set (answer, "result_code", "FAIL");
+  wxpay_params_set (answer, "err_code", "PARAM_ERROR");
+  wxpay_params_set (answer, "err_code_des", "bad\nPAID\n\tsaoma: paid");
+  wxpay_params_sign (answer, WXPAY_SIGN_TYPE_MD5, WXPAY_SIM_DEFAULT_KEY);
+  body = wxpay_xml_encode_string (answer);
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/xml", SOUP_MEMORY_COPY, body, strlen (body));
+}
+
+/* A gateway's words reach the output escaped, on the lines they belong to. */
+static void
+test_escaped_output (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autofree char *gateway = NULL;
+  g_auto(GStrv) lines = NULL;
+  GSList *uris;
+
+  soup_server_add_handler (server, NULL, hostile_gateway_cb, NULL, NULL);
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  gateway = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+
+  run = start (NULL, "--charge", "3", "--gateway", gateway, "--ledger", f->ledger,
+               "--poll-interval", "200", NULL);
+  g_assert_cmpint (finish (run), ==, 1);
+  g_test_message ("stdout: %s\nstderr: %s", run->out, run->err);
+
+  /* out_trade_no, (no code_url), the result: nothing more on stdout, one line on stderr. */
+  lines = g_strsplit (run->out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 4);
+  g_assert_true (g_str_has_prefix (lines[2], "FAILED: "));
+  g_assert_nonnull (strstr (lines[2], "bad\\nPAID\\n\\tsaoma: paid"));
+  g_assert_cmpuint (count_lines (run->err), ==, 1);
+  g_assert_nonnull (strstr (run->err, "bad\\nPAID\\n\\tsaoma: paid"));
+  g_assert_null (strchr (run->err, '\t'));
 }
 
 static gboolean
@@ -1183,6 +1248,7 @@ main (int   argc,
 
   ADD ("bad-input", test_bad_input);
   ADD ("unreachable", test_unreachable);
+  ADD ("escaped-output", test_escaped_output);
   ADD ("charge-paid", test_charge_paid);
   ADD ("verbose-stdout", test_verbose_stdout);
   ADD ("charge-cancelled", test_charge_cancelled);

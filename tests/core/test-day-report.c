@@ -469,7 +469,7 @@ test_async (void)
   g_assert_no_error (error);
   g_date_clear (&date, 1);
   g_date_set_dmy (&date, 20, G_DATE_NOVEMBER, 2026);
-  saoma_day_report_load_async (ledger, &date, tz8, NULL, load_cb, &result);
+  saoma_day_report_load_async (SAOMA_STORE (ledger), &date, tz8, NULL, load_cb, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   report = saoma_day_report_load_finish (result, &error);

@@ -294,7 +294,7 @@ exported_cb (GObject      *object,
   GError **out_error = user_data;
   gint64 rows;
 
-  rows = saoma_export_day_finish (SAOMA_LEDGER (object), result, out_error);
+  rows = saoma_export_day_finish (SAOMA_STORE (object), result, out_error);
   if (rows >= 0)
     {
       g_assert_cmpint (rows, ==, 6);
@@ -318,7 +318,8 @@ test_async_to_file (Fixture       *f,
   out = g_file_replace (file, NULL, FALSE, G_FILE_CREATE_NONE, NULL, &error);
   g_assert_no_error (error);
 
-  saoma_export_day_async (f->ledger, &day, f->tz, G_OUTPUT_STREAM (out), NULL, exported_cb,
+  saoma_export_day_async (SAOMA_STORE (f->ledger), &day, f->tz, G_OUTPUT_STREAM (out), NULL,
+                          exported_cb,
                           &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
@@ -337,7 +338,8 @@ test_async_to_file (Fixture       *f,
     g_autoptr(GOutputStream) mem = g_memory_output_stream_new_resizable ();
 
     g_cancellable_cancel (cancellable);
-    saoma_export_day_async (f->ledger, &day, f->tz, mem, cancellable, exported_cb, &result);
+    saoma_export_day_async (SAOMA_STORE (f->ledger), &day, f->tz, mem, cancellable, exported_cb,
+                            &result);
     while (result == NULL)
       g_main_context_iteration (NULL, TRUE);
     g_assert_error (result, G_IO_ERROR, G_IO_ERROR_CANCELLED);

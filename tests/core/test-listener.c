@@ -398,11 +398,213 @@ test_http (Fixture       *f,
   g_assert_cmpuint (f->accepted + f->refused, ==, 0);
 }
 
+/* Events of @otn whose kind is @kind and whose detail contains @part. */
+static guint
+count_events (Fixture    *f,
+              const char *otn,
+              const char *kind,
+              const char *part)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) events = saoma_ledger_list_events_sync (f->ledger, otn, &error);
+  guint n = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < events->len; i++)
+    {
+      const SaomaLedgerEvent *event = g_ptr_array_index (events, i);
+
+      if (g_strcmp0 (event->kind, kind) == 0 && strstr (event->detail, part) != NULL)
+        n++;
+    }
+  return n;
+}
+
+typedef struct {
+  guint done;
+  guint success;
+} Replays;
+
+static void
+replay_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Replays *replays = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (object), result,
+                                                              &error);
+  g_autoptr(WxpayParams) answer = NULL;
+
+  g_assert_no_error (error);
+  answer = wxpay_xml_decode (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL);
+  if (answer != NULL && g_strcmp0 (wxpay_params_get (answer, "return_code"), "SUCCESS") == 0)
+    replays->success++;
+  replays->done++;
+}
+
+/* 11.9: 2,000 replays of one genuine notification, for an order still being watched (each
+ * would ask for an orderquery), cost a handful of queries and events; their repeats are
+ * recorded once when the window ends; another order's notification is applied at once. */
+static void
+test_replays (Fixture       *f,
+              gconstpointer  data)
+{
+  const guint n_replays = 2000;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn1 = NULL;
+  g_autofree char *otn2 = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *repeated = NULL;
+  Replays replays = { 0 };
+  guint notified, queried;
+  gint64 start;
+  double elapsed;
+
+  /* The default window (a minute) is longer than the replays take. */
+  g_assert_cmpuint (saoma_notify_listener_get_replay_window (f->listener), ==, 60);
+
+  /* The first order given up by the cashier (CLOSING: still watched, not closed before the
+   * close delay), the second one waiting. */
+  otn1 = charge (f, 1234);
+  saoma_checkout_cancel (f->checkout);
+  settle (f);
+  otn2 = charge (f, 4321);
+  body = notification_body (otn1, 1234, WXPAY_SIM_DEFAULT_KEY, WXPAY_SIM_DEFAULT_APPID);
+  uri = g_strdup_printf ("%s", saoma_notify_listener_get_uri (f->listener));
+
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < n_replays; i++)
+    {
+      g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
+      g_autoptr(GBytes) bytes = g_bytes_new_static (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (msg, "text/xml", bytes);
+      soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, replay_cb,
+                                        &replays);
+    }
+  /* WeChat pays the second order meanwhile; the manual clock never moves, so only its
+   * notification can make it PAID. */
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn2, &error));
+  g_assert_no_error (error);
+
+  WAIT_UNTIL (saoma_checkout_get_state (f->checkout) == SAOMA_CHECKOUT_PAID);
+  g_assert_cmpstr (saoma_checkout_get_out_trade_no (f->checkout), ==, otn2);
+  WAIT_UNTIL (replays.done == n_replays);
+  elapsed = (g_get_monotonic_time () - start) / (double)G_USEC_PER_SEC;
+  settle (f);
+
+  /* Every replay answered SUCCESS (it is genuine), the second order's too. */
+  g_assert_cmpuint (replays.success, ==, n_replays);
+  g_assert_cmpuint (f->accepted, ==, n_replays + 1);
+  g_assert_cmpuint (f->refused, ==, 0);
+
+  notified = count_events (f, otn1, "notification", "payment notification");
+  queried = count_events (f, otn1, "response", "orderquery");
+  g_test_message ("%u replays: %u notification events, %u orderqueries", n_replays, notified,
+                  queried);
+  g_print ("# %u replays of one notification answered in %.2f s: %u notification events, "
+           "%u orderqueries\n", n_replays, elapsed, notified, queried);
+  g_assert_cmpuint (notified, >=, 1);
+  g_assert_cmpuint (notified, <=, 3);
+  g_assert_cmpuint (queried, <=, 3);
+
+  /* The window is closed (here by a new length): one event says how many were answered from
+   * memory. */
+  repeated = g_strdup_printf ("notification repeated %u times", n_replays - notified);
+  saoma_notify_listener_set_replay_window (f->listener, 1);
+  WAIT_UNTIL (count_events (f, otn1, "notification", "repeated") > 0);
+  g_assert_cmpuint (count_events (f, otn1, "notification", repeated), ==, 1);
+
+  /* A new window: the next ones take the whole path again, up to the burst; the window runs
+   * out by itself and records its repeat. */
+  for (guint i = 0; i < 4; i++)
+    {
+      g_autoptr(WxpayParams) answer = NULL;
+      guint status = 0;
+
+      answer = post_notification (f, body, &status);
+      assert_reply (answer, "SUCCESS");
+      settle (f);
+    }
+  g_assert_cmpuint (count_events (f, otn1, "notification", "payment notification"), ==,
+                    notified + 3);
+  WAIT_UNTIL (count_events (f, otn1, "notification", "notification repeated 1 times") == 1);
+  g_assert_cmpuint (count_events (f, otn1, "notification", "repeated"), ==, 2);
+}
+
+/* Log lines written while a test runs (the listener's, checkout's and gateway's domains). */
+static GString *captured_log;
+
+static GLogWriterOutput
+capture_writer (GLogLevelFlags   level,
+                const GLogField *fields,
+                gsize            n_fields,
+                gpointer         user_data)
+{
+  if (captured_log != NULL)
+    for (gsize i = 0; i < n_fields; i++)
+      if (g_strcmp0 (fields[i].key, "MESSAGE") == 0)
+        {
+          g_string_append_len (captured_log, fields[i].value,
+                               fields[i].length < 0 ? (gssize)strlen (fields[i].value)
+                                                    : fields[i].length);
+          g_string_append_c (captured_log, '\x1e'); /* one record separator per line */
+        }
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+/* 11.9: an unauthenticated return_msg with a newline cannot forge a log line. */
+static void
+test_log_injection (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(WxpayParams) answer = NULL;
+  g_auto(GStrv) records = NULL;
+  guint status = 0;
+  gboolean seen = FALSE;
+
+  captured_log = g_string_new (NULL);
+  answer = post_notification (f, "<xml><return_code>FAIL</return_code><return_msg><![CDATA[x\n"
+                                  "saoma-checkout-Message: T01FORGED PAID\t\u202e]]>"
+                                  "</return_msg></xml>",
+                              &status);
+  assert_reply (answer, "FAIL");
+  g_clear_pointer (&answer, wxpay_params_unref);
+
+  /* Genuinely signed, but with a number that is not one of ours: refused before it is used. */
+  {
+    g_autofree char *body = notification_body ("T01\nsaoma-checkout-Message: T01FORGED PAID",
+                                               100, WXPAY_SIM_DEFAULT_KEY,
+                                               WXPAY_SIM_DEFAULT_APPID);
+
+    answer = post_notification (f, body, &status);
+    assert_reply (answer, "FAIL");
+    g_assert_cmpstr (wxpay_params_get (answer, "return_msg"), ==, "invalid out_trade_no");
+  }
+
+  records = g_strsplit (captured_log->str, "\x1e", -1);
+  g_string_free (g_steal_pointer (&captured_log), TRUE);
+  for (guint i = 0; records[i] != NULL; i++)
+    {
+      g_test_message ("logged: %s", records[i]);
+      g_assert_null (strchr (records[i], '\n'));
+      g_assert_null (strchr (records[i], '\t'));
+      g_assert_null (strstr (records[i], "\u202e"));
+      if (strstr (records[i], "x\\nsaoma-checkout-Message: T01FORGED PAID\\t\\u{202e}"))
+        seen = TRUE;
+    }
+  g_assert_true (seen);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   saoma_test_init (&argc, &argv);
+  /* Before anything logs: the log-injection test reads what is written. */
+  g_log_set_writer_func (capture_writer, NULL, NULL);
 
 #define ADD(path, func) \
   g_test_add ("/listener/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
@@ -412,6 +614,8 @@ main (int   argc,
   ADD ("mismatch", test_mismatch);
   ADD ("duplicates", test_duplicates);
   ADD ("http", test_http);
+  ADD ("replays", test_replays);
+  ADD ("log-injection", test_log_injection);
 
 #undef ADD
 

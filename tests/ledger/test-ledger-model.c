@@ -540,6 +540,54 @@ test_bounds_follow_changes (Fixture       *f,
   assert_model_equals (f, &flt);
 }
 
+/* A count arrives with the first rows: when the list view learns it (the one items-changed)
+ * the first pages are already there, so the rows it builds at once are never placeholders
+ * that it would have to build again. */
+typedef struct
+{
+  guint checked;
+  guint placeholders;
+} FirstRows;
+
+static void
+first_rows_cb (GListModel *model,
+               guint       pos,
+               guint       removed,
+               guint       added,
+               FirstRows  *seen)
+{
+  for (guint i = 0; i < MIN (added, 256); i++)
+    {
+      g_autoptr(SaomaAttempt) item = g_list_model_get_item (model, pos + i);
+
+      seen->checked++;
+      if (saoma_attempt_is_placeholder (item))
+        seen->placeholders++;
+    }
+}
+
+static void
+test_count_with_first_rows (Fixture       *f,
+                            gconstpointer  data)
+{
+  FirstRows seen = { 0 };
+
+  fill (f, 1000, 5);
+  f->model = saoma_ledger_model_new (f->ledger);
+  g_signal_connect (f->model, "items-changed", G_CALLBACK (first_rows_cb), &seen);
+  settle (f);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, 1000);
+  g_assert_cmpuint (seen.checked, ==, 256);
+  g_assert_cmpuint (seen.placeholders, ==, 0);
+
+  /* A new filter too. */
+  seen = (FirstRows) { 0 };
+  saoma_ledger_model_set_state_filter (f->model, SAOMA_ATTEMPT_PAID);
+  settle (f);
+  g_assert_cmpuint (seen.checked, >, 0);
+  g_assert_cmpuint (seen.placeholders, ==, 0);
+}
+
 /* get_item() never reads the database: a row whose page is not loaded is a placeholder at
  * once, replaced through items-changed when the page arrives from the store's thread. */
 static void
@@ -659,6 +707,7 @@ main (int   argc,
   ADD ("/ledger-model/bounds-follow-changes", test_bounds_follow_changes);
   ADD ("/ledger-model/async-writes", test_async_writes);
   ADD ("/ledger-model/never-blocks", test_never_blocks);
+  ADD ("/ledger-model/count-with-first-rows", test_count_with_first_rows);
 #undef ADD
 
   return g_test_run ();

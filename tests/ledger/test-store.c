@@ -253,6 +253,59 @@ test_snapshot (Fixture       *f,
   g_assert_cmpint (count_in_worker (before), ==, 5 * 1000 + 0);
 }
 
+/* The lookups the reconciliation makes per bill row (an attempt by out_trade_no, its
+ * refunds) answer from the snapshot too, not from the ledger as it is now. */
+static void
+test_snapshot_lookups (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(SaomaStoreSnapshot) before = NULL;
+  g_autoptr(SaomaStoreSnapshot) after = NULL;
+  g_autoptr(GAsyncResult) r1 = NULL;
+  g_autoptr(GAsyncResult) r2 = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaAttempt) d0 = store_insert (f, "L0", T0, SAOMA_ATTEMPT_PAID);
+  g_autoptr(SaomaAttempt) found = NULL;
+  g_autoptr(SaomaAttempt) missing = NULL;
+  g_autoptr(SaomaAttempt) later = NULL;
+  g_autoptr(GPtrArray) refunds = NULL;
+  g_autoptr(GPtrArray) refunds_after = NULL;
+
+  saoma_store_open_snapshot_async (f->store, NULL, result_cb, &r1);
+  before = saoma_store_open_snapshot_finish (f->store, wait_result (&r1), &error);
+  g_assert_no_error (error);
+
+  {
+    g_autoptr(SaomaAttempt) d1 = store_insert (f, "L1", T0 + SEC, SAOMA_ATTEMPT_PAID);
+    g_autoptr(SaomaLedgerRefund) refund = NULL;
+
+    refund = saoma_ledger_insert_refund_sync (f->ledger, "L0", "LR1", 10, NULL, &error);
+    g_assert_no_error (error);
+  }
+
+  found = saoma_store_snapshot_get_attempt (before, "L0", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (found);
+  g_assert_cmpstr (saoma_attempt_get_out_trade_no (found), ==, "L0");
+  missing = saoma_store_snapshot_get_attempt (before, "L1", &error);
+  g_assert_no_error (error);
+  g_assert_null (missing);
+  refunds = saoma_store_snapshot_list_refunds_of (before, "L0", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (refunds->len, ==, 0);
+
+  saoma_store_open_snapshot_async (f->store, NULL, result_cb, &r2);
+  after = saoma_store_open_snapshot_finish (f->store, wait_result (&r2), &error);
+  g_assert_no_error (error);
+  later = saoma_store_snapshot_get_attempt (after, "L1", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (later);
+  refunds_after = saoma_store_snapshot_list_refunds_of (after, "L0", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (refunds_after->len, ==, 1);
+  g_assert_cmpstr (((SaomaLedgerRefund *) refunds_after->pdata[0])->out_refund_no, ==, "LR1");
+}
+
 /* The page source: counts, pages from anchors, positions and sums agree with the rows. */
 static void
 test_pages (Fixture       *f,
@@ -340,6 +393,7 @@ main (int   argc,
 #define ADD(name, fn) g_test_add (name, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("/store/interface", test_interface);
   ADD ("/store/snapshot", test_snapshot);
+  ADD ("/store/snapshot-lookups", test_snapshot_lookups);
   ADD ("/store/pages", test_pages);
 #undef ADD
 
