@@ -199,6 +199,7 @@ show_report (SaomaDayCloseWindow *self)
 
 typedef struct {
   SaomaStoreSnapshot *snapshot;
+  SaomaLedger    *ledger;  /* nullable: the late payments to decide are counted from it */
   GDate           date;
   SaomaDayReport *report;
   char           *closed;
@@ -208,6 +209,7 @@ static void
 load_data_free (LoadData *data)
 {
   g_clear_object (&data->snapshot);
+  g_clear_object (&data->ledger);
   g_clear_object (&data->report);
   g_free (data->closed);
   g_free (data);
@@ -231,6 +233,12 @@ load_worker (GTask        *task,
     }
   data->closed = saoma_day_report_find_close_in_snapshot (data->report, data->snapshot, &error);
   if (error != NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (data->ledger != NULL && !saoma_day_report_count_late_sync (data->report, data->ledger,
+                                                                 &error))
     {
       g_task_return_error (task, error);
       return;
@@ -307,6 +315,8 @@ reload (SaomaDayCloseWindow *self)
   task = g_task_new (self, self->cancellable, loaded_cb, NULL);
   data = g_new0 (LoadData, 1);
   data->date = self->date;
+  if (saoma_till_get_ledger (self->till) != NULL)
+    data->ledger = g_object_ref (saoma_till_get_ledger (self->till));
   g_task_set_task_data (task, data, (GDestroyNotify) load_data_free);
   saoma_store_open_snapshot_async (store, self->cancellable, snapshot_cb, task);
 }

@@ -435,7 +435,6 @@ saoma_day_report_load_business_sync (SaomaLedger            *ledger,
                                      GError                **error)
 {
   g_autoptr(SaomaStoreSnapshot) snapshot = NULL;
-  g_autoptr(GPtrArray) late = NULL;
   g_autoptr(GError) local_error = NULL;
   SaomaDayReport *report;
 
@@ -450,18 +449,45 @@ saoma_day_report_load_business_sync (SaomaLedger            *ledger,
   if (report == NULL)
     return NULL;
 
-  late = saoma_late_payments_list_open_sync (ledger, error);
-  if (late == NULL)
+  if (!saoma_day_report_count_late_sync (report, ledger, error))
     {
       g_object_unref (report);
       return NULL;
     }
+  return report;
+}
+
+/**
+ * saoma_day_report_count_late_sync:
+ * @self: a report
+ * @ledger: the ledger
+ * @error: return location for an error
+ *
+ * Counts the late payments (created before the report's end) still waiting for a decision,
+ * for saoma_day_report_get_n_late_undecided(). Blocking: worker threads only.
+ *
+ * Returns: %TRUE when counted
+ */
+gboolean
+saoma_day_report_count_late_sync (SaomaDayReport  *self,
+                                  SaomaLedger     *ledger,
+                                  GError         **error)
+{
+  g_autoptr(GPtrArray) late = NULL;
+
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), FALSE);
+  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), FALSE);
+
+  late = saoma_late_payments_list_open_sync (ledger, error);
+  if (late == NULL)
+    return FALSE;
   /* "Every payment is final" is not true while a late payment waits for a decision, whichever
    * day it was paid. */
+  self->n_late_undecided = 0;
   for (guint i = 0; i < late->len; i++)
-    if (saoma_attempt_get_created (g_ptr_array_index (late, i)) < report->end_us)
-      report->n_late_undecided++;
-  return report;
+    if (saoma_attempt_get_created (g_ptr_array_index (late, i)) < self->end_us)
+      self->n_late_undecided++;
+  return TRUE;
 }
 
 /**

@@ -122,6 +122,10 @@ guint       saoma_day_report_get_n_late        (SaomaDayReport *self);
  * (saoma-late-payments.h); set by the loader, 0 from saoma_day_report_compute(). CSV
  * "summary,late_undecided,<count>" when not 0. */
 guint       saoma_day_report_get_n_late_undecided (SaomaDayReport *self);
+/* Sets that count from @ledger (the snapshot paths cannot see the decisions). Blocking. */
+gboolean    saoma_day_report_count_late_sync   (SaomaDayReport *self,
+                                                SaomaLedger    *ledger,
+                                                GError        **error);
 /* @hour 0–23 (local). */
 guint       saoma_day_report_get_hour_count    (SaomaDayReport *self,
                                                 guint           hour);
