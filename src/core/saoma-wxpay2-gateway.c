@@ -143,6 +143,20 @@ map_code (WxpayError code)
       return SAOMA_GATEWAY_ERROR_BILL_CREATING;
     case WXPAY_ERROR_BILL_FAILED:
       return SAOMA_GATEWAY_ERROR_BILL_FAILED;
+    /* The API v3 codes of the shared domain (never raised by the v2 client). */
+    case WXPAY_ERROR_RULE_LIMIT:
+      return SAOMA_GATEWAY_ERROR_REJECTED;
+    case WXPAY_ERROR_RESOURCE_NOT_EXISTS:
+      return SAOMA_GATEWAY_ERROR_CONFIG;
+    case WXPAY_ERROR_RATE_LIMITED:
+      /* v3's 429 leaves the outcome unknown, unlike v2's FREQUENCY_LIMITED. */
+      return SAOMA_GATEWAY_ERROR_SERVER;
+    case WXPAY_ERROR_UNKNOWN_SERIAL:
+    case WXPAY_ERROR_STALE_TIMESTAMP:
+    case WXPAY_ERROR_SIGNATURE_PROBE:
+      return SAOMA_GATEWAY_ERROR_BAD_SIGNATURE;
+    case WXPAY_ERROR_DECRYPT:
+      return SAOMA_GATEWAY_ERROR_BAD_ANSWER;
     default:
       /* A code from a newer libwxpay: assume WeChat may have acted. */
       return SAOMA_GATEWAY_ERROR_UNKNOWN_ANSWER;

@@ -113,6 +113,21 @@ gboolean wxpay_sim_credentials_load  (const char          *dir,
                                       GError             **error);
 void     wxpay_sim_credentials_clear (WxpaySimCredentials *credentials);
 
+/* --- API v3 keys (wxpay-sim-v3-credentials.c) ------------------------------------------- */
+
+typedef struct {
+  Wxpay3Signer   *signer;          /* the simulator's "WeChat Pay" key, serial = pub_key_id */
+  Wxpay3Verifier *merchants;       /* merchant certificate serial → merchant public key */
+  char           *merchant_serial;
+  char           *pub_key_id;
+  char           *apiv3_key;       /* 32 bytes */
+} WxpaySimV3Credentials;
+
+gboolean wxpay_sim_v3_credentials_load  (const char            *dir,
+                                         WxpaySimV3Credentials *out,
+                                         GError               **error);
+void     wxpay_sim_v3_credentials_clear (WxpaySimV3Credentials *credentials);
+
 /* --- The server (WxpaySimServer, split over wxpay-sim-server*.c) --------------------------- */
 
 #define USEC(seconds) ((gint64)(seconds) * G_USEC_PER_SEC)
@@ -247,6 +262,12 @@ struct _WxpaySimServer {
   guint            idle_timeout;    /* seconds, 0: none */
   guint            max_connections; /* 0: no cap */
   WxpayServerGuard *guard;          /* enforces them (and the body limit) on the server */
+
+  /* wxpay-sim-server-v3.c: API v3, off until wxpay_sim_server_setup_v3() */
+  gboolean              v3_enabled;
+  WxpaySimV3Credentials v3;
+  guint64               v3_signtest_sent;
+  GHashTable           *v3_bills;       /* download token → V3Bill (5 minutes) */
 };
 
 
@@ -258,6 +279,8 @@ typedef struct {
   const char *path;
   GBytes   *(*api) (Call *call);
   gboolean    needs_certificate;  /* /secapi/: a client certificate issued by client-ca */
+  gboolean    v3;                 /* every path under this prefix: API v3, answered in full
+                                   * by wxpay_sim_v3_run() (the api is not called) */
 } WxpaySimRoute;
 
 /* One gateway request being handled. */
@@ -330,6 +353,30 @@ void wxpay_sim_handle_gateway (WxpaySimServer      *self,
                                const WxpaySimRoute *route);
 
 /* wxpay-sim-server-orders.c */
+typedef enum {
+  MAGIC_SUCCESS,
+  MAGIC_USERPAYING_SUCCESS,
+  MAGIC_USERPAYING_FAILURE,
+  MAGIC_AUTHCODEEXPIRE,
+  MAGIC_NOTENOUGH,
+} MicropayMagic;
+
+/* §13: 18 digits starting with 10–15; the last digit selects the simulated outcome. */
+gboolean wxpay_sim_parse_auth_code (const char    *auth_code,
+                                    MicropayMagic *out);
+void wxpay_sim_micropay_settle (WxpaySimServer *self,
+                                SimOrder       *order,
+                                MicropayMagic   magic,
+                                gint64          total_fee,
+                                gint64          now);
+/* A new order (@business owned), indexed and saved; v3 orders (answers signed per call). */
+SimOrder *wxpay_sim_add_order (WxpaySimServer *self,
+                               const char     *out_trade_no,
+                               const char     *trade_type,
+                               WxpayParams    *business,
+                               gint64          total_fee,
+                               gint64          now,
+                               gint64          expire);
 void wxpay_sim_start_payment_notification (WxpaySimServer *self,
                                            SimOrder       *order);
 void wxpay_sim_mark_paid (WxpaySimServer *self,
@@ -364,9 +411,37 @@ GBytes *wxpay_sim_api_refundquery (Call *call);
 
 /* wxpay-sim-server-bills.c */
 GBytes *wxpay_sim_api_downloadbill (Call *call);
+GBytes *wxpay_sim_bill_for_day (WxpaySimServer *self,
+                                const char     *bill_date,
+                                const char     *bill_type,
+                                const char     *device_info,
+                                gint64          now);
 
 /* wxpay-sim-server-notify.c */
 void wxpay_sim_schedule_deliveries (WxpaySimServer *self);
+void wxpay_sim_post_v3_notification (WxpaySimServer *self,
+                                     const char     *url,
+                                     GBytes         *body,
+                                     const char     *signature_override,
+                                     Delivery       *delivery,
+                                     GTask          *probe);
+
+/* wxpay-sim-server-v3.c */
+gboolean wxpay_sim_order_is_v3 (SimOrder *order);
+void wxpay_sim_v3_run (Call *call);
+void wxpay_sim_v3_sign_headers (WxpaySimServer     *self,
+                                SoupMessageHeaders *headers,
+                                GBytes             *body,
+                                gboolean            corrupt);
+/* The encrypted TRANSACTION.SUCCESS / REFUND.SUCCESS callback body of @order (@refund NULL:
+ * the payment). */
+GBytes *wxpay_sim_v3_callback_body (WxpaySimServer *self,
+                                    SimOrder       *order,
+                                    SimRefund      *refund,
+                                    gboolean        wrong_amount);
+void wxpay_sim_v3_signtest (WxpaySimServer    *self,
+                            SoupServerMessage *msg,
+                            const char        *url);
 
 /* wxpay-sim-server-state.c */
 void wxpay_sim_save_state (WxpaySimServer *self);

@@ -373,6 +373,28 @@ wxpay_sim_handle_control (WxpaySimServer    *self,
       return;
     }
 
+  /* POST /sim/v3/signtest?url=URL: one WECHATPAY/SIGNTEST/ probe to URL; the answer says
+   * which status the merchant gave it (anything but 4xx/5xx flags the merchant, §1.2). */
+  if (n == 3 && strcmp (parts[1], "v3") == 0 && strcmp (parts[2], "signtest") == 0)
+    {
+      const char *url = query != NULL ? g_hash_table_lookup (query, "url") : NULL;
+
+      if (strcmp (method, "POST") != 0)
+        goto bad_method;
+      if (!self->v3_enabled)
+        {
+          respond_json_error (msg, SOUP_STATUS_CONFLICT, "V3_OFF", "API v3 is not set up");
+          return;
+        }
+      if (url == NULL || (!g_str_has_prefix (url, "http://") && !g_str_has_prefix (url, "https://")))
+        {
+          respond_json_error (msg, SOUP_STATUS_BAD_REQUEST, "PARAM_ERROR", "url missing");
+          return;
+        }
+      wxpay_sim_v3_signtest (self, msg, url);
+      return;
+    }
+
   if (n >= 2 && strcmp (parts[1], "clock") == 0)
     {
       if (n == 3 && strcmp (parts[2], "advance") == 0)

@@ -492,6 +492,12 @@ run_call (Call *call)
       return;
     }
 
+  if (call->route->v3)
+    {
+      wxpay_sim_v3_run (call);
+      return;
+    }
+
   call->now = wxpay_sim_now (call->self);
   call->content_type = "text/xml; charset=utf-8";
   body = process_call (call);
@@ -531,7 +537,11 @@ wxpay_sim_handle_gateway (WxpaySimServer      *self,
   call->self = self;
   call->msg = g_object_ref (msg);
   call->route = route;
-  wxpay_sim_faults_decide (self->faults, self->rand, route->path, &call->fault);
+  /* A v3 fault names the request's own path (/v3/pay/transactions/native …). */
+  wxpay_sim_faults_decide (self->faults, self->rand,
+                           route->v3 ? g_uri_get_path (soup_server_message_get_uri (msg))
+                                     : route->path,
+                           &call->fault);
 
   if (call->fault.latency_ms > 0)
     {

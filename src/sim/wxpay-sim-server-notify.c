@@ -151,6 +151,8 @@ refund_notification (WxpaySimServer *self,
 typedef struct {
   WxpaySimServer *self;
   Delivery       *delivery;    /* NULL for a fire-and-forget extra (duplicate / wrong amount) */
+  gboolean        v3;          /* acknowledged by the status alone (§4.3 of the v3 reference) */
+  GTask          *probe;       /* a SIGNTEST probe: returns the merchant's HTTP status */
 } DeliveryOp;
 
 static void
@@ -170,6 +172,18 @@ delivery_done_cb (GObject      *source,
 
   body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
 
+  if (op->probe != NULL)
+    {
+      if (error != NULL)
+        g_task_return_error (op->probe, g_steal_pointer (&error));
+      else
+        g_task_return_int (op->probe, soup_message_get_status (msg));
+      g_object_unref (op->probe);
+      g_object_unref (self);
+      g_free (op);
+      return;
+    }
+
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || delivery == NULL)
     {
       g_object_unref (self);
@@ -177,7 +191,10 @@ delivery_done_cb (GObject      *source,
       return;
     }
 
-  if (body != NULL && soup_message_get_status (msg) == SOUP_STATUS_OK)
+  if (op->v3)
+    acked = body != NULL && (soup_message_get_status (msg) == SOUP_STATUS_OK
+                             || soup_message_get_status (msg) == SOUP_STATUS_NO_CONTENT);
+  else if (body != NULL && soup_message_get_status (msg) == SOUP_STATUS_OK)
     {
       gsize size;
       const char *data = g_bytes_get_data (body, &size);
@@ -246,6 +263,96 @@ post_notification (WxpaySimServer *self,
                                     delivery_done_cb, op);
 }
 
+/**
+ * wxpay_sim_post_v3_notification:
+ * @signature_override: (nullable): sent instead of the real signature (SIGNTEST probes)
+ * @delivery: (nullable): the scheduled delivery; %NULL for an extra or a probe
+ * @probe: (nullable): a task that gets the merchant's status
+ *
+ * POSTs a v3 callback with the Wechatpay-* headers of §4.1.
+ */
+void
+wxpay_sim_post_v3_notification (WxpaySimServer *self,
+                                const char     *url,
+                                GBytes         *body,
+                                const char     *signature_override,
+                                Delivery       *delivery,
+                                GTask          *probe)
+{
+  g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, url);
+  SoupMessageHeaders *headers;
+  DeliveryOp *op;
+
+  if (msg == NULL)
+    {
+      g_warning ("Cannot notify the invalid URL %s", url);
+      if (delivery != NULL)
+        g_ptr_array_remove (self->deliveries, delivery);
+      if (probe != NULL)
+        {
+          g_task_return_new_error (probe, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad URL");
+          g_object_unref (probe);
+        }
+      return;
+    }
+
+  headers = soup_message_get_request_headers (msg);
+  soup_message_set_request_body_from_bytes (msg, "application/json", body);
+  wxpay_sim_v3_sign_headers (self, headers, body, FALSE);
+  if (signature_override != NULL)
+    soup_message_headers_replace (headers, "Wechatpay-Signature", signature_override);
+  soup_message_headers_replace (headers, "Wechatpay-Signature-Type", WXPAY3_AUTH_SCHEMA);
+
+  op = g_new0 (DeliveryOp, 1);
+  op->self = g_object_ref (self);
+  op->delivery = delivery;
+  op->v3 = TRUE;
+  op->probe = probe;
+  if (delivery != NULL)
+    delivery->in_flight = TRUE;
+
+  soup_session_send_and_read_async (self->session, msg, G_PRIORITY_DEFAULT, self->cancellable,
+                                    delivery_done_cb, op);
+}
+
+static void
+deliver_v3 (WxpaySimServer *self,
+            SimOrder       *order,
+            Delivery       *delivery,
+            gboolean        duplicate,
+            gboolean        wrong_amount)
+{
+  SimRefund *refund = NULL;
+  g_autoptr(GBytes) body = NULL;
+  const char *url;
+
+  if (delivery->out_refund_no != NULL)
+    {
+      refund = g_hash_table_lookup (self->refunds, delivery->out_refund_no);
+      if (refund == NULL)
+        {
+          g_ptr_array_remove (self->deliveries, delivery);
+          return;
+        }
+      url = refund->notify_url;
+    }
+  else
+    {
+      url = wxpay_sim_order_get (order, "notify_url");
+      if (wrong_amount)
+        {
+          g_autoptr(GBytes) forged = wxpay_sim_v3_callback_body (self, order, NULL, TRUE);
+
+          wxpay_sim_post_v3_notification (self, url, forged, NULL, NULL, NULL);
+        }
+    }
+
+  body = wxpay_sim_v3_callback_body (self, order, refund, FALSE);
+  wxpay_sim_post_v3_notification (self, url, body, NULL, delivery, NULL);
+  if (duplicate)
+    wxpay_sim_post_v3_notification (self, url, body, NULL, NULL, NULL);
+}
+
 static void
 deliver (WxpaySimServer *self,
          Delivery       *delivery)
@@ -263,6 +370,12 @@ deliver (WxpaySimServer *self,
     }
 
   wxpay_sim_faults_decide_notify (self->faults, self->rand, &duplicate, &wrong_amount);
+
+  if (wxpay_sim_order_is_v3 (order) && self->v3_enabled)
+    {
+      deliver_v3 (self, order, delivery, duplicate, wrong_amount);
+      return;
+    }
 
   if (delivery->out_refund_no == NULL)
     {

@@ -420,14 +420,6 @@ wxpay_sim_api_closeorder (Call *call)
   return wxpay_sim_finish_answer (call, answer);
 }
 
-typedef enum {
-  MAGIC_SUCCESS,
-  MAGIC_USERPAYING_SUCCESS,
-  MAGIC_USERPAYING_FAILURE,
-  MAGIC_AUTHCODEEXPIRE,
-  MAGIC_NOTENOUGH,
-} MicropayMagic;
-
 /* §13: 18 digits starting with 10–15; the last digit selects the simulated outcome. */
 static gboolean
 parse_auth_code (const char    *auth_code,
@@ -532,7 +524,23 @@ wxpay_sim_api_micropay (Call *call)
   g_hash_table_add (self->auth_codes, g_strdup (auth_code));
   order = add_order (self, out_trade_no, "MICROPAY", wxpay_sim_business_fields (call->req),
                      call->sign_type, total_fee, call->now, expire);
+  wxpay_sim_micropay_settle (self, order, magic, total_fee, call->now);
 
+  return micropay_state_answer (call, order);
+}
+
+/**
+ * wxpay_sim_micropay_settle:
+ *
+ * What a new micropay order becomes at once, by the last digit of its auth_code (v2 and v3).
+ */
+void
+wxpay_sim_micropay_settle (WxpaySimServer *self,
+                           SimOrder       *order,
+                           MicropayMagic   magic,
+                           gint64          total_fee,
+                           gint64          now)
+{
   switch (magic)
     {
     case MAGIC_NOTENOUGH:
@@ -542,7 +550,7 @@ wxpay_sim_api_micropay (Call *call)
     case MAGIC_USERPAYING_FAILURE:
       order->state = TRADE_USERPAYING;
       order->pending = magic == MAGIC_USERPAYING_SUCCESS ? PENDING_SUCCESS : PENDING_FAILURE;
-      order->pending_until = call->now + USERPAYING_TIME;
+      order->pending_until = now + USERPAYING_TIME;
       break;
     case MAGIC_SUCCESS:
     case MAGIC_AUTHCODEEXPIRE:
@@ -551,15 +559,33 @@ wxpay_sim_api_micropay (Call *call)
         {
           order->state = TRADE_USERPAYING;
           order->pending = PENDING_SUCCESS;
-          order->pending_until = call->now + USERPAYING_TIME;
+          order->pending_until = now + USERPAYING_TIME;
         }
       else
-        wxpay_sim_mark_paid (self, order, call->now);
+        wxpay_sim_mark_paid (self, order, now);
       break;
     }
   wxpay_sim_queue_save (self);
+}
 
-  return micropay_state_answer (call, order);
+gboolean
+wxpay_sim_parse_auth_code (const char    *auth_code,
+                           MicropayMagic *out)
+{
+  return auth_code != NULL && parse_auth_code (auth_code, out);
+}
+
+SimOrder *
+wxpay_sim_add_order (WxpaySimServer *self,
+                     const char     *out_trade_no,
+                     const char     *trade_type,
+                     WxpayParams    *business,
+                     gint64          total_fee,
+                     gint64          now,
+                     gint64          expire)
+{
+  return add_order (self, out_trade_no, trade_type, business, WXPAY_SIGN_TYPE_HMAC_SHA256,
+                    total_fee, now, expire);
 }
 
 GBytes *

@@ -50,13 +50,15 @@ static const WxpaySimRoute routes[] = {
   { "/secapi/pay/refund", wxpay_sim_api_refund, TRUE },
   { "/pay/refundquery", wxpay_sim_api_refundquery, FALSE },
   { "/pay/downloadbill", wxpay_sim_api_downloadbill, FALSE },
+  /* API v3: every path under the prefix, routed again inside wxpay-sim-server-v3.c. */
+  { "/v3/", NULL, FALSE, TRUE },
 };
 
 static const WxpaySimRoute *
 route_lookup (const char *path)
 {
   for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
-    if (strcmp (path, routes[i].path) == 0)
+    if (routes[i].v3 ? g_str_has_prefix (path, routes[i].path) : strcmp (path, routes[i].path) == 0)
       return &routes[i];
   return NULL;
 }
@@ -184,6 +186,8 @@ wxpay_sim_server_finalize (GObject *object)
   if (self->api_key != NULL)
     memset (self->api_key, 0, strlen (self->api_key));
   g_free (self->api_key);
+  wxpay_sim_v3_credentials_clear (&self->v3);
+  g_clear_pointer (&self->v3_bills, g_hash_table_unref);
 
   G_OBJECT_CLASS (wxpay_sim_server_parent_class)->finalize (object);
 }

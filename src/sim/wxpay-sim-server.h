@@ -69,4 +69,10 @@ gboolean        wxpay_sim_server_set_faults  (WxpaySimServer *self,
 /* The JSON of GET /sim/orders. */
 char           *wxpay_sim_server_dup_orders_json (WxpaySimServer *self);
 
+/* API v3 beside v2 (wxpay-sim-server-v3.c): keys loaded from or made in @dir (nullable). */
+gboolean        wxpay_sim_server_setup_v3    (WxpaySimServer *self,
+                                              const char     *dir,
+                                              GError        **error);
+const char     *wxpay_sim_server_get_v3_pub_key_id (WxpaySimServer *self);
+
 G_END_DECLS

@@ -114,6 +114,7 @@ main (int   argc,
   g_autofree char *client_ca_file = NULL;
   g_autofree char *state_file = NULL;
   g_autofree char *credentials_dir = NULL;
+  g_autofree char *v3_dir = NULL;
   WxpaySimCredentials credentials = { 0 };
   gboolean https = FALSE;
   g_autofree char *seed_text = NULL;
@@ -168,6 +169,10 @@ main (int   argc,
     { "https", 0, 0, G_OPTION_ARG_NONE, &https,
       "With --credentials-dir: serve HTTPS with DIR/server.pem and require a client certificate "
       "issued by DIR/ca.pem on /secapi/", NULL },
+    { "v3-dir", 0, 0, G_OPTION_ARG_FILENAME, &v3_dir,
+      "Serve API v3 under /v3/ beside v2, with keys kept in DIR (made on first use; DIR 0700, "
+      "files 0600): apiclient_key.pem, apiclient_serial.txt, pub_key.pem, pub_key_id.txt, "
+      "apiv3_key.txt, as a merchant gets them", "DIR" },
     { "order-retention", 0, 0, G_OPTION_ARG_INT, &order_retention,
       "Hours (on the simulator's clock) a finished order is kept after its last change "
       "(default 48: bills of today and yesterday stay complete; 0: keep every order)", "HOURS" },
@@ -322,6 +327,12 @@ main (int   argc,
                          NULL);
   if (key != NULL)
     memset (key, 0, strlen (key));
+
+  if (v3_dir != NULL && !wxpay_sim_server_setup_v3 (server, v3_dir, &error))
+    {
+      g_printerr ("wxpay-sim: --v3-dir: %s\n", error->message);
+      return 2;
+    }
 
   if (!wxpay_sim_server_listen (server, bind != NULL ? bind : "127.0.0.1", (guint)port, &error))
     {

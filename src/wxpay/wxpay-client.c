@@ -1289,3 +1289,20 @@ wxpay_load_client_certificate_pem (const char *cert_path,
 
   return checked_client_certificate (cert, local_error, error);
 }
+
+/**
+ * wxpay_map_transport_error:
+ * @error: a libsoup/GIO/TLS error
+ * @sent: whether the request headers were written
+ *
+ * The v2 client's reading of transport failures, shared with the v3 client so both protocols
+ * tell "not sent" from "maybe processed" the same way.
+ *
+ * Returns: (transfer full): the WXPAY_ERROR (or the cancellation) for @error
+ */
+GError *
+wxpay_map_transport_error (const GError *error,
+                           gboolean      sent)
+{
+  return map_transport_error (error, sent);
+}

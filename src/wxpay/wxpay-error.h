@@ -77,6 +77,14 @@ typedef enum {
   WXPAY_ERROR_BILL_NOT_EXIST,       /* "No Bill Exist" */
   WXPAY_ERROR_BILL_CREATING,        /* "Bill Creating": retry later */
   WXPAY_ERROR_BILL_FAILED,          /* other downloadbill failures */
+  /* API v3 (wxpay3-*.c) codes with no v2 equivalent; v3 codes that have one reuse it. */
+  WXPAY_ERROR_RULE_LIMIT,           /* 403 RULE_LIMIT: rejected by a business rule */
+  WXPAY_ERROR_RESOURCE_NOT_EXISTS,  /* 404 RESOURCE_NOT_EXISTS (no platform certificate …) */
+  WXPAY_ERROR_RATE_LIMITED,         /* 429 FREQUENCY_LIMITED: unknown in v3, retry later */
+  WXPAY_ERROR_UNKNOWN_SERIAL,       /* answer signed with a key we do not hold: unknown */
+  WXPAY_ERROR_STALE_TIMESTAMP,      /* answer timestamp 300 s or more off: unknown */
+  WXPAY_ERROR_SIGNATURE_PROBE,      /* a WECHATPAY/SIGNTEST/ signature: never valid */
+  WXPAY_ERROR_DECRYPT,              /* AES-256-GCM resource does not open with our key */
 } WxpayError;
 
 GQuark      wxpay_error_quark              (void);

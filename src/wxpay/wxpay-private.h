@@ -25,4 +25,9 @@ gboolean  wxpay_params_add_unique (WxpayParams *self,
                                    const char  *name,
                                    const char  *value);
 
+/* Transport failures read as WXPAY_ERROR: CONNECT only when nothing reached a server, CANCELLED
+ * only before anything was written (wxpay-client.c; the v3 client uses it too). */
+GError   *wxpay_map_transport_error (const GError *error,
+                                     gboolean      sent);
+
 G_END_DECLS

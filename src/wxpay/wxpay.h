@@ -1,4 +1,4 @@
-/* wxpay.h: libwxpay, the WeChat Pay v2 protocol. GLib, GIO, libsoup 3, libxml2, GnuTLS. */
+/* wxpay.h: libwxpay, the WeChat Pay v2 and v3 protocols. GLib, GIO, libsoup 3, libxml2, GnuTLS. */
 #pragma once
 
 #include "wxpay-params.h"
@@ -9,3 +9,7 @@
 #include "wxpay-notify.h"
 #include "wxpay-bill.h"
 #include "wxpay-server-guard.h"
+#include "wxpay3-sign.h"
+#include "wxpay3-crypto.h"
+#include "wxpay3-error.h"
+#include "wxpay3-client.h"
