@@ -22,6 +22,21 @@ saoma_business_day_default_tz (void)
 }
 
 /**
+ * saoma_business_day_shop_time:
+ * @now: (nullable): a time; %NULL for the system clock
+ *
+ * Returns: (transfer full): @now in the shop's (Beijing) zone
+ */
+GDateTime *
+saoma_business_day_shop_time (GDateTime *now)
+{
+  g_autoptr(GTimeZone) tz = saoma_business_day_default_tz ();
+  g_autoptr(GDateTime) utc = now != NULL ? g_date_time_ref (now) : g_date_time_new_now_utc ();
+
+  return g_date_time_to_timezone (utc, tz);
+}
+
+/**
  * saoma_business_day_new:
  * @tz: (nullable): the store's zone; Beijing when %NULL
  * @day_start_minutes: when the day starts, in minutes after local midnight (< 1440)

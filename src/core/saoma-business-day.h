@@ -19,6 +19,9 @@ typedef struct {
 
 /* The default zone: Beijing (UTC+8, no DST). */
 GTimeZone        *saoma_business_day_default_tz   (void);
+/* @now (NULL: the system clock) in the shop's zone: order and refund numbers carry its wall
+ * time, so that they read like the times beside them. */
+GDateTime        *saoma_business_day_shop_time    (GDateTime              *now);
 
 /* @tz: (nullable): Beijing when NULL; @day_start_minutes < 1440. */
 SaomaBusinessDay *saoma_business_day_new          (GTimeZone              *tz,

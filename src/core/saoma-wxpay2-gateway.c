@@ -415,21 +415,12 @@ wxpay2_has_certificate (SaomaGateway *gateway)
 
 /* Numbers carry the shop's wall time (Beijing, the business day's zone: issue 12.5), so that
  * "T0120261203043248…" sits beside "2026-12-03 04:32:48", not eight hours off. */
-static GDateTime *
-shop_time (GDateTime *now)
-{
-  g_autoptr(GTimeZone) tz = saoma_business_day_default_tz ();
-  g_autoptr(GDateTime) utc = now != NULL ? g_date_time_ref (now) : g_date_time_new_now_utc ();
-
-  return g_date_time_to_timezone (utc, tz);
-}
-
 static char *
 wxpay2_new_out_trade_no (SaomaGateway *gateway,
                          const char   *till_id,
                          GDateTime    *now)
 {
-  g_autoptr(GDateTime) local = shop_time (now);
+  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
 
   return wxpay_out_trade_no_new (till_id, local);
 }
@@ -439,7 +430,7 @@ wxpay2_new_out_refund_no (SaomaGateway *gateway,
                           const char   *till_id,
                           GDateTime    *now)
 {
-  g_autoptr(GDateTime) local = shop_time (now);
+  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
 
   return wxpay_out_refund_no_new (till_id, local);
 }
