@@ -8,6 +8,7 @@
 #include "core/saoma-checkout.h"
 #include "core/saoma-notify-listener.h"
 #include "core/saoma-wxpay2-gateway.h"
+#include "core/saoma-wxpay3-gateway.h"
 #include "ledger/saoma-ledger.h"
 #include "sim/wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
@@ -598,6 +599,165 @@ test_log_injection (Fixture       *f,
   g_assert_true (seen);
 }
 
+/* --- API v3: the simulator's signed, encrypted callbacks (§4 of wxpay-v3.md) -------------- */
+
+static char *
+read_v3_file (const char *dir,
+              const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  char            *contents = NULL;
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  return g_strstrip (contents);
+}
+
+/* The same listener and ledger, but the checkout speaks v3 with the keys the simulator wrote. */
+static void
+fixture_setup_v3 (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *v3_dir = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *serial = NULL;
+  g_autofree char *pub = NULL;
+  g_autofree char *pub_id = NULL;
+  g_autofree char *apiv3_key = NULL;
+  g_autoptr(Wxpay3Signer) signer = NULL;
+  g_autoptr(Wxpay3Verifier) verifier = wxpay3_verifier_new ();
+  g_autoptr(Wxpay3Client) client = NULL;
+  g_autoptr(SaomaWxpay3Gateway) gateway = NULL;
+  g_autoptr(SaomaCheckoutConfig) config = saoma_checkout_config_new ();
+
+  fixture_setup (f, data);
+  v3_dir = g_build_filename (f->dir, "v3", NULL);
+  g_assert_cmpint (g_mkdir (v3_dir, 0700), ==, 0);
+  g_assert_true (wxpay_sim_server_setup_v3 (f->sim, v3_dir, &error));
+  g_assert_no_error (error);
+
+  key = read_v3_file (v3_dir, "apiclient_key.pem");
+  serial = read_v3_file (v3_dir, "apiclient_serial.txt");
+  pub = read_v3_file (v3_dir, "pub_key.pem");
+  pub_id = read_v3_file (v3_dir, "pub_key_id.txt");
+  apiv3_key = read_v3_file (v3_dir, "apiv3_key.txt");
+  signer = wxpay3_signer_new (WXPAY_SIM_DEFAULT_MCH_ID, serial, key, strlen (key), &error);
+  g_assert_no_error (error);
+  g_assert_true (wxpay3_verifier_add_public_key (verifier, pub_id, pub, strlen (pub), &error));
+  client = wxpay3_client_new (wxpay_sim_server_get_base_uri (f->sim), WXPAY_SIM_DEFAULT_APPID,
+                              signer, verifier);
+  gateway = saoma_wxpay3_gateway_new_full (client, verifier, apiv3_key, strlen (apiv3_key));
+
+  g_clear_object (&f->checkout);
+  g_free (config->notify_url);
+  config->notify_url = g_strdup (saoma_notify_listener_get_uri (f->listener));
+  f->checkout = saoma_checkout_new (SAOMA_GATEWAY (gateway), SAOMA_STORE (f->ledger), f->clock,
+                                    config);
+  saoma_notify_listener_set_checkout (f->listener, f->checkout);
+}
+
+/* The simulator pays a v3 order and sends its encrypted, signed TRANSACTION.SUCCESS: the
+ * listener verifies and opens it, the engine confirms by a query (the manual clock never
+ * moves, so no poll does it), and the simulator takes the 204 as the acknowledgement. */
+static void
+test_v3_from_sim (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = charge (f, 2345);
+  g_autofree char *json = NULL;
+
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+
+  WAIT_UNTIL (saoma_checkout_get_state (f->checkout) == SAOMA_CHECKOUT_PAID);
+  g_assert_cmpuint (f->accepted, ==, 1);
+  g_assert_cmpuint (f->refused, ==, 0);
+  WAIT_UNTIL ((g_free (json), json = wxpay_sim_server_dup_orders_json (f->sim),
+               strstr (json, "\"acked\":true") != NULL));
+}
+
+/* POSTs @body with @headers (name, value pairs, NULL-terminated) to the listener. */
+static guint
+post_v3 (Fixture     *f,
+         const char  *body,
+         const char **headers,
+         GBytes     **out_body)
+{
+  g_autofree char *uri = g_strdup_printf ("http://127.0.0.1:%u%s",
+                                          saoma_notify_listener_get_port (f->listener),
+                                          SAOMA_NOTIFY_LISTENER_DEFAULT_PATH);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
+  g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+  Post post = { 0 };
+
+  for (guint i = 0; headers != NULL && headers[i] != NULL; i += 2)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), headers[i],
+                                  headers[i + 1]);
+  soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, post_cb, &post);
+  WAIT_UNTIL (post.done);
+  *out_body = post.body;
+  return post.status;
+}
+
+/* Callbacks that do not verify are refused with a 4xx and v3's FAIL body (so that WeChat
+ * retries) and change nothing; so is the simulator's WECHATPAY/SIGNTEST/ probe. */
+static void
+test_v3_forged (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *otn = charge (f, 700);
+  g_autofree char *ts = g_strdup_printf ("%" G_GINT64_FORMAT, g_get_real_time () / G_USEC_PER_SEC);
+  g_autofree char *pub_id = g_strdup (wxpay_sim_server_get_v3_pub_key_id (f->sim));
+  const char *body = "{\"id\":\"x\",\"event_type\":\"TRANSACTION.SUCCESS\","
+                     "\"resource_type\":\"encrypt-resource\",\"resource\":{\"algorithm\":"
+                     "\"AEAD_AES_256_GCM\",\"ciphertext\":\"AAAA\",\"nonce\":\"123456789012\","
+                     "\"associated_data\":\"transaction\"}}";
+  const char *forged[] = { "Wechatpay-Serial", pub_id, "Wechatpay-Timestamp", ts,
+                           "Wechatpay-Nonce", "abc", "Wechatpay-Signature",
+                           "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+                           NULL };
+  g_autofree char *signtest_uri = NULL;
+  g_autoptr(SoupMessage) control = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  Post probe = { 0 };
+  GBytes *reply = NULL;
+  guint status;
+
+  /* No Wechatpay-* headers at all. */
+  status = post_v3 (f, body, NULL, &reply);
+  g_assert_cmpuint (status, ==, SOUP_STATUS_BAD_REQUEST);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply),
+                                  "\"FAIL\""));
+  g_bytes_unref (reply);
+
+  /* A signature that is not WeChat Pay's. */
+  status = post_v3 (f, body, forged, &reply);
+  g_assert_cmpuint (status, ==, SOUP_STATUS_BAD_REQUEST);
+  g_bytes_unref (reply);
+  g_assert_cmpuint (f->refused, ==, 2);
+  g_assert_cmpuint (f->accepted, ==, 0);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+
+  /* The simulator's SIGNTEST probe: the merchant must refuse it with a 4xx. */
+  signtest_uri = g_strdup_printf ("%s/sim/v3/signtest?url=%s",
+                                  wxpay_sim_server_get_base_uri (f->sim),
+                                  saoma_notify_listener_get_uri (f->listener));
+  control = soup_message_new ("POST", signtest_uri);
+  /* Asynchronous: the simulator and the listener both answer on this thread's main loop. */
+  soup_session_send_and_read_async (f->session, control, G_PRIORITY_DEFAULT, NULL, post_cb,
+                                    &probe);
+  WAIT_UNTIL (probe.done);
+  answer = probe.body;
+  g_assert_cmpuint (probe.status, ==, SOUP_STATUS_OK);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer),
+                                  "\"rejected\":true"));
+  g_assert_cmpuint (f->refused, ==, 3);
+  g_assert_cmpuint (f->accepted, ==, 0);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -618,6 +778,11 @@ main (int   argc,
   ADD ("log-injection", test_log_injection);
 
 #undef ADD
+
+  g_test_add ("/listener/v3/from-sim", Fixture, NULL, fixture_setup_v3, test_v3_from_sim,
+              fixture_teardown);
+  g_test_add ("/listener/v3/forged", Fixture, NULL, fixture_setup_v3, test_v3_forged,
+              fixture_teardown);
 
   return g_test_run ();
 }
