@@ -15,8 +15,12 @@ itself killed at random now and then). At the end the ledger is compared with GE
   - no charge produced two orders: every sim order belongs to exactly one charge run, and an
     order exists at the sim only if its attempt was written to the ledger first.
 
-Environment: SAOMA_BUILD_DIR (set by meson), SAOMA_CRASH_RUNS (default 220),
-SAOMA_CRASH_SEED (default 20261127). Exit status 0 only when losses and contradictions are 0.
+Environment: SAOMA_BUILD_DIR (set by meson), SAOMA_CRASH_RUNS (default 220, or --runs),
+SAOMA_CRASH_SEED (default 20261127), SAOMA_CRASH_API (v2, the default, or v3: the sim started
+with --v3-dir, saoma with --api v3 --sim-v3-dir; or --api), SAOMA_CRASH_PER_POINT (kills at
+each named point, default max(8, runs / 2 / points); or --per-point), SAOMA_CRASH_BUDGET
+(seconds, default 170; or --budget). Exit status 0 only when losses and contradictions
+are 0 and at least min(200, runs) runs were made.
 """
 
 import collections
@@ -32,15 +36,34 @@ import time
 import urllib.error
 import urllib.request
 
-BUILD = os.environ.get("SAOMA_BUILD_DIR") or (sys.argv[1] if len(sys.argv) > 1 else None)
+def parse_args():
+    import argparse
+    parser = argparse.ArgumentParser(description="The crash test (see the module's text).")
+    parser.add_argument("build", nargs="?", help="the build directory (else SAOMA_BUILD_DIR)")
+    parser.add_argument("--api", choices=("v2", "v3"),
+                        default=os.environ.get("SAOMA_CRASH_API", "v2"))
+    parser.add_argument("--runs", type=int, default=int(os.environ.get("SAOMA_CRASH_RUNS", "220")))
+    parser.add_argument("--per-point", type=int,
+                        default=int(os.environ.get("SAOMA_CRASH_PER_POINT", "0")))
+    parser.add_argument("--budget", type=float,
+                        default=float(os.environ.get("SAOMA_CRASH_BUDGET", "170")))
+    return parser.parse_args()
+
+
+ARGS = parse_args()
+BUILD = os.environ.get("SAOMA_BUILD_DIR") or ARGS.build
 if not BUILD:
     sys.exit("crash-test: set SAOMA_BUILD_DIR or pass the build directory")
 
 SAOMA = os.path.join(BUILD, "src", "app", "saoma")
 SIM = os.path.join(BUILD, "src", "sim", "wxpay-sim")
-RUNS = int(os.environ.get("SAOMA_CRASH_RUNS", "220"))
+RUNS = ARGS.runs
 SEED = int(os.environ.get("SAOMA_CRASH_SEED", "20261127"))
-BUDGET_S = float(os.environ.get("SAOMA_CRASH_BUDGET", "170"))
+BUDGET_S = ARGS.budget
+API = ARGS.api
+PER_POINT = ARGS.per_point
+# The create call whose outcome is made unknown on purpose, in each protocol.
+CREATE_PATH = "/pay/unifiedorder" if API == "v2" else "/v3/pay/transactions/native"
 
 # Every transition point of the engine (saoma-checkout.c crash_point()).
 POINTS = [
@@ -62,7 +85,7 @@ FAULTS = [
     {"drop_before": 0.06, "drop_after": 0.10, "systemerror": 0.08, "http_500": 0.04,
      "bad_sign": 0.04},
 ]
-UNKNOWN_FAULTS = FAULTS + [{"path": "/pay/unifiedorder", "drop_after": 0.5, "systemerror": 0.3}]
+UNKNOWN_FAULTS = FAULTS + [{"path": CREATE_PATH, "drop_after": 0.5, "systemerror": 0.3}]
 
 rng = random.Random(SEED)
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -75,9 +98,14 @@ def log(msg):
 class Sim:
     def __init__(self, workdir):
         self.stderr = open(os.path.join(workdir, "sim.log"), "w")
-        self.proc = subprocess.Popen(
-            [SIM, "--port", "0", "--seed", str(SEED), "--close-min-age", "0"],
-            stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        args = [SIM, "--port", "0", "--seed", str(SEED), "--close-min-age", "0"]
+        self.v3_dir = None
+        if API == "v3":
+            # The sim writes the demo merchant's v3 keys here; saoma reads them (--sim-v3-dir).
+            self.v3_dir = os.path.join(workdir, "v3")
+            os.mkdir(self.v3_dir, 0o700)
+            args += ["--v3-dir", self.v3_dir]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
         self.url = self.proc.stdout.readline().strip()
         if not self.url.startswith("http://127.0.0.1:"):
             raise SystemExit("crash-test: wxpay-sim did not start: %r" % self.url)
@@ -122,7 +150,7 @@ def saoma_args(sim, ledger):
     # Fast schedules: a whole charge lives in well under a second.
     return ["--gateway", sim.url, "--ledger", ledger, "--close-delay", "0",
             "--poll-interval", "40", "--retry-interval", "40", "--slow-poll-interval", "80",
-            "--timeout", "2"]
+            "--timeout", "2"] + (["--api", "v3", "--sim-v3-dir", sim.v3_dir] if API == "v3" else [])
 
 
 def wait_or_kill(proc, timeout):
@@ -332,11 +360,11 @@ def main():
     sim = Sim(workdir)
     try:
         sim.set_faults(FAULTS)
-        log("crash-test: seed %d, sim %s, ledger %s" % (SEED, sim.url, ledger))
+        log("crash-test: API %s, seed %d, sim %s, ledger %s" % (API, SEED, sim.url, ledger))
 
         # Every point several times, then random moments; all in a shuffled order.
         plan = []
-        per_point = max(8, (RUNS // 2) // len(POINTS))
+        per_point = PER_POINT or max(8, (RUNS // 2) // len(POINTS))
         for point in POINTS:
             for _ in range(per_point):
                 if point in NEEDS_PAY:
@@ -404,7 +432,7 @@ def main():
     if not audit_ok:
         log("the audit did not notice a damaged copy of the ledger")
     ok = (audit_ok and losses == 0 and others == 0 and not untriggered and
-          stats["stuck (killed after 20 s)"] == 0 and stats["runs"] >= 200)
+          stats["stuck (killed after 20 s)"] == 0 and stats["runs"] >= min(200, RUNS))
     log("crash-test: %s" % ("PASS" if ok else "FAIL (ledger and sim log kept in %s)" % workdir))
     if ok:
         import shutil
