@@ -7,6 +7,8 @@
 
 #include "core/saoma-checkout.h"
 #include "core/saoma-notify-listener.h"
+#include "core/saoma-pin-guard.h"
+#include "core/saoma-refunder.h"
 #include "core/saoma-wxpay2-gateway.h"
 #include "core/saoma-wxpay3-gateway.h"
 #include "ledger/saoma-ledger.h"
@@ -758,11 +760,96 @@ test_v3_forged (Fixture       *f,
   g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
 }
 
+static void
+refund_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static void
+v3_refund_handled_cb (SaomaNotifyListener *listener,
+                      const char          *out_refund_no,
+                      gboolean             accepted,
+                      guint               *handled)
+{
+  handled[accepted != FALSE]++;
+}
+
+static void
+v3_refund_updated_cb (SaomaRefunder     *refunder,
+                      SaomaLedgerRefund *row,
+                      gboolean          *processing)
+{
+  if (row->state == SAOMA_REFUND_PROCESSING)
+    *processing = TRUE;
+}
+
+/* A v3 refund whose outcome arrives as the simulator's encrypted REFUND.SUCCESS callback on
+ * the refund path: the refunder confirms it by a query although neither its clock nor its
+ * polling moves. */
+static void
+test_v3_refund (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = charge (f, 900);
+  g_autoptr(SaomaRefunder) refunder = NULL;
+  g_autoptr(SaomaPinGuard) guard = NULL;
+  g_autoptr(SaomaLedgerRefund) row = NULL;
+  GAsyncResult *result = NULL;
+  guint handled[2] = { 0, 0 };
+  gboolean processing = FALSE;
+
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (saoma_checkout_get_state (f->checkout) == SAOMA_CHECKOUT_PAID);
+
+  refunder = saoma_refunder_new (saoma_checkout_get_gateway (f->checkout),
+                                 SAOMA_STORE (f->ledger), f->clock, "T01");
+  guard = saoma_pin_guard_new (f->clock, SAOMA_STORE (f->ledger));
+  g_assert_true (saoma_pin_guard_set_sync (guard, NULL, "739150", &error));
+  g_assert_no_error (error);
+  saoma_refunder_set_pin_guard (refunder, guard);
+  saoma_refunder_set_notify_url (refunder, saoma_notify_listener_get_refund_uri (f->listener));
+  saoma_refunder_set_query_interval (refunder, 3600 * 1000);
+  saoma_notify_listener_set_refunder (f->listener, refunder);
+  g_signal_connect (f->listener, "refund-handled", G_CALLBACK (v3_refund_handled_cb), handled);
+  g_signal_connect (refunder, "refund-updated", G_CALLBACK (v3_refund_updated_cb), &processing);
+
+  saoma_refunder_refund_async (refunder, otn, 900, "v3 退款", "739150", NULL, refund_done_cb,
+                               &result);
+  /* Accepted (PROCESSING) and recorded so by the refunder; then finished at the simulator,
+   * which sends the callback. (A hint that lands while the refund request is still in flight
+   * is absorbed by the refunder, which then waits for its own next query.) */
+  WAIT_UNTIL (processing);
+  g_assert_null (result);
+  wxpay_sim_server_advance_clock (f->sim, 10);
+  WAIT_UNTIL (result != NULL);
+  row = saoma_refunder_refund_finish (refunder, result, &error);
+  g_object_unref (result);
+  g_assert_no_error (error);
+  g_assert_cmpint (row->state, ==, SAOMA_REFUND_SUCCESS);
+  g_assert_cmpuint (handled[TRUE], >=, 1);
+  g_assert_cmpuint (handled[FALSE], ==, 0);
+
+  saoma_notify_listener_set_refunder (f->listener, NULL);
+  saoma_test_clear_pin ();
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  char *keyring_dir;
+  int   status;
+
   saoma_test_init (&argc, &argv);
+  /* The v3 refund test sets a manager PIN: in a keyring of its own, never the developer's. */
+  keyring_dir = saoma_test_use_file_keyring ();
   /* Before anything logs: the log-injection test reads what is written. */
   g_log_set_writer_func (capture_writer, NULL, NULL);
 
@@ -783,6 +870,11 @@ main (int   argc,
               fixture_teardown);
   g_test_add ("/listener/v3/forged", Fixture, NULL, fixture_setup_v3, test_v3_forged,
               fixture_teardown);
+  g_test_add ("/listener/v3/refund", Fixture, NULL, fixture_setup_v3, test_v3_refund,
+              fixture_teardown);
 
-  return g_test_run ();
+  status = g_test_run ();
+  saoma_test_rm_rf (keyring_dir);
+  g_free (keyring_dir);
+  return status;
 }
