@@ -107,6 +107,12 @@ saoma_messages_describe_error (const GError *error)
           return g_strdup (_("The order never reached WeChat Pay."));
         case SAOMA_CHECKOUT_ERROR_CANCELLED:
           return g_strdup (_("The sale was cancelled before anything was sent."));
+        case SAOMA_CHECKOUT_ERROR_NOT_PAYMENT_CODE:
+          return g_strdup (_("This is not a WeChat payment code. Ask the customer to open the payment code in WeChat and scan it again."));
+        case SAOMA_CHECKOUT_ERROR_ALIPAY_CODE:
+          return g_strdup (_("This is an Alipay payment code. Only WeChat Pay is accepted."));
+        case SAOMA_CHECKOUT_ERROR_NO_CERTIFICATE:
+          return g_strdup (_("Payment codes need the merchant client certificate. Add it in Preferences → Merchant."));
         case SAOMA_CHECKOUT_ERROR_UNKNOWN_ORDER:
         case SAOMA_CHECKOUT_ERROR_AMOUNT_MISMATCH:
         case SAOMA_CHECKOUT_ERROR_INVALID:

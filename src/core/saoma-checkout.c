@@ -20,6 +20,7 @@
 #include "saoma-bench-stamp.h"
 #include "saoma-checkout.h"
 #include "saoma-money.h"
+#include "saoma-micropay-job.h"
 #include "saoma-native-flow.h"
 #include "saoma-operation.h"
 
@@ -39,6 +40,8 @@ struct _SaomaCheckout
 
   GHashTable          *drivers;   /* out_trade_no → Driver* (one ref), final ones included */
   Driver              *current;   /* borrowed from drivers */
+  GHashTable          *jobs;      /* out_trade_no → SaomaMicropayJob* (one ref) */
+  SaomaMicropayJob    *current_job; /* borrowed from jobs; never set with current */
   GCancellable        *cancellable;
   guint                listing;   /* recoveries reading the ledger */
 
@@ -1127,6 +1130,47 @@ saoma_checkout_phase_is_result (SaomaCheckoutPhase phase)
   return phase != SAOMA_CHECKOUT_PHASE_IDLE && !saoma_checkout_phase_is_active (phase);
 }
 
+/**
+ * saoma_checkout_phase_for_code:
+ * @state: the micropay attempt's durable state (%SAOMA_CHECKOUT_NONE before its first write)
+ * @busy: not final and not cancelled
+ * @cancelled: the cashier cancelled it
+ *
+ * The micropay counterpart of saoma_checkout_phase_for(): USERPAYING (WAITING) is the
+ * password prompt; an open or reversing outcome is "checking"; a reversed one (CLOSED) took
+ * nothing, so it reads as failed unless the cashier cancelled it.
+ *
+ * Returns: the phase
+ */
+SaomaCheckoutPhase
+saoma_checkout_phase_for_code (SaomaCheckoutState state,
+                               gboolean           busy,
+                               gboolean           cancelled)
+{
+  switch (state)
+    {
+    case SAOMA_CHECKOUT_PAID:
+      return SAOMA_CHECKOUT_PHASE_PAID;
+    case SAOMA_CHECKOUT_FAILED:
+      return SAOMA_CHECKOUT_PHASE_FAILED;
+    case SAOMA_CHECKOUT_CLOSED:
+      return cancelled ? SAOMA_CHECKOUT_PHASE_CANCELLED : SAOMA_CHECKOUT_PHASE_FAILED;
+    case SAOMA_CHECKOUT_NONE:
+    case SAOMA_CHECKOUT_CREATED:
+    case SAOMA_CHECKOUT_SUBMITTED:
+      if (busy)
+        return SAOMA_CHECKOUT_PHASE_PREPARING;
+      return cancelled ? SAOMA_CHECKOUT_PHASE_CANCELLED : SAOMA_CHECKOUT_PHASE_IDLE;
+    case SAOMA_CHECKOUT_WAITING:
+      return busy ? SAOMA_CHECKOUT_PHASE_AWAITING_PASSWORD : SAOMA_CHECKOUT_PHASE_CANCELLED;
+    case SAOMA_CHECKOUT_UNKNOWN:
+    case SAOMA_CHECKOUT_CLOSING:
+      return busy ? SAOMA_CHECKOUT_PHASE_CHECKING : SAOMA_CHECKOUT_PHASE_CANCELLED;
+    default:
+      g_return_val_if_reached (SAOMA_CHECKOUT_PHASE_IDLE);
+    }
+}
+
 /* Recomputes what the views see from the current driver's durable state. */
 static void
 sync_properties (SaomaCheckout *self)
@@ -1143,7 +1187,27 @@ sync_properties (SaomaCheckout *self)
   gboolean late = FALSE;
   SaomaCheckoutPhase phase;
 
-  if (d != NULL)
+  if (self->current_job != NULL)
+    {
+      SaomaMicropayJob *job = self->current_job;
+      SaomaAttemptState durable = saoma_micropay_job_get_state (job);
+      gboolean final = saoma_attempt_state_is_final (durable);
+      gboolean cancelled = saoma_micropay_job_get_cancelled (job);
+      SaomaAttempt *attempt = saoma_micropay_job_get_attempt (job);
+
+      state = saoma_micropay_job_get_recorded (job) ? checkout_state_from_attempt (durable)
+                                                    : SAOMA_CHECKOUT_NONE;
+      amount = saoma_micropay_job_get_amount (job);
+      description = saoma_micropay_job_get_description (job);
+      out_trade_no = saoma_micropay_job_get_out_trade_no (job);
+      transaction_id = attempt ? saoma_attempt_get_transaction_id (attempt) : NULL;
+      close_reason = cancelled ? SAOMA_CLOSE_REASON_CANCELLED : SAOMA_CLOSE_REASON_NONE;
+      error = saoma_micropay_job_get_error (job);
+      busy = !final && !cancelled;
+      seconds_left = -1;
+      phase = saoma_checkout_phase_for_code (state, busy, cancelled);
+    }
+  else if (d != NULL)
     {
       SaomaAttemptState durable = driver_durable_state (d);
       gboolean final = saoma_attempt_state_is_final (durable);
@@ -1161,8 +1225,10 @@ sync_properties (SaomaCheckout *self)
       busy = !final && !driver_giving_up (d);
       seconds_left = busy ? d->seconds_left : 0;
       late = d->attempt != NULL && saoma_attempt_get_late (d->attempt);
+      phase = saoma_checkout_phase_for (state, busy, close_reason, late);
     }
-  phase = saoma_checkout_phase_for (state, busy, close_reason, late);
+  else
+    phase = saoma_checkout_phase_for (state, busy, close_reason, late);
 
   g_object_freeze_notify (G_OBJECT (self));
 
@@ -1230,6 +1296,15 @@ detach_driver (gpointer data)
 }
 
 static void
+detach_job (gpointer data)
+{
+  SaomaMicropayJob *job = data;
+
+  saoma_micropay_job_detach (job);
+  saoma_micropay_job_unref (job);
+}
+
+static void
 saoma_checkout_dispose (GObject *object)
 {
   SaomaCheckout *self = (SaomaCheckout *)object;
@@ -1238,7 +1313,9 @@ saoma_checkout_dispose (GObject *object)
     g_cancellable_cancel (self->cancellable);
 
   self->current = NULL;
+  self->current_job = NULL;
   g_clear_pointer (&self->drivers, g_hash_table_unref);
+  g_clear_pointer (&self->jobs, g_hash_table_unref);
 
   G_OBJECT_CLASS (saoma_checkout_parent_class)->dispose (object);
 }
@@ -1368,6 +1445,7 @@ static void
 saoma_checkout_init (SaomaCheckout *self)
 {
   self->drivers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, detach_driver);
+  self->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, detach_job);
   self->cancellable = g_cancellable_new ();
   self->pub_seconds_left = -1;
 }
@@ -1553,6 +1631,9 @@ saoma_checkout_get_pending_operations (SaomaCheckout *self)
       if (!d->facts.inserted && !d->insert_failed)
         count++;
     }
+  g_hash_table_iter_init (&iter, self->jobs);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    count += saoma_micropay_job_get_pending (value);
 
   return count;
 }
@@ -1620,6 +1701,17 @@ insert_attempt_cb (GObject      *object,
   driver_unref (d);
 }
 
+/* A sale is under way, or the last one's first write is still in flight. */
+static gboolean
+checkout_is_starting (SaomaCheckout *self)
+{
+  if (self->pub_busy)
+    return TRUE;
+  if (self->current != NULL && !self->current->facts.inserted && !self->current->insert_failed)
+    return TRUE;
+  return self->current_job != NULL && !saoma_micropay_job_get_recorded (self->current_job);
+}
+
 /**
  * saoma_checkout_charge:
  * @amount: fen, > 0 and ≤ the configured maximum
@@ -1652,8 +1744,7 @@ saoma_checkout_charge (SaomaCheckout *self,
       return FALSE;
     }
 
-  if (self->pub_busy || (self->current != NULL && !self->current->facts.inserted &&
-                         !self->current->insert_failed))
+  if (checkout_is_starting (self))
     {
       g_set_error_literal (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_BUSY,
                            "Another payment is in progress");
@@ -1676,6 +1767,7 @@ saoma_checkout_charge (SaomaCheckout *self,
     }
   g_hash_table_replace (self->drivers, d->out_trade_no, d);
   self->current = d;
+  self->current_job = NULL;
 
   tick_schedule (d);
   sync_properties (self);
@@ -1685,6 +1777,151 @@ saoma_checkout_charge (SaomaCheckout *self,
   saoma_attempt_set_request (attempt, d->request);
   saoma_store_insert_attempt_async (self->store, attempt, NULL, insert_attempt_cb,
                                     driver_ref (d));
+
+  return TRUE;
+}
+
+/* --- Micropay (付款码) ------------------------------------------------------------------ */
+
+static void
+job_notify_cb (SaomaMicropayJob *job,
+               gboolean          finished,
+               gpointer          user_data)
+{
+  SaomaCheckout *self = user_data;
+  SaomaAttempt *attempt = saoma_micropay_job_get_attempt (job);
+  g_autoptr(SaomaAttempt) unrecorded = NULL;
+
+  g_object_ref (self);
+  sync_properties (self);
+
+  if (finished)
+    {
+      if (attempt == NULL)
+        {
+          /* The insert failed: observers hear of it with a snapshot that has id 0. */
+          gint64 created = saoma_clock_now (self->clock);
+
+          unrecorded = saoma_attempt_new_full (0, saoma_micropay_job_get_out_trade_no (job),
+                                               saoma_micropay_job_get_amount (job),
+                                               saoma_micropay_job_get_description (job),
+                                               self->config->till_id, created, created, created,
+                                               SAOMA_ATTEMPT_FAILED, NULL, NULL, 0, 0, FALSE);
+          attempt = unrecorded;
+        }
+      if (saoma_attempt_get_state (attempt) == SAOMA_ATTEMPT_PAID && job == self->current_job)
+        g_signal_emit (self, signals[PAID], 0, attempt);
+      g_signal_emit (self, signals[ATTEMPT_FINISHED], 0, attempt);
+    }
+
+  g_object_unref (self);
+}
+
+static SaomaMicropayJob *
+checkout_job_new (SaomaCheckout *self,
+                  const char    *out_trade_no,
+                  gint64         amount,
+                  const char    *description,
+                  const char    *till_id,
+                  gint64         created)
+{
+  SaomaMicropayTiming timing = saoma_micropay_default_timing;
+  SaomaMicropayJob *job;
+
+  if (self->config->micropay_poll_ms > 0)
+    timing.poll = timing.unknown_wait = (gint64)self->config->micropay_poll_ms * 1000;
+  if (self->config->micropay_give_up_s > 0)
+    {
+      timing.give_up = (gint64)self->config->micropay_give_up_s * G_USEC_PER_SEC;
+      /* Never reverse sooner after the pay call than a third of the window allows. */
+      timing.reverse_after = MIN (timing.reverse_after, timing.give_up / 3);
+      timing.reverse_retry = MIN (timing.reverse_retry, timing.poll);
+      timing.round_wait = MIN (timing.round_wait, timing.give_up);
+    }
+
+  job = saoma_micropay_job_new (self->gateway, self->store, self->clock, self->cancellable,
+                                &timing, out_trade_no, amount, description, till_id, created);
+  saoma_micropay_job_set_notify (job, job_notify_cb, self);
+  g_hash_table_replace (self->jobs, (gpointer)saoma_micropay_job_get_out_trade_no (job), job);
+  return job;
+}
+
+/**
+ * saoma_checkout_charge_code:
+ * @amount: fen, > 0 and ≤ the configured maximum
+ * @description: (nullable): what is sold
+ * @auth_code: the payer's payment code, as the scanner typed it
+ *
+ * Starts a micropay attempt (see saoma-micropay-flow.c). Nothing is created for a code that
+ * is not WeChat's, for a busy till, or when an unknown outcome could not be reversed.
+ *
+ * Returns: %FALSE with a %SAOMA_CHECKOUT_ERROR when nothing was started
+ */
+gboolean
+saoma_checkout_charge_code (SaomaCheckout *self,
+                            gint64         amount,
+                            const char    *description,
+                            const char    *auth_code,
+                            GError       **error)
+{
+  g_autoptr(GDateTime) now_dt = NULL;
+  g_autofree char *out_trade_no = NULL;
+  SaomaMicropayJob *job;
+  gint64 created;
+
+  g_return_val_if_fail (SAOMA_IS_CHECKOUT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  switch (saoma_payment_code_classify (auth_code))
+    {
+    case SAOMA_PAYMENT_CODE_WECHAT:
+      break;
+    case SAOMA_PAYMENT_CODE_ALIPAY:
+      g_set_error_literal (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_ALIPAY_CODE,
+                           "This is an Alipay payment code; only WeChat Pay is supported");
+      return FALSE;
+    case SAOMA_PAYMENT_CODE_INVALID:
+    default:
+      g_set_error_literal (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_NOT_PAYMENT_CODE,
+                           "Not a WeChat payment code");
+      return FALSE;
+    }
+
+  if (amount <= 0 || amount > self->config->max_amount)
+    {
+      g_set_error (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_INVALID_AMOUNT,
+                   "Amount %" G_GINT64_FORMAT " fen is out of range (1 to %" G_GINT64_FORMAT ")",
+                   amount, self->config->max_amount);
+      return FALSE;
+    }
+
+  /* An outcome that stays unknown must be reversed, and v2's reverse needs the certificate. */
+  if (!saoma_gateway_has_certificate (self->gateway) && !self->config->micropay_demo)
+    {
+      g_set_error_literal (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_NO_CERTIFICATE,
+                           "Payment codes need the merchant client certificate (to reverse "
+                           "a payment whose outcome stays unknown)");
+      return FALSE;
+    }
+
+  if (checkout_is_starting (self))
+    {
+      g_set_error_literal (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_BUSY,
+                           "Another payment is in progress");
+      return FALSE;
+    }
+
+  /* A new code is always a new attempt with a new out_trade_no. */
+  created = saoma_clock_now (self->clock) / G_USEC_PER_SEC * G_USEC_PER_SEC;
+  now_dt = g_date_time_new_from_unix_utc (created / G_USEC_PER_SEC);
+  out_trade_no = saoma_gateway_new_out_trade_no (self->gateway, self->config->till_id, now_dt);
+
+  job = checkout_job_new (self, out_trade_no, amount, description, self->config->till_id,
+                          created);
+  self->current = NULL;
+  self->current_job = job;
+  sync_properties (self);
+  saoma_micropay_job_start (job, auth_code, self->config->spbill_create_ip);
 
   return TRUE;
 }
@@ -1700,6 +1937,13 @@ saoma_checkout_cancel (SaomaCheckout *self)
 {
   g_return_if_fail (SAOMA_IS_CHECKOUT (self));
 
+  if (self->current_job != NULL)
+    {
+      saoma_micropay_job_cancel (self->current_job);
+      sync_properties (self);
+      return;
+    }
+
   if (self->current == NULL)
     return;
 
@@ -1712,6 +1956,15 @@ saoma_checkout_reset (SaomaCheckout *self)
 {
   g_return_if_fail (SAOMA_IS_CHECKOUT (self));
 
+  if (self->current_job != NULL)
+    {
+      if (self->pub_busy || !saoma_micropay_job_get_recorded (self->current_job))
+        return;
+      /* A cancelled attempt still being reversed is driven on in the background. */
+      self->current_job = NULL;
+      sync_properties (self);
+      return;
+    }
   if (self->pub_busy || self->current == NULL)
     return;
   if (!self->current->facts.inserted && !self->current->insert_failed)
@@ -1729,6 +1982,17 @@ saoma_checkout_query_now (SaomaCheckout *self,
   Driver *d;
 
   g_return_if_fail (SAOMA_IS_CHECKOUT (self));
+
+  {
+    SaomaMicropayJob *job = out_trade_no ? g_hash_table_lookup (self->jobs, out_trade_no)
+                                         : self->current_job;
+
+    if (job != NULL)
+      {
+        saoma_micropay_job_query_now (job);
+        return;
+      }
+  }
 
   d = out_trade_no ? g_hash_table_lookup (self->drivers, out_trade_no) : self->current;
   if (d == NULL || driver_is_final (d))
@@ -1769,7 +2033,7 @@ list_unfinished_cb (GObject      *object,
   SaomaCheckout *self = g_task_get_source_object (task);
   g_autoptr(GPtrArray) attempts = NULL;
   g_autoptr(GError) error = NULL;
-  GPtrArray *started;
+  GPtrArray *started, *resumed_jobs, *resumed_attempts;
 
   attempts = saoma_store_list_unfinished_finish (SAOMA_STORE (object), result, &error);
   self->listing--;
@@ -1793,6 +2057,8 @@ list_unfinished_cb (GObject      *object,
     }
 
   started = g_ptr_array_new ();
+  resumed_jobs = g_ptr_array_new ();
+  resumed_attempts = g_ptr_array_new ();
   /* Not done before every resumed driver has been counted in and started. */
   saoma_recovery_hold (task);
 
@@ -1805,8 +2071,24 @@ list_unfinished_cb (GObject      *object,
       Driver *d;
 
       /* Already driven by this engine (its own current or background attempt). */
-      if (g_hash_table_contains (self->drivers, out_trade_no))
+      if (g_hash_table_contains (self->drivers, out_trade_no) ||
+          g_hash_table_contains (self->jobs, out_trade_no))
         continue;
+
+      if (saoma_attempt_get_method (attempt) == SAOMA_PAYMENT_METHOD_MICROPAY)
+        {
+          SaomaMicropayJob *job = checkout_job_new (self, out_trade_no,
+                                                    saoma_attempt_get_amount (attempt),
+                                                    saoma_attempt_get_description (attempt),
+                                                    saoma_attempt_get_till_id (attempt),
+                                                    saoma_attempt_get_created (attempt));
+
+          saoma_recovery_count (task);
+          saoma_recovery_add (task, saoma_micropay_job_get_operation (job));
+          g_ptr_array_add (resumed_jobs, job);
+          g_ptr_array_add (resumed_attempts, attempt);
+          continue;
+        }
 
       d = driver_new (self, out_trade_no, saoma_attempt_get_amount (attempt),
                       saoma_attempt_get_description (attempt),
@@ -1833,9 +2115,14 @@ list_unfinished_cb (GObject      *object,
 
   for (guint i = 0; i < started->len; i++)
     driver_step (g_ptr_array_index (started, i));
+  for (guint i = 0; i < resumed_jobs->len; i++)
+    saoma_micropay_job_resume (g_ptr_array_index (resumed_jobs, i),
+                               g_ptr_array_index (resumed_attempts, i));
   saoma_recovery_release (task);
 
   g_ptr_array_unref (started);
+  g_ptr_array_unref (resumed_jobs);
+  g_ptr_array_unref (resumed_attempts);
 }
 
 /**

@@ -60,6 +60,9 @@ typedef enum {
   SAOMA_CHECKOUT_ERROR_INVALID,         /* a notification/answer missing required fields */
   SAOMA_CHECKOUT_ERROR_NEVER_SENT,      /* FAILED: WeChat provably never created the order */
   SAOMA_CHECKOUT_ERROR_CANCELLED,       /* FAILED: cancelled before anything was sent */
+  SAOMA_CHECKOUT_ERROR_NOT_PAYMENT_CODE, /* charge_code(): not a WeChat payment code */
+  SAOMA_CHECKOUT_ERROR_ALIPAY_CODE,     /* charge_code(): an Alipay code (not supported) */
+  SAOMA_CHECKOUT_ERROR_NO_CERTIFICATE,  /* charge_code(): reverse needs the client certificate */
 } SaomaCheckoutError;
 
 GQuark saoma_checkout_error_quark (void);
@@ -73,6 +76,11 @@ SaomaCheckoutPhase saoma_checkout_phase_for       (SaomaCheckoutState state,
                                                    gboolean           busy,
                                                    SaomaCloseReason   close_reason,
                                                    gboolean           late);
+/* The same for a micropay attempt: USERPAYING (WAITING) is AWAITING_PASSWORD; REVOKED
+ * (CLOSED) took nothing: FAILED, or CANCELLED when the cashier cancelled. */
+SaomaCheckoutPhase saoma_checkout_phase_for_code  (SaomaCheckoutState state,
+                                                   gboolean           busy,
+                                                   gboolean           cancelled);
 /* PREPARING, SHOW_QR, AWAITING_PASSWORD, CHECKING: a sale is under way (the cashier may
  * cancel it, not start another). */
 gboolean           saoma_checkout_phase_is_active (SaomaCheckoutPhase phase);
@@ -93,6 +101,10 @@ typedef struct {
   guint   close_delay_s;    /* closeorder not before creation + this, default 300 */
   guint   retry_interval_ms;/* unifiedorder re-entry after an unknown outcome, default 2000 */
   gint64  max_amount;       /* fen, default SAOMA_MONEY_DEFAULT_MAX_FEN */
+  /* Micropay (付款码, wxpay-v2.md §13.1); 0 for the documented values. */
+  guint   micropay_poll_ms;       /* orderquery while open, default 5000 */
+  guint   micropay_give_up_s;     /* reverse what is open this long after creation, default 45 */
+  gboolean micropay_demo;         /* a loopback simulator: micropay without a certificate */
 } SaomaCheckoutConfig;
 
 GType                saoma_checkout_config_get_type (void) G_GNUC_CONST;
@@ -157,7 +169,19 @@ gboolean       saoma_checkout_charge        (SaomaCheckout *self,
                                              gint64         amount,
                                              const char    *description,
                                              GError       **error);
-/* Cashier gave up: hide the QR at once, keep watching (CLOSING). */
+/* Starts a micropay attempt for the payer's payment code @auth_code (as scanned): refused
+ * with %SAOMA_CHECKOUT_ERROR_NOT_PAYMENT_CODE, _ALIPAY_CODE, _NO_CERTIFICATE (the gateway
+ * cannot reverse, and this is not a demo), _BUSY or _INVALID_AMOUNT, nothing created. The
+ * attempt (method MICROPAY, a new out_trade_no) is durably written before the one pay call;
+ * "phase" is AWAITING_PASSWORD while the payer enters the password; it ends PAID, FAILED or
+ * REVOKED (state CLOSED), never open. */
+gboolean       saoma_checkout_charge_code   (SaomaCheckout *self,
+                                             gint64         amount,
+                                             const char    *description,
+                                             const char    *auth_code,
+                                             GError       **error);
+/* Cashier gave up: hide the QR at once, keep watching (CLOSING). A micropay attempt is
+ * reversed (not before 15 s after its pay call). */
 void           saoma_checkout_cancel        (SaomaCheckout *self);
 /* Forget a final attempt: back to NONE (the views go idle). No-op while busy. */
 void           saoma_checkout_reset         (SaomaCheckout *self);

@@ -26,6 +26,7 @@
 #include <gio/gunixoutputstream.h>
 #include <unistd.h>
 
+#include "ledger/saoma-flow.h"
 #include "saoma-cli.h"
 #include "saoma-export.h"
 #include "saoma-log.h"
@@ -82,6 +83,8 @@ struct _Cli
   int        validity;
   int        timeout;
   gboolean   verbose;
+  char      *auth_code;
+  int        micropay_give_up;
 
   /* Per command: the string value, or the flag. */
   char      *values[8];
@@ -145,6 +148,9 @@ cli_clear (Cli *cli)
   g_free (cli->till);
   g_free (cli->notify_url);
   g_free (cli->notify_listen);
+  if (cli->auth_code != NULL)
+    explicit_bzero (cli->auth_code, strlen (cli->auth_code));
+  g_free (cli->auth_code);
   for (guint i = 0; i < G_N_ELEMENTS (cli->values); i++)
     g_free (cli->values[i]);
   if (cli->api_key != NULL)
@@ -428,6 +434,13 @@ make_config (Cli *cli)
     config->retry_interval_ms = MIN (config->retry_interval_ms, (guint)cli->poll_interval);
   if (cli->validity > 0)
     config->validity_s = (guint)cli->validity;
+  if (cli->poll_interval > 0)
+    config->micropay_poll_ms = (guint)cli->poll_interval;
+  if (cli->micropay_give_up > 0)
+    config->micropay_give_up_s = (guint)cli->micropay_give_up;
+  /* WeChat's gateway is never on this machine: a local one is a simulator, whose reverse
+   * needs no certificate of ours. */
+  config->micropay_demo = cli->gateway != NULL && is_loopback_gateway (cli->gateway);
 
   /* Refunds follow the same intervals as orders: --retry-interval, --poll-interval. */
   if (cli->retry_interval > 0)
@@ -450,6 +463,8 @@ check_numbers (Cli *cli)
     return saoma_cli_fail (EXIT_USAGE, "--close-delay must be 0 or more seconds");
   if (cli->timeout < 0)
     return saoma_cli_fail (EXIT_USAGE, "--timeout must be positive");
+  if (cli->micropay_give_up < 0)
+    return saoma_cli_fail (EXIT_USAGE, "--micropay-give-up must be positive");
   return 0;
 }
 
@@ -588,6 +603,7 @@ typedef struct {
   gboolean       finished;
   SaomaAttemptState final_state;
   guint          signals_seen;
+  gboolean       micropay;      /* --auth-code: its CLOSED is REVOKED */
 } ChargeRun;
 
 static void
@@ -659,8 +675,9 @@ run_charge (Cli        *cli,
   if (!saoma_money_parse (value, SAOMA_MONEY_DEFAULT_MAX_FEN, &amount, &error))
     return saoma_cli_fail (EXIT_USAGE, "%s", error->message);
 
-  /* A charge drives its own attempt only: --recover finishes the others. */
-  if ((status = till_init (cli, FALSE, FALSE, NULL, NULL, &till)) != 0)
+  /* A charge drives its own attempt only: --recover finishes the others. A payment code may
+   * need a reverse, which needs the client certificate. */
+  if ((status = till_init (cli, FALSE, cli->auth_code != NULL, NULL, NULL, &till)) != 0)
     return status;
   checkout = saoma_till_get_checkout (till);
 
@@ -669,7 +686,21 @@ run_charge (Cli        *cli,
   g_signal_connect (checkout, "notify::code-url", G_CALLBACK (code_url_changed_cb), &run);
   g_signal_connect (checkout, "attempt-finished", G_CALLBACK (attempt_finished_cb), &run);
 
-  if (!saoma_checkout_charge (checkout, amount, cli->body, &error))
+  if (cli->auth_code != NULL)
+    {
+      /* A payment code: classified before anything is written or sent. */
+      if (!saoma_checkout_charge_code (checkout, amount, cli->body, cli->auth_code, &error))
+        return saoma_cli_fail (g_error_matches (error, SAOMA_CHECKOUT_ERROR,
+                                                SAOMA_CHECKOUT_ERROR_NOT_PAYMENT_CODE) ||
+                               g_error_matches (error, SAOMA_CHECKOUT_ERROR,
+                                                SAOMA_CHECKOUT_ERROR_ALIPAY_CODE)
+                                 ? EXIT_USAGE : 1,
+                               "%s", error->message);
+      run.micropay = TRUE;
+      /* Nothing to show: no code_url line. */
+      run.printed_code_url = TRUE;
+    }
+  else if (!saoma_checkout_charge (checkout, amount, cli->body, &error))
     return saoma_cli_fail (1, "%s", error->message);
 
   run.out_trade_no = g_strdup (saoma_checkout_get_out_trade_no (checkout));
@@ -706,7 +737,9 @@ run_charge (Cli        *cli,
     }
   else
     {
-      printf ("%s\n", saoma_attempt_state_to_string (run.final_state));
+      printf ("%s\n", saoma_flow_state_to_string (run.micropay ? SAOMA_FLOW_MICROPAY
+                                                              : SAOMA_FLOW_NATIVE,
+                                                 run.final_state));
       fflush (stdout);
       status = run.final_state == SAOMA_ATTEMPT_PAID ? 0 : 1;
     }
@@ -1116,6 +1149,12 @@ saoma_cli_run (int    argc,
       "notify_url sent with each order", "URL" },
     { "notify-listen", 0, 0, G_OPTION_ARG_STRING, &cli.notify_listen,
       "Receive payment notifications on ADDRESS[:PORT] (port 0: any)", "ADDRESS[:PORT]" },
+    { "auth-code", 0, 0, G_OPTION_ARG_STRING, &cli.auth_code,
+      "With --charge: charge the payer's payment code (付款码) instead of showing a QR; "
+      "prints PAID, FAILED: reason or REVOKED", "CODE" },
+    { "micropay-give-up", 0, 0, G_OPTION_ARG_INT, &cli.micropay_give_up,
+      "Seconds after creation before an open payment-code charge is reversed (default 45)",
+      "SECONDS" },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &cli.verbose,
       "Print the engine's progress on stderr", NULL },
     { NULL }

@@ -40,7 +40,8 @@
  * the engine reaches <point>. Points (tests/core/crash-test.py uses them by name):
  * after-insert, after-submitted, before-send, after-send, after-unknown, after-waiting,
  * before-query, after-query, after-paid-query, after-paid, after-closing, before-close,
- * after-close, after-closed, after-failed. Unset in production.
+ * after-close, after-closed, after-failed; micropay adds before-pay, after-pay, before-reverse,
+ * after-reverse. Unset in production.
  */
 void
 saoma_operation_crash_point (const char *point)

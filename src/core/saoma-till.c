@@ -224,6 +224,9 @@ make_checkout_config (SaomaTill *self)
   engine->close_delay_s = config->close_delay_s;
   engine->retry_interval_ms = config->retry_interval_ms;
   engine->max_amount = config->max_amount;
+  engine->micropay_poll_ms = config->micropay_poll_ms;
+  engine->micropay_give_up_s = config->micropay_give_up_s;
+  engine->micropay_demo = config->micropay_demo;
 
   return engine;
 }

@@ -40,6 +40,9 @@ typedef struct {
   gint64    max_amount;            /* fen */
   guint     refund_retry_interval_ms; /* 0: the refunder's default */
   guint     refund_query_interval_ms; /* 0: the refunder's default */
+  guint     micropay_poll_ms;      /* 0: the checkout's default (SaomaCheckoutConfig) */
+  guint     micropay_give_up_s;    /* 0: the checkout's default */
+  gboolean  micropay_demo;         /* a loopback simulator: micropay without a certificate */
 } SaomaTillConfig;
 
 GType            saoma_till_config_get_type (void) G_GNUC_CONST;

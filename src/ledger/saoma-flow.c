@@ -91,6 +91,61 @@ static const SaomaFlowTransition refund_transitions[] = {
 };
 
 #undef R
+/* The micropay names of the attempt states (see saoma-flow.h). */
+enum {
+  MICROPAY_CREATED = SAOMA_ATTEMPT_CREATED,
+  MICROPAY_SUBMITTED = SAOMA_ATTEMPT_SUBMITTED,
+  MICROPAY_USERPAYING = SAOMA_ATTEMPT_WAITING,
+  MICROPAY_UNKNOWN = SAOMA_ATTEMPT_UNKNOWN,
+  MICROPAY_REVERSING = SAOMA_ATTEMPT_CLOSING,
+  MICROPAY_PAID = SAOMA_ATTEMPT_PAID,
+  MICROPAY_REVOKED = SAOMA_ATTEMPT_CLOSED,
+  MICROPAY_FAILED = SAOMA_ATTEMPT_FAILED,
+  MICROPAY_PARTIALLY_REFUNDED = SAOMA_ATTEMPT_PARTIALLY_REFUNDED,
+  MICROPAY_REFUNDED = SAOMA_ATTEMPT_REFUNDED,
+};
+#define M(state) MICROPAY_##state
+
+/*
+ * The micropay (付款码) flow (wxpay-v2.md §13.1; SaomaMicropayJob, saoma-micropay-flow.c). The
+ * pay call is sent once, after SUBMITTED is on record; whatever it answers, every attempt ends
+ * PAID, FAILED or REVOKED. No row leaves a final state except the refund bookkeeping: a
+ * micropay order gets no notification, and a reversed or failed one can never be paid.
+ */
+static const SaomaFlowTransition micropay_transitions[] = {
+  { M (CREATED), M (SUBMITTED), E, "micropay is about to be sent (written before it leaves)" },
+  { M (CREATED), M (FAILED), E, "cancelled, or found unsent after a crash" },
+
+  { M (SUBMITTED), M (USERPAYING), E, "micropay or orderquery: USERPAYING (password)" },
+  { M (SUBMITTED), M (UNKNOWN), E, "micropay outcome unknown (timeout, network, SYSTEMERROR)" },
+  { M (SUBMITTED), M (REVERSING), E, "outcome still open at the give-up, or cancelled" },
+  { M (SUBMITTED), M (PAID), E, "micropay → SUCCESS, or orderquery: SUCCESS" },
+  { M (SUBMITTED), M (REVOKED), E, "orderquery: REVOKED or CLOSED" },
+  { M (SUBMITTED), M (FAILED), E, "micropay refused (AUTHCODEEXPIRE, NOTENOUGH…), PAYERROR" },
+
+  { M (USERPAYING), M (REVERSING), E, "still USERPAYING at the give-up, or cancelled" },
+  { M (USERPAYING), M (PAID), E, "orderquery: SUCCESS" },
+  { M (USERPAYING), M (REVOKED), E, "orderquery: REVOKED or CLOSED" },
+  { M (USERPAYING), M (FAILED), E, "orderquery: PAYERROR" },
+
+  { M (UNKNOWN), M (USERPAYING), E, "orderquery: USERPAYING (password)" },
+  { M (UNKNOWN), M (REVERSING), E, "outcome still open at the give-up, or cancelled" },
+  { M (UNKNOWN), M (PAID), E, "orderquery: SUCCESS" },
+  { M (UNKNOWN), M (REVOKED), E, "orderquery: REVOKED or CLOSED" },
+  { M (UNKNOWN), M (FAILED), E, "orderquery: PAYERROR" },
+
+  { M (REVERSING), M (PAID), E, "final orderquery: SUCCESS (the reverse did not take)" },
+  { M (REVERSING), M (REVOKED), E, "reverse done and the final orderquery agrees" },
+  { M (REVERSING), M (FAILED), E, "final orderquery: PAYERROR, or the order never existed" },
+
+  { M (PAID), M (PAID), E, "WeChat confirms the payment again" },
+  { M (PAID), M (PARTIALLY_REFUNDED), E, "a refund of part of the amount succeeded" },
+  { M (PAID), M (REFUNDED), E, "refunds of the whole amount succeeded" },
+  { M (PARTIALLY_REFUNDED), M (PARTIALLY_REFUNDED), E, "another partial refund succeeded" },
+  { M (PARTIALLY_REFUNDED), M (REFUNDED), E, "the rest of the amount was refunded" },
+};
+
+#undef M
 #undef E
 #undef X
 
@@ -114,6 +169,23 @@ refund_state_to_string (int state)
   return saoma_refund_state_to_string ((SaomaRefundState) state);
 }
 
+/* The micropay names of the reused attempt states. */
+static const char *
+micropay_state_to_string (int state)
+{
+  switch (state)
+    {
+    case SAOMA_ATTEMPT_WAITING:
+      return "USERPAYING";
+    case SAOMA_ATTEMPT_CLOSING:
+      return "REVERSING";
+    case SAOMA_ATTEMPT_CLOSED:
+      return "REVOKED";
+    default:
+      return saoma_attempt_state_to_string ((SaomaAttemptState) state);
+    }
+}
+
 static const FlowInfo flows[] = {
   [SAOMA_FLOW_NATIVE] = {
     "native", SAOMA_ATTEMPT_STATE_LAST + 1, native_state_to_string,
@@ -122,6 +194,10 @@ static const FlowInfo flows[] = {
   [SAOMA_FLOW_REFUND] = {
     "refund", SAOMA_REFUND_FAILED + 1, refund_state_to_string,
     refund_transitions, G_N_ELEMENTS (refund_transitions),
+  },
+  [SAOMA_FLOW_MICROPAY] = {
+    "micropay", SAOMA_ATTEMPT_STATE_LAST + 1, micropay_state_to_string,
+    micropay_transitions, G_N_ELEMENTS (micropay_transitions),
   },
 };
 
@@ -139,6 +215,18 @@ saoma_flow_to_string (SaomaFlow flow)
   const FlowInfo *info = flow_info (flow);
 
   return info ? info->name : NULL;
+}
+
+/**
+ * saoma_flow_for_method:
+ * @method: a #SaomaPaymentMethod
+ *
+ * Returns: the flow whose table an attempt of @method follows
+ */
+SaomaFlow
+saoma_flow_for_method (int method)
+{
+  return method == SAOMA_PAYMENT_METHOD_MICROPAY ? SAOMA_FLOW_MICROPAY : SAOMA_FLOW_NATIVE;
 }
 
 guint

@@ -8,11 +8,16 @@ G_BEGIN_DECLS
 /*
  * A flow is one kind of durable record with its own named state enum:
  *
- *   SAOMA_FLOW_NATIVE  a Native (QR) payment attempt, states SaomaAttemptState
- *   SAOMA_FLOW_REFUND  a refund, states SaomaRefundState
+ *   SAOMA_FLOW_NATIVE    a Native (QR) payment attempt, states SaomaAttemptState
+ *   SAOMA_FLOW_REFUND    a refund, states SaomaRefundState
+ *   SAOMA_FLOW_MICROPAY  a micropay (付款码) attempt, states SaomaAttemptState under the
+ *                        micropay names (saoma_flow_state_to_string()):
+ *                        WAITING is USERPAYING (the payer is entering the password),
+ *                        CLOSING is REVERSING (reverse owed or in progress), CLOSED is REVOKED
  *
- * (The micropay flow, with states such as USERPAYING, REVERSING and REVOKED, will be a third
- * table; attempts will pick theirs by payment method.)
+ * An attempt follows the flow of its payment method (saoma_flow_for_method()). Micropay reuses
+ * the attempt states so that the stored column, its CHECK constraint and every reader stay as
+ * they are; only the table and the names differ.
  *
  * Each flow has a table of (from, to, why) rows: the only state changes the store writes.
  * A row with from == to allows re-writing the same state (with new fields or an event);
@@ -21,9 +26,10 @@ G_BEGIN_DECLS
 typedef enum {
   SAOMA_FLOW_NATIVE,
   SAOMA_FLOW_REFUND,
+  SAOMA_FLOW_MICROPAY,
 } SaomaFlow;
 
-#define SAOMA_FLOW_LAST SAOMA_FLOW_REFUND
+#define SAOMA_FLOW_LAST SAOMA_FLOW_MICROPAY
 
 typedef enum {
   /* The engine (SaomaCheckout, SaomaRefunder, the ledger's refund bookkeeping) writes it. */
@@ -41,8 +47,10 @@ typedef struct {
   const char      *why;     /* short English: what makes it happen */
 } SaomaFlowTransition;
 
-/* "native", "refund". */
+/* "native", "refund", "micropay". */
 const char                *saoma_flow_to_string          (SaomaFlow  flow);
+/* The flow an attempt of @method follows (a SaomaPaymentMethod; NATIVE for unknown values). */
+SaomaFlow                  saoma_flow_for_method         (int        method);
 /* The number of states of @flow (its enum's values are 0 … n - 1) and their names. */
 guint                      saoma_flow_get_n_states       (SaomaFlow  flow);
 const char                *saoma_flow_state_to_string    (SaomaFlow  flow,

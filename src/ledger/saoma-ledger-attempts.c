@@ -400,10 +400,10 @@ update_attempt_op (SaomaLedger   *self,
   /* CREATED is the zero value: "state unchanged". */
   to = update->state == SAOMA_ATTEMPT_CREATED ? from : update->state;
 
-  /* An update that leaves the state alone is not a transition. Every method follows the
-   * Native table until micropay brings its own (issue 13). */
+  /* An update that leaves the state alone is not a transition. Each method has its table. */
   if (update->state != SAOMA_ATTEMPT_CREATED &&
-      !ledger_check_transition (SAOMA_FLOW_NATIVE, args->out_trade_no, from, to, error))
+      !ledger_check_transition (saoma_flow_for_method (saoma_attempt_get_method (old)),
+                                args->out_trade_no, from, to, error))
     goto failed;
 
   if (!ledger_write_attempt_row (self, old, to,

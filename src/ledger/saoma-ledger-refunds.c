@@ -307,7 +307,8 @@ update_refund_op (SaomaLedger   *self,
       to = refunded >= saoma_attempt_get_amount (attempt) ? SAOMA_ATTEMPT_REFUNDED
                                                           : SAOMA_ATTEMPT_PARTIALLY_REFUNDED;
 
-      if (!ledger_check_transition (SAOMA_FLOW_NATIVE, old->out_trade_no, from, to, error))
+      if (!ledger_check_transition (saoma_flow_for_method (saoma_attempt_get_method (attempt)),
+                                    old->out_trade_no, from, to, error))
         goto failed;
 
       if (!ledger_write_attempt_row (self, attempt, to, saoma_attempt_get_transaction_id (attempt),

@@ -15,12 +15,20 @@ itself killed at random now and then). At the end the ledger is compared with GE
   - no charge produced two orders: every sim order belongs to exactly one charge run, and an
     order exists at the sim only if its attempt was written to the ledger first.
 
+Micropay (付款码): `saoma --charge AMOUNT --auth-code CODE` runs are mixed in, each with a new
+code whose last digit picks the simulator's outcome (paid at once, USERPAYING then paid or
+failed, AUTHCODEEXPIRE, NOTENOUGH), killed at every micropay transition point and at random
+moments. On top of the checks above: a micropay attempt is PAID exactly when the sim's order is
+SUCCESS, REVOKED (CLOSED) only when it is REVOKED, FAILED only when it is PAYERROR, REVOKED or
+absent; the pay call is never sent twice (one order per code).
+
 Environment: SAOMA_BUILD_DIR (set by meson), SAOMA_CRASH_RUNS (default 220, or --runs),
+SAOMA_CRASH_MICROPAY_RUNS (default 40, or --micropay-runs; 0 leaves micropay out),
 SAOMA_CRASH_SEED (default 20261127), SAOMA_CRASH_API (v2, the default, or v3: the sim started
 with --v3-dir, saoma with --api v3 --sim-v3-dir; or --api), SAOMA_CRASH_PER_POINT (kills at
 each named point, default max(8, runs / 2 / points); or --per-point), SAOMA_CRASH_BUDGET
-(seconds, default 170; or --budget). Exit status 0 only when losses and contradictions
-are 0 and at least min(200, runs) runs were made.
+(seconds, default 170; or --budget). Exit status 0 only when losses and contradictions are 0
+and at least min(200, runs) runs were made.
 """
 
 import collections
@@ -45,6 +53,8 @@ def parse_args():
     parser.add_argument("--runs", type=int, default=int(os.environ.get("SAOMA_CRASH_RUNS", "220")))
     parser.add_argument("--per-point", type=int,
                         default=int(os.environ.get("SAOMA_CRASH_PER_POINT", "0")))
+    parser.add_argument("--micropay-runs", type=int,
+                        default=int(os.environ.get("SAOMA_CRASH_MICROPAY_RUNS", "40")))
     parser.add_argument("--budget", type=float,
                         default=float(os.environ.get("SAOMA_CRASH_BUDGET", "170")))
     return parser.parse_args()
@@ -62,8 +72,11 @@ SEED = int(os.environ.get("SAOMA_CRASH_SEED", "20261127"))
 BUDGET_S = ARGS.budget
 API = ARGS.api
 PER_POINT = ARGS.per_point
-# The create call whose outcome is made unknown on purpose, in each protocol.
+MICROPAY_RUNS = ARGS.micropay_runs
+MICROPAY_BUDGET_S = float(os.environ.get("SAOMA_CRASH_MICROPAY_BUDGET", "50"))
+# The calls whose outcome is made unknown on purpose, in each protocol.
 CREATE_PATH = "/pay/unifiedorder" if API == "v2" else "/v3/pay/transactions/native"
+MICROPAY_PATH = "/pay/micropay" if API == "v2" else "/v3/pay/transactions/codepay"
 
 # Every transition point of the engine (saoma-checkout.c crash_point()).
 POINTS = [
@@ -80,12 +93,28 @@ NEEDS_UNKNOWN = {"after-unknown"}
 
 FINAL = {"PAID", "CLOSED", "FAILED", "PARTIALLY_REFUNDED", "REFUNDED"}
 
+# Every transition point of a micropay attempt (saoma-micropay-job.c), and the code digit
+# (the sim's outcome) or fault that reaches it.
+MICROPAY_POINTS = [
+    "after-insert", "after-submitted", "before-pay", "after-pay", "after-unknown",
+    "after-waiting", "before-query", "after-query", "after-paid-query", "after-paid",
+    "after-closing", "before-reverse", "after-reverse", "after-closed", "after-failed",
+]
+MICROPAY_DIGITS = {"after-waiting": "12", "before-query": "12", "after-query": "12",
+                   "after-closing": "12", "before-reverse": "12", "after-reverse": "12",
+                   "after-closed": "12", "after-paid-query": "0", "after-paid": "0",
+                   "after-failed": "34"}
+MICROPAY_GIVE_UP_S = 2
+used_codes = set()
+
 FAULTS = [
     {"latency_ms": 15},
     {"drop_before": 0.06, "drop_after": 0.10, "systemerror": 0.08, "http_500": 0.04,
      "bad_sign": 0.04},
 ]
 UNKNOWN_FAULTS = FAULTS + [{"path": CREATE_PATH, "drop_after": 0.5, "systemerror": 0.3}]
+MICROPAY_UNKNOWN_FAULTS = FAULTS + [{"path": MICROPAY_PATH, "drop_after": 0.5,
+                                     "systemerror": 0.3}]
 
 rng = random.Random(SEED)
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -146,11 +175,38 @@ class Sim:
         self.stderr.close()
 
 
+CLIENT_CERT = None
+
+
+def make_client_cert(workdir):
+    """A throwaway client certificate: reverse is a /secapi/ call (the sim here takes it over
+    plain http, so it is never presented, but the client refuses /secapi/ without one)."""
+    key = os.path.join(workdir, "client-key.pem")
+    cert = os.path.join(workdir, "client-cert.pem")
+    tmpl = os.path.join(workdir, "client.tmpl")
+    with open(tmpl, "w") as f:
+        f.write('cn = "10000100"\nexpiration_days = 2\ntls_www_client\n')
+    subprocess.run(["certtool", "--generate-privkey", "--key-type=ecdsa", "--outfile", key],
+                   check=True, capture_output=True)
+    subprocess.run(["certtool", "--generate-self-signed", "--load-privkey", key, "--template",
+                    tmpl, "--outfile", cert], check=True, capture_output=True)
+    combined = os.path.join(workdir, "client.pem")
+    with open(combined, "w") as out:
+        out.write(open(cert).read() + open(key).read())
+    os.chmod(combined, 0o600)
+    return combined
+
+
 def saoma_args(sim, ledger):
-    # Fast schedules: a whole charge lives in well under a second.
-    return ["--gateway", sim.url, "--ledger", ledger, "--close-delay", "0",
+    # Fast schedules: a whole charge lives in well under a second (a payment code's in a few).
+    args = ["--gateway", sim.url, "--ledger", ledger, "--close-delay", "0",
             "--poll-interval", "40", "--retry-interval", "40", "--slow-poll-interval", "80",
-            "--timeout", "2"] + (["--api", "v3", "--sim-v3-dir", sim.v3_dir] if API == "v3" else [])
+            "--timeout", "2", "--micropay-give-up", str(MICROPAY_GIVE_UP_S)]
+    if API == "v3":
+        args += ["--api", "v3", "--sim-v3-dir", sim.v3_dir]
+    if CLIENT_CERT:
+        args += ["--client-cert", CLIENT_CERT]
+    return args
 
 
 def wait_or_kill(proc, timeout):
@@ -262,6 +318,8 @@ def verify(sim, ledger, otns):
     db = sqlite3.connect("file:%s?mode=ro" % ledger, uri=True)
     rows = {otn: (state, amount, txid) for otn, state, amount, txid in
             db.execute("SELECT out_trade_no, state, amount, transaction_id FROM attempts")}
+    micropay = {otn for (otn,) in
+                db.execute("SELECT out_trade_no FROM attempts WHERE method = 'MICROPAY'")}
     db.close()
     orders = sim.orders()
 
@@ -295,10 +353,23 @@ def verify(sim, ledger, otns):
             problem("LOSS", "%s paid at the sim, %s in the ledger" % (otn, state))
         if state == "PAID" and order["state"] not in ("SUCCESS", "REFUND"):
             problem("contradiction", "%s PAID in the ledger, %s at the sim" % (otn, order["state"]))
-        if state == "CLOSED" and order["state"] != "CLOSED":
-            problem("contradiction", "%s CLOSED in the ledger, %s at the sim" % (otn, order["state"]))
-        if state == "FAILED" and order["state"] not in ("CLOSED", "PAYERROR"):
-            problem("contradiction", "%s FAILED in the ledger, %s at the sim" % (otn, order["state"]))
+        if otn in micropay:
+            if order["trade_type"] != "MICROPAY":
+                problem("contradiction", "%s MICROPAY in the ledger, %s at the sim" %
+                        (otn, order["trade_type"]))
+            if state == "CLOSED" and order["state"] != "REVOKED":
+                problem("contradiction", "%s REVOKED in the ledger, %s at the sim" %
+                        (otn, order["state"]))
+            if state == "FAILED" and order["state"] not in ("PAYERROR", "REVOKED"):
+                problem("contradiction", "%s FAILED in the ledger, %s at the sim" %
+                        (otn, order["state"]))
+        else:
+            if state == "CLOSED" and order["state"] != "CLOSED":
+                problem("contradiction", "%s CLOSED in the ledger, %s at the sim" %
+                        (otn, order["state"]))
+            if state == "FAILED" and order["state"] not in ("CLOSED", "PAYERROR"):
+                problem("contradiction", "%s FAILED in the ledger, %s at the sim" %
+                        (otn, order["state"]))
         if amount != order["total_fee"]:
             problem("contradiction", "%s amount %s vs %s" % (otn, amount, order["total_fee"]))
         if state == "PAID" and txid != order["transaction_id"]:
@@ -313,6 +384,10 @@ def verify(sim, ledger, otns):
         if otn not in run_set:
             problem("attempt from no charge", otn)
 
+    by_state = collections.Counter(
+        ("MICROPAY " if otn in micropay else "") +
+        ("REVOKED" if otn in micropay and state == "CLOSED" else state)
+        for otn, (state, _, _) in rows.items())
     return by_state, problems, details, len(orders)
 
 
@@ -357,6 +432,8 @@ def main():
             log("1..0 # SKIP %s is not built" % exe)
             return 0
 
+    global CLIENT_CERT
+    CLIENT_CERT = make_client_cert(workdir)
     sim = Sim(workdir)
     try:
         sim.set_faults(FAULTS)
@@ -392,6 +469,36 @@ def main():
                 log("crash-test: time budget reached after %d runs" % (index + 1))
                 break
 
+        # Micropay: every point twice, then random moments (killed or cancelled), shuffled;
+        # recovery every 20 runs.
+        mp_started = time.monotonic()
+        mp_plan = []
+        for point in (MICROPAY_POINTS if MICROPAY_RUNS > 0 else []):
+            # An unknown outcome needs the fault to strike: more tries.
+            for _ in range(4 if point == "after-unknown" else 2):
+                # A cancel could end the attempt before a later point: only where it leads.
+                mp_plan.append((point, "cancel" if point == "after-closing" else "run"))
+        while len(mp_plan) < MICROPAY_RUNS:
+            mp_plan.append((None, rng.choice(["kill", "kill", "kill", "cancel"])))
+        rng.shuffle(mp_plan)
+        for index, (point, action) in enumerate(mp_plan):
+            # A named point is reached by the code's outcome, so only latency there (faults
+            # could end the attempt before it); the random moments and recovery get them all.
+            if point == "after-unknown":
+                sim.set_faults(MICROPAY_UNKNOWN_FAULTS)
+            elif point is not None:
+                sim.set_faults(FAULTS[:1])
+            otns.append(micropay_run(sim, ledger, point, action, stats))
+            if point is not None:
+                sim.set_faults(FAULTS)
+            stats["micropay runs"] += 1
+            if (index + 1) % 20 == 0:
+                summary = recover(sim, ledger, stats, may_kill=True)
+                log("crash-test: %d micropay runs, %s" % (index + 1, summary))
+            if time.monotonic() - mp_started > MICROPAY_BUDGET_S:
+                log("crash-test: micropay time budget reached after %d runs" % (index + 1))
+                break
+
         # Let in-flight delayed requests land before the last word, then recover everything.
         time.sleep(0.2)
         summary = recover(sim, ledger, stats, may_kill=False)
@@ -425,7 +532,17 @@ def main():
     if stats["stuck (killed after 20 s)"]:
         log("stuck charges: %d" % stats["stuck (killed after 20 s)"])
 
+    log("micropay runs: %d; kills: %d (%d at random moments)" %
+        (stats["micropay runs"], stats["micropay kills"], stats["micropay random-moment kills"]))
+    log("micropay kill points:")
+    for point in MICROPAY_POINTS:
+        log("  %-18s %d" % (point, stats["micropay kill at " + point]))
+    for key in sorted(k for k in stats if k.startswith("micropay ended ")):
+        log("%s: %d" % (key, stats[key]))
+
     untriggered = [p for p in POINTS if stats["kill at " + p] == 0]
+    untriggered += ["micropay " + p for p in (MICROPAY_POINTS if MICROPAY_RUNS > 0 else [])
+                    if stats["micropay kill at " + p] == 0]
     if untriggered:
         log("points never reached: %s" % ", ".join(untriggered))
 

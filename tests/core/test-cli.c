@@ -367,6 +367,74 @@ test_charge_paid (Fixture       *f,
   g_assert_nonnull (strstr (csv, ",38.50,0.00,PAID,Noodles"));
 }
 
+/* --charge --auth-code: a payment code (付款码). Prints out_trade_no then PAID / FAILED: reason;
+ * exit 0 only when paid; an Alipay code or a bar code is a usage error that creates nothing. */
+static void
+test_charge_code (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(Run) paid = NULL;
+  g_autoptr(Run) poor = NULL;
+  g_autoptr(Run) alipay = NULL;
+  g_autoptr(Run) barcode = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+
+  paid = start (NULL, "--charge", "12.34", "--auth-code", "134567890123456780", "--gateway",
+                f->gateway, "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (paid), ==, 0);
+  lines = g_strsplit (paid->out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  g_assert_cmpstr (lines[1], ==, "PAID");
+  g_assert_cmpint (ledger_state (f, lines[0]), ==, SAOMA_ATTEMPT_PAID);
+  ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_assert_no_error (error);
+  attempt = saoma_ledger_get_attempt_sync (ledger, lines[0], &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_method (attempt), ==, SAOMA_PAYMENT_METHOD_MICROPAY);
+  g_assert_cmpint (saoma_attempt_get_amount (attempt), ==, 1234);
+  json = wxpay_sim_server_dup_orders_json (f->sim);
+  g_assert_nonnull (strstr (json, "\"trade_type\":\"MICROPAY\""));
+  /* The code is spent, not stored. */
+  {
+    g_autofree char *db = NULL;
+    gsize len = 0;
+
+    g_assert_true (g_file_get_contents (f->ledger, &db, &len, NULL));
+    g_assert_null (g_strstr_len (db, len, "134567890123456780"));
+  }
+
+  poor = start (NULL, "--charge", "12.34", "--auth-code", "134567890123456784", "--gateway",
+                f->gateway, "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (poor), ==, 1);
+  g_strfreev (lines);
+  lines = g_strsplit (poor->out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  g_assert_true (g_str_has_prefix (lines[1], "FAILED: NOTENOUGH"));
+  g_assert_cmpint (ledger_state (f, lines[0]), ==, SAOMA_ATTEMPT_FAILED);
+
+  alipay = start (NULL, "--charge", "12.34", "--auth-code", "281234567890123456", "--gateway",
+                  f->gateway, "--ledger", f->ledger, NULL);
+  assert_usage_error (alipay, 2, "Alipay");
+  barcode = start (NULL, "--charge", "12.34", "--auth-code", "6901234567892", "--gateway",
+                   f->gateway, "--ledger", f->ledger, NULL);
+  assert_usage_error (barcode, 2, "payment code");
+  g_free (json);
+  json = wxpay_sim_server_dup_orders_json (f->sim);
+  /* Two orders: the paid one and the one without enough balance; none for the refusals. */
+  g_assert_nonnull (strstr (json, lines[0]));
+  {
+    guint n = 0;
+
+    for (const char *p = json; (p = strstr (p, "\"out_trade_no\":")) != NULL; p++)
+      n++;
+    g_assert_cmpuint (n, ==, 2);
+  }
+}
+
 /* --verbose adds log lines on stderr only: stdout stays the three lines scripts read. The
  * export it is followed by is readable by its owner only. */
 static void
@@ -975,6 +1043,7 @@ main (int   argc,
   ADD ("unreachable", test_unreachable);
   ADD ("escaped-output", test_escaped_output);
   ADD ("charge-paid", test_charge_paid);
+  ADD ("charge-code", test_charge_code);
   ADD ("verbose-stdout", test_verbose_stdout);
   ADD ("charge-cancelled", test_charge_cancelled);
   ADD ("charge-notified", test_charge_notified);

@@ -160,6 +160,43 @@ test_rule_all_combinations (void)
 }
 
 /* The public enums are GTypes, and the properties are typed with them. */
+/* The micropay rule: the password prompt, checking while open or reversing, and a reversed
+ * attempt that took nothing reads as failed unless the cashier cancelled it. Never the QR. */
+static void
+test_rule_code (void)
+{
+  static const struct {
+    SaomaCheckoutState state;
+    gboolean           busy;
+    gboolean           cancelled;
+    SaomaCheckoutPhase phase;
+  } rows[] = {
+    { SAOMA_CHECKOUT_NONE, TRUE, FALSE, SAOMA_CHECKOUT_PHASE_PREPARING },
+    { SAOMA_CHECKOUT_NONE, FALSE, FALSE, SAOMA_CHECKOUT_PHASE_IDLE },
+    { SAOMA_CHECKOUT_SUBMITTED, TRUE, FALSE, SAOMA_CHECKOUT_PHASE_PREPARING },
+    { SAOMA_CHECKOUT_WAITING, TRUE, FALSE, SAOMA_CHECKOUT_PHASE_AWAITING_PASSWORD },
+    { SAOMA_CHECKOUT_WAITING, FALSE, TRUE, SAOMA_CHECKOUT_PHASE_CANCELLED },
+    { SAOMA_CHECKOUT_UNKNOWN, TRUE, FALSE, SAOMA_CHECKOUT_PHASE_CHECKING },
+    { SAOMA_CHECKOUT_CLOSING, TRUE, FALSE, SAOMA_CHECKOUT_PHASE_CHECKING },
+    { SAOMA_CHECKOUT_CLOSING, FALSE, TRUE, SAOMA_CHECKOUT_PHASE_CANCELLED },
+    { SAOMA_CHECKOUT_CLOSED, FALSE, FALSE, SAOMA_CHECKOUT_PHASE_FAILED },
+    { SAOMA_CHECKOUT_CLOSED, FALSE, TRUE, SAOMA_CHECKOUT_PHASE_CANCELLED },
+    { SAOMA_CHECKOUT_FAILED, FALSE, FALSE, SAOMA_CHECKOUT_PHASE_FAILED },
+    { SAOMA_CHECKOUT_PAID, FALSE, FALSE, SAOMA_CHECKOUT_PHASE_PAID },
+    { SAOMA_CHECKOUT_PAID, FALSE, TRUE, SAOMA_CHECKOUT_PHASE_PAID },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    g_assert_cmpint (saoma_checkout_phase_for_code (rows[i].state, rows[i].busy,
+                                                    rows[i].cancelled), ==, rows[i].phase);
+
+  for (SaomaCheckoutState st = SAOMA_CHECKOUT_NONE; st <= SAOMA_CHECKOUT_FAILED; st++)
+    for (int busy = 0; busy <= 1; busy++)
+      for (int cancelled = 0; cancelled <= 1; cancelled++)
+        g_assert_cmpint (saoma_checkout_phase_for_code (st, busy, cancelled), !=,
+                         SAOMA_CHECKOUT_PHASE_SHOW_QR);
+}
+
 static void
 test_enum_types (void)
 {
@@ -320,6 +357,7 @@ main (int   argc,
 
   g_test_add_func ("/phase/rule/rows", test_rule_rows);
   g_test_add_func ("/phase/rule/all-combinations", test_rule_all_combinations);
+  g_test_add_func ("/phase/rule/code", test_rule_code);
   g_test_add_func ("/phase/enum-types", test_enum_types);
   g_test_add_func ("/phase/engine/cancel", test_engine_cancel);
 

@@ -1175,13 +1175,37 @@ test_flow_table (void)
                                                 SAOMA_ATTEMPT_PAID));
   g_assert_false (saoma_flow_transition_allowed (SAOMA_FLOW_NATIVE, SAOMA_ATTEMPT_REFUNDED,
                                                  SAOMA_ATTEMPT_PAID));
+
+  /* A micropay attempt picks its own table and names; it never leaves REVOKED (CLOSED) or
+   * FAILED, and is never re-sent from an open state. */
+  g_assert_cmpint (saoma_flow_for_method (SAOMA_PAYMENT_METHOD_MICROPAY), ==,
+                   SAOMA_FLOW_MICROPAY);
+  g_assert_cmpint (saoma_flow_for_method (SAOMA_PAYMENT_METHOD_NATIVE), ==, SAOMA_FLOW_NATIVE);
+  g_assert_cmpstr (saoma_flow_state_to_string (SAOMA_FLOW_MICROPAY, SAOMA_ATTEMPT_WAITING), ==,
+                   "USERPAYING");
+  g_assert_cmpstr (saoma_flow_state_to_string (SAOMA_FLOW_MICROPAY, SAOMA_ATTEMPT_CLOSING), ==,
+                   "REVERSING");
+  g_assert_cmpstr (saoma_flow_state_to_string (SAOMA_FLOW_MICROPAY, SAOMA_ATTEMPT_CLOSED), ==,
+                   "REVOKED");
+  for (SaomaAttemptState to = 0; to <= SAOMA_ATTEMPT_STATE_LAST; to++)
+    {
+      g_assert_false (saoma_flow_transition_allowed (SAOMA_FLOW_MICROPAY, SAOMA_ATTEMPT_CLOSED,
+                                                     to));
+      g_assert_false (saoma_flow_transition_allowed (SAOMA_FLOW_MICROPAY, SAOMA_ATTEMPT_FAILED,
+                                                     to));
+      g_assert_false (saoma_flow_transition_allowed (SAOMA_FLOW_MICROPAY, to,
+                                                     SAOMA_ATTEMPT_SUBMITTED) &&
+                      to != SAOMA_ATTEMPT_CREATED);
+    }
 }
 
-/* An attempt stored in @state (inserted as it is: the table governs updates, not inserts). */
+/* An attempt of @method stored in @state (inserted as it is: the table governs updates, not
+ * inserts). */
 static void
-insert_in_state (SaomaLedger       *ledger,
-                 const char        *no,
-                 SaomaAttemptState  state)
+insert_method_in_state (SaomaLedger        *ledger,
+                        const char         *no,
+                        SaomaPaymentMethod  method,
+                        SaomaAttemptState   state)
 {
   g_autoptr(SaomaAttempt) attempt = NULL;
   g_autoptr(SaomaAttempt) stored = NULL;
@@ -1189,8 +1213,17 @@ insert_in_state (SaomaLedger       *ledger,
 
   attempt = saoma_attempt_new_full (0, no, 1000, "flow", "T01", T0, T0, T0 + 300 * G_USEC_PER_SEC,
                                     state, NULL, NULL, 0, 0, FALSE);
+  saoma_attempt_set_method (attempt, method);
   stored = saoma_ledger_insert_attempt_sync (ledger, attempt, &error);
   g_assert_no_error (error);
+}
+
+static void
+insert_in_state (SaomaLedger       *ledger,
+                 const char        *no,
+                 SaomaAttemptState  state)
+{
+  insert_method_in_state (ledger, no, SAOMA_PAYMENT_METHOD_NATIVE, state);
 }
 
 /* A refund stored in @state, on a paid attempt of its own. */
@@ -1215,6 +1248,42 @@ insert_refund_in_state (SaomaLedger      *ledger,
     }
 }
 
+/* The store picks the table by the attempt's method: the same write is accepted for one and
+ * refused for the other. */
+static void
+test_flow_by_method (Fixture       *f,
+                     gconstpointer  data)
+{
+  SaomaAttemptUpdate to_failed = { .state = SAOMA_ATTEMPT_FAILED };
+  SaomaAttemptUpdate to_paid = { .state = SAOMA_ATTEMPT_PAID };
+  g_autoptr(SaomaAttempt) after = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* USERPAYING → FAILED (PAYERROR) is micropay's; a Native WAITING attempt may fail too, but
+   * a late payment of a FAILED attempt is Native's only. */
+  insert_method_in_state (f->ledger, "M-WAIT", SAOMA_PAYMENT_METHOD_MICROPAY,
+                          SAOMA_ATTEMPT_WAITING);
+  after = saoma_ledger_update_attempt_sync (f->ledger, "M-WAIT", &to_failed, &error);
+  g_assert_no_error (error);
+  g_clear_object (&after);
+  after = saoma_ledger_update_attempt_sync (f->ledger, "M-WAIT", &to_paid, &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID);
+  g_assert_null (after);
+  g_clear_error (&error);
+
+  insert_method_in_state (f->ledger, "N-FAIL", SAOMA_PAYMENT_METHOD_NATIVE, SAOMA_ATTEMPT_FAILED);
+  after = saoma_ledger_update_attempt_sync (f->ledger, "N-FAIL", &to_paid, &error);
+  g_assert_no_error (error);
+  g_clear_object (&after);
+
+  /* A reversed micropay attempt is final, and the refusal speaks micropay's names. */
+  insert_method_in_state (f->ledger, "M-REV", SAOMA_PAYMENT_METHOD_MICROPAY,
+                          SAOMA_ATTEMPT_CLOSED);
+  after = saoma_ledger_update_attempt_sync (f->ledger, "M-REV", &to_paid, &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, "REVOKED"));
+}
+
 /* Writes (@from → @to) in @flow on a fresh row; TRUE when the store accepted it. Refused
  * writes leave the row and its events as they were, and say why in one line. */
 static gboolean
@@ -1229,13 +1298,16 @@ try_transition (SaomaLedger *ledger,
   guint events_before;
   gboolean ok;
 
-  if (flow == SAOMA_FLOW_NATIVE)
+  if (flow == SAOMA_FLOW_NATIVE || flow == SAOMA_FLOW_MICROPAY)
     {
       SaomaAttemptUpdate update = { .state = to, .event_kind = "note", .event_detail = "flow" };
       g_autoptr(SaomaAttempt) after = NULL;
       g_autoptr(SaomaAttempt) now = NULL;
 
-      insert_in_state (ledger, no, from);
+      insert_method_in_state (ledger, no,
+                              flow == SAOMA_FLOW_MICROPAY ? SAOMA_PAYMENT_METHOD_MICROPAY
+                                                          : SAOMA_PAYMENT_METHOD_NATIVE,
+                              from);
       events_before = count_events (ledger, no);
       after = saoma_ledger_update_attempt_sync (ledger, no, &update, &error);
       ok = after != NULL;
@@ -1307,7 +1379,7 @@ test_flow_others_refused (Fixture       *f,
         for (guint to = 0; to < n_states; to++)
           {
             if (saoma_flow_transition_allowed (flow, from, to) ||
-                (flow == SAOMA_FLOW_NATIVE && to == SAOMA_ATTEMPT_CREATED))
+                (flow != SAOMA_FLOW_REFUND && to == SAOMA_ATTEMPT_CREATED))
               continue;
 
             if (try_transition (f->ledger, flow, from, to))
@@ -1477,6 +1549,7 @@ main (int   argc,
   g_test_add_func ("/ledger/flow/table", test_flow_table);
   ADD ("/ledger/flow/rows-accepted", test_flow_rows_accepted);
   ADD ("/ledger/flow/others-refused", test_flow_others_refused);
+  ADD ("/ledger/flow/by-method", test_flow_by_method);
 #undef ADD
 
   return g_test_run ();
