@@ -209,6 +209,62 @@ def saoma_args(sim, ledger):
     return args
 
 
+def new_auth_code(digit):
+    """A payment code never used before (18 digits, 10–15…), ending in @digit."""
+    while True:
+        code = "1%d%s%s" % (rng.randint(0, 5), "".join(rng.choice("0123456789") for _ in range(15)),
+                            digit)
+        if code not in used_codes:
+            used_codes.add(code)
+            return code
+
+
+def micropay_run(sim, ledger, point, action, stats):
+    """One `saoma --charge --auth-code`; returns its out_trade_no (or None)."""
+    env = dict(os.environ)
+    env.pop("G_MESSAGES_DEBUG", None)
+    env.pop("SAOMA_CRASH_AT", None)
+    if point is not None:
+        crash_at = point
+        if point in REPEATED and rng.random() < 0.5:
+            crash_at = "%s:%d" % (point, rng.randint(2, 4))
+        env["SAOMA_CRASH_AT"] = crash_at
+    digit = rng.choice(MICROPAY_DIGITS.get(point, "0000112234"))
+    amount = "%d.%02d" % (rng.randint(0, 300), rng.randint(1, 99))
+    proc = subprocess.Popen([SAOMA, "--charge", amount, "--auth-code", new_auth_code(digit)] +
+                            saoma_args(sim, ledger),
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    otn = proc.stdout.readline().strip() or None
+    we_killed = False
+
+    if point is None or action == "cancel":
+        time.sleep(rng.uniform(0.0, 1.0 if action == "cancel" else 2.5))
+        if proc.poll() is None:
+            if action == "cancel":
+                proc.send_signal(signal.SIGTERM)
+            else:
+                proc.kill()
+                we_killed = True
+
+    if wait_or_kill(proc, 20):
+        stats["stuck (killed after 20 s)"] += 1
+        we_killed = True
+    out = proc.stdout.read()
+    proc.stdout.close()
+    rc = proc.returncode
+
+    if rc == -signal.SIGKILL and not we_killed:
+        stats["micropay kills"] += 1
+        stats["micropay kill at " + point] += 1
+    elif rc == -signal.SIGKILL:
+        stats["micropay kills"] += 1
+        stats["micropay random-moment kills"] += 1
+    else:
+        last = out.strip().splitlines()[-1] if out.strip() else "(nothing)"
+        stats["micropay ended " + last.split(":")[0]] += 1
+    return otn
+
+
 def wait_or_kill(proc, timeout):
     try:
         proc.wait(timeout)
