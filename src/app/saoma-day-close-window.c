@@ -149,8 +149,20 @@ show_report (SaomaDayCloseWindow *self)
     {
       GtkWidget *row = adw_action_row_new ();
 
+      guint late = saoma_day_report_get_n_late_undecided (self->report);
+      g_autofree char *late_text = NULL;
+
+      /* Not "final" while a late payment still waits for the manager's decision. */
+      if (late > 0)
+        late_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                  "%u late payment waits for a decision "
+                                                  "(honoured or refunded).",
+                                                  "%u late payments wait for a decision "
+                                                  "(honoured or refunded).", late),
+                                     late);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
-                                     _("Every payment of the day is final."));
+                                     late_text != NULL ? late_text
+                                                       : _("Every payment of the day is final."));
       gtk_list_box_append (self->unfinished_list, row);
     }
 
@@ -187,6 +199,7 @@ show_report (SaomaDayCloseWindow *self)
 
 typedef struct {
   SaomaStoreSnapshot *snapshot;
+  SaomaLedger    *ledger;  /* nullable: the late payments to decide are counted from it */
   GDate           date;
   SaomaDayReport *report;
   char           *closed;
@@ -196,6 +209,7 @@ static void
 load_data_free (LoadData *data)
 {
   g_clear_object (&data->snapshot);
+  g_clear_object (&data->ledger);
   g_clear_object (&data->report);
   g_free (data->closed);
   g_free (data);
@@ -219,6 +233,12 @@ load_worker (GTask        *task,
     }
   data->closed = saoma_day_report_find_close_in_snapshot (data->report, data->snapshot, &error);
   if (error != NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (data->ledger != NULL && !saoma_day_report_count_late_sync (data->report, data->ledger,
+                                                                 &error))
     {
       g_task_return_error (task, error);
       return;
@@ -295,6 +315,8 @@ reload (SaomaDayCloseWindow *self)
   task = g_task_new (self, self->cancellable, loaded_cb, NULL);
   data = g_new0 (LoadData, 1);
   data->date = self->date;
+  if (saoma_till_get_ledger (self->till) != NULL)
+    data->ledger = g_object_ref (saoma_till_get_ledger (self->till));
   g_task_set_task_data (task, data, (GDestroyNotify) load_data_free);
   saoma_store_open_snapshot_async (store, self->cancellable, snapshot_cb, task);
 }

@@ -136,7 +136,21 @@ build_rows (SaomaDayReport *report)
                saoma_attempt_get_till_id (a), amount,
                saoma_messages_state_label (saoma_attempt_get_state (a)));
     }
-  if (unfinished->len == 0)
+  if (unfinished->len == 0 && saoma_day_report_get_n_late_undecided (report) > 0)
+    {
+      guint late = saoma_day_report_get_n_late_undecided (report);
+      g_autofree char *late_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                                 "%u late payment waits for a "
+                                                                 "decision (honoured or "
+                                                                 "refunded).",
+                                                                 "%u late payments wait for a "
+                                                                 "decision (honoured or "
+                                                                 "refunded).", late),
+                                                    late);
+
+      add_row (rows, ROW_EMPTY, late_text, NULL, NULL, NULL, NULL);
+    }
+  else if (unfinished->len == 0)
     add_row (rows, ROW_EMPTY, _("Every payment is final."), NULL, NULL, NULL, NULL);
 
   return rows;

@@ -36,7 +36,11 @@ static const char usage[] =
   "  --recover                   drive every unfinished attempt and refund to a final state\n"
   "  --export-day YYYY-MM-DD     the attempts of a local day as CSV\n"
   "  --reconcile YYYY-MM-DD      compare the ledger with WeChat's bill of a day\n"
-  "  --close-day YYYY-MM-DD      Z close of a local day (with --pdf FILE, --csv FILE)\n"
+  "  --refund OUT_TRADE_NO       refund --amount YUAN of a paid order (--pin-file FILE)\n"
+  "  --late-payments             the late payments still waiting for a decision\n"
+  "  --decide-late OUT_TRADE_NO  record --decision honoured|refunded (--pin-file FILE)\n"
+  "  --close-day YYYY-MM-DD      Z close of a local day (--pin-file FILE; --pdf, --csv)\n"
+  "  --reopen-day YYYY-MM-DD     reopen a Z-closed day (--pin-file FILE, --reason TEXT)\n"
   "  --day-report YYYY-MM-DD     X report of a local day (with --pdf FILE, --csv FILE)\n"
   "\n"
   "Each command's options: saoma-cli --charge 1 --help, saoma-cli --close-day 1 --help.\n";

@@ -23,16 +23,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <fcntl.h>
 #include <gio/gunixoutputstream.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ledger/saoma-flow.h"
 #include "saoma-cli.h"
 #include "saoma-export.h"
+#include "saoma-late-payments.h"
 #include "saoma-log.h"
 #include "saoma-merchant.h"
 #include "saoma-money.h"
+#include "saoma-pin-guard.h"
 #include "saoma-reconcile.h"
+#include "saoma-refunder.h"
 #include "saoma-till.h"
 
 
@@ -76,6 +81,11 @@ struct _Cli
   char      *till;
   char      *notify_url;
   char      *notify_listen;
+  char      *amount;
+  char      *reason;
+  char      *pin_file;
+  char      *decision;
+  gboolean   accounting;
   int        close_delay;
   int        poll_interval;
   int        slow_poll_interval;
@@ -101,6 +111,9 @@ static int run_charge     (Cli *cli, const char *value);
 static int run_recover    (Cli *cli, const char *value);
 static int run_export_day (Cli *cli, const char *value);
 static int run_reconcile  (Cli *cli, const char *value);
+static int run_refund     (Cli *cli, const char *value);
+static int run_late       (Cli *cli, const char *value);
+static int run_decide     (Cli *cli, const char *value);
 
 static const CliCommand commands[] = {
   { "charge", G_OPTION_ARG_STRING, "AMOUNT",
@@ -118,6 +131,19 @@ static const CliCommand commands[] = {
     "Download WeChat's bill of a Beijing day, compare it with the ledger and print every "
     "discrepancy (CSV of all lines to --output); exit 0 only when everything matches",
     TRUE, run_reconcile },
+  { "refund", G_OPTION_ARG_STRING, "OUT_TRADE_NO",
+    "Refund --amount YUAN of a paid order (with --reason TEXT) after checking the manager PIN "
+    "of --pin-file; needs --client-cert for a real merchant; prints the out_refund_no, then "
+    "SUCCESS (exit 0) or why not",
+    TRUE, run_refund },
+  { "late-payments", G_OPTION_ARG_NONE, NULL,
+    "List the late payments still waiting for a decision (one per line: out_trade_no, yuan, "
+    "paid time, state); exit 0",
+    FALSE, run_late },
+  { "decide-late", G_OPTION_ARG_STRING, "OUT_TRADE_NO",
+    "Record the manager's --decision (honoured or refunded) on a late payment, with --reason "
+    "TEXT and the manager PIN of --pin-file",
+    FALSE, run_decide },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (commands) <= G_N_ELEMENTS (((Cli *)0)->values));
@@ -148,6 +174,10 @@ cli_clear (Cli *cli)
   g_free (cli->till);
   g_free (cli->notify_url);
   g_free (cli->notify_listen);
+  g_free (cli->amount);
+  g_free (cli->reason);
+  g_free (cli->pin_file);
+  g_free (cli->decision);
   if (cli->auth_code != NULL)
     explicit_bzero (cli->auth_code, strlen (cli->auth_code));
   g_free (cli->auth_code);
@@ -921,6 +951,57 @@ run_recover (Cli        *cli,
 
 /* --- --export-day -------------------------------------------------------------------------- */
 
+/* The accountants' words in the user's language (core exports English keys). */
+static const char *
+accounting_word (const char *key,
+                 gpointer    user_data)
+{
+  static const struct {
+    const char *key;
+    const char *context;
+    const char *text;
+  } words[] = {
+    { "type", "export column", NC_("export column", "Type") },
+    { "time", "export column", NC_("export column", "Time") },
+    { "till", "export column", NC_("export column", "Till") },
+    { "out_trade_no", "export column", NC_("export column", "Order number") },
+    { "out_refund_no", "export column", NC_("export column", "Refund number") },
+    { "wechat_id", "export column", NC_("export column", "WeChat number") },
+    { "amount", "export column", NC_("export column", "Amount (yuan)") },
+    { "state", "export column", NC_("export column", "State") },
+    { "note", "export column", NC_("export column", "Note") },
+    { "order", "export row", NC_("export row", "Order") },
+    { "refund", "export row", NC_("export row", "Refund") },
+    { "CREATED", "attempt state", NC_("attempt state", "Creating") },
+    { "SUBMITTED", "attempt state", NC_("attempt state", "Sent") },
+    { "WAITING", "attempt state", NC_("attempt state", "Waiting for scan") },
+    { "UNKNOWN", "attempt state", NC_("attempt state", "Checking") },
+    { "CLOSING", "attempt state", NC_("attempt state", "Closing") },
+    { "PAID", "attempt state", NC_("attempt state", "Paid") },
+    { "CLOSED", "attempt state", NC_("attempt state", "Closed") },
+    { "FAILED", "attempt state", NC_("attempt state", "Failed") },
+    { "PARTIALLY_REFUNDED", "attempt state", NC_("attempt state", "Partly refunded") },
+    { "REFUNDED", "attempt state", NC_("attempt state", "Refunded") },
+  };
+  static const struct {
+    const char *key;
+    const char *text;
+  } refund_words[] = {
+    { "SUCCESS", NC_("refund state", "Refunded") },
+    { "PROCESSING", NC_("refund state", "Processing") },
+    { "REFUNDCLOSE", NC_("refund state", "Refund closed") },
+    { "CHANGE", NC_("refund state", "Needs manual handling") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (refund_words); i++)
+    if (strcmp (key, refund_words[i].key) == 0)
+      return g_dpgettext2 (GETTEXT_PACKAGE, "refund state", refund_words[i].text);
+  for (guint i = 0; i < G_N_ELEMENTS (words); i++)
+    if (strcmp (key, words[i].key) == 0)
+      return g_dpgettext2 (GETTEXT_PACKAGE, words[i].context, words[i].text);
+  return key;
+}
+
 static int
 run_export_day (Cli        *cli,
                 const char *value)
@@ -954,7 +1035,10 @@ run_export_day (Cli        *cli,
   else
     stream = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
 
-  if (!saoma_export_day_to_stream (ledger, &day, NULL, stream, &rows, NULL, &error) ||
+  if (!(cli->accounting
+           ? saoma_export_flat_day_to_stream (ledger, &day, NULL, accounting_word, NULL, stream,
+                                              &rows, NULL, &error)
+           : saoma_export_day_to_stream (ledger, &day, NULL, stream, &rows, NULL, &error)) ||
       !g_output_stream_close (stream, NULL, &error))
     return saoma_cli_fail (1, "export failed: %s", error->message);
 
@@ -1050,6 +1134,260 @@ run_reconcile (Cli        *cli,
     return saoma_cli_fail (1, "cannot write %s: %s", cli->output, error->message);
 
   return saoma_reconcile_get_n_problems (reconcile) == 0 ? 0 : 1;
+}
+
+/* --- --refund (issue 12.21) ---------------------------------------------------------------- */
+
+#define PIN_FILE_MAX 64
+
+/**
+ * saoma_cli_free_pin:
+ * @pin: (nullable): a PIN from saoma_cli_read_pin_file()
+ */
+void
+saoma_cli_free_pin (char *pin)
+{
+  if (pin == NULL)
+    return;
+  memset (pin, 0, strlen (pin));
+  g_free (pin);
+}
+
+/**
+ * saoma_cli_read_pin_file:
+ * @path: the file holding the manager PIN
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the PIN, to free with saoma_cli_free_pin()
+ */
+char *
+saoma_cli_read_pin_file (const char  *path,
+                         GError     **error)
+{
+  char buf[PIN_FILE_MAX + 1];
+  struct stat st;
+  ssize_t n;
+  int fd;
+  char *start;
+  gsize len;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   "cannot read the PIN file %s: %s", path, g_strerror (saved));
+      return NULL;
+    }
+  /* A PIN others can read is a PIN others know: refused like ssh refuses such a key. */
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || (st.st_mode & 077) != 0)
+    {
+      close (fd);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   "the PIN file %s must be a regular file readable by its owner only "
+                   "(chmod 600)", path);
+      return NULL;
+    }
+  n = read (fd, buf, sizeof buf);
+  close (fd);
+  if (n < 0 || n > PIN_FILE_MAX)
+    {
+      explicit_bzero (buf, sizeof buf);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "the PIN file %s does not hold a PIN of 6 to 12 digits", path);
+      return NULL;
+    }
+  buf[n] = '\0';
+  start = g_strstrip (buf);
+  len = strlen (start);
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isdigit (start[i]))
+      len = 0;
+  if (len < 6 || len > 12)
+    {
+      explicit_bzero (buf, sizeof buf);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "the PIN file %s does not hold a PIN of 6 to 12 digits", path);
+      return NULL;
+    }
+
+  start = g_strndup (start, len);
+  explicit_bzero (buf, sizeof buf);
+  return start;
+}
+
+typedef char CliPin;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CliPin, saoma_cli_free_pin)
+
+static void
+refund_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static void
+refund_updated_cb (SaomaRefunder     *refunder,
+                   SaomaLedgerRefund *row,
+                   gboolean          *printed)
+{
+  /* The number first, as soon as it is durable: a script that loses the rest still knows
+   * which refund to follow. */
+  if (*printed)
+    return;
+  *printed = TRUE;
+  printf ("%s\n", row->out_refund_no);
+  fflush (stdout);
+}
+
+static int
+run_refund (Cli        *cli,
+            const char *value)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(CliTill) till = NULL;
+  g_autoptr(CliPin) pin = NULL;
+  g_autoptr(SaomaPinGuard) guard = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SaomaLedgerRefund) row = NULL;
+  SaomaRefunder *refunder;
+  gboolean printed = FALSE;
+  gint64 amount = 0;
+  int status;
+
+  if (*value == '\0' || strlen (value) > 32)
+    return saoma_cli_fail (EXIT_USAGE, "--refund wants the order's out_trade_no");
+  if (cli->amount == NULL)
+    return saoma_cli_fail (EXIT_USAGE, "--refund needs --amount YUAN");
+  if (!saoma_money_parse (cli->amount, SAOMA_MONEY_DEFAULT_MAX_FEN, &amount, &error))
+    return saoma_cli_fail (EXIT_USAGE, "--amount: %s", error->message);
+  if (cli->reason != NULL && g_utf8_strlen (cli->reason, -1) > 80)
+    return saoma_cli_fail (EXIT_USAGE, "--reason is longer than 80 characters");
+  if (cli->pin_file == NULL)
+    return saoma_cli_fail (EXIT_USAGE, "--refund needs --pin-file FILE (the manager PIN)");
+  pin = saoma_cli_read_pin_file (cli->pin_file, &error);
+  if (pin == NULL)
+    return saoma_cli_fail (EXIT_USAGE, "%s", error->message);
+  if (cli->ledger_path != NULL && !g_file_test (cli->ledger_path, G_FILE_TEST_EXISTS))
+    return saoma_cli_fail (1, "no ledger at %s", cli->ledger_path);
+
+  /* A refund drives its own refund only: --recover finishes the others. */
+  if ((status = till_init (cli, FALSE, TRUE, NULL, NULL, &till)) != 0)
+    return status;
+  refunder = saoma_till_get_refunder (till);
+  /* The same guard as the window's: its delays and lockout count across both. */
+  guard = saoma_pin_guard_new (NULL, saoma_till_get_store (till));
+  saoma_refunder_set_pin_guard (refunder, guard);
+  g_signal_connect (refunder, "refund-updated", G_CALLBACK (refund_updated_cb), &printed);
+
+  saoma_refunder_refund_async (refunder, value, amount, cli->reason, pin, NULL,
+                               refund_done_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handlers_disconnect_by_data (refunder, &printed);
+
+  row = saoma_refunder_refund_finish (refunder, result, &error);
+  if (row == NULL)
+    return saoma_cli_fail (1, "refund failed: %s", error->message);
+
+  if (!printed)
+    printf ("%s\n", row->out_refund_no);
+  printf ("%s\n", saoma_refund_state_to_string (row->state));
+  fflush (stdout);
+  return row->state == SAOMA_REFUND_SUCCESS ? 0 : 1;
+}
+
+/* --- --late-payments, --decide-late (issue 12.6) -------------------------------------------- */
+
+static SaomaLedger *
+open_existing_ledger (Cli  *cli,
+                      int  *out_status)
+{
+  g_autoptr(GError) error = NULL;
+  SaomaLedger *ledger;
+
+  if (cli->ledger_path != NULL && !g_file_test (cli->ledger_path, G_FILE_TEST_EXISTS))
+    {
+      *out_status = saoma_cli_fail (1, "no ledger at %s", cli->ledger_path);
+      return NULL;
+    }
+  ledger = open_ledger (cli, &error);
+  if (ledger == NULL)
+    *out_status = saoma_cli_fail (1, "cannot open the ledger: %s", error->message);
+  return ledger;
+}
+
+static int
+run_late (Cli        *cli,
+          const char *value)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(GPtrArray) open = NULL;
+  int status = 0;
+
+  if ((ledger = open_existing_ledger (cli, &status)) == NULL)
+    return status;
+  open = saoma_late_payments_list_open_sync (ledger, &error);
+  if (open == NULL)
+    return saoma_cli_fail (1, "%s", error->message);
+
+  for (guint i = 0; i < open->len; i++)
+    {
+      SaomaAttempt *a = g_ptr_array_index (open, i);
+      g_autofree char *amount = saoma_money_format_plain (saoma_attempt_get_amount (a));
+      gint64 paid = saoma_attempt_get_paid_at (a);
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_local (
+        (paid > 0 ? paid : saoma_attempt_get_created (a)) / G_USEC_PER_SEC);
+      g_autofree char *when_text = g_date_time_format (when, "%Y-%m-%d %H:%M:%S");
+
+      printf ("%s %s %s %s\n", saoma_attempt_get_out_trade_no (a), amount, when_text,
+              saoma_attempt_state_to_string (saoma_attempt_get_state (a)));
+    }
+  fflush (stdout);
+  return 0;
+}
+
+static int
+run_decide (Cli        *cli,
+            const char *value)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(SaomaPinGuard) guard = NULL;
+  g_autoptr(CliPin) pin = NULL;
+  SaomaLateDecision decision;
+  int status = 0;
+
+  if (*value == '\0' || strlen (value) > 32)
+    return saoma_cli_fail (EXIT_USAGE, "--decide-late wants the order's out_trade_no");
+  if (!saoma_late_decision_from_string (cli->decision, &decision))
+    return saoma_cli_fail (EXIT_USAGE, "--decide-late needs --decision honoured or refunded");
+  if (cli->reason != NULL && g_utf8_strlen (cli->reason, -1) > 80)
+    return saoma_cli_fail (EXIT_USAGE, "--reason is longer than 80 characters");
+  if (cli->pin_file == NULL)
+    return saoma_cli_fail (EXIT_USAGE, "--decide-late needs --pin-file FILE (the manager PIN)");
+  pin = saoma_cli_read_pin_file (cli->pin_file, &error);
+  if (pin == NULL)
+    return saoma_cli_fail (EXIT_USAGE, "%s", error->message);
+
+  if ((ledger = open_existing_ledger (cli, &status)) == NULL)
+    return status;
+  guard = saoma_pin_guard_new (NULL, SAOMA_STORE (ledger));
+  if (!saoma_pin_guard_check_sync (guard, pin, &error))
+    return saoma_cli_fail (1, "%s", error->message);
+  if (!saoma_late_payments_decide_sync (ledger, value, decision, cli->reason, &error))
+    return saoma_cli_fail (1, "%s", error->message);
+
+  printf ("%s %s\n", value, saoma_late_decision_to_string (decision));
+  fflush (stdout);
+  return 0;
 }
 
 /* --- Entry point --------------------------------------------------------------------------- */
@@ -1149,6 +1487,19 @@ saoma_cli_run (int    argc,
       "notify_url sent with each order", "URL" },
     { "notify-listen", 0, 0, G_OPTION_ARG_STRING, &cli.notify_listen,
       "Receive payment notifications on ADDRESS[:PORT] (port 0: any)", "ADDRESS[:PORT]" },
+    { "amount", 0, 0, G_OPTION_ARG_STRING, &cli.amount,
+      "The amount in yuan, for --refund (e.g. 10.50)", "YUAN" },
+    { "reason", 0, 0, G_OPTION_ARG_STRING, &cli.reason,
+      "Why, for --refund (kept in the ledger and sent to WeChat, at most 80 characters)",
+      "TEXT" },
+    { "accounting", 0, 0, G_OPTION_ARG_NONE, &cli.accounting,
+      "For --export-day: the accountants' table (orders and refunds, one flat table, headers "
+      "and states in the user's language)", NULL },
+    { "decision", 0, 0, G_OPTION_ARG_STRING, &cli.decision,
+      "For --decide-late: honoured (the sale stands) or refunded (the money went back)",
+      "DECISION" },
+    { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &cli.pin_file,
+      "Read the manager PIN from FILE (mode 0600; never give the PIN itself)", "FILE" },
     { "auth-code", 0, 0, G_OPTION_ARG_STRING, &cli.auth_code,
       "With --charge: charge the payer's payment code (付款码) instead of showing a QR; "
       "prints PAID, FAILED: reason or REVOKED", "CODE" },

@@ -23,4 +23,14 @@ int      saoma_cli_fail (int         status,
                          const char *format,
                          ...) G_GNUC_PRINTF (2, 3);
 
+/* Reads the manager PIN from @path for a headless command (--pin-file): never from argv,
+ * where every user of the machine can read it. The file must be a regular file readable by
+ * its owner only (like an ssh key), at most 64 bytes, holding 6 to 12 digits (surrounding
+ * white space is ignored). Returns the PIN (free it with saoma_cli_free_pin()) or NULL with
+ * @error naming the problem (never the file's contents). */
+char    *saoma_cli_read_pin_file (const char  *path,
+                                  GError     **error);
+/* Wipes and frees a PIN from saoma_cli_read_pin_file() (NULL is fine). */
+void     saoma_cli_free_pin      (char        *pin);
+
 G_END_DECLS

@@ -10,12 +10,19 @@
 #include <string.h>
 #include <glib/gi18n-lib.h>
 
+#include "ledger/saoma-ledger-snapshot.h"
+#include "saoma-business-day.h"
 #include "saoma-day-report.h"
 #include "saoma-export.h"
+#include "saoma-late-payments.h"
 #include "saoma-money.h"
-#include "ledger/saoma-ledger-snapshot.h"
+#include "saoma-totals.h"
 
 #define CLOSE_EVENT_KIND "day-close"
+/* The report of a Z close as it was made (its CSV), so that a reprint is that report. */
+#define CLOSE_REPORT_EVENT_KIND "day-close-report"
+/* The manager reopened a Z-closed day (with the PIN): its close no longer ends it. */
+#define REOPEN_EVENT_KIND "day-reopen"
 #define ONE_DAY_US (G_GINT64_CONSTANT (86400) * G_USEC_PER_SEC)
 
 struct _SaomaDayReport
@@ -28,12 +35,19 @@ struct _SaomaDayReport
   gint64      start_us;
   gint64      end_us;
   gint64      generated_us;
+  /* The Z close that ends the day (0: none, or reopened since); the earlier start when the
+   * previous day was Z-closed before its end (its later sales are this day's). */
+  gint64      closed_at;
+  gint64      reopened_at;
+  char       *reopen_reason;
+  gint64      nominal_start_us;
 
   guint       n_payments;
   gint64      payments_total;
   guint       n_refunds;
   gint64      refunds_total;
   guint       n_late;
+  guint       n_late_undecided;
   guint       hour_count[24];
   gint64      hour_total[24];
 
@@ -51,6 +65,7 @@ saoma_day_report_finalize (GObject *object)
   SaomaDayReport *self = SAOMA_DAY_REPORT (object);
 
   g_free (self->day_text);
+  g_free (self->reopen_reason);
   g_clear_pointer (&self->tz, g_time_zone_unref);
   g_clear_pointer (&self->payments, g_ptr_array_unref);
   g_clear_pointer (&self->refunds, g_ptr_array_unref);
@@ -92,19 +107,7 @@ refund_copy (const SaomaLedgerRefund *refund)
 gint64
 saoma_day_report_payment_time (SaomaAttempt *attempt)
 {
-  gint64 paid_at;
-
-  g_return_val_if_fail (SAOMA_IS_ATTEMPT (attempt), 0);
-
-  paid_at = saoma_attempt_get_paid_at (attempt);
-  return paid_at > 0 ? paid_at : saoma_attempt_get_created (attempt);
-}
-
-static gboolean
-is_paid_state (SaomaAttemptState state)
-{
-  return state == SAOMA_ATTEMPT_PAID || state == SAOMA_ATTEMPT_PARTIALLY_REFUNDED
-         || state == SAOMA_ATTEMPT_REFUNDED;
+  return saoma_totals_payment_time (attempt);
 }
 
 static int
@@ -176,7 +179,35 @@ saoma_day_report_compute (const GDate *date,
                           GPtrArray   *unfinished,
                           gint64       generated_us)
 {
+  return saoma_day_report_compute_in_range (date, tz, -1, -1, attempts, refunds, unfinished,
+                                            generated_us);
+}
+
+/**
+ * saoma_day_report_compute_in_range:
+ * @date: the business day
+ * @tz: (nullable): its time zone; %NULL for the local one
+ * @start_us: the first µs of the day, or -1 for its midnight
+ * @end_us: the µs after its last one, or -1 for the next midnight
+ * @attempts: (element-type SaomaAttempt): candidate attempts
+ * @refunds: (element-type SaomaLedgerRefund) (nullable): candidate refunds
+ * @unfinished: (element-type SaomaAttempt) (nullable): non-final attempts
+ * @generated_us: when the report is made
+ *
+ * Returns: (transfer full): the report
+ */
+SaomaDayReport *
+saoma_day_report_compute_in_range (const GDate *date,
+                                   GTimeZone   *tz,
+                                   gint64       start_us,
+                                   gint64       end_us,
+                                   GPtrArray   *attempts,
+                                   GPtrArray   *refunds,
+                                   GPtrArray   *unfinished,
+                                   gint64       generated_us)
+{
   SaomaDayReport *self;
+  SaomaTotals totals = SAOMA_TOTALS_INIT;
   GHashTable *seen;
 
   g_return_val_if_fail (date != NULL && g_date_valid (date), NULL);
@@ -187,6 +218,11 @@ saoma_day_report_compute (const GDate *date,
   self->day_text = g_strdup_printf ("%04u-%02u-%02u", g_date_get_year (date),
                                     g_date_get_month (date), g_date_get_day (date));
   saoma_export_day_range (date, self->tz, &self->start_us, &self->end_us);
+  self->nominal_start_us = self->start_us;
+  if (start_us >= 0)
+    self->start_us = start_us;
+  if (end_us >= 0)
+    self->end_us = end_us;
   self->generated_us = generated_us;
 
   /* The same attempt may come from several queries (e.g. a candidate that is also still
@@ -198,16 +234,14 @@ saoma_day_report_compute (const GDate *date,
       gint64 when = saoma_day_report_payment_time (attempt);
       guint hour;
 
-      if (!is_paid_state (saoma_attempt_get_state (attempt)))
+      if (g_hash_table_contains (seen, saoma_attempt_get_out_trade_no (attempt)))
         continue;
-      if (when < self->start_us || when >= self->end_us)
+      /* The one definition of a payment of the day (saoma-totals.h). */
+      if (!saoma_totals_add_payment (&totals, attempt, self->start_us, self->end_us))
         continue;
-      if (!g_hash_table_add (seen, (gpointer) saoma_attempt_get_out_trade_no (attempt)))
-        continue;
+      g_hash_table_add (seen, (gpointer) saoma_attempt_get_out_trade_no (attempt));
 
       g_ptr_array_add (self->payments, g_object_ref (attempt));
-      self->n_payments++;
-      self->payments_total += saoma_attempt_get_amount (attempt);
       if (saoma_attempt_get_late (attempt))
         self->n_late++;
       hour = local_hour (self->tz, when);
@@ -221,18 +255,19 @@ saoma_day_report_compute (const GDate *date,
     {
       SaomaLedgerRefund *refund = g_ptr_array_index (refunds, i);
 
-      if (refund->state != SAOMA_REFUND_SUCCESS)
+      if (g_hash_table_contains (seen, refund->out_refund_no))
         continue;
-      if (refund->succeeded < self->start_us || refund->succeeded >= self->end_us)
+      if (!saoma_totals_add_refund (&totals, refund, self->start_us, self->end_us))
         continue;
-      if (!g_hash_table_add (seen, refund->out_refund_no))
-        continue;
+      g_hash_table_add (seen, refund->out_refund_no);
 
       g_ptr_array_add (self->refunds, refund_copy (refund));
-      self->n_refunds++;
-      self->refunds_total += refund->amount;
     }
   g_hash_table_unref (seen);
+  self->n_payments = totals.n_payments;
+  self->payments_total = totals.paid;
+  self->n_refunds = totals.n_refunds;
+  self->refunds_total = totals.refunded;
 
   seen = g_hash_table_new (g_str_hash, g_str_equal);
   for (guint i = 0; unfinished != NULL && i < unfinished->len; i++)
@@ -256,11 +291,109 @@ saoma_day_report_compute (const GDate *date,
   return self;
 }
 
+/* Z close and reopen records of one day. Event ids grow with time, so the later record of
+ * the two decides: a close after the last reopen ends the day. */
+typedef struct {
+  SaomaLedgerEvent *close;   /* the last "Z close DAY" (borrowed), or NULL */
+  SaomaLedgerEvent *reopen;  /* the last "Z reopen DAY" (borrowed), or NULL */
+} DayState;
+
+static gboolean
+day_state_is_closed (const DayState *state)
+{
+  return state->close != NULL && (state->reopen == NULL || state->close->id > state->reopen->id);
+}
+
+static void
+find_day_state (GPtrArray  *closes,
+                GPtrArray  *reopens,
+                const char *day_text,
+                DayState   *out)
+{
+  g_autofree char *close_prefix = g_strdup_printf ("Z close %s ", day_text);
+  g_autofree char *reopen_prefix = g_strdup_printf ("Z reopen %s:", day_text);
+
+  out->close = NULL;
+  out->reopen = NULL;
+  for (guint i = 0; closes != NULL && i < closes->len; i++)
+    {
+      SaomaLedgerEvent *event = g_ptr_array_index (closes, i);
+
+      if (g_str_has_prefix (event->detail, close_prefix))
+        out->close = event;
+    }
+  for (guint i = 0; reopens != NULL && i < reopens->len; i++)
+    {
+      SaomaLedgerEvent *event = g_ptr_array_index (reopens, i);
+
+      if (g_str_has_prefix (event->detail, reopen_prefix))
+        out->reopen = event;
+    }
+}
+
+/* Where a Z close cut the day: the "cut at <µs>" it recorded (the time of the report it
+ * closed), or the time of the record for a close written before there was one. */
+static gint64
+close_cut (SaomaLedgerEvent *close)
+{
+  const char *cut = strstr (close->detail, "; cut at ");
+  gint64 value;
+
+  if (cut != NULL && g_ascii_string_to_signed (cut + strlen ("; cut at "), 10, 0, G_MAXINT64,
+                                               &value, NULL))
+    return value;
+  return close->time;
+}
+
 static GError *
 read_error (GError *local_error)
 {
   return g_error_new (SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
                       _("The ledger could not be read: %s"), local_error->message);
+}
+
+static gboolean
+list_day_events (SaomaStoreSnapshot  *snapshot,
+                 GPtrArray          **out_closes,
+                 GPtrArray          **out_reopens,
+                 GError             **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  *out_closes = saoma_store_snapshot_list_till_events (snapshot, CLOSE_EVENT_KIND,
+                                                       &local_error);
+  if (*out_closes != NULL)
+    *out_reopens = saoma_store_snapshot_list_till_events (snapshot, REOPEN_EVENT_KIND,
+                                                          &local_error);
+  if (local_error != NULL)
+    {
+      g_clear_pointer (out_closes, g_ptr_array_unref);
+      g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
+                   _("The ledger could not be read: %s"), local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
+ * saoma_day_report_load_sync:
+ * @ledger: the ledger
+ * @date: the local day
+ * @tz: (nullable): the store's time zone; %NULL for the local one
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): the report, or %NULL
+ */
+SaomaDayReport *
+saoma_day_report_load_sync (SaomaLedger  *ledger,
+                            const GDate  *date,
+                            GTimeZone    *tz,
+                            GError      **error)
+{
+  g_autoptr(GTimeZone) zone = tz ? g_time_zone_ref (tz) : g_time_zone_new_local ();
+  g_autoptr(SaomaBusinessDay) day = saoma_business_day_new (zone, 0);
+
+  return saoma_day_report_load_business_sync (ledger, date, day, error);
 }
 
 /**
@@ -279,16 +412,143 @@ saoma_day_report_load_from_snapshot (SaomaStoreSnapshot  *snapshot,
                                      GError             **error)
 {
   g_autoptr(GTimeZone) zone = tz ? g_time_zone_ref (tz) : g_time_zone_new_local ();
+  g_autoptr(SaomaBusinessDay) day = saoma_business_day_new (zone, 0);
+
+  return saoma_day_report_load_business_from_snapshot (snapshot, date, day, error);
+}
+
+/**
+ * saoma_day_report_load_business_sync:
+ * @ledger: the ledger
+ * @date: the business day
+ * @business_day: the store's rule (zone and day start)
+ * @error: return location for an error
+ *
+ * One snapshot of @ledger, plus the late payments still to decide (a query of the ledger).
+ *
+ * Returns: (transfer full): the report, or %NULL
+ */
+SaomaDayReport *
+saoma_day_report_load_business_sync (SaomaLedger            *ledger,
+                                     const GDate            *date,
+                                     const SaomaBusinessDay *business_day,
+                                     GError                **error)
+{
+  g_autoptr(SaomaStoreSnapshot) snapshot = NULL;
+  g_autoptr(GError) local_error = NULL;
+  SaomaDayReport *report;
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
+
+  if (!(snapshot = saoma_ledger_snapshot_new (ledger, &local_error)))
+    {
+      g_propagate_error (error, read_error (local_error));
+      return NULL;
+    }
+  report = saoma_day_report_load_business_from_snapshot (snapshot, date, business_day, error);
+  if (report == NULL)
+    return NULL;
+
+  if (!saoma_day_report_count_late_sync (report, ledger, error))
+    {
+      g_object_unref (report);
+      return NULL;
+    }
+  return report;
+}
+
+/**
+ * saoma_day_report_count_late_sync:
+ * @self: a report
+ * @ledger: the ledger
+ * @error: return location for an error
+ *
+ * Counts the late payments (created before the report's end) still waiting for a decision,
+ * for saoma_day_report_get_n_late_undecided(). Blocking: worker threads only.
+ *
+ * Returns: %TRUE when counted
+ */
+gboolean
+saoma_day_report_count_late_sync (SaomaDayReport  *self,
+                                  SaomaLedger     *ledger,
+                                  GError         **error)
+{
+  g_autoptr(GPtrArray) late = NULL;
+
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), FALSE);
+  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), FALSE);
+
+  late = saoma_late_payments_list_open_sync (ledger, error);
+  if (late == NULL)
+    return FALSE;
+  /* "Every payment is final" is not true while a late payment waits for a decision, whichever
+   * day it was paid. */
+  self->n_late_undecided = 0;
+  for (guint i = 0; i < late->len; i++)
+    if (saoma_attempt_get_created (g_ptr_array_index (late, i)) < self->end_us)
+      self->n_late_undecided++;
+  return TRUE;
+}
+
+/**
+ * saoma_day_report_load_business_from_snapshot:
+ * @snapshot: a snapshot of the store
+ * @date: the business day
+ * @business_day: the store's rule (zone and day start)
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): the report, or %NULL
+ */
+SaomaDayReport *
+saoma_day_report_load_business_from_snapshot (SaomaStoreSnapshot     *snapshot,
+                                              const GDate            *date,
+                                              const SaomaBusinessDay *business_day,
+                                              GError                **error)
+{
+  GTimeZone *zone = business_day->tz;
   g_autoptr(GPtrArray) attempts = NULL;
   g_autoptr(GPtrArray) refunds = NULL;
   g_autoptr(GPtrArray) unfinished = NULL;
+  g_autoptr(GPtrArray) closes = NULL;
+  g_autoptr(GPtrArray) reopens = NULL;
   g_autoptr(GError) local_error = NULL;
-  gint64 start_us, end_us;
+  g_autofree char *day_text = NULL;
+  g_autofree char *prev_text = NULL;
+  SaomaDayReport *report;
+  DayState state, prev_state;
+  gint64 start_us, end_us, prev_start_us, prev_end_us, nominal_start_us;
+  GDate prev;
 
   g_return_val_if_fail (SAOMA_IS_STORE_SNAPSHOT (snapshot), NULL);
   g_return_val_if_fail (date != NULL && g_date_valid (date), NULL);
+  g_return_val_if_fail (business_day != NULL, NULL);
 
-  saoma_export_day_range (date, zone, &start_us, &end_us);
+  saoma_business_day_range (business_day, date, &start_us, &end_us);
+  nominal_start_us = start_us;
+  prev = *date;
+  g_date_subtract_days (&prev, 1);
+  saoma_business_day_range (business_day, &prev, &prev_start_us, &prev_end_us);
+
+  if (!list_day_events (snapshot, &closes, &reopens, error))
+    return NULL;
+  day_text = g_strdup_printf ("%04u-%02u-%02u", g_date_get_year (date), g_date_get_month (date),
+                              g_date_get_day (date));
+  prev_text = g_strdup_printf ("%04u-%02u-%02u", g_date_get_year (&prev),
+                               g_date_get_month (&prev), g_date_get_day (&prev));
+  find_day_state (closes, reopens, day_text, &state);
+  find_day_state (closes, reopens, prev_text, &prev_state);
+
+  /* A Z close is final: what was paid after the previous day's close, before midnight, is
+   * this day's; this day ends at its own close. */
+  if (day_state_is_closed (&prev_state))
+    {
+      gint64 cut = close_cut (prev_state.close);
+
+      if (cut < start_us)
+        start_us = MAX (cut, prev_start_us);
+    }
+  if (day_state_is_closed (&state))
+    end_us = CLAMP (close_cut (state.close), start_us, end_us);
 
   if (!(attempts = saoma_store_snapshot_list_attempts (snapshot, start_us - ONE_DAY_US, end_us,
                                                        NULL, &local_error)) ||
@@ -300,38 +560,19 @@ saoma_day_report_load_from_snapshot (SaomaStoreSnapshot  *snapshot,
       return NULL;
     }
 
-  return saoma_day_report_compute (date, zone, attempts, refunds, unfinished,
-                                   g_get_real_time ());
-}
-
-/**
- * saoma_day_report_load_sync:
- * @ledger: the ledger
- * @date: the local day
- * @tz: (nullable): the store's time zone; %NULL for the local one
- * @error: return location for an error
- *
- * Returns: (transfer full): the report, or %NULL
- */
-SaomaDayReport *
-saoma_day_report_load_sync (SaomaLedger  *ledger,
-                            const GDate  *date,
-                            GTimeZone    *tz,
-                            GError      **error)
-{
-  g_autoptr(SaomaStoreSnapshot) snapshot = NULL;
-  g_autoptr(GError) local_error = NULL;
-
-  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
-  g_return_val_if_fail (date != NULL && g_date_valid (date), NULL);
-
-  if (!(snapshot = saoma_ledger_snapshot_new (ledger, &local_error)))
+  report = saoma_day_report_compute_in_range (date, zone, start_us, end_us, attempts, refunds,
+                                              unfinished, g_get_real_time ());
+  report->nominal_start_us = nominal_start_us;
+  if (day_state_is_closed (&state))
+    report->closed_at = state.close->time;
+  if (state.reopen != NULL)
     {
-      g_propagate_error (error, read_error (local_error));
-      return NULL;
-    }
+      const char *reason = strchr (state.reopen->detail, ':');
 
-  return saoma_day_report_load_from_snapshot (snapshot, date, tz, error);
+      report->reopened_at = state.reopen->time;
+      report->reopen_reason = g_strstrip (g_strdup (reason != NULL ? reason + 1 : ""));
+    }
+  return report;
 }
 
 typedef struct {
@@ -500,6 +741,24 @@ saoma_day_report_get_refunds_total (SaomaDayReport *self)
   return self->refunds_total;
 }
 
+/**
+ * saoma_day_report_get_totals:
+ * @self: a report
+ * @out_totals: (out caller-allocates): the day's totals, as every view counts them
+ */
+void
+saoma_day_report_get_totals (SaomaDayReport *self,
+                             SaomaTotals    *out_totals)
+{
+  g_return_if_fail (SAOMA_IS_DAY_REPORT (self));
+  g_return_if_fail (out_totals != NULL);
+
+  out_totals->n_payments = self->n_payments;
+  out_totals->paid = self->payments_total;
+  out_totals->n_refunds = self->n_refunds;
+  out_totals->refunded = self->refunds_total;
+}
+
 gint64
 saoma_day_report_get_net (SaomaDayReport *self)
 {
@@ -512,6 +771,13 @@ saoma_day_report_get_n_late (SaomaDayReport *self)
 {
   g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
   return self->n_late;
+}
+
+guint
+saoma_day_report_get_n_late_undecided (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
+  return self->n_late_undecided;
 }
 
 guint
@@ -630,6 +896,27 @@ saoma_day_report_to_csv (SaomaDayReport *self)
   saoma_export_append_csv_record (out, "report", "day", self->day_text, NULL);
   saoma_export_append_csv_record (out, "report", "time_zone", tz_text, NULL);
   saoma_export_append_csv_record (out, "report", "generated", generated, NULL);
+  if (self->start_us != self->nominal_start_us)
+    {
+      g_autofree char *from = saoma_day_report_format_time (self, self->start_us);
+
+      saoma_export_append_csv_record (out, "report", "from", from, NULL);
+    }
+  if (self->closed_at != 0)
+    {
+      g_autofree char *until = saoma_day_report_format_time (self, self->end_us);
+      g_autofree char *closed = saoma_day_report_format_time (self, self->closed_at);
+
+      saoma_export_append_csv_record (out, "report", "until", until, NULL);
+      saoma_export_append_csv_record (out, "report", "z_closed", closed, NULL);
+    }
+  if (self->reopened_at != 0)
+    {
+      g_autofree char *reopened = saoma_day_report_format_time (self, self->reopened_at);
+
+      saoma_export_append_csv_record (out, "report", "reopened", reopened,
+                                      self->reopen_reason ? self->reopen_reason : "", NULL);
+    }
   g_string_append (out, "\r\n");
 
   n_pay = g_strdup_printf ("%u", self->n_payments);
@@ -645,6 +932,12 @@ saoma_day_report_to_csv (SaomaDayReport *self)
   saoma_export_append_csv_record (out, "summary", "net", "", net, NULL);
   saoma_export_append_csv_record (out, "summary", "late_payments", n_late, NULL);
   saoma_export_append_csv_record (out, "summary", "not_final", n_unfinished, NULL);
+  if (self->n_late_undecided > 0)
+    {
+      g_autofree char *n = g_strdup_printf ("%u", self->n_late_undecided);
+
+      saoma_export_append_csv_record (out, "summary", "late_undecided", n, NULL);
+    }
   g_string_append (out, "\r\n");
 
   saoma_export_append_csv_record (out, "hour", "hour", "count", "amount", NULL);
@@ -729,12 +1022,6 @@ saoma_day_report_write_csv (SaomaDayReport  *self,
 
 /* Z close ----------------------------------------------------------------------------------- */
 
-static char *
-close_prefix (SaomaDayReport *self)
-{
-  return g_strdup_printf ("Z close %s ", self->day_text);
-}
-
 /**
  * saoma_day_report_find_close_in_snapshot:
  * @snapshot: a snapshot of the store (the one the report was read from, so the answer agrees
@@ -742,38 +1029,26 @@ close_prefix (SaomaDayReport *self)
  *
  * Blocking: worker threads only.
  *
- * Returns: (transfer full) (nullable): the detail of an earlier Z close of this day, or %NULL
- *   (with @error set when the store could not be read)
+ * Returns: (transfer full) (nullable): the detail of the Z close that closes this day, or
+ *   %NULL (never closed, or reopened since; with @error set when the store could not be read)
  */
 char *
 saoma_day_report_find_close_in_snapshot (SaomaDayReport      *self,
                                          SaomaStoreSnapshot  *snapshot,
                                          GError             **error)
 {
-  g_autoptr(GPtrArray) events = NULL;
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *prefix = NULL;
+  g_autoptr(GPtrArray) closes = NULL;
+  g_autoptr(GPtrArray) reopens = NULL;
+  DayState state;
 
   g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), NULL);
   g_return_val_if_fail (SAOMA_IS_STORE_SNAPSHOT (snapshot), NULL);
 
-  events = saoma_store_snapshot_list_till_events (snapshot, CLOSE_EVENT_KIND, &local_error);
-  if (events == NULL)
-    {
-      g_propagate_error (error, read_error (local_error));
-      return NULL;
-    }
-
-  prefix = close_prefix (self);
-  for (guint i = 0; i < events->len; i++)
-    {
-      SaomaLedgerEvent *event = g_ptr_array_index (events, i);
-
-      if (g_str_has_prefix (event->detail, prefix))
-        return g_strdup (event->detail);
-    }
-
-  return NULL;
+  if (!list_day_events (snapshot, &closes, &reopens, error))
+    return NULL;
+  find_day_state (closes, reopens, self->day_text, &state);
+  /* A reopened day is not closed until it is closed again. */
+  return day_state_is_closed (&state) ? g_strdup (state.close->detail) : NULL;
 }
 
 char *
@@ -797,6 +1072,62 @@ saoma_day_report_find_close_sync (SaomaDayReport  *self,
   return saoma_day_report_find_close_in_snapshot (self, snapshot, error);
 }
 
+/**
+ * saoma_day_report_find_close_csv_sync:
+ * @self: a report
+ * @ledger: the ledger
+ * @error: return location for an error
+ *
+ * Returns: (transfer full) (nullable): the CSV of the report the day's Z close recorded, as it
+ *   was then; %NULL (no error) when the day is not closed
+ */
+char *
+saoma_day_report_find_close_csv_sync (SaomaDayReport  *self,
+                                      SaomaLedger     *ledger,
+                                      GError         **error)
+{
+  g_autoptr(GPtrArray) closes = NULL;
+  g_autoptr(GPtrArray) reopens = NULL;
+  g_autoptr(GPtrArray) reports = NULL;
+  g_autoptr(SaomaStoreSnapshot) snapshot = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *prefix = NULL;
+  DayState state;
+
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), NULL);
+  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), NULL);
+
+  if (!(snapshot = saoma_ledger_snapshot_new (ledger, &local_error)))
+    {
+      g_propagate_error (error, read_error (local_error));
+      return NULL;
+    }
+  if (!list_day_events (snapshot, &closes, &reopens, error))
+    return NULL;
+  find_day_state (closes, reopens, self->day_text, &state);
+  if (!day_state_is_closed (&state))
+    return NULL;
+
+  reports = saoma_store_snapshot_list_till_events (snapshot, CLOSE_REPORT_EVENT_KIND,
+                                                   &local_error);
+  if (reports == NULL)
+    {
+      g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
+                   _("The ledger could not be read: %s"), local_error->message);
+      return NULL;
+    }
+  /* The report written right after that close record. */
+  prefix = g_strdup_printf ("%s\n", self->day_text);
+  for (guint i = 0; i < reports->len; i++)
+    {
+      SaomaLedgerEvent *event = g_ptr_array_index (reports, i);
+
+      if (event->id > state.close->id && g_str_has_prefix (event->detail, prefix))
+        return g_strdup (event->detail + strlen (prefix));
+    }
+  return NULL;
+}
+
 gboolean
 saoma_day_report_close_sync (SaomaDayReport  *self,
                              SaomaLedger     *ledger,
@@ -805,9 +1136,11 @@ saoma_day_report_close_sync (SaomaDayReport  *self,
 {
   g_autoptr(GError) local_error = NULL;
   g_autofree char *earlier = NULL;
-  g_autofree char *prefix = NULL;
   g_autofree char *detail = NULL;
   g_autofree char *tz_text = NULL;
+  g_autofree char *csv = NULL;
+  g_autofree char *stored = NULL;
+  gint64 cut;
 
   g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), FALSE);
   g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), FALSE);
@@ -838,14 +1171,18 @@ saoma_day_report_close_sync (SaomaDayReport  *self,
       return FALSE;
     }
 
-  prefix = close_prefix (self);
+  /* The day ends where this report was made (or at its midnight when made later): whatever
+   * is paid after it belongs to the next day, so the closed figures never change. */
+  cut = CLAMP (self->generated_us, self->start_us, self->end_us);
   tz_text = time_zone_text (self);
-  detail = g_strdup_printf ("%s(%s): payments %u, %" G_GINT64_FORMAT " fen; refunds %u, %"
-                            G_GINT64_FORMAT " fen; net %" G_GINT64_FORMAT " fen; not final %u%s",
-                            prefix, tz_text, self->n_payments, self->payments_total,
+  detail = g_strdup_printf ("Z close %s (%s): payments %u, %" G_GINT64_FORMAT " fen; refunds %u, %"
+                            G_GINT64_FORMAT " fen; net %" G_GINT64_FORMAT " fen; not final %u%s%s"
+                            "; cut at %" G_GINT64_FORMAT,
+                            self->day_text, tz_text, self->n_payments, self->payments_total,
                             self->n_refunds, self->refunds_total,
                             saoma_day_report_get_net (self), self->unfinished->len,
-                            self->unfinished->len > 0 ? " (acknowledged by the manager)" : "");
+                            self->unfinished->len > 0 ? " (acknowledged by the manager)" : "",
+                            self->reopened_at != 0 ? " (after a reopen)" : "", cut);
 
   if (!saoma_ledger_append_event_sync (ledger, NULL, CLOSE_EVENT_KIND, detail, &local_error))
     {
@@ -854,7 +1191,104 @@ saoma_day_report_close_sync (SaomaDayReport  *self,
       return FALSE;
     }
 
+  self->closed_at = g_get_real_time ();
+  self->end_us = cut;
+  /* The report as it was closed, for reprints. Without it (a crash right here) a reprint is
+   * computed again up to the cut. */
+  csv = saoma_day_report_to_csv (self);
+  stored = g_strdup_printf ("%s\n%s", self->day_text, csv);
+  if (!saoma_ledger_append_event_sync (ledger, NULL, CLOSE_REPORT_EVENT_KIND, stored,
+                                       &local_error))
+    g_warning ("The report of the Z close of %s could not be stored: %s", self->day_text,
+               local_error->message);
+
   return TRUE;
+}
+
+/**
+ * saoma_day_report_reopen_sync:
+ * @self: the report of a Z-closed day
+ * @ledger: the ledger
+ * @pin_guard: what checks the manager PIN
+ * @pin: the manager PIN
+ * @reason: why (kept in the ledger, at most 80 characters)
+ * @error: return location for an error
+ *
+ * Reopens a Z-closed day after checking the manager PIN: recorded in the ledger ("day-reopen"),
+ * the day's reports say so from then on, and it can be closed again. Blocking.
+ *
+ * Returns: %TRUE when reopened
+ */
+gboolean
+saoma_day_report_reopen_sync (SaomaDayReport  *self,
+                              SaomaLedger     *ledger,
+                              SaomaPinGuard   *pin_guard,
+                              const char      *pin,
+                              const char      *reason,
+                              GError         **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *closed = NULL;
+  g_autofree char *detail = NULL;
+  g_autofree char *why = NULL;
+
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), FALSE);
+  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), FALSE);
+  g_return_val_if_fail (SAOMA_IS_PIN_GUARD (pin_guard), FALSE);
+
+  closed = saoma_day_report_find_close_sync (self, ledger, error);
+  if (closed == NULL)
+    {
+      if (error == NULL || *error == NULL)
+        g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_NOT_CLOSED,
+                     _("The day %s is not closed."), self->day_text);
+      return FALSE;
+    }
+  if (!saoma_pin_guard_check_sync (pin_guard, pin != NULL ? pin : "", error))
+    return FALSE;
+
+  why = g_utf8_substring (reason != NULL ? reason : "", 0, 80);
+  g_strdelimit (why, "\r\n", ' ');
+  detail = g_strdup_printf ("Z reopen %s: %s", self->day_text, why);
+  if (!saoma_ledger_append_event_sync (ledger, NULL, REOPEN_EVENT_KIND, detail, &local_error))
+    {
+      g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
+                   _("The reopening could not be recorded: %s"), local_error->message);
+      return FALSE;
+    }
+  self->closed_at = 0;
+  self->reopened_at = g_get_real_time ();
+  g_free (self->reopen_reason);
+  self->reopen_reason = g_steal_pointer (&why);
+  return TRUE;
+}
+
+gint64
+saoma_day_report_get_closed_at (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
+  return self->closed_at;
+}
+
+gint64
+saoma_day_report_get_reopened_at (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), 0);
+  return self->reopened_at;
+}
+
+const char *
+saoma_day_report_get_reopen_reason (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), NULL);
+  return self->reopen_reason;
+}
+
+gboolean
+saoma_day_report_get_carries_previous (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), FALSE);
+  return self->start_us < self->nominal_start_us;
 }
 
 typedef struct {

@@ -5,6 +5,9 @@
 
 #include "ledger/saoma-ledger.h"
 #include "ledger/saoma-store.h"
+#include "saoma-business-day.h"
+#include "saoma-pin-guard.h"
+#include "saoma-totals.h"
 
 G_BEGIN_DECLS
 
@@ -14,6 +17,7 @@ typedef enum {
   SAOMA_DAY_REPORT_ERROR_UNFINISHED,     /* Z close refused: attempts are not final */
   SAOMA_DAY_REPORT_ERROR_ALREADY_CLOSED, /* a Z close of this day is already recorded */
   SAOMA_DAY_REPORT_ERROR_FAILED,         /* ledger or file error (message says which) */
+  SAOMA_DAY_REPORT_ERROR_NOT_CLOSED,     /* reopen refused: the day is not Z-closed */
 } SaomaDayReportError;
 
 GQuark saoma_day_report_error_quark (void);
@@ -50,6 +54,15 @@ SaomaDayReport *saoma_day_report_compute      (const GDate *date,
                                                GPtrArray   *refunds,
                                                GPtrArray   *unfinished,
                                                gint64       generated_us);
+/* The same over [@start_us, @end_us) instead of the day's midnights (-1: the midnight). */
+SaomaDayReport *saoma_day_report_compute_in_range (const GDate *date,
+                                                   GTimeZone   *tz,
+                                                   gint64       start_us,
+                                                   gint64       end_us,
+                                                   GPtrArray   *attempts,
+                                                   GPtrArray   *refunds,
+                                                   GPtrArray   *unfinished,
+                                                   gint64       generated_us);
 /* Reads one snapshot of the store (blocking: worker threads only), so the payments, refunds
  * and unfinished attempts agree with each other. @tz NULL: local. */
 SaomaDayReport *saoma_day_report_load_from_snapshot (SaomaStoreSnapshot  *snapshot,
@@ -57,11 +70,26 @@ SaomaDayReport *saoma_day_report_load_from_snapshot (SaomaStoreSnapshot  *snapsh
                                                      GTimeZone           *tz,
                                                      GError             **error);
 /* The same over a snapshot of @ledger opened here (blocking: worker threads and headless
- * commands only). */
+ * commands only); it also counts the late payments still to decide (a ledger query: the
+ * snapshot paths leave saoma_day_report_get_n_late_undecided() at 0).
+ * A Z close is final (issue 12.2): a closed day ends where its close cut it (the time of the
+ * report it closed), and what was paid after that, before midnight, is the next day's (its
+ * report starts at that cut, saoma_day_report_get_carries_previous()). A day the manager
+ * reopened runs to its midnight again until it is closed again. */
 SaomaDayReport *saoma_day_report_load_sync    (SaomaLedger  *ledger,
                                                const GDate  *date,
                                                GTimeZone    *tz,
                                                GError      **error);
+/* The same for the store's business day (zone and day start, e.g. 04:00; issue 12.5): the
+ * report covers [date at day start, next date at day start). */
+SaomaDayReport *saoma_day_report_load_business_sync (SaomaLedger            *ledger,
+                                                     const GDate            *date,
+                                                     const SaomaBusinessDay *business_day,
+                                                     GError                **error);
+SaomaDayReport *saoma_day_report_load_business_from_snapshot (SaomaStoreSnapshot     *snapshot,
+                                                              const GDate            *date,
+                                                              const SaomaBusinessDay *business_day,
+                                                              GError                **error);
 /* Opens a snapshot of @store and reads the report from it in a worker. */
 void            saoma_day_report_load_async   (SaomaStore          *store,
                                                const GDate         *date,
@@ -85,8 +113,19 @@ gint64      saoma_day_report_get_payments_total (SaomaDayReport *self);
 guint       saoma_day_report_get_n_refunds     (SaomaDayReport *self);
 gint64      saoma_day_report_get_refunds_total (SaomaDayReport *self);
 gint64      saoma_day_report_get_net           (SaomaDayReport *self);
+/* The four figures above as one SaomaTotals (the definition every view shares). */
+void        saoma_day_report_get_totals        (SaomaDayReport *self,
+                                                SaomaTotals    *out_totals);
 /* Payments paid after the cashier had given up on them (late payments). */
 guint       saoma_day_report_get_n_late        (SaomaDayReport *self);
+/* Late payments (of any day up to this one) still waiting for the manager's decision
+ * (saoma-late-payments.h); set by the loader, 0 from saoma_day_report_compute(). CSV
+ * "summary,late_undecided,<count>" when not 0. */
+guint       saoma_day_report_get_n_late_undecided (SaomaDayReport *self);
+/* Sets that count from @ledger (the snapshot paths cannot see the decisions). Blocking. */
+gboolean    saoma_day_report_count_late_sync   (SaomaDayReport *self,
+                                                SaomaLedger    *ledger,
+                                                GError        **error);
 /* @hour 0–23 (local). */
 guint       saoma_day_report_get_hour_count    (SaomaDayReport *self,
                                                 guint           hour);
@@ -107,6 +146,9 @@ char       *saoma_day_report_format_time       (SaomaDayReport *self,
  * CSV (RFC 4180, CRLF, UTF-8 with BOM, like saoma-export), in sections separated by an empty
  * record; every record starts with its section name so a spreadsheet filter works:
  *   report,day,<yyyy-MM-dd>          report,time_zone,<+08:00>     report,generated,<local time>
+ *   and only when they apply: report,from,<local time> (the day starts at the previous day's Z
+ *   close), report,until,<local time> and report,z_closed,<local time> (a Z-closed day),
+ *   report,reopened,<local time>,<reason> (a manager reopened it)
  *   summary,payments,<count>,<yuan>  summary,refunds,<count>,<yuan> summary,net,,<yuan>
  *   summary,late_payments,<count>    summary,not_final,<count>
  *   hour,<00..23>,<count>,<yuan>
@@ -137,7 +179,8 @@ void        saoma_day_report_close_async       (SaomaDayReport      *self,
 gboolean    saoma_day_report_close_finish      (SaomaDayReport  *self,
                                                 GAsyncResult    *result,
                                                 GError         **error);
-/* The "day-close" event detail of an earlier Z close of this day, or NULL (blocking). */
+/* The "day-close" event detail of the Z close that closes this day, or NULL when it is not
+ * closed (never, or reopened since) (blocking). */
 char       *saoma_day_report_find_close_sync   (SaomaDayReport *self,
                                                 SaomaLedger    *ledger,
                                                 GError        **error);
@@ -145,5 +188,28 @@ char       *saoma_day_report_find_close_sync   (SaomaDayReport *self,
 char       *saoma_day_report_find_close_in_snapshot (SaomaDayReport      *self,
                                                      SaomaStoreSnapshot  *snapshot,
                                                      GError             **error);
+/* The CSV of the report that Z close recorded, byte for byte as it was written then, for a
+ * reprint; NULL when the day is not closed (blocking). */
+char       *saoma_day_report_find_close_csv_sync (SaomaDayReport *self,
+                                                  SaomaLedger    *ledger,
+                                                  GError        **error);
+/* Reopens a Z-closed day (the manager's decision): checks @pin with @pin_guard (its delays and
+ * lockout), then records a till-wide "day-reopen" event with @reason (≤ 80 characters kept).
+ * SAOMA_DAY_REPORT_ERROR_NOT_CLOSED when the day is not closed; SAOMA_PIN_ERROR for the PIN.
+ * Blocking. */
+gboolean    saoma_day_report_reopen_sync       (SaomaDayReport *self,
+                                                SaomaLedger    *ledger,
+                                                SaomaPinGuard  *pin_guard,
+                                                const char     *pin,
+                                                const char     *reason,
+                                                GError        **error);
+/* When the loaded day's Z close was recorded (µs UTC), or 0 when it is not closed. */
+gint64      saoma_day_report_get_closed_at     (SaomaDayReport *self);
+/* When a manager last reopened the day (µs UTC), or 0; the report says so (CSV "reopened"). */
+gint64      saoma_day_report_get_reopened_at   (SaomaDayReport *self);
+const char *saoma_day_report_get_reopen_reason (SaomaDayReport *self);
+/* TRUE when the day starts before its midnight: the previous day was Z-closed early, and its
+ * later sales are this day's (CSV "from"). */
+gboolean    saoma_day_report_get_carries_previous (SaomaDayReport *self);
 
 G_END_DECLS

@@ -534,3 +534,167 @@ saoma_export_day_finish (SaomaStore    *store,
 
   return g_task_propagate_int (G_TASK (result), error);
 }
+
+/* The accountants' CSV ----------------------------------------------------------------------- */
+
+typedef struct {
+  gint64  time;
+  gint64  id;
+  gboolean refund;
+  gpointer row;  /* SaomaAttempt * or SaomaLedgerRefund * (borrowed) */
+} FlatRow;
+
+static int
+compare_flat (gconstpointer a,
+              gconstpointer b)
+{
+  const FlatRow *x = a;
+  const FlatRow *y = b;
+
+  if (x->time != y->time)
+    return x->time < y->time ? -1 : 1;
+  if (x->refund != y->refund)
+    return x->refund ? 1 : -1;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static const char *
+flat_word (SaomaExportWordFunc  word,
+           gpointer             user_data,
+           const char          *key)
+{
+  const char *text = word != NULL ? word (key, user_data) : NULL;
+
+  return text != NULL ? text : key;
+}
+
+static char *
+flat_time (GTimeZone *tz,
+           gint64     time_us)
+{
+  /* Whole seconds, rounded down also before 1970. */
+  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (
+    time_us / G_USEC_PER_SEC - (time_us % G_USEC_PER_SEC < 0 ? 1 : 0));
+  g_autoptr(GDateTime) local = g_date_time_to_timezone (utc, tz);
+
+  return g_date_time_format (local, "%Y-%m-%d %H:%M:%S");
+}
+
+/**
+ * saoma_export_flat_day_to_stream:
+ * @ledger: the ledger
+ * @date: the day
+ * @tz: (nullable): its time zone; %NULL for the local one
+ * @word: (nullable) (scope call): the caller's words
+ * @user_data: for @word
+ * @out: where the CSV goes (not closed)
+ * @out_rows: (out) (optional): the number of rows written
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Returns: %TRUE when written
+ */
+gboolean
+saoma_export_flat_day_to_stream (SaomaLedger         *ledger,
+                                 const GDate         *date,
+                                 GTimeZone           *tz,
+                                 SaomaExportWordFunc  word,
+                                 gpointer             user_data,
+                                 GOutputStream       *out,
+                                 guint               *out_rows,
+                                 GCancellable        *cancellable,
+                                 GError             **error)
+{
+  static const char *const columns[] = { "type", "time", "till", "out_trade_no",
+                                         "out_refund_no", "wechat_id", "amount", "state",
+                                         "note" };
+  g_autoptr(GTimeZone) local = NULL;
+  g_autoptr(GPtrArray) attempts = NULL;
+  g_autoptr(GPtrArray) refunds = NULL;
+  g_autoptr(GArray) rows = NULL;
+  g_autoptr(GString) buf = g_string_new ("\xEF\xBB\xBF");
+  gint64 start_us, end_us;
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), FALSE);
+  g_return_val_if_fail (date != NULL && g_date_valid (date), FALSE);
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (out), FALSE);
+
+  if (tz == NULL)
+    tz = local = g_time_zone_new_local ();
+  saoma_export_day_range (date, tz, &start_us, &end_us);
+
+  attempts = saoma_ledger_list_range_sync (ledger, start_us, end_us, error);
+  if (attempts == NULL)
+    return FALSE;
+  refunds = saoma_ledger_list_refunds_sync (ledger, NULL, start_us, end_us, error);
+  if (refunds == NULL)
+    return FALSE;
+
+  rows = g_array_sized_new (FALSE, FALSE, sizeof (FlatRow), attempts->len + refunds->len);
+  for (guint i = 0; i < attempts->len; i++)
+    {
+      SaomaAttempt *a = g_ptr_array_index (attempts, i);
+      FlatRow row = { saoma_attempt_get_created (a), saoma_attempt_get_id (a), FALSE, a };
+
+      g_array_append_val (rows, row);
+    }
+  for (guint i = 0; i < refunds->len; i++)
+    {
+      SaomaLedgerRefund *r = g_ptr_array_index (refunds, i);
+      FlatRow row = { r->created, r->id, TRUE, r };
+
+      g_array_append_val (rows, row);
+    }
+  g_array_sort (rows, compare_flat);
+
+  for (guint c = 0; c < G_N_ELEMENTS (columns); c++)
+    {
+      if (c > 0)
+        g_string_append_c (buf, ',');
+      saoma_export_append_csv_field (buf, flat_word (word, user_data, columns[c]));
+    }
+  g_string_append (buf, "\r\n");
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      FlatRow *row = &g_array_index (rows, FlatRow, i);
+      g_autofree char *when = flat_time (tz, row->time);
+      g_autofree char *amount = NULL;
+
+      if (row->refund)
+        {
+          SaomaLedgerRefund *r = row->row;
+
+          /* A refund takes money back: negative, so a spreadsheet's SUM is what is kept. */
+          amount = saoma_money_format_plain (-r->amount);
+          saoma_export_append_csv_record (buf, flat_word (word, user_data, "refund"), when, "",
+                                          r->out_trade_no, r->out_refund_no,
+                                          r->refund_id ? r->refund_id : "", amount,
+                                          flat_word (word, user_data,
+                                                     saoma_refund_state_to_string (r->state)),
+                                          r->reason ? r->reason : "", NULL);
+        }
+      else
+        {
+          SaomaAttempt *a = row->row;
+          const char *till = saoma_attempt_get_till_id (a);
+          const char *txid = saoma_attempt_get_transaction_id (a);
+          const char *desc = saoma_attempt_get_description (a);
+
+          amount = saoma_money_format_plain (saoma_attempt_get_amount (a));
+          saoma_export_append_csv_record (buf, flat_word (word, user_data, "order"), when,
+                                          till ? till : "", saoma_attempt_get_out_trade_no (a),
+                                          "", txid ? txid : "", amount,
+                                          flat_word (word, user_data,
+                                                     saoma_attempt_state_to_string (
+                                                       saoma_attempt_get_state (a))),
+                                          desc ? desc : "", NULL);
+        }
+    }
+
+  if (!g_output_stream_write_all (out, buf->str, buf->len, NULL, cancellable, error))
+    return FALSE;
+  if (out_rows != NULL)
+    *out_rows = rows->len;
+  return TRUE;
+}

@@ -100,4 +100,41 @@ gint64   saoma_export_day_finish    (SaomaStore    *store,
                                      GAsyncResult  *result,
                                      GError       **error);
 
+/*
+ * The accountants' CSV (issue 12.17): one flat table, one row per attempt created in the day
+ * and one per refund requested in it, all with the same columns, oldest first:
+ *      type            "order" or "refund"
+ *      time            creation time in the export's time zone, "yyyy-MM-dd HH:mm:ss"
+ *      till            the till id
+ *      out_trade_no    the merchant order number (of the refunded order for a refund)
+ *      out_refund_no   the refund number ("" for an order)
+ *      wechat_id       WeChat's transaction or refund id (as text, see above)
+ *      amount          yuan with two decimals; a refund is negative, so that a SUM of the
+ *                      SUCCESS and PAID… rows is the money kept
+ *      state           the ledger state name (PAID…, or the refund's SUCCESS…)
+ *      note            the description of an order, the reason of a refund
+ * The words of the header row, of "order"/"refund" and of the states go through @word (the
+ * caller's language: core does not translate); with @word NULL they are the English keys
+ * above. Same quoting, guard and BOM as the export above.
+ */
+#define SAOMA_EXPORT_FLAT_COLUMNS \
+  "type,time,till,out_trade_no,out_refund_no,wechat_id,amount,state,note"
+
+/* Returns the caller's word for @key (a column name, "order", "refund", or a state name as
+ * saoma_attempt_state_to_string() / saoma_refund_state_to_string() spell it). */
+typedef const char *(*SaomaExportWordFunc) (const char *key,
+                                            gpointer    user_data);
+
+/* Writes the accountants' CSV of @date to @out (blocking); @out_rows (nullable) receives the
+ * number of rows (orders and refunds). */
+gboolean saoma_export_flat_day_to_stream (SaomaLedger         *ledger,
+                                          const GDate         *date,
+                                          GTimeZone           *tz,
+                                          SaomaExportWordFunc  word,
+                                          gpointer             user_data,
+                                          GOutputStream       *out,
+                                          guint               *out_rows,
+                                          GCancellable        *cancellable,
+                                          GError             **error);
+
 G_END_DECLS

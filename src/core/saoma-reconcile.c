@@ -14,6 +14,7 @@
 #include "saoma-export.h"
 #include "saoma-money.h"
 #include "saoma-reconcile.h"
+#include "saoma-totals.h"
 #include "ledger/saoma-ledger-snapshot.h"
 
 #define ONE_DAY_US (G_GINT64_CONSTANT (86400) * G_USEC_PER_SEC)
@@ -123,16 +124,13 @@ saoma_reconcile_format_time (gint64 time_us)
 static gboolean
 is_paid_state (SaomaAttemptState state)
 {
-  return state == SAOMA_ATTEMPT_PAID || state == SAOMA_ATTEMPT_PARTIALLY_REFUNDED
-         || state == SAOMA_ATTEMPT_REFUNDED;
+  return saoma_totals_is_payment_state (state);
 }
 
 static gint64
 payment_time (SaomaAttempt *attempt)
 {
-  gint64 paid_at = saoma_attempt_get_paid_at (attempt);
-
-  return paid_at > 0 ? paid_at : saoma_attempt_get_created (attempt);
+  return saoma_totals_payment_time (attempt);
 }
 
 static void
@@ -372,6 +370,7 @@ saoma_reconcile_classify_snapshot (const GDate         *date,
   g_autoptr(GPtrArray) candidates = NULL;
   g_autoptr(GPtrArray) local_refunds = NULL;
   g_autoptr(GError) local_error = NULL;
+  SaomaTotals local_totals = SAOMA_TOTALS_INIT;
   gint64 start_us, end_us;
 
   g_return_val_if_fail (date != NULL && g_date_valid (date), NULL);
@@ -422,6 +421,8 @@ saoma_reconcile_classify_snapshot (const GDate         *date,
     }
 
   /* Local payments of the day the bill lacks. */
+  self->local_count = 0;
+  self->local_total = 0;
   candidates = saoma_store_snapshot_list_attempts (snapshot, start_us - ONE_DAY_US, end_us, NULL,
                                                    &local_error);
   if (candidates == NULL)
@@ -431,13 +432,9 @@ saoma_reconcile_classify_snapshot (const GDate         *date,
       SaomaAttempt *attempt = g_ptr_array_index (candidates, i);
       gint64 when = payment_time (attempt);
 
-      if (!is_paid_state (saoma_attempt_get_state (attempt)))
+      /* The one definition of a payment of the day (saoma-totals.h). */
+      if (!saoma_totals_add_payment (&local_totals, attempt, start_us, end_us))
         continue;
-      if (when < start_us || when >= end_us)
-        continue;
-
-      self->local_count++;
-      self->local_total += saoma_attempt_get_amount (attempt);
 
       if (g_hash_table_contains (bill_payments, saoma_attempt_get_out_trade_no (attempt)))
         continue;
@@ -451,6 +448,8 @@ saoma_reconcile_classify_snapshot (const GDate         *date,
                     "neighbouring day's bill)"
                   : "paid in the ledger, not on the bill");
     }
+  self->local_count = local_totals.n_payments;
+  self->local_total = local_totals.paid;
 
   /* Local refunds requested that day the bill lacks. */
   local_refunds = saoma_store_snapshot_list_refunds (snapshot, start_us, end_us, &local_error);

@@ -25,14 +25,14 @@ typedef gboolean (*SaomaReportCliPdfFunc) (SaomaDayReport     *report,
                                            const char         *path,
                                            GError            **error);
 
-/* TRUE when @argv holds --close-day or --day-report. */
+/* TRUE when @argv holds --close-day, --day-report or --reopen-day. */
 gboolean saoma_report_cli_wanted    (int                   argc,
                                      char                **argv);
 /* TRUE when @argv holds --close-day or --day-report together with --pdf. */
 gboolean saoma_report_cli_wants_pdf (int                   argc,
                                      char                **argv);
 
-/* When @argv holds --close-day or --day-report, runs it (no display needed), stores the exit
+/* When @argv holds --close-day, --day-report or --reopen-day, runs it (no display needed), stores the exit
  * status in @out_status and returns TRUE; FALSE otherwise. With @write_pdf NULL, --pdf is
  * refused (exit 1) before anything is recorded. */
 gboolean saoma_report_cli_run       (int                   argc,

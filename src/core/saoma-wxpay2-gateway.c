@@ -16,6 +16,7 @@
 
 #include "wxpay/wxpay.h"
 
+#include "saoma-business-day.h"
 #include "saoma-log.h"
 
 #include "saoma-wxpay2-gateway.h"
@@ -412,12 +413,16 @@ wxpay2_has_certificate (SaomaGateway *gateway)
   return certificate != NULL;
 }
 
+/* Numbers carry the shop's wall time (Beijing, the business day's zone: issue 12.5), so that
+ * "T0120261203043248…" sits beside "2026-12-03 04:32:48", not eight hours off. */
 static char *
 wxpay2_new_out_trade_no (SaomaGateway *gateway,
                          const char   *till_id,
                          GDateTime    *now)
 {
-  return wxpay_out_trade_no_new (till_id, now);
+  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
+
+  return wxpay_out_trade_no_new (till_id, local);
 }
 
 static char *
@@ -425,7 +430,9 @@ wxpay2_new_out_refund_no (SaomaGateway *gateway,
                           const char   *till_id,
                           GDateTime    *now)
 {
-  return wxpay_out_refund_no_new (till_id, now);
+  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
+
+  return wxpay_out_refund_no_new (till_id, local);
 }
 
 /* Native orders: the request token -------------------------------------------------------------- */

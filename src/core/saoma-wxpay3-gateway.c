@@ -21,6 +21,7 @@
 
 #include "wxpay/wxpay.h"
 
+#include "saoma-business-day.h"
 #include "saoma-wxpay2-gateway.h"
 #include "saoma-wxpay3-gateway.h"
 
@@ -183,7 +184,10 @@ wxpay3_new_out_trade_no (SaomaGateway *gateway,
                          const char   *till_id,
                          GDateTime    *now)
 {
-  return wxpay_out_trade_no_new (till_id, now);
+  /* The shop's wall time, like v2's (issue 12.5). */
+  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
+
+  return wxpay_out_trade_no_new (till_id, local);
 }
 
 static char *
@@ -191,7 +195,9 @@ wxpay3_new_out_refund_no (SaomaGateway *gateway,
                           const char   *till_id,
                           GDateTime    *now)
 {
-  return wxpay_out_refund_no_new (till_id, now);
+  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
+
+  return wxpay_out_refund_no_new (till_id, local);
 }
 
 /* Native orders: the request token ------------------------------------------------------------ */

@@ -51,6 +51,7 @@ static const RowType attempt_rows = {
 
 static const ListQuery unfinished_attempts = { STMT_LIST_UNFINISHED_ATTEMPTS, &attempt_rows };
 static const ListQuery attempts_in_range = { STMT_LIST_ATTEMPTS_IN_RANGE, &attempt_rows };
+static const ListQuery undecided_late = { STMT_LIST_UNDECIDED_LATE_ATTEMPTS, &attempt_rows };
 
 SaomaAttempt *
 ledger_load_attempt (SaomaLedger  *self,
@@ -599,6 +600,23 @@ saoma_ledger_list_unfinished_sync (SaomaLedger  *self,
   g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
 
   return ledger_run_op (self, ledger_list_op, &(OpArgs) { .list = &unfinished_attempts }, error);
+}
+
+/**
+ * saoma_ledger_list_undecided_late_sync:
+ * @self: the ledger
+ * @error: return location for an error
+ *
+ * Returns: (transfer container) (element-type SaomaAttempt): the late payments without a
+ *   "late-decision" event, oldest first
+ */
+GPtrArray *
+saoma_ledger_list_undecided_late_sync (SaomaLedger  *self,
+                                       GError      **error)
+{
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
+
+  return ledger_run_op (self, ledger_list_op, &(OpArgs) { .list = &undecided_late }, error);
 }
 
 void

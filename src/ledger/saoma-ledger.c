@@ -65,6 +65,12 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_LIST_UNFINISHED_ATTEMPTS] =
     "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
     " WHERE state IN " SAOMA_LEDGER_UNFINISHED_STATES " ORDER BY created, id",
+  /* Late payments nobody decided on yet: a to-do list that survives restarts (issue 12.6). */
+  [STMT_LIST_UNDECIDED_LATE_ATTEMPTS] =
+    "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
+    " WHERE late = 1 AND NOT EXISTS (SELECT 1 FROM events"
+    " WHERE events.out_trade_no = attempts.out_trade_no"
+    " AND events.kind = '" SAOMA_LEDGER_LATE_DECISION_KIND "') ORDER BY created, id",
   [STMT_LIST_ATTEMPTS_IN_RANGE] =
     "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
     " WHERE created >= :start AND created < :end ORDER BY created, id",

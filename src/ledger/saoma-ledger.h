@@ -293,6 +293,12 @@ void          saoma_ledger_list_unfinished_refunds_async  (SaomaLedger        *s
 GPtrArray    *saoma_ledger_list_unfinished_refunds_finish (SaomaLedger  *self,
                                                            GAsyncResult *result,
                                                            GError      **error);
+/* The event kind that records a manager's decision on a late payment (its detail says which:
+ * "honoured" or "refunded"); an attempt flagged late without one is still to be decided. */
+#define SAOMA_LEDGER_LATE_DECISION_KIND "late-decision"
+/* Attempts flagged late without a SAOMA_LEDGER_LATE_DECISION_KIND event, oldest first. */
+GPtrArray    *saoma_ledger_list_undecided_late_sync       (SaomaLedger  *self,
+                                                           GError      **error);
 /* Till-wide events (out_trade_no NULL) of @kind, oldest first (GPtrArray of
  * SaomaLedgerEvent), e.g. the "day-close" records. */
 GPtrArray    *saoma_ledger_list_till_events_sync          (SaomaLedger  *self,

@@ -415,18 +415,20 @@ make_number (const char *prefix,
              GDateTime  *now,
              gsize       random_len)
 {
-  g_autoptr(GDateTime) utc = NULL;
+  g_autoptr(GDateTime) when = NULL;
   g_autofree char *till = sanitise_till (till_id);
   g_autofree char *stamp = NULL;
   char rnd[32];
 
   g_assert (random_len < sizeof rnd);
 
+  /* The wall time of @now's own zone: the caller says which (the shop's, so that the number
+   * reads like the time beside it); UTC for the system clock. */
   if (now != NULL)
-    utc = g_date_time_to_utc (now);
+    when = g_date_time_ref (now);
   else
-    utc = g_date_time_new_now_utc ();
-  stamp = g_date_time_format (utc, "%Y%m%d%H%M%S");
+    when = g_date_time_new_now_utc ();
+  stamp = g_date_time_format (when, "%Y%m%d%H%M%S");
 
   random_alnum (rnd, random_len);
   rnd[random_len] = '\0';
@@ -439,7 +441,8 @@ make_number (const char *prefix,
  * @till_id: (nullable): the till id; only its first 8 alphanumerics are used
  * @now: (nullable): the current time (from the injected clock); %NULL for the system clock
  *
- * Returns: (transfer full): till + UTC yyyyMMddHHmmss + random, 24–32 characters
+ * Returns: (transfer full): till + yyyyMMddHHmmss (in @now's time zone; UTC for %NULL) +
+ *   random, 24–32 characters
  */
 char *
 wxpay_out_trade_no_new (const char *till_id,
@@ -453,7 +456,8 @@ wxpay_out_trade_no_new (const char *till_id,
  * @till_id: (nullable): the till id
  * @now: (nullable): the current time; %NULL for the system clock
  *
- * Returns: (transfer full): "R" + till + UTC yyyyMMddHHmmss + random, ≤ 35 characters
+ * Returns: (transfer full): "R" + till + yyyyMMddHHmmss (in @now's time zone; UTC for %NULL)
+ *   + random, ≤ 35 characters
  */
 char *
 wxpay_out_refund_no_new (const char *till_id,

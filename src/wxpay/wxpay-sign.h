@@ -44,8 +44,9 @@ gboolean    wxpay_verify_auto           (const WxpayParams *params,
 
 /* 32 random alphanumerics from GnuTLS's RNG. */
 char       *wxpay_nonce_new             (void);
-/* An out_trade_no unique across restarts and tills: till id (sanitised, ≤ 8 chars) + UTC
- * yyyyMMddHHmmss + random; 6–32 chars of [0-9A-Za-z_-|*]. */
+/* An out_trade_no unique across restarts and tills: till id (sanitised, ≤ 8 chars) +
+ * yyyyMMddHHmmss of @now in its own time zone (UTC when @now is NULL) + random; 6–32 chars of
+ * [0-9A-Za-z_-|*]. */
 char       *wxpay_out_trade_no_new      (const char *till_id,
                                          GDateTime  *now);
 gboolean    wxpay_out_trade_no_is_valid (const char *out_trade_no);

@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "core/saoma-day-report.h"
+#include "core/saoma-pin-guard.h"
 #include "ledger/saoma-ledger.h"
 #include "saoma-receipt.h"
 #include "saoma-report-pdf.h"
@@ -200,6 +201,37 @@ test_pdf_pages (void)
   g_assert_nonnull (strstr (text, "¥191.40"));
 }
 
+#define MANAGER_PIN "135792"
+
+/* The Z close wants the manager PIN (--pin-file): one set in a keyring file of this test
+ * only (other tests set theirs meanwhile), which the commands it starts inherit. */
+static char *
+manager_pin_file (const char *dir)
+{
+  static char *keyring_dir;
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (dir, "pin", NULL);
+
+  if (keyring_dir == NULL)
+    {
+      g_autofree char *keyring = NULL;
+      g_autoptr(SaomaPinGuard) guard = NULL;
+
+      keyring_dir = g_dir_make_tmp ("saoma-report-keyring-XXXXXX", &error);
+      g_assert_no_error (error);
+      keyring = g_build_filename (keyring_dir, "keyring", NULL);
+      g_setenv ("SECRET_BACKEND", "file", TRUE);
+      g_setenv ("SECRET_FILE_TEST_PATH", keyring, TRUE);
+      g_setenv ("SECRET_FILE_TEST_PASSWORD", "test", TRUE);
+      guard = saoma_pin_guard_new (NULL, NULL);
+      g_assert_true (saoma_pin_guard_set_sync (guard, NULL, MANAGER_PIN, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (g_file_set_contents (path, MANAGER_PIN, -1, &error));
+  g_assert_cmpint (g_chmod (path, 0600), ==, 0);
+  return path;
+}
+
 /* The real binary, headless, on a ledger file. */
 static void
 headless (const char *language,
@@ -217,6 +249,7 @@ headless (const char *language,
   g_autofree char *text = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
+  g_autofree char *pin = manager_pin_file (dir);
   g_auto(GStrv) env = g_get_environ ();
   struct { const char *no; gint64 amount; gint64 created; gint64 paid; int state; } rows[] = {
     { "T01CLI0000001", 12345, at (2026, 11, 19, 23, 58, 0), at (2026, 11, 20, 0, 0, 5),
@@ -274,7 +307,7 @@ headless (const char *language,
   /* Z close refused while T01CLI0000004 is not final: nothing written. */
   {
     const char *argv[] = { saoma, "--close-day", "2026-11-20", "--ledger", db, "--pdf", pdf,
-                           NULL };
+                           "--pin-file", pin, NULL };
 
     g_spawn_sync (NULL, (char **) argv, env, 0, NULL, NULL, &out, &err, &status, &error);
     g_assert_no_error (error);
@@ -289,7 +322,7 @@ headless (const char *language,
   {
     const char *argv[] = { saoma, "--close-day", "2026-11-20", "--ledger", db, "--pdf", pdf,
                            "--csv", csv, "--acknowledge-unfinished", "--store", "小张南山店",
-                           "--till", "T01", NULL };
+                           "--till", "T01", "--pin-file", pin, NULL };
 
     g_spawn_sync (NULL, (char **) argv, env, 0, NULL, NULL, &out, &err, &status, &error);
     g_assert_no_error (error);
@@ -308,6 +341,7 @@ headless (const char *language,
   g_assert_nonnull (strstr (text, "T01CLI0000004"));
   g_assert_true (g_file_test (csv, G_FILE_TEST_EXISTS));
 
+  g_remove (pin);
   g_remove (db);
   {
     g_autofree char *wal = g_strconcat (db, "-wal", NULL);

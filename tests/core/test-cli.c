@@ -8,6 +8,8 @@
 
 #include <libsoup/soup.h>
 
+#include "core/saoma-pin-guard.h"
+
 #include "ledger/saoma-ledger.h"
 #include "sim/wxpay-sim-server.h"
 
@@ -785,6 +787,431 @@ test_recover_refund_notified (Fixture       *f,
   saoma_test_rm_rf (cert_dir);
 }
 
+
+#define MANAGER_PIN "246813"
+
+/* The manager PIN in the keyring of this run, as Preferences stores it; set once in main(),
+ * before any command runs: libsecret's file backend refuses to write a file another process
+ * changed (the commands count wrong PINs in it). */
+static void
+store_manager_pin (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaPinGuard) guard = saoma_pin_guard_new (NULL, NULL);
+
+  g_assert_true (saoma_pin_guard_set_sync (guard, NULL, MANAGER_PIN, &error));
+  g_assert_no_error (error);
+}
+
+/* The manager PIN in a 0600 file, for --pin-file. */
+static char *
+set_manager_pin (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (f->dir, "pin", NULL);
+
+  g_assert_true (g_file_set_contents (path, MANAGER_PIN "\n", -1, &error));
+  g_assert_cmpint (g_chmod (path, 0600), ==, 0);
+  return path;
+}
+
+static guint
+count_refunds (Fixture    *f,
+               const char *otn)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(GPtrArray) refunds = NULL;
+
+  g_assert_no_error (error);
+  refunds = saoma_ledger_list_refunds_sync (ledger, otn, 0, 0, &error);
+  g_assert_no_error (error);
+  return refunds->len;
+}
+
+/* --refund: the PIN from a private file only, checked by the same guard as the window's,
+ * then the refunder drives the refund to SUCCESS at the simulator. */
+static void
+test_refund (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(Run) ok = NULL;
+  g_autoptr(Run) no_pin = NULL;
+  g_autoptr(Run) open_pin = NULL;
+  g_autoptr(Run) wrong = NULL;
+  g_autoptr(Run) over = NULL;
+  g_autofree char *cert_dir = NULL;
+  g_autofree char *pem = make_client_pem (&cert_dir);
+  g_autofree char *pin_file = set_manager_pin (f);
+  g_autofree char *wrong_file = g_build_filename (f->dir, "wrong-pin", NULL);
+  g_autofree char *otn = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint advance;
+
+  g_assert_no_error (error);
+  client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                             WXPAY_SIM_DEFAULT_KEY);
+  otn = saoma_test_paid_order (f->sim, client, ledger, 3850);
+  g_clear_object (&ledger);
+
+  /* Usage errors write nothing: no PIN file, a PIN file others can read. */
+  no_pin = start (NULL, "--refund", otn, "--amount", "10", "--gateway", f->gateway,
+                  "--ledger", f->ledger, "--client-cert", pem, NULL);
+  assert_usage_error (no_pin, 2, "--pin-file");
+  g_assert_cmpint (g_chmod (pin_file, 0644), ==, 0);
+  open_pin = start (NULL, "--refund", otn, "--amount", "10", "--gateway", f->gateway,
+                    "--ledger", f->ledger, "--client-cert", pem, "--pin-file", pin_file, NULL);
+  assert_usage_error (open_pin, 2, "chmod 600");
+  g_assert_cmpint (g_chmod (pin_file, 0600), ==, 0);
+  g_assert_cmpuint (count_refunds (f, otn), ==, 0);
+
+  ok = start (NULL, "--refund", otn, "--amount", "10", "--reason", "退货", "--gateway",
+              f->gateway, "--ledger", f->ledger, "--client-cert", pem, "--pin-file", pin_file,
+              "--poll-interval", "100", "--retry-interval", "100", NULL);
+  advance = g_timeout_add (50, advance_sim_cb, f->sim);
+  g_assert_cmpint (finish (ok), ==, 0);
+  g_source_remove (advance);
+  g_test_message ("stderr: %s", ok->err);
+  lines = g_strsplit (ok->out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  g_test_message ("stdout: %s", ok->out);
+  g_assert_true (g_str_has_prefix (lines[0], "RT01"));
+  g_assert_cmpstr (lines[1], ==, "SUCCESS");
+  g_assert_null (strstr (ok->err, MANAGER_PIN));
+
+  ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_assert_no_error (error);
+  attempt = saoma_ledger_get_attempt_sync (ledger, otn, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PARTIALLY_REFUNDED);
+  g_assert_cmpint (saoma_attempt_get_refunded (attempt), ==, 1000);
+  g_clear_object (&ledger);
+
+  /* More than is left: refused before anything is written. */
+  over = start (NULL, "--refund", otn, "--amount", "28.51", "--gateway", f->gateway,
+                "--ledger", f->ledger, "--client-cert", pem, "--pin-file", pin_file, NULL);
+  g_assert_cmpint (finish (over), ==, 1);
+  g_assert_cmpuint (count_refunds (f, otn), ==, 1);
+
+  /* A wrong PIN: refused, nothing written, the PIN in no message. */
+  g_assert_true (g_file_set_contents (wrong_file, "999999", -1, &error));
+  g_assert_cmpint (g_chmod (wrong_file, 0600), ==, 0);
+  wrong = start (NULL, "--refund", otn, "--amount", "1", "--gateway", f->gateway,
+                 "--ledger", f->ledger, "--client-cert", pem, "--pin-file", wrong_file, NULL);
+  g_assert_cmpint (finish (wrong), ==, 1);
+  g_test_message ("stderr: %s", wrong->err);
+  g_assert_nonnull (strstr (wrong->err, "PIN"));
+  g_assert_null (strstr (wrong->err, "999999"));
+  g_assert_cmpstr (wrong->out, ==, "");
+  g_assert_cmpuint (count_refunds (f, otn), ==, 1);
+  saoma_test_rm_rf (cert_dir);
+}
+
+
+/* Today and tomorrow in +08:00 (the commands run with TZ=CST-8). */
+static void
+beijing_days (char **out_today,
+              char **out_tomorrow)
+{
+  g_autoptr(GTimeZone) tz = g_time_zone_new_identifier ("+08:00");
+  g_autoptr(GDateTime) now = g_date_time_new_now (tz);
+  g_autoptr(GDateTime) next = g_date_time_add_days (now, 1);
+
+  *out_today = g_date_time_format (now, "%Y-%m-%d");
+  *out_tomorrow = g_date_time_format (next, "%Y-%m-%d");
+}
+
+static char *
+read_text (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return text;
+}
+
+/* --close-day: the manager PIN from a file; a Z close is final: a sale after it is the next
+ * day's, the closed day reprints as it was (its stored CSV, byte for byte) until the manager
+ * reopens it (PIN, recorded, said in the report). */
+static void
+test_close_day (Fixture       *f,
+                gconstpointer  data)
+{
+  const char *env[] = { "TZ=CST-8", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(WxpayClient) client = NULL;
+  g_autofree char *cli = cli_path ();
+  g_autofree char *pin_file = set_manager_pin (f);
+  g_autofree char *wrong_file = g_build_filename (f->dir, "wrong-pin", NULL);
+  g_autofree char *csv1 = g_build_filename (f->dir, "z1.csv", NULL);
+  g_autofree char *csv2 = g_build_filename (f->dir, "z2.csv", NULL);
+  g_autofree char *today = NULL, *tomorrow = NULL;
+  g_autofree char *yesterday = NULL;
+  g_autofree char *otn1 = NULL, *otn2 = NULL;
+  g_autofree char *text1 = NULL, *text2 = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(Run) no_pin = NULL;
+  g_autoptr(Run) bad_start = NULL;
+  g_autoptr(Run) late_start = NULL;
+  g_autoptr(Run) yesterday_late = NULL;
+  g_autoptr(Run) wrong = NULL;
+  g_autoptr(Run) close1 = NULL;
+  g_autoptr(Run) reprint = NULL;
+  g_autoptr(Run) next_day = NULL;
+  g_autoptr(Run) reopen_wrong = NULL;
+  g_autoptr(Run) reopen = NULL;
+  g_autoptr(Run) x_report = NULL;
+  g_autoptr(Run) close2 = NULL;
+
+  g_assert_no_error (error);
+  beijing_days (&today, &tomorrow);
+  {
+    g_autoptr(GTimeZone) tz = g_time_zone_new_identifier ("+08:00");
+    g_autoptr(GDateTime) now = g_date_time_new_now (tz);
+    g_autoptr(GDateTime) before = g_date_time_add_days (now, -1);
+
+    yesterday = g_date_time_format (before, "%Y-%m-%d");
+  }
+  client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                             WXPAY_SIM_DEFAULT_KEY);
+  otn1 = saoma_test_paid_order (f->sim, client, ledger, 24131);
+
+  no_pin = start_program (cli, env, "--close-day", today, "--ledger", f->ledger, NULL);
+  assert_usage_error (no_pin, 2, "--pin-file");
+  bad_start = start_program (cli, env, "--day-report", today, "--day-start", "24:00",
+                             "--ledger", f->ledger, NULL);
+  assert_usage_error (bad_start, 2, "HH:MM");
+  /* With the day starting at 04:00, today's sale (after 04:00 or before) is in one of two
+   * business days: never lost, never in both. */
+  late_start = start_program (cli, env, "--day-report", today, "--day-start", "04:00",
+                              "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (late_start), ==, 0);
+  yesterday_late = start_program (cli, env, "--day-report", yesterday, "--day-start", "04:00",
+                                  "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (yesterday_late), ==, 0);
+  g_assert_true ((strstr (late_start->out, ": 1 payments ¥241.31") != NULL) !=
+                 (strstr (yesterday_late->out, ": 1 payments ¥241.31") != NULL));
+
+  g_assert_true (g_file_set_contents (wrong_file, "999999", -1, &error));
+  g_assert_cmpint (g_chmod (wrong_file, 0600), ==, 0);
+  /* Past the wait an earlier test's wrong PIN earns (1 s): this one is then checked. */
+  g_usleep (1100 * G_USEC_PER_SEC / 1000);
+  wrong = start_program (cli, env, "--close-day", today, "--ledger", f->ledger,
+                         "--pin-file", wrong_file, NULL);
+  g_assert_cmpint (finish (wrong), ==, 1);
+  g_assert_nonnull (strstr (wrong->err, "PIN"));
+  g_assert_cmpstr (wrong->out, ==, "");
+  g_assert_null (strstr (wrong->err, "999999"));
+  /* Past the wait two wrong PINs in a row earn (2 s). */
+  g_usleep (2100 * G_USEC_PER_SEC / 1000);
+
+  close1 = start_program (cli, env, "--close-day", today, "--ledger", f->ledger,
+                          "--pin-file", pin_file, "--csv", csv1, NULL);
+  g_assert_cmpint (finish (close1), ==, 0);
+  g_test_message ("%s%s", close1->out, close1->err);
+  expected = g_strdup_printf ("closed %s: 1 payments ¥241.31, 0 refunds ¥0.00, net ¥241.31, "
+                              "0 not final\n", today);
+  g_assert_cmpstr (close1->out, ==, expected);
+  text1 = read_text (csv1);
+  g_assert_nonnull (strstr (text1, "report,z_closed,"));
+
+  /* One more sale after the close: not the closed day's. */
+  otn2 = saoma_test_paid_order (f->sim, client, ledger, 1200);
+  reprint = start_program (cli, env, "--close-day", today, "--ledger", f->ledger,
+                           "--pin-file", pin_file, "--csv", csv2, NULL);
+  g_assert_cmpint (finish (reprint), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("already closed %s: 1 payments ¥241.31, 0 refunds ¥0.00, "
+                              "net ¥241.31, 0 not final\n", today);
+  g_assert_cmpstr (reprint->out, ==, expected);
+  text2 = read_text (csv2);
+  g_assert_cmpstr (text2, ==, text1);
+  g_assert_null (strstr (text2, otn2));
+
+  next_day = start_program (cli, env, "--day-report", tomorrow, "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (next_day), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("x-report %s: 1 payments ¥12.00, 0 refunds ¥0.00, net ¥12.00, "
+                              "0 not final\n", tomorrow);
+  g_assert_cmpstr (next_day->out, ==, expected);
+
+  /* Reopening: the manager's PIN and a reason, recorded. */
+  reopen_wrong = start_program (cli, env, "--reopen-day", today, "--ledger", f->ledger,
+                                "--pin-file", wrong_file, "--reason", "forgot a sale", NULL);
+  g_assert_cmpint (finish (reopen_wrong), ==, 1);
+  g_usleep (1100 * G_USEC_PER_SEC / 1000);
+  reopen = start_program (cli, env, "--reopen-day", today, "--ledger", f->ledger,
+                          "--pin-file", pin_file, "--reason", "forgot a sale", NULL);
+  g_assert_cmpint (finish (reopen), ==, 0);
+  g_test_message ("%s", reopen->err);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("reopened %s\n", today);
+  g_assert_cmpstr (reopen->out, ==, expected);
+
+  x_report = start_program (cli, env, "--day-report", today, "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (x_report), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("x-report %s: 2 payments ¥253.31, 0 refunds ¥0.00, net ¥253.31, "
+                              "0 not final (reopened by the manager)\n", today);
+  g_assert_cmpstr (x_report->out, ==, expected);
+
+  close2 = start_program (cli, env, "--close-day", today, "--ledger", f->ledger,
+                          "--pin-file", pin_file, "--csv", csv2, NULL);
+  g_assert_cmpint (finish (close2), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("closed %s: 2 payments ¥253.31, 0 refunds ¥0.00, net ¥253.31, "
+                              "0 not final (reopened by the manager)\n", today);
+  g_assert_cmpstr (close2->out, ==, expected);
+  g_clear_pointer (&text2, g_free);
+  text2 = read_text (csv2);
+  g_assert_nonnull (strstr (text2, "report,reopened,"));
+  g_assert_nonnull (strstr (text2, "forgot a sale"));
+  g_assert_nonnull (strstr (text2, otn2));
+}
+
+
+/* Late payments are a to-do list (issue 12.6): listed by every new process until the manager
+ * records a decision, counted in the day report meanwhile. */
+static void
+test_late_payments (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char *env[] = { "TZ=CST-8", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(SaomaAttempt) late = NULL;
+  g_autofree char *cli = cli_path ();
+  g_autofree char *pin_file = set_manager_pin (f);
+  g_autofree char *today = NULL, *tomorrow = NULL;
+  g_autofree char *on_time = NULL, *otn = NULL;
+  g_autofree char *expected = NULL;
+  g_autoptr(Run) list1 = NULL;
+  g_autoptr(Run) report1 = NULL;
+  g_autoptr(Run) not_late = NULL;
+  g_autoptr(Run) not_refunded = NULL;
+  g_autoptr(Run) no_pin = NULL;
+  g_autoptr(Run) decide = NULL;
+  g_autoptr(Run) again = NULL;
+  g_autoptr(Run) list2 = NULL;
+  g_autoptr(Run) report2 = NULL;
+  SaomaAttemptUpdate update = { 0 };
+
+  g_assert_no_error (error);
+  beijing_days (&today, &tomorrow);
+  client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                             WXPAY_SIM_DEFAULT_KEY);
+  on_time = saoma_test_paid_order (f->sim, client, ledger, 100);
+  otn = saoma_test_paid_order (f->sim, client, ledger, 3850);
+  /* Paid after the cashier gave up: what the engine flags. */
+  update.late = TRUE;
+  late = saoma_ledger_update_attempt_sync (ledger, otn, &update, &error);
+  g_assert_no_error (error);
+  g_assert_true (saoma_attempt_get_late (late));
+  g_clear_object (&ledger);
+
+  list1 = start_program (cli, env, "--late-payments", "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (list1), ==, 0);
+  g_assert_true (g_str_has_prefix (list1->out, otn));
+  g_assert_nonnull (strstr (list1->out, " 38.50 "));
+  g_assert_cmpuint (count_lines (list1->out), ==, 1);
+
+  report1 = start_program (cli, env, "--day-report", today, "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (report1), ==, 0);
+  expected = g_strdup_printf ("x-report %s: 2 payments ¥39.50, 0 refunds ¥0.00, net ¥39.50, "
+                              "0 not final, 1 late payments to decide\n", today);
+  g_assert_cmpstr (report1->out, ==, expected);
+
+  no_pin = start_program (cli, env, "--decide-late", otn, "--decision", "honoured",
+                          "--ledger", f->ledger, NULL);
+  assert_usage_error (no_pin, 2, "--pin-file");
+  not_late = start_program (cli, env, "--decide-late", on_time, "--decision", "honoured",
+                            "--ledger", f->ledger, "--pin-file", pin_file, NULL);
+  g_assert_cmpint (finish (not_late), ==, 1);
+  g_assert_nonnull (strstr (not_late->err, "not a late payment"));
+  not_refunded = start_program (cli, env, "--decide-late", otn, "--decision", "refunded",
+                                "--ledger", f->ledger, "--pin-file", pin_file, NULL);
+  g_assert_cmpint (finish (not_refunded), ==, 1);
+  g_assert_nonnull (strstr (not_refunded->err, "not been refunded"));
+
+  decide = start_program (cli, env, "--decide-late", otn, "--decision", "honoured",
+                          "--reason", "customer took the goods", "--ledger", f->ledger,
+                          "--pin-file", pin_file, NULL);
+  g_assert_cmpint (finish (decide), ==, 0);
+  g_clear_pointer (&expected, g_free);
+  expected = g_strdup_printf ("%s honoured\n", otn);
+  g_assert_cmpstr (decide->out, ==, expected);
+  again = start_program (cli, env, "--decide-late", otn, "--decision", "honoured",
+                         "--ledger", f->ledger, "--pin-file", pin_file, NULL);
+  g_assert_cmpint (finish (again), ==, 1);
+  g_assert_nonnull (strstr (again->err, "already recorded"));
+
+  list2 = start_program (cli, env, "--late-payments", "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (list2), ==, 0);
+  g_assert_cmpstr (list2->out, ==, "");
+  report2 = start_program (cli, env, "--day-report", today, "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (report2), ==, 0);
+  g_assert_null (strstr (report2->out, "late"));
+
+  /* The decision is in the attempt's audit trail. */
+  ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GPtrArray) events = saoma_ledger_list_events_sync (ledger, otn, &error);
+    gboolean found = FALSE;
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < events->len; i++)
+      {
+        SaomaLedgerEvent *event = g_ptr_array_index (events, i);
+
+        if (g_strcmp0 (event->kind, SAOMA_LEDGER_LATE_DECISION_KIND) == 0)
+          found = g_strcmp0 (event->detail, "honoured: customer took the goods") == 0;
+      }
+    g_assert_true (found);
+  }
+}
+
+
+/* --export-day --accounting: the accountants' flat table, its words in the user's language. */
+static void
+test_export_accounting (Fixture       *f,
+                        gconstpointer  data)
+{
+  const char *env[] = { "TZ=CST-8", "LANG=C.UTF-8", "LC_ALL=", "LANGUAGE=zh_CN", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autofree char *cli = cli_path ();
+  g_autofree char *today = NULL, *tomorrow = NULL;
+  g_autofree char *otn = NULL;
+
+  g_assert_no_error (error);
+  beijing_days (&today, &tomorrow);
+  client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                             WXPAY_SIM_DEFAULT_KEY);
+  otn = saoma_test_paid_order (f->sim, client, ledger, 3850);
+  g_clear_object (&ledger);
+
+  run = start_program (cli, env, "--export-day", today, "--accounting", "--ledger", f->ledger,
+                       NULL);
+  g_assert_cmpint (finish (run), ==, 0);
+  g_test_message ("%s", run->out);
+  g_assert_true (g_str_has_prefix (run->out, "\xEF\xBB\xBF" "类型,时间,收银台,订单号,退款单号,"
+                                             "微信单号,金额（元）,状态,备注\r\n"));
+  g_assert_nonnull (strstr (run->out, "\r\n订单,"));
+  g_assert_nonnull (strstr (run->out, otn));
+  g_assert_nonnull (strstr (run->out, ",38.50,已收款"));
+}
+
 /* saoma-cli itself: the same --charge as saoma's, without the GUI binary in between. */
 static void
 test_headless_binary (Fixture       *f,
@@ -1027,8 +1454,14 @@ main (int   argc,
       char *argv[])
 {
   g_autofree char *saoma = saoma_path ();
+  g_autofree char *keyring_dir = NULL;
+  int status;
 
   saoma_test_init (&argc, &argv);
+  /* The manager PIN (--refund, --close-day) in a keyring of this run only, shared with the
+   * commands it starts through the environment. */
+  keyring_dir = saoma_test_use_file_keyring ();
+  store_manager_pin ();
 
   if (!g_file_test (saoma, G_FILE_TEST_IS_EXECUTABLE))
     {
@@ -1050,6 +1483,10 @@ main (int   argc,
   ADD ("crash-recover", test_crash_recover);
   ADD ("recover-refunds", test_recover_refunds);
   ADD ("recover-refund-notified", test_recover_refund_notified);
+  ADD ("refund", test_refund);
+  ADD ("close-day", test_close_day);
+  ADD ("late-payments", test_late_payments);
+  ADD ("export-accounting", test_export_accounting);
   ADD ("headless-binary", test_headless_binary);
   ADD ("forwarding", test_forwarding);
   ADD ("v3/charge", test_v3_charge);
@@ -1057,5 +1494,7 @@ main (int   argc,
 
 #undef ADD
 
-  return g_test_run ();
+  status = g_test_run ();
+  saoma_test_rm_rf (keyring_dir);
+  return status;
 }

@@ -4,9 +4,15 @@
 #include <string.h>
 #include <glib/gstdio.h>
 
+#include "core/saoma-business-day.h"
 #include "core/saoma-day-report.h"
 #include "core/saoma-export.h"
+#include "core/saoma-money.h"
+#include "core/saoma-reconcile.h"
+#include "core/saoma-totals.h"
 #include "ledger/saoma-ledger.h"
+
+#include "test-util.h"
 
 static GTimeZone *tz8;
 
@@ -483,6 +489,275 @@ test_async (void)
 }
 
 /* The report file is the owner's only (0600), even over a world-readable one. */
+
+/* The export's payment figures: its rows in a payment state, through saoma_money_parse(). */
+static void
+export_figures (SaomaLedger *ledger,
+                const GDate *date,
+                SaomaTotals *out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GOutputStream) stream = g_memory_output_stream_new_resizable ();
+  g_auto(GStrv) lines = NULL;
+  g_autofree char *text = NULL;
+  guint rows = 0;
+
+  g_assert_true (saoma_export_day_to_stream (ledger, date, tz8, stream, &rows, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (stream, "", 1, NULL, NULL, &error));
+  g_output_stream_close (stream, NULL, NULL);
+  text = g_memory_output_stream_steal_data (G_MEMORY_OUTPUT_STREAM (stream));
+  lines = g_strsplit (text, "\r\n", -1);
+  *out = (SaomaTotals) SAOMA_TOTALS_INIT;
+  for (guint i = 1; lines[i] != NULL && lines[i][0] != '\0'; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], ",", -1);
+      gint64 amount = 0;
+
+      g_assert_cmpuint (g_strv_length (fields), ==, 8);
+      if (g_strcmp0 (fields[6], "PAID") != 0 && g_strcmp0 (fields[6], "PARTIALLY_REFUNDED") != 0
+          && g_strcmp0 (fields[6], "REFUNDED") != 0)
+        continue;
+      g_assert_true (saoma_money_parse (fields[4], G_MAXINT64, &amount, &error));
+      g_assert_no_error (error);
+      out->n_payments++;
+      out->paid += amount;
+    }
+  g_assert_cmpuint (rows, ==, 7);
+}
+
+/* Issue 12.1: one definition of paid, refunded and net. History's summary
+ * (saoma_totals_compute_async), Day Close, the export and reconciliation count the same
+ * payments on the same ledger: a partly refunded payment stays paid at its full amount, a
+ * wholly refunded one too, and cancelled, expired, failed and waiting attempts are no
+ * payments. Refund success times are the ledger's "now", so the day is today (+08:00). */
+static gboolean
+one_definition_round (const char *dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (dir, "ledger.db", NULL);
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now (tz8);
+  g_autoptr(SaomaDayReport) report = NULL;
+  g_autoptr(SaomaReconcile) reconcile = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  SaomaTotals day = SAOMA_TOTALS_INIT, history = SAOMA_TOTALS_INIT;
+  SaomaTotals exported = SAOMA_TOTALS_INIT;
+  int y = g_date_time_get_year (now), mo = g_date_time_get_month (now);
+  int d = g_date_time_get_day_of_month (now);
+  gint64 start_us, end_us;
+  GDate date;
+  struct {
+    const char        *no;
+    gint64             amount;
+    SaomaAttemptState  state;
+    int                minute;
+  } rows[] = {
+    { "D1", 3850, SAOMA_ATTEMPT_PAID, 1 },     /* ¥10 refunded: stays paid at ¥38.50 */
+    { "D2", 1200, SAOMA_ATTEMPT_PAID, 2 },     /* wholly refunded: still a payment */
+    { "D3", 500, SAOMA_ATTEMPT_PAID, 3 },
+    { "D4", 999, SAOMA_ATTEMPT_CLOSED, 4 },    /* cancelled */
+    { "D5", 300, SAOMA_ATTEMPT_CLOSED, 5 },    /* expired */
+    { "D6", 250, SAOMA_ATTEMPT_FAILED, 6 },
+    { "D7", 400, SAOMA_ATTEMPT_WAITING, 7 },
+  };
+
+  g_remove (path);
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    {
+      gint64 created = at (y, mo, d, 0, rows[i].minute, 0);
+      g_autoptr(SaomaAttempt) a = saoma_attempt_new (rows[i].no, rows[i].amount, "测试", "T01",
+                                                     created, created + 300 * G_USEC_PER_SEC);
+      g_autoptr(SaomaAttempt) inserted = saoma_ledger_insert_attempt_sync (ledger, a, &error);
+      g_autoptr(SaomaAttempt) updated = NULL;
+      SaomaAttemptUpdate update = { 0 };
+
+      g_assert_no_error (error);
+      update.state = rows[i].state;
+      if (rows[i].state == SAOMA_ATTEMPT_PAID)
+        {
+          update.paid_at = created + 20 * G_USEC_PER_SEC;
+          update.transaction_id = "4200000000000000000000000009";
+        }
+      updated = saoma_ledger_update_attempt_sync (ledger, rows[i].no, &update, &error);
+      g_assert_no_error (error);
+    }
+  {
+    const char *refunds[][2] = { { "D1", "RD1" }, { "D2", "RD2" } };
+    const gint64 amounts[] = { 1000, 1200 };
+
+    for (guint i = 0; i < G_N_ELEMENTS (refunds); i++)
+      {
+        g_autoptr(SaomaLedgerRefund) r = NULL;
+        g_autoptr(SaomaLedgerRefund) done = NULL;
+
+        r = saoma_ledger_insert_refund_sync (ledger, refunds[i][0], refunds[i][1], amounts[i],
+                                             "退货", &error);
+        g_assert_no_error (error);
+        done = saoma_ledger_update_refund_sync (ledger, refunds[i][1], SAOMA_REFUND_SUCCESS,
+                                                "503000009", "test", &error);
+        g_assert_no_error (error);
+        {
+          g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (done->succeeded
+                                                                    / G_USEC_PER_SEC);
+          g_autoptr(GDateTime) local = g_date_time_to_timezone (utc, tz8);
+
+          if (g_date_time_get_day_of_month (local) != d)
+            return FALSE;
+        }
+      }
+  }
+
+  g_date_clear (&date, 1);
+  g_date_set_dmy (&date, d, mo, y);
+  saoma_export_day_range (&date, tz8, &start_us, &end_us);
+
+  /* Day Close. */
+  report = saoma_day_report_load_sync (ledger, &date, tz8, &error);
+  g_assert_no_error (error);
+  saoma_day_report_get_totals (report, &day);
+  g_assert_cmpuint (day.n_payments, ==, 3);
+  g_assert_cmpint (day.paid, ==, 3850 + 1200 + 500);
+  g_assert_cmpuint (day.n_refunds, ==, 2);
+  g_assert_cmpint (day.refunded, ==, 2200);
+  g_assert_cmpint (saoma_totals_get_net (&day), ==, 3350);
+
+  /* History's summary: the same function, off the calling thread. */
+  saoma_totals_compute_async (ledger, start_us, end_us, NULL, load_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (saoma_totals_compute_finish (result, &history, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (history.n_payments, ==, day.n_payments);
+  g_assert_cmpint (history.paid, ==, day.paid);
+  g_assert_cmpuint (history.n_refunds, ==, day.n_refunds);
+  g_assert_cmpint (history.refunded, ==, day.refunded);
+
+  /* The export. */
+  export_figures (ledger, &date, &exported);
+  g_assert_cmpuint (exported.n_payments, ==, day.n_payments);
+  g_assert_cmpint (exported.paid, ==, day.paid);
+
+  /* Reconciliation (no bill: the ledger's side only; its day is the Beijing day). */
+  reconcile = saoma_reconcile_classify_sync (&date, NULL, ledger, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (saoma_reconcile_get_local_count (reconcile), ==, day.n_payments);
+  g_assert_cmpint (saoma_reconcile_get_local_total (reconcile), ==, day.paid);
+
+  return TRUE;
+}
+
+static void
+test_one_definition (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-totals-XXXXXX", &error);
+  g_autofree char *db = NULL;
+  g_autofree char *wal = NULL;
+  g_autofree char *shm = NULL;
+
+  g_assert_no_error (error);
+  if (!one_definition_round (dir))
+    g_assert_true (one_definition_round (dir));
+
+  db = g_build_filename (dir, "ledger.db", NULL);
+  wal = g_strconcat (db, "-wal", NULL);
+  shm = g_strconcat (db, "-shm", NULL);
+  g_remove (db);
+  g_remove (wal);
+  g_remove (shm);
+  g_rmdir (dir);
+}
+
+
+/* Issue 12.5: the business day, Beijing time, with a day start: around midnight and 04:00. */
+static void
+test_business_day (void)
+{
+  g_autoptr(SaomaBusinessDay) midnight = saoma_business_day_new (NULL, 0);
+  g_autoptr(SaomaBusinessDay) late_shop = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-business-day-XXXXXX", &error);
+  g_autofree char *path = NULL;
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(SaomaDayReport) report = NULL;
+  guint start = 0;
+  gint64 start_us, end_us;
+  GDate date, day;
+  struct { const char *no; gint64 amount; gint64 paid; } rows[] = {
+    { "B1", 100, at (2026, 11, 20, 3, 59, 59) },   /* the 19th's late night */
+    { "B2", 200, at (2026, 11, 20, 4, 0, 0) },     /* the 20th's first second */
+    { "B3", 400, at (2026, 11, 20, 23, 59, 59) },
+    { "B4", 800, at (2026, 11, 21, 0, 0, 0) },     /* after midnight: still the 20th */
+    { "B5", 1600, at (2026, 11, 21, 3, 59, 59) },  /* the 20th's last second */
+    { "B6", 3200, at (2026, 11, 21, 4, 0, 0) },    /* the 21st */
+  };
+
+  g_assert_no_error (error);
+  g_assert_true (saoma_business_day_parse_start ("04:00", &start, &error));
+  g_assert_cmpuint (start, ==, 240);
+  g_assert_false (saoma_business_day_parse_start ("24:00", &start, NULL));
+  g_assert_false (saoma_business_day_parse_start ("4:00", &start, NULL));
+  late_shop = saoma_business_day_new (NULL, start);
+
+  g_date_clear (&date, 1);
+  g_date_set_dmy (&date, 20, G_DATE_NOVEMBER, 2026);
+
+  /* Beijing midnight, whatever TZ says: 16:00 UTC the day before. */
+  saoma_business_day_range (midnight, &date, &start_us, &end_us);
+  g_assert_cmpint (start_us, ==, at (2026, 11, 20, 0, 0, 0));
+  g_assert_cmpint (end_us, ==, at (2026, 11, 21, 0, 0, 0));
+  saoma_business_day_of (midnight, at (2026, 11, 20, 23, 59, 59), &day);
+  g_assert_cmpint (g_date_compare (&day, &date), ==, 0);
+  saoma_business_day_of (midnight, at (2026, 11, 21, 0, 0, 0), &day);
+  g_assert_cmpint (g_date_get_day (&day), ==, 21);
+
+  saoma_business_day_range (late_shop, &date, &start_us, &end_us);
+  g_assert_cmpint (start_us, ==, at (2026, 11, 20, 4, 0, 0));
+  g_assert_cmpint (end_us, ==, at (2026, 11, 21, 4, 0, 0));
+  saoma_business_day_of (late_shop, at (2026, 11, 21, 3, 59, 59), &day);
+  g_assert_cmpint (g_date_compare (&day, &date), ==, 0);
+  saoma_business_day_of (late_shop, at (2026, 11, 20, 3, 59, 59), &day);
+  g_assert_cmpint (g_date_get_day (&day), ==, 19);
+  saoma_business_day_of (late_shop, at (2026, 11, 21, 4, 0, 0), &day);
+  g_assert_cmpint (g_date_get_day (&day), ==, 21);
+
+  /* Day Close on a real ledger over that day. */
+  path = g_build_filename (dir, "ledger.db", NULL);
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    {
+      gint64 created = rows[i].paid - 30 * G_USEC_PER_SEC;
+      g_autoptr(SaomaAttempt) a = saoma_attempt_new (rows[i].no, rows[i].amount, "测试", "T01",
+                                                     created, created + 300 * G_USEC_PER_SEC);
+      g_autoptr(SaomaAttempt) inserted = saoma_ledger_insert_attempt_sync (ledger, a, &error);
+      g_autoptr(SaomaAttempt) updated = NULL;
+      SaomaAttemptUpdate update = { .state = SAOMA_ATTEMPT_PAID, .paid_at = rows[i].paid,
+                                    .transaction_id = "4200000000000000000000000009" };
+
+      g_assert_no_error (error);
+      updated = saoma_ledger_update_attempt_sync (ledger, rows[i].no, &update, &error);
+      g_assert_no_error (error);
+    }
+  report = saoma_day_report_load_business_sync (ledger, &date, late_shop, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (saoma_day_report_get_n_payments (report), ==, 4);
+  g_assert_cmpint (saoma_day_report_get_payments_total (report), ==, 200 + 400 + 800 + 1600);
+  g_assert_false (saoma_day_report_get_carries_previous (report));
+  g_clear_object (&report);
+  report = saoma_day_report_load_business_sync (ledger, &date, midnight, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (saoma_day_report_get_n_payments (report), ==, 3);
+  g_assert_cmpint (saoma_day_report_get_payments_total (report), ==, 100 + 200 + 400);
+
+  g_clear_object (&report);
+  g_clear_object (&ledger);
+  saoma_test_rm_rf (dir);
+}
+
 static void
 test_csv_file_mode (void)
 {
@@ -525,6 +800,8 @@ main (int   argc,
   g_test_add_func ("/day-report/empty-day", test_empty_day);
   g_test_add_func ("/day-report/ledger-x-and-z", test_ledger);
   g_test_add_func ("/day-report/async", test_async);
+  g_test_add_func ("/day-report/one-definition", test_one_definition);
+  g_test_add_func ("/day-report/business-day", test_business_day);
 
   return g_test_run ();
 }

@@ -439,6 +439,127 @@ test_file_mode (void)
   g_rmdir (dir);
 }
 
+static const char *
+chinese_word (const char *key,
+              gpointer    user_data)
+{
+  static const char *const pairs[][2] = {
+    { "type", "类型" }, { "amount", "金额（元）" }, { "PARTIALLY_REFUNDED", "部分退款" },
+    { "SUCCESS", "已退款" }, { "order", "订单" }, { "refund", "退款" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (pairs); i++)
+    if (strcmp (key, pairs[i][0]) == 0)
+      return pairs[i][1];
+  return NULL;
+}
+
+static char *
+flat_csv (SaomaLedger         *ledger,
+          const GDate         *date,
+          GTimeZone           *tz,
+          SaomaExportWordFunc  word,
+          guint               *out_rows)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GOutputStream) stream = g_memory_output_stream_new_resizable ();
+
+  g_assert_true (saoma_export_flat_day_to_stream (ledger, date, tz, word, NULL, stream, out_rows,
+                                                  NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_output_stream_write_all (stream, "", 1, NULL, NULL, &error));
+  g_output_stream_close (stream, NULL, NULL);
+  return g_memory_output_stream_steal_data (G_MEMORY_OUTPUT_STREAM (stream));
+}
+
+/* Issue 12.17: one flat table for accountants: orders and refunds with the same columns,
+ * words from the caller, refunds negative, long ids as text, formulas guarded. Refund rows
+ * carry the ledger's "now", so the day is today. */
+static void
+test_flat (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-flat-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "ledger.db", NULL);
+  g_autoptr(GTimeZone) tz = g_time_zone_new_identifier ("+08:00");
+  g_autoptr(GDateTime) now = g_date_time_new_now (tz);
+  g_autoptr(GDateTime) midnight = g_date_time_new (tz, g_date_time_get_year (now),
+                                                   g_date_time_get_month (now),
+                                                   g_date_time_get_day_of_month (now), 0, 0, 30);
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_autoptr(SaomaLedgerRefund) r = NULL;
+  g_autoptr(SaomaLedgerRefund) done = NULL;
+  g_autofree char *english = NULL;
+  g_autofree char *chinese = NULL;
+  g_auto(GStrv) lines = NULL;
+  gint64 created = g_date_time_to_unix (midnight) * G_USEC_PER_SEC;
+  guint rows = 0;
+  GDate date;
+
+  g_assert_no_error (error);
+  {
+    g_autoptr(SaomaAttempt) a = saoma_attempt_new ("F1", 3850, "=HYPERLINK(\"x\")", "T01",
+                                                   created, created + 300 * G_USEC_PER_SEC);
+    g_autoptr(SaomaAttempt) b = saoma_attempt_new ("F2", 999, "茶", "T01",
+                                                   created + G_USEC_PER_SEC,
+                                                   created + 301 * G_USEC_PER_SEC);
+    g_autoptr(SaomaAttempt) ia = saoma_ledger_insert_attempt_sync (ledger, a, &error);
+    g_autoptr(SaomaAttempt) ib = saoma_ledger_insert_attempt_sync (ledger, b, &error);
+    g_autoptr(SaomaAttempt) ua = NULL;
+    g_autoptr(SaomaAttempt) ub = NULL;
+    SaomaAttemptUpdate paid = { .state = SAOMA_ATTEMPT_PAID, .paid_at = created + 10,
+                                .transaction_id = "4200000000202611200000000001" };
+    SaomaAttemptUpdate closed = { .state = SAOMA_ATTEMPT_CLOSED };
+
+    g_assert_no_error (error);
+    ua = saoma_ledger_update_attempt_sync (ledger, "F1", &paid, &error);
+    g_assert_no_error (error);
+    ub = saoma_ledger_update_attempt_sync (ledger, "F2", &closed, &error);
+    g_assert_no_error (error);
+  }
+  r = saoma_ledger_insert_refund_sync (ledger, "F1", "RF1", 1000, "退货", &error);
+  g_assert_no_error (error);
+  done = saoma_ledger_update_refund_sync (ledger, "RF1", SAOMA_REFUND_SUCCESS,
+                                          "50300000000000000000000000001", "test", &error);
+  g_assert_no_error (error);
+
+  g_date_clear (&date, 1);
+  g_date_set_dmy (&date, g_date_time_get_day_of_month (now), g_date_time_get_month (now),
+                  g_date_time_get_year (now));
+  english = flat_csv (ledger, &date, tz, NULL, &rows);
+  g_test_message ("%s", english);
+  g_assert_cmpuint (rows, ==, 3);
+  g_assert_true (g_str_has_prefix (english, "\xEF\xBB\xBF" SAOMA_EXPORT_FLAT_COLUMNS "\r\n"));
+  lines = g_strsplit (english + 3, "\r\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 5);  /* header, 3 rows, "" */
+  g_assert_true (g_str_has_prefix (lines[1], "order,"));
+  g_assert_nonnull (strstr (lines[1], ",T01,F1,,'4200000000202611200000000001,38.50,"
+                                      "PARTIALLY_REFUNDED,\"'=HYPERLINK(\"\"x\"\")\""));
+  g_assert_nonnull (strstr (lines[2], ",T01,F2,,,9.99,CLOSED,茶"));
+  g_assert_true (g_str_has_prefix (lines[3], "refund,"));
+  g_assert_nonnull (strstr (lines[3], ",,F1,RF1,'50300000000000000000000000001,-10.00,SUCCESS,"
+                                      "退货"));
+
+  chinese = flat_csv (ledger, &date, tz, chinese_word, NULL);
+  g_assert_true (g_str_has_prefix (chinese, "\xEF\xBB\xBF" "类型,time,till,"));
+  g_assert_nonnull (strstr (chinese, "金额（元）"));
+  g_assert_nonnull (strstr (chinese, "\r\n订单,"));
+  g_assert_nonnull (strstr (chinese, ",38.50,部分退款,"));
+  g_assert_nonnull (strstr (chinese, "\r\n退款,"));
+  g_assert_nonnull (strstr (chinese, ",-10.00,已退款,"));
+
+  g_clear_object (&ledger);
+  {
+    g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+    g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+
+    g_remove (path);
+    g_remove (wal);
+    g_remove (shm);
+    g_rmdir (dir);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -453,6 +574,7 @@ main (int   argc,
   g_test_add_func ("/export/parse-date", test_parse_date);
   g_test_add_func ("/export/formula-injection", test_formula_injection);
   g_test_add_func ("/export/file-mode", test_file_mode);
+  g_test_add_func ("/export/flat", test_flat);
 #undef ADD
 
   return g_test_run ();

@@ -717,6 +717,21 @@ test_notifications (Fixture       *f,
                                   "FAIL"));
 }
 
+
+/* Issue 12.5: numbers carry the shop's (Beijing) wall time, so "T07…20261203043248…" sits
+ * beside "2026-12-03 04:32:48" (20:32:48 UTC the day before), for orders and refunds. */
+static void
+test_number_time (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GDateTime) utc = g_date_time_new_utc (2026, 12, 2, 20, 32, 48);
+  g_autofree char *order = saoma_gateway_new_out_trade_no (f->gateway, "T07", utc);
+  g_autofree char *refund = saoma_gateway_new_out_refund_no (f->gateway, "T07", utc);
+
+  g_assert_true (g_str_has_prefix (order, "T0720261203043248"));
+  g_assert_true (g_str_has_prefix (refund, "RT0720261203043248"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -737,6 +752,7 @@ main (int   argc,
   ADD ("micropay", test_micropay);
   ADD ("bill", test_bill);
   ADD ("notifications", test_notifications);
+  ADD ("number-time", test_number_time);
 #undef ADD
 
   status = g_test_run ();

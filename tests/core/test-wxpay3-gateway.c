@@ -535,6 +535,19 @@ test_pay_by_code (Fixture      *f,
     }
 }
 
+/* Issue 12.5: numbers carry the shop's (Beijing) wall time, as with v2. */
+static void
+test_number_time (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GDateTime) utc = g_date_time_new_utc (2026, 12, 2, 20, 32, 48);
+  g_autofree char *order = saoma_gateway_new_out_trade_no (f->gateway, "T07", utc);
+  g_autofree char *refund = saoma_gateway_new_out_refund_no (f->gateway, "T07", utc);
+
+  g_assert_true (g_str_has_prefix (order, "T0720261203043248"));
+  g_assert_true (g_str_has_prefix (refund, "RT0720261203043248"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -552,6 +565,7 @@ main (int   argc,
   ADD ("not-yet", test_not_yet);
   ADD ("bill", test_bill);
   ADD ("pay-by-code", test_pay_by_code);
+  ADD ("number-time", test_number_time);
 #undef ADD
 
   return g_test_run ();
