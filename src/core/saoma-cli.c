@@ -71,6 +71,13 @@ struct _Cli
   char      *mch_id;
   char      *key_file;
   char      *client_cert;
+  char      *api;                /* "v2" (default) or "v3" */
+  char      *mch_private_key;    /* v3: files and ids; the keys never on the command line */
+  char      *mch_serial;
+  char      *wechatpay_public_key;
+  char      *wechatpay_public_key_id;
+  char      *apiv3_key_file;
+  char      *sim_v3_dir;
   char      *till;
   char      *notify_url;
   char      *notify_listen;
@@ -95,6 +102,7 @@ struct _Cli
 
   /* Runtime. */
   char      *api_key;
+  char      *apiv3_key;
   GMainLoop *loop;
   int        status;
 };
@@ -151,6 +159,18 @@ cli_clear (Cli *cli)
   g_free (cli->mch_id);
   g_free (cli->key_file);
   g_free (cli->client_cert);
+  g_free (cli->api);
+  g_free (cli->mch_private_key);
+  g_free (cli->mch_serial);
+  g_free (cli->wechatpay_public_key);
+  g_free (cli->wechatpay_public_key_id);
+  g_free (cli->apiv3_key_file);
+  g_free (cli->sim_v3_dir);
+  if (cli->apiv3_key != NULL)
+    {
+      memset (cli->apiv3_key, 0, strlen (cli->apiv3_key));
+      g_free (cli->apiv3_key);
+    }
   g_free (cli->till);
   g_free (cli->notify_url);
   g_free (cli->notify_listen);
@@ -237,6 +257,99 @@ is_loopback_gateway (const char *gateway)
          g_strcmp0 (host, "::1") == 0 || g_strcmp0 (host, "[::1]") == 0;
 }
 
+/* The first line of @path, stripped, at most @max_len bytes (ids and the APIv3 key). */
+static char *
+read_line_file (const char *path,
+                const char *what,
+                gsize       max_len,
+                int        *out_status)
+{
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &contents, &len, &error))
+    {
+      *out_status = saoma_cli_fail (EXIT_USAGE, "cannot read the %s: %s", what, error->message);
+      return NULL;
+    }
+  g_strstrip (contents);
+  if (*contents == '\0' || strlen (contents) > max_len)
+    {
+      memset (contents, 0, len);
+      g_free (contents);
+      *out_status = saoma_cli_fail (EXIT_USAGE, "the %s file %s is empty or too long", what,
+                                    path);
+      return NULL;
+    }
+  return contents;
+}
+
+/* API v3: the key files and ids of the options, or, for a local gateway, what wxpay-sim wrote
+ * in --sim-v3-dir for what is not given. The APIv3 key only ever comes from a file. */
+static int
+load_credentials_v3 (Cli     *cli,
+                     gboolean loopback)
+{
+  int status = 0;
+
+  if (cli->sim_v3_dir != NULL)
+    {
+      if (!loopback)
+        return saoma_cli_fail (EXIT_USAGE, "--sim-v3-dir is for a local gateway (wxpay-sim) only");
+      if (cli->mch_private_key == NULL)
+        cli->mch_private_key = g_build_filename (cli->sim_v3_dir, "apiclient_key.pem", NULL);
+      if (cli->wechatpay_public_key == NULL)
+        cli->wechatpay_public_key = g_build_filename (cli->sim_v3_dir, "pub_key.pem", NULL);
+      if (cli->apiv3_key_file == NULL)
+        cli->apiv3_key_file = g_build_filename (cli->sim_v3_dir, "apiv3_key.txt", NULL);
+      if (cli->mch_serial == NULL)
+        {
+          g_autofree char *path = g_build_filename (cli->sim_v3_dir, "apiclient_serial.txt",
+                                                    NULL);
+
+          cli->mch_serial = read_line_file (path, "merchant serial", 64, &status);
+          if (cli->mch_serial == NULL)
+            return status;
+        }
+      if (cli->wechatpay_public_key_id == NULL)
+        {
+          g_autofree char *path = g_build_filename (cli->sim_v3_dir, "pub_key_id.txt", NULL);
+
+          cli->wechatpay_public_key_id = read_line_file (path, "WeChat Pay public key id", 64,
+                                                         &status);
+          if (cli->wechatpay_public_key_id == NULL)
+            return status;
+        }
+    }
+
+  if (cli->mch_private_key == NULL || cli->mch_serial == NULL || cli->wechatpay_public_key == NULL || cli->wechatpay_public_key_id == NULL || cli->apiv3_key_file == NULL)
+    return saoma_cli_fail (EXIT_USAGE,
+                           "--api v3 needs --mch-private-key, --mch-serial, "
+                           "--wechatpay-public-key, --wechatpay-public-key-id and "
+                           "--apiv3-key-file (or --sim-v3-dir for a local gateway)");
+
+  cli->apiv3_key = read_line_file (cli->apiv3_key_file, "APIv3 key", 32, &status);
+  if (cli->apiv3_key == NULL)
+    return status;
+  if (strlen (cli->apiv3_key) != 32)
+    return saoma_cli_fail (EXIT_USAGE, "the key file %s does not hold a 32-character APIv3 key",
+                           cli->apiv3_key_file);
+
+  if (cli->appid == NULL || cli->mch_id == NULL)
+    {
+      if (!loopback)
+        return saoma_cli_fail (EXIT_USAGE,
+                               "--appid and --mch-id are required for a non-local gateway");
+      if (cli->appid == NULL)
+        cli->appid = g_strdup (DEMO_APPID);
+      if (cli->mch_id == NULL)
+        cli->mch_id = g_strdup (DEMO_MCH_ID);
+    }
+
+  return 0;
+}
+
 /* The merchant credentials. The API key only ever comes from a file (never argv). */
 static int
 load_credentials (Cli *cli)
@@ -244,7 +357,7 @@ load_credentials (Cli *cli)
   g_autoptr(GUri) uri = NULL;
   gboolean loopback;
 
-  if (cli->api_key != NULL)
+  if (cli->api_key != NULL || cli->apiv3_key != NULL)
     return 0; /* already loaded */
 
   if (cli->gateway == NULL)
@@ -258,6 +371,9 @@ load_credentials (Cli *cli)
     return saoma_cli_fail (EXIT_USAGE, "--gateway “%s” is not an http(s) URL", cli->gateway);
 
   loopback = is_loopback_gateway (cli->gateway);
+
+  if (g_strcmp0 (cli->api, "v3") == 0)
+    return load_credentials_v3 (cli, loopback);
 
   if (cli->key_file != NULL)
     {
@@ -394,6 +510,18 @@ make_merchant (Cli     *cli,
   merchant->mch_id = g_strdup (cli->mch_id);
   merchant->api_key = g_strdup (cli->api_key);
   merchant->timeout_s = cli->timeout > 0 ? (guint)cli->timeout : 0;
+  if (g_strcmp0 (cli->api, "v3") == 0)
+    {
+      /* v3 signs every call with the merchant key: no client certificate. */
+      g_free (merchant->protocol);
+      merchant->protocol = g_strdup ("v3");
+      merchant->apiv3_key = g_strdup (cli->apiv3_key);
+      merchant->mch_private_key_path = g_strdup (cli->mch_private_key);
+      merchant->mch_serial = g_strdup (cli->mch_serial);
+      merchant->wechatpay_public_key_path = g_strdup (cli->wechatpay_public_key);
+      merchant->wechatpay_public_key_id = g_strdup (cli->wechatpay_public_key_id);
+      return merchant;
+    }
   if (with_certificate && cli->client_cert != NULL)
     {
       merchant->certificate_path = g_strdup (cli->client_cert);
@@ -1327,6 +1455,20 @@ saoma_cli_run (int    argc,
     { "client-cert", 0, 0, G_OPTION_ARG_FILENAME, &cli.client_cert,
       "The merchant client certificate with its key (PEM, or PKCS#12 with the mch_id as "
       "password), to resend unfinished refunds", "FILE" },
+    { "api", 0, 0, G_OPTION_ARG_STRING, &cli.api,
+      "The WeChat Pay API: v2 (default) or v3", "v2|v3" },
+    { "mch-private-key", 0, 0, G_OPTION_ARG_FILENAME, &cli.mch_private_key,
+      "v3: the merchant API private key (apiclient_key.pem)", "FILE" },
+    { "mch-serial", 0, 0, G_OPTION_ARG_STRING, &cli.mch_serial,
+      "v3: the serial number of the merchant API certificate", "SERIAL" },
+    { "wechatpay-public-key", 0, 0, G_OPTION_ARG_FILENAME, &cli.wechatpay_public_key,
+      "v3: the WeChat Pay public key (pub_key.pem)", "FILE" },
+    { "wechatpay-public-key-id", 0, 0, G_OPTION_ARG_STRING, &cli.wechatpay_public_key_id,
+      "v3: the WeChat Pay public key id (PUB_KEY_ID_…)", "ID" },
+    { "apiv3-key-file", 0, 0, G_OPTION_ARG_FILENAME, &cli.apiv3_key_file,
+      "v3: read the 32-character APIv3 key from FILE (never give the key itself)", "FILE" },
+    { "sim-v3-dir", 0, 0, G_OPTION_ARG_FILENAME, &cli.sim_v3_dir,
+      "v3 with a local gateway: the files wxpay-sim wrote with --v3-dir DIR", "DIR" },
     { "till", 0, 0, G_OPTION_ARG_STRING, &cli.till,
       "Till id (device_info and out_trade_no prefix, default T01)", "ID" },
     { "close-delay", 0, 0, G_OPTION_ARG_INT, &cli.close_delay,
@@ -1394,6 +1536,9 @@ saoma_cli_run (int    argc,
     "Exit status: 0 success (--charge: paid), 1 failure, 2 usage error.\n"
     "The API key is read from --key-file only. A local --gateway (127.0.0.1) without\n"
     "credentials uses wxpay-sim's demo merchant.\n"
+    "--api v3 reads its keys from files only: --mch-private-key, --wechatpay-public-key,\n"
+    "--apiv3-key-file (with --mch-serial, --wechatpay-public-key-id); a local gateway may\n"
+    "take them all from wxpay-sim's --v3-dir with --sim-v3-dir DIR.\n"
     "For the crash test only: SAOMA_CRASH_AT=POINT[:N] kills the process (SIGKILL) the N-th\n"
     "time the engine reaches POINT: after-insert, after-submitted, before-send, after-send,\n"
     "after-unknown, after-waiting, before-query, after-query, after-paid-query, after-paid,\n"
@@ -1441,6 +1586,13 @@ saoma_cli_run (int    argc,
   if (selected == NULL)
     {
       *out_status = saoma_cli_fail (EXIT_USAGE, "no command given");
+      cli_clear (&cli);
+      return TRUE;
+    }
+
+  if (cli.api != NULL && g_strcmp0 (cli.api, "v2") != 0 && g_strcmp0 (cli.api, "v3") != 0)
+    {
+      *out_status = saoma_cli_fail (EXIT_USAGE, "--api wants v2 or v3");
       cli_clear (&cli);
       return TRUE;
     }

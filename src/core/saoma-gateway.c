@@ -725,6 +725,17 @@ saoma_gateway_parse_notification (SaomaGateway          *self,
                                   SaomaGatewayEventKind *out_kind,
                                   GError               **error)
 {
+  return saoma_gateway_parse_http_notification (self, NULL, body, path, out_kind, error);
+}
+
+SaomaGatewayEvent *
+saoma_gateway_parse_http_notification (SaomaGateway          *self,
+                                       SoupMessageHeaders    *headers,
+                                       GBytes                *body,
+                                       SaomaNotificationPath  path,
+                                       SaomaGatewayEventKind *out_kind,
+                                       GError               **error)
+{
   SaomaGatewayEventKind kind = path == SAOMA_NOTIFICATION_REFUND ? SAOMA_GATEWAY_EVENT_REFUND
                                                                  : SAOMA_GATEWAY_EVENT_PAYMENT;
   SaomaGatewayEvent *event;
@@ -732,7 +743,7 @@ saoma_gateway_parse_notification (SaomaGateway          *self,
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), NULL);
   g_return_val_if_fail (body != NULL, NULL);
 
-  event = IFACE (self)->parse_notification (self, body, path, &kind, error);
+  event = IFACE (self)->parse_notification (self, headers, body, path, &kind, error);
   if (out_kind != NULL)
     *out_kind = event != NULL ? event->kind : kind;
   return event;
@@ -745,4 +756,21 @@ saoma_gateway_notification_reply (SaomaGateway *self,
 {
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), NULL);
   return IFACE (self)->notification_reply (self, success, message);
+}
+
+guint
+saoma_gateway_notification_reply_status (SaomaGateway *self,
+                                         gboolean      success,
+                                         const char  **out_content_type)
+{
+  const char *content_type = "text/xml; charset=utf-8";
+  guint       status = 200;
+
+  g_return_val_if_fail (SAOMA_IS_GATEWAY (self), 500);
+
+  if (IFACE (self)->notification_reply_status != NULL)
+    status = IFACE (self)->notification_reply_status (self, success, &content_type);
+  if (out_content_type != NULL)
+    *out_content_type = content_type;
+  return status;
 }

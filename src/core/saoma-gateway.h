@@ -2,6 +2,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <libsoup/soup.h>
 
 G_BEGIN_DECLS
 
@@ -363,7 +364,10 @@ struct _SaomaGatewayInterface
                                          GAsyncResult *result,
                                          GError      **error);
 
+  /* @headers: the request's HTTP headers, %NULL when the caller has none (v3 then refuses:
+   * its callbacks are signed in their headers). */
   SaomaGatewayEvent *(*parse_notification) (SaomaGateway          *self,
+                                            SoupMessageHeaders    *headers,
                                             GBytes                *body,
                                             SaomaNotificationPath  path,
                                             SaomaGatewayEventKind *out_kind,
@@ -371,6 +375,11 @@ struct _SaomaGatewayInterface
   GBytes     *(*notification_reply)     (SaomaGateway *self,
                                          gboolean      success,
                                          const char   *message);
+  /* Optional: the HTTP status and content type of the reply; %NULL: 200 and XML (v2, where
+   * the body decides). */
+  guint       (*notification_reply_status) (SaomaGateway *self,
+                                            gboolean      success,
+                                            const char  **out_content_type);
 };
 
 /* "v2" */
@@ -483,9 +492,24 @@ SaomaGatewayEvent *saoma_gateway_parse_notification (SaomaGateway          *self
                                                      SaomaNotificationPath  path,
                                                      SaomaGatewayEventKind *out_kind,
                                                      GError               **error);
+/* saoma_gateway_parse_notification() for a notification received over HTTP: @headers
+ * (nullable) are the request's, which v3 verifies the body with (Wechatpay-Serial,
+ * -Signature, -Timestamp, -Nonce). The listener calls this one. */
+SaomaGatewayEvent *saoma_gateway_parse_http_notification (SaomaGateway          *self,
+                                                          SoupMessageHeaders    *headers,
+                                                          GBytes                *body,
+                                                          SaomaNotificationPath  path,
+                                                          SaomaGatewayEventKind *out_kind,
+                                                          GError               **error);
 /* The body to answer a notification with. */
 GBytes     *saoma_gateway_notification_reply (SaomaGateway *self,
                                               gboolean      success,
                                               const char   *message);
+/* The HTTP status to answer a notification with (v2: 200 whatever the outcome, the body
+ * says it; v3: 204 on success, 400 otherwise, so that WeChat retries) and the body's
+ * content type in *@out_content_type (optional, static). */
+guint       saoma_gateway_notification_reply_status (SaomaGateway *self,
+                                                     gboolean      success,
+                                                     const char  **out_content_type);
 
 G_END_DECLS

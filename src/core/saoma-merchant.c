@@ -10,6 +10,7 @@
 
 #include "saoma-merchant.h"
 #include "saoma-wxpay2-gateway.h"
+#include "saoma-wxpay3-gateway.h"
 #include "wxpay/wxpay.h"
 
 G_DEFINE_BOXED_TYPE (SaomaMerchant, saoma_merchant, saoma_merchant_copy, saoma_merchant_free)
@@ -62,6 +63,11 @@ saoma_merchant_copy (const SaomaMerchant *merchant)
   copy->certificate_password = g_strdup (merchant->certificate_password);
   copy->certificate = merchant->certificate ? g_object_ref (merchant->certificate) : NULL;
   copy->timeout_s = merchant->timeout_s;
+  copy->apiv3_key = g_strdup (merchant->apiv3_key);
+  copy->mch_private_key_path = g_strdup (merchant->mch_private_key_path);
+  copy->mch_serial = g_strdup (merchant->mch_serial);
+  copy->wechatpay_public_key_path = g_strdup (merchant->wechatpay_public_key_path);
+  copy->wechatpay_public_key_id = g_strdup (merchant->wechatpay_public_key_id);
 
   return copy;
 }
@@ -70,7 +76,7 @@ saoma_merchant_copy (const SaomaMerchant *merchant)
  * saoma_merchant_free:
  * @merchant: (nullable): a #SaomaMerchant
  *
- * Frees @merchant; the API key and the certificate password are overwritten first.
+ * Frees @merchant; the API keys and the certificate password are overwritten first.
  */
 void
 saoma_merchant_free (SaomaMerchant *merchant)
@@ -87,6 +93,11 @@ saoma_merchant_free (SaomaMerchant *merchant)
   g_free (merchant->certificate_path);
   wipe_free (merchant->certificate_password);
   g_clear_object (&merchant->certificate);
+  wipe_free (merchant->apiv3_key);
+  g_free (merchant->mch_private_key_path);
+  g_free (merchant->mch_serial);
+  g_free (merchant->wechatpay_public_key_path);
+  g_free (merchant->wechatpay_public_key_id);
   g_free (merchant);
 }
 
@@ -140,13 +151,112 @@ new_wxpay2_gateway (const SaomaMerchant *merchant,
   return g_steal_pointer (&gateway);
 }
 
+static gboolean
+is_set (const char *text)
+{
+  return text != NULL && *text != '\0';
+}
+
+/* The contents of the PEM file @path (@what names it in errors; the contents never appear). */
+static char *
+read_pem (const char *path,
+          const char *what,
+          gsize      *out_len,
+          GError    **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  char *contents = NULL;
+
+  /* A PEM key is a few kB: anything far bigger is not one. */
+  if (!g_file_get_contents (path, &contents, out_len, &local_error))
+    {
+      g_set_error (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CONFIG,
+                   "cannot read the %s: %s", what, local_error->message);
+      return NULL;
+    }
+  if (*out_len == 0 || *out_len > 64 * 1024)
+    {
+      memset (contents, 0, *out_len);
+      g_free (contents);
+      g_set_error (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CONFIG,
+                   "the %s %s is not a PEM key", what, path);
+      return NULL;
+    }
+
+  return contents;
+}
+
+static SaomaGateway *
+new_wxpay3_gateway (const SaomaMerchant *merchant,
+                    GError             **error)
+{
+  g_autoptr(Wxpay3Signer) signer = NULL;
+  g_autoptr(Wxpay3Verifier) verifier = NULL;
+  g_autoptr(Wxpay3Client) client = NULL;
+  g_autoptr(GError) local_error = NULL;
+  char *pem;
+  gsize len = 0;
+
+  if (!is_set (merchant->appid) || !is_set (merchant->mch_id) || !is_set (merchant->mch_serial) || !is_set (merchant->mch_private_key_path) || !is_set (merchant->wechatpay_public_key_path) || !is_set (merchant->wechatpay_public_key_id))
+    {
+      g_set_error_literal (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CONFIG,
+                           "v3 needs the appid, mch_id, merchant private key and its serial, and "
+                           "the WeChat Pay public key and its id");
+      return NULL;
+    }
+  if (merchant->apiv3_key == NULL || strlen (merchant->apiv3_key) != 32)
+    {
+      g_set_error_literal (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CONFIG,
+                           "v3 needs the 32-character APIv3 key");
+      return NULL;
+    }
+
+  pem = read_pem (merchant->mch_private_key_path, "merchant private key", &len, error);
+  if (pem == NULL)
+    return NULL;
+  signer = wxpay3_signer_new (merchant->mch_id, merchant->mch_serial, pem, len, &local_error);
+  memset (pem, 0, len);
+  g_free (pem);
+  if (signer == NULL)
+    {
+      g_set_error (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CONFIG,
+                   "the merchant private key %s is not usable: %s",
+                   merchant->mch_private_key_path, local_error->message);
+      return NULL;
+    }
+
+  pem = read_pem (merchant->wechatpay_public_key_path, "WeChat Pay public key", &len, error);
+  if (pem == NULL)
+    return NULL;
+  verifier = wxpay3_verifier_new ();
+  if (!wxpay3_verifier_add_public_key (verifier, merchant->wechatpay_public_key_id, pem, len,
+                                       &local_error))
+    {
+      g_free (pem);
+      g_set_error (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CONFIG,
+                   "the WeChat Pay public key %s is not usable: %s",
+                   merchant->wechatpay_public_key_path, local_error->message);
+      return NULL;
+    }
+  g_free (pem);
+
+  client = wxpay3_client_new (merchant->base_uri, merchant->appid, signer, verifier);
+  if (is_set (merchant->backup_base_uri))
+    g_object_set (client, "backup-base-uri", merchant->backup_base_uri, NULL);
+  if (merchant->timeout_s > 0)
+    g_object_set (client, "timeout", merchant->timeout_s, NULL);
+
+  return SAOMA_GATEWAY (saoma_wxpay3_gateway_new_full (client, verifier, merchant->apiv3_key,
+                                                       strlen (merchant->apiv3_key)));
+}
+
 /**
  * saoma_gateway_new_for_merchant:
  * @merchant: the merchant account
  * @error: return location for a %SAOMA_GATEWAY_ERROR
  *
  * The factory of gateways: the application and the headless commands never name a protocol's
- * implementation. A new protocol (API v3) adds its branch here.
+ * implementation.
  *
  * Returns: (transfer full): the gateway, or %NULL with @error set
  */
@@ -166,6 +276,8 @@ saoma_gateway_new_for_merchant (const SaomaMerchant *merchant,
 
   if (merchant->protocol == NULL || g_str_equal (merchant->protocol, "v2"))
     return new_wxpay2_gateway (merchant, error);
+  if (g_str_equal (merchant->protocol, "v3"))
+    return new_wxpay3_gateway (merchant, error);
 
   g_set_error (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CONFIG,
                "unknown gateway protocol “%s”", merchant->protocol);

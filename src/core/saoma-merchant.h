@@ -19,11 +19,11 @@ typedef enum {
  * SaomaMerchant:
  *
  * Who the till charges for and where it asks: everything saoma_gateway_new_for_merchant()
- * needs, in protocol-neutral words. @api_key is secret: never log a SaomaMerchant, and free it
- * with saoma_merchant_free(), which wipes the key.
+ * needs, in protocol-neutral words. @api_key and @apiv3_key are secret: never log a
+ * SaomaMerchant, and free it with saoma_merchant_free(), which wipes the keys.
  */
 typedef struct {
-  char              *protocol;         /* "v2" (NULL means "v2") */
+  char              *protocol;         /* "v2" or "v3" (NULL means "v2") */
   char              *base_uri;         /* the gateway's base URI */
   char              *backup_base_uri;  /* nullable: tried once when the first cannot be reached */
   char              *appid;
@@ -34,6 +34,13 @@ typedef struct {
   char              *certificate_password; /* nullable: PKCS#12 password (WeChat's: mch_id) */
   GTlsCertificate   *certificate;      /* nullable: a certificate already loaded (demo) */
   guint              timeout_s;        /* 0: the protocol client's default */
+  /* v3 (api_key, sign and the certificate are v2's). The keys are read from their files
+   * when the gateway is made, never kept in settings. */
+  char              *apiv3_key;        /* secret: the 32-byte APIv3 key that opens callbacks */
+  char              *mch_private_key_path; /* apiclient_key.pem: signs every request */
+  char              *mch_serial;       /* the serial of that key's merchant certificate */
+  char              *wechatpay_public_key_path; /* pub_key.pem: verifies answers, callbacks */
+  char              *wechatpay_public_key_id;   /* PUB_KEY_ID_… */
 } SaomaMerchant;
 
 GType          saoma_merchant_get_type (void) G_GNUC_CONST;
@@ -46,8 +53,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SaomaMerchant, saoma_merchant_free)
 const char   *saoma_merchant_production_base_uri (void);
 const char   *saoma_merchant_backup_base_uri     (void);
 
-/* The gateway for @merchant's protocol ("v2": SaomaWxpay2Gateway), with the client certificate
- * loaded when one is given. Fails with %SAOMA_GATEWAY_ERROR_CONFIG for an unknown protocol or a
+/* The gateway for @merchant's protocol ("v2": SaomaWxpay2Gateway, with the client certificate
+ * loaded when one is given; "v3": SaomaWxpay3Gateway, its keys read from their files, failing
+ * with %SAOMA_GATEWAY_ERROR_CONFIG when one is missing or unreadable). Fails with %SAOMA_GATEWAY_ERROR_CONFIG for an unknown protocol or a
  * missing base URI, and with the loader's %SAOMA_GATEWAY_ERROR when the certificate cannot be
  * loaded (callers may go on without one: only refunds and reverse need it). */
 SaomaGateway *saoma_gateway_new_for_merchant (const SaomaMerchant *merchant,

@@ -281,6 +281,7 @@ write_reply (SaomaGateway      *gateway,
   g_autoptr(GBytes) body = NULL;
   gsize len = 0;
   const char *data;
+  const char *content_type = NULL;
 
   if (gateway == NULL)
     {
@@ -290,8 +291,16 @@ write_reply (SaomaGateway      *gateway,
 
   body = saoma_gateway_notification_reply (gateway, success, message);
   data = g_bytes_get_data (body, &len);
+  /* An ordinary answer takes the protocol's status (v3: the status, not the body, decides
+   * whether WeChat retries); a transport refusal (too large) keeps its own. */
+  if (status == SOUP_STATUS_OK)
+    status = saoma_gateway_notification_reply_status (gateway, success, &content_type);
+  else
+    saoma_gateway_notification_reply_status (gateway, success, &content_type);
   soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "text/xml; charset=utf-8", SOUP_MEMORY_COPY, data, len);
+  if (status == SOUP_STATUS_NO_CONTENT)
+    return;
+  soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY, data, len);
 }
 
 /* @id and @message may come from the network (a verified notification's ids, a parser's
@@ -651,10 +660,12 @@ server_callback (SoupServer        *server,
     }
 
   /* One parse tells a refund from a payment and verifies it. */
-  event = saoma_gateway_parse_notification (gateway, body,
-                                            refund_path ? SAOMA_NOTIFICATION_REFUND
-                                                        : SAOMA_NOTIFICATION_ANY,
-                                            &kind, &error);
+  event = saoma_gateway_parse_http_notification (gateway,
+                                                 soup_server_message_get_request_headers (msg),
+                                                 body,
+                                                 refund_path ? SAOMA_NOTIFICATION_REFUND
+                                                             : SAOMA_NOTIFICATION_ANY,
+                                                 &kind, &error);
   if (event == NULL)
     {
       /* The message names the check that failed, never the sign or the key. */

@@ -1037,6 +1037,7 @@ wxpay2_download_bill_finish (SaomaGateway *gateway,
 
 static SaomaGatewayEvent *
 wxpay2_parse_notification (SaomaGateway          *gateway,
+                           SoupMessageHeaders    *headers,
                            GBytes                *body,
                            SaomaNotificationPath  path,
                            SaomaGatewayEventKind *out_kind,

@@ -7,10 +7,10 @@
  * table already reads into SAOMA_GATEWAY_ERROR with the same known/unknown class
  * (saoma_wxpay2_gateway_map_error() covers the v3 codes too).
  *
- * Not yet through v3: notifications. A v3 callback is verified over its headers, which
- * SaomaGateway's parse_notification does not receive; it fails with
- * SAOMA_GATEWAY_ERROR_NOT_SUPPORTED (the listener answers 4xx, WeChat retries) and the
- * engine's queries decide every order as they do when a notification is lost.
+ * Callbacks are verified over their Wechatpay-* headers with the verifier the client uses, then
+ * opened with the APIv3 key (§4); a gateway made without them (saoma_wxpay3_gateway_new())
+ * refuses every callback, and the engine's queries decide every order as they do when a
+ * notification is lost.
  */
 
 #define G_LOG_DOMAIN "saoma-wxpay3-gateway"
@@ -29,7 +29,10 @@ struct _SaomaWxpay3Gateway
 {
   GObject parent_instance;
 
-  Wxpay3Client *client;
+  Wxpay3Client   *client;
+  Wxpay3Verifier *verifier;    /* nullable: callbacks refused */
+  char           *apiv3_key;   /* nullable; wiped when freed */
+  gsize           apiv3_key_len;
 };
 
 enum
@@ -565,21 +568,112 @@ wxpay3_download_bill_finish (SaomaGateway *gateway,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* A verified, opened callback resource as an event: TRANSACTION.* is a payment, REFUND.* a
+ * refund (whatever the path it came on). */
+static SaomaGatewayEvent *
+event_from_resource (SaomaWxpay3Gateway *self,
+                     const char         *event_type,
+                     JsonObject         *resource,
+                     GError            **error)
+{
+  const char        *mchid = get_string (resource, "mchid");
+  const char        *appid = get_string (resource, "appid");
+  SaomaGatewayEvent *event;
+
+  /* Signed by WeChat Pay, but for this merchant? (v2 checks the same ids.) */
+  if ((mchid != NULL && g_strcmp0 (mchid, wxpay3_client_get_mchid (self->client)) != 0) || (appid != NULL && g_strcmp0 (appid, wxpay3_client_get_appid (self->client)) != 0))
+    {
+      g_set_error_literal (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_MISMATCH,
+                           "MISMATCH: callback for another merchant");
+      return NULL;
+    }
+
+  if (g_str_has_prefix (event_type, "REFUND."))
+    {
+      /* refund_status in callbacks (§4.1), status in the refund query's shape. */
+      const char *status = get_string (resource, "refund_status");
+
+      if (status == NULL)
+        status = get_string (resource, "status");
+      if (status == NULL)
+        status = event_type + strlen ("REFUND.");
+
+      event = saoma_gateway_event_new (SAOMA_GATEWAY_EVENT_REFUND);
+      event->out_trade_no = g_strdup (get_string (resource, "out_trade_no"));
+      event->out_refund_no = g_strdup (get_string (resource, "out_refund_no"));
+      event->refund_state = parse_refund_state (status);
+      event->amount = get_fen (get_object (resource, "amount"), "refund");
+      event->transaction_id = g_strdup (get_string (resource, "transaction_id"));
+      return event;
+    }
+
+  if (!g_str_has_prefix (event_type, "TRANSACTION."))
+    {
+      g_set_error_literal (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_INVALID_NOTIFICATION,
+                           "INVALID_NOTIFICATION: unknown event_type");
+      return NULL;
+    }
+
+  event = saoma_gateway_event_new (SAOMA_GATEWAY_EVENT_PAYMENT);
+  event->out_trade_no = g_strdup (get_string (resource, "out_trade_no"));
+  /* Only SUCCESS is a payment; anything else is verified and acknowledged all the same. */
+  event->success = g_strcmp0 (event_type, "TRANSACTION.SUCCESS") == 0 && g_strcmp0 (get_string (resource, "trade_state"), "SUCCESS") == 0;
+  event->transaction_id = g_strdup (get_string (resource, "transaction_id"));
+  event->amount = get_fen (get_object (resource, "amount"), "total");
+  event->paid_at = parse_time (get_string (resource, "success_time"));
+  return event;
+}
+
 static SaomaGatewayEvent *
 wxpay3_parse_notification (SaomaGateway          *gateway,
+                           SoupMessageHeaders    *headers,
                            GBytes                *body,
                            SaomaNotificationPath  path,
                            SaomaGatewayEventKind *out_kind,
                            GError               **error)
 {
-  if (out_kind != NULL)
-    *out_kind = path == SAOMA_NOTIFICATION_REFUND ? SAOMA_GATEWAY_EVENT_REFUND
-                                                  : SAOMA_GATEWAY_EVENT_PAYMENT;
-  /* A v3 callback is verified over its Wechatpay-* headers, which this call does not get:
-   * refusing it (4xx) makes WeChat retry, and the engine's query decides meanwhile. */
-  g_set_error_literal (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_NOT_SUPPORTED,
-                       "NOT_SUPPORTED: v3 callbacks need their headers to be verified");
-  return NULL;
+  SaomaWxpay3Gateway *self = SAOMA_WXPAY3_GATEWAY (gateway);
+  g_autoptr(JsonObject) resource = NULL;
+  g_autofree char *event_type = NULL;
+  GError *local_error = NULL;
+  SaomaGatewayEvent *event;
+
+  /* Until the body is opened, the path is all there is to tell the kind by. */
+  *out_kind = path == SAOMA_NOTIFICATION_REFUND ? SAOMA_GATEWAY_EVENT_REFUND
+                                                : SAOMA_GATEWAY_EVENT_PAYMENT;
+
+  if (headers == NULL || self->verifier == NULL || self->apiv3_key == NULL)
+    {
+      /* Refusing it (4xx) makes WeChat retry, and the engine's query decides meanwhile. */
+      g_set_error_literal (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_NOT_SUPPORTED,
+                           headers == NULL
+                             ? "NOT_SUPPORTED: v3 callbacks need their headers to be verified"
+                             : "NOT_SUPPORTED: no WeChat Pay key or APIv3 key for callbacks");
+      return NULL;
+    }
+
+  resource = wxpay3_callback_open (self->verifier, self->apiv3_key, self->apiv3_key_len,
+                                   soup_message_headers_get_one (headers, "Wechatpay-Serial"),
+                                   soup_message_headers_get_one (headers, "Wechatpay-Signature"),
+                                   soup_message_headers_get_one (headers, "Wechatpay-Timestamp"),
+                                   soup_message_headers_get_one (headers, "Wechatpay-Nonce"),
+                                   body, g_get_real_time () / G_USEC_PER_SEC, &event_type,
+                                   &local_error);
+  if (resource == NULL)
+    {
+      g_autoptr(GError) mapped = saoma_wxpay2_gateway_map_error (local_error);
+
+      g_error_free (local_error);
+      /* Whatever libwxpay says, this is a notification that did not verify. */
+      g_set_error (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_INVALID_NOTIFICATION,
+                   "INVALID_NOTIFICATION: %s", mapped->message);
+      return NULL;
+    }
+
+  event = event_from_resource (self, event_type != NULL ? event_type : "", resource, error);
+  if (event != NULL)
+    *out_kind = event->kind;
+  return event;
 }
 
 static GBytes *
@@ -593,6 +687,16 @@ wxpay3_notification_reply (SaomaGateway *gateway,
   if (success)
     return g_bytes_new_static ("", 0);
   return g_bytes_new_static (fail, strlen (fail));
+}
+
+static guint
+wxpay3_notification_reply_status (SaomaGateway *gateway,
+                                  gboolean      success,
+                                  const char  **out_content_type)
+{
+  *out_content_type = "application/json";
+  /* §4.3: the status decides; a 200 with FAIL in the body would stop WeChat's retries. */
+  return success ? 204 : 400;
 }
 
 /* Query and close ----------------------------------------------------------------------------- */
@@ -802,6 +906,7 @@ saoma_wxpay3_gateway_iface_init (SaomaGatewayInterface *iface)
   iface->download_bill_finish = wxpay3_download_bill_finish;
   iface->parse_notification = wxpay3_parse_notification;
   iface->notification_reply = wxpay3_notification_reply;
+  iface->notification_reply_status = wxpay3_notification_reply_status;
 }
 
 static void
@@ -812,6 +917,25 @@ saoma_wxpay3_gateway_dispose (GObject *object)
   g_clear_object (&self->client);
 
   G_OBJECT_CLASS (saoma_wxpay3_gateway_parent_class)->dispose (object);
+}
+
+static void
+saoma_wxpay3_gateway_finalize (GObject *object)
+{
+  SaomaWxpay3Gateway *self = SAOMA_WXPAY3_GATEWAY (object);
+
+  g_clear_pointer (&self->verifier, wxpay3_verifier_unref);
+  if (self->apiv3_key != NULL)
+    {
+      /* volatile: the wipe must not be optimised away before the free. */
+      volatile char *key = self->apiv3_key;
+
+      for (gsize i = 0; i < self->apiv3_key_len; i++)
+        key[i] = 0;
+      g_clear_pointer (&self->apiv3_key, g_free);
+    }
+
+  G_OBJECT_CLASS (saoma_wxpay3_gateway_parent_class)->finalize (object);
 }
 
 static void
@@ -856,6 +980,7 @@ saoma_wxpay3_gateway_class_init (SaomaWxpay3GatewayClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = saoma_wxpay3_gateway_dispose;
+  object_class->finalize = saoma_wxpay3_gateway_finalize;
   object_class->get_property = saoma_wxpay3_gateway_get_property;
   object_class->set_property = saoma_wxpay3_gateway_set_property;
 
@@ -883,6 +1008,36 @@ saoma_wxpay3_gateway_new (Wxpay3Client *client)
   g_return_val_if_fail (WXPAY3_IS_CLIENT (client), NULL);
 
   return g_object_new (SAOMA_TYPE_WXPAY3_GATEWAY, "client", client, NULL);
+}
+
+/**
+ * saoma_wxpay3_gateway_new_full:
+ * @client: the v3 client (keys, base URI)
+ * @verifier: WeChat Pay's keys, to verify callbacks with (the client's own)
+ * @apiv3_key: (array length=apiv3_key_len): the 32-byte APIv3 key that opens callbacks
+ * @apiv3_key_len: its length
+ *
+ * Returns: (transfer full): a gateway speaking v3 through @client that also verifies and
+ *   opens callbacks
+ */
+SaomaWxpay3Gateway *
+saoma_wxpay3_gateway_new_full (Wxpay3Client   *client,
+                               Wxpay3Verifier *verifier,
+                               const char     *apiv3_key,
+                               gsize           apiv3_key_len)
+{
+  SaomaWxpay3Gateway *self;
+
+  g_return_val_if_fail (WXPAY3_IS_CLIENT (client), NULL);
+  g_return_val_if_fail (verifier != NULL, NULL);
+  g_return_val_if_fail (apiv3_key != NULL, NULL);
+
+  self = saoma_wxpay3_gateway_new (client);
+  self->verifier = wxpay3_verifier_ref (verifier);
+  self->apiv3_key = g_memdup2 (apiv3_key, apiv3_key_len);
+  self->apiv3_key_len = apiv3_key_len;
+
+  return self;
 }
 
 /**

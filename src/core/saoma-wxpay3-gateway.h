@@ -10,6 +10,10 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (SaomaWxpay3Gateway, saoma_wxpay3_gateway, SAOMA, WXPAY3_GATEWAY, GObject)
 
 SaomaWxpay3Gateway *saoma_wxpay3_gateway_new (Wxpay3Client *client);
+SaomaWxpay3Gateway *saoma_wxpay3_gateway_new_full (Wxpay3Client   *client,
+                                                   Wxpay3Verifier *verifier,
+                                                   const char     *apiv3_key,
+                                                   gsize           apiv3_key_len);
 Wxpay3Client       *saoma_wxpay3_gateway_get_client (SaomaWxpay3Gateway *self);
 
 G_END_DECLS

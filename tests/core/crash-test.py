@@ -22,9 +22,13 @@ moments. On top of the checks above: a micropay attempt is PAID exactly when the
 SUCCESS, REVOKED (CLOSED) only when it is REVOKED, FAILED only when it is PAYERROR, REVOKED or
 absent; the pay call is never sent twice (one order per code).
 
-Environment: SAOMA_BUILD_DIR (set by meson), SAOMA_CRASH_RUNS (default 220),
-SAOMA_CRASH_MICROPAY_RUNS (default 40), SAOMA_CRASH_SEED (default 20261127). Exit status 0 only
-when losses and contradictions are 0.
+Environment: SAOMA_BUILD_DIR (set by meson), SAOMA_CRASH_RUNS (default 220, or --runs),
+SAOMA_CRASH_MICROPAY_RUNS (default 40, or --micropay-runs; 0 leaves micropay out),
+SAOMA_CRASH_SEED (default 20261127), SAOMA_CRASH_API (v2, the default, or v3: the sim started
+with --v3-dir, saoma with --api v3 --sim-v3-dir; or --api), SAOMA_CRASH_PER_POINT (kills at
+each named point, default max(8, runs / 2 / points); or --per-point), SAOMA_CRASH_BUDGET
+(seconds, default 170; or --budget). Exit status 0 only when losses and contradictions are 0
+and at least min(200, runs) runs were made.
 """
 
 import collections
@@ -40,17 +44,39 @@ import time
 import urllib.error
 import urllib.request
 
-BUILD = os.environ.get("SAOMA_BUILD_DIR") or (sys.argv[1] if len(sys.argv) > 1 else None)
+def parse_args():
+    import argparse
+    parser = argparse.ArgumentParser(description="The crash test (see the module's text).")
+    parser.add_argument("build", nargs="?", help="the build directory (else SAOMA_BUILD_DIR)")
+    parser.add_argument("--api", choices=("v2", "v3"),
+                        default=os.environ.get("SAOMA_CRASH_API", "v2"))
+    parser.add_argument("--runs", type=int, default=int(os.environ.get("SAOMA_CRASH_RUNS", "220")))
+    parser.add_argument("--per-point", type=int,
+                        default=int(os.environ.get("SAOMA_CRASH_PER_POINT", "0")))
+    parser.add_argument("--micropay-runs", type=int,
+                        default=int(os.environ.get("SAOMA_CRASH_MICROPAY_RUNS", "40")))
+    parser.add_argument("--budget", type=float,
+                        default=float(os.environ.get("SAOMA_CRASH_BUDGET", "170")))
+    return parser.parse_args()
+
+
+ARGS = parse_args()
+BUILD = os.environ.get("SAOMA_BUILD_DIR") or ARGS.build
 if not BUILD:
     sys.exit("crash-test: set SAOMA_BUILD_DIR or pass the build directory")
 
 SAOMA = os.path.join(BUILD, "src", "app", "saoma")
 SIM = os.path.join(BUILD, "src", "sim", "wxpay-sim")
-RUNS = int(os.environ.get("SAOMA_CRASH_RUNS", "220"))
+RUNS = ARGS.runs
 SEED = int(os.environ.get("SAOMA_CRASH_SEED", "20261127"))
-BUDGET_S = float(os.environ.get("SAOMA_CRASH_BUDGET", "170"))
-MICROPAY_RUNS = int(os.environ.get("SAOMA_CRASH_MICROPAY_RUNS", "40"))
+BUDGET_S = ARGS.budget
+API = ARGS.api
+PER_POINT = ARGS.per_point
+MICROPAY_RUNS = ARGS.micropay_runs
 MICROPAY_BUDGET_S = float(os.environ.get("SAOMA_CRASH_MICROPAY_BUDGET", "50"))
+# The calls whose outcome is made unknown on purpose, in each protocol.
+CREATE_PATH = "/pay/unifiedorder" if API == "v2" else "/v3/pay/transactions/native"
+MICROPAY_PATH = "/pay/micropay" if API == "v2" else "/v3/pay/transactions/codepay"
 
 # Every transition point of the engine (saoma-checkout.c crash_point()).
 POINTS = [
@@ -86,8 +112,8 @@ FAULTS = [
     {"drop_before": 0.06, "drop_after": 0.10, "systemerror": 0.08, "http_500": 0.04,
      "bad_sign": 0.04},
 ]
-UNKNOWN_FAULTS = FAULTS + [{"path": "/pay/unifiedorder", "drop_after": 0.5, "systemerror": 0.3}]
-MICROPAY_UNKNOWN_FAULTS = FAULTS + [{"path": "/pay/micropay", "drop_after": 0.5,
+UNKNOWN_FAULTS = FAULTS + [{"path": CREATE_PATH, "drop_after": 0.5, "systemerror": 0.3}]
+MICROPAY_UNKNOWN_FAULTS = FAULTS + [{"path": MICROPAY_PATH, "drop_after": 0.5,
                                      "systemerror": 0.3}]
 
 rng = random.Random(SEED)
@@ -101,9 +127,14 @@ def log(msg):
 class Sim:
     def __init__(self, workdir):
         self.stderr = open(os.path.join(workdir, "sim.log"), "w")
-        self.proc = subprocess.Popen(
-            [SIM, "--port", "0", "--seed", str(SEED), "--close-min-age", "0"],
-            stdout=subprocess.PIPE, stderr=self.stderr, text=True)
+        args = [SIM, "--port", "0", "--seed", str(SEED), "--close-min-age", "0"]
+        self.v3_dir = None
+        if API == "v3":
+            # The sim writes the demo merchant's v3 keys here; saoma reads them (--sim-v3-dir).
+            self.v3_dir = os.path.join(workdir, "v3")
+            os.mkdir(self.v3_dir, 0o700)
+            args += ["--v3-dir", self.v3_dir]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
         self.url = self.proc.stdout.readline().strip()
         if not self.url.startswith("http://127.0.0.1:"):
             raise SystemExit("crash-test: wxpay-sim did not start: %r" % self.url)
@@ -171,6 +202,8 @@ def saoma_args(sim, ledger):
     args = ["--gateway", sim.url, "--ledger", ledger, "--close-delay", "0",
             "--poll-interval", "40", "--retry-interval", "40", "--slow-poll-interval", "80",
             "--timeout", "2", "--micropay-give-up", str(MICROPAY_GIVE_UP_S)]
+    if API == "v3":
+        args += ["--api", "v3", "--sim-v3-dir", sim.v3_dir]
     if CLIENT_CERT:
         args += ["--client-cert", CLIENT_CERT]
     return args
@@ -460,11 +493,11 @@ def main():
     sim = Sim(workdir)
     try:
         sim.set_faults(FAULTS)
-        log("crash-test: seed %d, sim %s, ledger %s" % (SEED, sim.url, ledger))
+        log("crash-test: API %s, seed %d, sim %s, ledger %s" % (API, SEED, sim.url, ledger))
 
         # Every point several times, then random moments; all in a shuffled order.
         plan = []
-        per_point = max(8, (RUNS // 2) // len(POINTS))
+        per_point = PER_POINT or max(8, (RUNS // 2) // len(POINTS))
         for point in POINTS:
             for _ in range(per_point):
                 if point in NEEDS_PAY:
@@ -496,7 +529,7 @@ def main():
         # recovery every 20 runs.
         mp_started = time.monotonic()
         mp_plan = []
-        for point in MICROPAY_POINTS:
+        for point in (MICROPAY_POINTS if MICROPAY_RUNS > 0 else []):
             # An unknown outcome needs the fault to strike: more tries.
             for _ in range(4 if point == "after-unknown" else 2):
                 # A cancel could end the attempt before a later point: only where it leads.
@@ -564,7 +597,7 @@ def main():
         log("%s: %d" % (key, stats[key]))
 
     untriggered = [p for p in POINTS if stats["kill at " + p] == 0]
-    untriggered += ["micropay " + p for p in MICROPAY_POINTS
+    untriggered += ["micropay " + p for p in (MICROPAY_POINTS if MICROPAY_RUNS > 0 else [])
                     if stats["micropay kill at " + p] == 0]
     if untriggered:
         log("points never reached: %s" % ", ".join(untriggered))
@@ -572,7 +605,7 @@ def main():
     if not audit_ok:
         log("the audit did not notice a damaged copy of the ledger")
     ok = (audit_ok and losses == 0 and others == 0 and not untriggered and
-          stats["stuck (killed after 20 s)"] == 0 and stats["runs"] >= 200)
+          stats["stuck (killed after 20 s)"] == 0 and stats["runs"] >= min(200, RUNS))
     log("crash-test: %s" % ("PASS" if ok else "FAIL (ledger and sim log kept in %s)" % workdir))
     if ok:
         import shutil

@@ -1291,6 +1291,164 @@ test_forwarding (Fixture       *f,
   assert_usage_error (missing, 1, "cannot run /nonexistent/saoma-cli");
 }
 
+/* --- API v3 ------------------------------------------------------------------------------- */
+
+/* The simulator serves v3 with its keys in DIR/v3; returns DIR/v3. */
+static char *
+setup_v3 (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  char *v3_dir = g_build_filename (f->dir, "v3", NULL);
+
+  g_assert_cmpint (g_mkdir (v3_dir, 0700), ==, 0);
+  g_assert_true (wxpay_sim_server_setup_v3 (f->sim, v3_dir, &error));
+  g_assert_no_error (error);
+  return v3_dir;
+}
+
+static char *
+read_stripped (const char *dir,
+               const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  char *contents = NULL;
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  return g_strstrip (contents);
+}
+
+/* A v3 charge end to end: signed requests, verified answers, and the payment learnt from the
+ * simulator's encrypted callback on the till's own listener (the poll is ten minutes away).
+ * Then the same with every key file and id named, the bill of the day reconciled over v3, and
+ * recover finding nothing left to do. */
+static void
+test_v3_charge (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *v3_dir = setup_v3 (f);
+  g_autofree char *key = g_build_filename (v3_dir, "apiclient_key.pem", NULL);
+  g_autofree char *pub = g_build_filename (v3_dir, "pub_key.pem", NULL);
+  g_autofree char *apiv3 = g_build_filename (v3_dir, "apiv3_key.txt", NULL);
+  g_autofree char *serial = read_stripped (v3_dir, "apiclient_serial.txt");
+  g_autofree char *pub_id = read_stripped (v3_dir, "pub_key_id.txt");
+  g_autofree char *apiv3_key = read_stripped (v3_dir, "apiv3_key.txt");
+  g_autofree char *otn = NULL;
+  g_autofree char *otn2 = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *day = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autoptr(Run) second = NULL;
+  g_autoptr(Run) reconcile = NULL;
+  g_autoptr(Run) recover = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GTimeZone) beijing = g_time_zone_new_offset (8 * 3600);
+  g_autoptr(GDateTime) sim_now = NULL;
+  g_autoptr(GDateTime) sim_day = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  run = start (NULL, "--api", "v3", "--sim-v3-dir", v3_dir, "--charge", "12.34",
+               "--gateway", f->gateway, "--ledger", f->ledger, "--poll-interval", "600000",
+               "--notify-listen", "127.0.0.1:0", "--verbose", NULL);
+  otn = wait_for_order (f);
+  json = wxpay_sim_server_dup_orders_json (f->sim);
+  g_assert_nonnull (strstr (json, "\"total_fee\":1234"));
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (finish (run), ==, 0);
+  g_test_message ("stderr: %s", run->err);
+  lines = g_strsplit (run->out, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, otn);
+  g_assert_true (g_str_has_prefix (lines[1], "weixin://wxpay/bizpayurl?pr="));
+  g_assert_cmpstr (lines[2], ==, "PAID");
+  g_assert_cmpint (ledger_state (f, otn), ==, SAOMA_ATTEMPT_PAID);
+  /* Over v3 (the client logs each call's path with --verbose), never v2's XML paths. */
+  g_assert_nonnull (strstr (run->err, "POST /v3/pay/transactions/native"));
+  g_assert_null (strstr (run->err, "/pay/unifiedorder"));
+  /* The simulator's v3 callback was acknowledged (204) by the till's listener. */
+  g_clear_pointer (&json, g_free);
+  json = wxpay_sim_server_dup_orders_json (f->sim);
+  g_assert_nonnull (strstr (json, "\"acked\":true"));
+
+  /* Every file and id named, found by polling this time. */
+  second = start (NULL, "--api", "v3", "--mch-private-key", key, "--mch-serial", serial,
+                  "--wechatpay-public-key", pub, "--wechatpay-public-key-id", pub_id,
+                  "--apiv3-key-file", apiv3, "--appid", WXPAY_SIM_DEFAULT_APPID,
+                  "--mch-id", WXPAY_SIM_DEFAULT_MCH_ID, "--charge", "0.05",
+                  "--gateway", f->gateway, "--ledger", f->ledger, "--poll-interval", "200",
+                  NULL);
+  WAIT_UNTIL (({
+    g_autofree char *orders = wxpay_sim_server_dup_orders_json (f->sim);
+    const char *p = strstr (orders, "\"total_fee\":5,");
+
+    p != NULL;
+  }));
+  g_clear_pointer (&json, g_free);
+  json = wxpay_sim_server_dup_orders_json (f->sim);
+  {
+    /* The second order is the one of 5 fen. */
+    const char *p = strstr (json, "\"total_fee\":5,");
+    const char *start_of = p;
+
+    while (start_of > json && *start_of != '{')
+      start_of--;
+    p = strstr (start_of, "\"out_trade_no\":\"");
+    g_assert_nonnull (p);
+    p += strlen ("\"out_trade_no\":\"");
+    otn2 = g_strndup (p, strchr (p, '"') - p);
+  }
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn2, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (finish (second), ==, 0);
+  g_assert_nonnull (strstr (second->out, "\nPAID\n"));
+  g_assert_cmpint (ledger_state (f, otn2), ==, SAOMA_ATTEMPT_PAID);
+
+  /* The keys never show up next to the ledger. */
+  {
+    g_autofree char *db = NULL;
+    gsize len = 0;
+
+    g_assert_true (g_file_get_contents (f->ledger, &db, &len, NULL));
+    g_assert_null (g_strstr_len (db, len, apiv3_key));
+  }
+
+  /* The simulator's day, in Beijing, reconciled from the v3 bill. */
+  sim_now = g_date_time_new_from_unix_utc (wxpay_sim_server_get_now (f->sim) / G_USEC_PER_SEC);
+  sim_day = g_date_time_to_timezone (sim_now, beijing);
+  day = g_date_time_format (sim_day, "%Y-%m-%d");
+  reconcile = start (NULL, "--api", "v3", "--sim-v3-dir", v3_dir, "--reconcile", day,
+                     "--gateway", f->gateway, "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (reconcile), ==, 0);
+  g_test_message ("reconcile: %s / %s", reconcile->out, reconcile->err);
+
+  recover = start (NULL, "--api", "v3", "--sim-v3-dir", v3_dir, "--recover",
+                   "--gateway", f->gateway, "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (recover), ==, 0);
+}
+
+/* v3 without its files, an unknown API, simulator files for a real gateway: usage errors. */
+static void
+test_v3_bad_input (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autofree char *v3_dir = setup_v3 (f);
+  g_autoptr(Run) no_keys = NULL;
+  g_autoptr(Run) unknown = NULL;
+  g_autoptr(Run) remote_sim = NULL;
+
+  no_keys = start (NULL, "--api", "v3", "--charge", "1", "--gateway",
+                   "https://api.mch.weixin.qq.com", "--appid", "wx1", "--mch-id", "1",
+                   "--ledger", f->ledger, NULL);
+  assert_usage_error (no_keys, 2, "--apiv3-key-file");
+  unknown = start (NULL, "--api", "v4", "--charge", "1", "--gateway", f->gateway,
+                   "--ledger", f->ledger, NULL);
+  assert_usage_error (unknown, 2, "--api wants v2 or v3");
+  remote_sim = start (NULL, "--api", "v3", "--sim-v3-dir", v3_dir, "--charge", "1",
+                      "--gateway", "https://api.mch.weixin.qq.com", "--ledger", f->ledger,
+                      NULL);
+  assert_usage_error (remote_sim, 2, "local gateway");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1331,6 +1489,8 @@ main (int   argc,
   ADD ("export-accounting", test_export_accounting);
   ADD ("headless-binary", test_headless_binary);
   ADD ("forwarding", test_forwarding);
+  ADD ("v3/charge", test_v3_charge);
+  ADD ("v3/bad-input", test_v3_bad_input);
 
 #undef ADD
 

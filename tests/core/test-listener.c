@@ -7,7 +7,10 @@
 
 #include "core/saoma-checkout.h"
 #include "core/saoma-notify-listener.h"
+#include "core/saoma-pin-guard.h"
+#include "core/saoma-refunder.h"
 #include "core/saoma-wxpay2-gateway.h"
+#include "core/saoma-wxpay3-gateway.h"
 #include "ledger/saoma-ledger.h"
 #include "sim/wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
@@ -601,11 +604,255 @@ test_log_injection (Fixture       *f,
   g_assert_true (seen);
 }
 
+/* --- API v3: the simulator's signed, encrypted callbacks (§4 of wxpay-v3.md) -------------- */
+
+static char *
+read_v3_file (const char *dir,
+              const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  char            *contents = NULL;
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  return g_strstrip (contents);
+}
+
+/* The same listener and ledger, but the checkout speaks v3 with the keys the simulator wrote. */
+static void
+fixture_setup_v3 (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *v3_dir = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *serial = NULL;
+  g_autofree char *pub = NULL;
+  g_autofree char *pub_id = NULL;
+  g_autofree char *apiv3_key = NULL;
+  g_autoptr(Wxpay3Signer) signer = NULL;
+  g_autoptr(Wxpay3Verifier) verifier = wxpay3_verifier_new ();
+  g_autoptr(Wxpay3Client) client = NULL;
+  g_autoptr(SaomaWxpay3Gateway) gateway = NULL;
+  g_autoptr(SaomaCheckoutConfig) config = saoma_checkout_config_new ();
+
+  fixture_setup (f, data);
+  v3_dir = g_build_filename (f->dir, "v3", NULL);
+  g_assert_cmpint (g_mkdir (v3_dir, 0700), ==, 0);
+  g_assert_true (wxpay_sim_server_setup_v3 (f->sim, v3_dir, &error));
+  g_assert_no_error (error);
+
+  key = read_v3_file (v3_dir, "apiclient_key.pem");
+  serial = read_v3_file (v3_dir, "apiclient_serial.txt");
+  pub = read_v3_file (v3_dir, "pub_key.pem");
+  pub_id = read_v3_file (v3_dir, "pub_key_id.txt");
+  apiv3_key = read_v3_file (v3_dir, "apiv3_key.txt");
+  signer = wxpay3_signer_new (WXPAY_SIM_DEFAULT_MCH_ID, serial, key, strlen (key), &error);
+  g_assert_no_error (error);
+  g_assert_true (wxpay3_verifier_add_public_key (verifier, pub_id, pub, strlen (pub), &error));
+  client = wxpay3_client_new (wxpay_sim_server_get_base_uri (f->sim), WXPAY_SIM_DEFAULT_APPID,
+                              signer, verifier);
+  gateway = saoma_wxpay3_gateway_new_full (client, verifier, apiv3_key, strlen (apiv3_key));
+
+  g_clear_object (&f->checkout);
+  g_free (config->notify_url);
+  config->notify_url = g_strdup (saoma_notify_listener_get_uri (f->listener));
+  f->checkout = saoma_checkout_new (SAOMA_GATEWAY (gateway), SAOMA_STORE (f->ledger), f->clock,
+                                    config);
+  saoma_notify_listener_set_checkout (f->listener, f->checkout);
+}
+
+/* The simulator pays a v3 order and sends its encrypted, signed TRANSACTION.SUCCESS: the
+ * listener verifies and opens it, the engine confirms by a query (the manual clock never
+ * moves, so no poll does it), and the simulator takes the 204 as the acknowledgement. */
+static void
+test_v3_from_sim (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = charge (f, 2345);
+  g_autofree char *json = NULL;
+
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+
+  WAIT_UNTIL (saoma_checkout_get_state (f->checkout) == SAOMA_CHECKOUT_PAID);
+  g_assert_cmpuint (f->accepted, ==, 1);
+  g_assert_cmpuint (f->refused, ==, 0);
+  WAIT_UNTIL ((g_free (json), json = wxpay_sim_server_dup_orders_json (f->sim),
+               strstr (json, "\"acked\":true") != NULL));
+}
+
+/* POSTs @body with @headers (name, value pairs, NULL-terminated) to the listener. */
+static guint
+post_v3 (Fixture     *f,
+         const char  *body,
+         const char **headers,
+         GBytes     **out_body)
+{
+  g_autofree char *uri = g_strdup_printf ("http://127.0.0.1:%u%s",
+                                          saoma_notify_listener_get_port (f->listener),
+                                          SAOMA_NOTIFY_LISTENER_DEFAULT_PATH);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
+  g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+  Post post = { 0 };
+
+  for (guint i = 0; headers != NULL && headers[i] != NULL; i += 2)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), headers[i],
+                                  headers[i + 1]);
+  soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, post_cb, &post);
+  WAIT_UNTIL (post.done);
+  *out_body = post.body;
+  return post.status;
+}
+
+/* Callbacks that do not verify are refused with a 4xx and v3's FAIL body (so that WeChat
+ * retries) and change nothing; so is the simulator's WECHATPAY/SIGNTEST/ probe. */
+static void
+test_v3_forged (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *otn = charge (f, 700);
+  g_autofree char *ts = g_strdup_printf ("%" G_GINT64_FORMAT, g_get_real_time () / G_USEC_PER_SEC);
+  g_autofree char *pub_id = g_strdup (wxpay_sim_server_get_v3_pub_key_id (f->sim));
+  const char *body = "{\"id\":\"x\",\"event_type\":\"TRANSACTION.SUCCESS\","
+                     "\"resource_type\":\"encrypt-resource\",\"resource\":{\"algorithm\":"
+                     "\"AEAD_AES_256_GCM\",\"ciphertext\":\"AAAA\",\"nonce\":\"123456789012\","
+                     "\"associated_data\":\"transaction\"}}";
+  const char *forged[] = { "Wechatpay-Serial", pub_id, "Wechatpay-Timestamp", ts,
+                           "Wechatpay-Nonce", "abc", "Wechatpay-Signature",
+                           "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
+                           NULL };
+  g_autofree char *signtest_uri = NULL;
+  g_autoptr(SoupMessage) control = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  Post probe = { 0 };
+  GBytes *reply = NULL;
+  guint status;
+
+  /* No Wechatpay-* headers at all. */
+  status = post_v3 (f, body, NULL, &reply);
+  g_assert_cmpuint (status, ==, SOUP_STATUS_BAD_REQUEST);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (reply, NULL), g_bytes_get_size (reply),
+                                  "\"FAIL\""));
+  g_bytes_unref (reply);
+
+  /* A signature that is not WeChat Pay's. */
+  status = post_v3 (f, body, forged, &reply);
+  g_assert_cmpuint (status, ==, SOUP_STATUS_BAD_REQUEST);
+  g_bytes_unref (reply);
+  g_assert_cmpuint (f->refused, ==, 2);
+  g_assert_cmpuint (f->accepted, ==, 0);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+
+  /* The simulator's SIGNTEST probe: the merchant must refuse it with a 4xx. */
+  signtest_uri = g_strdup_printf ("%s/sim/v3/signtest?url=%s",
+                                  wxpay_sim_server_get_base_uri (f->sim),
+                                  saoma_notify_listener_get_uri (f->listener));
+  control = soup_message_new ("POST", signtest_uri);
+  /* Asynchronous: the simulator and the listener both answer on this thread's main loop. */
+  soup_session_send_and_read_async (f->session, control, G_PRIORITY_DEFAULT, NULL, post_cb,
+                                    &probe);
+  WAIT_UNTIL (probe.done);
+  answer = probe.body;
+  g_assert_cmpuint (probe.status, ==, SOUP_STATUS_OK);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer),
+                                  "\"rejected\":true"));
+  g_assert_cmpuint (f->refused, ==, 3);
+  g_assert_cmpuint (f->accepted, ==, 0);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+}
+
+static void
+refund_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static void
+v3_refund_handled_cb (SaomaNotifyListener *listener,
+                      const char          *out_refund_no,
+                      gboolean             accepted,
+                      guint               *handled)
+{
+  handled[accepted != FALSE]++;
+}
+
+static void
+v3_refund_updated_cb (SaomaRefunder     *refunder,
+                      SaomaLedgerRefund *row,
+                      gboolean          *processing)
+{
+  if (row->state == SAOMA_REFUND_PROCESSING)
+    *processing = TRUE;
+}
+
+/* A v3 refund whose outcome arrives as the simulator's encrypted REFUND.SUCCESS callback on
+ * the refund path: the refunder confirms it by a query although neither its clock nor its
+ * polling moves. */
+static void
+test_v3_refund (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = charge (f, 900);
+  g_autoptr(SaomaRefunder) refunder = NULL;
+  g_autoptr(SaomaPinGuard) guard = NULL;
+  g_autoptr(SaomaLedgerRefund) row = NULL;
+  GAsyncResult *result = NULL;
+  guint handled[2] = { 0, 0 };
+  gboolean processing = FALSE;
+
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (saoma_checkout_get_state (f->checkout) == SAOMA_CHECKOUT_PAID);
+
+  refunder = saoma_refunder_new (saoma_checkout_get_gateway (f->checkout),
+                                 SAOMA_STORE (f->ledger), f->clock, "T01");
+  guard = saoma_pin_guard_new (f->clock, SAOMA_STORE (f->ledger));
+  g_assert_true (saoma_pin_guard_set_sync (guard, NULL, "739150", &error));
+  g_assert_no_error (error);
+  saoma_refunder_set_pin_guard (refunder, guard);
+  saoma_refunder_set_notify_url (refunder, saoma_notify_listener_get_refund_uri (f->listener));
+  saoma_refunder_set_query_interval (refunder, 3600 * 1000);
+  saoma_notify_listener_set_refunder (f->listener, refunder);
+  g_signal_connect (f->listener, "refund-handled", G_CALLBACK (v3_refund_handled_cb), handled);
+  g_signal_connect (refunder, "refund-updated", G_CALLBACK (v3_refund_updated_cb), &processing);
+
+  saoma_refunder_refund_async (refunder, otn, 900, "v3 退款", "739150", NULL, refund_done_cb,
+                               &result);
+  /* Accepted (PROCESSING) and recorded so by the refunder; then finished at the simulator,
+   * which sends the callback. (A hint that lands while the refund request is still in flight
+   * is absorbed by the refunder, which then waits for its own next query.) */
+  WAIT_UNTIL (processing);
+  g_assert_null (result);
+  wxpay_sim_server_advance_clock (f->sim, 10);
+  WAIT_UNTIL (result != NULL);
+  row = saoma_refunder_refund_finish (refunder, result, &error);
+  g_object_unref (result);
+  g_assert_no_error (error);
+  g_assert_cmpint (row->state, ==, SAOMA_REFUND_SUCCESS);
+  g_assert_cmpuint (handled[TRUE], >=, 1);
+  g_assert_cmpuint (handled[FALSE], ==, 0);
+
+  saoma_notify_listener_set_refunder (f->listener, NULL);
+  saoma_test_clear_pin ();
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  char *keyring_dir;
+  int   status;
+
   saoma_test_init (&argc, &argv);
+  /* The v3 refund test sets a manager PIN: in a keyring of its own, never the developer's. */
+  keyring_dir = saoma_test_use_file_keyring ();
   /* Before anything logs: the log-injection test reads what is written. */
   g_log_set_writer_func (capture_writer, NULL, NULL);
 
@@ -622,5 +869,15 @@ main (int   argc,
 
 #undef ADD
 
-  return g_test_run ();
+  g_test_add ("/listener/v3/from-sim", Fixture, NULL, fixture_setup_v3, test_v3_from_sim,
+              fixture_teardown);
+  g_test_add ("/listener/v3/forged", Fixture, NULL, fixture_setup_v3, test_v3_forged,
+              fixture_teardown);
+  g_test_add ("/listener/v3/refund", Fixture, NULL, fixture_setup_v3, test_v3_refund,
+              fixture_teardown);
+
+  status = g_test_run ();
+  saoma_test_rm_rf (keyring_dir);
+  g_free (keyring_dir);
+  return status;
 }
