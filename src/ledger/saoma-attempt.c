@@ -30,6 +30,8 @@ struct _SaomaAttempt
   gboolean           late;
   char              *request;
   SaomaPaymentMethod method;
+  char              *owner;
+  gint64             heartbeat;
   gboolean           placeholder;
 
   /* Set by the ledger on the snapshot it emits with "attempt-changed". */
@@ -195,6 +197,7 @@ saoma_attempt_finalize (GObject *object)
   g_clear_pointer (&self->transaction_id, g_free);
   g_clear_pointer (&self->code_url, g_free);
   g_clear_pointer (&self->request, g_free);
+  g_clear_pointer (&self->owner, g_free);
   g_clear_object (&self->previous);
 
   G_OBJECT_CLASS (saoma_attempt_parent_class)->finalize (object);
@@ -595,6 +598,58 @@ saoma_attempt_set_method (SaomaAttempt       *self,
   g_return_if_fail ((guint) method <= SAOMA_PAYMENT_METHOD_LAST);
 
   self->method = method;
+}
+
+/**
+ * saoma_attempt_get_owner:
+ *
+ * The engine that drives this attempt (DESIGN.md, "Ownership"): an opaque text the ledger
+ * stores and compares, never parses. %NULL when nobody holds it (final, released, or written
+ * before owners were recorded).
+ *
+ * Returns: (transfer none) (nullable): the owner's identity
+ */
+const char *
+saoma_attempt_get_owner (SaomaAttempt *self)
+{
+  g_return_val_if_fail (SAOMA_IS_ATTEMPT (self), NULL);
+  return self->owner;
+}
+
+/**
+ * saoma_attempt_get_heartbeat:
+ *
+ * Returns: when the owner last renewed its lease (µs UTC, the store's clock), 0 when never
+ */
+gint64
+saoma_attempt_get_heartbeat (SaomaAttempt *self)
+{
+  g_return_val_if_fail (SAOMA_IS_ATTEMPT (self), 0);
+  return self->heartbeat;
+}
+
+/**
+ * saoma_attempt_set_owner:
+ * @self: a #SaomaAttempt not yet inserted in a ledger
+ * @owner: (nullable): the inserting engine's identity
+ * @heartbeat: µs UTC (the store sets its own time on insert)
+ *
+ * Like saoma_attempt_set_request(): for a new attempt (its lease is taken in the same write
+ * that inserts it) and for the ledger building a snapshot from a row; notifies nobody.
+ */
+void
+saoma_attempt_set_owner (SaomaAttempt *self,
+                         const char   *owner,
+                         gint64        heartbeat)
+{
+  char *copy;
+
+  g_return_if_fail (SAOMA_IS_ATTEMPT (self));
+
+  copy = g_strdup (owner);
+  g_free (self->owner);
+  self->owner = copy;
+  self->heartbeat = heartbeat;
 }
 
 /**

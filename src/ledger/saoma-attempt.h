@@ -87,6 +87,13 @@ SaomaPaymentMethod saoma_attempt_get_method         (SaomaAttempt *self);
 /* Only on an attempt not yet inserted nor shared, like saoma_attempt_set_request(). */
 void               saoma_attempt_set_method         (SaomaAttempt       *self,
                                                      SaomaPaymentMethod  method);
+/* The lease (DESIGN.md, "Ownership"): who drives the attempt and when it last said so. */
+const char        *saoma_attempt_get_owner          (SaomaAttempt *self);
+gint64             saoma_attempt_get_heartbeat      (SaomaAttempt *self);
+/* Only on an attempt not yet inserted nor shared, like saoma_attempt_set_request(). */
+void               saoma_attempt_set_owner          (SaomaAttempt *self,
+                                                     const char   *owner,
+                                                     gint64        heartbeat);
 /* On the snapshot emitted with "attempt-changed": the snapshot from just before the change
  * (NULL elsewhere). Lets observers such as SaomaLedgerModel know whether it matched before. */
 SaomaAttempt      *saoma_attempt_get_previous       (SaomaAttempt *self);

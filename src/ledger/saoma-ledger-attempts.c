@@ -40,6 +40,8 @@ saoma_ledger_attempt_from_stmt (sqlite3_stmt *stmt)
   if (!saoma_payment_method_from_string ((const char *)sqlite3_column_text (stmt, 15), &method))
     g_warning ("Unknown payment method “%s” in the ledger", sqlite3_column_text (stmt, 15));
   saoma_attempt_set_method (attempt, method);
+  saoma_attempt_set_owner (attempt, (const char *)sqlite3_column_text (stmt, 16),
+                           sqlite3_column_int64 (stmt, 17));
 
   return attempt;
 }
@@ -108,11 +110,16 @@ check_new_attempt (SaomaAttempt  *attempt,
   return TRUE;
 }
 
-/* Binds the 15 columns of STMT_INSERT_ATTEMPT for @attempt from parameter @first on. */
+/* The columns STMT_INSERT_ATTEMPT binds per row. */
+#define ATTEMPT_INSERT_COLUMNS 17
+
+/* Binds the columns of STMT_INSERT_ATTEMPT for @attempt from parameter @first on. Its lease,
+ * when it has an owner, is taken in this same write with the heartbeat @now. */
 static void
 bind_attempt (sqlite3_stmt *stmt,
               int           first,
-              SaomaAttempt *attempt)
+              SaomaAttempt *attempt,
+              gint64        now)
 {
   int i = first;
 
@@ -132,6 +139,9 @@ bind_attempt (sqlite3_stmt *stmt,
   ledger_bind_text (stmt, i++, saoma_attempt_get_request (attempt));
   ledger_bind_text (stmt, i++,
                     saoma_payment_method_to_string (saoma_attempt_get_method (attempt)));
+  ledger_bind_text (stmt, i++, saoma_attempt_get_owner (attempt));
+  sqlite3_bind_int64 (stmt, i++, saoma_attempt_get_owner (attempt) != NULL ? now : 0);
+  g_assert (i == first + ATTEMPT_INSERT_COLUMNS);
 }
 
 /* The creation event's text: "PAID, 3850 fen". */
@@ -160,7 +170,7 @@ insert_attempt_row (SaomaLedger   *self,
     return FALSE;
 
   sqlite3_reset (stmt);
-  bind_attempt (stmt, 1, attempt);
+  bind_attempt (stmt, 1, attempt, now);
 
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
@@ -177,7 +187,8 @@ insert_attempt_row (SaomaLedger   *self,
 
 static SaomaAttempt *
 snapshot_with_id (SaomaAttempt *attempt,
-                  gint64        id)
+                  gint64        id,
+                  gint64        now)
 {
   SaomaAttempt *snapshot;
 
@@ -197,6 +208,8 @@ snapshot_with_id (SaomaAttempt *attempt,
                                      saoma_attempt_get_late (attempt));
   saoma_attempt_set_request (snapshot, saoma_attempt_get_request (attempt));
   saoma_attempt_set_method (snapshot, saoma_attempt_get_method (attempt));
+  saoma_attempt_set_owner (snapshot, saoma_attempt_get_owner (attempt),
+                           saoma_attempt_get_owner (attempt) != NULL ? now : 0);
 
   return snapshot;
 }
@@ -212,13 +225,14 @@ insert_attempt_op (SaomaLedger   *self,
   SaomaAttempt *snapshot;
   gint64 counts[SAOMA_ATTEMPT_STATE_LAST + 1] = { 0 };
   gint64 id = 0;
+  gint64 now = g_get_real_time ();
 
   if (!ledger_begin (self, error))
     return NULL;
 
   counts[saoma_attempt_get_state (attempt)] = 1;
   if (!(stmt = ledger_cached (self, STMT_INSERT_ATTEMPT, error)) ||
-      !insert_attempt_row (self, stmt, attempt, g_get_real_time (), &id, error) ||
+      !insert_attempt_row (self, stmt, attempt, now, &id, error) ||
       !count_inserted (self, counts, error) ||
       !ledger_commit (self, error))
     {
@@ -226,7 +240,7 @@ insert_attempt_op (SaomaLedger   *self,
       return NULL;
     }
 
-  snapshot = snapshot_with_id (attempt, id);
+  snapshot = snapshot_with_id (attempt, id, now);
   ledger_emits_add (emits, ATTEMPT_ADDED, g_object_ref (snapshot));
 
   return snapshot;
@@ -258,7 +272,7 @@ insert_bulk (SaomaLedger  *self,
       if (!check_new_attempt (attempt, error))
         return FALSE;
 
-      bind_attempt (rows, 1 + 15 * r, attempt);
+      bind_attempt (rows, 1 + ATTEMPT_INSERT_COLUMNS * r, attempt, now);
       format_created (details[r], sizeof details[r], attempt);
       sqlite3_bind_int64 (events, 1 + 4 * r, now);
       ledger_bind_text (events, 2 + 4 * r, saoma_attempt_get_out_trade_no (attempt));
@@ -322,7 +336,7 @@ insert_many_op (SaomaLedger   *self,
 
       /* Building snapshots for a million fixture rows is wasted work when nobody listens. */
       if (observed)
-        ledger_emits_add (emits, ATTEMPT_ADDED, snapshot_with_id (attempt, id));
+        ledger_emits_add (emits, ATTEMPT_ADDED, snapshot_with_id (attempt, id, now));
     }
 
   if (!count_inserted (self, counts, error) || !ledger_commit (self, error))
@@ -354,7 +368,8 @@ ledger_check_transition (SaomaFlow    flow,
   return FALSE;
 }
 
-/* Writes @state and @refunded of an attempt inside the current transaction. */
+/* Writes @state and @refunded of an attempt inside the current transaction. A final state
+ * ends the lease in the same write: nobody drives a final attempt. */
 gboolean
 ledger_write_attempt_row (SaomaLedger       *self,
                           SaomaAttempt      *old,
@@ -369,10 +384,11 @@ ledger_write_attempt_row (SaomaLedger       *self,
 {
   g_autoptr(CachedStmt) stmt = NULL;
 
-  stmt = ledger_cached_bind (self, STMT_UPDATE_ATTEMPT, error, "sssiiiii",
+  stmt = ledger_cached_bind (self, STMT_UPDATE_ATTEMPT, error, "sssiiiiii",
                              saoma_attempt_state_to_string (state), transaction_id,
-                              code_url, refunded, paid_at, (gint64) late, now,
-                              saoma_attempt_get_id (old));
+                             code_url, refunded, paid_at, (gint64) late, now,
+                             (gint64) saoma_attempt_state_is_final (state),
+                             saoma_attempt_get_id (old));
 
   return stmt != NULL && ledger_step_done (self->db, stmt, "Cannot update an attempt", error);
 }

@@ -12,12 +12,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 /* The columns saoma_ledger_attempt_from_stmt() expects, in order. */
 #define SAOMA_LEDGER_ATTEMPT_COLUMNS \
   "id, out_trade_no, amount, description, till_id, created, updated, expires, state, " \
-  "transaction_id, code_url, refunded, paid_at, late, request, method"
+  "transaction_id, code_url, refunded, paid_at, late, request, method, owner, heartbeat"
 
 #define SAOMA_LEDGER_REFUND_COLUMNS \
   "id, out_refund_no, out_trade_no, amount, reason, state, refund_id, created, updated, succeeded"
 #define SAOMA_LEDGER_EVENT_COLUMNS "id, time, out_trade_no, kind, detail"
 #define SAOMA_LEDGER_UNFINISHED_STATES "('CREATED', 'SUBMITTED', 'WAITING', 'UNKNOWN', 'CLOSING')"
+#define SAOMA_LEDGER_UNFINISHED_REFUND_STATES "('CREATED', 'UNKNOWN', 'PROCESSING')"
 
 SaomaAttempt      *saoma_ledger_attempt_from_stmt (sqlite3_stmt *stmt);
 SaomaLedgerRefund *saoma_ledger_refund_from_stmt  (sqlite3_stmt *stmt);
@@ -71,6 +72,15 @@ typedef enum {
   STMT_LIST_REFUNDS_SUCCEEDED_IN_RANGE,
   STMT_LIST_UNFINISHED_REFUNDS,
   STMT_LIST_UNDECIDED_LATE_ATTEMPTS,
+  /* Leases (saoma-ledger-leases.c): per kind, attempts then refunds. */
+  STMT_LIST_ATTEMPT_LEASES,
+  STMT_LIST_REFUND_LEASES,
+  STMT_CLAIM_ATTEMPT,
+  STMT_CLAIM_REFUND,
+  STMT_RENEW_ATTEMPT,
+  STMT_RENEW_REFUND,
+  STMT_RELEASE_ATTEMPT,
+  STMT_RELEASE_REFUND,
   N_STMTS
 } StmtId;
 
@@ -149,6 +159,11 @@ typedef struct
   guint               n;
   gboolean            added;
   SaomaAttemptState   sum_state;
+  /* Leases. */
+  const char         *owner;
+  SaomaLeaseKind      lease_kind;
+  SaomaLeaseChange    lease_change;
+  GPtrArray          *leases;      /* SaomaLedgerLease */
 } OpArgs;
 
 typedef gpointer (*LedgerOpFunc) (SaomaLedger  *self,

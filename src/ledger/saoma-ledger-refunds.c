@@ -222,8 +222,11 @@ insert_refund_op (SaomaLedger   *self,
       goto failed;
     }
 
-  if (!(stmt = ledger_cached_bind (self, STMT_INSERT_REFUND, error, "ssisii", args->out_refund_no,
-                                   args->out_trade_no, args->amount, args->reason, now, now)))
+  /* The lease, when the caller names its owner, is taken in this same write. */
+  if (!(stmt = ledger_cached_bind (self, STMT_INSERT_REFUND, error, "ssisiisi",
+                                   args->out_refund_no, args->out_trade_no, args->amount,
+                                   args->reason, now, now, args->owner,
+                                   args->owner != NULL ? now : (gint64) 0)))
     goto failed;
 
   if (sqlite3_step (stmt) != SQLITE_DONE)
@@ -273,11 +276,13 @@ update_refund_op (SaomaLedger   *self,
                                 error))
     goto failed;
 
-  if (!(stmt = ledger_cached_bind (self, STMT_UPDATE_REFUND, error, "ssiii",
+  /* A final state ends the lease in the same write. */
+  if (!(stmt = ledger_cached_bind (self, STMT_UPDATE_REFUND, error, "ssiiii",
                                    saoma_refund_state_to_string (args->refund_state),
                                    args->refund_id, now,
                                    args->refund_state == SAOMA_REFUND_SUCCESS &&
                                    old->succeeded == 0 ? now : old->succeeded,
+                                   (gint64) saoma_refund_state_is_final (args->refund_state),
                                    old->id)) ||
       !ledger_step_done (self->db, stmt, "Cannot update a refund", error))
     goto failed;
@@ -355,13 +360,35 @@ saoma_ledger_insert_refund_async (SaomaLedger         *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
+  saoma_ledger_insert_refund_leased_async (self, out_trade_no, out_refund_no, amount, reason,
+                                           NULL, cancellable, callback, user_data);
+}
+
+/**
+ * saoma_ledger_insert_refund_leased_async:
+ * @owner: (nullable): the engine that will drive it: its lease is taken in the same write
+ *
+ * saoma_ledger_insert_refund_async() with an owner; finish with
+ * saoma_ledger_insert_refund_finish().
+ */
+void
+saoma_ledger_insert_refund_leased_async (SaomaLedger         *self,
+                                         const char          *out_trade_no,
+                                         const char          *out_refund_no,
+                                         gint64               amount,
+                                         const char          *reason,
+                                         const char          *owner,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
   g_return_if_fail (SAOMA_IS_LEDGER (self));
   g_return_if_fail (out_trade_no != NULL);
   g_return_if_fail (out_refund_no != NULL);
 
   ledger_queue_op (self, insert_refund_op,
                    &(OpArgs) { .out_trade_no = out_trade_no, .out_refund_no = out_refund_no,
-                               .amount = amount, .reason = reason },
+                               .amount = amount, .reason = reason, .owner = owner },
                    (GDestroyNotify)saoma_ledger_refund_free, saoma_ledger_insert_refund_async,
                    cancellable, callback, user_data);
 }

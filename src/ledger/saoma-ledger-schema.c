@@ -102,6 +102,14 @@ static const char * const migrations[] = {
   /* 6: how the payer pays; every attempt before this version was a Native (QR) one. */
   "ALTER TABLE attempts ADD COLUMN method TEXT NOT NULL DEFAULT 'NATIVE'"
   "  CHECK (method IN ('NATIVE', 'MICROPAY'));",
+
+  /* 7: the owner lease (DESIGN.md, "Ownership"): which engine drives an unfinished attempt or
+   * refund, and when it last said so (µs UTC). NULL owner: nobody (final, released, or from
+   * before). */
+  "ALTER TABLE attempts ADD COLUMN owner TEXT;"
+  "ALTER TABLE attempts ADD COLUMN heartbeat INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE refunds ADD COLUMN owner TEXT;"
+  "ALTER TABLE refunds ADD COLUMN heartbeat INTEGER NOT NULL DEFAULT 0;",
 };
 
 const char *

@@ -746,6 +746,61 @@ ledger_list_unfinished_refunds_finish (SaomaStore   *store,
   return saoma_ledger_list_unfinished_refunds_finish (SAOMA_LEDGER (store), result, error);
 }
 
+static void
+ledger_insert_refund_leased_async (SaomaStore          *store,
+                                   const char          *out_trade_no,
+                                   const char          *out_refund_no,
+                                   gint64               amount,
+                                   const char          *reason,
+                                   const char          *owner,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  saoma_ledger_insert_refund_leased_async (SAOMA_LEDGER (store), out_trade_no, out_refund_no,
+                                           amount, reason, owner, cancellable, callback,
+                                           user_data);
+}
+
+static void
+ledger_list_leases_async (SaomaStore          *store,
+                          SaomaLeaseKind       kind,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  saoma_ledger_list_leases_async (SAOMA_LEDGER (store), kind, cancellable, callback, user_data);
+}
+
+static GPtrArray *
+ledger_list_leases_finish (SaomaStore    *store,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  return saoma_ledger_list_leases_finish (SAOMA_LEDGER (store), result, error);
+}
+
+static void
+ledger_change_leases_async (SaomaStore          *store,
+                            SaomaLeaseChange     change,
+                            const char          *owner,
+                            GPtrArray           *leases,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  saoma_ledger_change_leases_async (SAOMA_LEDGER (store), change, owner, leases, cancellable,
+                                    callback, user_data);
+}
+
+static GPtrArray *
+ledger_change_leases_finish (SaomaStore    *store,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  return saoma_ledger_change_leases_finish (SAOMA_LEDGER (store), result, error);
+}
+
 void
 saoma_ledger_store_iface_init (SaomaStoreInterface *iface)
 {
@@ -781,4 +836,9 @@ saoma_ledger_store_iface_init (SaomaStoreInterface *iface)
   iface->locate_attempt_finish = ledger_locate_attempt_finish;
   iface->sum_amount_async = ledger_sum_amount_async;
   iface->sum_amount_finish = ledger_sum_amount_finish;
+  iface->insert_refund_leased_async = ledger_insert_refund_leased_async;
+  iface->list_leases_async = ledger_list_leases_async;
+  iface->list_leases_finish = ledger_list_leases_finish;
+  iface->change_leases_async = ledger_change_leases_async;
+  iface->change_leases_finish = ledger_change_leases_finish;
 }

@@ -37,12 +37,12 @@ static const char * const stmt_sql[N_STMTS] = {
     "SELECT " SAOMA_LEDGER_REFUND_COLUMNS " FROM refunds WHERE out_refund_no = ?",
   [STMT_INSERT_ATTEMPT] =
     "INSERT INTO attempts (out_trade_no, amount, description, till_id, created, updated,"
-    " expires, state, transaction_id, code_url, refunded, paid_at, late, request, method)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    " expires, state, transaction_id, code_url, refunded, paid_at, late, request, method,"
+    " owner, heartbeat) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   [STMT_INSERT_ATTEMPTS_BULK] =
     "INSERT INTO attempts (out_trade_no, amount, description, till_id, created, updated,"
-    " expires, state, transaction_id, code_url, refunded, paid_at, late, request, method)"
-    " VALUES " ROWS32 ("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+    " expires, state, transaction_id, code_url, refunded, paid_at, late, request, method,"
+    " owner, heartbeat) VALUES " ROWS32 ("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
   [STMT_INSERT_EVENTS_BULK] =
     "INSERT INTO events (time, out_trade_no, kind, detail) VALUES " ROWS32 ("(?, ?, ?, ?)"),
   [STMT_COUNT_ATTEMPTS] =
@@ -50,18 +50,19 @@ static const char * const stmt_sql[N_STMTS] = {
     " ON CONFLICT (state) DO UPDATE SET n = n + excluded.n",
   [STMT_UPDATE_ATTEMPT] =
     "UPDATE attempts SET state = ?, transaction_id = ?, code_url = ?,"
-    " refunded = ?, paid_at = ?, late = ?, updated = ? WHERE id = ?",
+    " refunded = ?, paid_at = ?, late = ?, updated = ?,"
+    " owner = CASE WHEN ? THEN NULL ELSE owner END WHERE id = ?",
   [STMT_SUM_LIVE_REFUNDS] =
     "SELECT COALESCE (SUM (amount), 0) FROM refunds WHERE out_trade_no = ? AND " LIVE_REFUND,
   [STMT_SUM_SUCCEEDED_REFUNDS] =
     "SELECT COALESCE (SUM (amount), 0) FROM refunds WHERE out_trade_no = ?"
     " AND state = 'SUCCESS'",
   [STMT_INSERT_REFUND] =
-    "INSERT INTO refunds (out_refund_no, out_trade_no, amount, reason, state, created, updated)"
-    " VALUES (?, ?, ?, ?, 'CREATED', ?, ?)",
+    "INSERT INTO refunds (out_refund_no, out_trade_no, amount, reason, state, created, updated,"
+    " owner, heartbeat) VALUES (?, ?, ?, ?, 'CREATED', ?, ?, ?, ?)",
   [STMT_UPDATE_REFUND] =
     "UPDATE refunds SET state = ?, refund_id = COALESCE (?, refund_id),"
-    " updated = ?, succeeded = ? WHERE id = ?",
+    " updated = ?, succeeded = ?, owner = CASE WHEN ? THEN NULL ELSE owner END WHERE id = ?",
   [STMT_LIST_UNFINISHED_ATTEMPTS] =
     "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
     " WHERE state IN " SAOMA_LEDGER_UNFINISHED_STATES " ORDER BY created, id",
@@ -92,7 +93,34 @@ static const char * const stmt_sql[N_STMTS] = {
     " AND succeeded >= :start AND succeeded < :end ORDER BY succeeded, id",
   [STMT_LIST_UNFINISHED_REFUNDS] =
     "SELECT " SAOMA_LEDGER_REFUND_COLUMNS " FROM refunds"
-    " WHERE state IN ('CREATED', 'UNKNOWN', 'PROCESSING') ORDER BY created, id",
+    " WHERE state IN " SAOMA_LEDGER_UNFINISHED_REFUND_STATES " ORDER BY created, id",
+  /* The leases of unfinished rows; a claim is a compare-and-set on the owner and heartbeat
+   * that were read, and the new heartbeat is always later than the old one, so a claim
+   * decided on a lease that was renewed, released or taken meanwhile changes nothing. */
+  [STMT_LIST_ATTEMPT_LEASES] =
+    "SELECT out_trade_no, owner, heartbeat FROM attempts"
+    " WHERE state IN " SAOMA_LEDGER_UNFINISHED_STATES " ORDER BY created, id",
+  [STMT_LIST_REFUND_LEASES] =
+    "SELECT out_refund_no, owner, heartbeat FROM refunds"
+    " WHERE state IN " SAOMA_LEDGER_UNFINISHED_REFUND_STATES " ORDER BY created, id",
+  [STMT_CLAIM_ATTEMPT] =
+    "UPDATE attempts SET owner = ?1, heartbeat = MAX (?2, heartbeat + 1)"
+    " WHERE out_trade_no = ?3 AND owner IS ?4 AND heartbeat = ?5"
+    " AND state IN " SAOMA_LEDGER_UNFINISHED_STATES,
+  [STMT_CLAIM_REFUND] =
+    "UPDATE refunds SET owner = ?1, heartbeat = MAX (?2, heartbeat + 1)"
+    " WHERE out_refund_no = ?3 AND owner IS ?4 AND heartbeat = ?5"
+    " AND state IN " SAOMA_LEDGER_UNFINISHED_REFUND_STATES,
+  [STMT_RENEW_ATTEMPT] =
+    "UPDATE attempts SET heartbeat = MAX (?2, heartbeat + 1) WHERE out_trade_no = ?3"
+    " AND owner = ?1",
+  [STMT_RENEW_REFUND] =
+    "UPDATE refunds SET heartbeat = MAX (?2, heartbeat + 1) WHERE out_refund_no = ?3"
+    " AND owner = ?1",
+  [STMT_RELEASE_ATTEMPT] =
+    "UPDATE attempts SET owner = NULL WHERE out_trade_no = ?3 AND owner = ?1",
+  [STMT_RELEASE_REFUND] =
+    "UPDATE refunds SET owner = NULL WHERE out_refund_no = ?3 AND owner = ?1",
 };
 
 enum {
@@ -544,6 +572,9 @@ op_args_copy (const OpArgs *args)
   copy->update.event_kind = g_strdup (args->update.event_kind);
   copy->update.event_detail = g_strdup (args->update.event_detail);
   copy->filter.search = g_strdup (args->filter.search);
+  copy->owner = g_strdup (args->owner);
+  if (args->leases != NULL)
+    copy->leases = g_ptr_array_ref (args->leases);
   if (args->attempt != NULL)
     copy->attempt = g_object_ref (args->attempt);
   if (args->attempts != NULL)
@@ -566,6 +597,8 @@ op_args_free (OpArgs *args)
   g_free ((char *)args->update.event_kind);
   g_free ((char *)args->update.event_detail);
   g_free ((char *)args->filter.search);
+  g_free ((char *)args->owner);
+  g_clear_pointer (&args->leases, g_ptr_array_unref);
   g_clear_object (&args->attempt);
   g_clear_pointer (&args->attempts, g_ptr_array_unref);
   g_free (args);

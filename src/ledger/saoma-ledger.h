@@ -50,6 +50,35 @@ typedef struct {
 void saoma_ledger_refund_free (SaomaLedgerRefund *refund);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SaomaLedgerRefund, saoma_ledger_refund_free)
 
+/* The owner lease (DESIGN.md, "Ownership"): each unfinished attempt and refund records the
+ * engine that drives it and when that engine last said so. The store keeps and compares the
+ * owner text; what it means (a process, alive or not) is the engine's business. */
+typedef enum {
+  SAOMA_LEASE_ATTEMPT,   /* key: out_trade_no */
+  SAOMA_LEASE_REFUND,    /* key: out_refund_no */
+} SaomaLeaseKind;
+
+typedef enum {
+  SAOMA_LEASE_CLAIM,     /* take over: compare-and-set on the owner and heartbeat read */
+  SAOMA_LEASE_RENEW,     /* the owner's heartbeat */
+  SAOMA_LEASE_RELEASE,   /* the owner lets go */
+} SaomaLeaseChange;
+
+/* One row's lease (plain struct, owned by the caller). */
+typedef struct {
+  SaomaLeaseKind  kind;
+  char           *key;
+  char           *owner;       /* nullable: nobody holds it */
+  gint64          heartbeat;   /* µs UTC, the store's clock; 0 when never */
+} SaomaLedgerLease;
+
+SaomaLedgerLease *saoma_ledger_lease_new  (SaomaLeaseKind  kind,
+                                           const char     *key,
+                                           const char     *owner,
+                                           gint64          heartbeat);
+void              saoma_ledger_lease_free (SaomaLedgerLease *lease);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SaomaLedgerLease, saoma_ledger_lease_free)
+
 /* An audit event (plain struct). Never holds a secret. */
 typedef struct {
   gint64  id;
@@ -188,6 +217,16 @@ void               saoma_ledger_insert_refund_async  (SaomaLedger        *self,
 SaomaLedgerRefund *saoma_ledger_insert_refund_finish (SaomaLedger  *self,
                                                       GAsyncResult *result,
                                                       GError      **error);
+/* The same with @owner's lease taken in the insert's write (finish: insert_refund_finish). */
+void               saoma_ledger_insert_refund_leased_async (SaomaLedger        *self,
+                                                            const char         *out_trade_no,
+                                                            const char         *out_refund_no,
+                                                            gint64              amount,
+                                                            const char         *reason,
+                                                            const char         *owner,
+                                                            GCancellable       *cancellable,
+                                                            GAsyncReadyCallback callback,
+                                                            gpointer            user_data);
 void               saoma_ledger_update_refund_async  (SaomaLedger        *self,
                                                       const char         *out_refund_no,
                                                       SaomaRefundState    state,
@@ -304,5 +343,37 @@ GPtrArray    *saoma_ledger_list_undecided_late_sync       (SaomaLedger  *self,
 GPtrArray    *saoma_ledger_list_till_events_sync          (SaomaLedger  *self,
                                                            const char   *kind,
                                                            GError      **error);
+
+/* Leases (saoma-ledger-leases.c). list: the leases of every unfinished row of @kind, oldest
+ * first. change: @change applied to each of @leases (SaomaLedgerLease) for @owner in one
+ * transaction; returns the leases it changed, as stored now. A claim takes a row only if it
+ * is unfinished and its owner and heartbeat are still those in the lease given (so of two
+ * claimers exactly one wins); a renewal or a release touches only rows @owner holds. */
+void       saoma_ledger_list_leases_async    (SaomaLedger        *self,
+                                              SaomaLeaseKind      kind,
+                                              GCancellable       *cancellable,
+                                              GAsyncReadyCallback callback,
+                                              gpointer            user_data);
+GPtrArray *saoma_ledger_list_leases_finish   (SaomaLedger  *self,
+                                              GAsyncResult *result,
+                                              GError      **error);
+GPtrArray *saoma_ledger_list_leases_sync     (SaomaLedger   *self,
+                                              SaomaLeaseKind kind,
+                                              GError       **error);
+void       saoma_ledger_change_leases_async  (SaomaLedger        *self,
+                                              SaomaLeaseChange    change,
+                                              const char         *owner,
+                                              GPtrArray          *leases,
+                                              GCancellable       *cancellable,
+                                              GAsyncReadyCallback callback,
+                                              gpointer            user_data);
+GPtrArray *saoma_ledger_change_leases_finish (SaomaLedger  *self,
+                                              GAsyncResult *result,
+                                              GError      **error);
+GPtrArray *saoma_ledger_change_leases_sync   (SaomaLedger      *self,
+                                              SaomaLeaseChange  change,
+                                              const char       *owner,
+                                              GPtrArray        *leases,
+                                              GError          **error);
 
 G_END_DECLS

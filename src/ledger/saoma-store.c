@@ -567,3 +567,104 @@ saoma_store_sum_amount_finish (SaomaStore    *self,
   iface = SAOMA_STORE_GET_IFACE (self);
   return iface->sum_amount_finish (self, result, out_sum, error);
 }
+
+/* Ownership ------------------------------------------------------------------------------ */
+
+void
+saoma_store_insert_refund_leased_async (SaomaStore          *self,
+                                        const char          *out_trade_no,
+                                        const char          *out_refund_no,
+                                        gint64               amount,
+                                        const char          *reason,
+                                        const char          *owner,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  SaomaStoreInterface *iface;
+
+  g_return_if_fail (SAOMA_IS_STORE (self));
+
+  iface = SAOMA_STORE_GET_IFACE (self);
+  iface->insert_refund_leased_async (self, out_trade_no, out_refund_no, amount, reason, owner,
+                                     cancellable, callback, user_data);
+}
+
+void
+saoma_store_list_leases_async (SaomaStore          *self,
+                               SaomaLeaseKind       kind,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  SaomaStoreInterface *iface;
+
+  g_return_if_fail (SAOMA_IS_STORE (self));
+
+  iface = SAOMA_STORE_GET_IFACE (self);
+  iface->list_leases_async (self, kind, cancellable, callback, user_data);
+}
+
+/**
+ * saoma_store_list_leases_finish:
+ *
+ * Returns: (transfer container) (element-type SaomaLedgerLease): the lease of every unfinished
+ *   attempt (or refund), oldest first
+ */
+GPtrArray *
+saoma_store_list_leases_finish (SaomaStore    *self,
+                                GAsyncResult  *result,
+                                GError       **error)
+{
+  SaomaStoreInterface *iface;
+
+  g_return_val_if_fail (SAOMA_IS_STORE (self), NULL);
+
+  iface = SAOMA_STORE_GET_IFACE (self);
+  return iface->list_leases_finish (self, result, error);
+}
+
+/**
+ * saoma_store_change_leases_async:
+ * @change: claim, renew or release
+ * @owner: the engine's identity
+ * @leases: (element-type SaomaLedgerLease): for a claim, each as it was read (the
+ *   compare-and-set's expected owner and heartbeat); otherwise only kind and key count
+ *
+ * Applies @change to every lease of @leases in one write.
+ */
+void
+saoma_store_change_leases_async (SaomaStore          *self,
+                                 SaomaLeaseChange     change,
+                                 const char          *owner,
+                                 GPtrArray           *leases,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  SaomaStoreInterface *iface;
+
+  g_return_if_fail (SAOMA_IS_STORE (self));
+
+  iface = SAOMA_STORE_GET_IFACE (self);
+  iface->change_leases_async (self, change, owner, leases, cancellable, callback, user_data);
+}
+
+/**
+ * saoma_store_change_leases_finish:
+ *
+ * Returns: (transfer container) (element-type SaomaLedgerLease): the leases changed (a claim
+ *   lost to another owner, or a renewal of a lease taken over, is not among them)
+ */
+GPtrArray *
+saoma_store_change_leases_finish (SaomaStore    *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  SaomaStoreInterface *iface;
+
+  g_return_val_if_fail (SAOMA_IS_STORE (self), NULL);
+
+  iface = SAOMA_STORE_GET_IFACE (self);
+  return iface->change_leases_finish (self, result, error);
+}

@@ -209,6 +209,35 @@ struct _SaomaStoreInterface
                                                         gint64                   *out_sum,
                                                         GError                  **error);
 
+  /* Ownership (DESIGN.md, "Ownership"). */
+  void                (*insert_refund_leased_async)    (SaomaStore               *self,
+                                                        const char               *out_trade_no,
+                                                        const char               *out_refund_no,
+                                                        gint64                    amount,
+                                                        const char               *reason,
+                                                        const char               *owner,
+                                                        GCancellable             *cancellable,
+                                                        GAsyncReadyCallback       callback,
+                                                        gpointer                  user_data);
+  void                (*list_leases_async)             (SaomaStore               *self,
+                                                        SaomaLeaseKind            kind,
+                                                        GCancellable             *cancellable,
+                                                        GAsyncReadyCallback       callback,
+                                                        gpointer                  user_data);
+  GPtrArray          *(*list_leases_finish)            (SaomaStore               *self,
+                                                        GAsyncResult             *result,
+                                                        GError                  **error);
+  void                (*change_leases_async)           (SaomaStore               *self,
+                                                        SaomaLeaseChange          change,
+                                                        const char               *owner,
+                                                        GPtrArray                *leases,
+                                                        GCancellable             *cancellable,
+                                                        GAsyncReadyCallback       callback,
+                                                        gpointer                  user_data);
+  GPtrArray          *(*change_leases_finish)          (SaomaStore               *self,
+                                                        GAsyncResult             *result,
+                                                        GError                  **error);
+
   gpointer padding[8];
 };
 
@@ -359,5 +388,35 @@ gboolean            saoma_store_sum_amount_finish (SaomaStore    *self,
                                                    GAsyncResult  *result,
                                                    gint64        *out_sum,
                                                    GError       **error);
+
+/* Ownership. insert_refund_leased: insert_refund with @owner's lease taken in the same write
+ * (finish with saoma_store_insert_refund_finish()). */
+void                saoma_store_insert_refund_leased_async (SaomaStore          *self,
+                                                            const char          *out_trade_no,
+                                                            const char          *out_refund_no,
+                                                            gint64               amount,
+                                                            const char          *reason,
+                                                            const char          *owner,
+                                                            GCancellable        *cancellable,
+                                                            GAsyncReadyCallback  callback,
+                                                            gpointer             user_data);
+void                saoma_store_list_leases_async (SaomaStore          *self,
+                                                   SaomaLeaseKind       kind,
+                                                   GCancellable        *cancellable,
+                                                   GAsyncReadyCallback  callback,
+                                                   gpointer             user_data);
+GPtrArray          *saoma_store_list_leases_finish (SaomaStore    *self,
+                                                    GAsyncResult  *result,
+                                                    GError       **error);
+void                saoma_store_change_leases_async (SaomaStore          *self,
+                                                     SaomaLeaseChange     change,
+                                                     const char          *owner,
+                                                     GPtrArray           *leases,
+                                                     GCancellable        *cancellable,
+                                                     GAsyncReadyCallback  callback,
+                                                     gpointer             user_data);
+GPtrArray          *saoma_store_change_leases_finish (SaomaStore    *self,
+                                                      GAsyncResult  *result,
+                                                      GError       **error);
 
 G_END_DECLS
