@@ -21,6 +21,7 @@
 #include "saoma-checkout.h"
 #include "saoma-money.h"
 #include "saoma-micropay-job.h"
+#include "saoma-lease.h"
 #include "saoma-native-flow.h"
 #include "saoma-operation.h"
 
@@ -44,6 +45,7 @@ struct _SaomaCheckout
   SaomaMicropayJob    *current_job; /* borrowed from jobs; never set with current */
   GCancellable        *cancellable;
   guint                listing;   /* recoveries reading the ledger */
+  char                *owner;     /* the lease owner of what it drives (saoma-lease.h) */
 
   /* What the views last saw, to notify only on change. */
   SaomaCheckoutPhase   pub_phase;
@@ -121,6 +123,7 @@ enum {
   LATE_PAYMENT,
   PAID,
   ATTEMPT_FINISHED,
+  LEFT_ALONE,
   N_SIGNALS
 };
 
@@ -1330,6 +1333,7 @@ saoma_checkout_finalize (GObject *object)
   g_clear_object (&self->clock);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->config, saoma_checkout_config_free);
+  g_clear_pointer (&self->owner, g_free);
   g_clear_pointer (&self->pub_description, g_free);
   g_clear_pointer (&self->pub_out_trade_no, g_free);
   g_clear_pointer (&self->pub_code_url, g_free);
@@ -1439,6 +1443,18 @@ saoma_checkout_class_init (SaomaCheckoutClass *klass)
   signals[ATTEMPT_FINISHED] =
     g_signal_new ("attempt-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, SAOMA_TYPE_ATTEMPT);
+
+  /**
+   * SaomaCheckout::left-alone:
+   * @attempt: an unfinished attempt recovery did not resume
+   * @owner: the owner that holds its lease (saoma_lease_owner_parse() reads it)
+   *
+   * Emitted by a recovery for each unfinished attempt another running engine drives
+   * (DESIGN.md, "Ownership").
+   */
+  signals[LEFT_ALONE] =
+    g_signal_new ("left-alone", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, SAOMA_TYPE_ATTEMPT, G_TYPE_STRING);
 }
 
 static void
@@ -1497,6 +1513,7 @@ saoma_checkout_new (SaomaGateway              *gateway,
     self->config->retry_interval_ms = 2000;
   if (self->config->validity_s == 0)
     self->config->validity_s = 300;
+  self->owner = saoma_lease_owner_new (self->config->till_id);
 
   return self;
 }
@@ -1693,6 +1710,8 @@ insert_attempt_cb (GObject      *object,
   d->facts.inserted = TRUE;
   d->op.recorded = TRUE;
   g_set_object (&d->attempt, attempt);
+  saoma_operation_hold_lease (&d->op, SAOMA_LEASE_ATTEMPT, d->out_trade_no,
+                              d->checkout->owner);
   saoma_bench_stamp ("inserted", d->out_trade_no);
   saoma_operation_crash_point ("after-insert");
 
@@ -1775,6 +1794,8 @@ saoma_checkout_charge (SaomaCheckout *self,
   attempt = saoma_attempt_new (out_trade_no, amount, d->description, d->till_id, created,
                                expires);
   saoma_attempt_set_request (attempt, d->request);
+  /* The lease is taken in the insert's own write: nothing more before the QR. */
+  saoma_attempt_set_owner (attempt, self->owner, 0);
   saoma_store_insert_attempt_async (self->store, attempt, NULL, insert_attempt_cb,
                                     driver_ref (d));
 
@@ -1842,6 +1863,7 @@ checkout_job_new (SaomaCheckout *self,
   job = saoma_micropay_job_new (self->gateway, self->store, self->clock, self->cancellable,
                                 &timing, out_trade_no, amount, description, till_id, created);
   saoma_micropay_job_set_notify (job, job_notify_cb, self);
+  saoma_micropay_job_set_owner (job, self->owner);
   g_hash_table_replace (self->jobs, (gpointer)saoma_micropay_job_get_out_trade_no (job), job);
   return job;
 }
@@ -2024,12 +2046,52 @@ driver_stored_request (Driver *d)
   return g_strdup (stored);
 }
 
+/* A recovery between its take-over and its list of unfinished attempts. */
+typedef struct {
+  GTask              *task;
+  SaomaLeaseTakeOver *take_over;
+} RecoverList;
+
+static void
+recover_list_free (RecoverList *list)
+{
+  g_clear_object (&list->task);
+  g_clear_pointer (&list->take_over, saoma_lease_take_over_free);
+  g_free (list);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecoverList, recover_list_free)
+
+/* Whether recovery may drive @attempt: only what its take-over won. Another engine's attempt
+ * is left alone, and said so. */
+static gboolean
+recover_owns (SaomaCheckout      *self,
+              SaomaLeaseTakeOver *take_over,
+              SaomaAttempt       *attempt)
+{
+  const char *out_trade_no = saoma_attempt_get_out_trade_no (attempt);
+  SaomaLedgerLease *held;
+  const char *owner;
+
+  if (g_hash_table_contains (take_over->won, out_trade_no))
+    return TRUE;
+
+  /* Held by a living owner, or claimed by another recoverer (or created) since the take-over:
+   * the row read after it names the owner. */
+  held = g_hash_table_lookup (take_over->held, out_trade_no);
+  owner = held != NULL ? held->owner : saoma_attempt_get_owner (attempt);
+  g_message ("%s: owned by %s, left alone", out_trade_no, owner ? owner : "another engine");
+  g_signal_emit (self, signals[LEFT_ALONE], 0, attempt, owner);
+  return FALSE;
+}
+
 static void
 list_unfinished_cb (GObject      *object,
                     GAsyncResult *result,
                     gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr(RecoverList) list = user_data;
+  GTask *task = list->task;
   SaomaCheckout *self = g_task_get_source_object (task);
   g_autoptr(GPtrArray) attempts = NULL;
   g_autoptr(GError) error = NULL;
@@ -2075,6 +2137,9 @@ list_unfinished_cb (GObject      *object,
           g_hash_table_contains (self->jobs, out_trade_no))
         continue;
 
+      if (!recover_owns (self, list->take_over, attempt))
+        continue;
+
       if (saoma_attempt_get_method (attempt) == SAOMA_PAYMENT_METHOD_MICROPAY)
         {
           SaomaMicropayJob *job = checkout_job_new (self, out_trade_no,
@@ -2102,6 +2167,7 @@ list_unfinished_cb (GObject      *object,
        * Nobody shows its QR any more: watch it, and close it after the close delay. */
       saoma_native_facts_resume (&d->facts, state, d->code_url != NULL, now);
       d->op.recorded = TRUE;
+      saoma_operation_hold_lease (&d->op, SAOMA_LEASE_ATTEMPT, out_trade_no, self->owner);
       d->close_reason = d->facts.expired ? SAOMA_CLOSE_REASON_EXPIRED
                                          : SAOMA_CLOSE_REASON_CANCELLED;
       saoma_recovery_count (task);
@@ -2125,12 +2191,40 @@ list_unfinished_cb (GObject      *object,
   g_ptr_array_unref (resumed_attempts);
 }
 
+static void
+take_over_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SaomaCheckout *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  RecoverList *list;
+
+  list = g_new0 (RecoverList, 1);
+  list->take_over = saoma_lease_take_over_finish (result, &error);
+  if (list->take_over == NULL || saoma_recovery_has_returned (task))
+    {
+      self->listing--;
+      recover_list_free (list);
+      if (error != NULL && !saoma_recovery_has_returned (task))
+        saoma_recovery_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* Listed after the claims: a row claimed meanwhile by another recoverer shows its owner. */
+  list->task = g_steal_pointer (&task);
+  saoma_store_list_unfinished_async (self->store, NULL, list_unfinished_cb, list);
+}
+
 /**
  * saoma_checkout_recover_async:
  *
- * Resumes every non-final attempt of the ledger that this engine does not drive yet: each is
- * queried and driven to a final state (paid ones become PAID, unpaid ones are closed after the
- * close delay, ones WeChat never created become FAILED). Completes when all are final.
+ * Resumes every non-final attempt of the ledger that this engine does not drive yet and whose
+ * lease it could take (DESIGN.md, "Ownership": one another running engine holds is left
+ * alone, with #SaomaCheckout::left-alone): each is queried and driven to a final state (paid
+ * ones become PAID, unpaid ones are closed after the close delay, ones WeChat never created
+ * become FAILED). Completes when all are final.
  */
 void
 saoma_checkout_recover_async (SaomaCheckout      *self,
@@ -2149,8 +2243,8 @@ saoma_checkout_recover_async (SaomaCheckout      *self,
     return;
 
   self->listing++;
-  saoma_store_list_unfinished_async (self->store, NULL, list_unfinished_cb,
-                                     g_steal_pointer (&task));
+  saoma_lease_take_over_async (self->store, SAOMA_LEASE_ATTEMPT, self->owner, NULL, take_over_cb,
+                               g_steal_pointer (&task));
 }
 
 guint

@@ -32,6 +32,7 @@
 #include "saoma-cli.h"
 #include "saoma-export.h"
 #include "saoma-late-payments.h"
+#include "saoma-lease.h"
 #include "saoma-log.h"
 #include "saoma-merchant.h"
 #include "saoma-money.h"
@@ -786,9 +787,50 @@ typedef struct {
   GHashTable *refund_finals;   /* out_refund_no → refund state name (final ones only) */
   guint       count;
   guint       refund_count;
+  guint       left_alone;      /* attempts and refunds another running till drives */
   GError     *error;
   gboolean    interrupted;
 } RecoverRun;
+
+/* One stderr line per attempt or refund another running till drives (DESIGN.md, "Ownership"):
+ * it is not ours to finish, and the user learns whom to look at. */
+static void
+recover_left_alone (RecoverRun *run,
+                    const char *key,
+                    const char *owner)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *safe = NULL;
+  gint64 pid;
+
+  run->left_alone++;
+  if (saoma_lease_owner_parse (owner, NULL, &pid, NULL, NULL))
+    message = g_strdup_printf (_("%s: owned by a running till (pid %" G_GINT64_FORMAT
+                                 "), left alone"), key, pid);
+  else
+    message = g_strdup_printf (_("%s: owned by another running till, left alone"), key);
+
+  safe = saoma_log_escape (message);
+  fprintf (stderr, "saoma: %s\n", safe);
+}
+
+static void
+recover_attempt_left_alone_cb (SaomaCheckout *checkout,
+                               SaomaAttempt  *attempt,
+                               const char    *owner,
+                               RecoverRun    *run)
+{
+  recover_left_alone (run, saoma_attempt_get_out_trade_no (attempt), owner);
+}
+
+static void
+recover_refund_left_alone_cb (SaomaRefunder *refunder,
+                              const char    *out_refund_no,
+                              const char    *owner,
+                              RecoverRun    *run)
+{
+  recover_left_alone (run, out_refund_no, owner);
+}
 
 static void
 recover_finished_cb (SaomaCheckout *checkout,
@@ -820,6 +862,10 @@ recover_ready_cb (SaomaTill  *till,
                     G_CALLBACK (recover_finished_cb), run);
   g_signal_connect (saoma_till_get_refunder (till), "refund-updated",
                     G_CALLBACK (recover_refund_updated_cb), run);
+  g_signal_connect (saoma_till_get_checkout (till), "left-alone",
+                    G_CALLBACK (recover_attempt_left_alone_cb), run);
+  g_signal_connect (saoma_till_get_refunder (till), "left-alone",
+                    G_CALLBACK (recover_refund_left_alone_cb), run);
 }
 
 static void
@@ -936,6 +982,8 @@ run_recover (Cli        *cli,
         g_string_append_printf (summary, "%s %u unfinished",
                                 g_hash_table_size (run.refund_finals) > 0 ? "," : ":",
                                 unfinished);
+      if (run.left_alone > 0)
+        g_string_append_printf (summary, "; left alone %u", run.left_alone);
       printf ("%s\n", summary->str);
       fflush (stdout);
       if (unfinished > 0)

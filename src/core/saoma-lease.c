@@ -290,6 +290,7 @@ listed_cb (GObject      *source,
   TakeOverData *data = g_task_get_task_data (task);
   g_autoptr(GPtrArray) leases = NULL;
   g_autoptr(GPtrArray) claims = NULL;
+  GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
   gint64 now = g_get_real_time ();
 
@@ -324,8 +325,7 @@ listed_cb (GObject      *source,
   /* One compare-and-set write, even when there is nothing to claim: the answer then also
    * orders this take-over after every write submitted before it. */
   saoma_store_change_leases_async (SAOMA_STORE (source), SAOMA_LEASE_CLAIM, data->owner, claims,
-                                   g_task_get_cancellable (task), claimed_cb,
-                                   g_steal_pointer (&task));
+                                   cancellable, claimed_cb, g_steal_pointer (&task));
 }
 
 /**

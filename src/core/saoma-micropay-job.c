@@ -31,6 +31,7 @@ struct _SaomaMicropayJob
   gint64                  amount;
   char                   *description;
   char                   *till_id;
+  char                   *owner;       /* the lease's, or NULL */
   gint64                  created;
   char                   *auth_code;     /* until the pay call has left; never stored */
   char                   *client_ip;
@@ -204,6 +205,7 @@ job_op_finalize (SaomaOperation *op)
   g_free (job->out_trade_no);
   g_free (job->description);
   g_free (job->till_id);
+  g_free (job->owner);
   g_free (job->paid_transaction_id);
   g_free (job->last_response);
 }
@@ -609,6 +611,22 @@ saoma_micropay_job_detach (SaomaMicropayJob *job)
 }
 
 void
+saoma_micropay_job_set_owner (SaomaMicropayJob *job,
+                              const char       *owner)
+{
+  g_free (job->owner);
+  job->owner = g_strdup (owner);
+}
+
+/* The attempt is on record with our owner: renew its lease while the job drives it. */
+static void
+job_hold_lease (SaomaMicropayJob *job)
+{
+  if (job->owner != NULL)
+    saoma_operation_hold_lease (&job->op, SAOMA_LEASE_ATTEMPT, job->out_trade_no, job->owner);
+}
+
+void
 saoma_micropay_job_set_notify (SaomaMicropayJob       *job,
                                SaomaMicropayJobNotify  notify,
                                gpointer                user_data)
@@ -650,6 +668,7 @@ insert_cb (GObject      *object,
   job->facts.inserted = TRUE;
   job->op.recorded = TRUE;
   g_set_object (&job->attempt, attempt);
+  job_hold_lease (job);
   saoma_operation_crash_point ("after-insert");
   job_notify (job, FALSE);
   job_step (job);
@@ -679,6 +698,8 @@ saoma_micropay_job_start (SaomaMicropayJob *job,
   attempt = saoma_attempt_new (job->out_trade_no, job->amount, job->description, job->till_id,
                                job->created, job->created + job->timing.give_up);
   saoma_attempt_set_method (attempt, SAOMA_PAYMENT_METHOD_MICROPAY);
+  /* The lease is taken in the insert's own write. */
+  saoma_attempt_set_owner (attempt, job->owner, 0);
   saoma_store_insert_attempt_async (job->op.store, attempt, NULL, insert_cb,
                                     saoma_micropay_job_ref (job));
 }
@@ -697,6 +718,7 @@ saoma_micropay_job_resume (SaomaMicropayJob *job,
 
   g_set_object (&job->attempt, attempt);
   job->op.recorded = TRUE;
+  job_hold_lease (job);
   saoma_micropay_facts_resume (&job->facts, state, job->created,
                                saoma_attempt_get_updated (attempt),
                                saoma_operation_now (&job->op));

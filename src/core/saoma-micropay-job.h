@@ -43,6 +43,10 @@ void               saoma_micropay_job_set_notify  (SaomaMicropayJob       *job,
                                                    SaomaMicropayJobNotify  notify,
                                                    gpointer                user_data);
 
+/* The engine's lease owner (saoma-lease.h): the attempt is inserted with it, and the job
+ * renews it while it drives. Before start or resume. */
+void               saoma_micropay_job_set_owner   (SaomaMicropayJob *job,
+                                                   const char       *owner);
 /* A new attempt: written (CREATED, method MICROPAY), then SUBMITTED, then the one pay call.
  * @auth_code is kept in memory only, until the pay call has left. */
 void               saoma_micropay_job_start       (SaomaMicropayJob *job,

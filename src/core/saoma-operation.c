@@ -21,6 +21,10 @@
  *     or a refund SUCCESS is only ever shown once it is durable, and is never forgotten.
  * Before, the refunder stopped driving a refund whose write failed (resumed on the next
  * start only) while the checkout carried on: the checkout's rule is the safe one for both.
+ *
+ * While it drives its row, an operation holds the row's lease (saoma-lease.c): renewed by the
+ * process's keeper, ended by the final state's write (saoma_operation_done()) or released
+ * when the engine detaches, so that no other engine takes over a row that is being driven.
  */
 
 #define G_LOG_DOMAIN "saoma-operation"
@@ -132,6 +136,7 @@ saoma_operation_unref (gpointer data)
 
   g_assert (op->timer_id == 0);
   g_slist_free_full (op->recoveries, g_object_unref);
+  saoma_operation_release_lease (op);
   if (op->klass->finalize != NULL)
     op->klass->finalize (op);
   g_queue_clear_full (&op->writes, op->klass->write_free);
@@ -155,6 +160,8 @@ saoma_operation_detach (SaomaOperation *op)
 
   saoma_operation_disarm (op);
   op->attached = FALSE;
+  /* Nobody drives it here any more: another engine may take it over at once. */
+  saoma_operation_release_lease (op);
 
   /* A recovery waiting for it will not see it done. */
   for (GSList *l = recoveries; l != NULL; l = l->next)
@@ -570,7 +577,60 @@ saoma_operation_done (SaomaOperation *op)
 {
   GSList *recoveries = g_steal_pointer (&op->recoveries);
 
+  /* The final state's write ended the lease in the store: only stop renewing it. */
+  if (op->lease != NULL)
+    {
+      saoma_lease_keeper_drop (op->lease, op->lease_kind, op->lease_key, FALSE);
+      g_clear_pointer (&op->lease, saoma_lease_keeper_unref);
+      g_clear_pointer (&op->lease_key, g_free);
+    }
+
   for (GSList *l = recoveries; l != NULL; l = l->next)
     saoma_recovery_release (l->data);
   g_slist_free_full (recoveries, g_object_unref);
+}
+
+/* --- Ownership ------------------------------------------------------------------------------- */
+
+/**
+ * saoma_operation_hold_lease:
+ * @kind: an attempt or a refund
+ * @key: its out_trade_no or out_refund_no
+ * @owner: the engine's identity, the row's owner on record (inserted or claimed with it)
+ *
+ * The operation drives @key from now on: its lease is renewed with the others of @owner until
+ * saoma_operation_done() (final) or it is released.
+ */
+void
+saoma_operation_hold_lease (SaomaOperation *op,
+                            SaomaLeaseKind  kind,
+                            const char     *key,
+                            const char     *owner)
+{
+  g_return_if_fail (op != NULL && key != NULL && owner != NULL);
+
+  if (op->lease != NULL || !op->attached)
+    return;
+
+  op->lease = saoma_lease_keeper_get (op->store, owner);
+  op->lease_kind = kind;
+  op->lease_key = g_strdup (key);
+  saoma_lease_keeper_hold (op->lease, kind, key);
+}
+
+/**
+ * saoma_operation_release_lease:
+ *
+ * The operation stops driving a row that is not final (its engine goes away, or it ended
+ * without a final state): the store forgets the owner, so a recovery takes it over at once.
+ */
+void
+saoma_operation_release_lease (SaomaOperation *op)
+{
+  if (op->lease == NULL)
+    return;
+
+  saoma_lease_keeper_drop (op->lease, op->lease_kind, op->lease_key, TRUE);
+  g_clear_pointer (&op->lease, saoma_lease_keeper_unref);
+  g_clear_pointer (&op->lease_key, g_free);
 }

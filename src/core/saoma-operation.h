@@ -7,6 +7,7 @@
 #include <gio/gio.h>
 #include "ledger/saoma-store.h"
 #include "saoma-clock.h"
+#include "saoma-lease.h"
 
 G_BEGIN_DECLS
 
@@ -96,6 +97,9 @@ struct _SaomaOperation
   const SaomaOperationCall  *call;         /* in flight when net_busy */
   guint                      timer_id;
   GSList                    *recoveries;   /* GTask*: recoveries counting it until it is done */
+  SaomaLeaseKeeper          *lease;        /* renewing its lease while it drives, or NULL */
+  SaomaLeaseKind             lease_kind;
+  char                      *lease_key;
 };
 
 gpointer  saoma_operation_new            (const SaomaOperationClass *klass,
@@ -132,6 +136,12 @@ void      saoma_operation_event          (SaomaOperation *op,
 void      saoma_operation_crash_point    (const char *point);
 
 void      saoma_operation_done           (SaomaOperation *op);
+
+void      saoma_operation_hold_lease     (SaomaOperation *op,
+                                          SaomaLeaseKind  kind,
+                                          const char     *key,
+                                          const char     *owner);
+void      saoma_operation_release_lease  (SaomaOperation *op);
 
 /* Recovery: a GTask completed with the number of operations it resumed once each is done. */
 GTask    *saoma_recovery_new             (gpointer             source_object,

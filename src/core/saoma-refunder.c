@@ -38,6 +38,7 @@ struct _SaomaRefunder
 
   GHashTable   *jobs;        /* out_refund_no → Job* */
   GCancellable *cancellable; /* cancelled on dispose */
+  char         *owner;       /* the lease owner of what it drives (saoma-lease.h) */
 };
 
 enum {
@@ -55,6 +56,7 @@ enum {
 
 enum {
   REFUND_UPDATED,
+  LEFT_ALONE,
   N_SIGNALS
 };
 
@@ -267,6 +269,9 @@ job_end (Job                     *job,
     job->final_error = error;
 
   saoma_operation_disarm (&job->op);
+  /* Ended without a final state (nothing could be sent): another engine may take it now. */
+  if (row == NULL)
+    saoma_operation_release_lease (&job->op);
   /* Done before it leaves the table: leaving detaches it, and a detached operation tells the
    * recoveries still counting it that it never got done. */
   saoma_operation_done (&job->op);
@@ -905,6 +910,7 @@ saoma_refunder_finalize (GObject *object)
   g_clear_pointer (&self->jobs, g_hash_table_unref);
   g_clear_object (&self->cancellable);
   g_free (self->till_id);
+  g_free (self->owner);
   g_clear_object (&self->pin_guard);
   g_free (self->notify_url);
 
@@ -1041,6 +1047,27 @@ saoma_refunder_class_init (SaomaRefunderClass *klass)
   signals[REFUND_UPDATED] =
     g_signal_new ("refund-updated", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
                   NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+
+  /**
+   * SaomaRefunder::left-alone:
+   * @out_refund_no: an unfinished refund resume did not take
+   * @owner: (nullable): the owner that holds its lease
+   *
+   * Emitted by a resume for each unfinished refund another running engine drives (DESIGN.md,
+   * "Ownership").
+   */
+  signals[LEFT_ALONE] =
+    g_signal_new ("left-alone", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+}
+
+/* The lease owner of the refunds it drives: this process and its till. */
+static const char *
+refunder_owner (SaomaRefunder *self)
+{
+  if (self->owner == NULL)
+    self->owner = saoma_lease_owner_new (self->till_id);
+  return self->owner;
 }
 
 static void
@@ -1243,6 +1270,8 @@ refund_inserted_cb (GObject      *source,
 
   /* Durable now: only from here may a request leave the machine. */
   job = job_new (self, row, data->total_fee, TRUE);
+  saoma_operation_hold_lease (&job->op, SAOMA_LEASE_REFUND, row->out_refund_no,
+                              refunder_owner (self));
   g_set_object (&job->gateway, data->gateway);
   job_add_waiter (job, task);
   job_step (job);
@@ -1261,9 +1290,10 @@ refund_insert (GTask *task)
   if (g_task_return_error_if_cancelled (task))
     return;
 
-  saoma_store_insert_refund_async (self->store, data->out_trade_no, out_refund_no,
-                                   data->amount, data->reason, NULL, refund_inserted_cb,
-                                   g_object_ref (task));
+  /* The lease is taken in the insert's own write. */
+  saoma_store_insert_refund_leased_async (self->store, data->out_trade_no, out_refund_no,
+                                          data->amount, data->reason, refunder_owner (self), NULL,
+                                          refund_inserted_cb, g_object_ref (task));
 }
 
 static void
@@ -1514,6 +1544,8 @@ resume_attempt_cb (GObject      *source,
     {
       /* Counted by the recovery until it ends (the outcome is in the ledger). */
       job = job_start (self, row, saoma_attempt_get_amount (attempt));
+      saoma_operation_hold_lease (&job->op, SAOMA_LEASE_REFUND, row->out_refund_no,
+                                  refunder_owner (self));
       if (job->final_row == NULL && job->final_error == NULL)
         saoma_recovery_add (task, &job->op);
     }
@@ -1530,6 +1562,7 @@ resume_list_cb (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   SaomaRefunder *self = g_task_get_source_object (task);
+  SaomaLeaseTakeOver *take_over = g_object_get_data (G_OBJECT (task), "saoma-take-over");
   g_autoptr(GPtrArray) refunds = NULL;
   g_autoptr(GError) error = NULL;
   guint resumed = 0;
@@ -1551,6 +1584,19 @@ resume_list_cb (GObject      *source,
       if (saoma_refund_state_is_final (refund->state))
         continue;
 
+      /* Only what the take-over won: another engine's refund is left alone, and said so. */
+      if (!g_hash_table_contains (take_over->won, refund->out_refund_no) &&
+          !g_hash_table_contains (self->jobs, refund->out_refund_no))
+        {
+          SaomaLedgerLease *held = g_hash_table_lookup (take_over->held, refund->out_refund_no);
+          const char *owner = held != NULL ? held->owner : NULL;
+
+          g_message ("refund %s: owned by %s, left alone", refund->out_refund_no,
+                     owner ? owner : "another engine");
+          g_signal_emit (self, signals[LEFT_ALONE], 0, refund->out_refund_no, owner);
+          continue;
+        }
+
       /* Held until its job is counted in (or could not be started). */
       resumed++;
       saoma_recovery_count (task);
@@ -1564,6 +1610,29 @@ resume_list_cb (GObject      *source,
     }
   g_debug ("Resuming %u refunds", resumed);
   saoma_recovery_release (task);
+}
+
+static void
+resume_take_over_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SaomaRefunder *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  SaomaLeaseTakeOver *take_over = saoma_lease_take_over_finish (result, &error);
+
+  if (take_over == NULL)
+    {
+      saoma_recovery_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* Listed after the claims (DESIGN.md, "Ownership"). */
+  g_object_set_data_full (G_OBJECT (task), "saoma-take-over", take_over,
+                          (GDestroyNotify) saoma_lease_take_over_free);
+  saoma_store_list_unfinished_refunds_async (self->store, NULL, resume_list_cb,
+                                             g_steal_pointer (&task));
 }
 
 /**
@@ -1588,8 +1657,8 @@ saoma_refunder_resume_async (SaomaRefunder       *self,
   if (saoma_recovery_has_returned (task))
     return;
 
-  saoma_store_list_unfinished_refunds_async (self->store, NULL, resume_list_cb,
-                                             g_object_ref (task));
+  saoma_lease_take_over_async (self->store, SAOMA_LEASE_REFUND, refunder_owner (self), NULL,
+                               resume_take_over_cb, g_object_ref (task));
 }
 
 guint

@@ -74,6 +74,17 @@ static const RelayKind list_unfinished_refunds_kind = {
   (GDestroyNotify) g_ptr_array_unref,
 };
 static const RelayKind append_event_kind = { "append_event", NULL, NULL };
+static const RelayKind insert_refund_leased_kind = {
+  "insert_refund_leased", (PtrFinish) saoma_store_insert_refund_finish,
+  (GDestroyNotify) saoma_store_refund_free,
+};
+static const RelayKind list_leases_kind = {
+  "list_leases", (PtrFinish) saoma_store_list_leases_finish, (GDestroyNotify) g_ptr_array_unref,
+};
+static const RelayKind change_leases_kind = {
+  "change_leases", (PtrFinish) saoma_store_change_leases_finish,
+  (GDestroyNotify) g_ptr_array_unref,
+};
 
 /* The caller's task, on the relay (so callbacks see the relay as the source object). */
 static GTask *
@@ -281,6 +292,53 @@ relay_list_unfinished_refunds_async (SaomaStore          *store,
 }
 
 static void
+relay_insert_refund_leased_async (SaomaStore          *store,
+                                  const char          *out_trade_no,
+                                  const char          *out_refund_no,
+                                  gint64               amount,
+                                  const char          *reason,
+                                  const char          *owner,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  GTask *task = relay_task_new (store, &insert_refund_leased_kind, cancellable, callback,
+                                user_data);
+
+  saoma_store_insert_refund_leased_async (TEST_RELAY_STORE (store)->inner, out_trade_no,
+                                          out_refund_no, amount, reason, owner, cancellable,
+                                          relay_ptr_cb, task);
+}
+
+static void
+relay_list_leases_async (SaomaStore          *store,
+                         SaomaLeaseKind       kind,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  GTask *task = relay_task_new (store, &list_leases_kind, cancellable, callback, user_data);
+
+  saoma_store_list_leases_async (TEST_RELAY_STORE (store)->inner, kind, cancellable,
+                                 relay_ptr_cb, task);
+}
+
+static void
+relay_change_leases_async (SaomaStore          *store,
+                           SaomaLeaseChange     change,
+                           const char          *owner,
+                           GPtrArray           *leases,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  GTask *task = relay_task_new (store, &change_leases_kind, cancellable, callback, user_data);
+
+  saoma_store_change_leases_async (TEST_RELAY_STORE (store)->inner, change, owner, leases,
+                                   cancellable, relay_ptr_cb, task);
+}
+
+static void
 test_relay_store_iface_init (SaomaStoreInterface *iface)
 {
   iface->insert_attempt_async = relay_insert_attempt_async;
@@ -303,6 +361,11 @@ test_relay_store_iface_init (SaomaStoreInterface *iface)
   iface->list_refunds_finish = (gpointer) relay_ptr_finish;
   iface->list_unfinished_refunds_async = relay_list_unfinished_refunds_async;
   iface->list_unfinished_refunds_finish = (gpointer) relay_ptr_finish;
+  iface->insert_refund_leased_async = relay_insert_refund_leased_async;
+  iface->list_leases_async = relay_list_leases_async;
+  iface->list_leases_finish = (gpointer) relay_ptr_finish;
+  iface->change_leases_async = relay_change_leases_async;
+  iface->change_leases_finish = (gpointer) relay_ptr_finish;
 }
 
 static void
