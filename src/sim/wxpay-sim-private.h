@@ -256,6 +256,7 @@ struct _WxpaySimServer {
   guint            sweep_id;
   guint64          orders_expired;
   gboolean         shut_down;
+  GHashTable      *calls;           /* gateway route path → requests received (tests) */
 
   /* wxpay-sim-server-connections.c */
   guint            header_timeout;  /* seconds, 0: none */

@@ -534,6 +534,13 @@ wxpay_sim_handle_gateway (WxpaySimServer      *self,
 {
   Call *call = g_new0 (Call, 1);
 
+  /* Counted as received, whatever the answer: tests check who called and how often. */
+  if (self->calls == NULL)
+    self->calls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_insert (self->calls, g_strdup (route->path),
+                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (self->calls,
+                                                                                route->path)) + 1));
+
   call->self = self;
   call->msg = g_object_ref (msg);
   call->route = route;
@@ -553,4 +560,19 @@ wxpay_sim_handle_gateway (WxpaySimServer      *self,
 
   run_call (call);
   wxpay_sim_call_free (call);
+}
+
+/**
+ * wxpay_sim_server_count_calls:
+ * @path: a gateway route ("/pay/closeorder", "/secapi/pay/refund" …)
+ *
+ * Returns: how many requests for @path the simulator received
+ */
+guint
+wxpay_sim_server_count_calls (WxpaySimServer *self,
+                              const char     *path)
+{
+  g_return_val_if_fail (WXPAY_IS_SIM_SERVER (self), 0);
+
+  return self->calls ? GPOINTER_TO_UINT (g_hash_table_lookup (self->calls, path)) : 0;
 }

@@ -168,6 +168,7 @@ wxpay_sim_server_finalize (GObject *object)
   g_clear_pointer (&self->deliveries, g_ptr_array_unref);
   g_clear_pointer (&self->paused, g_ptr_array_unref);
   g_clear_pointer (&self->auth_codes, g_hash_table_unref);
+  g_clear_pointer (&self->calls, g_hash_table_unref);
   g_clear_pointer (&self->refunds_by_id, g_hash_table_unref);
   g_clear_pointer (&self->refunds, g_hash_table_unref);
   g_clear_pointer (&self->by_transaction, g_hash_table_unref);

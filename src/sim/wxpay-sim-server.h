@@ -66,6 +66,9 @@ void            wxpay_sim_server_advance_clock (WxpaySimServer *self,
 gboolean        wxpay_sim_server_set_faults  (WxpaySimServer *self,
                                               const char     *faults_json,
                                               GError        **error);
+/* Requests received for the gateway route @path (for in-process tests). */
+guint           wxpay_sim_server_count_calls (WxpaySimServer *self,
+                                              const char     *path);
 /* The JSON of GET /sim/orders. */
 char           *wxpay_sim_server_dup_orders_json (WxpaySimServer *self);
 

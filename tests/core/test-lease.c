@@ -1,0 +1,648 @@
+/* test-lease.c: one owner per attempt and per refund (DESIGN.md, "Ownership"). The store's
+ * compare-and-set and the owner's verdict in-process; then real saoma-cli processes on one
+ * ledger against an in-process wxpay-sim, which counts the gateway calls each made. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <string.h>
+
+#include "core/saoma-lease.h"
+#include "ledger/saoma-ledger.h"
+#include "sim/wxpay-sim-server.h"
+
+#include "test-util.h"
+
+/* A boot id no machine has: an owner elsewhere, whose pid means nothing here. */
+#define FOREIGN_OWNER "00000000-0000-4000-8000-000000000000/4242/1/T09"
+
+typedef struct {
+  char           *dir;
+  char           *ledger;
+  WxpaySimServer *sim;
+  const char     *gateway;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->dir = g_dir_make_tmp ("saoma-lease-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->ledger = g_build_filename (f->dir, "ledger.db", NULL);
+
+  f->sim = g_object_new (WXPAY_TYPE_SIM_SERVER, "close-min-age", 0u, NULL);
+  wxpay_sim_server_listen (f->sim, "127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  f->gateway = wxpay_sim_server_get_base_uri (f->sim);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  wxpay_sim_server_shutdown (f->sim);
+  g_clear_object (&f->sim);
+  saoma_test_rm_rf (f->dir);
+  g_free (f->ledger);
+  g_free (f->dir);
+}
+
+/* --- The store: compare-and-set ------------------------------------------------------------ */
+
+static GPtrArray *
+one_lease (SaomaLeaseKind  kind,
+           const char     *key,
+           const char     *owner,
+           gint64          heartbeat)
+{
+  GPtrArray *leases = g_ptr_array_new_with_free_func ((GDestroyNotify) saoma_ledger_lease_free);
+
+  g_ptr_array_add (leases, saoma_ledger_lease_new (kind, key, owner, heartbeat));
+  return leases;
+}
+
+static guint
+change (SaomaLedger      *ledger,
+        SaomaLeaseChange  what,
+        const char       *owner,
+        GPtrArray        *leases)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) changed = saoma_ledger_change_leases_sync (ledger, what, owner, leases,
+                                                                  &error);
+
+  g_assert_no_error (error);
+  return changed->len;
+}
+
+/* The lease is written with the attempt; a claim wins only on the owner and heartbeat it read,
+ * so of two claimers on the same reading exactly one wins; only the owner renews or releases;
+ * a final state ends the lease. The same for refunds. */
+static void
+test_store_claim (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(SaomaAttempt) attempt = saoma_attempt_new ("T01LEASE1", 100, NULL, "T01",
+                                                       g_get_real_time (), g_get_real_time ());
+  g_autoptr(SaomaAttempt) stored = NULL;
+  g_autoptr(SaomaAttempt) final = NULL;
+  g_autoptr(GPtrArray) leases = NULL;
+  g_autoptr(GPtrArray) stale = NULL;
+  g_autoptr(GPtrArray) fresh = NULL;
+  SaomaLedgerLease *lease;
+  SaomaAttemptUpdate closing = { .state = SAOMA_ATTEMPT_FAILED };
+
+  g_assert_no_error (error);
+  saoma_attempt_set_owner (attempt, "A", 0);
+  stored = saoma_ledger_insert_attempt_sync (ledger, attempt, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (saoma_attempt_get_owner (stored), ==, "A");
+  g_assert_cmpint (saoma_attempt_get_heartbeat (stored), >, 0);
+
+  leases = saoma_ledger_list_leases_sync (ledger, SAOMA_LEASE_ATTEMPT, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (leases->len, ==, 1);
+  lease = g_ptr_array_index (leases, 0);
+  g_assert_cmpstr (lease->key, ==, "T01LEASE1");
+  g_assert_cmpstr (lease->owner, ==, "A");
+
+  /* B and C both read A's lease and claim: B wins, C's reading is stale. */
+  stale = one_lease (SAOMA_LEASE_ATTEMPT, "T01LEASE1", "A", lease->heartbeat);
+  g_assert_cmpuint (change (ledger, SAOMA_LEASE_CLAIM, "B", stale), ==, 1);
+  g_assert_cmpuint (change (ledger, SAOMA_LEASE_CLAIM, "C", stale), ==, 0);
+  /* A wrong heartbeat, or a wrong owner, takes nothing either. */
+  g_assert_cmpuint (change (ledger, SAOMA_LEASE_CLAIM, "C",
+                            fresh = one_lease (SAOMA_LEASE_ATTEMPT, "T01LEASE1", "B", 1)), ==, 0);
+
+  /* Only B renews and releases it now. */
+  g_assert_cmpuint (change (ledger, SAOMA_LEASE_RENEW, "A", stale), ==, 0);
+  g_assert_cmpuint (change (ledger, SAOMA_LEASE_RENEW, "B", stale), ==, 1);
+  g_assert_cmpuint (change (ledger, SAOMA_LEASE_RELEASE, "C", stale), ==, 0);
+  g_clear_object (&stored);
+  stored = saoma_ledger_get_attempt_sync (ledger, "T01LEASE1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (saoma_attempt_get_owner (stored), ==, "B");
+
+  /* A final state ends it in the same write; nothing final can be claimed. */
+  final = saoma_ledger_update_attempt_sync (ledger, "T01LEASE1", &closing, &error);
+  g_assert_no_error (error);
+  g_assert_null (saoma_attempt_get_owner (final));
+  g_clear_pointer (&fresh, g_ptr_array_unref);
+  fresh = one_lease (SAOMA_LEASE_ATTEMPT, "T01LEASE1", NULL, saoma_attempt_get_heartbeat (final));
+  g_assert_cmpuint (change (ledger, SAOMA_LEASE_CLAIM, "C", fresh), ==, 0);
+  g_clear_pointer (&leases, g_ptr_array_unref);
+  leases = saoma_ledger_list_leases_sync (ledger, SAOMA_LEASE_ATTEMPT, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (leases->len, ==, 0);
+}
+
+/* --- The verdict ------------------------------------------------------------------------------ */
+
+static char *
+owner_of (GSubprocess *process,
+          guint64      start_delta)
+{
+  g_autofree char *self = saoma_lease_owner_new ("T01");
+  g_autofree char *boot = NULL;
+  g_autofree char *stat_path = g_strdup_printf ("/proc/%s/stat",
+                                                g_subprocess_get_identifier (process));
+  g_autofree char *stat = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  g_assert_true (saoma_lease_owner_parse (self, &boot, NULL, NULL, NULL));
+  g_assert_true (g_file_get_contents (stat_path, &stat, NULL, NULL));
+  fields = g_strsplit (strrchr (stat, ')') + 2, " ", 21);
+  return g_strdup_printf ("%s/%s/%" G_GUINT64_FORMAT "/T02", boot,
+                          g_subprocess_get_identifier (process),
+                          g_ascii_strtoull (fields[19], NULL, 10) + start_delta);
+}
+
+/* Free, mine, held by a living process, orphaned by a dead one or by a reused pid (another
+ * start time), and by another machine: held while fresh, lapsed when stale. */
+static void
+test_verdict (void)
+{
+  g_autofree char *self = saoma_lease_owner_new ("T01");
+  g_autofree char *other_till = saoma_lease_owner_new ("T02");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSubprocess) sleeper = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "sleep",
+                                                     "30", NULL);
+  g_autofree char *alive = NULL;
+  g_autofree char *reused = NULL;
+  gint64 now = g_get_real_time ();
+  gint64 lapse = SAOMA_LEASE_LAPSE_INTERVALS * saoma_lease_interval_us ();
+
+  g_assert_no_error (error);
+  alive = owner_of (sleeper, 0);
+  reused = owner_of (sleeper, 1);
+
+  g_assert_cmpint (saoma_lease_judge (NULL, 0, now, self), ==, SAOMA_LEASE_FREE);
+  g_assert_cmpint (saoma_lease_judge (self, now, now, self), ==, SAOMA_LEASE_MINE);
+  g_assert_cmpint (saoma_lease_judge (other_till, 0, now, self), ==, SAOMA_LEASE_MINE);
+  g_assert_cmpint (saoma_lease_judge (alive, now, now, self), ==, SAOMA_LEASE_HELD);
+  g_assert_cmpint (saoma_lease_judge (alive, now - lapse - 1, now, self), ==,
+                   SAOMA_LEASE_LAPSED);
+  g_assert_cmpint (saoma_lease_judge (reused, now, now, self), ==, SAOMA_LEASE_ORPHANED);
+  g_assert_cmpint (saoma_lease_judge (FOREIGN_OWNER, now, now, self), ==, SAOMA_LEASE_HELD);
+  g_assert_cmpint (saoma_lease_judge (FOREIGN_OWNER, now - lapse - 1, now, self), ==,
+                   SAOMA_LEASE_LAPSED);
+
+  g_subprocess_force_exit (sleeper);
+  g_assert_true (g_subprocess_wait (sleeper, NULL, NULL));
+  g_assert_cmpint (saoma_lease_judge (alive, now, now, self), ==, SAOMA_LEASE_ORPHANED);
+}
+
+/* --- Processes -------------------------------------------------------------------------------- */
+
+typedef struct {
+  GSubprocess *process;
+  gboolean     exited;
+  char        *out;
+  char        *err;
+  char        *pid;
+} Run;
+
+static void
+communicate_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (object), result, &run->out, &run->err,
+                                        &error);
+  g_assert_no_error (error);
+  run->exited = TRUE;
+}
+
+#define WAIT_UNTIL(cond) SAOMA_TEST_WAIT_UNTIL (cond, 60)
+
+static char *
+cli_path (void)
+{
+  const char *cli = g_getenv ("SAOMA_CLI");
+
+  return cli != NULL ? g_strdup (cli) : g_build_filename (BUILD_DIR, "src", "cli", "saoma-cli",
+                                                          NULL);
+}
+
+/* saoma-cli with @args (NULL-terminated); @crash_at: SAOMA_CRASH_AT, or NULL. */
+static Run *
+start (const char *crash_at,
+       const char *first,
+       ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  Run *run = g_new0 (Run, 1);
+  va_list args;
+
+  g_ptr_array_add (argv, cli_path ());
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+  g_subprocess_launcher_setenv (launcher, "LANGUAGE", "en", TRUE);
+  if (crash_at != NULL)
+    g_subprocess_launcher_setenv (launcher, "SAOMA_CRASH_AT", crash_at, TRUE);
+  run->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
+                                               &error);
+  g_assert_no_error (error);
+  run->pid = g_strdup (g_subprocess_get_identifier (run->process));
+  g_subprocess_communicate_utf8_async (run->process, NULL, NULL, communicate_cb, run);
+  return run;
+}
+
+static int
+finish (Run *run)
+{
+  WAIT_UNTIL (run->exited);
+  g_subprocess_wait (run->process, NULL, NULL);
+  g_test_message ("pid %s: stdout “%s” stderr “%s”", run->pid, run->out, run->err);
+  if (g_subprocess_get_if_signaled (run->process))
+    return -g_subprocess_get_term_sig (run->process);
+  return g_subprocess_get_exit_status (run->process);
+}
+
+static void
+run_free (Run *run)
+{
+  g_clear_object (&run->process);
+  g_free (run->out);
+  g_free (run->err);
+  g_free (run->pid);
+  g_free (run);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
+
+/* The out_trade_no of the order the sim learnt of since @known orders. */
+static char *
+wait_for_order (Fixture *f,
+                guint    known)
+{
+  char *otn = NULL;
+
+  WAIT_UNTIL (({
+    g_autofree char *json = wxpay_sim_server_dup_orders_json (f->sim);
+    const char *p = json;
+
+    for (guint i = 0; p != NULL && i <= known; i++)
+      if ((p = strstr (p, "\"out_trade_no\":\"")) != NULL)
+        p += strlen ("\"out_trade_no\":\"");
+    if (p != NULL)
+      otn = g_strndup (p, strchr (p, '"') - p);
+    otn != NULL;
+  }));
+
+  return otn;
+}
+
+static SaomaAttempt *
+ledger_attempt (Fixture    *f,
+                const char *otn)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  SaomaAttempt *attempt;
+
+  g_assert_no_error (error);
+  attempt = saoma_ledger_get_attempt_sync (ledger, otn, &error);
+  g_assert_no_error (error);
+  return attempt;
+}
+
+/* Sets a row's lease as another till would have written it. */
+static void
+set_lease (Fixture    *f,
+           const char *table,
+           const char *key_column,
+           const char *key,
+           const char *owner,
+           gint64      heartbeat)
+{
+  g_autofree char *sql = g_strdup_printf ("UPDATE %s SET owner = ?, heartbeat = ? WHERE %s = ?",
+                                          table, key_column);
+  sqlite3 *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_open (f->ledger, &db), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, owner, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 2, heartbeat);
+  sqlite3_bind_text (stmt, 3, key, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+  g_assert_cmpint (sqlite3_changes (db), ==, 1);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+}
+
+/* An unpaid attempt left WAITING by a charge killed (kill -9) right after writing it. */
+static char *
+killed_charge (Fixture *f)
+{
+  g_autoptr(Run) run = start ("after-waiting", "--charge", "3.21", "--gateway", f->gateway,
+                              "--ledger", f->ledger, NULL);
+  g_auto(GStrv) lines = NULL;
+
+  g_assert_cmpint (finish (run), ==, -SIGKILL);
+  lines = g_strsplit (run->out, "\n", -1);
+  return g_strdup (lines[0]);
+}
+
+static Run *
+start_recover (Fixture *f)
+{
+  return start (NULL, "--recover", "--gateway", f->gateway, "--ledger", f->ledger,
+                "--close-delay", "0", "--poll-interval", "200", NULL);
+}
+
+/* (a) A charge waiting for its payment and a --recover on the same ledger: recover leaves the
+ * attempt alone and says whose it is; the charge is then paid and ends PAID; nothing closed it. */
+static void
+test_running_charge (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(Run) charge = NULL;
+  g_autoptr(Run) recover = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = NULL;
+  g_autofree char *said = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  charge = start (NULL, "--charge", "12.34", "--gateway", f->gateway, "--ledger", f->ledger,
+                  "--poll-interval", "200", NULL);
+  otn = wait_for_order (f, 0);
+
+  recover = start_recover (f);
+  g_assert_cmpint (finish (recover), ==, 0);
+  g_assert_cmpstr (recover->out, ==, "recovered 0; refunds 0; left alone 1\n");
+  said = g_strdup_printf ("saoma: %s: owned by a running till (pid %s), left alone\n", otn,
+                          charge->pid);
+  g_assert_cmpstr (recover->err, ==, said);
+
+  g_assert_false (charge->exited);
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (finish (charge), ==, 0);
+  lines = g_strsplit (charge->out, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, otn);
+  g_assert_cmpstr (lines[2], ==, "PAID");
+
+  attempt = ledger_attempt (f, otn);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_null (saoma_attempt_get_owner (attempt));
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/pay/closeorder"), ==, 0);
+}
+
+/* (b) The charge killed with kill -9 while waiting: --recover right after takes it over (its
+ * owner's process is gone), without waiting for the lease to lapse. */
+static void
+test_killed_charge (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(Run) charge = NULL;
+  g_autoptr(Run) recover = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = NULL;
+
+  charge = start (NULL, "--charge", "4.56", "--gateway", f->gateway, "--ledger", f->ledger,
+                  "--poll-interval", "200", NULL);
+  otn = wait_for_order (f, 0);
+  WAIT_UNTIL (({
+    g_autoptr(SaomaAttempt) a = ledger_attempt (f, otn);
+    saoma_attempt_get_state (a) == SAOMA_ATTEMPT_WAITING;
+  }));
+  g_subprocess_send_signal (charge->process, SIGKILL);
+  g_assert_cmpint (finish (charge), ==, -SIGKILL);
+
+  attempt = ledger_attempt (f, otn);
+  g_assert_nonnull (saoma_attempt_get_owner (attempt));
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+
+  recover = start_recover (f);
+  g_assert_cmpint (finish (recover), ==, 0);
+  g_assert_cmpstr (recover->out, ==, "recovered 1: 1 PAID; refunds 0\n");
+  g_clear_object (&attempt);
+  attempt = ledger_attempt (f, otn);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+}
+
+/* (c) An owner on another machine (another boot id): left alone while its heartbeat is fresh,
+ * taken over once it is older than the lapse. */
+static void
+test_foreign_owner (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *otn = killed_charge (f);
+  g_autoptr(Run) fresh = NULL;
+  g_autoptr(Run) stale = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  gint64 lapse = SAOMA_LEASE_LAPSE_INTERVALS * SAOMA_LEASE_INTERVAL_S * G_USEC_PER_SEC;
+
+  set_lease (f, "attempts", "out_trade_no", otn, FOREIGN_OWNER, g_get_real_time ());
+  fresh = start_recover (f);
+  g_assert_cmpint (finish (fresh), ==, 0);
+  g_assert_cmpstr (fresh->out, ==, "recovered 0; refunds 0; left alone 1\n");
+  g_assert_nonnull (strstr (fresh->err, "owned by a running till (pid 4242), left alone"));
+  attempt = ledger_attempt (f, otn);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_WAITING);
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/pay/closeorder"), ==, 0);
+
+  set_lease (f, "attempts", "out_trade_no", otn, FOREIGN_OWNER,
+             g_get_real_time () - lapse - 5 * G_USEC_PER_SEC);
+  stale = start_recover (f);
+  g_assert_cmpint (finish (stale), ==, 0);
+  g_assert_cmpstr (stale->out, ==, "recovered 1: 1 CLOSED; refunds 0\n");
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/pay/closeorder"), ==, 1);
+}
+
+/* The number in "recovered N…" or "…; refunds N…". */
+static guint
+summary_count (const char *out,
+               const char *word)
+{
+  const char *p = strstr (out, word);
+
+  g_assert_nonnull (p);
+  return (guint) g_ascii_strtoull (p + strlen (word), NULL, 10);
+}
+
+/* (d) Two recoverers at once on three orphaned attempts: each attempt is driven by exactly one
+ * of them (one closeorder per order at the sim, never two). */
+static void
+test_two_recoverers (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *a = killed_charge (f);
+  g_autofree char *b = killed_charge (f);
+  g_autofree char *c = killed_charge (f);
+  g_autoptr(Run) one = NULL;
+  g_autoptr(Run) two = NULL;
+  const char *otns[] = { a, b, c };
+
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/pay/orderquery"), ==, 0);
+
+  one = start_recover (f);
+  two = start_recover (f);
+  g_assert_cmpint (finish (one), ==, 0);
+  g_assert_cmpint (finish (two), ==, 0);
+
+  g_assert_cmpuint (summary_count (one->out, "recovered ") +
+                    summary_count (two->out, "recovered "), ==, 3);
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/pay/closeorder"), ==, 3);
+  for (guint i = 0; i < G_N_ELEMENTS (otns); i++)
+    {
+      g_autoptr(SaomaAttempt) attempt = ledger_attempt (f, otns[i]);
+
+      g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_CLOSED);
+    }
+}
+
+static gboolean
+advance_sim_cb (gpointer data)
+{
+  wxpay_sim_server_advance_clock (data, 1);
+  return G_SOURCE_CONTINUE;
+}
+
+/* The client certificate's PEM (certificate and key in one file) in a new directory. */
+static char *
+make_client_pem (char **out_dir)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = saoma_test_make_certificate ("lease");
+  g_autofree char *cert_path = g_build_filename (dir, "cert.pem", NULL);
+  g_autofree char *key_path = g_build_filename (dir, "key.pem", NULL);
+  g_autofree char *cert_text = NULL;
+  g_autofree char *key_text = NULL;
+  g_autofree char *both = NULL;
+  char *pem = g_build_filename (dir, "client.pem", NULL);
+
+  g_file_get_contents (cert_path, &cert_text, NULL, &error);
+  g_assert_no_error (error);
+  g_file_get_contents (key_path, &key_text, NULL, &error);
+  g_assert_no_error (error);
+  both = g_strconcat (cert_text, key_text, NULL);
+  g_file_set_contents (pem, both, -1, &error);
+  g_assert_no_error (error);
+
+  *out_dir = g_steal_pointer (&dir);
+  return pem;
+}
+
+static Run *
+start_refund_recover (Fixture    *f,
+                      const char *pem)
+{
+  return start (NULL, "--recover", "--gateway", f->gateway, "--ledger", f->ledger,
+                "--client-cert", pem, "--poll-interval", "100", "--retry-interval", "100",
+                NULL);
+}
+
+/* (e) The same for refunds: a refund another machine's till drives is left alone while its
+ * heartbeat is fresh; once stale, two recoverers at once send it exactly once. */
+static void
+test_refunds (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(SaomaLedgerRefund) inserted = NULL;
+  g_autoptr(GPtrArray) refunds = NULL;
+  g_autoptr(Run) fresh = NULL;
+  g_autoptr(Run) one = NULL;
+  g_autoptr(Run) two = NULL;
+  g_autofree char *cert_dir = NULL;
+  g_autofree char *pem = make_client_pem (&cert_dir);
+  g_autofree char *otn = NULL;
+  gint64 lapse = SAOMA_LEASE_LAPSE_INTERVALS * SAOMA_LEASE_INTERVAL_S * G_USEC_PER_SEC;
+  guint advance;
+
+  g_assert_no_error (error);
+  client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                             WXPAY_SIM_DEFAULT_KEY);
+  otn = saoma_test_paid_order (f->sim, client, ledger, 500);
+  inserted = saoma_ledger_insert_refund_sync (ledger, otn, "T09R20261206000000001", 200,
+                                              "退货", &error);
+  g_assert_no_error (error);
+  g_clear_object (&ledger);
+
+  set_lease (f, "refunds", "out_refund_no", "T09R20261206000000001", FOREIGN_OWNER,
+             g_get_real_time ());
+  fresh = start_refund_recover (f, pem);
+  g_assert_cmpint (finish (fresh), ==, 0);
+  g_assert_cmpstr (fresh->out, ==, "recovered 0; refunds 0; left alone 1\n");
+  g_assert_nonnull (strstr (fresh->err, "T09R20261206000000001: owned by a running till "
+                                        "(pid 4242), left alone"));
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/secapi/pay/refund"), ==, 0);
+
+  set_lease (f, "refunds", "out_refund_no", "T09R20261206000000001", FOREIGN_OWNER,
+             g_get_real_time () - lapse - 5 * G_USEC_PER_SEC);
+  one = start_refund_recover (f, pem);
+  two = start_refund_recover (f, pem);
+  advance = g_timeout_add (50, advance_sim_cb, f->sim);
+  g_assert_cmpint (finish (one), ==, 0);
+  g_assert_cmpint (finish (two), ==, 0);
+  g_source_remove (advance);
+
+  g_assert_cmpuint (summary_count (one->out, "refunds ") + summary_count (two->out, "refunds "),
+                    ==, 1);
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/secapi/pay/refund"), ==, 1);
+
+  ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_assert_no_error (error);
+  refunds = saoma_ledger_list_refunds_sync (ledger, otn, 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (refunds->len, ==, 1);
+  g_assert_cmpint (((SaomaLedgerRefund *) refunds->pdata[0])->state, ==, SAOMA_REFUND_SUCCESS);
+  saoma_test_rm_rf (cert_dir);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *cli = cli_path ();
+
+  saoma_test_init (&argc, &argv);
+
+  if (!g_file_test (cli, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_print ("1..0 # SKIP %s is not built\n", cli);
+      return 0;
+    }
+
+#define ADD(path, func) \
+  g_test_add ("/lease/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
+  ADD ("store-claim", test_store_claim);
+  g_test_add_func ("/lease/verdict", test_verdict);
+  ADD ("running-charge", test_running_charge);
+  ADD ("killed-charge", test_killed_charge);
+  ADD ("foreign-owner", test_foreign_owner);
+  ADD ("two-recoverers", test_two_recoverers);
+  ADD ("refunds", test_refunds);
+
+#undef ADD
+
+  return g_test_run ();
+}
