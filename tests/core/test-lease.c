@@ -233,6 +233,9 @@ cli_path (void)
                                                           NULL);
 }
 
+/* SAOMA_LEASE_INTERVAL_MS for the processes started next, or NULL for the default. */
+static const char *lease_interval_ms;
+
 /* saoma-cli with @args (NULL-terminated); @crash_at: SAOMA_CRASH_AT, or NULL. */
 static Run *
 start (const char *crash_at,
@@ -258,6 +261,10 @@ start (const char *crash_at,
   g_subprocess_launcher_setenv (launcher, "LANGUAGE", "en", TRUE);
   if (crash_at != NULL)
     g_subprocess_launcher_setenv (launcher, "SAOMA_CRASH_AT", crash_at, TRUE);
+  if (lease_interval_ms != NULL)
+    g_subprocess_launcher_setenv (launcher, "SAOMA_LEASE_INTERVAL_MS", lease_interval_ms, TRUE);
+  else
+    g_subprocess_launcher_unsetenv (launcher, "SAOMA_LEASE_INTERVAL_MS");
   run->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
                                                &error);
   g_assert_no_error (error);
@@ -407,6 +414,52 @@ test_running_charge (Fixture       *f,
   attempt = ledger_attempt (f, otn);
   g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
   g_assert_null (saoma_attempt_get_owner (attempt));
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/pay/closeorder"), ==, 0);
+}
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* The owner renews its lease while it waits: with a 100 ms interval, a recovery long after the
+ * heartbeat written with the attempt would have lapsed (> 3 intervals) still finds it fresh,
+ * and the heartbeat on record moved on. */
+static void
+test_heartbeat (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autoptr(Run) charge = NULL;
+  g_autoptr(Run) recover = NULL;
+  g_autoptr(SaomaAttempt) first = NULL;
+  g_autoptr(SaomaAttempt) later = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = NULL;
+  gboolean waited = FALSE;
+
+  lease_interval_ms = "100";
+  charge = start (NULL, "--charge", "7.89", "--gateway", f->gateway, "--ledger", f->ledger,
+                  "--poll-interval", "200", NULL);
+  otn = wait_for_order (f, 0);
+  first = ledger_attempt (f, otn);
+
+  /* Ten intervals: the insert's heartbeat alone would have lapsed three times over. */
+  g_timeout_add (1000, timeout_cb, &waited);
+  WAIT_UNTIL (waited);
+  later = ledger_attempt (f, otn);
+  g_assert_cmpint (saoma_attempt_get_heartbeat (later), >,
+                   saoma_attempt_get_heartbeat (first) + 500 * 1000);
+
+  recover = start_recover (f);
+  g_assert_cmpint (finish (recover), ==, 0);
+  g_assert_cmpstr (recover->out, ==, "recovered 0; refunds 0; left alone 1\n");
+
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (finish (charge), ==, 0);
+  lease_interval_ms = NULL;
   g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/pay/closeorder"), ==, 0);
 }
 
@@ -637,6 +690,7 @@ main (int   argc,
   ADD ("store-claim", test_store_claim);
   g_test_add_func ("/lease/verdict", test_verdict);
   ADD ("running-charge", test_running_charge);
+  ADD ("heartbeat", test_heartbeat);
   ADD ("killed-charge", test_killed_charge);
   ADD ("foreign-owner", test_foreign_owner);
   ADD ("two-recoverers", test_two_recoverers);
