@@ -805,8 +805,8 @@ recover_left_alone (RecoverRun *run,
 
   run->left_alone++;
   if (saoma_lease_owner_parse (owner, NULL, &pid, NULL, NULL))
-    message = g_strdup_printf (_("%s: owned by a running till (pid %" G_GINT64_FORMAT
-                                 "), left alone"), key, pid);
+    message = g_strdup_printf (_("%s: owned by a running till (pid %d), left alone"), key,
+                               (int) pid);
   else
     message = g_strdup_printf (_("%s: owned by another running till, left alone"), key);
 
