@@ -30,10 +30,12 @@
 
 /* --- Identity -------------------------------------------------------------------------------- */
 
-/* Field 22 (starttime) of /proc/@pid/stat, or 0 when it cannot be read. The command name (field
- * 2) may hold spaces and parentheses, so fields are counted from its last ')'. */
+/* Field 22 (starttime) of /proc/@pid/stat, or 0 when it cannot be read; @out_state (optional):
+ * field 3, 'Z' for a zombie. The command name (field 2) may hold spaces and parentheses, so
+ * fields are counted from its last ')'. */
 static guint64
-process_start_time (gint64 pid)
+process_start_time (gint64  pid,
+                    char   *out_state)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%" G_GINT64_FORMAT "/stat", pid);
   g_autofree char *text = NULL;
@@ -48,6 +50,8 @@ process_start_time (gint64 pid)
   if (g_strv_length (fields) < 20)
     return 0;
 
+  if (out_state != NULL)
+    *out_state = fields[0][0];
   return g_ascii_strtoull (fields[19], NULL, 10);
 }
 
@@ -84,7 +88,7 @@ saoma_lease_owner_new (const char *till_id)
   g_autofree char *till = g_strdup (till_id != NULL ? till_id : "");
 
   if (start == 0)
-    start = process_start_time (pid);
+    start = process_start_time (pid, NULL);
 
   /* '/' separates the fields; a till id never holds one, but be sure. */
   return g_strdup_printf ("%s/%" G_GINT64_FORMAT "/%" G_GUINT64_FORMAT "/%s", boot_id (), pid,
@@ -155,18 +159,22 @@ saoma_lease_interval_us (void)
 }
 
 /* Whether process @pid of this boot is the one that started at @start. A process we may not
- * signal (EPERM) exists; a start time we cannot read is taken as a match (when in doubt, wait
- * for the lapse rather than take over from the living). */
+ * signal (EPERM) exists; a zombie (killed, not yet reaped) does not drive anything any more; a
+ * start time we cannot read is taken as a match (when in doubt, wait for the lapse rather than
+ * take over from the living). */
 static gboolean
 process_alive (gint64  pid,
                guint64 start)
 {
   guint64 now_start;
+  char state = '?';
 
   if (kill ((pid_t) pid, 0) != 0 && errno == ESRCH)
     return FALSE;
 
-  now_start = process_start_time (pid);
+  now_start = process_start_time (pid, &state);
+  if (state == 'Z' || state == 'X')
+    return FALSE;
   return now_start == 0 || start == 0 || now_start == start;
 }
 

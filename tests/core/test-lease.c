@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/saoma-lease.h"
 #include "ledger/saoma-ledger.h"
@@ -163,6 +165,21 @@ owner_of (GSubprocess *process,
                           g_ascii_strtoull (fields[19], NULL, 10) + start_delta);
 }
 
+/* Waits (up to 10 s) until the process of /proc/PID/stat @path is a zombie (state Z). */
+static void
+wait_zombie (const char *path)
+{
+  for (guint i = 0; i < 1000; i++)
+    {
+      g_autofree char *text = NULL;
+
+      if (g_file_get_contents (path, &text, NULL, NULL) && strstr (text, ") Z ") != NULL)
+        return;
+      g_usleep (10 * 1000);
+    }
+  g_assert_not_reached ();
+}
+
 /* Free, mine, held by a living process, orphaned by a dead one or by a reused pid (another
  * start time), and by another machine: held while fresh, lapsed when stale. */
 static void
@@ -196,6 +213,24 @@ test_verdict (void)
   g_subprocess_force_exit (sleeper);
   g_assert_true (g_subprocess_wait (sleeper, NULL, NULL));
   g_assert_cmpint (saoma_lease_judge (alive, now, now, self), ==, SAOMA_LEASE_ORPHANED);
+
+  /* Killed but not reaped yet (a zombie): gone all the same. */
+  {
+    g_autofree char *boot = NULL;
+    g_autofree char *zombie = NULL;
+    g_autofree char *stat_path = NULL;
+    pid_t child = fork ();
+
+    if (child == 0)
+      _exit (0);
+    g_assert_cmpint (child, >, 0);
+    stat_path = g_strdup_printf ("/proc/%d/stat", (int) child);
+    wait_zombie (stat_path);
+    g_assert_true (saoma_lease_owner_parse (self, &boot, NULL, NULL, NULL));
+    zombie = g_strdup_printf ("%s/%d/0/T03", boot, (int) child);
+    g_assert_cmpint (saoma_lease_judge (zombie, now, now, self), ==, SAOMA_LEASE_ORPHANED);
+    g_assert_cmpint (waitpid (child, NULL, 0), ==, child);
+  }
 }
 
 /* --- Processes -------------------------------------------------------------------------------- */
