@@ -10,7 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/saoma-checkout.h"
 #include "core/saoma-lease.h"
+#include "core/saoma-merchant.h"
+#include "core/saoma-till.h"
 #include "ledger/saoma-ledger.h"
 #include "sim/wxpay-sim-server.h"
 
@@ -604,6 +607,92 @@ test_two_recoverers (Fixture       *f,
     }
 }
 
+static void
+till_left_alone_cb (SaomaCheckout *checkout,
+                    SaomaAttempt  *attempt,
+                    const char    *owner,
+                    GPtrArray     *left)
+{
+  g_ptr_array_add (left, g_strdup (saoma_attempt_get_out_trade_no (attempt)));
+}
+
+static void
+till_ready_cb (SaomaTill  *till,
+               GParamSpec *pspec,
+               GPtrArray  *left)
+{
+  g_signal_connect (saoma_till_get_checkout (till), "left-alone",
+                    G_CALLBACK (till_left_alone_cb), left);
+}
+
+/* The till's start-up recovery (the application's) on a ledger where a charge is waiting in
+ * another process and a killed one left a paid attempt: it resumes the killed one's, leaves the
+ * running one's alone, and that charge then ends PAID. */
+static void
+test_till_start_up (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *orphan = killed_charge (f);
+  g_autoptr(Run) charge = NULL;
+  g_autoptr(SaomaTillConfig) config = saoma_till_config_new ();
+  g_autoptr(SaomaMerchant) merchant = saoma_merchant_new ();
+  g_autoptr(SaomaGateway) gateway = NULL;
+  g_autoptr(SaomaTill) till = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) left = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = NULL;
+  guint attempts = 0, refunds = 0;
+
+  g_assert_true (wxpay_sim_server_pay (f->sim, orphan, &error));
+  g_assert_no_error (error);
+  charge = start (NULL, "--charge", "9.87", "--gateway", f->gateway, "--ledger", f->ledger,
+                  "--poll-interval", "200", NULL);
+  otn = wait_for_order (f, 1);
+
+  merchant->base_uri = g_strdup (f->gateway);
+  merchant->appid = g_strdup (WXPAY_SIM_DEFAULT_APPID);
+  merchant->mch_id = g_strdup (WXPAY_SIM_DEFAULT_MCH_ID);
+  merchant->api_key = g_strdup (WXPAY_SIM_DEFAULT_KEY);
+  gateway = saoma_gateway_new_for_merchant (merchant, &error);
+  g_assert_no_error (error);
+  g_free (config->store_path);
+  config->store_path = g_strdup (f->ledger);
+  config->poll_interval_ms = 200;
+  config->close_delay_s = 0;
+  config->resume_at_start = TRUE;
+
+  till = saoma_till_new (config, gateway, NULL);
+  g_signal_connect (till, "notify::refunder", G_CALLBACK (till_ready_cb), left);
+  saoma_till_start_async (till, NULL, saoma_test_result_cb, &result);
+  WAIT_UNTIL (result != NULL);
+  g_assert_true (saoma_till_start_finish (till, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  saoma_till_wait_recovered_async (till, NULL, saoma_test_result_cb, &result);
+  WAIT_UNTIL (result != NULL);
+  g_assert_true (saoma_till_wait_recovered_finish (till, result, &attempts, &refunds, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (attempts, ==, 1);
+  g_assert_cmpuint (left->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (left, 0), ==, otn);
+  attempt = ledger_attempt (f, orphan);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (finish (charge), ==, 0);
+  g_clear_object (&attempt);
+  attempt = ledger_attempt (f, otn);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/pay/closeorder"), ==, 0);
+
+  g_signal_handlers_disconnect_by_data (saoma_till_get_checkout (till), left);
+  saoma_till_shutdown (till);
+}
+
 static gboolean
 advance_sim_cb (gpointer data)
 {
@@ -729,6 +818,7 @@ main (int   argc,
   ADD ("killed-charge", test_killed_charge);
   ADD ("foreign-owner", test_foreign_owner);
   ADD ("two-recoverers", test_two_recoverers);
+  ADD ("till-start-up", test_till_start_up);
   ADD ("refunds", test_refunds);
 
 #undef ADD
