@@ -565,6 +565,8 @@ test_foreign_owner (Fixture       *f,
   g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/pay/closeorder"), ==, 1);
 }
 
+static gboolean advance_sim_cb (gpointer data);
+
 /* The number in "recovered N…" or "…; refunds N…". */
 static guint
 summary_count (const char *out,
@@ -605,6 +607,41 @@ test_two_recoverers (Fixture       *f,
 
       g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_CLOSED);
     }
+}
+
+/* A payment code (付款码) charge while the customer types the password (USERPAYING): --recover
+ * leaves it alone; the charge ends PAID; nothing reversed or closed it. */
+static void
+test_running_code (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(Run) charge = NULL;
+  g_autoptr(Run) recover = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autofree char *otn = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint advance;
+
+  /* The simulator's last digit 1: USERPAYING, then SUCCESS after the password time. */
+  charge = start (NULL, "--charge", "23.45", "--auth-code", "134567890123456781", "--gateway",
+                  f->gateway, "--ledger", f->ledger, NULL);
+  otn = wait_for_order (f, 0);
+
+  recover = start_recover (f);
+  g_assert_cmpint (finish (recover), ==, 0);
+  g_assert_cmpstr (recover->out, ==, "recovered 0; refunds 0; left alone 1\n");
+  g_assert_false (charge->exited);
+
+  advance = g_timeout_add (50, advance_sim_cb, f->sim);
+  g_assert_cmpint (finish (charge), ==, 0);
+  g_source_remove (advance);
+  lines = g_strsplit (charge->out, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, otn);
+  g_assert_cmpstr (lines[1], ==, "PAID");
+  attempt = ledger_attempt (f, otn);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/secapi/pay/reverse"), ==, 0);
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/pay/closeorder"), ==, 0);
 }
 
 static void
@@ -819,6 +856,7 @@ main (int   argc,
   ADD ("foreign-owner", test_foreign_owner);
   ADD ("two-recoverers", test_two_recoverers);
   ADD ("till-start-up", test_till_start_up);
+  ADD ("running-code", test_running_code);
   ADD ("refunds", test_refunds);
 
 #undef ADD
