@@ -34,8 +34,8 @@
  * field 3, 'Z' for a zombie. The command name (field 2) may hold spaces and parentheses, so
  * fields are counted from its last ')'. */
 static guint64
-process_start_time (gint64  pid,
-                    char   *out_state)
+process_start_time (gint64 pid,
+                    char  *out_state)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%" G_GINT64_FORMAT "/stat", pid);
   g_autofree char *text = NULL;
@@ -83,8 +83,8 @@ boot_id (void)
 char *
 saoma_lease_owner_new (const char *till_id)
 {
-  static guint64 start;
-  gint64 pid = getpid ();
+  static guint64   start;
+  gint64           pid = getpid ();
   g_autofree char *till = g_strdup (till_id != NULL ? till_id : "");
 
   if (start == 0)
@@ -103,14 +103,14 @@ saoma_lease_owner_new (const char *till_id)
  * Returns: %FALSE when @owner is not an identity saoma_lease_owner_new() makes
  */
 gboolean
-saoma_lease_owner_parse (const char  *owner,
-                         char       **out_boot_id,
-                         gint64      *out_pid,
-                         guint64     *out_start_time,
-                         char       **out_till_id)
+saoma_lease_owner_parse (const char *owner,
+                         char      **out_boot_id,
+                         gint64     *out_pid,
+                         guint64    *out_start_time,
+                         char      **out_till_id)
 {
   g_auto(GStrv) fields = NULL;
-  gint64 pid;
+  gint64  pid;
   guint64 start;
 
   if (owner == NULL)
@@ -148,11 +148,11 @@ saoma_lease_interval_us (void)
   if (interval == 0)
     {
       const char *env = g_getenv ("SAOMA_LEASE_INTERVAL_MS");
-      guint64 ms = 0;
+      guint64     ms = 0;
 
       if (env == NULL || !g_ascii_string_to_unsigned (env, 10, 10, 3600 * 1000, &ms, NULL))
         ms = SAOMA_LEASE_INTERVAL_S * 1000;
-      interval = (gint64) ms * 1000;
+      interval = (gint64)ms * 1000;
     }
 
   return interval;
@@ -167,9 +167,9 @@ process_alive (gint64  pid,
                guint64 start)
 {
   guint64 now_start;
-  char state = '?';
+  char    state = '?';
 
-  if (kill ((pid_t) pid, 0) != 0 && errno == ESRCH)
+  if (kill ((pid_t)pid, 0) != 0 && errno == ESRCH)
     return FALSE;
 
   now_start = process_start_time (pid, &state);
@@ -195,8 +195,8 @@ saoma_lease_judge (const char *owner,
 {
   g_autofree char *boot = NULL;
   g_autofree char *self_boot = NULL;
-  gint64 pid = 0, self_pid = 0;
-  guint64 start = 0, self_start = 0;
+  gint64           pid = 0, self_pid = 0;
+  guint64          start = 0, self_start = 0;
 
   if (owner == NULL)
     return SAOMA_LEASE_FREE;
@@ -227,7 +227,8 @@ saoma_lease_verdict_takes (SaomaLeaseVerdict verdict)
 
 /* --- Take-over ------------------------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   char       *owner;
   GHashTable *held;
 } TakeOverData;
@@ -255,7 +256,7 @@ static GHashTable *
 lease_table_new (void)
 {
   return g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                (GDestroyNotify) saoma_ledger_lease_free);
+                                (GDestroyNotify)saoma_ledger_lease_free);
 }
 
 static void
@@ -266,7 +267,7 @@ claimed_cb (GObject      *source,
   g_autoptr(GTask) task = user_data;
   TakeOverData *data = g_task_get_task_data (task);
   g_autoptr(GPtrArray) won = NULL;
-  GError *error = NULL;
+  GError             *error = NULL;
   SaomaLeaseTakeOver *take_over;
 
   if (!(won = saoma_store_change_leases_finish (SAOMA_STORE (source), result, &error)))
@@ -286,7 +287,7 @@ claimed_cb (GObject      *source,
     }
   g_ptr_array_set_free_func (won, NULL);
 
-  g_task_return_pointer (task, take_over, (GDestroyNotify) saoma_lease_take_over_free);
+  g_task_return_pointer (task, take_over, (GDestroyNotify)saoma_lease_take_over_free);
 }
 
 static void
@@ -299,8 +300,8 @@ listed_cb (GObject      *source,
   g_autoptr(GPtrArray) leases = NULL;
   g_autoptr(GPtrArray) claims = NULL;
   GCancellable *cancellable = g_task_get_cancellable (task);
-  GError *error = NULL;
-  gint64 now = g_get_real_time ();
+  GError       *error = NULL;
+  gint64        now = g_get_real_time ();
 
   if (!(leases = saoma_store_list_leases_finish (SAOMA_STORE (source), result, &error)))
     {
@@ -308,7 +309,7 @@ listed_cb (GObject      *source,
       return;
     }
 
-  claims = g_ptr_array_new_with_free_func ((GDestroyNotify) saoma_ledger_lease_free);
+  claims = g_ptr_array_new_with_free_func ((GDestroyNotify)saoma_ledger_lease_free);
   for (guint i = 0; i < leases->len; i++)
     {
       SaomaLedgerLease *lease = g_ptr_array_index (leases, i);
@@ -346,14 +347,14 @@ listed_cb (GObject      *source,
  * neither won nor held).
  */
 void
-saoma_lease_take_over_async (SaomaStore          *store,
-                             SaomaLeaseKind       kind,
-                             const char          *owner,
-                             GCancellable        *cancellable,
-                             GAsyncReadyCallback  callback,
-                             gpointer             user_data)
+saoma_lease_take_over_async (SaomaStore         *store,
+                             SaomaLeaseKind      kind,
+                             const char         *owner,
+                             GCancellable       *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer            user_data)
 {
-  GTask *task;
+  GTask        *task;
   TakeOverData *data;
 
   g_return_if_fail (SAOMA_IS_STORE (store));
@@ -364,7 +365,7 @@ saoma_lease_take_over_async (SaomaStore          *store,
   data = g_new0 (TakeOverData, 1);
   data->owner = g_strdup (owner);
   data->held = lease_table_new ();
-  g_task_set_task_data (task, data, (GDestroyNotify) take_over_data_free);
+  g_task_set_task_data (task, data, (GDestroyNotify)take_over_data_free);
 
   saoma_store_list_leases_async (store, kind, cancellable, listed_cb, task);
 }
@@ -375,8 +376,8 @@ saoma_lease_take_over_async (SaomaStore          *store,
  * Returns: (transfer full): what was won and what was left alone
  */
 SaomaLeaseTakeOver *
-saoma_lease_take_over_finish (GAsyncResult  *result,
-                              GError       **error)
+saoma_lease_take_over_finish (GAsyncResult *result,
+                              GError      **error)
 {
   g_return_val_if_fail (G_IS_TASK (result), NULL);
 
@@ -387,13 +388,13 @@ saoma_lease_take_over_finish (GAsyncResult  *result,
 
 struct _SaomaLeaseKeeper
 {
-  gatomicrefcount  ref_count;
-  SaomaStore      *store;
-  char            *owner;
-  char            *registry_key;
-  GHashTable      *held;      /* "a:KEY" / "r:KEY" → SaomaLedgerLease */
-  GSource         *timer;
-  gboolean         renewing;
+  gatomicrefcount ref_count;
+  SaomaStore     *store;
+  char           *owner;
+  char           *registry_key;
+  GHashTable     *held; /* "a:KEY" / "r:KEY" → SaomaLedgerLease */
+  GSource        *timer;
+  gboolean        renewing;
 };
 
 /* One keeper per store and owner, so that a process's engines renew in one write. Engines
@@ -401,8 +402,8 @@ struct _SaomaLeaseKeeper
 static GHashTable *keepers;
 
 static char *
-held_key (SaomaLeaseKind  kind,
-          const char     *key)
+held_key (SaomaLeaseKind kind,
+          const char    *key)
 {
   return g_strconcat (kind == SAOMA_LEASE_REFUND ? "r:" : "a:", key, NULL);
 }
@@ -426,7 +427,7 @@ renewed_cb (GObject      *source,
     {
       g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       GHashTableIter iter;
-      gpointer value;
+      gpointer       value;
 
       for (guint i = 0; i < renewed->len; i++)
         {
@@ -441,7 +442,7 @@ renewed_cb (GObject      *source,
       while (g_hash_table_iter_next (&iter, NULL, &value))
         {
           SaomaLedgerLease *lease = value;
-          g_autofree char *k = held_key (lease->kind, lease->key);
+          g_autofree char  *k = held_key (lease->kind, lease->key);
 
           if (!g_hash_table_contains (seen, k))
             g_warning ("%s: the lease was not renewed (finished or taken over meanwhile)",
@@ -459,7 +460,7 @@ keeper_tick_cb (gpointer user_data)
   SaomaLeaseKeeper *keeper = user_data;
   g_autoptr(GPtrArray) leases = NULL;
   GHashTableIter iter;
-  gpointer value;
+  gpointer       value;
 
   g_clear_pointer (&keeper->timer, g_source_unref);
 
@@ -467,7 +468,7 @@ keeper_tick_cb (gpointer user_data)
     return G_SOURCE_REMOVE;
 
   /* Every lease of this owner in one write (off this thread: the store's worker). */
-  leases = g_ptr_array_new_with_free_func ((GDestroyNotify) saoma_ledger_lease_free);
+  leases = g_ptr_array_new_with_free_func ((GDestroyNotify)saoma_ledger_lease_free);
   g_hash_table_iter_init (&iter, keeper->held);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
@@ -492,7 +493,7 @@ keeper_schedule (SaomaLeaseKeeper *keeper)
   if (keeper->timer != NULL || keeper->renewing || g_hash_table_size (keeper->held) == 0)
     return;
 
-  keeper->timer = g_timeout_source_new ((guint) (saoma_lease_interval_us () / 1000));
+  keeper->timer = g_timeout_source_new ((guint)(saoma_lease_interval_us () / 1000));
   g_source_set_static_name (keeper->timer, "[saoma] lease heartbeat");
   g_source_set_callback (keeper->timer, keeper_tick_cb, keeper, NULL);
   g_source_attach (keeper->timer, g_main_context_get_thread_default ());
@@ -508,13 +509,13 @@ SaomaLeaseKeeper *
 saoma_lease_keeper_get (SaomaStore *store,
                         const char *owner)
 {
-  g_autofree char *registry_key = NULL;
+  g_autofree char  *registry_key = NULL;
   SaomaLeaseKeeper *keeper;
 
   g_return_val_if_fail (SAOMA_IS_STORE (store), NULL);
   g_return_val_if_fail (owner != NULL, NULL);
 
-  registry_key = g_strdup_printf ("%p %s", (gpointer) store, owner);
+  registry_key = g_strdup_printf ("%p %s", (gpointer)store, owner);
   if (keepers == NULL)
     keepers = g_hash_table_new (g_str_hash, g_str_equal);
 
@@ -531,7 +532,7 @@ saoma_lease_keeper_get (SaomaStore *store,
   keeper->owner = g_strdup (owner);
   keeper->registry_key = g_steal_pointer (&registry_key);
   keeper->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify) saoma_ledger_lease_free);
+                                        (GDestroyNotify)saoma_ledger_lease_free);
   g_hash_table_insert (keepers, keeper->registry_key, keeper);
 
   return keeper;
@@ -615,7 +616,7 @@ saoma_lease_keeper_drop (SaomaLeaseKeeper *keeper,
   if (release)
     {
       g_autoptr(GPtrArray) leases = g_ptr_array_new_with_free_func (
-        (GDestroyNotify) saoma_ledger_lease_free);
+        (GDestroyNotify)saoma_ledger_lease_free);
 
       g_ptr_array_add (leases, saoma_ledger_lease_new (kind, key, keeper->owner, 0));
       saoma_store_change_leases_async (keeper->store, SAOMA_LEASE_RELEASE, keeper->owner, leases,

@@ -16,10 +16,10 @@
  * drown the audit log; the engines note take-overs themselves). */
 
 SaomaLedgerLease *
-saoma_ledger_lease_new (SaomaLeaseKind  kind,
-                        const char     *key,
-                        const char     *owner,
-                        gint64          heartbeat)
+saoma_ledger_lease_new (SaomaLeaseKind kind,
+                        const char    *key,
+                        const char    *owner,
+                        gint64         heartbeat)
 {
   SaomaLedgerLease *lease = g_new0 (SaomaLedgerLease, 1);
 
@@ -45,18 +45,17 @@ saoma_ledger_lease_free (SaomaLedgerLease *lease)
 }
 
 static gpointer
-list_leases_op (SaomaLedger   *self,
-                const OpArgs  *args,
-                GPtrArray     *emits,
-                GError       **error)
+list_leases_op (SaomaLedger  *self,
+                const OpArgs *args,
+                GPtrArray    *emits,
+                GError      **error)
 {
   g_autoptr(CachedStmt) stmt = NULL;
   g_autoptr(GPtrArray) leases = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) saoma_ledger_lease_free);
+    (GDestroyNotify)saoma_ledger_lease_free);
   int rc;
 
-  stmt = ledger_cached (self, args->lease_kind == SAOMA_LEASE_REFUND ? STMT_LIST_REFUND_LEASES
-                                                                     : STMT_LIST_ATTEMPT_LEASES,
+  stmt = ledger_cached (self, args->lease_kind == SAOMA_LEASE_REFUND ? STMT_LIST_REFUND_LEASES : STMT_LIST_ATTEMPT_LEASES,
                         error);
   if (stmt == NULL)
     return NULL;
@@ -64,8 +63,8 @@ list_leases_op (SaomaLedger   *self,
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (leases,
                      saoma_ledger_lease_new (args->lease_kind,
-                                             (const char *) sqlite3_column_text (stmt, 0),
-                                             (const char *) sqlite3_column_text (stmt, 1),
+                                             (const char *)sqlite3_column_text (stmt, 0),
+                                             (const char *)sqlite3_column_text (stmt, 1),
                                              sqlite3_column_int64 (stmt, 2)));
 
   if (rc != SQLITE_DONE)
@@ -98,13 +97,13 @@ change_stmt (SaomaLeaseChange change,
 /* One write for all of @args->leases: a renewal of every live row of a process costs one
  * fsync, and of two processes claiming the same rows the write lock lets one in first. */
 static gpointer
-change_leases_op (SaomaLedger   *self,
-                  const OpArgs  *args,
-                  GPtrArray     *emits,
-                  GError       **error)
+change_leases_op (SaomaLedger  *self,
+                  const OpArgs *args,
+                  GPtrArray    *emits,
+                  GError      **error)
 {
   g_autoptr(GPtrArray) changed = g_ptr_array_new_with_free_func (
-    (GDestroyNotify) saoma_ledger_lease_free);
+    (GDestroyNotify)saoma_ledger_lease_free);
   gint64 now = g_get_real_time ();
 
   if (!ledger_begin (self, error))
@@ -134,7 +133,8 @@ change_leases_op (SaomaLedger   *self,
         g_ptr_array_add (changed,
                          saoma_ledger_lease_new (lease->kind, lease->key,
                                                  args->lease_change == SAOMA_LEASE_RELEASE
-                                                   ? NULL : args->owner,
+                                                   ? NULL
+                                                   : args->owner,
                                                  MAX (now, lease->heartbeat + 1)));
     }
 
@@ -149,16 +149,16 @@ failed:
 }
 
 void
-saoma_ledger_list_leases_async (SaomaLedger         *self,
-                                SaomaLeaseKind       kind,
-                                GCancellable        *cancellable,
-                                GAsyncReadyCallback  callback,
-                                gpointer             user_data)
+saoma_ledger_list_leases_async (SaomaLedger        *self,
+                                SaomaLeaseKind      kind,
+                                GCancellable       *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer            user_data)
 {
   g_return_if_fail (SAOMA_IS_LEDGER (self));
 
-  ledger_queue_op (self, list_leases_op, &(OpArgs) { .lease_kind = kind },
-                   (GDestroyNotify) g_ptr_array_unref, saoma_ledger_list_leases_async,
+  ledger_queue_op (self, list_leases_op, &(OpArgs){ .lease_kind = kind },
+                   (GDestroyNotify)g_ptr_array_unref, saoma_ledger_list_leases_async,
                    cancellable, callback, user_data);
 }
 
@@ -170,31 +170,31 @@ saoma_ledger_list_leases_async (SaomaLedger         *self,
 LEDGER_DEFINE_FINISH (list_leases, GPtrArray *)
 
 GPtrArray *
-saoma_ledger_list_leases_sync (SaomaLedger     *self,
-                               SaomaLeaseKind   kind,
-                               GError         **error)
+saoma_ledger_list_leases_sync (SaomaLedger   *self,
+                               SaomaLeaseKind kind,
+                               GError       **error)
 {
   g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
 
-  return ledger_run_op (self, list_leases_op, &(OpArgs) { .lease_kind = kind }, error);
+  return ledger_run_op (self, list_leases_op, &(OpArgs){ .lease_kind = kind }, error);
 }
 
 void
-saoma_ledger_change_leases_async (SaomaLedger         *self,
-                                  SaomaLeaseChange     change,
-                                  const char          *owner,
-                                  GPtrArray           *leases,
-                                  GCancellable        *cancellable,
-                                  GAsyncReadyCallback  callback,
-                                  gpointer             user_data)
+saoma_ledger_change_leases_async (SaomaLedger        *self,
+                                  SaomaLeaseChange    change,
+                                  const char         *owner,
+                                  GPtrArray          *leases,
+                                  GCancellable       *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer            user_data)
 {
   g_return_if_fail (SAOMA_IS_LEDGER (self));
   g_return_if_fail (owner != NULL);
   g_return_if_fail (leases != NULL);
 
   ledger_queue_op (self, change_leases_op,
-                   &(OpArgs) { .lease_change = change, .owner = owner, .leases = leases },
-                   (GDestroyNotify) g_ptr_array_unref, saoma_ledger_change_leases_async,
+                   &(OpArgs){ .lease_change = change, .owner = owner, .leases = leases },
+                   (GDestroyNotify)g_ptr_array_unref, saoma_ledger_change_leases_async,
                    cancellable, callback, user_data);
 }
 
@@ -206,17 +206,17 @@ saoma_ledger_change_leases_async (SaomaLedger         *self,
 LEDGER_DEFINE_FINISH (change_leases, GPtrArray *)
 
 GPtrArray *
-saoma_ledger_change_leases_sync (SaomaLedger       *self,
-                                 SaomaLeaseChange   change,
-                                 const char        *owner,
-                                 GPtrArray         *leases,
-                                 GError           **error)
+saoma_ledger_change_leases_sync (SaomaLedger     *self,
+                                 SaomaLeaseChange change,
+                                 const char      *owner,
+                                 GPtrArray       *leases,
+                                 GError         **error)
 {
   g_return_val_if_fail (SAOMA_IS_LEDGER (self), NULL);
   g_return_val_if_fail (owner != NULL, NULL);
   g_return_val_if_fail (leases != NULL, NULL);
 
   return ledger_run_op (self, change_leases_op,
-                        &(OpArgs) { .lease_change = change, .owner = owner, .leases = leases },
+                        &(OpArgs){ .lease_change = change, .owner = owner, .leases = leases },
                         error);
 }

@@ -22,7 +22,8 @@
 /* A boot id no machine has: an owner elsewhere, whose pid means nothing here. */
 #define FOREIGN_OWNER "00000000-0000-4000-8000-000000000000/4242/1/T09"
 
-typedef struct {
+typedef struct
+{
   char           *dir;
   char           *ledger;
   WxpaySimServer *sim;
@@ -30,8 +31,8 @@ typedef struct {
 } Fixture;
 
 static void
-fixture_setup (Fixture       *f,
-               gconstpointer  data)
+fixture_setup (Fixture      *f,
+               gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
 
@@ -46,8 +47,8 @@ fixture_setup (Fixture       *f,
 }
 
 static void
-fixture_teardown (Fixture       *f,
-                  gconstpointer  data)
+fixture_teardown (Fixture      *f,
+                  gconstpointer data)
 {
   wxpay_sim_server_shutdown (f->sim);
   g_clear_object (&f->sim);
@@ -59,26 +60,26 @@ fixture_teardown (Fixture       *f,
 /* --- The store: compare-and-set ------------------------------------------------------------ */
 
 static GPtrArray *
-one_lease (SaomaLeaseKind  kind,
-           const char     *key,
-           const char     *owner,
-           gint64          heartbeat)
+one_lease (SaomaLeaseKind kind,
+           const char    *key,
+           const char    *owner,
+           gint64         heartbeat)
 {
-  GPtrArray *leases = g_ptr_array_new_with_free_func ((GDestroyNotify) saoma_ledger_lease_free);
+  GPtrArray *leases = g_ptr_array_new_with_free_func ((GDestroyNotify)saoma_ledger_lease_free);
 
   g_ptr_array_add (leases, saoma_ledger_lease_new (kind, key, owner, heartbeat));
   return leases;
 }
 
 static guint
-change (SaomaLedger      *ledger,
-        SaomaLeaseChange  what,
-        const char       *owner,
-        GPtrArray        *leases)
+change (SaomaLedger     *ledger,
+        SaomaLeaseChange what,
+        const char      *owner,
+        GPtrArray       *leases)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) changed = saoma_ledger_change_leases_sync (ledger, what, owner, leases,
-                                                                  &error);
+                                                                   &error);
 
   g_assert_no_error (error);
   return changed->len;
@@ -88,19 +89,19 @@ change (SaomaLedger      *ledger,
  * so of two claimers on the same reading exactly one wins; only the owner renews or releases;
  * a final state ends the lease. The same for refunds. */
 static void
-test_store_claim (Fixture       *f,
-                  gconstpointer  data)
+test_store_claim (Fixture      *f,
+                  gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
   g_autoptr(SaomaAttempt) attempt = saoma_attempt_new ("T01LEASE1", 100, NULL, "T01",
-                                                       g_get_real_time (), g_get_real_time ());
+                                                        g_get_real_time (), g_get_real_time ());
   g_autoptr(SaomaAttempt) stored = NULL;
   g_autoptr(SaomaAttempt) final = NULL;
   g_autoptr(GPtrArray) leases = NULL;
   g_autoptr(GPtrArray) stale = NULL;
   g_autoptr(GPtrArray) fresh = NULL;
-  SaomaLedgerLease *lease;
+  SaomaLedgerLease  *lease;
   SaomaAttemptUpdate closing = { .state = SAOMA_ATTEMPT_FAILED };
 
   g_assert_no_error (error);
@@ -123,7 +124,8 @@ test_store_claim (Fixture       *f,
   g_assert_cmpuint (change (ledger, SAOMA_LEASE_CLAIM, "C", stale), ==, 0);
   /* A wrong heartbeat, or a wrong owner, takes nothing either. */
   g_assert_cmpuint (change (ledger, SAOMA_LEASE_CLAIM, "C",
-                            fresh = one_lease (SAOMA_LEASE_ATTEMPT, "T01LEASE1", "B", 1)), ==, 0);
+                            fresh = one_lease (SAOMA_LEASE_ATTEMPT, "T01LEASE1", "B", 1)),
+                    ==, 0);
 
   /* Only B renews and releases it now. */
   g_assert_cmpuint (change (ledger, SAOMA_LEASE_RENEW, "A", stale), ==, 0);
@@ -192,11 +194,11 @@ test_verdict (void)
   g_autofree char *other_till = saoma_lease_owner_new ("T02");
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) sleeper = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "sleep",
-                                                     "30", NULL);
+                                                      "30", NULL);
   g_autofree char *alive = NULL;
   g_autofree char *reused = NULL;
-  gint64 now = g_get_real_time ();
-  gint64 lapse = SAOMA_LEASE_LAPSE_INTERVALS * saoma_lease_interval_us ();
+  gint64           now = g_get_real_time ();
+  gint64           lapse = SAOMA_LEASE_LAPSE_INTERVALS * saoma_lease_interval_us ();
 
   g_assert_no_error (error);
   alive = owner_of (sleeper, 0);
@@ -222,15 +224,15 @@ test_verdict (void)
     g_autofree char *boot = NULL;
     g_autofree char *zombie = NULL;
     g_autofree char *stat_path = NULL;
-    pid_t child = fork ();
+    pid_t            child = fork ();
 
     if (child == 0)
       _exit (0);
     g_assert_cmpint (child, >, 0);
-    stat_path = g_strdup_printf ("/proc/%d/stat", (int) child);
+    stat_path = g_strdup_printf ("/proc/%d/stat", (int)child);
     wait_zombie (stat_path);
     g_assert_true (saoma_lease_owner_parse (self, &boot, NULL, NULL, NULL));
-    zombie = g_strdup_printf ("%s/%d/0/T03", boot, (int) child);
+    zombie = g_strdup_printf ("%s/%d/0/T03", boot, (int)child);
     g_assert_cmpint (saoma_lease_judge (zombie, now, now, self), ==, SAOMA_LEASE_ORPHANED);
     g_assert_cmpint (waitpid (child, NULL, 0), ==, child);
   }
@@ -238,7 +240,8 @@ test_verdict (void)
 
 /* --- Processes -------------------------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   GSubprocess *process;
   gboolean     exited;
   char        *out;
@@ -267,8 +270,7 @@ cli_path (void)
 {
   const char *cli = g_getenv ("SAOMA_CLI");
 
-  return cli != NULL ? g_strdup (cli) : g_build_filename (BUILD_DIR, "src", "cli", "saoma-cli",
-                                                          NULL);
+  return cli != NULL ? g_strdup (cli) : g_build_filename (BUILD_DIR, "src", "cli", "saoma-cli", NULL);
 }
 
 /* SAOMA_LEASE_INTERVAL_MS for the processes started next, or NULL for the default. */
@@ -283,7 +285,7 @@ start (const char *crash_at,
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
-  Run *run = g_new0 (Run, 1);
+  Run    *run = g_new0 (Run, 1);
   va_list args;
 
   g_ptr_array_add (argv, cli_path ());
@@ -303,7 +305,7 @@ start (const char *crash_at,
     g_subprocess_launcher_setenv (launcher, "SAOMA_LEASE_INTERVAL_MS", lease_interval_ms, TRUE);
   else
     g_subprocess_launcher_unsetenv (launcher, "SAOMA_LEASE_INTERVAL_MS");
-  run->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata,
+  run->process = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata,
                                                &error);
   g_assert_no_error (error);
   run->pid = g_strdup (g_subprocess_get_identifier (run->process));
@@ -343,7 +345,7 @@ wait_for_order (Fixture *f,
 
   WAIT_UNTIL (({
     g_autofree char *json = wxpay_sim_server_dup_orders_json (f->sim);
-    const char *p = json;
+    const char      *p = json;
 
     for (guint i = 0; p != NULL && i <= known; i++)
       if ((p = strstr (p, "\"out_trade_no\":\"")) != NULL)
@@ -381,8 +383,8 @@ set_lease (Fixture    *f,
 {
   g_autofree char *sql = g_strdup_printf ("UPDATE %s SET owner = ?, heartbeat = ? WHERE %s = ?",
                                           table, key_column);
-  sqlite3 *db = NULL;
-  sqlite3_stmt *stmt = NULL;
+  sqlite3         *db = NULL;
+  sqlite3_stmt    *stmt = NULL;
 
   g_assert_cmpint (sqlite3_open (f->ledger, &db), ==, SQLITE_OK);
   sqlite3_busy_timeout (db, 5000);
@@ -401,7 +403,7 @@ static char *
 killed_charge (Fixture *f)
 {
   g_autoptr(Run) run = start ("after-waiting", "--charge", "3.21", "--gateway", f->gateway,
-                              "--ledger", f->ledger, NULL);
+                               "--ledger", f->ledger, NULL);
   g_auto(GStrv) lines = NULL;
 
   g_assert_cmpint (finish (run), ==, -SIGKILL);
@@ -419,8 +421,8 @@ start_recover (Fixture *f)
 /* (a) A charge waiting for its payment and a --recover on the same ledger: recover leaves the
  * attempt alone and says whose it is; the charge is then paid and ends PAID; nothing closed it. */
 static void
-test_running_charge (Fixture       *f,
-                     gconstpointer  data)
+test_running_charge (Fixture      *f,
+                     gconstpointer data)
 {
   g_autoptr(Run) charge = NULL;
   g_autoptr(Run) recover = NULL;
@@ -458,7 +460,7 @@ test_running_charge (Fixture       *f,
 static gboolean
 timeout_cb (gpointer data)
 {
-  *(gboolean *) data = TRUE;
+  *(gboolean *)data = TRUE;
   return G_SOURCE_REMOVE;
 }
 
@@ -466,8 +468,8 @@ timeout_cb (gpointer data)
  * heartbeat written with the attempt would have lapsed (> 3 intervals) still finds it fresh,
  * and the heartbeat on record moved on. */
 static void
-test_heartbeat (Fixture       *f,
-                gconstpointer  data)
+test_heartbeat (Fixture      *f,
+                gconstpointer data)
 {
   g_autoptr(Run) charge = NULL;
   g_autoptr(Run) recover = NULL;
@@ -475,7 +477,7 @@ test_heartbeat (Fixture       *f,
   g_autoptr(SaomaAttempt) later = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *otn = NULL;
-  gboolean waited = FALSE;
+  gboolean         waited = FALSE;
 
   lease_interval_ms = "100";
   charge = start (NULL, "--charge", "7.89", "--gateway", f->gateway, "--ledger", f->ledger,
@@ -504,8 +506,8 @@ test_heartbeat (Fixture       *f,
 /* (b) The charge killed with kill -9 while waiting: --recover right after takes it over (its
  * owner's process is gone), without waiting for the lease to lapse. */
 static void
-test_killed_charge (Fixture       *f,
-                    gconstpointer  data)
+test_killed_charge (Fixture      *f,
+                    gconstpointer data)
 {
   g_autoptr(Run) charge = NULL;
   g_autoptr(Run) recover = NULL;
@@ -539,8 +541,8 @@ test_killed_charge (Fixture       *f,
 /* (c) An owner on another machine (another boot id): left alone while its heartbeat is fresh,
  * taken over once it is older than the lapse. */
 static void
-test_foreign_owner (Fixture       *f,
-                    gconstpointer  data)
+test_foreign_owner (Fixture      *f,
+                    gconstpointer data)
 {
   g_autofree char *otn = killed_charge (f);
   g_autoptr(Run) fresh = NULL;
@@ -575,14 +577,14 @@ summary_count (const char *out,
   const char *p = strstr (out, word);
 
   g_assert_nonnull (p);
-  return (guint) g_ascii_strtoull (p + strlen (word), NULL, 10);
+  return (guint)g_ascii_strtoull (p + strlen (word), NULL, 10);
 }
 
 /* (d) Two recoverers at once on three orphaned attempts: each attempt is driven by exactly one
  * of them (one closeorder per order at the sim, never two). */
 static void
-test_two_recoverers (Fixture       *f,
-                     gconstpointer  data)
+test_two_recoverers (Fixture      *f,
+                     gconstpointer data)
 {
   g_autofree char *a = killed_charge (f);
   g_autofree char *b = killed_charge (f);
@@ -599,7 +601,8 @@ test_two_recoverers (Fixture       *f,
   g_assert_cmpint (finish (two), ==, 0);
 
   g_assert_cmpuint (summary_count (one->out, "recovered ") +
-                    summary_count (two->out, "recovered "), ==, 3);
+                      summary_count (two->out, "recovered "),
+                    ==, 3);
   g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/pay/closeorder"), ==, 3);
   for (guint i = 0; i < G_N_ELEMENTS (otns); i++)
     {
@@ -612,8 +615,8 @@ test_two_recoverers (Fixture       *f,
 /* A payment code (付款码) charge while the customer types the password (USERPAYING): --recover
  * leaves it alone; the charge ends PAID; nothing reversed or closed it. */
 static void
-test_running_code (Fixture       *f,
-                   gconstpointer  data)
+test_running_code (Fixture      *f,
+                   gconstpointer data)
 {
   g_autoptr(Run) charge = NULL;
   g_autoptr(Run) recover = NULL;
@@ -666,8 +669,8 @@ till_ready_cb (SaomaTill  *till,
  * another process and a killed one left a paid attempt: it resumes the killed one's, leaves the
  * running one's alone, and that charge then ends PAID. */
 static void
-test_till_start_up (Fixture       *f,
-                    gconstpointer  data)
+test_till_start_up (Fixture      *f,
+                    gconstpointer data)
 {
   g_autofree char *orphan = killed_charge (f);
   g_autoptr(Run) charge = NULL;
@@ -680,7 +683,7 @@ test_till_start_up (Fixture       *f,
   g_autoptr(SaomaAttempt) attempt = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *otn = NULL;
-  guint attempts = 0, refunds = 0;
+  guint            attempts = 0, refunds = 0;
 
   g_assert_true (wxpay_sim_server_pay (f->sim, orphan, &error));
   g_assert_no_error (error);
@@ -748,7 +751,7 @@ make_client_pem (char **out_dir)
   g_autofree char *cert_text = NULL;
   g_autofree char *key_text = NULL;
   g_autofree char *both = NULL;
-  char *pem = g_build_filename (dir, "client.pem", NULL);
+  char            *pem = g_build_filename (dir, "client.pem", NULL);
 
   g_file_get_contents (cert_path, &cert_text, NULL, &error);
   g_assert_no_error (error);
@@ -774,8 +777,8 @@ start_refund_recover (Fixture    *f,
 /* (e) The same for refunds: a refund another machine's till drives is left alone while its
  * heartbeat is fresh; once stale, two recoverers at once send it exactly once. */
 static void
-test_refunds (Fixture       *f,
-              gconstpointer  data)
+test_refunds (Fixture      *f,
+              gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
@@ -788,8 +791,8 @@ test_refunds (Fixture       *f,
   g_autofree char *cert_dir = NULL;
   g_autofree char *pem = make_client_pem (&cert_dir);
   g_autofree char *otn = NULL;
-  gint64 lapse = SAOMA_LEASE_LAPSE_INTERVALS * SAOMA_LEASE_INTERVAL_S * G_USEC_PER_SEC;
-  guint advance;
+  gint64           lapse = SAOMA_LEASE_LAPSE_INTERVALS * SAOMA_LEASE_INTERVAL_S * G_USEC_PER_SEC;
+  guint            advance;
 
   g_assert_no_error (error);
   client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
@@ -827,7 +830,7 @@ test_refunds (Fixture       *f,
   refunds = saoma_ledger_list_refunds_sync (ledger, otn, 0, 0, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (refunds->len, ==, 1);
-  g_assert_cmpint (((SaomaLedgerRefund *) refunds->pdata[0])->state, ==, SAOMA_REFUND_SUCCESS);
+  g_assert_cmpint (((SaomaLedgerRefund *)refunds->pdata[0])->state, ==, SAOMA_REFUND_SUCCESS);
   saoma_test_rm_rf (cert_dir);
 }
 
