@@ -331,8 +331,18 @@ listed_cb (GObject      *source,
         }
     }
 
-  /* One compare-and-set write, even when there is nothing to claim: the answer then also
-   * orders this take-over after every write submitted before it. */
+  /* Nothing to claim (a start-up with a clean ledger, or all held): no write at all. */
+  if (claims->len == 0)
+    {
+      SaomaLeaseTakeOver *take_over = g_new0 (SaomaLeaseTakeOver, 1);
+
+      take_over->won = lease_table_new ();
+      take_over->held = g_steal_pointer (&data->held);
+      g_task_return_pointer (task, take_over, (GDestroyNotify)saoma_lease_take_over_free);
+      return;
+    }
+
+  /* One write of compare-and-sets for all of them. */
   saoma_store_change_leases_async (SAOMA_STORE (source), SAOMA_LEASE_CLAIM, data->owner, claims,
                                    cancellable, claimed_cb, g_steal_pointer (&task));
 }
