@@ -93,7 +93,7 @@ if LANG == "zh_CN":
 else:
     env.update({"LANGUAGE": "en", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"})
 
-print("1..13", flush=True)
+print("1..14", flush=True)
 
 app = subprocess.Popen([saoma], env=env, stdout=subprocess.PIPE, stderr=None, text=True)
 
@@ -217,6 +217,7 @@ try:
     ok(len(got) == 1, "Enter creates exactly one order")
     order = got[0] if got else {}
     ok(order.get("total_fee") == 3850, "the order is for 3850 fen (%s)" % order.get("total_fee"))
+    ok(order.get("api") == "v2", "the demo set to v2 in the settings speaks v2 (%s)" % order.get("api"))
 
     decoded = ""
     path = None
