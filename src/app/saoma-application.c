@@ -560,6 +560,13 @@ quit_now (SaomaApplication *self)
   g_application_quit (G_APPLICATION (self));
 }
 
+static gboolean
+quit_idle_cb (gpointer user_data)
+{
+  quit_now (user_data);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 quit_response_cb (AdwMessageDialog *dialog,
                   const char       *response,
@@ -567,8 +574,9 @@ quit_response_cb (AdwMessageDialog *dialog,
 {
   if (self->quit_dialog == dialog)
     self->quit_dialog = NULL;
+  /* Once the dialog has finished answering: quitting destroys it with its parent. */
   if (g_strcmp0 (response, "quit") == 0)
-    quit_now (self);
+    g_idle_add_full (G_PRIORITY_DEFAULT, quit_idle_cb, g_object_ref (self), g_object_unref);
 }
 
 /* Asks first when a sale is live; returns TRUE when it asked (nothing is closed yet). */
