@@ -507,8 +507,8 @@ key_chooser_response_cb (SaomaPreferencesWindow *self,
                                path);
     }
 
+  /* The row follows the setting (key_path_changed_cb). */
   g_clear_object (&self->chooser);
-  update_key_file_row (self, private_key);
 }
 
 static void
@@ -842,6 +842,14 @@ saoma_preferences_window_test_connection (SaomaPreferencesWindow *self)
 }
 
 static void
+key_path_changed_cb (SaomaPreferencesWindow *self,
+                     const char             *key,
+                     GSettings              *settings)
+{
+  update_key_file_row (self, g_str_equal (key, "mch-private-key-path"));
+}
+
+static void
 mch_id_changed_cb (SaomaPreferencesWindow *self,
                    const char             *key,
                    GSettings              *settings)
@@ -994,6 +1002,10 @@ saoma_preferences_window_new (SaomaApplication *application)
 
   g_signal_connect_object (settings, "changed::mch-id", G_CALLBACK (mch_id_changed_cb), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (settings, "changed::mch-private-key-path",
+                           G_CALLBACK (key_path_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (settings, "changed::wechatpay-public-key-path",
+                           G_CALLBACK (key_path_changed_cb), self, G_CONNECT_SWAPPED);
   update_cert_row (self);
   update_key_status (self);
   update_apiv3_status (self);
