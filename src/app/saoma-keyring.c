@@ -140,11 +140,11 @@ saoma_keyring_store_item_async (SaomaKeyringItem    item,
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, saoma_keyring_store_async);
-  /* Translators: the label of the keyring item; %s is the merchant number */
   if (item == SAOMA_KEYRING_APIV3_KEY)
     /* Translators: the label of the keyring item; %s is the merchant number */
     label = g_strdup_printf (_("Saoma WeChat Pay APIv3 key for merchant %s"), mch_id);
   else
+    /* Translators: the label of the keyring item; %s is the merchant number */
     label = g_strdup_printf (_("Saoma WeChat Pay API key for merchant %s"), mch_id);
   secret_password_store (saoma_keyring_get_schema_for (item), SECRET_COLLECTION_DEFAULT, label,
                          api_key, cancellable, store_cb, g_steal_pointer (&task),
