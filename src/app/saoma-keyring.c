@@ -8,8 +8,10 @@
 
 #include "saoma-keyring.h"
 
-/* One schema per kind of key: a lookup matches by schema and attributes, so a v2 API key and
- * an APIv3 key of one merchant never answer for each other. */
+/* One schema per kind of key, and an attribute name of its own for the APIv3 key: some
+ * Secret Service backends (libsecret's file backend) match by attributes alone, and a lookup
+ * matches every item that has at least its attributes, so a v2 API key and an APIv3 key of one
+ * merchant must not share an attribute set. */
 static const SecretSchema *
 saoma_keyring_get_schema_for (SaomaKeyringItem item)
 {
@@ -23,12 +25,19 @@ saoma_keyring_get_schema_for (SaomaKeyringItem item)
   static const SecretSchema apiv3_key = {
     SAOMA_KEYRING_APIV3_SCHEMA_NAME, SECRET_SCHEMA_NONE,
     {
-      { "mch_id", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { "apiv3_mch_id", SECRET_SCHEMA_ATTRIBUTE_STRING },
       { NULL, 0 },
     }
   };
 
   return item == SAOMA_KEYRING_APIV3_KEY ? &apiv3_key : &api_key;
+}
+
+/* The attribute that holds the merchant number in @item's schema. */
+static const char *
+attribute_name (SaomaKeyringItem item)
+{
+  return item == SAOMA_KEYRING_APIV3_KEY ? "apiv3_mch_id" : "mch_id";
 }
 
 static void
@@ -80,7 +89,7 @@ saoma_keyring_lookup_item_async (SaomaKeyringItem    item,
   g_task_set_source_tag (task, saoma_keyring_lookup_async);
   secret_password_lookup (saoma_keyring_get_schema_for (item), cancellable, lookup_cb,
                           g_steal_pointer (&task),
-                          "mch_id", mch_id,
+                          attribute_name (item), mch_id,
                           NULL);
 }
 
@@ -148,7 +157,7 @@ saoma_keyring_store_item_async (SaomaKeyringItem    item,
     label = g_strdup_printf (_("Saoma WeChat Pay API key for merchant %s"), mch_id);
   secret_password_store (saoma_keyring_get_schema_for (item), SECRET_COLLECTION_DEFAULT, label,
                          api_key, cancellable, store_cb, g_steal_pointer (&task),
-                         "mch_id", mch_id,
+                         attribute_name (item), mch_id,
                          NULL);
 }
 
@@ -207,7 +216,7 @@ saoma_keyring_clear_item_async (SaomaKeyringItem    item,
   g_task_set_source_tag (task, saoma_keyring_clear_async);
   secret_password_clear (saoma_keyring_get_schema_for (item), cancellable, clear_cb,
                          g_steal_pointer (&task),
-                         "mch_id", mch_id,
+                         attribute_name (item), mch_id,
                          NULL);
 }
 

@@ -7,7 +7,7 @@ G_BEGIN_DECLS
 
 /* libsecret schema "io.github.saoma.Cashier.ApiKey" with one attribute, "mch_id". */
 #define SAOMA_KEYRING_SCHEMA_NAME "io.github.saoma.Cashier.ApiKey"
-/* The APIv3 key (32 bytes, opens v3 callbacks): its own schema, same attribute. */
+/* The APIv3 key (32 bytes, opens v3 callbacks): its own schema, attribute "apiv3_mch_id". */
 #define SAOMA_KEYRING_APIV3_SCHEMA_NAME "io.github.saoma.Cashier.ApiV3Key"
 
 typedef enum {
