@@ -166,6 +166,9 @@ till_store_cb (SaomaApplication *self)
 static void
 till_checkout_cb (SaomaApplication *self)
 {
+  /* The engine is up and its start-up recovery not yet begun: what is unfinished now is what
+   * the recovery resumes. */
+  report_recovery (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CHECKOUT]);
 }
 
@@ -183,13 +186,9 @@ till_started_cb (GObject      *object,
   g_autoptr(SaomaApplication) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!saoma_till_start_finish (SAOMA_TILL (object), result, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        set_setup_error (self, error);
-      return;
-    }
-  report_recovery (self);
+  if (!saoma_till_start_finish (SAOMA_TILL (object), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    set_setup_error (self, error);
 }
 
 /* The first gateway creates and starts the till; later ones (Preferences) go through it. */
@@ -530,26 +529,9 @@ static void
 quit_now (SaomaApplication *self)
 {
   GList *windows = gtk_application_get_windows (GTK_APPLICATION (self));
-  const char *out_trade_no = live_sale (self);
 
-  /* The next start says what became of it (the till resumes it from the ledger anyway). */
-  if (out_trade_no != NULL)
-    {
-      g_auto(GStrv) before = g_settings_get_strv (self->settings, "interrupted-sales");
-      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-      g_auto(GStrv) after = NULL;
-
-      /* Bounded: only the last few matter to the cashier. */
-      for (guint i = 0; before[i] != NULL && i < 15; i++)
-        if (g_strcmp0 (before[i], out_trade_no) != 0)
-          g_strv_builder_add (builder, before[i]);
-      g_strv_builder_add (builder, out_trade_no);
-      after = g_strv_builder_end (builder);
-      g_settings_set_strv (self->settings, "interrupted-sales", (const char *const *) after);
-      g_settings_sync ();
-    }
-
-  /* Close windows first so they save their size; the close request must not ask again. */
+  /* A live sale stays in the ledger, unfinished: the next start resumes it and says how it
+   * ended (report_recovery()). Close windows first so they save their size; the close request must not ask again. */
   self->quit_dialog = NULL;
   self->quitting = TRUE;
   windows = g_list_copy (windows);
@@ -633,8 +615,8 @@ window_close_request_cb (GtkWindow        *window,
   return ask_before_quitting (self);
 }
 
-/* What became of the sales left running at the last quit: said once the till has resumed
- * them (start-up recovery drives each to its end). */
+/* What became of the sales the last run left unfinished (quit during a sale, or a crash): said
+ * once the till's start-up recovery has driven each to its end. */
 typedef struct {
   SaomaApplication *self;
   GStrv             out_trade_nos;
@@ -737,9 +719,6 @@ report_next (RecoveryReport *report)
       if (SAOMA_IS_WINDOW (window))
         saoma_window_show_notice (SAOMA_WINDOW (window), message);
     }
-  /* Said once: the sales are in the history from now on. */
-  if (report->open == 0)
-    g_settings_set_strv (self->settings, "interrupted-sales", NULL);
   recovery_report_free (report);
 }
 
@@ -748,31 +727,60 @@ recovered_cb (GObject      *object,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  g_autoptr(SaomaApplication) self = user_data;
+  RecoveryReport *report = user_data;
   g_autoptr(GError) error = NULL;
-  RecoveryReport *report;
 
   if (!saoma_till_wait_recovered_finish (SAOMA_TILL (object), result, NULL, NULL, &error) &&
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
+    {
+      recovery_report_free (report);
+      return;
+    }
 
-  report = g_new0 (RecoveryReport, 1);
-  report->self = g_object_ref (self);
-  report->out_trade_nos = g_settings_get_strv (self->settings, "interrupted-sales");
-  report->text = g_string_new (NULL);
+  /* Each attempt as the recovery left it. */
   report_next (report);
 }
 
 static void
+unfinished_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(SaomaApplication) self = user_data;
+  g_autoptr(GPtrArray) attempts = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  RecoveryReport *report;
+
+  attempts = saoma_store_list_unfinished_finish (SAOMA_STORE (object), result, &error);
+  if (attempts == NULL || attempts->len == 0 || self->till == NULL)
+    return;
+
+  /* A screenful at most: the history has them all. */
+  for (guint i = 0; i < attempts->len && i < 20; i++)
+    g_strv_builder_add (builder,
+                        saoma_attempt_get_out_trade_no (g_ptr_array_index (attempts, i)));
+
+  report = g_new0 (RecoveryReport, 1);
+  report->self = g_object_ref (self);
+  report->out_trade_nos = g_strv_builder_end (builder);
+  report->text = g_string_new (NULL);
+  saoma_till_wait_recovered_async (self->till, self->cancellable, recovered_cb, report);
+}
+
+/* Once per run, when the engine comes up, before its recovery has changed anything: the
+ * ledger serves reads in order on one thread, so this listing is answered before the
+ * recovery's own, and the recovery writes nothing before it has listed and asked WeChat. */
+static void
 report_recovery (SaomaApplication *self)
 {
-  g_auto(GStrv) interrupted = g_settings_get_strv (self->settings, "interrupted-sales");
+  SaomaStore *store = saoma_application_get_store (self);
 
-  if (self->recovery_reported || interrupted[0] == NULL)
+  if (self->recovery_reported || store == NULL || saoma_application_get_checkout (self) == NULL)
     return;
   self->recovery_reported = TRUE;
-  saoma_till_wait_recovered_async (self->till, self->cancellable, recovered_cb,
-                                   g_object_ref (self));
+  saoma_store_list_unfinished_async (store, self->cancellable, unfinished_cb,
+                                     g_object_ref (self));
 }
 
 static void
