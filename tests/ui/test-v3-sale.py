@@ -5,6 +5,7 @@ binary under X (Xvfb), in demo mode with its default settings, driven like a cas
 - A v3 demo sale end to end: type an amount, Enter, the QR decoded by zbarimg from a screenshot
   is the order's code_url, the simulator's order was made through API v3 (control API), the
   customer pays through the simulator, the window says paid.
+- After a crash during a sale (kill -9), the next start says the same.
 - Ctrl+Q during a live sale asks first ("Keep Selling" is the default): Esc keeps selling (the
   sale and the process go on); Ctrl+Q again, "Quit Anyway": the process exits. The next start
   resumes watching it; the customer pays meanwhile, and the window says what it recovered,
@@ -121,7 +122,7 @@ env.update({
 env.pop("GTK_DEBUG", None)
 # The demo protocol is left at its default (v3): no setting is written.
 
-print("1..12", flush=True)
+print("1..13", flush=True)
 
 app = None
 
@@ -329,6 +330,25 @@ try:
     wait_for(lambda: status(acc_app) == tr("Ready"), 20)
     time.sleep(2)
     ok(acc_app is not None and notice() is None, "the next start does not repeat it")
+
+    # 6. A crash during a sale (kill -9): the next start says the same of it.
+    focus_window()
+    xdo("type", "--delay", "20", "7")
+    xdo("key", "Return")
+    crashed = wait_for(lambda: [o for o in orders(sim) if o.get("total_fee") == 700], 10)
+    wait_for(lambda: status(acc_app) == tr("Waiting for the customer to scan"), 10)
+    app.kill()
+    app.wait(10)
+    time.sleep(0.5)  # the simulator saves its state as it follows its parent
+    sim = start()
+    acc_app = wait_for(find_app, 20, 0.25)
+    if crashed:
+        urllib.request.urlopen(urllib.request.Request(
+            sim + "/sim/orders/%s/pay" % crashed[0]["out_trade_no"], method="POST"), timeout=10)
+    expected = (tr("Recovered %u unfinished payment from last time: %s")
+                .replace("%u", "1").replace("%s", tr("%s paid").replace("%s", "¥7.00")))
+    said = wait_for(notice, 30, 0.5) if acc_app is not None else None
+    ok(said == expected, "after a crash the restart says what it recovered (%r)" % said)
 finally:
     stop()
     shutil.rmtree(tmp, ignore_errors=True)
