@@ -40,6 +40,9 @@ gboolean          saoma_application_get_demo         (SaomaApplication *self);
 const char       *saoma_application_get_demo_base_uri (SaomaApplication *self);
 /* The demo merchant on the running simulator (for a temporary gateway); NULL otherwise. */
 SaomaMerchant    *saoma_application_dup_demo_merchant (SaomaApplication *self);
+/* The merchant of Preferences (protocol of "api-version") with @key from the keyring. */
+SaomaMerchant    *saoma_application_dup_merchant      (SaomaApplication *self,
+                                                       const char       *key);
 const GError     *saoma_application_get_setup_error  (SaomaApplication *self);
 /* The store name to show: the setting, or a neutral translated default. Owned. */
 char             *saoma_application_dup_store_name   (SaomaApplication *self);

@@ -28,6 +28,11 @@ struct _SaomaDemoGateway
   char             *api_key;
   char             *certificate_path;
   GTlsCertificate  *certificate;
+  /* API v3: the files wxpay-sim --v3-dir wrote (keys stay in their files, 0600). */
+  char             *v3_dir;
+  char             *mch_serial;
+  char             *wechatpay_public_key_id;
+  char             *apiv3_key;
   GSubprocess      *process;
   GDataInputStream *stdout_stream;
   GCancellable     *cancellable;
@@ -94,23 +99,59 @@ typedef struct {
   char            *mch_id;
   char            *api_key;
   GTlsCertificate *certificate;
+  char            *mch_serial;
+  char            *wechatpay_public_key_id;
+  char            *apiv3_key;
 } Credentials;
+
+static void
+wipe_free (char *secret)
+{
+  if (secret != NULL)
+    memset (secret, 0, strlen (secret));
+  g_free (secret);
+}
 
 static void
 credentials_free (Credentials *credentials)
 {
   g_free (credentials->appid);
   g_free (credentials->mch_id);
-  if (credentials->api_key != NULL)
-    memset (credentials->api_key, 0, strlen (credentials->api_key));
-  g_free (credentials->api_key);
+  wipe_free (credentials->api_key);
   g_clear_object (&credentials->certificate);
+  g_free (credentials->mch_serial);
+  g_free (credentials->wechatpay_public_key_id);
+  wipe_free (credentials->apiv3_key);
   g_free (credentials);
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Credentials, credentials_free)
 
-/* merchant.ini and client.pem of the simulator's --credentials-dir (see its README section). */
+/* The first line of @name in @dir, at most @max bytes (the simulator's v3 files are one line). */
+static char *
+read_line (const char *dir,
+           const char *name,
+           gsize       max,
+           GError    **error)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  char *contents = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (path, &contents, &len, error))
+    return NULL;
+  contents[strcspn (contents, "\r\n")] = '\0';
+  if (contents[0] == '\0' || strlen (contents) > max)
+    {
+      wipe_free (contents);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is empty or too long", path);
+      return NULL;
+    }
+  return contents;
+}
+
+/* merchant.ini and client.pem of the simulator's --credentials-dir (see its README section),
+ * and the one-line files of its --v3-dir (the key files are only named, never read here). */
 static void
 load_credentials_worker (GTask        *task,
                          gpointer      source_object,
@@ -128,7 +169,12 @@ load_credentials_worker (GTask        *task,
       (credentials->mch_id = g_key_file_get_string (merchant, "merchant", "mch_id", &error)) == NULL ||
       (credentials->api_key = g_key_file_get_string (merchant, "merchant", "key", &error)) == NULL ||
       (credentials->certificate = g_tls_certificate_new_from_file (self->certificate_path,
-                                                                   &error)) == NULL)
+                                                                   &error)) == NULL ||
+      (credentials->mch_serial = read_line (self->v3_dir, "apiclient_serial.txt", 64,
+                                            &error)) == NULL ||
+      (credentials->wechatpay_public_key_id = read_line (self->v3_dir, "pub_key_id.txt", 64,
+                                                         &error)) == NULL ||
+      (credentials->apiv3_key = read_line (self->v3_dir, "apiv3_key.txt", 32, &error)) == NULL)
     {
       g_prefix_error (&error, "the demo merchant in %s: ", self->credentials_dir);
       g_task_return_error (task, error);
@@ -218,6 +264,9 @@ saoma_demo_gateway_start_async (SaomaDemoGateway   *self,
    * made by the simulator on first use (0600): nothing secret is compiled into Saoma. */
   g_ptr_array_add (argv, (char *) "--credentials-dir");
   g_ptr_array_add (argv, self->credentials_dir);
+  /* Its API v3 keys too, whichever protocol the demo speaks: switching is then instant. */
+  g_ptr_array_add (argv, (char *) "--v3-dir");
+  g_ptr_array_add (argv, self->v3_dir);
   g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
@@ -258,6 +307,9 @@ saoma_demo_gateway_start_finish (SaomaDemoGateway *self,
   self->mch_id = g_steal_pointer (&credentials->mch_id);
   self->api_key = g_steal_pointer (&credentials->api_key);
   g_set_object (&self->certificate, credentials->certificate);
+  self->mch_serial = g_steal_pointer (&credentials->mch_serial);
+  self->wechatpay_public_key_id = g_steal_pointer (&credentials->wechatpay_public_key_id);
+  self->apiv3_key = g_steal_pointer (&credentials->apiv3_key);
 
   g_free (self->base_uri);
   self->base_uri = g_strdup (g_task_get_task_data (G_TASK (result)));
@@ -334,10 +386,11 @@ saoma_demo_gateway_stop (SaomaDemoGateway *self)
 
   g_clear_pointer (&self->appid, g_free);
   g_clear_pointer (&self->mch_id, g_free);
-  if (self->api_key != NULL)
-    memset (self->api_key, 0, strlen (self->api_key));
-  g_clear_pointer (&self->api_key, g_free);
+  g_clear_pointer (&self->api_key, wipe_free);
   g_clear_object (&self->certificate);
+  g_clear_pointer (&self->mch_serial, g_free);
+  g_clear_pointer (&self->wechatpay_public_key_id, g_free);
+  g_clear_pointer (&self->apiv3_key, wipe_free);
 
   if (self->base_uri != NULL)
     {
@@ -475,6 +528,7 @@ saoma_demo_gateway_finalize (GObject *object)
   g_clear_pointer (&self->state_file, g_free);
   g_clear_pointer (&self->credentials_dir, g_free);
   g_clear_pointer (&self->certificate_path, g_free);
+  g_clear_pointer (&self->v3_dir, g_free);
 
   G_OBJECT_CLASS (saoma_demo_gateway_parent_class)->finalize (object);
 }
@@ -529,6 +583,7 @@ saoma_demo_gateway_new (const char *state_file)
   self->state_file = g_strdup (state_file);
   self->credentials_dir = g_build_filename (g_get_user_data_dir (), "saoma", "demo-merchant", NULL);
   self->certificate_path = g_build_filename (self->credentials_dir, "client.pem", NULL);
+  self->v3_dir = g_build_filename (self->credentials_dir, "v3", NULL);
 
   return self;
 }
@@ -592,28 +647,58 @@ saoma_demo_gateway_get_certificate_path (SaomaDemoGateway *self)
 }
 
 /**
- * saoma_demo_gateway_dup_merchant:
+ * saoma_demo_gateway_get_v3_dir:
  * @self: a #SaomaDemoGateway
  *
- * Returns: (transfer full) (nullable): the demo merchant on the running simulator, its client
- *   certificate loaded (refunds), for saoma_gateway_new_for_merchant(); %NULL when the
- *   simulator does not run
+ * Returns: the simulator's --v3-dir: the demo merchant's API v3 files (see wxpay-sim)
+ */
+const char *
+saoma_demo_gateway_get_v3_dir (SaomaDemoGateway *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DEMO_GATEWAY (self), NULL);
+
+  return self->v3_dir;
+}
+
+/**
+ * saoma_demo_gateway_dup_merchant:
+ * @self: a #SaomaDemoGateway
+ * @protocol: "v2" or "v3"
+ *
+ * Returns: (transfer full) (nullable): the demo merchant on the running simulator for
+ *   saoma_gateway_new_for_merchant(): for v2 its client certificate loaded (refunds), for v3
+ *   its key files; %NULL when the simulator does not run
  */
 SaomaMerchant *
-saoma_demo_gateway_dup_merchant (SaomaDemoGateway *self)
+saoma_demo_gateway_dup_merchant (SaomaDemoGateway *self,
+                                 const char       *protocol)
 {
   SaomaMerchant *merchant;
 
   g_return_val_if_fail (SAOMA_IS_DEMO_GATEWAY (self), NULL);
+  g_return_val_if_fail (g_strcmp0 (protocol, "v2") == 0 || g_strcmp0 (protocol, "v3") == 0,
+                        NULL);
 
   if (self->base_uri == NULL)
     return NULL;
 
   merchant = saoma_merchant_new ();
+  g_free (merchant->protocol);
+  merchant->protocol = g_strdup (protocol);
   merchant->base_uri = g_strdup (self->base_uri);
   merchant->appid = g_strdup (self->appid);
   merchant->mch_id = g_strdup (self->mch_id);
-  merchant->api_key = g_strdup (self->api_key);
-  merchant->certificate = self->certificate ? g_object_ref (self->certificate) : NULL;
+  if (g_str_equal (protocol, "v2"))
+    {
+      merchant->api_key = g_strdup (self->api_key);
+      merchant->certificate = self->certificate ? g_object_ref (self->certificate) : NULL;
+      return merchant;
+    }
+
+  merchant->apiv3_key = g_strdup (self->apiv3_key);
+  merchant->mch_private_key_path = g_build_filename (self->v3_dir, "apiclient_key.pem", NULL);
+  merchant->mch_serial = g_strdup (self->mch_serial);
+  merchant->wechatpay_public_key_path = g_build_filename (self->v3_dir, "pub_key.pem", NULL);
+  merchant->wechatpay_public_key_id = g_strdup (self->wechatpay_public_key_id);
   return merchant;
 }

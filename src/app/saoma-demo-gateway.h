@@ -17,7 +17,8 @@ G_DECLARE_FINAL_TYPE (SaomaDemoGateway, saoma_demo_gateway, SAOMA, DEMO_GATEWAY,
  * from the first line of its stdout, and stops it in saoma_demo_gateway_stop() (SIGTERM, then
  * waits for it to exit) or when this process dies. The simulator runs with
  * --credentials-dir ~/.local/share/saoma/demo-merchant: a demo merchant of its own (random API
- * key, throwaway client certificate, files 0600), which the getters below read once it runs.
+ * key, throwaway client certificate, files 0600), which the getters below read once it runs,
+ * and --v3-dir ~/.local/share/saoma/demo-merchant/v3: the same merchant's API v3 keys.
  *
  * Property "base-uri" (string, NULL until started and again once stopped: a port the
  * simulator gave up may be reused by anyone).
@@ -47,8 +48,11 @@ const char       *saoma_demo_gateway_get_appid    (SaomaDemoGateway *self);
 const char       *saoma_demo_gateway_get_mch_id   (SaomaDemoGateway *self);
 const char       *saoma_demo_gateway_get_api_key  (SaomaDemoGateway *self);
 const char       *saoma_demo_gateway_get_certificate_path (SaomaDemoGateway *self);
-/* The demo merchant for the gateway factory (its certificate loaded); NULL unless it runs. */
-SaomaMerchant    *saoma_demo_gateway_dup_merchant (SaomaDemoGateway *self);
+/* The demo merchant for the gateway factory, in @protocol ("v2": its certificate loaded;
+ * "v3": its key files); NULL unless it runs. */
+SaomaMerchant    *saoma_demo_gateway_dup_merchant (SaomaDemoGateway *self,
+                                                   const char       *protocol);
+const char       *saoma_demo_gateway_get_v3_dir   (SaomaDemoGateway *self);
 /* {base}/sim/pay/{token} for a weixin://wxpay/bizpayurl?pr={token} code_url. Owned. */
 char             *saoma_demo_gateway_dup_pay_page_uri (SaomaDemoGateway *self,
                                                        const char       *code_url);

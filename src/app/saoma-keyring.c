@@ -8,18 +8,36 @@
 
 #include "saoma-keyring.h"
 
+/* One schema per kind of key, and an attribute name of its own for the APIv3 key: some
+ * Secret Service backends (libsecret's file backend) match by attributes alone, and a lookup
+ * matches every item that has at least its attributes, so a v2 API key and an APIv3 key of one
+ * merchant must not share an attribute set. */
 static const SecretSchema *
-saoma_keyring_get_schema (void)
+saoma_keyring_get_schema_for (SaomaKeyringItem item)
 {
-  static const SecretSchema schema = {
+  static const SecretSchema api_key = {
     SAOMA_KEYRING_SCHEMA_NAME, SECRET_SCHEMA_NONE,
     {
       { "mch_id", SECRET_SCHEMA_ATTRIBUTE_STRING },
       { NULL, 0 },
     }
   };
+  static const SecretSchema apiv3_key = {
+    SAOMA_KEYRING_APIV3_SCHEMA_NAME, SECRET_SCHEMA_NONE,
+    {
+      { "apiv3_mch_id", SECRET_SCHEMA_ATTRIBUTE_STRING },
+      { NULL, 0 },
+    }
+  };
 
-  return &schema;
+  return item == SAOMA_KEYRING_APIV3_KEY ? &apiv3_key : &api_key;
+}
+
+/* The attribute that holds the merchant number in @item's schema. */
+static const char *
+attribute_name (SaomaKeyringItem item)
+{
+  return item == SAOMA_KEYRING_APIV3_KEY ? "apiv3_mch_id" : "mch_id";
 }
 
 static void
@@ -44,15 +62,34 @@ saoma_keyring_lookup_async (const char         *mch_id,
                             GAsyncReadyCallback callback,
                             gpointer            user_data)
 {
+  saoma_keyring_lookup_item_async (SAOMA_KEYRING_API_KEY, mch_id, cancellable, callback,
+                                   user_data);
+}
+
+/**
+ * saoma_keyring_lookup_item_async:
+ * @item: which key
+ * @mch_id: the merchant number it belongs to
+ *
+ * Like saoma_keyring_lookup_async() for any kind of key; finish with
+ * saoma_keyring_lookup_finish().
+ */
+void
+saoma_keyring_lookup_item_async (SaomaKeyringItem    item,
+                                 const char         *mch_id,
+                                 GCancellable       *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer            user_data)
+{
   g_autoptr(GTask) task = NULL;
 
   g_return_if_fail (mch_id != NULL);
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, saoma_keyring_lookup_async);
-  secret_password_lookup (saoma_keyring_get_schema (), cancellable, lookup_cb,
+  secret_password_lookup (saoma_keyring_get_schema_for (item), cancellable, lookup_cb,
                           g_steal_pointer (&task),
-                          "mch_id", mch_id,
+                          attribute_name (item), mch_id,
                           NULL);
 }
 
@@ -86,6 +123,24 @@ saoma_keyring_store_async (const char         *mch_id,
                            GAsyncReadyCallback callback,
                            gpointer            user_data)
 {
+  saoma_keyring_store_item_async (SAOMA_KEYRING_API_KEY, mch_id, api_key, cancellable, callback,
+                                  user_data);
+}
+
+/**
+ * saoma_keyring_store_item_async:
+ * @item: which key
+ *
+ * Like saoma_keyring_store_async() for any kind of key.
+ */
+void
+saoma_keyring_store_item_async (SaomaKeyringItem    item,
+                                const char         *mch_id,
+                                const char         *api_key,
+                                GCancellable       *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer            user_data)
+{
   g_autoptr(GTask) task = NULL;
   g_autofree char *label = NULL;
 
@@ -94,11 +149,15 @@ saoma_keyring_store_async (const char         *mch_id,
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, saoma_keyring_store_async);
-  /* Translators: the label of the keyring item; %s is the merchant number */
-  label = g_strdup_printf (_("Saoma WeChat Pay API key for merchant %s"), mch_id);
-  secret_password_store (saoma_keyring_get_schema (), SECRET_COLLECTION_DEFAULT, label,
+  if (item == SAOMA_KEYRING_APIV3_KEY)
+    /* Translators: the label of the keyring item; %s is the merchant number */
+    label = g_strdup_printf (_("Saoma WeChat Pay APIv3 key for merchant %s"), mch_id);
+  else
+    /* Translators: the label of the keyring item; %s is the merchant number */
+    label = g_strdup_printf (_("Saoma WeChat Pay API key for merchant %s"), mch_id);
+  secret_password_store (saoma_keyring_get_schema_for (item), SECRET_COLLECTION_DEFAULT, label,
                          api_key, cancellable, store_cb, g_steal_pointer (&task),
-                         "mch_id", mch_id,
+                         attribute_name (item), mch_id,
                          NULL);
 }
 
@@ -132,15 +191,32 @@ saoma_keyring_clear_async (const char         *mch_id,
                            GAsyncReadyCallback callback,
                            gpointer            user_data)
 {
+  saoma_keyring_clear_item_async (SAOMA_KEYRING_API_KEY, mch_id, cancellable, callback,
+                                  user_data);
+}
+
+/**
+ * saoma_keyring_clear_item_async:
+ * @item: which key
+ *
+ * Like saoma_keyring_clear_async() for any kind of key.
+ */
+void
+saoma_keyring_clear_item_async (SaomaKeyringItem    item,
+                                const char         *mch_id,
+                                GCancellable       *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer            user_data)
+{
   g_autoptr(GTask) task = NULL;
 
   g_return_if_fail (mch_id != NULL);
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, saoma_keyring_clear_async);
-  secret_password_clear (saoma_keyring_get_schema (), cancellable, clear_cb,
+  secret_password_clear (saoma_keyring_get_schema_for (item), cancellable, clear_cb,
                          g_steal_pointer (&task),
-                         "mch_id", mch_id,
+                         attribute_name (item), mch_id,
                          NULL);
 }
 

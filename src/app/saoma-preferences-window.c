@@ -10,6 +10,7 @@
 #include "saoma-application.h"
 #include "saoma-customer-display-preferences.h"
 #include "saoma-keyring.h"
+#include "saoma-merchant-check.h"
 #include "saoma-messages.h"
 #include "saoma-pin-dialog.h"
 #include "saoma-preferences-window.h"
@@ -26,6 +27,19 @@ struct _SaomaPreferencesWindow
 
   AdwComboRow          *gateway_row;
   AdwEntryRow          *custom_url_row;
+  AdwComboRow          *demo_api_row;
+  AdwComboRow          *api_version_row;
+  AdwPreferencesGroup  *v2_group;
+  AdwPreferencesGroup  *v3_group;
+  AdwActionRow         *private_key_row;
+  AdwEntryRow          *serial_row;
+  AdwComboRow          *verification_row;
+  AdwActionRow         *public_key_row;
+  AdwEntryRow          *public_key_id_row;
+  AdwPasswordEntryRow  *apiv3_key_row;
+  AdwActionRow         *apiv3_status_row;
+  GtkButton            *forget_apiv3_button;
+  char                 *test_message;
   AdwEntryRow          *appid_row;
   AdwEntryRow          *mch_id_row;
   AdwPasswordEntryRow  *api_key_row;
@@ -273,7 +287,385 @@ cert_clear_clicked_cb (SaomaPreferencesWindow *self,
   update_cert_row (self);
 }
 
-/* Test connection: an orderquery for an order that cannot exist. */
+/* API v3 ------------------------------------------------------------------------------------- */
+
+static gboolean
+is_v3 (SaomaPreferencesWindow *self)
+{
+  return g_settings_get_enum (self->settings, "api-version") == SAOMA_API_VERSION_V3;
+}
+
+static gboolean
+uses_platform_certificates (SaomaPreferencesWindow *self)
+{
+  return g_settings_get_enum (self->settings, "wechatpay-verification") ==
+         SAOMA_WXPAY3_VERIFICATION_PLATFORM_CERTIFICATES;
+}
+
+static void
+update_groups (SaomaPreferencesWindow *self)
+{
+  gboolean v3 = is_v3 (self);
+  gboolean certificates = uses_platform_certificates (self);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->v2_group), !v3);
+  gtk_widget_set_visible (GTK_WIDGET (self->v3_group), v3);
+  gtk_widget_set_visible (GTK_WIDGET (self->public_key_row), !certificates);
+  gtk_widget_set_visible (GTK_WIDGET (self->public_key_id_row), !certificates);
+  /* The gateway factory of this version verifies with the public key only. */
+  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->verification_row),
+                               certificates ? _("Not available in this version yet: use the WeChat Pay public key (微信支付公钥) and its ID.")
+                                            : "");
+}
+
+static void
+set_enum_from_row (SaomaPreferencesWindow *self,
+                   const char             *key,
+                   AdwComboRow            *row,
+                   guint                   last)
+{
+  guint selected = adw_combo_row_get_selected (row);
+
+  if (self->settings == NULL || selected > last)
+    return;
+  if (g_settings_get_enum (self->settings, key) != (int) selected)
+    g_settings_set_enum (self->settings, key, selected);
+  update_groups (self);
+}
+
+static void
+demo_api_selected_cb (SaomaPreferencesWindow *self,
+                      GParamSpec             *pspec,
+                      AdwComboRow            *row)
+{
+  /* The rows are in the order of SaomaApiVersion. */
+  set_enum_from_row (self, "demo-api-version", row, SAOMA_API_VERSION_V3);
+}
+
+static void
+api_version_selected_cb (SaomaPreferencesWindow *self,
+                         GParamSpec             *pspec,
+                         AdwComboRow            *row)
+{
+  set_enum_from_row (self, "api-version", row, SAOMA_API_VERSION_V3);
+}
+
+static void
+verification_selected_cb (SaomaPreferencesWindow *self,
+                          GParamSpec             *pspec,
+                          AdwComboRow            *row)
+{
+  /* The rows are in the order of SaomaWxpay3Verification. */
+  set_enum_from_row (self, "wechatpay-verification", row,
+                     SAOMA_WXPAY3_VERIFICATION_PLATFORM_CERTIFICATES);
+}
+
+/* A field that cannot be right is marked while it is typed (the reason comes with Test). */
+static void
+mark (GtkWidget *row,
+      gboolean   wrong)
+{
+  if (wrong)
+    gtk_widget_add_css_class (row, "error");
+  else
+    gtk_widget_remove_css_class (row, "error");
+}
+
+static gboolean
+field_wrong (const char *text,
+             const char *accept,
+             gsize       min,
+             gsize       max)
+{
+  gsize len = strlen (text);
+
+  /* Empty is "not filled in yet", not wrong. */
+  return len > 0 && (len < min || len > max || strspn (text, accept) != len);
+}
+
+static void
+field_changed_cb (SaomaPreferencesWindow *self,
+                  GtkEditable            *editable)
+{
+  const char *text = gtk_editable_get_text (editable);
+  GtkWidget *row = GTK_WIDGET (editable);
+
+  if (row == GTK_WIDGET (self->mch_id_row))
+    mark (row, field_wrong (text, "0123456789", 6, 16));
+  else if (row == GTK_WIDGET (self->appid_row))
+    mark (row, field_wrong (text, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                            2, 32));
+  else if (row == GTK_WIDGET (self->serial_row))
+    mark (row, field_wrong (text, "0123456789abcdefABCDEF", 8, 64));
+  else if (row == GTK_WIDGET (self->public_key_id_row))
+    mark (row, text[0] != '\0' && (!g_str_has_prefix (text, "PUB_KEY_ID_") ||
+                                   field_wrong (text + 11, "0123456789abcdefghijklmnopqrstuvwxyz"
+                                                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ_", 1, 64) ||
+                                   text[11] == '\0'));
+}
+
+/* A key file's row: its path and what is wrong with it (checked off the UI thread). */
+typedef struct {
+  char    *path;
+  gboolean private_key;
+  gboolean loose;
+} KeyFileCheck;
+
+static void
+key_file_check_free (KeyFileCheck *check)
+{
+  g_free (check->path);
+  g_free (check);
+}
+
+static void
+key_file_worker (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  KeyFileCheck *check = task_data;
+  GError *error = NULL;
+
+  if (!saoma_merchant_check_key_file (check->path, check->private_key, &check->loose, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+key_file_checked_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  SaomaPreferencesWindow *self = SAOMA_PREFERENCES_WINDOW (object);
+  KeyFileCheck *check = g_task_get_task_data (G_TASK (result));
+  AdwActionRow *row = check->private_key ? self->private_key_row : self->public_key_row;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      text = g_strdup_printf ("%s\n%s", check->path, error->message);
+      gtk_widget_add_css_class (GTK_WIDGET (row), "error");
+    }
+  else
+    {
+      text = check->loose
+               ? g_strdup_printf ("%s\n%s", check->path,
+                                  _("Warning: other users of this computer can read this key. Make it readable by you only (chmod 600)."))
+               : g_strdup (check->path);
+      gtk_widget_remove_css_class (GTK_WIDGET (row), "error");
+    }
+  adw_action_row_set_subtitle (row, text);
+}
+
+static void
+update_key_file_row (SaomaPreferencesWindow *self,
+                     gboolean                private_key)
+{
+  const char *key = private_key ? "mch-private-key-path" : "wechatpay-public-key-path";
+  g_autofree char *path = g_settings_get_string (self->settings, key);
+  AdwActionRow *row = private_key ? self->private_key_row : self->public_key_row;
+  g_autoptr(GTask) task = NULL;
+  KeyFileCheck *check;
+
+  gtk_widget_remove_css_class (GTK_WIDGET (row), "error");
+  if (path[0] == '\0')
+    {
+      adw_action_row_set_subtitle (row, _("None chosen"));
+      return;
+    }
+
+  adw_action_row_set_subtitle (row, path);
+  check = g_new0 (KeyFileCheck, 1);
+  check->path = g_steal_pointer (&path);
+  check->private_key = private_key;
+  task = g_task_new (self, self->cancellable, key_file_checked_cb, NULL);
+  g_task_set_task_data (task, check, (GDestroyNotify) key_file_check_free);
+  g_task_run_in_thread (task, key_file_worker);
+}
+
+static void
+key_chooser_response_cb (SaomaPreferencesWindow *self,
+                         int                     response,
+                         GtkNativeDialog        *chooser)
+{
+  gboolean private_key = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser),
+                                                             "saoma-private-key"));
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = file ? g_file_get_path (file) : NULL;
+
+      if (path != NULL)
+        g_settings_set_string (self->settings,
+                               private_key ? "mch-private-key-path" : "wechatpay-public-key-path",
+                               path);
+    }
+
+  /* The row follows the setting (key_path_changed_cb). */
+  g_clear_object (&self->chooser);
+}
+
+static void
+choose_key_file (SaomaPreferencesWindow *self,
+                 gboolean                private_key)
+{
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _("Keys (PEM)"));
+  gtk_file_filter_add_pattern (filter, "*.pem");
+  gtk_file_filter_add_pattern (filter, "*.key");
+  gtk_file_filter_add_mime_type (filter, "application/x-pem-file");
+
+  g_clear_object (&self->chooser);
+  self->chooser = gtk_file_chooser_native_new (private_key ? _("Choose the Merchant Private Key")
+                                                           : _("Choose the WeChat Pay Public Key"),
+                                               GTK_WINDOW (self),
+                                               GTK_FILE_CHOOSER_ACTION_OPEN,
+                                               _("_Choose"), _("_Cancel"));
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
+  g_object_set_data (G_OBJECT (self->chooser), "saoma-private-key",
+                     GINT_TO_POINTER (private_key));
+  g_signal_connect_object (self->chooser, "response", G_CALLBACK (key_chooser_response_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
+}
+
+static void
+private_key_choose_clicked_cb (SaomaPreferencesWindow *self,
+                               GtkButton              *button)
+{
+  choose_key_file (self, TRUE);
+}
+
+static void
+public_key_choose_clicked_cb (SaomaPreferencesWindow *self,
+                              GtkButton              *button)
+{
+  choose_key_file (self, FALSE);
+}
+
+static void
+apiv3_status_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(SaomaPreferencesWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  char *key;
+
+  key = saoma_keyring_lookup_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  if (key != NULL)
+    adw_action_row_set_subtitle (self->apiv3_status_row,
+                                 _("An APIv3 key is stored in the keyring."));
+  else if (error != NULL)
+    adw_action_row_set_subtitle (self->apiv3_status_row, keyring_unavailable_message ());
+  else
+    adw_action_row_set_subtitle (self->apiv3_status_row,
+                                 _("No APIv3 key stored yet: type it above and press Enter."));
+  gtk_widget_set_visible (GTK_WIDGET (self->forget_apiv3_button), key != NULL);
+  saoma_keyring_free_key (key);
+}
+
+static void
+update_apiv3_status (SaomaPreferencesWindow *self)
+{
+  g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
+
+  if (mch_id[0] == '\0')
+    {
+      adw_action_row_set_subtitle (self->apiv3_status_row,
+                                   _("Enter the merchant number first; the key is stored for it."));
+      gtk_widget_set_visible (GTK_WIDGET (self->forget_apiv3_button), FALSE);
+      return;
+    }
+
+  saoma_keyring_lookup_item_async (SAOMA_KEYRING_APIV3_KEY, mch_id, self->cancellable,
+                                   apiv3_status_cb, g_object_ref (self));
+}
+
+static void
+store_apiv3_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(SaomaPreferencesWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!saoma_keyring_store_finish (result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+
+      g_message ("Cannot store the APIv3 key: %s", error->message);
+      adw_action_row_set_subtitle (self->apiv3_status_row, keyring_unavailable_message ());
+      toast (self, _("The APIv3 key was not saved: no keyring is available."));
+      return;
+    }
+
+  gtk_editable_set_text (GTK_EDITABLE (self->apiv3_key_row), "");
+  toast (self, _("APIv3 key saved in the keyring."));
+  update_apiv3_status (self);
+  saoma_application_reload_gateway (self->application);
+}
+
+static void
+apiv3_key_apply_cb (SaomaPreferencesWindow *self,
+                    AdwEntryRow            *row)
+{
+  g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
+  g_autofree char *key = g_strdup (gtk_editable_get_text (GTK_EDITABLE (row)));
+
+  g_strstrip (key);
+  if (mch_id[0] == '\0')
+    toast (self, _("Enter the merchant number first."));
+  else if (strlen (key) != 32)
+    toast (self, _("The APIv3 key has exactly 32 characters (you set it on the merchant platform)."));
+  else
+    saoma_keyring_store_item_async (SAOMA_KEYRING_APIV3_KEY, mch_id, key, self->cancellable,
+                                    store_apiv3_cb, g_object_ref (self));
+  memset (key, 0, strlen (key));
+}
+
+static void
+forget_apiv3_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(SaomaPreferencesWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!saoma_keyring_clear_finish (result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        toast (self, _("The APIv3 key could not be removed from the keyring."));
+      return;
+    }
+
+  toast (self, _("APIv3 key removed. Saoma is back in demo mode."));
+  update_apiv3_status (self);
+  saoma_application_reload_gateway (self->application);
+}
+
+static void
+forget_apiv3_clicked_cb (SaomaPreferencesWindow *self,
+                         GtkButton              *button)
+{
+  g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
+
+  saoma_keyring_clear_item_async (SAOMA_KEYRING_APIV3_KEY, mch_id, self->cancellable,
+                                  forget_apiv3_cb, g_object_ref (self));
+}
+
+/* Test connection: a query for an order that cannot exist (saoma-merchant-check.c). */
 
 static void
 test_done (SaomaPreferencesWindow *self,
@@ -282,52 +674,47 @@ test_done (SaomaPreferencesWindow *self,
   gtk_spinner_stop (self->test_spinner);
   gtk_widget_set_sensitive (GTK_WIDGET (self->test_button), TRUE);
   adw_action_row_set_subtitle (self->test_row, message);
+  g_free (self->test_message);
+  self->test_message = g_strdup (message);
 }
 
 static void
-orderquery_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
+connection_checked_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
 {
   g_autoptr(SaomaPreferencesWindow) self = user_data;
-  g_autoptr(SaomaOrderStatus) answer = NULL;
   g_autoptr(GError) error = NULL;
+  gboolean loose = FALSE;
 
-  answer = saoma_gateway_query_order_finish (SAOMA_GATEWAY (object), result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-
-  if (answer != NULL
-      || g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_ORDER_NOT_EXIST))
+  if (!saoma_merchant_check_connection_finish (result, &loose, &error))
     {
-      /* A signed, verified "no such order": the account, the key and the signature work. */
-      test_done (self, _("Connected: WeChat Pay accepted the credentials."));
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        test_done (self, error->message);
       return;
     }
 
-  {
-    g_autofree char *words = saoma_messages_describe_error (error);
-    g_autofree char *detail = saoma_messages_dup_error_detail (error);
-    g_autofree char *text = g_strdup_printf ("%s\n%s", words, detail);
+  if (loose)
+    {
+      g_autofree char *text = g_strdup_printf (
+        "%s\n%s", _("Connected: WeChat Pay accepted our signature and its answer verified."),
+        _("Warning: other users of this computer can read the private key. Make it readable by you only (chmod 600)."));
 
-    test_done (self, text);
-  }
+      test_done (self, text);
+      return;
+    }
+  test_done (self, _("Connected: WeChat Pay accepted our signature and its answer verified."));
 }
 
 static void
 run_test (SaomaPreferencesWindow *self,
-          const char             *api_key)
+          const char             *key)
 {
-  g_autoptr(SaomaMerchant) merchant = saoma_merchant_new ();
-  g_autoptr(SaomaGateway) gateway = NULL;
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out_trade_no = NULL;
+  g_autoptr(SaomaMerchant) merchant = NULL;
   SaomaGatewayMode mode = g_settings_get_enum (self->settings, "gateway-mode");
 
   if (mode == SAOMA_GATEWAY_MODE_DEMO)
     {
-      g_clear_pointer (&merchant, saoma_merchant_free);
       merchant = saoma_application_dup_demo_merchant (self->application);
       if (merchant == NULL)
         {
@@ -339,41 +726,18 @@ run_test (SaomaPreferencesWindow *self,
     {
       g_autofree char *custom = g_settings_get_string (self->settings, "custom-gateway-url");
 
-      if (mode == SAOMA_GATEWAY_MODE_CUSTOM)
+      if (mode == SAOMA_GATEWAY_MODE_CUSTOM && custom[0] == '\0')
         {
-          if (custom[0] == '\0')
-            {
-              test_done (self, _("Enter the custom gateway URL first."));
-              return;
-            }
-          merchant->base_uri = g_steal_pointer (&custom);
+          test_done (self, _("Enter the custom gateway URL first."));
+          return;
         }
-      else
-        {
-          merchant->base_uri = g_strdup (saoma_merchant_production_base_uri ());
-          merchant->backup_base_uri = g_strdup (saoma_merchant_backup_base_uri ());
-        }
-      merchant->appid = g_settings_get_string (self->settings, "appid");
-      merchant->mch_id = g_settings_get_string (self->settings, "mch-id");
-      merchant->api_key = g_strdup (api_key);
-      merchant->sign = g_settings_get_enum (self->settings, "sign-type");
+      merchant = saoma_application_dup_merchant (self->application, key);
+      /* orderquery needs no client certificate: a bad one must not hide the answer. */
+      g_clear_pointer (&merchant->certificate_path, g_free);
     }
 
-  /* A temporary gateway: the till's own is swapped only when the settings are saved. The
-   * certificate is not involved (orderquery does not use it). */
-  gateway = saoma_gateway_new_for_merchant (merchant, &error);
-  if (gateway == NULL)
-    {
-      g_autofree char *words = saoma_messages_describe_error (error);
-
-      test_done (self, words);
-      return;
-    }
-
-  /* A query for an order that cannot exist proves the account, the key and the signature. */
-  out_trade_no = saoma_gateway_new_out_trade_no (gateway, "TEST", now);
-  saoma_gateway_query_order_async (gateway, out_trade_no, self->cancellable, orderquery_cb,
-                                   g_object_ref (self));
+  saoma_merchant_check_connection_async (merchant, self->cancellable, connection_checked_cb,
+                                         g_object_ref (self));
 }
 
 static void
@@ -391,8 +755,12 @@ test_key_cb (GObject      *object,
 
   if (key == NULL)
     {
-      test_done (self, error ? keyring_unavailable_message ()
-                             : _("No API key is stored: type it in the API key row first."));
+      if (error != NULL)
+        test_done (self, keyring_unavailable_message ());
+      else if (is_v3 (self))
+        test_done (self, _("No APIv3 key is stored: type it in the APIv3 key row first."));
+      else
+        test_done (self, _("No API key is stored: type it in the API key row first."));
       return;
     }
 
@@ -406,7 +774,9 @@ test_clicked_cb (SaomaPreferencesWindow *self,
 {
   g_autofree char *appid = g_settings_get_string (self->settings, "appid");
   g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
-  const char *typed_key = gtk_editable_get_text (GTK_EDITABLE (self->api_key_row));
+  gboolean v3 = is_v3 (self);
+  const char *typed_key = gtk_editable_get_text (GTK_EDITABLE (v3 ? self->apiv3_key_row
+                                                                   : self->api_key_row));
   SaomaGatewayMode mode = g_settings_get_enum (self->settings, "gateway-mode");
 
   gtk_spinner_start (self->test_spinner);
@@ -424,6 +794,11 @@ test_clicked_cb (SaomaPreferencesWindow *self,
       test_done (self, _("Enter the appid and the merchant number first."));
       return;
     }
+  if (v3 && uses_platform_certificates (self))
+    {
+      test_done (self, _("Platform certificates are not available in this version yet: use the WeChat Pay public key (微信支付公钥) and its ID."));
+      return;
+    }
 
   /* A key typed but not yet saved is tested as typed. */
   if (typed_key[0] != '\0')
@@ -432,7 +807,46 @@ test_clicked_cb (SaomaPreferencesWindow *self,
       return;
     }
 
-  saoma_keyring_lookup_async (mch_id, self->cancellable, test_key_cb, g_object_ref (self));
+  saoma_keyring_lookup_item_async (v3 ? SAOMA_KEYRING_APIV3_KEY : SAOMA_KEYRING_API_KEY, mch_id,
+                                   self->cancellable, test_key_cb, g_object_ref (self));
+}
+
+/**
+ * saoma_preferences_window_get_test_message:
+ * @self: a #SaomaPreferencesWindow
+ *
+ * Returns: (nullable): what the last "Test connection" said, %NULL before it ended (tests)
+ */
+const char *
+saoma_preferences_window_get_test_message (SaomaPreferencesWindow *self)
+{
+  g_return_val_if_fail (SAOMA_IS_PREFERENCES_WINDOW (self), NULL);
+
+  return self->test_message;
+}
+
+/**
+ * saoma_preferences_window_test_connection:
+ * @self: a #SaomaPreferencesWindow
+ *
+ * Presses "Test" (tests and screenshots); the answer comes as
+ * saoma_preferences_window_get_test_message().
+ */
+void
+saoma_preferences_window_test_connection (SaomaPreferencesWindow *self)
+{
+  g_return_if_fail (SAOMA_IS_PREFERENCES_WINDOW (self));
+
+  g_clear_pointer (&self->test_message, g_free);
+  test_clicked_cb (self, self->test_button);
+}
+
+static void
+key_path_changed_cb (SaomaPreferencesWindow *self,
+                     const char             *key,
+                     GSettings              *settings)
+{
+  update_key_file_row (self, g_str_equal (key, "mch-private-key-path"));
 }
 
 static void
@@ -441,6 +855,7 @@ mch_id_changed_cb (SaomaPreferencesWindow *self,
                    GSettings              *settings)
 {
   update_key_status (self);
+  update_apiv3_status (self);
 }
 
 static void
@@ -467,6 +882,7 @@ saoma_preferences_window_finalize (GObject *object)
   SaomaPreferencesWindow *self = (SaomaPreferencesWindow *) object;
 
   g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->test_message, g_free);
 
   G_OBJECT_CLASS (saoma_preferences_window_parent_class)->finalize (object);
 }
@@ -485,6 +901,19 @@ saoma_preferences_window_class_init (SaomaPreferencesWindowClass *klass)
                                                "/io/github/saoma/Cashier/saoma-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, gateway_row);
   gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, custom_url_row);
+  gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, demo_api_row);
+  gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, api_version_row);
+  gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, v2_group);
+  gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, v3_group);
+  gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, private_key_row);
+  gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, serial_row);
+  gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, verification_row);
+  gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, public_key_row);
+  gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, public_key_id_row);
+  gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, apiv3_key_row);
+  gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, apiv3_status_row);
+  gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow,
+                                        forget_apiv3_button);
   gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, appid_row);
   gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, mch_id_row);
   gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, api_key_row);
@@ -510,6 +939,14 @@ saoma_preferences_window_class_init (SaomaPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, cert_choose_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, cert_clear_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, test_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, demo_api_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, api_version_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, verification_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, field_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, private_key_choose_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, public_key_choose_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, apiv3_key_apply_cb);
+  gtk_widget_class_bind_template_callback (widget_class, forget_apiv3_clicked_cb);
 }
 
 static void
@@ -537,6 +974,15 @@ saoma_preferences_window_new (SaomaApplication *application)
                           g_settings_get_enum (settings, "gateway-mode") ==
                             SAOMA_GATEWAY_MODE_CUSTOM);
   adw_combo_row_set_selected (self->sign_type_row, g_settings_get_enum (settings, "sign-type"));
+  adw_combo_row_set_selected (self->demo_api_row, g_settings_get_enum (settings,
+                                                                       "demo-api-version"));
+  adw_combo_row_set_selected (self->api_version_row, g_settings_get_enum (settings,
+                                                                          "api-version"));
+  adw_combo_row_set_selected (self->verification_row,
+                              g_settings_get_enum (settings, "wechatpay-verification"));
+  g_settings_bind (settings, "mch-serial", self->serial_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "wechatpay-public-key-id", self->public_key_id_row, "text",
+                   G_SETTINGS_BIND_DEFAULT);
 
   g_settings_bind (settings, "custom-gateway-url", self->custom_url_row, "text",
                    G_SETTINGS_BIND_DEFAULT);
@@ -556,8 +1002,16 @@ saoma_preferences_window_new (SaomaApplication *application)
 
   g_signal_connect_object (settings, "changed::mch-id", G_CALLBACK (mch_id_changed_cb), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (settings, "changed::mch-private-key-path",
+                           G_CALLBACK (key_path_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (settings, "changed::wechatpay-public-key-path",
+                           G_CALLBACK (key_path_changed_cb), self, G_CONNECT_SWAPPED);
   update_cert_row (self);
   update_key_status (self);
+  update_apiv3_status (self);
+  update_key_file_row (self, TRUE);
+  update_key_file_row (self, FALSE);
+  update_groups (self);
 
   /* The manager PIN for refunds (issue 7), beside the certificate refunds need. */
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (gtk_widget_get_ancestor (

@@ -18,6 +18,18 @@ typedef enum {
   SAOMA_GATEWAY_MODE_CUSTOM,     /* custom-gateway-url */
 } SaomaGatewayMode;
 
+/* io.github.saoma.Cashier.ApiVersion, keys "api-version" and "demo-api-version". */
+typedef enum {
+  SAOMA_API_VERSION_V2, /* the API key, XML, MD5 or HMAC-SHA256 */
+  SAOMA_API_VERSION_V3, /* RSA keys, JSON */
+} SaomaApiVersion;
+
+/* io.github.saoma.Cashier.Wxpay3Verification, key "wechatpay-verification". */
+typedef enum {
+  SAOMA_WXPAY3_VERIFICATION_PUBLIC_KEY,            /* pub_key.pem and PUB_KEY_ID_… */
+  SAOMA_WXPAY3_VERIFICATION_PLATFORM_CERTIFICATES, /* downloaded from /v3/certificates */
+} SaomaWxpay3Verification;
+
 /* io.github.saoma.Cashier.SingleMonitor, key "customer-display-single-monitor": the customer
  * display when no second monitor is connected. */
 typedef enum {

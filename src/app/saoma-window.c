@@ -1200,6 +1200,26 @@ saoma_window_get_history_page (SaomaWindow *self)
   return GTK_WIDGET (self->history_page);
 }
 
+/**
+ * saoma_window_show_notice:
+ * @self: a #SaomaWindow
+ * @text: what to say
+ *
+ * Shows @text in a toast that stays until dismissed: news the cashier must not miss.
+ */
+void
+saoma_window_show_notice (SaomaWindow *self,
+                          const char  *text)
+{
+  AdwToast *toast;
+
+  g_return_if_fail (SAOMA_IS_WINDOW (self));
+
+  toast = adw_toast_new (text);
+  adw_toast_set_timeout (toast, 0);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
 GtkWidget *
 saoma_window_get_late_banner (SaomaWindow *self)
 {

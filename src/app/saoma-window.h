@@ -19,6 +19,9 @@ GtkWidget   *saoma_window_get_history_page (SaomaWindow *self);
 /* The late-payment banner (a GtkRevealer) and its text. */
 GtkWidget   *saoma_window_get_late_banner  (SaomaWindow *self);
 const char  *saoma_window_get_late_text    (SaomaWindow *self);
+/* A message that stays until the cashier dismisses it (what start-up recovered). */
+void         saoma_window_show_notice      (SaomaWindow *self,
+                                            const char  *text);
 /* Shows the "checkout" or "history" page. */
 void         saoma_window_show_page        (SaomaWindow *self,
                                             const char  *name);

@@ -75,6 +75,9 @@ append_order_json (WxpaySimServer *self,
   wxpay_sim_json_append_string (json, order->out_trade_no);
   g_string_append (json, ",\"trade_type\":");
   wxpay_sim_json_append_string (json, order->trade_type);
+  /* Which API made it: the app's UI tests check that the demo speaks v3. */
+  g_string_append (json, ",\"api\":");
+  wxpay_sim_json_append_string (json, wxpay_sim_order_is_v3 (order) ? "v3" : "v2");
   g_string_append (json, ",\"state\":");
   wxpay_sim_json_append_string (json, wxpay_sim_trade_state_names[order->state]);
   g_string_append_printf (json, ",\"total_fee\":%" G_GINT64_FORMAT, order->total_fee);

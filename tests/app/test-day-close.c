@@ -199,6 +199,14 @@ run_flow (void)
   g_autofree char *out_trade_no = NULL;
   gboolean paid = FALSE;
 
+  /* This flow drives the v2 client directly: the demo speaks v2 (the memory backend is shared
+   * with the application's settings). */
+  {
+    g_autoptr(GSettings) settings = g_settings_new ("io.github.saoma.Cashier");
+
+    g_settings_set_string (settings, "demo-api-version", "v2");
+  }
+
   g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
   g_application_register (G_APPLICATION (app), NULL, &error);
   g_assert_no_error (error);

@@ -19,7 +19,7 @@ GResource *saoma_get_resource (void);
 static WxpayClient *
 demo_client (SaomaDemoGateway *gateway)
 {
-  g_autoptr(SaomaMerchant) merchant = saoma_demo_gateway_dup_merchant (gateway);
+  g_autoptr(SaomaMerchant) merchant = saoma_demo_gateway_dup_merchant (gateway, "v2");
   g_autoptr(SaomaGateway) v2 = NULL;
   g_autoptr(GError) error = NULL;
 

@@ -61,6 +61,61 @@ test_roundtrip (void)
   g_clear_object (&result);
 }
 
+/* The APIv3 key has an item of its own: a v2 lookup never returns it, nor the reverse. */
+static void
+test_apiv3_key_apart (void)
+{
+  const char *v2 = "192006250b4c09247ec02edce69f6a2d";
+  const char *v3 = "0123456789abcdefghijklmnopqrstuv";
+  g_autoptr(GError) error = NULL;
+  char *found;
+
+  saoma_keyring_store_item_async (SAOMA_KEYRING_APIV3_KEY, "1900000111", v3, NULL, done_cb,
+                                  NULL);
+  g_assert_true (saoma_keyring_store_finish (wait_result (), &error));
+  g_clear_object (&result);
+
+  saoma_keyring_lookup_async ("1900000111", NULL, done_cb, NULL);
+  found = saoma_keyring_lookup_finish (wait_result (), &error);
+  g_assert_no_error (error);
+  g_assert_null (found);
+  g_clear_object (&result);
+
+  saoma_keyring_store_async ("1900000111", v2, NULL, done_cb, NULL);
+  g_assert_true (saoma_keyring_store_finish (wait_result (), &error));
+  g_clear_object (&result);
+
+  saoma_keyring_lookup_item_async (SAOMA_KEYRING_APIV3_KEY, "1900000111", NULL, done_cb, NULL);
+  found = saoma_keyring_lookup_finish (wait_result (), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (found, ==, v3);
+  saoma_keyring_free_key (found);
+  g_clear_object (&result);
+
+  saoma_keyring_lookup_async ("1900000111", NULL, done_cb, NULL);
+  found = saoma_keyring_lookup_finish (wait_result (), &error);
+  g_assert_cmpstr (found, ==, v2);
+  saoma_keyring_free_key (found);
+  g_clear_object (&result);
+
+  /* Forgetting one leaves the other. */
+  saoma_keyring_clear_item_async (SAOMA_KEYRING_APIV3_KEY, "1900000111", NULL, done_cb, NULL);
+  g_assert_true (saoma_keyring_clear_finish (wait_result (), &error));
+  g_clear_object (&result);
+  saoma_keyring_lookup_item_async (SAOMA_KEYRING_APIV3_KEY, "1900000111", NULL, done_cb, NULL);
+  found = saoma_keyring_lookup_finish (wait_result (), &error);
+  g_assert_null (found);
+  g_clear_object (&result);
+  saoma_keyring_lookup_async ("1900000111", NULL, done_cb, NULL);
+  found = saoma_keyring_lookup_finish (wait_result (), &error);
+  g_assert_cmpstr (found, ==, v2);
+  saoma_keyring_free_key (found);
+  g_clear_object (&result);
+  saoma_keyring_clear_async ("1900000111", NULL, done_cb, NULL);
+  g_assert_true (saoma_keyring_clear_finish (wait_result (), &error));
+  g_clear_object (&result);
+}
+
 static void
 test_key_not_in_settings_dir (void)
 {
@@ -92,6 +147,7 @@ main (int   argc,
   loop = g_main_loop_new (NULL, FALSE);
 
   g_test_add_func ("/keyring/roundtrip", test_roundtrip);
+  g_test_add_func ("/keyring/apiv3-key-apart", test_apiv3_key_apart);
   g_test_add_func ("/keyring/key-not-in-settings-dir", test_key_not_in_settings_dir);
 
   ret = g_test_run ();

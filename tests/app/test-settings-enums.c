@@ -18,6 +18,9 @@ static const struct {
   { "gateway-mode", saoma_gateway_mode_get_type },
   { "sign-type", wxpay_sign_type_get_type },
   { "customer-display-single-monitor", saoma_single_monitor_get_type },
+  { "api-version", saoma_api_version_get_type },
+  { "demo-api-version", saoma_api_version_get_type },
+  { "wechatpay-verification", saoma_wxpay3_verification_get_type },
 };
 
 static GType

@@ -178,6 +178,61 @@ test_checkout_flow (void)
   g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (status)), ==, "Ready");
 }
 
+/* The quit question's dialog, when one is shown. */
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels (); /* transfer none */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (toplevels, i);
+
+      if (ADW_IS_MESSAGE_DIALOG (item) && gtk_widget_get_visible (GTK_WIDGET (item)))
+        return ADW_MESSAGE_DIALOG (item);
+    }
+  return NULL;
+}
+
+/* Issue 12.8: closing the window or Ctrl+Q during a live sale asks; "keep" keeps selling. */
+static void
+test_close_asks_during_sale (void)
+{
+  SaomaCheckout *checkout = saoma_application_get_checkout (app);
+  AdwMessageDialog *dialog;
+
+  g_assert_null (find_message_dialog ());
+  activate_entry ("7");
+  WAIT_FOR (saoma_checkout_get_code_url (checkout) != NULL);
+
+  gtk_window_close (GTK_WINDOW (window));
+  spin (200);
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_cmpstr (adw_message_dialog_get_default_response (dialog), ==, "keep");
+  g_assert_cmpstr (adw_message_dialog_get_close_response (dialog), ==, "keep");
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+  /* Esc closes the dialog: its close response is "keep". */
+  gtk_window_close (GTK_WINDOW (dialog));
+  spin (200);
+  g_assert_null (find_message_dialog ());
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+  g_assert_nonnull (saoma_checkout_get_code_url (checkout));
+
+  /* Ctrl+Q is app.quit: the same question. */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "quit", NULL);
+  spin (200);
+  dialog = find_message_dialog ();
+  g_assert_nonnull (dialog);
+  gtk_window_close (GTK_WINDOW (dialog));
+  spin (200);
+  g_assert_null (find_message_dialog ());
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (window)));
+  g_assert_nonnull (saoma_checkout_get_code_url (checkout));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel", NULL));
+}
+
 static void
 activate_cb (GApplication *application)
 {
@@ -220,6 +275,7 @@ main (int   argc,
   g_assert_nonnull (window);
 
   g_test_add_func ("/window/checkout-flow", test_checkout_flow);
+  g_test_add_func ("/window/close-asks-during-sale", test_close_asks_during_sale);
   ret = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (window));

@@ -124,13 +124,18 @@ env.update({
     "XDG_DATA_HOME": os.path.join(tmp, "data"),
     "XDG_CONFIG_HOME": os.path.join(tmp, "config"),
     "XDG_CACHE_HOME": os.path.join(tmp, "cache"),
-    "GSETTINGS_BACKEND": "memory",
+    "GSETTINGS_BACKEND": "keyfile",
     "SAOMA_DEBUG_PRINT_SIM_URL": "1",
     "GSK_RENDERER": "cairo",
     "GTK_A11Y": "atspi",
     "LANGUAGE": LANG, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
 })
 env.pop("GTK_DEBUG", None)
+# This test drives the v2 demo (the default is v3, tested by test-v3-sale.py): set explicitly.
+_keyfile = os.path.join(env["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
+os.makedirs(os.path.dirname(_keyfile), exist_ok=True)
+with open(_keyfile, "w") as _f:
+    _f.write("[io/github/saoma/Cashier]\ndemo-api-version='v2'\n")
 
 print("1..30", flush=True)
 

@@ -77,18 +77,23 @@ env.update({
     "XDG_DATA_HOME": os.path.join(tmp, "data"),
     "XDG_CONFIG_HOME": os.path.join(tmp, "config"),
     "XDG_CACHE_HOME": os.path.join(tmp, "cache"),
-    "GSETTINGS_BACKEND": "memory",
+    "GSETTINGS_BACKEND": "keyfile",
     "SAOMA_DEBUG_PRINT_SIM_URL": "1",
     "GSK_RENDERER": "cairo",
     "GTK_A11Y": "atspi",
 })
 env.pop("GTK_DEBUG", None)
+# This test drives the v2 demo (the default is v3, tested by test-v3-sale.py): set explicitly.
+_keyfile = os.path.join(env["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
+os.makedirs(os.path.dirname(_keyfile), exist_ok=True)
+with open(_keyfile, "w") as _f:
+    _f.write("[io/github/saoma/Cashier]\ndemo-api-version='v2'\n")
 if LANG == "zh_CN":
     env.update({"LANGUAGE": "zh_CN", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"})
 else:
     env.update({"LANGUAGE": "en", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"})
 
-print("1..13", flush=True)
+print("1..14", flush=True)
 
 app = subprocess.Popen([saoma], env=env, stdout=subprocess.PIPE, stderr=None, text=True)
 
@@ -212,6 +217,7 @@ try:
     ok(len(got) == 1, "Enter creates exactly one order")
     order = got[0] if got else {}
     ok(order.get("total_fee") == 3850, "the order is for 3850 fen (%s)" % order.get("total_fee"))
+    ok(order.get("api") == "v2", "the demo set to v2 in the settings speaks v2 (%s)" % order.get("api"))
 
     decoded = ""
     path = None
