@@ -553,6 +553,40 @@ test_unknown (Fixture       *f,
   g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 1);
 }
 
+/* A SYSTEMERROR answer (nothing processed), then the byte-identical retry 10 s of sim time
+ * later: WeChat takes it as the first request (idempotent re-entry), so the order is created
+ * and paid, never FAILED. Over v3 wxpay-sim once measured time_expire's 5 minutes from its own
+ * clock and refused that retry with PARAM_ERROR. */
+static void
+test_unknown_late_retry (Fixture       *f,
+                         gconstpointer  data)
+{
+  const char *faults = data;
+  g_autofree char *otn = NULL;
+  g_autofree char *sim_state = NULL;
+
+  set_faults (f, faults);
+  otn = charge (f, 2650);
+  settle (f);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_UNKNOWN);
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 0);
+
+  /* Every retry in these 10 s fails the same way; the first one to pass is 10 s late. */
+  advance (f, 10);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_UNKNOWN);
+  set_faults (f, NULL);
+  advance (f, 3);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+  assert_state (f, otn, SAOMA_ATTEMPT_WAITING);
+  g_assert_cmpuint (sim_orders (f, otn, &sim_state), ==, 1);
+  g_assert_cmpstr (sim_state, ==, "NOTPAY");
+
+  pay (f, otn);
+  advance (f, 2);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_PAID);
+  assert_state (f, otn, SAOMA_ATTEMPT_PAID);
+}
+
 /* After an unknown outcome, a re-entry that never reached WeChat (could not connect) proves
  * nothing: a later ORDERNOTEXIST before time_expire must lead to another re-entry, not FAILED. */
 static void
@@ -627,7 +661,8 @@ test_never_created (Fixture       *f,
 {
   g_autofree char *otn = NULL;
 
-  set_faults (f, "{\"drop_before\":1.0,\"path\":\"/pay/unifiedorder\"}");
+  /* @data: the fault for the create call of the protocol (v2's when NULL). */
+  set_faults (f, data != NULL ? data : "{\"drop_before\":1.0,\"path\":\"/pay/unifiedorder\"}");
   otn = charge (f, 700);
   settle (f);
   g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_UNKNOWN);
@@ -1465,6 +1500,8 @@ main (int   argc,
   ADD ("unknown/http-500", test_unknown, "{\"http_500\":1.0,\"path\":\"/pay/unifiedorder\"}");
   ADD ("unknown/bad-sign", test_unknown, "{\"bad_sign\":1.0,\"path\":\"/pay/unifiedorder\"}");
   ADD ("unknown/then-connect-failure", test_unknown_then_connect_failure, NULL);
+  ADD ("unknown/late-retry", test_unknown_late_retry,
+       "{\"systemerror\":1.0,\"path\":\"/pay/unifiedorder\"}");
   ADD ("reentry-after-timeout", test_reentry_after_timeout, NULL);
   ADD ("never-created", test_never_created, NULL);
   ADD ("expire", test_expire, NULL);
@@ -1486,10 +1523,7 @@ main (int   argc,
 #undef ADD
 
   /* The engine's contract over API v3: the cases that need no v2-only tooling (v2 clients,
-   * v2 request tokens written raw into the ledger, v2 fault paths). Not systemerror and
-   * http-500 before processing: v3 has no time_start, so wxpay-sim measures time_expire's
-   * 5 minutes from its own now and refuses the identical retry 6 s later (PARAM_ERROR; the
-   * engine then queries, finds nothing and fails the attempt, safely). */
+   * v2 request tokens written raw into the ledger). */
 #define ADD3(path, func, data) \
   g_test_add ("/checkout/v3/" path, Fixture, data, fixture_setup_v3, func, fixture_teardown)
 
@@ -1499,6 +1533,17 @@ main (int   argc,
         "{\"drop_after\":1.0,\"path\":\"/v3/pay/transactions/native\"}");
   ADD3 ("unknown/bad-sign", test_unknown,
         "{\"bad_sign\":1.0,\"path\":\"/v3/pay/transactions/native\"}");
+  ADD3 ("unknown/systemerror", test_unknown,
+        "{\"systemerror\":1.0,\"path\":\"/v3/pay/transactions/native\"}");
+  ADD3 ("unknown/http-500", test_unknown,
+        "{\"http_500\":1.0,\"path\":\"/v3/pay/transactions/native\"}");
+  ADD3 ("unknown/late-retry", test_unknown_late_retry,
+        "{\"systemerror\":1.0,\"path\":\"/v3/pay/transactions/native\"}");
+  ADD3 ("unknown/late-retry-http-500", test_unknown_late_retry,
+        "{\"http_500\":1.0,\"path\":\"/v3/pay/transactions/native\"}");
+  ADD3 ("notification", test_notification, NULL);
+  ADD3 ("never-created", test_never_created,
+        "{\"drop_before\":1.0,\"path\":\"/v3/pay/transactions/native\"}");
   ADD3 ("expire", test_expire, NULL);
   ADD3 ("cancel-close-delay", test_cancel_close_delay, NULL);
   ADD3 ("late-payment", test_late_payment, NULL);
