@@ -30,6 +30,7 @@ typedef struct {
   double  bad_sign;
   double  dup_notify;
   double  wrong_amount_notify;
+  double  corrupt_bill;         /* a v3 bill download whose content is not what was hashed */
 } WxpaySimFault;
 
 /* What the rolls decided for one gateway request. */
@@ -40,6 +41,7 @@ typedef struct {
   gboolean systemerror;
   gboolean drop_after;
   gboolean bad_sign;
+  gboolean corrupt_bill;
 } WxpaySimFaultDecision;
 
 void       wxpay_sim_fault_free     (WxpaySimFault *fault);

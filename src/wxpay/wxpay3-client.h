@@ -121,11 +121,13 @@ gboolean wxpay3_client_reverse_finish (Wxpay3Client *self,
                                        GAsyncResult *result,
                                        GError      **error);
 
-/* The day's trade bill (@bill_date YYYY-MM-DD, @bill_type ALL/SUCCESS/REFUND, nullable: ALL):
- * the signed tradebill answer, then the unsigned download checked against its SHA1. */
+/* The day's trade bill (@bill_date YYYY-MM-DD, @bill_type ALL/SUCCESS/REFUND, nullable: ALL;
+ * @gzip asks for tar_type=GZIP): the signed tradebill answer, then the unsigned download,
+ * gunzipped when asked, checked against its SHA1. */
 void    wxpay3_client_tradebill_async (Wxpay3Client       *self,
                                        const char         *bill_date,
                                        const char         *bill_type,
+                                       gboolean            gzip,
                                        GCancellable       *cancellable,
                                        GAsyncReadyCallback callback,
                                        gpointer            user_data);

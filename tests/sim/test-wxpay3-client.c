@@ -365,18 +365,59 @@ test_tradebill (Fixture      *f,
     g_autoptr(GBytes) bill = NULL;
     Wait wait = { 0 };
 
-    wxpay3_client_tradebill_async (f->client, date, NULL, NULL, done_cb, &wait);
+    wxpay3_client_tradebill_async (f->client, date, NULL, FALSE, NULL, done_cb, &wait);
     result = wait_result (&wait);
     bill = wxpay3_client_tradebill_finish (f->client, result, &error);
     g_assert_no_error (error);
     g_assert_nonnull (g_strstr_len (g_bytes_get_data (bill, NULL), g_bytes_get_size (bill), otn));
   }
+  /* tar_type=GZIP: the same bill, inflated, its SHA1 checked. */
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GAsyncResult) plain_result = NULL;
+    g_autoptr(GBytes) bill = NULL;
+    g_autoptr(GBytes) plain = NULL;
+    Wait wait = { 0 };
+    Wait plain_wait = { 0 };
+
+    wxpay3_client_tradebill_async (f->client, date, "ALL", TRUE, NULL, done_cb, &wait);
+    result = wait_result (&wait);
+    bill = wxpay3_client_tradebill_finish (f->client, result, &error);
+    g_assert_no_error (error);
+    wxpay3_client_tradebill_async (f->client, date, "ALL", FALSE, NULL, done_cb, &plain_wait);
+    plain_result = wait_result (&plain_wait);
+    plain = wxpay3_client_tradebill_finish (f->client, plain_result, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_bytes_equal (bill, plain));
+  }
+  /* A download that is not the file the signed answer hashed fails, gzipped or not, even
+   * though it is well-formed (the sim changes one byte and re-compresses). */
+  g_assert_true (wxpay_sim_server_set_faults (f->sim,
+                                              "{\"corrupt_bill\":1,\"path\":\"/v3/billdownload/file\"}",
+                                              &error));
+  g_assert_no_error (error);
+  for (int gzip = 0; gzip < 2; gzip++)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GBytes) bill = NULL;
+      Wait wait = { 0 };
+
+      wxpay3_client_tradebill_async (f->client, date, "ALL", gzip, NULL, done_cb, &wait);
+      result = wait_result (&wait);
+      bill = wxpay3_client_tradebill_finish (f->client, result, &error);
+      g_assert_null (bill);
+      g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_BILL_FAILED);
+      g_assert_nonnull (strstr (error->message, "SHA1"));
+      g_clear_error (&error);
+    }
+  g_assert_true (wxpay_sim_server_set_faults (f->sim, NULL, &error));
   {
     g_autoptr(GAsyncResult) result = NULL;
     g_autoptr(GBytes) bill = NULL;
     Wait wait = { 0 };
 
-    wxpay3_client_tradebill_async (f->client, "2020-01-01", "ALL", NULL, done_cb, &wait);
+    wxpay3_client_tradebill_async (f->client, "2020-01-01", "ALL", FALSE, NULL, done_cb,
+                                   &wait);
     result = wait_result (&wait);
     bill = wxpay3_client_tradebill_finish (f->client, result, &error);
     g_assert_null (bill);
