@@ -117,18 +117,38 @@ void     wxpay_sim_credentials_clear (WxpaySimCredentials *credentials);
 
 /* --- API v3 keys (wxpay-sim-v3-credentials.c) ------------------------------------------- */
 
+/* A platform certificate the simulator serves on /v3/certificates (--v3-platform-cert). */
 typedef struct {
-  Wxpay3Signer   *signer;          /* the simulator's "WeChat Pay" key, serial = pub_key_id */
+  char   *serial;
+  char   *pem;
+  gint64  not_before;              /* Unix seconds */
+  gint64  not_after;
+} WxpaySimPlatformCert;
+
+typedef struct {
+  Wxpay3Signer   *signer;          /* what answers and callbacks are signed with: the
+                                    * "WeChat Pay public key" (serial = pub_key_id), or in
+                                    * platform-certificate mode a certificate's key */
   Wxpay3Verifier *merchants;       /* merchant certificate serial → merchant public key */
   char           *merchant_serial;
   char           *pub_key_id;
   char           *apiv3_key;       /* 32 bytes */
+  char           *dir;             /* nullable */
+  GPtrArray      *platform_certs;  /* WxpaySimPlatformCert, oldest first; NULL: public-key
+                                    * mode (/v3/certificates: RESOURCE_NOT_EXISTS) */
 } WxpaySimV3Credentials;
 
 gboolean wxpay_sim_v3_credentials_load  (const char            *dir,
                                          WxpaySimV3Credentials *out,
                                          GError               **error);
 void     wxpay_sim_v3_credentials_clear (WxpaySimV3Credentials *credentials);
+gboolean wxpay_sim_v3_credentials_set_public_key_files (WxpaySimV3Credentials *credentials,
+                                                        gboolean               present,
+                                                        GError               **error);
+gboolean wxpay_sim_v3_credentials_add_platform_cert (WxpaySimV3Credentials *credentials,
+                                                     gint64                 lifetime_s,
+                                                     gboolean               sign_with_it,
+                                                     GError               **error);
 
 /* --- The server (WxpaySimServer, split over wxpay-sim-server*.c) --------------------------- */
 

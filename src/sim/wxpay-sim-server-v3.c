@@ -620,7 +620,9 @@ wxpay_sim_v3_sign_headers (WxpaySimServer     *self,
 
   soup_message_headers_replace (headers, "Wechatpay-Timestamp", timestamp);
   soup_message_headers_replace (headers, "Wechatpay-Nonce", nonce);
-  soup_message_headers_replace (headers, "Wechatpay-Serial", self->v3.pub_key_id);
+  /* The PUB_KEY_ID_… in public-key mode, the signing certificate's serial otherwise. */
+  soup_message_headers_replace (headers, "Wechatpay-Serial",
+                                wxpay3_signer_get_serial_no (self->v3.signer));
   soup_message_headers_replace (headers, "Wechatpay-Signature", signature != NULL ? signature : "");
 }
 
@@ -928,6 +930,63 @@ billdownload (Call       *call,
   return TRUE;
 }
 
+/* GET /v3/certificates (§1.3): every platform certificate, sealed with the APIv3 key; a
+ * public-key merchant has none. */
+static gboolean
+certificates (Call     *call,
+              V3Answer *answer)
+{
+  WxpaySimV3Credentials *v3 = &call->self->v3;
+  g_autoptr(JsonBuilder) builder = NULL;
+
+  if (v3->platform_certs == NULL)
+    return answer_error (answer, 404, "RESOURCE_NOT_EXISTS",
+                         "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥");
+
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "data");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < v3->platform_certs->len; i++)
+    {
+      WxpaySimPlatformCert *cert = g_ptr_array_index (v3->platform_certs, i);
+      g_autofree char *nonce = wxpay_sim_random_alnum (WXPAY3_AEAD_NONCE_LEN);
+      g_autofree char *ciphertext = NULL;
+      g_autofree char *effective = wxpay_sim_format_iso (cert->not_before * G_USEC_PER_SEC);
+      g_autofree char *expire = wxpay_sim_format_iso (cert->not_after * G_USEC_PER_SEC);
+
+      ciphertext = wxpay3_aead_encrypt (v3->apiv3_key, strlen (v3->apiv3_key), nonce,
+                                        "certificate", cert->pem, strlen (cert->pem), NULL);
+      g_return_val_if_fail (ciphertext != NULL, FALSE);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "serial_no");
+      json_builder_add_string_value (builder, cert->serial);
+      json_builder_set_member_name (builder, "effective_time");
+      json_builder_add_string_value (builder, effective);
+      json_builder_set_member_name (builder, "expire_time");
+      json_builder_add_string_value (builder, expire);
+      json_builder_set_member_name (builder, "encrypt_certificate");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "algorithm");
+      json_builder_add_string_value (builder, "AEAD_AES_256_GCM");
+      json_builder_set_member_name (builder, "nonce");
+      json_builder_add_string_value (builder, nonce);
+      json_builder_set_member_name (builder, "associated_data");
+      json_builder_add_string_value (builder, "certificate");
+      json_builder_set_member_name (builder, "ciphertext");
+      json_builder_add_string_value (builder, ciphertext);
+      json_builder_end_object (builder);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  answer->status = 200;
+  answer->body = builder_bytes (builder);
+  return TRUE;
+}
+
 static gboolean
 dispatch (Call       *call,
           const char *method,
@@ -1003,8 +1062,7 @@ dispatch (Call       *call,
     return billdownload (call, params, answer);
 
   if (get && strcmp (path, "/v3/certificates") == 0)
-    return answer_error (answer, 404, "RESOURCE_NOT_EXISTS",
-                         "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥");
+    return certificates (call, answer);
 
   return answer_error (answer, 404, "NOT_FOUND", "请求的资源不存在");
 }
@@ -1164,6 +1222,49 @@ wxpay_sim_server_get_v3_pub_key_id (WxpaySimServer *self)
   g_return_val_if_fail (WXPAY_IS_SIM_SERVER (self), NULL);
 
   return self->v3.pub_key_id;
+}
+
+/**
+ * wxpay_sim_server_add_v3_platform_certificate:
+ * @self: a #WxpaySimServer with API v3 set up
+ * @lifetime_s: how long the new certificate is valid from now (real seconds)
+ * @sign_with_it: sign answers and callbacks with it from now on
+ * @error: a #GError
+ *
+ * Platform-certificate mode (§1.3): see the header.
+ *
+ * Returns: %TRUE once the certificate is served
+ */
+gboolean
+wxpay_sim_server_add_v3_platform_certificate (WxpaySimServer *self,
+                                              gint64          lifetime_s,
+                                              gboolean        sign_with_it,
+                                              GError        **error)
+{
+  g_return_val_if_fail (WXPAY_IS_SIM_SERVER (self), FALSE);
+
+  if (!self->v3_enabled)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED, "API v3 is not set up");
+      return FALSE;
+    }
+  if (lifetime_s <= 0 || lifetime_s > G_GINT64_CONSTANT (20) * 366 * 86400)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad lifetime");
+      return FALSE;
+    }
+
+  return wxpay_sim_v3_credentials_add_platform_cert (&self->v3, lifetime_s, sign_with_it, error);
+}
+
+const char *
+wxpay_sim_server_get_v3_platform_serial (WxpaySimServer *self)
+{
+  g_return_val_if_fail (WXPAY_IS_SIM_SERVER (self), NULL);
+
+  if (self->v3.platform_certs == NULL)
+    return NULL;
+  return wxpay3_signer_get_serial_no (self->v3.signer);
 }
 
 /* ------------------------------------------------------------------------------------------ */
