@@ -31,6 +31,7 @@ typedef struct {
   double  dup_notify;
   double  wrong_amount_notify;
   double  corrupt_bill;         /* a v3 bill download whose content is not what was hashed */
+  double  refund_abnormal;      /* a new v3 refund ends ABNORMAL (v2: CHANGE), not SUCCESS */
 } WxpaySimFault;
 
 /* What the rolls decided for one gateway request. */
@@ -42,6 +43,7 @@ typedef struct {
   gboolean drop_after;
   gboolean bad_sign;
   gboolean corrupt_bill;
+  gboolean refund_abnormal;
 } WxpaySimFaultDecision;
 
 void       wxpay_sim_fault_free     (WxpaySimFault *fault);
@@ -201,6 +203,7 @@ typedef struct {
   gint64      refund_fee;
   gint64      created;
   gint64      done_at;        /* PROCESSING until then, SUCCESS after */
+  gboolean    abnormal;       /* … or CHANGE (v3: ABNORMAL): the money did not reach the payer */
   NotifyState notify;
 } SimRefund;
 

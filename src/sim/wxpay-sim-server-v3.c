@@ -195,7 +195,10 @@ static const char *
 refund_status (SimRefund *refund,
                gint64     now)
 {
-  return wxpay_sim_refund_status (refund, now);
+  const char *status = wxpay_sim_refund_status (refund, now);
+
+  /* v2's CHANGE is v3's ABNORMAL. */
+  return strcmp (status, "CHANGE") == 0 ? "ABNORMAL" : status;
 }
 
 static void
@@ -493,6 +496,7 @@ refund_create (Call       *call,
       refund->refund_fee = refund_fee;
       refund->created = call->now;
       refund->done_at = call->now + REFUND_PROCESSING_TIME;
+      refund->abnormal = call->fault.refund_abnormal;
       g_ptr_array_add (order->refunds, refund);
       g_hash_table_insert (self->refunds, refund->out_refund_no, refund);
       g_hash_table_insert (self->refunds_by_id, refund->refund_id, refund);
@@ -569,9 +573,13 @@ wxpay_sim_v3_callback_body (WxpaySimServer *self,
   json_builder_set_member_name (outer, "resource_type");
   json_builder_add_string_value (outer, "encrypt-resource");
   json_builder_set_member_name (outer, "event_type");
-  json_builder_add_string_value (outer, refund != NULL ? "REFUND.SUCCESS" : "TRANSACTION.SUCCESS");
+  json_builder_add_string_value (outer, refund == NULL ? "TRANSACTION.SUCCESS"
+                                        : refund->abnormal ? "REFUND.ABNORMAL"
+                                                           : "REFUND.SUCCESS");
   json_builder_set_member_name (outer, "summary");
-  json_builder_add_string_value (outer, refund != NULL ? "退款成功" : "支付成功");
+  json_builder_add_string_value (outer, refund == NULL ? "支付成功"
+                                        : refund->abnormal ? "退款异常"
+                                                           : "退款成功");
   json_builder_set_member_name (outer, "resource");
   json_builder_begin_object (outer);
   json_builder_set_member_name (outer, "original_type");
