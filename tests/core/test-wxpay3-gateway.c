@@ -70,7 +70,8 @@ fixture_teardown (Fixture      *f,
                   gconstpointer data)
 {
   const char *names[] = { "apiclient_key.pem", "apiclient_serial.txt", "pub_key.pem",
-                          "pub_key_id.txt", "apiv3_key.txt", "sim_private_key.pem" };
+                          "pub_key_id.txt", "apiv3_key.txt", "sim_private_key.pem",
+                          "sim_pub_key_id.txt" };
 
   g_clear_object (&f->gateway);
   wxpay_sim_server_shutdown (f->sim);
