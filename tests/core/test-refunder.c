@@ -1385,6 +1385,7 @@ main (int   argc,
         "{\"path\":\"/v3/refund/domestic/refunds\",\"systemerror\":1.0}");
   ADD3 ("concurrent-refunds", test_concurrent_refunds, NULL);
   ADD3 ("wrong-pin", test_wrong_pin, NULL);
+  ADD3 ("resume-created", test_resume_created, NULL);
   ADD3 ("resume-processing", test_resume_processing, NULL);
   ADD3 ("hint", test_hint, NULL);
   ADD3 ("write-fails", test_write_fails, NULL);
