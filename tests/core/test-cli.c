@@ -1466,8 +1466,30 @@ test_v3_platform_certificates (Fixture       *f,
                "--gateway", f->gateway, "--ledger", f->ledger, "--poll-interval", "600000",
                "--notify-listen", "127.0.0.1:0", "--verbose", NULL);
   otn = wait_for_order (f);
+  /* WeChat rotates its certificate while the customer pays: the callback names a serial the
+   * till does not hold. It is refused (and the certificates downloaded), and WeChat's retry
+   * (15 s later on the simulator's clock) verifies. The poll is ten minutes away. */
+  g_assert_true (wxpay_sim_server_add_v3_platform_certificate (f->sim, 5 * 365 * 86400, TRUE,
+                                                               &error));
+  g_assert_no_error (error);
   g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
   g_assert_no_error (error);
+  WAIT_UNTIL (({
+    g_autofree char *orders = wxpay_sim_server_dup_orders_json (f->sim);
+
+    strstr (orders, "\"attempts\":0") == NULL;
+  }));
+  WAIT_UNTIL (({
+    g_autofree char *orders = wxpay_sim_server_dup_orders_json (f->sim);
+    gboolean acked = strstr (orders, "\"acked\":true") != NULL;
+
+    if (!acked)
+      {
+        wxpay_sim_server_advance_clock (f->sim, 16);
+        g_usleep (100 * 1000);
+      }
+    acked;
+  }));
   g_assert_cmpint (finish (run), ==, 0);
   g_test_message ("stderr: %s", run->err);
   lines = g_strsplit (run->out, "\n", -1);
@@ -1475,6 +1497,14 @@ test_v3_platform_certificates (Fixture       *f,
   g_assert_cmpstr (lines[2], ==, "PAID");
   g_assert_cmpint (ledger_state (f, otn), ==, SAOMA_ATTEMPT_PAID);
   g_assert_nonnull (strstr (run->err, "GET /v3/certificates"));
+  /* Once at the start, once for the new serial. */
+  {
+    guint downloads = 0;
+
+    for (const char *p = run->err; (p = strstr (p, "GET /v3/certificates →")) != NULL; p++)
+      downloads++;
+    g_assert_cmpuint (downloads, >=, 2);
+  }
   /* The callback, signed with the certificate, verified and acknowledged. */
   g_clear_pointer (&json, g_free);
   json = wxpay_sim_server_dup_orders_json (f->sim);
