@@ -42,6 +42,7 @@ struct _Wxpay3Client
   gint64          certs_tried_at;     /* monotonic µs of the last expiry-driven attempt */
   gint64          cert_margin_s;      /* download again when the last one expires within this */
   gint64          cert_interval_s;    /* at most one expiry-driven download per this */
+  GPtrArray      *cert_waiters;       /* GTask: callers of the download in flight, if any */
 };
 
 /* As the official SDKs: certificates are downloaded again every 12 hours, and a day before the
@@ -515,12 +516,36 @@ take_certificates (Wxpay3Client *self,
  *
  * Downloads the platform certificates now (see wxpay3_client_use_platform_certificates()).
  */
+static void
+certificates_downloaded_cb (GObject      *source,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  Wxpay3Client *self = WXPAY3_CLIENT (source);
+  g_autoptr(GPtrArray) waiters = g_steal_pointer (&self->cert_waiters);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
+
+  for (guint i = 0; waiters != NULL && i < waiters->len; i++)
+    {
+      GTask *task = g_ptr_array_index (waiters, i);
+
+      if (ok)
+        g_task_return_boolean (task, TRUE);
+      else
+        g_task_return_error (task, g_error_copy (error));
+      g_object_unref (task);
+    }
+}
+
 void
 wxpay3_client_refresh_certificates_async (Wxpay3Client       *self,
                                           GCancellable       *cancellable,
                                           GAsyncReadyCallback callback,
                                           gpointer            user_data)
 {
+  GTask *task;
+
   g_return_if_fail (WXPAY3_IS_CLIENT (self));
 
   if (self->apiv3_key == NULL)
@@ -531,8 +556,20 @@ wxpay3_client_refresh_certificates_async (Wxpay3Client       *self,
       return;
     }
 
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, wxpay3_client_refresh_certificates_async);
+  /* Calls that start together (the checkout, the refunder's resume, a callback) share one
+   * download: the first caller's cancellable does not cancel it for the others. */
+  if (self->cert_waiters != NULL)
+    {
+      g_ptr_array_add (self->cert_waiters, task);
+      return;
+    }
+  self->cert_waiters = g_ptr_array_new ();
+  g_ptr_array_add (self->cert_waiters, task);
   start_request (self, "GET", "/v3/certificates", NULL, CALL_CERTIFICATES,
-                 wxpay3_client_refresh_certificates_async, cancellable, callback, user_data);
+                 wxpay3_client_refresh_certificates_async, NULL, certificates_downloaded_cb,
+                 NULL);
 }
 
 gboolean
@@ -565,15 +602,27 @@ pending_cb (GObject      *source,
   Pending      *pending = user_data;
   g_autoptr(GError) error = NULL;
 
-  /* Without certificates the answer could not be verified: the call is not sent at all (a
-   * known outcome: nothing reached WeChat). */
-  if (!wxpay3_client_refresh_certificates_finish (self, result, &error))
-    g_task_report_error (self, pending->callback, pending->user_data,
-                         wxpay3_client_request_async, g_steal_pointer (&error));
+  if (!wxpay3_client_refresh_certificates_finish (self, result, &error) && wxpay3_verifier_get_latest_expiry (self->verifier) <= g_get_real_time () / G_USEC_PER_SEC)
+    {
+      /* No certificate to verify an answer with: the call is not sent at all. Said as a
+       * connection failure on purpose: nothing reached WeChat, which proves nothing about an
+       * earlier try of the same request (a CONFIG error would read as WeChat's refusal). */
+      g_task_report_new_error (self, pending->callback, pending->user_data,
+                               wxpay3_client_request_async, WXPAY_ERROR, WXPAY_ERROR_CONNECT,
+                               "not sent: no WeChat Pay platform certificate to verify the "
+                               "answer with: %s",
+                               error->message);
+    }
   else
-    start_request (self, pending->method, pending->path, pending->body, CALL_JSON,
-                   wxpay3_client_request_async, pending->cancellable, pending->callback,
-                   pending->user_data);
+    {
+      /* A periodic download that failed while certificates still hold: carry on with them. */
+      if (error != NULL)
+        g_debug ("platform certificates not downloaded (%s); the ones held still verify",
+                 error->message);
+      start_request (self, pending->method, pending->path, pending->body, CALL_JSON,
+                     wxpay3_client_request_async, pending->cancellable, pending->callback,
+                     pending->user_data);
+    }
 
   g_free (pending->method);
   g_free (pending->path);
