@@ -300,8 +300,14 @@ load_credentials_v3 (Cli     *cli,
         return saoma_cli_fail (EXIT_USAGE, "--sim-v3-dir is for a local gateway (wxpay-sim) only");
       if (cli->mch_private_key == NULL)
         cli->mch_private_key = g_build_filename (cli->sim_v3_dir, "apiclient_key.pem", NULL);
+      /* A simulator in platform-certificate mode leaves no public key there. */
       if (cli->wechatpay_public_key == NULL)
-        cli->wechatpay_public_key = g_build_filename (cli->sim_v3_dir, "pub_key.pem", NULL);
+        {
+          g_autofree char *path = g_build_filename (cli->sim_v3_dir, "pub_key.pem", NULL);
+
+          if (g_file_test (path, G_FILE_TEST_EXISTS))
+            cli->wechatpay_public_key = g_steal_pointer (&path);
+        }
       if (cli->apiv3_key_file == NULL)
         cli->apiv3_key_file = g_build_filename (cli->sim_v3_dir, "apiv3_key.txt", NULL);
       if (cli->mch_serial == NULL)
@@ -313,7 +319,7 @@ load_credentials_v3 (Cli     *cli,
           if (cli->mch_serial == NULL)
             return status;
         }
-      if (cli->wechatpay_public_key_id == NULL)
+      if (cli->wechatpay_public_key_id == NULL && cli->wechatpay_public_key != NULL)
         {
           g_autofree char *path = g_build_filename (cli->sim_v3_dir, "pub_key_id.txt", NULL);
 
@@ -324,11 +330,13 @@ load_credentials_v3 (Cli     *cli,
         }
     }
 
-  if (cli->mch_private_key == NULL || cli->mch_serial == NULL || cli->wechatpay_public_key == NULL || cli->wechatpay_public_key_id == NULL || cli->apiv3_key_file == NULL)
+  /* Neither public key option: platform certificates, downloaded with the APIv3 key. */
+  if (cli->mch_private_key == NULL || cli->mch_serial == NULL || (cli->wechatpay_public_key == NULL) != (cli->wechatpay_public_key_id == NULL) || cli->apiv3_key_file == NULL)
     return saoma_cli_fail (EXIT_USAGE,
                            "--api v3 needs --mch-private-key, --mch-serial, "
-                           "--wechatpay-public-key, --wechatpay-public-key-id and "
-                           "--apiv3-key-file (or --sim-v3-dir for a local gateway)");
+                           "--apiv3-key-file, and --wechatpay-public-key with "
+                           "--wechatpay-public-key-id (neither: platform certificates) (or "
+                           "--sim-v3-dir for a local gateway)");
 
   cli->apiv3_key = read_line_file (cli->apiv3_key_file, "APIv3 key", 32, &status);
   if (cli->apiv3_key == NULL)
@@ -1585,7 +1593,8 @@ saoma_cli_run (int    argc,
     "The API key is read from --key-file only. A local --gateway (127.0.0.1) without\n"
     "credentials uses wxpay-sim's demo merchant.\n"
     "--api v3 reads its keys from files only: --mch-private-key, --wechatpay-public-key,\n"
-    "--apiv3-key-file (with --mch-serial, --wechatpay-public-key-id); a local gateway may\n"
+    "--apiv3-key-file (with --mch-serial, --wechatpay-public-key-id); without the public key\n"
+    "the platform certificates are downloaded instead; a local gateway may\n"
     "take them all from wxpay-sim's --v3-dir with --sim-v3-dir DIR.\n"
     "For the crash test only: SAOMA_CRASH_AT=POINT[:N] kills the process (SIGKILL) the N-th\n"
     "time the engine reaches POINT: after-insert, after-submitted, before-send, after-send,\n"

@@ -197,11 +197,17 @@ new_wxpay3_gateway (const SaomaMerchant *merchant,
   char *pem;
   gsize len = 0;
 
-  if (!is_set (merchant->appid) || !is_set (merchant->mch_id) || !is_set (merchant->mch_serial) || !is_set (merchant->mch_private_key_path) || !is_set (merchant->wechatpay_public_key_path) || !is_set (merchant->wechatpay_public_key_id))
+  gboolean platform_certs;
+
+  /* No WeChat Pay public key at all: an older merchant, who verifies with the platform
+   * certificates downloaded from WeChat (docs/wxpay-v3.md §1.3). Half of one is a mistake. */
+  platform_certs = !is_set (merchant->wechatpay_public_key_path) && !is_set (merchant->wechatpay_public_key_id);
+  if (!is_set (merchant->appid) || !is_set (merchant->mch_id) || !is_set (merchant->mch_serial) || !is_set (merchant->mch_private_key_path) || (!platform_certs && (!is_set (merchant->wechatpay_public_key_path) || !is_set (merchant->wechatpay_public_key_id))))
     {
       g_set_error_literal (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CONFIG,
                            "v3 needs the appid, mch_id, merchant private key and its serial, and "
-                           "the WeChat Pay public key and its id");
+                           "the WeChat Pay public key and its id (or neither: platform "
+                           "certificates)");
       return NULL;
     }
   if (merchant->apiv3_key == NULL || strlen (merchant->apiv3_key) != 32)
@@ -225,12 +231,14 @@ new_wxpay3_gateway (const SaomaMerchant *merchant,
       return NULL;
     }
 
-  pem = read_pem (merchant->wechatpay_public_key_path, "WeChat Pay public key", &len, error);
-  if (pem == NULL)
-    return NULL;
   verifier = wxpay3_verifier_new ();
-  if (!wxpay3_verifier_add_public_key (verifier, merchant->wechatpay_public_key_id, pem, len,
-                                       &local_error))
+  if (platform_certs)
+    pem = NULL;
+  else if ((pem = read_pem (merchant->wechatpay_public_key_path, "WeChat Pay public key", &len,
+                            error)) == NULL)
+    return NULL;
+  if (pem != NULL && !wxpay3_verifier_add_public_key (verifier, merchant->wechatpay_public_key_id,
+                                                      pem, len, &local_error))
     {
       g_free (pem);
       g_set_error (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CONFIG,
@@ -241,6 +249,9 @@ new_wxpay3_gateway (const SaomaMerchant *merchant,
   g_free (pem);
 
   client = wxpay3_client_new (merchant->base_uri, merchant->appid, signer, verifier);
+  if (platform_certs)
+    wxpay3_client_use_platform_certificates (client, merchant->apiv3_key,
+                                             strlen (merchant->apiv3_key));
   if (is_set (merchant->backup_base_uri))
     g_object_set (client, "backup-base-uri", merchant->backup_base_uri, NULL);
   if (merchant->timeout_s > 0)

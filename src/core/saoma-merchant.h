@@ -39,7 +39,8 @@ typedef struct {
   char              *apiv3_key;        /* secret: the 32-byte APIv3 key that opens callbacks */
   char              *mch_private_key_path; /* apiclient_key.pem: signs every request */
   char              *mch_serial;       /* the serial of that key's merchant certificate */
-  char              *wechatpay_public_key_path; /* pub_key.pem: verifies answers, callbacks */
+  char              *wechatpay_public_key_path; /* pub_key.pem: verifies answers, callbacks;
+                                                 * NULL with the id: platform certificates */
   char              *wechatpay_public_key_id;   /* PUB_KEY_ID_… */
 } SaomaMerchant;
 

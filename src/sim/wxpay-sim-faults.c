@@ -30,6 +30,8 @@ static const RateField rate_fields[] = {
   { "bad_sign", G_STRUCT_OFFSET (WxpaySimFault, bad_sign) },
   { "dup_notify", G_STRUCT_OFFSET (WxpaySimFault, dup_notify) },
   { "wrong_amount_notify", G_STRUCT_OFFSET (WxpaySimFault, wrong_amount_notify) },
+  { "corrupt_bill", G_STRUCT_OFFSET (WxpaySimFault, corrupt_bill) },
+  { "refund_abnormal", G_STRUCT_OFFSET (WxpaySimFault, refund_abnormal) },
 };
 
 #define RATE(fault, field) (*(double *)((char *)(fault) + (field)->offset))
@@ -310,6 +312,10 @@ wxpay_sim_faults_decide (GPtrArray             *faults,
         out->drop_after = TRUE;
       if (roll (rand, fault->bad_sign))
         out->bad_sign = TRUE;
+      if (roll (rand, fault->corrupt_bill))
+        out->corrupt_bill = TRUE;
+      if (roll (rand, fault->refund_abnormal))
+        out->refund_abnormal = TRUE;
     }
 }
 

@@ -30,6 +30,8 @@ typedef struct {
   double  bad_sign;
   double  dup_notify;
   double  wrong_amount_notify;
+  double  corrupt_bill;         /* a v3 bill download whose content is not what was hashed */
+  double  refund_abnormal;      /* a new v3 refund ends ABNORMAL (v2: CHANGE), not SUCCESS */
 } WxpaySimFault;
 
 /* What the rolls decided for one gateway request. */
@@ -40,6 +42,8 @@ typedef struct {
   gboolean systemerror;
   gboolean drop_after;
   gboolean bad_sign;
+  gboolean corrupt_bill;
+  gboolean refund_abnormal;
 } WxpaySimFaultDecision;
 
 void       wxpay_sim_fault_free     (WxpaySimFault *fault);
@@ -115,18 +119,38 @@ void     wxpay_sim_credentials_clear (WxpaySimCredentials *credentials);
 
 /* --- API v3 keys (wxpay-sim-v3-credentials.c) ------------------------------------------- */
 
+/* A platform certificate the simulator serves on /v3/certificates (--v3-platform-cert). */
 typedef struct {
-  Wxpay3Signer   *signer;          /* the simulator's "WeChat Pay" key, serial = pub_key_id */
+  char   *serial;
+  char   *pem;
+  gint64  not_before;              /* Unix seconds */
+  gint64  not_after;
+} WxpaySimPlatformCert;
+
+typedef struct {
+  Wxpay3Signer   *signer;          /* what answers and callbacks are signed with: the
+                                    * "WeChat Pay public key" (serial = pub_key_id), or in
+                                    * platform-certificate mode a certificate's key */
   Wxpay3Verifier *merchants;       /* merchant certificate serial → merchant public key */
   char           *merchant_serial;
   char           *pub_key_id;
   char           *apiv3_key;       /* 32 bytes */
+  char           *dir;             /* nullable */
+  GPtrArray      *platform_certs;  /* WxpaySimPlatformCert, oldest first; NULL: public-key
+                                    * mode (/v3/certificates: RESOURCE_NOT_EXISTS) */
 } WxpaySimV3Credentials;
 
 gboolean wxpay_sim_v3_credentials_load  (const char            *dir,
                                          WxpaySimV3Credentials *out,
                                          GError               **error);
 void     wxpay_sim_v3_credentials_clear (WxpaySimV3Credentials *credentials);
+gboolean wxpay_sim_v3_credentials_set_public_key_files (WxpaySimV3Credentials *credentials,
+                                                        gboolean               present,
+                                                        GError               **error);
+gboolean wxpay_sim_v3_credentials_add_platform_cert (WxpaySimV3Credentials *credentials,
+                                                     gint64                 lifetime_s,
+                                                     gboolean               sign_with_it,
+                                                     GError               **error);
 
 /* --- The server (WxpaySimServer, split over wxpay-sim-server*.c) --------------------------- */
 
@@ -179,6 +203,7 @@ typedef struct {
   gint64      refund_fee;
   gint64      created;
   gint64      done_at;        /* PROCESSING until then, SUCCESS after */
+  gboolean    abnormal;       /* … or CHANGE (v3: ABNORMAL): the money did not reach the payer */
   NotifyState notify;
 } SimRefund;
 

@@ -398,6 +398,33 @@ wxpay_sim_handle_control (WxpaySimServer    *self,
       return;
     }
 
+  /* POST /sim/v3/certificates/rotate[?lifetime=SECONDS][&sign=0]: a new platform certificate
+   * (five years by default) that signs from now on (sign=0: served, not yet used). */
+  if (n == 4 && strcmp (parts[1], "v3") == 0 && strcmp (parts[2], "certificates") == 0 && strcmp (parts[3], "rotate") == 0)
+    {
+      const char *lifetime = query != NULL ? g_hash_table_lookup (query, "lifetime") : NULL;
+      const char *sign = query != NULL ? g_hash_table_lookup (query, "sign") : NULL;
+      gint64      seconds = lifetime != NULL ? g_ascii_strtoll (lifetime, NULL, 10)
+                                             : G_GINT64_CONSTANT (5) * 365 * 86400;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GString) answer = g_string_new ("{\"serial_no\":");
+
+      if (strcmp (method, "POST") != 0)
+        goto bad_method;
+      if (!wxpay_sim_server_add_v3_platform_certificate (self, seconds, g_strcmp0 (sign, "0") != 0,
+                                                         &error))
+        {
+          respond_json_error (msg, SOUP_STATUS_CONFLICT, "V3_CERT", error->message);
+          return;
+        }
+      wxpay_sim_json_append_string (answer, wxpay_sim_server_get_v3_platform_serial (self));
+      g_string_append_c (answer, '}');
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, answer->str,
+                                        answer->len);
+      return;
+    }
+
   if (n >= 2 && strcmp (parts[1], "clock") == 0)
     {
       if (n == 3 && strcmp (parts[2], "advance") == 0)

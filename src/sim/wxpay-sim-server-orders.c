@@ -145,7 +145,9 @@ const char *
 wxpay_sim_refund_status (SimRefund *refund,
                          gint64     now)
 {
-  return now >= refund->done_at ? "SUCCESS" : "PROCESSING";
+  if (now < refund->done_at)
+    return "PROCESSING";
+  return refund->abnormal ? "CHANGE" : "SUCCESS";
 }
 
 static SimOrder *

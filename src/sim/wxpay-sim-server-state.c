@@ -70,6 +70,8 @@ state_serialize (WxpaySimServer *self)
           g_key_file_set_int64 (file, rgroup, "refund_fee", refund->refund_fee);
           g_key_file_set_int64 (file, rgroup, "created", refund->created);
           g_key_file_set_int64 (file, rgroup, "done_at", refund->done_at);
+          if (refund->abnormal)
+            g_key_file_set_boolean (file, rgroup, "abnormal", TRUE);
           g_key_file_set_integer (file, rgroup, "notify_attempts", refund->notify.attempts);
           g_key_file_set_boolean (file, rgroup, "notify_acked", refund->notify.acked);
         }
@@ -314,6 +316,7 @@ wxpay_sim_load_state (WxpaySimServer *self)
               refund->refund_fee = g_key_file_get_int64 (file, group, "refund_fee", NULL);
               refund->created = g_key_file_get_int64 (file, group, "created", NULL);
               refund->done_at = g_key_file_get_int64 (file, group, "done_at", NULL);
+              refund->abnormal = g_key_file_get_boolean (file, group, "abnormal", NULL);
               refund->notify.attempts = g_key_file_get_integer (file, group, "notify_attempts", NULL);
               refund->notify.acked = g_key_file_get_boolean (file, group, "notify_acked", NULL);
               if (refund->out_refund_no == NULL || refund->refund_id == NULL ||

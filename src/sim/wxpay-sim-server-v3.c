@@ -36,8 +36,9 @@ typedef struct
 /* A bill made by GET /v3/bill/tradebill, downloadable for five minutes. */
 typedef struct
 {
-  GBytes *text;
-  gint64  expires; /* real µs */
+  GBytes  *text;   /* what hash_value is the SHA1 of (§6: the uncompressed file) */
+  gboolean gzip;   /* tar_type=GZIP: served gzipped */
+  gint64   expires; /* real µs */
 } V3Bill;
 
 /* How long a download_url works (§6: "5 min on one page, 30 s on another"). */
@@ -194,7 +195,10 @@ static const char *
 refund_status (SimRefund *refund,
                gint64     now)
 {
-  return wxpay_sim_refund_status (refund, now);
+  const char *status = wxpay_sim_refund_status (refund, now);
+
+  /* v2's CHANGE is v3's ABNORMAL. */
+  return strcmp (status, "CHANGE") == 0 ? "ABNORMAL" : status;
 }
 
 static void
@@ -324,7 +328,12 @@ native_create (Call       *call,
       WxpayParams *business = wxpay_params_new ();
       gint64       effective = call->now + CODE_URL_LIFETIME;
 
-      if (expire > 0 && expire - call->now < USEC (300) - USEC (5))
+      /* v3 has no time_start, so the sim cannot tell a first request from the identical
+       * retry of one that never got through (SYSTEM_ERROR, HTTP 500, a dropped connection):
+       * measuring v2's five minutes from its own clock refused that retry. v3 documents no
+       * minimum ("建议：最短失效时间间隔大于1分钟" is advice), so only an order that could never
+       * be paid is refused: a time_expire already past. */
+      if (expire > 0 && expire <= call->now)
         {
           wxpay_params_unref (business);
           return answer_error (answer, 400, "PARAM_ERROR", "time_expire时间过短");
@@ -487,6 +496,7 @@ refund_create (Call       *call,
       refund->refund_fee = refund_fee;
       refund->created = call->now;
       refund->done_at = call->now + REFUND_PROCESSING_TIME;
+      refund->abnormal = call->fault.refund_abnormal;
       g_ptr_array_add (order->refunds, refund);
       g_hash_table_insert (self->refunds, refund->out_refund_no, refund);
       g_hash_table_insert (self->refunds_by_id, refund->refund_id, refund);
@@ -563,9 +573,13 @@ wxpay_sim_v3_callback_body (WxpaySimServer *self,
   json_builder_set_member_name (outer, "resource_type");
   json_builder_add_string_value (outer, "encrypt-resource");
   json_builder_set_member_name (outer, "event_type");
-  json_builder_add_string_value (outer, refund != NULL ? "REFUND.SUCCESS" : "TRANSACTION.SUCCESS");
+  json_builder_add_string_value (outer, refund == NULL ? "TRANSACTION.SUCCESS"
+                                        : refund->abnormal ? "REFUND.ABNORMAL"
+                                                           : "REFUND.SUCCESS");
   json_builder_set_member_name (outer, "summary");
-  json_builder_add_string_value (outer, refund != NULL ? "退款成功" : "支付成功");
+  json_builder_add_string_value (outer, refund == NULL ? "支付成功"
+                                        : refund->abnormal ? "退款异常"
+                                                           : "退款成功");
   json_builder_set_member_name (outer, "resource");
   json_builder_begin_object (outer);
   json_builder_set_member_name (outer, "original_type");
@@ -614,7 +628,9 @@ wxpay_sim_v3_sign_headers (WxpaySimServer     *self,
 
   soup_message_headers_replace (headers, "Wechatpay-Timestamp", timestamp);
   soup_message_headers_replace (headers, "Wechatpay-Nonce", nonce);
-  soup_message_headers_replace (headers, "Wechatpay-Serial", self->v3.pub_key_id);
+  /* The PUB_KEY_ID_… in public-key mode, the signing certificate's serial otherwise. */
+  soup_message_headers_replace (headers, "Wechatpay-Serial",
+                                wxpay3_signer_get_serial_no (self->v3.signer));
   soup_message_headers_replace (headers, "Wechatpay-Signature", signature != NULL ? signature : "");
 }
 
@@ -841,8 +857,8 @@ tradebill (Call       *call,
     return answer_error (answer, 400, "PARAM_ERROR", "bill_date格式错误");
   if (strcmp (bill_type, "ALL") != 0 && strcmp (bill_type, "SUCCESS") != 0 && strcmp (bill_type, "REFUND") != 0)
     return answer_error (answer, 400, "PARAM_ERROR", "bill_type格式错误");
-  if (tar_type != NULL)
-    return answer_error (answer, 400, "PARAM_ERROR", "tar_type: this simulator serves plain bills");
+  if (tar_type != NULL && strcmp (tar_type, "GZIP") != 0)
+    return answer_error (answer, 400, "PARAM_ERROR", "tar_type格式错误");
 
   digits = g_strdup_printf ("%.4s%.2s%.2s", bill_date, bill_date + 5, bill_date + 8);
   for (const char *p = digits; *p; p++)
@@ -859,6 +875,7 @@ tradebill (Call       *call,
   token = wxpay_sim_random_alnum (32);
   bill = g_new0 (V3Bill, 1);
   bill->text = text;
+  bill->gzip = tar_type != NULL;
   bill->expires = g_get_real_time () + BILL_DOWNLOAD_LIFETIME;
   g_hash_table_replace (self->v3_bills, g_strdup (token), bill);
   hash = g_compute_checksum_for_bytes (G_CHECKSUM_SHA1, text);
@@ -892,10 +909,89 @@ billdownload (Call       *call,
     return answer_error (answer, 400, "INVALID_REQUEST", "下载链接无效或已过期");
 
   answer->status = 200;
-  answer->body = g_bytes_ref (bill->text);
-  answer->content_type = "text/plain; charset=utf-8";
+  if (call->fault.corrupt_bill)
+    {
+      /* A download that went wrong on the way (one byte too many) yet is still a
+       * well-formed file and gzip stream: only the SHA1 of the signed answer can tell. */
+      gsize       len = 0;
+      const void *text = g_bytes_get_data (bill->text, &len);
+      GByteArray *copy = g_byte_array_sized_new ((guint)len + 1);
+
+      g_byte_array_append (copy, text, (guint)len);
+      g_byte_array_append (copy, (const guint8 *)"x", 1);
+      answer->body = g_byte_array_free_to_bytes (copy);
+    }
+  else
+    answer->body = g_bytes_ref (bill->text);
+  if (bill->gzip)
+    {
+      GBytes *plain = answer->body;
+
+      answer->body = wxpay_sim_gzip (plain);
+      g_bytes_unref (plain);
+      answer->content_type = "application/x-gzip";
+    }
+  else
+    answer->content_type = "text/plain; charset=utf-8";
   answer->unsigned_body = TRUE;
 
+  return TRUE;
+}
+
+/* GET /v3/certificates (§1.3): every platform certificate, sealed with the APIv3 key; a
+ * public-key merchant has none. */
+static gboolean
+certificates (Call     *call,
+              V3Answer *answer)
+{
+  WxpaySimV3Credentials *v3 = &call->self->v3;
+  g_autoptr(JsonBuilder) builder = NULL;
+
+  if (v3->platform_certs == NULL)
+    return answer_error (answer, 404, "RESOURCE_NOT_EXISTS",
+                         "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥");
+
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "data");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < v3->platform_certs->len; i++)
+    {
+      WxpaySimPlatformCert *cert = g_ptr_array_index (v3->platform_certs, i);
+      g_autofree char *nonce = wxpay_sim_random_alnum (WXPAY3_AEAD_NONCE_LEN);
+      g_autofree char *ciphertext = NULL;
+      g_autofree char *effective = wxpay_sim_format_iso (cert->not_before * G_USEC_PER_SEC);
+      g_autofree char *expire = wxpay_sim_format_iso (cert->not_after * G_USEC_PER_SEC);
+
+      ciphertext = wxpay3_aead_encrypt (v3->apiv3_key, strlen (v3->apiv3_key), nonce,
+                                        "certificate", cert->pem, strlen (cert->pem), NULL);
+      g_return_val_if_fail (ciphertext != NULL, FALSE);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "serial_no");
+      json_builder_add_string_value (builder, cert->serial);
+      json_builder_set_member_name (builder, "effective_time");
+      json_builder_add_string_value (builder, effective);
+      json_builder_set_member_name (builder, "expire_time");
+      json_builder_add_string_value (builder, expire);
+      json_builder_set_member_name (builder, "encrypt_certificate");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "algorithm");
+      json_builder_add_string_value (builder, "AEAD_AES_256_GCM");
+      json_builder_set_member_name (builder, "nonce");
+      json_builder_add_string_value (builder, nonce);
+      json_builder_set_member_name (builder, "associated_data");
+      json_builder_add_string_value (builder, "certificate");
+      json_builder_set_member_name (builder, "ciphertext");
+      json_builder_add_string_value (builder, ciphertext);
+      json_builder_end_object (builder);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  answer->status = 200;
+  answer->body = builder_bytes (builder);
   return TRUE;
 }
 
@@ -974,8 +1070,7 @@ dispatch (Call       *call,
     return billdownload (call, params, answer);
 
   if (get && strcmp (path, "/v3/certificates") == 0)
-    return answer_error (answer, 404, "RESOURCE_NOT_EXISTS",
-                         "无可用的平台证书，请在商户平台-API安全申请使用微信支付公钥");
+    return certificates (call, answer);
 
   return answer_error (answer, 404, "NOT_FOUND", "请求的资源不存在");
 }
@@ -1135,6 +1230,49 @@ wxpay_sim_server_get_v3_pub_key_id (WxpaySimServer *self)
   g_return_val_if_fail (WXPAY_IS_SIM_SERVER (self), NULL);
 
   return self->v3.pub_key_id;
+}
+
+/**
+ * wxpay_sim_server_add_v3_platform_certificate:
+ * @self: a #WxpaySimServer with API v3 set up
+ * @lifetime_s: how long the new certificate is valid from now (real seconds)
+ * @sign_with_it: sign answers and callbacks with it from now on
+ * @error: a #GError
+ *
+ * Platform-certificate mode (§1.3): see the header.
+ *
+ * Returns: %TRUE once the certificate is served
+ */
+gboolean
+wxpay_sim_server_add_v3_platform_certificate (WxpaySimServer *self,
+                                              gint64          lifetime_s,
+                                              gboolean        sign_with_it,
+                                              GError        **error)
+{
+  g_return_val_if_fail (WXPAY_IS_SIM_SERVER (self), FALSE);
+
+  if (!self->v3_enabled)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED, "API v3 is not set up");
+      return FALSE;
+    }
+  if (lifetime_s <= 0 || lifetime_s > G_GINT64_CONSTANT (20) * 366 * 86400)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "bad lifetime");
+      return FALSE;
+    }
+
+  return wxpay_sim_v3_credentials_add_platform_cert (&self->v3, lifetime_s, sign_with_it, error);
+}
+
+const char *
+wxpay_sim_server_get_v3_platform_serial (WxpaySimServer *self)
+{
+  g_return_val_if_fail (WXPAY_IS_SIM_SERVER (self), NULL);
+
+  if (self->v3.platform_certs == NULL)
+    return NULL;
+  return wxpay3_signer_get_serial_no (self->v3.signer);
 }
 
 /* ------------------------------------------------------------------------------------------ */

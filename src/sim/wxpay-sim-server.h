@@ -77,5 +77,16 @@ gboolean        wxpay_sim_server_setup_v3    (WxpaySimServer *self,
                                               const char     *dir,
                                               GError        **error);
 const char     *wxpay_sim_server_get_v3_pub_key_id (WxpaySimServer *self);
+/* Platform-certificate mode (--v3-platform-cert): a new RSA key with a certificate valid for
+ * @lifetime_s seconds from now is served on /v3/certificates; with @sign_with_it every answer
+ * and callback is signed with it from then on (a rotation; the older certificates stay served
+ * and valid). The first call turns the mode on: pub_key.pem and pub_key_id.txt leave the
+ * --v3-dir, as a merchant of that mode has none. */
+gboolean        wxpay_sim_server_add_v3_platform_certificate (WxpaySimServer *self,
+                                                              gint64          lifetime_s,
+                                                              gboolean        sign_with_it,
+                                                              GError        **error);
+/* Serial of the certificate answers are signed with; NULL in public-key mode. */
+const char     *wxpay_sim_server_get_v3_platform_serial (WxpaySimServer *self);
 
 G_END_DECLS

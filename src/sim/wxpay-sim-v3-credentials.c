@@ -123,7 +123,10 @@ load_all (const char            *dir,
   gboolean         ok;
 
   out->merchant_serial = read_file (dir, "apiclient_serial.txt");
+  /* A platform-certificate run took pub_key_id.txt away from the merchant's files. */
   out->pub_key_id = read_file (dir, "pub_key_id.txt");
+  if (out->pub_key_id == NULL)
+    out->pub_key_id = read_file (dir, "sim_pub_key_id.txt");
   out->apiv3_key = read_file (dir, "apiv3_key.txt");
 
   if (merchant_pem == NULL || sim_pem == NULL || out->merchant_serial == NULL || out->pub_key_id == NULL || out->apiv3_key == NULL || strlen (out->apiv3_key) != WXPAY3_APIV3_KEY_LEN || !g_str_has_prefix (out->pub_key_id, "PUB_KEY_ID_"))
@@ -184,7 +187,7 @@ create_all (const char            *dir,
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "%s: cannot chmod", dir);
           goto out;
         }
-      if (!write_file (dir, "apiclient_key.pem", merchant_pem, error) || !write_file (dir, "apiclient_serial.txt", serial_line, error) || !write_file (dir, "pub_key.pem", sim_public, error) || !write_file (dir, "pub_key_id.txt", id_line, error) || !write_file (dir, "apiv3_key.txt", out->apiv3_key, error) || !write_file (dir, "sim_private_key.pem", sim_pem, error))
+      if (!write_file (dir, "apiclient_key.pem", merchant_pem, error) || !write_file (dir, "apiclient_serial.txt", serial_line, error) || !write_file (dir, "pub_key.pem", sim_public, error) || !write_file (dir, "pub_key_id.txt", id_line, error) || !write_file (dir, "apiv3_key.txt", out->apiv3_key, error) || !write_file (dir, "sim_private_key.pem", sim_pem, error) || !write_file (dir, "sim_pub_key_id.txt", id_line, error))
         goto out;
     }
 
@@ -214,12 +217,18 @@ wxpay_sim_v3_credentials_load (const char            *dir,
   if (dir != NULL)
     {
       if (load_all (dir, out, NULL))
-        return TRUE;
+        {
+          out->dir = g_strdup (dir);
+          return wxpay_sim_v3_credentials_set_public_key_files (out, TRUE, error);
+        }
       wxpay_sim_v3_credentials_clear (out);
     }
 
   if (create_all (dir, out, error))
-    return TRUE;
+    {
+      out->dir = g_strdup (dir);
+      return TRUE;
+    }
 
   wxpay_sim_v3_credentials_clear (out);
   return FALSE;
@@ -232,7 +241,121 @@ wxpay_sim_v3_credentials_clear (WxpaySimV3Credentials *credentials)
   g_clear_pointer (&credentials->merchants, wxpay3_verifier_unref);
   g_clear_pointer (&credentials->merchant_serial, g_free);
   g_clear_pointer (&credentials->pub_key_id, g_free);
+  g_clear_pointer (&credentials->dir, g_free);
+  g_clear_pointer (&credentials->platform_certs, g_ptr_array_unref);
   if (credentials->apiv3_key != NULL)
     memset (credentials->apiv3_key, 0, strlen (credentials->apiv3_key));
   g_clear_pointer (&credentials->apiv3_key, g_free);
+}
+
+/**
+ * wxpay_sim_v3_credentials_set_public_key_files:
+ * @credentials: loaded credentials
+ * @present: %TRUE: public-key mode, the merchant holds pub_key.pem and pub_key_id.txt (written
+ *   back when a platform-certificate run removed them); %FALSE: platform-certificate mode,
+ *   the merchant has neither (clients then download certificates)
+ *
+ * Returns: %FALSE when a file could not be written or removed
+ */
+gboolean
+wxpay_sim_v3_credentials_set_public_key_files (WxpaySimV3Credentials *credentials,
+                                               gboolean               present,
+                                               GError               **error)
+{
+  g_autofree char *pem_path = NULL;
+  g_autofree char *id_path = NULL;
+
+  if (credentials->dir == NULL)
+    return TRUE;
+
+  pem_path = g_build_filename (credentials->dir, "pub_key.pem", NULL);
+  id_path = g_build_filename (credentials->dir, "pub_key_id.txt", NULL);
+  if (!present)
+    {
+      if ((g_unlink (pem_path) != 0 && errno != ENOENT) || (g_unlink (id_path) != 0 && errno != ENOENT))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: cannot remove the public key",
+                       credentials->dir);
+          return FALSE;
+        }
+      return TRUE;
+    }
+
+  if (!g_file_test (pem_path, G_FILE_TEST_EXISTS) || !g_file_test (id_path, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *public_pem = wxpay3_signer_dup_public_key_pem (credentials->signer);
+      g_autofree char *id_line = g_strconcat (credentials->pub_key_id, "\n", NULL);
+
+      if (public_pem == NULL || !write_file (credentials->dir, "pub_key.pem", public_pem, error) || !write_file (credentials->dir, "pub_key_id.txt", id_line, error))
+        {
+          if (error != NULL && *error == NULL)
+            g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no public key");
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static void
+platform_cert_free (WxpaySimPlatformCert *cert)
+{
+  g_free (cert->serial);
+  g_free (cert->pem);
+  g_free (cert);
+}
+
+/**
+ * wxpay_sim_v3_credentials_add_platform_cert:
+ *
+ * A new key and a certificate for it valid @lifetime_s seconds from now (real time: clients
+ * check it against their own clock); with @sign_with_it it signs from now on.
+ */
+gboolean
+wxpay_sim_v3_credentials_add_platform_cert (WxpaySimV3Credentials *credentials,
+                                            gint64                 lifetime_s,
+                                            gboolean               sign_with_it,
+                                            GError               **error)
+{
+  char                 *private_pem = NULL;
+  g_autofree char      *public_pem = NULL;
+  g_autofree char      *serial = NULL;
+  g_autofree char      *pem = NULL;
+  g_autoptr(Wxpay3Signer) signer = NULL;
+  WxpaySimPlatformCert *cert;
+  gint64                now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (!wxpay3_generate_key_pair (&private_pem, &public_pem, error))
+    return FALSE;
+  /* Backdated an hour, as issued certificates are: clocks differ. */
+  pem = wxpay3_make_certificate (private_pem, now - 3600, now + lifetime_s, &serial, error);
+  if (pem != NULL)
+    signer = wxpay3_signer_new (WXPAY_SIM_DEFAULT_MCH_ID, serial, private_pem,
+                                strlen (private_pem), error);
+  wxpay3_pem_free (private_pem);
+  if (signer == NULL)
+    return FALSE;
+
+  if (credentials->platform_certs == NULL)
+    {
+      credentials->platform_certs = g_ptr_array_new_with_free_func ((GDestroyNotify)platform_cert_free);
+      if (!wxpay_sim_v3_credentials_set_public_key_files (credentials, FALSE, error))
+        return FALSE;
+      /* The first certificate always signs: the public key is gone. */
+      sign_with_it = TRUE;
+    }
+
+  cert = g_new0 (WxpaySimPlatformCert, 1);
+  cert->serial = g_steal_pointer (&serial);
+  cert->pem = g_steal_pointer (&pem);
+  cert->not_before = now - 3600;
+  cert->not_after = now + lifetime_s;
+  g_ptr_array_add (credentials->platform_certs, cert);
+  if (sign_with_it)
+    {
+      g_clear_pointer (&credentials->signer, wxpay3_signer_unref);
+      credentials->signer = g_steal_pointer (&signer);
+    }
+
+  return TRUE;
 }

@@ -115,6 +115,7 @@ main (int   argc,
   g_autofree char *state_file = NULL;
   g_autofree char *credentials_dir = NULL;
   g_autofree char *v3_dir = NULL;
+  gboolean v3_platform_cert = FALSE;
   WxpaySimCredentials credentials = { 0 };
   gboolean https = FALSE;
   g_autofree char *seed_text = NULL;
@@ -173,6 +174,11 @@ main (int   argc,
       "Serve API v3 under /v3/ beside v2, with keys kept in DIR (made on first use; DIR 0700, "
       "files 0600): apiclient_key.pem, apiclient_serial.txt, pub_key.pem, pub_key_id.txt, "
       "apiv3_key.txt, as a merchant gets them", "DIR" },
+    { "v3-platform-cert", 0, 0, G_OPTION_ARG_NONE, &v3_platform_cert,
+      "With --v3-dir: platform-certificate mode: answers and callbacks are signed with a "
+      "certificate served (sealed with the APIv3 key) on /v3/certificates; pub_key.pem and "
+      "pub_key_id.txt leave DIR. Without it /v3/certificates answers RESOURCE_NOT_EXISTS",
+      NULL },
     { "order-retention", 0, 0, G_OPTION_ARG_INT, &order_retention,
       "Hours (on the simulator's clock) a finished order is kept after its last change "
       "(default 48: bills of today and yesterday stay complete; 0: keep every order)", "HOURS" },
@@ -331,6 +337,19 @@ main (int   argc,
   if (v3_dir != NULL && !wxpay_sim_server_setup_v3 (server, v3_dir, &error))
     {
       g_printerr ("wxpay-sim: --v3-dir: %s\n", error->message);
+      return 2;
+    }
+  if (v3_platform_cert && v3_dir == NULL)
+    {
+      g_printerr ("wxpay-sim: --v3-platform-cert needs --v3-dir\n");
+      return 2;
+    }
+  /* Five years, as WeChat's platform certificates. */
+  if (v3_platform_cert && !wxpay_sim_server_add_v3_platform_certificate (server,
+                                                                         G_GINT64_CONSTANT (5) * 365 * 86400,
+                                                                         TRUE, &error))
+    {
+      g_printerr ("wxpay-sim: --v3-platform-cert: %s\n", error->message);
       return 2;
     }
 

@@ -37,6 +37,25 @@ Wxpay3Client *wxpay3_client_new (const char     *base_uri,
 const char   *wxpay3_client_get_mchid (Wxpay3Client *self);
 const char   *wxpay3_client_get_appid (Wxpay3Client *self);
 
+/* Platform-certificate mode (§1.3): the certificates are downloaded from /v3/certificates,
+ * opened with @apiv3_key, checked and added to the verifier; before the first call, every 12
+ * hours, a day before the last one expires, and once more for an answer signed by an unknown
+ * serial. A merchant without certificates (RESOURCE_NOT_EXISTS) gets WXPAY_ERROR_CONFIG. */
+void     wxpay3_client_use_platform_certificates (Wxpay3Client *self,
+                                                  const char   *apiv3_key,
+                                                  gsize         apiv3_key_len);
+gboolean wxpay3_client_get_uses_platform_certificates (Wxpay3Client *self);
+void     wxpay3_client_set_certificate_timing (Wxpay3Client *self,
+                                               gint64        margin_s,
+                                               gint64        interval_s);
+void     wxpay3_client_refresh_certificates_async (Wxpay3Client       *self,
+                                                   GCancellable       *cancellable,
+                                                   GAsyncReadyCallback callback,
+                                                   gpointer            user_data);
+gboolean wxpay3_client_refresh_certificates_finish (Wxpay3Client *self,
+                                                    GAsyncResult *result,
+                                                    GError      **error);
+
 /* Any call: @path_and_query as sent and signed (`/v3/…?mchid=…`), @body (nullable, borrowed)
  * serialised once. _finish returns the verified answer's JSON, %NULL without an error for an
  * empty 2xx answer (204); @out_status (nullable) the HTTP status. */
@@ -121,11 +140,13 @@ gboolean wxpay3_client_reverse_finish (Wxpay3Client *self,
                                        GAsyncResult *result,
                                        GError      **error);
 
-/* The day's trade bill (@bill_date YYYY-MM-DD, @bill_type ALL/SUCCESS/REFUND, nullable: ALL):
- * the signed tradebill answer, then the unsigned download checked against its SHA1. */
+/* The day's trade bill (@bill_date YYYY-MM-DD, @bill_type ALL/SUCCESS/REFUND, nullable: ALL;
+ * @gzip asks for tar_type=GZIP): the signed tradebill answer, then the unsigned download,
+ * gunzipped when asked, checked against its SHA1. */
 void    wxpay3_client_tradebill_async (Wxpay3Client       *self,
                                        const char         *bill_date,
                                        const char         *bill_type,
+                                       gboolean            gzip,
                                        GCancellable       *cancellable,
                                        GAsyncReadyCallback callback,
                                        gpointer            user_data);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -903,4 +904,109 @@ wxpay3_generate_key_pair (char   **out_private_pem,
   gnutls_x509_privkey_deinit (x509);
 
   return ret >= 0;
+}
+
+/**
+ * wxpay3_make_certificate:
+ * @private_pem: the PKCS#8 key the certificate is for (and self-signed with)
+ * @not_before: Unix seconds
+ * @not_after: Unix seconds
+ * @out_serial: (out) (transfer full): the serial as WeChat writes it (upper-case hex)
+ * @error: WXPAY_ERROR_CONFIG
+ *
+ * A self-signed "platform certificate" for the simulator and tests: WeChat's are issued by
+ * its own CA, which a simulator cannot be.
+ *
+ * Returns: (transfer full): the certificate PEM, or %NULL
+ */
+char *
+wxpay3_make_certificate (const char *private_pem,
+                         gint64      not_before,
+                         gint64      not_after,
+                         char      **out_serial,
+                         GError    **error)
+{
+  gnutls_x509_privkey_t key = NULL;
+  gnutls_x509_crt_t     crt = NULL;
+  gnutls_datum_t        datum = { (unsigned char *)private_pem, (unsigned int)strlen (private_pem) };
+  gnutls_datum_t        out = { NULL, 0 };
+  guint8                serial[16];
+  GString              *hex = NULL;
+  char                 *pem = NULL;
+  int                   ret;
+
+  g_return_val_if_fail (private_pem != NULL && out_serial != NULL, NULL);
+
+  ret = gnutls_rnd (GNUTLS_RND_NONCE, serial, sizeof serial);
+  /* A positive serial with a non-zero first byte: its hex is the same with or without DER's
+   * sign padding. */
+  serial[0] = (guint8)((serial[0] & 0x7f) | 0x10);
+  if (ret >= 0)
+    ret = gnutls_x509_privkey_init (&key);
+  if (ret >= 0)
+    ret = gnutls_x509_privkey_import (key, &datum, GNUTLS_X509_FMT_PEM);
+  if (ret >= 0)
+    ret = gnutls_x509_crt_init (&crt);
+  if (ret >= 0)
+    ret = gnutls_x509_crt_set_version (crt, 3);
+  if (ret >= 0)
+    ret = gnutls_x509_crt_set_serial (crt, serial, sizeof serial);
+  if (ret >= 0)
+    ret = gnutls_x509_crt_set_dn (crt, "CN=Tenpay.com sign,OU=Tenpay.com CA Center,O=Tenpay.com,"
+                                       "L=Shenzhen,ST=Guangdong,C=CN",
+                                  NULL);
+  if (ret >= 0)
+    ret = gnutls_x509_crt_set_activation_time (crt, (time_t)not_before);
+  if (ret >= 0)
+    ret = gnutls_x509_crt_set_expiration_time (crt, (time_t)not_after);
+  if (ret >= 0)
+    ret = gnutls_x509_crt_set_key (crt, key);
+  if (ret >= 0)
+    ret = gnutls_x509_crt_set_key_usage (crt, GNUTLS_KEY_DIGITAL_SIGNATURE);
+  if (ret >= 0)
+    ret = gnutls_x509_crt_sign2 (crt, crt, key, GNUTLS_DIG_SHA256, 0);
+  if (ret >= 0)
+    ret = gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_PEM, &out);
+
+  if (ret >= 0)
+    {
+      pem = g_strndup ((const char *)out.data, out.size);
+      hex = g_string_new (NULL);
+      for (gsize i = 0; i < sizeof serial; i++)
+        g_string_append_printf (hex, "%02X", serial[i]);
+      *out_serial = g_string_free (hex, FALSE);
+    }
+  else
+    g_set_error (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG, "v3: cannot make a certificate: %s",
+                 gnutls_strerror (ret));
+
+  gnutls_free (out.data);
+  if (crt != NULL)
+    gnutls_x509_crt_deinit (crt);
+  if (key != NULL)
+    gnutls_x509_privkey_deinit (key);
+
+  return pem;
+}
+
+/**
+ * wxpay3_verifier_get_latest_expiry:
+ *
+ * Returns: Unix time at which the last certificate expires (G_MAXINT64 when a bare public key
+ *   is held, G_MININT64 when nothing is): when it comes near, new certificates are due
+ */
+gint64
+wxpay3_verifier_get_latest_expiry (Wxpay3Verifier *verifier)
+{
+  GHashTableIter iter;
+  VerifierKey   *key;
+  gint64         latest = G_MININT64;
+
+  g_return_val_if_fail (verifier != NULL, G_MININT64);
+
+  g_hash_table_iter_init (&iter, verifier->keys);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&key))
+    latest = MAX (latest, key->not_after);
+
+  return latest;
 }

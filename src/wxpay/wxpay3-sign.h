@@ -114,6 +114,9 @@ gboolean wxpay3_verifier_has_serial (Wxpay3Verifier *verifier,
                                      const char     *serial);
 /* Unix time after which the certificates expire first (G_MAXINT64 without one), to refresh. */
 gint64 wxpay3_verifier_get_earliest_expiry (Wxpay3Verifier *verifier);
+/* Unix time at which the last key expires (G_MAXINT64 with a bare public key, G_MININT64
+ * when empty): new platform certificates are due before then. */
+gint64 wxpay3_verifier_get_latest_expiry (Wxpay3Verifier *verifier);
 /*
  * Checks a signature over TIMESTAMP\nNONCE\nBODY\n: a SIGNTEST probe fails with
  * WXPAY_ERROR_SIGNATURE_PROBE, an unknown serial with WXPAY_ERROR_UNKNOWN_SERIAL, a timestamp
@@ -151,5 +154,12 @@ gboolean wxpay3_generate_key_pair (char   **out_private_pem,
                                    GError **error);
 /* Wipes and frees a PEM that holds a private key. */
 void wxpay3_pem_free (char *pem);
+/* A self-signed certificate for @private_pem's key, valid from @not_before to @not_after (Unix
+ * seconds): the simulator's "platform certificate". @out_serial: its upper-case hex serial. */
+char *wxpay3_make_certificate (const char *private_pem,
+                               gint64      not_before,
+                               gint64      not_after,
+                               char      **out_serial,
+                               GError    **error);
 
 G_END_DECLS

@@ -27,6 +27,7 @@ typedef struct {
   GPtrArray      *late;      /* SaomaAttempt from "late-payment" */
   GPtrArray      *paid;      /* SaomaAttempt from "paid" */
   GPtrArray      *finished;  /* SaomaAttempt from "attempt-finished" */
+  SaomaGateway   *v3;        /* nullable: the engines of this test speak API v3 through it */
 } Fixture;
 
 static void
@@ -54,8 +55,11 @@ make_checkout_with (Fixture                   *f,
                     const SaomaCheckoutConfig *config)
 {
   g_autoptr(SaomaWxpay2Gateway) gateway = saoma_wxpay2_gateway_new (client);
-  SaomaCheckout *checkout = saoma_checkout_new (SAOMA_GATEWAY (gateway), SAOMA_STORE (f->ledger),
-                                                f->clock, config);
+  /* A v3 test restarts its engine over v3 too (the fixture's own client stands for it). */
+  SaomaCheckout *checkout = saoma_checkout_new (f->v3 != NULL && client == f->client
+                                                  ? f->v3
+                                                  : SAOMA_GATEWAY (gateway),
+                                                SAOMA_STORE (f->ledger), f->clock, config);
 
   g_signal_connect (checkout, "late-payment", G_CALLBACK (record_cb), f->late);
   g_signal_connect (checkout, "paid", G_CALLBACK (record_cb), f->paid);
@@ -148,6 +152,7 @@ fixture_setup_v3 (Fixture       *f,
   client = wxpay3_client_new (wxpay_sim_server_get_base_uri (f->sim), WXPAY_SIM_DEFAULT_APPID,
                               signer, verifier);
   gateway = saoma_wxpay3_gateway_new_full (client, verifier, apiv3_key, strlen (apiv3_key));
+  f->v3 = g_object_ref (SAOMA_GATEWAY (gateway));
 
   g_clear_object (&f->checkout);
   f->checkout = saoma_checkout_new (SAOMA_GATEWAY (gateway), SAOMA_STORE (f->ledger), f->clock,
@@ -162,6 +167,7 @@ fixture_teardown (Fixture       *f,
                   gconstpointer  data)
 {
   g_clear_object (&f->checkout);
+  g_clear_object (&f->v3);
   g_clear_object (&f->client);
   wxpay_sim_server_shutdown (f->sim);
   g_clear_object (&f->sim);
@@ -237,8 +243,12 @@ set_faults (Fixture    *f,
             const char *json)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(GString) faults = g_string_new (json);
 
-  g_assert_true (wxpay_sim_server_set_faults (f->sim, json, &error));
+  /* Faults written for v2's create path hit v3's create path in a v3 test. */
+  if (f->v3 != NULL && json != NULL)
+    g_string_replace (faults, "\"/pay/unifiedorder\"", "\"/v3/pay/transactions/native\"", 0);
+  g_assert_true (wxpay_sim_server_set_faults (f->sim, json != NULL ? faults->str : NULL, &error));
   g_assert_no_error (error);
 }
 
@@ -553,6 +563,40 @@ test_unknown (Fixture       *f,
   g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 1);
 }
 
+/* A SYSTEMERROR answer (nothing processed), then the byte-identical retry 10 s of sim time
+ * later: WeChat takes it as the first request (idempotent re-entry), so the order is created
+ * and paid, never FAILED. Over v3 wxpay-sim once measured time_expire's 5 minutes from its own
+ * clock and refused that retry with PARAM_ERROR. */
+static void
+test_unknown_late_retry (Fixture       *f,
+                         gconstpointer  data)
+{
+  const char *faults = data;
+  g_autofree char *otn = NULL;
+  g_autofree char *sim_state = NULL;
+
+  set_faults (f, faults);
+  otn = charge (f, 2650);
+  settle (f);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_UNKNOWN);
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 0);
+
+  /* Every retry in these 10 s fails the same way; the first one to pass is 10 s late. */
+  advance (f, 10);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_UNKNOWN);
+  set_faults (f, NULL);
+  advance (f, 3);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+  assert_state (f, otn, SAOMA_ATTEMPT_WAITING);
+  g_assert_cmpuint (sim_orders (f, otn, &sim_state), ==, 1);
+  g_assert_cmpstr (sim_state, ==, "NOTPAY");
+
+  pay (f, otn);
+  advance (f, 2);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_PAID);
+  assert_state (f, otn, SAOMA_ATTEMPT_PAID);
+}
+
 /* After an unknown outcome, a re-entry that never reached WeChat (could not connect) proves
  * nothing: a later ORDERNOTEXIST before time_expire must lead to another re-entry, not FAILED. */
 static void
@@ -627,7 +671,8 @@ test_never_created (Fixture       *f,
 {
   g_autofree char *otn = NULL;
 
-  set_faults (f, "{\"drop_before\":1.0,\"path\":\"/pay/unifiedorder\"}");
+  /* @data: the fault for the create call of the protocol (v2's when NULL). */
+  set_faults (f, data != NULL ? data : "{\"drop_before\":1.0,\"path\":\"/pay/unifiedorder\"}");
   otn = charge (f, 700);
   settle (f);
   g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_UNKNOWN);
@@ -1465,6 +1510,8 @@ main (int   argc,
   ADD ("unknown/http-500", test_unknown, "{\"http_500\":1.0,\"path\":\"/pay/unifiedorder\"}");
   ADD ("unknown/bad-sign", test_unknown, "{\"bad_sign\":1.0,\"path\":\"/pay/unifiedorder\"}");
   ADD ("unknown/then-connect-failure", test_unknown_then_connect_failure, NULL);
+  ADD ("unknown/late-retry", test_unknown_late_retry,
+       "{\"systemerror\":1.0,\"path\":\"/pay/unifiedorder\"}");
   ADD ("reentry-after-timeout", test_reentry_after_timeout, NULL);
   ADD ("never-created", test_never_created, NULL);
   ADD ("expire", test_expire, NULL);
@@ -1486,10 +1533,7 @@ main (int   argc,
 #undef ADD
 
   /* The engine's contract over API v3: the cases that need no v2-only tooling (v2 clients,
-   * v2 request tokens written raw into the ledger, v2 fault paths). Not systemerror and
-   * http-500 before processing: v3 has no time_start, so wxpay-sim measures time_expire's
-   * 5 minutes from its own now and refuses the identical retry 6 s later (PARAM_ERROR; the
-   * engine then queries, finds nothing and fails the attempt, safely). */
+   * v2 request tokens written raw into the ledger). */
 #define ADD3(path, func, data) \
   g_test_add ("/checkout/v3/" path, Fixture, data, fixture_setup_v3, func, fixture_teardown)
 
@@ -1499,6 +1543,24 @@ main (int   argc,
         "{\"drop_after\":1.0,\"path\":\"/v3/pay/transactions/native\"}");
   ADD3 ("unknown/bad-sign", test_unknown,
         "{\"bad_sign\":1.0,\"path\":\"/v3/pay/transactions/native\"}");
+  ADD3 ("unknown/systemerror", test_unknown,
+        "{\"systemerror\":1.0,\"path\":\"/v3/pay/transactions/native\"}");
+  ADD3 ("unknown/http-500", test_unknown,
+        "{\"http_500\":1.0,\"path\":\"/v3/pay/transactions/native\"}");
+  ADD3 ("unknown/late-retry", test_unknown_late_retry,
+        "{\"systemerror\":1.0,\"path\":\"/v3/pay/transactions/native\"}");
+  ADD3 ("unknown/late-retry-http-500", test_unknown_late_retry,
+        "{\"http_500\":1.0,\"path\":\"/v3/pay/transactions/native\"}");
+  ADD3 ("notification", test_notification, NULL);
+  ADD3 ("amount-mismatch", test_amount_mismatch, NULL);
+  ADD3 ("ledger-write-fails", test_ledger_write_fails, NULL);
+  ADD3 ("ledger-write-fails-waiting", test_ledger_write_fails_waiting, NULL);
+  ADD3 ("notification-final-not-confirmed", test_notification_final_not_confirmed, NULL);
+  ADD3 ("recover", test_recover, NULL);
+  ADD3 ("recover-expired-unknown", test_recover_expired_unknown, NULL);
+  ADD3 ("recover-cancel", test_recover_cancel, NULL);
+  ADD3 ("never-created", test_never_created,
+        "{\"drop_before\":1.0,\"path\":\"/v3/pay/transactions/native\"}");
   ADD3 ("expire", test_expire, NULL);
   ADD3 ("cancel-close-delay", test_cancel_close_delay, NULL);
   ADD3 ("late-payment", test_late_payment, NULL);

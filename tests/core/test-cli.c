@@ -1426,6 +1426,91 @@ test_v3_charge (Fixture       *f,
   g_assert_cmpint (finish (recover), ==, 0);
 }
 
+/* A merchant without a WeChat Pay public key: no public key options (the simulator in
+ * platform-certificate mode took pub_key.pem out of its directory), so saoma-cli downloads the
+ * platform certificates, and the charge and its callback verify with them. Against a
+ * public-key merchant the same options fail clearly, before any order is sent. */
+static void
+test_v3_platform_certificates (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autofree char *v3_dir = setup_v3 (f);
+  g_autofree char *key = g_build_filename (v3_dir, "apiclient_key.pem", NULL);
+  g_autofree char *apiv3 = g_build_filename (v3_dir, "apiv3_key.txt", NULL);
+  g_autofree char *pub = g_build_filename (v3_dir, "pub_key.pem", NULL);
+  g_autofree char *serial = read_stripped (v3_dir, "apiclient_serial.txt");
+  g_autofree char *otn = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(Run) run = NULL;
+  g_autoptr(Run) unavailable = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  /* First a public-key merchant: asking for certificates is a clear error, nothing sent. */
+  unavailable = start (NULL, "--api", "v3", "--mch-private-key", key, "--mch-serial", serial,
+                       "--apiv3-key-file", apiv3, "--appid", WXPAY_SIM_DEFAULT_APPID,
+                       "--mch-id", WXPAY_SIM_DEFAULT_MCH_ID, "--charge", "0.07",
+                       "--gateway", f->gateway, "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (unavailable), !=, 0);
+  g_test_message ("unavailable: %s / %s", unavailable->out, unavailable->err);
+  g_assert_nonnull (strstr (unavailable->err, "RESOURCE_NOT_EXISTS"));
+  json = wxpay_sim_server_dup_orders_json (f->sim);
+  g_assert_null (strstr (json, "\"total_fee\":7,"));
+
+  g_assert_true (wxpay_sim_server_add_v3_platform_certificate (f->sim, 5 * 365 * 86400, TRUE,
+                                                               &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (pub, G_FILE_TEST_EXISTS));
+
+  run = start (NULL, "--api", "v3", "--sim-v3-dir", v3_dir, "--charge", "4.56",
+               "--gateway", f->gateway, "--ledger", f->ledger, "--poll-interval", "600000",
+               "--notify-listen", "127.0.0.1:0", "--verbose", NULL);
+  otn = wait_for_order (f);
+  /* WeChat rotates its certificate while the customer pays: the callback names a serial the
+   * till does not hold. It is refused (and the certificates downloaded), and WeChat's retry
+   * (15 s later on the simulator's clock) verifies. The poll is ten minutes away. */
+  g_assert_true (wxpay_sim_server_add_v3_platform_certificate (f->sim, 5 * 365 * 86400, TRUE,
+                                                               &error));
+  g_assert_no_error (error);
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (({
+    g_autofree char *orders = wxpay_sim_server_dup_orders_json (f->sim);
+
+    strstr (orders, "\"attempts\":0") == NULL;
+  }));
+  WAIT_UNTIL (({
+    g_autofree char *orders = wxpay_sim_server_dup_orders_json (f->sim);
+    gboolean acked = strstr (orders, "\"acked\":true") != NULL;
+
+    if (!acked)
+      {
+        wxpay_sim_server_advance_clock (f->sim, 16);
+        g_usleep (100 * 1000);
+      }
+    acked;
+  }));
+  g_assert_cmpint (finish (run), ==, 0);
+  g_test_message ("stderr: %s", run->err);
+  lines = g_strsplit (run->out, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, otn);
+  g_assert_cmpstr (lines[2], ==, "PAID");
+  g_assert_cmpint (ledger_state (f, otn), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_nonnull (strstr (run->err, "GET /v3/certificates"));
+  /* Once at the start, once for the new serial. */
+  {
+    guint downloads = 0;
+
+    for (const char *p = run->err; (p = strstr (p, "GET /v3/certificates →")) != NULL; p++)
+      downloads++;
+    g_assert_cmpuint (downloads, >=, 2);
+  }
+  /* The callback, signed with the certificate, verified and acknowledged. */
+  g_clear_pointer (&json, g_free);
+  json = wxpay_sim_server_dup_orders_json (f->sim);
+  g_assert_nonnull (strstr (json, "\"acked\":true"));
+}
+
 /* v3 without its files, an unknown API, simulator files for a real gateway: usage errors. */
 static void
 test_v3_bad_input (Fixture       *f,
@@ -1491,6 +1576,7 @@ main (int   argc,
   ADD ("forwarding", test_forwarding);
   ADD ("v3/charge", test_v3_charge);
   ADD ("v3/bad-input", test_v3_bad_input);
+  ADD ("v3/platform-certificates", test_v3_platform_certificates);
 
 #undef ADD
 

@@ -502,6 +502,122 @@ test_live_no_bill (void)
   saoma_test_rm_rf (dir);
 }
 
+/* API v3 ---------------------------------------------------------------------------------- */
+
+static SaomaReconcile *
+reconcile_sync (SaomaGateway *gateway,
+                SaomaLedger  *ledger,
+                const GDate  *day,
+                GError      **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  saoma_reconcile_run_async (gateway, ledger, day, NULL, saoma_test_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return saoma_reconcile_run_finish (result, error);
+}
+
+static void
+beijing_day (gint64 usec,
+             GDate *out)
+{
+  g_autoptr(GDateTime) utc = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+  g_autoptr(GDateTime) local = g_date_time_to_timezone (utc, tz8);
+
+  g_date_clear (out, 1);
+  g_date_set_dmy (out, g_date_time_get_day_of_month (local), g_date_time_get_month (local),
+                  g_date_time_get_year (local));
+}
+
+/* v3 sales and a refund, the GZIP bill downloaded and its SHA1 checked, then every row matched
+ * (0 problems); a download that is not the hashed file fails the reconciliation. FALSE when
+ * Beijing midnight fell inside the round. */
+static gboolean
+live_v3_round (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-reconcile-v3-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "ledger.db", NULL);
+  g_autoptr(WxpaySimServer) sim = g_object_new (WXPAY_TYPE_SIM_SERVER, "seed", (guint64)5, NULL);
+  g_autoptr(SaomaGateway) gateway = NULL;
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(SaomaReconcile) reconcile = NULL;
+  g_autoptr(SaomaRefundStatus) refunded = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  g_autofree char *c = NULL;
+  SaomaRefundRequest request = { 0 };
+  gint64 paid_at = 0;
+  GDate day, other;
+  gboolean ok = TRUE;
+
+  g_assert_no_error (error);
+  g_assert_true (wxpay_sim_server_listen (sim, "127.0.0.1", 0, &error));
+  gateway = saoma_test_v3_gateway (sim, dir, NULL);
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_assert_no_error (error);
+
+  a = saoma_test_gateway_paid_order (sim, gateway, ledger, NULL, 1288, NULL, &paid_at);
+  beijing_day (paid_at, &day);
+  b = saoma_test_gateway_paid_order (sim, gateway, ledger, NULL, 3850, NULL, NULL);
+  c = saoma_test_gateway_paid_order (sim, gateway, ledger, NULL, 900, NULL, &paid_at);
+  beijing_day (paid_at, &other);
+  ok = g_date_compare (&day, &other) == 0;
+
+  request.out_trade_no = c;
+  request.out_refund_no = (char *)"RV3RECON0001";
+  request.total = 900;
+  request.amount = 300;
+  request.reason = (char *)"退货";
+  saoma_gateway_refund_async (gateway, &request, NULL, saoma_test_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  refunded = saoma_gateway_refund_finish (gateway, result, &error);
+  g_assert_no_error (error);
+  add_refund (ledger, c, "RV3RECON0001", 300, SAOMA_REFUND_PROCESSING);
+  beijing_day (g_get_real_time (), &other);
+  ok = ok && g_date_compare (&day, &other) == 0;
+
+  if (ok)
+    {
+      reconcile = reconcile_sync (gateway, ledger, &day, &error);
+      g_assert_no_error (error);
+      g_assert_true (saoma_reconcile_get_has_bill (reconcile));
+      g_assert_cmpint (saoma_reconcile_get_bill_count (reconcile), ==, 4);
+      g_assert_cmpint (saoma_reconcile_get_bill_total (reconcile), ==, 1288 + 3850 + 900);
+      g_assert_cmpint (saoma_reconcile_get_bill_refund_total (reconcile), ==, 300);
+      assert_kind (reconcile, SAOMA_RECONCILE_MATCHED, a, 1288, 1288);
+      assert_kind (reconcile, SAOMA_RECONCILE_MATCHED, b, 3850, 3850);
+      assert_kind (reconcile, SAOMA_RECONCILE_MATCHED, c, 900, 900);
+      assert_kind (reconcile, SAOMA_RECONCILE_REFUND_MATCHED, "RV3RECON0001", 300, 300);
+      g_assert_cmpuint (saoma_reconcile_get_n_problems (reconcile), ==, 0);
+      g_clear_object (&reconcile);
+
+      /* The download is well-formed gzip, but not the file the signed answer hashed. */
+      g_assert_true (wxpay_sim_server_set_faults (sim,
+                                                  "{\"corrupt_bill\":1,\"path\":\"/v3/billdownload/file\"}",
+                                                  &error));
+      reconcile = reconcile_sync (gateway, ledger, &day, &error);
+      g_assert_null (reconcile);
+      g_assert_error (error, SAOMA_RECONCILE_ERROR, SAOMA_RECONCILE_ERROR_BILL);
+      g_assert_nonnull (strstr (error->message, "SHA1"));
+    }
+
+  g_clear_object (&ledger);
+  wxpay_sim_server_shutdown (sim);
+  saoma_test_rm_rf (dir);
+  return ok;
+}
+
+static void
+test_live_v3 (void)
+{
+  if (!live_v3_round ())
+    g_assert_true (live_v3_round ());
+}
+
 /* The headless command, as a real process against the in-process simulator. */
 static void
 communicate_cb (GObject      *source,
@@ -606,6 +722,7 @@ main (int   argc,
   g_test_add_func ("/reconcile/live-sim", test_live_sim);
   g_test_add_func ("/reconcile/live-no-bill", test_live_no_bill);
   g_test_add_func ("/reconcile/headless", test_headless);
+  g_test_add_func ("/reconcile/v3/live-sim-gzip", test_live_v3);
 
   ret = g_test_run ();
   saoma_test_rm_rf (cert_dir);

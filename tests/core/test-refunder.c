@@ -109,6 +109,19 @@ fixture_setup (Fixture       *fixture,
                     fixture);
 }
 
+/* The same sim, ledger, clock and PIN; the refunder speaks API v3 with the keys the sim wrote
+ * (no client certificate: v3 signs every call). The sim's own v2 client still counts its
+ * refunds (refundquery), as the orders are the same kind of thing to it. */
+static void
+fixture_setup_v3 (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  fixture_setup (fixture, data);
+  g_clear_object (&fixture->gateway);
+  fixture->gateway = saoma_test_v3_gateway (fixture->sim, fixture->dir, NULL);
+  saoma_refunder_set_gateway (fixture->refunder, fixture->gateway);
+}
+
 static void
 fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
@@ -177,6 +190,10 @@ static char *
 paid_order (Fixture *fixture,
             gint64   amount)
 {
+  /* Over v3 the order is made through the v3 gateway: a v3 order at the sim. */
+  if (g_str_equal (saoma_gateway_get_protocol (fixture->gateway), "v3"))
+    return saoma_test_gateway_paid_order (fixture->sim, fixture->gateway, fixture->ledger, NULL,
+                                          amount, NULL, NULL);
   return saoma_test_paid_order (fixture->sim, fixture->client, fixture->ledger, amount);
 }
 
@@ -439,10 +456,13 @@ test_lost_answer (Fixture       *fixture,
   g_autoptr(GPtrArray) rows = NULL;
   gint64 total = 0;
 
-  /* WeChat processes the refund, then the answer is lost on the way back. */
+  /* WeChat processes the refund, then the answer is lost on the way back (@data: the fault
+   * for the protocol's refund path, v2's when NULL). */
   g_assert_true (wxpay_sim_server_set_faults (fixture->sim,
-                                              "{\"path\":\"/secapi/pay/refund\","
-                                              "\"drop_after\":1.0}", &error));
+                                              data != NULL ? data
+                                                           : "{\"path\":\"/secapi/pay/refund\","
+                                                             "\"drop_after\":1.0}",
+                                              &error));
   g_assert_no_error (error);
 
   row = refund (fixture, out_trade_no, 380, PIN, &error);
@@ -556,8 +576,10 @@ test_systemerror_retry (Fixture       *fixture,
   g_autoptr(SaomaLedgerRefund) row = NULL;
 
   g_assert_true (wxpay_sim_server_set_faults (fixture->sim,
-                                              "{\"path\":\"/secapi/pay/refund\","
-                                              "\"systemerror\":1.0}", &error));
+                                              data != NULL ? data
+                                                           : "{\"path\":\"/secapi/pay/refund\","
+                                                             "\"systemerror\":1.0}",
+                                              &error));
   row = refund (fixture, out_trade_no, 990, PIN, &error);
   g_assert_no_error (error);
   g_assert_cmpint (row->state, ==, SAOMA_REFUND_SUCCESS);
@@ -1207,6 +1229,110 @@ test_write_fails (Fixture       *fixture,
   g_assert_cmpuint (count_sends (fixture, out_trade_no, out_refund_no), >=, 2);
 }
 
+/* API v3 only ------------------------------------------------------------------------------ */
+
+/* ABNORMAL (v2's CHANGE): WeChat accepted the refund but the money could not reach the payer.
+ * The refunder says so (a person finishes it in the merchant platform) and never calls it
+ * done; one refund at WeChat. */
+static void
+test_abnormal (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 520);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedgerRefund) row = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+
+  g_assert_true (wxpay_sim_server_set_faults (fixture->sim,
+                                              "{\"path\":\"/v3/refund/domestic/refunds\","
+                                              "\"refund_abnormal\":1.0}", &error));
+  row = refund (fixture, out_trade_no, 520, PIN, &error);
+  g_assert_null (row);
+  g_assert_error (error, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_CHANGE);
+  g_assert_true (g_ptr_array_find (fixture->states, GINT_TO_POINTER (SAOMA_REFUND_PROCESSING),
+                                   NULL));
+  g_assert_false (g_ptr_array_find (fixture->states, GINT_TO_POINTER (SAOMA_REFUND_SUCCESS),
+                                    NULL));
+
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpint (((SaomaLedgerRefund *) rows->pdata[0])->state, ==, SAOMA_REFUND_CHANGE);
+  attempt = ledger_attempt (fixture, out_trade_no);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
+}
+
+/* PROCESSING → SUCCESS by the simulator's own REFUND.SUCCESS callback (signed, AES-256-GCM):
+ * the listener verifies and opens it with the refunder's v3 gateway, and the refunder confirms
+ * it with one query at once; its own polling is an hour away and the till's clock stands
+ * still. A forged callback changes nothing. */
+static void
+test_notification_v3 (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 360);
+  g_autoptr(SaomaNotifyListener) listener = saoma_notify_listener_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(SaomaLedgerRefund) row = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  guint handled[2] = { 0, 0 };
+  Wait wait = { NULL };
+  gint64 before;
+
+  saoma_notify_listener_set_refunder (listener, fixture->refunder);
+  g_signal_connect (listener, "refund-handled", G_CALLBACK (refund_handled_cb), handled);
+  g_assert_true (saoma_notify_listener_listen (listener, "127.0.0.1", 0, &error));
+  g_assert_no_error (error);
+  saoma_refunder_set_notify_url (fixture->refunder,
+                                 saoma_notify_listener_get_refund_uri (listener));
+  saoma_refunder_set_query_interval (fixture->refunder, 3600 * 1000);
+
+  saoma_refunder_refund_async (fixture->refunder, out_trade_no, 360, "通知测试", PIN, NULL,
+                               wait_cb, &wait);
+  while (!g_ptr_array_find (fixture->states, GINT_TO_POINTER (SAOMA_REFUND_PROCESSING), NULL))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (count_refundqueries (fixture, out_trade_no), ==, 0);
+
+  /* Not WeChat's: an unsigned body on the refund path is refused. */
+  {
+    g_autoptr(SoupSession) session = soup_session_new ();
+    g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_POST,
+                                                   saoma_notify_listener_get_refund_uri (listener));
+    g_autoptr(GBytes) forged = g_bytes_new_static ("{\"event_type\":\"REFUND.SUCCESS\"}", 32);
+    g_autoptr(GBytes) reply = NULL;
+
+    soup_message_set_request_body_from_bytes (msg, "application/json", forged);
+    /* The listener answers on this thread's main context: async, never a blocking send. */
+    soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, post_cb, &reply);
+    while (reply == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_cmpuint (soup_message_get_status (msg), >=, 400);
+  }
+  g_assert_cmpuint (handled[TRUE], ==, 0);
+  g_assert_null (wait.result);
+
+  before = saoma_clock_now (fixture->clock);
+  wxpay_sim_server_advance_clock (fixture->sim, 10);
+  SAOMA_TEST_WAIT_UNTIL (wait.result != NULL, 20);
+  row = saoma_refunder_refund_finish (fixture->refunder, wait.result, &error);
+  g_object_unref (wait.result);
+  g_assert_no_error (error);
+  g_assert_cmpint (row->state, ==, SAOMA_REFUND_SUCCESS);
+  g_assert_cmpint (saoma_clock_now (fixture->clock), ==, before);
+  g_assert_cmpuint (handled[TRUE], >=, 1);
+  g_assert_cmpuint (count_refundqueries (fixture, out_trade_no), ==, 1);
+
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 1);
+  attempt = ledger_attempt (fixture, out_trade_no);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_REFUNDED);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
+
+  saoma_notify_listener_shutdown (listener);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1242,6 +1368,31 @@ main (int   argc,
   ADD ("/refunder/notification", test_notification);
   ADD ("/refunder/resume-without-certificate", test_resume_without_certificate);
   ADD ("/refunder/write-fails", test_write_fails);
+
+#undef ADD
+
+  /* Over API v3: success (PROCESSING → SUCCESS by query), unknown outcomes, restart recovery,
+   * the REFUND.SUCCESS callback, ABNORMAL. Not the v2-only cases (client certificate, v2
+   * bodies sent raw, a hand-made NOTENOUGH server). */
+#define ADD3(path, func, data) \
+  g_test_add ("/refunder/v3/" path, Fixture, data, fixture_setup_v3, func, fixture_teardown)
+
+  ADD3 ("partial-then-full", test_partial_then_full, NULL);
+  ADD3 ("over-refund", test_over_refund, NULL);
+  ADD3 ("lost-answer", test_lost_answer,
+        "{\"path\":\"/v3/refund/domestic/refunds\",\"drop_after\":1.0}");
+  ADD3 ("systemerror-retry", test_systemerror_retry,
+        "{\"path\":\"/v3/refund/domestic/refunds\",\"systemerror\":1.0}");
+  ADD3 ("concurrent-refunds", test_concurrent_refunds, NULL);
+  ADD3 ("wrong-pin", test_wrong_pin, NULL);
+  ADD3 ("resume-created", test_resume_created, NULL);
+  ADD3 ("resume-processing", test_resume_processing, NULL);
+  ADD3 ("hint", test_hint, NULL);
+  ADD3 ("write-fails", test_write_fails, NULL);
+  ADD3 ("abnormal", test_abnormal, NULL);
+  ADD3 ("notification", test_notification_v3, NULL);
+
+#undef ADD3
 
   ret = g_test_run ();
   saoma_test_rm_rf (cert_dir);

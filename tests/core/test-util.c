@@ -3,7 +3,10 @@
 
 #include <glib/gstdio.h>
 
+#include <string.h>
+
 #include "core/saoma-pin-guard.h"
+#include "core/saoma-wxpay3-gateway.h"
 #include "test-util.h"
 
 void
@@ -159,6 +162,126 @@ saoma_test_paid_order (WxpaySimServer *sim,
   g_assert_no_error (error);
 
   return g_steal_pointer (&out_trade_no);
+}
+
+static char *
+read_v3_text (const char *dir,
+              const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  char            *contents = NULL;
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  return g_strstrip (contents);
+}
+
+SaomaGateway *
+saoma_test_v3_gateway (WxpaySimServer *sim,
+                       const char     *dir,
+                       Wxpay3Client  **out_client)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *serial = NULL;
+  g_autofree char *pub = NULL;
+  g_autofree char *pub_id = NULL;
+  g_autofree char *apiv3_key = NULL;
+  g_autoptr(Wxpay3Signer) signer = NULL;
+  g_autoptr(Wxpay3Verifier) verifier = wxpay3_verifier_new ();
+  g_autoptr(Wxpay3Client) client = NULL;
+
+  g_assert_true (wxpay_sim_server_setup_v3 (sim, dir, &error));
+  g_assert_no_error (error);
+  key = read_v3_text (dir, "apiclient_key.pem");
+  serial = read_v3_text (dir, "apiclient_serial.txt");
+  pub = read_v3_text (dir, "pub_key.pem");
+  pub_id = read_v3_text (dir, "pub_key_id.txt");
+  apiv3_key = read_v3_text (dir, "apiv3_key.txt");
+  signer = wxpay3_signer_new (WXPAY_SIM_DEFAULT_MCH_ID, serial, key, strlen (key), &error);
+  g_assert_no_error (error);
+  g_assert_true (wxpay3_verifier_add_public_key (verifier, pub_id, pub, strlen (pub), &error));
+  client = wxpay3_client_new (wxpay_sim_server_get_base_uri (sim), WXPAY_SIM_DEFAULT_APPID,
+                              signer, verifier);
+  if (out_client != NULL)
+    *out_client = g_object_ref (client);
+
+  return SAOMA_GATEWAY (saoma_wxpay3_gateway_new_full (client, verifier, apiv3_key,
+                                                       strlen (apiv3_key)));
+}
+
+char *
+saoma_test_gateway_paid_order (WxpaySimServer *sim,
+                               SaomaGateway   *gateway,
+                               SaomaLedger    *ledger,
+                               const char     *out_trade_no,
+                               gint64          amount,
+                               char          **out_transaction_id,
+                               gint64         *out_paid_at)
+{
+  static guint serial;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SaomaNativeOrderResult) created = NULL;
+  g_autoptr(SaomaOrderStatus) status = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(SaomaAttempt) inserted = NULL;
+  g_autoptr(SaomaAttempt) paid = NULL;
+  g_autofree char *otn = out_trade_no != NULL
+                           ? g_strdup (out_trade_no)
+                           : g_strdup_printf ("T01GW%08u%04u", g_random_int_range (0, 99999999),
+                                              ++serial);
+  g_autofree char *token = NULL;
+  SaomaNativeOrder order = { 0 };
+  SaomaAttemptUpdate update = { 0 };
+  gint64 now = g_get_real_time ();
+
+  order.out_trade_no = otn;
+  order.amount = amount;
+  order.description = (char *)"收银台-扫码支付";
+  order.till_id = (char *)"T01";
+  order.time_start = now;
+  order.time_expire = now + 10 * 60 * G_USEC_PER_SEC;
+  order.notify_url = (char *)"http://127.0.0.1:9/notify";
+  order.client_ip = (char *)"127.0.0.1";
+  token = saoma_gateway_build_native_request (gateway, &order, &error);
+  g_assert_no_error (error);
+
+  saoma_gateway_create_native_order_async (gateway, token, NULL, saoma_test_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  created = saoma_gateway_create_native_order_finish (gateway, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  g_assert_true (wxpay_sim_server_pay (sim, otn, &error));
+  g_assert_no_error (error);
+
+  saoma_gateway_query_order_async (gateway, otn, NULL, saoma_test_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  status = saoma_gateway_query_order_finish (gateway, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (status->state, ==, SAOMA_TRADE_STATE_SUCCESS);
+  g_assert_cmpint (status->amount, ==, amount);
+
+  attempt = saoma_attempt_new (otn, amount, "收银台-扫码支付", "T01", now,
+                               now + 300 * G_USEC_PER_SEC);
+  inserted = saoma_ledger_insert_attempt_sync (ledger, attempt, &error);
+  g_assert_no_error (error);
+  update.state = SAOMA_ATTEMPT_PAID;
+  update.transaction_id = status->transaction_id;
+  update.paid_at = status->paid_at;
+  update.event_kind = "transition";
+  update.event_detail = "test fixture: paid at the simulator";
+  paid = saoma_ledger_update_attempt_sync (ledger, otn, &update, &error);
+  g_assert_no_error (error);
+
+  if (out_transaction_id != NULL)
+    *out_transaction_id = g_strdup (status->transaction_id);
+  if (out_paid_at != NULL)
+    *out_paid_at = status->paid_at;
+
+  return g_steal_pointer (&otn);
 }
 
 /* GIO's non-structured debug chatter reaches the TAP log in test mode: keep it for

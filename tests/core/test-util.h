@@ -3,6 +3,7 @@
 
 #include <gio/gio.h>
 
+#include "core/saoma-gateway.h"
 #include "ledger/saoma-ledger.h"
 #include "wxpay/wxpay.h"
 #include "wxpay-sim-server.h"
@@ -36,6 +37,24 @@ char            *saoma_test_paid_order        (WxpaySimServer *sim,
                                                WxpayClient    *client,
                                                SaomaLedger    *ledger,
                                                gint64          amount);
+
+/* API v3 on @sim, its keys made in @dir (flat, for saoma_test_rm_rf()), and the
+ * SaomaWxpay3Gateway a merchant would build from those files (callbacks verified and opened).
+ * @out_client (nullable) receives a reference to its client. */
+SaomaGateway    *saoma_test_v3_gateway        (WxpaySimServer *sim,
+                                               const char     *dir,
+                                               Wxpay3Client  **out_client);
+
+/* An order created through @gateway (either protocol), paid at @sim, queried through @gateway
+ * and recorded PAID in @ledger. Returns its out_trade_no; @out_transaction_id and
+ * @out_paid_at (nullable) receive what the query said. */
+char            *saoma_test_gateway_paid_order (WxpaySimServer *sim,
+                                                SaomaGateway   *gateway,
+                                                SaomaLedger    *ledger,
+                                                const char     *out_trade_no,
+                                                gint64          amount,
+                                                char          **out_transaction_id,
+                                                gint64         *out_paid_at);
 
 /* Points libsecret at its file backend in a new directory (hermetic: never the developer's
  * keyring; call before any libsecret use). Returns the directory, for saoma_test_rm_rf(). */

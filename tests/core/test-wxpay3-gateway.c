@@ -11,6 +11,7 @@
 
 #include <glib/gstdio.h>
 
+#include "core/saoma-merchant.h"
 #include "core/saoma-wxpay3-gateway.h"
 #include "sim/wxpay-sim-server.h"
 #include "wxpay/wxpay.h"
@@ -70,7 +71,8 @@ fixture_teardown (Fixture      *f,
                   gconstpointer data)
 {
   const char *names[] = { "apiclient_key.pem", "apiclient_serial.txt", "pub_key.pem",
-                          "pub_key_id.txt", "apiv3_key.txt", "sim_private_key.pem" };
+                          "pub_key_id.txt", "apiv3_key.txt", "sim_private_key.pem",
+                          "sim_pub_key_id.txt" };
 
   g_clear_object (&f->gateway);
   wxpay_sim_server_shutdown (f->sim);
@@ -548,6 +550,59 @@ test_number_time (Fixture       *f,
   g_assert_true (g_str_has_prefix (refund, "RT0720261203043248"));
 }
 
+/* The factory: a v3 merchant with neither public key setting verifies with the platform
+ * certificates (downloaded on the first call); half of one is a configuration error. */
+static void
+test_factory_platform_certificates (Fixture      *f,
+                                    gconstpointer data)
+{
+  g_autoptr(SaomaMerchant) merchant = saoma_merchant_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaGateway) half = NULL;
+  g_autoptr(SaomaNativeOrderResult) created = NULL;
+  g_autofree char *otn = NULL;
+  g_autofree char *token = NULL;
+
+  g_assert_true (wxpay_sim_server_add_v3_platform_certificate (f->sim, 5 * 365 * 86400, TRUE,
+                                                               &error));
+  g_assert_no_error (error);
+  g_free (merchant->protocol);
+  merchant->protocol = g_strdup ("v3");
+  merchant->base_uri = g_strdup (wxpay_sim_server_get_base_uri (f->sim));
+  merchant->appid = g_strdup (WXPAY_SIM_DEFAULT_APPID);
+  merchant->mch_id = g_strdup (WXPAY_SIM_DEFAULT_MCH_ID);
+  merchant->mch_private_key_path = g_build_filename (f->dir, "apiclient_key.pem", NULL);
+  merchant->mch_serial = read_text (f->dir, "apiclient_serial.txt");
+  merchant->apiv3_key = read_text (f->dir, "apiv3_key.txt");
+
+  merchant->wechatpay_public_key_id = g_strdup ("PUB_KEY_ID_0000");
+  half = saoma_gateway_new_for_merchant (merchant, &error);
+  g_assert_null (half);
+  g_assert_error (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CONFIG);
+  g_clear_error (&error);
+  g_clear_pointer (&merchant->wechatpay_public_key_id, g_free);
+
+  g_clear_object (&f->gateway);
+  f->gateway = saoma_gateway_new_for_merchant (merchant, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (saoma_gateway_get_protocol (f->gateway), ==, "v3");
+  otn = new_otn (f);
+  token = token_for (f, otn, 888);
+  created = create (f, token, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (created->code_url, "weixin://"));
+
+  /* A rotation in the middle: the next answer names the new certificate. */
+  g_assert_true (wxpay_sim_server_add_v3_platform_certificate (f->sim, 5 * 365 * 86400, TRUE,
+                                                               &error));
+  {
+    g_autoptr(SaomaOrderStatus) status = query (f, otn, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (status->state, ==, SAOMA_TRADE_STATE_NOTPAY);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -566,6 +621,7 @@ main (int   argc,
   ADD ("bill", test_bill);
   ADD ("pay-by-code", test_pay_by_code);
   ADD ("number-time", test_number_time);
+  ADD ("factory-platform-certificates", test_factory_platform_certificates);
 #undef ADD
 
   return g_test_run ();

@@ -1186,6 +1186,90 @@ test_exe_credentials_dir (void)
   g_assert_false (g_file_test (top, G_FILE_TEST_EXISTS));
 }
 
+static char *
+read_trimmed (const char *dir,
+              const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  char *contents = NULL;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return NULL;
+  return g_strstrip (contents);
+}
+
+/* --v3-platform-cert: the public key leaves the merchant's files (the id stays the
+ * simulator's), the control API rotates certificates, and a later public-key run puts the same
+ * public key back. */
+static void
+test_exe_v3_platform_cert (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-sim-v3pc-XXXXXX", &error);
+  g_autofree char *pub_path = g_build_filename (dir, "pub_key.pem", NULL);
+  g_autofree char *pub_id = NULL;
+  g_autofree char *kept_id = NULL;
+  g_autofree char *restored_id = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *unsigned_answer = NULL;
+  g_autoptr(SoupSession) session = soup_session_new ();
+  const char *platform[] = { "--v3-dir", dir, "--v3-platform-cert", NULL };
+  const char *public_key[] = { "--v3-dir", dir, NULL };
+  guint status = 0;
+
+  g_assert_no_error (error);
+  {
+    g_autoptr(Sim) sim = sim_spawn (public_key);
+  }
+  pub_id = read_trimmed (dir, "pub_key_id.txt");
+  g_assert_true (g_str_has_prefix (pub_id, "PUB_KEY_ID_"));
+
+  {
+    g_autoptr(Sim) sim = sim_spawn (platform);
+
+    g_assert_false (g_file_test (pub_path, G_FILE_TEST_EXISTS));
+    g_assert_null (read_trimmed (dir, "pub_key_id.txt"));
+    kept_id = read_trimmed (dir, "sim_pub_key_id.txt");
+    g_assert_cmpstr (kept_id, ==, pub_id);
+
+    /* Not without a merchant's signature. */
+    unsigned_answer = http_text (session, "GET", sim->url, "/v3/certificates", NULL, &status);
+    g_assert_cmpuint (status, ==, 401);
+
+    first = http_text (session, "POST", sim->url, "/sim/v3/certificates/rotate", "", &status);
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_true (g_str_has_prefix (first, "{\"serial_no\":\""));
+    /* Published, not signing yet: the serial in use stays. */
+    second = http_text (session, "POST", sim->url, "/sim/v3/certificates/rotate?sign=0", "",
+                        &status);
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpstr (second, ==, first);
+  }
+
+  {
+    g_autoptr(Sim) sim = sim_spawn (public_key);
+
+    g_assert_true (g_file_test (pub_path, G_FILE_TEST_EXISTS));
+    restored_id = read_trimmed (dir, "pub_key_id.txt");
+    g_assert_cmpstr (restored_id, ==, pub_id);
+  }
+
+  {
+    const char *names[] = { "apiclient_key.pem", "apiclient_serial.txt", "pub_key.pem",
+                            "pub_key_id.txt", "apiv3_key.txt", "sim_private_key.pem",
+                            "sim_pub_key_id.txt" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+      {
+        g_autofree char *path = g_build_filename (dir, names[i], NULL);
+
+        g_unlink (path);
+      }
+    g_rmdir (dir);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1212,6 +1296,7 @@ main (int   argc,
   g_test_add_func ("/sim/exe/connection-cap", test_exe_connection_cap);
   g_test_add_func ("/sim/exe/expiry-and-batched-state", test_exe_expiry_and_batched_state);
   g_test_add_func ("/sim/exe/credentials-dir", test_exe_credentials_dir);
+  g_test_add_func ("/sim/exe/v3-platform-cert", test_exe_v3_platform_cert);
 
   return g_test_run ();
 }

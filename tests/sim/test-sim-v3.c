@@ -78,7 +78,8 @@ fixture_tear_down (Fixture      *f,
                    gconstpointer data)
 {
   const char *names[] = { "apiclient_key.pem", "apiclient_serial.txt", "pub_key.pem",
-                          "pub_key_id.txt", "apiv3_key.txt", "sim_private_key.pem" };
+                          "pub_key_id.txt", "apiv3_key.txt", "sim_private_key.pem",
+                          "sim_pub_key_id.txt" };
 
   wxpay_sim_server_shutdown (f->sim);
   g_clear_object (&f->sim);
@@ -334,7 +335,8 @@ test_v3_dir (Fixture      *f,
              gconstpointer data)
 {
   const char *names[] = { "apiclient_key.pem", "apiclient_serial.txt", "pub_key.pem",
-                          "pub_key_id.txt", "apiv3_key.txt", "sim_private_key.pem" };
+                          "pub_key_id.txt", "apiv3_key.txt", "sim_private_key.pem",
+                          "sim_pub_key_id.txt" };
   g_autoptr(WxpaySimServer) again = NULL;
   g_autoptr(GError) error = NULL;
   GStatBuf st;

@@ -69,7 +69,8 @@ fixture_tear_down (Fixture      *f,
                    gconstpointer data)
 {
   const char *names[] = { "apiclient_key.pem", "apiclient_serial.txt", "pub_key.pem",
-                          "pub_key_id.txt", "apiv3_key.txt", "sim_private_key.pem" };
+                          "pub_key_id.txt", "apiv3_key.txt", "sim_private_key.pem",
+                          "sim_pub_key_id.txt" };
 
   g_clear_object (&f->client);
   wxpay_sim_server_shutdown (f->sim);
@@ -365,18 +366,59 @@ test_tradebill (Fixture      *f,
     g_autoptr(GBytes) bill = NULL;
     Wait wait = { 0 };
 
-    wxpay3_client_tradebill_async (f->client, date, NULL, NULL, done_cb, &wait);
+    wxpay3_client_tradebill_async (f->client, date, NULL, FALSE, NULL, done_cb, &wait);
     result = wait_result (&wait);
     bill = wxpay3_client_tradebill_finish (f->client, result, &error);
     g_assert_no_error (error);
     g_assert_nonnull (g_strstr_len (g_bytes_get_data (bill, NULL), g_bytes_get_size (bill), otn));
   }
+  /* tar_type=GZIP: the same bill, inflated, its SHA1 checked. */
+  {
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GAsyncResult) plain_result = NULL;
+    g_autoptr(GBytes) bill = NULL;
+    g_autoptr(GBytes) plain = NULL;
+    Wait wait = { 0 };
+    Wait plain_wait = { 0 };
+
+    wxpay3_client_tradebill_async (f->client, date, "ALL", TRUE, NULL, done_cb, &wait);
+    result = wait_result (&wait);
+    bill = wxpay3_client_tradebill_finish (f->client, result, &error);
+    g_assert_no_error (error);
+    wxpay3_client_tradebill_async (f->client, date, "ALL", FALSE, NULL, done_cb, &plain_wait);
+    plain_result = wait_result (&plain_wait);
+    plain = wxpay3_client_tradebill_finish (f->client, plain_result, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_bytes_equal (bill, plain));
+  }
+  /* A download that is not the file the signed answer hashed fails, gzipped or not, even
+   * though it is well-formed (the sim changes one byte and re-compresses). */
+  g_assert_true (wxpay_sim_server_set_faults (f->sim,
+                                              "{\"corrupt_bill\":1,\"path\":\"/v3/billdownload/file\"}",
+                                              &error));
+  g_assert_no_error (error);
+  for (int gzip = 0; gzip < 2; gzip++)
+    {
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GBytes) bill = NULL;
+      Wait wait = { 0 };
+
+      wxpay3_client_tradebill_async (f->client, date, "ALL", gzip, NULL, done_cb, &wait);
+      result = wait_result (&wait);
+      bill = wxpay3_client_tradebill_finish (f->client, result, &error);
+      g_assert_null (bill);
+      g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_BILL_FAILED);
+      g_assert_nonnull (strstr (error->message, "SHA1"));
+      g_clear_error (&error);
+    }
+  g_assert_true (wxpay_sim_server_set_faults (f->sim, NULL, &error));
   {
     g_autoptr(GAsyncResult) result = NULL;
     g_autoptr(GBytes) bill = NULL;
     Wait wait = { 0 };
 
-    wxpay3_client_tradebill_async (f->client, "2020-01-01", "ALL", NULL, done_cb, &wait);
+    wxpay3_client_tradebill_async (f->client, "2020-01-01", "ALL", FALSE, NULL, done_cb,
+                                   &wait);
     result = wait_result (&wait);
     bill = wxpay3_client_tradebill_finish (f->client, result, &error);
     g_assert_null (bill);
@@ -797,6 +839,229 @@ test_callbacks (Fixture      *f,
   soup_server_disconnect (server);
 }
 
+/* Platform-certificate mode ----------------------------------------------------------------- */
+
+/* A client that holds no WeChat Pay key, only the APIv3 key: it must download them. */
+static Wxpay3Client *
+platform_client (Fixture         *f,
+                 Wxpay3Verifier **out_verifier)
+{
+  Wxpay3Client *client;
+
+  *out_verifier = wxpay3_verifier_new ();
+  client = wxpay3_client_new (wxpay_sim_server_get_base_uri (f->sim), SIM_APPID, f->signer,
+                              *out_verifier);
+  wxpay3_client_use_platform_certificates (client, f->apiv3_key, strlen (f->apiv3_key));
+  g_assert_true (wxpay3_client_get_uses_platform_certificates (client));
+  return client;
+}
+
+static void
+test_platform_certificates (Fixture      *f,
+                            gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Wxpay3Verifier) verifier = NULL;
+  g_autoptr(Wxpay3Client) client = NULL;
+  g_autoptr(Wxpay3Client) public_key_client = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *otn = sim_test_unique_no ("C3P");
+  g_autofree char *otn2 = sim_test_unique_no ("C3Q");
+  g_autofree char *code_url = NULL;
+  g_autofree char *path = NULL;
+
+  g_assert_true (wxpay_sim_server_add_v3_platform_certificate (f->sim, 5 * 365 * 86400, TRUE,
+                                                               &error));
+  g_assert_no_error (error);
+  first = g_strdup (wxpay_sim_server_get_v3_platform_serial (f->sim));
+  g_assert_nonnull (first);
+  /* A merchant of this mode has no public key: the simulator took it out of its directory. */
+  path = g_build_filename (f->dir, "pub_key.pem", NULL);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  /* Downloaded, opened and checked before the first call; the answer verifies with it. */
+  client = platform_client (f, &verifier);
+  g_assert_false (wxpay3_verifier_has_serial (verifier, first));
+  code_url = create (f, client, otn, 501, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (code_url);
+  g_assert_true (wxpay3_verifier_has_serial (verifier, first));
+
+  /* A client that only holds the public key cannot verify these answers: unknown serial, an
+   * unknown outcome, whatever the answer says. */
+  g_clear_pointer (&code_url, g_free);
+  code_url = create (f, f->client, otn2, 502, &error);
+  g_assert_null (code_url);
+  g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_UNKNOWN_SERIAL);
+  g_assert_true (wxpay_error_is_outcome_unknown (error));
+  g_clear_error (&error);
+
+  /* Rotation: a new certificate signs from now on. The answer's unknown serial makes the
+   * client download again; both serials are then valid. */
+  g_assert_true (wxpay_sim_server_add_v3_platform_certificate (f->sim, 5 * 365 * 86400, TRUE,
+                                                               &error));
+  second = g_strdup (wxpay_sim_server_get_v3_platform_serial (f->sim));
+  g_assert_cmpstr (first, !=, second);
+  g_clear_pointer (&code_url, g_free);
+  code_url = create (f, client, otn, 501, &error);
+  g_assert_no_error (error);
+  g_assert_true (wxpay3_verifier_has_serial (verifier, first));
+  g_assert_true (wxpay3_verifier_has_serial (verifier, second));
+
+  /* A serial nobody published is refused even after a fresh download. */
+  {
+    g_autoptr(GBytes) body = g_bytes_new_static ("{}", 2);
+    g_autofree char *timestamp = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                                  g_get_real_time () / G_USEC_PER_SEC);
+
+    g_assert_false (wxpay3_verifier_verify (verifier, "5157F09EFDC096DE15EBE81A47057A72",
+                                            "c2lnbmF0dXJl", timestamp, "nonce", "{}", 2,
+                                            g_get_real_time () / G_USEC_PER_SEC, &error));
+    g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_UNKNOWN_SERIAL);
+    g_clear_error (&error);
+  }
+}
+
+/* The last certificate comes near its end: the next call downloads the list first, and finds
+ * the successor WeChat published (not signing yet). */
+static void
+test_platform_refresh_before_expiry (Fixture      *f,
+                                     gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Wxpay3Verifier) verifier = NULL;
+  g_autoptr(Wxpay3Client) client = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *next = NULL;
+  g_autofree char *otn = sim_test_unique_no ("C3E");
+  g_autofree char *code_url = NULL;
+
+  /* Twelve hours left: within the client's one-day margin. */
+  g_assert_true (wxpay_sim_server_add_v3_platform_certificate (f->sim, 12 * 3600, TRUE, &error));
+  first = g_strdup (wxpay_sim_server_get_v3_platform_serial (f->sim));
+  client = platform_client (f, &verifier);
+  wxpay3_client_set_certificate_timing (client, 24 * 3600, 0);
+  code_url = create (f, client, otn, 601, &error);
+  g_assert_no_error (error);
+  g_assert_true (wxpay3_verifier_has_serial (verifier, first));
+
+  g_assert_true (wxpay_sim_server_add_v3_platform_certificate (f->sim, 5 * 365 * 86400, FALSE,
+                                                               &error));
+  /* Still signing with the first one. */
+  g_assert_cmpstr (wxpay_sim_server_get_v3_platform_serial (f->sim), ==, first);
+  {
+    g_autoptr(JsonObject) answer = NULL;
+    g_autoptr(GAsyncResult) result = NULL;
+    Wait wait = { 0 };
+
+    wxpay3_client_query_async (client, otn, NULL, NULL, done_cb, &wait);
+    result = wait_result (&wait);
+    answer = wxpay3_client_query_finish (client, result, &error);
+    g_assert_no_error (error);
+  }
+  g_assert_cmpint (wxpay3_verifier_get_latest_expiry (verifier), >,
+                   g_get_real_time () / G_USEC_PER_SEC + 4 * 365 * 86400);
+
+  /* A download that fails while the certificates held still verify does not stop the call
+   * (here every call wants one: a margin longer than the certificates' life). */
+  wxpay3_client_set_certificate_timing (client, 10 * 365 * 86400, 0);
+  g_assert_true (wxpay_sim_server_set_faults (f->sim,
+                                              "{\"http_500\":1,\"path\":\"/v3/certificates\"}",
+                                              &error));
+  {
+    g_autoptr(JsonObject) answer = NULL;
+    g_autoptr(GAsyncResult) result = NULL;
+    Wait wait = { 0 };
+
+    wxpay3_client_query_async (client, otn, NULL, NULL, done_cb, &wait);
+    result = wait_result (&wait);
+    answer = wxpay3_client_query_finish (client, result, &error);
+    g_assert_no_error (error);
+  }
+  g_assert_true (wxpay_sim_server_set_faults (f->sim, NULL, &error));
+}
+
+/* Certificates sealed with another APIv3 key do not open: nothing is trusted, nothing sent.
+ * With the right key, two calls that start together share one download and both verify. */
+static void
+test_platform_wrong_key_and_together (Fixture      *f,
+                                      gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Wxpay3Verifier) verifier = wxpay3_verifier_new ();
+  g_autoptr(Wxpay3Verifier) good_verifier = NULL;
+  g_autoptr(Wxpay3Client) client = NULL;
+  g_autoptr(Wxpay3Client) good = NULL;
+  g_autoptr(JsonObject) fields_a = NULL;
+  g_autoptr(JsonObject) fields_b = NULL;
+  g_autoptr(GAsyncResult) result_a = NULL;
+  g_autoptr(GAsyncResult) result_b = NULL;
+  g_autofree char *otn = sim_test_unique_no ("C3K");
+  g_autofree char *otn_a = sim_test_unique_no ("C3A");
+  g_autofree char *otn_b = sim_test_unique_no ("C3B");
+  g_autofree char *code_url = NULL;
+  g_autofree char *url_a = NULL;
+  g_autofree char *url_b = NULL;
+  g_autofree char *orders = NULL;
+  Wait wait_a = { 0 };
+  Wait wait_b = { 0 };
+
+  g_assert_true (wxpay_sim_server_add_v3_platform_certificate (f->sim, 5 * 365 * 86400, TRUE,
+                                                               &error));
+  client = wxpay3_client_new (wxpay_sim_server_get_base_uri (f->sim), SIM_APPID, f->signer,
+                              verifier);
+  wxpay3_client_use_platform_certificates (client, "0123456789abcdef0123456789abcdef", 32);
+  code_url = create (f, client, otn, 801, &error);
+  g_assert_null (code_url);
+  g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_CONNECT);
+  g_assert_nonnull (strstr (error->message, "not sent"));
+  g_clear_error (&error);
+  g_assert_false (wxpay3_verifier_has_serial (verifier,
+                                              wxpay_sim_server_get_v3_platform_serial (f->sim)));
+  orders = wxpay_sim_server_dup_orders_json (f->sim);
+  g_assert_null (strstr (orders, otn));
+
+  good = platform_client (f, &good_verifier);
+  fields_a = native_fields (otn_a, 802, NULL);
+  fields_b = native_fields (otn_b, 803, NULL);
+  wxpay3_client_native_create_async (good, fields_a, NULL, done_cb, &wait_a);
+  wxpay3_client_native_create_async (good, fields_b, NULL, done_cb, &wait_b);
+  result_a = wait_result (&wait_a);
+  result_b = wait_result (&wait_b);
+  url_a = wxpay3_client_native_create_finish (good, result_a, &error);
+  g_assert_no_error (error);
+  url_b = wxpay3_client_native_create_finish (good, result_b, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (url_a);
+  g_assert_nonnull (url_b);
+}
+
+/* A public-key merchant has no platform certificates (RESOURCE_NOT_EXISTS): a client set up
+ * for them says so, and sends nothing it could not verify. */
+static void
+test_platform_unavailable (Fixture      *f,
+                           gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Wxpay3Verifier) verifier = NULL;
+  g_autoptr(Wxpay3Client) client = NULL;
+  g_autofree char *otn = sim_test_unique_no ("C3U");
+  g_autofree char *code_url = NULL;
+  g_autofree char *orders = NULL;
+
+  client = platform_client (f, &verifier);
+  code_url = create (f, client, otn, 701, &error);
+  g_assert_null (code_url);
+  /* "Not sent" (CONNECT), never a refusal that a retry after an unknown outcome could read as
+   * WeChat's word; the reason is in the message. */
+  g_assert_error (error, WXPAY_ERROR, WXPAY_ERROR_CONNECT);
+  g_assert_nonnull (strstr (error->message, "RESOURCE_NOT_EXISTS"));
+  g_assert_false (wxpay_error_is_outcome_unknown (error));
+  orders = wxpay_sim_server_dup_orders_json (f->sim);
+  g_assert_null (strstr (orders, otn));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -814,6 +1079,10 @@ main (int   argc,
   ADD ("failover", test_failover);
   ADD ("cancel", test_cancel);
   ADD ("callbacks", test_callbacks);
+  ADD ("platform-certificates", test_platform_certificates);
+  ADD ("platform-refresh-before-expiry", test_platform_refresh_before_expiry);
+  ADD ("platform-unavailable", test_platform_unavailable);
+  ADD ("platform-wrong-key-and-together", test_platform_wrong_key_and_together);
 #undef ADD
 
   return g_test_run ();
