@@ -416,8 +416,7 @@ update (SaomaCustomerDisplay *self)
   else
     set_phrase (self, self->paid_thanks, self->paid_secondary, NULL);
 
-  if (checking != NULL)
-    set_phrase (self, self->checking_label, self->checking_secondary, checking);
+  set_phrase (self, self->checking_label, self->checking_secondary, checking);
   gtk_spinner_set_spinning (self->checking_spinner, g_str_equal (page, "checking"));
 
   if (!g_str_equal (page, "ended"))

@@ -5,7 +5,10 @@ Runs inside build-aux/dual-head/run-dual-head.sh (through test-customer-display.
 the dummy driver, DUMMY0 at 0,0 and DUMMY1 at 1920,0, openbox. Starts saoma with its own
 simulator, then checks what the customer sees from the X server: the display fills DUMMY1, the
 cashier keeps the keyboard, the QR code on DUMMY1 decodes to the order's code_url, it goes away
-once the customer paid, and F8 (app.customer-display) hides and shows the display.
+once the customer paid, and F8 (app.customer-display) hides and shows the display. Then payment
+codes (issue 13): with an amount typed the display shows it and "请出示付款码"; a scanned code
+the simulator answers USERPAYING puts the password prompt on both screens, then paid (read
+over AT-SPI, screenshots of both monitors).
 Usage: test-customer-display.py BUILD_DIR. Speaks TAP.
 """
 import json
@@ -82,7 +85,12 @@ def decode(path):
     return r.stdout.strip()
 
 
-print("1..7", flush=True)
+try:
+    import pyatspi
+except ImportError:
+    pyatspi = None
+
+print("1..13", flush=True)
 
 tmp = tempfile.mkdtemp(prefix="saoma-display-app-")
 env = dict(os.environ)
@@ -93,6 +101,7 @@ env.update({
     "GSETTINGS_BACKEND": "memory",
     "SAOMA_DEBUG_PRINT_SIM_URL": "1",
     "GSK_RENDERER": "cairo",
+    "GTK_A11Y": "atspi",
     "LANGUAGE": "zh_CN", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
 })
 
@@ -165,6 +174,92 @@ try:
 
     # 7. Still no keyboard for the display.
     ok(wait_for(cashier_has_keyboard, 10), "the cashier window has the keyboard again")
+
+    # Payment codes (issue 13), read from the app's accessible labels.
+    def find_app():
+        for a in pyatspi.Registry.getDesktop(0):
+            try:
+                if a is not None and a.get_process_id() == app.pid:
+                    return a
+            except Exception:
+                continue
+        return None
+
+    def showing_label(text):
+        """The title of the window with a label reading @text. GTK 4.8 does not tell AT-SPI
+        which stack page is shown, but the display clears the labels of the pages it does not
+        show, so a label with the text is on screen."""
+        acc_app = find_app()
+        if acc_app is None:
+            return None
+
+        def match(a):
+            try:
+                return a.getRole() == pyatspi.ROLE_LABEL and a.name == text
+            except Exception:
+                return False
+        try:
+            found = pyatspi.findDescendant(acc_app, match)
+        except Exception:
+            return None
+        while found is not None:
+            try:
+                if found.getRole() in (pyatspi.ROLE_FRAME, pyatspi.ROLE_WINDOW):
+                    return found.name
+                found = found.parent
+            except Exception:
+                return None
+        return None
+
+    def described(a):
+        try:
+            return a.description == "收款状态"
+        except Exception:
+            return False
+
+    def cashier_status():
+        """The text of the cashier window's status title (described "收款状态")."""
+        acc_app = find_app()
+        try:
+            acc = pyatspi.findDescendant(acc_app, described)
+            t = acc.queryText()
+            return t.getText(0, t.characterCount)
+        except Exception:
+            return None
+
+    if pyatspi is None:
+        for i in range(6):
+            ok(False, "pyatspi (python3-pyatspi) is needed to read the screens")
+    else:
+        # 8. An amount typed, no sale yet: the customer sees it and "show your payment code".
+        n_orders = len(orders())
+        run("xdotool", "type", "--delay", "120", "12.34")
+        ok(wait_for(lambda: showing_label("请出示付款码") == DISPLAY_TITLE and
+                    showing_label("¥12.34") == DISPLAY_TITLE, 10),
+           "with 12.34 typed the display shows ¥12.34 and 请出示付款码")
+        shot("ready-zh_CN")
+        shot("ready-cashier-zh_CN", "1920x1080+0+0")
+
+        # 9–10. A scanned code the simulator answers USERPAYING (last digit 1): the password
+        # prompt on both screens.
+        run("xdotool", "key", "--delay", "5", *list("134567890123456791"), "Return")
+        ok(wait_for(lambda: showing_label("请在手机上输入支付密码") == DISPLAY_TITLE, 15),
+           "USERPAYING: the display says 请在手机上输入支付密码")
+        ok(wait_for(lambda: cashier_status() == "请顾客在手机上输入密码", 10),
+           "USERPAYING: the cashier window says 请顾客在手机上输入密码")
+        shot("password-zh_CN")
+        shot("password-cashier-zh_CN", "1920x1080+0+0")
+        got = [o for o in orders() if o.get("trade_type") == "MICROPAY"]
+        ok(len(orders()) == n_orders + 1 and len(got) == 1 and got[0].get("total_fee") == 1234,
+           "one MICROPAY order for 1234 fen at the simulator")
+
+        # 11. Paid 10 s later: the display thanks the customer.
+        ok(wait_for(lambda: showing_label("谢谢惠顾！") == DISPLAY_TITLE, 40),
+           "after the password the display shows the thanks")
+        shot("code-paid-zh_CN")
+
+        # 12. The keyboard stayed with the cashier throughout.
+        ok(cashier_has_keyboard(), "the cashier window kept the keyboard")
 finally:
     if app.poll() is None:
         app.send_signal(signal.SIGTERM)
