@@ -62,6 +62,7 @@ struct _SaomaWindow
   GtkMenuButton        *details_button;
   GtkLabel             *details_label;
   GtkStack             *qr_stack;
+  GtkLabel             *qr_placeholder_label;
   SaomaQrView          *qr_view;
   GtkLabel             *countdown_label;
   GtkProgressBar       *countdown_bar;
@@ -368,6 +369,13 @@ update_qr (SaomaWindow *self)
     }
 
   gtk_widget_set_visible (self->demo_box, demo && code_url != NULL);
+
+  /* A scanned code has no QR: the card says what is going on instead of promising one. */
+  set_label_text (self->qr_placeholder_label,
+                  self->checkout != NULL && saoma_checkout_phase_is_active (phase) &&
+                  saoma_checkout_get_method (self->checkout) == SAOMA_PAYMENT_METHOD_MICROPAY
+                    ? _("Charging the customer’s payment code: no QR code needed")
+                    : _("The payment QR code appears here"));
 }
 
 static void
@@ -1314,6 +1322,7 @@ saoma_window_class_init (SaomaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, details_button);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, details_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_stack);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_placeholder_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_view);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, countdown_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, countdown_bar);

@@ -90,7 +90,7 @@ try:
 except ImportError:
     pyatspi = None
 
-print("1..13", flush=True)
+print("1..15", flush=True)
 
 tmp = tempfile.mkdtemp(prefix="saoma-display-app-")
 env = dict(os.environ)
@@ -185,13 +185,13 @@ try:
                 continue
         return None
 
-    def showing_label(text):
-        """The title of the window with a label reading @text. GTK 4.8 does not tell AT-SPI
-        which stack page is shown, but the display clears the labels of the pages it does not
-        show, so a label with the text is on screen."""
+    def on_display(text):
+        """Whether the customer display has a label reading @text. GTK 4.8 does not tell
+        AT-SPI which stack page is shown, but the display clears the labels of the pages it
+        does not show, so a label with the text is on screen."""
         acc_app = find_app()
         if acc_app is None:
-            return None
+            return False
 
         def match(a):
             try:
@@ -199,21 +199,19 @@ try:
             except Exception:
                 return False
         try:
-            found = pyatspi.findDescendant(acc_app, match)
+            for i in range(acc_app.childCount):
+                window = acc_app.getChildAtIndex(i)
+                if window is not None and window.name == DISPLAY_TITLE:
+                    return pyatspi.findDescendant(window, match) is not None
         except Exception:
-            return None
-        while found is not None:
-            try:
-                if found.getRole() in (pyatspi.ROLE_FRAME, pyatspi.ROLE_WINDOW):
-                    return found.name
-                found = found.parent
-            except Exception:
-                return None
-        return None
+            return False
+        return False
+
+    status_description = "收款状态"
 
     def described(a):
         try:
-            return a.description == "收款状态"
+            return a.description == status_description
         except Exception:
             return False
 
@@ -228,14 +226,13 @@ try:
             return None
 
     if pyatspi is None:
-        for i in range(6):
+        for i in range(8):
             ok(False, "pyatspi (python3-pyatspi) is needed to read the screens")
     else:
         # 8. An amount typed, no sale yet: the customer sees it and "show your payment code".
         n_orders = len(orders())
         run("xdotool", "type", "--delay", "120", "12.34")
-        ok(wait_for(lambda: showing_label("请出示付款码") == DISPLAY_TITLE and
-                    showing_label("¥12.34") == DISPLAY_TITLE, 10),
+        ok(wait_for(lambda: on_display("请出示付款码") and on_display("¥12.34"), 10),
            "with 12.34 typed the display shows ¥12.34 and 请出示付款码")
         shot("ready-zh_CN")
         shot("ready-cashier-zh_CN", "1920x1080+0+0")
@@ -243,7 +240,7 @@ try:
         # 9–10. A scanned code the simulator answers USERPAYING (last digit 1): the password
         # prompt on both screens.
         run("xdotool", "key", "--delay", "5", *list("134567890123456791"), "Return")
-        ok(wait_for(lambda: showing_label("请在手机上输入支付密码") == DISPLAY_TITLE, 15),
+        ok(wait_for(lambda: on_display("请在手机上输入支付密码"), 15),
            "USERPAYING: the display says 请在手机上输入支付密码")
         ok(wait_for(lambda: cashier_status() == "请顾客在手机上输入密码", 10),
            "USERPAYING: the cashier window says 请顾客在手机上输入密码")
@@ -254,12 +251,35 @@ try:
            "one MICROPAY order for 1234 fen at the simulator")
 
         # 11. Paid 10 s later: the display thanks the customer.
-        ok(wait_for(lambda: showing_label("谢谢惠顾！") == DISPLAY_TITLE, 40),
+        ok(wait_for(lambda: on_display("谢谢惠顾！"), 40),
            "after the password the display shows the thanks")
         shot("code-paid-zh_CN")
 
         # 12. The keyboard stayed with the cashier throughout.
         ok(cashier_has_keyboard(), "the cashier window kept the keyboard")
+
+        # 13–14. The same prompts in English (a new run of the app).
+        app.send_signal(signal.SIGTERM)
+        app.wait(10)
+        env["LANGUAGE"] = "en"
+        DISPLAY_TITLE = "Customer Display"
+        status_description = "Payment status"
+        app = subprocess.Popen([saoma], env=env, stdout=subprocess.PIPE, stderr=None, text=True)
+        wait_for(display_geometry, 20)
+        wait_for(cashier_has_keyboard, 10)
+        wait_for(lambda: cashier_status() == "Ready", 20)
+        run("xdotool", "type", "--delay", "120", "12.34")
+        ok(wait_for(lambda: on_display("Show your payment code") and on_display("¥12.34"), 10),
+           "in English the display shows ¥12.34 and “Show your payment code”")
+        shot("ready-en")
+        shot("ready-cashier-en", "1920x1080+0+0")
+        run("xdotool", "key", "--delay", "5", *list("134567890123456801"), "Return")
+        ok(wait_for(lambda: on_display("Enter your payment password on your phone") and
+                    cashier_status() == "Ask the customer to enter their password on their phone",
+                    15),
+           "in English both screens show the password prompt (%s)" % cashier_status())
+        shot("password-en")
+        shot("password-cashier-en", "1920x1080+0+0")
 finally:
     if app.poll() is None:
         app.send_signal(signal.SIGTERM)
