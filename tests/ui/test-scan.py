@@ -11,6 +11,7 @@ demo mode, driven with xdotool like a USB barcode scanner in keyboard mode would
 - A code whose last digit is 1 (the simulator answers USERPAYING, then pays 10 s later) shows
   the password prompt, then paid.
 - "Type Code by Hand" (Ctrl+K) charges a code typed into its field, through the same path.
+- NOTENOUGH (last digit 4): the sale did not go through, and the cashier is told what to ask.
 Orders are counted at the simulator before and after each step to prove "no order".
 Screenshots: _build/tests/ui/screenshots/<lang>-scan-*.png. Prints TAP.
 
@@ -132,7 +133,7 @@ env.update({
 })
 env.pop("GTK_DEBUG", None)
 
-print("1..15", flush=True)
+print("1..17", flush=True)
 
 app = subprocess.Popen([saoma], env=env, stdout=subprocess.PIPE, stderr=None, text=True)
 
@@ -162,6 +163,7 @@ WECHAT_SLOW = "134567890123456790"       # typed by a person: never sent
 WECHAT_PASSWORD = "134567890123456781"   # last digit 1: USERPAYING, paid 10 s later
 WECHAT_NO_AMOUNT = "134567890123456800"
 WECHAT_BY_HAND = "134567890123456810"
+WECHAT_NOT_ENOUGH = "134567890123456824"  # last digit 4: NOTENOUGH
 ALIPAY = "281234567890123456"
 NOT_A_CODE = "999999999999999999"
 
@@ -347,6 +349,16 @@ try:
     mine = [o for o in orders() if o.get("total_fee") == 990]
     ok(len(orders()) == before + 1 and len(mine) == 1 and mine[0].get("trade_type") == "MICROPAY",
        "the code typed by hand made one MICROPAY order for 990 fen")
+
+    # 9. NOTENOUGH: not paid, and the words say what to ask the customer.
+    type_amount("3")
+    scan(WECHAT_NOT_ENOUGH, 5)
+    ok(wait_for(lambda: status() == tr("The payment did not go through"), 20),
+       "a refused code says the payment did not go through (%s)" % status())
+    advice = tr("The customer’s balance is not enough. Ask them to choose another card in WeChat, "
+                "or to pay another way.")
+    ok((detail() or "").startswith(advice), "and what to ask the customer (%s)" % detail())
+    shot("not-enough")
 finally:
     cleanup()
 
