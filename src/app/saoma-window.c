@@ -179,6 +179,17 @@ show_amount_error (SaomaWindow *self,
     }
 }
 
+/* A scanned code that cannot be charged: said under the amount, which itself is not wrong. */
+static void
+show_code_message (SaomaWindow *self,
+                   const char  *message)
+{
+  show_amount_error (self, NULL);
+  gtk_label_set_text (self->amount_error_label, message);
+  gtk_widget_set_visible (GTK_WIDGET (self->amount_error_label), TRUE);
+  gtk_widget_error_bell (GTK_WIDGET (self));
+}
+
 static void
 set_status (SaomaWindow *self,
             const char  *icon_name,
@@ -798,13 +809,11 @@ charge_code (SaomaWindow *self,
     case SAOMA_PAYMENT_CODE_WECHAT:
       break;
     case SAOMA_PAYMENT_CODE_ALIPAY:
-      show_amount_error (self, _("This is an Alipay payment code. Saoma takes WeChat Pay only."));
-      gtk_widget_error_bell (GTK_WIDGET (self));
+      show_code_message (self, _("This is an Alipay payment code. Saoma takes WeChat Pay only."));
       return;
     case SAOMA_PAYMENT_CODE_INVALID:
     default:
-      show_amount_error (self, _("Not a payment code. Ask the customer to open the payment code in WeChat (Me → Services → Money) and scan it again."));
-      gtk_widget_error_bell (GTK_WIDGET (self));
+      show_code_message (self, _("Not a payment code. Ask the customer to open the payment code in WeChat (Me → Services → Money) and scan it again."));
       return;
     }
 
@@ -844,8 +853,8 @@ charge_code (SaomaWindow *self,
     {
       g_autofree char *message = saoma_messages_describe_error (error);
 
-      show_amount_error (self, message);
-      gtk_widget_error_bell (GTK_WIDGET (self));
+      /* No certificate (a real v2 merchant), busy: the core's refusal, plainly. */
+      show_code_message (self, message);
       return;
     }
 
