@@ -90,6 +90,25 @@ try:
 except ImportError:
     pyatspi = None
 
+def x_server_realtime():
+    """Under XTEST, the X server stamps each key when it handles it: on a loaded machine it
+    can be descheduled between two keys of one burst for longer than the scan gap, which a
+    USB scanner's kernel-stamped keys never are. As root (how the UI suites run) the test's
+    own X server gets a real-time priority for the scans; without the right it stays as is."""
+    display = os.environ.get("DISPLAY", "").split(".")[0]
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                argv = f.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if os.path.basename(argv[0]) in ("Xvfb", "Xorg") and display in argv[1:]:
+            subprocess.run(["chrt", "-f", "-p", "10", pid], check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 print("1..15", flush=True)
 
 tmp = tempfile.mkdtemp(prefix="saoma-display-app-")
@@ -215,6 +234,13 @@ try:
         except Exception:
             return False
 
+    def scan(code):
+        """A scanner's burst: the digits and Enter 5 ms apart, from a real-time xdotool where
+        allowed (a descheduled xdotool would split the burst on a loaded machine)."""
+        args = ["xdotool", "key", "--delay", "5", *list(code), "Return"]
+        if run("chrt", "-f", "10", *args, check=False).returncode != 0:
+            run(*args)
+
     def cashier_status():
         """The text of the cashier window's status title (described "收款状态")."""
         acc_app = find_app()
@@ -229,6 +255,8 @@ try:
         for i in range(8):
             ok(False, "pyatspi (python3-pyatspi) is needed to read the screens")
     else:
+        x_server_realtime()
+
         # 8. An amount typed, no sale yet: the customer sees it and "show your payment code".
         n_orders = len(orders())
         run("xdotool", "type", "--delay", "120", "12.34")
@@ -239,7 +267,7 @@ try:
 
         # 9–10. A scanned code the simulator answers USERPAYING (last digit 1): the password
         # prompt on both screens.
-        run("xdotool", "key", "--delay", "5", *list("134567890123456791"), "Return")
+        scan("134567890123456791")
         ok(wait_for(lambda: on_display("请在手机上输入支付密码"), 15),
            "USERPAYING: the display says 请在手机上输入支付密码")
         ok(wait_for(lambda: cashier_status() == "请顾客在手机上输入密码", 10),
@@ -273,7 +301,7 @@ try:
            "in English the display shows ¥12.34 and “Show your payment code”")
         shot("ready-en")
         shot("ready-cashier-en", "1920x1080+0+0")
-        run("xdotool", "key", "--delay", "5", *list("134567890123456801"), "Return")
+        scan("134567890123456801")
         ok(wait_for(lambda: on_display("Enter your payment password on your phone") and
                     cashier_status() == "Ask the customer to enter their password on their phone",
                     15),
