@@ -833,6 +833,17 @@ test_customer_display_activated (GSimpleAction *action,
     saoma_customer_display_show_sample (self->customer_display, 10);
 }
 
+/* The amount typed at the till, while no sale is on, is on the customer's screen too (issue 13:
+ * "show your payment code"). The binding goes with the cashier window. */
+static void
+bind_ready_amount (SaomaApplication *self,
+                   GtkWindow        *cashier)
+{
+  if (SAOMA_IS_WINDOW (cashier))
+    g_object_bind_property (cashier, "ready-amount", self->customer_display, "ready-amount",
+                            G_BINDING_SYNC_CREATE);
+}
+
 /* The customer-facing screen: one per till, mirroring the checkout, placed on the monitor that
  * does not hold the cashier window. app.customer-display (F8) shows and hides it. */
 static void
@@ -845,12 +856,14 @@ ensure_customer_display (SaomaApplication *self,
   if (self->customer_display != NULL)
     {
       saoma_customer_display_set_cashier_window (self->customer_display, cashier);
+      bind_ready_amount (self, cashier);
       return;
     }
 
   /* GTK owns toplevels; this reference keeps the pointer valid until shutdown. */
   self->customer_display = g_object_ref (saoma_customer_display_new (NULL));
   saoma_customer_display_set_cashier_window (self->customer_display, cashier);
+  bind_ready_amount (self, cashier);
   g_object_bind_property (self, "checkout", self->customer_display, "checkout",
                           G_BINDING_SYNC_CREATE);
 

@@ -30,6 +30,7 @@ typedef struct {
 
 static const Phrase welcome_phrase = { N_("Welcome"), "欢迎光临" };
 static const Phrase scan_phrase = { N_("Scan with WeChat to pay"), "请使用微信扫一扫" };
+static const Phrase show_code_phrase = { N_("Show your payment code"), "请出示付款码" };
 static const Phrase checking_phrase = { N_("Confirming your payment…"), "正在确认您的付款…" };
 static const Phrase password_phrase = {
   N_("Enter your payment password on your phone"), "请在手机上输入支付密码"
@@ -51,6 +52,7 @@ struct _SaomaCustomerDisplay
   GdkMonitor     *monitor;           /* where it is fullscreen now */
   GdkRectangle    monitor_geometry;
   gboolean        active;
+  gint64          ready_amount;      /* fen typed at the till while no sale is on */
 
   guint           place_idle_id;
 
@@ -106,6 +108,9 @@ struct _SaomaCustomerDisplay
   GtkImage       *ended_icon;
   GtkLabel       *ended_title;
   GtkLabel       *ended_secondary;
+  GtkLabel       *ready_amount_label;
+  GtkLabel       *ready_label;
+  GtkLabel       *ready_secondary;
 };
 
 enum {
@@ -114,6 +119,7 @@ enum {
   PROP_CASHIER_WINDOW,
   PROP_ACTIVE,
   PROP_MONITOR,
+  PROP_READY_AMOUNT,
   N_PROPS
 };
 
@@ -268,6 +274,7 @@ update (SaomaCustomerDisplay *self)
   const char *page = "idle";
   g_autofree char *store_name = g_settings_get_string (self->settings, "store-name");
   g_autofree char *paid_text = NULL;
+  g_autofree char *ready_text = NULL;
   gboolean charging_shown = FALSE;
   const Phrase *checking = NULL;
 
@@ -313,6 +320,13 @@ update (SaomaCustomerDisplay *self)
         {
         case SAOMA_CHECKOUT_PHASE_PREPARING:
         case SAOMA_CHECKOUT_PHASE_SHOW_QR:
+          /* A scanned payment code has no QR to wait for: it is being charged. */
+          if (saoma_checkout_get_method (self->checkout) == SAOMA_PAYMENT_METHOD_MICROPAY)
+            {
+              page = "checking";
+              checking = &checking_phrase;
+              break;
+            }
           {
             int validity = 0;
 
@@ -372,10 +386,21 @@ update (SaomaCustomerDisplay *self)
 
         case SAOMA_CHECKOUT_PHASE_IDLE:
         default:
-          page = "idle";
+          /* The cashier typed the amount: the customer gets the phone ready (issue 13). */
+          if (self->ready_amount > 0)
+            {
+              page = "ready";
+              ready_text = saoma_money_format (self->ready_amount);
+            }
+          else
+            page = "idle";
           break;
         }
     }
+
+  set_label (self->ready_amount_label, ready_text);
+  set_phrase (self, self->ready_label, self->ready_secondary,
+              ready_text != NULL ? &show_code_phrase : NULL);
 
   if (!charging_shown)
     {
@@ -391,8 +416,7 @@ update (SaomaCustomerDisplay *self)
   else
     set_phrase (self, self->paid_thanks, self->paid_secondary, NULL);
 
-  if (checking != NULL)
-    set_phrase (self, self->checking_label, self->checking_secondary, checking);
+  set_phrase (self, self->checking_label, self->checking_secondary, checking);
   gtk_spinner_set_spinning (self->checking_spinner, g_str_equal (page, "checking"));
 
   if (!g_str_equal (page, "ended"))
@@ -917,6 +941,10 @@ saoma_customer_display_get_property (GObject    *object,
       g_value_set_object (value, self->monitor);
       break;
 
+    case PROP_READY_AMOUNT:
+      g_value_set_int64 (value, self->ready_amount);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -942,6 +970,10 @@ saoma_customer_display_set_property (GObject      *object,
 
     case PROP_ACTIVE:
       saoma_customer_display_set_active (self, g_value_get_boolean (value));
+      break;
+
+    case PROP_READY_AMOUNT:
+      saoma_customer_display_set_ready_amount (self, g_value_get_int64 (value));
       break;
 
     default:
@@ -983,6 +1015,10 @@ saoma_customer_display_class_init (SaomaCustomerDisplayClass *klass)
                          GDK_TYPE_MONITOR,
                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  properties[PROP_READY_AMOUNT] =
+    g_param_spec_int64 ("ready-amount", NULL, NULL, 0, G_MAXINT64, 0,
+                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (SAOMA_TYPE_QR_VIEW);
@@ -1015,6 +1051,9 @@ saoma_customer_display_class_init (SaomaCustomerDisplayClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaCustomerDisplay, ended_icon);
   gtk_widget_class_bind_template_child (widget_class, SaomaCustomerDisplay, ended_title);
   gtk_widget_class_bind_template_child (widget_class, SaomaCustomerDisplay, ended_secondary);
+  gtk_widget_class_bind_template_child (widget_class, SaomaCustomerDisplay, ready_amount_label);
+  gtk_widget_class_bind_template_child (widget_class, SaomaCustomerDisplay, ready_label);
+  gtk_widget_class_bind_template_child (widget_class, SaomaCustomerDisplay, ready_secondary);
 
   gtk_widget_class_set_css_name (widget_class, "saomacustomerdisplay");
 }
@@ -1281,4 +1320,26 @@ saoma_customer_display_get_page (SaomaCustomerDisplay *self)
   g_return_val_if_fail (SAOMA_IS_CUSTOMER_DISPLAY (self), NULL);
 
   return gtk_stack_get_visible_child_name (self->stack);
+}
+
+gint64
+saoma_customer_display_get_ready_amount (SaomaCustomerDisplay *self)
+{
+  g_return_val_if_fail (SAOMA_IS_CUSTOMER_DISPLAY (self), 0);
+
+  return self->ready_amount;
+}
+
+void
+saoma_customer_display_set_ready_amount (SaomaCustomerDisplay *self,
+                                         gint64                fen)
+{
+  g_return_if_fail (SAOMA_IS_CUSTOMER_DISPLAY (self));
+  g_return_if_fail (fen >= 0);
+
+  if (self->ready_amount == fen)
+    return;
+  self->ready_amount = fen;
+  update (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY_AMOUNT]);
 }

@@ -24,6 +24,8 @@ G_DECLARE_FINAL_TYPE (SaomaCustomerDisplay, saoma_customer_display, SAOMA, CUSTO
  *     "app.customer-display" with g_property_action_new ("customer-display", display, "active").
  *   "monitor" (GdkMonitor, read-only, nullable): where it is fullscreen now; NULL when it is a
  *     normal window (single monitor) or hidden.
+ *   "ready-amount" (gint64 fen): the amount typed at the till while no sale is on (the cashier
+ *     window's "ready-amount"); above 0 the idle screen shows it with "show your payment code".
  *
  * Placement follows the settings customer-display-monitor, customer-display-single-monitor
  * and the monitors being plugged and unplugged, without a restart.
@@ -49,7 +51,10 @@ GdkMonitor           *saoma_customer_display_choose_monitor     (SaomaCustomerDi
  * nothing while a real sale is on the screen. */
 gboolean              saoma_customer_display_show_sample        (SaomaCustomerDisplay *self,
                                                                  guint                 seconds);
-/* The name of the page shown: "idle", "charging", "checking", "paid" or "ended" (for tests). */
+/* The name of the page shown: "idle", "ready", "charging", "checking", "paid" or "ended". */
 const char           *saoma_customer_display_get_page           (SaomaCustomerDisplay *self);
+gint64                saoma_customer_display_get_ready_amount   (SaomaCustomerDisplay *self);
+void                  saoma_customer_display_set_ready_amount   (SaomaCustomerDisplay *self,
+                                                                 gint64                fen);
 
 G_END_DECLS

@@ -48,7 +48,7 @@ describe_gateway_error (const GError *error)
     case SAOMA_GATEWAY_ERROR_NOT_AUTHORIZED:
       return g_strdup (_("This merchant account is not allowed to take QR code payments. Contact WeChat Pay."));
     case SAOMA_GATEWAY_ERROR_NOT_ENOUGH:
-      return g_strdup (_("The customer’s balance is not enough. Ask them to pay another way."));
+      return g_strdup (_("The customer’s balance is not enough. Ask them to choose another card in WeChat, or to pay another way."));
     case SAOMA_GATEWAY_ERROR_ORDER_PAID:
       return g_strdup (_("This order is already paid."));
     case SAOMA_GATEWAY_ERROR_ORDER_CLOSED:
@@ -67,14 +67,21 @@ describe_gateway_error (const GError *error)
       return g_strdup (_("WeChat Pay rejected the request as malformed. Please report this problem."));
     case SAOMA_GATEWAY_ERROR_CANCELLED:
       return g_strdup (_("The request was cancelled before it was sent."));
-    case SAOMA_GATEWAY_ERROR_ORDER_REVERSED:
-    case SAOMA_GATEWAY_ERROR_REFUND_NOT_EXIST:
+    /* Payment codes (issue 13): what the cashier asks the customer for. */
     case SAOMA_GATEWAY_ERROR_AUTH_CODE_EXPIRED:
+      return g_strdup (_("The payment code has expired. Ask the customer to refresh it in WeChat and scan it again."));
     case SAOMA_GATEWAY_ERROR_AUTH_CODE_INVALID:
-    case SAOMA_GATEWAY_ERROR_CARD_NOT_SUPPORTED:
-    case SAOMA_GATEWAY_ERROR_BUYER_MISMATCH:
-    case SAOMA_GATEWAY_ERROR_REVERSE_EXPIRED:
+      return g_strdup (_("This payment code was already used or is not valid. Ask the customer to refresh it in WeChat and scan it again."));
     case SAOMA_GATEWAY_ERROR_TRADE_ERROR:
+      return g_strdup (_("The payment failed on the customer’s side. Ask the customer to check their phone and pay again."));
+    case SAOMA_GATEWAY_ERROR_CARD_NOT_SUPPORTED:
+      return g_strdup (_("The customer’s card cannot be used for this payment. Ask them to choose another card in WeChat."));
+    case SAOMA_GATEWAY_ERROR_BUYER_MISMATCH:
+      return g_strdup (_("The payer changed during the payment. Ask the customer to pay again."));
+    case SAOMA_GATEWAY_ERROR_ORDER_REVERSED:
+      return g_strdup (_("This payment was cancelled (reversed)."));
+    case SAOMA_GATEWAY_ERROR_REFUND_NOT_EXIST:
+    case SAOMA_GATEWAY_ERROR_REVERSE_EXPIRED:
     case SAOMA_GATEWAY_ERROR_REJECTED:
     case SAOMA_GATEWAY_ERROR_RETRY_SAME:
     case SAOMA_GATEWAY_ERROR_BILL_NOT_EXIST:
@@ -110,7 +117,7 @@ saoma_messages_describe_error (const GError *error)
         case SAOMA_CHECKOUT_ERROR_NOT_PAYMENT_CODE:
           return g_strdup (_("This is not a WeChat payment code. Ask the customer to open the payment code in WeChat and scan it again."));
         case SAOMA_CHECKOUT_ERROR_ALIPAY_CODE:
-          return g_strdup (_("This is an Alipay payment code. Only WeChat Pay is accepted."));
+          return g_strdup (_("This is an Alipay payment code. Saoma takes WeChat Pay only."));
         case SAOMA_CHECKOUT_ERROR_NO_CERTIFICATE:
           return g_strdup (_("Payment codes need the merchant client certificate. Add it in Preferences → Merchant."));
         case SAOMA_CHECKOUT_ERROR_UNKNOWN_ORDER:

@@ -14,6 +14,7 @@
 #include "saoma-messages.h"
 #include "saoma-pin-dialog.h"
 #include "saoma-preferences-window.h"
+#include "saoma-scan-capture.h"
 #include "saoma-settings-types.h"
 
 struct _SaomaPreferencesWindow
@@ -1017,6 +1018,10 @@ saoma_preferences_window_new (SaomaApplication *application)
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (gtk_widget_get_ancestor (
                                GTK_WIDGET (self->cert_row), ADW_TYPE_PREFERENCES_GROUP)),
                              saoma_pin_dialog_new_preferences_row (application));
+  /* The scanner's one setting, in its own group on the Till page (issue 13). */
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (gtk_widget_get_ancestor (
+                              GTK_WIDGET (self->store_name_row), ADW_TYPE_PREFERENCES_PAGE)),
+                            ADW_PREFERENCES_GROUP (saoma_scan_capture_new_preferences_group (settings)));
 
   return self;
 }

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "core/saoma-bench-stamp.h"
+#include "core/saoma-micropay-flow.h"
 #include "core/saoma-money.h"
 
 #include "saoma-application.h"
@@ -14,6 +15,7 @@
 #include "saoma-history-page.h"
 #include "saoma-messages.h"
 #include "saoma-qr-view.h"
+#include "saoma-scan-capture.h"
 #include "saoma-window.h"
 
 struct _SaomaWindow
@@ -34,6 +36,8 @@ struct _SaomaWindow
   gboolean              bench_layout_pending;
   gboolean              bench_settle_pending;
   const char           *bench_paint_line;  /* SAOMA_QR_DRAWN or SAOMA_PAID_DRAWN */
+  SaomaScanCapture     *scan_capture;      /* a scanner's codes, caught before the fields */
+  gint64                ready_amount;      /* fen typed while idle: the till awaits a scan */
 
   /* Template widgets */
   AdwToastOverlay      *toast_overlay;
@@ -58,6 +62,7 @@ struct _SaomaWindow
   GtkMenuButton        *details_button;
   GtkLabel             *details_label;
   GtkStack             *qr_stack;
+  GtkLabel             *qr_placeholder_label;
   SaomaQrView          *qr_view;
   GtkLabel             *countdown_label;
   GtkProgressBar       *countdown_bar;
@@ -68,6 +73,14 @@ struct _SaomaWindow
 };
 
 G_DEFINE_FINAL_TYPE (SaomaWindow, saoma_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_READY_AMOUNT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 static const char *status_classes[] = { "paid", "failed", "checking", NULL };
 
@@ -164,6 +177,17 @@ show_amount_error (SaomaWindow *self,
       gtk_accessible_reset_state (GTK_ACCESSIBLE (self->amount_entry),
                                   GTK_ACCESSIBLE_STATE_INVALID);
     }
+}
+
+/* A scanned code that cannot be charged: said under the amount, which itself is not wrong. */
+static void
+show_code_message (SaomaWindow *self,
+                   const char  *message)
+{
+  show_amount_error (self, NULL);
+  gtk_label_set_text (self->amount_error_label, message);
+  gtk_widget_set_visible (GTK_WIDGET (self->amount_error_label), TRUE);
+  gtk_widget_error_bell (GTK_WIDGET (self));
 }
 
 static void
@@ -356,6 +380,13 @@ update_qr (SaomaWindow *self)
     }
 
   gtk_widget_set_visible (self->demo_box, demo && code_url != NULL);
+
+  /* A scanned code has no QR: the card says what is going on instead of promising one. */
+  set_label_text (self->qr_placeholder_label,
+                  self->checkout != NULL && saoma_checkout_phase_is_active (phase) &&
+                  saoma_checkout_get_method (self->checkout) == SAOMA_PAYMENT_METHOD_MICROPAY
+                    ? _("Charging the customer’s payment code: no QR code needed")
+                    : _("The payment QR code appears here"));
 }
 
 static void
@@ -370,6 +401,8 @@ update_status (SaomaWindow *self)
   const char *next_sale = _("Type a new amount to start the next sale.");
   gboolean show_amount = TRUE;
   gboolean loud = FALSE;
+  gboolean code_sale = self->checkout != NULL &&
+                       saoma_checkout_get_method (self->checkout) == SAOMA_PAYMENT_METHOD_MICROPAY;
 
   if (self->checkout == NULL)
     {
@@ -391,15 +424,23 @@ update_status (SaomaWindow *self)
       switch (phase)
         {
         case SAOMA_CHECKOUT_PHASE_IDLE:
+          /* With an amount typed the till also waits for a scanned payment code. */
           set_status (self, "io.github.saoma.Cashier-symbolic", _("Ready"),
-                      _("Type the amount and press Enter."), NULL);
+                      self->ready_amount > 0
+                        ? _("Press Enter for a QR code, or scan the customer’s payment code.")
+                        : _("Type the amount and press Enter."),
+                      NULL);
           show_amount = FALSE;
           break;
 
         case SAOMA_CHECKOUT_PHASE_PREPARING:
           /* Written to the ledger first, before anything is sent. */
-          set_status (self, NULL, _("Creating the payment…"),
-                      _("Asking WeChat Pay for a QR code."), NULL);
+          if (code_sale)
+            set_status (self, NULL, _("Charging the payment code…"),
+                        _("Sending the customer’s payment code to WeChat Pay."), NULL);
+          else
+            set_status (self, NULL, _("Creating the payment…"),
+                        _("Asking WeChat Pay for a QR code."), NULL);
           break;
 
         case SAOMA_CHECKOUT_PHASE_SHOW_QR:
@@ -408,7 +449,7 @@ update_status (SaomaWindow *self)
           break;
 
         case SAOMA_CHECKOUT_PHASE_AWAITING_PASSWORD:
-          set_status (self, NULL, _("Waiting for the customer’s password"),
+          set_status (self, NULL, _("Ask the customer to enter their password on their phone"),
                       _("The customer is confirming the payment on their phone — do not charge again."),
                       "checking");
           break;
@@ -449,10 +490,16 @@ update_status (SaomaWindow *self)
           {
             g_autofree char *described = NULL;
 
-            described = error ? saoma_messages_describe_error (error)
-                              : g_strdup (_("WeChat Pay could not complete the request."));
+            if (code_sale && saoma_checkout_get_state (self->checkout) == SAOMA_CHECKOUT_CLOSED)
+              /* Reversed: WeChat did not confirm it in time, the money went back. */
+              described = g_strdup (_("WeChat Pay did not confirm the payment in time, so Saoma cancelled it. Ask the customer to pay again."));
+            else
+              described = error ? saoma_messages_describe_error (error)
+                                : g_strdup (_("WeChat Pay could not complete the request."));
             detail = join_sentences (described, _("No money was taken."));
-            set_status (self, "dialog-error-symbolic", _("The payment could not be created"),
+            set_status (self, "dialog-error-symbolic",
+                        code_sale ? _("The payment did not go through")
+                                  : _("The payment could not be created"),
                         detail, "failed");
           }
           break;
@@ -530,9 +577,37 @@ update_fields (SaomaWindow *self)
     }
 }
 
+static gint64
+get_max_amount (SaomaWindow *self)
+{
+  GSettings *settings = self->application ? saoma_application_get_settings (self->application)
+                                          : NULL;
+
+  return settings ? g_settings_get_int64 (settings, "max-amount") : SAOMA_MONEY_DEFAULT_MAX_FEN;
+}
+
+/* The amount typed while no sale is on: the till then waits for a scan as well as for Enter,
+ * and the customer display shows it with "show your payment code" (issue 13). */
+static void
+update_ready_amount (SaomaWindow *self)
+{
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (self->amount_entry));
+  gint64 fen = 0;
+
+  if (self->checkout == NULL || get_phase (self) != SAOMA_CHECKOUT_PHASE_IDLE ||
+      !saoma_money_parse (text, get_max_amount (self), &fen, NULL))
+    fen = 0;
+
+  if (self->ready_amount == fen)
+    return;
+  self->ready_amount = fen;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY_AMOUNT]);
+}
+
 static void
 update_view (SaomaWindow *self)
 {
+  update_ready_amount (self);
   update_status (self);
   update_fields (self);
   update_qr (self);
@@ -632,13 +707,26 @@ app_notify_cb (SaomaWindow *self,
   update_view (self);
 }
 
+/* What is sold: the description typed, else the store's name (the placeholder). */
+static char *
+dup_description (SaomaWindow *self)
+{
+  g_autofree char *description = NULL;
+
+  description = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->description_entry)));
+  g_strstrip (description);
+  if (description[0] == '\0')
+    return g_strdup (gtk_entry_get_placeholder_text (self->description_entry));
+  return g_steal_pointer (&description);
+}
+
 static void
 charge (SaomaWindow *self)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *description = NULL;
   const char *text;
-  gint64 max_fen = SAOMA_MONEY_DEFAULT_MAX_FEN;
+  gint64 max_fen;
   gint64 fen = 0;
 
   /* A second Enter or a double click while a sale is active creates nothing, but says why:
@@ -657,9 +745,7 @@ charge (SaomaWindow *self)
       fflush (stdout);
     }
 
-  if (self->application != NULL && saoma_application_get_settings (self->application) != NULL)
-    max_fen = g_settings_get_int64 (saoma_application_get_settings (self->application),
-                                    "max-amount");
+  max_fen = get_max_amount (self);
 
   text = gtk_editable_get_text (GTK_EDITABLE (self->amount_entry));
   if (!saoma_money_parse (text, max_fen, &fen, &error))
@@ -671,13 +757,7 @@ charge (SaomaWindow *self)
       return;
     }
 
-  description = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->description_entry)));
-  g_strstrip (description);
-  if (description[0] == '\0')
-    {
-      g_free (description);
-      description = g_strdup (gtk_entry_get_placeholder_text (self->description_entry));
-    }
+  description = dup_description (self);
 
   /* A previous result stays on screen until the next sale starts. */
   if (saoma_checkout_phase_is_result (get_phase (self)))
@@ -708,6 +788,150 @@ charge (SaomaWindow *self)
   gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));
 }
 
+/* A payment code, scanned or typed by hand (issue 13): WeChat's is charged for the amount
+ * typed; any other code creates no order and says why. */
+static void
+charge_code (SaomaWindow *self,
+             const char  *code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *description = NULL;
+  const char *text;
+  gint64 fen = 0;
+
+  if (self->checkout == NULL)
+    return;
+
+  /* The core's classifier: the same answer as saoma_checkout_charge_code() would give, but
+   * before the amount is asked for. */
+  switch (saoma_payment_code_classify (code))
+    {
+    case SAOMA_PAYMENT_CODE_WECHAT:
+      break;
+    case SAOMA_PAYMENT_CODE_ALIPAY:
+      show_code_message (self, _("This is an Alipay payment code. Saoma takes WeChat Pay only."));
+      return;
+    case SAOMA_PAYMENT_CODE_INVALID:
+    default:
+      show_code_message (self, _("Not a payment code. Ask the customer to open the payment code in WeChat (Me → Services → Money) and scan it again."));
+      return;
+    }
+
+  if (!can_charge (self))
+    {
+      show_amount_error (self, _("This sale is still open. Wait for the payment, or press Esc to cancel it."));
+      gtk_widget_error_bell (GTK_WIDGET (self));
+      return;
+    }
+
+  text = gtk_editable_get_text (GTK_EDITABLE (self->amount_entry));
+  if (text[0] == '\0')
+    {
+      show_amount_error (self, _("Type the amount first, then scan the payment code again."));
+      gtk_widget_error_bell (GTK_WIDGET (self));
+      gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));
+      return;
+    }
+  if (!saoma_money_parse (text, get_max_amount (self), &fen, &error))
+    {
+      g_autofree char *message = saoma_messages_describe_error (error);
+
+      show_amount_error (self, message);
+      gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));
+      return;
+    }
+
+  description = dup_description (self);
+  if (saoma_checkout_phase_is_result (get_phase (self)))
+    {
+      self->resetting = TRUE;
+      saoma_checkout_reset (self->checkout);
+      self->resetting = FALSE;
+    }
+
+  if (!saoma_checkout_charge_code (self->checkout, fen, description, code, &error))
+    {
+      g_autofree char *message = saoma_messages_describe_error (error);
+
+      /* No certificate (a real v2 merchant), busy: the core's refusal, plainly. */
+      show_code_message (self, message);
+      return;
+    }
+
+  show_amount_error (self, NULL);
+  {
+    g_autofree char *plain = saoma_money_format_plain (fen);
+
+    self->resetting = TRUE;
+    gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), plain);
+    self->resetting = FALSE;
+  }
+  gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));
+}
+
+static void
+scanned_cb (SaomaWindow      *self,
+            const char       *code,
+            SaomaScanCapture *capture)
+{
+  charge_code (self, code);
+}
+
+static void
+scan_code_response_cb (AdwMessageDialog *dialog,
+                       const char       *response,
+                       SaomaWindow      *self)
+{
+  GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
+  g_autoptr(GString) digits = g_string_new (NULL);
+
+  if (g_strcmp0 (response, "charge") != 0)
+    return;
+
+  /* Payment codes are shown in groups of four; whatever spaces were typed are not part of it. */
+  for (const char *p = gtk_editable_get_text (entry); *p; p++)
+    if (!g_ascii_isspace (*p))
+      g_string_append_c (digits, *p);
+  charge_code (self, digits->str);
+}
+
+/* "Scan Code" (Ctrl+K): the code typed by hand, when the scanner cannot read it. */
+static void
+scan_code_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *parameter)
+{
+  SaomaWindow *self = SAOMA_WINDOW (widget);
+  GtkWidget *dialog;
+  GtkWidget *entry;
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (self), _("Payment Code"),
+                                   _("Type the digits under the barcode of the customer’s payment code."));
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    /* No mnemonics: Enter charges, Esc cancels. */
+                                    "cancel", C_("payment code dialog", "Cancel"),
+                                    "charge", C_("payment code dialog", "Charge"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "charge",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "charge");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+
+  entry = gtk_entry_new ();
+  gtk_entry_set_input_purpose (GTK_ENTRY (entry), GTK_INPUT_PURPOSE_DIGITS);
+  /* The longest code with a space every four digits. */
+  gtk_entry_set_max_length (GTK_ENTRY (entry), 40);
+  gtk_entry_set_activates_default (GTK_ENTRY (entry), TRUE);
+  gtk_widget_add_css_class (entry, "numeric");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  _("Payment code"), -1);
+  adw_message_dialog_set_extra_child (ADW_MESSAGE_DIALOG (dialog), entry);
+
+  g_signal_connect_object (dialog, "response", G_CALLBACK (scan_code_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_grab_focus (entry);
+}
+
 static void
 amount_activate_cb (SaomaWindow *self,
                     GtkEntry    *entry)
@@ -730,6 +954,12 @@ amount_changed_cb (SaomaWindow *self,
       self->resetting = TRUE;
       saoma_checkout_reset (self->checkout);
       self->resetting = FALSE;
+    }
+
+  if (self->ready_amount > 0 || get_phase (self) == SAOMA_CHECKOUT_PHASE_IDLE)
+    {
+      update_ready_amount (self);
+      update_status (self);
     }
 }
 
@@ -904,6 +1134,8 @@ visible_page_cb (SaomaWindow  *self,
                  GParamSpec   *pspec,
                  AdwViewStack *view_stack)
 {
+  /* A scan belongs to the checkout; on the history page the keys are the search's. */
+  saoma_scan_capture_set_enabled (self->scan_capture, checkout_page_shown (self));
   return_focus_to_amount (self);
 }
 
@@ -1027,9 +1259,29 @@ saoma_window_finalize (GObject *object)
   SaomaWindow *self = (SaomaWindow *) object;
 
   g_clear_object (&self->cancellable);
+  g_clear_object (&self->scan_capture);
   g_clear_pointer (&self->late_out_trade_no, g_free);
 
   G_OBJECT_CLASS (saoma_window_parent_class)->finalize (object);
+}
+
+static void
+saoma_window_get_property (GObject    *object,
+                           guint       prop_id,
+                           GValue     *value,
+                           GParamSpec *pspec)
+{
+  SaomaWindow *self = SAOMA_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_READY_AMOUNT:
+      g_value_set_int64 (value, self->ready_amount);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
 }
 
 static void
@@ -1041,7 +1293,15 @@ saoma_window_class_init (SaomaWindowClass *klass)
 
   object_class->dispose = saoma_window_dispose;
   object_class->finalize = saoma_window_finalize;
+  object_class->get_property = saoma_window_get_property;
   window_class->close_request = saoma_window_close_request;
+
+  /* The amount (fen) typed while no sale is on, 0 otherwise: the customer display shows it
+   * with "show your payment code" (issue 13). */
+  properties[PROP_READY_AMOUNT] =
+    g_param_spec_int64 ("ready-amount", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (SAOMA_TYPE_QR_VIEW);
   g_type_ensure (SAOMA_TYPE_COLUMNS_LAYOUT);
@@ -1071,6 +1331,7 @@ saoma_window_class_init (SaomaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, details_button);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, details_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_stack);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_placeholder_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_view);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, countdown_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, countdown_bar);
@@ -1094,6 +1355,7 @@ saoma_window_class_init (SaomaWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
   gtk_widget_class_install_action (widget_class, "win.focus-amount", NULL, focus_amount_action);
   gtk_widget_class_install_action (widget_class, "win.find", NULL, find_action);
+  gtk_widget_class_install_action (widget_class, "win.scan-code", NULL, scan_code_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK,
@@ -1106,6 +1368,8 @@ saoma_window_class_init (SaomaWindowClass *klass)
                                        "win.find", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_p, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                        "win.simulate-payment", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_k, GDK_CONTROL_MASK,
+                                       "win.scan-code", NULL);
 }
 
 static void
@@ -1116,6 +1380,12 @@ saoma_window_init (SaomaWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
+
+  /* First among the capture-phase controllers: a scanner's digits never reach a field. */
+  self->scan_capture = saoma_scan_capture_new (GTK_WINDOW (self));
+  saoma_scan_capture_set_fallback (self->scan_capture, GTK_EDITABLE (self->amount_entry));
+  g_signal_connect_object (self->scan_capture, "scanned", G_CALLBACK (scanned_cb), self,
+                           G_CONNECT_SWAPPED);
 
   controller = gtk_event_controller_key_new ();
   gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
@@ -1153,6 +1423,7 @@ saoma_window_new (SaomaApplication *application)
   settings = saoma_application_get_settings (application);
   if (settings != NULL)
     {
+      g_settings_bind (settings, "scan-gap", self->scan_capture, "gap", G_SETTINGS_BIND_GET);
       gtk_window_set_default_size (GTK_WINDOW (self),
                                    g_settings_get_int (settings, "window-width"),
                                    g_settings_get_int (settings, "window-height"));

@@ -2325,3 +2325,17 @@ saoma_checkout_apply_notification (SaomaCheckout           *self,
 
   return TRUE;
 }
+
+/**
+ * saoma_checkout_get_method:
+ *
+ * Returns: %SAOMA_PAYMENT_METHOD_MICROPAY while the current attempt is a payment code's,
+ *   %SAOMA_PAYMENT_METHOD_NATIVE otherwise
+ */
+SaomaPaymentMethod
+saoma_checkout_get_method (SaomaCheckout *self)
+{
+  g_return_val_if_fail (SAOMA_IS_CHECKOUT (self), SAOMA_PAYMENT_METHOD_NATIVE);
+
+  return self->current_job != NULL ? SAOMA_PAYMENT_METHOD_MICROPAY : SAOMA_PAYMENT_METHOD_NATIVE;
+}

@@ -206,4 +206,8 @@ gboolean       saoma_checkout_apply_notification (SaomaCheckout           *self,
                                                   const SaomaGatewayEvent *event,
                                                   GError                 **error);
 
+/* How the current attempt is paid: MICROPAY after charge_code() (the views word "preparing"
+ * and a failure for a scanned code), NATIVE otherwise, also when idle. */
+SaomaPaymentMethod saoma_checkout_get_method (SaomaCheckout *self);
+
 G_END_DECLS

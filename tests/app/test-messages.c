@@ -75,6 +75,51 @@ test_checkout_errors (void)
     }
 }
 
+/* A refused payment code (issue 13) tells the cashier what to ask the customer for, never the
+ * generic "could not complete"; the refusals before any order are worded on their own. */
+static void
+test_payment_code_refusals (void)
+{
+  static const SaomaGatewayError gateway_codes[] = {
+    SAOMA_GATEWAY_ERROR_NOT_ENOUGH, SAOMA_GATEWAY_ERROR_AUTH_CODE_EXPIRED,
+    SAOMA_GATEWAY_ERROR_AUTH_CODE_INVALID, SAOMA_GATEWAY_ERROR_TRADE_ERROR,
+    SAOMA_GATEWAY_ERROR_CARD_NOT_SUPPORTED, SAOMA_GATEWAY_ERROR_BUYER_MISMATCH,
+  };
+  static const SaomaCheckoutError checkout_codes[] = {
+    SAOMA_CHECKOUT_ERROR_NOT_PAYMENT_CODE, SAOMA_CHECKOUT_ERROR_ALIPAY_CODE,
+    SAOMA_CHECKOUT_ERROR_NO_CERTIFICATE,
+  };
+  g_autoptr(GError) generic_error = g_error_new (SAOMA_GATEWAY_ERROR,
+                                                 SAOMA_GATEWAY_ERROR_REJECTED, "x");
+  g_autofree char *generic = saoma_messages_describe_error (generic_error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (gateway_codes); i++)
+    {
+      g_autoptr(GError) error = g_error_new (SAOMA_GATEWAY_ERROR, gateway_codes[i], "x");
+      g_autofree char *words = saoma_messages_describe_error (error);
+
+      g_assert_cmpstr (words, !=, generic);
+      g_assert_nonnull (strstr (words, "Ask "));
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (checkout_codes); i++)
+    {
+      g_autoptr(GError) error = g_error_new (SAOMA_CHECKOUT_ERROR, checkout_codes[i], "x");
+      g_autofree char *words = saoma_messages_describe_error (error);
+
+      g_assert_cmpstr (words, !=, generic);
+      g_assert_cmpuint (strlen (words), >, 10);
+    }
+
+  {
+    g_autoptr(GError) error = g_error_new (SAOMA_CHECKOUT_ERROR,
+                                           SAOMA_CHECKOUT_ERROR_NO_CERTIFICATE, "x");
+    g_autofree char *words = saoma_messages_describe_error (error);
+
+    g_assert_nonnull (strstr (words, "certificate"));
+  }
+}
+
 static void
 test_state_labels (void)
 {
@@ -132,6 +177,7 @@ main (int   argc,
                    test_unknown_outcome_never_says_failed);
   g_test_add_func ("/messages/money-errors-pass-through", test_money_errors_pass_through);
   g_test_add_func ("/messages/checkout-errors", test_checkout_errors);
+  g_test_add_func ("/messages/payment-code-refusals", test_payment_code_refusals);
   g_test_add_func ("/messages/state-labels", test_state_labels);
   g_test_add_func ("/messages/zh-cn", test_zh_cn);
 
