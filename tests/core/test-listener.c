@@ -534,6 +534,10 @@ test_replays (Fixture       *f,
       assert_reply (answer, "SUCCESS");
       settle (f);
     }
+  /* Their events are written by the store's thread: wait for the third, then make sure no
+   * fourth follows. */
+  WAIT_UNTIL (count_events (f, otn1, "notification", "payment notification") >= notified + 3);
+  settle (f);
   g_assert_cmpuint (count_events (f, otn1, "notification", "payment notification"), ==,
                     notified + 3);
   WAIT_UNTIL (count_events (f, otn1, "notification", "notification repeated 1 times") == 1);
