@@ -13,6 +13,7 @@
 #include "saoma-messages.h"
 #include "saoma-pin-dialog.h"
 #include "saoma-preferences-window.h"
+#include "saoma-business-day-settings.h"
 #include "saoma-settings-types.h"
 
 struct _SaomaPreferencesWindow
@@ -563,6 +564,11 @@ saoma_preferences_window_new (SaomaApplication *application)
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (gtk_widget_get_ancestor (
                                GTK_WIDGET (self->cert_row), ADW_TYPE_PREFERENCES_GROUP)),
                              saoma_pin_dialog_new_preferences_row (application));
+  /* The business day (issue 12.5): a group of its own on the Till page. */
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (gtk_widget_get_ancestor (
+                              GTK_WIDGET (self->store_name_row), ADW_TYPE_PREFERENCES_PAGE)),
+                            ADW_PREFERENCES_GROUP (
+                              saoma_business_day_preferences_group_new (settings)));
 
   return self;
 }

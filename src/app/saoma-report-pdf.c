@@ -345,6 +345,50 @@ draw_totals (SaomaDayReport *report,
     cairo_set_source_rgb (cr, open > 0 ? 0.75 : 0.35, open > 0 ? 0.1 : 0.35, 0.1);
     text (cr, extra, MARGIN + 12, 212, 8.5, open > 0, 0, 0);
   }
+
+  /* By payment method (issue 13), under the box: what each took, gave back and kept. */
+  {
+    static const SaomaPaymentMethod methods[] = { SAOMA_PAYMENT_METHOD_NATIVE,
+                                                  SAOMA_PAYMENT_METHOD_MICROPAY };
+    GString *line = g_string_new (NULL);
+
+    for (guint m = 0; m < G_N_ELEMENTS (methods); m++)
+      {
+        SaomaTotals totals;
+        g_autofree char *paid = NULL;
+        g_autofree char *refunded = NULL;
+        g_autofree char *net = NULL;
+        g_autofree char *count = NULL;
+
+        saoma_day_report_get_method_totals (report, methods[m], &totals);
+        paid = saoma_money_format (totals.paid);
+        refunded = saoma_money_format (-totals.refunded);
+        net = saoma_money_format (saoma_totals_get_net (&totals));
+        count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u payment", "%u payments",
+                                              totals.n_payments),
+                                 totals.n_payments);
+        if (line->len > 0)
+          g_string_append (line, "   ");
+        /* TRANSLATORS: the PDF's line per payment method: "QR code: 3 payments ¥23.23,
+         * refunds -¥7.77, net ¥15.46" */
+        g_string_append_printf (line, _("%s: %s %s, refunds %s, net %s"),
+                                saoma_messages_method_label (methods[m]), count, paid,
+                                refunded, net);
+      }
+    cairo_set_source_rgb (cr, 0.2, 0.2, 0.2);
+    text (cr, line->str, MARGIN, 224, 8, FALSE, 0, width - 2 * MARGIN);
+    g_string_free (line, TRUE);
+  }
+}
+
+/* Demo mode (issue 12.18): every page says so, where a glance at the header sees it. */
+static void
+draw_demo_mark (cairo_t *cr,
+                double   width)
+{
+  cairo_set_source_rgb (cr, 0.80, 0.10, 0.10);
+  /* Not translated: the mark reads the same in both languages. */
+  text (cr, "演示 / DEMO", width / 2, MARGIN + 2, 14, TRUE, 0.5, 0);
 }
 
 static void
@@ -454,6 +498,8 @@ saoma_report_draw_page (SaomaDayReport          *report,
 
   cairo_save (cr);
   draw_header (report, header, cr, width, page, n_pages);
+  if (header != NULL && header->demo)
+    draw_demo_mark (cr, width);
   if (page == 0)
     {
       draw_totals (report, cr, width);
