@@ -136,9 +136,14 @@ show_method (SaomaDayCloseWindow *self,
   ref_count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u refund", "%u refunds",
                                             totals.n_refunds),
                                totals.n_refunds);
-  /* TRANSLATORS: a payment method's line in Day Close: "3 payments · 1 refund -¥7.77 · net
-   * ¥15.46" */
-  subtitle = g_strdup_printf (_("%s · %s %s · net %s"), pay_count, ref_count, refunded, net);
+  if (totals.n_refunds > 0)
+    /* TRANSLATORS: a payment method's line in Day Close: "3 payments · 1 refund -¥7.77 · net
+     * ¥15.46" */
+    subtitle = g_strdup_printf (_("%s · %s %s · net %s"), pay_count, ref_count, refunded, net);
+  else
+    /* TRANSLATORS: a payment method's line in Day Close without refunds: "3 payments · net
+     * ¥15.46" */
+    subtitle = g_strdup_printf (_("%s · net %s"), pay_count, net);
   adw_action_row_set_subtitle (row, subtitle);
   gtk_label_set_text (label, paid);
 }
@@ -805,24 +810,28 @@ exported_cb (GObject      *source,
   toast (self, text);
 }
 
-static void
-export_response_cb (SaomaDayCloseWindow *self,
-                    int                  response,
-                    GtkNativeDialog     *chooser)
+/**
+ * saoma_day_close_window_export_file:
+ * @self: the window
+ * @file: where to write (a local path)
+ * @pdf: %TRUE for the PDF report, %FALSE for the accountants' CSV
+ *
+ * Writes the day's export in a worker, reading the ledger again first; a toast says "Saved
+ * NAME" (or why not) when done. What the export menu does once a file is chosen.
+ */
+void
+saoma_day_close_window_export_file (SaomaDayCloseWindow *self,
+                                    GFile               *file,
+                                    gboolean             pdf)
 {
-  gboolean pdf = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser), "pdf"));
-  g_autoptr(GFile) file = NULL;
   g_autoptr(GTask) task = NULL;
   SaomaReportHeader header;
   ExportData *data;
 
-  if (response == GTK_RESPONSE_ACCEPT && self->report != NULL)
-    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-  g_clear_object (&self->chooser);
-  if (file == NULL || g_file_peek_path (file) == NULL)
-    return;
+  g_return_if_fail (SAOMA_IS_DAY_CLOSE_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (file));
 
-  if (saoma_till_get_ledger (self->till) == NULL)
+  if (g_file_peek_path (file) == NULL || saoma_till_get_ledger (self->till) == NULL)
     return;
   data = g_new0 (ExportData, 1);
   data->ledger = g_object_ref (saoma_till_get_ledger (self->till));
@@ -837,6 +846,21 @@ export_response_cb (SaomaDayCloseWindow *self,
   task = g_task_new (self, self->cancellable, exported_cb, NULL);
   g_task_set_task_data (task, data, (GDestroyNotify) export_data_free);
   g_task_run_in_thread (task, export_worker);
+}
+
+static void
+export_response_cb (SaomaDayCloseWindow *self,
+                    int                  response,
+                    GtkNativeDialog     *chooser)
+{
+  gboolean pdf = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser), "pdf"));
+  g_autoptr(GFile) file = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT && self->report != NULL)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+  g_clear_object (&self->chooser);
+  if (file != NULL)
+    saoma_day_close_window_export_file (self, file, pdf);
 }
 
 static void

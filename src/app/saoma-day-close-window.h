@@ -20,4 +20,9 @@ GtkWindow *saoma_day_close_window_new      (GtkWindow        *parent,
 void       saoma_day_close_window_set_date (SaomaDayCloseWindow *self,
                                             const GDate         *date);
 
+/* Writes the accountants' CSV (@pdf FALSE) or the PDF report of the day shown to @file. */
+void       saoma_day_close_window_export_file (SaomaDayCloseWindow *self,
+                                               GFile               *file,
+                                               gboolean             pdf);
+
 G_END_DECLS

@@ -10,6 +10,7 @@
 #include <cairo-pdf.h>
 #include <pango/pangocairo.h>
 
+#include "core/saoma-export.h"
 #include "core/saoma-money.h"
 #include "saoma-hour-chart-draw.h"
 #include "saoma-messages.h"
@@ -510,6 +511,25 @@ saoma_report_draw_page (SaomaDayReport          *report,
   cairo_restore (cr);
 }
 
+typedef struct {
+  GOutputStream *out;
+  GError        *error;  /* the first write error */
+} PdfSink;
+
+static cairo_status_t
+write_stream_cb (void                *closure,
+                 const unsigned char *data,
+                 unsigned int         length)
+{
+  PdfSink *sink = closure;
+
+  if (sink->error != NULL)
+    return CAIRO_STATUS_WRITE_ERROR;
+  if (!g_output_stream_write_all (sink->out, data, length, NULL, NULL, &sink->error))
+    return CAIRO_STATUS_WRITE_ERROR;
+  return CAIRO_STATUS_SUCCESS;
+}
+
 gboolean
 saoma_report_pdf_write (SaomaDayReport          *report,
                         const SaomaReportHeader *header,
@@ -520,12 +540,23 @@ saoma_report_pdf_write (SaomaDayReport          *report,
   cairo_t *cr;
   cairo_status_t status;
   g_autofree char *title = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GFileOutputStream) out = NULL;
+  PdfSink sink = { NULL, NULL };
   guint n_pages;
 
   g_return_val_if_fail (SAOMA_IS_DAY_REPORT (report), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  surface = cairo_pdf_surface_create (path, SAOMA_REPORT_PAGE_WIDTH, SAOMA_REPORT_PAGE_HEIGHT);
+  /* Like every export: created readable by its owner only (saoma_export_create_file()). */
+  file = g_file_new_for_path (path);
+  out = saoma_export_create_file (file, NULL, error);
+  if (out == NULL)
+    return FALSE;
+  sink.out = G_OUTPUT_STREAM (out);
+  surface = cairo_pdf_surface_create_for_stream (write_stream_cb, &sink,
+                                                 SAOMA_REPORT_PAGE_WIDTH,
+                                                 SAOMA_REPORT_PAGE_HEIGHT);
   title = g_strdup_printf ("%s %s", _("Day close report"),
                            saoma_day_report_get_day_text (report));
   cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_TITLE, title);
@@ -545,6 +576,11 @@ saoma_report_pdf_write (SaomaDayReport          *report,
   status = cairo_surface_status (surface);
   cairo_surface_destroy (surface);
 
+  if (sink.error != NULL)
+    {
+      g_propagate_error (error, sink.error);
+      return FALSE;
+    }
   if (status != CAIRO_STATUS_SUCCESS)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Cannot write the PDF %s: %s"), path,
@@ -552,5 +588,5 @@ saoma_report_pdf_write (SaomaDayReport          *report,
       return FALSE;
     }
 
-  return TRUE;
+  return g_output_stream_close (G_OUTPUT_STREAM (out), NULL, error);
 }

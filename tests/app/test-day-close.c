@@ -183,9 +183,62 @@ settings_key_empty (GSettings  *settings,
   return value[0] == '\0';
 }
 
+static gboolean
+file_has_data (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 && st.st_size > 0;
+}
+
+static void
+late_cb (SaomaCheckout *checkout,
+         SaomaAttempt  *attempt,
+         gboolean      *late)
+{
+  *late = TRUE;
+}
+
+static char *
+pdf_text (const char *pdf)
+{
+  const char *argv[] = { "pdftotext", "-layout", "-enc", "UTF-8", pdf, "-", NULL };
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+  int status = 0;
+
+  if (g_find_program_in_path ("pdftotext") == NULL)
+    return NULL;
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                NULL, NULL, &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  return out;
+}
+
+static const char *
+row_subtitle (GtkWidget  *root,
+              const char *title)
+{
+  GtkWidget *row = find (root, is_row_titled, title);
+
+  return row != NULL ? adw_action_row_get_subtitle (ADW_ACTION_ROW (row)) : NULL;
+}
+
+static gboolean
+subtitle_has (GtkWidget  *root,
+              const char *title,
+              const char *text)
+{
+  const char *subtitle = row_subtitle (root, title);
+
+  return subtitle != NULL && strstr (subtitle, text) != NULL;
+}
+
 static void
 run_flow (void)
 {
+  gboolean late = FALSE;
+  g_autofree char *late_no = NULL;
   g_autoptr(SaomaApplication) app = saoma_application_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *hash = NULL;
@@ -344,9 +397,88 @@ run_flow (void)
   gtk_test_widget_wait_for_draw (GTK_WIDGET (day_close));
   screenshot (GTK_WIDGET (day_close), "day-close");
 
-  /* Z close from the window: confirmed in its dialog, then shown as closed. */
+  /* Issue 13: by payment method: the QR code took it all (net ¥28.50), the payment code
+   * nothing. */
+  WAIT_FOR (subtitle_has (GTK_WIDGET (day_close), C_("payment method", "QR code"), "¥28.50"));
+  g_assert_true (subtitle_has (GTK_WIDGET (day_close), C_("payment method", "Payment code"),
+                               "¥0.00"));
+
+  /* Issue 12.17 + 12.18: the export menu writes the accountants' flat table (words in the UI's
+   * language, the method last) and a PDF marked as demo (the app is in demo mode). */
+  {
+    g_autofree char *csv_path = g_strdup_printf ("%s/day-close-%s.csv", shots,
+                                                 g_getenv ("LANGUAGE"));
+    g_autofree char *pdf_path = g_strdup_printf ("%s/day-close-%s.pdf", shots,
+                                                 g_getenv ("LANGUAGE"));
+    g_autoptr(GFile) csv_file = g_file_new_for_path (csv_path);
+    g_autoptr(GFile) pdf_file = g_file_new_for_path (pdf_path);
+    g_autofree char *csv = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *header = NULL;
+    g_autofree char *order_row = NULL;
+    GStatBuf st;
+
+    g_unlink (csv_path);
+    g_unlink (pdf_path);
+    saoma_day_close_window_export_file (SAOMA_DAY_CLOSE_WINDOW (day_close), csv_file, FALSE);
+    WAIT_FOR (file_has_data (csv_path));
+    saoma_day_close_window_export_file (SAOMA_DAY_CLOSE_WINDOW (day_close), pdf_file, TRUE);
+    WAIT_FOR (has_label_with (GTK_WIDGET (day_close), "day-close-") && file_has_data (pdf_path));
+    spin (500);
+
+    g_assert_true (g_file_get_contents (csv_path, &csv, NULL, &error));
+    g_test_message ("%s", csv);
+    g_assert_cmpint (g_stat (csv_path, &st), ==, 0);
+    g_assert_cmpuint (st.st_mode & 0777, ==, 0600);
+    header = g_strdup_printf ("\xEF\xBB\xBF%s,%s,", C_("export column", "Type"),
+                              C_("export column", "Time"));
+    g_assert_true (g_str_has_prefix (csv, header));
+    g_assert_nonnull (strstr (csv, C_("export column", "Method")));
+    order_row = g_strdup_printf ("\r\n%s,", C_("export row", "Order"));
+    g_assert_nonnull (strstr (csv, order_row));
+    g_assert_nonnull (strstr (csv, ",38.50,"));
+    g_assert_nonnull (strstr (csv, ",-10.00,"));
+    g_assert_nonnull (strstr (csv, out_trade_no));
+    g_assert_nonnull (strstr (csv, C_("payment method", "QR code")));
+
+    text = pdf_text (pdf_path);
+    if (text != NULL)
+      {
+        g_test_message ("%s", text);
+        g_assert_nonnull (strstr (text, "演示 / DEMO"));
+        g_assert_nonnull (strstr (text, "¥28.50"));
+      }
+  }
+
+  /* Z close from the window (issue 12.3): its default answer is Cancel and the close answer
+   * needs a PIN; a wrong PIN closes nothing; the right one closes and it is shown as closed. */
   gtk_widget_activate_action (GTK_WIDGET (day_close), "day-close.z-close", NULL);
   WAIT_FOR (find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL);
+  {
+    AdwMessageDialog *confirm = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+
+    g_assert_cmpstr (adw_message_dialog_get_default_response (confirm), ==, "cancel");
+    g_assert_false (adw_message_dialog_get_response_enabled (confirm, "close"));
+    gtk_test_widget_wait_for_draw (GTK_WIDGET (confirm));
+    screenshot (GTK_WIDGET (confirm), "day-close-z-confirm");
+    set_entry_row (GTK_WIDGET (confirm), _("Manager PIN"), "999999");
+    g_assert_true (adw_message_dialog_get_response_enabled (confirm, "close"));
+    adw_message_dialog_response (confirm, "close");
+    gtk_window_close (GTK_WINDOW (confirm));
+  }
+  WAIT_FOR (has_label_with (GTK_WIDGET (day_close), _("Wrong manager PIN.")));
+  spin (300);
+  screenshot (GTK_WIDGET (day_close), "day-close-wrong-pin");
+  g_assert_false (has_label_with (GTK_WIDGET (day_close), _("This day is closed (Z). The "
+                                                            "figures below are counted again "
+                                                            "from the ledger.")));
+  /* The wait after a wrong PIN (a second). */
+  g_usleep (G_USEC_PER_SEC + G_USEC_PER_SEC / 5);
+  while (find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL)
+    spin (100);
+  gtk_widget_activate_action (GTK_WIDGET (day_close), "day-close.z-close", NULL);
+  WAIT_FOR (find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL);
+  set_entry_row (GTK_WIDGET (find_toplevel (ADW_TYPE_MESSAGE_DIALOG)), _("Manager PIN"), PIN);
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG)),
                                "close");
   WAIT_FOR (has_label_with (GTK_WIDGET (day_close), _("This day is closed (Z). The figures "
@@ -355,9 +487,27 @@ run_flow (void)
   spin (300);
   screenshot (GTK_WIDGET (day_close), "day-close-closed");
 
-  /* The day picker: Alt+Page Down's action shows the next day (no sales), and back. */
+  /* Issue 12.2 + 12.4: a sale after the Z close is the next business day's; the closed day,
+   * followed live, still says ¥28.50. */
   {
-    g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+    gboolean after_paid = FALSE;
+
+    g_assert_true (saoma_checkout_charge (checkout, 1234, NULL, &error));
+    g_assert_no_error (error);
+    WAIT_FOR (saoma_checkout_get_code_url (checkout) != NULL);
+    saoma_application_simulate_payment_async (app, saoma_checkout_get_out_trade_no (checkout),
+                                              NULL, paid_cb, &after_paid);
+    WAIT_FOR (after_paid && saoma_checkout_get_state (checkout) == SAOMA_CHECKOUT_PAID);
+    saoma_checkout_reset (checkout);
+    spin (800);
+    g_assert_true (has_label_with (GTK_WIDGET (day_close), "¥28.50"));
+    g_assert_false (has_label_with (GTK_WIDGET (day_close), "¥12.34"));
+  }
+
+  /* The day picker: Alt+Page Down's action shows the next (business) day, and back. */
+  {
+    g_autoptr(GTimeZone) beijing = g_time_zone_new_identifier ("+08:00");
+    g_autoptr(GDateTime) now = g_date_time_new_now (beijing);
     g_autoptr(GDateTime) next = g_date_time_add_days (now, 1);
     g_autofree char *today_text = g_date_time_format (now, "%Y-%m-%d");
     g_autofree char *next_text = g_date_time_format (next, "%Y-%m-%d");
@@ -366,6 +516,42 @@ run_flow (void)
     gtk_widget_activate_action (GTK_WIDGET (day_close), "day-close.next-day", NULL);
     WAIT_FOR (has_label_with (GTK_WIDGET (day_close), next_text) &&
               !has_label_with (GTK_WIDGET (day_close), "¥28.50"));
+    /* The sale after the Z close belongs to it. */
+    WAIT_FOR (has_label_with (GTK_WIDGET (day_close), "¥12.34"));
+    /* A sale the cashier gave up on gets paid (a late payment): that day no longer says every
+     * payment is final, but how many wait for a decision (12.6); it follows live (12.4). */
+    {
+      gboolean after_paid = FALSE;
+      gulong late_id = g_signal_connect (checkout, "late-payment", G_CALLBACK (late_cb),
+                                         &late);
+
+      g_assert_true (saoma_checkout_charge (checkout, 567, NULL, &error));
+      g_assert_no_error (error);
+      WAIT_FOR (saoma_checkout_get_code_url (checkout) != NULL);
+      late_no = g_strdup (saoma_checkout_get_out_trade_no (checkout));
+      saoma_checkout_cancel (checkout);
+      after_paid = FALSE;
+      saoma_application_simulate_payment_async (app, late_no, NULL, paid_cb, &after_paid);
+      WAIT_FOR (after_paid && late);
+      saoma_checkout_reset (checkout);
+      {
+        g_autofree char *waits = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                               "%u late payment waits for a "
+                                                               "decision (honoured or "
+                                                               "refunded).",
+                                                               "%u late payments wait for a "
+                                                               "decision (honoured or "
+                                                               "refunded).", 1), 1);
+
+        /* The store changed: the window counts again by itself. */
+        WAIT_FOR (find (GTK_WIDGET (day_close), is_row_titled, waits) != NULL);
+        g_assert_null (find (GTK_WIDGET (day_close), is_row_titled,
+                             _("Every payment of the day is final.")));
+        spin (300);
+        screenshot (GTK_WIDGET (day_close), "day-close-late-waits");
+      }
+      g_signal_handler_disconnect (checkout, late_id);
+    }
     gtk_widget_activate_action (GTK_WIDGET (day_close), "day-close.previous-day", NULL);
     WAIT_FOR (has_label_with (GTK_WIDGET (day_close), today_text) &&
               has_label_with (GTK_WIDGET (day_close), "¥28.50"));
