@@ -9,7 +9,9 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "core/saoma-business-day.h"
 #include "core/saoma-checkout.h"
+#include "core/saoma-day-report.h"
 #include "core/saoma-pin.h"
 #include "core/saoma-pin-guard.h"
 #include "core/saoma-reconcile.h"
@@ -403,6 +405,17 @@ run_flow (void)
   g_assert_true (subtitle_has (GTK_WIDGET (day_close), C_("payment method", "Payment code"),
                                "¥0.00"));
 
+  /* Issue 12.5: the business day's start (Preferences, the same key History reads) moves what
+   * Day Close counts: with the day starting at 23:59 today's sales are the previous day's. */
+  {
+    GSettings *settings = saoma_application_get_settings (app);
+
+    g_settings_set_uint (settings, "business-day-start", 1439);
+    WAIT_FOR (!has_label_with (GTK_WIDGET (day_close), "¥28.50"));
+    g_settings_set_uint (settings, "business-day-start", 0);
+    WAIT_FOR (has_label_with (GTK_WIDGET (day_close), "¥28.50"));
+  }
+
   /* Issue 12.17 + 12.18: the export menu writes the accountants' flat table (words in the UI's
    * language, the method last) and a PDF marked as demo (the app is in demo mode). */
   {
@@ -420,11 +433,12 @@ run_flow (void)
 
     g_unlink (csv_path);
     g_unlink (pdf_path);
+    /* Each is done when its toast names it ("Saved NAME"). */
     saoma_day_close_window_export_file (SAOMA_DAY_CLOSE_WINDOW (day_close), csv_file, FALSE);
-    WAIT_FOR (file_has_data (csv_path));
+    WAIT_FOR (has_label_with (GTK_WIDGET (day_close), strrchr (csv_path, '/') + 1));
     saoma_day_close_window_export_file (SAOMA_DAY_CLOSE_WINDOW (day_close), pdf_file, TRUE);
-    WAIT_FOR (has_label_with (GTK_WIDGET (day_close), "day-close-") && file_has_data (pdf_path));
-    spin (500);
+    WAIT_FOR (has_label_with (GTK_WIDGET (day_close), strrchr (pdf_path, '/') + 1));
+    g_assert_true (file_has_data (csv_path) && file_has_data (pdf_path));
 
     g_assert_true (g_file_get_contents (csv_path, &csv, NULL, &error));
     g_test_message ("%s", csv);
@@ -555,6 +569,33 @@ run_flow (void)
     gtk_widget_activate_action (GTK_WIDGET (day_close), "day-close.previous-day", NULL);
     WAIT_FOR (has_label_with (GTK_WIDGET (day_close), today_text) &&
               has_label_with (GTK_WIDGET (day_close), "¥28.50"));
+  }
+
+  /* A day the manager reopened is shown as such (issue 12.2). */
+  {
+    g_autoptr(SaomaDayReport) closed = NULL;
+    g_autoptr(SaomaBusinessDay) beijing_day = saoma_business_day_new (NULL, 0);
+    g_auto(GStrv) parts = g_strsplit (_("This day was closed (Z), then reopened by the manager "
+                                        "at %s (%s). It is open until it is closed again."),
+                                      "%s", 2);
+    GDate today;
+
+    g_date_clear (&today, 1);
+    saoma_business_day_of (beijing_day, g_get_real_time (), &today);
+    closed = saoma_day_report_load_business_sync (saoma_till_get_ledger (
+                                                    saoma_application_get_till (app)),
+                                                  &today, beijing_day, &error);
+    g_assert_no_error (error);
+    g_assert_true (saoma_day_report_reopen_sync (closed, saoma_till_get_ledger (
+                                                           saoma_application_get_till (app)),
+                                                 saoma_pin_dialog_get_guard (app), PIN,
+                                                 "少收一笔", &error));
+    g_assert_no_error (error);
+    gtk_widget_activate_action (GTK_WIDGET (day_close), "day-close.x-report", NULL);
+    WAIT_FOR (has_label_with (GTK_WIDGET (day_close), parts[0])
+              && has_label_with (GTK_WIDGET (day_close), "少收一笔"));
+    spin (300);
+    screenshot (GTK_WIDGET (day_close), "day-close-reopened");
   }
   gtk_window_destroy (day_close);
 
