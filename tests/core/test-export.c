@@ -560,6 +560,8 @@ test_flat (void)
   }
 }
 
+#define HOUR_US (G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
+
 /* Issue 13: the app's accountants' table carries each order's payment method, last; a refund
  * has its order's; the words go through the caller's language like the rest. */
 static void
@@ -611,8 +613,7 @@ test_flat_method (void)
                                           "50300000000000000000000000002", "test", &error);
   g_assert_no_error (error);
 
-  g_assert_true (saoma_export_flat_range_to_stream (ledger, now - G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC,
-                                                    now + G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC, tz,
+  g_assert_true (saoma_export_flat_range_to_stream (ledger, now - HOUR_US, now + HOUR_US, tz,
                                                     SAOMA_EXPORT_FLAT_METHOD, chinese_word, NULL,
                                                     stream, &rows, NULL, &error));
   g_assert_no_error (error);
