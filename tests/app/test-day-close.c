@@ -115,6 +115,13 @@ is_button_labelled (GtkWidget     *widget,
 }
 
 static gboolean
+is_spin_button (GtkWidget     *widget,
+                gconstpointer  data)
+{
+  return GTK_IS_SPIN_BUTTON (widget);
+}
+
+static gboolean
 label_contains (GtkWidget     *widget,
                 gconstpointer  text)
 {
@@ -609,6 +616,26 @@ run_flow (void)
     g_assert_nonnull (row);
     g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==,
                      _("Set — refunds ask for it"));
+    /* The business day's start (issue 12.5), in a group of its own, bound to the key. */
+    row = find (GTK_WIDGET (prefs), is_row_titled, _("Day starts at"));
+    g_assert_nonnull (row);
+    {
+      GtkWidget *start = find (row, is_spin_button, NULL);
+
+      g_assert_nonnull (start);
+      g_settings_set_uint (saoma_application_get_settings (app), "business-day-start", 240);
+      WAIT_FOR (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (start)), "04:00") == 0);
+      adw_preferences_window_set_visible_page (ADW_PREFERENCES_WINDOW (prefs),
+                                               ADW_PREFERENCES_PAGE (gtk_widget_get_ancestor (
+                                                 row, ADW_TYPE_PREFERENCES_PAGE)));
+      spin (300);
+      gtk_test_widget_wait_for_draw (GTK_WIDGET (prefs));
+      screenshot (GTK_WIDGET (prefs), "preferences-business-day");
+      gtk_editable_set_text (GTK_EDITABLE (start), "00:00");
+      gtk_spin_button_update (GTK_SPIN_BUTTON (start));
+      g_assert_cmpuint (g_settings_get_uint (saoma_application_get_settings (app),
+                                             "business-day-start"), ==, 0);
+    }
     gtk_window_destroy (prefs);
   }
 
