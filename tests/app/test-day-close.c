@@ -604,6 +604,21 @@ run_flow (void)
     spin (300);
     screenshot (GTK_WIDGET (day_close), "day-close-reopened");
   }
+
+  /* Issue 13: a payment code (付款码) charged in the reopened day is counted under its method,
+   * followed live. */
+  {
+    g_autofree char *code = g_strdup_printf ("1345678901%07u0", g_random_int_range (0, 9999999));
+
+    g_assert_true (saoma_checkout_charge_code (checkout, 1234, NULL, code, &error));
+    g_assert_no_error (error);
+    WAIT_FOR (saoma_checkout_get_state (checkout) == SAOMA_CHECKOUT_PAID);
+    saoma_checkout_reset (checkout);
+    WAIT_FOR (subtitle_has (GTK_WIDGET (day_close), C_("payment method", "Payment code"),
+                            "¥12.34"));
+    spin (300);
+    screenshot (GTK_WIDGET (day_close), "day-close-by-method");
+  }
   gtk_window_destroy (day_close);
 
   /* Preferences have the manager PIN row, and it says a PIN is set. */
@@ -654,6 +669,10 @@ run_flow (void)
   gtk_window_present (reconcile);
   saoma_reconcile_window_compare (SAOMA_RECONCILE_WINDOW (reconcile));
   WAIT_FOR (has_label_with (GTK_WIDGET (reconcile), _("Everything matches.")));
+  /* The bill's MICROPAY row (the payment code above) matches too, and each line says its
+   * method (issue 13). */
+  WAIT_FOR (has_label_with (GTK_WIDGET (reconcile), C_("payment method", "Payment code"))
+            && has_label_with (GTK_WIDGET (reconcile), C_("payment method", "QR code")));
   spin (300);
   gtk_test_widget_wait_for_draw (GTK_WIDGET (reconcile));
   screenshot (GTK_WIDGET (reconcile), "reconcile");
