@@ -18,6 +18,7 @@
 #include "core/saoma-wxpay2-gateway.h"
 #include "wxpay/wxpay.h"
 #include "saoma-application.h"
+#include "saoma-customer-display.h"
 #include "saoma-day-close-window.h"
 #include "saoma-pin-dialog.h"
 #include "saoma-reconcile-window.h"
@@ -269,6 +270,17 @@ run_flow (void)
   checkout = saoma_application_get_checkout (app);
   parent = gtk_application_get_active_window (GTK_APPLICATION (app));
   g_assert_true (saoma_application_get_demo (app));
+
+  /* Demo mode marks the customer display (issue 12.18): a small corner label. */
+  {
+    GtkWindow *display = find_toplevel (SAOMA_TYPE_CUSTOMER_DISPLAY);
+    GtkWidget *mark;
+
+    g_assert_nonnull (display);
+    mark = find (GTK_WIDGET (display), label_contains, "演示 / DEMO");
+    g_assert_nonnull (mark);
+    g_assert_true (gtk_widget_get_visible (mark));
+  }
 
   /* The manager PIN, set through its dialog (as from Preferences): mismatched PINs are
    * refused, then a hash — never the PIN — lands in the keyring. */
