@@ -14,6 +14,7 @@
 
 #include "core/saoma-money.h"
 
+#include "saoma-application.h"
 #include "saoma-customer-display.h"
 #include "saoma-qr-view.h"
 #include "saoma-settings-types.h"
@@ -1083,6 +1084,23 @@ saoma_customer_display_init (SaomaCustomerDisplay *self)
                            G_CALLBACK (monitors_changed_cb), self, G_CONNECT_SWAPPED);
 
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_cb), NULL);
+
+  /* Demo mode (issue 12.18): a small corner mark over every page, while the app is in it. */
+  if (SAOMA_IS_APPLICATION (g_application_get_default ()))
+    {
+      GtkWidget *overlay = gtk_overlay_new ();
+      GtkWidget *mark = gtk_label_new ("演示 / DEMO");
+      g_autoptr(GtkWidget) pages = g_object_ref (gtk_window_get_child (GTK_WINDOW (self)));
+
+      gtk_window_set_child (GTK_WINDOW (self), overlay);
+      gtk_overlay_set_child (GTK_OVERLAY (overlay), pages);
+      gtk_widget_set_halign (mark, GTK_ALIGN_END);
+      gtk_widget_set_valign (mark, GTK_ALIGN_START);
+      gtk_widget_add_css_class (mark, "saoma-demo-mark");
+      gtk_overlay_add_overlay (GTK_OVERLAY (overlay), mark);
+      g_object_bind_property (g_application_get_default (), "demo", mark, "visible",
+                              G_BINDING_SYNC_CREATE);
+    }
 
   update (self);
 }

@@ -8,15 +8,22 @@
 
 #include <glib/gi18n.h>
 
+#include "core/saoma-cli.h"
 #include "core/saoma-day-report.h"
+#include "core/saoma-export.h"
 #include "core/saoma-money.h"
 #include "saoma-application.h"
 #include "saoma-attempt-dialog.h"
+#include "saoma-business-day-settings.h"
 #include "saoma-day-close-window.h"
 #include "saoma-day-picker.h"
 #include "saoma-hour-chart.h"
 #include "saoma-messages.h"
+#include "saoma-pin-dialog.h"
 #include "saoma-report-pdf.h"
+
+/* Changes of the store are gathered this long before the report is counted again. */
+#define RELOAD_DELAY_MS 300
 
 struct _SaomaDayCloseWindow
 {
@@ -28,8 +35,12 @@ struct _SaomaDayCloseWindow
   char                 *closed_detail;
   GCancellable         *cancellable;
   GtkFileChooserNative *chooser;
+  SaomaBusinessDay     *business_day;  /* the store's day (Beijing, its day start) */
   GDate                 date;
   gboolean              loading;
+  guint                 load_serial;   /* only the newest load is shown */
+  guint                 reload_id;     /* a recount after a change of the store */
+  gboolean              closing;       /* the PIN check and the Z close are running */
 
   AdwToastOverlay      *toast_overlay;
   GtkMenuButton        *date_button;
@@ -40,6 +51,10 @@ struct _SaomaDayCloseWindow
   GtkLabel             *payments_label;
   GtkLabel             *refunds_label;
   GtkLabel             *net_label;
+  AdwActionRow         *qr_row;
+  AdwActionRow         *code_row;
+  GtkLabel             *qr_label;
+  GtkLabel             *code_label;
   SaomaHourChart       *hour_chart;
   GtkLabel             *unfinished_title;
   GtkListBox           *unfinished_list;
@@ -66,7 +81,7 @@ update_actions (SaomaDayCloseWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "day-close.export-csv", have);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "day-close.print", have);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "day-close.z-close",
-                                 have && self->closed_detail == NULL);
+                                 have && self->closed_detail == NULL && !self->closing);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "day-close.x-report", !self->loading);
 }
 
@@ -84,6 +99,7 @@ header_for (SaomaDayCloseWindow *self,
   header->till_id = *till;
   header->kind_label = self->closed_detail != NULL ? _("Z close") : _("X report");
   header->note = NULL;
+  header->demo = saoma_application_get_demo (self->app);
 }
 
 static void
@@ -93,6 +109,43 @@ remove_rows (GtkListBox *list)
 
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (list))) != NULL)
     gtk_list_box_remove (list, child);
+}
+
+/* One payment method's line: what it took (the suffix), its counts and refunds (the subtitle). */
+static void
+show_method (SaomaDayCloseWindow *self,
+             SaomaPaymentMethod   method,
+             AdwActionRow        *row,
+             GtkLabel            *label)
+{
+  SaomaTotals totals;
+  g_autofree char *paid = NULL;
+  g_autofree char *refunded = NULL;
+  g_autofree char *net = NULL;
+  g_autofree char *pay_count = NULL;
+  g_autofree char *ref_count = NULL;
+  g_autofree char *subtitle = NULL;
+
+  saoma_day_report_get_method_totals (self->report, method, &totals);
+  paid = saoma_money_format (totals.paid);
+  refunded = saoma_money_format (-totals.refunded);
+  net = saoma_money_format (saoma_totals_get_net (&totals));
+  pay_count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u payment", "%u payments",
+                                            totals.n_payments),
+                               totals.n_payments);
+  ref_count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u refund", "%u refunds",
+                                            totals.n_refunds),
+                               totals.n_refunds);
+  if (totals.n_refunds > 0)
+    /* TRANSLATORS: a payment method's line in Day Close: "3 payments · 1 refund -¥7.77 · net
+     * ¥15.46" */
+    subtitle = g_strdup_printf (_("%s · %s %s · net %s"), pay_count, ref_count, refunded, net);
+  else
+    /* TRANSLATORS: a payment method's line in Day Close without refunds: "3 payments · net
+     * ¥15.46" */
+    subtitle = g_strdup_printf (_("%s · net %s"), pay_count, net);
+  adw_action_row_set_subtitle (row, subtitle);
+  gtk_label_set_text (label, paid);
 }
 
 static void
@@ -106,6 +159,7 @@ show_report (SaomaDayCloseWindow *self)
   g_autofree char *pay_count = NULL;
   g_autofree char *ref_count = NULL;
   g_autofree char *open_title = NULL;
+  guint late = saoma_day_report_get_n_late_undecided (report);
 
   pay_count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u payment", "%u payments",
                                             saoma_day_report_get_n_payments (report)),
@@ -119,6 +173,8 @@ show_report (SaomaDayCloseWindow *self)
   gtk_label_set_text (self->refunds_label, refunds);
   gtk_label_set_text (self->net_label, net);
   saoma_hour_chart_set_report (self->hour_chart, report);
+  show_method (self, SAOMA_PAYMENT_METHOD_NATIVE, self->qr_row, self->qr_label);
+  show_method (self, SAOMA_PAYMENT_METHOD_MICROPAY, self->code_row, self->code_label);
 
   open_title = g_strdup_printf (_("Not final yet (%u)"), unfinished->len);
   gtk_label_set_text (self->unfinished_title, open_title);
@@ -145,24 +201,31 @@ show_report (SaomaDayCloseWindow *self)
                               g_strdup (saoma_attempt_get_out_trade_no (attempt)), g_free);
       gtk_list_box_append (self->unfinished_list, row);
     }
-  if (unfinished->len == 0)
+  /* Not "final" while a late payment still waits for the manager's decision (issue 12.6),
+   * whether or not other payments are still open: a line of its own says how many wait. */
+  if (late > 0)
+    {
+      GtkWidget *row = adw_action_row_new ();
+      g_autofree char *late_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                                 "%u late payment waits for a "
+                                                                 "decision (honoured or "
+                                                                 "refunded).",
+                                                                 "%u late payments wait for a "
+                                                                 "decision (honoured or "
+                                                                 "refunded).", late),
+                                                    late);
+
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), late_text);
+      adw_action_row_set_icon_name (ADW_ACTION_ROW (row), "dialog-warning-symbolic");
+      gtk_widget_add_css_class (row, "warning");
+      gtk_list_box_prepend (self->unfinished_list, row);
+    }
+  else if (unfinished->len == 0)
     {
       GtkWidget *row = adw_action_row_new ();
 
-      guint late = saoma_day_report_get_n_late_undecided (self->report);
-      g_autofree char *late_text = NULL;
-
-      /* Not "final" while a late payment still waits for the manager's decision. */
-      if (late > 0)
-        late_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                  "%u late payment waits for a decision "
-                                                  "(honoured or refunded).",
-                                                  "%u late payments wait for a decision "
-                                                  "(honoured or refunded).", late),
-                                     late);
       adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
-                                     late_text != NULL ? late_text
-                                                       : _("Every payment of the day is final."));
+                                     _("Every payment of the day is final."));
       gtk_list_box_append (self->unfinished_list, row);
     }
 
@@ -173,6 +236,24 @@ show_report (SaomaDayCloseWindow *self)
       gtk_label_set_text (self->status_label, _("This day is closed (Z). The figures below are "
                                                 "counted again from the ledger."));
       gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "success");
+    }
+  else if (saoma_day_report_get_reopened_at (report) != 0)
+    {
+      g_autofree char *when = saoma_day_report_format_time (report,
+                                                            saoma_day_report_get_reopened_at (
+                                                              report));
+      const char *reason = saoma_day_report_get_reopen_reason (report);
+      g_autofree char *text = NULL;
+
+      /* Said before anything else: its earlier Z close no longer ends it. */
+      if (reason != NULL && *reason != '\0')
+        text = g_strdup_printf (_("This day was closed (Z), then reopened by the manager at %s "
+                                  "(%s). It is open until it is closed again."), when, reason);
+      else
+        text = g_strdup_printf (_("This day was closed (Z), then reopened by the manager at %s. "
+                                  "It is open until it is closed again."), when);
+      gtk_label_set_text (self->status_label, text);
+      gtk_widget_add_css_class (GTK_WIDGET (self->status_label), "warning");
     }
   else if (unfinished->len > 0)
     {
@@ -201,6 +282,8 @@ typedef struct {
   SaomaStoreSnapshot *snapshot;
   SaomaLedger    *ledger;  /* nullable: the late payments to decide are counted from it */
   GDate           date;
+  SaomaBusinessDay *business_day;
+  guint           serial;
   SaomaDayReport *report;
   char           *closed;
 } LoadData;
@@ -208,6 +291,7 @@ typedef struct {
 static void
 load_data_free (LoadData *data)
 {
+  g_clear_pointer (&data->business_day, saoma_business_day_free);
   g_clear_object (&data->snapshot);
   g_clear_object (&data->ledger);
   g_clear_object (&data->report);
@@ -224,8 +308,8 @@ load_worker (GTask        *task,
   LoadData *data = task_data;
   GError *error = NULL;
 
-  data->report = saoma_day_report_load_from_snapshot (data->snapshot, &data->date, NULL,
-                                                      &error);
+  data->report = saoma_day_report_load_business_from_snapshot (data->snapshot, &data->date,
+                                                               data->business_day, &error);
   if (data->report == NULL)
     {
       g_task_return_error (task, error);
@@ -257,7 +341,8 @@ loaded_cb (GObject      *source,
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+          && data->serial == self->load_serial)
         {
           self->loading = FALSE;
           gtk_label_set_text (self->status_label, error->message);
@@ -266,8 +351,8 @@ loaded_cb (GObject      *source,
       return;
     }
 
-  /* Only the newest load counts (the day may have changed meanwhile). */
-  if (g_date_compare (&data->date, &self->date) != 0)
+  /* Only the newest load counts (the day or the store may have changed meanwhile). */
+  if (data->serial != self->load_serial)
     return;
 
   self->loading = FALSE;
@@ -304,6 +389,8 @@ reload (SaomaDayCloseWindow *self)
   GTask *task;
   LoadData *data;
 
+  g_clear_handle_id (&self->reload_id, g_source_remove);
+
   if (store == NULL)
     {
       gtk_label_set_text (self->status_label, _("The ledger is not open yet."));
@@ -315,10 +402,42 @@ reload (SaomaDayCloseWindow *self)
   task = g_task_new (self, self->cancellable, loaded_cb, NULL);
   data = g_new0 (LoadData, 1);
   data->date = self->date;
+  data->serial = ++self->load_serial;
+  data->business_day = saoma_business_day_new (self->business_day->tz,
+                                               self->business_day->day_start_minutes);
   if (saoma_till_get_ledger (self->till) != NULL)
     data->ledger = g_object_ref (saoma_till_get_ledger (self->till));
   g_task_set_task_data (task, data, (GDestroyNotify) load_data_free);
   saoma_store_open_snapshot_async (store, self->cancellable, snapshot_cb, task);
+}
+
+static gboolean
+reload_timeout_cb (gpointer user_data)
+{
+  SaomaDayCloseWindow *self = user_data;
+
+  self->reload_id = 0;
+  reload (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Day Close follows the store live (issue 12.4): a payment, a refund or a close changes what
+ * the report says, so it is counted again shortly after (a burst of changes costs one read). */
+static void
+store_changed_cb (SaomaDayCloseWindow *self)
+{
+  if (self->reload_id == 0)
+    self->reload_id = g_timeout_add (RELOAD_DELAY_MS, reload_timeout_cb, self);
+}
+
+static void
+business_day_changed_cb (SaomaDayCloseWindow *self,
+                         const char          *key,
+                         GSettings           *settings)
+{
+  g_clear_pointer (&self->business_day, saoma_business_day_free);
+  self->business_day = saoma_business_day_new_from_settings (settings);
+  reload (self);
 }
 
 void
@@ -372,26 +491,83 @@ unfinished_activated_cb (SaomaDayCloseWindow *self,
                                                 out_trade_no));
 }
 
-/* Z close ----------------------------------------------------------------------------- */
+/* Z close -----------------------------------------------------------------------------
+ *
+ * A Z close is final, so it asks for the manager PIN (issue 12.3), checked by the one guard of
+ * the application (its delays and lockout), and its confirmation's default answer is Cancel:
+ * Enter, Enter never closes a day. The close itself runs only once the PIN was accepted. */
+
+typedef struct {
+  SaomaDayCloseWindow *self;     /* owned */
+  SaomaDayReport      *report;   /* the report the manager confirmed */
+  gboolean             acknowledge;
+} CloseRequest;
+
+static void
+close_request_free (CloseRequest *request)
+{
+  g_clear_object (&request->self);
+  g_clear_object (&request->report);
+  g_free (request);
+}
+
+static void
+close_failed (SaomaDayCloseWindow *self,
+              const char          *message)
+{
+  self->closing = FALSE;
+  update_actions (self);
+  toast (self, message);
+}
 
 static void
 closed_cb (GObject      *source,
            GAsyncResult *result,
            gpointer      user_data)
 {
-  g_autoptr(SaomaDayCloseWindow) self = user_data;
+  CloseRequest *request = user_data;
+  SaomaDayCloseWindow *self = request->self;
   g_autoptr(GError) error = NULL;
 
   if (!saoma_day_report_close_finish (SAOMA_DAY_REPORT (source), result, &error))
     {
       if (!g_cancellable_is_cancelled (self->cancellable))
-        toast (self, error->message);
+        close_failed (self, error->message);
+      close_request_free (request);
+      return;
+    }
+  if (!g_cancellable_is_cancelled (self->cancellable))
+    {
+      self->closing = FALSE;
+      toast (self, _("The day is closed."));
+      reload (self);
+    }
+  close_request_free (request);
+}
+
+static void
+pin_checked_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  CloseRequest *request = user_data;
+  SaomaDayCloseWindow *self = request->self;
+  g_autoptr(GError) error = NULL;
+
+  if (!saoma_pin_guard_check_finish (SAOMA_PIN_GUARD (source), result, &error))
+    {
+      if (!g_cancellable_is_cancelled (self->cancellable))
+        close_failed (self, error->message);
+      close_request_free (request);
       return;
     }
   if (g_cancellable_is_cancelled (self->cancellable))
-    return;
-  toast (self, _("The day is closed."));
-  reload (self);
+    {
+      close_request_free (request);
+      return;
+    }
+  saoma_day_report_close_async (request->report, saoma_till_get_ledger (self->till),
+                                request->acknowledge, self->cancellable, closed_cb, request);
 }
 
 static void
@@ -400,12 +576,57 @@ confirm_response_cb (AdwMessageDialog    *dialog,
                      SaomaDayCloseWindow *self)
 {
   gboolean acknowledge = g_strcmp0 (response, "close-anyway") == 0;
+  GtkEditable *pin_row = g_object_get_data (G_OBJECT (dialog), "pin-row");
+  g_autofree char *pin = NULL;
+  CloseRequest *request;
 
-  if (self->report == NULL || (!acknowledge && g_strcmp0 (response, "close") != 0))
+  if (pin_row != NULL)
+    {
+      pin = g_strdup (gtk_editable_get_text (pin_row));
+      /* The PIN stays in this process's memory no longer than needed. */
+      gtk_editable_set_text (pin_row, "");
+    }
+  if (self->report == NULL || self->closing
+      || (!acknowledge && g_strcmp0 (response, "close") != 0))
     return;
 
-  saoma_day_report_close_async (self->report, saoma_till_get_ledger (self->till),
-                                acknowledge, self->cancellable, closed_cb, g_object_ref (self));
+  request = g_new0 (CloseRequest, 1);
+  request->self = g_object_ref (self);
+  request->report = g_object_ref (self->report);
+  request->acknowledge = acknowledge;
+  self->closing = TRUE;
+  update_actions (self);
+  saoma_pin_guard_check_async (saoma_pin_dialog_get_guard (self->app), pin != NULL ? pin : "",
+                               self->cancellable, pin_checked_cb, request);
+}
+
+/* The close answer is offered only once a PIN is typed. */
+static void
+pin_changed_cb (GtkEditable      *pin_row,
+                AdwMessageDialog *dialog)
+{
+  const char *close = g_object_get_data (G_OBJECT (dialog), "close-response");
+
+  adw_message_dialog_set_response_enabled (dialog, close,
+                                           *gtk_editable_get_text (pin_row) != '\0');
+}
+
+/* Enter in the PIN field, with a PIN typed, is the manager's answer; with none it is nothing. */
+static void
+pin_activated_cb (AdwEntryRow      *pin_row,
+                  AdwMessageDialog *dialog)
+{
+  const char *close = g_object_get_data (G_OBJECT (dialog), "close-response");
+  g_autoptr(AdwMessageDialog) keep = NULL;
+
+  if (*gtk_editable_get_text (GTK_EDITABLE (pin_row)) == '\0'
+      || !adw_message_dialog_get_response_enabled (dialog, close))
+    return;
+  /* As a click on the answer does: respond, then close (a second, "cancel" answer is then
+   * ignored: the close is under way). */
+  keep = g_object_ref (dialog);
+  adw_message_dialog_response (dialog, close);
+  gtk_window_close (GTK_WINDOW (dialog));
 }
 
 static void
@@ -414,11 +635,15 @@ z_close_action (GtkWidget  *widget,
                 GVariant   *parameter)
 {
   SaomaDayCloseWindow *self = SAOMA_DAY_CLOSE_WINDOW (widget);
+  const char *problem = saoma_pin_dialog_get_problem (self->app);
+  const char *close_response;
   guint open;
   AdwMessageDialog *dialog;
+  GtkWidget *pins;
+  GtkWidget *pin_row;
   g_autofree char *heading = NULL;
 
-  if (self->report == NULL)
+  if (self->report == NULL || self->closing)
     return;
 
   open = saoma_day_report_get_unfinished (self->report)->len;
@@ -429,10 +654,10 @@ z_close_action (GtkWidget  *widget,
                                                            _("The totals are recorded in the "
                                                              "ledger as the Z close of this "
                                                              "day. A day is closed once.")));
+      close_response = "close";
       adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"),
                                         "close", _("Close _Day"), NULL);
       adw_message_dialog_set_response_appearance (dialog, "close", ADW_RESPONSE_SUGGESTED);
-      adw_message_dialog_set_default_response (dialog, "close");
     }
   else
     {
@@ -449,32 +674,68 @@ z_close_action (GtkWidget  *widget,
                                                open);
 
       dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), heading, body));
+      close_response = "close-anyway";
       adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"),
                                         "close-anyway", _("Close _Anyway"), NULL);
       adw_message_dialog_set_response_appearance (dialog, "close-anyway",
                                                   ADW_RESPONSE_DESTRUCTIVE);
-      adw_message_dialog_set_default_response (dialog, "cancel");
     }
+  /* Enter, Enter must not close the day for good. */
+  adw_message_dialog_set_default_response (dialog, "cancel");
   adw_message_dialog_set_close_response (dialog, "cancel");
+  adw_message_dialog_set_response_enabled (dialog, close_response, FALSE);
+  g_object_set_data (G_OBJECT (dialog), "close-response", (gpointer) close_response);
+
+  pins = gtk_list_box_new ();
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (pins), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (pins, "boxed-list");
+  pin_row = adw_password_entry_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (pin_row), _("Manager PIN"));
+  gtk_editable_set_max_width_chars (GTK_EDITABLE (pin_row), 12);
+  g_signal_connect_object (pin_row, "changed", G_CALLBACK (pin_changed_cb), dialog, 0);
+  g_signal_connect_object (pin_row, "entry-activated", G_CALLBACK (pin_activated_cb), dialog,
+                           0);
+  gtk_list_box_append (GTK_LIST_BOX (pins), pin_row);
+  if (problem != NULL)
+    {
+      GtkWidget *why = gtk_label_new (problem);
+
+      gtk_label_set_wrap (GTK_LABEL (why), TRUE);
+      gtk_label_set_xalign (GTK_LABEL (why), 0);
+      gtk_widget_add_css_class (why, "error");
+      gtk_widget_set_margin_top (why, 6);
+      gtk_list_box_append (GTK_LIST_BOX (pins), why);
+      gtk_list_box_row_set_activatable (
+        GTK_LIST_BOX_ROW (gtk_widget_get_parent (why)), FALSE);
+    }
+  adw_message_dialog_set_extra_child (dialog, pins);
+  g_object_set_data (G_OBJECT (dialog), "pin-row", pin_row);
+
   g_signal_connect_object (dialog, "response", G_CALLBACK (confirm_response_cb), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* Export ------------------------------------------------------------------------------ */
 
+/* An export reads the ledger again when it is written (issue 12.4): it says what is true at
+ * that time, and the time it was made, whatever the window showed before. */
 typedef struct {
-  SaomaDayReport *report;
-  char           *path;
-  gboolean        pdf;
-  char           *store;
-  char           *till;
-  char           *kind;
+  SaomaLedger      *ledger;
+  SaomaBusinessDay *business_day;
+  GDate             date;
+  char             *path;
+  gboolean          pdf;
+  gboolean          demo;
+  char             *store;
+  char             *till;
+  char             *kind;
 } ExportData;
 
 static void
 export_data_free (ExportData *data)
 {
-  g_clear_object (&data->report);
+  g_clear_object (&data->ledger);
+  g_clear_pointer (&data->business_day, saoma_business_day_free);
   g_free (data->path);
   g_free (data->store);
   g_free (data->till);
@@ -489,14 +750,38 @@ export_worker (GTask        *task,
                GCancellable *cancellable)
 {
   ExportData *data = task_data;
-  SaomaReportHeader header = { data->store, data->till, data->kind, NULL };
+  SaomaReportHeader header = { data->store, data->till, data->kind, NULL, data->demo };
+  g_autoptr(SaomaDayReport) report = NULL;
   GError *error = NULL;
   gboolean ok;
 
+  report = saoma_day_report_load_business_sync (data->ledger, &data->date, data->business_day,
+                                                &error);
+  if (report == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
   if (data->pdf)
-    ok = saoma_report_pdf_write (data->report, &header, data->path, &error);
+    ok = saoma_report_pdf_write (report, &header, data->path, &error);
   else
-    ok = saoma_day_report_write_csv (data->report, data->path, &error);
+    {
+      /* The accountants' flat table (issue 12.17) of the same range the report counts (up to
+       * the Z close's cut for a closed day), its words in the UI's language. */
+      g_autoptr(GFile) file = g_file_new_for_path (data->path);
+      g_autoptr(GFileOutputStream) out = saoma_export_create_file (file, cancellable, &error);
+
+      ok = out != NULL
+           && saoma_export_flat_range_to_stream (data->ledger, saoma_day_report_get_start (report),
+                                                 saoma_day_report_get_end (report),
+                                                 saoma_day_report_get_timezone (report),
+                                                 SAOMA_EXPORT_FLAT_METHOD,
+                                                 saoma_cli_accounting_word, NULL,
+                                                 G_OUTPUT_STREAM (out), NULL, cancellable,
+                                                 &error)
+           && g_output_stream_close (G_OUTPUT_STREAM (out), cancellable, &error);
+    }
 
   if (ok)
     g_task_return_boolean (task, TRUE);
@@ -525,6 +810,44 @@ exported_cb (GObject      *source,
   toast (self, text);
 }
 
+/**
+ * saoma_day_close_window_export_file:
+ * @self: the window
+ * @file: where to write (a local path)
+ * @pdf: %TRUE for the PDF report, %FALSE for the accountants' CSV
+ *
+ * Writes the day's export in a worker, reading the ledger again first; a toast says "Saved
+ * NAME" (or why not) when done. What the export menu does once a file is chosen.
+ */
+void
+saoma_day_close_window_export_file (SaomaDayCloseWindow *self,
+                                    GFile               *file,
+                                    gboolean             pdf)
+{
+  g_autoptr(GTask) task = NULL;
+  SaomaReportHeader header;
+  ExportData *data;
+
+  g_return_if_fail (SAOMA_IS_DAY_CLOSE_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  if (g_file_peek_path (file) == NULL || saoma_till_get_ledger (self->till) == NULL)
+    return;
+  data = g_new0 (ExportData, 1);
+  data->ledger = g_object_ref (saoma_till_get_ledger (self->till));
+  data->business_day = saoma_business_day_new (self->business_day->tz,
+                                               self->business_day->day_start_minutes);
+  data->date = self->date;
+  data->path = g_file_get_path (file);
+  data->pdf = pdf;
+  header_for (self, &header, &data->store, &data->till);
+  data->kind = g_strdup (header.kind_label);
+  data->demo = header.demo;
+  task = g_task_new (self, self->cancellable, exported_cb, NULL);
+  g_task_set_task_data (task, data, (GDestroyNotify) export_data_free);
+  g_task_run_in_thread (task, export_worker);
+}
+
 static void
 export_response_cb (SaomaDayCloseWindow *self,
                     int                  response,
@@ -532,25 +855,12 @@ export_response_cb (SaomaDayCloseWindow *self,
 {
   gboolean pdf = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser), "pdf"));
   g_autoptr(GFile) file = NULL;
-  g_autoptr(GTask) task = NULL;
-  SaomaReportHeader header;
-  ExportData *data;
 
   if (response == GTK_RESPONSE_ACCEPT && self->report != NULL)
     file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
   g_clear_object (&self->chooser);
-  if (file == NULL || g_file_peek_path (file) == NULL)
-    return;
-
-  data = g_new0 (ExportData, 1);
-  data->report = g_object_ref (self->report);
-  data->path = g_file_get_path (file);
-  data->pdf = pdf;
-  header_for (self, &header, &data->store, &data->till);
-  data->kind = g_strdup (header.kind_label);
-  task = g_task_new (self, self->cancellable, exported_cb, NULL);
-  g_task_set_task_data (task, data, (GDestroyNotify) export_data_free);
-  g_task_run_in_thread (task, export_worker);
+  if (file != NULL)
+    saoma_day_close_window_export_file (self, file, pdf);
 }
 
 static void
@@ -558,12 +868,16 @@ export (SaomaDayCloseWindow *self,
         gboolean             pdf)
 {
   g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+  g_autoptr(GDateTime) now = g_date_time_new_now (self->business_day->tz);
+  g_autofree char *made = g_date_time_format (now, "%H%M%S");
   g_autofree char *name = NULL;
 
   if (self->report == NULL)
     return;
 
-  name = g_strdup_printf ("saoma-day-close-%s.%s", saoma_day_report_get_day_text (self->report),
+  /* The name says when the file was made (its PDF says it inside too). */
+  name = g_strdup_printf ("saoma-day-close-%s-made-%s.%s",
+                          saoma_day_report_get_day_text (self->report), made,
                           pdf ? "pdf" : "csv");
   gtk_file_filter_set_name (filter, pdf ? _("PDF documents") : _("CSV spreadsheets"));
   gtk_file_filter_add_pattern (filter, pdf ? "*.pdf" : "*.csv");
@@ -683,6 +997,7 @@ saoma_day_close_window_dispose (GObject *object)
   SaomaDayCloseWindow *self = SAOMA_DAY_CLOSE_WINDOW (object);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->reload_id, g_source_remove);
   g_clear_object (&self->chooser);
   gtk_widget_dispose_template (GTK_WIDGET (self), SAOMA_TYPE_DAY_CLOSE_WINDOW);
 
@@ -698,6 +1013,7 @@ saoma_day_close_window_finalize (GObject *object)
   g_clear_object (&self->till);
   g_clear_object (&self->report);
   g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->business_day, saoma_business_day_free);
   g_free (self->closed_detail);
 
   G_OBJECT_CLASS (saoma_day_close_window_parent_class)->finalize (object);
@@ -725,6 +1041,10 @@ saoma_day_close_window_class_init (SaomaDayCloseWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, payments_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, refunds_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, net_label);
+  gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, qr_row);
+  gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, code_row);
+  gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, qr_label);
+  gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, code_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, hour_chart);
   gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, unfinished_title);
   gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, unfinished_list);
@@ -767,7 +1087,8 @@ saoma_day_close_window_new (GtkWindow        *parent,
                             SaomaApplication *app)
 {
   SaomaDayCloseWindow *self;
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  SaomaStore *store;
+  GSettings *settings;
   GDate today;
 
   g_return_val_if_fail (SAOMA_IS_TILL (till), NULL);
@@ -777,9 +1098,23 @@ saoma_day_close_window_new (GtkWindow        *parent,
                        "application", app, NULL);
   self->app = g_object_ref (app);
   self->till = g_object_ref (till);
+  settings = saoma_application_get_settings (app);
+  self->business_day = saoma_business_day_new_from_settings (settings);
+  g_signal_connect_object (settings, "changed::" SAOMA_BUSINESS_DAY_START_KEY,
+                           G_CALLBACK (business_day_changed_cb), self, G_CONNECT_SWAPPED);
+  store = saoma_till_get_store (till);
+  if (store != NULL)
+    {
+      g_signal_connect_object (store, "attempt-added", G_CALLBACK (store_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (store, "attempt-changed", G_CALLBACK (store_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+      g_signal_connect_object (store, "refund-changed", G_CALLBACK (store_changed_cb), self,
+                               G_CONNECT_SWAPPED);
+    }
+  /* Today is the store's business day that holds now (Beijing time, its day start). */
   g_date_clear (&today, 1);
-  g_date_set_dmy (&today, g_date_time_get_day_of_month (now), g_date_time_get_month (now),
-                  g_date_time_get_year (now));
+  saoma_business_day_today (self->business_day, &today);
   saoma_day_close_window_set_date (self, &today);
 
   return GTK_WINDOW (self);

@@ -11,13 +11,20 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (SaomaDayCloseWindow, saoma_day_close_window, SAOMA, DAY_CLOSE_WINDOW,
                       AdwWindow)
 
-/* Opens on today (local); the day picker chooses another. Export PDF / CSV, print. Reports on
- * @till's ledger; @app gives the store name and the till id of the header. */
+/* Opens on today's business day (Beijing time, the day start of the "business-day-start"
+ * setting); the day picker chooses another. Follows the store live. Export PDF / the
+ * accountants' CSV, print; the Z close asks for the manager PIN. Reports on @till's ledger;
+ * @app gives the store name, the till id and demo mode of the header. */
 GtkWindow *saoma_day_close_window_new      (GtkWindow        *parent,
                                             SaomaTill        *till,
                                             SaomaApplication *app);
-/* Shows @date (local day) and reloads. */
+/* Shows the business day @date and reloads. */
 void       saoma_day_close_window_set_date (SaomaDayCloseWindow *self,
                                             const GDate         *date);
+
+/* Writes the accountants' CSV (@pdf FALSE) or the PDF report of the day shown to @file. */
+void       saoma_day_close_window_export_file (SaomaDayCloseWindow *self,
+                                               GFile               *file,
+                                               gboolean             pdf);
 
 G_END_DECLS

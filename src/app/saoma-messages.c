@@ -195,6 +195,19 @@ saoma_messages_state_label (SaomaAttemptState state)
 }
 
 const char *
+saoma_messages_method_label (SaomaPaymentMethod method)
+{
+  switch (method)
+    {
+    case SAOMA_PAYMENT_METHOD_MICROPAY:
+      return C_("payment method", "Payment code");
+    case SAOMA_PAYMENT_METHOD_NATIVE:
+    default:
+      return C_("payment method", "QR code");
+    }
+}
+
+const char *
 saoma_messages_state_style (SaomaAttemptState state)
 {
   switch (state)

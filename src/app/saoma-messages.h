@@ -17,5 +17,8 @@ char       *saoma_messages_dup_error_detail  (const GError *error);
 const char *saoma_messages_state_label       (SaomaAttemptState state);
 /* The style class of a state badge: "success", "warning", "error", "accent" or "dim". */
 const char *saoma_messages_state_style       (SaomaAttemptState state);
+/* How an order was paid, translated: "QR code" (扫码, NATIVE) or "Payment code" (付款码,
+ * MICROPAY); the words of the accountants' table too. */
+const char *saoma_messages_method_label      (SaomaPaymentMethod method);
 
 G_END_DECLS

@@ -15,6 +15,7 @@
 #include "saoma-pin-dialog.h"
 #include "saoma-preferences-window.h"
 #include "saoma-scan-capture.h"
+#include "saoma-business-day-settings.h"
 #include "saoma-settings-types.h"
 
 struct _SaomaPreferencesWindow
@@ -1021,7 +1022,13 @@ saoma_preferences_window_new (SaomaApplication *application)
   /* The scanner's one setting, in its own group on the Till page (issue 13). */
   adw_preferences_page_add (ADW_PREFERENCES_PAGE (gtk_widget_get_ancestor (
                               GTK_WIDGET (self->store_name_row), ADW_TYPE_PREFERENCES_PAGE)),
-                            ADW_PREFERENCES_GROUP (saoma_scan_capture_new_preferences_group (settings)));
+                            ADW_PREFERENCES_GROUP (
+                              saoma_scan_capture_new_preferences_group (settings)));
+  /* The business day (issue 12.5): a group of its own on the Till page. */
+  adw_preferences_page_add (ADW_PREFERENCES_PAGE (gtk_widget_get_ancestor (
+                              GTK_WIDGET (self->store_name_row), ADW_TYPE_PREFERENCES_PAGE)),
+                            ADW_PREFERENCES_GROUP (
+                              saoma_business_day_preferences_group_new (settings)));
 
   return self;
 }

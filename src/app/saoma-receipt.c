@@ -11,6 +11,7 @@
 #include <pango/pangocairo.h>
 
 #include "core/saoma-money.h"
+#include "saoma-application.h"
 #include "saoma-messages.h"
 #include "saoma-receipt.h"
 
@@ -36,6 +37,8 @@ struct _SaomaReceipt
   char     *refund_id;
   char     *state;
   char     *description;
+  SaomaPaymentMethod method;
+  gboolean  demo;     /* printed in demo mode: marked "演示 / DEMO" (issue 12.18) */
 };
 
 G_DEFINE_FINAL_TYPE (SaomaReceipt, saoma_receipt, G_TYPE_OBJECT)
@@ -82,7 +85,26 @@ receipt_new (SaomaAttempt *attempt,
   self->transaction_id = g_strdup (saoma_attempt_get_transaction_id (attempt));
   self->description = g_strdup (saoma_attempt_get_description (attempt));
   self->order_amount = saoma_attempt_get_amount (attempt);
+  self->method = saoma_attempt_get_method (attempt);
+  /* A receipt printed in demo mode is no proof of payment: it says so, whoever prints it. */
+  if (SAOMA_IS_APPLICATION (g_application_get_default ()))
+    self->demo = saoma_application_get_demo (SAOMA_APPLICATION (g_application_get_default ()));
   return self;
+}
+
+/**
+ * saoma_receipt_set_demo:
+ * @self: a receipt
+ * @demo: %TRUE to mark it "演示 / DEMO"
+ *
+ * Set from the application's demo mode when the receipt is made; for tests and previews.
+ */
+void
+saoma_receipt_set_demo (SaomaReceipt *self,
+                        gboolean      demo)
+{
+  g_return_if_fail (SAOMA_IS_RECEIPT (self));
+  self->demo = demo;
 }
 
 /**
@@ -275,6 +297,9 @@ layout_receipt (SaomaReceipt *self,
   if (draw)
     cairo_set_source_rgb (cr, 0, 0, 0);
 
+  if (self->demo)
+    /* Not translated: the mark reads the same in both languages. */
+    line (&pen, "演示 / DEMO", size * 1.4, TRUE, 0.5, FALSE);
   line (&pen, self->store_name, size * 1.4, TRUE, 0.5, FALSE);
   line (&pen, till, size, FALSE, 0.5, FALSE);
   line (&pen, when, size, FALSE, 0.5, FALSE);
@@ -287,6 +312,7 @@ layout_receipt (SaomaReceipt *self,
   rule (&pen);
   if (self->refund)
     field (&pen, _("Order amount"), order_amount, size);
+  field (&pen, _("Paid by"), saoma_messages_method_label (self->method), size);
   field (&pen, _("Order number"), self->out_trade_no, size);
   field (&pen, _("Transaction ID"), self->transaction_id, size);
   field (&pen, _("Refund number"), self->out_refund_no, size);
@@ -295,6 +321,8 @@ layout_receipt (SaomaReceipt *self,
   rule (&pen);
   line (&pen, self->refund ? _("The refund goes back to the customer's WeChat Pay account.")
                            : _("Thank you!"), size, FALSE, 0.5, FALSE);
+  if (self->demo)
+    line (&pen, _("Demo mode: no real money was paid."), size, TRUE, 0.5, FALSE);
   pen.y += 6;
 
   return pen.y;

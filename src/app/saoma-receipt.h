@@ -26,6 +26,11 @@ SaomaReceipt *saoma_receipt_new_for_refund  (SaomaAttempt            *attempt,
                                              const char              *store_name,
                                              const char              *till_id);
 
+/* Demo mode marks the receipt "演示 / DEMO" (on by default when the application is in demo
+ * mode). */
+void          saoma_receipt_set_demo        (SaomaReceipt     *self,
+                                             gboolean          demo);
+
 /* The roll's paper: 58 or 80 mm wide, as long as the receipt (custom GtkPaperSize, no
  * margins: roll printers have their own). */
 GtkPageSetup *saoma_receipt_page_setup_new  (SaomaReceipt     *self,

@@ -15,6 +15,7 @@
 #include "ledger/saoma-store.h"
 #include "saoma-attempt-dialog.h"
 #include "saoma-day-picker.h"
+#include "saoma-messages.h"
 #include "saoma-reconcile-window.h"
 
 struct _SaomaReconcileWindow
@@ -41,6 +42,7 @@ G_DEFINE_FINAL_TYPE (SaomaReconcileWindow, saoma_reconcile_window, ADW_TYPE_WIND
 typedef enum {
   COL_KIND,
   COL_NUMBER,
+  COL_METHOD,
   COL_TIME,
   COL_WECHAT,
   COL_LOCAL,
@@ -424,6 +426,19 @@ bind_cb (GtkSignalListItemFactory *factory,
       gtk_label_set_text (GTK_LABEL (widget), text);
       break;
 
+    case COL_METHOD:
+      {
+        const char *name = saoma_reconcile_item_get_method (item);
+        SaomaPaymentMethod method;
+
+        /* The ledger's or the bill's word for it; another trade type as WeChat spells it. */
+        if (name != NULL && saoma_payment_method_from_string (name, &method))
+          gtk_label_set_text (GTK_LABEL (widget), saoma_messages_method_label (method));
+        else
+          gtk_label_set_text (GTK_LABEL (widget), name != NULL ? name : "");
+      }
+      break;
+
     case COL_TIME:
       if (saoma_reconcile_item_get_time (item) > 0)
         text = saoma_reconcile_format_time (saoma_reconcile_item_get_time (item));
@@ -741,6 +756,7 @@ saoma_reconcile_window_init (SaomaReconcileWindow *self)
 
   add_column (self, COL_KIND, _("Result"), FALSE);
   add_column (self, COL_NUMBER, _("Order / refund number"), FALSE);
+  add_column (self, COL_METHOD, C_("export column", "Method"), FALSE);
   add_column (self, COL_TIME, _("Time (Beijing)"), FALSE);
   add_column (self, COL_WECHAT, _("WeChat"), FALSE);
   add_column (self, COL_LOCAL, _("Till"), FALSE);

@@ -10,6 +10,7 @@
 #include <cairo-pdf.h>
 #include <pango/pangocairo.h>
 
+#include "core/saoma-export.h"
 #include "core/saoma-money.h"
 #include "saoma-hour-chart-draw.h"
 #include "saoma-messages.h"
@@ -345,6 +346,50 @@ draw_totals (SaomaDayReport *report,
     cairo_set_source_rgb (cr, open > 0 ? 0.75 : 0.35, open > 0 ? 0.1 : 0.35, 0.1);
     text (cr, extra, MARGIN + 12, 212, 8.5, open > 0, 0, 0);
   }
+
+  /* By payment method (issue 13), under the box: what each took, gave back and kept. */
+  {
+    static const SaomaPaymentMethod methods[] = { SAOMA_PAYMENT_METHOD_NATIVE,
+                                                  SAOMA_PAYMENT_METHOD_MICROPAY };
+    GString *line = g_string_new (NULL);
+
+    for (guint m = 0; m < G_N_ELEMENTS (methods); m++)
+      {
+        SaomaTotals totals;
+        g_autofree char *paid = NULL;
+        g_autofree char *refunded = NULL;
+        g_autofree char *net = NULL;
+        g_autofree char *count = NULL;
+
+        saoma_day_report_get_method_totals (report, methods[m], &totals);
+        paid = saoma_money_format (totals.paid);
+        refunded = saoma_money_format (-totals.refunded);
+        net = saoma_money_format (saoma_totals_get_net (&totals));
+        count = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u payment", "%u payments",
+                                              totals.n_payments),
+                                 totals.n_payments);
+        if (line->len > 0)
+          g_string_append (line, "   ");
+        /* TRANSLATORS: the PDF's line per payment method: "QR code: 3 payments ¥23.23,
+         * refunds -¥7.77, net ¥15.46" */
+        g_string_append_printf (line, _("%s: %s %s, refunds %s, net %s"),
+                                saoma_messages_method_label (methods[m]), count, paid,
+                                refunded, net);
+      }
+    cairo_set_source_rgb (cr, 0.2, 0.2, 0.2);
+    text (cr, line->str, MARGIN, 224, 8, FALSE, 0, width - 2 * MARGIN);
+    g_string_free (line, TRUE);
+  }
+}
+
+/* Demo mode (issue 12.18): every page says so, where a glance at the header sees it. */
+static void
+draw_demo_mark (cairo_t *cr,
+                double   width)
+{
+  cairo_set_source_rgb (cr, 0.80, 0.10, 0.10);
+  /* Not translated: the mark reads the same in both languages. */
+  text (cr, "演示 / DEMO", width / 2, MARGIN + 2, 14, TRUE, 0.5, 0);
 }
 
 static void
@@ -454,6 +499,8 @@ saoma_report_draw_page (SaomaDayReport          *report,
 
   cairo_save (cr);
   draw_header (report, header, cr, width, page, n_pages);
+  if (header != NULL && header->demo)
+    draw_demo_mark (cr, width);
   if (page == 0)
     {
       draw_totals (report, cr, width);
@@ -462,6 +509,25 @@ saoma_report_draw_page (SaomaDayReport          *report,
   draw_rows (rows, first, rows_on_page (height, page), cr, width,
              page == 0 ? FIRST_TABLE_TOP : NEXT_TABLE_TOP);
   cairo_restore (cr);
+}
+
+typedef struct {
+  GOutputStream *out;
+  GError        *error;  /* the first write error */
+} PdfSink;
+
+static cairo_status_t
+write_stream_cb (void                *closure,
+                 const unsigned char *data,
+                 unsigned int         length)
+{
+  PdfSink *sink = closure;
+
+  if (sink->error != NULL)
+    return CAIRO_STATUS_WRITE_ERROR;
+  if (!g_output_stream_write_all (sink->out, data, length, NULL, NULL, &sink->error))
+    return CAIRO_STATUS_WRITE_ERROR;
+  return CAIRO_STATUS_SUCCESS;
 }
 
 gboolean
@@ -474,12 +540,23 @@ saoma_report_pdf_write (SaomaDayReport          *report,
   cairo_t *cr;
   cairo_status_t status;
   g_autofree char *title = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GFileOutputStream) out = NULL;
+  PdfSink sink = { NULL, NULL };
   guint n_pages;
 
   g_return_val_if_fail (SAOMA_IS_DAY_REPORT (report), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  surface = cairo_pdf_surface_create (path, SAOMA_REPORT_PAGE_WIDTH, SAOMA_REPORT_PAGE_HEIGHT);
+  /* Like every export: created readable by its owner only (saoma_export_create_file()). */
+  file = g_file_new_for_path (path);
+  out = saoma_export_create_file (file, NULL, error);
+  if (out == NULL)
+    return FALSE;
+  sink.out = G_OUTPUT_STREAM (out);
+  surface = cairo_pdf_surface_create_for_stream (write_stream_cb, &sink,
+                                                 SAOMA_REPORT_PAGE_WIDTH,
+                                                 SAOMA_REPORT_PAGE_HEIGHT);
   title = g_strdup_printf ("%s %s", _("Day close report"),
                            saoma_day_report_get_day_text (report));
   cairo_pdf_surface_set_metadata (surface, CAIRO_PDF_METADATA_TITLE, title);
@@ -499,6 +576,11 @@ saoma_report_pdf_write (SaomaDayReport          *report,
   status = cairo_surface_status (surface);
   cairo_surface_destroy (surface);
 
+  if (sink.error != NULL)
+    {
+      g_propagate_error (error, sink.error);
+      return FALSE;
+    }
   if (status != CAIRO_STATUS_SUCCESS)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Cannot write the PDF %s: %s"), path,
@@ -506,5 +588,5 @@ saoma_report_pdf_write (SaomaDayReport          *report,
       return FALSE;
     }
 
-  return TRUE;
+  return g_output_stream_close (G_OUTPUT_STREAM (out), NULL, error);
 }

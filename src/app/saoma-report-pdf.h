@@ -14,6 +14,7 @@ typedef struct {
   const char *till_id;
   const char *kind_label;   /* e.g. "Z close" or "X report", shown beside the title */
   const char *note;         /* one more line (e.g. who acknowledged open payments) */
+  gboolean    demo;         /* demo mode: every page is marked "演示 / DEMO" (issue 12.18) */
 } SaomaReportHeader;
 
 /* A4 in points. */

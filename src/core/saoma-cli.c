@@ -1008,9 +1008,9 @@ run_recover (Cli        *cli,
 /* --- --export-day -------------------------------------------------------------------------- */
 
 /* The accountants' words in the user's language (core exports English keys). */
-static const char *
-accounting_word (const char *key,
-                 gpointer    user_data)
+const char *
+saoma_cli_accounting_word (const char *key,
+                           gpointer    user_data)
 {
   static const struct {
     const char *key;
@@ -1026,6 +1026,9 @@ accounting_word (const char *key,
     { "amount", "export column", NC_("export column", "Amount (yuan)") },
     { "state", "export column", NC_("export column", "State") },
     { "note", "export column", NC_("export column", "Note") },
+    { "method", "export column", NC_("export column", "Method") },
+    { "NATIVE", "payment method", NC_("payment method", "QR code") },
+    { "MICROPAY", "payment method", NC_("payment method", "Payment code") },
     { "order", "export row", NC_("export row", "Order") },
     { "refund", "export row", NC_("export row", "Refund") },
     { "CREATED", "attempt state", NC_("attempt state", "Creating") },
@@ -1092,8 +1095,8 @@ run_export_day (Cli        *cli,
     stream = g_unix_output_stream_new (STDOUT_FILENO, FALSE);
 
   if (!(cli->accounting
-           ? saoma_export_flat_day_to_stream (ledger, &day, NULL, accounting_word, NULL, stream,
-                                              &rows, NULL, &error)
+           ? saoma_export_flat_day_to_stream (ledger, &day, NULL, saoma_cli_accounting_word, NULL,
+                                              stream, &rows, NULL, &error)
            : saoma_export_day_to_stream (ledger, &day, NULL, stream, &rows, NULL, &error)) ||
       !g_output_stream_close (stream, NULL, &error))
     return saoma_cli_fail (1, "export failed: %s", error->message);

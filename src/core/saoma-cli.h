@@ -32,5 +32,9 @@ char    *saoma_cli_read_pin_file (const char  *path,
                                   GError     **error);
 /* Wipes and frees a PIN from saoma_cli_read_pin_file() (NULL is fine). */
 void     saoma_cli_free_pin      (char        *pin);
+/* The words of the accountants' table (saoma-export.h) in the user's language: a
+ * SaomaExportWordFunc, shared by --export-day --accounting and the app's exports. */
+const char *saoma_cli_accounting_word (const char *key,
+                                       gpointer    user_data);
 
 G_END_DECLS

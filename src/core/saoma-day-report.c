@@ -50,6 +50,8 @@ struct _SaomaDayReport
   guint       n_late_undecided;
   guint       hour_count[24];
   gint64      hour_total[24];
+  /* The same figures by payment method (a refund counts under its order's method). */
+  SaomaTotals by_method[SAOMA_PAYMENT_METHOD_LAST + 1];
 
   GPtrArray  *payments;    /* SaomaAttempt * */
   GPtrArray  *refunds;     /* SaomaLedgerRefund * */
@@ -150,6 +152,14 @@ compare_created (gconstpointer a,
          : saoma_attempt_get_id (x) > saoma_attempt_get_id (y);
 }
 
+/* An index into by_method[] (a method this build does not know counts as a QR code sale). */
+static guint
+method_index (int method)
+{
+  return method >= 0 && method <= SAOMA_PAYMENT_METHOD_LAST ? (guint) method
+                                                             : SAOMA_PAYMENT_METHOD_NATIVE;
+}
+
 static guint
 local_hour (GTimeZone *tz,
             gint64     time_us)
@@ -209,6 +219,7 @@ saoma_day_report_compute_in_range (const GDate *date,
   SaomaDayReport *self;
   SaomaTotals totals = SAOMA_TOTALS_INIT;
   GHashTable *seen;
+  g_autoptr(GHashTable) methods = NULL;
 
   g_return_val_if_fail (date != NULL && g_date_valid (date), NULL);
 
@@ -225,6 +236,17 @@ saoma_day_report_compute_in_range (const GDate *date,
     self->end_us = end_us;
   self->generated_us = generated_us;
 
+  /* The method of each order the candidates know: a refund counts under its order's method
+   * (the loader adds the orders of the day's refunds that were paid on an earlier day). */
+  methods = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; attempts != NULL && i < attempts->len; i++)
+    {
+      SaomaAttempt *attempt = g_ptr_array_index (attempts, i);
+
+      g_hash_table_insert (methods, (gpointer) saoma_attempt_get_out_trade_no (attempt),
+                           GINT_TO_POINTER (saoma_attempt_get_method (attempt)));
+    }
+
   /* The same attempt may come from several queries (e.g. a candidate that is also still
    * unfinished); count each out_trade_no once. */
   seen = g_hash_table_new (g_str_hash, g_str_equal);
@@ -240,6 +262,8 @@ saoma_day_report_compute_in_range (const GDate *date,
       if (!saoma_totals_add_payment (&totals, attempt, self->start_us, self->end_us))
         continue;
       g_hash_table_add (seen, (gpointer) saoma_attempt_get_out_trade_no (attempt));
+      saoma_totals_add_payment (&self->by_method[method_index (saoma_attempt_get_method (attempt))],
+                                attempt, self->start_us, self->end_us);
 
       g_ptr_array_add (self->payments, g_object_ref (attempt));
       if (saoma_attempt_get_late (attempt))
@@ -260,6 +284,9 @@ saoma_day_report_compute_in_range (const GDate *date,
       if (!saoma_totals_add_refund (&totals, refund, self->start_us, self->end_us))
         continue;
       g_hash_table_add (seen, refund->out_refund_no);
+      saoma_totals_add_refund (&self->by_method[method_index (GPOINTER_TO_INT (
+                                 g_hash_table_lookup (methods, refund->out_trade_no)))],
+                               refund, self->start_us, self->end_us);
 
       g_ptr_array_add (self->refunds, refund_copy (refund));
     }
@@ -371,6 +398,40 @@ list_day_events (SaomaStoreSnapshot  *snapshot,
       g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
                    _("The ledger could not be read: %s"), local_error->message);
       return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+add_refunded_orders (SaomaStoreSnapshot  *snapshot,
+                     GPtrArray           *attempts,
+                     GPtrArray           *refunds,
+                     GError             **error)
+{
+  g_autoptr(GHashTable) known = g_hash_table_new (g_str_hash, g_str_equal);
+  guint n = attempts->len;
+
+  for (guint i = 0; i < n; i++)
+    g_hash_table_add (known, (gpointer) saoma_attempt_get_out_trade_no (
+                               g_ptr_array_index (attempts, i)));
+  for (guint i = 0; i < refunds->len; i++)
+    {
+      SaomaLedgerRefund *refund = g_ptr_array_index (refunds, i);
+      SaomaAttempt *order;
+
+      if (g_hash_table_contains (known, refund->out_trade_no))
+        continue;
+      order = saoma_store_snapshot_get_attempt (snapshot, refund->out_trade_no, error);
+      if (order == NULL)
+        {
+          if (error != NULL && *error != NULL)
+            return FALSE;
+          continue;
+        }
+      /* Outside the day's payment range, so it is no payment of the day: only its method is
+       * read. */
+      g_ptr_array_add (attempts, order);
+      g_hash_table_add (known, (gpointer) saoma_attempt_get_out_trade_no (order));
     }
   return TRUE;
 }
@@ -555,6 +616,13 @@ saoma_day_report_load_business_from_snapshot (SaomaStoreSnapshot     *snapshot,
       !(refunds = saoma_store_snapshot_list_refunds_succeeded (snapshot, start_us, end_us,
                                                                &local_error)) ||
       !(unfinished = saoma_store_snapshot_list_unfinished (snapshot, &local_error)))
+    {
+      g_propagate_error (error, read_error (local_error));
+      return NULL;
+    }
+
+  /* A refund of an order paid on an earlier day counts under that order's method. */
+  if (!add_refunded_orders (snapshot, attempts, refunds, &local_error))
     {
       g_propagate_error (error, read_error (local_error));
       return NULL;
@@ -759,6 +827,33 @@ saoma_day_report_get_totals (SaomaDayReport *self,
   out_totals->refunded = self->refunds_total;
 }
 
+/**
+ * saoma_day_report_get_method_totals:
+ * @self: a report
+ * @method: a payment method
+ * @out_totals: (out caller-allocates): the day's totals of @method's orders
+ */
+void
+saoma_day_report_get_method_totals (SaomaDayReport     *self,
+                                    SaomaPaymentMethod  method,
+                                    SaomaTotals        *out_totals)
+{
+  g_return_if_fail (SAOMA_IS_DAY_REPORT (self));
+  g_return_if_fail (out_totals != NULL);
+  g_return_if_fail (method <= SAOMA_PAYMENT_METHOD_LAST);
+
+  *out_totals = self->by_method[method];
+}
+
+gboolean
+saoma_day_report_has_micropay (SaomaDayReport *self)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), FALSE);
+
+  return self->by_method[SAOMA_PAYMENT_METHOD_MICROPAY].n_payments > 0
+         || self->by_method[SAOMA_PAYMENT_METHOD_MICROPAY].n_refunds > 0;
+}
+
 gint64
 saoma_day_report_get_net (SaomaDayReport *self)
 {
@@ -938,6 +1033,25 @@ saoma_day_report_to_csv (SaomaDayReport *self)
 
       saoma_export_append_csv_record (out, "summary", "late_undecided", n, NULL);
     }
+  /* By method once a payment code was taken (a day of QR codes only reads as before). */
+  if (saoma_day_report_has_micropay (self))
+    for (guint m = 0; m <= SAOMA_PAYMENT_METHOD_LAST; m++)
+      {
+        const SaomaTotals *t = &self->by_method[m];
+        g_autofree char *name = g_ascii_strdown (saoma_payment_method_to_string (m), -1);
+        g_autofree char *pay_key = g_strconcat ("payments_", name, NULL);
+        g_autofree char *ref_key = g_strconcat ("refunds_", name, NULL);
+        g_autofree char *net_key = g_strconcat ("net_", name, NULL);
+        g_autofree char *pc = g_strdup_printf ("%u", t->n_payments);
+        g_autofree char *pt = saoma_money_format_plain (t->paid);
+        g_autofree char *rc = g_strdup_printf ("%u", t->n_refunds);
+        g_autofree char *rt = saoma_money_format_plain (t->refunded);
+        g_autofree char *nt = saoma_money_format_plain (saoma_totals_get_net (t));
+
+        saoma_export_append_csv_record (out, "summary", pay_key, pc, pt, NULL);
+        saoma_export_append_csv_record (out, "summary", ref_key, rc, rt, NULL);
+        saoma_export_append_csv_record (out, "summary", net_key, "", nt, NULL);
+      }
   g_string_append (out, "\r\n");
 
   saoma_export_append_csv_record (out, "hour", "hour", "count", "amount", NULL);

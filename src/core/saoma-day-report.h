@@ -116,6 +116,14 @@ gint64      saoma_day_report_get_net           (SaomaDayReport *self);
 /* The four figures above as one SaomaTotals (the definition every view shares). */
 void        saoma_day_report_get_totals        (SaomaDayReport *self,
                                                 SaomaTotals    *out_totals);
+/* The same totals for the orders of one payment method (QR code 扫码 = NATIVE, payment code
+ * 付款码 = MICROPAY); a refund counts under its order's method. Their sum is the day's totals. */
+void        saoma_day_report_get_method_totals (SaomaDayReport     *self,
+                                                SaomaPaymentMethod  method,
+                                                SaomaTotals        *out_totals);
+/* TRUE when a payment or refund of the day is a payment code's (the CSV then has the lines
+ * by method). */
+gboolean    saoma_day_report_has_micropay      (SaomaDayReport *self);
 /* Payments paid after the cashier had given up on them (late payments). */
 guint       saoma_day_report_get_n_late        (SaomaDayReport *self);
 /* Late payments (of any day up to this one) still waiting for the manager's decision
@@ -151,6 +159,9 @@ char       *saoma_day_report_format_time       (SaomaDayReport *self,
  *   report,reopened,<local time>,<reason> (a manager reopened it)
  *   summary,payments,<count>,<yuan>  summary,refunds,<count>,<yuan> summary,net,,<yuan>
  *   summary,late_payments,<count>    summary,not_final,<count>
+ *   and when a payment code was taken that day (saoma_day_report_has_micropay()), for each
+ *   method (native, micropay): summary,payments_<m>,<count>,<yuan>
+ *   summary,refunds_<m>,<count>,<yuan>  summary,net_<m>,,<yuan>
  *   hour,<00..23>,<count>,<yuan>
  *   payment,<paid local time>,<till>,<out_trade_no>,<transaction_id>,<yuan>,<refunded yuan>,
  *           <state>,<description>

@@ -581,6 +581,154 @@ flat_time (GTimeZone *tz,
 }
 
 /**
+ * saoma_export_flat_range_to_stream:
+ * @ledger: the ledger
+ * @start_us: the first µs (UTC) of the range
+ * @end_us: the µs after its last one
+ * @tz: (nullable): its time zone; %NULL for the local one
+ * @flags: the optional columns
+ * @word: (nullable) (scope call): the caller's words
+ * @user_data: for @word
+ * @out: where the CSV goes (not closed)
+ * @out_rows: (out) (optional): the number of rows written
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for an error
+ *
+ * Returns: %TRUE when written
+ */
+gboolean
+saoma_export_flat_range_to_stream (SaomaLedger         *ledger,
+                                   gint64               start_us,
+                                   gint64               end_us,
+                                   GTimeZone           *tz,
+                                   SaomaExportFlags     flags,
+                                   SaomaExportWordFunc  word,
+                                   gpointer             user_data,
+                                   GOutputStream       *out,
+                                   guint               *out_rows,
+                                   GCancellable        *cancellable,
+                                   GError             **error)
+{
+  static const char *const columns[] = { "type", "time", "till", "out_trade_no",
+                                         "out_refund_no", "wechat_id", "amount", "state",
+                                         "note", "method" };
+  g_autoptr(GTimeZone) local = NULL;
+  g_autoptr(GPtrArray) attempts = NULL;
+  g_autoptr(GPtrArray) refunds = NULL;
+  g_autoptr(GArray) rows = NULL;
+  g_autoptr(GString) buf = g_string_new ("\xEF\xBB\xBF");
+  g_autoptr(GHashTable) methods = g_hash_table_new (g_str_hash, g_str_equal);
+  gboolean with_method = (flags & SAOMA_EXPORT_FLAT_METHOD) != 0;
+
+  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), FALSE);
+  g_return_val_if_fail (start_us <= end_us, FALSE);
+  g_return_val_if_fail (G_IS_OUTPUT_STREAM (out), FALSE);
+
+  if (tz == NULL)
+    tz = local = g_time_zone_new_local ();
+
+  attempts = saoma_ledger_list_range_sync (ledger, start_us, end_us, error);
+  if (attempts == NULL)
+    return FALSE;
+  refunds = saoma_ledger_list_refunds_sync (ledger, NULL, start_us, end_us, error);
+  if (refunds == NULL)
+    return FALSE;
+
+  rows = g_array_sized_new (FALSE, FALSE, sizeof (FlatRow), attempts->len + refunds->len);
+  for (guint i = 0; i < attempts->len; i++)
+    {
+      SaomaAttempt *a = g_ptr_array_index (attempts, i);
+      FlatRow row = { saoma_attempt_get_created (a), saoma_attempt_get_id (a), FALSE, a };
+
+      g_array_append_val (rows, row);
+      g_hash_table_insert (methods, (gpointer) saoma_attempt_get_out_trade_no (a),
+                           (gpointer) saoma_payment_method_to_string (
+                             saoma_attempt_get_method (a)));
+    }
+  for (guint i = 0; i < refunds->len; i++)
+    {
+      SaomaLedgerRefund *r = g_ptr_array_index (refunds, i);
+      FlatRow row = { r->created, r->id, TRUE, r };
+
+      g_array_append_val (rows, row);
+    }
+  g_array_sort (rows, compare_flat);
+
+  /* The method column is the last one, so readers of the nine columns read on. */
+  for (guint c = 0; c < G_N_ELEMENTS (columns) - (with_method ? 0 : 1); c++)
+    {
+      if (c > 0)
+        g_string_append_c (buf, ',');
+      saoma_export_append_csv_field (buf, flat_word (word, user_data, columns[c]));
+    }
+  g_string_append (buf, "\r\n");
+
+  for (guint i = 0; i < rows->len; i++)
+    {
+      FlatRow *row = &g_array_index (rows, FlatRow, i);
+      g_autofree char *when = flat_time (tz, row->time);
+      g_autofree char *amount = NULL;
+
+      if (row->refund)
+        {
+          SaomaLedgerRefund *r = row->row;
+          const char *method = g_hash_table_lookup (methods, r->out_trade_no);
+
+          /* The refund of an order of an earlier day: its method is read from the ledger. */
+          if (method == NULL && with_method)
+            {
+              g_autoptr(SaomaAttempt) order = saoma_ledger_get_attempt_sync (ledger,
+                                                                             r->out_trade_no,
+                                                                             NULL);
+
+              method = saoma_payment_method_to_string (
+                order != NULL ? saoma_attempt_get_method (order) : SAOMA_PAYMENT_METHOD_NATIVE);
+            }
+
+          /* A refund takes money back: negative, so a spreadsheet's SUM is what is kept. */
+          amount = saoma_money_format_plain (-r->amount);
+          saoma_export_append_csv_record (buf, flat_word (word, user_data, "refund"), when, "",
+                                          r->out_trade_no, r->out_refund_no,
+                                          r->refund_id ? r->refund_id : "", amount,
+                                          flat_word (word, user_data,
+                                                     saoma_refund_state_to_string (r->state)),
+                                          r->reason ? r->reason : "",
+                                          with_method ? flat_word (word, user_data, method)
+                                                      : NULL,
+                                          NULL);
+        }
+      else
+        {
+          SaomaAttempt *a = row->row;
+          const char *till = saoma_attempt_get_till_id (a);
+          const char *txid = saoma_attempt_get_transaction_id (a);
+          const char *desc = saoma_attempt_get_description (a);
+
+          amount = saoma_money_format_plain (saoma_attempt_get_amount (a));
+          saoma_export_append_csv_record (buf, flat_word (word, user_data, "order"), when,
+                                          till ? till : "", saoma_attempt_get_out_trade_no (a),
+                                          "", txid ? txid : "", amount,
+                                          flat_word (word, user_data,
+                                                     saoma_attempt_state_to_string (
+                                                       saoma_attempt_get_state (a))),
+                                          desc ? desc : "",
+                                          with_method
+                                            ? flat_word (word, user_data,
+                                                         saoma_payment_method_to_string (
+                                                           saoma_attempt_get_method (a)))
+                                            : NULL,
+                                          NULL);
+        }
+    }
+
+  if (!g_output_stream_write_all (out, buf->str, buf->len, NULL, cancellable, error))
+    return FALSE;
+  if (out_rows != NULL)
+    *out_rows = rows->len;
+  return TRUE;
+}
+
+/**
  * saoma_export_flat_day_to_stream:
  * @ledger: the ledger
  * @date: the day
@@ -605,96 +753,14 @@ saoma_export_flat_day_to_stream (SaomaLedger         *ledger,
                                  GCancellable        *cancellable,
                                  GError             **error)
 {
-  static const char *const columns[] = { "type", "time", "till", "out_trade_no",
-                                         "out_refund_no", "wechat_id", "amount", "state",
-                                         "note" };
   g_autoptr(GTimeZone) local = NULL;
-  g_autoptr(GPtrArray) attempts = NULL;
-  g_autoptr(GPtrArray) refunds = NULL;
-  g_autoptr(GArray) rows = NULL;
-  g_autoptr(GString) buf = g_string_new ("\xEF\xBB\xBF");
   gint64 start_us, end_us;
 
-  g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), FALSE);
   g_return_val_if_fail (date != NULL && g_date_valid (date), FALSE);
-  g_return_val_if_fail (G_IS_OUTPUT_STREAM (out), FALSE);
 
   if (tz == NULL)
     tz = local = g_time_zone_new_local ();
   saoma_export_day_range (date, tz, &start_us, &end_us);
-
-  attempts = saoma_ledger_list_range_sync (ledger, start_us, end_us, error);
-  if (attempts == NULL)
-    return FALSE;
-  refunds = saoma_ledger_list_refunds_sync (ledger, NULL, start_us, end_us, error);
-  if (refunds == NULL)
-    return FALSE;
-
-  rows = g_array_sized_new (FALSE, FALSE, sizeof (FlatRow), attempts->len + refunds->len);
-  for (guint i = 0; i < attempts->len; i++)
-    {
-      SaomaAttempt *a = g_ptr_array_index (attempts, i);
-      FlatRow row = { saoma_attempt_get_created (a), saoma_attempt_get_id (a), FALSE, a };
-
-      g_array_append_val (rows, row);
-    }
-  for (guint i = 0; i < refunds->len; i++)
-    {
-      SaomaLedgerRefund *r = g_ptr_array_index (refunds, i);
-      FlatRow row = { r->created, r->id, TRUE, r };
-
-      g_array_append_val (rows, row);
-    }
-  g_array_sort (rows, compare_flat);
-
-  for (guint c = 0; c < G_N_ELEMENTS (columns); c++)
-    {
-      if (c > 0)
-        g_string_append_c (buf, ',');
-      saoma_export_append_csv_field (buf, flat_word (word, user_data, columns[c]));
-    }
-  g_string_append (buf, "\r\n");
-
-  for (guint i = 0; i < rows->len; i++)
-    {
-      FlatRow *row = &g_array_index (rows, FlatRow, i);
-      g_autofree char *when = flat_time (tz, row->time);
-      g_autofree char *amount = NULL;
-
-      if (row->refund)
-        {
-          SaomaLedgerRefund *r = row->row;
-
-          /* A refund takes money back: negative, so a spreadsheet's SUM is what is kept. */
-          amount = saoma_money_format_plain (-r->amount);
-          saoma_export_append_csv_record (buf, flat_word (word, user_data, "refund"), when, "",
-                                          r->out_trade_no, r->out_refund_no,
-                                          r->refund_id ? r->refund_id : "", amount,
-                                          flat_word (word, user_data,
-                                                     saoma_refund_state_to_string (r->state)),
-                                          r->reason ? r->reason : "", NULL);
-        }
-      else
-        {
-          SaomaAttempt *a = row->row;
-          const char *till = saoma_attempt_get_till_id (a);
-          const char *txid = saoma_attempt_get_transaction_id (a);
-          const char *desc = saoma_attempt_get_description (a);
-
-          amount = saoma_money_format_plain (saoma_attempt_get_amount (a));
-          saoma_export_append_csv_record (buf, flat_word (word, user_data, "order"), when,
-                                          till ? till : "", saoma_attempt_get_out_trade_no (a),
-                                          "", txid ? txid : "", amount,
-                                          flat_word (word, user_data,
-                                                     saoma_attempt_state_to_string (
-                                                       saoma_attempt_get_state (a))),
-                                          desc ? desc : "", NULL);
-        }
-    }
-
-  if (!g_output_stream_write_all (out, buf->str, buf->len, NULL, cancellable, error))
-    return FALSE;
-  if (out_rows != NULL)
-    *out_rows = rows->len;
-  return TRUE;
+  return saoma_export_flat_range_to_stream (ledger, start_us, end_us, tz, SAOMA_EXPORT_FLAT_PLAIN,
+                                            word, user_data, out, out_rows, cancellable, error);
 }

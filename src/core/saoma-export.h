@@ -113,15 +113,25 @@ gint64   saoma_export_day_finish    (SaomaStore    *store,
  *                      SUCCESS and PAID… rows is the money kept
  *      state           the ledger state name (PAID…, or the refund's SUCCESS…)
  *      note            the description of an order, the reason of a refund
- * The words of the header row, of "order"/"refund" and of the states go through @word (the
+ *      method          only with SAOMA_EXPORT_FLAT_METHOD (the app's exports), last: how the
+ *                      order was paid, NATIVE (the till's QR code, 扫码) or MICROPAY (the
+ *                      customer's payment code, 付款码); a refund has its order's
+ * The words of the header row, of "order"/"refund", of the states and of the methods go
+ * through @word (the
  * caller's language: core does not translate); with @word NULL they are the English keys
  * above. Same quoting, guard and BOM as the export above.
  */
 #define SAOMA_EXPORT_FLAT_COLUMNS \
   "type,time,till,out_trade_no,out_refund_no,wechat_id,amount,state,note"
 
-/* Returns the caller's word for @key (a column name, "order", "refund", or a state name as
- * saoma_attempt_state_to_string() / saoma_refund_state_to_string() spell it). */
+typedef enum {
+  SAOMA_EXPORT_FLAT_PLAIN  = 0,
+  SAOMA_EXPORT_FLAT_METHOD = 1 << 0,  /* the "method" column */
+} SaomaExportFlags;
+
+/* Returns the caller's word for @key (a column name, "order", "refund", a state name as
+ * saoma_attempt_state_to_string() / saoma_refund_state_to_string() spell it, or a method as
+ * saoma_payment_method_to_string() does). */
 typedef const char *(*SaomaExportWordFunc) (const char *key,
                                             gpointer    user_data);
 
@@ -136,5 +146,18 @@ gboolean saoma_export_flat_day_to_stream (SaomaLedger         *ledger,
                                           guint               *out_rows,
                                           GCancellable        *cancellable,
                                           GError             **error);
+/* The same over [@start_us, @end_us) (µs UTC), e.g. a business day that starts at 04:00
+ * (saoma-business-day.h); times are shown in @tz. */
+gboolean saoma_export_flat_range_to_stream (SaomaLedger         *ledger,
+                                            gint64               start_us,
+                                            gint64               end_us,
+                                            GTimeZone           *tz,
+                                            SaomaExportFlags     flags,
+                                            SaomaExportWordFunc  word,
+                                            gpointer             user_data,
+                                            GOutputStream       *out,
+                                            guint               *out_rows,
+                                            GCancellable        *cancellable,
+                                            GError             **error);
 
 G_END_DECLS

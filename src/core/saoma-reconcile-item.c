@@ -23,6 +23,7 @@ struct _SaomaReconcileItem
   char               *wechat_state;
   char               *local_state;
   char               *detail;
+  char               *method;
 };
 
 enum {
@@ -37,6 +38,7 @@ enum {
   PROP_WECHAT_STATE,
   PROP_LOCAL_STATE,
   PROP_DETAIL,
+  PROP_METHOD,
   N_PROPS
 };
 
@@ -88,6 +90,7 @@ saoma_reconcile_item_finalize (GObject *object)
   g_free (self->wechat_state);
   g_free (self->local_state);
   g_free (self->detail);
+  g_free (self->method);
 
   G_OBJECT_CLASS (saoma_reconcile_item_parent_class)->finalize (object);
 }
@@ -132,6 +135,9 @@ saoma_reconcile_item_get_property (GObject    *object,
     case PROP_DETAIL:
       g_value_set_string (value, self->detail);
       break;
+    case PROP_METHOD:
+      g_value_set_string (value, self->method);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -161,6 +167,7 @@ saoma_reconcile_item_class_init (SaomaReconcileItemClass *klass)
   properties[PROP_WECHAT_STATE] = g_param_spec_string ("wechat-state", NULL, NULL, NULL, flags);
   properties[PROP_LOCAL_STATE] = g_param_spec_string ("local-state", NULL, NULL, NULL, flags);
   properties[PROP_DETAIL] = g_param_spec_string ("detail", NULL, NULL, NULL, flags);
+  properties[PROP_METHOD] = g_param_spec_string ("method", NULL, NULL, NULL, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -272,4 +279,31 @@ saoma_reconcile_item_get_detail (SaomaReconcileItem *self)
 {
   g_return_val_if_fail (SAOMA_IS_RECONCILE_ITEM (self), NULL);
   return self->detail;
+}
+
+/**
+ * saoma_reconcile_item_set_method:
+ * @self: an item
+ * @method: (nullable): "NATIVE" or "MICROPAY" (saoma_payment_method_to_string())
+ *
+ * Set once by the reconciliation, before the item is shown.
+ */
+void
+saoma_reconcile_item_set_method (SaomaReconcileItem *self,
+                                 const char         *method)
+{
+  g_return_if_fail (SAOMA_IS_RECONCILE_ITEM (self));
+
+  if (g_strcmp0 (self->method, method) == 0)
+    return;
+  g_free (self->method);
+  self->method = g_strdup (method);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_METHOD]);
+}
+
+const char *
+saoma_reconcile_item_get_method (SaomaReconcileItem *self)
+{
+  g_return_val_if_fail (SAOMA_IS_RECONCILE_ITEM (self), NULL);
+  return self->method;
 }

@@ -47,7 +47,8 @@ G_DECLARE_FINAL_TYPE (SaomaReconcileItem, saoma_reconcile_item, SAOMA, RECONCILE
  * "transaction-id", "out-refund-no" (refund lines), "time" (gint64 µs UTC: WeChat's time when on
  * the bill, the local payment/refund time otherwise), "wechat-amount" / "local-amount" (gint64
  * fen, -1 when that side has none), "wechat-state" / "local-state" (text, nullable), "detail"
- * (English, technical).
+ * (English, technical), "method" (the order's payment method, "NATIVE" or "MICROPAY": the
+ * ledger's, or the bill's 交易类型 for an order only at WeChat; NULL when neither says).
  */
 SaomaReconcileItem *saoma_reconcile_item_new (SaomaReconcileKind  kind,
                                               const char         *out_trade_no,
@@ -69,5 +70,8 @@ gint64              saoma_reconcile_item_get_local_amount   (SaomaReconcileItem 
 const char         *saoma_reconcile_item_get_wechat_state   (SaomaReconcileItem *self);
 const char         *saoma_reconcile_item_get_local_state    (SaomaReconcileItem *self);
 const char         *saoma_reconcile_item_get_detail         (SaomaReconcileItem *self);
+const char         *saoma_reconcile_item_get_method         (SaomaReconcileItem *self);
+void                saoma_reconcile_item_set_method         (SaomaReconcileItem *self,
+                                                             const char         *method);
 
 G_END_DECLS

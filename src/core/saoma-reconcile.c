@@ -36,6 +36,8 @@ struct _SaomaReconcile
   gint64      local_total;
   guint       counts[SAOMA_RECONCILE_KIND_LAST + 1];
   GPtrArray  *items;    /* SaomaReconcileItem * */
+  /* The payment method of the order being classified (for add_item), borrowed. */
+  const char *method;
 };
 
 static void list_model_iface_init (GListModelInterface *iface);
@@ -146,10 +148,13 @@ add_item (SaomaReconcile     *self,
           const char         *local_state,
           const char         *detail)
 {
-  g_ptr_array_add (self->items,
-                   saoma_reconcile_item_new (kind, out_trade_no, transaction_id, out_refund_no,
-                                             time_us, wechat_amount, local_amount, wechat_state,
-                                             local_state, detail));
+  SaomaReconcileItem *item = saoma_reconcile_item_new (kind, out_trade_no, transaction_id,
+                                                       out_refund_no, time_us, wechat_amount,
+                                                       local_amount, wechat_state, local_state,
+                                                       detail);
+
+  saoma_reconcile_item_set_method (item, self->method);
+  g_ptr_array_add (self->items, item);
   self->counts[kind]++;
 }
 
@@ -181,6 +186,18 @@ refund_state_name (const SaomaLedgerRefund *refund)
   return saoma_refund_state_to_string (refund->state);
 }
 
+/* The method of @attempt as its name, or the bill's 交易类型 when the ledger lacks the order. */
+static const char *
+method_of (SaomaAttempt *attempt,
+           SaomaBillRow *row)
+{
+  if (attempt != NULL)
+    return saoma_payment_method_to_string (saoma_attempt_get_method (attempt));
+  if (row != NULL && row->trade_type != NULL && *row->trade_type != '\0')
+    return row->trade_type;
+  return NULL;
+}
+
 static gboolean
 classify_payment (SaomaReconcile      *self,
                   SaomaStoreSnapshot  *snapshot,
@@ -196,13 +213,14 @@ classify_payment (SaomaReconcile      *self,
   const char *local_txid;
 
   attempt = saoma_store_snapshot_get_attempt (snapshot, row->out_trade_no, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  self->method = method_of (attempt, row);
   if (attempt == NULL)
     {
-      if (local_error != NULL)
-        {
-          g_propagate_error (error, g_steal_pointer (&local_error));
-          return FALSE;
-        }
       if (!revoked)
         add_item (self, SAOMA_RECONCILE_ONLY_WECHAT, row->out_trade_no, row->transaction_id,
                   NULL, when, wechat_amount, -1, row->state_text, NULL,
@@ -266,9 +284,19 @@ classify_refund (SaomaReconcile      *self,
   const SaomaLedgerRefund *local = NULL;
   const char *status = row->state_text;
 
+  g_autoptr(SaomaAttempt) order = NULL;
+  g_autoptr(GError) local_error = NULL;
+
   refunds = saoma_store_snapshot_list_refunds_of (snapshot, row->out_trade_no, error);
   if (refunds == NULL)
     return FALSE;
+  order = saoma_store_snapshot_get_attempt (snapshot, row->out_trade_no, &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  self->method = method_of (order, row);
 
   for (guint i = 0; i < refunds->len; i++)
     {
@@ -438,6 +466,7 @@ saoma_reconcile_classify_snapshot (const GDate         *date,
 
       if (g_hash_table_contains (bill_payments, saoma_attempt_get_out_trade_no (attempt)))
         continue;
+      self->method = method_of (attempt, NULL);
 
       add_item (self, SAOMA_RECONCILE_ONLY_LOCAL, saoma_attempt_get_out_trade_no (attempt),
                 saoma_attempt_get_transaction_id (attempt), NULL, when, -1,
@@ -463,12 +492,22 @@ saoma_reconcile_classify_snapshot (const GDate         *date,
         continue;
       if (g_hash_table_contains (bill_refunds, r->out_refund_no))
         continue;
+      {
+        g_autoptr(SaomaAttempt) order = saoma_store_snapshot_get_attempt (snapshot,
+                                                                          r->out_trade_no,
+                                                                          &local_error);
+
+        if (local_error != NULL)
+          goto ledger_failed;
+        self->method = method_of (order, NULL);
+      }
 
       add_item (self, SAOMA_RECONCILE_REFUND_ONLY_LOCAL, r->out_trade_no, NULL, r->out_refund_no,
                 r->created, -1, r->amount, NULL, refund_state_name (r),
                 "refund in the ledger, not on the bill");
     }
 
+  self->method = NULL;
   g_ptr_array_sort (self->items, compare_items);
   return g_steal_pointer (&self);
 
@@ -784,5 +823,6 @@ saoma_reconcile_write_csv (SaomaReconcile  *self,
   g_return_val_if_fail (path != NULL, FALSE);
 
   csv = saoma_reconcile_to_csv (self);
-  return g_file_set_contents (path, csv, -1, error);
+  /* Like every export: readable by its owner only. */
+  return saoma_export_write_file (path, csv, -1, error);
 }

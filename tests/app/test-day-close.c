@@ -9,13 +9,16 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "core/saoma-business-day.h"
 #include "core/saoma-checkout.h"
+#include "core/saoma-day-report.h"
 #include "core/saoma-pin.h"
 #include "core/saoma-pin-guard.h"
 #include "core/saoma-reconcile.h"
 #include "core/saoma-wxpay2-gateway.h"
 #include "wxpay/wxpay.h"
 #include "saoma-application.h"
+#include "saoma-customer-display.h"
 #include "saoma-day-close-window.h"
 #include "saoma-pin-dialog.h"
 #include "saoma-reconcile-window.h"
@@ -113,6 +116,13 @@ is_button_labelled (GtkWidget     *widget,
 }
 
 static gboolean
+is_spin_button (GtkWidget     *widget,
+                gconstpointer  data)
+{
+  return GTK_IS_SPIN_BUTTON (widget);
+}
+
+static gboolean
 label_contains (GtkWidget     *widget,
                 gconstpointer  text)
 {
@@ -183,9 +193,62 @@ settings_key_empty (GSettings  *settings,
   return value[0] == '\0';
 }
 
+static gboolean
+file_has_data (const char *path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 && st.st_size > 0;
+}
+
+static void
+late_cb (SaomaCheckout *checkout,
+         SaomaAttempt  *attempt,
+         gboolean      *late)
+{
+  *late = TRUE;
+}
+
+static char *
+pdf_text (const char *pdf)
+{
+  const char *argv[] = { "pdftotext", "-layout", "-enc", "UTF-8", pdf, "-", NULL };
+  g_autoptr(GError) error = NULL;
+  char *out = NULL;
+  int status = 0;
+
+  if (g_find_program_in_path ("pdftotext") == NULL)
+    return NULL;
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                NULL, NULL, &out, NULL, &status, &error);
+  g_assert_no_error (error);
+  return out;
+}
+
+static const char *
+row_subtitle (GtkWidget  *root,
+              const char *title)
+{
+  GtkWidget *row = find (root, is_row_titled, title);
+
+  return row != NULL ? adw_action_row_get_subtitle (ADW_ACTION_ROW (row)) : NULL;
+}
+
+static gboolean
+subtitle_has (GtkWidget  *root,
+              const char *title,
+              const char *text)
+{
+  const char *subtitle = row_subtitle (root, title);
+
+  return subtitle != NULL && strstr (subtitle, text) != NULL;
+}
+
 static void
 run_flow (void)
 {
+  gboolean late = FALSE;
+  g_autofree char *late_no = NULL;
   g_autoptr(SaomaApplication) app = saoma_application_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *hash = NULL;
@@ -215,6 +278,17 @@ run_flow (void)
   checkout = saoma_application_get_checkout (app);
   parent = gtk_application_get_active_window (GTK_APPLICATION (app));
   g_assert_true (saoma_application_get_demo (app));
+
+  /* Demo mode marks the customer display (issue 12.18): a small corner label. */
+  {
+    GtkWindow *display = find_toplevel (SAOMA_TYPE_CUSTOMER_DISPLAY);
+    GtkWidget *mark;
+
+    g_assert_nonnull (display);
+    mark = find (GTK_WIDGET (display), label_contains, "演示 / DEMO");
+    g_assert_nonnull (mark);
+    g_assert_true (gtk_widget_get_visible (mark));
+  }
 
   /* The manager PIN, set through its dialog (as from Preferences): mismatched PINs are
    * refused, then a hash — never the PIN — lands in the keyring. */
@@ -352,9 +426,100 @@ run_flow (void)
   gtk_test_widget_wait_for_draw (GTK_WIDGET (day_close));
   screenshot (GTK_WIDGET (day_close), "day-close");
 
-  /* Z close from the window: confirmed in its dialog, then shown as closed. */
+  /* Issue 13: by payment method: the QR code took it all (net ¥28.50), the payment code
+   * nothing. */
+  WAIT_FOR (subtitle_has (GTK_WIDGET (day_close), C_("payment method", "QR code"), "¥28.50"));
+  g_assert_true (subtitle_has (GTK_WIDGET (day_close), C_("payment method", "Payment code"),
+                               "¥0.00"));
+
+  /* Issue 12.5: the business day's start (Preferences, the same key History reads) moves what
+   * Day Close counts: with the day starting at 23:59 today's sales are the previous day's. */
+  {
+    GSettings *settings = saoma_application_get_settings (app);
+
+    g_settings_set_uint (settings, "business-day-start", 1439);
+    WAIT_FOR (!has_label_with (GTK_WIDGET (day_close), "¥28.50"));
+    g_settings_set_uint (settings, "business-day-start", 0);
+    WAIT_FOR (has_label_with (GTK_WIDGET (day_close), "¥28.50"));
+  }
+
+  /* Issue 12.17 + 12.18: the export menu writes the accountants' flat table (words in the UI's
+   * language, the method last) and a PDF marked as demo (the app is in demo mode). */
+  {
+    g_autofree char *csv_path = g_strdup_printf ("%s/day-close-%s.csv", shots,
+                                                 g_getenv ("LANGUAGE"));
+    g_autofree char *pdf_path = g_strdup_printf ("%s/day-close-%s.pdf", shots,
+                                                 g_getenv ("LANGUAGE"));
+    g_autoptr(GFile) csv_file = g_file_new_for_path (csv_path);
+    g_autoptr(GFile) pdf_file = g_file_new_for_path (pdf_path);
+    g_autofree char *csv = NULL;
+    g_autofree char *text = NULL;
+    g_autofree char *header = NULL;
+    g_autofree char *order_row = NULL;
+    GStatBuf st;
+
+    g_unlink (csv_path);
+    g_unlink (pdf_path);
+    /* Each is done when its toast names it ("Saved NAME"). */
+    saoma_day_close_window_export_file (SAOMA_DAY_CLOSE_WINDOW (day_close), csv_file, FALSE);
+    WAIT_FOR (has_label_with (GTK_WIDGET (day_close), strrchr (csv_path, '/') + 1));
+    saoma_day_close_window_export_file (SAOMA_DAY_CLOSE_WINDOW (day_close), pdf_file, TRUE);
+    WAIT_FOR (has_label_with (GTK_WIDGET (day_close), strrchr (pdf_path, '/') + 1));
+    g_assert_true (file_has_data (csv_path) && file_has_data (pdf_path));
+
+    g_assert_true (g_file_get_contents (csv_path, &csv, NULL, &error));
+    g_test_message ("%s", csv);
+    g_assert_cmpint (g_stat (csv_path, &st), ==, 0);
+    g_assert_cmpuint (st.st_mode & 0777, ==, 0600);
+    header = g_strdup_printf ("\xEF\xBB\xBF%s,%s,", C_("export column", "Type"),
+                              C_("export column", "Time"));
+    g_assert_true (g_str_has_prefix (csv, header));
+    g_assert_nonnull (strstr (csv, C_("export column", "Method")));
+    order_row = g_strdup_printf ("\r\n%s,", C_("export row", "Order"));
+    g_assert_nonnull (strstr (csv, order_row));
+    g_assert_nonnull (strstr (csv, ",38.50,"));
+    g_assert_nonnull (strstr (csv, ",-10.00,"));
+    g_assert_nonnull (strstr (csv, out_trade_no));
+    g_assert_nonnull (strstr (csv, C_("payment method", "QR code")));
+
+    text = pdf_text (pdf_path);
+    if (text != NULL)
+      {
+        g_test_message ("%s", text);
+        g_assert_nonnull (strstr (text, "演示 / DEMO"));
+        g_assert_nonnull (strstr (text, "¥28.50"));
+      }
+  }
+
+  /* Z close from the window (issue 12.3): its default answer is Cancel and the close answer
+   * needs a PIN; a wrong PIN closes nothing; the right one closes and it is shown as closed. */
   gtk_widget_activate_action (GTK_WIDGET (day_close), "day-close.z-close", NULL);
   WAIT_FOR (find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL);
+  {
+    AdwMessageDialog *confirm = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+
+    g_assert_cmpstr (adw_message_dialog_get_default_response (confirm), ==, "cancel");
+    g_assert_false (adw_message_dialog_get_response_enabled (confirm, "close"));
+    gtk_test_widget_wait_for_draw (GTK_WIDGET (confirm));
+    screenshot (GTK_WIDGET (confirm), "day-close-z-confirm");
+    set_entry_row (GTK_WIDGET (confirm), _("Manager PIN"), "999999");
+    g_assert_true (adw_message_dialog_get_response_enabled (confirm, "close"));
+    adw_message_dialog_response (confirm, "close");
+    gtk_window_close (GTK_WINDOW (confirm));
+  }
+  WAIT_FOR (has_label_with (GTK_WIDGET (day_close), _("Wrong manager PIN.")));
+  spin (300);
+  screenshot (GTK_WIDGET (day_close), "day-close-wrong-pin");
+  g_assert_false (has_label_with (GTK_WIDGET (day_close), _("This day is closed (Z). The "
+                                                            "figures below are counted again "
+                                                            "from the ledger.")));
+  /* The wait after a wrong PIN (a second). */
+  g_usleep (G_USEC_PER_SEC + G_USEC_PER_SEC / 5);
+  while (find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL)
+    spin (100);
+  gtk_widget_activate_action (GTK_WIDGET (day_close), "day-close.z-close", NULL);
+  WAIT_FOR (find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL);
+  set_entry_row (GTK_WIDGET (find_toplevel (ADW_TYPE_MESSAGE_DIALOG)), _("Manager PIN"), PIN);
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG)),
                                "close");
   WAIT_FOR (has_label_with (GTK_WIDGET (day_close), _("This day is closed (Z). The figures "
@@ -363,9 +528,27 @@ run_flow (void)
   spin (300);
   screenshot (GTK_WIDGET (day_close), "day-close-closed");
 
-  /* The day picker: Alt+Page Down's action shows the next day (no sales), and back. */
+  /* Issue 12.2 + 12.4: a sale after the Z close is the next business day's; the closed day,
+   * followed live, still says ¥28.50. */
   {
-    g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+    gboolean after_paid = FALSE;
+
+    g_assert_true (saoma_checkout_charge (checkout, 1234, NULL, &error));
+    g_assert_no_error (error);
+    WAIT_FOR (saoma_checkout_get_code_url (checkout) != NULL);
+    saoma_application_simulate_payment_async (app, saoma_checkout_get_out_trade_no (checkout),
+                                              NULL, paid_cb, &after_paid);
+    WAIT_FOR (after_paid && saoma_checkout_get_state (checkout) == SAOMA_CHECKOUT_PAID);
+    saoma_checkout_reset (checkout);
+    spin (800);
+    g_assert_true (has_label_with (GTK_WIDGET (day_close), "¥28.50"));
+    g_assert_false (has_label_with (GTK_WIDGET (day_close), "¥12.34"));
+  }
+
+  /* The day picker: Alt+Page Down's action shows the next (business) day, and back. */
+  {
+    g_autoptr(GTimeZone) beijing = g_time_zone_new_identifier ("+08:00");
+    g_autoptr(GDateTime) now = g_date_time_new_now (beijing);
     g_autoptr(GDateTime) next = g_date_time_add_days (now, 1);
     g_autofree char *today_text = g_date_time_format (now, "%Y-%m-%d");
     g_autofree char *next_text = g_date_time_format (next, "%Y-%m-%d");
@@ -374,9 +557,87 @@ run_flow (void)
     gtk_widget_activate_action (GTK_WIDGET (day_close), "day-close.next-day", NULL);
     WAIT_FOR (has_label_with (GTK_WIDGET (day_close), next_text) &&
               !has_label_with (GTK_WIDGET (day_close), "¥28.50"));
+    /* The sale after the Z close belongs to it. */
+    WAIT_FOR (has_label_with (GTK_WIDGET (day_close), "¥12.34"));
+    /* A sale the cashier gave up on gets paid (a late payment): that day no longer says every
+     * payment is final, but how many wait for a decision (12.6); it follows live (12.4). */
+    {
+      gboolean after_paid = FALSE;
+      gulong late_id = g_signal_connect (checkout, "late-payment", G_CALLBACK (late_cb),
+                                         &late);
+
+      g_assert_true (saoma_checkout_charge (checkout, 567, NULL, &error));
+      g_assert_no_error (error);
+      WAIT_FOR (saoma_checkout_get_code_url (checkout) != NULL);
+      late_no = g_strdup (saoma_checkout_get_out_trade_no (checkout));
+      saoma_checkout_cancel (checkout);
+      after_paid = FALSE;
+      saoma_application_simulate_payment_async (app, late_no, NULL, paid_cb, &after_paid);
+      WAIT_FOR (after_paid && late);
+      saoma_checkout_reset (checkout);
+      {
+        g_autofree char *waits = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                               "%u late payment waits for a "
+                                                               "decision (honoured or "
+                                                               "refunded).",
+                                                               "%u late payments wait for a "
+                                                               "decision (honoured or "
+                                                               "refunded).", 1), 1);
+
+        /* The store changed: the window counts again by itself. */
+        WAIT_FOR (find (GTK_WIDGET (day_close), is_row_titled, waits) != NULL);
+        g_assert_null (find (GTK_WIDGET (day_close), is_row_titled,
+                             _("Every payment of the day is final.")));
+        spin (300);
+        screenshot (GTK_WIDGET (day_close), "day-close-late-waits");
+      }
+      g_signal_handler_disconnect (checkout, late_id);
+    }
     gtk_widget_activate_action (GTK_WIDGET (day_close), "day-close.previous-day", NULL);
     WAIT_FOR (has_label_with (GTK_WIDGET (day_close), today_text) &&
               has_label_with (GTK_WIDGET (day_close), "¥28.50"));
+  }
+
+  /* A day the manager reopened is shown as such (issue 12.2). */
+  {
+    g_autoptr(SaomaDayReport) closed = NULL;
+    g_autoptr(SaomaBusinessDay) beijing_day = saoma_business_day_new (NULL, 0);
+    g_auto(GStrv) parts = g_strsplit (_("This day was closed (Z), then reopened by the manager "
+                                        "at %s (%s). It is open until it is closed again."),
+                                      "%s", 2);
+    GDate today;
+
+    g_date_clear (&today, 1);
+    saoma_business_day_of (beijing_day, g_get_real_time (), &today);
+    closed = saoma_day_report_load_business_sync (saoma_till_get_ledger (
+                                                    saoma_application_get_till (app)),
+                                                  &today, beijing_day, &error);
+    g_assert_no_error (error);
+    g_assert_true (saoma_day_report_reopen_sync (closed, saoma_till_get_ledger (
+                                                           saoma_application_get_till (app)),
+                                                 saoma_pin_dialog_get_guard (app), PIN,
+                                                 "少收一笔", &error));
+    g_assert_no_error (error);
+    gtk_widget_activate_action (GTK_WIDGET (day_close), "day-close.x-report", NULL);
+    WAIT_FOR (has_label_with (GTK_WIDGET (day_close), parts[0])
+              && has_label_with (GTK_WIDGET (day_close), "少收一笔"));
+    spin (300);
+    screenshot (GTK_WIDGET (day_close), "day-close-reopened");
+  }
+
+  /* Issue 13: a payment code (付款码) charged in the reopened day is counted under its method,
+   * followed live. */
+  {
+    g_autofree char *code = g_strdup_printf ("1345678901%07u0", g_random_int_range (0, 9999999));
+
+    g_assert_true (saoma_checkout_charge_code (checkout, 1234, NULL, code, &error));
+    g_assert_no_error (error);
+    WAIT_FOR (saoma_checkout_get_state (checkout) == SAOMA_CHECKOUT_PAID);
+    saoma_checkout_reset (checkout);
+    WAIT_FOR (subtitle_has (GTK_WIDGET (day_close), C_("payment method", "Payment code"),
+                            "¥12.34"));
+    spin (300);
+    screenshot (GTK_WIDGET (day_close), "day-close-by-method");
   }
   gtk_window_destroy (day_close);
 
@@ -390,6 +651,26 @@ run_flow (void)
     g_assert_nonnull (row);
     g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==,
                      _("Set — refunds ask for it"));
+    /* The business day's start (issue 12.5), in a group of its own, bound to the key. */
+    row = find (GTK_WIDGET (prefs), is_row_titled, _("Day starts at"));
+    g_assert_nonnull (row);
+    {
+      GtkWidget *start = find (row, is_spin_button, NULL);
+
+      g_assert_nonnull (start);
+      g_settings_set_uint (saoma_application_get_settings (app), "business-day-start", 240);
+      WAIT_FOR (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (start)), "04:00") == 0);
+      adw_preferences_window_set_visible_page (ADW_PREFERENCES_WINDOW (prefs),
+                                               ADW_PREFERENCES_PAGE (gtk_widget_get_ancestor (
+                                                 row, ADW_TYPE_PREFERENCES_PAGE)));
+      spin (300);
+      gtk_test_widget_wait_for_draw (GTK_WIDGET (prefs));
+      screenshot (GTK_WIDGET (prefs), "preferences-business-day");
+      gtk_editable_set_text (GTK_EDITABLE (start), "00:00");
+      gtk_spin_button_update (GTK_SPIN_BUTTON (start));
+      g_assert_cmpuint (g_settings_get_uint (saoma_application_get_settings (app),
+                                             "business-day-start"), ==, 0);
+    }
     gtk_window_destroy (prefs);
   }
 
@@ -408,6 +689,10 @@ run_flow (void)
   gtk_window_present (reconcile);
   saoma_reconcile_window_compare (SAOMA_RECONCILE_WINDOW (reconcile));
   WAIT_FOR (has_label_with (GTK_WIDGET (reconcile), _("Everything matches.")));
+  /* The bill's MICROPAY row (the payment code above) matches too, and each line says its
+   * method (issue 13). */
+  WAIT_FOR (has_label_with (GTK_WIDGET (reconcile), C_("payment method", "Payment code"))
+            && has_label_with (GTK_WIDGET (reconcile), C_("payment method", "QR code")));
   spin (300);
   gtk_test_widget_wait_for_draw (GTK_WIDGET (reconcile));
   screenshot (GTK_WIDGET (reconcile), "reconcile");

@@ -419,6 +419,70 @@ test_receipts (void)
   receipt (back, SAOMA_RECEIPT_ROLL_80MM, "receipt-refund-80mm", back_expect);
 }
 
+/* Issue 13 + 12.18: a receipt says how the order was paid; in demo mode receipts and the day
+ * close PDF say "演示 / DEMO", outside it they do not. */
+static void
+test_demo_and_method (void)
+{
+  g_autoptr(SaomaAttempt) code = saoma_attempt_new_full (2, "T01CODE000000001", 1234, "茶",
+                                                         "T01", at (2026, 11, 20, 9, 0, 0),
+                                                         at (2026, 11, 20, 9, 0, 3),
+                                                         at (2026, 11, 20, 9, 1, 0),
+                                                         SAOMA_ATTEMPT_PAID,
+                                                         "4200000000202611200000099999", NULL,
+                                                         0, at (2026, 11, 20, 9, 0, 3), FALSE);
+  g_autoptr(SaomaReceipt) demo = NULL;
+  g_autoptr(SaomaReceipt) real = NULL;
+  g_autoptr(SaomaDayReport) report = fixture ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pdf = g_build_filename (out_dir, "report-demo.pdf", NULL);
+  g_autofree char *png = g_build_filename (out_dir, "report-demo", NULL);
+  g_autofree char *plain_pdf = g_build_filename (out_dir, "report-real.pdf", NULL);
+  g_autofree char *plain_png = g_build_filename (out_dir, "report-real", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *plain_text = NULL;
+  const char *demo_expect[] = { "演示 / DEMO", "付款码", "¥12.34", "T01CODE000000001", NULL };
+  SaomaReportHeader header = { "小张南山店", "T01", "X", NULL, TRUE };
+  SaomaReportHeader plain = { "小张南山店", "T01", "X", NULL, FALSE };
+  GStatBuf st;
+
+  saoma_attempt_set_method (code, SAOMA_PAYMENT_METHOD_MICROPAY);
+  demo = saoma_receipt_new_for_payment (code, "小张南山店", "T01");
+  saoma_receipt_set_demo (demo, TRUE);
+  receipt (demo, SAOMA_RECEIPT_ROLL_58MM, "receipt-demo-58mm", demo_expect);
+
+  real = saoma_receipt_new_for_payment (code, "小张南山店", "T01");
+  saoma_receipt_set_demo (real, FALSE);
+  {
+    g_autofree char *real_pdf = g_build_filename (out_dir, "receipt-real.pdf", NULL);
+    g_autofree char *real_png = g_build_filename (out_dir, "receipt-real", NULL);
+    g_autofree char *real_text = NULL;
+
+    g_assert_true (saoma_receipt_write_pdf (real, SAOMA_RECEIPT_ROLL_80MM, real_pdf, &error));
+    g_assert_no_error (error);
+    real_text = render_and_read (real_pdf, real_png);
+    g_assert_null (strstr (real_text, "DEMO"));
+    g_assert_nonnull (strstr (real_text, "付款码"));
+  }
+
+  g_assert_true (saoma_report_pdf_write (report, &header, pdf, &error));
+  g_assert_no_error (error);
+  /* Like every export, readable by its owner only. */
+  g_assert_cmpint (g_stat (pdf, &st), ==, 0);
+  g_assert_cmpuint (st.st_mode & 0777, ==, 0600);
+  text = render_and_read (pdf, png);
+  g_test_message ("%s", text);
+  g_assert_nonnull (strstr (text, "演示 / DEMO"));
+  /* The line by payment method: everything of the fixture was a QR code sale. */
+  g_assert_nonnull (strstr (text, "扫码"));
+  g_assert_nonnull (strstr (text, "付款码"));
+
+  g_assert_true (saoma_report_pdf_write (report, &plain, plain_pdf, &error));
+  g_assert_no_error (error);
+  plain_text = render_and_read (plain_pdf, plain_png);
+  g_assert_null (strstr (plain_text, "DEMO"));
+}
+
 static void
 test_headless_english (void)
 {
@@ -512,6 +576,7 @@ main (int   argc,
   g_test_add_func ("/report-pdf/chinese", test_pdf_chinese);
   g_test_add_func ("/report-pdf/pages", test_pdf_pages);
   g_test_add_func ("/report-pdf/receipts", test_receipts);
+  g_test_add_func ("/report-pdf/demo-and-method", test_demo_and_method);
   g_test_add_func ("/report-pdf/headless-english", test_headless_english);
   g_test_add_func ("/report-pdf/headless-chinese", test_headless_chinese);
   g_test_add_func ("/report-pdf/renderer-split", test_renderer_split);

@@ -936,6 +936,78 @@ read_text (const char *path)
   return text;
 }
 
+/* Issue 13: a payment code's order refunded headless (--refund, PIN from a file), then the day's
+ * report and the accountants' table: the sale and its refund under the payment code. */
+static void
+test_micropay_refund (Fixture       *f,
+                      gconstpointer  data)
+{
+  const char *env[] = { "TZ=CST-8", NULL };
+  g_autofree char *cli = cli_path ();
+  g_autofree char *cert_dir = NULL;
+  g_autofree char *pem = make_client_pem (&cert_dir);
+  g_autofree char *pin_file = set_manager_pin (f);
+  g_autofree char *csv_path = g_build_filename (f->dir, "x.csv", NULL);
+  g_autofree char *today = NULL, *tomorrow = NULL;
+  g_autofree char *csv = NULL;
+  g_autoptr(Run) paid = NULL;
+  g_autoptr(Run) refund = NULL;
+  g_autoptr(Run) report = NULL;
+  g_autoptr(Run) flat = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  guint advance;
+
+  paid = start (NULL, "--charge", "12.34", "--auth-code", "134567890123456785", "--gateway",
+                f->gateway, "--ledger", f->ledger, NULL);
+  g_assert_cmpint (finish (paid), ==, 0);
+  lines = g_strsplit (paid->out, "\n", -1);
+  g_assert_cmpstr (lines[1], ==, "PAID");
+
+  refund = start (NULL, "--refund", lines[0], "--amount", "2.34", "--reason", "退货",
+                  "--gateway", f->gateway, "--ledger", f->ledger, "--client-cert", pem,
+                  "--pin-file", pin_file, "--poll-interval", "100", "--retry-interval", "100",
+                  NULL);
+  advance = g_timeout_add (50, advance_sim_cb, f->sim);
+  g_assert_cmpint (finish (refund), ==, 0);
+  g_source_remove (advance);
+  g_assert_nonnull (strstr (refund->out, "SUCCESS"));
+
+  ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_assert_no_error (error);
+  attempt = saoma_ledger_get_attempt_sync (ledger, lines[0], &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_method (attempt), ==, SAOMA_PAYMENT_METHOD_MICROPAY);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PARTIALLY_REFUNDED);
+  g_assert_cmpint (saoma_attempt_get_refunded (attempt), ==, 234);
+  g_clear_object (&ledger);
+
+  /* The day's report: the payment code's sale, its refund and its net, beside the QR codes'. */
+  beijing_days (&today, &tomorrow);
+  report = start_program (cli, env, "--day-report", today, "--csv", csv_path, "--ledger",
+                          f->ledger, NULL);
+  g_assert_cmpint (finish (report), ==, 0);
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, &error));
+  g_test_message ("%s", csv);
+  g_assert_nonnull (strstr (csv, "summary,payments,1,12.34\r\n"));
+  g_assert_nonnull (strstr (csv, "summary,payments_native,0,0.00\r\n"
+                                 "summary,refunds_native,0,0.00\r\n"
+                                 "summary,net_native,,0.00\r\n"
+                                 "summary,payments_micropay,1,12.34\r\n"
+                                 "summary,refunds_micropay,1,2.34\r\n"
+                                 "summary,net_micropay,,10.00\r\n"));
+  /* The accountants' table adds up to the same: 12.34 − 2.34. */
+  flat = start_program (cli, env, "--export-day", today, "--accounting", "--ledger", f->ledger,
+                        NULL);
+  g_assert_cmpint (finish (flat), ==, 0);
+  g_test_message ("%s", flat->out);
+  g_assert_nonnull (strstr (flat->out, ",12.34,Partly refunded,"));
+  g_assert_nonnull (strstr (flat->out, ",-2.34,Refunded,退货"));
+  saoma_test_rm_rf (cert_dir);
+}
+
 /* --close-day: the manager PIN from a file; a Z close is final: a sale after it is the next
  * day's, the closed day reprints as it was (its stored CSV, byte for byte) until the manager
  * reopens it (PIN, recorded, said in the report). */
@@ -1572,6 +1644,7 @@ main (int   argc,
   ADD ("close-day", test_close_day);
   ADD ("late-payments", test_late_payments);
   ADD ("export-accounting", test_export_accounting);
+  ADD ("micropay-refund", test_micropay_refund);
   ADD ("headless-binary", test_headless_binary);
   ADD ("forwarding", test_forwarding);
   ADD ("v3/charge", test_v3_charge);

@@ -671,6 +671,67 @@ test_one_definition (void)
   g_rmdir (dir);
 }
 
+/* Issue 13: the day's totals by payment method (QR code 扫码 / payment code 付款码); a refund
+ * counts under its order's method; the methods add up to the day; the CSV says them once a
+ * payment code was taken. A3 and A5 of the fixture paid with a payment code. */
+static void
+test_by_method (void)
+{
+  g_autoptr(GPtrArray) attempts = NULL;
+  g_autoptr(GPtrArray) refunds = NULL;
+  g_autoptr(GPtrArray) unfinished = NULL;
+  g_autoptr(SaomaDayReport) report = NULL;
+  g_autoptr(SaomaDayReport) plain = fixture_report ();
+  g_autofree char *csv = NULL;
+  g_autofree char *plain_csv = saoma_day_report_to_csv (plain);
+  SaomaTotals qr, code, all;
+  GDate date;
+
+  build_fixture (&attempts, &refunds, &unfinished);
+  for (guint i = 0; i < attempts->len; i++)
+    {
+      SaomaAttempt *a = g_ptr_array_index (attempts, i);
+
+      if (g_str_equal (saoma_attempt_get_out_trade_no (a), "A3")
+          || g_str_equal (saoma_attempt_get_out_trade_no (a), "A5"))
+        saoma_attempt_set_method (a, SAOMA_PAYMENT_METHOD_MICROPAY);
+    }
+  g_date_clear (&date, 1);
+  g_date_set_dmy (&date, 20, G_DATE_NOVEMBER, 2026);
+  report = saoma_day_report_compute (&date, tz8, attempts, refunds, unfinished,
+                                     at (2026, 11, 20, 23, 30, 0));
+
+  saoma_day_report_get_method_totals (report, SAOMA_PAYMENT_METHOD_NATIVE, &qr);
+  saoma_day_report_get_method_totals (report, SAOMA_PAYMENT_METHOD_MICROPAY, &code);
+  saoma_day_report_get_totals (report, &all);
+  /* A1 1000 + A4 1200 + A9 123; R3 777 of A2. */
+  g_assert_cmpuint (qr.n_payments, ==, 3);
+  g_assert_cmpint (qr.paid, ==, 2323);
+  g_assert_cmpuint (qr.n_refunds, ==, 1);
+  g_assert_cmpint (qr.refunded, ==, 777);
+  /* A3 2550 + A5 38850; R1 550 of A3. */
+  g_assert_cmpuint (code.n_payments, ==, 2);
+  g_assert_cmpint (code.paid, ==, 41400);
+  g_assert_cmpuint (code.n_refunds, ==, 1);
+  g_assert_cmpint (code.refunded, ==, 550);
+  g_assert_cmpuint (qr.n_payments + code.n_payments, ==, all.n_payments);
+  g_assert_cmpint (qr.paid + code.paid, ==, all.paid);
+  g_assert_cmpint (qr.refunded + code.refunded, ==, all.refunded);
+  g_assert_true (saoma_day_report_has_micropay (report));
+
+  csv = saoma_day_report_to_csv (report);
+  g_assert_nonnull (strstr (csv, "summary,not_final,1\r\n"
+                                 "summary,payments_native,3,23.23\r\n"
+                                 "summary,refunds_native,1,7.77\r\n"
+                                 "summary,net_native,,15.46\r\n"
+                                 "summary,payments_micropay,2,414.00\r\n"
+                                 "summary,refunds_micropay,1,5.50\r\n"
+                                 "summary,net_micropay,,408.50\r\n\r\n"));
+  /* A day of QR codes only: no lines by method (its CSV reads as before). */
+  g_assert_false (saoma_day_report_has_micropay (plain));
+  g_assert_null (strstr (plain_csv, "payments_native"));
+}
+
 
 /* Issue 12.5: the business day, Beijing time, with a day start: around midnight and 04:00. */
 static void
@@ -802,6 +863,7 @@ main (int   argc,
   g_test_add_func ("/day-report/async", test_async);
   g_test_add_func ("/day-report/one-definition", test_one_definition);
   g_test_add_func ("/day-report/business-day", test_business_day);
+  g_test_add_func ("/day-report/by-method", test_by_method);
 
   return g_test_run ();
 }

@@ -560,6 +560,89 @@ test_flat (void)
   }
 }
 
+#define HOUR_US (G_GINT64_CONSTANT (3600) * G_USEC_PER_SEC)
+
+/* Issue 13: the app's accountants' table carries each order's payment method, last; a refund
+ * has its order's; the words go through the caller's language like the rest. */
+static void
+test_flat_method (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-flat-method-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "ledger.db", NULL);
+  g_autoptr(GTimeZone) tz = g_time_zone_new_identifier ("+08:00");
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_autoptr(SaomaLedgerRefund) r = NULL;
+  g_autoptr(SaomaLedgerRefund) done = NULL;
+  g_autoptr(GOutputStream) stream = g_memory_output_stream_new_resizable ();
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  gint64 now = g_get_real_time ();
+  guint rows = 0;
+
+  g_assert_no_error (error);
+  {
+    g_autoptr(SaomaAttempt) a = saoma_attempt_new ("Q1", 1000, "扫码", "T01",
+                                                   now - 60 * G_USEC_PER_SEC,
+                                                   now + 240 * G_USEC_PER_SEC);
+    g_autoptr(SaomaAttempt) b = saoma_attempt_new ("M1", 1234, "付款码", "T01",
+                                                   now - 30 * G_USEC_PER_SEC,
+                                                   now + 30 * G_USEC_PER_SEC);
+    g_autoptr(SaomaAttempt) ia = NULL;
+    g_autoptr(SaomaAttempt) ib = NULL;
+    g_autoptr(SaomaAttempt) ub = NULL;
+    SaomaAttemptUpdate paid = { .state = SAOMA_ATTEMPT_PAID, .paid_at = now,
+                                .transaction_id = "4200000000202611200000000002" };
+    SaomaAttemptUpdate submitted = { .state = SAOMA_ATTEMPT_SUBMITTED };
+
+    saoma_attempt_set_method (b, SAOMA_PAYMENT_METHOD_MICROPAY);
+    ia = saoma_ledger_insert_attempt_sync (ledger, a, &error);
+    g_assert_no_error (error);
+    ib = saoma_ledger_insert_attempt_sync (ledger, b, &error);
+    g_assert_no_error (error);
+    g_clear_object (&ub);
+    ub = saoma_ledger_update_attempt_sync (ledger, "M1", &submitted, &error);
+    g_assert_no_error (error);
+    g_clear_object (&ub);
+    ub = saoma_ledger_update_attempt_sync (ledger, "M1", &paid, &error);
+    g_assert_no_error (error);
+  }
+  r = saoma_ledger_insert_refund_sync (ledger, "M1", "RM1", 234, "退货", &error);
+  g_assert_no_error (error);
+  done = saoma_ledger_update_refund_sync (ledger, "RM1", SAOMA_REFUND_SUCCESS,
+                                          "50300000000000000000000000002", "test", &error);
+  g_assert_no_error (error);
+
+  g_assert_true (saoma_export_flat_range_to_stream (ledger, now - HOUR_US, now + HOUR_US, tz,
+                                                    SAOMA_EXPORT_FLAT_METHOD, chinese_word, NULL,
+                                                    stream, &rows, NULL, &error));
+  g_assert_no_error (error);
+  g_output_stream_write_all (stream, "", 1, NULL, NULL, NULL);
+  g_output_stream_close (stream, NULL, NULL);
+  text = g_memory_output_stream_steal_data (G_MEMORY_OUTPUT_STREAM (stream));
+  g_test_message ("%s", text);
+  g_assert_cmpuint (rows, ==, 3);
+  lines = g_strsplit (text + 3, "\r\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 5);
+  g_assert_cmpstr (lines[0], ==, "类型,time,till,out_trade_no,out_refund_no,wechat_id,金额（元）,"
+                                 "state,note,method");
+  g_assert_true (g_str_has_suffix (lines[1], ",10.00,CREATED,扫码,NATIVE"));
+  g_assert_true (g_str_has_suffix (lines[2], ",12.34,部分退款,付款码,MICROPAY"));
+  g_assert_true (g_str_has_prefix (lines[3], "退款,"));
+  g_assert_true (g_str_has_suffix (lines[3], ",-2.34,已退款,退货,MICROPAY"));
+
+  g_clear_object (&ledger);
+  {
+    g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+    g_autofree char *shm = g_strconcat (path, "-shm", NULL);
+
+    g_remove (path);
+    g_remove (wal);
+    g_remove (shm);
+    g_rmdir (dir);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -575,6 +658,7 @@ main (int   argc,
   g_test_add_func ("/export/formula-injection", test_formula_injection);
   g_test_add_func ("/export/file-mode", test_file_mode);
   g_test_add_func ("/export/flat", test_flat);
+  g_test_add_func ("/export/flat-method", test_flat_method);
 #undef ADD
 
   return g_test_run ();
