@@ -19,7 +19,8 @@
  *
  * Every headline figure is also printed as a TABLE line for `build-aux/dev bench`.
  * Needs an X display (run under xvfb-run); GSK_RENDERER=cairo unless set.
- * usage: bench-ui [--rows N] [--sales N]
+ * usage: bench-ui [--rows N] [--sales N] [--only cold|qr|history]
+ * (--only runs one part, to compare a change before/after in the same minute).
  */
 #include "config.h"
 
@@ -846,6 +847,7 @@ main (int   argc,
   g_autofree char *db = NULL;
   gint64 rows = 1000000;
   int sales = 50;
+  const char *only = NULL;
 
   g_set_print_handler (print_raw);
 
@@ -862,6 +864,8 @@ main (int   argc,
         rows = g_ascii_strtoll (argv[++i], NULL, 10);
       else if (strcmp (argv[i], "--sales") == 0)
         sales = atoi (argv[++i]);
+      else if (strcmp (argv[i], "--only") == 0)
+        only = argv[++i];
     }
 
   if (g_getenv ("DISPLAY") == NULL)
@@ -874,8 +878,12 @@ main (int   argc,
   tmp_root = g_dir_make_tmp ("saoma-bench-ui-XXXXXX", NULL);
   g_assert_nonnull (tmp_root);
 
-  bench_cold_start ();
-  bench_enter_to_qr (sales);
+  if (only == NULL || strcmp (only, "cold") == 0)
+    bench_cold_start ();
+  if (only == NULL || strcmp (only, "qr") == 0)
+    bench_enter_to_qr (sales);
+  if (only != NULL && strcmp (only, "history") != 0)
+    goto out;
 
   /* The 1M ledger is generated once per build tree (it takes a while) and reused. */
   db = g_strdup_printf ("%s/tests/bench/bench-ui-%" G_GINT64_FORMAT ".db", BUILD_DIR, rows);
@@ -884,6 +892,7 @@ main (int   argc,
     g_free (run_self ((const char * const[]) { argv[0], "--generate", db, rows_text, NULL }));
   bench_history (argv[0], db, rows);
 
+out:
   {
     g_autofree char *cmd = g_strdup_printf ("rm -rf %s", tmp_root);
     g_spawn_command_line_sync (cmd, NULL, NULL, NULL, NULL);
