@@ -121,6 +121,7 @@ enum {
   LATE_PAYMENT,
   PAID,
   ATTEMPT_FINISHED,
+  CODE_URL_ANSWERED,
   N_SIGNALS
 };
 
@@ -627,6 +628,9 @@ unifiedorder_answered (SaomaOperation *op,
     case SAOMA_NATIVE_ANSWER_OK:
       set_str (&d->code_url, code_url);
       driver_set_error (d, NULL);
+      if (d->checkout != NULL && d == d->checkout->current && !driver_giving_up (d))
+        g_signal_emit (d->checkout, signals[CODE_URL_ANSWERED], 0, d->out_trade_no,
+                       d->code_url);
       break;
     case SAOMA_NATIVE_ANSWER_ORDER_PAID:
     case SAOMA_NATIVE_ANSWER_ORDER_CLOSED:
@@ -1439,6 +1443,9 @@ saoma_checkout_class_init (SaomaCheckoutClass *klass)
   signals[ATTEMPT_FINISHED] =
     g_signal_new ("attempt-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, SAOMA_TYPE_ATTEMPT);
+  signals[CODE_URL_ANSWERED] =
+    g_signal_new ("code-url-answered", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void
