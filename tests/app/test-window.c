@@ -9,6 +9,7 @@
 
 #include "core/saoma-checkout.h"
 #include "saoma-application.h"
+#include "ledger/saoma-ledger-model.h"
 #include "saoma-history-page.h"
 #include "saoma-qr-view.h"
 #include "saoma-window.h"
@@ -148,7 +149,10 @@ test_checkout_flow (void)
 
   history = saoma_history_page_get_model (SAOMA_HISTORY_PAGE (saoma_window_get_history_page (window)));
   g_assert_nonnull (history);
-  WAIT_FOR (g_list_model_get_n_items (history) == 2);
+  /* The model reads its rows asynchronously (get_item never reads): wait for them too, not
+   * only for the count, whichever main-loop iteration they arrive in. */
+  WAIT_FOR (g_list_model_get_n_items (history) == 2 &&
+            !saoma_ledger_model_get_loading (SAOMA_LEDGER_MODEL (history)));
   {
     g_autoptr(SaomaAttempt) newest = g_list_model_get_item (history, 0);
     g_autoptr(SaomaAttempt) oldest = g_list_model_get_item (history, 1);
