@@ -669,6 +669,9 @@ charge (SaomaWindow *self)
     {
       if (self->checkout != NULL)
         show_amount_error (self, _("This sale is still open. Wait for the payment, or press Esc to cancel it."));
+      else
+        /* The till starts after the window's first frame: the amount stays, and says so. */
+        show_amount_error (self, _("The till is still starting. Press Enter again in a moment."));
       gtk_widget_error_bell (GTK_WIDGET (self));
       return;
     }
