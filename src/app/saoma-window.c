@@ -27,7 +27,6 @@ struct _SaomaWindow
   gboolean              resetting;
   SaomaCheckoutPhase    shown_phase;       /* the phase the fields were last set for */
   guint                 refocus_source;
-  guint                 spinner_source;    /* starts the status spinner after a delay */
   gboolean              bench;
   gulong                bench_paint_handler;
   gulong                bench_phase_handlers[2];
@@ -167,22 +166,6 @@ show_amount_error (SaomaWindow *self,
     }
 }
 
-/* The status spinner turns only for waits that last: a sale's QR usually comes within a few
- * tens of milliseconds, and a turning spinner makes the window paint every frame, so the frame
- * that shows the QR would wait for the next tick of that animation (half a frame on average)
- * and run its update. The title says "Preparing…" from the first frame either way. */
-#define SPINNER_DELAY_MS 300
-
-static gboolean
-start_spinner_cb (gpointer user_data)
-{
-  SaomaWindow *self = user_data;
-
-  self->spinner_source = 0;
-  gtk_spinner_start (self->status_spinner);
-  return G_SOURCE_REMOVE;
-}
-
 static void
 set_status (SaomaWindow *self,
             const char  *icon_name,
@@ -193,13 +176,11 @@ set_status (SaomaWindow *self,
   if (icon_name == NULL)
     {
       gtk_stack_set_visible_child_name (self->status_icon_stack, "spinner");
-      if (!gtk_spinner_get_spinning (self->status_spinner) && self->spinner_source == 0)
-        self->spinner_source = g_timeout_add (SPINNER_DELAY_MS, start_spinner_cb, self);
+      gtk_spinner_start (self->status_spinner);
     }
   else
     {
       gtk_stack_set_visible_child_name (self->status_icon_stack, "icon");
-      g_clear_handle_id (&self->spinner_source, g_source_remove);
       gtk_spinner_stop (self->status_spinner);
       if (g_strcmp0 (gtk_image_get_icon_name (self->status_icon), icon_name) != 0)
         gtk_image_set_from_icon_name (self->status_icon, icon_name);
@@ -1030,7 +1011,6 @@ saoma_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->refocus_source, g_source_remove);
-  g_clear_handle_id (&self->spinner_source, g_source_remove);
   if (self->bench_layout_hook != 0)
     g_signal_remove_emission_hook (g_signal_lookup ("layout", GDK_TYPE_FRAME_CLOCK),
                                    self->bench_layout_hook);
