@@ -984,6 +984,83 @@ window_realize_cb (GtkWidget *widget,
   g_signal_connect (frame_clock, "after-paint", G_CALLBACK (first_frame_cb), NULL);
 }
 
+/* What the first frame does not show starts once it is painted: the customer display, the
+ * demo simulator (a process spawned), the keyring, the till (the ledger's opening, recovery of
+ * last run's attempts). Started before it, they cost the cashier's first frame their main-loop
+ * time and their CPU (measured: see README, Performance). The amount entry takes keys at once;
+ * until the till is up the window says "Starting…" and charging is not offered, so an early
+ * Enter is answered, not lost. */
+typedef struct {
+  SaomaApplication *self;
+  GtkWindow        *window;     /* weak */
+  GdkFrameClock    *frame_clock;
+  gulong            paint_handler;
+  guint             fallback_source;
+} DeferredStart;
+
+static void
+deferred_start_free (DeferredStart *start)
+{
+  if (start->paint_handler != 0)
+    g_signal_handler_disconnect (start->frame_clock, start->paint_handler);
+  g_clear_object (&start->frame_clock);
+  g_clear_handle_id (&start->fallback_source, g_source_remove);
+  g_clear_weak_pointer (&start->window);
+  g_object_unref (start->self);
+  g_free (start);
+}
+
+static gboolean
+deferred_start_cb (gpointer user_data)
+{
+  DeferredStart *start = user_data;
+  SaomaApplication *self = start->self;
+
+  /* Whichever comes first (the painted frame's idle, or the fallback) starts it once. */
+  start->fallback_source = 0;
+  if (!self->backend_started && !g_cancellable_is_cancelled (self->cancellable))
+    {
+      bench_stamp (self, "backend-start");
+      if (start->window != NULL)
+        ensure_customer_display (self, start->window);
+      start_backend (self);
+    }
+  deferred_start_free (start);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+deferred_after_paint_cb (GdkFrameClock *frame_clock,
+                         DeferredStart *start)
+{
+  g_clear_signal_handler (&start->paint_handler, frame_clock);
+  /* After this frame's paint has returned to the main loop, not inside it. */
+  g_clear_handle_id (&start->fallback_source, g_source_remove);
+  start->fallback_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, deferred_start_cb, start, NULL);
+}
+
+static void
+defer_backend (SaomaApplication *self,
+               GtkWindow        *window)
+{
+  DeferredStart *start = g_new0 (DeferredStart, 1);
+  GdkFrameClock *frame_clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+
+  start->self = g_object_ref (self);
+  g_set_weak_pointer (&start->window, window);
+  if (frame_clock != NULL)
+    {
+      start->frame_clock = g_object_ref (frame_clock);
+      start->paint_handler = g_signal_connect (frame_clock, "after-paint",
+                                               G_CALLBACK (deferred_after_paint_cb), start);
+    }
+  /* A window that is never painted (an unmapped or frozen surface) must not keep the till
+   * from starting: at the latest after a quarter of a second. */
+  start->fallback_source = g_timeout_add (frame_clock != NULL ? 250 : 0, deferred_start_cb,
+                                          start);
+}
+
 static void
 saoma_application_activate (GApplication *application)
 {
@@ -1003,8 +1080,12 @@ saoma_application_activate (GApplication *application)
     }
 
   gtk_window_present (window);
-  ensure_customer_display (self, window);
-  start_backend (self);
+  if (self->backend_started)
+    {
+      ensure_customer_display (self, window);
+      return;
+    }
+  defer_backend (self, window);
 }
 
 static void

@@ -235,6 +235,7 @@ update_countdown (SaomaWindow *self)
   const char *code_url = get_shown_code_url (self);
   int left = self->checkout ? saoma_checkout_get_seconds_left (self->checkout) : -1;
   int validity = 0;
+  double fraction;
   g_autofree char *text = NULL;
 
   if (self->checkout != NULL)
@@ -249,9 +250,11 @@ update_countdown (SaomaWindow *self)
 
   text = format_countdown (left);
   set_label_text (self->countdown_label, text);
-  gtk_progress_bar_set_fraction (self->countdown_bar,
-                                 left > 0 && validity > 0 ? CLAMP ((double) left / validity,
-                                                                   0.0, 1.0) : 0.0);
+  /* GtkProgressBar relays itself out on every set, even to the same value: this runs on every
+   * change of the checkout, and an extra frame just before the QR delays the QR's own. */
+  fraction = left > 0 && validity > 0 ? CLAMP ((double) left / validity, 0.0, 1.0) : 0.0;
+  if (gtk_progress_bar_get_fraction (self->countdown_bar) != fraction)
+    gtk_progress_bar_set_fraction (self->countdown_bar, fraction);
   set_css_class (GTK_WIDGET (self->countdown_label), "warning", left >= 0 && left <= 30);
 }
 
@@ -735,6 +738,9 @@ charge (SaomaWindow *self)
     {
       if (self->checkout != NULL)
         show_amount_error (self, _("This sale is still open. Wait for the payment, or press Esc to cancel it."));
+      else
+        /* The till starts after the window's first frame: the amount stays, and says so. */
+        show_amount_error (self, _("The till is still starting. Press Enter again in a moment."));
       gtk_widget_error_bell (GTK_WIDGET (self));
       return;
     }

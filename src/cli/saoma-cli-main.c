@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/saoma-bench-stamp.h"
 #include "core/saoma-cli.h"
 #include "core/saoma-paths.h"
 #include "core/saoma-report-cli.h"
@@ -51,6 +52,8 @@ main (int   argc,
 {
   g_autoptr(GError) error = NULL;
   int status;
+
+  saoma_bench_stamp ("main", NULL);
 
   /* Before the API key is read (--key-file) or the PIN checked: no core file, no ptrace. */
   if (!saoma_secure_process_init (&error))

@@ -124,6 +124,7 @@ enum {
   PAID,
   ATTEMPT_FINISHED,
   LEFT_ALONE,
+  CODE_URL_ANSWERED,
   N_SIGNALS
 };
 
@@ -630,6 +631,9 @@ unifiedorder_answered (SaomaOperation *op,
     case SAOMA_NATIVE_ANSWER_OK:
       set_str (&d->code_url, code_url);
       driver_set_error (d, NULL);
+      if (d->checkout != NULL && d == d->checkout->current && !driver_giving_up (d))
+        g_signal_emit (d->checkout, signals[CODE_URL_ANSWERED], 0, d->out_trade_no,
+                       d->code_url);
       break;
     case SAOMA_NATIVE_ANSWER_ORDER_PAID:
     case SAOMA_NATIVE_ANSWER_ORDER_CLOSED:
@@ -1455,6 +1459,9 @@ saoma_checkout_class_init (SaomaCheckoutClass *klass)
   signals[LEFT_ALONE] =
     g_signal_new ("left-alone", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, SAOMA_TYPE_ATTEMPT, G_TYPE_STRING);
+  signals[CODE_URL_ANSWERED] =
+    g_signal_new ("code-url-answered", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 }
 
 static void

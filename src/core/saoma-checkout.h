@@ -132,6 +132,12 @@ G_DECLARE_FINAL_TYPE (SaomaCheckout, saoma_checkout, SAOMA, CHECKOUT, GObject)
  *   payment, which has "late-payment" instead).
  *   "attempt-finished" (SaomaAttempt *attempt): any attempt this engine drives reached a
  *   final state (current, resumed or background).
+ *   "code-url-answered" (const char *out_trade_no, const char *code_url): the current
+ *   attempt's unifiedorder answered SUCCESS (verified), before WAITING is durable. For a
+ *   headless caller that only prints it (saoma-cli --charge): the attempt and SUBMITTED are
+ *   on record and the order was sent, so a crash now is resolved by querying, and the write
+ *   of WAITING need not delay the line. The views wait for "code-url", which is only set once
+ *   WAITING is durable.
  *
  * One attempt is current at a time. Cancelled / expired attempts keep being watched in the
  * background until closeorder + final query say CLOSED (or PAID: late payment).

@@ -667,6 +667,18 @@ code_url_changed_cb (SaomaCheckout *checkout,
     print_code_url (run, code_url);
 }
 
+/* The line as soon as the verified answer is in: the attempt and SUBMITTED are durable and the
+ * order is sent, so WAITING's write (which follows) does not have to delay it. */
+static void
+code_url_answered_cb (SaomaCheckout *checkout,
+                      const char    *out_trade_no,
+                      const char    *code_url,
+                      ChargeRun     *run)
+{
+  if (g_strcmp0 (out_trade_no, run->out_trade_no) == 0)
+    print_code_url (run, code_url);
+}
+
 static void
 attempt_finished_cb (SaomaCheckout *checkout,
                      SaomaAttempt  *attempt,
@@ -723,6 +735,7 @@ run_charge (Cli        *cli,
   run.cli = cli;
   run.checkout = checkout;
   g_signal_connect (checkout, "notify::code-url", G_CALLBACK (code_url_changed_cb), &run);
+  g_signal_connect (checkout, "code-url-answered", G_CALLBACK (code_url_answered_cb), &run);
   g_signal_connect (checkout, "attempt-finished", G_CALLBACK (attempt_finished_cb), &run);
 
   if (cli->auth_code != NULL)

@@ -9,6 +9,7 @@
 
 #include "core/saoma-checkout.h"
 #include "saoma-application.h"
+#include "ledger/saoma-ledger-model.h"
 #include "saoma-history-page.h"
 #include "saoma-qr-view.h"
 #include "saoma-window.h"
@@ -85,6 +86,27 @@ item_is_late_paid (GListModel *model,
          saoma_attempt_get_late (attempt);
 }
 
+/* The till starts after the window's first frame: an amount typed and entered before it is
+ * up is kept and answered ("still starting"), not dropped in silence. */
+static void
+test_enter_while_starting (void)
+{
+  GtkWidget *entry = saoma_window_get_amount_entry (window);
+  GtkWidget *status = saoma_window_get_status_label (window);
+
+  /* No main-loop iteration since activate: the window is not painted, the till not started. */
+  g_assert_null (saoma_application_get_checkout (app));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (status)), ==, "Starting…");
+  activate_entry ("5");
+  g_assert_true (gtk_widget_has_css_class (entry, "error"));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "5");
+
+  /* Once it is up, typing clears the message (the checkout flow below charges). */
+  WAIT_FOR (saoma_application_get_checkout (app) != NULL);
+  gtk_editable_set_text (GTK_EDITABLE (entry), "");
+  g_assert_false (gtk_widget_has_css_class (entry, "error"));
+}
+
 static void
 test_checkout_flow (void)
 {
@@ -148,7 +170,10 @@ test_checkout_flow (void)
 
   history = saoma_history_page_get_model (SAOMA_HISTORY_PAGE (saoma_window_get_history_page (window)));
   g_assert_nonnull (history);
-  WAIT_FOR (g_list_model_get_n_items (history) == 2);
+  /* The model reads its rows asynchronously (get_item never reads): wait for them too, not
+   * only for the count, whichever main-loop iteration they arrive in. */
+  WAIT_FOR (g_list_model_get_n_items (history) == 2 &&
+            !saoma_ledger_model_get_loading (SAOMA_LEDGER_MODEL (history)));
   {
     g_autoptr(SaomaAttempt) newest = g_list_model_get_item (history, 0);
     g_autoptr(SaomaAttempt) oldest = g_list_model_get_item (history, 1);
@@ -274,6 +299,7 @@ main (int   argc,
   g_application_activate (G_APPLICATION (app));
   g_assert_nonnull (window);
 
+  g_test_add_func ("/window/enter-while-starting", test_enter_while_starting);
   g_test_add_func ("/window/checkout-flow", test_checkout_flow);
   g_test_add_func ("/window/close-asks-during-sale", test_close_asks_during_sale);
   ret = g_test_run ();

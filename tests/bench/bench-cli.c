@@ -327,16 +327,16 @@ main (int   argc,
   gui_cpu = percentile (programs[1].cpu, 0.5);
   printf ("TABLE\tsaoma-cli --charge, exec → code_url line, loopback wxpay-sim (median of %d)"
           "\t%.1f ms\tsaoma --charge (GUI binary, forwards): %.1f ms\t%.2f×\t≤ 8 ms\n",
-          runs, cli, gui, gui / cli);
+          runs, cli, gui, cli / gui);
   printf ("TABLE\tsaoma-cli --charge, CPU time to code_url (median of %d)\t%.1f ms"
           "\tsaoma --charge (GUI binary, forwards): %.1f ms\t%.2f×\t-\n",
-          runs, cli_cpu, gui_cpu, gui_cpu / cli_cpu);
+          runs, cli_cpu, gui_cpu, cli_cpu / gui_cpu);
   if (n_programs == 3)
     printf ("TABLE\tsaoma-cli --charge vs saoma --charge before saoma-cli, exec → code_url "
             "(median of %d)\t%.1f ms\tsaoma --charge, own headless path (GTK loaded): %.1f ms"
             "\t%.2f×\t≤ 8 ms\n",
             runs, cli, percentile (programs[2].times, 0.5),
-            percentile (programs[2].times, 0.5) / cli);
+            cli / percentile (programs[2].times, 0.5));
 
   for (guint p = 0; p < G_N_ELEMENTS (programs); p++)
     {

@@ -443,6 +443,60 @@ test_paid (Fixture       *f,
   g_assert_null (saoma_checkout_get_out_trade_no (f->checkout));
 }
 
+typedef struct {
+  Fixture           *f;
+  guint              count;
+  char              *out_trade_no;
+  char              *code_url;
+  SaomaCheckoutState state;     /* the checkout's durable state when it was emitted */
+  SaomaAttemptState  recorded;  /* the ledger's */
+} Answered;
+
+static void
+code_url_answered_cb (SaomaCheckout *checkout,
+                      const char    *out_trade_no,
+                      const char    *code_url,
+                      Answered      *answered)
+{
+  g_autoptr(SaomaAttempt) attempt = ledger_get (answered->f, out_trade_no);
+
+  answered->count++;
+  g_free (answered->out_trade_no);
+  answered->out_trade_no = g_strdup (out_trade_no);
+  g_free (answered->code_url);
+  answered->code_url = g_strdup (code_url);
+  answered->state = saoma_checkout_get_state (checkout);
+  answered->recorded = saoma_attempt_get_state (attempt);
+}
+
+/* "code-url-answered" (what saoma-cli --charge prints) comes with the verified answer, before
+ * WAITING is durable, and only once the attempt and SUBMITTED are on record; the views'
+ * "code-url" still waits for WAITING and is the same URL. */
+static void
+test_code_url_answered (Fixture       *f,
+                        gconstpointer  data)
+{
+  Answered answered = { .f = f };
+  g_autofree char *otn = NULL;
+
+  g_signal_connect (f->checkout, "code-url-answered", G_CALLBACK (code_url_answered_cb),
+                    &answered);
+  otn = charge (f, 1260);
+  settle (f);
+  g_signal_handlers_disconnect_by_data (f->checkout, &answered);
+
+  g_assert_cmpuint (answered.count, ==, 1);
+  g_assert_cmpstr (answered.out_trade_no, ==, otn);
+  g_assert_true (g_str_has_prefix (answered.code_url, "weixin://wxpay/bizpayurl?pr="));
+  g_assert_cmpint (answered.state, ==, SAOMA_CHECKOUT_SUBMITTED);
+  g_assert_cmpint (answered.recorded, ==, SAOMA_ATTEMPT_SUBMITTED);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+  g_assert_cmpstr (saoma_checkout_get_code_url (f->checkout), ==, answered.code_url);
+  assert_state (f, otn, SAOMA_ATTEMPT_WAITING);
+  g_free (answered.out_trade_no);
+  g_free (answered.code_url);
+}
+
 static void
 test_refuse (Fixture       *f,
              gconstpointer  data)
@@ -1501,6 +1555,7 @@ main (int   argc,
   g_test_add ("/checkout/" path, Fixture, data, fixture_setup, func, fixture_teardown)
 
   ADD ("paid", test_paid, NULL);
+  ADD ("code-url-answered", test_code_url_answered, NULL);
   ADD ("refuse", test_refuse, NULL);
   ADD ("known-failure", test_known_failure, NULL);
   ADD ("connect-failure", test_connect_failure, NULL);
