@@ -210,3 +210,24 @@ saoma_messages_state_style (SaomaAttemptState state)
       return "dim";
     }
 }
+
+/**
+ * saoma_messages_method_label:
+ * @method: how the customer paid
+ *
+ * Returns: (transfer none): a short translated name ("QR code", "Payment code")
+ */
+const char *
+saoma_messages_method_label (SaomaPaymentMethod method)
+{
+  switch (method)
+    {
+    case SAOMA_PAYMENT_METHOD_MICROPAY:
+      /* Translators: the customer's WeChat payment code, scanned by the till (付款码) */
+      return C_("payment method", "Payment code");
+    case SAOMA_PAYMENT_METHOD_NATIVE:
+    default:
+      /* Translators: the till's QR code, scanned by the customer */
+      return C_("payment method", "QR code");
+    }
+}

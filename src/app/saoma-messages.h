@@ -17,5 +17,7 @@ char       *saoma_messages_dup_error_detail  (const GError *error);
 const char *saoma_messages_state_label       (SaomaAttemptState state);
 /* The style class of a state badge: "success", "warning", "error", "accent" or "dim". */
 const char *saoma_messages_state_style       (SaomaAttemptState state);
+/* A short translated name for how the customer paid ("QR code" / "Payment code"). */
+const char *saoma_messages_method_label      (SaomaPaymentMethod method);
 
 G_END_DECLS
