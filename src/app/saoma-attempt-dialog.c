@@ -30,6 +30,7 @@ struct _SaomaAttemptDialog
   char            *out_trade_no;
   SaomaAttempt    *attempt;
   gboolean         decided;        /* a late payment's decision is recorded */
+  gboolean         events_loaded;  /* decided is known */
   gboolean         deciding;       /* a decision is being checked and written */
   gint64           query_since;    /* µs: "Query Now" was pressed; 0 when no answer is due */
   guint            query_source;   /* re-reads the events until the answer is in */
@@ -122,6 +123,23 @@ add_field (SaomaAttemptDialog *self,
   gtk_list_box_append (self->fields_list, row);
 }
 
+/* A late payment without a decision asks for one, the PIN field first: it is what the dialog
+ * was opened for. */
+static void
+update_decision_box (SaomaAttemptDialog *self)
+{
+  gboolean show = self->attempt != NULL && saoma_attempt_get_late (self->attempt) &&
+                  self->events_loaded && !self->decided;
+
+  if (show && !gtk_widget_get_visible (self->decision_box))
+    {
+      gtk_widget_set_visible (self->decision_box, TRUE);
+      gtk_widget_grab_focus (GTK_WIDGET (self->decision_pin));
+    }
+  else if (!show)
+    gtk_widget_set_visible (self->decision_box, FALSE);
+}
+
 static void
 show_attempt (SaomaAttemptDialog *self)
 {
@@ -153,7 +171,7 @@ show_attempt (SaomaAttemptDialog *self)
   add_field (self, _("Refunded"), refunded);
   if (saoma_attempt_get_late (attempt))
     add_field (self, _("Late payment"), _("Paid after the sale was given up"));
-  gtk_widget_set_visible (self->decision_box, saoma_attempt_get_late (attempt) && !self->decided);
+  update_decision_box (self);
 
   /* Only an attempt that is not final can be asked about. */
   gtk_widget_set_visible (GTK_WIDGET (self->query_button),
@@ -271,6 +289,7 @@ events_cb (GObject      *object,
     }
 
   self->decided = FALSE;
+  self->events_loaded = TRUE;
   for (guint i = 0; i < events->len; i++)
     {
       SaomaLedgerEvent *event = g_ptr_array_index (events, i);
@@ -316,9 +335,7 @@ events_cb (GObject      *object,
       gtk_list_box_append (self->events_list, row);
     }
 
-  if (self->attempt != NULL)
-    gtk_widget_set_visible (self->decision_box,
-                            saoma_attempt_get_late (self->attempt) && !self->decided);
+  update_decision_box (self);
   show_query_answer (self, events);
 }
 

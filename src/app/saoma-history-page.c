@@ -511,6 +511,16 @@ late_ready_cb (GObject      *source,
   gtk_revealer_set_reveal_child (self->late_revealer, open->len > 0);
 }
 
+/* A hidden banner keeps no text: screen readers (and tests) would still find it. */
+static void
+late_revealed_cb (SaomaHistoryPage *self,
+                  GParamSpec       *pspec,
+                  GtkRevealer      *revealer)
+{
+  if (!gtk_revealer_get_child_revealed (revealer) && !gtk_revealer_get_reveal_child (revealer))
+    gtk_label_set_text (self->late_label, "");
+}
+
 static void
 refresh_late (SaomaHistoryPage *self)
 {
@@ -879,6 +889,8 @@ saoma_history_page_init (SaomaHistoryPage *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->business_day = saoma_business_day_new (NULL, 0);
+  g_signal_connect_object (self->late_revealer, "notify::child-revealed",
+                           G_CALLBACK (late_revealed_cb), self, G_CONNECT_SWAPPED);
   g_date_clear (&self->date, 1);
   if (SAOMA_IS_APPLICATION (app) && saoma_application_get_settings (SAOMA_APPLICATION (app)))
     {

@@ -337,10 +337,28 @@ notification_sentence (const char *detail)
   return g_strdup (_("Payment notification received"));
 }
 
+/* "refund NO STATE …" (the refunder's own details): the word after the refund number. */
+static char *
+refund_word (const char *detail)
+{
+  g_auto(GStrv) words = g_strsplit (detail, " ", 4);
+
+  const char *word = g_strv_length (words) >= 3 ? words[2] : "";
+
+  return g_strndup (word, strcspn (word, ":,"));
+}
+
 static char *
 refund_sentence (const char *detail)
 {
   g_autofree char *to = answer_of (detail);
+  g_autofree char *word = refund_word (detail);
+
+  if (to[0] == '\0')
+    {
+      g_free (to);
+      to = g_strdup (word);
+    }
 
   if (has (detail, " CREATED, "))
     {
@@ -356,8 +374,11 @@ refund_sentence (const char *detail)
   if (g_str_equal (to, "FAILED") || g_str_equal (to, "CHANGE") ||
       g_str_equal (to, "REFUNDCLOSE"))
     return g_strdup (_("Refund failed"));
-  if (g_str_equal (to, "PROCESSING") || g_str_equal (to, "UNKNOWN"))
+  if (g_str_equal (to, "PROCESSING") || g_str_equal (to, "UNKNOWN") ||
+      g_str_equal (to, "accepted") || g_str_equal (to, "outcome"))
     return g_strdup (_("Refund in progress"));
+  if (g_str_equal (to, "rejected"))
+    return g_strdup (_("Refund failed"));
   return g_strdup (_("Refund updated"));
 }
 
