@@ -10,7 +10,6 @@
 #include "core/saoma-late-payments.h"
 #include "core/saoma-money.h"
 #include "core/saoma-pin-guard.h"
-#include "core/saoma-timeline.h"
 #include "ledger/saoma-store.h"
 
 #include "saoma-application.h"
@@ -19,6 +18,7 @@
 #include "saoma-pin-dialog.h"
 #include "saoma-receipt.h"
 #include "saoma-refund-dialog.h"
+#include "saoma-timeline.h"
 
 struct _SaomaAttemptDialog
 {

@@ -8,10 +8,10 @@
 #include "config.h"
 
 #include <string.h>
-#include <glib/gi18n-lib.h>
+#include <glib/gi18n.h>
 
 #include "ledger/saoma-ledger.h"
-#include "saoma-money.h"
+#include "core/saoma-money.h"
 #include "saoma-timeline.h"
 
 /* The details are written by the engine in a fixed form (saoma-checkout.c,

@@ -7,9 +7,9 @@
 
 #include <locale.h>
 #include <string.h>
-#include <glib/gi18n-lib.h>
+#include <glib/gi18n.h>
 
-#include "core/saoma-timeline.h"
+#include "saoma-timeline.h"
 #include "ledger/saoma-ledger.h"
 
 typedef struct {
@@ -306,11 +306,6 @@ main (int   argc,
     bindtextdomain (GETTEXT_PACKAGE, g_getenv ("SAOMA_LOCALEDIR"));
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
-  /* GLib decides once, at the first g_dgettext(), whether the C.UTF-8 locale translates at
-   * all (only when the domain has a catalogue for the language then): ask in zh_CN first. */
-  use_language ("zh_CN");
-  g_assert_cmpstr (g_dgettext (GETTEXT_PACKAGE, "Sale started"), ==, "开始收款");
-  use_language ("en");
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/timeline/table", test_table);
