@@ -265,8 +265,8 @@ show_query_answer (SaomaAttemptDialog *self,
   self->query_since = 0;
   g_clear_handle_id (&self->query_source, g_source_remove);
   gtk_label_set_text (self->query_answer_label, text);
+  /* A label, not a toast: it stays until the next question, and Esc still closes. */
   gtk_widget_set_visible (GTK_WIDGET (self->query_answer_label), TRUE);
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
 }
 
 static void
