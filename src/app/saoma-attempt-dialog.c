@@ -382,6 +382,20 @@ attempt_changed_cb (SaomaAttemptDialog *self,
   show_attempt (self);
   saoma_store_list_events_async (self->store, self->out_trade_no, self->cancellable,
                                  events_cb, g_object_ref (self));
+
+  /* The answer shown is WeChat's latest word: once the payment is confirmed (by a query or
+   * the notification), it says when. */
+  if (gtk_widget_get_visible (GTK_WIDGET (self->query_answer_label)) &&
+      saoma_attempt_get_state (attempt) == SAOMA_ATTEMPT_PAID &&
+      saoma_attempt_get_paid_at (attempt) > 0)
+    {
+      g_autofree char *at = format_shop (saoma_attempt_get_paid_at (attempt), "%H:%M");
+      g_autofree char *text = g_strdup_printf (_("WeChat Pay says: paid at %s"), at);
+
+      self->query_since = 0;
+      g_clear_handle_id (&self->query_source, g_source_remove);
+      gtk_label_set_text (self->query_answer_label, text);
+    }
 }
 
 static gboolean

@@ -453,6 +453,16 @@ try:
     xdo("key", "ctrl+a", "BackSpace")
 
     # 12.15: Query Now says WeChat's answer, for a sale still waiting, then once it is paid.
+    # The answer's own label (the timeline may say the same from the engine's polling).
+    def answer(text, prefix=False):
+        try:
+            return pyatspi.findDescendant(
+                a.acc, lambda x: x is not None and x.getRole() == pyatspi.ROLE_LABEL and
+                x.description == tr("WeChat Pay’s answer to Query Now") and
+                ((x.name or "").startswith(text) if prefix else x.name == text))
+        except Exception:
+            return None
+
     waiting = a.sale("7", 700)
     wait_for(lambda: a.status() == tr("Waiting for the customer to scan"), 10)
     xdo("key", "alt+2")
@@ -463,19 +473,21 @@ try:
         query = a.find("_Query Now", pyatspi.ROLE_PUSH_BUTTON)
         if query is not None:
             query.queryAction().doAction(0)
-            answers[0] = wait_for(lambda: a.find_label(
-                lambda n: n == tr("WeChat Pay says: not paid yet")), 15)
+            answers[0] = wait_for(lambda: answer(tr("WeChat Pay says: not paid yet")), 15)
             shot("details-query-notpaid")
             a.http("POST", "/sim/orders/%s/pay" % waiting["out_trade_no"])
             time.sleep(0.5)
+            # The notification may confirm it before the cashier asks again: the answer
+            # shown follows (and a second Query Now, while the button is there, too).
             query = a.find("_Query Now", pyatspi.ROLE_PUSH_BUTTON)
-            if query is not None:
+            if query is not None and showing(query):
                 try:
                     query.queryAction().doAction(0)
                 except Exception:
                     pass
             paid_at = tr("WeChat Pay says: paid at %s").split("%s")[0]
-            answers[1] = wait_for(lambda: a.find_label(lambda n: n.startswith(paid_at)), 15)
+            answers[1] = wait_for(lambda: answer(paid_at, prefix=True), 15)
+            shot("details-query-paid")
         close_window(a, details)
     ok(answers[0], "Query Now says %r" % tr("WeChat Pay says: not paid yet"))
     ok(answers[1], "after the customer paid, Query Now says when")
