@@ -433,6 +433,61 @@ test_totals_and_search (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* 12.5: the business day starts at the day start setting. With 04:00, a sale at 01:30 Beijing
+ * time belongs to the evening before; with 00:00 to its own date. */
+static void
+test_day_start (void)
+{
+  g_autofree char *path = g_build_filename (tmp, "history-day-start.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GTimeZone) beijing = g_time_zone_new_identifier ("+08:00");
+  g_autoptr(GDateTime) late_night = g_date_time_new (beijing, 2026, 11, 28, 1, 30, 0);
+  g_autoptr(GDateTime) evening = g_date_time_new (beijing, 2026, 11, 27, 21, 0, 0);
+  GtkWidget *window, *page;
+  GListModel *model;
+  GDate date;
+
+  g_assert_no_error (error);
+  g_ptr_array_add (rows, paid_now ("N0001", 1000,
+                                   g_date_time_to_unix (evening) * G_USEC_PER_SEC,
+                                   SAOMA_ATTEMPT_PAID));
+  g_ptr_array_add (rows, paid_now ("N0002", 2000,
+                                   g_date_time_to_unix (late_night) * G_USEC_PER_SEC,
+                                   SAOMA_ATTEMPT_PAID));
+  g_assert_true (saoma_ledger_insert_many_sync (ledger, rows, &error));
+  g_assert_no_error (error);
+
+  window = gtk_window_new ();
+  page = saoma_history_page_new ();
+  gtk_window_set_child (GTK_WINDOW (window), page);
+  saoma_history_page_set_ledger (SAOMA_HISTORY_PAGE (page), ledger);
+  gtk_window_present (GTK_WINDOW (window));
+  model = saoma_history_page_get_model (SAOMA_HISTORY_PAGE (page));
+
+  g_date_clear (&date, 1);
+  g_date_set_dmy (&date, 27, 11, 2026);
+  saoma_history_page_set_date (SAOMA_HISTORY_PAGE (page), &date);
+  WAIT_FOR (!saoma_ledger_model_get_loading (SAOMA_LEDGER_MODEL (model)) &&
+            g_list_model_get_n_items (model) == 1);
+
+  /* A late shop: the day runs 04:00 to 04:00, the 01:30 sale is the 27th's. */
+  saoma_history_page_set_day_start (SAOMA_HISTORY_PAGE (page), 4 * 60);
+  saoma_history_page_set_date (SAOMA_HISTORY_PAGE (page), &date);
+  WAIT_FOR (!saoma_ledger_model_get_loading (SAOMA_LEDGER_MODEL (model)) &&
+            g_list_model_get_n_items (model) == 2);
+  WAIT_FOR (find_label_with (page, "2 payments · ¥30.00 paid") != NULL);
+
+  /* And the 28th no longer holds it. */
+  g_date_set_dmy (&date, 28, 11, 2026);
+  saoma_history_page_set_date (SAOMA_HISTORY_PAGE (page), &date);
+  WAIT_FOR (!saoma_ledger_model_get_loading (SAOMA_LEDGER_MODEL (model)) &&
+            g_list_model_get_n_items (model) == 0);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -458,6 +513,7 @@ main (int   argc,
   g_test_add_func ("/history/scroll-placeholders", test_scroll_placeholders);
   g_test_add_func ("/history/day-sum", test_day_sum);
   g_test_add_func ("/history/totals-and-search", test_totals_and_search);
+  g_test_add_func ("/history/day-start", test_day_start);
   ret = g_test_run ();
 
   {
