@@ -870,14 +870,26 @@ saoma_history_page_class_init (SaomaHistoryPageClass *klass)
 
 /* The business day's start moved (Preferences, or the reports' setting): the same date now
  * covers other hours. */
+/* The setting's minutes, whichever integer type the schema gives the key (signed here, and
+ * unsigned where Day Close added it): out of range reads as the nearest valid start. */
+static guint
+read_day_start (GSettings *settings)
+{
+  g_autoptr(GVariant) value = g_settings_get_value (settings, "business-day-start");
+
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
+    return MIN (g_variant_get_uint32 (value), 24 * 60 - 1);
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT32))
+    return (guint) CLAMP (g_variant_get_int32 (value), 0, 24 * 60 - 1);
+  return 0;
+}
+
 static void
 day_start_changed_cb (SaomaHistoryPage *self,
                       const char       *key,
                       GSettings        *settings)
 {
-  int minutes = g_settings_get_int (settings, "business-day-start");
-
-  saoma_history_page_set_day_start (self, (guint) CLAMP (minutes, 0, 24 * 60 - 1));
+  saoma_history_page_set_day_start (self, read_day_start (settings));
 }
 
 static void
@@ -900,10 +912,8 @@ saoma_history_page_init (SaomaHistoryPage *self)
       g_object_get (settings, "settings-schema", &schema, NULL);
       if (schema != NULL && g_settings_schema_has_key (schema, "business-day-start"))
         {
-          int minutes = g_settings_get_int (settings, "business-day-start");
-
           self->settings = g_object_ref (settings);
-          self->business_day->day_start_minutes = (guint) CLAMP (minutes, 0, 24 * 60 - 1);
+          self->business_day->day_start_minutes = read_day_start (settings);
           g_signal_connect_object (settings, "changed::business-day-start",
                                    G_CALLBACK (day_start_changed_cb), self, G_CONNECT_SWAPPED);
         }
