@@ -17,9 +17,16 @@ void        saoma_history_page_set_ledger   (SaomaHistoryPage *self,
 void        saoma_history_page_set_checkout (SaomaHistoryPage *self,
                                              SaomaCheckout    *checkout);
 void        saoma_history_page_focus_search (SaomaHistoryPage *self);
-/* @day: a local date, or NULL for every day. */
+/* @day: a moment of the business day to show (Beijing time, the day start setting), or NULL
+ * for every day. */
 void        saoma_history_page_set_day      (SaomaHistoryPage *self,
                                              GDateTime        *day);
+/* The business day @date itself. */
+void        saoma_history_page_set_date     (SaomaHistoryPage *self,
+                                             const GDate      *date);
+/* Minutes after midnight when the business day starts (the business-day-start setting). */
+void        saoma_history_page_set_day_start (SaomaHistoryPage *self,
+                                              guint             minutes);
 /* The SaomaLedgerModel shown (NULL before the ledger is open); for tests and benchmarks. */
 GListModel *saoma_history_page_get_model    (SaomaHistoryPage *self);
 GtkWidget  *saoma_history_page_get_column_view (SaomaHistoryPage *self);

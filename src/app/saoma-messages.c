@@ -230,3 +230,4 @@ saoma_messages_state_style (SaomaAttemptState state)
       return "dim";
     }
 }
+

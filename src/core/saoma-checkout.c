@@ -2027,6 +2027,9 @@ saoma_checkout_query_now (SaomaCheckout *self,
   if (d == NULL || driver_is_final (d))
     return;
 
+  /* The cashier asked: the answer goes in the audit trail even when it repeats the last one,
+   * so the payment details can show it. */
+  g_clear_pointer (&d->last_response, g_free);
   d->facts.want_query = TRUE;
   driver_step (d);
 }

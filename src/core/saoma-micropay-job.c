@@ -745,6 +745,9 @@ saoma_micropay_job_query_now (SaomaMicropayJob *job)
   if (!job->facts.requested || saoma_attempt_state_is_final (job->facts.state))
     return;
 
+  /* The cashier asked: the answer goes in the audit trail even when it repeats the last one,
+   * so the details can show it. */
+  g_clear_pointer (&job->last_response, g_free);
   job->facts.query_at = saoma_operation_now (&job->op);
   job_step (job);
 }

@@ -73,6 +73,8 @@ struct _SaomaLedgerModel
   int               state_filter;
   char             *search_text;
   char             *search_folded;  /* ASCII-lowercased, for matching snapshots in C */
+  gint64            search_amount;  /* > 0: the search also matches this amount (fen) */
+  gboolean          undecided_late; /* only late payments without a decision */
 
   guint             n_items;
   /* The newest row id when n_items was counted. */
@@ -128,7 +130,8 @@ static SaomaStoreFilter
 current_filter (SaomaLedgerModel *self)
 {
   return (SaomaStoreFilter) { self->day_start, self->day_end, self->state_filter,
-                              self->search_text };
+                              self->search_text, self->search_text ? self->search_amount : 0,
+                              self->undecided_late };
 }
 
 static void
@@ -180,11 +183,18 @@ matches (SaomaLedgerModel *self,
     return FALSE;
   if (self->state_filter >= 0 && (int) saoma_attempt_get_state (attempt) != self->state_filter)
     return FALSE;
+  /* A decision is an event, not a change of the row: a late row matches until the page
+   * refreshes the model after recording one (saoma_ledger_model_refresh()). */
+  if (self->undecided_late && !saoma_attempt_get_late (attempt))
+    return FALSE;
 
   if (self->search_folded != NULL)
     {
       const char *fields[] = { saoma_attempt_get_out_trade_no (attempt),
                                saoma_attempt_get_transaction_id (attempt) };
+
+      if (self->search_amount > 0 && saoma_attempt_get_amount (attempt) == self->search_amount)
+        return TRUE;
 
       /* Mirrors SQL LIKE: case-insensitive for ASCII only. */
       for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
@@ -958,6 +968,20 @@ void
 saoma_ledger_model_set_search_text (SaomaLedgerModel *self,
                                     const char       *text)
 {
+  saoma_ledger_model_set_search (self, text, 0);
+}
+
+/**
+ * saoma_ledger_model_set_search:
+ * @text: (nullable): as saoma_ledger_model_set_search_text()
+ * @amount: > 0: an attempt of exactly this amount (fen) matches too; the caller parses the
+ *   text as money (the ledger knows no money syntax), 0 when it is not an amount
+ */
+void
+saoma_ledger_model_set_search (SaomaLedgerModel *self,
+                               const char       *text,
+                               gint64            amount)
+{
   g_autofree char *stripped = NULL;
 
   g_return_if_fail (SAOMA_IS_LEDGER_MODEL (self));
@@ -969,9 +993,12 @@ saoma_ledger_model_set_search_text (SaomaLedgerModel *self,
         g_clear_pointer (&stripped, g_free);
     }
 
-  if (g_strcmp0 (stripped, self->search_text) == 0)
+  if (stripped == NULL)
+    amount = 0;
+  if (g_strcmp0 (stripped, self->search_text) == 0 && amount == self->search_amount)
     return;
 
+  self->search_amount = MAX (amount, 0);
   g_free (self->search_text);
   self->search_text = g_steal_pointer (&stripped);
   g_clear_pointer (&self->search_folded, g_free);
@@ -980,6 +1007,38 @@ saoma_ledger_model_set_search_text (SaomaLedgerModel *self,
 
   refilter (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SEARCH_TEXT]);
+}
+
+/**
+ * saoma_ledger_model_set_undecided_late:
+ * @undecided: %TRUE to list only late payments still waiting for a decision
+ */
+void
+saoma_ledger_model_set_undecided_late (SaomaLedgerModel *self,
+                                       gboolean          undecided)
+{
+  g_return_if_fail (SAOMA_IS_LEDGER_MODEL (self));
+
+  undecided = !!undecided;
+  if (self->undecided_late == undecided)
+    return;
+
+  self->undecided_late = undecided;
+  refilter (self);
+}
+
+/**
+ * saoma_ledger_model_refresh:
+ *
+ * Counts and reads the rows again: for what changes no attempt row (a late payment's
+ * decision is an event), so no "attempt-changed" tells the model.
+ */
+void
+saoma_ledger_model_refresh (SaomaLedgerModel *self)
+{
+  g_return_if_fail (SAOMA_IS_LEDGER_MODEL (self));
+
+  refilter (self);
 }
 
 /**

@@ -29,6 +29,15 @@ void              saoma_ledger_model_set_state_filter (SaomaLedgerModel *self,
                                                        int               state);
 void              saoma_ledger_model_set_search_text  (SaomaLedgerModel *self,
                                                        const char       *text);
+/* The search text, and the amount it names (fen, parsed by the caller; 0: not an amount). */
+void              saoma_ledger_model_set_search       (SaomaLedgerModel *self,
+                                                       const char       *text,
+                                                       gint64            amount);
+/* Only late payments without a recorded decision (the "Needs a decision" filter). */
+void              saoma_ledger_model_set_undecided_late (SaomaLedgerModel *self,
+                                                         gboolean          undecided);
+/* Reads the count and rows again (after a write that changed no attempt row). */
+void              saoma_ledger_model_refresh          (SaomaLedgerModel *self);
 /* Sum of amounts of the filtered attempts in @state (for summaries). The blocking variant
  * waits for the store's read; the history page should move to the async one. */
 gint64            saoma_ledger_model_sum_amount       (SaomaLedgerModel *self,

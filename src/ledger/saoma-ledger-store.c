@@ -63,9 +63,16 @@ filter_sql_init (FilterSql              *sql,
   if (filter->search != NULL && filter->search[0] != '\0')
     {
       g_string_append (s, " AND (out_trade_no LIKE :like ESCAPE '\\'"
-                          " OR transaction_id LIKE :like ESCAPE '\\')");
+                          " OR transaction_id LIKE :like ESCAPE '\\'");
+      if (filter->search_amount > 0)
+        g_string_append (s, " OR amount = :amount");
+      g_string_append (s, ")");
       sql->like = like_escape (filter->search);
     }
+  if (filter->undecided_late)
+    g_string_append (s, " AND late = 1 AND NOT EXISTS (SELECT 1 FROM events"
+                        " WHERE events.out_trade_no = attempts.out_trade_no"
+                        " AND events.kind = '" SAOMA_LEDGER_LATE_DECISION_KIND "')");
   sql->where = g_string_free (s, FALSE);
 }
 
@@ -124,6 +131,7 @@ prepare_filtered (sqlite3                 *db,
   if (filter->state >= 0)
     bind_named_text (stmt, ":state", saoma_attempt_state_to_string (filter->state));
   bind_named_text (stmt, ":like", sql->like);
+  bind_named_int64 (stmt, ":amount", filter->search_amount);
 
   return stmt;
 }
@@ -163,7 +171,8 @@ count_attempts_op (SaomaLedger   *self,
 
   /* Without a day range or search, the per-state counts answer at once; a day range is an
    * index range, a search is a scan. */
-  if (filter->day_start == 0 && filter->day_end == 0 && sql.like == NULL)
+  if (filter->day_start == 0 && filter->day_end == 0 && sql.like == NULL &&
+      !filter->undecided_late)
     count = prepare_filtered (self->db, filter, &sql, error,
                               "SELECT COALESCE (SUM (n), 0) FROM attempt_counts%s",
                               filter->state >= 0 ? " WHERE state = :state" : "");

@@ -20,6 +20,10 @@ typedef struct {
   int         state;      /* -1, or a SaomaAttemptState */
   const char *search;     /* a substring of out_trade_no or transaction_id (ASCII
                            * case-insensitive), or NULL */
+  gint64      search_amount;  /* > 0: with search, an attempt of exactly this amount (fen)
+                               * matches too ("38.50" finds the ¥38.50 payments) */
+  gboolean    undecided_late; /* only late payments still waiting for a decision (no
+                               * SAOMA_LEDGER_LATE_DECISION_KIND event) */
 } SaomaStoreFilter;
 
 /* A row's place in the history's order (newest first: created DESC, id DESC): its key and

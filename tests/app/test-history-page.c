@@ -1,14 +1,19 @@
 /* test-history-page.c: the real history page over a real ledger file of 20,000 attempts,
  * scrolled in jumps under Xvfb. A row whose page has not arrived yet (a placeholder) must
  * render blank, never as "1970-…" or "¥0.00"; once the pages arrive every row shows its
- * attempt; the day's paid sum comes from the store's worker and matches the rows. */
+ * attempt; the day's paid sum comes from the store's worker and matches the rows. The summary
+ * is SaomaTotals (core's one definition, what Day Close shows) for the business day: refunds
+ * do not unpay a payment, cancelled attempts are no payments. Search finds an amount, and an
+ * empty search result says "No Results", not the empty day's text. */
 #include "config.h"
 
 #include <glib/gstdio.h>
 #include <locale.h>
 #include <string.h>
 
+#include "core/saoma-business-day.h"
 #include "core/saoma-money.h"
+#include "core/saoma-totals.h"
 #include "ledger/saoma-ledger-model.h"
 #include "saoma-application.h"
 #include "saoma-history-page.h"
@@ -211,6 +216,18 @@ find_label_with (GtkWidget  *widget,
   return NULL;
 }
 
+/* The summary as the page writes it, from totals (English). */
+static char *
+summary_text (const SaomaTotals *t)
+{
+  g_autofree char *paid = saoma_money_format (t->paid);
+  g_autofree char *refunded = saoma_money_format (t->refunded);
+  g_autofree char *net = saoma_money_format (saoma_totals_get_net (t));
+
+  return g_strdup_printf ("%u payment%s · %s paid · %s refunded · %s net", t->n_payments,
+                          t->n_payments == 1 ? "" : "s", paid, refunded, net);
+}
+
 static void
 test_day_sum (void)
 {
@@ -218,28 +235,42 @@ test_day_sum (void)
   g_autoptr(SaomaLedger) ledger = make_ledger (path);
   g_autoptr(GDateTime) first = first_day ();
   g_autoptr(GDateTime) day = g_date_time_add_days (first, 2);
-  g_autoptr(GDateTime) next = g_date_time_add_days (first, 3);
+  g_autoptr(SaomaBusinessDay) business_day = saoma_business_day_new (NULL, 0);
+  g_autoptr(GError) error = NULL;
   gint64 base = g_date_time_to_unix (first) * G_USEC_PER_SEC;
-  gint64 start = g_date_time_to_unix (day) * G_USEC_PER_SEC;
-  gint64 end = g_date_time_to_unix (next) * G_USEC_PER_SEC;
+  gint64 start, end;
+  GDate date;
   g_autofree char *paid = NULL;
   g_autofree char *expected = NULL;
+  g_autofree char *from_core = NULL;
+  SaomaTotals core = SAOMA_TOTALS_INIT;
   GtkWidget *window, *page, *label;
   gint64 sum = 0;
   guint n = 0;
 
+  /* The business day (Beijing, starting at midnight) that holds @day. */
+  saoma_business_day_of (business_day, g_date_time_to_unix (day) * G_USEC_PER_SEC, &date);
+  saoma_business_day_range (business_day, &date, &start, &end);
   for (guint i = 0; i < N_ROWS; i++)
     {
       gint64 created = base + (gint64) i * 60 * G_USEC_PER_SEC;
 
       if (created < start || created >= end)
         continue;
-      n++;
       if (row_state (i) == SAOMA_ATTEMPT_PAID)
-        sum += row_amount (i);
+        {
+          n++;
+          sum += row_amount (i);
+        }
     }
+  g_assert_cmpuint (n, >, 0);
   paid = saoma_money_format (sum);
-  expected = g_strdup_printf ("%u payments · %s paid", n, paid);
+  expected = g_strdup_printf ("%u payments · %s paid · ¥0.00 refunded · %s net", n, paid, paid);
+  /* Core's figures for the same day agree with the rows counted here. */
+  g_assert_true (saoma_totals_compute_sync (ledger, start, end, &core, &error));
+  g_assert_no_error (error);
+  from_core = summary_text (&core);
+  g_assert_cmpstr (from_core, ==, expected);
 
   window = gtk_window_new ();
   page = saoma_history_page_new ();
@@ -250,6 +281,209 @@ test_day_sum (void)
 
   WAIT_FOR ((label = find_label_with (page, " paid")) != NULL &&
             strcmp (gtk_label_get_text (GTK_LABEL (label)), expected) == 0);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* The first @type under @widget that is the page's own: a drop-down keeps a search entry of
+ * its own in its popup. */
+static GtkWidget *
+find_widget_of_type (GtkWidget *widget,
+                     GType      type)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_POPOVER (child) || GTK_IS_DROP_DOWN (child))
+        continue;
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type))
+        return child;
+      if ((found = find_widget_of_type (child, type)) != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static gboolean
+first_row_loaded (GListModel *model)
+{
+  g_autoptr(SaomaAttempt) first = g_list_model_get_item (model, 0);
+
+  return first != NULL && !saoma_attempt_is_placeholder (first);
+}
+
+static SaomaAttempt *
+paid_now (const char        *no,
+          gint64             amount,
+          gint64             created,
+          SaomaAttemptState  state)
+{
+  return saoma_attempt_new_full (0, no, amount, "test", "T01", created, created,
+                                 created + 300 * G_USEC_PER_SEC, state,
+                                 state == SAOMA_ATTEMPT_PAID ? "4200000000000001" : NULL, NULL,
+                                 0, state == SAOMA_ATTEMPT_PAID ? created : 0, FALSE);
+}
+
+static void
+refund (SaomaLedger *ledger,
+        const char  *no,
+        const char  *refund_no,
+        gint64       amount)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedgerRefund) created = NULL;
+  g_autoptr(SaomaLedgerRefund) done = NULL;
+
+  created = saoma_ledger_insert_refund_sync (ledger, no, refund_no, amount, "test", &error);
+  g_assert_no_error (error);
+  done = saoma_ledger_update_refund_sync (ledger, refund_no, SAOMA_REFUND_SUCCESS, "5030001",
+                                          NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Issue 12.1 on one ledger: a ¥38.50 sale partly refunded (¥10) stays ¥38.50 paid; a cancelled
+ * and a failed attempt are no payments; History's header says what core's SaomaTotals (Day
+ * Close's figures) say. Then 12.16: "38.5", "38.50" and "¥38.50" find the ¥38.50 payment;
+ * nothing found shows "No Results". */
+static void
+test_totals_and_search (void)
+{
+  g_autofree char *path = g_build_filename (tmp, "history-totals.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_autoptr(SaomaBusinessDay) business_day = saoma_business_day_new (NULL, 0);
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  gint64 now_us = g_get_real_time ();
+  gint64 start, end;
+  GDate today;
+  SaomaTotals core = SAOMA_TOTALS_INIT;
+  g_autofree char *expected = NULL;
+  GtkWidget *window, *page, *label, *search, *stack;
+  GListModel *model;
+  const char *amounts[] = { "38.5", "38.50", "¥38.50" };
+
+  g_assert_no_error (error);
+  saoma_business_day_of (business_day, now_us, &today);
+  saoma_business_day_range (business_day, &today, &start, &end);
+  /* Rows a few seconds old, inside today's business day even just after it began. */
+  now_us = MAX (now_us - 6 * G_USEC_PER_SEC, start);
+  g_ptr_array_add (rows, paid_now ("H0001", 3850, now_us, SAOMA_ATTEMPT_PAID));
+  g_ptr_array_add (rows, paid_now ("H0002", 1200, now_us + 1, SAOMA_ATTEMPT_PAID));
+  g_ptr_array_add (rows, paid_now ("H0003", 500, now_us + 2, SAOMA_ATTEMPT_CLOSED));
+  g_ptr_array_add (rows, paid_now ("H0004", 700, now_us + 3, SAOMA_ATTEMPT_FAILED));
+  g_ptr_array_add (rows, paid_now ("H0005", 300, now_us + 4, SAOMA_ATTEMPT_PAID));
+  g_assert_true (saoma_ledger_insert_many_sync (ledger, rows, &error));
+  g_assert_no_error (error);
+  refund (ledger, "H0001", "R0001", 1000);
+  refund (ledger, "H0005", "R0005", 300);
+
+  g_assert_true (saoma_totals_compute_sync (ledger, start, end, &core, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (core.n_payments, ==, 3);
+  g_assert_cmpint (core.paid, ==, 3850 + 1200 + 300);
+  g_assert_cmpint (core.refunded, ==, 1300);
+  expected = summary_text (&core);
+  g_assert_cmpstr (expected, ==, "3 payments · ¥53.50 paid · ¥13.00 refunded · ¥40.50 net");
+
+  window = gtk_window_new ();
+  page = saoma_history_page_new ();
+  gtk_window_set_child (GTK_WINDOW (window), page);
+  saoma_history_page_set_day (SAOMA_HISTORY_PAGE (page), now);
+  saoma_history_page_set_ledger (SAOMA_HISTORY_PAGE (page), ledger);
+  gtk_window_present (GTK_WINDOW (window));
+
+  WAIT_FOR ((label = find_label_with (page, " paid")) != NULL &&
+            strcmp (gtk_label_get_text (GTK_LABEL (label)), expected) == 0);
+
+  model = saoma_history_page_get_model (SAOMA_HISTORY_PAGE (page));
+  search = find_widget_of_type (page, GTK_TYPE_SEARCH_ENTRY);
+  stack = find_widget_of_type (page, GTK_TYPE_STACK);
+  g_assert_nonnull (search);
+  g_assert_nonnull (stack);
+  g_assert_nonnull (gtk_stack_get_child_by_name (GTK_STACK (stack), "no-results"));
+  WAIT_FOR (g_list_model_get_n_items (model) == 5);
+
+  for (guint i = 0; i < G_N_ELEMENTS (amounts); i++)
+    {
+      g_autoptr(SaomaAttempt) found = NULL;
+
+      gtk_editable_set_text (GTK_EDITABLE (search), amounts[i]);
+      WAIT_FOR (g_list_model_get_n_items (model) == 1 &&
+                !saoma_ledger_model_get_loading (SAOMA_LEDGER_MODEL (model)));
+      WAIT_FOR (first_row_loaded (model));
+      found = g_list_model_get_item (model, 0);
+      g_assert_cmpstr (saoma_attempt_get_out_trade_no (found), ==, "H0001");
+      WAIT_FOR (g_strcmp0 (gtk_stack_get_visible_child_name (GTK_STACK (stack)), "list") == 0);
+      /* The day's totals stay the day's; the rows shown are counted beside them. */
+      WAIT_FOR ((label = find_label_with (page, " paid")) != NULL &&
+                g_str_has_prefix (gtk_label_get_text (GTK_LABEL (label)), "1 shown · ") &&
+                strstr (gtk_label_get_text (GTK_LABEL (label)), expected) != NULL);
+    }
+
+  /* Nothing matches: "No Results", not "No Payments" (the day has payments). */
+  gtk_editable_set_text (GTK_EDITABLE (search), "¥99.99");
+  WAIT_FOR (g_list_model_get_n_items (model) == 0 &&
+            !saoma_ledger_model_get_loading (SAOMA_LEDGER_MODEL (model)));
+  WAIT_FOR (g_strcmp0 (gtk_stack_get_visible_child_name (GTK_STACK (stack)), "no-results") == 0);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* 12.5: the business day starts at the day start setting. With 04:00, a sale at 01:30 Beijing
+ * time belongs to the evening before; with 00:00 to its own date. */
+static void
+test_day_start (void)
+{
+  g_autofree char *path = g_build_filename (tmp, "history-day-start.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GTimeZone) beijing = g_time_zone_new_identifier ("+08:00");
+  g_autoptr(GDateTime) late_night = g_date_time_new (beijing, 2026, 11, 28, 1, 30, 0);
+  g_autoptr(GDateTime) evening = g_date_time_new (beijing, 2026, 11, 27, 21, 0, 0);
+  GtkWidget *window, *page;
+  GListModel *model;
+  GDate date;
+
+  g_assert_no_error (error);
+  g_ptr_array_add (rows, paid_now ("N0001", 1000,
+                                   g_date_time_to_unix (evening) * G_USEC_PER_SEC,
+                                   SAOMA_ATTEMPT_PAID));
+  g_ptr_array_add (rows, paid_now ("N0002", 2000,
+                                   g_date_time_to_unix (late_night) * G_USEC_PER_SEC,
+                                   SAOMA_ATTEMPT_PAID));
+  g_assert_true (saoma_ledger_insert_many_sync (ledger, rows, &error));
+  g_assert_no_error (error);
+
+  window = gtk_window_new ();
+  page = saoma_history_page_new ();
+  gtk_window_set_child (GTK_WINDOW (window), page);
+  saoma_history_page_set_ledger (SAOMA_HISTORY_PAGE (page), ledger);
+  gtk_window_present (GTK_WINDOW (window));
+  model = saoma_history_page_get_model (SAOMA_HISTORY_PAGE (page));
+
+  g_date_clear (&date, 1);
+  g_date_set_dmy (&date, 27, 11, 2026);
+  saoma_history_page_set_date (SAOMA_HISTORY_PAGE (page), &date);
+  WAIT_FOR (!saoma_ledger_model_get_loading (SAOMA_LEDGER_MODEL (model)) &&
+            g_list_model_get_n_items (model) == 1);
+
+  /* A late shop: the day runs 04:00 to 04:00, the 01:30 sale is the 27th's. */
+  saoma_history_page_set_day_start (SAOMA_HISTORY_PAGE (page), 4 * 60);
+  saoma_history_page_set_date (SAOMA_HISTORY_PAGE (page), &date);
+  WAIT_FOR (!saoma_ledger_model_get_loading (SAOMA_LEDGER_MODEL (model)) &&
+            g_list_model_get_n_items (model) == 2);
+  WAIT_FOR (find_label_with (page, "2 payments · ¥30.00 paid") != NULL);
+
+  /* And the 28th no longer holds it. */
+  g_date_set_dmy (&date, 28, 11, 2026);
+  saoma_history_page_set_date (SAOMA_HISTORY_PAGE (page), &date);
+  WAIT_FOR (!saoma_ledger_model_get_loading (SAOMA_LEDGER_MODEL (model)) &&
+            g_list_model_get_n_items (model) == 0);
 
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -278,6 +512,8 @@ main (int   argc,
 
   g_test_add_func ("/history/scroll-placeholders", test_scroll_placeholders);
   g_test_add_func ("/history/day-sum", test_day_sum);
+  g_test_add_func ("/history/totals-and-search", test_totals_and_search);
+  g_test_add_func ("/history/day-start", test_day_start);
   ret = g_test_run ();
 
   {

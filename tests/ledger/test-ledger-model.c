@@ -399,6 +399,85 @@ test_filters (Fixture       *f,
   assert_model_equals (f, &flt);
 }
 
+/* Search by amount (issue 12.16): the page parses "38.50" to 3850 fen and passes it beside the
+ * text; rows of exactly that amount match, as well as numbers containing the text. The
+ * "Needs a decision" filter lists late payments until a decision event is recorded. */
+static void
+test_search_amount_and_undecided (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+  static const struct { const char *no; gint64 amount; gboolean late; } spec[] = {
+    { "A0001", 3850, FALSE }, { "A0002", 385, FALSE }, { "A0003", 38500, FALSE },
+    { "A0004", 3850, TRUE }, { "A3850", 100, FALSE }, { "A0006", 1200, TRUE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (spec); i++)
+    g_ptr_array_add (rows, saoma_attempt_new_full (0, spec[i].no, spec[i].amount, "d", "till",
+                                                   T0 + i * SEC, T0 + i * SEC, T0 + 300 * SEC,
+                                                   SAOMA_ATTEMPT_PAID, NULL, NULL, 0, 0,
+                                                   spec[i].late));
+  g_assert_true (saoma_ledger_insert_many_sync (f->ledger, rows, &error));
+  g_assert_no_error (error);
+  make_model (f);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, 6);
+
+  /* "38.50" is ¥38.50: the two 3850 fen rows, not ¥3.85 nor ¥385.00. */
+  saoma_ledger_model_set_search (f->model, "38.50", 3850);
+  settle (f);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, 2);
+  /* "3850" names ¥3,850.00 (no row) and is a substring of the order number A3850. */
+  saoma_ledger_model_set_search (f->model, "3850", 385000);
+  settle (f);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, 1);
+  /* The same text without an amount is a plain substring search. */
+  saoma_ledger_model_set_search (f->model, "38.50", 0);
+  settle (f);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, 0);
+  saoma_ledger_model_set_search (f->model, NULL, 0);
+  settle (f);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, 6);
+
+  /* A new 3850 fen row while the search is on is inserted (the model matches it in C too). */
+  saoma_ledger_model_set_search (f->model, "¥38.50", 3850);
+  settle (f);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, 2);
+  {
+    g_autoptr(SaomaAttempt) more = saoma_attempt_new_full (0, "A0007", 3850, "d", "till",
+                                                           T0 + 10 * SEC, T0 + 10 * SEC,
+                                                           T0 + 300 * SEC,
+                                                           SAOMA_ATTEMPT_PAID, NULL, NULL, 0,
+                                                           0, FALSE);
+    g_autoptr(SaomaAttempt) in = saoma_ledger_insert_attempt_sync (f->ledger, more, &error);
+
+    g_assert_no_error (error);
+    settle (f);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, 3);
+  }
+  saoma_ledger_model_set_search (f->model, NULL, 0);
+
+  /* Needs a decision: the two late rows, until one is decided. */
+  saoma_ledger_model_set_undecided_late (f->model, TRUE);
+  settle (f);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, 2);
+  g_assert_true (saoma_ledger_append_event_sync (f->ledger, "A0004",
+                                                 SAOMA_LEDGER_LATE_DECISION_KIND, "honoured",
+                                                 &error));
+  g_assert_no_error (error);
+  saoma_ledger_model_refresh (f->model);
+  settle (f);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, 1);
+  {
+    g_autoptr(SaomaAttempt) left = g_list_model_get_item (G_LIST_MODEL (f->model), 0);
+
+    g_assert_cmpstr (saoma_attempt_get_out_trade_no (left), ==, "A0006");
+  }
+  saoma_ledger_model_set_undecided_late (f->model, FALSE);
+  settle (f);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, 7);
+}
+
 static void
 test_items_changed (Fixture       *f,
                     gconstpointer  data)
@@ -708,6 +787,7 @@ main (int   argc,
   ADD ("/ledger-model/async-writes", test_async_writes);
   ADD ("/ledger-model/never-blocks", test_never_blocks);
   ADD ("/ledger-model/count-with-first-rows", test_count_with_first_rows);
+  ADD ("/ledger-model/search-amount-and-undecided", test_search_amount_and_undecided);
 #undef ADD
 
   return g_test_run ();
