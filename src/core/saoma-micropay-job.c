@@ -128,6 +128,7 @@ job_op_write_start (SaomaOperation     *op,
     .paid_at = w->paid_at,
     .event_kind = "transition",
     .event_detail = w->detail,
+    .owner = saoma_operation_get_fence (op),
   };
 
   g_debug ("%s: → %s (%s)", job->out_trade_no,
