@@ -370,6 +370,8 @@ update (SaomaCustomerDisplay *self)
           }
           break;
 
+        /* Another till shows this payment now: nothing here for the customer. */
+        case SAOMA_CHECKOUT_PHASE_TAKEN_OVER:
         case SAOMA_CHECKOUT_PHASE_IDLE:
         default:
           page = "idle";
