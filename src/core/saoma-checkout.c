@@ -1239,6 +1239,11 @@ sync_properties (SaomaCheckout *self)
       busy = !final && !cancelled;
       seconds_left = -1;
       phase = saoma_checkout_phase_for_code (state, busy, cancelled);
+      if (saoma_micropay_job_get_taken_over (job))
+        {
+          busy = FALSE;
+          phase = SAOMA_CHECKOUT_PHASE_TAKEN_OVER;
+        }
     }
   else if (d != NULL)
     {
@@ -1866,6 +1871,9 @@ job_notify_cb (SaomaMicropayJob *job,
 
   g_object_ref (self);
   sync_properties (self);
+
+  if (saoma_micropay_job_get_taken_over (job))
+    g_signal_emit (self, signals[TAKEN_OVER], 0, saoma_micropay_job_get_out_trade_no (job));
 
   if (finished)
     {

@@ -1090,6 +1090,51 @@ test_stopped_charge (Fixture      *f,
   g_assert_cmpuint (events_after->len, ==, events->len);
 }
 
+/* The same for a payment code (付款码) charge waiting for the customer's password: the
+ * recoverer finishes it (PAID); woken, the charge neither queries nor reverses. */
+static void
+test_stopped_code (Fixture      *f,
+                   gconstpointer data)
+{
+  g_autoptr(Run) charge = NULL;
+  g_autoptr(Run) recover = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autofree char *otn = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint calls, advance;
+
+  lease_interval_ms = "200";
+  /* The simulator's last digit 1: USERPAYING until its clock passes the password time. */
+  charge = start (NULL, "--charge", "8.76", "--auth-code", "134567890123456781", "--gateway",
+                  f->gateway, "--ledger", f->ledger, NULL);
+  otn = wait_for_order (f, 0);
+  WAIT_UNTIL (({
+    g_autoptr(SaomaAttempt) a = ledger_attempt (f, otn);
+    saoma_attempt_get_state (a) == SAOMA_ATTEMPT_UNKNOWN ||
+      saoma_attempt_get_state (a) == SAOMA_ATTEMPT_WAITING;
+  }));
+
+  stop_after_renewal (f, charge, SAOMA_LEASE_ATTEMPT, otn);
+  recover = start_recover (f);
+  advance = g_timeout_add (50, advance_sim_cb, f->sim);
+  g_assert_cmpint (finish (recover), ==, 0);
+  g_source_remove (advance);
+  g_assert_cmpstr (recover->out, ==, "recovered 1: 1 PAID; refunds 0\n");
+  calls = sim_calls (f);
+
+  g_subprocess_send_signal (charge->process, SIGCONT);
+  g_assert_cmpint (finish (charge), ==, 1);
+  lines = g_strsplit (charge->out, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, otn);
+  g_assert_cmpstr (lines[1], ==, "TAKEN OVER");
+  lease_interval_ms = NULL;
+
+  g_assert_cmpuint (sim_calls (f), ==, calls);
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/secapi/pay/reverse"), ==, 0);
+  attempt = ledger_attempt (f, otn);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+}
+
 #define MANAGER_PIN "246813"
 
 /* (g) The same for a refund: stopped while WeChat processes it, taken over and finished by
@@ -1202,6 +1247,7 @@ main (int   argc,
   ADD ("store-fence", test_store_fence);
   ADD ("stopped-charge", test_stopped_charge);
   ADD ("stopped-refund", test_stopped_refund);
+  ADD ("stopped-code", test_stopped_code);
 
 #undef ADD
 
