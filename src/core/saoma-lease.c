@@ -438,7 +438,7 @@ claim_listed_cb (GObject      *source,
   g_autoptr(GPtrArray) leases = NULL;
   g_autoptr(GPtrArray) claims = NULL;
   GCancellable *cancellable;
-  GError *error = NULL;
+  GError       *error = NULL;
 
   if (!(leases = saoma_store_list_leases_finish (SAOMA_STORE (source), result, &error)))
     {

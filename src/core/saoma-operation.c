@@ -311,7 +311,7 @@ write_cb (GObject      *object,
         op->klass->row_free (row);
     }
   else if (row == NULL && g_error_matches (error, SAOMA_LEDGER_ERROR,
-                                            SAOMA_LEDGER_ERROR_NOT_OWNER))
+                                           SAOMA_LEDGER_ERROR_NOT_OWNER))
     {
       /* Fenced off: nothing was written, and the row is another engine's now. */
       g_message ("%s %s: %s", op->klass->name, op->event_key, error->message);
@@ -440,7 +440,7 @@ saoma_operation_send (SaomaOperation           *op,
    * stopped or starved): the row may be another's now. Ask first; send once it is confirmed
    * (lease_news_cb), never if it is not. */
   if (op->lease != NULL && !saoma_lease_keeper_is_fresh (op->lease, op->lease_kind,
-                                                          op->lease_key))
+                                                         op->lease_key))
     {
       g_debug ("%s %s: confirming the lease before sending", op->klass->name, op->event_key);
       op->call_held = TRUE;
