@@ -1163,50 +1163,6 @@ ledger_exec (Fixture    *fixture,
   sqlite3_close (db);
 }
 
-/* The ledger refuses to record PROCESSING after WeChat accepted the refund: the manager hears
- * of it at once, the refund is not shown as done, and it is not dropped either: it carries on
- * from its durable state (the identical request again, same out_refund_no) and is recorded
- * SUCCESS once the disk takes writes, without a restart and without a second refund. */
-static void
-test_write_fails (Fixture       *fixture,
-                  gconstpointer  data)
-{
-  g_autofree char *out_trade_no = paid_order (fixture, 600);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(SaomaLedgerRefund) row = NULL;
-  g_autoptr(SaomaLedgerRefund) done = NULL;
-  g_autoptr(GPtrArray) rows = NULL;
-  g_autofree char *out_refund_no = NULL;
-  Wait wait = { NULL };
-
-  ledger_exec (fixture, "CREATE TRIGGER no_processing BEFORE UPDATE ON refunds"
-                        " WHEN NEW.state = 'PROCESSING'"
-                        " BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END;");
-  row = refund (fixture, out_trade_no, 250, PIN, &error);
-  g_assert_null (row);
-  g_assert_error (error, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_FAILED);
-  g_assert_nonnull (strstr (error->message, "database or disk is full"));
-
-  rows = ledger_refunds (fixture, out_trade_no);
-  g_assert_cmpuint (rows->len, ==, 1);
-  g_assert_cmpint (((SaomaLedgerRefund *) rows->pdata[0])->state, ==, SAOMA_REFUND_CREATED);
-  out_refund_no = g_strdup (((SaomaLedgerRefund *) rows->pdata[0])->out_refund_no);
-  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
-  /* Still followed. */
-  g_assert_cmpuint (saoma_refunder_get_n_active (fixture->refunder), ==, 1);
-
-  ledger_exec (fixture, "DROP TRIGGER no_processing");
-  g_clear_error (&error);
-  saoma_refunder_follow_async (fixture->refunder, out_refund_no, NULL, wait_cb, &wait);
-  drive_until (fixture, &wait);
-  done = saoma_refunder_follow_finish (fixture->refunder, wait.result, &error);
-  g_object_unref (wait.result);
-  g_assert_no_error (error);
-  g_assert_cmpint (done->state, ==, SAOMA_REFUND_SUCCESS);
-  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
-  g_assert_cmpuint (count_sends (fixture, out_trade_no, out_refund_no), >=, 2);
-}
-
 static void
 left_alone_cb (SaomaRefunder *refunder,
                const char    *out_refund_no,
@@ -1275,6 +1231,50 @@ test_follow_lease (Fixture       *fixture,
   g_signal_handlers_disconnect_by_data (fixture->refunder, &holder);
 }
 
+/* The ledger refuses to record PROCESSING after WeChat accepted the refund: the manager hears
+ * of it at once, the refund is not shown as done, and it is not dropped either: it carries on
+ * from its durable state (the identical request again, same out_refund_no) and is recorded
+ * SUCCESS once the disk takes writes, without a restart and without a second refund. */
+static void
+test_write_fails (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autofree char *out_trade_no = paid_order (fixture, 600);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedgerRefund) row = NULL;
+  g_autoptr(SaomaLedgerRefund) done = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autofree char *out_refund_no = NULL;
+  Wait wait = { NULL };
+
+  ledger_exec (fixture, "CREATE TRIGGER no_processing BEFORE UPDATE ON refunds"
+                        " WHEN NEW.state = 'PROCESSING'"
+                        " BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END;");
+  row = refund (fixture, out_trade_no, 250, PIN, &error);
+  g_assert_null (row);
+  g_assert_error (error, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "database or disk is full"));
+
+  rows = ledger_refunds (fixture, out_trade_no);
+  g_assert_cmpuint (rows->len, ==, 1);
+  g_assert_cmpint (((SaomaLedgerRefund *) rows->pdata[0])->state, ==, SAOMA_REFUND_CREATED);
+  out_refund_no = g_strdup (((SaomaLedgerRefund *) rows->pdata[0])->out_refund_no);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
+  /* Still followed. */
+  g_assert_cmpuint (saoma_refunder_get_n_active (fixture->refunder), ==, 1);
+
+  ledger_exec (fixture, "DROP TRIGGER no_processing");
+  g_clear_error (&error);
+  saoma_refunder_follow_async (fixture->refunder, out_refund_no, NULL, wait_cb, &wait);
+  drive_until (fixture, &wait);
+  done = saoma_refunder_follow_finish (fixture->refunder, wait.result, &error);
+  g_object_unref (wait.result);
+  g_assert_no_error (error);
+  g_assert_cmpint (done->state, ==, SAOMA_REFUND_SUCCESS);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
+  g_assert_cmpuint (count_sends (fixture, out_trade_no, out_refund_no), >=, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1308,9 +1308,9 @@ main (int   argc,
   ADD ("/refunder/resume-processing", test_resume_processing);
   ADD ("/refunder/hint", test_hint);
   ADD ("/refunder/notification", test_notification);
+  ADD ("/refunder/follow-lease", test_follow_lease);
   ADD ("/refunder/resume-without-certificate", test_resume_without_certificate);
   ADD ("/refunder/write-fails", test_write_fails);
-  ADD ("/refunder/follow-lease", test_follow_lease);
 
   ret = g_test_run ();
   saoma_test_rm_rf (cert_dir);
