@@ -593,6 +593,7 @@ renewed_cb (GObject      *source,
   g_autoptr(GPtrArray) asked = g_steal_pointer (&renewal->asked);
   g_autoptr(GPtrArray) lost = g_ptr_array_new_with_free_func ((GDestroyNotify)held_free);
   g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) written = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr(GError) error = NULL;
   gint64 now = g_get_real_time ();
 
@@ -603,13 +604,15 @@ renewed_cb (GObject      *source,
     g_warning ("Could not renew the leases of %s: %s", keeper->owner, error->message);
   else
     {
-      g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-
+      /* held key → the heartbeat the store wrote: the time it said the lease is ours, not the
+       * time this callback runs (a process stopped right after the write would otherwise
+       * take an old confirmation for a fresh one when it wakes). */
       for (guint i = 0; i < renewed->len; i++)
         {
           SaomaLedgerLease *lease = g_ptr_array_index (renewed, i);
 
-          g_hash_table_add (seen, held_key (lease->kind, lease->key));
+          g_hash_table_insert (written, held_key (lease->kind, lease->key),
+                               g_memdup2 (&lease->heartbeat, sizeof lease->heartbeat));
         }
 
       /* A lease this renewal was for, still held here, that the store did not renew: the row
@@ -622,11 +625,13 @@ renewed_cb (GObject      *source,
           const char *k = g_ptr_array_index (asked, i);
           gpointer    held_k, held;
 
-          if (g_hash_table_contains (seen, k))
+          if (g_hash_table_contains (written, k))
             {
               if ((held = g_hash_table_lookup (keeper->held, k)) != NULL)
                 {
-                  ((Held *)held)->confirmed = now;
+                  const gint64 *at = g_hash_table_lookup (written, k);
+
+                  ((Held *)held)->confirmed = MIN (*at, now);
                   g_ptr_array_add (kept, g_strdup (k));
                 }
               continue;

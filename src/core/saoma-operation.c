@@ -699,7 +699,12 @@ lease_news_cb (SaomaLeaseKind kind,
 
   if (kept)
     {
-      if (op->attached)
+      /* Confirmed by a write of before a pause (this process stopped before it heard of it):
+       * not confirmed enough; ask again. */
+      if (op->attached && op->call_held &&
+          !saoma_lease_keeper_is_fresh (op->lease, op->lease_kind, op->lease_key))
+        saoma_lease_keeper_renew_now (op->lease);
+      else if (op->attached)
         send_held (op);
       return;
     }

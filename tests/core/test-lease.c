@@ -864,6 +864,89 @@ test_till_start_up (Fixture      *f,
   saoma_till_shutdown (till);
 }
 
+static void
+taken_over_cb (SaomaCheckout *checkout,
+               const char    *out_trade_no,
+               char         **out_said)
+{
+  g_free (*out_said);
+  *out_said = g_strdup (out_trade_no);
+}
+
+/* In one till: the attempt it shows is taken over by another till (its lease on record changed
+ * owner); the customer pays and this till's query learns it, but its PAID write is fenced off:
+ * the store keeps the other till's row as it was, and the checkout stops, says so
+ * (taken-over, phase TAKEN_OVER, the error) and shows no QR any more. */
+static void
+test_till_fenced (Fixture      *f,
+                  gconstpointer data)
+{
+  g_autoptr(SaomaTillConfig) config = saoma_till_config_new ();
+  g_autoptr(SaomaMerchant) merchant = saoma_merchant_new ();
+  g_autoptr(SaomaGateway) gateway = NULL;
+  g_autoptr(SaomaTill) till = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = NULL;
+  g_autofree char *said = NULL;
+  SaomaCheckout *checkout;
+  const GError  *shown;
+  guint          queries;
+
+  merchant->base_uri = g_strdup (f->gateway);
+  merchant->appid = g_strdup (WXPAY_SIM_DEFAULT_APPID);
+  merchant->mch_id = g_strdup (WXPAY_SIM_DEFAULT_MCH_ID);
+  merchant->api_key = g_strdup (WXPAY_SIM_DEFAULT_KEY);
+  gateway = saoma_gateway_new_for_merchant (merchant, &error);
+  g_assert_no_error (error);
+  g_free (config->store_path);
+  config->store_path = g_strdup (f->ledger);
+  config->poll_interval_ms = 60 * 1000;
+  config->close_delay_s = 0;
+
+  till = saoma_till_new (config, gateway, NULL);
+  saoma_till_start_async (till, NULL, saoma_test_result_cb, &result);
+  WAIT_UNTIL (result != NULL);
+  g_assert_true (saoma_till_start_finish (till, result, &error));
+  g_assert_no_error (error);
+  checkout = saoma_till_get_checkout (till);
+  g_signal_connect (checkout, "taken-over", G_CALLBACK (taken_over_cb), &said);
+
+  g_assert_true (saoma_checkout_charge (checkout, 1234, "fenced", &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (saoma_checkout_get_phase (checkout) == SAOMA_CHECKOUT_PHASE_SHOW_QR);
+  otn = g_strdup (saoma_checkout_get_out_trade_no (checkout));
+
+  /* Another till's recovery took it over while this one was stopped. */
+  set_lease (f, "attempts", "out_trade_no", otn, FOREIGN_OWNER, g_get_real_time ());
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+  queries = wxpay_sim_server_count_calls (f->sim, "/pay/orderquery");
+  saoma_checkout_query_now (checkout, NULL);
+
+  WAIT_UNTIL (saoma_checkout_get_phase (checkout) == SAOMA_CHECKOUT_PHASE_TAKEN_OVER);
+  g_assert_cmpstr (said, ==, otn);
+  shown = saoma_checkout_get_error (checkout);
+  g_assert_error ((GError *)shown, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_TAKEN_OVER);
+  g_assert_null (saoma_checkout_get_code_url (checkout));
+  g_assert_false (saoma_checkout_get_busy (checkout));
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/pay/orderquery"), ==, queries + 1);
+
+  /* The other till's row as it was: not PAID by this one, still its. */
+  attempt = ledger_attempt (f, otn);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_WAITING);
+  g_assert_cmpstr (saoma_attempt_get_owner (attempt), ==, FOREIGN_OWNER);
+
+  /* Nothing more is driven here; the next sale may start. */
+  saoma_checkout_reset (checkout);
+  g_assert_cmpint (saoma_checkout_get_phase (checkout), ==, SAOMA_CHECKOUT_PHASE_IDLE);
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/pay/closeorder"), ==, 0);
+
+  g_signal_handlers_disconnect_by_data (checkout, &said);
+  saoma_till_shutdown (till);
+}
+
 static gboolean
 advance_sim_cb (gpointer data)
 {
@@ -1248,6 +1331,7 @@ main (int   argc,
   ADD ("stopped-charge", test_stopped_charge);
   ADD ("stopped-refund", test_stopped_refund);
   ADD ("stopped-code", test_stopped_code);
+  ADD ("till-fenced", test_till_fenced);
 
 #undef ADD
 
