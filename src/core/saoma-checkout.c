@@ -123,8 +123,8 @@ enum {
   LATE_PAYMENT,
   PAID,
   ATTEMPT_FINISHED,
-  LEFT_ALONE,
   TAKEN_OVER,
+  LEFT_ALONE,
   N_SIGNALS
 };
 
@@ -1488,18 +1488,6 @@ saoma_checkout_class_init (SaomaCheckoutClass *klass)
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, SAOMA_TYPE_ATTEMPT);
 
   /**
-   * SaomaCheckout::left-alone:
-   * @attempt: an unfinished attempt recovery did not resume
-   * @owner: the owner that holds its lease (saoma_lease_owner_parse() reads it)
-   *
-   * Emitted by a recovery for each unfinished attempt another running engine drives
-   * (DESIGN.md, "Ownership").
-   */
-  signals[LEFT_ALONE] =
-    g_signal_new ("left-alone", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, SAOMA_TYPE_ATTEMPT, G_TYPE_STRING);
-
-  /**
    * SaomaCheckout::taken-over:
    * @out_trade_no: the attempt this till stopped driving
    *
@@ -1511,6 +1499,18 @@ saoma_checkout_class_init (SaomaCheckoutClass *klass)
   signals[TAKEN_OVER] =
     g_signal_new ("taken-over", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  /**
+   * SaomaCheckout::left-alone:
+   * @attempt: an unfinished attempt recovery did not resume
+   * @owner: the owner that holds its lease (saoma_lease_owner_parse() reads it)
+   *
+   * Emitted by a recovery for each unfinished attempt another running engine drives
+   * (DESIGN.md, "Ownership").
+   */
+  signals[LEFT_ALONE] =
+    g_signal_new ("left-alone", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, SAOMA_TYPE_ATTEMPT, G_TYPE_STRING);
 }
 
 static void
