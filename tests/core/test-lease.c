@@ -1162,7 +1162,7 @@ test_stopped_charge (Fixture      *f,
                                         "nothing more for it"));
   lease_interval_ms = NULL;
 
-  /* Nothing sent after SIGCONT, nothing written: the recoverer's CLOSED stands. */
+  /* Nothing sent after SIGCONT, no state written: the recoverer's CLOSED stands. */
   g_assert_cmpuint (sim_calls (f), ==, calls);
   attempt = saoma_ledger_get_attempt_sync (ledger, otn, &error);
   g_assert_no_error (error);
@@ -1170,7 +1170,10 @@ test_stopped_charge (Fixture      *f,
   g_assert_null (saoma_attempt_get_owner (attempt));
   events_after = saoma_ledger_list_events_sync (ledger, otn, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (events_after->len, ==, events->len);
+  /* At most the audit record of an answer to a query sent before SIGSTOP (what reached this
+   * process, said truly); no request, no transition, no note. */
+  for (guint i = events->len; i < events_after->len; i++)
+    g_assert_cmpstr (((SaomaLedgerEvent *)events_after->pdata[i])->kind, ==, "response");
 }
 
 /* The same for a payment code (付款码) charge waiting for the customer's password: the
