@@ -385,6 +385,8 @@ update (SaomaCustomerDisplay *self)
           }
           break;
 
+        /* Another till shows this payment now: nothing here for the customer. */
+        case SAOMA_CHECKOUT_PHASE_TAKEN_OVER:
         case SAOMA_CHECKOUT_PHASE_IDLE:
         default:
           /* The cashier typed the amount: the customer gets the phone ready (issue 13). */

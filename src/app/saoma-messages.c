@@ -120,6 +120,8 @@ saoma_messages_describe_error (const GError *error)
           return g_strdup (_("This is an Alipay payment code. Saoma takes WeChat Pay only."));
         case SAOMA_CHECKOUT_ERROR_NO_CERTIFICATE:
           return g_strdup (_("Payment codes need the merchant client certificate. Add it in Preferences → Merchant."));
+        case SAOMA_CHECKOUT_ERROR_TAKEN_OVER:
+          return g_strdup (_("Another till took over this payment"));
         case SAOMA_CHECKOUT_ERROR_UNKNOWN_ORDER:
         case SAOMA_CHECKOUT_ERROR_AMOUNT_MISMATCH:
         case SAOMA_CHECKOUT_ERROR_INVALID:

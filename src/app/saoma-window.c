@@ -507,6 +507,15 @@ update_status (SaomaWindow *self)
           }
           break;
 
+        case SAOMA_CHECKOUT_PHASE_TAKEN_OVER:
+          /* This till was stopped (suspended) long enough for another to take the payment
+           * over: that till finishes it; this one sends nothing more for it. */
+          detail = join_sentences (_("This till was paused, so another till finished the payment. Check its result in History before charging again."),
+                                   next_sale);
+          set_status (self, "dialog-warning-symbolic", _("Another till took over this payment"),
+                      detail, NULL);
+          break;
+
         default:
           g_assert_not_reached ();
         }

@@ -123,6 +123,7 @@ enum {
   LATE_PAYMENT,
   PAID,
   ATTEMPT_FINISHED,
+  TAKEN_OVER,
   LEFT_ALONE,
   CODE_URL_ANSWERED,
   N_SIGNALS
@@ -292,6 +293,7 @@ static void driver_written      (SaomaOperation *op,
 static void driver_write_failed (SaomaOperation *op,
                                  gpointer        write,
                                  const GError   *error);
+static void driver_taken_over   (SaomaOperation *op);
 
 static const SaomaOperationClass driver_class = {
   .name = "payment",
@@ -302,6 +304,7 @@ static const SaomaOperationClass driver_class = {
   .write_failed = driver_write_failed,
   .write_free = (GDestroyNotify)pending_write_free,
   .row_free = g_object_unref,
+  .taken_over = driver_taken_over,
   .finalize = driver_op_finalize,
 };
 
@@ -430,6 +433,7 @@ driver_write_start (SaomaOperation     *op,
     .late = w->late,
     .event_kind = w->event_kind,
     .event_detail = w->event_detail,
+    .owner = saoma_operation_get_fence (op),
   };
 
   g_debug ("%s: → %s (%s)", d->out_trade_no, saoma_attempt_state_to_string (w->state),
@@ -458,6 +462,32 @@ driver_write_failed (SaomaOperation *op,
   driver_set_error (d, error);
   saoma_native_write_failed (&d->facts, saoma_attempt_get_state (d->attempt));
   sync_properties (d->checkout);
+}
+
+/* Another till took the attempt over while this process was stopped: the operation stopped
+ * driving it; say so plainly. The attempt stays current (what the views show) until reset. */
+static void
+driver_taken_over (SaomaOperation *op)
+{
+  Driver *d = (Driver *)op;
+  SaomaCheckout *self = d->checkout;
+  g_autoptr(GError) error = NULL;
+
+  if (self == NULL)
+    return;
+
+  driver_stop_timers (d);
+  error = g_error_new_literal (SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_TAKEN_OVER,
+                               "Another till took over this payment");
+  driver_set_error (d, error);
+
+  g_object_ref (self);
+  sync_properties (self);
+  g_signal_emit (self, signals[TAKEN_OVER], 0, d->out_trade_no);
+  /* Nothing more comes of it here: a background attempt leaves the table at once. */
+  if (d != self->current && d->checkout != NULL)
+    g_hash_table_remove (self->drivers, d->out_trade_no);
+  g_object_unref (self);
 }
 
 static void
@@ -920,7 +950,7 @@ driver_step (Driver *d)
   SaomaNativeDecision decision;
   gint64 now;
 
-  if (d->checkout == NULL)
+  if (d->checkout == NULL || saoma_operation_is_taken_over (&d->op))
     return;
 
   timing = driver_timing (d);
@@ -1213,6 +1243,11 @@ sync_properties (SaomaCheckout *self)
       busy = !final && !cancelled;
       seconds_left = -1;
       phase = saoma_checkout_phase_for_code (state, busy, cancelled);
+      if (saoma_micropay_job_get_taken_over (job))
+        {
+          busy = FALSE;
+          phase = SAOMA_CHECKOUT_PHASE_TAKEN_OVER;
+        }
     }
   else if (d != NULL)
     {
@@ -1233,6 +1268,14 @@ sync_properties (SaomaCheckout *self)
       seconds_left = busy ? d->seconds_left : 0;
       late = d->attempt != NULL && saoma_attempt_get_late (d->attempt);
       phase = saoma_checkout_phase_for (state, busy, close_reason, late);
+      if (saoma_operation_is_taken_over (&d->op))
+        {
+          /* Another till drives it: nothing of it is this till's to show but that. */
+          busy = FALSE;
+          code_url = NULL;
+          seconds_left = 0;
+          phase = SAOMA_CHECKOUT_PHASE_TAKEN_OVER;
+        }
     }
   else
     phase = saoma_checkout_phase_for (state, busy, close_reason, late);
@@ -1447,6 +1490,19 @@ saoma_checkout_class_init (SaomaCheckoutClass *klass)
   signals[ATTEMPT_FINISHED] =
     g_signal_new ("attempt-finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, SAOMA_TYPE_ATTEMPT);
+
+  /**
+   * SaomaCheckout::taken-over:
+   * @out_trade_no: the attempt this till stopped driving
+   *
+   * Another engine took the attempt over (its lease lapsed while this process was stopped, and
+   * a recovery claimed it): this till sends nothing more for it and writes nothing more to it
+   * (DESIGN.md, "Ownership"). The current attempt's phase is then
+   * %SAOMA_CHECKOUT_PHASE_TAKEN_OVER.
+   */
+  signals[TAKEN_OVER] =
+    g_signal_new ("taken-over", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
   /**
    * SaomaCheckout::left-alone:
@@ -1823,6 +1879,9 @@ job_notify_cb (SaomaMicropayJob *job,
   g_object_ref (self);
   sync_properties (self);
 
+  if (saoma_micropay_job_get_taken_over (job))
+    g_signal_emit (self, signals[TAKEN_OVER], 0, saoma_micropay_job_get_out_trade_no (job));
+
   if (finished)
     {
       if (attempt == NULL)
@@ -1999,7 +2058,14 @@ saoma_checkout_reset (SaomaCheckout *self)
   if (!self->current->facts.inserted && !self->current->insert_failed)
     return;
 
-  /* A CLOSING attempt stays in the hash table and keeps being driven in the background. */
+  /* A CLOSING attempt stays in the hash table and keeps being driven in the background; one
+   * another till took over is not driven here any more. */
+  if (saoma_operation_is_taken_over (&self->current->op))
+    {
+      Driver *d = g_steal_pointer (&self->current);
+
+      g_hash_table_remove (self->drivers, d->out_trade_no);
+    }
   self->current = NULL;
   sync_properties (self);
 }
@@ -2299,7 +2365,7 @@ saoma_checkout_apply_notification (SaomaCheckout           *self,
     }
 
   d = g_hash_table_lookup (self->drivers, out_trade_no);
-  if (d == NULL)
+  if (d == NULL || saoma_operation_is_taken_over (&d->op))
     {
       g_set_error (error, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_UNKNOWN_ORDER,
                    "No attempt %s on this till", out_trade_no);

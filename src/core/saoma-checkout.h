@@ -46,6 +46,7 @@ typedef enum {
   SAOMA_CHECKOUT_PHASE_EXPIRED,           /* given up by the clock (QR hidden) */
   SAOMA_CHECKOUT_PHASE_CANCELLED,         /* given up by the cashier (QR hidden) */
   SAOMA_CHECKOUT_PHASE_FAILED,            /* WeChat provably has no order; nothing taken */
+  SAOMA_CHECKOUT_PHASE_TAKEN_OVER,        /* another till drives it now; this one stopped */
 } SaomaCheckoutPhase;
 
 #define SAOMA_CHECKOUT_ERROR (saoma_checkout_error_quark ())
@@ -63,6 +64,8 @@ typedef enum {
   SAOMA_CHECKOUT_ERROR_NOT_PAYMENT_CODE, /* charge_code(): not a WeChat payment code */
   SAOMA_CHECKOUT_ERROR_ALIPAY_CODE,     /* charge_code(): an Alipay code (not supported) */
   SAOMA_CHECKOUT_ERROR_NO_CERTIFICATE,  /* charge_code(): reverse needs the client certificate */
+  SAOMA_CHECKOUT_ERROR_TAKEN_OVER,      /* another engine drives the attempt now (its lease
+                                         * lapsed while this process was stopped) */
 } SaomaCheckoutError;
 
 GQuark saoma_checkout_error_quark (void);

@@ -643,6 +643,7 @@ typedef struct {
   SaomaAttemptState final_state;
   guint          signals_seen;
   gboolean       micropay;      /* --auth-code: its CLOSED is REVOKED */
+  gboolean       taken_over;    /* another till drives it now */
 } ChargeRun;
 
 static void
@@ -692,6 +693,20 @@ attempt_finished_cb (SaomaCheckout *checkout,
   g_main_loop_quit (run->cli->loop);
 }
 
+/* This process was stopped long enough for a recovery to take the attempt over: it sent
+ * nothing more for it; the other till's outcome is the one on record. */
+static void
+taken_over_cb (SaomaCheckout *checkout,
+               const char    *out_trade_no,
+               ChargeRun     *run)
+{
+  if (g_strcmp0 (out_trade_no, run->out_trade_no) != 0)
+    return;
+
+  run->taken_over = TRUE;
+  g_main_loop_quit (run->cli->loop);
+}
+
 static gboolean
 charge_signal_cb (gpointer user_data)
 {
@@ -737,6 +752,7 @@ run_charge (Cli        *cli,
   g_signal_connect (checkout, "notify::code-url", G_CALLBACK (code_url_changed_cb), &run);
   g_signal_connect (checkout, "code-url-answered", G_CALLBACK (code_url_answered_cb), &run);
   g_signal_connect (checkout, "attempt-finished", G_CALLBACK (attempt_finished_cb), &run);
+  g_signal_connect (checkout, "taken-over", G_CALLBACK (taken_over_cb), &run);
 
   if (cli->auth_code != NULL)
     {
@@ -769,6 +785,21 @@ run_charge (Cli        *cli,
   g_signal_handlers_disconnect_by_data (checkout, &run);
 
   print_code_url (&run, NULL);
+
+  if (run.taken_over)
+    {
+      g_autofree char *message = NULL;
+
+      printf ("TAKEN OVER\n");
+      fflush (stdout);
+      message = g_strdup_printf (_("%s: another till took over this payment; "
+                                                    "this one sent nothing more for it"),
+                                                  run.out_trade_no);
+
+      status = saoma_cli_fail (1, "%s", message);
+      g_free (run.out_trade_no);
+      return status;
+    }
 
   if (!run.finished)
     {

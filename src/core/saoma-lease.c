@@ -394,6 +394,147 @@ saoma_lease_take_over_finish (GAsyncResult *result,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* --- Claim: one row ---------------------------------------------------------------------------- */
+
+typedef struct
+{
+  char *key;
+  char *owner;
+  char *holder; /* the living owner that keeps it, when not won */
+} ClaimData;
+
+static void
+claim_data_free (ClaimData *data)
+{
+  g_free (data->key);
+  g_free (data->owner);
+  g_free (data->holder);
+  g_free (data);
+}
+
+static void
+claim_changed_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GPtrArray) won = NULL;
+  GError *error = NULL;
+
+  if (!(won = saoma_store_change_leases_finish (SAOMA_STORE (source), result, &error)))
+    g_task_return_error (task, error);
+  else
+    /* Empty: another engine claimed or renewed it between our read and our write. */
+    g_task_return_boolean (task, won->len == 1);
+}
+
+static void
+claim_listed_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ClaimData *data = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) leases = NULL;
+  g_autoptr(GPtrArray) claims = NULL;
+  GCancellable *cancellable;
+  GError       *error = NULL;
+
+  if (!(leases = saoma_store_list_leases_finish (SAOMA_STORE (source), result, &error)))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  for (guint i = 0; i < leases->len; i++)
+    {
+      SaomaLedgerLease *lease = g_ptr_array_index (leases, i);
+      SaomaLeaseVerdict verdict;
+
+      if (!g_str_equal (lease->key, data->key))
+        continue;
+
+      verdict = saoma_lease_judge (lease->owner, lease->heartbeat, g_get_real_time (),
+                                   data->owner);
+      if (verdict == SAOMA_LEASE_MINE)
+        {
+          g_task_return_boolean (task, TRUE);
+          return;
+        }
+      if (!saoma_lease_verdict_takes (verdict))
+        {
+          data->holder = g_strdup (lease->owner);
+          g_task_return_boolean (task, FALSE);
+          return;
+        }
+
+      claims = g_ptr_array_new_with_free_func ((GDestroyNotify)saoma_ledger_lease_free);
+      g_ptr_array_add (claims, g_ptr_array_steal_index (leases, i));
+      cancellable = g_task_get_cancellable (task);
+      saoma_store_change_leases_async (SAOMA_STORE (source), SAOMA_LEASE_CLAIM, data->owner,
+                                       claims, cancellable, claim_changed_cb,
+                                       g_steal_pointer (&task));
+      return;
+    }
+
+  /* Not unfinished any more (final by another engine meanwhile): nothing to drive. */
+  g_task_return_boolean (task, FALSE);
+}
+
+/**
+ * saoma_lease_claim_async:
+ * @kind: an attempt or a refund
+ * @key: its out_trade_no or out_refund_no
+ * @owner: the engine's identity
+ */
+void
+saoma_lease_claim_async (SaomaStore         *store,
+                         SaomaLeaseKind      kind,
+                         const char         *key,
+                         const char         *owner,
+                         GCancellable       *cancellable,
+                         GAsyncReadyCallback callback,
+                         gpointer            user_data)
+{
+  GTask     *task;
+  ClaimData *data;
+
+  g_return_if_fail (SAOMA_IS_STORE (store));
+  g_return_if_fail (key != NULL && owner != NULL);
+
+  task = g_task_new (store, cancellable, callback, user_data);
+  g_task_set_source_tag (task, saoma_lease_claim_async);
+  data = g_new0 (ClaimData, 1);
+  data->key = g_strdup (key);
+  data->owner = g_strdup (owner);
+  g_task_set_task_data (task, data, (GDestroyNotify)claim_data_free);
+
+  saoma_store_list_leases_async (store, kind, cancellable, claim_listed_cb, task);
+}
+
+/**
+ * saoma_lease_claim_finish:
+ * @out_holder: (out) (optional) (transfer full) (nullable): when not won, the living owner
+ *   that holds it (%NULL when it was claimed by another meanwhile, or is finished)
+ *
+ * Returns: %TRUE when the lease is @owner's now; %FALSE with @error unset when another engine
+ *   keeps it
+ */
+gboolean
+saoma_lease_claim_finish (GAsyncResult *result,
+                          char        **out_holder,
+                          GError      **error)
+{
+  ClaimData *data;
+
+  g_return_val_if_fail (G_IS_TASK (result), FALSE);
+
+  data = g_task_get_task_data (G_TASK (result));
+  if (out_holder != NULL)
+    *out_holder = g_strdup (data->holder);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /* --- Keeper: the heartbeat ------------------------------------------------------------------- */
 
 struct _SaomaLeaseKeeper
@@ -402,10 +543,25 @@ struct _SaomaLeaseKeeper
   SaomaStore     *store;
   char           *owner;
   char           *registry_key;
-  GHashTable     *held; /* "a:KEY" / "r:KEY" → SaomaLedgerLease */
+  GHashTable     *held; /* "a:KEY" / "r:KEY" → Held */
   GSource        *timer;
   gboolean        renewing;
 };
+
+typedef struct
+{
+  SaomaLedgerLease  *lease;
+  SaomaLeaseNewsFunc news;
+  gpointer           user_data;
+  gint64             confirmed; /* wall µs: when the store last said it is ours */
+} Held;
+
+static void
+held_free (Held *held)
+{
+  saoma_ledger_lease_free (held->lease);
+  g_free (held);
+}
 
 /* One keeper per store and owner, so that a process's engines renew in one write. Engines
  * live on the main context; the registry is only touched there. */
@@ -420,47 +576,93 @@ held_key (SaomaLeaseKind kind,
 
 static void keeper_schedule (SaomaLeaseKeeper *keeper);
 
+typedef struct
+{
+  SaomaLeaseKeeper *keeper;
+  GPtrArray        *asked; /* held keys ("a:KEY") this renewal was for */
+} Renewal;
+
 static void
 renewed_cb (GObject      *source,
             GAsyncResult *result,
             gpointer      user_data)
 {
-  SaomaLeaseKeeper *keeper = user_data;
+  Renewal          *renewal = user_data;
+  SaomaLeaseKeeper *keeper = renewal->keeper;
   g_autoptr(GPtrArray) renewed = NULL;
+  g_autoptr(GPtrArray) asked = g_steal_pointer (&renewal->asked);
+  g_autoptr(GPtrArray) lost = g_ptr_array_new_with_free_func ((GDestroyNotify)held_free);
+  g_autoptr(GPtrArray) kept = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) written = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_autoptr(GError) error = NULL;
+  gint64 now = g_get_real_time ();
 
+  g_free (renewal);
   keeper->renewing = FALSE;
   renewed = saoma_store_change_leases_finish (SAOMA_STORE (source), result, &error);
   if (renewed == NULL)
     g_warning ("Could not renew the leases of %s: %s", keeper->owner, error->message);
   else
     {
-      g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      GHashTableIter iter;
-      gpointer       value;
-
+      /* held key → the heartbeat the store wrote: the time it said the lease is ours, not the
+       * time this callback runs (a process stopped right after the write would otherwise
+       * take an old confirmation for a fresh one when it wakes). */
       for (guint i = 0; i < renewed->len; i++)
         {
           SaomaLedgerLease *lease = g_ptr_array_index (renewed, i);
 
-          g_hash_table_add (seen, held_key (lease->kind, lease->key));
+          g_hash_table_insert (written, held_key (lease->kind, lease->key),
+                               g_memdup2 (&lease->heartbeat, sizeof lease->heartbeat));
         }
 
-      /* A lease still held here that the store did not renew went to another engine (ours
-       * lapsed: this process was stopped or starved). Say so; the row is theirs now. */
-      g_hash_table_iter_init (&iter, keeper->held);
-      while (g_hash_table_iter_next (&iter, NULL, &value))
+      /* A lease this renewal was for, still held here, that the store did not renew: the row
+       * went to another engine (ours lapsed: this process was stopped or starved), or it was
+       * ended by a final state whose engine has not dropped it yet (then the engine ignores
+       * the news: saoma_operation_lease_lost()). Held since the renewal was asked for: its
+       * next renewal judges it. */
+      for (guint i = 0; i < asked->len; i++)
         {
-          SaomaLedgerLease *lease = value;
-          g_autofree char  *k = held_key (lease->kind, lease->key);
+          const char *k = g_ptr_array_index (asked, i);
+          gpointer    held_k, held;
 
-          if (!g_hash_table_contains (seen, k))
-            g_warning ("%s: the lease was not renewed (finished or taken over meanwhile)",
-                       lease->key);
+          if (g_hash_table_contains (written, k))
+            {
+              if ((held = g_hash_table_lookup (keeper->held, k)) != NULL)
+                {
+                  const gint64 *at = g_hash_table_lookup (written, k);
+
+                  ((Held *)held)->confirmed = MIN (*at, now);
+                  g_ptr_array_add (kept, g_strdup (k));
+                }
+              continue;
+            }
+          if (!g_hash_table_steal_extended (keeper->held, k, &held_k, &held))
+            continue;
+          g_free (held_k);
+          g_message ("%s: the lease was not renewed: another engine holds it now",
+                     ((Held *)held)->lease->key);
+          g_ptr_array_add (lost, held);
         }
     }
 
   keeper_schedule (keeper);
+
+  /* After the keeper is consistent: a callback may hold or drop leases. */
+  for (guint i = 0; i < lost->len; i++)
+    {
+      Held *held = g_ptr_array_index (lost, i);
+
+      if (held->news != NULL)
+        held->news (held->lease->kind, held->lease->key, FALSE, held->user_data);
+    }
+  for (guint i = 0; i < kept->len; i++)
+    {
+      Held *held = g_hash_table_lookup (keeper->held, g_ptr_array_index (kept, i));
+
+      if (held != NULL && held->news != NULL)
+        held->news (held->lease->kind, held->lease->key, TRUE, held->user_data);
+    }
+
   saoma_lease_keeper_unref (keeper);
 }
 
@@ -469,8 +671,9 @@ keeper_tick_cb (gpointer user_data)
 {
   SaomaLeaseKeeper *keeper = user_data;
   g_autoptr(GPtrArray) leases = NULL;
+  Renewal       *renewal;
   GHashTableIter iter;
-  gpointer       value;
+  gpointer       key, value;
 
   g_clear_pointer (&keeper->timer, g_source_unref);
 
@@ -479,19 +682,23 @@ keeper_tick_cb (gpointer user_data)
 
   /* Every lease of this owner in one write (off this thread: the store's worker). */
   leases = g_ptr_array_new_with_free_func ((GDestroyNotify)saoma_ledger_lease_free);
+  renewal = g_new0 (Renewal, 1);
+  renewal->keeper = keeper;
+  renewal->asked = g_ptr_array_new_with_free_func (g_free);
   g_hash_table_iter_init (&iter, keeper->held);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
+  while (g_hash_table_iter_next (&iter, &key, &value))
     {
-      SaomaLedgerLease *lease = value;
+      SaomaLedgerLease *lease = ((Held *)value)->lease;
 
       g_ptr_array_add (leases, saoma_ledger_lease_new (lease->kind, lease->key, keeper->owner,
                                                        lease->heartbeat));
+      g_ptr_array_add (renewal->asked, g_strdup (key));
     }
 
   keeper->renewing = TRUE;
   g_atomic_ref_count_inc (&keeper->ref_count);
   saoma_store_change_leases_async (keeper->store, SAOMA_LEASE_RENEW, keeper->owner, leases, NULL,
-                                   renewed_cb, keeper);
+                                   renewed_cb, renewal);
 
   return G_SOURCE_REMOVE;
 }
@@ -542,7 +749,7 @@ saoma_lease_keeper_get (SaomaStore *store,
   keeper->owner = g_strdup (owner);
   keeper->registry_key = g_steal_pointer (&registry_key);
   keeper->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify)saoma_ledger_lease_free);
+                                        (GDestroyNotify)held_free);
   g_hash_table_insert (keepers, keeper->registry_key, keeper);
 
   return keeper;
@@ -575,19 +782,70 @@ saoma_lease_keeper_get_owner (SaomaLeaseKeeper *keeper)
 
 /**
  * saoma_lease_keeper_hold:
+ * @news: (nullable): told after each renewal whether the lease was kept
  *
- * @key's lease is on record for this owner (inserted or claimed): renew it until dropped.
+ * @key's lease is on record for this owner (inserted or claimed just now): renew it until
+ * dropped.
  */
 void
-saoma_lease_keeper_hold (SaomaLeaseKeeper *keeper,
-                         SaomaLeaseKind    kind,
-                         const char       *key)
+saoma_lease_keeper_hold (SaomaLeaseKeeper  *keeper,
+                         SaomaLeaseKind     kind,
+                         const char        *key,
+                         SaomaLeaseNewsFunc news,
+                         gpointer           user_data)
 {
+  Held *held;
+
   g_return_if_fail (keeper != NULL && key != NULL);
 
-  g_hash_table_replace (keeper->held, held_key (kind, key),
-                        saoma_ledger_lease_new (kind, key, keeper->owner, 0));
+  held = g_new0 (Held, 1);
+  held->lease = saoma_ledger_lease_new (kind, key, keeper->owner, 0);
+  held->news = news;
+  held->user_data = user_data;
+  held->confirmed = g_get_real_time ();
+  g_hash_table_replace (keeper->held, held_key (kind, key), held);
   keeper_schedule (keeper);
+}
+
+/**
+ * saoma_lease_keeper_is_fresh:
+ *
+ * Whether the store said recently enough that @key's lease is ours for no other engine to have
+ * taken it since: within two intervals, one short of the lapse (wall time, like the
+ * heartbeats: a suspended machine's clock jumps). After a longer silence (the process was
+ * stopped or starved) an engine asks again (saoma_lease_keeper_renew_now()) before it acts.
+ */
+gboolean
+saoma_lease_keeper_is_fresh (SaomaLeaseKeeper *keeper,
+                             SaomaLeaseKind    kind,
+                             const char       *key)
+{
+  g_autofree char *k = held_key (kind, key);
+  Held            *held = g_hash_table_lookup (keeper->held, k);
+
+  return held != NULL &&
+         g_get_real_time () - held->confirmed <=
+           (SAOMA_LEASE_LAPSE_INTERVALS - 1) * saoma_lease_interval_us ();
+}
+
+/**
+ * saoma_lease_keeper_renew_now:
+ *
+ * Renews every held lease now rather than at the next heartbeat (unless a renewal is on its
+ * way already); the holders hear of the answer.
+ */
+void
+saoma_lease_keeper_renew_now (SaomaLeaseKeeper *keeper)
+{
+  if (keeper->renewing || g_hash_table_size (keeper->held) == 0)
+    return;
+
+  if (keeper->timer != NULL)
+    {
+      g_source_destroy (keeper->timer);
+      g_clear_pointer (&keeper->timer, g_source_unref);
+    }
+  keeper_tick_cb (keeper);
 }
 
 static void

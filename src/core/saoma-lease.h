@@ -57,17 +57,45 @@ SaomaLeaseTakeOver *saoma_lease_take_over_finish (GAsyncResult *result,
 void                saoma_lease_take_over_free (SaomaLeaseTakeOver *take_over);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SaomaLeaseTakeOver, saoma_lease_take_over_free)
 
+/* One row's lease for @owner, before an engine drives it outside a recovery (a refund opened
+ * from the history): taken when nobody living holds it (a compare-and-set, like a take-over),
+ * already @owner's counts as taken; else FALSE with the living holder in @out_holder. */
+void                saoma_lease_claim_async (SaomaStore         *store,
+                                             SaomaLeaseKind      kind,
+                                             const char         *key,
+                                             const char         *owner,
+                                             GCancellable       *cancellable,
+                                             GAsyncReadyCallback callback,
+                                             gpointer            user_data);
+gboolean            saoma_lease_claim_finish (GAsyncResult *result,
+                                              char        **out_holder,
+                                              GError      **error);
+
 /* The heartbeat of one owner on one store: every lease its engines hold, renewed in one write
  * every interval while any is held. Shared by the engines of a process (checkout, refunder). */
 typedef struct _SaomaLeaseKeeper SaomaLeaseKeeper;
+
+/* After each renewal, for each lease it was for: @kept, renewed; else it was not (another
+ * engine took the row over while this process was stopped or starved past the lapse), and the
+ * keeper no longer holds it. */
+typedef void (*SaomaLeaseNewsFunc) (SaomaLeaseKind kind,
+                                    const char    *key,
+                                    gboolean       kept,
+                                    gpointer       user_data);
 
 SaomaLeaseKeeper *saoma_lease_keeper_get (SaomaStore *store,
                                           const char *owner);
 void              saoma_lease_keeper_unref (SaomaLeaseKeeper *keeper);
 const char       *saoma_lease_keeper_get_owner (SaomaLeaseKeeper *keeper);
-void              saoma_lease_keeper_hold (SaomaLeaseKeeper *keeper,
-                                           SaomaLeaseKind    kind,
-                                           const char       *key);
+void              saoma_lease_keeper_hold (SaomaLeaseKeeper  *keeper,
+                                           SaomaLeaseKind     kind,
+                                           const char        *key,
+                                           SaomaLeaseNewsFunc news,
+                                           gpointer           user_data);
+gboolean          saoma_lease_keeper_is_fresh (SaomaLeaseKeeper *keeper,
+                                               SaomaLeaseKind    kind,
+                                               const char       *key);
+void              saoma_lease_keeper_renew_now (SaomaLeaseKeeper *keeper);
 void              saoma_lease_keeper_drop (SaomaLeaseKeeper *keeper,
                                            SaomaLeaseKind    kind,
                                            const char       *key,

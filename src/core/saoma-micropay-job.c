@@ -128,6 +128,7 @@ job_op_write_start (SaomaOperation     *op,
     .paid_at = w->paid_at,
     .event_kind = "transition",
     .event_detail = w->detail,
+    .owner = saoma_operation_get_fence (op),
   };
 
   g_debug ("%s: → %s (%s)", job->out_trade_no,
@@ -190,6 +191,22 @@ job_op_write_failed (SaomaOperation *op,
   job_notify (job, FALSE);
 }
 
+/* Another till took the attempt over while this process was stopped: the operation stopped
+ * driving it (no query, no reverse); the owner hears of it once, plainly. */
+static void
+job_op_taken_over (SaomaOperation *op)
+{
+  SaomaMicropayJob *job = (SaomaMicropayJob *)op;
+  g_autoptr(GError) error = g_error_new_literal (SAOMA_CHECKOUT_ERROR,
+                                                 SAOMA_CHECKOUT_ERROR_TAKEN_OVER,
+                                                 "Another till took over this payment");
+
+  job_set_error (job, error);
+  /* Detached from driving, not from its owner: job_notify() would stay silent now. */
+  if (job->notify != NULL)
+    job->notify (job, FALSE, job->notify_data);
+}
+
 static void
 job_op_finalize (SaomaOperation *op)
 {
@@ -219,6 +236,7 @@ static const SaomaOperationClass job_class = {
   .write_failed = job_op_write_failed,
   .write_free = job_write_free,
   .row_free = g_object_unref,
+  .taken_over = job_op_taken_over,
   .finalize = job_op_finalize,
 };
 
@@ -802,6 +820,13 @@ const GError *
 saoma_micropay_job_get_error (SaomaMicropayJob *job)
 {
   return job->error;
+}
+
+/* Another engine drives its attempt now: this job stopped. */
+gboolean
+saoma_micropay_job_get_taken_over (SaomaMicropayJob *job)
+{
+  return saoma_operation_is_taken_over (&job->op);
 }
 
 guint

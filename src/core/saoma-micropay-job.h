@@ -71,6 +71,8 @@ gboolean           saoma_micropay_job_get_recorded     (SaomaMicropayJob *job);
 gboolean           saoma_micropay_job_get_cancelled    (SaomaMicropayJob *job);
 /* What went wrong last (WeChat's refusal for a FAILED attempt), or NULL. */
 const GError      *saoma_micropay_job_get_error        (SaomaMicropayJob *job);
+/* Another till took its attempt over (its lease lapsed while this process was stopped). */
+gboolean           saoma_micropay_job_get_taken_over   (SaomaMicropayJob *job);
 /* Requests and writes in flight, the insert included. */
 guint              saoma_micropay_job_get_pending      (SaomaMicropayJob *job);
 /* The job as the operation recovery counts. */

@@ -25,6 +25,11 @@
  * While it drives its row, an operation holds the row's lease (saoma-lease.c): renewed by the
  * process's keeper, ended by the final state's write (saoma_operation_done()) or released
  * when the engine detaches, so that no other engine takes over a row that is being driven.
+ * Every write it makes carries the owner it believes it is (the fence): the store applies it
+ * only while that owner holds the row. A write refused so, or a renewal that finds the lease
+ * gone, means another engine took the row over (this process was stopped past the lapse): the
+ * operation stops at once — no request, no write, no decision more — and the flow says so
+ * (taken_over). That is not the failed-write policy: retrying would fight the new owner.
  */
 
 #define G_LOG_DOMAIN "saoma-operation"
@@ -82,6 +87,8 @@ saoma_operation_crash_point (const char *point)
 }
 
 /* --- Life cycle ------------------------------------------------------------------------------ */
+
+static void drop_held (SaomaOperation *op);
 
 /**
  * saoma_operation_new:
@@ -159,6 +166,7 @@ saoma_operation_detach (SaomaOperation *op)
   GSList *recoveries = g_steal_pointer (&op->recoveries);
 
   saoma_operation_disarm (op);
+  drop_held (op);
   op->attached = FALSE;
   /* Nobody drives it here any more: another engine may take it over at once. */
   saoma_operation_release_lease (op);
@@ -274,6 +282,7 @@ saoma_operation_event (SaomaOperation *op,
 /* --- Durable writes -------------------------------------------------------------------------- */
 
 static void write_next (SaomaOperation *op);
+static void operation_taken_over (SaomaOperation *op);
 
 typedef struct {
   SaomaOperation *op;
@@ -300,6 +309,13 @@ write_cb (GObject      *object,
       /* Nobody decides anything for it any more; the row is on record (or not) all the same. */
       if (row != NULL)
         op->klass->row_free (row);
+    }
+  else if (row == NULL && g_error_matches (error, SAOMA_LEDGER_ERROR,
+                                           SAOMA_LEDGER_ERROR_NOT_OWNER))
+    {
+      /* Fenced off: nothing was written, and the row is another engine's now. */
+      g_message ("%s %s: %s", op->klass->name, op->event_key, error->message);
+      operation_taken_over (op);
     }
   else if (row == NULL)
     {
@@ -419,8 +435,47 @@ saoma_operation_send (SaomaOperation           *op,
 
   op->net_busy = TRUE;
   op->call = call;
+
+  /* Not heard from the store for longer than another engine would wait (this process was
+   * stopped or starved): the row may be another's now. Ask first; send once it is confirmed
+   * (lease_news_cb), never if it is not. */
+  if (op->lease != NULL && !saoma_lease_keeper_is_fresh (op->lease, op->lease_kind,
+                                                         op->lease_key))
+    {
+      g_debug ("%s %s: confirming the lease before sending", op->klass->name, op->event_key);
+      op->call_held = TRUE;
+      saoma_lease_keeper_renew_now (op->lease);
+      return;
+    }
+
   saoma_operation_crash_point (call->before);
   call->start (op, op->cancellable, call_cb, saoma_operation_ref (op));
+}
+
+/* The held request, now that the lease is confirmed ours. */
+static void
+send_held (SaomaOperation *op)
+{
+  const SaomaOperationCall *call = op->call;
+
+  if (!op->call_held)
+    return;
+
+  op->call_held = FALSE;
+  saoma_operation_crash_point (call->before);
+  call->start (op, op->cancellable, call_cb, saoma_operation_ref (op));
+}
+
+/* A request held for a lease that turned out not to be ours (or an engine gone): dropped. */
+static void
+drop_held (SaomaOperation *op)
+{
+  if (!op->call_held)
+    return;
+
+  op->call_held = FALSE;
+  op->net_busy = FALSE;
+  op->call = NULL;
 }
 
 gboolean
@@ -592,6 +647,97 @@ saoma_operation_done (SaomaOperation *op)
 
 /* --- Ownership ------------------------------------------------------------------------------- */
 
+/* Another engine holds the row now: stop driving it at once. The lease is not ours to
+ * release, and whatever was queued or decided is dropped (a request in flight is answered to
+ * nobody); recoveries that resumed it count it out (its new owner finishes it). */
+static void
+operation_taken_over (SaomaOperation *op)
+{
+  GSList *recoveries;
+
+  if (op->taken_over || !op->attached)
+    return;
+
+  g_message ("%s %s: another engine took it over; no longer driving it", op->klass->name,
+             op->event_key);
+  op->taken_over = TRUE;
+  drop_held (op);
+  saoma_operation_disarm (op);
+  g_queue_clear_full (&op->writes, op->klass->write_free);
+  if (op->lease != NULL)
+    {
+      saoma_lease_keeper_drop (op->lease, op->lease_kind, op->lease_key, FALSE);
+      g_clear_pointer (&op->lease, saoma_lease_keeper_unref);
+      g_clear_pointer (&op->lease_key, g_free);
+    }
+  op->attached = FALSE;
+
+  recoveries = g_steal_pointer (&op->recoveries);
+  for (GSList *l = recoveries; l != NULL; l = l->next)
+    saoma_recovery_release (l->data);
+  g_slist_free_full (recoveries, g_object_unref);
+
+  saoma_operation_ref (op);
+  if (op->klass->taken_over != NULL)
+    op->klass->taken_over (op);
+  saoma_operation_unref (op);
+}
+
+/* After a renewal. Kept: a request held for it goes now. Not renewed: with a write in flight
+ * that may be the final state's, which ends the lease too (its engine lets go once the write
+ * is back): then hold it again, and the next renewal judges it. Else another engine took it. */
+static void
+lease_news_cb (SaomaLeaseKind kind,
+               const char    *key,
+               gboolean       kept,
+               gpointer       user_data)
+{
+  SaomaOperation *op = user_data;
+
+  if (op->lease == NULL)
+    return;
+
+  if (kept)
+    {
+      /* Confirmed by a write of before a pause (this process stopped before it heard of it):
+       * not confirmed enough; ask again. */
+      if (op->attached && op->call_held &&
+          !saoma_lease_keeper_is_fresh (op->lease, op->lease_kind, op->lease_key))
+        saoma_lease_keeper_renew_now (op->lease);
+      else if (op->attached)
+        send_held (op);
+      return;
+    }
+
+  if (op->writing)
+    {
+      saoma_lease_keeper_hold (op->lease, kind, key, lease_news_cb, op);
+      if (op->call_held)
+        saoma_lease_keeper_renew_now (op->lease);
+      return;
+    }
+
+  operation_taken_over (op);
+}
+
+/**
+ * saoma_operation_get_fence:
+ *
+ * Returns: (nullable): the owner the operation's writes carry (the store refuses them once
+ *   another engine holds the row), or %NULL while it holds no lease
+ */
+const char *
+saoma_operation_get_fence (SaomaOperation *op)
+{
+  return op->lease != NULL ? saoma_lease_keeper_get_owner (op->lease) : NULL;
+}
+
+gboolean
+saoma_operation_is_taken_over (SaomaOperation *op)
+{
+  return op->taken_over;
+}
+
 /**
  * saoma_operation_hold_lease:
  * @kind: an attempt or a refund
@@ -615,7 +761,7 @@ saoma_operation_hold_lease (SaomaOperation *op,
   op->lease = saoma_lease_keeper_get (op->store, owner);
   op->lease_kind = kind;
   op->lease_key = g_strdup (key);
-  saoma_lease_keeper_hold (op->lease, kind, key);
+  saoma_lease_keeper_hold (op->lease, kind, key, lease_news_cb, op);
 }
 
 /**

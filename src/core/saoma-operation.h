@@ -26,6 +26,9 @@ typedef struct _SaomaOperationCall  SaomaOperationCall;
  *   and surface @error (the one policy is applied around it, see saoma-operation.c)
  * @write_free: frees a queued write
  * @row_free: frees a row @write_finish returned (when detached, @written is not called)
+ * @taken_over: (nullable): another engine took the row over (its lease lapsed while this
+ *   process was stopped): the operation already stopped driving it (no more requests, writes
+ *   or decisions); the flow tells its views and lets go of it
  * @finalize: frees the derived struct's members (not the struct itself)
  *
  * A struct with a vtable, the way GSource has GSourceFuncs: operations are many, short-lived
@@ -52,6 +55,7 @@ struct _SaomaOperationClass
                              const GError   *error);
   void      (*write_free)   (gpointer write);
   void      (*row_free)     (gpointer row);
+  void      (*taken_over)   (SaomaOperation *op);
   void      (*finalize)     (SaomaOperation *op);
 };
 
@@ -95,9 +99,11 @@ struct _SaomaOperation
   gboolean                   writing;
   gboolean                   net_busy;
   const SaomaOperationCall  *call;         /* in flight when net_busy */
+  gboolean                   call_held;    /* ... or held until the lease is confirmed */
   guint                      timer_id;
   GSList                    *recoveries;   /* GTask*: recoveries counting it until it is done */
   SaomaLeaseKeeper          *lease;        /* renewing its lease while it drives, or NULL */
+  gboolean                   taken_over;   /* another engine drives its row now */
   SaomaLeaseKind             lease_kind;
   char                      *lease_key;
 };
@@ -142,6 +148,8 @@ void      saoma_operation_hold_lease     (SaomaOperation *op,
                                           const char     *key,
                                           const char     *owner);
 void      saoma_operation_release_lease  (SaomaOperation *op);
+const char *saoma_operation_get_fence    (SaomaOperation *op);
+gboolean  saoma_operation_is_taken_over  (SaomaOperation *op);
 
 /* Recovery: a GTask completed with the number of operations it resumed once each is done. */
 GTask    *saoma_recovery_new             (gpointer             source_object,

@@ -101,6 +101,7 @@ typedef struct _Job {
 } Job;
 
 static void job_step (Job *job);
+static const char *refunder_owner (SaomaRefunder *self);
 
 static Job *
 job_ref (Job *job)
@@ -308,8 +309,9 @@ job_write_start (SaomaOperation     *op,
   Job *job = (Job *)op;
   RefundWrite *w = write;
 
-  saoma_store_update_refund_async (op->store, job->out_refund_no, w->state, w->refund_id,
-                                   w->detail, NULL, callback, user_data);
+  saoma_store_update_refund_fenced_async (op->store, job->out_refund_no, w->state, w->refund_id,
+                                          w->detail, saoma_operation_get_fence (op), NULL,
+                                          callback, user_data);
 }
 
 static gpointer
@@ -348,6 +350,18 @@ job_write_failed (SaomaOperation *op,
   g_warning ("Cannot record refund %s: %s", job->out_refund_no, error->message);
   saoma_refund_write_failed (&job->facts);
   job_tell_waiters (job, told);
+}
+
+/* Another till took the refund over while this process was stopped: the operation stopped
+ * driving it; whoever waits hears so plainly, and the job ends here (its new owner finishes
+ * it). */
+static void
+job_taken_over (SaomaOperation *op)
+{
+  Job *job = (Job *)op;
+
+  job_end (job, NULL, g_error_new_literal (SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_TAKEN_OVER,
+                                           _("Another till took over this refund")));
 }
 
 static void
@@ -813,6 +827,7 @@ static const SaomaOperationClass job_class = {
   .write_failed = job_write_failed,
   .write_free = refund_write_free,
   .row_free = (GDestroyNotify)saoma_store_refund_free,
+  .taken_over = job_taken_over,
   .finalize = job_op_finalize,
 };
 
@@ -846,7 +861,8 @@ job_new (SaomaRefunder           *self,
   return job;
 }
 
-/* Drives a refund that is in the ledger from its durable state. */
+/* Drives a refund that is in the ledger from its durable state, holding its lease (claimed
+ * for this refunder's owner) before its first write or request: every write carries it. */
 static Job *
 job_start (SaomaRefunder           *self,
            const SaomaLedgerRefund *row,
@@ -858,6 +874,8 @@ job_start (SaomaRefunder           *self,
     return job;
 
   job = job_new (self, row, total_fee, FALSE);
+  saoma_operation_hold_lease (&job->op, SAOMA_LEASE_REFUND, row->out_refund_no,
+                              refunder_owner (self));
   job_step (job);
 
   return job;
@@ -1544,8 +1562,6 @@ resume_attempt_cb (GObject      *source,
     {
       /* Counted by the recovery until it ends (the outcome is in the ledger). */
       job = job_start (self, row, saoma_attempt_get_amount (attempt));
-      saoma_operation_hold_lease (&job->op, SAOMA_LEASE_REFUND, row->out_refund_no,
-                                  refunder_owner (self));
       if (job->final_row == NULL && job->final_error == NULL)
         saoma_recovery_add (task, &job->op);
     }
@@ -1703,6 +1719,43 @@ follow_attempt_cb (GObject      *source,
   job_add_waiter (job_start (self, row, saoma_attempt_get_amount (attempt)), task);
 }
 
+/* The refund's lease, claimed for this refunder before it drives it (DESIGN.md, "Ownership"):
+ * a refund another living till drives is left to it, and the caller told so. */
+static void
+follow_claimed_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  ResumeItem *item = user_data;
+  SaomaRefunder *self = g_task_get_source_object (item->task);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *holder = NULL;
+
+  if (!saoma_lease_claim_finish (result, &holder, &error))
+    {
+      g_autoptr(GTask) task = item->task;
+      g_autoptr(SaomaLedgerRefund) row = item->row;
+
+      g_free (item);
+      if (error != NULL)
+        g_task_return_new_error (task, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_FAILED,
+                                 _("The ledger could not be read: %s"), error->message);
+      else
+        {
+          g_message ("refund %s: owned by %s, left alone", row->out_refund_no,
+                     holder ? holder : "another engine");
+          g_signal_emit (self, signals[LEFT_ALONE], 0, row->out_refund_no, holder);
+          g_task_return_new_error (task, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_TAKEN_OVER,
+                                   _("Another till is finishing this refund. Its result "
+                                     "shows in History once it is known."));
+        }
+      return;
+    }
+
+  saoma_store_get_attempt_async (self->store, item->row->out_trade_no, NULL, follow_attempt_cb,
+                                 item);
+}
+
 static void
 follow_list_cb (GObject      *source,
                 GAsyncResult *result,
@@ -1748,8 +1801,8 @@ follow_list_cb (GObject      *source,
           item = g_new0 (ResumeItem, 1);
           item->task = g_object_ref (task);
           item->row = refund_copy (refund);
-          saoma_store_get_attempt_async (self->store, refund->out_trade_no, NULL,
-                                         follow_attempt_cb, item);
+          saoma_lease_claim_async (self->store, SAOMA_LEASE_REFUND, refund->out_refund_no,
+                                   refunder_owner (self), NULL, follow_claimed_cb, item);
         }
       return;
     }

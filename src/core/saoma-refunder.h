@@ -30,6 +30,8 @@ typedef enum {
   SAOMA_REFUNDER_ERROR_CLOSED,          /* WeChat: REFUNDCLOSE */
   SAOMA_REFUNDER_ERROR_CHANGE,          /* WeChat: CHANGE (money back to the merchant; manual) */
   SAOMA_REFUNDER_ERROR_FAILED,          /* the ledger could not record the refund */
+  SAOMA_REFUNDER_ERROR_TAKEN_OVER,      /* another engine drives the refund (it took over
+                                         * this one's lapsed lease, or held it already) */
 } SaomaRefunderError;
 
 GQuark saoma_refunder_error_quark (void);

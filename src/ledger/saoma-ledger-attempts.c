@@ -369,10 +369,14 @@ ledger_check_transition (SaomaFlow    flow,
 }
 
 /* Writes @state and @refunded of an attempt inside the current transaction. A final state
- * ends the lease in the same write: nobody drives a final attempt. */
+ * ends the lease in the same write: nobody drives a final attempt. @fence (nullable): the
+ * owner the writer believes it is; the row is written only while that owner holds it, in
+ * this same statement, else SAOMA_LEDGER_ERROR_NOT_OWNER (a stopped engine woken up after a
+ * take-over must not overwrite the new owner's work). */
 gboolean
 ledger_write_attempt_row (SaomaLedger       *self,
                           SaomaAttempt      *old,
+                          const char        *fence,
                           SaomaAttemptState  state,
                           const char        *transaction_id,
                           const char        *code_url,
@@ -384,13 +388,24 @@ ledger_write_attempt_row (SaomaLedger       *self,
 {
   g_autoptr(CachedStmt) stmt = NULL;
 
-  stmt = ledger_cached_bind (self, STMT_UPDATE_ATTEMPT, error, "sssiiiiii",
+  stmt = ledger_cached_bind (self, STMT_UPDATE_ATTEMPT, error, "sssiiiiiis",
                              saoma_attempt_state_to_string (state), transaction_id,
                              code_url, refunded, paid_at, (gint64) late, now,
                              (gint64) saoma_attempt_state_is_final (state),
-                             saoma_attempt_get_id (old));
+                             saoma_attempt_get_id (old), fence);
 
-  return stmt != NULL && ledger_step_done (self->db, stmt, "Cannot update an attempt", error);
+  if (stmt == NULL || !ledger_step_done (self->db, stmt, "Cannot update an attempt", error))
+    return FALSE;
+
+  if (fence != NULL && sqlite3_changes (self->db) == 0)
+    {
+      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_OWNER,
+                   "Attempt “%s” is driven by another engine now",
+                   saoma_attempt_get_out_trade_no (old));
+      return FALSE;
+    }
+
+  return TRUE;
 }
 
 static gpointer
@@ -423,7 +438,7 @@ update_attempt_op (SaomaLedger   *self,
                                 args->out_trade_no, from, to, error))
     goto failed;
 
-  if (!ledger_write_attempt_row (self, old, to,
+  if (!ledger_write_attempt_row (self, old, update->owner, to,
                                  update->transaction_id ? update->transaction_id
                                                         : saoma_attempt_get_transaction_id (old),
                                  update->code_url ? update->code_url

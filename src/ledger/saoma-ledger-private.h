@@ -304,6 +304,7 @@ gboolean ledger_step_done (sqlite3      *db,
                            GError       **error);
 gboolean ledger_write_attempt_row (SaomaLedger       *self,
                                    SaomaAttempt      *old,
+                                   const char        *fence,
                                    SaomaAttemptState state,
                                    const char        *transaction_id,
                                    const char        *code_url,

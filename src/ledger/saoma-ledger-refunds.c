@@ -276,16 +276,24 @@ update_refund_op (SaomaLedger   *self,
                                 error))
     goto failed;
 
-  /* A final state ends the lease in the same write. */
-  if (!(stmt = ledger_cached_bind (self, STMT_UPDATE_REFUND, error, "ssiiii",
+  /* A final state ends the lease in the same write; a fenced write (@args->owner) applies
+   * only while that owner still holds the row, in this same statement. */
+  if (!(stmt = ledger_cached_bind (self, STMT_UPDATE_REFUND, error, "ssiiiis",
                                    saoma_refund_state_to_string (args->refund_state),
                                    args->refund_id, now,
                                    args->refund_state == SAOMA_REFUND_SUCCESS &&
                                    old->succeeded == 0 ? now : old->succeeded,
                                    (gint64) saoma_refund_state_is_final (args->refund_state),
-                                   old->id)) ||
+                                   old->id, args->owner)) ||
       !ledger_step_done (self->db, stmt, "Cannot update a refund", error))
     goto failed;
+
+  if (args->owner != NULL && sqlite3_changes (self->db) == 0)
+    {
+      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_OWNER,
+                   "Refund “%s” is driven by another engine now", args->out_refund_no);
+      goto failed;
+    }
 
   if (args->detail != NULL)
     detail = g_strdup (args->detail);
@@ -316,7 +324,9 @@ update_refund_op (SaomaLedger   *self,
                                     old->out_trade_no, from, to, error))
         goto failed;
 
-      if (!ledger_write_attempt_row (self, attempt, to, saoma_attempt_get_transaction_id (attempt),
+      /* The attempt's refunded total: no engine drives a paid attempt, no fence. */
+      if (!ledger_write_attempt_row (self, attempt, NULL, to,
+                                     saoma_attempt_get_transaction_id (attempt),
                                      saoma_attempt_get_code_url (attempt), refunded,
                                      saoma_attempt_get_paid_at (attempt),
                                      saoma_attempt_get_late (attempt), now, error))
@@ -433,12 +443,36 @@ saoma_ledger_update_refund_async (SaomaLedger         *self,
                                   GAsyncReadyCallback  callback,
                                   gpointer             user_data)
 {
+  saoma_ledger_update_refund_fenced_async (self, out_refund_no, state, refund_id, event_detail,
+                                           NULL, cancellable, callback, user_data);
+}
+
+/**
+ * saoma_ledger_update_refund_fenced_async:
+ * @owner: (nullable): the engine that believes it drives the refund: the update applies only
+ *   while @owner holds its lease, else it fails with %SAOMA_LEDGER_ERROR_NOT_OWNER and nothing
+ *   is written (DESIGN.md, "Ownership"); %NULL: no fence
+ *
+ * saoma_ledger_update_refund_async() by an engine; finish with
+ * saoma_ledger_update_refund_finish().
+ */
+void
+saoma_ledger_update_refund_fenced_async (SaomaLedger         *self,
+                                         const char          *out_refund_no,
+                                         SaomaRefundState     state,
+                                         const char          *refund_id,
+                                         const char          *event_detail,
+                                         const char          *owner,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
   g_return_if_fail (SAOMA_IS_LEDGER (self));
   g_return_if_fail (out_refund_no != NULL);
 
   ledger_queue_op (self, update_refund_op,
                    &(OpArgs) { .out_refund_no = out_refund_no, .refund_state = state,
-                               .refund_id = refund_id, .detail = event_detail },
+                               .refund_id = refund_id, .detail = event_detail, .owner = owner },
                    (GDestroyNotify)saoma_ledger_refund_free, saoma_ledger_update_refund_async,
                    cancellable, callback, user_data);
 }

@@ -708,6 +708,22 @@ ledger_update_refund_async (SaomaStore          *store,
                                     event_detail, cancellable, callback, user_data);
 }
 
+static void
+ledger_update_refund_fenced_async (SaomaStore          *store,
+                                   const char          *out_refund_no,
+                                   SaomaRefundState     state,
+                                   const char          *refund_id,
+                                   const char          *event_detail,
+                                   const char          *owner,
+                                   GCancellable        *cancellable,
+                                   GAsyncReadyCallback  callback,
+                                   gpointer             user_data)
+{
+  saoma_ledger_update_refund_fenced_async (SAOMA_LEDGER (store), out_refund_no, state, refund_id,
+                                           event_detail, owner, cancellable, callback,
+                                           user_data);
+}
+
 static SaomaLedgerRefund  *
 ledger_update_refund_finish (SaomaStore   *store,
                              GAsyncResult *result,
@@ -845,6 +861,7 @@ saoma_ledger_store_iface_init (SaomaStoreInterface *iface)
   iface->locate_attempt_finish = ledger_locate_attempt_finish;
   iface->sum_amount_async = ledger_sum_amount_async;
   iface->sum_amount_finish = ledger_sum_amount_finish;
+  iface->update_refund_fenced_async = ledger_update_refund_fenced_async;
   iface->insert_refund_leased_async = ledger_insert_refund_leased_async;
   iface->list_leases_async = ledger_list_leases_async;
   iface->list_leases_finish = ledger_list_leases_finish;

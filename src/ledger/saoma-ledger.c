@@ -51,7 +51,8 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_UPDATE_ATTEMPT] =
     "UPDATE attempts SET state = ?, transaction_id = ?, code_url = ?,"
     " refunded = ?, paid_at = ?, late = ?, updated = ?,"
-    " owner = CASE WHEN ? THEN NULL ELSE owner END WHERE id = ?",
+    " owner = CASE WHEN ? THEN NULL ELSE owner END WHERE id = ?"
+    " AND (?10 IS NULL OR owner IS ?10)",
   [STMT_SUM_LIVE_REFUNDS] =
     "SELECT COALESCE (SUM (amount), 0) FROM refunds WHERE out_trade_no = ? AND " LIVE_REFUND,
   [STMT_SUM_SUCCEEDED_REFUNDS] =
@@ -62,7 +63,8 @@ static const char * const stmt_sql[N_STMTS] = {
     " owner, heartbeat) VALUES (?, ?, ?, ?, 'CREATED', ?, ?, ?, ?)",
   [STMT_UPDATE_REFUND] =
     "UPDATE refunds SET state = ?, refund_id = COALESCE (?, refund_id),"
-    " updated = ?, succeeded = ?, owner = CASE WHEN ? THEN NULL ELSE owner END WHERE id = ?",
+    " updated = ?, succeeded = ?, owner = CASE WHEN ? THEN NULL ELSE owner END WHERE id = ?"
+    " AND (?7 IS NULL OR owner IS ?7)",
   [STMT_LIST_UNFINISHED_ATTEMPTS] =
     "SELECT " SAOMA_LEDGER_ATTEMPT_COLUMNS " FROM attempts"
     " WHERE state IN " SAOMA_LEDGER_UNFINISHED_STATES " ORDER BY created, id",
@@ -571,6 +573,7 @@ op_args_copy (const OpArgs *args)
   copy->update.code_url = g_strdup (args->update.code_url);
   copy->update.event_kind = g_strdup (args->update.event_kind);
   copy->update.event_detail = g_strdup (args->update.event_detail);
+  copy->update.owner = g_strdup (args->update.owner);
   copy->filter.search = g_strdup (args->filter.search);
   copy->owner = g_strdup (args->owner);
   if (args->leases != NULL)
@@ -596,6 +599,7 @@ op_args_free (OpArgs *args)
   g_free ((char *)args->update.code_url);
   g_free ((char *)args->update.event_kind);
   g_free ((char *)args->update.event_detail);
+  g_free ((char *)args->update.owner);
   g_free ((char *)args->filter.search);
   g_free ((char *)args->owner);
   g_clear_pointer (&args->leases, g_ptr_array_unref);

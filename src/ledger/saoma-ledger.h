@@ -14,6 +14,8 @@ typedef enum {
   SAOMA_LEDGER_ERROR_NOT_FOUND,
   SAOMA_LEDGER_ERROR_INVALID,       /* bad argument (amount ≤ 0, refund over the paid amount …) */
   SAOMA_LEDGER_ERROR_TOO_NEW,       /* user_version newer than this build knows */
+  SAOMA_LEDGER_ERROR_NOT_OWNER,     /* a fenced update by an engine that no longer holds the
+                                     * row's lease (DESIGN.md, "Ownership"): nothing written */
 } SaomaLedgerError;
 
 GQuark saoma_ledger_error_quark (void);
@@ -101,6 +103,8 @@ typedef struct {
   gboolean           late;            /* TRUE sets the flag */
   const char        *event_kind;      /* nullable: no event */
   const char        *event_detail;
+  const char        *owner;           /* nullable: no fence; else applied only while this
+                                       * owner holds the row's lease (SAOMA_LEDGER_ERROR_NOT_OWNER) */
 } SaomaAttemptUpdate;
 
 #define SAOMA_TYPE_LEDGER (saoma_ledger_get_type ())
@@ -238,6 +242,17 @@ void               saoma_ledger_update_refund_async  (SaomaLedger        *self,
 SaomaLedgerRefund *saoma_ledger_update_refund_finish (SaomaLedger  *self,
                                                       GAsyncResult *result,
                                                       GError      **error);
+/* The same by an engine that holds the refund's lease as @owner: applied only while it still
+ * does, else SAOMA_LEDGER_ERROR_NOT_OWNER (finish: update_refund_finish). */
+void               saoma_ledger_update_refund_fenced_async (SaomaLedger        *self,
+                                                            const char         *out_refund_no,
+                                                            SaomaRefundState    state,
+                                                            const char         *refund_id,
+                                                            const char         *event_detail,
+                                                            const char         *owner,
+                                                            GCancellable       *cancellable,
+                                                            GAsyncReadyCallback callback,
+                                                            gpointer            user_data);
 /* GPtrArray of SaomaLedgerRefund: of one attempt (@out_trade_no non-NULL), or created in
  * [@start_us, @end_us) when @out_trade_no is NULL. */
 void               saoma_ledger_list_refunds_async   (SaomaLedger        *self,

@@ -571,6 +571,26 @@ saoma_store_sum_amount_finish (SaomaStore    *self,
 /* Ownership ------------------------------------------------------------------------------ */
 
 void
+saoma_store_update_refund_fenced_async (SaomaStore          *self,
+                                        const char          *out_refund_no,
+                                        SaomaRefundState     state,
+                                        const char          *refund_id,
+                                        const char          *event_detail,
+                                        const char          *owner,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  SaomaStoreInterface *iface;
+
+  g_return_if_fail (SAOMA_IS_STORE (self));
+
+  iface = SAOMA_STORE_GET_IFACE (self);
+  iface->update_refund_fenced_async (self, out_refund_no, state, refund_id, event_detail, owner,
+                                     cancellable, callback, user_data);
+}
+
+void
 saoma_store_insert_refund_leased_async (SaomaStore          *self,
                                         const char          *out_trade_no,
                                         const char          *out_refund_no,

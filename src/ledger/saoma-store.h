@@ -214,6 +214,15 @@ struct _SaomaStoreInterface
                                                         GError                  **error);
 
   /* Ownership (DESIGN.md, "Ownership"). */
+  void                (*update_refund_fenced_async)    (SaomaStore               *self,
+                                                        const char               *out_refund_no,
+                                                        SaomaRefundState          state,
+                                                        const char               *refund_id,
+                                                        const char               *event_detail,
+                                                        const char               *owner,
+                                                        GCancellable             *cancellable,
+                                                        GAsyncReadyCallback       callback,
+                                                        gpointer                  user_data);
   void                (*insert_refund_leased_async)    (SaomaStore               *self,
                                                         const char               *out_trade_no,
                                                         const char               *out_refund_no,
@@ -394,7 +403,20 @@ gboolean            saoma_store_sum_amount_finish (SaomaStore    *self,
                                                    GError       **error);
 
 /* Ownership. insert_refund_leased: insert_refund with @owner's lease taken in the same write
- * (finish with saoma_store_insert_refund_finish()). */
+ * (finish with saoma_store_insert_refund_finish()). update_refund_fenced: update_refund by an
+ * engine that holds the refund's lease as @owner, applied only while it still does, else
+ * SAOMA_LEDGER_ERROR_NOT_OWNER and nothing written (finish with
+ * saoma_store_update_refund_finish()); attempts carry the same fence in
+ * SaomaAttemptUpdate.owner. */
+void                saoma_store_update_refund_fenced_async (SaomaStore          *self,
+                                                            const char          *out_refund_no,
+                                                            SaomaRefundState     state,
+                                                            const char          *refund_id,
+                                                            const char          *event_detail,
+                                                            const char          *owner,
+                                                            GCancellable        *cancellable,
+                                                            GAsyncReadyCallback  callback,
+                                                            gpointer             user_data);
 void                saoma_store_insert_refund_leased_async (SaomaStore          *self,
                                                             const char          *out_trade_no,
                                                             const char          *out_refund_no,

@@ -13,11 +13,14 @@
 #include "core/saoma-checkout.h"
 #include "core/saoma-lease.h"
 #include "core/saoma-merchant.h"
+#include "core/saoma-pin-guard.h"
 #include "core/saoma-till.h"
 #include "ledger/saoma-ledger.h"
 #include "sim/wxpay-sim-server.h"
 
 #include "test-util.h"
+
+#define WAIT_UNTIL(cond) SAOMA_TEST_WAIT_UNTIL (cond, 60)
 
 /* A boot id no machine has: an owner elsewhere, whose pid means nothing here. */
 #define FOREIGN_OWNER "00000000-0000-4000-8000-000000000000/4242/1/T09"
@@ -149,6 +152,136 @@ test_store_claim (Fixture      *f,
   g_assert_cmpuint (leases->len, ==, 0);
 }
 
+typedef struct
+{
+  gboolean done;
+  GError  *error;
+} Outcome;
+
+static void
+refund_updated_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Outcome *outcome = user_data;
+  g_autoptr(SaomaLedgerRefund) refund = saoma_ledger_update_refund_finish (SAOMA_LEDGER (source),
+                                                                           result,
+                                                                           &outcome->error);
+
+  g_assert_true ((refund != NULL) != (outcome->error != NULL));
+  outcome->done = TRUE;
+}
+
+/* A fenced refund update: NULL when written, else the store's error. */
+static GError *
+update_refund_fenced (SaomaLedger     *ledger,
+                      const char      *out_refund_no,
+                      SaomaRefundState state,
+                      const char      *owner)
+{
+  Outcome outcome = { 0 };
+
+  saoma_ledger_update_refund_fenced_async (ledger, out_refund_no, state, NULL, NULL, owner, NULL,
+                                           refund_updated_cb, &outcome);
+  WAIT_UNTIL (outcome.done);
+  return outcome.error;
+}
+
+/* Fencing: an update that names the owner it believes it is applies only while that owner
+ * holds the row; once another took it over, the old owner's update is refused with
+ * NOT_OWNER and nothing is written (no state, no event); the new owner's goes through. The
+ * same for refunds. */
+static void
+test_store_fence (Fixture      *f,
+                  gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(SaomaAttempt) attempt = saoma_attempt_new ("T01FENCE1", 100, NULL, "T01",
+                                                        g_get_real_time (), g_get_real_time ());
+  g_autoptr(SaomaAttempt) stored = NULL;
+  g_autoptr(SaomaAttempt) after = NULL;
+  g_autoptr(SaomaAttempt) refused = NULL;
+  g_autoptr(SaomaAttempt) taken = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GPtrArray) leases = NULL;
+  g_autoptr(GPtrArray) claim = NULL;
+  g_autoptr(SaomaLedgerRefund) refund = NULL;
+  g_autoptr(GPtrArray) refunds = NULL;
+  g_autofree char *otn = NULL;
+  SaomaAttemptUpdate by_a = { .state = SAOMA_ATTEMPT_SUBMITTED, .owner = "A" };
+  SaomaAttemptUpdate stale = { .state = SAOMA_ATTEMPT_UNKNOWN, .owner = "A" };
+  SaomaAttemptUpdate by_b = { .state = SAOMA_ATTEMPT_UNKNOWN, .owner = "B" };
+  guint n_events;
+
+  g_assert_no_error (error);
+  saoma_attempt_set_owner (attempt, "A", 0);
+  stored = saoma_ledger_insert_attempt_sync (ledger, attempt, &error);
+  g_assert_no_error (error);
+
+  /* The owner's own update goes through. */
+  after = saoma_ledger_update_attempt_sync (ledger, "T01FENCE1", &by_a, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_state (after), ==, SAOMA_ATTEMPT_SUBMITTED);
+
+  /* B takes it over (a recovery's claim). */
+  claim = one_lease (SAOMA_LEASE_ATTEMPT, "T01FENCE1", "A", saoma_attempt_get_heartbeat (after));
+  g_assert_cmpuint (change (ledger, SAOMA_LEASE_CLAIM, "B", claim), ==, 1);
+  events = saoma_ledger_list_events_sync (ledger, "T01FENCE1", &error);
+  g_assert_no_error (error);
+  n_events = events->len;
+
+  /* A wakes up and writes: refused, nothing written. */
+  refused = saoma_ledger_update_attempt_sync (ledger, "T01FENCE1", &stale, &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_OWNER);
+  g_assert_null (refused);
+  g_clear_error (&error);
+  g_clear_object (&after);
+  after = saoma_ledger_get_attempt_sync (ledger, "T01FENCE1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_state (after), ==, SAOMA_ATTEMPT_SUBMITTED);
+  g_assert_cmpstr (saoma_attempt_get_owner (after), ==, "B");
+  g_clear_pointer (&events, g_ptr_array_unref);
+  events = saoma_ledger_list_events_sync (ledger, "T01FENCE1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, ==, n_events);
+
+  /* B's goes through. */
+  taken = saoma_ledger_update_attempt_sync (ledger, "T01FENCE1", &by_b, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_state (taken), ==, SAOMA_ATTEMPT_UNKNOWN);
+
+  /* A refund: claimed by A, taken over by B; A's update refused, B's applied. */
+  client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                             WXPAY_SIM_DEFAULT_KEY);
+  otn = saoma_test_paid_order (f->sim, client, ledger, 500);
+  refund = saoma_ledger_insert_refund_sync (ledger, otn, "T01RFENCE1", 200, NULL, &error);
+  g_assert_no_error (error);
+  leases = saoma_ledger_list_leases_sync (ledger, SAOMA_LEASE_REFUND, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (leases->len, ==, 1);
+  g_assert_cmpuint (change (ledger, SAOMA_LEASE_CLAIM, "A", leases), ==, 1);
+  g_clear_pointer (&leases, g_ptr_array_unref);
+  leases = saoma_ledger_list_leases_sync (ledger, SAOMA_LEASE_REFUND, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (change (ledger, SAOMA_LEASE_CLAIM, "B", leases), ==, 1);
+
+  error = update_refund_fenced (ledger, "T01RFENCE1", SAOMA_REFUND_UNKNOWN, "A");
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_OWNER);
+  g_clear_error (&error);
+  refunds = saoma_ledger_list_refunds_sync (ledger, otn, 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (((SaomaLedgerRefund *)refunds->pdata[0])->state, ==, SAOMA_REFUND_CREATED);
+
+  error = update_refund_fenced (ledger, "T01RFENCE1", SAOMA_REFUND_UNKNOWN, "B");
+  g_assert_no_error (error);
+  g_clear_pointer (&refunds, g_ptr_array_unref);
+  refunds = saoma_ledger_list_refunds_sync (ledger, otn, 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (((SaomaLedgerRefund *)refunds->pdata[0])->state, ==, SAOMA_REFUND_UNKNOWN);
+}
+
 /* --- The verdict ------------------------------------------------------------------------------ */
 
 static char *
@@ -262,8 +395,6 @@ communicate_cb (GObject      *object,
   g_assert_no_error (error);
   run->exited = TRUE;
 }
-
-#define WAIT_UNTIL(cond) SAOMA_TEST_WAIT_UNTIL (cond, 60)
 
 static char *
 cli_path (void)
@@ -733,6 +864,89 @@ test_till_start_up (Fixture      *f,
   saoma_till_shutdown (till);
 }
 
+static void
+taken_over_cb (SaomaCheckout *checkout,
+               const char    *out_trade_no,
+               char         **out_said)
+{
+  g_free (*out_said);
+  *out_said = g_strdup (out_trade_no);
+}
+
+/* In one till: the attempt it shows is taken over by another till (its lease on record changed
+ * owner); the customer pays and this till's query learns it, but its PAID write is fenced off:
+ * the store keeps the other till's row as it was, and the checkout stops, says so
+ * (taken-over, phase TAKEN_OVER, the error) and shows no QR any more. */
+static void
+test_till_fenced (Fixture      *f,
+                  gconstpointer data)
+{
+  g_autoptr(SaomaTillConfig) config = saoma_till_config_new ();
+  g_autoptr(SaomaMerchant) merchant = saoma_merchant_new ();
+  g_autoptr(SaomaGateway) gateway = NULL;
+  g_autoptr(SaomaTill) till = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = NULL;
+  g_autofree char *said = NULL;
+  SaomaCheckout *checkout;
+  const GError  *shown;
+  guint          queries;
+
+  merchant->base_uri = g_strdup (f->gateway);
+  merchant->appid = g_strdup (WXPAY_SIM_DEFAULT_APPID);
+  merchant->mch_id = g_strdup (WXPAY_SIM_DEFAULT_MCH_ID);
+  merchant->api_key = g_strdup (WXPAY_SIM_DEFAULT_KEY);
+  gateway = saoma_gateway_new_for_merchant (merchant, &error);
+  g_assert_no_error (error);
+  g_free (config->store_path);
+  config->store_path = g_strdup (f->ledger);
+  config->poll_interval_ms = 60 * 1000;
+  config->close_delay_s = 0;
+
+  till = saoma_till_new (config, gateway, NULL);
+  saoma_till_start_async (till, NULL, saoma_test_result_cb, &result);
+  WAIT_UNTIL (result != NULL);
+  g_assert_true (saoma_till_start_finish (till, result, &error));
+  g_assert_no_error (error);
+  checkout = saoma_till_get_checkout (till);
+  g_signal_connect (checkout, "taken-over", G_CALLBACK (taken_over_cb), &said);
+
+  g_assert_true (saoma_checkout_charge (checkout, 1234, "fenced", &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (saoma_checkout_get_phase (checkout) == SAOMA_CHECKOUT_PHASE_SHOW_QR);
+  otn = g_strdup (saoma_checkout_get_out_trade_no (checkout));
+
+  /* Another till's recovery took it over while this one was stopped. */
+  set_lease (f, "attempts", "out_trade_no", otn, FOREIGN_OWNER, g_get_real_time ());
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+  queries = wxpay_sim_server_count_calls (f->sim, "/pay/orderquery");
+  saoma_checkout_query_now (checkout, NULL);
+
+  WAIT_UNTIL (saoma_checkout_get_phase (checkout) == SAOMA_CHECKOUT_PHASE_TAKEN_OVER);
+  g_assert_cmpstr (said, ==, otn);
+  shown = saoma_checkout_get_error (checkout);
+  g_assert_error ((GError *)shown, SAOMA_CHECKOUT_ERROR, SAOMA_CHECKOUT_ERROR_TAKEN_OVER);
+  g_assert_null (saoma_checkout_get_code_url (checkout));
+  g_assert_false (saoma_checkout_get_busy (checkout));
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/pay/orderquery"), ==, queries + 1);
+
+  /* The other till's row as it was: not PAID by this one, still its. */
+  attempt = ledger_attempt (f, otn);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_WAITING);
+  g_assert_cmpstr (saoma_attempt_get_owner (attempt), ==, FOREIGN_OWNER);
+
+  /* Nothing more is driven here; the next sale may start. */
+  saoma_checkout_reset (checkout);
+  g_assert_cmpint (saoma_checkout_get_phase (checkout), ==, SAOMA_CHECKOUT_PHASE_IDLE);
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/pay/closeorder"), ==, 0);
+
+  g_signal_handlers_disconnect_by_data (checkout, &said);
+  saoma_till_shutdown (till);
+}
+
 static gboolean
 advance_sim_cb (gpointer data)
 {
@@ -834,11 +1048,266 @@ test_refunds (Fixture      *f,
   saoma_test_rm_rf (cert_dir);
 }
 
+/* --- Fencing: a stopped owner woken after a take-over ------------------------------------ */
+
+/* The heartbeat on record of @key's lease, read as another till's SQLite would. */
+static gint64
+heartbeat_of (Fixture       *f,
+              SaomaLeaseKind kind,
+              const char    *key)
+{
+  const char   *sql = kind == SAOMA_LEASE_REFUND
+                        ? "SELECT heartbeat FROM refunds WHERE out_refund_no = ?"
+                        : "SELECT heartbeat FROM attempts WHERE out_trade_no = ?";
+  sqlite3      *db = NULL;
+  sqlite3_stmt *stmt = NULL;
+  gint64        heartbeat;
+
+  g_assert_cmpint (sqlite3_open_v2 (f->ledger, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+  sqlite3_busy_timeout (db, 5000);
+  g_assert_cmpint (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  heartbeat = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  sqlite3_close (db);
+  return heartbeat;
+}
+
+/* Stops @run (SIGSTOP) right after one of its renewals is on record, so that it is not stopped
+ * inside a write (holding the ledger's write lock), then waits until its lease has lapsed. */
+static void
+stop_after_renewal (Fixture       *f,
+                    Run           *run,
+                    SaomaLeaseKind kind,
+                    const char    *key)
+{
+  gint64 seen = heartbeat_of (f, kind, key);
+  gint64 lapse = SAOMA_LEASE_LAPSE_INTERVALS * g_ascii_strtoll (lease_interval_ms, NULL, 10) *
+                 1000;
+
+  g_assert_cmpint (seen, >, 0);
+  for (guint i = 0; heartbeat_of (f, kind, key) == seen; i++)
+    {
+      g_assert_cmpuint (i, <, 10000);
+      g_usleep (2 * 1000);
+    }
+  g_subprocess_send_signal (run->process, SIGSTOP);
+
+  /* Past the lapse by a margin, as a recoverer judges it. */
+  seen = heartbeat_of (f, kind, key);
+  while (g_get_real_time () - seen <= lapse + 300 * 1000)
+    g_usleep (20 * 1000);
+}
+
+/* The calls the simulator answered, all kinds. */
+static guint
+sim_calls (Fixture *f)
+{
+  const char *paths[] = { "/pay/unifiedorder", "/pay/orderquery", "/pay/closeorder",
+                          "/secapi/pay/refund", "/pay/refundquery", "/secapi/pay/reverse",
+                          "/pay/micropay" };
+  guint       n = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+    n += wxpay_sim_server_count_calls (f->sim, paths[i]);
+  return n;
+}
+
+/* (f) A charge stopped (SIGSTOP: a suspended laptop) long enough for its lease to lapse;
+ * --recover takes the attempt over and closes it; woken (SIGCONT), the charge finds the row is
+ * another's: it sends nothing more, says so, and exits non-zero. The ledger keeps the
+ * recoverer's outcome only. */
+static void
+test_stopped_charge (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autoptr(Run) charge = NULL;
+  g_autoptr(Run) recover = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GPtrArray) events_after = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint calls;
+
+  lease_interval_ms = "200";
+  charge = start (NULL, "--charge", "6.54", "--gateway", f->gateway, "--ledger", f->ledger,
+                  "--poll-interval", "100", NULL);
+  otn = wait_for_order (f, 0);
+  WAIT_UNTIL (({
+    g_autoptr(SaomaAttempt) a = ledger_attempt (f, otn);
+    saoma_attempt_get_state (a) == SAOMA_ATTEMPT_WAITING;
+  }));
+
+  stop_after_renewal (f, charge, SAOMA_LEASE_ATTEMPT, otn);
+  recover = start_recover (f);
+  g_assert_cmpint (finish (recover), ==, 0);
+  g_assert_cmpstr (recover->out, ==, "recovered 1: 1 CLOSED; refunds 0\n");
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/pay/closeorder"), ==, 1);
+  calls = sim_calls (f);
+  ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_assert_no_error (error);
+  events = saoma_ledger_list_events_sync (ledger, otn, &error);
+  g_assert_no_error (error);
+
+  g_subprocess_send_signal (charge->process, SIGCONT);
+  g_assert_cmpint (finish (charge), ==, 1);
+  lines = g_strsplit (charge->out, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, otn);
+  g_assert_cmpstr (lines[2], ==, "TAKEN OVER");
+  g_assert_nonnull (strstr (charge->err, "another till took over this payment; this one sent "
+                                        "nothing more for it"));
+  lease_interval_ms = NULL;
+
+  /* Nothing sent after SIGCONT, no state written: the recoverer's CLOSED stands. */
+  g_assert_cmpuint (sim_calls (f), ==, calls);
+  attempt = saoma_ledger_get_attempt_sync (ledger, otn, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_CLOSED);
+  g_assert_null (saoma_attempt_get_owner (attempt));
+  events_after = saoma_ledger_list_events_sync (ledger, otn, &error);
+  g_assert_no_error (error);
+  /* At most the audit record of an answer to a query sent before SIGSTOP (what reached this
+   * process, said truly); no request, no transition, no note. */
+  for (guint i = events->len; i < events_after->len; i++)
+    g_assert_cmpstr (((SaomaLedgerEvent *)events_after->pdata[i])->kind, ==, "response");
+}
+
+/* The same for a payment code (付款码) charge waiting for the customer's password: the
+ * recoverer finishes it (PAID); woken, the charge neither queries nor reverses. */
+static void
+test_stopped_code (Fixture      *f,
+                   gconstpointer data)
+{
+  g_autoptr(Run) charge = NULL;
+  g_autoptr(Run) recover = NULL;
+  g_autoptr(SaomaAttempt) attempt = NULL;
+  g_autofree char *otn = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint calls, advance;
+
+  lease_interval_ms = "200";
+  /* The simulator's last digit 1: USERPAYING until its clock passes the password time. */
+  charge = start (NULL, "--charge", "8.76", "--auth-code", "134567890123456781", "--gateway",
+                  f->gateway, "--ledger", f->ledger, NULL);
+  otn = wait_for_order (f, 0);
+  WAIT_UNTIL (({
+    g_autoptr(SaomaAttempt) a = ledger_attempt (f, otn);
+    saoma_attempt_get_state (a) == SAOMA_ATTEMPT_UNKNOWN ||
+      saoma_attempt_get_state (a) == SAOMA_ATTEMPT_WAITING;
+  }));
+
+  stop_after_renewal (f, charge, SAOMA_LEASE_ATTEMPT, otn);
+  recover = start_recover (f);
+  advance = g_timeout_add (50, advance_sim_cb, f->sim);
+  g_assert_cmpint (finish (recover), ==, 0);
+  g_source_remove (advance);
+  g_assert_cmpstr (recover->out, ==, "recovered 1: 1 PAID; refunds 0\n");
+  calls = sim_calls (f);
+
+  g_subprocess_send_signal (charge->process, SIGCONT);
+  g_assert_cmpint (finish (charge), ==, 1);
+  lines = g_strsplit (charge->out, "\n", -1);
+  g_assert_cmpstr (lines[0], ==, otn);
+  g_assert_cmpstr (lines[1], ==, "TAKEN OVER");
+  lease_interval_ms = NULL;
+
+  g_assert_cmpuint (sim_calls (f), ==, calls);
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/secapi/pay/reverse"), ==, 0);
+  attempt = ledger_attempt (f, otn);
+  g_assert_cmpint (saoma_attempt_get_state (attempt), ==, SAOMA_ATTEMPT_PAID);
+}
+
+#define MANAGER_PIN "246813"
+
+/* (g) The same for a refund: stopped while WeChat processes it, taken over and finished by
+ * --recover; woken, it sends nothing more and says another till took it over. */
+static void
+test_stopped_refund (Fixture      *f,
+                     gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(GPtrArray) refunds = NULL;
+  g_autoptr(Run) refund = NULL;
+  g_autoptr(Run) recover = NULL;
+  g_autofree char *cert_dir = NULL;
+  g_autofree char *pem = make_client_pem (&cert_dir);
+  g_autofree char *pin_file = g_build_filename (f->dir, "pin", NULL);
+  g_autofree char *otn = NULL;
+  g_autofree char *out_refund_no = NULL;
+  SaomaLedgerRefund *row;
+  guint calls, advance;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (pin_file, MANAGER_PIN "\n", -1, &error));
+  g_assert_cmpint (g_chmod (pin_file, 0600), ==, 0);
+  client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                             WXPAY_SIM_DEFAULT_KEY);
+  otn = saoma_test_paid_order (f->sim, client, ledger, 500);
+
+  /* The simulator's clock stands still: the refund stays PROCESSING, queried every 100 ms. */
+  lease_interval_ms = "200";
+  refund = start (NULL, "--refund", otn, "--amount", "2", "--gateway", f->gateway, "--ledger",
+                  f->ledger, "--client-cert", pem, "--pin-file", pin_file, "--poll-interval",
+                  "100", "--retry-interval", "100", NULL);
+  WAIT_UNTIL (({
+    g_autoptr(GPtrArray) rows = saoma_ledger_list_refunds_sync (ledger, otn, 0, 0, NULL);
+    rows != NULL && rows->len == 1 &&
+      ((SaomaLedgerRefund *)rows->pdata[0])->state == SAOMA_REFUND_PROCESSING;
+  }));
+  refunds = saoma_ledger_list_refunds_sync (ledger, otn, 0, 0, &error);
+  g_assert_no_error (error);
+  out_refund_no = g_strdup (((SaomaLedgerRefund *)refunds->pdata[0])->out_refund_no);
+  g_clear_pointer (&refunds, g_ptr_array_unref);
+
+  stop_after_renewal (f, refund, SAOMA_LEASE_REFUND, out_refund_no);
+  recover = start_refund_recover (f, pem);
+  advance = g_timeout_add (50, advance_sim_cb, f->sim);
+  g_assert_cmpint (finish (recover), ==, 0);
+  g_source_remove (advance);
+  g_assert_cmpuint (summary_count (recover->out, "refunds "), ==, 1);
+  g_assert_cmpuint (wxpay_sim_server_count_calls (f->sim, "/secapi/pay/refund"), ==, 1);
+  calls = sim_calls (f);
+
+  g_subprocess_send_signal (refund->process, SIGCONT);
+  g_assert_cmpint (finish (refund), ==, 1);
+  g_assert_nonnull (strstr (refund->err, "Another till took over this refund"));
+  lease_interval_ms = NULL;
+
+  g_assert_cmpuint (sim_calls (f), ==, calls);
+  refunds = saoma_ledger_list_refunds_sync (ledger, otn, 0, 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (refunds->len, ==, 1);
+  row = refunds->pdata[0];
+  g_assert_cmpint (row->state, ==, SAOMA_REFUND_SUCCESS);
+  saoma_test_rm_rf (cert_dir);
+}
+
+/* The manager PIN in this run's own file keyring (the refund commands check it). */
+static char *
+store_manager_pin (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = saoma_test_use_file_keyring ();
+  g_autoptr(SaomaPinGuard) guard = saoma_pin_guard_new (NULL, NULL);
+
+  g_assert_true (saoma_pin_guard_set_sync (guard, NULL, MANAGER_PIN, &error));
+  g_assert_no_error (error);
+  return dir;
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_autofree char *cli = cli_path ();
+  g_autofree char *keyring = NULL;
+  int status;
 
   saoma_test_init (&argc, &argv);
 
@@ -861,8 +1330,16 @@ main (int   argc,
   ADD ("till-start-up", test_till_start_up);
   ADD ("running-code", test_running_code);
   ADD ("refunds", test_refunds);
+  ADD ("store-fence", test_store_fence);
+  ADD ("stopped-charge", test_stopped_charge);
+  ADD ("stopped-refund", test_stopped_refund);
+  ADD ("stopped-code", test_stopped_code);
+  ADD ("till-fenced", test_till_fenced);
 
 #undef ADD
 
-  return g_test_run ();
+  keyring = store_manager_pin ();
+  status = g_test_run ();
+  saoma_test_rm_rf (keyring);
+  return status;
 }

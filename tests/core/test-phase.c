@@ -212,9 +212,11 @@ test_enum_types (void)
   g_assert_true (G_TYPE_IS_ENUM (SAOMA_TYPE_REFUND_STATE));
   g_assert_true (G_TYPE_IS_ENUM (SAOMA_TYPE_LEDGER_ERROR));
 
-  g_assert_cmpuint (phases->n_values, ==, 10);
+  /* Ten phases, and TAKEN_OVER (DESIGN.md, "Ownership"). */
+  g_assert_cmpuint (phases->n_values, ==, 11);
   g_assert_cmpstr (g_enum_get_value (phases, P (SHOW_QR))->value_nick, ==, "show-qr");
   g_assert_cmpstr (g_enum_get_value (phases, P (PAID_LATE))->value_nick, ==, "paid-late");
+  g_assert_cmpstr (g_enum_get_value (phases, P (TAKEN_OVER))->value_nick, ==, "taken-over");
 
   klass = g_type_class_ref (SAOMA_TYPE_CHECKOUT);
   pspec = g_object_class_find_property (klass, "phase");

@@ -1185,6 +1185,74 @@ ledger_exec (Fixture    *fixture,
   sqlite3_close (db);
 }
 
+static void
+left_alone_cb (SaomaRefunder *refunder,
+               const char    *out_refund_no,
+               const char    *owner,
+               char         **out_owner)
+{
+  g_free (*out_owner);
+  *out_owner = g_strdup (owner);
+}
+
+/* A refund opened from the history (follow) is driven only with its lease: while another
+ * living till holds it, follow leaves it alone and tells the caller (nothing sent); once that
+ * lease lapsed, follow claims it and drives it to SUCCESS — its fenced writes go through only
+ * because the lease is this refunder's now. */
+static void
+test_follow_lease (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  /* Another machine's till (a boot id no machine has): its pid means nothing here. */
+  const char *foreign = "00000000-0000-4000-8000-000000000000/4242/1/T09";
+  g_autofree char *out_trade_no = paid_order (fixture, 500);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedgerRefund) row = NULL;
+  g_autoptr(SaomaLedgerRefund) done = NULL;
+  g_autoptr(GPtrArray) leases = NULL;
+  g_autofree char *sql = NULL;
+  g_autofree char *holder = NULL;
+  Wait wait = { NULL };
+
+  row = saoma_ledger_insert_refund_sync (fixture->ledger, out_trade_no, "T09R20261206000000002",
+                                         200, NULL, &error);
+  g_assert_no_error (error);
+  g_signal_connect (fixture->refunder, "left-alone", G_CALLBACK (left_alone_cb), &holder);
+
+  sql = g_strdup_printf ("UPDATE refunds SET owner = '%s', heartbeat = %" G_GINT64_FORMAT
+                         " WHERE out_refund_no = 'T09R20261206000000002'",
+                         foreign, g_get_real_time ());
+  ledger_exec (fixture, sql);
+  saoma_refunder_follow_async (fixture->refunder, row->out_refund_no, NULL, wait_cb, &wait);
+  drive_until (fixture, &wait);
+  done = saoma_refunder_follow_finish (fixture->refunder, wait.result, &error);
+  g_clear_object (&wait.result);
+  g_assert_null (done);
+  g_assert_error (error, SAOMA_REFUNDER_ERROR, SAOMA_REFUNDER_ERROR_TAKEN_OVER);
+  g_clear_error (&error);
+  g_assert_cmpstr (holder, ==, foreign);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 0);
+  g_assert_cmpuint (saoma_refunder_get_n_active (fixture->refunder), ==, 0);
+
+  /* Its heartbeat a minute old (twice the lapse): taken, driven, finished here. */
+  g_clear_pointer (&sql, g_free);
+  sql = g_strdup_printf ("UPDATE refunds SET heartbeat = %" G_GINT64_FORMAT
+                         " WHERE out_refund_no = 'T09R20261206000000002'",
+                         g_get_real_time () - 60 * G_USEC_PER_SEC);
+  ledger_exec (fixture, sql);
+  saoma_refunder_follow_async (fixture->refunder, row->out_refund_no, NULL, wait_cb, &wait);
+  drive_until (fixture, &wait);
+  done = saoma_refunder_follow_finish (fixture->refunder, wait.result, &error);
+  g_clear_object (&wait.result);
+  g_assert_no_error (error);
+  g_assert_cmpint (done->state, ==, SAOMA_REFUND_SUCCESS);
+  g_assert_cmpint (sim_refund_count (fixture, out_trade_no, NULL), ==, 1);
+  leases = saoma_ledger_list_leases_sync (fixture->ledger, SAOMA_LEASE_REFUND, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (leases->len, ==, 0);
+  g_signal_handlers_disconnect_by_data (fixture->refunder, &holder);
+}
+
 /* The ledger refuses to record PROCESSING after WeChat accepted the refund: the manager hears
  * of it at once, the refund is not shown as done, and it is not dropped either: it carries on
  * from its durable state (the identical request again, same out_refund_no) and is recorded
@@ -1366,6 +1434,7 @@ main (int   argc,
   ADD ("/refunder/resume-processing", test_resume_processing);
   ADD ("/refunder/hint", test_hint);
   ADD ("/refunder/notification", test_notification);
+  ADD ("/refunder/follow-lease", test_follow_lease);
   ADD ("/refunder/resume-without-certificate", test_resume_without_certificate);
   ADD ("/refunder/write-fails", test_write_fails);
 

@@ -292,6 +292,24 @@ relay_list_unfinished_refunds_async (SaomaStore          *store,
 }
 
 static void
+relay_update_refund_fenced_async (SaomaStore          *store,
+                                  const char          *out_refund_no,
+                                  SaomaRefundState     state,
+                                  const char          *refund_id,
+                                  const char          *event_detail,
+                                  const char          *owner,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  GTask *task = relay_task_new (store, &update_refund_kind, cancellable, callback, user_data);
+
+  saoma_store_update_refund_fenced_async (TEST_RELAY_STORE (store)->inner, out_refund_no, state,
+                                          refund_id, event_detail, owner, cancellable,
+                                          relay_ptr_cb, task);
+}
+
+static void
 relay_insert_refund_leased_async (SaomaStore          *store,
                                   const char          *out_trade_no,
                                   const char          *out_refund_no,
@@ -361,6 +379,7 @@ test_relay_store_iface_init (SaomaStoreInterface *iface)
   iface->list_refunds_finish = (gpointer) relay_ptr_finish;
   iface->list_unfinished_refunds_async = relay_list_unfinished_refunds_async;
   iface->list_unfinished_refunds_finish = (gpointer) relay_ptr_finish;
+  iface->update_refund_fenced_async = relay_update_refund_fenced_async;
   iface->insert_refund_leased_async = relay_insert_refund_leased_async;
   iface->list_leases_async = relay_list_leases_async;
   iface->list_leases_finish = (gpointer) relay_ptr_finish;
