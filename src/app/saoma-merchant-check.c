@@ -17,9 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/saoma-wxpay2-gateway.h"
-#include "core/saoma-wxpay3-gateway.h"
-#include "wxpay/wxpay-error.h"
 #include "saoma-merchant-check.h"
 #include "saoma-messages.h"
 
@@ -393,38 +390,33 @@ static GError *
 certificates_part_of (const SaomaMerchant *merchant,
                       const GError        *error)
 {
-  /* A merchant that has a WeChat Pay public key has no platform certificates (§1.3): the
-   * client says so as a CONFIG error (the answer is read unverified, so it is not WeChat's
-   * word on anything else). */
-  if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG) ||
-      g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_RESOURCE_NOT_EXISTS))
+  g_autofree char *code = saoma_gateway_error_dup_protocol_code (error);
+
+  /* A merchant that has a WeChat Pay public key has no platform certificates (§1.3). */
+  if (g_strcmp0 (code, "RESOURCE_NOT_EXISTS") == 0)
     return g_error_new_literal (SAOMA_MERCHANT_CHECK_ERROR,
                                 SAOMA_MERCHANT_CHECK_ERROR_PLATFORM_CERTIFICATES,
                                 _("Platform certificates: WeChat Pay has none for this merchant, which verifies with the WeChat Pay public key (微信支付公钥): choose it and give pub_key.pem and its ID."));
   /* Only the APIv3 key opens them: WeChat sealed them with the key set on its platform. */
-  if (g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_DECRYPT))
+  if (g_strcmp0 (code, "DECRYPT") == 0)
     return g_error_new_literal (SAOMA_MERCHANT_CHECK_ERROR, SAOMA_MERCHANT_CHECK_ERROR_APIV3_KEY,
                                 _("The platform certificates cannot be opened: the APIv3 key is wrong."));
-  {
-    g_autoptr(GError) mapped = saoma_wxpay2_gateway_map_error (error);
-
-    return part_of (merchant, mapped);
-  }
+  return part_of (merchant, error);
 }
 
 static void
-certificates_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+verification_keys_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   Check *check = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
 
-  if (!wxpay3_client_refresh_certificates_finish (WXPAY3_CLIENT (object), result, &error))
+  if (!saoma_gateway_fetch_verification_keys_finish (SAOMA_GATEWAY (object), result, &error))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-          g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_CANCELLED))
+          g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CANCELLED))
         {
           g_task_return_error (task, g_steal_pointer (&error));
           return;
@@ -455,18 +447,11 @@ query (GTask *task)
       return;
     }
 
-  /* The certificates first, on their own: a query would only say "not sent", which reads as
-   * the network, whereas their download names the APIv3 key or a public-key-only merchant. */
-  if (uses_platform_certificates (check->merchant) && SAOMA_IS_WXPAY3_GATEWAY (check->gateway))
-    {
-      Wxpay3Client *client = saoma_wxpay3_gateway_get_client (SAOMA_WXPAY3_GATEWAY (check->gateway));
-
-      wxpay3_client_refresh_certificates_async (client, g_task_get_cancellable (task),
-                                                certificates_cb, g_object_ref (task));
-      return;
-    }
-
-  query_order (task);
+  /* The platform certificates first, on their own: a query would only say "not sent", which
+   * reads as the network, whereas their download names the APIv3 key or a public-key-only
+   * merchant. (Nothing to fetch for the other modes.) */
+  saoma_gateway_fetch_verification_keys_async (check->gateway, g_task_get_cancellable (task),
+                                               verification_keys_cb, g_object_ref (task));
 }
 
 static void

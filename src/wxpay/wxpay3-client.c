@@ -405,7 +405,7 @@ take_certificates (Wxpay3Client *self,
 
       /* Read unverified: whatever it says, no certificate comes of it. */
       if (g_strcmp0 (code, "RESOURCE_NOT_EXISTS") == 0)
-        g_set_error_literal (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG,
+        g_set_error_literal (error, WXPAY_ERROR, WXPAY_ERROR_RESOURCE_NOT_EXISTS,
                              "no platform certificates (RESOURCE_NOT_EXISTS): this merchant "
                              "verifies with the WeChat Pay public key; give its pub_key.pem "
                              "and PUB_KEY_ID_…");
