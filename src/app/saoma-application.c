@@ -364,10 +364,16 @@ saoma_application_dup_merchant (SaomaApplication *self,
       merchant->mch_private_key_path = g_settings_get_string (self->settings,
                                                               "mch-private-key-path");
       merchant->mch_serial = g_settings_get_string (self->settings, "mch-serial");
-      merchant->wechatpay_public_key_path = g_settings_get_string (self->settings,
-                                                                   "wechatpay-public-key-path");
-      merchant->wechatpay_public_key_id = g_settings_get_string (self->settings,
-                                                                 "wechatpay-public-key-id");
+      /* Platform certificates: neither the public key nor its id, which is how the gateway
+       * factory tells the mode (a file chosen earlier stays in the settings, unused). */
+      if (g_settings_get_enum (self->settings, "wechatpay-verification") !=
+          SAOMA_WXPAY3_VERIFICATION_PLATFORM_CERTIFICATES)
+        {
+          merchant->wechatpay_public_key_path =
+            g_settings_get_string (self->settings, "wechatpay-public-key-path");
+          merchant->wechatpay_public_key_id =
+            g_settings_get_string (self->settings, "wechatpay-public-key-id");
+        }
       return merchant;
     }
 
@@ -444,15 +450,6 @@ resolve_gateway (SaomaApplication *self)
       use_demo_gateway (self);
       return;
     }
-  if (v3 && g_settings_get_enum (self->settings, "wechatpay-verification") ==
-              SAOMA_WXPAY3_VERIFICATION_PLATFORM_CERTIFICATES)
-    {
-      /* Not in this version's gateway factory: Preferences says so. */
-      g_message ("API v3 with platform certificates is not available yet: demo mode");
-      use_demo_gateway (self);
-      return;
-    }
-
   data = g_new0 (LookupData, 1);
   data->self = g_object_ref (self);
   data->generation = self->gateway_generation;

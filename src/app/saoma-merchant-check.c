@@ -31,6 +31,17 @@ is_v3 (const SaomaMerchant *merchant)
   return g_strcmp0 (merchant->protocol, "v3") == 0;
 }
 
+/* Neither the WeChat Pay public key nor its id: the merchant verifies with the platform
+ * certificates (docs/wxpay-v3.md §1.3), as the gateway factory decides. */
+static gboolean
+uses_platform_certificates (const SaomaMerchant *merchant)
+{
+  return is_v3 (merchant) &&
+         (merchant->wechatpay_public_key_path == NULL ||
+          merchant->wechatpay_public_key_path[0] == '\0') &&
+         (merchant->wechatpay_public_key_id == NULL || merchant->wechatpay_public_key_id[0] == '\0');
+}
+
 static gboolean
 all_of (const char *text,
         const char *accept,
@@ -100,22 +111,27 @@ saoma_merchant_check_fields (const SaomaMerchant *merchant,
                            _("The certificate serial number must be 8 to 64 hexadecimal digits (0–9, A–F)."));
       return FALSE;
     }
-  if (merchant->wechatpay_public_key_path == NULL ||
-      merchant->wechatpay_public_key_path[0] == '\0')
+  /* Platform certificates: nothing of WeChat Pay's to check here, they are downloaded. */
+  if (!uses_platform_certificates (merchant))
     {
-      g_set_error_literal (error, SAOMA_MERCHANT_CHECK_ERROR,
-                           SAOMA_MERCHANT_CHECK_ERROR_PUBLIC_KEY,
-                           _("Choose the WeChat Pay public key file (pub_key.pem)."));
-      return FALSE;
-    }
-  if (merchant->wechatpay_public_key_id == NULL ||
-      !g_str_has_prefix (merchant->wechatpay_public_key_id, PUB_KEY_ID_PREFIX) ||
-      !all_of (merchant->wechatpay_public_key_id + strlen (PUB_KEY_ID_PREFIX), ALNUM "_", 1, 64))
-    {
-      g_set_error_literal (error, SAOMA_MERCHANT_CHECK_ERROR,
-                           SAOMA_MERCHANT_CHECK_ERROR_PUBLIC_KEY_ID,
-                           _("The WeChat Pay public key ID starts with PUB_KEY_ID_ followed by digits."));
-      return FALSE;
+      if (merchant->wechatpay_public_key_path == NULL ||
+          merchant->wechatpay_public_key_path[0] == '\0')
+        {
+          g_set_error_literal (error, SAOMA_MERCHANT_CHECK_ERROR,
+                               SAOMA_MERCHANT_CHECK_ERROR_PUBLIC_KEY,
+                               _("Choose the WeChat Pay public key file (pub_key.pem)."));
+          return FALSE;
+        }
+      if (merchant->wechatpay_public_key_id == NULL ||
+          !g_str_has_prefix (merchant->wechatpay_public_key_id, PUB_KEY_ID_PREFIX) ||
+          !all_of (merchant->wechatpay_public_key_id + strlen (PUB_KEY_ID_PREFIX), ALNUM "_", 1,
+                   64))
+        {
+          g_set_error_literal (error, SAOMA_MERCHANT_CHECK_ERROR,
+                               SAOMA_MERCHANT_CHECK_ERROR_PUBLIC_KEY_ID,
+                               _("The WeChat Pay public key ID starts with PUB_KEY_ID_ followed by digits."));
+          return FALSE;
+        }
     }
   if (merchant->apiv3_key == NULL || strlen (merchant->apiv3_key) != 32)
     {
@@ -262,8 +278,9 @@ files_worker (GTask        *task,
 
   if (!saoma_merchant_check_key_file (check->merchant->mch_private_key_path, TRUE,
                                       &check->loose, &error) ||
-      !saoma_merchant_check_key_file (check->merchant->wechatpay_public_key_path, FALSE, NULL,
-                                      &error))
+      (!uses_platform_certificates (check->merchant) &&
+       !saoma_merchant_check_key_file (check->merchant->wechatpay_public_key_path, FALSE, NULL,
+                                       &error)))
     {
       g_task_return_error (task, error);
       return;
@@ -356,12 +373,67 @@ query_cb (GObject      *object,
 }
 
 static void
-query (GTask *task)
+query_order (GTask *task)
 {
   Check *check = g_task_get_task_data (task);
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autoptr(GError) error = NULL;
   g_autofree char *out_trade_no = NULL;
+
+  /* An order number that was never used: the answer is "no such order", signed. */
+  out_trade_no = saoma_gateway_new_out_trade_no (check->gateway, "TEST", now);
+  saoma_gateway_query_order_async (check->gateway, out_trade_no, g_task_get_cancellable (task),
+                                   query_cb, g_object_ref (task));
+}
+
+/* Why the platform certificates could not be had, as the part of the account to look at. */
+static GError *
+certificates_part_of (const SaomaMerchant *merchant,
+                      const GError        *error)
+{
+  g_autofree char *code = saoma_gateway_error_dup_protocol_code (error);
+
+  /* A merchant that has a WeChat Pay public key has no platform certificates (§1.3). */
+  if (g_strcmp0 (code, "RESOURCE_NOT_EXISTS") == 0)
+    return g_error_new_literal (SAOMA_MERCHANT_CHECK_ERROR,
+                                SAOMA_MERCHANT_CHECK_ERROR_PLATFORM_CERTIFICATES,
+                                _("Platform certificates: WeChat Pay has none for this merchant, which verifies with the WeChat Pay public key (微信支付公钥): choose it and give pub_key.pem and its ID."));
+  /* Only the APIv3 key opens them: WeChat sealed them with the key set on its platform. */
+  if (g_strcmp0 (code, "DECRYPT") == 0)
+    return g_error_new_literal (SAOMA_MERCHANT_CHECK_ERROR, SAOMA_MERCHANT_CHECK_ERROR_APIV3_KEY,
+                                _("The platform certificates cannot be opened: the APIv3 key is wrong."));
+  return part_of (merchant, error);
+}
+
+static void
+verification_keys_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Check *check = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!saoma_gateway_fetch_verification_keys_finish (SAOMA_GATEWAY (object), result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+          g_error_matches (error, SAOMA_GATEWAY_ERROR, SAOMA_GATEWAY_ERROR_CANCELLED))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      g_message ("Test connection: %s", error->message);
+      g_task_return_error (task, certificates_part_of (check->merchant, error));
+      return;
+    }
+
+  query_order (task);
+}
+
+static void
+query (GTask *task)
+{
+  Check *check = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
 
   /* A temporary gateway: the till's own changes only when the settings do. */
   check->gateway = saoma_gateway_new_for_merchant (check->merchant, &error);
@@ -375,10 +447,11 @@ query (GTask *task)
       return;
     }
 
-  /* An order number that was never used: the answer is "no such order", signed. */
-  out_trade_no = saoma_gateway_new_out_trade_no (check->gateway, "TEST", now);
-  saoma_gateway_query_order_async (check->gateway, out_trade_no, g_task_get_cancellable (task),
-                                   query_cb, g_object_ref (task));
+  /* The platform certificates first, on their own: a query would only say "not sent", which
+   * reads as the network, whereas their download names the APIv3 key or a public-key-only
+   * merchant. (Nothing to fetch for the other modes.) */
+  saoma_gateway_fetch_verification_keys_async (check->gateway, g_task_get_cancellable (task),
+                                               verification_keys_cb, g_object_ref (task));
 }
 
 static void

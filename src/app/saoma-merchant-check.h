@@ -27,7 +27,7 @@ typedef enum {
   SAOMA_MERCHANT_CHECK_ERROR_SERIAL,         /* not a hexadecimal serial */
   SAOMA_MERCHANT_CHECK_ERROR_PUBLIC_KEY,     /* unreadable, not a public key */
   SAOMA_MERCHANT_CHECK_ERROR_PUBLIC_KEY_ID,  /* not PUB_KEY_ID_…, or not the one WeChat uses */
-  SAOMA_MERCHANT_CHECK_ERROR_NOT_AVAILABLE,  /* platform certificates: not in this version */
+  SAOMA_MERCHANT_CHECK_ERROR_PLATFORM_CERTIFICATES, /* none to download (public key only) */
   SAOMA_MERCHANT_CHECK_ERROR_SIGNING,        /* WeChat Pay refused our signature */
   SAOMA_MERCHANT_CHECK_ERROR_VERIFYING,      /* WeChat Pay's answer does not verify */
   SAOMA_MERCHANT_CHECK_ERROR_ACCOUNT,        /* WeChat Pay does not know the appid / mch_id */
@@ -50,8 +50,9 @@ gboolean  saoma_merchant_check_key_file    (const char *path,
                                             gboolean   *out_loose,
                                             GError    **error);
 
-/* Test connection: the fields, then (v3) the key files in a thread, then a query for an order
- * that cannot exist through the gateway @merchant makes. A signed, verified "no such order"
+/* Test connection: the fields, then (v3) the key files in a thread, then (platform
+ * certificates: neither public key nor its id) the certificates' download, then a query for an
+ * order that cannot exist through the gateway @merchant makes. A signed, verified "no such order"
  * proves signing and verifying; anything else fails with the part that is wrong. */
 void      saoma_merchant_check_connection_async  (const SaomaMerchant *merchant,
                                                   GCancellable        *cancellable,

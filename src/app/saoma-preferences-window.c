@@ -234,8 +234,11 @@ update_cert_row (SaomaPreferencesWindow *self)
 {
   g_autofree char *path = g_settings_get_string (self->settings, "client-cert-path");
 
+  /* v2's reverse needs it too: a payment code whose outcome is unknown is undone by reverse,
+   * so without it the till refuses payment codes (issue 13). */
   if (path[0] == '\0')
-    adw_action_row_set_subtitle (self->cert_row, _("None — needed only for refunds"));
+    adw_action_row_set_subtitle (self->cert_row,
+                                 _("None — needed for refunds and for payment codes (to reverse one whose outcome is unknown)"));
   else
     adw_action_row_set_subtitle (self->cert_row, path);
   gtk_widget_set_visible (GTK_WIDGET (self->cert_clear_button), path[0] != '\0');
@@ -314,10 +317,6 @@ update_groups (SaomaPreferencesWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->v3_group), v3);
   gtk_widget_set_visible (GTK_WIDGET (self->public_key_row), !certificates);
   gtk_widget_set_visible (GTK_WIDGET (self->public_key_id_row), !certificates);
-  /* The gateway factory of this version verifies with the public key only. */
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (self->verification_row),
-                               certificates ? _("Not available in this version yet: use the WeChat Pay public key (微信支付公钥) and its ID.")
-                                            : "");
 }
 
 static void
@@ -794,11 +793,6 @@ test_clicked_cb (SaomaPreferencesWindow *self,
   if (appid[0] == '\0' || mch_id[0] == '\0')
     {
       test_done (self, _("Enter the appid and the merchant number first."));
-      return;
-    }
-  if (v3 && uses_platform_certificates (self))
-    {
-      test_done (self, _("Platform certificates are not available in this version yet: use the WeChat Pay public key (微信支付公钥) and its ID."));
       return;
     }
 

@@ -645,12 +645,21 @@ late_payment_cb (SaomaWindow  *self,
 {
   g_autofree char *amount = saoma_money_format (saoma_attempt_get_amount (attempt));
   g_autofree char *text = NULL;
+  GSignalInvocationHint *hint = g_signal_get_invocation_hint (checkout);
+  /* "late-payment::resumed": a sale the last run left unfinished (quit or crash), which
+   * nobody gave up; still a late payment to decide on. */
+  gboolean resumed = hint != NULL && hint->detail == g_quark_from_static_string ("resumed");
 
   g_free (self->late_out_trade_no);
   self->late_out_trade_no = g_strdup (saoma_attempt_get_out_trade_no (attempt));
 
-  text = g_strdup_printf (_("Late payment received: %s for order %s, after the sale was given up. Honour the sale or refund it."),
-                          amount, self->late_out_trade_no);
+  if (resumed)
+    /* Translators: %s is an amount (¥12.34), then an order number */
+    text = g_strdup_printf (_("A payment left unfinished when Saoma last closed was paid: %s for order %s. Check with the customer, then honour the sale or refund it."),
+                            amount, self->late_out_trade_no);
+  else
+    text = g_strdup_printf (_("Late payment received: %s for order %s, after the sale was given up. Honour the sale or refund it."),
+                            amount, self->late_out_trade_no);
   gtk_label_set_text (self->late_label, text);
   /* The banner stays until dismissed and has the Details button: no toast repeating it, which
    * never timed out, covered the page and ate the first Esc (issue 12, points 10 and 13). */

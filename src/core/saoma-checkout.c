@@ -523,11 +523,23 @@ driver_written (SaomaOperation *op,
 
   if (durable == SAOMA_ATTEMPT_PAID && last)
     {
-      if (late)
+      if (late && d->close_reason == SAOMA_CLOSE_REASON_INTERRUPTED)
+        {
+          /* Quit or crash mid-sale: recovery began closing it, then the customer paid. Late
+           * all the same (someone must decide), but nobody gave it up. */
+          g_message ("LATE PAYMENT: %s (%" G_GINT64_FORMAT " fen), left unfinished by the last "
+                     "run, was paid after recovery resumed it", d->out_trade_no, d->amount);
+          driver_event (d, "note", "late payment of an attempt resumed by recovery: left "
+                                   "unfinished by the last run, not given up by the cashier");
+          g_signal_emit (self, signals[LATE_PAYMENT], g_quark_from_static_string ("resumed"),
+                         attempt);
+        }
+      else if (late)
         {
           g_message ("LATE PAYMENT: %s (%" G_GINT64_FORMAT " fen) was paid after the cashier "
                      "gave up", d->out_trade_no, d->amount);
-          g_signal_emit (self, signals[LATE_PAYMENT], 0, attempt);
+          g_signal_emit (self, signals[LATE_PAYMENT], g_quark_from_static_string ("given-up"),
+                         attempt);
         }
       else if (d == self->current)
         g_signal_emit (self, signals[PAID], 0, attempt);
@@ -1482,7 +1494,8 @@ saoma_checkout_class_init (SaomaCheckoutClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[LATE_PAYMENT] =
-    g_signal_new ("late-payment", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+    g_signal_new ("late-payment", G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, SAOMA_TYPE_ATTEMPT);
   signals[PAID] =
     g_signal_new ("paid", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
@@ -2244,8 +2257,13 @@ list_unfinished_cb (GObject      *object,
       saoma_native_facts_resume (&d->facts, state, d->code_url != NULL, now);
       d->op.recorded = TRUE;
       saoma_operation_hold_lease (&d->op, SAOMA_LEASE_ATTEMPT, out_trade_no, self->owner);
-      d->close_reason = d->facts.expired ? SAOMA_CLOSE_REASON_EXPIRED
-                                         : SAOMA_CLOSE_REASON_CANCELLED;
+      /* CLOSING on record: the cashier (or the clock) gave it up before the last run ended.
+       * Anything else was interrupted mid-sale, and is given up by nobody but recovery. */
+      if (state != SAOMA_ATTEMPT_CLOSING)
+        d->close_reason = SAOMA_CLOSE_REASON_INTERRUPTED;
+      else
+        d->close_reason = d->facts.expired ? SAOMA_CLOSE_REASON_EXPIRED
+                                           : SAOMA_CLOSE_REASON_CANCELLED;
       saoma_recovery_count (task);
       saoma_recovery_add (task, &d->op);
       g_hash_table_replace (self->drivers, d->out_trade_no, d);

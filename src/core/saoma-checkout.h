@@ -28,6 +28,9 @@ typedef enum {
   SAOMA_CLOSE_REASON_NONE,
   SAOMA_CLOSE_REASON_EXPIRED,
   SAOMA_CLOSE_REASON_CANCELLED,
+  /* Left unfinished by the last run (quit or crash) and resumed by recovery, which watches and
+   * closes it: nobody gave it up. An attempt already CLOSING on record keeps its reason. */
+  SAOMA_CLOSE_REASON_INTERRUPTED,
 } SaomaCloseReason;
 
 /*
@@ -130,7 +133,10 @@ G_DECLARE_FINAL_TYPE (SaomaCheckout, saoma_checkout, SAOMA, CHECKOUT, GObject)
  *   the attempt is final or given up: after cancel()/expiry the attempt is CLOSING and
  *   watched in the background, and a new charge() may start).
  * Signals:
- *   "late-payment" (SaomaAttempt *attempt): an attempt the cashier gave up on got paid.
+ *   "late-payment" (SaomaAttempt *attempt): an attempt the cashier gave up on got paid
+ *   (detailed: "late-payment::given-up"), or one the last run left unfinished, paid after
+ *   recovery began closing it ("late-payment::resumed"; SAOMA_CLOSE_REASON_INTERRUPTED). Both
+ *   are late payments in the ledger, waiting for a decision; only the wording differs.
  *   "paid" (SaomaAttempt *attempt): the current attempt is PAID (not emitted for a late
  *   payment, which has "late-payment" instead).
  *   "attempt-finished" (SaomaAttempt *attempt): any attempt this engine drives reached a

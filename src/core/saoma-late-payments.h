@@ -9,7 +9,8 @@ G_BEGIN_DECLS
 
 /*
  * A late payment is one WeChat took after the cashier had given up on the order (cancelled or
- * expired on screen): the ledger flags it "late". It stays on the to-do list, across restarts,
+ * expired on screen), or after recovery began closing one the last run left unfinished (a quit
+ * or a crash mid-sale; SaomaCheckout's "late-payment::resumed"): the ledger flags it "late". It stays on the to-do list, across restarts,
  * until someone records what was done about it: the customer got the goods (honoured) or the
  * money back (refunded). The decision is an event of the attempt
  * (SAOMA_LEDGER_LATE_DECISION_KIND, detail "honoured" or "refunded" and an optional note),

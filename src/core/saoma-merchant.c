@@ -294,3 +294,72 @@ saoma_gateway_new_for_merchant (const SaomaMerchant *merchant,
                "unknown gateway protocol “%s”", merchant->protocol);
   return NULL;
 }
+
+static void
+certificates_fetched_cb (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!wxpay3_client_refresh_certificates_finish (WXPAY3_CLIENT (source), result, &error))
+    g_task_return_error (task, saoma_wxpay2_gateway_map_error (error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * saoma_gateway_fetch_verification_keys_async:
+ * @gateway: a gateway from saoma_gateway_new_for_merchant()
+ * @cancellable: (nullable): stops waiting
+ * @callback: called with the result
+ * @user_data: for @callback
+ *
+ * See saoma-merchant.h.
+ */
+void
+saoma_gateway_fetch_verification_keys_async (SaomaGateway        *gateway,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data)
+{
+  GTask *task;
+  Wxpay3Client *client;
+
+  g_return_if_fail (SAOMA_IS_GATEWAY (gateway));
+
+  task = g_task_new (gateway, cancellable, callback, user_data);
+  g_task_set_source_tag (task, saoma_gateway_fetch_verification_keys_async);
+
+  client = SAOMA_IS_WXPAY3_GATEWAY (gateway)
+             ? saoma_wxpay3_gateway_get_client (SAOMA_WXPAY3_GATEWAY (gateway))
+             : NULL;
+  if (client == NULL || !wxpay3_client_get_uses_platform_certificates (client))
+    {
+      /* v2's key, or v3's public key: held since the gateway was made. */
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+
+  wxpay3_client_refresh_certificates_async (client, cancellable, certificates_fetched_cb, task);
+}
+
+/**
+ * saoma_gateway_fetch_verification_keys_finish:
+ * @gateway: the gateway
+ * @result: the result
+ * @error: a %SAOMA_GATEWAY_ERROR
+ *
+ * Returns: %TRUE when @gateway holds what it verifies answers with
+ */
+gboolean
+saoma_gateway_fetch_verification_keys_finish (SaomaGateway  *gateway,
+                                              GAsyncResult  *result,
+                                              GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, gateway), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

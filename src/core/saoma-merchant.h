@@ -62,4 +62,18 @@ const char   *saoma_merchant_backup_base_uri     (void);
 SaomaGateway *saoma_gateway_new_for_merchant (const SaomaMerchant *merchant,
                                               GError             **error);
 
+/* Gets what @gateway verifies answers with, now, rather than before its first call: a v3
+ * gateway in platform-certificate mode downloads the certificates (§1.3); any other has
+ * nothing to fetch and succeeds at once. Fails with a %SAOMA_GATEWAY_ERROR whose protocol code
+ * (saoma_gateway_error_dup_protocol_code()) says why: "RESOURCE_NOT_EXISTS" (this merchant has
+ * a public key, no certificates), "DECRYPT" (they do not open with the APIv3 key), or the
+ * call's own ("SIGNERROR", "CONNECT" …). For "Test connection", which names the part. */
+void          saoma_gateway_fetch_verification_keys_async  (SaomaGateway        *gateway,
+                                                            GCancellable        *cancellable,
+                                                            GAsyncReadyCallback  callback,
+                                                            gpointer             user_data);
+gboolean      saoma_gateway_fetch_verification_keys_finish (SaomaGateway        *gateway,
+                                                            GAsyncResult        *result,
+                                                            GError             **error);
+
 G_END_DECLS

@@ -90,6 +90,38 @@ answer_error (V3Answer   *answer,
   return FALSE;
 }
 
+/* A refusal of one field of the body: §1.4's `detail` says which (a JSON pointer), beside the
+ * message, as WeChat's own answers do ({"field","location"}; the value is not echoed). */
+static gboolean
+answer_field_error (V3Answer   *answer,
+                    guint       status,
+                    const char *code,
+                    const char *message,
+                    const char *field)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "code");
+  json_builder_add_string_value (builder, code);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  json_builder_set_member_name (builder, "detail");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "field");
+  json_builder_add_string_value (builder, field);
+  json_builder_set_member_name (builder, "location");
+  json_builder_add_string_value (builder, "body");
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+
+  answer->status = status;
+  g_clear_pointer (&answer->body, g_bytes_unref);
+  answer->body = builder_bytes (builder);
+
+  return FALSE;
+}
+
 static const char *
 get_string (JsonObject *object,
             const char *name)
@@ -766,12 +798,17 @@ codepay (Call       *call,
       return codepay_state_answer (call, order, answer);
     }
 
+  /* docs/wxpay-v3.md gives no code of its own for a bad payment code (§3; §1.4 has only
+   * PARAM_ERROR / INVALID_REQUEST "show the message"): v2's messages (§13), and the `detail`
+   * of §1.4 pointing at the code, which is what Saoma reads (wxpay3_error_from_answer_full()). */
   if (!wxpay_sim_parse_auth_code (auth_code, &magic))
-    return answer_error (answer, 400, "PARAM_ERROR", "auth_code无效");
+    return answer_field_error (answer, 400, "PARAM_ERROR", "auth_code无效", "/payer/auth_code");
   if (g_hash_table_contains (self->auth_codes, auth_code))
-    return answer_error (answer, 400, "INVALID_REQUEST", "每个二维码仅限使用一次，请刷新再试");
+    return answer_field_error (answer, 400, "INVALID_REQUEST",
+                               "每个二维码仅限使用一次，请刷新再试", "/payer/auth_code");
   if (magic == MAGIC_AUTHCODEEXPIRE)
-    return answer_error (answer, 400, "INVALID_REQUEST", "二维码已过期，请用户在微信上刷新后再试");
+    return answer_field_error (answer, 400, "INVALID_REQUEST",
+                               "二维码已过期，请用户在微信上刷新后再试", "/payer/auth_code");
 
   g_hash_table_add (self->auth_codes, g_strdup (auth_code));
   business = wxpay_params_new ();

@@ -405,7 +405,7 @@ take_certificates (Wxpay3Client *self,
 
       /* Read unverified: whatever it says, no certificate comes of it. */
       if (g_strcmp0 (code, "RESOURCE_NOT_EXISTS") == 0)
-        g_set_error_literal (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG,
+        g_set_error_literal (error, WXPAY_ERROR, WXPAY_ERROR_RESOURCE_NOT_EXISTS,
                              "no platform certificates (RESOURCE_NOT_EXISTS): this merchant "
                              "verifies with the WeChat Pay public key; give its pub_key.pem "
                              "and PUB_KEY_ID_…");
@@ -681,6 +681,7 @@ check_answer (Wxpay3Client *self,
   const char *data = g_bytes_get_data (body, &len);
   const char *code = NULL;
   const char *message = NULL;
+  const char *detail_field = NULL;
   gboolean    parsed;
 
   if (signature == NULL && serial == NULL && status >= 400 && status < 500)
@@ -731,11 +732,18 @@ check_answer (Wxpay3Client *self,
     {
       JsonObject *object = json_node_get_object (json_parser_get_root (parser));
 
+      JsonNode   *detail = json_object_get_member (object, "detail");
+
       code = json_object_get_string_member_with_default (object, "code", NULL);
       message = json_object_get_string_member_with_default (object, "message", NULL);
+      if (detail != NULL && JSON_NODE_HOLDS_OBJECT (detail))
+        detail_field = json_object_get_string_member_with_default (json_node_get_object (detail),
+                                                                   "field", NULL);
     }
-  g_set_error (error, WXPAY_ERROR, wxpay3_error_from_answer (status, code), "%s: %s (HTTP %u)",
-               code != NULL ? code : "HTTP", message != NULL ? message : "", status);
+  g_set_error (error, WXPAY_ERROR,
+               wxpay3_error_from_answer_full (status, code, message, detail_field),
+               "%s: %s (HTTP %u)", code != NULL ? code : "HTTP", message != NULL ? message : "",
+               status);
 
   return NULL;
 }

@@ -18,4 +18,13 @@ G_BEGIN_DECLS
 WxpayError wxpay3_error_from_answer (guint       status,
                                      const char *code);
 
+/* As wxpay3_error_from_answer(), reading also the answer's `message` and `detail.field`
+ * (both nullable) for what docs/wxpay-v3.md gives no code of its own: a codepay refused for
+ * its payment code (expired, already used, not one) is WXPAY_ERROR_AUTHCODEEXPIRE or
+ * WXPAY_ERROR_AUTH_CODE_INVALID, as in v2. */
+WxpayError wxpay3_error_from_answer_full (guint       status,
+                                          const char *code,
+                                          const char *message,
+                                          const char *detail_field);
+
 G_END_DECLS

@@ -1,7 +1,9 @@
 /* test-merchant-check.c: Preferences' checks of a merchant account and "Test connection",
  * against a real wxpay-sim (started as the demo mode does, with its v3 keys): the demo v3
  * merchant connects; each broken part (our key, our serial, WeChat Pay's public key, its id,
- * the network) fails naming that part; bad fields and key files are refused before any
+ * the network) fails naming that part; a platform-certificate merchant (a second simulator
+ * with `--v3-platform-cert`) connects, and a wrong APIv3 key or a public-key-only merchant is
+ * named; bad fields and key files are refused before any
  * request; a private key file readable by others is a warning. */
 #include "config.h"
 
@@ -10,6 +12,8 @@
 #include <gnutls/x509.h>
 #include <glib/gstdio.h>
 #include <locale.h>
+#include <signal.h>
+#include <string.h>
 
 #include "saoma-demo-gateway.h"
 #include "saoma-merchant-check.h"
@@ -231,6 +235,134 @@ test_network (void)
   g_assert_cmpint (code, ==, SAOMA_MERCHANT_CHECK_ERROR_NETWORK);
 }
 
+/* A second simulator in platform-certificate mode (`--v3-platform-cert`), with the demo
+ * merchant's appid and mch_id and v3 keys of its own in @dir: answers are signed with a
+ * certificate served on /v3/certificates, sealed with the APIv3 key. */
+static GSubprocess *
+start_platform_cert_sim (const char *dir,
+                         char      **out_base_uri)
+{
+  g_autofree char *program = saoma_demo_gateway_find_program ();
+  g_autofree char *credentials = g_path_get_dirname (saoma_demo_gateway_get_v3_dir (demo));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDataInputStream) out = NULL;
+  GSubprocess *process;
+  char *line;
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, program, "--bind",
+                              "127.0.0.1", "--port", "0", "--credentials-dir", credentials,
+                              "--v3-dir", dir, "--v3-platform-cert", NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (process));
+  line = g_data_input_stream_read_line_utf8 (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_strstrip (line);
+  while (g_str_has_suffix (line, "/"))
+    line[strlen (line) - 1] = '\0';
+  g_assert_true (g_str_has_prefix (line, "http://127.0.0.1:"));
+  *out_base_uri = line;
+  return process;
+}
+
+static void
+stop_sim (GSubprocess *process)
+{
+  g_subprocess_send_signal (process, SIGTERM);
+  g_assert_true (g_subprocess_wait (process, NULL, NULL));
+  g_object_unref (process);
+}
+
+static char *
+read_line_file (const char *dir,
+                const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  char *text = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  return g_strstrip (text);
+}
+
+/* The demo merchant as a platform-certificate one: no public key, no id. */
+static SaomaMerchant *
+platform_cert_merchant (const char *base_uri,
+                        const char *dir)
+{
+  SaomaMerchant *merchant = demo_v3 ();
+
+  g_free (merchant->base_uri);
+  merchant->base_uri = g_strdup (base_uri);
+  g_clear_pointer (&merchant->wechatpay_public_key_path, g_free);
+  g_clear_pointer (&merchant->wechatpay_public_key_id, g_free);
+  if (dir != NULL)
+    {
+      g_free (merchant->mch_private_key_path);
+      merchant->mch_private_key_path = g_build_filename (dir, "apiclient_key.pem", NULL);
+      g_free (merchant->mch_serial);
+      merchant->mch_serial = read_line_file (dir, "apiclient_serial.txt");
+      g_free (merchant->apiv3_key);
+      merchant->apiv3_key = read_line_file (dir, "apiv3_key.txt");
+    }
+  return merchant;
+}
+
+static void
+test_platform_certificates (void)
+{
+  g_autofree char *dir = g_build_filename (tmp, "platform-cert-v3", NULL);
+  g_autofree char *base_uri = NULL;
+  g_autofree char *public_key = NULL;
+  GSubprocess *sim = start_platform_cert_sim (dir, &base_uri);
+  int code;
+
+  /* Such a merchant has no public key: the simulator took it away, as WeChat never gave one. */
+  public_key = g_build_filename (dir, "pub_key.pem", NULL);
+  g_assert_false (g_file_test (public_key, G_FILE_TEST_EXISTS));
+
+  {
+    g_autoptr(SaomaMerchant) merchant = platform_cert_merchant (base_uri, dir);
+    g_autoptr(GError) error = NULL;
+
+    /* No public key asked for in this mode. */
+    g_assert_true (saoma_merchant_check_fields (merchant, &error));
+    g_assert_no_error (error);
+    /* Certificates downloaded, opened with the APIv3 key; the query's answer verified. */
+    g_assert_true (check (merchant, &code, NULL));
+  }
+
+  {
+    g_autoptr(SaomaMerchant) merchant = platform_cert_merchant (base_uri, dir);
+
+    /* Another APIv3 key: the requests are signed all the same (the private key signs), but the
+     * certificates do not open: the APIv3 key is named. */
+    memset (merchant->apiv3_key, 'A', 32);
+    g_assert_false (check (merchant, &code, NULL));
+    g_assert_cmpint (code, ==, SAOMA_MERCHANT_CHECK_ERROR_APIV3_KEY);
+  }
+
+  {
+    g_autoptr(SaomaMerchant) merchant = platform_cert_merchant (base_uri, dir);
+
+    /* Half a public key is a mistake, not platform-certificate mode. */
+    merchant->wechatpay_public_key_id = g_strdup ("PUB_KEY_ID_0114232134912410000000000000");
+    g_assert_false (check (merchant, &code, NULL));
+    g_assert_cmpint (code, ==, SAOMA_MERCHANT_CHECK_ERROR_PUBLIC_KEY);
+  }
+
+  stop_sim (sim);
+
+  {
+    /* The demo's simulator has a public key only: /v3/certificates answers
+     * RESOURCE_NOT_EXISTS, and the test says this merchant has no platform certificates. */
+    g_autoptr(SaomaMerchant) merchant = platform_cert_merchant (saoma_demo_gateway_get_base_uri (demo),
+                                                                NULL);
+
+    g_assert_false (check (merchant, &code, NULL));
+    g_assert_cmpint (code, ==, SAOMA_MERCHANT_CHECK_ERROR_PLATFORM_CERTIFICATES);
+  }
+}
+
 static void
 test_fields (void)
 {
@@ -365,6 +497,7 @@ main (int   argc,
   g_test_add_func ("/merchant-check/wrong-public-key", test_wrong_public_key);
   g_test_add_func ("/merchant-check/wrong-public-key-id", test_wrong_public_key_id);
   g_test_add_func ("/merchant-check/network", test_network);
+  g_test_add_func ("/merchant-check/platform-certificates", test_platform_certificates);
   g_test_add_func ("/merchant-check/fields", test_fields);
   g_test_add_func ("/merchant-check/key-files", test_key_files);
   ret = g_test_run ();

@@ -140,6 +140,9 @@ run_flow (void)
   /* v2 (the default for a merchant): the v2 group only. */
   g_assert_true (gtk_widget_get_visible (child (prefs, "v2_group")));
   g_assert_false (gtk_widget_get_visible (child (prefs, "v3_group")));
+  /* No client certificate: the row says what needs one, payment codes included (issue 13). */
+  g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (child (prefs, "cert_row"))), ==,
+                   _("None — needed for refunds and for payment codes (to reverse one whose outcome is unknown)"));
   screenshot (GTK_WIDGET (prefs), "preferences-merchant-v2");
 
   /* v3, filled in as a shop would from its merchant platform files (here: the demo's). */
@@ -220,12 +223,22 @@ run_flow (void)
   g_assert_cmpstr (test_connection (prefs), ==,
                    _("Connected: WeChat Pay accepted our signature and its answer verified."));
 
-  /* Platform certificates: offered, and said to be not available in this version. */
+  /* Platform certificates: offered and tried; this merchant (the demo's) has a public key
+   * only, so WeChat Pay has no certificates for it, and the test says so. */
   adw_combo_row_set_selected (ADW_COMBO_ROW (child (prefs, "verification_row")),
                               SAOMA_WXPAY3_VERIFICATION_PLATFORM_CERTIFICATES);
   g_assert_false (gtk_widget_get_visible (child (prefs, "public_key_row")));
+  {
+    const char *subtitle =
+      adw_action_row_get_subtitle (ADW_ACTION_ROW (child (prefs, "verification_row")));
+
+    /* Nothing left of "not available in this version". */
+    g_assert_true (subtitle == NULL || subtitle[0] == '\0');
+  }
   said = test_connection (prefs);
   g_assert_true (strstr (said, _("Platform certificates")) != NULL);
+  g_assert_cmpstr (said, ==,
+                   _("Platform certificates: WeChat Pay has none for this merchant, which verifies with the WeChat Pay public key (微信支付公钥): choose it and give pub_key.pem and its ID."));
   adw_combo_row_set_selected (ADW_COMBO_ROW (child (prefs, "verification_row")),
                               SAOMA_WXPAY3_VERIFICATION_PUBLIC_KEY);
 

@@ -258,6 +258,26 @@ test_close_asks_during_sale (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel", NULL));
 }
 
+/* A sale the last run left unfinished and paid after the restart (the engine emits
+ * "late-payment::resumed", tests/core/test-checkout.c): the banner does not say that anyone
+ * gave it up, and still offers the decision. */
+static void
+test_late_after_restart_wording (void)
+{
+  SaomaCheckout *checkout = saoma_application_get_checkout (app);
+  g_autoptr(SaomaAttempt) attempt = saoma_attempt_new ("T01RESUMEDLATE0001", 1234, "resumed",
+                                                       "T01", 0, 300 * G_USEC_PER_SEC);
+
+  g_signal_emit_by_name (checkout, "late-payment::resumed", attempt);
+  g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (saoma_window_get_late_banner (window))));
+  g_assert_nonnull (strstr (saoma_window_get_late_text (window), "T01RESUMEDLATE0001"));
+  g_assert_nonnull (strstr (saoma_window_get_late_text (window), "¥12.34"));
+  g_assert_nonnull (strstr (saoma_window_get_late_text (window),
+                            "left unfinished when Saoma last closed"));
+  g_assert_null (strstr (saoma_window_get_late_text (window), "given up"));
+  gtk_revealer_set_reveal_child (GTK_REVEALER (saoma_window_get_late_banner (window)), FALSE);
+}
+
 static void
 activate_cb (GApplication *application)
 {
@@ -302,6 +322,7 @@ main (int   argc,
   g_test_add_func ("/window/enter-while-starting", test_enter_while_starting);
   g_test_add_func ("/window/checkout-flow", test_checkout_flow);
   g_test_add_func ("/window/close-asks-during-sale", test_close_asks_during_sale);
+  g_test_add_func ("/window/late-after-restart-wording", test_late_after_restart_wording);
   ret = g_test_run ();
 
   gtk_window_destroy (GTK_WINDOW (window));

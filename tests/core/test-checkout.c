@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/saoma-checkout.h"
+#include "core/saoma-late-payments.h"
 #include "core/saoma-wxpay2-gateway.h"
 #include "core/saoma-wxpay3-gateway.h"
 #include "ledger/saoma-ledger.h"
@@ -1396,6 +1397,60 @@ test_recover (Fixture       *f,
   g_assert_cmpint (count, ==, 0);
 }
 
+/* A sale left unfinished by a quit (or a crash) and paid once recovery had begun closing it:
+ * a late payment (on the to-do list), told apart from one the cashier gave up on, which the
+ * same restart resumes from CLOSING. */
+static void
+test_late_after_restart (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(GPtrArray) resumed = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) given_up = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) open = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *interrupted = NULL;
+  g_autofree char *cancelled = NULL;
+  g_autofree char *interrupted_events = NULL;
+  g_autofree char *cancelled_events = NULL;
+  int count = -1;
+
+  interrupted = crash_in_state (f, SAOMA_CHECKOUT_WAITING, NULL);
+  cancelled = crash_in_state (f, SAOMA_CHECKOUT_CLOSING, NULL);
+  g_signal_connect (f->checkout, "late-payment::resumed", G_CALLBACK (record_cb), resumed);
+  g_signal_connect (f->checkout, "late-payment::given-up", G_CALLBACK (record_cb), given_up);
+
+  saoma_checkout_recover_async (f->checkout, NULL, recover_cb, &count);
+  settle (f);
+  /* Recovery closes the interrupted one (nobody shows its QR any more)... */
+  assert_state (f, interrupted, SAOMA_ATTEMPT_CLOSING);
+  /* ...and the customer pays both before the close delay is over. */
+  pay (f, interrupted);
+  pay (f, cancelled);
+  advance_by (f, NULL, 310, 10);
+  g_assert_cmpint (count, ==, 2);
+
+  assert_state (f, interrupted, SAOMA_ATTEMPT_PAID);
+  assert_state (f, cancelled, SAOMA_ATTEMPT_PAID);
+  g_assert_cmpuint (f->late->len, ==, 2);
+  g_assert_cmpuint (resumed->len, ==, 1);
+  g_assert_cmpstr (saoma_attempt_get_out_trade_no (g_ptr_array_index (resumed, 0)), ==,
+                   interrupted);
+  g_assert_cmpuint (given_up->len, ==, 1);
+  g_assert_cmpstr (saoma_attempt_get_out_trade_no (g_ptr_array_index (given_up, 0)), ==,
+                   cancelled);
+
+  /* The audit trail says so for the resumed one only. */
+  interrupted_events = ledger_events (f, interrupted);
+  cancelled_events = ledger_events (f, cancelled);
+  g_assert_nonnull (strstr (interrupted_events, "late payment of an attempt resumed by recovery"));
+  g_assert_null (strstr (cancelled_events, "late payment of an attempt resumed by recovery"));
+
+  /* Both stay on the late-payment to-do list until someone decides. */
+  open = saoma_late_payments_list_open_sync (f->ledger, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (open->len, ==, 2);
+}
+
 /* Recovery of an attempt whose order never came to exist, after its expiry. */
 static void
 test_recover_expired_unknown (Fixture       *f,
@@ -1582,6 +1637,7 @@ main (int   argc,
   ADD ("notification-final-paid-write-fails", test_notification_final_paid_write_fails, NULL);
   ADD ("recover", test_recover, NULL);
   ADD ("recover-expired-unknown", test_recover_expired_unknown, NULL);
+  ADD ("late-after-restart", test_late_after_restart, NULL);
   ADD ("recover-cancel", test_recover_cancel, NULL);
   ADD ("recover-reentry-other-settings", test_recover_reentry_other_settings, NULL);
 
@@ -1613,6 +1669,7 @@ main (int   argc,
   ADD3 ("notification-final-not-confirmed", test_notification_final_not_confirmed, NULL);
   ADD3 ("recover", test_recover, NULL);
   ADD3 ("recover-expired-unknown", test_recover_expired_unknown, NULL);
+  ADD3 ("late-after-restart", test_late_after_restart, NULL);
   ADD3 ("recover-cancel", test_recover_cancel, NULL);
   ADD3 ("never-created", test_never_created,
         "{\"drop_before\":1.0,\"path\":\"/v3/pay/transactions/native\"}");
