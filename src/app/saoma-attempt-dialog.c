@@ -170,7 +170,8 @@ show_attempt (SaomaAttemptDialog *self)
   add_field (self, _("Paid at"), paid_at);
   add_field (self, _("Refunded"), refunded);
   if (saoma_attempt_get_late (attempt))
-    add_field (self, _("Late payment"), _("Paid after the sale was given up"));
+    /* Given up by the cashier, or left unfinished by a quit or crash: the timeline says which. */
+    add_field (self, _("Late payment"), _("Paid after the till had stopped waiting for it"));
   update_decision_box (self);
 
   /* Only an attempt that is not final can be asked about. */

@@ -314,6 +314,8 @@ note_sentence (const char *detail)
 {
   if (g_str_has_prefix (detail, "resumed by recovery"))
     return g_strdup (_("Picked up again after Saoma restarted"));
+  if (g_str_has_prefix (detail, "late payment of an attempt resumed by recovery"))
+    return g_strdup (_("Paid late: the sale was left unfinished when Saoma last closed"));
   if (g_str_has_prefix (detail, "cancelled by the cashier"))
     return g_strdup (_("Cancelled by the cashier"));
   if (g_str_has_prefix (detail, "amount mismatch"))

@@ -83,6 +83,10 @@ static const Row rows[] = {
   { "response", "refundquery R01 → PROCESSING", "WeChat Pay says: the refund is on its way",
     NULL },
   { "note", "resumed by recovery from WAITING", "Picked up again after Saoma restarted", NULL },
+  { "note", "late payment of an attempt resumed by recovery: left unfinished by the last run, "
+            "not given up by the cashier",
+    "Paid late: the sale was left unfinished when Saoma last closed",
+    "超时到账：上次关闭收银台时这笔收款尚未完成" },
   { "note", "cancelled by the cashier", "Cancelled by the cashier", NULL },
   { "note", "amount mismatch in orderquery: not marked paid",
     "WeChat Pay reported a different amount: not marked paid", NULL },
