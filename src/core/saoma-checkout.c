@@ -1041,13 +1041,16 @@ driver_step (Driver *d)
     }
 }
 
+/* The decision first, then the views: a verified code_url queues WAITING's write before the
+ * views hear of the QR (and draw it), so the write is not delayed behind the drawing. */
 static void
 driver_op_step (SaomaOperation *op)
 {
   Driver *d = (Driver *)op;
 
-  sync_properties (d->checkout);
   driver_step (d);
+  if (d->checkout != NULL)
+    sync_properties (d->checkout);
 }
 
 /* --- Giving up: cancel and expiry ------------------------------------------------------------ */
@@ -1133,7 +1136,8 @@ SaomaCheckoutPhase
 saoma_checkout_phase_for (SaomaCheckoutState state,
                           gboolean           busy,
                           SaomaCloseReason   close_reason,
-                          gboolean           late)
+                          gboolean           late,
+                          gboolean           code_url_verified)
 {
   SaomaCheckoutPhase given_up = close_reason == SAOMA_CLOSE_REASON_EXPIRED
                                   ? SAOMA_CHECKOUT_PHASE_EXPIRED
@@ -1155,10 +1159,16 @@ saoma_checkout_phase_for (SaomaCheckoutState state,
       return close_reason == SAOMA_CLOSE_REASON_NONE ? SAOMA_CHECKOUT_PHASE_IDLE : given_up;
     case SAOMA_CHECKOUT_CREATED:
     case SAOMA_CHECKOUT_SUBMITTED:
+      /* The verified answer shows the QR while WAITING's write is queued or retried. */
+      if (busy && code_url_verified)
+        return SAOMA_CHECKOUT_PHASE_SHOW_QR;
       return busy ? SAOMA_CHECKOUT_PHASE_PREPARING : given_up;
     case SAOMA_CHECKOUT_WAITING:
       return busy ? SAOMA_CHECKOUT_PHASE_SHOW_QR : given_up;
     case SAOMA_CHECKOUT_UNKNOWN:
+      /* A re-entry answered with the code_url: shown, WAITING follows. */
+      if (busy && code_url_verified)
+        return SAOMA_CHECKOUT_PHASE_SHOW_QR;
       return busy ? SAOMA_CHECKOUT_PHASE_CHECKING : given_up;
     default:
       g_return_val_if_reached (SAOMA_CHECKOUT_PHASE_IDLE);
@@ -1234,6 +1244,7 @@ sync_properties (SaomaCheckout *self)
   const GError *error = NULL;
   gboolean busy = FALSE;
   gboolean late = FALSE;
+  gboolean verified = FALSE;
   SaomaCheckoutPhase phase;
 
   if (self->current_job != NULL)
@@ -1271,15 +1282,19 @@ sync_properties (SaomaCheckout *self)
       amount = d->amount;
       description = d->description;
       out_trade_no = d->out_trade_no;
-      if (durable == SAOMA_ATTEMPT_WAITING && !driver_giving_up (d))
+      busy = !final && !driver_giving_up (d);
+      /* The QR from the verified answer on (saoma_native_shows_qr()), not from WAITING's
+       * write; a failed write of WAITING leaves it up, with the error beside it. */
+      verified = busy && d->code_url != NULL &&
+                 (durable == SAOMA_ATTEMPT_WAITING || saoma_native_shows_qr (&d->facts));
+      if (verified)
         code_url = d->code_url;
       transaction_id = d->attempt ? saoma_attempt_get_transaction_id (d->attempt) : NULL;
       close_reason = d->close_reason;
       error = d->error;
-      busy = !final && !driver_giving_up (d);
       seconds_left = busy ? d->seconds_left : 0;
       late = d->attempt != NULL && saoma_attempt_get_late (d->attempt);
-      phase = saoma_checkout_phase_for (state, busy, close_reason, late);
+      phase = saoma_checkout_phase_for (state, busy, close_reason, late, verified);
       if (saoma_operation_is_taken_over (&d->op))
         {
           /* Another till drives it: nothing of it is this till's to show but that. */
@@ -1290,7 +1305,7 @@ sync_properties (SaomaCheckout *self)
         }
     }
   else
-    phase = saoma_checkout_phase_for (state, busy, close_reason, late);
+    phase = saoma_checkout_phase_for (state, busy, close_reason, late, FALSE);
 
   g_object_freeze_notify (G_OBJECT (self));
 

@@ -77,11 +77,14 @@ GQuark saoma_checkout_error_quark (void);
 const char *saoma_checkout_state_to_string (SaomaCheckoutState state);
 
 /* The one rule from the engine's facts to what the views show: @state is the durable one
- * (NONE before the first write), @busy as the property, @late the attempt's late flag. */
+ * (NONE before the first write), @busy as the property, @late the attempt's late flag,
+ * @code_url_verified: WeChat's verified answer gave the code_url (saoma_native_shows_qr()),
+ * which shows the QR before WAITING is durable. */
 SaomaCheckoutPhase saoma_checkout_phase_for       (SaomaCheckoutState state,
                                                    gboolean           busy,
                                                    SaomaCloseReason   close_reason,
-                                                   gboolean           late);
+                                                   gboolean           late,
+                                                   gboolean           code_url_verified);
 /* The same for a micropay attempt: USERPAYING (WAITING) is AWAITING_PASSWORD; REVOKED
  * (CLOSED) took nothing: FAILED, or CANCELLED when the cashier cancelled. */
 SaomaCheckoutPhase saoma_checkout_phase_for_code  (SaomaCheckoutState state,
@@ -145,8 +148,8 @@ G_DECLARE_FINAL_TYPE (SaomaCheckout, saoma_checkout, SAOMA, CHECKOUT, GObject)
  *   attempt's unifiedorder answered SUCCESS (verified), before WAITING is durable. For a
  *   headless caller that only prints it (saoma-cli --charge): the attempt and SUBMITTED are
  *   on record and the order was sent, so a crash now is resolved by querying, and the write
- *   of WAITING need not delay the line. The views wait for "code-url", which is only set once
- *   WAITING is durable.
+ *   of WAITING need not delay the line. The views bind to "code-url" and "phase", which
+ *   change at the same moment (the verified answer; WAITING's write is queued then).
  *
  * One attempt is current at a time. Cancelled / expired attempts keep being watched in the
  * background until closeorder + final query say CLOSED (or PAID: late payment).

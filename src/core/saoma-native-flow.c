@@ -2,7 +2,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- *            write before send        code_url: QR shown
+ *            write before send        code_url (verified): QR shown, WAITING written
  *   CREATED ──────────────────▶ SUBMITTED ─────────────────▶ WAITING ───SUCCESS───▶ PAID
  *      │                         │     │ timeout/5xx       ▲     │                     ▲
  *      │ cancelled before  rejec-│     ▼                   │     │ cancel/expiry       │ late
@@ -29,7 +29,8 @@
  *   CREATED   → PAID / CLOSED / FAILED: orderquery SUCCESS / CLOSED / PAYERROR;
  *                          ORDERNOTEXIST after time_expire or after a rejected re-entry
  *   SUBMITTED → UNKNOWN:   unifiedorder outcome unknown
- *   SUBMITTED → WAITING:   unifiedorder → code_url, QR shown
+ *   SUBMITTED → WAITING:   unifiedorder → code_url (the QR is already shown: see
+ *                          saoma_native_shows_qr())
  *   SUBMITTED → CLOSING:   cancelled/expired after SUBMITTED; code_url after the give-up;
  *                          found unpaid while giving up
  *   SUBMITTED → FAILED:    unifiedorder rejected; PAYERROR; ORDERNOTEXIST after time_expire
@@ -513,6 +514,28 @@ saoma_native_carried_out (SaomaNativeFacts          *facts,
     default:
       break;
     }
+}
+
+/**
+ * saoma_native_shows_qr:
+ *
+ * The QR is shown from the verified unifiedorder answer on, not from WAITING's write: the
+ * attempt is already on record as SUBMITTED (or UNKNOWN) and the order was sent, so a crash or a
+ * failed write before WAITING is durable leaves a row that recovery resolves by querying, and the
+ * payer who scanned is found PAID by that query. The one durable write the contract requires on
+ * the way to the QR is the one before the send. A failed WAITING write keeps the QR up (the
+ * customer may already be paying) while the write is decided again.
+ *
+ * Returns: %TRUE while the cashier may show this attempt's code_url: WeChat gave it in this run
+ * and nobody gave up (a resumed attempt is given up)
+ */
+gboolean
+saoma_native_shows_qr (const SaomaNativeFacts *facts)
+{
+  g_return_val_if_fail (facts != NULL, FALSE);
+
+  return facts->code_url_known && !facts->giving_up && !facts->resumed &&
+         !saoma_attempt_state_is_final (facts->state);
 }
 
 /* --- The decision ------------------------------------------------------------------------- */

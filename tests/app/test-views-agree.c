@@ -166,6 +166,10 @@ test_cancel_during_closing_write (void)
 
   WAIT_FOR (saoma_checkout_get_phase (checkout) == SAOMA_CHECKOUT_PHASE_SHOW_QR);
   assert_views_agree (checkout, display, &show_qr);
+  /* The QR comes with the verified answer, WAITING's write beside it (issue 19): let it land
+   * before the lock is taken, so that the write held back below is CLOSING's. */
+  WAIT_FOR (saoma_checkout_get_state (checkout) == SAOMA_CHECKOUT_WAITING);
+  assert_views_agree (checkout, display, &show_qr);
 
   /* Another connection takes the write lock: the engine's CLOSING write waits for it. */
   ledger = saoma_till_get_ledger (saoma_application_get_till (app));

@@ -472,7 +472,7 @@ code_url_answered_cb (SaomaCheckout *checkout,
 
 /* "code-url-answered" (what saoma-cli --charge prints) comes with the verified answer, before
  * WAITING is durable, and only once the attempt and SUBMITTED are on record; the views'
- * "code-url" still waits for WAITING and is the same URL. */
+ * "code-url" comes at the same moment (test_qr_before_waiting) and is the same URL. */
 static void
 test_code_url_answered (Fixture       *f,
                         gconstpointer  data)
@@ -1101,8 +1101,12 @@ test_ledger_write_fails (Fixture       *f,
   g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 1);
 }
 
-/* WAITING (the code_url) could not be recorded: no QR while it is not durable, and once the
- * disk takes writes again the QR is shown rather than the sale left stuck until expiry. */
+/* WAITING (the code_url) could not be recorded. The contract changed with issue 19: the QR is
+ * shown from the verified answer, not from WAITING's write (SUBMITTED is on record and the order
+ * was sent, so recovery resolves a crash here by querying). So the QR stays up while the write
+ * fails (the customer may already be paying), the error is shown beside it, the write is
+ * retried by the failed-write policy, and once the disk takes writes WAITING is recorded and
+ * the error clears; one order, PAID exactly once. */
 static void
 test_ledger_write_fails_waiting (Fixture       *f,
                                  gconstpointer  data)
@@ -1115,9 +1119,17 @@ test_ledger_write_fails_waiting (Fixture       *f,
   otn = charge (f, 720);
   settle (f);
   g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 1);
-  g_assert_null (saoma_checkout_get_code_url (f->checkout));
+  /* The QR was shown, and stays, while the write fails. */
+  g_assert_nonnull (saoma_checkout_get_code_url (f->checkout));
+  g_assert_cmpint (saoma_checkout_get_phase (f->checkout), ==, SAOMA_CHECKOUT_PHASE_SHOW_QR);
   g_assert_nonnull (saoma_checkout_get_error (f->checkout));
   assert_state (f, otn, SAOMA_ATTEMPT_SUBMITTED);
+  advance_by (f, NULL, 6, 2);
+  g_assert_nonnull (saoma_checkout_get_code_url (f->checkout));
+  g_assert_cmpint (saoma_checkout_get_phase (f->checkout), ==, SAOMA_CHECKOUT_PHASE_SHOW_QR);
+  g_assert_nonnull (saoma_checkout_get_error (f->checkout));
+  assert_state (f, otn, SAOMA_ATTEMPT_SUBMITTED);
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 1);
 
   ledger_exec (f, "DROP TRIGGER audit_no_waiting");
   advance_by (f, NULL, 20, 2);
@@ -1131,6 +1143,113 @@ test_ledger_write_fails_waiting (Fixture       *f,
   advance (f, 3);
   assert_state (f, otn, SAOMA_ATTEMPT_PAID);
   g_assert_cmpuint (f->paid->len, ==, 1);
+}
+
+typedef struct {
+  SaomaCheckoutState state; /* the engine's durable state when the QR came */
+  SaomaCheckoutPhase phase;
+  char              *code_url;
+  char              *otn;
+  SaomaAttemptState  recorded; /* what the ledger file held then */
+} QrSeen;
+
+static void
+qr_seen_cb (SaomaCheckout *checkout,
+            GParamSpec    *pspec,
+            gpointer       user_data)
+{
+  Fixture *f = user_data;
+  QrSeen *seen = g_object_get_data (G_OBJECT (checkout), "qr-seen");
+
+  if (seen->code_url != NULL || saoma_checkout_get_code_url (checkout) == NULL)
+    return;
+  seen->code_url = g_strdup (saoma_checkout_get_code_url (checkout));
+  seen->state = saoma_checkout_get_state (checkout);
+  seen->phase = saoma_checkout_get_phase (checkout);
+  {
+    g_autoptr(SaomaAttempt) attempt = ledger_get (f, seen->otn);
+
+    seen->recorded = saoma_attempt_get_state (attempt);
+  }
+}
+
+/* Issue 19: the views get the code_url (phase SHOW_QR) with the verified answer, while the
+ * WAITING write is still held (here: refused by the disk until the trigger goes), not once it
+ * is durable. Then WAITING lands and nothing the views see changes but the state. */
+static void
+test_qr_before_waiting (Fixture       *f,
+                        gconstpointer  data)
+{
+  QrSeen seen = { 0 };
+  g_autofree char *otn = NULL;
+  g_autoptr(GError) error = NULL;
+
+  ledger_exec (f, "CREATE TRIGGER hold_waiting BEFORE UPDATE ON attempts"
+                  " WHEN NEW.state = 'WAITING'"
+                  " BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END;");
+  g_object_set_data (G_OBJECT (f->checkout), "qr-seen", &seen);
+  g_signal_connect (f->checkout, "notify::code-url", G_CALLBACK (qr_seen_cb), f);
+  g_assert_true (saoma_checkout_charge (f->checkout, 730, "Test sale", &error));
+  g_assert_no_error (error);
+  seen.otn = otn = g_strdup (saoma_checkout_get_out_trade_no (f->checkout));
+  SAOMA_TEST_WAIT_UNTIL (seen.code_url != NULL, 20);
+
+  /* Seen by the views with SUBMITTED on record, WAITING not. */
+  g_assert_cmpint (seen.phase, ==, SAOMA_CHECKOUT_PHASE_SHOW_QR);
+  g_assert_cmpint (seen.state, ==, SAOMA_CHECKOUT_SUBMITTED);
+  g_assert_cmpstr (saoma_attempt_state_to_string (seen.recorded), ==, "SUBMITTED");
+  g_assert_true (g_str_has_prefix (seen.code_url, "weixin://"));
+  settle (f);
+  assert_state (f, otn, SAOMA_ATTEMPT_SUBMITTED);
+  g_assert_cmpstr (saoma_checkout_get_code_url (f->checkout), ==, seen.code_url);
+
+  /* The disk takes the write: WAITING with the same code_url, the QR never left. */
+  ledger_exec (f, "DROP TRIGGER hold_waiting");
+  advance_by (f, NULL, 20, 2);
+  assert_state (f, otn, SAOMA_ATTEMPT_WAITING);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+  g_assert_cmpstr (saoma_checkout_get_code_url (f->checkout), ==, seen.code_url);
+  {
+    g_autoptr(SaomaAttempt) attempt = ledger_get (f, otn);
+
+    g_assert_cmpstr (saoma_attempt_get_code_url (attempt), ==, seen.code_url);
+  }
+  g_assert_null (saoma_checkout_get_error (f->checkout));
+  g_assert_cmpuint (sim_orders (f, NULL, NULL), ==, 1);
+
+  g_signal_handlers_disconnect_by_func (f->checkout, qr_seen_cb, f);
+  g_free (seen.code_url);
+}
+
+/* Without a held write: the QR comes before WAITING is durable, on every sale. */
+static void
+test_qr_before_waiting_durable (Fixture       *f,
+                                gconstpointer  data)
+{
+  QrSeen seen = { 0 };
+  g_autofree char *otn = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_object_set_data (G_OBJECT (f->checkout), "qr-seen", &seen);
+  g_signal_connect (f->checkout, "notify::code-url", G_CALLBACK (qr_seen_cb), f);
+  g_assert_true (saoma_checkout_charge (f->checkout, 740, "Test sale", &error));
+  g_assert_no_error (error);
+  seen.otn = otn = g_strdup (saoma_checkout_get_out_trade_no (f->checkout));
+  settle (f);
+  g_assert_nonnull (seen.code_url);
+  g_assert_cmpint (seen.phase, ==, SAOMA_CHECKOUT_PHASE_SHOW_QR);
+  /* The engine had not heard of WAITING being durable (the write is queued first, so the
+   * ledger file may already hold it: test_qr_before_waiting holds it back to see that). */
+  g_assert_cmpint (seen.state, ==, SAOMA_CHECKOUT_SUBMITTED);
+  assert_state (f, otn, SAOMA_ATTEMPT_WAITING);
+
+  pay (f, otn);
+  advance (f, 3);
+  assert_state (f, otn, SAOMA_ATTEMPT_PAID);
+  g_assert_cmpuint (f->paid->len, ==, 1);
+
+  g_signal_handlers_disconnect_by_func (f->checkout, qr_seen_cb, f);
+  g_free (seen.code_url);
 }
 
 /* Drives a fresh attempt to FAILED the way a sale that never reached WeChat ends. */
@@ -1632,6 +1751,8 @@ main (int   argc,
   ADD ("amount-mismatch", test_amount_mismatch, NULL);
   ADD ("ledger-write-fails", test_ledger_write_fails, NULL);
   ADD ("ledger-write-fails-waiting", test_ledger_write_fails_waiting, NULL);
+  ADD ("qr-before-waiting", test_qr_before_waiting, NULL);
+  ADD ("qr-before-waiting-durable", test_qr_before_waiting_durable, NULL);
   ADD ("notification-final-not-confirmed", test_notification_final_not_confirmed, NULL);
   ADD ("notification-final-query-fails", test_notification_final_query_fails, NULL);
   ADD ("notification-final-paid-write-fails", test_notification_final_paid_write_fails, NULL);
@@ -1666,6 +1787,7 @@ main (int   argc,
   ADD3 ("amount-mismatch", test_amount_mismatch, NULL);
   ADD3 ("ledger-write-fails", test_ledger_write_fails, NULL);
   ADD3 ("ledger-write-fails-waiting", test_ledger_write_fails_waiting, NULL);
+  ADD3 ("qr-before-waiting", test_qr_before_waiting, NULL);
   ADD3 ("notification-final-not-confirmed", test_notification_final_not_confirmed, NULL);
   ADD3 ("recover", test_recover, NULL);
   ADD3 ("recover-expired-unknown", test_recover_expired_unknown, NULL);

@@ -404,6 +404,64 @@ test_give_up_and_failed_write (void)
   g_assert_cmpint (d.action, ==, A (QUERY));
 }
 
+/* Issue 19: the QR from the verified answer on, while WAITING's write is queued, in flight or
+ * failed; never before the code_url, never once given up or resumed, never after a final
+ * state is decided. */
+static void
+test_shows_qr (void)
+{
+  SaomaNativeFacts facts = { OPEN (SUBMITTED) };
+  SaomaNativeDecision d;
+
+  /* unifiedorder in flight: no code_url yet. */
+  g_assert_false (saoma_native_shows_qr (&facts));
+
+  /* The verified answer: shown before the WAITING write is even decided ... */
+  saoma_native_absorb (&facts, C (CREATE), N (OK), "OK", T0, &timing);
+  g_assert_true (saoma_native_shows_qr (&facts));
+  /* ... and while it is queued or in flight. */
+  d = saoma_native_decide (&facts, T0, &timing);
+  g_assert_cmpint (d.action, ==, A (WRITE));
+  g_assert_cmpint (d.to, ==, S (WAITING));
+  saoma_native_carried_out (&facts, &d, T0);
+  g_assert_true (saoma_native_shows_qr (&facts));
+  /* A failed write keeps it up while WAITING is decided again. */
+  saoma_native_write_failed (&facts, S (SUBMITTED));
+  g_assert_true (saoma_native_shows_qr (&facts));
+  d = saoma_native_decide (&facts, T0 + SEC, &timing);
+  g_assert_cmpint (d.why, ==, W (CODE_URL_AGAIN));
+  saoma_native_carried_out (&facts, &d, T0 + SEC);
+  g_assert_true (saoma_native_shows_qr (&facts));
+
+  /* Given up: hidden at once. */
+  g_assert_true (saoma_native_give_up (&facts, FALSE));
+  g_assert_false (saoma_native_shows_qr (&facts));
+
+  /* A re-entry after an unknown outcome gives the code_url: shown over UNKNOWN. */
+  facts = (SaomaNativeFacts) { OPEN (UNKNOWN), .create_unknown = TRUE };
+  g_assert_false (saoma_native_shows_qr (&facts));
+  saoma_native_absorb (&facts, C (CREATE), N (OK), "OK", T0, &timing);
+  g_assert_true (saoma_native_shows_qr (&facts));
+
+  /* The code_url after the give-up: kept on record, never shown. */
+  facts = (SaomaNativeFacts) { OPEN (SUBMITTED), .giving_up = TRUE, .closing_owed = TRUE };
+  saoma_native_absorb (&facts, C (CREATE), N (OK), "OK", T0, &timing);
+  g_assert_false (saoma_native_shows_qr (&facts));
+
+  /* An attempt of an earlier run with a code_url on record: nobody shows it. */
+  facts = (SaomaNativeFacts) { .created = T0, .expires = EXP };
+  saoma_native_facts_resume (&facts, S (WAITING), TRUE, T0);
+  g_assert_false (saoma_native_shows_qr (&facts));
+
+  /* A final state decided (paid): the views follow the durable state from here. */
+  facts = (SaomaNativeFacts) { SHOWN (WAITING) };
+  g_assert_true (saoma_native_shows_qr (&facts));
+  saoma_native_absorb (&facts, C (QUERY), N (TRADE_PAID), "SUCCESS", T0, &timing);
+  d = saoma_native_decide (&facts, T0, &timing);
+  saoma_native_carried_out (&facts, &d, T0);
+  g_assert_false (saoma_native_shows_qr (&facts));
+}
+
 /* Every state × every call × every answer class × given up or not: the rules of DESIGN.md. */
 static void
 test_sweep (void)
@@ -471,6 +529,11 @@ test_sweep (void)
               /* No QR once given up. */
               if (facts.giving_up && d.action == A (WRITE))
                 g_assert_cmpint (d.to, !=, S (WAITING));
+              if (facts.giving_up)
+                g_assert_false (saoma_native_shows_qr (&facts));
+              /* The QR only with a code_url WeChat gave. */
+              if (saoma_native_shows_qr (&facts))
+                g_assert_true (facts.code_url_known);
               /* An order that may exist is never FAILED before its time_expire, unless our
                * identical re-entry was refused and WeChat has no such order. */
               if (d.action == A (FAIL) && facts.requested && now < EXP &&
@@ -499,6 +562,7 @@ main (int   argc,
   g_test_add_func ("/native-flow/describe", test_describe);
   g_test_add_func ("/native-flow/give-up-and-failed-write", test_give_up_and_failed_write);
   g_test_add_func ("/native-flow/sweep", test_sweep);
+  g_test_add_func ("/native-flow/shows-qr", test_shows_qr);
 
   return g_test_run ();
 }

@@ -46,6 +46,7 @@ test_rule_rows (void)
     gboolean           late;
     SaomaCheckoutPhase phase;
     const char        *why;
+    gboolean           verified; /* the code_url came in a verified answer */
   } rows[] = {
     { SAOMA_CHECKOUT_NONE, FALSE, SAOMA_CLOSE_REASON_NONE, FALSE, P (IDLE), "no attempt" },
     { SAOMA_CHECKOUT_NONE, TRUE, SAOMA_CLOSE_REASON_NONE, FALSE, P (PREPARING),
@@ -53,7 +54,15 @@ test_rule_rows (void)
     { SAOMA_CHECKOUT_CREATED, TRUE, SAOMA_CLOSE_REASON_NONE, FALSE, P (PREPARING), "CREATED" },
     { SAOMA_CHECKOUT_SUBMITTED, TRUE, SAOMA_CLOSE_REASON_NONE, FALSE, P (PREPARING),
       "unifiedorder in flight" },
+    /* The QR from the verified answer on: WAITING's write is queued, not waited for. */
+    { SAOMA_CHECKOUT_SUBMITTED, TRUE, SAOMA_CLOSE_REASON_NONE, FALSE, P (SHOW_QR),
+      "code_url verified, WAITING not yet durable (or its write failed)", TRUE },
+    { SAOMA_CHECKOUT_UNKNOWN, TRUE, SAOMA_CLOSE_REASON_NONE, FALSE, P (SHOW_QR),
+      "a re-entry gave the code_url, WAITING not yet durable", TRUE },
+    { SAOMA_CHECKOUT_WAITING, TRUE, SAOMA_CLOSE_REASON_NONE, FALSE, P (SHOW_QR), "QR up", TRUE },
     { SAOMA_CHECKOUT_WAITING, TRUE, SAOMA_CLOSE_REASON_NONE, FALSE, P (SHOW_QR), "QR up" },
+    { SAOMA_CHECKOUT_SUBMITTED, FALSE, SAOMA_CLOSE_REASON_CANCELLED, FALSE, P (CANCELLED),
+      "Esc with the QR up before WAITING was durable", TRUE },
     { SAOMA_CHECKOUT_UNKNOWN, TRUE, SAOMA_CLOSE_REASON_NONE, FALSE, P (CHECKING),
       "unifiedorder outcome unknown" },
     /* Esc / expiry: shown at once, whatever is still durable. */
@@ -90,7 +99,8 @@ test_rule_rows (void)
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
     {
       SaomaCheckoutPhase got = saoma_checkout_phase_for (rows[i].state, rows[i].busy,
-                                                         rows[i].reason, rows[i].late);
+                                                         rows[i].reason, rows[i].late,
+                                                         rows[i].verified);
 
       if (got != rows[i].phase)
         g_error ("%s: %s, expected %s", rows[i].why, phase_nick (got),
@@ -98,7 +108,8 @@ test_rule_rows (void)
     }
 }
 
-/* Every combination of (state, busy, close reason, late): properties that must hold for all. */
+/* Every combination of (state, busy, close reason, late, code_url verified): properties that
+ * must hold for all. */
 static void
 test_rule_all_combinations (void)
 {
@@ -108,55 +119,68 @@ test_rule_all_combinations (void)
     for (guint r = 0; r < G_N_ELEMENTS (all_reasons); r++)
       for (int busy = 0; busy < 2; busy++)
         for (int late = 0; late < 2; late++)
-          {
-            SaomaCheckoutState state = all_states[s];
-            SaomaCloseReason reason = all_reasons[r];
-            SaomaCheckoutPhase phase = saoma_checkout_phase_for (state, busy, reason, late);
-            gboolean final = state == SAOMA_CHECKOUT_PAID || state == SAOMA_CHECKOUT_CLOSED ||
-                             state == SAOMA_CHECKOUT_FAILED;
-            /* What the engine can report: busy means not final, not given up; CLOSING is only
-             * ever written after a give-up. */
-            gboolean reachable = !busy || (!final && reason == SAOMA_CLOSE_REASON_NONE &&
-                                           state != SAOMA_CHECKOUT_CLOSING);
+          for (int verified = 0; verified < 2; verified++)
+            {
+              SaomaCheckoutState state = all_states[s];
+              SaomaCloseReason reason = all_reasons[r];
+              SaomaCheckoutPhase phase = saoma_checkout_phase_for (state, busy, reason, late,
+                                                                   verified);
+              gboolean final = state == SAOMA_CHECKOUT_PAID || state == SAOMA_CHECKOUT_CLOSED ||
+                               state == SAOMA_CHECKOUT_FAILED;
+              /* What the engine can report: busy means not final, not given up; CLOSING is only
+               * ever written after a give-up. */
+              gboolean reachable = !busy || (!final && reason == SAOMA_CLOSE_REASON_NONE &&
+                                             state != SAOMA_CHECKOUT_CLOSING);
 
-            n++;
-            g_test_message ("%s busy=%d %d late=%d → %s", saoma_checkout_state_to_string (state),
-                            busy, reason, late, phase_nick (phase));
+              n++;
+              g_test_message ("%s busy=%d %d late=%d verified=%d → %s",
+                              saoma_checkout_state_to_string (state), busy, reason, late, verified,
+                              phase_nick (phase));
 
-            /* A phase, one of the enum's values. */
-            g_assert_cmpstr (phase_nick (phase), !=, "(not a phase)");
-            /* Native never waits for a password. */
-            g_assert_cmpint (phase, !=, P (AWAITING_PASSWORD));
-            /* Exactly one of idle / active / result. */
-            g_assert_cmpint ((phase == P (IDLE)) + saoma_checkout_phase_is_active (phase) +
-                             saoma_checkout_phase_is_result (phase), ==, 1);
+              /* A phase, one of the enum's values. */
+              g_assert_cmpstr (phase_nick (phase), !=, "(not a phase)");
+              /* Native never waits for a password. */
+              g_assert_cmpint (phase, !=, P (AWAITING_PASSWORD));
+              /* Exactly one of idle / active / result. */
+              g_assert_cmpint ((phase == P (IDLE)) + saoma_checkout_phase_is_active (phase) +
+                               saoma_checkout_phase_is_result (phase), ==, 1);
 
-            if (reachable)
-              {
-                /* The cashier may cancel exactly while the engine is busy. */
-                g_assert_cmpint (saoma_checkout_phase_is_active (phase), ==, busy);
-              }
+              if (reachable)
+                {
+                  /* The cashier may cancel exactly while the engine is busy. */
+                  g_assert_cmpint (saoma_checkout_phase_is_active (phase), ==, busy);
+                }
 
-            /* The QR only while WAITING and nobody gave up. */
-            if (phase == P (SHOW_QR))
-              g_assert_true (state == SAOMA_CHECKOUT_WAITING && busy);
+              /* The QR only once WeChat's verified answer gave it (WAITING on record, or its
+               * write queued or retried over SUBMITTED/UNKNOWN) and nobody gave up. */
+              if (phase == P (SHOW_QR))
+                g_assert_true (busy && (state == SAOMA_CHECKOUT_WAITING ||
+                                        (verified && (state == SAOMA_CHECKOUT_CREATED ||
+                                                      state == SAOMA_CHECKOUT_SUBMITTED ||
+                                                      state == SAOMA_CHECKOUT_UNKNOWN))));
+              /* ... and always then: a verified code_url is never left unshown. */
+              if (busy && reason == SAOMA_CLOSE_REASON_NONE &&
+                  (state == SAOMA_CHECKOUT_WAITING ||
+                   (verified && (state == SAOMA_CHECKOUT_SUBMITTED ||
+                                 state == SAOMA_CHECKOUT_UNKNOWN))))
+                g_assert_cmpint (phase, ==, P (SHOW_QR));
 
-            if (state == SAOMA_CHECKOUT_PAID)
-              g_assert_cmpint (phase, ==, late ? P (PAID_LATE) : P (PAID));
-            else if (state == SAOMA_CHECKOUT_FAILED)
-              g_assert_cmpint (phase, ==, P (FAILED));
-            else if (!busy && (reason != SAOMA_CLOSE_REASON_NONE ||
-                               state == SAOMA_CHECKOUT_CLOSING || state == SAOMA_CHECKOUT_CLOSED))
-              /* Given up: what the cashier did shows at once, whatever is durable yet. */
-              g_assert_cmpint (phase, ==,
-                               reason == SAOMA_CLOSE_REASON_EXPIRED ? P (EXPIRED) : P (CANCELLED));
+              if (state == SAOMA_CHECKOUT_PAID)
+                g_assert_cmpint (phase, ==, late ? P (PAID_LATE) : P (PAID));
+              else if (state == SAOMA_CHECKOUT_FAILED)
+                g_assert_cmpint (phase, ==, P (FAILED));
+              else if (!busy && (reason != SAOMA_CLOSE_REASON_NONE ||
+                                 state == SAOMA_CHECKOUT_CLOSING || state == SAOMA_CHECKOUT_CLOSED))
+                /* Given up: what the cashier did shows at once, whatever is durable yet. */
+                g_assert_cmpint (phase, ==, reason == SAOMA_CLOSE_REASON_EXPIRED ? P (EXPIRED)
+                                                                                 : P (CANCELLED));
 
-            if (phase == P (IDLE))
-              g_assert_true (state == SAOMA_CHECKOUT_NONE && !busy &&
-                             reason == SAOMA_CLOSE_REASON_NONE);
-          }
+              if (phase == P (IDLE))
+                g_assert_true (state == SAOMA_CHECKOUT_NONE && !busy &&
+                               reason == SAOMA_CLOSE_REASON_NONE);
+            }
 
-  g_assert_cmpuint (n, ==, 9 * 3 * 2 * 2);
+  g_assert_cmpuint (n, ==, 9 * 3 * 2 * 2 * 2);
 }
 
 /* The public enums are GTypes, and the properties are typed with them. */
@@ -323,6 +347,9 @@ test_engine_cancel (void)
   SAOMA_TEST_WAIT_UNTIL (saoma_checkout_get_phase (checkout) == P (SHOW_QR), 20);
   assert_seen (&record, to_qr, G_N_ELEMENTS (to_qr));
   g_assert_nonnull (saoma_checkout_get_code_url (checkout));
+  /* The QR comes with the verified answer; WAITING's write lands after it (no new phase). */
+  SAOMA_TEST_WAIT_UNTIL (saoma_checkout_get_state (checkout) == SAOMA_CHECKOUT_WAITING, 20);
+  assert_seen (&record, to_qr, G_N_ELEMENTS (to_qr));
 
   /* Cancel: CANCELLED at once, while WAITING is still what the ledger holds. */
   saoma_checkout_cancel (checkout);
