@@ -877,6 +877,17 @@ taken_over_cb (SaomaCheckout *checkout,
  * owner); the customer pays and this till's query learns it, but its PAID write is fenced off:
  * the store keeps the other till's row as it was, and the checkout stops, says so
  * (taken-over, phase TAKEN_OVER, the error) and shows no QR any more. */
+/* Whether the ledger file holds @otn in @state (read afresh). */
+static gboolean
+attempt_state_is (Fixture            *f,
+                  const char         *otn,
+                  SaomaAttemptState   state)
+{
+  g_autoptr(SaomaAttempt) attempt = ledger_attempt (f, otn);
+
+  return attempt != NULL && saoma_attempt_get_state (attempt) == state;
+}
+
 static void
 test_till_fenced (Fixture      *f,
                   gconstpointer data)
@@ -917,6 +928,9 @@ test_till_fenced (Fixture      *f,
   g_assert_no_error (error);
   WAIT_UNTIL (saoma_checkout_get_phase (checkout) == SAOMA_CHECKOUT_PHASE_SHOW_QR);
   otn = g_strdup (saoma_checkout_get_out_trade_no (checkout));
+  /* The QR shows with the verified answer, WAITING's write beside it: let it land first, so
+   * that what the take-over fences below is the query's outcome. */
+  WAIT_UNTIL (attempt_state_is (f, otn, SAOMA_ATTEMPT_WAITING));
 
   /* Another till's recovery took it over while this one was stopped. */
   set_lease (f, "attempts", "out_trade_no", otn, FOREIGN_OWNER, g_get_real_time ());
