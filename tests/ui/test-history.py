@@ -388,6 +388,12 @@ try:
             if dialog:
                 time.sleep(1.0)
                 xdo("windowfocus", "--sync", dialog[0])
+                # Without a window manager the focus may not follow: click into the amount
+                # field (the first row under the order's two lines) and select what it holds.
+                xdo("mousemove", "--window", dialog[0], "200", "140")
+                xdo("click", "1")
+                time.sleep(0.3)
+                xdo("key", "ctrl+a")
                 xdo("type", "--delay", "30", "10")
                 xdo("key", "Tab", "Tab")
                 xdo("type", "--delay", "30", "test")
