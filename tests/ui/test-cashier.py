@@ -16,300 +16,37 @@ binary under X (Xvfb), in demo mode, driven with xdotool like a cashier would.
 Prints TAP. usage: test-cashier.py [--lang en|zh_CN]
 """
 
-import json
 import os
-import re
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
-LANG = "en"
-if "--lang" in sys.argv:
-    LANG = sys.argv[sys.argv.index("--lang") + 1]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import saoma_ui as ui  # noqa: E402
+from saoma_ui import (click, decode, dump, extents, ok, shot, text_of, tr,  # noqa: E402
+                      wait_for, xdo)
 
-source_dir = os.environ.get("SAOMA_SOURCE_DIR",
-                            os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+ui.require_x()
+import pyatspi  # noqa: E402
 
-
-def load_po(path):
-    """msgid (with context as 'ctx\\x04id') → msgstr, from a .po file."""
-    table = {}
-    entry = {}
-    key = None
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            m = re.match(r'^(msgctxt|msgid|msgstr(?:\[0\])?) "(.*)"$', line)
-            if m:
-                key = m.group(1)
-                if key == "msgctxt" or (key == "msgid" and "msgid" in entry):
-                    if "msgid" in entry:
-                        entry = {}
-                entry[key] = m.group(2)
-            elif line.startswith('"') and key:
-                entry[key] += line[1:-1]
-            elif not line:
-                if "msgid" in entry and "msgstr" in entry:
-                    k = entry["msgid"]
-                    if "msgctxt" in entry:
-                        k = entry["msgctxt"] + "\x04" + k
-                    table[k] = entry["msgstr"]
-                elif "msgid" in entry and "msgstr[0]" in entry:
-                    table[entry["msgid"]] = entry["msgstr[0]"]
-                entry = {}
-                key = None
-    if "msgid" in entry and "msgstr" in entry:
-        table[entry["msgid"]] = entry["msgstr"]
-    return table
-
-
-PO = load_po(os.path.join(source_dir, "po", "zh_CN.po")) if LANG == "zh_CN" else {}
-
-
-def raw(msgid, ctx=None):
-    """The translated text, mnemonic included."""
-    return PO.get((ctx + "\x04" + msgid) if ctx else msgid, "") or msgid
-
-
-def tr(msgid, ctx=None):
-    """The text as the app shows it: translated, without its mnemonic."""
-    text = re.sub(r"\(_[A-Za-z]\)", "", raw(msgid, ctx))
-    return text.replace("_", "").replace("\\n", "\n")
-
-
-n_test = 0
-failed = False
-
-
-def ok(cond, what):
-    global n_test, failed
-    n_test += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n_test, what), flush=True)
-    if not cond:
-        failed = True
-    return cond
-
-
-def bail(why):
-    print("Bail out! " + why, flush=True)
-    sys.exit(1)
-
-
-if not os.environ.get("DISPLAY"):
-    print("1..0 # SKIP no X display")
-    sys.exit(77)
-for tool in ("xdotool", "import", "zbarimg"):
-    if shutil.which(tool) is None:
-        print("1..0 # SKIP %s is not installed" % tool)
-        sys.exit(77)
-
-try:
-    import pyatspi
-except ImportError:
-    print("1..0 # SKIP pyatspi is not installed")
-    sys.exit(77)
-
-build_dir = os.environ.get("SAOMA_BUILD_DIR", os.getcwd())
-saoma = os.path.join(build_dir, "src", "app", "saoma")
-shots = os.path.join(build_dir, "tests", "ui", "screenshots")
-os.makedirs(shots, exist_ok=True)
-
-tmp = tempfile.mkdtemp(prefix="saoma-ui-")
-env = dict(os.environ)
-env.update({
-    "XDG_DATA_HOME": os.path.join(tmp, "data"),
-    "XDG_CONFIG_HOME": os.path.join(tmp, "config"),
-    "XDG_CACHE_HOME": os.path.join(tmp, "cache"),
-    "GSETTINGS_BACKEND": "keyfile",
-    "SAOMA_DEBUG_PRINT_SIM_URL": "1",
-    "GSK_RENDERER": "cairo",
-    "GTK_A11Y": "atspi",
-    "LANGUAGE": LANG, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-})
-env.pop("GTK_DEBUG", None)
 # This test drives the v2 demo (the default is v3, tested by test-v3-sale.py): set explicitly.
-_keyfile = os.path.join(env["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
-os.makedirs(os.path.dirname(_keyfile), exist_ok=True)
-with open(_keyfile, "w") as _f:
-    _f.write("[io/github/saoma/Cashier]\ndemo-api-version='v2'\n")
+ui.setup(gsettings="keyfile", demo_api="v2")
 
-print("1..30", flush=True)
-
-app = subprocess.Popen([saoma], env=env, stdout=subprocess.PIPE, stderr=None, text=True)
-
-
-def cleanup():
-    if app.poll() is None:
-        app.send_signal(signal.SIGTERM)
-        try:
-            app.wait(5)
-        except subprocess.TimeoutExpired:
-            app.kill()
-    shutil.rmtree(tmp, ignore_errors=True)
-
-
-def wait_for(pred, timeout, step=0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = pred()
-        if value:
-            return value
-        time.sleep(step)
-    return pred()
-
+ui.plan(30)
 
 try:
-    sim = None
-    end = time.monotonic() + 20
-    while time.monotonic() < end:
-        line = app.stdout.readline()
-        if not line:
-            break
-        if line.startswith("SAOMA_SIM_URL="):
-            sim = line.strip().split("=", 1)[1]
-            break
-    if not sim:
-        bail("the app did not start its simulator")
-
-    def http(method, path, body=None):
-        req = urllib.request.Request(sim + path, data=body, method=method)
-        if body is not None:
-            req.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(req, timeout=10) as r:
-            data = r.read()
-            return json.loads(data) if data else None
-
-    def orders():
-        d = http("GET", "/sim/orders")
-        return d if isinstance(d, list) else d.get("orders", [])
-
-    def xdo(*args):
-        return subprocess.run(["xdotool", *args], check=False, env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
-
-    def shot(name):
-        path = os.path.join(shots, "%s-%s.png" % (LANG, name))
-        subprocess.run(["import", "-window", "root", path], check=True, env=env)
-        return path
-
-    def decode(path):
-        r = subprocess.run(["zbarimg", "-q", "--raw", "--nodbus", path], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        return r.stdout.strip()
-
-    def find_app():
-        for a in pyatspi.Registry.getDesktop(0):
-            try:
-                if a is not None and a.get_process_id() == app.pid:
-                    return a
-            except Exception:
-                continue
-        return None
-
-    acc_app = wait_for(find_app, 20, 0.25)
-    if acc_app is None:
-        bail("the app is not on the accessibility bus")
-
-    def find(msgid, role=None, root=None):
-        name = tr(msgid)
-        with_mnemonic = raw(msgid)
-        shown = with_mnemonic.replace("_", "")  # "商品描述(_E)" is shown as "商品描述(E)"
-
-        def match(a):
-            try:
-                # GTK 4.8 names a widget "<its label, mnemonic included> <its label shown>".
-                n = a.name or ""
-                return a is not None and (a.description == name or n in (name, shown) or
-                                          n.startswith(name + " ") or
-                                          n.startswith(with_mnemonic + " ")) and \
-                    (role is None or a.getRole() == role)
-            except Exception:
-                return False
-        try:
-            return pyatspi.findDescendant(root or acc_app, match)
-        except Exception:
-            return None
-
-    def dump(acc=None, depth=0):
-        acc = acc or acc_app
-        try:
-            sys.stderr.write("%s%s %r %r\n" % ("  " * depth, acc.getRoleName(), acc.name,
-                                                acc.description))
-            for i in range(acc.childCount):
-                dump(acc.getChildAtIndex(i), depth + 1)
-        except Exception:
-            pass
-
-    def text_of(acc):
-        try:
-            t = acc.queryText()
-            return t.getText(0, t.characterCount)
-        except Exception:
-            return None
-
-    def showing(acc):
-        try:
-            return acc.getState().contains(pyatspi.STATE_SHOWING)
-        except Exception:
-            return False
-
-    def extents(acc):
-        # GTK 4 reports window coordinates; the window sits at the screen's origin.
-        e = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
-        return (e.x, e.y, e.width, e.height)
-
-    def click(acc):
-        x, y, w, h = extents(acc)
-        xdo("mousemove", "--sync", str(x + w // 2), str(y + h // 2))
-        xdo("click", "1")
-
-    def find_menu_item(msgid):
-        name = tr(msgid)
-        with_mnemonic = raw(msgid)
-        shown = with_mnemonic.replace("_", "")
-        try:
-            items = pyatspi.findAllDescendants(
-                acc_app, lambda a: a is not None and a.getRole() == pyatspi.ROLE_MENU_ITEM)
-        except Exception:
-            return None
-        for a in items:
-            n = a.name or ""
-            if n in (name, shown) or n.startswith(name + " ") or \
-                    n.startswith(with_mnemonic + " "):
-                return a
-        return None
-
-    def status():
-        acc = find("Payment status")
-        return text_of(acc) if acc else None
-
-    def amount_text():
-        acc = find("Amount in yuan", pyatspi.ROLE_TEXT)
-        return text_of(acc) if acc else None
+    a = ui.App()
+    app, acc_app = a.proc, a.acc
+    http, orders, find, status = a.http, a.orders, a.find, a.status
+    amount_text, amount_error = a.amount_text, a.amount_error
 
     def description_text():
-        acc = find("D_escription", pyatspi.ROLE_TEXT)
-        return text_of(acc) if acc else None
+        return a.text("D_escription", pyatspi.ROLE_TEXT)
 
-    def amount_error():
-        acc = find("Amount error")
-        return (text_of(acc) or "") if acc is not None else ""
-
-    if not wait_for(lambda: status() == tr("Ready"), 20):
-        bail("the window did not become ready (%s)" % status())
-
-    win = xdo("search", "--sync", "--onlyvisible", "--name", tr("Saoma Cashier")).split()
-    if not win:
-        bail("no window")
-    win = win[0]
+    a.wait_ready()
+    win = a.main_window() or ui.bail("no window")
 
     def geometry():
-        out = xdo("getwindowgeometry", "--shell", win)
-        g = dict(line.split("=", 1) for line in out.split() if "=" in line)
+        g = ui.geometry_of(win)
         return int(g.get("WIDTH", 0)), int(g.get("HEIGHT", 0))
 
     def resize(w, h):
@@ -406,9 +143,9 @@ try:
         if menu is None:
             return "no menu button"
         click(menu)
-        entry = wait_for(lambda: find_menu_item(item), 5)
+        entry = wait_for(lambda: a.find_menu_item(item), 5)
         if entry is None:
-            dump()
+            dump(acc_app)
             return "no menu item %r" % tr(item)
         # The popover is a surface of its own: GTK's extents are relative to it, so the item is
         # activated through its accessible action (what a click on it does).
@@ -527,6 +264,6 @@ try:
     time.sleep(0.3)
     ok(status() == tr("Cancelled"), "Esc cancels at 600 px too (%s)" % status())
 finally:
-    cleanup()
+    ui.cleanup()
 
-sys.exit(1 if failed else 0)
+sys.exit(ui.exit_status())

@@ -17,181 +17,22 @@ Screenshots: _build/tests/ui/screenshots/<lang>-scan-*.png. Prints TAP.
 
 usage: test-scan.py [--lang en|zh_CN]
 """
-import json
 import os
-import re
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
-LANG = "en"
-if "--lang" in sys.argv:
-    LANG = sys.argv[sys.argv.index("--lang") + 1]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import saoma_ui as ui  # noqa: E402
+from saoma_ui import ok, scan, tr, wait_for, xdo  # noqa: E402
 
-source_dir = os.environ.get("SAOMA_SOURCE_DIR",
-                            os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+ui.require_x()
+ui.setup()
 
+ui.plan(17)
 
-def load_po(path):
-    """msgid (with context as 'ctx\\x04id') → msgstr, from a .po file."""
-    table = {}
-    entry = {}
-    key = None
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            m = re.match(r'^(msgctxt|msgid|msgstr(?:\[0\])?) "(.*)"$', line)
-            if m:
-                key = m.group(1)
-                if key == "msgctxt" or (key == "msgid" and "msgid" in entry):
-                    if "msgid" in entry:
-                        entry = {}
-                entry[key] = m.group(2)
-            elif line.startswith('"') and key:
-                entry[key] += line[1:-1]
-            elif not line:
-                if "msgid" in entry and "msgstr" in entry:
-                    k = entry["msgid"]
-                    if "msgctxt" in entry:
-                        k = entry["msgctxt"] + "\x04" + k
-                    table[k] = entry["msgstr"]
-                elif "msgid" in entry and "msgstr[0]" in entry:
-                    table[entry["msgid"]] = entry["msgstr[0]"]
-                entry = {}
-                key = None
-    if "msgid" in entry and "msgstr" in entry:
-        table[entry["msgid"]] = entry["msgstr"]
-    return table
+ui.x_server_realtime()
+print("# X server at real-time priority: %s" % (ui.realtime_pids or "no (not allowed)"), flush=True)
 
-
-PO = load_po(os.path.join(source_dir, "po", "zh_CN.po")) if LANG == "zh_CN" else {}
-
-
-def raw(msgid, ctx=None):
-    """The translated text, mnemonic included."""
-    return PO.get((ctx + "\x04" + msgid) if ctx else msgid, "") or msgid
-
-
-def tr(msgid, ctx=None):
-    """The text as the app shows it: translated, without its mnemonic."""
-    text = re.sub(r"\(_[A-Za-z]\)", "", raw(msgid, ctx))
-    return text.replace("_", "").replace("\\n", "\n")
-
-
-n_test = 0
-failed = False
-
-
-def ok(cond, what):
-    global n_test, failed
-    n_test += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n_test, what), flush=True)
-    if not cond:
-        failed = True
-    return cond
-
-
-def bail(why):
-    print("Bail out! " + why, flush=True)
-    sys.exit(1)
-
-
-if not os.environ.get("DISPLAY"):
-    print("1..0 # SKIP no X display")
-    sys.exit(77)
-for tool in ("xdotool", "import", "zbarimg"):
-    if shutil.which(tool) is None:
-        print("1..0 # SKIP %s is not installed" % tool)
-        sys.exit(77)
-
-try:
-    import pyatspi
-except ImportError:
-    print("1..0 # SKIP pyatspi is not installed")
-    sys.exit(77)
-
-build_dir = os.environ.get("SAOMA_BUILD_DIR", os.getcwd())
-saoma = os.path.join(build_dir, "src", "app", "saoma")
-shots = os.path.join(build_dir, "tests", "ui", "screenshots")
-os.makedirs(shots, exist_ok=True)
-
-tmp = tempfile.mkdtemp(prefix="saoma-ui-")
-env = dict(os.environ)
-env.update({
-    "XDG_DATA_HOME": os.path.join(tmp, "data"),
-    "XDG_CONFIG_HOME": os.path.join(tmp, "config"),
-    "XDG_CACHE_HOME": os.path.join(tmp, "cache"),
-    "GSETTINGS_BACKEND": "memory",
-    "SAOMA_DEBUG_PRINT_SIM_URL": "1",
-    "GSK_RENDERER": "cairo",
-    "GTK_A11Y": "atspi",
-    "LANGUAGE": LANG, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-})
-env.pop("GTK_DEBUG", None)
-
-print("1..17", flush=True)
-
-app = subprocess.Popen([saoma], env=env, stdout=subprocess.PIPE, stderr=None, text=True)
-
-
-def cleanup():
-    x_server_normal()
-    if app.poll() is None:
-        app.send_signal(signal.SIGTERM)
-        try:
-            app.wait(5)
-        except subprocess.TimeoutExpired:
-            app.kill()
-    shutil.rmtree(tmp, ignore_errors=True)
-
-
-def wait_for(pred, timeout, step=0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = pred()
-        if value:
-            return value
-        time.sleep(step)
-    return pred()
-
-
-realtime_pids = []
-
-
-def x_server_realtime():
-    """Under XTEST, the X server stamps each key when it handles it: on a loaded machine it
-    can be descheduled between two keys of one burst for longer than the scan gap, which a
-    USB scanner's kernel-stamped keys never are. As root (how the UI suites run) the test's
-    own X server gets a real-time priority for the scans; without the right it stays as is."""
-    display = os.environ.get("DISPLAY", "").split(".")[0]
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                argv = f.read().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        if os.path.basename(argv[0]) in ("Xvfb", "Xorg") and display in argv[1:]:
-            if subprocess.run(["chrt", "-f", "-p", "10", pid], check=False,
-                              stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL).returncode == 0:
-                realtime_pids.append(pid)
-
-
-def x_server_normal():
-    """The X server is shared with the other UI tests: back to normal scheduling."""
-    for pid in realtime_pids:
-        subprocess.run(["chrt", "-o", "-p", "0", pid], check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-x_server_realtime()
-print("# X server at real-time priority: %s" % (realtime_pids or "no (not allowed)"), flush=True)
 WECHAT_PAID = "134567890123456780"       # last digit 0: paid at once
 WECHAT_SLOW = "134567890123456790"       # typed by a person: never sent
 WECHAT_PASSWORD = "134567890123456781"   # last digit 1: USERPAYING, paid 10 s later
@@ -202,103 +43,14 @@ ALIPAY = "281234567890123456"
 NOT_A_CODE = "999999999999999999"
 
 try:
-    sim = None
-    end = time.monotonic() + 20
-    while time.monotonic() < end:
-        line = app.stdout.readline()
-        if not line:
-            break
-        if line.startswith("SAOMA_SIM_URL="):
-            sim = line.strip().split("=", 1)[1]
-            break
-    if not sim:
-        bail("the app did not start its simulator")
-
-    def http(method, path):
-        req = urllib.request.Request(sim + path, method=method)
-        with urllib.request.urlopen(req, timeout=10) as r:
-            data = r.read()
-            return json.loads(data) if data else None
-
-    def orders():
-        d = http("GET", "/sim/orders")
-        return d if isinstance(d, list) else d.get("orders", [])
-
-    def xdo(*args):
-        return subprocess.run(["xdotool", *args], check=False, env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
-
-    def scan(code, delay):
-        # One xdotool run, the digits and Enter, @delay ms a key: a scanner's keystrokes
-        # ("type" would send "\n" as Linefeed, and a second run for Enter may come late). A
-        # scanner's keys come from hardware at a steady pace; xdotool on a loaded machine can
-        # be descheduled between two keys for longer than the gap, so it runs real-time where
-        # allowed (root, as the UI suites run), else as it is.
-        args = ["xdotool", "key", "--delay", str(delay), *list(code), "Return"]
-        r = subprocess.run(["chrt", "-f", "10", *args], check=False, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if r.returncode != 0:
-            subprocess.run(args, check=False, env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+    a = ui.App()
+    orders, status, amount_text, amount_error = a.orders, a.status, a.amount_text, a.amount_error
 
     def shot(name):
-        path = os.path.join(shots, "%s-scan-%s.png" % (LANG, name))
-        subprocess.run(["import", "-window", "root", path], check=True, env=env)
-        print("# screenshot %s" % path, flush=True)
-        return path
-
-    def find_app():
-        for a in pyatspi.Registry.getDesktop(0):
-            try:
-                if a is not None and a.get_process_id() == app.pid:
-                    return a
-            except Exception:
-                continue
-        return None
-
-    acc_app = wait_for(find_app, 20, 0.25)
-    if acc_app is None:
-        bail("the app is not on the accessibility bus")
-
-    def find(msgid, role=None):
-        name = tr(msgid)
-
-        def match(a):
-            try:
-                # GTK 4.8 may name a widget "<its label> <its text>".
-                n = a.name or ""
-                return a is not None and (a.description == name or n == name or
-                                          n.startswith(name + " ")) and \
-                    (role is None or a.getRole() == role)
-            except Exception:
-                return False
-        try:
-            return pyatspi.findDescendant(acc_app, match)
-        except Exception:
-            return None
-
-    def text_of(acc):
-        try:
-            t = acc.queryText()
-            return t.getText(0, t.characterCount)
-        except Exception:
-            return None
-
-    def status():
-        acc = find("Payment status")
-        return text_of(acc) if acc else None
+        return ui.shot("scan-" + name, say=True)
 
     def detail():
-        acc = find("Payment status details")
-        return text_of(acc) if acc else None
-
-    def amount_text():
-        acc = find("Amount in yuan", pyatspi.ROLE_TEXT)
-        return text_of(acc) if acc else None
-
-    def amount_error():
-        acc = find("Amount error")
-        return (text_of(acc) or "") if acc is not None else ""
+        return a.text("Payment status details")
 
     def type_amount(text):
         xdo("key", "ctrl+a")
@@ -306,13 +58,10 @@ try:
         xdo("type", "--delay", "120", text)
         wait_for(lambda: amount_text() == text, 3)
 
-    if not wait_for(lambda: status() == tr("Ready"), 20):
-        bail("the window did not become ready (%s)" % status())
-    win = xdo("search", "--sync", "--onlyvisible", "--name", tr("Saoma Cashier")).split()
-    if not win:
-        bail("no window")
-    xdo("windowfocus", "--sync", win[0])
-    xdo("windowsize", "--sync", win[0], "1024", "700")
+    a.wait_ready()
+    win = a.main_window() or ui.bail("no window")
+    xdo("windowfocus", "--sync", win)
+    xdo("windowsize", "--sync", win, "1024", "700")
     time.sleep(0.5)
 
     # 1. An amount typed: the till waits for Enter or a scan, and says so.
@@ -402,6 +151,6 @@ try:
     ok((detail() or "").startswith(advice), "and what to ask the customer (%s)" % detail())
     shot("not-enough")
 finally:
-    cleanup()
+    ui.cleanup()
 
-sys.exit(1 if failed else 0)
+sys.exit(ui.exit_status())
