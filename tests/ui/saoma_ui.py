@@ -77,10 +77,6 @@ def tr(msgid, ctx=None):
     return text.replace("_", "").replace("\\n", "\n")
 
 
-def money(fen):
-    return "¥%d.%02d" % (fen // 100, fen % 100)
-
-
 # ---- TAP ----
 
 n_test = 0
@@ -135,10 +131,16 @@ except ImportError:
 
 # ---- The run's environment ----
 
-shots = os.path.join(build_dir, "tests", "ui", "screenshots")
-saoma = os.path.join(build_dir, "src", "app", "saoma")
 env = dict(os.environ)
 tmp = None
+
+
+def use_build_dir(path):
+    """The build tree the app and the screenshots are in (default: SAOMA_BUILD_DIR, or here)."""
+    global build_dir, saoma, shots
+    build_dir = path
+    saoma = os.path.join(build_dir, "src", "app", "saoma")
+    shots = os.path.join(build_dir, "tests", "ui", "screenshots")
 
 
 def setup(gsettings="memory", demo_api=None, keyring=False, tmp_prefix="saoma-ui-"):
@@ -207,6 +209,9 @@ def wait_for(pred, timeout, step=0.1):
             return value
         time.sleep(step)
     return pred()
+
+
+use_build_dir(build_dir)
 
 
 # ---- X ----

@@ -11,33 +11,18 @@ the simulator answers USERPAYING puts the password prompt on both screens, then 
 over AT-SPI, screenshots of both monitors).
 Usage: test-customer-display.py BUILD_DIR. Speaks TAP.
 """
-import json
 import os
 import re
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 
-build_dir = sys.argv[1]
-saoma = os.path.join(build_dir, "src", "app", "saoma")
-shots = os.path.join(build_dir, "tests", "ui", "screenshots")
-os.makedirs(shots, exist_ok=True)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import saoma_ui as ui  # noqa: E402
+from saoma_ui import decode, ok, pyatspi, scan  # noqa: E402
+
+ui.use_build_dir(sys.argv[1])
+ui.use_language("zh_CN")
 DISPLAY_TITLE = "顾客屏"  # "Customer Display" in zh_CN: the run is in Chinese
-
-count = 0
-failed = False
-
-
-def ok(cond, what):
-    global count, failed
-    count += 1
-    print("%s %d - %s" % ("ok" if cond else "not ok", count, what), flush=True)
-    failed = failed or not cond
-    return cond
 
 
 def run(*args, check=True):
@@ -48,13 +33,7 @@ def run(*args, check=True):
 
 
 def wait_for(pred, timeout, step=0.2):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = pred()
-        if value:
-            return value
-        time.sleep(step)
-    return pred()
+    return ui.wait_for(pred, timeout, step)
 
 
 def display_geometry():
@@ -74,95 +53,29 @@ def display_geometry():
 
 
 def shot(name, geometry="1920x1080+1920+0"):
-    path = os.path.join(shots, "display-app-%s.png" % name)
+    path = os.path.join(ui.shots, "display-app-%s.png" % name)
     run("import", "-window", "root", "-crop", geometry, "+repage", path)
     print("# screenshot %s" % path, flush=True)
     return path
 
 
-def decode(path):
-    r = run("zbarimg", "-q", "--raw", "--nodbus", path, check=False)
-    return r.stdout.strip()
+ui.plan(15)
 
-
-try:
-    import pyatspi
-except ImportError:
-    pyatspi = None
-
-def x_server_realtime():
-    """Under XTEST, the X server stamps each key when it handles it: on a loaded machine it
-    can be descheduled between two keys of one burst for longer than the scan gap, which a
-    USB scanner's kernel-stamped keys never are. As root (how the UI suites run) the test's
-    own X server gets a real-time priority for the scans; without the right it stays as is."""
-    display = os.environ.get("DISPLAY", "").split(".")[0]
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                argv = f.read().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        if os.path.basename(argv[0]) in ("Xvfb", "Xorg") and display in argv[1:]:
-            subprocess.run(["chrt", "-f", "-p", "10", pid], check=False,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-print("1..15", flush=True)
-
-tmp = tempfile.mkdtemp(prefix="saoma-display-app-")
-env = dict(os.environ)
-env.update({
-    "XDG_DATA_HOME": os.path.join(tmp, "data"),
-    "XDG_CONFIG_HOME": os.path.join(tmp, "config"),
-    "XDG_CACHE_HOME": os.path.join(tmp, "cache"),
-    "GSETTINGS_BACKEND": "keyfile",
-    "SAOMA_DEBUG_PRINT_SIM_URL": "1",
-    "GSK_RENDERER": "cairo",
-    "GTK_A11Y": "atspi",
-    "LANGUAGE": "zh_CN", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-})
 # This test drives the v2 demo (the default is v3, tested by test-v3-sale.py): set explicitly.
-_keyfile = os.path.join(env["XDG_CONFIG_HOME"], "glib-2.0", "settings", "keyfile")
-os.makedirs(os.path.dirname(_keyfile), exist_ok=True)
-with open(_keyfile, "w") as _f:
-    _f.write("[io/github/saoma/Cashier]\ndemo-api-version='v2'\n")
+env = ui.setup(gsettings="keyfile", demo_api="v2", tmp_prefix="saoma-display-app-")
 
 # The cashier works on the first monitor: the window manager places new windows under the
 # pointer.
 run("xdotool", "mousemove", "300", "300")
-app = subprocess.Popen([saoma], env=env, stdout=subprocess.PIPE, stderr=None, text=True)
 
 try:
-    sim = None
-    end = time.monotonic() + 20
-    while time.monotonic() < end:
-        line = app.stdout.readline()
-        if not line:
-            break
-        if line.startswith("SAOMA_SIM_URL="):
-            sim = line.strip().split("=", 1)[1]
-            break
-    if not sim:
-        print("Bail out! the app did not start its simulator", flush=True)
-        sys.exit(1)
-
-    def http(method, path):
-        req = urllib.request.Request(sim + path, data=b"" if method == "POST" else None,
-                                     method=method)
-        with urllib.request.urlopen(req, timeout=10) as r:
-            data = r.read()
-            return json.loads(data) if data else None
-
-    def orders():
-        d = http("GET", "/sim/orders")
-        return d if isinstance(d, list) else d.get("orders", [])
+    a = ui.App(accessible=False)
+    orders = a.orders
 
     def cashier_has_keyboard():
         r = run("xdotool", "getactivewindow", "getwindowpid", check=False)
         name = run("xdotool", "getactivewindow", "getwindowname", check=False).stdout.strip()
-        return r.stdout.strip() == str(app.pid) and name != DISPLAY_TITLE
+        return r.stdout.strip() == str(a.pid) and name != DISPLAY_TITLE
 
     # 1. Fullscreen on the second monitor, by itself.
     geometry = wait_for(display_geometry, 20)
@@ -183,7 +96,7 @@ try:
 
     # 4. Paid: the code leaves the customer's screen.
     if order is not None:
-        http("POST", "/sim/orders/%s/pay" % order["out_trade_no"])
+        a.pay(order["out_trade_no"])
     gone = wait_for(lambda: decode(shot("paid-zh_CN")) == "", 15, 0.5)
     ok(gone, "no code on DUMMY1 once the customer paid")
 
@@ -200,20 +113,11 @@ try:
     ok(wait_for(cashier_has_keyboard, 10), "the cashier window has the keyboard again")
 
     # Payment codes (issue 13), read from the app's accessible labels.
-    def find_app():
-        for a in pyatspi.Registry.getDesktop(0):
-            try:
-                if a is not None and a.get_process_id() == app.pid:
-                    return a
-            except Exception:
-                continue
-        return None
-
     def on_display(text):
         """Whether the customer display has a label reading @text. GTK 4.8 does not tell
         AT-SPI which stack page is shown, but the display clears the labels of the pages it
         does not show, so a label with the text is on screen."""
-        acc_app = find_app()
+        acc_app = a.find_app()
         if acc_app is None:
             return False
 
@@ -239,16 +143,9 @@ try:
         except Exception:
             return False
 
-    def scan(code):
-        """A scanner's burst: the digits and Enter 5 ms apart, from a real-time xdotool where
-        allowed (a descheduled xdotool would split the burst on a loaded machine)."""
-        args = ["xdotool", "key", "--delay", "5", *list(code), "Return"]
-        if run("chrt", "-f", "10", *args, check=False).returncode != 0:
-            run(*args)
-
     def cashier_status():
         """The text of the cashier window's status title (described "收款状态")."""
-        acc_app = find_app()
+        acc_app = a.find_app()
         try:
             acc = pyatspi.findDescendant(acc_app, described)
             t = acc.queryText()
@@ -260,7 +157,7 @@ try:
         for i in range(8):
             ok(False, "pyatspi (python3-pyatspi) is needed to read the screens")
     else:
-        x_server_realtime()
+        ui.x_server_realtime()
 
         # 8. An amount typed, no sale yet: the customer sees it and "show your payment code".
         n_orders = len(orders())
@@ -292,12 +189,11 @@ try:
         ok(cashier_has_keyboard(), "the cashier window kept the keyboard")
 
         # 13–14. The same prompts in English (a new run of the app).
-        app.send_signal(signal.SIGTERM)
-        app.wait(10)
+        a.stop(10)
         env["LANGUAGE"] = "en"
         DISPLAY_TITLE = "Customer Display"
         status_description = "Payment status"
-        app = subprocess.Popen([saoma], env=env, stdout=subprocess.PIPE, stderr=None, text=True)
+        a = ui.App(accessible=False)
         wait_for(display_geometry, 20)
         wait_for(cashier_has_keyboard, 10)
         wait_for(lambda: cashier_status() == "Ready", 20)
@@ -314,12 +210,6 @@ try:
         shot("password-en")
         shot("password-cashier-en", "1920x1080+0+0")
 finally:
-    if app.poll() is None:
-        app.send_signal(signal.SIGTERM)
-        try:
-            app.wait(5)
-        except subprocess.TimeoutExpired:
-            app.kill()
-    shutil.rmtree(tmp, ignore_errors=True)
+    ui.cleanup()
 
-sys.exit(1 if failed else 0)
+sys.exit(ui.exit_status())

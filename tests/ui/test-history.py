@@ -15,320 +15,60 @@ under X (Xvfb), in demo mode, driven with xdotool like a cashier would.
 Prints TAP. usage: test-cashier.py [--lang en|zh_CN]
 """
 
-import json
 import os
-import re
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 
-LANG = "en"
-if "--lang" in sys.argv:
-    LANG = sys.argv[sys.argv.index("--lang") + 1]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import saoma_ui as ui  # noqa: E402
+from saoma_ui import PO, click_in, extents, ok, raw, shot, showing, tr, wait_for, xdo  # noqa: E402
 
-source_dir = os.environ.get("SAOMA_SOURCE_DIR",
-                            os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+ui.require_x()
+import pyatspi  # noqa: E402
 
+# The manager PIN lives in a file keyring of this run (refunds and decisions ask for it).
+ui.setup(keyring=True)
 
-def load_po(path):
-    """msgid (with context as 'ctx\\x04id') → msgstr, from a .po file."""
-    table = {}
-    entry = {}
-    key = None
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            m = re.match(r'^(msgctxt|msgid|msgstr(?:\[0\])?) "(.*)"$', line)
-            if m:
-                key = m.group(1)
-                if key == "msgctxt" or (key == "msgid" and "msgid" in entry):
-                    if "msgid" in entry:
-                        entry = {}
-                entry[key] = m.group(2)
-            elif line.startswith('"') and key:
-                entry[key] += line[1:-1]
-            elif not line:
-                if "msgid" in entry and "msgstr" in entry:
-                    k = entry["msgid"]
-                    if "msgctxt" in entry:
-                        k = entry["msgctxt"] + "\x04" + k
-                    table[k] = entry["msgstr"]
-                elif "msgid" in entry and "msgstr[0]" in entry:
-                    table[entry["msgid"]] = entry["msgstr[0]"]
-                entry = {}
-                key = None
-    if "msgid" in entry and "msgstr" in entry:
-        table[entry["msgid"]] = entry["msgstr"]
-    return table
-
-
-PO = load_po(os.path.join(source_dir, "po", "zh_CN.po")) if LANG == "zh_CN" else {}
-
-
-def raw(msgid, ctx=None):
-    """The translated text, mnemonic included."""
-    return PO.get((ctx + "\x04" + msgid) if ctx else msgid, "") or msgid
-
-
-def tr(msgid, ctx=None):
-    """The text as the app shows it: translated, without its mnemonic."""
-    text = re.sub(r"\(_[A-Za-z]\)", "", raw(msgid, ctx))
-    return text.replace("_", "").replace("\\n", "\n")
-
-
-n_test = 0
-failed = False
-
-
-def ok(cond, what):
-    global n_test, failed
-    n_test += 1
-    print(("ok %d - %s" if cond else "not ok %d - %s") % (n_test, what), flush=True)
-    if not cond:
-        failed = True
-    return cond
-
-
-def bail(why):
-    print("Bail out! " + why, flush=True)
-    sys.exit(1)
-
-
-if not os.environ.get("DISPLAY"):
-    print("1..0 # SKIP no X display")
-    sys.exit(77)
-for tool in ("xdotool", "import", "zbarimg"):
-    if shutil.which(tool) is None:
-        print("1..0 # SKIP %s is not installed" % tool)
-        sys.exit(77)
-
-try:
-    import pyatspi
-except ImportError:
-    print("1..0 # SKIP pyatspi is not installed")
-    sys.exit(77)
-
-build_dir = os.environ.get("SAOMA_BUILD_DIR", os.getcwd())
-saoma = os.path.join(build_dir, "src", "app", "saoma")
-shots = os.path.join(build_dir, "tests", "ui", "screenshots")
-os.makedirs(shots, exist_ok=True)
-
-tmp = tempfile.mkdtemp(prefix="saoma-ui-")
-env = dict(os.environ)
-env.update({
-    "XDG_DATA_HOME": os.path.join(tmp, "data"),
-    "XDG_CONFIG_HOME": os.path.join(tmp, "config"),
-    "XDG_CACHE_HOME": os.path.join(tmp, "cache"),
-    "GSETTINGS_BACKEND": "memory",
-    "SAOMA_DEBUG_PRINT_SIM_URL": "1",
-    "GSK_RENDERER": "cairo",
-    "GTK_A11Y": "atspi",
-    "LANGUAGE": LANG, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-    # The manager PIN lives in a file keyring of this run (refunds and decisions ask for it).
-    "SECRET_BACKEND": "file",
-    "SECRET_FILE_TEST_PATH": os.path.join(tmp, "keyring"),
-    "SECRET_FILE_TEST_PASSWORD": "test",
-})
-env.pop("GTK_DEBUG", None)
-
-print("1..19", flush=True)
+ui.plan(19)
 
 PIN = "135792"
-pin_ok = subprocess.run([os.path.join(build_dir, "tests", "ui", "set-manager-pin")],
-                        input=PIN + "\n", env=env, text=True).returncode == 0
-
-procs = []
+pin_ok = ui.set_manager_pin(PIN)
 
 
-def cleanup():
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    shutil.rmtree(tmp, ignore_errors=True)
+def start():
+    """A run of saoma, its window ready at 1024×700 in the screen's corner (a.win)."""
+    a = ui.App()
+    a.wait_ready()
+    a.win = a.main_window() or ui.bail("no window")
+    xdo("windowmove", "--sync", a.win, "0", "0")
+    xdo("windowsize", "--sync", a.win, "1024", "700")
+    xdo("windowfocus", "--sync", a.win)
+    time.sleep(0.5)
+    return a
 
 
-def wait_for(pred, timeout, step=0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = pred()
-        if value:
-            return value
-        time.sleep(step)
-    return pred()
-
-
-def xdo(*args):
-    return subprocess.run(["xdotool", *args], check=False, env=env, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
-
-
-def shot(name):
-    path = os.path.join(shots, "%s-%s.png" % (LANG, name))
-    subprocess.run(["import", "-window", "root", path], check=True, env=env)
-    return path
-
-
-class App:
-    """One run of saoma: its process, its simulator and its accessible tree."""
-
-    def __init__(self):
-        self.proc = subprocess.Popen([saoma], env=env, stdout=subprocess.PIPE, stderr=None,
-                                     text=True)
-        procs.append(self.proc)
-        self.sim = None
-        end = time.monotonic() + 20
-        while time.monotonic() < end:
-            line = self.proc.stdout.readline()
-            if not line:
-                break
-            if line.startswith("SAOMA_SIM_URL="):
-                self.sim = line.strip().split("=", 1)[1]
-                break
-        if not self.sim:
-            bail("the app did not start its simulator")
-        self.acc = wait_for(self.find_app, 20, 0.25)
-        if self.acc is None:
-            bail("the app is not on the accessibility bus")
-        if not wait_for(lambda: self.status() == tr("Ready"), 20):
-            bail("the window did not become ready (%s)" % self.status())
-        win = xdo("search", "--sync", "--onlyvisible", "--pid", str(self.proc.pid),
-                  "--name", tr("Saoma Cashier")).split()
-        if not win:
-            bail("no window")
-        self.win = win[0]
-        xdo("windowmove", "--sync", self.win, "0", "0")
-        xdo("windowsize", "--sync", self.win, "1024", "700")
-        xdo("windowfocus", "--sync", self.win)
-        time.sleep(0.5)
-
-    def find_app(self):
-        for a in pyatspi.Registry.getDesktop(0):
-            try:
-                if a is not None and a.get_process_id() == self.proc.pid:
-                    return a
-            except Exception:
-                continue
-        return None
-
-    def http(self, method, path, body=None):
-        req = urllib.request.Request(self.sim + path, data=body, method=method)
-        with urllib.request.urlopen(req, timeout=10) as r:
-            data = r.read()
-            return json.loads(data) if data else None
-
-    def orders(self):
-        d = self.http("GET", "/sim/orders")
-        return d if isinstance(d, list) else d.get("orders", [])
-
-    def find(self, msgid, role=None, root=None):
-        name = tr(msgid)
-        with_mnemonic = raw(msgid)
-        shown = with_mnemonic.replace("_", "")
-
-        def match(a):
-            try:
-                n = a.name or ""
-                return a is not None and (a.description == name or n in (name, shown) or
-                                          n.startswith(name + " ") or
-                                          n.startswith(with_mnemonic + " ")) and \
-                    (role is None or a.getRole() == role)
-            except Exception:
-                return False
-        try:
-            return pyatspi.findDescendant(root or self.acc, match)
-        except Exception:
-            return None
-
-    def find_label(self, pred, root=None):
-        try:
-            return pyatspi.findDescendant(
-                root or self.acc, lambda a: a is not None and a.getRole() == pyatspi.ROLE_LABEL
-                and showing(a) and pred(a.name or ""))
-        except Exception:
-            return None
-
-    def status(self):
-        acc = self.find("Payment status")
-        return text_of(acc) if acc else None
-
-    def windows(self):
-        return xdo("search", "--onlyvisible", "--pid", str(self.proc.pid)).split()
-
-    def sale(self, amount, fee):
-        got = None
-        for attempt in range(2):
-            xdo("windowfocus", "--sync", self.win)
-            xdo("key", "alt+1")
-            time.sleep(0.6)
-            xdo("key", "ctrl+l", "ctrl+a")
-            xdo("type", "--delay", "20", amount)
-            xdo("key", "Return")
-            got = wait_for(lambda: [o for o in self.orders() if o.get("total_fee") == fee], 10)
-            if got:
-                break
-            sys.stderr.write("no order for %s yet (%s), typing it again\n"
-                             % (amount, self.status()))
-        return got[0] if got else None
-
-    def quit(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
-def text_of(acc):
-    try:
-        t = acc.queryText()
-        return t.getText(0, t.characterCount)
-    except Exception:
-        return None
-
-
-def showing(acc):
-    """GTK 4.8 reports no SHOWING state: a widget that is not drawn has no size."""
-    try:
-        x, y, w, h = extents(acc)
-        return w > 0 and h > 0
-    except Exception:
-        return False
-
-
-def extents(acc):
-    e = acc.queryComponent().getExtents(pyatspi.WINDOW_COORDS)
-    return (e.x, e.y, e.width, e.height)
-
-
-def click_in(xid, acc):
-    """Clicks @acc of the toplevel @xid (GTK 4 gives extents relative to its window)."""
-    out = xdo("getwindowgeometry", "--shell", xid)
-    g = dict(line.split("=", 1) for line in out.split() if "=" in line)
-    x, y, w, h = extents(acc)
-    xdo("mousemove", "--sync", str(int(g.get("X", 0)) + x + w // 2),
-        str(int(g.get("Y", 0)) + y + h // 2))
-    xdo("click", "1")
+def sale(a, amount, fee):
+    got = None
+    for attempt in range(2):
+        xdo("windowfocus", "--sync", a.win)
+        xdo("key", "alt+1")
+        time.sleep(0.6)
+        xdo("key", "ctrl+l", "ctrl+a")
+        xdo("type", "--delay", "20", amount)
+        xdo("key", "Return")
+        got = wait_for(lambda: [o for o in a.orders() if o.get("total_fee") == fee], 10)
+        if got:
+            break
+        sys.stderr.write("no order for %s yet (%s), typing it again\n" % (amount, a.status()))
+    return got[0] if got else None
 
 
 def scroll_down(xid):
     """Scrolls the details to their end (the timeline) with the mouse wheel."""
-    out = xdo("getwindowgeometry", "--shell", xid)
-    g = dict(line.split("=", 1) for line in out.split() if "=" in line)
+    g = ui.geometry_of(xid)
     xdo("mousemove", "--sync", str(int(g.get("X", 0)) + 200), str(int(g.get("Y", 0)) + 300))
     xdo("click", "--repeat", "15", "--delay", "30", "5")
     time.sleep(0.6)
-
-
-def money(fen):
-    return "¥%d.%02d" % (fen // 100, fen % 100)
 
 
 def open_row(a, number):
@@ -361,10 +101,10 @@ def close_window(a, xid):
 
 try:
     ok(pin_ok, "the manager PIN is stored in the test's keyring")
-    a = App()
+    a = start()
 
     # A ¥38.50 sale, paid.
-    order = a.sale("38.5", 3850)
+    order = sale(a, "38.5", 3850)
     ok(order is not None, "Enter creates one ¥38.50 order")
     number = order["out_trade_no"] if order else ""
     a.http("POST", "/sim/orders/%s/pay" % number)
@@ -469,7 +209,7 @@ try:
         except Exception:
             return None
 
-    waiting = a.sale("7", 700)
+    waiting = sale(a, "7", 700)
     wait_for(lambda: a.status() == tr("Waiting for the customer to scan"), 10)
     xdo("key", "alt+2")
     time.sleep(0.8)
@@ -499,7 +239,7 @@ try:
     ok(answers[1], "after the customer paid, Query Now says when")
 
     # 12.6: a late payment (cancelled, then paid at WeChat) waits for a decision.
-    late = a.sale("12", 1200)
+    late = sale(a, "12", 1200)
     wait_for(lambda: a.status() == tr("Waiting for the customer to scan"), 10)
     xdo("key", "Escape")
     wait_for(lambda: a.status() == tr("Cancelled"), 5)
@@ -517,8 +257,8 @@ try:
     ok(wait_for(banner, 20), "History shows the late payment banner")
 
     # Restart: the banner is read from the ledger.
-    a.quit()
-    a = App()
+    a.stop(10)
+    a = start()
     xdo("key", "alt+2")
     ok(wait_for(banner, 15), "after a restart the banner is still there")
     time.sleep(0.5)
@@ -538,12 +278,12 @@ try:
         close_window(a, details)
     ok(decided, "the decision is recorded in the timeline")
     ok(wait_for(lambda: banner() is None, 10), "and the banner is gone")
-    a.quit()
-    a = App()
+    a.stop(10)
+    a = start()
     xdo("key", "alt+2")
     time.sleep(2.0)
     ok(banner() is None, "and stays gone after another restart")
 finally:
-    cleanup()
+    ui.cleanup()
 
-sys.exit(1 if failed else 0)
+sys.exit(ui.exit_status())
