@@ -110,6 +110,12 @@ def exit_status():
     return 1 if failed else 0
 
 
+try:
+    import pyatspi
+except ImportError:
+    pyatspi = None
+
+
 def require_x(tools=("xdotool", "import", "zbarimg")):
     """Skips the test (77) without an X display, one of @tools or pyatspi."""
     if not os.environ.get("DISPLAY"):
@@ -117,16 +123,8 @@ def require_x(tools=("xdotool", "import", "zbarimg")):
     for tool in tools:
         if shutil.which(tool) is None:
             skip("%s is not installed" % tool)
-    try:
-        import pyatspi  # noqa: F401
-    except ImportError:
+    if pyatspi is None:
         skip("pyatspi is not installed")
-
-
-try:
-    import pyatspi
-except ImportError:
-    pyatspi = None
 
 
 # ---- The run's environment ----
