@@ -12,14 +12,42 @@
 
 #include <string.h>
 
+#include "wxpay/wxpay.h"
+
+#include "saoma-business-day.h"
 #include "saoma-gateway.h"
 
 G_DEFINE_QUARK (saoma-gateway-error-quark, saoma_gateway_error)
 G_DEFINE_INTERFACE (SaomaGateway, saoma_gateway, G_TYPE_OBJECT)
 
+/* Numbers carry the shop's wall time (Beijing, the business day's zone: issue 12.5), so that
+ * "T0120261203043248…" sits beside "2026-12-03 04:32:48", not eight hours off. v2 and v3 take
+ * the same numbers. */
+static char *
+default_new_out_trade_no (SaomaGateway *self,
+                          const char   *till_id,
+                          GDateTime    *now)
+{
+  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
+
+  return wxpay_out_trade_no_new (till_id, local);
+}
+
+static char *
+default_new_out_refund_no (SaomaGateway *self,
+                           const char   *till_id,
+                           GDateTime    *now)
+{
+  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
+
+  return wxpay_out_refund_no_new (till_id, local);
+}
+
 static void
 saoma_gateway_default_init (SaomaGatewayInterface *iface)
 {
+  iface->new_out_trade_no = default_new_out_trade_no;
+  iface->new_out_refund_no = default_new_out_refund_no;
 }
 
 /* Errors ------------------------------------------------------------------------------- */
@@ -227,6 +255,23 @@ saoma_trade_state_to_string (SaomaTradeState state)
     default:
       return "UNKNOWN";
     }
+}
+
+/**
+ * saoma_trade_state_from_string:
+ * @text: (nullable): a trade_state as WeChat Pay says it (the same words in v2 and v3)
+ *
+ * Returns: the state, %SAOMA_TRADE_STATE_UNKNOWN for %NULL or a word not known
+ */
+SaomaTradeState
+saoma_trade_state_from_string (const char *text)
+{
+  for (SaomaTradeState state = SAOMA_TRADE_STATE_NOTPAY;
+       text != NULL && state <= SAOMA_TRADE_STATE_PAYERROR; state++)
+    if (strcmp (text, saoma_trade_state_to_string (state)) == 0)
+      return state;
+
+  return SAOMA_TRADE_STATE_UNKNOWN;
 }
 
 /* Boxed types ----------------------------------------------------------------------------- */

@@ -91,7 +91,8 @@ typedef enum {
 } SaomaTradeState;
 
 /* "NOTPAY", "SUCCESS" … */
-const char *saoma_trade_state_to_string (SaomaTradeState state);
+const char     *saoma_trade_state_to_string   (SaomaTradeState state);
+SaomaTradeState saoma_trade_state_from_string (const char     *text);
 
 /* The state of a refund at the gateway. */
 typedef enum {
@@ -280,6 +281,7 @@ struct _SaomaGatewayInterface
   const char *(*get_protocol)           (SaomaGateway *self);
   char       *(*dup_merchant)           (SaomaGateway *self);
   gboolean    (*has_certificate)        (SaomaGateway *self);
+  /* Both default to WeChat Pay's numbers in the shop's wall time (v2 and v3 share them). */
   char       *(*new_out_trade_no)       (SaomaGateway *self,
                                          const char   *till_id,
                                          GDateTime    *now);

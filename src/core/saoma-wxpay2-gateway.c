@@ -16,7 +16,6 @@
 
 #include "wxpay/wxpay.h"
 
-#include "saoma-business-day.h"
 #include "saoma-log.h"
 
 #include "saoma-wxpay2-gateway.h"
@@ -219,30 +218,6 @@ parse_time (const char *text)
   return time != NULL ? g_date_time_to_unix (time) * G_USEC_PER_SEC : 0;
 }
 
-static SaomaTradeState
-parse_trade_state (const char *text)
-{
-  static const struct {
-    const char     *name;
-    SaomaTradeState state;
-  } states[] = {
-    { "NOTPAY", SAOMA_TRADE_STATE_NOTPAY },
-    { "USERPAYING", SAOMA_TRADE_STATE_USERPAYING },
-    { "ACCEPT", SAOMA_TRADE_STATE_ACCEPT },
-    { "SUCCESS", SAOMA_TRADE_STATE_SUCCESS },
-    { "REFUND", SAOMA_TRADE_STATE_REFUND },
-    { "CLOSED", SAOMA_TRADE_STATE_CLOSED },
-    { "REVOKED", SAOMA_TRADE_STATE_REVOKED },
-    { "PAYERROR", SAOMA_TRADE_STATE_PAYERROR },
-  };
-
-  for (guint i = 0; text != NULL && i < G_N_ELEMENTS (states); i++)
-    if (strcmp (text, states[i].name) == 0)
-      return states[i].state;
-
-  return SAOMA_TRADE_STATE_UNKNOWN;
-}
-
 static SaomaGatewayRefundState
 parse_refund_state (const char *text)
 {
@@ -265,7 +240,7 @@ order_status_from_params (const WxpayParams *answer,
   SaomaOrderStatus *status = saoma_order_status_new ();
 
   status->out_trade_no = g_strdup (wxpay_params_get (answer, "out_trade_no"));
-  status->state = parse_trade_state (trade_state);
+  status->state = saoma_trade_state_from_string (trade_state);
   status->state_text = g_strdup (trade_state);
   status->state_desc = g_strdup (wxpay_params_get (answer, "trade_state_desc"));
   status->amount = get_fen (answer, "total_fee");
@@ -411,28 +386,6 @@ wxpay2_has_certificate (SaomaGateway *gateway)
 
   g_object_get (self->client, "tls-certificate", &certificate, NULL);
   return certificate != NULL;
-}
-
-/* Numbers carry the shop's wall time (Beijing, the business day's zone: issue 12.5), so that
- * "T0120261203043248…" sits beside "2026-12-03 04:32:48", not eight hours off. */
-static char *
-wxpay2_new_out_trade_no (SaomaGateway *gateway,
-                         const char   *till_id,
-                         GDateTime    *now)
-{
-  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
-
-  return wxpay_out_trade_no_new (till_id, local);
-}
-
-static char *
-wxpay2_new_out_refund_no (SaomaGateway *gateway,
-                          const char   *till_id,
-                          GDateTime    *now)
-{
-  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
-
-  return wxpay_out_refund_no_new (till_id, local);
 }
 
 /* Native orders: the request token -------------------------------------------------------------- */
@@ -1101,8 +1054,6 @@ saoma_wxpay2_gateway_iface_init (SaomaGatewayInterface *iface)
   iface->get_protocol = wxpay2_get_protocol;
   iface->dup_merchant = wxpay2_dup_merchant;
   iface->has_certificate = wxpay2_has_certificate;
-  iface->new_out_trade_no = wxpay2_new_out_trade_no;
-  iface->new_out_refund_no = wxpay2_new_out_refund_no;
   iface->build_native_request = wxpay2_build_native_request;
   iface->check_native_request = wxpay2_check_native_request;
   iface->describe_native_request = wxpay2_describe_native_request;

@@ -21,7 +21,6 @@
 
 #include "wxpay/wxpay.h"
 
-#include "saoma-business-day.h"
 #include "saoma-wxpay2-gateway.h"
 #include "saoma-wxpay3-gateway.h"
 
@@ -106,31 +105,6 @@ get_string (JsonObject *object,
   return json_node_get_string (node);
 }
 
-static SaomaTradeState
-parse_trade_state (const char *text)
-{
-  static const struct
-  {
-    const char     *name;
-    SaomaTradeState state;
-  } states[] = {
-    { "NOTPAY", SAOMA_TRADE_STATE_NOTPAY },
-    { "USERPAYING", SAOMA_TRADE_STATE_USERPAYING },
-    { "ACCEPT", SAOMA_TRADE_STATE_ACCEPT },
-    { "SUCCESS", SAOMA_TRADE_STATE_SUCCESS },
-    { "REFUND", SAOMA_TRADE_STATE_REFUND },
-    { "CLOSED", SAOMA_TRADE_STATE_CLOSED },
-    { "REVOKED", SAOMA_TRADE_STATE_REVOKED },
-    { "PAYERROR", SAOMA_TRADE_STATE_PAYERROR },
-  };
-
-  for (guint i = 0; text != NULL && i < G_N_ELEMENTS (states); i++)
-    if (strcmp (states[i].name, text) == 0)
-      return states[i].state;
-
-  return SAOMA_TRADE_STATE_UNKNOWN;
-}
-
 static SaomaGatewayRefundState
 parse_refund_state (const char *text)
 {
@@ -177,27 +151,6 @@ wxpay3_has_certificate (SaomaGateway *gateway)
 {
   /* v3 signs every call with the merchant key: no call needs a TLS client certificate. */
   return TRUE;
-}
-
-static char *
-wxpay3_new_out_trade_no (SaomaGateway *gateway,
-                         const char   *till_id,
-                         GDateTime    *now)
-{
-  /* The shop's wall time, like v2's (issue 12.5). */
-  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
-
-  return wxpay_out_trade_no_new (till_id, local);
-}
-
-static char *
-wxpay3_new_out_refund_no (SaomaGateway *gateway,
-                          const char   *till_id,
-                          GDateTime    *now)
-{
-  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
-
-  return wxpay_out_refund_no_new (till_id, local);
 }
 
 /* Native orders: the request token ------------------------------------------------------------ */
@@ -409,7 +362,7 @@ status_from_transaction (JsonObject *transaction)
 
   status->out_trade_no = g_strdup (get_string (transaction, "out_trade_no"));
   status->state_text = g_strdup (get_string (transaction, "trade_state"));
-  status->state = parse_trade_state (status->state_text);
+  status->state = saoma_trade_state_from_string (status->state_text);
   status->state_desc = g_strdup (get_string (transaction, "trade_state_desc"));
   status->amount = get_fen (amount, "total");
   status->payer_amount = get_fen (amount, "payer_total");
@@ -902,8 +855,6 @@ saoma_wxpay3_gateway_iface_init (SaomaGatewayInterface *iface)
   iface->get_protocol = wxpay3_get_protocol;
   iface->dup_merchant = wxpay3_dup_merchant;
   iface->has_certificate = wxpay3_has_certificate;
-  iface->new_out_trade_no = wxpay3_new_out_trade_no;
-  iface->new_out_refund_no = wxpay3_new_out_refund_no;
   iface->build_native_request = wxpay3_build_native_request;
   iface->check_native_request = wxpay3_check_native_request;
   iface->describe_native_request = wxpay3_describe_native_request;
