@@ -524,6 +524,25 @@ G_DEFINE_BOXED_TYPE (SaomaGatewayEvent, saoma_gateway_event, saoma_gateway_event
 
 #define IFACE(self) SAOMA_GATEWAY_GET_IFACE (self)
 
+/* The *_finish an implementation leaves NULL: its *_async returned its own GTask. */
+static gpointer
+task_pointer (SaomaGateway *self,
+              GAsyncResult *result,
+              GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+task_boolean (SaomaGateway *self,
+              GAsyncResult *result,
+              GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 const char *
 saoma_gateway_get_protocol (SaomaGateway *self)
 {
@@ -612,6 +631,8 @@ saoma_gateway_create_native_order_finish (SaomaGateway *self,
                                           GError      **error)
 {
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), NULL);
+  if (IFACE (self)->create_native_order_finish == NULL)
+    return task_pointer (self, result, error);
   return IFACE (self)->create_native_order_finish (self, result, error);
 }
 
@@ -633,6 +654,8 @@ saoma_gateway_pay_by_code_finish (SaomaGateway *self,
                                   GError      **error)
 {
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), NULL);
+  if (IFACE (self)->pay_by_code_finish == NULL)
+    return task_pointer (self, result, error);
   return IFACE (self)->pay_by_code_finish (self, result, error);
 }
 
@@ -676,6 +699,8 @@ saoma_gateway_query_order_finish (SaomaGateway *self,
                                   GError      **error)
 {
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), NULL);
+  if (IFACE (self)->query_order_finish == NULL)
+    return task_pointer (self, result, error);
   return IFACE (self)->query_order_finish (self, result, error);
 }
 
@@ -697,6 +722,8 @@ saoma_gateway_close_order_finish (SaomaGateway *self,
                                   GError      **error)
 {
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), FALSE);
+  if (IFACE (self)->close_order_finish == NULL)
+    return task_boolean (self, result, error);
   return IFACE (self)->close_order_finish (self, result, error);
 }
 
@@ -718,6 +745,8 @@ saoma_gateway_refund_finish (SaomaGateway *self,
                              GError      **error)
 {
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), NULL);
+  if (IFACE (self)->refund_finish == NULL)
+    return task_pointer (self, result, error);
   return IFACE (self)->refund_finish (self, result, error);
 }
 
@@ -739,6 +768,8 @@ saoma_gateway_query_refund_finish (SaomaGateway *self,
                                    GError      **error)
 {
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), NULL);
+  if (IFACE (self)->query_refund_finish == NULL)
+    return task_pointer (self, result, error);
   return IFACE (self)->query_refund_finish (self, result, error);
 }
 
@@ -760,6 +791,8 @@ saoma_gateway_download_bill_finish (SaomaGateway *self,
                                     GError      **error)
 {
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), NULL);
+  if (IFACE (self)->download_bill_finish == NULL)
+    return task_pointer (self, result, error);
   return IFACE (self)->download_bill_finish (self, result, error);
 }
 

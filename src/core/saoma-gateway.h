@@ -300,6 +300,8 @@ struct _SaomaGatewayInterface
   char       *(*describe_native_request) (SaomaGateway *self,
                                           const char   *token);
 
+  /* Every *_finish but reverse_finish may be left NULL when the matching *_async returns a
+   * GTask of the gateway's own: its value (or boolean) is then the answer. */
   void        (*create_native_order_async) (SaomaGateway       *self,
                                             const char         *token,
                                             GCancellable       *cancellable,

@@ -571,15 +571,6 @@ wxpay2_create_native_order_async (SaomaGateway       *gateway,
                                    g_steal_pointer (&task));
 }
 
-static SaomaNativeOrderResult *
-wxpay2_create_native_order_finish (SaomaGateway *gateway,
-                                   GAsyncResult *result,
-                                   GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 /* Micropay and reverse -------------------------------------------------------------------------- */
 
 static gpointer
@@ -618,15 +609,6 @@ wxpay2_pay_by_code_async (SaomaGateway           *gateway,
 
   wxpay_client_micropay_async (self->client, request, cancellable, call_cb,
                                g_steal_pointer (&task));
-}
-
-static SaomaOrderStatus *
-wxpay2_pay_by_code_finish (SaomaGateway *gateway,
-                           GAsyncResult *result,
-                           GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static gpointer
@@ -699,15 +681,6 @@ wxpay2_query_order_async (SaomaGateway       *gateway,
                                  g_steal_pointer (&task));
 }
 
-static SaomaOrderStatus *
-wxpay2_query_order_finish (SaomaGateway *gateway,
-                           GAsyncResult *result,
-                           GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 static void
 wxpay2_close_order_async (SaomaGateway       *gateway,
                           const char         *out_trade_no,
@@ -723,15 +696,6 @@ wxpay2_close_order_async (SaomaGateway       *gateway,
                 wxpay2_close_order_async, cancellable, callback, user_data);
   wxpay_client_closeorder_async (self->client, request, cancellable, call_cb,
                                  g_steal_pointer (&task));
-}
-
-static gboolean
-wxpay2_close_order_finish (SaomaGateway *gateway,
-                           GAsyncResult *result,
-                           GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* Refunds ---------------------------------------------------------------------------------------- */
@@ -788,15 +752,6 @@ wxpay2_refund_async (SaomaGateway             *gateway,
                              g_steal_pointer (&task));
 }
 
-static SaomaRefundStatus *
-wxpay2_refund_finish (SaomaGateway *gateway,
-                      GAsyncResult *result,
-                      GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 static gpointer
 convert_refundquery (Call              *call,
                      const WxpayParams *answer,
@@ -850,15 +805,6 @@ wxpay2_query_refund_async (SaomaGateway       *gateway,
   wxpay_params_set (request, "out_refund_no", out_refund_no);
   wxpay_client_refundquery_async (self->client, request, cancellable, call_cb,
                                   g_steal_pointer (&task));
-}
-
-static SaomaRefundStatus *
-wxpay2_query_refund_finish (SaomaGateway *gateway,
-                            GAsyncResult *result,
-                            GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* Bills ------------------------------------------------------------------------------------------- */
@@ -977,15 +923,6 @@ wxpay2_download_bill_async (SaomaGateway       *gateway,
                                    downloadbill_cb, task);
 }
 
-static SaomaBill *
-wxpay2_download_bill_finish (SaomaGateway *gateway,
-                             GAsyncResult *result,
-                             GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 /* Notifications ------------------------------------------------------------------------------ */
 
 static SaomaGatewayEvent *
@@ -1058,21 +995,14 @@ saoma_wxpay2_gateway_iface_init (SaomaGatewayInterface *iface)
   iface->check_native_request = wxpay2_check_native_request;
   iface->describe_native_request = wxpay2_describe_native_request;
   iface->create_native_order_async = wxpay2_create_native_order_async;
-  iface->create_native_order_finish = wxpay2_create_native_order_finish;
   iface->pay_by_code_async = wxpay2_pay_by_code_async;
-  iface->pay_by_code_finish = wxpay2_pay_by_code_finish;
   iface->reverse_async = wxpay2_reverse_async;
   iface->reverse_finish = wxpay2_reverse_finish;
   iface->query_order_async = wxpay2_query_order_async;
-  iface->query_order_finish = wxpay2_query_order_finish;
   iface->close_order_async = wxpay2_close_order_async;
-  iface->close_order_finish = wxpay2_close_order_finish;
   iface->refund_async = wxpay2_refund_async;
-  iface->refund_finish = wxpay2_refund_finish;
   iface->query_refund_async = wxpay2_query_refund_async;
-  iface->query_refund_finish = wxpay2_query_refund_finish;
   iface->download_bill_async = wxpay2_download_bill_async;
-  iface->download_bill_finish = wxpay2_download_bill_finish;
   iface->parse_notification = wxpay2_parse_notification;
   iface->notification_reply = wxpay2_notification_reply;
 }

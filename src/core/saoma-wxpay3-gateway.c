@@ -343,15 +343,6 @@ wxpay3_create_native_order_async (SaomaGateway       *gateway,
                                      g_steal_pointer (&task));
 }
 
-static SaomaNativeOrderResult *
-wxpay3_create_native_order_finish (SaomaGateway *gateway,
-                                   GAsyncResult *result,
-                                   GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 /* Payment by code and reverse ------------------------------------------------------------------ */
 
 static SaomaOrderStatus *
@@ -419,15 +410,6 @@ wxpay3_pay_by_code_async (SaomaGateway           *gateway,
   json_object_set_object_member (fields, "scene_info", scene);
 
   wxpay3_client_codepay_async (self->client, fields, cancellable, codepay_cb, task);
-}
-
-static SaomaOrderStatus *
-wxpay3_pay_by_code_finish (SaomaGateway *gateway,
-                           GAsyncResult *result,
-                           GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static void
@@ -512,15 +494,6 @@ wxpay3_download_bill_async (SaomaGateway       *gateway,
   /* GZIP, as v2's downloadbill: a busy day's bill is a tenth of the bytes. */
   wxpay3_client_tradebill_async (self->client, date, "ALL", TRUE, cancellable, tradebill_cb,
                                  task);
-}
-
-static SaomaBill *
-wxpay3_download_bill_finish (SaomaGateway *gateway,
-                             GAsyncResult *result,
-                             GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* A verified, opened callback resource as an event: TRANSACTION.* is a payment, REFUND.* a
@@ -708,15 +681,6 @@ wxpay3_query_order_async (SaomaGateway       *gateway,
   wxpay3_client_query_async (self->client, out_trade_no, NULL, cancellable, query_cb, task);
 }
 
-static SaomaOrderStatus *
-wxpay3_query_order_finish (SaomaGateway *gateway,
-                           GAsyncResult *result,
-                           GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 static void
 close_cb (GObject      *source,
           GAsyncResult *result,
@@ -742,15 +706,6 @@ wxpay3_close_order_async (SaomaGateway       *gateway,
   GTask              *task = start (self, wxpay3_close_order_async, cancellable, callback, user_data);
 
   wxpay3_client_close_async (self->client, out_trade_no, cancellable, close_cb, task);
-}
-
-static gboolean
-wxpay3_close_order_finish (SaomaGateway *gateway,
-                           GAsyncResult *result,
-                           GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* Refunds ------------------------------------------------------------------------------------- */
@@ -815,15 +770,6 @@ wxpay3_refund_async (SaomaGateway             *gateway,
   wxpay3_client_refund_async (self->client, fields, cancellable, refund_status_cb, task);
 }
 
-static SaomaRefundStatus *
-wxpay3_refund_finish (SaomaGateway *gateway,
-                      GAsyncResult *result,
-                      GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 static void
 wxpay3_query_refund_async (SaomaGateway       *gateway,
                            const char         *out_refund_no,
@@ -838,15 +784,6 @@ wxpay3_query_refund_async (SaomaGateway       *gateway,
                                     task);
 }
 
-static SaomaRefundStatus *
-wxpay3_query_refund_finish (SaomaGateway *gateway,
-                            GAsyncResult *result,
-                            GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 /* GObject ------------------------------------------------------------------------------------- */
 
 static void
@@ -859,21 +796,14 @@ saoma_wxpay3_gateway_iface_init (SaomaGatewayInterface *iface)
   iface->check_native_request = wxpay3_check_native_request;
   iface->describe_native_request = wxpay3_describe_native_request;
   iface->create_native_order_async = wxpay3_create_native_order_async;
-  iface->create_native_order_finish = wxpay3_create_native_order_finish;
   iface->pay_by_code_async = wxpay3_pay_by_code_async;
-  iface->pay_by_code_finish = wxpay3_pay_by_code_finish;
   iface->reverse_async = wxpay3_reverse_async;
   iface->reverse_finish = wxpay3_reverse_finish;
   iface->query_order_async = wxpay3_query_order_async;
-  iface->query_order_finish = wxpay3_query_order_finish;
   iface->close_order_async = wxpay3_close_order_async;
-  iface->close_order_finish = wxpay3_close_order_finish;
   iface->refund_async = wxpay3_refund_async;
-  iface->refund_finish = wxpay3_refund_finish;
   iface->query_refund_async = wxpay3_query_refund_async;
-  iface->query_refund_finish = wxpay3_query_refund_finish;
   iface->download_bill_async = wxpay3_download_bill_async;
-  iface->download_bill_finish = wxpay3_download_bill_finish;
   iface->parse_notification = wxpay3_parse_notification;
   iface->notification_reply = wxpay3_notification_reply;
   iface->notification_reply_status = wxpay3_notification_reply_status;
