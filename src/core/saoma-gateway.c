@@ -274,6 +274,33 @@ saoma_trade_state_from_string (const char *text)
   return SAOMA_TRADE_STATE_UNKNOWN;
 }
 
+/**
+ * saoma_gateway_cut_description:
+ * @description: (nullable): the order's description
+ *
+ * Both protocols take at most 127 (v2's body §3, v3's description §2; bytes, to be safe): cut
+ * on a UTF-8 boundary, so that a long Chinese description never ends in half a character.
+ *
+ * Returns: (transfer full): @description, or "Saoma" when empty, cut to 127 bytes
+ */
+char *
+saoma_gateway_cut_description (const char *description)
+{
+  const char *text = description != NULL && *description != '\0' ? description : "Saoma";
+  const char *end = text;
+
+  while (*end != '\0')
+    {
+      const char *next = g_utf8_next_char (end);
+
+      if (next - text > 127)
+        break;
+      end = next;
+    }
+
+  return g_strndup (text, end - text);
+}
+
 /* Boxed types ----------------------------------------------------------------------------- */
 
 SaomaNativeOrder *

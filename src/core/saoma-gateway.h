@@ -386,6 +386,9 @@ struct _SaomaGatewayInterface
                                             const char  **out_content_type);
 };
 
+/* For implementations: the text the payer sees (v2's body, v3's description). */
+char       *saoma_gateway_cut_description    (const char   *description);
+
 /* "v2" */
 const char *saoma_gateway_get_protocol       (SaomaGateway *self);
 /* "appid / mch_id" for display; never a key. */

@@ -398,25 +398,6 @@ format_beijing (gint64 usec)
   return wxpay_time_format (time);
 }
 
-/* The body field: the description, or a fixed word, cut to 127 bytes on a UTF-8 boundary. */
-static char *
-make_body (const char *description)
-{
-  const char *text = description != NULL && *description != '\0' ? description : "Saoma";
-  const char *end = text;
-
-  while (*end != '\0')
-    {
-      const char *next = g_utf8_next_char (end);
-
-      if (next - text > 127)
-        break;
-      end = next;
-    }
-
-  return g_strndup (text, end - text);
-}
-
 /* The ledger keeps the request as opaque text: GVariant's text form of an a(ss) of the
  * unifiedorder business fields (everything but the envelope the client adds: appid, mch_id,
  * nonce_str, sign_type, sign), which keeps the order and escapes every ambiguous character. */
@@ -428,7 +409,7 @@ wxpay2_build_native_request (SaomaGateway           *gateway,
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(ss)"));
   g_autoptr(WxpayParams) params = wxpay_params_new ();
   g_autoptr(GVariant) variant = NULL;
-  g_autofree char *body = make_body (order->description);
+  g_autofree char *body = saoma_gateway_cut_description (order->description);
   g_autofree char *time_start = format_beijing (order->time_start);
   g_autofree char *time_expire = format_beijing (order->time_expire);
 
@@ -592,7 +573,7 @@ wxpay2_pay_by_code_async (SaomaGateway           *gateway,
   SaomaWxpay2Gateway *self = SAOMA_WXPAY2_GATEWAY (gateway);
   g_autoptr(GTask) task = NULL;
   g_autoptr(WxpayParams) request = wxpay_params_new ();
-  g_autofree char *body = make_body (payment->description);
+  g_autofree char *body = saoma_gateway_cut_description (payment->description);
 
   task = start (self, call_new (self, wxpay_client_micropay_finish, convert_micropay,
                                 (GDestroyNotify)saoma_order_status_free, FALSE),

@@ -165,25 +165,6 @@ format_rfc3339 (gint64 usec)
   return g_date_time_format (local, "%Y-%m-%dT%H:%M:%S+08:00");
 }
 
-/* The description cut to 127 bytes on a UTF-8 boundary (§2). */
-static char *
-make_description (const char *description)
-{
-  const char *text = description != NULL && *description != '\0' ? description : "Saoma";
-  const char *end = text;
-
-  while (*end != '\0')
-    {
-      const char *next = g_utf8_next_char (end);
-
-      if (next - text > 127)
-        break;
-      end = next;
-    }
-
-  return g_strndup (text, end - text);
-}
-
 /* The token is the JSON of the create body without appid and mchid (the client puts them
  * first): the same token gives the same bytes on every retry, across restarts. */
 static char *
@@ -194,7 +175,7 @@ wxpay3_build_native_request (SaomaGateway           *gateway,
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
-  g_autofree char *description = make_description (order->description);
+  g_autofree char *description = saoma_gateway_cut_description (order->description);
   g_autofree char *time_expire = format_rfc3339 (order->time_expire);
 
   if (order->out_trade_no == NULL || order->amount <= 0 || order->notify_url == NULL)
@@ -390,7 +371,7 @@ wxpay3_pay_by_code_async (SaomaGateway           *gateway,
   SaomaWxpay3Gateway *self = SAOMA_WXPAY3_GATEWAY (gateway);
   GTask              *task = start (self, wxpay3_pay_by_code_async, cancellable, callback, user_data);
   g_autoptr(JsonObject) fields = json_object_new ();
-  g_autofree char *description = make_description (payment->description);
+  g_autofree char *description = saoma_gateway_cut_description (payment->description);
   JsonObject      *payer = json_object_new ();
   JsonObject      *amount = json_object_new ();
   JsonObject      *scene = json_object_new ();
