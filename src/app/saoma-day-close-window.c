@@ -347,8 +347,10 @@ loaded_cb (GObject      *source,
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
           && data->serial == self->load_serial)
         {
+          g_autofree char *words = saoma_cli_error_words (error);
+
           self->loading = FALSE;
-          gtk_label_set_text (self->status_label, error->message);
+          gtk_label_set_text (self->status_label, words);
           update_actions (self);
         }
       return;
@@ -534,8 +536,10 @@ closed_cb (GObject      *source,
 
   if (!saoma_day_report_close_finish (SAOMA_DAY_REPORT (source), result, &error))
     {
+      g_autofree char *words = saoma_cli_error_words (error);
+
       if (!g_cancellable_is_cancelled (self->cancellable))
-        close_failed (self, error->message);
+        close_failed (self, words);
       close_request_free (request);
       return;
     }
@@ -805,8 +809,10 @@ exported_cb (GObject      *source,
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
+      g_autofree char *words = saoma_cli_error_words (error);
+
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        toast (self, error->message);
+        toast (self, words);
       return;
     }
   text = g_strdup_printf (_("Saved %s"), name);
