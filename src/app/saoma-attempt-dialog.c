@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 
 #include "core/saoma-business-day.h"
+#include "core/saoma-cli.h"
 #include "core/saoma-late-payments.h"
 #include "core/saoma-money.h"
 #include "core/saoma-pin-guard.h"
@@ -506,7 +507,11 @@ decided_cb (GObject      *source,
                             _("No refund of this payment has succeeded yet: refund it first, "
                               "or record that the sale stands."));
       else
-        gtk_label_set_text (self->decision_status, error->message);
+        {
+          g_autofree char *words = saoma_cli_error_words (error);
+
+          gtk_label_set_text (self->decision_status, words);
+        }
       return;
     }
 

@@ -35,6 +35,9 @@ struct _SaomaDayCloseWindow
   char                 *closed_detail;
   GCancellable         *cancellable;
   GtkFileChooserNative *chooser;
+  gboolean              chooser_pdf;   /* the export chooser saves a PDF, not a CSV */
+  GtkEditable          *confirm_pin;   /* weak: the Z close dialog's PIN field */
+  const char           *confirm_close; /* its answer that closes: "close" or "close-anyway" */
   SaomaBusinessDay     *business_day;  /* the store's day (Beijing, its day start) */
   GDate                 date;
   gboolean              loading;
@@ -344,8 +347,10 @@ loaded_cb (GObject      *source,
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
           && data->serial == self->load_serial)
         {
+          g_autofree char *words = saoma_cli_error_words (error);
+
           self->loading = FALSE;
-          gtk_label_set_text (self->status_label, error->message);
+          gtk_label_set_text (self->status_label, words);
           update_actions (self);
         }
       return;
@@ -531,8 +536,10 @@ closed_cb (GObject      *source,
 
   if (!saoma_day_report_close_finish (SAOMA_DAY_REPORT (source), result, &error))
     {
+      g_autofree char *words = saoma_cli_error_words (error);
+
       if (!g_cancellable_is_cancelled (self->cancellable))
-        close_failed (self, error->message);
+        close_failed (self, words);
       close_request_free (request);
       return;
     }
@@ -576,7 +583,7 @@ confirm_response_cb (AdwMessageDialog    *dialog,
                      SaomaDayCloseWindow *self)
 {
   gboolean acknowledge = g_strcmp0 (response, "close-anyway") == 0;
-  GtkEditable *pin_row = g_object_get_data (G_OBJECT (dialog), "pin-row");
+  GtkEditable *pin_row = self->confirm_pin;
   g_autofree char *pin = NULL;
   CloseRequest *request;
 
@@ -602,21 +609,22 @@ confirm_response_cb (AdwMessageDialog    *dialog,
 
 /* The close answer is offered only once a PIN is typed. */
 static void
-pin_changed_cb (GtkEditable      *pin_row,
-                AdwMessageDialog *dialog)
+pin_changed_cb (GtkEditable         *pin_row,
+                SaomaDayCloseWindow *self)
 {
-  const char *close = g_object_get_data (G_OBJECT (dialog), "close-response");
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (gtk_widget_get_root (GTK_WIDGET (pin_row)));
 
-  adw_message_dialog_set_response_enabled (dialog, close,
+  adw_message_dialog_set_response_enabled (dialog, self->confirm_close,
                                            *gtk_editable_get_text (pin_row) != '\0');
 }
 
 /* Enter in the PIN field, with a PIN typed, is the manager's answer; with none it is nothing. */
 static void
-pin_activated_cb (AdwEntryRow      *pin_row,
-                  AdwMessageDialog *dialog)
+pin_activated_cb (AdwEntryRow         *pin_row,
+                  SaomaDayCloseWindow *self)
 {
-  const char *close = g_object_get_data (G_OBJECT (dialog), "close-response");
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (gtk_widget_get_root (GTK_WIDGET (pin_row)));
+  const char *close = self->confirm_close;
   g_autoptr(AdwMessageDialog) keep = NULL;
 
   if (*gtk_editable_get_text (GTK_EDITABLE (pin_row)) == '\0'
@@ -684,7 +692,7 @@ z_close_action (GtkWidget  *widget,
   adw_message_dialog_set_default_response (dialog, "cancel");
   adw_message_dialog_set_close_response (dialog, "cancel");
   adw_message_dialog_set_response_enabled (dialog, close_response, FALSE);
-  g_object_set_data (G_OBJECT (dialog), "close-response", (gpointer) close_response);
+  self->confirm_close = close_response;
 
   pins = gtk_list_box_new ();
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (pins), GTK_SELECTION_NONE);
@@ -692,9 +700,8 @@ z_close_action (GtkWidget  *widget,
   pin_row = adw_password_entry_row_new ();
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (pin_row), _("Manager PIN"));
   gtk_editable_set_max_width_chars (GTK_EDITABLE (pin_row), 12);
-  g_signal_connect_object (pin_row, "changed", G_CALLBACK (pin_changed_cb), dialog, 0);
-  g_signal_connect_object (pin_row, "entry-activated", G_CALLBACK (pin_activated_cb), dialog,
-                           0);
+  g_signal_connect_object (pin_row, "changed", G_CALLBACK (pin_changed_cb), self, 0);
+  g_signal_connect_object (pin_row, "entry-activated", G_CALLBACK (pin_activated_cb), self, 0);
   gtk_list_box_append (GTK_LIST_BOX (pins), pin_row);
   if (problem != NULL)
     {
@@ -709,7 +716,7 @@ z_close_action (GtkWidget  *widget,
         GTK_LIST_BOX_ROW (gtk_widget_get_parent (why)), FALSE);
     }
   adw_message_dialog_set_extra_child (dialog, pins);
-  g_object_set_data (G_OBJECT (dialog), "pin-row", pin_row);
+  g_set_weak_pointer (&self->confirm_pin, GTK_EDITABLE (pin_row));
 
   g_signal_connect_object (dialog, "response", G_CALLBACK (confirm_response_cb), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
@@ -802,8 +809,10 @@ exported_cb (GObject      *source,
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
+      g_autofree char *words = saoma_cli_error_words (error);
+
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        toast (self, error->message);
+        toast (self, words);
       return;
     }
   text = g_strdup_printf (_("Saved %s"), name);
@@ -853,7 +862,7 @@ export_response_cb (SaomaDayCloseWindow *self,
                     int                  response,
                     GtkNativeDialog     *chooser)
 {
-  gboolean pdf = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser), "pdf"));
+  gboolean pdf = self->chooser_pdf;
   g_autoptr(GFile) file = NULL;
 
   if (response == GTK_RESPONSE_ACCEPT && self->report != NULL)
@@ -889,7 +898,7 @@ export (SaomaDayCloseWindow *self,
                                                _("_Save"), _("_Cancel"));
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
   gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser), name);
-  g_object_set_data (G_OBJECT (self->chooser), "pdf", GINT_TO_POINTER (pdf));
+  self->chooser_pdf = pdf;
   g_signal_connect_object (self->chooser, "response", G_CALLBACK (export_response_cb), self,
                            G_CONNECT_SWAPPED);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
@@ -978,10 +987,10 @@ print_action (GtkWidget  *widget,
   gtk_print_operation_set_default_page_setup (operation, setup);
   gtk_print_operation_set_unit (operation, GTK_UNIT_POINTS);
   gtk_print_operation_set_job_name (operation, _("Day close report"));
-  g_signal_connect (operation, "begin-print", G_CALLBACK (begin_print_cb), data);
+  /* Both handlers go when the operation does; the first one's closure owns @data. */
+  g_signal_connect_data (operation, "begin-print", G_CALLBACK (begin_print_cb), data,
+                         (GClosureNotify) print_data_free, 0);
   g_signal_connect (operation, "draw-page", G_CALLBACK (draw_page_cb), data);
-  g_object_set_data_full (G_OBJECT (operation), "print-data", data,
-                          (GDestroyNotify) print_data_free);
 
   gtk_print_operation_run (operation, GTK_PRINT_OPERATION_ACTION_PRINT_DIALOG,
                            GTK_WINDOW (self), &error);
@@ -999,6 +1008,7 @@ saoma_day_close_window_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->reload_id, g_source_remove);
   g_clear_object (&self->chooser);
+  g_clear_weak_pointer (&self->confirm_pin);
   gtk_widget_dispose_template (GTK_WIDGET (self), SAOMA_TYPE_DAY_CLOSE_WINDOW);
 
   G_OBJECT_CLASS (saoma_day_close_window_parent_class)->dispose (object);

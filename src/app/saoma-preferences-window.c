@@ -26,6 +26,7 @@ struct _SaomaPreferencesWindow
   GSettings            *settings;
   GCancellable         *cancellable;
   GtkFileChooserNative *chooser;
+  gboolean              chooser_private_key;  /* the key chooser is for the private key */
 
   AdwComboRow          *gateway_row;
   AdwEntryRow          *custom_url_row;
@@ -494,8 +495,7 @@ key_chooser_response_cb (SaomaPreferencesWindow *self,
                          int                     response,
                          GtkNativeDialog        *chooser)
 {
-  gboolean private_key = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (chooser),
-                                                             "saoma-private-key"));
+  gboolean private_key = self->chooser_private_key;
 
   if (response == GTK_RESPONSE_ACCEPT)
     {
@@ -530,8 +530,7 @@ choose_key_file (SaomaPreferencesWindow *self,
                                                GTK_FILE_CHOOSER_ACTION_OPEN,
                                                _("_Choose"), _("_Cancel"));
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
-  g_object_set_data (G_OBJECT (self->chooser), "saoma-private-key",
-                     GINT_TO_POINTER (private_key));
+  self->chooser_private_key = private_key;
   g_signal_connect_object (self->chooser, "response", G_CALLBACK (key_chooser_response_cb), self,
                            G_CONNECT_SWAPPED);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));

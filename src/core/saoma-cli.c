@@ -30,6 +30,7 @@
 
 #include "ledger/saoma-flow.h"
 #include "saoma-cli.h"
+#include "saoma-day-report.h"
 #include "saoma-export.h"
 #include "saoma-late-payments.h"
 #include "saoma-lease.h"
@@ -40,6 +41,56 @@
 #include "saoma-reconcile.h"
 #include "saoma-refunder.h"
 #include "saoma-till.h"
+
+/* What the CLI says of its own, in the user's words (core's English goes to the logs). */
+typedef enum {
+  CLI_WORD_TAKEN_OVER,       /* %s: the order number */
+  CLI_WORD_LEFT_ALONE_PID,   /* %s: the order or refund number, %d: the owner's pid */
+  CLI_WORD_LEFT_ALONE,       /* %s: the order or refund number */
+} CliWord;
+
+/* @format with its "%s" and "%d" filled, in order, by the NULL-terminated texts after it: the
+ * formats are translations, so no printf reads them. */
+static char *
+fill_words (const char *format,
+            ...)
+{
+  GString *text = g_string_new (NULL);
+  const char *arg;
+  va_list args;
+
+  va_start (args, format);
+  arg = va_arg (args, const char *);
+  for (const char *p = format; *p != '\0'; p++)
+    {
+      if (p[0] == '%' && (p[1] == 's' || p[1] == 'd') && arg != NULL)
+        {
+          g_string_append (text, arg);
+          arg = va_arg (args, const char *);
+          p++;
+        }
+      else if (p[0] == '%' && p[1] == '%')
+        g_string_append_c (text, *++p);
+      else
+        g_string_append_c (text, *p);
+    }
+  va_end (args);
+  return g_string_free (text, FALSE);
+}
+
+/* The CLI's own sentences in the user's words, filled by fill_words(). */
+static const char *
+cli_word (CliWord word)
+{
+  static const char *const words[] = {
+    [CLI_WORD_TAKEN_OVER] = N_("%s: another till took over this payment; "
+                               "this one sent nothing more for it"),
+    [CLI_WORD_LEFT_ALONE_PID] = N_("%s: owned by a running till (pid %d), left alone"),
+    [CLI_WORD_LEFT_ALONE] = N_("%s: owned by another running till, left alone"),
+  };
+
+  return g_dgettext (GETTEXT_PACKAGE, words[word]);
+}
 
 
 #define EXIT_USAGE 2
@@ -792,9 +843,7 @@ run_charge (Cli        *cli,
 
       printf ("TAKEN OVER\n");
       fflush (stdout);
-      message = g_strdup_printf (_("%s: another till took over this payment; "
-                                                    "this one sent nothing more for it"),
-                                                  run.out_trade_no);
+      message = fill_words (cli_word (CLI_WORD_TAKEN_OVER), run.out_trade_no, NULL);
 
       status = saoma_cli_fail (1, "%s", message);
       g_free (run.out_trade_no);
@@ -857,10 +906,13 @@ recover_left_alone (RecoverRun *run,
 
   run->left_alone++;
   if (saoma_lease_owner_parse (owner, NULL, &pid, NULL, NULL))
-    message = g_strdup_printf (_("%s: owned by a running till (pid %d), left alone"), key,
-                               (int) pid);
+    {
+      g_autofree char *pid_text = g_strdup_printf ("%d", (int) pid);
+
+      message = fill_words (cli_word (CLI_WORD_LEFT_ALONE_PID), key, pid_text, NULL);
+    }
   else
-    message = g_strdup_printf (_("%s: owned by another running till, left alone"), key);
+    message = fill_words (cli_word (CLI_WORD_LEFT_ALONE), key, NULL);
 
   safe = saoma_log_escape (message);
   fprintf (stderr, "saoma: %s\n", safe);
@@ -1049,7 +1101,99 @@ run_recover (Cli        *cli,
   return status;
 }
 
+/**
+ * saoma_cli_fail_error:
+ * @status: the exit status
+ * @error: what went wrong
+ *
+ * saoma_cli_fail() with @error in the user's words (saoma_cli_error_words()).
+ *
+ * Returns: @status
+ */
+int
+saoma_cli_fail_error (int           status,
+                      const GError *error)
+{
+  g_autofree char *words = saoma_cli_error_words (error);
+
+  return saoma_cli_fail (status, "%s", words);
+}
+
 /* --- --export-day -------------------------------------------------------------------------- */
+
+/* Core writes English for the logs (STYLE.md: core does not translate); these are the
+ * sentences of its errors in the user's words, each with its one "%s" where core put the order
+ * number, the day or the ledger's own (technical, untranslated) message. */
+static const struct {
+  GQuark    (*domain) (void);
+  int         code;
+  const char *format;
+} error_words[] = {
+  { saoma_late_payment_error_quark, SAOMA_LATE_PAYMENT_ERROR_FAILED,
+    N_("The ledger could not be read: %s") },
+  { saoma_late_payment_error_quark, SAOMA_LATE_PAYMENT_ERROR_FAILED,
+    N_("The decision could not be recorded: %s") },
+  { saoma_late_payment_error_quark, SAOMA_LATE_PAYMENT_ERROR_NOT_FOUND,
+    N_("There is no order %s.") },
+  { saoma_late_payment_error_quark, SAOMA_LATE_PAYMENT_ERROR_NOT_LATE,
+    N_("Order %s is not a late payment: there is nothing to decide.") },
+  { saoma_late_payment_error_quark, SAOMA_LATE_PAYMENT_ERROR_ALREADY_DECIDED,
+    N_("A decision on order %s is already recorded.") },
+  { saoma_late_payment_error_quark, SAOMA_LATE_PAYMENT_ERROR_NOT_REFUNDED,
+    N_("Order %s has not been refunded: refund it first.") },
+  { saoma_day_report_error_quark, SAOMA_DAY_REPORT_ERROR_FAILED,
+    N_("The ledger could not be read: %s") },
+  { saoma_day_report_error_quark, SAOMA_DAY_REPORT_ERROR_FAILED,
+    N_("The report could not be saved: %s") },
+  { saoma_day_report_error_quark, SAOMA_DAY_REPORT_ERROR_FAILED,
+    N_("The day close could not be recorded: %s") },
+  { saoma_day_report_error_quark, SAOMA_DAY_REPORT_ERROR_FAILED,
+    N_("The reopening could not be recorded: %s") },
+  { saoma_day_report_error_quark, SAOMA_DAY_REPORT_ERROR_ALREADY_CLOSED,
+    N_("The day %s has already been closed.") },
+  { saoma_day_report_error_quark, SAOMA_DAY_REPORT_ERROR_NOT_CLOSED,
+    N_("The day %s is not closed.") },
+};
+
+/* The text @message holds where @format has its "%s", or NULL when @message is not @format's. */
+static char *
+error_words_argument (const char *message,
+                      const char *format)
+{
+  const char *hole = strstr (format, "%s");
+  gsize before, after, length = strlen (message);
+
+  before = hole - format;
+  after = strlen (hole + 2);
+  if (length < before + after || strncmp (message, format, before) != 0
+      || strcmp (message + length - after, hole + 2) != 0)
+    return NULL;
+  return g_strndup (message + before, length - before - after);
+}
+
+/**
+ * saoma_cli_error_words:
+ * @error: an error
+ *
+ * Returns: (transfer full): @error's message in the user's words
+ */
+char *
+saoma_cli_error_words (const GError *error)
+{
+  g_return_val_if_fail (error != NULL, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (error_words); i++)
+    {
+      g_autofree char *argument = NULL;
+
+      if (error->domain != error_words[i].domain () || error->code != error_words[i].code)
+        continue;
+      argument = error_words_argument (error->message, error_words[i].format);
+      if (argument != NULL)
+        return fill_words (g_dgettext (GETTEXT_PACKAGE, error_words[i].format), argument, NULL);
+    }
+  return g_strdup (error->message);
+}
 
 /* The accountants' words in the user's language (core exports English keys). */
 const char *
@@ -1439,7 +1583,7 @@ run_late (Cli        *cli,
     return status;
   open = saoma_late_payments_list_open_sync (ledger, &error);
   if (open == NULL)
-    return saoma_cli_fail (1, "%s", error->message);
+    return saoma_cli_fail_error (1, error);
 
   for (guint i = 0; i < open->len; i++)
     {
@@ -1486,7 +1630,7 @@ run_decide (Cli        *cli,
   if (!saoma_pin_guard_check_sync (guard, pin, &error))
     return saoma_cli_fail (1, "%s", error->message);
   if (!saoma_late_payments_decide_sync (ledger, value, decision, cli->reason, &error))
-    return saoma_cli_fail (1, "%s", error->message);
+    return saoma_cli_fail_error (1, error);
 
   printf ("%s %s\n", value, saoma_late_decision_to_string (decision));
   fflush (stdout);

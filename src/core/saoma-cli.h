@@ -36,5 +36,12 @@ void     saoma_cli_free_pin      (char        *pin);
  * SaomaExportWordFunc, shared by --export-day --accounting and the app's exports. */
 const char *saoma_cli_accounting_word (const char *key,
                                        gpointer    user_data);
+/* @error's message in the user's language, for the errors whose English message core writes
+ * for the logs (SAOMA_LATE_PAYMENT_ERROR, SAOMA_DAY_REPORT_ERROR): shared by the CLI and the
+ * app. Any other error keeps its message. */
+char       *saoma_cli_error_words     (const GError *error);
+/* saoma_cli_fail() with @error in the user's language. Returns @status. */
+int         saoma_cli_fail_error      (int           status,
+                                       const GError *error);
 
 G_END_DECLS

@@ -59,6 +59,8 @@ struct _SaomaDayReport
 };
 
 G_DEFINE_FINAL_TYPE (SaomaDayReport, saoma_day_report, G_TYPE_OBJECT)
+/* The messages are English, for the logs; saoma_cli_error_words() says them in the user's
+ * words, so each keeps the format its entry there has. */
 G_DEFINE_QUARK (saoma-day-report-error-quark, saoma_day_report_error)
 
 static void
@@ -376,7 +378,7 @@ static GError *
 read_error (GError *local_error)
 {
   return g_error_new (SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
-                      _("The ledger could not be read: %s"), local_error->message);
+                      "The ledger could not be read: %s", local_error->message);
 }
 
 static gboolean
@@ -396,7 +398,7 @@ list_day_events (SaomaStoreSnapshot  *snapshot,
     {
       g_clear_pointer (out_closes, g_ptr_array_unref);
       g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
-                   _("The ledger could not be read: %s"), local_error->message);
+                   "The ledger could not be read: %s", local_error->message);
       return FALSE;
     }
   return TRUE;
@@ -1128,7 +1130,7 @@ saoma_day_report_write_csv (SaomaDayReport  *self,
   if (!saoma_export_write_file (path, csv, -1, &local_error))
     {
       g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
-                   _("The report could not be saved: %s"), local_error->message);
+                   "The report could not be saved: %s", local_error->message);
       return FALSE;
     }
   return TRUE;
@@ -1227,7 +1229,7 @@ saoma_day_report_find_close_csv_sync (SaomaDayReport  *self,
   if (reports == NULL)
     {
       g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
-                   _("The ledger could not be read: %s"), local_error->message);
+                   "The ledger could not be read: %s", local_error->message);
       return NULL;
     }
   /* The report written right after that close record. */
@@ -1281,7 +1283,7 @@ saoma_day_report_close_sync (SaomaDayReport  *self,
   if (earlier != NULL)
     {
       g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_ALREADY_CLOSED,
-                   _("The day %s has already been closed."), self->day_text);
+                   "The day %s has already been closed.", self->day_text);
       return FALSE;
     }
 
@@ -1301,7 +1303,7 @@ saoma_day_report_close_sync (SaomaDayReport  *self,
   if (!saoma_ledger_append_event_sync (ledger, NULL, CLOSE_EVENT_KIND, detail, &local_error))
     {
       g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
-                   _("The day close could not be recorded: %s"), local_error->message);
+                   "The day close could not be recorded: %s", local_error->message);
       return FALSE;
     }
 
@@ -1355,7 +1357,7 @@ saoma_day_report_reopen_sync (SaomaDayReport  *self,
     {
       if (error == NULL || *error == NULL)
         g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_NOT_CLOSED,
-                     _("The day %s is not closed."), self->day_text);
+                     "The day %s is not closed.", self->day_text);
       return FALSE;
     }
   if (!saoma_pin_guard_check_sync (pin_guard, pin != NULL ? pin : "", error))
@@ -1367,7 +1369,7 @@ saoma_day_report_reopen_sync (SaomaDayReport  *self,
   if (!saoma_ledger_append_event_sync (ledger, NULL, REOPEN_EVENT_KIND, detail, &local_error))
     {
       g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
-                   _("The reopening could not be recorded: %s"), local_error->message);
+                   "The reopening could not be recorded: %s", local_error->message);
       return FALSE;
     }
   self->closed_at = 0;

@@ -12,14 +12,42 @@
 
 #include <string.h>
 
+#include "wxpay/wxpay.h"
+
+#include "saoma-business-day.h"
 #include "saoma-gateway.h"
 
 G_DEFINE_QUARK (saoma-gateway-error-quark, saoma_gateway_error)
 G_DEFINE_INTERFACE (SaomaGateway, saoma_gateway, G_TYPE_OBJECT)
 
+/* Numbers carry the shop's wall time (Beijing, the business day's zone: issue 12.5), so that
+ * "T0120261203043248…" sits beside "2026-12-03 04:32:48", not eight hours off. v2 and v3 take
+ * the same numbers. */
+static char *
+default_new_out_trade_no (SaomaGateway *self,
+                          const char   *till_id,
+                          GDateTime    *now)
+{
+  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
+
+  return wxpay_out_trade_no_new (till_id, local);
+}
+
+static char *
+default_new_out_refund_no (SaomaGateway *self,
+                           const char   *till_id,
+                           GDateTime    *now)
+{
+  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
+
+  return wxpay_out_refund_no_new (till_id, local);
+}
+
 static void
 saoma_gateway_default_init (SaomaGatewayInterface *iface)
 {
+  iface->new_out_trade_no = default_new_out_trade_no;
+  iface->new_out_refund_no = default_new_out_refund_no;
 }
 
 /* Errors ------------------------------------------------------------------------------- */
@@ -227,6 +255,50 @@ saoma_trade_state_to_string (SaomaTradeState state)
     default:
       return "UNKNOWN";
     }
+}
+
+/**
+ * saoma_trade_state_from_string:
+ * @text: (nullable): a trade_state as WeChat Pay says it (the same words in v2 and v3)
+ *
+ * Returns: the state, %SAOMA_TRADE_STATE_UNKNOWN for %NULL or a word not known
+ */
+SaomaTradeState
+saoma_trade_state_from_string (const char *text)
+{
+  for (SaomaTradeState state = SAOMA_TRADE_STATE_NOTPAY;
+       text != NULL && state <= SAOMA_TRADE_STATE_PAYERROR; state++)
+    if (strcmp (text, saoma_trade_state_to_string (state)) == 0)
+      return state;
+
+  return SAOMA_TRADE_STATE_UNKNOWN;
+}
+
+/**
+ * saoma_gateway_cut_description:
+ * @description: (nullable): the order's description
+ *
+ * Both protocols take at most 127 (v2's body §3, v3's description §2; bytes, to be safe): cut
+ * on a UTF-8 boundary, so that a long Chinese description never ends in half a character.
+ *
+ * Returns: (transfer full): @description, or "Saoma" when empty, cut to 127 bytes
+ */
+char *
+saoma_gateway_cut_description (const char *description)
+{
+  const char *text = description != NULL && *description != '\0' ? description : "Saoma";
+  const char *end = text;
+
+  while (*end != '\0')
+    {
+      const char *next = g_utf8_next_char (end);
+
+      if (next - text > 127)
+        break;
+      end = next;
+    }
+
+  return g_strndup (text, end - text);
 }
 
 /* Boxed types ----------------------------------------------------------------------------- */
@@ -479,6 +551,25 @@ G_DEFINE_BOXED_TYPE (SaomaGatewayEvent, saoma_gateway_event, saoma_gateway_event
 
 #define IFACE(self) SAOMA_GATEWAY_GET_IFACE (self)
 
+/* The *_finish an implementation leaves NULL: its *_async returned its own GTask. */
+static gpointer
+task_pointer (SaomaGateway *self,
+              GAsyncResult *result,
+              GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static gboolean
+task_boolean (SaomaGateway *self,
+              GAsyncResult *result,
+              GError      **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 const char *
 saoma_gateway_get_protocol (SaomaGateway *self)
 {
@@ -567,6 +658,8 @@ saoma_gateway_create_native_order_finish (SaomaGateway *self,
                                           GError      **error)
 {
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), NULL);
+  if (IFACE (self)->create_native_order_finish == NULL)
+    return task_pointer (self, result, error);
   return IFACE (self)->create_native_order_finish (self, result, error);
 }
 
@@ -588,6 +681,8 @@ saoma_gateway_pay_by_code_finish (SaomaGateway *self,
                                   GError      **error)
 {
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), NULL);
+  if (IFACE (self)->pay_by_code_finish == NULL)
+    return task_pointer (self, result, error);
   return IFACE (self)->pay_by_code_finish (self, result, error);
 }
 
@@ -631,6 +726,8 @@ saoma_gateway_query_order_finish (SaomaGateway *self,
                                   GError      **error)
 {
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), NULL);
+  if (IFACE (self)->query_order_finish == NULL)
+    return task_pointer (self, result, error);
   return IFACE (self)->query_order_finish (self, result, error);
 }
 
@@ -652,6 +749,8 @@ saoma_gateway_close_order_finish (SaomaGateway *self,
                                   GError      **error)
 {
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), FALSE);
+  if (IFACE (self)->close_order_finish == NULL)
+    return task_boolean (self, result, error);
   return IFACE (self)->close_order_finish (self, result, error);
 }
 
@@ -673,6 +772,8 @@ saoma_gateway_refund_finish (SaomaGateway *self,
                              GError      **error)
 {
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), NULL);
+  if (IFACE (self)->refund_finish == NULL)
+    return task_pointer (self, result, error);
   return IFACE (self)->refund_finish (self, result, error);
 }
 
@@ -694,6 +795,8 @@ saoma_gateway_query_refund_finish (SaomaGateway *self,
                                    GError      **error)
 {
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), NULL);
+  if (IFACE (self)->query_refund_finish == NULL)
+    return task_pointer (self, result, error);
   return IFACE (self)->query_refund_finish (self, result, error);
 }
 
@@ -715,6 +818,8 @@ saoma_gateway_download_bill_finish (SaomaGateway *self,
                                     GError      **error)
 {
   g_return_val_if_fail (SAOMA_IS_GATEWAY (self), NULL);
+  if (IFACE (self)->download_bill_finish == NULL)
+    return task_pointer (self, result, error);
   return IFACE (self)->download_bill_finish (self, result, error);
 }
 

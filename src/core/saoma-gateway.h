@@ -91,7 +91,8 @@ typedef enum {
 } SaomaTradeState;
 
 /* "NOTPAY", "SUCCESS" … */
-const char *saoma_trade_state_to_string (SaomaTradeState state);
+const char     *saoma_trade_state_to_string   (SaomaTradeState state);
+SaomaTradeState saoma_trade_state_from_string (const char     *text);
 
 /* The state of a refund at the gateway. */
 typedef enum {
@@ -280,6 +281,7 @@ struct _SaomaGatewayInterface
   const char *(*get_protocol)           (SaomaGateway *self);
   char       *(*dup_merchant)           (SaomaGateway *self);
   gboolean    (*has_certificate)        (SaomaGateway *self);
+  /* Both default to WeChat Pay's numbers in the shop's wall time (v2 and v3 share them). */
   char       *(*new_out_trade_no)       (SaomaGateway *self,
                                          const char   *till_id,
                                          GDateTime    *now);
@@ -298,6 +300,8 @@ struct _SaomaGatewayInterface
   char       *(*describe_native_request) (SaomaGateway *self,
                                           const char   *token);
 
+  /* Every *_finish but reverse_finish may be left NULL when the matching *_async returns a
+   * GTask of the gateway's own: its value (or boolean) is then the answer. */
   void        (*create_native_order_async) (SaomaGateway       *self,
                                             const char         *token,
                                             GCancellable       *cancellable,
@@ -381,6 +385,9 @@ struct _SaomaGatewayInterface
                                             gboolean      success,
                                             const char  **out_content_type);
 };
+
+/* For implementations: the text the payer sees (v2's body, v3's description). */
+char       *saoma_gateway_cut_description    (const char   *description);
 
 /* "v2" */
 const char *saoma_gateway_get_protocol       (SaomaGateway *self);

@@ -8,10 +8,11 @@
 #include "config.h"
 
 #include <string.h>
-#include <glib/gi18n-lib.h>
 
 #include "saoma-late-payments.h"
 
+/* The messages are English, for the logs; saoma_cli_error_words() says them in the user's
+ * words, so each keeps the format its entry there has. */
 G_DEFINE_QUARK (saoma-late-payment-error-quark, saoma_late_payment_error)
 
 const char *
@@ -63,7 +64,7 @@ saoma_late_payments_list_open_sync (SaomaLedger  *ledger,
   open = saoma_ledger_list_undecided_late_sync (ledger, &local_error);
   if (open == NULL)
     g_set_error (error, SAOMA_LATE_PAYMENT_ERROR, SAOMA_LATE_PAYMENT_ERROR_FAILED,
-                 _("The ledger could not be read: %s"), local_error->message);
+                 "The ledger could not be read: %s", local_error->message);
   return open;
 }
 
@@ -142,17 +143,17 @@ saoma_late_payments_decide_sync (SaomaLedger        *ledger,
       if (!g_error_matches (local_error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_FOUND))
         {
           g_set_error (error, SAOMA_LATE_PAYMENT_ERROR, SAOMA_LATE_PAYMENT_ERROR_FAILED,
-                       _("The ledger could not be read: %s"), local_error->message);
+                       "The ledger could not be read: %s", local_error->message);
           return FALSE;
         }
       g_set_error (error, SAOMA_LATE_PAYMENT_ERROR, SAOMA_LATE_PAYMENT_ERROR_NOT_FOUND,
-                   _("There is no order %s."), out_trade_no);
+                   "There is no order %s.", out_trade_no);
       return FALSE;
     }
   if (!saoma_attempt_get_late (attempt))
     {
       g_set_error (error, SAOMA_LATE_PAYMENT_ERROR, SAOMA_LATE_PAYMENT_ERROR_NOT_LATE,
-                   _("Order %s is not a late payment: there is nothing to decide."),
+                   "Order %s is not a late payment: there is nothing to decide.",
                    out_trade_no);
       return FALSE;
     }
@@ -161,7 +162,7 @@ saoma_late_payments_decide_sync (SaomaLedger        *ledger,
   if (events == NULL)
     {
       g_set_error (error, SAOMA_LATE_PAYMENT_ERROR, SAOMA_LATE_PAYMENT_ERROR_FAILED,
-                   _("The ledger could not be read: %s"), local_error->message);
+                   "The ledger could not be read: %s", local_error->message);
       return FALSE;
     }
   for (guint i = 0; i < events->len; i++)
@@ -172,7 +173,7 @@ saoma_late_payments_decide_sync (SaomaLedger        *ledger,
         {
           g_set_error (error, SAOMA_LATE_PAYMENT_ERROR,
                        SAOMA_LATE_PAYMENT_ERROR_ALREADY_DECIDED,
-                       _("A decision on order %s is already recorded."), out_trade_no);
+                       "A decision on order %s is already recorded.", out_trade_no);
           return FALSE;
         }
     }
@@ -181,7 +182,7 @@ saoma_late_payments_decide_sync (SaomaLedger        *ledger,
   if (decision == SAOMA_LATE_DECISION_REFUNDED && saoma_attempt_get_refunded (attempt) <= 0)
     {
       g_set_error (error, SAOMA_LATE_PAYMENT_ERROR, SAOMA_LATE_PAYMENT_ERROR_NOT_REFUNDED,
-                   _("Order %s has not been refunded: refund it first."), out_trade_no);
+                   "Order %s has not been refunded: refund it first.", out_trade_no);
       return FALSE;
     }
 
@@ -194,7 +195,7 @@ saoma_late_payments_decide_sync (SaomaLedger        *ledger,
                                        detail, &local_error))
     {
       g_set_error (error, SAOMA_LATE_PAYMENT_ERROR, SAOMA_LATE_PAYMENT_ERROR_FAILED,
-                   _("The decision could not be recorded: %s"), local_error->message);
+                   "The decision could not be recorded: %s", local_error->message);
       return FALSE;
     }
   return TRUE;

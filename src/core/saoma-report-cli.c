@@ -105,11 +105,11 @@ run_reopen (const char *day_text,
     return saoma_cli_fail (1, "cannot open the ledger: %s", error->message);
   report = saoma_day_report_load_sync (ledger, &date, NULL, &error);
   if (report == NULL)
-    return saoma_cli_fail (1, "%s", error->message);
+    return saoma_cli_fail_error (1, error);
 
   guard = saoma_pin_guard_new (NULL, SAOMA_STORE (ledger));
   if (!saoma_day_report_reopen_sync (report, ledger, guard, pin, reason, &error))
-    return saoma_cli_fail (1, "%s", error->message);
+    return saoma_cli_fail_error (1, error);
 
   printf ("reopened %s\n", saoma_day_report_get_day_text (report));
   fflush (stdout);
@@ -179,14 +179,14 @@ run (const char *close_day,
   }
   report = saoma_day_report_load_business_sync (ledger, &date, business_day, &error);
   if (report == NULL)
-    return saoma_cli_fail (1, "%s", error->message);
+    return saoma_cli_fail_error (1, error);
 
   if (close_day != NULL)
     {
       g_autofree char *closed = saoma_day_report_find_close_sync (report, ledger, &error);
 
       if (error != NULL)
-        return saoma_cli_fail (1, "%s", error->message);
+        return saoma_cli_fail_error (1, error);
       reprint = closed != NULL;
     }
   if (close_day != NULL && !reprint)
@@ -197,15 +197,15 @@ run (const char *close_day,
       if (saoma_day_report_get_unfinished (report)->len > 0 && !acknowledge)
         {
           saoma_day_report_close_sync (report, ledger, FALSE, &error);
-          return saoma_cli_fail (1, "%s", error->message);
+          return saoma_cli_fail_error (1, error);
         }
       if (!saoma_pin_guard_check_sync (guard, pin, &error))
-        return saoma_cli_fail (1, "%s", error->message);
+        return saoma_cli_fail_error (1, error);
       if (!saoma_day_report_close_sync (report, ledger, acknowledge, &error))
         {
           if (!g_error_matches (error, SAOMA_DAY_REPORT_ERROR,
                                 SAOMA_DAY_REPORT_ERROR_ALREADY_CLOSED))
-            return saoma_cli_fail (1, "%s", error->message);
+            return saoma_cli_fail_error (1, error);
           reprint = TRUE;
           g_clear_error (&error);
         }
@@ -215,7 +215,7 @@ run (const char *close_day,
       /* Reprinted as it was closed: the CSV stored with the close, byte for byte. */
       stored_csv = saoma_day_report_find_close_csv_sync (report, ledger, &error);
       if (error != NULL)
-        return saoma_cli_fail (1, "%s", error->message);
+        return saoma_cli_fail_error (1, error);
     }
 
   if (close_day == NULL)
@@ -232,14 +232,14 @@ run (const char *close_day,
   if (till == NULL)
     till = till_setting = setting ("till-id");
   if (pdf != NULL && !write_pdf (report, store, till, kind, pdf, &error))
-    return saoma_cli_fail (1, "%s", error->message);
+    return saoma_cli_fail_error (1, error);
   if (csv != NULL && stored_csv != NULL)
     {
       if (!saoma_export_write_file (csv, stored_csv, -1, &error))
-        return saoma_cli_fail (1, "%s", error->message);
+        return saoma_cli_fail_error (1, error);
     }
   else if (csv != NULL && !saoma_day_report_write_csv (report, csv, &error))
-    return saoma_cli_fail (1, "%s", error->message);
+    return saoma_cli_fail_error (1, error);
 
   if (saoma_day_report_get_n_late_undecided (report) > 0)
     late_text = g_strdup_printf (", %u late payments to decide",

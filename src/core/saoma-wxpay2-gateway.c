@@ -16,7 +16,6 @@
 
 #include "wxpay/wxpay.h"
 
-#include "saoma-business-day.h"
 #include "saoma-log.h"
 
 #include "saoma-wxpay2-gateway.h"
@@ -219,30 +218,6 @@ parse_time (const char *text)
   return time != NULL ? g_date_time_to_unix (time) * G_USEC_PER_SEC : 0;
 }
 
-static SaomaTradeState
-parse_trade_state (const char *text)
-{
-  static const struct {
-    const char     *name;
-    SaomaTradeState state;
-  } states[] = {
-    { "NOTPAY", SAOMA_TRADE_STATE_NOTPAY },
-    { "USERPAYING", SAOMA_TRADE_STATE_USERPAYING },
-    { "ACCEPT", SAOMA_TRADE_STATE_ACCEPT },
-    { "SUCCESS", SAOMA_TRADE_STATE_SUCCESS },
-    { "REFUND", SAOMA_TRADE_STATE_REFUND },
-    { "CLOSED", SAOMA_TRADE_STATE_CLOSED },
-    { "REVOKED", SAOMA_TRADE_STATE_REVOKED },
-    { "PAYERROR", SAOMA_TRADE_STATE_PAYERROR },
-  };
-
-  for (guint i = 0; text != NULL && i < G_N_ELEMENTS (states); i++)
-    if (strcmp (text, states[i].name) == 0)
-      return states[i].state;
-
-  return SAOMA_TRADE_STATE_UNKNOWN;
-}
-
 static SaomaGatewayRefundState
 parse_refund_state (const char *text)
 {
@@ -265,7 +240,7 @@ order_status_from_params (const WxpayParams *answer,
   SaomaOrderStatus *status = saoma_order_status_new ();
 
   status->out_trade_no = g_strdup (wxpay_params_get (answer, "out_trade_no"));
-  status->state = parse_trade_state (trade_state);
+  status->state = saoma_trade_state_from_string (trade_state);
   status->state_text = g_strdup (trade_state);
   status->state_desc = g_strdup (wxpay_params_get (answer, "trade_state_desc"));
   status->amount = get_fen (answer, "total_fee");
@@ -413,28 +388,6 @@ wxpay2_has_certificate (SaomaGateway *gateway)
   return certificate != NULL;
 }
 
-/* Numbers carry the shop's wall time (Beijing, the business day's zone: issue 12.5), so that
- * "T0120261203043248…" sits beside "2026-12-03 04:32:48", not eight hours off. */
-static char *
-wxpay2_new_out_trade_no (SaomaGateway *gateway,
-                         const char   *till_id,
-                         GDateTime    *now)
-{
-  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
-
-  return wxpay_out_trade_no_new (till_id, local);
-}
-
-static char *
-wxpay2_new_out_refund_no (SaomaGateway *gateway,
-                          const char   *till_id,
-                          GDateTime    *now)
-{
-  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
-
-  return wxpay_out_refund_no_new (till_id, local);
-}
-
 /* Native orders: the request token -------------------------------------------------------------- */
 
 static char *
@@ -443,25 +396,6 @@ format_beijing (gint64 usec)
   g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
 
   return wxpay_time_format (time);
-}
-
-/* The body field: the description, or a fixed word, cut to 127 bytes on a UTF-8 boundary. */
-static char *
-make_body (const char *description)
-{
-  const char *text = description != NULL && *description != '\0' ? description : "Saoma";
-  const char *end = text;
-
-  while (*end != '\0')
-    {
-      const char *next = g_utf8_next_char (end);
-
-      if (next - text > 127)
-        break;
-      end = next;
-    }
-
-  return g_strndup (text, end - text);
 }
 
 /* The ledger keeps the request as opaque text: GVariant's text form of an a(ss) of the
@@ -475,7 +409,7 @@ wxpay2_build_native_request (SaomaGateway           *gateway,
   g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(ss)"));
   g_autoptr(WxpayParams) params = wxpay_params_new ();
   g_autoptr(GVariant) variant = NULL;
-  g_autofree char *body = make_body (order->description);
+  g_autofree char *body = saoma_gateway_cut_description (order->description);
   g_autofree char *time_start = format_beijing (order->time_start);
   g_autofree char *time_expire = format_beijing (order->time_expire);
 
@@ -618,15 +552,6 @@ wxpay2_create_native_order_async (SaomaGateway       *gateway,
                                    g_steal_pointer (&task));
 }
 
-static SaomaNativeOrderResult *
-wxpay2_create_native_order_finish (SaomaGateway *gateway,
-                                   GAsyncResult *result,
-                                   GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 /* Micropay and reverse -------------------------------------------------------------------------- */
 
 static gpointer
@@ -648,7 +573,7 @@ wxpay2_pay_by_code_async (SaomaGateway           *gateway,
   SaomaWxpay2Gateway *self = SAOMA_WXPAY2_GATEWAY (gateway);
   g_autoptr(GTask) task = NULL;
   g_autoptr(WxpayParams) request = wxpay_params_new ();
-  g_autofree char *body = make_body (payment->description);
+  g_autofree char *body = saoma_gateway_cut_description (payment->description);
 
   task = start (self, call_new (self, wxpay_client_micropay_finish, convert_micropay,
                                 (GDestroyNotify)saoma_order_status_free, FALSE),
@@ -665,15 +590,6 @@ wxpay2_pay_by_code_async (SaomaGateway           *gateway,
 
   wxpay_client_micropay_async (self->client, request, cancellable, call_cb,
                                g_steal_pointer (&task));
-}
-
-static SaomaOrderStatus *
-wxpay2_pay_by_code_finish (SaomaGateway *gateway,
-                           GAsyncResult *result,
-                           GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static gpointer
@@ -746,15 +662,6 @@ wxpay2_query_order_async (SaomaGateway       *gateway,
                                  g_steal_pointer (&task));
 }
 
-static SaomaOrderStatus *
-wxpay2_query_order_finish (SaomaGateway *gateway,
-                           GAsyncResult *result,
-                           GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 static void
 wxpay2_close_order_async (SaomaGateway       *gateway,
                           const char         *out_trade_no,
@@ -770,15 +677,6 @@ wxpay2_close_order_async (SaomaGateway       *gateway,
                 wxpay2_close_order_async, cancellable, callback, user_data);
   wxpay_client_closeorder_async (self->client, request, cancellable, call_cb,
                                  g_steal_pointer (&task));
-}
-
-static gboolean
-wxpay2_close_order_finish (SaomaGateway *gateway,
-                           GAsyncResult *result,
-                           GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* Refunds ---------------------------------------------------------------------------------------- */
@@ -835,15 +733,6 @@ wxpay2_refund_async (SaomaGateway             *gateway,
                              g_steal_pointer (&task));
 }
 
-static SaomaRefundStatus *
-wxpay2_refund_finish (SaomaGateway *gateway,
-                      GAsyncResult *result,
-                      GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 static gpointer
 convert_refundquery (Call              *call,
                      const WxpayParams *answer,
@@ -897,15 +786,6 @@ wxpay2_query_refund_async (SaomaGateway       *gateway,
   wxpay_params_set (request, "out_refund_no", out_refund_no);
   wxpay_client_refundquery_async (self->client, request, cancellable, call_cb,
                                   g_steal_pointer (&task));
-}
-
-static SaomaRefundStatus *
-wxpay2_query_refund_finish (SaomaGateway *gateway,
-                            GAsyncResult *result,
-                            GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* Bills ------------------------------------------------------------------------------------------- */
@@ -1024,15 +904,6 @@ wxpay2_download_bill_async (SaomaGateway       *gateway,
                                    downloadbill_cb, task);
 }
 
-static SaomaBill *
-wxpay2_download_bill_finish (SaomaGateway *gateway,
-                             GAsyncResult *result,
-                             GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 /* Notifications ------------------------------------------------------------------------------ */
 
 static SaomaGatewayEvent *
@@ -1101,27 +972,18 @@ saoma_wxpay2_gateway_iface_init (SaomaGatewayInterface *iface)
   iface->get_protocol = wxpay2_get_protocol;
   iface->dup_merchant = wxpay2_dup_merchant;
   iface->has_certificate = wxpay2_has_certificate;
-  iface->new_out_trade_no = wxpay2_new_out_trade_no;
-  iface->new_out_refund_no = wxpay2_new_out_refund_no;
   iface->build_native_request = wxpay2_build_native_request;
   iface->check_native_request = wxpay2_check_native_request;
   iface->describe_native_request = wxpay2_describe_native_request;
   iface->create_native_order_async = wxpay2_create_native_order_async;
-  iface->create_native_order_finish = wxpay2_create_native_order_finish;
   iface->pay_by_code_async = wxpay2_pay_by_code_async;
-  iface->pay_by_code_finish = wxpay2_pay_by_code_finish;
   iface->reverse_async = wxpay2_reverse_async;
   iface->reverse_finish = wxpay2_reverse_finish;
   iface->query_order_async = wxpay2_query_order_async;
-  iface->query_order_finish = wxpay2_query_order_finish;
   iface->close_order_async = wxpay2_close_order_async;
-  iface->close_order_finish = wxpay2_close_order_finish;
   iface->refund_async = wxpay2_refund_async;
-  iface->refund_finish = wxpay2_refund_finish;
   iface->query_refund_async = wxpay2_query_refund_async;
-  iface->query_refund_finish = wxpay2_query_refund_finish;
   iface->download_bill_async = wxpay2_download_bill_async;
-  iface->download_bill_finish = wxpay2_download_bill_finish;
   iface->parse_notification = wxpay2_parse_notification;
   iface->notification_reply = wxpay2_notification_reply;
 }

@@ -21,7 +21,6 @@
 
 #include "wxpay/wxpay.h"
 
-#include "saoma-business-day.h"
 #include "saoma-wxpay2-gateway.h"
 #include "saoma-wxpay3-gateway.h"
 
@@ -106,31 +105,6 @@ get_string (JsonObject *object,
   return json_node_get_string (node);
 }
 
-static SaomaTradeState
-parse_trade_state (const char *text)
-{
-  static const struct
-  {
-    const char     *name;
-    SaomaTradeState state;
-  } states[] = {
-    { "NOTPAY", SAOMA_TRADE_STATE_NOTPAY },
-    { "USERPAYING", SAOMA_TRADE_STATE_USERPAYING },
-    { "ACCEPT", SAOMA_TRADE_STATE_ACCEPT },
-    { "SUCCESS", SAOMA_TRADE_STATE_SUCCESS },
-    { "REFUND", SAOMA_TRADE_STATE_REFUND },
-    { "CLOSED", SAOMA_TRADE_STATE_CLOSED },
-    { "REVOKED", SAOMA_TRADE_STATE_REVOKED },
-    { "PAYERROR", SAOMA_TRADE_STATE_PAYERROR },
-  };
-
-  for (guint i = 0; text != NULL && i < G_N_ELEMENTS (states); i++)
-    if (strcmp (states[i].name, text) == 0)
-      return states[i].state;
-
-  return SAOMA_TRADE_STATE_UNKNOWN;
-}
-
 static SaomaGatewayRefundState
 parse_refund_state (const char *text)
 {
@@ -179,27 +153,6 @@ wxpay3_has_certificate (SaomaGateway *gateway)
   return TRUE;
 }
 
-static char *
-wxpay3_new_out_trade_no (SaomaGateway *gateway,
-                         const char   *till_id,
-                         GDateTime    *now)
-{
-  /* The shop's wall time, like v2's (issue 12.5). */
-  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
-
-  return wxpay_out_trade_no_new (till_id, local);
-}
-
-static char *
-wxpay3_new_out_refund_no (SaomaGateway *gateway,
-                          const char   *till_id,
-                          GDateTime    *now)
-{
-  g_autoptr(GDateTime) local = saoma_business_day_shop_time (now);
-
-  return wxpay_out_refund_no_new (till_id, local);
-}
-
 /* Native orders: the request token ------------------------------------------------------------ */
 
 static char *
@@ -212,25 +165,6 @@ format_rfc3339 (gint64 usec)
   return g_date_time_format (local, "%Y-%m-%dT%H:%M:%S+08:00");
 }
 
-/* The description cut to 127 bytes on a UTF-8 boundary (§2). */
-static char *
-make_description (const char *description)
-{
-  const char *text = description != NULL && *description != '\0' ? description : "Saoma";
-  const char *end = text;
-
-  while (*end != '\0')
-    {
-      const char *next = g_utf8_next_char (end);
-
-      if (next - text > 127)
-        break;
-      end = next;
-    }
-
-  return g_strndup (text, end - text);
-}
-
 /* The token is the JSON of the create body without appid and mchid (the client puts them
  * first): the same token gives the same bytes on every retry, across restarts. */
 static char *
@@ -241,7 +175,7 @@ wxpay3_build_native_request (SaomaGateway           *gateway,
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
-  g_autofree char *description = make_description (order->description);
+  g_autofree char *description = saoma_gateway_cut_description (order->description);
   g_autofree char *time_expire = format_rfc3339 (order->time_expire);
 
   if (order->out_trade_no == NULL || order->amount <= 0 || order->notify_url == NULL)
@@ -390,15 +324,6 @@ wxpay3_create_native_order_async (SaomaGateway       *gateway,
                                      g_steal_pointer (&task));
 }
 
-static SaomaNativeOrderResult *
-wxpay3_create_native_order_finish (SaomaGateway *gateway,
-                                   GAsyncResult *result,
-                                   GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 /* Payment by code and reverse ------------------------------------------------------------------ */
 
 static SaomaOrderStatus *
@@ -409,7 +334,7 @@ status_from_transaction (JsonObject *transaction)
 
   status->out_trade_no = g_strdup (get_string (transaction, "out_trade_no"));
   status->state_text = g_strdup (get_string (transaction, "trade_state"));
-  status->state = parse_trade_state (status->state_text);
+  status->state = saoma_trade_state_from_string (status->state_text);
   status->state_desc = g_strdup (get_string (transaction, "trade_state_desc"));
   status->amount = get_fen (amount, "total");
   status->payer_amount = get_fen (amount, "payer_total");
@@ -446,7 +371,7 @@ wxpay3_pay_by_code_async (SaomaGateway           *gateway,
   SaomaWxpay3Gateway *self = SAOMA_WXPAY3_GATEWAY (gateway);
   GTask              *task = start (self, wxpay3_pay_by_code_async, cancellable, callback, user_data);
   g_autoptr(JsonObject) fields = json_object_new ();
-  g_autofree char *description = make_description (payment->description);
+  g_autofree char *description = saoma_gateway_cut_description (payment->description);
   JsonObject      *payer = json_object_new ();
   JsonObject      *amount = json_object_new ();
   JsonObject      *scene = json_object_new ();
@@ -466,15 +391,6 @@ wxpay3_pay_by_code_async (SaomaGateway           *gateway,
   json_object_set_object_member (fields, "scene_info", scene);
 
   wxpay3_client_codepay_async (self->client, fields, cancellable, codepay_cb, task);
-}
-
-static SaomaOrderStatus *
-wxpay3_pay_by_code_finish (SaomaGateway *gateway,
-                           GAsyncResult *result,
-                           GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static void
@@ -559,15 +475,6 @@ wxpay3_download_bill_async (SaomaGateway       *gateway,
   /* GZIP, as v2's downloadbill: a busy day's bill is a tenth of the bytes. */
   wxpay3_client_tradebill_async (self->client, date, "ALL", TRUE, cancellable, tradebill_cb,
                                  task);
-}
-
-static SaomaBill *
-wxpay3_download_bill_finish (SaomaGateway *gateway,
-                             GAsyncResult *result,
-                             GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* A verified, opened callback resource as an event: TRANSACTION.* is a payment, REFUND.* a
@@ -755,15 +662,6 @@ wxpay3_query_order_async (SaomaGateway       *gateway,
   wxpay3_client_query_async (self->client, out_trade_no, NULL, cancellable, query_cb, task);
 }
 
-static SaomaOrderStatus *
-wxpay3_query_order_finish (SaomaGateway *gateway,
-                           GAsyncResult *result,
-                           GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 static void
 close_cb (GObject      *source,
           GAsyncResult *result,
@@ -789,15 +687,6 @@ wxpay3_close_order_async (SaomaGateway       *gateway,
   GTask              *task = start (self, wxpay3_close_order_async, cancellable, callback, user_data);
 
   wxpay3_client_close_async (self->client, out_trade_no, cancellable, close_cb, task);
-}
-
-static gboolean
-wxpay3_close_order_finish (SaomaGateway *gateway,
-                           GAsyncResult *result,
-                           GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* Refunds ------------------------------------------------------------------------------------- */
@@ -862,15 +751,6 @@ wxpay3_refund_async (SaomaGateway             *gateway,
   wxpay3_client_refund_async (self->client, fields, cancellable, refund_status_cb, task);
 }
 
-static SaomaRefundStatus *
-wxpay3_refund_finish (SaomaGateway *gateway,
-                      GAsyncResult *result,
-                      GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 static void
 wxpay3_query_refund_async (SaomaGateway       *gateway,
                            const char         *out_refund_no,
@@ -885,15 +765,6 @@ wxpay3_query_refund_async (SaomaGateway       *gateway,
                                     task);
 }
 
-static SaomaRefundStatus *
-wxpay3_query_refund_finish (SaomaGateway *gateway,
-                            GAsyncResult *result,
-                            GError      **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, gateway), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 /* GObject ------------------------------------------------------------------------------------- */
 
 static void
@@ -902,27 +773,18 @@ saoma_wxpay3_gateway_iface_init (SaomaGatewayInterface *iface)
   iface->get_protocol = wxpay3_get_protocol;
   iface->dup_merchant = wxpay3_dup_merchant;
   iface->has_certificate = wxpay3_has_certificate;
-  iface->new_out_trade_no = wxpay3_new_out_trade_no;
-  iface->new_out_refund_no = wxpay3_new_out_refund_no;
   iface->build_native_request = wxpay3_build_native_request;
   iface->check_native_request = wxpay3_check_native_request;
   iface->describe_native_request = wxpay3_describe_native_request;
   iface->create_native_order_async = wxpay3_create_native_order_async;
-  iface->create_native_order_finish = wxpay3_create_native_order_finish;
   iface->pay_by_code_async = wxpay3_pay_by_code_async;
-  iface->pay_by_code_finish = wxpay3_pay_by_code_finish;
   iface->reverse_async = wxpay3_reverse_async;
   iface->reverse_finish = wxpay3_reverse_finish;
   iface->query_order_async = wxpay3_query_order_async;
-  iface->query_order_finish = wxpay3_query_order_finish;
   iface->close_order_async = wxpay3_close_order_async;
-  iface->close_order_finish = wxpay3_close_order_finish;
   iface->refund_async = wxpay3_refund_async;
-  iface->refund_finish = wxpay3_refund_finish;
   iface->query_refund_async = wxpay3_query_refund_async;
-  iface->query_refund_finish = wxpay3_query_refund_finish;
   iface->download_bill_async = wxpay3_download_bill_async;
-  iface->download_bill_finish = wxpay3_download_bill_finish;
   iface->parse_notification = wxpay3_parse_notification;
   iface->notification_reply = wxpay3_notification_reply;
   iface->notification_reply_status = wxpay3_notification_reply_status;

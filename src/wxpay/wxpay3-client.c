@@ -105,6 +105,22 @@ call_data_free (CallData *data)
 static void send_request (GTask      *task,
                           const char *base_uri);
 
+/* Every call's task: the pipeline decides whether a cancelled request was sent (CANCELLED vs
+ * CONNECTION_LOST), so GTask does not answer CANCELLED on its own. */
+static GTask *
+new_task (Wxpay3Client       *self,
+          gpointer            source_tag,
+          GCancellable       *cancellable,
+          GAsyncReadyCallback callback,
+          gpointer            user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_check_cancellable (task, FALSE);
+  return task;
+}
+
 /* GObject ------------------------------------------------------------------------------------ */
 
 static void
@@ -888,15 +904,12 @@ start_request (Wxpay3Client       *self,
                GAsyncReadyCallback callback,
                gpointer            user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr(GTask) task = new_task (self, source_tag, cancellable, callback, user_data);
   g_autofree char *nonce = wxpay_nonce_new ();
   g_autoptr(GError) error = NULL;
   CallData   *data;
   gsize       len = 0;
   const char *bytes = NULL;
-
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_check_cancellable (task, FALSE);
 
   if (self->base_uri == NULL || *self->base_uri == '\0' || self->appid == NULL || *self->appid == '\0')
     {
@@ -1145,13 +1158,11 @@ start_typed (Wxpay3Client       *self,
              GAsyncReadyCallback callback,
              gpointer            user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  GTask *task = new_task (self, source_tag, cancellable, callback, user_data);
   Typed *typed = g_new0 (Typed, 1);
 
   typed->kind = kind;
   typed->expected = g_strdup (expected);
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, typed, (GDestroyNotify)typed_free);
 
   wxpay3_client_request_async (self, method, path, body, cancellable, typed_done_cb, task);
@@ -1191,23 +1202,55 @@ body_with (JsonObject *fields,
   return node;
 }
 
-static gboolean
-check_number (Wxpay3Client       *self,
-              const char         *name,
-              const char         *value,
-              gsize               max,
-              gpointer            source_tag,
-              GAsyncReadyCallback callback,
-              gpointer            user_data)
+/* A call addressed by an order or refund number in its path: the number is bounded, escaped
+ * between @prefix and @suffix and, but for a close (204, no body), echoed by the answer. A POST
+ * carries mchid (and appid when @appid is set) and nothing else. */
+typedef struct
 {
-  if (value == NULL || *value == '\0' || strlen (value) > max)
+  Kind        kind;
+  const char *method;
+  const char *prefix;
+  const char *suffix;
+  const char *key_name;
+  gsize       key_max;
+  gboolean    appid;
+} Keyed;
+
+static const Keyed close_call = { KIND_CLOSE, "POST", "/v3/pay/transactions/out-trade-no/",
+                                  "/close", "out_trade_no", 32, FALSE };
+static const Keyed reverse_call = { KIND_REVERSE, "POST", "/v3/pay/transactions/out-trade-no/",
+                                    "/reverse", "out_trade_no", 32, TRUE };
+static const Keyed refund_query_call = { KIND_REFUND_QUERY, "GET", "/v3/refund/domestic/refunds/",
+                                         "", "out_refund_no", 64, FALSE };
+
+static void
+start_keyed (Wxpay3Client       *self,
+             const Keyed        *call,
+             const char         *key,
+             gpointer            source_tag,
+             GCancellable       *cancellable,
+             GAsyncReadyCallback callback,
+             gpointer            user_data)
+{
+  g_autofree char *segment = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(JsonNode) body = NULL;
+
+  if (key == NULL || *key == '\0' || strlen (key) > call->key_max)
     {
       g_task_report_new_error (self, callback, user_data, source_tag, WXPAY_ERROR,
-                               WXPAY_ERROR_INVALID_ARGUMENT, "%s missing or too long", name);
-      return FALSE;
+                               WXPAY_ERROR_INVALID_ARGUMENT, "%s missing or too long",
+                               call->key_name);
+      return;
     }
 
-  return TRUE;
+  segment = escape (key);
+  path = g_strconcat (call->prefix, segment, call->suffix, NULL);
+  if (strcmp (call->method, "POST") == 0)
+    body = body_with (NULL, call->appid ? self->appid : NULL,
+                      wxpay3_signer_get_mchid (self->signer));
+  start_typed (self, call->kind, call->method, path, body, call->kind == KIND_CLOSE ? NULL : key,
+               source_tag, cancellable, callback, user_data);
 }
 
 void
@@ -1284,21 +1327,10 @@ wxpay3_client_close_async (Wxpay3Client       *self,
                            GAsyncReadyCallback callback,
                            gpointer            user_data)
 {
-  g_autofree char *segment = NULL;
-  g_autofree char *path = NULL;
-  g_autoptr(JsonNode) body = NULL;
-
   g_return_if_fail (WXPAY3_IS_CLIENT (self));
 
-  if (!check_number (self, "out_trade_no", out_trade_no, 32, wxpay3_client_close_async,
-                     callback, user_data))
-    return;
-
-  segment = escape (out_trade_no);
-  path = g_strdup_printf ("/v3/pay/transactions/out-trade-no/%s/close", segment);
-  body = body_with (NULL, NULL, wxpay3_signer_get_mchid (self->signer));
-  start_typed (self, KIND_CLOSE, "POST", path, body, NULL, wxpay3_client_close_async,
-               cancellable, callback, user_data);
+  start_keyed (self, &close_call, out_trade_no, wxpay3_client_close_async, cancellable, callback,
+               user_data);
 }
 
 gboolean
@@ -1347,19 +1379,10 @@ wxpay3_client_refund_query_async (Wxpay3Client       *self,
                                   GAsyncReadyCallback callback,
                                   gpointer            user_data)
 {
-  g_autofree char *segment = NULL;
-  g_autofree char *path = NULL;
-
   g_return_if_fail (WXPAY3_IS_CLIENT (self));
 
-  if (!check_number (self, "out_refund_no", out_refund_no, 64,
-                     wxpay3_client_refund_query_async, callback, user_data))
-    return;
-
-  segment = escape (out_refund_no);
-  path = g_strdup_printf ("/v3/refund/domestic/refunds/%s", segment);
-  start_typed (self, KIND_REFUND_QUERY, "GET", path, NULL, out_refund_no,
-               wxpay3_client_refund_query_async, cancellable, callback, user_data);
+  start_keyed (self, &refund_query_call, out_refund_no, wxpay3_client_refund_query_async,
+               cancellable, callback, user_data);
 }
 
 JsonObject *
@@ -1431,21 +1454,10 @@ wxpay3_client_reverse_async (Wxpay3Client       *self,
                              GAsyncReadyCallback callback,
                              gpointer            user_data)
 {
-  g_autofree char *segment = NULL;
-  g_autofree char *path = NULL;
-  g_autoptr(JsonNode) body = NULL;
-
   g_return_if_fail (WXPAY3_IS_CLIENT (self));
 
-  if (!check_number (self, "out_trade_no", out_trade_no, 32, wxpay3_client_reverse_async,
-                     callback, user_data))
-    return;
-
-  segment = escape (out_trade_no);
-  path = g_strdup_printf ("/v3/pay/transactions/out-trade-no/%s/reverse", segment);
-  body = body_with (NULL, self->appid, wxpay3_signer_get_mchid (self->signer));
-  start_typed (self, KIND_REVERSE, "POST", path, body, out_trade_no, wxpay3_client_reverse_async,
-               cancellable, callback, user_data);
+  start_keyed (self, &reverse_call, out_trade_no, wxpay3_client_reverse_async, cancellable,
+               callback, user_data);
 }
 
 gboolean
@@ -1606,9 +1618,7 @@ wxpay3_client_tradebill_async (Wxpay3Client       *self,
   if (bill_type == NULL)
     bill_type = "ALL";
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, wxpay3_client_tradebill_async);
-  g_task_set_check_cancellable (task, FALSE);
+  task = new_task (self, wxpay3_client_tradebill_async, cancellable, callback, user_data);
   data = g_new0 (BillData, 1);
   data->gzip = gzip;
   g_task_set_task_data (task, data, (GDestroyNotify)bill_data_free);
