@@ -18,6 +18,16 @@
 #include "saoma-business-day-settings.h"
 #include "saoma-settings-types.h"
 
+/* One keyring key's rows; user_data of its keyring calls, which also hold a window reference. */
+typedef struct
+{
+  SaomaPreferencesWindow *window;
+  SaomaKeyringItem        item;
+  AdwPasswordEntryRow    *entry_row;
+  AdwActionRow           *status_row;
+  GtkButton              *forget_button;
+} SecretRows;
+
 struct _SaomaPreferencesWindow
 {
   AdwPreferencesWindow  parent_instance;
@@ -48,6 +58,7 @@ struct _SaomaPreferencesWindow
   AdwPasswordEntryRow  *api_key_row;
   AdwActionRow         *key_status_row;
   GtkButton            *forget_key_button;
+  SecretRows            secrets[2];  /* by SaomaKeyringItem */
   AdwComboRow          *sign_type_row;
   AdwActionRow         *cert_row;
   GtkButton            *cert_clear_button;
@@ -78,12 +89,59 @@ keyring_unavailable_message (void)
   return _("No keyring is available, so the API key cannot be stored safely. Start GNOME Keyring (or another Secret Service) and try again.");
 }
 
-static void
-key_status_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
+/* The two keys kept in the keyring, v2's API key and v3's APIv3 key, are typed, stored, shown and
+ * forgotten the same way; only their words differ. */
+typedef struct
 {
-  g_autoptr(SaomaPreferencesWindow) self = user_data;
+  const char *stored;
+  const char *none;
+  const char *wrong_length;
+  const char *not_saved;
+  const char *saved;
+  const char *not_removed;
+  const char *removed;
+} SecretWords;
+
+static const SecretWords secret_words[] = {
+  [SAOMA_KEYRING_API_KEY] = {
+    N_("An API key is stored in the keyring."),
+    N_("No API key stored yet: type it above and press Enter."),
+    N_("A WeChat Pay v2 API key has exactly 32 characters."),
+    N_("The API key was not saved: no keyring is available."),
+    N_("API key saved in the keyring."),
+    N_("The API key could not be removed from the keyring."),
+    N_("API key removed. Saoma is back in demo mode."),
+  },
+  [SAOMA_KEYRING_APIV3_KEY] = {
+    N_("An APIv3 key is stored in the keyring."),
+    N_("No APIv3 key stored yet: type it above and press Enter."),
+    N_("The APIv3 key has exactly 32 characters (you set it on the merchant platform)."),
+    N_("The APIv3 key was not saved: no keyring is available."),
+    N_("APIv3 key saved in the keyring."),
+    N_("The APIv3 key could not be removed from the keyring."),
+    N_("APIv3 key removed. Saoma is back in demo mode."),
+  },
+};
+
+static void
+secret_rows_init (SecretRows             *rows,
+                  SaomaPreferencesWindow *window,
+                  SaomaKeyringItem        item,
+                  AdwPasswordEntryRow    *entry_row,
+                  AdwActionRow           *status_row,
+                  GtkButton              *forget_button)
+{
+  *rows = (SecretRows) { window, item, entry_row, status_row, forget_button };
+}
+
+static void
+secret_status_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  SecretRows *rows = user_data;
+  g_autoptr(SaomaPreferencesWindow) self = rows->window;
+  const SecretWords *words = &secret_words[rows->item];
   g_autoptr(GError) error = NULL;
   char *key;
 
@@ -92,40 +150,43 @@ key_status_cb (GObject      *object,
     return;
 
   if (key != NULL)
-    adw_action_row_set_subtitle (self->key_status_row, _("An API key is stored in the keyring."));
+    adw_action_row_set_subtitle (rows->status_row, _(words->stored));
   else if (saoma_keyring_error_is_unavailable (error))
-    adw_action_row_set_subtitle (self->key_status_row, keyring_unavailable_message ());
+    adw_action_row_set_subtitle (rows->status_row, keyring_unavailable_message ());
   else if (error != NULL)
-    adw_action_row_set_subtitle (self->key_status_row, error->message);
+    adw_action_row_set_subtitle (rows->status_row, error->message);
   else
-    adw_action_row_set_subtitle (self->key_status_row,
-                                 _("No API key stored yet: type it above and press Enter."));
-  gtk_widget_set_visible (GTK_WIDGET (self->forget_key_button), key != NULL);
+    adw_action_row_set_subtitle (rows->status_row, _(words->none));
+  gtk_widget_set_visible (GTK_WIDGET (rows->forget_button), key != NULL);
   saoma_keyring_free_key (key);
 }
 
 static void
-update_key_status (SaomaPreferencesWindow *self)
+update_secret_status (SecretRows *rows)
 {
+  SaomaPreferencesWindow *self = rows->window;
   g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
 
   if (mch_id[0] == '\0')
     {
-      adw_action_row_set_subtitle (self->key_status_row,
+      adw_action_row_set_subtitle (rows->status_row,
                                    _("Enter the merchant number first; the key is stored for it."));
-      gtk_widget_set_visible (GTK_WIDGET (self->forget_key_button), FALSE);
+      gtk_widget_set_visible (GTK_WIDGET (rows->forget_button), FALSE);
       return;
     }
 
-  saoma_keyring_lookup_async (mch_id, self->cancellable, key_status_cb, g_object_ref (self));
+  g_object_ref (self);
+  saoma_keyring_lookup_item_async (rows->item, mch_id, self->cancellable, secret_status_cb, rows);
 }
 
 static void
-store_key_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
+secret_stored_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
 {
-  g_autoptr(SaomaPreferencesWindow) self = user_data;
+  SecretRows *rows = user_data;
+  g_autoptr(SaomaPreferencesWindow) self = rows->window;
+  const SecretWords *words = &secret_words[rows->item];
   g_autoptr(GError) error = NULL;
 
   if (!saoma_keyring_store_finish (result, &error))
@@ -133,69 +194,99 @@ store_key_cb (GObject      *object,
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
 
-      g_message ("Cannot store the API key: %s", error->message);
-      adw_action_row_set_subtitle (self->key_status_row, keyring_unavailable_message ());
-      toast (self, _("The API key was not saved: no keyring is available."));
+      g_message ("Cannot store the %s: %s",
+                 rows->item == SAOMA_KEYRING_APIV3_KEY ? "APIv3 key" : "API key", error->message);
+      adw_action_row_set_subtitle (rows->status_row, keyring_unavailable_message ());
+      toast (self, _(words->not_saved));
       return;
     }
 
   /* The key now lives only in the keyring. */
-  gtk_editable_set_text (GTK_EDITABLE (self->api_key_row), "");
-  toast (self, _("API key saved in the keyring."));
-  update_key_status (self);
+  gtk_editable_set_text (GTK_EDITABLE (rows->entry_row), "");
+  toast (self, _(words->saved));
+  update_secret_status (rows);
   saoma_application_reload_gateway (self->application);
+}
+
+static void
+secret_apply (SecretRows *rows)
+{
+  SaomaPreferencesWindow *self = rows->window;
+  g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
+  g_autofree char *key = g_strdup (gtk_editable_get_text (GTK_EDITABLE (rows->entry_row)));
+
+  g_strstrip (key);
+  if (mch_id[0] == '\0')
+    toast (self, _("Enter the merchant number first."));
+  else if (strlen (key) != 32)
+    toast (self, _(secret_words[rows->item].wrong_length));
+  else
+    {
+      g_object_ref (self);
+      saoma_keyring_store_item_async (rows->item, mch_id, key, self->cancellable,
+                                      secret_stored_cb, rows);
+    }
+  memset (key, 0, strlen (key));
+}
+
+static void
+secret_forgotten_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  SecretRows *rows = user_data;
+  g_autoptr(SaomaPreferencesWindow) self = rows->window;
+  const SecretWords *words = &secret_words[rows->item];
+  g_autoptr(GError) error = NULL;
+
+  if (!saoma_keyring_clear_finish (result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        toast (self, _(words->not_removed));
+      return;
+    }
+
+  toast (self, _(words->removed));
+  update_secret_status (rows);
+  saoma_application_reload_gateway (self->application);
+}
+
+static void
+secret_forget (SecretRows *rows)
+{
+  SaomaPreferencesWindow *self = rows->window;
+  g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
+
+  g_object_ref (self);
+  saoma_keyring_clear_item_async (rows->item, mch_id, self->cancellable, secret_forgotten_cb, rows);
 }
 
 static void
 api_key_apply_cb (SaomaPreferencesWindow *self,
                   AdwEntryRow            *row)
 {
-  g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
-  g_autofree char *key = g_strdup (gtk_editable_get_text (GTK_EDITABLE (row)));
-
-  g_strstrip (key);
-  if (mch_id[0] == '\0')
-    {
-      toast (self, _("Enter the merchant number first."));
-      return;
-    }
-  if (strlen (key) != 32)
-    {
-      toast (self, _("A WeChat Pay v2 API key has exactly 32 characters."));
-      return;
-    }
-
-  saoma_keyring_store_async (mch_id, key, self->cancellable, store_key_cb, g_object_ref (self));
-  memset (key, 0, strlen (key));
-}
-
-static void
-forget_key_cb (GObject      *object,
-               GAsyncResult *result,
-               gpointer      user_data)
-{
-  g_autoptr(SaomaPreferencesWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!saoma_keyring_clear_finish (result, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        toast (self, _("The API key could not be removed from the keyring."));
-      return;
-    }
-
-  toast (self, _("API key removed. Saoma is back in demo mode."));
-  update_key_status (self);
-  saoma_application_reload_gateway (self->application);
+  secret_apply (&self->secrets[SAOMA_KEYRING_API_KEY]);
 }
 
 static void
 forget_key_clicked_cb (SaomaPreferencesWindow *self,
                        GtkButton              *button)
 {
-  g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
+  secret_forget (&self->secrets[SAOMA_KEYRING_API_KEY]);
+}
 
-  saoma_keyring_clear_async (mch_id, self->cancellable, forget_key_cb, g_object_ref (self));
+static void
+apiv3_key_apply_cb (SaomaPreferencesWindow *self,
+                    AdwEntryRow            *row)
+{
+  secret_apply (&self->secrets[SAOMA_KEYRING_APIV3_KEY]);
+}
+
+static void
+forget_apiv3_clicked_cb (SaomaPreferencesWindow *self,
+                         GtkButton              *button)
+{
+  secret_forget (&self->secrets[SAOMA_KEYRING_APIV3_KEY]);
 }
 
 static void
@@ -550,121 +641,6 @@ public_key_choose_clicked_cb (SaomaPreferencesWindow *self,
   choose_key_file (self, FALSE);
 }
 
-static void
-apiv3_status_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(SaomaPreferencesWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-  char *key;
-
-  key = saoma_keyring_lookup_finish (result, &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-
-  if (key != NULL)
-    adw_action_row_set_subtitle (self->apiv3_status_row,
-                                 _("An APIv3 key is stored in the keyring."));
-  else if (error != NULL)
-    adw_action_row_set_subtitle (self->apiv3_status_row, keyring_unavailable_message ());
-  else
-    adw_action_row_set_subtitle (self->apiv3_status_row,
-                                 _("No APIv3 key stored yet: type it above and press Enter."));
-  gtk_widget_set_visible (GTK_WIDGET (self->forget_apiv3_button), key != NULL);
-  saoma_keyring_free_key (key);
-}
-
-static void
-update_apiv3_status (SaomaPreferencesWindow *self)
-{
-  g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
-
-  if (mch_id[0] == '\0')
-    {
-      adw_action_row_set_subtitle (self->apiv3_status_row,
-                                   _("Enter the merchant number first; the key is stored for it."));
-      gtk_widget_set_visible (GTK_WIDGET (self->forget_apiv3_button), FALSE);
-      return;
-    }
-
-  saoma_keyring_lookup_item_async (SAOMA_KEYRING_APIV3_KEY, mch_id, self->cancellable,
-                                   apiv3_status_cb, g_object_ref (self));
-}
-
-static void
-store_apiv3_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(SaomaPreferencesWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!saoma_keyring_store_finish (result, &error))
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
-
-      g_message ("Cannot store the APIv3 key: %s", error->message);
-      adw_action_row_set_subtitle (self->apiv3_status_row, keyring_unavailable_message ());
-      toast (self, _("The APIv3 key was not saved: no keyring is available."));
-      return;
-    }
-
-  gtk_editable_set_text (GTK_EDITABLE (self->apiv3_key_row), "");
-  toast (self, _("APIv3 key saved in the keyring."));
-  update_apiv3_status (self);
-  saoma_application_reload_gateway (self->application);
-}
-
-static void
-apiv3_key_apply_cb (SaomaPreferencesWindow *self,
-                    AdwEntryRow            *row)
-{
-  g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
-  g_autofree char *key = g_strdup (gtk_editable_get_text (GTK_EDITABLE (row)));
-
-  g_strstrip (key);
-  if (mch_id[0] == '\0')
-    toast (self, _("Enter the merchant number first."));
-  else if (strlen (key) != 32)
-    toast (self, _("The APIv3 key has exactly 32 characters (you set it on the merchant platform)."));
-  else
-    saoma_keyring_store_item_async (SAOMA_KEYRING_APIV3_KEY, mch_id, key, self->cancellable,
-                                    store_apiv3_cb, g_object_ref (self));
-  memset (key, 0, strlen (key));
-}
-
-static void
-forget_apiv3_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(SaomaPreferencesWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!saoma_keyring_clear_finish (result, &error))
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        toast (self, _("The APIv3 key could not be removed from the keyring."));
-      return;
-    }
-
-  toast (self, _("APIv3 key removed. Saoma is back in demo mode."));
-  update_apiv3_status (self);
-  saoma_application_reload_gateway (self->application);
-}
-
-static void
-forget_apiv3_clicked_cb (SaomaPreferencesWindow *self,
-                         GtkButton              *button)
-{
-  g_autofree char *mch_id = g_settings_get_string (self->settings, "mch-id");
-
-  saoma_keyring_clear_item_async (SAOMA_KEYRING_APIV3_KEY, mch_id, self->cancellable,
-                                  forget_apiv3_cb, g_object_ref (self));
-}
-
 /* Test connection: a query for an order that cannot exist (saoma-merchant-check.c). */
 
 static void
@@ -849,8 +825,8 @@ mch_id_changed_cb (SaomaPreferencesWindow *self,
                    const char             *key,
                    GSettings              *settings)
 {
-  update_key_status (self);
-  update_apiv3_status (self);
+  update_secret_status (&self->secrets[SAOMA_KEYRING_API_KEY]);
+  update_secret_status (&self->secrets[SAOMA_KEYRING_APIV3_KEY]);
 }
 
 static void
@@ -948,6 +924,10 @@ static void
 saoma_preferences_window_init (SaomaPreferencesWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  secret_rows_init (&self->secrets[SAOMA_KEYRING_API_KEY], self, SAOMA_KEYRING_API_KEY,
+                    self->api_key_row, self->key_status_row, self->forget_key_button);
+  secret_rows_init (&self->secrets[SAOMA_KEYRING_APIV3_KEY], self, SAOMA_KEYRING_APIV3_KEY,
+                    self->apiv3_key_row, self->apiv3_status_row, self->forget_apiv3_button);
   self->cancellable = g_cancellable_new ();
 }
 
@@ -1002,8 +982,8 @@ saoma_preferences_window_new (SaomaApplication *application)
   g_signal_connect_object (settings, "changed::wechatpay-public-key-path",
                            G_CALLBACK (key_path_changed_cb), self, G_CONNECT_SWAPPED);
   update_cert_row (self);
-  update_key_status (self);
-  update_apiv3_status (self);
+  update_secret_status (&self->secrets[SAOMA_KEYRING_API_KEY]);
+  update_secret_status (&self->secrets[SAOMA_KEYRING_APIV3_KEY]);
   update_key_file_row (self, TRUE);
   update_key_file_row (self, FALSE);
   update_groups (self);
