@@ -61,19 +61,26 @@ update_index (WxpayParams *self)
                          GUINT_TO_POINTER (i + 1));
 }
 
+/* Takes @name and @value. */
+static void
+append_take (WxpayParams *self,
+             char        *owned,
+             char        *value)
+{
+  g_ptr_array_add (self->names, owned);
+  g_ptr_array_add (self->values, value);
+  if (self->index != NULL)
+    g_hash_table_insert (self->index, owned, GUINT_TO_POINTER (self->names->len));
+  else if (self->names->len > INDEX_THRESHOLD)
+    update_index (self);
+}
+
 static void
 append (WxpayParams *self,
         const char  *name,
         const char  *value)
 {
-  char *owned = g_strdup (name);
-
-  g_ptr_array_add (self->names, owned);
-  g_ptr_array_add (self->values, g_strdup (value));
-  if (self->index != NULL)
-    g_hash_table_insert (self->index, owned, GUINT_TO_POINTER (self->names->len));
-  else if (self->names->len > INDEX_THRESHOLD)
-    update_index (self);
+  append_take (self, g_strdup (name), g_strdup (value));
 }
 
 /**
@@ -195,6 +202,28 @@ wxpay_params_add_unique (WxpayParams *self,
     return FALSE;
 
   append (self, name, value);
+
+  return TRUE;
+}
+
+gboolean
+wxpay_params_add_unique_take (WxpayParams *self,
+                              char        *name,
+                              char        *value)
+{
+  g_assert (self != NULL);
+  g_assert (name != NULL && *name != '\0');
+  g_assert (value != NULL);
+
+  if (find_index (self, name) >= 0)
+    {
+      g_free (name);
+      explicit_bzero (value, strlen (value));
+      g_free (value);
+      return FALSE;
+    }
+
+  append_take (self, name, value);
 
   return TRUE;
 }
