@@ -282,6 +282,108 @@ test_store_fence (Fixture      *f,
   g_assert_cmpint (((SaomaLedgerRefund *)refunds->pdata[0])->state, ==, SAOMA_REFUND_UNKNOWN);
 }
 
+/* Events are fenced by the same owner check: recorded as themselves while their engine holds
+ * the row, as "stale" (the kind kept in the detail) once another took it over or it ended. */
+static void
+test_store_fenced_events (Fixture      *f,
+                          gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaLedger) ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_autoptr(SaomaAttempt) attempt = saoma_attempt_new ("T01FENCE2", 100, NULL, "T01",
+                                                        g_get_real_time (), g_get_real_time ());
+  g_autoptr(SaomaAttempt) stored = NULL;
+  g_autoptr(SaomaAttempt) closed = NULL;
+  g_autoptr(GPtrArray) claim = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GPtrArray) leases = NULL;
+  g_autoptr(WxpayClient) client = NULL;
+  g_autoptr(SaomaLedgerRefund) refund = NULL;
+  g_autofree char *otn = NULL;
+  SaomaAttemptUpdate close_by_b = { .state = SAOMA_ATTEMPT_FAILED, .owner = "B" };
+  static const struct { const char *kind, *detail; } expected[] = {
+    { "response", "orderquery → NOTPAY (A)" },
+    { SAOMA_LEDGER_STALE_KIND, "response: orderquery → NOTPAY (A, stopped)" },
+    { "response", "orderquery → NOTPAY (B)" },
+    { SAOMA_LEDGER_STALE_KIND, "note: after B ended it (A)" },
+  };
+  guint first = 0;
+
+  g_assert_no_error (error);
+  saoma_attempt_set_owner (attempt, "A", 0);
+  stored = saoma_ledger_insert_attempt_sync (ledger, attempt, &error);
+  g_assert_no_error (error);
+  events = saoma_ledger_list_events_sync (ledger, "T01FENCE2", &error);
+  g_assert_no_error (error);
+  first = events->len;
+  g_clear_pointer (&events, g_ptr_array_unref);
+
+  g_assert_true (saoma_ledger_append_fenced_event_sync (ledger, SAOMA_LEASE_ATTEMPT, "T01FENCE2",
+                                                        "A", "T01FENCE2", "response",
+                                                        "orderquery → NOTPAY (A)", &error));
+  claim = one_lease (SAOMA_LEASE_ATTEMPT, "T01FENCE2", "A", saoma_attempt_get_heartbeat (stored));
+  g_assert_cmpuint (change (ledger, SAOMA_LEASE_CLAIM, "B", claim), ==, 1);
+  g_assert_true (saoma_ledger_append_fenced_event_sync (ledger, SAOMA_LEASE_ATTEMPT, "T01FENCE2",
+                                                        "A", "T01FENCE2", "response",
+                                                        "orderquery → NOTPAY (A, stopped)",
+                                                        &error));
+  g_assert_true (saoma_ledger_append_fenced_event_sync (ledger, SAOMA_LEASE_ATTEMPT, "T01FENCE2",
+                                                        "B", "T01FENCE2", "response",
+                                                        "orderquery → NOTPAY (B)", &error));
+  closed = saoma_ledger_update_attempt_sync (ledger, "T01FENCE2", &close_by_b, &error);
+  g_assert_no_error (error);
+  g_assert_null (saoma_attempt_get_owner (closed));
+  g_assert_true (saoma_ledger_append_fenced_event_sync (ledger, SAOMA_LEASE_ATTEMPT, "T01FENCE2",
+                                                        "A", "T01FENCE2", "note",
+                                                        "after B ended it (A)", &error));
+  g_assert_no_error (error);
+
+  events = saoma_ledger_list_events_sync (ledger, "T01FENCE2", &error);
+  g_assert_no_error (error);
+  /* B's close wrote its transition event between. */
+  g_assert_cmpuint (events->len, ==, first + G_N_ELEMENTS (expected) + 1);
+  for (guint i = 0, e = 0; i < G_N_ELEMENTS (expected); i++, e++)
+    {
+      SaomaLedgerEvent *event = events->pdata[first + e];
+
+      if (g_str_equal (event->kind, "transition"))
+        event = events->pdata[first + ++e];
+      g_assert_cmpstr (event->kind, ==, expected[i].kind);
+      g_assert_cmpstr (event->detail, ==, expected[i].detail);
+    }
+  g_clear_pointer (&events, g_ptr_array_unref);
+
+  /* A refund's events are fenced by the refund's owner. */
+  client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
+                             WXPAY_SIM_DEFAULT_KEY);
+  otn = saoma_test_paid_order (f->sim, client, ledger, 500);
+  refund = saoma_ledger_insert_refund_sync (ledger, otn, "T01RFENCE2", 200, NULL, &error);
+  g_assert_no_error (error);
+  leases = saoma_ledger_list_leases_sync (ledger, SAOMA_LEASE_REFUND, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (change (ledger, SAOMA_LEASE_CLAIM, "A", leases), ==, 1);
+  g_clear_pointer (&leases, g_ptr_array_unref);
+  leases = saoma_ledger_list_leases_sync (ledger, SAOMA_LEASE_REFUND, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (change (ledger, SAOMA_LEASE_CLAIM, "B", leases), ==, 1);
+  g_assert_true (saoma_ledger_append_fenced_event_sync (ledger, SAOMA_LEASE_REFUND, "T01RFENCE2",
+                                                        "A", otn, "response",
+                                                        "refundquery T01RFENCE2 → PROCESSING",
+                                                        &error));
+  g_assert_true (saoma_ledger_append_fenced_event_sync (ledger, SAOMA_LEASE_REFUND, "T01RFENCE2",
+                                                        "B", otn, "response",
+                                                        "refundquery T01RFENCE2 → SUCCESS",
+                                                        &error));
+  events = saoma_ledger_list_events_sync (ledger, otn, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, >=, 2);
+  g_assert_cmpstr (((SaomaLedgerEvent *)events->pdata[events->len - 2])->kind, ==,
+                   SAOMA_LEDGER_STALE_KIND);
+  g_assert_cmpstr (((SaomaLedgerEvent *)events->pdata[events->len - 2])->detail, ==,
+                   "response: refundquery T01RFENCE2 → PROCESSING");
+  g_assert_cmpstr (((SaomaLedgerEvent *)events->pdata[events->len - 1])->kind, ==, "response");
+}
+
 /* --- The verdict ------------------------------------------------------------------------------ */
 
 static char *
@@ -1190,6 +1292,78 @@ test_stopped_charge (Fixture      *f,
     g_assert_cmpstr (((SaomaLedgerEvent *)events_after->pdata[i])->kind, ==, "response");
 }
 
+/* (h) Events are fenced like writes: a charge stopped while its orderquery is in flight
+ * (answered only after the lease lapsed and --recover took the attempt over and closed it)
+ * hears that answer when woken. Its audit record may not read as the attempt's course — a
+ * plain "response" from a process that no longer drove it — but the exchange did happen: it
+ * is kept as a "stale" event, and nothing of that process is recorded under any other kind. */
+static void
+test_stopped_charge_events (Fixture      *f,
+                            gconstpointer data)
+{
+  g_autoptr(Run) charge = NULL;
+  g_autoptr(Run) recover = NULL;
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GPtrArray) events_after = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = NULL;
+  guint queries, stale = 0;
+  gint64 asked;
+
+  lease_interval_ms = "200";
+  charge = start (NULL, "--charge", "6.55", "--gateway", f->gateway, "--ledger", f->ledger,
+                  "--poll-interval", "100", NULL);
+  otn = wait_for_order (f, 0);
+  WAIT_UNTIL (({
+    g_autoptr(SaomaAttempt) a = ledger_attempt (f, otn);
+    saoma_attempt_get_state (a) == SAOMA_ATTEMPT_WAITING;
+  }));
+
+  /* The next orderquery is answered 2 s after it arrives: stopped meanwhile, the charge has it
+   * in flight. */
+  g_assert_true (wxpay_sim_server_set_faults (
+    f->sim, "[{\"path\": \"/pay/orderquery\", \"latency_ms\": 2000}]", &error));
+  g_assert_no_error (error);
+  queries = wxpay_sim_server_count_calls (f->sim, "/pay/orderquery");
+  WAIT_UNTIL (wxpay_sim_server_count_calls (f->sim, "/pay/orderquery") > queries);
+  asked = g_get_monotonic_time ();
+  stop_after_renewal (f, charge, SAOMA_LEASE_ATTEMPT, otn);
+  g_assert_true (wxpay_sim_server_set_faults (f->sim, NULL, &error));
+  g_assert_no_error (error);
+
+  recover = start_recover (f);
+  g_assert_cmpint (finish (recover), ==, 0);
+  g_assert_cmpstr (recover->out, ==, "recovered 1: 1 CLOSED; refunds 0\n");
+  /* The stopped charge's answer has left the simulator. */
+  while (g_get_monotonic_time () < asked + 2300 * 1000)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (10 * 1000);
+    }
+  ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_assert_no_error (error);
+  events = saoma_ledger_list_events_sync (ledger, otn, &error);
+  g_assert_no_error (error);
+
+  g_subprocess_send_signal (charge->process, SIGCONT);
+  g_assert_cmpint (finish (charge), ==, 1);
+  lease_interval_ms = NULL;
+
+  events_after = saoma_ledger_list_events_sync (ledger, otn, &error);
+  g_assert_no_error (error);
+  for (guint i = events->len; i < events_after->len; i++)
+    {
+      SaomaLedgerEvent *event = events_after->pdata[i];
+
+      g_test_message ("after SIGCONT: %s: %s", event->kind, event->detail);
+      g_assert_cmpstr (event->kind, ==, "stale");
+      g_assert_true (g_str_has_prefix (event->detail, "response: orderquery"));
+      stale++;
+    }
+  g_assert_cmpuint (stale, ==, 1);
+}
+
 /* The same for a payment code (付款码) charge waiting for the customer's password: the
  * recoverer finishes it (PAID); woken, the charge neither queries nor reverses. */
 static void
@@ -1345,7 +1519,9 @@ main (int   argc,
   ADD ("running-code", test_running_code);
   ADD ("refunds", test_refunds);
   ADD ("store-fence", test_store_fence);
+  ADD ("store-fenced-events", test_store_fenced_events);
   ADD ("stopped-charge", test_stopped_charge);
+  ADD ("stopped-charge-events", test_stopped_charge_events);
   ADD ("stopped-refund", test_stopped_refund);
   ADD ("stopped-code", test_stopped_code);
   ADD ("till-fenced", test_till_fenced);
