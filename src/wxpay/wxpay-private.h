@@ -30,6 +30,15 @@ gboolean  wxpay_params_add_unique_take (WxpayParams *self,
                                         char        *name,
                                         char        *value);
 
+/* A set whose strings may live in one block of @size bytes (returned in @out_block, freed with
+ * the set): a decoder copies a body's names and values there, and adds them with
+ * wxpay_params_add_unique_block() (FALSE, nothing added, when @name is present). */
+WxpayParams *wxpay_params_new_block      (gsize         size,
+                                          char        **out_block);
+gboolean     wxpay_params_add_unique_block (WxpayParams *self,
+                                            char        *name,
+                                            char        *value);
+
 /* The libxml2 decoder alone (no fast path): the reference the single-pass reader is tested
  * against, and what decides every body that reader does not take. */
 WxpayParams *wxpay_xml_decode_root_libxml (const char *data,

@@ -771,17 +771,33 @@ value_add_copy (Value      *v,
   g_string_append_len (v->buf, text, len);
 }
 
+/* Copies @text of @len bytes and a NUL to @cur: the copy, with @cur moved past it. */
 static char *
-value_dup (const Value *v)
+copy_to (char      **cur,
+         const char *text,
+         gsize       len)
+{
+  char *copy = *cur;
+
+  memcpy (copy, text, len);
+  copy[len] = '\0';
+  *cur += len + 1;
+
+  return copy;
+}
+
+static char *
+value_copy_to (const Value *v,
+               char       **cur)
 {
   switch (v->parts)
     {
     case 0:
-      return g_strdup ("");
+      return copy_to (cur, "", 0);
     case 1:
-      return g_strndup (v->span, v->span_len);
+      return copy_to (cur, v->span, v->span_len);
     default:
-      return g_strndup (v->buf->str, v->buf->len);
+      return copy_to (cur, v->buf->str, v->buf->len);
     }
 }
 
@@ -926,6 +942,7 @@ fast_decode (const char *data,
   const char *end = data + length;
   gsize root_len = strlen (root_name);
   const char *p = skip_space (data, end);
+  char *block, *cur;
   guint n = 0;
 
   /* "<root" blanks ">" */
@@ -936,7 +953,10 @@ fast_decode (const char *data,
     return NULL;
   p++;
 
-  params = wxpay_params_new ();
+  /* The names and values, each with its NUL, in one block: a field's name and value (decoded
+   * references are never longer than written) fit in the bytes of its tags and content. */
+  params = wxpay_params_new_block (length, &block);
+  cur = block;
   buf = g_string_new (NULL);
   for (;;)
     {
@@ -973,10 +993,16 @@ fast_decode (const char *data,
       else
         return NULL;
 
-      if (++n > WXPAY_XML_MAX_FIELDS ||
-          !wxpay_params_add_unique_take (params, g_strndup (name, name_end - name),
-                                         value_dup (&value)))
+      if (++n > WXPAY_XML_MAX_FIELDS)
         return NULL;
+      {
+        char *name_copy = copy_to (&cur, name, name_end - name);
+        char *value_copy = value_copy_to (&value, &cur);
+
+        g_assert (cur <= block + length);
+        if (!wxpay_params_add_unique_block (params, name_copy, value_copy))
+          return NULL;
+      }
     }
 }
 
