@@ -1063,6 +1063,81 @@ test_till_fenced (Fixture      *f,
   saoma_till_shutdown (till);
 }
 
+/* The same in one till, deterministically: the attempt it shows is taken over while its
+ * orderquery is on the way; the answer (paid) arrives before anything tells the till, and its
+ * audit record is fenced like the PAID write it leads to: kept, as "stale". */
+static void
+test_till_fenced_events (Fixture      *f,
+                         gconstpointer data)
+{
+  g_autoptr(SaomaTillConfig) config = saoma_till_config_new ();
+  g_autoptr(SaomaMerchant) merchant = saoma_merchant_new ();
+  g_autoptr(SaomaGateway) gateway = NULL;
+  g_autoptr(SaomaTill) till = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GPtrArray) events_after = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *otn = NULL;
+  SaomaCheckout *checkout;
+  SaomaLedgerEvent *event;
+
+  merchant->base_uri = g_strdup (f->gateway);
+  merchant->appid = g_strdup (WXPAY_SIM_DEFAULT_APPID);
+  merchant->mch_id = g_strdup (WXPAY_SIM_DEFAULT_MCH_ID);
+  merchant->api_key = g_strdup (WXPAY_SIM_DEFAULT_KEY);
+  gateway = saoma_gateway_new_for_merchant (merchant, &error);
+  g_assert_no_error (error);
+  g_free (config->store_path);
+  config->store_path = g_strdup (f->ledger);
+  config->poll_interval_ms = 60 * 1000;
+  config->close_delay_s = 0;
+
+  till = saoma_till_new (config, gateway, NULL);
+  saoma_till_start_async (till, NULL, saoma_test_result_cb, &result);
+  WAIT_UNTIL (result != NULL);
+  g_assert_true (saoma_till_start_finish (till, result, &error));
+  g_assert_no_error (error);
+  checkout = saoma_till_get_checkout (till);
+
+  g_assert_true (saoma_checkout_charge (checkout, 1235, "fenced events", &error));
+  g_assert_no_error (error);
+  WAIT_UNTIL (saoma_checkout_get_phase (checkout) == SAOMA_CHECKOUT_PHASE_SHOW_QR);
+  otn = g_strdup (saoma_checkout_get_out_trade_no (checkout));
+  WAIT_UNTIL (attempt_state_is (f, otn, SAOMA_ATTEMPT_WAITING));
+  ledger = saoma_ledger_open_sync (f->ledger, NULL, &error);
+  g_assert_no_error (error);
+  events = saoma_ledger_list_events_sync (ledger, otn, &error);
+  g_assert_no_error (error);
+
+  /* Another till's recovery takes it over while the query is on its way. */
+  g_assert_true (wxpay_sim_server_set_faults (
+    f->sim, "[{\"path\": \"/pay/orderquery\", \"latency_ms\": 300}]", &error));
+  g_assert_no_error (error);
+  g_assert_true (wxpay_sim_server_pay (f->sim, otn, &error));
+  g_assert_no_error (error);
+  saoma_checkout_query_now (checkout, NULL);
+  set_lease (f, "attempts", "out_trade_no", otn, FOREIGN_OWNER, g_get_real_time ());
+
+  WAIT_UNTIL (saoma_checkout_get_phase (checkout) == SAOMA_CHECKOUT_PHASE_TAKEN_OVER);
+  g_assert_true (attempt_state_is (f, otn, SAOMA_ATTEMPT_WAITING));
+  events_after = saoma_ledger_list_events_sync (ledger, otn, &error);
+  g_assert_no_error (error);
+  for (guint i = events->len; i < events_after->len; i++)
+    g_test_message ("after the take-over: %s: %s",
+                    ((SaomaLedgerEvent *)events_after->pdata[i])->kind,
+                    ((SaomaLedgerEvent *)events_after->pdata[i])->detail);
+  /* The answer is on record, as what it was: not this attempt's course any more. */
+  g_assert_cmpuint (events_after->len, ==, events->len + 1);
+  event = events_after->pdata[events->len];
+  g_assert_cmpstr (event->kind, ==, SAOMA_LEDGER_STALE_KIND);
+  g_assert_cmpstr (event->detail, ==, "response: orderquery → SUCCESS");
+
+  saoma_checkout_reset (checkout);
+  saoma_till_shutdown (till);
+}
+
 static gboolean
 advance_sim_cb (gpointer data)
 {
@@ -1287,9 +1362,15 @@ test_stopped_charge (Fixture      *f,
   events_after = saoma_ledger_list_events_sync (ledger, otn, &error);
   g_assert_no_error (error);
   /* At most the audit record of an answer to a query sent before SIGSTOP (what reached this
-   * process, said truly); no request, no transition, no note. */
+   * process, said truly — and, the row being another's by then, recorded as stale); no
+   * request, no transition, no note. */
   for (guint i = events->len; i < events_after->len; i++)
-    g_assert_cmpstr (((SaomaLedgerEvent *)events_after->pdata[i])->kind, ==, "response");
+    {
+      SaomaLedgerEvent *event = events_after->pdata[i];
+
+      g_assert_cmpstr (event->kind, ==, SAOMA_LEDGER_STALE_KIND);
+      g_assert_true (g_str_has_prefix (event->detail, "response: "));
+    }
 }
 
 /* (h) Events are fenced like writes: a charge stopped while its orderquery is in flight
@@ -1361,7 +1442,9 @@ test_stopped_charge_events (Fixture      *f,
       g_assert_true (g_str_has_prefix (event->detail, "response: orderquery"));
       stale++;
     }
-  g_assert_cmpuint (stale, ==, 1);
+  /* Woken, the process may learn of the take-over (its overdue renewal) before it reads the
+   * answer, and then records nothing: till-fenced-events below is the deterministic case. */
+  g_assert_cmpuint (stale, <=, 1);
 }
 
 /* The same for a payment code (付款码) charge waiting for the customer's password: the
@@ -1525,6 +1608,7 @@ main (int   argc,
   ADD ("stopped-refund", test_stopped_refund);
   ADD ("stopped-code", test_stopped_code);
   ADD ("till-fenced", test_till_fenced);
+  ADD ("till-fenced-events", test_till_fenced_events);
 
 #undef ADD
 
