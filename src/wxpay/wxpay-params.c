@@ -38,7 +38,9 @@ static gboolean
 in_block (const WxpayParams *self,
           const char        *str)
 {
-  return self->block != NULL && str >= self->block && str < self->block + self->block_size;
+  /* As integers: strings of other allocations are compared too. */
+  return self->block != NULL && (guintptr)str >= (guintptr)self->block &&
+         (guintptr)str < (guintptr)self->block + self->block_size;
 }
 
 /* Frees a name or (wiped first) a value the set owns. */

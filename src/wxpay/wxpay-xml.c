@@ -602,7 +602,7 @@ wxpay_xml_decode_root_libxml (const char *data,
  * certain to be well-formed and to mean what it reads — a declaration, a BOM, a comment, a
  * PI, a DOCTYPE, an attribute, a prefix, a name outside ASCII, nesting, an entity other than
  * the five predefined ones or a character reference, a raw CR (line ends are normalised), a
- * control character, U+FFFE/U+FFFF, "]]>" in text, an unterminated section, a duplicate, too
+ * control character, bytes that are not UTF-8, U+FFFE/U+FFFF, "]]>" in text, an unterminated section, a duplicate, too
  * many fields, text outside a field — makes it give the body to the libxml2 decoder above,
  * which decides as before, with the same errors. So it accepts a subset of what that decoder
  * accepts, with the same fields (tests/wxpay/test-xml.c and the fuzz harness check both). */
