@@ -43,17 +43,16 @@ in_block (const WxpayParams *self,
          (guintptr)str < (guintptr)self->block + self->block_size;
 }
 
-/* Frees a name or (wiped first) a value the set owns. */
+/* Frees a name or (wiped first) a value the set owns; one of the block is only wiped. */
 static void
 free_string (WxpayParams *self,
              char        *str,
              gboolean     wipe)
 {
-  if (in_block (self, str))
-    return;
   if (wipe)
     explicit_bzero (str, strlen (str));
-  g_free (str);
+  if (!in_block (self, str))
+    g_free (str);
 }
 
 static int
@@ -199,11 +198,9 @@ wxpay_params_unref (WxpayParams *self)
           free_string (self, self->names[i], FALSE);
           free_string (self, self->values[i], TRUE);
         }
-      if (self->block != NULL)
-        {
-          explicit_bzero (self->block, self->block_size);
-          g_free (self->block);
-        }
+      /* Its values were wiped above; the rest of it was never written (a body's size is
+       * reserved, hostile ones of 1 MiB included, and only what was decoded is touched). */
+      g_free (self->block);
       g_free (self->names);
       g_free (self->values);
       g_free (self);
