@@ -27,6 +27,7 @@ static const char * const known_kinds[] = {
   "notification",
   "refund",
   SAOMA_LEDGER_LATE_DECISION_KIND,
+  SAOMA_LEDGER_STALE_KIND,
   "day-close",
   "day-close-report",
   "day-reopen",
@@ -384,6 +385,20 @@ refund_sentence (const char *detail)
   return g_strdup (_("Refund updated"));
 }
 
+/* "KIND: DETAIL" of an engine that no longer held the payment (stopped past its lease while
+ * another took it over): its own sentence, said to be no part of the payment's course. */
+static char *
+stale_sentence (const char *detail)
+{
+  const char *colon = strstr (detail, ": ");
+  g_autofree char *kind = colon != NULL ? g_strndup (detail, colon - detail) : g_strdup (detail);
+  g_autofree char *inner = saoma_timeline_sentence (kind, colon != NULL ? colon + 2 : "", NULL);
+
+  /* Translators: %s is what that till recorded, e.g. "WeChat Pay answered: closed" */
+  return g_strdup_printf (_("From a till that no longer handled this payment (not acted on): %s"),
+                          inner);
+}
+
 /**
  * saoma_timeline_sentence:
  * @kind: the event's kind
@@ -424,6 +439,8 @@ saoma_timeline_sentence (const char *kind,
         return g_strdup (_("Decision recorded: the money was refunded"));
       return g_strdup (_("Decision recorded"));
     }
+  if (g_str_equal (kind, SAOMA_LEDGER_STALE_KIND))
+    return stale_sentence (detail);
   if (g_str_equal (kind, "day-close"))
     return g_strdup (_("Day closed (Z report)"));
   if (g_str_equal (kind, "day-close-report"))

@@ -275,8 +275,16 @@ saoma_operation_event (SaomaOperation *op,
   va_end (args);
 
   g_debug ("%s: %s: %s", op->event_key, kind, detail);
-  saoma_store_append_event_async (op->store, op->event_key, kind, detail, NULL,
-                                  append_event_cb, NULL);
+  /* While it holds its row, fenced like its writes: a process stopped past its lease that
+   * wakes up to an answer records it as stale, not as the row's course. */
+  if (op->lease != NULL)
+    saoma_store_append_fenced_event_async (op->store, op->lease_kind, op->lease_key,
+                                           saoma_lease_keeper_get_owner (op->lease),
+                                           op->event_key, kind, detail, NULL, append_event_cb,
+                                           NULL);
+  else
+    saoma_store_append_event_async (op->store, op->event_key, kind, detail, NULL,
+                                    append_event_cb, NULL);
 }
 
 /* --- Durable writes -------------------------------------------------------------------------- */

@@ -120,6 +120,84 @@ saoma_ledger_append_event_sync (SaomaLedger  *self,
                         error) != NULL;
 }
 
+static gpointer
+append_fenced_event_op (SaomaLedger   *self,
+                        const OpArgs  *args,
+                        GPtrArray     *emits,
+                        GError       **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+
+  stmt = ledger_cached_bind (self, args->lease_kind == SAOMA_LEASE_REFUND
+                                     ? STMT_INSERT_FENCED_REFUND_EVENT
+                                     : STMT_INSERT_FENCED_ATTEMPT_EVENT,
+                             error, "isssss", g_get_real_time (), args->out_trade_no, args->kind,
+                             args->detail != NULL ? args->detail : "", args->lease_key,
+                             args->owner);
+  if (stmt == NULL || !ledger_step_done (self->db, stmt, "Cannot append an event", error))
+    return NULL;
+
+  return GINT_TO_POINTER (TRUE);
+}
+
+/**
+ * saoma_ledger_append_fenced_event_async:
+ * @lease_kind: the row the engine drives: an attempt or a refund
+ * @lease_key: its out_trade_no or out_refund_no
+ * @owner: the owner the engine believes it is (its fence)
+ * @out_trade_no: (nullable): the attempt the event is about
+ * @kind: "request", "response", "note" …
+ * @detail: (nullable): short English text; never a secret
+ *
+ * Appends an event fenced like the engine's writes: whether @owner holds the row is decided
+ * in the same statement as the insert. An event of a process that lost the row is not
+ * refused but kept as SAOMA_LEDGER_STALE_KIND: the audit trail records every exchange with
+ * WeChat Pay that happened, and says which of them were no longer the row's course.
+ * Finished by saoma_ledger_append_event_finish().
+ */
+void
+saoma_ledger_append_fenced_event_async (SaomaLedger         *self,
+                                        SaomaLeaseKind       lease_kind,
+                                        const char          *lease_key,
+                                        const char          *owner,
+                                        const char          *out_trade_no,
+                                        const char          *kind,
+                                        const char          *detail,
+                                        GCancellable        *cancellable,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data)
+{
+  g_return_if_fail (SAOMA_IS_LEDGER (self));
+  g_return_if_fail (lease_key != NULL && owner != NULL && kind != NULL);
+
+  /* Its task is tagged as a plain append's, so that one _finish serves both. */
+  ledger_queue_op (self, append_fenced_event_op,
+                   &(OpArgs) { .out_trade_no = out_trade_no, .kind = kind, .detail = detail,
+                               .lease_kind = lease_kind, .lease_key = lease_key,
+                               .owner = owner },
+                   NULL, saoma_ledger_append_event_async, cancellable, callback, user_data);
+}
+
+gboolean
+saoma_ledger_append_fenced_event_sync (SaomaLedger     *self,
+                                       SaomaLeaseKind   lease_kind,
+                                       const char      *lease_key,
+                                       const char      *owner,
+                                       const char      *out_trade_no,
+                                       const char      *kind,
+                                       const char      *detail,
+                                       GError         **error)
+{
+  g_return_val_if_fail (SAOMA_IS_LEDGER (self), FALSE);
+  g_return_val_if_fail (lease_key != NULL && owner != NULL && kind != NULL, FALSE);
+
+  return ledger_run_op (self, append_fenced_event_op,
+                        &(OpArgs) { .out_trade_no = out_trade_no, .kind = kind, .detail = detail,
+                                    .lease_kind = lease_kind, .lease_key = lease_key,
+                                    .owner = owner },
+                        error) != NULL;
+}
+
 /**
  * saoma_ledger_list_events_async:
  * @out_trade_no: (nullable): one attempt's events, or %NULL for every event

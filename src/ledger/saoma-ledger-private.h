@@ -81,6 +81,8 @@ typedef enum {
   STMT_RENEW_REFUND,
   STMT_RELEASE_ATTEMPT,
   STMT_RELEASE_REFUND,
+  STMT_INSERT_FENCED_ATTEMPT_EVENT,
+  STMT_INSERT_FENCED_REFUND_EVENT,
   N_STMTS
 } StmtId;
 
@@ -162,6 +164,7 @@ typedef struct
   /* Leases. */
   const char         *owner;
   SaomaLeaseKind      lease_kind;
+  const char         *lease_key;   /* a fenced event's row */
   SaomaLeaseChange    lease_change;
   GPtrArray          *leases;      /* SaomaLedgerLease */
 } OpArgs;

@@ -608,6 +608,23 @@ ledger_append_event_async (SaomaStore          *store,
                                    callback, user_data);
 }
 
+static void
+ledger_append_fenced_event_async (SaomaStore          *store,
+                                  SaomaLeaseKind       lease_kind,
+                                  const char          *lease_key,
+                                  const char          *owner,
+                                  const char          *out_trade_no,
+                                  const char          *kind,
+                                  const char          *detail,
+                                  GCancellable        *cancellable,
+                                  GAsyncReadyCallback  callback,
+                                  gpointer             user_data)
+{
+  saoma_ledger_append_fenced_event_async (SAOMA_LEDGER (store), lease_kind, lease_key, owner,
+                                          out_trade_no, kind, detail, cancellable, callback,
+                                          user_data);
+}
+
 static gboolean
 ledger_append_event_finish (SaomaStore   *store,
                             GAsyncResult *result,
@@ -867,4 +884,5 @@ saoma_ledger_store_iface_init (SaomaStoreInterface *iface)
   iface->list_leases_finish = ledger_list_leases_finish;
   iface->change_leases_async = ledger_change_leases_async;
   iface->change_leases_finish = ledger_change_leases_finish;
+  iface->append_fenced_event_async = ledger_append_fenced_event_async;
 }

@@ -123,6 +123,21 @@ static const char * const stmt_sql[N_STMTS] = {
     "UPDATE attempts SET owner = NULL WHERE out_trade_no = ?3 AND owner = ?1",
   [STMT_RELEASE_REFUND] =
     "UPDATE refunds SET owner = NULL WHERE out_refund_no = ?3 AND owner = ?1",
+  /* An event fenced like the updates above: recorded as itself while ?6 holds the row ?5,
+   * else as a "stale" event whose detail keeps the kind ("response: orderquery → CLOSED"),
+   * decided in the same statement as the insert. */
+  [STMT_INSERT_FENCED_ATTEMPT_EVENT] =
+    "INSERT INTO events (time, out_trade_no, kind, detail)"
+    " SELECT ?1, ?2, CASE WHEN held THEN ?3 ELSE '" SAOMA_LEDGER_STALE_KIND "' END,"
+    " CASE WHEN held THEN ?4 ELSE ?3 || ': ' || ?4 END"
+    " FROM (SELECT EXISTS (SELECT 1 FROM attempts WHERE out_trade_no = ?5 AND owner IS ?6)"
+    " AS held)",
+  [STMT_INSERT_FENCED_REFUND_EVENT] =
+    "INSERT INTO events (time, out_trade_no, kind, detail)"
+    " SELECT ?1, ?2, CASE WHEN held THEN ?3 ELSE '" SAOMA_LEDGER_STALE_KIND "' END,"
+    " CASE WHEN held THEN ?4 ELSE ?3 || ': ' || ?4 END"
+    " FROM (SELECT EXISTS (SELECT 1 FROM refunds WHERE out_refund_no = ?5 AND owner IS ?6)"
+    " AS held)",
 };
 
 enum {
@@ -576,6 +591,7 @@ op_args_copy (const OpArgs *args)
   copy->update.owner = g_strdup (args->update.owner);
   copy->filter.search = g_strdup (args->filter.search);
   copy->owner = g_strdup (args->owner);
+  copy->lease_key = g_strdup (args->lease_key);
   if (args->leases != NULL)
     copy->leases = g_ptr_array_ref (args->leases);
   if (args->attempt != NULL)
@@ -602,6 +618,7 @@ op_args_free (OpArgs *args)
   g_free ((char *)args->update.owner);
   g_free ((char *)args->filter.search);
   g_free ((char *)args->owner);
+  g_free ((char *)args->lease_key);
   g_clear_pointer (&args->leases, g_ptr_array_unref);
   g_clear_object (&args->attempt);
   g_clear_pointer (&args->attempts, g_ptr_array_unref);

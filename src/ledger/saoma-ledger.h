@@ -169,6 +169,27 @@ void          saoma_ledger_append_event_async    (SaomaLedger        *self,
 gboolean      saoma_ledger_append_event_finish   (SaomaLedger  *self,
                                                   GAsyncResult *result,
                                                   GError      **error);
+/* An event of the engine that drives a row: recorded as @kind while @owner holds the row
+ * (@lease_kind, @lease_key), else as SAOMA_LEDGER_STALE_KIND with detail "KIND: DETAIL".
+ * Finished by saoma_ledger_append_event_finish(). */
+void          saoma_ledger_append_fenced_event_async (SaomaLedger        *self,
+                                                      SaomaLeaseKind      lease_kind,
+                                                      const char         *lease_key,
+                                                      const char         *owner,
+                                                      const char         *out_trade_no,
+                                                      const char         *kind,
+                                                      const char         *detail,
+                                                      GCancellable       *cancellable,
+                                                      GAsyncReadyCallback callback,
+                                                      gpointer            user_data);
+gboolean      saoma_ledger_append_fenced_event_sync  (SaomaLedger    *self,
+                                                      SaomaLeaseKind  lease_kind,
+                                                      const char     *lease_key,
+                                                      const char     *owner,
+                                                      const char     *out_trade_no,
+                                                      const char     *kind,
+                                                      const char     *detail,
+                                                      GError        **error);
 /* Reads, on the worker thread. */
 void          saoma_ledger_get_attempt_async     (SaomaLedger        *self,
                                                   const char         *out_trade_no,
@@ -350,6 +371,10 @@ GPtrArray    *saoma_ledger_list_unfinished_refunds_finish (SaomaLedger  *self,
 /* The event kind that records a manager's decision on a late payment (its detail says which:
  * "honoured" or "refunded"); an attempt flagged late without one is still to be decided. */
 #define SAOMA_LEDGER_LATE_DECISION_KIND "late-decision"
+/* The kind an engine's event is recorded as when the engine no longer held the row it was
+ * about (a process stopped past its lease, whose row another took over): the exchange it
+ * reports did happen, but it is not the row's course. Its detail is "KIND: DETAIL". */
+#define SAOMA_LEDGER_STALE_KIND "stale"
 /* Attempts flagged late without a SAOMA_LEDGER_LATE_DECISION_KIND event, oldest first. */
 GPtrArray    *saoma_ledger_list_undecided_late_sync       (SaomaLedger  *self,
                                                            GError      **error);

@@ -688,3 +688,37 @@ saoma_store_change_leases_finish (SaomaStore    *self,
   iface = SAOMA_STORE_GET_IFACE (self);
   return iface->change_leases_finish (self, result, error);
 }
+
+/**
+ * saoma_store_append_fenced_event_async:
+ * @lease_kind: the row the engine drives: an attempt or a refund
+ * @lease_key: its out_trade_no or out_refund_no
+ * @owner: the owner the engine believes it is (its fence)
+ * @out_trade_no: (nullable): the attempt the event is about
+ * @kind: "request", "response", "note" …
+ * @detail: (nullable): short English text; never a secret
+ *
+ * Appends an audit event of the engine that drives a row, fenced like its writes: recorded as
+ * @kind while @owner holds the row, else as SAOMA_LEDGER_STALE_KIND ("KIND: DETAIL"), decided
+ * in the same write. Finished by saoma_store_append_event_finish().
+ */
+void
+saoma_store_append_fenced_event_async (SaomaStore          *self,
+                                       SaomaLeaseKind       lease_kind,
+                                       const char          *lease_key,
+                                       const char          *owner,
+                                       const char          *out_trade_no,
+                                       const char          *kind,
+                                       const char          *detail,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  SaomaStoreInterface *iface;
+
+  g_return_if_fail (SAOMA_IS_STORE (self));
+
+  iface = SAOMA_STORE_GET_IFACE (self);
+  iface->append_fenced_event_async (self, lease_kind, lease_key, owner, out_trade_no, kind,
+                                    detail, cancellable, callback, user_data);
+}

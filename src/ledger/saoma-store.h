@@ -250,8 +250,19 @@ struct _SaomaStoreInterface
   GPtrArray          *(*change_leases_finish)          (SaomaStore               *self,
                                                         GAsyncResult             *result,
                                                         GError                  **error);
+  /* Finished by append_event_finish. */
+  void                (*append_fenced_event_async)     (SaomaStore               *self,
+                                                        SaomaLeaseKind            lease_kind,
+                                                        const char               *lease_key,
+                                                        const char               *owner,
+                                                        const char               *out_trade_no,
+                                                        const char               *kind,
+                                                        const char               *detail,
+                                                        GCancellable             *cancellable,
+                                                        GAsyncReadyCallback       callback,
+                                                        gpointer                  user_data);
 
-  gpointer padding[8];
+  gpointer padding[7];
 };
 
 void                saoma_store_insert_attempt_async (SaomaStore          *self,
@@ -444,5 +455,16 @@ void                saoma_store_change_leases_async (SaomaStore          *self,
 GPtrArray          *saoma_store_change_leases_finish (SaomaStore    *self,
                                                       GAsyncResult  *result,
                                                       GError       **error);
+/* Finished by saoma_store_append_event_finish(). */
+void                saoma_store_append_fenced_event_async (SaomaStore          *self,
+                                                           SaomaLeaseKind       lease_kind,
+                                                           const char          *lease_key,
+                                                           const char          *owner,
+                                                           const char          *out_trade_no,
+                                                           const char          *kind,
+                                                           const char          *detail,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
 
 G_END_DECLS

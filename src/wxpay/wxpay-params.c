@@ -19,14 +19,41 @@ struct _WxpayParams
    * beats hashing; a decoded body may hold up to WXPAY_XML_MAX_FIELDS, and a scan per added
    * field made decoding quadratic, so past INDEX_THRESHOLD names a hash index (name → position
    * + 1) is kept beside them. */
-  GPtrArray *names;
-  GPtrArray *values;
+  char      **names;
+  char      **values;
+  guint       len;
+  guint       alloc;
   GHashTable *index;
+  /* The strings of a decoded body, in one allocation (wxpay_params_new_block()): not freed one
+   * by one. Any other string is the set's own. */
+  char       *block;
+  gsize       block_size;
 };
 
 #define INDEX_THRESHOLD 32
 
 G_DEFINE_BOXED_TYPE (WxpayParams, wxpay_params, wxpay_params_ref, wxpay_params_unref)
+
+static gboolean
+in_block (const WxpayParams *self,
+          const char        *str)
+{
+  /* As integers: strings of other allocations are compared too. */
+  return self->block != NULL && (guintptr)str >= (guintptr)self->block &&
+         (guintptr)str < (guintptr)self->block + self->block_size;
+}
+
+/* Frees a name or (wiped first) a value the set owns; one of the block is only wiped. */
+static void
+free_string (WxpayParams *self,
+             char        *str,
+             gboolean     wipe)
+{
+  if (wipe)
+    explicit_bzero (str, strlen (str));
+  if (!in_block (self, str))
+    g_free (str);
+}
 
 static int
 find_index (const WxpayParams *self,
@@ -38,27 +65,50 @@ find_index (const WxpayParams *self,
   if (self->index != NULL)
     return (int)GPOINTER_TO_UINT (g_hash_table_lookup (self->index, name)) - 1;
 
-  for (guint i = 0; i < self->names->len; i++)
+  /* The first byte first: names of a message mostly differ there, and it saves a call. */
+  for (guint i = 0; i < self->len; i++)
     {
-      if (strcmp (g_ptr_array_index (self->names, i), name) == 0)
+      const char *candidate = self->names[i];
+
+      if (candidate[0] == name[0] && strcmp (candidate, name) == 0)
         return (int)i;
     }
 
   return -1;
 }
 
-/* Keys are the names the array owns, values their position + 1. */
+/* Keys are the names the arrays hold, values their position + 1. */
 static void
 update_index (WxpayParams *self)
 {
   g_clear_pointer (&self->index, g_hash_table_unref);
-  if (self->names->len <= INDEX_THRESHOLD)
+  if (self->len <= INDEX_THRESHOLD)
     return;
 
   self->index = g_hash_table_new (g_str_hash, g_str_equal);
-  for (guint i = 0; i < self->names->len; i++)
-    g_hash_table_insert (self->index, g_ptr_array_index (self->names, i),
-                         GUINT_TO_POINTER (i + 1));
+  for (guint i = 0; i < self->len; i++)
+    g_hash_table_insert (self->index, self->names[i], GUINT_TO_POINTER (i + 1));
+}
+
+/* Takes @name and @value (the set's own, or strings of its block). */
+static void
+append_take (WxpayParams *self,
+             char        *name,
+             char        *value)
+{
+  if (self->len == self->alloc)
+    {
+      self->alloc *= 2;
+      self->names = g_renew (char *, self->names, self->alloc);
+      self->values = g_renew (char *, self->values, self->alloc);
+    }
+  self->names[self->len] = name;
+  self->values[self->len] = value;
+  self->len++;
+  if (self->index != NULL)
+    g_hash_table_insert (self->index, name, GUINT_TO_POINTER (self->len));
+  else if (self->len > INDEX_THRESHOLD)
+    update_index (self);
 }
 
 static void
@@ -66,14 +116,20 @@ append (WxpayParams *self,
         const char  *name,
         const char  *value)
 {
-  char *owned = g_strdup (name);
+  append_take (self, g_strdup (name), g_strdup (value));
+}
 
-  g_ptr_array_add (self->names, owned);
-  g_ptr_array_add (self->values, g_strdup (value));
-  if (self->index != NULL)
-    g_hash_table_insert (self->index, owned, GUINT_TO_POINTER (self->names->len));
-  else if (self->names->len > INDEX_THRESHOLD)
-    update_index (self);
+static WxpayParams *
+params_new_sized (guint alloc)
+{
+  WxpayParams *self = g_new0 (WxpayParams, 1);
+
+  g_atomic_ref_count_init (&self->ref_count);
+  self->alloc = MAX (alloc, 1);
+  self->names = g_new (char *, self->alloc);
+  self->values = g_new (char *, self->alloc);
+
+  return self;
 }
 
 /**
@@ -84,14 +140,38 @@ append (WxpayParams *self,
 WxpayParams *
 wxpay_params_new (void)
 {
-  WxpayParams *self = g_new0 (WxpayParams, 1);
-
-  g_atomic_ref_count_init (&self->ref_count);
   /* Room for a typical request or answer (17–30 fields) without growing. */
-  self->names = g_ptr_array_new_full (32, g_free);
-  self->values = g_ptr_array_new_full (32, g_free);
+  return params_new_sized (32);
+}
+
+WxpayParams *
+wxpay_params_new_block (gsize   size,
+                        char  **out_block)
+{
+  WxpayParams *self = params_new_sized (32);
+
+  self->block = g_malloc (MAX (size, 1));
+  self->block_size = MAX (size, 1);
+  *out_block = self->block;
 
   return self;
+}
+
+gboolean
+wxpay_params_add_unique_block (WxpayParams *self,
+                               char        *name,
+                               char        *value)
+{
+  g_assert (self != NULL);
+  g_assert (in_block (self, name) && *name != '\0');
+  g_assert (in_block (self, value));
+
+  if (find_index (self, name) >= 0)
+    return FALSE;
+
+  append_take (self, name, value);
+
+  return TRUE;
 }
 
 WxpayParams *
@@ -112,14 +192,17 @@ wxpay_params_unref (WxpayParams *self)
   if (g_atomic_ref_count_dec (&self->ref_count))
     {
       g_clear_pointer (&self->index, g_hash_table_unref);
-      g_ptr_array_unref (self->names);
       /* Values may be secrets-adjacent (sign); clear them before freeing. */
-      for (guint i = 0; i < self->values->len; i++)
+      for (guint i = 0; i < self->len; i++)
         {
-          char *v = g_ptr_array_index (self->values, i);
-          explicit_bzero (v, strlen (v));
+          free_string (self, self->names[i], FALSE);
+          free_string (self, self->values[i], TRUE);
         }
-      g_ptr_array_unref (self->values);
+      /* Its values were wiped above; the rest of it was never written (a body's size is
+       * reserved, hostile ones of 1 MiB included, and only what was decoded is touched). */
+      g_free (self->block);
+      g_free (self->names);
+      g_free (self->values);
       g_free (self);
     }
 }
@@ -137,9 +220,9 @@ wxpay_params_copy (const WxpayParams *self)
 
   g_return_val_if_fail (self != NULL, NULL);
 
-  copy = wxpay_params_new ();
-  for (guint i = 0; i < self->names->len; i++)
-    append (copy, g_ptr_array_index (self->names, i), g_ptr_array_index (self->values, i));
+  copy = params_new_sized (MAX (self->len, 32));
+  for (guint i = 0; i < self->len; i++)
+    append (copy, self->names[i], self->values[i]);
 
   return copy;
 }
@@ -171,12 +254,12 @@ wxpay_params_set (WxpayParams *self,
   idx = find_index (self, name);
   if (idx >= 0)
     {
-      char *old = g_ptr_array_index (self->values, idx);
+      char *old = self->values[idx];
 
       if (old == value)
         return;
-      g_ptr_array_index (self->values, idx) = g_strdup (value);
-      g_free (old);
+      self->values[idx] = g_strdup (value);
+      free_string (self, old, TRUE);
     }
   else
     append (self, name, value);
@@ -195,6 +278,28 @@ wxpay_params_add_unique (WxpayParams *self,
     return FALSE;
 
   append (self, name, value);
+
+  return TRUE;
+}
+
+gboolean
+wxpay_params_add_unique_take (WxpayParams *self,
+                              char        *name,
+                              char        *value)
+{
+  g_assert (self != NULL);
+  g_assert (name != NULL && *name != '\0');
+  g_assert (value != NULL);
+
+  if (find_index (self, name) >= 0)
+    {
+      g_free (name);
+      explicit_bzero (value, strlen (value));
+      g_free (value);
+      return FALSE;
+    }
+
+  append_take (self, name, value);
 
   return TRUE;
 }
@@ -229,8 +334,11 @@ wxpay_params_remove (WxpayParams *self,
   /* The index holds the removed name and positions that shift: it goes first, comes back
    * after. Removal is rare (the client drops "sign" from small sets). */
   g_clear_pointer (&self->index, g_hash_table_unref);
-  g_ptr_array_remove_index (self->names, idx);
-  g_ptr_array_remove_index (self->values, idx);
+  free_string (self, self->names[idx], FALSE);
+  free_string (self, self->values[idx], TRUE);
+  memmove (self->names + idx, self->names + idx + 1, (self->len - idx - 1) * sizeof (char *));
+  memmove (self->values + idx, self->values + idx + 1, (self->len - idx - 1) * sizeof (char *));
+  self->len--;
   update_index (self);
 
   return TRUE;
@@ -256,7 +364,7 @@ wxpay_params_get (const WxpayParams *self,
   if (idx < 0)
     return NULL;
 
-  return g_ptr_array_index (self->values, idx);
+  return self->values[idx];
 }
 
 /**
@@ -313,7 +421,7 @@ wxpay_params_get_size (const WxpayParams *self)
 {
   g_return_val_if_fail (self != NULL, 0);
 
-  return self->names->len;
+  return self->len;
 }
 
 const char *
@@ -321,9 +429,9 @@ wxpay_params_get_name (const WxpayParams *self,
                        guint              index)
 {
   g_return_val_if_fail (self != NULL, NULL);
-  g_return_val_if_fail (index < self->names->len, NULL);
+  g_return_val_if_fail (index < self->len, NULL);
 
-  return g_ptr_array_index (self->names, index);
+  return self->names[index];
 }
 
 const char *
@@ -331,7 +439,7 @@ wxpay_params_get_value (const WxpayParams *self,
                         guint              index)
 {
   g_return_val_if_fail (self != NULL, NULL);
-  g_return_val_if_fail (index < self->values->len, NULL);
+  g_return_val_if_fail (index < self->len, NULL);
 
-  return g_ptr_array_index (self->values, index);
+  return self->values[index];
 }

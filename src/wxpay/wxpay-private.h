@@ -24,6 +24,27 @@ GBytes   *wxpay_gzip          (GBytes  *data);
 gboolean  wxpay_params_add_unique (WxpayParams *self,
                                    const char  *name,
                                    const char  *value);
+/* The same, taking ownership of @name and @value (freed, the value wiped, when @name is
+ * present): the decoder's strings are made once, never copied again. */
+gboolean  wxpay_params_add_unique_take (WxpayParams *self,
+                                        char        *name,
+                                        char        *value);
+
+/* A set whose strings may live in one block of @size bytes (returned in @out_block, freed with
+ * the set): a decoder copies a body's names and values there, and adds them with
+ * wxpay_params_add_unique_block() (FALSE, nothing added, when @name is present). */
+WxpayParams *wxpay_params_new_block      (gsize         size,
+                                          char        **out_block);
+gboolean     wxpay_params_add_unique_block (WxpayParams *self,
+                                            char        *name,
+                                            char        *value);
+
+/* The libxml2 decoder alone (no fast path): the reference the single-pass reader is tested
+ * against, and what decides every body that reader does not take. */
+WxpayParams *wxpay_xml_decode_root_libxml (const char *data,
+                                           gsize       length,
+                                           const char *root_name,
+                                           GError    **error);
 
 /* Transport failures read as WXPAY_ERROR: CONNECT only when nothing reached a server, CANCELLED
  * only before anything was written (wxpay-client.c; the v3 client uses it too). */

@@ -57,74 +57,83 @@ wxpay_sign_type_from_string (const char    *str,
 typedef struct {
   const char *name;
   const char *value;
+  gsize       name_len;
+  gsize       value_len;
 } Field;
 
-static int
-compare_fields (gconstpointer a,
-                gconstpointer b)
-{
-  return strcmp (((const Field *)a)->name, ((const Field *)b)->name);
-}
-
 /* The fields of stringA (§2.1: "sign" and every empty value stay out), sorted by name: strcmp
- * on UTF-8 is byte order, which is what §2.1 asks for. */
+ * on UTF-8 is byte order, which is what §2.1 asks for. An insertion sort: a message has 10–30
+ * fields, where qsort()'s merge sort (a temporary buffer, a call per comparison) cost more
+ * than the hash. Lengths are taken once here for the caller. */
 static Field *
 sorted_fields (const WxpayParams *params,
+               Field             *stack,
+               guint              stack_n,
                guint             *out_n)
 {
   guint n = wxpay_params_get_size (params);
-  Field *fields = g_new (Field, MAX (n, 1));
+  Field *fields = n <= stack_n ? stack : g_new (Field, n);
   guint kept = 0;
 
   for (guint i = 0; i < n; i++)
     {
-      const char *name = wxpay_params_get_name (params, i);
-      const char *value = wxpay_params_get_value (params, i);
+      Field f = { wxpay_params_get_name (params, i), wxpay_params_get_value (params, i) };
+      guint j;
 
-      if (value[0] == '\0' || strcmp (name, "sign") == 0)
+      if (f.value[0] == '\0' || strcmp (f.name, "sign") == 0)
         continue;
-      fields[kept].name = name;
-      fields[kept].value = value;
+      f.name_len = strlen (f.name);
+      f.value_len = strlen (f.value);
+      for (j = kept; j > 0 && strcmp (fields[j - 1].name, f.name) > 0; j--)
+        fields[j] = fields[j - 1];
+      fields[j] = f;
       kept++;
     }
-  qsort (fields, kept, sizeof (Field), compare_fields);
   *out_n = kept;
 
   return fields;
 }
 
-/* stringA of §2: the sorted fields joined as name=value&…, in one allocation. */
+/* stringA of §2: the sorted fields joined as name=value&…, into @stack when it fits (else a
+ * new buffer, returned in @out_heap for the caller to free). */
 static char *
 build_string_a (const WxpayParams *params,
+                char              *stack,
+                gsize              stack_size,
+                char             **out_heap,
                 gsize             *out_len)
 {
-  g_autofree Field *fields = NULL;
+  Field field_stack[48];
+  Field *fields;
   gsize len = 0;
   char *str;
   char *p;
   guint n;
 
-  fields = sorted_fields (params, &n);
+  fields = sorted_fields (params, field_stack, G_N_ELEMENTS (field_stack), &n);
   for (guint i = 0; i < n; i++)
-    len += (i > 0) + strlen (fields[i].name) + 1 + strlen (fields[i].value);
+    len += (i > 0) + fields[i].name_len + 1 + fields[i].value_len;
 
-  p = str = g_malloc (len + 1);
+  *out_heap = NULL;
+  if (len < stack_size)
+    str = stack;
+  else
+    str = *out_heap = g_malloc (len + 1);
+  p = str;
   for (guint i = 0; i < n; i++)
     {
-      gsize l;
-
       if (i > 0)
         *p++ = '&';
-      l = strlen (fields[i].name);
-      memcpy (p, fields[i].name, l);
-      p += l;
+      memcpy (p, fields[i].name, fields[i].name_len);
+      p += fields[i].name_len;
       *p++ = '=';
-      l = strlen (fields[i].value);
-      memcpy (p, fields[i].value, l);
-      p += l;
+      memcpy (p, fields[i].value, fields[i].value_len);
+      p += fields[i].value_len;
     }
   *p = '\0';
   *out_len = len;
+  if (fields != field_stack)
+    g_free (fields);
 
   return str;
 }
@@ -138,11 +147,16 @@ build_string_a (const WxpayParams *params,
 char *
 wxpay_sign_string (const WxpayParams *params)
 {
+  char *heap;
+  char empty[1];
   gsize len;
 
   g_return_val_if_fail (params != NULL, NULL);
 
-  return build_string_a (params, &len);
+  /* No stack room: always a buffer of its own to return. */
+  build_string_a (params, empty, 0, &heap, &len);
+
+  return heap;
 }
 
 typedef struct {
@@ -172,7 +186,9 @@ sign_internal (const WxpayParams *params,
                const char        *key)
 {
   static const char hex[] = "0123456789ABCDEF";
-  g_autofree char *string_a = NULL;
+  g_autofree char *heap = NULL;
+  char stack[2048];
+  const char *string_a;
   guint8 raw[SHA256_DIGEST_SIZE];
   gsize raw_len;
   gsize len;
@@ -191,7 +207,7 @@ sign_internal (const WxpayParams *params,
       raw_len = MD5_DIGEST_SIZE;
     }
 
-  string_a = build_string_a (params, &len);
+  string_a = build_string_a (params, stack, sizeof stack, &heap, &len);
   digest_update (&d, string_a, len);
   digest_update (&d, len > 0 ? "&key=" : "key=", len > 0 ? 5 : 4);
   digest_update (&d, key, strlen (key));

@@ -112,6 +112,9 @@ static const Row rows[] = {
   { "day-close-report", "…", "Z report stored", NULL },
   { "day-reopen", "2026-11-27", "Closed day reopened by the manager", NULL },
   { "manager-pin", "set", "Manager PIN event recorded", NULL },
+  { SAOMA_LEDGER_STALE_KIND, "response: orderquery → NOTPAY",
+    "From a till that no longer handled this payment (not acted on): WeChat Pay says: not paid "
+    "yet", "来自已不再处理这笔付款的收银台（未采用）：微信支付：尚未付款" },
 };
 
 static void

@@ -197,6 +197,25 @@ relay_append_event_async (SaomaStore          *store,
                                   cancellable, relay_bool_cb, task);
 }
 
+static void
+relay_append_fenced_event_async (SaomaStore          *store,
+                                 SaomaLeaseKind       lease_kind,
+                                 const char          *lease_key,
+                                 const char          *owner,
+                                 const char          *out_trade_no,
+                                 const char          *kind,
+                                 const char          *detail,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  GTask *task = relay_task_new (store, &append_event_kind, cancellable, callback, user_data);
+
+  saoma_store_append_fenced_event_async (TEST_RELAY_STORE (store)->inner, lease_kind, lease_key,
+                                         owner, out_trade_no, kind, detail, cancellable,
+                                         relay_bool_cb, task);
+}
+
 static gboolean
 relay_bool_finish (SaomaStore    *store,
                    GAsyncResult  *result,
@@ -385,6 +404,7 @@ test_relay_store_iface_init (SaomaStoreInterface *iface)
   iface->list_leases_finish = (gpointer) relay_ptr_finish;
   iface->change_leases_async = relay_change_leases_async;
   iface->change_leases_finish = (gpointer) relay_ptr_finish;
+  iface->append_fenced_event_async = relay_append_fenced_event_async;
 }
 
 static void

@@ -1,6 +1,8 @@
 /* fuzz-xml.c: the hardened XML decoder and signature verification on any bytes.
- * Oracles: no crash, no sanitizer report; a decoded body re-encodes to a body that decodes to
- * the same fields; verification agrees with a fresh signature over the same fields.
+ * Oracles: no crash, no sanitizer report; the decoder (single-pass reader first) and libxml2's
+ * alone agree on every body: both refuse it with the same message, or both decode the same
+ * fields; a decoded body re-encodes to a body that decodes to the same fields; verification
+ * agrees with a fresh signature over the same fields.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -8,6 +10,7 @@
 #include "config.h"
 
 #include "wxpay/wxpay.h"
+#include "wxpay/wxpay-private.h"
 
 #include "fuzz.h"
 
@@ -31,6 +34,38 @@ check_round_trip (const WxpayParams *params,
       if (g_strcmp0 (wxpay_params_get_name (again, i), wxpay_params_get_name (params, i)) != 0 ||
           g_strcmp0 (wxpay_params_get_value (again, i), wxpay_params_get_value (params, i)) != 0)
         fuzz_fail ("field %u changed in a round trip", i);
+    }
+}
+
+static void
+check_same_as_libxml (const uint8_t     *data,
+                      size_t             size,
+                      const char        *root,
+                      const WxpayParams *params,
+                      const GError      *error)
+{
+  g_autoptr(GError) reference_error = NULL;
+  g_autoptr(WxpayParams) reference = wxpay_xml_decode_root_libxml ((const char *)data, size,
+                                                                   root, &reference_error);
+
+  if ((params == NULL) != (reference == NULL))
+    fuzz_fail ("<%s> body %s, but libxml2 alone %s it", root, params ? "decoded" : "refused",
+               reference ? "decodes" : "refuses");
+  if (params == NULL)
+    {
+      if (g_strcmp0 (error->message, reference_error->message) != 0)
+        fuzz_fail ("refused with “%s”, libxml2 alone with “%s”", error->message,
+                   reference_error->message);
+      return;
+    }
+  if (wxpay_params_get_size (reference) != wxpay_params_get_size (params))
+    fuzz_fail ("%u fields decoded, libxml2 alone %u", wxpay_params_get_size (params),
+               wxpay_params_get_size (reference));
+  for (guint i = 0; i < wxpay_params_get_size (params); i++)
+    {
+      if (g_strcmp0 (wxpay_params_get_name (reference, i), wxpay_params_get_name (params, i)) != 0 ||
+          g_strcmp0 (wxpay_params_get_value (reference, i), wxpay_params_get_value (params, i)) != 0)
+        fuzz_fail ("field %u differs from libxml2's", i);
     }
 }
 
@@ -68,6 +103,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
       g_autoptr(WxpayParams) params = wxpay_xml_decode_root ((const char *)data, size, roots[r],
                                                               &error);
 
+      check_same_as_libxml (data, size, roots[r], params, error);
       if (params == NULL)
         {
           if (error == NULL || !g_error_matches (error, WXPAY_ERROR, WXPAY_ERROR_MALFORMED_XML))
