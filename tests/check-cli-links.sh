@@ -13,4 +13,12 @@ hits=$(echo "$libs" | grep -E 'lib(gtk-4|gtk-3|gdk|adwaita|cairo|pango|graphene|
 if [ -n "$hits" ]; then
   echo "not ok: $cli links the display stack:"; echo "$hits"; exit 1
 fi
+# Nor what its commonest command, --charge on API v2, never calls (issue 10, point 7: each
+# library mapped is start-up time): libsecret and its libgcrypt are opened when the manager
+# PIN is first checked; GnuTLS and json-glib serve API v3, which saoma-cli-v3 runs.
+lean_hits=$(echo "$libs" | grep -E 'lib(secret-1|gcrypt|gnutls|json-glib-1.0|p11-kit|hogweed|gmp)\.' || true)
+if [ -n "$lean_hits" ]; then
+  echo "not ok: $cli loads what --charge never calls:"; echo "$lean_hits"; exit 1
+fi
 echo "ok: $cli links no GTK, libadwaita, cairo, Pango, graphene or gdk-pixbuf"
+echo "ok: $cli loads neither libsecret nor GnuTLS nor json-glib"

@@ -13,6 +13,12 @@
  * reading the ledger once: the PDF, the CSV, the printed totals and the Z close recorded in the
  * ledger come from one snapshot, with no serialisation of the report between two processes and
  * no second read that could see a payment the first did not. Everything else runs here.
+ *
+ * Built twice. saoma-cli links the v2 gateway only: --charge pays for every library it maps
+ * before its first byte is sent, and API v3's RSA (GnuTLS with p11-kit, libtasn1, GMP) and
+ * json-glib were a third of that. A command with --api v3 is handed, whole and by exec before
+ * anything is read or written, to saoma-cli-v3 in libexecdir: the same commands with every
+ * protocol (SAOMA_CLI_V3 when it is built).
  */
 #define G_LOG_DOMAIN "saoma-cli"
 
@@ -74,8 +80,18 @@ main (int   argc,
 
   if (saoma_report_cli_run (argc, argv, NULL, &status))
     return status;
-  if (saoma_cli_run (argc, argv, &status))
+#ifdef SAOMA_CLI_V3
+  if (saoma_cli_run (argc, argv, saoma_gateway_new_for_merchant, NULL, &status))
     return status;
+#else
+  {
+    g_autofree char *v3_program = saoma_paths_program ("SAOMA_CLI_V3", LIBEXECDIR,
+                                                       "saoma-cli-v3");
+
+    if (saoma_cli_run (argc, argv, saoma_merchant_new_v2_gateway, v3_program, &status))
+      return status;
+  }
+#endif
 
   for (int i = 1; i < argc; i++)
     if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)

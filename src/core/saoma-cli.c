@@ -37,6 +37,7 @@
 #include "saoma-log.h"
 #include "saoma-merchant.h"
 #include "saoma-money.h"
+#include "saoma-paths.h"
 #include "saoma-pin-guard.h"
 #include "saoma-reconcile.h"
 #include "saoma-refunder.h"
@@ -153,6 +154,7 @@ struct _Cli
   gboolean   flags[8];
 
   /* Runtime. */
+  SaomaCliGatewayNew gateway_new;
   char      *api_key;
   char      *apiv3_key;
   GMainLoop *loop;
@@ -648,7 +650,7 @@ till_init (Cli        *cli,
     }
 
   merchant = make_merchant (cli, with_certificate);
-  gateway = saoma_gateway_new_for_merchant (merchant, &error);
+  gateway = cli->gateway_new (merchant, &error);
   if (gateway == NULL)
     return saoma_cli_fail (EXIT_USAGE, merchant->certificate_path != NULL
                                          ? "cannot load the client certificate: %s" : "%s",
@@ -1666,14 +1668,19 @@ saoma_cli_wanted (int    argc,
  * saoma_cli_run:
  * @argc: argument count
  * @argv: the arguments (not modified)
+ * @gateway_new: makes the commands' gateway
+ * @v3_program: (nullable): the program that runs a command for API v3 when @gateway_new
+ *   makes v2 gateways only, %NULL when it makes both
  * @out_status: (out): the exit status when a command ran
  *
  * Returns: %TRUE when @argv selected a headless command (it has run), %FALSE to start the GUI.
  */
 gboolean
-saoma_cli_run (int    argc,
-               char **argv,
-               int   *out_status)
+saoma_cli_run (int                 argc,
+               char              **argv,
+               SaomaCliGatewayNew  gateway_new,
+               const char         *v3_program,
+               int                *out_status)
 {
   Cli cli = { 0 };
   g_autoptr(GOptionContext) context = NULL;
@@ -1758,6 +1765,7 @@ saoma_cli_run (int    argc,
     { NULL }
   };
 
+  g_return_val_if_fail (gateway_new != NULL, FALSE);
   g_return_val_if_fail (out_status != NULL, FALSE);
 
   if (!saoma_cli_wanted (argc, argv))
@@ -1844,6 +1852,16 @@ saoma_cli_run (int    argc,
       cli_clear (&cli);
       return TRUE;
     }
+
+  /* Parsed, so that "v3" is the option's value and not another option's; before anything is
+   * read or written, so that the other program does the whole command. */
+  if (v3_program != NULL && g_strcmp0 (cli.api, "v3") == 0)
+    {
+      cli_clear (&cli);
+      *out_status = saoma_paths_exec (v3_program, argv);
+      return TRUE;
+    }
+  cli.gateway_new = gateway_new;
 
   if (g_getenv ("G_MESSAGES_DEBUG") != NULL)
     cli.verbose = TRUE;

@@ -3,14 +3,26 @@
 
 #include <glib.h>
 
+#include "saoma-merchant.h"
+
 G_BEGIN_DECLS
+
+/* Makes a headless command's gateway: saoma_gateway_new_for_merchant() in a program that links
+ * every protocol, saoma_merchant_new_v2_gateway() in saoma-cli, which links no v3 (GnuTLS's
+ * RSA and json-glib cost a --charge a few milliseconds of dynamic loading) and hands a command
+ * with --api v3 to saoma-cli-v3. */
+typedef SaomaGateway *(*SaomaCliGatewayNew) (const SaomaMerchant *merchant,
+                                             GError             **error);
 
 /* When @argv holds a headless command (--charge, --recover, --export-day, and the ones other
  * modules register), runs it, stores its exit status in @out_status and returns TRUE.
- * Returns FALSE for anything else (the GUI then starts). */
-gboolean saoma_cli_run (int    argc,
-                        char **argv,
-                        int   *out_status);
+ * Returns FALSE for anything else (the GUI then starts). With @v3_program, a command for API
+ * v3 is handed to that program by exec instead (@gateway_new makes v2 gateways only). */
+gboolean saoma_cli_run (int                 argc,
+                        char              **argv,
+                        SaomaCliGatewayNew  gateway_new,
+                        const char         *v3_program,
+                        int                *out_status);
 
 /* TRUE when @argv holds one of saoma_cli_run()'s commands (the GUI forwards those to
  * saoma-cli). */

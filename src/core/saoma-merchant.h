@@ -54,6 +54,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SaomaMerchant, saoma_merchant_free)
 const char   *saoma_merchant_production_base_uri (void);
 const char   *saoma_merchant_backup_base_uri     (void);
 
+/* saoma_gateway_new_for_merchant() for a v2 merchant only (the protocol is not checked), in
+ * saoma-merchant.c: for a program that must not link the v3 gateway (saoma-cli). */
+SaomaGateway *saoma_merchant_new_v2_gateway (const SaomaMerchant *merchant,
+                                             GError             **error);
+
 /* The gateway for @merchant's protocol ("v2": SaomaWxpay2Gateway, with the client certificate
  * loaded when one is given; "v3": SaomaWxpay3Gateway, its keys read from their files, failing
  * with %SAOMA_GATEWAY_ERROR_CONFIG when one is missing or unreadable). Fails with %SAOMA_GATEWAY_ERROR_CONFIG for an unknown protocol or a

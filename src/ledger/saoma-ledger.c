@@ -862,6 +862,18 @@ ledger_open_db (SaomaLedger  *self,
 
   configure_connection (db);
 
+  /* The WAL file outlives the last connection (checkpointed, cut to at most 64 KiB, its index
+   * kept): the next process's first commit, saoma-cli --charge's insert before the order is
+   * sent, then neither creates the file nor fsyncs the directory for it, and its open rebuilds
+   * no index from a long WAL. Frames already checkpointed are never read as new (the WAL
+   * header's salts change at each restart). Best effort: a ledger without it is only slower. */
+  {
+    int persist = 1;
+
+    sqlite3_file_control (db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+    sqlite3_exec (db, "PRAGMA journal_size_limit = 65536", NULL, NULL, NULL);
+  }
+
   /* synchronous=FULL on every transaction of this connection: each one moves money or records
    * why, so each commit is fsynced. */
   if (!saoma_ledger_set_wal_mode (db, error) ||

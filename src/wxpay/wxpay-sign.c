@@ -7,10 +7,10 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 
-#include <gnutls/gnutls.h>
-#include <gnutls/crypto.h>
 #include <nettle/hmac.h>
 #include <nettle/md5.h>
 #include <nettle/sha2.h>
@@ -382,9 +382,15 @@ random_alnum (char  *out,
   while (filled < len)
     {
       guint8 buf[64];
+      ssize_t got;
 
-      if (gnutls_rnd (GNUTLS_RND_NONCE, buf, sizeof buf) != 0)
-        g_error ("GnuTLS random number generator failed");
+      /* The kernel's generator, as gnutls_rnd() was: a v2 program need not load GnuTLS for
+       * it (saoma-cli). At most 256 bytes come whole once the pool is ready. */
+      do
+        got = getrandom (buf, sizeof buf, 0);
+      while (got < 0 && errno == EINTR);
+      if (got != (ssize_t) sizeof buf)
+        g_error ("The kernel's random number generator failed: %s", g_strerror (errno));
 
       for (gsize i = 0; i < sizeof buf && filled < len; i++)
         {

@@ -1518,6 +1518,51 @@ test_private_mode (void)
   remove_dir (dir);
 }
 
+/* A ledger closed cleanly keeps its WAL file, checkpointed and at most 64 KiB: the next process's
+ * first commit (saoma-cli --charge's insert, before the order is sent) need not create it and
+ * fsync the directory. Its rows are in the main file: they survive the WAL's loss. */
+static void
+test_wal_kept (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("saoma-ledger-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (dir, "kept.db", NULL);
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+  g_autoptr(SaomaLedger) ledger = NULL;
+  g_autoptr(GPtrArray) attempts = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(SaomaAttempt) read_back = NULL;
+  GStatBuf st;
+
+  g_assert_no_error (error);
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 200; i++)
+    {
+      g_autofree char *no = g_strdup_printf ("T01KEPTWAL%04u", i);
+
+      g_ptr_array_add (attempts, saoma_attempt_new (no, 100 + i, "x", "T01", T0,
+                                                    T0 + 300 * G_USEC_PER_SEC));
+    }
+  g_assert_true (saoma_ledger_insert_many_sync (ledger, attempts, &error));
+  g_assert_no_error (error);
+  g_clear_object (&ledger);
+
+  g_assert_cmpint (g_stat (wal, &st), ==, 0);
+  g_assert_cmpint (st.st_size, <=, 65536);
+
+  /* Checkpointed: the rows are in the main file alone. */
+  g_assert_cmpint (g_unlink (wal), ==, 0);
+  ledger = saoma_ledger_open_sync (path, NULL, &error);
+  g_assert_no_error (error);
+  read_back = saoma_ledger_get_attempt_sync (ledger, "T01KEPTWAL0199", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (read_back);
+  g_assert_cmpint (saoma_attempt_get_amount (read_back), ==, 299);
+
+  g_clear_object (&ledger);
+  remove_dir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1535,6 +1580,7 @@ main (int   argc,
   g_test_add_func ("/ledger/migrate-method-column", test_migrate_method_column);
   g_test_add_func ("/ledger/too-new", test_too_new);
   g_test_add_func ("/ledger/private-mode", test_private_mode);
+  g_test_add_func ("/ledger/wal-kept", test_wal_kept);
   g_test_add_func ("/ledger/race-open", test_race_open);
   ADD ("/ledger/unique", test_unique);
   ADD ("/ledger/transitions", test_transitions);
