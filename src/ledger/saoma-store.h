@@ -251,7 +251,19 @@ struct _SaomaStoreInterface
                                                         GAsyncResult             *result,
                                                         GError                  **error);
 
-  gpointer padding[8];
+  /* Optional: insert_attempt with its first update in the same write (see
+   * saoma_ledger_insert_attempt_then_async()); a store without it inserts alone. */
+  void                (*insert_attempt_then_async)     (SaomaStore               *self,
+                                                        SaomaAttempt             *attempt,
+                                                        const SaomaAttemptUpdate *then,
+                                                        GCancellable             *cancellable,
+                                                        GAsyncReadyCallback       callback,
+                                                        gpointer                  user_data);
+  SaomaAttempt       *(*insert_attempt_then_finish)    (SaomaStore               *self,
+                                                        GAsyncResult             *result,
+                                                        GError                  **error);
+
+  gpointer padding[6];
 };
 
 void                saoma_store_insert_attempt_async (SaomaStore          *self,
@@ -262,6 +274,15 @@ void                saoma_store_insert_attempt_async (SaomaStore          *self,
 SaomaAttempt       *saoma_store_insert_attempt_finish (SaomaStore    *self,
                                                        GAsyncResult  *result,
                                                        GError       **error);
+void                saoma_store_insert_attempt_then_async (SaomaStore               *self,
+                                                           SaomaAttempt             *attempt,
+                                                           const SaomaAttemptUpdate *then,
+                                                           GCancellable             *cancellable,
+                                                           GAsyncReadyCallback       callback,
+                                                           gpointer                  user_data);
+SaomaAttempt       *saoma_store_insert_attempt_then_finish (SaomaStore    *self,
+                                                            GAsyncResult  *result,
+                                                            GError       **error);
 void                saoma_store_update_attempt_async (SaomaStore               *self,
                                                       const char               *out_trade_no,
                                                       const SaomaAttemptUpdate *update,
