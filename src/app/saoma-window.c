@@ -229,6 +229,17 @@ format_countdown (int seconds)
   return g_strdup_printf ("%02d:%02d", seconds / 60, seconds % 60);
 }
 
+/* A Native sale is being created: its QR code is coming. Its place (the QR page, the countdown,
+ * the demo buttons) is set up now, hidden, so that the frame that shows the code only draws
+ * it: no page switch, no label or progress bar whose text changes, no widget appearing, hence
+ * no relayout of the window on that frame (issue 19). */
+static gboolean
+qr_coming (SaomaWindow *self)
+{
+  return get_phase (self) == SAOMA_CHECKOUT_PHASE_PREPARING &&
+         saoma_checkout_get_method (self->checkout) != SAOMA_PAYMENT_METHOD_MICROPAY;
+}
+
 static void
 update_countdown (SaomaWindow *self)
 {
@@ -241,12 +252,18 @@ update_countdown (SaomaWindow *self)
   if (self->checkout != NULL)
     g_object_get (self->checkout, "validity", &validity, NULL);
 
-  if (code_url == NULL)
+  if (code_url == NULL && !qr_coming (self))
     left = -1;
 
   /* Hidden, not removed, so the card keeps its size when a code comes and goes. */
   gtk_widget_set_opacity (GTK_WIDGET (self->countdown_label), code_url != NULL ? 1.0 : 0.0);
   gtk_widget_set_opacity (GTK_WIDGET (self->countdown_bar), code_url != NULL ? 1.0 : 0.0);
+
+  /* Nothing to count: the hidden text stays as it was. Setting it would relayout the window in
+   * the frame that shows the paid page (or the cancelled one); the next sale sets its own
+   * while its code is being created. */
+  if (left < 0 && code_url == NULL)
+    return;
 
   text = format_countdown (left);
   set_label_text (self->countdown_label, text);
@@ -378,11 +395,15 @@ update_qr (SaomaWindow *self)
           bench_watch_paint (self, "SAOMA_PAID_DRAWN");
         }
       gtk_stack_set_visible_child_full (self->qr_stack,
-                                        paid ? "paid" : "empty",
+                                        paid ? "paid" : qr_coming (self) ? "qr" : "empty",
                                         GTK_STACK_TRANSITION_TYPE_NONE);
     }
 
-  gtk_widget_set_visible (self->demo_box, demo && code_url != NULL);
+  /* In demo mode the buttons keep their place: shown with a code, transparent and out of
+   * reach without one (their actions are disabled then), so a code never resizes the card. */
+  gtk_widget_set_visible (self->demo_box, demo);
+  gtk_widget_set_opacity (self->demo_box, code_url != NULL ? 1.0 : 0.0);
+  gtk_widget_set_can_target (self->demo_box, code_url != NULL);
 
   /* A scanned code has no QR: the card says what is going on instead of promising one. */
   set_label_text (self->qr_placeholder_label,

@@ -1022,8 +1022,9 @@ driver_step (Driver *d)
         g_autofree char *what = saoma_gateway_describe_native_request (d->gateway, d->request);
 
         driver_event (d, "request", "unifiedorder %s", what);
-        saoma_bench_stamp ("sent", d->out_trade_no);
         driver_send (d, &unifiedorder_call);
+        /* After the send: the request is signed (RSA for v3) and handed to libsoup. */
+        saoma_bench_stamp ("sent", d->out_trade_no);
       }
       break;
 

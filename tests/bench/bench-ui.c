@@ -243,7 +243,7 @@ static const char *const qr_stages[] = {
 static const char *const qr_stage_names[] = {
   "Enter → attempt inserted (durable)",
   "→ SUBMITTED written (durable)",
-  "→ unifiedorder handed to libsoup",
+  "→ unifiedorder signed, handed to libsoup",
   "→ answer received and verified",
   "→ QR set on the view (WAITING queued)",
   "→ next frame starts (frame clock wait)",
