@@ -33,7 +33,9 @@ struct _SaomaWindow
   gulong                bench_paint_handler;
   gulong                bench_phase_handlers[2];
   gulong                bench_layout_hook;
+  gulong                bench_paint_hook;
   gboolean              bench_layout_pending;
+  gboolean              bench_paint_pending;
   gboolean              bench_settle_pending;
   const char           *bench_paint_line;  /* SAOMA_QR_DRAWN or SAOMA_PAID_DRAWN */
   SaomaScanCapture     *scan_capture;      /* a scanner's codes, caught before the fields */
@@ -328,12 +330,23 @@ bench_layout_hook_cb (GSignalInvocationHint *hint,
   return TRUE;
 }
 
-static void
-bench_paint_start_cb (GdkFrameClock *frame_clock,
-                      SaomaWindow   *self)
+/* The same for the paint phase: a handler would run after GTK's own, which draws the window
+ * (snapshot and render), so its stamp was the end of the paint, not its start. */
+static gboolean
+bench_paint_hook_cb (GSignalInvocationHint *hint,
+                     guint                  n_params,
+                     const GValue          *params,
+                     gpointer               user_data)
 {
-  saoma_bench_stamp ("paint-start", NULL);
-  g_clear_signal_handler (&self->bench_phase_handlers[1], frame_clock);
+  SaomaWindow *self = user_data;
+
+  if (self->bench_paint_pending &&
+      g_value_get_object (&params[0]) == (gpointer) gtk_widget_get_frame_clock (GTK_WIDGET (self)))
+    {
+      saoma_bench_stamp ("paint-start", NULL);
+      self->bench_paint_pending = FALSE;
+    }
+  return TRUE;
 }
 
 /* SAOMA_BENCH=1: prints @line with the time of the next painted frame. */
@@ -356,8 +369,11 @@ bench_watch_paint (SaomaWindow *self,
       g_signal_add_emission_hook (g_signal_lookup ("layout", GDK_TYPE_FRAME_CLOCK), 0,
                                   bench_layout_hook_cb, self, NULL);
   self->bench_layout_pending = TRUE;
-  self->bench_phase_handlers[1] = g_signal_connect (clock, "paint",
-                                                    G_CALLBACK (bench_paint_start_cb), self);
+  if (self->bench_paint_hook == 0)
+    self->bench_paint_hook =
+      g_signal_add_emission_hook (g_signal_lookup ("paint", GDK_TYPE_FRAME_CLOCK), 0,
+                                  bench_paint_hook_cb, self, NULL);
+  self->bench_paint_pending = TRUE;
   self->bench_paint_handler = g_signal_connect (clock, "after-paint",
                                                 G_CALLBACK (bench_after_paint_cb), self);
 }
@@ -1286,6 +1302,10 @@ saoma_window_dispose (GObject *object)
     g_signal_remove_emission_hook (g_signal_lookup ("layout", GDK_TYPE_FRAME_CLOCK),
                                    self->bench_layout_hook);
   self->bench_layout_hook = 0;
+  if (self->bench_paint_hook != 0)
+    g_signal_remove_emission_hook (g_signal_lookup ("paint", GDK_TYPE_FRAME_CLOCK),
+                                   self->bench_paint_hook);
+  self->bench_paint_hook = 0;
   if (self->checkout != NULL)
     g_signal_handlers_disconnect_by_data (self->checkout, self);
   g_clear_object (&self->checkout);
