@@ -33,7 +33,9 @@ struct _SaomaWindow
   gulong                bench_paint_handler;
   gulong                bench_phase_handlers[2];
   gulong                bench_layout_hook;
+  gulong                bench_paint_hook;
   gboolean              bench_layout_pending;
+  gboolean              bench_paint_pending;
   gboolean              bench_settle_pending;
   const char           *bench_paint_line;  /* SAOMA_QR_DRAWN or SAOMA_PAID_DRAWN */
   SaomaScanCapture     *scan_capture;      /* a scanner's codes, caught before the fields */
@@ -229,6 +231,17 @@ format_countdown (int seconds)
   return g_strdup_printf ("%02d:%02d", seconds / 60, seconds % 60);
 }
 
+/* A Native sale is being created: its QR code is coming. Its place (the QR page, the countdown,
+ * the demo buttons) is set up now, hidden, so that the frame that shows the code only draws
+ * it: no page switch, no label or progress bar whose text changes, no widget appearing, hence
+ * no relayout of the window on that frame (issue 19). */
+static gboolean
+qr_coming (SaomaWindow *self)
+{
+  return get_phase (self) == SAOMA_CHECKOUT_PHASE_PREPARING &&
+         saoma_checkout_get_method (self->checkout) != SAOMA_PAYMENT_METHOD_MICROPAY;
+}
+
 static void
 update_countdown (SaomaWindow *self)
 {
@@ -241,12 +254,18 @@ update_countdown (SaomaWindow *self)
   if (self->checkout != NULL)
     g_object_get (self->checkout, "validity", &validity, NULL);
 
-  if (code_url == NULL)
+  if (code_url == NULL && !qr_coming (self))
     left = -1;
 
   /* Hidden, not removed, so the card keeps its size when a code comes and goes. */
   gtk_widget_set_opacity (GTK_WIDGET (self->countdown_label), code_url != NULL ? 1.0 : 0.0);
   gtk_widget_set_opacity (GTK_WIDGET (self->countdown_bar), code_url != NULL ? 1.0 : 0.0);
+
+  /* Nothing to count: the hidden text stays as it was. Setting it would relayout the window in
+   * the frame that shows the paid page (or the cancelled one); the next sale sets its own
+   * while its code is being created. */
+  if (left < 0 && code_url == NULL)
+    return;
 
   text = format_countdown (left);
   set_label_text (self->countdown_label, text);
@@ -311,12 +330,23 @@ bench_layout_hook_cb (GSignalInvocationHint *hint,
   return TRUE;
 }
 
-static void
-bench_paint_start_cb (GdkFrameClock *frame_clock,
-                      SaomaWindow   *self)
+/* The same for the paint phase: a handler would run after GTK's own, which draws the window
+ * (snapshot and render), so its stamp was the end of the paint, not its start. */
+static gboolean
+bench_paint_hook_cb (GSignalInvocationHint *hint,
+                     guint                  n_params,
+                     const GValue          *params,
+                     gpointer               user_data)
 {
-  saoma_bench_stamp ("paint-start", NULL);
-  g_clear_signal_handler (&self->bench_phase_handlers[1], frame_clock);
+  SaomaWindow *self = user_data;
+
+  if (self->bench_paint_pending &&
+      g_value_get_object (&params[0]) == (gpointer) gtk_widget_get_frame_clock (GTK_WIDGET (self)))
+    {
+      saoma_bench_stamp ("paint-start", NULL);
+      self->bench_paint_pending = FALSE;
+    }
+  return TRUE;
 }
 
 /* SAOMA_BENCH=1: prints @line with the time of the next painted frame. */
@@ -339,8 +369,11 @@ bench_watch_paint (SaomaWindow *self,
       g_signal_add_emission_hook (g_signal_lookup ("layout", GDK_TYPE_FRAME_CLOCK), 0,
                                   bench_layout_hook_cb, self, NULL);
   self->bench_layout_pending = TRUE;
-  self->bench_phase_handlers[1] = g_signal_connect (clock, "paint",
-                                                    G_CALLBACK (bench_paint_start_cb), self);
+  if (self->bench_paint_hook == 0)
+    self->bench_paint_hook =
+      g_signal_add_emission_hook (g_signal_lookup ("paint", GDK_TYPE_FRAME_CLOCK), 0,
+                                  bench_paint_hook_cb, self, NULL);
+  self->bench_paint_pending = TRUE;
   self->bench_paint_handler = g_signal_connect (clock, "after-paint",
                                                 G_CALLBACK (bench_after_paint_cb), self);
 }
@@ -378,11 +411,15 @@ update_qr (SaomaWindow *self)
           bench_watch_paint (self, "SAOMA_PAID_DRAWN");
         }
       gtk_stack_set_visible_child_full (self->qr_stack,
-                                        paid ? "paid" : "empty",
+                                        paid ? "paid" : qr_coming (self) ? "qr" : "empty",
                                         GTK_STACK_TRANSITION_TYPE_NONE);
     }
 
-  gtk_widget_set_visible (self->demo_box, demo && code_url != NULL);
+  /* In demo mode the buttons keep their place: shown with a code, transparent and out of
+   * reach without one (their actions are disabled then), so a code never resizes the card. */
+  gtk_widget_set_visible (self->demo_box, demo);
+  gtk_widget_set_opacity (self->demo_box, code_url != NULL ? 1.0 : 0.0);
+  gtk_widget_set_can_target (self->demo_box, code_url != NULL);
 
   /* A scanned code has no QR: the card says what is going on instead of promising one. */
   set_label_text (self->qr_placeholder_label,
@@ -1265,6 +1302,10 @@ saoma_window_dispose (GObject *object)
     g_signal_remove_emission_hook (g_signal_lookup ("layout", GDK_TYPE_FRAME_CLOCK),
                                    self->bench_layout_hook);
   self->bench_layout_hook = 0;
+  if (self->bench_paint_hook != 0)
+    g_signal_remove_emission_hook (g_signal_lookup ("paint", GDK_TYPE_FRAME_CLOCK),
+                                   self->bench_paint_hook);
+  self->bench_paint_hook = 0;
   if (self->checkout != NULL)
     g_signal_handlers_disconnect_by_data (self->checkout, self);
   g_clear_object (&self->checkout);

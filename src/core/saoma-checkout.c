@@ -1022,8 +1022,9 @@ driver_step (Driver *d)
         g_autofree char *what = saoma_gateway_describe_native_request (d->gateway, d->request);
 
         driver_event (d, "request", "unifiedorder %s", what);
-        saoma_bench_stamp ("sent", d->out_trade_no);
         driver_send (d, &unifiedorder_call);
+        /* After the send: the request is signed (RSA for v3) and handed to libsoup. */
+        saoma_bench_stamp ("sent", d->out_trade_no);
       }
       break;
 
@@ -1765,7 +1766,7 @@ insert_attempt_cb (GObject      *object,
   g_autoptr(SaomaAttempt) attempt = NULL;
   g_autoptr(GError) error = NULL;
 
-  attempt = saoma_store_insert_attempt_finish (SAOMA_STORE (object), result, &error);
+  attempt = saoma_store_insert_attempt_then_finish (SAOMA_STORE (object), result, &error);
 
   if (d->checkout == NULL)
     {
@@ -1806,6 +1807,21 @@ insert_attempt_cb (GObject      *object,
   saoma_bench_stamp ("inserted", d->out_trade_no);
   saoma_operation_crash_point ("after-insert");
 
+  /* The first transition went with the insert: carried out as if decided now. When the store
+   * refused it (or cannot write both at once), the attempt is CREATED on record and the next
+   * decision writes SUBMITTED on its own, as before. */
+  {
+    SaomaNativeDecision first = saoma_native_first_write ();
+
+    if (saoma_attempt_get_state (attempt) == first.to)
+      {
+        saoma_native_carried_out (&d->facts, &first, now_us (d));
+        d->facts.writing = FALSE;
+        saoma_bench_stamp (saoma_attempt_state_to_string (first.to), d->out_trade_no);
+        saoma_operation_crash_point ("after-submitted");
+      }
+  }
+
   sync_properties (d->checkout);
   driver_step (d);
   driver_unref (d);
@@ -1827,7 +1843,8 @@ checkout_is_starting (SaomaCheckout *self)
  * @amount: fen, > 0 and ≤ the configured maximum
  * @description: (nullable): what is sold (the body field)
  *
- * Starts a new attempt. It is written to the ledger (CREATED) before any request is sent.
+ * Starts a new attempt. It is written to the ledger (inserted and SUBMITTED, in one write) before
+ * any request is sent.
  *
  * Returns: %FALSE with %SAOMA_CHECKOUT_ERROR_BUSY or _INVALID_AMOUNT when nothing was started.
  */
@@ -1885,10 +1902,22 @@ saoma_checkout_charge (SaomaCheckout *self,
   attempt = saoma_attempt_new (out_trade_no, amount, d->description, d->till_id, created,
                                expires);
   saoma_attempt_set_request (attempt, d->request);
-  /* The lease is taken in the insert's own write: nothing more before the QR. */
+  /* The lease is taken in the insert's own write, and so is SUBMITTED (the attempt with its
+   * exact request is on record before it leaves): one sync to disk before the request. */
   saoma_attempt_set_owner (attempt, self->owner, 0);
-  saoma_store_insert_attempt_async (self->store, attempt, NULL, insert_attempt_cb,
-                                    driver_ref (d));
+  {
+    SaomaNativeDecision first = saoma_native_first_write ();
+    g_autofree char *detail = saoma_native_decision_describe (&first, NULL);
+    SaomaAttemptUpdate then = {
+      .state = first.to,
+      .event_kind = "transition",
+      .event_detail = detail,
+      .owner = self->owner,
+    };
+
+    saoma_store_insert_attempt_then_async (self->store, attempt, &then, NULL, insert_attempt_cb,
+                                           driver_ref (d));
+  }
 
   return TRUE;
 }

@@ -703,6 +703,22 @@ decide_watch (const SaomaNativeFacts  *f,
 }
 
 /**
+ * saoma_native_first_write:
+ *
+ * The write a fresh attempt decides first, once it is inserted: SUBMITTED, about to send (the
+ * decision of saoma_native_decide() for fresh facts that are inserted). The engine may make it
+ * in the insert's own write (one sync to disk before the request leaves, issue 19); when that
+ * write shows it, the engine carries it out as if decided (saoma_native_carried_out()).
+ *
+ * Returns: the decision
+ */
+SaomaNativeDecision
+saoma_native_first_write (void)
+{
+  return to_write (SAOMA_ATTEMPT_SUBMITTED, SAOMA_NATIVE_WHY_SUBMIT);
+}
+
+/**
  * saoma_native_decide:
  * @facts: what is known
  * @now: µs since the epoch

@@ -182,6 +182,7 @@ void                saoma_native_carried_out          (SaomaNativeFacts         
 void                saoma_native_write_failed         (SaomaNativeFacts *facts,
                                                        SaomaAttemptState durable);
 
+SaomaNativeDecision saoma_native_first_write          (void);
 gboolean            saoma_native_shows_qr             (const SaomaNativeFacts *facts);
 
 SaomaNativeDecision saoma_native_decide               (const SaomaNativeFacts  *facts,

@@ -408,25 +408,23 @@ ledger_write_attempt_row (SaomaLedger       *self,
   return TRUE;
 }
 
-static gpointer
-update_attempt_op (SaomaLedger   *self,
-                   const OpArgs  *args,
-                   GPtrArray     *emits,
-                   GError       **error)
+/* Applies @update to @out_trade_no inside the current transaction: the flow's check, the row
+ * and its one event. Returns the new snapshot (with the previous one set), or %NULL. */
+static SaomaAttempt *
+apply_attempt_update (SaomaLedger               *self,
+                      const char                *out_trade_no,
+                      const SaomaAttemptUpdate  *update,
+                      gint64                     now,
+                      GError                   **error)
 {
-  const SaomaAttemptUpdate *update = &args->update;
   g_autoptr(SaomaAttempt) old = NULL;
   g_autoptr(SaomaAttempt) snapshot = NULL;
   g_autofree char *detail = NULL;
   SaomaAttemptState from, to;
   const char *kind;
-  gint64 now = g_get_real_time ();
 
-  if (!ledger_begin (self, error))
+  if (!(old = ledger_load_attempt (self, out_trade_no, error)))
     return NULL;
-
-  if (!(old = ledger_load_attempt (self, args->out_trade_no, error)))
-    goto failed;
 
   from = saoma_attempt_get_state (old);
   /* CREATED is the zero value: "state unchanged". */
@@ -435,8 +433,8 @@ update_attempt_op (SaomaLedger   *self,
   /* An update that leaves the state alone is not a transition. Each method has its table. */
   if (update->state != SAOMA_ATTEMPT_CREATED &&
       !ledger_check_transition (saoma_flow_for_method (saoma_attempt_get_method (old)),
-                                args->out_trade_no, from, to, error))
-    goto failed;
+                                out_trade_no, from, to, error))
+    return NULL;
 
   if (!ledger_write_attempt_row (self, old, update->owner, to,
                                  update->transaction_id ? update->transaction_id
@@ -448,7 +446,7 @@ update_attempt_op (SaomaLedger   *self,
                                                  : saoma_attempt_get_paid_at (old),
                                  update->late || saoma_attempt_get_late (old),
                                  now, error))
-    goto failed;
+    return NULL;
 
   /* One event per transition: the caller's, or a plain "FROM → TO" when it gave none. */
   kind = update->event_kind;
@@ -461,19 +459,104 @@ update_attempt_op (SaomaLedger   *self,
                                 saoma_attempt_state_to_string (to));
     }
 
-  if (kind != NULL && !ledger_insert_event (self, now, args->out_trade_no, kind, detail, error))
-    goto failed;
+  if (kind != NULL && !ledger_insert_event (self, now, out_trade_no, kind, detail, error))
+    return NULL;
 
-  if (!(snapshot = ledger_load_attempt (self, args->out_trade_no, error)))
-    goto failed;
-
-  if (!ledger_commit (self, error))
-    goto failed;
+  if (!(snapshot = ledger_load_attempt (self, out_trade_no, error)))
+    return NULL;
 
   saoma_attempt_set_previous (snapshot, old);
+  return g_steal_pointer (&snapshot);
+}
+
+static gpointer
+update_attempt_op (SaomaLedger   *self,
+                   const OpArgs  *args,
+                   GPtrArray     *emits,
+                   GError       **error)
+{
+  g_autoptr(SaomaAttempt) snapshot = NULL;
+  gint64 now = g_get_real_time ();
+
+  if (!ledger_begin (self, error))
+    return NULL;
+
+  if (!(snapshot = apply_attempt_update (self, args->out_trade_no, &args->update, now, error)) ||
+      !ledger_commit (self, error))
+    {
+      ledger_rollback (self);
+      return NULL;
+    }
+
   ledger_emits_add (emits, ATTEMPT_CHANGED, g_object_ref (snapshot));
 
   return g_steal_pointer (&snapshot);
+}
+
+static gboolean
+run_sql (SaomaLedger  *self,
+         const char   *sql,
+         GError      **error)
+{
+  if (sqlite3_exec (self->db, sql, NULL, NULL, NULL) == SQLITE_OK)
+    return TRUE;
+
+  g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_FAILED, "%s: %s", sql,
+               sqlite3_errmsg (self->db));
+  return FALSE;
+}
+
+/* The insert and its first transition in one transaction, so one sync to disk instead of two
+ * (issue 19: the second was 4 ms of the Enter → QR path). The transition runs under a
+ * savepoint: when it is refused (the flow's table, a full disk refusing that row) the insert
+ * alone is committed, exactly what the insert by itself would have recorded, and the caller
+ * sees the state as inserted and writes the transition again on its own. */
+static gpointer
+insert_attempt_then_op (SaomaLedger   *self,
+                        const OpArgs  *args,
+                        GPtrArray     *emits,
+                        GError       **error)
+{
+  SaomaAttempt *attempt = args->attempt;
+  const char *out_trade_no = saoma_attempt_get_out_trade_no (attempt);
+  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(SaomaAttempt) inserted = NULL;
+  g_autoptr(SaomaAttempt) changed = NULL;
+  g_autoptr(GError) then_error = NULL;
+  gint64 counts[SAOMA_ATTEMPT_STATE_LAST + 1] = { 0 };
+  gint64 id = 0;
+  gint64 now = g_get_real_time ();
+
+  if (!ledger_begin (self, error))
+    return NULL;
+
+  counts[saoma_attempt_get_state (attempt)] = 1;
+  if (!(stmt = ledger_cached (self, STMT_INSERT_ATTEMPT, error)) ||
+      !insert_attempt_row (self, stmt, attempt, now, &id, error) ||
+      !count_inserted (self, counts, error) ||
+      !run_sql (self, "SAVEPOINT insert_then", error))
+    goto failed;
+
+  changed = apply_attempt_update (self, out_trade_no, &args->update, now, &then_error);
+  if (changed == NULL)
+    {
+      g_debug ("%s: inserted alone, its first transition was refused: %s", out_trade_no,
+               then_error->message);
+      if (!run_sql (self, "ROLLBACK TO insert_then", error))
+        goto failed;
+    }
+  if (!run_sql (self, "RELEASE insert_then", error) || !ledger_commit (self, error))
+    goto failed;
+
+  /* Observers hear of it as of two writes: added as inserted, then changed. */
+  inserted = snapshot_with_id (attempt, id, now);
+  ledger_emits_add (emits, ATTEMPT_ADDED, g_object_ref (inserted));
+  if (changed != NULL)
+    {
+      ledger_emits_add (emits, ATTEMPT_CHANGED, g_object_ref (changed));
+      return g_steal_pointer (&changed);
+    }
+  return g_steal_pointer (&inserted);
 
 failed:
   ledger_rollback (self);
@@ -523,6 +606,39 @@ saoma_ledger_insert_attempt_sync (SaomaLedger   *self,
 
   return ledger_run_op (self, insert_attempt_op, &(OpArgs) { .attempt = attempt }, error);
 }
+
+/**
+ * saoma_ledger_insert_attempt_then_async:
+ * @attempt: the new attempt (as for saoma_ledger_insert_attempt_async())
+ * @then: its first update, applied in the same transaction when the flow (and the disk) take it
+ *
+ * Inserts @attempt and applies @then to it with one durable write. When @then is refused the
+ * insert alone is committed (not an error): the snapshot then shows the state as inserted.
+ * Emits "attempt-added", then "attempt-changed" when @then was applied.
+ */
+void
+saoma_ledger_insert_attempt_then_async (SaomaLedger              *self,
+                                        SaomaAttempt             *attempt,
+                                        const SaomaAttemptUpdate *then,
+                                        GCancellable             *cancellable,
+                                        GAsyncReadyCallback       callback,
+                                        gpointer                  user_data)
+{
+  g_return_if_fail (SAOMA_IS_LEDGER (self));
+  g_return_if_fail (SAOMA_IS_ATTEMPT (attempt));
+  g_return_if_fail (then != NULL);
+
+  ledger_queue_op (self, insert_attempt_then_op,
+                   &(OpArgs) { .attempt = attempt, .update = *then }, g_object_unref,
+                   saoma_ledger_insert_attempt_then_async, cancellable, callback, user_data);
+}
+
+/**
+ * saoma_ledger_insert_attempt_then_finish:
+ *
+ * Returns: (transfer full): the durable snapshot: after @then, or as inserted
+ */
+LEDGER_DEFINE_FINISH (insert_attempt_then, SaomaAttempt *)
 
 gboolean
 saoma_ledger_insert_many_sync (SaomaLedger  *self,

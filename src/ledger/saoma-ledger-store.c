@@ -557,6 +557,26 @@ ledger_insert_attempt_finish (SaomaStore   *store,
 }
 
 static void
+ledger_insert_attempt_then_async (SaomaStore               *store,
+                                  SaomaAttempt             *attempt,
+                                  const SaomaAttemptUpdate *then,
+                                  GCancellable             *cancellable,
+                                  GAsyncReadyCallback       callback,
+                                  gpointer                  user_data)
+{
+  saoma_ledger_insert_attempt_then_async (SAOMA_LEDGER (store), attempt, then, cancellable,
+                                          callback, user_data);
+}
+
+static SaomaAttempt *
+ledger_insert_attempt_then_finish (SaomaStore    *store,
+                                   GAsyncResult  *result,
+                                   GError       **error)
+{
+  return saoma_ledger_insert_attempt_then_finish (SAOMA_LEDGER (store), result, error);
+}
+
+static void
 ledger_update_attempt_async (SaomaStore               *store,
                              const char               *out_trade_no,
                              const SaomaAttemptUpdate *update,
@@ -847,6 +867,8 @@ void
 saoma_ledger_store_iface_init (SaomaStoreInterface *iface)
 {
   iface->insert_attempt_async = ledger_insert_attempt_async;
+  iface->insert_attempt_then_async = ledger_insert_attempt_then_async;
+  iface->insert_attempt_then_finish = ledger_insert_attempt_then_finish;
   iface->insert_attempt_finish = ledger_insert_attempt_finish;
   iface->update_attempt_async = ledger_update_attempt_async;
   iface->update_attempt_finish = ledger_update_attempt_finish;

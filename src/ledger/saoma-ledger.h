@@ -147,6 +147,17 @@ void          saoma_ledger_insert_attempt_async  (SaomaLedger        *self,
 SaomaAttempt *saoma_ledger_insert_attempt_finish (SaomaLedger  *self,
                                                   GAsyncResult *result,
                                                   GError      **error);
+/* Inserts @attempt and applies @then to it in the same transaction (one durable write); when
+ * @then is refused, the insert alone is committed and the snapshot shows it as inserted. */
+void          saoma_ledger_insert_attempt_then_async  (SaomaLedger              *self,
+                                                       SaomaAttempt             *attempt,
+                                                       const SaomaAttemptUpdate *then,
+                                                       GCancellable             *cancellable,
+                                                       GAsyncReadyCallback       callback,
+                                                       gpointer                  user_data);
+SaomaAttempt *saoma_ledger_insert_attempt_then_finish (SaomaLedger  *self,
+                                                       GAsyncResult *result,
+                                                       GError      **error);
 /* Applies @update to the attempt and appends its event in one transaction; returns the new
  * snapshot. A change of state that the flow's table (saoma-flow.h) does not list is refused
  * with SAOMA_LEDGER_ERROR_INVALID and nothing is written. */

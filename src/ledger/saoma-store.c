@@ -89,6 +89,53 @@ saoma_store_insert_attempt_finish (SaomaStore    *self,
   return iface->insert_attempt_finish (self, result, error);
 }
 
+/**
+ * saoma_store_insert_attempt_then_async:
+ * @then: the attempt's first update
+ *
+ * Inserts @attempt and applies @then in one durable write where the store can; a store that
+ * cannot inserts @attempt alone. Either way the finish returns the durable snapshot, and the
+ * caller writes @then again when that snapshot does not show it.
+ */
+void
+saoma_store_insert_attempt_then_async (SaomaStore               *self,
+                                       SaomaAttempt             *attempt,
+                                       const SaomaAttemptUpdate *then,
+                                       GCancellable             *cancellable,
+                                       GAsyncReadyCallback       callback,
+                                       gpointer                  user_data)
+{
+  SaomaStoreInterface *iface;
+
+  g_return_if_fail (SAOMA_IS_STORE (self));
+
+  iface = SAOMA_STORE_GET_IFACE (self);
+  if (iface->insert_attempt_then_async != NULL)
+    iface->insert_attempt_then_async (self, attempt, then, cancellable, callback, user_data);
+  else
+    iface->insert_attempt_async (self, attempt, cancellable, callback, user_data);
+}
+
+/**
+ * saoma_store_insert_attempt_then_finish:
+ *
+ * Returns: (transfer full): the durable snapshot, after @then or as inserted
+ */
+SaomaAttempt *
+saoma_store_insert_attempt_then_finish (SaomaStore    *self,
+                                        GAsyncResult  *result,
+                                        GError       **error)
+{
+  SaomaStoreInterface *iface;
+
+  g_return_val_if_fail (SAOMA_IS_STORE (self), NULL);
+
+  iface = SAOMA_STORE_GET_IFACE (self);
+  if (iface->insert_attempt_then_finish != NULL)
+    return iface->insert_attempt_then_finish (self, result, error);
+  return iface->insert_attempt_finish (self, result, error);
+}
+
 void
 saoma_store_update_attempt_async (SaomaStore               *self,
                                   const char               *out_trade_no,

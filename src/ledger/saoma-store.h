@@ -262,7 +262,19 @@ struct _SaomaStoreInterface
                                                         GAsyncReadyCallback       callback,
                                                         gpointer                  user_data);
 
-  gpointer padding[7];
+  /* Optional: insert_attempt with its first update in the same write (see
+   * saoma_ledger_insert_attempt_then_async()); a store without it inserts alone. */
+  void                (*insert_attempt_then_async)     (SaomaStore               *self,
+                                                        SaomaAttempt             *attempt,
+                                                        const SaomaAttemptUpdate *then,
+                                                        GCancellable             *cancellable,
+                                                        GAsyncReadyCallback       callback,
+                                                        gpointer                  user_data);
+  SaomaAttempt       *(*insert_attempt_then_finish)    (SaomaStore               *self,
+                                                        GAsyncResult             *result,
+                                                        GError                  **error);
+
+  gpointer padding[5];
 };
 
 void                saoma_store_insert_attempt_async (SaomaStore          *self,
@@ -273,6 +285,15 @@ void                saoma_store_insert_attempt_async (SaomaStore          *self,
 SaomaAttempt       *saoma_store_insert_attempt_finish (SaomaStore    *self,
                                                        GAsyncResult  *result,
                                                        GError       **error);
+void                saoma_store_insert_attempt_then_async (SaomaStore               *self,
+                                                           SaomaAttempt             *attempt,
+                                                           const SaomaAttemptUpdate *then,
+                                                           GCancellable             *cancellable,
+                                                           GAsyncReadyCallback       callback,
+                                                           gpointer                  user_data);
+SaomaAttempt       *saoma_store_insert_attempt_then_finish (SaomaStore    *self,
+                                                            GAsyncResult  *result,
+                                                            GError       **error);
 void                saoma_store_update_attempt_async (SaomaStore               *self,
                                                       const char               *out_trade_no,
                                                       const SaomaAttemptUpdate *update,

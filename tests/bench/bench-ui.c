@@ -19,8 +19,9 @@
  *
  * Every headline figure is also printed as a TABLE line for `build-aux/dev bench`.
  * Needs an X display (run under xvfb-run); GSK_RENDERER=cairo unless set.
- * usage: bench-ui [--rows N] [--sales N] [--only cold|qr|history]
- * (--only runs one part, to compare a change before/after in the same minute).
+ * usage: bench-ui [--rows N] [--sales N] [--only cold|qr|history] [--api v2|v3]
+ * (--only runs one part, to compare a change before/after in the same minute; Enter → QR runs
+ * the demo on API v2, the seed's protocol, then on v3 (RSA), unless --api picks one).
  */
 #include "config.h"
 
@@ -39,6 +40,10 @@
 
 static char *tmp_root;
 static gint64 idle_rss_kib;
+/* The seed's create + QR PNG, measured once (v2, its protocol) and set beside both rows. */
+static gint64 seed_med = -1;
+static gint64 seed_worst;
+static char *seed_why;
 
 static int
 cmp_int64 (gconstpointer a,
@@ -238,7 +243,7 @@ static const char *const qr_stages[] = {
 static const char *const qr_stage_names[] = {
   "Enter → attempt inserted (durable)",
   "→ SUBMITTED written (durable)",
-  "→ unifiedorder handed to libsoup",
+  "→ unifiedorder signed, handed to libsoup",
   "→ answer received and verified",
   "→ QR set on the view (WAITING queued)",
   "→ next frame starts (frame clock wait)",
@@ -411,10 +416,18 @@ seed_peer (const char *sim_url,
   }
 }
 
+/* Enter → QR drawn and paid → shown with the demo speaking @api ("v2" or "v3", the setting
+ * demo-api-version, written to a keyfile backend of this run's own). */
 static void
-bench_enter_to_qr (int sales)
+bench_enter_to_qr (int         sales,
+                   const char *api)
 {
-  g_autofree char *data_home = g_build_filename (tmp_root, "sales", NULL);
+  g_autofree char *data_home = g_strdup_printf ("%s/sales-%s", tmp_root, api);
+  g_autofree char *config = g_strdup_printf ("%s/config-%s", tmp_root, api);
+  g_autofree char *keyfile_dir = g_build_filename (config, "glib-2.0", "settings", NULL);
+  g_autofree char *keyfile = g_build_filename (keyfile_dir, "keyfile", NULL);
+  g_autofree char *settings = g_strdup_printf ("[io/github/saoma/Cashier]\n"
+                                               "demo-api-version='%s'\n", api);
   g_autoptr(GSubprocessLauncher) launcher = app_launcher (data_home);
   g_autoptr(GSubprocess) app = NULL;
   g_autoptr(GDataInputStream) in = NULL;
@@ -427,11 +440,17 @@ bench_enter_to_qr (int sales)
   GArray *paid_per_stage[G_N_ELEMENTS (paid_stages)];
   g_autofree char *sim = NULL;
   g_autofree char *first = NULL;
-  g_autofree char *seed_why = NULL;
-  gint64 worst = 0, paid_worst = 0, idle_rss, busy_rss, med, paid_med, seed_med, seed_worst = 0;
+  gint64 worst = 0, paid_worst = 0, idle_rss, busy_rss, med, paid_med;
   const char *sim_url;
   int n_notified = 0;
   GPid pid;
+
+  g_mkdir_with_parents (keyfile_dir, 0700);
+  if (!g_file_set_contents (keyfile, settings, -1, &error))
+    g_error ("%s", error->message);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
+  g_subprocess_launcher_setenv (launcher, "GSETTINGS_BACKEND", "keyfile", TRUE);
+  g_print ("--- the demo on API %s ---\n", api);
 
   for (guint i = 0; i < G_N_ELEMENTS (qr_stages); i++)
     qr_per_stage[i] = g_array_new (FALSE, FALSE, sizeof (gint64));
@@ -458,7 +477,7 @@ bench_enter_to_qr (int sales)
   /* Let the ledger and the engine settle, then measure the idle process. */
   g_usleep (2 * G_USEC_PER_SEC);
   idle_rss = rss_kib (pid);
-  g_print ("RSS idle (demo mode):       %.1f MiB\n", idle_rss / 1024.0);
+  g_print ("RSS idle (demo mode, API %s): %.1f MiB\n", api, idle_rss / 1024.0);
 
   xdotool ("search --sync --onlyvisible --name \"Saoma Cashier\" windowfocus --sync");
 
@@ -525,29 +544,36 @@ bench_enter_to_qr (int sales)
   print_stages (paid_stage_names + 1, paid_per_stage + 1, G_N_ELEMENTS (paid_stages) - 1);
   g_print ("RSS after %d sales:         %.1f MiB\n", sales, busy_rss / 1024.0);
 
-  /* The seed's path against the same simulator, while the till sits idle. */
-  /* The demo merchant the app's simulator made for itself (wxpay-sim --credentials-dir). */
-  {
-    g_autofree char *merchant_ini = g_build_filename (data_home, "saoma", "demo-merchant",
-                                                      "merchant.ini", NULL);
-
-    seed_med = seed_peer (sim_url, merchant_ini, sales, &seed_worst, &seed_why);
-  }
-  if (seed_med > 0)
+  /* The seed's path against the same simulator, while the till sits idle: once, in the run
+   * that speaks its protocol (v2), or in the only run there is. The demo merchant is the one
+   * the app's simulator made for itself (wxpay-sim --credentials-dir). */
+  if (seed_med < 0 && seed_why == NULL)
     {
-      g_print ("seed Python create + QR PNG: median %.1f ms, worst %.1f ms (%d sales)\n",
-               seed_med / 1e3, seed_worst / 1e3, sales);
-      g_print ("TABLE\tEnter → QR drawn (median of %d sales)\t%.1f ms\tseed's Python create + "
-               "QR PNG (requests, bs4, qrcode): %.1f ms\t%.2f×\t≤ 12 ms, ≤ 1× the seed\n", sales,
-               med / 1e3, seed_med / 1e3, (double) med / seed_med);
+      g_autofree char *merchant_ini = g_build_filename (data_home, "saoma", "demo-merchant",
+                                                        "merchant.ini", NULL);
+
+      seed_med = seed_peer (sim_url, merchant_ini, sales, &seed_worst, &seed_why);
+      if (seed_med > 0)
+        g_print ("seed Python create + QR PNG: median %.1f ms, worst %.1f ms (%d sales)\n",
+                 seed_med / 1e3, seed_worst / 1e3, sales);
     }
+  if (seed_med > 0)
+    g_print ("TABLE\tEnter → QR drawn, demo on API %s%s (median of %d sales)\t%.1f ms\tseed's "
+             "Python create + QR PNG (requests, bs4, qrcode; API v2): %.1f ms\t%.2f×\t"
+             "≤ 12 ms, ≤ 1× the seed\n", api, strcmp (api, "v3") == 0 ? ", RSA" : "", sales,
+             med / 1e3, seed_med / 1e3, (double) med / seed_med);
   else
-    g_print ("TABLE\tEnter → QR drawn (median of %d sales)\t%.1f ms\tseed's Python create + QR "
-             "PNG: %s\t-\t≤ 12 ms, ≤ 1× the seed\n", sales, med / 1e3, seed_why);
-  g_print ("TABLE\tpaid → shown, notification path (median of %d payments)\t%.1f ms (worst "
-           "%.1f)\t-\t-\t≤ one frame (16.7 ms)\n", sales, paid_med / 1e3, paid_worst / 1e3);
-  g_print ("TABLE\tRSS idle (demo mode)\t%.1f MiB\t-\t-\t-\n", idle_rss / 1024.0);
-  idle_rss_kib = idle_rss;
+    g_print ("TABLE\tEnter → QR drawn, demo on API %s%s (median of %d sales)\t%.1f ms\tseed's "
+             "Python create + QR PNG: %s\t-\t≤ 12 ms, ≤ 1× the seed\n", api,
+             strcmp (api, "v3") == 0 ? ", RSA" : "", sales, med / 1e3, seed_why);
+  g_print ("TABLE\tpaid → shown, notification path, API %s (median of %d payments)\t%.1f ms "
+           "(worst %.1f)\t-\t-\t≤ one frame (16.7 ms)\n", api, sales, paid_med / 1e3,
+           paid_worst / 1e3);
+  /* The idle figure of the default protocol (v3), or of the only run there is. */
+  if (strcmp (api, "v3") == 0 || idle_rss_kib == 0)
+    idle_rss_kib = idle_rss;
+  if (strcmp (api, "v3") == 0)
+    g_print ("TABLE\tRSS idle (demo mode)\t%.1f MiB\t-\t-\t-\n", idle_rss / 1024.0);
 
   stop_app (app);
   for (guint i = 0; i < G_N_ELEMENTS (qr_stages); i++)
@@ -848,6 +874,7 @@ main (int   argc,
   gint64 rows = 1000000;
   int sales = 50;
   const char *only = NULL;
+  const char *api = NULL;
 
   g_set_print_handler (print_raw);
 
@@ -866,6 +893,8 @@ main (int   argc,
         sales = atoi (argv[++i]);
       else if (strcmp (argv[i], "--only") == 0)
         only = argv[++i];
+      else if (strcmp (argv[i], "--api") == 0)
+        api = argv[++i];
     }
 
   if (g_getenv ("DISPLAY") == NULL)
@@ -881,7 +910,13 @@ main (int   argc,
   if (only == NULL || strcmp (only, "cold") == 0)
     bench_cold_start ();
   if (only == NULL || strcmp (only, "qr") == 0)
-    bench_enter_to_qr (sales);
+    {
+      /* v2 first: the seed's own protocol, and the seed peer runs in it. */
+      if (api == NULL || strcmp (api, "v2") == 0)
+        bench_enter_to_qr (sales, "v2");
+      if (api == NULL || strcmp (api, "v3") == 0)
+        bench_enter_to_qr (sales, "v3");
+    }
   if (only != NULL && strcmp (only, "history") != 0)
     goto out;
 

@@ -444,6 +444,49 @@ test_paid (Fixture       *f,
   g_assert_null (saoma_checkout_get_out_trade_no (f->checkout));
 }
 
+/* The attempt is inserted and SUBMITTED in one durable write (issue 19): when the ledger
+ * announces the new attempt, SUBMITTED is already on record with its event (with two writes it
+ * was still CREATED then, the second sync to disk yet to come before the request could leave).
+ * A refused SUBMITTED is covered by test_ledger_write_fails. */
+static void
+submitted_added_cb (SaomaLedger  *ledger,
+                    SaomaAttempt *attempt,
+                    GPtrArray    *recorded)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(SaomaAttempt) on_disk = NULL;
+
+  on_disk = saoma_ledger_get_attempt_sync (ledger, saoma_attempt_get_out_trade_no (attempt),
+                                           &error);
+  g_assert_no_error (error);
+  g_ptr_array_add (recorded, GINT_TO_POINTER (saoma_attempt_get_state (on_disk)));
+}
+
+static void
+test_submitted_with_insert (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GPtrArray) recorded = g_ptr_array_new ();
+  g_autofree char *otn = NULL;
+  g_autofree char *events = NULL;
+  gulong handler;
+
+  handler = g_signal_connect (f->ledger, "attempt-added", G_CALLBACK (submitted_added_cb),
+                              recorded);
+  otn = charge (f, 1260);
+  settle (f);
+  g_signal_handler_disconnect (f->ledger, handler);
+
+  g_assert_cmpuint (recorded->len, ==, 1);
+  g_assert_cmpint (GPOINTER_TO_INT (recorded->pdata[0]), ==, SAOMA_ATTEMPT_SUBMITTED);
+  g_assert_cmpint (saoma_checkout_get_state (f->checkout), ==, SAOMA_CHECKOUT_WAITING);
+  g_assert_cmpuint (sim_orders (f, otn, NULL), ==, 1);
+  events = ledger_events (f, otn);
+  g_assert_cmpuint (count_substr (events, "transition:SUBMITTED"), ==, 1);
+  g_assert_true (strstr (events, "transition:CREATED") < strstr (events, "transition:SUBMITTED"));
+  g_assert_true (strstr (events, "transition:SUBMITTED") < strstr (events, "request:unifiedorder"));
+}
+
 typedef struct {
   Fixture           *f;
   guint              count;
@@ -1729,6 +1772,7 @@ main (int   argc,
   g_test_add ("/checkout/" path, Fixture, data, fixture_setup, func, fixture_teardown)
 
   ADD ("paid", test_paid, NULL);
+  ADD ("submitted-with-insert", test_submitted_with_insert, NULL);
   ADD ("code-url-answered", test_code_url_answered, NULL);
   ADD ("refuse", test_refuse, NULL);
   ADD ("known-failure", test_known_failure, NULL);

@@ -1146,6 +1146,117 @@ test_race_open (void)
 
 /* The table itself: valid states, no duplicate row, a reason on every row. */
 static void
+count_signal_cb (SaomaLedger  *ledger,
+                 SaomaAttempt *attempt,
+                 GString      *seen)
+{
+  g_string_append_printf (seen, "%s ", saoma_attempt_state_to_string (
+                            saoma_attempt_get_state (attempt)));
+}
+
+typedef struct
+{
+  gboolean      done;
+  GError       *error;
+  SaomaAttempt *attempt;
+} ThenState;
+
+static void
+inserted_then_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  ThenState *s = user_data;
+
+  s->attempt = saoma_ledger_insert_attempt_then_finish (SAOMA_LEDGER (object), result,
+                                                        &s->error);
+  s->done = TRUE;
+}
+
+static SaomaAttempt *
+insert_then (Fixture                  *f,
+             const char               *out_trade_no,
+             const SaomaAttemptUpdate *then)
+{
+  g_autoptr(SaomaAttempt) attempt = saoma_attempt_new (out_trade_no, 990, "咖啡", "till-1",
+                                                       1000 * G_USEC_PER_SEC,
+                                                       1300 * G_USEC_PER_SEC);
+  ThenState s = { 0 };
+  SaomaAttempt *stored;
+
+  saoma_attempt_set_owner (attempt, "engine-1", 0);
+  saoma_ledger_insert_attempt_then_async (f->ledger, attempt, then, NULL, inserted_then_cb, &s);
+  while (!s.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (s.error);
+  stored = g_steal_pointer (&s.attempt);
+  g_assert_nonnull (stored);
+  return stored;
+}
+
+/* The insert and the first transition in one transaction; a refused transition leaves the
+ * insert alone committed, exactly as the insert by itself (issue 19). */
+static void
+test_insert_then (Fixture       *f,
+                  gconstpointer  data)
+{
+  SaomaAttemptUpdate then = {
+    .state = SAOMA_ATTEMPT_SUBMITTED,
+    .event_kind = "transition",
+    .event_detail = "SUBMITTED: sending unifiedorder",
+    .owner = "engine-1",
+  };
+  g_autoptr(GString) seen = g_string_new (NULL);
+  g_autoptr(SaomaAttempt) both = NULL;
+  g_autoptr(SaomaAttempt) alone = NULL;
+  g_autoptr(SaomaAttempt) fenced = NULL;
+  g_autoptr(SaomaAttempt) reread = NULL;
+  g_autoptr(GPtrArray) events = NULL;
+  g_autoptr(GError) error = NULL;
+  gulong added, changed;
+
+  added = g_signal_connect (f->ledger, "attempt-added", G_CALLBACK (count_signal_cb), seen);
+  changed = g_signal_connect (f->ledger, "attempt-changed", G_CALLBACK (count_signal_cb), seen);
+
+  both = insert_then (f, "T1-THEN", &then);
+  g_assert_cmpint (saoma_attempt_get_state (both), ==, SAOMA_ATTEMPT_SUBMITTED);
+  g_assert_cmpint (saoma_attempt_get_id (both), >, 0);
+  g_assert_cmpstr (saoma_attempt_get_owner (both), ==, "engine-1");
+  g_assert_cmpstr (seen->str, ==, "CREATED SUBMITTED ");
+  events = saoma_ledger_list_events_sync (f->ledger, "T1-THEN", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (events->len, ==, 2);
+  g_assert_cmpstr (((SaomaLedgerEvent *) events->pdata[0])->detail, ==, "CREATED, 990 fen");
+  g_assert_cmpstr (((SaomaLedgerEvent *) events->pdata[1])->detail, ==,
+                   "SUBMITTED: sending unifiedorder");
+  g_clear_pointer (&events, g_ptr_array_unref);
+
+  /* The disk refuses SUBMITTED: the insert alone is on record, with its one event. */
+  g_string_truncate (seen, 0);
+  sql_exec (f->path, "CREATE TRIGGER no_submit BEFORE UPDATE ON attempts"
+                     " WHEN NEW.state = 'SUBMITTED'"
+                     " BEGIN SELECT RAISE (ABORT, 'database or disk is full'); END;");
+  alone = insert_then (f, "T2-THEN", &then);
+  g_assert_cmpint (saoma_attempt_get_state (alone), ==, SAOMA_ATTEMPT_CREATED);
+  g_assert_cmpstr (seen->str, ==, "CREATED ");
+  reread = saoma_ledger_get_attempt_sync (f->ledger, "T2-THEN", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (saoma_attempt_get_state (reread), ==, SAOMA_ATTEMPT_CREATED);
+  g_assert_cmpuint (count_events (f->ledger, "T2-THEN"), ==, 1);
+  sql_exec (f->path, "DROP TRIGGER no_submit");
+
+  /* So does a transition the row's owner may not make. */
+  then.owner = "engine-2";
+  fenced = insert_then (f, "T3-THEN", &then);
+  g_assert_cmpint (saoma_attempt_get_state (fenced), ==, SAOMA_ATTEMPT_CREATED);
+  g_assert_cmpuint (count_events (f->ledger, "T3-THEN"), ==, 1);
+
+  assert_counts_consistent (f->path);
+  g_signal_handler_disconnect (f->ledger, added);
+  g_signal_handler_disconnect (f->ledger, changed);
+}
+
+static void
 test_flow_table (void)
 {
   for (SaomaFlow flow = 0; flow <= SAOMA_FLOW_LAST; flow++)
@@ -1592,6 +1703,7 @@ main (int   argc,
   ADD ("/ledger/threads", test_threads_and_signals_context);
   ADD ("/ledger/reopen", test_reopen);
   ADD ("/ledger/insert-many-bulk", test_insert_many_bulk);
+  ADD ("/ledger/insert-then", test_insert_then);
   g_test_add_func ("/ledger/flow/table", test_flow_table);
   ADD ("/ledger/flow/rows-accepted", test_flow_rows_accepted);
   ADD ("/ledger/flow/others-refused", test_flow_others_refused);
