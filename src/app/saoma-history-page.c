@@ -161,10 +161,10 @@ fill_row (SaomaHistoryPage *self,
                       id ? id : "—");
 }
 
-/* Rows a row's height or more below the top of the list may be on screen: the positions from
- * a little above the list's visible part to a little below it. (The list adds padding and a
- * separator to a row, so a row is never shorter than the columns' height, and at most
- * ROW_SLACK px taller.) */
+/* Whether the row at @position may be on screen: from a little above the list's visible part
+ * to a little below it. Every row is as tall as the columns' height plus what the list adds
+ * around it (padding, a separator: at most ROW_SLACK px), so its top is known within a few
+ * pixels without asking the list, which may not have placed it yet. */
 #define ROW_SLACK 16
 
 static gboolean
