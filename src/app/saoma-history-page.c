@@ -14,6 +14,7 @@
 #include "saoma-application.h"
 #include "saoma-attempt-dialog.h"
 #include "saoma-history-page.h"
+#include "saoma-history-row.h"
 #include "saoma-messages.h"
 
 struct _SaomaHistoryPage
@@ -32,11 +33,15 @@ struct _SaomaHistoryPage
   guint               totals_source;    /* a coalesced re-read of the totals */
   GCancellable       *sum_cancellable;  /* the day's totals being read, or NULL */
   gboolean            sum_known;        /* totals are those of the day shown */
-  gboolean            first_load_done;  /* the model's first rows are in: totals may be read */
+  gboolean            first_load_done;  /* the model's first rows are painted: totals may be read */
+  GdkFrameClock      *first_frame_clock; /* waited on for the frame showing the first rows */
+  gulong              first_frame_handler;
   SaomaTotals         totals;
   GCancellable       *late_cancellable; /* the undecided late payments being read */
   guint               n_late;           /* late payments waiting for a decision */
   char               *late_first;       /* the oldest one's out_trade_no */
+  SaomaHistoryColumns *columns;         /* the geometry the header and the rows share */
+  GPtrArray          *live_items;       /* GtkListItem the list view keeps (set up) */
 
   /* Template widgets */
   GtkMenuButton      *day_button;
@@ -50,7 +55,8 @@ struct _SaomaHistoryPage
   GtkRevealer        *late_revealer;
   GtkLabel           *late_label;
   GtkStack           *content_stack;
-  GtkColumnView      *column_view;
+  GtkBox             *header_box;
+  GtkListView        *list_view;
   GtkSingleSelection *selection;
   AdwStatusPage      *empty_page;
 };
@@ -73,43 +79,6 @@ static const int filter_states[] = {
   SAOMA_ATTEMPT_REFUNDED,
   FILTER_NEEDS_DECISION,
 };
-
-static void
-setup_text_cb (GtkSignalListItemFactory *factory,
-               GtkListItem              *item,
-               gpointer                  user_data)
-{
-  GtkWidget *label = gtk_label_new (NULL);
-
-  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
-  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_END);
-  gtk_widget_add_css_class (label, "numeric");
-  gtk_list_item_set_child (item, label);
-}
-
-static void
-setup_amount_cb (GtkSignalListItemFactory *factory,
-                 GtkListItem              *item,
-                 gpointer                  user_data)
-{
-  GtkWidget *label = gtk_label_new (NULL);
-
-  gtk_label_set_xalign (GTK_LABEL (label), 1.0);
-  gtk_widget_add_css_class (label, "numeric");
-  gtk_list_item_set_child (item, label);
-}
-
-static void
-setup_state_cb (GtkSignalListItemFactory *factory,
-                GtkListItem              *item,
-                gpointer                  user_data)
-{
-  GtkWidget *label = gtk_label_new (NULL);
-
-  gtk_widget_set_halign (label, GTK_ALIGN_START);
-  gtk_widget_add_css_class (label, "state-badge");
-  gtk_list_item_set_child (item, label);
-}
 
 static SaomaAttempt *
 item_attempt (GtkListItem *item)
@@ -145,104 +114,131 @@ format_shop_time (SaomaHistoryPage *self,
   return shop ? g_date_time_format (shop, format) : g_strdup ("");
 }
 
+/* The row's labels say @item's attempt (blank for a placeholder). */
 static void
-bind_time_cb (GtkSignalListItemFactory *factory,
-              GtkListItem              *item,
-              gpointer                  user_data)
+fill_row (SaomaHistoryPage *self,
+          GtkListItem      *item)
 {
-  SaomaHistoryPage *self = SAOMA_HISTORY_PAGE (user_data);
-  g_autofree char *text = NULL;
-
-  if (item_is_placeholder (item))
-    {
-      gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), "");
-      return;
-    }
-
-  text = format_shop_time (self, saoma_attempt_get_created (item_attempt (item)),
-                           "%Y-%m-%d %H:%M:%S");
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text);
-}
-
-static void
-bind_method_cb (GtkSignalListItemFactory *factory,
-                GtkListItem              *item,
-                gpointer                  user_data)
-{
-  GtkWidget *label = gtk_list_item_get_child (item);
-
-  gtk_label_set_text (GTK_LABEL (label),
-                      item_is_placeholder (item)
-                        ? "" : saoma_messages_method_label (
-                                 saoma_attempt_get_method (item_attempt (item))));
-}
-
-
-static void
-bind_amount_cb (GtkSignalListItemFactory *factory,
-                GtkListItem              *item,
-                gpointer                  user_data)
-{
-  g_autofree char *text = NULL;
-
-  if (!item_is_placeholder (item))
-    text = saoma_money_format (saoma_attempt_get_amount (item_attempt (item)));
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text ? text : "");
-}
-
-static void
-bind_state_cb (GtkSignalListItemFactory *factory,
-               GtkListItem              *item,
-               gpointer                  user_data)
-{
+  SaomaHistoryRow *row = SAOMA_HISTORY_ROW (gtk_list_item_get_child (item));
   SaomaAttempt *attempt = item_attempt (item);
-  SaomaAttemptState state = saoma_attempt_get_state (attempt);
-  GtkWidget *label = gtk_list_item_get_child (item);
-  const char *classes[] = { "state-badge", saoma_messages_state_style (state),
-                            saoma_attempt_get_late (attempt) ? "late" : NULL, NULL };
+  GtkLabel *state_label = saoma_history_row_get_cell (row, SAOMA_HISTORY_COLUMN_STATE);
+  g_autofree char *time = NULL;
+  g_autofree char *amount = NULL;
+  g_autofree char *state = NULL;
+  SaomaAttemptState attempt_state;
+  const char *id;
 
   if (item_is_placeholder (item))
     {
+      for (guint i = 0; i < SAOMA_HISTORY_N_COLUMNS; i++)
+        gtk_label_set_text (saoma_history_row_get_cell (row, i), "");
       /* No badge at all: an empty coloured pill would still claim a state. */
-      gtk_label_set_text (GTK_LABEL (label), "");
-      gtk_widget_set_css_classes (label, (const char *[]) { NULL });
+      gtk_widget_set_css_classes (GTK_WIDGET (state_label), (const char *[]) { NULL });
       return;
     }
 
-  if (saoma_attempt_get_late (attempt) && state == SAOMA_ATTEMPT_PAID)
-    {
-      g_autofree char *text = g_strdup_printf ("%s · %s", saoma_messages_state_label (state),
-                                               _("late"));
-      gtk_label_set_text (GTK_LABEL (label), text);
-    }
-  else
-    {
-      gtk_label_set_text (GTK_LABEL (label), saoma_messages_state_label (state));
-    }
-  gtk_widget_set_css_classes (label, classes);
+  time = format_shop_time (self, saoma_attempt_get_created (attempt), "%Y-%m-%d %H:%M:%S");
+  gtk_label_set_text (saoma_history_row_get_cell (row, SAOMA_HISTORY_COLUMN_TIME), time);
+  amount = saoma_money_format (saoma_attempt_get_amount (attempt));
+  gtk_label_set_text (saoma_history_row_get_cell (row, SAOMA_HISTORY_COLUMN_AMOUNT), amount);
+  gtk_label_set_text (saoma_history_row_get_cell (row, SAOMA_HISTORY_COLUMN_METHOD),
+                      saoma_messages_method_label (saoma_attempt_get_method (attempt)));
+
+  attempt_state = saoma_attempt_get_state (attempt);
+  if (saoma_attempt_get_late (attempt) && attempt_state == SAOMA_ATTEMPT_PAID)
+    state = g_strdup_printf ("%s · %s", saoma_messages_state_label (attempt_state), _("late"));
+  gtk_label_set_text (state_label, state ? state : saoma_messages_state_label (attempt_state));
+  gtk_widget_set_css_classes (GTK_WIDGET (state_label),
+                              (const char *[]) { "state-badge",
+                                                 saoma_messages_state_style (attempt_state),
+                                                 saoma_attempt_get_late (attempt) ? "late" : NULL,
+                                                 NULL });
+
+  gtk_label_set_text (saoma_history_row_get_cell (row, SAOMA_HISTORY_COLUMN_OUT_TRADE_NO),
+                      saoma_attempt_get_out_trade_no (attempt));
+  id = saoma_attempt_get_transaction_id (attempt);
+  gtk_label_set_text (saoma_history_row_get_cell (row, SAOMA_HISTORY_COLUMN_TRANSACTION),
+                      id ? id : "—");
+}
+
+/* Whether the row at @position may be on screen: from a little above the list's visible part
+ * to a little below it. Every row is as tall as the columns' height plus what the list adds
+ * around it (padding, a separator: at most ROW_SLACK px), so its top is known within a few
+ * pixels without asking the list, which may not have placed it yet. */
+#define ROW_SLACK 16
+
+static gboolean
+position_on_screen (SaomaHistoryPage *self,
+                    guint             position)
+{
+  GtkAdjustment *adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->list_view));
+  int height = saoma_history_columns_get_height (self->columns, GTK_WIDGET (self->list_view));
+  double top = adj != NULL ? gtk_adjustment_get_value (adj) : 0;
+  double shown = adj != NULL ? gtk_adjustment_get_page_size (adj) : 0;
+
+  /* Before the list is first allocated (its page still hidden) its height is not known: the
+   * page's, or a tall screen's. */
+  if (shown <= 0)
+    shown = gtk_widget_get_height (GTK_WIDGET (self));
+  if (shown <= 0)
+    shown = 2000;
+
+  return position + 2 >= top / (height + ROW_SLACK) &&
+         position <= (top + shown) / height + 2;
 }
 
 static void
-bind_out_trade_no_cb (GtkSignalListItemFactory *factory,
-                      GtkListItem              *item,
-                      gpointer                  user_data)
+setup_row_cb (GtkSignalListItemFactory *factory,
+              GtkListItem              *item,
+              SaomaHistoryPage         *self)
 {
-  const char *no = item_is_placeholder (item)
-                     ? NULL : saoma_attempt_get_out_trade_no (item_attempt (item));
-
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), no ? no : "");
+  gtk_list_item_set_child (item, saoma_history_row_new (self->columns, FALSE));
+  g_ptr_array_add (self->live_items, item);
 }
 
 static void
-bind_transaction_cb (GtkSignalListItemFactory *factory,
-                     GtkListItem              *item,
-                     gpointer                  user_data)
+teardown_row_cb (GtkSignalListItemFactory *factory,
+                 GtkListItem              *item,
+                 SaomaHistoryPage         *self)
 {
-  const char *id = saoma_attempt_get_transaction_id (item_attempt (item));
+  g_ptr_array_remove_fast (self->live_items, item);
+}
 
-  if (item_is_placeholder (item))
-    id = "";
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), id ? id : "—");
+/* GTK 4.8 binds about 200 rows however few are on screen: a row gets its labels (and the
+ * work of laying out their text) when it is on screen, here or when the list scrolls to it
+ * (rows_scrolled_cb). */
+static void
+bind_row_cb (GtkSignalListItemFactory *factory,
+             GtkListItem              *item,
+             SaomaHistoryPage         *self)
+{
+  SaomaHistoryRow *row = SAOMA_HISTORY_ROW (gtk_list_item_get_child (item));
+
+  if (saoma_history_row_has_cells (row) ||
+      position_on_screen (self, gtk_list_item_get_position (item)))
+    {
+      saoma_history_row_ensure_cells (row);
+      fill_row (self, item);
+    }
+}
+
+/* The list scrolled or grew: rows now on screen that have no labels yet get them. */
+static void
+rows_scrolled_cb (SaomaHistoryPage *self,
+                  GtkAdjustment    *adj)
+{
+  for (guint i = 0; i < self->live_items->len; i++)
+    {
+      GtkListItem *item = g_ptr_array_index (self->live_items, i);
+      SaomaHistoryRow *row = SAOMA_HISTORY_ROW (gtk_list_item_get_child (item));
+      guint position = gtk_list_item_get_position (item);
+
+      if (position == GTK_INVALID_LIST_POSITION || gtk_list_item_get_item (item) == NULL ||
+          saoma_history_row_has_cells (row) || !position_on_screen (self, position))
+        continue;
+      saoma_history_row_ensure_cells (row);
+      fill_row (self, item);
+    }
 }
 
 static gboolean
@@ -551,16 +547,54 @@ model_items_changed_cb (SaomaHistoryPage *self,
 }
 
 static void
+stop_waiting_first_frame (SaomaHistoryPage *self)
+{
+  if (self->first_frame_clock != NULL)
+    g_clear_signal_handler (&self->first_frame_handler, self->first_frame_clock);
+  g_clear_object (&self->first_frame_clock);
+}
+
+static void
+first_frame_painted_cb (SaomaHistoryPage *self)
+{
+  stop_waiting_first_frame (self);
+  self->first_load_done = TRUE;
+  refresh_totals (self);
+  refresh_late (self);
+  update_spinner (self);
+  queue_update_summary (self);
+}
+
+/* The totals and the late payments are read once the first rows are on screen: their reads
+ * (workers, the ledger's lock) never compete with the frame the cashier waits for. */
+static void
+wait_first_frame (SaomaHistoryPage *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  if (self->first_frame_clock != NULL)
+    return;
+  if (clock == NULL || !gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      /* Not on screen: no frame to wait for. */
+      first_frame_painted_cb (self);
+      return;
+    }
+
+  self->first_frame_clock = g_object_ref (clock);
+  self->first_frame_handler = g_signal_connect_swapped (clock, "after-paint",
+                                                        G_CALLBACK (first_frame_painted_cb),
+                                                        self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
 model_loading_cb (SaomaHistoryPage *self,
                   GParamSpec       *pspec,
                   GObject          *model)
 {
   if (!self->first_load_done && !model_loading (self))
-    {
-      self->first_load_done = TRUE;
-      refresh_totals (self);
-      refresh_late (self);
-    }
+    wait_first_frame (self);
   update_spinner (self);
   queue_update_summary (self);
 }
@@ -760,7 +794,7 @@ late_decided_cb (SaomaHistoryPage *self,
 static void
 row_activated_cb (SaomaHistoryPage *self,
                   guint             position,
-                  GtkColumnView    *column_view)
+                  GtkListView      *list_view)
 {
   g_autoptr(SaomaAttempt) attempt = NULL;
   GtkWindow *dialog;
@@ -791,6 +825,7 @@ saoma_history_page_dispose (GObject *object)
   g_clear_handle_id (&self->summary_source, g_source_remove);
   g_clear_handle_id (&self->spinner_source, g_source_remove);
   g_clear_handle_id (&self->totals_source, g_source_remove);
+  stop_waiting_first_frame (self);
   if (self->sum_cancellable != NULL)
     g_cancellable_cancel (self->sum_cancellable);
   g_clear_object (&self->sum_cancellable);
@@ -821,6 +856,8 @@ saoma_history_page_finalize (GObject *object)
 
   g_clear_pointer (&self->business_day, saoma_business_day_free);
   g_clear_pointer (&self->late_first, g_free);
+  g_clear_pointer (&self->columns, saoma_history_columns_unref);
+  g_clear_pointer (&self->live_items, g_ptr_array_unref);
 
   G_OBJECT_CLASS (saoma_history_page_parent_class)->finalize (object);
 }
@@ -847,18 +884,10 @@ saoma_history_page_class_init (SaomaHistoryPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaHistoryPage, late_revealer);
   gtk_widget_class_bind_template_child (widget_class, SaomaHistoryPage, late_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaHistoryPage, content_stack);
-  gtk_widget_class_bind_template_child (widget_class, SaomaHistoryPage, column_view);
+  gtk_widget_class_bind_template_child (widget_class, SaomaHistoryPage, header_box);
+  gtk_widget_class_bind_template_child (widget_class, SaomaHistoryPage, list_view);
   gtk_widget_class_bind_template_child (widget_class, SaomaHistoryPage, selection);
   gtk_widget_class_bind_template_child (widget_class, SaomaHistoryPage, empty_page);
-  gtk_widget_class_bind_template_callback (widget_class, setup_text_cb);
-  gtk_widget_class_bind_template_callback (widget_class, setup_amount_cb);
-  gtk_widget_class_bind_template_callback (widget_class, setup_state_cb);
-  gtk_widget_class_bind_template_callback (widget_class, bind_time_cb);
-  gtk_widget_class_bind_template_callback (widget_class, bind_amount_cb);
-  gtk_widget_class_bind_template_callback (widget_class, bind_state_cb);
-  gtk_widget_class_bind_template_callback (widget_class, bind_out_trade_no_cb);
-  gtk_widget_class_bind_template_callback (widget_class, bind_transaction_cb);
-  gtk_widget_class_bind_template_callback (widget_class, bind_method_cb);
   gtk_widget_class_bind_template_callback (widget_class, show_late_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, calendar_day_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, today_clicked_cb);
@@ -898,7 +927,23 @@ saoma_history_page_init (SaomaHistoryPage *self)
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   GApplication *app = g_application_get_default ();
 
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+
+  self->columns = saoma_history_columns_new ();
+  self->live_items = g_ptr_array_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  gtk_box_append (self->header_box, saoma_history_row_new (self->columns, TRUE));
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), self);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_row_cb), self);
+  g_signal_connect (factory, "teardown", G_CALLBACK (teardown_row_cb), self);
+  gtk_list_view_set_factory (self->list_view, factory);
+  g_object_unref (factory);
+  g_signal_connect_object (gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->list_view)),
+                           "value-changed", G_CALLBACK (rows_scrolled_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->list_view)),
+                           "changed", G_CALLBACK (rows_scrolled_cb), self, G_CONNECT_SWAPPED);
 
   self->business_day = saoma_business_day_new (NULL, 0);
   g_signal_connect_object (self->late_revealer, "notify::child-revealed",
@@ -971,6 +1016,7 @@ saoma_history_page_set_ledger (SaomaHistoryPage *self,
   g_clear_object (&self->model);
   g_set_object (&self->ledger, ledger);
   self->first_load_done = FALSE;
+  stop_waiting_first_frame (self);
 
   if (ledger != NULL)
     {
@@ -1023,10 +1069,16 @@ saoma_history_page_get_model (SaomaHistoryPage *self)
   return self->model ? G_LIST_MODEL (self->model) : NULL;
 }
 
+/**
+ * saoma_history_page_get_column_view:
+ *
+ * Returns: (transfer none): the list of rows (a #GtkListView, #GtkScrollable, the child of
+ *   its scrolled window; the column titles are above it)
+ */
 GtkWidget *
 saoma_history_page_get_column_view (SaomaHistoryPage *self)
 {
   g_return_val_if_fail (SAOMA_IS_HISTORY_PAGE (self), NULL);
 
-  return GTK_WIDGET (self->column_view);
+  return GTK_WIDGET (self->list_view);
 }

@@ -228,6 +228,93 @@ summary_text (const SaomaTotals *t)
                           t->n_payments == 1 ? "" : "s", paid, refunded, net);
 }
 
+/* The rows of @view (a list view) whose allocation is at least partly inside it: those shown. */
+static guint
+check_rows_on_screen (GtkWidget *view,
+                      Seen      *on_screen)
+{
+  int height = gtk_widget_get_height (view);
+  guint n = 0;
+
+  for (GtkWidget *row = gtk_widget_get_first_child (view); row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    {
+      graphene_rect_t bounds;
+      Seen seen = { 0 };
+
+      /* (A row the view keeps for its focus tracker but does not lay out is a few pixels of
+       * padding at the top.) */
+      if (!gtk_widget_get_visible (row) || !gtk_widget_compute_bounds (row, view, &bounds) ||
+          bounds.size.height < 10 || bounds.origin.y >= height ||
+          bounds.origin.y + bounds.size.height <= 0)
+        continue;
+
+      /* A row on screen has its labels, and they say its attempt. */
+      check_labels (row, &seen);
+      g_assert_cmpuint (seen.amounts, ==, 1);
+      g_assert_cmpuint (seen.blank_amounts, ==, 0);
+      g_assert_cmpuint (seen.dated, ==, 1);
+      on_screen->amounts += seen.amounts;
+      n++;
+    }
+
+  return n;
+}
+
+/* GTK 4.8 keeps about 200 rows bound whatever the height of the list: only the rows on screen
+ * have labels (the first frame lays out no text it does not show), and rows scrolled to get
+ * theirs before they are drawn. */
+static void
+test_labels_on_screen (void)
+{
+  g_autofree char *path = g_build_filename (tmp, "labels.db", NULL);
+  g_autoptr(SaomaLedger) ledger = make_ledger (path);
+  GtkWidget *window, *page, *view;
+  GtkAdjustment *adj;
+  GListModel *model;
+  Seen all = { 0 }, shown = { 0 };
+  guint n_rows = 0, n_shown;
+
+  window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 640);
+  page = saoma_history_page_new ();
+  gtk_window_set_child (GTK_WINDOW (window), page);
+  saoma_history_page_set_day (SAOMA_HISTORY_PAGE (page), NULL);
+  gtk_window_present (GTK_WINDOW (window));
+  WAIT_FOR (gtk_widget_get_frame_clock (window) != NULL);
+  wait_for_paint (window);
+  saoma_history_page_set_ledger (SAOMA_HISTORY_PAGE (page), ledger);
+
+  model = saoma_history_page_get_model (SAOMA_HISTORY_PAGE (page));
+  WAIT_FOR (g_list_model_get_n_items (model) == N_ROWS &&
+            !saoma_ledger_model_get_loading (SAOMA_LEDGER_MODEL (model)));
+  wait_for_paint (window);
+  view = saoma_history_page_get_column_view (SAOMA_HISTORY_PAGE (page));
+  adj = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (view));
+
+  for (GtkWidget *row = gtk_widget_get_first_child (view); row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    n_rows++;
+  check_labels (view, &all);
+  n_shown = check_rows_on_screen (view, &shown);
+  g_test_message ("rows kept %u, on screen %u, with labels %u", n_rows, n_shown, all.amounts);
+  g_assert_cmpuint (n_shown, >, 5);
+  /* The rows on screen, and no more than a few around them (before the list is first laid
+   * out, its height is guessed from the page's). */
+  g_assert_cmpuint (all.amounts, >=, n_shown);
+  g_assert_cmpuint (all.amounts, <=, n_shown + 10);
+
+  /* Scrolled a few screens down (within the rows kept, so no page is read): the rows now on
+   * screen have their labels in the first frame that shows them. */
+  gtk_adjustment_set_value (adj, 3 * gtk_adjustment_get_page_size (adj));
+  wait_for_paint (window);
+  memset (&shown, 0, sizeof shown);
+  n_shown = check_rows_on_screen (view, &shown);
+  g_assert_cmpuint (n_shown, >, 5);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 test_day_sum (void)
 {
@@ -511,6 +598,7 @@ main (int   argc,
   g_assert_nonnull (tmp);
 
   g_test_add_func ("/history/scroll-placeholders", test_scroll_placeholders);
+  g_test_add_func ("/history/labels-on-screen", test_labels_on_screen);
   g_test_add_func ("/history/day-sum", test_day_sum);
   g_test_add_func ("/history/totals-and-search", test_totals_and_search);
   g_test_add_func ("/history/day-start", test_day_start);
