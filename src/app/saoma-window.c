@@ -683,6 +683,7 @@ ensure_history_page (SaomaWindow *self)
     return self->history_page;
 
   g_clear_handle_id (&self->history_source, g_source_remove);
+  saoma_bench_stamp ("history-build", NULL);
   self->history_page = SAOMA_HISTORY_PAGE (saoma_history_page_new ());
   adw_bin_set_child (self->history_bin, GTK_WIDGET (self->history_page));
   till = self->application != NULL ? saoma_application_get_till (self->application) : NULL;
@@ -690,6 +691,7 @@ ensure_history_page (SaomaWindow *self)
     saoma_history_page_set_ledger (self->history_page, saoma_till_get_ledger (till));
   if (self->checkout != NULL)
     saoma_history_page_set_checkout (self->history_page, self->checkout);
+  saoma_bench_stamp ("history-built", NULL);
 
   return self->history_page;
 }
