@@ -1581,6 +1581,13 @@ saoma_window_get_status_label (SaomaWindow *self)
   return GTK_WIDGET (self->status_title);
 }
 
+/**
+ * saoma_window_get_history_page:
+ * @self: a #SaomaWindow
+ *
+ * Returns: (transfer none): the history page (a #SaomaHistoryPage), built now if the idle after
+ *   the first frame has not built it yet
+ */
 GtkWidget *
 saoma_window_get_history_page (SaomaWindow *self)
 {
