@@ -1510,6 +1510,8 @@ saoma_window_init (SaomaWindow *self)
 
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_cb), NULL);
   g_signal_connect (self, "realize", G_CALLBACK (realize_cb), NULL);
+  /* In the window's action map, not a class action: GTK adds its own show-help-overlay there
+   * unless the map has one already, and two actions of one name would be ambiguous. */
   {
     static const GActionEntry entries[] = {
       { "show-help-overlay", show_help_overlay_activated },
