@@ -48,34 +48,36 @@ soup_symbol (const char *name)
 
 /* Each function looks its real one up once (a pointer-sized store: a race only looks it up
  * twice). */
-#define SOUP_LAZY(ret, name, params, args)                                  \
-  ret name params                                                         \
-  {                                                                       \
-    static ret (*real) params;                                            \
-    ret (*fn) params = g_atomic_pointer_get (&real);                      \
-                                                                          \
-    if (fn == NULL)                                                       \
-      {                                                                   \
-        fn = (ret (*) params) soup_symbol (#name);                        \
-        g_atomic_pointer_set (&real, fn);                                 \
-      }                                                                   \
-    return fn args;                                                       \
+#define SOUP_LAZY(ret, name, params, args)           \
+  ret name params                                    \
+  {                                                  \
+    static ret (*real) params;                       \
+    ret (*fn) params = g_atomic_pointer_get (&real); \
+                                                     \
+    if (fn == NULL)                                  \
+      {                                              \
+        fn = (ret (*) params)soup_symbol (#name);    \
+        g_atomic_pointer_set (&real, fn);            \
+      }                                              \
+    return fn args;                                  \
   }
 
-#define SOUP_LAZY_VOID(name, params, args)                                  \
-  void name params                                                        \
-  {                                                                       \
-    static void (*real) params;                                           \
-    void (*fn) params = g_atomic_pointer_get (&real);                     \
-                                                                          \
-    if (fn == NULL)                                                       \
-      {                                                                   \
-        fn = (void (*) params) soup_symbol (#name);                       \
-        g_atomic_pointer_set (&real, fn);                                 \
-      }                                                                   \
-    fn args;                                                              \
+#define SOUP_LAZY_VOID(name, params, args)            \
+  void name params                                    \
+  {                                                   \
+    static void (*real) params;                       \
+    void (*fn) params = g_atomic_pointer_get (&real); \
+                                                      \
+    if (fn == NULL)                                   \
+      {                                               \
+        fn = (void (*) params)soup_symbol (#name);    \
+        g_atomic_pointer_set (&real, fn);             \
+      }                                               \
+    fn args;                                          \
   }
 
+/* Each parameter list below is written as in libsoup's header; clang-format would break them. */
+/* clang-format off */
 /* Types and errors. */
 SOUP_LAZY (GType, soup_session_get_type, (void), ())
 SOUP_LAZY (GType, soup_server_get_type, (void), ())
@@ -125,16 +127,18 @@ SOUP_LAZY_VOID (soup_session_set_tls_database, (SoupSession *session, GTlsDataba
 SOUP_LAZY_VOID (soup_session_set_user_agent, (SoupSession *session, const char *user_agent),
                 (session, user_agent))
 
+/* clang-format on */
+
 /* libsoup's own two are g_object_new_valist() of the type, which is what they do here. */
 SoupSession *
 soup_session_new_with_options (const char *optname1,
                                ...)
 {
   SoupSession *session;
-  va_list ap;
+  va_list      ap;
 
   va_start (ap, optname1);
-  session = (SoupSession *) g_object_new_valist (SOUP_TYPE_SESSION, optname1, ap);
+  session = (SoupSession *)g_object_new_valist (SOUP_TYPE_SESSION, optname1, ap);
   va_end (ap);
 
   return session;
@@ -145,15 +149,16 @@ soup_server_new (const char *optname1,
                  ...)
 {
   SoupServer *server;
-  va_list ap;
+  va_list     ap;
 
   va_start (ap, optname1);
-  server = (SoupServer *) g_object_new_valist (SOUP_TYPE_SERVER, optname1, ap);
+  server = (SoupServer *)g_object_new_valist (SOUP_TYPE_SERVER, optname1, ap);
   va_end (ap);
 
   return server;
 }
 
+/* clang-format off */
 /* The notify listener's server. */
 SOUP_LAZY_VOID (soup_server_add_handler,
                 (SoupServer *server, const char *path, SoupServerCallback callback,
@@ -182,6 +187,7 @@ SOUP_LAZY_VOID (soup_server_message_set_status,
                 (SoupServerMessage *msg, guint status_code, const char *reason_phrase),
                 (msg, status_code, reason_phrase))
 SOUP_LAZY (GIOStream *, soup_server_message_steal_connection, (SoupServerMessage *msg), (msg))
+/* clang-format on */
 
 /* SOUP_METHOD_POST reads and fills this cache of the interned "POST" (a variable libsoup
  * exports). Defined here, it is the one libsoup uses too once loaded (the executable's symbols
