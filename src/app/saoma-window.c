@@ -715,7 +715,8 @@ history_after_paint_cb (GdkFrameClock *frame_clock,
   SaomaWindow *self = user_data;
 
   g_signal_handlers_disconnect_by_func (frame_clock, history_after_paint_cb, self);
-  if (self->history_page == NULL && self->history_source == 0)
+  /* history_bin is NULL once the window is disposed. */
+  if (self->history_bin != NULL && self->history_page == NULL && self->history_source == 0)
     self->history_source = g_idle_add_full (G_PRIORITY_LOW, build_history_cb, self, NULL);
 }
 
