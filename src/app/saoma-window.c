@@ -71,7 +71,9 @@ struct _SaomaWindow
   GtkWidget            *demo_box;
   GtkLabel             *demo_error_label;
   GtkMenuButton        *primary_menu_button;
-  SaomaHistoryPage     *history_page;
+  AdwBin               *history_bin;
+  SaomaHistoryPage     *history_page;   /* NULL until built (ensure_history_page()) */
+  guint                 history_source;
 };
 
 G_DEFINE_FINAL_TYPE (SaomaWindow, saoma_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -706,6 +708,62 @@ late_payment_cb (SaomaWindow  *self,
   update_actions (self);
 }
 
+/* The history page is not on the first frame: it is built in an idle after that frame, or at
+ * once when it is first asked for (shown, searched, or by a caller), so its widgets, list and
+ * icons cost the cashier's start nothing (issue 19). It gets what the window already knows. */
+static SaomaHistoryPage *
+ensure_history_page (SaomaWindow *self)
+{
+  SaomaTill *till;
+
+  if (self->history_page != NULL)
+    return self->history_page;
+
+  g_clear_handle_id (&self->history_source, g_source_remove);
+  saoma_bench_stamp ("history-build", NULL);
+  self->history_page = SAOMA_HISTORY_PAGE (saoma_history_page_new ());
+  adw_bin_set_child (self->history_bin, GTK_WIDGET (self->history_page));
+  till = self->application != NULL ? saoma_application_get_till (self->application) : NULL;
+  if (till != NULL)
+    saoma_history_page_set_ledger (self->history_page, saoma_till_get_ledger (till));
+  if (self->checkout != NULL)
+    saoma_history_page_set_checkout (self->history_page, self->checkout);
+  saoma_bench_stamp ("history-built", NULL);
+
+  return self->history_page;
+}
+
+static gboolean
+build_history_cb (gpointer user_data)
+{
+  SaomaWindow *self = user_data;
+
+  self->history_source = 0;
+  ensure_history_page (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* After the first painted frame, at low priority: behind the till's start and any input. */
+static void
+history_after_paint_cb (GdkFrameClock *frame_clock,
+                        gpointer       user_data)
+{
+  SaomaWindow *self = user_data;
+
+  g_signal_handlers_disconnect_by_func (frame_clock, history_after_paint_cb, self);
+  /* history_bin is NULL once the window is disposed. */
+  if (self->history_bin != NULL && self->history_page == NULL && self->history_source == 0)
+    self->history_source = g_idle_add_full (G_PRIORITY_LOW, build_history_cb, self, NULL);
+}
+
+static void
+realize_cb (SaomaWindow *self)
+{
+  g_signal_connect_object (gtk_widget_get_frame_clock (GTK_WIDGET (self)), "after-paint",
+                           G_CALLBACK (history_after_paint_cb), self, 0);
+}
+
 static void
 set_checkout (SaomaWindow   *self,
               SaomaCheckout *checkout)
@@ -726,7 +784,8 @@ set_checkout (SaomaWindow   *self,
                                G_CONNECT_SWAPPED);
     }
 
-  saoma_history_page_set_checkout (self->history_page, checkout);
+  if (self->history_page != NULL)
+    saoma_history_page_set_checkout (self->history_page, checkout);
   update_view (self);
 }
 
@@ -752,7 +811,9 @@ app_notify_cb (SaomaWindow *self,
 
   /* The history still reads SQLite directly until it moves onto the store's page source. */
   till = saoma_application_get_till (self->application);
-  saoma_history_page_set_ledger (self->history_page, till ? saoma_till_get_ledger (till) : NULL);
+  if (self->history_page != NULL)
+    saoma_history_page_set_ledger (self->history_page,
+                                   till ? saoma_till_get_ledger (till) : NULL);
   set_checkout (self, saoma_application_get_checkout (self->application));
 
   if (self->application != NULL)
@@ -1156,7 +1217,7 @@ find_action (GtkWidget  *widget,
   SaomaWindow *self = SAOMA_WINDOW (widget);
 
   saoma_window_show_page (self, "history");
-  saoma_history_page_focus_search (self->history_page);
+  saoma_history_page_focus_search (ensure_history_page (self));
 }
 
 static gboolean
@@ -1197,6 +1258,8 @@ visible_page_cb (SaomaWindow  *self,
 {
   /* A scan belongs to the checkout; on the history page the keys are the search's. */
   saoma_scan_capture_set_enabled (self->scan_capture, checkout_page_shown (self));
+  if (!checkout_page_shown (self))
+    ensure_history_page (self);
   return_focus_to_amount (self);
 }
 
@@ -1298,6 +1361,7 @@ saoma_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->refocus_source, g_source_remove);
+  g_clear_handle_id (&self->history_source, g_source_remove);
   if (self->bench_layout_hook != 0)
     g_signal_remove_emission_hook (g_signal_lookup ("layout", GDK_TYPE_FRAME_CLOCK),
                                    self->bench_layout_hook);
@@ -1314,6 +1378,7 @@ saoma_window_dispose (GObject *object)
   g_clear_object (&self->application);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), SAOMA_TYPE_WINDOW);
+  self->history_page = NULL;  /* went with history_bin */
 
   G_OBJECT_CLASS (saoma_window_parent_class)->dispose (object);
 }
@@ -1349,6 +1414,29 @@ saoma_window_get_property (GObject    *object,
     }
 }
 
+/* win.show-help-overlay. The shortcuts window is built when first asked for, not with the
+ * cashier window (GTK builds gtk/help-overlay.ui for every new window when the resource has
+ * one; it is saoma-shortcuts-window.ui there so that it does not): cold start, issue 19. */
+static void
+show_help_overlay_activated (GSimpleAction *action,
+                             GVariant      *parameter,
+                             gpointer       user_data)
+{
+  GtkApplicationWindow *window = user_data;
+  GtkShortcutsWindow *overlay = gtk_application_window_get_help_overlay (window);
+
+  if (overlay == NULL)
+    {
+      g_autoptr(GtkBuilder) builder =
+        gtk_builder_new_from_resource ("/io/github/saoma/Cashier/saoma-shortcuts-window.ui");
+
+      overlay = GTK_SHORTCUTS_WINDOW (gtk_builder_get_object (builder, "help_overlay"));
+      /* Transient for, modal and hidden on close, as GTK's own; our action stays the one. */
+      gtk_application_window_set_help_overlay (window, overlay);
+    }
+  gtk_window_present (GTK_WINDOW (overlay));
+}
+
 static void
 saoma_window_class_init (SaomaWindowClass *klass)
 {
@@ -1370,7 +1458,6 @@ saoma_window_class_init (SaomaWindowClass *klass)
 
   g_type_ensure (SAOMA_TYPE_QR_VIEW);
   g_type_ensure (SAOMA_TYPE_COLUMNS_LAYOUT);
-  g_type_ensure (SAOMA_TYPE_HISTORY_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/saoma/Cashier/saoma-window.ui");
@@ -1403,7 +1490,7 @@ saoma_window_class_init (SaomaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, demo_box);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, demo_error_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, primary_menu_button);
-  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, history_page);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, history_bin);
   gtk_widget_class_bind_template_callback (widget_class, amount_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, amount_changed_cb);
 
@@ -1464,6 +1551,16 @@ saoma_window_init (SaomaWindow *self)
   gtk_widget_add_controller (GTK_WIDGET (self), controller);
 
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_cb), NULL);
+  g_signal_connect (self, "realize", G_CALLBACK (realize_cb), NULL);
+  /* In the window's action map, not a class action: GTK adds its own show-help-overlay there
+   * unless the map has one already, and two actions of one name would be ambiguous. */
+  {
+    static const GActionEntry entries[] = {
+      { "show-help-overlay", show_help_overlay_activated },
+    };
+
+    g_action_map_add_action_entries (G_ACTION_MAP (self), entries, G_N_ELEMENTS (entries), self);
+  }
   g_signal_connect_object (self->view_stack, "notify::visible-child-name",
                            G_CALLBACK (visible_page_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (gtk_menu_button_get_popover (self->primary_menu_button), "closed",
@@ -1528,12 +1625,19 @@ saoma_window_get_status_label (SaomaWindow *self)
   return GTK_WIDGET (self->status_title);
 }
 
+/**
+ * saoma_window_get_history_page:
+ * @self: a #SaomaWindow
+ *
+ * Returns: (transfer none): the history page (a #SaomaHistoryPage), built now if the idle after
+ *   the first frame has not built it yet
+ */
 GtkWidget *
 saoma_window_get_history_page (SaomaWindow *self)
 {
   g_return_val_if_fail (SAOMA_IS_WINDOW (self), NULL);
 
-  return GTK_WIDGET (self->history_page);
+  return GTK_WIDGET (ensure_history_page (self));
 }
 
 /**
@@ -1578,6 +1682,8 @@ saoma_window_show_page (SaomaWindow *self,
 {
   g_return_if_fail (SAOMA_IS_WINDOW (self));
 
+  if (g_strcmp0 (name, "history") == 0)
+    ensure_history_page (self);
   adw_view_stack_set_visible_child_name (self->view_stack, name);
   if (g_strcmp0 (name, "checkout") == 0)
     gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));

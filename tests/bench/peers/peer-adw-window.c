@@ -1,18 +1,26 @@
 /* peer-adw-window.c: bench-ui's second floor for cold start: the smallest AdwApplication with
  * an AdwApplicationWindow (header bar and a status page), what every libadwaita application
- * pays before its own code runs. Prints "SAOMA_FIRST_FRAME <CLOCK_MONOTONIC µs>" after its first
- * painted frame and exits.
+ * pays before its own code runs. After its first painted frame it prints its CPU time so far
+ * ("SAOMA_STAGE first-frame-cpu <CLOCK_MONOTONIC µs> <CPU µs>") and
+ * "SAOMA_FIRST_FRAME <CLOCK_MONOTONIC µs>", and exits.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include <adwaita.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 static void
 painted_cb (GdkFrameClock *clock,
             gpointer       user_data)
 {
+  struct timespec cpu = { 0, 0 };
+
+  /* As Saoma: the CPU time of all threads so far, then the stamp. */
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &cpu);
+  printf ("SAOMA_STAGE first-frame-cpu %" G_GINT64_FORMAT " %" G_GINT64_FORMAT "\n",
+          g_get_monotonic_time (), (gint64) cpu.tv_sec * G_USEC_PER_SEC + cpu.tv_nsec / 1000);
   printf ("SAOMA_FIRST_FRAME %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
   fflush (stdout);
   exit (0);

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Fails when the cashier GUI (argument 1) makes the dynamic loader map libsoup and the libraries
+# it brings (Kerberos, nghttp2, libpsl…) at exec: saoma loads libsoup when it first speaks HTTP,
+# after its first frame (src/app/saoma-soup-lazy.c; cold start, issue 19).
+set -eu
+gui="$1"
+libs=$(ldd "$gui")
+echo "$libs" | sed 's/^/# /'
+# Sanity: ldd must have listed the libraries the GUI does load, or matching nothing proves nothing.
+for need in libgtk-4 libadwaita-1 libsqlite3; do
+  if ! echo "$libs" | grep -q "$need"; then echo "not ok: ldd did not list $need"; exit 1; fi
+done
+hits=$(echo "$libs" | grep -E 'lib(soup-3|gssapi_krb5|krb5|nghttp2|psl)\.' || true)
+if [ -n "$hits" ]; then
+  echo "not ok: $gui maps at exec:"; echo "$hits"; exit 1
+fi
+echo "ok: $gui maps neither libsoup nor its libraries at exec"
