@@ -783,7 +783,6 @@ export_worker (GTask        *task,
            && saoma_export_flat_range_to_stream (data->ledger, saoma_day_report_get_start (report),
                                                  saoma_day_report_get_end (report),
                                                  saoma_day_report_get_timezone (report),
-                                                 SAOMA_EXPORT_FLAT_METHOD,
                                                  saoma_cli_accounting_word, NULL,
                                                  G_OUTPUT_STREAM (out), NULL, cancellable,
                                                  &error)
