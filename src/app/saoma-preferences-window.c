@@ -11,6 +11,7 @@
 #include "saoma-customer-display-preferences.h"
 #include "saoma-keyring.h"
 #include "saoma-merchant-check.h"
+#include "saoma-message-bar.h"
 #include "saoma-messages.h"
 #include "saoma-pin-dialog.h"
 #include "saoma-preferences-window.h"
@@ -61,15 +62,19 @@ struct _SaomaPreferencesWindow
   GtkSpinButton        *close_delay_spin;
   AdwEntryRow          *notify_url_row;
   GtkSpinButton        *port_spin;
+  SaomaMessageBar      *v2_message;
+  SaomaMessageBar      *v3_message;
 };
 
 G_DEFINE_FINAL_TYPE (SaomaPreferencesWindow, saoma_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
 
+/* Under the key's rows, on a line of its own: a toast would cover the page's last rows
+ * (issue 12.13). */
 static void
-toast (SaomaPreferencesWindow *self,
-       const char             *text)
+toast (SaomaMessageBar *bar,
+       const char      *text)
 {
-  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (text));
+  saoma_message_bar_show (bar, text, 10);
 }
 
 static const char *
@@ -135,13 +140,13 @@ store_key_cb (GObject      *object,
 
       g_message ("Cannot store the API key: %s", error->message);
       adw_action_row_set_subtitle (self->key_status_row, keyring_unavailable_message ());
-      toast (self, _("The API key was not saved: no keyring is available."));
+      toast (self->v2_message, _("The API key was not saved: no keyring is available."));
       return;
     }
 
   /* The key now lives only in the keyring. */
   gtk_editable_set_text (GTK_EDITABLE (self->api_key_row), "");
-  toast (self, _("API key saved in the keyring."));
+  toast (self->v2_message, _("API key saved in the keyring."));
   update_key_status (self);
   saoma_application_reload_gateway (self->application);
 }
@@ -156,12 +161,12 @@ api_key_apply_cb (SaomaPreferencesWindow *self,
   g_strstrip (key);
   if (mch_id[0] == '\0')
     {
-      toast (self, _("Enter the merchant number first."));
+      toast (self->v2_message, _("Enter the merchant number first."));
       return;
     }
   if (strlen (key) != 32)
     {
-      toast (self, _("A WeChat Pay v2 API key has exactly 32 characters."));
+      toast (self->v2_message, _("A WeChat Pay v2 API key has exactly 32 characters."));
       return;
     }
 
@@ -180,11 +185,11 @@ forget_key_cb (GObject      *object,
   if (!saoma_keyring_clear_finish (result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        toast (self, _("The API key could not be removed from the keyring."));
+        toast (self->v2_message, _("The API key could not be removed from the keyring."));
       return;
     }
 
-  toast (self, _("API key removed. Saoma is back in demo mode."));
+  toast (self->v2_message, _("API key removed. Saoma is back in demo mode."));
   update_key_status (self);
   saoma_application_reload_gateway (self->application);
 }
@@ -607,12 +612,12 @@ store_apiv3_cb (GObject      *object,
 
       g_message ("Cannot store the APIv3 key: %s", error->message);
       adw_action_row_set_subtitle (self->apiv3_status_row, keyring_unavailable_message ());
-      toast (self, _("The APIv3 key was not saved: no keyring is available."));
+      toast (self->v3_message, _("The APIv3 key was not saved: no keyring is available."));
       return;
     }
 
   gtk_editable_set_text (GTK_EDITABLE (self->apiv3_key_row), "");
-  toast (self, _("APIv3 key saved in the keyring."));
+  toast (self->v3_message, _("APIv3 key saved in the keyring."));
   update_apiv3_status (self);
   saoma_application_reload_gateway (self->application);
 }
@@ -626,9 +631,10 @@ apiv3_key_apply_cb (SaomaPreferencesWindow *self,
 
   g_strstrip (key);
   if (mch_id[0] == '\0')
-    toast (self, _("Enter the merchant number first."));
+    toast (self->v3_message, _("Enter the merchant number first."));
   else if (strlen (key) != 32)
-    toast (self, _("The APIv3 key has exactly 32 characters (you set it on the merchant platform)."));
+    toast (self->v3_message,
+           _("The APIv3 key has exactly 32 characters (you set it on the merchant platform)."));
   else
     saoma_keyring_store_item_async (SAOMA_KEYRING_APIV3_KEY, mch_id, key, self->cancellable,
                                     store_apiv3_cb, g_object_ref (self));
@@ -646,11 +652,11 @@ forget_apiv3_cb (GObject      *object,
   if (!saoma_keyring_clear_finish (result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        toast (self, _("The APIv3 key could not be removed from the keyring."));
+        toast (self->v3_message, _("The APIv3 key could not be removed from the keyring."));
       return;
     }
 
-  toast (self, _("APIv3 key removed. Saoma is back in demo mode."));
+  toast (self->v3_message, _("APIv3 key removed. Saoma is back in demo mode."));
   update_apiv3_status (self);
   saoma_application_reload_gateway (self->application);
 }
@@ -892,6 +898,7 @@ saoma_preferences_window_class_init (SaomaPreferencesWindowClass *klass)
   object_class->finalize = saoma_preferences_window_finalize;
 
   g_type_ensure (SAOMA_TYPE_CUSTOMER_DISPLAY_PREFERENCES);
+  g_type_ensure (SAOMA_TYPE_MESSAGE_BAR);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/saoma/Cashier/saoma-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, gateway_row);
@@ -927,6 +934,8 @@ saoma_preferences_window_class_init (SaomaPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, close_delay_spin);
   gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, notify_url_row);
   gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, port_spin);
+  gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, v2_message);
+  gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, v3_message);
   gtk_widget_class_bind_template_callback (widget_class, gateway_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, sign_type_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, api_key_apply_cb);
