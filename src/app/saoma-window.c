@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "core/saoma-bench-stamp.h"
+#include "core/saoma-late-payments.h"
 #include "core/saoma-micropay-flow.h"
 #include "core/saoma-money.h"
 
@@ -13,6 +14,7 @@
 #include "saoma-attempt-dialog.h"
 #include "saoma-columns-layout.h"
 #include "saoma-history-page.h"
+#include "saoma-message-bar.h"
 #include "saoma-messages.h"
 #include "saoma-qr-view.h"
 #include "saoma-scan-capture.h"
@@ -25,7 +27,11 @@ struct _SaomaWindow
   SaomaApplication     *application;
   SaomaCheckout        *checkout;
   GCancellable         *cancellable;
-  char                 *late_out_trade_no;
+  char                 *late_out_trade_no; /* the late payment the banner's Details opens */
+  gboolean              late_live;         /* its text is the engine's news, not the ledger's */
+  guint                 n_late;            /* undecided late payments the ledger holds */
+  SaomaLedger          *late_ledger;       /* where they are read (the till's) */
+  GCancellable         *late_cancellable;  /* that read */
   gboolean              resetting;
   SaomaCheckoutPhase    shown_phase;       /* the phase the fields were last set for */
   guint                 refocus_source;
@@ -47,6 +53,8 @@ struct _SaomaWindow
   GtkRevealer          *demo_revealer;
   GtkRevealer          *late_revealer;
   GtkLabel             *late_label;
+  GtkWidget            *late_review_button;
+  SaomaMessageBar      *message_bar;
   GtkEntry             *amount_entry;
   GtkLabel             *amount_error_label;
   GtkEntry             *description_entry;
@@ -154,6 +162,9 @@ update_actions (SaomaWindow *self)
                                  demo && code_url != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-late-payment",
                                  self->late_out_trade_no != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.review-late-payments",
+                                 self->n_late > 1);
+  gtk_widget_set_visible (self->late_review_button, self->n_late > 1);
 }
 
 static void
@@ -650,8 +661,14 @@ late_payment_cb (SaomaWindow  *self,
    * nobody gave up; still a late payment to decide on. */
   gboolean resumed = hint != NULL && hint->detail == g_quark_from_static_string ("resumed");
 
+  /* The engine's news is newer than a read of the ledger still under way. */
+  if (self->late_cancellable != NULL)
+    g_cancellable_cancel (self->late_cancellable);
+  g_clear_object (&self->late_cancellable);
   g_free (self->late_out_trade_no);
   self->late_out_trade_no = g_strdup (saoma_attempt_get_out_trade_no (attempt));
+  self->late_live = TRUE;
+  self->n_late = MAX (self->n_late, 1);
 
   if (resumed)
     /* Translators: %s is an amount (¥12.34), then an order number */
@@ -661,12 +678,128 @@ late_payment_cb (SaomaWindow  *self,
     text = g_strdup_printf (_("Late payment received: %s for order %s, after the sale was given up. Honour the sale or refund it."),
                             amount, self->late_out_trade_no);
   gtk_label_set_text (self->late_label, text);
-  /* The banner stays until dismissed and has the Details button: no toast repeating it, which
-   * never timed out, covered the page and ate the first Esc (issue 12, points 10 and 13). */
+  /* The banner stays until a decision is recorded and has the Details button: no toast
+   * repeating it, which never timed out, covered the page and ate the first Esc (issue 12,
+   * points 10 and 13). */
   gtk_revealer_set_reveal_child (self->late_revealer, TRUE);
 
   gtk_widget_error_bell (GTK_WIDGET (self));
   update_actions (self);
+}
+
+/* The late payments still waiting for a decision, read from the ledger as History's banner
+ * reads them (saoma-late-payments.h): the banner is there again after a restart, and goes only
+ * once a decision is recorded (issue 12.6). */
+static void
+late_ready_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(SaomaWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) open = saoma_late_payments_list_open_finish (result, &error);
+  gboolean live_open = FALSE;
+
+  if (open == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("Cannot read the late payments: %s", error->message);
+      return;
+    }
+  g_clear_object (&self->late_cancellable);
+
+  self->n_late = open->len;
+  for (guint i = 0; self->late_live && i < open->len; i++)
+    if (g_strcmp0 (saoma_attempt_get_out_trade_no (g_ptr_array_index (open, i)),
+                   self->late_out_trade_no) == 0)
+      live_open = TRUE;
+
+  /* The engine's own words for the payment it just announced stay while it waits. */
+  if (!live_open)
+    {
+      self->late_live = FALSE;
+      g_clear_pointer (&self->late_out_trade_no, g_free);
+      if (open->len > 0)
+        {
+          SaomaAttempt *first = g_ptr_array_index (open, 0);
+          g_autofree char *amount = saoma_money_format (saoma_attempt_get_amount (first));
+          g_autofree char *text = NULL;
+
+          self->late_out_trade_no = g_strdup (saoma_attempt_get_out_trade_no (first));
+          /* The same sentences as History's banner. */
+          if (open->len == 1)
+            /* Translators: %s is an amount, %s an order number */
+            text = g_strdup_printf (_("A late payment needs a decision: %s for order %s. Open "
+                                      "it and record whether the sale stands or the money went "
+                                      "back."),
+                                    amount, self->late_out_trade_no);
+          else
+            text = g_strdup_printf (ngettext ("%u late payment needs a decision.",
+                                              "%u late payments need a decision.", open->len),
+                                    open->len);
+          gtk_label_set_text (self->late_label, text);
+        }
+      else
+        gtk_label_set_text (self->late_label, "");
+    }
+  gtk_revealer_set_reveal_child (self->late_revealer, open->len > 0);
+  update_actions (self);
+}
+
+static void
+refresh_late (SaomaWindow *self)
+{
+  if (self->late_cancellable != NULL)
+    g_cancellable_cancel (self->late_cancellable);
+  g_clear_object (&self->late_cancellable);
+  if (self->late_ledger == NULL)
+    return;
+
+  self->late_cancellable = g_cancellable_new ();
+  saoma_late_payments_list_open_async (self->late_ledger, self->late_cancellable, late_ready_cb,
+                                       g_object_ref (self));
+}
+
+/* A decision was recorded in a payment's details, wherever they were opened from (this banner,
+ * History, Day Close): both banners read the ledger again. */
+static void
+late_decided_cb (SaomaWindow *self,
+                 const char  *out_trade_no,
+                 GtkWindow   *dialog)
+{
+  refresh_late (self);
+  saoma_history_page_refresh_late (self->history_page);
+}
+
+static void
+toplevels_changed_cb (SaomaWindow *self,
+                      guint        position,
+                      guint        removed,
+                      guint        added,
+                      GListModel  *toplevels)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (toplevels, i);
+
+      if (SAOMA_IS_ATTEMPT_DIALOG (item)
+          && g_object_get_data (item, "saoma-window-watched") == NULL)
+        {
+          g_object_set_data (item, "saoma-window-watched", GINT_TO_POINTER (TRUE));
+          g_signal_connect_object (item, "late-decided", G_CALLBACK (late_decided_cb), self,
+                                   G_CONNECT_SWAPPED);
+        }
+    }
+}
+
+static void
+set_late_ledger (SaomaWindow *self,
+                 SaomaLedger *ledger)
+{
+  if (self->late_ledger == ledger)
+    return;
+  g_set_object (&self->late_ledger, ledger);
+  refresh_late (self);
 }
 
 static void
@@ -716,6 +849,7 @@ app_notify_cb (SaomaWindow *self,
   /* The history still reads SQLite directly until it moves onto the store's page source. */
   till = saoma_application_get_till (self->application);
   saoma_history_page_set_ledger (self->history_page, till ? saoma_till_get_ledger (till) : NULL);
+  set_late_ledger (self, till ? saoma_till_get_ledger (till) : NULL);
   set_checkout (self, saoma_application_get_checkout (self->application));
 
   if (self->application != NULL)
@@ -1083,16 +1217,16 @@ show_late_payment_action (GtkWidget  *widget,
   gtk_window_present (dialog);
 }
 
+/* Several wait: History lists them ("Needs a decision"). */
 static void
-dismiss_late_payment_action (GtkWidget  *widget,
+review_late_payments_action (GtkWidget  *widget,
                              const char *action_name,
                              GVariant   *parameter)
 {
   SaomaWindow *self = SAOMA_WINDOW (widget);
 
-  gtk_revealer_set_reveal_child (self->late_revealer, FALSE);
-  g_clear_pointer (&self->late_out_trade_no, g_free);
-  update_actions (self);
+  saoma_window_show_page (self, "history");
+  saoma_history_page_show_late (self->history_page);
 }
 
 static void
@@ -1268,6 +1402,10 @@ saoma_window_dispose (GObject *object)
   if (self->checkout != NULL)
     g_signal_handlers_disconnect_by_data (self->checkout, self);
   g_clear_object (&self->checkout);
+  if (self->late_cancellable != NULL)
+    g_cancellable_cancel (self->late_cancellable);
+  g_clear_object (&self->late_cancellable);
+  g_clear_object (&self->late_ledger);
   if (self->application != NULL)
     g_signal_handlers_disconnect_by_data (self->application, self);
   g_clear_object (&self->application);
@@ -1330,6 +1468,7 @@ saoma_window_class_init (SaomaWindowClass *klass)
   g_type_ensure (SAOMA_TYPE_QR_VIEW);
   g_type_ensure (SAOMA_TYPE_COLUMNS_LAYOUT);
   g_type_ensure (SAOMA_TYPE_HISTORY_PAGE);
+  g_type_ensure (SAOMA_TYPE_MESSAGE_BAR);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/saoma/Cashier/saoma-window.ui");
@@ -1340,6 +1479,8 @@ saoma_window_class_init (SaomaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, demo_revealer);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, late_revealer);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, late_label);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, late_review_button);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, message_bar);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, amount_entry);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, amount_error_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, description_entry);
@@ -1374,8 +1515,8 @@ saoma_window_class_init (SaomaWindowClass *klass)
                                    open_pay_page_action);
   gtk_widget_class_install_action (widget_class, "win.show-late-payment", NULL,
                                    show_late_payment_action);
-  gtk_widget_class_install_action (widget_class, "win.dismiss-late-payment", NULL,
-                                   dismiss_late_payment_action);
+  gtk_widget_class_install_action (widget_class, "win.review-late-payments", NULL,
+                                   review_late_payments_action);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
   gtk_widget_class_install_action (widget_class, "win.focus-amount", NULL, focus_amount_action);
   gtk_widget_class_install_action (widget_class, "win.find", NULL, find_action);
@@ -1423,6 +1564,8 @@ saoma_window_init (SaomaWindow *self)
   gtk_widget_add_controller (GTK_WIDGET (self), controller);
 
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_cb), NULL);
+  g_signal_connect_object (gtk_window_get_toplevels (), "items-changed",
+                           G_CALLBACK (toplevels_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->view_stack, "notify::visible-child-name",
                            G_CALLBACK (visible_page_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (gtk_menu_button_get_popover (self->primary_menu_button), "closed",
@@ -1500,19 +1643,17 @@ saoma_window_get_history_page (SaomaWindow *self)
  * @self: a #SaomaWindow
  * @text: what to say
  *
- * Shows @text in a toast that stays until dismissed: news the cashier must not miss.
+ * Shows @text on a line under the header bar that stays until hidden: news the cashier must not
+ * miss.
  */
 void
 saoma_window_show_notice (SaomaWindow *self,
                           const char  *text)
 {
-  AdwToast *toast;
-
   g_return_if_fail (SAOMA_IS_WINDOW (self));
 
-  toast = adw_toast_new (text);
-  adw_toast_set_timeout (toast, 0);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  /* A line under the header bar, not a toast over the checkout's buttons (issue 12.13). */
+  saoma_message_bar_show (self->message_bar, text, 0);
 }
 
 GtkWidget *
