@@ -38,7 +38,7 @@ if not ui.set_manager_pin(PIN):
     ui.cleanup()
     ui.bail("the manager PIN could not be stored")
 
-ui.plan(20)
+ui.plan(21)
 
 try:
     a = ui.App()
