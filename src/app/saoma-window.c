@@ -649,6 +649,8 @@ checkout_notify_cb (SaomaWindow *self,
     update_view (self);
 }
 
+static void refresh_late (SaomaWindow *self);
+
 static void
 late_payment_cb (SaomaWindow  *self,
                  SaomaAttempt *attempt,
@@ -661,10 +663,6 @@ late_payment_cb (SaomaWindow  *self,
    * nobody gave up; still a late payment to decide on. */
   gboolean resumed = hint != NULL && hint->detail == g_quark_from_static_string ("resumed");
 
-  /* The engine's news is newer than a read of the ledger still under way. */
-  if (self->late_cancellable != NULL)
-    g_cancellable_cancel (self->late_cancellable);
-  g_clear_object (&self->late_cancellable);
   g_free (self->late_out_trade_no);
   self->late_out_trade_no = g_strdup (saoma_attempt_get_out_trade_no (attempt));
   self->late_live = TRUE;
@@ -685,6 +683,9 @@ late_payment_cb (SaomaWindow  *self,
 
   gtk_widget_error_bell (GTK_WIDGET (self));
   update_actions (self);
+  /* How many wait, this one included (the engine emits once the row is written); its words
+   * above stay while it waits. */
+  refresh_late (self);
 }
 
 /* The late payments still waiting for a decision, read from the ledger as History's banner

@@ -253,7 +253,8 @@ try:
         time.sleep(0.5)
 
     dialog = open_reopen()
-    reason = "找错零钱"
+    # ASCII: xdotool types characters outside the keymap unreliably.
+    reason = "wrong change"
     xdo("type", "--delay", "30", reason)
     xdo("key", "Tab")
     xdo("type", "--delay", "30", PIN)
