@@ -32,6 +32,7 @@ struct _SaomaWindow
   guint                 n_late;            /* undecided late payments the ledger holds */
   SaomaLedger          *late_ledger;       /* where they are read (the till's) */
   GCancellable         *late_cancellable;  /* that read */
+  char                 *late_text;         /* what the banner says while it is shown */
   gboolean              resetting;
   SaomaCheckoutPhase    shown_phase;       /* the phase the fields were last set for */
   guint                 refocus_source;
@@ -649,7 +650,30 @@ checkout_notify_cb (SaomaWindow *self,
     update_view (self);
 }
 
-static void refresh_late (SaomaWindow *self);
+static void     refresh_late        (SaomaWindow *self);
+static gboolean checkout_page_shown (SaomaWindow *self);
+
+/* Shown while a late payment waits, on the checkout page: History has its own banner saying
+ * the same, and one banner does not repeat another (issue 12.13). */
+static void
+update_late_banner (SaomaWindow *self)
+{
+  gboolean shown = self->n_late > 0 && checkout_page_shown (self);
+
+  if (shown)
+    gtk_label_set_text (self->late_label, self->late_text != NULL ? self->late_text : "");
+  gtk_revealer_set_reveal_child (self->late_revealer, shown);
+}
+
+/* A hidden banner keeps no text: screen readers (and tests) would still find it. */
+static void
+late_revealed_cb (SaomaWindow *self,
+                  GParamSpec  *pspec,
+                  GtkRevealer *revealer)
+{
+  if (!gtk_revealer_get_child_revealed (revealer) && !gtk_revealer_get_reveal_child (revealer))
+    gtk_label_set_text (self->late_label, "");
+}
 
 static void
 late_payment_cb (SaomaWindow  *self,
@@ -675,11 +699,12 @@ late_payment_cb (SaomaWindow  *self,
   else
     text = g_strdup_printf (_("Late payment received: %s for order %s, after the sale was given up. Honour the sale or refund it."),
                             amount, self->late_out_trade_no);
-  gtk_label_set_text (self->late_label, text);
+  g_free (self->late_text);
+  self->late_text = g_steal_pointer (&text);
   /* The banner stays until a decision is recorded and has the Details button: no toast
    * repeating it, which never timed out, covered the page and ate the first Esc (issue 12,
    * points 10 and 13). */
-  gtk_revealer_set_reveal_child (self->late_revealer, TRUE);
+  update_late_banner (self);
 
   gtk_widget_error_bell (GTK_WIDGET (self));
   update_actions (self);
@@ -738,12 +763,13 @@ late_ready_cb (GObject      *source,
             text = g_strdup_printf (ngettext ("%u late payment needs a decision.",
                                               "%u late payments need a decision.", open->len),
                                     open->len);
-          gtk_label_set_text (self->late_label, text);
+          g_free (self->late_text);
+          self->late_text = g_steal_pointer (&text);
         }
       else
-        gtk_label_set_text (self->late_label, "");
+        g_clear_pointer (&self->late_text, g_free);
     }
-  gtk_revealer_set_reveal_child (self->late_revealer, open->len > 0);
+  update_late_banner (self);
   update_actions (self);
 }
 
@@ -1295,6 +1321,7 @@ visible_page_cb (SaomaWindow  *self,
 {
   /* A scan belongs to the checkout; on the history page the keys are the search's. */
   saoma_scan_capture_set_enabled (self->scan_capture, checkout_page_shown (self));
+  update_late_banner (self);
   return_focus_to_amount (self);
 }
 
@@ -1424,6 +1451,7 @@ saoma_window_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->scan_capture);
   g_clear_pointer (&self->late_out_trade_no, g_free);
+  g_clear_pointer (&self->late_text, g_free);
 
   G_OBJECT_CLASS (saoma_window_parent_class)->finalize (object);
 }
@@ -1565,6 +1593,8 @@ saoma_window_init (SaomaWindow *self)
   gtk_widget_add_controller (GTK_WIDGET (self), controller);
 
   g_signal_connect (self, "notify::is-active", G_CALLBACK (is_active_cb), NULL);
+  g_signal_connect_object (self->late_revealer, "notify::child-revealed",
+                           G_CALLBACK (late_revealed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (gtk_window_get_toplevels (), "items-changed",
                            G_CALLBACK (toplevels_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->view_stack, "notify::visible-child-name",

@@ -39,7 +39,7 @@ if not ui.set_manager_pin(PIN):
     ui.cleanup()
     ui.bail("the manager PIN could not be stored")
 
-ui.plan(37)
+ui.plan(38)
 
 try:
     a = ui.App()
@@ -299,6 +299,19 @@ try:
        "after a restart the cashier window still shows the late payment")
     time.sleep(0.5)
     shot("restart-late-banner")
+    # On History its own banner says it: one banner, not two saying the same.
+    xdo("key", "alt+2")
+    time.sleep(1.0)
+    try:
+        said = pyatspi.findAllDescendants(
+            a.acc, lambda x: x is not None and x.getRole() == pyatspi.ROLE_LABEL and
+            showing(x) and late_number in (x.name or "") and
+            needs.split("%s")[0] in (x.name or ""))
+    except Exception:
+        said = []
+    ok(len(said) == 1, "History shows one banner for it, not two (%d)" % len(said))
+    xdo("key", "alt+1")
+    time.sleep(0.5)
 
     is_details = ui.named("_Details", pyatspi.ROLE_PUSH_BUTTON)
 
