@@ -68,13 +68,15 @@ struct _SaomaPreferencesWindow
 
 G_DEFINE_FINAL_TYPE (SaomaPreferencesWindow, saoma_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
 
-/* Under the key's rows, on a line of its own: a toast would cover the page's last rows
- * (issue 12.13). */
 static void
-toast (SaomaMessageBar *bar,
-       const char      *text)
+toast (SaomaPreferencesWindow *self,
+       const char             *text)
 {
-  saoma_message_bar_show (bar, text, 10);
+  /* Under the keys' rows of the API version shown, on a line of its own: a toast would cover
+   * the page's last rows (issue 12.13). */
+  gboolean v3 = gtk_widget_get_visible (GTK_WIDGET (self->v3_group));
+
+  saoma_message_bar_show (v3 ? self->v3_message : self->v2_message, text, 10);
 }
 
 static const char *
@@ -140,13 +142,13 @@ store_key_cb (GObject      *object,
 
       g_message ("Cannot store the API key: %s", error->message);
       adw_action_row_set_subtitle (self->key_status_row, keyring_unavailable_message ());
-      toast (self->v2_message, _("The API key was not saved: no keyring is available."));
+      toast (self, _("The API key was not saved: no keyring is available."));
       return;
     }
 
   /* The key now lives only in the keyring. */
   gtk_editable_set_text (GTK_EDITABLE (self->api_key_row), "");
-  toast (self->v2_message, _("API key saved in the keyring."));
+  toast (self, _("API key saved in the keyring."));
   update_key_status (self);
   saoma_application_reload_gateway (self->application);
 }
@@ -161,12 +163,12 @@ api_key_apply_cb (SaomaPreferencesWindow *self,
   g_strstrip (key);
   if (mch_id[0] == '\0')
     {
-      toast (self->v2_message, _("Enter the merchant number first."));
+      toast (self, _("Enter the merchant number first."));
       return;
     }
   if (strlen (key) != 32)
     {
-      toast (self->v2_message, _("A WeChat Pay v2 API key has exactly 32 characters."));
+      toast (self, _("A WeChat Pay v2 API key has exactly 32 characters."));
       return;
     }
 
@@ -185,11 +187,11 @@ forget_key_cb (GObject      *object,
   if (!saoma_keyring_clear_finish (result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        toast (self->v2_message, _("The API key could not be removed from the keyring."));
+        toast (self, _("The API key could not be removed from the keyring."));
       return;
     }
 
-  toast (self->v2_message, _("API key removed. Saoma is back in demo mode."));
+  toast (self, _("API key removed. Saoma is back in demo mode."));
   update_key_status (self);
   saoma_application_reload_gateway (self->application);
 }
@@ -612,12 +614,12 @@ store_apiv3_cb (GObject      *object,
 
       g_message ("Cannot store the APIv3 key: %s", error->message);
       adw_action_row_set_subtitle (self->apiv3_status_row, keyring_unavailable_message ());
-      toast (self->v3_message, _("The APIv3 key was not saved: no keyring is available."));
+      toast (self, _("The APIv3 key was not saved: no keyring is available."));
       return;
     }
 
   gtk_editable_set_text (GTK_EDITABLE (self->apiv3_key_row), "");
-  toast (self->v3_message, _("APIv3 key saved in the keyring."));
+  toast (self, _("APIv3 key saved in the keyring."));
   update_apiv3_status (self);
   saoma_application_reload_gateway (self->application);
 }
@@ -631,10 +633,9 @@ apiv3_key_apply_cb (SaomaPreferencesWindow *self,
 
   g_strstrip (key);
   if (mch_id[0] == '\0')
-    toast (self->v3_message, _("Enter the merchant number first."));
+    toast (self, _("Enter the merchant number first."));
   else if (strlen (key) != 32)
-    toast (self->v3_message,
-           _("The APIv3 key has exactly 32 characters (you set it on the merchant platform)."));
+    toast (self, _("The APIv3 key has exactly 32 characters (you set it on the merchant platform)."));
   else
     saoma_keyring_store_item_async (SAOMA_KEYRING_APIV3_KEY, mch_id, key, self->cancellable,
                                     store_apiv3_cb, g_object_ref (self));
@@ -652,11 +653,11 @@ forget_apiv3_cb (GObject      *object,
   if (!saoma_keyring_clear_finish (result, &error))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        toast (self->v3_message, _("The APIv3 key could not be removed from the keyring."));
+        toast (self, _("The APIv3 key could not be removed from the keyring."));
       return;
     }
 
-  toast (self->v3_message, _("APIv3 key removed. Saoma is back in demo mode."));
+  toast (self, _("APIv3 key removed. Saoma is back in demo mode."));
   update_apiv3_status (self);
   saoma_application_reload_gateway (self->application);
 }
