@@ -15,6 +15,7 @@
 
 #include "saoma-application.h"
 #include "saoma-attempt-dialog.h"
+#include "saoma-message-bar.h"
 #include "saoma-messages.h"
 #include "saoma-pin-dialog.h"
 #include "saoma-receipt.h"
@@ -37,7 +38,7 @@ struct _SaomaAttemptDialog
   guint            query_source;   /* re-reads the events until the answer is in */
   guint            query_tries;
 
-  AdwToastOverlay *toast_overlay;
+  SaomaMessageBar *message_bar;
   GtkButton       *query_button;
   GtkLabel        *query_answer_label;
   GtkLabel        *amount_label;
@@ -518,7 +519,8 @@ decided_cb (GObject      *source,
   set_deciding (self, FALSE);
   self->decided = TRUE;
   gtk_widget_set_visible (self->decision_box, FALSE);
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Decision recorded")));
+  /* On a line of its own, never over the timeline (issue 12.13). */
+  saoma_message_bar_show (self->message_bar, _("Decision recorded"), 10);
   g_signal_emit (self, signals[LATE_DECIDED], 0, self->out_trade_no);
   reload (self);
 }
@@ -634,9 +636,10 @@ saoma_attempt_dialog_class_init (SaomaAttemptDialogClass *klass)
   object_class->dispose = saoma_attempt_dialog_dispose;
   object_class->finalize = saoma_attempt_dialog_finalize;
 
+  g_type_ensure (SAOMA_TYPE_MESSAGE_BAR);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/saoma/Cashier/saoma-attempt-dialog.ui");
-  gtk_widget_class_bind_template_child (widget_class, SaomaAttemptDialog, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, SaomaAttemptDialog, message_bar);
   gtk_widget_class_bind_template_child (widget_class, SaomaAttemptDialog, query_button);
   gtk_widget_class_bind_template_child (widget_class, SaomaAttemptDialog, amount_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaAttemptDialog, state_label);

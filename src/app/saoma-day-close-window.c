@@ -18,6 +18,7 @@
 #include "saoma-day-close-window.h"
 #include "saoma-day-picker.h"
 #include "saoma-hour-chart.h"
+#include "saoma-message-bar.h"
 #include "saoma-messages.h"
 #include "saoma-pin-dialog.h"
 #include "saoma-report-pdf.h"
@@ -37,6 +38,7 @@ struct _SaomaDayCloseWindow
   GtkFileChooserNative *chooser;
   gboolean              chooser_pdf;   /* the export chooser saves a PDF, not a CSV */
   GtkEditable          *confirm_pin;   /* weak: the Z close dialog's PIN field */
+  GtkEditable          *confirm_reason; /* weak: the reopen dialog's reason field */
   const char           *confirm_close; /* its answer that closes: "close" or "close-anyway" */
   SaomaBusinessDay     *business_day;  /* the store's day (Beijing, its day start) */
   GDate                 date;
@@ -45,7 +47,7 @@ struct _SaomaDayCloseWindow
   guint                 reload_id;     /* a recount after a change of the store */
   gboolean              closing;       /* the PIN check and the Z close are running */
 
-  AdwToastOverlay      *toast_overlay;
+  SaomaMessageBar      *message_bar;
   GtkMenuButton        *date_button;
   GtkCalendar          *calendar;
   GtkLabel             *status_label;
@@ -62,17 +64,19 @@ struct _SaomaDayCloseWindow
   GtkLabel             *unfinished_title;
   GtkListBox           *unfinished_list;
   GtkButton            *close_button;
+  GtkButton            *reopen_button;
 };
 
 G_DEFINE_FINAL_TYPE (SaomaDayCloseWindow, saoma_day_close_window, ADW_TYPE_WINDOW)
 
 static void reload (SaomaDayCloseWindow *self);
 
+/* News on a line of its own under the header bar, never over the figures (issue 12.13). */
 static void
 toast (SaomaDayCloseWindow *self,
        const char          *text)
 {
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+  saoma_message_bar_show (self->message_bar, text, 10);
 }
 
 static void
@@ -85,6 +89,13 @@ update_actions (SaomaDayCloseWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "day-close.print", have);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "day-close.z-close",
                                  have && self->closed_detail == NULL && !self->closing);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "day-close.reopen",
+                                 have && self->closed_detail != NULL && !self->closing);
+  /* A closed day offers to reopen it instead of a close it cannot have. */
+  gtk_widget_set_visible (GTK_WIDGET (self->reopen_button),
+                          self->report != NULL && self->closed_detail != NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->close_button),
+                          self->report == NULL || self->closed_detail == NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "day-close.x-report", !self->loading);
 }
 
@@ -545,8 +556,10 @@ closed_cb (GObject      *source,
     }
   if (!g_cancellable_is_cancelled (self->cancellable))
     {
+      /* No toast over the list: the status line says the day is closed once it is read
+       * again (issue 12.13). */
       self->closing = FALSE;
-      toast (self, _("The day is closed."));
+      saoma_message_bar_hide (self->message_bar);
       reload (self);
     }
   close_request_free (request);
@@ -722,6 +735,193 @@ z_close_action (GtkWidget  *widget,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* Reopen ----------------------------------------------------------------------------
+ *
+ * The manager may reopen a Z-closed day (issue 12.2), as saoma-cli --reopen-day does: behind
+ * the manager PIN (the same guard as the Z close), with a reason, recorded in the ledger; the
+ * day's reports then say it was reopened. Cancel is the default answer. */
+
+typedef struct {
+  SaomaDayCloseWindow *self;     /* owned */
+  SaomaDayReport      *report;   /* the closed day's report */
+  char                *reason;
+} ReopenRequest;
+
+static void
+reopen_request_free (ReopenRequest *request)
+{
+  g_clear_object (&request->self);
+  g_clear_object (&request->report);
+  g_free (request->reason);
+  g_free (request);
+}
+
+static void
+reopened_cb (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  ReopenRequest *request = user_data;
+  SaomaDayCloseWindow *self = request->self;
+  g_autoptr(GError) error = NULL;
+
+  if (!saoma_day_report_reopen_finish (SAOMA_DAY_REPORT (source), result, &error))
+    {
+      g_autofree char *words = saoma_cli_error_words (error);
+
+      if (!g_cancellable_is_cancelled (self->cancellable))
+        close_failed (self, words);
+      reopen_request_free (request);
+      return;
+    }
+  if (!g_cancellable_is_cancelled (self->cancellable))
+    {
+      /* The status line says it was reopened, when and why, once read again. */
+      self->closing = FALSE;
+      saoma_message_bar_hide (self->message_bar);
+      reload (self);
+    }
+  reopen_request_free (request);
+}
+
+static void
+reopen_pin_checked_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  ReopenRequest *request = user_data;
+  SaomaDayCloseWindow *self = request->self;
+  g_autoptr(GError) error = NULL;
+
+  if (!saoma_pin_guard_check_finish (SAOMA_PIN_GUARD (source), result, &error))
+    {
+      if (!g_cancellable_is_cancelled (self->cancellable))
+        close_failed (self, error->message);
+      reopen_request_free (request);
+      return;
+    }
+  if (g_cancellable_is_cancelled (self->cancellable))
+    {
+      reopen_request_free (request);
+      return;
+    }
+  saoma_day_report_reopen_async (request->report, saoma_till_get_ledger (self->till),
+                                 request->reason, self->cancellable, reopened_cb, request);
+}
+
+static void
+reopen_response_cb (AdwMessageDialog    *dialog,
+                    const char          *response,
+                    SaomaDayCloseWindow *self)
+{
+  g_autofree char *pin = NULL;
+  g_autofree char *reason = NULL;
+  ReopenRequest *request;
+
+  if (self->confirm_pin != NULL)
+    {
+      pin = g_strdup (gtk_editable_get_text (self->confirm_pin));
+      /* The PIN stays in this process's memory no longer than needed. */
+      gtk_editable_set_text (self->confirm_pin, "");
+    }
+  if (self->confirm_reason != NULL)
+    reason = g_strstrip (g_strdup (gtk_editable_get_text (self->confirm_reason)));
+  if (self->report == NULL || self->closing || self->closed_detail == NULL
+      || g_strcmp0 (response, "reopen") != 0 || reason == NULL || *reason == '\0')
+    return;
+
+  request = g_new0 (ReopenRequest, 1);
+  request->self = g_object_ref (self);
+  request->report = g_object_ref (self->report);
+  request->reason = g_steal_pointer (&reason);
+  self->closing = TRUE;
+  update_actions (self);
+  saoma_pin_guard_check_async (saoma_pin_dialog_get_guard (self->app), pin != NULL ? pin : "",
+                               self->cancellable, reopen_pin_checked_cb, request);
+}
+
+/* "Reopen Day" is offered only once a PIN and a reason are typed. */
+static void
+reopen_changed_cb (GtkEditable         *editable,
+                   SaomaDayCloseWindow *self)
+{
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (gtk_widget_get_root (GTK_WIDGET (editable)));
+  g_autofree char *reason = NULL;
+
+  if (self->confirm_pin == NULL || self->confirm_reason == NULL)
+    return;
+  reason = g_strstrip (g_strdup (gtk_editable_get_text (self->confirm_reason)));
+  adw_message_dialog_set_response_enabled (dialog, "reopen",
+                                           *gtk_editable_get_text (self->confirm_pin) != '\0'
+                                           && *reason != '\0');
+}
+
+static void
+reopen_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  SaomaDayCloseWindow *self = SAOMA_DAY_CLOSE_WINDOW (widget);
+  const char *problem = saoma_pin_dialog_get_problem (self->app);
+  AdwMessageDialog *dialog;
+  GtkWidget *rows;
+  GtkWidget *reason_row;
+  GtkWidget *pin_row;
+  g_autofree char *heading = NULL;
+
+  if (self->report == NULL || self->closing || self->closed_detail == NULL)
+    return;
+
+  heading = g_strdup_printf (_("Reopen %s?"), saoma_day_report_get_day_text (self->report));
+  dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (
+    GTK_WINDOW (self), heading,
+    _("Its Z close no longer ends the day: what is paid until it is closed again counts in "
+      "it, and its reports say that the manager reopened it. The reopening and its reason are "
+      "recorded in the ledger.")));
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"),
+                                    "reopen", _("_Reopen Day"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "reopen", ADW_RESPONSE_DESTRUCTIVE);
+  /* As for the Z close: Enter, Enter must not change a closed day. */
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  adw_message_dialog_set_response_enabled (dialog, "reopen", FALSE);
+  self->confirm_close = "reopen";
+
+  rows = gtk_list_box_new ();
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (rows), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (rows, "boxed-list");
+  reason_row = adw_entry_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (reason_row), _("Reason"));
+  gtk_editable_set_max_width_chars (GTK_EDITABLE (reason_row), 80);
+  g_signal_connect_object (reason_row, "changed", G_CALLBACK (reopen_changed_cb), self, 0);
+  gtk_list_box_append (GTK_LIST_BOX (rows), reason_row);
+  pin_row = adw_password_entry_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (pin_row), _("Manager PIN"));
+  gtk_editable_set_max_width_chars (GTK_EDITABLE (pin_row), 12);
+  g_signal_connect_object (pin_row, "changed", G_CALLBACK (reopen_changed_cb), self, 0);
+  g_signal_connect_object (pin_row, "entry-activated", G_CALLBACK (pin_activated_cb), self, 0);
+  gtk_list_box_append (GTK_LIST_BOX (rows), pin_row);
+  if (problem != NULL)
+    {
+      GtkWidget *why = gtk_label_new (problem);
+
+      gtk_label_set_wrap (GTK_LABEL (why), TRUE);
+      gtk_label_set_xalign (GTK_LABEL (why), 0);
+      gtk_widget_add_css_class (why, "error");
+      gtk_widget_set_margin_top (why, 6);
+      gtk_list_box_append (GTK_LIST_BOX (rows), why);
+      gtk_list_box_row_set_activatable (
+        GTK_LIST_BOX_ROW (gtk_widget_get_parent (why)), FALSE);
+    }
+  adw_message_dialog_set_extra_child (dialog, rows);
+  g_set_weak_pointer (&self->confirm_pin, GTK_EDITABLE (pin_row));
+  g_set_weak_pointer (&self->confirm_reason, GTK_EDITABLE (reason_row));
+
+  g_signal_connect_object (dialog, "response", G_CALLBACK (reopen_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+  gtk_widget_grab_focus (reason_row);
+}
+
 /* Export ------------------------------------------------------------------------------ */
 
 /* An export reads the ledger again when it is written (issue 12.4): it says what is true at
@@ -783,7 +983,6 @@ export_worker (GTask        *task,
            && saoma_export_flat_range_to_stream (data->ledger, saoma_day_report_get_start (report),
                                                  saoma_day_report_get_end (report),
                                                  saoma_day_report_get_timezone (report),
-                                                 SAOMA_EXPORT_FLAT_METHOD,
                                                  saoma_cli_accounting_word, NULL,
                                                  G_OUTPUT_STREAM (out), NULL, cancellable,
                                                  &error)
@@ -1009,6 +1208,7 @@ saoma_day_close_window_dispose (GObject *object)
   g_clear_handle_id (&self->reload_id, g_source_remove);
   g_clear_object (&self->chooser);
   g_clear_weak_pointer (&self->confirm_pin);
+  g_clear_weak_pointer (&self->confirm_reason);
   gtk_widget_dispose_template (GTK_WIDGET (self), SAOMA_TYPE_DAY_CLOSE_WINDOW);
 
   G_OBJECT_CLASS (saoma_day_close_window_parent_class)->dispose (object);
@@ -1039,10 +1239,11 @@ saoma_day_close_window_class_init (SaomaDayCloseWindowClass *klass)
   object_class->finalize = saoma_day_close_window_finalize;
 
   g_type_ensure (SAOMA_TYPE_HOUR_CHART);
+  g_type_ensure (SAOMA_TYPE_MESSAGE_BAR);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/saoma/Cashier/"
                                                "saoma-day-close-window.ui");
-  gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, message_bar);
   gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, date_button);
   gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, calendar);
   gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, status_label);
@@ -1059,6 +1260,7 @@ saoma_day_close_window_class_init (SaomaDayCloseWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, unfinished_title);
   gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, unfinished_list);
   gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, close_button);
+  gtk_widget_class_bind_template_child (widget_class, SaomaDayCloseWindow, reopen_button);
   gtk_widget_class_bind_template_callback (widget_class, calendar_day_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, unfinished_activated_cb);
 
@@ -1067,6 +1269,7 @@ saoma_day_close_window_class_init (SaomaDayCloseWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "day-close.next-day", NULL, step_day_action);
   gtk_widget_class_install_action (widget_class, "day-close.x-report", NULL, x_report_action);
   gtk_widget_class_install_action (widget_class, "day-close.z-close", NULL, z_close_action);
+  gtk_widget_class_install_action (widget_class, "day-close.reopen", NULL, reopen_action);
   gtk_widget_class_install_action (widget_class, "day-close.export-pdf", NULL,
                                    export_pdf_action);
   gtk_widget_class_install_action (widget_class, "day-close.export-csv", NULL,

@@ -1082,3 +1082,33 @@ saoma_history_page_get_column_view (SaomaHistoryPage *self)
 
   return GTK_WIDGET (self->list_view);
 }
+
+/**
+ * saoma_history_page_refresh_late:
+ * @self: a #SaomaHistoryPage
+ *
+ * Reads the undecided late payments again, for its banner: a decision was recorded elsewhere
+ * (the cashier window's banner opened the payment's details).
+ */
+void
+saoma_history_page_refresh_late (SaomaHistoryPage *self)
+{
+  g_return_if_fail (SAOMA_IS_HISTORY_PAGE (self));
+
+  if (self->first_load_done)
+    refresh_late (self);
+}
+
+/**
+ * saoma_history_page_show_late:
+ * @self: a #SaomaHistoryPage
+ *
+ * Lists the late payments that need a decision, as the banner's "Review Them" does.
+ */
+void
+saoma_history_page_show_late (SaomaHistoryPage *self)
+{
+  g_return_if_fail (SAOMA_IS_HISTORY_PAGE (self));
+
+  show_late_clicked_cb (self, NULL);
+}

@@ -30,5 +30,8 @@ void        saoma_history_page_set_day_start (SaomaHistoryPage *self,
 /* The SaomaLedgerModel shown (NULL before the ledger is open); for tests and benchmarks. */
 GListModel *saoma_history_page_get_model    (SaomaHistoryPage *self);
 GtkWidget  *saoma_history_page_get_column_view (SaomaHistoryPage *self);
+/* The cashier window's late-payment banner (issue 12.6) asks for these. */
+void        saoma_history_page_refresh_late (SaomaHistoryPage *self);
+void        saoma_history_page_show_late    (SaomaHistoryPage *self);
 
 G_END_DECLS

@@ -11,6 +11,7 @@
 #include "saoma-customer-display-preferences.h"
 #include "saoma-keyring.h"
 #include "saoma-merchant-check.h"
+#include "saoma-message-bar.h"
 #include "saoma-messages.h"
 #include "saoma-pin-dialog.h"
 #include "saoma-preferences-window.h"
@@ -72,6 +73,8 @@ struct _SaomaPreferencesWindow
   GtkSpinButton        *close_delay_spin;
   AdwEntryRow          *notify_url_row;
   GtkSpinButton        *port_spin;
+  SaomaMessageBar      *v2_message;
+  SaomaMessageBar      *v3_message;
 };
 
 G_DEFINE_FINAL_TYPE (SaomaPreferencesWindow, saoma_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
@@ -80,7 +83,11 @@ static void
 toast (SaomaPreferencesWindow *self,
        const char             *text)
 {
-  adw_preferences_window_add_toast (ADW_PREFERENCES_WINDOW (self), adw_toast_new (text));
+  /* Under the keys' rows of the API version shown, on a line of its own: a toast would cover
+   * the page's last rows (issue 12.13). */
+  gboolean v3 = gtk_widget_get_visible (GTK_WIDGET (self->v3_group));
+
+  saoma_message_bar_show (v3 ? self->v3_message : self->v2_message, text, 10);
 }
 
 static const char *
@@ -868,6 +875,7 @@ saoma_preferences_window_class_init (SaomaPreferencesWindowClass *klass)
   object_class->finalize = saoma_preferences_window_finalize;
 
   g_type_ensure (SAOMA_TYPE_CUSTOMER_DISPLAY_PREFERENCES);
+  g_type_ensure (SAOMA_TYPE_MESSAGE_BAR);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/saoma/Cashier/saoma-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, gateway_row);
@@ -903,6 +911,8 @@ saoma_preferences_window_class_init (SaomaPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, close_delay_spin);
   gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, notify_url_row);
   gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, port_spin);
+  gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, v2_message);
+  gtk_widget_class_bind_template_child (widget_class, SaomaPreferencesWindow, v3_message);
   gtk_widget_class_bind_template_callback (widget_class, gateway_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, sign_type_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, api_key_apply_cb);

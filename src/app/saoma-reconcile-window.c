@@ -15,6 +15,7 @@
 #include "ledger/saoma-store.h"
 #include "saoma-attempt-dialog.h"
 #include "saoma-day-picker.h"
+#include "saoma-message-bar.h"
 #include "saoma-messages.h"
 #include "saoma-reconcile-window.h"
 
@@ -29,7 +30,7 @@ struct _SaomaReconcileWindow
   GDate                 date;
   gboolean              running;
 
-  AdwToastOverlay      *toast_overlay;
+  SaomaMessageBar      *message_bar;
   GtkMenuButton        *date_button;
   GtkCalendar          *calendar;
   GtkSpinner           *spinner;
@@ -54,7 +55,8 @@ static void
 toast (SaomaReconcileWindow *self,
        const char           *text)
 {
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+  /* On a line of its own, never over the comparison (issue 12.13). */
+  saoma_message_bar_show (self->message_bar, text, 10);
 }
 
 static const char *
@@ -727,10 +729,11 @@ saoma_reconcile_window_class_init (SaomaReconcileWindowClass *klass)
   object_class->dispose = saoma_reconcile_window_dispose;
   object_class->finalize = saoma_reconcile_window_finalize;
 
+  g_type_ensure (SAOMA_TYPE_MESSAGE_BAR);
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/saoma/Cashier/"
                                                "saoma-reconcile-window.ui");
-  gtk_widget_class_bind_template_child (widget_class, SaomaReconcileWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, SaomaReconcileWindow, message_bar);
   gtk_widget_class_bind_template_child (widget_class, SaomaReconcileWindow, date_button);
   gtk_widget_class_bind_template_child (widget_class, SaomaReconcileWindow, calendar);
   gtk_widget_class_bind_template_child (widget_class, SaomaReconcileWindow, spinner);

@@ -6,6 +6,7 @@
 #include <glib/gi18n.h>
 
 #include "core/saoma-bench-stamp.h"
+#include "core/saoma-late-payments.h"
 #include "core/saoma-micropay-flow.h"
 #include "core/saoma-money.h"
 
@@ -13,6 +14,7 @@
 #include "saoma-attempt-dialog.h"
 #include "saoma-columns-layout.h"
 #include "saoma-history-page.h"
+#include "saoma-message-bar.h"
 #include "saoma-messages.h"
 #include "saoma-qr-view.h"
 #include "saoma-scan-capture.h"
@@ -25,7 +27,12 @@ struct _SaomaWindow
   SaomaApplication     *application;
   SaomaCheckout        *checkout;
   GCancellable         *cancellable;
-  char                 *late_out_trade_no;
+  char                 *late_out_trade_no; /* the late payment the banner's Details opens */
+  gboolean              late_live;         /* its text is the engine's news, not the ledger's */
+  guint                 n_late;            /* undecided late payments the ledger holds */
+  SaomaLedger          *late_ledger;       /* where they are read (the till's) */
+  GCancellable         *late_cancellable;  /* that read */
+  char                 *late_text;         /* what the banner says while it is shown */
   gboolean              resetting;
   SaomaCheckoutPhase    shown_phase;       /* the phase the fields were last set for */
   guint                 refocus_source;
@@ -49,6 +56,8 @@ struct _SaomaWindow
   GtkRevealer          *demo_revealer;
   GtkRevealer          *late_revealer;
   GtkLabel             *late_label;
+  GtkWidget            *late_review_button;
+  SaomaMessageBar      *message_bar;
   GtkEntry             *amount_entry;
   GtkLabel             *amount_error_label;
   GtkEntry             *description_entry;
@@ -158,6 +167,9 @@ update_actions (SaomaWindow *self)
                                  demo && code_url != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-late-payment",
                                  self->late_out_trade_no != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.review-late-payments",
+                                 self->n_late > 1);
+  gtk_widget_set_visible (self->late_review_button, self->n_late > 1);
 }
 
 static void
@@ -677,6 +689,31 @@ checkout_notify_cb (SaomaWindow *self,
     update_view (self);
 }
 
+static void     refresh_late        (SaomaWindow *self);
+static gboolean checkout_page_shown (SaomaWindow *self);
+
+/* Shown while a late payment waits, on the checkout page: History has its own banner saying
+ * the same, and one banner does not repeat another (issue 12.13). */
+static void
+update_late_banner (SaomaWindow *self)
+{
+  gboolean shown = self->n_late > 0 && checkout_page_shown (self);
+
+  if (shown)
+    gtk_label_set_text (self->late_label, self->late_text != NULL ? self->late_text : "");
+  gtk_revealer_set_reveal_child (self->late_revealer, shown);
+}
+
+/* A hidden banner keeps no text: screen readers (and tests) would still find it. */
+static void
+late_revealed_cb (SaomaWindow *self,
+                  GParamSpec  *pspec,
+                  GtkRevealer *revealer)
+{
+  if (!gtk_revealer_get_child_revealed (revealer) && !gtk_revealer_get_reveal_child (revealer))
+    gtk_label_set_text (self->late_label, "");
+}
+
 static void
 late_payment_cb (SaomaWindow  *self,
                  SaomaAttempt *attempt,
@@ -691,6 +728,8 @@ late_payment_cb (SaomaWindow  *self,
 
   g_free (self->late_out_trade_no);
   self->late_out_trade_no = g_strdup (saoma_attempt_get_out_trade_no (attempt));
+  self->late_live = TRUE;
+  self->n_late = MAX (self->n_late, 1);
 
   if (resumed)
     /* Translators: %s is an amount (¥12.34), then an order number */
@@ -699,13 +738,136 @@ late_payment_cb (SaomaWindow  *self,
   else
     text = g_strdup_printf (_("Late payment received: %s for order %s, after the sale was given up. Honour the sale or refund it."),
                             amount, self->late_out_trade_no);
-  gtk_label_set_text (self->late_label, text);
-  /* The banner stays until dismissed and has the Details button: no toast repeating it, which
-   * never timed out, covered the page and ate the first Esc (issue 12, points 10 and 13). */
-  gtk_revealer_set_reveal_child (self->late_revealer, TRUE);
+  g_free (self->late_text);
+  self->late_text = g_steal_pointer (&text);
+  /* The banner stays until a decision is recorded and has the Details button: no toast
+   * repeating it, which never timed out, covered the page and ate the first Esc (issue 12,
+   * points 10 and 13). */
+  update_late_banner (self);
 
   gtk_widget_error_bell (GTK_WIDGET (self));
   update_actions (self);
+  /* How many wait, this one included (the engine emits once the row is written); its words
+   * above stay while it waits. */
+  refresh_late (self);
+}
+
+/* The late payments still waiting for a decision, read from the ledger as History's banner
+ * reads them (saoma-late-payments.h): the banner is there again after a restart, and goes only
+ * once a decision is recorded (issue 12.6). */
+static void
+late_ready_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(SaomaWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) open = saoma_late_payments_list_open_finish (result, &error);
+  gboolean live_open = FALSE;
+
+  if (open == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_warning ("Cannot read the late payments: %s", error->message);
+      return;
+    }
+  g_clear_object (&self->late_cancellable);
+
+  self->n_late = open->len;
+  for (guint i = 0; self->late_live && i < open->len; i++)
+    if (g_strcmp0 (saoma_attempt_get_out_trade_no (g_ptr_array_index (open, i)),
+                   self->late_out_trade_no) == 0)
+      live_open = TRUE;
+
+  /* The engine's own words for the payment it just announced stay while it waits. */
+  if (!live_open)
+    {
+      self->late_live = FALSE;
+      g_clear_pointer (&self->late_out_trade_no, g_free);
+      if (open->len > 0)
+        {
+          SaomaAttempt *first = g_ptr_array_index (open, 0);
+          g_autofree char *amount = saoma_money_format (saoma_attempt_get_amount (first));
+          g_autofree char *text = NULL;
+
+          self->late_out_trade_no = g_strdup (saoma_attempt_get_out_trade_no (first));
+          /* The same sentences as History's banner. */
+          if (open->len == 1)
+            /* Translators: %s is an amount, %s an order number */
+            text = g_strdup_printf (_("A late payment needs a decision: %s for order %s. Open "
+                                      "it and record whether the sale stands or the money went "
+                                      "back."),
+                                    amount, self->late_out_trade_no);
+          else
+            text = g_strdup_printf (ngettext ("%u late payment needs a decision.",
+                                              "%u late payments need a decision.", open->len),
+                                    open->len);
+          g_free (self->late_text);
+          self->late_text = g_steal_pointer (&text);
+        }
+      else
+        g_clear_pointer (&self->late_text, g_free);
+    }
+  update_late_banner (self);
+  update_actions (self);
+}
+
+static void
+refresh_late (SaomaWindow *self)
+{
+  if (self->late_cancellable != NULL)
+    g_cancellable_cancel (self->late_cancellable);
+  g_clear_object (&self->late_cancellable);
+  if (self->late_ledger == NULL)
+    return;
+
+  self->late_cancellable = g_cancellable_new ();
+  saoma_late_payments_list_open_async (self->late_ledger, self->late_cancellable, late_ready_cb,
+                                       g_object_ref (self));
+}
+
+/* A decision was recorded in a payment's details, wherever they were opened from (this banner,
+ * History, Day Close): both banners read the ledger again. */
+static void
+late_decided_cb (SaomaWindow *self,
+                 const char  *out_trade_no,
+                 GtkWindow   *dialog)
+{
+  refresh_late (self);
+  /* A history page not built yet reads the late payments when it is. */
+  if (self->history_page != NULL)
+    saoma_history_page_refresh_late (self->history_page);
+}
+
+static void
+toplevels_changed_cb (SaomaWindow *self,
+                      guint        position,
+                      guint        removed,
+                      guint        added,
+                      GListModel  *toplevels)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (toplevels, i);
+
+      if (SAOMA_IS_ATTEMPT_DIALOG (item)
+          && g_object_get_data (item, "saoma-window-watched") == NULL)
+        {
+          g_object_set_data (item, "saoma-window-watched", GINT_TO_POINTER (TRUE));
+          g_signal_connect_object (item, "late-decided", G_CALLBACK (late_decided_cb), self,
+                                   G_CONNECT_SWAPPED);
+        }
+    }
+}
+
+static void
+set_late_ledger (SaomaWindow *self,
+                 SaomaLedger *ledger)
+{
+  if (self->late_ledger == ledger)
+    return;
+  g_set_object (&self->late_ledger, ledger);
+  refresh_late (self);
 }
 
 /* The history page is not on the first frame: it is built in an idle after that frame, or at
@@ -814,6 +976,7 @@ app_notify_cb (SaomaWindow *self,
   if (self->history_page != NULL)
     saoma_history_page_set_ledger (self->history_page,
                                    till ? saoma_till_get_ledger (till) : NULL);
+  set_late_ledger (self, till ? saoma_till_get_ledger (till) : NULL);
   set_checkout (self, saoma_application_get_checkout (self->application));
 
   if (self->application != NULL)
@@ -1181,16 +1344,16 @@ show_late_payment_action (GtkWidget  *widget,
   gtk_window_present (dialog);
 }
 
+/* Several wait: History lists them ("Needs a decision"). */
 static void
-dismiss_late_payment_action (GtkWidget  *widget,
+review_late_payments_action (GtkWidget  *widget,
                              const char *action_name,
                              GVariant   *parameter)
 {
   SaomaWindow *self = SAOMA_WINDOW (widget);
 
-  gtk_revealer_set_reveal_child (self->late_revealer, FALSE);
-  g_clear_pointer (&self->late_out_trade_no, g_free);
-  update_actions (self);
+  saoma_window_show_page (self, "history");
+  saoma_history_page_show_late (ensure_history_page (self));
 }
 
 static void
@@ -1260,6 +1423,7 @@ visible_page_cb (SaomaWindow  *self,
   saoma_scan_capture_set_enabled (self->scan_capture, checkout_page_shown (self));
   if (!checkout_page_shown (self))
     ensure_history_page (self);
+  update_late_banner (self);
   return_focus_to_amount (self);
 }
 
@@ -1373,6 +1537,10 @@ saoma_window_dispose (GObject *object)
   if (self->checkout != NULL)
     g_signal_handlers_disconnect_by_data (self->checkout, self);
   g_clear_object (&self->checkout);
+  if (self->late_cancellable != NULL)
+    g_cancellable_cancel (self->late_cancellable);
+  g_clear_object (&self->late_cancellable);
+  g_clear_object (&self->late_ledger);
   if (self->application != NULL)
     g_signal_handlers_disconnect_by_data (self->application, self);
   g_clear_object (&self->application);
@@ -1391,6 +1559,7 @@ saoma_window_finalize (GObject *object)
   g_clear_object (&self->cancellable);
   g_clear_object (&self->scan_capture);
   g_clear_pointer (&self->late_out_trade_no, g_free);
+  g_clear_pointer (&self->late_text, g_free);
 
   G_OBJECT_CLASS (saoma_window_parent_class)->finalize (object);
 }
@@ -1458,6 +1627,7 @@ saoma_window_class_init (SaomaWindowClass *klass)
 
   g_type_ensure (SAOMA_TYPE_QR_VIEW);
   g_type_ensure (SAOMA_TYPE_COLUMNS_LAYOUT);
+  g_type_ensure (SAOMA_TYPE_MESSAGE_BAR);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/saoma/Cashier/saoma-window.ui");
@@ -1468,6 +1638,8 @@ saoma_window_class_init (SaomaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, demo_revealer);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, late_revealer);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, late_label);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, late_review_button);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, message_bar);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, amount_entry);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, amount_error_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, description_entry);
@@ -1502,8 +1674,8 @@ saoma_window_class_init (SaomaWindowClass *klass)
                                    open_pay_page_action);
   gtk_widget_class_install_action (widget_class, "win.show-late-payment", NULL,
                                    show_late_payment_action);
-  gtk_widget_class_install_action (widget_class, "win.dismiss-late-payment", NULL,
-                                   dismiss_late_payment_action);
+  gtk_widget_class_install_action (widget_class, "win.review-late-payments", NULL,
+                                   review_late_payments_action);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
   gtk_widget_class_install_action (widget_class, "win.focus-amount", NULL, focus_amount_action);
   gtk_widget_class_install_action (widget_class, "win.find", NULL, find_action);
@@ -1561,6 +1733,10 @@ saoma_window_init (SaomaWindow *self)
 
     g_action_map_add_action_entries (G_ACTION_MAP (self), entries, G_N_ELEMENTS (entries), self);
   }
+  g_signal_connect_object (self->late_revealer, "notify::child-revealed",
+                           G_CALLBACK (late_revealed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (gtk_window_get_toplevels (), "items-changed",
+                           G_CALLBACK (toplevels_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->view_stack, "notify::visible-child-name",
                            G_CALLBACK (visible_page_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (gtk_menu_button_get_popover (self->primary_menu_button), "closed",
@@ -1645,19 +1821,17 @@ saoma_window_get_history_page (SaomaWindow *self)
  * @self: a #SaomaWindow
  * @text: what to say
  *
- * Shows @text in a toast that stays until dismissed: news the cashier must not miss.
+ * Shows @text on a line under the header bar that stays until hidden: news the cashier must not
+ * miss.
  */
 void
 saoma_window_show_notice (SaomaWindow *self,
                           const char  *text)
 {
-  AdwToast *toast;
-
   g_return_if_fail (SAOMA_IS_WINDOW (self));
 
-  toast = adw_toast_new (text);
-  adw_toast_set_timeout (toast, 0);
-  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  /* A line under the header bar, not a toast over the checkout's buttons (issue 12.13). */
+  saoma_message_bar_show (self->message_bar, text, 0);
 }
 
 GtkWidget *

@@ -1321,6 +1321,25 @@ saoma_day_report_close_sync (SaomaDayReport  *self,
   return TRUE;
 }
 
+/* The "day-reopen" event of @day_text (the till's, not an order's), with @why. Blocking. */
+static gboolean
+record_reopen (const char   *day_text,
+               SaomaLedger  *ledger,
+               const char   *why,
+               GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *detail = g_strdup_printf ("Z reopen %s: %s", day_text, why);
+
+  if (!saoma_ledger_append_event_sync (ledger, NULL, REOPEN_EVENT_KIND, detail, &local_error))
+    {
+      g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
+                   "The reopening could not be recorded: %s", local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /**
  * saoma_day_report_reopen_sync:
  * @self: the report of a Z-closed day
@@ -1343,9 +1362,7 @@ saoma_day_report_reopen_sync (SaomaDayReport  *self,
                               const char      *reason,
                               GError         **error)
 {
-  g_autoptr(GError) local_error = NULL;
   g_autofree char *closed = NULL;
-  g_autofree char *detail = NULL;
   g_autofree char *why = NULL;
 
   g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), FALSE);
@@ -1365,13 +1382,8 @@ saoma_day_report_reopen_sync (SaomaDayReport  *self,
 
   why = g_utf8_substring (reason != NULL ? reason : "", 0, 80);
   g_strdelimit (why, "\r\n", ' ');
-  detail = g_strdup_printf ("Z reopen %s: %s", self->day_text, why);
-  if (!saoma_ledger_append_event_sync (ledger, NULL, REOPEN_EVENT_KIND, detail, &local_error))
-    {
-      g_set_error (error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_FAILED,
-                   "The reopening could not be recorded: %s", local_error->message);
-      return FALSE;
-    }
+  if (!record_reopen (self->day_text, ledger, why, error))
+    return FALSE;
   self->closed_at = 0;
   self->reopened_at = g_get_real_time ();
   g_free (self->reopen_reason);
@@ -1461,6 +1473,96 @@ gboolean
 saoma_day_report_close_finish (SaomaDayReport  *self,
                                GAsyncResult    *result,
                                GError         **error)
+{
+  g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+typedef struct {
+  SaomaLedger *ledger;
+  char        *day_text;
+  char        *why;
+} ReopenData;
+
+static void
+reopen_data_free (ReopenData *data)
+{
+  g_clear_object (&data->ledger);
+  g_free (data->day_text);
+  g_free (data->why);
+  g_free (data);
+}
+
+static void
+reopen_worker (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  ReopenData *data = task_data;
+  GError *error = NULL;
+  g_autofree char *closed = NULL;
+
+  /* Closed when the manager asked: read again, not taken from the report on screen. */
+  closed = saoma_day_report_find_close_sync (source_object, data->ledger, &error);
+  if (closed == NULL)
+    {
+      if (error == NULL)
+        g_set_error (&error, SAOMA_DAY_REPORT_ERROR, SAOMA_DAY_REPORT_ERROR_NOT_CLOSED,
+                     "The day %s is not closed.", data->day_text);
+      g_task_return_error (task, error);
+      return;
+    }
+  if (!record_reopen (data->day_text, data->ledger, data->why, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * saoma_day_report_reopen_async:
+ * @self: the report of a Z-closed day
+ * @ledger: the ledger
+ * @reason: why (kept in the ledger, at most 80 characters)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when recorded
+ * @user_data: for @callback
+ *
+ * Records, in a worker thread, that the manager reopened the day, as
+ * saoma_day_report_reopen_sync() does; the caller has checked the manager PIN first (the app's
+ * guard, on its own thread, as for the Z close). @self is left as it was: load the day again.
+ */
+void
+saoma_day_report_reopen_async (SaomaDayReport      *self,
+                               SaomaLedger         *ledger,
+                               const char          *reason,
+                               GCancellable        *cancellable,
+                               GAsyncReadyCallback  callback,
+                               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  ReopenData *data;
+
+  g_return_if_fail (SAOMA_IS_DAY_REPORT (self));
+  g_return_if_fail (SAOMA_IS_LEDGER (ledger));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, saoma_day_report_reopen_async);
+  data = g_new0 (ReopenData, 1);
+  data->ledger = g_object_ref (ledger);
+  data->day_text = g_strdup (self->day_text);
+  data->why = g_utf8_substring (reason != NULL ? reason : "", 0, 80);
+  g_strdelimit (data->why, "\r\n", ' ');
+  g_task_set_task_data (task, data, (GDestroyNotify) reopen_data_free);
+  g_task_run_in_thread (task, reopen_worker);
+}
+
+gboolean
+saoma_day_report_reopen_finish (SaomaDayReport  *self,
+                                GAsyncResult    *result,
+                                GError         **error)
 {
   g_return_val_if_fail (SAOMA_IS_DAY_REPORT (self), FALSE);
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);

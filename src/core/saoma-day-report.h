@@ -214,6 +214,16 @@ gboolean    saoma_day_report_reopen_sync       (SaomaDayReport *self,
                                                 const char     *pin,
                                                 const char     *reason,
                                                 GError        **error);
+/* The same, for the app, in a worker, once the caller has checked the manager PIN. */
+void        saoma_day_report_reopen_async      (SaomaDayReport      *self,
+                                                SaomaLedger         *ledger,
+                                                const char          *reason,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data);
+gboolean    saoma_day_report_reopen_finish     (SaomaDayReport  *self,
+                                                GAsyncResult    *result,
+                                                GError         **error);
 /* When the loaded day's Z close was recorded (µs UTC), or 0 when it is not closed. */
 gint64      saoma_day_report_get_closed_at     (SaomaDayReport *self);
 /* When a manager last reopened the day (µs UTC), or 0; the report says so (CSV "reopened"). */

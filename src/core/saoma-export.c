@@ -586,7 +586,6 @@ flat_time (GTimeZone *tz,
  * @start_us: the first µs (UTC) of the range
  * @end_us: the µs after its last one
  * @tz: (nullable): its time zone; %NULL for the local one
- * @flags: the optional columns
  * @word: (nullable) (scope call): the caller's words
  * @user_data: for @word
  * @out: where the CSV goes (not closed)
@@ -601,7 +600,6 @@ saoma_export_flat_range_to_stream (SaomaLedger         *ledger,
                                    gint64               start_us,
                                    gint64               end_us,
                                    GTimeZone           *tz,
-                                   SaomaExportFlags     flags,
                                    SaomaExportWordFunc  word,
                                    gpointer             user_data,
                                    GOutputStream       *out,
@@ -618,7 +616,6 @@ saoma_export_flat_range_to_stream (SaomaLedger         *ledger,
   g_autoptr(GArray) rows = NULL;
   g_autoptr(GString) buf = g_string_new ("\xEF\xBB\xBF");
   g_autoptr(GHashTable) methods = g_hash_table_new (g_str_hash, g_str_equal);
-  gboolean with_method = (flags & SAOMA_EXPORT_FLAT_METHOD) != 0;
 
   g_return_val_if_fail (SAOMA_IS_LEDGER (ledger), FALSE);
   g_return_val_if_fail (start_us <= end_us, FALSE);
@@ -654,8 +651,7 @@ saoma_export_flat_range_to_stream (SaomaLedger         *ledger,
     }
   g_array_sort (rows, compare_flat);
 
-  /* The method column is the last one, so readers of the nine columns read on. */
-  for (guint c = 0; c < G_N_ELEMENTS (columns) - (with_method ? 0 : 1); c++)
+  for (guint c = 0; c < G_N_ELEMENTS (columns); c++)
     {
       if (c > 0)
         g_string_append_c (buf, ',');
@@ -675,7 +671,7 @@ saoma_export_flat_range_to_stream (SaomaLedger         *ledger,
           const char *method = g_hash_table_lookup (methods, r->out_trade_no);
 
           /* The refund of an order of an earlier day: its method is read from the ledger. */
-          if (method == NULL && with_method)
+          if (method == NULL)
             {
               g_autoptr(SaomaAttempt) order = saoma_ledger_get_attempt_sync (ledger,
                                                                              r->out_trade_no,
@@ -693,9 +689,7 @@ saoma_export_flat_range_to_stream (SaomaLedger         *ledger,
                                           flat_word (word, user_data,
                                                      saoma_refund_state_to_string (r->state)),
                                           r->reason ? r->reason : "",
-                                          with_method ? flat_word (word, user_data, method)
-                                                      : NULL,
-                                          NULL);
+                                          flat_word (word, user_data, method), NULL);
         }
       else
         {
@@ -712,11 +706,9 @@ saoma_export_flat_range_to_stream (SaomaLedger         *ledger,
                                                      saoma_attempt_state_to_string (
                                                        saoma_attempt_get_state (a))),
                                           desc ? desc : "",
-                                          with_method
-                                            ? flat_word (word, user_data,
-                                                         saoma_payment_method_to_string (
-                                                           saoma_attempt_get_method (a)))
-                                            : NULL,
+                                          flat_word (word, user_data,
+                                                     saoma_payment_method_to_string (
+                                                       saoma_attempt_get_method (a))),
                                           NULL);
         }
     }
@@ -761,6 +753,6 @@ saoma_export_flat_day_to_stream (SaomaLedger         *ledger,
   if (tz == NULL)
     tz = local = g_time_zone_new_local ();
   saoma_export_day_range (date, tz, &start_us, &end_us);
-  return saoma_export_flat_range_to_stream (ledger, start_us, end_us, tz, SAOMA_EXPORT_FLAT_PLAIN,
-                                            word, user_data, out, out_rows, cancellable, error);
+  return saoma_export_flat_range_to_stream (ledger, start_us, end_us, tz, word, user_data, out,
+                                            out_rows, cancellable, error);
 }

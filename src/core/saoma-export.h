@@ -113,21 +113,17 @@ gint64   saoma_export_day_finish    (SaomaStore    *store,
  *                      SUCCESS and PAID… rows is the money kept
  *      state           the ledger state name (PAID…, or the refund's SUCCESS…)
  *      note            the description of an order, the reason of a refund
- *      method          only with SAOMA_EXPORT_FLAT_METHOD (the app's exports), last: how the
- *                      order was paid, NATIVE (the till's QR code, 扫码) or MICROPAY (the
- *                      customer's payment code, 付款码); a refund has its order's
+ *      method          how the order was paid, NATIVE (the till's QR code, 扫码) or MICROPAY
+ *                      (the customer's payment code, 付款码); a refund has its order's
+ *                      (issue 13: exports know the method; the app and saoma-cli write the
+ *                      same table)
  * The words of the header row, of "order"/"refund", of the states and of the methods go
  * through @word (the
  * caller's language: core does not translate); with @word NULL they are the English keys
  * above. Same quoting, guard and BOM as the export above.
  */
 #define SAOMA_EXPORT_FLAT_COLUMNS \
-  "type,time,till,out_trade_no,out_refund_no,wechat_id,amount,state,note"
-
-typedef enum {
-  SAOMA_EXPORT_FLAT_PLAIN  = 0,
-  SAOMA_EXPORT_FLAT_METHOD = 1 << 0,  /* the "method" column */
-} SaomaExportFlags;
+  "type,time,till,out_trade_no,out_refund_no,wechat_id,amount,state,note,method"
 
 /* Returns the caller's word for @key (a column name, "order", "refund", a state name as
  * saoma_attempt_state_to_string() / saoma_refund_state_to_string() spell it, or a method as
@@ -152,7 +148,6 @@ gboolean saoma_export_flat_range_to_stream (SaomaLedger         *ledger,
                                             gint64               start_us,
                                             gint64               end_us,
                                             GTimeZone           *tz,
-                                            SaomaExportFlags     flags,
                                             SaomaExportWordFunc  word,
                                             gpointer             user_data,
                                             GOutputStream       *out,

@@ -278,6 +278,53 @@ test_late_after_restart_wording (void)
   gtk_revealer_set_reveal_child (GTK_REVEALER (saoma_window_get_late_banner (window)), FALSE);
 }
 
+/* The button of @root that activates @action, or NULL. */
+static GtkWidget *
+find_action_button (GtkWidget  *root,
+                    const char *action)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_BUTTON (child)
+          && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (child)), action) == 0)
+        return child;
+      if ((found = find_action_button (child, action)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Several late payments wait (issue 12.6): the cashier's banner reads them from the ledger and
+ * its second button lists them in History ("Needs a decision"). */
+static void
+test_late_payments_listed (void)
+{
+  SaomaCheckout *checkout = saoma_application_get_checkout (app);
+  GListModel *history = saoma_history_page_get_model (
+    SAOMA_HISTORY_PAGE (saoma_window_get_history_page (window)));
+  GtkWidget *review = find_action_button (GTK_WIDGET (window), "win.review-late-payments");
+  g_autofree char *order = NULL;
+
+  g_assert_nonnull (review);
+  activate_entry ("3");
+  WAIT_FOR (saoma_checkout_get_code_url (checkout) != NULL);
+  order = g_strdup (saoma_checkout_get_out_trade_no (checkout));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel", NULL));
+  saoma_application_simulate_payment_async (app, order, NULL, NULL, NULL);
+  WAIT_FOR (gtk_revealer_get_reveal_child (GTK_REVEALER (saoma_window_get_late_banner (window)))
+            && strstr (saoma_window_get_late_text (window), order) != NULL);
+  /* The first sale's late payment (checkout-flow) waits too. */
+  WAIT_FOR (gtk_widget_get_visible (review) && gtk_widget_is_sensitive (review));
+  gtk_widget_activate (review);
+  WAIT_FOR (!saoma_ledger_model_get_loading (SAOMA_LEDGER_MODEL (history))
+            && g_list_model_get_n_items (history) == 2
+            && item_is_late_paid (history, 0) && item_is_late_paid (history, 1));
+  saoma_window_show_page (window, "checkout");
+}
+
 static void
 activate_cb (GApplication *application)
 {
@@ -322,6 +369,7 @@ main (int   argc,
   g_test_add_func ("/window/enter-while-starting", test_enter_while_starting);
   g_test_add_func ("/window/checkout-flow", test_checkout_flow);
   g_test_add_func ("/window/close-asks-during-sale", test_close_asks_during_sale);
+  g_test_add_func ("/window/late-payments-listed", test_late_payments_listed);
   g_test_add_func ("/window/late-after-restart-wording", test_late_after_restart_wording);
   ret = g_test_run ();
 

@@ -1278,10 +1278,13 @@ test_export_accounting (Fixture       *f,
   g_assert_cmpint (finish (run), ==, 0);
   g_test_message ("%s", run->out);
   g_assert_true (g_str_has_prefix (run->out, "\xEF\xBB\xBF" "类型,时间,收银台,订单号,退款单号,"
-                                             "微信单号,金额（元）,状态,备注\r\n"));
+                                             "微信单号,金额（元）,状态,备注,"
+                                             "支付方式\r\n"));
   g_assert_nonnull (strstr (run->out, "\r\n订单,"));
   g_assert_nonnull (strstr (run->out, otn));
   g_assert_nonnull (strstr (run->out, ",38.50,已收款"));
+  /* Issue 13: the method is part of the table, the CLI's as the app's. */
+  g_assert_true (g_str_has_suffix (run->out, ",扫码\r\n"));
 }
 
 /* saoma-cli itself: the same --charge as saoma's, without the GUI binary in between. */

@@ -614,7 +614,7 @@ test_flat_method (void)
   g_assert_no_error (error);
 
   g_assert_true (saoma_export_flat_range_to_stream (ledger, now - HOUR_US, now + HOUR_US, tz,
-                                                    SAOMA_EXPORT_FLAT_METHOD, chinese_word, NULL,
+                                                    chinese_word, NULL,
                                                     stream, &rows, NULL, &error));
   g_assert_no_error (error);
   g_output_stream_write_all (stream, "", 1, NULL, NULL, NULL);

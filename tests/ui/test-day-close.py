@@ -10,6 +10,10 @@
 - 6: while a late payment waits for a decision Day Close does not say that every payment is
   final; a line says how many wait.
 - 13: the totals by payment method (QR code / payment code).
+- 13 (issue 12): no toast over the figures: the close is confirmed by the status line, which
+  covers nothing.
+- 2: a closed day can be reopened from Day Close, as manager (PIN, a reason, Cancel the default
+  answer): recorded, and Day Close says it was reopened and offers the Z close again.
 
 The manager PIN is stored first by tests/ui/set-manager-pin (as Preferences would) in a keyring
 file of this run only. Prints TAP. usage: test-day-close.py [--lang en|zh_CN]
@@ -34,7 +38,7 @@ if not ui.set_manager_pin(PIN):
     ui.cleanup()
     ui.bail("the manager PIN could not be stored")
 
-ui.plan(14)
+ui.plan(21)
 
 try:
     a = ui.App()
@@ -162,6 +166,31 @@ try:
     time.sleep(0.5)
     shot("day-close-z-closed")
 
+    # 12.13: no toast over the list; the status line says it, where it covers nothing.
+    ok(any_named(tr("The day is closed.")) is None,
+       "no toast (%r) over the figures" % tr("The day is closed."))
+
+    def overlaps(r1, r2):
+        return (r1[0] < r2[0] + r2[2] and r2[0] < r1[0] + r1[2] and
+                r1[1] < r2[1] + r2[3] and r2[1] < r1[1] + r1[3])
+
+    def covered():
+        """The showing labels of Day Close that the status line overlaps."""
+        status_line = label_with(closed_text)
+        root = day_close_frame()
+        if status_line is None or root is None:
+            return ["no status line"]
+        mine = ui.extents(status_line)
+        try:
+            labels = pyatspi.findAllDescendants(
+                root, lambda x: x is not None and x.getRole() == pyatspi.ROLE_LABEL and
+                ui.showing(x) and x.name and x.name != status_line.name)
+        except Exception:
+            return ["no labels"]
+        return [x.name for x in labels if overlaps(mine, ui.extents(x))]
+    hit = covered()
+    ok(not hit, "the status line saying the day is closed covers nothing (%r)" % hit)
+
     # 2: a sale after the close is the next business day's; the closed day does not change.
     ok(sale("12.34", 1234), "a ¥12.34 sale after the Z close is paid (%s)" % status())
     time.sleep(1.5)
@@ -193,6 +222,62 @@ try:
     xdo("windowfocus", "--sync", day_close)
     time.sleep(0.5)
     shot("day-close-late")
+
+    # 2: the manager reopens the closed day from Day Close.
+    xdo("key", "alt+Prior")
+    ok(wait_for(lambda: label_with(closed_text), 10) is not None, "back on the closed day")
+
+    def open_reopen():
+        before = windows()
+        xdo("windowfocus", "--sync", day_close)
+        letter = re.search(r"_([A-Za-z])", raw("_Reopen Day…")).group(1).lower()
+        xdo("key", "alt+" + letter)
+        new = wait_for(lambda: windows() - before, 5)
+        if not new:
+            return None
+        dialog = sorted(new)[0]
+        time.sleep(0.6)
+        xdo("windowfocus", "--sync", dialog)
+        return dialog
+
+    dialog = open_reopen()
+    ok(dialog is not None, "the Reopen Day button's mnemonic opens its confirmation")
+    shot("day-close-reopen-confirm")
+    xdo("key", "Return")
+    time.sleep(0.4)
+    xdo("key", "Return")
+    time.sleep(1.5)
+    ok(label_with(closed_text) is not None, "Enter, Enter does not reopen the day")
+    if dialog in windows():
+        xdo("key", "Escape")
+        time.sleep(0.5)
+
+    dialog = open_reopen()
+    # ASCII: xdotool types characters outside the keymap unreliably.
+    reason = "wrong change"
+    xdo("type", "--delay", "30", reason)
+    xdo("key", "Tab")
+    xdo("type", "--delay", "30", PIN)
+    time.sleep(0.3)
+    shot("day-close-reopen-filled")
+    xdo("key", "Return")
+    reopened = tr("This day was closed (Z), then reopened by the manager at %s (%s). It is "
+                  "open until it is closed again.").split("%s")[0]
+    ok(wait_for(lambda: label_with(reopened), 10) is not None and
+       label_with(reason) is not None and label_with(closed_text) is None,
+       "with a reason and the PIN the day is reopened, and Day Close says so (%r)" % reopened)
+    is_close = ui.named("_Close Day (Z)…", pyatspi.ROLE_PUSH_BUTTON)
+
+    def close_offered():
+        # Shown (a hidden button has no size) and sensitive.
+        root = day_close_frame()
+        return root is not None and a.find_where(
+            lambda x: is_close(x) and ui.showing(x) and
+            x.getState().contains(pyatspi.STATE_SENSITIVE), root) is not None
+    ok(wait_for(close_offered, 5), "and the Z close is offered again")
+    xdo("windowfocus", "--sync", day_close)
+    time.sleep(0.5)
+    shot("day-close-reopened")
 finally:
     ui.cleanup()
 
