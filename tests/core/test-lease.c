@@ -1324,9 +1324,12 @@ test_stopped_charge (Fixture      *f,
   g_auto(GStrv) lines = NULL;
   guint calls;
 
+  /* No query due before SIGSTOP (the first is 5 s after WAITING): a request the charge had
+   * begun writing when it was stopped would reach the simulator only after SIGCONT, sent
+   * before the stop yet counted after it. */
   lease_interval_ms = "200";
   charge = start (NULL, "--charge", "6.54", "--gateway", f->gateway, "--ledger", f->ledger,
-                  "--poll-interval", "100", NULL);
+                  "--poll-interval", "5000", NULL);
   otn = wait_for_order (f, 0);
   WAIT_UNTIL (({
     g_autoptr(SaomaAttempt) a = ledger_attempt (f, otn);
@@ -1521,11 +1524,13 @@ test_stopped_refund (Fixture      *f,
                              WXPAY_SIM_DEFAULT_KEY);
   otn = saoma_test_paid_order (f->sim, client, ledger, 500);
 
-  /* The simulator's clock stands still: the refund stays PROCESSING, queried every 100 ms. */
+  /* The simulator's clock stands still: the refund stays PROCESSING. No query is due before
+   * SIGSTOP (the first is 5 s after PROCESSING), as in (f): a request begun before the stop
+   * would be counted after SIGCONT. */
   lease_interval_ms = "200";
   refund = start (NULL, "--refund", otn, "--amount", "2", "--gateway", f->gateway, "--ledger",
                   f->ledger, "--client-cert", pem, "--pin-file", pin_file, "--poll-interval",
-                  "100", "--retry-interval", "100", NULL);
+                  "5000", "--retry-interval", "100", NULL);
   WAIT_UNTIL (({
     g_autoptr(GPtrArray) rows = saoma_ledger_list_refunds_sync (ledger, otn, 0, 0, NULL);
     rows != NULL && rows->len == 1 &&
