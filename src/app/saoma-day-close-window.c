@@ -513,17 +513,21 @@ unfinished_activated_cb (SaomaDayCloseWindow *self,
  * the application (its delays and lockout), and its confirmation's default answer is Cancel:
  * Enter, Enter never closes a day. The close itself runs only once the PIN was accepted. */
 
+/* What the manager confirmed: the Z close, or reopening a closed day (below); both run only once
+ * the PIN was accepted, and both end by reading the day again. */
 typedef struct {
-  SaomaDayCloseWindow *self;     /* owned */
-  SaomaDayReport      *report;   /* the report the manager confirmed */
-  gboolean             acknowledge;
-} CloseRequest;
+  SaomaDayCloseWindow *self;        /* owned */
+  SaomaDayReport      *report;      /* the report the manager confirmed */
+  gboolean             acknowledge; /* close: with attempts still open */
+  char                *reason;      /* reopen: why; NULL for a close */
+} ManagerRequest;
 
 static void
-close_request_free (CloseRequest *request)
+manager_request_free (ManagerRequest *request)
 {
   g_clear_object (&request->self);
   g_clear_object (&request->report);
+  g_free (request->reason);
   g_free (request);
 }
 
@@ -537,57 +541,83 @@ close_failed (SaomaDayCloseWindow *self,
 }
 
 static void
-closed_cb (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+manager_done_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
 {
-  CloseRequest *request = user_data;
+  ManagerRequest *request = user_data;
   SaomaDayCloseWindow *self = request->self;
   g_autoptr(GError) error = NULL;
+  gboolean done;
 
-  if (!saoma_day_report_close_finish (SAOMA_DAY_REPORT (source), result, &error))
-    {
-      g_autofree char *words = saoma_cli_error_words (error);
+  if (request->reason != NULL)
+    done = saoma_day_report_reopen_finish (SAOMA_DAY_REPORT (source), result, &error);
+  else
+    done = saoma_day_report_close_finish (SAOMA_DAY_REPORT (source), result, &error);
 
-      if (!g_cancellable_is_cancelled (self->cancellable))
-        close_failed (self, words);
-      close_request_free (request);
-      return;
-    }
   if (!g_cancellable_is_cancelled (self->cancellable))
     {
-      /* No toast over the list: the status line says the day is closed once it is read
-       * again (issue 12.13). */
-      self->closing = FALSE;
-      saoma_message_bar_hide (self->message_bar);
-      reload (self);
+      if (!done)
+        {
+          g_autofree char *words = saoma_cli_error_words (error);
+
+          close_failed (self, words);
+        }
+      else
+        {
+          /* No toast over the list: the status line says the day is closed, or reopened when
+           * and why, once read again (issue 12.13). */
+          self->closing = FALSE;
+          saoma_message_bar_hide (self->message_bar);
+          reload (self);
+        }
     }
-  close_request_free (request);
+  manager_request_free (request);
 }
 
 static void
-pin_checked_cb (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
+manager_pin_checked_cb (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
 {
-  CloseRequest *request = user_data;
+  ManagerRequest *request = user_data;
   SaomaDayCloseWindow *self = request->self;
+  SaomaLedger *ledger;
   g_autoptr(GError) error = NULL;
 
   if (!saoma_pin_guard_check_finish (SAOMA_PIN_GUARD (source), result, &error))
     {
       if (!g_cancellable_is_cancelled (self->cancellable))
         close_failed (self, error->message);
-      close_request_free (request);
+      manager_request_free (request);
       return;
     }
   if (g_cancellable_is_cancelled (self->cancellable))
     {
-      close_request_free (request);
+      manager_request_free (request);
       return;
     }
-  saoma_day_report_close_async (request->report, saoma_till_get_ledger (self->till),
-                                request->acknowledge, self->cancellable, closed_cb, request);
+  ledger = saoma_till_get_ledger (self->till);
+  if (request->reason != NULL)
+    saoma_day_report_reopen_async (request->report, ledger, request->reason, self->cancellable,
+                                   manager_done_cb, request);
+  else
+    saoma_day_report_close_async (request->report, ledger, request->acknowledge,
+                                  self->cancellable, manager_done_cb, request);
+}
+
+/* Takes @request; the PIN is checked by the application's one guard (its delays, lockout). */
+static void
+manager_request_start (SaomaDayCloseWindow *self,
+                       ManagerRequest      *request,
+                       const char          *pin)
+{
+  request->self = g_object_ref (self);
+  request->report = g_object_ref (self->report);
+  self->closing = TRUE;
+  update_actions (self);
+  saoma_pin_guard_check_async (saoma_pin_dialog_get_guard (self->app), pin != NULL ? pin : "",
+                               self->cancellable, manager_pin_checked_cb, request);
 }
 
 static void
@@ -598,7 +628,7 @@ confirm_response_cb (AdwMessageDialog    *dialog,
   gboolean acknowledge = g_strcmp0 (response, "close-anyway") == 0;
   GtkEditable *pin_row = self->confirm_pin;
   g_autofree char *pin = NULL;
-  CloseRequest *request;
+  ManagerRequest *request;
 
   if (pin_row != NULL)
     {
@@ -610,14 +640,9 @@ confirm_response_cb (AdwMessageDialog    *dialog,
       || (!acknowledge && g_strcmp0 (response, "close") != 0))
     return;
 
-  request = g_new0 (CloseRequest, 1);
-  request->self = g_object_ref (self);
-  request->report = g_object_ref (self->report);
+  request = g_new0 (ManagerRequest, 1);
   request->acknowledge = acknowledge;
-  self->closing = TRUE;
-  update_actions (self);
-  saoma_pin_guard_check_async (saoma_pin_dialog_get_guard (self->app), pin != NULL ? pin : "",
-                               self->cancellable, pin_checked_cb, request);
+  manager_request_start (self, request, pin);
 }
 
 /* The close answer is offered only once a PIN is typed. */
@@ -741,74 +766,6 @@ z_close_action (GtkWidget  *widget,
  * the manager PIN (the same guard as the Z close), with a reason, recorded in the ledger; the
  * day's reports then say it was reopened. Cancel is the default answer. */
 
-typedef struct {
-  SaomaDayCloseWindow *self;     /* owned */
-  SaomaDayReport      *report;   /* the closed day's report */
-  char                *reason;
-} ReopenRequest;
-
-static void
-reopen_request_free (ReopenRequest *request)
-{
-  g_clear_object (&request->self);
-  g_clear_object (&request->report);
-  g_free (request->reason);
-  g_free (request);
-}
-
-static void
-reopened_cb (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  ReopenRequest *request = user_data;
-  SaomaDayCloseWindow *self = request->self;
-  g_autoptr(GError) error = NULL;
-
-  if (!saoma_day_report_reopen_finish (SAOMA_DAY_REPORT (source), result, &error))
-    {
-      g_autofree char *words = saoma_cli_error_words (error);
-
-      if (!g_cancellable_is_cancelled (self->cancellable))
-        close_failed (self, words);
-      reopen_request_free (request);
-      return;
-    }
-  if (!g_cancellable_is_cancelled (self->cancellable))
-    {
-      /* The status line says it was reopened, when and why, once read again. */
-      self->closing = FALSE;
-      saoma_message_bar_hide (self->message_bar);
-      reload (self);
-    }
-  reopen_request_free (request);
-}
-
-static void
-reopen_pin_checked_cb (GObject      *source,
-                       GAsyncResult *result,
-                       gpointer      user_data)
-{
-  ReopenRequest *request = user_data;
-  SaomaDayCloseWindow *self = request->self;
-  g_autoptr(GError) error = NULL;
-
-  if (!saoma_pin_guard_check_finish (SAOMA_PIN_GUARD (source), result, &error))
-    {
-      if (!g_cancellable_is_cancelled (self->cancellable))
-        close_failed (self, error->message);
-      reopen_request_free (request);
-      return;
-    }
-  if (g_cancellable_is_cancelled (self->cancellable))
-    {
-      reopen_request_free (request);
-      return;
-    }
-  saoma_day_report_reopen_async (request->report, saoma_till_get_ledger (self->till),
-                                 request->reason, self->cancellable, reopened_cb, request);
-}
-
 static void
 reopen_response_cb (AdwMessageDialog    *dialog,
                     const char          *response,
@@ -816,7 +773,7 @@ reopen_response_cb (AdwMessageDialog    *dialog,
 {
   g_autofree char *pin = NULL;
   g_autofree char *reason = NULL;
-  ReopenRequest *request;
+  ManagerRequest *request;
 
   if (self->confirm_pin != NULL)
     {
@@ -830,14 +787,9 @@ reopen_response_cb (AdwMessageDialog    *dialog,
       || g_strcmp0 (response, "reopen") != 0 || reason == NULL || *reason == '\0')
     return;
 
-  request = g_new0 (ReopenRequest, 1);
-  request->self = g_object_ref (self);
-  request->report = g_object_ref (self->report);
+  request = g_new0 (ManagerRequest, 1);
   request->reason = g_steal_pointer (&reason);
-  self->closing = TRUE;
-  update_actions (self);
-  saoma_pin_guard_check_async (saoma_pin_dialog_get_guard (self->app), pin != NULL ? pin : "",
-                               self->cancellable, reopen_pin_checked_cb, request);
+  manager_request_start (self, request, pin);
 }
 
 /* "Reopen Day" is offered only once a PIN and a reason are typed. */
