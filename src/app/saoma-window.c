@@ -49,7 +49,6 @@ struct _SaomaWindow
   gint64                ready_amount;      /* fen typed while idle: the till awaits a scan */
 
   /* Template widgets */
-  AdwToastOverlay      *toast_overlay;
   AdwViewStack         *view_stack;
   GtkRevealer          *setup_error_revealer;
   GtkLabel             *setup_error_label;
@@ -1631,7 +1630,6 @@ saoma_window_class_init (SaomaWindowClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/saoma/Cashier/saoma-window.ui");
-  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, view_stack);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, setup_error_revealer);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, setup_error_label);
