@@ -433,6 +433,9 @@ update_qr (SaomaWindow *self)
   gtk_widget_set_visible (self->demo_box, demo);
   gtk_widget_set_opacity (self->demo_box, code_url != NULL ? 1.0 : 0.0);
   gtk_widget_set_can_target (self->demo_box, code_url != NULL);
+  /* Nor read out by a screen reader while they cannot be seen. */
+  gtk_accessible_update_state (GTK_ACCESSIBLE (self->demo_box), GTK_ACCESSIBLE_STATE_HIDDEN,
+                               code_url == NULL, -1);
 
   /* A scanned code has no QR: the card says what is going on instead of promising one. */
   set_label_text (self->qr_placeholder_label,

@@ -31,7 +31,7 @@ ui.require_x()
 # This test drives the v2 demo (the default is v3, tested by test-v3-sale.py): set explicitly.
 ui.setup(gsettings="keyfile", demo_api="v2")
 
-ui.plan(14)
+ui.plan(15)
 
 try:
     a = ui.App()
@@ -48,6 +48,11 @@ try:
 
     ok(wait_for(lambda: status() == WORDS["ready"], 20) or False,
        "the window starts and is ready (status “%s”)" % status())
+
+    # The demo buttons keep their place without a code (issue 19), transparent: a screen reader
+    # must not offer them either.
+    ok(a.find("_Simulate Customer Payment") is None,
+       "without a code the demo buttons are not read out")
 
     win = xdo("search", "--sync", "--onlyvisible", "--name", WORDS["title"]).split()
     if win:
