@@ -368,6 +368,15 @@ ledger_check_transition (SaomaFlow    flow,
   return FALSE;
 }
 
+static gboolean
+not_owner (const char *out_trade_no,
+           GError    **error)
+{
+  g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_OWNER,
+               "Attempt “%s” is driven by another engine now", out_trade_no);
+  return FALSE;
+}
+
 /* Writes @state and @refunded of an attempt inside the current transaction. A final state
  * ends the lease in the same write: nobody drives a final attempt. @fence (nullable): the
  * owner the writer believes it is; the row is written only while that owner holds it, in
@@ -398,12 +407,7 @@ ledger_write_attempt_row (SaomaLedger       *self,
     return FALSE;
 
   if (fence != NULL && sqlite3_changes (self->db) == 0)
-    {
-      g_set_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_OWNER,
-                   "Attempt “%s” is driven by another engine now",
-                   saoma_attempt_get_out_trade_no (old));
-      return FALSE;
-    }
+    return not_owner (saoma_attempt_get_out_trade_no (old), error);
 
   return TRUE;
 }
@@ -429,6 +433,15 @@ apply_attempt_update (SaomaLedger               *self,
   from = saoma_attempt_get_state (old);
   /* CREATED is the zero value: "state unchanged". */
   to = update->state == SAOMA_ATTEMPT_CREATED ? from : update->state;
+
+  /* A writer that lost the row hears that first, whatever it meant to write: the row is
+   * another engine's now (or finished by it), and it stops (the same statement fences the
+   * write itself below). */
+  if (update->owner != NULL && g_strcmp0 (saoma_attempt_get_owner (old), update->owner) != 0)
+    {
+      not_owner (out_trade_no, error);
+      return NULL;
+    }
 
   /* An update that leaves the state alone is not a transition. Each method has its table. */
   if (update->state != SAOMA_ATTEMPT_CREATED &&

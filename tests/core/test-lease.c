@@ -252,6 +252,14 @@ test_store_fence (Fixture      *f,
   g_assert_no_error (error);
   g_assert_cmpint (saoma_attempt_get_state (taken), ==, SAOMA_ATTEMPT_UNKNOWN);
 
+  /* A's write that the table would refuse anyway (UNKNOWN → SUBMITTED) is refused as the
+   * lost owner's first: A stops as taken over, not as a failed write. */
+  g_clear_object (&refused);
+  refused = saoma_ledger_update_attempt_sync (ledger, "T01FENCE1", &by_a, &error);
+  g_assert_error (error, SAOMA_LEDGER_ERROR, SAOMA_LEDGER_ERROR_NOT_OWNER);
+  g_assert_null (refused);
+  g_clear_error (&error);
+
   /* A refund: claimed by A, taken over by B; A's update refused, B's applied. */
   client = wxpay_client_new (f->gateway, WXPAY_SIM_DEFAULT_APPID, WXPAY_SIM_DEFAULT_MCH_ID,
                              WXPAY_SIM_DEFAULT_KEY);
