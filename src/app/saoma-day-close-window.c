@@ -675,17 +675,57 @@ pin_activated_cb (AdwEntryRow         *pin_row,
   gtk_window_close (GTK_WINDOW (dialog));
 }
 
+/* The fields under a manager's confirmation: a reason when @reason_row is given, the PIN, and
+ * why the PIN cannot be checked now (the guard's lockout or keyring), if so. @changed is
+ * called when a field changes (to enable the answer); Enter in the PIN answers. */
+static GtkWidget *
+manager_rows (SaomaDayCloseWindow *self,
+              GtkWidget          **reason_row,
+              GtkWidget          **pin_row,
+              GCallback            changed)
+{
+  const char *problem = saoma_pin_dialog_get_problem (self->app);
+  GtkWidget *rows = gtk_list_box_new ();
+
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (rows), GTK_SELECTION_NONE);
+  gtk_widget_add_css_class (rows, "boxed-list");
+  if (reason_row != NULL)
+    {
+      *reason_row = adw_entry_row_new ();
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (*reason_row), _("Reason"));
+      gtk_editable_set_max_width_chars (GTK_EDITABLE (*reason_row), 80);
+      g_signal_connect_object (*reason_row, "changed", changed, self, 0);
+      gtk_list_box_append (GTK_LIST_BOX (rows), *reason_row);
+    }
+  *pin_row = adw_password_entry_row_new ();
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (*pin_row), _("Manager PIN"));
+  gtk_editable_set_max_width_chars (GTK_EDITABLE (*pin_row), 12);
+  g_signal_connect_object (*pin_row, "changed", changed, self, 0);
+  g_signal_connect_object (*pin_row, "entry-activated", G_CALLBACK (pin_activated_cb), self, 0);
+  gtk_list_box_append (GTK_LIST_BOX (rows), *pin_row);
+  if (problem != NULL)
+    {
+      GtkWidget *why = gtk_label_new (problem);
+
+      gtk_label_set_wrap (GTK_LABEL (why), TRUE);
+      gtk_label_set_xalign (GTK_LABEL (why), 0);
+      gtk_widget_add_css_class (why, "error");
+      gtk_widget_set_margin_top (why, 6);
+      gtk_list_box_append (GTK_LIST_BOX (rows), why);
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (gtk_widget_get_parent (why)), FALSE);
+    }
+  return rows;
+}
+
 static void
 z_close_action (GtkWidget  *widget,
                 const char *action_name,
                 GVariant   *parameter)
 {
   SaomaDayCloseWindow *self = SAOMA_DAY_CLOSE_WINDOW (widget);
-  const char *problem = saoma_pin_dialog_get_problem (self->app);
   const char *close_response;
   guint open;
   AdwMessageDialog *dialog;
-  GtkWidget *pins;
   GtkWidget *pin_row;
   g_autofree char *heading = NULL;
 
@@ -732,28 +772,9 @@ z_close_action (GtkWidget  *widget,
   adw_message_dialog_set_response_enabled (dialog, close_response, FALSE);
   self->confirm_close = close_response;
 
-  pins = gtk_list_box_new ();
-  gtk_list_box_set_selection_mode (GTK_LIST_BOX (pins), GTK_SELECTION_NONE);
-  gtk_widget_add_css_class (pins, "boxed-list");
-  pin_row = adw_password_entry_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (pin_row), _("Manager PIN"));
-  gtk_editable_set_max_width_chars (GTK_EDITABLE (pin_row), 12);
-  g_signal_connect_object (pin_row, "changed", G_CALLBACK (pin_changed_cb), self, 0);
-  g_signal_connect_object (pin_row, "entry-activated", G_CALLBACK (pin_activated_cb), self, 0);
-  gtk_list_box_append (GTK_LIST_BOX (pins), pin_row);
-  if (problem != NULL)
-    {
-      GtkWidget *why = gtk_label_new (problem);
-
-      gtk_label_set_wrap (GTK_LABEL (why), TRUE);
-      gtk_label_set_xalign (GTK_LABEL (why), 0);
-      gtk_widget_add_css_class (why, "error");
-      gtk_widget_set_margin_top (why, 6);
-      gtk_list_box_append (GTK_LIST_BOX (pins), why);
-      gtk_list_box_row_set_activatable (
-        GTK_LIST_BOX_ROW (gtk_widget_get_parent (why)), FALSE);
-    }
-  adw_message_dialog_set_extra_child (dialog, pins);
+  adw_message_dialog_set_extra_child (dialog,
+                                      manager_rows (self, NULL, &pin_row,
+                                                    G_CALLBACK (pin_changed_cb)));
   g_set_weak_pointer (&self->confirm_pin, GTK_EDITABLE (pin_row));
 
   g_signal_connect_object (dialog, "response", G_CALLBACK (confirm_response_cb), self, 0);
@@ -814,9 +835,7 @@ reopen_action (GtkWidget  *widget,
                GVariant   *parameter)
 {
   SaomaDayCloseWindow *self = SAOMA_DAY_CLOSE_WINDOW (widget);
-  const char *problem = saoma_pin_dialog_get_problem (self->app);
   AdwMessageDialog *dialog;
-  GtkWidget *rows;
   GtkWidget *reason_row;
   GtkWidget *pin_row;
   g_autofree char *heading = NULL;
@@ -839,33 +858,9 @@ reopen_action (GtkWidget  *widget,
   adw_message_dialog_set_response_enabled (dialog, "reopen", FALSE);
   self->confirm_close = "reopen";
 
-  rows = gtk_list_box_new ();
-  gtk_list_box_set_selection_mode (GTK_LIST_BOX (rows), GTK_SELECTION_NONE);
-  gtk_widget_add_css_class (rows, "boxed-list");
-  reason_row = adw_entry_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (reason_row), _("Reason"));
-  gtk_editable_set_max_width_chars (GTK_EDITABLE (reason_row), 80);
-  g_signal_connect_object (reason_row, "changed", G_CALLBACK (reopen_changed_cb), self, 0);
-  gtk_list_box_append (GTK_LIST_BOX (rows), reason_row);
-  pin_row = adw_password_entry_row_new ();
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (pin_row), _("Manager PIN"));
-  gtk_editable_set_max_width_chars (GTK_EDITABLE (pin_row), 12);
-  g_signal_connect_object (pin_row, "changed", G_CALLBACK (reopen_changed_cb), self, 0);
-  g_signal_connect_object (pin_row, "entry-activated", G_CALLBACK (pin_activated_cb), self, 0);
-  gtk_list_box_append (GTK_LIST_BOX (rows), pin_row);
-  if (problem != NULL)
-    {
-      GtkWidget *why = gtk_label_new (problem);
-
-      gtk_label_set_wrap (GTK_LABEL (why), TRUE);
-      gtk_label_set_xalign (GTK_LABEL (why), 0);
-      gtk_widget_add_css_class (why, "error");
-      gtk_widget_set_margin_top (why, 6);
-      gtk_list_box_append (GTK_LIST_BOX (rows), why);
-      gtk_list_box_row_set_activatable (
-        GTK_LIST_BOX_ROW (gtk_widget_get_parent (why)), FALSE);
-    }
-  adw_message_dialog_set_extra_child (dialog, rows);
+  adw_message_dialog_set_extra_child (dialog,
+                                      manager_rows (self, &reason_row, &pin_row,
+                                                    G_CALLBACK (reopen_changed_cb)));
   g_set_weak_pointer (&self->confirm_pin, GTK_EDITABLE (pin_row));
   g_set_weak_pointer (&self->confirm_reason, GTK_EDITABLE (reason_row));
 
