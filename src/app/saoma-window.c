@@ -72,6 +72,7 @@ struct _SaomaWindow
   GtkMenuButton        *details_button;
   GtkLabel             *details_label;
   GtkStack             *qr_stack;
+  GtkImage             *paid_icon;
   GtkLabel             *qr_placeholder_label;
   SaomaQrView          *qr_view;
   GtkLabel             *countdown_label;
@@ -82,6 +83,7 @@ struct _SaomaWindow
   AdwBin               *history_bin;
   SaomaHistoryPage     *history_page;   /* NULL until built (ensure_history_page()) */
   guint                 history_source;
+  gboolean              painted;        /* the first frame is on screen */
 };
 
 G_DEFINE_FINAL_TYPE (SaomaWindow, saoma_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -205,6 +207,17 @@ show_code_message (SaomaWindow *self,
   gtk_widget_error_bell (GTK_WIDGET (self));
 }
 
+/* The paid page's check mark: at 160 px Adwaita has it as an SVG only, and a hidden image's
+ * icon is still looked up and loaded with the window, which made the first frame load the SVG
+ * pixbuf loader and librsvg (cold start, issue 19). Set after the first frame, so it is loaded
+ * long before a payment shows it, or at the latest when one does. */
+static void
+ensure_paid_icon (SaomaWindow *self)
+{
+  if (self->paid_icon != NULL && gtk_image_get_storage_type (self->paid_icon) == GTK_IMAGE_EMPTY)
+    gtk_image_set_from_icon_name (self->paid_icon, "object-select-symbolic");
+}
+
 static void
 set_status (SaomaWindow *self,
             const char  *icon_name,
@@ -221,7 +234,9 @@ set_status (SaomaWindow *self,
     {
       gtk_stack_set_visible_child_name (self->status_icon_stack, "icon");
       gtk_spinner_stop (self->status_spinner);
-      if (g_strcmp0 (gtk_image_get_icon_name (self->status_icon), icon_name) != 0)
+      if (icon_name[0] == '\0')
+        gtk_image_clear (self->status_icon);
+      else if (g_strcmp0 (gtk_image_get_icon_name (self->status_icon), icon_name) != 0)
         gtk_image_set_from_icon_name (self->status_icon, icon_name);
     }
 
@@ -417,6 +432,8 @@ update_qr (SaomaWindow *self)
       /* Expired or cancelled: the code must vanish at once, not fade. */
       if (current != NULL)
         saoma_qr_view_set_text (self->qr_view, NULL);
+      if (paid)
+        ensure_paid_icon (self);
       if (self->bench && paid &&
           g_strcmp0 (gtk_stack_get_visible_child_name (self->qr_stack), "paid") != 0)
         {
@@ -470,7 +487,11 @@ update_status (SaomaWindow *self)
                     _("Saoma could not open its records or reach the payment gateway."),
                     "failed");
       else
-        set_status (self, NULL, _("Starting…"),
+        /* The spinner from the second frame on: its icon is an SVG only (Adwaita's
+         * process-working-symbolic), and loading the SVG loader and librsvg for it cost the
+         * first frame ~6 ms of CPU (cold start, issue 19). Shown then, it is also ready for
+         * the first sale's "Creating the payment…". */
+        set_status (self, self->painted ? NULL : "", _("Starting…"),
                     _("Opening the records and connecting to the payment gateway."), NULL);
       show_amount = FALSE;
       error = setup_error;
@@ -481,7 +502,7 @@ update_status (SaomaWindow *self)
         {
         case SAOMA_CHECKOUT_PHASE_IDLE:
           /* With an amount typed the till also waits for a scanned payment code. */
-          set_status (self, "io.github.saoma.Cashier-symbolic", _("Ready"),
+          set_status (self, "saoma-cashier-symbolic", _("Ready"),
                       self->ready_amount > 0
                         ? _("Press Enter for a QR code, or scan the customer’s payment code.")
                         : _("Type the amount and press Enter."),
@@ -908,7 +929,8 @@ build_history_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* After the first painted frame, at low priority: behind the till's start and any input. */
+/* After the first painted frame: the history page at low priority (behind the till's start and
+ * any input), and the "Starting…" spinner if the till is not up yet. */
 static void
 history_after_paint_cb (GdkFrameClock *frame_clock,
                         gpointer       user_data)
@@ -916,6 +938,10 @@ history_after_paint_cb (GdkFrameClock *frame_clock,
   SaomaWindow *self = user_data;
 
   g_signal_handlers_disconnect_by_func (frame_clock, history_after_paint_cb, self);
+  self->painted = TRUE;
+  ensure_paid_icon (self);
+  if (self->checkout == NULL && self->view_stack != NULL)
+    update_view (self);
   /* history_bin is NULL once the window is disposed. */
   if (self->history_bin != NULL && self->history_page == NULL && self->history_source == 0)
     self->history_source = g_idle_add_full (G_PRIORITY_LOW, build_history_cb, self, NULL);
@@ -1656,6 +1682,7 @@ saoma_window_class_init (SaomaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, details_button);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, details_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_stack);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, paid_icon);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_placeholder_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_view);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, countdown_label);

@@ -33,10 +33,27 @@ realize_cb (GtkWidget *widget)
                     NULL);
 }
 
+/* The stages Saoma stamps too (bench-ui prints them side by side). */
+static void
+stamp (const char *stage)
+{
+  printf ("SAOMA_STAGE %s %" G_GINT64_FORMAT "\n", stage, g_get_monotonic_time ());
+}
+
+static void
+startup_cb (GApplication *app)
+{
+  /* Connected after AdwApplication's own startup: libadwaita is initialised. */
+  stamp ("adw-startup-done");
+}
+
 static void
 activate_cb (GApplication *app)
 {
-  GtkWidget *window = adw_application_window_new (GTK_APPLICATION (app));
+  GtkWidget *window;
+
+  stamp ("activate");
+  window = adw_application_window_new (GTK_APPLICATION (app));
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *page = adw_status_page_new ();
 
@@ -45,6 +62,7 @@ activate_cb (GApplication *app)
   gtk_box_append (GTK_BOX (box), adw_header_bar_new ());
   gtk_box_append (GTK_BOX (box), page);
   adw_application_window_set_content (ADW_APPLICATION_WINDOW (window), box);
+  stamp ("window-built");
   g_signal_connect_after (window, "realize", G_CALLBACK (realize_cb), NULL);
   gtk_window_present (GTK_WINDOW (window));
 }
@@ -55,8 +73,10 @@ main (int   argc,
 {
   g_autoptr(AdwApplication) app = NULL;
 
+  stamp ("main");
   /* The same flags as Saoma's: with a session bus both pay for registering their name. */
   app = adw_application_new ("io.github.saoma.BenchPeer", G_APPLICATION_DEFAULT_FLAGS);
+  g_signal_connect_after (app, "startup", G_CALLBACK (startup_cb), NULL);
   g_signal_connect (app, "activate", G_CALLBACK (activate_cb), NULL);
   return g_application_run (G_APPLICATION (app), argc, argv);
 }

@@ -37,10 +37,13 @@ main (void)
 {
   GtkWidget *window;
 
+  /* The stages Saoma stamps too (bench-ui prints them side by side). */
+  printf ("SAOMA_STAGE main %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
   if (!gtk_init_check ())
     return 77;
   window = gtk_window_new ();
   gtk_window_set_child (GTK_WINDOW (window), gtk_label_new ("Hello"));
+  printf ("SAOMA_STAGE window-built %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
   g_signal_connect_after (window, "realize", G_CALLBACK (realize_cb), NULL);
   gtk_window_present (GTK_WINDOW (window));
   for (;;)
