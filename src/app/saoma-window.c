@@ -715,6 +715,26 @@ checkout_notify_cb (SaomaWindow *self,
 static void     refresh_late        (SaomaWindow *self);
 static gboolean checkout_page_shown (SaomaWindow *self);
 
+/* A banner's revealer is visible only while it shows something or slides: hidden, it would
+ * still measure its child on every layout, the first frame's included (issue 19). */
+static void
+set_banner_shown (GtkRevealer *revealer,
+                  gboolean     shown)
+{
+  if (shown)
+    gtk_widget_set_visible (GTK_WIDGET (revealer), TRUE);
+  gtk_revealer_set_reveal_child (revealer, shown);
+  if (!shown && !gtk_revealer_get_child_revealed (revealer))
+    gtk_widget_set_visible (GTK_WIDGET (revealer), FALSE);
+}
+
+static void
+banner_revealed_cb (GtkRevealer *revealer)
+{
+  if (!gtk_revealer_get_child_revealed (revealer) && !gtk_revealer_get_reveal_child (revealer))
+    gtk_widget_set_visible (GTK_WIDGET (revealer), FALSE);
+}
+
 /* Shown while a late payment waits, on the checkout page: History has its own banner saying
  * the same, and one banner does not repeat another (issue 12.13). */
 static void
@@ -724,7 +744,7 @@ update_late_banner (SaomaWindow *self)
 
   if (shown)
     gtk_label_set_text (self->late_label, self->late_text != NULL ? self->late_text : "");
-  gtk_revealer_set_reveal_child (self->late_revealer, shown);
+  set_banner_shown (self->late_revealer, shown);
 }
 
 /* A hidden banner keeps no text: screen readers (and tests) would still find it. */
@@ -987,8 +1007,7 @@ app_notify_cb (SaomaWindow *self,
   const GError *setup_error = saoma_application_get_setup_error (self->application);
   SaomaTill *till;
 
-  gtk_revealer_set_reveal_child (self->demo_revealer,
-                                 saoma_application_get_demo (self->application));
+  set_banner_shown (self->demo_revealer, saoma_application_get_demo (self->application));
 
   if (setup_error != NULL)
     {
@@ -997,7 +1016,7 @@ app_notify_cb (SaomaWindow *self,
                                                setup_error->message);
       gtk_label_set_text (self->setup_error_label, text);
     }
-  gtk_revealer_set_reveal_child (self->setup_error_revealer, setup_error != NULL);
+  set_banner_shown (self->setup_error_revealer, setup_error != NULL);
 
   /* The history still reads SQLite directly until it moves onto the store's page source. */
   till = saoma_application_get_till (self->application);
@@ -1763,6 +1782,12 @@ saoma_window_init (SaomaWindow *self)
   }
   g_signal_connect_object (self->late_revealer, "notify::child-revealed",
                            G_CALLBACK (late_revealed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect (self->late_revealer, "notify::child-revealed",
+                    G_CALLBACK (banner_revealed_cb), NULL);
+  g_signal_connect (self->demo_revealer, "notify::child-revealed",
+                    G_CALLBACK (banner_revealed_cb), NULL);
+  g_signal_connect (self->setup_error_revealer, "notify::child-revealed",
+                    G_CALLBACK (banner_revealed_cb), NULL);
   g_signal_connect_object (gtk_window_get_toplevels (), "items-changed",
                            G_CALLBACK (toplevels_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->view_stack, "notify::visible-child-name",
