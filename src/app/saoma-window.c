@@ -80,6 +80,7 @@ struct _SaomaWindow
   GtkWidget            *demo_box;
   GtkLabel             *demo_error_label;
   GtkMenuButton        *primary_menu_button;
+  GMenuModel           *primary_menu;
   AdwBin               *history_bin;
   SaomaHistoryPage     *history_page;   /* NULL until built (ensure_history_page()) */
   guint                 history_source;
@@ -1493,6 +1494,21 @@ menu_closed_cb (SaomaWindow *self,
     self->refocus_source = g_idle_add (refocus_idle_cb, self);
 }
 
+/* The main menu's popover, built when the menu is first opened (click or F10): with the window
+ * it was a popover with a dozen widgets the first frame does not show (issue 19). */
+static void
+create_primary_menu (GtkMenuButton *button,
+                     gpointer       user_data)
+{
+  SaomaWindow *self = user_data;
+
+  if (gtk_menu_button_get_popover (button) != NULL)
+    return;
+  gtk_menu_button_set_menu_model (button, self->primary_menu);
+  g_signal_connect_object (gtk_menu_button_get_popover (button), "closed",
+                           G_CALLBACK (menu_closed_cb), self, G_CONNECT_SWAPPED);
+}
+
 /* Esc always cancels the sale on screen (issue 12, point 10): it is caught before any widget
  * inside the window (a toast, an entry) can take it for itself. An open menu closes first. */
 static gboolean
@@ -1709,6 +1725,7 @@ saoma_window_class_init (SaomaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, demo_box);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, demo_error_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, primary_menu_button);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, primary_menu);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, history_bin);
   gtk_widget_class_bind_template_callback (widget_class, amount_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, amount_changed_cb);
@@ -1792,8 +1809,8 @@ saoma_window_init (SaomaWindow *self)
                            G_CALLBACK (toplevels_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->view_stack, "notify::visible-child-name",
                            G_CALLBACK (visible_page_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (gtk_menu_button_get_popover (self->primary_menu_button), "closed",
-                           G_CALLBACK (menu_closed_cb), self, G_CONNECT_SWAPPED);
+  gtk_menu_button_set_create_popup_func (self->primary_menu_button, create_primary_menu, self,
+                                         NULL);
   self->bench = g_strcmp0 (g_getenv ("SAOMA_BENCH"), "1") == 0;
 
   update_view (self);
