@@ -11,8 +11,8 @@
 
 /* libsecret, opened when the keyring is first used rather than linked: the GUI reads the key
  * after its first frame, and libsecret with libgcrypt and libgpg-error mapped at exec cost the
- * cold start about 1.5 ms of CPU before main() (issue 19; tests/check-gui-lazy-soup.sh keeps
- * it out of the executable's links). The non-variadic calls, so that they can be called
+ * cold start about 1.5 ms of CPU before main() (issue 19; tests/check-gui-lazy-soup.sh and
+ * tests/ui/test-first-frame.py keep it out). The non-variadic calls, so that they can be called
  * through a pointer (as saoma-pin-guard.c does for the manager PIN). */
 #define LIBSECRET_SONAME "libsecret-1.so.0"
 
