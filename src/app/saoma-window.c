@@ -84,6 +84,7 @@ struct _SaomaWindow
   AdwBin               *history_bin;
   SaomaHistoryPage     *history_page;   /* NULL until built (ensure_history_page()) */
   guint                 history_source;
+  guint                 painted_source;
   gboolean              painted;        /* the first frame is on screen */
 };
 
@@ -950,8 +951,25 @@ build_history_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* After the first painted frame: the history page at low priority (behind the till's start and
- * any input), and the "Starting…" spinner if the till is not up yet. */
+/* Once the first frame is on screen: the paid page's icon, and the "Starting…" spinner if the
+ * till is not up yet. */
+static gboolean
+painted_cb (gpointer user_data)
+{
+  SaomaWindow *self = user_data;
+
+  self->painted_source = 0;
+  self->painted = TRUE;
+  ensure_paid_icon (self);
+  if (self->checkout == NULL)
+    update_view (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* After the first painted frame, from the main loop (not inside the frame's after-paint): the
+ * icon and spinner of painted_cb(), and the history page at low priority (behind the till's
+ * start and any input). */
 static void
 history_after_paint_cb (GdkFrameClock *frame_clock,
                         gpointer       user_data)
@@ -959,10 +977,8 @@ history_after_paint_cb (GdkFrameClock *frame_clock,
   SaomaWindow *self = user_data;
 
   g_signal_handlers_disconnect_by_func (frame_clock, history_after_paint_cb, self);
-  self->painted = TRUE;
-  ensure_paid_icon (self);
-  if (self->checkout == NULL && self->view_stack != NULL)
-    update_view (self);
+  if (self->view_stack != NULL && self->painted_source == 0 && !self->painted)
+    self->painted_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, painted_cb, self, NULL);
   /* history_bin is NULL once the window is disposed. */
   if (self->history_bin != NULL && self->history_page == NULL && self->history_source == 0)
     self->history_source = g_idle_add_full (G_PRIORITY_LOW, build_history_cb, self, NULL);
@@ -1589,6 +1605,7 @@ saoma_window_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->refocus_source, g_source_remove);
   g_clear_handle_id (&self->history_source, g_source_remove);
+  g_clear_handle_id (&self->painted_source, g_source_remove);
   if (self->bench_layout_hook != 0)
     g_signal_remove_emission_hook (g_signal_lookup ("layout", GDK_TYPE_FRAME_CLOCK),
                                    self->bench_layout_hook);
