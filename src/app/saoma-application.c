@@ -980,7 +980,8 @@ first_frame_cb (GdkFrameClock *frame_clock,
   g_signal_handlers_disconnect_by_func (frame_clock, first_frame_cb, user_data);
 }
 
-/* The first frame's layout and paint phases begin (bench-ui's stage table). */
+/* The first frame's layout and paint phases are done: connected after GTK's own handlers (the
+ * stages of bench-ui's table). */
 static void
 first_phase_cb (GdkFrameClock *frame_clock,
                 gpointer       user_data)
