@@ -1,7 +1,7 @@
 #!/bin/sh
 # Fails when the cashier GUI (argument 1) makes the dynamic loader map libsoup and the libraries
 # it brings (Kerberos, nghttp2, libpsl…) at exec: saoma loads libsoup when it first speaks HTTP,
-# after its first frame (src/app/saoma-soup-lazy.c; cold start, issue 19).
+# after its first frame (src/app/saoma-soup-lazy.c; cold start, issue 19). Nor libsecret.
 set -eu
 gui="$1"
 libs=$(ldd "$gui")
@@ -14,4 +14,9 @@ hits=$(echo "$libs" | grep -E 'lib(soup-3|gssapi_krb5|krb5|nghttp2|psl)\.' || tr
 if [ -n "$hits" ]; then
   echo "not ok: $gui maps at exec:"; echo "$hits"; exit 1
 fi
-echo "ok: $gui maps neither libsoup nor its libraries at exec"
+# Nor libsecret with libgcrypt: the keyring opens it with GModule when first used.
+hits=$(echo "$libs" | grep -E 'lib(secret-1|gcrypt)\.' || true)
+if [ -n "$hits" ]; then
+  echo "not ok: $gui maps at exec:"; echo "$hits"; exit 1
+fi
+echo "ok: $gui maps neither libsoup nor libsecret, nor their libraries, at exec"

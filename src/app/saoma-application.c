@@ -980,12 +980,27 @@ first_frame_cb (GdkFrameClock *frame_clock,
   g_signal_handlers_disconnect_by_func (frame_clock, first_frame_cb, user_data);
 }
 
+/* The first frame's layout and paint phases are done: connected after GTK's own handlers (the
+ * stages of bench-ui's table). */
+static void
+first_phase_cb (GdkFrameClock *frame_clock,
+                gpointer       user_data)
+{
+  const char *stage = user_data;
+
+  g_printerr ("SAOMA_STAGE %s %" G_GINT64_FORMAT "\n", stage, g_get_monotonic_time ());
+  g_signal_handlers_disconnect_by_func (frame_clock, first_phase_cb, user_data);
+}
+
 static void
 window_realize_cb (GtkWidget *widget,
                    gpointer   user_data)
 {
   GdkFrameClock *frame_clock = gtk_widget_get_frame_clock (widget);
 
+  g_printerr ("SAOMA_STAGE realized %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
+  g_signal_connect (frame_clock, "layout", G_CALLBACK (first_phase_cb), (gpointer) "first-layout");
+  g_signal_connect (frame_clock, "paint", G_CALLBACK (first_phase_cb), (gpointer) "first-paint");
   g_signal_connect (frame_clock, "after-paint", G_CALLBACK (first_frame_cb), NULL);
 }
 
@@ -1085,6 +1100,7 @@ saoma_application_activate (GApplication *application)
     }
 
   gtk_window_present (window);
+  bench_stamp (self, "presented");
   if (self->backend_started)
     {
       ensure_customer_display (self, window);

@@ -3,10 +3,98 @@
 
 #include "config.h"
 
+#include <gmodule.h>
 #include <glib/gi18n.h>
 #include <libsecret/secret.h>
 
 #include "saoma-keyring.h"
+
+/* libsecret, opened when the keyring is first used rather than linked: the GUI reads the key
+ * after its first frame, and libsecret with libgcrypt and libgpg-error mapped at exec cost the
+ * cold start about 1.5 ms of CPU before main() (issue 19; tests/check-gui-lazy-soup.sh and
+ * tests/ui/test-first-frame.py keep it out). The non-variadic calls, so that they can be called
+ * through a pointer (as saoma-pin-guard.c does for the manager PIN). */
+#define LIBSECRET_SONAME "libsecret-1.so.0"
+
+typedef struct {
+  void     (*lookupv)         (const SecretSchema *schema,
+                               GHashTable         *attributes,
+                               GCancellable       *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer            user_data);
+  char    *(*lookup_finish)   (GAsyncResult       *result,
+                               GError            **error);
+  void     (*storev)          (const SecretSchema *schema,
+                               GHashTable         *attributes,
+                               const char         *collection,
+                               const char         *label,
+                               const char         *password,
+                               GCancellable       *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer            user_data);
+  gboolean (*store_finish)    (GAsyncResult       *result,
+                               GError            **error);
+  void     (*clearv)          (const SecretSchema *schema,
+                               GHashTable         *attributes,
+                               GCancellable       *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer            user_data);
+  gboolean (*clear_finish)    (GAsyncResult       *result,
+                               GError            **error);
+  void     (*password_free)   (char               *password);
+  GQuark   (*error_get_quark) (void);
+} SecretCalls;
+
+/* The calls, or NULL with the loader's complaint in @error (the same one every time). */
+static const SecretCalls *
+secret_calls (GError **error)
+{
+  static SecretCalls calls;
+  static char *failure;
+  static gsize loaded;
+
+  if (g_once_init_enter (&loaded))
+    {
+      GModule *module = g_module_open (LIBSECRET_SONAME, G_MODULE_BIND_LOCAL);
+      const struct {
+        const char *name;
+        gpointer   *where;
+      } symbols[] = {
+        { "secret_password_lookupv", (gpointer *) &calls.lookupv },
+        { "secret_password_lookup_finish", (gpointer *) &calls.lookup_finish },
+        { "secret_password_storev", (gpointer *) &calls.storev },
+        { "secret_password_store_finish", (gpointer *) &calls.store_finish },
+        { "secret_password_clearv", (gpointer *) &calls.clearv },
+        { "secret_password_clear_finish", (gpointer *) &calls.clear_finish },
+        { "secret_password_free", (gpointer *) &calls.password_free },
+        { "secret_error_get_quark", (gpointer *) &calls.error_get_quark },
+      };
+
+      if (module == NULL)
+        failure = g_strdup (g_module_error ());
+      for (guint i = 0; failure == NULL && i < G_N_ELEMENTS (symbols); i++)
+        if (!g_module_symbol (module, symbols[i].name, symbols[i].where))
+          failure = g_strdup (g_module_error ());
+      if (module != NULL && failure != NULL)
+        g_module_close (module);
+      else if (module != NULL)
+        g_module_make_resident (module); /* for the process's life, like a linked library */
+      g_once_init_leave (&loaded, 1);
+    }
+
+  if (failure != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "cannot load %s: %s",
+                   LIBSECRET_SONAME, failure);
+      return NULL;
+    }
+  return &calls;
+}
+
+/* The attributes of @item's schema for @mch_id. */
+static GHashTable *
+item_attributes (SaomaKeyringItem item,
+                 const char      *mch_id);
 
 /* One schema per kind of key, and an attribute name of its own for the APIv3 key: some
  * Secret Service backends (libsecret's file backend) match by attributes alone, and a lookup
@@ -40,6 +128,16 @@ attribute_name (SaomaKeyringItem item)
   return item == SAOMA_KEYRING_APIV3_KEY ? "apiv3_mch_id" : "mch_id";
 }
 
+static GHashTable *
+item_attributes (SaomaKeyringItem item,
+                 const char      *mch_id)
+{
+  GHashTable *attributes = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+
+  g_hash_table_insert (attributes, (gpointer) attribute_name (item), g_strdup (mch_id));
+  return attributes;
+}
+
 static void
 lookup_cb (GObject      *object,
            GAsyncResult *result,
@@ -47,13 +145,14 @@ lookup_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
+  const SecretCalls *secret = secret_calls (NULL);
   char *key;
 
-  key = secret_password_lookup_finish (result, &error);
+  key = secret->lookup_finish (result, &error);
   if (error != NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
-    g_task_return_pointer (task, key, (GDestroyNotify) secret_password_free);
+    g_task_return_pointer (task, key, (GDestroyNotify) secret->password_free);
 }
 
 void
@@ -82,15 +181,23 @@ saoma_keyring_lookup_item_async (SaomaKeyringItem    item,
                                  gpointer            user_data)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(GHashTable) attributes = NULL;
+  g_autoptr(GError) error = NULL;
+  const SecretCalls *secret;
 
   g_return_if_fail (mch_id != NULL);
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, saoma_keyring_lookup_async);
-  secret_password_lookup (saoma_keyring_get_schema_for (item), cancellable, lookup_cb,
-                          g_steal_pointer (&task),
-                          attribute_name (item), mch_id,
-                          NULL);
+  secret = secret_calls (&error);
+  if (secret == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  attributes = item_attributes (item, mch_id);
+  secret->lookupv (saoma_keyring_get_schema_for (item), attributes, cancellable, lookup_cb,
+                   g_steal_pointer (&task));
 }
 
 char *
@@ -110,7 +217,7 @@ store_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!secret_password_store_finish (result, &error))
+  if (!secret_calls (NULL)->store_finish (result, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_boolean (task, TRUE);
@@ -143,22 +250,30 @@ saoma_keyring_store_item_async (SaomaKeyringItem    item,
 {
   g_autoptr(GTask) task = NULL;
   g_autofree char *label = NULL;
+  g_autoptr(GHashTable) attributes = NULL;
+  g_autoptr(GError) error = NULL;
+  const SecretCalls *secret;
 
   g_return_if_fail (mch_id != NULL);
   g_return_if_fail (api_key != NULL);
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, saoma_keyring_store_async);
+  secret = secret_calls (&error);
+  if (secret == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   if (item == SAOMA_KEYRING_APIV3_KEY)
     /* Translators: the label of the keyring item; %s is the merchant number */
     label = g_strdup_printf (_("Saoma WeChat Pay APIv3 key for merchant %s"), mch_id);
   else
     /* Translators: the label of the keyring item; %s is the merchant number */
     label = g_strdup_printf (_("Saoma WeChat Pay API key for merchant %s"), mch_id);
-  secret_password_store (saoma_keyring_get_schema_for (item), SECRET_COLLECTION_DEFAULT, label,
-                         api_key, cancellable, store_cb, g_steal_pointer (&task),
-                         attribute_name (item), mch_id,
-                         NULL);
+  attributes = item_attributes (item, mch_id);
+  secret->storev (saoma_keyring_get_schema_for (item), attributes, SECRET_COLLECTION_DEFAULT,
+                  label, api_key, cancellable, store_cb, g_steal_pointer (&task));
 }
 
 gboolean
@@ -178,7 +293,7 @@ clear_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
 
-  secret_password_clear_finish (result, &error);
+  secret_calls (NULL)->clear_finish (result, &error);
   if (error != NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
@@ -209,15 +324,23 @@ saoma_keyring_clear_item_async (SaomaKeyringItem    item,
                                 gpointer            user_data)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(GHashTable) attributes = NULL;
+  g_autoptr(GError) error = NULL;
+  const SecretCalls *secret;
 
   g_return_if_fail (mch_id != NULL);
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, saoma_keyring_clear_async);
-  secret_password_clear (saoma_keyring_get_schema_for (item), cancellable, clear_cb,
-                         g_steal_pointer (&task),
-                         attribute_name (item), mch_id,
-                         NULL);
+  secret = secret_calls (&error);
+  if (secret == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  attributes = item_attributes (item, mch_id);
+  secret->clearv (saoma_keyring_get_schema_for (item), attributes, cancellable, clear_cb,
+                  g_steal_pointer (&task));
 }
 
 gboolean
@@ -232,18 +355,23 @@ saoma_keyring_clear_finish (GAsyncResult *result,
 void
 saoma_keyring_free_key (char *api_key)
 {
+  /* A key came from libsecret, which is loaded by then. */
   if (api_key != NULL)
-    secret_password_free (api_key);
+    secret_calls (NULL)->password_free (api_key);
 }
 
 gboolean
 saoma_keyring_error_is_unavailable (const GError *error)
 {
+  const SecretCalls *secret;
+
   if (error == NULL)
     return FALSE;
 
-  /* No Secret Service on the session bus, no bus at all, or a keyring that refuses us. */
-  return error->domain == G_DBUS_ERROR ||
-         error->domain == G_IO_ERROR ||
-         error->domain == SECRET_ERROR;
+  /* No Secret Service on the session bus, no bus at all, or a keyring that refuses us (or
+   * no libsecret: G_IO_ERROR). */
+  if (error->domain == G_DBUS_ERROR || error->domain == G_IO_ERROR)
+    return TRUE;
+  secret = secret_calls (NULL);
+  return secret != NULL && error->domain == secret->error_get_quark ();
 }

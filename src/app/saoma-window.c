@@ -72,6 +72,7 @@ struct _SaomaWindow
   GtkMenuButton        *details_button;
   GtkLabel             *details_label;
   GtkStack             *qr_stack;
+  GtkImage             *paid_icon;
   GtkLabel             *qr_placeholder_label;
   SaomaQrView          *qr_view;
   GtkLabel             *countdown_label;
@@ -79,9 +80,12 @@ struct _SaomaWindow
   GtkWidget            *demo_box;
   GtkLabel             *demo_error_label;
   GtkMenuButton        *primary_menu_button;
+  GMenuModel           *primary_menu;
   AdwBin               *history_bin;
   SaomaHistoryPage     *history_page;   /* NULL until built (ensure_history_page()) */
   guint                 history_source;
+  guint                 painted_source;
+  gboolean              painted;        /* the first frame is on screen */
 };
 
 G_DEFINE_FINAL_TYPE (SaomaWindow, saoma_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -205,6 +209,17 @@ show_code_message (SaomaWindow *self,
   gtk_widget_error_bell (GTK_WIDGET (self));
 }
 
+/* The paid page's check mark: at 160 px Adwaita has it as an SVG only, and a hidden image's
+ * icon is still looked up and loaded with the window, which made the first frame load the SVG
+ * pixbuf loader and librsvg (cold start, issue 19). Set after the first frame, so it is loaded
+ * long before a payment shows it, or at the latest when one does. */
+static void
+ensure_paid_icon (SaomaWindow *self)
+{
+  if (self->paid_icon != NULL && gtk_image_get_storage_type (self->paid_icon) == GTK_IMAGE_EMPTY)
+    gtk_image_set_from_icon_name (self->paid_icon, "object-select-symbolic");
+}
+
 static void
 set_status (SaomaWindow *self,
             const char  *icon_name,
@@ -221,7 +236,9 @@ set_status (SaomaWindow *self,
     {
       gtk_stack_set_visible_child_name (self->status_icon_stack, "icon");
       gtk_spinner_stop (self->status_spinner);
-      if (g_strcmp0 (gtk_image_get_icon_name (self->status_icon), icon_name) != 0)
+      if (icon_name[0] == '\0')
+        gtk_image_clear (self->status_icon);
+      else if (g_strcmp0 (gtk_image_get_icon_name (self->status_icon), icon_name) != 0)
         gtk_image_set_from_icon_name (self->status_icon, icon_name);
     }
 
@@ -417,6 +434,8 @@ update_qr (SaomaWindow *self)
       /* Expired or cancelled: the code must vanish at once, not fade. */
       if (current != NULL)
         saoma_qr_view_set_text (self->qr_view, NULL);
+      if (paid)
+        ensure_paid_icon (self);
       if (self->bench && paid &&
           g_strcmp0 (gtk_stack_get_visible_child_name (self->qr_stack), "paid") != 0)
         {
@@ -470,7 +489,11 @@ update_status (SaomaWindow *self)
                     _("Saoma could not open its records or reach the payment gateway."),
                     "failed");
       else
-        set_status (self, NULL, _("Starting…"),
+        /* The spinner from the second frame on: its icon is an SVG only (Adwaita's
+         * process-working-symbolic), and loading the SVG loader and librsvg for it cost the
+         * first frame ~6 ms of CPU (cold start, issue 19). Shown then, it is also ready for
+         * the first sale's "Creating the payment…". */
+        set_status (self, self->painted ? NULL : "", _("Starting…"),
                     _("Opening the records and connecting to the payment gateway."), NULL);
       show_amount = FALSE;
       error = setup_error;
@@ -481,7 +504,7 @@ update_status (SaomaWindow *self)
         {
         case SAOMA_CHECKOUT_PHASE_IDLE:
           /* With an amount typed the till also waits for a scanned payment code. */
-          set_status (self, "io.github.saoma.Cashier-symbolic", _("Ready"),
+          set_status (self, "saoma-cashier-symbolic", _("Ready"),
                       self->ready_amount > 0
                         ? _("Press Enter for a QR code, or scan the customer’s payment code.")
                         : _("Type the amount and press Enter."),
@@ -694,6 +717,26 @@ checkout_notify_cb (SaomaWindow *self,
 static void     refresh_late        (SaomaWindow *self);
 static gboolean checkout_page_shown (SaomaWindow *self);
 
+/* A banner's revealer is visible only while it shows something or slides: hidden, it would
+ * still measure its child on every layout, the first frame's included (issue 19). */
+static void
+set_banner_shown (GtkRevealer *revealer,
+                  gboolean     shown)
+{
+  if (shown)
+    gtk_widget_set_visible (GTK_WIDGET (revealer), TRUE);
+  gtk_revealer_set_reveal_child (revealer, shown);
+  if (!shown && !gtk_revealer_get_child_revealed (revealer))
+    gtk_widget_set_visible (GTK_WIDGET (revealer), FALSE);
+}
+
+static void
+banner_revealed_cb (GtkRevealer *revealer)
+{
+  if (!gtk_revealer_get_child_revealed (revealer) && !gtk_revealer_get_reveal_child (revealer))
+    gtk_widget_set_visible (GTK_WIDGET (revealer), FALSE);
+}
+
 /* Shown while a late payment waits, on the checkout page: History has its own banner saying
  * the same, and one banner does not repeat another (issue 12.13). */
 static void
@@ -703,7 +746,7 @@ update_late_banner (SaomaWindow *self)
 
   if (shown)
     gtk_label_set_text (self->late_label, self->late_text != NULL ? self->late_text : "");
-  gtk_revealer_set_reveal_child (self->late_revealer, shown);
+  set_banner_shown (self->late_revealer, shown);
 }
 
 /* A hidden banner keeps no text: screen readers (and tests) would still find it. */
@@ -908,7 +951,25 @@ build_history_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* After the first painted frame, at low priority: behind the till's start and any input. */
+/* Once the first frame is on screen: the paid page's icon, and the "Starting…" spinner if the
+ * till is not up yet. */
+static gboolean
+painted_cb (gpointer user_data)
+{
+  SaomaWindow *self = user_data;
+
+  self->painted_source = 0;
+  self->painted = TRUE;
+  ensure_paid_icon (self);
+  if (self->checkout == NULL)
+    update_view (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* After the first painted frame, from the main loop (not inside the frame's after-paint): the
+ * icon and spinner of painted_cb(), and the history page at low priority (behind the till's
+ * start and any input). */
 static void
 history_after_paint_cb (GdkFrameClock *frame_clock,
                         gpointer       user_data)
@@ -916,6 +977,8 @@ history_after_paint_cb (GdkFrameClock *frame_clock,
   SaomaWindow *self = user_data;
 
   g_signal_handlers_disconnect_by_func (frame_clock, history_after_paint_cb, self);
+  if (self->view_stack != NULL && self->painted_source == 0 && !self->painted)
+    self->painted_source = g_idle_add_full (G_PRIORITY_HIGH_IDLE, painted_cb, self, NULL);
   /* history_bin is NULL once the window is disposed. */
   if (self->history_bin != NULL && self->history_page == NULL && self->history_source == 0)
     self->history_source = g_idle_add_full (G_PRIORITY_LOW, build_history_cb, self, NULL);
@@ -961,8 +1024,7 @@ app_notify_cb (SaomaWindow *self,
   const GError *setup_error = saoma_application_get_setup_error (self->application);
   SaomaTill *till;
 
-  gtk_revealer_set_reveal_child (self->demo_revealer,
-                                 saoma_application_get_demo (self->application));
+  set_banner_shown (self->demo_revealer, saoma_application_get_demo (self->application));
 
   if (setup_error != NULL)
     {
@@ -971,7 +1033,7 @@ app_notify_cb (SaomaWindow *self,
                                                setup_error->message);
       gtk_label_set_text (self->setup_error_label, text);
     }
-  gtk_revealer_set_reveal_child (self->setup_error_revealer, setup_error != NULL);
+  set_banner_shown (self->setup_error_revealer, setup_error != NULL);
 
   /* The history still reads SQLite directly until it moves onto the store's page source. */
   till = saoma_application_get_till (self->application);
@@ -1448,6 +1510,21 @@ menu_closed_cb (SaomaWindow *self,
     self->refocus_source = g_idle_add (refocus_idle_cb, self);
 }
 
+/* The main menu's popover, built when the menu is first opened (click or F10): with the window
+ * it was a popover with a dozen widgets the first frame does not show (issue 19). */
+static void
+create_primary_menu (GtkMenuButton *button,
+                     gpointer       user_data)
+{
+  SaomaWindow *self = user_data;
+
+  if (gtk_menu_button_get_popover (button) != NULL)
+    return;
+  gtk_menu_button_set_menu_model (button, self->primary_menu);
+  g_signal_connect_object (gtk_menu_button_get_popover (button), "closed",
+                           G_CALLBACK (menu_closed_cb), self, G_CONNECT_SWAPPED);
+}
+
 /* Esc always cancels the sale on screen (issue 12, point 10): it is caught before any widget
  * inside the window (a toast, an entry) can take it for itself. An open menu closes first. */
 static gboolean
@@ -1528,6 +1605,7 @@ saoma_window_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->refocus_source, g_source_remove);
   g_clear_handle_id (&self->history_source, g_source_remove);
+  g_clear_handle_id (&self->painted_source, g_source_remove);
   if (self->bench_layout_hook != 0)
     g_signal_remove_emission_hook (g_signal_lookup ("layout", GDK_TYPE_FRAME_CLOCK),
                                    self->bench_layout_hook);
@@ -1656,6 +1734,7 @@ saoma_window_class_init (SaomaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, details_button);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, details_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_stack);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, paid_icon);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_placeholder_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_view);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, countdown_label);
@@ -1663,6 +1742,7 @@ saoma_window_class_init (SaomaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, demo_box);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, demo_error_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, primary_menu_button);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, primary_menu);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, history_bin);
   gtk_widget_class_bind_template_callback (widget_class, amount_activate_cb);
   gtk_widget_class_bind_template_callback (widget_class, amount_changed_cb);
@@ -1736,12 +1816,18 @@ saoma_window_init (SaomaWindow *self)
   }
   g_signal_connect_object (self->late_revealer, "notify::child-revealed",
                            G_CALLBACK (late_revealed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect (self->late_revealer, "notify::child-revealed",
+                    G_CALLBACK (banner_revealed_cb), NULL);
+  g_signal_connect (self->demo_revealer, "notify::child-revealed",
+                    G_CALLBACK (banner_revealed_cb), NULL);
+  g_signal_connect (self->setup_error_revealer, "notify::child-revealed",
+                    G_CALLBACK (banner_revealed_cb), NULL);
   g_signal_connect_object (gtk_window_get_toplevels (), "items-changed",
                            G_CALLBACK (toplevels_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->view_stack, "notify::visible-child-name",
                            G_CALLBACK (visible_page_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (gtk_menu_button_get_popover (self->primary_menu_button), "closed",
-                           G_CALLBACK (menu_closed_cb), self, G_CONNECT_SWAPPED);
+  gtk_menu_button_set_create_popup_func (self->primary_menu_button, create_primary_menu, self,
+                                         NULL);
   self->bench = g_strcmp0 (g_getenv ("SAOMA_BENCH"), "1") == 0;
 
   update_view (self);

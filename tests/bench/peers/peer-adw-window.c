@@ -26,17 +26,47 @@ painted_cb (GdkFrameClock *clock,
   exit (0);
 }
 
+/* The first frame's layout and paint phases end (GTK's own handlers ran first), as Saoma's. */
+static void
+phase_cb (GdkFrameClock *clock,
+          gpointer       stage)
+{
+  printf ("SAOMA_STAGE %s %" G_GINT64_FORMAT "\n", (const char *) stage, g_get_monotonic_time ());
+  g_signal_handlers_disconnect_by_func (clock, phase_cb, stage);
+}
+
 static void
 realize_cb (GtkWidget *widget)
 {
-  g_signal_connect (gtk_widget_get_frame_clock (widget), "after-paint", G_CALLBACK (painted_cb),
-                    NULL);
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+
+  printf ("SAOMA_STAGE realized %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
+  g_signal_connect (clock, "layout", G_CALLBACK (phase_cb), (gpointer) "first-layout");
+  g_signal_connect (clock, "paint", G_CALLBACK (phase_cb), (gpointer) "first-paint");
+  g_signal_connect (clock, "after-paint", G_CALLBACK (painted_cb), NULL);
+}
+
+/* The stages Saoma stamps too (bench-ui prints them side by side). */
+static void
+stamp (const char *stage)
+{
+  printf ("SAOMA_STAGE %s %" G_GINT64_FORMAT "\n", stage, g_get_monotonic_time ());
+}
+
+static void
+startup_cb (GApplication *app)
+{
+  /* Connected after AdwApplication's own startup: libadwaita is initialised. */
+  stamp ("adw-startup-done");
 }
 
 static void
 activate_cb (GApplication *app)
 {
-  GtkWidget *window = adw_application_window_new (GTK_APPLICATION (app));
+  GtkWidget *window;
+
+  stamp ("activate");
+  window = adw_application_window_new (GTK_APPLICATION (app));
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   GtkWidget *page = adw_status_page_new ();
 
@@ -45,8 +75,10 @@ activate_cb (GApplication *app)
   gtk_box_append (GTK_BOX (box), adw_header_bar_new ());
   gtk_box_append (GTK_BOX (box), page);
   adw_application_window_set_content (ADW_APPLICATION_WINDOW (window), box);
+  stamp ("window-built");
   g_signal_connect_after (window, "realize", G_CALLBACK (realize_cb), NULL);
   gtk_window_present (GTK_WINDOW (window));
+  printf ("SAOMA_STAGE presented %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
 }
 
 int
@@ -55,8 +87,10 @@ main (int   argc,
 {
   g_autoptr(AdwApplication) app = NULL;
 
+  stamp ("main");
   /* The same flags as Saoma's: with a session bus both pay for registering their name. */
   app = adw_application_new ("io.github.saoma.BenchPeer", G_APPLICATION_DEFAULT_FLAGS);
+  g_signal_connect_after (app, "startup", G_CALLBACK (startup_cb), NULL);
   g_signal_connect (app, "activate", G_CALLBACK (activate_cb), NULL);
   return g_application_run (G_APPLICATION (app), argc, argv);
 }

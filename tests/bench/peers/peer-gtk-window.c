@@ -25,11 +25,24 @@ painted_cb (GdkFrameClock *clock,
   exit (0);
 }
 
+/* The first frame's layout and paint phases end (GTK's own handlers ran first), as Saoma's. */
+static void
+phase_cb (GdkFrameClock *clock,
+          gpointer       stage)
+{
+  printf ("SAOMA_STAGE %s %" G_GINT64_FORMAT "\n", (const char *) stage, g_get_monotonic_time ());
+  g_signal_handlers_disconnect_by_func (clock, phase_cb, stage);
+}
+
 static void
 realize_cb (GtkWidget *widget)
 {
-  g_signal_connect (gtk_widget_get_frame_clock (widget), "after-paint", G_CALLBACK (painted_cb),
-                    NULL);
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+
+  printf ("SAOMA_STAGE realized %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
+  g_signal_connect (clock, "layout", G_CALLBACK (phase_cb), (gpointer) "first-layout");
+  g_signal_connect (clock, "paint", G_CALLBACK (phase_cb), (gpointer) "first-paint");
+  g_signal_connect (clock, "after-paint", G_CALLBACK (painted_cb), NULL);
 }
 
 int
@@ -37,12 +50,16 @@ main (void)
 {
   GtkWidget *window;
 
+  /* The stages Saoma stamps too (bench-ui prints them side by side). */
+  printf ("SAOMA_STAGE main %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
   if (!gtk_init_check ())
     return 77;
   window = gtk_window_new ();
   gtk_window_set_child (GTK_WINDOW (window), gtk_label_new ("Hello"));
+  printf ("SAOMA_STAGE window-built %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
   g_signal_connect_after (window, "realize", G_CALLBACK (realize_cb), NULL);
   gtk_window_present (GTK_WINDOW (window));
+  printf ("SAOMA_STAGE presented %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
   for (;;)
     g_main_context_iteration (NULL, TRUE);
   return 0;
