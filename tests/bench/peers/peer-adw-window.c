@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+/* The window-width and window-height defaults of data/io.github.saoma.Cashier.gschema.xml. */
+#define PEER_WINDOW_WIDTH  1100
+#define PEER_WINDOW_HEIGHT 720
+
 static void
 painted_cb (GdkFrameClock *clock,
             gpointer       user_data)
@@ -75,6 +79,8 @@ activate_cb (GApplication *app)
   gtk_box_append (GTK_BOX (box), adw_header_bar_new ());
   gtk_box_append (GTK_BOX (box), page);
   adw_application_window_set_content (ADW_APPLICATION_WINDOW (window), box);
+  /* As the bare window: Saoma's default size, the same pixels to paint. */
+  gtk_window_set_default_size (GTK_WINDOW (window), PEER_WINDOW_WIDTH, PEER_WINDOW_HEIGHT);
   stamp ("window-built");
   g_signal_connect_after (window, "realize", G_CALLBACK (realize_cb), NULL);
   gtk_window_present (GTK_WINDOW (window));

@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+/* The window-width and window-height defaults of data/io.github.saoma.Cashier.gschema.xml. */
+#define PEER_WINDOW_WIDTH  1100
+#define PEER_WINDOW_HEIGHT 720
+
 static void
 painted_cb (GdkFrameClock *clock,
             gpointer       user_data)
@@ -56,6 +60,9 @@ main (void)
     return 77;
   window = gtk_window_new ();
   gtk_window_set_child (GTK_WINDOW (window), gtk_label_new ("Hello"));
+  /* Saoma's window opens at its settings' default size: the same pixels to clear, paint and
+   * hand to the X server, so the ratio is what Saoma adds, not what a bigger window costs. */
+  gtk_window_set_default_size (GTK_WINDOW (window), PEER_WINDOW_WIDTH, PEER_WINDOW_HEIGHT);
   printf ("SAOMA_STAGE window-built %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
   g_signal_connect_after (window, "realize", G_CALLBACK (realize_cb), NULL);
   gtk_window_present (GTK_WINDOW (window));
