@@ -651,6 +651,8 @@ update_fields (SaomaWindow *self)
 
   gtk_editable_set_editable (GTK_EDITABLE (self->amount_entry), !active);
   gtk_editable_set_editable (GTK_EDITABLE (self->description_entry), !active);
+  /* No caret in it either (style.css). */
+  set_css_class (GTK_WIDGET (self->amount_entry), "sale-on", active);
   /* The amount as charged ("38.5" reads "38.50"), also over a key typed before the sale's
    * first frame made the field read-only (quiet_while_preparing()). */
   if (active)
