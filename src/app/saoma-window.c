@@ -48,6 +48,8 @@ struct _SaomaWindow
   gboolean              bench_paint_pending;
   gboolean              bench_settle_pending;
   const char           *bench_paint_line;  /* SAOMA_QR_DRAWN or SAOMA_PAID_DRAWN */
+  gulong                bench_count_handler;
+  guint                 bench_frames;      /* painted since Enter, the QR's included */
   SaomaScanCapture     *scan_capture;      /* a scanner's codes, caught before the fields */
   gint64                ready_amount;      /* fen typed while idle: the till awaits a scan */
 
@@ -324,6 +326,27 @@ bench_qr_settled (SaomaWindow *self)
 }
 
 static void
+bench_count_cb (GdkFrameClock *frame_clock,
+                SaomaWindow   *self)
+{
+  self->bench_frames++;
+}
+
+/* Enter: counts the frames painted until the QR's (the quiet wait, quiet_while_preparing()). */
+static void
+bench_count_frames (SaomaWindow *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  if (!self->bench || clock == NULL)
+    return;
+  g_clear_signal_handler (&self->bench_count_handler, clock);
+  self->bench_frames = 0;
+  self->bench_count_handler = g_signal_connect (clock, "after-paint",
+                                                G_CALLBACK (bench_count_cb), self);
+}
+
+static void
 bench_after_paint_cb (GdkFrameClock *frame_clock,
                       SaomaWindow   *self)
 {
@@ -331,6 +354,13 @@ bench_after_paint_cb (GdkFrameClock *frame_clock,
   g_print ("%s %" G_GINT64_FORMAT "\n", self->bench_paint_line, g_get_monotonic_time ());
   fflush (stdout);
   g_clear_signal_handler (&self->bench_paint_handler, frame_clock);
+  if (self->bench_count_handler != 0 && g_str_equal (self->bench_paint_line, "SAOMA_QR_DRAWN"))
+    {
+      g_autofree char *n = g_strdup_printf ("%u", self->bench_frames - 1);
+
+      g_clear_signal_handler (&self->bench_count_handler, frame_clock);
+      saoma_bench_stamp ("frames-before-qr", n);
+    }
   bench_qr_settled (self);
 }
 
@@ -1167,6 +1197,7 @@ charge (SaomaWindow *self)
     {
       g_print ("SAOMA_CHARGE %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
       fflush (stdout);
+      bench_count_frames (self);
     }
 
   max_fen = get_max_amount (self);
