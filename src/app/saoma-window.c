@@ -1034,6 +1034,8 @@ ensure_history_page (SaomaWindow *self)
   g_clear_handle_id (&self->history_source, g_source_remove);
   saoma_bench_stamp ("history-build", NULL);
   self->history_page = SAOMA_HISTORY_PAGE (saoma_history_page_new ());
+  /* Hidden while the checkout is shown (visible_page_cb()). */
+  gtk_widget_set_visible (GTK_WIDGET (self->history_page), !checkout_page_shown (self));
   adw_bin_set_child (self->history_bin, GTK_WIDGET (self->history_page));
   till = self->application != NULL ? saoma_application_get_till (self->application) : NULL;
   if (till != NULL)
@@ -1593,6 +1595,11 @@ visible_page_cb (SaomaWindow  *self,
   saoma_scan_capture_set_enabled (self->scan_capture, checkout_page_shown (self));
   if (!checkout_page_shown (self))
     ensure_history_page (self);
+  /* Behind the checkout the history is not only unmapped but invisible: every write of a sale
+   * rebinds its list, and a visible widget's change of size asks the window for a frame, one
+   * the QR's would then wait for (issue 19). Shown, it is laid out in the page switch's frame. */
+  if (self->history_page != NULL)
+    gtk_widget_set_visible (GTK_WIDGET (self->history_page), !checkout_page_shown (self));
   update_late_banner (self);
   return_focus_to_amount (self);
 }
