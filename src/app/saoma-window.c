@@ -560,7 +560,7 @@ update_status (SaomaWindow *self)
           /* No spinner while the customer scans: its animation would repaint the window 60
            * times a second for minutes, and the paid page's frame would wait for its clock
            * (issue 19). The countdown shows the time passing. */
-          set_status (self, "io.github.saoma.Cashier-symbolic",
+          set_status (self, "saoma-cashier-symbolic",
                       _("Waiting for the customer to scan"),
                       _("Ask the customer to scan the QR code with WeChat."), NULL);
           break;
