@@ -14,6 +14,7 @@
 
 #include "core/saoma-money.h"
 
+#include "saoma-app-private.h"
 #include "saoma-application.h"
 #include "saoma-customer-display.h"
 #include "saoma-qr-view.h"
@@ -62,6 +63,9 @@ struct _SaomaCustomerDisplay
   char           *dismissed_trade_no;
   char           *dismiss_trade_no;
   guint           dismiss_id;
+
+  guint           busy_id;           /* a Native sale's answer is awaited quietly */
+  gboolean        busy_due;          /* … and no longer: its charging page is shown */
 
   gboolean        sample;
   guint           sample_seconds;
@@ -265,6 +269,38 @@ show_charging (SaomaCustomerDisplay *self,
   gtk_spinner_set_spinning (self->qr_spinner, code_url == NULL);
 }
 
+static gboolean
+busy_due_cb (gpointer user_data)
+{
+  SaomaCustomerDisplay *self = user_data;
+
+  self->busy_id = 0;
+  self->busy_due = TRUE;
+  update (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* As the cashier window (saoma-window.c, quiet_while_preparing()): between Enter and WeChat's
+ * answer nothing changes on this screen either, unless the answer takes SAOMA_BUSY_DELAY_MS;
+ * the code's page is then the first frame of the sale, and no frame of ours delays the
+ * cashier's (issue 19). Both screens follow the same rule, so they still agree. */
+static gboolean
+quiet_while_preparing (SaomaCustomerDisplay *self)
+{
+  if (self->sample || get_phase (self) != SAOMA_CHECKOUT_PHASE_PREPARING ||
+      saoma_checkout_get_method (self->checkout) == SAOMA_PAYMENT_METHOD_MICROPAY)
+    {
+      g_clear_handle_id (&self->busy_id, g_source_remove);
+      self->busy_due = FALSE;
+      return FALSE;
+    }
+  if (self->busy_due)
+    return FALSE;
+  if (self->busy_id == 0)
+    self->busy_id = g_timeout_add (SAOMA_BUSY_DELAY_MS, busy_due_cb, self);
+  return TRUE;
+}
+
 /* Everything on screen is derived from the engine (or the sample) here, every time; whatever
  * a page does not show is cleared, so no earlier sale can linger anywhere in the window. */
 static void
@@ -278,6 +314,9 @@ update (SaomaCustomerDisplay *self)
   g_autofree char *ready_text = NULL;
   gboolean charging_shown = FALSE;
   const Phrase *checking = NULL;
+
+  if (quiet_while_preparing (self))
+    return;
 
   g_strstrip (store_name);
 
@@ -886,6 +925,7 @@ saoma_customer_display_dispose (GObject *object)
   g_clear_handle_id (&self->cashier_watch_id, g_source_remove);
   g_clear_handle_id (&self->place_idle_id, g_source_remove);
   g_clear_handle_id (&self->rescale_idle_id, g_source_remove);
+  g_clear_handle_id (&self->busy_id, g_source_remove);
   cancel_dismiss (self);
   end_sample (self);
 

@@ -42,6 +42,7 @@ struct _SaomaHistoryPage
   char               *late_first;       /* the oldest one's out_trade_no */
   SaomaHistoryColumns *columns;         /* the geometry the header and the rows share */
   GPtrArray          *live_items;       /* GtkListItem the list view keeps (set up) */
+  guint               fill_source;      /* rows bound while the page is hidden, filled later */
 
   /* Template widgets */
   GtkMenuButton      *day_button;
@@ -208,9 +209,8 @@ teardown_row_cb (GtkSignalListItemFactory *factory,
  * work of laying out their text) when it is on screen, here or when the list scrolls to it
  * (rows_scrolled_cb). */
 static void
-bind_row_cb (GtkSignalListItemFactory *factory,
-             GtkListItem              *item,
-             SaomaHistoryPage         *self)
+fill_bound_row (SaomaHistoryPage *self,
+                GtkListItem      *item)
 {
   SaomaHistoryRow *row = SAOMA_HISTORY_ROW (gtk_list_item_get_child (item));
 
@@ -220,6 +220,47 @@ bind_row_cb (GtkSignalListItemFactory *factory,
       saoma_history_row_ensure_cells (row);
       fill_row (self, item);
     }
+}
+
+static void
+fill_bound_rows (SaomaHistoryPage *self)
+{
+  g_clear_handle_id (&self->fill_source, g_source_remove);
+  for (guint i = 0; i < self->live_items->len; i++)
+    {
+      GtkListItem *item = g_ptr_array_index (self->live_items, i);
+
+      if (gtk_list_item_get_position (item) != GTK_INVALID_LIST_POSITION &&
+          gtk_list_item_get_item (item) != NULL)
+        fill_bound_row (self, item);
+    }
+}
+
+static gboolean
+fill_bound_rows_cb (gpointer user_data)
+{
+  SaomaHistoryPage *self = user_data;
+
+  self->fill_source = 0;
+  fill_bound_rows (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+bind_row_cb (GtkSignalListItemFactory *factory,
+             GtkListItem              *item,
+             SaomaHistoryPage         *self)
+{
+  /* Hidden behind the checkout page, the list is bound again at every write of a sale (its
+   * count changed): its rows are filled after the frames the till draws meanwhile, the QR's
+   * and the paid page's, not before them (issue 19), and at once when the page is shown. */
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self->list_view)))
+    {
+      if (self->fill_source == 0)
+        self->fill_source = g_idle_add_full (G_PRIORITY_LOW, fill_bound_rows_cb, self, NULL);
+      return;
+    }
+  fill_bound_row (self, item);
 }
 
 /* The list scrolled or grew: rows now on screen that have no labels yet get them. */
@@ -239,6 +280,14 @@ rows_scrolled_cb (SaomaHistoryPage *self,
       saoma_history_row_ensure_cells (row);
       fill_row (self, item);
     }
+}
+
+/* Shown: rows bound while hidden get their text before the page's first frame. */
+static void
+list_mapped_cb (SaomaHistoryPage *self)
+{
+  if (self->fill_source != 0)
+    fill_bound_rows (self);
 }
 
 static gboolean
@@ -823,6 +872,7 @@ saoma_history_page_dispose (GObject *object)
   SaomaHistoryPage *self = (SaomaHistoryPage *) object;
 
   g_clear_handle_id (&self->summary_source, g_source_remove);
+  g_clear_handle_id (&self->fill_source, g_source_remove);
   g_clear_handle_id (&self->spinner_source, g_source_remove);
   g_clear_handle_id (&self->totals_source, g_source_remove);
   stop_waiting_first_frame (self);
@@ -944,6 +994,8 @@ saoma_history_page_init (SaomaHistoryPage *self)
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->list_view)),
                            "changed", G_CALLBACK (rows_scrolled_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->list_view, "map", G_CALLBACK (list_mapped_cb), self,
+                           G_CONNECT_SWAPPED);
 
   self->business_day = saoma_business_day_new (NULL, 0);
   g_signal_connect_object (self->late_revealer, "notify::child-revealed",

@@ -10,6 +10,7 @@
 #include "core/saoma-micropay-flow.h"
 #include "core/saoma-money.h"
 
+#include "saoma-app-private.h"
 #include "saoma-application.h"
 #include "saoma-attempt-dialog.h"
 #include "saoma-columns-layout.h"
@@ -36,6 +37,8 @@ struct _SaomaWindow
   gboolean              resetting;
   SaomaCheckoutPhase    shown_phase;       /* the phase the fields were last set for */
   guint                 refocus_source;
+  guint                 busy_source;       /* a Native sale's answer is awaited quietly */
+  gboolean              busy_due;          /* … and no longer: the busy state is shown */
   gboolean              bench;
   gulong                bench_paint_handler;
   gulong                bench_phase_handlers[2];
@@ -45,6 +48,8 @@ struct _SaomaWindow
   gboolean              bench_paint_pending;
   gboolean              bench_settle_pending;
   const char           *bench_paint_line;  /* SAOMA_QR_DRAWN or SAOMA_PAID_DRAWN */
+  gulong                bench_count_handler;
+  guint                 bench_frames;      /* painted since Enter, the QR's included */
   SaomaScanCapture     *scan_capture;      /* a scanner's codes, caught before the fields */
   gint64                ready_amount;      /* fen typed while idle: the till awaits a scan */
 
@@ -97,6 +102,7 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
 
 static const char *status_classes[] = { "paid", "failed", "checking", NULL };
 
@@ -320,6 +326,27 @@ bench_qr_settled (SaomaWindow *self)
 }
 
 static void
+bench_count_cb (GdkFrameClock *frame_clock,
+                SaomaWindow   *self)
+{
+  self->bench_frames++;
+}
+
+/* Enter: counts the frames painted until the QR's (the quiet wait, quiet_while_preparing()). */
+static void
+bench_count_frames (SaomaWindow *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  if (!self->bench || clock == NULL)
+    return;
+  g_clear_signal_handler (&self->bench_count_handler, clock);
+  self->bench_frames = 0;
+  self->bench_count_handler = g_signal_connect (clock, "after-paint",
+                                                G_CALLBACK (bench_count_cb), self);
+}
+
+static void
 bench_after_paint_cb (GdkFrameClock *frame_clock,
                       SaomaWindow   *self)
 {
@@ -327,6 +354,13 @@ bench_after_paint_cb (GdkFrameClock *frame_clock,
   g_print ("%s %" G_GINT64_FORMAT "\n", self->bench_paint_line, g_get_monotonic_time ());
   fflush (stdout);
   g_clear_signal_handler (&self->bench_paint_handler, frame_clock);
+  if (self->bench_count_handler != 0 && g_str_equal (self->bench_paint_line, "SAOMA_QR_DRAWN"))
+    {
+      g_autofree char *n = g_strdup_printf ("%u", self->bench_frames - 1);
+
+      g_clear_signal_handler (&self->bench_count_handler, frame_clock);
+      saoma_bench_stamp ("frames-before-qr", n);
+    }
   bench_qr_settled (self);
 }
 
@@ -523,7 +557,11 @@ update_status (SaomaWindow *self)
           break;
 
         case SAOMA_CHECKOUT_PHASE_SHOW_QR:
-          set_status (self, NULL, _("Waiting for the customer to scan"),
+          /* No spinner while the customer scans: its animation would repaint the window 60
+           * times a second for minutes, and the paid page's frame would wait for its clock
+           * (issue 19). The countdown shows the time passing. */
+          set_status (self, "saoma-cashier-symbolic",
+                      _("Waiting for the customer to scan"),
                       _("Ask the customer to scan the QR code with WeChat."), NULL);
           break;
 
@@ -643,6 +681,22 @@ update_fields (SaomaWindow *self)
 
   gtk_editable_set_editable (GTK_EDITABLE (self->amount_entry), !active);
   gtk_editable_set_editable (GTK_EDITABLE (self->description_entry), !active);
+  /* No caret in it either (style.css). */
+  set_css_class (GTK_WIDGET (self->amount_entry), "sale-on", active);
+  /* The amount as charged ("38.5" reads "38.50"), also over a key typed before the sale's
+   * first frame made the field read-only (quiet_while_preparing()). */
+  if (active)
+    {
+      gint64 fen = saoma_checkout_get_amount (self->checkout);
+      g_autofree char *plain = saoma_money_format_plain (fen);
+
+      if (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (self->amount_entry)), plain) != 0)
+        {
+          self->resetting = TRUE;
+          gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), plain);
+          self->resetting = FALSE;
+        }
+    }
   /* One narrow column: the code goes first while a sale is on, so it needs no scrolling. */
   saoma_columns_layout_set_reversed (self->checkout_layout, active);
 
@@ -692,9 +746,58 @@ update_ready_amount (SaomaWindow *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_READY_AMOUNT]);
 }
 
+static void update_view (SaomaWindow *self);
+
+static gboolean
+busy_due_cb (gpointer user_data)
+{
+  SaomaWindow *self = user_data;
+
+  self->busy_source = 0;
+  self->busy_due = TRUE;
+  update_view (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Between Enter and WeChat's answer (a few milliseconds) nothing on screen changes (issue 19):
+ * a frame drawn for "creating the payment" would make the QR's frame wait for the next tick of
+ * GTK's frame clock, 16.7 ms after it. The window keeps its look, the amount field included,
+ * until the QR (or any other outcome) comes, or SAOMA_BUSY_DELAY_MS passed: then the busy
+ * state shows. What the cashier does meanwhile follows the engine, not the screen: a second
+ * Enter is refused, Esc cancels (escape_pressed_cb()). */
+static gboolean
+quiet_while_preparing (SaomaWindow *self)
+{
+  if (!qr_coming (self))
+    {
+      g_clear_handle_id (&self->busy_source, g_source_remove);
+      self->busy_due = FALSE;
+      return FALSE;
+    }
+  if (self->busy_due)
+    return FALSE;
+  if (self->busy_source == 0)
+    self->busy_source = g_timeout_add (SAOMA_BUSY_DELAY_MS, busy_due_cb, self);
+  return TRUE;
+}
+
+/* The busy state at once: the cashier acts on the sale before its answer came. */
+static void
+end_quiet (SaomaWindow *self)
+{
+  if (self->busy_source == 0)
+    return;
+  g_clear_handle_id (&self->busy_source, g_source_remove);
+  self->busy_due = TRUE;
+  update_view (self);
+}
+
 static void
 update_view (SaomaWindow *self)
 {
+  if (quiet_while_preparing (self))
+    return;
+
   update_ready_amount (self);
   update_status (self);
   update_fields (self);
@@ -708,6 +811,8 @@ checkout_notify_cb (SaomaWindow *self,
                     GParamSpec  *pspec,
                     GObject     *checkout)
 {
+  if (quiet_while_preparing (self))
+    return;
   if (g_strcmp0 (pspec->name, "seconds-left") == 0 || g_strcmp0 (pspec->name, "validity") == 0)
     update_countdown (self);
   else
@@ -929,6 +1034,8 @@ ensure_history_page (SaomaWindow *self)
   g_clear_handle_id (&self->history_source, g_source_remove);
   saoma_bench_stamp ("history-build", NULL);
   self->history_page = SAOMA_HISTORY_PAGE (saoma_history_page_new ());
+  /* Hidden while the checkout is shown (visible_page_cb()). */
+  gtk_widget_set_visible (GTK_WIDGET (self->history_page), !checkout_page_shown (self));
   adw_bin_set_child (self->history_bin, GTK_WIDGET (self->history_page));
   till = self->application != NULL ? saoma_application_get_till (self->application) : NULL;
   if (till != NULL)
@@ -1092,6 +1199,7 @@ charge (SaomaWindow *self)
     {
       g_print ("SAOMA_CHARGE %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
       fflush (stdout);
+      bench_count_frames (self);
     }
 
   max_fen = get_max_amount (self);
@@ -1126,15 +1234,11 @@ charge (SaomaWindow *self)
 
   show_amount_error (self, NULL);
 
-  /* Show the amount as charged (the field is read-only until the sale ends, then emptied). */
-  {
-    g_autofree char *plain = saoma_money_format_plain (fen);
-
-    self->resetting = TRUE;
-    gtk_editable_set_text (GTK_EDITABLE (self->amount_entry), plain);
-    self->resetting = FALSE;
-  }
-  gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));
+  /* The field shows the amount as charged, read-only, from the sale's first frame on
+   * (update_fields()). Focus moves only when it is elsewhere: a move is a frame. */
+  if (gtk_root_get_focus (GTK_ROOT (self)) !=
+      GTK_WIDGET (gtk_editable_get_delegate (GTK_EDITABLE (self->amount_entry))))
+    gtk_widget_grab_focus (GTK_WIDGET (self->amount_entry));
 }
 
 /* A payment code, scanned or typed by hand (issue 13): WeChat's is charged for the amount
@@ -1293,6 +1397,10 @@ amount_changed_cb (SaomaWindow *self,
                    GtkEditable *editable)
 {
   if (self->resetting)
+    return;
+  /* A key typed while a sale's answer is awaited, before its field turned read-only: the
+   * field gets the charged amount back with the sale's first frame (update_fields()). */
+  if (self->checkout != NULL && saoma_checkout_phase_is_active (get_phase (self)))
     return;
 
   show_amount_error (self, NULL);
@@ -1487,6 +1595,11 @@ visible_page_cb (SaomaWindow  *self,
   saoma_scan_capture_set_enabled (self->scan_capture, checkout_page_shown (self));
   if (!checkout_page_shown (self))
     ensure_history_page (self);
+  /* Behind the checkout the history is not only unmapped but invisible: every write of a sale
+   * rebinds its list, and a visible widget's change of size asks the window for a frame, one
+   * the QR's would then wait for (issue 19). Shown, it is laid out in the page switch's frame. */
+  if (self->history_page != NULL)
+    gtk_widget_set_visible (GTK_WIDGET (self->history_page), !checkout_page_shown (self));
   update_late_banner (self);
   return_focus_to_amount (self);
 }
@@ -1544,6 +1657,8 @@ escape_pressed_cb (SaomaWindow           *self,
   if (focus != NULL && gtk_widget_get_native (focus) != GTK_NATIVE (self))
     return FALSE;
 
+  /* Before the answer the window still looks idle, with Cancel off: it catches up first. */
+  end_quiet (self);
   return gtk_widget_activate_action (GTK_WIDGET (self), "win.cancel", NULL);
 }
 
@@ -1604,6 +1719,7 @@ saoma_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->refocus_source, g_source_remove);
+  g_clear_handle_id (&self->busy_source, g_source_remove);
   g_clear_handle_id (&self->history_source, g_source_remove);
   g_clear_handle_id (&self->painted_source, g_source_remove);
   if (self->bench_layout_hook != 0)
@@ -1785,6 +1901,12 @@ saoma_window_init (SaomaWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
+
+  /* A steady text cursor (issue 19). GTK 4.8 fades the cursor in and out with a tick callback,
+   * so a focused field repaints the window 60 times a second for ten seconds after every key:
+   * the amount field always has the focus, and while it blinks every frame the till draws — the
+   * QR code's, the paid page's — waits for the next tick of that 60 Hz clock (0–16.7 ms). */
+  g_object_set (gtk_widget_get_settings (GTK_WIDGET (self)), "gtk-cursor-blink", FALSE, NULL);
 
   /* First among the capture-phase controllers: a scanner's digits never reach a field. */
   self->scan_capture = saoma_scan_capture_new (GTK_WINDOW (self));

@@ -158,11 +158,27 @@ test_cancel_during_closing_write (void)
   g_assert_cmpstr (saoma_customer_display_get_page (display), ==, "idle");
   g_assert_cmpint (saoma_checkout_get_phase (checkout), ==, SAOMA_CHECKOUT_PHASE_IDLE);
 
-  /* Enter: before the first write is back, both say a payment is being made. */
+  /* Enter while another connection holds the ledger's write lock: the first write waits for
+   * it, so WeChat's answer is slow to come. Until SAOMA_BUSY_DELAY_MS has passed neither
+   * screen changes (issue 19: the QR's frame is the sale's first); then both say a payment is
+   * being made. */
+  ledger = saoma_till_get_ledger (saoma_application_get_till (app));
+  g_assert_cmpint (sqlite3_open (saoma_ledger_get_path (ledger), &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg), ==, SQLITE_OK);
   gtk_editable_set_text (GTK_EDITABLE (entry), "12.34");
   g_signal_emit_by_name (entry, "activate");
   g_assert_cmpint (saoma_checkout_get_state (checkout), ==, SAOMA_CHECKOUT_NONE);
+  g_assert_cmpint (saoma_checkout_get_phase (checkout), ==, SAOMA_CHECKOUT_PHASE_PREPARING);
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (saoma_window_get_status_label (window))), ==,
+                   "Ready");
+  g_assert_cmpstr (saoma_customer_display_get_page (display), ==, "idle");
+  WAIT_FOR (g_strcmp0 (saoma_customer_display_get_page (display), "charging") == 0 &&
+            g_strcmp0 (gtk_label_get_text (GTK_LABEL (saoma_window_get_status_label (window))),
+                       "Ready") != 0);
   assert_views_agree (checkout, display, &preparing);
+  g_assert_cmpint (sqlite3_exec (db, "ROLLBACK", NULL, NULL, &errmsg), ==, SQLITE_OK);
+  sqlite3_close (db);
+  db = NULL;
 
   WAIT_FOR (saoma_checkout_get_phase (checkout) == SAOMA_CHECKOUT_PHASE_SHOW_QR);
   assert_views_agree (checkout, display, &show_qr);
@@ -172,7 +188,6 @@ test_cancel_during_closing_write (void)
   assert_views_agree (checkout, display, &show_qr);
 
   /* Another connection takes the write lock: the engine's CLOSING write waits for it. */
-  ledger = saoma_till_get_ledger (saoma_application_get_till (app));
   g_assert_cmpint (sqlite3_open (saoma_ledger_get_path (ledger), &db), ==, SQLITE_OK);
   g_assert_cmpint (sqlite3_exec (db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg), ==, SQLITE_OK);
 
