@@ -1896,9 +1896,9 @@ saoma_checkout_charge (SaomaCheckout *self,
   self->current = d;
   self->current_job = NULL;
 
-  tick_schedule (d);
-  sync_properties (self);
-
+  /* The write first, the views after: the store's thread syncs it to disk while the views
+   * change (on a busy desktop that is milliseconds of main-loop work the sale need not wait
+   * for). Its callback comes from the main loop, so nothing below runs after it. */
   attempt = saoma_attempt_new (out_trade_no, amount, d->description, d->till_id, created,
                                expires);
   saoma_attempt_set_request (attempt, d->request);
@@ -1918,6 +1918,9 @@ saoma_checkout_charge (SaomaCheckout *self,
     saoma_store_insert_attempt_then_async (self->store, attempt, &then, NULL, insert_attempt_cb,
                                            driver_ref (d));
   }
+
+  tick_schedule (d);
+  sync_properties (self);
 
   return TRUE;
 }
