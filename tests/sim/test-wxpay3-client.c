@@ -196,6 +196,86 @@ assert_known (const GError *error,
 
 /* Calls ---------------------------------------------------------------------------------------- */
 
+/* Waits until @signer has made @n signatures and their callbacks have run. */
+static void
+wait_signatures (Wxpay3Signer *signer,
+                 guint64       n)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (wxpay3_signer_get_n_signatures (signer) < n)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_usleep (20000);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* Issue 19: a create signed ahead (while the attempt is written) is sent with that signature,
+ * whether the signing is still running or done; a create of other fields signs its own. */
+static void
+test_prepared (Fixture      *f,
+               gconstpointer data)
+{
+  guint64 n = wxpay3_signer_get_n_signatures (f->signer);
+  g_autoptr(GError) error = NULL;
+
+  /* At once: the create waits for the signature being made. */
+  {
+    g_autoptr(JsonObject) fields = native_fields ("PRESIGN-1", 1200, NULL);
+    g_autofree char *code_url = NULL;
+
+    wxpay3_client_native_create_prepare (f->client, fields);
+    code_url = create (f, f->client, "PRESIGN-1", 1200, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_str_has_prefix (code_url, "weixin://"));
+    g_assert_cmpuint (wxpay3_signer_get_n_signatures (f->signer), ==, n + 1);
+  }
+
+  /* Signed before the create comes. */
+  {
+    g_autoptr(JsonObject) fields = native_fields ("PRESIGN-2", 1300, NULL);
+    g_autofree char *code_url = NULL;
+
+    wxpay3_client_native_create_prepare (f->client, fields);
+    wait_signatures (f->signer, n + 2);
+    code_url = create (f, f->client, "PRESIGN-2", 1300, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (code_url);
+    g_assert_cmpuint (wxpay3_signer_get_n_signatures (f->signer), ==, n + 2);
+  }
+
+  /* Another order signs its own; the one signed ahead is still sent with its signature. */
+  {
+    g_autoptr(JsonObject) fields = native_fields ("PRESIGN-3", 1400, NULL);
+    g_autofree char *other_url = NULL;
+    g_autofree char *code_url = NULL;
+
+    wxpay3_client_native_create_prepare (f->client, fields);
+    wait_signatures (f->signer, n + 3);
+    other_url = create (f, f->client, "PRESIGN-4", 1500, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (wxpay3_signer_get_n_signatures (f->signer), ==, n + 4);
+    code_url = create (f, f->client, "PRESIGN-3", 1400, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (code_url);
+    g_assert_cmpuint (wxpay3_signer_get_n_signatures (f->signer), ==, n + 4);
+    g_assert_cmpstr (code_url, !=, other_url);
+  }
+
+  /* Used once: the same create again signs again (a retry gets a fresh nonce and time). */
+  {
+    g_autofree char *code_url = create (f, f->client, "PRESIGN-3", 1400, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (code_url);
+    g_assert_cmpuint (wxpay3_signer_get_n_signatures (f->signer), ==, n + 5);
+  }
+}
+
 static void
 test_native (Fixture      *f,
              gconstpointer data)
@@ -1071,6 +1151,7 @@ main (int   argc,
 #define ADD(path, fn) \
   g_test_add ("/wxpay3/client/" path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("native", test_native);
+  ADD ("prepared", test_prepared);
   ADD ("refunds", test_refunds);
   ADD ("tradebill", test_tradebill);
   ADD ("codepay", test_codepay);
