@@ -1019,12 +1019,16 @@ driver_step (Driver *d)
 
     case SAOMA_NATIVE_ACTION_CREATE:
       {
-        g_autofree char *what = saoma_gateway_describe_native_request (d->gateway, d->request);
+        g_autofree char *what = NULL;
 
-        driver_event (d, "request", "unifiedorder %s", what);
         driver_send (d, &unifiedorder_call);
         /* After the send: the request is signed (RSA for v3) and handed to libsoup. */
         saoma_bench_stamp ("sent", d->out_trade_no);
+        /* Its audit event next (queued on the store's thread in the same order): the request
+         * is on record already, with the attempt, and the event's write need not wake the
+         * store's thread before the request is out. */
+        what = saoma_gateway_describe_native_request (d->gateway, d->request);
+        driver_event (d, "request", "unifiedorder %s", what);
       }
       break;
 
@@ -1822,8 +1826,11 @@ insert_attempt_cb (GObject      *object,
       }
   }
 
-  sync_properties (d->checkout);
+  /* The decision (it sends the create) before the views hear of SUBMITTED, as in
+   * driver_op_step(): their reaction is main-loop work the request need not wait for. */
   driver_step (d);
+  if (d->checkout != NULL)
+    sync_properties (d->checkout);
   driver_unref (d);
 }
 
