@@ -1925,8 +1925,9 @@ saoma_checkout_charge (SaomaCheckout *self,
     saoma_store_insert_attempt_then_async (self->store, attempt, &then, NULL, insert_attempt_cb,
                                            driver_ref (d));
   }
-  /* Meanwhile the gateway signs what it will send (v3: RSA, off the main thread); nothing
-   * leaves before the insert is durable and the decision sends it. */
+  /* While the store's thread syncs it, the gateway signs what it will send (v3: an RSA
+   * signature, milliseconds that were between the insert and the send); nothing leaves
+   * before the insert is durable and the decision sends it. */
   saoma_gateway_prepare_native_order (d->gateway, d->request);
 
   tick_schedule (d);

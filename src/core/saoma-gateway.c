@@ -656,8 +656,8 @@ saoma_gateway_create_native_order_async (SaomaGateway       *self,
  * saoma_gateway_prepare_native_order:
  * @token: the request token a saoma_gateway_create_native_order_async() will soon be given
  *
- * Says that the order of @token is being written to the store: a gateway may do now, off the
- * main thread, the work of its request that does not send anything (a v3 RSA signature), so
+ * Says that the order of @token is being written to the store: a gateway may do now, while the
+ * store's thread syncs it, the work of its request that sends nothing (a v3 RSA signature), so
  * that the create sends at once when the attempt is durable. Nothing is sent; a gateway
  * without it does nothing.
  */

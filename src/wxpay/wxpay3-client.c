@@ -22,6 +22,8 @@
 #define MAX_ANSWER (1024 * 1024)
 
 typedef struct _Presign Presign;
+static void presign_free (Presign *presign);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Presign, presign_free)
 
 struct _Wxpay3Client
 {
@@ -64,13 +66,10 @@ struct _Wxpay3Client
 /* A request signed ahead (wxpay3_client_native_create_prepare()). */
 struct _Presign
 {
-  char      *path;
-  GBytes    *body;
-  char      *authorization; /* NULL until signed, and when signing failed */
-  gint64     signed_at;     /* monotonic µs */
-  gboolean   done;
-  gboolean   detached;      /* no longer the client's: its signing callback frees it */
-  GPtrArray *waiters;       /* GTask: the request of these bytes, waiting for the signature */
+  char   *path;
+  GBytes *body;
+  char   *authorization;
+  gint64  signed_at;     /* monotonic µs */
 };
 
 enum
@@ -149,23 +148,7 @@ presign_free (Presign *presign)
   g_free (presign->path);
   g_clear_pointer (&presign->body, g_bytes_unref);
   g_free (presign->authorization);
-  g_clear_pointer (&presign->waiters, g_ptr_array_unref);
   g_free (presign);
-}
-
-/* The client lets go of its request signed ahead: at once when it is signed, else when its
- * signing ends (the worker's GTask keeps the client alive until then). */
-static void
-presign_drop (Wxpay3Client *self)
-{
-  Presign *presign = g_steal_pointer (&self->presign);
-
-  if (presign == NULL)
-    return;
-  if (presign->done)
-    presign_free (presign);
-  else
-    presign->detached = TRUE;
 }
 
 static void
@@ -173,7 +156,7 @@ wxpay3_client_finalize (GObject *object)
 {
   Wxpay3Client *self = WXPAY3_CLIENT (object);
 
-  presign_drop (self);
+  g_clear_pointer (&self->presign, presign_free);
   g_clear_object (&self->session);
   g_free (self->base_uri);
   g_free (self->backup_base_uri);
@@ -965,108 +948,28 @@ call_sign (Wxpay3Signer *signer,
 }
 
 /* The request of @task (its CallData filled but for the signature) is the one signed ahead:
- * it takes that signature and is sent now, or waits for it. Used once, whatever comes of it. */
+ * it takes that signature and is sent now. Used once, whatever comes of it. */
 static gboolean
 presign_take (Wxpay3Client *self,
               GTask       **task)
 {
   CallData *data = g_task_get_task_data (*task);
-  Presign *presign = self->presign;
+  g_autoptr(Presign) presign = self->presign;
 
   if (presign == NULL || data->body == NULL || strcmp (data->method, "POST") != 0 ||
       strcmp (data->path, presign->path) != 0 || !g_bytes_equal (data->body, presign->body))
-    return FALSE;
-
-  self->presign = NULL;
-  if (!presign->done)
     {
-      presign->detached = TRUE;
-      g_ptr_array_add (presign->waiters, g_steal_pointer (task));
-      return TRUE;
-    }
-
-  if (presign->authorization == NULL ||
-      g_get_monotonic_time () - presign->signed_at > PRESIGN_MAX_AGE_US)
-    {
-      presign_free (presign);
+      g_steal_pointer (&presign);
       return FALSE;
     }
 
+  self->presign = NULL;
+  if (g_get_monotonic_time () - presign->signed_at > PRESIGN_MAX_AGE_US)
+    return FALSE;
+
   data->authorization = g_steal_pointer (&presign->authorization);
-  presign_free (presign);
   send_request (g_steal_pointer (task), self->base_uri);
   return TRUE;
-}
-
-typedef struct
-{
-  Wxpay3Signer *signer;
-  CallData      call;
-} PresignJob;
-
-static void
-presign_job_free (PresignJob *job)
-{
-  wxpay3_signer_unref (job->signer);
-  g_free (job->call.method);
-  g_free (job->call.path);
-  g_clear_pointer (&job->call.body, g_bytes_unref);
-  g_free (job);
-}
-
-static void
-presign_thread (GTask        *task,
-                gpointer      source_object,
-                gpointer      task_data,
-                GCancellable *cancellable)
-{
-  PresignJob *job = task_data;
-  GError *error = NULL;
-  char *authorization = call_sign (job->signer, &job->call, &error);
-
-  if (authorization == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, authorization, g_free);
-}
-
-static void
-presign_signed_cb (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  Wxpay3Client *self = WXPAY3_CLIENT (source);
-  Presign *presign = user_data;
-  g_autoptr(GError) error = NULL;
-
-  presign->authorization = g_task_propagate_pointer (G_TASK (result), &error);
-  presign->signed_at = g_get_monotonic_time ();
-  presign->done = TRUE;
-  if (presign->authorization == NULL)
-    g_debug ("Signing ahead failed: %s", error->message);
-
-  /* The create that came meanwhile: sent now, signed again only when signing ahead failed. */
-  for (guint i = 0; i < presign->waiters->len; i++)
-    {
-      GTask *task = g_ptr_array_index (presign->waiters, i);
-      CallData *data = g_task_get_task_data (task);
-      g_autoptr(GError) sign_error = NULL;
-
-      data->authorization = presign->authorization != NULL
-                              ? g_strdup (presign->authorization)
-                              : call_sign (self->signer, data, &sign_error);
-      if (data->authorization == NULL)
-        {
-          g_task_return_error (task, g_steal_pointer (&sign_error));
-          g_object_unref (task);
-          continue;
-        }
-      send_request (task, self->base_uri);
-    }
-  g_ptr_array_set_size (presign->waiters, 0);
-
-  if (presign->detached)
-    presign_free (presign);
 }
 
 static void
@@ -1442,22 +1345,21 @@ wxpay3_client_native_create_async (Wxpay3Client       *self,
  * @self: a #Wxpay3Client
  * @fields: the fields a wxpay3_client_native_create_async() will be given (borrowed)
  *
- * Signs that create's request ahead, in a worker thread (see the header). Replaces what was
- * signed ahead before.
+ * Signs that create's request ahead (see the header). Replaces what was signed ahead before.
  */
 void
 wxpay3_client_native_create_prepare (Wxpay3Client *self,
                                      JsonObject   *fields)
 {
   g_autoptr(JsonNode) body = NULL;
-  g_autoptr(GTask) task = NULL;
-  PresignJob *job;
+  g_autoptr(GError) error = NULL;
+  CallData call = { 0 };
   Presign *presign;
 
   g_return_if_fail (WXPAY3_IS_CLIENT (self));
   g_return_if_fail (fields != NULL);
 
-  presign_drop (self);
+  g_clear_pointer (&self->presign, presign_free);
   if (self->appid == NULL || *self->appid == '\0')
     return;
 
@@ -1465,19 +1367,19 @@ wxpay3_client_native_create_prepare (Wxpay3Client *self,
   presign = g_new0 (Presign, 1);
   presign->path = g_strdup (NATIVE_CREATE_PATH);
   presign->body = body_bytes (body);
-  presign->waiters = g_ptr_array_new ();
+  call.method = (char *)"POST";
+  call.path = presign->path;
+  call.body = presign->body;
+  presign->authorization = call_sign (self->signer, &call, &error);
+  presign->signed_at = g_get_monotonic_time ();
+  if (presign->authorization == NULL)
+    {
+      /* The create signs its own, and says why if it fails again. */
+      g_debug ("Signing ahead failed: %s", error->message);
+      presign_free (presign);
+      return;
+    }
   self->presign = presign;
-
-  job = g_new0 (PresignJob, 1);
-  job->signer = wxpay3_signer_ref (self->signer);
-  job->call.method = g_strdup ("POST");
-  job->call.path = g_strdup (presign->path);
-  job->call.body = g_bytes_ref (presign->body);
-
-  task = g_task_new (self, NULL, presign_signed_cb, presign);
-  g_task_set_source_tag (task, wxpay3_client_native_create_prepare);
-  g_task_set_task_data (task, job, (GDestroyNotify)presign_job_free);
-  g_task_run_in_thread (task, presign_thread);
 }
 
 char *

@@ -81,9 +81,10 @@ void  wxpay3_client_native_create_async (Wxpay3Client       *self,
 char *wxpay3_client_native_create_finish (Wxpay3Client *self,
                                           GAsyncResult *result,
                                           GError      **error);
-/* Signs ahead, in a worker thread, what wxpay3_client_native_create_async() of the same @fields
- * will send (its RSA signature costs about a millisecond): the create then only sends, waiting
- * for the signature if it is not done yet. Nothing is sent. Any other request signs its own. */
+/* Signs now what wxpay3_client_native_create_async() of the same @fields will send (its RSA
+ * signature costs one to two milliseconds): called while the attempt is being written, so
+ * that the create, once the attempt is durable, only sends. Nothing is sent. Used once; any
+ * other request signs its own. */
 void  wxpay3_client_native_create_prepare (Wxpay3Client *self,
                                            JsonObject   *fields);
 /* The Transaction of @out_trade_no, or of @transaction_id when @out_trade_no is NULL. Its mchid,

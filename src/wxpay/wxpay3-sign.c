@@ -34,8 +34,8 @@ struct _Wxpay3Signer
   char            *mchid;
   char            *serial_no;
   gnutls_privkey_t key;
-  /* A request may be signed ahead in a worker thread (wxpay3_client_native_create_prepare())
-   * while the main thread signs another: one signature at a time per key. */
+  /* One signature at a time per key, so that a signer may be shared between threads (the
+   * simulator's and a client's in one test process); it also guards the count. */
   GMutex           sign_lock;
   guint64          n_signatures;   /* under sign_lock */
 };
