@@ -1925,13 +1925,14 @@ saoma_checkout_charge (SaomaCheckout *self,
     saoma_store_insert_attempt_then_async (self->store, attempt, &then, NULL, insert_attempt_cb,
                                            driver_ref (d));
   }
-  /* While the store's thread syncs it, the gateway signs what it will send (v3: an RSA
-   * signature, milliseconds that were between the insert and the send); nothing leaves
-   * before the insert is durable and the decision sends it. */
-  saoma_gateway_prepare_native_order (d->gateway, d->request);
-
   tick_schedule (d);
   sync_properties (self);
+
+  /* While the store's thread syncs it, the gateway signs what it will send (v3: an RSA
+   * signature, milliseconds that were between the insert and the send); after the views, so
+   * that their reaction is not delayed behind it. Nothing leaves before the insert is durable
+   * and the decision sends it. */
+  saoma_gateway_prepare_native_order (d->gateway, d->request);
 
   return TRUE;
 }
