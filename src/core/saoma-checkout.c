@@ -1019,12 +1019,16 @@ driver_step (Driver *d)
 
     case SAOMA_NATIVE_ACTION_CREATE:
       {
-        g_autofree char *what = saoma_gateway_describe_native_request (d->gateway, d->request);
+        g_autofree char *what = NULL;
 
-        driver_event (d, "request", "unifiedorder %s", what);
         driver_send (d, &unifiedorder_call);
         /* After the send: the request is signed (RSA for v3) and handed to libsoup. */
         saoma_bench_stamp ("sent", d->out_trade_no);
+        /* Its audit event next (queued on the store's thread in the same order): the request
+         * is on record already, with the attempt, and the event's write need not wake the
+         * store's thread before the request is out. */
+        what = saoma_gateway_describe_native_request (d->gateway, d->request);
+        driver_event (d, "request", "unifiedorder %s", what);
       }
       break;
 
@@ -1822,8 +1826,11 @@ insert_attempt_cb (GObject      *object,
       }
   }
 
-  sync_properties (d->checkout);
+  /* The decision (it sends the create) before the views hear of SUBMITTED, as in
+   * driver_op_step(): their reaction is main-loop work the request need not wait for. */
   driver_step (d);
+  if (d->checkout != NULL)
+    sync_properties (d->checkout);
   driver_unref (d);
 }
 
@@ -1896,9 +1903,9 @@ saoma_checkout_charge (SaomaCheckout *self,
   self->current = d;
   self->current_job = NULL;
 
-  tick_schedule (d);
-  sync_properties (self);
-
+  /* The write first, the views after: the store's thread syncs it to disk while the views
+   * change (on a busy desktop that is milliseconds of main-loop work the sale need not wait
+   * for). Its callback comes from the main loop, so nothing below runs after it. */
   attempt = saoma_attempt_new (out_trade_no, amount, d->description, d->till_id, created,
                                expires);
   saoma_attempt_set_request (attempt, d->request);
@@ -1918,6 +1925,14 @@ saoma_checkout_charge (SaomaCheckout *self,
     saoma_store_insert_attempt_then_async (self->store, attempt, &then, NULL, insert_attempt_cb,
                                            driver_ref (d));
   }
+  tick_schedule (d);
+  sync_properties (self);
+
+  /* While the store's thread syncs it, the gateway signs what it will send (v3: an RSA
+   * signature, milliseconds that were between the insert and the send); after the views, so
+   * that their reaction is not delayed behind it. Nothing leaves before the insert is durable
+   * and the decision sends it. */
+  saoma_gateway_prepare_native_order (d->gateway, d->request);
 
   return TRUE;
 }

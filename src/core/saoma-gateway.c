@@ -652,6 +652,25 @@ saoma_gateway_create_native_order_async (SaomaGateway       *self,
   IFACE (self)->create_native_order_async (self, token, cancellable, callback, user_data);
 }
 
+/**
+ * saoma_gateway_prepare_native_order:
+ * @token: the request token a saoma_gateway_create_native_order_async() will soon be given
+ *
+ * Says that the order of @token is being written to the store: a gateway may do now, while the
+ * store's thread syncs it, the work of its request that sends nothing (a v3 RSA signature), so
+ * that the create sends at once when the attempt is durable. Nothing is sent; a gateway
+ * without it does nothing.
+ */
+void
+saoma_gateway_prepare_native_order (SaomaGateway *self,
+                                    const char   *token)
+{
+  g_return_if_fail (SAOMA_IS_GATEWAY (self));
+  g_return_if_fail (token != NULL);
+  if (IFACE (self)->prepare_native_order != NULL)
+    IFACE (self)->prepare_native_order (self, token);
+}
+
 SaomaNativeOrderResult *
 saoma_gateway_create_native_order_finish (SaomaGateway *self,
                                           GAsyncResult *result,

@@ -310,6 +310,9 @@ struct _SaomaGatewayInterface
   SaomaNativeOrderResult *(*create_native_order_finish) (SaomaGateway *self,
                                                          GAsyncResult *result,
                                                          GError      **error);
+  /* Optional: see saoma_gateway_prepare_native_order(). */
+  void        (*prepare_native_order)   (SaomaGateway *self,
+                                         const char   *token);
   void        (*pay_by_code_async)      (SaomaGateway           *self,
                                          const SaomaCodePayment *payment,
                                          GCancellable           *cancellable,
@@ -426,6 +429,8 @@ void        saoma_gateway_create_native_order_async  (SaomaGateway       *self,
 SaomaNativeOrderResult *saoma_gateway_create_native_order_finish (SaomaGateway *self,
                                                                   GAsyncResult *result,
                                                                   GError      **error);
+void        saoma_gateway_prepare_native_order (SaomaGateway *self,
+                                                const char   *token);
 void        saoma_gateway_pay_by_code_async  (SaomaGateway           *self,
                                               const SaomaCodePayment *payment,
                                               GCancellable           *cancellable,

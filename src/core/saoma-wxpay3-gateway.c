@@ -324,6 +324,17 @@ wxpay3_create_native_order_async (SaomaGateway       *gateway,
                                      g_steal_pointer (&task));
 }
 
+static void
+wxpay3_prepare_native_order (SaomaGateway *gateway,
+                             const char   *token)
+{
+  SaomaWxpay3Gateway *self = SAOMA_WXPAY3_GATEWAY (gateway);
+  g_autoptr(JsonObject) fields = request_from_token (token, NULL);
+
+  if (fields != NULL)
+    wxpay3_client_native_create_prepare (self->client, fields);
+}
+
 /* Payment by code and reverse ------------------------------------------------------------------ */
 
 static SaomaOrderStatus *
@@ -777,6 +788,7 @@ saoma_wxpay3_gateway_iface_init (SaomaGatewayInterface *iface)
   iface->check_native_request = wxpay3_check_native_request;
   iface->describe_native_request = wxpay3_describe_native_request;
   iface->create_native_order_async = wxpay3_create_native_order_async;
+  iface->prepare_native_order = wxpay3_prepare_native_order;
   iface->pay_by_code_async = wxpay3_pay_by_code_async;
   iface->reverse_async = wxpay3_reverse_async;
   iface->reverse_finish = wxpay3_reverse_finish;

@@ -21,6 +21,10 @@
 /* Answers we read: a Transaction or a Refund is a few KiB. */
 #define MAX_ANSWER (1024 * 1024)
 
+typedef struct _Presign Presign;
+static void presign_free (Presign *presign);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Presign, presign_free)
+
 struct _Wxpay3Client
 {
   GObject parent_instance;
@@ -43,6 +47,7 @@ struct _Wxpay3Client
   gint64          cert_margin_s;      /* download again when the last one expires within this */
   gint64          cert_interval_s;    /* at most one expiry-driven download per this */
   GPtrArray      *cert_waiters;       /* GTask: callers of the download in flight, if any */
+  Presign        *presign;            /* the create signed ahead, if any */
 };
 
 /* As the official SDKs: certificates are downloaded again every 12 hours, and a day before the
@@ -52,6 +57,20 @@ struct _Wxpay3Client
 #define CERT_INTERVAL_S    60
 /* A /v3/certificates answer lists a handful (two during a rotation). */
 #define MAX_CERTIFICATES   16
+#define NATIVE_CREATE_PATH "/v3/pay/transactions/native"
+
+/* A request signed ahead is sent within this, or signed again: WeChat accepts a timestamp
+ * five minutes off. */
+#define PRESIGN_MAX_AGE_US (60 * G_USEC_PER_SEC)
+
+/* A request signed ahead (wxpay3_client_native_create_prepare()). */
+struct _Presign
+{
+  char   *path;
+  GBytes *body;
+  char   *authorization;
+  gint64  signed_at;     /* monotonic µs */
+};
 
 enum
 {
@@ -124,10 +143,20 @@ new_task (Wxpay3Client       *self,
 /* GObject ------------------------------------------------------------------------------------ */
 
 static void
+presign_free (Presign *presign)
+{
+  g_free (presign->path);
+  g_clear_pointer (&presign->body, g_bytes_unref);
+  g_free (presign->authorization);
+  g_free (presign);
+}
+
+static void
 wxpay3_client_finalize (GObject *object)
 {
   Wxpay3Client *self = WXPAY3_CLIENT (object);
 
+  g_clear_pointer (&self->presign, presign_free);
   g_clear_object (&self->session);
   g_free (self->base_uri);
   g_free (self->backup_base_uri);
@@ -893,6 +922,56 @@ send_request (GTask      *task,
                                     g_task_get_cancellable (task), send_and_read_cb, task);
 }
 
+static GBytes *
+body_bytes (JsonNode *body)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  gsize len = 0;
+  char *text;
+
+  json_generator_set_root (generator, body);
+  text = json_generator_to_data (generator, &len);
+  return g_bytes_new_take (text, len);
+}
+
+static char *
+call_sign (Wxpay3Signer *signer,
+           CallData     *data,
+           GError      **error)
+{
+  g_autofree char *nonce = wxpay_nonce_new ();
+  gsize len = 0;
+  const char *bytes = data->body != NULL ? g_bytes_get_data (data->body, &len) : NULL;
+
+  return wxpay3_signer_authorization (signer, data->method, data->path, bytes, len,
+                                      g_get_real_time () / G_USEC_PER_SEC, nonce, error);
+}
+
+/* The request of @task (its CallData filled but for the signature) is the one signed ahead:
+ * it takes that signature and is sent now. Used once, whatever comes of it. */
+static gboolean
+presign_take (Wxpay3Client *self,
+              GTask       **task)
+{
+  CallData *data = g_task_get_task_data (*task);
+  g_autoptr(Presign) presign = self->presign;
+
+  if (presign == NULL || data->body == NULL || strcmp (data->method, "POST") != 0 ||
+      strcmp (data->path, presign->path) != 0 || !g_bytes_equal (data->body, presign->body))
+    {
+      g_steal_pointer (&presign);
+      return FALSE;
+    }
+
+  self->presign = NULL;
+  if (g_get_monotonic_time () - presign->signed_at > PRESIGN_MAX_AGE_US)
+    return FALSE;
+
+  data->authorization = g_steal_pointer (&presign->authorization);
+  send_request (g_steal_pointer (task), self->base_uri);
+  return TRUE;
+}
+
 static void
 start_request (Wxpay3Client       *self,
                const char         *method,
@@ -905,11 +984,8 @@ start_request (Wxpay3Client       *self,
                gpointer            user_data)
 {
   g_autoptr(GTask) task = new_task (self, source_tag, cancellable, callback, user_data);
-  g_autofree char *nonce = wxpay_nonce_new ();
   g_autoptr(GError) error = NULL;
   CallData   *data;
-  gsize       len = 0;
-  const char *bytes = NULL;
 
   if (self->base_uri == NULL || *self->base_uri == '\0' || self->appid == NULL || *self->appid == '\0')
     {
@@ -929,21 +1005,15 @@ start_request (Wxpay3Client       *self,
   data->path = g_strdup (path_and_query);
   data->kind = kind;
   if (body != NULL)
-    {
-      g_autoptr(JsonGenerator) generator = json_generator_new ();
-      char *text;
-
-      json_generator_set_root (generator, body);
-      text = json_generator_to_data (generator, &len);
-      data->body = g_bytes_new_take (text, len);
-      bytes = g_bytes_get_data (data->body, &len);
-    }
+    data->body = body_bytes (body);
   g_task_set_task_data (task, data, (GDestroyNotify)call_data_free);
 
+  /* Signed ahead: sent now, or as soon as its signature is ready. */
+  if (presign_take (self, &task))
+    return;
+
   /* Signed once: a failover re-sends exactly these bytes. */
-  data->authorization = wxpay3_signer_authorization (self->signer, method, path_and_query, bytes,
-                                                     len, g_get_real_time () / G_USEC_PER_SEC,
-                                                     nonce, &error);
+  data->authorization = call_sign (self->signer, data, &error);
   if (data->authorization == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -1266,8 +1336,50 @@ wxpay3_client_native_create_async (Wxpay3Client       *self,
   g_return_if_fail (fields != NULL);
 
   body = body_with (fields, self->appid, wxpay3_signer_get_mchid (self->signer));
-  start_typed (self, KIND_CREATE, "POST", "/v3/pay/transactions/native", body, NULL,
+  start_typed (self, KIND_CREATE, "POST", NATIVE_CREATE_PATH, body, NULL,
                wxpay3_client_native_create_async, cancellable, callback, user_data);
+}
+
+/**
+ * wxpay3_client_native_create_prepare:
+ * @self: a #Wxpay3Client
+ * @fields: the fields a wxpay3_client_native_create_async() will be given (borrowed)
+ *
+ * Signs that create's request ahead (see the header). Replaces what was signed ahead before.
+ */
+void
+wxpay3_client_native_create_prepare (Wxpay3Client *self,
+                                     JsonObject   *fields)
+{
+  g_autoptr(JsonNode) body = NULL;
+  g_autoptr(GError) error = NULL;
+  CallData call = { 0 };
+  Presign *presign;
+
+  g_return_if_fail (WXPAY3_IS_CLIENT (self));
+  g_return_if_fail (fields != NULL);
+
+  g_clear_pointer (&self->presign, presign_free);
+  if (self->appid == NULL || *self->appid == '\0')
+    return;
+
+  body = body_with (fields, self->appid, wxpay3_signer_get_mchid (self->signer));
+  presign = g_new0 (Presign, 1);
+  presign->path = g_strdup (NATIVE_CREATE_PATH);
+  presign->body = body_bytes (body);
+  call.method = (char *)"POST";
+  call.path = presign->path;
+  call.body = presign->body;
+  presign->authorization = call_sign (self->signer, &call, &error);
+  presign->signed_at = g_get_monotonic_time ();
+  if (presign->authorization == NULL)
+    {
+      /* The create signs its own, and says why if it fails again. */
+      g_debug ("Signing ahead failed: %s", error->message);
+      presign_free (presign);
+      return;
+    }
+  self->presign = presign;
 }
 
 char *

@@ -81,6 +81,12 @@ void  wxpay3_client_native_create_async (Wxpay3Client       *self,
 char *wxpay3_client_native_create_finish (Wxpay3Client *self,
                                           GAsyncResult *result,
                                           GError      **error);
+/* Signs now what wxpay3_client_native_create_async() of the same @fields will send (its RSA
+ * signature costs one to two milliseconds): called while the attempt is being written, so
+ * that the create, once the attempt is durable, only sends. Nothing is sent. Used once; any
+ * other request signs its own. */
+void  wxpay3_client_native_create_prepare (Wxpay3Client *self,
+                                           JsonObject   *fields);
 /* The Transaction of @out_trade_no, or of @transaction_id when @out_trade_no is NULL. Its mchid,
  * appid (and out_trade_no when asked by it) must be ours: WXPAY_ERROR_MISMATCH otherwise. */
 void        wxpay3_client_query_async (Wxpay3Client       *self,

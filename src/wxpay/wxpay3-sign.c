@@ -34,6 +34,10 @@ struct _Wxpay3Signer
   char            *mchid;
   char            *serial_no;
   gnutls_privkey_t key;
+  /* One signature at a time per key, so that a signer may be shared between threads (the
+   * simulator's and a client's in one test process); it also guards the count. */
+  GMutex           sign_lock;
+  guint64          n_signatures;   /* under sign_lock */
 };
 
 typedef struct
@@ -110,6 +114,7 @@ wxpay3_signer_new (const char *mchid,
 
   self = g_new0 (Wxpay3Signer, 1);
   g_atomic_ref_count_init (&self->ref_count);
+  g_mutex_init (&self->sign_lock);
   self->mchid = g_strdup (mchid);
   self->serial_no = g_strdup (serial_no);
 
@@ -157,9 +162,28 @@ wxpay3_signer_unref (Wxpay3Signer *signer)
 
   if (signer->key != NULL)
     gnutls_privkey_deinit (signer->key);
+  g_mutex_clear (&signer->sign_lock);
   g_free (signer->mchid);
   g_free (signer->serial_no);
   g_free (signer);
+}
+
+/**
+ * wxpay3_signer_get_n_signatures:
+ *
+ * Returns: how many signatures @signer made (tests: a request signed ahead is not signed again)
+ */
+guint64
+wxpay3_signer_get_n_signatures (Wxpay3Signer *signer)
+{
+  guint64 n;
+
+  g_return_val_if_fail (signer != NULL, 0);
+
+  g_mutex_lock (&signer->sign_lock);
+  n = signer->n_signatures;
+  g_mutex_unlock (&signer->sign_lock);
+  return n;
 }
 
 const char *
@@ -235,7 +259,10 @@ wxpay3_signer_sign (Wxpay3Signer *signer,
       return NULL;
     }
 
+  g_mutex_lock (&signer->sign_lock);
   ret = gnutls_privkey_sign_data (signer->key, GNUTLS_DIG_SHA256, 0, &in, &sig);
+  signer->n_signatures++;
+  g_mutex_unlock (&signer->sign_lock);
   if (ret < 0)
     {
       g_set_error (error, WXPAY_ERROR, WXPAY_ERROR_CONFIG, "v3: signing failed: %s",

@@ -29,6 +29,7 @@ Wxpay3Signer *wxpay3_signer_new (const char *mchid,
 Wxpay3Signer *wxpay3_signer_ref (Wxpay3Signer *signer);
 void          wxpay3_signer_unref (Wxpay3Signer *signer);
 const char   *wxpay3_signer_get_mchid (Wxpay3Signer *signer);
+guint64       wxpay3_signer_get_n_signatures (Wxpay3Signer *signer);
 const char   *wxpay3_signer_get_serial_no (Wxpay3Signer *signer);
 /* base64 of SHA256withRSA (PKCS#1 v1.5) over @data. */
 char *wxpay3_signer_sign (Wxpay3Signer *signer,

@@ -631,6 +631,45 @@ test_paid_through_any_store (Fixture       *f,
   g_assert_cmpint (saoma_attempt_get_amount (attempt), ==, 880);
 }
 
+typedef struct {
+  Fixture *f;
+  guint    notified;
+  guint    inserts_then;   /* the store's insert calls when the views first heard of the sale */
+} ViewsSeen;
+
+static void
+busy_notified_cb (SaomaCheckout *checkout,
+                  GParamSpec    *pspec,
+                  ViewsSeen     *seen)
+{
+  if (seen->notified++ == 0)
+    seen->inserts_then = relay_calls (seen->f->relay, "insert_attempt");
+}
+
+/* Issue 19: a sale's one durable write before its request is handed to the store before the
+ * views hear of the sale, so the disk syncs while they change; what they hear is unchanged. */
+static void
+test_insert_before_views (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(SaomaCheckout) checkout = make_checkout (f);
+  g_autoptr(GError) error = NULL;
+  ViewsSeen seen = { f, 0, 0 };
+  gulong id;
+
+  id = g_signal_connect (checkout, "notify::busy", G_CALLBACK (busy_notified_cb), &seen);
+  g_assert_true (saoma_checkout_charge (checkout, 660, "Early write", &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (seen.notified, >=, 1);
+  g_assert_cmpuint (seen.inserts_then, ==, 1);
+  g_assert_true (saoma_checkout_get_busy (checkout));
+  g_signal_handler_disconnect (checkout, id);
+
+  settle (checkout);
+  g_assert_cmpint (saoma_checkout_get_state (checkout), ==, SAOMA_CHECKOUT_WAITING);
+  g_assert_cmpuint (relay_calls (f->relay, "insert_attempt"), ==, 1);
+}
+
 static void
 test_recover_through_any_store (Fixture       *f,
                                 gconstpointer  data)
@@ -675,6 +714,8 @@ main (int   argc,
 
   g_test_add ("/store-engine/paid", Fixture, NULL, fixture_setup, test_paid_through_any_store,
               fixture_teardown);
+  g_test_add ("/store-engine/insert-before-views", Fixture, NULL, fixture_setup,
+              test_insert_before_views, fixture_teardown);
   g_test_add ("/store-engine/recover", Fixture, NULL, fixture_setup,
               test_recover_through_any_store, fixture_teardown);
 

@@ -196,6 +196,54 @@ assert_known (const GError *error,
 
 /* Calls ---------------------------------------------------------------------------------------- */
 
+/* Issue 19: a create signed ahead (while the attempt is written) is sent with that signature,
+ * not signed again; a create of other fields signs its own; used once. */
+static void
+test_prepared (Fixture      *f,
+               gconstpointer data)
+{
+  guint64 n = wxpay3_signer_get_n_signatures (f->signer);
+  g_autoptr(GError) error = NULL;
+
+  {
+    g_autoptr(JsonObject) fields = native_fields ("PRESIGN-1", 1200, NULL);
+    g_autofree char *code_url = NULL;
+
+    wxpay3_client_native_create_prepare (f->client, fields);
+    code_url = create (f, f->client, "PRESIGN-1", 1200, &error);
+    g_assert_no_error (error);
+    g_assert_true (g_str_has_prefix (code_url, "weixin://"));
+    g_assert_cmpuint (wxpay3_signer_get_n_signatures (f->signer), ==, n + 1);
+  }
+
+  /* Another order signs its own; the one signed ahead is still sent with its signature. */
+  {
+    g_autoptr(JsonObject) fields = native_fields ("PRESIGN-3", 1400, NULL);
+    g_autofree char *other_url = NULL;
+    g_autofree char *code_url = NULL;
+
+    wxpay3_client_native_create_prepare (f->client, fields);
+    g_assert_cmpuint (wxpay3_signer_get_n_signatures (f->signer), ==, n + 2);
+    other_url = create (f, f->client, "PRESIGN-4", 1500, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (wxpay3_signer_get_n_signatures (f->signer), ==, n + 3);
+    code_url = create (f, f->client, "PRESIGN-3", 1400, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (code_url);
+    g_assert_cmpuint (wxpay3_signer_get_n_signatures (f->signer), ==, n + 3);
+    g_assert_cmpstr (code_url, !=, other_url);
+  }
+
+  /* Used once: the same create again signs again (a retry gets a fresh nonce and time). */
+  {
+    g_autofree char *code_url = create (f, f->client, "PRESIGN-3", 1400, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (code_url);
+    g_assert_cmpuint (wxpay3_signer_get_n_signatures (f->signer), ==, n + 4);
+  }
+}
+
 static void
 test_native (Fixture      *f,
              gconstpointer data)
@@ -1071,6 +1119,7 @@ main (int   argc,
 #define ADD(path, fn) \
   g_test_add ("/wxpay3/client/" path, Fixture, NULL, fixture_set_up, fn, fixture_tear_down)
   ADD ("native", test_native);
+  ADD ("prepared", test_prepared);
   ADD ("refunds", test_refunds);
   ADD ("tradebill", test_tradebill);
   ADD ("codepay", test_codepay);
