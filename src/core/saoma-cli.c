@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "ledger/saoma-flow.h"
+#include "saoma-bench-stamp.h"
 #include "saoma-cli.h"
 #include "saoma-day-report.h"
 #include "saoma-export.h"
@@ -651,6 +652,7 @@ till_init (Cli        *cli,
 
   merchant = make_merchant (cli, with_certificate);
   gateway = cli->gateway_new (merchant, &error);
+  saoma_bench_stamp ("gateway", NULL);
   if (gateway == NULL)
     return saoma_cli_fail (EXIT_USAGE, merchant->certificate_path != NULL
                                          ? "cannot load the client certificate: %s" : "%s",
@@ -662,6 +664,7 @@ till_init (Cli        *cli,
   saoma_till_start_async (till, NULL, start_done_cb, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
+  saoma_bench_stamp ("till-up", NULL);
   if (!saoma_till_start_finish (till, result, &error))
     {
       if (saoma_till_get_ledger (till) == NULL)
@@ -1873,6 +1876,7 @@ saoma_cli_run (int                 argc,
     g_log_set_debug_enabled (TRUE);
   g_log_set_writer_func (cli_log_writer, NULL, NULL);
 
+  saoma_bench_stamp ("parsed", selected->long_name);
   cli.loop = g_main_loop_new (NULL, FALSE);
   status = selected->run (&cli, cli.values[selected_index]);
 
