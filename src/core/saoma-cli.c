@@ -650,18 +650,29 @@ till_init (Cli        *cli,
       config->listener_is_notify_url = TRUE;
     }
 
+  /* The ledger opens on its worker thread while the gateway is made here (its HTTP session,
+   * the certificate): the two overlap, and --charge's insert waits for neither in turn. The
+   * till is given the gateway before the opening can complete (nothing runs this thread's
+   * main context until then), so it brings the engine up as if it had had it from the start. */
+  till = saoma_till_new (config, NULL, NULL);
+  if (ready_cb != NULL)
+    g_signal_connect (till, "notify::refunder", ready_cb, ready_data);
+  saoma_till_start_async (till, NULL, start_done_cb, &result);
+
   merchant = make_merchant (cli, with_certificate);
   gateway = cli->gateway_new (merchant, &error);
   saoma_bench_stamp ("gateway", NULL);
   if (gateway == NULL)
-    return saoma_cli_fail (EXIT_USAGE, merchant->certificate_path != NULL
-                                         ? "cannot load the client certificate: %s" : "%s",
-                           error->message);
+    {
+      /* The opening ends before the command does. */
+      while (result == NULL)
+        g_main_context_iteration (NULL, TRUE);
+      return saoma_cli_fail (EXIT_USAGE, merchant->certificate_path != NULL
+                                           ? "cannot load the client certificate: %s" : "%s",
+                             error->message);
+    }
+  saoma_till_set_gateway (till, gateway);
 
-  till = saoma_till_new (config, gateway, NULL);
-  if (ready_cb != NULL)
-    g_signal_connect (till, "notify::refunder", ready_cb, ready_data);
-  saoma_till_start_async (till, NULL, start_done_cb, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   saoma_bench_stamp ("till-up", NULL);
