@@ -297,10 +297,14 @@ print_stages (const char *program,
       }
   g_array_sort (order, compare_stage);
 
-  printf ("stages of saoma-cli --charge on the existing ledger, ms after the spawn (SAOMA_BENCH=1, "
-          "median of %d):\n ", runs);
+  printf ("stages of saoma-cli --charge on the existing ledger, ms after the spawn "
+          "(SAOMA_BENCH=1, median of %d):\n ", runs);
   for (guint i = 0; i < order->len; i++)
-    printf (" %s %.2f", g_array_index (order, Stage, i).name, g_array_index (order, Stage, i).median);
+    {
+      const Stage *stage = &g_array_index (order, Stage, i);
+
+      printf (" %s %.2f", stage->name, stage->median);
+    }
   printf ("\n");
   return TRUE;
 }
