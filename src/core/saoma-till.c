@@ -6,6 +6,7 @@
 
 #include "config.h"
 
+#include "saoma-bench-stamp.h"
 #include "saoma-till.h"
 
 struct _SaomaTill
@@ -612,6 +613,7 @@ ledger_open_cb (GObject      *object,
     }
 
   self->store = SAOMA_STORE (ledger);
+  saoma_bench_stamp ("store-open", NULL);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STORE]);
 
   if (self->gateway != NULL && !bring_up (self, &error))

@@ -13,7 +13,10 @@
  * every other charge; the headline). The time is from just before the spawn to the moment the code_url line
  * (weixin://…) is read from the child's stdout; the child is then killed with SIGKILL (an
  * unpaid order is nothing to wait for here). The child's CPU time is printed too: on a loaded
- * machine wall times stretch, CPU times much less.
+ * machine wall times stretch, CPU times much less. Then saoma-cli alone, RUNS / 2 more times
+ * with SAOMA_BENCH=1, for the median time of each stage it stamps on the way (main, options
+ * parsed, gateway made, ledger open, engine up, inserted, sent, verified): where the
+ * milliseconds go, apart from the headline runs.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -170,6 +173,139 @@ copy_ledger (const char *from,
       if (g_file_test (source, G_FILE_TEST_EXISTS) && !copy_file (source, target))
         return FALSE;
     }
+  return TRUE;
+}
+
+/* One charge of @program with SAOMA_BENCH=1: each stage stamp the child wrote before its
+ * code_url line (core/saoma-bench-stamp.h) is added to @stages (name → GArray of ms after the
+ * spawn; the clock is the same CLOCK_MONOTONIC). FALSE when no code_url came. */
+static gboolean
+charge_stages (const char *program,
+               const char *gateway,
+               const char *ledger,
+               GHashTable *stages)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) child = NULL;
+  g_autoptr(GDataInputStream) lines = NULL;
+  g_autoptr(GDataInputStream) errors = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean printed = FALSE;
+  gint64 start;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "SAOMA_BENCH", "1", TRUE);
+  start = g_get_monotonic_time ();
+  child = g_subprocess_launcher_spawn (launcher, &error, program, "--charge", "0.01",
+                                       "--gateway", gateway, "--ledger", ledger, NULL);
+  if (child == NULL)
+    {
+      g_printerr ("bench-cli: cannot start %s: %s\n", program, error->message);
+      return FALSE;
+    }
+  lines = g_data_input_stream_new (g_subprocess_get_stdout_pipe (child));
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (lines, NULL, NULL, NULL);
+
+      if (line == NULL || (printed = g_str_has_prefix (line, "weixin://")))
+        break;
+    }
+  g_subprocess_send_signal (child, SIGKILL);
+  g_subprocess_wait (child, NULL, NULL);
+
+  /* A few short lines: the pipe held them all while the child ran. */
+  errors = g_data_input_stream_new (g_subprocess_get_stderr_pipe (child));
+  for (;;)
+    {
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (errors, NULL, NULL, NULL);
+      g_auto(GStrv) fields = NULL;
+      GArray *times;
+      double ms;
+
+      if (line == NULL)
+        break;
+      if (!g_str_has_prefix (line, "SAOMA_STAGE "))
+        continue;
+      fields = g_strsplit (line, " ", 4);
+      if (g_strv_length (fields) < 3)
+        continue;
+      ms = (g_ascii_strtoll (fields[2], NULL, 10) - start) / 1000.0;
+      times = g_hash_table_lookup (stages, fields[1]);
+      if (times == NULL)
+        {
+          times = g_array_new (FALSE, FALSE, sizeof (double));
+          g_hash_table_insert (stages, g_strdup (fields[1]), times);
+        }
+      g_array_append_val (times, ms);
+    }
+  if (!printed)
+    g_printerr ("bench-cli: %s ended before printing a code_url\n", program);
+  return printed;
+}
+
+typedef struct {
+  const char *name;
+  double      median;
+} Stage;
+
+static int
+compare_stage (gconstpointer a,
+               gconstpointer b)
+{
+  const Stage *x = a, *y = b;
+
+  return x->median < y->median ? -1 : x->median > y->median ? 1 : 0;
+}
+
+/* @runs charges of @program with stage stamps, each on its own copy of @template, and one line
+ * of the stages' medians in the order they are reached. Apart from the headline runs: a stamp
+ * is a write to stderr. Stages stamped after the code_url line (the child is killed then) are
+ * left out: only a stage every run reached is printed. */
+static gboolean
+print_stages (const char *program,
+              const char *gateway,
+              const char *dir,
+              int         runs,
+              const char *template)
+{
+  g_autoptr(GHashTable) stages = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                        (GDestroyNotify)g_array_unref);
+  g_autofree char *ledger = g_build_filename (dir, "run.db", NULL);
+  g_autoptr(GArray) order = g_array_new (FALSE, FALSE, sizeof (Stage));
+  GHashTableIter iter;
+  gpointer key, value;
+
+  for (int r = 0; r < runs; r++)
+    {
+      gboolean ok = copy_ledger (template, ledger) &&
+                    charge_stages (program, gateway, ledger, stages);
+
+      remove_ledger (ledger);
+      if (!ok)
+        return FALSE;
+    }
+
+  g_hash_table_iter_init (&iter, stages);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    if (((GArray *)value)->len == (guint)runs)
+      {
+        Stage stage = { key, percentile (value, 0.5) };
+
+        g_array_append_val (order, stage);
+      }
+  g_array_sort (order, compare_stage);
+
+  printf ("stages of saoma-cli --charge on the existing ledger, ms after the spawn "
+          "(SAOMA_BENCH=1, median of %d):\n ", runs);
+  for (guint i = 0; i < order->len; i++)
+    {
+      const Stage *stage = &g_array_index (order, Stage, i);
+
+      printf (" %s %.2f", stage->name, stage->median);
+    }
+  printf ("\n");
   return TRUE;
 }
 
@@ -337,6 +473,8 @@ main (int   argc,
     return 1;
   print_phase (programs, n_programs, runs,
                "on an existing ledger (200 attempts)");
+  if (!print_stages (programs[0].path, gateway, dir, runs / 2 > 0 ? runs / 2 : 1, template))
+    return 1;
   remove_ledger (template);
 
   g_subprocess_send_signal (sim, SIGTERM);
