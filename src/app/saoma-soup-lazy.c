@@ -16,65 +16,12 @@
 
 #include "config.h"
 
-#include <dlfcn.h>
+#include "core/saoma-lazy-symbol.h"
+
 #include <libsoup/soup.h>
 
-static void *
-soup_library (void)
-{
-  static gsize once;
-  static void *library;
-
-  if (g_once_init_enter (&once))
-    {
-      /* RTLD_NOW: a missing symbol fails here, once, not in the middle of a sale. */
-      library = dlopen ("libsoup-3.0.so.0", RTLD_NOW | RTLD_LOCAL);
-      if (library == NULL)
-        g_error ("Cannot load libsoup: %s", dlerror ());
-      g_once_init_leave (&once, 1);
-    }
-  return library;
-}
-
-static gpointer
-soup_symbol (const char *name)
-{
-  gpointer symbol = dlsym (soup_library (), name);
-
-  if (symbol == NULL)
-    g_error ("libsoup has no %s: %s", name, dlerror ());
-  return symbol;
-}
-
-/* Each function looks its real one up once (a pointer-sized store: a race only looks it up
- * twice). */
-#define SOUP_LAZY(ret, name, params, args)           \
-  ret name params                                    \
-  {                                                  \
-    static ret (*real) params;                       \
-    ret (*fn) params = g_atomic_pointer_get (&real); \
-                                                     \
-    if (fn == NULL)                                  \
-      {                                              \
-        fn = (ret (*) params)soup_symbol (#name);    \
-        g_atomic_pointer_set (&real, fn);            \
-      }                                              \
-    return fn args;                                  \
-  }
-
-#define SOUP_LAZY_VOID(name, params, args)            \
-  void name params                                    \
-  {                                                   \
-    static void (*real) params;                       \
-    void (*fn) params = g_atomic_pointer_get (&real); \
-                                                      \
-    if (fn == NULL)                                   \
-      {                                               \
-        fn = (void (*) params)soup_symbol (#name);    \
-        g_atomic_pointer_set (&real, fn);             \
-      }                                               \
-    fn args;                                          \
-  }
+#define SOUP_LAZY(ret, name, params, args) SAOMA_LAZY ("libsoup-3.0.so.0", ret, name, params, args)
+#define SOUP_LAZY_VOID(name, params, args) SAOMA_LAZY_VOID ("libsoup-3.0.so.0", name, params, args)
 
 /* Each parameter list below is written as in libsoup's header; clang-format would break them. */
 /* clang-format off */

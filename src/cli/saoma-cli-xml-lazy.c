@@ -21,68 +21,14 @@
 
 #include "config.h"
 
-#include <dlfcn.h>
+#include "core/saoma-lazy-symbol.h"
+
 #include <glib.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
-static void *
-xml_library (void)
-{
-  static gsize once;
-  static void *library;
-
-  if (g_once_init_enter (&once))
-    {
-      /* RTLD_NOW: a missing symbol fails here, once. libxml2 is a dependency of the package,
-       * as libsoup is: without it the installation is broken. */
-      library = dlopen ("libxml2.so.2", RTLD_NOW | RTLD_LOCAL);
-      if (library == NULL)
-        g_error ("Cannot load libxml2: %s", dlerror ());
-      g_once_init_leave (&once, 1);
-    }
-  return library;
-}
-
-static gpointer
-xml_symbol (const char *name)
-{
-  gpointer symbol = dlsym (xml_library (), name);
-
-  if (symbol == NULL)
-    g_error ("libxml2 has no %s: %s", name, dlerror ());
-  return symbol;
-}
-
-/* Each function looks its real one up once (a pointer-sized store: a race only looks it up
- * twice). */
-#define XML_LAZY(ret, name, params, args)            \
-  ret name params                                    \
-  {                                                  \
-    static ret (*real) params;                       \
-    ret (*fn) params = g_atomic_pointer_get (&real); \
-                                                     \
-    if (fn == NULL)                                  \
-      {                                              \
-        fn = (ret (*) params)xml_symbol (#name);     \
-        g_atomic_pointer_set (&real, fn);            \
-      }                                              \
-    return fn args;                                  \
-  }
-
-#define XML_LAZY_VOID(name, params, args)             \
-  void name params                                    \
-  {                                                   \
-    static void (*real) params;                       \
-    void (*fn) params = g_atomic_pointer_get (&real); \
-                                                      \
-    if (fn == NULL)                                   \
-      {                                               \
-        fn = (void (*) params)xml_symbol (#name);     \
-        g_atomic_pointer_set (&real, fn);             \
-      }                                               \
-    fn args;                                          \
-  }
+#define XML_LAZY(ret, name, params, args) SAOMA_LAZY ("libxml2.so.2", ret, name, params, args)
+#define XML_LAZY_VOID(name, params, args) SAOMA_LAZY_VOID ("libxml2.so.2", name, params, args)
 
 /* Each parameter list below is written as in libxml2's headers; clang-format would break them. */
 /* clang-format off */
