@@ -92,7 +92,12 @@ layout_modules (SaomaQrView *self)
  * pixels: one texture node to draw, not one rectangle per run of dark modules. Those hundreds
  * of nodes cost the QR's frame about 1.5 ms on this machine's cairo renderer, most of it in
  * GSK walking and clipping them (issue 19); the image is a few hundred rows copied from one
- * row per module row, and it is drawn 1:1, so every module edge stays on a pixel edge. */
+ * row per module row, and it is drawn 1:1, so every module edge stays on a pixel edge.
+ *
+ * Three bytes a pixel, 0 or 255 each: black and white read the same in any channel order.
+ * GTK 4.8 draws a texture on cairo by converting it to cairo's premultiplied ARGB32 each time
+ * it is drawn, directly from R8G8B8 but through floats from any ARGB32 format, its own
+ * included: that conversion alone took the QR's frame 1 ms. */
 static GdkTexture *
 build_texture (SaomaQrView *self,
                int          width,
@@ -103,45 +108,35 @@ build_texture (SaomaQrView *self,
 {
   guint total = self->n_modules + 2 * SAOMA_QR_VIEW_QUIET_ZONE;
   int available = MIN (width, height) * scale;
-  int module = MAX (1, available / (int) total);
-  gsize size = (gsize) module * total;
-  gsize stride = size * sizeof (guint32);
+  gsize module = (gsize) MAX (1, available / (int) total);
+  gsize size = module * total;
+  gsize stride = size * 3;
   g_autoptr(GBytes) bytes = NULL;
-  guint32 *pixels;
-  /* GDK_MEMORY_DEFAULT is cairo's ARGB32, premultiplied, in the machine's byte order. */
-  const guint32 black = 0xff000000, white = 0xffffffff;
+  guchar *pixels;
 
   pixels = g_malloc (size * stride);
-  for (gsize y = 0; y < size; y++)
+  for (guint my = 0; my < total; my++)
     {
-      guint32 *row = pixels + y * size;
-      guint my = (guint) (y / (gsize) module);
+      guchar *row = pixels + my * module * stride;
+      guint y = my - SAOMA_QR_VIEW_QUIET_ZONE;
 
-      if (y % (gsize) module != 0)
-        {
-          /* The module row was drawn at its first pixel row: copy it. */
-          memcpy (row, row - size, stride);
-          continue;
-        }
+      /* The module row's first pixel row, white, with its dark modules black… */
+      memset (row, 0xff, stride);
+      if (my >= SAOMA_QR_VIEW_QUIET_ZONE && y < self->n_modules)
+        for (guint x = 0; x < self->n_modules; x++)
+          if (self->modules[y * self->n_modules + x])
+            memset (row + (x + SAOMA_QR_VIEW_QUIET_ZONE) * module * 3, 0, module * 3);
 
-      for (gsize x = 0; x < size; x++)
-        {
-          guint mx = (guint) (x / (gsize) module);
-          gboolean on = mx >= SAOMA_QR_VIEW_QUIET_ZONE && my >= SAOMA_QR_VIEW_QUIET_ZONE &&
-                        mx < SAOMA_QR_VIEW_QUIET_ZONE + self->n_modules &&
-                        my < SAOMA_QR_VIEW_QUIET_ZONE + self->n_modules &&
-                        self->modules[(my - SAOMA_QR_VIEW_QUIET_ZONE) * self->n_modules +
-                                      (mx - SAOMA_QR_VIEW_QUIET_ZONE)];
-
-          row[x] = on ? black : white;
-        }
+      /* … copied down to the module's other pixel rows. */
+      for (gsize r = 1; r < module; r++)
+        memcpy (row + r * stride, row, stride);
     }
 
   /* Centred, but on whole device pixels: a half pixel would blur every module edge. */
   *out_x = (width * scale - (int) size) / 2;
   *out_y = (height * scale - (int) size) / 2;
   bytes = g_bytes_new_take (pixels, size * stride);
-  return gdk_memory_texture_new ((int) size, (int) size, GDK_MEMORY_DEFAULT, bytes, stride);
+  return gdk_memory_texture_new ((int) size, (int) size, GDK_MEMORY_R8G8B8, bytes, stride);
 }
 
 static void

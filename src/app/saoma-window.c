@@ -39,6 +39,9 @@ struct _SaomaWindow
   guint                 refocus_source;
   guint                 busy_source;       /* a Native sale's answer is awaited quietly */
   gboolean              busy_due;          /* … and no longer: the busy state is shown */
+  GdkFrameClock        *rest_clock;        /* a new code's frame is on its way (code_first()) */
+  gulong                rest_painted_handler;
+  guint                 rest_source;
   gboolean              bench;
   gulong                bench_paint_handler;
   gulong                bench_phase_handlers[2];
@@ -76,9 +79,11 @@ struct _SaomaWindow
   GtkLabel             *status_reference;
   GtkMenuButton        *details_button;
   GtkLabel             *details_label;
-  GtkStack             *qr_stack;
+  GtkOverlay           *qr_frame;
+  GtkWidget            *qr_placeholder;
   GtkImage             *paid_icon;
   GtkLabel             *qr_placeholder_label;
+  const char           *qr_page;        /* "empty", "qr" or "paid" (show_qr_page()) */
   SaomaQrView          *qr_view;
   GtkLabel             *countdown_label;
   GtkProgressBar       *countdown_bar;
@@ -226,6 +231,38 @@ ensure_paid_icon (SaomaWindow *self)
     gtk_image_set_from_icon_name (self->paid_icon, "object-select-symbolic");
 }
 
+/* Shows one of the QR card's three faces: "empty" (the placeholder), "qr" (the code) or "paid"
+ * (the check mark). They lie on top of each other in qr_frame, each as big as the largest, and
+ * the others are transparent: switching changes what is drawn and nothing else, so the frame
+ * that brings a code lays nothing out (a GtkStack would allocate itself again, and GTK 4.8
+ * would present the X11 toplevel again before that frame: round trips to the X server on the
+ * path to the QR, issue 19). Transparent faces take no clicks and are hidden from screen
+ * readers, as a stack's hidden pages were. */
+static void
+show_qr_page (SaomaWindow *self,
+              const char  *page)
+{
+  struct { GtkWidget *widget; const char *name; } faces[] = {
+    { self->qr_placeholder, "empty" },
+    { GTK_WIDGET (self->qr_view), "qr" },
+    { GTK_WIDGET (self->paid_icon), "paid" },
+  };
+
+  if (g_strcmp0 (self->qr_page, page) == 0)
+    return;
+  self->qr_page = page;
+
+  for (guint i = 0; i < G_N_ELEMENTS (faces); i++)
+    {
+      gboolean shown = strcmp (faces[i].name, page) == 0;
+
+      gtk_widget_set_opacity (faces[i].widget, shown ? 1.0 : 0.0);
+      gtk_widget_set_can_target (faces[i].widget, shown);
+      gtk_accessible_update_state (GTK_ACCESSIBLE (faces[i].widget),
+                                   GTK_ACCESSIBLE_STATE_HIDDEN, !shown, -1);
+    }
+}
+
 static void
 set_status (SaomaWindow *self,
             const char  *icon_name,
@@ -319,7 +356,7 @@ update_countdown (SaomaWindow *self)
 static void
 bench_qr_settled (SaomaWindow *self)
 {
-  if (!self->bench_settle_pending || gtk_stack_get_transition_running (self->qr_stack))
+  if (!self->bench_settle_pending)
     return;
   self->bench_settle_pending = FALSE;
   saoma_bench_stamp ("qr-settled", NULL);
@@ -461,7 +498,7 @@ update_qr (SaomaWindow *self)
           self->bench_settle_pending = self->bench;
         }
       /* At once: a crossfade would show the code faint in its first frame. */
-      gtk_stack_set_visible_child_full (self->qr_stack, "qr", GTK_STACK_TRANSITION_TYPE_NONE);
+      show_qr_page (self, "qr");
     }
   else
     {
@@ -471,14 +508,12 @@ update_qr (SaomaWindow *self)
       if (paid)
         ensure_paid_icon (self);
       if (self->bench && paid &&
-          g_strcmp0 (gtk_stack_get_visible_child_name (self->qr_stack), "paid") != 0)
+          g_strcmp0 (self->qr_page, "paid") != 0)
         {
           saoma_bench_stamp ("paid-shown", NULL);
           bench_watch_paint (self, "SAOMA_PAID_DRAWN");
         }
-      gtk_stack_set_visible_child_full (self->qr_stack,
-                                        paid ? "paid" : qr_coming (self) ? "qr" : "empty",
-                                        GTK_STACK_TRANSITION_TYPE_NONE);
+      show_qr_page (self, paid ? "paid" : qr_coming (self) ? "qr" : "empty");
     }
 
   /* In demo mode the buttons keep their place: shown with a code, transparent and out of
@@ -793,9 +828,70 @@ end_quiet (SaomaWindow *self)
 }
 
 static void
+rest_cancel (SaomaWindow *self)
+{
+  g_clear_handle_id (&self->rest_source, g_source_remove);
+  if (self->rest_clock != NULL)
+    g_clear_signal_handler (&self->rest_painted_handler, self->rest_clock);
+  g_clear_object (&self->rest_clock);
+}
+
+
+static gboolean
+rest_due_cb (gpointer user_data)
+{
+  SaomaWindow *self = user_data;
+
+  rest_cancel (self);
+  update_view (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+rest_painted_cb (GdkFrameClock *clock,
+                 SaomaWindow   *self)
+{
+  rest_due_cb (self);
+}
+
+/* A new code is drawn in a frame that changes nothing else's size: the code, the card's face
+ * and the buttons that act on it (simulate, cancel, charge) change in it, by what is drawn
+ * only. The texts that come with the code (the status, the amount as charged, the order, the
+ * countdown) follow in the next frame, on this window's clock: a new text asks the window for
+ * a new size, and GTK 4.8 answers that by presenting the X11 toplevel again and measuring the
+ * window for its size hints before the frame may start, round trips to the X server and the
+ * texts' layout that kept the code waiting 7 ms (issue 19). The customer display shows the
+ * code with its own texts (one page, laid out once). Returns %TRUE while the texts wait for
+ * that frame; a window that draws none (minimised) gets them after 100 ms. */
+static gboolean
+code_first (SaomaWindow *self)
+{
+  const char *code_url;
+  GdkFrameClock *clock;
+
+  if (self->rest_clock != NULL)
+    return TRUE;
+  code_url = get_shown_code_url (self);
+  clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+  if (code_url == NULL || clock == NULL || !gtk_widget_get_mapped (GTK_WIDGET (self)) ||
+      g_strcmp0 (saoma_qr_view_get_text (self->qr_view), code_url) == 0)
+    return FALSE;
+
+  update_qr (self);
+  update_actions (self);
+  self->rest_clock = g_object_ref (clock);
+  self->rest_painted_handler = g_signal_connect (clock, "after-paint",
+                                                 G_CALLBACK (rest_painted_cb), self);
+  self->rest_source = g_timeout_add (100, rest_due_cb, self);
+  return TRUE;
+}
+
+static void
 update_view (SaomaWindow *self)
 {
   if (quiet_while_preparing (self))
+    return;
+  if (code_first (self))
     return;
 
   update_ready_amount (self);
@@ -811,7 +907,7 @@ checkout_notify_cb (SaomaWindow *self,
                     GParamSpec  *pspec,
                     GObject     *checkout)
 {
-  if (quiet_while_preparing (self))
+  if (quiet_while_preparing (self) || self->rest_clock != NULL)
     return;
   if (g_strcmp0 (pspec->name, "seconds-left") == 0 || g_strcmp0 (pspec->name, "validity") == 0)
     update_countdown (self);
@@ -1720,6 +1816,7 @@ saoma_window_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->refocus_source, g_source_remove);
   g_clear_handle_id (&self->busy_source, g_source_remove);
+  rest_cancel (self);
   g_clear_handle_id (&self->history_source, g_source_remove);
   g_clear_handle_id (&self->painted_source, g_source_remove);
   if (self->bench_layout_hook != 0)
@@ -1849,7 +1946,8 @@ saoma_window_class_init (SaomaWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, status_reference);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, details_button);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, details_label);
-  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_stack);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_frame);
+  gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_placeholder);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, paid_icon);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_placeholder_label);
   gtk_widget_class_bind_template_child (widget_class, SaomaWindow, qr_view);
@@ -1901,6 +1999,11 @@ saoma_window_init (SaomaWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
+
+  /* The card is as big as the largest of its faces, whichever is shown. */
+  gtk_overlay_set_measure_overlay (self->qr_frame, self->qr_placeholder, TRUE);
+  gtk_overlay_set_measure_overlay (self->qr_frame, GTK_WIDGET (self->paid_icon), TRUE);
+  show_qr_page (self, "empty");
 
   /* A steady text cursor (issue 19). GTK 4.8 fades the cursor in and out with a tick callback,
    * so a focused field repaints the window 60 times a second for ten seconds after every key:
