@@ -549,6 +549,87 @@ recount (SaomaLedgerModel *self)
 
 /* Changes */
 
+/* Forgets the requests in flight (their answers are of the list before a change), not the
+ * pages: those are moved with the change (move_pages()). */
+static void
+new_request_generation (SaomaLedgerModel *self)
+{
+  self->generation++;
+  g_hash_table_remove_all (self->fetching);
+}
+
+/* The item at @pos of the list as it was, from the cached pages, or %NULL. */
+static SaomaAttempt *
+cached_item (SaomaLedgerModel *self,
+             guint             pos)
+{
+  guint start = pos - pos % PAGE_SIZE;
+
+  for (guint i = 0; i < N_PAGES; i++)
+    if (self->pages[i].items != NULL && self->pages[i].start == start)
+      return pos - start < self->pages[i].items->len ?
+             g_ptr_array_index (self->pages[i].items, pos - start) : NULL;
+
+  return NULL;
+}
+
+/* Moves the cached pages with one change of the list: @delta = 1, @attempt inserted at @pos;
+ * -1, the row at @pos removed; 0, the row at @pos replaced by @attempt. A page whose new rows
+ * are all known (from itself, its neighbour, @attempt) is kept, the others are dropped and
+ * read again when asked for. A sale writes its row four or five times; keeping the pages
+ * keeps every other row's item, and a list view keeps their widgets: it dropped and built
+ * them all again on every write, on the way to the sale's QR code and its paid page (issue
+ * 19). @n_old is the length of the list before the change. */
+static void
+move_pages (SaomaLedgerModel *self,
+            guint             pos,
+            int               delta,
+            SaomaAttempt     *attempt,
+            guint             n_old)
+{
+  guint n_new = (guint) ((int) n_old + delta);
+  GPtrArray *moved[N_PAGES] = { NULL, };
+
+  for (guint i = 0; i < N_PAGES; i++)
+    {
+      Page *page = &self->pages[i];
+      guint end;
+
+      if (page->items == NULL)
+        continue;
+
+      end = MIN (page->start + PAGE_SIZE, n_new);
+      moved[i] = g_ptr_array_new_full (PAGE_SIZE, g_object_unref);
+      for (guint p = page->start; p < end; p++)
+        {
+          SaomaAttempt *item;
+
+          if (p < pos)
+            item = cached_item (self, p);
+          else if (p == pos && delta >= 0)
+            item = attempt;
+          else
+            item = cached_item (self, (guint) ((int) p - delta));
+
+          if (item == NULL)
+            {
+              g_clear_pointer (&moved[i], g_ptr_array_unref);
+              break;
+            }
+          g_ptr_array_add (moved[i], g_object_ref (item));
+        }
+      /* A page past the end of the list, or one that is empty now. */
+      if (moved[i] != NULL && moved[i]->len == 0)
+        g_clear_pointer (&moved[i], g_ptr_array_unref);
+    }
+
+  for (guint i = 0; i < N_PAGES; i++)
+    {
+      g_clear_pointer (&self->pages[i].items, g_ptr_array_unref);
+      self->pages[i].items = moved[i];
+    }
+}
+
 static void
 apply_change (SaomaLedgerModel *self,
               PendingChange    *change,
@@ -556,30 +637,35 @@ apply_change (SaomaLedgerModel *self,
 {
   gint64 created = saoma_attempt_get_created (change->attempt);
   gint64 id = saoma_attempt_get_id (change->attempt);
+  guint n = self->n_items;
 
-  /* Positions move: pages and page requests of before are stale. */
-  new_generation (self);
+  /* Positions move: page requests of before are stale (their pages are moved here). */
+  new_request_generation (self);
 
-  if (change->added)
+  if (change->added || !change->was)
     {
+      /* Added, or starts matching: in at @pos. */
+      pos = MIN (pos, n);
       shift_bounds (self, created, id, 1);
-      items_changed (self, MIN (pos, self->n_items), 0, 1);
+      move_pages (self, pos, 1, change->attempt, n);
+      items_changed (self, pos, 0, 1);
     }
-  else if (change->was && change->is)
+  else if (change->is)
     {
-      if (pos < self->n_items)
-        items_changed (self, pos, 1, 1);
-    }
-  else if (change->was)
-    {
-      shift_bounds (self, created, id, -1);
-      if (pos < self->n_items)
-        items_changed (self, pos, 1, 0);
+      if (pos < n)
+        {
+          move_pages (self, pos, 0, change->attempt, n);
+          items_changed (self, pos, 1, 1);
+        }
     }
   else
     {
-      shift_bounds (self, created, id, 1);
-      items_changed (self, MIN (pos, self->n_items), 0, 1);
+      shift_bounds (self, created, id, -1);
+      if (pos < n)
+        {
+          move_pages (self, pos, -1, NULL, n);
+          items_changed (self, pos, 1, 0);
+        }
     }
 }
 

@@ -553,6 +553,83 @@ test_items_changed (Fixture       *f,
   assert_model_equals (f, &flt);
 }
 
+/* The first @n rows are in the model's pages now (no read, no placeholder) and right. */
+static void
+assert_cached_prefix (Fixture      *f,
+                      const Filter *flt,
+                      guint         n)
+{
+  g_autoptr(GPtrArray) want = expected (f, flt);
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->model)), ==, want->len);
+  for (guint i = 0; i < MIN (n, want->len); i++)
+    {
+      g_autoptr(SaomaAttempt) got = g_list_model_get_item (G_LIST_MODEL (f->model), i);
+
+      if (saoma_attempt_is_placeholder (got))
+        g_error ("row %u is not in the model's pages after a change", i);
+      g_assert_cmpint (saoma_attempt_get_id (got), ==, saoma_attempt_get_id (want->pdata[i]));
+      g_assert_cmpint (saoma_attempt_get_state (got), ==,
+                       saoma_attempt_get_state (want->pdata[i]));
+    }
+  g_assert_false (saoma_ledger_model_get_loading (f->model));
+}
+
+/* A write moves the pages the model holds with it: every other row it had is still there,
+ * without a read and without an items-changed of its own, so a list view keeps its widgets
+ * (issue 19: a sale writes its row four or five times, and the hidden history built its rows
+ * again on each write, on the way to the QR code). */
+static void
+test_pages_follow_changes (Fixture       *f,
+                           gconstpointer  data)
+{
+  Filter all = { 0, 0, -1, NULL };
+  Filter paid = { 0, 0, SAOMA_ATTEMPT_PAID, NULL };
+  g_autoptr(GPtrArray) want = NULL;
+  guint pos;
+
+  fill (f, 300, 11);
+  make_model (f);
+  /* The count came with the first 4 pages. */
+  assert_cached_prefix (f, &all, 256);
+
+  /* A sale: its row goes in at the top, then changes in place. */
+  g_object_unref (add (f, "SALE1", T0 + 10000 * SEC));
+  assert_changes (f, 1, 0, 0, 1);
+  assert_cached_prefix (f, &all, 256);
+  set_state (f, "SALE1", SAOMA_ATTEMPT_SUBMITTED, NULL);
+  assert_changes (f, 1, 0, 1, 1);
+  set_state (f, "SALE1", SAOMA_ATTEMPT_WAITING, NULL);
+  set_state (f, "SALE1", SAOMA_ATTEMPT_PAID, "4200SALE1");
+  assert_changes (f, 2, 0, 1, 1, 0, 1, 1);
+  assert_cached_prefix (f, &all, 256);
+
+  /* An old row in the middle of the pages is paid. */
+  want = expected (f, &all);
+  for (pos = 70; saoma_attempt_get_state (want->pdata[pos]) != SAOMA_ATTEMPT_WAITING; pos++)
+    g_assert_cmpuint (pos, <, 250);
+  set_state (f, saoma_attempt_get_out_trade_no (want->pdata[pos]), SAOMA_ATTEMPT_PAID,
+             "4200LATE");
+  assert_changes (f, 1, pos, 1, 1);
+  assert_cached_prefix (f, &all, 256);
+
+  /* Under a filter, rows leave (the pages close up behind them) and come in. */
+  saoma_ledger_model_set_state_filter (f->model, SAOMA_ATTEMPT_PAID);
+  settle (f);
+  g_array_set_size (f->changes, 0);
+  assert_cached_prefix (f, &paid, 256);
+  set_state (f, "SALE1", SAOMA_ATTEMPT_REFUNDED, NULL);
+  assert_changes (f, 1, 0, 1, 0);
+  assert_cached_prefix (f, &paid, 255);
+  g_object_unref (add (f, "SALE2", T0 + 20000 * SEC));
+  set_state (f, "SALE2", SAOMA_ATTEMPT_SUBMITTED, NULL);
+  set_state (f, "SALE2", SAOMA_ATTEMPT_WAITING, NULL);
+  set_state (f, "SALE2", SAOMA_ATTEMPT_PAID, "4200SALE2");
+  assert_changes (f, 1, 0, 0, 1);
+  assert_cached_prefix (f, &paid, 255);
+  assert_model_equals (f, &paid);
+}
+
 /* Many removals and insertions around known bounds keep random access exact. */
 static void
 test_bounds_follow_changes (Fixture       *f,
@@ -784,6 +861,7 @@ main (int   argc,
   ADD ("/ledger-model/filters", test_filters);
   ADD ("/ledger-model/items-changed", test_items_changed);
   ADD ("/ledger-model/bounds-follow-changes", test_bounds_follow_changes);
+  ADD ("/ledger-model/pages-follow-changes", test_pages_follow_changes);
   ADD ("/ledger-model/async-writes", test_async_writes);
   ADD ("/ledger-model/never-blocks", test_never_blocks);
   ADD ("/ledger-model/count-with-first-rows", test_count_with_first_rows);
