@@ -912,6 +912,27 @@ saoma_history_page_finalize (GObject *object)
   G_OBJECT_CLASS (saoma_history_page_parent_class)->finalize (object);
 }
 
+/* Off screen (behind the checkout page) the page's content is hidden, not only unmapped: what
+ * changes in it while a sale runs (a new row, a row's new state, the day's totals) then stops
+ * at it, instead of asking the window for a new size. Under X11 GTK 4.8 answers that by
+ * presenting the window again before its next frame, with round trips to the X server: the
+ * frame of the sale's QR code or of its paid page waited for a page nobody sees (issue 19). */
+static void
+saoma_history_page_map (GtkWidget *widget)
+{
+  gtk_widget_set_visible (adw_bin_get_child (ADW_BIN (widget)), TRUE);
+
+  GTK_WIDGET_CLASS (saoma_history_page_parent_class)->map (widget);
+}
+
+static void
+saoma_history_page_unmap (GtkWidget *widget)
+{
+  GTK_WIDGET_CLASS (saoma_history_page_parent_class)->unmap (widget);
+
+  gtk_widget_set_visible (adw_bin_get_child (ADW_BIN (widget)), FALSE);
+}
+
 static void
 saoma_history_page_class_init (SaomaHistoryPageClass *klass)
 {
@@ -920,6 +941,8 @@ saoma_history_page_class_init (SaomaHistoryPageClass *klass)
 
   object_class->dispose = saoma_history_page_dispose;
   object_class->finalize = saoma_history_page_finalize;
+  widget_class->map = saoma_history_page_map;
+  widget_class->unmap = saoma_history_page_unmap;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/saoma/Cashier/saoma-history-page.ui");
@@ -982,6 +1005,8 @@ saoma_history_page_init (SaomaHistoryPage *self)
   self->columns = saoma_history_columns_new ();
   self->live_items = g_ptr_array_new ();
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Until it is first shown (saoma_history_page_map()). */
+  gtk_widget_set_visible (adw_bin_get_child (ADW_BIN (self)), FALSE);
 
   gtk_box_append (self->header_box, saoma_history_row_new (self->columns, TRUE));
   g_signal_connect (factory, "setup", G_CALLBACK (setup_row_cb), self);
