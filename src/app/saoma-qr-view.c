@@ -50,6 +50,16 @@ G_DEFINE_FINAL_TYPE (SaomaQrView, saoma_qr_view, GTK_TYPE_WIDGET)
 
 static GParamSpec *properties[N_PROPS];
 
+/* The last code encoded, for the next view that shows it: the cashier window and the customer
+ * display show the same code, and it is encoded once (issue 19). Main thread only, as the
+ * views are. */
+static struct
+{
+  char   *text;
+  guint8 *modules;
+  guint   n_modules;
+} last_code;
+
 static gboolean
 encode (const char *text,
         guint8    **out_modules,
@@ -58,6 +68,14 @@ encode (const char *text,
   g_autoptr(QRcode) code = NULL;
   guint n;
   guint8 *modules;
+
+  if (g_strcmp0 (last_code.text, text) == 0)
+    {
+      *out_modules = g_memdup2 (last_code.modules,
+                                (gsize) last_code.n_modules * last_code.n_modules);
+      *out_n_modules = last_code.n_modules;
+      return TRUE;
+    }
 
   /* Version 0: the smallest that fits. Case-sensitive 8-bit keeps the URL byte for byte. */
   code = QRcode_encodeString (text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
@@ -74,6 +92,12 @@ encode (const char *text,
   modules = g_malloc (n * n);
   for (guint i = 0; i < n * n; i++)
     modules[i] = code->data[i] & 1;
+
+  g_free (last_code.text);
+  g_free (last_code.modules);
+  last_code.text = g_strdup (text);
+  last_code.modules = g_memdup2 (modules, (gsize) n * n);
+  last_code.n_modules = n;
 
   *out_modules = modules;
   *out_n_modules = n;

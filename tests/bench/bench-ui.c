@@ -515,6 +515,7 @@ bench_enter_to_qr (int         sales,
   g_autofree char *first = NULL;
   gint64 worst = 0, paid_worst = 0, idle_rss, busy_rss, med, paid_med;
   const char *sim_url;
+  const char *goal;
   int n_notified = 0;
   GPid pid;
 
@@ -666,15 +667,17 @@ bench_enter_to_qr (int         sales,
         g_print ("seed Python create + QR PNG: median %.1f ms, worst %.1f ms (%d sales)\n",
                  seed_med / 1e3, seed_worst / 1e3, sales);
     }
+  /* The seed speaks v2 only: beside v3 (RSA both ways) its figure is a reference, not a goal. */
+  goal = strcmp (api, "v3") == 0 ? "≤ 12 ms (the seed has no v3 path)" : "≤ 12 ms, ≤ 1× the seed";
   if (seed_med > 0)
     g_print ("TABLE\tEnter → QR drawn, demo on API %s%s (median of %d sales)\t%.1f ms\tseed's "
-             "Python create + QR PNG (requests, bs4, qrcode; API v2): %.1f ms\t%.2f×\t"
-             "≤ 12 ms, ≤ 1× the seed\n", api, strcmp (api, "v3") == 0 ? ", RSA" : "", sales,
-             med / 1e3, seed_med / 1e3, (double) med / seed_med);
+             "Python create + QR PNG (requests, bs4, qrcode; API v2): %.1f ms\t%.2f×\t%s\n",
+             api, strcmp (api, "v3") == 0 ? ", RSA" : "", sales, med / 1e3, seed_med / 1e3,
+             (double) med / seed_med, goal);
   else
     g_print ("TABLE\tEnter → QR drawn, demo on API %s%s (median of %d sales)\t%.1f ms\tseed's "
-             "Python create + QR PNG: %s\t-\t≤ 12 ms, ≤ 1× the seed\n", api,
-             strcmp (api, "v3") == 0 ? ", RSA" : "", sales, med / 1e3, seed_why);
+             "Python create + QR PNG: %s\t-\t%s\n", api, strcmp (api, "v3") == 0 ? ", RSA" : "",
+             sales, med / 1e3, seed_why, goal);
   g_print ("TABLE\tpaid → shown, notification path, API %s (median of %d payments)\t%.1f ms "
            "(worst %.1f)\t-\t-\t≤ one frame (16.7 ms)\n", api, sales, paid_med / 1e3,
            paid_worst / 1e3);
