@@ -350,16 +350,25 @@ update_countdown (SaomaWindow *self)
   set_css_class (GTK_WIDGET (self->countdown_label), "warning", left >= 0 && left <= 30);
 }
 
-/* The frame that shows the QR code fully. The QR page used to crossfade in, its first frame
- * showing the code faint; it switches at once now, so this is the frame that drew it (the stamp
- * stays so the bench can show that both are one). */
+/* The frame that shows the sale fully: the code's texts, one frame after the code
+ * (code_first()). */
+static void
+bench_qr_settled_cb (GdkFrameClock *clock,
+                     SaomaWindow   *self)
+{
+  g_signal_handlers_disconnect_by_func (clock, bench_qr_settled_cb, self);
+  saoma_bench_stamp ("qr-settled", NULL);
+}
+
 static void
 bench_qr_settled (SaomaWindow *self)
 {
-  if (!self->bench_settle_pending)
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  if (!self->bench_settle_pending || clock == NULL)
     return;
   self->bench_settle_pending = FALSE;
-  saoma_bench_stamp ("qr-settled", NULL);
+  g_signal_connect_object (clock, "after-paint", G_CALLBACK (bench_qr_settled_cb), self, 0);
 }
 
 static void
@@ -398,7 +407,6 @@ bench_after_paint_cb (GdkFrameClock *frame_clock,
       g_clear_signal_handler (&self->bench_count_handler, frame_clock);
       saoma_bench_stamp ("frames-before-qr", n);
     }
-  bench_qr_settled (self);
 }
 
 /* The frame that will draw it starts (the wait for the frame clock ends), runs its tick
@@ -900,6 +908,7 @@ update_view (SaomaWindow *self)
   update_qr (self);
   update_countdown (self);
   update_actions (self);
+  bench_qr_settled (self);
 }
 
 static void

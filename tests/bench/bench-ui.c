@@ -577,8 +577,8 @@ bench_enter_to_qr (int         sales,
       dt = qr_at[G_N_ELEMENTS (qr_stages) - 1] - enter;
       g_array_append_val (latencies, dt);
       worst = MAX (worst, dt);
-      /* When the QR is fully shown: the QR page no longer crossfades in, so this is the frame
-       * above (printed as a check, no TABLE row of its own). On the way, the frames the window
+      /* When the sale is fully shown: the code's texts, drawn in the frame after the code's
+       * (saoma-window.c, code_first(); printed, no TABLE row of its own). On the way, the frames the window
        * painted between Enter and the QR's: none while the answer is quick (the QR's frame is
        * the sale's first; saoma-window.c, quiet_while_preparing()). */
       {
@@ -628,8 +628,8 @@ bench_enter_to_qr (int         sales,
            med / 1e3, worst / 1e3, sales);
   g_print ("  by stage (median of each stage's own time; medians do not add up exactly):\n");
   print_stages (qr_stage_names, qr_per_stage, G_N_ELEMENTS (qr_stages));
-  g_print ("Enter to QR fully shown:    median %.1f ms (no crossfade: the same frame as above)\n",
-           median (settled) / 1e3);
+  g_print ("Enter to QR and its texts:  median %.1f ms (the status, amount, order and countdown "
+           "follow the code by one frame)\n", median (settled) / 1e3);
   {
     guint none = 0;
     gint64 most = 0;
