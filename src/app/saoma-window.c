@@ -166,19 +166,27 @@ can_charge (SaomaWindow *self)
   return self->checkout != NULL && !saoma_checkout_phase_is_active (get_phase (self));
 }
 
+/* The actions on the code itself: they come with it, in its frame (code_first()). */
 static void
-update_actions (SaomaWindow *self)
+update_code_actions (SaomaWindow *self)
 {
   gboolean demo = self->application && saoma_application_get_demo (self->application);
-  gboolean active = saoma_checkout_phase_is_active (get_phase (self));
   const char *code_url = get_shown_code_url (self);
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.charge", can_charge (self));
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", active);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.simulate-payment",
                                  demo && code_url != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.open-pay-page",
                                  demo && code_url != NULL);
+}
+
+static void
+update_actions (SaomaWindow *self)
+{
+  gboolean active = saoma_checkout_phase_is_active (get_phase (self));
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.charge", can_charge (self));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", active);
+  update_code_actions (self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-late-payment",
                                  self->late_out_trade_no != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.review-late-payments",
@@ -824,17 +832,6 @@ quiet_while_preparing (SaomaWindow *self)
   return TRUE;
 }
 
-/* The busy state at once: the cashier acts on the sale before its answer came. */
-static void
-end_quiet (SaomaWindow *self)
-{
-  if (self->busy_source == 0)
-    return;
-  g_clear_handle_id (&self->busy_source, g_source_remove);
-  self->busy_due = TRUE;
-  update_view (self);
-}
-
 static void
 rest_cancel (SaomaWindow *self)
 {
@@ -842,6 +839,18 @@ rest_cancel (SaomaWindow *self)
   if (self->rest_clock != NULL)
     g_clear_signal_handler (&self->rest_painted_handler, self->rest_clock);
   g_clear_object (&self->rest_clock);
+}
+
+/* The busy state at once: the cashier acts on the sale before its answer came. */
+static void
+end_quiet (SaomaWindow *self)
+{
+  if (self->busy_source == 0 && self->rest_clock == NULL)
+    return;
+  g_clear_handle_id (&self->busy_source, g_source_remove);
+  self->busy_due = TRUE;
+  rest_cancel (self);
+  update_view (self);
 }
 
 
@@ -863,30 +872,40 @@ rest_painted_cb (GdkFrameClock *clock,
 }
 
 /* A new code is drawn in a frame that changes nothing else's size: the code, the card's face
- * and the buttons that act on it (simulate, cancel, charge) change in it, by what is drawn
- * only. The texts that come with the code (the status, the amount as charged, the order, the
- * countdown) follow in the next frame, on this window's clock: a new text asks the window for
- * a new size, and GTK 4.8 answers that by presenting the X11 toplevel again and measuring the
- * window for its size hints before the frame may start, round trips to the X server and the
- * texts' layout that kept the code waiting 7 ms (issue 19). The customer display shows the
- * code with its own texts (one page, laid out once). Returns %TRUE while the texts wait for
- * that frame; a window that draws none (minimised) gets them after 100 ms. */
+ * and the buttons that act on the code (simulate, open the pay page) change in it, by what is
+ * drawn only, and all of them in the QR card: GTK 4.8 draws an X11 frame into one image the
+ * size of the box around everything that changed, so the code's frame is the card's size, not
+ * the window's. The texts that come with the code (the status, the amount as charged, the
+ * order, the countdown) and the sale's buttons (Charge, Cancel) follow in the next frame, on
+ * this window's clock: a new text asks the window for a new size, and GTK 4.8 answers that by
+ * presenting the X11 toplevel again and measuring the window for its size hints before the
+ * frame may start, round trips to the X server and the texts' layout that kept the code
+ * waiting 7 ms (issue 19). Esc catches up at once (end_quiet()), and so does any other change
+ * of the sale (paid, cancelled). The customer display shows the code with its own texts (one
+ * page, laid out once). Returns %TRUE while the texts wait for that frame; a window that draws
+ * none (minimised) gets them after 100 ms. */
 static gboolean
 code_first (SaomaWindow *self)
 {
   const char *code_url;
   GdkFrameClock *clock;
 
-  if (self->rest_clock != NULL)
-    return TRUE;
   code_url = get_shown_code_url (self);
+  if (self->rest_clock != NULL)
+    {
+      /* Only the code's own texts wait: anything else (paid, cancelled, expired) shows now,
+       * with them. */
+      if (code_url != NULL && g_strcmp0 (saoma_qr_view_get_text (self->qr_view), code_url) == 0)
+        return TRUE;
+      rest_cancel (self);
+    }
   clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
   if (code_url == NULL || clock == NULL || !gtk_widget_get_mapped (GTK_WIDGET (self)) ||
       g_strcmp0 (saoma_qr_view_get_text (self->qr_view), code_url) == 0)
     return FALSE;
 
   update_qr (self);
-  update_actions (self);
+  update_code_actions (self);
   self->rest_clock = g_object_ref (clock);
   self->rest_painted_handler = g_signal_connect (clock, "after-paint",
                                                  G_CALLBACK (rest_painted_cb), self);
@@ -916,10 +935,14 @@ checkout_notify_cb (SaomaWindow *self,
                     GParamSpec  *pspec,
                     GObject     *checkout)
 {
-  if (quiet_while_preparing (self) || self->rest_clock != NULL)
+  if (quiet_while_preparing (self))
     return;
   if (g_strcmp0 (pspec->name, "seconds-left") == 0 || g_strcmp0 (pspec->name, "validity") == 0)
-    update_countdown (self);
+    {
+      /* The countdown is one of a new code's texts: it waits with them (code_first()). */
+      if (self->rest_clock == NULL)
+        update_countdown (self);
+    }
   else
     update_view (self);
 }

@@ -306,11 +306,15 @@ test_late_payments_listed (void)
   GListModel *history = saoma_history_page_get_model (
     SAOMA_HISTORY_PAGE (saoma_window_get_history_page (window)));
   GtkWidget *review = find_action_button (GTK_WIDGET (window), "win.review-late-payments");
+  GtkWidget *cancel = find_action_button (GTK_WIDGET (window), "win.cancel");
   g_autofree char *order = NULL;
 
   g_assert_nonnull (review);
+  g_assert_nonnull (cancel);
   activate_entry ("3");
-  WAIT_FOR (saoma_checkout_get_code_url (checkout) != NULL);
+  /* The sale's buttons change with its texts, one frame after the code (code_first() in
+   * saoma-window.c): Cancel can be clicked from then on (Esc works at once). */
+  WAIT_FOR (saoma_checkout_get_code_url (checkout) != NULL && gtk_widget_is_sensitive (cancel));
   order = g_strdup (saoma_checkout_get_out_trade_no (checkout));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.cancel", NULL));
   saoma_application_simulate_payment_async (app, order, NULL, NULL, NULL);
