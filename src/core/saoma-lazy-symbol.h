@@ -3,8 +3,8 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Used by src/app/saoma-soup-lazy.c (libsoup in the GUI) and src/cli/saoma-cli-xml-lazy.c
- * (libxml2 in saoma-cli); each of those files forwards to one library.
+ * Used by src/app/saoma-soup-lazy.c (libsoup in the GUI) and src/core/saoma-xml-lazy.c
+ * (libxml2 in saoma-cli and the GUI); each of those files forwards to one library.
  */
 #pragma once
 

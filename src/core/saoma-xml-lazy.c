@@ -1,4 +1,5 @@
-/* saoma-cli-xml-lazy.c: saoma-cli's libxml2, loaded when a body first needs it, not at exec.
+/* saoma-xml-lazy.c: libxml2 for saoma-cli and the GUI, loaded when a body first needs it, not
+ * at exec.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -7,17 +8,19 @@
  * malformed: src/wxpay/wxpay-xml.c). A charge against WeChat or wxpay-sim never gets there, yet
  * libxml2 brings ICU (its data and libstdc++) and liblzma, and mapping and relocating them cost
  * `saoma-cli --charge` 2.5 to 3 ms of its 9 before main() (issue 10, point 7; measured with an
- * empty program linked against saoma-cli's libraries with and without libxml2).
+ * empty program linked against saoma-cli's libraries with and without libxml2), and the GUI's
+ * cold start as much (issue 19).
  *
- * As src/app/saoma-soup-lazy.c does for libsoup in the GUI: this file defines, in saoma-cli
- * only, the libxml2 functions the codec calls; the first call dlopen()s libxml2 and each
- * forwards to the real function. Because the executable defines them, the linker
- * (--as-needed) no longer records libxml2 as needed. Every libxml2 function the codec calls
- * must be here: one that is missing makes the linker keep libxml2, which the policy test
- * `cli-links-no-gtk` (tests/check-cli-links.sh) refuses. The prototypes come from libxml2's own
+ * As src/app/saoma-soup-lazy.c does for libsoup in the GUI: this file is compiled into each
+ * executable (saoma-cli and saoma), not into a library, and defines the libxml2 functions the
+ * codec calls; the first call dlopen()s libxml2 and each forwards to the real function.
+ * Because the executable defines them, the linker (--as-needed) no longer records libxml2 as
+ * needed. Every libxml2 function the codec calls must be here: one that is missing makes the
+ * linker keep libxml2, which the policy tests `cli-links-no-gtk` (tests/check-cli-links.sh) and
+ * `gui-lazy-soup` (tests/check-gui-lazy-soup.sh) refuse. The prototypes come from libxml2's own
  * headers, so a signature that differs does not compile.
  */
-#define G_LOG_DOMAIN "saoma-cli"
+#define G_LOG_DOMAIN "saoma-xml"
 
 #include "config.h"
 
