@@ -17,7 +17,7 @@ fi
 # library mapped is start-up time): libsecret and its libgcrypt are opened when the manager
 # PIN is first checked; GnuTLS and json-glib serve API v3, which saoma-cli-v3 runs; libxml2 (with
 # ICU, libstdc++ and liblzma) is opened when a body first needs more than the v2 codec's
-# single-pass reader (src/core/saoma-xml-lazy.c).
+# single-pass reader (src/wxpay/wxpay-xml-lazy.c).
 lean_hits=$(echo "$libs" | grep -E 'lib(secret-1|gcrypt|gnutls|json-glib-1.0|p11-kit|hogweed|gmp|xml2|icuuc|icudata|stdc\+\+)\.' || true)
 if [ -n "$lean_hits" ]; then
   echo "not ok: $cli loads what --charge never calls:"; echo "$lean_hits"; exit 1

@@ -16,7 +16,7 @@ if [ -n "$hits" ]; then
   echo "not ok: $gui maps at exec:"; echo "$hits"; exit 1
 fi
 # Nor libxml2 with ICU: the v2 codec opens it when a body first needs more than its own reader
-# (src/core/saoma-xml-lazy.c).
+# (src/wxpay/wxpay-xml-lazy.c).
 hits=$(echo "$libs" | grep -E 'lib(xml2|icuuc|icudata)\.' || true)
 if [ -n "$hits" ]; then
   echo "not ok: $gui maps at exec:"; echo "$hits"; exit 1

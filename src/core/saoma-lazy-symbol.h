@@ -3,7 +3,7 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Used by src/app/saoma-soup-lazy.c (libsoup in the GUI) and src/core/saoma-xml-lazy.c
+ * Used by src/app/saoma-soup-lazy.c (libsoup in the GUI) and src/wxpay/wxpay-xml-lazy.c
  * (libxml2 in saoma-cli and the GUI); each of those files forwards to one library.
  */
 #pragma once

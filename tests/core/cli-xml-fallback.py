@@ -3,7 +3,7 @@
 
 saoma-cli does not map libxml2 at exec (tests/check-cli-links.sh): the v2 codec's single-pass
 reader takes the gateway's flat bodies, and libxml2 is dlopen()ed the first time a body needs
-it (src/core/saoma-xml-lazy.c). Here a gateway on loopback answers unifiedorder with an XML
+it (src/wxpay/wxpay-xml-lazy.c). Here a gateway on loopback answers unifiedorder with an XML
 declaration and a comment before <xml>, which the single-pass reader hands to libxml2: the
 code_url must be printed all the same, and the process must have libxml2 mapped by then.
 

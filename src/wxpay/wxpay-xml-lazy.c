@@ -1,4 +1,4 @@
-/* saoma-xml-lazy.c: libxml2 for saoma-cli and the GUI, loaded when a body first needs it, not
+/* wxpay-xml-lazy.c: libxml2 for saoma-cli and the GUI, loaded when a body first needs it, not
  * at exec.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -18,9 +18,10 @@
  * needed. Every libxml2 function the codec calls must be here: one that is missing makes the
  * linker keep libxml2, which the policy tests `cli-links-no-gtk` (tests/check-cli-links.sh) and
  * `gui-lazy-soup` (tests/check-gui-lazy-soup.sh) refuse. The prototypes come from libxml2's own
- * headers, so a signature that differs does not compile.
+ * headers, so a signature that differs does not compile. It lives with the codec (core reaches
+ * libxml2 only through libwxpay) and takes only the header-only loader from core.
  */
-#define G_LOG_DOMAIN "saoma-xml"
+#define G_LOG_DOMAIN "wxpay-xml-lazy"
 
 #include "config.h"
 
