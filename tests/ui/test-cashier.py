@@ -92,6 +92,9 @@ try:
         time.sleep(0.2)
     ok(decoded and decoded == order.get("code_url"),
        "at 800×600 the QR on screen decodes to the order's code_url (%r)" % decoded)
+    # The status follows the code one frame later (issue 19): the screenshot shows the sale.
+    wait_for(lambda: status() == tr("Waiting for the customer to scan"), 5)
+    path = shot("800x600-qr")
     qr = find("Payment QR code")
     charge_button = find("_Charge", pyatspi.ROLE_PUSH_BUTTON)
     cancel_button = find("Ca_ncel Sale", pyatspi.ROLE_PUSH_BUTTON)
@@ -250,6 +253,8 @@ try:
         time.sleep(0.2)
     ok(third and decoded == third[0].get("code_url"),
        "at 1024×600 the QR decodes to the order's code_url (%r)" % decoded)
+    wait_for(lambda: status() == tr("Waiting for the customer to scan"), 5)
+    shot("1024x600-qr")
     qr = find("Payment QR code")
     ok(qr is not None and inside(qr, 1024, 600), "at 1024×600 the whole QR is in the window")
     xdo("key", "alt+2")

@@ -30,7 +30,7 @@ import pyatspi  # noqa: E402
 # protocol is left at its default (v3): no setting is written.
 ui.setup(gsettings="keyfile", tmp_prefix="saoma-v3-ui-")
 
-ui.plan(13)
+ui.plan(14)
 
 a = None
 
@@ -70,6 +70,10 @@ try:
     ok(decoded and decoded == order.get("code_url"),
        "the QR on screen decodes to the v3 order's code_url (%r, %.2f s after Enter)"
        % (decoded, time.monotonic() - t0))
+    # The status, the amount and the order follow the code one frame later (issue 19).
+    ok(wait_for(lambda: a.status() == tr("Waiting for the customer to scan"), 5) or False,
+       "the status follows the code (%s)" % a.status())
+    shot("v3-charging")
     a.pay(order.get("out_trade_no"))
     ok(wait_for(lambda: a.status() == tr("Paid"), 20) or False,
        "the window shows paid (%s)" % a.status())
