@@ -18,6 +18,7 @@
 #include "saoma-application.h"
 #include "saoma-customer-display.h"
 #include "saoma-qr-view.h"
+#include "saoma-quiet-gate.h"
 #include "saoma-settings-types.h"
 
 #define SAMPLE_AMOUNT   888
@@ -64,8 +65,6 @@ struct _SaomaCustomerDisplay
   char           *dismiss_trade_no;
   guint           dismiss_id;
 
-  guint           busy_id;           /* a Native sale's answer is awaited quietly */
-  gboolean        busy_due;          /* … and no longer: its charging page is shown */
 
   gboolean        sample;
   guint           sample_seconds;
@@ -269,36 +268,16 @@ show_charging (SaomaCustomerDisplay *self,
   gtk_spinner_set_spinning (self->qr_spinner, code_url == NULL);
 }
 
-static gboolean
-busy_due_cb (gpointer user_data)
-{
-  SaomaCustomerDisplay *self = user_data;
-
-  self->busy_id = 0;
-  self->busy_due = TRUE;
-  update (self);
-  return G_SOURCE_REMOVE;
-}
-
-/* As the cashier window (saoma-window.c, quiet_while_preparing()): between Enter and WeChat's
- * answer nothing changes on this screen either, unless the answer takes SAOMA_BUSY_DELAY_MS;
- * the code's page is then the first frame of the sale, and no frame of ours delays the
- * cashier's (issue 19). Both screens follow the same rule, so they still agree. */
+/* As the cashier window (saoma-window.c, quiet_while_preparing()), through the checkout's one
+ * quiet gate: between Enter and WeChat's answer nothing changes on this screen either, unless
+ * the answer takes SAOMA_BUSY_DELAY_MS or the cashier presses Esc; the code's page is then the
+ * first frame of the sale, and no frame of ours delays the cashier's (issue 19). Both screens
+ * read the same gate, so they still agree. */
 static gboolean
 quiet_while_preparing (SaomaCustomerDisplay *self)
 {
-  if (self->sample || get_phase (self) != SAOMA_CHECKOUT_PHASE_PREPARING ||
-      saoma_checkout_get_method (self->checkout) == SAOMA_PAYMENT_METHOD_MICROPAY)
-    {
-      g_clear_handle_id (&self->busy_id, g_source_remove);
-      self->busy_due = FALSE;
-      return FALSE;
-    }
-  if (self->busy_due)
-    return FALSE;
-  if (self->busy_id == 0)
-    self->busy_id = g_timeout_add (SAOMA_BUSY_DELAY_MS, busy_due_cb, self);
-  return TRUE;
+  return !self->sample && self->checkout != NULL &&
+         saoma_quiet_gate_is_quiet (saoma_quiet_gate_get (self->checkout));
 }
 
 /* Everything on screen is derived from the engine (or the sample) here, every time; whatever
@@ -925,7 +904,6 @@ saoma_customer_display_dispose (GObject *object)
   g_clear_handle_id (&self->cashier_watch_id, g_source_remove);
   g_clear_handle_id (&self->place_idle_id, g_source_remove);
   g_clear_handle_id (&self->rescale_idle_id, g_source_remove);
-  g_clear_handle_id (&self->busy_id, g_source_remove);
   cancel_dismiss (self);
   end_sample (self);
 
@@ -1181,11 +1159,18 @@ saoma_customer_display_set_checkout (SaomaCustomerDisplay *self,
     return;
 
   if (self->checkout != NULL)
-    g_signal_handlers_disconnect_by_data (self->checkout, self);
+    {
+      g_signal_handlers_disconnect_by_data (self->checkout, self);
+      g_signal_handlers_disconnect_by_data (saoma_quiet_gate_get (self->checkout), self);
+    }
   g_set_object (&self->checkout, checkout);
   if (checkout != NULL)
-    g_signal_connect_object (checkout, "notify",
-                             G_CALLBACK (checkout_notify_cb), self, G_CONNECT_SWAPPED);
+    {
+      g_signal_connect_object (checkout, "notify",
+                               G_CALLBACK (checkout_notify_cb), self, G_CONNECT_SWAPPED);
+      g_signal_connect_object (saoma_quiet_gate_get (checkout), "notify::quiet",
+                               G_CALLBACK (update), self, G_CONNECT_SWAPPED);
+    }
 
   cancel_dismiss (self);
   g_clear_pointer (&self->dismissed_trade_no, g_free);

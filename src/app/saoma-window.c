@@ -18,6 +18,7 @@
 #include "saoma-message-bar.h"
 #include "saoma-messages.h"
 #include "saoma-qr-view.h"
+#include "saoma-quiet-gate.h"
 #include "saoma-scan-capture.h"
 #include "saoma-window.h"
 
@@ -37,8 +38,6 @@ struct _SaomaWindow
   gboolean              resetting;
   SaomaCheckoutPhase    shown_phase;       /* the phase the fields were last set for */
   guint                 refocus_source;
-  guint                 busy_source;       /* a Native sale's answer is awaited quietly */
-  gboolean              busy_due;          /* … and no longer: the busy state is shown */
   GdkFrameClock        *rest_clock;        /* a new code's frame is on its way (code_first()) */
   gulong                rest_painted_handler;
   guint                 rest_source;
@@ -799,37 +798,18 @@ update_ready_amount (SaomaWindow *self)
 
 static void update_view (SaomaWindow *self);
 
-static gboolean
-busy_due_cb (gpointer user_data)
-{
-  SaomaWindow *self = user_data;
-
-  self->busy_source = 0;
-  self->busy_due = TRUE;
-  update_view (self);
-  return G_SOURCE_REMOVE;
-}
-
 /* Between Enter and WeChat's answer (a few milliseconds) nothing on screen changes (issue 19):
  * a frame drawn for "creating the payment" would make the QR's frame wait for the next tick of
  * GTK's frame clock, 16.7 ms after it. The window keeps its look, the amount field included,
- * until the QR (or any other outcome) comes, or SAOMA_BUSY_DELAY_MS passed: then the busy
- * state shows. What the cashier does meanwhile follows the engine, not the screen: a second
- * Enter is refused, Esc cancels (escape_pressed_cb()). */
+ * until the QR (or any other outcome) comes, or the checkout's quiet gate ends (after
+ * SAOMA_BUSY_DELAY_MS, shared with the customer display): then the busy state shows. What the
+ * cashier does meanwhile follows the engine, not the screen: a second Enter is refused, Esc
+ * cancels (escape_pressed_cb()). */
 static gboolean
 quiet_while_preparing (SaomaWindow *self)
 {
-  if (!qr_coming (self))
-    {
-      g_clear_handle_id (&self->busy_source, g_source_remove);
-      self->busy_due = FALSE;
-      return FALSE;
-    }
-  if (self->busy_due)
-    return FALSE;
-  if (self->busy_source == 0)
-    self->busy_source = g_timeout_add (SAOMA_BUSY_DELAY_MS, busy_due_cb, self);
-  return TRUE;
+  return self->checkout != NULL &&
+         saoma_quiet_gate_is_quiet (saoma_quiet_gate_get (self->checkout));
 }
 
 static void
@@ -841,15 +821,14 @@ rest_cancel (SaomaWindow *self)
   g_clear_object (&self->rest_clock);
 }
 
-/* The busy state at once: the cashier acts on the sale before its answer came. */
+/* The busy state, or a new code's texts, at once: the cashier acts on the sale before the
+ * screens caught up with it. The gate tells the customer display too. */
 static void
 end_quiet (SaomaWindow *self)
 {
-  if (self->busy_source == 0 && self->rest_clock == NULL)
-    return;
-  g_clear_handle_id (&self->busy_source, g_source_remove);
-  self->busy_due = TRUE;
   rest_cancel (self);
+  if (self->checkout != NULL)
+    saoma_quiet_gate_end (saoma_quiet_gate_get (self->checkout));
   update_view (self);
 }
 
@@ -1234,7 +1213,10 @@ set_checkout (SaomaWindow   *self,
     return;
 
   if (self->checkout != NULL)
-    g_signal_handlers_disconnect_by_data (self->checkout, self);
+    {
+      g_signal_handlers_disconnect_by_data (self->checkout, self);
+      g_signal_handlers_disconnect_by_data (saoma_quiet_gate_get (self->checkout), self);
+    }
 
   g_set_object (&self->checkout, checkout);
 
@@ -1242,6 +1224,8 @@ set_checkout (SaomaWindow   *self,
     {
       g_signal_connect_object (checkout, "notify", G_CALLBACK (checkout_notify_cb), self,
                                G_CONNECT_SWAPPED);
+      g_signal_connect_object (saoma_quiet_gate_get (checkout), "notify::quiet",
+                               G_CALLBACK (update_view), self, G_CONNECT_SWAPPED);
       g_signal_connect_object (checkout, "late-payment", G_CALLBACK (late_payment_cb), self,
                                G_CONNECT_SWAPPED);
     }
@@ -1847,7 +1831,6 @@ saoma_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->refocus_source, g_source_remove);
-  g_clear_handle_id (&self->busy_source, g_source_remove);
   rest_cancel (self);
   g_clear_handle_id (&self->history_source, g_source_remove);
   g_clear_handle_id (&self->painted_source, g_source_remove);
