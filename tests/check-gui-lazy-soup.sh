@@ -11,25 +11,21 @@ echo "$libs" | sed 's/^/# /'
 for need in libgtk-4 libadwaita-1 libsqlite3; do
   if ! echo "$libs" | grep -q "$need"; then echo "not ok: ldd did not list $need"; exit 1; fi
 done
-hits=$(echo "$libs" | grep -E 'lib(soup-3|gssapi_krb5|krb5|nghttp2|psl)\.' || true)
-if [ -n "$hits" ]; then
-  echo "not ok: $gui maps at exec:"; echo "$hits"; exit 1
-fi
+
+# refuse ALTERNATIVES: fails if the GUI maps any of lib(ALTERNATIVES). at exec.
+refuse() {
+  hits=$(echo "$libs" | grep -E "lib($1)\\." || true)
+  if [ -n "$hits" ]; then
+    echo "not ok: $gui maps at exec:"; echo "$hits"; exit 1
+  fi
+}
+refuse 'soup-3|gssapi_krb5|krb5|nghttp2|psl'
 # Nor libxml2 with ICU: the v2 codec opens it when a body first needs more than its own reader
 # (src/wxpay/wxpay-xml-lazy.c).
-hits=$(echo "$libs" | grep -E 'lib(xml2|icuuc|icudata)\.' || true)
-if [ -n "$hits" ]; then
-  echo "not ok: $gui maps at exec:"; echo "$hits"; exit 1
-fi
+refuse 'xml2|icuuc|icudata'
 # Nor GnuTLS with p11-kit, libtasn1, libunistring and GMP: API v3's signatures and a merchant's
 # certificate load it when first needed (src/app/saoma-gnutls-lazy.c).
-hits=$(echo "$libs" | grep -E 'lib(gnutls|p11-kit|tasn1|unistring|gmp)\.' || true)
-if [ -n "$hits" ]; then
-  echo "not ok: $gui maps at exec:"; echo "$hits"; exit 1
-fi
+refuse 'gnutls|p11-kit|tasn1|unistring|gmp'
 # Nor libsecret with libgcrypt: the keyring opens it with GModule when first used.
-hits=$(echo "$libs" | grep -E 'lib(secret-1|gcrypt)\.' || true)
-if [ -n "$hits" ]; then
-  echo "not ok: $gui maps at exec:"; echo "$hits"; exit 1
-fi
+refuse 'secret-1|gcrypt'
 echo "ok: $gui maps neither libsoup nor libxml2 nor GnuTLS nor libsecret, nor their libraries, at exec"
