@@ -3,10 +3,10 @@
 
 #include "config.h"
 
-#include <gmodule.h>
 #include <glib/gi18n.h>
 #include <libsecret/secret.h>
 
+#include "core/saoma-library.h"
 #include "saoma-keyring.h"
 
 /* libsecret, opened when the keyring is first used rather than linked: the GUI reads the key
@@ -50,45 +50,20 @@ static const SecretCalls *
 secret_calls (GError **error)
 {
   static SecretCalls calls;
-  static char *failure;
-  static gsize loaded;
+  static SaomaLibrary library;
+  const SaomaLibrarySymbol symbols[] = {
+    { "secret_password_lookupv", (gpointer *) &calls.lookupv },
+    { "secret_password_lookup_finish", (gpointer *) &calls.lookup_finish },
+    { "secret_password_storev", (gpointer *) &calls.storev },
+    { "secret_password_store_finish", (gpointer *) &calls.store_finish },
+    { "secret_password_clearv", (gpointer *) &calls.clearv },
+    { "secret_password_clear_finish", (gpointer *) &calls.clear_finish },
+    { "secret_password_free", (gpointer *) &calls.password_free },
+    { "secret_error_get_quark", (gpointer *) &calls.error_get_quark },
+  };
 
-  if (g_once_init_enter (&loaded))
-    {
-      GModule *module = g_module_open (LIBSECRET_SONAME, G_MODULE_BIND_LOCAL);
-      const struct {
-        const char *name;
-        gpointer   *where;
-      } symbols[] = {
-        { "secret_password_lookupv", (gpointer *) &calls.lookupv },
-        { "secret_password_lookup_finish", (gpointer *) &calls.lookup_finish },
-        { "secret_password_storev", (gpointer *) &calls.storev },
-        { "secret_password_store_finish", (gpointer *) &calls.store_finish },
-        { "secret_password_clearv", (gpointer *) &calls.clearv },
-        { "secret_password_clear_finish", (gpointer *) &calls.clear_finish },
-        { "secret_password_free", (gpointer *) &calls.password_free },
-        { "secret_error_get_quark", (gpointer *) &calls.error_get_quark },
-      };
-
-      if (module == NULL)
-        failure = g_strdup (g_module_error ());
-      for (guint i = 0; failure == NULL && i < G_N_ELEMENTS (symbols); i++)
-        if (!g_module_symbol (module, symbols[i].name, symbols[i].where))
-          failure = g_strdup (g_module_error ());
-      if (module != NULL && failure != NULL)
-        g_module_close (module);
-      else if (module != NULL)
-        g_module_make_resident (module); /* for the process's life, like a linked library */
-      g_once_init_leave (&loaded, 1);
-    }
-
-  if (failure != NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "cannot load %s: %s",
-                   LIBSECRET_SONAME, failure);
-      return NULL;
-    }
-  return &calls;
+  return saoma_library_load (&library, LIBSECRET_SONAME, symbols, G_N_ELEMENTS (symbols), error)
+           ? &calls : NULL;
 }
 
 /* The attributes of @item's schema for @mch_id. */

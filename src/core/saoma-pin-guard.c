@@ -46,8 +46,8 @@
 #include <unistd.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
-#include <gmodule.h>
 
+#include "saoma-library.h"
 #include "saoma-pin.h"
 #include "saoma-pin-guard.h"
 
@@ -258,37 +258,15 @@ static const SecretCalls *
 secret_calls (GError **error)
 {
   static SecretCalls calls;
-  static char *failure;
-  static gsize loaded;
+  static SaomaLibrary library;
+  const SaomaLibrarySymbol symbols[] = {
+    { "secret_password_lookupv_sync", (gpointer *) &calls.lookupv_sync },
+    { "secret_password_storev_sync", (gpointer *) &calls.storev_sync },
+    { "secret_password_free", (gpointer *) &calls.password_free },
+  };
 
-  if (g_once_init_enter (&loaded))
-    {
-      GModule *module = g_module_open (LIBSECRET_SONAME, G_MODULE_BIND_LOCAL);
-
-      if (module == NULL)
-        failure = g_strdup (g_module_error ());
-      else if (!g_module_symbol (module, "secret_password_lookupv_sync",
-                                 (gpointer *) &calls.lookupv_sync) ||
-               !g_module_symbol (module, "secret_password_storev_sync",
-                                 (gpointer *) &calls.storev_sync) ||
-               !g_module_symbol (module, "secret_password_free",
-                                 (gpointer *) &calls.password_free))
-        {
-          failure = g_strdup (g_module_error ());
-          g_module_close (module);
-        }
-      else
-        g_module_make_resident (module); /* for the process's life, like a linked library */
-      g_once_init_leave (&loaded, 1);
-    }
-
-  if (failure != NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "cannot load %s: %s",
-                   LIBSECRET_SONAME, failure);
-      return NULL;
-    }
-  return &calls;
+  return saoma_library_load (&library, LIBSECRET_SONAME, symbols, G_N_ELEMENTS (symbols), error)
+           ? &calls : NULL;
 }
 
 /* The attributes of the one item. */

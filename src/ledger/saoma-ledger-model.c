@@ -161,14 +161,22 @@ request_done (SaomaLedgerModel *self)
   update_loading (self);
 }
 
+/* Forgets the requests in flight (their answers are of the list before a change), not the
+ * pages: apply_change() moves those with the change (move_pages()). */
+static void
+new_request_generation (SaomaLedgerModel *self)
+{
+  self->generation++;
+  g_hash_table_remove_all (self->fetching);
+}
+
 /* Forgets every page and every request of the generation that ends. */
 static void
 new_generation (SaomaLedgerModel *self)
 {
-  self->generation++;
+  new_request_generation (self);
   for (guint i = 0; i < N_PAGES; i++)
     g_clear_pointer (&self->pages[i].items, g_ptr_array_unref);
-  g_hash_table_remove_all (self->fetching);
 }
 
 static gboolean
@@ -548,15 +556,6 @@ recount (SaomaLedgerModel *self)
 }
 
 /* Changes */
-
-/* Forgets the requests in flight (their answers are of the list before a change), not the
- * pages: those are moved with the change (move_pages()). */
-static void
-new_request_generation (SaomaLedgerModel *self)
-{
-  self->generation++;
-  g_hash_table_remove_all (self->fetching);
-}
 
 /* The item at @pos of the list as it was, from the cached pages, or %NULL. */
 static SaomaAttempt *
